@@ -1,0 +1,55 @@
+/**
+ * Access tokens: HS256 JWTs carrying the claims every request turns into database settings.
+ * Verification is strict — a token that is present but malformed, wrongly signed or expired is an
+ * error, never a silent fall-back to anonymous.
+ */
+import jwt from "jsonwebtoken";
+import { AppError } from "../errors.ts";
+
+export interface AccessClaims {
+  /** User id. */
+  sub: string;
+  /** Tenant id. */
+  tid: string;
+  /** Session id. */
+  sid: string;
+  /** Token id. */
+  jti: string;
+  /** The user's role name within the tenant (owner, admin, manager, member). */
+  role: string;
+}
+
+const AUDIENCE = "tessera";
+const ISSUER = "tessera";
+
+export function signAccessToken(claims: AccessClaims, secret: string, ttlSeconds: number): string {
+  const { jti, ...rest } = claims;
+  return jwt.sign(rest, secret, { algorithm: "HS256", expiresIn: ttlSeconds, audience: AUDIENCE, issuer: ISSUER, jwtid: jti });
+}
+
+/** Verifies a bearer token; throws UNAUTHENTICATED with a reason a client can act on. */
+export function verifyAccessToken(token: string, secret: string): AccessClaims {
+  let payload: string | jwt.JwtPayload;
+  try {
+    payload = jwt.verify(token, secret, { algorithms: ["HS256"], audience: AUDIENCE, issuer: ISSUER });
+  } catch (error) {
+    const reason = error instanceof jwt.TokenExpiredError ? "The access token has expired." : "The access token is not valid.";
+    throw new AppError("UNAUTHENTICATED", reason, { cause: error });
+  }
+  if (typeof payload === "string" || !isUuid(payload.sub) || !isUuid(payload.tid) || !isUuid(payload.sid) || typeof payload.role !== "string") {
+    throw new AppError("UNAUTHENTICATED", "The access token is not valid.");
+  }
+  return { sub: payload.sub, tid: payload.tid, sid: payload.sid, jti: String(payload.jti ?? ""), role: payload.role };
+}
+
+/** Reads an `Authorization` header value: undefined when absent, claims when valid, throws otherwise. */
+export function claimsFromAuthorization(header: string | undefined, secret: string): AccessClaims | undefined {
+  if (header === undefined || header === "") return undefined;
+  const match = /^Bearer ([A-Za-z0-9_\-.=]+)$/i.exec(header.trim());
+  if (!match?.[1]) throw new AppError("UNAUTHENTICATED", "The Authorization header must be 'Bearer <token>'.");
+  return verifyAccessToken(match[1], secret);
+}
+
+function isUuid(value: unknown): value is string {
+  return typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

@@ -1,0 +1,40 @@
+/**
+ * First lines of every command: validate the configuration (one message naming every problem,
+ * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
+ */
+import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { createLogger, type Logger } from "../logger.ts";
+
+export function boot(name: string): { config: Config; logger: Logger } {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  process.env.GRAPHILE_ENV ??= config.isProduction ? "production" : "development";
+  return { config, logger: createLogger(config.logLevel, name) };
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM, then exits 0 (or 1 if stopping failed). */
+export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => handle("SIGINT"));
+  process.once("SIGTERM", () => handle("SIGTERM"));
+}

@@ -1,0 +1,14 @@
+/** `npm run schema:export`: migrate, then rewrite schema.graphql and sql/schema.sql. */
+import { boot } from "./boot.ts";
+
+const { config, logger } = boot("tessera-schema");
+const { resolveDatabase } = await import("../db/resolve.ts");
+const { migrateDatabase } = await import("../db/migrate.ts");
+const { exportSchemas } = await import("../schemaExport.ts");
+const database = await resolveDatabase(config, logger);
+try {
+  await migrateDatabase(database.urls, logger);
+  await exportSchemas(database.urls, logger);
+} finally {
+  await database.stop();
+}

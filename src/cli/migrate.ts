@@ -1,0 +1,13 @@
+/** `npm run migrate`: installs graphile-worker's schema and applies committed migrations, then exits. */
+import { boot } from "./boot.ts";
+
+const { config, logger } = boot("tessera-migrate");
+const { resolveDatabase } = await import("../db/resolve.ts");
+const { migrateDatabase } = await import("../db/migrate.ts");
+const database = await resolveDatabase(config, logger);
+try {
+  await migrateDatabase(database.urls, logger);
+  logger.info("migrations are current");
+} finally {
+  await database.stop();
+}

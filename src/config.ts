@@ -1,0 +1,131 @@
+/**
+ * The one place where the environment becomes configuration. Every variable is validated here,
+ * every problem is reported at once, and nothing else in the code reads `process.env`.
+ */
+import { z } from "zod";
+
+const DEV_JWT_SECRET = "tessera-dev-jwt-secret-change-me-in-production";
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+const envSchema = z
+  .object({
+    APP_ENV: z.enum(["dev", "test", "stage", "prod"]).default("dev"),
+    PORT: integer(0, 65535).default(8080),
+    PUBLIC_URL: z.url().optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_AUTHENTICATOR_URL: postgresUrl.optional(),
+    DATABASE_VISITOR: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
+      .optional(),
+    SHADOW_DATABASE_URL: postgresUrl.optional(),
+    ROOT_DATABASE_URL: postgresUrl.optional(),
+    JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
+    WORKER_CONCURRENCY: integer(1, 1000).default(5),
+  })
+  .superRefine((env, ctx) => {
+    const production = env.APP_ENV === "prod";
+    if (production && env.JWT_SECRET.length < 32) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "must be at least 32 characters when APP_ENV=prod" });
+    }
+    if (production && env.JWT_SECRET === DEV_JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "the development default is refused when APP_ENV=prod" });
+    }
+    if (production && !env.DATABASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "is required when APP_ENV=prod (no embedded database in production)" });
+    }
+    if (env.DATABASE_URL && !env.DATABASE_AUTHENTICATOR_URL) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_AUTHENTICATOR_URL"], message: "is required when DATABASE_URL is set" });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Connection strings for one database, whether embedded or external. */
+export interface DatabaseUrls {
+  /** The owner role: migrations, worker, bootstrap. */
+  ownerUrl: string;
+  /** The LOGIN NOINHERIT role PostGraphile connects as; it switches to the visitor role per request. */
+  authenticatorUrl: string;
+  /** The role every request runs as. */
+  visitorRole: string;
+  /** graphile-migrate's shadow database (optional outside development). */
+  shadowUrl?: string;
+  /** A superuser connection, used to create roles, databases and extensions. */
+  rootUrl?: string;
+}
+
+export interface Config {
+  env: Env["APP_ENV"];
+  isProduction: boolean;
+  port: number;
+  publicUrl?: string;
+  logLevel: Env["LOG_LEVEL"];
+  jwtSecret: string;
+  workerConcurrency: number;
+  /** Absent when the embedded PostgreSQL must provide the database. */
+  database?: DatabaseUrls;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** The names of every variable the config module knows; used to check compose files and docs. */
+export const KNOWN_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+/** Derives the visitor role from the authenticator's user name: `<db>_authenticator` → `<db>_visitor`. */
+export function deriveVisitorRole(authenticatorUrl: string): string {
+  const user = decodeURIComponent(new URL(authenticatorUrl).username);
+  return user.endsWith("_authenticator") ? user.replace(/_authenticator$/, "_visitor") : `${user}_visitor`;
+}
+
+/** Reads and validates the environment; throws one ConfigError that names every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.entries(source).filter(([key, value]) => key in envSchema.shape && value !== ""),
+  );
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const database: DatabaseUrls | undefined =
+    env.DATABASE_URL && env.DATABASE_AUTHENTICATOR_URL
+      ? {
+          ownerUrl: env.DATABASE_URL,
+          authenticatorUrl: env.DATABASE_AUTHENTICATOR_URL,
+          visitorRole: env.DATABASE_VISITOR ?? deriveVisitorRole(env.DATABASE_AUTHENTICATOR_URL),
+          shadowUrl: env.SHADOW_DATABASE_URL,
+          rootUrl: env.ROOT_DATABASE_URL,
+        }
+      : undefined;
+  return {
+    env: env.APP_ENV,
+    isProduction: env.APP_ENV === "prod",
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL,
+    logLevel: env.LOG_LEVEL,
+    jwtSecret: env.JWT_SECRET,
+    workerConcurrency: env.WORKER_CONCURRENCY,
+    database,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Roles and databases on a PostgreSQL server we administer (embedded, or one reached with a
+ * superuser URL): the owner, authenticator and visitor roles, and the databases they use.
+ */
+import pg from "pg";
+import type { DatabaseUrls } from "../config.ts";
+
+export interface ClusterRoles {
+  owner: string;
+  ownerPassword: string;
+  authenticator: string;
+  authenticatorPassword: string;
+  visitor: string;
+}
+
+/** The role names for a role prefix: `<prefix>`, `<prefix>_authenticator`, `<prefix>_visitor`. */
+export function rolesFor(prefix: string, passwords: { owner: string; authenticator: string }): ClusterRoles {
+  return {
+    owner: prefix,
+    ownerPassword: passwords.owner,
+    authenticator: `${prefix}_authenticator`,
+    authenticatorPassword: passwords.authenticator,
+    visitor: `${prefix}_visitor`,
+  };
+}
+
+const ident = (name: string) => pg.escapeIdentifier(name);
+const literal = (value: string) => pg.escapeLiteral(value);
+
+/** Creates the three roles if they are missing and (re)sets the passwords. Idempotent. */
+export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise<void> {
+  await withClient(rootUrl, async (client) => {
+    // Serialise concurrent bootstraps against the same server (parallel CI runs).
+    await client.query("select pg_advisory_lock(7438211)");
+    try {
+      const create = async (name: string, options: string) => {
+        const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [name]);
+        await client.query(`${rowCount ? "alter" : "create"} role ${ident(name)} with ${options}`);
+      };
+      await create(roles.owner, `login nosuperuser nocreaterole password ${literal(roles.ownerPassword)}`);
+      await create(roles.authenticator, `login noinherit nosuperuser nocreatedb nocreaterole password ${literal(roles.authenticatorPassword)}`);
+      await create(roles.visitor, "nologin nosuperuser nocreatedb nocreaterole");
+      await client.query(`grant ${ident(roles.visitor)} to ${ident(roles.authenticator)}`);
+    } finally {
+      await client.query("select pg_advisory_unlock(7438211)");
+    }
+  });
+}
+
+/**
+ * Creates a database owned by the owner role (optionally as a copy of a template) and limits who
+ * may connect to it. Database-level grants are not copied from templates, so they live here.
+ */
+export async function ensureDatabase(rootUrl: string, name: string, roles: ClusterRoles, template?: string): Promise<void> {
+  await withClient(rootUrl, async (client) => {
+    const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (!rowCount) {
+      await client.query(
+        `create database ${ident(name)} owner ${ident(roles.owner)}${template ? ` template ${ident(template)}` : " encoding 'UTF8'"}`,
+      );
+    }
+    await client.query(`revoke all on database ${ident(name)} from public`);
+    await client.query(`grant all on database ${ident(name)} to ${ident(roles.owner)}`);
+    await client.query(`grant connect on database ${ident(name)} to ${ident(roles.authenticator)}`);
+  });
+}
+
+export async function dropDatabase(rootUrl: string, name: string): Promise<void> {
+  await withClient(rootUrl, (client) => client.query(`drop database if exists ${ident(name)} with (force)`));
+}
+
+/** Connection strings for a database on the server behind `rootUrl`. */
+export function databaseUrls(rootUrl: string, database: string, roles: ClusterRoles, shadowDatabase?: string): DatabaseUrls {
+  const at = (user: string, password: string, db: string) => {
+    const url = new URL(rootUrl);
+    url.username = encodeURIComponent(user);
+    url.password = encodeURIComponent(password);
+    url.pathname = `/${db}`;
+    return url.toString();
+  };
+  return {
+    ownerUrl: at(roles.owner, roles.ownerPassword, database),
+    authenticatorUrl: at(roles.authenticator, roles.authenticatorPassword, database),
+    visitorRole: roles.visitor,
+    shadowUrl: shadowDatabase ? at(roles.owner, roles.ownerPassword, shadowDatabase) : undefined,
+    rootUrl: (() => {
+      const url = new URL(rootUrl);
+      url.pathname = `/${database}`;
+      return url.toString();
+    })(),
+  };
+}
+
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Brings a database to the schema this code expects: graphile-worker's own schema first (our
+ * triggers enqueue into it), then our graphile-migrate migrations from `migrations/committed`.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Logger as MigrateLogger, migrate, type Settings } from "graphile-migrate";
+import { Logger as WorkerLogger, runMigrations as installWorkerSchema } from "graphile-worker";
+import type pg from "pg";
+import type { DatabaseUrls } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { projectRoot } from "../paths.ts";
+
+const MIGRATIONS_FOLDER = join(projectRoot, "migrations");
+
+/** graphile-migrate settings for a database: `.gmrc` plus the connection strings and role names. */
+export function migrationSettings(urls: DatabaseUrls, logger?: Logger): Settings {
+  const gmrc = JSON.parse(readFileSync(join(projectRoot, ".gmrc"), "utf8")) as Settings;
+  const authenticator = decodeURIComponent(new URL(urls.authenticatorUrl).username);
+  const owner = decodeURIComponent(new URL(urls.ownerUrl).username);
+  return {
+    ...gmrc,
+    connectionString: urls.ownerUrl,
+    shadowConnectionString: urls.shadowUrl,
+    rootConnectionString: urls.rootUrl,
+    databaseOwner: owner,
+    migrationsFolder: MIGRATIONS_FOLDER,
+    placeholders: {
+      ":DATABASE_OWNER": owner,
+      ":DATABASE_AUTHENTICATOR": authenticator,
+      ":DATABASE_VISITOR": urls.visitorRole,
+    },
+    afterReset: [],
+    afterAllMigrations: [],
+    afterCurrent: [],
+    ...(logger ? { logger: graphileLogger(logger) } : {}),
+  };
+}
+
+/** Installs graphile-worker's schema and applies every committed migration. Idempotent. */
+export async function migrateDatabase(urls: DatabaseUrls, logger: Logger): Promise<void> {
+  await installWorkerSchema({ connectionString: urls.ownerUrl, logger: workerLogger(logger) });
+  await migrate(migrationSettings(urls, logger));
+}
+
+/** The hash graphile-migrate wrote into the newest committed migration (`--! Hash: sha1:…`). */
+export function latestCommittedHash(): string | undefined {
+  const files = readdirSync(join(MIGRATIONS_FOLDER, "committed")).filter((name) => name.endsWith(".sql")).sort();
+  const newest = files.at(-1);
+  if (!newest) return undefined;
+  return /^--! Hash: (\S+)$/m.exec(readFileSync(join(MIGRATIONS_FOLDER, "committed", newest), "utf8"))?.[1];
+}
+
+/** True when the database has applied every committed migration of this code. */
+export async function migrationsAreCurrent(ownerPool: pg.Pool): Promise<boolean> {
+  const expected = latestCommittedHash();
+  if (expected === undefined) return true;
+  const { rows } = await ownerPool.query<{ hash: string }>(
+    "select hash from graphile_migrate.migrations where hash = $1",
+    [expected],
+  );
+  return rows.length > 0;
+}
+
+/** graphile-* log levels are "error" | "warning" | "info" | "debug". */
+function pinoMethod(level: string): "error" | "warn" | "info" | "debug" {
+  return level === "error" ? "error" : level === "warning" ? "warn" : level === "info" ? "info" : "debug";
+}
+
+function graphileLogger(logger: Logger): MigrateLogger {
+  return new MigrateLogger(() => (level: string, message: string) => {
+    // graphile-migrate reports each applied migration at info level; that is debug detail for us.
+    logger[pinoMethod(level) === "info" ? "debug" : pinoMethod(level)]({ component: "graphile-migrate" }, message);
+  });
+}
+
+/** Routes graphile-worker's logs into pino. */
+export function workerLogger(logger: Logger): WorkerLogger {
+  return new WorkerLogger((scope) => (level: string, message: string) => {
+    logger[pinoMethod(level)]({ component: "graphile-worker", ...scope }, message);
+  });
+}

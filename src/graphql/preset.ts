@@ -1,0 +1,46 @@
+/** The PostGraphile V5 preset: Amber, simplified inflection, our plugins, context and masking. */
+import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import type { DatabaseUrls } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { makeContextCallback } from "./context.ts";
+import { makeMaskError } from "./maskError.ts";
+import { TenantModulesSubscriptionPlugin } from "./tenantModules.ts";
+
+export interface PresetOptions {
+  database: DatabaseUrls;
+  jwtSecret: string;
+  isProduction: boolean;
+  logger: Logger;
+}
+
+export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+  return {
+    extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
+    plugins: [TenantModulesSubscriptionPlugin],
+    pgServices: [
+      makePgService({
+        connectionString: options.database.authenticatorUrl,
+        superuserConnectionString: options.database.ownerUrl,
+        schemas: ["app_public"],
+        pubsub: true,
+      }),
+    ],
+    grafserv: {
+      graphqlPath: "/graphql",
+      graphiqlPath: "/graphiql",
+      graphiql: !options.isProduction,
+      graphiqlOnGraphQLGET: false,
+      websockets: true,
+      maskError: makeMaskError(options.logger, !options.isProduction),
+    },
+    grafast: {
+      context: makeContextCallback({ jwtSecret: options.jwtSecret, visitorRole: options.database.visitorRole }),
+    },
+    schema: {
+      // Keep the schema stable whatever order PostgreSQL returns things in.
+      sortExport: true,
+    },
+  };
+}

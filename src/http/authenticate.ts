@@ -1,0 +1,32 @@
+/**
+ * Verifies `Authorization: Bearer …` once per HTTP request. A request without a token is
+ * anonymous; a request with a bad token is refused with UNAUTHENTICATED before anything runs.
+ */
+import type { NextFunction, Request, Response } from "express";
+import { claimsFromAuthorization } from "../auth/tokens.ts";
+import { AppError, errorEnvelope } from "../errors.ts";
+import type { AuthenticatedRequest } from "../graphql/context.ts";
+
+export function authenticate(jwtSecret: string, graphqlPath: string) {
+  return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
+    try {
+      req.claims = claimsFromAuthorization(req.get("authorization"), jwtSecret);
+      next();
+    } catch (error) {
+      if (!(error instanceof AppError)) return next(error);
+      res.status(error.status);
+      if (req.path === graphqlPath) {
+        // GraphQL clients expect a GraphQL-shaped body even when the whole request is refused.
+        res.json({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      } else {
+        res.json(errorEnvelope(error));
+      }
+    }
+  };
+}
+
+/** For REST routes that need a signed-in user. */
+export function requireUser(req: Request & AuthenticatedRequest): NonNullable<AuthenticatedRequest["claims"]> {
+  if (!req.claims) throw new AppError("UNAUTHENTICATED", "Sign in to use this route.");
+  return req.claims;
+}

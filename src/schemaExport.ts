@@ -1,0 +1,50 @@
+/**
+ * The two reviewed artefacts generated from a migrated database: `schema.graphql` (sorted SDL of
+ * the GraphQL API) and `sql/schema.sql` (our schemas as SQL). A test rebuilds both and fails when
+ * the committed copies are stale.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { postgraphile } from "postgraphile";
+import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
+import type { DatabaseUrls } from "./config.ts";
+import { dumpSchema } from "./db/dumpSchema.ts";
+import { makePreset } from "./graphql/preset.ts";
+import type { Logger } from "./logger.ts";
+import { projectRoot } from "./paths.ts";
+
+export const SCHEMA_GRAPHQL_PATH = join(projectRoot, "schema.graphql");
+export const SCHEMA_SQL_PATH = join(projectRoot, "sql", "schema.sql");
+
+export async function renderGraphqlSchema(urls: DatabaseUrls, logger: Logger): Promise<string> {
+  const pgl = postgraphile(makePreset({ database: urls, jwtSecret: "unused-for-export", isProduction: false, logger }));
+  try {
+    const schema = await pgl.getSchema();
+    return `${printSchema(lexicographicSortSchema(schema))}\n`;
+  } finally {
+    const services = pgl.getResolvedPreset().pgServices ?? [];
+    await pgl.release();
+    await Promise.all(services.map((service) => service.release?.()));
+  }
+}
+
+export async function renderSqlSchema(urls: DatabaseUrls): Promise<string> {
+  const client = new pg.Client({ connectionString: urls.ownerUrl });
+  await client.connect();
+  try {
+    return await dumpSchema(client, {
+      authenticator: decodeURIComponent(new URL(urls.authenticatorUrl).username),
+      visitor: urls.visitorRole,
+    });
+  } finally {
+    await client.end();
+  }
+}
+
+export async function exportSchemas(urls: DatabaseUrls, logger: Logger): Promise<void> {
+  writeFileSync(SCHEMA_GRAPHQL_PATH, await renderGraphqlSchema(urls, logger));
+  mkdirSync(join(projectRoot, "sql"), { recursive: true });
+  writeFileSync(SCHEMA_SQL_PATH, await renderSqlSchema(urls));
+  logger.info("wrote schema.graphql and sql/schema.sql");
+}

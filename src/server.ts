@@ -1,0 +1,78 @@
+/**
+ * Composes the HTTP server: Express 5 with request ids, health, REST, and PostGraphile V5 (HTTP
+ * and WebSocket) on one port.
+ */
+import { createServer, type Server } from "node:http";
+import express from "express";
+import pg from "pg";
+import { postgraphile, type PostGraphileInstance } from "postgraphile";
+import { grafserv } from "postgraphile/grafserv/express/v4";
+import type { Config, DatabaseUrls } from "./config.ts";
+import { makeOperationRunner } from "./graphql/execute.ts";
+import { makePreset } from "./graphql/preset.ts";
+import { authenticate } from "./http/authenticate.ts";
+import { errorHandler, notFound } from "./http/errorHandler.ts";
+import { healthRoutes } from "./http/health.ts";
+import { requestId } from "./http/requestId.ts";
+import type { Logger } from "./logger.ts";
+import { tenantRoutes } from "./rest/tenants.ts";
+import { version } from "./version.ts";
+
+export interface TesseraServer {
+  app: express.Express;
+  httpServer: Server;
+  pgl: PostGraphileInstance;
+  /** Stops accepting, closes sockets, releases PostGraphile and every pool. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  database: DatabaseUrls;
+  logger: Logger;
+}
+
+export async function createTesseraServer({ config, database, logger }: ServerOptions): Promise<TesseraServer> {
+  const pgl = postgraphile(makePreset({ database, jwtSecret: config.jwtSecret, isProduction: config.isProduction, logger }));
+  const requestPool = newPool(database.authenticatorUrl, 2, logger);
+  const ownerPool = newPool(database.ownerUrl, 1, logger);
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  const httpServer = createServer(app);
+
+  app.use(requestId);
+  app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
+  app.use(authenticate(config.jwtSecret, "/graphql"));
+  app.use("/api", express.json({ limit: "100kb" }), tenantRoutes(makeOperationRunner(pgl)));
+
+  const serv = pgl.createServ(grafserv);
+  await serv.addTo(app, httpServer);
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    httpServer,
+    pgl,
+    async close() {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
+      const services = pgl.getResolvedPreset().pgServices ?? [];
+      await pgl.release();
+      await Promise.all(services.map((service) => service.release?.()));
+      await Promise.all([requestPool.end(), ownerPool.end()]);
+    },
+  };
+}
+
+function newPool(connectionString: string, max: number, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on("error", (error) => logger.error({ err: error }, "idle database client failed"));
+  return pool;
+}

@@ -1,0 +1,80 @@
+/** A real Tessera HTTP server on a random port, over a database of the test file's own. */
+import type { AddressInfo } from "node:net";
+import type { Runner } from "graphile-worker";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { createLogger } from "../../src/logger.ts";
+import { createTesseraServer, type TesseraServer } from "../../src/server.ts";
+import { startWorker } from "../../src/worker/runner.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { TEST_JWT_SECRET } from "./fixtures.ts";
+
+export interface TestApp {
+  url: string;
+  wsUrl: string;
+  config: Config;
+  server: TesseraServer;
+  db: TestDatabase;
+  /** POST /graphql with an optional bearer token; returns status and body. */
+  graphql(query: string, variables?: Record<string, unknown>, token?: string): Promise<{ status: number; body: GraphQLBody }>;
+  /** A graphql-ws client; `authorization` goes into connection_init's payload. */
+  wsClient(token?: string): Client;
+  stop(): Promise<void>;
+}
+
+export interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+export async function startTestApp(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config: Config = {
+    ...loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent", ...options.env }),
+    database: db.urls,
+  };
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+  const server = await createTesseraServer({ config, database: db.urls, logger });
+  await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
+  const { port } = server.httpServer.address() as AddressInfo;
+  let worker: Runner | undefined;
+  if (options.worker) {
+    worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger });
+  }
+  const url = `http://127.0.0.1:${port}`;
+  const wsUrl = `ws://127.0.0.1:${port}/graphql`;
+  const clients: Client[] = [];
+  return {
+    url,
+    wsUrl,
+    config,
+    server,
+    db,
+    async graphql(query, variables, token) {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as GraphQLBody };
+    },
+    wsClient(token) {
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+        retryAttempts: 0,
+        lazy: false,
+      });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.all(clients.map((client) => client.dispose()));
+      await worker?.stop();
+      await server.close();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/** A database of one's own for a test file: a clone of the run's migrated template. */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { DatabaseUrls } from "../../src/config.ts";
+import { databaseUrls, dropDatabase, ensureDatabase } from "../../src/db/cluster.ts";
+import { ENV_ROOT_URL, ENV_TEMPLATE, testRoles } from "../setup/testCluster.ts";
+
+export interface TestDatabase {
+  name: string;
+  urls: DatabaseUrls;
+  /** Superuser connection string to the server's `postgres` database. */
+  serverRootUrl: string;
+  /** Owner-role pool (bypasses nothing: the owner is not a superuser, but owns the tables). */
+  ownerPool: pg.Pool;
+  /** Superuser pool on this database, for fixtures that need it. */
+  rootPool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(options: { fromTemplate?: boolean } = {}): Promise<TestDatabase> {
+  const serverRootUrl = process.env[ENV_ROOT_URL];
+  const template = process.env[ENV_TEMPLATE];
+  if (!serverRootUrl || !template) throw new Error("test/setup/globalSetup.ts did not run");
+  const name = `tessera_test_${randomBytes(5).toString("hex")}`;
+  await ensureDatabase(serverRootUrl, name, testRoles, options.fromTemplate === false ? undefined : template);
+  const urls = databaseUrls(serverRootUrl, name, testRoles);
+  const ownerPool = new pg.Pool({ connectionString: urls.ownerUrl, max: 4 });
+  const rootPool = new pg.Pool({ connectionString: urls.rootUrl, max: 2 });
+  return {
+    name,
+    urls,
+    serverRootUrl,
+    ownerPool,
+    rootPool,
+    async drop() {
+      await Promise.all([ownerPool.end(), rootPool.end()]);
+      await dropDatabase(serverRootUrl, name);
+    },
+  };
+}
