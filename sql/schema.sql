@@ -265,12 +265,13 @@ begin
   end if;
   insert into app_public.tenant_modules as tm (tenant_id, module, enabled)
     values (app_public.current_tenant_id(), set_tenant_module.module, set_tenant_module.enabled)
-    on conflict (tenant_id, module) do update set enabled = excluded.enabled
+    on conflict on constraint tenant_modules_pkey do update set enabled = excluded.enabled
     returning * into v_row;
   return v_row;
 end;
 $function$;
-comment on function app_public.set_tenant_module(text,boolean) is 'Switches a module on or off for the current tenant (owner or admin only).';
+comment on function app_public.set_tenant_module(text,boolean) is '@resultFieldName tenantModule
+Switches a module on or off for the current tenant (owner or admin only).';
 
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.domain_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 

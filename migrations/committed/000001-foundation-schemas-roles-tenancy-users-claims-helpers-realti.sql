@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:a3e0108e26647ebe69750340f32e74c78ac40647
+--! Hash: sha1:bd89f74aa85ca36ca10f99c8ff323e415f3f3790
 --! Message: foundation: schemas, roles, tenancy, users, claims helpers, realtime and outbox plumbing
 
 -- Every statement here must be safe to run twice: graphile-migrate re-runs current.sql on each
@@ -175,12 +175,12 @@ begin
   end if;
   insert into app_public.tenant_modules as tm (tenant_id, module, enabled)
     values (app_public.current_tenant_id(), set_tenant_module.module, set_tenant_module.enabled)
-    on conflict (tenant_id, module) do update set enabled = excluded.enabled
+    on conflict on constraint tenant_modules_pkey do update set enabled = excluded.enabled
     returning * into v_row;
   return v_row;
 end;
 $$;
-comment on function app_public.set_tenant_module(text, boolean) is 'Switches a module on or off for the current tenant (owner or admin only).';
+comment on function app_public.set_tenant_module(text, boolean) is E'@resultFieldName tenantModule\nSwitches a module on or off for the current tenant (owner or admin only).';
 
 --------------------------------------------------------------------------------------------------
 -- Users (the identity module completes them: passwords, sessions, roles).

@@ -7,6 +7,7 @@ import type { Logger } from "../logger.ts";
 import { makeContextCallback } from "./context.ts";
 import { makeMaskError } from "./maskError.ts";
 import { TenantModulesSubscriptionPlugin } from "./tenantModules.ts";
+import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
 export interface PresetOptions {
   database: DatabaseUrls;
@@ -18,7 +19,7 @@ export interface PresetOptions {
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
-    plugins: [TenantModulesSubscriptionPlugin],
+    plugins: [TenantModulesSubscriptionPlugin, ValidationErrorCodesPlugin],
     pgServices: [
       makePgService({
         connectionString: options.database.authenticatorUrl,

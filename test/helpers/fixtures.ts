@@ -19,7 +19,7 @@ export interface TestUser {
 }
 
 export async function createTenant(pool: pg.Pool, slug = `t-${randomBytes(4).toString("hex")}`): Promise<TestTenant> {
-  const { rows } = await pool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $1) returning id", [slug]);
+  const { rows } = await pool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, slug]);
   return { id: rows[0]!.id, slug };
 }
 

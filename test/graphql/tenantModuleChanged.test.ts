@@ -1,0 +1,95 @@
+import type { Client } from "graphql-ws";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+
+let app: TestApp;
+let adminA: TestUser;
+let memberA: TestUser;
+let adminB: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const tenantA = await createTenant(app.db.ownerPool, "tenant-a");
+  const tenantB = await createTenant(app.db.ownerPool, "tenant-b");
+  adminA = await createUser(app.db.ownerPool, tenantA, "admin");
+  memberA = await createUser(app.db.ownerPool, tenantA, "member");
+  adminB = await createUser(app.db.ownerPool, tenantB, "owner");
+});
+afterAll(() => app.stop());
+
+const SET_MODULE = `mutation ($module: String!, $enabled: Boolean!) {
+  setTenantModule(input: { module: $module, enabled: $enabled }) { tenantModule { module enabled } }
+}`;
+const SUBSCRIPTION = "subscription { tenantModuleChanged { event tenantModule { module enabled } } }";
+
+/** Collects every event a client receives; resolves `ready` once the server has acknowledged. */
+function collect(client: Client) {
+  const received: unknown[] = [];
+  const errors: unknown[] = [];
+  const waiters: Array<() => void> = [];
+  client.subscribe({ query: SUBSCRIPTION }, {
+    next: (value) => {
+      received.push(value);
+      waiters.splice(0).forEach((wake) => wake());
+    },
+    error: (error) => errors.push(error),
+    complete: () => {},
+  });
+  return {
+    received,
+    errors,
+    next: (count: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for event ${count}`)), 10_000);
+        const check = () => (received.length >= count ? (clearTimeout(timer), resolve()) : waiters.push(check));
+        check();
+      }),
+  };
+}
+
+async function subscribedBoth(a: Client, b: Client) {
+  // graphql-ws has no "subscribed" acknowledgement; wait until both sockets have been opened and
+  // the server has run each subscription's LISTEN by querying through each socket once.
+  const ping = (client: Client) =>
+    new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
+  await Promise.all([ping(a), ping(b)]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+test("a tenant's subscriber receives its own module change; another tenant's receives nothing", async () => {
+  const clientA = app.wsClient(adminA.token);
+  const clientB = app.wsClient(adminB.token);
+  const a = collect(clientA);
+  const b = collect(clientB);
+  await subscribedBoth(clientA, clientB);
+
+  const { body } = await app.graphql(SET_MODULE, { module: "events", enabled: false }, adminA.token);
+  expect(body).toEqual({ data: { setTenantModule: { tenantModule: { module: "events", enabled: false } } } });
+
+  await a.next(1);
+  expect(a.received).toEqual([{ data: { tenantModuleChanged: { event: "insert", tenantModule: { module: "events", enabled: false } } } }]);
+
+  // B's socket is live (it receives B's own change next), and it did not get A's change before it.
+  await app.graphql(SET_MODULE, { module: "builds", enabled: false }, adminB.token);
+  await b.next(1);
+  expect(b.received).toEqual([{ data: { tenantModuleChanged: { event: "insert", tenantModule: { module: "builds", enabled: false } } } }]);
+  expect(a.received).toHaveLength(1);
+  expect([...a.errors, ...b.errors]).toEqual([]);
+});
+
+test("a member may not switch modules: FORBIDDEN, and nothing changes", async () => {
+  const { body } = await app.graphql(SET_MODULE, { module: "commerce", enabled: false }, memberA.token);
+  expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  const { rows } = await app.db.ownerPool.query("select enabled from app_public.tenant_modules where tenant_id = $1 and module = 'commerce'", [memberA.tenantId]);
+  expect(rows).toEqual([]);
+});
+
+test("an unknown module is NOT_FOUND", async () => {
+  const { body } = await app.graphql(SET_MODULE, { module: "nope", enabled: true }, adminA.token);
+  expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+});
+
+test("anonymous callers are UNAUTHENTICATED", async () => {
+  const { body } = await app.graphql(SET_MODULE, { module: "events", enabled: true });
+  expect(body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+});
