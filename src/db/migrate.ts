@@ -5,6 +5,9 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Logger as MigrateLogger, migrate, type Settings } from "graphile-migrate";
+// graphile-migrate keeps its pools open for a moment after use and exits the process if one of
+// their idle connections dies (e.g. when a test drops the database); close them right away.
+import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { Logger as WorkerLogger, runMigrations as installWorkerSchema } from "graphile-worker";
 import type pg from "pg";
 import type { DatabaseUrls } from "../config.ts";
@@ -40,7 +43,11 @@ export function migrationSettings(urls: DatabaseUrls, logger?: Logger): Settings
 /** Installs graphile-worker's schema and applies every committed migration. Idempotent. */
 export async function migrateDatabase(urls: DatabaseUrls, logger: Logger): Promise<void> {
   await installWorkerSchema({ connectionString: urls.ownerUrl, logger: workerLogger(logger) });
-  await migrate(migrationSettings(urls, logger));
+  try {
+    await migrate(migrationSettings(urls, logger));
+  } finally {
+    clearAllPools();
+  }
 }
 
 /** The hash graphile-migrate wrote into the newest committed migration (`--! Hash: sha1:…`). */

@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { migrateDatabase } from "../../src/db/migrate.ts";
+import { checkQualityGates, runPlpgsqlCheck } from "../../src/db/qualityGates.ts";
+import { renderSqlSchema } from "../../src/schemaExport.ts";
+import { createLogger } from "../../src/logger.ts";
+import { projectRoot } from "../../src/paths.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+/** The SQL of a migration file with its role placeholders filled in for this database. */
+function migrationSql(path: string, database: TestDatabase): string {
+  const authenticator = decodeURIComponent(new URL(database.urls.authenticatorUrl).username);
+  const owner = decodeURIComponent(new URL(database.urls.ownerUrl).username);
+  return readFileSync(path, "utf8")
+    .replaceAll(":DATABASE_AUTHENTICATOR", authenticator)
+    .replaceAll(":DATABASE_VISITOR", database.urls.visitorRole)
+    .replaceAll(":DATABASE_OWNER", owner);
+}
+
+test("our migrations pass every gate", async () => {
+  expect(await checkQualityGates(db.ownerPool)).toEqual([]);
+});
+
+test("plpgsql_check finds no errors in our functions (skipped where the extension cannot exist)", async () => {
+  const client = await db.rootPool.connect();
+  try {
+    const outcome = await runPlpgsqlCheck(client);
+    if (!outcome.available) {
+      process.stdout.write("plpgsql_check: not available on this PostgreSQL server — gate skipped (CI runs it on PostgreSQL 15)\n");
+      return;
+    }
+    expect(outcome.violations).toEqual([]);
+  } finally {
+    client.release();
+  }
+});
+
+describe("a deliberately bad migration", () => {
+  let bad: TestDatabase;
+  beforeAll(async () => {
+    bad = await createTestDatabase();
+    await bad.ownerPool.query(`
+      create table app_public.throwaway (id int primary key, tenant_id uuid references app_public.tenants);
+      grant select on app_public.throwaway to public;
+      create function app_private.careless() returns int language sql security definer as 'select 1';
+      grant execute on function app_private.careless() to public;
+      create function app_private.broken() returns int language plpgsql as $$
+        begin return (select no_such_column from app_public.tenants limit 1); end $$;
+    `);
+  });
+  afterAll(() => bad.drop());
+
+  test("fails the gates, naming each problem", async () => {
+    const violations = await checkQualityGates(bad.ownerPool);
+    expect(violations).toEqual(
+      expect.arrayContaining([
+        { gate: "rls", object: "app_public.throwaway", problem: "row-level security is not enabled" },
+        { gate: "rls", object: "app_public.throwaway", problem: "has no policy" },
+        { gate: "fk-index", object: "app_public.throwaway (throwaway_tenant_id_fkey)", problem: "foreign key has no supporting index" },
+        { gate: "security-definer", object: "app_private.careless()", problem: "security definer function does not pin search_path" },
+        { gate: "public-grants", object: "app_public.throwaway", problem: "granted to PUBLIC" },
+        { gate: "public-grants", object: "app_private.careless()", problem: "granted to PUBLIC" },
+      ]),
+    );
+  });
+
+  test("fails plpgsql_check where it is available", async () => {
+    const client = await bad.rootPool.connect();
+    try {
+      const outcome = await runPlpgsqlCheck(client);
+      if (!outcome.available) return;
+      expect(outcome.violations).toEqual([expect.objectContaining({ gate: "plpgsql_check", object: "app_private.broken()" })]);
+    } finally {
+      client.release();
+    }
+  });
+});
+
+test("migrations replay from zero to the same schema as the template", async () => {
+  const empty = await createTestDatabase({ fromTemplate: false });
+  try {
+    await migrateDatabase(empty.urls, createLogger("silent"));
+    expect(await renderSqlSchema(empty.urls)).toEqual(await renderSqlSchema(db.urls));
+  } finally {
+    await empty.drop();
+  }
+});
+
+test("migrations/current.sql applies twice without error", async () => {
+  const sql = migrationSql(join(projectRoot, "migrations", "current.sql"), db);
+  const client = new pg.Client({ connectionString: db.urls.ownerUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+});

@@ -1,0 +1,106 @@
+import { runOnce } from "graphile-worker";
+import { workerLogger } from "../../src/db/migrate.ts";
+import { createLogger } from "../../src/logger.ts";
+import { startWorker } from "../../src/worker/runner.ts";
+import { taskList } from "../../src/worker/registry.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { queuedJobs } from "../helpers/jobs.ts";
+import { asVisitor } from "../helpers/roles.ts";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+const logger = createLogger("silent");
+
+const jobs = (task: string) => queuedJobs(db.ownerPool, task);
+
+async function modulesOf(tenantId: string) {
+  const { rows } = await db.ownerPool.query<{ module: string; enabled: boolean }>(
+    "select module, enabled from app_public.tenant_modules where tenant_id = $1 order by module",
+    [tenantId],
+  );
+  return rows;
+}
+
+/** Processes every job that is due, with our real task list, then returns. */
+const drainQueue = () => runOnce({ connectionString: db.urls.ownerUrl, taskList, noHandleSignals: true, logger: workerLogger(logger) });
+
+test("a rolled-back tenant insert publishes no event and enqueues no job", async () => {
+  const client = await db.ownerPool.connect();
+  try {
+    await client.query("begin");
+    await client.query("insert into app_public.tenants (slug, name) values ('ghost', 'Ghost')");
+    await client.query("rollback");
+  } finally {
+    client.release();
+  }
+  const { rows } = await db.ownerPool.query("select * from app_private.domain_events where payload->>'slug' = 'ghost'");
+  expect(rows).toEqual([]);
+  expect(await jobs("domain_event")).toEqual([]);
+});
+
+test("a committed tenant publishes tenant_created, and its consumer sets up the modules exactly once", async () => {
+  const { rows } = await db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('acme', 'Acme') returning id");
+  const tenantId = rows[0]!.id;
+
+  const events = await db.ownerPool.query("select type, aggregate_type, aggregate_id from app_private.domain_events where tenant_id = $1", [tenantId]);
+  expect(events.rows).toEqual([{ type: "tenant_created", aggregate_type: "tenant", aggregate_id: tenantId }]);
+  const queued = await jobs("domain_event");
+  expect(queued).toHaveLength(1);
+  expect(await modulesOf(tenantId)).toEqual([]);
+
+  await drainQueue();
+  expect(await modulesOf(tenantId)).toEqual([
+    { module: "builds", enabled: true },
+    { module: "commerce", enabled: true },
+    { module: "events", enabled: true },
+    { module: "messaging", enabled: true },
+  ]);
+  expect(await jobs("domain_event")).toEqual([]);
+
+  // An admin switches a module off; then the same delivery runs again (a retry after a crash).
+  await db.ownerPool.query("update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'events'", [tenantId]);
+  await db.ownerPool.query("select graphile_worker.add_job('domain_event', $1::json)", [JSON.stringify(queued[0]!.payload)]);
+  await drainQueue();
+
+  const after = await modulesOf(tenantId);
+  expect(after).toHaveLength(4);
+  expect(after.find((row) => row.module === "events")).toEqual({ module: "events", enabled: false });
+  const deliveries = await db.ownerPool.query("select consumer from app_private.domain_event_deliveries where event_id = $1", [queued[0]!.payload.id]);
+  expect(deliveries.rows).toEqual([{ consumer: "tenant_defaults" }]);
+});
+
+test("the domain event log is append-only", async () => {
+  await expect(db.ownerPool.query("update app_private.domain_events set type = 'tampered'")).rejects.toMatchObject({ code: "TFORB" });
+  await expect(db.ownerPool.query("delete from app_private.domain_events")).rejects.toMatchObject({ code: "TFORB" });
+  await expect(db.ownerPool.query("truncate app_private.domain_events cascade")).rejects.toMatchObject({ code: "TFORB" });
+});
+
+test("the request role cannot reach the queue or the log directly", async () => {
+  await asVisitor(db.rootPool, db.urls.visitorRole, async (client) => {
+    await expect(client.query("select * from app_private.domain_events")).rejects.toMatchObject({ code: "42501" });
+  });
+  await asVisitor(db.rootPool, db.urls.visitorRole, async (client) => {
+    await expect(client.query("select app_private.enqueue_job('domain_event')")).rejects.toMatchObject({ code: "42501" });
+  });
+  await asVisitor(db.rootPool, db.urls.visitorRole, async (client) => {
+    await expect(client.query("select graphile_worker.add_job('domain_event')")).rejects.toMatchObject({ code: "42501" });
+  });
+});
+
+test("the in-process worker picks up a new tenant's event on its own", async () => {
+  const worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger });
+  try {
+    const { rows } = await db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('live', 'Live') returning id");
+    const deadline = Date.now() + 10_000;
+    while ((await modulesOf(rows[0]!.id)).length < 4 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await modulesOf(rows[0]!.id)).toHaveLength(4);
+  } finally {
+    await worker.stop();
+  }
+});
