@@ -33,22 +33,29 @@ const envSchema = z
     ROOT_DATABASE_URL: postgresUrl.optional(),
     JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
     WORKER_CONCURRENCY: integer(1, 1000).default(5),
-  })
-  .superRefine((env, ctx) => {
-    const production = env.APP_ENV === "prod";
-    if (production && env.JWT_SECRET.length < 32) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "must be at least 32 characters when APP_ENV=prod" });
-    }
-    if (production && env.JWT_SECRET === DEV_JWT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "the development default is refused when APP_ENV=prod" });
-    }
-    if (production && !env.DATABASE_URL) {
-      ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "is required when APP_ENV=prod (no embedded database in production)" });
-    }
-    if (env.DATABASE_URL && !env.DATABASE_AUTHENTICATOR_URL) {
-      ctx.addIssue({ code: "custom", path: ["DATABASE_AUTHENTICATOR_URL"], message: "is required when DATABASE_URL is set" });
-    }
   });
+
+/**
+ * Rules across variables. They read the raw strings so that they are reported together with
+ * every per-variable problem, not only once those are fixed.
+ */
+function crossVariableProblems(raw: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const production = raw.APP_ENV === "prod";
+  const jwtSecret = raw.JWT_SECRET ?? DEV_JWT_SECRET;
+  if (production && jwtSecret === DEV_JWT_SECRET) {
+    problems.push("JWT_SECRET: the development default is refused when APP_ENV=prod");
+  } else if (production && jwtSecret.length < 32) {
+    problems.push("JWT_SECRET: must be at least 32 characters when APP_ENV=prod");
+  }
+  if (production && !raw.DATABASE_URL) {
+    problems.push("DATABASE_URL: is required when APP_ENV=prod (no embedded database in production)");
+  }
+  if (raw.DATABASE_URL && !raw.DATABASE_AUTHENTICATOR_URL) {
+    problems.push("DATABASE_AUTHENTICATOR_URL: is required when DATABASE_URL is set");
+  }
+  return problems;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -98,15 +105,15 @@ export function deriveVisitorRole(authenticatorUrl: string): string {
 
 /** Reads and validates the environment; throws one ConfigError that names every problem. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const raw = Object.fromEntries(
+  const raw: Record<string, string | undefined> = Object.fromEntries(
     Object.entries(source).filter(([key, value]) => key in envSchema.shape && value !== ""),
   );
   const parsed = envSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`)),
+    ...crossVariableProblems(raw),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const database: DatabaseUrls | undefined =
     env.DATABASE_URL && env.DATABASE_AUTHENTICATOR_URL

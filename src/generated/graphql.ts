@@ -317,7 +317,7 @@ export type SetTenantModulePayload = {
   clientMutationId: Maybe<Scalars['String']['output']>;
   /** Our root query field type. Allows us to run any query from our mutation payload. */
   query: Maybe<Query>;
-  result: Maybe<TenantModule>;
+  tenantModule: Maybe<TenantModule>;
   /** An edge for our `TenantModule`. May be used by Relay 1. */
   tenantModuleEdge: Maybe<TenantModuleEdge>;
 };
