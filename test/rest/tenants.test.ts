@@ -1,0 +1,48 @@
+import request from "supertest";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
+
+let app: TestApp;
+let user: TestUser;
+beforeAll(async () => {
+  app = await startTestApp();
+  const tenant = await createTenant(app.db.ownerPool, "rest-co");
+  user = await createUser(app.db.ownerPool, tenant, "member");
+  await app.db.ownerPool.query("insert into app_public.tenant_modules (tenant_id, module, enabled) values ($1, 'events', true), ($1, 'builds', false)", [tenant.id]);
+});
+afterAll(() => app.stop());
+
+test("GET /api/tenants/current answers the signed-in user's tenant and its modules", async () => {
+  const response = await request(app.url).get("/api/tenants/current").set("Authorization", `Bearer ${user.token}`);
+  expect(response.status).toBe(200);
+  expect(response.body).toEqual({
+    rowId: user.tenantId,
+    slug: "rest-co",
+    name: "rest-co",
+    status: "active",
+    modules: expect.arrayContaining([
+      { module: "events", enabled: true },
+      { module: "builds", enabled: false },
+    ]),
+  });
+});
+
+test("without a token it is 401 UNAUTHENTICATED in the REST envelope", async () => {
+  const response = await request(app.url).get("/api/tenants/current");
+  expect(response.status).toBe(401);
+  expect(response.body).toEqual({ error: { code: "UNAUTHENTICATED", message: expect.any(String) } });
+});
+
+test("an expired token is 401 UNAUTHENTICATED", async () => {
+  const expired = mintToken({ sub: user.id, tid: user.tenantId, role: "member" }, { ttlSeconds: -5 });
+  const response = await request(app.url).get("/api/tenants/current").set("Authorization", `Bearer ${expired}`);
+  expect(response.status).toBe(401);
+  expect(response.body.error.code).toBe("UNAUTHENTICATED");
+});
+
+test("a token for a tenant that does not exist is 404 NOT_FOUND", async () => {
+  const orphan = mintToken({ sub: user.id, tid: "00000000-0000-4000-8000-000000000000", role: "member" });
+  const response = await request(app.url).get("/api/tenants/current").set("Authorization", `Bearer ${orphan}`);
+  expect(response.status).toBe(404);
+  expect(response.body.error.code).toBe("NOT_FOUND");
+});
