@@ -28,10 +28,18 @@ export interface GraphQLBody {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
-export async function startTestApp(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  worker?: boolean;
+  env?: Record<string, string>;
+  /** Behave as APP_ENV=prod (no Ruru, masked errors) while using the test database. */
+  production?: boolean;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config: Config = {
     ...loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent", ...options.env }),
+    ...(options.production ? { env: "prod", isProduction: true } : {}),
     database: db.urls,
   };
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
