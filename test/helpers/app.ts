@@ -86,3 +86,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   };
 }
+
+/** The first thing a graphql-ws operation yields: `{ next }`, `{ error }` or `{ complete }`. */
+export function firstOutcome(client: Client, query: string): Promise<{ next?: unknown; error?: unknown; complete?: true }> {
+  return new Promise((resolve) => {
+    client.subscribe({ query }, {
+      next: (value) => resolve({ next: value }),
+      error: (error) => resolve({ error }),
+      complete: () => resolve({ complete: true }),
+    });
+  });
+}
