@@ -38,6 +38,115 @@ alter table app_private.domain_events add constraint domain_events_pkey PRIMARY 
 alter table app_private.domain_events add constraint domain_events_type_check CHECK ((type ~ '^[a-z][a-z0-9_]*$'::text));
 comment on table app_private.domain_events is 'Append-only log of business events, for audit and read models.';
 
+create table app_private.password_resets (
+  id uuid default gen_random_uuid() not null,
+  user_id uuid not null,
+  token_hash bytea not null,
+  created_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone
+);
+alter table app_private.password_resets add constraint password_resets_token_hash_key UNIQUE (token_hash);
+alter table app_private.password_resets add constraint password_resets_pkey PRIMARY KEY (id);
+alter table app_private.password_resets add constraint password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+comment on table app_private.password_resets is 'One-time password reset tokens (SHA-256 hashes).';
+
+create table app_private.rate_limits (
+  key text not null,
+  window_start timestamp with time zone not null,
+  hits integer default 0 not null
+);
+alter table app_private.rate_limits add constraint rate_limits_pkey PRIMARY KEY (key, window_start);
+comment on table app_private.rate_limits is 'Counters of fixed-window rate limits; old windows are deleted by the cleanup job.';
+
+create table app_private.recovery_codes (
+  id bigint generated always as identity not null,
+  user_id uuid not null,
+  code_hash bytea not null,
+  used_at timestamp with time zone
+);
+alter table app_private.recovery_codes add constraint recovery_codes_user_id_code_hash_key UNIQUE (user_id, code_hash);
+alter table app_private.recovery_codes add constraint recovery_codes_pkey PRIMARY KEY (id);
+alter table app_private.recovery_codes add constraint recovery_codes_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+comment on table app_private.recovery_codes is 'Single-use 2FA recovery codes (SHA-256 hashes).';
+
+create table app_private.refresh_tokens (
+  id bigint generated always as identity not null,
+  session_id uuid not null,
+  token_hash bytea not null,
+  parent_id bigint,
+  created_at timestamp with time zone default now() not null,
+  rotated_at timestamp with time zone
+);
+alter table app_private.refresh_tokens add constraint refresh_tokens_token_hash_key UNIQUE (token_hash);
+alter table app_private.refresh_tokens add constraint refresh_tokens_pkey PRIMARY KEY (id);
+alter table app_private.refresh_tokens add constraint refresh_tokens_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES app_private.refresh_tokens(id) ON DELETE CASCADE;
+alter table app_private.refresh_tokens add constraint refresh_tokens_session_id_fkey FOREIGN KEY (session_id) REFERENCES app_private.sessions(id) ON DELETE CASCADE;
+comment on table app_private.refresh_tokens is 'SHA-256 hashes of opaque refresh tokens; each rotation adds a child and marks the parent rotated.';
+
+create table app_private.registrations (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  email citext not null,
+  username citext not null,
+  full_name text,
+  password_hash text not null,
+  token_hash bytea not null,
+  code_hash bytea not null,
+  attempts integer default 0 not null,
+  created_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone not null,
+  locked_at timestamp with time zone,
+  confirmed_at timestamp with time zone
+);
+alter table app_private.registrations add constraint registrations_token_hash_key UNIQUE (token_hash);
+alter table app_private.registrations add constraint registrations_pkey PRIMARY KEY (id);
+alter table app_private.registrations add constraint registrations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+comment on table app_private.registrations is 'Issued registrations awaiting their e-mailed code; token and code stored as SHA-256 hashes.';
+
+create table app_private.sessions (
+  id uuid default gen_random_uuid() not null,
+  user_id uuid not null,
+  tenant_id uuid not null,
+  created_at timestamp with time zone default now() not null,
+  last_refreshed_at timestamp with time zone,
+  expires_at timestamp with time zone not null,
+  revoked_at timestamp with time zone,
+  revoked_reason text,
+  user_agent text,
+  ip inet
+);
+alter table app_private.sessions add constraint sessions_pkey PRIMARY KEY (id);
+alter table app_private.sessions add constraint sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_private.sessions add constraint sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+comment on table app_private.sessions is 'A signed-in device. Revoked by setting revoked_at; never deleted before it has long expired.';
+
+create table app_private.two_factor_challenges (
+  id uuid default gen_random_uuid() not null,
+  user_id uuid not null,
+  token_hash bytea not null,
+  created_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone
+);
+alter table app_private.two_factor_challenges add constraint two_factor_challenges_token_hash_key UNIQUE (token_hash);
+alter table app_private.two_factor_challenges add constraint two_factor_challenges_pkey PRIMARY KEY (id);
+alter table app_private.two_factor_challenges add constraint two_factor_challenges_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+comment on table app_private.two_factor_challenges is 'The first step of a two-step login, completed by verifyTwoFactor.';
+
+create table app_private.user_secrets (
+  user_id uuid not null,
+  password_hash text,
+  password_changed_at timestamp with time zone,
+  totp_pending_secret text,
+  totp_secret text,
+  totp_enabled_at timestamp with time zone,
+  totp_last_step bigint
+);
+alter table app_private.user_secrets add constraint user_secrets_pkey PRIMARY KEY (user_id);
+alter table app_private.user_secrets add constraint user_secrets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+comment on table app_private.user_secrets is 'Password hash and TOTP state of a user; never exposed.';
+
 create table app_private.worker_heartbeat (
   id boolean default true not null,
   beat_at timestamp with time zone not null
@@ -54,6 +163,42 @@ alter table app_public.modules add constraint modules_pkey PRIMARY KEY (name);
 alter table app_public.modules enable row level security;
 comment on table app_public.modules is '@behavior -insert -update -delete
 The modules a tenant can switch on or off.';
+
+create table app_public.permissions (
+  name text not null,
+  description text not null
+);
+alter table app_public.permissions add constraint permissions_pkey PRIMARY KEY (name);
+alter table app_public.permissions add constraint permissions_name_check CHECK ((name ~ '^[a-z]+\.[a-z]+$'::text));
+alter table app_public.permissions enable row level security;
+comment on table app_public.permissions is '@behavior -insert -update -delete
+What a role may do.';
+
+create table app_public.role_permissions (
+  role_id uuid not null,
+  permission text not null
+);
+alter table app_public.role_permissions add constraint role_permissions_pkey PRIMARY KEY (role_id, permission);
+alter table app_public.role_permissions add constraint role_permissions_permission_fkey FOREIGN KEY (permission) REFERENCES app_public.permissions(name) ON UPDATE CASCADE;
+alter table app_public.role_permissions add constraint role_permissions_role_id_fkey FOREIGN KEY (role_id) REFERENCES app_public.roles(id) ON DELETE CASCADE;
+alter table app_public.role_permissions enable row level security;
+comment on table app_public.role_permissions is '@behavior -insert -update -delete
+The permissions each role grants.';
+
+create table app_public.roles (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  name text not null,
+  is_builtin boolean default false not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.roles add constraint roles_tenant_id_name_key UNIQUE (tenant_id, name);
+alter table app_public.roles add constraint roles_pkey PRIMARY KEY (id);
+alter table app_public.roles add constraint roles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.roles add constraint roles_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{1,39}$'::text));
+alter table app_public.roles enable row level security;
+comment on table app_public.roles is '@behavior -insert -update -delete
+A named set of permissions within a tenant. Built-in: owner, admin, manager, member.';
 
 create table app_public.tenant_modules (
   tenant_id uuid not null,
@@ -90,13 +235,27 @@ An organisation using Tessera; all of its data is isolated from other tenants.';
 comment on column app_public.tenants.slug is 'Unique, URL-safe name of the tenant, used at login.';
 comment on column app_public.tenants.status is 'active or suspended.';
 
+create table app_public.user_roles (
+  user_id uuid not null,
+  role_id uuid not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.user_roles add constraint user_roles_pkey PRIMARY KEY (user_id, role_id);
+alter table app_public.user_roles add constraint user_roles_role_id_fkey FOREIGN KEY (role_id) REFERENCES app_public.roles(id) ON DELETE CASCADE;
+alter table app_public.user_roles add constraint user_roles_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+alter table app_public.user_roles enable row level security;
+comment on table app_public.user_roles is '@behavior -insert -update -delete
+Which roles a user holds.';
+
 create table app_public.users (
   id uuid default gen_random_uuid() not null,
   tenant_id uuid not null,
   email citext not null,
   username citext not null,
   full_name text,
-  created_at timestamp with time zone default now() not null
+  created_at timestamp with time zone default now() not null,
+  is_system boolean default false not null,
+  deleted_at timestamp with time zone
 );
 alter table app_public.users add constraint users_tenant_id_email_key UNIQUE (tenant_id, email);
 alter table app_public.users add constraint users_tenant_id_username_key UNIQUE (tenant_id, username);
@@ -110,20 +269,212 @@ comment on table app_public.users is '@behavior -insert -update -delete
 A person (or the system) acting within one tenant.';
 comment on column app_public.users.email is 'E-mail address, unique within the tenant.';
 comment on column app_public.users.username is 'Login name, unique within the tenant.';
+comment on column app_public.users.is_system is 'The tenant''s system user, used for automated actions; cannot sign in.';
+comment on column app_public.users.deleted_at is 'Soft delete: the user cannot sign in and their personal data is scrubbed.';
 
 CREATE INDEX domain_events_tenant_idx ON app_private.domain_events USING btree (tenant_id, occurred_at);
 
+CREATE INDEX password_resets_expires_idx ON app_private.password_resets USING btree (expires_at);
+
+CREATE INDEX password_resets_user_idx ON app_private.password_resets USING btree (user_id);
+
+CREATE INDEX refresh_tokens_parent_idx ON app_private.refresh_tokens USING btree (parent_id);
+
+CREATE INDEX refresh_tokens_session_idx ON app_private.refresh_tokens USING btree (session_id);
+
+CREATE INDEX registrations_expires_idx ON app_private.registrations USING btree (expires_at);
+
+CREATE INDEX registrations_tenant_email_idx ON app_private.registrations USING btree (tenant_id, email);
+
+CREATE INDEX sessions_expires_idx ON app_private.sessions USING btree (expires_at);
+
+CREATE INDEX sessions_tenant_idx ON app_private.sessions USING btree (tenant_id);
+
+CREATE INDEX sessions_user_idx ON app_private.sessions USING btree (user_id);
+
+CREATE INDEX two_factor_challenges_expires_idx ON app_private.two_factor_challenges USING btree (expires_at);
+
+CREATE INDEX two_factor_challenges_user_idx ON app_private.two_factor_challenges USING btree (user_id);
+
+CREATE INDEX role_permissions_permission_idx ON app_public.role_permissions USING btree (permission);
+
 CREATE INDEX tenant_modules_module_idx ON app_public.tenant_modules USING btree (module);
 
-CREATE OR REPLACE FUNCTION app_hidden.current_user_is_tenant_admin()
+CREATE INDEX user_roles_role_idx ON app_public.user_roles USING btree (role_id);
+
+CREATE OR REPLACE FUNCTION app_hidden.session_is_live(session_id uuid)
  RETURNS boolean
  LANGUAGE sql
- STABLE PARALLEL SAFE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select app_public.current_user_id() is not null
-     and coalesce(pg_catalog.current_setting('jwt.claims.role', true), '') in ('owner', 'admin');
+  select exists (
+    select 1 from app_private.sessions s join app_public.users u on u.id = s.user_id
+    where s.id = session_is_live.session_id and s.revoked_at is null and s.expires_at > now() and u.deleted_at is null
+  );
 $function$;
-comment on function app_hidden.current_user_is_tenant_admin() is 'True when the signed-in user holds the owner or admin role of the current tenant.';
+comment on function app_hidden.session_is_live(uuid) is 'True while the session is neither revoked nor expired and its user is not deleted.';
+
+CREATE OR REPLACE FUNCTION app_private.cleanup_expired(retention interval)
+ RETURNS json
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_sessions int; v_registrations int; v_resets int; v_challenges int; v_limits int;
+begin
+  delete from app_private.sessions s where s.expires_at < now() - cleanup_expired.retention
+    or s.revoked_at < now() - cleanup_expired.retention;
+  get diagnostics v_sessions = row_count;
+  delete from app_private.registrations r where r.expires_at < now() - cleanup_expired.retention;
+  get diagnostics v_registrations = row_count;
+  delete from app_private.password_resets r where r.expires_at < now() - cleanup_expired.retention;
+  get diagnostics v_resets = row_count;
+  delete from app_private.two_factor_challenges c where c.expires_at < now() - cleanup_expired.retention;
+  get diagnostics v_challenges = row_count;
+  delete from app_private.rate_limits l where l.window_start < now() - interval '1 day';
+  get diagnostics v_limits = row_count;
+  return json_build_object('sessions', v_sessions, 'registrations', v_registrations, 'passwordResets', v_resets,
+                           'twoFactorChallenges', v_challenges, 'rateLimitWindows', v_limits);
+end;
+$function$;
+comment on function app_private.cleanup_expired(interval) is 'Deletes sessions, registrations, reset tokens and 2FA challenges expired (or revoked) for longer than the retention.';
+
+CREATE OR REPLACE FUNCTION app_private.confirm_registration(token_hash bytea, code_hash bytea, max_attempts integer, OUT status text, OUT user_id uuid)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_reg app_private.registrations;
+  v_member_role uuid;
+begin
+  select * into v_reg from app_private.registrations r where r.token_hash = confirm_registration.token_hash for update;
+  if not found or v_reg.confirmed_at is not null or v_reg.expires_at <= now() then
+    status := 'invalid';
+    return;
+  end if;
+  if v_reg.locked_at is not null then
+    status := 'locked';
+    return;
+  end if;
+  if v_reg.code_hash <> confirm_registration.code_hash then
+    update app_private.registrations r
+      set attempts = r.attempts + 1,
+          locked_at = case when r.attempts + 1 >= confirm_registration.max_attempts then now() end
+      where r.id = v_reg.id;
+    status := 'wrong_code';
+    return;
+  end if;
+  if exists (select 1 from app_public.users u where u.tenant_id = v_reg.tenant_id and u.email = v_reg.email) then
+    status := 'email_taken';
+    return;
+  end if;
+  if exists (select 1 from app_public.users u where u.tenant_id = v_reg.tenant_id and u.username = v_reg.username) then
+    status := 'username_taken';
+    return;
+  end if;
+  update app_private.registrations r set confirmed_at = now() where r.id = v_reg.id;
+  insert into app_public.users (tenant_id, email, username, full_name)
+    values (v_reg.tenant_id, v_reg.email, v_reg.username, v_reg.full_name) returning id into user_id;
+  insert into app_private.user_secrets (user_id, password_hash, password_changed_at) values (confirm_registration.user_id, v_reg.password_hash, now());
+  select r.id into v_member_role from app_public.roles r where r.tenant_id = v_reg.tenant_id and r.name = 'member';
+  if v_member_role is not null then
+    insert into app_public.user_roles (user_id, role_id) values (confirm_registration.user_id, v_member_role);
+  end if;
+  status := 'confirmed';
+end;
+$function$;
+comment on function app_private.confirm_registration(bytea,bytea,integer) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.consume_recovery_code(user_id uuid, code_hash bytea)
+ RETURNS boolean
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  with used as (
+    update app_private.recovery_codes c set used_at = now()
+    where c.user_id = consume_recovery_code.user_id and c.code_hash = consume_recovery_code.code_hash and c.used_at is null
+    returning 1
+  )
+  select exists (select 1 from used);
+$function$;
+comment on function app_private.consume_recovery_code(uuid,bytea) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.consume_totp_step(user_id uuid, step bigint)
+ RETURNS boolean
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  with used as (
+    update app_private.user_secrets s set totp_last_step = consume_totp_step.step
+    where s.user_id = consume_totp_step.user_id and (s.totp_last_step is null or s.totp_last_step < consume_totp_step.step)
+    returning 1
+  )
+  select exists (select 1 from used);
+$function$;
+comment on function app_private.consume_totp_step(uuid,bigint) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.create_session(user_id uuid, refresh_token_hash bytea, ttl interval, user_agent text, ip inet)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_session_id uuid;
+begin
+  insert into app_private.sessions (user_id, tenant_id, expires_at, user_agent, ip)
+    select u.id, u.tenant_id, now() + create_session.ttl, left(create_session.user_agent, 300), create_session.ip
+    from app_public.users u where u.id = create_session.user_id and u.deleted_at is null and not u.is_system
+    returning id into v_session_id;
+  if v_session_id is null then
+    raise exception 'No such user' using errcode = 'TCRED';
+  end if;
+  insert into app_private.refresh_tokens (session_id, token_hash) values (v_session_id, create_session.refresh_token_hash);
+  return v_session_id;
+end;
+$function$;
+comment on function app_private.create_session(uuid,bytea,interval,text,inet) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.disable_two_factor(user_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_email citext;
+begin
+  update app_private.user_secrets s set totp_secret = null, totp_pending_secret = null, totp_enabled_at = null, totp_last_step = null
+    where s.user_id = disable_two_factor.user_id;
+  delete from app_private.recovery_codes c where c.user_id = disable_two_factor.user_id;
+  select u.email into v_email from app_public.users u where u.id = disable_two_factor.user_id;
+  perform app_private.enqueue_job('send_email', json_build_object('template', 'two_factor_disabled', 'to', v_email));
+end;
+$function$;
+comment on function app_private.disable_two_factor(uuid) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.enable_two_factor(user_id uuid, step bigint, recovery_code_hashes bytea[])
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_email citext;
+begin
+  update app_private.user_secrets s
+    set totp_secret = s.totp_pending_secret, totp_pending_secret = null, totp_enabled_at = now(), totp_last_step = enable_two_factor.step
+    where s.user_id = enable_two_factor.user_id and s.totp_pending_secret is not null;
+  if not found then
+    return false;
+  end if;
+  delete from app_private.recovery_codes c where c.user_id = enable_two_factor.user_id;
+  insert into app_private.recovery_codes (user_id, code_hash) select enable_two_factor.user_id, h from unnest(enable_two_factor.recovery_code_hashes) h;
+  select u.email into v_email from app_public.users u where u.id = enable_two_factor.user_id;
+  perform app_private.enqueue_job('send_email', json_build_object('template', 'two_factor_enabled', 'to', v_email));
+  return true;
+end;
+$function$;
+comment on function app_private.enable_two_factor(uuid,bigint,bytea[]) is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.enqueue_job(task text, payload json DEFAULT '{}'::json, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, job_key text DEFAULT NULL::text, max_attempts integer DEFAULT NULL::integer, queue_name text DEFAULT NULL::text, priority integer DEFAULT NULL::integer)
  RETURNS void
@@ -145,6 +496,95 @@ end;
 $function$;
 comment on function app_private.enqueue_job(text,json,timestamp with time zone,text,integer,text,integer) is 'Enqueues a graphile-worker job in the current transaction; triggers use it so request roles need no grants on the queue.';
 
+CREATE OR REPLACE FUNCTION app_private.ensure_tenant_identity(tenant_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_slug text;
+begin
+  insert into app_public.roles (tenant_id, name, is_builtin)
+    select ensure_tenant_identity.tenant_id, r.name, true from unnest(array['owner', 'admin', 'manager', 'member']) as r(name)
+    on conflict on constraint roles_tenant_id_name_key do nothing;
+  insert into app_public.role_permissions (role_id, permission)
+    select r.id, p.name
+    from app_public.roles r cross join app_public.permissions p
+    where r.tenant_id = ensure_tenant_identity.tenant_id and r.is_builtin and (
+      r.name in ('owner', 'admin')
+      or (r.name = 'manager' and p.name in ('events.manage', 'catalog.manage', 'orders.read', 'broadcasts.manage', 'builds.request', 'payments.read'))
+    )
+    on conflict on constraint role_permissions_pkey do nothing;
+  select slug into v_slug from app_public.tenants t where t.id = ensure_tenant_identity.tenant_id;
+  insert into app_public.users (tenant_id, email, username, full_name, is_system)
+    values (ensure_tenant_identity.tenant_id, 'system@' || v_slug || '.tessera.invalid', 'system', 'System', true)
+    on conflict on constraint users_tenant_id_username_key do nothing;
+end;
+$function$;
+comment on function app_private.ensure_tenant_identity(uuid) is 'Creates a tenant''s built-in roles with their permissions and its system user, if missing.';
+
+CREATE OR REPLACE FUNCTION app_private.issue_password_reset(tenant_id uuid, email citext, token_hash bytea, token text, ttl interval)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_user_id uuid;
+begin
+  select u.id into v_user_id from app_public.users u
+    where u.tenant_id = issue_password_reset.tenant_id and u.email = issue_password_reset.email and u.deleted_at is null and not u.is_system;
+  if v_user_id is null then
+    return;
+  end if;
+  insert into app_private.password_resets (user_id, token_hash, expires_at)
+    values (v_user_id, issue_password_reset.token_hash, now() + issue_password_reset.ttl);
+  perform app_private.enqueue_job('send_email', json_build_object(
+    'template', 'password_reset', 'to', issue_password_reset.email,
+    'data', json_build_object('token', issue_password_reset.token, 'minutes', extract(epoch from issue_password_reset.ttl)::integer / 60)));
+end;
+$function$;
+comment on function app_private.issue_password_reset(uuid,citext,bytea,text,interval) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.issue_registration(tenant_id uuid, email citext, username citext, full_name text, password_hash text, token_hash bytea, code_hash bytea, code text, ttl interval)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.email = issue_registration.email) then
+    perform app_private.enqueue_job('send_email', json_build_object('template', 'registration_exists', 'to', issue_registration.email));
+    return 'email_taken';
+  end if;
+  if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.username = issue_registration.username) then
+    return 'username_taken';
+  end if;
+  insert into app_private.registrations (tenant_id, email, username, full_name, password_hash, token_hash, code_hash, expires_at)
+    values (issue_registration.tenant_id, issue_registration.email, issue_registration.username, issue_registration.full_name,
+            issue_registration.password_hash, issue_registration.token_hash, issue_registration.code_hash, now() + issue_registration.ttl);
+  perform app_private.enqueue_job('send_email', json_build_object(
+    'template', 'registration_code', 'to', issue_registration.email,
+    'data', json_build_object('code', issue_registration.code, 'minutes', extract(epoch from issue_registration.ttl)::integer / 60)));
+  return 'issued';
+end;
+$function$;
+comment on function app_private.issue_registration(uuid,citext,citext,text,text,bytea,bytea,text,interval) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.login_candidate(tenant_id uuid, identifier citext, OUT user_id uuid, OUT password_hash text, OUT totp_enabled boolean)
+ RETURNS record
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select u.id, s.password_hash, s.totp_enabled_at is not null
+  from app_public.users u left join app_private.user_secrets s on s.user_id = u.id
+  where u.tenant_id = login_candidate.tenant_id and u.deleted_at is null and not u.is_system
+    and (u.email = login_candidate.identifier or u.username = login_candidate.identifier)
+  order by (u.email = login_candidate.identifier) desc
+  limit 1;
+$function$;
+comment on function app_private.login_candidate(uuid,citext) is NULL;
+
 CREATE OR REPLACE FUNCTION app_private.publish_event(type text, tenant_id uuid, aggregate_type text, aggregate_id text, payload jsonb DEFAULT '{}'::jsonb)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -162,6 +602,145 @@ begin
 end;
 $function$;
 comment on function app_private.publish_event(text,uuid,text,text,jsonb) is 'Appends a domain event and enqueues its delivery to the registered consumers, in the caller''s transaction.';
+
+CREATE OR REPLACE FUNCTION app_private.rate_limit_hit(key text, window_length interval)
+ RETURNS integer
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  insert into app_private.rate_limits as r (key, window_start, hits)
+    values (rate_limit_hit.key, date_bin(rate_limit_hit.window_length, now(), timestamptz '2000-01-01'), 1)
+    on conflict on constraint rate_limits_pkey do update set hits = r.hits + 1
+    returning hits;
+$function$;
+comment on function app_private.rate_limit_hit(text,interval) is 'Counts one attempt for the key in the current window; returns the count.';
+
+CREATE OR REPLACE FUNCTION app_private.rate_limit_retry_after(key text, max_hits integer, window_length interval)
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case when coalesce(max(r.hits), 0) >= rate_limit_retry_after.max_hits
+    then greatest(1, ceil(extract(epoch from (date_bin(rate_limit_retry_after.window_length, now(), timestamptz '2000-01-01') + rate_limit_retry_after.window_length - now())))::integer)
+    else 0 end
+  from app_private.rate_limits r
+  where r.key = rate_limit_retry_after.key
+    and r.window_start = date_bin(rate_limit_retry_after.window_length, now(), timestamptz '2000-01-01');
+$function$;
+comment on function app_private.rate_limit_retry_after(text,integer,interval) is 'Seconds until the key may try again, or 0 when under the limit.';
+
+CREATE OR REPLACE FUNCTION app_private.reset_password(token_hash bytea, password_hash text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_user_id uuid;
+begin
+  update app_private.password_resets r set used_at = now()
+    where r.token_hash = reset_password.token_hash and r.used_at is null and r.expires_at > now()
+    returning r.user_id into v_user_id;
+  if v_user_id is null then
+    return null;
+  end if;
+  perform app_private.set_password(v_user_id, reset_password.password_hash, null, 'password_reset');
+  return v_user_id;
+end;
+$function$;
+comment on function app_private.reset_password(bytea,text) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.revoke_sessions(user_id uuid, reason text, except_session_id uuid DEFAULT NULL::uuid)
+ RETURNS integer
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  with revoked as (
+    update app_private.sessions s set revoked_at = now(), revoked_reason = revoke_sessions.reason
+    where s.user_id = revoke_sessions.user_id and s.revoked_at is null
+      and s.id is distinct from revoke_sessions.except_session_id
+    returning 1
+  )
+  select count(*)::integer from revoked;
+$function$;
+comment on function app_private.revoke_sessions(uuid,text,uuid) is 'Revokes a user''s live sessions, optionally sparing one.';
+
+CREATE OR REPLACE FUNCTION app_private.rotate_refresh_token(token_hash bytea, new_token_hash bytea, grace_period interval, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT tenant_id uuid)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_token app_private.refresh_tokens;
+  v_session app_private.sessions;
+  v_child app_private.refresh_tokens;
+begin
+  select * into v_token from app_private.refresh_tokens t where t.token_hash = rotate_refresh_token.token_hash for update;
+  if not found then
+    status := 'invalid';
+    return;
+  end if;
+  select * into v_session from app_private.sessions s where s.id = v_token.session_id for update;
+  if v_session.revoked_at is not null or v_session.expires_at <= now()
+     or exists (select 1 from app_public.users u where u.id = v_session.user_id and u.deleted_at is not null) then
+    status := 'invalid';
+    return;
+  end if;
+  if v_token.rotated_at is not null then
+    select * into v_child from app_private.refresh_tokens t where t.parent_id = v_token.id;
+    if v_token.rotated_at > now() - rotate_refresh_token.grace_period and v_child.rotated_at is null then
+      -- A retry: the child was never used; replace it.
+      update app_private.refresh_tokens t set rotated_at = now() where t.id = v_child.id;
+      v_token := v_child;
+    else
+      update app_private.sessions s set revoked_at = now(), revoked_reason = 'refresh_token_reused' where s.id = v_session.id;
+      status := 'reused';
+      return;
+    end if;
+  else
+    update app_private.refresh_tokens t set rotated_at = now() where t.id = v_token.id;
+  end if;
+  insert into app_private.refresh_tokens (session_id, token_hash, parent_id)
+    values (v_session.id, rotate_refresh_token.new_token_hash, v_token.id);
+  update app_private.sessions s set last_refreshed_at = now() where s.id = v_session.id;
+  status := 'ok';
+  session_id := v_session.id;
+  user_id := v_session.user_id;
+  tenant_id := v_session.tenant_id;
+end;
+$function$;
+comment on function app_private.rotate_refresh_token(bytea,bytea,interval) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.scrub_user(user_id uuid)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  update app_public.users u
+    set email = 'deleted-' || u.id || '@deleted.invalid', username = 'deleted-' || left(u.id::text, 8), full_name = null
+    where u.id = scrub_user.user_id and u.deleted_at is not null;
+  delete from app_private.user_secrets s where s.user_id = scrub_user.user_id;
+  delete from app_private.recovery_codes c where c.user_id = scrub_user.user_id;
+$function$;
+comment on function app_private.scrub_user(uuid) is 'Removes a soft-deleted user''s personal data and secrets.';
+
+CREATE OR REPLACE FUNCTION app_private.set_password(user_id uuid, password_hash text, keep_session_id uuid, reason text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_email citext;
+begin
+  insert into app_private.user_secrets as s (user_id, password_hash, password_changed_at)
+    values (set_password.user_id, set_password.password_hash, now())
+    on conflict on constraint user_secrets_pkey do update set password_hash = excluded.password_hash, password_changed_at = now();
+  perform app_private.revoke_sessions(set_password.user_id, set_password.reason, set_password.keep_session_id);
+  select u.email into v_email from app_public.users u where u.id = set_password.user_id;
+  perform app_private.enqueue_job('send_email', json_build_object('template', 'password_changed', 'to', v_email));
+end;
+$function$;
+comment on function app_private.set_password(uuid,text,uuid,text) is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.tg__refuse_change()
  RETURNS trigger
@@ -211,14 +790,67 @@ end;
 $function$;
 comment on function app_private.tg_tenants__publish_created() is NULL;
 
+CREATE OR REPLACE FUNCTION app_public.create_user(email citext, username citext, full_name text, roles text[] DEFAULT ARRAY['member'::text])
+ RETURNS app_public.users
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_user app_public.users;
+  v_found int;
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in to create users' using errcode = 'TAUTH';
+  end if;
+  if not app_public.current_user_has_permission('users.manage') then
+    raise exception 'Creating users needs the users.manage permission' using errcode = 'TFORB';
+  end if;
+  if exists (select 1 from app_public.users u where u.tenant_id = app_public.current_tenant_id() and u.email = create_user.email) then
+    raise exception 'That e-mail is already used in this tenant' using errcode = 'TCONF', detail = '{"reason":"EMAIL_TAKEN"}';
+  end if;
+  if exists (select 1 from app_public.users u where u.tenant_id = app_public.current_tenant_id() and u.username = create_user.username) then
+    raise exception 'That username is already used in this tenant' using errcode = 'TCONF', detail = '{"reason":"USERNAME_TAKEN"}';
+  end if;
+  insert into app_public.users (tenant_id, email, username, full_name)
+    values (app_public.current_tenant_id(), create_user.email, create_user.username, create_user.full_name)
+    returning * into v_user;
+  insert into app_public.user_roles (user_id, role_id)
+    select v_user.id, r.id from app_public.roles r
+    where r.tenant_id = app_public.current_tenant_id() and r.name = any(create_user.roles);
+  get diagnostics v_found = row_count;
+  if v_found <> cardinality(array(select distinct unnest(create_user.roles))) then
+    raise exception 'Unknown role in %', create_user.roles using errcode = 'TVALD', detail = '{"field":"roles"}';
+  end if;
+  insert into app_private.user_secrets (user_id) values (v_user.id);
+  return v_user;
+end;
+$function$;
+comment on function app_public.create_user(citext,citext,text,text[]) is '@resultFieldName user
+Creates a user of the current tenant with the given roles (needs users.manage). The user sets a password through forgotPassword.';
+
+CREATE OR REPLACE FUNCTION app_public.current_session()
+ RETURNS app_public.session_info
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select s.id, s.created_at, s.last_refreshed_at, s.expires_at, s.revoked_at, s.user_agent, host(s.ip), true
+  from app_private.sessions s where s.id = app_public.current_session_id();
+$function$;
+comment on function app_public.current_session() is 'The session this request was made with.';
+
 CREATE OR REPLACE FUNCTION app_public.current_session_id()
  RETURNS uuid
  LANGUAGE sql
- STABLE PARALLEL SAFE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select nullif(pg_catalog.current_setting('jwt.claims.session_id', true), '')::uuid;
+  select s.id from app_private.sessions s
+  where s.id = nullif(pg_catalog.current_setting('jwt.claims.session_id', true), '')::uuid
+    and s.revoked_at is null and s.expires_at > now();
 $function$;
-comment on function app_public.current_session_id() is 'The session the request was made with, or null for anonymous requests.';
+comment on function app_public.current_session_id() is 'The session of the request, or null when anonymous or when the session is revoked or expired.';
 
 CREATE OR REPLACE FUNCTION app_public.current_tenant()
  RETURNS app_public.tenants
@@ -232,20 +864,108 @@ comment on function app_public.current_tenant() is 'The tenant of the signed-in 
 CREATE OR REPLACE FUNCTION app_public.current_tenant_id()
  RETURNS uuid
  LANGUAGE sql
- STABLE PARALLEL SAFE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select nullif(pg_catalog.current_setting('jwt.claims.tenant_id', true), '')::uuid;
+  select s.tenant_id from app_private.sessions s where s.id = app_public.current_session_id();
 $function$;
-comment on function app_public.current_tenant_id() is 'The tenant of the signed-in user, or null for anonymous requests.';
+comment on function app_public.current_tenant_id() is 'The tenant of the signed-in user, or null for anonymous requests and dead sessions.';
+
+CREATE OR REPLACE FUNCTION app_public."current_user"()
+ RETURNS app_public.users
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select * from app_public.users where id = app_public.current_user_id();
+$function$;
+comment on function app_public."current_user"() is 'The signed-in user.';
+
+CREATE OR REPLACE FUNCTION app_public.current_user_has_permission(permission text)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (
+    select 1
+    from app_public.user_roles ur
+    join app_public.roles r on r.id = ur.role_id
+    join app_public.role_permissions rp on rp.role_id = ur.role_id
+    where ur.user_id = app_public.current_user_id()
+      and r.tenant_id = app_public.current_tenant_id()
+      and rp.permission = current_user_has_permission.permission
+  );
+$function$;
+comment on function app_public.current_user_has_permission(text) is 'True when the signed-in user holds a role that grants the permission in the current tenant.';
 
 CREATE OR REPLACE FUNCTION app_public.current_user_id()
  RETURNS uuid
  LANGUAGE sql
- STABLE PARALLEL SAFE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select nullif(pg_catalog.current_setting('jwt.claims.user_id', true), '')::uuid;
+  select s.user_id from app_private.sessions s where s.id = app_public.current_session_id();
 $function$;
-comment on function app_public.current_user_id() is 'The signed-in user, or null for anonymous requests.';
+comment on function app_public.current_user_id() is 'The signed-in user, or null for anonymous requests and dead sessions.';
+
+CREATE OR REPLACE FUNCTION app_public.delete_user(user_id uuid)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if not app_public.current_user_has_permission('users.manage') then
+    raise exception 'Deleting users needs the users.manage permission' using errcode = 'TFORB';
+  end if;
+  update app_public.users u set deleted_at = now()
+    where u.id = delete_user.user_id and u.tenant_id = app_public.current_tenant_id() and u.deleted_at is null and not u.is_system;
+  if not found then
+    raise exception 'No such user' using errcode = 'TNFND';
+  end if;
+  update app_private.sessions s set revoked_at = now(), revoked_reason = 'user_deleted'
+    where s.user_id = delete_user.user_id and s.revoked_at is null;
+  perform app_private.enqueue_job('scrub_user', json_build_object('userId', delete_user.user_id), job_key => 'scrub_user:' || delete_user.user_id);
+  return true;
+end;
+$function$;
+comment on function app_public.delete_user(uuid) is '@resultFieldName deleted
+Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data.';
+
+CREATE OR REPLACE FUNCTION app_public.my_sessions()
+ RETURNS SETOF app_public.session_info
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select s.id, s.created_at, s.last_refreshed_at, s.expires_at, s.revoked_at, s.user_agent, host(s.ip),
+         s.id = app_public.current_session_id()
+  from app_private.sessions s
+  where s.user_id = app_public.current_user_id()
+  order by s.created_at desc;
+$function$;
+comment on function app_public.my_sessions() is 'The signed-in user''s sessions, newest first.';
+
+CREATE OR REPLACE FUNCTION app_public.revoke_session(session_id uuid)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in to revoke sessions' using errcode = 'TAUTH';
+  end if;
+  update app_private.sessions s set revoked_at = now(), revoked_reason = 'revoked_by_user'
+    where s.id = revoke_session.session_id and s.user_id = app_public.current_user_id() and s.revoked_at is null;
+  if not found then
+    raise exception 'No such live session' using errcode = 'TNFND';
+  end if;
+  return true;
+end;
+$function$;
+comment on function app_public.revoke_session(uuid) is '@resultFieldName revoked
+Signs one of your sessions out.';
 
 CREATE OR REPLACE FUNCTION app_public.set_tenant_module(module text, enabled boolean)
  RETURNS app_public.tenant_modules
@@ -257,8 +977,8 @@ begin
   if app_public.current_tenant_id() is null then
     raise exception 'Sign in to change modules' using errcode = 'TAUTH';
   end if;
-  if not app_hidden.current_user_is_tenant_admin() then
-    raise exception 'Only an owner or admin may change modules' using errcode = 'TFORB';
+  if not app_public.current_user_has_permission('modules.manage') then
+    raise exception 'Changing modules needs the modules.manage permission' using errcode = 'TFORB';
   end if;
   if not exists (select 1 from app_public.modules m where m.name = set_tenant_module.module) then
     raise exception 'Unknown module %', set_tenant_module.module using errcode = 'TNFND';
@@ -285,21 +1005,41 @@ CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants FOR EACH 
 
 create policy select_all on app_public.modules as permissive for select to public using (true);
 
-create policy insert_as_admin on app_public.tenant_modules as permissive for insert to public with check (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_hidden.current_user_is_tenant_admin() AS current_user_is_tenant_admin)));
+create policy select_all on app_public.permissions as permissive for select to public using (true);
+
+create policy select_own_tenant on app_public.role_permissions as permissive for select to public using ((role_id IN ( SELECT roles.id
+   FROM app_public.roles
+  WHERE (roles.tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)))));
+
+create policy select_own_tenant on app_public.roles as permissive for select to public using ((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)));
+
+create policy insert_as_manager on app_public.tenant_modules as permissive for insert to public with check (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.current_user_has_permission('modules.manage'::text) AS current_user_has_permission)));
 
 create policy select_own on app_public.tenant_modules as permissive for select to public using ((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)));
 
-create policy update_as_admin on app_public.tenant_modules as permissive for update to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_hidden.current_user_is_tenant_admin() AS current_user_is_tenant_admin)));
+create policy update_as_manager on app_public.tenant_modules as permissive for update to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.current_user_has_permission('modules.manage'::text) AS current_user_has_permission)));
 
 create policy select_own on app_public.tenants as permissive for select to public using ((id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)));
 
-create policy select_same_tenant on app_public.users as permissive for select to public using ((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)));
+create policy select_own_tenant on app_public.user_roles as permissive for select to public using ((role_id IN ( SELECT roles.id
+   FROM app_public.roles
+  WHERE (roles.tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)))));
+
+create policy select_same_tenant on app_public.users as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND (deleted_at IS NULL)));
 
 grant select on table app_public.modules to :DATABASE_VISITOR;
+
+grant select on table app_public.permissions to :DATABASE_VISITOR;
+
+grant select on table app_public.role_permissions to :DATABASE_VISITOR;
+
+grant select on table app_public.roles to :DATABASE_VISITOR;
 
 grant select on table app_public.tenant_modules to :DATABASE_VISITOR;
 
 grant select on table app_public.tenants to :DATABASE_VISITOR;
+
+grant select on table app_public.user_roles to :DATABASE_VISITOR;
 
 grant select on table app_public.users to :DATABASE_VISITOR;
 
@@ -307,7 +1047,15 @@ grant insert (tenant_id, module, enabled) on table app_public.tenant_modules to 
 
 grant update (enabled, settings) on table app_public.tenant_modules to :DATABASE_VISITOR;
 
-grant execute on function app_hidden.current_user_is_tenant_admin() to :DATABASE_VISITOR;
+grant execute on function app_hidden.session_is_live(uuid) to :DATABASE_AUTHENTICATOR;
+
+grant execute on function app_hidden.session_is_live(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public."current_user"() to :DATABASE_VISITOR;
+
+grant execute on function app_public.create_user(citext,citext,text,text[]) to :DATABASE_VISITOR;
+
+grant execute on function app_public.current_session() to :DATABASE_VISITOR;
 
 grant execute on function app_public.current_session_id() to :DATABASE_VISITOR;
 
@@ -315,9 +1063,19 @@ grant execute on function app_public.current_tenant() to :DATABASE_VISITOR;
 
 grant execute on function app_public.current_tenant_id() to :DATABASE_VISITOR;
 
+grant execute on function app_public.current_user_has_permission(text) to :DATABASE_VISITOR;
+
 grant execute on function app_public.current_user_id() to :DATABASE_VISITOR;
 
+grant execute on function app_public.delete_user(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.my_sessions() to :DATABASE_VISITOR;
+
+grant execute on function app_public.revoke_session(uuid) to :DATABASE_VISITOR;
+
 grant execute on function app_public.set_tenant_module(text,boolean) to :DATABASE_VISITOR;
+
+grant usage on schema app_hidden to :DATABASE_AUTHENTICATOR;
 
 grant usage on schema app_hidden to :DATABASE_VISITOR;
 

@@ -44,7 +44,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
   }
   let worker: Runner | undefined;
   if (options.worker) {
-    worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: config.workerConcurrency, logger });
+    worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: config.workerConcurrency, logger, mail: config.mail });
   }
   const base = config.publicUrl ?? `http://localhost:${config.port}`;
   const banner = [

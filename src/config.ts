@@ -5,6 +5,7 @@
 import { z } from "zod";
 
 const DEV_JWT_SECRET = "tessera-dev-jwt-secret-change-me-in-production";
+const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";
 
 const postgresUrl = z
   .string()
@@ -32,6 +33,13 @@ const envSchema = z
     SHADOW_DATABASE_URL: postgresUrl.optional(),
     ROOT_DATABASE_URL: postgresUrl.optional(),
     JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
+    ACCESS_TOKEN_TTL_MINUTES: integer(1, 24 * 60).default(15),
+    REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(43200),
+    TWO_FA_TOKEN_TTL_MINUTES: integer(1, 60).default(5),
+    TOTP_ENCODE_SECRET: z.string().min(1, "must not be empty").default(DEV_TOTP_ENCODE_SECRET),
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+    MAIL_FROM: z.string().min(3).default("Tessera <no-reply@tessera.local>"),
+    CAPTCHA_API_URL: z.url().optional(),
     WORKER_CONCURRENCY: integer(1, 1000).default(5),
   });
 
@@ -47,6 +55,12 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
     problems.push("JWT_SECRET: the development default is refused when APP_ENV=prod");
   } else if (production && jwtSecret.length < 32) {
     problems.push("JWT_SECRET: must be at least 32 characters when APP_ENV=prod");
+  }
+  const totpSecret = raw.TOTP_ENCODE_SECRET ?? DEV_TOTP_ENCODE_SECRET;
+  if (production && totpSecret === DEV_TOTP_ENCODE_SECRET) {
+    problems.push("TOTP_ENCODE_SECRET: the development default is refused when APP_ENV=prod");
+  } else if (production && totpSecret.length < 32) {
+    problems.push("TOTP_ENCODE_SECRET: must be at least 32 characters when APP_ENV=prod");
   }
   if (production && !raw.DATABASE_URL) {
     problems.push("DATABASE_URL: is required when APP_ENV=prod (no embedded database in production)");
@@ -73,6 +87,21 @@ export interface DatabaseUrls {
   rootUrl?: string;
 }
 
+export interface AuthConfig {
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  twoFactorTokenTtlSeconds: number;
+  totpEncodeSecret: string;
+  captchaApiUrl?: string;
+}
+
+export interface MailConfig {
+  /** Unset: e-mails are logged (recipient and template only), not sent. */
+  smtpUrl?: string;
+  from: string;
+}
+
 export interface Config {
   env: Env["APP_ENV"];
   isProduction: boolean;
@@ -80,6 +109,8 @@ export interface Config {
   publicUrl?: string;
   logLevel: Env["LOG_LEVEL"];
   jwtSecret: string;
+  auth: AuthConfig;
+  mail: MailConfig;
   workerConcurrency: number;
   /** Absent when the embedded PostgreSQL must provide the database. */
   database?: DatabaseUrls;
@@ -132,6 +163,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
     jwtSecret: env.JWT_SECRET,
+    auth: {
+      jwtSecret: env.JWT_SECRET,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_MINUTES * 60,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_MINUTES * 60,
+      twoFactorTokenTtlSeconds: env.TWO_FA_TOKEN_TTL_MINUTES * 60,
+      totpEncodeSecret: env.TOTP_ENCODE_SECRET,
+      captchaApiUrl: env.CAPTCHA_API_URL,
+    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     workerConcurrency: env.WORKER_CONCURRENCY,
     database,
   };

@@ -7,6 +7,9 @@ import express from "express";
 import pg from "pg";
 import { postgraphile, type PostGraphileInstance } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
+import { makeCaptchaVerifier } from "./auth/captcha.ts";
+import { AuthService } from "./auth/service.ts";
+import { makeSessionCheck } from "./auth/sessionCheck.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { makePreset } from "./graphql/preset.ts";
@@ -15,7 +18,9 @@ import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestId } from "./http/requestId.ts";
 import type { Logger } from "./logger.ts";
+import { authRoutes } from "./rest/auth.ts";
 import { tenantRoutes } from "./rest/tenants.ts";
+import { userRoutes } from "./rest/users.ts";
 import { version } from "./version.ts";
 
 export interface TesseraServer {
@@ -33,9 +38,20 @@ export interface ServerOptions {
 }
 
 export async function createTesseraServer({ config, database, logger }: ServerOptions): Promise<TesseraServer> {
-  const pgl = postgraphile(makePreset({ database, jwtSecret: config.jwtSecret, isProduction: config.isProduction, logger }));
-  const requestPool = newPool(database.authenticatorUrl, 2, logger);
-  const ownerPool = newPool(database.ownerUrl, 1, logger);
+  // The authenticator pool only checks liveness (sessions, health); the owner pool serves the
+  // auth service's SQL functions and readiness. Neither role is a superuser.
+  const requestPool = newPool(database.authenticatorUrl, 4, logger);
+  const ownerPool = newPool(database.ownerUrl, 10, logger);
+  const checkSession = makeSessionCheck(requestPool);
+  const auth = new AuthService(
+    ownerPool,
+    config.auth,
+    logger,
+    config.auth.captchaApiUrl ? makeCaptchaVerifier(config.auth.captchaApiUrl) : undefined,
+  );
+  const pgl = postgraphile(
+    makePreset({ database, jwtSecret: config.jwtSecret, isProduction: config.isProduction, logger, services: { auth, checkSession } }),
+  );
 
   const app = express();
   app.disable("x-powered-by");
@@ -44,8 +60,10 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
 
   app.use(requestId);
   app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
-  app.use(authenticate(config.jwtSecret, "/graphql"));
-  app.use("/api", express.json({ limit: "100kb" }), tenantRoutes(makeOperationRunner(pgl)));
+  app.use(authenticate(config.jwtSecret, checkSession, "/graphql"));
+  const runOperation = makeOperationRunner(pgl);
+  app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
+  app.use("/api", authRoutes(auth), userRoutes(runOperation), tenantRoutes(runOperation));
 
   const serv = pgl.createServ(grafserv);
   await serv.addTo(app, httpServer);

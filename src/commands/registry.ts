@@ -7,7 +7,8 @@ import type pg from "pg";
 import type { DatabaseUrls } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { taskList } from "../worker/registry.ts";
+import { TASK_NAMES } from "../worker/registry.ts";
+import { SESSION_RETENTION_DAYS } from "../worker/tasks/identityHousekeeping.ts";
 
 export interface CommandContext {
   pool: pg.Pool;
@@ -34,13 +35,25 @@ function parseJsonObject(text: string | undefined, usage: string): Record<string
 }
 
 export const commands: Record<string, Command> = {
+  cleanup: {
+    usage: "cleanup sessions",
+    description: `Deletes sessions, registrations, reset tokens and 2FA challenges expired for over ${SESSION_RETENTION_DAYS} days.`,
+    async run({ pool, print }, [what]) {
+      if (what !== "sessions") throw new AppError("VALIDATION_FAILED", `Usage: ${commands.cleanup!.usage}`);
+      const { rows } = await pool.query<{ deleted: Record<string, number> }>(
+        "select app_private.cleanup_expired(make_interval(days => $1)) as deleted",
+        [SESSION_RETENTION_DAYS],
+      );
+      print(`deleted ${JSON.stringify(rows[0]?.deleted)}`);
+    },
+  },
   enqueue: {
     usage: "enqueue <task> [json-payload]",
     description: "Adds a job for a registered worker task.",
     async run({ urls, print }, [task, payload]) {
       const usage = commands.enqueue!.usage;
-      if (!task || !(task in taskList)) {
-        throw new AppError("VALIDATION_FAILED", `Unknown task ${JSON.stringify(task ?? "")}; known: ${Object.keys(taskList).join(", ")}. Usage: ${usage}`);
+      if (!task || !(TASK_NAMES as readonly string[]).includes(task)) {
+        throw new AppError("VALIDATION_FAILED", `Unknown task ${JSON.stringify(task ?? "")}; known: ${TASK_NAMES.join(", ")}. Usage: ${usage}`);
       }
       const job = await quickAddJob({ connectionString: urls.ownerUrl }, task, parseJsonObject(payload, usage));
       print(`enqueued job ${job.id} (${task})`);

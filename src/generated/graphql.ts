@@ -30,6 +30,108 @@ export type Scalars = {
   UUID: { input: string; output: string; }
 };
 
+/** The signed-in user, as returned with a new session. */
+export type AuthUser = {
+  __typename?: 'AuthUser';
+  email: Scalars['String']['output'];
+  fullName: Maybe<Scalars['String']['output']>;
+  id: Scalars['UUID']['output'];
+  username: Scalars['String']['output'];
+};
+
+export type ChangePasswordInput = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
+};
+
+export type ConfirmRegistrationInput = {
+  /** The 6-digit code from the e-mail. */
+  code: Scalars['String']['input'];
+  registrationToken: Scalars['String']['input'];
+};
+
+export type ConfirmTwoFactorPayload = {
+  __typename?: 'ConfirmTwoFactorPayload';
+  /** Ten single-use recovery codes. Shown once. */
+  recoveryCodes: Array<Scalars['String']['output']>;
+};
+
+/** All input for the `createUser` mutation. */
+export type CreateUserInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  email: InputMaybe<Scalars['String']['input']>;
+  fullName: InputMaybe<Scalars['String']['input']>;
+  roles: InputMaybe<Array<InputMaybe<Scalars['String']['input']>>>;
+  username: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `createUser` mutation. */
+export type CreateUserPayload = {
+  __typename?: 'CreateUserPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+  user: Maybe<User>;
+  /** An edge for our `User`. May be used by Relay 1. */
+  userEdge: Maybe<UserEdge>;
+};
+
+
+/** The output of our `createUser` mutation. */
+export type CreateUserPayloadUserEdgeArgs = {
+  orderBy?: Array<UserOrderBy>;
+};
+
+/** All input for the `deleteUser` mutation. */
+export type DeleteUserInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  userId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** The output of our `deleteUser` mutation. */
+export type DeleteUserPayload = {
+  __typename?: 'DeleteUserPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  deleted: Maybe<Scalars['Boolean']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+export type EnableTwoFactorPayload = {
+  __typename?: 'EnableTwoFactorPayload';
+  otpauthUri: Scalars['String']['output'];
+  /** Base32 secret for the authenticator app. */
+  secret: Scalars['String']['output'];
+};
+
+export type ForgotPasswordInput = {
+  email: Scalars['String']['input'];
+  tenant: Scalars['String']['input'];
+};
+
+export type LoginInput = {
+  /** E-mail address or username. */
+  login: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  tenant: Scalars['String']['input'];
+};
+
 /** The modules a tenant can switch on or off. */
 export type Module = Node & {
   __typename?: 'Module';
@@ -92,14 +194,121 @@ export type ModuleOrderBy =
 /** The root mutation type which contains root level fields which mutate data. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Sets a new password and revokes every other session. */
+  changePassword: Maybe<SuccessPayload>;
+  /** Creates the account from the e-mailed code and signs in. */
+  confirmRegistration: Maybe<SessionPayload>;
+  /** Turns two-factor authentication on with a first code. */
+  confirmTwoFactor: Maybe<ConfirmTwoFactorPayload>;
+  /** Creates a user of the current tenant with the given roles (needs users.manage). The user sets a password through forgotPassword. */
+  createUser: Maybe<CreateUserPayload>;
+  /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. */
+  deleteUser: Maybe<DeleteUserPayload>;
+  /** Turns two-factor authentication off; needs a valid code. */
+  disableTwoFactor: Maybe<SuccessPayload>;
+  /** Starts two-factor enrolment. */
+  enableTwoFactor: Maybe<EnableTwoFactorPayload>;
+  /** E-mails a reset token when the account exists. Always answers success. */
+  forgotPassword: Maybe<SuccessPayload>;
+  login: Maybe<SessionPayload>;
+  /** Revokes the current session. */
+  logout: Maybe<SuccessPayload>;
+  /** Rotates the refresh token. Presenting an already-used one revokes the session (TOKEN_REUSED). */
+  refreshSession: Maybe<SessionPayload>;
+  /** Starts a registration: e-mails a 6-digit code. Same answer whether or not the e-mail is registered. */
+  register: Maybe<RegisterPayload>;
+  /** Sets a new password with the e-mailed token and revokes every session. */
+  resetPassword: Maybe<SuccessPayload>;
+  /** Signs one of your sessions out. */
+  revokeSession: Maybe<RevokeSessionPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
+  /** Completes a two-step login. */
+  verifyTwoFactor: Maybe<SessionPayload>;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationChangePasswordArgs = {
+  input: ChangePasswordInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationConfirmRegistrationArgs = {
+  input: ConfirmRegistrationInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationConfirmTwoFactorArgs = {
+  input: TwoFactorCodeInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateUserArgs = {
+  input: CreateUserInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationDeleteUserArgs = {
+  input: DeleteUserInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationDisableTwoFactorArgs = {
+  input: TwoFactorCodeInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationForgotPasswordArgs = {
+  input: ForgotPasswordInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationLoginArgs = {
+  input: LoginInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationRefreshSessionArgs = {
+  input: RefreshSessionInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationRegisterArgs = {
+  input: RegisterInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationResetPasswordArgs = {
+  input: ResetPasswordInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationRevokeSessionArgs = {
+  input: RevokeSessionInput;
 };
 
 
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationSetTenantModuleArgs = {
   input: SetTenantModuleInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationVerifyTwoFactorArgs = {
+  input: VerifyTwoFactorInput;
 };
 
 /** An object with a globally unique `ID`. */
@@ -121,16 +330,84 @@ export type PageInfo = {
   startCursor: Maybe<Scalars['Cursor']['output']>;
 };
 
+/** What a role may do. */
+export type Permission = Node & {
+  __typename?: 'Permission';
+  description: Scalars['String']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** Reads and enables pagination through a set of `RolePermission`. */
+  rolePermissionsByPermission: RolePermissionConnection;
+};
+
+
+/** What a role may do. */
+export type PermissionRolePermissionsByPermissionArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<RolePermissionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<RolePermissionOrderBy>>;
+};
+
+/**
+ * A condition to be used against `Permission` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type PermissionCondition = {
+  /** Checks for equality with the object’s `name` field. */
+  name: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A connection to a list of `Permission` values. */
+export type PermissionConnection = {
+  __typename?: 'PermissionConnection';
+  /** A list of edges which contains the `Permission` and cursor to aid in pagination. */
+  edges: Array<Maybe<PermissionEdge>>;
+  /** A list of `Permission` objects. */
+  nodes: Array<Maybe<Permission>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Permission` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Permission` edge in the connection. */
+export type PermissionEdge = {
+  __typename?: 'PermissionEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Permission` at the end of the edge. */
+  node: Maybe<Permission>;
+};
+
+/** Methods to use when ordering `Permission`. */
+export type PermissionOrderBy =
+  | 'NAME_ASC'
+  | 'NAME_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC';
+
 /** The root query type which gives access points into the data universe. */
 export type Query = Node & {
   __typename?: 'Query';
-  /** The session the request was made with, or null for anonymous requests. */
+  /** The session this request was made with. */
+  currentSession: Maybe<SessionInfo>;
+  /** The session of the request, or null when anonymous or when the session is revoked or expired. */
   currentSessionId: Maybe<Scalars['UUID']['output']>;
   /** The tenant of the signed-in user. */
   currentTenant: Maybe<Tenant>;
-  /** The tenant of the signed-in user, or null for anonymous requests. */
+  /** The tenant of the signed-in user, or null for anonymous requests and dead sessions. */
   currentTenantId: Maybe<Scalars['UUID']['output']>;
-  /** The signed-in user, or null for anonymous requests. */
+  /** The signed-in user. */
+  currentUser: Maybe<User>;
+  /** True when the signed-in user holds a role that grants the permission in the current tenant. */
+  currentUserHasPermission: Maybe<Scalars['Boolean']['output']>;
+  /** The signed-in user, or null for anonymous requests and dead sessions. */
   currentUserId: Maybe<Scalars['UUID']['output']>;
   /** The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`. */
   id: Scalars['ID']['output'];
@@ -140,13 +417,35 @@ export type Query = Node & {
   moduleById: Maybe<Module>;
   /** Reads and enables pagination through a set of `Module`. */
   modules: Maybe<ModuleConnection>;
+  /** The signed-in user's sessions, newest first. */
+  mySessions: Maybe<SessionInfoConnection>;
   /** Fetches an object given its globally unique `ID`. */
   node: Maybe<Node>;
+  /** Get a single `Permission`. */
+  permission: Maybe<Permission>;
+  /** Reads a single `Permission` using its globally unique `ID`. */
+  permissionById: Maybe<Permission>;
+  /** Reads and enables pagination through a set of `Permission`. */
+  permissions: Maybe<PermissionConnection>;
   /**
    * Exposes the root query type nested one level down. This is helpful for Relay 1
    * which can only query top level fields if they are in a particular form.
    */
   query: Query;
+  /** Get a single `Role`. */
+  role: Maybe<Role>;
+  /** Reads a single `Role` using its globally unique `ID`. */
+  roleById: Maybe<Role>;
+  /** Get a single `Role`. */
+  roleByTenantIdAndName: Maybe<Role>;
+  /** Get a single `RolePermission`. */
+  rolePermission: Maybe<RolePermission>;
+  /** Reads a single `RolePermission` using its globally unique `ID`. */
+  rolePermissionById: Maybe<RolePermission>;
+  /** Reads and enables pagination through a set of `RolePermission`. */
+  rolePermissions: Maybe<RolePermissionConnection>;
+  /** Reads and enables pagination through a set of `Role`. */
+  roles: Maybe<RoleConnection>;
   /** Get a single `Tenant`. */
   tenant: Maybe<Tenant>;
   /** Reads a single `Tenant` using its globally unique `ID`. */
@@ -169,8 +468,20 @@ export type Query = Node & {
   userByTenantIdAndEmail: Maybe<User>;
   /** Get a single `User`. */
   userByTenantIdAndUsername: Maybe<User>;
+  /** Get a single `UserRole`. */
+  userRole: Maybe<UserRole>;
+  /** Reads a single `UserRole` using its globally unique `ID`. */
+  userRoleById: Maybe<UserRole>;
+  /** Reads and enables pagination through a set of `UserRole`. */
+  userRoles: Maybe<UserRoleConnection>;
   /** Reads and enables pagination through a set of `User`. */
   users: Maybe<UserConnection>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCurrentUserHasPermissionArgs = {
+  permission: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -199,8 +510,96 @@ export type QueryModulesArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryMySessionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryNodeArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryPermissionArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryPermissionByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryPermissionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<PermissionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<PermissionOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryRoleArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryRoleByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryRoleByTenantIdAndNameArgs = {
+  name: Scalars['String']['input'];
+  tenantId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryRolePermissionArgs = {
+  permission: Scalars['String']['input'];
+  roleId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryRolePermissionByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryRolePermissionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<RolePermissionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<RolePermissionOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryRolesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<RoleCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<RoleOrderBy>>;
 };
 
 
@@ -286,6 +685,31 @@ export type QueryUserByTenantIdAndUsernameArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryUserRoleArgs = {
+  roleId: Scalars['UUID']['input'];
+  userId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryUserRoleByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryUserRolesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<UserRoleCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<UserRoleOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryUsersArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
   before: InputMaybe<Scalars['Cursor']['input']>;
@@ -294,6 +718,248 @@ export type QueryUsersArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<UserOrderBy>>;
+};
+
+export type RefreshSessionInput = {
+  refreshToken: Scalars['String']['input'];
+};
+
+export type RegisterInput = {
+  /** Required when the server has CAPTCHA_API_URL configured. */
+  captchaToken: InputMaybe<Scalars['String']['input']>;
+  email: Scalars['String']['input'];
+  fullName: InputMaybe<Scalars['String']['input']>;
+  password: Scalars['String']['input'];
+  /** Slug of the tenant to join. */
+  tenant: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+export type RegisterPayload = {
+  __typename?: 'RegisterPayload';
+  expiresAt: Scalars['Datetime']['output'];
+  /** Pass it to confirmRegistration with the code from the e-mail. */
+  registrationToken: Scalars['String']['output'];
+};
+
+export type ResetPasswordInput = {
+  newPassword: Scalars['String']['input'];
+  /** The token from the reset e-mail. */
+  token: Scalars['String']['input'];
+};
+
+/** All input for the `revokeSession` mutation. */
+export type RevokeSessionInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  sessionId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** The output of our `revokeSession` mutation. */
+export type RevokeSessionPayload = {
+  __typename?: 'RevokeSessionPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+  revoked: Maybe<Scalars['Boolean']['output']>;
+};
+
+/** A named set of permissions within a tenant. Built-in: owner, admin, manager, member. */
+export type Role = Node & {
+  __typename?: 'Role';
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  isBuiltin: Scalars['Boolean']['output'];
+  name: Scalars['String']['output'];
+  /** Reads and enables pagination through a set of `RolePermission`. */
+  rolePermissions: RolePermissionConnection;
+  rowId: Scalars['UUID']['output'];
+  /** Reads a single `Tenant` that is related to this `Role`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  /** Reads and enables pagination through a set of `UserRole`. */
+  userRoles: UserRoleConnection;
+};
+
+
+/** A named set of permissions within a tenant. Built-in: owner, admin, manager, member. */
+export type RoleRolePermissionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<RolePermissionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<RolePermissionOrderBy>>;
+};
+
+
+/** A named set of permissions within a tenant. Built-in: owner, admin, manager, member. */
+export type RoleUserRolesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<UserRoleCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<UserRoleOrderBy>>;
+};
+
+/** A condition to be used against `Role` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type RoleCondition = {
+  /** Checks for equality with the object’s `name` field. */
+  name: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Role` values. */
+export type RoleConnection = {
+  __typename?: 'RoleConnection';
+  /** A list of edges which contains the `Role` and cursor to aid in pagination. */
+  edges: Array<Maybe<RoleEdge>>;
+  /** A list of `Role` objects. */
+  nodes: Array<Maybe<Role>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Role` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Role` edge in the connection. */
+export type RoleEdge = {
+  __typename?: 'RoleEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Role` at the end of the edge. */
+  node: Maybe<Role>;
+};
+
+/** Methods to use when ordering `Role`. */
+export type RoleOrderBy =
+  | 'NAME_ASC'
+  | 'NAME_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** The permissions each role grants. */
+export type RolePermission = Node & {
+  __typename?: 'RolePermission';
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  permission: Scalars['String']['output'];
+  /** Reads a single `Permission` that is related to this `RolePermission`. */
+  permissionByPermission: Maybe<Permission>;
+  /** Reads a single `Role` that is related to this `RolePermission`. */
+  role: Maybe<Role>;
+  roleId: Scalars['UUID']['output'];
+};
+
+/**
+ * A condition to be used against `RolePermission` object types. All fields are
+ * tested for equality and combined with a logical ‘and.’
+ */
+export type RolePermissionCondition = {
+  /** Checks for equality with the object’s `permission` field. */
+  permission: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `roleId` field. */
+  roleId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `RolePermission` values. */
+export type RolePermissionConnection = {
+  __typename?: 'RolePermissionConnection';
+  /** A list of edges which contains the `RolePermission` and cursor to aid in pagination. */
+  edges: Array<Maybe<RolePermissionEdge>>;
+  /** A list of `RolePermission` objects. */
+  nodes: Array<Maybe<RolePermission>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `RolePermission` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `RolePermission` edge in the connection. */
+export type RolePermissionEdge = {
+  __typename?: 'RolePermissionEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `RolePermission` at the end of the edge. */
+  node: Maybe<RolePermission>;
+};
+
+/** Methods to use when ordering `RolePermission`. */
+export type RolePermissionOrderBy =
+  | 'NATURAL'
+  | 'PERMISSION_ASC'
+  | 'PERMISSION_DESC'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROLE_ID_ASC'
+  | 'ROLE_ID_DESC';
+
+/** A session of the signed-in user, without any token. */
+export type SessionInfo = {
+  __typename?: 'SessionInfo';
+  createdAt: Maybe<Scalars['Datetime']['output']>;
+  expiresAt: Maybe<Scalars['Datetime']['output']>;
+  ip: Maybe<Scalars['String']['output']>;
+  isCurrent: Maybe<Scalars['Boolean']['output']>;
+  lastRefreshedAt: Maybe<Scalars['Datetime']['output']>;
+  revokedAt: Maybe<Scalars['Datetime']['output']>;
+  rowId: Maybe<Scalars['UUID']['output']>;
+  userAgent: Maybe<Scalars['String']['output']>;
+};
+
+/** A connection to a list of `SessionInfo` values. */
+export type SessionInfoConnection = {
+  __typename?: 'SessionInfoConnection';
+  /** A list of edges which contains the `SessionInfo` and cursor to aid in pagination. */
+  edges: Array<Maybe<SessionInfoEdge>>;
+  /** A list of `SessionInfo` objects. */
+  nodes: Array<Maybe<SessionInfo>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `SessionInfo` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `SessionInfo` edge in the connection. */
+export type SessionInfoEdge = {
+  __typename?: 'SessionInfoEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `SessionInfo` at the end of the edge. */
+  node: Maybe<SessionInfo>;
+};
+
+/**
+ * A new session (access and refresh token), or — when the account has two-factor
+ * authentication — twoFactorRequired with the token for verifyTwoFactor.
+ */
+export type SessionPayload = {
+  __typename?: 'SessionPayload';
+  accessToken: Maybe<Scalars['String']['output']>;
+  accessTokenExpiresAt: Maybe<Scalars['Datetime']['output']>;
+  refreshToken: Maybe<Scalars['String']['output']>;
+  twoFactorRequired: Scalars['Boolean']['output'];
+  twoFactorToken: Maybe<Scalars['String']['output']>;
+  user: Maybe<AuthUser>;
 };
 
 /** All input for the `setTenantModule` mutation. */
@@ -335,6 +1001,11 @@ export type Subscription = {
   tenantModuleChanged: Maybe<TenantModuleChangedPayload>;
 };
 
+export type SuccessPayload = {
+  __typename?: 'SuccessPayload';
+  success: Scalars['Boolean']['output'];
+};
+
 /** An organisation using Tessera; all of its data is isolated from other tenants. */
 export type Tenant = Node & {
   __typename?: 'Tenant';
@@ -342,6 +1013,8 @@ export type Tenant = Node & {
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+  /** Reads and enables pagination through a set of `Role`. */
+  roles: RoleConnection;
   rowId: Scalars['UUID']['output'];
   /** Unique, URL-safe name of the tenant, used at login. */
   slug: Scalars['String']['output'];
@@ -351,6 +1024,18 @@ export type Tenant = Node & {
   tenantModules: TenantModuleConnection;
   /** Reads and enables pagination through a set of `User`. */
   users: UserConnection;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantRolesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<RoleCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<RoleOrderBy>>;
 };
 
 
@@ -487,21 +1172,43 @@ export type TenantOrderBy =
   | 'SLUG_ASC'
   | 'SLUG_DESC';
 
+export type TwoFactorCodeInput = {
+  code: Scalars['String']['input'];
+};
+
 /** A person (or the system) acting within one tenant. */
 export type User = Node & {
   __typename?: 'User';
   createdAt: Scalars['Datetime']['output'];
+  /** Soft delete: the user cannot sign in and their personal data is scrubbed. */
+  deletedAt: Maybe<Scalars['Datetime']['output']>;
   /** E-mail address, unique within the tenant. */
   email: Scalars['String']['output'];
   fullName: Maybe<Scalars['String']['output']>;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
+  /** The tenant's system user, used for automated actions; cannot sign in. */
+  isSystem: Scalars['Boolean']['output'];
   rowId: Scalars['UUID']['output'];
   /** Reads a single `Tenant` that is related to this `User`. */
   tenant: Maybe<Tenant>;
   tenantId: Scalars['UUID']['output'];
+  /** Reads and enables pagination through a set of `UserRole`. */
+  userRoles: UserRoleConnection;
   /** Login name, unique within the tenant. */
   username: Scalars['String']['output'];
+};
+
+
+/** A person (or the system) acting within one tenant. */
+export type UserUserRolesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<UserRoleCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<UserRoleOrderBy>>;
 };
 
 /** A condition to be used against `User` object types. All fields are tested for equality and combined with a logical ‘and.’ */
@@ -552,10 +1259,87 @@ export type UserOrderBy =
   | 'USERNAME_ASC'
   | 'USERNAME_DESC';
 
+/** Which roles a user holds. */
+export type UserRole = Node & {
+  __typename?: 'UserRole';
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** Reads a single `Role` that is related to this `UserRole`. */
+  role: Maybe<Role>;
+  roleId: Scalars['UUID']['output'];
+  /** Reads a single `User` that is related to this `UserRole`. */
+  user: Maybe<User>;
+  userId: Scalars['UUID']['output'];
+};
+
+/**
+ * A condition to be used against `UserRole` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type UserRoleCondition = {
+  /** Checks for equality with the object’s `roleId` field. */
+  roleId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `userId` field. */
+  userId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `UserRole` values. */
+export type UserRoleConnection = {
+  __typename?: 'UserRoleConnection';
+  /** A list of edges which contains the `UserRole` and cursor to aid in pagination. */
+  edges: Array<Maybe<UserRoleEdge>>;
+  /** A list of `UserRole` objects. */
+  nodes: Array<Maybe<UserRole>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `UserRole` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `UserRole` edge in the connection. */
+export type UserRoleEdge = {
+  __typename?: 'UserRoleEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `UserRole` at the end of the edge. */
+  node: Maybe<UserRole>;
+};
+
+/** Methods to use when ordering `UserRole`. */
+export type UserRoleOrderBy =
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROLE_ID_ASC'
+  | 'ROLE_ID_DESC'
+  | 'USER_ID_ASC'
+  | 'USER_ID_DESC';
+
+export type VerifyTwoFactorInput = {
+  /** A TOTP code or a recovery code. */
+  code: Scalars['String']['input'];
+  twoFactorToken: Scalars['String']['input'];
+};
+
 export type CurrentTenantQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type CurrentTenantQuery = { currentTenant: { rowId: string, slug: string, name: string, status: string, tenantModules: { nodes: Array<{ module: string, enabled: boolean } | null> } } | null };
 
+export type CurrentUserQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CurrentUserQuery = { currentUser: { rowId: string, email: string, username: string, fullName: string | null, createdAt: string } | null };
+
+export type UserByIdQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type UserByIdQuery = { user: { rowId: string, email: string, username: string, fullName: string | null, createdAt: string } | null };
+
 
 export const CurrentTenantDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CurrentTenant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentTenant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"slug"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"tenantModules"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"module"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}}]}}]}}]}}]}}]} as unknown as DocumentNode<CurrentTenantQuery, CurrentTenantQueryVariables>;
+export const CurrentUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CurrentUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"fullName"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<CurrentUserQuery, CurrentUserQueryVariables>;
+export const UserByIdDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"UserById"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UUID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"rowId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"fullName"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<UserByIdQuery, UserByIdQueryVariables>;

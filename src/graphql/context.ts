@@ -2,6 +2,8 @@
  * Turns a request (HTTP or WebSocket) into the GraphQL context: the database role and the
  * transaction-local claims that RLS policies read.
  */
+import type { AuthService, Caller } from "../auth/service.ts";
+import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
 import { claimsFromAuthorization } from "../auth/tokens.ts";
 
@@ -20,11 +22,13 @@ declare global {
 export interface AuthenticatedRequest {
   claims?: AccessClaims;
   requestId?: string;
+  caller?: Caller;
 }
 
 export interface ContextOptions {
   jwtSecret: string;
   visitorRole: string;
+  services?: { auth: AuthService; checkSession: SessionCheck };
 }
 
 /** The pgSettings every statement of the request runs with. */
@@ -42,25 +46,34 @@ export function pgSettingsFor(claims: AccessClaims | undefined, visitorRole: str
 
 /** The `grafast.context` callback of our preset. */
 export function makeContextCallback(options: ContextOptions) {
-  return (requestContext: Partial<Grafast.RequestContext>): Partial<Grafast.Context> => {
-    let claims: AccessClaims | undefined;
+  return async (requestContext: Partial<Grafast.RequestContext>): Promise<Partial<Grafast.Context>> => {
+    const services = options.services;
+    if (!services) throw new Error("this PostGraphile instance only builds the schema; it serves no requests");
+    let caller: Caller = {};
     let requestId: string | undefined;
     const req = requestContext.expressv4?.req as (AuthenticatedRequest & object) | undefined;
     if (req) {
-      // HTTP: the Express middleware has verified the token already (and answered 401 if bad).
-      claims = req.claims;
+      // HTTP: the Express middleware has verified the token and its session (401 if bad).
+      caller = req.caller ?? {};
       requestId = req.requestId;
     } else if (requestContext.ws) {
       // WebSocket: the token arrives in connection_init's payload; a bad one fails the operation.
       const params = requestContext.ws.normalizedConnectionParams as Record<string, unknown> | undefined;
       const header = params?.["authorization"];
-      claims = claimsFromAuthorization(typeof header === "string" ? header : undefined, options.jwtSecret);
+      const claims = claimsFromAuthorization(typeof header === "string" ? header : undefined, options.jwtSecret);
+      if (claims) await services.checkSession(claims);
+      const request = requestContext.ws.request as { socket?: { remoteAddress?: string }; headers?: Record<string, string | string[] | undefined> } | undefined;
+      const userAgent = request?.headers?.["user-agent"];
+      caller = { claims, ip: request?.socket?.remoteAddress, userAgent: typeof userAgent === "string" ? userAgent : undefined };
     }
+    const claims = caller.claims;
     return {
       pgSettings: pgSettingsFor(claims, options.visitorRole, requestId),
       tenantId: claims?.tid ?? null,
       userId: claims?.sub ?? null,
       requestId: requestId ?? null,
+      auth: services.auth,
+      caller,
     };
   };
 }

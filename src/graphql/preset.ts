@@ -2,10 +2,13 @@
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import type { AuthService } from "../auth/service.ts";
+import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { makeContextCallback } from "./context.ts";
 import { makeMaskError } from "./maskError.ts";
+import { IdentityPlugin } from "./identity.ts";
 import { TenantModulesSubscriptionPlugin } from "./tenantModules.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
@@ -14,12 +17,14 @@ export interface PresetOptions {
   jwtSecret: string;
   isProduction: boolean;
   logger: Logger;
+  /** Request-time services; absent when the preset only builds the schema (schema export). */
+  services?: { auth: AuthService; checkSession: SessionCheck };
 }
 
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
-    plugins: [TenantModulesSubscriptionPlugin, ValidationErrorCodesPlugin],
+    plugins: [TenantModulesSubscriptionPlugin, IdentityPlugin, ValidationErrorCodesPlugin],
     pgServices: [
       makePgService({
         connectionString: options.database.authenticatorUrl,
@@ -37,7 +42,11 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       maskError: makeMaskError(options.logger, !options.isProduction),
     },
     grafast: {
-      context: makeContextCallback({ jwtSecret: options.jwtSecret, visitorRole: options.database.visitorRole }),
+      context: makeContextCallback({
+        jwtSecret: options.jwtSecret,
+        visitorRole: options.database.visitorRole,
+        services: options.services,
+      }),
     },
     schema: {
       // Keep the schema stable whatever order PostgreSQL returns things in.

@@ -3,14 +3,17 @@
  * anonymous; a request with a bad token is refused with UNAUTHENTICATED before anything runs.
  */
 import type { NextFunction, Request, Response } from "express";
+import type { SessionCheck } from "../auth/sessionCheck.ts";
 import { claimsFromAuthorization } from "../auth/tokens.ts";
 import { AppError, errorEnvelope } from "../errors.ts";
 import type { AuthenticatedRequest } from "../graphql/context.ts";
 
-export function authenticate(jwtSecret: string, graphqlPath: string) {
-  return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
+export function authenticate(jwtSecret: string, checkSession: SessionCheck, graphqlPath: string) {
+  return async (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): Promise<void> => {
     try {
       req.claims = claimsFromAuthorization(req.get("authorization"), jwtSecret);
+      if (req.claims) await checkSession(req.claims);
+      req.caller = { claims: req.claims, ip: req.ip, userAgent: req.get("user-agent") };
       next();
     } catch (error) {
       if (!(error instanceof AppError)) return next(error);
@@ -23,6 +26,11 @@ export function authenticate(jwtSecret: string, graphqlPath: string) {
       }
     }
   };
+}
+
+/** The caller of a request that went through `authenticate`. */
+export function callerOf(req: Request & AuthenticatedRequest): NonNullable<AuthenticatedRequest["caller"]> {
+  return req.caller ?? {};
 }
 
 /** For REST routes that need a signed-in user. */

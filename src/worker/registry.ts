@@ -2,21 +2,38 @@
  * The one place that says what the worker does: task identifiers, domain-event consumers and the
  * crontab. Modules add their entries here.
  */
-import { parseCrontab, type TaskList } from "graphile-worker";
+import { parseCrontab, type Task } from "graphile-worker";
+import type { MailConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
 import { setUpTenantDefaults } from "./consumers/tenantDefaults.ts";
+import { setUpTenantIdentity } from "./consumers/tenantIdentity.ts";
 import type { Consumer } from "./consumers/types.ts";
 import { makeDomainEventTask } from "./tasks/domainEvent.ts";
 import { heartbeat } from "./tasks/heartbeat.ts";
+import { cleanupExpired, scrubUser } from "./tasks/identityHousekeeping.ts";
+import { makeSendEmailTask } from "./tasks/sendEmail.ts";
 
 /** Domain event type → the consumers that handle it, in order. */
 export const consumersByType: Readonly<Record<string, readonly Consumer[]>> = {
-  tenant_created: [setUpTenantDefaults],
+  tenant_created: [setUpTenantIdentity, setUpTenantDefaults],
 };
 
-export const taskList: TaskList = {
-  domain_event: makeDomainEventTask(consumersByType),
-  worker_heartbeat: heartbeat,
-};
+export interface WorkerDependencies {
+  mail: MailConfig;
+  logger: Logger;
+}
+
+export const TASK_NAMES = ["domain_event", "worker_heartbeat", "send_email", "scrub_user", "cleanup_expired"] as const;
+
+export function makeTaskList({ mail, logger }: WorkerDependencies): Record<(typeof TASK_NAMES)[number], Task> {
+  return {
+    domain_event: makeDomainEventTask(consumersByType),
+    worker_heartbeat: heartbeat,
+    send_email: makeSendEmailTask(mail, logger),
+    scrub_user: scrubUser,
+    cleanup_expired: cleanupExpired,
+  };
+}
 
 /**
  * graphile-worker crontab, UTC: `min hour dom month dow task ?opts {payload}`. Every line has an
@@ -24,4 +41,5 @@ export const taskList: TaskList = {
  */
 export const crontab = parseCrontab(`
 * * * * * worker_heartbeat ?id=worker_heartbeat&max=1
+17 3 * * * cleanup_expired ?id=cleanup_expired&max=3
 `);

@@ -2,7 +2,8 @@
 import { run, type Runner } from "graphile-worker";
 import type { Logger } from "../logger.ts";
 import { workerLogger } from "../db/migrate.ts";
-import { crontab, taskList } from "./registry.ts";
+import type { MailConfig } from "../config.ts";
+import { crontab, makeTaskList } from "./registry.ts";
 
 /**
  * Local-queue batching (~11× the unbatched throughput measured on a 2-core machine; see
@@ -20,13 +21,14 @@ export interface WorkerOptions {
   connectionString: string;
   concurrency: number;
   logger: Logger;
+  mail: MailConfig;
 }
 
 export async function startWorker(options: WorkerOptions): Promise<Runner> {
   return run({
     connectionString: options.connectionString,
     concurrency: options.concurrency,
-    taskList,
+    taskList: makeTaskList({ mail: options.mail, logger: options.logger }),
     parsedCronItems: crontab,
     noHandleSignals: true,
     logger: workerLogger(options.logger),

@@ -48,7 +48,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { port } = server.httpServer.address() as AddressInfo;
   let worker: Runner | undefined;
   if (options.worker) {
-    worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger });
+    worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: config.mail });
   }
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/graphql`;

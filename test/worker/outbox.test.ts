@@ -2,7 +2,7 @@ import { runOnce } from "graphile-worker";
 import { workerLogger } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startWorker } from "../../src/worker/runner.ts";
-import { taskList } from "../../src/worker/registry.ts";
+import { makeTaskList } from "../../src/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { queuedJobs } from "../helpers/jobs.ts";
 import { asVisitor } from "../helpers/roles.ts";
@@ -14,6 +14,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 const logger = createLogger("silent");
+const taskList = makeTaskList({ mail: { from: "test@example.test" }, logger });
 
 const jobs = (task: string) => queuedJobs(db.ownerPool, task);
 
@@ -92,7 +93,7 @@ test("the request role cannot reach the queue or the log directly", async () => 
 });
 
 test("the in-process worker picks up a new tenant's event on its own", async () => {
-  const worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger });
+  const worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
   try {
     const { rows } = await db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('live', 'Live') returning id");
     const deadline = Date.now() + 10_000;

@@ -1,0 +1,339 @@
+/**
+ * The identity lifecycle, once, for every transport: GraphQL mutations (src/graphql/identity.ts)
+ * and REST routes (src/rest/auth.ts) are thin adapters over these methods. State changes happen
+ * in SQL functions (migration 000002); this service hashes, signs, generates and verifies.
+ */
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import type { AuthConfig } from "../config.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { guard, hit, LIMITS, REGISTRATION_MAX_ATTEMPTS } from "./limits.ts";
+import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
+import { makeSecretBox, randomToken, recoveryCodes, sha256, sixDigitCode, type SecretBox } from "./secrets.ts";
+import { signAccessToken, type AccessClaims } from "./tokens.ts";
+import { matchTotp, newTotpSecret, totpUri } from "./totp.ts";
+import { parseInput, schemas } from "./validation.ts";
+
+/** Who is asking: from the HTTP request or the WebSocket. */
+export interface Caller {
+  claims?: AccessClaims;
+  ip?: string;
+  userAgent?: string;
+}
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  username: string;
+  fullName: string | null;
+}
+
+/** What session-returning operations answer (SPEC §2.2): a session, or the 2FA challenge. */
+export interface SessionAnswer {
+  accessToken: string | null;
+  refreshToken: string | null;
+  accessTokenExpiresAt: string | null;
+  user: AuthUser | null;
+  twoFactorRequired: boolean;
+  twoFactorToken: string | null;
+}
+
+const REGISTRATION_TTL_SECONDS = 15 * 60;
+const PASSWORD_RESET_TTL_SECONDS = 60 * 60;
+const REFRESH_REUSE_GRACE_SECONDS = 10;
+const TOTP_ISSUER = "Tessera";
+/** Built-in roles from most to least powerful; the JWT `role` claim is the highest a user holds. */
+const ROLE_RANK = ["owner", "admin", "manager", "member"];
+
+export type CaptchaVerifier = (token: string | null | undefined, caller: Caller) => Promise<boolean>;
+
+export class AuthService {
+  readonly #pool: pg.Pool;
+  readonly #config: AuthConfig;
+  readonly #box: SecretBox;
+  readonly #logger: Logger;
+  readonly #verifyCaptcha: CaptchaVerifier | undefined;
+
+  constructor(pool: pg.Pool, config: AuthConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
+    this.#pool = pool;
+    this.#config = config;
+    this.#box = makeSecretBox(config.totpEncodeSecret);
+    this.#logger = logger;
+    this.#verifyCaptcha = verifyCaptcha;
+  }
+
+  /** Stores an issued registration and e-mails its code; the same answer whether or not the e-mail is taken. */
+  async register(input: unknown, caller: Caller): Promise<{ registrationToken: string; expiresAt: string }> {
+    const data = parseInput(schemas.register, input);
+    if (this.#verifyCaptcha && !(await this.#verifyCaptcha(data.captchaToken, caller))) {
+      throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", { details: { fields: { captchaToken: "invalid" } } });
+    }
+    checkPasswordPolicy(data.password);
+    const tenantId = await this.#tenantId(data.tenant);
+    const limitKey = `register:${tenantId ?? data.tenant}:${data.email}`;
+    await guard(this.#pool, limitKey, LIMITS.registrationPerEmail);
+    await hit(this.#pool, limitKey, LIMITS.registrationPerEmail);
+    const passwordHash = await hashPassword(data.password);
+    const registrationToken = randomToken();
+    const expiresAt = new Date(Date.now() + REGISTRATION_TTL_SECONDS * 1000).toISOString();
+    if (!tenantId) return { registrationToken, expiresAt };
+    const code = sixDigitCode();
+    const { rows } = await this.#pool.query<{ status: string }>(
+      "select app_private.issue_registration($1, $2, $3, $4, $5, $6, $7, $8, make_interval(secs => $9)) as status",
+      [tenantId, data.email, data.username, data.fullName ?? null, passwordHash, sha256(registrationToken), sha256(code), code, REGISTRATION_TTL_SECONDS],
+    );
+    if (rows[0]?.status === "username_taken") {
+      throw new AppError("CONFLICT", "That username is taken.", { details: { reason: "USERNAME_TAKEN" } });
+    }
+    return { registrationToken, expiresAt };
+  }
+
+  /** Creates the user from an issued registration and signs them in. */
+  async confirmRegistration(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.confirmRegistration, input);
+    const { rows } = await this.#pool.query<{ status: string; user_id: string | null }>(
+      "select * from app_private.confirm_registration($1, $2, $3)",
+      [sha256(data.registrationToken), sha256(data.code), REGISTRATION_MAX_ATTEMPTS],
+    );
+    const { status, user_id: userId } = rows[0] ?? { status: "invalid", user_id: null };
+    switch (status) {
+      case "confirmed":
+        return this.#issueSession(userId!, caller);
+      case "wrong_code":
+        throw new AppError("INVALID_TOKEN", "The code is not valid.", { details: { reason: "WRONG_CODE" } });
+      case "locked":
+        throw new AppError("INVALID_TOKEN", "Too many wrong codes: this registration is locked. Register again.", { details: { reason: "LOCKED" } });
+      case "email_taken":
+      case "username_taken":
+        throw new AppError("CONFLICT", "The account can no longer be created.", { details: { reason: status.toUpperCase() } });
+      default:
+        throw new AppError("INVALID_TOKEN", "The registration is unknown or has expired.", { details: { reason: "EXPIRED" } });
+    }
+  }
+
+  /** Password login; with 2FA on, answers a challenge instead of a session. */
+  async login(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.login, input);
+    const tenantId = await this.#tenantId(data.tenant);
+    const accountKey = `login:account:${tenantId ?? data.tenant}:${data.login.toLowerCase()}`;
+    const ipKey = `login:ip:${caller.ip ?? "unknown"}`;
+    await guard(this.#pool, ipKey, LIMITS.loginPerIp);
+    await guard(this.#pool, accountKey, LIMITS.loginPerAccount);
+    const candidate = tenantId
+      ? (await this.#pool.query<{ user_id: string | null; password_hash: string | null; totp_enabled: boolean | null }>(
+          "select * from app_private.login_candidate($1, $2)",
+          [tenantId, data.login],
+        )).rows[0]
+      : undefined;
+    const valid = await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null);
+    if (!valid || !candidate?.user_id) {
+      await hit(this.#pool, ipKey, LIMITS.loginPerIp);
+      await hit(this.#pool, accountKey, LIMITS.loginPerAccount);
+      throw new AppError("INVALID_CREDENTIALS");
+    }
+    if (candidate.totp_enabled) {
+      const twoFactorToken = randomToken();
+      await this.#pool.query(
+        "insert into app_private.two_factor_challenges (user_id, token_hash, expires_at) values ($1, $2, now() + make_interval(secs => $3))",
+        [candidate.user_id, sha256(twoFactorToken), this.#config.twoFactorTokenTtlSeconds],
+      );
+      return { accessToken: null, refreshToken: null, accessTokenExpiresAt: null, user: null, twoFactorRequired: true, twoFactorToken };
+    }
+    return this.#issueSession(candidate.user_id, caller);
+  }
+
+  /** Second step of a two-step login: a TOTP or recovery code for the challenge. */
+  async verifyTwoFactor(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.verifyTwoFactor, input);
+    const { rows } = await this.#pool.query<{ user_id: string }>(
+      "select user_id from app_private.two_factor_challenges where token_hash = $1 and used_at is null and expires_at > now()",
+      [sha256(data.twoFactorToken)],
+    );
+    const userId = rows[0]?.user_id;
+    if (!userId) throw new AppError("INVALID_TOKEN", "The two-factor challenge is unknown or has expired.");
+    await this.#checkSecondFactor(userId, data.code);
+    const used = await this.#pool.query(
+      "update app_private.two_factor_challenges set used_at = now() where token_hash = $1 and used_at is null",
+      [sha256(data.twoFactorToken)],
+    );
+    if (!used.rowCount) throw new AppError("INVALID_TOKEN", "The two-factor challenge was already used.");
+    return this.#issueSession(userId, caller);
+  }
+
+  /** Rotates the refresh token; a reused one revokes the session (TOKEN_REUSED). */
+  async refreshSession(input: unknown, _caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.refreshSession, input);
+    const refreshToken = randomToken();
+    const { rows } = await this.#pool.query<{ status: string; session_id: string | null; user_id: string | null }>(
+      "select * from app_private.rotate_refresh_token($1, $2, make_interval(secs => $3))",
+      [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],
+    );
+    const row = rows[0];
+    if (row?.status === "reused") throw new AppError("TOKEN_REUSED");
+    if (row?.status !== "ok") throw new AppError("INVALID_TOKEN", "The refresh token is unknown, expired or revoked.");
+    return this.#answerFor(row.user_id!, row.session_id!, refreshToken);
+  }
+
+  /** Revokes the caller's current session (or the one a refresh token belongs to). */
+  async logout(caller: Caller, refreshToken?: string): Promise<{ success: true }> {
+    const sessionId = caller.claims?.sid;
+    if (!sessionId && !refreshToken) throw new AppError("UNAUTHENTICATED", "Sign in to sign out.");
+    await this.#pool.query(
+      `update app_private.sessions set revoked_at = now(), revoked_reason = 'logout'
+       where revoked_at is null and (id = $1 or id = (select session_id from app_private.refresh_tokens where token_hash = $2))`,
+      [sessionId ?? null, refreshToken ? sha256(refreshToken) : null],
+    );
+    return { success: true };
+  }
+
+  /** Checks the current password, sets the new one, revokes every other session. */
+  async changePassword(input: unknown, caller: Caller): Promise<{ success: true }> {
+    const claims = requireClaims(caller);
+    const data = parseInput(schemas.changePassword, input);
+    const { rows } = await this.#pool.query<{ password_hash: string | null }>("select password_hash from app_private.user_secrets where user_id = $1", [claims.sub]);
+    if (!(await verifyPassword(data.currentPassword, rows[0]?.password_hash))) {
+      throw new AppError("INVALID_CREDENTIALS", "The current password is not correct.");
+    }
+    checkPasswordPolicy(data.newPassword);
+    await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [claims.sub, await hashPassword(data.newPassword), claims.sid]);
+    return { success: true };
+  }
+
+  /** Always the same answer; e-mails a one-time token only to an existing account. */
+  async forgotPassword(input: unknown, _caller: Caller): Promise<{ success: true }> {
+    const data = parseInput(schemas.forgotPassword, input);
+    const key = `forgot:${data.tenant}:${data.email}`;
+    await guard(this.#pool, key, LIMITS.forgotPasswordPerEmail);
+    await hit(this.#pool, key, LIMITS.forgotPasswordPerEmail);
+    const tenantId = await this.#tenantId(data.tenant);
+    if (tenantId) {
+      const token = randomToken();
+      await this.#pool.query("select app_private.issue_password_reset($1, $2, $3, $4, make_interval(secs => $5))", [
+        tenantId, data.email, sha256(token), token, PASSWORD_RESET_TTL_SECONDS,
+      ]);
+    }
+    return { success: true };
+  }
+
+  /** Uses a reset token: new password, every session revoked. */
+  async resetPassword(input: unknown, _caller: Caller): Promise<{ success: true }> {
+    const data = parseInput(schemas.resetPassword, input);
+    checkPasswordPolicy(data.newPassword);
+    const { rows } = await this.#pool.query<{ user_id: string | null }>("select app_private.reset_password($1, $2) as user_id", [
+      sha256(data.token), await hashPassword(data.newPassword),
+    ]);
+    if (!rows[0]?.user_id) throw new AppError("INVALID_TOKEN", "The reset token is unknown, used or expired.");
+    return { success: true };
+  }
+
+  /** Starts 2FA enrolment: a new secret (stored encrypted) and its otpauth:// URI. */
+  async enableTwoFactor(caller: Caller): Promise<{ secret: string; otpauthUri: string }> {
+    const claims = requireClaims(caller);
+    const { rows } = await this.#pool.query<{ email: string; enabled: boolean }>(
+      `select u.email, s.totp_enabled_at is not null as enabled
+       from app_public.users u left join app_private.user_secrets s on s.user_id = u.id where u.id = $1`,
+      [claims.sub],
+    );
+    if (!rows[0]) throw new AppError("UNAUTHENTICATED");
+    if (rows[0].enabled) throw new AppError("CONFLICT", "Two-factor authentication is already on.", { details: { reason: "TWO_FACTOR_ENABLED" } });
+    const secret = newTotpSecret();
+    await this.#pool.query(
+      `insert into app_private.user_secrets (user_id, totp_pending_secret) values ($1, $2)
+       on conflict (user_id) do update set totp_pending_secret = excluded.totp_pending_secret`,
+      [claims.sub, this.#box.seal(secret)],
+    );
+    return { secret, otpauthUri: totpUri(secret, TOTP_ISSUER, rows[0].email) };
+  }
+
+  /** Turns 2FA on with a first valid code; answers the ten recovery codes, shown once. */
+  async confirmTwoFactor(input: unknown, caller: Caller): Promise<{ recoveryCodes: string[] }> {
+    const claims = requireClaims(caller);
+    const data = parseInput(schemas.twoFactorCode, input);
+    const totpKey = `totp:${claims.sub}`;
+    await guard(this.#pool, totpKey, LIMITS.totpPerUser);
+    const { rows } = await this.#pool.query<{ totp_pending_secret: string | null }>("select totp_pending_secret from app_private.user_secrets where user_id = $1", [claims.sub]);
+    const pending = rows[0]?.totp_pending_secret;
+    if (!pending) throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
+    const step = await matchTotp(this.#box.open(pending), data.code);
+    if (step === null) {
+      await hit(this.#pool, totpKey, LIMITS.totpPerUser);
+      throw new AppError("INVALID_TWO_FACTOR_CODE");
+    }
+    const codes = recoveryCodes();
+    const { rows: enabled } = await this.#pool.query<{ ok: boolean }>("select app_private.enable_two_factor($1, $2, $3) as ok", [claims.sub, step, codes.map(sha256)]);
+    if (!enabled[0]?.ok) throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
+    return { recoveryCodes: codes };
+  }
+
+  /** Turns 2FA off; needs a valid TOTP or recovery code. */
+  async disableTwoFactor(input: unknown, caller: Caller): Promise<{ success: true }> {
+    const claims = requireClaims(caller);
+    const data = parseInput(schemas.twoFactorCode, input);
+    await this.#checkSecondFactor(claims.sub, data.code);
+    await this.#pool.query("select app_private.disable_two_factor($1)", [claims.sub]);
+    return { success: true };
+  }
+
+  /** A TOTP code (each time step once) or an unused recovery code; counts failures per user. */
+  async #checkSecondFactor(userId: string, code: string): Promise<void> {
+    const totpKey = `totp:${userId}`;
+    await guard(this.#pool, totpKey, LIMITS.totpPerUser);
+    const { rows } = await this.#pool.query<{ totp_secret: string | null }>("select totp_secret from app_private.user_secrets where user_id = $1", [userId]);
+    const sealed = rows[0]?.totp_secret;
+    if (!sealed) throw new AppError("CONFLICT", "Two-factor authentication is not on.", { details: { reason: "TWO_FACTOR_DISABLED" } });
+    const step = await matchTotp(this.#box.open(sealed), code);
+    const accepted = step !== null
+      ? (await this.#pool.query<{ ok: boolean }>("select app_private.consume_totp_step($1, $2) as ok", [userId, step])).rows[0]?.ok
+      : (await this.#pool.query<{ ok: boolean }>("select app_private.consume_recovery_code($1, $2) as ok", [userId, sha256(code.trim().toLowerCase())])).rows[0]?.ok;
+    if (!accepted) {
+      await hit(this.#pool, totpKey, LIMITS.totpPerUser);
+      throw new AppError("INVALID_TWO_FACTOR_CODE");
+    }
+  }
+
+  async #tenantId(slug: string): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ id: string }>("select id from app_public.tenants where slug = $1 and status = 'active'", [slug]);
+    return rows[0]?.id;
+  }
+
+  async #issueSession(userId: string, caller: Caller): Promise<SessionAnswer> {
+    const refreshToken = randomToken();
+    const { rows } = await this.#pool.query<{ session_id: string }>(
+      "select app_private.create_session($1, $2, make_interval(secs => $3), $4, $5) as session_id",
+      [userId, sha256(refreshToken), this.#config.refreshTokenTtlSeconds, caller.userAgent ?? null, caller.ip ?? null],
+    );
+    return this.#answerFor(userId, rows[0]!.session_id, refreshToken);
+  }
+
+  async #answerFor(userId: string, sessionId: string, refreshToken: string): Promise<SessionAnswer> {
+    const { rows } = await this.#pool.query<{ id: string; tenant_id: string; email: string; username: string; full_name: string | null; roles: string[] }>(
+      `select u.id, u.tenant_id, u.email, u.username, u.full_name,
+              coalesce(array_agg(r.name) filter (where r.name is not null), '{}') as roles
+       from app_public.users u
+       left join app_public.user_roles ur on ur.user_id = u.id
+       left join app_public.roles r on r.id = ur.role_id
+       where u.id = $1 group by u.id`,
+      [userId],
+    );
+    const user = rows[0];
+    if (!user) throw new AppError("INVALID_CREDENTIALS");
+    const role = ROLE_RANK.find((name) => user.roles.includes(name)) ?? user.roles[0] ?? "member";
+    const ttl = this.#config.accessTokenTtlSeconds;
+    const accessToken = signAccessToken({ sub: user.id, tid: user.tenant_id, sid: sessionId, jti: randomUUID(), role }, this.#config.jwtSecret, ttl);
+    this.#logger.debug({ userId: user.id, sessionId }, "session issued");
+    return {
+      accessToken,
+      refreshToken,
+      accessTokenExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+      user: { id: user.id, email: user.email, username: user.username, fullName: user.full_name },
+      twoFactorRequired: false,
+      twoFactorToken: null,
+    };
+  }
+}
+
+function requireClaims(caller: Caller): AccessClaims {
+  if (!caller.claims) throw new AppError("UNAUTHENTICATED", "Sign in first.");
+  return caller.claims;
+}
