@@ -30,9 +30,10 @@ describe("loadConfig", () => {
     );
   });
 
-  test("production refuses the development JWT secret", () => {
+  test("production refuses the development secrets", () => {
     expect(problemsOf({ APP_ENV: "prod", DATABASE_URL: "postgres://a@h/db", DATABASE_AUTHENTICATOR_URL: "postgres://b@h/db" })).toEqual([
       expect.stringMatching(/^JWT_SECRET: the development default is refused/),
+      expect.stringMatching(/^TOTP_ENCODE_SECRET: the development default is refused/),
     ]);
   });
 

@@ -1,6 +1,8 @@
-/** Rows and tokens for tests, written with the owner role (as the bootstrap would). */
+/** Rows, sessions and tokens for tests, written with the owner role (as the bootstrap would). */
 import { randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
+import { hashPassword } from "../../src/auth/passwords.ts";
+import { randomToken, sha256 } from "../../src/auth/secrets.ts";
 import { signAccessToken } from "../../src/auth/tokens.ts";
 
 export const TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-prod";
@@ -14,16 +16,23 @@ export interface TestUser {
   id: string;
   tenantId: string;
   email: string;
+  username: string;
   role: string;
+  sessionId: string;
+  /** An access token for a real, live session of this user. */
   token: string;
 }
 
+/** A tenant with its built-in roles and system user (what the tenant_created consumer makes). */
 export async function createTenant(pool: pg.Pool, slug = `t-${randomBytes(4).toString("hex")}`): Promise<TestTenant> {
   const { rows } = await pool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, slug]);
-  return { id: rows[0]!.id, slug };
+  const id = rows[0]!.id;
+  await pool.query("select app_private.ensure_tenant_identity($1)", [id]);
+  return { id, slug };
 }
 
-export async function createUser(pool: pg.Pool, tenant: TestTenant, role = "member"): Promise<TestUser> {
+/** A user holding one built-in role, optionally with a password, signed in with a live session. */
+export async function createUser(pool: pg.Pool, tenant: TestTenant, role = "member", options: { password?: string } = {}): Promise<TestUser> {
   const username = `u${randomBytes(4).toString("hex")}`;
   const email = `${username}@example.test`;
   const { rows } = await pool.query<{ id: string }>(
@@ -31,10 +40,23 @@ export async function createUser(pool: pg.Pool, tenant: TestTenant, role = "memb
     [tenant.id, email, username],
   );
   const id = rows[0]!.id;
-  return { id, tenantId: tenant.id, email, role, token: mintToken({ sub: id, tid: tenant.id, role }) };
+  await pool.query("insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = $3", [id, tenant.id, role]);
+  await pool.query("insert into app_private.user_secrets (user_id, password_hash) values ($1, $2)", [
+    id, options.password ? await hashPassword(options.password) : null,
+  ]);
+  const sessionId = await createSession(pool, id);
+  return { id, tenantId: tenant.id, email, username, role, sessionId, token: mintToken({ sub: id, tid: tenant.id, role, sid: sessionId }) };
 }
 
-/** Until identity issues real sessions, tests sign access tokens themselves. */
+export async function createSession(pool: pg.Pool, userId: string): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(
+    "select app_private.create_session($1, $2, interval '1 day', 'test', null) as id",
+    [userId, sha256(randomToken())],
+  );
+  return rows[0]!.id;
+}
+
+/** Signs an access token directly (for tokens the server would never issue: expired, forged…). */
 export function mintToken(
   claims: { sub: string; tid: string; role: string; sid?: string },
   options: { secret?: string; ttlSeconds?: number } = {},

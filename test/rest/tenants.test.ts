@@ -40,9 +40,9 @@ test("an expired token is 401 UNAUTHENTICATED", async () => {
   expect(response.body.error.code).toBe("UNAUTHENTICATED");
 });
 
-test("a token for a tenant that does not exist is 404 NOT_FOUND", async () => {
-  const orphan = mintToken({ sub: user.id, tid: "00000000-0000-4000-8000-000000000000", role: "member" });
+test("a well-signed token whose session does not exist is 401 UNAUTHENTICATED", async () => {
+  const orphan = mintToken({ sub: user.id, tid: user.tenantId, role: "member" });
   const response = await request(app.url).get("/api/tenants/current").set("Authorization", `Bearer ${orphan}`);
-  expect(response.status).toBe(404);
-  expect(response.body.error.code).toBe("NOT_FOUND");
+  expect(response.status).toBe(401);
+  expect(response.body.error.code).toBe("UNAUTHENTICATED");
 });

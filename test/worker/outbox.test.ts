@@ -70,8 +70,10 @@ test("a committed tenant publishes tenant_created, and its consumer sets up the 
   const after = await modulesOf(tenantId);
   expect(after).toHaveLength(4);
   expect(after.find((row) => row.module === "events")).toEqual({ module: "events", enabled: false });
-  const deliveries = await db.ownerPool.query("select consumer from app_private.domain_event_deliveries where event_id = $1", [queued[0]!.payload.id]);
-  expect(deliveries.rows).toEqual([{ consumer: "tenant_defaults" }]);
+  const deliveries = await db.ownerPool.query("select consumer from app_private.domain_event_deliveries where event_id = $1 order by consumer", [queued[0]!.payload.id]);
+  expect(deliveries.rows).toEqual([{ consumer: "tenant_defaults" }, { consumer: "tenant_identity" }]);
+  const roles = await db.ownerPool.query("select name from app_public.roles where tenant_id = $1 order by name", [tenantId]);
+  expect(roles.rows.map((row) => row.name)).toEqual(["admin", "manager", "member", "owner"]);
 });
 
 test("the domain event log is append-only", async () => {
