@@ -1,15 +1,16 @@
 /** The process-wide pino logger; every other module takes a child of it. */
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-export function createLogger(level: string, name = "tessera"): Logger {
-  return pino({
+export function createLogger(level: string, name = "tessera", destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     redact: {
       paths: ["req.headers.authorization", "*.password", "*.token", "*.refreshToken", "*.accessToken"],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -33,6 +33,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Behave as APP_ENV=prod (no Ruru, masked errors) while using the test database. */
   production?: boolean;
+  /** Receives every log line (at debug level) of the server and its worker. */
+  logLines?: string[];
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -42,7 +44,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.production ? { env: "prod", isProduction: true } : {}),
     database: db.urls,
   };
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+  const logLines = options.logLines;
+  const logger = logLines
+    ? createLogger("debug", "tessera", { write: (line: string) => void logLines.push(line) })
+    : createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const server = await createTesseraServer({ config, database: db.urls, logger });
   await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
   const { port } = server.httpServer.address() as AddressInfo;
