@@ -22,5 +22,5 @@ export const DOCS = {
   confirmTwoFactor: `mutation ($input: TwoFactorCodeInput!) { confirmTwoFactor(input: $input) { recoveryCodes } }`,
   disableTwoFactor: `mutation ($input: TwoFactorCodeInput!) { disableTwoFactor(input: $input) { success } }`,
   currentUser: `{ currentUser { rowId email username } }`,
-  mySessions: `{ mySessions { nodes { id isCurrent revokedAt } } }`,
+  mySessions: `{ mySessions { nodes { rowId isCurrent revokedAt } } }`,
 };

@@ -1,0 +1,101 @@
+/** Brute force and account enumeration: what an attacker would try. */
+import request from "supertest";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
+import { DOCS } from "./helpers.ts";
+
+let app: TestApp;
+let smtp: SmtpCapture;
+let known: TestUser;
+const password = "a perfectly fine passphrase";
+
+beforeAll(async () => {
+  smtp = await startSmtpCapture();
+  app = await startTestApp({ worker: true, env: { SMTP_URL: smtp.url } });
+  const tenant = await createTenant(app.db.ownerPool, "guarded");
+  known = await createUser(app.db.ownerPool, tenant, "member", { password });
+});
+afterAll(async () => {
+  await app.stop();
+  await smtp.close();
+});
+
+test("wrong passwords past the limit are RATE_LIMITED with Retry-After, even when the next one is right", async () => {
+  const api = request(app.url);
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    statuses.push((await api.post("/api/auth/login").send({ tenant: "guarded", login: known.email, password: `wrong guess number ${i}` })).status);
+  }
+  expect(statuses).toEqual(Array(10).fill(401));
+  const limited = await api.post("/api/auth/login").send({ tenant: "guarded", login: known.email, password });
+  expect([limited.status, limited.body.error.code]).toEqual([429, "RATE_LIMITED"]);
+  expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+  const overGraphql = await app.graphql(DOCS.login, { input: { tenant: "guarded", login: known.email, password } });
+  expect(overGraphql.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+});
+
+test("100 parallel wrong codes on one registration: none accepted, the registration locks, the right code is refused after", async () => {
+  const { registrationToken } = (await request(app.url)
+    .post("/api/auth/register")
+    .send({ tenant: "guarded", email: "target@example.test", username: "target", password })).body as { registrationToken: string };
+  const code = /\b(\d{6})\b/.exec(bodyOf(await smtp.waitFor("target@example.test", /confirmation code/)))![1]!;
+  const wrongCodes = Array.from({ length: 100 }, (_, i) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0"));
+
+  // Real parallel connections: each request is its own HTTP connection and database transaction.
+  const answers = await Promise.all(
+    wrongCodes.map((wrong) =>
+      fetch(`${app.url}/api/auth/register/confirm`, {
+        method: "POST",
+        headers: { "content-type": "application/json", connection: "close" },
+        body: JSON.stringify({ registrationToken, code: wrong }),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: { code: string; details?: { reason?: string } } } })),
+    ),
+  );
+  expect(answers.filter((answer) => answer.status < 400)).toEqual([]);
+  expect(new Set(answers.map((answer) => answer.body.error?.code))).toEqual(new Set(["INVALID_TOKEN"]));
+  expect(answers.filter((answer) => answer.body.error?.details?.reason === "WRONG_CODE")).toHaveLength(5);
+
+  const { rows } = await app.db.ownerPool.query("select attempts, locked_at from app_private.registrations where email = 'target@example.test'");
+  expect(rows).toEqual([{ attempts: 5, locked_at: expect.any(Date) }]);
+
+  const right = await request(app.url).post("/api/auth/register/confirm").send({ registrationToken, code });
+  expect([right.status, right.body.error.code, right.body.error.details.reason]).toEqual([401, "INVALID_TOKEN", "LOCKED"]);
+  expect((await app.db.ownerPool.query("select 1 from app_public.users where email = 'target@example.test'")).rowCount).toBe(0);
+});
+
+describe("no response tells whether an e-mail is registered", () => {
+  const shape = (response: request.Response) => ({ status: response.status, keys: Object.keys(response.body).sort(), error: response.body.error });
+
+  test("forgot password answers the same for known and unknown e-mails", async () => {
+    const api = request(app.url);
+    const knownAnswer = await api.post("/api/auth/password/forgot").send({ tenant: "guarded", email: known.email });
+    const unknownAnswer = await api.post("/api/auth/password/forgot").send({ tenant: "guarded", email: "nobody@example.test" });
+    expect(knownAnswer.body).toEqual({ success: true });
+    expect(unknownAnswer.body).toEqual(knownAnswer.body);
+    expect(unknownAnswer.status).toBe(knownAnswer.status);
+    await smtp.waitFor(known.email, /Reset your/);
+    expect(smtp.messages.filter((m) => m.to.includes("nobody@example.test"))).toEqual([]);
+  });
+
+  test("login answers the same for a wrong password and an unknown account", async () => {
+    const api = request(app.url);
+    const wrongPassword = await api.post("/api/auth/login").send({ tenant: "guarded", login: known.username, password: "not the password at all" });
+    const unknownAccount = await api.post("/api/auth/login").send({ tenant: "guarded", login: "ghost@example.test", password: "not the password at all" });
+    const unknownTenant = await api.post("/api/auth/login").send({ tenant: "no-such-tenant", login: "ghost@example.test", password: "not the password at all" });
+    expect(shape(wrongPassword)).toEqual({ status: 401, keys: ["error"], error: { code: "INVALID_CREDENTIALS", message: expect.any(String) } });
+    expect(shape(unknownAccount)).toEqual(shape(wrongPassword));
+    expect(shape(unknownTenant)).toEqual(shape(wrongPassword));
+  });
+
+  test("register answers the same for a taken and a free e-mail; the owner of the taken one is told by e-mail", async () => {
+    const api = request(app.url);
+    const taken = await api.post("/api/auth/register").send({ tenant: "guarded", email: known.email, username: "someone-new", password });
+    const free = await api.post("/api/auth/register").send({ tenant: "guarded", email: "fresh@example.test", username: "fresh-one", password });
+    expect(shape(taken)).toEqual({ status: 202, keys: ["expiresAt", "registrationToken"], error: undefined });
+    expect(shape(free)).toEqual(shape(taken));
+    await smtp.waitFor(known.email, /tried to register/);
+    const confirm = await api.post("/api/auth/register/confirm").send({ registrationToken: taken.body.registrationToken, code: "123456" });
+    expect([confirm.status, confirm.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
+  });
+});
