@@ -4,7 +4,7 @@ import pg from "pg";
 import type { Config } from "./config.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { resolveDatabase } from "./db/resolve.ts";
-import { seedDemo, type DemoTenant } from "./db/seed.ts";
+import { DEMO_PASSWORD, seedDemo, type DemoTenant } from "./db/seed.ts";
 import type { Logger } from "./logger.ts";
 import { createTesseraServer, type TesseraServer } from "./server.ts";
 import { startWorker } from "./worker/runner.ts";
@@ -54,7 +54,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
     server && !config.isProduction ? `  Ruru      ${base}/graphiql` : "",
     server ? `  Ready     ${base}/ready` : "",
     worker ? `  Worker    in-process, concurrency ${config.workerConcurrency}` : "",
-    demo ? `  Demo      tenant "demo": ${demo.users.map((u) => `${u.email} (${u.role})`).join(", ")}` : "",
+    demo ? `  Demo      tenant "demo": ${demo.users.map((u) => `${u.email} (${u.role})`).join(", ")}, password ${DEMO_PASSWORD}` : "",
     "",
   ]
     .filter((line, index, all) => line !== "" || index === 0 || index === all.length - 1)
