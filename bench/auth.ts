@@ -13,8 +13,6 @@ import { createLogger } from "../src/logger.ts";
 import { createTesseraServer } from "../src/server.ts";
 import pg from "pg";
 
-process.env.GRAPHILE_ENV ??= "production";
-
 const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 16);
 const logger = createLogger("warn");
