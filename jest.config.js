@@ -11,5 +11,5 @@ export default {
   globalTeardown: "<rootDir>/test/setup/globalTeardown.ts",
   testTimeout: 30000,
   // Each file gets its own database cloned from a migrated template, so files run in parallel.
-  maxWorkers: process.env.JEST_MAX_WORKERS ?? "50%",
+  maxWorkers: process.env.JEST_MAX_WORKERS ?? "100%",
 };
