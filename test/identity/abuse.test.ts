@@ -99,3 +99,37 @@ describe("no response tells whether an e-mail is registered", () => {
     expect([confirm.status, confirm.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
   });
 });
+
+test("forgotten-password requests are limited per e-mail, known or not", async () => {
+  const api = request(app.url);
+  for (const address of [known.email, "unknown-person@example.test"]) {
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await api.post("/api/auth/password/forgot").send({ tenant: "guarded", email: address })).status);
+    // The known address already used one request in the enumeration test above.
+    expect(answers.at(-1)).toBe(429);
+  }
+});
+
+test("an expired registration is refused even with the right code", async () => {
+  const { registrationToken } = (await request(app.url)
+    .post("/api/auth/register")
+    .send({ tenant: "guarded", email: "late@example.test", username: "late", password })).body as { registrationToken: string };
+  const code = /\b(\d{6})\b/.exec(bodyOf(await smtp.waitFor("late@example.test", /confirmation code/)))![1];
+  await app.db.ownerPool.query("update app_private.registrations set expires_at = now() - interval '1 second' where email = 'late@example.test'");
+  const answer = await request(app.url).post("/api/auth/register/confirm").send({ registrationToken, code });
+  expect([answer.status, answer.body.error.code, answer.body.error.details.reason]).toEqual([401, "INVALID_TOKEN", "EXPIRED"]);
+});
+
+test("wrong TOTP codes are limited per user", async () => {
+  const { createSession, mintToken } = await import("../helpers/fixtures.ts");
+  const { totpCode } = await import("./helpers.ts");
+  const sid = await createSession(app.db.ownerPool, known.id);
+  const token = mintToken({ sub: known.id, tid: known.tenantId, role: "member", sid });
+  const api = request(app.url);
+  const { secret } = (await api.post("/api/auth/2fa/enable").set("Authorization", `Bearer ${token}`)).body as { secret: string };
+  const statuses = [];
+  for (let i = 0; i < 6; i++) statuses.push((await api.post("/api/auth/2fa/confirm").set("Authorization", `Bearer ${token}`).send({ code: "000000" })).status);
+  expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  const right = await api.post("/api/auth/2fa/confirm").set("Authorization", `Bearer ${token}`).send({ code: await totpCode(secret) });
+  expect(right.status).toBe(429);
+});

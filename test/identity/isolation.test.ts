@@ -90,6 +90,14 @@ test("deleting a user revokes their sessions at once and scrubs them later", asy
   expect((await app.graphql("{ currentUser { rowId } }", undefined, victim.token)).status).toBe(401);
   const job = await app.db.ownerPool.query("select key from graphile_worker.jobs where task_identifier = 'scrub_user'");
   expect(job.rows).toEqual([{ key: `scrub_user:${victim.id}` }]);
+  const { runOnce } = await import("graphile-worker");
+  const { makeTaskList } = await import("../../src/worker/registry.ts");
+  const { createLogger } = await import("../../src/logger.ts");
+  const { workerLogger } = await import("../../src/db/migrate.ts");
+  const logger = createLogger("silent");
+  await runOnce({ connectionString: app.db.urls.ownerUrl, taskList: makeTaskList({ mail: { from: "t@example.test" }, logger }), logger: workerLogger(logger) });
+  const scrubbed = await app.db.ownerPool.query("select email, username, full_name, (select count(*)::int from app_private.user_secrets where user_id = $1) as secrets from app_public.users where id = $1", [victim.id]);
+  expect(scrubbed.rows).toEqual([{ email: `deleted-${victim.id}@deleted.invalid`, username: expect.stringMatching(/^deleted-/), full_name: null, secrets: 0 }]);
 });
 
 test("mySessions lists a user's sessions, and revoking one ends it on its next request", async () => {

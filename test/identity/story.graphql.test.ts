@@ -77,6 +77,12 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   const { recoveryCodes } = await ok<{ recoveryCodes: string[] }>(DOCS.confirmTwoFactor, { input: { code: await totpCode(enrolment.secret) } }, login.accessToken);
   expect(new Set(recoveryCodes).size).toBe(10);
   await smtp.waitFor(email, /Two-factor authentication is on/);
+  // At rest the secret is sealed (AES-GCM) and the recovery codes are hashes.
+  const stored = await app.db.ownerPool.query("select s.totp_secret, (select array_agg(encode(code_hash, 'hex')) from app_private.recovery_codes c where c.user_id = s.user_id) as codes from app_private.user_secrets s where s.user_id = $1", [first.user.id]);
+  expect(stored.rows[0].totp_secret).toMatch(/^v1\./);
+  expect(JSON.stringify(stored.rows[0])).not.toContain(enrolment.secret);
+  expect(JSON.stringify(stored.rows[0])).not.toContain(recoveryCodes[0]);
+  expect(await ok(`{ currentSession { rowId isCurrent } }`, {}, login.accessToken)).toEqual({ rowId: expect.any(String), isCurrent: true });
 
   // Logout ends that session on its next request.
   expect(await ok(DOCS.logout, {}, login.accessToken)).toEqual({ success: true });
