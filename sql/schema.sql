@@ -121,6 +121,14 @@ alter table app_private.sessions add constraint sessions_tenant_id_fkey FOREIGN 
 alter table app_private.sessions add constraint sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
 comment on table app_private.sessions is 'A signed-in device. Revoked by setting revoked_at; never deleted before it has long expired.';
 
+create table app_private.settings (
+  key text not null,
+  value jsonb not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table app_private.settings add constraint settings_pkey PRIMARY KEY (key);
+comment on table app_private.settings is 'Configuration the server writes at start-up for triggers to read.';
+
 create table app_private.two_factor_challenges (
   id uuid default gen_random_uuid() not null,
   user_id uuid not null,
@@ -154,6 +162,87 @@ create table app_private.worker_heartbeat (
 alter table app_private.worker_heartbeat add constraint worker_heartbeat_pkey PRIMARY KEY (id);
 alter table app_private.worker_heartbeat add constraint worker_heartbeat_id_check CHECK (id);
 comment on table app_private.worker_heartbeat is 'Last time a worker ran the heartbeat cron job.';
+
+create table app_public.event_participants (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  event_id uuid not null,
+  user_id uuid not null,
+  status text default 'PARTICIPATING'::text not null,
+  reminder_queued_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.event_participants add constraint event_participants_event_id_user_id_key UNIQUE (event_id, user_id);
+alter table app_public.event_participants add constraint event_participants_pkey PRIMARY KEY (id);
+alter table app_public.event_participants add constraint event_participants_event_id_fkey FOREIGN KEY (event_id) REFERENCES app_public.events(id) ON DELETE CASCADE;
+alter table app_public.event_participants add constraint event_participants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.event_participants add constraint event_participants_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+alter table app_public.event_participants add constraint event_participants_status_check CHECK ((status = ANY (ARRAY['PARTICIPATING'::text, 'REJECTED'::text])));
+alter table app_public.event_participants enable row level security;
+comment on table app_public.event_participants is '@behavior -insert -update -delete
+Who takes part in an event. Members see their own participation; managers see all.';
+comment on column app_public.event_participants.reminder_queued_at is 'When the reminder for this participant was delivered (notification and e-mail).';
+
+create table app_public.events (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  name text not null,
+  short_description text,
+  description text,
+  starts_at timestamp with time zone not null,
+  ends_at timestamp with time zone not null,
+  image text,
+  payment_info text,
+  max_participants_count integer,
+  location text,
+  created_by uuid,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  rejected_at timestamp with time zone,
+  rejection_reason text
+);
+alter table app_public.events add constraint events_pkey PRIMARY KEY (id);
+alter table app_public.events add constraint events_created_by_fkey FOREIGN KEY (created_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.events add constraint events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.events add constraint events_description_check CHECK ((length(description) <= 20000));
+alter table app_public.events add constraint events_ends_after_start CHECK ((ends_at > starts_at));
+alter table app_public.events add constraint events_image_check CHECK ((image ~ '^(https?://\S+|/api/images/[0-9a-f]{64})$'::text));
+alter table app_public.events add constraint events_location_check CHECK ((length(location) <= 500));
+alter table app_public.events add constraint events_max_participants_count_check CHECK ((max_participants_count > 0));
+alter table app_public.events add constraint events_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.events add constraint events_payment_info_check CHECK ((length(payment_info) <= 2000));
+alter table app_public.events add constraint events_rejection_reason_check CHECK ((length(rejection_reason) <= 1000));
+alter table app_public.events add constraint events_short_description_check CHECK ((length(short_description) <= 500));
+alter table app_public.events enable row level security;
+comment on table app_public.events is '@behavior -insert -update -delete
+An event of the tenant (module `events`). Members see events that are not rejected.';
+comment on column app_public.events.image is 'An image URL, or /api/images/<sha256> of an uploaded image.';
+comment on column app_public.events.max_participants_count is 'Capacity; null means unlimited.';
+comment on column app_public.events.rejected_at is 'When the event was cancelled; cancelled events are visible to managers only.';
+
+create table app_public.instant_notifications (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  recipient_id uuid not null,
+  kind text not null,
+  title text not null,
+  content text not null,
+  cta_url text,
+  cta_label text,
+  subject_id uuid,
+  acked_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.instant_notifications add constraint instant_notifications_pkey PRIMARY KEY (id);
+alter table app_public.instant_notifications add constraint instant_notifications_recipient_id_fkey FOREIGN KEY (recipient_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+alter table app_public.instant_notifications add constraint instant_notifications_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.instant_notifications add constraint instant_notifications_content_check CHECK ((length(content) <= 5000));
+alter table app_public.instant_notifications add constraint instant_notifications_kind_check CHECK ((kind ~ '^[a-z][a-z_]*$'::text));
+alter table app_public.instant_notifications add constraint instant_notifications_title_check CHECK ((length(title) <= 300));
+alter table app_public.instant_notifications enable row level security;
+comment on table app_public.instant_notifications is '@behavior -insert -update -delete
+A message to one user, shown in the app and delivered live.';
+comment on column app_public.instant_notifications.kind is 'event_reminder, event_cancelled, …';
 
 create table app_public.modules (
   name text not null,
@@ -296,6 +385,24 @@ CREATE INDEX two_factor_challenges_expires_idx ON app_private.two_factor_challen
 
 CREATE INDEX two_factor_challenges_user_idx ON app_private.two_factor_challenges USING btree (user_id);
 
+CREATE INDEX event_participants_tenant_idx ON app_public.event_participants USING btree (tenant_id);
+
+CREATE INDEX event_participants_user_idx ON app_public.event_participants USING btree (user_id);
+
+CREATE INDEX events_created_by_idx ON app_public.events USING btree (created_by);
+
+CREATE INDEX events_search_idx ON app_public.events USING gin (to_tsvector('simple'::regconfig, ((((name || ' '::text) || COALESCE(short_description, ''::text)) || ' '::text) || COALESCE(description, ''::text))));
+
+CREATE INDEX events_tenant_starts_idx ON app_public.events USING btree (tenant_id, starts_at);
+
+CREATE UNIQUE INDEX instant_notifications_once_idx ON app_public.instant_notifications USING btree (recipient_id, kind, subject_id) WHERE (subject_id IS NOT NULL);
+
+CREATE INDEX instant_notifications_recipient_idx ON app_public.instant_notifications USING btree (recipient_id, created_at DESC);
+
+CREATE INDEX instant_notifications_tenant_idx ON app_public.instant_notifications USING btree (tenant_id);
+
+CREATE INDEX instant_notifications_unread_idx ON app_public.instant_notifications USING btree (recipient_id) WHERE (acked_at IS NULL);
+
 CREATE INDEX role_permissions_permission_idx ON app_public.role_permissions USING btree (permission);
 
 CREATE INDEX tenant_modules_module_idx ON app_public.tenant_modules USING btree (module);
@@ -314,6 +421,26 @@ AS $function$
   );
 $function$;
 comment on function app_hidden.session_is_live(uuid) is 'True while the session is neither revoked nor expired and its user is not deleted.';
+
+CREATE OR REPLACE FUNCTION app_private.assert_events_access(permission text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in first' using errcode = 'TAUTH';
+  end if;
+  if not app_public.tenant_module_enabled('events') then
+    raise exception 'The events module is switched off for this tenant' using errcode = 'TFORB';
+  end if;
+  if assert_events_access.permission is not null and not app_public.current_user_has_permission(assert_events_access.permission) then
+    raise exception 'This needs the % permission', assert_events_access.permission using errcode = 'TFORB';
+  end if;
+end;
+$function$;
+comment on function app_private.assert_events_access(text) is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.cleanup_expired(retention interval)
  RETURNS json
@@ -496,6 +623,20 @@ end;
 $function$;
 comment on function app_private.enqueue_job(text,json,timestamp with time zone,text,integer,text,integer) is 'Enqueues a graphile-worker job in the current transaction; triggers use it so request roles need no grants on the queue.';
 
+CREATE OR REPLACE FUNCTION app_private.enqueue_jobs(specs graphile_worker.job_spec[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if cardinality(enqueue_jobs.specs) > 0 then
+    perform graphile_worker.add_jobs(enqueue_jobs.specs);
+  end if;
+end;
+$function$;
+comment on function app_private.enqueue_jobs(graphile_worker.job_spec[]) is 'Enqueues many jobs in one statement (one NOTIFY at commit instead of one per job).';
+
 CREATE OR REPLACE FUNCTION app_private.ensure_tenant_identity(tenant_id uuid)
  RETURNS void
  LANGUAGE plpgsql
@@ -523,6 +664,17 @@ begin
 end;
 $function$;
 comment on function app_private.ensure_tenant_identity(uuid) is 'Creates a tenant''s built-in roles with their permissions and its system user, if missing.';
+
+CREATE OR REPLACE FUNCTION app_private.events_email_enabled(tenant_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce((select (tm.settings->>'emailNotifications')::boolean from app_public.tenant_modules tm
+                   where tm.tenant_id = events_email_enabled.tenant_id and tm.module = 'events'), true);
+$function$;
+comment on function app_private.events_email_enabled(uuid) is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.issue_password_reset(tenant_id uuid, email citext, token_hash bytea, token text, ttl interval)
  RETURNS void
@@ -585,6 +737,53 @@ AS $function$
 $function$;
 comment on function app_private.login_candidate(uuid,citext) is NULL;
 
+CREATE OR REPLACE FUNCTION app_private.notify_event_cancelled(event_id uuid, after_user_id uuid, batch_size integer)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_event app_public.events;
+  v_last uuid;
+  v_recipients text[];
+  v_participants uuid[];
+begin
+  select * into v_event from app_public.events e where e.id = notify_event_cancelled.event_id;
+  with batch as (
+    select p.id as participant_id, u.id as user_id, u.email
+    from app_public.event_participants p join app_public.users u on u.id = p.user_id
+    where p.event_id = v_event.id and p.status = 'PARTICIPATING' and u.deleted_at is null
+      and (notify_event_cancelled.after_user_id is null or u.id > notify_event_cancelled.after_user_id)
+    order by u.id
+    limit notify_event_cancelled.batch_size
+  ), notified as (
+    -- A retried batch finds its notifications already there and e-mails nobody twice.
+    insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content, subject_id)
+    select v_event.tenant_id, b.user_id, 'event_cancelled', 'Cancelled: ' || v_event.name,
+           v_event.name || ' has been cancelled' || coalesce(': ' || v_event.rejection_reason, '.'), v_event.id
+    from batch b
+    on conflict (recipient_id, kind, subject_id) where subject_id is not null do nothing
+    returning recipient_id
+  )
+  select max(b.user_id::text)::uuid,
+         array_agg(b.email order by b.user_id) filter (where b.user_id in (select recipient_id from notified)),
+         array_agg(b.participant_id)
+    into v_last, v_recipients, v_participants
+  from batch b;
+  if v_last is null then
+    return null;
+  end if;
+  perform app_private.remove_job('event_reminder:' || participant_id) from unnest(v_participants) as participant_id;
+  if app_private.events_email_enabled(v_event.tenant_id) and cardinality(v_recipients) > 0 then
+    perform app_private.enqueue_job('send_email', json_build_object('template', 'event_cancelled', 'to', v_recipients,
+      'data', json_build_object('name', v_event.name, 'reason', v_event.rejection_reason)),
+      job_key => 'event_cancelled_email:' || v_event.id || ':' || v_last);
+  end if;
+  return v_last;
+end;
+$function$;
+comment on function app_private.notify_event_cancelled(uuid,uuid,integer) is 'Notifies one batch of an event''s participants of its cancellation; returns the last user id of the batch (null when done).';
+
 CREATE OR REPLACE FUNCTION app_private.publish_event(type text, tenant_id uuid, aggregate_type text, aggregate_id text, payload jsonb DEFAULT '{}'::jsonb)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -629,6 +828,18 @@ AS $function$
     and r.window_start = date_bin(rate_limit_retry_after.window_length, now(), timestamptz '2000-01-01');
 $function$;
 comment on function app_private.rate_limit_retry_after(text,integer,interval) is 'Seconds until the key may try again, or 0 when under the limit.';
+
+CREATE OR REPLACE FUNCTION app_private.remove_job(job_key text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform graphile_worker.remove_job(remove_job.job_key);
+end;
+$function$;
+comment on function app_private.remove_job(text) is 'Cancels the pending job with this key, if any (a running job is left to finish).';
 
 CREATE OR REPLACE FUNCTION app_private.reset_password(token_hash bytea, password_hash text)
  RETURNS uuid
@@ -711,6 +922,22 @@ end;
 $function$;
 comment on function app_private.rotate_refresh_token(bytea,bytea,interval) is NULL;
 
+CREATE OR REPLACE FUNCTION app_private.schedule_event_reminders(event_id uuid)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select app_private.enqueue_jobs(coalesce(array_agg(row(
+      'event_reminder', json_build_object('participantId', p.id), null,
+      e.starts_at - make_interval(mins => coalesce((app_private.setting('event_reminder_lead_minutes'))::text::integer, 1440)),
+      null, 'event_reminder:' || p.id, null, null
+    )::graphile_worker.job_spec), '{}'))
+  from app_public.event_participants p join app_public.events e on e.id = p.event_id
+  where p.event_id = schedule_event_reminders.event_id and p.status = 'PARTICIPATING' and p.reminder_queued_at is null
+    and e.rejected_at is null;
+$function$;
+comment on function app_private.schedule_event_reminders(uuid) is 'Schedules (or moves) the reminder job of every participant of the event.';
+
 CREATE OR REPLACE FUNCTION app_private.scrub_user(user_id uuid)
  RETURNS void
  LANGUAGE sql
@@ -723,6 +950,45 @@ AS $function$
   delete from app_private.recovery_codes c where c.user_id = scrub_user.user_id;
 $function$;
 comment on function app_private.scrub_user(uuid) is 'Removes a soft-deleted user''s personal data and secrets.';
+
+CREATE OR REPLACE FUNCTION app_private.send_event_reminder(participant_id uuid)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_event app_public.events;
+  v_user app_public.users;
+  v_participant app_public.event_participants;
+begin
+  update app_public.event_participants p set reminder_queued_at = now()
+    where p.id = send_event_reminder.participant_id and p.reminder_queued_at is null and p.status = 'PARTICIPATING'
+    returning * into v_participant;
+  if v_participant.id is null then
+    return false;
+  end if;
+  select * into v_event from app_public.events e where e.id = v_participant.event_id;
+  select * into v_user from app_public.users u where u.id = v_participant.user_id;
+  if v_event.rejected_at is not null or v_user.deleted_at is not null then
+    return false;
+  end if;
+  insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content, cta_url, cta_label, subject_id)
+    values (v_event.tenant_id, v_user.id, 'event_reminder', 'Reminder: ' || v_event.name,
+            v_event.name || ' starts at ' || to_char(v_event.starts_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+              || coalesce(' at ' || v_event.location, '') || '.',
+            '/events/' || v_event.id, 'Open event', v_event.id)
+    on conflict (recipient_id, kind, subject_id) where subject_id is not null do nothing;
+  if not found then
+    return false;
+  end if;
+  if app_private.events_email_enabled(v_event.tenant_id) then
+    perform app_private.enqueue_job('send_email', json_build_object('template', 'event_reminder', 'to', v_user.email,
+      'data', json_build_object('name', v_event.name, 'startsAt', v_event.starts_at, 'location', v_event.location)));
+  end if;
+  return true;
+end;
+$function$;
+comment on function app_private.send_event_reminder(uuid) is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.set_password(user_id uuid, password_hash text, keep_session_id uuid, reason text)
  RETURNS void
@@ -741,6 +1007,16 @@ begin
 end;
 $function$;
 comment on function app_private.set_password(uuid,text,uuid,text) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.setting(key text)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select s.value from app_private.settings s where s.key = setting.key;
+$function$;
+comment on function app_private.setting(text) is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.tg__refuse_change()
  RETURNS trigger
@@ -763,6 +1039,50 @@ begin
 end;
 $function$;
 comment on function app_private.tg__timestamps() is 'Keeps created_at fixed and updated_at moving forward.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_event_participants__reminder()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if tg_op = 'INSERT' and new.status = 'PARTICIPATING' then
+    perform app_private.schedule_event_reminders(new.event_id);
+  elsif tg_op = 'DELETE' or (tg_op = 'UPDATE' and new.status <> 'PARTICIPATING') then
+    perform app_private.remove_job('event_reminder:' || old.id);
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_event_participants__reminder() is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.tg_events__schedule()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if new.rejected_at is not null and old.rejected_at is null then
+    perform app_private.enqueue_job('event_cancelled', json_build_object('eventId', new.id), job_key => 'event_cancelled:' || new.id);
+  elsif new.starts_at is distinct from old.starts_at then
+    perform app_private.schedule_event_reminders(new.id);
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_events__schedule() is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.tg_instant_notifications__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('user:' || new.recipient_id::text || ':notifications', json_build_object('id', new.id)::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_instant_notifications__notify() is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__notify()
  RETURNS trigger
@@ -789,6 +1109,64 @@ begin
 end;
 $function$;
 comment on function app_private.tg_tenants__publish_created() is NULL;
+
+CREATE OR REPLACE FUNCTION app_public.ack_all_notifications()
+ RETURNS integer
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  with acked as (
+    update app_public.instant_notifications n set acked_at = now()
+    where n.recipient_id = app_public.current_user_id() and n.acked_at is null
+    returning 1
+  )
+  select count(*)::integer from acked;
+$function$;
+comment on function app_public.ack_all_notifications() is '@resultFieldName acked
+Marks all your notifications as read; answers how many.';
+
+CREATE OR REPLACE FUNCTION app_public.ack_notification(notification_id uuid)
+ RETURNS app_public.instant_notifications
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_row app_public.instant_notifications;
+begin
+  update app_public.instant_notifications n set acked_at = coalesce(n.acked_at, now())
+    where n.id = ack_notification.notification_id and n.recipient_id = app_public.current_user_id()
+    returning * into v_row;
+  if v_row.id is null then
+    raise exception 'No such notification' using errcode = 'TNFND';
+  end if;
+  return v_row;
+end;
+$function$;
+comment on function app_public.ack_notification(uuid) is '@resultFieldName notification
+Marks one of your notifications as read.';
+
+CREATE OR REPLACE FUNCTION app_public.create_event(name text, starts_at timestamp with time zone, ends_at timestamp with time zone, short_description text DEFAULT NULL::text, description text DEFAULT NULL::text, location text DEFAULT NULL::text, image text DEFAULT NULL::text, payment_info text DEFAULT NULL::text, max_participants_count integer DEFAULT NULL::integer)
+ RETURNS app_public.events
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_event app_public.events;
+begin
+  perform app_private.assert_events_access('events.manage');
+  insert into app_public.events (tenant_id, name, starts_at, ends_at, short_description, description, location, image, payment_info, max_participants_count, created_by)
+    values (app_public.current_tenant_id(), create_event.name, create_event.starts_at, create_event.ends_at, create_event.short_description,
+            create_event.description, create_event.location, create_event.image, create_event.payment_info, create_event.max_participants_count,
+            app_public.current_user_id())
+    returning * into v_event;
+  return v_event;
+end;
+$function$;
+comment on function app_public.create_event(text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) is '@resultFieldName event
+Creates an event (needs events.manage).';
 
 CREATE OR REPLACE FUNCTION app_public.create_user(email citext, username citext, full_name text, roles text[] DEFAULT ARRAY['member'::text])
  RETURNS app_public.users
@@ -932,6 +1310,88 @@ $function$;
 comment on function app_public.delete_user(uuid) is '@resultFieldName deleted
 Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data.';
 
+CREATE OR REPLACE FUNCTION app_public.events_participants_count(e app_public.events)
+ RETURNS integer
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select count(*)::integer from app_public.event_participants p where p.event_id = e.id and p.status = 'PARTICIPATING';
+$function$;
+comment on function app_public.events_participants_count(app_public.events) is 'How many people take part.';
+
+CREATE OR REPLACE FUNCTION app_public.events_viewer_is_participating(e app_public.events)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (select 1 from app_public.event_participants p
+    where p.event_id = e.id and p.user_id = app_public.current_user_id() and p.status = 'PARTICIPATING');
+$function$;
+comment on function app_public.events_viewer_is_participating(app_public.events) is 'True when the signed-in user takes part.';
+
+CREATE OR REPLACE FUNCTION app_public.join_event(event_id uuid)
+ RETURNS app_public.event_participants
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_event app_public.events;
+  v_participant app_public.event_participants;
+begin
+  perform app_private.assert_events_access();
+  select * into v_event from app_public.events e
+    where e.id = join_event.event_id and e.tenant_id = app_public.current_tenant_id() and e.rejected_at is null
+    for update;
+  if not found then
+    raise exception 'No such event' using errcode = 'TNFND';
+  end if;
+  if v_event.starts_at <= now() then
+    raise exception 'The event has already started' using errcode = 'TVALD';
+  end if;
+  select * into v_participant from app_public.event_participants p
+    where p.event_id = v_event.id and p.user_id = app_public.current_user_id();
+  if found then
+    if v_participant.status = 'REJECTED' then
+      raise exception 'You were removed from this event' using errcode = 'TFORB';
+    end if;
+    return v_participant;
+  end if;
+  if v_event.max_participants_count is not null and
+     (select count(*) from app_public.event_participants p where p.event_id = v_event.id and p.status = 'PARTICIPATING') >= v_event.max_participants_count then
+    raise exception 'The event is full' using errcode = 'TEFUL';
+  end if;
+  insert into app_public.event_participants (tenant_id, event_id, user_id)
+    values (v_event.tenant_id, v_event.id, app_public.current_user_id())
+    returning * into v_participant;
+  return v_participant;
+end;
+$function$;
+comment on function app_public.join_event(uuid) is '@resultFieldName participant
+Takes part in an event; EVENT_FULL when no place is left. Schedules your reminder.';
+
+CREATE OR REPLACE FUNCTION app_public.leave_event(event_id uuid)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.assert_events_access();
+  delete from app_public.event_participants p
+    where p.event_id = leave_event.event_id and p.user_id = app_public.current_user_id() and p.status = 'PARTICIPATING'
+      and p.tenant_id = app_public.current_tenant_id();
+  if not found then
+    raise exception 'You do not take part in this event' using errcode = 'TNFND';
+  end if;
+  return true;
+end;
+$function$;
+comment on function app_public.leave_event(uuid) is '@resultFieldName left
+Stops taking part; the reminder is cancelled.';
+
 CREATE OR REPLACE FUNCTION app_public.my_sessions()
  RETURNS SETOF app_public.session_info
  LANGUAGE sql
@@ -945,6 +1405,51 @@ AS $function$
   order by s.created_at desc;
 $function$;
 comment on function app_public.my_sessions() is 'The signed-in user''s sessions, newest first.';
+
+CREATE OR REPLACE FUNCTION app_public.reject_event(event_id uuid, reason text DEFAULT NULL::text)
+ RETURNS app_public.events
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_event app_public.events;
+begin
+  perform app_private.assert_events_access('events.manage');
+  update app_public.events e set rejected_at = now(), rejection_reason = reject_event.reason
+    where e.id = reject_event.event_id and e.tenant_id = app_public.current_tenant_id() and e.rejected_at is null
+    returning * into v_event;
+  if v_event.id is null then
+    raise exception 'No such event, or already cancelled' using errcode = 'TNFND';
+  end if;
+  return v_event;
+end;
+$function$;
+comment on function app_public.reject_event(uuid,text) is '@resultFieldName event
+Cancels an event (needs events.manage); every participant is notified.';
+
+CREATE OR REPLACE FUNCTION app_public.reject_participant(event_id uuid, user_id uuid)
+ RETURNS app_public.event_participants
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_participant app_public.event_participants;
+begin
+  perform app_private.assert_events_access('events.manage');
+  update app_public.event_participants p set status = 'REJECTED'
+    where p.event_id = reject_participant.event_id and p.user_id = reject_participant.user_id
+      and p.tenant_id = app_public.current_tenant_id()
+    returning * into v_participant;
+  if v_participant.id is null then
+    raise exception 'No such participant' using errcode = 'TNFND';
+  end if;
+  return v_participant;
+end;
+$function$;
+comment on function app_public.reject_participant(uuid,uuid) is '@resultFieldName participant
+Removes someone from an event (needs events.manage); they cannot join again.';
 
 CREATE OR REPLACE FUNCTION app_public.revoke_session(session_id uuid)
  RETURNS boolean
@@ -966,6 +1471,23 @@ end;
 $function$;
 comment on function app_public.revoke_session(uuid) is '@resultFieldName revoked
 Signs one of your sessions out.';
+
+CREATE OR REPLACE FUNCTION app_public.search_events(search text DEFAULT NULL::text, starts_after timestamp with time zone DEFAULT NULL::timestamp with time zone, starts_before timestamp with time zone DEFAULT NULL::timestamp with time zone, upcoming boolean DEFAULT false)
+ RETURNS SETOF app_public.events
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select e.* from app_public.events e
+  where (search_events.search is null or to_tsvector('simple', e.name || ' ' || coalesce(e.short_description, '') || ' ' || coalesce(e.description, ''))
+           @@ websearch_to_tsquery('simple', search_events.search)
+         or e.name ilike '%' || search_events.search || '%')
+    and (search_events.starts_after is null or e.starts_at >= search_events.starts_after)
+    and (search_events.starts_before is null or e.starts_at < search_events.starts_before)
+    and (not coalesce(search_events.upcoming, false) or e.starts_at > now())
+$function$;
+comment on function app_public.search_events(text,timestamp with time zone,timestamp with time zone,boolean) is '@sortable
+@filterable
+Events matching a text search (name and descriptions), a start range, and/or only upcoming ones.';
 
 CREATE OR REPLACE FUNCTION app_public.set_tenant_module(module text, enabled boolean)
  RETURNS app_public.tenant_modules
@@ -993,15 +1515,83 @@ $function$;
 comment on function app_public.set_tenant_module(text,boolean) is '@resultFieldName tenantModule
 Switches a module on or off for the current tenant (owner or admin only).';
 
+CREATE OR REPLACE FUNCTION app_public.tenant_module_enabled(module text)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (
+    select 1 from app_public.tenant_modules tm
+    where tm.tenant_id = app_public.current_tenant_id() and tm.module = tenant_module_enabled.module and tm.enabled
+  );
+$function$;
+comment on function app_public.tenant_module_enabled(text) is 'True when the current tenant has the module switched on.';
+
+CREATE OR REPLACE FUNCTION app_public.unread_notifications_count()
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select count(*)::integer from app_public.instant_notifications n
+  where n.recipient_id = app_public.current_user_id() and n.acked_at is null;
+$function$;
+comment on function app_public.unread_notifications_count() is 'How many of your notifications are unread.';
+
+CREATE OR REPLACE FUNCTION app_public.update_event(event_id uuid, name text DEFAULT NULL::text, starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ends_at timestamp with time zone DEFAULT NULL::timestamp with time zone, short_description text DEFAULT NULL::text, description text DEFAULT NULL::text, location text DEFAULT NULL::text, image text DEFAULT NULL::text, payment_info text DEFAULT NULL::text, max_participants_count integer DEFAULT NULL::integer)
+ RETURNS app_public.events
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_event app_public.events;
+begin
+  perform app_private.assert_events_access('events.manage');
+  update app_public.events e set
+    name = coalesce(update_event.name, e.name),
+    starts_at = coalesce(update_event.starts_at, e.starts_at),
+    ends_at = coalesce(update_event.ends_at, e.ends_at),
+    short_description = coalesce(update_event.short_description, e.short_description),
+    description = coalesce(update_event.description, e.description),
+    location = coalesce(update_event.location, e.location),
+    image = coalesce(update_event.image, e.image),
+    payment_info = coalesce(update_event.payment_info, e.payment_info),
+    max_participants_count = coalesce(update_event.max_participants_count, e.max_participants_count)
+  where e.id = update_event.event_id and e.tenant_id = app_public.current_tenant_id()
+  returning * into v_event;
+  if v_event.id is null then
+    raise exception 'No such event' using errcode = 'TNFND';
+  end if;
+  return v_event;
+end;
+$function$;
+comment on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) is '@resultFieldName event
+Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders.';
+
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.domain_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 
 CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_private.domain_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
+
+CREATE TRIGGER _500_reminder AFTER INSERT OR DELETE OR UPDATE OF status ON app_public.event_participants FOR EACH ROW EXECUTE FUNCTION app_private.tg_event_participants__reminder();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+CREATE TRIGGER _500_schedule AFTER UPDATE OF starts_at, rejected_at ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg_events__schedule();
+
+CREATE TRIGGER _500_notify AFTER INSERT ON app_public.instant_notifications FOR EACH ROW EXECUTE FUNCTION app_private.tg_instant_notifications__notify();
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.tenant_modules FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 
 CREATE TRIGGER _500_notify AFTER INSERT OR UPDATE ON app_public.tenant_modules FOR EACH ROW EXECUTE FUNCTION app_private.tg_tenant_modules__notify();
 
 CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants FOR EACH ROW EXECUTE FUNCTION app_private.tg_tenants__publish_created();
+
+create policy select_own_or_manager on app_public.event_participants as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('events'::text) AS tenant_module_enabled) AND ((user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR ( SELECT app_public.current_user_has_permission('events.manage'::text) AS current_user_has_permission))));
+
+create policy select_visible on app_public.events as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('events'::text) AS tenant_module_enabled) AND ((rejected_at IS NULL) OR ( SELECT app_public.current_user_has_permission('events.manage'::text) AS current_user_has_permission))));
+
+create policy select_own on app_public.instant_notifications as permissive for select to public using ((recipient_id = ( SELECT app_public.current_user_id() AS current_user_id)));
 
 create policy select_all on app_public.modules as permissive for select to public using (true);
 
@@ -1026,6 +1616,12 @@ create policy select_own_tenant on app_public.user_roles as permissive for selec
   WHERE (roles.tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)))));
 
 create policy select_same_tenant on app_public.users as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND (deleted_at IS NULL)));
+
+grant select on table app_public.event_participants to :DATABASE_VISITOR;
+
+grant select on table app_public.events to :DATABASE_VISITOR;
+
+grant select on table app_public.instant_notifications to :DATABASE_VISITOR;
 
 grant select on table app_public.modules to :DATABASE_VISITOR;
 
@@ -1053,6 +1649,12 @@ grant execute on function app_hidden.session_is_live(uuid) to :DATABASE_VISITOR;
 
 grant execute on function app_public."current_user"() to :DATABASE_VISITOR;
 
+grant execute on function app_public.ack_all_notifications() to :DATABASE_VISITOR;
+
+grant execute on function app_public.ack_notification(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.create_event(text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) to :DATABASE_VISITOR;
+
 grant execute on function app_public.create_user(citext,citext,text,text[]) to :DATABASE_VISITOR;
 
 grant execute on function app_public.current_session() to :DATABASE_VISITOR;
@@ -1069,11 +1671,31 @@ grant execute on function app_public.current_user_id() to :DATABASE_VISITOR;
 
 grant execute on function app_public.delete_user(uuid) to :DATABASE_VISITOR;
 
+grant execute on function app_public.events_participants_count(app_public.events) to :DATABASE_VISITOR;
+
+grant execute on function app_public.events_viewer_is_participating(app_public.events) to :DATABASE_VISITOR;
+
+grant execute on function app_public.join_event(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.leave_event(uuid) to :DATABASE_VISITOR;
+
 grant execute on function app_public.my_sessions() to :DATABASE_VISITOR;
+
+grant execute on function app_public.reject_event(uuid,text) to :DATABASE_VISITOR;
+
+grant execute on function app_public.reject_participant(uuid,uuid) to :DATABASE_VISITOR;
 
 grant execute on function app_public.revoke_session(uuid) to :DATABASE_VISITOR;
 
+grant execute on function app_public.search_events(text,timestamp with time zone,timestamp with time zone,boolean) to :DATABASE_VISITOR;
+
 grant execute on function app_public.set_tenant_module(text,boolean) to :DATABASE_VISITOR;
+
+grant execute on function app_public.tenant_module_enabled(text) to :DATABASE_VISITOR;
+
+grant execute on function app_public.unread_notifications_count() to :DATABASE_VISITOR;
+
+grant execute on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) to :DATABASE_VISITOR;
 
 grant usage on schema app_hidden to :DATABASE_AUTHENTICATOR;
 

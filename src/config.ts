@@ -41,6 +41,7 @@ const envSchema = z
     MAIL_FROM: z.string().min(3).default("Tessera <no-reply@tessera.local>"),
     CAPTCHA_API_URL: z.url().optional(),
     WORKER_CONCURRENCY: integer(1, 1000).default(5),
+    EVENT_REMINDER_LEAD_MINUTES: integer(0, 60 * 24 * 60).default(1440),
   });
 
 /**
@@ -112,6 +113,8 @@ export interface Config {
   auth: AuthConfig;
   mail: MailConfig;
   workerConcurrency: number;
+  /** How long before an event starts its participants are reminded. */
+  eventReminderLeadMinutes: number;
   /** Absent when the embedded PostgreSQL must provide the database. */
   database?: DatabaseUrls;
 }
@@ -173,6 +176,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     workerConcurrency: env.WORKER_CONCURRENCY,
+    eventReminderLeadMinutes: env.EVENT_REMINDER_LEAD_MINUTES,
     database,
   };
 }

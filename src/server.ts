@@ -14,6 +14,7 @@ import type { Config, DatabaseUrls } from "./config.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { makePreset } from "./graphql/preset.ts";
 import { authenticate } from "./http/authenticate.ts";
+import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
 import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestId } from "./http/requestId.ts";
@@ -42,6 +43,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   // auth service's SQL functions and readiness. Neither role is a superuser.
   const requestPool = newPool(database.authenticatorUrl, 4, logger);
   const ownerPool = newPool(database.ownerUrl, 10, logger);
+  await applyRuntimeSettings(ownerPool, config);
   const checkSession = makeSessionCheck(requestPool);
   const auth = new AuthService(
     ownerPool,

@@ -31,6 +31,14 @@ export const TEMPLATES: Record<string, (data: Data) => RenderedEmail> = {
     subject: "Two-factor authentication is on",
     text: "Two-factor authentication was turned on for your account. Keep your recovery codes somewhere safe.",
   }),
+  event_reminder: (data) => ({
+    subject: `Reminder: ${str(data.name)}`,
+    text: `${str(data.name)} starts at ${str(data.startsAt)}${data.location ? ` at ${str(data.location)}` : ""}. See you there!`,
+  }),
+  event_cancelled: (data) => ({
+    subject: `Cancelled: ${str(data.name)}`,
+    text: `${str(data.name)} has been cancelled${data.reason ? `: ${str(data.reason)}` : "."}`,
+  }),
   two_factor_disabled: () => ({
     subject: "Two-factor authentication is off",
     text: "Two-factor authentication was turned off for your account. If this was not you, reset your password now.",

@@ -30,6 +30,59 @@ export type Scalars = {
   UUID: { input: string; output: string; }
 };
 
+/** All input for the `ackAllNotifications` mutation. */
+export type AckAllNotificationsInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `ackAllNotifications` mutation. */
+export type AckAllNotificationsPayload = {
+  __typename?: 'AckAllNotificationsPayload';
+  acked: Maybe<Scalars['Int']['output']>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+/** All input for the `ackNotification` mutation. */
+export type AckNotificationInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  notificationId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** The output of our `ackNotification` mutation. */
+export type AckNotificationPayload = {
+  __typename?: 'AckNotificationPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** An edge for our `InstantNotification`. May be used by Relay 1. */
+  instantNotificationEdge: Maybe<InstantNotificationEdge>;
+  notification: Maybe<InstantNotification>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `ackNotification` mutation. */
+export type AckNotificationPayloadInstantNotificationEdgeArgs = {
+  orderBy?: Array<InstantNotificationOrderBy>;
+};
+
 /** The signed-in user, as returned with a new session. */
 export type AuthUser = {
   __typename?: 'AuthUser';
@@ -54,6 +107,45 @@ export type ConfirmTwoFactorPayload = {
   __typename?: 'ConfirmTwoFactorPayload';
   /** Ten single-use recovery codes. Shown once. */
   recoveryCodes: Array<Scalars['String']['output']>;
+};
+
+/** All input for the `createEvent` mutation. */
+export type CreateEventInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  description: InputMaybe<Scalars['String']['input']>;
+  endsAt: InputMaybe<Scalars['Datetime']['input']>;
+  image: InputMaybe<Scalars['String']['input']>;
+  location: InputMaybe<Scalars['String']['input']>;
+  maxParticipantsCount: InputMaybe<Scalars['Int']['input']>;
+  name: InputMaybe<Scalars['String']['input']>;
+  paymentInfo: InputMaybe<Scalars['String']['input']>;
+  shortDescription: InputMaybe<Scalars['String']['input']>;
+  startsAt: InputMaybe<Scalars['Datetime']['input']>;
+};
+
+/** The output of our `createEvent` mutation. */
+export type CreateEventPayload = {
+  __typename?: 'CreateEventPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  event: Maybe<Event>;
+  /** An edge for our `Event`. May be used by Relay 1. */
+  eventEdge: Maybe<EventEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `createEvent` mutation. */
+export type CreateEventPayloadEventEdgeArgs = {
+  orderBy?: Array<EventOrderBy>;
 };
 
 /** All input for the `createUser` mutation. */
@@ -120,9 +212,305 @@ export type EnableTwoFactorPayload = {
   secret: Scalars['String']['output'];
 };
 
+/** An event of the tenant (module `events`). Members see events that are not rejected. */
+export type Event = Node & {
+  __typename?: 'Event';
+  createdAt: Scalars['Datetime']['output'];
+  createdBy: Maybe<Scalars['UUID']['output']>;
+  description: Maybe<Scalars['String']['output']>;
+  endsAt: Scalars['Datetime']['output'];
+  /** Reads and enables pagination through a set of `EventParticipant`. */
+  eventParticipants: EventParticipantConnection;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** An image URL, or /api/images/<sha256> of an uploaded image. */
+  image: Maybe<Scalars['String']['output']>;
+  location: Maybe<Scalars['String']['output']>;
+  /** Capacity; null means unlimited. */
+  maxParticipantsCount: Maybe<Scalars['Int']['output']>;
+  name: Scalars['String']['output'];
+  /** How many people take part. */
+  participantsCount: Maybe<Scalars['Int']['output']>;
+  paymentInfo: Maybe<Scalars['String']['output']>;
+  /** When the event was cancelled; cancelled events are visible to managers only. */
+  rejectedAt: Maybe<Scalars['Datetime']['output']>;
+  rejectionReason: Maybe<Scalars['String']['output']>;
+  rowId: Scalars['UUID']['output'];
+  shortDescription: Maybe<Scalars['String']['output']>;
+  startsAt: Scalars['Datetime']['output'];
+  /** Reads a single `Tenant` that is related to this `Event`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  updatedAt: Scalars['Datetime']['output'];
+  /** Reads a single `User` that is related to this `Event`. */
+  userByCreatedBy: Maybe<User>;
+  /** True when the signed-in user takes part. */
+  viewerIsParticipating: Maybe<Scalars['Boolean']['output']>;
+};
+
+
+/** An event of the tenant (module `events`). Members see events that are not rejected. */
+export type EventEventParticipantsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventParticipantCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EventParticipantOrderBy>>;
+};
+
+/** A condition to be used against `Event` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type EventCondition = {
+  /** Checks for equality with the object’s `createdBy` field. */
+  createdBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `startsAt` field. */
+  startsAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Event` values. */
+export type EventConnection = {
+  __typename?: 'EventConnection';
+  /** A list of edges which contains the `Event` and cursor to aid in pagination. */
+  edges: Array<Maybe<EventEdge>>;
+  /** A list of `Event` objects. */
+  nodes: Array<Maybe<Event>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Event` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Event` edge in the connection. */
+export type EventEdge = {
+  __typename?: 'EventEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Event` at the end of the edge. */
+  node: Maybe<Event>;
+};
+
+/** Methods to use when ordering `Event`. */
+export type EventOrderBy =
+  | 'CREATED_BY_ASC'
+  | 'CREATED_BY_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'STARTS_AT_ASC'
+  | 'STARTS_AT_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** Who takes part in an event. Members see their own participation; managers see all. */
+export type EventParticipant = Node & {
+  __typename?: 'EventParticipant';
+  createdAt: Scalars['Datetime']['output'];
+  /** Reads a single `Event` that is related to this `EventParticipant`. */
+  event: Maybe<Event>;
+  eventId: Scalars['UUID']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** When the reminder for this participant was delivered (notification and e-mail). */
+  reminderQueuedAt: Maybe<Scalars['Datetime']['output']>;
+  rowId: Scalars['UUID']['output'];
+  status: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `EventParticipant`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  /** Reads a single `User` that is related to this `EventParticipant`. */
+  user: Maybe<User>;
+  userId: Scalars['UUID']['output'];
+};
+
+/**
+ * A condition to be used against `EventParticipant` object types. All fields are
+ * tested for equality and combined with a logical ‘and.’
+ */
+export type EventParticipantCondition = {
+  /** Checks for equality with the object’s `eventId` field. */
+  eventId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `userId` field. */
+  userId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `EventParticipant` values. */
+export type EventParticipantConnection = {
+  __typename?: 'EventParticipantConnection';
+  /** A list of edges which contains the `EventParticipant` and cursor to aid in pagination. */
+  edges: Array<Maybe<EventParticipantEdge>>;
+  /** A list of `EventParticipant` objects. */
+  nodes: Array<Maybe<EventParticipant>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `EventParticipant` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `EventParticipant` edge in the connection. */
+export type EventParticipantEdge = {
+  __typename?: 'EventParticipantEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `EventParticipant` at the end of the edge. */
+  node: Maybe<EventParticipant>;
+};
+
+/** Methods to use when ordering `EventParticipant`. */
+export type EventParticipantOrderBy =
+  | 'EVENT_ID_ASC'
+  | 'EVENT_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC'
+  | 'USER_ID_ASC'
+  | 'USER_ID_DESC';
+
 export type ForgotPasswordInput = {
   email: Scalars['String']['input'];
   tenant: Scalars['String']['input'];
+};
+
+/** A message to one user, shown in the app and delivered live. */
+export type InstantNotification = Node & {
+  __typename?: 'InstantNotification';
+  ackedAt: Maybe<Scalars['Datetime']['output']>;
+  content: Scalars['String']['output'];
+  createdAt: Scalars['Datetime']['output'];
+  ctaLabel: Maybe<Scalars['String']['output']>;
+  ctaUrl: Maybe<Scalars['String']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** event_reminder, event_cancelled, … */
+  kind: Scalars['String']['output'];
+  /** Reads a single `User` that is related to this `InstantNotification`. */
+  recipient: Maybe<User>;
+  recipientId: Scalars['UUID']['output'];
+  rowId: Scalars['UUID']['output'];
+  subjectId: Maybe<Scalars['UUID']['output']>;
+  /** Reads a single `Tenant` that is related to this `InstantNotification`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  title: Scalars['String']['output'];
+};
+
+/**
+ * A condition to be used against `InstantNotification` object types. All fields
+ * are tested for equality and combined with a logical ‘and.’
+ */
+export type InstantNotificationCondition = {
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `recipientId` field. */
+  recipientId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `InstantNotification` values. */
+export type InstantNotificationConnection = {
+  __typename?: 'InstantNotificationConnection';
+  /** A list of edges which contains the `InstantNotification` and cursor to aid in pagination. */
+  edges: Array<Maybe<InstantNotificationEdge>>;
+  /** A list of `InstantNotification` objects. */
+  nodes: Array<Maybe<InstantNotification>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `InstantNotification` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `InstantNotification` edge in the connection. */
+export type InstantNotificationEdge = {
+  __typename?: 'InstantNotificationEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `InstantNotification` at the end of the edge. */
+  node: Maybe<InstantNotification>;
+};
+
+/** Methods to use when ordering `InstantNotification`. */
+export type InstantNotificationOrderBy =
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'RECIPIENT_ID_ASC'
+  | 'RECIPIENT_ID_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** All input for the `joinEvent` mutation. */
+export type JoinEventInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  eventId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** The output of our `joinEvent` mutation. */
+export type JoinEventPayload = {
+  __typename?: 'JoinEventPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** An edge for our `EventParticipant`. May be used by Relay 1. */
+  eventParticipantEdge: Maybe<EventParticipantEdge>;
+  participant: Maybe<EventParticipant>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `joinEvent` mutation. */
+export type JoinEventPayloadEventParticipantEdgeArgs = {
+  orderBy?: Array<EventParticipantOrderBy>;
+};
+
+/** All input for the `leaveEvent` mutation. */
+export type LeaveEventInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  eventId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** The output of our `leaveEvent` mutation. */
+export type LeaveEventPayload = {
+  __typename?: 'LeaveEventPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  left: Maybe<Scalars['Boolean']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
 };
 
 export type LoginInput = {
@@ -194,12 +582,18 @@ export type ModuleOrderBy =
 /** The root mutation type which contains root level fields which mutate data. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Marks all your notifications as read; answers how many. */
+  ackAllNotifications: Maybe<AckAllNotificationsPayload>;
+  /** Marks one of your notifications as read. */
+  ackNotification: Maybe<AckNotificationPayload>;
   /** Sets a new password and revokes every other session. */
   changePassword: Maybe<SuccessPayload>;
   /** Creates the account from the e-mailed code and signs in. */
   confirmRegistration: Maybe<SessionPayload>;
   /** Turns two-factor authentication on with a first code. */
   confirmTwoFactor: Maybe<ConfirmTwoFactorPayload>;
+  /** Creates an event (needs events.manage). */
+  createEvent: Maybe<CreateEventPayload>;
   /** Creates a user of the current tenant with the given roles (needs users.manage). The user sets a password through forgotPassword. */
   createUser: Maybe<CreateUserPayload>;
   /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. */
@@ -210,6 +604,10 @@ export type Mutation = {
   enableTwoFactor: Maybe<EnableTwoFactorPayload>;
   /** E-mails a reset token when the account exists. Always answers success. */
   forgotPassword: Maybe<SuccessPayload>;
+  /** Takes part in an event; EVENT_FULL when no place is left. Schedules your reminder. */
+  joinEvent: Maybe<JoinEventPayload>;
+  /** Stops taking part; the reminder is cancelled. */
+  leaveEvent: Maybe<LeaveEventPayload>;
   login: Maybe<SessionPayload>;
   /** Revokes the current session. */
   logout: Maybe<SuccessPayload>;
@@ -217,14 +615,32 @@ export type Mutation = {
   refreshSession: Maybe<SessionPayload>;
   /** Starts a registration: e-mails a 6-digit code. Same answer whether or not the e-mail is registered. */
   register: Maybe<RegisterPayload>;
+  /** Cancels an event (needs events.manage); every participant is notified. */
+  rejectEvent: Maybe<RejectEventPayload>;
+  /** Removes someone from an event (needs events.manage); they cannot join again. */
+  rejectParticipant: Maybe<RejectParticipantPayload>;
   /** Sets a new password with the e-mailed token and revokes every session. */
   resetPassword: Maybe<SuccessPayload>;
   /** Signs one of your sessions out. */
   revokeSession: Maybe<RevokeSessionPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
+  /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. */
+  updateEvent: Maybe<UpdateEventPayload>;
   /** Completes a two-step login. */
   verifyTwoFactor: Maybe<SessionPayload>;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationAckAllNotificationsArgs = {
+  input: AckAllNotificationsInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationAckNotificationArgs = {
+  input: AckNotificationInput;
 };
 
 
@@ -243,6 +659,12 @@ export type MutationConfirmRegistrationArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationConfirmTwoFactorArgs = {
   input: TwoFactorCodeInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateEventArgs = {
+  input: CreateEventInput;
 };
 
 
@@ -271,6 +693,18 @@ export type MutationForgotPasswordArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationJoinEventArgs = {
+  input: JoinEventInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationLeaveEventArgs = {
+  input: LeaveEventInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationLoginArgs = {
   input: LoginInput;
 };
@@ -285,6 +719,18 @@ export type MutationRefreshSessionArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationRegisterArgs = {
   input: RegisterInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationRejectEventArgs = {
+  input: RejectEventInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationRejectParticipantArgs = {
+  input: RejectParticipantInput;
 };
 
 
@@ -307,6 +753,12 @@ export type MutationSetTenantModuleArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationUpdateEventArgs = {
+  input: UpdateEventInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationVerifyTwoFactorArgs = {
   input: VerifyTwoFactorInput;
 };
@@ -315,6 +767,11 @@ export type MutationVerifyTwoFactorArgs = {
 export type Node = {
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
+};
+
+export type NotificationAddedPayload = {
+  __typename?: 'NotificationAddedPayload';
+  notification: Maybe<InstantNotification>;
 };
 
 /** Information about pagination in a connection. */
@@ -409,8 +866,28 @@ export type Query = Node & {
   currentUserHasPermission: Maybe<Scalars['Boolean']['output']>;
   /** The signed-in user, or null for anonymous requests and dead sessions. */
   currentUserId: Maybe<Scalars['UUID']['output']>;
+  /** Get a single `Event`. */
+  event: Maybe<Event>;
+  /** Reads a single `Event` using its globally unique `ID`. */
+  eventById: Maybe<Event>;
+  /** Get a single `EventParticipant`. */
+  eventParticipant: Maybe<EventParticipant>;
+  /** Get a single `EventParticipant`. */
+  eventParticipantByEventIdAndUserId: Maybe<EventParticipant>;
+  /** Reads a single `EventParticipant` using its globally unique `ID`. */
+  eventParticipantById: Maybe<EventParticipant>;
+  /** Reads and enables pagination through a set of `EventParticipant`. */
+  eventParticipants: Maybe<EventParticipantConnection>;
+  /** Reads and enables pagination through a set of `Event`. */
+  events: Maybe<EventConnection>;
   /** The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`. */
   id: Scalars['ID']['output'];
+  /** Get a single `InstantNotification`. */
+  instantNotification: Maybe<InstantNotification>;
+  /** Reads a single `InstantNotification` using its globally unique `ID`. */
+  instantNotificationById: Maybe<InstantNotification>;
+  /** Reads and enables pagination through a set of `InstantNotification`. */
+  instantNotifications: Maybe<InstantNotificationConnection>;
   /** Get a single `Module`. */
   module: Maybe<Module>;
   /** Reads a single `Module` using its globally unique `ID`. */
@@ -446,6 +923,8 @@ export type Query = Node & {
   rolePermissions: Maybe<RolePermissionConnection>;
   /** Reads and enables pagination through a set of `Role`. */
   roles: Maybe<RoleConnection>;
+  /** Events matching a text search (name and descriptions), a start range, and/or only upcoming ones. */
+  searchEvents: Maybe<EventConnection>;
   /** Get a single `Tenant`. */
   tenant: Maybe<Tenant>;
   /** Reads a single `Tenant` using its globally unique `ID`. */
@@ -456,10 +935,14 @@ export type Query = Node & {
   tenantModule: Maybe<TenantModule>;
   /** Reads a single `TenantModule` using its globally unique `ID`. */
   tenantModuleById: Maybe<TenantModule>;
+  /** True when the current tenant has the module switched on. */
+  tenantModuleEnabled: Maybe<Scalars['Boolean']['output']>;
   /** Reads and enables pagination through a set of `TenantModule`. */
   tenantModules: Maybe<TenantModuleConnection>;
   /** Reads and enables pagination through a set of `Tenant`. */
   tenants: Maybe<TenantConnection>;
+  /** How many of your notifications are unread. */
+  unreadNotificationsCount: Maybe<Scalars['Int']['output']>;
   /** Get a single `User`. */
   user: Maybe<User>;
   /** Reads a single `User` using its globally unique `ID`. */
@@ -482,6 +965,85 @@ export type Query = Node & {
 /** The root query type which gives access points into the data universe. */
 export type QueryCurrentUserHasPermissionArgs = {
   permission: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryEventArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryEventByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryEventParticipantArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryEventParticipantByEventIdAndUserIdArgs = {
+  eventId: Scalars['UUID']['input'];
+  userId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryEventParticipantByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryEventParticipantsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventParticipantCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EventParticipantOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryEventsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EventOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryInstantNotificationArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryInstantNotificationByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryInstantNotificationsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<InstantNotificationCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<InstantNotificationOrderBy>>;
 };
 
 
@@ -604,6 +1166,18 @@ export type QueryRolesArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QuerySearchEventsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  search: InputMaybe<Scalars['String']['input']>;
+  startsAfter: InputMaybe<Scalars['Datetime']['input']>;
+  startsBefore: InputMaybe<Scalars['Datetime']['input']>;
+  upcoming: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryTenantArgs = {
   rowId: Scalars['UUID']['input'];
 };
@@ -631,6 +1205,12 @@ export type QueryTenantModuleArgs = {
 /** The root query type which gives access points into the data universe. */
 export type QueryTenantModuleByIdArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryTenantModuleEnabledArgs = {
+  module: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -740,6 +1320,70 @@ export type RegisterPayload = {
   expiresAt: Scalars['Datetime']['output'];
   /** Pass it to confirmRegistration with the code from the e-mail. */
   registrationToken: Scalars['String']['output'];
+};
+
+/** All input for the `rejectEvent` mutation. */
+export type RejectEventInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  eventId: InputMaybe<Scalars['UUID']['input']>;
+  reason: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `rejectEvent` mutation. */
+export type RejectEventPayload = {
+  __typename?: 'RejectEventPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  event: Maybe<Event>;
+  /** An edge for our `Event`. May be used by Relay 1. */
+  eventEdge: Maybe<EventEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `rejectEvent` mutation. */
+export type RejectEventPayloadEventEdgeArgs = {
+  orderBy?: Array<EventOrderBy>;
+};
+
+/** All input for the `rejectParticipant` mutation. */
+export type RejectParticipantInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  eventId: InputMaybe<Scalars['UUID']['input']>;
+  userId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** The output of our `rejectParticipant` mutation. */
+export type RejectParticipantPayload = {
+  __typename?: 'RejectParticipantPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** An edge for our `EventParticipant`. May be used by Relay 1. */
+  eventParticipantEdge: Maybe<EventParticipantEdge>;
+  participant: Maybe<EventParticipant>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `rejectParticipant` mutation. */
+export type RejectParticipantPayloadEventParticipantEdgeArgs = {
+  orderBy?: Array<EventParticipantOrderBy>;
 };
 
 export type ResetPasswordInput = {
@@ -997,6 +1641,8 @@ export type SetTenantModulePayloadTenantModuleEdgeArgs = {
 /** The root subscription type: contains realtime events you can subscribe to with the `subscription` operation. */
 export type Subscription = {
   __typename?: 'Subscription';
+  /** Your new instant notifications, as they are created. Requires a signed-in user. */
+  notificationAdded: Maybe<NotificationAddedPayload>;
   /** Delivers every change to the current tenant's modules. Requires a signed-in user. */
   tenantModuleChanged: Maybe<TenantModuleChangedPayload>;
 };
@@ -1010,8 +1656,14 @@ export type SuccessPayload = {
 export type Tenant = Node & {
   __typename?: 'Tenant';
   createdAt: Scalars['Datetime']['output'];
+  /** Reads and enables pagination through a set of `EventParticipant`. */
+  eventParticipants: EventParticipantConnection;
+  /** Reads and enables pagination through a set of `Event`. */
+  events: EventConnection;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
+  /** Reads and enables pagination through a set of `InstantNotification`. */
+  instantNotifications: InstantNotificationConnection;
   name: Scalars['String']['output'];
   /** Reads and enables pagination through a set of `Role`. */
   roles: RoleConnection;
@@ -1024,6 +1676,42 @@ export type Tenant = Node & {
   tenantModules: TenantModuleConnection;
   /** Reads and enables pagination through a set of `User`. */
   users: UserConnection;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantEventParticipantsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventParticipantCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EventParticipantOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantEventsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EventOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantInstantNotificationsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<InstantNotificationCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<InstantNotificationOrderBy>>;
 };
 
 
@@ -1176,6 +1864,46 @@ export type TwoFactorCodeInput = {
   code: Scalars['String']['input'];
 };
 
+/** All input for the `updateEvent` mutation. */
+export type UpdateEventInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  description: InputMaybe<Scalars['String']['input']>;
+  endsAt: InputMaybe<Scalars['Datetime']['input']>;
+  eventId: InputMaybe<Scalars['UUID']['input']>;
+  image: InputMaybe<Scalars['String']['input']>;
+  location: InputMaybe<Scalars['String']['input']>;
+  maxParticipantsCount: InputMaybe<Scalars['Int']['input']>;
+  name: InputMaybe<Scalars['String']['input']>;
+  paymentInfo: InputMaybe<Scalars['String']['input']>;
+  shortDescription: InputMaybe<Scalars['String']['input']>;
+  startsAt: InputMaybe<Scalars['Datetime']['input']>;
+};
+
+/** The output of our `updateEvent` mutation. */
+export type UpdateEventPayload = {
+  __typename?: 'UpdateEventPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  event: Maybe<Event>;
+  /** An edge for our `Event`. May be used by Relay 1. */
+  eventEdge: Maybe<EventEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `updateEvent` mutation. */
+export type UpdateEventPayloadEventEdgeArgs = {
+  orderBy?: Array<EventOrderBy>;
+};
+
 /** A person (or the system) acting within one tenant. */
 export type User = Node & {
   __typename?: 'User';
@@ -1184,9 +1912,15 @@ export type User = Node & {
   deletedAt: Maybe<Scalars['Datetime']['output']>;
   /** E-mail address, unique within the tenant. */
   email: Scalars['String']['output'];
+  /** Reads and enables pagination through a set of `EventParticipant`. */
+  eventParticipants: EventParticipantConnection;
+  /** Reads and enables pagination through a set of `Event`. */
+  eventsByCreatedBy: EventConnection;
   fullName: Maybe<Scalars['String']['output']>;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
+  /** Reads and enables pagination through a set of `InstantNotification`. */
+  instantNotificationsByRecipientId: InstantNotificationConnection;
   /** The tenant's system user, used for automated actions; cannot sign in. */
   isSystem: Scalars['Boolean']['output'];
   rowId: Scalars['UUID']['output'];
@@ -1197,6 +1931,42 @@ export type User = Node & {
   userRoles: UserRoleConnection;
   /** Login name, unique within the tenant. */
   username: Scalars['String']['output'];
+};
+
+
+/** A person (or the system) acting within one tenant. */
+export type UserEventParticipantsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventParticipantCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EventParticipantOrderBy>>;
+};
+
+
+/** A person (or the system) acting within one tenant. */
+export type UserEventsByCreatedByArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EventOrderBy>>;
+};
+
+
+/** A person (or the system) acting within one tenant. */
+export type UserInstantNotificationsByRecipientIdArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<InstantNotificationCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<InstantNotificationOrderBy>>;
 };
 
 

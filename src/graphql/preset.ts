@@ -9,6 +9,7 @@ import type { Logger } from "../logger.ts";
 import { makeContextCallback } from "./context.ts";
 import { makeMaskError } from "./maskError.ts";
 import { IdentityPlugin } from "./identity.ts";
+import { NotificationsSubscriptionPlugin } from "./notifications.ts";
 import { TenantModulesSubscriptionPlugin } from "./tenantModules.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
@@ -24,7 +25,7 @@ export interface PresetOptions {
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
-    plugins: [TenantModulesSubscriptionPlugin, IdentityPlugin, ValidationErrorCodesPlugin],
+    plugins: [TenantModulesSubscriptionPlugin, NotificationsSubscriptionPlugin, IdentityPlugin, ValidationErrorCodesPlugin],
     pgServices: [
       makePgService({
         connectionString: options.database.authenticatorUrl,

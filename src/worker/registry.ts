@@ -9,6 +9,7 @@ import { setUpTenantDefaults } from "./consumers/tenantDefaults.ts";
 import { setUpTenantIdentity } from "./consumers/tenantIdentity.ts";
 import type { Consumer } from "./consumers/types.ts";
 import { makeDomainEventTask } from "./tasks/domainEvent.ts";
+import { eventCancelled, eventReminder } from "./tasks/events.ts";
 import { heartbeat } from "./tasks/heartbeat.ts";
 import { cleanupExpired, scrubUser } from "./tasks/identityHousekeeping.ts";
 import { makeSendEmailTask } from "./tasks/sendEmail.ts";
@@ -23,7 +24,7 @@ export interface WorkerDependencies {
   logger: Logger;
 }
 
-export const TASK_NAMES = ["domain_event", "worker_heartbeat", "send_email", "scrub_user", "cleanup_expired"] as const;
+export const TASK_NAMES = ["domain_event", "worker_heartbeat", "send_email", "scrub_user", "cleanup_expired", "event_reminder", "event_cancelled"] as const;
 
 export function makeTaskList({ mail, logger }: WorkerDependencies): Record<(typeof TASK_NAMES)[number], Task> {
   return {
@@ -32,6 +33,8 @@ export function makeTaskList({ mail, logger }: WorkerDependencies): Record<(type
     send_email: makeSendEmailTask(mail, logger),
     scrub_user: scrubUser,
     cleanup_expired: cleanupExpired,
+    event_reminder: eventReminder,
+    event_cancelled: eventCancelled,
   };
 }
 

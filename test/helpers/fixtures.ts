@@ -23,11 +23,12 @@ export interface TestUser {
   token: string;
 }
 
-/** A tenant with its built-in roles and system user (what the tenant_created consumer makes). */
+/** A tenant with its built-in roles, system user and every module on (what the tenant_created consumers make). */
 export async function createTenant(pool: pg.Pool, slug = `t-${randomBytes(4).toString("hex")}`): Promise<TestTenant> {
   const { rows } = await pool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, slug]);
   const id = rows[0]!.id;
   await pool.query("select app_private.ensure_tenant_identity($1)", [id]);
+  await pool.query("insert into app_public.tenant_modules (tenant_id, module) select $1, name from app_public.modules on conflict do nothing", [id]);
   return { id, slug };
 }
 

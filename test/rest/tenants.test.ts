@@ -8,7 +8,7 @@ beforeAll(async () => {
   app = await startTestApp();
   const tenant = await createTenant(app.db.ownerPool, "rest-co");
   user = await createUser(app.db.ownerPool, tenant, "member");
-  await app.db.ownerPool.query("insert into app_public.tenant_modules (tenant_id, module, enabled) values ($1, 'events', true), ($1, 'builds', false)", [tenant.id]);
+  await app.db.ownerPool.query("update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'builds'", [tenant.id]);
 });
 afterAll(() => app.stop());
 

@@ -10,7 +10,8 @@ import type { Logger } from "../../logger.ts";
 
 interface SendEmailPayload {
   template: string;
-  to: string;
+  /** One address, or a batch: each recipient gets a message of their own. */
+  to: string | string[];
   data?: Record<string, unknown>;
 }
 
@@ -19,17 +20,20 @@ export function makeSendEmailTask(mail: MailConfig, logger: Logger): Task {
   return async (payload) => {
     const { template, to, data } = (payload ?? {}) as Partial<SendEmailPayload>;
     const render = template ? TEMPLATES[template] : undefined;
-    if (!render || !to) {
+    const recipients = (Array.isArray(to) ? to : [to]).filter((address): address is string => typeof address === "string" && address !== "");
+    if (!render || recipients.length === 0) {
       // Not retryable: a malformed job would fail the same way 25 times.
-      logger.error({ template, hasRecipient: Boolean(to) }, "send_email: unknown template or no recipient; dropped");
+      logger.error({ template, recipients: recipients.length }, "send_email: unknown template or no recipient; dropped");
       return;
     }
     const { subject, text } = render(data ?? {});
     if (!transport) {
-      logger.info({ template, to }, "send_email: SMTP_URL is not set; not sent");
+      logger.info({ template, recipients: recipients.length }, "send_email: SMTP_URL is not set; not sent");
       return;
     }
-    await transport.sendMail({ from: mail.from, to, subject, text });
-    logger.debug({ template, to }, "send_email: sent");
+    for (const recipient of recipients) {
+      await transport.sendMail({ from: mail.from, to: recipient, subject, text });
+    }
+    logger.debug({ template, recipients: recipients.length }, "send_email: sent");
   };
 }
