@@ -922,7 +922,7 @@ end;
 $function$;
 comment on function app_private.rotate_refresh_token(bytea,bytea,interval) is NULL;
 
-CREATE OR REPLACE FUNCTION app_private.schedule_event_reminders(event_id uuid)
+CREATE OR REPLACE FUNCTION app_private.schedule_event_reminders(event_id uuid, participant_id uuid DEFAULT NULL::uuid)
  RETURNS void
  LANGUAGE sql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -934,9 +934,10 @@ AS $function$
     )::graphile_worker.job_spec), '{}'))
   from app_public.event_participants p join app_public.events e on e.id = p.event_id
   where p.event_id = schedule_event_reminders.event_id and p.status = 'PARTICIPATING' and p.reminder_queued_at is null
-    and e.rejected_at is null;
+    and e.rejected_at is null
+    and (schedule_event_reminders.participant_id is null or p.id = schedule_event_reminders.participant_id);
 $function$;
-comment on function app_private.schedule_event_reminders(uuid) is 'Schedules (or moves) the reminder job of every participant of the event.';
+comment on function app_private.schedule_event_reminders(uuid,uuid) is 'Schedules (or moves) the reminder job of one participant, or of every participant of the event, in one bulk enqueue.';
 
 CREATE OR REPLACE FUNCTION app_private.scrub_user(user_id uuid)
  RETURNS void
@@ -1047,7 +1048,7 @@ CREATE OR REPLACE FUNCTION app_private.tg_event_participants__reminder()
 AS $function$
 begin
   if tg_op = 'INSERT' and new.status = 'PARTICIPATING' then
-    perform app_private.schedule_event_reminders(new.event_id);
+    perform app_private.schedule_event_reminders(new.event_id, new.id);
   elsif tg_op = 'DELETE' or (tg_op = 'UPDATE' and new.status <> 'PARTICIPATING') then
     perform app_private.remove_job('event_reminder:' || old.id);
   end if;
@@ -1485,8 +1486,7 @@ AS $function$
     and (search_events.starts_before is null or e.starts_at < search_events.starts_before)
     and (not coalesce(search_events.upcoming, false) or e.starts_at > now())
 $function$;
-comment on function app_public.search_events(text,timestamp with time zone,timestamp with time zone,boolean) is '@sortable
-@filterable
+comment on function app_public.search_events(text,timestamp with time zone,timestamp with time zone,boolean) is '@behavior +order +filter
 Events matching a text search (name and descriptions), a start range, and/or only upcoming ones.';
 
 CREATE OR REPLACE FUNCTION app_public.set_tenant_module(module text, enabled boolean)

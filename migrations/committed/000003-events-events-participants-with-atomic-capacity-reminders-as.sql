@@ -1,5 +1,5 @@
 --! Previous: sha1:3ff1fd0b3c9c96cec4c488832b81c2f8d4175848
---! Hash: sha1:2d06b7368c9cae93195984db505b4524e908f559
+--! Hash: sha1:1d4359e62ab5674cc94a907ff115799416383e21
 --! Message: events: events, participants with atomic capacity, reminders as jobs, instant notifications
 
 -- Idempotent while in development.
@@ -266,7 +266,7 @@ as $$
     and (not coalesce(search_events.upcoming, false) or e.starts_at > now())
 $$;
 comment on function app_public.search_events(text, timestamptz, timestamptz, boolean) is
-  E'@sortable\n@filterable\nEvents matching a text search (name and descriptions), a start range, and/or only upcoming ones.';
+  E'@behavior +order +filter\nEvents matching a text search (name and descriptions), a start range, and/or only upcoming ones.';
 
 --------------------------------------------------------------------------------------------------
 -- Participation: capacity is enforced under a row lock on the event, so concurrent joins can
@@ -350,7 +350,7 @@ comment on function app_public.reject_participant(uuid, uuid) is E'@resultFieldN
 --------------------------------------------------------------------------------------------------
 -- Reminders: one job per participant, keyed so that it can be moved or cancelled.
 
-create function app_private.schedule_event_reminders(event_id uuid) returns void
+create function app_private.schedule_event_reminders(event_id uuid, participant_id uuid default null) returns void
   language sql volatile
   set search_path to pg_catalog, public, pg_temp
 as $$
@@ -361,9 +361,11 @@ as $$
     )::graphile_worker.job_spec), '{}'))
   from app_public.event_participants p join app_public.events e on e.id = p.event_id
   where p.event_id = schedule_event_reminders.event_id and p.status = 'PARTICIPATING' and p.reminder_queued_at is null
-    and e.rejected_at is null;
+    and e.rejected_at is null
+    and (schedule_event_reminders.participant_id is null or p.id = schedule_event_reminders.participant_id);
 $$;
-comment on function app_private.schedule_event_reminders(uuid) is 'Schedules (or moves) the reminder job of every participant of the event.';
+comment on function app_private.schedule_event_reminders(uuid, uuid) is
+  'Schedules (or moves) the reminder job of one participant, or of every participant of the event, in one bulk enqueue.';
 
 create function app_private.tg_event_participants__reminder() returns trigger
   language plpgsql volatile
@@ -371,7 +373,7 @@ create function app_private.tg_event_participants__reminder() returns trigger
 as $$
 begin
   if tg_op = 'INSERT' and new.status = 'PARTICIPATING' then
-    perform app_private.schedule_event_reminders(new.event_id);
+    perform app_private.schedule_event_reminders(new.event_id, new.id);
   elsif tg_op = 'DELETE' or (tg_op = 'UPDATE' and new.status <> 'PARTICIPATING') then
     perform app_private.remove_job('event_reminder:' || old.id);
   end if;

@@ -1168,8 +1168,10 @@ export type QueryRolesArgs = {
 /** The root query type which gives access points into the data universe. */
 export type QuerySearchEventsArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<EventCondition>;
   first: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy: InputMaybe<Array<EventOrderBy>>;
   search: InputMaybe<Scalars['String']['input']>;
   startsAfter: InputMaybe<Scalars['Datetime']['input']>;
   startsBefore: InputMaybe<Scalars['Datetime']['input']>;

@@ -1,0 +1,113 @@
+/** Live notifications, acknowledgement, and cancellation reaching every participant. */
+import type { Client } from "graphql-ws";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
+import { createEvent, JOIN, REJECT } from "./helpers.ts";
+
+let app: TestApp;
+let smtp: SmtpCapture;
+let manager: TestUser;
+let alice: TestUser;
+let bob: TestUser;
+
+beforeAll(async () => {
+  smtp = await startSmtpCapture();
+  app = await startTestApp({ worker: true, env: { SMTP_URL: smtp.url } });
+  const tenant = await createTenant(app.db.ownerPool, "notified");
+  manager = await createUser(app.db.ownerPool, tenant, "manager");
+  alice = await createUser(app.db.ownerPool, tenant, "member");
+  bob = await createUser(app.db.ownerPool, tenant, "member");
+});
+afterAll(async () => {
+  await app.stop();
+  await smtp.close();
+});
+
+const SUBSCRIPTION = "subscription { notificationAdded { notification { kind title recipientId } } }";
+
+function collect(client: Client) {
+  const received: Array<{ data?: { notificationAdded: { notification: { kind: string; title: string; recipientId: string } } } }> = [];
+  client.subscribe({ query: SUBSCRIPTION }, { next: (value) => void received.push(value as never), error: () => {}, complete: () => {} });
+  return received;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string) {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function ready(client: Client) {
+  await new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+test("a subscriber receives its own new notification; another user's subscriber receives nothing", async () => {
+  const aliceClient = app.wsClient(alice.token);
+  const bobClient = app.wsClient(bob.token);
+  const forAlice = collect(aliceClient);
+  const forBob = collect(bobClient);
+  await Promise.all([ready(aliceClient), ready(bobClient)]);
+
+  await app.db.ownerPool.query(
+    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Hello Alice', 'Just for you')",
+    [alice.tenantId, alice.id],
+  );
+  await until(() => forAlice.length === 1, "Alice's notification");
+  expect(forAlice[0]!.data!.notificationAdded.notification).toEqual({ kind: "test", title: "Hello Alice", recipientId: alice.id });
+
+  // Bob's socket is live (it gets his own next), and Alice's did not reach it.
+  await app.db.ownerPool.query(
+    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Hello Bob', 'Yours')",
+    [bob.tenantId, bob.id],
+  );
+  await until(() => forBob.length === 1, "Bob's notification");
+  expect(forBob.map((m) => m.data!.notificationAdded.notification.title)).toEqual(["Hello Bob"]);
+  expect(forAlice).toHaveLength(1);
+});
+
+test("ackNotification, ackAllNotifications and the unread count", async () => {
+  const count = async () => ((await app.graphql("{ unreadNotificationsCount }", undefined, alice.token)).body.data as { unreadNotificationsCount: number }).unreadNotificationsCount;
+  await app.db.ownerPool.query(
+    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) select $1, $2, 'test', 'n' || i, 'x' from generate_series(1, 3) i",
+    [alice.tenantId, alice.id],
+  );
+  const before = await count();
+  const { body } = await app.graphql("{ instantNotifications(first: 1, orderBy: CREATED_AT_DESC) { nodes { rowId } } }", undefined, alice.token);
+  const id = (body.data as { instantNotifications: { nodes: Array<{ rowId: string }> } }).instantNotifications.nodes[0]!.rowId;
+  const acked = await app.graphql(`mutation ($id: UUID!) { ackNotification(input: { notificationId: $id }) { notification { ackedAt } } }`, { id }, alice.token);
+  expect(acked.body.errors).toBeUndefined();
+  expect(await count()).toBe(before - 1);
+  // Bob cannot ack Alice's notification.
+  const foreign = await app.graphql(`mutation ($id: UUID!) { ackNotification(input: { notificationId: $id }) { notification { ackedAt } } }`, { id }, bob.token);
+  expect(foreign.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  const all = await app.graphql("mutation { ackAllNotifications(input: {}) { acked } }", undefined, alice.token);
+  expect(all.body.data).toEqual({ ackAllNotifications: { acked: before - 1 } });
+  expect(await count()).toBe(0);
+});
+
+test("cancelling an event reaches every participant with a notification and an e-mail", async () => {
+  const eventId = await createEvent(app, manager.token, { name: "Garden party" });
+  const guests = [alice, bob];
+  for (const guest of guests) expect((await app.graphql(JOIN, { id: eventId }, guest.token)).body.errors).toBeUndefined();
+  const cancelled = await app.graphql(REJECT, { id: eventId, reason: "Rain" }, manager.token);
+  expect(cancelled.body.errors).toBeUndefined();
+
+  for (const guest of guests) {
+    await smtp.waitFor(guest.email, /Cancelled: Garden party/);
+    await until(async () => {
+      const { rows } = await app.db.ownerPool.query("select 1 from app_public.instant_notifications where recipient_id = $1 and kind = 'event_cancelled' and subject_id = $2", [guest.id, eventId]);
+      return rows.length === 1;
+    }, "the cancellation notification");
+  }
+  // Members no longer see the event; the manager still does, as cancelled.
+  expect((await app.graphql(`query ($id: UUID!) { event(rowId: $id) { name } }`, { id: eventId }, alice.token)).body.data).toEqual({ event: null });
+  const seen = await app.graphql(`query ($id: UUID!) { event(rowId: $id) { rejectionReason } }`, { id: eventId }, manager.token);
+  expect(seen.body.data).toEqual({ event: { rejectionReason: "Rain" } });
+  // The reminders of a cancelled event are gone.
+  const { rows } = await app.db.ownerPool.query("select 1 from graphile_worker.jobs where task_identifier = 'event_reminder'");
+  expect(rows).toEqual([]);
+});

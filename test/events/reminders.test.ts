@@ -1,0 +1,82 @@
+/** Reminder jobs follow the participation: scheduled on join, cancelled on leave, moved with the event. */
+import { runOnce } from "graphile-worker";
+import { workerLogger } from "../../src/db/migrate.ts";
+import { createLogger } from "../../src/logger.ts";
+import { makeTaskList } from "../../src/worker/registry.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { queuedJobs } from "../helpers/jobs.ts";
+import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
+import { createEvent, inMinutes, JOIN, LEAVE, UPDATE } from "./helpers.ts";
+
+const LEAD_MINUTES = 90;
+let app: TestApp;
+let smtp: SmtpCapture;
+let manager: TestUser;
+let member: TestUser;
+
+beforeAll(async () => {
+  smtp = await startSmtpCapture();
+  app = await startTestApp({ env: { EVENT_REMINDER_LEAD_MINUTES: String(LEAD_MINUTES), SMTP_URL: smtp.url } });
+  const tenant = await createTenant(app.db.ownerPool, "reminded");
+  manager = await createUser(app.db.ownerPool, tenant, "manager");
+  member = await createUser(app.db.ownerPool, tenant, "member");
+});
+afterAll(async () => {
+  await app.stop();
+  await smtp.close();
+});
+
+const logger = createLogger("silent");
+/** Runs every due job with the real task list, as the worker would. */
+const runDueJobs = () =>
+  runOnce({ connectionString: app.db.urls.ownerUrl, taskList: makeTaskList({ mail: app.config.mail, logger }), logger: workerLogger(logger) });
+
+const reminderJobs = async () => (await queuedJobs(app.db.ownerPool, "event_reminder")).map((job) => ({ key: job.key, runAt: job.runAt.toISOString() }));
+const minutesBefore = (iso: string, minutes: number) => new Date(new Date(iso).getTime() - minutes * 60_000).toISOString();
+
+test("join schedules the reminder at starts_at − lead, leave removes it, moving the event moves it", async () => {
+  const startsAt = inMinutes(3 * 24 * 60);
+  const eventId = await createEvent(app, manager.token, { name: "Workshop", startsAt, endsAt: inMinutes(3 * 24 * 60 + 60) });
+
+  const joined = await app.graphql(JOIN, { id: eventId }, member.token);
+  const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
+  expect(await reminderJobs()).toEqual([{ key: `event_reminder:${participantId}`, runAt: minutesBefore(startsAt, LEAD_MINUTES) }]);
+
+  expect((await app.graphql(LEAVE, { id: eventId }, member.token)).body.data).toEqual({ leaveEvent: { left: true } });
+  expect(await reminderJobs()).toEqual([]);
+
+  const rejoined = await app.graphql(JOIN, { id: eventId }, member.token);
+  const newParticipantId = (rejoined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
+  const movedStart = inMinutes(5 * 24 * 60);
+  const moved = await app.graphql(UPDATE, { id: eventId, startsAt: movedStart, endsAt: inMinutes(5 * 24 * 60 + 60) }, manager.token);
+  expect(moved.body.errors).toBeUndefined();
+  expect(await reminderJobs()).toEqual([{ key: `event_reminder:${newParticipantId}`, runAt: minutesBefore(movedStart, LEAD_MINUTES) }]);
+  // Clean up for the next test: leaving cancels the moved reminder too.
+  await app.graphql(LEAVE, { id: eventId }, member.token);
+  expect(await reminderJobs()).toEqual([]);
+});
+
+test("the reminder task run twice yields one notification and one e-mail", async () => {
+  // Starts within the lead time: the reminder is due at once.
+  const eventId = await createEvent(app, manager.token, { name: "Standup soon", startsAt: inMinutes(30), endsAt: inMinutes(45), location: "Room 7" });
+  const joined = await app.graphql(JOIN, { id: eventId }, member.token);
+  const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
+
+  await runDueJobs();
+  // The same job again, as after a crash between the work and the job's completion.
+  await app.db.ownerPool.query("select graphile_worker.add_job('event_reminder', json_build_object('participantId', $1::text))", [participantId]);
+  await runDueJobs();
+  await runDueJobs();
+
+  const notifications = await app.graphql(`{ instantNotifications { nodes { kind title content } } unreadNotificationsCount }`, undefined, member.token);
+  expect(notifications.body.data).toEqual({
+    instantNotifications: { nodes: [{ kind: "event_reminder", title: "Reminder: Standup soon", content: expect.stringContaining("Room 7") }] },
+    unreadNotificationsCount: 1,
+  });
+  const mail = await smtp.waitFor(member.email, /Reminder: Standup soon/);
+  expect(bodyOf(mail)).toContain("Room 7");
+  expect(smtp.messages.filter((m) => m.to.includes(member.email) && /Reminder/.test(m.subject))).toHaveLength(1);
+  const { rows } = await app.db.ownerPool.query("select reminder_queued_at from app_public.event_participants where id = $1", [participantId]);
+  expect(rows[0].reminder_queued_at).toBeInstanceOf(Date);
+});
