@@ -1,7 +1,7 @@
 /**
  * Demo data for development: tenant `demo` with `owner@demo.test` (owner) and `member@demo.test`
- * (member), both with the password `tessera-demo-password`. Idempotent; refused in production.
- * Later modules append their own demo rows here.
+ * (member), both with the password `tessera-demo-password`, every module on, and upcoming events
+ * (one full). Idempotent; refused in production. Later modules append their own demo rows here.
  */
 import type pg from "pg";
 import { hashPassword } from "../auth/passwords.ts";
@@ -52,10 +52,41 @@ export async function seedDemo(client: pg.ClientBase, isProduction: boolean): Pr
       );
       users.push({ id: userId, email: user.email, role: user.role });
     }
+    await client.query(
+      "insert into app_public.tenant_modules (tenant_id, module) select $1, name from app_public.modules on conflict do nothing",
+      [tenantId],
+    );
+    await seedDemoEvents(client, tenantId, users.map((user) => user.id));
     await client.query("commit");
     return { tenantId, users };
   } catch (error) {
     await client.query("rollback");
     throw error;
+  }
+}
+
+/** Upcoming events: one with a participant, one full (2 places, both demo users), one open. */
+async function seedDemoEvents(client: pg.ClientBase, tenantId: string, userIds: string[]): Promise<void> {
+  const events = [
+    { name: "Welcome meetup", days: 3, max: 30, description: "Meet the team and the other members.", participants: userIds.slice(0, 1) },
+    { name: "Small workshop", days: 7, max: 2, description: "Hands-on session; two places only.", participants: userIds },
+    { name: "Annual conference", days: 30, max: null, description: "Talks, demos and a party.", participants: [] },
+  ];
+  for (const event of events) {
+    const existing = await client.query<{ id: string }>("select id from app_public.events where tenant_id = $1 and name = $2", [tenantId, event.name]);
+    const eventId =
+      existing.rows[0]?.id ??
+      (await client.query<{ id: string }>(
+        `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count, location, created_by)
+         values ($1, $2, $3, date_trunc('hour', now()) + make_interval(days => $4), date_trunc('hour', now()) + make_interval(days => $4, hours => 2), $5, 'Main hall', $6)
+         returning id`,
+        [tenantId, event.name, event.description, event.days, event.max, userIds[0]],
+      )).rows[0]!.id;
+    for (const userId of event.participants) {
+      await client.query(
+        "insert into app_public.event_participants (tenant_id, event_id, user_id) values ($1, $2, $3) on conflict (event_id, user_id) do nothing",
+        [tenantId, eventId, userId],
+      );
+    }
   }
 }

@@ -1,0 +1,26 @@
+/** `npm run seed`: idempotent demo data (refused when APP_ENV=prod). */
+import { boot } from "./boot.ts";
+
+const { config, logger } = boot("tessera-seed");
+if (config.isProduction) {
+  process.stderr.write("Refusing to seed demo data when APP_ENV=prod.\n");
+  process.exit(1);
+}
+const { resolveDatabase } = await import("../db/resolve.ts");
+const { migrateDatabase } = await import("../db/migrate.ts");
+const { seedDemo } = await import("../db/seed.ts");
+const pg = (await import("pg")).default;
+const database = await resolveDatabase(config, logger);
+try {
+  if (database.embedded) await migrateDatabase(database.urls, logger);
+  const client = new pg.Client({ connectionString: database.urls.ownerUrl });
+  await client.connect();
+  try {
+    const demo = await seedDemo(client, config.isProduction);
+    process.stdout.write(`seeded tenant "demo" (${demo.users.map((user) => user.email).join(", ")}) with its events\n`);
+  } finally {
+    await client.end();
+  }
+} finally {
+  await database.stop();
+}
