@@ -80,3 +80,18 @@ test("the reminder task run twice yields one notification and one e-mail", async
   const { rows } = await app.db.ownerPool.query("select reminder_queued_at from app_public.event_participants where id = $1", [participantId]);
   expect(rows[0].reminder_queued_at).toBeInstanceOf(Date);
 });
+
+test("with the events module setting emailNotifications=false, reminders notify in the app only", async () => {
+  await app.db.ownerPool.query(`update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`, [member.tenantId]);
+  try {
+    const eventId = await createEvent(app, manager.token, { name: "Quiet reading", startsAt: inMinutes(20), endsAt: inMinutes(50) });
+    await app.graphql(JOIN, { id: eventId }, member.token);
+    await runDueJobs();
+    const { rows } = await app.db.ownerPool.query("select 1 from app_public.instant_notifications where recipient_id = $1 and subject_id = $2", [member.id, eventId]);
+    expect(rows).toHaveLength(1);
+    expect(smtp.messages.filter((m) => /Quiet reading/.test(m.subject))).toEqual([]);
+    expect((await queuedJobs(app.db.ownerPool, "send_email")).filter((job) => (job.payload.data as { name?: string } | undefined)?.name === "Quiet reading")).toEqual([]);
+  } finally {
+    await app.db.ownerPool.query(`update app_public.tenant_modules set settings = '{}' where tenant_id = $1 and module = 'events'`, [member.tenantId]);
+  }
+});
