@@ -1,0 +1,147 @@
+/**
+ * The events read path: a member lists upcoming events with participant counts.
+ *   1. Tessera: POST /graphql (searchEvents) — JWT, session check, RLS, PostGraphile.
+ *   2. Ceiling for Node on this machine: a hand-written node:http + pg handler running the same
+ *      statements (session check, claims, the same query) and answering the same JSON.
+ *   3. Ceiling for the database: pgbench replaying those statements.
+ * Load comes from wrk (a separate process); same concurrency and duration for all three.
+ * Usage: node bench/events-read.ts [seconds=10] [connections=16]   (needs wrk and pgbench)
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import pg from "pg";
+import { loadConfig } from "../src/config.ts";
+import { migrateDatabase } from "../src/db/migrate.ts";
+import { resolveDatabase } from "../src/db/resolve.ts";
+import { createLogger } from "../src/logger.ts";
+import { projectRoot } from "../src/paths.ts";
+import { createTesseraServer } from "../src/server.ts";
+import { signAccessToken } from "../src/auth/tokens.ts";
+import { randomToken, sha256 } from "../src/auth/secrets.ts";
+import { randomUUID } from "node:crypto";
+
+const seconds = Number(process.argv[2] ?? 10);
+const connections = Number(process.argv[3] ?? 16);
+const logger = createLogger("warn");
+const config = loadConfig();
+const database = await resolveDatabase(config, logger);
+await migrateDatabase(database.urls, logger);
+const owner = new pg.Pool({ connectionString: database.urls.ownerUrl });
+
+// A tenant with 40 upcoming events, participants, and one member with a live session.
+const tenantId = (await owner.query<{ id: string }>(
+  "insert into app_public.tenants (slug, name) values ('bench-events', 'Bench') on conflict (slug) do update set name = excluded.name returning id",
+)).rows[0]!.id;
+await owner.query("select app_private.ensure_tenant_identity($1)", [tenantId]);
+await owner.query("insert into app_public.tenant_modules (tenant_id, module) select $1, name from app_public.modules on conflict do nothing", [tenantId]);
+const userId = (await owner.query<{ id: string }>(
+  `insert into app_public.users (tenant_id, email, username) values ($1, 'reader@example.test', 'reader')
+   on conflict (tenant_id, email) do update set email = excluded.email returning id`, [tenantId],
+)).rows[0]!.id;
+await owner.query("insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = 'member' on conflict do nothing", [userId, tenantId]);
+if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId])).rowCount) {
+  await owner.query(
+    `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
+     select $1, 'Event ' || i, 'Description of event ' || i, now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
+     from generate_series(1, 40) i`, [tenantId],
+  );
+  await owner.query(
+    `with people as (insert into app_public.users (tenant_id, email, username)
+       select $1, 'p' || i || '@example.test', 'p' || i from generate_series(1, 200) i returning id)
+     insert into app_public.event_participants (tenant_id, event_id, user_id)
+     select $1, e.id, p.id from app_public.events e, people p where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
+    [tenantId],
+  );
+}
+const sessionId = (await owner.query<{ id: string }>("select app_private.create_session($1, $2, interval '1 day', 'bench', null) as id", [userId, sha256(randomToken())])).rows[0]!.id;
+const token = signAccessToken({ sub: userId, tid: tenantId, sid: sessionId, jti: randomUUID(), role: "member" }, config.auth.jwtSecret, 3600);
+
+const QUERY = "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) { nodes { rowId name startsAt participantsCount } } }";
+const LIST_SQL = `select e.id as "rowId", e.name, to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt", app_public.events_participants_count(e) as "participantsCount"
+  from app_public.search_events(null, null, null, true) e order by e.starts_at limit 20`;
+const CLAIMS_SQL = `select set_config('role', $1, true), set_config('jwt.claims.session_id', $2, true),
+  set_config('jwt.claims.user_id', $3, true), set_config('jwt.claims.tenant_id', $4, true), set_config('jwt.claims.role', 'member', true)`;
+
+// 2. The hand-written ceiling.
+const authenticator = new pg.Pool({ connectionString: database.urls.authenticatorUrl, max: 10 });
+const plain = createServer(async (_req, res) => {
+  const client = await authenticator.connect();
+  try {
+    await client.query("select app_hidden.session_is_live($1)", [sessionId]);
+    await client.query("begin");
+    await client.query(CLAIMS_SQL, [database.urls.visitorRole, sessionId, userId, tenantId]);
+    const { rows } = await client.query(LIST_SQL);
+    await client.query("commit");
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ data: { searchEvents: { nodes: rows } } }));
+  } finally {
+    client.release();
+  }
+});
+await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+
+// 1. Tessera.
+const tessera = await createTesseraServer({ config: { ...config, isProduction: true }, database: database.urls, logger });
+await new Promise<void>((resolve) => tessera.httpServer.listen(0, "127.0.0.1", resolve));
+
+const resultsDir = join(projectRoot, "bench", "results");
+mkdirSync(resultsDir, { recursive: true });
+const luaPath = join(resultsDir, "events-read.lua");
+writeFileSync(luaPath, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${token}"\n`);
+
+interface Result { label: string; rps: number; p50Ms?: number; p99Ms?: number; rssMiB?: number }
+// The servers live in this process: the load generator must run without blocking its event loop.
+const run = promisify(execFile);
+async function wrk(label: string, url: string): Promise<Result> {
+  const { stdout: out } = await run("wrk", ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", luaPath, url]);
+  const ms = (name: string) => {
+    const match = new RegExp(`${name}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!match) return undefined;
+    const value = Number(match[1]);
+    return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+  };
+  return { label, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50Ms: ms("50"), p99Ms: ms("99"), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
+}
+
+// Check both answer the same JSON before measuring.
+const ask = async (url: string) => (await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query: QUERY }) })).json();
+const [viaTessera, viaPlain] = await Promise.all([ask(`http://127.0.0.1:${(tessera.httpServer.address() as AddressInfo).port}/graphql`), ask(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`)]);
+if (JSON.stringify(viaTessera) !== JSON.stringify(viaPlain)) {
+  process.stderr.write(`warning: the two servers answer differently:\n${JSON.stringify(viaTessera).slice(0, 300)}\n${JSON.stringify(viaPlain).slice(0, 300)}\n`);
+}
+
+const results: Result[] = [];
+results.push(await wrk("Tessera /graphql", `http://127.0.0.1:${(tessera.httpServer.address() as AddressInfo).port}/graphql`));
+results.push(await wrk("node:http + pg (same SQL)", `http://127.0.0.1:${(plain.address() as AddressInfo).port}/`));
+
+// 3. pgbench replaying the statements (as the authenticator, like both servers).
+const scriptPath = join(resultsDir, "events-read.sql");
+writeFileSync(scriptPath, [
+  `select app_hidden.session_is_live('${sessionId}');`,
+  "begin;",
+  CLAIMS_SQL.replace("$1", `'${database.urls.visitorRole}'`).replace("$2", `'${sessionId}'`).replace("$3", `'${userId}'`).replace("$4", `'${tenantId}'`).replace(/\s+/g, " ") + ";",
+  LIST_SQL.replace(/\s+/g, " ") + ";",
+  "commit;",
+  "",
+].join("\n"));
+const { stdout: pgbenchOut } = await run("pgbench", ["-n", "-f", scriptPath, `-c${connections}`, "-j2", `-T${seconds}`, database.urls.authenticatorUrl]);
+results.push({ label: "pgbench (same statements)", rps: Number(/tps = ([\d.]+)/.exec(pgbenchOut)?.[1] ?? 0), p50Ms: Number(/latency average = ([\d.]+) ms/.exec(pgbenchOut)?.[1] ?? NaN) });
+
+const ceiling = results[1]!.rps;
+const database_ = results[2]!.rps;
+process.stdout.write(`\nEvents read path, ${connections} connections, ${seconds} s each (pgbench: average latency)\n`);
+process.stdout.write(`${"".padEnd(28)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"RSS MiB".padStart(9)}${"÷ node".padStart(9)}${"÷ pg".padStart(8)}\n`);
+for (const r of results) {
+  process.stdout.write(`${r.label.padEnd(28)}${r.rps.toFixed(0).padStart(9)}${(r.p50Ms?.toFixed(1) ?? "-").padStart(9)}${(r.p99Ms?.toFixed(1) ?? "-").padStart(9)}${String(r.rssMiB ?? "-").padStart(9)}${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}\n`);
+}
+writeFileSync(join(resultsDir, "events-read.json"), JSON.stringify({ when: new Date().toISOString(), seconds, connections, results }, null, 2));
+
+await tessera.close();
+await new Promise((resolve) => plain.close(resolve));
+await authenticator.end();
+await owner.end();
+await database.stop();
