@@ -2,7 +2,9 @@
  * The one place where the environment becomes configuration. Every variable is validated here,
  * every problem is reported at once, and nothing else in the code reads `process.env`.
  */
+import { join, resolve } from "node:path";
 import { z } from "zod";
+import { dataDir } from "./paths.ts";
 
 const DEV_JWT_SECRET = "tessera-dev-jwt-secret-change-me-in-production";
 const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";
@@ -42,6 +44,8 @@ const envSchema = z
     CAPTCHA_API_URL: z.url().optional(),
     WORKER_CONCURRENCY: integer(1, 1000).default(5),
     EVENT_REMINDER_LEAD_MINUTES: integer(0, 60 * 24 * 60).default(1440),
+    IMAGE_UPLOAD_PATH: z.string().min(1).optional(),
+    IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   });
 
 /**
@@ -115,6 +119,7 @@ export interface Config {
   workerConcurrency: number;
   /** How long before an event starts its participants are reminded. */
   eventReminderLeadMinutes: number;
+  images: { uploadPath: string; maxBytes: number };
   /** Absent when the embedded PostgreSQL must provide the database. */
   database?: DatabaseUrls;
 }
@@ -177,6 +182,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     workerConcurrency: env.WORKER_CONCURRENCY,
     eventReminderLeadMinutes: env.EVENT_REMINDER_LEAD_MINUTES,
+    images: { uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")), maxBytes: env.IMAGE_MAX_BYTES },
     database,
   };
 }

@@ -19,7 +19,9 @@ import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestId } from "./http/requestId.ts";
 import type { Logger } from "./logger.ts";
+import { localImageStorage } from "./images/storage.ts";
 import { authRoutes } from "./rest/auth.ts";
+import { imageRoutes } from "./rest/images.ts";
 import { tenantRoutes } from "./rest/tenants.ts";
 import { userRoutes } from "./rest/users.ts";
 import { version } from "./version.ts";
@@ -64,6 +66,8 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
   app.use(authenticate(config.jwtSecret, checkSession, "/graphql"));
   const runOperation = makeOperationRunner(pgl);
+  // Images first: their multipart bodies are streamed, never buffered by a body parser.
+  app.use("/api", imageRoutes({ storage: localImageStorage(config.images.uploadPath), maxBytes: config.images.maxBytes, pool: ownerPool }));
   app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
   app.use("/api", authRoutes(auth), userRoutes(runOperation), tenantRoutes(runOperation));
 

@@ -1,0 +1,62 @@
+/**
+ * Image storage behind a driver. The local-disk driver keeps files content-addressed by SHA-256,
+ * sharded by hash prefix (`ab/cd/<hash>`), so the same bytes are stored once. An S3-compatible
+ * driver implements the same interface when several API instances must share files.
+ */
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
+
+export interface StoredImage {
+  size: number;
+  head: Uint8Array;
+  open(): Readable;
+}
+
+export interface ImageStorage {
+  /** Moves a complete temporary file into place under its hash; a duplicate is discarded. */
+  put(hash: string, tempFile: string): Promise<{ created: boolean }>;
+  /** The stored image's size, first bytes (to label its type) and a way to stream it; undefined if absent. */
+  get(hash: string): Promise<StoredImage | undefined>;
+  /** A path for a temporary upload on the same file system (so the final move is a rename). */
+  tempPath(name: string): Promise<string>;
+}
+
+export function localImageStorage(root: string): ImageStorage {
+  const pathOf = (hash: string) => join(root, hash.slice(0, 2), hash.slice(2, 4), hash);
+  return {
+    async put(hash, tempFile) {
+      const target = pathOf(hash);
+      if (await exists(target)) {
+        await rm(tempFile, { force: true });
+        return { created: false };
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await rename(tempFile, target);
+      return { created: true };
+    },
+    async get(hash) {
+      const path = pathOf(hash);
+      const handle = await open(path, "r").catch(() => undefined);
+      if (!handle) return undefined;
+      try {
+        const { size } = await handle.stat();
+        const head = new Uint8Array(12);
+        await handle.read(head, 0, head.length, 0);
+        return { size, head, open: () => createReadStream(path) };
+      } finally {
+        await handle.close();
+      }
+    },
+    async tempPath(name) {
+      const dir = join(root, "tmp");
+      await mkdir(dir, { recursive: true });
+      return join(dir, name);
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
