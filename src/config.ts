@@ -45,6 +45,15 @@ const envSchema = z
     WORKER_CONCURRENCY: integer(1, 1000).default(5),
     EVENT_REMINDER_LEAD_MINUTES: integer(0, 60 * 24 * 60).default(1440),
     IMAGE_UPLOAD_PATH: z.string().min(1).optional(),
+    GRAPHQL_MAX_DEPTH: integer(2, 100).default(12),
+    GRAPHQL_MAX_COST: integer(10, 10_000_000).default(10_000),
+    GRAPHQL_MAX_PAGE_SIZE: integer(1, 10_000).default(100),
+    GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
+    STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+    CORS_ORIGINS: z
+      .string()
+      .regex(/^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/, "must be * or a comma-separated list of http(s) origins")
+      .optional(),
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   });
 
@@ -120,6 +129,9 @@ export interface Config {
   /** How long before an event starts its participants are reminded. */
   eventReminderLeadMinutes: number;
   images: { uploadPath: string; maxBytes: number };
+  graphql: { maxDepth: number; maxCost: number; maxPageSize: number; introspection: boolean; statementTimeoutMs: number };
+  /** Allowed browser origins; "*" means any, an empty list means same-origin only. */
+  corsOrigins: "*" | string[];
   /** Absent when the embedded PostgreSQL must provide the database. */
   database?: DatabaseUrls;
 }
@@ -183,6 +195,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: env.WORKER_CONCURRENCY,
     eventReminderLeadMinutes: env.EVENT_REMINDER_LEAD_MINUTES,
     images: { uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")), maxBytes: env.IMAGE_MAX_BYTES },
+    graphql: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxPageSize: env.GRAPHQL_MAX_PAGE_SIZE,
+      introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : env.APP_ENV !== "prod",
+      statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+    },
+    corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : env.APP_ENV === "prod" ? [] : "*",
     database,
   };
 }

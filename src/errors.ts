@@ -27,6 +27,7 @@ export const ERROR_TABLE = {
   EVENT_FULL: { status: 409, message: "The event is full.", sqlstate: "TEFUL" },
   OUT_OF_STOCK: { status: 409, message: "The product is out of stock.", sqlstate: "TSTOK" },
   INSUFFICIENT_BALANCE: { status: 409, message: "The balance is insufficient.", sqlstate: "TBALN" },
+  QUERY_TOO_COMPLEX: { status: 400, message: "The GraphQL query is too deep, too costly or asks for too large a page." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "The content type is not supported." },
   RATE_LIMITED: { status: 429, message: "Too many attempts; try again later.", sqlstate: "TRATE" },
@@ -87,6 +88,8 @@ function isPgError(error: unknown): error is PgErrorLike {
 /** Maps anything thrown to an AppError; unknown errors become INTERNAL with a generic message. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  const declared = declaredCode(error);
+  if (declared) return new AppError(declared.code, declared.message, { details: declared.details, cause: error });
   if (isPgError(error)) {
     const own = codeBySqlstate.get(error.code);
     if (own) {
@@ -107,6 +110,16 @@ export function toAppError(error: unknown): AppError {
     return new AppError("VALIDATION_FAILED", "The request body is not valid JSON.", { cause: error });
   }
   return new AppError("INTERNAL", undefined, { cause: error });
+}
+
+/** Errors raised by our GraphQL plugins (grafast SafeError) carry their code in `extensions`. */
+function declaredCode(error: unknown): { code: ErrorCode; message: string; details?: Record<string, unknown> } | undefined {
+  if (typeof error !== "object" || error === null || !(error instanceof Error)) return undefined;
+  const extensions = (error as { extensions?: { code?: unknown; details?: unknown } }).extensions;
+  const code = extensions?.code;
+  if (typeof code !== "string" || !(code in ERROR_TABLE)) return undefined;
+  const details = typeof extensions?.details === "object" && extensions.details !== null ? (extensions.details as Record<string, unknown>) : undefined;
+  return { code: code as ErrorCode, message: error.message, details };
 }
 
 function parseDetails(detail: string | undefined): Record<string, unknown> | undefined {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { postgraphile } from "postgraphile";
 import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
-import type { DatabaseUrls } from "./config.ts";
+import { loadConfig, type DatabaseUrls } from "./config.ts";
 import { dumpSchema } from "./db/dumpSchema.ts";
 import { makePreset } from "./graphql/preset.ts";
 import type { Logger } from "./logger.ts";
@@ -18,7 +18,7 @@ export const SCHEMA_GRAPHQL_PATH = join(projectRoot, "schema.graphql");
 export const SCHEMA_SQL_PATH = join(projectRoot, "sql", "schema.sql");
 
 export async function renderGraphqlSchema(urls: DatabaseUrls, logger: Logger): Promise<string> {
-  const pgl = postgraphile(makePreset({ database: urls, jwtSecret: "unused-for-export", isProduction: false, logger }));
+  const pgl = postgraphile(makePreset({ database: urls, jwtSecret: "unused-for-export", isProduction: false, graphql: loadConfig({}).graphql, logger }));
   try {
     const schema = await pgl.getSchema();
     return `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -3,7 +3,9 @@
  * and WebSocket) on one port.
  */
 import { createServer, type Server } from "node:http";
+import cors from "cors";
 import express from "express";
+import helmet from "helmet";
 import pg from "pg";
 import { postgraphile, type PostGraphileInstance } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
@@ -54,7 +56,14 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
     config.auth.captchaApiUrl ? makeCaptchaVerifier(config.auth.captchaApiUrl) : undefined,
   );
   const pgl = postgraphile(
-    makePreset({ database, jwtSecret: config.jwtSecret, isProduction: config.isProduction, logger, services: { auth, checkSession } }),
+    makePreset({
+      database,
+      jwtSecret: config.jwtSecret,
+      isProduction: config.isProduction,
+      graphql: config.graphql,
+      logger,
+      services: { auth, checkSession },
+    }),
   );
 
   const app = express();
@@ -63,6 +72,9 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   const httpServer = createServer(app);
 
   app.use(requestId);
+  // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
+  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  app.use(cors({ origin: config.corsOrigins === "*" ? true : config.corsOrigins, exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }));
   app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
   app.use(authenticate(config.jwtSecret, checkSession, "/graphql"));
   const runOperation = makeOperationRunner(pgl);

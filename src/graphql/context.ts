@@ -28,12 +28,15 @@ export interface AuthenticatedRequest {
 export interface ContextOptions {
   jwtSecret: string;
   visitorRole: string;
+  /** Per-request statement_timeout, so no request can hold a connection for long. */
+  statementTimeoutMs?: number;
   services?: { auth: AuthService; checkSession: SessionCheck };
 }
 
 /** The pgSettings every statement of the request runs with. */
-export function pgSettingsFor(claims: AccessClaims | undefined, visitorRole: string, requestId: string | undefined): Record<string, string> {
+export function pgSettingsFor(claims: AccessClaims | undefined, visitorRole: string, requestId: string | undefined, statementTimeoutMs?: number): Record<string, string> {
   const settings: Record<string, string> = { role: visitorRole };
+  if (statementTimeoutMs) settings.statement_timeout = String(statementTimeoutMs);
   if (requestId) settings["tessera.request_id"] = requestId;
   if (claims) {
     settings["jwt.claims.user_id"] = claims.sub;
@@ -68,7 +71,7 @@ export function makeContextCallback(options: ContextOptions) {
     }
     const claims = caller.claims;
     return {
-      pgSettings: pgSettingsFor(claims, options.visitorRole, requestId),
+      pgSettings: pgSettingsFor(claims, options.visitorRole, requestId, options.statementTimeoutMs),
       tenantId: claims?.tid ?? null,
       userId: claims?.sub ?? null,
       requestId: requestId ?? null,

@@ -4,11 +4,12 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import type { AuthService } from "../auth/service.ts";
 import type { SessionCheck } from "../auth/sessionCheck.ts";
-import type { DatabaseUrls } from "../config.ts";
+import type { Config, DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { makeContextCallback } from "./context.ts";
 import { makeMaskError } from "./maskError.ts";
 import { IdentityPlugin } from "./identity.ts";
+import { makeLimitsPlugin } from "./limits.ts";
 import { NotificationsSubscriptionPlugin } from "./notifications.ts";
 import { TenantModulesSubscriptionPlugin } from "./tenantModules.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
@@ -17,6 +18,7 @@ export interface PresetOptions {
   database: DatabaseUrls;
   jwtSecret: string;
   isProduction: boolean;
+  graphql: Config["graphql"];
   logger: Logger;
   /** Request-time services; absent when the preset only builds the schema (schema export). */
   services?: { auth: AuthService; checkSession: SessionCheck };
@@ -25,7 +27,13 @@ export interface PresetOptions {
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
-    plugins: [TenantModulesSubscriptionPlugin, NotificationsSubscriptionPlugin, IdentityPlugin, ValidationErrorCodesPlugin],
+    plugins: [
+      TenantModulesSubscriptionPlugin,
+      NotificationsSubscriptionPlugin,
+      IdentityPlugin,
+      makeLimitsPlugin(options.graphql),
+      ValidationErrorCodesPlugin,
+    ],
     pgServices: [
       makePgService({
         connectionString: options.database.authenticatorUrl,
@@ -37,7 +45,8 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     grafserv: {
       graphqlPath: "/graphql",
       graphiqlPath: "/graphiql",
-      graphiql: !options.isProduction,
+      // Ruru needs introspection: it follows the introspection switch (off in production by default).
+      graphiql: options.graphql.introspection,
       graphiqlOnGraphQLGET: false,
       websockets: true,
       maskError: makeMaskError(options.logger, !options.isProduction),
@@ -46,6 +55,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       context: makeContextCallback({
         jwtSecret: options.jwtSecret,
         visitorRole: options.database.visitorRole,
+        statementTimeoutMs: options.graphql.statementTimeoutMs,
         services: options.services,
       }),
     },

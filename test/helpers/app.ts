@@ -39,8 +39,11 @@ export interface TestAppOptions {
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
+  const loaded = loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent", ...options.env });
   const config: Config = {
-    ...loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent", ...options.env }),
+    ...loaded,
+    // As APP_ENV=prod would: introspection (and Ruru) off unless GRAPHQL_INTROSPECTION says otherwise.
+    ...(options.production ? { graphql: { ...loaded.graphql, introspection: options.env?.GRAPHQL_INTROSPECTION === "true" } } : {}),
     ...(options.production ? { env: "prod", isProduction: true } : {}),
     database: db.urls,
   };
