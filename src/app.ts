@@ -45,6 +45,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
   let worker: Runner | undefined;
   if (options.worker) {
     worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: config.workerConcurrency, logger, mail: config.mail });
+    server?.metrics.observeWorker(worker);
   }
   const base = config.publicUrl ?? `http://localhost:${config.port}`;
   const banner = [

@@ -21,6 +21,7 @@ import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestId } from "./http/requestId.ts";
 import type { Logger } from "./logger.ts";
+import { Metrics } from "./metrics.ts";
 import { localImageStorage } from "./images/storage.ts";
 import { authRoutes } from "./rest/auth.ts";
 import { imageRoutes } from "./rest/images.ts";
@@ -32,6 +33,7 @@ export interface TesseraServer {
   app: express.Express;
   httpServer: Server;
   pgl: PostGraphileInstance;
+  metrics: Metrics;
   /** Stops accepting, closes sockets, releases PostGraphile and every pool. */
   close(): Promise<void>;
 }
@@ -43,12 +45,15 @@ export interface ServerOptions {
 }
 
 export async function createTesseraServer({ config, database, logger }: ServerOptions): Promise<TesseraServer> {
-  // The authenticator pool only checks liveness (sessions, health); the owner pool serves the
-  // auth service's SQL functions and readiness. Neither role is a superuser.
-  const requestPool = newPool(database.authenticatorUrl, 4, logger);
+  // The owner pool serves the auth service's SQL functions, readiness and queue metrics.
+  // Neither role is a superuser.
+  // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
+  // it holds the LISTEN connection for subscriptions.
+  const requestPool = newPool(database.authenticatorUrl, 12, logger);
   const ownerPool = newPool(database.ownerUrl, 10, logger);
   await applyRuntimeSettings(ownerPool, config);
   const checkSession = makeSessionCheck(requestPool);
+  const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
   const auth = new AuthService(
     ownerPool,
     config.auth,
@@ -62,6 +67,8 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
       isProduction: config.isProduction,
       graphql: config.graphql,
       logger,
+      pool: requestPool,
+      plugins: [metrics.graphqlPlugin()],
       services: { auth, checkSession },
     }),
   );
@@ -72,12 +79,18 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   const httpServer = createServer(app);
 
   app.use(requestId);
+  app.use(metrics.http());
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("Content-Type", metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  });
   // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use(cors({ origin: config.corsOrigins === "*" ? true : config.corsOrigins, exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }));
   app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
   app.use(authenticate(config.jwtSecret, checkSession, "/graphql"));
   const runOperation = makeOperationRunner(pgl);
+  app.use("/api", Metrics.mountedAt("/api"));
   // Images first: their multipart bodies are streamed, never buffered by a body parser.
   app.use("/api", imageRoutes({ storage: localImageStorage(config.images.uploadPath), maxBytes: config.images.maxBytes, pool: ownerPool }));
   app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
@@ -93,6 +106,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
     app,
     httpServer,
     pgl,
+    metrics,
     async close() {
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());

@@ -20,6 +20,10 @@ export interface PresetOptions {
   isProduction: boolean;
   graphql: Config["graphql"];
   logger: Logger;
+  /** The authenticator pool to use (so the server can measure it); created by PostGraphile if absent. */
+  pool?: import("pg").Pool;
+  /** More plugins (metrics…). */
+  plugins?: GraphileConfig.Plugin[];
   /** Request-time services; absent when the preset only builds the schema (schema export). */
   services?: { auth: AuthService; checkSession: SessionCheck };
 }
@@ -33,10 +37,11 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       IdentityPlugin,
       makeLimitsPlugin(options.graphql),
       ValidationErrorCodesPlugin,
+      ...(options.plugins ?? []),
     ],
     pgServices: [
       makePgService({
-        connectionString: options.database.authenticatorUrl,
+        ...(options.pool ? { pool: options.pool } : { connectionString: options.database.authenticatorUrl }),
         superuserConnectionString: options.database.ownerUrl,
         schemas: ["app_public"],
         pubsub: true,

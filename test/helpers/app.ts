@@ -57,6 +57,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   let worker: Runner | undefined;
   if (options.worker) {
     worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: config.mail });
+    server.metrics.observeWorker(worker);
   }
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/graphql`;
