@@ -15,6 +15,21 @@ comment on schema app_private is 'Secrets and security-definer internals; never 
 create schema app_public;
 comment on schema app_public is 'Tables and functions exposed through GraphQL; every table has row-level security.';
 
+create table app_private.auth_events (
+  id bigint generated always as identity not null,
+  type text not null,
+  tenant_id uuid,
+  user_id uuid,
+  ip inet,
+  user_agent text,
+  request_id text,
+  details jsonb default '{}'::jsonb not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_private.auth_events add constraint auth_events_pkey PRIMARY KEY (id);
+alter table app_private.auth_events add constraint auth_events_type_check CHECK ((type ~ '^[a-z][a-z_]*$'::text));
+comment on table app_private.auth_events is 'Audit log of identity events (logins, failures, token reuse, password and 2FA changes) with request ids.';
+
 create table app_private.domain_event_deliveries (
   event_id bigint not null,
   consumer text not null,
@@ -360,6 +375,12 @@ comment on column app_public.users.email is 'E-mail address, unique within the t
 comment on column app_public.users.username is 'Login name, unique within the tenant.';
 comment on column app_public.users.is_system is 'The tenant''s system user, used for automated actions; cannot sign in.';
 comment on column app_public.users.deleted_at is 'Soft delete: the user cannot sign in and their personal data is scrubbed.';
+
+CREATE INDEX auth_events_created_idx ON app_private.auth_events USING btree (created_at);
+
+CREATE INDEX auth_events_request_idx ON app_private.auth_events USING btree (request_id);
+
+CREATE INDEX auth_events_user_idx ON app_private.auth_events USING btree (user_id, created_at);
 
 CREATE INDEX domain_events_tenant_idx ON app_private.domain_events USING btree (tenant_id, occurred_at);
 

@@ -20,6 +20,7 @@ import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
 import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestId } from "./http/requestId.ts";
+import { requestLog } from "./http/requestLog.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { localImageStorage } from "./images/storage.ts";
@@ -79,6 +80,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   const httpServer = createServer(app);
 
   app.use(requestId);
+  app.use(requestLog(logger));
   app.use(metrics.http());
   app.get("/metrics", async (_req, res) => {
     res.setHeader("Content-Type", metrics.registry.contentType);

@@ -20,6 +20,8 @@ export interface Caller {
   claims?: AccessClaims;
   ip?: string;
   userAgent?: string;
+  /** The request's X-Request-Id, recorded with audit events. */
+  requestId?: string;
 }
 
 export interface AuthUser {
@@ -130,8 +132,10 @@ export class AuthService {
     if (!valid || !candidate?.user_id) {
       await hit(this.#pool, ipKey, LIMITS.loginPerIp);
       await hit(this.#pool, accountKey, LIMITS.loginPerAccount);
+      await this.#audit("login_failed", caller, { tenantId, userId: candidate?.user_id ?? undefined });
       throw new AppError("INVALID_CREDENTIALS");
     }
+    await this.#audit("login_succeeded", caller, { tenantId, userId: candidate.user_id, details: { twoFactor: Boolean(candidate.totp_enabled) } });
     if (candidate.totp_enabled) {
       const twoFactorToken = randomToken();
       await this.#pool.query(
@@ -162,7 +166,7 @@ export class AuthService {
   }
 
   /** Rotates the refresh token; a reused one revokes the session (TOKEN_REUSED). */
-  async refreshSession(input: unknown, _caller: Caller): Promise<SessionAnswer> {
+  async refreshSession(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.refreshSession, input);
     const refreshToken = randomToken();
     const { rows } = await this.#pool.query<{ status: string; session_id: string | null; user_id: string | null }>(
@@ -170,7 +174,10 @@ export class AuthService {
       [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],
     );
     const row = rows[0];
-    if (row?.status === "reused") throw new AppError("TOKEN_REUSED");
+    if (row?.status === "reused") {
+      await this.#audit("refresh_token_reused", caller, {});
+      throw new AppError("TOKEN_REUSED");
+    }
     if (row?.status !== "ok") throw new AppError("INVALID_TOKEN", "The refresh token is unknown, expired or revoked.");
     return this.#answerFor(row.user_id!, row.session_id!, refreshToken);
   }
@@ -197,6 +204,7 @@ export class AuthService {
     }
     checkPasswordPolicy(data.newPassword);
     await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [claims.sub, await hashPassword(data.newPassword), claims.sid]);
+    await this.#audit("password_changed", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
   }
 
@@ -217,13 +225,14 @@ export class AuthService {
   }
 
   /** Uses a reset token: new password, every session revoked. */
-  async resetPassword(input: unknown, _caller: Caller): Promise<{ success: true }> {
+  async resetPassword(input: unknown, caller: Caller): Promise<{ success: true }> {
     const data = parseInput(schemas.resetPassword, input);
     checkPasswordPolicy(data.newPassword);
     const { rows } = await this.#pool.query<{ user_id: string | null }>("select app_private.reset_password($1, $2) as user_id", [
       sha256(data.token), await hashPassword(data.newPassword),
     ]);
     if (!rows[0]?.user_id) throw new AppError("INVALID_TOKEN", "The reset token is unknown, used or expired.");
+    await this.#audit("password_reset", caller, { userId: rows[0].user_id });
     return { success: true };
   }
 
@@ -263,6 +272,7 @@ export class AuthService {
     const codes = recoveryCodes();
     const { rows: enabled } = await this.#pool.query<{ ok: boolean }>("select app_private.enable_two_factor($1, $2, $3) as ok", [claims.sub, step, codes.map(sha256)]);
     if (!enabled[0]?.ok) throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
+    await this.#audit("two_factor_enabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { recoveryCodes: codes };
   }
 
@@ -272,6 +282,7 @@ export class AuthService {
     const data = parseInput(schemas.twoFactorCode, input);
     await this.#checkSecondFactor(claims.sub, data.code);
     await this.#pool.query("select app_private.disable_two_factor($1)", [claims.sub]);
+    await this.#audit("two_factor_disabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
   }
 
@@ -290,6 +301,14 @@ export class AuthService {
       await hit(this.#pool, totpKey, LIMITS.totpPerUser);
       throw new AppError("INVALID_TWO_FACTOR_CODE");
     }
+  }
+
+  /** Appends to app_private.auth_events (never the secret material itself). */
+  async #audit(type: string, caller: Caller, about: { tenantId?: string; userId?: string; details?: Record<string, unknown> }): Promise<void> {
+    await this.#pool.query(
+      "insert into app_private.auth_events (type, tenant_id, user_id, ip, user_agent, request_id, details) values ($1, $2, $3, $4, $5, $6, $7)",
+      [type, about.tenantId ?? caller.claims?.tid ?? null, about.userId ?? caller.claims?.sub ?? null, caller.ip ?? null, caller.userAgent?.slice(0, 300) ?? null, caller.requestId ?? null, about.details ?? {}],
+    );
   }
 
   async #tenantId(slug: string): Promise<string | undefined> {

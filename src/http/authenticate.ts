@@ -13,7 +13,7 @@ export function authenticate(jwtSecret: string, checkSession: SessionCheck, grap
     try {
       req.claims = claimsFromAuthorization(req.get("authorization"), jwtSecret);
       if (req.claims) await checkSession(req.claims);
-      req.caller = { claims: req.claims, ip: req.ip, userAgent: req.get("user-agent") };
+      req.caller = { claims: req.claims, ip: req.ip, userAgent: req.get("user-agent"), requestId: req.requestId };
       next();
     } catch (error) {
       if (!(error instanceof AppError)) return next(error);

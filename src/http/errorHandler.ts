@@ -8,7 +8,7 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request & AuthenticatedRequest, res: Response, _next: NextFunction): void => {
     const appError = toAppError(error);
     if (appError.code === "INTERNAL") {
-      logger.error({ err: error, requestId: req.requestId, path: req.path }, "unexpected error");
+      (req.log ?? logger).error({ err: error, requestId: req.requestId, path: req.path }, "unexpected error");
     }
     if (appError.retryAfter !== undefined) res.setHeader("Retry-After", String(appError.retryAfter));
     res.status(appError.status).json(errorEnvelope(appError));
