@@ -78,6 +78,12 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
   const httpServer = createServer(app);
+  // Upgraded (WebSocket) sockets are invisible to closeAllConnections(); track them to close them.
+  const upgraded = new Set<import("node:stream").Duplex>();
+  httpServer.on("upgrade", (_req, socket) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+  });
 
   app.use(requestId);
   app.use(requestLog(logger));
@@ -112,7 +118,10 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
     async close() {
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
+        httpServer.closeIdleConnections();
+        // In-flight requests get a moment to finish; then everything still open is closed.
+        setTimeout(() => httpServer.closeAllConnections(), 2000).unref();
+        for (const socket of upgraded) socket.destroy();
       });
       // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
       const services = pgl.getResolvedPreset().pgServices ?? [];

@@ -1,0 +1,99 @@
+/**
+ * SIGTERM while a job runs, in a real child process (`npm start`'s entry point against this
+ * test's database): the job finishes or is retried later, the process exits 0, and it leaves no
+ * connection open on the server.
+ */
+import { spawn } from "node:child_process";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { SMTPServer } from "smtp-server";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { projectRoot } from "../src/paths.ts";
+import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { queuedJobs } from "./helpers/jobs.ts";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test("SIGTERM during a job: the job completes, sockets close, exit code 0, no connection left", async () => {
+  // An SMTP server that takes its time to accept the message: the send_email job is mid-flight.
+  const delivered: string[] = [];
+  let dataStarted: () => void = () => {};
+  const inFlight = new Promise<void>((resolve) => (dataStarted = resolve));
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, session, callback) {
+      dataStarted();
+      stream.resume();
+      stream.on("end", () => setTimeout(() => {
+        delivered.push(session.envelope.rcptTo[0]!.address);
+        callback();
+      }, 1500));
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const port = await freePort();
+  const appName = `tessera-shutdown-${process.pid}`;
+
+  const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      LOG_LEVEL: "warn",
+      PGAPPNAME: appName,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!(await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false))) {
+      if (Date.now() > deadline) throw new Error(`server did not become ready:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // A live WebSocket, to be closed by the shutdown.
+    let socketClosed = false;
+    const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: () => {}, on: { closed: () => void (socketClosed = true) } });
+    await new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
+
+    await db.ownerPool.query(`select graphile_worker.add_job('send_email', '{"template":"password_changed","to":"slow@example.test"}')`);
+    await inFlight;
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(socketClosed).toBe(true);
+    await client.dispose();
+
+    // The running job was allowed to finish: delivered once, gone from the queue, nothing left locked.
+    expect(delivered).toEqual(["slow@example.test"]);
+    expect(await queuedJobs(db.ownerPool, "send_email")).toEqual([]);
+    const locked = await db.ownerPool.query("select count(*)::int as n from graphile_worker.jobs where locked_at is not null");
+    expect(locked.rows[0].n).toBe(0);
+
+    const { rows } = await db.rootPool.query("select count(*)::int as n from pg_stat_activity where application_name = $1", [appName]);
+    expect(rows[0].n).toBe(0);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  }
+});
