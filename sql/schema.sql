@@ -463,6 +463,23 @@ end;
 $function$;
 comment on function app_private.assert_events_access(text) is NULL;
 
+CREATE OR REPLACE FUNCTION app_private.assert_jobs_manager()
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in first' using errcode = 'TAUTH';
+  end if;
+  if not app_public.current_user_has_permission('jobs.manage') then
+    raise exception 'This needs the jobs.manage permission' using errcode = 'TFORB';
+  end if;
+end;
+$function$;
+comment on function app_private.assert_jobs_manager() is NULL;
+
 CREATE OR REPLACE FUNCTION app_private.cleanup_expired(retention interval)
  RETURNS json
  LANGUAGE plpgsql
@@ -673,7 +690,7 @@ begin
   insert into app_public.role_permissions (role_id, permission)
     select r.id, p.name
     from app_public.roles r cross join app_public.permissions p
-    where r.tenant_id = ensure_tenant_identity.tenant_id and r.is_builtin and (
+    where r.tenant_id = ensure_tenant_identity.tenant_id and r.is_builtin and p.name <> 'jobs.manage' and (
       r.name in ('owner', 'admin')
       or (r.name = 'manager' and p.name in ('events.manage', 'catalog.manage', 'orders.read', 'broadcasts.manage', 'builds.request', 'payments.read'))
     )
@@ -1332,6 +1349,24 @@ $function$;
 comment on function app_public.delete_user(uuid) is '@resultFieldName deleted
 Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data.';
 
+CREATE OR REPLACE FUNCTION app_public.discard_job(job_id bigint)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.assert_jobs_manager();
+  if not exists (select 1 from graphile_worker.jobs j where j.id = discard_job.job_id and j.locked_at is null) then
+    raise exception 'No such job, or it is running' using errcode = 'TNFND';
+  end if;
+  perform graphile_worker.complete_jobs(array[discard_job.job_id]);
+  return true;
+end;
+$function$;
+comment on function app_public.discard_job(bigint) is '@resultFieldName discarded
+Deletes a job that will not run (needs jobs.manage).';
+
 CREATE OR REPLACE FUNCTION app_public.events_participants_count(e app_public.events)
  RETURNS integer
  LANGUAGE sql
@@ -1352,6 +1387,22 @@ AS $function$
     where p.event_id = e.id and p.user_id = app_public.current_user_id() and p.status = 'PARTICIPATING');
 $function$;
 comment on function app_public.events_viewer_is_participating(app_public.events) is 'True when the signed-in user takes part.';
+
+CREATE OR REPLACE FUNCTION app_public.failed_jobs()
+ RETURNS SETOF app_public.job_info
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.assert_jobs_manager();
+  return query
+    select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error, j.run_at,
+           j.locked_at, j.locked_by, j.key, j.created_at
+    from graphile_worker.jobs j where j.attempts >= j.max_attempts order by j.id;
+end;
+$function$;
+comment on function app_public.failed_jobs() is 'Jobs that ran out of attempts (needs jobs.manage).';
 
 CREATE OR REPLACE FUNCTION app_public.join_event(event_id uuid)
  RETURNS app_public.event_participants
@@ -1414,6 +1465,22 @@ $function$;
 comment on function app_public.leave_event(uuid) is '@resultFieldName left
 Stops taking part; the reminder is cancelled.';
 
+CREATE OR REPLACE FUNCTION app_public.locked_jobs()
+ RETURNS SETOF app_public.job_info
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.assert_jobs_manager();
+  return query
+    select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error, j.run_at,
+           j.locked_at, j.locked_by, j.key, j.created_at
+    from graphile_worker.jobs j where j.locked_at is not null order by j.locked_at;
+end;
+$function$;
+comment on function app_public.locked_jobs() is 'Jobs a worker holds right now — running, or stuck if that worker died (needs jobs.manage).';
+
 CREATE OR REPLACE FUNCTION app_public.my_sessions()
  RETURNS SETOF app_public.session_info
  LANGUAGE sql
@@ -1472,6 +1539,29 @@ end;
 $function$;
 comment on function app_public.reject_participant(uuid,uuid) is '@resultFieldName participant
 Removes someone from an event (needs events.manage); they cannot join again.';
+
+CREATE OR REPLACE FUNCTION app_public.retry_job(job_id bigint)
+ RETURNS app_public.job_info
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_job app_public.job_info;
+begin
+  perform app_private.assert_jobs_manager();
+  if not exists (select 1 from graphile_worker.jobs j where j.id = retry_job.job_id and j.locked_at is null) then
+    raise exception 'No such job, or it is running' using errcode = 'TNFND';
+  end if;
+  perform graphile_worker.reschedule_jobs(array[retry_job.job_id], run_at => now(), attempts => 0::smallint);
+  select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error, j.run_at,
+         j.locked_at, j.locked_by, j.key, j.created_at
+    into v_job from graphile_worker.jobs j where j.id = retry_job.job_id;
+  return v_job;
+end;
+$function$;
+comment on function app_public.retry_job(bigint) is '@resultFieldName job
+Runs a job again now, with its attempts reset (needs jobs.manage).';
 
 CREATE OR REPLACE FUNCTION app_public.revoke_session(session_id uuid)
  RETURNS boolean
@@ -1548,6 +1638,28 @@ AS $function$
   );
 $function$;
 comment on function app_public.tenant_module_enabled(text) is 'True when the current tenant has the module switched on.';
+
+CREATE OR REPLACE FUNCTION app_public.unlock_stale_jobs(locked_for_minutes integer DEFAULT 15)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_workers text[];
+  v_count integer;
+begin
+  perform app_private.assert_jobs_manager();
+  select array_agg(distinct j.locked_by), count(*) into v_workers, v_count
+    from graphile_worker.jobs j where j.locked_at < now() - make_interval(mins => unlock_stale_jobs.locked_for_minutes);
+  if v_count > 0 then
+    perform graphile_worker.force_unlock_workers(v_workers);
+  end if;
+  return v_count;
+end;
+$function$;
+comment on function app_public.unlock_stale_jobs(integer) is '@resultFieldName unlocked
+Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (needs jobs.manage).';
 
 CREATE OR REPLACE FUNCTION app_public.unread_notifications_count()
  RETURNS integer
@@ -1692,19 +1804,27 @@ grant execute on function app_public.current_user_id() to :DATABASE_VISITOR;
 
 grant execute on function app_public.delete_user(uuid) to :DATABASE_VISITOR;
 
+grant execute on function app_public.discard_job(bigint) to :DATABASE_VISITOR;
+
 grant execute on function app_public.events_participants_count(app_public.events) to :DATABASE_VISITOR;
 
 grant execute on function app_public.events_viewer_is_participating(app_public.events) to :DATABASE_VISITOR;
 
+grant execute on function app_public.failed_jobs() to :DATABASE_VISITOR;
+
 grant execute on function app_public.join_event(uuid) to :DATABASE_VISITOR;
 
 grant execute on function app_public.leave_event(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.locked_jobs() to :DATABASE_VISITOR;
 
 grant execute on function app_public.my_sessions() to :DATABASE_VISITOR;
 
 grant execute on function app_public.reject_event(uuid,text) to :DATABASE_VISITOR;
 
 grant execute on function app_public.reject_participant(uuid,uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.retry_job(bigint) to :DATABASE_VISITOR;
 
 grant execute on function app_public.revoke_session(uuid) to :DATABASE_VISITOR;
 
@@ -1713,6 +1833,8 @@ grant execute on function app_public.search_events(text,timestamp with time zone
 grant execute on function app_public.set_tenant_module(text,boolean) to :DATABASE_VISITOR;
 
 grant execute on function app_public.tenant_module_enabled(text) to :DATABASE_VISITOR;
+
+grant execute on function app_public.unlock_stale_jobs(integer) to :DATABASE_VISITOR;
 
 grant execute on function app_public.unread_notifications_count() to :DATABASE_VISITOR;
 

@@ -14,6 +14,12 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /**
+   * A signed eight-byte integer. The upper big integer values are greater than the
+   * max value for a JavaScript number. Therefore all big integers will be output as
+   * strings and not numbers.
+   */
+  BigInt: { input: unknown; output: unknown; }
   /** A location in a connection that can be used for resuming pagination. */
   Cursor: { input: string; output: string; }
   /**
@@ -201,6 +207,29 @@ export type DeleteUserPayload = {
    */
   clientMutationId: Maybe<Scalars['String']['output']>;
   deleted: Maybe<Scalars['Boolean']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+/** All input for the `discardJob` mutation. */
+export type DiscardJobInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  jobId: InputMaybe<Scalars['BigInt']['input']>;
+};
+
+/** The output of our `discardJob` mutation. */
+export type DiscardJobPayload = {
+  __typename?: 'DiscardJobPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  discarded: Maybe<Scalars['Boolean']['output']>;
   /** Our root query field type. Allows us to run any query from our mutation payload. */
   query: Maybe<Query>;
 };
@@ -459,6 +488,44 @@ export type InstantNotificationOrderBy =
   | 'TENANT_ID_ASC'
   | 'TENANT_ID_DESC';
 
+/** A background job, without its payload (which may hold one-time codes). */
+export type JobInfo = {
+  __typename?: 'JobInfo';
+  attempts: Maybe<Scalars['Int']['output']>;
+  createdAt: Maybe<Scalars['Datetime']['output']>;
+  key: Maybe<Scalars['String']['output']>;
+  lastError: Maybe<Scalars['String']['output']>;
+  lockedAt: Maybe<Scalars['Datetime']['output']>;
+  lockedBy: Maybe<Scalars['String']['output']>;
+  maxAttempts: Maybe<Scalars['Int']['output']>;
+  queueName: Maybe<Scalars['String']['output']>;
+  rowId: Maybe<Scalars['BigInt']['output']>;
+  runAt: Maybe<Scalars['Datetime']['output']>;
+  task: Maybe<Scalars['String']['output']>;
+};
+
+/** A connection to a list of `JobInfo` values. */
+export type JobInfoConnection = {
+  __typename?: 'JobInfoConnection';
+  /** A list of edges which contains the `JobInfo` and cursor to aid in pagination. */
+  edges: Array<Maybe<JobInfoEdge>>;
+  /** A list of `JobInfo` objects. */
+  nodes: Array<Maybe<JobInfo>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `JobInfo` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `JobInfo` edge in the connection. */
+export type JobInfoEdge = {
+  __typename?: 'JobInfoEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `JobInfo` at the end of the edge. */
+  node: Maybe<JobInfo>;
+};
+
 /** All input for the `joinEvent` mutation. */
 export type JoinEventInput = {
   /**
@@ -600,6 +667,8 @@ export type Mutation = {
   deleteUser: Maybe<DeleteUserPayload>;
   /** Turns two-factor authentication off; needs a valid code. */
   disableTwoFactor: Maybe<SuccessPayload>;
+  /** Deletes a job that will not run (needs jobs.manage). */
+  discardJob: Maybe<DiscardJobPayload>;
   /** Starts two-factor enrolment. */
   enableTwoFactor: Maybe<EnableTwoFactorPayload>;
   /** E-mails a reset token when the account exists. Always answers success. */
@@ -621,10 +690,14 @@ export type Mutation = {
   rejectParticipant: Maybe<RejectParticipantPayload>;
   /** Sets a new password with the e-mailed token and revokes every session. */
   resetPassword: Maybe<SuccessPayload>;
+  /** Runs a job again now, with its attempts reset (needs jobs.manage). */
+  retryJob: Maybe<RetryJobPayload>;
   /** Signs one of your sessions out. */
   revokeSession: Maybe<RevokeSessionPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
+  /** Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (needs jobs.manage). */
+  unlockStaleJobs: Maybe<UnlockStaleJobsPayload>;
   /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. */
   updateEvent: Maybe<UpdateEventPayload>;
   /** Completes a two-step login. */
@@ -687,6 +760,12 @@ export type MutationDisableTwoFactorArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationDiscardJobArgs = {
+  input: DiscardJobInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationForgotPasswordArgs = {
   input: ForgotPasswordInput;
 };
@@ -741,6 +820,12 @@ export type MutationResetPasswordArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationRetryJobArgs = {
+  input: RetryJobInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationRevokeSessionArgs = {
   input: RevokeSessionInput;
 };
@@ -749,6 +834,12 @@ export type MutationRevokeSessionArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationSetTenantModuleArgs = {
   input: SetTenantModuleInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationUnlockStaleJobsArgs = {
+  input: UnlockStaleJobsInput;
 };
 
 
@@ -880,6 +971,8 @@ export type Query = Node & {
   eventParticipants: Maybe<EventParticipantConnection>;
   /** Reads and enables pagination through a set of `Event`. */
   events: Maybe<EventConnection>;
+  /** Jobs that ran out of attempts (needs jobs.manage). */
+  failedJobs: Maybe<JobInfoConnection>;
   /** The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`. */
   id: Scalars['ID']['output'];
   /** Get a single `InstantNotification`. */
@@ -888,6 +981,8 @@ export type Query = Node & {
   instantNotificationById: Maybe<InstantNotification>;
   /** Reads and enables pagination through a set of `InstantNotification`. */
   instantNotifications: Maybe<InstantNotificationConnection>;
+  /** Jobs a worker holds right now — running, or stuck if that worker died (needs jobs.manage). */
+  lockedJobs: Maybe<JobInfoConnection>;
   /** Get a single `Module`. */
   module: Maybe<Module>;
   /** Reads a single `Module` using its globally unique `ID`. */
@@ -1024,6 +1119,14 @@ export type QueryEventsArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryFailedJobsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryInstantNotificationArgs = {
   rowId: Scalars['UUID']['input'];
 };
@@ -1044,6 +1147,14 @@ export type QueryInstantNotificationsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<InstantNotificationOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryLockedJobsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1392,6 +1503,29 @@ export type ResetPasswordInput = {
   newPassword: Scalars['String']['input'];
   /** The token from the reset e-mail. */
   token: Scalars['String']['input'];
+};
+
+/** All input for the `retryJob` mutation. */
+export type RetryJobInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  jobId: InputMaybe<Scalars['BigInt']['input']>;
+};
+
+/** The output of our `retryJob` mutation. */
+export type RetryJobPayload = {
+  __typename?: 'RetryJobPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  job: Maybe<JobInfo>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
 };
 
 /** All input for the `revokeSession` mutation. */
@@ -1864,6 +1998,29 @@ export type TenantOrderBy =
 
 export type TwoFactorCodeInput = {
   code: Scalars['String']['input'];
+};
+
+/** All input for the `unlockStaleJobs` mutation. */
+export type UnlockStaleJobsInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  lockedForMinutes: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** The output of our `unlockStaleJobs` mutation. */
+export type UnlockStaleJobsPayload = {
+  __typename?: 'UnlockStaleJobsPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+  unlocked: Maybe<Scalars['Int']['output']>;
 };
 
 /** All input for the `updateEvent` mutation. */
