@@ -1,0 +1,76 @@
+/** The failed/stuck jobs view and its mutations, for platform operators only. */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+
+let app: TestApp;
+let operator: TestUser;
+let tenantOwner: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const platform = await createTenant(app.db.ownerPool, "platform");
+  operator = await createUser(app.db.ownerPool, platform, "owner");
+  await app.db.ownerPool.query(
+    "insert into app_public.role_permissions (role_id, permission) select id, 'jobs.manage' from app_public.roles where tenant_id = $1 and name = 'owner'",
+    [platform.id],
+  );
+  tenantOwner = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool, "customer"), "owner");
+});
+afterAll(() => app.stop());
+
+const FAILED = "{ failedJobs { nodes { rowId task attempts maxAttempts lastError } } }";
+const LOCKED = "{ lockedJobs { nodes { rowId task lockedBy } } }";
+
+async function failedJob(task: string, error: string): Promise<string> {
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "select id from graphile_worker.add_job($1, '{\"secret\":\"123456\"}', max_attempts => 1::smallint)",
+    [task],
+  );
+  const id = rows[0]!.id;
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 1, last_error = $2 where id = $1", [id, error]);
+  return id;
+}
+
+test("an operator sees failed jobs (never their payload), retries one and discards another", async () => {
+  const toRetry = await failedJob("send_email", "SMTP said no");
+  const toDiscard = await failedJob("event_reminder", "boom");
+  const { body } = await app.graphql(FAILED, undefined, operator.token);
+  expect(body.errors).toBeUndefined();
+  expect(body.data).toEqual({ failedJobs: { nodes: [
+    { rowId: toRetry, task: "send_email", attempts: 1, maxAttempts: 1, lastError: "SMTP said no" },
+    { rowId: toDiscard, task: "event_reminder", attempts: 1, maxAttempts: 1, lastError: "boom" },
+  ] } });
+  expect(JSON.stringify(body)).not.toContain("123456");
+
+  const retried = await app.graphql(`mutation ($id: BigInt!) { retryJob(input: { jobId: $id }) { job { attempts runAt } } }`, { id: toRetry }, operator.token);
+  expect(retried.body.data).toEqual({ retryJob: { job: { attempts: 0, runAt: expect.any(String) } } });
+  const discarded = await app.graphql(`mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { discarded } }`, { id: toDiscard }, operator.token);
+  expect(discarded.body.data).toEqual({ discardJob: { discarded: true } });
+
+  const after = await app.db.ownerPool.query("select id::text, attempts from graphile_worker.jobs where task_identifier <> 'domain_event' order by id");
+  expect(after.rows).toEqual([{ id: toRetry, attempts: 0 }]);
+  const missing = await app.graphql(`mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { discarded } }`, { id: toDiscard }, operator.token);
+  expect(missing.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+});
+
+test("jobs held by a dead worker are listed and unlocked", async () => {
+  const { rows } = await app.db.ownerPool.query<{ id: string }>("select id from graphile_worker.add_job('send_email', '{}')");
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = 'worker-that-crashed' where id = $1",
+    [rows[0]!.id],
+  );
+  const locked = await app.graphql(LOCKED, undefined, operator.token);
+  expect(locked.body.data).toEqual({ lockedJobs: { nodes: [{ rowId: rows[0]!.id, task: "send_email", lockedBy: "worker-that-crashed" }] } });
+  const unlocked = await app.graphql(`mutation { unlockStaleJobs(input: { lockedForMinutes: 30 }) { unlocked } }`, undefined, operator.token);
+  expect(unlocked.body.data).toEqual({ unlockStaleJobs: { unlocked: 1 } });
+  const state = await app.db.ownerPool.query("select locked_at from graphile_worker.jobs where id = $1", [rows[0]!.id]);
+  expect(state.rows).toEqual([{ locked_at: null }]);
+});
+
+test("a tenant's owner, however powerful in their tenant, cannot see or touch the queue", async () => {
+  for (const query of [FAILED, LOCKED, `mutation { unlockStaleJobs(input: {}) { unlocked } }`]) {
+    const { body } = await app.graphql(query, undefined, tenantOwner.token);
+    expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  }
+  expect((await app.graphql(FAILED)).body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+});
