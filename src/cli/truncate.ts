@@ -1,0 +1,37 @@
+/**
+ * `npm run db:truncate`: empties every table of ours and the job queue, for development. Refused
+ * when APP_ENV=prod. Migrations, roles and the module catalogue stay.
+ */
+import { boot } from "./boot.ts";
+
+const { config, logger } = boot("tessera-truncate");
+if (config.isProduction) {
+  process.stderr.write("FORBIDDEN: db:truncate is refused when APP_ENV=prod.\n");
+  process.exit(1);
+}
+const { resolveDatabase } = await import("../db/resolve.ts");
+const pg = (await import("pg")).default;
+const database = await resolveDatabase(config, logger);
+try {
+  const client = new pg.Client({ connectionString: database.urls.ownerUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `select format('%I.%I', schemaname, tablename) as name from pg_tables
+       where schemaname in ('app_public', 'app_private') and tablename not in ('modules', 'permissions')
+       order by 1`,
+    );
+    await client.query("begin");
+    // The audit log refuses TRUNCATE by design; development resets are the one exception.
+    await client.query("alter table app_private.domain_events disable trigger user");
+    await client.query(`truncate ${rows.map((row) => row.name).join(", ")} cascade`);
+    await client.query("alter table app_private.domain_events enable trigger user");
+    await client.query("delete from graphile_worker._private_jobs");
+    await client.query("commit");
+    process.stdout.write(`emptied ${rows.length} tables and the job queue\n`);
+  } finally {
+    await client.end();
+  }
+} finally {
+  await database.stop();
+}

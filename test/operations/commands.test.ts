@@ -1,0 +1,64 @@
+/** `npm run init` (idempotent, secret printed once) and `npm run db:truncate` (refused in prod). */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import request from "supertest";
+import { projectRoot } from "../../src/paths.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.stop());
+
+const run = (script: string, args: string[] = [], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [join(projectRoot, "src", "cli", script), ...args], {
+    env: { PATH: process.env.PATH, DATABASE_URL: app.db.urls.ownerUrl, DATABASE_AUTHENTICATOR_URL: app.db.urls.authenticatorUrl, LOG_LEVEL: "silent", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+
+const snapshot = async () =>
+  (await app.db.ownerPool.query(
+    `select (select count(*) from app_public.tenants)::int as tenants, (select count(*) from app_public.users)::int as users,
+            (select count(*) from app_public.roles)::int as roles, (select count(*) from app_public.role_permissions)::int as grants`,
+  )).rows[0];
+
+test("init twice gives the same state; the second run creates nothing; the admin can sign in and operate", async () => {
+  const first = run("init.ts", ["--tenant", "acme", "--email", "root@acme.test"]);
+  expect(first.status).toBe(0);
+  const password = /created with password (\S+)/.exec(first.stdout)?.[1];
+  expect(password).toBeDefined();
+  const afterFirst = await snapshot();
+
+  const second = run("init.ts", ["--tenant", "acme", "--email", "root@acme.test"]);
+  expect(second.status).toBe(0);
+  expect(second.stdout).toMatch(/tenant acme: exists/);
+  expect(second.stdout).toMatch(/admin root@acme.test: exists/);
+  expect(second.stdout).not.toContain(password);
+  expect(await snapshot()).toEqual(afterFirst);
+
+  const login = await request(app.url).post("/api/auth/login").send({ tenant: "acme", login: "root@acme.test", password });
+  expect(login.status).toBe(200);
+  const jobs = await app.graphql("{ failedJobs { totalCount } }", undefined, login.body.accessToken);
+  expect(jobs.body).toEqual({ data: { failedJobs: { totalCount: 0 } } });
+});
+
+test("init refuses bad arguments with a usage message", () => {
+  const result = run("init.ts", ["--tenant", "Not A Slug"]);
+  expect(result.status).toBe(1);
+  expect(result.stderr).toMatch(/^VALIDATION_FAILED/);
+});
+
+test("db:truncate is refused in production and empties our tables in development", async () => {
+  const refused = run("truncate.ts", [], { APP_ENV: "prod", JWT_SECRET: "x".repeat(40), TOTP_ENCODE_SECRET: "y".repeat(40) });
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).toMatch(/^FORBIDDEN/);
+  expect((await snapshot()).tenants).toBeGreaterThan(0);
+
+  const done = run("truncate.ts");
+  expect(done.status).toBe(0);
+  expect(await snapshot()).toEqual({ tenants: 0, users: 0, roles: 0, grants: 0 });
+  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.modules");
+  expect(rows[0].n).toBe(4);
+});
