@@ -17,6 +17,8 @@ RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/src ./src
 COPY --from=build /app/migrations ./migrations
 COPY --from=build /app/.gmrc ./.gmrc
+# Uploaded images live under .data/images unless IMAGE_UPLOAD_PATH points at a volume.
+RUN mkdir -p /app/.data/images && chown -R node:node /app/.data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \

@@ -41,3 +41,31 @@ test("every dependency names a service of the file", () => {
     for (const dependency of Object.keys(service.depends_on ?? {})) expect(Object.keys(compose.services)).toContain(dependency);
   }
 });
+
+describe("docker-compose.stage.yml", () => {
+  const stage = parse(readFileSync(join(projectRoot, "docker-compose.stage.yml"), "utf8"), { merge: true }) as {
+    services: Record<string, Service & { env_file?: string }>;
+  };
+  const backendServices = Object.entries(stage.services).filter(([, service]) => service.image?.includes("BACKEND_IMAGE"));
+
+  test("runs the image named by BACKEND_IMAGE for migrate, api and worker, configured by an env file", () => {
+    expect(backendServices.map(([name]) => name).sort()).toEqual(["api", "migrate", "worker"]);
+    for (const [, service] of backendServices) {
+      expect(Object.keys(scripts)).toContain(service.command?.[2]);
+      expect(service.env_file).toMatch(/TESSERA_ENV_FILE/);
+    }
+  });
+
+  test("every dependency names a service of the file", () => {
+    for (const [, service] of Object.entries(stage.services)) {
+      for (const dependency of Object.keys(service.depends_on ?? {})) expect(Object.keys(stage.services)).toContain(dependency);
+    }
+  });
+});
+
+test("the Dockerfile runs as a non-root user with a healthcheck on /ready", () => {
+  const dockerfile = readFileSync(join(projectRoot, "Dockerfile"), "utf8");
+  expect(dockerfile).toMatch(/^USER node$/m);
+  expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/ready/m);
+  expect(dockerfile).toMatch(/^FROM node:24-slim AS runtime$/m);
+});
