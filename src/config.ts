@@ -50,6 +50,7 @@ const envSchema = z
     GRAPHQL_MAX_PAGE_SIZE: integer(1, 10_000).default(100),
     GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     CORS_ORIGINS: z
       .string()
       .regex(/^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/, "must be * or a comma-separated list of http(s) origins")
@@ -130,6 +131,8 @@ export interface Config {
   eventReminderLeadMinutes: number;
   images: { uploadPath: string; maxBytes: number };
   graphql: { maxDepth: number; maxCost: number; maxPageSize: number; introspection: boolean; statementTimeoutMs: number };
+  /** OTLP/HTTP collector; tracing is off when unset. */
+  otelEndpoint?: string;
   /** Allowed browser origins; "*" means any, an empty list means same-origin only. */
   corsOrigins: "*" | string[];
   /** Absent when the embedded PostgreSQL must provide the database. */
@@ -202,6 +205,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : env.APP_ENV !== "prod",
       statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
     },
+    otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : env.APP_ENV === "prod" ? [] : "*",
     database,
   };

@@ -5,6 +5,15 @@
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { createLogger, type Logger } from "../logger.ts";
 
+/** Validates config and, if configured, starts tracing before any instrumented module loads. */
+export async function bootWithTracing(name: string): Promise<{ config: Config; logger: Logger; stopTracing: () => Promise<void> }> {
+  const booted = boot(name);
+  const { startTracing } = await import("../tracing.ts");
+  const tracing = await startTracing(booted.config.otelEndpoint, name);
+  if (tracing) booted.logger.info({ endpoint: booted.config.otelEndpoint }, "tracing on");
+  return { ...booted, stopTracing: async () => void (await tracing?.shutdown()) };
+}
+
 export function boot(name: string): { config: Config; logger: Logger } {
   let config: Config;
   try {
