@@ -3,7 +3,11 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-export function createLogger(level: string, name = "tessera", destination?: DestinationStream): Logger {
+/**
+ * JSON lines by default; readable colourised lines (pino-pretty) when `pretty` — development on a
+ * terminal. An explicit destination (tests) always gets JSON.
+ */
+export function createLogger(level: string, name = "tessera", destination?: DestinationStream, pretty = false): Logger {
   const options = {
     name,
     level,
@@ -12,5 +16,7 @@ export function createLogger(level: string, name = "tessera", destination?: Dest
       censor: "[redacted]",
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (pretty) return pino({ ...options, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } } });
+  return pino(options);
 }

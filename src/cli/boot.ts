@@ -26,7 +26,8 @@ export function boot(name: string): { config: Config; logger: Logger } {
     throw error;
   }
   process.env.GRAPHILE_ENV ??= config.isProduction ? "production" : "development";
-  return { config, logger: createLogger(config.logLevel, name) };
+  const pretty = config.env === "dev" && process.stdout.isTTY === true;
+  return { config, logger: createLogger(config.logLevel, name, undefined, pretty) };
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM, then exits 0 (or 1 if stopping failed). */
