@@ -19,6 +19,7 @@ if (!command) {
 
 const database = await resolveDatabase(config, logger);
 const pool = new pg.Pool({ connectionString: database.urls.ownerUrl, max: 2 });
+pool.on("error", (error) => logger.error({ err: error }, "idle database client failed"));
 try {
   await command.run({ pool, urls: database.urls, logger, print: (line) => process.stdout.write(`${line}\n`) }, args);
 } catch (error) {

@@ -26,6 +26,9 @@ export async function createTestDatabase(options: { fromTemplate?: boolean } = {
   const urls = databaseUrls(serverRootUrl, name, testRoles);
   const ownerPool = new pg.Pool({ connectionString: urls.ownerUrl, max: 4 });
   const rootPool = new pg.Pool({ connectionString: urls.rootUrl, max: 2 });
+  // Dropping the database terminates connections that are still closing; an idle client's error
+  // must not crash the test file.
+  for (const pool of [ownerPool, rootPool]) pool.on("error", () => {});
   return {
     name,
     urls,
