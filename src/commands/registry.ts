@@ -59,6 +59,33 @@ export const commands: Record<string, Command> = {
       print(`enqueued job ${job.id} (${task})`);
     },
   },
+  retry: {
+    usage: "retry <job-id>",
+    description: "Runs a job again now with its attempts reset (e.g. one that failed for good).",
+    async run({ pool, print }, [id]) {
+      if (!id || !/^\d+$/.test(id)) throw new AppError("VALIDATION_FAILED", `Usage: ${commands.retry!.usage}`);
+      const { rows } = await pool.query<{ id: string }>(
+        "select id::text from graphile_worker.reschedule_jobs(array[$1::bigint], run_at => now(), attempts => 0::smallint)",
+        [id],
+      );
+      if (!rows[0]) throw new AppError("NOT_FOUND", `No job ${id} (or it is running).`);
+      print(`job ${id} will run again now`);
+    },
+  },
+  "unlock-workers": {
+    usage: "unlock-workers [minutes=15]",
+    description: "Releases jobs held longer than this by workers presumed dead, so others can run them.",
+    async run({ pool, print }, [minutes = "15"]) {
+      if (!/^\d+$/.test(minutes)) throw new AppError("VALIDATION_FAILED", `Usage: ${commands["unlock-workers"]!.usage}`);
+      const { rows } = await pool.query<{ workers: string[] | null; jobs: number }>(
+        "select array_agg(distinct locked_by) as workers, count(*)::int as jobs from graphile_worker.jobs where locked_at < now() - make_interval(mins => $1)",
+        [Number(minutes)],
+      );
+      const workers = rows[0]?.workers ?? [];
+      if (workers.length > 0) await pool.query("select graphile_worker.force_unlock_workers($1)", [workers]);
+      print(`unlocked ${rows[0]?.jobs ?? 0} job(s) of ${workers.length} worker(s)`);
+    },
+  },
   redeliver: {
     usage: "redeliver <domain-event-id>",
     description: "Delivers a domain event again; consumers that already handled it are skipped.",

@@ -62,3 +62,20 @@ test("db:truncate is refused in production and empties our tables in development
   const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.modules");
   expect(rows[0].n).toBe(4);
 });
+
+test("task retry and unlock-workers act on the queue", async () => {
+  const { rows } = await app.db.ownerPool.query<{ id: string }>("select id::text from graphile_worker.add_job('send_email', '{}', max_attempts => 1::smallint)");
+  const id = rows[0]!.id;
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 1, last_error = 'x' where id = $1", [id]);
+  const retried = run("task.ts", ["retry", id]);
+  expect([retried.status, retried.stdout.trim()]).toEqual([0, `job ${id} will run again now`]);
+  expect((await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [id])).rows).toEqual([{ attempts: 0 }]);
+
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'gone' where id = $1", [id]);
+  const unlocked = run("task.ts", ["unlock-workers", "30"]);
+  expect([unlocked.status, unlocked.stdout.trim()]).toEqual([0, "unlocked 1 job(s) of 1 worker(s)"]);
+  expect((await app.db.ownerPool.query("select locked_at from graphile_worker.jobs where id = $1", [id])).rows).toEqual([{ locked_at: null }]);
+
+  const bad = run("task.ts", ["retry", "abc"]);
+  expect([bad.status, bad.stderr.trim()]).toEqual([1, "VALIDATION_FAILED: Usage: retry <job-id>"]);
+});
