@@ -650,12 +650,12 @@ AS $function$
 begin
   perform graphile_worker.add_job(
     identifier => enqueue_job.task,
-    payload => enqueue_job.payload,
+    payload => app_private.with_request_id(enqueue_job.payload),
     queue_name => enqueue_job.queue_name,
     run_at => enqueue_job.run_at,
-    max_attempts => enqueue_job.max_attempts,
+    max_attempts => enqueue_job.max_attempts::smallint,
     job_key => enqueue_job.job_key,
-    priority => enqueue_job.priority
+    priority => enqueue_job.priority::smallint
   );
 end;
 $function$;
@@ -669,7 +669,10 @@ CREATE OR REPLACE FUNCTION app_private.enqueue_jobs(specs graphile_worker.job_sp
 AS $function$
 begin
   if cardinality(enqueue_jobs.specs) > 0 then
-    perform graphile_worker.add_jobs(enqueue_jobs.specs);
+    perform graphile_worker.add_jobs(array(
+      select row(s.identifier, app_private.with_request_id(s.payload), s.queue_name, s.run_at, s.max_attempts, s.job_key, s.priority, s.flags)::graphile_worker.job_spec
+      from unnest(enqueue_jobs.specs) s
+    ));
   end if;
 end;
 $function$;
@@ -1148,6 +1151,20 @@ begin
 end;
 $function$;
 comment on function app_private.tg_tenants__publish_created() is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.with_request_id(payload json)
+ RETURNS json
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case
+    when nullif(pg_catalog.current_setting('tessera.request_id', true), '') is null or json_typeof(with_request_id.payload) is distinct from 'object'
+      then with_request_id.payload
+    else (with_request_id.payload::jsonb || jsonb_build_object('requestId', pg_catalog.current_setting('tessera.request_id', true)))::json
+  end;
+$function$;
+comment on function app_private.with_request_id(json) is 'Adds the current request id (if any) to a job payload object.';
 
 CREATE OR REPLACE FUNCTION app_public.ack_all_notifications()
  RETURNS integer

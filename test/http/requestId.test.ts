@@ -35,3 +35,18 @@ test("a generated id is the same on the header, the log line and the record", as
   const { rows } = await app.db.ownerPool.query("select type from app_private.auth_events where request_id = $1", [id]);
   expect(rows).toEqual([{ type: "login_succeeded" }]);
 });
+
+test("jobs enqueued by a request carry its request id", async () => {
+  const { createEvent } = await import("../events/helpers.ts");
+  const manager = await createUser(app.db.ownerPool, { id: user.tenantId, slug: "traced" }, "manager");
+  const eventId = await createEvent(app, manager.token, { name: "Traced event" });
+  const response = await request(app.url)
+    .post("/graphql")
+    .set("Authorization", `Bearer ${manager.token}`)
+    .set("X-Request-Id", "cancel-request-7")
+    .send({ query: `mutation ($id: UUID!) { rejectEvent(input: { eventId: $id }) { event { rejectedAt } } }`, variables: { id: eventId } });
+  expect(response.status).toBe(200);
+  const { queuedJobs } = await import("../helpers/jobs.ts");
+  const jobs = await queuedJobs(app.db.ownerPool, "event_cancelled");
+  expect(jobs.map((job) => job.payload)).toEqual([{ eventId, requestId: "cancel-request-7" }]);
+});

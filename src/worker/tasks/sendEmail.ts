@@ -13,12 +13,14 @@ interface SendEmailPayload {
   /** One address, or a batch: each recipient gets a message of their own. */
   to: string | string[];
   data?: Record<string, unknown>;
+  /** The request that caused the e-mail (added by app_private.enqueue_job). */
+  requestId?: string;
 }
 
 export function makeSendEmailTask(mail: MailConfig, logger: Logger): Task {
   const transport = mail.smtpUrl ? nodemailer.createTransport(mail.smtpUrl) : undefined;
   return async (payload) => {
-    const { template, to, data } = (payload ?? {}) as Partial<SendEmailPayload>;
+    const { template, to, data, requestId } = (payload ?? {}) as Partial<SendEmailPayload>;
     const render = template ? TEMPLATES[template] : undefined;
     const recipients = (Array.isArray(to) ? to : [to]).filter((address): address is string => typeof address === "string" && address !== "");
     if (!render || recipients.length === 0) {
@@ -28,12 +30,12 @@ export function makeSendEmailTask(mail: MailConfig, logger: Logger): Task {
     }
     const { subject, text } = render(data ?? {});
     if (!transport) {
-      logger.info({ template, recipients: recipients.length }, "send_email: SMTP_URL is not set; not sent");
+      logger.info({ template, recipients: recipients.length, requestId }, "send_email: SMTP_URL is not set; not sent");
       return;
     }
     for (const recipient of recipients) {
       await transport.sendMail({ from: mail.from, to: recipient, subject, text });
     }
-    logger.debug({ template, recipients: recipients.length }, "send_email: sent");
+    logger.debug({ template, recipients: recipients.length, requestId }, "send_email: sent");
   };
 }
