@@ -51,6 +51,7 @@ const envSchema = z
     GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    GRAPHQL_PERSISTED_OPERATIONS_DIR: z.string().min(1).optional(),
     CORS_ORIGINS: z
       .string()
       .regex(/^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/, "must be * or a comma-separated list of http(s) origins")
@@ -130,7 +131,15 @@ export interface Config {
   /** How long before an event starts its participants are reminded. */
   eventReminderLeadMinutes: number;
   images: { uploadPath: string; maxBytes: number };
-  graphql: { maxDepth: number; maxCost: number; maxPageSize: number; introspection: boolean; statementTimeoutMs: number };
+  graphql: {
+    maxDepth: number;
+    maxCost: number;
+    maxPageSize: number;
+    introspection: boolean;
+    statementTimeoutMs: number;
+    /** When set, only the operations stored here (as `<hash>.graphql`) may run. */
+    persistedOperationsDir?: string;
+  };
   /** OTLP/HTTP collector; tracing is off when unset. */
   otelEndpoint?: string;
   /** Allowed browser origins; "*" means any, an empty list means same-origin only. */
@@ -204,6 +213,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxPageSize: env.GRAPHQL_MAX_PAGE_SIZE,
       introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : env.APP_ENV !== "prod",
       statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+      persistedOperationsDir: env.GRAPHQL_PERSISTED_OPERATIONS_DIR ? resolve(env.GRAPHQL_PERSISTED_OPERATIONS_DIR) : undefined,
     },
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : env.APP_ENV === "prod" ? [] : "*",

@@ -1,5 +1,6 @@
 /** The PostGraphile V5 preset: Amber, simplified inflection, our plugins, context and masking. */
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
+import { PersistedPlugin } from "@grafserv/persisted";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import type { AuthService } from "../auth/service.ts";
@@ -37,6 +38,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       IdentityPlugin,
       makeLimitsPlugin(options.graphql),
       ValidationErrorCodesPlugin,
+      ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
       ...(options.plugins ?? []),
     ],
     pgServices: [
@@ -55,6 +57,10 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       graphiqlOnGraphQLGET: false,
       websockets: true,
       maskError: makeMaskError(options.logger, !options.isProduction),
+      // Allow-list: with a directory of `<hash>.graphql` files, only those operations run.
+      ...(options.graphql.persistedOperationsDir
+        ? { persistedOperationsDirectory: options.graphql.persistedOperationsDir, allowUnpersistedOperation: false }
+        : {}),
     },
     grafast: {
       context: makeContextCallback({

@@ -1,0 +1,38 @@
+/** With GRAPHQL_PERSISTED_OPERATIONS_DIR, only allow-listed operations run. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tessera-persisted-"));
+const HASH = "3f1c6b2a9d0e4f5a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a";
+writeFileSync(join(dir, `${HASH}.graphql`), "query ListModules { modules { nodes { name } } }");
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ env: { GRAPHQL_PERSISTED_OPERATIONS_DIR: dir } });
+});
+afterAll(async () => {
+  await app.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = async (body: unknown) => {
+  const response = await fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+};
+
+test("a persisted operation runs by its id", async () => {
+  const { body } = await post({ id: HASH });
+  expect(body.errors).toBeUndefined();
+  expect((body.data as { modules: { nodes: unknown[] } }).modules.nodes).toHaveLength(4);
+});
+
+test("any other document is refused with a documented code, never a 500", async () => {
+  const { status, body } = await post({ query: "{ modules { nodes { name description } } }" });
+  expect(status).toBeLessThan(500);
+  expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/persisted operations/i), extensions: { code: "VALIDATION_FAILED" } });
+  const unknown = await post({ id: "0".repeat(64) });
+  expect(unknown.status).toBeLessThan(500);
+  expect(unknown.body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+});
