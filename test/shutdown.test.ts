@@ -4,13 +4,14 @@
  * connection open on the server.
  */
 import { spawn } from "node:child_process";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { projectRoot } from "../src/paths.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { freePort, waitForReady } from "./helpers/process.ts";
 import { queuedJobs } from "./helpers/jobs.ts";
 
 let db: TestDatabase;
@@ -19,13 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test("SIGTERM during a job: the job completes, sockets close, exit code 0, no connection left", async () => {
   // An SMTP server that takes its time to accept the message: the send_email job is mid-flight.
@@ -67,11 +61,7 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
   child.stderr.on("data", (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   try {
-    const deadline = Date.now() + 20_000;
-    while (!(await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false))) {
-      if (Date.now() > deadline) throw new Error(`server did not become ready:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForReady(port, () => output);
     // A live WebSocket, to be closed by the shutdown.
     let socketClosed = false;
     const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: () => {}, on: { closed: () => void (socketClosed = true) } });

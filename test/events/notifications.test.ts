@@ -1,6 +1,6 @@
 /** Live notifications, acknowledgement, and cancellation reaching every participant. */
 import type { Client } from "graphql-ws";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { socketReady, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 import { startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
 import { createEvent, JOIN, REJECT } from "./helpers.ts";
@@ -40,17 +40,13 @@ async function until(condition: () => boolean | Promise<boolean>, what: string) 
   }
 }
 
-async function ready(client: Client) {
-  await new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-}
 
 test("a subscriber receives its own new notification; another user's subscriber receives nothing", async () => {
   const aliceClient = app.wsClient(alice.token);
   const bobClient = app.wsClient(bob.token);
   const forAlice = collect(aliceClient);
   const forBob = collect(bobClient);
-  await Promise.all([ready(aliceClient), ready(bobClient)]);
+  await Promise.all([socketReady(aliceClient), socketReady(bobClient)]);
 
   await app.db.ownerPool.query(
     "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Hello Alice', 'Just for you')",

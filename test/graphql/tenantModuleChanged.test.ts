@@ -1,5 +1,5 @@
 import type { Client } from "graphql-ws";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { socketReady, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 
 let app: TestApp;
@@ -47,21 +47,12 @@ function collect(client: Client) {
   };
 }
 
-async function subscribedBoth(a: Client, b: Client) {
-  // graphql-ws has no "subscribed" acknowledgement; wait until both sockets have been opened and
-  // the server has run each subscription's LISTEN by querying through each socket once.
-  const ping = (client: Client) =>
-    new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
-  await Promise.all([ping(a), ping(b)]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-}
-
 test("a tenant's subscriber receives its own module change; another tenant's receives nothing", async () => {
   const clientA = app.wsClient(adminA.token);
   const clientB = app.wsClient(adminB.token);
   const a = collect(clientA);
   const b = collect(clientB);
-  await subscribedBoth(clientA, clientB);
+  await Promise.all([socketReady(clientA), socketReady(clientB)]);
 
   const { body } = await app.graphql(SET_MODULE, { module: "events", enabled: false }, adminA.token);
   expect(body).toEqual({ data: { setTenantModule: { tenantModule: { module: "events", enabled: false } } } });

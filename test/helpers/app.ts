@@ -106,3 +106,12 @@ export function firstOutcome(client: Client, query: string): Promise<{ next?: un
     });
   });
 }
+
+/**
+ * Resolves once the server has handled an operation on this socket — graphql-ws has no
+ * "subscribed" acknowledgement — plus a moment for the subscriptions' LISTEN to be in place.
+ */
+export async function socketReady(client: Client): Promise<void> {
+  await new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}

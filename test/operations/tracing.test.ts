@@ -1,11 +1,12 @@
 /** With OTEL_EXPORTER_OTLP_ENDPOINT set, a request produces HTTP, GraphQL and pg spans (child process, local collector). */
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { projectRoot } from "../../src/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { freePort, waitForReady } from "../helpers/process.ts";
 
 let db: TestDatabase;
 let collector: Server;
@@ -38,13 +39,6 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test("HTTP, GraphQL and pg spans reach the collector", async () => {
   const port = await freePort();
@@ -61,11 +55,7 @@ test("HTTP, GraphQL and pg spans reach the collector", async () => {
   });
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
   try {
-    const deadline = Date.now() + 20_000;
-    while (!(await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false))) {
-      if (Date.now() > deadline) throw new Error("server did not become ready");
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForReady(port);
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
