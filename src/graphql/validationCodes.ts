@@ -1,9 +1,10 @@
 /**
- * Parse and validation errors never reach `maskError`: grafserv answers them itself. This
- * middleware gives them their VALIDATION_FAILED code on the way out. Responses without errors are
- * only scanned, never parsed.
+ * Parse and validation errors never reach `maskError`: grafserv answers them itself (HTTP) or
+ * hands them to graphql-ws (WebSocket). This middleware gives them their VALIDATION_FAILED code on
+ * the way out. HTTP responses without errors are only scanned, never parsed.
  */
 import type { Result } from "grafserv";
+import { GraphQLError } from "postgraphile/graphql";
 
 const ERRORS_MARKER = Buffer.from('"errors"');
 
@@ -27,6 +28,16 @@ export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
   version: "0.1.0",
   grafserv: {
     middleware: {
+      async onSubscribe(next) {
+        const result = await next();
+        if (!Array.isArray(result)) return result;
+        return (result as readonly GraphQLError[]).map((error) =>
+          // Errors with an original error (e.g. a refused token) are coded by maskError later.
+          error.extensions?.code || error.originalError
+            ? error
+            : new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code: "VALIDATION_FAILED" } }),
+        );
+      },
       async processRequest(next) {
         const result: Result | null = await next();
         if (result?.type === "json" && typeof result.json === "object" && result.json !== null && "errors" in result.json) {

@@ -74,6 +74,11 @@ describe("GraphQL over WebSocket", () => {
     expect(outcome).toEqual({ next: { errors: [expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })] } });
   });
 
+  test("a GraphQL syntax error over the socket carries VALIDATION_FAILED", async () => {
+    const outcome = await firstOutcome(app.wsClient(user.token), "{ currentTenant { ");
+    expect(outcome).toEqual({ error: [expect.objectContaining({ extensions: { code: "VALIDATION_FAILED" } })] });
+  });
+
   test("a valid token queries over the socket like over HTTP", async () => {
     const outcome = await firstOutcome(app.wsClient(user.token), CURRENT_TENANT);
     expect(outcome).toEqual({ next: { data: { currentTenant: { slug: "acme" } } } });
