@@ -10,9 +10,9 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { guard, hit, LIMITS, REGISTRATION_MAX_ATTEMPTS } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
-import { makeSecretBox, randomToken, recoveryCodes, sha256, sixDigitCode, type SecretBox } from "./secrets.ts";
+import { makeSecretBox, randomToken, sha256, sixDigitCode } from "./secrets.ts";
 import { signAccessToken, type AccessClaims } from "./tokens.ts";
-import { matchTotp, newTotpSecret, totpUri } from "./totp.ts";
+import { TwoFactor } from "./twoFactor.ts";
 import { parseInput, schemas } from "./validation.ts";
 
 /** Who is asking: from the HTTP request or the WebSocket. */
@@ -44,7 +44,6 @@ export interface SessionAnswer {
 const REGISTRATION_TTL_SECONDS = 15 * 60;
 const PASSWORD_RESET_TTL_SECONDS = 60 * 60;
 const REFRESH_REUSE_GRACE_SECONDS = 10;
-const TOTP_ISSUER = "Tessera";
 /** Built-in roles from most to least powerful; the JWT `role` claim is the highest a user holds. */
 const ROLE_RANK = ["owner", "admin", "manager", "member"];
 
@@ -53,14 +52,14 @@ export type CaptchaVerifier = (token: string | null | undefined, caller: Caller)
 export class AuthService {
   readonly #pool: pg.Pool;
   readonly #config: AuthConfig;
-  readonly #box: SecretBox;
+  readonly #twoFactor: TwoFactor;
   readonly #logger: Logger;
   readonly #verifyCaptcha: CaptchaVerifier | undefined;
 
   constructor(pool: pg.Pool, config: AuthConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
     this.#pool = pool;
     this.#config = config;
-    this.#box = makeSecretBox(config.totpEncodeSecret);
+    this.#twoFactor = new TwoFactor(pool, makeSecretBox(config.totpEncodeSecret));
     this.#logger = logger;
     this.#verifyCaptcha = verifyCaptcha;
   }
@@ -156,7 +155,7 @@ export class AuthService {
     );
     const userId = rows[0]?.user_id;
     if (!userId) throw new AppError("INVALID_TOKEN", "The two-factor challenge is unknown or has expired.");
-    await this.#checkSecondFactor(userId, data.code);
+    await this.#twoFactor.check(userId, data.code);
     const used = await this.#pool.query(
       "update app_private.two_factor_challenges set used_at = now() where token_hash = $1 and used_at is null",
       [sha256(data.twoFactorToken)],
@@ -238,40 +237,13 @@ export class AuthService {
 
   /** Starts 2FA enrolment: a new secret (stored encrypted) and its otpauth:// URI. */
   async enableTwoFactor(caller: Caller): Promise<{ secret: string; otpauthUri: string }> {
-    const claims = requireClaims(caller);
-    const { rows } = await this.#pool.query<{ email: string; enabled: boolean }>(
-      `select u.email, s.totp_enabled_at is not null as enabled
-       from app_public.users u left join app_private.user_secrets s on s.user_id = u.id where u.id = $1`,
-      [claims.sub],
-    );
-    if (!rows[0]) throw new AppError("UNAUTHENTICATED");
-    if (rows[0].enabled) throw new AppError("CONFLICT", "Two-factor authentication is already on.", { details: { reason: "TWO_FACTOR_ENABLED" } });
-    const secret = newTotpSecret();
-    await this.#pool.query(
-      `insert into app_private.user_secrets (user_id, totp_pending_secret) values ($1, $2)
-       on conflict (user_id) do update set totp_pending_secret = excluded.totp_pending_secret`,
-      [claims.sub, this.#box.seal(secret)],
-    );
-    return { secret, otpauthUri: totpUri(secret, TOTP_ISSUER, rows[0].email) };
+    return this.#twoFactor.enrol(requireClaims(caller).sub);
   }
 
   /** Turns 2FA on with a first valid code; answers the ten recovery codes, shown once. */
   async confirmTwoFactor(input: unknown, caller: Caller): Promise<{ recoveryCodes: string[] }> {
     const claims = requireClaims(caller);
-    const data = parseInput(schemas.twoFactorCode, input);
-    const totpKey = `totp:${claims.sub}`;
-    await guard(this.#pool, totpKey, LIMITS.totpPerUser);
-    const { rows } = await this.#pool.query<{ totp_pending_secret: string | null }>("select totp_pending_secret from app_private.user_secrets where user_id = $1", [claims.sub]);
-    const pending = rows[0]?.totp_pending_secret;
-    if (!pending) throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
-    const step = await matchTotp(this.#box.open(pending), data.code);
-    if (step === null) {
-      await hit(this.#pool, totpKey, LIMITS.totpPerUser);
-      throw new AppError("INVALID_TWO_FACTOR_CODE");
-    }
-    const codes = recoveryCodes();
-    const { rows: enabled } = await this.#pool.query<{ ok: boolean }>("select app_private.enable_two_factor($1, $2, $3) as ok", [claims.sub, step, codes.map(sha256)]);
-    if (!enabled[0]?.ok) throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
+    const codes = await this.#twoFactor.confirm(claims.sub, parseInput(schemas.twoFactorCode, input).code);
     await this.#audit("two_factor_enabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { recoveryCodes: codes };
   }
@@ -279,28 +251,9 @@ export class AuthService {
   /** Turns 2FA off; needs a valid TOTP or recovery code. */
   async disableTwoFactor(input: unknown, caller: Caller): Promise<{ success: true }> {
     const claims = requireClaims(caller);
-    const data = parseInput(schemas.twoFactorCode, input);
-    await this.#checkSecondFactor(claims.sub, data.code);
-    await this.#pool.query("select app_private.disable_two_factor($1)", [claims.sub]);
+    await this.#twoFactor.disable(claims.sub, parseInput(schemas.twoFactorCode, input).code);
     await this.#audit("two_factor_disabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
-  }
-
-  /** A TOTP code (each time step once) or an unused recovery code; counts failures per user. */
-  async #checkSecondFactor(userId: string, code: string): Promise<void> {
-    const totpKey = `totp:${userId}`;
-    await guard(this.#pool, totpKey, LIMITS.totpPerUser);
-    const { rows } = await this.#pool.query<{ totp_secret: string | null }>("select totp_secret from app_private.user_secrets where user_id = $1", [userId]);
-    const sealed = rows[0]?.totp_secret;
-    if (!sealed) throw new AppError("CONFLICT", "Two-factor authentication is not on.", { details: { reason: "TWO_FACTOR_DISABLED" } });
-    const step = await matchTotp(this.#box.open(sealed), code);
-    const accepted = step !== null
-      ? (await this.#pool.query<{ ok: boolean }>("select app_private.consume_totp_step($1, $2) as ok", [userId, step])).rows[0]?.ok
-      : (await this.#pool.query<{ ok: boolean }>("select app_private.consume_recovery_code($1, $2) as ok", [userId, sha256(code.trim().toLowerCase())])).rows[0]?.ok;
-    if (!accepted) {
-      await hit(this.#pool, totpKey, LIMITS.totpPerUser);
-      throw new AppError("INVALID_TWO_FACTOR_CODE");
-    }
   }
 
   /** Appends to app_private.auth_events (never the secret material itself). */
