@@ -113,5 +113,6 @@ export function firstOutcome(client: Client, query: string): Promise<{ next?: un
  */
 export async function socketReady(client: Client): Promise<void> {
   await new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Generous under load (CI runs two suites on two cores): a missed LISTEN would fail the test.
+  await new Promise((resolve) => setTimeout(resolve, 500));
 }
