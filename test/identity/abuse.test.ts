@@ -5,6 +5,15 @@ import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts"
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
 import { DOCS } from "./helpers.ts";
 
+/**
+ * Rate limits use fixed windows aligned to the epoch; a test that counts attempts must not
+ * straddle a window boundary, so it starts with at least `needSeconds` left in the window.
+ */
+async function withinOneWindow(windowSeconds: number, needSeconds = 20): Promise<void> {
+  const left = windowSeconds - ((Date.now() / 1000) % windowSeconds);
+  if (left < needSeconds) await new Promise((resolve) => setTimeout(resolve, left * 1000 + 100));
+}
+
 let app: TestApp;
 let smtp: SmtpCapture;
 let known: TestUser;
@@ -22,6 +31,7 @@ afterAll(async () => {
 });
 
 test("wrong passwords past the limit are RATE_LIMITED with Retry-After, even when the next one is right", async () => {
+  await withinOneWindow(15 * 60);
   const api = request(app.url);
   const statuses: number[] = [];
   for (let i = 0; i < 10; i++) {
@@ -125,6 +135,7 @@ test("wrong TOTP codes are limited per user", async () => {
   const { totpCode } = await import("./helpers.ts");
   const sid = await createSession(app.db.ownerPool, known.id);
   const token = mintToken({ sub: known.id, tid: known.tenantId, role: "member", sid });
+  await withinOneWindow(5 * 60);
   const api = request(app.url);
   const { secret } = (await api.post("/api/auth/2fa/enable").set("Authorization", `Bearer ${token}`)).body as { secret: string };
   const statuses = [];
