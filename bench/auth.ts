@@ -6,40 +6,19 @@
  */
 import type { AddressInfo } from "node:net";
 import { hashPassword } from "../src/auth/passwords.ts";
-import { loadConfig } from "../src/config.ts";
-import { migrateDatabase } from "../src/db/migrate.ts";
-import { resolveDatabase } from "../src/db/resolve.ts";
-import { createLogger } from "../src/logger.ts";
 import { createTesseraServer } from "../src/server.ts";
-import pg from "pg";
+import { benchTenant, benchUser, openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 16);
-const logger = createLogger("warn");
-const config = loadConfig();
-const database = await resolveDatabase(config, logger);
-await migrateDatabase(database.urls, logger);
-const pool = new pg.Pool({ connectionString: database.urls.ownerUrl });
+const bench = await openBench();
+const { config, logger, database } = bench;
 const server = await createTesseraServer({ config, database: database.urls, logger });
 await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
 const base = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}`;
 
 const password = "benchmark passphrase 2026";
-const tenant = await pool.query<{ id: string }>(
-  "insert into app_public.tenants (slug, name) values ('bench', 'Bench') on conflict (slug) do update set name = excluded.name returning id",
-);
-const tenantId = tenant.rows[0]!.id;
-await pool.query("select app_private.ensure_tenant_identity($1)", [tenantId]);
-const user = await pool.query<{ id: string }>(
-  `insert into app_public.users (tenant_id, email, username) values ($1, 'bench@example.test', 'bench')
-   on conflict (tenant_id, email) do update set email = excluded.email returning id`,
-  [tenantId],
-);
-await pool.query(
-  `insert into app_private.user_secrets (user_id, password_hash) values ($1, $2)
-   on conflict (user_id) do update set password_hash = excluded.password_hash, totp_secret = null, totp_enabled_at = null`,
-  [user.rows[0]!.id, await hashPassword(password)],
-);
+await benchUser(bench, await benchTenant(bench, "bench"), "bench", "member", password);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const post = (path: string, body: unknown) =>
@@ -108,5 +87,4 @@ process.stdout.write(
 );
 
 await server.close();
-await pool.end();
-await database.stop();
+await bench.close();

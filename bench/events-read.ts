@@ -8,41 +8,24 @@
  * Usage: node bench/events-read.ts [seconds=10] [connections=16]   (needs wrk and pgbench)
  */
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
-import { loadConfig } from "../src/config.ts";
-import { migrateDatabase } from "../src/db/migrate.ts";
-import { resolveDatabase } from "../src/db/resolve.ts";
-import { createLogger } from "../src/logger.ts";
 import { projectRoot } from "../src/paths.ts";
 import { createTesseraServer } from "../src/server.ts";
-import { signAccessToken } from "../src/auth/tokens.ts";
-import { randomToken, sha256 } from "../src/auth/secrets.ts";
-import { randomUUID } from "node:crypto";
+import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
-const logger = createLogger("warn");
-const config = loadConfig();
-const database = await resolveDatabase(config, logger);
-await migrateDatabase(database.urls, logger);
-const owner = new pg.Pool({ connectionString: database.urls.ownerUrl });
+const bench = await openBench();
+const { config, logger, database, owner } = bench;
 
 // A tenant with 40 upcoming events, participants, and one member with a live session.
-const tenantId = (await owner.query<{ id: string }>(
-  "insert into app_public.tenants (slug, name) values ('bench-events', 'Bench') on conflict (slug) do update set name = excluded.name returning id",
-)).rows[0]!.id;
-await owner.query("select app_private.ensure_tenant_identity($1)", [tenantId]);
-await owner.query("insert into app_public.tenant_modules (tenant_id, module) select $1, name from app_public.modules on conflict do nothing", [tenantId]);
-const userId = (await owner.query<{ id: string }>(
-  `insert into app_public.users (tenant_id, email, username) values ($1, 'reader@example.test', 'reader')
-   on conflict (tenant_id, email) do update set email = excluded.email returning id`, [tenantId],
-)).rows[0]!.id;
-await owner.query("insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = 'member' on conflict do nothing", [userId, tenantId]);
+const tenantId = await benchTenant(bench, "bench-events");
+const userId = await benchUser(bench, tenantId, "reader", "member");
 if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId])).rowCount) {
   await owner.query(
     `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
@@ -57,8 +40,7 @@ if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", 
     [tenantId],
   );
 }
-const sessionId = (await owner.query<{ id: string }>("select app_private.create_session($1, $2, interval '1 day', 'bench', null) as id", [userId, sha256(randomToken())])).rows[0]!.id;
-const token = signAccessToken({ sub: userId, tid: tenantId, sid: sessionId, jti: randomUUID(), role: "member" }, config.auth.jwtSecret, 3600);
+const { sessionId, token } = await benchSession(bench, userId, tenantId, "member");
 
 const QUERY = "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) { nodes { rowId name startsAt participantsCount } } }";
 const LIST_SQL = `select e.id as "rowId", e.name, to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt", app_public.events_participants_count(e) as "participantsCount"
@@ -143,5 +125,4 @@ writeFileSync(join(resultsDir, "events-read.json"), JSON.stringify({ when: new D
 await tessera.close();
 await new Promise((resolve) => plain.close(resolve));
 await authenticator.end();
-await owner.end();
-await database.stop();
+await bench.close();

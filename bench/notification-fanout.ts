@@ -5,45 +5,30 @@
  * reads its row back under RLS. Baseline in the same run: one subscriber.
  * Usage: node bench/notification-fanout.ts [sizes=1,100,1000]
  */
-import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createClient, type Client } from "graphql-ws";
-import pg from "pg";
 import WebSocket from "ws";
-import { randomToken, sha256 } from "../src/auth/secrets.ts";
-import { signAccessToken } from "../src/auth/tokens.ts";
-import { loadConfig } from "../src/config.ts";
-import { migrateDatabase } from "../src/db/migrate.ts";
-import { resolveDatabase } from "../src/db/resolve.ts";
-import { createLogger } from "../src/logger.ts";
 import { createTesseraServer } from "../src/server.ts";
 import { startWorker } from "../src/worker/runner.ts";
+import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
 
 const sizes = (process.argv[2] ?? "1,100,1000").split(",").map(Number);
-const logger = createLogger("warn");
-const config = loadConfig();
-const database = await resolveDatabase(config, logger);
-await migrateDatabase(database.urls, logger);
-const owner = new pg.Pool({ connectionString: database.urls.ownerUrl });
+const bench = await openBench();
+const { config, logger, database, owner } = bench;
 const server = await createTesseraServer({ config: { ...config, isProduction: true }, database: database.urls, logger });
 await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
 const port = (server.httpServer.address() as AddressInfo).port;
-const worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: 4, logger, mail: {} as never });
+const worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: 4, logger, mail: config.mail });
 
 async function userWithToken(tenantId: string, username: string, role: string): Promise<{ id: string; token: string }> {
-  const id = (await owner.query<{ id: string }>(
-    "insert into app_public.users (tenant_id, email, username) values ($1, $2, $3) returning id", [tenantId, `${username}@example.test`, username],
-  )).rows[0]!.id;
-  await owner.query("insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = $3", [id, tenantId, role]);
-  const sid = (await owner.query<{ id: string }>("select app_private.create_session($1, $2, interval '1 hour', 'bench', null) as id", [id, sha256(randomToken())])).rows[0]!.id;
-  return { id, token: signAccessToken({ sub: id, tid: tenantId, sid, jti: randomUUID(), role }, config.auth.jwtSecret, 3600) };
+  const id = await benchUser(bench, tenantId, username, role);
+  return { id, token: (await benchSession(bench, id, tenantId, role)).token };
 }
 
 async function run(size: number): Promise<number> {
-  const slug = `fanout-${size}-${Date.now()}`;
-  const tenantId = (await owner.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, slug])).rows[0]!.id;
-  await owner.query("select app_private.ensure_tenant_identity($1)", [tenantId]);
-  await owner.query(`insert into app_public.tenant_modules (tenant_id, module, settings) select $1, name, '{"emailNotifications": false}' from app_public.modules`, [tenantId]);
+  const tenantId = await benchTenant(bench, `fanout-${size}-${Date.now()}`);
+  // In-app notifications only: the bench measures the live path, not SMTP.
+  await owner.query(`update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`, [tenantId]);
   const manager = await userWithToken(tenantId, `manager-${size}`, "manager");
   const eventId = (await owner.query<{ id: string }>(
     "insert into app_public.events (tenant_id, name, starts_at, ends_at) values ($1, 'Fan-out', now() + interval '30 days', now() + interval '31 days') returning id", [tenantId],
@@ -91,5 +76,4 @@ for (const r of results) process.stdout.write(`${String(r.subscribers).padStart(
 
 await worker.stop();
 await server.close();
-await owner.end();
-await database.stop();
+await bench.close();

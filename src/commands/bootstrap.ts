@@ -7,6 +7,7 @@
 import type pg from "pg";
 import { hashPassword } from "../auth/passwords.ts";
 import { randomToken } from "../auth/secrets.ts";
+import { prepareTenant } from "../db/tenants.ts";
 
 export interface BootstrapContext {
   client: pg.ClientBase;
@@ -37,8 +38,7 @@ const tenantStep: BootstrapStep = {
       context.report.push(`tenant ${context.tenantSlug}: created`);
     }
     // Roles, permissions, system user and modules: what the tenant_created consumers would do, now.
-    await context.client.query("select app_private.ensure_tenant_identity($1)", [context.tenantId]);
-    await context.client.query("insert into app_public.tenant_modules (tenant_id, module) select $1, name from app_public.modules on conflict do nothing", [context.tenantId]);
+    await prepareTenant(context.client, context.tenantId);
     // The bootstrap tenant's owners operate the platform (the shared job queue).
     await context.client.query(
       `insert into app_public.role_permissions (role_id, permission)

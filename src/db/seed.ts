@@ -5,6 +5,7 @@
  */
 import type pg from "pg";
 import { hashPassword } from "../auth/passwords.ts";
+import { prepareTenant } from "./tenants.ts";
 
 export const DEMO_TENANT = "demo";
 export const DEMO_PASSWORD = "tessera-demo-password";
@@ -29,8 +30,8 @@ export async function seedDemo(client: pg.ClientBase, isProduction: boolean): Pr
       [DEMO_TENANT],
     );
     const tenantId = tenant.rows[0]!.id;
-    // The tenant_created consumer does this too; doing it here makes the seed usable at once.
-    await client.query("select app_private.ensure_tenant_identity($1)", [tenantId]);
+    // The tenant_created consumers do this too; doing it here makes the seed usable at once.
+    await prepareTenant(client, tenantId);
     const users = [];
     for (const user of DEMO_USERS) {
       const { rows } = await client.query<{ id: string }>(
@@ -52,10 +53,6 @@ export async function seedDemo(client: pg.ClientBase, isProduction: boolean): Pr
       );
       users.push({ id: userId, email: user.email, role: user.role });
     }
-    await client.query(
-      "insert into app_public.tenant_modules (tenant_id, module) select $1, name from app_public.modules on conflict do nothing",
-      [tenantId],
-    );
     await seedDemoEvents(client, tenantId, users.map((user) => user.id));
     await client.query("commit");
     return { tenantId, users };

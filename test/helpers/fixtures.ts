@@ -4,6 +4,7 @@ import type pg from "pg";
 import { hashPassword } from "../../src/auth/passwords.ts";
 import { randomToken, sha256 } from "../../src/auth/secrets.ts";
 import { signAccessToken } from "../../src/auth/tokens.ts";
+import { prepareTenant } from "../../src/db/tenants.ts";
 
 export const TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-prod";
 
@@ -27,8 +28,7 @@ export interface TestUser {
 export async function createTenant(pool: pg.Pool, slug = `t-${randomBytes(4).toString("hex")}`): Promise<TestTenant> {
   const { rows } = await pool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, slug]);
   const id = rows[0]!.id;
-  await pool.query("select app_private.ensure_tenant_identity($1)", [id]);
-  await pool.query("insert into app_public.tenant_modules (tenant_id, module) select $1, name from app_public.modules on conflict do nothing", [id]);
+  await prepareTenant(pool, id);
   return { id, slug };
 }
 
