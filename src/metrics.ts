@@ -59,10 +59,7 @@ export class Metrics {
     return (req: Request, res: Response, next: NextFunction): void => {
       const end = this.#httpDuration.startTimer();
       res.on("finish", () => {
-        // Express has reset req.baseUrl by now; the mount point was noted on the way in.
-        const mount = typeof res.locals.mount === "string" ? res.locals.mount : "";
-        const route = req.route ? `${mount}${String(req.route.path)}` : req.path === "/graphql" || req.path === "/graphiql" ? req.path : "unmatched";
-        const labels = { method: req.method, route, status: String(res.statusCode) };
+        const labels = { method: req.method, route: routeTemplate(req, res) ?? "unmatched", status: String(res.statusCode) };
         this.#httpRequests.inc(labels);
         end(labels);
       });
@@ -121,6 +118,16 @@ export class Metrics {
     runner.events.on("job:error", record("error"));
     runner.events.on("job:failed", record("failed"));
   }
+}
+
+/**
+ * The route template that served a finished request (`/api/users/:id`, `/graphql`), never the raw
+ * path; undefined when no route matched. Express has reset req.baseUrl by the time the response
+ * finishes, so the mount point is noted on the way in (`Metrics.mountedAt`).
+ */
+export function routeTemplate(req: Request, res: Response): string | undefined {
+  if (req.route) return `${typeof res.locals.mount === "string" ? res.locals.mount : ""}${String(req.route.path)}`;
+  return req.path === "/graphql" || req.path === "/graphiql" ? req.path : undefined;
 }
 
 function describe(document: DocumentNode, operationName: string | undefined): { name: string; type: string } {

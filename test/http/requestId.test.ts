@@ -1,5 +1,7 @@
 /** One request id on the response header, the request's log line and the database-side record. */
 import request from "supertest";
+import { createEvent } from "../events/helpers.ts";
+import { queuedJobs } from "../helpers/jobs.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 
@@ -37,7 +39,6 @@ test("a generated id is the same on the header, the log line and the record", as
 });
 
 test("jobs enqueued by a request carry its request id", async () => {
-  const { createEvent } = await import("../events/helpers.ts");
   const manager = await createUser(app.db.ownerPool, { id: user.tenantId, slug: "traced" }, "manager");
   const eventId = await createEvent(app, manager.token, { name: "Traced event" });
   const response = await request(app.url)
@@ -46,7 +47,6 @@ test("jobs enqueued by a request carry its request id", async () => {
     .set("X-Request-Id", "cancel-request-7")
     .send({ query: `mutation ($id: UUID!) { rejectEvent(input: { eventId: $id }) { event { rejectedAt } } }`, variables: { id: eventId } });
   expect(response.status).toBe(200);
-  const { queuedJobs } = await import("../helpers/jobs.ts");
   const jobs = await queuedJobs(app.db.ownerPool, "event_cancelled");
   expect(jobs.map((job) => job.payload)).toEqual([{ eventId, requestId: "cancel-request-7" }]);
 });

@@ -1,9 +1,10 @@
 /** Brute force and account enumeration: what an attacker would try. */
 import request from "supertest";
+
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { createSession, createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
-import { DOCS } from "./helpers.ts";
+import { DOCS, totpCode } from "./helpers.ts";
 
 /**
  * Rate limits use fixed windows aligned to the epoch; a test that counts attempts must not
@@ -131,8 +132,6 @@ test("an expired registration is refused even with the right code", async () => 
 });
 
 test("wrong TOTP codes are limited per user", async () => {
-  const { createSession, mintToken } = await import("../helpers/fixtures.ts");
-  const { totpCode } = await import("./helpers.ts");
   const sid = await createSession(app.db.ownerPool, known.id);
   const token = mintToken({ sub: known.id, tid: known.tenantId, role: "member", sid });
   await withinOneWindow(5 * 60);

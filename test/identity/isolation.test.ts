@@ -1,7 +1,11 @@
 /** Tenant isolation of identity data, and RBAC on createUser / deleteUser. */
 import request from "supertest";
+import { runOnce } from "graphile-worker";
+import { workerLogger } from "../../src/db/migrate.ts";
+import { createLogger } from "../../src/logger.ts";
+import { makeTaskList } from "../../src/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { createSession, createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
 
 let app: TestApp;
 let adminA: TestUser;
@@ -90,10 +94,6 @@ test("deleting a user revokes their sessions at once and scrubs them later", asy
   expect((await app.graphql("{ currentUser { rowId } }", undefined, victim.token)).status).toBe(401);
   const job = await app.db.ownerPool.query("select key from graphile_worker.jobs where task_identifier = 'scrub_user'");
   expect(job.rows).toEqual([{ key: `scrub_user:${victim.id}` }]);
-  const { runOnce } = await import("graphile-worker");
-  const { makeTaskList } = await import("../../src/worker/registry.ts");
-  const { createLogger } = await import("../../src/logger.ts");
-  const { workerLogger } = await import("../../src/db/migrate.ts");
   const logger = createLogger("silent");
   await runOnce({ connectionString: app.db.urls.ownerUrl, taskList: makeTaskList({ mail: { from: "t@example.test" }, logger }), logger: workerLogger(logger) });
   const scrubbed = await app.db.ownerPool.query("select email, username, full_name, (select count(*)::int from app_private.user_secrets where user_id = $1) as secrets from app_public.users where id = $1", [victim.id]);
@@ -103,7 +103,6 @@ test("deleting a user revokes their sessions at once and scrubs them later", asy
 test("mySessions lists a user's sessions, and revoking one ends it on its next request", async () => {
   const tenant = { id: memberA.tenantId, slug: "tenant-a" };
   const phone = await createUser(app.db.ownerPool, tenant, "member");
-  const { createSession, mintToken } = await import("../helpers/fixtures.ts");
   const laptopSession = await createSession(app.db.ownerPool, phone.id);
   const laptop = mintToken({ sub: phone.id, tid: tenant.id, role: "member", sid: laptopSession });
   const listed = await app.graphql("{ mySessions { nodes { rowId isCurrent } } }", undefined, phone.token);
