@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { Logger as MigrateLogger, migrate, type Settings } from "graphile-migrate";
+import { Logger as MigrateLogger, migrate, watch, type Settings } from "graphile-migrate";
 // graphile-migrate keeps its pools open for a moment after use and exits the process if one of
 // their idle connections dies (e.g. when a test drops the database); close them right away.
 import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
@@ -40,14 +40,29 @@ export function migrationSettings(urls: DatabaseUrls, logger?: Logger): Settings
   };
 }
 
-/** Installs graphile-worker's schema and applies every committed migration. Idempotent. */
-export async function migrateDatabase(urls: DatabaseUrls, logger: Logger): Promise<void> {
+/**
+ * Installs graphile-worker's schema and applies every committed migration. Idempotent.
+ * `includeCurrent` also applies the work in progress in `migrations/current/` (tests do, so a
+ * migration can be written test-first; production never does).
+ */
+export async function migrateDatabase(urls: DatabaseUrls, logger: Logger, options: { includeCurrent?: boolean } = {}): Promise<void> {
   await installWorkerSchema({ connectionString: urls.ownerUrl, logger: workerLogger(logger) });
   try {
     await migrate(migrationSettings(urls, logger));
+    if (options.includeCurrent && currentMigrationSql().trim() !== "") await watch(migrationSettings(urls, logger), true);
   } finally {
     clearAllPools();
   }
+}
+
+/** The work-in-progress migration: the files of `migrations/current/` in order, comments removed. */
+export function currentMigrationSql(): string {
+  const folder = join(MIGRATIONS_FOLDER, "current");
+  return readdirSync(folder)
+    .filter((name) => name.endsWith(".sql"))
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
+    .map((name) => readFileSync(join(folder, name), "utf8").replace(/^--.*$/gm, ""))
+    .join("\n");
 }
 
 /** The hash graphile-migrate wrote into the newest committed migration (`--! Hash: sha1:…`). */

@@ -1,11 +1,8 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import pg from "pg";
-import { migrateDatabase } from "../../src/db/migrate.ts";
+import { currentMigrationSql, migrateDatabase } from "../../src/db/migrate.ts";
 import { checkQualityGates, runPlpgsqlCheck } from "../../src/db/qualityGates.ts";
 import { renderSqlSchema } from "../../src/schemaExport.ts";
 import { createLogger } from "../../src/logger.ts";
-import { projectRoot } from "../../src/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 
 let db: TestDatabase;
@@ -14,11 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-/** The SQL of a migration file with its role placeholders filled in for this database. */
-function migrationSql(path: string, database: TestDatabase): string {
+/** Migration SQL with its role placeholders filled in for this database. */
+function migrationSql(text: string, database: TestDatabase): string {
   const authenticator = decodeURIComponent(new URL(database.urls.authenticatorUrl).username);
   const owner = decodeURIComponent(new URL(database.urls.ownerUrl).username);
-  return readFileSync(path, "utf8")
+  return text
     .replaceAll(":DATABASE_AUTHENTICATOR", authenticator)
     .replaceAll(":DATABASE_VISITOR", database.urls.visitorRole)
     .replaceAll(":DATABASE_OWNER", owner);
@@ -86,15 +83,15 @@ describe("a deliberately bad migration", () => {
 test("migrations replay from zero to the same schema as the template", async () => {
   const empty = await createTestDatabase({ fromTemplate: false });
   try {
-    await migrateDatabase(empty.urls, createLogger("silent"));
+    await migrateDatabase(empty.urls, createLogger("silent"), { includeCurrent: true });
     expect(await renderSqlSchema(empty.urls)).toEqual(await renderSqlSchema(db.urls));
   } finally {
     await empty.drop();
   }
 });
 
-test("migrations/current.sql applies twice without error", async () => {
-  const sql = migrationSql(join(projectRoot, "migrations", "current.sql"), db);
+test("migrations/current/ applies twice without error", async () => {
+  const sql = migrationSql(currentMigrationSql(), db);
   const client = new pg.Client({ connectionString: db.urls.ownerUrl });
   await client.connect();
   try {

@@ -23,7 +23,7 @@ export default async function globalSetup(): Promise<void> {
   const template = newTemplateName();
   await ensureRoles(rootUrl, testRoles);
   await ensureDatabase(rootUrl, template, testRoles);
-  await migrateDatabase(databaseUrls(rootUrl, template, testRoles), logger);
+  await migrateDatabase(databaseUrls(rootUrl, template, testRoles), logger, { includeCurrent: true });
   process.env[ENV_ROOT_URL] = rootUrl;
   process.env[ENV_TEMPLATE] = template;
 }

@@ -1,0 +1,1 @@
+-- 300-identity: work in progress for the next committed migration (idempotent; re-run by `npm run db -- watch` and by the test setup).
