@@ -228,6 +228,7 @@ alter table app_public.events add constraint events_name_check CHECK (((length(n
 alter table app_public.events add constraint events_payment_info_check CHECK ((length(payment_info) <= 2000));
 alter table app_public.events add constraint events_rejection_reason_check CHECK ((length(rejection_reason) <= 1000));
 alter table app_public.events add constraint events_short_description_check CHECK ((length(short_description) <= 500));
+alter table app_public.events add constraint events_times_finite CHECK ((isfinite(starts_at) AND isfinite(ends_at)));
 alter table app_public.events enable row level security;
 comment on table app_public.events is '@behavior -insert -update -delete
 An event of the tenant (module `events`). Members see events that are not rejected.';
@@ -429,6 +430,20 @@ CREATE INDEX role_permissions_permission_idx ON app_public.role_permissions USIN
 CREATE INDEX tenant_modules_module_idx ON app_public.tenant_modules USING btree (module);
 
 CREATE INDEX user_roles_role_idx ON app_public.user_roles USING btree (role_id);
+
+CREATE OR REPLACE FUNCTION app_hidden.assert_search_text(search text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+begin
+  if length(search) > 256 then
+    raise exception 'The search text is longer than 256 characters' using errcode = 'TVALD', detail = '{"field":"search"}';
+  end if;
+  return true;
+end;
+$function$;
+comment on function app_hidden.assert_search_text(text) is 'True for a search text of at most 256 characters; raises VALIDATION_FAILED otherwise.';
 
 CREATE OR REPLACE FUNCTION app_hidden.session_is_live(session_id uuid)
  RETURNS boolean
@@ -1224,7 +1239,7 @@ $function$;
 comment on function app_public.create_event(text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) is '@resultFieldName event
 Creates an event (needs events.manage).';
 
-CREATE OR REPLACE FUNCTION app_public.create_user(email citext, username citext, full_name text, roles text[] DEFAULT ARRAY['member'::text])
+CREATE OR REPLACE FUNCTION app_public.create_user(email citext, username citext, full_name text DEFAULT NULL::text, roles text[] DEFAULT ARRAY['member'::text])
  RETURNS app_public.users
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -1607,7 +1622,8 @@ CREATE OR REPLACE FUNCTION app_public.search_events(search text DEFAULT NULL::te
  STABLE
 AS $function$
   select e.* from app_public.events e
-  where (search_events.search is null or to_tsvector('simple', e.name || ' ' || coalesce(e.short_description, '') || ' ' || coalesce(e.description, ''))
+  where app_hidden.assert_search_text(search_events.search)
+    and (search_events.search is null or to_tsvector('simple', e.name || ' ' || coalesce(e.short_description, '') || ' ' || coalesce(e.description, ''))
            @@ websearch_to_tsquery('simple', search_events.search)
          or e.name ilike '%' || search_events.search || '%')
     and (search_events.starts_after is null or e.starts_at >= search_events.starts_after)
@@ -1615,7 +1631,7 @@ AS $function$
     and (not coalesce(search_events.upcoming, false) or e.starts_at > now())
 $function$;
 comment on function app_public.search_events(text,timestamp with time zone,timestamp with time zone,boolean) is '@behavior +order +filter
-Events matching a text search (name and descriptions), a start range, and/or only upcoming ones.';
+Events matching a text search (name and descriptions, at most 256 characters), a start range, and/or only upcoming ones.';
 
 CREATE OR REPLACE FUNCTION app_public.set_tenant_module(module text, enabled boolean)
  RETURNS app_public.tenant_modules
@@ -1792,6 +1808,8 @@ grant select on table app_public.users to :DATABASE_VISITOR;
 grant insert (tenant_id, module, enabled) on table app_public.tenant_modules to :DATABASE_VISITOR;
 
 grant update (enabled, settings) on table app_public.tenant_modules to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.assert_search_text(text) to :DATABASE_VISITOR;
 
 grant execute on function app_hidden.session_is_live(uuid) to :DATABASE_AUTHENTICATOR;
 

@@ -28,10 +28,12 @@ export const ERROR_TABLE = {
   OUT_OF_STOCK: { status: 409, message: "The product is out of stock.", sqlstate: "TSTOK" },
   INSUFFICIENT_BALANCE: { status: 409, message: "The balance is insufficient.", sqlstate: "TBALN" },
   QUERY_TOO_COMPLEX: { status: 400, message: "The GraphQL query is too deep, too costly or asks for too large a page." },
+  METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "The content type is not supported." },
   RATE_LIMITED: { status: 429, message: "Too many attempts; try again later.", sqlstate: "TRATE" },
   INTERNAL: { status: 500, message: "An unexpected error occurred." },
+  SERVICE_UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable; try again shortly." },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
@@ -67,7 +69,59 @@ const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/^(23502|23503|23514)$/, "VALIDATION_FAILED"], // not null, foreign key, check
   [/^22/, "VALIDATION_FAILED"], // data exception: bad text representation, out of range…
   [/^42501$/, "FORBIDDEN"], // insufficient_privilege, including RLS WITH CHECK failures
+  [/^54/, "VALIDATION_FAILED"], // program limit exceeded (stack depth, too many arguments…): the input is too big
 ];
+
+/** Seconds a client should wait before retrying after SERVICE_UNAVAILABLE. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER = 5;
+
+/** Socket-level failures reaching the database (node's `code`), and pg-pool's own messages. */
+const CONNECTION_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN"]);
+const CONNECTION_ERROR_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end)/;
+
+/** True for errors that mean "the database cannot be reached right now", not "this input is wrong". */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
+  // SQLSTATE class 08 (connection exception), 57P01-03 (shutting down, crashed, starting), 53300 (too many connections).
+  if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || /^(08...|57P0[123]|53300)$/.test(code))) return true;
+  if (typeof message === "string" && CONNECTION_ERROR_MESSAGES.test(message)) return true;
+  // net.connect to several addresses fails with an AggregateError of the individual failures.
+  return Array.isArray(errors) && errors.length > 0 && errors.every(isConnectionError);
+}
+
+/** Client mistakes detected by HTTP middleware (body parsers, the router) carry a 4xx `status`. */
+const CODE_BY_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
+  401: "UNAUTHENTICATED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_ALLOWED",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+};
+
+/** Safe messages for the body-parser and router error types we know. */
+const MESSAGE_BY_TYPE: Readonly<Record<string, string>> = {
+  "entity.parse.failed": "The request body is not valid JSON.",
+  "charset.unsupported": "The request body's charset is not supported.",
+  "encoding.unsupported": "The request body's Content-Encoding is not supported.",
+  "request.aborted": "The request body was not received completely.",
+  "request.size.invalid": "The request body does not match its Content-Length.",
+  "stream.encoding.set": "The request body could not be read.",
+};
+
+function httpClientError(error: unknown): AppError | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { status, statusCode, type } = error as { status?: unknown; statusCode?: unknown; type?: unknown };
+  const httpStatus = typeof status === "number" ? status : typeof statusCode === "number" ? statusCode : undefined;
+  if (httpStatus === undefined || httpStatus < 400 || httpStatus >= 500) return undefined;
+  const code = CODE_BY_HTTP_STATUS[httpStatus] ?? "VALIDATION_FAILED";
+  const message =
+    (typeof type === "string" ? MESSAGE_BY_TYPE[type] : undefined) ??
+    (error instanceof URIError ? "The request path is not valid percent-encoding." : undefined) ??
+    (code === "VALIDATION_FAILED" ? "The request is not valid." : undefined);
+  return new AppError(code, message, { cause: error });
+}
 
 interface PgErrorLike {
   code: string;
@@ -90,6 +144,9 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const declared = declaredCode(error);
   if (declared) return new AppError(declared.code, declared.message, { details: declared.details, cause: error });
+  if (isConnectionError(error)) {
+    return new AppError("SERVICE_UNAVAILABLE", undefined, { cause: error, retryAfter: SERVICE_UNAVAILABLE_RETRY_AFTER });
+  }
   if (isPgError(error)) {
     const own = codeBySqlstate.get(error.code);
     if (own) {
@@ -103,13 +160,7 @@ export function toAppError(error: unknown): AppError {
       }
     }
   }
-  if (typeof error === "object" && error !== null && (error as { type?: unknown }).type === "entity.too.large") {
-    return new AppError("PAYLOAD_TOO_LARGE", undefined, { cause: error });
-  }
-  if (typeof error === "object" && error !== null && (error as { type?: unknown }).type === "entity.parse.failed") {
-    return new AppError("VALIDATION_FAILED", "The request body is not valid JSON.", { cause: error });
-  }
-  return new AppError("INTERNAL", undefined, { cause: error });
+  return httpClientError(error) ?? new AppError("INTERNAL", undefined, { cause: error });
 }
 
 /** Errors raised by our GraphQL plugins (grafast SafeError) carry their code in `extensions`. */

@@ -96,7 +96,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use(cors({ origin: config.corsOrigins === "*" ? true : config.corsOrigins, exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }));
   app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
-  app.use(authenticate(config.jwtSecret, checkSession, "/graphql"));
+  app.use(authenticate(config.jwtSecret, checkSession, "/graphql", logger));
   const runOperation = makeOperationRunner(pgl);
   app.use("/api", Metrics.mountedAt("/api"));
   // Images first: their multipart bodies are streamed, never buffered by a body parser.

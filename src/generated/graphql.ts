@@ -65,7 +65,7 @@ export type AckNotificationInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  notificationId: InputMaybe<Scalars['UUID']['input']>;
+  notificationId: Scalars['UUID']['input'];
 };
 
 /** The output of our `ackNotification` mutation. */
@@ -94,7 +94,10 @@ export type AuthUser = {
   __typename?: 'AuthUser';
   email: Scalars['String']['output'];
   fullName: Maybe<Scalars['String']['output']>;
-  id: Scalars['UUID']['output'];
+  /** Global id (for node(id:)). */
+  id: Scalars['ID']['output'];
+  /** Primary key. */
+  rowId: Scalars['UUID']['output'];
   username: Scalars['String']['output'];
 };
 
@@ -123,14 +126,14 @@ export type CreateEventInput = {
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
   description: InputMaybe<Scalars['String']['input']>;
-  endsAt: InputMaybe<Scalars['Datetime']['input']>;
+  endsAt: Scalars['Datetime']['input'];
   image: InputMaybe<Scalars['String']['input']>;
   location: InputMaybe<Scalars['String']['input']>;
   maxParticipantsCount: InputMaybe<Scalars['Int']['input']>;
-  name: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
   paymentInfo: InputMaybe<Scalars['String']['input']>;
   shortDescription: InputMaybe<Scalars['String']['input']>;
-  startsAt: InputMaybe<Scalars['Datetime']['input']>;
+  startsAt: Scalars['Datetime']['input'];
 };
 
 /** The output of our `createEvent` mutation. */
@@ -161,10 +164,10 @@ export type CreateUserInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  email: InputMaybe<Scalars['String']['input']>;
+  email: Scalars['String']['input'];
   fullName: InputMaybe<Scalars['String']['input']>;
   roles: InputMaybe<Array<InputMaybe<Scalars['String']['input']>>>;
-  username: InputMaybe<Scalars['String']['input']>;
+  username: Scalars['String']['input'];
 };
 
 /** The output of our `createUser` mutation. */
@@ -195,7 +198,7 @@ export type DeleteUserInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  userId: InputMaybe<Scalars['UUID']['input']>;
+  userId: Scalars['UUID']['input'];
 };
 
 /** The output of our `deleteUser` mutation. */
@@ -218,7 +221,7 @@ export type DiscardJobInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  jobId: InputMaybe<Scalars['BigInt']['input']>;
+  jobId: Scalars['BigInt']['input'];
 };
 
 /** The output of our `discardJob` mutation. */
@@ -533,7 +536,7 @@ export type JoinEventInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  eventId: InputMaybe<Scalars['UUID']['input']>;
+  eventId: Scalars['UUID']['input'];
 };
 
 /** The output of our `joinEvent` mutation. */
@@ -564,7 +567,7 @@ export type LeaveEventInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  eventId: InputMaybe<Scalars['UUID']['input']>;
+  eventId: Scalars['UUID']['input'];
 };
 
 /** The output of our `leaveEvent` mutation. */
@@ -1018,7 +1021,7 @@ export type Query = Node & {
   rolePermissions: Maybe<RolePermissionConnection>;
   /** Reads and enables pagination through a set of `Role`. */
   roles: Maybe<RoleConnection>;
-  /** Events matching a text search (name and descriptions), a start range, and/or only upcoming ones. */
+  /** Events matching a text search (name and descriptions, at most 256 characters), a start range, and/or only upcoming ones. */
   searchEvents: Maybe<EventConnection>;
   /** Get a single `Tenant`. */
   tenant: Maybe<Tenant>;
@@ -1059,7 +1062,7 @@ export type Query = Node & {
 
 /** The root query type which gives access points into the data universe. */
 export type QueryCurrentUserHasPermissionArgs = {
-  permission: InputMaybe<Scalars['String']['input']>;
+  permission: Scalars['String']['input'];
 };
 
 
@@ -1323,7 +1326,7 @@ export type QueryTenantModuleByIdArgs = {
 
 /** The root query type which gives access points into the data universe. */
 export type QueryTenantModuleEnabledArgs = {
-  module: InputMaybe<Scalars['String']['input']>;
+  module: Scalars['String']['input'];
 };
 
 
@@ -1442,7 +1445,7 @@ export type RejectEventInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  eventId: InputMaybe<Scalars['UUID']['input']>;
+  eventId: Scalars['UUID']['input'];
   reason: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -1474,8 +1477,8 @@ export type RejectParticipantInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  eventId: InputMaybe<Scalars['UUID']['input']>;
-  userId: InputMaybe<Scalars['UUID']['input']>;
+  eventId: Scalars['UUID']['input'];
+  userId: Scalars['UUID']['input'];
 };
 
 /** The output of our `rejectParticipant` mutation. */
@@ -1512,7 +1515,7 @@ export type RetryJobInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  jobId: InputMaybe<Scalars['BigInt']['input']>;
+  jobId: Scalars['BigInt']['input'];
 };
 
 /** The output of our `retryJob` mutation. */
@@ -1535,7 +1538,7 @@ export type RevokeSessionInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  sessionId: InputMaybe<Scalars['UUID']['input']>;
+  sessionId: Scalars['UUID']['input'];
 };
 
 /** The output of our `revokeSession` mutation. */
@@ -1749,8 +1752,8 @@ export type SetTenantModuleInput = {
    * payload verbatim. May be used to track mutations by the client.
    */
   clientMutationId: InputMaybe<Scalars['String']['input']>;
-  enabled: InputMaybe<Scalars['Boolean']['input']>;
-  module: InputMaybe<Scalars['String']['input']>;
+  enabled: Scalars['Boolean']['input'];
+  module: Scalars['String']['input'];
 };
 
 /** The output of our `setTenantModule` mutation. */
@@ -2032,7 +2035,7 @@ export type UpdateEventInput = {
   clientMutationId: InputMaybe<Scalars['String']['input']>;
   description: InputMaybe<Scalars['String']['input']>;
   endsAt: InputMaybe<Scalars['Datetime']['input']>;
-  eventId: InputMaybe<Scalars['UUID']['input']>;
+  eventId: Scalars['UUID']['input'];
   image: InputMaybe<Scalars['String']['input']>;
   location: InputMaybe<Scalars['String']['input']>;
   maxParticipantsCount: InputMaybe<Scalars['Int']['input']>;
@@ -2254,21 +2257,21 @@ export type VerifyTwoFactorInput = {
 export type CurrentTenantQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CurrentTenantQuery = { currentTenant: { rowId: string, slug: string, name: string, status: string, tenantModules: { nodes: Array<{ module: string, enabled: boolean } | null> } } | null };
+export type CurrentTenantQuery = { currentTenant: { slug: string, name: string, status: string, id: string, tenantModules: { nodes: Array<{ module: string, enabled: boolean } | null> } } | null };
 
 export type CurrentUserQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CurrentUserQuery = { currentUser: { rowId: string, email: string, username: string, fullName: string | null, createdAt: string } | null };
+export type CurrentUserQuery = { currentUser: { email: string, username: string, fullName: string | null, createdAt: string, id: string } | null };
 
 export type UserByIdQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type UserByIdQuery = { user: { rowId: string, email: string, username: string, fullName: string | null, createdAt: string } | null };
+export type UserByIdQuery = { user: { email: string, username: string, fullName: string | null, createdAt: string, id: string } | null };
 
 
-export const CurrentTenantDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CurrentTenant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentTenant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"slug"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"tenantModules"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"module"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}}]}}]}}]}}]}}]} as unknown as DocumentNode<CurrentTenantQuery, CurrentTenantQueryVariables>;
-export const CurrentUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CurrentUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"fullName"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<CurrentUserQuery, CurrentUserQueryVariables>;
-export const UserByIdDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"UserById"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UUID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"rowId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"fullName"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<UserByIdQuery, UserByIdQueryVariables>;
+export const CurrentTenantDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CurrentTenant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentTenant"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"id"},"name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"slug"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"tenantModules"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"module"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}}]}}]}}]}}]}}]} as unknown as DocumentNode<CurrentTenantQuery, CurrentTenantQueryVariables>;
+export const CurrentUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CurrentUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"id"},"name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"fullName"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<CurrentUserQuery, CurrentUserQueryVariables>;
+export const UserByIdDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"UserById"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UUID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"rowId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"id"},"name":{"kind":"Name","value":"rowId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"fullName"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<UserByIdQuery, UserByIdQueryVariables>;

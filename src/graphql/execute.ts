@@ -7,7 +7,7 @@ import type { Request, Response } from "express";
 import type { PostGraphileInstance } from "postgraphile";
 import { execute, hookArgs } from "postgraphile/grafast";
 import type { ExecutionResult } from "postgraphile/graphql";
-import { AppError, toAppError } from "../errors.ts";
+import { classifyGraphQLError } from "./maskError.ts";
 
 export type OperationRunner = <TResult, TVariables extends Record<string, unknown>>(
   document: TypedDocumentNode<TResult, TVariables>,
@@ -27,7 +27,7 @@ export function makeOperationRunner(pgl: PostGraphileInstance): OperationRunner 
     });
     const result = (await execute(args)) as ExecutionResult;
     const [first] = result.errors ?? [];
-    if (first) throw first.originalError ? toAppError(first.originalError) : new AppError("INTERNAL", undefined, { cause: first });
+    if (first) throw classifyGraphQLError(first);
     return result.data as never;
   };
 }

@@ -2,7 +2,7 @@
  * The identity mutations: thin adapters that hand their raw input and the caller to the one
  * AuthService (the same methods the REST routes call). Errors it throws carry their codes.
  */
-import { context, sideEffect } from "postgraphile/grafast";
+import { context, get, lambda, sideEffect, type Step } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 import type { AuthService, Caller } from "../auth/service.ts";
 
@@ -25,6 +25,11 @@ function withInput(method: WithInput) {
 
 function withoutInput(method: WithoutInput) {
   return () => sideEffect([context()], ([ctx]): Promise<unknown> => ctx.auth[method](ctx.caller));
+}
+
+/** The global id PostGraphile gives a row of app_public.users (base64 of `["User", rowId]`). */
+export function userNodeId(rowId: string): string {
+  return Buffer.from(JSON.stringify(["User", rowId])).toString("base64");
 }
 
 export const IdentityPlugin = extendSchema(() => ({
@@ -81,7 +86,10 @@ export const IdentityPlugin = extendSchema(() => ({
     }
     "The signed-in user, as returned with a new session."
     type AuthUser {
-      id: UUID!
+      "Global id (for node(id:))."
+      id: ID!
+      "Primary key."
+      rowId: UUID!
       email: String!
       username: String!
       fullName: String
@@ -138,6 +146,12 @@ export const IdentityPlugin = extendSchema(() => ({
     }
   `,
   objects: {
+    AuthUser: {
+      plans: {
+        rowId: ($user: Step<{ id: string }>) => get($user, "id"),
+        id: ($user: Step<{ id: string }>) => lambda(get($user, "id"), userNodeId),
+      },
+    },
     Mutation: {
       plans: {
         register: withInput("register"),

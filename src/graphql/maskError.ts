@@ -1,24 +1,44 @@
 /**
  * GraphQL's side of the one error table: every error leaving /graphql (HTTP or WebSocket) gets
- * `extensions.code`; unexpected errors are logged and replaced by a generic INTERNAL message.
+ * `extensions.code`. Client mistakes keep a safe message and are not logged as errors; server
+ * faults become INTERNAL (or SERVICE_UNAVAILABLE when the database is out of reach) and are logged
+ * once, with the request id.
  */
+import { isSafeError } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
 import { AppError, toAppError } from "../errors.ts";
+import { logServerFault } from "../http/errorHandler.ts";
+import { currentRequestId } from "../http/requestId.ts";
 import type { Logger } from "../logger.ts";
+
+/** graphql-js's wording for a variable that its type refuses (bad UUID, Int out of range…). */
+const VARIABLE_COERCION = /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" (got invalid value|of required type|of non-null type)/;
+
+/** What an error leaving GraphQL means for the client. */
+export function classifyGraphQLError(error: GraphQLError): AppError {
+  const original = error.originalError;
+  if (!error.path) {
+    // Before execution: the document failed to parse or validate, or a variable failed to coerce.
+    // These messages come from graphql-js and describe the client's document, never our internals.
+    if (!original || VARIABLE_COERCION.test(error.message)) return new AppError("VALIDATION_FAILED", error.message, { cause: error });
+    return toAppError(original);
+  }
+  // During execution, an error without an original one is graphql-js reporting that our own
+  // schema broke its promise (a null in a non-null field): the server's fault, never the client's.
+  if (!original) return new AppError("INTERNAL", undefined, { cause: error });
+  const appError = toAppError(original);
+  // Grafast's SafeErrors without a code of ours are its verdicts on client input (an invalid
+  // cursor or node id): their message is meant for the client.
+  if (appError.code === "INTERNAL" && isSafeError(original)) return new AppError("VALIDATION_FAILED", original.message, { cause: original });
+  return appError;
+}
 
 export function makeMaskError(logger: Logger, exposeInternals: boolean) {
   return (error: GraphQLError): GraphQLError => {
-    const original = error.originalError;
-    if (!original) {
-      // Parse and validation errors from graphql-js: already safe, only lack a code.
-      return withCode(error, error.message, new AppError("VALIDATION_FAILED", error.message));
-    }
-    const appError = toAppError(original);
-    if (appError.code === "INTERNAL") {
-      logger.error({ err: original, path: error.path }, "unexpected GraphQL error");
-      return withCode(error, exposeInternals ? original.message : appError.message, appError);
-    }
-    return withCode(error, appError.message, appError);
+    const appError = classifyGraphQLError(error);
+    logServerFault(logger, appError, { requestId: currentRequestId(), path: error.path, message: error.message });
+    const message = appError.code === "INTERNAL" && exposeInternals ? error.message : appError.message;
+    return withCode(error, message, appError);
   };
 }
 

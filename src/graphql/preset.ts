@@ -8,6 +8,7 @@ import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { Config, DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { makeContextCallback } from "./context.ts";
+import { StrictDatetimePlugin } from "./datetime.ts";
 import { makeMaskError } from "./maskError.ts";
 import { IdentityPlugin } from "./identity.ts";
 import { makeLimitsPlugin } from "./limits.ts";
@@ -36,6 +37,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       TenantModulesSubscriptionPlugin,
       NotificationsSubscriptionPlugin,
       IdentityPlugin,
+      StrictDatetimePlugin,
       makeLimitsPlugin(options.graphql),
       ValidationErrorCodesPlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
@@ -55,6 +57,9 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       // Ruru needs introspection: it follows the introspection switch (off in production by default).
       graphiql: options.graphql.introspection,
       graphiqlOnGraphQLGET: false,
+      // Queries over GET (urql and others default to it for queries); mutations stay POST-only
+      // (405). Tokens travel in the Authorization header, never cookies, so GET is no CSRF door.
+      graphqlOverGET: true,
       websockets: true,
       maskError: makeMaskError(options.logger, !options.isProduction),
       // Allow-list: with a directory of `<hash>.graphql` files, only those operations run.
@@ -69,6 +74,10 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
         statementTimeoutMs: options.graphql.statementTimeoutMs,
         services: options.services,
       }),
+    },
+    gather: {
+      // A SQL argument without a default is required: `!` in GraphQL, so typed clients see it.
+      pgStrictFunctions: true,
     },
     schema: {
       // Keep the schema stable whatever order PostgreSQL returns things in.

@@ -1,10 +1,13 @@
 /**
  * Parse and validation errors never reach `maskError`: grafserv answers them itself (HTTP) or
- * hands them to graphql-ws (WebSocket). This middleware gives them their VALIDATION_FAILED code on
- * the way out. HTTP responses without errors are only scanned, never parsed.
+ * hands them to graphql-ws (WebSocket). This middleware gives them their code on the way out —
+ * VALIDATION_FAILED, or METHOD_NOT_ALLOWED for a mutation over GET — and answers 503 with
+ * Retry-After when nothing could run because the database is out of reach. HTTP responses without
+ * errors are only scanned, never parsed.
  */
 import type { Result } from "grafserv";
 import { GraphQLError } from "postgraphile/graphql";
+import { SERVICE_UNAVAILABLE_RETRY_AFTER } from "../errors.ts";
 
 const ERRORS_MARKER = Buffer.from('"errors"');
 
@@ -12,15 +15,27 @@ interface ErrorShape {
   extensions?: { code?: string };
 }
 
-function addCodes(payload: { errors?: ErrorShape[] }): boolean {
+interface Payload {
+  data?: unknown;
+  errors?: ErrorShape[];
+}
+
+/** Codes the uncoded errors; returns the status and headers the whole response should carry. */
+function addCodes(payload: Payload, statusCode: number | undefined): { changed: boolean; statusCode?: number; headers?: Record<string, string> } {
   let changed = false;
+  const missing = statusCode === 405 ? "METHOD_NOT_ALLOWED" : "VALIDATION_FAILED";
   for (const error of payload.errors ?? []) {
     if (!error.extensions?.code) {
-      error.extensions = { ...error.extensions, code: "VALIDATION_FAILED" };
+      error.extensions = { ...error.extensions, code: missing };
       changed = true;
     }
   }
-  return changed;
+  if (statusCode === 405) return { changed, headers: { allow: "GET, POST" } };
+  const errors = payload.errors ?? [];
+  if (payload.data == null && errors.length > 0 && errors.every((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) {
+    return { changed, statusCode: 503, headers: { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER) } };
+  }
+  return { changed };
 }
 
 export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
@@ -41,13 +56,18 @@ export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
       async processRequest(next) {
         const result: Result | null = await next();
         if (result?.type === "json" && typeof result.json === "object" && result.json !== null && "errors" in result.json) {
-          addCodes(result.json as { errors?: ErrorShape[] });
+          const outcome = addCodes(result.json as Payload, result.statusCode);
+          if (outcome.statusCode) result.statusCode = outcome.statusCode;
+          Object.assign(result.headers, outcome.headers);
         } else if (result?.type === "buffer" && /json/.test(result.headers["content-type"] ?? "") && result.buffer.includes(ERRORS_MARKER)) {
-          const payload = JSON.parse(result.buffer.toString("utf8")) as { errors?: ErrorShape[] };
-          if (addCodes(payload)) {
+          const payload = JSON.parse(result.buffer.toString("utf8")) as Payload;
+          const outcome = addCodes(payload, result.statusCode);
+          if (outcome.changed) {
             result.buffer = Buffer.from(JSON.stringify(payload), "utf8");
             result.headers["content-length"] = String(result.buffer.length);
           }
+          if (outcome.statusCode) result.statusCode = outcome.statusCode;
+          Object.assign(result.headers, outcome.headers);
         }
         return result;
       },

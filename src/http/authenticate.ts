@@ -5,10 +5,12 @@
 import type { NextFunction, Request, Response } from "express";
 import type { SessionCheck } from "../auth/sessionCheck.ts";
 import { claimsFromAuthorization } from "../auth/tokens.ts";
-import { AppError, errorEnvelope } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import type { AuthenticatedRequest } from "../graphql/context.ts";
+import type { Logger } from "../logger.ts";
+import { sendError } from "./errorHandler.ts";
 
-export function authenticate(jwtSecret: string, checkSession: SessionCheck, graphqlPath: string) {
+export function authenticate(jwtSecret: string, checkSession: SessionCheck, graphqlPath: string, logger: Logger) {
   return async (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): Promise<void> => {
     try {
       req.claims = claimsFromAuthorization(req.get("authorization"), jwtSecret);
@@ -16,14 +18,9 @@ export function authenticate(jwtSecret: string, checkSession: SessionCheck, grap
       req.caller = { claims: req.claims, ip: req.ip, userAgent: req.get("user-agent"), requestId: req.requestId };
       next();
     } catch (error) {
-      if (!(error instanceof AppError)) return next(error);
-      res.status(error.status);
-      if (req.path === graphqlPath) {
-        // GraphQL clients expect a GraphQL-shaped body even when the whole request is refused.
-        res.json({ errors: [{ message: error.message, extensions: { code: error.code } }] });
-      } else {
-        res.json(errorEnvelope(error));
-      }
+      // A refused token, or a database that cannot check the session: GraphQL clients get a
+      // GraphQL-shaped body, REST clients the envelope, both with the table's status.
+      sendError(req, res, error, logger, graphqlPath);
     }
   };
 }

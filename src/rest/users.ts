@@ -7,16 +7,13 @@ import { requireUser } from "../http/authenticate.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type UserRow = { rowId: string; email: string; username: string; fullName: string | null; createdAt: string };
-const present = ({ rowId, ...rest }: UserRow) => ({ id: rowId, ...rest });
-
 export function userRoutes(runOperation: OperationRunner): Router {
   const router = Router();
   router.get("/users/me", async (req, res) => {
     requireUser(req);
     const { currentUser } = await runOperation(CurrentUserDocument, {}, { req, res });
     if (!currentUser) throw new AppError("UNAUTHENTICATED");
-    res.json(present(currentUser));
+    res.json(currentUser);
   });
   router.get("/users/:id", async (req, res) => {
     requireUser(req);
@@ -24,7 +21,7 @@ export function userRoutes(runOperation: OperationRunner): Router {
     if (!UUID.test(id)) throw new AppError("VALIDATION_FAILED", "The id must be a UUID.", { details: { fields: { id: "must be a UUID" } } });
     const { user } = await runOperation(UserByIdDocument, { id }, { req, res });
     if (!user) throw new AppError("NOT_FOUND", "No such user.");
-    res.json(present(user));
+    res.json(user);
   });
   return router;
 }

@@ -1,0 +1,139 @@
+/**
+ * Errors that tell the truth over GraphQL: client mistakes get a 4xx or their code and are not
+ * logged as errors; server faults are INTERNAL and logged once at error level with the request id.
+ */
+import { startTestApp, type GraphQLBody, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { CREATE_EVENT, createEvent, inMinutes } from "../events/helpers.ts";
+
+let app: TestApp;
+let manager: TestUser;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp({ logLines });
+  const tenant = await createTenant(app.db.ownerPool);
+  manager = await createUser(app.db.ownerPool, tenant, "manager");
+});
+afterAll(() => app.stop());
+
+const code = (body: GraphQLBody) => body.errors?.[0]?.extensions?.code;
+const errorLines = () => logLines.map((line) => JSON.parse(line) as { level: number; requestId?: string; msg: string }).filter((line) => line.level >= 50);
+
+async function post(body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as GraphQLBody, headers: response.headers };
+}
+
+describe("Datetime takes RFC 3339 timestamps only", () => {
+  test.each(["infinity", "-infinity", "epoch", "now", "tomorrow", "2026-13-01T00:00:00Z", "2026-02-30T10:00:00Z", "2026-11-23", "2026-11-23T10:00:00"])(
+    "%s is refused with VALIDATION_FAILED and nothing is stored",
+    async (value) => {
+      const before = logLines.length;
+      const asVariable = await app.graphql(CREATE_EVENT, { input: { name: `v ${value}`, startsAt: inMinutes(60), endsAt: value } }, manager.token);
+      expect(code(asVariable.body)).toBe("VALIDATION_FAILED");
+      const asLiteral = await app.graphql(
+        `mutation { createEvent(input: { name: "l", startsAt: ${JSON.stringify(value)}, endsAt: ${JSON.stringify(inMinutes(90))} }) { event { rowId } } }`,
+        {},
+        manager.token,
+      );
+      expect(code(asLiteral.body)).toBe("VALIDATION_FAILED");
+      const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where not isfinite(ends_at) or name like 'v %' or name = 'l'");
+      expect(rows[0].n).toBe(0);
+      expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+    },
+  );
+
+  test("offsets other than Z are accepted and keep their instant", async () => {
+    const { body } = await app.graphql(CREATE_EVENT, { input: { name: "offset", startsAt: "2099-06-01T12:00:00+03:00", endsAt: "2099-06-01T14:30:00.5+03:00" } }, manager.token);
+    expect(body.errors).toBeUndefined();
+    expect(Date.parse((body.data as { createEvent: { event: { startsAt: string } } }).createEvent.event.startsAt)).toBe(Date.parse("2099-06-01T09:00:00Z"));
+  });
+
+  test("the database refuses a non-finite time even from a caller that bypasses GraphQL", async () => {
+    await expect(
+      app.db.ownerPool.query(
+        "insert into app_public.events (tenant_id, name, starts_at, ends_at) values ($1, 'x', now(), 'infinity')",
+        [manager.tenantId],
+      ),
+    ).rejects.toMatchObject({ code: "23514", constraint: "events_times_finite" });
+  });
+});
+
+describe("client mistakes are 4xx with their code, never INTERNAL, and are not logged as errors", () => {
+  test("a malformed UUID or out-of-range Int in a variable is VALIDATION_FAILED (HTTP 400 for graphql-response+json)", async () => {
+    const before = logLines.length;
+    for (const accept of ["application/json", "application/graphql-response+json"]) {
+      const uuid = await post({ query: "query ($id: UUID!) { event(rowId: $id) { name } }", variables: { id: "not-a-uuid" } }, { accept, authorization: `Bearer ${manager.token}` });
+      expect(code(uuid.body)).toBe("VALIDATION_FAILED");
+      expect(uuid.body.errors?.[0]?.message).toMatch(/\$id/);
+      const big = await post({ query: CREATE_EVENT, variables: { input: { name: "big", startsAt: inMinutes(60), endsAt: inMinutes(90), maxParticipantsCount: 1e300 } } }, { accept, authorization: `Bearer ${manager.token}` });
+      expect(code(big.body)).toBe("VALIDATION_FAILED");
+      if (accept !== "application/json") expect([uuid.status, big.status]).toEqual([400, 400]);
+    }
+    expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+  });
+
+  test("a garbage cursor is VALIDATION_FAILED", async () => {
+    const { body } = await app.graphql(`{ events(after: "garbage") { nodes { rowId } } }`, {}, manager.token);
+    expect(code(body)).toBe("VALIDATION_FAILED");
+  });
+
+  test("an enormous search text is refused before it reaches the text-search parser", async () => {
+    const search = Array.from({ length: 45_000 }, (_, i) => `w${i}`).join(" ");
+    const { body } = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: search });
+    expect(code(body)).toBe("VALIDATION_FAILED");
+    const ok = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: "jazz" });
+    expect(ok.body.errors).toBeUndefined();
+  });
+
+  test("required SQL arguments are required in GraphQL: createEvent(input: {}) fails validation, not at run time", async () => {
+    const { body } = await app.graphql(`mutation { createEvent(input: {}) { event { rowId } } }`, {}, manager.token);
+    expect(code(body)).toBe("VALIDATION_FAILED");
+    expect(body.errors?.[0]?.message).toMatch(/name|startsAt/);
+  });
+});
+
+describe("queries over GET", () => {
+  test("a query runs over GET (urql's default); a mutation over GET is 405 METHOD_NOT_ALLOWED and changes nothing", async () => {
+    const query = new URLSearchParams({ query: "{ __typename }" });
+    const get = await fetch(`${app.url}/graphql?${query}`, { headers: { accept: "application/json" } });
+    expect(get.status).toBe(200);
+    expect(await get.json()).toEqual({ data: { __typename: "Query" } });
+
+    const mutation = new URLSearchParams({ query: `mutation { createEvent(input: { name: "via get", startsAt: "2099-01-01T00:00:00Z", endsAt: "2099-01-01T01:00:00Z" }) { event { rowId } } }` });
+    const refused = await fetch(`${app.url}/graphql?${mutation}`, { headers: { accept: "application/json", authorization: `Bearer ${manager.token}` } });
+    expect(refused.status).toBe(405);
+    expect(((await refused.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("METHOD_NOT_ALLOWED");
+    const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where name = 'via get'");
+    expect(rows[0].n).toBe(0);
+  });
+});
+
+describe("server faults", () => {
+  test("a null in a non-null field is INTERNAL, logged once at error level with the request id", async () => {
+    const id = await createEvent(app, manager.token, { name: "Broken" });
+    // Only a superuser can put the row in a state our constraints forbid: the schema's promise breaks.
+    await app.db.rootPool.query("alter table app_public.events drop constraint events_times_finite");
+    try {
+      await app.db.rootPool.query("update app_public.events set ends_at = 'infinity' where id = $1", [id]);
+      const before = logLines.length;
+      const requestId = `fault-${Date.now()}`;
+      const { body } = await post({ query: `{ events { nodes { rowId endsAt } } }` }, { authorization: `Bearer ${manager.token}`, "x-request-id": requestId });
+      expect(code(body)).toBe("INTERNAL");
+      const errors = logLines.slice(before).map((line) => JSON.parse(line) as { level: number; requestId?: string }).filter((line) => line.level >= 50);
+      expect(errors.filter((line) => line.requestId === requestId)).toHaveLength(1);
+    } finally {
+      await app.db.rootPool.query("delete from app_public.events where id = $1", [id]);
+      await app.db.rootPool.query("alter table app_public.events add constraint events_times_finite check (isfinite(starts_at) and isfinite(ends_at))");
+    }
+  });
+});
+
+test("no error-level line was logged for anything but the deliberate fault", () => {
+  expect(errorLines().filter((line) => !line.requestId?.startsWith("fault-"))).toEqual([]);
+});

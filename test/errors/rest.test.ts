@@ -1,0 +1,62 @@
+/**
+ * REST client mistakes keep the status the HTTP layer found (415, 400…) and their code from the
+ * one table; none is logged as an unexpected error. REST speaks `id` for primary keys.
+ */
+import { gzipSync } from "node:zlib";
+import request from "supertest";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+
+let app: TestApp;
+let owner: TestUser;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp({ logLines });
+  owner = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");
+});
+afterAll(() => app.stop());
+
+const errorLevelLines = () => logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+const login = (headers: Record<string, string>, body: string | Buffer) => {
+  let req = request(app.url).post("/api/auth/login");
+  for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
+  return req.send(body);
+};
+
+test.each([
+  { name: "an unknown charset", headers: { "content-type": "application/json; charset=foo" }, body: '{"tenant":"x","login":"y","password":"z"}', status: 415, code: "UNSUPPORTED_MEDIA_TYPE" },
+  { name: "an unknown Content-Encoding", headers: { "content-type": "application/json", "content-encoding": "x-foo" }, body: '{"tenant":"x"}', status: 415, code: "UNSUPPORTED_MEDIA_TYPE" },
+  { name: "gzip that is not gzip", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: "certainly not gzip", status: 400, code: "VALIDATION_FAILED" },
+  { name: "truncated JSON", headers: { "content-type": "application/json" }, body: '{"tenant":"x","login":', status: 400, code: "VALIDATION_FAILED" },
+])("a login with $name is $status $code", async ({ headers, body, status, code }) => {
+  const response = await login(headers, body);
+  expect(response.status).toBe(status);
+  expect(response.body.error.code).toBe(code);
+  expect(errorLevelLines()).toEqual([]);
+});
+
+test("a real gzip body is accepted (the failure above is about the bytes, not the header)", async () => {
+  const response = await fetch(`${app.url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-encoding": "gzip" },
+    body: gzipSync('{"tenant":"nope","login":"x","password":"y"}'),
+  });
+  expect(((await response.json()) as { error: { code: string } }).error.code).toBe("INVALID_CREDENTIALS");
+});
+
+test.each(["/api/users/%ZZ", "/api/users/%", "/api/images/%E0%A4%A", "/api/images/%"])("GET %s is 400 VALIDATION_FAILED, not 500", async (path) => {
+  const response = await request(app.url).get(path).set("authorization", `Bearer ${owner.token}`);
+  expect(response.status).toBe(400);
+  expect(response.body.error.code).toBe("VALIDATION_FAILED");
+  expect(errorLevelLines()).toEqual([]);
+});
+
+test("REST names primary keys `id`: the current user and the current tenant alike", async () => {
+  const me = await request(app.url).get("/api/users/me").set("authorization", `Bearer ${owner.token}`);
+  expect(me.body).toMatchObject({ id: owner.id, email: owner.email });
+  expect(me.body).not.toHaveProperty("rowId");
+  const tenant = await request(app.url).get("/api/tenants/current").set("authorization", `Bearer ${owner.token}`);
+  expect(tenant.body).toMatchObject({ id: owner.tenantId });
+  expect(tenant.body).not.toHaveProperty("rowId");
+});
