@@ -27,7 +27,7 @@ interface Session {
   refreshToken: string;
   twoFactorRequired: boolean;
   twoFactorToken: string | null;
-  user: { id: string; email: string; username: string; fullName: string | null };
+  user: { id: string; rowId: string; email: string; username: string; fullName: string | null };
 }
 
 async function ok<T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T> {
@@ -56,8 +56,10 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   expect(await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [email]).then((r) => r.rowCount)).toBe(0);
 
   const first = await ok<Session>(DOCS.confirmRegistration, { input: { registrationToken: registration.registrationToken, code } });
-  expect(first.user).toEqual({ id: expect.any(String), email, username: "ada", fullName: "Ada Lovelace" });
-  expect(await ok(DOCS.currentUser, {}, first.accessToken)).toEqual({ rowId: first.user.id, email, username: "ada" });
+  expect(first.user).toEqual({ id: expect.any(String), rowId: expect.any(String), email, username: "ada", fullName: "Ada Lovelace" });
+  expect(await ok(DOCS.currentUser, {}, first.accessToken)).toEqual({ rowId: first.user.rowId, email, username: "ada" });
+  // As on every other type, `id` is the global id: node(id:) finds the same user.
+  expect(await ok(`query ($id: ID!) { node(id: $id) { ... on User { rowId } } }`, { id: first.user.id }, first.accessToken)).toEqual({ rowId: first.user.rowId });
   // The same code cannot confirm twice.
   expect(await errorCode(DOCS.confirmRegistration, { input: { registrationToken: registration.registrationToken, code } })).toBe("INVALID_TOKEN");
 
@@ -78,7 +80,7 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   expect(new Set(recoveryCodes).size).toBe(10);
   await smtp.waitFor(email, /Two-factor authentication is on/);
   // At rest the secret is sealed (AES-GCM) and the recovery codes are hashes.
-  const stored = await app.db.ownerPool.query("select s.totp_secret, (select array_agg(encode(code_hash, 'hex')) from app_private.recovery_codes c where c.user_id = s.user_id) as codes from app_private.user_secrets s where s.user_id = $1", [first.user.id]);
+  const stored = await app.db.ownerPool.query("select s.totp_secret, (select array_agg(encode(code_hash, 'hex')) from app_private.recovery_codes c where c.user_id = s.user_id) as codes from app_private.user_secrets s where s.user_id = $1", [first.user.rowId]);
   expect(stored.rows[0].totp_secret).toMatch(/^v1\./);
   expect(JSON.stringify(stored.rows[0])).not.toContain(enrolment.secret);
   expect(JSON.stringify(stored.rows[0])).not.toContain(recoveryCodes[0]);

@@ -16,7 +16,7 @@ test("GET /api/tenants/current answers the signed-in user's tenant and its modul
   const response = await request(app.url).get("/api/tenants/current").set("Authorization", `Bearer ${user.token}`);
   expect(response.status).toBe(200);
   expect(response.body).toEqual({
-    rowId: user.tenantId,
+    id: user.tenantId,
     slug: "rest-co",
     name: "rest-co",
     status: "active",
