@@ -3,6 +3,7 @@ import type { Runner } from "graphile-worker";
 import pg from "pg";
 import type { Config } from "./config.ts";
 import { migrateDatabase } from "./db/migrate.ts";
+import { watchClient } from "./db/pools.ts";
 import { resolveDatabase } from "./db/resolve.ts";
 import { DEMO_PASSWORD, seedDemo, type DemoTenant } from "./db/seed.ts";
 import type { Logger } from "./logger.ts";
@@ -29,7 +30,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
   if (options.migrate) await migrateDatabase(database.urls, logger);
   let demo: DemoTenant | undefined;
   if (options.seed) {
-    const client = new pg.Client({ connectionString: database.urls.ownerUrl });
+    const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "seed");
     await client.connect();
     try {
       demo = await seedDemo(client, config.isProduction);

@@ -10,6 +10,7 @@ import { postgraphile } from "postgraphile";
 import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
 import { loadConfig, type DatabaseUrls } from "./config.ts";
 import { dumpSchema } from "./db/dumpSchema.ts";
+import { watchClient } from "./db/pools.ts";
 import { makePreset } from "./graphql/preset.ts";
 import type { Logger } from "./logger.ts";
 import { projectRoot } from "./paths.ts";
@@ -30,7 +31,7 @@ export async function renderGraphqlSchema(urls: DatabaseUrls, logger: Logger): P
 }
 
 export async function renderSqlSchema(urls: DatabaseUrls): Promise<string> {
-  const client = new pg.Client({ connectionString: urls.ownerUrl });
+  const client = watchClient(new pg.Client({ connectionString: urls.ownerUrl }), undefined, "schema-export");
   await client.connect();
   try {
     return await dumpSchema(client, {

@@ -16,6 +16,7 @@ import type { Config, DatabaseUrls } from "./config.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { makePreset } from "./graphql/preset.ts";
 import { authenticate } from "./http/authenticate.ts";
+import { watchPool } from "./db/pools.ts";
 import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
 import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthRoutes } from "./http/health.ts";
@@ -50,8 +51,8 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   // Neither role is a superuser.
   // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
   // it holds the LISTEN connection for subscriptions.
-  const requestPool = newPool(database.authenticatorUrl, 12, logger);
-  const ownerPool = newPool(database.ownerUrl, 10, logger);
+  const requestPool = newPool(database.authenticatorUrl, 12, logger, "authenticator");
+  const ownerPool = newPool(database.ownerUrl, 10, logger, "owner");
   await applyRuntimeSettings(ownerPool, config);
   const checkSession = makeSessionCheck(requestPool);
   const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
@@ -132,8 +133,8 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   };
 }
 
-function newPool(connectionString: string, max: number, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max });
-  pool.on("error", (error) => logger.error({ err: error }, "idle database client failed"));
-  return pool;
+function newPool(connectionString: string, max: number, logger: Logger, name: string): pg.Pool {
+  // Error listeners on the pool and on every client it connects, the LISTEN client included: a
+  // terminated connection is logged and replaced, never a crash.
+  return watchPool(new pg.Pool({ connectionString, max }), logger, name);
 }

@@ -23,10 +23,11 @@ const { resolveDatabase } = await import("../db/resolve.ts");
 const { migrateDatabase } = await import("../db/migrate.ts");
 const { bootstrap } = await import("../commands/bootstrap.ts");
 const pg = (await import("pg")).default;
+const { watchClient } = await import("../db/pools.ts");
 const database = await resolveDatabase(config, logger);
 try {
   await migrateDatabase(database.urls, logger);
-  const client = new pg.Client({ connectionString: database.urls.ownerUrl });
+  const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "init");
   await client.connect();
   try {
     const report = await bootstrap(client, { tenantSlug, tenantName: values.name ?? tenantSlug, adminEmail });

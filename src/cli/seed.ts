@@ -10,10 +10,11 @@ const { resolveDatabase } = await import("../db/resolve.ts");
 const { migrateDatabase } = await import("../db/migrate.ts");
 const { seedDemo } = await import("../db/seed.ts");
 const pg = (await import("pg")).default;
+const { watchClient } = await import("../db/pools.ts");
 const database = await resolveDatabase(config, logger);
 try {
   if (database.embedded) await migrateDatabase(database.urls, logger);
-  const client = new pg.Client({ connectionString: database.urls.ownerUrl });
+  const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "seed");
   await client.connect();
   try {
     const demo = await seedDemo(client, config.isProduction);

@@ -6,6 +6,7 @@ const { commands } = await import("../commands/registry.ts");
 const { AppError } = await import("../errors.ts");
 const { resolveDatabase } = await import("../db/resolve.ts");
 const pg = (await import("pg")).default;
+const { watchPool } = await import("../db/pools.ts");
 
 const [name, ...args] = process.argv.slice(2);
 const command = name ? commands[name] : undefined;
@@ -18,8 +19,7 @@ if (!command) {
 }
 
 const database = await resolveDatabase(config, logger);
-const pool = new pg.Pool({ connectionString: database.urls.ownerUrl, max: 2 });
-pool.on("error", (error) => logger.error({ err: error }, "idle database client failed"));
+const pool = watchPool(new pg.Pool({ connectionString: database.urls.ownerUrl, max: 2 }), logger, "task");
 try {
   await command.run({ pool, urls: database.urls, logger, print: (line) => process.stdout.write(`${line}\n`) }, args);
 } catch (error) {

@@ -11,9 +11,10 @@ if (config.isProduction) {
 }
 const { resolveDatabase } = await import("../db/resolve.ts");
 const pg = (await import("pg")).default;
+const { watchClient } = await import("../db/pools.ts");
 const database = await resolveDatabase(config, logger);
 try {
-  const client = new pg.Client({ connectionString: database.urls.ownerUrl });
+  const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "truncate");
   await client.connect();
   try {
     const { rows } = await client.query<{ name: string }>(

@@ -4,6 +4,7 @@
  */
 import pg from "pg";
 import type { DatabaseUrls } from "../config.ts";
+import { watchClient } from "./pools.ts";
 
 export interface ClusterRoles {
   owner: string;
@@ -93,7 +94,8 @@ export function databaseUrls(rootUrl: string, database: string, roles: ClusterRo
 }
 
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+  // No logger here: a lost connection fails the statement in flight, which the caller sees.
+  const client = watchClient(new pg.Client({ connectionString: url }), undefined, "admin");
   await client.connect();
   try {
     return await fn(client);

@@ -13,6 +13,7 @@ import type pg from "pg";
 import type { DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { projectRoot } from "../paths.ts";
+import { newPool } from "./pools.ts";
 
 const MIGRATIONS_FOLDER = join(projectRoot, "migrations");
 
@@ -46,7 +47,14 @@ export function migrationSettings(urls: DatabaseUrls, logger?: Logger): Settings
  * migration can be written test-first; production never does).
  */
 export async function migrateDatabase(urls: DatabaseUrls, logger: Logger, options: { includeCurrent?: boolean } = {}): Promise<void> {
-  await installWorkerSchema({ connectionString: urls.ownerUrl, logger: workerLogger(logger) });
+  // graphile-worker ends a pool it made without waiting, its error listeners already gone: ours is
+  // ended here, listened to throughout.
+  const workerPool = newPool({ connectionString: urls.ownerUrl, max: 2 }, logger, "worker-migrate");
+  try {
+    await installWorkerSchema({ pgPool: workerPool, logger: workerLogger(logger) });
+  } finally {
+    await workerPool.end();
+  }
   try {
     await migrate(migrationSettings(urls, logger));
     if (options.includeCurrent && currentMigrationSql().trim() !== "") await watch(migrationSettings(urls, logger), true);

@@ -2,6 +2,7 @@
 import { run, type Runner } from "graphile-worker";
 import type { Logger } from "../logger.ts";
 import { workerLogger } from "../db/migrate.ts";
+import { newPool } from "../db/pools.ts";
 import type { MailConfig } from "../config.ts";
 import { crontab, makeTaskList } from "./registry.ts";
 
@@ -25,13 +26,27 @@ export interface WorkerOptions {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<Runner> {
-  return run({
-    connectionString: options.connectionString,
-    concurrency: options.concurrency,
-    taskList: makeTaskList({ mail: options.mail, logger: options.logger }),
-    parsedCronItems: crontab,
-    noHandleSignals: true,
-    logger: workerLogger(options.logger),
-    preset: workerPreset,
-  });
+  // Our own pool: graphile-worker's would be ended without waiting and lose its error listeners at
+  // stop(), so a connection dying just after (a dropped test database) crashed the process.
+  const pgPool = newPool({ connectionString: options.connectionString, max: Math.max(10, options.concurrency + 2) }, options.logger, "worker");
+  let runner: Runner;
+  try {
+    runner = await run({
+      pgPool,
+      concurrency: options.concurrency,
+      taskList: makeTaskList({ mail: options.mail, logger: options.logger }),
+      parsedCronItems: crontab,
+      noHandleSignals: true,
+      logger: workerLogger(options.logger),
+      preset: workerPreset,
+    });
+  } catch (error) {
+    await pgPool.end();
+    throw error;
+  }
+  const stop = async (reason?: string) => {
+    await runner.stop(reason);
+    await pgPool.end();
+  };
+  return { ...runner, stop, [Symbol.asyncDispose]: () => stop() };
 }

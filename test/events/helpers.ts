@@ -1,5 +1,6 @@
 /** Events fixtures: events written by a manager through the API, and common documents. */
 import type { TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 
 export const CREATE_EVENT = `mutation ($input: CreateEventInput!) { createEvent(input: $input) { event { rowId name startsAt maxParticipantsCount } } }`;
 export const JOIN = `mutation ($id: UUID!) { joinEvent(input: { eventId: $id }) { participant { rowId status } } }`;
@@ -15,4 +16,17 @@ export async function createEvent(app: TestApp, token: string, input: Record<str
   }, token);
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return (body.data as { createEvent: { event: { rowId: string } } }).createEvent.event.rowId;
+}
+
+/**
+ * A tenant of one's own with a manager and a member. Each test makes its own, so that any test
+ * passes alone (`-t`) and in any order: nothing it counts was made by another test.
+ */
+export async function newTenant(app: TestApp): Promise<{ tenantId: string; manager: TestUser; member: TestUser }> {
+  const tenant = await createTenant(app.db.ownerPool);
+  return {
+    tenantId: tenant.id,
+    manager: await createUser(app.db.ownerPool, tenant, "manager"),
+    member: await createUser(app.db.ownerPool, tenant, "member"),
+  };
 }

@@ -1,8 +1,9 @@
 /** Live notifications, acknowledgement, and cancellation reaching every participant. */
 import type { Client } from "graphql-ws";
-import { socketReady, startTestApp, type TestApp } from "../helpers/app.ts";
+import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 import { startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
+import { until } from "../helpers/wait.ts";
 import { createEvent, JOIN, REJECT } from "./helpers.ts";
 
 let app: TestApp;
@@ -32,21 +33,12 @@ function collect(client: Client) {
   return received;
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string) {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-
 test("a subscriber receives its own new notification; another user's subscriber receives nothing", async () => {
-  const aliceClient = app.wsClient(alice.token);
-  const bobClient = app.wsClient(bob.token);
-  const forAlice = collect(aliceClient);
-  const forBob = collect(bobClient);
-  await Promise.all([socketReady(aliceClient), socketReady(bobClient)]);
+  // One subscription at a time, each until its LISTEN is in place (see listening()).
+  const forAlice = collect(app.wsClient(alice.token));
+  await listening(app, `user:${alice.id}:notifications`);
+  const forBob = collect(app.wsClient(bob.token));
+  await listening(app, `user:${bob.id}:notifications`);
 
   await app.db.ownerPool.query(
     "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Hello Alice', 'Just for you')",

@@ -1,26 +1,18 @@
 /** Reminder jobs follow the participation: scheduled on join, cancelled on leave, moved with the event. */
-import { runOnce } from "graphile-worker";
-import { workerLogger } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/logger.ts";
 import { makeTaskList } from "../../src/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
-import { queuedJobs } from "../helpers/jobs.ts";
+import { queuedJobs, runDueJobs as runJobs } from "../helpers/jobs.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
-import { createEvent, inMinutes, JOIN, LEAVE, UPDATE } from "./helpers.ts";
+import { createEvent, inMinutes, JOIN, LEAVE, newTenant, UPDATE } from "./helpers.ts";
 
 const LEAD_MINUTES = 90;
 let app: TestApp;
 let smtp: SmtpCapture;
-let manager: TestUser;
-let member: TestUser;
 
 beforeAll(async () => {
   smtp = await startSmtpCapture();
   app = await startTestApp({ env: { EVENT_REMINDER_LEAD_MINUTES: String(LEAD_MINUTES), SMTP_URL: smtp.url } });
-  const tenant = await createTenant(app.db.ownerPool, "reminded");
-  manager = await createUser(app.db.ownerPool, tenant, "manager");
-  member = await createUser(app.db.ownerPool, tenant, "member");
 });
 afterAll(async () => {
   await app.stop();
@@ -29,35 +21,40 @@ afterAll(async () => {
 
 const logger = createLogger("silent");
 /** Runs every due job with the real task list, as the worker would. */
-const runDueJobs = () =>
-  runOnce({ connectionString: app.db.urls.ownerUrl, taskList: makeTaskList({ mail: app.config.mail, logger }), logger: workerLogger(logger) });
+const runDueJobs = () => runJobs(app.db.ownerPool, makeTaskList({ mail: app.config.mail, logger }));
 
-const reminderJobs = async () => (await queuedJobs(app.db.ownerPool, "event_reminder")).map((job) => ({ key: job.key, runAt: job.runAt.toISOString() }));
+/** The queued reminders of these participants. */
+const reminderJobs = async (participantIds: string[]) =>
+  (await queuedJobs(app.db.ownerPool, "event_reminder"))
+    .filter((job) => participantIds.some((id) => job.key === `event_reminder:${id}`))
+    .map((job) => ({ key: job.key, runAt: job.runAt.toISOString() }));
 const minutesBefore = (iso: string, minutes: number) => new Date(new Date(iso).getTime() - minutes * 60_000).toISOString();
 
 test("join schedules the reminder at starts_at − lead, leave removes it, moving the event moves it", async () => {
+  const { manager, member } = await newTenant(app);
   const startsAt = inMinutes(3 * 24 * 60);
   const eventId = await createEvent(app, manager.token, { name: "Workshop", startsAt, endsAt: inMinutes(3 * 24 * 60 + 60) });
 
   const joined = await app.graphql(JOIN, { id: eventId }, member.token);
   const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
-  expect(await reminderJobs()).toEqual([{ key: `event_reminder:${participantId}`, runAt: minutesBefore(startsAt, LEAD_MINUTES) }]);
+  expect(await reminderJobs([participantId])).toEqual([{ key: `event_reminder:${participantId}`, runAt: minutesBefore(startsAt, LEAD_MINUTES) }]);
 
   expect((await app.graphql(LEAVE, { id: eventId }, member.token)).body.data).toEqual({ leaveEvent: { left: true } });
-  expect(await reminderJobs()).toEqual([]);
+  expect(await reminderJobs([participantId])).toEqual([]);
 
   const rejoined = await app.graphql(JOIN, { id: eventId }, member.token);
   const newParticipantId = (rejoined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
   const movedStart = inMinutes(5 * 24 * 60);
   const moved = await app.graphql(UPDATE, { id: eventId, startsAt: movedStart, endsAt: inMinutes(5 * 24 * 60 + 60) }, manager.token);
   expect(moved.body.errors).toBeUndefined();
-  expect(await reminderJobs()).toEqual([{ key: `event_reminder:${newParticipantId}`, runAt: minutesBefore(movedStart, LEAD_MINUTES) }]);
-  // Clean up for the next test: leaving cancels the moved reminder too.
+  expect(await reminderJobs([participantId, newParticipantId])).toEqual([{ key: `event_reminder:${newParticipantId}`, runAt: minutesBefore(movedStart, LEAD_MINUTES) }]);
+  // Leaving cancels the moved reminder too.
   await app.graphql(LEAVE, { id: eventId }, member.token);
-  expect(await reminderJobs()).toEqual([]);
+  expect(await reminderJobs([participantId, newParticipantId])).toEqual([]);
 });
 
 test("the reminder task run twice yields one notification and one e-mail", async () => {
+  const { manager, member } = await newTenant(app);
   // Starts within the lead time: the reminder is due at once.
   const eventId = await createEvent(app, manager.token, { name: "Standup soon", startsAt: inMinutes(30), endsAt: inMinutes(45), location: "Room 7" });
   const joined = await app.graphql(JOIN, { id: eventId }, member.token);
@@ -82,16 +79,13 @@ test("the reminder task run twice yields one notification and one e-mail", async
 });
 
 test("with the events module setting emailNotifications=false, reminders notify in the app only", async () => {
-  await app.db.ownerPool.query(`update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`, [member.tenantId]);
-  try {
-    const eventId = await createEvent(app, manager.token, { name: "Quiet reading", startsAt: inMinutes(20), endsAt: inMinutes(50) });
-    await app.graphql(JOIN, { id: eventId }, member.token);
-    await runDueJobs();
-    const { rows } = await app.db.ownerPool.query("select 1 from app_public.instant_notifications where recipient_id = $1 and subject_id = $2", [member.id, eventId]);
-    expect(rows).toHaveLength(1);
-    expect(smtp.messages.filter((m) => /Quiet reading/.test(m.subject))).toEqual([]);
-    expect((await queuedJobs(app.db.ownerPool, "send_email")).filter((job) => (job.payload.data as { name?: string } | undefined)?.name === "Quiet reading")).toEqual([]);
-  } finally {
-    await app.db.ownerPool.query(`update app_public.tenant_modules set settings = '{}' where tenant_id = $1 and module = 'events'`, [member.tenantId]);
-  }
+  const { tenantId, manager, member } = await newTenant(app);
+  await app.db.ownerPool.query(`update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`, [tenantId]);
+  const eventId = await createEvent(app, manager.token, { name: "Quiet reading", startsAt: inMinutes(20), endsAt: inMinutes(50) });
+  await app.graphql(JOIN, { id: eventId }, member.token);
+  await runDueJobs();
+  const { rows } = await app.db.ownerPool.query("select 1 from app_public.instant_notifications where recipient_id = $1 and subject_id = $2", [member.id, eventId]);
+  expect(rows).toHaveLength(1);
+  expect(smtp.messages.filter((m) => /Quiet reading/.test(m.subject))).toEqual([]);
+  expect((await queuedJobs(app.db.ownerPool, "send_email")).filter((job) => (job.payload.data as { name?: string } | undefined)?.name === "Quiet reading")).toEqual([]);
 });

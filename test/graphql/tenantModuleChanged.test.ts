@@ -1,5 +1,5 @@
 import type { Client } from "graphql-ws";
-import { socketReady, startTestApp, type TestApp } from "../helpers/app.ts";
+import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 
 let app: TestApp;
@@ -22,7 +22,7 @@ const SET_MODULE = `mutation ($module: String!, $enabled: Boolean!) {
 }`;
 const SUBSCRIPTION = "subscription { tenantModuleChanged { event tenantModule { module enabled } } }";
 
-/** Collects every event a client receives; resolves `ready` once the server has acknowledged. */
+/** Collects every event a client receives; `next(n)` waits for the n-th. */
 function collect(client: Client) {
   const received: unknown[] = [];
   const errors: unknown[] = [];
@@ -48,11 +48,11 @@ function collect(client: Client) {
 }
 
 test("a tenant's subscriber receives its own module change; another tenant's receives nothing", async () => {
-  const clientA = app.wsClient(adminA.token);
-  const clientB = app.wsClient(adminB.token);
-  const a = collect(clientA);
-  const b = collect(clientB);
-  await Promise.all([socketReady(clientA), socketReady(clientB)]);
+  // One subscription at a time, each until its LISTEN is in place (see listening()).
+  const a = collect(app.wsClient(adminA.token));
+  await listening(app, `tenant:${adminA.tenantId}:modules`);
+  const b = collect(app.wsClient(adminB.token));
+  await listening(app, `tenant:${adminB.tenantId}:modules`);
 
   const { body } = await app.graphql(SET_MODULE, { module: "events", enabled: false }, adminA.token);
   expect(body).toEqual({ data: { setTenantModule: { tenantModule: { module: "events", enabled: false } } } });

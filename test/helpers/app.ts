@@ -2,6 +2,7 @@
 import type { AddressInfo } from "node:net";
 import type { Runner } from "graphile-worker";
 import { createClient, type Client } from "graphql-ws";
+import pg from "pg";
 import WebSocket from "ws";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -9,6 +10,7 @@ import { createTesseraServer, type TesseraServer } from "../../src/server.ts";
 import { startWorker } from "../../src/worker/runner.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { TEST_JWT_SECRET } from "./fixtures.ts";
+import { until } from "./wait.ts";
 
 export interface TestApp {
   url: string;
@@ -108,11 +110,18 @@ export function firstOutcome(client: Client, query: string): Promise<{ next?: un
 }
 
 /**
- * Resolves once the server has handled an operation on this socket — graphql-ws has no
- * "subscribed" acknowledgement — plus a moment for the subscriptions' LISTEN to be in place.
+ * Resolves once the server's subscription connection has run `LISTEN "<channel>"` to completion,
+ * seen in pg_stat_activity (the LISTEN connection's last statement, now idle): from then on a
+ * NOTIFY on the channel reaches the subscription. Call it right after subscribing, one channel at
+ * a time: a later statement on that connection replaces the one shown.
  */
-export async function socketReady(client: Client): Promise<void> {
-  await new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
-  // Generous under load (CI runs two suites on two cores): a missed LISTEN would fail the test.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+export async function listening(app: TestApp, channel: string, timeoutMs = 10_000): Promise<void> {
+  const statement = `LISTEN ${pg.escapeIdentifier(channel)}`;
+  await until(async () => {
+    const { rows } = await app.db.rootPool.query(
+      "select 1 from pg_stat_activity where datname = current_database() and state = 'idle' and query = $1",
+      [statement],
+    );
+    return rows.length > 0;
+  }, `the server to run ${statement}`, timeoutMs);
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { DatabaseUrls } from "../../src/config.ts";
 import { databaseUrls, dropDatabase, ensureDatabase } from "../../src/db/cluster.ts";
+import { watchPool } from "../../src/db/pools.ts";
 import { ENV_ROOT_URL, ENV_TEMPLATE, testRoles } from "../setup/testCluster.ts";
 
 export interface TestDatabase {
@@ -24,11 +25,10 @@ export async function createTestDatabase(options: { fromTemplate?: boolean } = {
   const name = `tessera_test_${randomBytes(5).toString("hex")}`;
   await ensureDatabase(serverRootUrl, name, testRoles, options.fromTemplate === false ? undefined : template);
   const urls = databaseUrls(serverRootUrl, name, testRoles);
-  const ownerPool = new pg.Pool({ connectionString: urls.ownerUrl, max: 4 });
-  const rootPool = new pg.Pool({ connectionString: urls.rootUrl, max: 2 });
-  // Dropping the database terminates connections that are still closing; an idle client's error
-  // must not crash the test file.
-  for (const pool of [ownerPool, rootPool]) pool.on("error", () => {});
+  // Error listeners on the pools and on each of their clients: dropping the database terminates
+  // connections that are still closing, and that must not crash the test file.
+  const ownerPool = watchPool(new pg.Pool({ connectionString: urls.ownerUrl, max: 4 }), undefined, "test-owner");
+  const rootPool = watchPool(new pg.Pool({ connectionString: urls.rootUrl, max: 2 }), undefined, "test-root");
   return {
     name,
     urls,

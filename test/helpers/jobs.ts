@@ -1,5 +1,8 @@
 /** What is waiting in graphile-worker's queue (its public `jobs` view has no payloads). */
+import { runOnce, type TaskList } from "graphile-worker";
 import type pg from "pg";
+import { workerLogger } from "../../src/db/migrate.ts";
+import { createLogger } from "../../src/logger.ts";
 
 export interface QueuedJob {
   task: string;
@@ -16,4 +19,14 @@ export async function queuedJobs(pool: pg.Pool, task?: string): Promise<QueuedJo
     [task ?? null],
   );
   return rows;
+}
+
+/**
+ * Runs every due job of `taskList` once, then returns (graphile-worker's runOnce). On the test's
+ * own pool: given a connection string, graphile-worker makes a pool and ends it without waiting,
+ * its error listeners already removed, and a connection still closing when the test file drops
+ * its database then crashed the file ("Unhandled error … 57P01").
+ */
+export function runDueJobs(pool: pg.Pool, taskList: TaskList): Promise<void> {
+  return runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: workerLogger(createLogger("silent")) });
 }

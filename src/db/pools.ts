@@ -1,0 +1,29 @@
+/**
+ * Pools and clients that survive a lost connection. pg emits `error` on a client whose connection
+ * dies (a server restart, pg_terminate_backend, a dropped database, a network cut) — on the pool
+ * for an idle client, on the client itself while it is checked out or standalone — and an `error`
+ * event without a listener is thrown, which ends the process. The error also fails the query in
+ * flight, if any, so the caller sees it there; these listeners only keep the process alive and
+ * log. Every pool and client the app opens goes through here.
+ */
+import pg from "pg";
+import type { Logger } from "../logger.ts";
+
+/** Adds the `error` listeners to a pool and to every client it connects; returns the pool. */
+export function watchPool(pool: pg.Pool, logger: Logger | undefined, name: string): pg.Pool {
+  // An idle client's error reaches both the pool and the client: the client's listener logs it.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => void watchClient(client, logger, name));
+  return pool;
+}
+
+/** Adds an `error` listener to one client; returns the client. */
+export function watchClient<T extends pg.ClientBase>(client: T, logger: Logger | undefined, name: string): T {
+  client.on("error", (error) => logger?.warn({ err: error, pool: name }, "database connection lost"));
+  return client;
+}
+
+/** A pool with the listeners of watchPool. */
+export function newPool(config: pg.PoolConfig, logger: Logger | undefined, name: string): pg.Pool {
+  return watchPool(new pg.Pool(config), logger, name);
+}
