@@ -1,19 +1,19 @@
 /** Brute force and account enumeration: what an attacker would try. */
 import request from "supertest";
 
+import { setRateLimitClock } from "../../src/auth/limits.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createSession, createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
 import { DOCS, totpCode } from "./helpers.ts";
 
 /**
- * Rate limits use fixed windows aligned to the epoch; a test that counts attempts must not
- * straddle a window boundary, so it starts with at least `needSeconds` left in the window.
+ * Rate limits use fixed windows aligned to 2000-01-01. The limits read a clock this file pins to
+ * the middle of a 15-minute window (and of a 5-minute one): every attempt counted here falls into
+ * one window, whatever the time of day, with no waiting; a test steps past the window by moving it.
  */
-async function withinOneWindow(windowSeconds: number, needSeconds = 20): Promise<void> {
-  const left = windowSeconds - ((Date.now() / 1000) % windowSeconds);
-  if (left < needSeconds) await new Promise((resolve) => setTimeout(resolve, left * 1000 + 100));
-}
+const PINNED = new Date("2030-01-01T00:07:30Z");
+let now = PINNED;
 
 let app: TestApp;
 let smtp: SmtpCapture;
@@ -21,18 +21,19 @@ let known: TestUser;
 const password = "a perfectly fine passphrase";
 
 beforeAll(async () => {
+  setRateLimitClock(() => now);
   smtp = await startSmtpCapture();
   app = await startTestApp({ worker: true, env: { SMTP_URL: smtp.url } });
   const tenant = await createTenant(app.db.ownerPool, "guarded");
   known = await createUser(app.db.ownerPool, tenant, "member", { password });
 });
 afterAll(async () => {
+  setRateLimitClock(undefined);
   await app.stop();
   await smtp.close();
 });
 
-test("wrong passwords past the limit are RATE_LIMITED with Retry-After, even when the next one is right", async () => {
-  await withinOneWindow(15 * 60);
+test("wrong passwords past the limit are RATE_LIMITED with Retry-After, even when the next one is right; the next window lets it in", async () => {
   const api = request(app.url);
   const statuses: number[] = [];
   for (let i = 0; i < 10; i++) {
@@ -44,6 +45,13 @@ test("wrong passwords past the limit are RATE_LIMITED with Retry-After, even whe
   expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
   const overGraphql = await app.graphql(DOCS.login, { input: { tenant: "guarded", login: known.email, password } });
   expect(overGraphql.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+  // Retry-After seconds later, the next window has begun.
+  now = new Date(PINNED.getTime() + Number(limited.headers["retry-after"]) * 1000);
+  try {
+    expect((await api.post("/api/auth/login").send({ tenant: "guarded", login: known.email, password })).status).toBe(200);
+  } finally {
+    now = PINNED;
+  }
 });
 
 test("100 parallel wrong codes on one registration: none accepted, the registration locks, the right code is refused after", async () => {
@@ -134,7 +142,6 @@ test("an expired registration is refused even with the right code", async () => 
 test("wrong TOTP codes are limited per user", async () => {
   const sid = await createSession(app.db.ownerPool, known.id);
   const token = mintToken({ sub: known.id, tid: known.tenantId, role: "member", sid });
-  await withinOneWindow(5 * 60);
   const api = request(app.url);
   const { secret } = (await api.post("/api/auth/2fa/enable").set("Authorization", `Bearer ${token}`)).body as { secret: string };
   const statuses = [];
