@@ -9,7 +9,8 @@ export default {
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   globalSetup: "<rootDir>/test/setup/globalSetup.ts",
   globalTeardown: "<rootDir>/test/setup/globalTeardown.ts",
-  testTimeout: 30000,
+  // A failure bound, not a wait: generous, because CI and developers run two suites on two cores.
+  testTimeout: 60_000,
   // Each file gets its own database cloned from a migrated template, so files run in parallel.
   maxWorkers: process.env.JEST_MAX_WORKERS ?? "100%",
 };

@@ -40,7 +40,7 @@ function collect(client: Client) {
     errors,
     next: (count: number) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for event ${count}`)), 10_000);
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for event ${count}`)), 20_000);
         const check = () => (received.length >= count ? (clearTimeout(timer), resolve()) : waiters.push(check));
         check();
       }),

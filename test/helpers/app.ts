@@ -115,7 +115,7 @@ export function firstOutcome(client: Client, query: string): Promise<{ next?: un
  * NOTIFY on the channel reaches the subscription. Call it right after subscribing, one channel at
  * a time: a later statement on that connection replaces the one shown.
  */
-export async function listening(app: TestApp, channel: string, timeoutMs = 10_000): Promise<void> {
+export async function listening(app: TestApp, channel: string, timeoutMs = 20_000): Promise<void> {
   const statement = `LISTEN ${pg.escapeIdentifier(channel)}`;
   await until(async () => {
     const { rows } = await app.db.rootPool.query(

@@ -40,7 +40,7 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    waitFor(to, subject, timeoutMs = 10_000) {
+    waitFor(to, subject, timeoutMs = 20_000) {
       const find = () => messages.find((m) => m.to.includes(to.toLowerCase()) && subject.test(m.subject));
       return new Promise((resolve, reject) => {
         const check = () => {

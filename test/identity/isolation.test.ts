@@ -1,11 +1,10 @@
 /** Tenant isolation of identity data, and RBAC on createUser / deleteUser. */
 import request from "supertest";
-import { runOnce } from "graphile-worker";
-import { workerLogger } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/logger.ts";
 import { makeTaskList } from "../../src/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createSession, createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
+import { runDueJobs } from "../helpers/jobs.ts";
 
 let app: TestApp;
 let adminA: TestUser;
@@ -94,8 +93,7 @@ test("deleting a user revokes their sessions at once and scrubs them later", asy
   expect((await app.graphql("{ currentUser { rowId } }", undefined, victim.token)).status).toBe(401);
   const job = await app.db.ownerPool.query("select key from graphile_worker.jobs where task_identifier = 'scrub_user'");
   expect(job.rows).toEqual([{ key: `scrub_user:${victim.id}` }]);
-  const logger = createLogger("silent");
-  await runOnce({ connectionString: app.db.urls.ownerUrl, taskList: makeTaskList({ mail: { from: "t@example.test" }, logger }), logger: workerLogger(logger) });
+  await runDueJobs(app.db.ownerPool, makeTaskList({ mail: { from: "t@example.test" }, logger: createLogger("silent") }));
   const scrubbed = await app.db.ownerPool.query("select email, username, full_name, (select count(*)::int from app_private.user_secrets where user_id = $1) as secrets from app_public.users where id = $1", [victim.id]);
   expect(scrubbed.rows).toEqual([{ email: `deleted-${victim.id}@deleted.invalid`, username: expect.stringMatching(/^deleted-/), full_name: null, secrets: 0 }]);
 });

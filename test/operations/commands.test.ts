@@ -4,6 +4,7 @@ import { join } from "node:path";
 import request from "supertest";
 import { projectRoot } from "../../src/paths.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser } from "../helpers/fixtures.ts";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -51,6 +52,8 @@ test("init refuses bad arguments with a usage message", () => {
 });
 
 test("db:truncate is refused in production and empties our tables in development", async () => {
+  // Rows of its own to empty (not the init test's: each test passes alone).
+  await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");
   const refused = run("truncate.ts", [], { APP_ENV: "prod", JWT_SECRET: "x".repeat(40), TOTP_ENCODE_SECRET: "y".repeat(40) });
   expect(refused.status).toBe(1);
   expect(refused.stderr).toMatch(/^FORBIDDEN/);

@@ -5,6 +5,7 @@ import { databaseUrls, ensureDatabase, ensureRoles } from "../../src/db/cluster.
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
 import { migrateDatabase } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/logger.ts";
+import { freePort } from "../helpers/process.ts";
 import { ENV_ROOT_URL, ENV_TEMPLATE, newClusterDir, newTemplateName, testRoles } from "./testCluster.ts";
 
 export default async function globalSetup(): Promise<void> {
@@ -13,7 +14,8 @@ export default async function globalSetup(): Promise<void> {
   if (!rootUrl) {
     const dataDir = newClusterDir();
     chmodSync(dirname(dataDir), 0o755);
-    const server = await startEmbeddedPostgres({ dataDir, preferredPort: 0, logger, ephemeral: true });
+    // A port below the ephemeral range (see freePort): initdb takes seconds before PostgreSQL binds it.
+    const server = await startEmbeddedPostgres({ dataDir, preferredPort: await freePort(), logger, ephemeral: true });
     (globalThis as { __tesseraEmbedded?: unknown }).__tesseraEmbedded = server;
     rootUrl = server.rootUrl;
     process.stdout.write(`\nTests use an embedded PostgreSQL on port ${server.port}\n`);
