@@ -23,10 +23,13 @@ afterAll(() => db.drop());
 
 
 test("SIGTERM during a job: the job completes, sockets close, exit code 0, no connection left", async () => {
-  // An SMTP server that takes its time to accept the message: the send_email job is mid-flight.
+  // An SMTP server that accepts the message only once the test lets it: the send_email job is
+  // mid-flight until the shutdown is under way.
   const delivered: string[] = [];
   let dataStarted: () => void = () => {};
   const inFlight = new Promise<void>((resolve) => (dataStarted = resolve));
+  let accept: () => void = () => {};
+  const accepted = new Promise<void>((resolve) => (accept = resolve));
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -34,10 +37,10 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
     onData(stream, session, callback) {
       dataStarted();
       stream.resume();
-      stream.on("end", () => setTimeout(() => {
+      stream.on("end", () => void accepted.then(() => {
         delivered.push(session.envelope.rcptTo[0]!.address);
         callback();
-      }, 1500));
+      }));
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
@@ -71,9 +74,10 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
     await db.ownerPool.query(`select graphile_worker.add_job('send_email', '{"template":"password_changed","to":"slow@example.test"}')`);
     await inFlight;
     child.kill("SIGTERM");
+    // The shutdown is under way once it has closed the WebSocket; only then may the job finish.
+    await until(() => socketClosed, "the shutdown to close the WebSocket");
+    accept();
     expect(await exited).toBe(0);
-    // The close reaches this process on its own socket, not necessarily before the exit event.
-    await until(() => socketClosed, "the WebSocket to be closed");
     await client.dispose();
 
     // The running job was allowed to finish: delivered once, gone from the queue, nothing left locked.
@@ -85,6 +89,7 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
     const { rows } = await db.rootPool.query("select count(*)::int as n from pg_stat_activity where application_name = $1", [appName]);
     expect(rows[0].n).toBe(0);
   } finally {
+    accept();
     if (child.exitCode === null) child.kill("SIGKILL");
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
   }
