@@ -36,3 +36,50 @@ test("200 concurrent joinEvent calls for 50 places: exactly 50 participants, 150
   const count = await app.graphql(`query ($id: UUID!) { event(rowId: $id) { participantsCount } }`, { id: eventId }, manager.token);
   expect(count.body.data).toEqual({ event: { participantsCount: 50 } });
 });
+
+const SET_CAPACITY = `mutation ($id: UUID!, $max: Int) { updateEvent(input: { eventId: $id, maxParticipantsCount: $max }) { event { maxParticipantsCount } } }`;
+
+const participating = async (eventId: string) =>
+  (await app.db.ownerPool.query<{ n: number }>("select count(*)::int as n from app_public.event_participants where event_id = $1 and status = 'PARTICIPATING'", [eventId])).rows[0]!.n;
+const capacity = async (eventId: string) =>
+  (await app.db.ownerPool.query<{ max: number }>("select max_participants_count as max from app_public.events where id = $1", [eventId])).rows[0]!.max;
+
+test("updateEvent refuses a capacity below the participants count (CONFLICT, details), accepts one equal to it", async () => {
+  const eventId = await createEvent(app, manager.token, { name: "Small room", maxParticipantsCount: 5 });
+  for (const member of members.slice(0, 3)) expect((await app.graphql(JOIN, { id: eventId }, member.token)).body.errors).toBeUndefined();
+
+  const refused = await app.graphql(SET_CAPACITY, { id: eventId, max: 2 }, manager.token);
+  expect(refused.body.errors?.[0]?.extensions).toEqual({
+    code: "CONFLICT",
+    details: { reason: "CAPACITY_BELOW_PARTICIPANTS", participantsCount: 3, maxParticipantsCount: 2 },
+  });
+  expect(await capacity(eventId)).toBe(5);
+
+  const accepted = await app.graphql(SET_CAPACITY, { id: eventId, max: 3 }, manager.token);
+  expect(accepted.body).toEqual({ data: { updateEvent: { event: { maxParticipantsCount: 3 } } } });
+  const full = await app.graphql(JOIN, { id: eventId }, members[3]!.token);
+  expect(full.body.errors?.[0]?.extensions?.code).toBe("EVENT_FULL");
+  expect(await participating(eventId)).toBe(3);
+});
+
+test("capacity changes racing joins never leave more participants than the capacity", async () => {
+  const eventId = await createEvent(app, manager.token, { name: "Race", maxParticipantsCount: 100 });
+  const early = members.slice(10, 25);
+  await Promise.all(early.map((member) => app.graphql(JOIN, { id: eventId }, member.token)));
+  // Joins and capacity cuts to 16 at once, over parallel connections: each cut either lands
+  // before the count exceeds 16 (later joins are then EVENT_FULL) or is refused.
+  const late = members.slice(25, 45);
+  const [joins, cuts] = await Promise.all([
+    Promise.all(late.map((member) => app.graphql(JOIN, { id: eventId }, member.token))),
+    Promise.all(Array.from({ length: 5 }, () => app.graphql(SET_CAPACITY, { id: eventId, max: 16 }, manager.token))),
+  ]);
+  const joinCodes = new Set(joins.map(({ body }) => body.errors?.[0]?.extensions?.code ?? "JOINED"));
+  const cutCodes = cuts.map(({ body }) => body.errors?.[0]?.extensions?.code ?? "SET");
+  for (const code of joinCodes) expect(["JOINED", "EVENT_FULL"]).toContain(code);
+  for (const code of cutCodes) expect(["SET", "CONFLICT"]).toContain(code);
+
+  const [count, max] = [await participating(eventId), await capacity(eventId)];
+  expect(count).toBeLessThanOrEqual(max);
+  expect(max).toBe(cutCodes.includes("SET") ? 16 : 100);
+  expect(count).toBe(early.length + joins.filter(({ body }) => !body.errors).length);
+});
