@@ -11,7 +11,7 @@ import type { Logger } from "../logger.ts";
 import { guard, hit, LIMITS, REGISTRATION_MAX_ATTEMPTS } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
 import { makeSecretBox, randomToken, sha256, sixDigitCode } from "./secrets.ts";
-import { signAccessToken, type AccessClaims } from "./tokens.ts";
+import { makeRefreshTokenSuccessor, signAccessToken, type AccessClaims } from "./tokens.ts";
 import { TwoFactor } from "./twoFactor.ts";
 import { parseInput, schemas } from "./validation.ts";
 
@@ -55,6 +55,7 @@ export class AuthService {
   readonly #twoFactor: TwoFactor;
   readonly #logger: Logger;
   readonly #verifyCaptcha: CaptchaVerifier | undefined;
+  readonly #refreshSuccessor: (presented: string) => string;
 
   constructor(pool: pg.Pool, config: AuthConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
     this.#pool = pool;
@@ -62,6 +63,7 @@ export class AuthService {
     this.#twoFactor = new TwoFactor(pool, makeSecretBox(config.totpEncodeSecret));
     this.#logger = logger;
     this.#verifyCaptcha = verifyCaptcha;
+    this.#refreshSuccessor = makeRefreshTokenSuccessor(config.jwtSecret);
   }
 
   /** Stores an issued registration and e-mails its code; the same answer whether or not the e-mail is taken. */
@@ -164,10 +166,14 @@ export class AuthService {
     return this.#issueSession(userId, caller);
   }
 
-  /** Rotates the refresh token; a reused one revokes the session (TOKEN_REUSED). */
+  /**
+   * Rotates the refresh token; a reused one revokes the session (TOKEN_REUSED). The successor is
+   * derived from the presented token, so concurrent presentations (and a retry of a lost answer)
+   * within the grace window all get the same new refresh token; the access token is signed anew.
+   */
   async refreshSession(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.refreshSession, input);
-    const refreshToken = randomToken();
+    const refreshToken = this.#refreshSuccessor(data.refreshToken);
     const { rows } = await this.#pool.query<{ status: string; session_id: string | null; user_id: string | null }>(
       "select * from app_private.rotate_refresh_token($1, $2, make_interval(secs => $3))",
       [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],

@@ -3,6 +3,7 @@
  * Verification is strict — a token that is present but malformed, wrongly signed or expired is an
  * error, never a silent fall-back to anonymous.
  */
+import { createHmac, hkdfSync } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { AppError } from "../errors.ts";
 
@@ -52,4 +53,16 @@ export function claimsFromAuthorization(header: string | undefined, secret: stri
 
 function isUuid(value: unknown): value is string {
   return typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+/**
+ * The refresh token that succeeds a presented one: HMAC-SHA256 of the presented token under a key
+ * derived (HKDF) from the server secret. Deterministic, so every concurrent or retried
+ * presentation of one token inside the grace window gets the same successor — one winner, no
+ * extra rotation — while the database still holds only SHA-256 hashes and nobody without the
+ * secret can compute a successor.
+ */
+export function makeRefreshTokenSuccessor(serverSecret: string): (presented: string) => string {
+  const key = Buffer.from(hkdfSync("sha256", serverSecret, "tessera", "refresh-token-successor", 32));
+  return (presented) => createHmac("sha256", key).update(presented, "utf8").digest("base64url");
 }
