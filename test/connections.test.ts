@@ -15,13 +15,14 @@ import { ENV_ROOT_URL } from "./setup/testCluster.ts";
 import { until } from "./helpers/wait.ts";
 
 const SUBSCRIPTION = "subscription { notificationAdded { notification { title } } }";
+const SET_MODULE = `mutation ($enabled: Boolean!) { setTenantModule(input: { module: "events", enabled: $enabled }) { tenantModule { enabled } } }`;
 
-/** Terminates every connection to the app's database but ours; resolves once they are gone. */
-async function terminateAll(app: TestApp): Promise<number> {
+/** Terminates every connection to the app's database (but `spare`); resolves once they are gone. */
+async function terminateAll(app: TestApp, spare: number[] = []): Promise<number> {
   const pids = await withClient(app.db.serverRootUrl, async (client) => {
     const { rows } = await client.query<{ pid: number }>(
-      "select pid, pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
-      [app.db.name],
+      "select pid, pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> all($2::int[])",
+      [app.db.name, spare],
     );
     return rows.map((row) => row.pid);
   });
@@ -75,6 +76,34 @@ describe("when PostgreSQL terminates the app's connections", () => {
 
     // Logged, with PostgreSQL's reason.
     expect(logLines.some((line) => line.includes("terminating connection due to administrator command"))).toBe(true);
+  });
+
+  test("a request waiting in the database when its connection dies gets an error answer; the next one works", async () => {
+    const tenant = await createTenant(app.db.ownerPool);
+    const owner = await createUser(app.db.ownerPool, tenant, "owner");
+    // Hold the row the mutation updates, so that the request waits inside PostgreSQL.
+    const locker = await app.db.rootPool.connect();
+    try {
+      await locker.query("begin");
+      await locker.query("select 1 from app_public.tenant_modules where tenant_id = $1 and module = 'events' for update", [tenant.id]);
+      const { rows } = await locker.query<{ pid: number }>("select pg_backend_pid() as pid");
+      const waiting = app.graphql(SET_MODULE, { enabled: false }, owner.token);
+      await until(async () => (await app.db.rootPool.query(
+        "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+      )).rows.length > 0, "the request to wait for the lock");
+      await terminateAll(app, [rows[0]!.pid]);
+      // Before: the checked-out client had no listener, and its "Connection terminated
+      // unexpectedly" ended the process. Now the request fails, documented, and that is all.
+      const answer = await waiting;
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
+      expect(answer.body.data).toEqual({ setTenantModule: null });
+      await locker.query("rollback");
+    } finally {
+      locker.release();
+    }
+    const again = await app.graphql(SET_MODULE, { enabled: false }, owner.token);
+    expect(again.body).toEqual({ data: { setTenantModule: { tenantModule: { enabled: false } } } });
+    expect((await fetch(`${app.url}/ready`)).status).toBe(200);
   });
 });
 
