@@ -16,7 +16,6 @@ interface ErrorShape {
 }
 
 interface Payload {
-  data?: unknown;
   errors?: ErrorShape[];
 }
 
@@ -32,7 +31,8 @@ function addCodes(payload: Payload, statusCode: number | undefined): { changed: 
   }
   if (statusCode === 405) return { changed, headers: { allow: "GET, POST" } };
   const errors = payload.errors ?? [];
-  if (payload.data == null && errors.length > 0 && errors.every((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) {
+  // Nothing failed but for the database being out of reach: the whole answer is "retry later".
+  if (errors.length > 0 && errors.every((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) {
     return { changed, statusCode: 503, headers: { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER) } };
   }
   return { changed };
