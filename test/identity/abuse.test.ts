@@ -145,7 +145,10 @@ test("wrong TOTP codes are limited per user", async () => {
   const api = request(app.url);
   const { secret } = (await api.post("/api/auth/2fa/enable").set("Authorization", `Bearer ${token}`)).body as { secret: string };
   const statuses = [];
-  for (let i = 0; i < 6; i++) statuses.push((await api.post("/api/auth/2fa/confirm").set("Authorization", `Bearer ${token}`).send({ code: "000000" })).status);
+  // A code that is none of the accepted ones (the current step ± 1), not a fixed "000000".
+  const accepted = await Promise.all([-1, 0, 1].map((offset) => totpCode(secret, offset)));
+  const wrong = ["000000", "111111", "222222", "333333"].find((code) => !accepted.includes(code))!;
+  for (let i = 0; i < 6; i++) statuses.push((await api.post("/api/auth/2fa/confirm").set("Authorization", `Bearer ${token}`).send({ code: wrong })).status);
   expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   const right = await api.post("/api/auth/2fa/confirm").set("Authorization", `Bearer ${token}`).send({ code: await totpCode(secret) });
   expect(right.status).toBe(429);
