@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../src/config.ts";
 import { withClient } from "../../src/db/cluster.ts";
 import { migrateDatabase, migrationsAreCurrent } from "../../src/db/migrate.ts";
+import { watchPool } from "../../src/db/pools.ts";
 import { resolveDatabase } from "../../src/db/resolve.ts";
 import { createLogger } from "../../src/logger.ts";
 import pg from "pg";
@@ -32,7 +33,7 @@ test("roles and database are created from the URLs, then migrated and current", 
     const database = await resolveDatabase(config, logger);
     expect(database.embedded).toBe(false);
     await migrateDatabase(database.urls, logger);
-    const pool = new pg.Pool({ connectionString: database.urls.ownerUrl });
+    const pool = watchPool(new pg.Pool({ connectionString: database.urls.ownerUrl }), undefined, "test");
     try {
       expect(await migrationsAreCurrent(pool)).toBe(true);
     } finally {

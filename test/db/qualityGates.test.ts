@@ -1,5 +1,6 @@
 import pg from "pg";
 import { currentMigrationSql, migrateDatabase } from "../../src/db/migrate.ts";
+import { watchClient } from "../../src/db/pools.ts";
 import { checkQualityGates, runPlpgsqlCheck } from "../../src/db/qualityGates.ts";
 import { renderSqlSchema } from "../../src/schemaExport.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -92,7 +93,7 @@ test("migrations replay from zero to the same schema as the template", async () 
 
 test("migrations/current/ applies twice without error", async () => {
   const sql = migrationSql(currentMigrationSql(), db);
-  const client = new pg.Client({ connectionString: db.urls.ownerUrl });
+  const client = watchClient(new pg.Client({ connectionString: db.urls.ownerUrl }), undefined, "test");
   await client.connect();
   try {
     await client.query(sql);
