@@ -45,7 +45,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
   }
   let worker: Runner | undefined;
   if (options.worker) {
-    worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: config.workerConcurrency, logger, mail: config.mail });
+    worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: config.workerConcurrency, logger, mail: config.mail, liveness: config.workerLiveness });
     server?.metrics.observeWorker(worker);
   }
   const base = config.publicUrl ?? `http://localhost:${config.port}`;

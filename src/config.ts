@@ -41,8 +41,13 @@ const envSchema = z
     TOTP_ENCODE_SECRET: z.string().min(1, "must not be empty").default(DEV_TOTP_ENCODE_SECRET),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
     MAIL_FROM: z.string().min(3).default("Tessera <no-reply@tessera.local>"),
+    MAIL_CONCURRENCY: integer(1, 100).default(2),
+    SMTP_CONNECT_TIMEOUT_MS: integer(100, 300_000).default(5_000),
+    SMTP_SOCKET_TIMEOUT_MS: integer(100, 600_000).default(20_000),
     CAPTCHA_API_URL: z.url().optional(),
     WORKER_CONCURRENCY: integer(1, 1000).default(5),
+    WORKER_HEARTBEAT_SECONDS: integer(1, 3600).default(10),
+    WORKER_STALE_SECONDS: integer(2, 86_400).default(60),
     EVENT_REMINDER_LEAD_MINUTES: integer(0, 60 * 24 * 60).default(1440),
     IMAGE_UPLOAD_PATH: z.string().min(1).optional(),
     GRAPHQL_MAX_DEPTH: integer(2, 100).default(12),
@@ -81,6 +86,12 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
   if (production && !raw.DATABASE_URL) {
     problems.push("DATABASE_URL: is required when APP_ENV=prod (no embedded database in production)");
   }
+  const heartbeat = Number(raw.WORKER_HEARTBEAT_SECONDS ?? 10);
+  const stale = Number(raw.WORKER_STALE_SECONDS ?? 60);
+  // A live worker that beats every N seconds must never look stale between two beats.
+  if (Number.isFinite(heartbeat) && Number.isFinite(stale) && stale < 2 * heartbeat) {
+    problems.push("WORKER_STALE_SECONDS: must be at least twice WORKER_HEARTBEAT_SECONDS");
+  }
   if (raw.DATABASE_URL && !raw.DATABASE_AUTHENTICATOR_URL) {
     problems.push("DATABASE_AUTHENTICATOR_URL: is required when DATABASE_URL is set");
   }
@@ -116,6 +127,19 @@ export interface MailConfig {
   /** Unset: e-mails are logged (recipient and template only), not sent. */
   smtpUrl?: string;
   from: string;
+  /** send_email jobs run at once, in a runner of their own (and pooled SMTP connections); default 2. */
+  concurrency?: number;
+  /** Limit for the TCP connection and, separately, for the server's greeting; default 5 s. */
+  connectTimeoutMs?: number;
+  /** Longest silence of the server once connected; default 20 s. */
+  socketTimeoutMs?: number;
+}
+
+/** How worker processes tell they are alive, and when one is presumed dead. */
+export interface WorkerLivenessConfig {
+  heartbeatSeconds: number;
+  /** A pool whose heartbeat is older than this is dead: its jobs are released to the others. */
+  staleAfterSeconds: number;
 }
 
 export interface Config {
@@ -128,6 +152,7 @@ export interface Config {
   auth: AuthConfig;
   mail: MailConfig;
   workerConcurrency: number;
+  workerLiveness: WorkerLivenessConfig;
   /** How long before an event starts its participants are reminded. */
   eventReminderLeadMinutes: number;
   images: { uploadPath: string; maxBytes: number };
@@ -203,8 +228,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       totpEncodeSecret: env.TOTP_ENCODE_SECRET,
       captchaApiUrl: env.CAPTCHA_API_URL,
     },
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      concurrency: env.MAIL_CONCURRENCY,
+      connectTimeoutMs: env.SMTP_CONNECT_TIMEOUT_MS,
+      socketTimeoutMs: env.SMTP_SOCKET_TIMEOUT_MS,
+    },
     workerConcurrency: env.WORKER_CONCURRENCY,
+    workerLiveness: { heartbeatSeconds: env.WORKER_HEARTBEAT_SECONDS, staleAfterSeconds: env.WORKER_STALE_SECONDS },
     eventReminderLeadMinutes: env.EVENT_REMINDER_LEAD_MINUTES,
     images: { uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")), maxBytes: env.IMAGE_MAX_BYTES },
     graphql: {

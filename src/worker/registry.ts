@@ -12,7 +12,7 @@ import { makeDomainEventTask } from "./tasks/domainEvent.ts";
 import { eventCancelled, eventReminder } from "./tasks/events.ts";
 import { heartbeat } from "./tasks/heartbeat.ts";
 import { cleanupExpired, scrubUser } from "./tasks/identityHousekeeping.ts";
-import { makeSendEmailTask } from "./tasks/sendEmail.ts";
+import { makeSendEmailTask, type MailTransport } from "./tasks/sendEmail.ts";
 
 /** Domain event type → the consumers that handle it, in order. */
 export const consumersByType: Readonly<Record<string, readonly Consumer[]>> = {
@@ -22,15 +22,24 @@ export const consumersByType: Readonly<Record<string, readonly Consumer[]>> = {
 export interface WorkerDependencies {
   mail: MailConfig;
   logger: Logger;
+  /** The worker's pooled SMTP transport; without it each send_email job opens its own. */
+  transport?: MailTransport;
 }
 
 export const TASK_NAMES = ["domain_event", "worker_heartbeat", "send_email", "scrub_user", "cleanup_expired", "event_reminder", "event_cancelled"] as const;
 
-export function makeTaskList({ mail, logger }: WorkerDependencies): Record<(typeof TASK_NAMES)[number], Task> {
+/**
+ * Tasks that wait on the SMTP server. They run in a runner of their own with its own small
+ * concurrency (src/worker/runner.ts), so a slow or silent server never holds the slots of the
+ * other tasks: reminders, domain events and cron keep running.
+ */
+export const MAIL_TASK_NAMES = ["send_email"] as const satisfies ReadonlyArray<(typeof TASK_NAMES)[number]>;
+
+export function makeTaskList({ mail, logger, transport }: WorkerDependencies): Record<(typeof TASK_NAMES)[number], Task> {
   return {
     domain_event: makeDomainEventTask(consumersByType),
     worker_heartbeat: heartbeat,
-    send_email: makeSendEmailTask(mail, logger),
+    send_email: makeSendEmailTask(mail, logger, transport),
     scrub_user: scrubUser,
     cleanup_expired: cleanupExpired,
     event_reminder: eventReminder,

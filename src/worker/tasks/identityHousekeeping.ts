@@ -1,4 +1,4 @@
-/** Identity housekeeping tasks: scrubbing deleted users, deleting long-expired auth rows. */
+/** Housekeeping tasks: scrubbing deleted users, deleting long-expired auth rows and e-mail delivery records. */
 import type { Task } from "graphile-worker";
 
 /** Sessions, registrations, reset tokens and challenges expired for longer than this are deleted. */
@@ -15,5 +15,7 @@ export const cleanupExpired: Task = async (_payload, helpers) => {
     "select app_private.cleanup_expired(make_interval(days => $1)) as deleted",
     [SESSION_RETENTION_DAYS],
   );
-  helpers.logger.info(`cleanup: ${JSON.stringify(rows[0]?.deleted)}`);
+  // Delivery records only matter while their send_email job exists (retries consult them).
+  const deliveries = await helpers.query<{ deleted: number }>("select app_private.cleanup_email_deliveries() as deleted");
+  helpers.logger.info(`cleanup: ${JSON.stringify({ ...(rows[0]?.deleted as object | undefined), email_deliveries: deliveries.rows[0]?.deleted ?? 0 })}`);
 };
