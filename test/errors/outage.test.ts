@@ -10,6 +10,7 @@ import { createLogger } from "../../src/logger.ts";
 import { createTesseraServer, type TesseraServer } from "../../src/server.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../helpers/fixtures.ts";
+import { freePort } from "../helpers/process.ts";
 
 /** A TCP proxy to PostgreSQL that can be cut and restored on the same port. */
 class CuttableProxy {
@@ -52,6 +53,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const direct = new URL(db.urls.ownerUrl);
   proxy = new CuttableProxy({ host: direct.hostname, port: Number(direct.port) });
+  // Reopened on the same port after the cut: one below the ephemeral range, which an outgoing
+  // connection cannot take in between (see freePort).
+  proxy.port = await freePort();
   await proxy.open();
   const viaProxy = (value: string) => Object.assign(new URL(value), { port: String(proxy.port) }).toString();
   const database = { ...db.urls, ownerUrl: viaProxy(db.urls.ownerUrl), authenticatorUrl: viaProxy(db.urls.authenticatorUrl) };
