@@ -9,6 +9,7 @@ import type pg from "pg";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { Kind, type DocumentNode } from "postgraphile/graphql";
 
+const QUEUE_STATES = ["pending", "retrying", "locked", "failed"] as const;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class Metrics {
@@ -38,17 +39,21 @@ export class Metrics {
     if (queuePool) {
       new Gauge({
         name: "tessera_worker_queue_jobs",
-        help: "Jobs in the queue by state: pending (waiting to run or retry), locked (running), failed (out of attempts).",
+        help:
+          "Jobs in the queue by state: pending (waiting for their first run), retrying (failed at least once, waiting for the next attempt), locked (running, or held by a worker), failed (out of attempts).",
         labelNames: ["state"],
         registers: [this.registry],
         async collect() {
-          const { rows } = await queuePool.query<{ pending: number; locked: number; failed: number }>(
-            `select count(*) filter (where locked_at is null and attempts < max_attempts)::int as pending,
+          // Disjoint states: a failing job counts as retrying from its first failure, not as pending
+          // for the ~4 days its 25 attempts take.
+          const { rows } = await queuePool.query<Record<(typeof QUEUE_STATES)[number], number>>(
+            `select count(*) filter (where locked_at is null and attempts < max_attempts and last_error is null)::int as pending,
+                    count(*) filter (where locked_at is null and attempts < max_attempts and last_error is not null)::int as retrying,
                     count(*) filter (where locked_at is not null)::int as locked,
-                    count(*) filter (where attempts >= max_attempts)::int as failed
+                    count(*) filter (where locked_at is null and attempts >= max_attempts)::int as failed
              from graphile_worker.jobs`,
           );
-          for (const state of ["pending", "locked", "failed"] as const) this.set({ state }, rows[0]?.[state] ?? 0);
+          for (const state of QUEUE_STATES) this.set({ state }, rows[0]?.[state] ?? 0);
         },
       });
     }

@@ -1,6 +1,9 @@
 /** The failed/stuck jobs view and its mutations, for platform operators only. */
+import { createLogger } from "../../src/logger.ts";
+import { makeTaskList } from "../../src/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { runDueJobs } from "../helpers/jobs.ts";
 
 let app: TestApp;
 let operator: TestUser;
@@ -51,6 +54,32 @@ test("an operator sees failed jobs (never their payload), retries one and discar
   expect(after.rows).toEqual([{ id: toRetry, attempts: 0 }]);
   const missing = await app.graphql(`mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { discarded } }`, { id: toDiscard }, operator.token);
   expect(missing.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+});
+
+test("a job that failed once is listed at once, with its error and next attempt, and counted as retrying", async () => {
+  const retrying = async () => Number(/tessera_worker_queue_jobs\{state="retrying"\} (\d+)/.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1] ?? "NaN");
+  const before = await retrying();
+  // A reminder job without its participant: the real task fails it, and graphile-worker schedules
+  // attempt 2 of 25 a few seconds later.
+  const { rows } = await app.db.ownerPool.query<{ id: string }>("select id from graphile_worker.add_job('event_reminder', '{}')");
+  const { event_reminder } = makeTaskList({ mail: app.config.mail, logger: createLogger("silent") });
+  await runDueJobs(app.db.ownerPool, { event_reminder });
+
+  const { body } = await app.graphql("{ failedJobs { nodes { rowId task attempts maxAttempts lastError runAt } } }", undefined, operator.token);
+  expect(body.errors).toBeUndefined();
+  const nodes = (body.data as { failedJobs: { nodes: Array<{ rowId: string; runAt: string }> } }).failedJobs.nodes;
+  const listed = nodes.find((node) => node.rowId === rows[0]!.id);
+  expect(listed).toEqual({
+    rowId: rows[0]!.id,
+    task: "event_reminder",
+    attempts: 1,
+    maxAttempts: 25,
+    lastError: expect.stringContaining("event_reminder needs a participantId"),
+    runAt: expect.any(String),
+  });
+  const { rows: [now] } = await app.db.ownerPool.query<{ now: Date }>("select now()");
+  expect(new Date(listed!.runAt).getTime()).toBeGreaterThan(now!.now.getTime());
+  expect(await retrying()).toBe(before + 1);
 });
 
 test("jobs held by a dead worker are listed and unlocked", async () => {
