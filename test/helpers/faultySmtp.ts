@@ -6,7 +6,8 @@
  * - `holdAfter(n)`: once n messages are accepted, keep the answer to the next DATA back until
  *   `recover()`. As a real server, it takes responsibility for a message only with its final
  *   "250": a held message whose client went away before that is dropped, never counted;
- * - `silent()`: accept TCP connections and never greet until `recover()`.
+ * - `silent()`: accept TCP connections and never greet until `recover()`;
+ * - `refuseRecipient(address, code)`: always answer `code` (550) to RCPT TO that address.
  *
  * `accepted` lists what the server took responsibility for; `countsByRecipient()` is what each
  * mailbox would hold.
@@ -46,6 +47,7 @@ export interface FaultySmtp {
   refuseAfter(after: number, code?: number, stage?: "rcpt" | "data"): void;
   holdAfter(after: number): void;
   silent(): void;
+  refuseRecipient(address: string, code?: number): void;
   /** Back to normal: held messages of still-connected clients are accepted, greetings sent. */
   recover(): void;
   countsByRecipient(): Map<string, number>;
@@ -59,6 +61,7 @@ export async function startFaultySmtp(): Promise<FaultySmtp> {
   const ungreeted: Array<{ session: SMTPServerSession; greet: () => void }> = [];
   let mode: Mode = { kind: "normal" };
   let refusals = 0;
+  const refusedRecipients = new Map<string, number>();
 
   const accept = (session: SMTPServerSession, raw: string) => {
     accepted.push({
@@ -68,7 +71,7 @@ export async function startFaultySmtp(): Promise<FaultySmtp> {
       raw,
     });
   };
-  const refusal = (code: number) => Object.assign(new Error(`Try again later (${code})`), { responseCode: code });
+  const refusal = (code: number) => Object.assign(new Error(code >= 500 ? `No such mailbox (${code})` : `Try again later (${code})`), { responseCode: code });
   const refusing = (stage: "rcpt" | "data") => mode.kind === "refuse" && mode.stage === stage && accepted.length >= mode.after;
 
   const server = new SMTPServer({
@@ -85,7 +88,12 @@ export async function startFaultySmtp(): Promise<FaultySmtp> {
     onClose(session) {
       open.delete(session.id);
     },
-    onRcptTo(_address, _session, callback) {
+    onRcptTo(address, _session, callback) {
+      const permanent = refusedRecipients.get(address.address.toLowerCase());
+      if (permanent !== undefined) {
+        refusals++;
+        return callback(refusal(permanent));
+      }
       if (refusing("rcpt")) {
         refusals++;
         return callback(refusal(mode.kind === "refuse" ? mode.code : 451));
@@ -136,6 +144,9 @@ export async function startFaultySmtp(): Promise<FaultySmtp> {
     },
     silent() {
       mode = { kind: "silent" };
+    },
+    refuseRecipient(address, code = 550) {
+      refusedRecipients.set(address.toLowerCase(), code);
     },
     recover() {
       mode = { kind: "normal" };

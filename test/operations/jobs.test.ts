@@ -4,6 +4,7 @@ import { makeTaskList } from "../../src/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 import { runDueJobs } from "../helpers/jobs.ts";
+import { until } from "../helpers/wait.ts";
 
 let app: TestApp;
 let operator: TestUser;
@@ -64,6 +65,8 @@ test("a job that failed once is listed at once, with its error and next attempt,
   const { rows } = await app.db.ownerPool.query<{ id: string }>("select id from graphile_worker.add_job('event_reminder', '{}')");
   const { event_reminder } = makeTaskList({ mail: app.config.mail, logger: createLogger("silent") });
   await runDueJobs(app.db.ownerPool, { event_reminder });
+  // runOnce returns before graphile-worker has written the outcome (it does not await it).
+  await until(async () => (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where id = $1 and last_error is not null", [rows[0]!.id])).rowCount === 1, "the job to be marked failed");
 
   const { body } = await app.graphql("{ failedJobs { nodes { rowId task attempts maxAttempts lastError runAt } } }", undefined, operator.token);
   expect(body.errors).toBeUndefined();
