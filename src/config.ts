@@ -34,6 +34,7 @@ const envSchema = z
       .optional(),
     SHADOW_DATABASE_URL: postgresUrl.optional(),
     ROOT_DATABASE_URL: postgresUrl.optional(),
+    EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),
     JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
     ACCESS_TOKEN_TTL_MINUTES: integer(1, 24 * 60).default(15),
     REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(43200),
@@ -171,6 +172,8 @@ export interface Config {
   corsOrigins: "*" | string[];
   /** Absent when the embedded PostgreSQL must provide the database. */
   database?: DatabaseUrls;
+  /** The embedded PostgreSQL's data directory (its port and password are saved in `<dir>.json`). */
+  embeddedDatabaseDir: string;
 }
 
 export class ConfigError extends Error {
@@ -239,6 +242,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     workerLiveness: { heartbeatSeconds: env.WORKER_HEARTBEAT_SECONDS, staleAfterSeconds: env.WORKER_STALE_SECONDS },
     eventReminderLeadMinutes: env.EVENT_REMINDER_LEAD_MINUTES,
     images: { uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")), maxBytes: env.IMAGE_MAX_BYTES },
+    embeddedDatabaseDir: resolve(env.EMBEDDED_DATABASE_DIR ?? join(dataDir, "pg")),
     graphql: {
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxCost: env.GRAPHQL_MAX_COST,

@@ -26,6 +26,14 @@ export function boot(name: string): { config: Config; logger: Logger } {
     throw error;
   }
   process.env.GRAPHILE_ENV ??= config.isProduction ? "production" : "development";
+  // An embedded cluster that cannot be used is an operator's matter: one line saying what to do,
+  // no stack trace. Every other uncaught error keeps Node's own report.
+  process.on("uncaughtExceptionMonitor", (error) => {
+    if (error instanceof Error && error.name === "EmbeddedPostgresError") {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+  });
   const pretty = config.env === "dev" && process.stdout.isTTY === true;
   return { config, logger: createLogger(config.logLevel, name, undefined, pretty) };
 }

