@@ -2,7 +2,7 @@
  * Composes the HTTP server: Express 5 with request ids, health, REST, and PostGraphile V5 (HTTP
  * and WebSocket) on one port.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import cors from "cors";
 import express from "express";
 import helmet from "helmet";
@@ -30,13 +30,18 @@ import { imageRoutes } from "./rest/images.ts";
 import { tenantRoutes } from "./rest/tenants.ts";
 import { userRoutes } from "./rest/users.ts";
 import { version } from "./version.ts";
+import { attachGraphqlWebSockets } from "./websockets.ts";
 
 export interface TesseraServer {
   app: express.Express;
   httpServer: Server;
   pgl: PostGraphileInstance;
   metrics: Metrics;
-  /** Stops accepting, closes sockets, releases PostGraphile and every pool. */
+  /**
+   * Graceful: stops accepting, sends WebSocket clients 1001 (going away), lets in-flight requests
+   * finish (at most DRAIN_MS), then releases PostGraphile and ends every pool — in that order, so
+   * that no request ever meets an ended pool.
+   */
   close(): Promise<void>;
 }
 
@@ -79,12 +84,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
   const httpServer = createServer(app);
-  // Upgraded (WebSocket) sockets are invisible to closeAllConnections(); track them to close them.
-  const upgraded = new Set<import("node:stream").Duplex>();
-  httpServer.on("upgrade", (_req, socket) => {
-    upgraded.add(socket);
-    socket.once("close", () => upgraded.delete(socket));
-  });
+  const drain = trackRequests(httpServer);
 
   app.use(requestId);
   app.use(requestLog(logger));
@@ -106,7 +106,9 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   app.use("/api", authRoutes(auth), userRoutes(runOperation), tenantRoutes(runOperation));
 
   const serv = pgl.createServ(grafserv);
-  await serv.addTo(app, httpServer);
+  // HTTP only: the WebSocket upgrade is ours (src/websockets.ts), so that shutdown can close sockets properly.
+  await serv.addTo(app, httpServer, false);
+  const websockets = attachGraphqlWebSockets(serv, httpServer, logger);
 
   app.use(notFound);
   app.use(errorHandler(logger));
@@ -117,19 +119,56 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
     pgl,
     metrics,
     async close() {
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeIdleConnections();
-        // In-flight requests get a moment to finish; then everything still open is closed.
-        setTimeout(() => httpServer.closeAllConnections(), 2000).unref();
-        for (const socket of upgraded) socket.destroy();
-      });
+      // Stop accepting; idle keep-alive connections close now, busy ones after their response.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await Promise.all([websockets.closeAll(1001, "server shutting down", DRAIN_MS), drain(DRAIN_MS)]);
+      // Whatever is still open after the drain (a request slower than DRAIN_MS) is cut.
+      httpServer.closeAllConnections();
+      await closed;
       // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
       const services = pgl.getResolvedPreset().pgServices ?? [];
       await pgl.release();
       await Promise.all(services.map((service) => service.release?.()));
       await Promise.all([requestPool.end(), ownerPool.end()]);
     },
+  };
+}
+
+/** How long in-flight requests and WebSocket closing handshakes get at shutdown. */
+const DRAIN_MS = 5_000;
+
+/**
+ * Counts requests in flight. The returned drain() marks every response from then on (and those in
+ * flight whose headers are not sent yet) `Connection: close`, closes each keep-alive connection
+ * as soon as it falls idle, and resolves when no request is left or after `timeoutMs`.
+ */
+function trackRequests(httpServer: Server): (timeoutMs: number) => Promise<void> {
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  let settle: (() => void) | undefined;
+  // Before Express's own listener, so that every request is counted before anything answers it.
+  httpServer.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    if (draining) res.shouldKeepAlive = false;
+    res.once("close", () => {
+      inFlight.delete(res);
+      if (!draining) return;
+      // The connection is idle once the response is done; close it rather than wait for another request.
+      setImmediate(() => httpServer.closeIdleConnections());
+      if (inFlight.size === 0) settle?.();
+    });
+  });
+  return async (timeoutMs) => {
+    draining = true;
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    httpServer.closeIdleConnections();
+    if (inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      settle = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
   };
 }
 
