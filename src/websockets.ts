@@ -48,7 +48,12 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
               try {
                 await handle(String(data));
               } catch (error) {
-                ws.close(CloseCode.InternalServerError, (error as Error).message.slice(0, 120));
+                // As grafserv does; a close reason over 123 bytes would throw, hence the cut and the guard.
+                try {
+                  ws.close(CloseCode.InternalServerError, (error as Error).message.slice(0, 60));
+                } catch {
+                  ws.terminate();
+                }
               }
             }),
         },
