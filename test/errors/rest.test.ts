@@ -24,7 +24,7 @@ const login = (headers: Record<string, string>, body: string | Buffer) => {
   return req.send(body);
 };
 
-test.each([
+test.each<{ name: string; headers: Record<string, string>; body: string; status: number; code: string }>([
   { name: "an unknown charset", headers: { "content-type": "application/json; charset=foo" }, body: '{"tenant":"x","login":"y","password":"z"}', status: 415, code: "UNSUPPORTED_MEDIA_TYPE" },
   { name: "an unknown Content-Encoding", headers: { "content-type": "application/json", "content-encoding": "x-foo" }, body: '{"tenant":"x"}', status: 415, code: "UNSUPPORTED_MEDIA_TYPE" },
   { name: "gzip that is not gzip", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: "certainly not gzip", status: 400, code: "VALIDATION_FAILED" },

@@ -5,7 +5,8 @@
  * cluster in a temporary EMBEDDED_DATABASE_DIR.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -23,6 +24,12 @@ const env = { PATH: process.env.PATH ?? "", EMBEDDED_DATABASE_DIR: dataDir, LOG_
 let server: ChildProcess | undefined;
 let serverOutput = "";
 let port: number;
+
+beforeAll(async () => {
+  // The cluster's port, as a saved state file gives it: otherwise every first start prefers 54320,
+  // and two test runs at once race for it ("could not create any TCP/IP sockets").
+  writeFileSync(stateFile, JSON.stringify({ port: await freePort(), password: randomBytes(18).toString("base64url") }), { mode: 0o600 });
+});
 
 afterAll(async () => {
   if (server && server.exitCode === null) {
