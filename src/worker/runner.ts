@@ -27,7 +27,7 @@ import { crontab, MAIL_TASK_NAMES, makeTaskList } from "./registry.ts";
  */
 export const workerPreset: GraphileConfig.Preset = {
   worker: {
-    localQueue: { size: 50 },
+    localQueue: { size: 200 },
     completeJobBatchDelay: 0,
     failJobBatchDelay: 0,
   },
