@@ -82,3 +82,10 @@ test("cleanup_expired deletes the delivery records of jobs that are gone, never 
   await gone(rows[0]!.id);
   expect(await deliveries()).toEqual([{ job_id: waiting }]);
 });
+
+test("an address listed twice (in any case) gets one message", async () => {
+  const id = await enqueueEmail(db, "event_cancelled", ["Twice@example.test", "twice@example.test", "once@example.test"], { name: "Meetup" });
+  await run();
+  await gone(id);
+  expect(Object.fromEntries(smtp.countsByRecipient())).toEqual({ "twice@example.test": 1, "once@example.test": 1 });
+});

@@ -48,7 +48,7 @@ function sendWith(mail: MailConfig, logger: Logger) {
   return async (transport: MailTransport | undefined, payload: unknown, helpers: JobHelpers): Promise<void> => {
     const { template, to, data, requestId } = (payload ?? {}) as Partial<SendEmailPayload>;
     const render = template ? TEMPLATES[template] : undefined;
-    const recipients = [...new Set((Array.isArray(to) ? to : [to]).filter((address): address is string => typeof address === "string" && address !== ""))];
+    const recipients = (Array.isArray(to) ? to : [to]).filter((address): address is string => typeof address === "string" && address !== "");
     if (!template || !render || recipients.length === 0) {
       // Not retryable: a malformed job would fail the same way 25 times.
       logger.error({ template, recipients: recipients.length }, "send_email: unknown template or no recipient; dropped");
@@ -61,6 +61,7 @@ function sendWith(mail: MailConfig, logger: Logger) {
     }
     const jobId = helpers.job.id;
     const done = await deliveredMessageIds(helpers, jobId);
+    const skipped = done.size;
     let sent = 0;
     let rejected = 0;
     for (const recipient of recipients) {
@@ -72,19 +73,22 @@ function sendWith(mail: MailConfig, logger: Logger) {
         if (!isPermanentRecipientRefusal(error)) {
           // Temporary (4xx, timeout, connection): stop here, the job is retried with backoff and
           // resumes after the recipients already recorded.
-          logger.warn({ template, jobId, sent, remaining: recipients.length - done.size - sent - rejected, requestId, err: error }, "send_email: SMTP failed; the job will retry");
+          logger.warn({ template, jobId, sent, remaining: recipients.length - done.size, requestId, err: error }, "send_email: SMTP failed; the job will retry");
           throw error;
         }
         // The server refused this address for good (5xx at RCPT): retrying cannot help, the others
         // must still get theirs.
         await record(helpers, messageId, jobId, template, "rejected", errorMessage(error));
+        done.add(messageId);
         rejected++;
         continue;
       }
       await record(helpers, messageId, jobId, template, "sent", null);
+      // The same address spelt in another case has the same Message-ID: served once.
+      done.add(messageId);
       sent++;
     }
-    logger.debug({ template, jobId, sent, rejected, skipped: done.size, requestId }, "send_email: done");
+    logger.debug({ template, jobId, sent, rejected, skipped, requestId }, "send_email: done");
   };
 }
 
