@@ -3,6 +3,7 @@ import { runOnce, type TaskList } from "graphile-worker";
 import type pg from "pg";
 import { workerLogger } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/logger.ts";
+import { until } from "./wait.ts";
 
 export interface QueuedJob {
   task: string;
@@ -22,11 +23,21 @@ export async function queuedJobs(pool: pg.Pool, task?: string): Promise<QueuedJo
 }
 
 /**
- * Runs every due job of `taskList` once, then returns (graphile-worker's runOnce). On the test's
- * own pool: given a connection string, graphile-worker makes a pool and ends it without waiting,
- * its error listeners already removed, and a connection still closing when the test file drops
- * its database then crashed the file ("Unhandled error … 57P01").
+ * Runs every due job of `taskList` once, then returns once each outcome is written (graphile-worker's
+ * runOnce resolves without awaiting the last job's completion or failure, and the job would still
+ * look queued and locked). On the test's own pool: given a connection string, graphile-worker makes
+ * a pool and ends it without waiting, its error listeners already removed, and a connection still
+ * closing when the test file drops its database then crashed the file ("Unhandled error … 57P01").
  */
-export function runDueJobs(pool: pg.Pool, taskList: TaskList): Promise<void> {
-  return runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: workerLogger(createLogger("silent")) });
+export async function runDueJobs(pool: pg.Pool, taskList: TaskList): Promise<void> {
+  const { rows } = await pool.query<{ started: Date }>("select clock_timestamp() as started");
+  await runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: workerLogger(createLogger("silent")) });
+  // Jobs this run locked (a test may hold others locked on purpose, with an older locked_at).
+  const locked = async () =>
+    (await pool.query(
+      `select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+       where j.locked_at >= $2 and t.identifier = any($1::text[])`,
+      [Object.keys(taskList), rows[0]!.started],
+    )).rows.length;
+  await until(async () => (await locked()) === 0, "the jobs' outcomes to be written");
 }
