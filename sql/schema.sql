@@ -53,6 +53,18 @@ alter table app_private.domain_events add constraint domain_events_pkey PRIMARY 
 alter table app_private.domain_events add constraint domain_events_type_check CHECK ((type ~ '^[a-z][a-z0-9_]*$'::text));
 comment on table app_private.domain_events is 'Append-only log of business events, for audit and read models.';
 
+create table app_private.email_deliveries (
+  message_id text not null,
+  job_id bigint not null,
+  template text not null,
+  outcome text not null,
+  detail text,
+  delivered_at timestamp with time zone default now() not null
+);
+alter table app_private.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (message_id);
+alter table app_private.email_deliveries add constraint email_deliveries_outcome_check CHECK ((outcome = ANY (ARRAY['sent'::text, 'rejected'::text])));
+comment on table app_private.email_deliveries is 'Messages of send_email jobs already accepted (or permanently refused) by the SMTP server, keyed by Message-ID; rows go when their job is gone.';
+
 create table app_private.password_resets (
   id uuid default gen_random_uuid() not null,
   user_id uuid not null,
@@ -177,6 +189,17 @@ create table app_private.worker_heartbeat (
 alter table app_private.worker_heartbeat add constraint worker_heartbeat_pkey PRIMARY KEY (id);
 alter table app_private.worker_heartbeat add constraint worker_heartbeat_id_check CHECK (id);
 comment on table app_private.worker_heartbeat is 'Last time a worker ran the heartbeat cron job.';
+
+create table app_private.worker_pools (
+  id text not null,
+  label text not null,
+  hostname text not null,
+  pid integer not null,
+  started_at timestamp with time zone default now() not null,
+  beat_at timestamp with time zone default now() not null
+);
+alter table app_private.worker_pools add constraint worker_pools_pkey PRIMARY KEY (id);
+comment on table app_private.worker_pools is 'Live graphile-worker pools (id = jobs.locked_by) and their last heartbeat; a stale one is presumed dead and its jobs are released.';
 
 create table app_public.event_participants (
   id uuid default gen_random_uuid() not null,
@@ -385,6 +408,8 @@ CREATE INDEX auth_events_user_idx ON app_private.auth_events USING btree (user_i
 
 CREATE INDEX domain_events_tenant_idx ON app_private.domain_events USING btree (tenant_id, occurred_at);
 
+CREATE INDEX email_deliveries_job_id_idx ON app_private.email_deliveries USING btree (job_id);
+
 CREATE INDEX password_resets_expires_idx ON app_private.password_resets USING btree (expires_at);
 
 CREATE INDEX password_resets_user_idx ON app_private.password_resets USING btree (user_id);
@@ -494,6 +519,21 @@ begin
 end;
 $function$;
 comment on function app_private.assert_jobs_manager() is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.cleanup_email_deliveries()
+ RETURNS integer
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  -- A finished job's rows are never read again (job ids are not reused).
+  with deleted as (
+    delete from app_private.email_deliveries d
+    where not exists (select 1 from graphile_worker._private_jobs j where j.id = d.job_id)
+    returning 1
+  )
+  select count(*)::integer from deleted
+$function$;
+comment on function app_private.cleanup_email_deliveries() is 'Deletes the delivery records of send_email jobs that no longer exist.';
 
 CREATE OR REPLACE FUNCTION app_private.cleanup_expired(retention interval)
  RETURNS json
@@ -885,6 +925,35 @@ AS $function$
 $function$;
 comment on function app_private.rate_limit_retry_after(text,integer,interval) is 'Seconds until the key may try again, or 0 when under the limit.';
 
+CREATE OR REPLACE FUNCTION app_private.release_dead_workers(stale_after interval)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_dead text[];
+  v_jobs integer;
+begin
+  -- Registered pools that stopped beating...
+  select coalesce(array_agg(w.id), '{}') into v_dead
+    from app_private.worker_pools w where w.beat_at < now() - release_dead_workers.stale_after;
+  -- ...and continuous pools ('pool-…'; run-once pools are 'otpool-…') that never registered but
+  -- have held a job that long: a process killed between taking jobs and registering.
+  select v_dead || coalesce(array_agg(distinct j.locked_by), '{}') into v_dead
+    from graphile_worker._private_jobs j
+    where j.locked_by like 'pool-%' and j.locked_at < now() - release_dead_workers.stale_after
+      and not exists (select 1 from app_private.worker_pools w where w.id = j.locked_by);
+  if cardinality(v_dead) = 0 then
+    return 0;
+  end if;
+  select count(*)::integer into v_jobs from graphile_worker._private_jobs j where j.locked_by = any(v_dead);
+  perform graphile_worker.force_unlock_workers(v_dead);
+  delete from app_private.worker_pools w where w.id = any(v_dead);
+  return v_jobs;
+end;
+$function$;
+comment on function app_private.release_dead_workers(interval) is 'Releases the jobs (and named queues) of worker pools whose heartbeat is older than stale_after; returns how many jobs were released.';
+
 CREATE OR REPLACE FUNCTION app_private.remove_job(job_key text)
  RETURNS void
  LANGUAGE plpgsql
@@ -955,10 +1024,10 @@ begin
   end if;
   if v_token.rotated_at is not null then
     select * into v_child from app_private.refresh_tokens t where t.parent_id = v_token.id;
-    if v_token.rotated_at > now() - rotate_refresh_token.grace_period and v_child.rotated_at is null then
-      -- A retry: the child was never used; replace it.
-      update app_private.refresh_tokens t set rotated_at = now() where t.id = v_child.id;
-      v_token := v_child;
+    if v_token.rotated_at > now() - rotate_refresh_token.grace_period
+       and v_child.token_hash = rotate_refresh_token.new_token_hash and v_child.rotated_at is null then
+      -- The same presentation again (concurrent, or a retry of a lost answer): the same successor.
+      status := 'ok';
     else
       update app_private.sessions s set revoked_at = now(), revoked_reason = 'refresh_token_reused' where s.id = v_session.id;
       status := 'reused';
@@ -966,11 +1035,11 @@ begin
     end if;
   else
     update app_private.refresh_tokens t set rotated_at = now() where t.id = v_token.id;
+    insert into app_private.refresh_tokens (session_id, token_hash, parent_id)
+      values (v_session.id, rotate_refresh_token.new_token_hash, v_token.id);
+    update app_private.sessions s set last_refreshed_at = now() where s.id = v_session.id;
+    status := 'ok';
   end if;
-  insert into app_private.refresh_tokens (session_id, token_hash, parent_id)
-    values (v_session.id, rotate_refresh_token.new_token_hash, v_token.id);
-  update app_private.sessions s set last_refreshed_at = now() where s.id = v_session.id;
-  status := 'ok';
   session_id := v_session.id;
   user_id := v_session.user_id;
   tenant_id := v_session.tenant_id;
@@ -1431,10 +1500,10 @@ begin
   return query
     select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error, j.run_at,
            j.locked_at, j.locked_by, j.key, j.created_at
-    from graphile_worker.jobs j where j.attempts >= j.max_attempts order by j.id;
+    from graphile_worker.jobs j where j.last_error is not null order by j.id;
 end;
 $function$;
-comment on function app_public.failed_jobs() is 'Jobs that ran out of attempts (needs jobs.manage).';
+comment on function app_public.failed_jobs() is 'Jobs that failed at least once: retrying (runAt = next attempt; attempts < maxAttempts) or out of attempts (needs jobs.manage).';
 
 CREATE OR REPLACE FUNCTION app_public.join_event(event_id uuid)
  RETURNS app_public.event_participants
@@ -1712,8 +1781,25 @@ CREATE OR REPLACE FUNCTION app_public.update_event(event_id uuid, name text DEFA
 AS $function$
 declare
   v_event app_public.events;
+  v_participants integer;
 begin
   perform app_private.assert_events_access('events.manage');
+  select * into v_event from app_public.events e
+    where e.id = update_event.event_id and e.tenant_id = app_public.current_tenant_id()
+    for update;
+  if not found then
+    raise exception 'No such event' using errcode = 'TNFND';
+  end if;
+  if update_event.max_participants_count is not null then
+    select count(*)::integer into v_participants from app_public.event_participants p
+      where p.event_id = v_event.id and p.status = 'PARTICIPATING';
+    if update_event.max_participants_count < v_participants then
+      raise exception 'The event already has % participants: its capacity cannot be lower', v_participants
+        using errcode = 'TCONF',
+              detail = json_build_object('reason', 'CAPACITY_BELOW_PARTICIPANTS', 'participantsCount', v_participants,
+                                         'maxParticipantsCount', update_event.max_participants_count)::text;
+    end if;
+  end if;
   update app_public.events e set
     name = coalesce(update_event.name, e.name),
     starts_at = coalesce(update_event.starts_at, e.starts_at),
@@ -1724,16 +1810,13 @@ begin
     image = coalesce(update_event.image, e.image),
     payment_info = coalesce(update_event.payment_info, e.payment_info),
     max_participants_count = coalesce(update_event.max_participants_count, e.max_participants_count)
-  where e.id = update_event.event_id and e.tenant_id = app_public.current_tenant_id()
+  where e.id = v_event.id
   returning * into v_event;
-  if v_event.id is null then
-    raise exception 'No such event' using errcode = 'TNFND';
-  end if;
   return v_event;
 end;
 $function$;
 comment on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) is '@resultFieldName event
-Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders.';
+Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. A capacity below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS).';
 
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.domain_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 

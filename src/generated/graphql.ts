@@ -701,7 +701,7 @@ export type Mutation = {
   setTenantModule: Maybe<SetTenantModulePayload>;
   /** Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (needs jobs.manage). */
   unlockStaleJobs: Maybe<UnlockStaleJobsPayload>;
-  /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. */
+  /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. A capacity below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
   updateEvent: Maybe<UpdateEventPayload>;
   /** Completes a two-step login. */
   verifyTwoFactor: Maybe<SessionPayload>;
@@ -974,7 +974,7 @@ export type Query = Node & {
   eventParticipants: Maybe<EventParticipantConnection>;
   /** Reads and enables pagination through a set of `Event`. */
   events: Maybe<EventConnection>;
-  /** Jobs that ran out of attempts (needs jobs.manage). */
+  /** Jobs that failed at least once: retrying (runAt = next attempt; attempts < maxAttempts) or out of attempts (needs jobs.manage). */
   failedJobs: Maybe<JobInfoConnection>;
   /** The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`. */
   id: Scalars['ID']['output'];
