@@ -1,6 +1,6 @@
 /**
  * Two worker processes on one queue: every job runs exactly once — none lost, none duplicated —
- * and both processes take a share (graphile-worker's SKIP LOCKED; each fetches up to 500 jobs into
+ * and both processes take a share (graphile-worker's SKIP LOCKED; each fetches up to 200 jobs into
  * its local queue, so the batch is larger than that). E-mails go to the no-send fallback so the
  * test measures the queue, not SMTP.
  */
