@@ -15,6 +15,7 @@ import { makeSessionCheck } from "./auth/sessionCheck.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { makePreset } from "./graphql/preset.ts";
+import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { watchPool } from "./db/pools.ts";
 import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
@@ -105,6 +106,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
   app.use("/api", authRoutes(auth), userRoutes(runOperation), tenantRoutes(runOperation));
 
+  app.use(acceptHeaderGuard("/graphql"));
   const serv = pgl.createServ(grafserv);
   // HTTP only: the WebSocket upgrade is ours (src/websockets.ts), so that shutdown can close sockets properly.
   await serv.addTo(app, httpServer, false);

@@ -1,7 +1,7 @@
 /**
  * Parse and validation errors never reach `maskError`: grafserv answers them itself (HTTP) or
  * hands them to graphql-ws (WebSocket). This middleware gives them their code on the way out —
- * VALIDATION_FAILED, or METHOD_NOT_ALLOWED for a mutation over GET — and answers 503 with
+ * VALIDATION_FAILED, or the code of grafserv's refusal (405, 413, 415) — and answers 503 with
  * Retry-After when nothing could run because the database is out of reach. HTTP responses without
  * errors are only scanned, never parsed.
  */
@@ -19,10 +19,13 @@ interface Payload {
   errors?: ErrorShape[];
 }
 
+/** grafserv's own refusals by status: wrong method, body too large, content type not accepted. */
+const CODE_BY_STATUS: Readonly<Record<number, string>> = { 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" };
+
 /** Codes the uncoded errors; returns the status and headers the whole response should carry. */
 function addCodes(payload: Payload, statusCode: number | undefined): { changed: boolean; statusCode?: number; headers?: Record<string, string> } {
   let changed = false;
-  const missing = statusCode === 405 ? "METHOD_NOT_ALLOWED" : "VALIDATION_FAILED";
+  const missing = CODE_BY_STATUS[statusCode ?? 200] ?? "VALIDATION_FAILED";
   for (const error of payload.errors ?? []) {
     if (!error.extensions?.code) {
       error.extensions = { ...error.extensions, code: missing };

@@ -84,9 +84,13 @@ describe("client mistakes are 4xx with their code, never INTERNAL, and are not l
   });
 
   test("an enormous search text is refused before it reaches the text-search parser", async () => {
-    const search = Array.from({ length: 45_000 }, (_, i) => `w${i}`).join(" ");
-    const { body } = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: search });
+    const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
+    // 45,000 words do not fit the request body limit; 5,000 (about 30 kB) fit, and meet the 256-character guard.
+    const huge = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: words(45_000) });
+    expect([huge.status, code(huge.body)]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
+    const { body } = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: words(5_000) });
     expect(code(body)).toBe("VALIDATION_FAILED");
+    expect(body.errors?.[0]?.message).toMatch(/256/);
     const ok = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: "jazz" });
     expect(ok.body.errors).toBeUndefined();
   });
@@ -136,4 +140,25 @@ describe("server faults", () => {
 
 test("no error-level line was logged for anything but the deliberate fault", () => {
   expect(errorLines().filter((line) => !line.requestId?.startsWith("fault-"))).toEqual([]);
+});
+
+describe("the HTTP envelope of /graphql", () => {
+  test.each([";;;,,==", "*/*;q=abc", "application/json;q=2", "text/html,"])("a malformed Accept %j is 400 VALIDATION_FAILED, not 500", async (accept) => {
+    const before = logLines.length;
+    const response = await post({ query: "{ __typename }" }, { accept });
+    expect(response.status).toBe(400);
+    expect(code(response.body)).toBe("VALIDATION_FAILED");
+    expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+  });
+
+  test("well-formed Accept headers with parameters still work", async () => {
+    const response = await post({ query: "{ __typename }" }, { accept: 'application/graphql-response+json; charset=utf-8; q=0.9, application/json;q=0.5, */*;q=0.1, text/x-y;a="b c"' });
+    expect(response.status).toBe(200);
+  });
+
+  test("a body that is not JSON or GraphQL is 415 UNSUPPORTED_MEDIA_TYPE", async () => {
+    const response = await fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "text/plain", accept: "application/json" }, body: '{"query":"{ __typename }"}' });
+    expect(response.status).toBe(415);
+    expect(((await response.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+  });
 });
