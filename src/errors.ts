@@ -1,5 +1,5 @@
 /**
- * The one error-code table (SPEC §1). SQL raises errors with the SQLSTATEs listed here; GraphQL
+ * The one error-code table. SQL raises errors with the SQLSTATEs listed here; GraphQL
  * and REST both map every error through `toAppError`, so a code means the same on every transport.
  */
 

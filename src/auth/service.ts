@@ -31,7 +31,7 @@ export interface AuthUser {
   fullName: string | null;
 }
 
-/** What session-returning operations answer (SPEC §2.2): a session, or the 2FA challenge. */
+/** What session-returning operations answer: a session, or the 2FA challenge. */
 export interface SessionAnswer {
   accessToken: string | null;
   refreshToken: string | null;

@@ -1,5 +1,5 @@
 /**
- * REST parity for identity (SPEC §2.2): each route hands its body and caller to the same
+ * REST parity for identity: each route hands its body and caller to the same
  * AuthService method as the GraphQL mutation; errors map through the one table.
  */
 import { Router, type Request } from "express";
