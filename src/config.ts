@@ -9,6 +9,38 @@ import { dataDir } from "./paths.ts";
 const DEV_JWT_SECRET = "tessera-dev-jwt-secret-change-me-in-production";
 const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";
 
+/**
+ * Every secret value written anywhere in this repository (defaults, .env.example, compose files,
+ * docs, benches, tests). Being public, none of them may protect a stage or production deployment;
+ * test/config/publishedSecrets.test.ts fails when a new one appears in the repository without
+ * being listed here.
+ */
+export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
+  DEV_JWT_SECRET,
+  DEV_TOTP_ENCODE_SECRET,
+  // .env.example
+  "change-me-to-a-long-random-secret-of-32-chars-or-more",
+  "change-me-to-another-long-random-secret-32+",
+  // docker-compose.yml
+  "compose-development-secret-change-me-0123456789",
+  "compose-development-totp-key-change-me-0123",
+  "tessera-owner-password",
+  "tessera-authenticator-password",
+  "postgres",
+  // .env.example database examples
+  "owner-password",
+  "authenticator-password",
+  // README and tests
+  "secret",
+  "secret2",
+  "pw",
+  "0123456789",
+  "test-jwt-secret-that-is-long-enough-for-prod",
+]);
+
+/** Environments that face real users: development defaults and published secrets are refused. */
+const HARDENED_ENVS = new Set(["stage", "prod"]);
+
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
@@ -63,6 +95,14 @@ const envSchema = z
       .regex(/^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/, "must be * or a comma-separated list of http(s) origins")
       .optional(),
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+    TRUST_PROXY: z
+      .string()
+      .regex(
+        /^(true|false|\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
+        "must be true, false, a hop count, or a comma-separated list of addresses, CIDRs and loopback/linklocal/uniquelocal",
+      )
+      .default("loopback"),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   });
 
 /**
@@ -71,21 +111,31 @@ const envSchema = z
  */
 function crossVariableProblems(raw: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  const production = raw.APP_ENV === "prod";
-  const jwtSecret = raw.JWT_SECRET ?? DEV_JWT_SECRET;
-  if (production && jwtSecret === DEV_JWT_SECRET) {
-    problems.push("JWT_SECRET: the development default is refused when APP_ENV=prod");
-  } else if (production && jwtSecret.length < 32) {
-    problems.push("JWT_SECRET: must be at least 32 characters when APP_ENV=prod");
-  }
-  const totpSecret = raw.TOTP_ENCODE_SECRET ?? DEV_TOTP_ENCODE_SECRET;
-  if (production && totpSecret === DEV_TOTP_ENCODE_SECRET) {
-    problems.push("TOTP_ENCODE_SECRET: the development default is refused when APP_ENV=prod");
-  } else if (production && totpSecret.length < 32) {
-    problems.push("TOTP_ENCODE_SECRET: must be at least 32 characters when APP_ENV=prod");
-  }
-  if (production && !raw.DATABASE_URL) {
-    problems.push("DATABASE_URL: is required when APP_ENV=prod (no embedded database in production)");
+  const env = raw.APP_ENV ?? "dev";
+  if (HARDENED_ENVS.has(env)) {
+    const when = `when APP_ENV=${env}`;
+    for (const [name, value, fallback] of [
+      ["JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET],
+      ["TOTP_ENCODE_SECRET", raw.TOTP_ENCODE_SECRET, DEV_TOTP_ENCODE_SECRET],
+    ] as const) {
+      const secret = value ?? fallback;
+      if (secret === fallback) problems.push(`${name}: the development default is refused ${when}`);
+      else if (secret.length < 32) problems.push(`${name}: must be at least 32 characters ${when}`);
+      else if (PUBLISHED_SECRETS.has(secret)) problems.push(`${name}: this value is published in the Tessera repository; generate your own ${when}`);
+    }
+    if (raw.JWT_SECRET && raw.JWT_SECRET === raw.TOTP_ENCODE_SECRET) {
+      problems.push(`TOTP_ENCODE_SECRET: must differ from JWT_SECRET ${when}`);
+    }
+    if (raw.METRICS_TOKEN && PUBLISHED_SECRETS.has(raw.METRICS_TOKEN)) {
+      problems.push(`METRICS_TOKEN: this value is published in the Tessera repository; generate your own ${when}`);
+    }
+    for (const name of ["DATABASE_URL", "DATABASE_AUTHENTICATOR_URL", "SMTP_URL"] as const) {
+      const password = passwordOf(raw[name]);
+      if (password !== undefined && PUBLISHED_SECRETS.has(password)) {
+        problems.push(`${name}: its password is published in the Tessera repository; set your own ${when}`);
+      }
+    }
+    if (!raw.DATABASE_URL) problems.push(`DATABASE_URL: is required ${when} (no embedded database outside development)`);
   }
   const heartbeat = Number(raw.WORKER_HEARTBEAT_SECONDS ?? 10);
   const stale = Number(raw.WORKER_STALE_SECONDS ?? 60);
@@ -97,6 +147,25 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
     problems.push("DATABASE_AUTHENTICATOR_URL: is required when DATABASE_URL is set");
   }
   return problems;
+}
+
+/** The password of a connection URL, if it has one and parses. */
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === "" ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Express's `trust proxy` setting from TRUST_PROXY: a boolean, a hop count, or addresses/CIDRs. */
+function trustProxySetting(value: string): boolean | number | string[] {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(",").map((part) => part.trim());
 }
 
 export type Env = z.infer<typeof envSchema>;
@@ -145,6 +214,7 @@ export interface WorkerLivenessConfig {
 
 export interface Config {
   env: Env["APP_ENV"];
+  /** APP_ENV=stage or prod: development defaults refused, introspection off, errors masked. */
   isProduction: boolean;
   port: number;
   publicUrl?: string;
@@ -170,6 +240,14 @@ export interface Config {
   otelEndpoint?: string;
   /** Allowed browser origins; "*" means any, an empty list means same-origin only. */
   corsOrigins: "*" | string[];
+  /**
+   * Which proxies in front of the API are trusted to say who the client is (X-Forwarded-For):
+   * Express's `trust proxy` values. The client address it yields keys every per-IP limit, for
+   * REST, GraphQL over HTTP and WebSocket alike.
+   */
+  trustProxy: boolean | number | string[];
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   /** Absent when the embedded PostgreSQL must provide the database. */
   database?: DatabaseUrls;
   /** The embedded PostgreSQL's data directory (its port and password are saved in `<dir>.json`). */
@@ -218,7 +296,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       : undefined;
   return {
     env: env.APP_ENV,
-    isProduction: env.APP_ENV === "prod",
+    isProduction: HARDENED_ENVS.has(env.APP_ENV),
     port: env.PORT,
     publicUrl: env.PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
@@ -247,12 +325,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxCost: env.GRAPHQL_MAX_COST,
       maxPageSize: env.GRAPHQL_MAX_PAGE_SIZE,
-      introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : env.APP_ENV !== "prod",
+      introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !HARDENED_ENVS.has(env.APP_ENV),
       statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
       persistedOperationsDir: env.GRAPHQL_PERSISTED_OPERATIONS_DIR ? resolve(env.GRAPHQL_PERSISTED_OPERATIONS_DIR) : undefined,
     },
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : env.APP_ENV === "prod" ? [] : "*",
+    corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : HARDENED_ENVS.has(env.APP_ENV) ? [] : "*",
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
+    metricsToken: env.METRICS_TOKEN,
     database,
   };
 }

@@ -2,6 +2,7 @@
  * Composes the HTTP server: Express 5 with request ids, health, REST, and PostGraphile V5 (HTTP
  * and WebSocket) on one port.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import cors from "cors";
 import express from "express";
@@ -13,6 +14,7 @@ import { makeCaptchaVerifier } from "./auth/captcha.ts";
 import { AuthService } from "./auth/service.ts";
 import { makeSessionCheck } from "./auth/sessionCheck.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
+import { AppError } from "./errors.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
@@ -83,14 +85,15 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
 
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  // Who may say who the client is (X-Forwarded-For): TRUST_PROXY. req.ip keys every per-IP limit.
+  app.set("trust proxy", config.trustProxy);
   const httpServer = createServer(app);
   const drain = trackRequests(httpServer);
 
   app.use(requestId);
   app.use(requestLog(logger));
   app.use(metrics.http());
-  app.get("/metrics", async (_req, res) => {
+  app.get("/metrics", metricsAccess(config.metricsToken), async (_req, res) => {
     res.setHeader("Content-Type", metrics.registry.contentType);
     res.end(await metrics.registry.metrics());
   });
@@ -133,6 +136,17 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
       await Promise.all(services.map((service) => service.release?.()));
       await Promise.all([requestPool.end(), ownerPool.end()]);
     },
+  };
+}
+
+/** With METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <token>` (compared in constant time). */
+function metricsAccess(token: string | undefined): express.RequestHandler {
+  const expected = token ? createHash("sha256").update(token).digest() : undefined;
+  return (req, _res, next) => {
+    if (!expected) return next();
+    const presented = /^Bearer (.+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "";
+    if (timingSafeEqual(createHash("sha256").update(presented).digest(), expected)) return next();
+    next(new AppError("UNAUTHENTICATED", "GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'."));
   };
 }
 

@@ -1,9 +1,9 @@
-/** `npm run seed`: idempotent demo data (refused when APP_ENV=prod). */
+/** `npm run seed`: idempotent demo data (refused when APP_ENV=stage or prod). */
 import { boot } from "./boot.ts";
 
 const { config, logger } = boot("tessera-seed");
 if (config.isProduction) {
-  process.stderr.write("Refusing to seed demo data when APP_ENV=prod.\n");
+  process.stderr.write(`Refusing to seed demo data when APP_ENV=${config.env}.\n`);
   process.exit(1);
 }
 const { resolveDatabase } = await import("../db/resolve.ts");

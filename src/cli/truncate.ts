@@ -1,12 +1,12 @@
 /**
  * `npm run db:truncate`: empties every table of ours and the job queue, for development. Refused
- * when APP_ENV=prod. Migrations, roles and the module catalogue stay.
+ * when APP_ENV=stage or prod. Migrations, roles and the module catalogue stay.
  */
 import { boot } from "./boot.ts";
 
 const { config, logger } = boot("tessera-truncate");
 if (config.isProduction) {
-  process.stderr.write("FORBIDDEN: db:truncate is refused when APP_ENV=prod.\n");
+  process.stderr.write(`FORBIDDEN: db:truncate is refused when APP_ENV=${config.env}.\n`);
   process.exit(1);
 }
 const { resolveDatabase } = await import("../db/resolve.ts");

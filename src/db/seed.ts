@@ -20,7 +20,7 @@ export interface DemoTenant {
 }
 
 export async function seedDemo(client: pg.ClientBase, isProduction: boolean): Promise<DemoTenant> {
-  if (isProduction) throw new Error("Refusing to seed demo data when APP_ENV=prod");
+  if (isProduction) throw new Error("Refusing to seed demo data when APP_ENV is stage or prod");
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   await client.query("begin");
   try {
