@@ -2,13 +2,19 @@
  * The identity lifecycle, once, for every transport: GraphQL mutations (src/graphql/identity.ts)
  * and REST routes (src/rest/auth.ts) are thin adapters over these methods. State changes happen
  * in SQL functions (migration 000002); this service hashes, signs, generates and verifies.
+ *
+ * Rate limits (src/auth/limits.ts) are taken before the work they guard, so parallel requests
+ * cannot pass them; limits on failures give their unit back when the attempt succeeds. No argon2
+ * work is done for a tenant that does not exist (login, register) nor for a reset token that is
+ * not valid: tenant slugs are not secret, accounts are — an unknown account of an existing tenant
+ * still costs one argon2 verification, like a known one.
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { AuthConfig } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { guard, hit, LIMITS, REGISTRATION_MAX_ATTEMPTS } from "./limits.ts";
+import { LIMITS, REGISTRATION_MAX_ATTEMPTS, take } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
 import { makeSecretBox, randomToken, sha256, sixDigitCode } from "./secrets.ts";
 import { makeRefreshTokenSuccessor, signAccessToken, type AccessClaims } from "./tokens.ts";
@@ -69,18 +75,24 @@ export class AuthService {
   /** Stores an issued registration and e-mails its code; the same answer whether or not the e-mail is taken. */
   async register(input: unknown, caller: Caller): Promise<{ registrationToken: string; expiresAt: string }> {
     const data = parseInput(schemas.register, input);
+    checkPasswordPolicy(data.password);
+    // Per IP before the captcha service is asked; then per tenant and per e-mail, before any hashing.
+    await take(this.#pool, [`register:ip:${ipOf(caller)}`, LIMITS.registrationPerIp]);
     if (this.#verifyCaptcha && !(await this.#verifyCaptcha(data.captchaToken, caller))) {
       throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", { details: { fields: { captchaToken: "invalid" } } });
     }
-    checkPasswordPolicy(data.password);
     const tenantId = await this.#tenantId(data.tenant);
-    const limitKey = `register:${tenantId ?? data.tenant}:${data.email}`;
-    await guard(this.#pool, limitKey, LIMITS.registrationPerEmail);
-    await hit(this.#pool, limitKey, LIMITS.registrationPerEmail);
-    const passwordHash = await hashPassword(data.password);
+    const tenantKey = tenantId ?? `slug:${data.tenant}`;
+    await take(
+      this.#pool,
+      [`register:tenant:${tenantKey}`, LIMITS.registrationPerTenant],
+      [`register:email:${tenantKey}:${data.email}`, LIMITS.registrationPerEmail],
+    );
     const registrationToken = randomToken();
     const expiresAt = new Date(Date.now() + REGISTRATION_TTL_SECONDS * 1000).toISOString();
+    // The same answer for a tenant that does not exist, without the argon2 work (tenants are not secret).
     if (!tenantId) return { registrationToken, expiresAt };
+    const passwordHash = await hashPassword(data.password);
     const code = sixDigitCode();
     const { rows } = await this.#pool.query<{ status: string }>(
       "select app_private.issue_registration($1, $2, $3, $4, $5, $6, $7, $8, make_interval(secs => $9)) as status",
@@ -95,11 +107,14 @@ export class AuthService {
   /** Creates the user from an issued registration and signs them in. */
   async confirmRegistration(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.confirmRegistration, input);
+    // Every code checked holds a unit of the IP's budget; only a wrong, locked or unknown one keeps it.
+    const unit = await take(this.#pool, [`confirm:ip:${ipOf(caller)}`, LIMITS.confirmRegistrationPerIp]);
     const { rows } = await this.#pool.query<{ status: string; user_id: string | null }>(
       "select * from app_private.confirm_registration($1, $2, $3)",
       [sha256(data.registrationToken), sha256(data.code), REGISTRATION_MAX_ATTEMPTS],
     );
     const { status, user_id: userId } = rows[0] ?? { status: "invalid", user_id: null };
+    if (status === "confirmed" || status === "email_taken" || status === "username_taken") await unit.giveBack();
     switch (status) {
       case "confirmed":
         return this.#issueSession(userId!, caller);
@@ -119,23 +134,25 @@ export class AuthService {
   async login(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.login, input);
     const tenantId = await this.#tenantId(data.tenant);
-    const accountKey = `login:account:${tenantId ?? data.tenant}:${data.login.toLowerCase()}`;
-    const ipKey = `login:ip:${caller.ip ?? "unknown"}`;
-    await guard(this.#pool, ipKey, LIMITS.loginPerIp);
-    await guard(this.#pool, accountKey, LIMITS.loginPerAccount);
     const candidate = tenantId
       ? (await this.#pool.query<{ user_id: string | null; password_hash: string | null; totp_enabled: boolean | null }>(
           "select * from app_private.login_candidate($1, $2)",
           [tenantId, data.login],
         )).rows[0]
       : undefined;
-    const valid = await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null);
+    // The account bucket is the user (e-mail and username share it); an unknown identifier has
+    // its own, so guessing at it is limited the same way.
+    const accountKey = candidate?.user_id
+      ? `login:user:${candidate.user_id}`
+      : `login:unknown:${tenantId ?? `slug:${data.tenant}`}:${data.login.toLowerCase()}`;
+    const units = await take(this.#pool, [`login:ip:${ipOf(caller)}`, LIMITS.loginPerIp], [accountKey, LIMITS.loginPerAccount]);
+    // An unknown account of an existing tenant costs one argon2 run like a known one; an unknown tenant none.
+    const valid = tenantId ? await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null) : false;
     if (!valid || !candidate?.user_id) {
-      await hit(this.#pool, ipKey, LIMITS.loginPerIp);
-      await hit(this.#pool, accountKey, LIMITS.loginPerAccount);
       await this.#audit("login_failed", caller, { tenantId, userId: candidate?.user_id ?? undefined });
       throw new AppError("INVALID_CREDENTIALS");
     }
+    await units.giveBack();
     await this.#audit("login_succeeded", caller, { tenantId, userId: candidate.user_id, details: { twoFactor: Boolean(candidate.totp_enabled) } });
     if (candidate.totp_enabled) {
       const twoFactorToken = randomToken();
@@ -203,23 +220,29 @@ export class AuthService {
   async changePassword(input: unknown, caller: Caller): Promise<{ success: true }> {
     const claims = requireClaims(caller);
     const data = parseInput(schemas.changePassword, input);
+    checkPasswordPolicy(data.newPassword);
+    const unit = await take(this.#pool, [`password-change:${claims.sub}`, LIMITS.changePasswordPerUser]);
     const { rows } = await this.#pool.query<{ password_hash: string | null }>("select password_hash from app_private.user_secrets where user_id = $1", [claims.sub]);
     if (!(await verifyPassword(data.currentPassword, rows[0]?.password_hash))) {
       throw new AppError("INVALID_CREDENTIALS", "The current password is not correct.");
     }
-    checkPasswordPolicy(data.newPassword);
+    await unit.giveBack();
     await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [claims.sub, await hashPassword(data.newPassword), claims.sid]);
     await this.#audit("password_changed", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
   }
 
   /** Always the same answer; e-mails a one-time token only to an existing account. */
-  async forgotPassword(input: unknown, _caller: Caller): Promise<{ success: true }> {
+  async forgotPassword(input: unknown, caller: Caller): Promise<{ success: true }> {
     const data = parseInput(schemas.forgotPassword, input);
-    const key = `forgot:${data.tenant}:${data.email}`;
-    await guard(this.#pool, key, LIMITS.forgotPasswordPerEmail);
-    await hit(this.#pool, key, LIMITS.forgotPasswordPerEmail);
     const tenantId = await this.#tenantId(data.tenant);
+    const tenantKey = tenantId ?? `slug:${data.tenant}`;
+    await take(
+      this.#pool,
+      [`forgot:ip:${ipOf(caller)}`, LIMITS.forgotPasswordPerIp],
+      [`forgot:tenant:${tenantKey}`, LIMITS.forgotPasswordPerTenant],
+      [`forgot:email:${tenantKey}:${data.email}`, LIMITS.forgotPasswordPerEmail],
+    );
     if (tenantId) {
       const token = randomToken();
       await this.#pool.query("select app_private.issue_password_reset($1, $2, $3, $4, make_interval(secs => $5))", [
@@ -233,9 +256,12 @@ export class AuthService {
   async resetPassword(input: unknown, caller: Caller): Promise<{ success: true }> {
     const data = parseInput(schemas.resetPassword, input);
     checkPasswordPolicy(data.newPassword);
-    const { rows } = await this.#pool.query<{ user_id: string | null }>("select app_private.reset_password($1, $2) as user_id", [
-      sha256(data.token), await hashPassword(data.newPassword),
-    ]);
+    const tokenHash = sha256(data.token);
+    // No argon2 work for a token that cannot be used (reset_password checks it again, atomically).
+    const usable = await this.#pool.query("select 1 from app_private.password_resets where token_hash = $1 and used_at is null and expires_at > now()", [tokenHash]);
+    const { rows } = usable.rowCount
+      ? await this.#pool.query<{ user_id: string | null }>("select app_private.reset_password($1, $2) as user_id", [tokenHash, await hashPassword(data.newPassword)])
+      : { rows: [] };
     if (!rows[0]?.user_id) throw new AppError("INVALID_TOKEN", "The reset token is unknown, used or expired.");
     await this.#audit("password_reset", caller, { userId: rows[0].user_id });
     return { success: true };
@@ -309,6 +335,11 @@ export class AuthService {
       twoFactorToken: null,
     };
   }
+}
+
+/** The per-IP bucket's name: the client address Express derived (TRUST_PROXY decides whom to believe). */
+function ipOf(caller: Caller): string {
+  return caller.ip ?? "unknown";
 }
 
 function requireClaims(caller: Caller): AccessClaims {
