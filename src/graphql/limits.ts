@@ -1,17 +1,24 @@
 /**
  * GraphQL hardening (V5 has no built-in depth or cost limit): validation rules that run before
- * any SQL — depth, cost, maximum page size, and introspection off in production — plus a check of
- * page sizes given through variables, which validation cannot see.
+ * any SQL — depth, cost, number of field selections, expensive identity mutations, maximum page
+ * size (literals and variable defaults), introspection off in production, no "Did you mean"
+ * suggestions when introspection is off — plus, in grafserv's body hook (HTTP and WebSocket), a
+ * token cap checked before the document is parsed and a check of page sizes given as variables,
+ * which validation cannot see.
  */
 import {
   GraphQLError,
   Kind,
+  Lexer,
   NoSchemaIntrospectionCustomRule,
+  Source,
+  TokenKind,
   getNamedType,
   type ASTVisitor,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
+  type GraphQLObjectType,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
@@ -28,7 +35,34 @@ export interface GraphQLLimits {
   maxCost: number;
   maxPageSize: number;
   introspection: boolean;
+  /** Field selections per operation, aliases and `__typename` included, fragments expanded. */
+  maxFields?: number;
+  /** Lexical tokens per document (comments excluded), checked before parsing. */
+  maxTokens?: number;
+  /** Selections of EXPENSIVE_MUTATIONS per operation. */
+  maxExpensiveFields?: number;
 }
+
+export const DEFAULT_MAX_FIELDS = 1000;
+export const DEFAULT_MAX_TOKENS = 10_000;
+export const DEFAULT_MAX_EXPENSIVE_FIELDS = 1;
+
+/**
+ * Root mutations that hash or verify a password (argon2), check a code or token against the
+ * database under a rate limit, or send e-mail: one of them per request is all a client needs.
+ */
+export const EXPENSIVE_MUTATIONS: ReadonlySet<string> = new Set([
+  "register",
+  "confirmRegistration",
+  "login",
+  "verifyTwoFactor",
+  "refreshSession",
+  "changePassword",
+  "forgotPassword",
+  "resetPassword",
+  "confirmTwoFactor",
+  "disableTwoFactor",
+]);
 
 const PAGE_ARGS = new Set(["first", "last"]);
 
@@ -36,21 +70,43 @@ function tooComplex(message: string, reason: string, node?: FieldNode): GraphQLE
   return new GraphQLError(message, { nodes: node ? [node] : undefined, extensions: { code: "QUERY_TOO_COMPLEX", details: { reason } } });
 }
 
-/** Walks the selection of an operation, following fragments, tracking depth and cost. */
-function measure(
-  context: ValidationContext,
-  selectionSet: SelectionSetNode,
-  parentType: GraphQLCompositeType | undefined,
-  limits: GraphQLLimits,
-  depth: number,
-  visited: Set<string>,
-): { depth: number; cost: number } {
-  let maxDepth = depth;
+interface Measure {
+  /** Levels of selection sets nested below this one (introspection fields excepted). */
+  depth: number;
+  cost: number;
+  /** Field selections, each alias and `__typename` counted. */
+  fields: number;
+  /** Selections of EXPENSIVE_MUTATIONS on the Mutation type. */
+  expensive: number;
+}
+
+const ZERO: Measure = { depth: 0, cost: 0, fields: 0, expensive: 0 };
+
+interface Walk {
+  context: ValidationContext;
+  limits: GraphQLLimits;
+  mutationType: GraphQLObjectType | undefined;
+  /**
+   * Each named fragment is measured once per validation and its measure reused wherever it is
+   * spread: a chain of fragments spreading the next one twice costs linear time, not 2^n.
+   * `null` marks a fragment being measured (a cycle, which NoFragmentCyclesRule reports).
+   */
+  fragments: Map<string, Measure | null>;
+}
+
+/** Measures a selection set relative to its own position (depth 0 = its fields). */
+function measure(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQLCompositeType | undefined): Measure {
+  const { context, limits } = walk;
+  let depth = 0;
   let cost = 0;
+  let fields = 0;
+  let expensive = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith("__")) continue; // introspection: governed by its own switch
-      const fieldDef = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields()[selection.name.value] : undefined;
+      const name = selection.name.value;
+      fields += 1;
+      if (parentType && parentType === walk.mutationType && EXPENSIVE_MUTATIONS.has(name)) expensive += 1;
+      const fieldDef = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields()[name] : undefined;
       const childType = fieldDef ? getNamedType(fieldDef.type) : undefined;
       let multiplier = 1;
       for (const arg of selection.arguments ?? []) {
@@ -67,68 +123,145 @@ function measure(
       }
       // A connection without first/last is assumed to return a full page.
       if (multiplier === 1 && childType?.name.endsWith("Connection")) multiplier = limits.maxPageSize;
+      // Introspection fields (`__typename`, `__schema`, `__type`) cost like any other field; only
+      // their nesting is left out of the depth (the standard introspection query is deep).
+      const introspection = name.startsWith("__");
       if (selection.selectionSet) {
-        const inner = measure(context, selection.selectionSet, childType && isCompositeType(childType) ? childType : undefined, limits, depth + 1, visited);
-        maxDepth = Math.max(maxDepth, inner.depth);
+        const inner = measure(walk, selection.selectionSet, childType && isCompositeType(childType) ? childType : undefined);
+        if (!introspection) depth = Math.max(depth, inner.depth + 1);
         cost += 1 + multiplier * inner.cost;
+        fields += inner.fields;
+        expensive += inner.expensive;
       } else {
         cost += 1;
       }
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const typeName = selection.typeCondition?.name.value;
-      const type = typeName ? context.getSchema().getType(typeName) : parentType;
-      const inner = measure(context, selection.selectionSet, type && isCompositeType(type) ? type : parentType, limits, depth, visited);
-      maxDepth = Math.max(maxDepth, inner.depth);
-      cost += inner.cost;
     } else {
-      const name = selection.name.value;
-      const fragment: FragmentDefinitionNode | undefined = context.getFragment(name) ?? undefined;
-      if (!fragment || visited.has(name)) continue;
-      visited.add(name);
-      const type = context.getSchema().getType(fragment.typeCondition.name.value);
-      const inner = measure(context, fragment.selectionSet, type && isCompositeType(type) ? type : undefined, limits, depth, visited);
-      visited.delete(name);
-      maxDepth = Math.max(maxDepth, inner.depth);
+      let inner: Measure;
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const typeName = selection.typeCondition?.name.value;
+        const type = typeName ? context.getSchema().getType(typeName) : parentType;
+        inner = measure(walk, selection.selectionSet, type && isCompositeType(type) ? type : parentType);
+      } else {
+        inner = measureFragment(walk, selection.name.value);
+      }
+      depth = Math.max(depth, inner.depth);
       cost += inner.cost;
+      fields += inner.fields;
+      expensive += inner.expensive;
     }
   }
-  return { depth: maxDepth, cost };
+  return { depth, cost, fields, expensive };
+}
+
+function measureFragment(walk: Walk, name: string): Measure {
+  const known = walk.fragments.get(name);
+  if (known !== undefined) return known ?? ZERO;
+  const fragment: FragmentDefinitionNode | undefined = walk.context.getFragment(name) ?? undefined;
+  if (!fragment) return ZERO;
+  walk.fragments.set(name, null);
+  const type = walk.context.getSchema().getType(fragment.typeCondition.name.value);
+  const result = measure(walk, fragment.selectionSet, type && isCompositeType(type) ? type : undefined);
+  walk.fragments.set(name, result);
+  return result;
 }
 
 export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {
-  const depthAndCost: ValidationRule = (context): ASTVisitor => ({
-    OperationDefinition(node) {
-      const schema = context.getSchema();
-      const root = node.operation === "query" ? schema.getQueryType() : node.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
-      const { depth, cost } = measure(context, node.selectionSet, root ?? undefined, limits, 0, new Set());
-      if (depth > limits.maxDepth) {
-        context.reportError(tooComplex(`The query is ${depth} levels deep; at most ${limits.maxDepth} are allowed.`, "TOO_DEEP"));
-      }
-      if (cost > limits.maxCost) {
-        context.reportError(tooComplex(`The query's estimated cost is ${cost}; at most ${limits.maxCost} is allowed.`, "TOO_COSTLY"));
-      }
-    },
-  });
-  return limits.introspection ? [depthAndCost] : [depthAndCost, NoSchemaIntrospectionCustomRule];
+  const maxFields = limits.maxFields ?? DEFAULT_MAX_FIELDS;
+  const maxExpensive = limits.maxExpensiveFields ?? DEFAULT_MAX_EXPENSIVE_FIELDS;
+  const operationLimits: ValidationRule = (context): ASTVisitor => {
+    const schema = context.getSchema();
+    const walk: Walk = { context, limits, mutationType: schema.getMutationType() ?? undefined, fragments: new Map() };
+    /** Variables passed to `first` / `last` anywhere in the document. */
+    const pageVariables = new Set<string>();
+    return {
+      Argument(node) {
+        if (PAGE_ARGS.has(node.name.value) && node.value.kind === Kind.VARIABLE) pageVariables.add(node.value.name.value);
+      },
+      OperationDefinition(node) {
+        const root = node.operation === "query" ? schema.getQueryType() : node.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
+        const { depth, cost, fields, expensive } = measure(walk, node.selectionSet, root ?? undefined);
+        if (fields > maxFields) {
+          context.reportError(tooComplex(`The operation selects ${fields} fields; at most ${maxFields} are allowed.`, "TOO_MANY_FIELDS"));
+        }
+        if (expensive > maxExpensive) {
+          context.reportError(
+            tooComplex(
+              `The operation calls ${expensive} sign-in, password or e-mail mutations; at most ${maxExpensive} per request is allowed.`,
+              "TOO_MANY_EXPENSIVE_FIELDS",
+            ),
+          );
+        }
+        if (depth > limits.maxDepth) {
+          context.reportError(tooComplex(`The query is ${depth} levels deep; at most ${limits.maxDepth} are allowed.`, "TOO_DEEP"));
+        }
+        if (cost > limits.maxCost) {
+          context.reportError(tooComplex(`The query's estimated cost is ${cost}; at most ${limits.maxCost} is allowed.`, "TOO_COSTLY"));
+        }
+      },
+      Document: {
+        // Arguments are all seen by now: a page-size variable's default obeys the maximum too.
+        leave(document) {
+          for (const definition of document.definitions) {
+            if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+            for (const variable of definition.variableDefinitions ?? []) {
+              const name = variable.variable.name.value;
+              const value = variable.defaultValue;
+              if (pageVariables.has(name) && value?.kind === Kind.INT && Number(value.value) > limits.maxPageSize) {
+                context.reportError(
+                  new GraphQLError(`$${name} (a page size) may be at most ${limits.maxPageSize}, its default included.`, {
+                    nodes: [variable],
+                    extensions: { code: "QUERY_TOO_COMPLEX", details: { reason: "PAGE_TOO_LARGE" } },
+                  }),
+                );
+              }
+            }
+          }
+        },
+      },
+    };
+  };
+  return limits.introspection ? [operationLimits] : [operationLimits, NoSchemaIntrospectionCustomRule];
 }
 
 /**
- * Grafserv plugin adding the rules to every GraphQL request (HTTP and WebSocket), and refusing
- * page sizes passed as variables above the maximum before execution.
+ * A rule that sees `hideSuggestions` set: graphql-js then leaves "Did you mean …?" out of its
+ * messages (field, argument, type and enum value names that would reveal the schema).
+ */
+export function withoutSuggestions(rule: ValidationRule): ValidationRule {
+  return (context) => rule(Object.create(context, { hideSuggestions: { value: true } }) as ValidationContext);
+}
+
+/** graphql-js appends its suggestions at the end of a message: ` Did you mean "x", or "y"?`. */
+const SUGGESTION = /\s*Did you mean [\s\S]*\?\s*$/;
+
+/** The message without graphql-js's "Did you mean …?" tail (for errors raised outside validation). */
+export function stripSuggestions(message: string): string {
+  return message.replace(SUGGESTION, "");
+}
+
+/**
+ * Grafserv plugin adding the rules to every GraphQL request (HTTP and WebSocket), and refusing,
+ * before the document is parsed, documents over the token cap and page sizes passed as variables
+ * above the maximum.
  */
 export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
   const rules = makeLimitRules(limits);
+  const maxTokens = limits.maxTokens ?? DEFAULT_MAX_TOKENS;
   return {
     name: "TesseraGraphQLLimits",
     version: "0.1.0",
     grafserv: {
       middleware: {
         setPreset(next, event) {
-          event.validationRules.push(...rules);
+          // Without introspection, the schema is not the client's to discover through suggestions either.
+          const all = [...event.validationRules, ...rules];
+          event.validationRules.splice(0, event.validationRules.length, ...(limits.introspection ? all : all.map(withoutSuggestions)));
           return next();
         },
         processGraphQLRequestBody(next, event) {
-          checkPageVariables(event.body as { query?: unknown; variableValues?: unknown }, limits.maxPageSize);
+          const body = event.body as { query?: unknown; variableValues?: unknown };
+          checkTokens(body.query, maxTokens);
+          checkPageVariables(body, limits.maxPageSize);
           return next();
         },
       },
@@ -137,8 +270,34 @@ export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
 }
 
 /**
+ * Refuses a document with more than `maxTokens` lexical tokens, counting with the lexer alone (no
+ * AST) and stopping at the cap. A document shorter than the cap cannot exceed it (every token is
+ * at least one character), so ordinary requests are not lexed twice.
+ */
+function checkTokens(query: unknown, maxTokens: number): void {
+  if (typeof query !== "string" || query.length <= maxTokens) return;
+  const lexer = new Lexer(new Source(query));
+  let count = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) {
+      if (++count > maxTokens) {
+        throw new SafeError(`The document has more than ${maxTokens} tokens.`, {
+          code: "QUERY_TOO_COMPLEX",
+          details: { reason: "TOO_MANY_TOKENS" },
+          statusCode: 400,
+        });
+      }
+    }
+  } catch (error) {
+    if (error instanceof SafeError) throw error;
+    // A syntax error: the parser reports it.
+  }
+}
+
+/**
  * Validation cannot see variables; page sizes given as variables are checked here, before
- * execution. The document is parsed again only when some numeric variable exceeds the maximum.
+ * execution (their defaults are checked by validation). The document is parsed again only when
+ * some numeric variable exceeds the maximum.
  */
 function checkPageVariables(body: { query?: unknown; variableValues?: unknown }, maxPageSize: number): void {
   const variables = body.variableValues && typeof body.variableValues === "object" ? (body.variableValues as Record<string, unknown>) : {};

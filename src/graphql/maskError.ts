@@ -10,6 +10,7 @@ import { AppError, toAppError } from "../errors.ts";
 import { logServerFault } from "../http/errorHandler.ts";
 import { currentRequestId } from "../http/requestId.ts";
 import type { Logger } from "../logger.ts";
+import { stripSuggestions } from "./limits.ts";
 
 /** graphql-js's wording for a variable that its type refuses (bad UUID, Int out of range…). */
 const VARIABLE_COERCION = /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" (got invalid value|of required type|of non-null type)/;
@@ -33,12 +34,16 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
   return appError;
 }
 
-export function makeMaskError(logger: Logger, exposeInternals: boolean) {
+/**
+ * `hideSuggestions` (introspection off): graphql-js's "Did you mean …?" is cut from messages raised
+ * outside validation too (a variable's misspelt enum value or input field names the real ones).
+ */
+export function makeMaskError(logger: Logger, exposeInternals: boolean, hideSuggestions = false) {
   return (error: GraphQLError): GraphQLError => {
     const appError = classifyGraphQLError(error);
     logServerFault(logger, appError, { requestId: currentRequestId(), path: error.path, message: error.message });
     const message = appError.code === "INTERNAL" && exposeInternals ? error.message : appError.message;
-    return withCode(error, message, appError);
+    return withCode(error, hideSuggestions ? stripSuggestions(message) : message, appError);
   };
 }
 

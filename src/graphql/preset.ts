@@ -61,7 +61,8 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       // (405). Tokens travel in the Authorization header, never cookies, so GET is no CSRF door.
       graphqlOverGET: true,
       websockets: true,
-      maskError: makeMaskError(options.logger, !options.isProduction),
+      // Without introspection, error messages do not suggest field, argument or enum value names.
+      maskError: makeMaskError(options.logger, !options.isProduction, !options.graphql.introspection),
       // Allow-list: with a directory of `<hash>.graphql` files, only those operations run.
       ...(options.graphql.persistedOperationsDir
         ? { persistedOperationsDirectory: options.graphql.persistedOperationsDir, allowUnpersistedOperation: false }

@@ -1,0 +1,113 @@
+/**
+ * GraphQL abuse limits, refused before any SQL or hashing: expensive identity mutations per
+ * request, field selections (aliases and __typename included), tokens per document, exponential
+ * fragments, page sizes through variable defaults.
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+
+let app: TestApp;
+let tenant: TestTenant;
+let member: TestUser;
+beforeAll(async () => {
+  app = await startTestApp({ env: { GRAPHQL_MAX_COST: "5000", GRAPHQL_MAX_PAGE_SIZE: "50" } });
+  tenant = await createTenant(app.db.ownerPool, "abused");
+  member = await createUser(app.db.ownerPool, tenant, "member");
+});
+afterAll(() => app.stop());
+
+interface Body {
+  data?: unknown;
+  errors?: Array<{ message: string; extensions?: { code?: string; details?: { reason?: string } } }>;
+}
+
+/** POST /graphql asking for application/graphql-response+json (validation errors are 400 then). */
+async function post(body: unknown, token?: string): Promise<{ status: number; body: Body }> {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Body };
+}
+
+const refusal = (response: { status: number; body: Body }) => ({
+  status: response.status,
+  code: response.body.errors?.[0]?.extensions?.code,
+  reason: response.body.errors?.[0]?.extensions?.details?.reason,
+  data: response.body.data,
+});
+
+const registrations = async (email: string) =>
+  (await app.db.ownerPool.query("select 1 from app_private.registrations where email = $1", [email])).rows.length;
+const queuedMail = async () => (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where task_identifier = 'send_email'")).rows.length;
+
+const register = (alias: string, email: string) =>
+  `${alias}: register(input: { tenant: "abused", email: "${email}", username: "${alias}${email.split("@")[0]}", password: "correct horse battery staple 9" }) { registrationToken }`;
+
+test("two or more expensive mutations in one request — aliased, through a fragment, or batched — are refused before any hashing; one passes", async () => {
+  const mailBefore = await queuedMail();
+  const hundred = `mutation { ${Array.from({ length: 100 }, (_, i) => register(`r${i}`, "many@example.test")).join(" ")} }`;
+  expect(refusal(await post({ query: hundred }))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_EXPENSIVE_FIELDS", data: undefined });
+
+  const mixed = `mutation { ...Both } fragment Both on Mutation {
+    ${register("first", "mixed@example.test")}
+    forgotPassword(input: { tenant: "abused", email: "${member.email}" }) { success } }`;
+  expect(refusal(await post({ query: mixed }))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_EXPENSIVE_FIELDS", data: undefined });
+
+  // grafserv takes one operation per HTTP request: a batch (JSON array) is refused as a whole.
+  const batch = await post([{ query: `mutation { ${register("a", "batch@example.test")} }` }, { query: `mutation { ${register("b", "batch@example.test")} }` }]);
+  expect(batch.status).toBe(400);
+
+  expect(await registrations("many@example.test")).toBe(0);
+  expect(await registrations("mixed@example.test")).toBe(0);
+  expect(await registrations("batch@example.test")).toBe(0);
+  expect(await queuedMail()).toBe(mailBefore);
+
+  // What a client needs — one per request — still works.
+  const single = await post({ query: `mutation { ${register("one", "single@example.test")} }` });
+  expect(single.body.errors).toBeUndefined();
+  expect(await registrations("single@example.test")).toBe(1);
+});
+
+test("every field selection counts, __typename included: 2000 aliases are refused, and __typename adds to the cost", async () => {
+  const aliases = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(" ")} }`;
+  expect(refusal(await post({ query: aliases }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_FIELDS", data: undefined });
+
+  // 50 rows × 200 __typename each: cost above 5000.
+  const wide = `{ users(first: 50) { nodes { ${Array.from({ length: 200 }, (_, i) => `t${i}: __typename`).join(" ")} } } }`;
+  expect(refusal(await post({ query: wide }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_COSTLY", data: undefined });
+
+  const fine = await post({ query: `{ users(first: 5) { nodes { __typename rowId } } }` }, member.token);
+  expect(fine.body.errors).toBeUndefined();
+});
+
+test("a fragment chain that doubles at each step is refused at once, not walked 2^30 times", async () => {
+  const steps = 30;
+  const fragments = Array.from({ length: steps }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join("\n");
+  const query = `query { ...F0 }\n${fragments}\nfragment F${steps} on Query { __typename }`;
+  const started = performance.now();
+  expect(refusal(await post({ query }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_FIELDS", data: undefined });
+  expect(performance.now() - started).toBeLessThan(5_000);
+}, 30_000);
+
+test("documents above 10,000 tokens are refused before parsing; a 1 MB body is refused by the body cap", async () => {
+  const tokens = await post({ query: `{ ${"a ".repeat(12_000)}}` }, member.token);
+  expect(refusal(tokens)).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_TOKENS", data: undefined });
+
+  const huge = await post(JSON.stringify({ query: `{ ${" ".repeat(1_000_000)}__typename }` }), member.token);
+  expect(huge.status).toBe(413);
+  expect(huge.body.errors?.[0]?.extensions?.code).toBe("PAYLOAD_TOO_LARGE");
+});
+
+test("a page size given by a variable's default obeys the maximum", async () => {
+  const query = "query ($n: Int = 100000) { users(first: $n) { nodes { rowId } } }";
+  expect(refusal(await post({ query }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE", data: undefined });
+  // Through a fragment, and with the variable provided (above, then within the maximum).
+  const viaFragment = "query ($n: Int = 51) { ...Page } fragment Page on Query { users(last: $n) { nodes { rowId } } }";
+  expect(refusal(await post({ query: viaFragment }, member.token))).toMatchObject({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
+  const provided = await post({ query: "query ($n: Int = 10) { users(first: $n) { nodes { rowId } } }", variables: { n: 1000 } }, member.token);
+  expect(refusal(provided)).toMatchObject({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
+  const fine = await post({ query: "query ($n: Int = 50) { users(first: $n) { nodes { rowId } } }" }, member.token);
+  expect(fine.body.errors).toBeUndefined();
+});
