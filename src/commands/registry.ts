@@ -91,9 +91,11 @@ export const commands: Record<string, Command> = {
     description: "Delivers a domain event again; consumers that already handled it are skipped.",
     async run({ pool, urls, print }, [id]) {
       if (!id || !/^\d+$/.test(id)) throw new AppError("VALIDATION_FAILED", `Usage: ${commands.redeliver!.usage}`);
-      const { rowCount } = await pool.query("select 1 from app_private.domain_events where id = $1", [id]);
-      if (!rowCount) throw new AppError("NOT_FOUND", `No domain event ${id}.`);
-      const job = await quickAddJob({ connectionString: urls.ownerUrl }, "domain_event", { id: Number(id) });
+      const { rows } = await pool.query<{ tenant_id: string | null }>("select tenant_id from app_private.domain_events where id = $1", [id]);
+      if (!rows[0]) throw new AppError("NOT_FOUND", `No domain event ${id}.`);
+      // The job carries its tenant, as app_private.enqueue_job would stamp it.
+      const tenant = rows[0].tenant_id ? { tenantId: rows[0].tenant_id } : {};
+      const job = await quickAddJob({ connectionString: urls.ownerUrl }, "domain_event", { id: Number(id), ...tenant });
       print(`enqueued job ${job.id} to redeliver domain event ${id}`);
     },
   },
