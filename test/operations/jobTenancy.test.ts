@@ -1,0 +1,147 @@
+/**
+ * Jobs belong to a tenant: a tenant's owner or admin sees and acts on their own tenant's jobs only;
+ * platform operators (named from the command line) see every job, platform ones included, and
+ * alone release workers' locks.
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+
+let app: TestApp;
+let tenantA: TestTenant;
+let tenantB: TestTenant;
+let ownerA: TestUser;
+let adminA: TestUser;
+let managerA: TestUser;
+let ownerB: TestUser;
+let operator: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  tenantA = await createTenant(app.db.ownerPool);
+  tenantB = await createTenant(app.db.ownerPool);
+  ownerA = await createUser(app.db.ownerPool, tenantA, "owner");
+  adminA = await createUser(app.db.ownerPool, tenantA, "admin");
+  managerA = await createUser(app.db.ownerPool, tenantA, "manager");
+  ownerB = await createUser(app.db.ownerPool, tenantB, "owner");
+  // An operator need not be powerful in their own tenant: a member, named by `npm run init -- --operator`.
+  operator = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "member");
+  await app.db.ownerPool.query("insert into app_private.platform_operators (user_id) values ($1)", [operator.id]);
+});
+afterAll(() => app.stop());
+
+const FAILED = "{ failedJobs { nodes { rowId task lastError tenantId } } }";
+const RETRY = `mutation ($id: BigInt!) { retryJob(input: { jobId: $id }) { job { rowId attempts } } }`;
+const DISCARD = `mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { discarded } }`;
+
+/** A scrub_user job enqueued the real way: an owner deletes a member over GraphQL; then it fails once. */
+async function tenantJob(owner: TestUser, error: string): Promise<string> {
+  const victim = await createUser(app.db.ownerPool, { id: owner.tenantId, slug: "x" }, "member");
+  const deleted = await app.graphql(`mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`, { id: victim.id }, owner.token);
+  expect(deleted.body.errors).toBeUndefined();
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "update graphile_worker._private_jobs set attempts = 1, last_error = $2 where key = $1 returning id::text",
+    [`scrub_user:${victim.id}`, error],
+  );
+  return rows[0]!.id;
+}
+
+async function platformJob(error: string): Promise<string> {
+  const { rows } = await app.db.ownerPool.query<{ id: string }>("select id::text from graphile_worker.add_job('worker_heartbeat', '{}')");
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 1, last_error = $2 where id = $1", [rows[0]!.id, error]);
+  return rows[0]!.id;
+}
+
+const failedIds = async (token: string) => {
+  const { body } = await app.graphql(FAILED, undefined, token);
+  expect(body.errors).toBeUndefined();
+  return (body.data as { failedJobs: { nodes: Array<{ rowId: string; tenantId: string | null; lastError: string }> } }).failedJobs.nodes;
+};
+
+test("a tenant's owner and admin see and act on their own tenant's jobs only; another tenant's job is NOT_FOUND", async () => {
+  const jobA = await tenantJob(ownerA, "A's error");
+  const jobB = await tenantJob(ownerB, "B's secret error");
+  const jobP = await platformJob("platform error");
+
+  for (const user of [ownerA, adminA]) {
+    const nodes = await failedIds(user.token);
+    expect(nodes.map((node) => node.rowId)).toContain(jobA);
+    expect(nodes.map((node) => node.rowId)).not.toContain(jobB);
+    expect(nodes.map((node) => node.rowId)).not.toContain(jobP);
+    expect(nodes.every((node) => node.tenantId === tenantA.id)).toBe(true);
+    expect(JSON.stringify(nodes)).not.toContain("B's secret error");
+  }
+  expect((await failedIds(ownerB.token)).map((node) => node.rowId)).toEqual([jobB]);
+
+  // B's job cannot be run now or deleted from A; A's own job can.
+  for (const mutation of [RETRY, DISCARD]) {
+    const { body } = await app.graphql(mutation, { id: jobB }, ownerA.token);
+    expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  }
+  expect((await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [jobB])).rows).toEqual([{ attempts: 1 }]);
+  const retried = await app.graphql(RETRY, { id: jobA }, adminA.token);
+  expect(retried.body.data).toEqual({ retryJob: { job: { rowId: jobA, attempts: 0 } } });
+  const discarded = await app.graphql(DISCARD, { id: jobA }, ownerA.token);
+  expect(discarded.body.data).toEqual({ discardJob: { discarded: true } });
+
+  // A manager has no jobs.manage; releasing workers is for operators.
+  expect((await app.graphql(FAILED, undefined, managerA.token)).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  const unlock = await app.graphql(`mutation { unlockStaleJobs(input: {}) { unlocked } }`, undefined, ownerA.token);
+  expect(unlock.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+});
+
+test("a tenant's owner sees only their tenant's locked jobs", async () => {
+  const jobA = await tenantJob(ownerA, "x");
+  const jobB = await tenantJob(ownerB, "y");
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now(), locked_by = 'some-worker' where id = any($1::bigint[])", [[jobA, jobB]]);
+  const { body } = await app.graphql("{ lockedJobs { nodes { rowId } } }", undefined, ownerA.token);
+  expect(body.data).toEqual({ lockedJobs: { nodes: [{ rowId: jobA }] } });
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = null, locked_by = null where id = any($1::bigint[])", [[jobA, jobB]]);
+});
+
+test("an operator sees every tenant's jobs and platform jobs, acts on any, and alone unlocks workers", async () => {
+  const jobA = await tenantJob(ownerA, "a");
+  const jobB = await tenantJob(ownerB, "b");
+  const jobP = await platformJob("p");
+  const nodes = await failedIds(operator.token);
+  expect(nodes).toEqual(expect.arrayContaining([
+    expect.objectContaining({ rowId: jobA, tenantId: tenantA.id }),
+    expect.objectContaining({ rowId: jobB, tenantId: tenantB.id }),
+    expect.objectContaining({ rowId: jobP, tenantId: null }),
+  ]));
+  expect((await app.graphql(RETRY, { id: jobB }, operator.token)).body.data).toEqual({ retryJob: { job: { rowId: jobB, attempts: 0 } } });
+  expect((await app.graphql(DISCARD, { id: jobP }, operator.token)).body.data).toEqual({ discardJob: { discarded: true } });
+
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = 'dead-worker' where id = $1", [jobA]);
+  const unlocked = await app.graphql(`mutation { unlockStaleJobs(input: { lockedForMinutes: 60 }) { unlocked } }`, undefined, operator.token);
+  expect(unlocked.body.data).toEqual({ unlockStaleJobs: { unlocked: 1 } });
+});
+
+test("jobs carry their tenant however they are enqueued", async () => {
+  const tenantOf = async (sql: string, params: unknown[] = []) => {
+    const client = await app.db.ownerPool.connect();
+    try {
+      await client.query("begin");
+      await client.query(sql, params);
+      const { rows } = await client.query<{ tenant: string | null }>(
+        "select payload->>'tenantId' as tenant from graphile_worker._private_jobs order by id desc limit 1",
+      );
+      await client.query("rollback");
+      return rows[0]?.tenant;
+    } finally {
+      client.release();
+    }
+  };
+  // A domain event, published outside any request: the event's tenant.
+  expect(await tenantOf("select app_private.publish_event('something_happened', $1, 'thing', 'x')", [tenantB.id])).toBe(tenantB.id);
+  // A job naming a user, from the worker or a command: the user's tenant.
+  expect(await tenantOf("select app_private.enqueue_job('scrub_user', json_build_object('userId', $1::uuid))", [ownerB.id])).toBe(tenantB.id);
+  // Code working for a tenant outside a request says so with tessera.tenant_id.
+  expect(await tenantOf("select set_config('tessera.tenant_id', $1, true), app_private.enqueue_job('send_email', '{\"template\":\"x\"}')", [tenantA.id])).toBe(tenantA.id);
+  // Bulk enqueues too.
+  expect(await tenantOf(
+    "select app_private.enqueue_jobs(array[row('scrub_user', json_build_object('userId', $1::uuid), null, null, null, null, null, null)::graphile_worker.job_spec])",
+    [ownerA.id],
+  )).toBe(tenantA.id);
+  // Nothing to go by: a platform job.
+  expect(await tenantOf("select app_private.enqueue_job('worker_heartbeat')")).toBeNull();
+});
