@@ -1,10 +1,11 @@
 /**
  * Image storage behind a driver. The local-disk driver keeps files content-addressed by SHA-256,
- * sharded by hash prefix (`ab/cd/<hash>`), so the same bytes are stored once. An S3-compatible
+ * sharded by hash prefix (`ab/cd/<hash>`), so the same bytes are stored once, whichever tenants
+ * uploaded them (who may use them is recorded in app_public.images, not here). An S3-compatible
  * driver implements the same interface when several API instances must share files.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 
@@ -21,6 +22,12 @@ export interface ImageStorage {
   get(hash: string): Promise<StoredImage | undefined>;
   /** A path for a temporary upload on the same file system (so the final move is a rename). */
   tempPath(name: string): Promise<string>;
+  /**
+   * Removes temporary uploads (`*.upload`) not written to for `olderThanMs` — left by a process
+   * that died mid-upload. A live upload writes as its bytes arrive, so it is never that old.
+   * Returns how many were removed.
+   */
+  sweepTemp(olderThanMs: number): Promise<number>;
 }
 
 export function localImageStorage(root: string): ImageStorage {
@@ -53,6 +60,21 @@ export function localImageStorage(root: string): ImageStorage {
       const dir = join(root, "tmp");
       await mkdir(dir, { recursive: true });
       return join(dir, name);
+    },
+    async sweepTemp(olderThanMs) {
+      const dir = join(root, "tmp");
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const cutoff = Date.now() - olderThanMs;
+      let removed = 0;
+      for (const name of names) {
+        if (!name.endsWith(".upload")) continue;
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info?.isFile() || info.mtimeMs > cutoff) continue;
+        await rm(path, { force: true });
+        removed++;
+      }
+      return removed;
     },
   };
 }

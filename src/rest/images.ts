@@ -1,11 +1,18 @@
 /**
- * POST /api/images (multipart field `file`) and GET /api/images/{sha256}. Uploads need a signed-in
- * user allowed to manage content (events.manage or catalog.manage). The type is sniffed from the
- * bytes; the size is limited while streaming, so an oversized upload never reaches the disk whole.
+ * POST /api/images (multipart field `file`) and GET /api/images/{id}. Uploads need a signed-in
+ * user allowed to manage content (events.manage or catalog.manage). Each upload is recorded for
+ * the uploader's tenant in app_public.images (its id is the capability URL's secret); the bytes
+ * underneath are content-addressed and stored once. The type is sniffed from the bytes; the size
+ * is limited while streaming, so an oversized upload never reaches the disk whole.
+ *
+ * A request can never take the process down: every stream of an upload has its 'error' listener
+ * from the moment it exists, the upload settles once, and its temporary file is removed on every
+ * path but success (where it is moved into the store).
  */
 import { createHash, randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
 import { Router, type Request } from "express";
@@ -15,18 +22,24 @@ import { requireUser } from "../http/authenticate.ts";
 import { sniffImageType } from "../images/sniff.ts";
 import type { ImageStorage } from "../images/storage.ts";
 
-const HASH = /^[0-9a-f]{64}$/;
+const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UPLOAD_PERMISSIONS = ["events.manage", "catalog.manage"];
+/** Temporary uploads untouched this long are leftovers of a dead process (swept at start). */
+export const STALE_UPLOAD_MS = 60 * 60 * 1000;
+/** Multipart limits besides the file size (busboy caps each part's headers at 16 KiB itself). */
+const MULTIPART_LIMITS = { files: 1, fields: 10, fieldSize: 1024, parts: 20 };
 
 export interface ImageRouteOptions {
   storage: ImageStorage;
   maxBytes: number;
-  /** Owner pool: checks the uploader's permissions for the session's tenant. */
+  /** Owner pool: checks the uploader's permissions, records uploads, resolves image ids. */
   pool: pg.Pool;
 }
 
 export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Router {
   const router = Router();
+  // Leftovers of a process that died mid-upload; best effort, never in a request's way.
+  void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
   router.post("/images", async (req, res) => {
     const claims = requireUser(req);
@@ -41,31 +54,35 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
     );
     if (!rows[0]?.allowed) throw new AppError("FORBIDDEN", `Uploading images needs one of: ${UPLOAD_PERMISSIONS.join(", ")}.`);
     if (!req.is("multipart/form-data")) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
-    const upload = await receiveFile(req, storage, maxBytes);
-    const type = sniffImageType(upload.head);
-    if (!type) {
-      await rm(upload.tempFile, { force: true });
-      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Only PNG, JPEG, GIF and WebP images are accepted.");
+    const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
+    try {
+      const upload = await receiveFile(req, tempFile, maxBytes);
+      const type = sniffImageType(upload.head);
+      if (!type) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Only PNG, JPEG, GIF and WebP images are accepted.");
+      // Bytes first, then the tenant's record: a recorded image always has its bytes.
+      await storage.put(upload.hash, tempFile);
+      const image = await recordImage(pool, { tenantId: claims.tid, userId: claims.sub, hash: upload.hash, contentType: type, size: upload.size });
+      // 201 or 200 says whether *this tenant* had these bytes already — never whether anyone else had.
+      res.status(image.created ? 201 : 200).json({ id: image.id, url: `/api/images/${image.id}`, hash: upload.hash, contentType: type, size: upload.size });
+    } finally {
+      // Moved into the store on success; on every other path this is what removes it.
+      await rm(tempFile, { force: true });
     }
-    const { created } = await storage.put(upload.hash, upload.tempFile);
-    res.status(created ? 201 : 200).json({ hash: upload.hash, url: `/api/images/${upload.hash}`, contentType: type, size: upload.size });
   });
 
-  router.get("/images/:hash", async (req, res) => {
-    const hash = req.params.hash;
-    if (!HASH.test(hash)) throw new AppError("NOT_FOUND", "No such image.");
-    const etag = `"${hash}"`;
+  router.get("/images/:id", async (req, res) => {
+    const id = req.params.id;
+    if (!IMAGE_ID.test(id)) throw new AppError("NOT_FOUND", "No such image.");
+    const { rows } = await pool.query<{ sha256: string }>("select sha256 from app_public.images where id = $1", [id]);
+    const stored = rows[0] ? await storage.get(rows[0].sha256) : undefined;
+    if (!stored) throw new AppError("NOT_FOUND", "No such image.");
+    // An id always names the same bytes, so the answer never changes.
+    const etag = `"${id}"`;
     res.setHeader("ETag", etag);
     res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
     if (req.get("if-none-match") === etag) {
       res.status(304).end();
       return;
-    }
-    const stored = await storage.get(hash);
-    if (!stored) {
-      res.removeHeader("ETag");
-      res.removeHeader("Cache-Control");
-      throw new AppError("NOT_FOUND", "No such image.");
     }
     res.setHeader("Content-Length", String(stored.size));
     res.setHeader("Content-Type", sniffImageType(stored.head) ?? "application/octet-stream");
@@ -76,56 +93,118 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
   return router;
 }
 
+/** The tenant's record of these bytes: a new row (created) or the one it already had. */
+async function recordImage(
+  pool: pg.Pool,
+  image: { tenantId: string; userId: string; hash: string; contentType: string; size: number },
+): Promise<{ id: string; created: boolean }> {
+  // Two uploads of the same bytes at once: one inserts, the other finds that row.
+  for (;;) {
+    const inserted = await pool.query<{ id: string }>(
+      `insert into app_public.images (tenant_id, sha256, content_type, size, uploaded_by)
+       values ($1, $2, $3, $4, $5)
+       on conflict (tenant_id, sha256) do nothing
+       returning id`,
+      [image.tenantId, image.hash, image.contentType, image.size, image.userId],
+    );
+    if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true };
+    const existing = await pool.query<{ id: string }>("select id from app_public.images where tenant_id = $1 and sha256 = $2", [image.tenantId, image.hash]);
+    if (existing.rows[0]) return { id: existing.rows[0].id, created: false };
+  }
+}
+
 interface ReceivedFile {
-  tempFile: string;
   hash: string;
   size: number;
   head: Uint8Array;
 }
 
-/** Streams the `file` field to a temporary file, hashing as it goes; enforces the size limit. */
-function receiveFile(req: Request, storage: ImageStorage, maxBytes: number): Promise<ReceivedFile> {
+const malformed = () => new AppError("VALIDATION_FAILED", "The multipart body is malformed.");
+
+/**
+ * Streams the `file` field to `tempFile`, hashing as it goes, within `maxBytes`. Settles exactly
+ * once: resolves when the body is parsed to its end and the file is written and closed; rejects
+ * (after the partial file is closed and removed) on a malformed or cut-off body, a client that
+ * goes away, an oversized file or a write error. Every stream involved has an 'error' listener
+ * from the moment it exists.
+ */
+function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<ReceivedFile> {
   return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
+    let settled = false;
+    let parser: busboy.Busboy | undefined;
+    let file: Readable | undefined;
+    let out: WriteStream | undefined;
+    let written = false;
+    let parsed = false;
+    const hash = createHash("sha256");
+    const head: Buffer[] = [];
+    let size = 0;
+
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (parser) req.unpipe(parser);
+      // Read and drop what the client still sends, so that it gets to read the answer.
+      req.resume();
+      const current = parser;
+      // Not from inside the parser's own write (where 'limit' and 'error' are emitted).
+      process.nextTick(() => current?.destroy());
+      file?.destroy();
+      const output = out;
+      const closed = output && !output.closed ? new Promise<void>((done) => output.once("close", () => done())) : Promise.resolve();
+      output?.destroy();
+      // The file may still be opening: remove it only once its descriptor is closed.
+      void closed.then(() => rm(tempFile, { force: true })).catch(() => undefined).then(() => reject(error));
+    };
+    const succeedWhenDone = () => {
+      if (settled || !parsed) return;
+      if (!file) return fail(new AppError("VALIDATION_FAILED", "The `file` field is missing.", { details: { fields: { file: "required" } } }));
+      if (!written) return;
+      settled = true;
+      resolve({ hash: hash.digest("hex"), size, head: new Uint8Array(Buffer.concat(head).subarray(0, 12)) });
+    };
+
+    // The client went away before sending the whole body.
+    const aborted = () => fail(new AppError("VALIDATION_FAILED", "The upload was cut off before its end."));
+    req.on("error", aborted);
+    req.on("close", () => {
+      if (!req.complete) aborted();
+    });
+    if (req.destroyed && !req.complete) return aborted();
+
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 10 } });
+      parser = busboy({ headers: req.headers, limits: { ...MULTIPART_LIMITS, fileSize: maxBytes } });
     } catch {
-      reject(new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field."));
-      return;
+      // multipart/form-data without a usable boundary.
+      return fail(malformed());
     }
-    let handled: Promise<ReceivedFile> | undefined;
     parser.on("file", (field, stream) => {
-      if (field !== "file" || handled) {
+      // Listener first: busboy destroys a part's stream with an error when the body is cut off.
+      stream.on("error", () => fail(malformed()));
+      if (field !== "file" || file || settled) {
         stream.resume();
         return;
       }
-      handled = (async () => {
-        const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
-        const hash = createHash("sha256");
-        const chunks: Buffer[] = [];
-        let size = 0;
-        stream.on("data", (chunk: Buffer) => {
-          hash.update(chunk);
-          if (size < 12) chunks.push(chunk);
-          size += chunk.length;
-        });
-        try {
-          await pipeline(stream, createWriteStream(tempFile));
-        } catch (error) {
-          await rm(tempFile, { force: true });
-          throw error;
-        }
-        if ((stream as unknown as { truncated?: boolean }).truncated) {
-          await rm(tempFile, { force: true });
-          throw new AppError("PAYLOAD_TOO_LARGE", `Images may be at most ${maxBytes} bytes.`);
-        }
-        return { tempFile, hash: hash.digest("hex"), size, head: new Uint8Array(Buffer.concat(chunks).subarray(0, 12)) };
-      })();
+      file = stream;
+      stream.on("limit", () => fail(new AppError("PAYLOAD_TOO_LARGE", `Images may be at most ${maxBytes} bytes.`)));
+      stream.on("data", (chunk: Buffer) => {
+        hash.update(chunk);
+        if (size < 12) head.push(chunk);
+        size += chunk.length;
+      });
+      out = createWriteStream(tempFile);
+      out.on("error", (error) => fail(error));
+      out.on("close", () => {
+        if (!out!.writableFinished) return;
+        written = true;
+        succeedWhenDone();
+      });
+      stream.pipe(out);
     });
-    parser.on("error", () => reject(new AppError("VALIDATION_FAILED", "The multipart body is malformed.")));
+    parser.on("error", () => fail(malformed()));
     parser.on("close", () => {
-      if (!handled) reject(new AppError("VALIDATION_FAILED", "The `file` field is missing.", { details: { fields: { file: "required" } } }));
-      else handled.then(resolve, reject);
+      parsed = true;
+      succeedWhenDone();
     });
     req.pipe(parser);
   });
