@@ -12,7 +12,8 @@ import { postgraphile, type PostGraphileInstance } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import { makeCaptchaVerifier } from "./auth/captcha.ts";
 import { AuthService } from "./auth/service.ts";
-import { makeSessionCheck } from "./auth/sessionCheck.ts";
+import { makeLiveSessions, makeSessionCheck } from "./auth/sessionCheck.ts";
+import { SessionWatch } from "./auth/sessionWatch.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
@@ -33,7 +34,7 @@ import { imageRoutes } from "./rest/images.ts";
 import { tenantRoutes } from "./rest/tenants.ts";
 import { userRoutes } from "./rest/users.ts";
 import { version } from "./version.ts";
-import { attachGraphqlWebSockets } from "./websockets.ts";
+import { attachGraphqlWebSockets, expressClientAddress } from "./websockets.ts";
 
 export interface TesseraServer {
   app: express.Express;
@@ -63,6 +64,9 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   const ownerPool = newPool(database.ownerUrl, 10, logger, "owner");
   await applyRuntimeSettings(ownerPool, config);
   const checkSession = makeSessionCheck(requestPool);
+  // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).
+  const sessionWatch = new SessionWatch({ connectionString: database.ownerUrl, liveSessions: makeLiveSessions(requestPool), logger });
+  await sessionWatch.start();
   const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
   const auth = new AuthService(
     ownerPool,
@@ -113,7 +117,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   const serv = pgl.createServ(grafserv);
   // HTTP only: the WebSocket upgrade is ours (src/websockets.ts), so that shutdown can close sockets properly.
   await serv.addTo(app, httpServer, false);
-  const websockets = attachGraphqlWebSockets(serv, httpServer, logger);
+  const websockets = attachGraphqlWebSockets(serv, httpServer, logger, { clientAddress: expressClientAddress(app), sessionWatch });
 
   app.use(notFound);
   app.use(errorHandler(logger));
@@ -130,6 +134,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
       // Whatever is still open after the drain (a request slower than DRAIN_MS) is cut.
       httpServer.closeAllConnections();
       await closed;
+      await sessionWatch.close();
       // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
       const services = pgl.getResolvedPreset().pgServices ?? [];
       await pgl.release();

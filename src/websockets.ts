@@ -5,11 +5,15 @@
  * grafserv's handler they could only be destroyed, and clients saw 1006 (abnormal closure);
  * here each gets a close frame with a code (1001, going away) and a chance to answer it.
  */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
+import type express from "express";
 import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
+import type { Caller } from "./auth/service.ts";
+import type { SessionWatch } from "./auth/sessionWatch.ts";
+import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import type { Logger } from "./logger.ts";
 
 export interface GraphqlWebSockets {
@@ -20,12 +24,34 @@ export interface GraphqlWebSockets {
   closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
 }
 
+export interface GraphqlWebSocketOptions {
+  /** The client address of an upgrade request, by the HTTP side's rule (see expressClientAddress). */
+  clientAddress?: (req: IncomingMessage) => string | undefined;
+  /** Ends subscriptions whose session or token has ended (src/auth/sessionWatch.ts). */
+  sessionWatch?: SessionWatch;
+}
+
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
-export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Server, logger: Logger): GraphqlWebSockets {
-  const graphqlWs = makeServer(makeGraphQLWSConfig(serv));
-  const sockets = new WebSocketServer({ noServer: true });
+export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Server, logger: Logger, options: GraphqlWebSocketOptions = {}): GraphqlWebSockets {
+  const graphqlWs = makeServer({
+    ...makeGraphQLWSConfig(serv),
+    // A subscription of a signed-in caller runs while its session is live and its token unexpired.
+    onOperation(_ctx, _id, _payload, args, result) {
+      const claims = (args.contextValue as { caller?: Caller } | undefined)?.caller?.claims;
+      if (!options.sessionWatch || !claims || !isAsyncIterable(result)) return undefined;
+      const watch = options.sessionWatch;
+      let untrack = () => {};
+      const stream = endableStream(result, () => untrack());
+      untrack = watch.track({ sessionId: claims.sid, tenantId: claims.tid, exp: claims.exp, end: stream.end });
+      return stream.iterator;
+    },
+  });
+  // The same cap on a message as grafserv puts on an HTTP body (maxRequestLength, 100 kB by
+  // default): a bigger frame closes the socket with 1009 (message too big) before it is buffered.
+  const maxPayload = serv.dynamicOptions.maxRequestLength;
+  const sockets = new WebSocketServer({ noServer: true, maxPayload });
   const keepaliveMs = serv.getPreset().grafserv?.websocketKeepalive ?? DEFAULT_KEEPALIVE_MS;
   let closing = false;
 
@@ -34,6 +60,9 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
       socket.destroy();
       return;
     }
+    // Who the client is, decided now by the HTTP side's `trust proxy` rule; the GraphQL context
+    // records it as caller.ip (src/graphql/context.ts).
+    (req as IncomingMessage & WebSocketUpgradeRequest).clientIp = options.clientAddress?.(req) ?? req.socket.remoteAddress;
     sockets.handleUpgrade(req, socket, head, (ws) => {
       // A protocol error from a client must not become an unhandled 'error' event.
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
@@ -98,4 +127,72 @@ function keepAlive(ws: WebSocket, intervalMs: number): void {
   }, intervalMs);
   timer.unref();
   ws.once("close", () => clearInterval(timer));
+}
+
+/**
+ * The address Express gives as `req.ip` for this request: its compiled `trust proxy` function
+ * applied to the socket address and X-Forwarded-For (Express's own getter, on a view of the
+ * upgrade request), so REST, GraphQL over HTTP and WebSocket agree on who the client is.
+ */
+export function expressClientAddress(app: express.Express): (req: IncomingMessage) => string | undefined {
+  return (req) => {
+    const view = Object.create(app.request, { headers: { value: req.headers }, socket: { value: req.socket } }) as express.Request;
+    return view.ip;
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof Object(value)[Symbol.asyncIterator] === "function";
+}
+
+/**
+ * Wraps a subscription's event stream so that it can be ended from outside with an error:
+ * graphql-ws then sends that error (masked to its code, e.g. UNAUTHENTICATED) as the operation's
+ * `error` message, which ends the operation on both sides. A client `complete` (return()) and the
+ * end of the source behave as before. `onFinished` runs once, however the stream ends.
+ */
+function endableStream<T>(source: AsyncIterable<T>, onFinished: () => void): { iterator: AsyncIterableIterator<T>; end(error: Error): void } {
+  const inner = source[Symbol.asyncIterator]();
+  let failure: Error | undefined;
+  let finished = false;
+  let fail: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    onFinished();
+  };
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      if (failure) throw failure;
+      if (finished) return { done: true, value: undefined };
+      const result = await Promise.race([inner.next(), failed]);
+      if (result.done) finish();
+      return result;
+    },
+    async return(value?: unknown) {
+      finish();
+      return (await inner.return?.(value)) ?? { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      finish();
+      if (inner.throw) return inner.throw(error);
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return {
+    iterator,
+    end(error) {
+      if (finished) return;
+      failure = error;
+      fail(error);
+      finish();
+      // Releases the source (its LISTEN) now; the pending next() has already been answered.
+      inner.return?.().catch(() => {});
+    },
+  };
 }

@@ -18,17 +18,24 @@ export interface AccessClaims {
   jti: string;
   /** The user's role name within the tenant (owner, admin, manager, member). */
   role: string;
+  /** Expiry, seconds since the epoch (set on verified tokens; signing takes a TTL instead). */
+  exp?: number;
 }
 
 const AUDIENCE = "tessera";
 const ISSUER = "tessera";
 
 export function signAccessToken(claims: AccessClaims, secret: string, ttlSeconds: number): string {
-  const { jti, ...rest } = claims;
+  const { jti, exp: _exp, ...rest } = claims;
   return jwt.sign(rest, secret, { algorithm: "HS256", expiresIn: ttlSeconds, audience: AUDIENCE, issuer: ISSUER, jwtid: jti });
 }
 
-/** Verifies a bearer token; throws UNAUTHENTICATED with a reason a client can act on. */
+/**
+ * Verifies a bearer token; throws UNAUTHENTICATED with a reason a client can act on. A token
+ * without `exp` is refused (jsonwebtoken would accept it as never expiring). The user, tenant and
+ * role it names are only what the token says: the session check (sessionCheck.ts) replaces them
+ * with the database's answer.
+ */
 export function verifyAccessToken(token: string, secret: string): AccessClaims {
   let payload: string | jwt.JwtPayload;
   try {
@@ -37,10 +44,13 @@ export function verifyAccessToken(token: string, secret: string): AccessClaims {
     const reason = error instanceof jwt.TokenExpiredError ? "The access token has expired." : "The access token is not valid.";
     throw new AppError("UNAUTHENTICATED", reason, { cause: error });
   }
-  if (typeof payload === "string" || !isUuid(payload.sub) || !isUuid(payload.tid) || !isUuid(payload.sid) || typeof payload.role !== "string") {
+  if (
+    typeof payload === "string" || !isUuid(payload.sub) || !isUuid(payload.tid) || !isUuid(payload.sid) ||
+    typeof payload.role !== "string" || typeof payload.exp !== "number" || !Number.isFinite(payload.exp)
+  ) {
     throw new AppError("UNAUTHENTICATED", "The access token is not valid.");
   }
-  return { sub: payload.sub, tid: payload.tid, sid: payload.sid, jti: String(payload.jti ?? ""), role: payload.role };
+  return { sub: payload.sub, tid: payload.tid, sid: payload.sid, jti: String(payload.jti ?? ""), role: payload.role, exp: payload.exp };
 }
 
 /** Reads an `Authorization` header value: undefined when absent, claims when valid, throws otherwise. */

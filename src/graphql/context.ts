@@ -25,6 +25,17 @@ export interface AuthenticatedRequest {
   caller?: Caller;
 }
 
+/**
+ * The HTTP request that opened a WebSocket. `clientIp` is set at upgrade time (src/websockets.ts)
+ * by the same `trust proxy` rule that gives Express's req.ip, so per-IP limits and audit rows see
+ * one client address whatever the transport.
+ */
+export interface WebSocketUpgradeRequest {
+  clientIp?: string;
+  socket?: { remoteAddress?: string };
+  headers?: Record<string, string | string[] | undefined>;
+}
+
 export interface ContextOptions {
   jwtSecret: string;
   visitorRole: string;
@@ -63,11 +74,12 @@ export function makeContextCallback(options: ContextOptions) {
       // WebSocket: the token arrives in connection_init's payload; a bad one fails the operation.
       const params = requestContext.ws.normalizedConnectionParams as Record<string, unknown> | undefined;
       const header = params?.["authorization"];
-      const claims = claimsFromAuthorization(typeof header === "string" ? header : undefined, options.jwtSecret);
-      if (claims) await services.checkSession(claims);
-      const request = requestContext.ws.request as { socket?: { remoteAddress?: string }; headers?: Record<string, string | string[] | undefined> } | undefined;
+      // As over HTTP, the session (user, tenant, current role) is who the caller is, not the token.
+      const presented = claimsFromAuthorization(typeof header === "string" ? header : undefined, options.jwtSecret);
+      const claims = presented ? await services.checkSession(presented) : undefined;
+      const request = requestContext.ws.request as WebSocketUpgradeRequest | undefined;
       const userAgent = request?.headers?.["user-agent"];
-      caller = { claims, ip: request?.socket?.remoteAddress, userAgent: typeof userAgent === "string" ? userAgent : undefined };
+      caller = { claims, ip: request?.clientIp ?? request?.socket?.remoteAddress, userAgent: typeof userAgent === "string" ? userAgent : undefined };
     }
     const claims = caller.claims;
     return {

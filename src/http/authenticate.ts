@@ -13,8 +13,9 @@ import { sendError } from "./errorHandler.ts";
 export function authenticate(jwtSecret: string, checkSession: SessionCheck, graphqlPath: string, logger: Logger) {
   return async (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): Promise<void> => {
     try {
-      req.claims = claimsFromAuthorization(req.get("authorization"), jwtSecret);
-      if (req.claims) await checkSession(req.claims);
+      // The token names a session; the session (user, tenant, current role) is who the caller is.
+      const presented = claimsFromAuthorization(req.get("authorization"), jwtSecret);
+      req.claims = presented ? await checkSession(presented) : undefined;
       req.caller = { claims: req.claims, ip: req.ip, userAgent: req.get("user-agent"), requestId: req.requestId };
       next();
     } catch (error) {
