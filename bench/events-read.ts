@@ -53,7 +53,7 @@ const authenticator = new pg.Pool({ connectionString: database.urls.authenticato
 const plain = createServer(async (_req, res) => {
   const client = await authenticator.connect();
   try {
-    await client.query("select app_hidden.session_is_live($1)", [sessionId]);
+    await client.query("select * from app_hidden.session_claims($1::uuid[])", [[sessionId]]);
     await client.query("begin");
     await client.query(CLAIMS_SQL, [database.urls.visitorRole, sessionId, userId, tenantId]);
     const { rows } = await client.query(LIST_SQL);
@@ -103,7 +103,7 @@ results.push(await wrk("node:http + pg (same SQL)", `http://127.0.0.1:${(plain.a
 // 3. pgbench replaying the statements (as the authenticator, like both servers).
 const scriptPath = join(resultsDir, "events-read.sql");
 writeFileSync(scriptPath, [
-  `select app_hidden.session_is_live('${sessionId}');`,
+  `select * from app_hidden.session_claims(array['${sessionId}']::uuid[]);`,
   "begin;",
   CLAIMS_SQL.replace("$1", `'${database.urls.visitorRole}'`).replace("$2", `'${sessionId}'`).replace("$3", `'${userId}'`).replace("$4", `'${tenantId}'`).replace(/\s+/g, " ") + ";",
   LIST_SQL.replace(/\s+/g, " ") + ";",
