@@ -1,0 +1,123 @@
+/**
+ * An access token only names a session: the request's user, tenant and role are the session's
+ * (read from the database on every request), and a token whose sub or tid disagree with its
+ * session, or that carries no expiry, is UNAUTHENTICATED.
+ */
+import type { AddressInfo } from "node:net";
+import express from "express";
+import jwt from "jsonwebtoken";
+import pg from "pg";
+import { makeSessionCheck } from "../../src/auth/sessionCheck.ts";
+import { pgSettingsFor, type AuthenticatedRequest } from "../../src/graphql/context.ts";
+import { authenticate } from "../../src/http/authenticate.ts";
+import { createLogger } from "../../src/logger.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, mintToken, TEST_JWT_SECRET, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+import { DOCS } from "./helpers.ts";
+
+let app: TestApp;
+let tenant: TestTenant;
+let otherTenant: TestTenant;
+let admin: TestUser;
+let member: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  tenant = await createTenant(app.db.ownerPool);
+  otherTenant = await createTenant(app.db.ownerPool);
+  admin = await createUser(app.db.ownerPool, tenant, "admin");
+  member = await createUser(app.db.ownerPool, tenant, "member");
+});
+afterAll(() => app.stop());
+
+async function me(token: string): Promise<{ status: number; code?: string; id?: string }> {
+  const response = await fetch(`${app.url}/api/users/me`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await response.json()) as { id?: string; error?: { code: string } };
+  return { status: response.status, code: body.error?.code, id: body.id };
+}
+
+test("a token naming the member's live session but the admin as sub is UNAUTHENTICATED (REST and GraphQL), and cannot enrol 2FA on the admin's account", async () => {
+  const forged = mintToken({ sub: admin.id, tid: tenant.id, role: "admin", sid: member.sessionId });
+  expect(await me(forged)).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+
+  const enrol = await app.graphql(DOCS.enableTwoFactor, undefined, forged);
+  expect([enrol.status, enrol.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
+  const { rows } = await app.db.ownerPool.query("select totp_pending_secret from app_private.user_secrets where user_id = $1", [admin.id]);
+  expect(rows).toEqual([{ totp_pending_secret: null }]);
+
+  // The member's own token still works: only the mismatch is refused.
+  expect(await me(member.token)).toEqual({ status: 200, id: member.id });
+});
+
+test("a token naming a live session with another tenant as tid is UNAUTHENTICATED", async () => {
+  const forged = mintToken({ sub: member.id, tid: otherTenant.id, role: "member", sid: member.sessionId });
+  expect(await me(forged)).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+});
+
+test("a token without exp is UNAUTHENTICATED", async () => {
+  const forever = jwt.sign({ sub: member.id, tid: tenant.id, sid: member.sessionId, role: "member" }, TEST_JWT_SECRET, {
+    algorithm: "HS256",
+    audience: "tessera",
+    issuer: "tessera",
+  });
+  expect(await me(forever)).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+  const { body } = await app.graphql(DOCS.currentUser, undefined, forever);
+  expect(body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+});
+
+test("the session check answers the session's user, tenant and current role, not the token's role", async () => {
+  const user = await createUser(app.db.ownerPool, tenant, "member");
+  const authenticator = new pg.Pool({ connectionString: app.db.urls.authenticatorUrl, max: 1 });
+  try {
+    const check = makeSessionCheck(authenticator);
+    const claims = { sub: user.id, tid: tenant.id, sid: user.sessionId, jti: "j", role: "owner" };
+    expect(await check(claims)).toMatchObject({ sub: user.id, tid: tenant.id, sid: user.sessionId, role: "member" });
+
+    // Promoted: the next check says manager (the highest built-in role held), the token unchanged.
+    await app.db.ownerPool.query(
+      "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = 'manager'",
+      [user.id, tenant.id],
+    );
+    expect(await check(claims)).toMatchObject({ role: "manager" });
+    await app.db.ownerPool.query(
+      "delete from app_public.user_roles ur using app_public.roles r where r.id = ur.role_id and ur.user_id = $1 and r.name = 'manager'",
+      [user.id],
+    );
+    expect(await check(claims)).toMatchObject({ role: "member" });
+  } finally {
+    await authenticator.end();
+  }
+});
+
+test("a request's claims and database settings are the session's: a member's token claiming owner runs as member", async () => {
+  // The server's own middleware and settings, mounted on a bare Express app that echoes them.
+  const authenticator = new pg.Pool({ connectionString: app.db.urls.authenticatorUrl, max: 1 });
+  const probe = express();
+  probe.use(authenticate(TEST_JWT_SECRET, makeSessionCheck(authenticator), "/graphql", createLogger("silent")));
+  probe.get("/claims", (req, res) => {
+    const claims = (req as AuthenticatedRequest).claims;
+    res.json({ claims, caller: (req as AuthenticatedRequest).caller?.claims, settings: pgSettingsFor(claims, "visitor", undefined) });
+  });
+  const server = probe.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  try {
+    const claimsOwner = mintToken({ sub: member.id, tid: tenant.id, role: "owner", sid: member.sessionId });
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/claims`, { headers: { authorization: `Bearer ${claimsOwner}` } });
+    const body = (await response.json()) as { claims: { role: string; sub: string }; caller: { role: string }; settings: Record<string, string> };
+    expect([body.claims.sub, body.claims.role, body.caller.role]).toEqual([member.id, "member", "member"]);
+    expect(body.settings).toMatchObject({ "jwt.claims.user_id": member.id, "jwt.claims.tenant_id": tenant.id, "jwt.claims.role": "member" });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await authenticator.end();
+  }
+});
+
+test("only the authenticator may run app_hidden.session_claims; session_is_live is gone", async () => {
+  const { rows } = await app.db.rootPool.query<{ visitor: boolean; authenticator: boolean; old: boolean }>(
+    `select has_function_privilege($1, 'app_hidden.session_claims(uuid[])', 'execute') as visitor,
+            has_function_privilege($2, 'app_hidden.session_claims(uuid[])', 'execute') as authenticator,
+            to_regprocedure('app_hidden.session_is_live(uuid)') is not null as old`,
+    [app.db.urls.visitorRole, decodeURIComponent(new URL(app.db.urls.authenticatorUrl).username)],
+  );
+  expect(rows).toEqual([{ visitor: false, authenticator: true, old: false }]);
+});
