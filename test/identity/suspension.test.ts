@@ -1,0 +1,94 @@
+/**
+ * A suspended tenant stops working at once: its access tokens are UNAUTHENTICATED on the next
+ * request, its refresh tokens INVALID_TOKEN, and no login or 2FA completion opens a session.
+ * Reactivated before they expire, its sessions work again (suspension revokes nothing).
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestTenant } from "../helpers/fixtures.ts";
+import { DOCS, totpCode } from "./helpers.ts";
+
+let app: TestApp;
+const password = "suspended tenants sign nobody in";
+
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.stop());
+
+interface Session {
+  accessToken: string;
+  refreshToken: string;
+}
+
+async function post(path: string, body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string } } }> {
+  const response = await fetch(`${app.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as never };
+}
+
+async function login(tenant: TestTenant, email: string) {
+  return post("/api/auth/login", { tenant: tenant.slug, login: email, password });
+}
+
+async function me(token: string): Promise<[number, string | undefined]> {
+  const response = await fetch(`${app.url}/api/users/me`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await response.json()) as { error?: { code: string } };
+  return [response.status, body.error?.code];
+}
+
+const setStatus = (tenant: TestTenant, status: string) =>
+  app.db.ownerPool.query("update app_public.tenants set status = $2 where id = $1", [tenant.id, status]);
+
+test("a suspended tenant's access token is UNAUTHENTICATED, its refresh token INVALID_TOKEN, its login INVALID_CREDENTIALS; reactivated, the session works again", async () => {
+  const tenant = await createTenant(app.db.ownerPool);
+  const user = await createUser(app.db.ownerPool, tenant, "owner", { password });
+  const signedIn = await login(tenant, user.email);
+  expect(signedIn.status).toBe(200);
+  const session = signedIn.body as unknown as Session;
+  expect(await me(session.accessToken)).toEqual([200, undefined]);
+
+  await setStatus(tenant, "suspended");
+
+  expect(await me(session.accessToken)).toEqual([401, "UNAUTHENTICATED"]);
+  const overGraphql = await app.graphql(DOCS.currentUser, undefined, session.accessToken);
+  expect([overGraphql.status, overGraphql.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
+
+  const refreshed = await post("/api/auth/refresh", { refreshToken: session.refreshToken });
+  expect([refreshed.status, refreshed.body.error?.code]).toEqual([401, "INVALID_TOKEN"]);
+  const refreshedOverGraphql = await app.graphql(DOCS.refreshSession, { input: { refreshToken: session.refreshToken } });
+  expect(refreshedOverGraphql.body.errors?.[0]?.extensions?.code).toBe("INVALID_TOKEN");
+
+  const again = await login(tenant, user.email);
+  expect([again.status, again.body.error?.code]).toEqual([401, "INVALID_CREDENTIALS"]);
+
+  // Suspension revoked nothing: reactivated, the same session refreshes and its token works.
+  await setStatus(tenant, "active");
+  expect(await me(session.accessToken)).toEqual([200, undefined]);
+  const back = await post("/api/auth/refresh", { refreshToken: session.refreshToken });
+  expect(back.status).toBe(200);
+});
+
+test("a 2FA login started before the suspension cannot be completed after it", async () => {
+  const tenant = await createTenant(app.db.ownerPool);
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const signedIn = (await login(tenant, user.email)).body as unknown as Session;
+  const enrol = await post("/api/auth/2fa/enable", {}, signedIn.accessToken);
+  expect(enrol.status).toBe(200);
+  const confirmed = await post("/api/auth/2fa/confirm", { code: await totpCode(enrol.body.secret as string) }, signedIn.accessToken);
+  expect(confirmed.status).toBe(200);
+  const [recoveryCode] = confirmed.body.recoveryCodes as string[];
+
+  const challenge = await login(tenant, user.email);
+  expect(challenge.body).toMatchObject({ twoFactorRequired: true });
+  await setStatus(tenant, "suspended");
+
+  const verified = await post("/api/auth/2fa/verify", { twoFactorToken: challenge.body.twoFactorToken, code: recoveryCode });
+  expect([verified.status, verified.body.error?.code]).toEqual([401, "INVALID_CREDENTIALS"]);
+  expect(verified.body.accessToken).toBeUndefined();
+  const { rows } = await app.db.ownerPool.query("select count(*)::int as live from app_private.sessions where user_id = $1 and revoked_at is null", [user.id]);
+  // The fixture's session and the one that enrolled 2FA; none was opened by the challenge.
+  expect(rows).toEqual([{ live: 2 }]);
+});
