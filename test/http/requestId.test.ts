@@ -48,5 +48,5 @@ test("jobs enqueued by a request carry its request id", async () => {
     .send({ query: `mutation ($id: UUID!) { rejectEvent(input: { eventId: $id }) { event { rejectedAt } } }`, variables: { id: eventId } });
   expect(response.status).toBe(200);
   const jobs = await queuedJobs(app.db.ownerPool, "event_cancelled");
-  expect(jobs.map((job) => job.payload)).toEqual([{ eventId, requestId: "cancel-request-7" }]);
+  expect(jobs.map((job) => job.payload)).toEqual([{ eventId, requestId: "cancel-request-7", tenantId: user.tenantId }]);
 });
