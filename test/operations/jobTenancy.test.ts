@@ -13,7 +13,6 @@ let ownerA: TestUser;
 let adminA: TestUser;
 let managerA: TestUser;
 let ownerB: TestUser;
-let operator: TestUser;
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -23,9 +22,6 @@ beforeAll(async () => {
   adminA = await createUser(app.db.ownerPool, tenantA, "admin");
   managerA = await createUser(app.db.ownerPool, tenantA, "manager");
   ownerB = await createUser(app.db.ownerPool, tenantB, "owner");
-  // An operator need not be powerful in their own tenant: a member, named by `npm run init -- --operator`.
-  operator = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "member");
-  await app.db.ownerPool.query("insert into app_private.platform_operators (user_id) values ($1)", [operator.id]);
 });
 afterAll(() => app.stop());
 
@@ -99,6 +95,9 @@ test("a tenant's owner sees only their tenant's locked jobs", async () => {
 });
 
 test("an operator sees every tenant's jobs and platform jobs, acts on any, and alone unlocks workers", async () => {
+  // An operator need not be powerful in their own tenant: a member, named by `npm run init -- --operator`.
+  const operator = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "member");
+  await app.db.ownerPool.query("insert into app_private.platform_operators (user_id) values ($1)", [operator.id]);
   const jobA = await tenantJob(ownerA, "a");
   const jobB = await tenantJob(ownerB, "b");
   const jobP = await platformJob("p");
