@@ -2,15 +2,38 @@
  * Prometheus metrics (prom-client) for `GET /metrics`: HTTP requests by route template, GraphQL
  * operations by name and outcome, worker jobs by task and outcome, queue depth, pool usage, and
  * Node's default process metrics. One registry per server, so tests and processes never mix.
+ *
+ * Every label value comes from a fixed set, never from what a client chose: a route template of
+ * ours or `unmatched`, a standard method or `other`, a status code, and an operation name only
+ * when the operation is one of ours (or an allow-listed persisted one) — anything else is `other`.
+ * Otherwise each new name or path a client sends would add series to every scrape, without bound.
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Runner } from "graphile-worker";
 import type pg from "pg";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { Kind, type DocumentNode } from "postgraphile/graphql";
+import * as generated from "./generated/graphql.ts";
 
 const QUEUE_STATES = ["pending", "retrying", "locked", "failed"] as const;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Methods labelled as themselves; any other (PROPFIND, MKCOL, …) is `other`. */
+const METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/** The label for names outside the known set. */
+export const OTHER = "other";
+
+/** Names of the operations the server's own code runs (the REST shims' generated documents). */
+export const OWN_OPERATIONS: ReadonlySet<string> = new Set(
+  Object.values(generated).flatMap((value) =>
+    isDocument(value) ? value.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : [])) : [],
+  ),
+);
+
+function isDocument(value: unknown): value is DocumentNode {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === Kind.DOCUMENT;
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -64,7 +87,11 @@ export class Metrics {
     return (req: Request, res: Response, next: NextFunction): void => {
       const end = this.#httpDuration.startTimer();
       res.on("finish", () => {
-        const labels = { method: req.method, route: routeTemplate(req, res) ?? "unmatched", status: String(res.statusCode) };
+        const labels = {
+          method: METHODS.has(req.method) ? req.method : OTHER,
+          route: routeTemplate(req, res) ?? "unmatched",
+          status: res.statusCode >= 100 && res.statusCode <= 599 ? String(res.statusCode) : OTHER,
+        };
         this.#httpRequests.inc(labels);
         end(labels);
       });
@@ -90,7 +117,12 @@ export class Metrics {
       grafast: {
         middleware: {
           async execute(next, event) {
-            const { name, type } = describe(event.args.document, event.args.operationName ?? undefined);
+            const { name: given, type } = describe(event.args.document, event.args.operationName ?? undefined);
+            // With the persisted-operations allow-list on, only allow-listed documents execute: their
+            // names are as bounded as the list. Otherwise only our own operations keep their name.
+            const grafserv = event.args.resolvedPreset?.grafserv as { persistedOperationsDirectory?: string; allowUnpersistedOperation?: unknown } | undefined;
+            const allowListed = Boolean(grafserv?.persistedOperationsDirectory) && grafserv?.allowUnpersistedOperation === false;
+            const name = given === ANONYMOUS || allowListed || OWN_OPERATIONS.has(given) ? given : OTHER;
             const end = duration.startTimer();
             try {
               const result = await next();
@@ -135,8 +167,10 @@ export function routeTemplate(req: Request, res: Response): string | undefined {
   return req.path === "/graphql" || req.path === "/graphiql" ? req.path : undefined;
 }
 
+const ANONYMOUS = "anonymous";
+
 function describe(document: DocumentNode, operationName: string | undefined): { name: string; type: string } {
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  return { name: operation?.name?.value ?? "anonymous", type: operation?.operation ?? "unknown" };
+  return { name: operation?.name?.value ?? ANONYMOUS, type: operation?.operation ?? "unknown" };
 }

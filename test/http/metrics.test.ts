@@ -1,4 +1,11 @@
-/** /metrics after real traffic: HTTP by route template, GraphQL by operation, jobs, queue, pools. */
+/**
+ * /metrics after real traffic: HTTP by route template, GraphQL by operation, jobs, queue, pools;
+ * label values bounded whatever clients send; METRICS_TOKEN.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import request from "supertest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
@@ -18,14 +25,15 @@ const value = (text: string, line: RegExp) => Number(line.exec(text)?.[1] ?? 0);
 test("counters move for the right route template and GraphQL operation name", async () => {
   const before = await scrape();
   const usersRoute = /tessera_http_requests_total\{method="GET",route="\/api\/users\/:id",status="404"\} (\d+)/;
-  const operation = /tessera_graphql_operations_total\{operation="WhoAmI",type="query",outcome="success"\} (\d+)/;
-  const failing = /tessera_graphql_operations_total\{operation="Broken",type="mutation",outcome="error"\} (\d+)/;
+  // Names of the server's own operations are labels; others are `other`.
+  const operation = /tessera_graphql_operations_total\{operation="CurrentUser",type="query",outcome="success"\} (\d+)/;
+  const failing = /tessera_graphql_operations_total\{operation="other",type="mutation",outcome="error"\} (\d+)/;
 
   for (let i = 0; i < 3; i++) {
     await request(app.url).get(`/api/users/${crypto.randomUUID()}`).set("Authorization", `Bearer ${user.token}`);
   }
-  await app.graphql("query WhoAmI { currentUser { rowId } }", undefined, user.token);
-  await app.graphql("query WhoAmI { currentUser { rowId } }", undefined, user.token);
+  await app.graphql("query CurrentUser { currentUser { rowId } }", undefined, user.token);
+  await app.graphql("query CurrentUser { currentUser { rowId } }", undefined, user.token);
   await app.graphql(`mutation Broken { setTenantModule(input: { module: "events", enabled: false }) { clientMutationId } }`, undefined, user.token);
 
   const after = await scrape();
@@ -52,4 +60,81 @@ test("worker jobs and queue depth are reported", async () => {
 
   await app.db.ownerPool.query("select graphile_worker.add_job('send_email', '{}', run_at => now() + interval '1 hour')");
   expect(value(await scrape(), /tessera_worker_queue_jobs\{state="pending"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+});
+
+/** Every series line (not HELP/TYPE) of a metric family. */
+const series = (text: string, prefix: string) => text.split("\n").filter((line) => line.startsWith(prefix));
+
+test("client-chosen operation names never become labels: 200 random names and a 60 kB name add at most the `other` series", async () => {
+  // `other` series for queries exist from here on: what follows may add none.
+  await app.graphql("query Warmup { __typename }", undefined, user.token);
+  const before = await scrape();
+  const names = Array.from({ length: 200 }, () => `Random_${crypto.randomUUID().replaceAll("-", "")}`);
+  for (const name of names) await app.graphql(`query ${name} { __typename }`, undefined, user.token);
+  const long = `Long_${"x".repeat(60_000)}`;
+  const answered = await app.graphql(`query ${long} { __typename }`, undefined, user.token);
+  expect(answered.body.errors).toBeUndefined();
+
+  const after = await scrape();
+  expect(after).not.toMatch(/Random_|Long_x/);
+  expect(series(after, "tessera_graphql_operation")).toHaveLength(series(before, "tessera_graphql_operation").length);
+  const other = /tessera_graphql_operations_total\{operation="other",type="query",outcome="success"\} (\d+)/;
+  expect(value(after, other) - value(before, other)).toBe(201);
+  expect(after.length - before.length).toBeLessThan(2_000);
+});
+
+test("HTTP labels are bounded: methods outside the standard set are `other`, unmatched paths `unmatched`", async () => {
+  const path = `/no-such-${crypto.randomUUID()}`;
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${app.url}${path}`, { method: "PROPFIND" }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  expect(status).toBe(404);
+  await request(app.url).get(path);
+  const text = await scrape();
+  expect(text).toMatch(/tessera_http_requests_total\{method="other",route="unmatched",status="404"\} \d+/);
+  expect(text).toMatch(/tessera_http_requests_total\{method="GET",route="unmatched",status="404"\} \d+/);
+  expect(text).not.toMatch(/PROPFIND|no-such-/);
+});
+
+test("/metrics is open when METRICS_TOKEN is unset", async () => {
+  const response = await request(app.url).get("/metrics");
+  expect(response.status).toBe(200);
+});
+
+describe("with METRICS_TOKEN and the persisted-operations allow-list", () => {
+  const TOKEN = "metrics-token-for-the-scraper-0123";
+  const dir = mkdtempSync(join(tmpdir(), "tessera-metrics-persisted-"));
+  const HASH = "5b2e8c1d0f3a4b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c";
+  writeFileSync(join(dir, `${HASH}.graphql`), "query ListModules { modules { nodes { name } } }");
+  let guarded: TestApp;
+  beforeAll(async () => {
+    guarded = await startTestApp({ env: { METRICS_TOKEN: TOKEN, GRAPHQL_PERSISTED_OPERATIONS_DIR: dir } });
+  });
+  afterAll(async () => {
+    await guarded.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("/metrics answers 401 UNAUTHENTICATED without the token or with a wrong one, 200 with it", async () => {
+    const missing = await request(guarded.url).get("/metrics");
+    expect([missing.status, missing.body?.error?.code]).toEqual([401, "UNAUTHENTICATED"]);
+    expect(missing.text).not.toMatch(/tessera_/);
+    const wrong = await request(guarded.url).get("/metrics").set("Authorization", `Bearer ${TOKEN}x`);
+    expect([wrong.status, wrong.body?.error?.code]).toEqual([401, "UNAUTHENTICATED"]);
+    const right = await request(guarded.url).get("/metrics").set("Authorization", `Bearer ${TOKEN}`);
+    expect(right.status).toBe(200);
+    expect(right.text).toMatch(/tessera_http_requests_total/);
+  });
+
+  test("allow-listed persisted operations keep their name", async () => {
+    const response = await fetch(`${guarded.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: HASH }) });
+    expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+    const text = (await request(guarded.url).get("/metrics").set("Authorization", `Bearer ${TOKEN}`)).text;
+    expect(text).toMatch(/tessera_graphql_operations_total\{operation="ListModules",type="query",outcome="success"\} 1/);
+  });
 });
