@@ -109,6 +109,9 @@ test("bad uploads get their documented codes and leave nothing behind", async ()
   expect([text.status, text.body.error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
   const large = await upload(manager.token, png(2, MAX_BYTES + 100));
   expect([large.status, large.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
+  // Answered when the limit is crossed; the rest of a much larger body is read and dropped.
+  const huge = await upload(manager.token, png(2, 128 * MAX_BYTES));
+  expect([huge.status, huge.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
   const json = await request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`).send({ file: "x" });
   expect([json.status, json.body.error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
   const noFile = await request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`).field("other", "value");
