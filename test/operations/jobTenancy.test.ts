@@ -144,3 +144,38 @@ test("jobs carry their tenant however they are enqueued", async () => {
   // Nothing to go by: a platform job.
   expect(await tenantOf("select app_private.enqueue_job('worker_heartbeat')")).toBeNull();
 });
+
+test("the e-mails a tenant's users get from outside a request are that tenant's jobs", async () => {
+  const emailJobs = async (template: string) =>
+    (await app.db.ownerPool.query<{ id: string; tenant: string | null }>(
+      "select id::text, payload->>'tenantId' as tenant from graphile_worker._private_jobs where task_id = (select id from graphile_worker._private_tasks where identifier = 'send_email') and payload->>'template' = $1",
+      [template],
+    )).rows;
+  // Anonymous flows: a registration code and a password reset, asked over REST.
+  const registered = await fetch(`${app.url}/api/auth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tenant: tenantA.slug, email: "newcomer@example.test", username: "newcomer", password: "a long and unusual passphrase 42" }),
+  });
+  expect(registered.status).toBe(202);
+  const forgot = await fetch(`${app.url}/api/auth/password/forgot`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tenant: tenantB.slug, email: ownerB.email }),
+  });
+  expect(forgot.status).toBe(202);
+  // Node-side flows of the worker and the auth service: password changed, 2FA switched off.
+  await app.db.ownerPool.query("select app_private.set_password($1, 'x', null, 'test')", [adminA.id]);
+  await app.db.ownerPool.query("select app_private.disable_two_factor($1)", [ownerB.id]);
+
+  expect(await emailJobs("registration_code")).toEqual([expect.objectContaining({ tenant: tenantA.id })]);
+  expect(await emailJobs("password_reset")).toEqual([expect.objectContaining({ tenant: tenantB.id })]);
+  expect(await emailJobs("password_changed")).toEqual([expect.objectContaining({ tenant: tenantA.id })]);
+  expect(await emailJobs("two_factor_disabled")).toEqual([expect.objectContaining({ tenant: tenantB.id })]);
+
+  // What the tenant's owner notices: a registration e-mail that failed is in their failedJobs.
+  const [code] = await emailJobs("registration_code");
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = max_attempts, last_error = 'smtp down' where id = $1", [code!.id]);
+  expect((await failedIds(ownerA.token)).map((node) => node.rowId)).toContain(code!.id);
+  expect((await failedIds(ownerB.token)).map((node) => node.rowId)).not.toContain(code!.id);
+});
