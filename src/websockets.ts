@@ -4,6 +4,8 @@
  * one thing a graceful shutdown needs and grafserv keeps to itself — the open sockets. With
  * grafserv's handler they could only be destroyed, and clients saw 1006 (abnormal closure);
  * here each gets a close frame with a code (1001, going away) and a chance to answer it.
+ * Also ours: the message cap (grafserv's maxRequestLength, as over HTTP), the client address by
+ * the `trust proxy` rule, and subscriptions that end with their session or token (sessionWatch).
  */
 import type { IncomingMessage, Server } from "node:http";
 import type express from "express";
