@@ -78,6 +78,14 @@ alter table app_private.password_resets add constraint password_resets_pkey PRIM
 alter table app_private.password_resets add constraint password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
 comment on table app_private.password_resets is 'One-time password reset tokens (SHA-256 hashes).';
 
+create table app_private.platform_operators (
+  user_id uuid not null,
+  granted_at timestamp with time zone default now() not null
+);
+alter table app_private.platform_operators add constraint platform_operators_pkey PRIMARY KEY (user_id);
+alter table app_private.platform_operators add constraint platform_operators_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+comment on table app_private.platform_operators is 'Users who operate the platform (every tenant''s jobs, workers'' locks). Written only by `npm run init -- --operator`; never exposed.';
+
 create table app_private.rate_limits (
   key text not null,
   window_start timestamp with time zone not null,
@@ -244,7 +252,7 @@ alter table app_public.events add constraint events_created_by_fkey FOREIGN KEY 
 alter table app_public.events add constraint events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.events add constraint events_description_check CHECK ((length(description) <= 20000));
 alter table app_public.events add constraint events_ends_after_start CHECK ((ends_at > starts_at));
-alter table app_public.events add constraint events_image_check CHECK ((image ~ '^(https?://\S+|/api/images/[0-9a-f]{64})$'::text));
+alter table app_public.events add constraint events_image_check CHECK ((image ~ '^(https?://\S+|/api/images/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$'::text));
 alter table app_public.events add constraint events_location_check CHECK ((length(location) <= 500));
 alter table app_public.events add constraint events_max_participants_count_check CHECK ((max_participants_count > 0));
 alter table app_public.events add constraint events_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
@@ -255,9 +263,33 @@ alter table app_public.events add constraint events_times_finite CHECK ((isfinit
 alter table app_public.events enable row level security;
 comment on table app_public.events is '@behavior -insert -update -delete
 An event of the tenant (module `events`). Members see events that are not rejected.';
-comment on column app_public.events.image is 'An image URL, or /api/images/<sha256> of an uploaded image.';
+comment on column app_public.events.image is 'An image URL, or /api/images/<id> of an image uploaded by the tenant.';
 comment on column app_public.events.max_participants_count is 'Capacity; null means unlimited.';
 comment on column app_public.events.rejected_at is 'When the event was cancelled; cancelled events are visible to managers only.';
+
+create table app_public.images (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  sha256 text not null,
+  content_type text,
+  size integer,
+  uploaded_by uuid,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.images add constraint images_tenant_sha256_key UNIQUE (tenant_id, sha256);
+alter table app_public.images add constraint images_pkey PRIMARY KEY (id);
+alter table app_public.images add constraint images_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.images add constraint images_uploaded_by_fkey FOREIGN KEY (uploaded_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.images add constraint images_content_type_check CHECK ((content_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text, 'image/gif'::text, 'image/webp'::text])));
+alter table app_public.images add constraint images_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text));
+alter table app_public.images add constraint images_size_check CHECK ((size > 0));
+alter table app_public.images enable row level security;
+comment on table app_public.images is '@behavior -insert -update -delete
+An image uploaded by the tenant; served to anyone holding its URL /api/images/<id>. The bytes are stored once by SHA-256, whichever tenants uploaded them.';
+comment on column app_public.images.id is 'Unguessable: the secret of the image''s public URL /api/images/<id>.';
+comment on column app_public.images.sha256 is 'SHA-256 of the bytes, their key in the shared store.';
+comment on column app_public.images.content_type is 'The type sniffed from the bytes at upload (null for records made from links older than this table).';
+comment on column app_public.images.size is 'Bytes (null for records made from links older than this table).';
 
 create table app_public.instant_notifications (
   id uuid default gen_random_uuid() not null,
@@ -442,6 +474,8 @@ CREATE INDEX events_search_idx ON app_public.events USING gin (to_tsvector('simp
 
 CREATE INDEX events_tenant_starts_idx ON app_public.events USING btree (tenant_id, starts_at);
 
+CREATE INDEX images_uploaded_by_idx ON app_public.images USING btree (uploaded_by);
+
 CREATE UNIQUE INDEX instant_notifications_once_idx ON app_public.instant_notifications USING btree (recipient_id, kind, subject_id) WHERE (subject_id IS NOT NULL);
 
 CREATE INDEX instant_notifications_recipient_idx ON app_public.instant_notifications USING btree (recipient_id, created_at DESC);
@@ -470,18 +504,27 @@ end;
 $function$;
 comment on function app_hidden.assert_search_text(text) is 'True for a search text of at most 256 characters; raises VALIDATION_FAILED otherwise.';
 
-CREATE OR REPLACE FUNCTION app_hidden.session_is_live(session_id uuid)
- RETURNS boolean
+CREATE OR REPLACE FUNCTION app_hidden.session_claims(session_ids uuid[])
+ RETURNS TABLE(session_id uuid, user_id uuid, tenant_id uuid, role text)
  LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select exists (
-    select 1 from app_private.sessions s join app_public.users u on u.id = s.user_id
-    where s.id = session_is_live.session_id and s.revoked_at is null and s.expires_at > now() and u.deleted_at is null
-  );
+  select s.id, s.user_id, s.tenant_id,
+         coalesce(
+           (select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id
+            where ur.user_id = s.user_id
+            order by array_position(array['owner', 'admin', 'manager', 'member'], r.name) nulls last, r.name
+            limit 1),
+           'member')
+  from app_private.sessions s
+  join app_public.users u on u.id = s.user_id
+  join app_public.tenants t on t.id = s.tenant_id
+  where s.id = any(session_claims.session_ids)
+    and s.revoked_at is null and s.expires_at > now()
+    and u.deleted_at is null and t.status = 'active';
 $function$;
-comment on function app_hidden.session_is_live(uuid) is 'True while the session is neither revoked nor expired and its user is not deleted.';
+comment on function app_hidden.session_claims(uuid[]) is 'The user, tenant and current highest role of each given session that is live: not revoked, not expired, user not deleted, tenant active.';
 
 CREATE OR REPLACE FUNCTION app_private.assert_events_access(permission text DEFAULT NULL::text)
  RETURNS void
@@ -510,15 +553,42 @@ CREATE OR REPLACE FUNCTION app_private.assert_jobs_manager()
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 begin
-  if app_public.current_user_id() is null then
-    raise exception 'Sign in first' using errcode = 'TAUTH';
-  end if;
-  if not app_public.current_user_has_permission('jobs.manage') then
-    raise exception 'This needs the jobs.manage permission' using errcode = 'TFORB';
-  end if;
+  perform app_private.jobs_scope();
 end;
 $function$;
 comment on function app_private.assert_jobs_manager() is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.builtin_role_rank(role_name text)
+ RETURNS integer
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select array_position(array['owner', 'admin', 'manager', 'member'], builtin_role_rank.role_name);
+$function$;
+comment on function app_private.builtin_role_rank(text) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.can_grant_role(grantor_id uuid, role_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case
+    when r.is_builtin then coalesce(app_private.builtin_role_rank(r.name), 4) >= app_private.user_rank(can_grant_role.grantor_id)
+    else not exists (
+      select 1 from app_public.role_permissions rp
+      where rp.role_id = r.id
+        and not exists (
+          select 1 from app_public.user_roles gur join app_public.role_permissions grp on grp.role_id = gur.role_id
+          join app_public.roles gr on gr.id = gur.role_id
+          where gur.user_id = can_grant_role.grantor_id and gr.tenant_id = r.tenant_id and grp.permission = rp.permission
+        )
+    )
+  end
+  from app_public.roles r where r.id = can_grant_role.role_id;
+$function$;
+comment on function app_private.can_grant_role(uuid,uuid) is 'True when the grantor may grant the role: a built-in role not above their rank, or a custom role whose every permission they hold.';
 
 CREATE OR REPLACE FUNCTION app_private.cleanup_email_deliveries()
  RETURNS integer
@@ -645,7 +715,8 @@ declare
 begin
   insert into app_private.sessions (user_id, tenant_id, expires_at, user_agent, ip)
     select u.id, u.tenant_id, now() + create_session.ttl, left(create_session.user_agent, 300), create_session.ip
-    from app_public.users u where u.id = create_session.user_id and u.deleted_at is null and not u.is_system
+    from app_public.users u join app_public.tenants t on t.id = u.tenant_id
+    where u.id = create_session.user_id and u.deleted_at is null and not u.is_system and t.status = 'active'
     returning id into v_session_id;
   if v_session_id is null then
     raise exception 'No such user' using errcode = 'TCRED';
@@ -656,6 +727,19 @@ end;
 $function$;
 comment on function app_private.create_session(uuid,bytea,interval,text,inet) is NULL;
 
+CREATE OR REPLACE FUNCTION app_private.current_user_is_operator()
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (
+    select 1 from app_private.platform_operators o join app_public.users u on u.id = o.user_id
+    where o.user_id = app_public.current_user_id() and u.deleted_at is null
+  );
+$function$;
+comment on function app_private.current_user_is_operator() is 'True when the signed-in user is a live platform operator.';
+
 CREATE OR REPLACE FUNCTION app_private.disable_two_factor(user_id uuid)
  RETURNS void
  LANGUAGE plpgsql
@@ -663,12 +747,13 @@ CREATE OR REPLACE FUNCTION app_private.disable_two_factor(user_id uuid)
 AS $function$
 declare
   v_email citext;
+  v_tenant uuid;
 begin
   update app_private.user_secrets s set totp_secret = null, totp_pending_secret = null, totp_enabled_at = null, totp_last_step = null
     where s.user_id = disable_two_factor.user_id;
   delete from app_private.recovery_codes c where c.user_id = disable_two_factor.user_id;
-  select u.email into v_email from app_public.users u where u.id = disable_two_factor.user_id;
-  perform app_private.enqueue_job('send_email', json_build_object('template', 'two_factor_disabled', 'to', v_email));
+  select u.email, u.tenant_id into v_email, v_tenant from app_public.users u where u.id = disable_two_factor.user_id;
+  perform app_private.enqueue_job('send_email', json_build_object('template', 'two_factor_disabled', 'to', v_email, 'tenantId', v_tenant));
 end;
 $function$;
 comment on function app_private.disable_two_factor(uuid) is NULL;
@@ -680,6 +765,7 @@ CREATE OR REPLACE FUNCTION app_private.enable_two_factor(user_id uuid, step bigi
 AS $function$
 declare
   v_email citext;
+  v_tenant uuid;
 begin
   update app_private.user_secrets s
     set totp_secret = s.totp_pending_secret, totp_pending_secret = null, totp_enabled_at = now(), totp_last_step = enable_two_factor.step
@@ -689,8 +775,8 @@ begin
   end if;
   delete from app_private.recovery_codes c where c.user_id = enable_two_factor.user_id;
   insert into app_private.recovery_codes (user_id, code_hash) select enable_two_factor.user_id, h from unnest(enable_two_factor.recovery_code_hashes) h;
-  select u.email into v_email from app_public.users u where u.id = enable_two_factor.user_id;
-  perform app_private.enqueue_job('send_email', json_build_object('template', 'two_factor_enabled', 'to', v_email));
+  select u.email, u.tenant_id into v_email, v_tenant from app_public.users u where u.id = enable_two_factor.user_id;
+  perform app_private.enqueue_job('send_email', json_build_object('template', 'two_factor_enabled', 'to', v_email, 'tenantId', v_tenant));
   return true;
 end;
 $function$;
@@ -705,7 +791,7 @@ AS $function$
 begin
   perform graphile_worker.add_job(
     identifier => enqueue_job.task,
-    payload => app_private.with_request_id(enqueue_job.payload),
+    payload => app_private.stamp_job_payload(enqueue_job.task, enqueue_job.payload),
     queue_name => enqueue_job.queue_name,
     run_at => enqueue_job.run_at,
     max_attempts => enqueue_job.max_attempts::smallint,
@@ -725,7 +811,7 @@ AS $function$
 begin
   if cardinality(enqueue_jobs.specs) > 0 then
     perform graphile_worker.add_jobs(array(
-      select row(s.identifier, app_private.with_request_id(s.payload), s.queue_name, s.run_at, s.max_attempts, s.job_key, s.priority, s.flags)::graphile_worker.job_spec
+      select row(s.identifier, app_private.stamp_job_payload(s.identifier, s.payload), s.queue_name, s.run_at, s.max_attempts, s.job_key, s.priority, s.flags)::graphile_worker.job_spec
       from unnest(enqueue_jobs.specs) s
     ));
   end if;
@@ -748,7 +834,7 @@ begin
   insert into app_public.role_permissions (role_id, permission)
     select r.id, p.name
     from app_public.roles r cross join app_public.permissions p
-    where r.tenant_id = ensure_tenant_identity.tenant_id and r.is_builtin and p.name <> 'jobs.manage' and (
+    where r.tenant_id = ensure_tenant_identity.tenant_id and r.is_builtin and (
       r.name in ('owner', 'admin')
       or (r.name = 'manager' and p.name in ('events.manage', 'catalog.manage', 'orders.read', 'broadcasts.manage', 'builds.request', 'payments.read'))
     )
@@ -788,7 +874,7 @@ begin
   insert into app_private.password_resets (user_id, token_hash, expires_at)
     values (v_user_id, issue_password_reset.token_hash, now() + issue_password_reset.ttl);
   perform app_private.enqueue_job('send_email', json_build_object(
-    'template', 'password_reset', 'to', issue_password_reset.email,
+    'template', 'password_reset', 'to', issue_password_reset.email, 'tenantId', issue_password_reset.tenant_id,
     'data', json_build_object('token', issue_password_reset.token, 'minutes', extract(epoch from issue_password_reset.ttl)::integer / 60)));
 end;
 $function$;
@@ -801,7 +887,7 @@ CREATE OR REPLACE FUNCTION app_private.issue_registration(tenant_id uuid, email 
 AS $function$
 begin
   if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.email = issue_registration.email) then
-    perform app_private.enqueue_job('send_email', json_build_object('template', 'registration_exists', 'to', issue_registration.email));
+    perform app_private.enqueue_job('send_email', json_build_object('template', 'registration_exists', 'to', issue_registration.email, 'tenantId', issue_registration.tenant_id));
     return 'email_taken';
   end if;
   if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.username = issue_registration.username) then
@@ -811,12 +897,81 @@ begin
     values (issue_registration.tenant_id, issue_registration.email, issue_registration.username, issue_registration.full_name,
             issue_registration.password_hash, issue_registration.token_hash, issue_registration.code_hash, now() + issue_registration.ttl);
   perform app_private.enqueue_job('send_email', json_build_object(
-    'template', 'registration_code', 'to', issue_registration.email,
+    'template', 'registration_code', 'to', issue_registration.email, 'tenantId', issue_registration.tenant_id,
     'data', json_build_object('code', issue_registration.code, 'minutes', extract(epoch from issue_registration.ttl)::integer / 60)));
   return 'issued';
 end;
 $function$;
 comment on function app_private.issue_registration(uuid,citext,citext,text,text,bytea,bytea,text,interval) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.job_tenant_id(task text, payload json)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  c_uuid constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+  v_tenant uuid := app_public.current_tenant_id();
+  v_text text;
+begin
+  if v_tenant is not null then
+    return v_tenant;
+  end if;
+  v_text := nullif(pg_catalog.current_setting('tessera.tenant_id', true), '');
+  if v_text ~* c_uuid then
+    return v_text::uuid;
+  end if;
+  if json_typeof(job_tenant_id.payload) is distinct from 'object' then
+    return null;
+  end if;
+  v_tenant := app_private.payload_tenant_id(job_tenant_id.payload);
+  if v_tenant is not null then
+    return v_tenant;
+  end if;
+  v_text := job_tenant_id.payload->>'id';
+  if job_tenant_id.task = 'domain_event' and v_text ~ '^\d{1,18}$' then
+    select e.tenant_id into v_tenant from app_private.domain_events e where e.id = v_text::bigint;
+    return v_tenant;
+  end if;
+  v_text := job_tenant_id.payload->>'userId';
+  if v_text ~* c_uuid then
+    select u.tenant_id into v_tenant from app_public.users u where u.id = v_text::uuid;
+    return v_tenant;
+  end if;
+  v_text := job_tenant_id.payload->>'participantId';
+  if v_text ~* c_uuid then
+    select p.tenant_id into v_tenant from app_public.event_participants p where p.id = v_text::uuid;
+    return v_tenant;
+  end if;
+  v_text := job_tenant_id.payload->>'eventId';
+  if v_text ~* c_uuid then
+    select e.tenant_id into v_tenant from app_public.events e where e.id = v_text::uuid;
+    return v_tenant;
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.job_tenant_id(text,json) is 'The tenant a job being enqueued belongs to (session, tessera.tenant_id, payload tenantId, or the row its payload names); null for platform jobs.';
+
+CREATE OR REPLACE FUNCTION app_private.jobs_scope(OUT is_operator boolean, OUT tenant_id uuid)
+ RETURNS record
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in first' using errcode = 'TAUTH';
+  end if;
+  is_operator := app_private.current_user_is_operator();
+  if not is_operator and not app_public.current_user_has_permission('jobs.manage') then
+    raise exception 'This needs the jobs.manage permission' using errcode = 'TFORB';
+  end if;
+  tenant_id := app_public.current_tenant_id();
+end;
+$function$;
+comment on function app_private.jobs_scope() is 'The caller''s view of the queue: every job for an operator, else the tenant''s jobs (needs jobs.manage); raises otherwise.';
 
 CREATE OR REPLACE FUNCTION app_private.login_candidate(tenant_id uuid, identifier citext, OUT user_id uuid, OUT password_hash text, OUT totp_enabled boolean)
  RETURNS record
@@ -871,7 +1026,7 @@ begin
   end if;
   perform app_private.remove_job('event_reminder:' || participant_id) from unnest(v_participants) as participant_id;
   if app_private.events_email_enabled(v_event.tenant_id) and cardinality(v_recipients) > 0 then
-    perform app_private.enqueue_job('send_email', json_build_object('template', 'event_cancelled', 'to', v_recipients,
+    perform app_private.enqueue_job('send_email', json_build_object('template', 'event_cancelled', 'to', v_recipients, 'tenantId', v_event.tenant_id,
       'data', json_build_object('name', v_event.name, 'reason', v_event.rejection_reason)),
       job_key => 'event_cancelled_email:' || v_event.id || ':' || v_last);
   end if;
@@ -879,6 +1034,20 @@ begin
 end;
 $function$;
 comment on function app_private.notify_event_cancelled(uuid,uuid,integer) is 'Notifies one batch of an event''s participants of its cancellation; returns the last user id of the batch (null when done).';
+
+CREATE OR REPLACE FUNCTION app_private.payload_tenant_id(payload json)
+ RETURNS uuid
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case
+    when json_typeof(payload_tenant_id.payload) = 'object'
+         and payload_tenant_id.payload->>'tenantId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      then (payload_tenant_id.payload->>'tenantId')::uuid
+  end;
+$function$;
+comment on function app_private.payload_tenant_id(json) is NULL;
 
 CREATE OR REPLACE FUNCTION app_private.publish_event(type text, tenant_id uuid, aggregate_type text, aggregate_id text, payload jsonb DEFAULT '{}'::jsonb)
  RETURNS bigint
@@ -897,33 +1066,6 @@ begin
 end;
 $function$;
 comment on function app_private.publish_event(text,uuid,text,text,jsonb) is 'Appends a domain event and enqueues its delivery to the registered consumers, in the caller''s transaction.';
-
-CREATE OR REPLACE FUNCTION app_private.rate_limit_hit(key text, window_length interval)
- RETURNS integer
- LANGUAGE sql
- SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-AS $function$
-  insert into app_private.rate_limits as r (key, window_start, hits)
-    values (rate_limit_hit.key, date_bin(rate_limit_hit.window_length, now(), timestamptz '2000-01-01'), 1)
-    on conflict on constraint rate_limits_pkey do update set hits = r.hits + 1
-    returning hits;
-$function$;
-comment on function app_private.rate_limit_hit(text,interval) is 'Counts one attempt for the key in the current window; returns the count.';
-
-CREATE OR REPLACE FUNCTION app_private.rate_limit_retry_after(key text, max_hits integer, window_length interval)
- RETURNS integer
- LANGUAGE sql
- STABLE
- SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-AS $function$
-  select case when coalesce(max(r.hits), 0) >= rate_limit_retry_after.max_hits
-    then greatest(1, ceil(extract(epoch from (date_bin(rate_limit_retry_after.window_length, now(), timestamptz '2000-01-01') + rate_limit_retry_after.window_length - now())))::integer)
-    else 0 end
-  from app_private.rate_limits r
-  where r.key = rate_limit_retry_after.key
-    and r.window_start = date_bin(rate_limit_retry_after.window_length, now(), timestamptz '2000-01-01');
-$function$;
-comment on function app_private.rate_limit_retry_after(text,integer,interval) is 'Seconds until the key may try again, or 0 when under the limit.';
 
 CREATE OR REPLACE FUNCTION app_private.release_dead_workers(stale_after interval)
  RETURNS integer
@@ -1018,7 +1160,8 @@ begin
   end if;
   select * into v_session from app_private.sessions s where s.id = v_token.session_id for update;
   if v_session.revoked_at is not null or v_session.expires_at <= now()
-     or exists (select 1 from app_public.users u where u.id = v_session.user_id and u.deleted_at is not null) then
+     or exists (select 1 from app_public.users u where u.id = v_session.user_id and u.deleted_at is not null)
+     or not exists (select 1 from app_public.tenants t where t.id = v_session.tenant_id and t.status = 'active') then
     status := 'invalid';
     return;
   end if;
@@ -1108,7 +1251,7 @@ begin
     return false;
   end if;
   if app_private.events_email_enabled(v_event.tenant_id) then
-    perform app_private.enqueue_job('send_email', json_build_object('template', 'event_reminder', 'to', v_user.email,
+    perform app_private.enqueue_job('send_email', json_build_object('template', 'event_reminder', 'to', v_user.email, 'tenantId', v_event.tenant_id,
       'data', json_build_object('name', v_event.name, 'startsAt', v_event.starts_at, 'location', v_event.location)));
   end if;
   return true;
@@ -1123,13 +1266,14 @@ CREATE OR REPLACE FUNCTION app_private.set_password(user_id uuid, password_hash 
 AS $function$
 declare
   v_email citext;
+  v_tenant uuid;
 begin
   insert into app_private.user_secrets as s (user_id, password_hash, password_changed_at)
     values (set_password.user_id, set_password.password_hash, now())
     on conflict on constraint user_secrets_pkey do update set password_hash = excluded.password_hash, password_changed_at = now();
   perform app_private.revoke_sessions(set_password.user_id, set_password.reason, set_password.keep_session_id);
-  select u.email into v_email from app_public.users u where u.id = set_password.user_id;
-  perform app_private.enqueue_job('send_email', json_build_object('template', 'password_changed', 'to', v_email));
+  select u.email, u.tenant_id into v_email, v_tenant from app_public.users u where u.id = set_password.user_id;
+  perform app_private.enqueue_job('send_email', json_build_object('template', 'password_changed', 'to', v_email, 'tenantId', v_tenant));
 end;
 $function$;
 comment on function app_private.set_password(uuid,text,uuid,text) is NULL;
@@ -1143,6 +1287,81 @@ AS $function$
   select s.value from app_private.settings s where s.key = setting.key;
 $function$;
 comment on function app_private.setting(text) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.stamp_job_payload(task text, payload json)
+ RETURNS json
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_payload json := app_private.with_request_id(stamp_job_payload.payload);
+  v_tenant uuid;
+begin
+  if json_typeof(v_payload) is distinct from 'object' then
+    return v_payload;
+  end if;
+  v_tenant := app_private.job_tenant_id(stamp_job_payload.task, stamp_job_payload.payload);
+  if v_tenant is null then
+    return v_payload;
+  end if;
+  return (v_payload::jsonb || jsonb_build_object('tenantId', v_tenant))::json;
+end;
+$function$;
+comment on function app_private.stamp_job_payload(text,json) is 'Adds the request id and the job''s tenant (tenantId) to a job payload object.';
+
+CREATE OR REPLACE FUNCTION app_private.tenant_has_live_owner(tenant_id uuid, except_user_id uuid DEFAULT NULL::uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (
+    select 1 from app_public.user_roles ur
+    join app_public.roles r on r.id = ur.role_id
+    join app_public.users u on u.id = ur.user_id
+    where r.tenant_id = tenant_has_live_owner.tenant_id and r.is_builtin and r.name = 'owner'
+      and u.deleted_at is null and not u.is_system
+      and u.id is distinct from tenant_has_live_owner.except_user_id
+  );
+$function$;
+comment on function app_private.tenant_has_live_owner(uuid,uuid) is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.tg__keep_an_owner()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid;
+begin
+  if tg_table_name = 'users' then
+    if old.deleted_at is not null or new.deleted_at is null then
+      return null;
+    end if;
+    select r.tenant_id into v_tenant from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id
+      where ur.user_id = old.id and r.is_builtin and r.name = 'owner';
+  else
+    if tg_op = 'UPDATE' and new.user_id = old.user_id and new.role_id = old.role_id then
+      return null;
+    end if;
+    select r.tenant_id into v_tenant from app_public.roles r where r.id = old.role_id and r.is_builtin and r.name = 'owner';
+  end if;
+  if v_tenant is null then
+    return null;
+  end if;
+  perform 1 from app_public.tenants t where t.id = v_tenant for no key update;
+  if not found then
+    return null;
+  end if;
+  if not app_private.tenant_has_live_owner(v_tenant) then
+    raise exception 'The last owner of a tenant cannot be removed' using errcode = 'TCONF', detail = '{"reason":"LAST_OWNER"}';
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg__keep_an_owner() is 'Refuses a change that leaves a tenant without a live owner (CONFLICT, LAST_OWNER).';
 
 CREATE OR REPLACE FUNCTION app_private.tg__refuse_change()
  RETURNS trigger
@@ -1210,6 +1429,18 @@ end;
 $function$;
 comment on function app_private.tg_instant_notifications__notify() is NULL;
 
+CREATE OR REPLACE FUNCTION app_private.tg_sessions__notify_revoked()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('tessera:sessions_ended', json_build_object('sessionId', new.id)::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_sessions__notify_revoked() is NULL;
+
 CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__notify()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1225,6 +1456,18 @@ end;
 $function$;
 comment on function app_private.tg_tenant_modules__notify() is 'Tells live subscribers of the tenant that one of its modules changed.';
 
+CREATE OR REPLACE FUNCTION app_private.tg_tenants__notify_suspended()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('tessera:sessions_ended', json_build_object('tenantId', new.id)::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_tenants__notify_suspended() is NULL;
+
 CREATE OR REPLACE FUNCTION app_private.tg_tenants__publish_created()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1235,6 +1478,18 @@ begin
 end;
 $function$;
 comment on function app_private.tg_tenants__publish_created() is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.user_rank(user_id uuid)
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce(min(app_private.builtin_role_rank(r.name)), 4)
+  from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id
+  where ur.user_id = user_rank.user_id and r.is_builtin;
+$function$;
+comment on function app_private.user_rank(uuid) is 'Rank of a user''s best built-in role: owner 1, admin 2, manager 3, member 4 (also for no built-in role).';
 
 CREATE OR REPLACE FUNCTION app_private.with_request_id(payload json)
  RETURNS json
@@ -1317,6 +1572,7 @@ AS $function$
 declare
   v_user app_public.users;
   v_found int;
+  v_role app_public.roles;
 begin
   if app_public.current_user_id() is null then
     raise exception 'Sign in to create users' using errcode = 'TAUTH';
@@ -1324,6 +1580,12 @@ begin
   if not app_public.current_user_has_permission('users.manage') then
     raise exception 'Creating users needs the users.manage permission' using errcode = 'TFORB';
   end if;
+  for v_role in select * from app_public.roles r where r.tenant_id = app_public.current_tenant_id() and r.name = any(create_user.roles) loop
+    if not app_private.can_grant_role(app_public.current_user_id(), v_role.id) then
+      raise exception 'You cannot grant the role %: it is above your own', v_role.name
+        using errcode = 'TFORB', detail = json_build_object('reason', 'ROLE_ABOVE_YOURS', 'role', v_role.name)::text;
+    end if;
+  end loop;
   if exists (select 1 from app_public.users u where u.tenant_id = app_public.current_tenant_id() and u.email = create_user.email) then
     raise exception 'That e-mail is already used in this tenant' using errcode = 'TCONF', detail = '{"reason":"EMAIL_TAKEN"}';
   end if;
@@ -1345,7 +1607,7 @@ begin
 end;
 $function$;
 comment on function app_public.create_user(citext,citext,text,text[]) is '@resultFieldName user
-Creates a user of the current tenant with the given roles (needs users.manage). The user sets a password through forgotPassword.';
+Creates a user of the current tenant with the given roles (needs users.manage; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword.';
 
 CREATE OR REPLACE FUNCTION app_public.current_session()
  RETURNS app_public.session_info
@@ -1365,10 +1627,11 @@ CREATE OR REPLACE FUNCTION app_public.current_session_id()
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
   select s.id from app_private.sessions s
+  join app_public.tenants t on t.id = s.tenant_id
   where s.id = nullif(pg_catalog.current_setting('jwt.claims.session_id', true), '')::uuid
-    and s.revoked_at is null and s.expires_at > now();
+    and s.revoked_at is null and s.expires_at > now() and t.status = 'active';
 $function$;
-comment on function app_public.current_session_id() is 'The session of the request, or null when anonymous or when the session is revoked or expired.';
+comment on function app_public.current_session_id() is 'The session of the request, or null when anonymous, when the session is revoked or expired, or when its tenant is suspended.';
 
 CREATE OR REPLACE FUNCTION app_public.current_tenant()
  RETURNS app_public.tenants
@@ -1432,23 +1695,48 @@ CREATE OR REPLACE FUNCTION app_public.delete_user(user_id uuid)
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_caller uuid := app_public.current_user_id();
+  v_tenant uuid := app_public.current_tenant_id();
+  v_target app_public.users;
 begin
+  if v_caller is null then
+    raise exception 'Sign in to delete users' using errcode = 'TAUTH';
+  end if;
   if not app_public.current_user_has_permission('users.manage') then
     raise exception 'Deleting users needs the users.manage permission' using errcode = 'TFORB';
   end if;
-  update app_public.users u set deleted_at = now()
-    where u.id = delete_user.user_id and u.tenant_id = app_public.current_tenant_id() and u.deleted_at is null and not u.is_system;
+  if delete_user.user_id = v_caller then
+    raise exception 'You cannot delete yourself' using errcode = 'TFORB', detail = '{"reason":"SELF_DELETION"}';
+  end if;
+  -- Every change of a tenant's owners takes this lock first, so the owner count below already
+  -- includes any concurrent deletion: two owners deleting each other cannot leave none.
+  perform 1 from app_public.tenants t where t.id = v_tenant for no key update;
+  select * into v_target from app_public.users u
+    where u.id = delete_user.user_id and u.tenant_id = v_tenant and u.deleted_at is null and not u.is_system;
   if not found then
     raise exception 'No such user' using errcode = 'TNFND';
   end if;
+  if exists (
+    select 1 from app_public.user_roles ur where ur.user_id = v_target.id and not app_private.can_grant_role(v_caller, ur.role_id)
+  ) then
+    raise exception 'You cannot delete a user whose role is above your own' using errcode = 'TFORB', detail = '{"reason":"ROLE_ABOVE_YOURS"}';
+  end if;
+  if exists (
+    select 1 from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id
+    where ur.user_id = v_target.id and r.is_builtin and r.name = 'owner'
+  ) and not app_private.tenant_has_live_owner(v_tenant, v_target.id) then
+    raise exception 'The last owner of a tenant cannot be deleted' using errcode = 'TCONF', detail = '{"reason":"LAST_OWNER"}';
+  end if;
+  update app_public.users u set deleted_at = now() where u.id = v_target.id;
   update app_private.sessions s set revoked_at = now(), revoked_reason = 'user_deleted'
-    where s.user_id = delete_user.user_id and s.revoked_at is null;
-  perform app_private.enqueue_job('scrub_user', json_build_object('userId', delete_user.user_id), job_key => 'scrub_user:' || delete_user.user_id);
+    where s.user_id = v_target.id and s.revoked_at is null;
+  perform app_private.enqueue_job('scrub_user', json_build_object('userId', v_target.id), job_key => 'scrub_user:' || v_target.id);
   return true;
 end;
 $function$;
 comment on function app_public.delete_user(uuid) is '@resultFieldName deleted
-Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data.';
+Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant''s last owner.';
 
 CREATE OR REPLACE FUNCTION app_public.discard_job(job_id bigint)
  RETURNS boolean
@@ -1456,9 +1744,15 @@ CREATE OR REPLACE FUNCTION app_public.discard_job(job_id bigint)
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_scope record;
 begin
-  perform app_private.assert_jobs_manager();
-  if not exists (select 1 from graphile_worker.jobs j where j.id = discard_job.job_id and j.locked_at is null) then
+  select * into v_scope from app_private.jobs_scope();
+  if not exists (
+    select 1 from graphile_worker.jobs j join graphile_worker._private_jobs pj on pj.id = j.id
+    where j.id = discard_job.job_id and j.locked_at is null
+      and (v_scope.is_operator or app_private.payload_tenant_id(pj.payload) = v_scope.tenant_id)
+  ) then
     raise exception 'No such job, or it is running' using errcode = 'TNFND';
   end if;
   perform graphile_worker.complete_jobs(array[discard_job.job_id]);
@@ -1466,7 +1760,7 @@ begin
 end;
 $function$;
 comment on function app_public.discard_job(bigint) is '@resultFieldName discarded
-Deletes a job that will not run (needs jobs.manage).';
+Deletes a job that will not run. Your tenant''s jobs (needs jobs.manage); any job for platform operators.';
 
 CREATE OR REPLACE FUNCTION app_public.events_participants_count(e app_public.events)
  RETURNS integer
@@ -1495,15 +1789,20 @@ CREATE OR REPLACE FUNCTION app_public.failed_jobs()
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_scope record;
 begin
-  perform app_private.assert_jobs_manager();
+  select * into v_scope from app_private.jobs_scope();
   return query
     select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error, j.run_at,
-           j.locked_at, j.locked_by, j.key, j.created_at
-    from graphile_worker.jobs j where j.last_error is not null order by j.id;
+           j.locked_at, j.locked_by, j.key, j.created_at, app_private.payload_tenant_id(pj.payload)
+    from graphile_worker.jobs j join graphile_worker._private_jobs pj on pj.id = j.id
+    where j.last_error is not null
+      and (v_scope.is_operator or app_private.payload_tenant_id(pj.payload) = v_scope.tenant_id)
+    order by j.id;
 end;
 $function$;
-comment on function app_public.failed_jobs() is 'Jobs that failed at least once: retrying (runAt = next attempt; attempts < maxAttempts) or out of attempts (needs jobs.manage).';
+comment on function app_public.failed_jobs() is 'Jobs that failed at least once: retrying (runAt = next attempt; attempts < maxAttempts) or out of attempts. Your tenant''s jobs (needs jobs.manage); every job for platform operators.';
 
 CREATE OR REPLACE FUNCTION app_public.join_event(event_id uuid)
  RETURNS app_public.event_participants
@@ -1572,15 +1871,20 @@ CREATE OR REPLACE FUNCTION app_public.locked_jobs()
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_scope record;
 begin
-  perform app_private.assert_jobs_manager();
+  select * into v_scope from app_private.jobs_scope();
   return query
     select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error, j.run_at,
-           j.locked_at, j.locked_by, j.key, j.created_at
-    from graphile_worker.jobs j where j.locked_at is not null order by j.locked_at;
+           j.locked_at, j.locked_by, j.key, j.created_at, app_private.payload_tenant_id(pj.payload)
+    from graphile_worker.jobs j join graphile_worker._private_jobs pj on pj.id = j.id
+    where j.locked_at is not null
+      and (v_scope.is_operator or app_private.payload_tenant_id(pj.payload) = v_scope.tenant_id)
+    order by j.locked_at;
 end;
 $function$;
-comment on function app_public.locked_jobs() is 'Jobs a worker holds right now — running, or stuck if that worker died (needs jobs.manage).';
+comment on function app_public.locked_jobs() is 'Jobs a worker holds right now — running, or stuck if that worker died. Your tenant''s jobs (needs jobs.manage); every job for platform operators.';
 
 CREATE OR REPLACE FUNCTION app_public.my_sessions()
  RETURNS SETOF app_public.session_info
@@ -1648,21 +1952,27 @@ CREATE OR REPLACE FUNCTION app_public.retry_job(job_id bigint)
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 declare
+  v_scope record;
   v_job app_public.job_info;
 begin
-  perform app_private.assert_jobs_manager();
-  if not exists (select 1 from graphile_worker.jobs j where j.id = retry_job.job_id and j.locked_at is null) then
+  select * into v_scope from app_private.jobs_scope();
+  -- Another tenant's job does not exist for the caller: NOT_FOUND, as for a missing one.
+  if not exists (
+    select 1 from graphile_worker.jobs j join graphile_worker._private_jobs pj on pj.id = j.id
+    where j.id = retry_job.job_id and j.locked_at is null
+      and (v_scope.is_operator or app_private.payload_tenant_id(pj.payload) = v_scope.tenant_id)
+  ) then
     raise exception 'No such job, or it is running' using errcode = 'TNFND';
   end if;
   perform graphile_worker.reschedule_jobs(array[retry_job.job_id], run_at => now(), attempts => 0::smallint);
   select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error, j.run_at,
-         j.locked_at, j.locked_by, j.key, j.created_at
-    into v_job from graphile_worker.jobs j where j.id = retry_job.job_id;
+         j.locked_at, j.locked_by, j.key, j.created_at, app_private.payload_tenant_id(pj.payload)
+    into v_job from graphile_worker.jobs j join graphile_worker._private_jobs pj on pj.id = j.id where j.id = retry_job.job_id;
   return v_job;
 end;
 $function$;
 comment on function app_public.retry_job(bigint) is '@resultFieldName job
-Runs a job again now, with its attempts reset (needs jobs.manage).';
+Runs a job again now, with its attempts reset. Your tenant''s jobs (needs jobs.manage); any job for platform operators.';
 
 CREATE OR REPLACE FUNCTION app_public.revoke_session(session_id uuid)
  RETURNS boolean
@@ -1751,7 +2061,12 @@ declare
   v_workers text[];
   v_count integer;
 begin
-  perform app_private.assert_jobs_manager();
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in first' using errcode = 'TAUTH';
+  end if;
+  if not app_private.current_user_is_operator() then
+    raise exception 'Releasing workers'' locks is for platform operators' using errcode = 'TFORB';
+  end if;
   select array_agg(distinct j.locked_by), count(*) into v_workers, v_count
     from graphile_worker.jobs j where j.locked_at < now() - make_interval(mins => unlock_stale_jobs.locked_for_minutes);
   if v_count > 0 then
@@ -1761,7 +2076,7 @@ begin
 end;
 $function$;
 comment on function app_public.unlock_stale_jobs(integer) is '@resultFieldName unlocked
-Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (needs jobs.manage).';
+Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (platform operators only).';
 
 CREATE OR REPLACE FUNCTION app_public.unread_notifications_count()
  RETURNS integer
@@ -1822,6 +2137,8 @@ CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.domain_ev
 
 CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_private.domain_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 
+CREATE TRIGGER _500_notify_revoked AFTER UPDATE OF revoked_at ON app_private.sessions FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION app_private.tg_sessions__notify_revoked();
+
 CREATE TRIGGER _500_reminder AFTER INSERT OR DELETE OR UPDATE OF status ON app_public.event_participants FOR EACH ROW EXECUTE FUNCTION app_private.tg_event_participants__reminder();
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
@@ -1834,11 +2151,19 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.tenant_modu
 
 CREATE TRIGGER _500_notify AFTER INSERT OR UPDATE ON app_public.tenant_modules FOR EACH ROW EXECUTE FUNCTION app_private.tg_tenant_modules__notify();
 
+CREATE TRIGGER _500_notify_suspended AFTER UPDATE OF status ON app_public.tenants FOR EACH ROW WHEN (((old.status = 'active'::text) AND (new.status <> 'active'::text))) EXECUTE FUNCTION app_private.tg_tenants__notify_suspended();
+
 CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants FOR EACH ROW EXECUTE FUNCTION app_private.tg_tenants__publish_created();
+
+CREATE TRIGGER _800_keep_an_owner AFTER DELETE OR UPDATE ON app_public.user_roles FOR EACH ROW EXECUTE FUNCTION app_private.tg__keep_an_owner();
+
+CREATE TRIGGER _800_keep_an_owner AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__keep_an_owner();
 
 create policy select_own_or_manager on app_public.event_participants as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('events'::text) AS tenant_module_enabled) AND ((user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR ( SELECT app_public.current_user_has_permission('events.manage'::text) AS current_user_has_permission))));
 
 create policy select_visible on app_public.events as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('events'::text) AS tenant_module_enabled) AND ((rejected_at IS NULL) OR ( SELECT app_public.current_user_has_permission('events.manage'::text) AS current_user_has_permission))));
+
+create policy select_own_tenant on app_public.images as permissive for select to public using ((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)));
 
 create policy select_own on app_public.instant_notifications as permissive for select to public using ((recipient_id = ( SELECT app_public.current_user_id() AS current_user_id)));
 
@@ -1870,6 +2195,8 @@ grant select on table app_public.event_participants to :DATABASE_VISITOR;
 
 grant select on table app_public.events to :DATABASE_VISITOR;
 
+grant select on table app_public.images to :DATABASE_VISITOR;
+
 grant select on table app_public.instant_notifications to :DATABASE_VISITOR;
 
 grant select on table app_public.modules to :DATABASE_VISITOR;
@@ -1894,9 +2221,7 @@ grant update (enabled, settings) on table app_public.tenant_modules to :DATABASE
 
 grant execute on function app_hidden.assert_search_text(text) to :DATABASE_VISITOR;
 
-grant execute on function app_hidden.session_is_live(uuid) to :DATABASE_AUTHENTICATOR;
-
-grant execute on function app_hidden.session_is_live(uuid) to :DATABASE_VISITOR;
+grant execute on function app_hidden.session_claims(uuid[]) to :DATABASE_AUTHENTICATOR;
 
 grant execute on function app_public."current_user"() to :DATABASE_VISITOR;
 

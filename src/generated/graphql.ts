@@ -255,7 +255,7 @@ export type Event = Node & {
   eventParticipants: EventParticipantConnection;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
-  /** An image URL, or /api/images/<sha256> of an uploaded image. */
+  /** An image URL, or /api/images/<id> of an image uploaded by the tenant. */
   image: Maybe<Scalars['String']['output']>;
   location: Maybe<Scalars['String']['output']>;
   /** Capacity; null means unlimited. */
@@ -417,6 +417,76 @@ export type ForgotPasswordInput = {
   tenant: Scalars['String']['input'];
 };
 
+/** An image uploaded by the tenant; served to anyone holding its URL /api/images/<id>. The bytes are stored once by SHA-256, whichever tenants uploaded them. */
+export type Image = Node & {
+  __typename?: 'Image';
+  /** The type sniffed from the bytes at upload (null for records made from links older than this table). */
+  contentType: Maybe<Scalars['String']['output']>;
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** Unguessable: the secret of the image's public URL /api/images/<id>. */
+  rowId: Scalars['UUID']['output'];
+  /** SHA-256 of the bytes, their key in the shared store. */
+  sha256: Scalars['String']['output'];
+  /** Bytes (null for records made from links older than this table). */
+  size: Maybe<Scalars['Int']['output']>;
+  /** Reads a single `Tenant` that is related to this `Image`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  uploadedBy: Maybe<Scalars['UUID']['output']>;
+  /** Reads a single `User` that is related to this `Image`. */
+  userByUploadedBy: Maybe<User>;
+};
+
+/** A condition to be used against `Image` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type ImageCondition = {
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `sha256` field. */
+  sha256: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `uploadedBy` field. */
+  uploadedBy: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Image` values. */
+export type ImageConnection = {
+  __typename?: 'ImageConnection';
+  /** A list of edges which contains the `Image` and cursor to aid in pagination. */
+  edges: Array<Maybe<ImageEdge>>;
+  /** A list of `Image` objects. */
+  nodes: Array<Maybe<Image>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Image` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Image` edge in the connection. */
+export type ImageEdge = {
+  __typename?: 'ImageEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Image` at the end of the edge. */
+  node: Maybe<Image>;
+};
+
+/** Methods to use when ordering `Image`. */
+export type ImageOrderBy =
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'SHA256_ASC'
+  | 'SHA256_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC'
+  | 'UPLOADED_BY_ASC'
+  | 'UPLOADED_BY_DESC';
+
 /** A message to one user, shown in the app and delivered live. */
 export type InstantNotification = Node & {
   __typename?: 'InstantNotification';
@@ -505,6 +575,8 @@ export type JobInfo = {
   rowId: Maybe<Scalars['BigInt']['output']>;
   runAt: Maybe<Scalars['Datetime']['output']>;
   task: Maybe<Scalars['String']['output']>;
+  /** The tenant the job belongs to; null for platform jobs (cron, operators'), which only operators see. */
+  tenantId: Maybe<Scalars['UUID']['output']>;
 };
 
 /** A connection to a list of `JobInfo` values. */
@@ -664,13 +736,13 @@ export type Mutation = {
   confirmTwoFactor: Maybe<ConfirmTwoFactorPayload>;
   /** Creates an event (needs events.manage). */
   createEvent: Maybe<CreateEventPayload>;
-  /** Creates a user of the current tenant with the given roles (needs users.manage). The user sets a password through forgotPassword. */
+  /** Creates a user of the current tenant with the given roles (needs users.manage; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword. */
   createUser: Maybe<CreateUserPayload>;
-  /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. */
+  /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant's last owner. */
   deleteUser: Maybe<DeleteUserPayload>;
   /** Turns two-factor authentication off; needs a valid code. */
   disableTwoFactor: Maybe<SuccessPayload>;
-  /** Deletes a job that will not run (needs jobs.manage). */
+  /** Deletes a job that will not run. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
   discardJob: Maybe<DiscardJobPayload>;
   /** Starts two-factor enrolment. */
   enableTwoFactor: Maybe<EnableTwoFactorPayload>;
@@ -693,13 +765,13 @@ export type Mutation = {
   rejectParticipant: Maybe<RejectParticipantPayload>;
   /** Sets a new password with the e-mailed token and revokes every session. */
   resetPassword: Maybe<SuccessPayload>;
-  /** Runs a job again now, with its attempts reset (needs jobs.manage). */
+  /** Runs a job again now, with its attempts reset. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
   retryJob: Maybe<RetryJobPayload>;
   /** Signs one of your sessions out. */
   revokeSession: Maybe<RevokeSessionPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
-  /** Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (needs jobs.manage). */
+  /** Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (platform operators only). */
   unlockStaleJobs: Maybe<UnlockStaleJobsPayload>;
   /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. A capacity below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
   updateEvent: Maybe<UpdateEventPayload>;
@@ -948,7 +1020,7 @@ export type Query = Node & {
   __typename?: 'Query';
   /** The session this request was made with. */
   currentSession: Maybe<SessionInfo>;
-  /** The session of the request, or null when anonymous or when the session is revoked or expired. */
+  /** The session of the request, or null when anonymous, when the session is revoked or expired, or when its tenant is suspended. */
   currentSessionId: Maybe<Scalars['UUID']['output']>;
   /** The tenant of the signed-in user. */
   currentTenant: Maybe<Tenant>;
@@ -974,17 +1046,25 @@ export type Query = Node & {
   eventParticipants: Maybe<EventParticipantConnection>;
   /** Reads and enables pagination through a set of `Event`. */
   events: Maybe<EventConnection>;
-  /** Jobs that failed at least once: retrying (runAt = next attempt; attempts < maxAttempts) or out of attempts (needs jobs.manage). */
+  /** Jobs that failed at least once: retrying (runAt = next attempt; attempts < maxAttempts) or out of attempts. Your tenant's jobs (needs jobs.manage); every job for platform operators. */
   failedJobs: Maybe<JobInfoConnection>;
   /** The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`. */
   id: Scalars['ID']['output'];
+  /** Get a single `Image`. */
+  image: Maybe<Image>;
+  /** Reads a single `Image` using its globally unique `ID`. */
+  imageById: Maybe<Image>;
+  /** Get a single `Image`. */
+  imageByTenantIdAndSha256: Maybe<Image>;
+  /** Reads and enables pagination through a set of `Image`. */
+  images: Maybe<ImageConnection>;
   /** Get a single `InstantNotification`. */
   instantNotification: Maybe<InstantNotification>;
   /** Reads a single `InstantNotification` using its globally unique `ID`. */
   instantNotificationById: Maybe<InstantNotification>;
   /** Reads and enables pagination through a set of `InstantNotification`. */
   instantNotifications: Maybe<InstantNotificationConnection>;
-  /** Jobs a worker holds right now — running, or stuck if that worker died (needs jobs.manage). */
+  /** Jobs a worker holds right now — running, or stuck if that worker died. Your tenant's jobs (needs jobs.manage); every job for platform operators. */
   lockedJobs: Maybe<JobInfoConnection>;
   /** Get a single `Module`. */
   module: Maybe<Module>;
@@ -1126,6 +1206,37 @@ export type QueryFailedJobsArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
   first: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryImageArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryImageByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryImageByTenantIdAndSha256Args = {
+  sha256: Scalars['String']['input'];
+  tenantId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryImagesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ImageCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ImageOrderBy>>;
 };
 
 
@@ -1801,6 +1912,8 @@ export type Tenant = Node & {
   events: EventConnection;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
+  /** Reads and enables pagination through a set of `Image`. */
+  images: ImageConnection;
   /** Reads and enables pagination through a set of `InstantNotification`. */
   instantNotifications: InstantNotificationConnection;
   name: Scalars['String']['output'];
@@ -1839,6 +1952,18 @@ export type TenantEventsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<EventOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantImagesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ImageCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ImageOrderBy>>;
 };
 
 
@@ -2081,6 +2206,8 @@ export type User = Node & {
   fullName: Maybe<Scalars['String']['output']>;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
+  /** Reads and enables pagination through a set of `Image`. */
+  imagesByUploadedBy: ImageConnection;
   /** Reads and enables pagination through a set of `InstantNotification`. */
   instantNotificationsByRecipientId: InstantNotificationConnection;
   /** The tenant's system user, used for automated actions; cannot sign in. */
@@ -2117,6 +2244,18 @@ export type UserEventsByCreatedByArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<EventOrderBy>>;
+};
+
+
+/** A person (or the system) acting within one tenant. */
+export type UserImagesByUploadedByArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ImageCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ImageOrderBy>>;
 };
 
 
