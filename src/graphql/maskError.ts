@@ -21,6 +21,12 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
   if (!error.path) {
     // Before execution: the document failed to parse or validate, or a variable failed to coerce.
     // These messages come from graphql-js and describe the client's document, never our internals.
+    // Our own limit rules' refusals keep their code and reason (over WebSocket, validation errors
+    // come through here).
+    if (!original && error.extensions?.code === "QUERY_TOO_COMPLEX") {
+      const details = error.extensions.details;
+      return new AppError("QUERY_TOO_COMPLEX", error.message, { cause: error, details: details && typeof details === "object" ? (details as Record<string, unknown>) : undefined });
+    }
     if (!original || VARIABLE_COERCION.test(error.message)) return new AppError("VALIDATION_FAILED", error.message, { cause: error });
     return toAppError(original);
   }

@@ -111,3 +111,19 @@ test("a page size given by a variable's default obeys the maximum", async () => 
   const fine = await post({ query: "query ($n: Int = 50) { users(first: $n) { nodes { rowId } } }" }, member.token);
   expect(fine.body.errors).toBeUndefined();
 });
+
+test("over WebSocket the same limits refuse with QUERY_TOO_COMPLEX and their reason", async () => {
+  const run = (query: string) =>
+    new Promise<unknown>((resolve) => {
+      app.wsClient(member.token).subscribe({ query }, { next: (value) => resolve({ next: value }), error: (error) => resolve({ error }), complete: () => resolve({ complete: true }) });
+    });
+  const reasonOf = (outcome: unknown) => {
+    const errors = (outcome as { error?: Body["errors"] }).error;
+    return [errors?.[0]?.extensions?.code, errors?.[0]?.extensions?.details?.reason];
+  };
+  const two = `mutation { ${register("x", "socket@example.test")} ${register("y", "socket@example.test")} }`;
+  expect(reasonOf(await run(two))).toEqual(["QUERY_TOO_COMPLEX", "TOO_MANY_EXPENSIVE_FIELDS"]);
+  expect(reasonOf(await run(`{ ${"a ".repeat(12_000)}}`))).toEqual(["QUERY_TOO_COMPLEX", "TOO_MANY_TOKENS"]);
+  expect(reasonOf(await run("query ($n: Int = 100000) { users(first: $n) { nodes { rowId } } }"))).toEqual(["QUERY_TOO_COMPLEX", "PAGE_TOO_LARGE"]);
+  expect(await registrations("socket@example.test")).toBe(0);
+});
