@@ -12,6 +12,7 @@ import { StrictDatetimePlugin } from "./datetime.ts";
 import { makeMaskError } from "./maskError.ts";
 import { IdentityPlugin } from "./identity.ts";
 import { makeLimitsPlugin } from "./limits.ts";
+import { makeDefaultPageSizePlugin } from "./pageSize.ts";
 import { NotificationsSubscriptionPlugin } from "./notifications.ts";
 import { TenantModulesSubscriptionPlugin } from "./tenantModules.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
@@ -39,6 +40,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       IdentityPlugin,
       StrictDatetimePlugin,
       makeLimitsPlugin(options.graphql),
+      makeDefaultPageSizePlugin(options.graphql.maxPageSize),
       ValidationErrorCodesPlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
       ...(options.plugins ?? []),

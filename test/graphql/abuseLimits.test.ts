@@ -112,6 +112,33 @@ test("a page size given by a variable's default obeys the maximum", async () => 
   expect(fine.body.errors).toBeUndefined();
 });
 
+test("a connection asked without first/last, or with first: null, returns one page, not every row", async () => {
+  const crowd = await createTenant(app.db.ownerPool);
+  const viewer = await createUser(app.db.ownerPool, crowd, "member");
+  await app.db.ownerPool.query(
+    "insert into app_public.users (tenant_id, email, username) select $1, 'crowd' || i || '@example.test', 'crowd' || i from generate_series(1, 80) as i",
+    [crowd.id],
+  );
+  const page = async (args: string) => {
+    const { body } = await post({ query: `{ users${args} { totalCount nodes { username } pageInfo { hasNextPage } } }` }, viewer.token);
+    expect(body.errors).toBeUndefined();
+    return (body.data as { users: { totalCount: number; nodes: Array<{ username: string }>; pageInfo: { hasNextPage: boolean } } }).users;
+  };
+  // 80 bulk users, the viewer and the tenant's system user: 82 rows, pages of at most 50.
+  for (const args of ["", "(first: null)", "(last: null)"]) {
+    const users = await page(args);
+    expect({ args, totalCount: users.totalCount, returned: users.nodes.length, more: users.pageInfo.hasNextPage }).toEqual({ args, totalCount: 82, returned: 50, more: true });
+  }
+  expect((await page("(first: 7)")).nodes).toHaveLength(7);
+  // `last` alone still reads backwards from the end, unchanged by the default.
+  const lastThree = await page("(last: 3, orderBy: USERNAME_ASC)");
+  expect(lastThree.nodes.map((node) => node.username)).toEqual(["crowd9", "system", expect.stringMatching(/^u[0-9a-f]{8}$/)]);
+  // Nested connections too: the tenant's users through the current tenant.
+  const nested = await post({ query: "{ currentTenant { users { nodes { rowId } } } }" }, viewer.token);
+  expect(nested.body.errors).toBeUndefined();
+  expect((nested.body.data as { currentTenant: { users: { nodes: unknown[] } } }).currentTenant.users.nodes).toHaveLength(50);
+});
+
 test("over WebSocket the same limits refuse with QUERY_TOO_COMPLEX and their reason", async () => {
   const run = (query: string) =>
     new Promise<unknown>((resolve) => {
