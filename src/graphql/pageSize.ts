@@ -4,7 +4,7 @@
  * Here `first` defaults to GRAPHQL_MAX_PAGE_SIZE whenever neither `first` nor `last` is given; the
  * validation rules (src/graphql/limits.ts) refuse anything larger that a client asks for.
  */
-import { lambda, type Step } from "postgraphile/grafast";
+import { constant, lambda, type Step } from "postgraphile/grafast";
 
 interface PageableStep extends Step {
   setFirst(first: Step<number | null | undefined> | number): void;
@@ -13,8 +13,8 @@ interface PageableStep extends Step {
 const isPageable = (step: unknown): step is PageableStep => typeof (step as { setFirst?: unknown } | null)?.setFirst === "function";
 
 export function makeDefaultPageSizePlugin(maxPageSize: number): GraphileConfig.Plugin {
-  // "Type.field" of the connections whose `first` this plugin applies itself.
-  const managed = new Set<string>();
+  // "Type.field" of the connections whose `first` this plugin applies itself → whether they take `last`.
+  const managed = new Map<string, { hasLast: boolean }>();
   return {
     name: "TesseraDefaultPageSize",
     version: "0.1.0",
@@ -23,7 +23,7 @@ export function makeDefaultPageSizePlugin(maxPageSize: number): GraphileConfig.P
       hooks: {
         GraphQLObjectType_fields_field_args(args, _build, context) {
           if (!context.scope.isPgFieldConnection || !args.first) return args;
-          managed.add(`${context.Self.name}.${context.scope.fieldName}`);
+          managed.set(`${context.Self.name}.${context.scope.fieldName}`, { hasLast: Boolean(args.last) });
           // `first` is read by the field's plan below instead, so that its absence counts too.
           const { applyPlan: _applied, ...first } = args.first as typeof args.first & { applyPlan?: unknown };
           return { ...args, first };
@@ -37,9 +37,12 @@ export function makeDefaultPageSizePlugin(maxPageSize: number): GraphileConfig.P
             plan(...planArgs: Parameters<typeof plan>) {
               const $connection: unknown = plan.apply(this, planArgs);
               const fieldArgs = planArgs[1];
-              if (managed.has(key) && isPageable($connection)) {
+              const args = managed.get(key);
+              if (args && isPageable($connection)) {
+                // Functions returning a set take no `last` (they cannot be read backwards).
+                const $last = args.hasLast ? fieldArgs.getRaw("last") : constant(null);
                 const $first = lambda(
-                  [fieldArgs.getRaw("first"), fieldArgs.getRaw("last")],
+                  [fieldArgs.getRaw("first"), $last],
                   ([first, last]) => (first ?? (last == null ? maxPageSize : null)) as number | null,
                   true,
                 );
