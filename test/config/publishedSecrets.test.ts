@@ -40,7 +40,7 @@ function secretsInRepository(): Array<{ value: string; where: string; kind: "var
     .split("\0")
     .filter((file) => file && !file.startsWith("src/generated/") && !file.endsWith("package-lock.json"));
   const found: Array<{ value: string; where: string; kind: "variable" | "password" }> = [];
-  const assignment = new RegExp(`\\b(?:${SECRET_VARIABLES.join("|")})\\s*[:=]\\s*["']?([^\\s"'#,;{}()\`]+)`, "g");
+  const assignment = new RegExp(`\\b(?:${SECRET_VARIABLES.join("|")})\\s*[:=]\\s*(["']?)([^\\s"'#,;{}()\`]+)`, "g");
   const constant = /\b[A-Z_]*SECRET[A-Z_]*\s*=\s*"([^"]+)"/g;
   const urlPassword = /\bpostgres(?:ql)?:\/\/[^:/@\s]+:([^@\s/"'`]+)@/g;
   for (const file of files) {
@@ -50,9 +50,12 @@ function secretsInRepository(): Array<{ value: string; where: string; kind: "var
     } catch {
       continue; // listed but absent (a deletion not yet committed)
     }
+    const isCode = /\.(ts|js)$/.test(file);
     for (const [pattern, kind] of [[assignment, "variable"], [constant, "variable"], [urlPassword, "password"]] as const) {
       for (const match of text.matchAll(pattern)) {
-        const value = match[1]!;
+        const value = match[match.length - 1]!;
+        // In code, an unquoted right-hand side is an expression (a call, a property), not a value.
+        if (pattern === assignment && isCode && !match[1]) continue;
         // Code, not a value: identifiers, property accesses, interpolations, placeholders.
         if (/^(z\.|raw\.|env\.|config\.|process\.|TEST_|DEV_|\$|<)/.test(value) || /^[A-Z_]+$/.test(value) || /^(the|this|must|is)$/.test(value)) continue;
         if (!/[A-Za-z0-9]/.test(value)) continue; // operators such as `===`
