@@ -76,8 +76,12 @@ const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode]> = [
 export const SERVICE_UNAVAILABLE_RETRY_AFTER = 5;
 
 /** Socket-level failures reaching the database (node's `code`), and pg-pool's own messages. */
-const CONNECTION_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN"]);
-const CONNECTION_ERROR_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end)/;
+// A query written to a connection whose socket was destroyed a moment earlier (before the pool
+// heard of it) fails with a stream error or "Client was closed"; that is the same outage.
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN", "ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END",
+]);
+const CONNECTION_ERROR_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed and is not queryable)/;
 
 /** True for errors that mean "the database cannot be reached right now", not "this input is wrong". */
 export function isConnectionError(error: unknown): boolean {
