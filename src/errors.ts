@@ -157,6 +157,13 @@ export function toAppError(error: unknown): AppError {
       // Our SQL writes messages for the client; the detail, when present, is a JSON details object.
       return new AppError(own, error.message, { details: parseDetails(error.detail), cause: error });
     }
+    if (error.code === "57014") {
+      // query_canceled: the request's statement_timeout (STATEMENT_TIMEOUT_MS) cut it short.
+      return new AppError("QUERY_TOO_COMPLEX", "The request ran longer than the server allows; ask for less.", {
+        details: { reason: "STATEMENT_TIMEOUT" },
+        cause: error,
+      });
+    }
     for (const [pattern, code] of STANDARD_SQLSTATES) {
       if (pattern.test(error.code)) {
         const details = error.constraint ? { constraint: error.constraint } : error.column ? { column: error.column } : undefined;
