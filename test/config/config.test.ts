@@ -1,17 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
 import { projectRoot } from "../../src/paths.ts";
+import { problemsOf } from "../helpers/config.ts";
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe("loadConfig", () => {
   test("defaults make a working development configuration", () => {

@@ -7,8 +7,9 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig, PUBLISHED_SECRETS } from "../../src/config.ts";
+import { loadConfig, PUBLISHED_SECRETS } from "../../src/config.ts";
 import { projectRoot } from "../../src/paths.ts";
+import { problemsOf } from "../helpers/config.ts";
 
 const SECRET_VARIABLES = ["JWT_SECRET", "TOTP_ENCODE_SECRET", "METRICS_TOKEN"];
 
@@ -24,15 +25,6 @@ const GOOD: Record<string, string> = {
   TOTP_ENCODE_SECRET: fresh(),
 };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 /** Every literal value the repository assigns to a secret, with where it was found. */
 function secretsInRepository(): Array<{ value: string; where: string; kind: "variable" | "password" }> {

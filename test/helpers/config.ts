@@ -1,0 +1,12 @@
+/** The problems loadConfig reports for an environment ([] when it loads). */
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+export function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
