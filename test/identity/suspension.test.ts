@@ -92,3 +92,19 @@ test("a 2FA login started before the suspension cannot be completed after it", a
   // The fixture's session and the one that enrolled 2FA; none was opened by the challenge.
   expect(rows).toEqual([{ live: 2 }]);
 });
+
+test("a registration issued before the suspension cannot be confirmed after it: no account appears", async () => {
+  const tenant = await createTenant(app.db.ownerPool);
+  const email = `late-${tenant.slug}@example.test`;
+  const issued = await post("/api/auth/register", { tenant: tenant.slug, email, username: "late", password: "a long and unusual passphrase 42" });
+  expect(issued.status).toBe(202);
+  const { rows: jobs } = await app.db.ownerPool.query<{ code: string }>(
+    "select payload->'data'->>'code' as code from graphile_worker._private_jobs where payload->>'template' = 'registration_code' and payload->>'to' = $1",
+    [email],
+  );
+  await setStatus(tenant, "suspended");
+  const confirmed = await post("/api/auth/register/confirm", { registrationToken: issued.body.registrationToken, code: jobs[0]!.code });
+  expect([confirmed.status, confirmed.body.error?.code]).toEqual([401, "INVALID_TOKEN"]);
+  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.users where tenant_id = $1 and email = $2", [tenant.id, email]);
+  expect(rows).toEqual([{ n: 0 }]);
+});
