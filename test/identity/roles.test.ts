@@ -46,6 +46,23 @@ test("nobody grants a role above their own: an admin cannot create an owner; an 
   expect((await create(owner.token, ["owner"])).body.errors).toBeUndefined();
 });
 
+test("a user is never created without a role: an empty or null role list is VALIDATION_FAILED (field roles) and creates nobody", async () => {
+  for (const roles of [[], null]) {
+    counter += 1;
+    const email = `new${counter}@example.test`;
+    const { body } = await app.graphql(CREATE_USER, { email, username: `new-${counter}`, roles }, owner.token);
+    expect([roles, body.errors?.[0]?.extensions]).toEqual([roles, { code: "VALIDATION_FAILED", details: { field: "roles" } }]);
+    expect((await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [email])).rowCount).toBe(0);
+  }
+  // Leaving roles out gives the member role.
+  const defaulted = await app.graphql(`mutation { createUser(input: { email: "defaulted@example.test", username: "defaulted" }) { user { rowId } } }`, undefined, owner.token);
+  expect(defaulted.body.errors).toBeUndefined();
+  const { rows } = await app.db.ownerPool.query<{ name: string }>(
+    "select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id where u.email = 'defaulted@example.test'",
+  );
+  expect(rows).toEqual([{ name: "member" }]);
+});
+
 test("a custom role is granted only by someone who holds every permission it grants", async () => {
   const { rows } = await app.db.ownerPool.query<{ id: string; name: string }>(
     "insert into app_public.roles (tenant_id, name) values ($1, 'hr'), ($1, 'finance') returning id, name",

@@ -179,3 +179,19 @@ test("the e-mails a tenant's users get from outside a request are that tenant's 
   expect((await failedIds(ownerA.token)).map((node) => node.rowId)).toContain(code!.id);
   expect((await failedIds(ownerB.token)).map((node) => node.rowId)).not.toContain(code!.id);
 });
+
+test("unlockStaleJobs refuses fewer than one minute: a job locked right now stays locked", async () => {
+  const operator = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "member");
+  await app.db.ownerPool.query("insert into app_private.platform_operators (user_id) values ($1)", [operator.id]);
+  const running = await tenantJob(ownerA, "running");
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now() - interval '1 second', locked_by = 'live-worker' where id = $1", [running]);
+  try {
+    for (const minutes of [0, -5]) {
+      const { body } = await app.graphql(`mutation ($m: Int) { unlockStaleJobs(input: { lockedForMinutes: $m }) { unlocked } }`, { m: minutes }, operator.token);
+      expect([minutes, body.errors?.[0]?.extensions]).toEqual([minutes, { code: "VALIDATION_FAILED", details: { field: "lockedForMinutes" } }]);
+    }
+    expect((await app.db.ownerPool.query("select locked_by from graphile_worker.jobs where id = $1", [running])).rows).toEqual([{ locked_by: "live-worker" }]);
+  } finally {
+    await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = null, locked_by = null where id = $1", [running]);
+  }
+});
