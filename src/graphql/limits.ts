@@ -78,9 +78,18 @@ interface Measure {
   fields: number;
   /** Selections of EXPENSIVE_MUTATIONS on the Mutation type. */
   expensive: number;
+  /** `__schema` and `__type` selections: each answers with a large part of the schema. */
+  introspection: number;
 }
 
-const ZERO: Measure = { depth: 0, cost: 0, fields: 0, expensive: 0 };
+const ZERO: Measure = { depth: 0, cost: 0, fields: 0, expensive: 0, introspection: 0 };
+
+/**
+ * `__schema` / `__type` selections per operation. One full introspection (what Ruru and codegen
+ * send) is ~150 kB of answer whose lists the cost estimate cannot see; forty aliased copies in
+ * one 7 kB request answered 5.4 MB.
+ */
+export const MAX_INTROSPECTION_SELECTIONS = 2;
 
 interface Walk {
   context: ValidationContext;
@@ -101,10 +110,12 @@ function measure(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQL
   let cost = 0;
   let fields = 0;
   let expensive = 0;
+  let introspectionRoots = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
       const name = selection.name.value;
       fields += 1;
+      if (name === "__schema" || name === "__type") introspectionRoots += 1;
       if (parentType && parentType === walk.mutationType && EXPENSIVE_MUTATIONS.has(name)) expensive += 1;
       const fieldDef = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields()[name] : undefined;
       const childType = fieldDef ? getNamedType(fieldDef.type) : undefined;
@@ -132,6 +143,7 @@ function measure(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQL
         cost += 1 + multiplier * inner.cost;
         fields += inner.fields;
         expensive += inner.expensive;
+        introspectionRoots += inner.introspection;
       } else {
         cost += 1;
       }
@@ -148,9 +160,10 @@ function measure(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQL
       cost += inner.cost;
       fields += inner.fields;
       expensive += inner.expensive;
+      introspectionRoots += inner.introspection;
     }
   }
-  return { depth, cost, fields, expensive };
+  return { depth, cost, fields, expensive, introspection: introspectionRoots };
 }
 
 function measureFragment(walk: Walk, name: string): Measure {
@@ -179,7 +192,15 @@ export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {
       },
       OperationDefinition(node) {
         const root = node.operation === "query" ? schema.getQueryType() : node.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
-        const { depth, cost, fields, expensive } = measure(walk, node.selectionSet, root ?? undefined);
+        const { depth, cost, fields, expensive, introspection } = measure(walk, node.selectionSet, root ?? undefined);
+        if (introspection > MAX_INTROSPECTION_SELECTIONS) {
+          context.reportError(
+            tooComplex(
+              `The operation selects __schema or __type ${introspection} times; at most ${MAX_INTROSPECTION_SELECTIONS} are allowed.`,
+              "TOO_MUCH_INTROSPECTION",
+            ),
+          );
+        }
         if (fields > maxFields) {
           context.reportError(tooComplex(`The operation selects ${fields} fields; at most ${maxFields} are allowed.`, "TOO_MANY_FIELDS"));
         }

@@ -15,6 +15,7 @@ import { makeLimitsPlugin } from "./limits.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
 import { NotificationsSubscriptionPlugin } from "./notifications.ts";
 import { TenantModulesSubscriptionPlugin } from "./tenantModules.ts";
+import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
 export interface PresetOptions {
@@ -41,6 +42,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       StrictDatetimePlugin,
       makeLimitsPlugin(options.graphql),
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),
+      SubscriptionsOverWebSocketPlugin,
       ValidationErrorCodesPlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
       ...(options.plugins ?? []),

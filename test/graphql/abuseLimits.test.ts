@@ -139,6 +139,29 @@ test("a connection asked without first/last, or with first: null, returns one pa
   expect((nested.body.data as { currentTenant: { users: { nodes: unknown[] } } }).currentTenant.users.nodes).toHaveLength(50);
 });
 
+test("introspection is priced: more than two __schema/__type selections in one operation are refused; one full introspection passes", async () => {
+  const deep = "types { name fields { name args { name type { name ofType { name } } } } }";
+  const aliased = Array.from({ length: 3 }, (_, i) => `s${i}: __schema { ${deep} }`).join(" ");
+  expect(refusal(await post({ query: `{ ${aliased} }` }))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MUCH_INTROSPECTION", data: undefined });
+  const viaFragment = `{ ...A ...B } fragment A on Query { a: __type(name: "User") { name } b: __type(name: "Event") { name } } fragment B on Query { __schema { queryType { name } } }`;
+  expect(refusal(await post({ query: viaFragment }))).toMatchObject({ code: "QUERY_TOO_COMPLEX", reason: "TOO_MUCH_INTROSPECTION" });
+  const one = await post({ query: `{ __schema { ${deep} } __type(name: "User") { name } }` });
+  expect(one.body.errors).toBeUndefined();
+});
+
+test("a subscription sent over HTTP is refused at once (subscriptions are WebSocket-only); nothing streams", async () => {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${member.token}` },
+    body: JSON.stringify({ query: "subscription { notificationAdded { notification { rowId } } }" }),
+  });
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = (await response.json()) as Body;
+  expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+  expect(body.errors?.[0]?.message).toMatch(/WebSocket/);
+  expect(body.data).toBeUndefined();
+});
+
 test("over WebSocket the same limits refuse with QUERY_TOO_COMPLEX and their reason", async () => {
   const run = (query: string) =>
     new Promise<unknown>((resolve) => {
