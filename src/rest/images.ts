@@ -26,8 +26,12 @@ const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 const UPLOAD_PERMISSIONS = ["events.manage", "catalog.manage"];
 /** Temporary uploads untouched this long are leftovers of a dead process (swept at start). */
 export const STALE_UPLOAD_MS = 60 * 60 * 1000;
-/** Multipart limits besides the file size (busboy caps each part's headers at 16 KiB itself). */
-const MULTIPART_LIMITS = { files: 1, fields: 10, fieldSize: 1024, parts: 20 };
+/**
+ * Multipart limits besides the file size (busboy caps each part's headers at 16 KiB itself): one
+ * file part, at most 10 other fields of at most 1 KiB each, so at most 11 parts. Crossing any of
+ * them is 400 VALIDATION_FAILED naming the limit (details.reason, details.max).
+ */
+export const MULTIPART_LIMITS = { files: 1, fields: 10, fieldSize: 1024, parts: 11 };
 
 export interface ImageRouteOptions {
   storage: ImageStorage;
@@ -54,6 +58,9 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
     );
     if (!rows[0]?.allowed) throw new AppError("FORBIDDEN", `Uploading images needs one of: ${UPLOAD_PERMISSIONS.join(", ")}.`);
     if (!req.is("multipart/form-data")) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
+    // The body is read as sent: a compressed (or claimed-compressed) body is refused unread.
+    const encoding = req.get("content-encoding")?.trim().toLowerCase();
+    if (encoding && encoding !== "identity") throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Uploads are sent without Content-Encoding.");
     const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
     try {
       const upload = await receiveFile(req, tempFile, maxBytes);
@@ -173,7 +180,13 @@ function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<
     if (req.destroyed && !req.complete) return aborted();
 
     try {
-      parser = busboy({ headers: req.headers, limits: { ...MULTIPART_LIMITS, fileSize: maxBytes } });
+      // busboy cuts a file or field off when it *reaches* fileSize / fieldSize: one byte more than
+      // allowed, so that exactly the limit is whole and only a larger one is cut ('limit',
+      // valueTruncated). parts + 1: busboy reports 'partsLimit' once that many parts have been read.
+      parser = busboy({
+        headers: req.headers,
+        limits: { ...MULTIPART_LIMITS, fieldSize: MULTIPART_LIMITS.fieldSize + 1, parts: MULTIPART_LIMITS.parts + 1, fileSize: maxBytes + 1 },
+      });
     } catch {
       // multipart/form-data without a usable boundary.
       return fail(malformed());
@@ -186,6 +199,7 @@ function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<
         return;
       }
       file = stream;
+      // Emitted when the file reaches maxBytes + 1 bytes: it is larger than allowed.
       stream.on("limit", () => fail(new AppError("PAYLOAD_TOO_LARGE", `Images may be at most ${maxBytes} bytes.`)));
       stream.on("data", (chunk: Buffer) => {
         hash.update(chunk);
@@ -200,6 +214,15 @@ function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<
         succeedWhenDone();
       });
       stream.pipe(out);
+    });
+    const overLimit = (reason: string, max: number, what: string) =>
+      fail(new AppError("VALIDATION_FAILED", `An upload has ${what}.`, { details: { reason, max } }));
+    parser.on("filesLimit", () => overLimit("TOO_MANY_FILES", MULTIPART_LIMITS.files, "one file part only"));
+    parser.on("fieldsLimit", () => overLimit("TOO_MANY_FIELDS", MULTIPART_LIMITS.fields, `at most ${MULTIPART_LIMITS.fields} fields besides \`file\``));
+    parser.on("partsLimit", () => overLimit("TOO_MANY_PARTS", MULTIPART_LIMITS.parts, `at most ${MULTIPART_LIMITS.parts} parts`));
+    // Other fields are not used, but one longer than the limit is refused, not cut short.
+    parser.on("field", (_name, _value, info) => {
+      if (info.valueTruncated) overLimit("FIELD_TOO_LONG", MULTIPART_LIMITS.fieldSize, `fields of at most ${MULTIPART_LIMITS.fieldSize} bytes`);
     });
     parser.on("error", () => fail(malformed()));
     parser.on("close", () => {

@@ -123,6 +123,53 @@ test("bad uploads get their documented codes and leave nothing behind", async ()
   expect(storedFiles()).toEqual(before);
 });
 
+test("a file of exactly IMAGE_MAX_BYTES is accepted; one byte more is 413", async () => {
+  const exact = await upload(manager.token, png(5, MAX_BYTES - 8));
+  expect([exact.status, exact.body.size]).toEqual([201, MAX_BYTES]);
+  const over = await upload(manager.token, png(6, MAX_BYTES - 7));
+  expect([over.status, over.body.error?.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
+  expect(tempFiles()).toEqual([]);
+});
+
+test("an upload with a Content-Encoding other than identity is 415 and stores nothing", async () => {
+  const before = storedFiles();
+  for (const encoding of ["gzip", "x-made-up", "identity, gzip"]) {
+    const response = await upload(manager.token, png(11)).set("Content-Encoding", encoding);
+    expect([encoding, response.status, response.body.error?.code]).toEqual([encoding, 415, "UNSUPPORTED_MEDIA_TYPE"]);
+  }
+  expect(storedFiles()).toEqual(before);
+  expect(tempFiles()).toEqual([]);
+  const plain = await upload(manager.token, png(11)).set("Content-Encoding", "identity");
+  expect(plain.status).toBe(201);
+});
+
+test("multipart limits: one file part, at most 10 other fields of at most 1 KiB; beyond is 400 VALIDATION_FAILED naming the limit", async () => {
+  const before = storedFiles();
+  const post = () => request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`);
+  const withFields = (count: number, value = "v") => {
+    let call = post();
+    for (let i = 0; i < count; i += 1) call = call.field(`f${i}`, value);
+    return call;
+  };
+  const refused = (response: request.Response) => [response.status, response.body.error?.code, response.body.error?.details];
+
+  const twoFiles = await post().attach("file", png(12), "a.png").attach("file", png(13), "b.png");
+  expect(refused(twoFiles)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FILES", max: 1 }]);
+  const elevenFields = await withFields(11).attach("file", png(12), "a.png");
+  expect(refused(elevenFields)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FIELDS", max: 10 }]);
+  const twentyFields = await withFields(20).attach("file", png(12), "a.png");
+  expect(refused(twentyFields)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FIELDS", max: 10 }]);
+  expect(twentyFields.body.error.message).toContain("10 fields");
+  const longField = await withFields(1, "x".repeat(1025)).attach("file", png(12), "a.png");
+  expect(refused(longField)).toEqual([400, "VALIDATION_FAILED", { reason: "FIELD_TOO_LONG", max: 1024 }]);
+  expect(storedFiles()).toEqual(before);
+  expect(tempFiles()).toEqual([]);
+
+  // At the limits: 10 fields of 1 KiB and the file.
+  const atLimits = await withFields(10, "x".repeat(1024)).attach("file", png(12), "a.png");
+  expect(atLimits.status).toBe(201);
+});
+
 const truncated = (field: string) => Buffer.concat([
   Buffer.from(`--XB\r\nContent-Disposition: form-data; name="${field}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`),
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
