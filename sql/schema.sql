@@ -263,7 +263,7 @@ alter table app_public.events add constraint events_times_finite CHECK ((isfinit
 alter table app_public.events enable row level security;
 comment on table app_public.events is '@behavior -insert -update -delete
 An event of the tenant (module `events`). Members see events that are not rejected.';
-comment on column app_public.events.image is 'An image URL, or /api/images/<id> of an image uploaded by the tenant.';
+comment on column app_public.events.image is 'An https:// URL, or /api/images/<id> of an image uploaded by the event''s tenant.';
 comment on column app_public.events.max_participants_count is 'Capacity; null means unlimited.';
 comment on column app_public.events.rejected_at is 'When the event was cancelled; cancelled events are visible to managers only.';
 
@@ -590,6 +590,32 @@ AS $function$
 $function$;
 comment on function app_private.can_grant_role(uuid,uuid) is 'True when the grantor may grant the role: a built-in role not above their rank, or a custom role whose every permission they hold.';
 
+CREATE OR REPLACE FUNCTION app_private.check_event_image()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if new.image is null then
+    return new;
+  end if;
+  if tg_op = 'UPDATE' and new.image is not distinct from old.image and new.tenant_id is not distinct from old.tenant_id then
+    return new;
+  end if;
+  if new.image ~ '^https://\S+$' then
+    return new;
+  end if;
+  if new.image ~ '^/api/images/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     and exists (select 1 from app_public.images i where i.id = substr(new.image, 13)::uuid and i.tenant_id = new.tenant_id) then
+    return new;
+  end if;
+  raise exception 'An event image is an https:// URL or /api/images/<id> of an image this tenant uploaded'
+    using errcode = 'TVALD', detail = '{"field":"image"}';
+end;
+$function$;
+comment on function app_private.check_event_image() is 'Before insert/update of an event''s image: https:// URL or /api/images/<id> of an image of the event''s tenant (VALIDATION_FAILED otherwise).';
+
 CREATE OR REPLACE FUNCTION app_private.cleanup_email_deliveries()
  RETURNS integer
  LANGUAGE sql
@@ -646,6 +672,11 @@ begin
   end if;
   if v_reg.locked_at is not null then
     status := 'locked';
+    return;
+  end if;
+  -- A registration of a tenant that is no longer active cannot be completed.
+  if not exists (select 1 from app_public.tenants t where t.id = v_reg.tenant_id and t.status = 'active') then
+    status := 'invalid';
     return;
   end if;
   if v_reg.code_hash <> confirm_registration.code_hash then
@@ -1580,6 +1611,9 @@ begin
   if not app_public.current_user_has_permission('users.manage') then
     raise exception 'Creating users needs the users.manage permission' using errcode = 'TFORB';
   end if;
+  if coalesce(cardinality(create_user.roles), 0) = 0 or array_position(create_user.roles, null) is not null then
+    raise exception 'A user needs at least one role' using errcode = 'TVALD', detail = '{"field":"roles"}';
+  end if;
   for v_role in select * from app_public.roles r where r.tenant_id = app_public.current_tenant_id() and r.name = any(create_user.roles) loop
     if not app_private.can_grant_role(app_public.current_user_id(), v_role.id) then
       raise exception 'You cannot grant the role %: it is above your own', v_role.name
@@ -1607,7 +1641,7 @@ begin
 end;
 $function$;
 comment on function app_public.create_user(citext,citext,text,text[]) is '@resultFieldName user
-Creates a user of the current tenant with the given roles (needs users.manage; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword.';
+Creates a user of the current tenant with the given roles, at least one (needs users.manage; VALIDATION_FAILED, details.field roles, for no role or an unknown one; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword.';
 
 CREATE OR REPLACE FUNCTION app_public.current_session()
  RETURNS app_public.session_info
@@ -2067,6 +2101,9 @@ begin
   if not app_private.current_user_is_operator() then
     raise exception 'Releasing workers'' locks is for platform operators' using errcode = 'TFORB';
   end if;
+  if unlock_stale_jobs.locked_for_minutes is null or unlock_stale_jobs.locked_for_minutes < 1 then
+    raise exception 'lockedForMinutes must be at least 1' using errcode = 'TVALD', detail = '{"field":"lockedForMinutes"}';
+  end if;
   select array_agg(distinct j.locked_by), count(*) into v_workers, v_count
     from graphile_worker.jobs j where j.locked_at < now() - make_interval(mins => unlock_stale_jobs.locked_for_minutes);
   if v_count > 0 then
@@ -2076,7 +2113,7 @@ begin
 end;
 $function$;
 comment on function app_public.unlock_stale_jobs(integer) is '@resultFieldName unlocked
-Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (platform operators only).';
+Releases the jobs of workers that have held a job longer than this many minutes (at least 1; presumed dead), so others can run them (platform operators only).';
 
 CREATE OR REPLACE FUNCTION app_public.unread_notifications_count()
  RETURNS integer
@@ -2142,6 +2179,8 @@ CREATE TRIGGER _500_notify_revoked AFTER UPDATE OF revoked_at ON app_private.ses
 CREATE TRIGGER _500_reminder AFTER INSERT OR DELETE OR UPDATE OF status ON app_public.event_participants FOR EACH ROW EXECUTE FUNCTION app_private.tg_event_participants__reminder();
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+CREATE TRIGGER _200_check_image BEFORE INSERT OR UPDATE OF image, tenant_id ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.check_event_image();
 
 CREATE TRIGGER _500_schedule AFTER UPDATE OF starts_at, rejected_at ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg_events__schedule();
 

@@ -255,7 +255,7 @@ export type Event = Node & {
   eventParticipants: EventParticipantConnection;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
-  /** An image URL, or /api/images/<id> of an image uploaded by the tenant. */
+  /** An https:// URL, or /api/images/<id> of an image uploaded by the event's tenant. */
   image: Maybe<Scalars['String']['output']>;
   location: Maybe<Scalars['String']['output']>;
   /** Capacity; null means unlimited. */
@@ -736,7 +736,7 @@ export type Mutation = {
   confirmTwoFactor: Maybe<ConfirmTwoFactorPayload>;
   /** Creates an event (needs events.manage). */
   createEvent: Maybe<CreateEventPayload>;
-  /** Creates a user of the current tenant with the given roles (needs users.manage; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword. */
+  /** Creates a user of the current tenant with the given roles, at least one (needs users.manage; VALIDATION_FAILED, details.field roles, for no role or an unknown one; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword. */
   createUser: Maybe<CreateUserPayload>;
   /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant's last owner. */
   deleteUser: Maybe<DeleteUserPayload>;
@@ -771,7 +771,7 @@ export type Mutation = {
   revokeSession: Maybe<RevokeSessionPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
-  /** Releases the jobs of workers that have held a job longer than this (presumed dead), so others can run them (platform operators only). */
+  /** Releases the jobs of workers that have held a job longer than this many minutes (at least 1; presumed dead), so others can run them (platform operators only). */
   unlockStaleJobs: Maybe<UnlockStaleJobsPayload>;
   /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. A capacity below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
   updateEvent: Maybe<UpdateEventPayload>;
