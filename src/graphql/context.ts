@@ -6,6 +6,7 @@ import type { AuthService, Caller } from "../auth/service.ts";
 import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
 import { claimsFromAuthorization } from "../auth/tokens.ts";
+import { AppError } from "../errors.ts";
 
 declare global {
   namespace Grafast {
@@ -72,10 +73,9 @@ export function makeContextCallback(options: ContextOptions) {
       requestId = req.requestId;
     } else if (requestContext.ws) {
       // WebSocket: the token arrives in connection_init's payload; a bad one fails the operation.
-      const params = requestContext.ws.normalizedConnectionParams as Record<string, unknown> | undefined;
-      const header = params?.["authorization"];
+      const header = connectionAuthorization(requestContext.ws.connectionParams);
       // As over HTTP, the session (user, tenant, current role) is who the caller is, not the token.
-      const presented = claimsFromAuthorization(typeof header === "string" ? header : undefined, options.jwtSecret);
+      const presented = claimsFromAuthorization(header, options.jwtSecret);
       const claims = presented ? await services.checkSession(presented) : undefined;
       const request = requestContext.ws.request as WebSocketUpgradeRequest | undefined;
       const userAgent = request?.headers?.["user-agent"];
@@ -91,4 +91,25 @@ export function makeContextCallback(options: ContextOptions) {
       caller,
     };
   };
+}
+
+/**
+ * The `authorization` entry of a socket's connection_init payload (its key in any case), read from
+ * the raw payload: grafserv's normalized parameters drop values it cannot read as a header (`{}`,
+ * `[1]`) and turn others into strings or lists, which would make a malformed value anonymous.
+ * Absent, `null` or `""` is anonymous, as an absent or empty HTTP header is; exactly one string
+ * is the header; anything else (another type, or the key twice) fails the operation with
+ * UNAUTHENTICATED, never silently anonymous.
+ */
+export function connectionAuthorization(connectionParams: unknown): string | undefined {
+  if (typeof connectionParams !== "object" || connectionParams === null) return undefined;
+  const values = Object.entries(connectionParams)
+    .filter(([key, value]) => key.toLowerCase() === "authorization" && value !== null && value !== undefined)
+    .map(([, value]) => value as unknown);
+  if (values.length === 0) return undefined;
+  const [value] = values;
+  if (values.length > 1 || typeof value !== "string") {
+    throw new AppError("UNAUTHENTICATED", "The authorization connection parameter must be a string: 'Bearer <token>'.");
+  }
+  return value;
 }
