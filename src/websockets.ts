@@ -5,16 +5,21 @@
  * grafserv's handler they could only be destroyed, and clients saw 1006 (abnormal closure);
  * here each gets a close frame with a code (1001, going away) and a chance to answer it.
  * Also ours: the message cap (grafserv's maxRequestLength, as over HTTP), the client address by
- * the `trust proxy` rule, and subscriptions that end with their session or token (sessionWatch).
+ * the `trust proxy` rule, subscriptions that end with their session or token (sessionWatch), a
+ * cap on the operations in flight on one socket and a cap on the sockets of one client address.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
 import type express from "express";
 import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
+import { GraphQLError } from "postgraphile/graphql";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Caller } from "./auth/service.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
+import { AppError } from "./errors.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import type { Logger } from "./logger.ts";
 
@@ -33,12 +38,58 @@ export interface GraphqlWebSocketOptions {
   sessionWatch?: SessionWatch;
 }
 
+/**
+ * Operations (queries, mutations and subscriptions alike) one socket may have in flight: from its
+ * `subscribe` message until its last message is sent (a subscription: until it ends, errors or the
+ * client completes it). A client has a handful of live subscriptions and a few queries at a time;
+ * 100 leaves it wide room while bounding what one socket can make the server hold (a live
+ * subscription costs some 20 kB; a query, a database connection's turn). An operation over the cap
+ * is answered at once with an `error` message for its id, code RATE_LIMITED, and costs nothing more.
+ */
+export const MAX_OPERATIONS_PER_SOCKET = 100;
+
+/**
+ * Open WebSockets per client address (by the `trust proxy` rule, as over HTTP). A browser tab
+ * holds one; 50 allows many tabs and users behind one NAT while bounding what one address can
+ * hold open (50 × 100 operations). A further upgrade is answered HTTP 429 and not upgraded.
+ */
+export const MAX_SOCKETS_PER_ADDRESS = 50;
+
+/** Seconds a refused upgrade is told to wait (Retry-After). */
+const UPGRADE_RETRY_AFTER_S = 5;
+
+/** What the message being handled records about itself: whether it started a counted operation. */
+interface MessageAdmission {
+  counted: boolean;
+}
+
+/** The per-socket state of the operation cap, carried in graphql-ws's `ctx.extra`. */
+interface SocketExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+  operations: { inFlight: number };
+}
+
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
 export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Server, logger: Logger, options: GraphqlWebSocketOptions = {}): GraphqlWebSockets {
+  const base = makeGraphQLWSConfig(serv);
+  // The message a graphql-ws `onSubscribe` runs for: handle(message) settles only once that
+  // operation has sent its last message, so the count is released exactly then (see onMessage).
+  const admission = new AsyncLocalStorage<MessageAdmission>();
   const graphqlWs = makeServer({
-    ...makeGraphQLWSConfig(serv),
+    ...base,
+    // Before grafserv parses anything: over the cap, the operation is refused with one `error`.
+    onSubscribe(ctx, id, payload) {
+      const operations = (ctx.extra as SocketExtra).operations;
+      const message = admission.getStore();
+      if (!message) throw new Error("an operation started outside the handling of its message");
+      if (operations.inFlight >= MAX_OPERATIONS_PER_SOCKET) return [tooManyOperations()];
+      operations.inFlight += 1;
+      message.counted = true;
+      return base.onSubscribe!(ctx, id, payload);
+    },
     // A subscription of a signed-in caller runs while its session is live and its token unexpired.
     onOperation(_ctx, _id, _payload, args, result) {
       const claims = (args.contextValue as { caller?: Caller } | undefined)?.caller?.claims;
@@ -56,6 +107,8 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
   const sockets = new WebSocketServer({ noServer: true, maxPayload });
   const keepaliveMs = serv.getPreset().grafserv?.websocketKeepalive ?? DEFAULT_KEEPALIVE_MS;
   let closing = false;
+  /** Open (or opening) sockets per client address. */
+  const socketsByAddress = new Map<string, number>();
 
   httpServer.on("upgrade", (req, socket, head) => {
     if (closing || !serv.shouldHandleUpgrade(req, socket, head)) {
@@ -64,11 +117,27 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
     }
     // Who the client is, decided now by the HTTP side's `trust proxy` rule; the GraphQL context
     // records it as caller.ip (src/graphql/context.ts).
-    (req as IncomingMessage & WebSocketUpgradeRequest).clientIp = options.clientAddress?.(req) ?? req.socket.remoteAddress;
+    const clientIp = options.clientAddress?.(req) ?? req.socket.remoteAddress;
+    (req as IncomingMessage & WebSocketUpgradeRequest).clientIp = clientIp;
+    // Counted from the upgrade request until its TCP connection closes, however the handshake ends.
+    const address = clientIp ?? "unknown";
+    const open = socketsByAddress.get(address) ?? 0;
+    if (open >= MAX_SOCKETS_PER_ADDRESS) {
+      refuseUpgrade(socket, 429, "Too Many Requests", `At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address.`);
+      return;
+    }
+    socketsByAddress.set(address, open + 1);
+    socket.once("close", () => {
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) socketsByAddress.set(address, left);
+      else socketsByAddress.delete(address);
+    });
     sockets.handleUpgrade(req, socket, head, (ws) => {
       // A protocol error from a client must not become an unhandled 'error' event.
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
       keepAlive(ws, keepaliveMs);
+      const operations = { inFlight: 0 };
+      const extra: SocketExtra = { socket: ws, request: req, operations };
       const closed = graphqlWs.opened(
         {
           protocol: ws.protocol,
@@ -76,8 +145,9 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) =>
             ws.on("message", async (data) => {
+              const message: MessageAdmission = { counted: false };
               try {
-                await handle(String(data));
+                await admission.run(message, () => handle(String(data)));
               } catch (error) {
                 // As grafserv does; a close reason over 123 bytes would throw, hence the cut and the guard.
                 try {
@@ -85,10 +155,13 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
                 } catch {
                   ws.terminate();
                 }
+              } finally {
+                // The operation this message started (if it was admitted) has ended.
+                if (message.counted) operations.inFlight -= 1;
               }
             }),
         },
-        { socket: ws, request: req },
+        extra,
       );
       ws.once("close", (code, reason) => void closed(code, reason.toString()));
     });
@@ -112,6 +185,23 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
     },
   };
+}
+
+/** The refusal of an operation over MAX_OPERATIONS_PER_SOCKET (masked to its code by maskError). */
+function tooManyOperations(): GraphQLError {
+  const message = `At most ${MAX_OPERATIONS_PER_SOCKET} operations may be in flight on one socket; complete some first.`;
+  const details = { reason: "TOO_MANY_OPERATIONS", limit: MAX_OPERATIONS_PER_SOCKET };
+  return new GraphQLError(message, { originalError: new AppError("RATE_LIMITED", message, { details }) });
+}
+
+/** Answers an upgrade request with an HTTP error instead of switching protocols. */
+function refuseUpgrade(socket: Duplex, status: number, statusText: string, body: string): void {
+  socket.on("error", () => {});
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Retry-After: ${UPGRADE_RETRY_AFTER_S}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }
 
 /** Pings every `intervalMs`; a socket that has not answered the previous ping is terminated. */
