@@ -49,6 +49,17 @@ export interface GraphqlWebSocketOptions {
 export const MAX_OPERATIONS_PER_SOCKET = 100;
 
 /**
+ * Refusals a socket may collect while none of its operations ends: a client that keeps sending
+ * past the cap is flooding, not waiting its turn. One more closes the socket with 4429 (the
+ * graphql-ws family of 44xx codes; clients reconnect with backoff), so a flood costs the server at
+ * most this many cheap refusals per socket instead of one per message sent.
+ */
+export const MAX_REFUSALS_PER_SOCKET = 10 * MAX_OPERATIONS_PER_SOCKET;
+
+/** The close code of a socket that kept sending past the cap. */
+export const CLOSE_FLOODING = 4429;
+
+/**
  * Open WebSockets per client address (by the `trust proxy` rule, as over HTTP). A browser tab
  * holds one; 50 allows many tabs and users behind one NAT while bounding what one address can
  * hold open (50 × 100 operations). A further upgrade is answered HTTP 429 and not upgraded.
@@ -67,7 +78,7 @@ interface MessageAdmission {
 interface SocketExtra {
   socket: WebSocket;
   request: IncomingMessage;
-  operations: { inFlight: number };
+  operations: { inFlight: number; refusedSinceLastEnd: number };
 }
 
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
@@ -85,7 +96,14 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
       const operations = (ctx.extra as SocketExtra).operations;
       const message = admission.getStore();
       if (!message) throw new Error("an operation started outside the handling of its message");
-      if (operations.inFlight >= MAX_OPERATIONS_PER_SOCKET) return [tooManyOperations()];
+      if (operations.inFlight >= MAX_OPERATIONS_PER_SOCKET) {
+        operations.refusedSinceLastEnd += 1;
+        if (operations.refusedSinceLastEnd > MAX_REFUSALS_PER_SOCKET) {
+          const { socket } = ctx.extra as SocketExtra;
+          if (socket.readyState === socket.OPEN) socket.close(CLOSE_FLOODING, "Too many operations in flight");
+        }
+        return [tooManyOperations()];
+      }
       operations.inFlight += 1;
       message.counted = true;
       return base.onSubscribe!(ctx, id, payload);
@@ -136,7 +154,7 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
       // A protocol error from a client must not become an unhandled 'error' event.
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
       keepAlive(ws, keepaliveMs);
-      const operations = { inFlight: 0 };
+      const operations = { inFlight: 0, refusedSinceLastEnd: 0 };
       const extra: SocketExtra = { socket: ws, request: req, operations };
       const closed = graphqlWs.opened(
         {
@@ -145,6 +163,8 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) =>
             ws.on("message", async (data) => {
+              // Frames that arrive after the close began (a flood closed with 4429) are not handled.
+              if (ws.readyState !== ws.OPEN) return;
               const message: MessageAdmission = { counted: false };
               try {
                 await admission.run(message, () => handle(String(data)));
@@ -157,7 +177,10 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
                 }
               } finally {
                 // The operation this message started (if it was admitted) has ended.
-                if (message.counted) operations.inFlight -= 1;
+                if (message.counted) {
+                  operations.inFlight -= 1;
+                  operations.refusedSinceLastEnd = 0;
+                }
               }
             }),
         },

@@ -13,7 +13,7 @@
  */
 import type pg from "pg";
 import WebSocket from "ws";
-import { MAX_OPERATIONS_PER_SOCKET, MAX_SOCKETS_PER_ADDRESS } from "../../src/websockets.ts";
+import { CLOSE_FLOODING, MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET, MAX_SOCKETS_PER_ADDRESS } from "../../src/websockets.ts";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
@@ -126,6 +126,10 @@ function subscribeAll(socket: RawSocket, ids: string[], query: string): void {
   for (const id of ids) socket.ws.send(JSON.stringify({ id, type: "subscribe", payload: { query } }));
 }
 
+/** The most one socket can send at once without being closed as flooding: the cap, then every refusal it may collect. */
+const FLOOD = MAX_OPERATIONS_PER_SOCKET + MAX_REFUSALS_PER_SOCKET;
+/** Leaves room for the refusals of a further full batch while the subscriptions live. */
+const SUBSCRIPTION_FLOOD = MAX_OPERATIONS_PER_SOCKET + MAX_REFUSALS_PER_SOCKET / 2;
 const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 const isRateLimited = (messages: Message[] | undefined) =>
   messages?.length === 1 && messages[0]!.type === "error" && (messages[0]!.payload as Errors)[0]?.extensions?.code === "RATE_LIMITED";
@@ -165,11 +169,11 @@ async function refusalsOfAFullBatch(socket: RawSocket, seen: Map<string, Message
   return batch.filter((id) => isRateLimited(seen.get(id))).length;
 }
 
-test(`5,000 queries sent at once on one socket: ${MAX_OPERATIONS_PER_SOCKET} run, the rest are RATE_LIMITED at once; once they end, the socket runs a full batch again (the count does not leak)`, async () => {
+test(`${FLOOD} queries sent at once on one socket: ${MAX_OPERATIONS_PER_SOCKET} run, the rest are RATE_LIMITED at once; once they end, the socket runs a full batch again (the count does not leak)`, async () => {
   // Fails on the code before the cap: no RATE_LIMITED, every query waits for the lock.
   const socket = await openSocket();
   const seen = byId(socket);
-  const flood = ids("q", 5_000);
+  const flood = ids("q", FLOOD);
   const unlock = await lockModules();
   try {
     subscribeAll(socket, flood, MODULES_QUERY);
@@ -195,13 +199,13 @@ test(`5,000 queries sent at once on one socket: ${MAX_OPERATIONS_PER_SOCKET} run
   socket.ws.close(1000);
 });
 
-test(`subscriptions count the same: of 5,000 on one member socket ${MAX_OPERATIONS_PER_SOCKET} live, the rest RATE_LIMITED; completing them frees their places`, async () => {
-  // Fails on the code before the cap: all 5,000 subscriptions are admitted, none refused.
+test(`subscriptions count the same: of ${SUBSCRIPTION_FLOOD} on one member socket ${MAX_OPERATIONS_PER_SOCKET} live, the rest RATE_LIMITED; completing them frees their places`, async () => {
+  // Fails on the code before the cap: all of them are admitted, none refused.
   const tenant = await createTenant(app.db.ownerPool);
   const member = await createUser(app.db.ownerPool, tenant, "member");
   const socket = await openSocket({ payload: { authorization: `Bearer ${member.token}` } });
   const seen = byId(socket);
-  const flood = ids("s", 5_000);
+  const flood = ids("s", SUBSCRIPTION_FLOOD);
   subscribeAll(socket, flood, NOTIFICATIONS);
   const refused = flood.slice(MAX_OPERATIONS_PER_SOCKET);
   await until(() => refused.every((id) => seen.has(id)), "the refusals of the subscriptions over the cap");
@@ -299,15 +303,38 @@ test(`at most ${MAX_SOCKETS_PER_ADDRESS} sockets per client address: one more up
 
 // ——— A flood stays cheap ———
 
+test(`a socket that keeps sending past the cap is closed with ${CLOSE_FLOODING} after ${MAX_REFUSALS_PER_SOCKET} refusals; the next socket works`, async () => {
+  // Fails on the code before the flood guard: the socket stays open and every message is refused one by one.
+  const socket = await openSocket();
+  const seen = byId(socket);
+  const flood = ids("f", FLOOD + 50);
+  const unlock = await lockModules();
+  try {
+    subscribeAll(socket, flood, MODULES_QUERY);
+    expect((await socket.closed).code).toBe(CLOSE_FLOODING);
+  } finally {
+    await unlock();
+  }
+  // Exactly the refusals up to the one that closed the socket were answered; nothing after it.
+  expect(flood.filter((id) => isRateLimited(seen.get(id))).length).toBeLessThanOrEqual(MAX_REFUSALS_PER_SOCKET + 1);
+  expect(seen.has(flood.at(-1)!)).toBe(false);
+  const next = await openSocket();
+  next.ws.send(JSON.stringify({ id: "fine", type: "subscribe", payload: { query: "{ __typename }" } }));
+  expect(await answerTo(next, "fine")).toMatchObject({ type: "next", payload: { data: { __typename: "Query" } } });
+  next.ws.close(1000);
+});
+
 test("while 5 sockets each send 5,000 queries without waiting, /ready answers 200", async () => {
-  // Fails on the code before the cap: all 25,000 run at once and /ready does not answer in time.
+  // Fails on the code before the cap: all 25,000 run at once and /ready does not answer.
   const sockets = await Promise.all(Array.from({ length: 5 }, () => openSocket()));
   const seen = sockets.map(byId);
   const flood = ids("r", 5_000);
   for (const socket of sockets) subscribeAll(socket, flood, MODULES_QUERY);
-  const ready = await fetch(`${app.url}/ready`, { signal: AbortSignal.timeout(10_000) });
+  // A failure bound, not a timing: two test runs share two cores.
+  const ready = await fetch(`${app.url}/ready`, { signal: AbortSignal.timeout(45_000) });
   expect(ready.status).toBe(200);
-  await until(() => seen.every((byId) => flood.every((id) => byId.has(id))), "an answer to every operation of the flood", 60_000);
+  // Each socket's flood ends: its last message answered, or the socket closed as flooding.
+  await until(() => seen.every((byId, i) => byId.has(flood.at(-1)!) || sockets[i]!.ws.readyState === WebSocket.CLOSED), "every flood to end", 60_000);
   expect(seen.flatMap((byId) => flood.filter((id) => isRateLimited(byId.get(id)))).length).toBeGreaterThan(0);
   for (const socket of sockets) socket.ws.close(1000);
 });
