@@ -558,6 +558,28 @@ end;
 $function$;
 comment on function app_private.assert_jobs_manager() is NULL;
 
+CREATE OR REPLACE FUNCTION app_private.assert_tenant_keeps_an_owner(tenant_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if assert_tenant_keeps_an_owner.tenant_id is null then
+    return;
+  end if;
+  -- Serialises owner removals of one tenant: two owners deleting each other cannot both pass.
+  perform 1 from app_public.tenants t where t.id = assert_tenant_keeps_an_owner.tenant_id for no key update;
+  if not found then
+    return; -- the tenant itself is being deleted
+  end if;
+  if not app_private.tenant_has_live_owner(assert_tenant_keeps_an_owner.tenant_id) then
+    raise exception 'The last owner of a tenant cannot be removed' using errcode = 'TCONF', detail = '{"reason":"LAST_OWNER"}';
+  end if;
+end;
+$function$;
+comment on function app_private.assert_tenant_keeps_an_owner(uuid) is 'Refuses (CONFLICT, LAST_OWNER) when the tenant has no live owner left.';
+
 CREATE OR REPLACE FUNCTION app_private.builtin_role_rank(role_name text)
  RETURNS integer
  LANGUAGE sql
@@ -1358,42 +1380,6 @@ AS $function$
 $function$;
 comment on function app_private.tenant_has_live_owner(uuid,uuid) is NULL;
 
-CREATE OR REPLACE FUNCTION app_private.tg__keep_an_owner()
- RETURNS trigger
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-AS $function$
-declare
-  v_tenant uuid;
-begin
-  if tg_table_name = 'users' then
-    if old.deleted_at is not null or new.deleted_at is null then
-      return null;
-    end if;
-    select r.tenant_id into v_tenant from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id
-      where ur.user_id = old.id and r.is_builtin and r.name = 'owner';
-  else
-    if tg_op = 'UPDATE' and new.user_id = old.user_id and new.role_id = old.role_id then
-      return null;
-    end if;
-    select r.tenant_id into v_tenant from app_public.roles r where r.id = old.role_id and r.is_builtin and r.name = 'owner';
-  end if;
-  if v_tenant is null then
-    return null;
-  end if;
-  perform 1 from app_public.tenants t where t.id = v_tenant for no key update;
-  if not found then
-    return null;
-  end if;
-  if not app_private.tenant_has_live_owner(v_tenant) then
-    raise exception 'The last owner of a tenant cannot be removed' using errcode = 'TCONF', detail = '{"reason":"LAST_OWNER"}';
-  end if;
-  return null;
-end;
-$function$;
-comment on function app_private.tg__keep_an_owner() is 'Refuses a change that leaves a tenant without a live owner (CONFLICT, LAST_OWNER).';
-
 CREATE OR REPLACE FUNCTION app_private.tg__refuse_change()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1509,6 +1495,45 @@ begin
 end;
 $function$;
 comment on function app_private.tg_tenants__publish_created() is NULL;
+
+CREATE OR REPLACE FUNCTION app_private.tg_user_roles__keep_an_owner()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid;
+begin
+  if tg_op = 'UPDATE' and new.user_id = old.user_id and new.role_id = old.role_id then
+    return null;
+  end if;
+  select r.tenant_id into v_tenant from app_public.roles r where r.id = old.role_id and r.is_builtin and r.name = 'owner';
+  perform app_private.assert_tenant_keeps_an_owner(v_tenant);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_user_roles__keep_an_owner() is 'Refuses removing or moving the owner role of the last live owner of a tenant (CONFLICT, LAST_OWNER).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_users__keep_an_owner()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid;
+begin
+  if old.deleted_at is not null or new.deleted_at is null then
+    return null;
+  end if;
+  select r.tenant_id into v_tenant from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id
+    where ur.user_id = old.id and r.is_builtin and r.name = 'owner';
+  perform app_private.assert_tenant_keeps_an_owner(v_tenant);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_users__keep_an_owner() is 'Refuses soft-deleting the last live owner of a tenant (CONFLICT, LAST_OWNER).';
 
 CREATE OR REPLACE FUNCTION app_private.user_rank(user_id uuid)
  RETURNS integer
@@ -2194,9 +2219,9 @@ CREATE TRIGGER _500_notify_suspended AFTER UPDATE OF status ON app_public.tenant
 
 CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants FOR EACH ROW EXECUTE FUNCTION app_private.tg_tenants__publish_created();
 
-CREATE TRIGGER _800_keep_an_owner AFTER DELETE OR UPDATE ON app_public.user_roles FOR EACH ROW EXECUTE FUNCTION app_private.tg__keep_an_owner();
+CREATE TRIGGER _800_keep_an_owner AFTER DELETE OR UPDATE ON app_public.user_roles FOR EACH ROW EXECUTE FUNCTION app_private.tg_user_roles__keep_an_owner();
 
-CREATE TRIGGER _800_keep_an_owner AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__keep_an_owner();
+CREATE TRIGGER _800_keep_an_owner AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg_users__keep_an_owner();
 
 create policy select_own_or_manager on app_public.event_participants as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('events'::text) AS tenant_module_enabled) AND ((user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR ( SELECT app_public.current_user_has_permission('events.manage'::text) AS current_user_has_permission))));
 
