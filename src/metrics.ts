@@ -142,6 +142,18 @@ export class Metrics {
   }
 
   /** Subscribes to a worker's events. */
+  /** Open GraphQL WebSockets, read when /metrics is scraped. */
+  observeWebSockets(openCount: () => number): void {
+    new Gauge({
+      name: "tessera_websocket_connections",
+      help: "GraphQL WebSocket connections open now.",
+      registers: [this.registry],
+      collect() {
+        this.set(openCount());
+      },
+    });
+  }
+
   observeWorker(runner: Runner): void {
     const started = new Map<string, number>();
     runner.events.on("job:start", ({ job }) => void started.set(job.id, performance.now()));

@@ -118,6 +118,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   // HTTP only: the WebSocket upgrade is ours (src/websockets.ts), so that shutdown can close sockets properly.
   await serv.addTo(app, httpServer, false);
   const websockets = attachGraphqlWebSockets(serv, httpServer, logger, { clientAddress: expressClientAddress(app), sessionWatch });
+  metrics.observeWebSockets(() => websockets.openCount());
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -29,6 +29,8 @@ export interface GraphqlWebSockets {
    * handshakes, at most `timeoutMs`; sockets still open then are terminated.
    */
   closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
+  /** Sockets open right now (the tessera_websocket_connections gauge). */
+  openCount(): number;
 }
 
 export interface GraphqlWebSocketOptions {
@@ -65,6 +67,12 @@ export const CLOSE_FLOODING = 4429;
  * hold open (50 × 100 operations). A further upgrade is answered HTTP 429 and not upgraded.
  */
 export const MAX_SOCKETS_PER_ADDRESS = 50;
+
+/**
+ * Bytes queued for a client that does not read (a slow or stalled consumer). Past this the socket is
+ * terminated: what the server would otherwise hold for it grows with every result and event.
+ */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** Seconds a refused upgrade is told to wait (Retry-After). */
 const UPGRADE_RETRY_AFTER_S = 5;
@@ -159,7 +167,17 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
       const closed = graphqlWs.opened(
         {
           protocol: ws.protocol,
-          send: (data) => new Promise<void>((resolve, reject) => ws.send(data, (error) => (error ? reject(error) : resolve()))),
+          send: (data) =>
+            new Promise<void>((resolve, reject) => {
+              if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+                // A close frame would queue behind the unread data; the connection is cut instead.
+                logger.debug({ buffered: ws.bufferedAmount }, "websocket client does not read; terminated");
+                ws.terminate();
+                resolve();
+                return;
+              }
+              ws.send(data, (error) => (error ? reject(error) : resolve()));
+            }),
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) =>
             ws.on("message", async (data) => {
@@ -191,6 +209,7 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
   });
 
   return {
+    openCount: () => sockets.clients.size,
     async closeAll(code, reason, timeoutMs) {
       closing = true;
       const open = [...sockets.clients];

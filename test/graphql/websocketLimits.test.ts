@@ -13,7 +13,7 @@
  */
 import type pg from "pg";
 import WebSocket from "ws";
-import { CLOSE_FLOODING, MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET, MAX_SOCKETS_PER_ADDRESS } from "../../src/websockets.ts";
+import { CLOSE_FLOODING, MAX_BUFFERED_BYTES, MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET, MAX_SOCKETS_PER_ADDRESS } from "../../src/websockets.ts";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
@@ -33,8 +33,8 @@ interface RawSocket {
 }
 
 /** A graphql-transport-ws socket past connection_ack, recording what the server sends. */
-async function openSocket(options: { payload?: unknown; forwardedFor?: string } = {}): Promise<RawSocket> {
-  const ws = new WebSocket(app.wsUrl, "graphql-transport-ws", options.forwardedFor ? { headers: { "x-forwarded-for": options.forwardedFor } } : {});
+async function openSocket(options: { payload?: unknown; forwardedFor?: string; on?: TestApp } = {}): Promise<RawSocket> {
+  const ws = new WebSocket((options.on ?? app).wsUrl, "graphql-transport-ws", options.forwardedFor ? { headers: { "x-forwarded-for": options.forwardedFor } } : {});
   const messages: RawSocket["messages"] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   ws.on("error", () => {});
@@ -337,6 +337,34 @@ test("while 5 sockets each send 5,000 queries without waiting, /ready answers 20
   await until(() => seen.every((byId, i) => byId.has(flood.at(-1)!) || sockets[i]!.ws.readyState === WebSocket.CLOSED), "every flood to end", 60_000);
   expect(seen.flatMap((byId) => flood.filter((id) => isRateLimited(byId.get(id)))).length).toBeGreaterThan(0);
   for (const socket of sockets) socket.ws.close(1000);
+});
+
+// ——— A client that does not read ———
+
+test(`a client that stops reading is cut once more than ${MAX_BUFFERED_BYTES} bytes wait for it; others are unaffected`, async () => {
+  // Fails on the code before the guard: the server queues the answers until the keepalive, much
+  // later, finds the client dead (which logs nothing of the kind).
+  const logLines: string[] = [];
+  const own = await startTestApp({ logLines });
+  try {
+    const bystander = await openSocket({ on: own });
+    const stalled = await openSocket({ on: own });
+    // Stops reading: what the server sends piles up in the kernel's buffers, then in the server.
+    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    // 100 operations, each two full introspections (~130 kB apiece): some 26 MB of answers.
+    const schema = "__schema { types { name description fields { name description args { name description type { name kind ofType { name kind } } } type { name kind ofType { name kind } } } } }";
+    subscribeAll(stalled, ids("big", MAX_OPERATIONS_PER_SOCKET), `{ a: ${schema} b: ${schema} }`);
+    const open = async () => Number(/^tessera_websocket_connections (\d+)$/m.exec(await (await fetch(`${own.url}/metrics`)).text())?.[1]);
+    expect(await open()).toBe(2);
+    await until(() => logLines.some((line) => line.includes("websocket client does not read; terminated")), "the stalled socket to be cut", 60_000);
+    await until(async () => (await open()) === 1, "the open-socket gauge to count the bystander only");
+    bystander.ws.send(JSON.stringify({ id: "still", type: "subscribe", payload: { query: "{ __typename }" } }));
+    expect(await answerTo(bystander, "still")).toMatchObject({ type: "next", payload: { data: { __typename: "Query" } } });
+    bystander.ws.close(1000);
+    stalled.ws.terminate();
+  } finally {
+    await own.stop();
+  }
 });
 
 // ——— connection_init authorization ———
