@@ -105,19 +105,16 @@ async function recordImage(
   pool: pg.Pool,
   image: { tenantId: string; userId: string; hash: string; contentType: string; size: number },
 ): Promise<{ id: string; created: boolean }> {
-  // Two uploads of the same bytes at once: one inserts, the other finds that row.
-  for (;;) {
-    const inserted = await pool.query<{ id: string }>(
-      `insert into app_public.images (tenant_id, sha256, content_type, size, uploaded_by)
-       values ($1, $2, $3, $4, $5)
-       on conflict (tenant_id, sha256) do nothing
-       returning id`,
-      [image.tenantId, image.hash, image.contentType, image.size, image.userId],
-    );
-    if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true };
-    const existing = await pool.query<{ id: string }>("select id from app_public.images where tenant_id = $1 and sha256 = $2", [image.tenantId, image.hash]);
-    if (existing.rows[0]) return { id: existing.rows[0].id, created: false };
-  }
+  // One statement, so two uploads of the same bytes at once both get the row: the no-op update
+  // returns the existing one, and xmax = 0 tells a fresh insert.
+  const { rows } = await pool.query<{ id: string; created: boolean }>(
+    `insert into app_public.images as i (tenant_id, sha256, content_type, size, uploaded_by)
+     values ($1, $2, $3, $4, $5)
+     on conflict (tenant_id, sha256) do update set sha256 = i.sha256
+     returning i.id, (i.xmax = 0) as created`,
+    [image.tenantId, image.hash, image.contentType, image.size, image.userId],
+  );
+  return rows[0]!;
 }
 
 interface ReceivedFile {
