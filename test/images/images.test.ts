@@ -103,6 +103,14 @@ test("tenants cannot learn about each other's images: the same bytes are a new r
   expect(event.body.errors).toBeDefined();
 });
 
+test("the same bytes uploaded by one tenant in parallel make one record: one 201, the rest 200 with its id", async () => {
+  const answers = await Promise.all(Array.from({ length: 6 }, () => upload(manager.token, png(42))));
+  expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+  expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.images where sha256 = $1", [answers[0]!.body.hash]);
+  expect(rows).toEqual([{ n: 1 }]);
+});
+
 test("bad uploads get their documented codes and leave nothing behind", async () => {
   const before = storedFiles();
   const text = await upload(manager.token, Buffer.from("this is not an image at all"), "notes.png");
