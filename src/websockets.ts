@@ -15,6 +15,7 @@ import type express from "express";
 import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
+import { isAsyncIterable } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Caller } from "./auth/service.ts";
@@ -273,10 +274,6 @@ export function expressClientAddress(app: express.Express): (req: IncomingMessag
     const view = Object.create(app.request, { headers: { value: req.headers }, socket: { value: req.socket } }) as express.Request;
     return view.ip;
   };
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof Object(value)[Symbol.asyncIterator] === "function";
 }
 
 /**
