@@ -37,10 +37,13 @@ export interface TestAppOptions {
   production?: boolean;
   /** Receives every log line (at debug level) of the server and its worker. */
   logLines?: string[];
+  /** Runs on the fresh database before the server starts (and reads the schema). */
+  prepareDatabase?: (db: TestDatabase) => Promise<void>;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
+  await options.prepareDatabase?.(db);
   const loaded = loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent", ...options.env });
   const config: Config = {
     ...loaded,
