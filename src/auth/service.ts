@@ -82,7 +82,7 @@ export class AuthService {
       throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", { details: { fields: { captchaToken: "invalid" } } });
     }
     const tenantId = await this.#tenantId(data.tenant);
-    const tenantKey = tenantId ?? `slug:${data.tenant}`;
+    const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
     await take(
       this.#pool,
       [`register:tenant:${tenantKey}`, LIMITS.registrationPerTenant],
@@ -144,7 +144,7 @@ export class AuthService {
     // its own, so guessing at it is limited the same way.
     const accountKey = candidate?.user_id
       ? `login:user:${candidate.user_id}`
-      : `login:unknown:${tenantId ?? `slug:${data.tenant}`}:${data.login.toLowerCase()}`;
+      : `login:unknown:${limitKeyOfTenant(tenantId, data.tenant)}:${data.login.toLowerCase()}`;
     const units = await take(this.#pool, [`login:ip:${ipOf(caller)}`, LIMITS.loginPerIp], [accountKey, LIMITS.loginPerAccount]);
     // An unknown account of an existing tenant costs one argon2 run like a known one; an unknown tenant none.
     const valid = tenantId ? await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null) : false;
@@ -236,7 +236,7 @@ export class AuthService {
   async forgotPassword(input: unknown, caller: Caller): Promise<{ success: true }> {
     const data = parseInput(schemas.forgotPassword, input);
     const tenantId = await this.#tenantId(data.tenant);
-    const tenantKey = tenantId ?? `slug:${data.tenant}`;
+    const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
     await take(
       this.#pool,
       [`forgot:ip:${ipOf(caller)}`, LIMITS.forgotPasswordPerIp],
@@ -335,6 +335,14 @@ export class AuthService {
       twoFactorToken: null,
     };
   }
+}
+
+/**
+ * How rate-limit keys name a tenant: its id, or the typed slug when no active tenant has it (so
+ * that guessing at tenants that do not exist is limited too).
+ */
+function limitKeyOfTenant(tenantId: string | undefined, slug: string): string {
+  return tenantId ?? `slug:${slug}`;
 }
 
 /** The per-IP bucket's name: the client address Express derived (TRUST_PROXY decides whom to believe). */
