@@ -6,7 +6,7 @@
  */
 import { isSafeError } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
-import { AppError, toAppError } from "../errors.ts";
+import { AppError, ERROR_TABLE, toAppError, type ErrorCode } from "../errors.ts";
 import { logServerFault } from "../http/errorHandler.ts";
 import { currentRequestId } from "../http/requestId.ts";
 import type { Logger } from "../logger.ts";
@@ -21,11 +21,12 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
   if (!error.path) {
     // Before execution: the document failed to parse or validate, or a variable failed to coerce.
     // These messages come from graphql-js and describe the client's document, never our internals.
-    // Our own limit rules' refusals keep their code and reason (over WebSocket, validation errors
-    // come through here).
-    if (!original && error.extensions?.code === "QUERY_TOO_COMPLEX") {
+    // Refusals of our own rules and plugins carry a code of the table and keep it, with their
+    // details (over WebSocket, validation errors come through here too).
+    const code = error.extensions?.code;
+    if (!original && typeof code === "string" && code !== "INTERNAL" && code in ERROR_TABLE) {
       const details = error.extensions.details;
-      return new AppError("QUERY_TOO_COMPLEX", error.message, { cause: error, details: details && typeof details === "object" ? (details as Record<string, unknown>) : undefined });
+      return new AppError(code as ErrorCode, error.message, { cause: error, details: details && typeof details === "object" ? (details as Record<string, unknown>) : undefined });
     }
     if (!original || VARIABLE_COERCION.test(error.message)) return new AppError("VALIDATION_FAILED", error.message, { cause: error });
     return toAppError(original);
