@@ -114,6 +114,7 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
   const env = raw.APP_ENV ?? "dev";
   if (HARDENED_ENVS.has(env)) {
     const when = `when APP_ENV=${env}`;
+    const published = "this value is published in the Tessera repository; generate your own";
     for (const [name, value, fallback] of [
       ["JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET],
       ["TOTP_ENCODE_SECRET", raw.TOTP_ENCODE_SECRET, DEV_TOTP_ENCODE_SECRET],
@@ -121,13 +122,13 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
       const secret = value ?? fallback;
       if (secret === fallback) problems.push(`${name}: the development default is refused ${when}`);
       else if (secret.length < 32) problems.push(`${name}: must be at least 32 characters ${when}`);
-      else if (PUBLISHED_SECRETS.has(secret)) problems.push(`${name}: this value is published in the Tessera repository; generate your own ${when}`);
+      else if (PUBLISHED_SECRETS.has(secret)) problems.push(`${name}: ${published} ${when}`);
     }
     if (raw.JWT_SECRET && raw.JWT_SECRET === raw.TOTP_ENCODE_SECRET) {
       problems.push(`TOTP_ENCODE_SECRET: must differ from JWT_SECRET ${when}`);
     }
     if (raw.METRICS_TOKEN && PUBLISHED_SECRETS.has(raw.METRICS_TOKEN)) {
-      problems.push(`METRICS_TOKEN: this value is published in the Tessera repository; generate your own ${when}`);
+      problems.push(`METRICS_TOKEN: ${published} ${when}`);
     }
     for (const name of ["DATABASE_URL", "DATABASE_AUTHENTICATOR_URL", "SMTP_URL"] as const) {
       const password = passwordOf(raw[name]);
@@ -284,6 +285,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
+  const hardened = HARDENED_ENVS.has(env.APP_ENV);
   const database: DatabaseUrls | undefined =
     env.DATABASE_URL && env.DATABASE_AUTHENTICATOR_URL
       ? {
@@ -296,7 +298,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       : undefined;
   return {
     env: env.APP_ENV,
-    isProduction: HARDENED_ENVS.has(env.APP_ENV),
+    isProduction: hardened,
     port: env.PORT,
     publicUrl: env.PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
@@ -325,12 +327,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxCost: env.GRAPHQL_MAX_COST,
       maxPageSize: env.GRAPHQL_MAX_PAGE_SIZE,
-      introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !HARDENED_ENVS.has(env.APP_ENV),
+      introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !hardened,
       statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
       persistedOperationsDir: env.GRAPHQL_PERSISTED_OPERATIONS_DIR ? resolve(env.GRAPHQL_PERSISTED_OPERATIONS_DIR) : undefined,
     },
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : HARDENED_ENVS.has(env.APP_ENV) ? [] : "*",
+    corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : hardened ? [] : "*",
     trustProxy: trustProxySetting(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN,
     database,
