@@ -5,8 +5,8 @@
  * Usage: node bench/auth.ts [seconds=5] [concurrency=16]   (configured or embedded database)
  */
 import type { AddressInfo } from "node:net";
-import { hashPassword } from "../src/auth/passwords.ts";
-import { createTesseraServer } from "../src/server.ts";
+import { hashPassword } from "../src/modules/identity/passwords.ts";
+import { createTesseraServer } from "../src/platform/server.ts";
 import { benchTenant, benchUser, openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 5);

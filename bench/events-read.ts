@@ -14,8 +14,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { projectRoot } from "../src/paths.ts";
-import { createTesseraServer } from "../src/server.ts";
+import { projectRoot } from "../src/platform/paths.ts";
+import { createTesseraServer } from "../src/platform/server.ts";
 import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 10);

@@ -1,14 +1,14 @@
 /** Shared set-up of the benchmarks: the configured (or embedded) database, a tenant, users, tokens. */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { hashPassword } from "../src/auth/passwords.ts";
-import { randomToken, sha256 } from "../src/auth/secrets.ts";
-import { signAccessToken } from "../src/auth/tokens.ts";
-import { loadConfig, type Config } from "../src/config.ts";
-import { migrateDatabase } from "../src/db/migrate.ts";
-import { resolveDatabase, type ResolvedDatabase } from "../src/db/resolve.ts";
-import { prepareTenant } from "../src/db/tenants.ts";
-import { createLogger, type Logger } from "../src/logger.ts";
+import { hashPassword } from "../src/modules/identity/passwords.ts";
+import { randomToken, sha256 } from "../src/platform/auth/secrets.ts";
+import { signAccessToken } from "../src/platform/auth/tokens.ts";
+import { loadConfig, type Config } from "../src/platform/config.ts";
+import { migrateDatabase } from "../src/platform/db/migrate.ts";
+import { resolveDatabase, type ResolvedDatabase } from "../src/platform/db/resolve.ts";
+import { prepareTenant } from "../src/modules/tenancy/tenants.ts";
+import { createLogger, type Logger } from "../src/platform/logger.ts";
 
 export interface Bench {
   config: Config;

@@ -8,8 +8,8 @@
 import type { AddressInfo } from "node:net";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { createTesseraServer } from "../src/server.ts";
-import { startWorker } from "../src/worker/runner.ts";
+import { createTesseraServer } from "../src/platform/server.ts";
+import { startWorker } from "../src/platform/worker/runner.ts";
 import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
 
 const sizes = (process.argv[2] ?? "1,100,1000").split(",").map(Number);

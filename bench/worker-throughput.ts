@@ -1,15 +1,15 @@
 /**
  * graphile-worker throughput on this machine: N no-op jobs drained by one process, without and
- * with the local-queue batching our worker uses (src/worker/runner.ts). Prints jobs/s and the ratio.
+ * with the local-queue batching our worker uses (src/platform/worker/runner.ts). Prints jobs/s and the ratio.
  * Usage: node bench/worker-throughput.ts [jobs=20000]   (uses the configured or embedded database)
  */
 import { run, type RunnerOptions } from "graphile-worker";
 import pg from "pg";
-import { loadConfig } from "../src/config.ts";
-import { migrateDatabase, workerLogger } from "../src/db/migrate.ts";
-import { resolveDatabase } from "../src/db/resolve.ts";
-import { createLogger } from "../src/logger.ts";
-import { workerPreset } from "../src/worker/runner.ts";
+import { loadConfig } from "../src/platform/config.ts";
+import { migrateDatabase, workerLogger } from "../src/platform/db/migrate.ts";
+import { resolveDatabase } from "../src/platform/db/resolve.ts";
+import { createLogger } from "../src/platform/logger.ts";
+import { workerPreset } from "../src/platform/worker/runner.ts";
 
 const jobs = Number(process.argv[2] ?? 20000);
 const logger = createLogger("warn");

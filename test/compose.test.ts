@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { KNOWN_VARIABLES, loadConfig } from "../src/config.ts";
-import { projectRoot } from "../src/paths.ts";
+import { KNOWN_VARIABLES, loadConfig } from "../src/platform/config.ts";
+import { projectRoot } from "../src/platform/paths.ts";
 
 interface Service {
   build?: unknown;

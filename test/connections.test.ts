@@ -4,10 +4,10 @@
  * event without a listener would end it (here: fail the test file with "Unhandled error").
  */
 import pg from "pg";
-import { withClient } from "../src/db/cluster.ts";
-import { watchClient } from "../src/db/pools.ts";
-import { createLogger } from "../src/logger.ts";
-import { startWorker } from "../src/worker/runner.ts";
+import { withClient } from "../src/platform/db/cluster.ts";
+import { watchClient } from "../src/platform/db/pools.ts";
+import { createLogger } from "../src/platform/logger.ts";
+import { startWorker } from "../src/platform/worker/runner.ts";
 import { listening, startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase } from "./helpers/database.ts";
 import { createTenant, createUser } from "./helpers/fixtures.ts";

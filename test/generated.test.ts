@@ -6,9 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createLogger } from "../src/logger.ts";
-import { projectRoot } from "../src/paths.ts";
-import { renderGraphqlSchema, renderSqlSchema, SCHEMA_GRAPHQL_PATH, SCHEMA_SQL_PATH } from "../src/schemaExport.ts";
+import { createLogger } from "../src/platform/logger.ts";
+import { projectRoot } from "../src/platform/paths.ts";
+import { renderGraphqlSchema, renderSqlSchema, SCHEMA_GRAPHQL_PATH, SCHEMA_SQL_PATH } from "../src/platform/schemaExport.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 let db: TestDatabase;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { projectRoot } from "../src/paths.ts";
+import { projectRoot } from "../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { freePort, waitForReady } from "./helpers/process.ts";
 import { queuedJobs } from "./helpers/jobs.ts";

@@ -2,13 +2,13 @@
  * First lines of every command: validate the configuration (one message naming every problem,
  * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
  */
-import { ConfigError, loadConfig, type Config } from "../config.ts";
-import { createLogger, type Logger } from "../logger.ts";
+import { ConfigError, loadConfig, type Config } from "../platform/config.ts";
+import { createLogger, type Logger } from "../platform/logger.ts";
 
 /** Validates config and, if configured, starts tracing before any instrumented module loads. */
 export async function bootWithTracing(name: string): Promise<{ config: Config; logger: Logger; stopTracing: () => Promise<void> }> {
   const booted = boot(name);
-  const { startTracing } = await import("../tracing.ts");
+  const { startTracing } = await import("../platform/tracing.ts");
   const tracing = await startTracing(booted.config.otelEndpoint, name);
   if (tracing) booted.logger.info({ endpoint: booted.config.otelEndpoint }, "tracing on");
   return { ...booted, stopTracing: async () => void (await tracing?.shutdown()) };

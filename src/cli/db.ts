@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { boot } from "./boot.ts";
 
 const { config, logger } = boot("tessera-db");
-const { resolveDatabase } = await import("../db/resolve.ts");
-const { migrationSettings } = await import("../db/migrate.ts");
-const { exportSchemas } = await import("../schemaExport.ts");
-const { projectRoot } = await import("../paths.ts");
+const { resolveDatabase } = await import("../platform/db/resolve.ts");
+const { migrationSettings } = await import("../platform/db/migrate.ts");
+const { exportSchemas } = await import("../platform/schemaExport.ts");
+const { projectRoot } = await import("../platform/paths.ts");
 const { runMigrations } = await import("graphile-worker");
 
 const args = process.argv.slice(2);

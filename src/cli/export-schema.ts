@@ -2,9 +2,9 @@
 import { boot } from "./boot.ts";
 
 const { config, logger } = boot("tessera-schema");
-const { resolveDatabase } = await import("../db/resolve.ts");
-const { migrateDatabase } = await import("../db/migrate.ts");
-const { exportSchemas } = await import("../schemaExport.ts");
+const { resolveDatabase } = await import("../platform/db/resolve.ts");
+const { migrateDatabase } = await import("../platform/db/migrate.ts");
+const { exportSchemas } = await import("../platform/schemaExport.ts");
 const database = await resolveDatabase(config, logger);
 try {
   await migrateDatabase(database.urls, logger);

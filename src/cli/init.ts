@@ -1,6 +1,6 @@
 /**
  * `npm run init [-- --tenant <slug>] [--name <name>] [--email <admin e-mail>] [--operator <e-mail>]
- * [--revoke-operator <e-mail>]`: bootstrap (see src/commands/bootstrap.ts). Idempotent; secrets
+ * [--revoke-operator <e-mail>]`: bootstrap (see src/platform/bootstrap.ts). Idempotent; secrets
  * are printed once. `--operator` makes a user of the tenant a platform operator — the only way to
  * become one.
  */
@@ -31,12 +31,12 @@ if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantSlug) || !emails.every((email) => EM
   process.stderr.write("VALIDATION_FAILED: --tenant must be a slug (a-z, 0-9, -) and --email, --operator, --revoke-operator e-mail addresses.\n");
   process.exit(1);
 }
-const { resolveDatabase } = await import("../db/resolve.ts");
-const { migrateDatabase } = await import("../db/migrate.ts");
-const { bootstrap } = await import("../commands/bootstrap.ts");
-const { AppError } = await import("../errors.ts");
+const { resolveDatabase } = await import("../platform/db/resolve.ts");
+const { migrateDatabase } = await import("../platform/db/migrate.ts");
+const { bootstrap } = await import("../platform/bootstrap.ts");
+const { AppError } = await import("../platform/errors.ts");
 const pg = (await import("pg")).default;
-const { watchClient } = await import("../db/pools.ts");
+const { watchClient } = await import("../platform/db/pools.ts");
 const database = await resolveDatabase(config, logger);
 let exitCode = 0;
 try {

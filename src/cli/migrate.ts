@@ -2,8 +2,8 @@
 import { boot } from "./boot.ts";
 
 const { config, logger } = boot("tessera-migrate");
-const { resolveDatabase } = await import("../db/resolve.ts");
-const { migrateDatabase } = await import("../db/migrate.ts");
+const { resolveDatabase } = await import("../platform/db/resolve.ts");
+const { migrateDatabase } = await import("../platform/db/migrate.ts");
 const database = await resolveDatabase(config, logger);
 try {
   await migrateDatabase(database.urls, logger);

@@ -6,11 +6,11 @@ if (config.isProduction) {
   process.stderr.write(`Refusing to seed demo data when APP_ENV=${config.env}.\n`);
   process.exit(1);
 }
-const { resolveDatabase } = await import("../db/resolve.ts");
-const { migrateDatabase } = await import("../db/migrate.ts");
-const { seedDemo } = await import("../db/seed.ts");
+const { resolveDatabase } = await import("../platform/db/resolve.ts");
+const { migrateDatabase } = await import("../platform/db/migrate.ts");
+const { seedDemo } = await import("../platform/db/seed.ts");
 const pg = (await import("pg")).default;
-const { watchClient } = await import("../db/pools.ts");
+const { watchClient } = await import("../platform/db/pools.ts");
 const database = await resolveDatabase(config, logger);
 try {
   if (database.embedded) await migrateDatabase(database.urls, logger);

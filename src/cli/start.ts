@@ -6,7 +6,7 @@ import { bootWithTracing, onShutdown } from "./boot.ts";
 
 const { config, logger, stopTracing } = await bootWithTracing("tessera");
 const started = performance.now();
-const { startAll } = await import("../app.ts");
+const { startAll } = await import("../platform/app.ts");
 const app = await startAll({ config, logger, seed: !config.isProduction, worker: true, migrate: true });
 onShutdown(logger, async () => {
   await app.stop();

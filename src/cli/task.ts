@@ -2,11 +2,11 @@
 import { boot } from "./boot.ts";
 
 const { config, logger } = boot("tessera-task");
-const { commands } = await import("../commands/registry.ts");
-const { AppError } = await import("../errors.ts");
-const { resolveDatabase } = await import("../db/resolve.ts");
+const { commands } = await import("../platform/commands.ts");
+const { AppError } = await import("../platform/errors.ts");
+const { resolveDatabase } = await import("../platform/db/resolve.ts");
 const pg = (await import("pg")).default;
-const { watchPool } = await import("../db/pools.ts");
+const { watchPool } = await import("../platform/db/pools.ts");
 
 const [name, ...args] = process.argv.slice(2);
 const command = name ? commands[name] : undefined;

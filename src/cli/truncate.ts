@@ -9,9 +9,9 @@ if (config.isProduction) {
   process.stderr.write(`FORBIDDEN: db:truncate is refused when APP_ENV=${config.env}.\n`);
   process.exit(1);
 }
-const { resolveDatabase } = await import("../db/resolve.ts");
+const { resolveDatabase } = await import("../platform/db/resolve.ts");
 const pg = (await import("pg")).default;
-const { watchClient } = await import("../db/pools.ts");
+const { watchClient } = await import("../platform/db/pools.ts");
 const database = await resolveDatabase(config, logger);
 try {
   const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "truncate");

@@ -2,7 +2,7 @@
 import { bootWithTracing, onShutdown } from "./boot.ts";
 
 const { config, logger, stopTracing } = await bootWithTracing("tessera-worker");
-const { startAll } = await import("../app.ts");
+const { startAll } = await import("../platform/app.ts");
 const app = await startAll({ config, logger, seed: false, worker: true, server: false, migrate: !config.database });
 onShutdown(logger, async () => {
   await app.stop();

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config.ts";
-import { projectRoot } from "../../src/paths.ts";
+import { loadConfig } from "../../src/platform/config.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 
 

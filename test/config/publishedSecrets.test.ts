@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, PUBLISHED_SECRETS } from "../../src/config.ts";
-import { projectRoot } from "../../src/paths.ts";
+import { loadConfig, PUBLISHED_SECRETS } from "../../src/platform/config.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 
 const SECRET_VARIABLES = ["JWT_SECRET", "TOTP_ENCODE_SECRET", "METRICS_TOKEN"];

@@ -3,12 +3,12 @@
  * ROOT_DATABASE_URL, `npm run migrate` creates the named roles and database, then migrates.
  */
 import { randomBytes } from "node:crypto";
-import { loadConfig } from "../../src/config.ts";
-import { withClient } from "../../src/db/cluster.ts";
-import { migrateDatabase, migrationsAreCurrent } from "../../src/db/migrate.ts";
-import { watchPool } from "../../src/db/pools.ts";
-import { resolveDatabase } from "../../src/db/resolve.ts";
-import { createLogger } from "../../src/logger.ts";
+import { loadConfig } from "../../src/platform/config.ts";
+import { withClient } from "../../src/platform/db/cluster.ts";
+import { migrateDatabase, migrationsAreCurrent } from "../../src/platform/db/migrate.ts";
+import { watchPool } from "../../src/platform/db/pools.ts";
+import { resolveDatabase } from "../../src/platform/db/resolve.ts";
+import { createLogger } from "../../src/platform/logger.ts";
 import pg from "pg";
 import { ENV_ROOT_URL } from "../setup/testCluster.ts";
 

@@ -1,9 +1,9 @@
 import pg from "pg";
-import { currentMigrationSql, migrateDatabase } from "../../src/db/migrate.ts";
-import { watchClient } from "../../src/db/pools.ts";
-import { checkQualityGates, runPlpgsqlCheck } from "../../src/db/qualityGates.ts";
-import { renderSqlSchema } from "../../src/schemaExport.ts";
-import { createLogger } from "../../src/logger.ts";
+import { currentMigrationSql, migrateDatabase } from "../../src/platform/db/migrate.ts";
+import { watchClient } from "../../src/platform/db/pools.ts";
+import { checkQualityGates, runPlpgsqlCheck } from "../../src/platform/db/qualityGates.ts";
+import { renderSqlSchema } from "../../src/platform/schemaExport.ts";
+import { createLogger } from "../../src/platform/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 
 let db: TestDatabase;

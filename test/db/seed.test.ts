@@ -1,5 +1,5 @@
 import request from "supertest";
-import { DEMO_PASSWORD, seedDemo } from "../../src/db/seed.ts";
+import { DEMO_PASSWORD, seedDemo } from "../../src/platform/db/seed.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 
 let app: TestApp;

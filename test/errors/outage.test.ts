@@ -5,9 +5,9 @@
  * that the test cuts (every connection reset, new ones refused) and restores.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
-import { loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/logger.ts";
-import { createTesseraServer, type TesseraServer } from "../../src/server.ts";
+import { loadConfig } from "../../src/platform/config.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { createTesseraServer, type TesseraServer } from "../../src/platform/server.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../helpers/fixtures.ts";
 import { freePort } from "../helpers/process.ts";

@@ -1,5 +1,5 @@
 /** Managing, finding and seeing events: permissions, validation, search, isolation, module switch. */
-import { eventCancelled } from "../../src/worker/tasks/events.ts";
+import { eventCancelled } from "../../src/modules/events/tasks.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { queuedJobs, runDueJobs } from "../helpers/jobs.ts";
 import { CREATE_EVENT, createEvent, inMinutes, JOIN, newTenant, REJECT } from "./helpers.ts";

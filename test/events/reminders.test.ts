@@ -1,6 +1,6 @@
 /** Reminder jobs follow the participation: scheduled on join, cancelled on leave, moved with the event. */
-import { createLogger } from "../../src/logger.ts";
-import { makeTaskList } from "../../src/worker/registry.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { queuedJobs, runDueJobs as runJobs } from "../helpers/jobs.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";

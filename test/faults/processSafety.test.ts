@@ -13,7 +13,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { projectRoot } from "../../src/paths.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../helpers/fixtures.ts";
 import { freePort, waitForReady } from "../helpers/process.ts";

@@ -13,7 +13,7 @@
  */
 import type pg from "pg";
 import WebSocket from "ws";
-import { CLOSE_FLOODING, MAX_BUFFERED_BYTES, MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET, MAX_SOCKETS_PER_ADDRESS } from "../../src/websockets.ts";
+import { CLOSE_FLOODING, MAX_BUFFERED_BYTES, MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET, MAX_SOCKETS_PER_ADDRESS } from "../../src/platform/websockets.ts";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";

@@ -1,5 +1,5 @@
 /** The problems loadConfig reports for an environment ([] when it loads). */
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { ConfigError, loadConfig } from "../../src/platform/config.ts";
 
 export function problemsOf(env: Record<string, string>): string[] {
   try {

@@ -1,9 +1,9 @@
 /** A database of one's own for a test file: a clone of the run's migrated template. */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import type { DatabaseUrls } from "../../src/config.ts";
-import { databaseUrls, dropDatabase, ensureDatabase } from "../../src/db/cluster.ts";
-import { watchPool } from "../../src/db/pools.ts";
+import type { DatabaseUrls } from "../../src/platform/config.ts";
+import { databaseUrls, dropDatabase, ensureDatabase } from "../../src/platform/db/cluster.ts";
+import { watchPool } from "../../src/platform/db/pools.ts";
 import { ENV_ROOT_URL, ENV_TEMPLATE, testRoles } from "../setup/testCluster.ts";
 
 export interface TestDatabase {

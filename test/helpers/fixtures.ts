@@ -1,10 +1,10 @@
 /** Rows, sessions and tokens for tests, written with the owner role (as the bootstrap would). */
 import { randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
-import { hashPassword } from "../../src/auth/passwords.ts";
-import { randomToken, sha256 } from "../../src/auth/secrets.ts";
-import { signAccessToken } from "../../src/auth/tokens.ts";
-import { prepareTenant } from "../../src/db/tenants.ts";
+import { hashPassword } from "../../src/modules/identity/passwords.ts";
+import { randomToken, sha256 } from "../../src/platform/auth/secrets.ts";
+import { signAccessToken } from "../../src/platform/auth/tokens.ts";
+import { prepareTenant } from "../../src/modules/tenancy/tenants.ts";
 
 export const TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-prod";
 

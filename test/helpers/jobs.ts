@@ -1,8 +1,8 @@
 /** What is waiting in graphile-worker's queue (its public `jobs` view has no payloads). */
 import { runOnce, type TaskList } from "graphile-worker";
 import type pg from "pg";
-import { workerLogger } from "../../src/db/migrate.ts";
-import { createLogger } from "../../src/logger.ts";
+import { workerLogger } from "../../src/platform/db/migrate.ts";
+import { createLogger } from "../../src/platform/logger.ts";
 import { until } from "./wait.ts";
 
 export interface QueuedJob {

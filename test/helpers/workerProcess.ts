@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../../src/paths.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import type { TestDatabase } from "./database.ts";
 import { until } from "./wait.ts";
 

@@ -6,7 +6,7 @@
  */
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { LIMITS, setRateLimitClock } from "../../src/auth/limits.ts";
+import { LIMITS, setRateLimitClock } from "../../src/modules/identity/limits.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
 

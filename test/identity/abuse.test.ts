@@ -1,7 +1,7 @@
 /** Brute force and account enumeration: what an attacker would try. */
 import request from "supertest";
 
-import { setRateLimitClock } from "../../src/auth/limits.ts";
+import { setRateLimitClock } from "../../src/modules/identity/limits.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createSession, createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";

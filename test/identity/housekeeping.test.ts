@@ -1,8 +1,8 @@
 /** Cleanup of long-expired auth rows, by hand (`npm run task -- cleanup sessions`) and by cron. */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../../src/paths.ts";
-import { crontab } from "../../src/worker/registry.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
+import { crontab } from "../../src/platform/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 

@@ -1,7 +1,7 @@
 /** Tenant isolation of identity data, and RBAC on createUser / deleteUser. */
 import request from "supertest";
-import { createLogger } from "../../src/logger.ts";
-import { makeTaskList } from "../../src/worker/registry.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createSession, createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
 import { runDueJobs } from "../helpers/jobs.ts";

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 
-import { LIMITS, setRateLimitClock } from "../../src/auth/limits.ts";
-import * as passwords from "../../src/auth/passwords.ts";
+import { LIMITS, setRateLimitClock } from "../../src/modules/identity/limits.ts";
+import * as passwords from "../../src/modules/identity/passwords.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestTenant } from "../helpers/fixtures.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";

@@ -13,8 +13,8 @@ import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts"
 import { asVisitor } from "../helpers/roles.ts";
 import { until } from "../helpers/wait.ts";
 import { CREATE_EVENT, inMinutes } from "../events/helpers.ts";
-import { localImageStorage } from "../../src/images/storage.ts";
-import { imageRoutes } from "../../src/rest/images.ts";
+import { localImageStorage } from "../../src/modules/media/storage.ts";
+import { imageRoutes } from "../../src/modules/media/rest.ts";
 
 const MAX_BYTES = 4096;
 const uploads = mkdtempSync(join(tmpdir(), "tessera-images-"));

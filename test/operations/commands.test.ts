@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import request from "supertest";
-import { projectRoot } from "../../src/paths.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 

@@ -1,6 +1,6 @@
 /** The failed/stuck jobs view and its mutations, as a platform operator (tenants' view: jobTenancy.test.ts). */
-import { createLogger } from "../../src/logger.ts";
-import { makeTaskList } from "../../src/worker/registry.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 import { runDueJobs } from "../helpers/jobs.ts";

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { projectRoot } from "../../src/paths.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import { freePort, waitForReady } from "../helpers/process.ts";
 import { until } from "../helpers/wait.ts";
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { projectRoot } from "../../src/paths.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { freePort, waitForReady } from "../helpers/process.ts";
 

@@ -1,13 +1,13 @@
 /**
- * The backstops of SessionWatch (src/auth/sessionWatch.ts), against a real database: the sweep
+ * The backstops of SessionWatch (src/platform/auth/sessionWatch.ts), against a real database: the sweep
  * ends subscriptions of sessions that stopped being live without any notification (expiry), and
  * the LISTEN connection comes back after being cut and hears revocations again.
  */
 import pg from "pg";
-import { makeLiveSessions } from "../../src/auth/sessionCheck.ts";
-import { SESSIONS_ENDED_CHANNEL, SessionWatch } from "../../src/auth/sessionWatch.ts";
-import type { AppError } from "../../src/errors.ts";
-import { createLogger } from "../../src/logger.ts";
+import { makeLiveSessions } from "../../src/platform/auth/sessionCheck.ts";
+import { SESSIONS_ENDED_CHANNEL, SessionWatch } from "../../src/platform/auth/sessionWatch.ts";
+import type { AppError } from "../../src/platform/errors.ts";
+import { createLogger } from "../../src/platform/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTenant, createUser, type TestTenant } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";

@@ -1,10 +1,10 @@
 /** Starts (or reaches) PostgreSQL once per run and migrates the template every test file clones. */
 import { chmodSync } from "node:fs";
 import { dirname } from "node:path";
-import { databaseUrls, ensureDatabase, ensureRoles } from "../../src/db/cluster.ts";
-import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
-import { migrateDatabase } from "../../src/db/migrate.ts";
-import { createLogger } from "../../src/logger.ts";
+import { databaseUrls, ensureDatabase, ensureRoles } from "../../src/platform/db/cluster.ts";
+import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
+import { migrateDatabase } from "../../src/platform/db/migrate.ts";
+import { createLogger } from "../../src/platform/logger.ts";
 import { freePort } from "../helpers/process.ts";
 import { ENV_ROOT_URL, ENV_TEMPLATE, newClusterDir, newTemplateName, testRoles } from "./testCluster.ts";
 

@@ -1,8 +1,8 @@
 /** Drops the run's template and stops the embedded server, if this run started one. */
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { dropDatabase } from "../../src/db/cluster.ts";
-import type { EmbeddedServer } from "../../src/db/embedded.ts";
+import { dropDatabase } from "../../src/platform/db/cluster.ts";
+import type { EmbeddedServer } from "../../src/platform/db/embedded.ts";
 import { ENV_ROOT_URL, ENV_TEMPLATE } from "./testCluster.ts";
 
 export default async function globalTeardown(): Promise<void> {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { rolesFor } from "../../src/db/cluster.ts";
+import { rolesFor } from "../../src/platform/db/cluster.ts";
 
 export const TEST_ROLE_PREFIX = "tessera_test";
 /** Test roles only; fixed so that concurrent runs against one server do not fight over passwords. */

@@ -4,9 +4,9 @@
  * a job that long), never a live pool's or a run-once pool's. The SIGKILL case end to end is
  * test/faults/workerCrash.test.ts.
  */
-import { ConfigError, loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/logger.ts";
-import { startWorker } from "../../src/worker/runner.ts";
+import { ConfigError, loadConfig } from "../../src/platform/config.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { startWorker } from "../../src/platform/worker/runner.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { until } from "../helpers/wait.ts";
 

@@ -1,6 +1,6 @@
-import { createLogger } from "../../src/logger.ts";
-import { startWorker } from "../../src/worker/runner.ts";
-import { makeTaskList } from "../../src/worker/registry.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { startWorker } from "../../src/platform/worker/runner.ts";
+import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { queuedJobs, runDueJobs } from "../helpers/jobs.ts";
 import { asVisitor } from "../helpers/roles.ts";

@@ -3,8 +3,8 @@
  * (job, recipient), a retry resumes after the recipients already served, an address refused for
  * good does not stop the others, and the delivery records go with their job.
  */
-import { createLogger } from "../../src/logger.ts";
-import { makeTaskList } from "../../src/worker/registry.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { startFaultySmtp, type FaultySmtp } from "../helpers/faultySmtp.ts";
 import { runDueJobs } from "../helpers/jobs.ts";

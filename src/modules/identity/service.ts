@@ -1,0 +1,356 @@
+/**
+ * The identity lifecycle, once, for every transport: GraphQL mutations (src/modules/identity/graphql.ts)
+ * and REST routes (src/modules/identity/restAuth.ts) are thin adapters over these methods. State changes happen
+ * in SQL functions (migration 000002); this service hashes, signs, generates and verifies.
+ *
+ * Rate limits (src/modules/identity/limits.ts) are taken before the work they guard, so parallel requests
+ * cannot pass them; limits on failures give their unit back when the attempt succeeds. No argon2
+ * work is done for a tenant that does not exist (login, register) nor for a reset token that is
+ * not valid: tenant slugs are not secret, accounts are — an unknown account of an existing tenant
+ * still costs one argon2 verification, like a known one.
+ */
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import type { AuthConfig } from "../../platform/config.ts";
+import { AppError } from "../../platform/errors.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { LIMITS, REGISTRATION_MAX_ATTEMPTS, take } from "./limits.ts";
+import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
+import { makeSecretBox, randomToken, sha256, sixDigitCode } from "../../platform/auth/secrets.ts";
+import { makeRefreshTokenSuccessor, signAccessToken, type AccessClaims } from "../../platform/auth/tokens.ts";
+import { TwoFactor } from "./twoFactor.ts";
+import { parseInput, schemas } from "./validation.ts";
+
+/** Who is asking: from the HTTP request or the WebSocket. */
+export interface Caller {
+  claims?: AccessClaims;
+  ip?: string;
+  userAgent?: string;
+  /** The request's X-Request-Id, recorded with audit events. */
+  requestId?: string;
+}
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  username: string;
+  fullName: string | null;
+}
+
+/** What session-returning operations answer: a session, or the 2FA challenge. */
+export interface SessionAnswer {
+  accessToken: string | null;
+  refreshToken: string | null;
+  accessTokenExpiresAt: string | null;
+  user: AuthUser | null;
+  twoFactorRequired: boolean;
+  twoFactorToken: string | null;
+}
+
+const REGISTRATION_TTL_SECONDS = 15 * 60;
+const PASSWORD_RESET_TTL_SECONDS = 60 * 60;
+const REFRESH_REUSE_GRACE_SECONDS = 10;
+/** Built-in roles from most to least powerful; the JWT `role` claim is the highest a user holds. */
+const ROLE_RANK = ["owner", "admin", "manager", "member"];
+
+export type CaptchaVerifier = (token: string | null | undefined, caller: Caller) => Promise<boolean>;
+
+export class AuthService {
+  readonly #pool: pg.Pool;
+  readonly #config: AuthConfig;
+  readonly #twoFactor: TwoFactor;
+  readonly #logger: Logger;
+  readonly #verifyCaptcha: CaptchaVerifier | undefined;
+  readonly #refreshSuccessor: (presented: string) => string;
+
+  constructor(pool: pg.Pool, config: AuthConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
+    this.#pool = pool;
+    this.#config = config;
+    this.#twoFactor = new TwoFactor(pool, makeSecretBox(config.totpEncodeSecret));
+    this.#logger = logger;
+    this.#verifyCaptcha = verifyCaptcha;
+    this.#refreshSuccessor = makeRefreshTokenSuccessor(config.jwtSecret);
+  }
+
+  /** Stores an issued registration and e-mails its code; the same answer whether or not the e-mail is taken. */
+  async register(input: unknown, caller: Caller): Promise<{ registrationToken: string; expiresAt: string }> {
+    const data = parseInput(schemas.register, input);
+    checkPasswordPolicy(data.password);
+    // Per IP before the captcha service is asked; then per tenant and per e-mail, before any hashing.
+    await take(this.#pool, [`register:ip:${ipOf(caller)}`, LIMITS.registrationPerIp]);
+    if (this.#verifyCaptcha && !(await this.#verifyCaptcha(data.captchaToken, caller))) {
+      throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", { details: { fields: { captchaToken: "invalid" } } });
+    }
+    const tenantId = await this.#tenantId(data.tenant);
+    const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
+    await take(
+      this.#pool,
+      [`register:tenant:${tenantKey}`, LIMITS.registrationPerTenant],
+      [`register:email:${tenantKey}:${data.email}`, LIMITS.registrationPerEmail],
+    );
+    const registrationToken = randomToken();
+    const expiresAt = new Date(Date.now() + REGISTRATION_TTL_SECONDS * 1000).toISOString();
+    // The same answer for a tenant that does not exist, without the argon2 work (tenants are not secret).
+    if (!tenantId) return { registrationToken, expiresAt };
+    const passwordHash = await hashPassword(data.password);
+    const code = sixDigitCode();
+    const { rows } = await this.#pool.query<{ status: string }>(
+      "select app_private.issue_registration($1, $2, $3, $4, $5, $6, $7, $8, make_interval(secs => $9)) as status",
+      [tenantId, data.email, data.username, data.fullName ?? null, passwordHash, sha256(registrationToken), sha256(code), code, REGISTRATION_TTL_SECONDS],
+    );
+    if (rows[0]?.status === "username_taken") {
+      throw new AppError("CONFLICT", "That username is taken.", { details: { reason: "USERNAME_TAKEN" } });
+    }
+    return { registrationToken, expiresAt };
+  }
+
+  /** Creates the user from an issued registration and signs them in. */
+  async confirmRegistration(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.confirmRegistration, input);
+    // Every code checked holds a unit of the IP's budget; only a wrong, locked or unknown one keeps it.
+    const unit = await take(this.#pool, [`confirm:ip:${ipOf(caller)}`, LIMITS.confirmRegistrationPerIp]);
+    const { rows } = await this.#pool.query<{ status: string; user_id: string | null }>(
+      "select * from app_private.confirm_registration($1, $2, $3)",
+      [sha256(data.registrationToken), sha256(data.code), REGISTRATION_MAX_ATTEMPTS],
+    );
+    const { status, user_id: userId } = rows[0] ?? { status: "invalid", user_id: null };
+    if (status === "confirmed" || status === "email_taken" || status === "username_taken") await unit.giveBack();
+    switch (status) {
+      case "confirmed":
+        return this.#issueSession(userId!, caller);
+      case "wrong_code":
+        throw new AppError("INVALID_TOKEN", "The code is not valid.", { details: { reason: "WRONG_CODE" } });
+      case "locked":
+        throw new AppError("INVALID_TOKEN", "Too many wrong codes: this registration is locked. Register again.", { details: { reason: "LOCKED" } });
+      case "email_taken":
+      case "username_taken":
+        throw new AppError("CONFLICT", "The account can no longer be created.", { details: { reason: status.toUpperCase() } });
+      default:
+        throw new AppError("INVALID_TOKEN", "The registration is unknown or has expired.", { details: { reason: "EXPIRED" } });
+    }
+  }
+
+  /** Password login; with 2FA on, answers a challenge instead of a session. */
+  async login(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.login, input);
+    const tenantId = await this.#tenantId(data.tenant);
+    const candidate = tenantId
+      ? (await this.#pool.query<{ user_id: string | null; password_hash: string | null; totp_enabled: boolean | null }>(
+          "select * from app_private.login_candidate($1, $2)",
+          [tenantId, data.login],
+        )).rows[0]
+      : undefined;
+    // The account bucket is the user (e-mail and username share it); an unknown identifier has
+    // its own, so guessing at it is limited the same way.
+    const accountKey = candidate?.user_id
+      ? `login:user:${candidate.user_id}`
+      : `login:unknown:${limitKeyOfTenant(tenantId, data.tenant)}:${data.login.toLowerCase()}`;
+    const units = await take(this.#pool, [`login:ip:${ipOf(caller)}`, LIMITS.loginPerIp], [accountKey, LIMITS.loginPerAccount]);
+    // An unknown account of an existing tenant costs one argon2 run like a known one; an unknown tenant none.
+    const valid = tenantId ? await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null) : false;
+    if (!valid || !candidate?.user_id) {
+      await this.#audit("login_failed", caller, { tenantId, userId: candidate?.user_id ?? undefined });
+      throw new AppError("INVALID_CREDENTIALS");
+    }
+    await units.giveBack();
+    await this.#audit("login_succeeded", caller, { tenantId, userId: candidate.user_id, details: { twoFactor: Boolean(candidate.totp_enabled) } });
+    if (candidate.totp_enabled) {
+      const twoFactorToken = randomToken();
+      await this.#pool.query(
+        "insert into app_private.two_factor_challenges (user_id, token_hash, expires_at) values ($1, $2, now() + make_interval(secs => $3))",
+        [candidate.user_id, sha256(twoFactorToken), this.#config.twoFactorTokenTtlSeconds],
+      );
+      return { accessToken: null, refreshToken: null, accessTokenExpiresAt: null, user: null, twoFactorRequired: true, twoFactorToken };
+    }
+    return this.#issueSession(candidate.user_id, caller);
+  }
+
+  /** Second step of a two-step login: a TOTP or recovery code for the challenge. */
+  async verifyTwoFactor(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.verifyTwoFactor, input);
+    const { rows } = await this.#pool.query<{ user_id: string }>(
+      "select user_id from app_private.two_factor_challenges where token_hash = $1 and used_at is null and expires_at > now()",
+      [sha256(data.twoFactorToken)],
+    );
+    const userId = rows[0]?.user_id;
+    if (!userId) throw new AppError("INVALID_TOKEN", "The two-factor challenge is unknown or has expired.");
+    await this.#twoFactor.check(userId, data.code);
+    const used = await this.#pool.query(
+      "update app_private.two_factor_challenges set used_at = now() where token_hash = $1 and used_at is null",
+      [sha256(data.twoFactorToken)],
+    );
+    if (!used.rowCount) throw new AppError("INVALID_TOKEN", "The two-factor challenge was already used.");
+    return this.#issueSession(userId, caller);
+  }
+
+  /**
+   * Rotates the refresh token; a reused one revokes the session (TOKEN_REUSED). The successor is
+   * derived from the presented token, so concurrent presentations (and a retry of a lost answer)
+   * within the grace window all get the same new refresh token; the access token is signed anew.
+   */
+  async refreshSession(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    const data = parseInput(schemas.refreshSession, input);
+    const refreshToken = this.#refreshSuccessor(data.refreshToken);
+    const { rows } = await this.#pool.query<{ status: string; session_id: string | null; user_id: string | null }>(
+      "select * from app_private.rotate_refresh_token($1, $2, make_interval(secs => $3))",
+      [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],
+    );
+    const row = rows[0];
+    if (row?.status === "reused") {
+      await this.#audit("refresh_token_reused", caller, {});
+      throw new AppError("TOKEN_REUSED");
+    }
+    if (row?.status !== "ok") throw new AppError("INVALID_TOKEN", "The refresh token is unknown, expired or revoked.");
+    return this.#answerFor(row.user_id!, row.session_id!, refreshToken);
+  }
+
+  /** Revokes the caller's current session (or the one a refresh token belongs to). */
+  async logout(caller: Caller, refreshToken?: string): Promise<{ success: true }> {
+    const sessionId = caller.claims?.sid;
+    if (!sessionId && !refreshToken) throw new AppError("UNAUTHENTICATED", "Sign in to sign out.");
+    await this.#pool.query(
+      `update app_private.sessions set revoked_at = now(), revoked_reason = 'logout'
+       where revoked_at is null and (id = $1 or id = (select session_id from app_private.refresh_tokens where token_hash = $2))`,
+      [sessionId ?? null, refreshToken ? sha256(refreshToken) : null],
+    );
+    return { success: true };
+  }
+
+  /** Checks the current password, sets the new one, revokes every other session. */
+  async changePassword(input: unknown, caller: Caller): Promise<{ success: true }> {
+    const claims = requireClaims(caller);
+    const data = parseInput(schemas.changePassword, input);
+    checkPasswordPolicy(data.newPassword);
+    const unit = await take(this.#pool, [`password-change:${claims.sub}`, LIMITS.changePasswordPerUser]);
+    const { rows } = await this.#pool.query<{ password_hash: string | null }>("select password_hash from app_private.user_secrets where user_id = $1", [claims.sub]);
+    if (!(await verifyPassword(data.currentPassword, rows[0]?.password_hash))) {
+      throw new AppError("INVALID_CREDENTIALS", "The current password is not correct.");
+    }
+    await unit.giveBack();
+    await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [claims.sub, await hashPassword(data.newPassword), claims.sid]);
+    await this.#audit("password_changed", caller, { tenantId: claims.tid, userId: claims.sub });
+    return { success: true };
+  }
+
+  /** Always the same answer; e-mails a one-time token only to an existing account. */
+  async forgotPassword(input: unknown, caller: Caller): Promise<{ success: true }> {
+    const data = parseInput(schemas.forgotPassword, input);
+    const tenantId = await this.#tenantId(data.tenant);
+    const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
+    await take(
+      this.#pool,
+      [`forgot:ip:${ipOf(caller)}`, LIMITS.forgotPasswordPerIp],
+      [`forgot:tenant:${tenantKey}`, LIMITS.forgotPasswordPerTenant],
+      [`forgot:email:${tenantKey}:${data.email}`, LIMITS.forgotPasswordPerEmail],
+    );
+    if (tenantId) {
+      const token = randomToken();
+      await this.#pool.query("select app_private.issue_password_reset($1, $2, $3, $4, make_interval(secs => $5))", [
+        tenantId, data.email, sha256(token), token, PASSWORD_RESET_TTL_SECONDS,
+      ]);
+    }
+    return { success: true };
+  }
+
+  /** Uses a reset token: new password, every session revoked. */
+  async resetPassword(input: unknown, caller: Caller): Promise<{ success: true }> {
+    const data = parseInput(schemas.resetPassword, input);
+    checkPasswordPolicy(data.newPassword);
+    const tokenHash = sha256(data.token);
+    // No argon2 work for a token that cannot be used (reset_password checks it again, atomically).
+    const usable = await this.#pool.query("select 1 from app_private.password_resets where token_hash = $1 and used_at is null and expires_at > now()", [tokenHash]);
+    const { rows } = usable.rowCount
+      ? await this.#pool.query<{ user_id: string | null }>("select app_private.reset_password($1, $2) as user_id", [tokenHash, await hashPassword(data.newPassword)])
+      : { rows: [] };
+    if (!rows[0]?.user_id) throw new AppError("INVALID_TOKEN", "The reset token is unknown, used or expired.");
+    await this.#audit("password_reset", caller, { userId: rows[0].user_id });
+    return { success: true };
+  }
+
+  /** Starts 2FA enrolment: a new secret (stored encrypted) and its otpauth:// URI. */
+  async enableTwoFactor(caller: Caller): Promise<{ secret: string; otpauthUri: string }> {
+    return this.#twoFactor.enrol(requireClaims(caller).sub);
+  }
+
+  /** Turns 2FA on with a first valid code; answers the ten recovery codes, shown once. */
+  async confirmTwoFactor(input: unknown, caller: Caller): Promise<{ recoveryCodes: string[] }> {
+    const claims = requireClaims(caller);
+    const codes = await this.#twoFactor.confirm(claims.sub, parseInput(schemas.twoFactorCode, input).code);
+    await this.#audit("two_factor_enabled", caller, { tenantId: claims.tid, userId: claims.sub });
+    return { recoveryCodes: codes };
+  }
+
+  /** Turns 2FA off; needs a valid TOTP or recovery code. */
+  async disableTwoFactor(input: unknown, caller: Caller): Promise<{ success: true }> {
+    const claims = requireClaims(caller);
+    await this.#twoFactor.disable(claims.sub, parseInput(schemas.twoFactorCode, input).code);
+    await this.#audit("two_factor_disabled", caller, { tenantId: claims.tid, userId: claims.sub });
+    return { success: true };
+  }
+
+  /** Appends to app_private.auth_events (never the secret material itself). */
+  async #audit(type: string, caller: Caller, about: { tenantId?: string; userId?: string; details?: Record<string, unknown> }): Promise<void> {
+    await this.#pool.query(
+      "insert into app_private.auth_events (type, tenant_id, user_id, ip, user_agent, request_id, details) values ($1, $2, $3, $4, $5, $6, $7)",
+      [type, about.tenantId ?? caller.claims?.tid ?? null, about.userId ?? caller.claims?.sub ?? null, caller.ip ?? null, caller.userAgent?.slice(0, 300) ?? null, caller.requestId ?? null, about.details ?? {}],
+    );
+  }
+
+  async #tenantId(slug: string): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ id: string }>("select id from app_public.tenants where slug = $1 and status = 'active'", [slug]);
+    return rows[0]?.id;
+  }
+
+  async #issueSession(userId: string, caller: Caller): Promise<SessionAnswer> {
+    const refreshToken = randomToken();
+    const { rows } = await this.#pool.query<{ session_id: string }>(
+      "select app_private.create_session($1, $2, make_interval(secs => $3), $4, $5) as session_id",
+      [userId, sha256(refreshToken), this.#config.refreshTokenTtlSeconds, caller.userAgent ?? null, caller.ip ?? null],
+    );
+    return this.#answerFor(userId, rows[0]!.session_id, refreshToken);
+  }
+
+  async #answerFor(userId: string, sessionId: string, refreshToken: string): Promise<SessionAnswer> {
+    const { rows } = await this.#pool.query<{ id: string; tenant_id: string; email: string; username: string; full_name: string | null; roles: string[] }>(
+      `select u.id, u.tenant_id, u.email, u.username, u.full_name,
+              coalesce(array_agg(r.name) filter (where r.name is not null), '{}') as roles
+       from app_public.users u
+       left join app_public.user_roles ur on ur.user_id = u.id
+       left join app_public.roles r on r.id = ur.role_id
+       where u.id = $1 group by u.id`,
+      [userId],
+    );
+    const user = rows[0];
+    if (!user) throw new AppError("INVALID_CREDENTIALS");
+    const role = ROLE_RANK.find((name) => user.roles.includes(name)) ?? user.roles[0] ?? "member";
+    const ttl = this.#config.accessTokenTtlSeconds;
+    const accessToken = signAccessToken({ sub: user.id, tid: user.tenant_id, sid: sessionId, jti: randomUUID(), role }, this.#config.jwtSecret, ttl);
+    this.#logger.debug({ userId: user.id, sessionId }, "session issued");
+    return {
+      accessToken,
+      refreshToken,
+      accessTokenExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+      user: { id: user.id, email: user.email, username: user.username, fullName: user.full_name },
+      twoFactorRequired: false,
+      twoFactorToken: null,
+    };
+  }
+}
+
+/**
+ * How rate-limit keys name a tenant: its id, or the typed slug when no active tenant has it (so
+ * that guessing at tenants that do not exist is limited too).
+ */
+function limitKeyOfTenant(tenantId: string | undefined, slug: string): string {
+  return tenantId ?? `slug:${slug}`;
+}
+
+/** The per-IP bucket's name: the client address Express derived (TRUST_PROXY decides whom to believe). */
+function ipOf(caller: Caller): string {
+  return caller.ip ?? "unknown";
+}
+
+function requireClaims(caller: Caller): AccessClaims {
+  if (!caller.claims) throw new AppError("UNAUTHENTICATED", "Sign in first.");
+  return caller.claims;
+}

@@ -1,0 +1,30 @@
+/** Input shapes of the identity operations, shared by GraphQL and REST. */
+import { z } from "zod";
+import { AppError } from "../../platform/errors.ts";
+
+const email = z.string().trim().toLowerCase().max(254).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address");
+const username = z.string().trim().regex(/^[A-Za-z0-9_.-]{2,64}$/, "2–64 letters, digits, '.', '_' or '-'");
+const tenant = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be a tenant slug");
+const token = z.string().min(16).max(200);
+const code = z.string().trim().min(6).max(20);
+const password = z.string().max(1024);
+
+export const schemas = {
+  register: z.object({ tenant, email, username, fullName: z.string().trim().max(200).optional().nullable(), password, captchaToken: z.string().max(4096).optional().nullable() }),
+  confirmRegistration: z.object({ registrationToken: token, code }),
+  login: z.object({ tenant, login: z.string().trim().min(1).max(254), password }),
+  verifyTwoFactor: z.object({ twoFactorToken: token, code }),
+  refreshSession: z.object({ refreshToken: token }),
+  changePassword: z.object({ currentPassword: password, newPassword: password }),
+  forgotPassword: z.object({ tenant, email }),
+  resetPassword: z.object({ token, newPassword: password }),
+  twoFactorCode: z.object({ code }),
+};
+
+/** Parses input or throws VALIDATION_FAILED naming each bad field. */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const fields = Object.fromEntries(result.error.issues.map((issue) => [issue.path.join(".") || "input", issue.message]));
+  throw new AppError("VALIDATION_FAILED", "Some fields are not valid.", { details: { fields } });
+}

@@ -1,0 +1,231 @@
+/**
+ * POST /api/images (multipart field `file`) and GET /api/images/{id}. Uploads need a signed-in
+ * user allowed to manage content (events.manage or catalog.manage). Each upload is recorded for
+ * the uploader's tenant in app_public.images (its id is the capability URL's secret); the bytes
+ * underneath are content-addressed and stored once. The type is sniffed from the bytes; the size
+ * is limited while streaming, so an oversized upload never reaches the disk whole.
+ *
+ * A request can never take the process down: every stream of an upload has its 'error' listener
+ * from the moment it exists, the upload settles once, and its temporary file is removed on every
+ * path but success (where it is moved into the store).
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import busboy from "busboy";
+import { Router, type Request } from "express";
+import type pg from "pg";
+import { AppError } from "../../platform/errors.ts";
+import { requireUser } from "../../platform/http/authenticate.ts";
+import { sniffImageType } from "./sniff.ts";
+import type { ImageStorage } from "./storage.ts";
+
+const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UPLOAD_PERMISSIONS = ["events.manage", "catalog.manage"];
+/** Temporary uploads untouched this long are leftovers of a dead process (swept at start). */
+export const STALE_UPLOAD_MS = 60 * 60 * 1000;
+/**
+ * Multipart limits besides the file size (busboy caps each part's headers at 16 KiB itself): one
+ * file part, at most 10 other fields of at most 1 KiB each, so at most 11 parts. Crossing any of
+ * them is 400 VALIDATION_FAILED naming the limit (details.reason, details.max).
+ */
+export const MULTIPART_LIMITS = { files: 1, fields: 10, fieldSize: 1024, parts: 11 };
+
+export interface ImageRouteOptions {
+  storage: ImageStorage;
+  maxBytes: number;
+  /** Owner pool: checks the uploader's permissions, records uploads, resolves image ids. */
+  pool: pg.Pool;
+}
+
+export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Router {
+  const router = Router();
+  // Leftovers of a process that died mid-upload; best effort, never in a request's way.
+  void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
+
+  router.post("/images", async (req, res) => {
+    const claims = requireUser(req);
+    const { rows } = await pool.query<{ allowed: boolean }>(
+      `select exists (
+         select 1 from app_public.user_roles ur
+         join app_public.roles r on r.id = ur.role_id
+         join app_public.role_permissions rp on rp.role_id = r.id
+         where ur.user_id = $1 and r.tenant_id = $2 and rp.permission = any($3)
+       ) as allowed`,
+      [claims.sub, claims.tid, UPLOAD_PERMISSIONS],
+    );
+    if (!rows[0]?.allowed) throw new AppError("FORBIDDEN", `Uploading images needs one of: ${UPLOAD_PERMISSIONS.join(", ")}.`);
+    if (!req.is("multipart/form-data")) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
+    // The body is read as sent: a compressed (or claimed-compressed) body is refused unread.
+    const encoding = req.get("content-encoding")?.trim().toLowerCase();
+    if (encoding && encoding !== "identity") throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Uploads are sent without Content-Encoding.");
+    const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
+    try {
+      const upload = await receiveFile(req, tempFile, maxBytes);
+      const type = sniffImageType(upload.head);
+      if (!type) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Only PNG, JPEG, GIF and WebP images are accepted.");
+      // Bytes first, then the tenant's record: a recorded image always has its bytes.
+      await storage.put(upload.hash, tempFile);
+      const image = await recordImage(pool, { tenantId: claims.tid, userId: claims.sub, hash: upload.hash, contentType: type, size: upload.size });
+      // 201 or 200 says whether *this tenant* had these bytes already — never whether anyone else had.
+      res.status(image.created ? 201 : 200).json({ id: image.id, url: `/api/images/${image.id}`, hash: upload.hash, contentType: type, size: upload.size });
+    } finally {
+      // Moved into the store on success; on every other path this is what removes it.
+      await rm(tempFile, { force: true });
+    }
+  });
+
+  router.get("/images/:id", async (req, res) => {
+    const id = req.params.id;
+    if (!IMAGE_ID.test(id)) throw new AppError("NOT_FOUND", "No such image.");
+    const { rows } = await pool.query<{ sha256: string }>("select sha256 from app_public.images where id = $1", [id]);
+    const stored = rows[0] ? await storage.get(rows[0].sha256) : undefined;
+    if (!stored) throw new AppError("NOT_FOUND", "No such image.");
+    // An id always names the same bytes, so the answer never changes.
+    const etag = `"${id}"`;
+    res.setHeader("ETag", etag);
+    res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+    if (req.get("if-none-match") === etag) {
+      res.status(304).end();
+      return;
+    }
+    res.setHeader("Content-Length", String(stored.size));
+    res.setHeader("Content-Type", sniffImageType(stored.head) ?? "application/octet-stream");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    await pipeline(stored.open(), res);
+  });
+
+  return router;
+}
+
+/** The tenant's record of these bytes: a new row (created) or the one it already had. */
+async function recordImage(
+  pool: pg.Pool,
+  image: { tenantId: string; userId: string; hash: string; contentType: string; size: number },
+): Promise<{ id: string; created: boolean }> {
+  // One statement, so two uploads of the same bytes at once both get the row: the no-op update
+  // returns the existing one, and xmax = 0 tells a fresh insert.
+  const { rows } = await pool.query<{ id: string; created: boolean }>(
+    `insert into app_public.images as i (tenant_id, sha256, content_type, size, uploaded_by)
+     values ($1, $2, $3, $4, $5)
+     on conflict (tenant_id, sha256) do update set sha256 = i.sha256
+     returning i.id, (i.xmax = 0) as created`,
+    [image.tenantId, image.hash, image.contentType, image.size, image.userId],
+  );
+  return rows[0]!;
+}
+
+interface ReceivedFile {
+  hash: string;
+  size: number;
+  head: Uint8Array;
+}
+
+const malformed = () => new AppError("VALIDATION_FAILED", "The multipart body is malformed.");
+
+/**
+ * Streams the `file` field to `tempFile`, hashing as it goes, within `maxBytes`. Settles exactly
+ * once: resolves when the body is parsed to its end and the file is written and closed; rejects
+ * (after the partial file is closed and removed) on a malformed or cut-off body, a client that
+ * goes away, an oversized file or a write error. Every stream involved has an 'error' listener
+ * from the moment it exists.
+ */
+function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<ReceivedFile> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let parser: busboy.Busboy | undefined;
+    let file: Readable | undefined;
+    let out: WriteStream | undefined;
+    let written = false;
+    let parsed = false;
+    const hash = createHash("sha256");
+    const head: Buffer[] = [];
+    let size = 0;
+
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (parser) req.unpipe(parser);
+      // Read and drop what the client still sends, so that it gets to read the answer.
+      req.resume();
+      const current = parser;
+      // Not from inside the parser's own write (where 'limit' and 'error' are emitted).
+      process.nextTick(() => current?.destroy());
+      file?.destroy();
+      const output = out;
+      const closed = output && !output.closed ? new Promise<void>((done) => output.once("close", () => done())) : Promise.resolve();
+      output?.destroy();
+      // The file may still be opening: remove it only once its descriptor is closed.
+      void closed.then(() => rm(tempFile, { force: true })).catch(() => undefined).then(() => reject(error));
+    };
+    const succeedWhenDone = () => {
+      if (settled || !parsed) return;
+      if (!file) return fail(new AppError("VALIDATION_FAILED", "The `file` field is missing.", { details: { fields: { file: "required" } } }));
+      if (!written) return;
+      settled = true;
+      resolve({ hash: hash.digest("hex"), size, head: new Uint8Array(Buffer.concat(head).subarray(0, 12)) });
+    };
+
+    // The client went away before sending the whole body.
+    const aborted = () => fail(new AppError("VALIDATION_FAILED", "The upload was cut off before its end."));
+    req.on("error", aborted);
+    req.on("close", () => {
+      if (!req.complete) aborted();
+    });
+    if (req.destroyed && !req.complete) return aborted();
+
+    try {
+      // busboy cuts a file or field off when it *reaches* fileSize / fieldSize: one byte more than
+      // allowed, so that exactly the limit is whole and only a larger one is cut ('limit',
+      // valueTruncated). parts + 1: busboy reports 'partsLimit' once that many parts have been read.
+      parser = busboy({
+        headers: req.headers,
+        limits: { ...MULTIPART_LIMITS, fieldSize: MULTIPART_LIMITS.fieldSize + 1, parts: MULTIPART_LIMITS.parts + 1, fileSize: maxBytes + 1 },
+      });
+    } catch {
+      // multipart/form-data without a usable boundary.
+      return fail(malformed());
+    }
+    parser.on("file", (field, stream) => {
+      // Listener first: busboy destroys a part's stream with an error when the body is cut off.
+      stream.on("error", () => fail(malformed()));
+      if (field !== "file" || file || settled) {
+        stream.resume();
+        return;
+      }
+      file = stream;
+      // Emitted when the file reaches maxBytes + 1 bytes: it is larger than allowed.
+      stream.on("limit", () => fail(new AppError("PAYLOAD_TOO_LARGE", `Images may be at most ${maxBytes} bytes.`)));
+      stream.on("data", (chunk: Buffer) => {
+        hash.update(chunk);
+        if (size < 12) head.push(chunk);
+        size += chunk.length;
+      });
+      out = createWriteStream(tempFile);
+      out.on("error", (error) => fail(error));
+      out.on("close", () => {
+        if (!out!.writableFinished) return;
+        written = true;
+        succeedWhenDone();
+      });
+      stream.pipe(out);
+    });
+    const overLimit = (reason: string, max: number, what: string) =>
+      fail(new AppError("VALIDATION_FAILED", `An upload has ${what}.`, { details: { reason, max } }));
+    parser.on("filesLimit", () => overLimit("TOO_MANY_FILES", MULTIPART_LIMITS.files, "one file part only"));
+    parser.on("fieldsLimit", () => overLimit("TOO_MANY_FIELDS", MULTIPART_LIMITS.fields, `at most ${MULTIPART_LIMITS.fields} fields besides \`file\``));
+    parser.on("partsLimit", () => overLimit("TOO_MANY_PARTS", MULTIPART_LIMITS.parts, `at most ${MULTIPART_LIMITS.parts} parts`));
+    // Other fields are not used, but one longer than the limit is refused, not cut short.
+    parser.on("field", (_name, _value, info) => {
+      if (info.valueTruncated) overLimit("FIELD_TOO_LONG", MULTIPART_LIMITS.fieldSize, `fields of at most ${MULTIPART_LIMITS.fieldSize} bytes`);
+    });
+    parser.on("error", () => fail(malformed()));
+    parser.on("close", () => {
+      parsed = true;
+      succeedWhenDone();
+    });
+    req.pipe(parser);
+  });
+}

@@ -1,0 +1,92 @@
+/** The PostGraphile V5 preset: Amber, simplified inflection, our plugins, context and masking. */
+import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
+import { PersistedPlugin } from "@grafserv/persisted";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import type { AuthService } from "../../modules/identity/service.ts";
+import type { SessionCheck } from "../auth/sessionCheck.ts";
+import type { Config, DatabaseUrls } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { makeContextCallback } from "./context.ts";
+import { StrictDatetimePlugin } from "./datetime.ts";
+import { makeMaskError } from "./maskError.ts";
+import { IdentityPlugin } from "../../modules/identity/graphql.ts";
+import { makeLimitsPlugin } from "./limits.ts";
+import { makeDefaultPageSizePlugin } from "./pageSize.ts";
+import { NotificationsSubscriptionPlugin } from "../../modules/notifications/subscription.ts";
+import { TenantModulesSubscriptionPlugin } from "../../modules/tenancy/subscription.ts";
+import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
+import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
+
+export interface PresetOptions {
+  database: DatabaseUrls;
+  jwtSecret: string;
+  isProduction: boolean;
+  graphql: Config["graphql"];
+  logger: Logger;
+  /** The authenticator pool to use (so the server can measure it); created by PostGraphile if absent. */
+  pool?: import("pg").Pool;
+  /** More plugins (metrics…). */
+  plugins?: GraphileConfig.Plugin[];
+  /** Request-time services; absent when the preset only builds the schema (schema export). */
+  services?: { auth: AuthService; checkSession: SessionCheck };
+}
+
+export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+  return {
+    extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
+    plugins: [
+      TenantModulesSubscriptionPlugin,
+      NotificationsSubscriptionPlugin,
+      IdentityPlugin,
+      StrictDatetimePlugin,
+      makeLimitsPlugin(options.graphql),
+      makeDefaultPageSizePlugin(options.graphql.maxPageSize),
+      SubscriptionsOverWebSocketPlugin,
+      ValidationErrorCodesPlugin,
+      ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
+      ...(options.plugins ?? []),
+    ],
+    pgServices: [
+      makePgService({
+        ...(options.pool ? { pool: options.pool } : { connectionString: options.database.authenticatorUrl }),
+        superuserConnectionString: options.database.ownerUrl,
+        schemas: ["app_public"],
+        pubsub: true,
+      }),
+    ],
+    grafserv: {
+      graphqlPath: "/graphql",
+      graphiqlPath: "/graphiql",
+      // Ruru needs introspection: it follows the introspection switch (off in production by default).
+      graphiql: options.graphql.introspection,
+      graphiqlOnGraphQLGET: false,
+      // Queries over GET (urql and others default to it for queries); mutations stay POST-only
+      // (405). Tokens travel in the Authorization header, never cookies, so GET is no CSRF door.
+      graphqlOverGET: true,
+      websockets: true,
+      // Without introspection, error messages do not suggest field, argument or enum value names.
+      maskError: makeMaskError(options.logger, !options.isProduction, !options.graphql.introspection),
+      // Allow-list: with a directory of `<hash>.graphql` files, only those operations run.
+      ...(options.graphql.persistedOperationsDir
+        ? { persistedOperationsDirectory: options.graphql.persistedOperationsDir, allowUnpersistedOperation: false }
+        : {}),
+    },
+    grafast: {
+      context: makeContextCallback({
+        jwtSecret: options.jwtSecret,
+        visitorRole: options.database.visitorRole,
+        statementTimeoutMs: options.graphql.statementTimeoutMs,
+        services: options.services,
+      }),
+    },
+    gather: {
+      // A SQL argument without a default is required: `!` in GraphQL, so typed clients see it.
+      pgStrictFunctions: true,
+    },
+    schema: {
+      // Keep the schema stable whatever order PostgreSQL returns things in.
+      sortExport: true,
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * Prometheus metrics (prom-client) for `GET /metrics`: HTTP requests by route template, GraphQL
+ * operations by name and outcome, worker jobs by task and outcome, queue depth, pool usage, and
+ * Node's default process metrics. One registry per server, so tests and processes never mix.
+ *
+ * Every label value comes from a fixed set, never from what a client chose: a route template of
+ * ours or `unmatched`, a standard method or `other`, a status code, and an operation name only
+ * when the operation is one of ours (or an allow-listed persisted one) — anything else is `other`.
+ * Otherwise each new name or path a client sends would add series to every scrape, without bound.
+ */
+import type { NextFunction, Request, Response } from "express";
+import type { Runner } from "graphile-worker";
+import type pg from "pg";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Kind, type DocumentNode } from "postgraphile/graphql";
+import * as generated from "../generated/graphql.ts";
+
+const QUEUE_STATES = ["pending", "retrying", "locked", "failed"] as const;
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Methods labelled as themselves; any other (PROPFIND, MKCOL, …) is `other`. */
+const METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/** The label for names outside the known set. */
+export const OTHER = "other";
+
+/** Names of the operations the server's own code runs (the REST shims' generated documents). */
+export const OWN_OPERATIONS: ReadonlySet<string> = new Set(
+  Object.values(generated).flatMap((value) =>
+    isDocument(value) ? value.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : [])) : [],
+  ),
+);
+
+function isDocument(value: unknown): value is DocumentNode {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === Kind.DOCUMENT;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #httpRequests = new Counter({ name: "tessera_http_requests_total", help: "HTTP requests by route template, method and status.", labelNames: ["method", "route", "status"], registers: [this.registry] });
+  readonly #httpDuration = new Histogram({ name: "tessera_http_request_duration_seconds", help: "HTTP request duration.", labelNames: ["method", "route", "status"], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  readonly #graphqlOperations = new Counter({ name: "tessera_graphql_operations_total", help: "GraphQL operations by operation name, type and outcome.", labelNames: ["operation", "type", "outcome"], registers: [this.registry] });
+  readonly #graphqlDuration = new Histogram({ name: "tessera_graphql_operation_duration_seconds", help: "GraphQL execution duration.", labelNames: ["operation", "type", "outcome"], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  readonly #jobs = new Counter({ name: "tessera_worker_jobs_total", help: "Worker jobs by task and outcome (success, error = will retry, failed = out of attempts).", labelNames: ["task", "outcome"], registers: [this.registry] });
+  readonly #jobDuration = new Histogram({ name: "tessera_worker_job_duration_seconds", help: "Worker job duration.", labelNames: ["task", "outcome"], buckets: DURATION_BUCKETS, registers: [this.registry] });
+
+  constructor(pools: Record<string, pg.Pool>, queuePool?: pg.Pool) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "tessera_db_pool_connections",
+      help: "Database pool connections by pool and state (total, idle, waiting clients).",
+      labelNames: ["pool", "state"],
+      registers: [this.registry],
+      collect() {
+        for (const [name, pool] of Object.entries(pools)) {
+          this.set({ pool: name, state: "total" }, pool.totalCount);
+          this.set({ pool: name, state: "idle" }, pool.idleCount);
+          this.set({ pool: name, state: "waiting" }, pool.waitingCount);
+        }
+      },
+    });
+    if (queuePool) {
+      new Gauge({
+        name: "tessera_worker_queue_jobs",
+        help:
+          "Jobs in the queue by state: pending (waiting for their first run), retrying (failed at least once, waiting for the next attempt), locked (running, or held by a worker), failed (out of attempts).",
+        labelNames: ["state"],
+        registers: [this.registry],
+        async collect() {
+          // Disjoint states: a failing job counts as retrying from its first failure, not as pending
+          // for the ~4 days its 25 attempts take.
+          const { rows } = await queuePool.query<Record<(typeof QUEUE_STATES)[number], number>>(
+            `select count(*) filter (where locked_at is null and attempts < max_attempts and last_error is null)::int as pending,
+                    count(*) filter (where locked_at is null and attempts < max_attempts and last_error is not null)::int as retrying,
+                    count(*) filter (where locked_at is not null)::int as locked,
+                    count(*) filter (where locked_at is null and attempts >= max_attempts)::int as failed
+             from graphile_worker.jobs`,
+          );
+          for (const state of QUEUE_STATES) this.set({ state }, rows[0]?.[state] ?? 0);
+        },
+      });
+    }
+  }
+
+  /** Express middleware: counts every response under its route template (never the raw path). */
+  http() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      const end = this.#httpDuration.startTimer();
+      res.on("finish", () => {
+        const labels = {
+          method: METHODS.has(req.method) ? req.method : OTHER,
+          route: routeTemplate(req, res) ?? "unmatched",
+          status: res.statusCode >= 100 && res.statusCode <= 599 ? String(res.statusCode) : OTHER,
+        };
+        this.#httpRequests.inc(labels);
+        end(labels);
+      });
+      next();
+    };
+  }
+
+  /** Mount before a router at `path` so its routes are labelled with the full template. */
+  static mountedAt(path: string) {
+    return (_req: Request, res: Response, next: NextFunction): void => {
+      res.locals.mount = path;
+      next();
+    };
+  }
+
+  /** Grafast middleware recording each executed operation. */
+  graphqlPlugin(): GraphileConfig.Plugin {
+    const operations = this.#graphqlOperations;
+    const duration = this.#graphqlDuration;
+    return {
+      name: "TesseraMetrics",
+      version: "0.1.0",
+      grafast: {
+        middleware: {
+          async execute(next, event) {
+            const { name: given, type } = describe(event.args.document, event.args.operationName ?? undefined);
+            // With the persisted-operations allow-list on, only allow-listed documents execute: their
+            // names are as bounded as the list. Otherwise only our own operations keep their name.
+            const grafserv = event.args.resolvedPreset?.grafserv as { persistedOperationsDirectory?: string; allowUnpersistedOperation?: unknown } | undefined;
+            const allowListed = Boolean(grafserv?.persistedOperationsDirectory) && grafserv?.allowUnpersistedOperation === false;
+            const name = given === ANONYMOUS || allowListed || OWN_OPERATIONS.has(given) ? given : OTHER;
+            const end = duration.startTimer();
+            try {
+              const result = await next();
+              const outcome = result && typeof result === "object" && "errors" in result && result.errors ? "error" : "success";
+              end({ operation: name, type, outcome });
+              operations.inc({ operation: name, type, outcome });
+              return result;
+            } catch (error) {
+              end({ operation: name, type, outcome: "error" });
+              operations.inc({ operation: name, type, outcome: "error" });
+              throw error;
+            }
+          },
+        },
+      },
+    };
+  }
+
+  /** Subscribes to a worker's events. */
+  /** Open GraphQL WebSockets, read when /metrics is scraped. */
+  observeWebSockets(openCount: () => number): void {
+    new Gauge({
+      name: "tessera_websocket_connections",
+      help: "GraphQL WebSocket connections open now.",
+      registers: [this.registry],
+      collect() {
+        this.set(openCount());
+      },
+    });
+  }
+
+  observeWorker(runner: Runner): void {
+    const started = new Map<string, number>();
+    runner.events.on("job:start", ({ job }) => void started.set(job.id, performance.now()));
+    const record = (outcome: string) => ({ job }: { job: { id: string; task_identifier: string } }) => {
+      const start = started.get(job.id);
+      started.delete(job.id);
+      this.#jobs.inc({ task: job.task_identifier, outcome });
+      if (start !== undefined) this.#jobDuration.observe({ task: job.task_identifier, outcome }, (performance.now() - start) / 1000);
+    };
+    runner.events.on("job:success", record("success"));
+    runner.events.on("job:error", record("error"));
+    runner.events.on("job:failed", record("failed"));
+  }
+}
+
+/**
+ * The route template that served a finished request (`/api/users/:id`, `/graphql`), never the raw
+ * path; undefined when no route matched. Express has reset req.baseUrl by the time the response
+ * finishes, so the mount point is noted on the way in (`Metrics.mountedAt`).
+ */
+export function routeTemplate(req: Request, res: Response): string | undefined {
+  if (req.route) return `${typeof res.locals.mount === "string" ? res.locals.mount : ""}${String(req.route.path)}`;
+  return req.path === "/graphql" || req.path === "/graphiql" ? req.path : undefined;
+}
+
+const ANONYMOUS = "anonymous";
+
+function describe(document: DocumentNode, operationName: string | undefined): { name: string; type: string } {
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  return { name: operation?.name?.value ?? ANONYMOUS, type: operation?.operation ?? "unknown" };
+}

@@ -1,0 +1,201 @@
+/**
+ * Composes the HTTP server: Express 5 with request ids, health, REST, and PostGraphile V5 (HTTP
+ * and WebSocket) on one port.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import cors from "cors";
+import express from "express";
+import helmet from "helmet";
+import pg from "pg";
+import { postgraphile, type PostGraphileInstance } from "postgraphile";
+import { grafserv } from "postgraphile/grafserv/express/v4";
+import { makeCaptchaVerifier } from "../modules/identity/captcha.ts";
+import { AuthService } from "../modules/identity/service.ts";
+import { makeLiveSessions, makeSessionCheck } from "./auth/sessionCheck.ts";
+import { SessionWatch } from "./auth/sessionWatch.ts";
+import type { Config, DatabaseUrls } from "./config.ts";
+import { AppError } from "./errors.ts";
+import { makeOperationRunner } from "./graphql/execute.ts";
+import { makePreset } from "./graphql/preset.ts";
+import { acceptHeaderGuard } from "./http/acceptHeader.ts";
+import { authenticate } from "./http/authenticate.ts";
+import { watchPool } from "./db/pools.ts";
+import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
+import { errorHandler, notFound } from "./http/errorHandler.ts";
+import { healthRoutes } from "./http/health.ts";
+import { requestId } from "./http/requestId.ts";
+import { requestLog } from "./http/requestLog.ts";
+import type { Logger } from "./logger.ts";
+import { Metrics } from "./metrics.ts";
+import { localImageStorage } from "../modules/media/storage.ts";
+import { authRoutes } from "../modules/identity/restAuth.ts";
+import { imageRoutes } from "../modules/media/rest.ts";
+import { tenantRoutes } from "../modules/tenancy/rest.ts";
+import { userRoutes } from "../modules/identity/restUsers.ts";
+import { version } from "./version.ts";
+import { attachGraphqlWebSockets, expressClientAddress } from "./websockets.ts";
+
+export interface TesseraServer {
+  app: express.Express;
+  httpServer: Server;
+  pgl: PostGraphileInstance;
+  metrics: Metrics;
+  /**
+   * Graceful: stops accepting, sends WebSocket clients 1001 (going away), lets in-flight requests
+   * finish (at most DRAIN_MS), then releases PostGraphile and ends every pool — in that order, so
+   * that no request ever meets an ended pool.
+   */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  database: DatabaseUrls;
+  logger: Logger;
+}
+
+export async function createTesseraServer({ config, database, logger }: ServerOptions): Promise<TesseraServer> {
+  // The owner pool serves the auth service's SQL functions, readiness and queue metrics.
+  // Neither role is a superuser.
+  // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
+  // it holds the LISTEN connection for subscriptions.
+  const requestPool = newPool(database.authenticatorUrl, 12, logger, "authenticator");
+  const ownerPool = newPool(database.ownerUrl, 10, logger, "owner");
+  await applyRuntimeSettings(ownerPool, config);
+  const checkSession = makeSessionCheck(requestPool);
+  // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).
+  const sessionWatch = new SessionWatch({ connectionString: database.ownerUrl, liveSessions: makeLiveSessions(requestPool), logger });
+  await sessionWatch.start();
+  const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
+  const auth = new AuthService(
+    ownerPool,
+    config.auth,
+    logger,
+    config.auth.captchaApiUrl ? makeCaptchaVerifier(config.auth.captchaApiUrl) : undefined,
+  );
+  const pgl = postgraphile(
+    makePreset({
+      database,
+      jwtSecret: config.jwtSecret,
+      isProduction: config.isProduction,
+      graphql: config.graphql,
+      logger,
+      pool: requestPool,
+      plugins: [metrics.graphqlPlugin()],
+      services: { auth, checkSession },
+    }),
+  );
+
+  const app = express();
+  app.disable("x-powered-by");
+  // Who may say who the client is (X-Forwarded-For): TRUST_PROXY. req.ip keys every per-IP limit.
+  app.set("trust proxy", config.trustProxy);
+  const httpServer = createServer(app);
+  const drain = trackRequests(httpServer);
+
+  app.use(requestId);
+  app.use(requestLog(logger));
+  app.use(metrics.http());
+  app.get("/metrics", metricsAccess(config.metricsToken), async (_req, res) => {
+    res.setHeader("Content-Type", metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  });
+  // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
+  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  app.use(cors({ origin: config.corsOrigins === "*" ? true : config.corsOrigins, exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }));
+  app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
+  app.use(authenticate(config.jwtSecret, checkSession, "/graphql", logger));
+  const runOperation = makeOperationRunner(pgl);
+  app.use("/api", Metrics.mountedAt("/api"));
+  // Images first: their multipart bodies are streamed, never buffered by a body parser.
+  app.use("/api", imageRoutes({ storage: localImageStorage(config.images.uploadPath), maxBytes: config.images.maxBytes, pool: ownerPool }));
+  app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
+  app.use("/api", authRoutes(auth), userRoutes(runOperation), tenantRoutes(runOperation));
+
+  app.use(acceptHeaderGuard("/graphql"));
+  const serv = pgl.createServ(grafserv);
+  // HTTP only: the WebSocket upgrade is ours (src/platform/websockets.ts), so that shutdown can close sockets properly.
+  await serv.addTo(app, httpServer, false);
+  const websockets = attachGraphqlWebSockets(serv, httpServer, logger, { clientAddress: expressClientAddress(app), sessionWatch });
+  metrics.observeWebSockets(() => websockets.openCount());
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    httpServer,
+    pgl,
+    metrics,
+    async close() {
+      // Stop accepting; idle keep-alive connections close now, busy ones after their response.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await Promise.all([websockets.closeAll(1001, "server shutting down", DRAIN_MS), drain(DRAIN_MS)]);
+      // Whatever is still open after the drain (a request slower than DRAIN_MS) is cut.
+      httpServer.closeAllConnections();
+      await closed;
+      await sessionWatch.close();
+      // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
+      const services = pgl.getResolvedPreset().pgServices ?? [];
+      await pgl.release();
+      await Promise.all(services.map((service) => service.release?.()));
+      await Promise.all([requestPool.end(), ownerPool.end()]);
+    },
+  };
+}
+
+/** With METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <token>` (compared in constant time). */
+function metricsAccess(token: string | undefined): express.RequestHandler {
+  const expected = token ? createHash("sha256").update(token).digest() : undefined;
+  return (req, _res, next) => {
+    if (!expected) return next();
+    const presented = /^Bearer (.+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "";
+    if (timingSafeEqual(createHash("sha256").update(presented).digest(), expected)) return next();
+    next(new AppError("UNAUTHENTICATED", "GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'."));
+  };
+}
+
+/** How long in-flight requests and WebSocket closing handshakes get at shutdown. */
+const DRAIN_MS = 5_000;
+
+/**
+ * Counts requests in flight. The returned drain() marks every response from then on (and those in
+ * flight whose headers are not sent yet) `Connection: close`, closes each keep-alive connection
+ * as soon as it falls idle, and resolves when no request is left or after `timeoutMs`.
+ */
+function trackRequests(httpServer: Server): (timeoutMs: number) => Promise<void> {
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  let settle: (() => void) | undefined;
+  // Before Express's own listener, so that every request is counted before anything answers it.
+  httpServer.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    if (draining) res.shouldKeepAlive = false;
+    res.once("close", () => {
+      inFlight.delete(res);
+      if (!draining) return;
+      // The connection is idle once the response is done; close it rather than wait for another request.
+      setImmediate(() => httpServer.closeIdleConnections());
+      if (inFlight.size === 0) settle?.();
+    });
+  });
+  return async (timeoutMs) => {
+    draining = true;
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    httpServer.closeIdleConnections();
+    if (inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      settle = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+  };
+}
+
+function newPool(connectionString: string, max: number, logger: Logger, name: string): pg.Pool {
+  // Error listeners on the pool and on every client it connects, the LISTEN client included: a
+  // terminated connection is logged and replaced, never a crash.
+  return watchPool(new pg.Pool({ connectionString, max }), logger, name);
+}
