@@ -2,5 +2,5 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const dataDir = join(projectRoot, ".data");
