@@ -4,6 +4,7 @@
  * - refreshSession requests/s (GraphQL) beside a trivial GraphQL request at the same concurrency.
  * Usage: node bench/auth.ts [seconds=5] [concurrency=16]   (configured or embedded database)
  */
+import { MODULES } from "../src/modules/index.ts";
 import type { AddressInfo } from "node:net";
 import { hashPassword } from "../src/modules/identity/passwords.ts";
 import { createTesseraServer } from "../src/platform/server.ts";
@@ -13,7 +14,7 @@ const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 16);
 const bench = await openBench();
 const { config, logger, database } = bench;
-const server = await createTesseraServer({ config, database: database.urls, logger });
+const server = await createTesseraServer({ modules: MODULES, config, database: database.urls, logger });
 await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
 const base = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}`;
 

@@ -7,6 +7,7 @@
  * Load comes from wrk (a separate process); same concurrency and duration for all three.
  * Usage: node bench/events-read.ts [seconds=10] [connections=16]   (needs wrk and pgbench)
  */
+import { MODULES } from "../src/modules/index.ts";
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -67,7 +68,7 @@ const plain = createServer(async (_req, res) => {
 await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
 
 // 1. Tessera.
-const tessera = await createTesseraServer({ config: { ...config, isProduction: true }, database: database.urls, logger });
+const tessera = await createTesseraServer({ modules: MODULES, config: { ...config, isProduction: true }, database: database.urls, logger });
 await new Promise<void>((resolve) => tessera.httpServer.listen(0, "127.0.0.1", resolve));
 
 const resultsDir = join(projectRoot, "bench", "results");

@@ -4,10 +4,11 @@ import pg from "pg";
 import { hashPassword } from "../src/modules/identity/passwords.ts";
 import { randomToken, sha256 } from "../src/platform/auth/secrets.ts";
 import { signAccessToken } from "../src/platform/auth/tokens.ts";
-import { loadConfig, type Config } from "../src/platform/config.ts";
+import { loadConfig, MODULES } from "../src/modules/index.ts";
+import type { Config } from "../src/platform/config.ts";
 import { migrateDatabase } from "../src/platform/db/migrate.ts";
 import { resolveDatabase, type ResolvedDatabase } from "../src/platform/db/resolve.ts";
-import { prepareTenant } from "../src/modules/tenancy/tenants.ts";
+import { prepareTenant } from "../src/platform/modules.ts";
 import { createLogger, type Logger } from "../src/platform/logger.ts";
 
 export interface Bench {
@@ -43,7 +44,7 @@ export async function benchTenant(bench: Bench, slug: string): Promise<string> {
     "insert into app_public.tenants (slug, name) values ($1, $2) on conflict (slug) do update set name = excluded.name returning id",
     [slug, slug],
   );
-  await prepareTenant(bench.owner, rows[0]!.id);
+  await prepareTenant(MODULES, bench.owner, rows[0]!.id);
   return rows[0]!.id;
 }
 
@@ -76,5 +77,5 @@ export async function benchSession(bench: Bench, userId: string, tenantId: strin
     [userId, sha256(randomToken())],
   );
   const sessionId = rows[0]!.id;
-  return { sessionId, token: signAccessToken({ sub: userId, tid: tenantId, sid: sessionId, jti: randomUUID(), role }, bench.config.auth.jwtSecret, 3600) };
+  return { sessionId, token: signAccessToken({ sub: userId, tid: tenantId, sid: sessionId, jti: randomUUID(), role }, bench.config.jwtSecret, 3600) };
 }

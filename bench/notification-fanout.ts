@@ -5,6 +5,7 @@
  * reads its row back under RLS. Baseline in the same run: one subscriber.
  * Usage: node bench/notification-fanout.ts [sizes=1,100,1000]
  */
+import { MODULES } from "../src/modules/index.ts";
 import type { AddressInfo } from "node:net";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
@@ -15,10 +16,10 @@ import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
 const sizes = (process.argv[2] ?? "1,100,1000").split(",").map(Number);
 const bench = await openBench();
 const { config, logger, database, owner } = bench;
-const server = await createTesseraServer({ config: { ...config, isProduction: true }, database: database.urls, logger });
+const server = await createTesseraServer({ modules: MODULES, config: { ...config, isProduction: true }, database: database.urls, logger });
 await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
 const port = (server.httpServer.address() as AddressInfo).port;
-const worker = await startWorker({ connectionString: database.urls.ownerUrl, concurrency: 4, logger, mail: config.mail });
+const worker = await startWorker({ modules: MODULES, connectionString: database.urls.ownerUrl, concurrency: 4, logger, mail: config.mail });
 
 async function userWithToken(tenantId: string, username: string, role: string): Promise<{ id: string; token: string }> {
   const id = await benchUser(bench, tenantId, username, role);

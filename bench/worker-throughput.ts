@@ -5,7 +5,7 @@
  */
 import { run, type RunnerOptions } from "graphile-worker";
 import pg from "pg";
-import { loadConfig } from "../src/platform/config.ts";
+import { loadConfig } from "../src/modules/index.ts";
 import { migrateDatabase, workerLogger } from "../src/platform/db/migrate.ts";
 import { resolveDatabase } from "../src/platform/db/resolve.ts";
 import { createLogger } from "../src/platform/logger.ts";

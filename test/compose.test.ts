@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { KNOWN_VARIABLES, loadConfig } from "../src/platform/config.ts";
+import { KNOWN_VARIABLES, loadConfig } from "../src/modules/index.ts";
 import { projectRoot } from "../src/platform/paths.ts";
 
 interface Service {

@@ -3,6 +3,7 @@
  * every pool and client has an `error` listener, so the process logs and carries on — an `error`
  * event without a listener would end it (here: fail the test file with "Unhandled error").
  */
+import { MODULES } from "../src/modules/index.ts";
 import pg from "pg";
 import { withClient } from "../src/platform/db/cluster.ts";
 import { watchClient } from "../src/platform/db/pools.ts";
@@ -118,7 +119,7 @@ test("stopping the worker and at once dropping its database crashes nothing", as
     for (let round = 0; round < 5; round++) {
       const db = await createTestDatabase();
       await db.ownerPool.query("insert into app_public.tenants (slug, name) values ('gone', 'Gone')");
-      const worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
+      const worker = await startWorker({ modules: MODULES, connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
       await until(async () => (await db.ownerPool.query("select 1 from app_public.tenant_modules")).rows.length > 0, "the worker to run the tenant's event");
       await Promise.all([db.ownerPool.end(), db.rootPool.end()]);
       await worker.stop();

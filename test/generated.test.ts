@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { MODULES } from "../src/modules/index.ts";
 import { createLogger } from "../src/platform/logger.ts";
 import { projectRoot } from "../src/platform/paths.ts";
 import { renderGraphqlSchema, renderSqlSchema, SCHEMA_GRAPHQL_PATH, SCHEMA_SQL_PATH } from "../src/platform/schemaExport.ts";
@@ -20,7 +21,7 @@ afterAll(() => db.drop());
 const STALE = "is stale: run `npm run schema:export && npm run codegen` and commit the result";
 
 test("schema.graphql matches the schema PostGraphile builds from the migrations", async () => {
-  const fresh = await renderGraphqlSchema(db.urls, createLogger("silent"));
+  const fresh = await renderGraphqlSchema(db.urls, createLogger("silent"), MODULES);
   const committed = readFileSync(SCHEMA_GRAPHQL_PATH, "utf8");
   if (fresh !== committed) process.stdout.write(`schema.graphql ${STALE}\n`);
   expect(fresh).toEqual(committed);

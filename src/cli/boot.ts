@@ -2,22 +2,48 @@
  * First lines of every command: validate the configuration (one message naming every problem,
  * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
  */
-import { ConfigError, loadConfig, type Config } from "../platform/config.ts";
+import { ConfigError, isHardenedEnv, loadConfig, type Config } from "../platform/config.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
+import type { ModuleManifest } from "../platform/modules.ts";
 
-/** Validates config and, if configured, starts tracing before any instrumented module loads. */
-export async function bootWithTracing(name: string): Promise<{ config: Config; logger: Logger; stopTracing: () => Promise<void> }> {
-  const booted = boot(name);
+export interface Booted {
+  config: Config;
+  logger: Logger;
+  /** The one list of modules (src/modules/index.ts). */
+  modules: readonly ModuleManifest[];
+}
+
+/**
+ * Starts tracing, if configured, before any instrumented library (express, pg, graphql) is loaded
+ * by the modules; then boots as `boot` does.
+ */
+export async function bootWithTracing(name: string): Promise<Booted & { stopTracing: () => Promise<void> }> {
+  setGraphileEnv();
+  let endpoint: string | undefined;
+  try {
+    endpoint = loadConfig(process.env, []).otelEndpoint;
+  } catch {
+    // The whole configuration is validated (and its problems reported) by boot() below.
+  }
   const { startTracing } = await import("../platform/tracing.ts");
-  const tracing = await startTracing(booted.config.otelEndpoint, name);
-  if (tracing) booted.logger.info({ endpoint: booted.config.otelEndpoint }, "tracing on");
+  const tracing = await startTracing(endpoint, name);
+  const booted = await boot(name);
+  if (tracing) booted.logger.info({ endpoint }, "tracing on");
   return { ...booted, stopTracing: async () => void (await tracing?.shutdown()) };
 }
 
-export function boot(name: string): { config: Config; logger: Logger } {
+/** Graphile reads GRAPHILE_ENV when it loads (an invalid APP_ENV fails the configuration anyway). */
+function setGraphileEnv(): void {
+  process.env.GRAPHILE_ENV ??= isHardenedEnv(process.env.APP_ENV ?? "dev") ? "production" : "development";
+}
+
+/** Validates the configuration of the platform and every module; exits 1 naming every problem. */
+export async function boot(name: string): Promise<Booted> {
+  setGraphileEnv();
+  const { MODULES } = await import("../modules/index.ts");
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, MODULES);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -25,7 +51,6 @@ export function boot(name: string): { config: Config; logger: Logger } {
     }
     throw error;
   }
-  process.env.GRAPHILE_ENV ??= config.isProduction ? "production" : "development";
   // An embedded cluster that cannot be used is an operator's matter: one line saying what to do,
   // no stack trace. Every other uncaught error keeps Node's own report.
   process.on("uncaughtExceptionMonitor", (error) => {
@@ -35,7 +60,7 @@ export function boot(name: string): { config: Config; logger: Logger } {
     }
   });
   const pretty = config.env === "dev" && process.stdout.isTTY === true;
-  return { config, logger: createLogger(config.logLevel, name, undefined, pretty) };
+  return { config, logger: createLogger(config.logLevel, name, undefined, pretty), modules: MODULES };
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM, then exits 0 (or 1 if stopping failed). */

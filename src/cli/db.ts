@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { boot } from "./boot.ts";
 
-const { config, logger } = boot("tessera-db");
+const { config, logger, modules } = await boot("tessera-db");
 const { resolveDatabase } = await import("../platform/db/resolve.ts");
 const { migrationSettings } = await import("../platform/db/migrate.ts");
 const { exportSchemas } = await import("../platform/schemaExport.ts");
@@ -33,7 +33,7 @@ try {
     },
   });
   if (result.status === 0 && ["migrate", "commit", "uncommit", "watch", "reset"].includes(args[0] ?? "")) {
-    await exportSchemas(database.urls, logger);
+    await exportSchemas(database.urls, logger, modules);
   }
   process.exitCode = result.status ?? 1;
 } finally {

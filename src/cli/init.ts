@@ -1,6 +1,6 @@
 /**
  * `npm run init [-- --tenant <slug>] [--name <name>] [--email <admin e-mail>] [--operator <e-mail>]
- * [--revoke-operator <e-mail>]`: bootstrap (see src/platform/bootstrap.ts). Idempotent; secrets
+ * [--revoke-operator <e-mail>]`: bootstrap (the steps of every module: src/platform/bootstrap.ts). Idempotent; secrets
  * are printed once. `--operator` makes a user of the tenant a platform operator — the only way to
  * become one.
  */
@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { boot } from "./boot.ts";
 
 const USAGE = "Usage: npm run init -- [--tenant <slug>] [--name <name>] [--email <admin e-mail>] [--operator <e-mail>] [--revoke-operator <e-mail>]";
-const { config, logger } = boot("tessera-init");
+const { config, logger, modules } = await boot("tessera-init");
 let values: { tenant?: string; name?: string; email?: string; operator?: string; "revoke-operator"?: string };
 try {
   ({ values } = parseArgs({
@@ -44,12 +44,10 @@ try {
   const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "init");
   await client.connect();
   try {
-    const report = await bootstrap(client, {
+    const report = await bootstrap(modules, client, {
       tenantSlug,
       tenantName: values.name ?? tenantSlug,
-      adminEmail: values.email,
-      operatorEmail: values.operator,
-      revokeOperatorEmail: values["revoke-operator"],
+      options: { email: values.email, operator: values.operator, "revoke-operator": values["revoke-operator"] },
     });
     process.stdout.write(`${report.join("\n")}\n`);
   } catch (error) {

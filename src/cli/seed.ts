@@ -1,7 +1,7 @@
 /** `npm run seed`: idempotent demo data (refused when APP_ENV=stage or prod). */
 import { boot } from "./boot.ts";
 
-const { config, logger } = boot("tessera-seed");
+const { config, logger, modules } = await boot("tessera-seed");
 if (config.isProduction) {
   process.stderr.write(`Refusing to seed demo data when APP_ENV=${config.env}.\n`);
   process.exit(1);
@@ -17,7 +17,7 @@ try {
   const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "seed");
   await client.connect();
   try {
-    const demo = await seedDemo(client, config.isProduction);
+    const demo = await seedDemo(modules, client, config.isProduction);
     process.stdout.write(`seeded tenant "demo" (${demo.users.map((user) => user.email).join(", ")}) with its events\n`);
   } finally {
     await client.end();

@@ -4,10 +4,10 @@
  */
 import { bootWithTracing, onShutdown } from "./boot.ts";
 
-const { config, logger, stopTracing } = await bootWithTracing("tessera");
+const { config, logger, modules, stopTracing } = await bootWithTracing("tessera");
 const started = performance.now();
 const { startAll } = await import("../platform/app.ts");
-const app = await startAll({ config, logger, seed: !config.isProduction, worker: true, migrate: true });
+const app = await startAll({ config, logger, modules, seed: !config.isProduction, worker: true, migrate: true });
 onShutdown(logger, async () => {
   await app.stop();
   await stopTracing();

@@ -4,7 +4,7 @@
  */
 import { boot } from "./boot.ts";
 
-const { config, logger } = boot("tessera-truncate");
+const { config, logger } = await boot("tessera-truncate");
 if (config.isProduction) {
   process.stderr.write(`FORBIDDEN: db:truncate is refused when APP_ENV=${config.env}.\n`);
   process.exit(1);

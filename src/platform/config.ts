@@ -7,7 +7,6 @@ import { z } from "zod";
 import { dataDir } from "./paths.ts";
 
 const DEV_JWT_SECRET = "tessera-dev-jwt-secret-change-me-in-production";
-const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";
 
 /**
  * Every secret value written anywhere in this repository (defaults, .env.example, compose files,
@@ -17,7 +16,8 @@ const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";
  */
 export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
   DEV_JWT_SECRET,
-  DEV_TOTP_ENCODE_SECRET,
+  // the development default of TOTP_ENCODE_SECRET
+  "tessera-dev-totp-encode-secret-change-me",
   // .env.example
   "change-me-to-a-long-random-secret-of-32-chars-or-more",
   "change-me-to-another-long-random-secret-32+",
@@ -41,11 +41,15 @@ export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
 /** Environments that face real users: development defaults and published secrets are refused. */
 const HARDENED_ENVS = new Set(["stage", "prod"]);
 
-const postgresUrl = z
+export function isHardenedEnv(env: string): boolean {
+  return HARDENED_ENVS.has(env);
+}
+
+export const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
 
-const integer = (min: number, max: number) =>
+export const integer = (min: number, max: number) =>
   z.coerce
     .number({ error: "must be a number" })
     .int("must be a whole number")
@@ -68,21 +72,14 @@ const envSchema = z
     ROOT_DATABASE_URL: postgresUrl.optional(),
     EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),
     JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
-    ACCESS_TOKEN_TTL_MINUTES: integer(1, 24 * 60).default(15),
-    REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(43200),
-    TWO_FA_TOKEN_TTL_MINUTES: integer(1, 60).default(5),
-    TOTP_ENCODE_SECRET: z.string().min(1, "must not be empty").default(DEV_TOTP_ENCODE_SECRET),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
     MAIL_FROM: z.string().min(3).default("Tessera <no-reply@tessera.local>"),
     MAIL_CONCURRENCY: integer(1, 100).default(2),
     SMTP_CONNECT_TIMEOUT_MS: integer(100, 300_000).default(5_000),
     SMTP_SOCKET_TIMEOUT_MS: integer(100, 600_000).default(20_000),
-    CAPTCHA_API_URL: z.url().optional(),
     WORKER_CONCURRENCY: integer(1, 1000).default(5),
     WORKER_HEARTBEAT_SECONDS: integer(1, 3600).default(10),
     WORKER_STALE_SECONDS: integer(2, 86_400).default(60),
-    EVENT_REMINDER_LEAD_MINUTES: integer(0, 60 * 24 * 60).default(1440),
-    IMAGE_UPLOAD_PATH: z.string().min(1).optional(),
     GRAPHQL_MAX_DEPTH: integer(2, 100).default(12),
     GRAPHQL_MAX_COST: integer(10, 10_000_000).default(10_000),
     GRAPHQL_MAX_PAGE_SIZE: integer(1, 10_000).default(100),
@@ -94,7 +91,6 @@ const envSchema = z
       .string()
       .regex(/^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/, "must be * or a comma-separated list of http(s) origins")
       .optional(),
-    IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
     TRUST_PROXY: z
       .string()
       .regex(
@@ -115,18 +111,7 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
   if (HARDENED_ENVS.has(env)) {
     const when = `when APP_ENV=${env}`;
     const published = "this value is published in the Tessera repository; generate your own";
-    for (const [name, value, fallback] of [
-      ["JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET],
-      ["TOTP_ENCODE_SECRET", raw.TOTP_ENCODE_SECRET, DEV_TOTP_ENCODE_SECRET],
-    ] as const) {
-      const secret = value ?? fallback;
-      if (secret === fallback) problems.push(`${name}: the development default is refused ${when}`);
-      else if (secret.length < 32) problems.push(`${name}: must be at least 32 characters ${when}`);
-      else if (PUBLISHED_SECRETS.has(secret)) problems.push(`${name}: ${published} ${when}`);
-    }
-    if (raw.JWT_SECRET && raw.JWT_SECRET === raw.TOTP_ENCODE_SECRET) {
-      problems.push(`TOTP_ENCODE_SECRET: must differ from JWT_SECRET ${when}`);
-    }
+    problems.push(...hardenedSecretProblems("JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET, env));
     if (raw.METRICS_TOKEN && PUBLISHED_SECRETS.has(raw.METRICS_TOKEN)) {
       problems.push(`METRICS_TOKEN: ${published} ${when}`);
     }
@@ -148,6 +133,20 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
     problems.push("DATABASE_AUTHENTICATOR_URL: is required when DATABASE_URL is set");
   }
   return problems;
+}
+
+/**
+ * A secret with a development default, in a hardened environment (stage, prod): the default, a
+ * secret under 32 characters and a published one are refused. Modules use it for their secrets.
+ */
+export function hardenedSecretProblems(name: string, value: string | undefined, fallback: string, env: string): string[] {
+  if (!HARDENED_ENVS.has(env)) return [];
+  const when = `when APP_ENV=${env}`;
+  const secret = value ?? fallback;
+  if (secret === fallback) return [`${name}: the development default is refused ${when}`];
+  if (secret.length < 32) return [`${name}: must be at least 32 characters ${when}`];
+  if (PUBLISHED_SECRETS.has(secret)) return [`${name}: this value is published in the Tessera repository; generate your own ${when}`];
+  return [];
 }
 
 /** The password of a connection URL, if it has one and parses. */
@@ -185,15 +184,6 @@ export interface DatabaseUrls {
   rootUrl?: string;
 }
 
-export interface AuthConfig {
-  jwtSecret: string;
-  accessTokenTtlSeconds: number;
-  refreshTokenTtlSeconds: number;
-  twoFactorTokenTtlSeconds: number;
-  totpEncodeSecret: string;
-  captchaApiUrl?: string;
-}
-
 export interface MailConfig {
   /** Unset: e-mails are logged (recipient and template only), not sent. */
   smtpUrl?: string;
@@ -220,14 +210,11 @@ export interface Config {
   port: number;
   publicUrl?: string;
   logLevel: Env["LOG_LEVEL"];
+  /** Signs and verifies access tokens. */
   jwtSecret: string;
-  auth: AuthConfig;
   mail: MailConfig;
   workerConcurrency: number;
   workerLiveness: WorkerLivenessConfig;
-  /** How long before an event starts its participants are reminded. */
-  eventReminderLeadMinutes: number;
-  images: { uploadPath: string; maxBytes: number };
   graphql: {
     maxDepth: number;
     maxCost: number;
@@ -253,6 +240,41 @@ export interface Config {
   database?: DatabaseUrls;
   /** The embedded PostgreSQL's data directory (its port and password are saved in `<dir>.json`). */
   embeddedDatabaseDir: string;
+  /** Each module's own configuration, read through its fragment's `of(config)`. */
+  fragments: ReadonlyMap<ConfigFragment<unknown>, unknown>;
+}
+
+/** Raw environment strings, empty values dropped. */
+export type RawEnv = Record<string, string | undefined>;
+
+/** The environment variables of one module and what the module makes of them. */
+export interface ConfigFragment<T> {
+  variables: z.ZodRawShape;
+  /** Rules across variables, read from the raw strings so they are reported with all others. */
+  problems?(raw: RawEnv): string[];
+  build(env: Record<string, unknown>, hardened: boolean): T;
+  /** This module's values in a loaded configuration. */
+  of(config: Config): T;
+}
+
+/** Declares a module's configuration: zod schemas per variable, and the values built from them. */
+export function configFragment<Shape extends z.ZodRawShape, T>(spec: {
+  variables: Shape;
+  problems?(raw: RawEnv): string[];
+  build(env: z.infer<z.ZodObject<Shape>>, hardened: boolean): T;
+}): ConfigFragment<T> {
+  const fragment: ConfigFragment<T> = {
+    variables: spec.variables,
+    problems: spec.problems,
+    build: (env, hardened) => spec.build(env as z.infer<z.ZodObject<Shape>>, hardened),
+    of(config) {
+      if (!config.fragments.has(fragment as ConfigFragment<unknown>)) {
+        throw new Error("this configuration was loaded without the module that reads it");
+      }
+      return config.fragments.get(fragment as ConfigFragment<unknown>) as T;
+    },
+  };
+  return fragment;
 }
 
 export class ConfigError extends Error {
@@ -264,8 +286,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** The names of every variable the config module knows; used to check compose files and docs. */
-export const KNOWN_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+/** Every variable the platform and these modules read; used to check compose files and docs. */
+export function knownVariables(modules: ReadonlyArray<{ config?: ConfigFragment<unknown> }>): string[] {
+  return [...Object.keys(envSchema.shape), ...modules.flatMap((module) => Object.keys(module.config?.variables ?? {}))];
+}
 
 /** Derives the visitor role from the authenticator's user name: `<db>_authenticator` → `<db>_visitor`. */
 export function deriveVisitorRole(authenticatorUrl: string): string {
@@ -273,18 +297,24 @@ export function deriveVisitorRole(authenticatorUrl: string): string {
   return user.endsWith("_authenticator") ? user.replace(/_authenticator$/, "_visitor") : `${user}_visitor`;
 }
 
-/** Reads and validates the environment; throws one ConfigError that names every problem. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const raw: Record<string, string | undefined> = Object.fromEntries(
-    Object.entries(source).filter(([key, value]) => key in envSchema.shape && value !== ""),
+/**
+ * Reads and validates the environment for the platform and the given modules; throws one
+ * ConfigError that names every problem.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv, modules: ReadonlyArray<{ config?: ConfigFragment<unknown> }>): Config {
+  const fragments = modules.flatMap((module) => (module.config ? [module.config] : []));
+  const schema = envSchema.extend(Object.assign({}, ...fragments.map((fragment) => fragment.variables)));
+  const raw: RawEnv = Object.fromEntries(
+    Object.entries(source).filter(([key, value]) => key in schema.shape && value !== ""),
   );
-  const parsed = envSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`)),
     ...crossVariableProblems(raw),
+    ...fragments.flatMap((fragment) => fragment.problems?.(raw) ?? []),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const env = parsed.data;
+  const env = parsed.data as Env;
   const hardened = HARDENED_ENVS.has(env.APP_ENV);
   const database: DatabaseUrls | undefined =
     env.DATABASE_URL && env.DATABASE_AUTHENTICATOR_URL
@@ -303,14 +333,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
     jwtSecret: env.JWT_SECRET,
-    auth: {
-      jwtSecret: env.JWT_SECRET,
-      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_MINUTES * 60,
-      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_MINUTES * 60,
-      twoFactorTokenTtlSeconds: env.TWO_FA_TOKEN_TTL_MINUTES * 60,
-      totpEncodeSecret: env.TOTP_ENCODE_SECRET,
-      captchaApiUrl: env.CAPTCHA_API_URL,
-    },
     mail: {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM,
@@ -320,8 +342,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     workerConcurrency: env.WORKER_CONCURRENCY,
     workerLiveness: { heartbeatSeconds: env.WORKER_HEARTBEAT_SECONDS, staleAfterSeconds: env.WORKER_STALE_SECONDS },
-    eventReminderLeadMinutes: env.EVENT_REMINDER_LEAD_MINUTES,
-    images: { uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")), maxBytes: env.IMAGE_MAX_BYTES },
     embeddedDatabaseDir: resolve(env.EMBEDDED_DATABASE_DIR ?? join(dataDir, "pg")),
     graphql: {
       maxDepth: env.GRAPHQL_MAX_DEPTH,
@@ -336,5 +356,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxySetting(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN,
     database,
+    fragments: new Map(fragments.map((fragment) => [fragment, fragment.build(parsed.data as Record<string, unknown>, hardened)])),
   };
 }

@@ -1,9 +1,10 @@
 /**
- * The one error-code table. SQL raises errors with the SQLSTATEs listed here; GraphQL
- * and REST both map every error through `toAppError`, so a code means the same on every transport.
+ * The one error-code table: the platform's codes here, each module's own codes added by its
+ * manifest (`registerErrors`). SQL raises errors with the SQLSTATEs listed; GraphQL and REST both
+ * map every error through `toAppError`, so a code means the same on every transport.
  */
 
-interface ErrorSpec {
+export interface ErrorSpec {
   /** HTTP status for REST, and for GraphQL requests that fail as a whole. */
   status: number;
   /** Default message safe to show to a client. */
@@ -12,21 +13,13 @@ interface ErrorSpec {
   sqlstate?: string;
 }
 
-export const ERROR_TABLE = {
+const PLATFORM_ERRORS = {
   VALIDATION_FAILED: { status: 400, message: "The input is not valid.", sqlstate: "TVALD" },
-  WEAK_PASSWORD: { status: 400, message: "The password does not meet the password policy.", sqlstate: "TWEAK" },
   UNAUTHENTICATED: { status: 401, message: "Authentication is required or the access token is not valid.", sqlstate: "TAUTH" },
-  INVALID_CREDENTIALS: { status: 401, message: "Invalid credentials.", sqlstate: "TCRED" },
-  INVALID_TWO_FACTOR_CODE: { status: 401, message: "The two-factor code is not valid.", sqlstate: "T2FAC" },
-  INVALID_TOKEN: { status: 401, message: "The token is not valid.", sqlstate: "TTOKN" },
-  TOKEN_REUSED: { status: 401, message: "The refresh token was already used; the session is revoked.", sqlstate: "TREUS" },
   INVALID_SIGNATURE: { status: 401, message: "The signature is not valid.", sqlstate: "TSIGN" },
   FORBIDDEN: { status: 403, message: "You are not allowed to do this.", sqlstate: "TFORB" },
   NOT_FOUND: { status: 404, message: "Not found.", sqlstate: "TNFND" },
   CONFLICT: { status: 409, message: "The change conflicts with existing data.", sqlstate: "TCONF" },
-  EVENT_FULL: { status: 409, message: "The event is full.", sqlstate: "TEFUL" },
-  OUT_OF_STOCK: { status: 409, message: "The product is out of stock.", sqlstate: "TSTOK" },
-  INSUFFICIENT_BALANCE: { status: 409, message: "The balance is insufficient.", sqlstate: "TBALN" },
   QUERY_TOO_COMPLEX: { status: 400, message: "The GraphQL query is too deep, too costly or asks for too large a page." },
   METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large." },
@@ -36,7 +29,40 @@ export const ERROR_TABLE = {
   SERVICE_UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable; try again shortly." },
 } as const satisfies Record<string, ErrorSpec>;
 
-export type ErrorCode = keyof typeof ERROR_TABLE;
+/**
+ * The codes modules add. A module declares its codes for the type checker by merging into this
+ * interface (`declare module ".../platform/errors.ts" { interface ModuleErrorCodes { X: true } }`)
+ * and for the runtime through its manifest's `errors`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface ModuleErrorCodes {}
+
+export type ErrorCode = keyof typeof PLATFORM_ERRORS | keyof ModuleErrorCodes;
+
+const table = new Map<string, ErrorSpec>(Object.entries(PLATFORM_ERRORS));
+const codeBySqlstate = new Map<string, ErrorCode>();
+for (const [code, spec] of table) if (spec.sqlstate) codeBySqlstate.set(spec.sqlstate, code as ErrorCode);
+
+/** Adds a module's codes to the table; a code or SQLSTATE already taken by another spec is refused. */
+export function registerErrors(errors: Record<string, ErrorSpec>): void {
+  for (const [code, spec] of Object.entries(errors)) {
+    const existing = table.get(code);
+    if (existing && existing !== spec) throw new Error(`error code ${code} is declared twice`);
+    const holder = spec.sqlstate ? codeBySqlstate.get(spec.sqlstate) : undefined;
+    if (holder && holder !== code) throw new Error(`SQLSTATE ${spec.sqlstate} is taken by ${holder}`);
+    table.set(code, spec);
+    if (spec.sqlstate) codeBySqlstate.set(spec.sqlstate, code as ErrorCode);
+  }
+}
+
+/** The whole table as it stands (platform codes and those registered by modules). */
+export function errorTable(): ReadonlyMap<string, ErrorSpec> {
+  return table;
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && table.has(code);
+}
 
 /** An error whose code and message may be shown to a client. */
 export class AppError extends Error {
@@ -47,20 +73,15 @@ export class AppError extends Error {
   readonly retryAfter?: number;
 
   constructor(code: ErrorCode, message?: string, extra: { details?: Record<string, unknown>; retryAfter?: number; cause?: unknown } = {}) {
-    super(message ?? ERROR_TABLE[code].message, { cause: extra.cause });
+    const spec = table.get(code);
+    super(message ?? spec?.message ?? "An unexpected error occurred.", { cause: extra.cause });
     this.name = "AppError";
     this.code = code;
-    this.status = ERROR_TABLE[code].status;
+    this.status = spec?.status ?? 500;
     this.details = extra.details;
     this.retryAfter = extra.retryAfter;
   }
 }
-
-const codeBySqlstate = new Map<string, ErrorCode>(
-  Object.entries(ERROR_TABLE).flatMap(([code, spec]) =>
-    "sqlstate" in spec ? [[spec.sqlstate, code as ErrorCode]] : [],
-  ),
-);
 
 /** Standard PostgreSQL SQLSTATEs that mean a client mistake rather than a server fault. */
 const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode]> = [
@@ -179,9 +200,9 @@ function declaredCode(error: unknown): { code: ErrorCode; message: string; detai
   if (typeof error !== "object" || error === null || !(error instanceof Error)) return undefined;
   const extensions = (error as { extensions?: { code?: unknown; details?: unknown } }).extensions;
   const code = extensions?.code;
-  if (typeof code !== "string" || !(code in ERROR_TABLE)) return undefined;
+  if (!isErrorCode(code)) return undefined;
   const details = typeof extensions?.details === "object" && extensions.details !== null ? (extensions.details as Record<string, unknown>) : undefined;
-  return { code: code as ErrorCode, message: error.message, details };
+  return { code, message: error.message, details };
 }
 
 function parseDetails(detail: string | undefined): Record<string, unknown> | undefined {

@@ -9,6 +9,7 @@ import pg from "pg";
 import { postgraphile } from "postgraphile";
 import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
 import { loadConfig, type DatabaseUrls } from "./config.ts";
+import type { ModuleManifest } from "./modules.ts";
 import { dumpSchema } from "./db/dumpSchema.ts";
 import { watchClient } from "./db/pools.ts";
 import { makePreset } from "./graphql/preset.ts";
@@ -18,8 +19,16 @@ import { projectRoot } from "./paths.ts";
 export const SCHEMA_GRAPHQL_PATH = join(projectRoot, "schema.graphql");
 export const SCHEMA_SQL_PATH = join(projectRoot, "sql", "schema.sql");
 
-export async function renderGraphqlSchema(urls: DatabaseUrls, logger: Logger): Promise<string> {
-  const pgl = postgraphile(makePreset({ database: urls, jwtSecret: "unused-for-export", isProduction: false, graphql: loadConfig({}).graphql, logger }));
+export async function renderGraphqlSchema(urls: DatabaseUrls, logger: Logger, modules: readonly ModuleManifest[]): Promise<string> {
+  const preset = makePreset({
+    database: urls,
+    jwtSecret: "unused-for-export",
+    isProduction: false,
+    graphql: loadConfig({}, []).graphql,
+    logger,
+    plugins: modules.flatMap((module) => module.graphqlPlugins ?? []),
+  });
+  const pgl = postgraphile(preset);
   try {
     const schema = await pgl.getSchema();
     return `${printSchema(lexicographicSortSchema(schema))}\n`;
@@ -43,8 +52,8 @@ export async function renderSqlSchema(urls: DatabaseUrls): Promise<string> {
   }
 }
 
-export async function exportSchemas(urls: DatabaseUrls, logger: Logger): Promise<void> {
-  writeFileSync(SCHEMA_GRAPHQL_PATH, await renderGraphqlSchema(urls, logger));
+export async function exportSchemas(urls: DatabaseUrls, logger: Logger, modules: readonly ModuleManifest[]): Promise<void> {
+  writeFileSync(SCHEMA_GRAPHQL_PATH, await renderGraphqlSchema(urls, logger, modules));
   mkdirSync(join(projectRoot, "sql"), { recursive: true });
   writeFileSync(SCHEMA_SQL_PATH, await renderSqlSchema(urls));
   logger.info("wrote schema.graphql and sql/schema.sql");

@@ -10,8 +10,6 @@ import helmet from "helmet";
 import pg from "pg";
 import { postgraphile, type PostGraphileInstance } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
-import { makeCaptchaVerifier } from "../modules/identity/captcha.ts";
-import { AuthService } from "../modules/identity/service.ts";
 import { makeLiveSessions, makeSessionCheck } from "./auth/sessionCheck.ts";
 import { SessionWatch } from "./auth/sessionWatch.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
@@ -28,11 +26,7 @@ import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
-import { localImageStorage } from "../modules/media/storage.ts";
-import { authRoutes } from "../modules/identity/restAuth.ts";
-import { imageRoutes } from "../modules/media/rest.ts";
-import { tenantRoutes } from "../modules/tenancy/rest.ts";
-import { userRoutes } from "../modules/identity/restUsers.ts";
+import { registerModules, type ModuleManifest, type ModuleServer } from "./modules.ts";
 import { version } from "./version.ts";
 import { attachGraphqlWebSockets, expressClientAddress } from "./websockets.ts";
 
@@ -53,27 +47,26 @@ export interface ServerOptions {
   config: Config;
   database: DatabaseUrls;
   logger: Logger;
+  /** The modules whose routes, GraphQL plugins and request-time services the server carries. */
+  modules: readonly ModuleManifest[];
 }
 
-export async function createTesseraServer({ config, database, logger }: ServerOptions): Promise<TesseraServer> {
+export async function createTesseraServer({ config, database, logger, modules }: ServerOptions): Promise<TesseraServer> {
+  registerModules(modules);
   // The owner pool serves the auth service's SQL functions, readiness and queue metrics.
   // Neither role is a superuser.
   // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
   // it holds the LISTEN connection for subscriptions.
   const requestPool = newPool(database.authenticatorUrl, 12, logger, "authenticator");
   const ownerPool = newPool(database.ownerUrl, 10, logger, "owner");
-  await applyRuntimeSettings(ownerPool, config);
+  await applyRuntimeSettings(ownerPool, config, modules);
   const checkSession = makeSessionCheck(requestPool);
   // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).
   const sessionWatch = new SessionWatch({ connectionString: database.ownerUrl, liveSessions: makeLiveSessions(requestPool), logger });
   await sessionWatch.start();
   const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
-  const auth = new AuthService(
-    ownerPool,
-    config.auth,
-    logger,
-    config.auth.captchaApiUrl ? makeCaptchaVerifier(config.auth.captchaApiUrl) : undefined,
-  );
+  const parts: ModuleServer[] = [];
+  for (const module of modules) if (module.server) parts.push(await module.server({ config, logger, ownerPool, requestPool }));
   const pgl = postgraphile(
     makePreset({
       database,
@@ -82,8 +75,8 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
       graphql: config.graphql,
       logger,
       pool: requestPool,
-      plugins: [metrics.graphqlPlugin()],
-      services: { auth, checkSession },
+      plugins: [...modules.flatMap((module) => module.graphqlPlugins ?? []), metrics.graphqlPlugin()],
+      services: { checkSession, values: Object.assign({}, ...parts.map((part) => part.graphqlContext ?? {})) },
     }),
   );
 
@@ -108,10 +101,10 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
   app.use(authenticate(config.jwtSecret, checkSession, "/graphql", logger));
   const runOperation = makeOperationRunner(pgl);
   app.use("/api", Metrics.mountedAt("/api"));
-  // Images first: their multipart bodies are streamed, never buffered by a body parser.
-  app.use("/api", imageRoutes({ storage: localImageStorage(config.images.uploadPath), maxBytes: config.images.maxBytes, pool: ownerPool }));
+  // Streaming routes first: their bodies (multipart uploads) are never buffered by a body parser.
+  app.use("/api", ...parts.flatMap((part) => part.streamingRoutes ?? []));
   app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
-  app.use("/api", authRoutes(auth), userRoutes(runOperation), tenantRoutes(runOperation));
+  app.use("/api", ...parts.flatMap((part) => part.routes?.(runOperation) ?? []));
 
   app.use(acceptHeaderGuard("/graphql"));
   const serv = pgl.createServ(grafserv);
@@ -136,6 +129,7 @@ export async function createTesseraServer({ config, database, logger }: ServerOp
       httpServer.closeAllConnections();
       await closed;
       await sessionWatch.close();
+      for (const part of parts) await part.close?.();
       // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
       const services = pgl.getResolvedPreset().pgServices ?? [];
       await pgl.release();

@@ -18,7 +18,7 @@ import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Caller } from "../modules/identity/service.ts";
+import type { Caller } from "./graphql/context.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { AppError } from "./errors.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { loadConfig } from "../../src/platform/config.ts";
+import { loadConfig } from "../../src/modules/index.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 

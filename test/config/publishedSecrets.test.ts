@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, PUBLISHED_SECRETS } from "../../src/platform/config.ts";
+import { loadConfig } from "../../src/modules/index.ts";
+import { PUBLISHED_SECRETS } from "../../src/platform/config.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 
@@ -98,8 +99,9 @@ describe("stage is hardened like prod", () => {
   test("development defaults are refused and the database is required", () => {
     expect(problemsOf({ APP_ENV: "stage" })).toEqual([
       expect.stringMatching(/^JWT_SECRET: the development default is refused when APP_ENV=stage/),
-      expect.stringMatching(/^TOTP_ENCODE_SECRET: the development default is refused when APP_ENV=stage/),
       expect.stringMatching(/^DATABASE_URL: is required when APP_ENV=stage/),
+      // The platform's problems first, then each module's (identity reads TOTP_ENCODE_SECRET).
+      expect.stringMatching(/^TOTP_ENCODE_SECRET: the development default is refused when APP_ENV=stage/),
     ]);
   });
 

@@ -3,7 +3,7 @@
  * ROOT_DATABASE_URL, `npm run migrate` creates the named roles and database, then migrates.
  */
 import { randomBytes } from "node:crypto";
-import { loadConfig } from "../../src/platform/config.ts";
+import { loadConfig } from "../../src/modules/index.ts";
 import { withClient } from "../../src/platform/db/cluster.ts";
 import { migrateDatabase, migrationsAreCurrent } from "../../src/platform/db/migrate.ts";
 import { watchPool } from "../../src/platform/db/pools.ts";

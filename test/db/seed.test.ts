@@ -1,5 +1,7 @@
 import request from "supertest";
-import { DEMO_PASSWORD, seedDemo } from "../../src/platform/db/seed.ts";
+import { DEMO_PASSWORD } from "../../src/modules/identity/accounts.ts";
+import { MODULES } from "../../src/modules/index.ts";
+import { seedDemo } from "../../src/platform/db/seed.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 
 let app: TestApp;
@@ -11,10 +13,10 @@ afterAll(() => app.stop());
 test("the demo seed is idempotent, refused in production, and its users can sign in with their roles", async () => {
   const client = await app.db.ownerPool.connect();
   try {
-    const first = await seedDemo(client, false);
-    const second = await seedDemo(client, false);
+    const first = await seedDemo(MODULES, client, false);
+    const second = await seedDemo(MODULES, client, false);
     expect(second).toEqual(first);
-    await expect(seedDemo(client, true)).rejects.toThrow(/APP_ENV is stage or prod/);
+    await expect(seedDemo(MODULES, client, true)).rejects.toThrow(/APP_ENV is stage or prod/);
   } finally {
     client.release();
   }

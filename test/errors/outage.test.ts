@@ -5,7 +5,7 @@
  * that the test cuts (every connection reset, new ones refused) and restores.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
-import { loadConfig } from "../../src/platform/config.ts";
+import { loadConfig, MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer, type TesseraServer } from "../../src/platform/server.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
@@ -63,7 +63,7 @@ beforeAll(async () => {
   const viaProxy = (value: string) => Object.assign(new URL(value), { port: String(proxy.port) }).toString();
   const database = { ...db.urls, ownerUrl: viaProxy(db.urls.ownerUrl), authenticatorUrl: viaProxy(db.urls.authenticatorUrl) };
   const config = { ...loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent" }), database };
-  server = await createTesseraServer({ config, database, logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
+  server = await createTesseraServer({ modules: MODULES, config, database, logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
   await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}`;
   owner = await createUser(db.ownerPool, await createTenant(db.ownerPool), "owner");

@@ -1,4 +1,5 @@
 /** Reminder jobs follow the participation: scheduled on join, cancelled on leave, moved with the event. */
+import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -21,7 +22,7 @@ afterAll(async () => {
 
 const logger = createLogger("silent");
 /** Runs every due job with the real task list, as the worker would. */
-const runDueJobs = () => runJobs(app.db.ownerPool, makeTaskList({ mail: app.config.mail, logger }));
+const runDueJobs = () => runJobs(app.db.ownerPool, makeTaskList({ modules: MODULES, mail: app.config.mail, logger }));
 
 /** The queued reminders of these participants. */
 const reminderJobs = async (participantIds: string[]) =>

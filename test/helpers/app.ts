@@ -4,7 +4,8 @@ import type { Runner } from "graphile-worker";
 import { createClient, type Client } from "graphql-ws";
 import pg from "pg";
 import WebSocket from "ws";
-import { loadConfig, type Config } from "../../src/platform/config.ts";
+import { loadConfig, MODULES } from "../../src/modules/index.ts";
+import type { Config } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer, type TesseraServer } from "../../src/platform/server.ts";
 import { startWorker } from "../../src/platform/worker/runner.ts";
@@ -56,12 +57,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logger = logLines
     ? createLogger("debug", "tessera", { write: (line: string) => void logLines.push(line) })
     : createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
-  const server = await createTesseraServer({ config, database: db.urls, logger });
+  const server = await createTesseraServer({ modules: MODULES, config, database: db.urls, logger });
   await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
   const { port } = server.httpServer.address() as AddressInfo;
   let worker: Runner | undefined;
   if (options.worker) {
-    worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: config.mail });
+    worker = await startWorker({ modules: MODULES, connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: config.mail });
     server.metrics.observeWorker(worker);
   }
   const url = `http://127.0.0.1:${port}`;

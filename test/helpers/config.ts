@@ -1,5 +1,6 @@
 /** The problems loadConfig reports for an environment ([] when it loads). */
-import { ConfigError, loadConfig } from "../../src/platform/config.ts";
+import { loadConfig } from "../../src/modules/index.ts";
+import { ConfigError } from "../../src/platform/config.ts";
 
 export function problemsOf(env: Record<string, string>): string[] {
   try {

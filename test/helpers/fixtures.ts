@@ -4,7 +4,8 @@ import type pg from "pg";
 import { hashPassword } from "../../src/modules/identity/passwords.ts";
 import { randomToken, sha256 } from "../../src/platform/auth/secrets.ts";
 import { signAccessToken } from "../../src/platform/auth/tokens.ts";
-import { prepareTenant } from "../../src/modules/tenancy/tenants.ts";
+import { MODULES } from "../../src/modules/index.ts";
+import { prepareTenant as prepareWith } from "../../src/platform/modules.ts";
 
 export const TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-prod";
 
@@ -28,7 +29,7 @@ export interface TestUser {
 export async function createTenant(pool: pg.Pool, slug = `t-${randomBytes(4).toString("hex")}`): Promise<TestTenant> {
   const { rows } = await pool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, slug]);
   const id = rows[0]!.id;
-  await prepareTenant(pool, id);
+  await prepareWith(MODULES, pool, id);
   return { id, slug };
 }
 

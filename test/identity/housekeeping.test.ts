@@ -2,7 +2,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { projectRoot } from "../../src/platform/paths.ts";
-import { crontab } from "../../src/platform/worker/registry.ts";
+import { MODULES } from "../../src/modules/index.ts";
+import { makeCrontab } from "../../src/platform/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 
@@ -52,5 +53,5 @@ test("an unknown cleanup target is refused with a usage line and exit code 1", (
 });
 
 test("the crontab runs the same cleanup daily, under an explicit id", () => {
-  expect(crontab.map((item) => item.identifier)).toContain("cleanup_expired");
+  expect(makeCrontab(MODULES).map((item) => item.identifier)).toContain("cleanup_expired");
 });

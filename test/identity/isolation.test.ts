@@ -1,4 +1,5 @@
 /** Tenant isolation of identity data, and RBAC on createUser / deleteUser. */
+import { MODULES } from "../../src/modules/index.ts";
 import request from "supertest";
 import { createLogger } from "../../src/platform/logger.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
@@ -93,7 +94,7 @@ test("deleting a user revokes their sessions at once and scrubs them later", asy
   expect((await app.graphql("{ currentUser { rowId } }", undefined, victim.token)).status).toBe(401);
   const job = await app.db.ownerPool.query("select key from graphile_worker.jobs where task_identifier = 'scrub_user'");
   expect(job.rows).toEqual([{ key: `scrub_user:${victim.id}` }]);
-  await runDueJobs(app.db.ownerPool, makeTaskList({ mail: { from: "t@example.test" }, logger: createLogger("silent") }));
+  await runDueJobs(app.db.ownerPool, makeTaskList({ modules: MODULES, mail: { from: "t@example.test" }, logger: createLogger("silent") }));
   const scrubbed = await app.db.ownerPool.query("select email, username, full_name, (select count(*)::int from app_private.user_secrets where user_id = $1) as secrets from app_public.users where id = $1", [victim.id]);
   expect(scrubbed.rows).toEqual([{ email: `deleted-${victim.id}@deleted.invalid`, username: expect.stringMatching(/^deleted-/), full_name: null, secrets: 0 }]);
 });

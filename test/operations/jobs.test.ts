@@ -1,4 +1,5 @@
 /** The failed/stuck jobs view and its mutations, as a platform operator (tenants' view: jobTenancy.test.ts). */
+import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -61,7 +62,7 @@ test("a job that failed once is listed at once, with its error and next attempt,
   // A reminder job without its participant: the real task fails it, and graphile-worker schedules
   // attempt 2 of 25 a few seconds later.
   const { rows } = await app.db.ownerPool.query<{ id: string }>("select id from graphile_worker.add_job('event_reminder', '{}')");
-  const { event_reminder } = makeTaskList({ mail: app.config.mail, logger: createLogger("silent") });
+  const { event_reminder } = makeTaskList({ modules: MODULES, mail: app.config.mail, logger: createLogger("silent") });
   await runDueJobs(app.db.ownerPool, { event_reminder });
   // runOnce returns before graphile-worker has written the outcome (it does not await it).
   await until(async () => (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where id = $1 and last_error is not null", [rows[0]!.id])).rowCount === 1, "the job to be marked failed");

@@ -4,7 +4,8 @@
  * a job that long), never a live pool's or a run-once pool's. The SIGKILL case end to end is
  * test/faults/workerCrash.test.ts.
  */
-import { ConfigError, loadConfig } from "../../src/platform/config.ts";
+import { loadConfig, MODULES } from "../../src/modules/index.ts";
+import { ConfigError } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startWorker } from "../../src/platform/worker/runner.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
@@ -20,7 +21,7 @@ const pools = async () =>
   (await db.ownerPool.query<{ id: string; label: string }>("select id, label from app_private.worker_pools order by label")).rows;
 
 test("a worker registers its jobs and mail pools, beats, and unregisters when it stops", async () => {
-  const worker = await startWorker({
+  const worker = await startWorker({ modules: MODULES,
     connectionString: db.urls.ownerUrl,
     concurrency: 2,
     logger: createLogger("silent"),

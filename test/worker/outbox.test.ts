@@ -1,3 +1,4 @@
+import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startWorker } from "../../src/platform/worker/runner.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
@@ -13,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 const logger = createLogger("silent");
-const taskList = makeTaskList({ mail: { from: "test@example.test" }, logger });
+const taskList = makeTaskList({ modules: MODULES, mail: { from: "test@example.test" }, logger });
 
 const jobs = (task: string) => queuedJobs(db.ownerPool, task);
 
@@ -98,7 +99,7 @@ test("the request role cannot reach the queue or the log directly", async () => 
 });
 
 test("the in-process worker picks up a new tenant's event on its own", async () => {
-  const worker = await startWorker({ connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
+  const worker = await startWorker({ modules: MODULES, connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
   try {
     const { rows } = await db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('live', 'Live') returning id");
     await until(async () => (await modulesOf(rows[0]!.id)).length === 4, "the worker to set up the modules");

@@ -3,6 +3,7 @@
  * (job, recipient), a retry resumes after the recipients already served, an address refused for
  * good does not stop the others, and the delivery records go with their job.
  */
+import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
@@ -24,7 +25,7 @@ afterEach(async () => {
 
 const logger = createLogger("silent");
 const run = () => {
-  const { send_email, cleanup_expired } = makeTaskList({ mail: { smtpUrl: smtp.url, from: "Tessera <no-reply@example.test>" }, logger });
+  const { send_email, cleanup_expired } = makeTaskList({ modules: MODULES, mail: { smtpUrl: smtp.url, from: "Tessera <no-reply@example.test>" }, logger });
   return runDueJobs(db.ownerPool, { send_email, cleanup_expired });
 };
 const job = async (id: string) =>

@@ -4,13 +4,12 @@
  */
 import { context, get, lambda, sideEffect, type Step } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
-import type { AuthService, Caller } from "./service.ts";
+import type { AuthService } from "./service.ts";
 
 declare global {
   namespace Grafast {
     interface Context {
       auth: AuthService;
-      caller: Caller;
     }
   }
 }

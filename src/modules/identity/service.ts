@@ -11,24 +11,18 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import type { AuthConfig } from "../../platform/config.ts";
+import type { IdentityConfig } from "./config.ts";
 import { AppError } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { LIMITS, REGISTRATION_MAX_ATTEMPTS, take } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
 import { makeSecretBox, randomToken, sha256, sixDigitCode } from "../../platform/auth/secrets.ts";
 import { makeRefreshTokenSuccessor, signAccessToken, type AccessClaims } from "../../platform/auth/tokens.ts";
+import type { Caller } from "../../platform/graphql/context.ts";
 import { TwoFactor } from "./twoFactor.ts";
 import { parseInput, schemas } from "./validation.ts";
 
-/** Who is asking: from the HTTP request or the WebSocket. */
-export interface Caller {
-  claims?: AccessClaims;
-  ip?: string;
-  userAgent?: string;
-  /** The request's X-Request-Id, recorded with audit events. */
-  requestId?: string;
-}
+export type { Caller } from "../../platform/graphql/context.ts";
 
 export interface AuthUser {
   id: string;
@@ -57,13 +51,13 @@ export type CaptchaVerifier = (token: string | null | undefined, caller: Caller)
 
 export class AuthService {
   readonly #pool: pg.Pool;
-  readonly #config: AuthConfig;
+  readonly #config: IdentityConfig;
   readonly #twoFactor: TwoFactor;
   readonly #logger: Logger;
   readonly #verifyCaptcha: CaptchaVerifier | undefined;
   readonly #refreshSuccessor: (presented: string) => string;
 
-  constructor(pool: pg.Pool, config: AuthConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
+  constructor(pool: pg.Pool, config: IdentityConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
     this.#pool = pool;
     this.#config = config;
     this.#twoFactor = new TwoFactor(pool, makeSecretBox(config.totpEncodeSecret));

@@ -27,3 +27,27 @@ export function watchClient<T extends pg.ClientBase>(client: T, logger: Logger |
 export function newPool(config: pg.PoolConfig, logger: Logger | undefined, name: string): pg.Pool {
   return watchPool(new pg.Pool(config), logger, name);
 }
+
+/** Runs `work` between begin and commit on one client; any error rolls back and is rethrown. */
+export async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+  await client.query("begin");
+  try {
+    const result = await work();
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback");
+    throw error;
+  }
+}
+
+/** Connects one client for the length of `work`, with the listeners of watchClient. */
+export async function withClient<T>(connectionString: string, logger: Logger | undefined, name: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = watchClient(new pg.Client({ connectionString }), logger, name);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

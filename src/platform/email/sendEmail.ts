@@ -11,7 +11,7 @@
 import type { JobHelpers, Task } from "graphile-worker";
 import type { Transporter } from "nodemailer";
 import type { MailConfig } from "../config.ts";
-import { TEMPLATES } from "./templates.ts";
+import type { EmailTemplate } from "./templates.ts";
 import { createSmtpTransport, stableMessageId } from "./transport.ts";
 import type { Logger } from "../logger.ts";
 
@@ -31,8 +31,8 @@ export type MailTransport = Pick<Transporter, "sendMail">;
  * `shared`: the worker's pooled transport (startWorker owns and closes it). Without one (a task
  * list made for runOnce), each job opens its own pool and closes it when done.
  */
-export function makeSendEmailTask(mail: MailConfig, logger: Logger, shared?: MailTransport): Task {
-  const task = sendWith(mail, logger);
+export function makeSendEmailTask(mail: MailConfig, logger: Logger, templates: Readonly<Record<string, EmailTemplate>>, shared?: MailTransport): Task {
+  const task = sendWith(mail, logger, templates);
   return async (payload, helpers) => {
     if (shared || !mail.smtpUrl) return task(shared, payload, helpers);
     const own = createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl });
@@ -44,10 +44,10 @@ export function makeSendEmailTask(mail: MailConfig, logger: Logger, shared?: Mai
   };
 }
 
-function sendWith(mail: MailConfig, logger: Logger) {
+function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<string, EmailTemplate>>) {
   return async (transport: MailTransport | undefined, payload: unknown, helpers: JobHelpers): Promise<void> => {
     const { template, to, data, requestId } = (payload ?? {}) as Partial<SendEmailPayload>;
-    const render = template ? TEMPLATES[template] : undefined;
+    const render = template && Object.hasOwn(templates, template) ? templates[template] : undefined;
     const recipients = (Array.isArray(to) ? to : [to]).filter((address): address is string => typeof address === "string" && address !== "");
     if (!template || !render || recipients.length === 0) {
       // Not retryable: a malformed job would fail the same way 25 times.

@@ -2,7 +2,6 @@
  * Turns a request (HTTP or WebSocket) into the GraphQL context: the database role and the
  * transaction-local claims that RLS policies read.
  */
-import type { AuthService, Caller } from "../../modules/identity/service.ts";
 import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
 import { claimsFromAuthorization } from "../auth/tokens.ts";
@@ -15,8 +14,18 @@ declare global {
       tenantId: string | null;
       userId: string | null;
       requestId: string | null;
+      caller: Caller;
     }
   }
+}
+
+/** Who is asking: from the HTTP request or the WebSocket. */
+export interface Caller {
+  claims?: AccessClaims;
+  ip?: string;
+  userAgent?: string;
+  /** The request's X-Request-Id, recorded with audit events. */
+  requestId?: string;
 }
 
 /** Set by the HTTP layer once the bearer token of a request has been verified. */
@@ -42,7 +51,7 @@ export interface ContextOptions {
   visitorRole: string;
   /** Per-request statement_timeout, so no request can hold a connection for long. */
   statementTimeoutMs?: number;
-  services?: { auth: AuthService; checkSession: SessionCheck };
+  services?: { checkSession: SessionCheck; values: Record<string, unknown> };
 }
 
 /** The pgSettings every statement of the request runs with. */
@@ -83,11 +92,11 @@ export function makeContextCallback(options: ContextOptions) {
     }
     const claims = caller.claims;
     return {
+      ...services.values,
       pgSettings: pgSettingsFor(claims, options.visitorRole, requestId, options.statementTimeoutMs),
       tenantId: claims?.tid ?? null,
       userId: claims?.sub ?? null,
       requestId: requestId ?? null,
-      auth: services.auth,
       caller,
     };
   };

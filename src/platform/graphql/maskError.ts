@@ -6,7 +6,7 @@
  */
 import { isSafeError } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
-import { AppError, ERROR_TABLE, toAppError, type ErrorCode } from "../errors.ts";
+import { AppError, isErrorCode, toAppError } from "../errors.ts";
 import { logServerFault } from "../http/errorHandler.ts";
 import { currentRequestId } from "../http/requestId.ts";
 import type { Logger } from "../logger.ts";
@@ -24,9 +24,9 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
     // Refusals of our own rules and plugins carry a code of the table and keep it, with their
     // details (over WebSocket, validation errors come through here too).
     const code = error.extensions?.code;
-    if (!original && typeof code === "string" && code !== "INTERNAL" && code in ERROR_TABLE) {
+    if (!original && code !== "INTERNAL" && isErrorCode(code)) {
       const details = error.extensions.details;
-      return new AppError(code as ErrorCode, error.message, { cause: error, details: details && typeof details === "object" ? (details as Record<string, unknown>) : undefined });
+      return new AppError(code, error.message, { cause: error, details: details && typeof details === "object" ? (details as Record<string, unknown>) : undefined });
     }
     if (!original || VARIABLE_COERCION.test(error.message)) return new AppError("VALIDATION_FAILED", error.message, { cause: error });
     return toAppError(original);

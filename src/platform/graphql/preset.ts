@@ -3,18 +3,14 @@ import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import { PersistedPlugin } from "@grafserv/persisted";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
-import type { AuthService } from "../../modules/identity/service.ts";
 import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { Config, DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { makeContextCallback } from "./context.ts";
 import { StrictDatetimePlugin } from "./datetime.ts";
 import { makeMaskError } from "./maskError.ts";
-import { IdentityPlugin } from "../../modules/identity/graphql.ts";
 import { makeLimitsPlugin } from "./limits.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
-import { NotificationsSubscriptionPlugin } from "../../modules/notifications/subscription.ts";
-import { TenantModulesSubscriptionPlugin } from "../../modules/tenancy/subscription.ts";
 import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
@@ -26,19 +22,19 @@ export interface PresetOptions {
   logger: Logger;
   /** The authenticator pool to use (so the server can measure it); created by PostGraphile if absent. */
   pool?: import("pg").Pool;
-  /** More plugins (metrics…). */
+  /** The modules' plugins, then more of the platform's (metrics…). */
   plugins?: GraphileConfig.Plugin[];
-  /** Request-time services; absent when the preset only builds the schema (schema export). */
-  services?: { auth: AuthService; checkSession: SessionCheck };
+  /**
+   * Request-time services: the session check, and the values modules add to every request's
+   * context. Absent when the preset only builds the schema (schema export).
+   */
+  services?: { checkSession: SessionCheck; values: Record<string, unknown> };
 }
 
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
     plugins: [
-      TenantModulesSubscriptionPlugin,
-      NotificationsSubscriptionPlugin,
-      IdentityPlugin,
       StrictDatetimePlugin,
       makeLimitsPlugin(options.graphql),
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),

@@ -3,6 +3,7 @@
  * its delivery record commit together, so a retried job skips consumers that already succeeded.
  */
 import type { Task } from "graphile-worker";
+import { inTransaction } from "../db/pools.ts";
 import type { Consumer, DomainEvent } from "./consumers.ts";
 
 export function makeDomainEventTask(consumersByType: Readonly<Record<string, readonly Consumer[]>>): Task {
@@ -18,21 +19,16 @@ export function makeDomainEventTask(consumersByType: Readonly<Record<string, rea
       return;
     }
     for (const consumer of consumersByType[event.type] ?? []) {
-      await helpers.withPgClient(async (client) => {
-        await client.query("begin");
-        try {
+      await helpers.withPgClient((client) =>
+        inTransaction(client, async () => {
           const { rowCount } = await client.query(
             `insert into app_private.domain_event_deliveries (event_id, consumer) values ($1, $2)
              on conflict do nothing`,
             [event.id, consumer.name],
           );
           if (rowCount) await consumer.handle(client, event);
-          await client.query("commit");
-        } catch (error) {
-          await client.query("rollback");
-          throw error;
-        }
-      });
+        }),
+      );
     }
   };
 }

@@ -1,57 +1,81 @@
 /**
- * The one place that says what the worker does: task identifiers, domain-event consumers and the
- * crontab. Modules add their entries here.
+ * What the worker does, assembled from the modules: task identifiers (the platform's and each
+ * module's), domain-event consumers and the crontab. Every module task's payload is validated by
+ * its schema before it runs.
  */
-import { parseCrontab, type Task } from "graphile-worker";
+import { parseCrontab, type ParsedCronItem, type Task } from "graphile-worker";
 import type { MailConfig } from "../config.ts";
+import { makeSendEmailTask, type MailTransport } from "../email/sendEmail.ts";
+import type { EmailTemplate } from "../email/templates.ts";
 import type { Logger } from "../logger.ts";
-import { setUpTenantDefaults } from "../../modules/tenancy/consumers.ts";
-import { setUpTenantIdentity } from "../../modules/identity/consumers.ts";
+import { mergeRecords, type ModuleManifest, type TaskDefinition } from "../modules.ts";
 import type { Consumer } from "./consumers.ts";
 import { makeDomainEventTask } from "./domainEvent.ts";
-import { eventCancelled, eventReminder } from "../../modules/events/tasks.ts";
 import { heartbeat } from "./heartbeat.ts";
-import { cleanupExpired, scrubUser } from "../../modules/identity/tasks.ts";
-import { makeSendEmailTask, type MailTransport } from "../email/sendEmail.ts";
 
-/** Domain event type → the consumers that handle it, in order. */
-export const consumersByType: Readonly<Record<string, readonly Consumer[]>> = {
-  tenant_created: [setUpTenantIdentity, setUpTenantDefaults],
-};
+/** The platform's own tasks: the outbox dispatcher, the liveness cron and e-mail sending. */
+export const PLATFORM_TASK_NAMES = ["domain_event", "worker_heartbeat", "send_email"] as const;
+
+/**
+ * Tasks that wait on the SMTP server. They run in a runner of their own with its own small
+ * concurrency (./runner.ts), so a slow or silent server never holds the slots of the other tasks:
+ * module tasks, domain events and cron keep running.
+ */
+export const MAIL_TASK_NAMES: readonly string[] = ["send_email"];
+
+/** The platform's crontab (UTC): `min hour dom month dow task ?opts {payload}`, each with an `id`. */
+const PLATFORM_CRONTAB = ["* * * * * worker_heartbeat ?id=worker_heartbeat&max=1"];
 
 export interface WorkerDependencies {
+  modules: readonly ModuleManifest[];
   mail: MailConfig;
   logger: Logger;
   /** The worker's pooled SMTP transport; without it each send_email job opens its own. */
   transport?: MailTransport;
 }
 
-export const TASK_NAMES = ["domain_event", "worker_heartbeat", "send_email", "scrub_user", "cleanup_expired", "event_reminder", "event_cancelled"] as const;
+/** Domain event type → the consumers that handle it, in module-list order. */
+export function consumersByType(modules: readonly ModuleManifest[]): Record<string, readonly Consumer[]> {
+  const byType: Record<string, Consumer[]> = {};
+  for (const module of modules) {
+    for (const [type, consumers] of Object.entries(module.consumers ?? {})) (byType[type] ??= []).push(...consumers);
+  }
+  return byType;
+}
 
-/**
- * Tasks that wait on the SMTP server. They run in a runner of their own with its own small
- * concurrency (src/platform/worker/runner.ts), so a slow or silent server never holds the slots of the
- * other tasks: reminders, domain events and cron keep running.
- */
-export const MAIL_TASK_NAMES = ["send_email"] as const satisfies ReadonlyArray<(typeof TASK_NAMES)[number]>;
+export function emailTemplates(modules: readonly ModuleManifest[]): Record<string, EmailTemplate> {
+  return mergeRecords("e-mail template", modules, (module) => module.emailTemplates);
+}
 
-export function makeTaskList({ mail, logger, transport }: WorkerDependencies): Record<(typeof TASK_NAMES)[number], Task> {
-  return {
-    domain_event: makeDomainEventTask(consumersByType),
-    worker_heartbeat: heartbeat,
-    send_email: makeSendEmailTask(mail, logger, transport),
-    scrub_user: scrubUser,
-    cleanup_expired: cleanupExpired,
-    event_reminder: eventReminder,
-    event_cancelled: eventCancelled,
+/** Wraps a module task: the payload is parsed by its schema; a payload that does not fit fails the job. */
+function validated(name: string, definition: TaskDefinition<unknown>): Task {
+  return async (payload, helpers) => {
+    const parsed = definition.payload.safeParse(payload);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`);
+      throw new Error(`${name}: invalid payload (${problems.join("; ")})`);
+    }
+    await definition.run(parsed.data, helpers);
   };
 }
 
-/**
- * graphile-worker crontab, UTC: `min hour dom month dow task ?opts {payload}`. Every line has an
- * explicit `id`, so renaming a task keeps its schedule history.
- */
-export const crontab = parseCrontab(`
-* * * * * worker_heartbeat ?id=worker_heartbeat&max=1
-17 3 * * * cleanup_expired ?id=cleanup_expired&max=3
-`);
+export function makeTaskList({ modules, mail, logger, transport }: WorkerDependencies): Record<string, Task> {
+  const platform: Record<string, Task> = {
+    domain_event: makeDomainEventTask(consumersByType(modules)),
+    worker_heartbeat: heartbeat,
+    send_email: makeSendEmailTask(mail, logger, emailTemplates(modules), transport),
+  };
+  const moduleTasks = mergeRecords("task", modules, (module) => module.tasks, platform as Record<string, unknown>);
+  return Object.fromEntries(
+    Object.entries(moduleTasks).map(([name, task]) => [name, name in platform ? (task as Task) : validated(name, task as TaskDefinition<unknown>)]),
+  );
+}
+
+/** Every task identifier: the platform's, then each module's. */
+export function allTaskNames(modules: readonly ModuleManifest[]): string[] {
+  return [...PLATFORM_TASK_NAMES, ...modules.flatMap((module) => Object.keys(module.tasks ?? {}))];
+}
+
+export function makeCrontab(modules: readonly ModuleManifest[]): ParsedCronItem[] {
+  return parseCrontab([...PLATFORM_CRONTAB, ...modules.flatMap((module) => module.crontab ?? [])].join("\n"));
+}

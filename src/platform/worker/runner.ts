@@ -17,7 +17,8 @@ import { newPool } from "../db/pools.ts";
 import { createSmtpTransport, MAIL_DEFAULTS } from "../email/transport.ts";
 import type { Logger } from "../logger.ts";
 import { LIVENESS_DEFAULTS, startLiveness } from "./liveness.ts";
-import { crontab, MAIL_TASK_NAMES, makeTaskList } from "./registry.ts";
+import { registerModules, type ModuleManifest } from "../modules.ts";
+import { MAIL_TASK_NAMES, makeCrontab, makeTaskList } from "./registry.ts";
 
 /**
  * Local-queue batching for the "jobs" runner (bench/worker-throughput.ts measures it against
@@ -43,6 +44,8 @@ export interface WorkerOptions {
   concurrency: number;
   logger: Logger;
   mail: MailConfig;
+  /** The modules whose tasks, consumers, crontab lines and e-mail templates the worker runs. */
+  modules: readonly ModuleManifest[];
   /** Heartbeat and dead-worker threshold; defaults 10 s and 60 s. */
   liveness?: WorkerLivenessConfig;
 }
@@ -53,6 +56,7 @@ export interface WorkerOptions {
  */
 export async function startWorker(options: WorkerOptions): Promise<Runner> {
   const { logger, mail } = options;
+  registerModules(options.modules);
   const mailConcurrency = mail.concurrency ?? MAIL_DEFAULTS.concurrency;
   // Our own pool: graphile-worker's would be ended without waiting and lose its error listeners at
   // stop(), so a connection dying just after (a dropped test database) crashed the process.
@@ -60,8 +64,8 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   const events: WorkerEvents = new EventEmitter();
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
-  const all: TaskList = makeTaskList({ mail, logger, transport });
-  const isMail = (name: string) => (MAIL_TASK_NAMES as readonly string[]).includes(name);
+  const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport });
+  const isMail = (name: string) => MAIL_TASK_NAMES.includes(name);
   const common = { pgPool, events, noHandleSignals: true, logger: workerLogger(logger) } as const;
   const runners: Runner[] = [];
   let released: Promise<void> | undefined;
@@ -78,7 +82,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
       ...common,
       concurrency: options.concurrency,
       taskList: Object.fromEntries(Object.entries(all).filter(([name]) => !isMail(name))),
-      parsedCronItems: crontab,
+      parsedCronItems: makeCrontab(options.modules),
       preset: workerPreset,
     }));
     liveness.label = "mail";

@@ -1,0 +1,10 @@
+/** The events module's error codes, added to the one error table by the manifest. */
+import type { ErrorSpec } from "../../platform/errors.ts";
+
+export const EVENTS_ERRORS = {
+  EVENT_FULL: { status: 409, message: "The event is full.", sqlstate: "TEFUL" },
+} as const satisfies Record<string, ErrorSpec>;
+
+declare module "../../platform/errors.ts" {
+  interface ModuleErrorCodes extends Record<keyof typeof EVENTS_ERRORS, true> {}
+}

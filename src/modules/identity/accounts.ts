@@ -1,0 +1,90 @@
+/**
+ * Accounts made outside the API: the bootstrap's owner (`npm run init`) and the demo users. One
+ * function creates a user with a password and a built-in role, idempotently.
+ */
+import { randomToken } from "../../platform/auth/secrets.ts";
+import type { BootstrapStep } from "../../platform/bootstrap.ts";
+import type { Queryable, SeedContext } from "../../platform/modules.ts";
+import { hashPassword } from "./passwords.ts";
+
+export const DEMO_PASSWORD = "tessera-demo-password";
+export const DEMO_USERS = [
+  { email: "owner@demo.test", username: "owner", fullName: "Demo Owner", role: "owner" },
+  { email: "member@demo.test", username: "member", fullName: "Demo Member", role: "member" },
+] as const;
+
+export interface NewAccount {
+  tenantId: string;
+  email: string;
+  username: string;
+  fullName: string;
+  passwordHash: string;
+  /** A built-in role of the tenant: owner, admin, manager or member. */
+  role: string;
+}
+
+/** Creates the user, or finds it by e-mail; the password is set only when the user is new. */
+export async function ensureAccount(db: Queryable, account: NewAccount): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `insert into app_public.users (tenant_id, email, username, full_name) values ($1, $2, $3, $4)
+     on conflict (tenant_id, email) do update set email = excluded.email returning id`,
+    [account.tenantId, account.email, account.username, account.fullName],
+  );
+  const userId = rows[0]!.id;
+  await db.query(
+    `insert into app_private.user_secrets (user_id, password_hash, password_changed_at) values ($1, $2, now())
+     on conflict (user_id) do nothing`,
+    [userId, account.passwordHash],
+  );
+  await db.query(
+    `insert into app_public.user_roles (user_id, role_id)
+     select $1, id from app_public.roles where tenant_id = $2 and name = $3
+     on conflict do nothing`,
+    [userId, account.tenantId, account.role],
+  );
+  return userId;
+}
+
+/** `npm run init`: the tenant's owner (`--email`, or `admin@<slug>.local` when it has no live owner). */
+export const ownerStep: BootstrapStep = {
+  name: "admin user",
+  async run(context) {
+    let email = context.options.email;
+    if (email === undefined) {
+      const owner = await context.client.query<{ email: string }>(
+        `select u.email from app_public.users u
+         join app_public.user_roles ur on ur.user_id = u.id join app_public.roles r on r.id = ur.role_id
+         where u.tenant_id = $1 and u.deleted_at is null and not u.is_system and r.is_builtin and r.name = 'owner'
+         order by u.created_at limit 1`,
+        [context.tenantId],
+      );
+      if (owner.rows[0]) {
+        context.report.push(`admin: the tenant has an owner (${owner.rows[0].email}); none created`);
+        return;
+      }
+      email = `admin@${context.tenantSlug}.local`;
+    }
+    const existing = await context.client.query("select 1 from app_public.users where tenant_id = $1 and email = $2", [context.tenantId, email]);
+    if (existing.rowCount) {
+      context.report.push(`admin ${email}: exists (password unchanged)`);
+      return;
+    }
+    const password = randomToken().slice(0, 24);
+    const passwordHash = await hashPassword(password);
+    await ensureAccount(context.client, { tenantId: context.tenantId!, email, username: "admin", fullName: "Administrator", passwordHash, role: "owner" });
+    context.report.push(`admin ${email}: created with password ${password} (shown once; change it after signing in)`);
+  },
+};
+
+/** Demo users: an owner and a member, both with DEMO_PASSWORD. */
+export async function seedDemoUsers(context: SeedContext): Promise<void> {
+  const tenant = context.tenant;
+  if (!tenant) throw new Error("the demo users need the demo tenant");
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  for (const user of DEMO_USERS) {
+    const id = await ensureAccount(context.client, { tenantId: tenant.id, passwordHash, ...user });
+    context.users.push({ id, email: user.email, role: user.role });
+  }
+  const who = context.users.map((user) => `${user.email} (${user.role})`).join(", ");
+  context.banner.push(`tenant "${tenant.slug}": ${who}, password ${DEMO_PASSWORD}`);
+}

@@ -1,0 +1,40 @@
+/** Identity's environment variables: token lifetimes, the TOTP sealing key, the captcha service. */
+import { z } from "zod";
+import { configFragment, hardenedSecretProblems, integer, isHardenedEnv } from "../../platform/config.ts";
+
+const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";
+
+export interface IdentityConfig {
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  twoFactorTokenTtlSeconds: number;
+  /** Seals TOTP secrets at rest (AES-GCM). */
+  totpEncodeSecret: string;
+  captchaApiUrl?: string;
+}
+
+export const identityConfig = configFragment({
+  variables: {
+    ACCESS_TOKEN_TTL_MINUTES: integer(1, 24 * 60).default(15),
+    REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(43200),
+    TWO_FA_TOKEN_TTL_MINUTES: integer(1, 60).default(5),
+    TOTP_ENCODE_SECRET: z.string().min(1, "must not be empty").default(DEV_TOTP_ENCODE_SECRET),
+    CAPTCHA_API_URL: z.url().optional(),
+  },
+  problems(raw) {
+    const env = raw.APP_ENV ?? "dev";
+    const problems = hardenedSecretProblems("TOTP_ENCODE_SECRET", raw.TOTP_ENCODE_SECRET, DEV_TOTP_ENCODE_SECRET, env);
+    if (isHardenedEnv(env) && raw.JWT_SECRET && raw.JWT_SECRET === raw.TOTP_ENCODE_SECRET) {
+      problems.push(`TOTP_ENCODE_SECRET: must differ from JWT_SECRET when APP_ENV=${env}`);
+    }
+    return problems;
+  },
+  build: (env): Omit<IdentityConfig, "jwtSecret"> => ({
+    accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_MINUTES * 60,
+    refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_MINUTES * 60,
+    twoFactorTokenTtlSeconds: env.TWO_FA_TOKEN_TTL_MINUTES * 60,
+    totpEncodeSecret: env.TOTP_ENCODE_SECRET,
+    captchaApiUrl: env.CAPTCHA_API_URL,
+  }),
+});

@@ -1,0 +1,64 @@
+/** The operator's job commands: enqueue a task, retry a job, release dead workers' locks, redeliver. */
+import { quickAddJob } from "graphile-worker";
+import { idArgument, parseJsonObject, type Command } from "../../platform/commands.ts";
+import { AppError } from "../../platform/errors.ts";
+
+export const enqueue: Command = {
+  usage: "enqueue <task> [json-payload]",
+  description: "Adds a job for a registered worker task.",
+  async run({ urls, taskNames, print }, [task, payload]) {
+    if (!task || !taskNames.includes(task)) {
+      const known = taskNames.join(", ");
+      throw new AppError("VALIDATION_FAILED", `Unknown task ${JSON.stringify(task ?? "")}; known: ${known}. Usage: ${enqueue.usage}`);
+    }
+    const job = await quickAddJob({ connectionString: urls.ownerUrl }, task, parseJsonObject(payload, enqueue.usage));
+    print(`enqueued job ${job.id} (${task})`);
+  },
+};
+
+export const retry: Command = {
+  usage: "retry <job-id>",
+  description: "Runs a job again now with its attempts reset (e.g. one that failed for good).",
+  async run({ pool, print }, [value]) {
+    const id = idArgument(value, retry.usage);
+    const { rows } = await pool.query<{ id: string }>(
+      "select id::text from graphile_worker.reschedule_jobs(array[$1::bigint], run_at => now(), attempts => 0::smallint)",
+      [id],
+    );
+    if (!rows[0]) throw new AppError("NOT_FOUND", `No job ${id} (or it is running).`);
+    print(`job ${id} will run again now`);
+  },
+};
+
+export const unlockWorkers: Command = {
+  usage: "unlock-workers [minutes=15]",
+  description: "Releases jobs held longer than this by workers presumed dead, so others can run them.",
+  async run({ pool, print }, [value = "15"]) {
+    const minutes = idArgument(value, unlockWorkers.usage);
+    const { rows } = await pool.query<{ workers: string[] | null; jobs: number }>(
+      `select array_agg(distinct locked_by) as workers, count(*)::int as jobs
+       from graphile_worker.jobs where locked_at < now() - make_interval(mins => $1)`,
+      [Number(minutes)],
+    );
+    const workers = rows[0]?.workers ?? [];
+    if (workers.length > 0) await pool.query("select graphile_worker.force_unlock_workers($1)", [workers]);
+    print(`unlocked ${rows[0]?.jobs ?? 0} job(s) of ${workers.length} worker(s)`);
+  },
+};
+
+export const redeliver: Command = {
+  usage: "redeliver <domain-event-id>",
+  description: "Delivers a domain event again; consumers that already handled it are skipped.",
+  async run({ pool, urls, print }, [value]) {
+    const id = idArgument(value, redeliver.usage);
+    const { rows } = await pool.query<{ tenant_id: string | null }>(
+      "select tenant_id from app_private.domain_events where id = $1",
+      [id],
+    );
+    if (!rows[0]) throw new AppError("NOT_FOUND", `No domain event ${id}.`);
+    // The job carries its tenant, as app_private.enqueue_job would stamp it.
+    const tenant = rows[0].tenant_id ? { tenantId: rows[0].tenant_id } : {};
+    const job = await quickAddJob({ connectionString: urls.ownerUrl }, "domain_event", { id: Number(id), ...tenant });
+    print(`enqueued job ${job.id} to redeliver domain event ${id}`);
+  },
+};

@@ -1,0 +1,113 @@
+/**
+ * What a module is: one object (its manifest) that declares everything the module adds to the
+ * platform. The platform never imports a module; the composition root (src/modules/index.ts) hands
+ * the list of manifests to the functions that assemble the server, the worker, the configuration,
+ * the bootstrap, the demo seed and the operator commands.
+ */
+import type { Router } from "express";
+import type { JobHelpers } from "graphile-worker";
+import type pg from "pg";
+import type { z } from "zod";
+import type { BootstrapStep } from "./bootstrap.ts";
+import type { Command } from "./commands.ts";
+import type { Config, ConfigFragment } from "./config.ts";
+import type { EmailTemplate } from "./email/templates.ts";
+import { registerErrors, type ErrorSpec } from "./errors.ts";
+import type { OperationRunner } from "./graphql/execute.ts";
+import type { Logger } from "./logger.ts";
+import type { Consumer } from "./worker/consumers.ts";
+
+export type Queryable = pg.Pool | pg.ClientBase;
+
+/** What a module's request-time part is given when the server starts. */
+export interface ServerContext {
+  config: Config;
+  logger: Logger;
+  /** Owner role (not a superuser): SQL functions of app_private, run on behalf of requests. */
+  ownerPool: pg.Pool;
+  /** The authenticator pool PostGraphile uses. */
+  requestPool: pg.Pool;
+}
+
+/** The request-time part of a module: REST routes and values every GraphQL request can read. */
+export interface ModuleServer {
+  /** Added to every GraphQL request's context (`context().get(name)` in plans). */
+  graphqlContext?: Record<string, unknown>;
+  /** Routers mounted under /api once GraphQL is ready; they may run GraphQL documents in-process. */
+  routes?(runOperation: OperationRunner): Router[];
+  /** Routers mounted under /api before the body parsers: they read (stream) their bodies themselves. */
+  streamingRoutes?: Router[];
+  close?(): Promise<void>;
+}
+
+/** A worker task whose payload is validated before it runs. */
+export interface TaskDefinition<Payload = unknown> {
+  payload: z.ZodType<Payload>;
+  run(payload: Payload, helpers: JobHelpers): Promise<void>;
+}
+
+/** A demo-data step's view; the first step (the tenant's) sets the tenant, later ones add to it. */
+export interface SeedContext {
+  client: pg.ClientBase;
+  /** The demo tenant; set by the step that creates it. */
+  tenant?: { id: string; slug: string };
+  /** Demo users, filled by the step that creates them and read by later steps. */
+  users: Array<{ id: string; email: string; role: string }>;
+  /** Lines for the start-up banner. */
+  banner: string[];
+  /** Every module's prepareTenant. */
+  prepareTenant(tenantId: string): Promise<void>;
+}
+
+export interface ModuleManifest {
+  /** Folder name; also the module's row in app_public.modules when tenants can toggle it. */
+  name: string;
+  /** Environment variables the module reads. */
+  config?: ConfigFragment<unknown>;
+  /** Error codes the module adds to the one error table. */
+  errors?: Record<string, ErrorSpec>;
+  /** PostGraphile plugins (schema extensions). Built without a database: they must not need one. */
+  graphqlPlugins?: GraphileConfig.Plugin[];
+  /** REST routes and request-time services. */
+  server?(context: ServerContext): ModuleServer | Promise<ModuleServer>;
+  /** graphile-worker tasks, by identifier. */
+  tasks?: Record<string, TaskDefinition<unknown>>;
+  /** Domain-event type → consumers, run in module-list order. */
+  consumers?: Record<string, Consumer[]>;
+  /** graphile-worker crontab lines (UTC), each with an explicit `?id=`. */
+  crontab?: string[];
+  /** E-mail templates by name (send_email jobs name one). */
+  emailTemplates?: Record<string, EmailTemplate>;
+  /** `npm run init` steps, run in module-list order in one transaction. */
+  bootstrap?: BootstrapStep[];
+  /** Demo data for `npm start` and `npm run seed`, in module-list order, in one transaction. */
+  seed?(context: SeedContext): Promise<void>;
+  /** What a new tenant needs at once (the tenant_created consumers do the same later). Idempotent. */
+  prepareTenant?(db: Queryable, tenantId: string): Promise<void>;
+  /** `npm run task -- <name>` commands. */
+  commands?: Record<string, Command>;
+  /** Values database triggers read from app_private.settings; written when the server starts. */
+  runtimeSettings?(config: Config): Record<string, string | number | boolean>;
+}
+
+/** Merges one record per module into one, refusing a key declared twice (two modules, one name). */
+export function mergeRecords<T>(what: string, modules: readonly ModuleManifest[], pick: (module: ModuleManifest) => Record<string, T> | undefined, base: Record<string, T> = {}): Record<string, T> {
+  const merged: Record<string, T> = { ...base };
+  for (const module of modules) {
+    for (const [key, value] of Object.entries(pick(module) ?? {})) {
+      if (key in merged) throw new Error(`${what} ${JSON.stringify(key)} is declared twice (module ${module.name})`);
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+/** Runs every module's prepareTenant: a tenant usable at once. */
+export async function prepareTenant(modules: readonly ModuleManifest[], db: Queryable, tenantId: string): Promise<void> {
+  for (const module of modules) await module.prepareTenant?.(db, tenantId);
+}
+
+/** What every process does with its module list first: the modules' error codes join the table. */
+export function registerModules(modules: readonly ModuleManifest[]): void {
+  for (const module of modules) if (module.errors) registerErrors(module.errors);
+}
