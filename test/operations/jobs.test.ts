@@ -76,7 +76,7 @@ test("a job that failed once is listed at once, with its error and next attempt,
     task: "event_reminder",
     attempts: 1,
     maxAttempts: 25,
-    lastError: expect.stringContaining("event_reminder needs a participantId"),
+    lastError: expect.stringContaining("event_reminder: invalid payload (participantId"),
     runAt: expect.any(String),
   });
   const { rows: [now] } = await app.db.ownerPool.query<{ now: Date }>("select now()");
