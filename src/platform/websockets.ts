@@ -6,23 +6,34 @@
  * here each gets a close frame with a code (1001, going away) and a chance to answer it.
  * Also ours: the message cap (grafserv's maxRequestLength, as over HTTP), the client address by
  * the `trust proxy` rule, subscriptions that end with their session or token (sessionWatch), a
- * cap on the operations in flight on one socket and a cap on the sockets of one client address.
+ * cap on the operations in flight on one socket and a cap on the sockets of one client address
+ * (the limits themselves and their refusals are in websocketLimits.ts).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, Server } from "node:http";
-import type { Duplex } from "node:stream";
 import type express from "express";
 import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
-import { GraphQLError } from "postgraphile/graphql";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
-import { AppError } from "./errors.ts";
+import { endableStream } from "./endableStream.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import type { Logger } from "./logger.ts";
+import {
+  CLOSE_FLOODING,
+  MAX_BUFFERED_BYTES,
+  MAX_OPERATIONS_PER_SOCKET,
+  MAX_REFUSALS_PER_SOCKET,
+  MAX_SOCKETS_PER_ADDRESS,
+  type MessageAdmission,
+  type SocketExtra,
+  keepAlive,
+  refuseUpgrade,
+  tooManyOperations,
+} from "./websocketLimits.ts";
 
 export interface GraphqlWebSockets {
   /**
@@ -41,59 +52,15 @@ export interface GraphqlWebSocketOptions {
   sessionWatch?: SessionWatch;
 }
 
-/**
- * Operations (queries, mutations and subscriptions alike) one socket may have in flight: from its
- * `subscribe` message until its last message is sent (a subscription: until it ends, errors or the
- * client completes it). A client has a handful of live subscriptions and a few queries at a time;
- * 100 leaves it wide room while bounding what one socket can make the server hold (a live
- * subscription costs some 20 kB; a query, a database connection's turn). An operation over the cap
- * is answered at once with an `error` message for its id, code RATE_LIMITED, and costs nothing more.
- */
-export const MAX_OPERATIONS_PER_SOCKET = 100;
-
-/**
- * Refusals a socket may collect while none of its operations ends: a client that keeps sending
- * past the cap is flooding, not waiting its turn. One more closes the socket with 4429 (the
- * graphql-ws family of 44xx codes; clients reconnect with backoff), so a flood costs the server at
- * most this many cheap refusals per socket instead of one per message sent.
- */
-export const MAX_REFUSALS_PER_SOCKET = 10 * MAX_OPERATIONS_PER_SOCKET;
-
-/** The close code of a socket that kept sending past the cap. */
-export const CLOSE_FLOODING = 4429;
-
-/**
- * Open WebSockets per client address (by the `trust proxy` rule, as over HTTP). A browser tab
- * holds one; 50 allows many tabs and users behind one NAT while bounding what one address can
- * hold open (50 × 100 operations). A further upgrade is answered HTTP 429 and not upgraded.
- */
-export const MAX_SOCKETS_PER_ADDRESS = 50;
-
-/**
- * Bytes queued for a client that does not read (a slow or stalled consumer). Past this the socket is
- * terminated: what the server would otherwise hold for it grows with every result and event.
- */
-export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-
-/** Seconds a refused upgrade is told to wait (Retry-After). */
-const UPGRADE_RETRY_AFTER_S = 5;
-
-/** What the message being handled records about itself: whether it started a counted operation. */
-interface MessageAdmission {
-  counted: boolean;
-}
-
-/** The per-socket state of the operation cap, carried in graphql-ws's `ctx.extra`. */
-interface SocketExtra {
-  socket: WebSocket;
-  request: IncomingMessage;
-  operations: { inFlight: number; refusedSinceLastEnd: number };
-}
-
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
-export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Server, logger: Logger, options: GraphqlWebSocketOptions = {}): GraphqlWebSockets {
+export function attachGraphqlWebSockets(
+  serv: NodeGrafservBase,
+  httpServer: Server,
+  logger: Logger,
+  options: GraphqlWebSocketOptions = {},
+): GraphqlWebSockets {
   const base = makeGraphQLWSConfig(serv);
   // The message a graphql-ws `onSubscribe` runs for: handle(message) settles only once that
   // operation has sent its last message, so the count is released exactly then (see onMessage).
@@ -150,7 +117,12 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
     const address = clientIp ?? "unknown";
     const open = socketsByAddress.get(address) ?? 0;
     if (open >= MAX_SOCKETS_PER_ADDRESS) {
-      refuseUpgrade(socket, 429, "Too Many Requests", `At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address.`);
+      refuseUpgrade(
+        socket,
+        429,
+        "Too Many Requests",
+        `At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address.`,
+      );
       return;
     }
     socketsByAddress.set(address, open + 1);
@@ -216,11 +188,16 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
       const open = [...sockets.clients];
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all(open.map((ws) => new Promise<void>((resolve) => {
-          if (ws.readyState === ws.CLOSED) return resolve();
-          ws.once("close", () => resolve());
-          ws.close(code, reason);
-        }))),
+        Promise.all(
+          open.map(
+            (ws) =>
+              new Promise<void>((resolve) => {
+                if (ws.readyState === ws.CLOSED) return resolve();
+                ws.once("close", () => resolve());
+                ws.close(code, reason);
+              }),
+          ),
+        ),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
       ]);
       clearTimeout(timer);
@@ -230,40 +207,6 @@ export function attachGraphqlWebSockets(serv: NodeGrafservBase, httpServer: Serv
   };
 }
 
-/** The refusal of an operation over MAX_OPERATIONS_PER_SOCKET (masked to its code by maskError). */
-function tooManyOperations(): GraphQLError {
-  const message = `At most ${MAX_OPERATIONS_PER_SOCKET} operations may be in flight on one socket; complete some first.`;
-  const details = { reason: "TOO_MANY_OPERATIONS", limit: MAX_OPERATIONS_PER_SOCKET };
-  return new GraphQLError(message, { originalError: new AppError("RATE_LIMITED", message, { details }) });
-}
-
-/** Answers an upgrade request with an HTTP error instead of switching protocols. */
-function refuseUpgrade(socket: Duplex, status: number, statusText: string, body: string): void {
-  socket.on("error", () => {});
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Retry-After: ${UPGRADE_RETRY_AFTER_S}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
-}
-
-/** Pings every `intervalMs`; a socket that has not answered the previous ping is terminated. */
-function keepAlive(ws: WebSocket, intervalMs: number): void {
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) return;
-  let answered = true;
-  ws.on("pong", () => (answered = true));
-  const timer = setInterval(() => {
-    if (!answered) {
-      ws.terminate();
-      return;
-    }
-    answered = false;
-    ws.ping();
-  }, intervalMs);
-  timer.unref();
-  ws.once("close", () => clearInterval(timer));
-}
-
 /**
  * The address Express gives as `req.ip` for this request: its compiled `trust proxy` function
  * applied to the socket address and X-Forwarded-For (Express's own getter, on a view of the
@@ -271,59 +214,10 @@ function keepAlive(ws: WebSocket, intervalMs: number): void {
  */
 export function expressClientAddress(app: express.Express): (req: IncomingMessage) => string | undefined {
   return (req) => {
-    const view = Object.create(app.request, { headers: { value: req.headers }, socket: { value: req.socket } }) as express.Request;
+    const view = Object.create(app.request, {
+      headers: { value: req.headers },
+      socket: { value: req.socket },
+    }) as express.Request;
     return view.ip;
-  };
-}
-
-/**
- * Wraps a subscription's event stream so that it can be ended from outside with an error:
- * graphql-ws then sends that error (masked to its code, e.g. UNAUTHENTICATED) as the operation's
- * `error` message, which ends the operation on both sides. A client `complete` (return()) and the
- * end of the source behave as before. `onFinished` runs once, however the stream ends.
- */
-function endableStream<T>(source: AsyncIterable<T>, onFinished: () => void): { iterator: AsyncIterableIterator<T>; end(error: Error): void } {
-  const inner = source[Symbol.asyncIterator]();
-  let failure: Error | undefined;
-  let finished = false;
-  let fail: (error: Error) => void = () => {};
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(() => {});
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    onFinished();
-  };
-  const iterator: AsyncIterableIterator<T> = {
-    async next() {
-      if (failure) throw failure;
-      if (finished) return { done: true, value: undefined };
-      const result = await Promise.race([inner.next(), failed]);
-      if (result.done) finish();
-      return result;
-    },
-    async return(value?: unknown) {
-      finish();
-      return (await inner.return?.(value)) ?? { done: true, value: undefined };
-    },
-    async throw(error?: unknown) {
-      finish();
-      if (inner.throw) return inner.throw(error);
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return {
-    iterator,
-    end(error) {
-      if (finished) return;
-      failure = error;
-      fail(error);
-      finish();
-      // Releases the source (its LISTEN) now; the pending next() has already been answered.
-      inner.return?.().catch(() => {});
-    },
   };
 }

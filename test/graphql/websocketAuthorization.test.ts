@@ -1,0 +1,75 @@
+/**
+ * GraphQL over WebSocket: a connection_init `authorization` that is not a string fails operations
+ * with UNAUTHENTICATED, never anonymously. The server carries on after each.
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser } from "../helpers/fixtures.ts";
+import { answerTo, openSocket } from "./websocketClient.ts";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.stop());
+
+test.each([
+  ["{}", {}],
+  ["[]", []],
+  ['["x"]', ["x"]],
+  ['["Bearer <token>"]', "token-list"],
+  ["false", false],
+  ["true", true],
+  ["0", 0],
+  ["1", 1],
+  ['{ "a": 1 }', { a: 1 }],
+])(
+  "a connection_init authorization of %s fails each operation with UNAUTHENTICATED, never anonymously",
+  async (_name, value) => {
+    // Fails on the code before the fix for {}, [], ["x"], ["Bearer <token>"] and { a: 1 }: they ran anonymously.
+    const tenant = await createTenant(app.db.ownerPool);
+    const member = await createUser(app.db.ownerPool, tenant, "member");
+    const authorization = value === "token-list" ? [`Bearer ${member.token}`] : value;
+    const socket = await openSocket(app, { payload: { authorization } });
+    socket.ws.send(JSON.stringify({ id: "op", type: "subscribe", payload: { query: "{ __typename }" } }));
+    const answer = await answerTo(socket, "op");
+    expect(answer).toMatchObject({
+      type: "error",
+      payload: [expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })],
+    });
+    socket.ws.close(1000);
+  },
+);
+
+test("the authorization key twice (any case) is UNAUTHENTICATED; absent, null and empty are anonymous", async () => {
+  // Fails on the code before the fix for the key twice: it ran anonymously.
+  const tenant = await createTenant(app.db.ownerPool);
+  const member = await createUser(app.db.ownerPool, tenant, "member");
+  const twice = await openSocket(app, {
+    payload: { Authorization: `Bearer ${member.token}`, authorization: `Bearer ${member.token}` },
+  });
+  twice.ws.send(JSON.stringify({ id: "op", type: "subscribe", payload: { query: "{ __typename }" } }));
+  expect(await answerTo(twice, "op")).toMatchObject({
+    type: "error",
+    payload: [expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })],
+  });
+  twice.ws.close(1000);
+
+  for (const payload of [{}, { authorization: null }, { authorization: "" }, undefined]) {
+    const socket = await openSocket(app, { payload });
+    socket.ws.send(JSON.stringify({ id: "op", type: "subscribe", payload: { query: "{ __typename }" } }));
+    expect(await answerTo(socket, "op")).toEqual({
+      id: "op",
+      type: "next",
+      payload: { data: { __typename: "Query" } },
+    });
+    socket.ws.close(1000);
+  }
+  // A string token in any key case signs in.
+  const signedIn = await openSocket(app, { payload: { AUTHORIZATION: `Bearer ${member.token}` } });
+  signedIn.ws.send(JSON.stringify({ id: "op", type: "subscribe", payload: { query: "{ currentUser { id } }" } }));
+  expect(await answerTo(signedIn, "op")).toMatchObject({
+    type: "next",
+    payload: { data: { currentUser: { id: expect.any(String) } } },
+  });
+  signedIn.ws.close(1000);
+});

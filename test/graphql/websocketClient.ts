@@ -1,0 +1,113 @@
+/**
+ * A raw graphql-transport-ws client for the WebSocket tests (websocketLimits.test.ts,
+ * websocketFlooding.test.ts and websocketAuthorization.test.ts): sockets that record what the
+ * server sends, and the helpers those tests share.
+ */
+import type pg from "pg";
+import WebSocket from "ws";
+import { MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET } from "../../src/platform/websocketLimits.ts";
+import type { TestApp } from "../helpers/app.ts";
+
+export interface RawSocket {
+  ws: WebSocket;
+  messages: Array<{ id?: string; type: string; payload?: unknown }>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** A graphql-transport-ws socket past connection_ack, recording what the server sends. */
+export async function openSocket(
+  app: TestApp,
+  options: { payload?: unknown; forwardedFor?: string } = {},
+): Promise<RawSocket> {
+  const ws = new WebSocket(
+    app.wsUrl,
+    "graphql-transport-ws",
+    options.forwardedFor ? { headers: { "x-forwarded-for": options.forwardedFor } } : {},
+  );
+  const messages: RawSocket["messages"] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  ws.on("error", () => {});
+  ws.on("message", (data) => void messages.push(JSON.parse(String(data)) as RawSocket["messages"][number]));
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  const acked = new Promise<void>((resolve) =>
+    ws.on("message", (data) => (JSON.parse(String(data)).type === "connection_ack" ? resolve() : undefined)),
+  );
+  ws.send(JSON.stringify({ type: "connection_init", payload: "payload" in options ? options.payload : {} }));
+  await acked;
+  return { ws, messages, closed };
+}
+
+/** Resolves with the server's answer to operation `id`: its first `next` or `error`, or the socket's close. */
+export function answerTo(
+  socket: RawSocket,
+  id: string,
+): Promise<{ id?: string; type: string; payload?: unknown; code?: number }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer to ${id}`)), 20_000);
+    void socket.closed.then(({ code }) => {
+      clearTimeout(timer);
+      resolve({ type: "closed", code });
+    });
+    const check = () => {
+      const found = socket.messages.find(
+        (message) => message.id === id && (message.type === "next" || message.type === "error"),
+      );
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      } else socket.ws.once("message", () => setImmediate(check));
+    };
+    check();
+  });
+}
+
+export type Message = RawSocket["messages"][number];
+type Errors = Array<{ message: string; extensions?: { code?: string; details?: unknown } }>;
+
+/** Every message of a socket by operation id, as they arrive. */
+export function byId(socket: RawSocket): Map<string, Message[]> {
+  const seen = new Map<string, Message[]>();
+  for (const message of socket.messages)
+    if (message.id !== undefined) seen.set(message.id, [...(seen.get(message.id) ?? []), message]);
+  socket.ws.on("message", (data) => {
+    const message = JSON.parse(String(data)) as Message;
+    if (message.id !== undefined) seen.set(message.id, [...(seen.get(message.id) ?? []), message]);
+  });
+  return seen;
+}
+
+export const MODULES_QUERY = "{ modules { nodes { name } } }";
+
+export function subscribeAll(socket: RawSocket, ids: string[], query: string): void {
+  for (const id of ids) socket.ws.send(JSON.stringify({ id, type: "subscribe", payload: { query } }));
+}
+
+/**
+ * The most one socket can send at once without being closed as flooding: the cap, then every
+ * refusal it may collect.
+ */
+export const FLOOD = MAX_OPERATIONS_PER_SOCKET + MAX_REFUSALS_PER_SOCKET;
+export const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+export const isRateLimited = (messages: Message[] | undefined) =>
+  messages?.length === 1 &&
+  messages[0]!.type === "error" &&
+  (messages[0]!.payload as Errors)[0]?.extensions?.code === "RATE_LIMITED";
+
+/**
+ * Holds app_public.modules locked (ACCESS EXCLUSIVE) until the returned function is called: a
+ * `modules` query stays in flight (waiting for the lock) until then.
+ */
+export async function lockModules(app: TestApp): Promise<() => Promise<void>> {
+  const client: pg.PoolClient = await app.db.rootPool.connect();
+  await client.query("begin");
+  await client.query("lock table app_public.modules in access exclusive mode");
+  return async () => {
+    await client.query("commit");
+    client.release();
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Floods of GraphQL over WebSocket stay cheap:
+ * - at most MAX_SOCKETS_PER_ADDRESS (50) sockets per client address: one more upgrade is answered
+ *   HTTP 429;
+ * - a socket that keeps sending past the operation cap is closed with CLOSE_FLOODING (4429);
+ * - a flood of operations leaves the process responsive (/ready answers);
+ * - a client that stops reading is cut once MAX_BUFFERED_BYTES wait for it.
+ * The server carries on after each. The per-socket caps themselves are in websocketLimits.test.ts.
+ */
+import WebSocket from "ws";
+import {
+  CLOSE_FLOODING,
+  MAX_BUFFERED_BYTES,
+  MAX_OPERATIONS_PER_SOCKET,
+  MAX_REFUSALS_PER_SOCKET,
+  MAX_SOCKETS_PER_ADDRESS,
+} from "../../src/platform/websocketLimits.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { until } from "../helpers/wait.ts";
+import {
+  FLOOD,
+  MODULES_QUERY,
+  answerTo,
+  byId,
+  ids,
+  isRateLimited,
+  lockModules,
+  openSocket,
+  subscribeAll,
+} from "./websocketClient.ts";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.stop());
+
+// ——— Sockets per client address ———
+
+/**
+ * Opens a socket whose upgrade says it comes from `forwardedFor` (the test server trusts loopback
+ * proxies); answers the socket or the refusal's status.
+ */
+function upgrade(forwardedFor: string): Promise<{ ws?: WebSocket; status?: number; body?: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(app.wsUrl, "graphql-transport-ws", { headers: { "x-forwarded-for": forwardedFor } });
+    ws.once("open", () => resolve({ ws }));
+    ws.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += String(chunk)));
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    ws.once("error", (error) => (ws.readyState === ws.CLOSED ? undefined : reject(error)));
+  });
+}
+
+test(
+  `at most ${MAX_SOCKETS_PER_ADDRESS} sockets per client address: one more upgrade is answered 429; ` +
+    "another address connects; closing one lets a new one in",
+  async () => {
+    // Fails on the code before the cap: the 51st socket opens.
+    const address = "203.0.113.50";
+    const open: WebSocket[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_ADDRESS; i++) {
+      const { ws, status } = await upgrade(address);
+      expect(status).toBeUndefined();
+      open.push(ws!);
+    }
+    const refused = await upgrade(address);
+    expect(refused.ws).toBeUndefined();
+    expect(refused.status).toBe(429);
+    expect(refused.body).toContain(`At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address`);
+
+    const other = await upgrade("203.0.113.51");
+    expect(other.ws).toBeDefined();
+    other.ws!.close(1000);
+
+    // Its place is freed once the server has seen its connection close.
+    const first = open.shift()!;
+    await new Promise<void>((resolve) => {
+      first.once("close", () => resolve());
+      first.close(1000);
+    });
+    let again: WebSocket | undefined;
+    await until(async () => {
+      again = (await upgrade(address)).ws;
+      return again !== undefined;
+    }, "a new socket from the address once one has closed");
+    open.push(again!);
+    expect((await upgrade(address)).status).toBe(429);
+
+    await Promise.all(
+      open.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.once("close", () => resolve());
+            ws.close(1000);
+          }),
+      ),
+    );
+  },
+);
+
+// ——— A flood stays cheap ———
+
+test(
+  `a socket that keeps sending past the cap is closed with ${CLOSE_FLOODING} ` +
+    `after ${MAX_REFUSALS_PER_SOCKET} refusals; the next socket works`,
+  async () => {
+    // Fails on the code before the flood guard: the socket stays open and every message is refused one by one.
+    const socket = await openSocket(app);
+    const seen = byId(socket);
+    const flood = ids("f", FLOOD + 50);
+    const unlock = await lockModules(app);
+    try {
+      subscribeAll(socket, flood, MODULES_QUERY);
+      expect((await socket.closed).code).toBe(CLOSE_FLOODING);
+    } finally {
+      await unlock();
+    }
+    // Exactly the refusals up to the one that closed the socket were answered; nothing after it.
+    expect(flood.filter((id) => isRateLimited(seen.get(id))).length).toBeLessThanOrEqual(MAX_REFUSALS_PER_SOCKET + 1);
+    expect(seen.has(flood.at(-1)!)).toBe(false);
+    const next = await openSocket(app);
+    next.ws.send(JSON.stringify({ id: "fine", type: "subscribe", payload: { query: "{ __typename }" } }));
+    expect(await answerTo(next, "fine")).toMatchObject({ type: "next", payload: { data: { __typename: "Query" } } });
+    next.ws.close(1000);
+  },
+);
+
+test("while 5 sockets each send 5,000 queries without waiting, /ready answers 200", async () => {
+  // Fails on the code before the cap: all 25,000 run at once and /ready does not answer.
+  const sockets = await Promise.all(Array.from({ length: 5 }, () => openSocket(app)));
+  const seen = sockets.map(byId);
+  const flood = ids("r", 5_000);
+  for (const socket of sockets) subscribeAll(socket, flood, MODULES_QUERY);
+  // A failure bound, not a timing: two test runs share two cores.
+  const ready = await fetch(`${app.url}/ready`, { signal: AbortSignal.timeout(45_000) });
+  expect(ready.status).toBe(200);
+  // Each socket's flood ends: its last message answered, or the socket closed as flooding.
+  await until(
+    () => seen.every((byId, i) => byId.has(flood.at(-1)!) || sockets[i]!.ws.readyState === WebSocket.CLOSED),
+    "every flood to end",
+    60_000,
+  );
+  expect(seen.flatMap((byId) => flood.filter((id) => isRateLimited(byId.get(id)))).length).toBeGreaterThan(0);
+  for (const socket of sockets) socket.ws.close(1000);
+});
+
+// ——— A client that does not read ———
+
+test(
+  `a client that stops reading is cut once more than ${MAX_BUFFERED_BYTES} bytes wait for it; ` +
+    "others are unaffected",
+  async () => {
+    // Fails on the code before the guard: the server queues the answers until the keepalive, much
+    // later, finds the client dead (which logs nothing of the kind).
+    const logLines: string[] = [];
+    const own = await startTestApp({ logLines });
+    try {
+      const bystander = await openSocket(own);
+      const stalled = await openSocket(own);
+      // Stops reading: what the server sends piles up in the kernel's buffers, then in the server.
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      // 100 operations, each two full introspections (~130 kB apiece): some 26 MB of answers.
+      const schema =
+        "__schema { types { name description fields { name description " +
+        "args { name description type { name kind ofType { name kind } } } " +
+        "type { name kind ofType { name kind } } } } }";
+      subscribeAll(stalled, ids("big", MAX_OPERATIONS_PER_SOCKET), `{ a: ${schema} b: ${schema} }`);
+      const open = async () =>
+        Number(/^tessera_websocket_connections (\d+)$/m.exec(await (await fetch(`${own.url}/metrics`)).text())?.[1]);
+      expect(await open()).toBe(2);
+      await until(
+        () => logLines.some((line) => line.includes("websocket client does not read; terminated")),
+        "the stalled socket to be cut",
+        60_000,
+      );
+      await until(async () => (await open()) === 1, "the open-socket gauge to count the bystander only");
+      bystander.ws.send(JSON.stringify({ id: "still", type: "subscribe", payload: { query: "{ __typename }" } }));
+      expect(await answerTo(bystander, "still")).toMatchObject({
+        type: "next",
+        payload: { data: { __typename: "Query" } },
+      });
+      bystander.ws.close(1000);
+      stalled.ws.terminate();
+    } finally {
+      await own.stop();
+    }
+  },
+);
