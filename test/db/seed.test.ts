@@ -25,7 +25,7 @@ test("the demo seed is idempotent, refused in production, and its users can sign
 
   const owner = await request(app.url).post("/api/auth/login").send({ tenant: "demo", login: "owner@demo.test", password: DEMO_PASSWORD });
   expect(owner.status).toBe(200);
-  const switched = await app.graphql(`mutation { setTenantModule(input: { module: "builds", enabled: false }) { tenantModule { enabled } } }`, undefined, owner.body.accessToken);
+  const switched = await app.graphql(`mutation { setTenantModule(input: { module: "media", enabled: false }) { tenantModule { enabled } } }`, undefined, owner.body.accessToken);
   expect(switched.body).toEqual({ data: { setTenantModule: { tenantModule: { enabled: false } } } });
 
   const events = await app.graphql("{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { name participantsCount maxParticipantsCount } } }", undefined, owner.body.accessToken);
@@ -40,6 +40,6 @@ test("the demo seed is idempotent, refused in production, and its users can sign
   });
 
   const member = await request(app.url).post("/api/auth/login").send({ tenant: "demo", login: "member", password: DEMO_PASSWORD });
-  const refused = await app.graphql(`mutation { setTenantModule(input: { module: "builds", enabled: true }) { tenantModule { enabled } } }`, undefined, member.body.accessToken);
+  const refused = await app.graphql(`mutation { setTenantModule(input: { module: "media", enabled: true }) { tenantModule { enabled } } }`, undefined, member.body.accessToken);
   expect(refused.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
 });

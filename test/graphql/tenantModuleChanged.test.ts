@@ -61,17 +61,17 @@ test("a tenant's subscriber receives its own module change; another tenant's rec
   expect(a.received).toEqual([{ data: { tenantModuleChanged: { event: "update", tenantModule: { module: "events", enabled: false } } } }]);
 
   // B's socket is live (it receives B's own change next), and it did not get A's change before it.
-  await app.graphql(SET_MODULE, { module: "builds", enabled: false }, adminB.token);
+  await app.graphql(SET_MODULE, { module: "media", enabled: false }, adminB.token);
   await b.next(1);
-  expect(b.received).toEqual([{ data: { tenantModuleChanged: { event: "update", tenantModule: { module: "builds", enabled: false } } } }]);
+  expect(b.received).toEqual([{ data: { tenantModuleChanged: { event: "update", tenantModule: { module: "media", enabled: false } } } }]);
   expect(a.received).toHaveLength(1);
   expect([...a.errors, ...b.errors]).toEqual([]);
 });
 
 test("a member may not switch modules: FORBIDDEN, and nothing changes", async () => {
-  const { body } = await app.graphql(SET_MODULE, { module: "commerce", enabled: false }, memberA.token);
+  const { body } = await app.graphql(SET_MODULE, { module: "operations", enabled: false }, memberA.token);
   expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-  const { rows } = await app.db.ownerPool.query("select enabled from app_public.tenant_modules where tenant_id = $1 and module = 'commerce'", [memberA.tenantId]);
+  const { rows } = await app.db.ownerPool.query("select enabled from app_public.tenant_modules where tenant_id = $1 and module = 'operations'", [memberA.tenantId]);
   expect(rows).toEqual([{ enabled: true }]);
 });
 

@@ -70,7 +70,7 @@ test("a custom role is granted only by someone who holds every permission it gra
   );
   const roleId = (name: string) => rows.find((row) => row.name === name)!.id;
   await app.db.ownerPool.query(
-    "insert into app_public.role_permissions (role_id, permission) values ($1, 'users.manage'), ($2, 'payments.read')",
+    "insert into app_public.role_permissions (role_id, permission) values ($1, 'users.manage'), ($2, 'events.manage')",
     [roleId("hr"), roleId("finance")],
   );
   // hr manages users but holds no built-in role: it ranks as a member.

@@ -92,7 +92,7 @@ test("db:truncate is refused in production and empties our tables in development
   expect(done.status).toBe(0);
   expect(await snapshot()).toEqual({ tenants: 0, users: 0, roles: 0, grants: 0 });
   const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.modules");
-  expect(rows[0].n).toBe(4);
+  expect(rows[0].n).toBe(3);
 });
 
 test("task retry and unlock-workers act on the queue", async () => {

@@ -8,7 +8,7 @@ beforeAll(async () => {
   app = await startTestApp();
   const tenant = await createTenant(app.db.ownerPool, "rest-co");
   user = await createUser(app.db.ownerPool, tenant, "member");
-  await app.db.ownerPool.query("update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'builds'", [tenant.id]);
+  await app.db.ownerPool.query("update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'media'", [tenant.id]);
 });
 afterAll(() => app.stop());
 
@@ -22,7 +22,7 @@ test("GET /api/tenants/current answers the signed-in user's tenant and its modul
     status: "active",
     modules: expect.arrayContaining([
       { module: "events", enabled: true },
-      { module: "builds", enabled: false },
+      { module: "media", enabled: false },
     ]),
   });
 });

@@ -59,10 +59,9 @@ test("a committed tenant publishes tenant_created, and its consumer sets up the 
 
   await drainQueue();
   expect(await modulesOf(tenantId)).toEqual([
-    { module: "builds", enabled: true },
-    { module: "commerce", enabled: true },
     { module: "events", enabled: true },
-    { module: "messaging", enabled: true },
+    { module: "media", enabled: true },
+    { module: "operations", enabled: true },
   ]);
   expect(await ours()).toEqual([]);
 
