@@ -2,7 +2,8 @@
  * First lines of every command: validate the configuration (one message naming every problem,
  * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
  */
-import { ConfigError, isHardenedEnv, loadConfig, type Config } from "../platform/config.ts";
+import { ConfigError, loadConfig, type Config } from "../platform/config.ts";
+import { isHardenedEnv } from "../platform/hardening.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import type { ModuleManifest } from "../platform/modules.ts";
 

@@ -27,7 +27,8 @@ try {
     await client.query("alter table app_private.domain_events disable trigger user");
     await client.query(`truncate ${rows.map((row) => row.name).join(", ")} cascade`);
     await client.query("alter table app_private.domain_events enable trigger user");
-    await client.query("delete from graphile_worker._private_jobs");
+    // Through graphile-worker's public API: every job not held by a running worker.
+    await client.query("select graphile_worker.complete_jobs(array(select id from graphile_worker.jobs))");
     await client.query("commit");
     process.stdout.write(`emptied ${rows.length} tables and the job queue\n`);
   } finally {

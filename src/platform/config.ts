@@ -4,46 +4,8 @@
  */
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { DEV_JWT_SECRET, hardenedSecretProblems, isHardenedEnv, passwordOf, PUBLISHED_SECRETS } from "./hardening.ts";
 import { dataDir } from "./paths.ts";
-
-const DEV_JWT_SECRET = "tessera-dev-jwt-secret-change-me-in-production";
-
-/**
- * Every secret value written anywhere in this repository (defaults, .env.example, compose files,
- * docs, benches, tests). Being public, none of them may protect a stage or production deployment;
- * test/config/publishedSecrets.test.ts fails when a new one appears in the repository without
- * being listed here.
- */
-export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
-  DEV_JWT_SECRET,
-  // the development default of TOTP_ENCODE_SECRET
-  "tessera-dev-totp-encode-secret-change-me",
-  // .env.example
-  "change-me-to-a-long-random-secret-of-32-chars-or-more",
-  "change-me-to-another-long-random-secret-32+",
-  // docker-compose.yml
-  "compose-development-secret-change-me-0123456789",
-  "compose-development-totp-key-change-me-0123",
-  "tessera-owner-password",
-  "tessera-authenticator-password",
-  "postgres",
-  // .env.example database examples
-  "owner-password",
-  "authenticator-password",
-  // README and tests
-  "secret",
-  "secret2",
-  "pw",
-  "0123456789",
-  "test-jwt-secret-that-is-long-enough-for-prod",
-]);
-
-/** Environments that face real users: development defaults and published secrets are refused. */
-const HARDENED_ENVS = new Set(["stage", "prod"]);
-
-export function isHardenedEnv(env: string): boolean {
-  return HARDENED_ENVS.has(env);
-}
 
 export const postgresUrl = z
   .string()
@@ -108,7 +70,7 @@ const envSchema = z
 function crossVariableProblems(raw: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   const env = raw.APP_ENV ?? "dev";
-  if (HARDENED_ENVS.has(env)) {
+  if (isHardenedEnv(env)) {
     const when = `when APP_ENV=${env}`;
     const published = "this value is published in the Tessera repository; generate your own";
     problems.push(...hardenedSecretProblems("JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET, env));
@@ -133,31 +95,6 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
     problems.push("DATABASE_AUTHENTICATOR_URL: is required when DATABASE_URL is set");
   }
   return problems;
-}
-
-/**
- * A secret with a development default, in a hardened environment (stage, prod): the default, a
- * secret under 32 characters and a published one are refused. Modules use it for their secrets.
- */
-export function hardenedSecretProblems(name: string, value: string | undefined, fallback: string, env: string): string[] {
-  if (!HARDENED_ENVS.has(env)) return [];
-  const when = `when APP_ENV=${env}`;
-  const secret = value ?? fallback;
-  if (secret === fallback) return [`${name}: the development default is refused ${when}`];
-  if (secret.length < 32) return [`${name}: must be at least 32 characters ${when}`];
-  if (PUBLISHED_SECRETS.has(secret)) return [`${name}: this value is published in the Tessera repository; generate your own ${when}`];
-  return [];
-}
-
-/** The password of a connection URL, if it has one and parses. */
-function passwordOf(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password === "" ? undefined : password;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Express's `trust proxy` setting from TRUST_PROXY: a boolean, a hop count, or addresses/CIDRs. */
@@ -315,7 +252,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, modules: ReadonlyArray<{ c
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data as Env;
-  const hardened = HARDENED_ENVS.has(env.APP_ENV);
+  const hardened = isHardenedEnv(env.APP_ENV);
   const database: DatabaseUrls | undefined =
     env.DATABASE_URL && env.DATABASE_AUTHENTICATOR_URL
       ? {

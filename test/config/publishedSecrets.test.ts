@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/modules/index.ts";
-import { PUBLISHED_SECRETS } from "../../src/platform/config.ts";
+import { PUBLISHED_SECRETS } from "../../src/platform/hardening.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 

@@ -6,7 +6,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Logger as MigrateLogger, migrate, watch, type Settings } from "graphile-migrate";
 // graphile-migrate keeps its pools open for a moment after use and exits the process if one of
-// their idle connections dies (e.g. when a test drops the database); close them right away.
+// their idle connections dies (e.g. when a test drops the database); close them right away. It has
+// no public API for this: the one internal import of the project, on a version pinned exactly in
+// package.json (docs/decisions.md).
 import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { Logger as WorkerLogger, runMigrations as installWorkerSchema } from "graphile-worker";
 import type pg from "pg";

@@ -1,0 +1,68 @@
+/**
+ * What "hardened" means for the environments that face real users (APP_ENV=stage and prod):
+ * development defaults and secrets published in this repository are refused.
+ */
+export const DEV_JWT_SECRET = "tessera-dev-jwt-secret-change-me-in-production";
+
+/**
+ * Every secret value written anywhere in this repository (defaults, .env.example, compose files,
+ * docs, benches, tests). Being public, none of them may protect a stage or production deployment;
+ * test/config/publishedSecrets.test.ts fails when a new one appears in the repository without
+ * being listed here.
+ */
+export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
+  DEV_JWT_SECRET,
+  // the development default of TOTP_ENCODE_SECRET
+  "tessera-dev-totp-encode-secret-change-me",
+  // .env.example
+  "change-me-to-a-long-random-secret-of-32-chars-or-more",
+  "change-me-to-another-long-random-secret-32+",
+  // docker-compose.yml
+  "compose-development-secret-change-me-0123456789",
+  "compose-development-totp-key-change-me-0123",
+  "tessera-owner-password",
+  "tessera-authenticator-password",
+  "postgres",
+  // .env.example database examples
+  "owner-password",
+  "authenticator-password",
+  // README and tests
+  "secret",
+  "secret2",
+  "pw",
+  "0123456789",
+  "test-jwt-secret-that-is-long-enough-for-prod",
+]);
+
+/** Environments that face real users: development defaults and published secrets are refused. */
+const HARDENED_ENVS = new Set(["stage", "prod"]);
+
+export function isHardenedEnv(env: string): boolean {
+  return HARDENED_ENVS.has(env);
+}
+
+/**
+ * A secret with a development default, in a hardened environment (stage, prod): the default, a
+ * secret under 32 characters and a published one are refused. Modules use it for their secrets.
+ */
+export function hardenedSecretProblems(name: string, value: string | undefined, fallback: string, env: string): string[] {
+  if (!HARDENED_ENVS.has(env)) return [];
+  const when = `when APP_ENV=${env}`;
+  const secret = value ?? fallback;
+  if (secret === fallback) return [`${name}: the development default is refused ${when}`];
+  if (secret.length < 32) return [`${name}: must be at least 32 characters ${when}`];
+  if (PUBLISHED_SECRETS.has(secret)) return [`${name}: this value is published in the Tessera repository; generate your own ${when}`];
+  return [];
+}
+
+/** The password of a connection URL, if it has one and parses. */
+export function passwordOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === "" ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
+
