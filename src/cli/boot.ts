@@ -2,7 +2,7 @@
  * First lines of every command: validate the configuration (one message naming every problem,
  * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
  */
-import { ConfigError, loadConfig, type Config } from "../platform/config.ts";
+import { ConfigError, loadConfig, type Config, type DatabaseUrls } from "../platform/config.ts";
 import { isHardenedEnv } from "../platform/hardening.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import type { ModuleManifest } from "../platform/modules.ts";
@@ -81,4 +81,32 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   };
   process.once("SIGINT", () => handle("SIGINT"));
   process.once("SIGTERM", () => handle("SIGTERM"));
+}
+
+/**
+ * Resolves the configured (or embedded) database, migrates it when asked, runs `work` with its
+ * connection strings and stops the embedded cluster afterwards, whatever happened.
+ */
+export async function withDatabase<T>(booted: Booted, options: { migrate: boolean }, work: (urls: DatabaseUrls) => Promise<T>): Promise<T> {
+  const { resolveDatabase } = await import("../platform/db/resolve.ts");
+  const { migrateDatabase } = await import("../platform/db/migrate.ts");
+  const database = await resolveDatabase(booted.config, booted.logger);
+  try {
+    if (options.migrate) await migrateDatabase(database.urls, booted.logger);
+    return await work(database.urls);
+  } finally {
+    await database.stop();
+  }
+}
+
+/** Writes `CODE: message` for a refusal of ours (exit code 1); anything else is rethrown. */
+export async function reportRefusal(work: () => Promise<void>): Promise<void> {
+  const { AppError } = await import("../platform/errors.ts");
+  try {
+    await work();
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    process.stderr.write(`${error.code}: ${error.message}\n`);
+    process.exitCode = 1;
+  }
 }

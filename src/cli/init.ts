@@ -5,10 +5,11 @@
  * become one.
  */
 import { parseArgs } from "node:util";
-import { boot } from "./boot.ts";
+import { boot, reportRefusal, withDatabase } from "./boot.ts";
 
 const USAGE = "Usage: npm run init -- [--tenant <slug>] [--name <name>] [--email <admin e-mail>] [--operator <e-mail>] [--revoke-operator <e-mail>]";
-const { config, logger, modules } = await boot("tessera-init");
+const booted = await boot("tessera-init");
+const { logger, modules } = booted;
 let values: { tenant?: string; name?: string; email?: string; operator?: string; "revoke-operator"?: string };
 try {
   ({ values } = parseArgs({
@@ -31,34 +32,18 @@ if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantSlug) || !emails.every((email) => EM
   process.stderr.write("VALIDATION_FAILED: --tenant must be a slug (a-z, 0-9, -) and --email, --operator, --revoke-operator e-mail addresses.\n");
   process.exit(1);
 }
-const { resolveDatabase } = await import("../platform/db/resolve.ts");
-const { migrateDatabase } = await import("../platform/db/migrate.ts");
 const { bootstrap } = await import("../platform/bootstrap.ts");
-const { AppError } = await import("../platform/errors.ts");
-const pg = (await import("pg")).default;
-const { watchClient } = await import("../platform/db/pools.ts");
-const database = await resolveDatabase(config, logger);
-let exitCode = 0;
-try {
-  await migrateDatabase(database.urls, logger);
-  const client = watchClient(new pg.Client({ connectionString: database.urls.ownerUrl }), logger, "init");
-  await client.connect();
-  try {
-    const report = await bootstrap(modules, client, {
-      tenantSlug,
-      tenantName: values.name ?? tenantSlug,
-      options: { email: values.email, operator: values.operator, "revoke-operator": values["revoke-operator"] },
-    });
-    process.stdout.write(`${report.join("\n")}\n`);
-  } catch (error) {
-    // Refusals (an unknown operator e-mail…) are one line; nothing was written (one transaction).
-    if (!(error instanceof AppError)) throw error;
-    process.stderr.write(`${error.code}: ${error.message}\n`);
-    exitCode = 1;
-  } finally {
-    await client.end();
-  }
-} finally {
-  await database.stop();
-}
-process.exitCode = exitCode;
+const { withClient } = await import("../platform/db/pools.ts");
+// Refusals (an unknown operator e-mail…) are one line; nothing was written (one transaction).
+await withDatabase(booted, { migrate: true }, (urls) =>
+  withClient(urls.ownerUrl, logger, "init", (client) =>
+    reportRefusal(async () => {
+      const report = await bootstrap(modules, client, {
+        tenantSlug,
+        tenantName: values.name ?? tenantSlug,
+        options: { email: values.email, operator: values.operator, "revoke-operator": values["revoke-operator"] },
+      });
+      process.stdout.write(`${report.join("\n")}\n`);
+    }),
+  ),
+);

@@ -1,11 +1,10 @@
 /** `npm run task -- <name> [args]`: one operator command, then exit (1 with a message on error). */
-import { boot } from "./boot.ts";
+import { boot, reportRefusal, withDatabase } from "./boot.ts";
 
-const { config, logger, modules } = await boot("tessera-task");
+const booted = await boot("tessera-task");
+const { logger, modules } = booted;
 const { mergeRecords, registerModules } = await import("../platform/modules.ts");
 const { allTaskNames } = await import("../platform/worker/registry.ts");
-const { AppError } = await import("../platform/errors.ts");
-const { resolveDatabase } = await import("../platform/db/resolve.ts");
 const { newPool } = await import("../platform/db/pools.ts");
 
 registerModules(modules);
@@ -19,16 +18,12 @@ if (!command) {
   process.exit(name ? 1 : 0);
 }
 
-const database = await resolveDatabase(config, logger);
-const pool = newPool({ connectionString: database.urls.ownerUrl, max: 2 }, logger, "task");
-try {
+await withDatabase(booted, { migrate: false }, async (urls) => {
+  const pool = newPool({ connectionString: urls.ownerUrl, max: 2 }, logger, "task");
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  await command.run({ pool, urls: database.urls, logger, taskNames: allTaskNames(modules), print }, args);
-} catch (error) {
-  if (!(error instanceof AppError)) throw error;
-  process.stderr.write(`${error.code}: ${error.message}\n`);
-  process.exitCode = 1;
-} finally {
-  await pool.end();
-  await database.stop();
-}
+  try {
+    await reportRefusal(() => command.run({ pool, urls, logger, taskNames: allTaskNames(modules), print }, args));
+  } finally {
+    await pool.end();
+  }
+});
