@@ -3,10 +3,9 @@
  * app_public.instant_notifications NOTIFYs `user:<id>:notifications`; the topic comes from the
  * verified token and the row is read back under RLS (recipient only).
  */
-import { jsonParse } from "postgraphile/@dataplan/json";
-import { context, lambda, listen } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 import { AppError } from "../../platform/errors.ts";
+import { topicSubscription } from "../../platform/graphql/subscriptions.ts";
 
 type NotificationEvent = { id: string };
 
@@ -31,15 +30,7 @@ export const NotificationsSubscriptionPlugin = extendSchema((build) => {
     objects: {
       Subscription: {
         plans: {
-          notificationAdded: {
-            subscribePlan() {
-              const $topic = lambda(context().get("userId"), notificationsTopic);
-              return listen(context().get("pgSubscriber"), $topic, jsonParse<NotificationEvent>);
-            },
-            plan($event) {
-              return $event;
-            },
-          },
+          notificationAdded: topicSubscription<NotificationEvent>("userId", notificationsTopic),
         },
       },
       NotificationAddedPayload: {

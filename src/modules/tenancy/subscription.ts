@@ -2,10 +2,10 @@
  * `tenantModuleChanged`: a live feed of the current tenant's module switches, fed by the
  * `_500_notify` trigger on app_public.tenant_modules through LISTEN/NOTIFY.
  */
-import { jsonParse } from "postgraphile/@dataplan/json";
-import { context, lambda, listen } from "postgraphile/grafast";
+import { context } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 import { AppError } from "../../platform/errors.ts";
+import { topicSubscription } from "../../platform/graphql/subscriptions.ts";
 
 type ModuleChangeEvent = {
   event: "insert" | "update";
@@ -48,17 +48,7 @@ export const TenantModulesSubscriptionPlugin = extendSchema((build) => {
     objects: {
       Subscription: {
         plans: {
-          tenantModuleChanged: {
-            subscribePlan() {
-              // The topic comes from the verified token, never from arguments: a client can only
-              // listen to its own tenant.
-              const $topic = lambda(context().get("tenantId"), tenantModulesTopic);
-              return listen(context().get("pgSubscriber"), $topic, jsonParse<ModuleChangeEvent>);
-            },
-            plan($event) {
-              return $event;
-            },
-          },
+          tenantModuleChanged: topicSubscription<ModuleChangeEvent>("tenantId", tenantModulesTopic),
         },
       },
       TenantModuleChangedPayload: {
