@@ -57,6 +57,23 @@ export function asAnonymous<T>(db: TestDatabase, fn: (client: Client) => Promise
 }
 
 /**
+ * Runs one statement as the superuser inside the open transaction, then goes back to the request
+ * role with the same claims: for rows a test needs that no request could write (a notification, a
+ * failed job), rolled back with everything else.
+ */
+export async function asRoot<R extends pg.QueryResultRow = Record<string, unknown>>(
+  db: TestDatabase,
+  client: Client,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  await client.query("reset role");
+  const result = await client.query<R>(sql, params);
+  await client.query(`set local role ${db.urls.visitorRole}`);
+  return result.rows;
+}
+
+/**
  * The SQLSTATE a statement fails with, or undefined when it succeeds (its effects then stay in the
  * transaction). A savepoint keeps the transaction usable after a failure.
  */
