@@ -71,7 +71,7 @@ test("a committed tenant publishes tenant_created, and its consumer sets up the 
   await drainQueue();
 
   const after = await modulesOf(tenantId);
-  expect(after).toHaveLength(4);
+  expect(after).toHaveLength(3);
   expect(after.find((row) => row.module === "events")).toEqual({ module: "events", enabled: false });
   const deliveries = await db.ownerPool.query("select consumer from app_private.domain_event_deliveries where event_id = $1 order by consumer", [queued[0]!.payload.id]);
   expect(deliveries.rows).toEqual([{ consumer: "tenant_defaults" }, { consumer: "tenant_identity" }]);
@@ -101,8 +101,8 @@ test("the in-process worker picks up a new tenant's event on its own", async () 
   const worker = await startWorker({ modules: MODULES, connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
   try {
     const { rows } = await db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('live', 'Live') returning id");
-    await until(async () => (await modulesOf(rows[0]!.id)).length === 4, "the worker to set up the modules");
-    expect(await modulesOf(rows[0]!.id)).toHaveLength(4);
+    await until(async () => (await modulesOf(rows[0]!.id)).length === 3, "the worker to set up the modules");
+    expect(await modulesOf(rows[0]!.id)).toHaveLength(3);
   } finally {
     await worker.stop();
   }
