@@ -134,7 +134,7 @@ test("a tenant's own row is read-only for every role: no renaming, suspending or
   });
 });
 
-test("a switched-off module's functions refuse (FORBIDDEN) and its rows disappear; switched on, they work", async () => {
+test("a switched-off module's functions refuse (FORBIDDEN) and its rows disappear; on again, they work", async () => {
   await asUser(db, a.owner, async (client) => {
     await rows(client, SWITCH, ["events", false]);
     await rows(client, SWITCH, ["operations", false]);
