@@ -118,6 +118,7 @@ export const IdentityPlugin = extendSchema(() => ({
       recoveryCodes: [String!]!
     }
 
+    # Registration and sessions
     extend type Mutation {
       "Starts a registration: e-mails a 6-digit code. Same answer whether or not the e-mail is registered."
       register(input: RegisterInput!): RegisterPayload
@@ -126,16 +127,26 @@ export const IdentityPlugin = extendSchema(() => ({
       login(input: LoginInput!): SessionPayload
       "Completes a two-step login."
       verifyTwoFactor(input: VerifyTwoFactorInput!): SessionPayload
+    }
+    extend type Mutation {
       "Rotates the refresh token. Presenting an already-used one revokes the session (TOKEN_REUSED)."
       refreshSession(input: RefreshSessionInput!): SessionPayload
       "Revokes the current session."
       logout: SuccessPayload
+    }
+
+    # Passwords
+    extend type Mutation {
       "Sets a new password and revokes every other session."
       changePassword(input: ChangePasswordInput!): SuccessPayload
       "E-mails a reset token when the account exists. Always answers success."
       forgotPassword(input: ForgotPasswordInput!): SuccessPayload
       "Sets a new password with the e-mailed token and revokes every session."
       resetPassword(input: ResetPasswordInput!): SuccessPayload
+    }
+
+    # Two-factor authentication
+    extend type Mutation {
       "Starts two-factor enrolment."
       enableTwoFactor: EnableTwoFactorPayload
       "Turns two-factor authentication on with a first code."

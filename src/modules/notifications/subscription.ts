@@ -4,19 +4,15 @@
  * verified token and the row is read back under RLS (recipient only).
  */
 import { extendSchema, gql } from "postgraphile/utils";
-import { AppError } from "../../platform/errors.ts";
-import { topicSubscription } from "../../platform/graphql/subscriptions.ts";
+import { callerTopic, pgResource, topicSubscription } from "../../platform/graphql/subscriptions.ts";
 
 type NotificationEvent = { id: string };
 
-export function notificationsTopic(userId: string | null): string {
-  if (!userId) throw new AppError("UNAUTHENTICATED", "Sign in to receive notifications.");
-  return `user:${userId}:notifications`;
-}
+/** The NOTIFY channel of a user's notifications; must match tg_instant_notifications__notify(). */
+const notificationsTopic = callerTopic("userId", "notifications", "Sign in to receive notifications.");
 
 export const NotificationsSubscriptionPlugin = extendSchema((build) => {
-  const notifications = build.input.pgRegistry.pgResources.instant_notifications;
-  if (!notifications) throw new Error("app_public.instant_notifications is missing from the registry");
+  const notifications = pgResource(build, "instant_notifications");
   return {
     typeDefs: gql`
       type NotificationAddedPayload {

@@ -4,8 +4,7 @@
  */
 import { context } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
-import { AppError } from "../../platform/errors.ts";
-import { topicSubscription } from "../../platform/graphql/subscriptions.ts";
+import { callerTopic, pgResource, topicSubscription } from "../../platform/graphql/subscriptions.ts";
 
 type ModuleChangeEvent = {
   event: "insert" | "update";
@@ -14,14 +13,10 @@ type ModuleChangeEvent = {
 };
 
 /** The NOTIFY channel of a tenant's module changes; must match tg_tenant_modules__notify(). */
-export function tenantModulesTopic(tenantId: string | null): string {
-  if (!tenantId) throw new AppError("UNAUTHENTICATED", "Sign in to subscribe to module changes.");
-  return `tenant:${tenantId}:modules`;
-}
+const tenantModulesTopic = callerTopic("tenantId", "modules", "Sign in to subscribe to module changes.");
 
 export const TenantModulesSubscriptionPlugin = extendSchema((build) => {
-  const tenantModules = build.input.pgRegistry.pgResources.tenant_modules;
-  if (!tenantModules) throw new Error("app_public.tenant_modules is missing from the registry");
+  const tenantModules = pgResource(build, "tenant_modules");
   return {
     typeDefs: gql`
       """

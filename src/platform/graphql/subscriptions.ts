@@ -6,6 +6,19 @@
  */
 import { jsonParse } from "postgraphile/@dataplan/json";
 import { context, lambda, listen, type JSONValue } from "postgraphile/grafast";
+import { AppError } from "../errors.ts";
+
+/**
+ * A topic per tenant or per user: `<prefix>:<id>:<suffix>`, e.g. `tenant:<id>:modules`. It must
+ * match the channel the table's NOTIFY trigger uses. An anonymous caller is UNAUTHENTICATED.
+ */
+export function callerTopic(callerKey: "tenantId" | "userId", suffix: string, refusal: string) {
+  const prefix = callerKey === "tenantId" ? "tenant" : "user";
+  return (callerId: string | null): string => {
+    if (!callerId) throw new AppError("UNAUTHENTICATED", refusal);
+    return `${prefix}:${callerId}:${suffix}`;
+  };
+}
 
 export function topicSubscription<Event extends JSONValue>(
   callerKey: "tenantId" | "userId",
@@ -20,4 +33,14 @@ export function topicSubscription<Event extends JSONValue>(
       return $event;
     },
   };
+}
+
+/** A table's resource in the PostGraphile registry; a missing one fails the schema build. */
+export function pgResource<Build extends { input: { pgRegistry: { pgResources: Record<string, unknown> } } }>(
+  build: Build,
+  name: keyof Build["input"]["pgRegistry"]["pgResources"] & string,
+): NonNullable<Build["input"]["pgRegistry"]["pgResources"][typeof name]> {
+  const resource = build.input.pgRegistry.pgResources[name];
+  if (!resource) throw new Error(`app_public.${name} is missing from the PostGraphile registry`);
+  return resource as NonNullable<Build["input"]["pgRegistry"]["pgResources"][typeof name]>;
 }
