@@ -260,6 +260,32 @@ $$;
 comment on function app_private.give_back_rate_limit(text, timestamptz) is
   E'@module identity\nGives back a unit taken by take_rate_limit from the window it was taken from.';
 
+create or replace function app_private.ensure_account(
+  tenant_id uuid, email citext, username citext, full_name text, password_hash text, role_name text
+) returns uuid
+  language sql volatile
+  set search_path to pg_catalog, public, pg_temp
+as $$
+  insert into app_public.users (tenant_id, email, username, full_name)
+    values (ensure_account.tenant_id, ensure_account.email, ensure_account.username, ensure_account.full_name)
+    on conflict on constraint users_tenant_id_email_key do update set email = excluded.email;
+  insert into app_private.user_secrets (user_id, password_hash, password_changed_at)
+    select u.id, ensure_account.password_hash, now() from app_public.users u
+    where u.tenant_id = ensure_account.tenant_id and u.email = ensure_account.email
+    on conflict on constraint user_secrets_pkey do nothing;
+  insert into app_public.user_roles (user_id, role_id)
+    select u.id, r.id from app_public.users u join app_public.roles r on r.tenant_id = u.tenant_id
+    where u.tenant_id = ensure_account.tenant_id and u.email = ensure_account.email
+      and r.name = ensure_account.role_name
+    on conflict on constraint user_roles_pkey do nothing;
+  select u.id from app_public.users u where u.tenant_id = ensure_account.tenant_id and u.email = ensure_account.email;
+$$;
+comment on function app_private.ensure_account(uuid, citext, citext, text, text, text) is
+  E'@module identity\n'
+  'An account made outside the API (the bootstrap''s owner, demo users): creates the user with the password '
+  'hash and the role of the tenant, or finds it by e-mail (its password then unchanged, the role added if '
+  'missing); returns its id.';
+
 --------------------------------------------------------------------------------------------------
 -- Policy names: <command>_<who> (the scheme is in the platform section's header).
 

@@ -234,7 +234,7 @@ test("two-factor challenges, logout and the audit log", async () => {
   });
 });
 
-test("a pending TOTP secret, rate-limit units and image records", async () => {
+test("a pending TOTP secret, rate-limit units, image records and accounts", async () => {
   await rolledBack(async (client) => {
     const start = (secret: string) => value(client, "select app_private.start_two_factor($1, $2)", [member.id, secret]);
     expect(await start("sealed")).toBe(true);
@@ -259,5 +259,20 @@ test("a pending TOTP secret, rate-limit units and image records", async () => {
     const created = await record();
     expect(created.created).toBe(true);
     expect(await record()).toEqual({ id: created.id, created: false });
+
+    const account = (role: string) =>
+      value(client, "select app_private.ensure_account($1, 'new@example.test', 'newbie', 'New', 'hash', $2)", [
+        tenant.id,
+        role,
+      ]);
+    const id = await account("member");
+    expect(await account("manager")).toBe(id);
+    const { rows } = await client.query(
+      `select s.password_hash, array_agg(r.name order by r.name) as roles from app_private.user_secrets s
+       join app_public.user_roles ur on ur.user_id = s.user_id join app_public.roles r on r.id = ur.role_id
+       where s.user_id = $1 group by s.password_hash`,
+      [id],
+    );
+    expect(rows).toEqual([{ password_hash: "hash", roles: ["manager", "member"] }]);
   });
 });
