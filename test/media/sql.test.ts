@@ -1,0 +1,101 @@
+/**
+ * The media module's SQL, called as each role in a rolled-back transaction: image records belong to
+ * one tenant and are seen by its people only, requests never write them directly, and uploading is a
+ * permission of its own. The upload route, storage and serving are in test/images/images.test.ts.
+ */
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import {
+  asAnonymous,
+  asRoot,
+  asUser,
+  become,
+  type Client,
+  column,
+  createSqlTenant,
+  errorCode,
+  type SqlTenant,
+  type SqlUser,
+  value,
+} from "../helpers/sql.ts";
+
+let db: TestDatabase;
+let a: SqlTenant;
+let b: SqlTenant;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
+});
+afterAll(() => db.drop());
+
+/** The record an upload by `by` makes, written inside the open transaction. */
+async function image(client: Client, by: SqlUser, hexDigit: string): Promise<string> {
+  const insert = `insert into app_public.images (tenant_id, sha256, content_type, size, uploaded_by)
+    values ($1, repeat($2, 64), 'image/png', 100, $3) returning id`;
+  const [row] = await asRoot<{ id: string }>(db, client, insert, [by.tenantId, hexDigit, by.userId]);
+  return row!.id;
+}
+
+const images = (client: Client) => column<string>(client, "select id from app_public.images order by id");
+
+test("image records are per tenant: the same bytes are two records, each seen by its own tenant only", async () => {
+  await asUser(db, a.manager, async (client) => {
+    const mine = await image(client, a.manager, "a");
+    const theirs = await image(client, b.manager, "a");
+    expect(mine).not.toBe(theirs);
+    for (const user of [a.owner, a.admin, a.manager, a.member]) {
+      await become(client, user);
+      expect(await images(client)).toEqual([mine]);
+      expect(await column(client, "select id from app_public.images where id = $1", [theirs])).toEqual([]);
+    }
+    for (const user of [b.owner, b.member]) {
+      await become(client, user);
+      expect(await images(client)).toEqual([theirs]);
+      expect(await column(client, "select id from app_public.images where sha256 = repeat('a', 64)")).toEqual([theirs]);
+    }
+  });
+});
+
+test("anonymous callers see no image records (the bytes are served by URL, outside SQL)", async () => {
+  await asUser(db, a.manager, async (client) => {
+    await image(client, a.manager, "c");
+    await become(client, null);
+    expect(await images(client)).toEqual([]);
+  });
+  await asAnonymous(db, async (client) => expect(await images(client)).toEqual([]));
+});
+
+test("uploading is the images.upload permission: owner, admin and manager hold it, a member does not", async () => {
+  const holds = (user: SqlUser) =>
+    asUser(db, user, (client) =>
+      value<boolean>(client, "select app_public.current_user_has_permission('images.upload')"),
+    );
+  expect(await Promise.all([a.owner, a.admin, a.manager, a.member].map(holds))).toEqual([true, true, true, false]);
+  await asAnonymous(db, async (client) => {
+    expect(await value(client, "select app_public.current_user_has_permission('images.upload')")).toBe(false);
+  });
+});
+
+test("media is a module a tenant can switch off, for itself only", async () => {
+  await asUser(db, a.owner, async (client) => {
+    const enabled = () => value<boolean>(client, "select app_public.tenant_module_enabled('media')");
+    expect(await enabled()).toBe(true);
+    expect(await errorCode(client, "select app_public.set_tenant_module('media', false)")).toBeUndefined();
+    expect(await enabled()).toBe(false);
+    await become(client, b.manager);
+    expect(await enabled()).toBe(true);
+  });
+});
+
+test("the request role never writes image records, not even its own tenant's", async () => {
+  await asUser(db, a.owner, async (client) => {
+    const id = await image(client, a.owner, "d");
+    const writes: Array<[string, unknown[]]> = [
+      ["insert into app_public.images (tenant_id, sha256) values ($1, repeat('e', 64))", [a.id]],
+      ["update app_public.images set uploaded_by = null where id = $1", [id]],
+      ["update app_public.images set tenant_id = $2 where id = $1", [id, b.id]],
+      ["delete from app_public.images where id = $1", [id]],
+    ];
+    for (const [sql, params] of writes) expect(await errorCode(client, sql, params)).toBe("42501");
+    expect(await images(client)).toEqual([id]);
+  });
+});
