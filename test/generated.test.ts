@@ -28,7 +28,7 @@ test("schema.graphql matches the schema PostGraphile builds from the migrations"
 });
 
 test("sql/schema.sql matches the migrated database", async () => {
-  const fresh = await renderSqlSchema(db.urls);
+  const fresh = await renderSqlSchema(db.urls, MODULES);
   const committed = readFileSync(SCHEMA_SQL_PATH, "utf8");
   if (fresh !== committed) process.stdout.write(`sql/schema.sql ${STALE}\n`);
   expect(fresh).toEqual(committed);

@@ -39,14 +39,14 @@ export async function renderGraphqlSchema(urls: DatabaseUrls, logger: Logger, mo
   }
 }
 
-export async function renderSqlSchema(urls: DatabaseUrls): Promise<string> {
+export async function renderSqlSchema(urls: DatabaseUrls, modules: readonly ModuleManifest[] = []): Promise<string> {
   const client = watchClient(new pg.Client({ connectionString: urls.ownerUrl }), undefined, "schema-export");
   await client.connect();
   try {
     return await dumpSchema(client, {
       authenticator: decodeURIComponent(new URL(urls.authenticatorUrl).username),
       visitor: urls.visitorRole,
-    });
+    }, modules.map((module) => module.name));
   } finally {
     await client.end();
   }
@@ -55,6 +55,6 @@ export async function renderSqlSchema(urls: DatabaseUrls): Promise<string> {
 export async function exportSchemas(urls: DatabaseUrls, logger: Logger, modules: readonly ModuleManifest[]): Promise<void> {
   writeFileSync(SCHEMA_GRAPHQL_PATH, await renderGraphqlSchema(urls, logger, modules));
   mkdirSync(join(projectRoot, "sql"), { recursive: true });
-  writeFileSync(SCHEMA_SQL_PATH, await renderSqlSchema(urls));
+  writeFileSync(SCHEMA_SQL_PATH, await renderSqlSchema(urls, modules));
   logger.info("wrote schema.graphql and sql/schema.sql");
 }
