@@ -130,6 +130,33 @@ comment on function app_public.discard_job(bigint) is
   E'@module operations\n@resultFieldName discarded\n'
   'Deletes a job that will not run. Your tenant''s jobs (needs jobs.manage); any job for platform operators.';
 
+-- Written only from the server's command line (`npm run init -- --operator / --revoke-operator`).
+create or replace function app_private.grant_platform_operator(user_id uuid) returns boolean
+  language sql volatile
+  set search_path to pg_catalog, public, pg_temp
+as $$
+  with granted as (
+    insert into app_private.platform_operators (user_id) values (grant_platform_operator.user_id)
+      on conflict on constraint platform_operators_pkey do nothing
+      returning 1
+  )
+  select exists (select 1 from granted);
+$$;
+comment on function app_private.grant_platform_operator(uuid) is
+  E'@module operations\nMakes the user a platform operator; false when they already were one.';
+
+create or replace function app_private.revoke_platform_operator(user_id uuid) returns boolean
+  language sql volatile
+  set search_path to pg_catalog, public, pg_temp
+as $$
+  with revoked as (
+    delete from app_private.platform_operators o where o.user_id = revoke_platform_operator.user_id returning 1
+  )
+  select exists (select 1 from revoked);
+$$;
+comment on function app_private.revoke_platform_operator(uuid) is
+  E'@module operations\nEnds the user''s platform operator role; false when they were not one.';
+
 drop function if exists app_private.assert_jobs_manager();
 drop function if exists app_private.jobs_scope();
 

@@ -234,7 +234,7 @@ test("two-factor challenges, logout and the audit log", async () => {
   });
 });
 
-test("a pending TOTP secret, rate-limit units, image records and accounts", async () => {
+test("a pending TOTP secret, rate-limit units, image records, accounts and operators", async () => {
   await rolledBack(async (client) => {
     const start = (secret: string) => value(client, "select app_private.start_two_factor($1, $2)", [member.id, secret]);
     expect(await start("sealed")).toBe(true);
@@ -274,5 +274,9 @@ test("a pending TOTP secret, rate-limit units, image records and accounts", asyn
       [id],
     );
     expect(rows).toEqual([{ password_hash: "hash", roles: ["manager", "member"] }]);
+
+    const grant = () => value(client, "select app_private.grant_platform_operator($1)", [id]);
+    const revoke = () => value(client, "select app_private.revoke_platform_operator($1)", [id]);
+    expect([await grant(), await grant(), await revoke(), await revoke()]).toEqual([true, false, true, false]);
   });
 });
