@@ -11,7 +11,8 @@
 -- users (tenant_id, id)); a user holds roles of their own tenant only (trigger).
 --
 -- The auth service's writes are functions here: two-factor challenges, logout, the audit log,
--- the pending TOTP secret and the rate-limit counters.
+-- the pending TOTP secret and the rate-limit counters; and ensure_account, for accounts made
+-- outside the API (the bootstrap's owner, demo users).
 
 --------------------------------------------------------------------------------------------------
 -- Built-in role grants.

@@ -6,7 +6,8 @@
 -- platform operator sees and acts on every job; anyone else goes through the access guard
 -- (operations module on, jobs.manage) and sees their tenant's jobs. A job's tenant is the tenantId
 -- of its payload, which graphile-worker's public jobs view does not show: app_private.job_tenants
--- is the one place that reads its private table.
+-- is the one place that reads its private table. Operators are named only from the command line,
+-- through grant_platform_operator / revoke_platform_operator.
 
 insert into app_public.modules (name, description)
   values ('operations', 'The tenant''s background jobs: failed and running ones, retry and discard.')
