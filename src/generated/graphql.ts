@@ -1020,7 +1020,7 @@ export type Query = Node & {
   __typename?: 'Query';
   /** The session this request was made with. */
   currentSession: Maybe<SessionInfo>;
-  /** The session of the request, or null when anonymous, when the session is revoked or expired, or when its tenant is suspended. */
+  /** The session of the request, or null when anonymous, when the session is revoked or expired, when its user is deleted or when its tenant is suspended. */
   currentSessionId: Maybe<Scalars['UUID']['output']>;
   /** The tenant of the signed-in user. */
   currentTenant: Maybe<Tenant>;

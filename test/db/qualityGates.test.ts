@@ -51,6 +51,9 @@ describe("a deliberately bad migration", () => {
       grant execute on function app_private.careless() to public;
       create function app_private.broken() returns int language plpgsql as $$
         begin return (select no_such_column from app_public.tenants limit 1); end $$;
+      create function app_public.unguarded() returns int language sql security definer
+        set search_path to pg_catalog as 'select 1';
+      create table app_public.loose (tenant_id uuid, user_id uuid references app_public.users);
     `);
   });
   afterAll(() => bad.drop());
@@ -65,6 +68,10 @@ describe("a deliberately bad migration", () => {
         { gate: "security-definer", object: "app_private.careless()", problem: "security definer function does not pin search_path" },
         { gate: "public-grants", object: "app_public.throwaway", problem: "granted to PUBLIC" },
         { gate: "public-grants", object: "app_private.careless()", problem: "granted to PUBLIC" },
+        expect.objectContaining({ gate: "definer-guard", object: "app_public.unguarded()" }),
+        expect.objectContaining({ gate: "tenant-fk", object: "app_public.loose (loose_user_id_fkey)" }),
+        expect.objectContaining({ gate: "module-tag", object: "app_public.throwaway" }),
+        expect.objectContaining({ gate: "module-tag", object: "app_private.careless()" }),
       ]),
     );
   });

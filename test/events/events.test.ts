@@ -114,7 +114,7 @@ test("cancelling an event with 1,200 participants fans out in batches: every not
   const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and subject_id = $1", [eventId]);
   expect(rows[0].n).toBe(1200);
   const ours = async () => (await queuedJobs(app.db.ownerPool, "send_email"))
-    .filter((job) => job.payload.template === "event_cancelled" && (job.payload.data as { name?: string }).name === "Stadium concert");
+    .filter((job) => job.payload.template === "event_cancelled" && (job.payload.data as { title?: string }).title === "Cancelled: Stadium concert");
   const emails = await ours();
   expect(emails.map((job) => (job.payload.to as string[]).length)).toEqual([500, 500, 200]);
   expect(new Set(emails.flatMap((job) => job.payload.to as string[])).size).toBe(1200);

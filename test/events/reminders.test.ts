@@ -88,5 +88,5 @@ test("with the events module setting emailNotifications=false, reminders notify 
   const { rows } = await app.db.ownerPool.query("select 1 from app_public.instant_notifications where recipient_id = $1 and subject_id = $2", [member.id, eventId]);
   expect(rows).toHaveLength(1);
   expect(smtp.messages.filter((m) => /Quiet reading/.test(m.subject))).toEqual([]);
-  expect((await queuedJobs(app.db.ownerPool, "send_email")).filter((job) => (job.payload.data as { name?: string } | undefined)?.name === "Quiet reading")).toEqual([]);
+  expect((await queuedJobs(app.db.ownerPool, "send_email")).filter((job) => (job.payload.data as { title?: string } | undefined)?.title === "Reminder: Quiet reading")).toEqual([]);
 });

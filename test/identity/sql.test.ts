@@ -67,9 +67,15 @@ test("only a live session counts: the other claims cannot name someone else", as
     expect(await users(client)).toEqual([]);
     expect(await create(client, "ghost")).toBe("TAUTH");
   });
-  for (const end of ["revoked_at = now()", "expires_at = now() - interval '1 second'"]) {
-    await asUser(db, a.owner, async (client) => {
-      await asRoot(db, client, `update app_private.sessions set ${end} where id = $1`, [a.owner.sessionId]);
+  const ends = [
+    "update app_private.sessions set revoked_at = now() where id = $1",
+    "update app_private.sessions set expires_at = now() - interval '1 second' where id = $1",
+    // A soft-deleted user's session that was somehow left unrevoked counts for nothing either.
+    "update app_public.users set deleted_at = now() where id = (select user_id from app_private.sessions where id = $1)",
+  ];
+  for (const end of ends) {
+    await asUser(db, a.member, async (client) => {
+      await asRoot(db, client, end, [a.member.sessionId]);
       expect(await me(client)).toBeNull();
       expect(await users(client)).toEqual([]);
       expect(await create(client, "late")).toBe("TAUTH");

@@ -75,14 +75,21 @@ test("uploading is the images.upload permission: owner, admin and manager hold i
   });
 });
 
-test("media is a module a tenant can switch off, for itself only", async () => {
+test("media is a module a tenant can switch off, for itself only; its image records vanish with it", async () => {
   await asUser(db, a.owner, async (client) => {
     const enabled = () => value<boolean>(client, "select app_public.tenant_module_enabled('media')");
+    const mine = await image(client, a.owner, "f");
+    const theirs = await image(client, b.owner, "f");
     expect(await enabled()).toBe(true);
     expect(await errorCode(client, "select app_public.set_tenant_module('media', false)")).toBeUndefined();
     expect(await enabled()).toBe(false);
+    expect(await images(client)).toEqual([]);
     await become(client, b.manager);
     expect(await enabled()).toBe(true);
+    expect(await images(client)).toEqual([theirs]);
+    await become(client, a.owner);
+    expect(await errorCode(client, "select app_public.set_tenant_module('media', true)")).toBeUndefined();
+    expect(await images(client)).toEqual([mine]);
   });
 });
 

@@ -25,24 +25,15 @@ export interface NewAccount {
 
 /** Creates the user, or finds it by e-mail; the password is set only when the user is new. */
 export async function ensureAccount(db: Queryable, account: NewAccount): Promise<string> {
-  const { rows } = await db.query<{ id: string }>(
-    `insert into app_public.users (tenant_id, email, username, full_name) values ($1, $2, $3, $4)
-     on conflict (tenant_id, email) do update set email = excluded.email returning id`,
-    [account.tenantId, account.email, account.username, account.fullName],
-  );
-  const userId = rows[0]!.id;
-  await db.query(
-    `insert into app_private.user_secrets (user_id, password_hash, password_changed_at) values ($1, $2, now())
-     on conflict (user_id) do nothing`,
-    [userId, account.passwordHash],
-  );
-  await db.query(
-    `insert into app_public.user_roles (user_id, role_id)
-     select $1, id from app_public.roles where tenant_id = $2 and name = $3
-     on conflict do nothing`,
-    [userId, account.tenantId, account.role],
-  );
-  return userId;
+  const { rows } = await db.query<{ id: string }>("select app_private.ensure_account($1, $2, $3, $4, $5, $6) as id", [
+    account.tenantId,
+    account.email,
+    account.username,
+    account.fullName,
+    account.passwordHash,
+    account.role,
+  ]);
+  return rows[0]!.id;
 }
 
 /** `npm run init`: the tenant's owner (`--email`, or `admin@<slug>.local` when it has no live owner). */

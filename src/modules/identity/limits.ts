@@ -69,22 +69,9 @@ export function setRateLimitClock(next: (() => Date) | undefined): void {
 
 // $1 key, $2 max, $3 window length in seconds, $4 the time (null = now()). `hits` is null when the
 // bucket was full (the conditional update did not happen); retry_after is the rest of the window.
-const TAKE_SQL = `
-  with w as (
-    select date_bin(t.len, t.at, timestamptz '2000-01-01') as start, t.at, t.len
-    from (select coalesce($4::timestamptz, now()) as at, make_interval(secs => $3) as len) t
-  ), taken as (
-    insert into app_private.rate_limits as r (key, window_start, hits)
-      select $1, w.start, 1 from w
-      on conflict on constraint rate_limits_pkey do update set hits = r.hits + 1 where r.hits < $2
-      returning r.hits
-  )
-  select (select hits from taken) as hits, w.start as window_start,
-         greatest(1, ceil(extract(epoch from (w.start + w.len - w.at))))::integer as retry_after
-  from w`;
-const GIVE_BACK_SQL = `
-  update app_private.rate_limits r set hits = r.hits - 1
-  where r.key = $1 and r.window_start = $2 and r.hits > 0`;
+// The windows live in app_private.rate_limits; taking and giving back are SQL functions.
+const TAKE_SQL = "select hits, window_start, retry_after from app_private.take_rate_limit($1, $2, $3, $4)";
+const GIVE_BACK_SQL = "select app_private.give_back_rate_limit($1, $2)";
 
 /** Units taken by one attempt; `giveBack` returns them (once) to the windows they were taken from. */
 export interface Taken {

@@ -150,10 +150,11 @@ export class AuthService {
     await this.#audit("login_succeeded", caller, { tenantId, userId: candidate.user_id, details: { twoFactor: Boolean(candidate.totp_enabled) } });
     if (candidate.totp_enabled) {
       const twoFactorToken = randomToken();
-      await this.#pool.query(
-        "insert into app_private.two_factor_challenges (user_id, token_hash, expires_at) values ($1, $2, now() + make_interval(secs => $3))",
-        [candidate.user_id, sha256(twoFactorToken), this.#config.twoFactorTokenTtlSeconds],
-      );
+      await this.#pool.query("select app_private.issue_two_factor_challenge($1, $2, make_interval(secs => $3))", [
+        candidate.user_id,
+        sha256(twoFactorToken),
+        this.#config.twoFactorTokenTtlSeconds,
+      ]);
       return { accessToken: null, refreshToken: null, accessTokenExpiresAt: null, user: null, twoFactorRequired: true, twoFactorToken };
     }
     return this.#issueSession(candidate.user_id, caller);
@@ -162,18 +163,16 @@ export class AuthService {
   /** Second step of a two-step login: a TOTP or recovery code for the challenge. */
   async verifyTwoFactor(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.verifyTwoFactor, input);
-    const { rows } = await this.#pool.query<{ user_id: string }>(
-      "select user_id from app_private.two_factor_challenges where token_hash = $1 and used_at is null and expires_at > now()",
-      [sha256(data.twoFactorToken)],
+    const challenge = sha256(data.twoFactorToken);
+    const { rows } = await this.#pool.query<{ user_id: string | null }>(
+      "select app_private.two_factor_challenge_user($1) as user_id",
+      [challenge],
     );
     const userId = rows[0]?.user_id;
     if (!userId) throw new AppError("INVALID_TOKEN", "The two-factor challenge is unknown or has expired.");
     await this.#twoFactor.check(userId, data.code);
-    const used = await this.#pool.query(
-      "update app_private.two_factor_challenges set used_at = now() where token_hash = $1 and used_at is null",
-      [sha256(data.twoFactorToken)],
-    );
-    if (!used.rowCount) throw new AppError("INVALID_TOKEN", "The two-factor challenge was already used.");
+    const used = await this.#pool.query<{ used: boolean }>("select app_private.consume_two_factor_challenge($1) as used", [challenge]);
+    if (!used.rows[0]?.used) throw new AppError("INVALID_TOKEN", "The two-factor challenge was already used.");
     return this.#issueSession(userId, caller);
   }
 
@@ -202,11 +201,7 @@ export class AuthService {
   async logout(caller: Caller, refreshToken?: string): Promise<{ success: true }> {
     const sessionId = caller.claims?.sid;
     if (!sessionId && !refreshToken) throw new AppError("UNAUTHENTICATED", "Sign in to sign out.");
-    await this.#pool.query(
-      `update app_private.sessions set revoked_at = now(), revoked_reason = 'logout'
-       where revoked_at is null and (id = $1 or id = (select session_id from app_private.refresh_tokens where token_hash = $2))`,
-      [sessionId ?? null, refreshToken ? sha256(refreshToken) : null],
-    );
+    await this.#pool.query("select app_private.logout_session($1, $2)", [sessionId ?? null, refreshToken ? sha256(refreshToken) : null]);
     return { success: true };
   }
 
@@ -284,10 +279,15 @@ export class AuthService {
 
   /** Appends to app_private.auth_events (never the secret material itself). */
   async #audit(type: string, caller: Caller, about: { tenantId?: string; userId?: string; details?: Record<string, unknown> }): Promise<void> {
-    await this.#pool.query(
-      "insert into app_private.auth_events (type, tenant_id, user_id, ip, user_agent, request_id, details) values ($1, $2, $3, $4, $5, $6, $7)",
-      [type, about.tenantId ?? caller.claims?.tid ?? null, about.userId ?? caller.claims?.sub ?? null, caller.ip ?? null, caller.userAgent?.slice(0, 300) ?? null, caller.requestId ?? null, about.details ?? {}],
-    );
+    await this.#pool.query("select app_private.record_auth_event($1, $2, $3, $4, $5, $6, $7)", [
+      type,
+      about.tenantId ?? caller.claims?.tid ?? null,
+      about.userId ?? caller.claims?.sub ?? null,
+      caller.ip ?? null,
+      caller.userAgent ?? null,
+      caller.requestId ?? null,
+      about.details ?? {},
+    ]);
   }
 
   async #tenantId(slug: string): Promise<string | undefined> {

@@ -30,13 +30,11 @@ export class TwoFactor {
       [userId],
     );
     if (!rows[0]) throw new AppError("UNAUTHENTICATED");
-    if (rows[0].enabled) throw new AppError("CONFLICT", "Two-factor authentication is already on.", { details: { reason: "TWO_FACTOR_ENABLED" } });
+    if (rows[0].enabled) throw enabledAlready();
     const secret = newTotpSecret();
-    await this.#pool.query(
-      `insert into app_private.user_secrets (user_id, totp_pending_secret) values ($1, $2)
-       on conflict (user_id) do update set totp_pending_secret = excluded.totp_pending_secret`,
-      [userId, this.#box.seal(secret)],
-    );
+    const started = await this.#pool.query<{ ok: boolean }>("select app_private.start_two_factor($1, $2) as ok", [userId, this.#box.seal(secret)]);
+    // Turned on by a concurrent confirmation since the check above.
+    if (!started.rows[0]?.ok) throw enabledAlready();
     return { secret, otpauthUri: totpUri(secret, TOTP_ISSUER, rows[0].email) };
   }
 
@@ -73,4 +71,8 @@ export class TwoFactor {
     await this.check(userId, code);
     await this.#pool.query("select app_private.disable_two_factor($1)", [userId]);
   }
+}
+
+function enabledAlready(): AppError {
+  return new AppError("CONFLICT", "Two-factor authentication is already on.", { details: { reason: "TWO_FACTOR_ENABLED" } });
 }

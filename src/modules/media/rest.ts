@@ -1,6 +1,6 @@
 /**
  * POST /api/images (multipart field `file`) and GET /api/images/{id}. Uploads need a signed-in
- * user allowed to manage content (events.manage or catalog.manage). Each upload is recorded for
+ * user with the images.upload permission, in a tenant with the media module on. Each upload is recorded for
  * the uploader's tenant in app_public.images (its id is the capability URL's secret); the bytes
  * underneath are content-addressed and stored once. The type is sniffed from the bytes; the size
  * is limited while streaming, so an oversized upload never reaches the disk whole.
@@ -23,7 +23,6 @@ import { sniffImageType } from "./sniff.ts";
 import type { ImageStorage } from "./storage.ts";
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const UPLOAD_PERMISSIONS = ["events.manage", "catalog.manage"];
 /** Temporary uploads untouched this long are leftovers of a dead process (swept at start). */
 export const STALE_UPLOAD_MS = 60 * 60 * 1000;
 /**
@@ -47,16 +46,8 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
 
   router.post("/images", async (req, res) => {
     const claims = requireUser(req);
-    const { rows } = await pool.query<{ allowed: boolean }>(
-      `select exists (
-         select 1 from app_public.user_roles ur
-         join app_public.roles r on r.id = ur.role_id
-         join app_public.role_permissions rp on rp.role_id = r.id
-         where ur.user_id = $1 and r.tenant_id = $2 and rp.permission = any($3)
-       ) as allowed`,
-      [claims.sub, claims.tid, UPLOAD_PERMISSIONS],
-    );
-    if (!rows[0]?.allowed) throw new AppError("FORBIDDEN", `Uploading images needs one of: ${UPLOAD_PERMISSIONS.join(", ")}.`);
+    // The module switched on for the tenant and the images.upload permission (FORBIDDEN otherwise).
+    await pool.query("select app_private.assert_module_access($1, $2, 'media', 'images.upload')", [claims.sub, claims.tid]);
     if (!req.is("multipart/form-data")) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
     // The body is read as sent: a compressed (or claimed-compressed) body is refused unread.
     const encoding = req.get("content-encoding")?.trim().toLowerCase();
@@ -105,14 +96,10 @@ async function recordImage(
   pool: pg.Pool,
   image: { tenantId: string; userId: string; hash: string; contentType: string; size: number },
 ): Promise<{ id: string; created: boolean }> {
-  // One statement, so two uploads of the same bytes at once both get the row: the no-op update
-  // returns the existing one, and xmax = 0 tells a fresh insert.
+  // One statement, so two uploads of the same bytes at once both get the row (created: false).
   const { rows } = await pool.query<{ id: string; created: boolean }>(
-    `insert into app_public.images as i (tenant_id, sha256, content_type, size, uploaded_by)
-     values ($1, $2, $3, $4, $5)
-     on conflict (tenant_id, sha256) do update set sha256 = i.sha256
-     returning i.id, (i.xmax = 0) as created`,
-    [image.tenantId, image.hash, image.contentType, image.size, image.userId],
+    "select id, created from app_private.record_image($1, $2, $3, $4, $5)",
+    [image.tenantId, image.userId, image.hash, image.contentType, image.size],
   );
   return rows[0]!;
 }

@@ -18,16 +18,13 @@ export const operatorStep: BootstrapStep = {
     const { operator, "revoke-operator": revoke } = context.options;
     if (operator !== undefined) {
       const userId = await liveUserId(context, operator);
-      const { rowCount } = await context.client.query(
-        "insert into app_private.platform_operators (user_id) values ($1) on conflict do nothing",
-        [userId],
-      );
-      context.report.push(`operator ${operator}: ${rowCount ? "granted" : "exists"}`);
+      const { rows } = await context.client.query<{ changed: boolean }>("select app_private.grant_platform_operator($1) as changed", [userId]);
+      context.report.push(`operator ${operator}: ${rows[0]?.changed ? "granted" : "exists"}`);
     }
     if (revoke !== undefined) {
       const userId = await liveUserId(context, revoke);
-      const { rowCount } = await context.client.query("delete from app_private.platform_operators where user_id = $1", [userId]);
-      context.report.push(`operator ${revoke}: ${rowCount ? "revoked" : "was not an operator"}`);
+      const { rows } = await context.client.query<{ changed: boolean }>("select app_private.revoke_platform_operator($1) as changed", [userId]);
+      context.report.push(`operator ${revoke}: ${rows[0]?.changed ? "revoked" : "was not an operator"}`);
     }
   },
 };

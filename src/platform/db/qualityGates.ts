@@ -1,7 +1,8 @@
 /**
  * Rules every migration must keep, checked against a migrated database by the test suite so that
  * nobody has to remember them: RLS everywhere in app_public, indexed foreign keys, pinned
- * search_path on security definer functions, and (where the extension exists) plpgsql_check.
+ * search_path on security definer functions that check their caller, composite tenant foreign
+ * keys, a module tag on every object, and (where the extension exists) plpgsql_check.
  */
 import type pg from "pg";
 
@@ -60,8 +61,55 @@ export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promis
     where n.nspname = any($1) and a.grantee = 0
     order by 1`, [OUR_SCHEMAS])).rows.forEach(push("public-grants", "granted to PUBLIC"));
 
+  // A definer function runs with the owner's rights: it must check who is calling, through the
+  // access guard or by reading the caller's identity.
+  (await client.query<{ object: string }>(`
+    select p.oid::regprocedure::text as object
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'app_public' and p.prosecdef and p.prosrc !~ $1
+    order by 1`, [READS_CALLER])).rows.forEach(push("definer-guard", "security definer function neither calls app_private.assert_module_access nor reads the current user or tenant"));
+
+  // A row that copies its parent's tenant must point at the parent through (tenant_id, parent_id),
+  // so the database itself refuses a row whose tenant differs from its parent's.
+  (await client.query<{ object: string }>(`
+    with tenant_column as (
+      select a.attrelid as relid, a.attnum
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = any($1) and c.relkind in ('r', 'p') and a.attname = 'tenant_id' and not a.attisdropped
+    )
+    select format('%s (%s)', k.conrelid::regclass, k.conname) as object
+    from pg_constraint k
+    join tenant_column child on child.relid = k.conrelid
+    join tenant_column parent on parent.relid = k.confrelid
+    where k.contype = 'f'
+      and not (k.conkey @> array[child.attnum] and k.confkey[array_position(k.conkey, child.attnum)] = parent.attnum)
+      and not exists (
+        select 1 from pg_constraint c
+        where c.contype = 'f' and c.conrelid = k.conrelid and c.confrelid = k.confrelid
+          and cardinality(c.conkey) = cardinality(k.conkey) + 1 and c.conkey @> array[child.attnum]
+          and c.confkey[array_position(c.conkey, child.attnum)] = parent.attnum
+          and not exists (select 1 from unnest(k.conkey, k.confkey) as m(attnum, fattnum)
+                          where c.confkey[array_position(c.conkey, m.attnum)] is distinct from m.fattnum))
+    order by 1`, [OUR_SCHEMAS])).rows.forEach(push("tenant-fk", "foreign key to a tenant-scoped table without a composite (tenant_id, …) foreign key"));
+
+  // sql/schema.sql is grouped by module: every table, view and function says which one it is.
+  (await client.query<{ object: string }>(`
+    select format('%I.%I', n.nspname, c.relname) as object
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = any($1) and c.relkind in ('r', 'p', 'v')
+      and coalesce(obj_description(c.oid, 'pg_class'), '') !~ '^@module [a-z_]+'
+    union all
+    select p.oid::regprocedure::text
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = any($1) and p.prokind in ('f', 'p')
+      and coalesce(obj_description(p.oid, 'pg_proc'), '') !~ '^@module [a-z_]+'
+    order by 1`, [OUR_SCHEMAS])).rows.forEach(push("module-tag", "comment does not start with @module <name>"));
+
   return violations;
 }
+
+/** What a definer function in app_public must contain: the guard, or a read of the caller's identity. */
+const READS_CALLER = String.raw`app_private\.assert_module_access\(|app_public\.current_(user_id|tenant_id|session_id|user_has_permission)\(|current_setting\('jwt\.claims\.`;
 
 export type PlpgsqlCheckOutcome = { available: false } | { available: true; violations: GateViolation[] };
 
