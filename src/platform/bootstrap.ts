@@ -5,26 +5,7 @@
  */
 import type pg from "pg";
 import { inTransaction } from "./db/pools.ts";
-import { prepareTenant, type ModuleManifest } from "./modules.ts";
-
-export interface BootstrapContext {
-  client: pg.ClientBase;
-  tenantSlug: string;
-  tenantName: string;
-  /** The command line's other options by name (`--email`, `--operator`…), for the steps that read them. */
-  options: Readonly<Record<string, string | undefined>>;
-  /** Filled by the tenant step, read by later steps. */
-  tenantId?: string;
-  /** Every module's prepareTenant: roles, permissions, module rows… of a tenant, at once. */
-  prepareTenant(tenantId: string): Promise<void>;
-  /** Lines to show once (secrets included), or "exists" notes. */
-  report: string[];
-}
-
-export interface BootstrapStep {
-  name: string;
-  run(context: BootstrapContext): Promise<void>;
-}
+import { prepareTenant, type BootstrapContext, type ModuleManifest } from "./modules.ts";
 
 /** Runs every module's steps in one transaction: a failure leaves the database as it was. */
 export async function bootstrap(

@@ -8,7 +8,6 @@ import type { Router } from "express";
 import type { JobHelpers } from "graphile-worker";
 import type pg from "pg";
 import type { z } from "zod";
-import type { BootstrapStep } from "./bootstrap.ts";
 import type { Command } from "./commands.ts";
 import type { Config, ConfigFragment } from "./config.ts";
 import type { EmailTemplate } from "./email/templates.ts";
@@ -38,6 +37,26 @@ export interface ModuleServer {
   /** Routers mounted under /api before the body parsers: they read (stream) their bodies themselves. */
   streamingRoutes?: Router[];
   close?(): Promise<void>;
+}
+
+/** `npm run init`: what its steps share. */
+export interface BootstrapContext {
+  client: pg.ClientBase;
+  tenantSlug: string;
+  tenantName: string;
+  /** The command line's other options by name (`--email`, `--operator`…), for the steps that read them. */
+  options: Readonly<Record<string, string | undefined>>;
+  /** Filled by the tenant step, read by later steps. */
+  tenantId?: string;
+  /** Every module's prepareTenant: roles, permissions, module rows… of a tenant, at once. */
+  prepareTenant(tenantId: string): Promise<void>;
+  /** Lines to show once (secrets included), or "exists" notes. */
+  report: string[];
+}
+
+export interface BootstrapStep {
+  name: string;
+  run(context: BootstrapContext): Promise<void>;
 }
 
 /** A worker task whose payload is validated before it runs. */

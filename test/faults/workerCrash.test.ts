@@ -27,8 +27,8 @@ test("SIGKILL mid-way: the next worker runs the dead one's jobs, and each recipi
   // A cancellation batch (one job, many recipients) and one reminder job per participant.
   const batch = Array.from({ length: 60 }, (_, i) => `cancelled${i}@example.test`);
   const reminded = Array.from({ length: 60 }, (_, i) => `reminded${i}@example.test`);
-  await enqueueEmail(db, "event_cancelled", batch, { name: "Meetup" });
-  for (const to of reminded) await enqueueEmail(db, "event_reminder", to, { name: "Meetup", startsAt: "2030-01-01T10:00:00Z" });
+  await enqueueEmail(db, "event_cancelled", batch, { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
+  for (const to of reminded) await enqueueEmail(db, "event_reminder", to, { title: "Reminder: Meetup", content: "Meetup starts at 2030-01-01 10:00 UTC." });
 
   const env = {
     SMTP_URL: smtp.url,

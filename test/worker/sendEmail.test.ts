@@ -36,7 +36,7 @@ const gone = (id: string) => until(async () => (await job(id)) === undefined, `j
 
 test("a 451 half-way: the retry serves only the rest, each message keeps its Message-ID", async () => {
   const recipients = ["a@example.test", "b@example.test", "c@example.test"];
-  const id = await enqueueEmail(db, "event_cancelled", recipients, { name: "Meetup" });
+  const id = await enqueueEmail(db, "event_cancelled", recipients, { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
   smtp.refuseAfter(1, 451, "data");
   await run();
   await failed(id);
@@ -58,7 +58,7 @@ test("a 451 half-way: the retry serves only the rest, each message keeps its Mes
 
 test("an address refused for good (550) is recorded, not retried, and the others still get theirs", async () => {
   smtp.refuseRecipient("gone@example.test", 550);
-  const id = await enqueueEmail(db, "event_cancelled", ["a@example.test", "gone@example.test", "c@example.test"], { name: "Meetup" });
+  const id = await enqueueEmail(db, "event_cancelled", ["a@example.test", "gone@example.test", "c@example.test"], { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
   await run();
   await gone(id);
   expect(smtp.accepted.map((m) => m.to)).toEqual([["a@example.test"], ["c@example.test"]]);
@@ -70,7 +70,7 @@ test("cleanup_expired deletes the delivery records of jobs that are gone, never 
   const done = await enqueueEmail(db, "password_changed", "done@example.test");
   await run();
   await gone(done);
-  const waiting = await enqueueEmail(db, "event_cancelled", ["x@example.test", "y@example.test"], { name: "Meetup" });
+  const waiting = await enqueueEmail(db, "event_cancelled", ["x@example.test", "y@example.test"], { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
   smtp.refuseAfter(smtp.accepted.length + 1, 451, "rcpt");
   await run();
   await failed(waiting);
@@ -85,7 +85,7 @@ test("cleanup_expired deletes the delivery records of jobs that are gone, never 
 });
 
 test("an address listed twice (in any case) gets one message", async () => {
-  const id = await enqueueEmail(db, "event_cancelled", ["Twice@example.test", "twice@example.test", "once@example.test"], { name: "Meetup" });
+  const id = await enqueueEmail(db, "event_cancelled", ["Twice@example.test", "twice@example.test", "once@example.test"], { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
   await run();
   await gone(id);
   expect(Object.fromEntries(smtp.countsByRecipient())).toEqual({ "twice@example.test": 1, "once@example.test": 1 });

@@ -3,7 +3,7 @@
  * function creates a user with a password and a built-in role, idempotently.
  */
 import { randomToken } from "../../platform/auth/secrets.ts";
-import type { BootstrapStep } from "../../platform/bootstrap.ts";
+import type { BootstrapStep } from "../../platform/modules.ts";
 import type { Queryable, SeedContext } from "../../platform/modules.ts";
 import { hashPassword } from "./passwords.ts";
 

@@ -9,7 +9,6 @@
  * not valid: tenant slugs are not secret, accounts are — an unknown account of an existing tenant
  * still costs one argon2 verification, like a known one.
  */
-import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { IdentityConfig } from "./config.ts";
 import { AppError } from "../../platform/errors.ts";
@@ -17,35 +16,17 @@ import type { Logger } from "../../platform/logger.ts";
 import { LIMITS, REGISTRATION_MAX_ATTEMPTS, take } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
 import { makeSecretBox, randomToken, sha256, sixDigitCode } from "../../platform/auth/secrets.ts";
-import { makeRefreshTokenSuccessor, signAccessToken, type AccessClaims } from "../../platform/auth/tokens.ts";
+import { makeRefreshTokenSuccessor, type AccessClaims } from "../../platform/auth/tokens.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
+import { Sessions, type SessionAnswer } from "./sessions.ts";
 import { TwoFactor } from "./twoFactor.ts";
 import { parseInput, schemas } from "./validation.ts";
 
 export type { Caller } from "../../platform/graphql/context.ts";
 
-export interface AuthUser {
-  id: string;
-  email: string;
-  username: string;
-  fullName: string | null;
-}
-
-/** What session-returning operations answer: a session, or the 2FA challenge. */
-export interface SessionAnswer {
-  accessToken: string | null;
-  refreshToken: string | null;
-  accessTokenExpiresAt: string | null;
-  user: AuthUser | null;
-  twoFactorRequired: boolean;
-  twoFactorToken: string | null;
-}
-
 const REGISTRATION_TTL_SECONDS = 15 * 60;
 const PASSWORD_RESET_TTL_SECONDS = 60 * 60;
 const REFRESH_REUSE_GRACE_SECONDS = 10;
-/** Built-in roles from most to least powerful; the JWT `role` claim is the highest a user holds. */
-const ROLE_RANK = ["owner", "admin", "manager", "member"];
 
 export type CaptchaVerifier = (token: string | null | undefined, caller: Caller) => Promise<boolean>;
 
@@ -53,17 +34,17 @@ export class AuthService {
   readonly #pool: pg.Pool;
   readonly #config: IdentityConfig;
   readonly #twoFactor: TwoFactor;
-  readonly #logger: Logger;
   readonly #verifyCaptcha: CaptchaVerifier | undefined;
   readonly #refreshSuccessor: (presented: string) => string;
+  readonly #sessions: Sessions;
 
   constructor(pool: pg.Pool, config: IdentityConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
     this.#pool = pool;
     this.#config = config;
     this.#twoFactor = new TwoFactor(pool, makeSecretBox(config.totpEncodeSecret));
-    this.#logger = logger;
     this.#verifyCaptcha = verifyCaptcha;
     this.#refreshSuccessor = makeRefreshTokenSuccessor(config.jwtSecret);
+    this.#sessions = new Sessions(pool, config, logger);
   }
 
   /** Stores an issued registration and e-mails its code; the same answer whether or not the e-mail is taken. */
@@ -111,7 +92,7 @@ export class AuthService {
     if (status === "confirmed" || status === "email_taken" || status === "username_taken") await unit.giveBack();
     switch (status) {
       case "confirmed":
-        return this.#issueSession(userId!, caller);
+        return this.#sessions.issue(userId!, caller);
       case "wrong_code":
         throw new AppError("INVALID_TOKEN", "The code is not valid.", { details: { reason: "WRONG_CODE" } });
       case "locked":
@@ -157,7 +138,7 @@ export class AuthService {
       ]);
       return { accessToken: null, refreshToken: null, accessTokenExpiresAt: null, user: null, twoFactorRequired: true, twoFactorToken };
     }
-    return this.#issueSession(candidate.user_id, caller);
+    return this.#sessions.issue(candidate.user_id, caller);
   }
 
   /** Second step of a two-step login: a TOTP or recovery code for the challenge. */
@@ -173,7 +154,7 @@ export class AuthService {
     await this.#twoFactor.check(userId, data.code);
     const used = await this.#pool.query<{ used: boolean }>("select app_private.consume_two_factor_challenge($1) as used", [challenge]);
     if (!used.rows[0]?.used) throw new AppError("INVALID_TOKEN", "The two-factor challenge was already used.");
-    return this.#issueSession(userId, caller);
+    return this.#sessions.issue(userId, caller);
   }
 
   /**
@@ -194,7 +175,7 @@ export class AuthService {
       throw new AppError("TOKEN_REUSED");
     }
     if (row?.status !== "ok") throw new AppError("INVALID_TOKEN", "The refresh token is unknown, expired or revoked.");
-    return this.#answerFor(row.user_id!, row.session_id!, refreshToken);
+    return this.#sessions.answerFor(row.user_id!, row.session_id!, refreshToken);
   }
 
   /** Revokes the caller's current session (or the one a refresh token belongs to). */
@@ -295,40 +276,6 @@ export class AuthService {
     return rows[0]?.id;
   }
 
-  async #issueSession(userId: string, caller: Caller): Promise<SessionAnswer> {
-    const refreshToken = randomToken();
-    const { rows } = await this.#pool.query<{ session_id: string }>(
-      "select app_private.create_session($1, $2, make_interval(secs => $3), $4, $5) as session_id",
-      [userId, sha256(refreshToken), this.#config.refreshTokenTtlSeconds, caller.userAgent ?? null, caller.ip ?? null],
-    );
-    return this.#answerFor(userId, rows[0]!.session_id, refreshToken);
-  }
-
-  async #answerFor(userId: string, sessionId: string, refreshToken: string): Promise<SessionAnswer> {
-    const { rows } = await this.#pool.query<{ id: string; tenant_id: string; email: string; username: string; full_name: string | null; roles: string[] }>(
-      `select u.id, u.tenant_id, u.email, u.username, u.full_name,
-              coalesce(array_agg(r.name) filter (where r.name is not null), '{}') as roles
-       from app_public.users u
-       left join app_public.user_roles ur on ur.user_id = u.id
-       left join app_public.roles r on r.id = ur.role_id
-       where u.id = $1 group by u.id`,
-      [userId],
-    );
-    const user = rows[0];
-    if (!user) throw new AppError("INVALID_CREDENTIALS");
-    const role = ROLE_RANK.find((name) => user.roles.includes(name)) ?? user.roles[0] ?? "member";
-    const ttl = this.#config.accessTokenTtlSeconds;
-    const accessToken = signAccessToken({ sub: user.id, tid: user.tenant_id, sid: sessionId, jti: randomUUID(), role }, this.#config.jwtSecret, ttl);
-    this.#logger.debug({ userId: user.id, sessionId }, "session issued");
-    return {
-      accessToken,
-      refreshToken,
-      accessTokenExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
-      user: { id: user.id, email: user.email, username: user.username, fullName: user.full_name },
-      twoFactorRequired: false,
-      twoFactorToken: null,
-    };
-  }
 }
 
 /**

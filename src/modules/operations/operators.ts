@@ -1,5 +1,5 @@
 /** Platform operators: named only from the server's command line; no API writes this table. */
-import type { BootstrapContext, BootstrapStep } from "../../platform/bootstrap.ts";
+import type { BootstrapContext, BootstrapStep } from "../../platform/modules.ts";
 import { AppError } from "../../platform/errors.ts";
 
 async function liveUserId(context: BootstrapContext, email: string): Promise<string> {

@@ -3,7 +3,7 @@
  * have something to toggle. The tenant_created consumer does it asynchronously; the bootstrap, the
  * demo seed, test fixtures and benchmarks do it at once through prepareTenant.
  */
-import type { BootstrapStep } from "../../platform/bootstrap.ts";
+import type { BootstrapStep } from "../../platform/modules.ts";
 import type { Queryable, SeedContext } from "../../platform/modules.ts";
 import type { Consumer } from "../../platform/worker/consumers.ts";
 

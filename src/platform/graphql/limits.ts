@@ -20,22 +20,9 @@ import {
   visit,
 } from "postgraphile/graphql";
 import { SafeError } from "postgraphile/grafast";
-import { MAX_INTROSPECTION_SELECTIONS, PAGE_ARGS, measure, tooComplex, type Walk } from "./operationMeasure.ts";
+import { MAX_INTROSPECTION_SELECTIONS, PAGE_ARGS, measure, tooComplex, type GraphQLLimits, type Walk } from "./operationMeasure.ts";
 
-export { EXPENSIVE_MUTATIONS, MAX_INTROSPECTION_SELECTIONS } from "./operationMeasure.ts";
-
-export interface GraphQLLimits {
-  maxDepth: number;
-  maxCost: number;
-  maxPageSize: number;
-  introspection: boolean;
-  /** Field selections per operation, aliases and `__typename` included, fragments expanded. */
-  maxFields?: number;
-  /** Lexical tokens per document (comments excluded), checked before parsing. */
-  maxTokens?: number;
-  /** Selections of EXPENSIVE_MUTATIONS per operation. */
-  maxExpensiveFields?: number;
-}
+export { EXPENSIVE_MUTATIONS, MAX_INTROSPECTION_SELECTIONS, type GraphQLLimits } from "./operationMeasure.ts";
 
 export const DEFAULT_MAX_FIELDS = 1000;
 export const DEFAULT_MAX_TOKENS = 10_000;

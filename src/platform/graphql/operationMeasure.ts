@@ -17,7 +17,19 @@ import {
   isObjectType,
   isInterfaceType,
 } from "postgraphile/graphql";
-import type { GraphQLLimits } from "./limits.ts";
+
+export interface GraphQLLimits {
+  maxDepth: number;
+  maxCost: number;
+  maxPageSize: number;
+  introspection: boolean;
+  /** Field selections per operation, aliases and `__typename` included, fragments expanded. */
+  maxFields?: number;
+  /** Lexical tokens per document (comments excluded), checked before parsing. */
+  maxTokens?: number;
+  /** Selections of EXPENSIVE_MUTATIONS per operation. */
+  maxExpensiveFields?: number;
+}
 
 /**
  * Root mutations that hash or verify a password (argon2), check a code or token against the
