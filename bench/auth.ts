@@ -21,9 +21,14 @@ const base = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).po
 const password = "benchmark passphrase 2026";
 await benchUser(bench, await benchTenant(bench, "bench"), "bench", "member", password);
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const post = (path: string, body: unknown) =>
-  fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 // 1. One argon2id hash, the floor of a login.
 const hashTimes: number[] = [];
@@ -46,17 +51,22 @@ for (let i = 0; i < 30; i++) {
 loginTimes.sort((a, b) => a - b);
 
 /** Runs `concurrency` loops of `step` for `seconds`; returns completed requests per second. */
-async function throughput(step: (state: { refreshToken?: string }) => Promise<void>, init: () => Promise<{ refreshToken?: string }>): Promise<number> {
+async function throughput(
+  step: (state: { refreshToken?: string }) => Promise<void>,
+  init: () => Promise<{ refreshToken?: string }>,
+): Promise<number> {
   const states = await Promise.all(Array.from({ length: concurrency }, init));
   let done = 0;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
-  await Promise.all(states.map(async (state) => {
-    while (performance.now() < deadline) {
-      await step(state);
-      done++;
-    }
-  }));
+  await Promise.all(
+    states.map(async (state) => {
+      while (performance.now() < deadline) {
+        await step(state);
+        done++;
+      }
+    }),
+  );
   return done / ((performance.now() - started) / 1000);
 }
 
@@ -67,13 +77,25 @@ const graphql = async (query: string, variables?: unknown) => {
   return body.data;
 };
 
-const baseline = await throughput(async () => void (await graphql("{ __typename }")), async () => ({}));
+const baseline = await throughput(
+  async () => void (await graphql("{ __typename }")),
+  async () => ({}),
+);
 const refresh = await throughput(
   async (state) => {
-    const data = await graphql("mutation ($t: String!) { refreshSession(input: { refreshToken: $t }) { refreshToken } }", { t: state.refreshToken });
+    const data = await graphql(
+      "mutation ($t: String!) { refreshSession(input: { refreshToken: $t }) { refreshToken } }",
+      { t: state.refreshToken },
+    );
     state.refreshToken = data!.refreshSession!.refreshToken;
   },
-  async () => ({ refreshToken: ((await (await post("/api/auth/login", { tenant: "bench", login: "bench", password })).json()) as { refreshToken: string }).refreshToken }),
+  async () => ({
+    refreshToken: (
+      (await (await post("/api/auth/login", { tenant: "bench", login: "bench", password })).json()) as {
+        refreshToken: string;
+      }
+    ).refreshToken,
+  }),
 );
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;

@@ -31,7 +31,8 @@ if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", 
   await owner.query(
     `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
      select $1, 'Event ' || i, 'Description of event ' || i, now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
-     from generate_series(1, 40) i`, [tenantId],
+     from generate_series(1, 40) i`,
+    [tenantId],
   );
   await owner.query(
     `with people as (insert into app_public.users (tenant_id, email, username)
@@ -43,7 +44,8 @@ if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", 
 }
 const { sessionId, token } = await benchSession(bench, userId, tenantId, "member");
 
-const QUERY = "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) { nodes { rowId name startsAt participantsCount } } }";
+const QUERY =
+  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) { nodes { rowId name startsAt participantsCount } } }";
 const LIST_SQL = `select e.id as "rowId", e.name, to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt", app_public.events_participants_count(e) as "participantsCount"
   from app_public.search_events(null, null, null, true) e order by e.starts_at limit 20`;
 const CLAIMS_SQL = `select set_config('role', $1, true), set_config('jwt.claims.session_id', $2, true),
@@ -68,60 +70,128 @@ const plain = createServer(async (_req, res) => {
 await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
 
 // 1. Tessera.
-const tessera = await createTesseraServer({ modules: MODULES, config: { ...config, isProduction: true }, database: database.urls, logger });
+const tessera = await createTesseraServer({
+  modules: MODULES,
+  config: { ...config, isProduction: true },
+  database: database.urls,
+  logger,
+});
 await new Promise<void>((resolve) => tessera.httpServer.listen(0, "127.0.0.1", resolve));
 
 const resultsDir = join(projectRoot, "bench", "results");
 mkdirSync(resultsDir, { recursive: true });
 const luaPath = join(resultsDir, "events-read.lua");
-writeFileSync(luaPath, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${token}"\n`);
+writeFileSync(
+  luaPath,
+  `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${token}"\n`,
+);
 
-interface Result { label: string; rps: number; p50Ms?: number; p99Ms?: number; rssMiB?: number }
+interface Result {
+  label: string;
+  rps: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  rssMiB?: number;
+}
 // The servers live in this process: the load generator must run without blocking its event loop.
 const run = promisify(execFile);
 async function wrk(label: string, url: string): Promise<Result> {
-  const { stdout: out } = await run("wrk", ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", luaPath, url]);
+  const { stdout: out } = await run("wrk", [
+    "-t2",
+    `-c${connections}`,
+    `-d${seconds}s`,
+    "--latency",
+    "-s",
+    luaPath,
+    url,
+  ]);
   const ms = (name: string) => {
     const match = new RegExp(`${name}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     if (!match) return undefined;
     const value = Number(match[1]);
     return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
   };
-  return { label, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50Ms: ms("50"), p99Ms: ms("99"), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
+  return {
+    label,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50Ms: ms("50"),
+    p99Ms: ms("99"),
+    rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+  };
 }
 
 // Check both answer the same JSON before measuring.
-const ask = async (url: string) => (await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query: QUERY }) })).json();
-const [viaTessera, viaPlain] = await Promise.all([ask(`http://127.0.0.1:${(tessera.httpServer.address() as AddressInfo).port}/graphql`), ask(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`)]);
+const ask = async (url: string) =>
+  (
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: QUERY }),
+    })
+  ).json();
+const [viaTessera, viaPlain] = await Promise.all([
+  ask(`http://127.0.0.1:${(tessera.httpServer.address() as AddressInfo).port}/graphql`),
+  ask(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`),
+]);
 if (JSON.stringify(viaTessera) !== JSON.stringify(viaPlain)) {
-  process.stderr.write(`warning: the two servers answer differently:\n${JSON.stringify(viaTessera).slice(0, 300)}\n${JSON.stringify(viaPlain).slice(0, 300)}\n`);
+  process.stderr.write(
+    `warning: the two servers answer differently:\n${JSON.stringify(viaTessera).slice(0, 300)}\n${JSON.stringify(viaPlain).slice(0, 300)}\n`,
+  );
 }
 
 const results: Result[] = [];
-results.push(await wrk("Tessera /graphql", `http://127.0.0.1:${(tessera.httpServer.address() as AddressInfo).port}/graphql`));
+results.push(
+  await wrk("Tessera /graphql", `http://127.0.0.1:${(tessera.httpServer.address() as AddressInfo).port}/graphql`),
+);
 results.push(await wrk("node:http + pg (same SQL)", `http://127.0.0.1:${(plain.address() as AddressInfo).port}/`));
 
 // 3. pgbench replaying the statements (as the authenticator, like both servers).
 const scriptPath = join(resultsDir, "events-read.sql");
-writeFileSync(scriptPath, [
-  `select * from app_hidden.session_claims(array['${sessionId}']::uuid[]);`,
-  "begin;",
-  CLAIMS_SQL.replace("$1", `'${database.urls.visitorRole}'`).replace("$2", `'${sessionId}'`).replace("$3", `'${userId}'`).replace("$4", `'${tenantId}'`).replace(/\s+/g, " ") + ";",
-  LIST_SQL.replace(/\s+/g, " ") + ";",
-  "commit;",
-  "",
-].join("\n"));
-const { stdout: pgbenchOut } = await run("pgbench", ["-n", "-f", scriptPath, `-c${connections}`, "-j2", `-T${seconds}`, database.urls.authenticatorUrl]);
-results.push({ label: "pgbench (same statements)", rps: Number(/tps = ([\d.]+)/.exec(pgbenchOut)?.[1] ?? 0), p50Ms: Number(/latency average = ([\d.]+) ms/.exec(pgbenchOut)?.[1] ?? NaN) });
+writeFileSync(
+  scriptPath,
+  [
+    `select * from app_hidden.session_claims(array['${sessionId}']::uuid[]);`,
+    "begin;",
+    CLAIMS_SQL.replace("$1", `'${database.urls.visitorRole}'`)
+      .replace("$2", `'${sessionId}'`)
+      .replace("$3", `'${userId}'`)
+      .replace("$4", `'${tenantId}'`)
+      .replace(/\s+/g, " ") + ";",
+    LIST_SQL.replace(/\s+/g, " ") + ";",
+    "commit;",
+    "",
+  ].join("\n"),
+);
+const { stdout: pgbenchOut } = await run("pgbench", [
+  "-n",
+  "-f",
+  scriptPath,
+  `-c${connections}`,
+  "-j2",
+  `-T${seconds}`,
+  database.urls.authenticatorUrl,
+]);
+results.push({
+  label: "pgbench (same statements)",
+  rps: Number(/tps = ([\d.]+)/.exec(pgbenchOut)?.[1] ?? 0),
+  p50Ms: Number(/latency average = ([\d.]+) ms/.exec(pgbenchOut)?.[1] ?? NaN),
+});
 
 const ceiling = results[1]!.rps;
 const database_ = results[2]!.rps;
 process.stdout.write(`\nEvents read path, ${connections} connections, ${seconds} s each (pgbench: average latency)\n`);
-process.stdout.write(`${"".padEnd(28)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"RSS MiB".padStart(9)}${"÷ node".padStart(9)}${"÷ pg".padStart(8)}\n`);
+process.stdout.write(
+  `${"".padEnd(28)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"RSS MiB".padStart(9)}${"÷ node".padStart(9)}${"÷ pg".padStart(8)}\n`,
+);
 for (const r of results) {
-  process.stdout.write(`${r.label.padEnd(28)}${r.rps.toFixed(0).padStart(9)}${(r.p50Ms?.toFixed(1) ?? "-").padStart(9)}${(r.p99Ms?.toFixed(1) ?? "-").padStart(9)}${String(r.rssMiB ?? "-").padStart(9)}${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}\n`);
+  process.stdout.write(
+    `${r.label.padEnd(28)}${r.rps.toFixed(0).padStart(9)}${(r.p50Ms?.toFixed(1) ?? "-").padStart(9)}${(r.p99Ms?.toFixed(1) ?? "-").padStart(9)}${String(r.rssMiB ?? "-").padStart(9)}${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}\n`,
+  );
 }
-writeFileSync(join(resultsDir, "events-read.json"), JSON.stringify({ when: new Date().toISOString(), seconds, connections, results }, null, 2));
+writeFileSync(
+  join(resultsDir, "events-read.json"),
+  JSON.stringify({ when: new Date().toISOString(), seconds, connections, results }, null, 2),
+);
 
 await tessera.close();
 await new Promise((resolve) => plain.close(resolve));

@@ -49,7 +49,13 @@ export async function benchTenant(bench: Bench, slug: string): Promise<string> {
 }
 
 /** A user with a built-in role (and a password, if given); reused if the e-mail exists. */
-export async function benchUser(bench: Bench, tenantId: string, username: string, role: string, password?: string): Promise<string> {
+export async function benchUser(
+  bench: Bench,
+  tenantId: string,
+  username: string,
+  role: string,
+  password?: string,
+): Promise<string> {
   const { rows } = await bench.owner.query<{ id: string }>(
     `insert into app_public.users (tenant_id, email, username) values ($1, $2, $3)
      on conflict (tenant_id, email) do update set email = excluded.email returning id`,
@@ -71,11 +77,23 @@ export async function benchUser(bench: Bench, tenantId: string, username: string
 }
 
 /** A live session for the user and an access token for it. */
-export async function benchSession(bench: Bench, userId: string, tenantId: string, role: string): Promise<{ sessionId: string; token: string }> {
+export async function benchSession(
+  bench: Bench,
+  userId: string,
+  tenantId: string,
+  role: string,
+): Promise<{ sessionId: string; token: string }> {
   const { rows } = await bench.owner.query<{ id: string }>(
     "select app_private.create_session($1, $2, interval '1 day', 'bench', null) as id",
     [userId, sha256(randomToken())],
   );
   const sessionId = rows[0]!.id;
-  return { sessionId, token: signAccessToken({ sub: userId, tid: tenantId, sid: sessionId, jti: randomUUID(), role }, bench.config.jwtSecret, 3600) };
+  return {
+    sessionId,
+    token: signAccessToken(
+      { sub: userId, tid: tenantId, sid: sessionId, jti: randomUUID(), role },
+      bench.config.jwtSecret,
+      3600,
+    ),
+  };
 }

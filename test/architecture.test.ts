@@ -19,7 +19,9 @@ function filesUnder(dir: string): string[] {
 /** Every relative import of a file, as a path from the project root. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map((match) => match[1]!);
+  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map(
+    (match) => match[1]!,
+  );
   return specifiers.map((specifier) => relative(projectRoot, resolve(file, "..", specifier)));
 }
 
@@ -50,7 +52,9 @@ test("every module folder is one manifest in the list, named after its folder", 
 
 test("modules import each other only through what they build on (no cycles through index files)", () => {
   const order = MODULES.map((module) => module.name);
-  const moduleFiles = filesUnder(join(src, "modules")).filter((file) => relative(join(src, "modules"), file).includes("/"));
+  const moduleFiles = filesUnder(join(src, "modules")).filter((file) =>
+    relative(join(src, "modules"), file).includes("/"),
+  );
   const offenders = moduleFiles.flatMap((file) => {
     const own = relative(join(src, "modules"), file).split("/")[0]!;
     return importsOf(file)

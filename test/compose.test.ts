@@ -16,8 +16,12 @@ interface Service {
   depends_on?: Record<string, unknown>;
 }
 
-const compose = parse(readFileSync(join(projectRoot, "docker-compose.yml"), "utf8"), { merge: true }) as { services: Record<string, Service> };
-const scripts = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+const compose = parse(readFileSync(join(projectRoot, "docker-compose.yml"), "utf8"), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const scripts = (
+  JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }
+).scripts;
 const backend = Object.entries(compose.services).filter(([, service]) => service.build !== undefined);
 
 test("the stack has postgres, mailpit, a one-shot migrate, api and worker", () => {
@@ -38,7 +42,8 @@ test.each(backend)("%s sets only variables the config module knows, and they val
 
 test("every dependency names a service of the file", () => {
   for (const [, service] of Object.entries(compose.services)) {
-    for (const dependency of Object.keys(service.depends_on ?? {})) expect(Object.keys(compose.services)).toContain(dependency);
+    for (const dependency of Object.keys(service.depends_on ?? {}))
+      expect(Object.keys(compose.services)).toContain(dependency);
   }
 });
 
@@ -46,7 +51,9 @@ describe("docker-compose.stage.yml", () => {
   const stage = parse(readFileSync(join(projectRoot, "docker-compose.stage.yml"), "utf8"), { merge: true }) as {
     services: Record<string, Service & { env_file?: string }>;
   };
-  const backendServices = Object.entries(stage.services).filter(([, service]) => service.image?.includes("BACKEND_IMAGE"));
+  const backendServices = Object.entries(stage.services).filter(([, service]) =>
+    service.image?.includes("BACKEND_IMAGE"),
+  );
 
   test("runs the image named by BACKEND_IMAGE for migrate, api and worker, configured by an env file", () => {
     expect(backendServices.map(([name]) => name).sort()).toEqual(["api", "migrate", "worker"]);
@@ -58,7 +65,8 @@ describe("docker-compose.stage.yml", () => {
 
   test("every dependency names a service of the file", () => {
     for (const [, service] of Object.entries(stage.services)) {
-      for (const dependency of Object.keys(service.depends_on ?? {})) expect(Object.keys(stage.services)).toContain(dependency);
+      for (const dependency of Object.keys(service.depends_on ?? {}))
+        expect(Object.keys(stage.services)).toContain(dependency);
     }
   });
 });

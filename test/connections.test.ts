@@ -29,7 +29,8 @@ async function terminateAll(app: TestApp, spare: number[] = []): Promise<number>
   });
   await until(async () => {
     const { rows } = await withClient(app.db.serverRootUrl, (client) =>
-      client.query("select 1 from pg_stat_activity where pid = any($1::int[])", [pids]));
+      client.query("select 1 from pg_stat_activity where pid = any($1::int[])", [pids]),
+    );
     return rows.length === 0;
   }, "the terminated backends to exit");
   return pids.length;
@@ -50,7 +51,14 @@ describe("when PostgreSQL terminates the app's connections", () => {
     // subscriptions, graphile-worker's pool and its LISTEN connection.
     const before: unknown[] = [];
     const beforeErrors: unknown[] = [];
-    app.wsClient(user.token).subscribe({ query: SUBSCRIPTION }, { next: (value) => void before.push(value), error: (error) => void beforeErrors.push(error), complete: () => {} });
+    app.wsClient(user.token).subscribe(
+      { query: SUBSCRIPTION },
+      {
+        next: (value) => void before.push(value),
+        error: (error) => void beforeErrors.push(error),
+        complete: () => {},
+      },
+    );
     await listening(app, `user:${user.id}:notifications`);
     expect((await fetch(`${app.url}/ready`)).status).toBe(200);
 
@@ -63,7 +71,12 @@ describe("when PostgreSQL terminates the app's connections", () => {
     // a new one works.
     await until(() => beforeErrors.length === 1, "the interrupted subscription to end");
     const after: Array<{ data?: { notificationAdded: { notification: { title: string } } } }> = [];
-    app.wsClient(user.token).subscribe({ query: SUBSCRIPTION }, { next: (value) => void after.push(value as never), error: () => {}, complete: () => {} });
+    app
+      .wsClient(user.token)
+      .subscribe(
+        { query: SUBSCRIPTION },
+        { next: (value) => void after.push(value as never), error: () => {}, complete: () => {} },
+      );
     await listening(app, `user:${user.id}:notifications`);
     await app.db.ownerPool.query(
       "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Still here', '')",
@@ -72,8 +85,18 @@ describe("when PostgreSQL terminates the app's connections", () => {
     await until(() => after.length === 1, "the notification on the new subscription");
     expect(after[0]!.data!.notificationAdded.notification.title).toBe("Still here");
     // The worker still takes jobs: a new tenant's event sets up its modules.
-    const another = await app.db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('after-cut', 'After') returning id");
-    await until(async () => (await app.db.ownerPool.query("select 1 from app_public.tenant_modules where tenant_id = $1", [another.rows[0]!.id])).rows.length > 0, "the worker to run the tenant's event");
+    const another = await app.db.ownerPool.query<{ id: string }>(
+      "insert into app_public.tenants (slug, name) values ('after-cut', 'After') returning id",
+    );
+    await until(
+      async () =>
+        (
+          await app.db.ownerPool.query("select 1 from app_public.tenant_modules where tenant_id = $1", [
+            another.rows[0]!.id,
+          ])
+        ).rows.length > 0,
+      "the worker to run the tenant's event",
+    );
 
     // Logged, with PostgreSQL's reason.
     expect(logLines.some((line) => line.includes("terminating connection due to administrator command"))).toBe(true);
@@ -86,12 +109,21 @@ describe("when PostgreSQL terminates the app's connections", () => {
     const locker = await app.db.rootPool.connect();
     try {
       await locker.query("begin");
-      await locker.query("select 1 from app_public.tenant_modules where tenant_id = $1 and module = 'events' for update", [tenant.id]);
+      await locker.query(
+        "select 1 from app_public.tenant_modules where tenant_id = $1 and module = 'events' for update",
+        [tenant.id],
+      );
       const { rows } = await locker.query<{ pid: number }>("select pg_backend_pid() as pid");
       const waiting = app.graphql(SET_MODULE, { enabled: false }, owner.token);
-      await until(async () => (await app.db.rootPool.query(
-        "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-      )).rows.length > 0, "the request to wait for the lock");
+      await until(
+        async () =>
+          (
+            await app.db.rootPool.query(
+              "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+            )
+          ).rows.length > 0,
+        "the request to wait for the lock",
+      );
       await terminateAll(app, [rows[0]!.pid]);
       // Before: the checked-out client had no listener, and its "Connection terminated
       // unexpectedly" ended the process. Now the request fails, documented, and that is all.
@@ -119,8 +151,17 @@ test("stopping the worker and at once dropping its database crashes nothing", as
     for (let round = 0; round < 5; round++) {
       const db = await createTestDatabase();
       await db.ownerPool.query("insert into app_public.tenants (slug, name) values ('gone', 'Gone')");
-      const worker = await startWorker({ modules: MODULES, connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
-      await until(async () => (await db.ownerPool.query("select 1 from app_public.tenant_modules")).rows.length > 0, "the worker to run the tenant's event");
+      const worker = await startWorker({
+        modules: MODULES,
+        connectionString: db.urls.ownerUrl,
+        concurrency: 2,
+        logger,
+        mail: { from: "test@example.test" },
+      });
+      await until(
+        async () => (await db.ownerPool.query("select 1 from app_public.tenant_modules")).rows.length > 0,
+        "the worker to run the tenant's event",
+      );
       await Promise.all([db.ownerPool.end(), db.rootPool.end()]);
       await worker.stop();
       await admin.query(`drop database ${pg.escapeIdentifier(db.name)} with (force)`);

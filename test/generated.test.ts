@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { MODULES } from "../src/modules/index.ts";
 import { createLogger } from "../src/platform/logger.ts";
 import { projectRoot } from "../src/platform/paths.ts";
-import { renderGraphqlSchema, renderSqlSchema, SCHEMA_GRAPHQL_PATH, SCHEMA_SQL_PATH } from "../src/platform/schemaExport.ts";
+import {
+  renderGraphqlSchema,
+  renderSqlSchema,
+  SCHEMA_GRAPHQL_PATH,
+  SCHEMA_SQL_PATH,
+} from "../src/platform/schemaExport.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 let db: TestDatabase;
@@ -36,7 +41,10 @@ test("sql/schema.sql matches the migrated database", async () => {
 
 test("src/generated matches graphql-codegen's output for schema.graphql and the server's documents", () => {
   const bin = join(projectRoot, "node_modules", "@graphql-codegen", "cli", "esm", "bin.js");
-  const result = spawnSync(process.execPath, [bin, "--config", "codegen.yml", "--check"], { cwd: projectRoot, encoding: "utf8" });
+  const result = spawnSync(process.execPath, [bin, "--config", "codegen.yml", "--check"], {
+    cwd: projectRoot,
+    encoding: "utf8",
+  });
   if (result.status !== 0) process.stdout.write(`src/generated ${STALE}\n${result.stdout}${result.stderr}`);
   expect(result.status).toBe(0);
 });

@@ -35,13 +35,18 @@ test(`${JOBS} jobs over two worker processes: each delivered exactly once, both 
     workers.push({ child, output, exited: new Promise((resolve) => child.on("exit", resolve)) });
   }
   try {
-    await until(() => workers.every((w) => w.output.join("").includes("Worker connected")), "both workers to start", 30_000);
+    await until(
+      () => workers.every((w) => w.output.join("").includes("Worker connected")),
+      "both workers to start",
+      30_000,
+    );
     await db.ownerPool.query(
       `select graphile_worker.add_jobs(array_agg(row('send_email', json_build_object('template', 'password_changed', 'to', 'user' || i || '@example.test'),
          null, null, null, null, null, null)::graphile_worker.job_spec)) from generate_series(1, $1) i`,
       [JOBS],
     );
-    const completed = () => workers.map((w) => [...w.output.join("").matchAll(/Completed task (\d+) \(send_email/g)].map((m) => m[1]!));
+    const completed = () =>
+      workers.map((w) => [...w.output.join("").matchAll(/Completed task (\d+) \(send_email/g)].map((m) => m[1]!));
     await until(() => completed().flat().length >= JOBS, `${JOBS} completed jobs`, 60_000).catch(() => {});
 
     const [first, second] = completed();
@@ -53,7 +58,11 @@ test(`${JOBS} jobs over two worker processes: each delivered exactly once, both 
     // "Completed task" is logged before the batched delete of completed jobs: the queue empties
     // shortly after the last line.
     const remaining = async () =>
-      (await db.ownerPool.query("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'send_email'")).rows[0].n as number;
+      (
+        await db.ownerPool.query(
+          "select count(*)::int as n from graphile_worker.jobs where task_identifier = 'send_email'",
+        )
+      ).rows[0].n as number;
     await until(async () => (await remaining()) === 0, "the queue to empty", 20_000);
     expect(await remaining()).toBe(0);
   } finally {

@@ -23,7 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-
 test("SIGTERM during a job: the job completes, sockets close, exit code 0, no connection left", async () => {
   // An SMTP server that accepts the message only once the test lets it: the send_email job is
   // mid-flight until the shutdown is under way.
@@ -39,10 +38,14 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
     onData(stream, session, callback) {
       dataStarted();
       stream.resume();
-      stream.on("end", () => void accepted.then(() => {
-        delivered.push(session.envelope.rcptTo[0]!.address);
-        callback();
-      }));
+      stream.on(
+        "end",
+        () =>
+          void accepted.then(() => {
+            delivered.push(session.envelope.rcptTo[0]!.address);
+            callback();
+          }),
+      );
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
@@ -70,10 +73,21 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
     await waitForReady(port, () => output);
     // A live WebSocket, to be closed by the shutdown.
     let closeCode: number | undefined;
-    const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: () => {}, on: { closed: (event) => void (closeCode = (event as { code: number }).code) } });
-    await new Promise((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }));
+    const client = createClient({
+      url: `ws://127.0.0.1:${port}/graphql`,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      onNonLazyError: () => {},
+      on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
+    });
+    await new Promise((resolve, reject) =>
+      client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }),
+    );
 
-    await db.ownerPool.query(`select graphile_worker.add_job('send_email', '{"template":"password_changed","to":"slow@example.test"}')`);
+    await db.ownerPool.query(
+      `select graphile_worker.add_job('send_email', '{"template":"password_changed","to":"slow@example.test"}')`,
+    );
     await inFlight;
     child.kill("SIGTERM");
     // The shutdown is under way once it has closed the WebSocket; only then may the job finish.
@@ -87,10 +101,15 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
     // The running job was allowed to finish: delivered once, gone from the queue, nothing left locked.
     expect(delivered).toEqual(["slow@example.test"]);
     expect(await queuedJobs(db.ownerPool, "send_email")).toEqual([]);
-    const locked = await db.ownerPool.query("select count(*)::int as n from graphile_worker.jobs where locked_at is not null");
+    const locked = await db.ownerPool.query(
+      "select count(*)::int as n from graphile_worker.jobs where locked_at is not null",
+    );
     expect(locked.rows[0].n).toBe(0);
 
-    const { rows } = await db.rootPool.query("select count(*)::int as n from pg_stat_activity where application_name = $1", [appName]);
+    const { rows } = await db.rootPool.query(
+      "select count(*)::int as n from pg_stat_activity where application_name = $1",
+      [appName],
+    );
     expect(rows[0].n).toBe(0);
   } finally {
     accept();
@@ -132,32 +151,44 @@ test("SIGTERM under load: requests answered, WebSocket closed with 1001, nothing
       onNonLazyError: () => {},
       on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
     });
-    await new Promise((resolve, reject) => client.subscribe({ query: "{ currentUser { email } }" }, { next: resolve, error: reject, complete: () => {} }));
-    const unsubscribe = client.subscribe({ query: "subscription { notificationAdded { title } }" }, { next: () => {}, error: () => {}, complete: () => {} });
+    await new Promise((resolve, reject) =>
+      client.subscribe({ query: "{ currentUser { email } }" }, { next: resolve, error: reject, complete: () => {} }),
+    );
+    const unsubscribe = client.subscribe(
+      { query: "subscription { notificationAdded { title } }" },
+      { next: () => {}, error: () => {}, complete: () => {} },
+    );
 
     // Twelve clients asking without pause (GraphQL, REST, readiness) on keep-alive connections.
     const statuses: number[] = [];
     const requests: Array<() => Promise<Response>> = [
-      () => fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${user.token}` },
-        body: JSON.stringify({ query: "{ currentUser { email } events { totalCount } }" }),
-      }),
+      () =>
+        fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json",
+            authorization: `Bearer ${user.token}`,
+          },
+          body: JSON.stringify({ query: "{ currentUser { email } events { totalCount } }" }),
+        }),
       () => fetch(`http://127.0.0.1:${port}/api/users/me`, { headers: { authorization: `Bearer ${user.token}` } }),
       () => fetch(`http://127.0.0.1:${port}/ready`),
     ];
-    const load = Promise.all(Array.from({ length: 12 }, async (_, lane) => {
-      for (let i = lane; loading; i++) {
-        // A refused or closed connection is what a stopped server does; a failure inside it would be a status.
-        const response = await requests[i % requests.length]!().catch(() => undefined);
-        if (response) {
-          statuses.push(response.status);
-          await response.arrayBuffer();
-        } else if (child.exitCode !== null) {
-          return;
+    const load = Promise.all(
+      Array.from({ length: 12 }, async (_, lane) => {
+        for (let i = lane; loading; i++) {
+          // A refused or closed connection is what a stopped server does; a failure inside it would be a status.
+          const response = await requests[i % requests.length]!().catch(() => undefined);
+          if (response) {
+            statuses.push(response.status);
+            await response.arrayBuffer();
+          } else if (child.exitCode !== null) {
+            return;
+          }
         }
-      }
-    }));
+      }),
+    );
     await until(() => statuses.length >= 40, "the load to be under way");
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
@@ -169,7 +200,10 @@ test("SIGTERM under load: requests answered, WebSocket closed with 1001, nothing
     await client.dispose();
     expect(closeCode).toBe(1001);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
-    const lines = output.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { level: number; msg: string });
+    const lines = output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
     expect(lines.some((line) => line.msg === "shutting down")).toBe(true);
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
     expect(output).not.toMatch(/Cannot use a pool after calling end/);

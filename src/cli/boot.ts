@@ -87,7 +87,11 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
  * Resolves the configured (or embedded) database, migrates it when asked, runs `work` with its
  * connection strings and stops the embedded cluster afterwards, whatever happened.
  */
-export async function withDatabase<T>(booted: Booted, options: { migrate: boolean }, work: (urls: DatabaseUrls) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  booted: Booted,
+  options: { migrate: boolean },
+  work: (urls: DatabaseUrls) => Promise<T>,
+): Promise<T> {
   const { resolveDatabase } = await import("../platform/db/resolve.ts");
   const { migrateDatabase } = await import("../platform/db/migrate.ts");
   const database = await resolveDatabase(booted.config, booted.logger);

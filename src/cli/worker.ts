@@ -3,7 +3,15 @@ import { bootWithTracing, onShutdown } from "./boot.ts";
 
 const { config, logger, modules, stopTracing } = await bootWithTracing("tessera-worker");
 const { startAll } = await import("../platform/app.ts");
-const app = await startAll({ config, logger, modules, seed: false, worker: true, server: false, migrate: !config.database });
+const app = await startAll({
+  config,
+  logger,
+  modules,
+  seed: false,
+  worker: true,
+  server: false,
+  migrate: !config.database,
+});
 onShutdown(logger, async () => {
   await app.stop();
   await stopTracing();

@@ -31,7 +31,9 @@ export async function startAll(options: StartOptions): Promise<Started> {
   if (options.migrate) await migrateDatabase(database.urls, logger);
   let demo: DemoData | undefined;
   if (options.seed) {
-    demo = await withClient(database.urls.ownerUrl, logger, "seed", (client) => seedDemo(modules, client, config.isProduction));
+    demo = await withClient(database.urls.ownerUrl, logger, "seed", (client) =>
+      seedDemo(modules, client, config.isProduction),
+    );
   }
   let server: TesseraServer | undefined;
   if (options.server !== false) {

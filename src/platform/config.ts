@@ -7,9 +7,7 @@ import { z } from "zod";
 import { DEV_JWT_SECRET, hardenedSecretProblems, isHardenedEnv, passwordOf, PUBLISHED_SECRETS } from "./hardening.ts";
 import { dataDir } from "./paths.ts";
 
-export const postgresUrl = z
-  .string()
-  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
+export const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
 
 export const integer = (min: number, max: number) =>
   z.coerce
@@ -18,50 +16,55 @@ export const integer = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
-const envSchema = z
-  .object({
-    APP_ENV: z.enum(["dev", "test", "stage", "prod"]).default("dev"),
-    PORT: integer(0, 65535).default(8080),
-    PUBLIC_URL: z.url().optional(),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    DATABASE_URL: postgresUrl.optional(),
-    DATABASE_AUTHENTICATOR_URL: postgresUrl.optional(),
-    DATABASE_VISITOR: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
-      .optional(),
-    SHADOW_DATABASE_URL: postgresUrl.optional(),
-    ROOT_DATABASE_URL: postgresUrl.optional(),
-    EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),
-    JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
-    SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
-    MAIL_FROM: z.string().min(3).default("Tessera <no-reply@tessera.local>"),
-    MAIL_CONCURRENCY: integer(1, 100).default(2),
-    SMTP_CONNECT_TIMEOUT_MS: integer(100, 300_000).default(5_000),
-    SMTP_SOCKET_TIMEOUT_MS: integer(100, 600_000).default(20_000),
-    WORKER_CONCURRENCY: integer(1, 1000).default(5),
-    WORKER_HEARTBEAT_SECONDS: integer(1, 3600).default(10),
-    WORKER_STALE_SECONDS: integer(2, 86_400).default(60),
-    GRAPHQL_MAX_DEPTH: integer(2, 100).default(12),
-    GRAPHQL_MAX_COST: integer(10, 10_000_000).default(10_000),
-    GRAPHQL_MAX_PAGE_SIZE: integer(1, 10_000).default(100),
-    GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
-    STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
-    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-    GRAPHQL_PERSISTED_OPERATIONS_DIR: z.string().min(1).optional(),
-    CORS_ORIGINS: z
-      .string()
-      .regex(/^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/, "must be * or a comma-separated list of http(s) origins")
-      .optional(),
-    TRUST_PROXY: z
-      .string()
-      .regex(
-        /^(true|false|\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
-        "must be true, false, a hop count, or a comma-separated list of addresses, CIDRs and loopback/linklocal/uniquelocal",
-      )
-      .default("loopback"),
-    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-  });
+const envSchema = z.object({
+  APP_ENV: z.enum(["dev", "test", "stage", "prod"]).default("dev"),
+  PORT: integer(0, 65535).default(8080),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_AUTHENTICATOR_URL: postgresUrl.optional(),
+  DATABASE_VISITOR: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
+    .optional(),
+  SHADOW_DATABASE_URL: postgresUrl.optional(),
+  ROOT_DATABASE_URL: postgresUrl.optional(),
+  EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+    .optional(),
+  MAIL_FROM: z.string().min(3).default("Tessera <no-reply@tessera.local>"),
+  MAIL_CONCURRENCY: integer(1, 100).default(2),
+  SMTP_CONNECT_TIMEOUT_MS: integer(100, 300_000).default(5_000),
+  SMTP_SOCKET_TIMEOUT_MS: integer(100, 600_000).default(20_000),
+  WORKER_CONCURRENCY: integer(1, 1000).default(5),
+  WORKER_HEARTBEAT_SECONDS: integer(1, 3600).default(10),
+  WORKER_STALE_SECONDS: integer(2, 86_400).default(60),
+  GRAPHQL_MAX_DEPTH: integer(2, 100).default(12),
+  GRAPHQL_MAX_COST: integer(10, 10_000_000).default(10_000),
+  GRAPHQL_MAX_PAGE_SIZE: integer(1, 10_000).default(100),
+  GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
+  STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  GRAPHQL_PERSISTED_OPERATIONS_DIR: z.string().min(1).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .regex(
+      /^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/,
+      "must be * or a comma-separated list of http(s) origins",
+    )
+    .optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
+      "must be true, false, a hop count, or a comma-separated list of addresses, CIDRs and loopback/linklocal/uniquelocal",
+    )
+    .default("loopback"),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+});
 
 /**
  * Rules across variables. They read the raw strings so that they are reported together with
@@ -83,7 +86,8 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
         problems.push(`${name}: its password is published in the Tessera repository; set your own ${when}`);
       }
     }
-    if (!raw.DATABASE_URL) problems.push(`DATABASE_URL: is required ${when} (no embedded database outside development)`);
+    if (!raw.DATABASE_URL)
+      problems.push(`DATABASE_URL: is required ${when} (no embedded database outside development)`);
   }
   const heartbeat = Number(raw.WORKER_HEARTBEAT_SECONDS ?? 10);
   const stale = Number(raw.WORKER_STALE_SECONDS ?? 60);
@@ -238,7 +242,10 @@ export function deriveVisitorRole(authenticatorUrl: string): string {
  * Reads and validates the environment for the platform and the given modules; throws one
  * ConfigError that names every problem.
  */
-export function loadConfig(source: NodeJS.ProcessEnv, modules: ReadonlyArray<{ config?: ConfigFragment<unknown> }>): Config {
+export function loadConfig(
+  source: NodeJS.ProcessEnv,
+  modules: ReadonlyArray<{ config?: ConfigFragment<unknown> }>,
+): Config {
   const fragments = modules.flatMap((module) => (module.config ? [module.config] : []));
   const schema = envSchema.extend(Object.assign({}, ...fragments.map((fragment) => fragment.variables)));
   const raw: RawEnv = Object.fromEntries(
@@ -246,7 +253,9 @@ export function loadConfig(source: NodeJS.ProcessEnv, modules: ReadonlyArray<{ c
   );
   const parsed = schema.safeParse(raw);
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`)),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`)),
     ...crossVariableProblems(raw),
     ...fragments.flatMap((fragment) => fragment.problems?.(raw) ?? []),
   ];
@@ -286,13 +295,24 @@ export function loadConfig(source: NodeJS.ProcessEnv, modules: ReadonlyArray<{ c
       maxPageSize: env.GRAPHQL_MAX_PAGE_SIZE,
       introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !hardened,
       statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
-      persistedOperationsDir: env.GRAPHQL_PERSISTED_OPERATIONS_DIR ? resolve(env.GRAPHQL_PERSISTED_OPERATIONS_DIR) : undefined,
+      persistedOperationsDir: env.GRAPHQL_PERSISTED_OPERATIONS_DIR
+        ? resolve(env.GRAPHQL_PERSISTED_OPERATIONS_DIR)
+        : undefined,
     },
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    corsOrigins: env.CORS_ORIGINS === "*" ? "*" : env.CORS_ORIGINS ? env.CORS_ORIGINS.split(",").map((o) => o.trim()) : hardened ? [] : "*",
+    corsOrigins:
+      env.CORS_ORIGINS === "*"
+        ? "*"
+        : env.CORS_ORIGINS
+          ? env.CORS_ORIGINS.split(",").map((o) => o.trim())
+          : hardened
+            ? []
+            : "*",
     trustProxy: trustProxySetting(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN,
     database,
-    fragments: new Map(fragments.map((fragment) => [fragment, fragment.build(parsed.data as Record<string, unknown>, hardened)])),
+    fragments: new Map(
+      fragments.map((fragment) => [fragment, fragment.build(parsed.data as Record<string, unknown>, hardened)]),
+    ),
   };
 }

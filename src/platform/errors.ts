@@ -15,12 +15,19 @@ export interface ErrorSpec {
 
 const PLATFORM_ERRORS = {
   VALIDATION_FAILED: { status: 400, message: "The input is not valid.", sqlstate: "TVALD" },
-  UNAUTHENTICATED: { status: 401, message: "Authentication is required or the access token is not valid.", sqlstate: "TAUTH" },
+  UNAUTHENTICATED: {
+    status: 401,
+    message: "Authentication is required or the access token is not valid.",
+    sqlstate: "TAUTH",
+  },
   INVALID_SIGNATURE: { status: 401, message: "The signature is not valid.", sqlstate: "TSIGN" },
   FORBIDDEN: { status: 403, message: "You are not allowed to do this.", sqlstate: "TFORB" },
   NOT_FOUND: { status: 404, message: "Not found.", sqlstate: "TNFND" },
   CONFLICT: { status: 409, message: "The change conflicts with existing data.", sqlstate: "TCONF" },
-  QUERY_TOO_COMPLEX: { status: 400, message: "The GraphQL query is too deep, too costly or asks for too large a page." },
+  QUERY_TOO_COMPLEX: {
+    status: 400,
+    message: "The GraphQL query is too deep, too costly or asks for too large a page.",
+  },
   METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "The content type is not supported." },
@@ -72,7 +79,11 @@ export class AppError extends Error {
   /** Seconds after which a RATE_LIMITED request may be retried. */
   readonly retryAfter?: number;
 
-  constructor(code: ErrorCode, message?: string, extra: { details?: Record<string, unknown>; retryAfter?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    extra: { details?: Record<string, unknown>; retryAfter?: number; cause?: unknown } = {},
+  ) {
     const spec = table.get(code);
     super(message ?? spec?.message ?? "An unexpected error occurred.", { cause: extra.cause });
     this.name = "AppError";
@@ -100,16 +111,26 @@ export const SERVICE_UNAVAILABLE_RETRY_AFTER = 5;
 // A query written to a connection whose socket was destroyed a moment earlier (before the pool
 // heard of it) fails with a stream error or "Client was closed"; that is the same outage.
 const CONNECTION_ERROR_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN", "ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "EAI_AGAIN",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
 ]);
-const CONNECTION_ERROR_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed and is not queryable)/;
+const CONNECTION_ERROR_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed and is not queryable)/;
 
 /** True for errors that mean "the database cannot be reached right now", not "this input is wrong". */
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
   // SQLSTATE class 08 (connection exception), 57P01-03 (shutting down, crashed, starting), 53300 (too many connections).
-  if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || /^(08...|57P0[123]|53300)$/.test(code))) return true;
+  if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || /^(08...|57P0[123]|53300)$/.test(code)))
+    return true;
   if (typeof message === "string" && CONNECTION_ERROR_MESSAGES.test(message)) return true;
   // net.connect to several addresses fails with an AggregateError of the individual failures.
   return Array.isArray(errors) && errors.length > 0 && errors.every(isConnectionError);
@@ -158,7 +179,8 @@ interface PgErrorLike {
 
 function isPgError(error: unknown): error is PgErrorLike {
   return (
-    typeof error === "object" && error !== null &&
+    typeof error === "object" &&
+    error !== null &&
     typeof (error as { code?: unknown }).code === "string" &&
     /^[0-9A-Z]{5}$/.test((error as { code: string }).code)
   );
@@ -170,7 +192,10 @@ export function toAppError(error: unknown): AppError {
   const declared = declaredCode(error);
   if (declared) return new AppError(declared.code, declared.message, { details: declared.details, cause: error });
   if (isConnectionError(error)) {
-    return new AppError("SERVICE_UNAVAILABLE", undefined, { cause: error, retryAfter: SERVICE_UNAVAILABLE_RETRY_AFTER });
+    return new AppError("SERVICE_UNAVAILABLE", undefined, {
+      cause: error,
+      retryAfter: SERVICE_UNAVAILABLE_RETRY_AFTER,
+    });
   }
   if (isPgError(error)) {
     const own = codeBySqlstate.get(error.code);
@@ -187,7 +212,11 @@ export function toAppError(error: unknown): AppError {
     }
     for (const [pattern, code] of STANDARD_SQLSTATES) {
       if (pattern.test(error.code)) {
-        const details = error.constraint ? { constraint: error.constraint } : error.column ? { column: error.column } : undefined;
+        const details = error.constraint
+          ? { constraint: error.constraint }
+          : error.column
+            ? { column: error.column }
+            : undefined;
         return new AppError(code, undefined, { details, cause: error });
       }
     }
@@ -196,12 +225,17 @@ export function toAppError(error: unknown): AppError {
 }
 
 /** Errors raised by our GraphQL plugins (grafast SafeError) carry their code in `extensions`. */
-function declaredCode(error: unknown): { code: ErrorCode; message: string; details?: Record<string, unknown> } | undefined {
+function declaredCode(
+  error: unknown,
+): { code: ErrorCode; message: string; details?: Record<string, unknown> } | undefined {
   if (typeof error !== "object" || error === null || !(error instanceof Error)) return undefined;
   const extensions = (error as { extensions?: { code?: unknown; details?: unknown } }).extensions;
   const code = extensions?.code;
   if (!isErrorCode(code)) return undefined;
-  const details = typeof extensions?.details === "object" && extensions.details !== null ? (extensions.details as Record<string, unknown>) : undefined;
+  const details =
+    typeof extensions?.details === "object" && extensions.details !== null
+      ? (extensions.details as Record<string, unknown>)
+      : undefined;
   return { code, message: error.message, details };
 }
 
@@ -216,6 +250,8 @@ function parseDetails(detail: string | undefined): Record<string, unknown> | und
 }
 
 /** The JSON body every REST error answers with. */
-export function errorEnvelope(error: AppError): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+export function errorEnvelope(error: AppError): {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+} {
   return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
 }

@@ -45,13 +45,19 @@ export function isHardenedEnv(env: string): boolean {
  * A secret with a development default, in a hardened environment (stage, prod): the default, a
  * secret under 32 characters and a published one are refused. Modules use it for their secrets.
  */
-export function hardenedSecretProblems(name: string, value: string | undefined, fallback: string, env: string): string[] {
+export function hardenedSecretProblems(
+  name: string,
+  value: string | undefined,
+  fallback: string,
+  env: string,
+): string[] {
   if (!HARDENED_ENVS.has(env)) return [];
   const when = `when APP_ENV=${env}`;
   const secret = value ?? fallback;
   if (secret === fallback) return [`${name}: the development default is refused ${when}`];
   if (secret.length < 32) return [`${name}: must be at least 32 characters ${when}`];
-  if (PUBLISHED_SECRETS.has(secret)) return [`${name}: this value is published in the Tessera repository; generate your own ${when}`];
+  if (PUBLISHED_SECRETS.has(secret))
+    return [`${name}: this value is published in the Tessera repository; generate your own ${when}`];
   return [];
 }
 
@@ -65,4 +71,3 @@ export function passwordOf(url: string | undefined): string | undefined {
     return undefined;
   }
 }
-

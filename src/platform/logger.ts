@@ -17,6 +17,13 @@ export function createLogger(level: string, name = "tessera", destination?: Dest
     },
   };
   if (destination) return pino(options, destination);
-  if (pretty) return pino({ ...options, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } } });
+  if (pretty)
+    return pino({
+      ...options,
+      transport: {
+        target: "pino-pretty",
+        options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
+      },
+    });
   return pino(options);
 }

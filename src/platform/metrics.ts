@@ -27,7 +27,9 @@ export const OTHER = "other";
 /** Names of the operations the server's own code runs (the REST shims' generated documents). */
 export const OWN_OPERATIONS: ReadonlySet<string> = new Set(
   Object.values(generated).flatMap((value) =>
-    isDocument(value) ? value.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : [])) : [],
+    isDocument(value)
+      ? value.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []))
+      : [],
   ),
 );
 
@@ -37,12 +39,45 @@ function isDocument(value: unknown): value is DocumentNode {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #httpRequests = new Counter({ name: "tessera_http_requests_total", help: "HTTP requests by route template, method and status.", labelNames: ["method", "route", "status"], registers: [this.registry] });
-  readonly #httpDuration = new Histogram({ name: "tessera_http_request_duration_seconds", help: "HTTP request duration.", labelNames: ["method", "route", "status"], buckets: DURATION_BUCKETS, registers: [this.registry] });
-  readonly #graphqlOperations = new Counter({ name: "tessera_graphql_operations_total", help: "GraphQL operations by operation name, type and outcome.", labelNames: ["operation", "type", "outcome"], registers: [this.registry] });
-  readonly #graphqlDuration = new Histogram({ name: "tessera_graphql_operation_duration_seconds", help: "GraphQL execution duration.", labelNames: ["operation", "type", "outcome"], buckets: DURATION_BUCKETS, registers: [this.registry] });
-  readonly #jobs = new Counter({ name: "tessera_worker_jobs_total", help: "Worker jobs by task and outcome (success, error = will retry, failed = out of attempts).", labelNames: ["task", "outcome"], registers: [this.registry] });
-  readonly #jobDuration = new Histogram({ name: "tessera_worker_job_duration_seconds", help: "Worker job duration.", labelNames: ["task", "outcome"], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  readonly #httpRequests = new Counter({
+    name: "tessera_http_requests_total",
+    help: "HTTP requests by route template, method and status.",
+    labelNames: ["method", "route", "status"],
+    registers: [this.registry],
+  });
+  readonly #httpDuration = new Histogram({
+    name: "tessera_http_request_duration_seconds",
+    help: "HTTP request duration.",
+    labelNames: ["method", "route", "status"],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #graphqlOperations = new Counter({
+    name: "tessera_graphql_operations_total",
+    help: "GraphQL operations by operation name, type and outcome.",
+    labelNames: ["operation", "type", "outcome"],
+    registers: [this.registry],
+  });
+  readonly #graphqlDuration = new Histogram({
+    name: "tessera_graphql_operation_duration_seconds",
+    help: "GraphQL execution duration.",
+    labelNames: ["operation", "type", "outcome"],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #jobs = new Counter({
+    name: "tessera_worker_jobs_total",
+    help: "Worker jobs by task and outcome (success, error = will retry, failed = out of attempts).",
+    labelNames: ["task", "outcome"],
+    registers: [this.registry],
+  });
+  readonly #jobDuration = new Histogram({
+    name: "tessera_worker_job_duration_seconds",
+    help: "Worker job duration.",
+    labelNames: ["task", "outcome"],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
 
   constructor(pools: Record<string, pg.Pool>, queuePool?: pg.Pool) {
     collectDefaultMetrics({ register: this.registry });
@@ -62,8 +97,7 @@ export class Metrics {
     if (queuePool) {
       new Gauge({
         name: "tessera_worker_queue_jobs",
-        help:
-          "Jobs in the queue by state: pending (waiting for their first run), retrying (failed at least once, waiting for the next attempt), locked (running, or held by a worker), failed (out of attempts).",
+        help: "Jobs in the queue by state: pending (waiting for their first run), retrying (failed at least once, waiting for the next attempt), locked (running, or held by a worker), failed (out of attempts).",
         labelNames: ["state"],
         registers: [this.registry],
         async collect() {
@@ -120,13 +154,17 @@ export class Metrics {
             const { name: given, type } = describe(event.args.document, event.args.operationName ?? undefined);
             // With the persisted-operations allow-list on, only allow-listed documents execute: their
             // names are as bounded as the list. Otherwise only our own operations keep their name.
-            const grafserv = event.args.resolvedPreset?.grafserv as { persistedOperationsDirectory?: string; allowUnpersistedOperation?: unknown } | undefined;
-            const allowListed = Boolean(grafserv?.persistedOperationsDirectory) && grafserv?.allowUnpersistedOperation === false;
+            const grafserv = event.args.resolvedPreset?.grafserv as
+              | { persistedOperationsDirectory?: string; allowUnpersistedOperation?: unknown }
+              | undefined;
+            const allowListed =
+              Boolean(grafserv?.persistedOperationsDirectory) && grafserv?.allowUnpersistedOperation === false;
             const name = given === ANONYMOUS || allowListed || OWN_OPERATIONS.has(given) ? given : OTHER;
             const end = duration.startTimer();
             try {
               const result = await next();
-              const outcome = result && typeof result === "object" && "errors" in result && result.errors ? "error" : "success";
+              const outcome =
+                result && typeof result === "object" && "errors" in result && result.errors ? "error" : "success";
               end({ operation: name, type, outcome });
               operations.inc({ operation: name, type, outcome });
               return result;
@@ -157,12 +195,15 @@ export class Metrics {
   observeWorker(runner: Runner): void {
     const started = new Map<string, number>();
     runner.events.on("job:start", ({ job }) => void started.set(job.id, performance.now()));
-    const record = (outcome: string) => ({ job }: { job: { id: string; task_identifier: string } }) => {
-      const start = started.get(job.id);
-      started.delete(job.id);
-      this.#jobs.inc({ task: job.task_identifier, outcome });
-      if (start !== undefined) this.#jobDuration.observe({ task: job.task_identifier, outcome }, (performance.now() - start) / 1000);
-    };
+    const record =
+      (outcome: string) =>
+      ({ job }: { job: { id: string; task_identifier: string } }) => {
+        const start = started.get(job.id);
+        started.delete(job.id);
+        this.#jobs.inc({ task: job.task_identifier, outcome });
+        if (start !== undefined)
+          this.#jobDuration.observe({ task: job.task_identifier, outcome }, (performance.now() - start) / 1000);
+      };
     runner.events.on("job:success", record("success"));
     runner.events.on("job:error", record("error"));
     runner.events.on("job:failed", record("failed"));

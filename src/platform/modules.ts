@@ -110,7 +110,12 @@ export interface ModuleManifest {
 }
 
 /** Merges one record per module into one, refusing a key declared twice (two modules, one name). */
-export function mergeRecords<T>(what: string, modules: readonly ModuleManifest[], pick: (module: ModuleManifest) => Record<string, T> | undefined, base: Record<string, T> = {}): Record<string, T> {
+export function mergeRecords<T>(
+  what: string,
+  modules: readonly ModuleManifest[],
+  pick: (module: ModuleManifest) => Record<string, T> | undefined,
+  base: Record<string, T> = {},
+): Record<string, T> {
   const merged: Record<string, T> = { ...base };
   for (const module of modules) {
     for (const [key, value] of Object.entries(pick(module) ?? {})) {
@@ -122,7 +127,11 @@ export function mergeRecords<T>(what: string, modules: readonly ModuleManifest[]
 }
 
 /** Runs every module's prepareTenant: a tenant usable at once. */
-export async function prepareTenant(modules: readonly ModuleManifest[], db: Queryable, tenantId: string): Promise<void> {
+export async function prepareTenant(
+  modules: readonly ModuleManifest[],
+  db: Queryable,
+  tenantId: string,
+): Promise<void> {
   for (const module of modules) await module.prepareTenant?.(db, tenantId);
 }
 

@@ -19,7 +19,11 @@ import { projectRoot } from "./paths.ts";
 export const SCHEMA_GRAPHQL_PATH = join(projectRoot, "schema.graphql");
 export const SCHEMA_SQL_PATH = join(projectRoot, "sql", "schema.sql");
 
-export async function renderGraphqlSchema(urls: DatabaseUrls, logger: Logger, modules: readonly ModuleManifest[]): Promise<string> {
+export async function renderGraphqlSchema(
+  urls: DatabaseUrls,
+  logger: Logger,
+  modules: readonly ModuleManifest[],
+): Promise<string> {
   const preset = makePreset({
     database: urls,
     jwtSecret: "unused-for-export",
@@ -43,16 +47,24 @@ export async function renderSqlSchema(urls: DatabaseUrls, modules: readonly Modu
   const client = watchClient(new pg.Client({ connectionString: urls.ownerUrl }), undefined, "schema-export");
   await client.connect();
   try {
-    return await dumpSchema(client, {
-      authenticator: decodeURIComponent(new URL(urls.authenticatorUrl).username),
-      visitor: urls.visitorRole,
-    }, modules.map((module) => module.name));
+    return await dumpSchema(
+      client,
+      {
+        authenticator: decodeURIComponent(new URL(urls.authenticatorUrl).username),
+        visitor: urls.visitorRole,
+      },
+      modules.map((module) => module.name),
+    );
   } finally {
     await client.end();
   }
 }
 
-export async function exportSchemas(urls: DatabaseUrls, logger: Logger, modules: readonly ModuleManifest[]): Promise<void> {
+export async function exportSchemas(
+  urls: DatabaseUrls,
+  logger: Logger,
+  modules: readonly ModuleManifest[],
+): Promise<void> {
   writeFileSync(SCHEMA_GRAPHQL_PATH, await renderGraphqlSchema(urls, logger, modules));
   mkdirSync(join(projectRoot, "sql"), { recursive: true });
   writeFileSync(SCHEMA_SQL_PATH, await renderSqlSchema(urls, modules));

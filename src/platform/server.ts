@@ -51,7 +51,12 @@ export interface ServerOptions {
   modules: readonly ModuleManifest[];
 }
 
-export async function createTesseraServer({ config, database, logger, modules }: ServerOptions): Promise<TesseraServer> {
+export async function createTesseraServer({
+  config,
+  database,
+  logger,
+  modules,
+}: ServerOptions): Promise<TesseraServer> {
   registerModules(modules);
   // The owner pool serves the auth service's SQL functions, readiness and queue metrics.
   // Neither role is a superuser.
@@ -62,11 +67,16 @@ export async function createTesseraServer({ config, database, logger, modules }:
   await applyRuntimeSettings(ownerPool, config, modules);
   const checkSession = makeSessionCheck(requestPool);
   // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).
-  const sessionWatch = new SessionWatch({ connectionString: database.ownerUrl, liveSessions: makeLiveSessions(requestPool), logger });
+  const sessionWatch = new SessionWatch({
+    connectionString: database.ownerUrl,
+    liveSessions: makeLiveSessions(requestPool),
+    logger,
+  });
   await sessionWatch.start();
   const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
   const parts: ModuleServer[] = [];
-  for (const module of modules) if (module.server) parts.push(await module.server({ config, logger, ownerPool, requestPool }));
+  for (const module of modules)
+    if (module.server) parts.push(await module.server({ config, logger, ownerPool, requestPool }));
   const pgl = postgraphile(
     makePreset({
       database,
@@ -96,7 +106,13 @@ export async function createTesseraServer({ config, database, logger, modules }:
   });
   // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
-  app.use(cors({ origin: config.corsOrigins === "*" ? true : config.corsOrigins, exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }));
+  app.use(
+    cors({
+      origin: config.corsOrigins === "*" ? true : config.corsOrigins,
+      exposedHeaders: ["X-Request-Id", "Retry-After"],
+      maxAge: 600,
+    }),
+  );
   app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
   app.use(authenticate(config.jwtSecret, checkSession, "/graphql", logger));
   const runOperation = makeOperationRunner(pgl);
@@ -110,7 +126,10 @@ export async function createTesseraServer({ config, database, logger, modules }:
   const serv = pgl.createServ(grafserv);
   // HTTP only: the WebSocket upgrade is ours (src/platform/websockets.ts), so that shutdown can close sockets properly.
   await serv.addTo(app, httpServer, false);
-  const websockets = attachGraphqlWebSockets(serv, httpServer, logger, { clientAddress: expressClientAddress(app), sessionWatch });
+  const websockets = attachGraphqlWebSockets(serv, httpServer, logger, {
+    clientAddress: expressClientAddress(app),
+    sessionWatch,
+  });
   metrics.observeWebSockets(() => websockets.openCount());
 
   app.use(notFound);

@@ -12,20 +12,28 @@ export async function startTracing(endpoint: string | undefined, serviceName: st
   // Traces only: metrics are Prometheus (/metrics), logs are pino on stdout.
   process.env.OTEL_METRICS_EXPORTER ??= "none";
   process.env.OTEL_LOGS_EXPORTER ??= "none";
-  const [{ NodeSDK }, { OTLPTraceExporter }, { HttpInstrumentation }, { ExpressInstrumentation }, { GraphQLInstrumentation }, { PgInstrumentation }] =
-    await Promise.all([
-      import("@opentelemetry/sdk-node"),
-      import("@opentelemetry/exporter-trace-otlp-http"),
-      import("@opentelemetry/instrumentation-http"),
-      import("@opentelemetry/instrumentation-express"),
-      import("@opentelemetry/instrumentation-graphql"),
-      import("@opentelemetry/instrumentation-pg"),
-    ]);
+  const [
+    { NodeSDK },
+    { OTLPTraceExporter },
+    { HttpInstrumentation },
+    { ExpressInstrumentation },
+    { GraphQLInstrumentation },
+    { PgInstrumentation },
+  ] = await Promise.all([
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/instrumentation-http"),
+    import("@opentelemetry/instrumentation-express"),
+    import("@opentelemetry/instrumentation-graphql"),
+    import("@opentelemetry/instrumentation-pg"),
+  ]);
   const sdk = new NodeSDK({
     serviceName,
     traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, "")}/v1/traces` }),
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === "/metrics" || req.url?.startsWith("/health") === true }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => req.url === "/metrics" || req.url?.startsWith("/health") === true,
+      }),
       new ExpressInstrumentation(),
       new GraphQLInstrumentation({ mergeItems: true }),
       new PgInstrumentation(),

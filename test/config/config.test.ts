@@ -4,11 +4,16 @@ import { loadConfig } from "../../src/modules/index.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 
-
 describe("loadConfig", () => {
   test("defaults make a working development configuration", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ env: "dev", port: 8080, isProduction: false, workerConcurrency: 5, database: undefined });
+    expect(config).toMatchObject({
+      env: "dev",
+      port: 8080,
+      isProduction: false,
+      workerConcurrency: 5,
+      database: undefined,
+    });
   });
 
   test("every problem is reported at once", () => {
@@ -23,36 +28,56 @@ describe("loadConfig", () => {
   });
 
   test("production refuses the development secrets", () => {
-    expect(problemsOf({ APP_ENV: "prod", DATABASE_URL: "postgres://a@h/db", DATABASE_AUTHENTICATOR_URL: "postgres://b@h/db" })).toEqual([
+    expect(
+      problemsOf({
+        APP_ENV: "prod",
+        DATABASE_URL: "postgres://a@h/db",
+        DATABASE_AUTHENTICATOR_URL: "postgres://b@h/db",
+      }),
+    ).toEqual([
       expect.stringMatching(/^JWT_SECRET: the development default is refused/),
       expect.stringMatching(/^TOTP_ENCODE_SECRET: the development default is refused/),
     ]);
   });
 
   test("an external database needs the authenticator URL too, and derives the visitor role", () => {
-    expect(problemsOf({ DATABASE_URL: "postgres://owner@db/app" })).toEqual([expect.stringMatching(/^DATABASE_AUTHENTICATOR_URL: /)]);
-    const config = loadConfig({ DATABASE_URL: "postgres://app@db/app", DATABASE_AUTHENTICATOR_URL: "postgres://app_authenticator:pw@db/app" });
+    expect(problemsOf({ DATABASE_URL: "postgres://owner@db/app" })).toEqual([
+      expect.stringMatching(/^DATABASE_AUTHENTICATOR_URL: /),
+    ]);
+    const config = loadConfig({
+      DATABASE_URL: "postgres://app@db/app",
+      DATABASE_AUTHENTICATOR_URL: "postgres://app_authenticator:pw@db/app",
+    });
     expect(config.database).toMatchObject({ ownerUrl: "postgres://app@db/app", visitorRole: "app_visitor" });
   });
 
   test("malformed URLs are named", () => {
-    expect(problemsOf({ DATABASE_URL: "mysql://x", DATABASE_AUTHENTICATOR_URL: "postgres://a@b/c", PUBLIC_URL: "not a url" })).toEqual(
+    expect(
+      problemsOf({
+        DATABASE_URL: "mysql://x",
+        DATABASE_AUTHENTICATOR_URL: "postgres://a@b/c",
+        PUBLIC_URL: "not a url",
+      }),
+    ).toEqual(
       expect.arrayContaining([expect.stringMatching(/^DATABASE_URL: /), expect.stringMatching(/^PUBLIC_URL: /)]),
     );
   });
 });
 
 describe("a command started with bad configuration", () => {
-  test.each(["server.ts", "worker.ts", "migrate.ts"])("%s prints one message naming every problem and exits 1", (command) => {
-    const result = spawnSync(process.execPath, [join(projectRoot, "src", "cli", command)], {
-      env: { PATH: process.env.PATH, PORT: "abc", APP_ENV: "prod", JWT_SECRET: "0123456789" },
-      encoding: "utf8",
-      timeout: 20_000,
-    });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^Invalid configuration:\n/);
-    expect(result.stderr).toContain("PORT:");
-    expect(result.stderr).toContain("JWT_SECRET: must be at least 32 characters");
-    expect(result.stdout).toBe("");
-  });
+  test.each(["server.ts", "worker.ts", "migrate.ts"])(
+    "%s prints one message naming every problem and exits 1",
+    (command) => {
+      const result = spawnSync(process.execPath, [join(projectRoot, "src", "cli", command)], {
+        env: { PATH: process.env.PATH, PORT: "abc", APP_ENV: "prod", JWT_SECRET: "0123456789" },
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^Invalid configuration:\n/);
+      expect(result.stderr).toContain("PORT:");
+      expect(result.stderr).toContain("JWT_SECRET: must be at least 32 characters");
+      expect(result.stdout).toBe("");
+    },
+  );
 });

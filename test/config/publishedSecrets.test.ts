@@ -26,7 +26,6 @@ const GOOD: Record<string, string> = {
   TOTP_ENCODE_SECRET: fresh(),
 };
 
-
 /** Every literal value the repository assigns to a secret, with where it was found. */
 function secretsInRepository(): Array<{ value: string; where: string; kind: "variable" | "password" }> {
   const files = execFileSync("git", ["ls-files", "-z"], { cwd: projectRoot, encoding: "utf8" })
@@ -44,13 +43,22 @@ function secretsInRepository(): Array<{ value: string; where: string; kind: "var
       continue; // listed but absent (a deletion not yet committed)
     }
     const isCode = /\.(ts|js)$/.test(file);
-    for (const [pattern, kind] of [[assignment, "variable"], [constant, "variable"], [urlPassword, "password"]] as const) {
+    for (const [pattern, kind] of [
+      [assignment, "variable"],
+      [constant, "variable"],
+      [urlPassword, "password"],
+    ] as const) {
       for (const match of text.matchAll(pattern)) {
         const value = match[match.length - 1]!;
         // In code, an unquoted right-hand side is an expression (a call, a property), not a value.
         if (pattern === assignment && isCode && !match[1]) continue;
         // Code, not a value: identifiers, property accesses, interpolations, placeholders.
-        if (/^(z\.|raw\.|env\.|config\.|process\.|TEST_|DEV_|\$|<)/.test(value) || /^[A-Z_]+$/.test(value) || /^(the|this|must|is)$/.test(value)) continue;
+        if (
+          /^(z\.|raw\.|env\.|config\.|process\.|TEST_|DEV_|\$|<)/.test(value) ||
+          /^[A-Z_]+$/.test(value) ||
+          /^(the|this|must|is)$/.test(value)
+        )
+          continue;
         if (!/[A-Za-z0-9]/.test(value)) continue; // operators such as `===`
         found.push({ value, where: file, kind });
       }
@@ -78,19 +86,27 @@ describe("secrets published in the repository", () => {
     expect(problemsOf({ APP_ENV: env, ...GOOD })).toEqual([]);
     for (const secret of PUBLISHED_SECRETS) {
       for (const variable of ["JWT_SECRET", "TOTP_ENCODE_SECRET"]) {
-        expect(problemsOf({ APP_ENV: env, ...GOOD, [variable]: secret })).toEqual([expect.stringMatching(new RegExp(`^${variable}: `))]);
+        expect(problemsOf({ APP_ENV: env, ...GOOD, [variable]: secret })).toEqual([
+          expect.stringMatching(new RegExp(`^${variable}: `)),
+        ]);
       }
       if (secret.length >= 16) {
-        expect(problemsOf({ APP_ENV: env, ...GOOD, METRICS_TOKEN: secret })).toEqual([expect.stringMatching(/^METRICS_TOKEN: this value is published/)]);
+        expect(problemsOf({ APP_ENV: env, ...GOOD, METRICS_TOKEN: secret })).toEqual([
+          expect.stringMatching(/^METRICS_TOKEN: this value is published/),
+        ]);
       }
       const url = `postgres://tessera:${encodeURIComponent(secret)}@db.internal/tessera`;
-      expect(problemsOf({ APP_ENV: env, ...GOOD, DATABASE_URL: url })).toEqual([expect.stringMatching(/^DATABASE_URL: its password is published/)]);
+      expect(problemsOf({ APP_ENV: env, ...GOOD, DATABASE_URL: url })).toEqual([
+        expect.stringMatching(/^DATABASE_URL: its password is published/),
+      ]);
     }
   });
 
   test("dev and test accept them (the repository's own setups keep working)", () => {
     for (const env of ["dev", "test"]) {
-      expect(problemsOf({ APP_ENV: env, JWT_SECRET: "change-me-to-a-long-random-secret-of-32-chars-or-more" })).toEqual([]);
+      expect(problemsOf({ APP_ENV: env, JWT_SECRET: "change-me-to-a-long-random-secret-of-32-chars-or-more" })).toEqual(
+        [],
+      );
     }
   });
 });

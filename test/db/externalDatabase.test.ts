@@ -53,7 +53,8 @@ test("roles and database are created from the URLs, then migrated and current", 
   } finally {
     await withClient(rootUrl, async (client) => {
       await client.query(`drop database if exists ${name} with (force)`);
-      for (const role of [`${name}_authenticator`, `${name}_visitor`, name]) await client.query(`drop role if exists ${role}`);
+      for (const role of [`${name}_authenticator`, `${name}_visitor`, name])
+        await client.query(`drop role if exists ${role}`);
     });
   }
 });

@@ -31,7 +31,9 @@ test("plpgsql_check finds no errors in our functions (skipped where the extensio
   try {
     const outcome = await runPlpgsqlCheck(client);
     if (!outcome.available) {
-      process.stdout.write("plpgsql_check: not available on this PostgreSQL server — gate skipped (CI runs it on PostgreSQL 15)\n");
+      process.stdout.write(
+        "plpgsql_check: not available on this PostgreSQL server — gate skipped (CI runs it on PostgreSQL 15)\n",
+      );
       return;
     }
     expect(outcome.violations).toEqual([]);
@@ -64,8 +66,16 @@ describe("a deliberately bad migration", () => {
       expect.arrayContaining([
         { gate: "rls", object: "app_public.throwaway", problem: "row-level security is not enabled" },
         { gate: "rls", object: "app_public.throwaway", problem: "has no policy" },
-        { gate: "fk-index", object: "app_public.throwaway (throwaway_tenant_id_fkey)", problem: "foreign key has no supporting index" },
-        { gate: "security-definer", object: "app_private.careless()", problem: "security definer function does not pin search_path" },
+        {
+          gate: "fk-index",
+          object: "app_public.throwaway (throwaway_tenant_id_fkey)",
+          problem: "foreign key has no supporting index",
+        },
+        {
+          gate: "security-definer",
+          object: "app_private.careless()",
+          problem: "security definer function does not pin search_path",
+        },
         { gate: "public-grants", object: "app_public.throwaway", problem: "granted to PUBLIC" },
         { gate: "public-grants", object: "app_private.careless()", problem: "granted to PUBLIC" },
         expect.objectContaining({ gate: "definer-guard", object: "app_public.unguarded()" }),
@@ -81,7 +91,9 @@ describe("a deliberately bad migration", () => {
     try {
       const outcome = await runPlpgsqlCheck(client);
       if (!outcome.available) return;
-      expect(outcome.violations).toEqual([expect.objectContaining({ gate: "plpgsql_check", object: "app_private.broken()" })]);
+      expect(outcome.violations).toEqual([
+        expect.objectContaining({ gate: "plpgsql_check", object: "app_private.broken()" }),
+      ]);
     } finally {
       client.release();
     }

@@ -20,15 +20,27 @@ test("the demo seed is idempotent, refused in production, and its users can sign
   } finally {
     client.release();
   }
-  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.users u join app_public.tenants t on t.id = u.tenant_id where t.slug = 'demo' and not u.is_system");
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.users u join app_public.tenants t on t.id = u.tenant_id where t.slug = 'demo' and not u.is_system",
+  );
   expect(rows[0].n).toBe(2);
 
-  const owner = await request(app.url).post("/api/auth/login").send({ tenant: "demo", login: "owner@demo.test", password: DEMO_PASSWORD });
+  const owner = await request(app.url)
+    .post("/api/auth/login")
+    .send({ tenant: "demo", login: "owner@demo.test", password: DEMO_PASSWORD });
   expect(owner.status).toBe(200);
-  const switched = await app.graphql(`mutation { setTenantModule(input: { module: "media", enabled: false }) { tenantModule { enabled } } }`, undefined, owner.body.accessToken);
+  const switched = await app.graphql(
+    `mutation { setTenantModule(input: { module: "media", enabled: false }) { tenantModule { enabled } } }`,
+    undefined,
+    owner.body.accessToken,
+  );
   expect(switched.body).toEqual({ data: { setTenantModule: { tenantModule: { enabled: false } } } });
 
-  const events = await app.graphql("{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { name participantsCount maxParticipantsCount } } }", undefined, owner.body.accessToken);
+  const events = await app.graphql(
+    "{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { name participantsCount maxParticipantsCount } } }",
+    undefined,
+    owner.body.accessToken,
+  );
   expect(events.body.data).toEqual({
     searchEvents: {
       nodes: [
@@ -39,7 +51,13 @@ test("the demo seed is idempotent, refused in production, and its users can sign
     },
   });
 
-  const member = await request(app.url).post("/api/auth/login").send({ tenant: "demo", login: "member", password: DEMO_PASSWORD });
-  const refused = await app.graphql(`mutation { setTenantModule(input: { module: "media", enabled: true }) { tenantModule { enabled } } }`, undefined, member.body.accessToken);
+  const member = await request(app.url)
+    .post("/api/auth/login")
+    .send({ tenant: "demo", login: "member", password: DEMO_PASSWORD });
+  const refused = await app.graphql(
+    `mutation { setTenantModule(input: { module: "media", enabled: true }) { tenantModule { enabled } } }`,
+    undefined,
+    member.body.accessToken,
+  );
   expect(refused.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
 });

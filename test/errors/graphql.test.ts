@@ -18,7 +18,10 @@ beforeAll(async () => {
 afterAll(() => app.stop());
 
 const code = (body: GraphQLBody) => body.errors?.[0]?.extensions?.code;
-const errorLines = () => logLines.map((line) => JSON.parse(line) as { level: number; requestId?: string; msg: string }).filter((line) => line.level >= 50);
+const errorLines = () =>
+  logLines
+    .map((line) => JSON.parse(line) as { level: number; requestId?: string; msg: string })
+    .filter((line) => line.level >= 50);
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${app.url}/graphql`, {
@@ -30,28 +33,47 @@ async function post(body: unknown, headers: Record<string, string> = {}) {
 }
 
 describe("Datetime takes RFC 3339 timestamps only", () => {
-  test.each(["infinity", "-infinity", "epoch", "now", "tomorrow", "2026-13-01T00:00:00Z", "2026-02-30T10:00:00Z", "2026-11-23", "2026-11-23T10:00:00"])(
-    "%s is refused with VALIDATION_FAILED and nothing is stored",
-    async (value) => {
-      const before = logLines.length;
-      const asVariable = await app.graphql(CREATE_EVENT, { input: { name: `v ${value}`, startsAt: inMinutes(60), endsAt: value } }, manager.token);
-      expect(code(asVariable.body)).toBe("VALIDATION_FAILED");
-      const asLiteral = await app.graphql(
-        `mutation { createEvent(input: { name: "l", startsAt: ${JSON.stringify(value)}, endsAt: ${JSON.stringify(inMinutes(90))} }) { event { rowId } } }`,
-        {},
-        manager.token,
-      );
-      expect(code(asLiteral.body)).toBe("VALIDATION_FAILED");
-      const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where not isfinite(ends_at) or name like 'v %' or name = 'l'");
-      expect(rows[0].n).toBe(0);
-      expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
-    },
-  );
+  test.each([
+    "infinity",
+    "-infinity",
+    "epoch",
+    "now",
+    "tomorrow",
+    "2026-13-01T00:00:00Z",
+    "2026-02-30T10:00:00Z",
+    "2026-11-23",
+    "2026-11-23T10:00:00",
+  ])("%s is refused with VALIDATION_FAILED and nothing is stored", async (value) => {
+    const before = logLines.length;
+    const asVariable = await app.graphql(
+      CREATE_EVENT,
+      { input: { name: `v ${value}`, startsAt: inMinutes(60), endsAt: value } },
+      manager.token,
+    );
+    expect(code(asVariable.body)).toBe("VALIDATION_FAILED");
+    const asLiteral = await app.graphql(
+      `mutation { createEvent(input: { name: "l", startsAt: ${JSON.stringify(value)}, endsAt: ${JSON.stringify(inMinutes(90))} }) { event { rowId } } }`,
+      {},
+      manager.token,
+    );
+    expect(code(asLiteral.body)).toBe("VALIDATION_FAILED");
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.events where not isfinite(ends_at) or name like 'v %' or name = 'l'",
+    );
+    expect(rows[0].n).toBe(0);
+    expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+  });
 
   test("offsets other than Z are accepted and keep their instant", async () => {
-    const { body } = await app.graphql(CREATE_EVENT, { input: { name: "offset", startsAt: "2099-06-01T12:00:00+03:00", endsAt: "2099-06-01T14:30:00.5+03:00" } }, manager.token);
+    const { body } = await app.graphql(
+      CREATE_EVENT,
+      { input: { name: "offset", startsAt: "2099-06-01T12:00:00+03:00", endsAt: "2099-06-01T14:30:00.5+03:00" } },
+      manager.token,
+    );
     expect(body.errors).toBeUndefined();
-    expect(Date.parse((body.data as { createEvent: { event: { startsAt: string } } }).createEvent.event.startsAt)).toBe(Date.parse("2099-06-01T09:00:00Z"));
+    expect(Date.parse((body.data as { createEvent: { event: { startsAt: string } } }).createEvent.event.startsAt)).toBe(
+      Date.parse("2099-06-01T09:00:00Z"),
+    );
   });
 
   test("the database refuses a non-finite time even from a caller that bypasses GraphQL", async () => {
@@ -68,10 +90,21 @@ describe("client mistakes are 4xx with their code, never INTERNAL, and are not l
   test("a malformed UUID or out-of-range Int in a variable is VALIDATION_FAILED (HTTP 400 for graphql-response+json)", async () => {
     const before = logLines.length;
     for (const accept of ["application/json", "application/graphql-response+json"]) {
-      const uuid = await post({ query: "query ($id: UUID!) { event(rowId: $id) { name } }", variables: { id: "not-a-uuid" } }, { accept, authorization: `Bearer ${manager.token}` });
+      const uuid = await post(
+        { query: "query ($id: UUID!) { event(rowId: $id) { name } }", variables: { id: "not-a-uuid" } },
+        { accept, authorization: `Bearer ${manager.token}` },
+      );
       expect(code(uuid.body)).toBe("VALIDATION_FAILED");
       expect(uuid.body.errors?.[0]?.message).toMatch(/\$id/);
-      const big = await post({ query: CREATE_EVENT, variables: { input: { name: "big", startsAt: inMinutes(60), endsAt: inMinutes(90), maxParticipantsCount: 1e300 } } }, { accept, authorization: `Bearer ${manager.token}` });
+      const big = await post(
+        {
+          query: CREATE_EVENT,
+          variables: {
+            input: { name: "big", startsAt: inMinutes(60), endsAt: inMinutes(90), maxParticipantsCount: 1e300 },
+          },
+        },
+        { accept, authorization: `Bearer ${manager.token}` },
+      );
       expect(code(big.body)).toBe("VALIDATION_FAILED");
       if (accept !== "application/json") expect([uuid.status, big.status]).toEqual([400, 400]);
     }
@@ -86,9 +119,13 @@ describe("client mistakes are 4xx with their code, never INTERNAL, and are not l
   test("an enormous search text is refused before it reaches the text-search parser", async () => {
     const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
     // 45,000 words do not fit the request body limit; 5,000 (about 30 kB) fit, and meet the 256-character guard.
-    const huge = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: words(45_000) });
+    const huge = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, {
+      s: words(45_000),
+    });
     expect([huge.status, code(huge.body)]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
-    const { body } = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: words(5_000) });
+    const { body } = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, {
+      s: words(5_000),
+    });
     expect(code(body)).toBe("VALIDATION_FAILED");
     expect(body.errors?.[0]?.message).toMatch(/256/);
     const ok = await app.graphql(`query ($s: String) { searchEvents(search: $s) { totalCount } }`, { s: "jazz" });
@@ -109,11 +146,17 @@ describe("queries over GET", () => {
     expect(get.status).toBe(200);
     expect(await get.json()).toEqual({ data: { __typename: "Query" } });
 
-    const mutation = new URLSearchParams({ query: `mutation { createEvent(input: { name: "via get", startsAt: "2099-01-01T00:00:00Z", endsAt: "2099-01-01T01:00:00Z" }) { event { rowId } } }` });
-    const refused = await fetch(`${app.url}/graphql?${mutation}`, { headers: { accept: "application/json", authorization: `Bearer ${manager.token}` } });
+    const mutation = new URLSearchParams({
+      query: `mutation { createEvent(input: { name: "via get", startsAt: "2099-01-01T00:00:00Z", endsAt: "2099-01-01T01:00:00Z" }) { event { rowId } } }`,
+    });
+    const refused = await fetch(`${app.url}/graphql?${mutation}`, {
+      headers: { accept: "application/json", authorization: `Bearer ${manager.token}` },
+    });
     expect(refused.status).toBe(405);
     expect(((await refused.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("METHOD_NOT_ALLOWED");
-    const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where name = 'via get'");
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.events where name = 'via get'",
+    );
     expect(rows[0].n).toBe(0);
   });
 });
@@ -127,13 +170,21 @@ describe("server faults", () => {
       await app.db.rootPool.query("update app_public.events set ends_at = 'infinity' where id = $1", [id]);
       const before = logLines.length;
       const requestId = `fault-${Date.now()}`;
-      const { body } = await post({ query: `{ events { nodes { rowId endsAt } } }` }, { authorization: `Bearer ${manager.token}`, "x-request-id": requestId });
+      const { body } = await post(
+        { query: `{ events { nodes { rowId endsAt } } }` },
+        { authorization: `Bearer ${manager.token}`, "x-request-id": requestId },
+      );
       expect(code(body)).toBe("INTERNAL");
-      const errors = logLines.slice(before).map((line) => JSON.parse(line) as { level: number; requestId?: string }).filter((line) => line.level >= 50);
+      const errors = logLines
+        .slice(before)
+        .map((line) => JSON.parse(line) as { level: number; requestId?: string })
+        .filter((line) => line.level >= 50);
       expect(errors.filter((line) => line.requestId === requestId)).toHaveLength(1);
     } finally {
       await app.db.rootPool.query("delete from app_public.events where id = $1", [id]);
-      await app.db.rootPool.query("alter table app_public.events add constraint events_times_finite check (isfinite(starts_at) and isfinite(ends_at))");
+      await app.db.rootPool.query(
+        "alter table app_public.events add constraint events_times_finite check (isfinite(starts_at) and isfinite(ends_at))",
+      );
     }
   });
 });
@@ -143,21 +194,34 @@ test("no error-level line was logged for anything but the deliberate fault", () 
 });
 
 describe("the HTTP envelope of /graphql", () => {
-  test.each([";;;,,==", "*/*;q=abc", "application/json;q=2", "text/html,"])("a malformed Accept %j is 400 VALIDATION_FAILED, not 500", async (accept) => {
-    const before = logLines.length;
-    const response = await post({ query: "{ __typename }" }, { accept });
-    expect(response.status).toBe(400);
-    expect(code(response.body)).toBe("VALIDATION_FAILED");
-    expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
-  });
+  test.each([";;;,,==", "*/*;q=abc", "application/json;q=2", "text/html,"])(
+    "a malformed Accept %j is 400 VALIDATION_FAILED, not 500",
+    async (accept) => {
+      const before = logLines.length;
+      const response = await post({ query: "{ __typename }" }, { accept });
+      expect(response.status).toBe(400);
+      expect(code(response.body)).toBe("VALIDATION_FAILED");
+      expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+    },
+  );
 
   test("well-formed Accept headers with parameters still work", async () => {
-    const response = await post({ query: "{ __typename }" }, { accept: 'application/graphql-response+json; charset=utf-8; q=0.9, application/json;q=0.5, */*;q=0.1, text/x-y;a="b c"' });
+    const response = await post(
+      { query: "{ __typename }" },
+      {
+        accept:
+          'application/graphql-response+json; charset=utf-8; q=0.9, application/json;q=0.5, */*;q=0.1, text/x-y;a="b c"',
+      },
+    );
     expect(response.status).toBe(200);
   });
 
   test("a body that is not JSON or GraphQL is 415 UNSUPPORTED_MEDIA_TYPE", async () => {
-    const response = await fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "text/plain", accept: "application/json" }, body: '{"query":"{ __typename }"}' });
+    const response = await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", accept: "application/json" },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(response.status).toBe(415);
     expect(((await response.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("UNSUPPORTED_MEDIA_TYPE");
   });

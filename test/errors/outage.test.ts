@@ -61,9 +61,18 @@ beforeAll(async () => {
   proxy.port = await freePort();
   await proxy.open();
   const viaProxy = (value: string) => Object.assign(new URL(value), { port: String(proxy.port) }).toString();
-  const database = { ...db.urls, ownerUrl: viaProxy(db.urls.ownerUrl), authenticatorUrl: viaProxy(db.urls.authenticatorUrl) };
+  const database = {
+    ...db.urls,
+    ownerUrl: viaProxy(db.urls.ownerUrl),
+    authenticatorUrl: viaProxy(db.urls.authenticatorUrl),
+  };
   const config = { ...loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent" }), database };
-  server = await createTesseraServer({ modules: MODULES, config, database, logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
+  server = await createTesseraServer({
+    modules: MODULES,
+    config,
+    database,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+  });
   await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}`;
   owner = await createUser(db.ownerPool, await createTenant(db.ownerPool), "owner");
@@ -91,21 +100,42 @@ async function probe(): Promise<Answer[]> {
   });
   const requests: Array<[string, string, RequestInit]> = [
     ["rest me", "/api/users/me", { headers: auth }],
-    ["rest login", "/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tenant: "nope", login: "x", password: "y" }) }],
+    [
+      "rest login",
+      "/api/auth/login",
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ tenant: "nope", login: "x", password: "y" }),
+      },
+    ],
     ["graphql signed in", "/graphql", graphql(auth)],
     ["graphql anonymous", "/graphql", graphql({})],
   ];
   return Promise.all(
     requests.map(async ([name, path, init]) => {
       const response = await fetch(`${url}${path}`, init);
-      return { name, status: response.status, retryAfter: response.headers.get("retry-after"), body: await response.text() };
+      return {
+        name,
+        status: response.status,
+        retryAfter: response.headers.get("retry-after"),
+        body: await response.text(),
+      };
     }),
   );
 }
 
 function expectUnavailable(answer: Answer): void {
-  expect({ name: answer.name, status: answer.status, retryAfter: answer.retryAfter, body: answer.status === 503 ? "" : answer.body }).toEqual({ name: answer.name, status: 503, retryAfter: "5", body: "" });
-  const body = JSON.parse(answer.body) as { error?: { code: string }; errors?: Array<{ extensions?: { code?: string } }> };
+  expect({
+    name: answer.name,
+    status: answer.status,
+    retryAfter: answer.retryAfter,
+    body: answer.status === 503 ? "" : answer.body,
+  }).toEqual({ name: answer.name, status: 503, retryAfter: "5", body: "" });
+  const body = JSON.parse(answer.body) as {
+    error?: { code: string };
+    errors?: Array<{ extensions?: { code?: string } }>;
+  };
   const code = answer.name.startsWith("rest") ? body.error?.code : body.errors?.[0]?.extensions?.code;
   expect(code).toBe("SERVICE_UNAVAILABLE");
   expect(answer.body).not.toMatch(/ECONN|127\.0\.0\.1|terminated|connect/i);

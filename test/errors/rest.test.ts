@@ -25,10 +25,34 @@ const login = (headers: Record<string, string>, body: string | Buffer) => {
 };
 
 test.each<{ name: string; headers: Record<string, string>; body: string; status: number; code: string }>([
-  { name: "an unknown charset", headers: { "content-type": "application/json; charset=foo" }, body: '{"tenant":"x","login":"y","password":"z"}', status: 415, code: "UNSUPPORTED_MEDIA_TYPE" },
-  { name: "an unknown Content-Encoding", headers: { "content-type": "application/json", "content-encoding": "x-foo" }, body: '{"tenant":"x"}', status: 415, code: "UNSUPPORTED_MEDIA_TYPE" },
-  { name: "gzip that is not gzip", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: "certainly not gzip", status: 400, code: "VALIDATION_FAILED" },
-  { name: "truncated JSON", headers: { "content-type": "application/json" }, body: '{"tenant":"x","login":', status: 400, code: "VALIDATION_FAILED" },
+  {
+    name: "an unknown charset",
+    headers: { "content-type": "application/json; charset=foo" },
+    body: '{"tenant":"x","login":"y","password":"z"}',
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+  },
+  {
+    name: "an unknown Content-Encoding",
+    headers: { "content-type": "application/json", "content-encoding": "x-foo" },
+    body: '{"tenant":"x"}',
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+  },
+  {
+    name: "gzip that is not gzip",
+    headers: { "content-type": "application/json", "content-encoding": "gzip" },
+    body: "certainly not gzip",
+    status: 400,
+    code: "VALIDATION_FAILED",
+  },
+  {
+    name: "truncated JSON",
+    headers: { "content-type": "application/json" },
+    body: '{"tenant":"x","login":',
+    status: 400,
+    code: "VALIDATION_FAILED",
+  },
 ])("a login with $name is $status $code", async ({ headers, body, status, code }) => {
   const response = await login(headers, body);
   expect(response.status).toBe(status);
@@ -45,12 +69,15 @@ test("a real gzip body is accepted (the failure above is about the bytes, not th
   expect(((await response.json()) as { error: { code: string } }).error.code).toBe("INVALID_CREDENTIALS");
 });
 
-test.each(["/api/users/%ZZ", "/api/users/%", "/api/images/%E0%A4%A", "/api/images/%"])("GET %s is 400 VALIDATION_FAILED, not 500", async (path) => {
-  const response = await request(app.url).get(path).set("authorization", `Bearer ${owner.token}`);
-  expect(response.status).toBe(400);
-  expect(response.body.error.code).toBe("VALIDATION_FAILED");
-  expect(errorLevelLines()).toEqual([]);
-});
+test.each(["/api/users/%ZZ", "/api/users/%", "/api/images/%E0%A4%A", "/api/images/%"])(
+  "GET %s is 400 VALIDATION_FAILED, not 500",
+  async (path) => {
+    const response = await request(app.url).get(path).set("authorization", `Bearer ${owner.token}`);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe("VALIDATION_FAILED");
+    expect(errorLevelLines()).toEqual([]);
+  },
+);
 
 test("REST names primary keys `id`: the current user and the current tenant alike", async () => {
   const me = await request(app.url).get("/api/users/me").set("authorization", `Bearer ${owner.token}`);

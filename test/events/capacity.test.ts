@@ -25,28 +25,50 @@ test("200 concurrent joinEvent calls for 50 places: exactly 50 participants, 150
         headers: { "content-type": "application/json", authorization: `Bearer ${member.token}`, connection: "close" },
         body: JSON.stringify({ query: JOIN, variables: { id: eventId } }),
       });
-      const body = (await response.json()) as { data?: { joinEvent: unknown }; errors?: Array<{ extensions?: { code?: string } }> };
-      return body.errors ? body.errors[0]?.extensions?.code ?? "NO_CODE" : "JOINED";
+      const body = (await response.json()) as {
+        data?: { joinEvent: unknown };
+        errors?: Array<{ extensions?: { code?: string } }>;
+      };
+      return body.errors ? (body.errors[0]?.extensions?.code ?? "NO_CODE") : "JOINED";
     }),
   );
-  const tally = outcomes.reduce<Record<string, number>>((acc, outcome) => ({ ...acc, [outcome]: (acc[outcome] ?? 0) + 1 }), {});
+  const tally: Record<string, number> = {};
+  for (const outcome of outcomes) tally[outcome] = (tally[outcome] ?? 0) + 1;
   expect(tally).toEqual({ JOINED: 50, EVENT_FULL: 150 });
-  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.event_participants where event_id = $1 and status = 'PARTICIPATING'", [eventId]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.event_participants where event_id = $1 and status = 'PARTICIPATING'",
+    [eventId],
+  );
   expect(rows[0].n).toBe(50);
-  const count = await app.graphql(`query ($id: UUID!) { event(rowId: $id) { participantsCount } }`, { id: eventId }, manager.token);
+  const count = await app.graphql(
+    `query ($id: UUID!) { event(rowId: $id) { participantsCount } }`,
+    { id: eventId },
+    manager.token,
+  );
   expect(count.body.data).toEqual({ event: { participantsCount: 50 } });
 });
 
 const SET_CAPACITY = `mutation ($id: UUID!, $max: Int) { updateEvent(input: { eventId: $id, maxParticipantsCount: $max }) { event { maxParticipantsCount } } }`;
 
 const participating = async (eventId: string) =>
-  (await app.db.ownerPool.query<{ n: number }>("select count(*)::int as n from app_public.event_participants where event_id = $1 and status = 'PARTICIPATING'", [eventId])).rows[0]!.n;
+  (
+    await app.db.ownerPool.query<{ n: number }>(
+      "select count(*)::int as n from app_public.event_participants where event_id = $1 and status = 'PARTICIPATING'",
+      [eventId],
+    )
+  ).rows[0]!.n;
 const capacity = async (eventId: string) =>
-  (await app.db.ownerPool.query<{ max: number }>("select max_participants_count as max from app_public.events where id = $1", [eventId])).rows[0]!.max;
+  (
+    await app.db.ownerPool.query<{ max: number }>(
+      "select max_participants_count as max from app_public.events where id = $1",
+      [eventId],
+    )
+  ).rows[0]!.max;
 
 test("updateEvent refuses a capacity below the participants count (CONFLICT, details), accepts one equal to it", async () => {
   const eventId = await createEvent(app, manager.token, { name: "Small room", maxParticipantsCount: 5 });
-  for (const member of members.slice(0, 3)) expect((await app.graphql(JOIN, { id: eventId }, member.token)).body.errors).toBeUndefined();
+  for (const member of members.slice(0, 3))
+    expect((await app.graphql(JOIN, { id: eventId }, member.token)).body.errors).toBeUndefined();
 
   const refused = await app.graphql(SET_CAPACITY, { id: eventId, max: 2 }, manager.token);
   expect(refused.body.errors?.[0]?.extensions).toEqual({

@@ -25,26 +25,54 @@ test("only events.manage creates events; bad input is VALIDATION_FAILED and stor
   const { tenantId, manager, member } = await newTenant(app);
   const base = { name: "Talk", startsAt: inMinutes(60), endsAt: inMinutes(120) };
   expect(code((await app.graphql(CREATE_EVENT, { input: base }, member.token)).body)).toBe("FORBIDDEN");
-  expect(code((await app.graphql(CREATE_EVENT, { input: { ...base, endsAt: inMinutes(30) } }, manager.token)).body)).toBe("VALIDATION_FAILED");
-  expect(code((await app.graphql(CREATE_EVENT, { input: { ...base, maxParticipantsCount: 0 } }, manager.token)).body)).toBe("VALIDATION_FAILED");
-  expect(code((await app.graphql(CREATE_EVENT, { input: { ...base, image: "javascript:alert(1)" } }, manager.token)).body)).toBe("VALIDATION_FAILED");
+  expect(
+    code((await app.graphql(CREATE_EVENT, { input: { ...base, endsAt: inMinutes(30) } }, manager.token)).body),
+  ).toBe("VALIDATION_FAILED");
+  expect(
+    code((await app.graphql(CREATE_EVENT, { input: { ...base, maxParticipantsCount: 0 } }, manager.token)).body),
+  ).toBe("VALIDATION_FAILED");
+  expect(
+    code((await app.graphql(CREATE_EVENT, { input: { ...base, image: "javascript:alert(1)" } }, manager.token)).body),
+  ).toBe("VALIDATION_FAILED");
   expect(code((await app.graphql(CREATE_EVENT, { input: base })).body)).toBe("UNAUTHENTICATED");
-  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where tenant_id = $1", [tenantId]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.events where tenant_id = $1",
+    [tenantId],
+  );
   expect(rows[0].n).toBe(0);
 });
 
 test("members list upcoming events with counts, search text and date ranges; cancelled ones disappear", async () => {
   const { manager, member } = await newTenant(app);
-  const jazz = await createEvent(app, manager.token, { name: "Jazz night", description: "Live saxophone quartet", startsAt: inMinutes(2 * 24 * 60), endsAt: inMinutes(2 * 24 * 60 + 120), image: "https://img.example.test/jazz.png" });
-  const chess = await createEvent(app, manager.token, { name: "Chess club", startsAt: inMinutes(10 * 24 * 60), endsAt: inMinutes(10 * 24 * 60 + 60), maxParticipantsCount: 8 });
-  const gone = await createEvent(app, manager.token, { name: "Cancelled gig", startsAt: inMinutes(3 * 24 * 60), endsAt: inMinutes(3 * 24 * 60 + 60) });
-  await app.db.ownerPool.query("insert into app_public.events (tenant_id, name, starts_at, ends_at) values ($1, 'Last year', now() - interval '300 days', now() - interval '299 days')", [member.tenantId]);
+  const jazz = await createEvent(app, manager.token, {
+    name: "Jazz night",
+    description: "Live saxophone quartet",
+    startsAt: inMinutes(2 * 24 * 60),
+    endsAt: inMinutes(2 * 24 * 60 + 120),
+    image: "https://img.example.test/jazz.png",
+  });
+  const chess = await createEvent(app, manager.token, {
+    name: "Chess club",
+    startsAt: inMinutes(10 * 24 * 60),
+    endsAt: inMinutes(10 * 24 * 60 + 60),
+    maxParticipantsCount: 8,
+  });
+  const gone = await createEvent(app, manager.token, {
+    name: "Cancelled gig",
+    startsAt: inMinutes(3 * 24 * 60),
+    endsAt: inMinutes(3 * 24 * 60 + 60),
+  });
+  await app.db.ownerPool.query(
+    "insert into app_public.events (tenant_id, name, starts_at, ends_at) values ($1, 'Last year', now() - interval '300 days', now() - interval '299 days')",
+    [member.tenantId],
+  );
   await app.graphql(JOIN, { id: chess }, member.token);
   await app.graphql(REJECT, { id: gone, reason: "Sick band" }, manager.token);
 
   const upcoming = await app.graphql(
     `{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { rowId name participantsCount viewerIsParticipating } totalCount } }`,
-    undefined, member.token,
+    undefined,
+    member.token,
   );
   expect(upcoming.body.errors).toBeUndefined();
   expect(upcoming.body.data).toEqual({
@@ -58,20 +86,36 @@ test("members list upcoming events with counts, search text and date ranges; can
   });
   const text = await app.graphql(`{ searchEvents(search: "saxophone") { nodes { name } } }`, undefined, member.token);
   expect(text.body.data).toEqual({ searchEvents: { nodes: [{ name: "Jazz night" }] } });
-  const range = await app.graphql(`query ($from: Datetime, $to: Datetime) { searchEvents(startsAfter: $from, startsBefore: $to) { nodes { name } } }`, { from: inMinutes(5 * 24 * 60), to: inMinutes(20 * 24 * 60) }, member.token);
+  const range = await app.graphql(
+    `query ($from: Datetime, $to: Datetime) { searchEvents(startsAfter: $from, startsBefore: $to) { nodes { name } } }`,
+    { from: inMinutes(5 * 24 * 60), to: inMinutes(20 * 24 * 60) },
+    member.token,
+  );
   expect(range.body.data).toEqual({ searchEvents: { nodes: [{ name: "Chess club" }] } });
-  const paged = await app.graphql(`{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC, first: 1) { nodes { name } pageInfo { hasNextPage endCursor } } }`, undefined, member.token);
-  expect(paged.body.data).toMatchObject({ searchEvents: { nodes: [{ name: "Jazz night" }], pageInfo: { hasNextPage: true } } });
+  const paged = await app.graphql(
+    `{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC, first: 1) { nodes { name } pageInfo { hasNextPage endCursor } } }`,
+    undefined,
+    member.token,
+  );
+  expect(paged.body.data).toMatchObject({
+    searchEvents: { nodes: [{ name: "Jazz night" }], pageInfo: { hasNextPage: true } },
+  });
   // The manager sees the cancelled one too.
   const managerView = await app.graphql(`{ events { nodes { name } } }`, undefined, manager.token);
-  expect((managerView.body.data as { events: { nodes: Array<{ name: string }> } }).events.nodes.map((e) => e.name)).toContain("Cancelled gig");
+  expect(
+    (managerView.body.data as { events: { nodes: Array<{ name: string }> } }).events.nodes.map((e) => e.name),
+  ).toContain("Cancelled gig");
 });
 
 test("tenant isolation: another tenant sees none of these events and cannot join them", async () => {
   const { manager } = await newTenant(app);
   const outsider = (await newTenant(app)).manager;
   const eventId = await createEvent(app, manager.token, { name: "Ours only" });
-  const { body } = await app.graphql(`{ events { totalCount } eventParticipants { totalCount } }`, undefined, outsider.token);
+  const { body } = await app.graphql(
+    `{ events { totalCount } eventParticipants { totalCount } }`,
+    undefined,
+    outsider.token,
+  );
   expect(body.data).toEqual({ events: { totalCount: 0 }, eventParticipants: { totalCount: 0 } });
   expect(code((await app.graphql(JOIN, { id: eventId }, outsider.token)).body)).toBe("NOT_FOUND");
 });
@@ -79,21 +123,42 @@ test("tenant isolation: another tenant sees none of these events and cannot join
 test("with the events module switched off, events are invisible and event mutations are FORBIDDEN", async () => {
   const { tenantId, manager, member } = await newTenant(app);
   const eventId = await createEvent(app, manager.token, { name: "Switched off" });
-  await app.db.ownerPool.query("update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'events'", [tenantId]);
+  await app.db.ownerPool.query(
+    "update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'events'",
+    [tenantId],
+  );
   const { body } = await app.graphql(`{ events { totalCount } searchEvents { totalCount } }`, undefined, manager.token);
   expect(body.data).toEqual({ events: { totalCount: 0 }, searchEvents: { totalCount: 0 } });
   expect(code((await app.graphql(JOIN, { id: eventId }, member.token)).body)).toBe("FORBIDDEN");
-  expect(code((await app.graphql(CREATE_EVENT, { input: { name: "x", startsAt: inMinutes(60), endsAt: inMinutes(90) } }, manager.token)).body)).toBe("FORBIDDEN");
+  expect(
+    code(
+      (
+        await app.graphql(
+          CREATE_EVENT,
+          { input: { name: "x", startsAt: inMinutes(60), endsAt: inMinutes(90) } },
+          manager.token,
+        )
+      ).body,
+    ),
+  ).toBe("FORBIDDEN");
 });
 
 test("an admin can reject a participant, who cannot join again", async () => {
   const { manager, member } = await newTenant(app);
   const eventId = await createEvent(app, manager.token, { name: "Invite only" });
   await app.graphql(JOIN, { id: eventId }, member.token);
-  const rejected = await app.graphql(`mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant { status } } }`, { e: eventId, u: member.id }, manager.token);
+  const rejected = await app.graphql(
+    `mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant { status } } }`,
+    { e: eventId, u: member.id },
+    manager.token,
+  );
   expect(rejected.body.data).toEqual({ rejectParticipant: { participant: { status: "REJECTED" } } });
   expect(code((await app.graphql(JOIN, { id: eventId }, member.token)).body)).toBe("FORBIDDEN");
-  const denied = await app.graphql(`mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant { status } } }`, { e: eventId, u: manager.id }, member.token);
+  const denied = await app.graphql(
+    `mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant { status } } }`,
+    { e: eventId, u: manager.id },
+    member.token,
+  );
   expect(code(denied.body)).toBe("FORBIDDEN");
 });
 
@@ -111,17 +176,30 @@ test("cancelling an event with 1,200 participants fans out in batches: every not
   expect((await app.graphql(REJECT, { id: eventId }, manager.token)).body.errors).toBeUndefined();
   // Only the fan-out task runs here, so the e-mail jobs it enqueues stay in the queue to be counted.
   await runDueJobs(app.db.ownerPool, onlyCancellation());
-  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and subject_id = $1", [eventId]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and subject_id = $1",
+    [eventId],
+  );
   expect(rows[0].n).toBe(1200);
-  const ours = async () => (await queuedJobs(app.db.ownerPool, "send_email"))
-    .filter((job) => job.payload.template === "event_cancelled" && (job.payload.data as { title?: string }).title === "Cancelled: Stadium concert");
+  const ours = async () =>
+    (await queuedJobs(app.db.ownerPool, "send_email")).filter(
+      (job) =>
+        job.payload.template === "event_cancelled" &&
+        (job.payload.data as { title?: string }).title === "Cancelled: Stadium concert",
+    );
   const emails = await ours();
   expect(emails.map((job) => (job.payload.to as string[]).length)).toEqual([500, 500, 200]);
   expect(new Set(emails.flatMap((job) => job.payload.to as string[])).size).toBe(1200);
   // Run again (a retry): nobody is notified or e-mailed twice.
-  await app.db.ownerPool.query("select graphile_worker.add_job('event_cancelled', json_build_object('eventId', $1::text))", [eventId]);
+  await app.db.ownerPool.query(
+    "select graphile_worker.add_job('event_cancelled', json_build_object('eventId', $1::text))",
+    [eventId],
+  );
   await runDueJobs(app.db.ownerPool, onlyCancellation());
-  const again = await app.db.ownerPool.query("select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and subject_id = $1", [eventId]);
+  const again = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and subject_id = $1",
+    [eventId],
+  );
   expect(again.rows[0].n).toBe(1200);
   expect(await ours()).toHaveLength(3);
 });

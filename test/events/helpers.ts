@@ -11,9 +11,13 @@ export const REJECT = `mutation ($id: UUID!, $reason: String) { rejectEvent(inpu
 export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
 export async function createEvent(app: TestApp, token: string, input: Record<string, unknown>): Promise<string> {
-  const { body } = await app.graphql(CREATE_EVENT, {
-    input: { name: "Meetup", startsAt: inMinutes(24 * 60 * 7), endsAt: inMinutes(24 * 60 * 7 + 120), ...input },
-  }, token);
+  const { body } = await app.graphql(
+    CREATE_EVENT,
+    {
+      input: { name: "Meetup", startsAt: inMinutes(24 * 60 * 7), endsAt: inMinutes(24 * 60 * 7 + 120), ...input },
+    },
+    token,
+  );
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return (body.data as { createEvent: { event: { rowId: string } } }).createEvent.event.rowId;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import request from "supertest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { type TestUser } from "../helpers/fixtures.ts";
+import type { TestUser } from "../helpers/fixtures.ts";
 import { CREATE_EVENT, createEvent, inMinutes, newTenant } from "./helpers.ts";
 
 const uploads = mkdtempSync(join(tmpdir(), "tessera-event-images-"));
@@ -22,14 +22,24 @@ afterAll(async () => {
 });
 
 const UPDATE_IMAGE = `mutation ($id: UUID!, $image: String, $name: String) { updateEvent(input: { eventId: $id, image: $image, name: $name }) { event { rowId } } }`;
-const code = (body: { errors?: Array<{ extensions?: { code?: string; details?: unknown } }> }) => body.errors?.[0]?.extensions;
-const png = (fill: number) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, fill)]);
+const code = (body: { errors?: Array<{ extensions?: { code?: string; details?: unknown } }> }) =>
+  body.errors?.[0]?.extensions;
+const png = (fill: number) =>
+  Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, fill)]);
 const uploadImage = async (user: TestUser, fill: number): Promise<string> => {
-  const response = await request(app.url).post("/api/images").set("Authorization", `Bearer ${user.token}`).attach("file", png(fill), { filename: "p.png", contentType: "image/png" });
+  const response = await request(app.url)
+    .post("/api/images")
+    .set("Authorization", `Bearer ${user.token}`)
+    .attach("file", png(fill), { filename: "p.png", contentType: "image/png" });
   expect(response.status).toBe(201);
   return response.body.url as string;
 };
-const imageOf = async (eventId: string) => (await app.db.ownerPool.query<{ image: string | null }>("select image from app_public.events where id = $1", [eventId])).rows[0]!.image;
+const imageOf = async (eventId: string) =>
+  (
+    await app.db.ownerPool.query<{ image: string | null }>("select image from app_public.events where id = $1", [
+      eventId,
+    ])
+  ).rows[0]!.image;
 const REFUSED = { code: "VALIDATION_FAILED", details: { field: "image" } };
 
 test("createEvent and updateEvent refuse another tenant's image, an id nobody uploaded and http://; own images and https:// are accepted", async () => {
@@ -37,14 +47,21 @@ test("createEvent and updateEvent refuse another tenant's image, an id nobody up
   const other = (await newTenant(app)).manager;
   const own = await uploadImage(manager, 1);
   const theirs = await uploadImage(other, 2);
-  const refused = [theirs, "/api/images/00000000-0000-4000-8000-000000000000", "http://evil.test/x.png", "HTTPS://evil.test/x.png"];
+  const refused = [
+    theirs,
+    "/api/images/00000000-0000-4000-8000-000000000000",
+    "http://evil.test/x.png",
+    "HTTPS://evil.test/x.png",
+  ];
 
   const base = { name: "Picture", startsAt: inMinutes(60), endsAt: inMinutes(120) };
   for (const image of refused) {
     const { body } = await app.graphql(CREATE_EVENT, { input: { ...base, image } }, manager.token);
     expect([image, code(body)]).toEqual([image, REFUSED]);
   }
-  const count = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where tenant_id = $1", [tenantId]);
+  const count = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where tenant_id = $1", [
+    tenantId,
+  ]);
   expect(count.rows[0].n).toBe(0);
 
   const withOwn = await createEvent(app, manager.token, { image: own });
@@ -58,7 +75,10 @@ test("createEvent and updateEvent refuse another tenant's image, an id nobody up
   const unchanged = await app.db.ownerPool.query("select name, image from app_public.events where id = $1", [withOwn]);
   expect(unchanged.rows).toEqual([{ name: "Meetup", image: own }]);
 
-  expect((await app.graphql(UPDATE_IMAGE, { id: withOwn, image: "https://img.example.test/b.png" }, manager.token)).body.errors).toBeUndefined();
+  expect(
+    (await app.graphql(UPDATE_IMAGE, { id: withOwn, image: "https://img.example.test/b.png" }, manager.token)).body
+      .errors,
+  ).toBeUndefined();
   expect((await app.graphql(UPDATE_IMAGE, { id: withHttps, image: own }, manager.token)).body.errors).toBeUndefined();
   expect([await imageOf(withOwn), await imageOf(withHttps)]).toEqual(["https://img.example.test/b.png", own]);
   // The other tenant uses its own upload.
@@ -74,7 +94,9 @@ test("an event stored before the check keeps its image and stays editable", asyn
   try {
     await client.query("begin");
     await client.query("set local session_replication_role = replica");
-    await client.query("update app_public.events set image = 'http://legacy.example.test/x.png' where id = $1", [eventId]);
+    await client.query("update app_public.events set image = 'http://legacy.example.test/x.png' where id = $1", [
+      eventId,
+    ]);
     await client.query("commit");
   } finally {
     client.release();

@@ -28,8 +28,13 @@ afterAll(async () => {
 const SUBSCRIPTION = "subscription { notificationAdded { notification { kind title recipientId } } }";
 
 function collect(client: Client) {
-  const received: Array<{ data?: { notificationAdded: { notification: { kind: string; title: string; recipientId: string } } } }> = [];
-  client.subscribe({ query: SUBSCRIPTION }, { next: (value) => void received.push(value as never), error: () => {}, complete: () => {} });
+  const received: Array<{
+    data?: { notificationAdded: { notification: { kind: string; title: string; recipientId: string } } };
+  }> = [];
+  client.subscribe(
+    { query: SUBSCRIPTION },
+    { next: (value) => void received.push(value as never), error: () => {}, complete: () => {} },
+  );
   return received;
 }
 
@@ -45,7 +50,11 @@ test("a subscriber receives its own new notification; another user's subscriber 
     [alice.tenantId, alice.id],
   );
   await until(() => forAlice.length === 1, "Alice's notification");
-  expect(forAlice[0]!.data!.notificationAdded.notification).toEqual({ kind: "test", title: "Hello Alice", recipientId: alice.id });
+  expect(forAlice[0]!.data!.notificationAdded.notification).toEqual({
+    kind: "test",
+    title: "Hello Alice",
+    recipientId: alice.id,
+  });
 
   // Bob's socket is live (it gets his own next), and Alice's did not reach it.
   await app.db.ownerPool.query(
@@ -58,19 +67,37 @@ test("a subscriber receives its own new notification; another user's subscriber 
 });
 
 test("ackNotification, ackAllNotifications and the unread count", async () => {
-  const count = async () => ((await app.graphql("{ unreadNotificationsCount }", undefined, alice.token)).body.data as { unreadNotificationsCount: number }).unreadNotificationsCount;
+  const count = async () =>
+    (
+      (await app.graphql("{ unreadNotificationsCount }", undefined, alice.token)).body.data as {
+        unreadNotificationsCount: number;
+      }
+    ).unreadNotificationsCount;
   await app.db.ownerPool.query(
     "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) select $1, $2, 'test', 'n' || i, 'x' from generate_series(1, 3) i",
     [alice.tenantId, alice.id],
   );
   const before = await count();
-  const { body } = await app.graphql("{ instantNotifications(first: 1, orderBy: CREATED_AT_DESC) { nodes { rowId } } }", undefined, alice.token);
-  const id = (body.data as { instantNotifications: { nodes: Array<{ rowId: string }> } }).instantNotifications.nodes[0]!.rowId;
-  const acked = await app.graphql(`mutation ($id: UUID!) { ackNotification(input: { notificationId: $id }) { notification { ackedAt } } }`, { id }, alice.token);
+  const { body } = await app.graphql(
+    "{ instantNotifications(first: 1, orderBy: CREATED_AT_DESC) { nodes { rowId } } }",
+    undefined,
+    alice.token,
+  );
+  const id = (body.data as { instantNotifications: { nodes: Array<{ rowId: string }> } }).instantNotifications.nodes[0]!
+    .rowId;
+  const acked = await app.graphql(
+    `mutation ($id: UUID!) { ackNotification(input: { notificationId: $id }) { notification { ackedAt } } }`,
+    { id },
+    alice.token,
+  );
   expect(acked.body.errors).toBeUndefined();
   expect(await count()).toBe(before - 1);
   // Bob cannot ack Alice's notification.
-  const foreign = await app.graphql(`mutation ($id: UUID!) { ackNotification(input: { notificationId: $id }) { notification { ackedAt } } }`, { id }, bob.token);
+  const foreign = await app.graphql(
+    `mutation ($id: UUID!) { ackNotification(input: { notificationId: $id }) { notification { ackedAt } } }`,
+    { id },
+    bob.token,
+  );
   expect(foreign.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   const all = await app.graphql("mutation { ackAllNotifications(input: {}) { acked } }", undefined, alice.token);
   expect(all.body.data).toEqual({ ackAllNotifications: { acked: before - 1 } });
@@ -86,10 +113,13 @@ test("cancelling an event reaches every participant with a notification and an e
     expect(body.errors).toBeUndefined();
     participantIds.push((body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId);
   }
-  const reminders = async () => (await app.db.ownerPool.query(
-    "select 1 from graphile_worker.jobs where task_identifier = 'event_reminder' and key = any($1::text[])",
-    [participantIds.map((id) => `event_reminder:${id}`)],
-  )).rows.length;
+  const reminders = async () =>
+    (
+      await app.db.ownerPool.query(
+        "select 1 from graphile_worker.jobs where task_identifier = 'event_reminder' and key = any($1::text[])",
+        [participantIds.map((id) => `event_reminder:${id}`)],
+      )
+    ).rows.length;
   expect(await reminders()).toBe(2);
   const cancelled = await app.graphql(REJECT, { id: eventId, reason: "Rain" }, manager.token);
   expect(cancelled.body.errors).toBeUndefined();
@@ -97,13 +127,22 @@ test("cancelling an event reaches every participant with a notification and an e
   for (const guest of guests) {
     await smtp.waitFor(guest.email, /Cancelled: Garden party/);
     await until(async () => {
-      const { rows } = await app.db.ownerPool.query("select 1 from app_public.instant_notifications where recipient_id = $1 and kind = 'event_cancelled' and subject_id = $2", [guest.id, eventId]);
+      const { rows } = await app.db.ownerPool.query(
+        "select 1 from app_public.instant_notifications where recipient_id = $1 and kind = 'event_cancelled' and subject_id = $2",
+        [guest.id, eventId],
+      );
       return rows.length === 1;
     }, "the cancellation notification");
   }
   // Members no longer see the event; the manager still does, as cancelled.
-  expect((await app.graphql(`query ($id: UUID!) { event(rowId: $id) { name } }`, { id: eventId }, alice.token)).body.data).toEqual({ event: null });
-  const seen = await app.graphql(`query ($id: UUID!) { event(rowId: $id) { rejectionReason } }`, { id: eventId }, manager.token);
+  expect(
+    (await app.graphql(`query ($id: UUID!) { event(rowId: $id) { name } }`, { id: eventId }, alice.token)).body.data,
+  ).toEqual({ event: null });
+  const seen = await app.graphql(
+    `query ($id: UUID!) { event(rowId: $id) { rejectionReason } }`,
+    { id: eventId },
+    manager.token,
+  );
   expect(seen.body.data).toEqual({ event: { rejectionReason: "Rain" } });
   // The reminders of a cancelled event are gone.
   expect(await reminders()).toBe(0);

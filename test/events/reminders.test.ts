@@ -29,26 +29,41 @@ const reminderJobs = async (participantIds: string[]) =>
   (await queuedJobs(app.db.ownerPool, "event_reminder"))
     .filter((job) => participantIds.some((id) => job.key === `event_reminder:${id}`))
     .map((job) => ({ key: job.key, runAt: job.runAt.toISOString() }));
-const minutesBefore = (iso: string, minutes: number) => new Date(new Date(iso).getTime() - minutes * 60_000).toISOString();
+const minutesBefore = (iso: string, minutes: number) =>
+  new Date(new Date(iso).getTime() - minutes * 60_000).toISOString();
 
 test("join schedules the reminder at starts_at − lead, leave removes it, moving the event moves it", async () => {
   const { manager, member } = await newTenant(app);
   const startsAt = inMinutes(3 * 24 * 60);
-  const eventId = await createEvent(app, manager.token, { name: "Workshop", startsAt, endsAt: inMinutes(3 * 24 * 60 + 60) });
+  const eventId = await createEvent(app, manager.token, {
+    name: "Workshop",
+    startsAt,
+    endsAt: inMinutes(3 * 24 * 60 + 60),
+  });
 
   const joined = await app.graphql(JOIN, { id: eventId }, member.token);
-  const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
-  expect(await reminderJobs([participantId])).toEqual([{ key: `event_reminder:${participantId}`, runAt: minutesBefore(startsAt, LEAD_MINUTES) }]);
+  const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant
+    .rowId;
+  expect(await reminderJobs([participantId])).toEqual([
+    { key: `event_reminder:${participantId}`, runAt: minutesBefore(startsAt, LEAD_MINUTES) },
+  ]);
 
   expect((await app.graphql(LEAVE, { id: eventId }, member.token)).body.data).toEqual({ leaveEvent: { left: true } });
   expect(await reminderJobs([participantId])).toEqual([]);
 
   const rejoined = await app.graphql(JOIN, { id: eventId }, member.token);
-  const newParticipantId = (rejoined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
+  const newParticipantId = (rejoined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent
+    .participant.rowId;
   const movedStart = inMinutes(5 * 24 * 60);
-  const moved = await app.graphql(UPDATE, { id: eventId, startsAt: movedStart, endsAt: inMinutes(5 * 24 * 60 + 60) }, manager.token);
+  const moved = await app.graphql(
+    UPDATE,
+    { id: eventId, startsAt: movedStart, endsAt: inMinutes(5 * 24 * 60 + 60) },
+    manager.token,
+  );
   expect(moved.body.errors).toBeUndefined();
-  expect(await reminderJobs([participantId, newParticipantId])).toEqual([{ key: `event_reminder:${newParticipantId}`, runAt: minutesBefore(movedStart, LEAD_MINUTES) }]);
+  expect(await reminderJobs([participantId, newParticipantId])).toEqual([
+    { key: `event_reminder:${newParticipantId}`, runAt: minutesBefore(movedStart, LEAD_MINUTES) },
+  ]);
   // Leaving cancels the moved reminder too.
   await app.graphql(LEAVE, { id: eventId }, member.token);
   expect(await reminderJobs([participantId, newParticipantId])).toEqual([]);
@@ -57,36 +72,68 @@ test("join schedules the reminder at starts_at − lead, leave removes it, movin
 test("the reminder task run twice yields one notification and one e-mail", async () => {
   const { manager, member } = await newTenant(app);
   // Starts within the lead time: the reminder is due at once.
-  const eventId = await createEvent(app, manager.token, { name: "Standup soon", startsAt: inMinutes(30), endsAt: inMinutes(45), location: "Room 7" });
+  const eventId = await createEvent(app, manager.token, {
+    name: "Standup soon",
+    startsAt: inMinutes(30),
+    endsAt: inMinutes(45),
+    location: "Room 7",
+  });
   const joined = await app.graphql(JOIN, { id: eventId }, member.token);
-  const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant.rowId;
+  const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant
+    .rowId;
 
   await runDueJobs();
   // The same job again, as after a crash between the work and the job's completion.
-  await app.db.ownerPool.query("select graphile_worker.add_job('event_reminder', json_build_object('participantId', $1::text))", [participantId]);
+  await app.db.ownerPool.query(
+    "select graphile_worker.add_job('event_reminder', json_build_object('participantId', $1::text))",
+    [participantId],
+  );
   await runDueJobs();
   await runDueJobs();
 
-  const notifications = await app.graphql(`{ instantNotifications { nodes { kind title content } } unreadNotificationsCount }`, undefined, member.token);
+  const notifications = await app.graphql(
+    `{ instantNotifications { nodes { kind title content } } unreadNotificationsCount }`,
+    undefined,
+    member.token,
+  );
   expect(notifications.body.data).toEqual({
-    instantNotifications: { nodes: [{ kind: "event_reminder", title: "Reminder: Standup soon", content: expect.stringContaining("Room 7") }] },
+    instantNotifications: {
+      nodes: [{ kind: "event_reminder", title: "Reminder: Standup soon", content: expect.stringContaining("Room 7") }],
+    },
     unreadNotificationsCount: 1,
   });
   const mail = await smtp.waitFor(member.email, /Reminder: Standup soon/);
   expect(bodyOf(mail)).toContain("Room 7");
   expect(smtp.messages.filter((m) => m.to.includes(member.email) && /Reminder/.test(m.subject))).toHaveLength(1);
-  const { rows } = await app.db.ownerPool.query("select reminder_queued_at from app_public.event_participants where id = $1", [participantId]);
+  const { rows } = await app.db.ownerPool.query(
+    "select reminder_queued_at from app_public.event_participants where id = $1",
+    [participantId],
+  );
   expect(rows[0].reminder_queued_at).toBeInstanceOf(Date);
 });
 
 test("with the events module setting emailNotifications=false, reminders notify in the app only", async () => {
   const { tenantId, manager, member } = await newTenant(app);
-  await app.db.ownerPool.query(`update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`, [tenantId]);
-  const eventId = await createEvent(app, manager.token, { name: "Quiet reading", startsAt: inMinutes(20), endsAt: inMinutes(50) });
+  await app.db.ownerPool.query(
+    `update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`,
+    [tenantId],
+  );
+  const eventId = await createEvent(app, manager.token, {
+    name: "Quiet reading",
+    startsAt: inMinutes(20),
+    endsAt: inMinutes(50),
+  });
   await app.graphql(JOIN, { id: eventId }, member.token);
   await runDueJobs();
-  const { rows } = await app.db.ownerPool.query("select 1 from app_public.instant_notifications where recipient_id = $1 and subject_id = $2", [member.id, eventId]);
+  const { rows } = await app.db.ownerPool.query(
+    "select 1 from app_public.instant_notifications where recipient_id = $1 and subject_id = $2",
+    [member.id, eventId],
+  );
   expect(rows).toHaveLength(1);
   expect(smtp.messages.filter((m) => /Quiet reading/.test(m.subject))).toEqual([]);
-  expect((await queuedJobs(app.db.ownerPool, "send_email")).filter((job) => (job.payload.data as { title?: string } | undefined)?.title === "Reminder: Quiet reading")).toEqual([]);
+  expect(
+    (await queuedJobs(app.db.ownerPool, "send_email")).filter(
+      (job) => (job.payload.data as { title?: string } | undefined)?.title === "Reminder: Quiet reading",
+    ),
+  ).toEqual([]);
 });

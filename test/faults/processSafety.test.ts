@@ -64,9 +64,14 @@ const tempUploads = () => (existsSync(tmpDir) ? readdirSync(tmpDir).filter((name
 
 /** The child is still running and answers /ready with 200. */
 async function expectAlive(): Promise<void> {
-  const ready = await fetch(`${base()}/ready`).then((r) => r.status, (error: Error) => `unreachable: ${error.message}`);
+  const ready = await fetch(`${base()}/ready`).then(
+    (r) => r.status,
+    (error: Error) => `unreachable: ${error.message}`,
+  );
   if (child.exitCode !== null || child.signalCode !== null || ready !== 200) {
-    throw new Error(`the server is down (exit ${child.exitCode}, signal ${child.signalCode}, /ready ${ready})\n${output}`);
+    throw new Error(
+      `the server is down (exit ${child.exitCode}, signal ${child.signalCode}, /ready ${ready})\n${output}`,
+    );
   }
 }
 
@@ -104,21 +109,36 @@ class RawClient {
 }
 
 const PNG_START = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const filePart = (field = "file") => Buffer.concat([
-  Buffer.from(`--XB\r\nContent-Disposition: form-data; name="${field}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`),
-  PNG_START,
-  Buffer.from("0123456789abcdef"),
-]);
+const filePart = (field = "file") =>
+  Buffer.concat([
+    Buffer.from(
+      `--XB\r\nContent-Disposition: form-data; name="${field}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`,
+    ),
+    PNG_START,
+    Buffer.from("0123456789abcdef"),
+  ]);
 
 describe("malformed multipart on /api/images is 400 VALIDATION_FAILED and leaves the process unharmed", () => {
   const bodies: Array<[string, string, Buffer | string]> = [
     ["cut off inside the file", "multipart/form-data; boundary=XB", filePart()],
     ["cut off inside a field other than file", "multipart/form-data; boundary=XB", filePart("other")],
-    ["a boundary that never occurs", "multipart/form-data; boundary=XB", Buffer.concat([Buffer.from("--ZZ"), filePart().subarray(4), Buffer.from("\r\n--ZZ--\r\n")])],
+    [
+      "a boundary that never occurs",
+      "multipart/form-data; boundary=XB",
+      Buffer.concat([Buffer.from("--ZZ"), filePart().subarray(4), Buffer.from("\r\n--ZZ--\r\n")]),
+    ],
     ["no boundary", "multipart/form-data", filePart()],
     ["an empty boundary", "multipart/form-data; boundary=", filePart()],
-    ["part headers only", "multipart/form-data; boundary=XB", `--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n`],
-    ["a huge part header", "multipart/form-data; boundary=XB", `--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nX-Pad: ${"a".repeat(64 * 1024)}\r\n\r\n\x89PNG\r\n--XB--\r\n`],
+    [
+      "part headers only",
+      "multipart/form-data; boundary=XB",
+      `--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n`,
+    ],
+    [
+      "a huge part header",
+      "multipart/form-data; boundary=XB",
+      `--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nX-Pad: ${"a".repeat(64 * 1024)}\r\n\r\n\x89PNG\r\n--XB--\r\n`,
+    ],
     ["the closing boundary alone", "multipart/form-data; boundary=XB", "--XB--\r\n"],
   ];
   test.each(bodies)("%s", async (_name, contentType, body) => {
@@ -126,7 +146,10 @@ describe("malformed multipart on /api/images is 400 VALIDATION_FAILED and leaves
       method: "POST",
       headers: { authorization: `Bearer ${manager.token}`, "content-type": contentType },
       body,
-    }).then(async (r) => ({ status: r.status, code: ((await r.json()) as { error?: { code?: string } }).error?.code }), (error: Error) => ({ status: 0, code: error.message }));
+    }).then(
+      async (r) => ({ status: r.status, code: ((await r.json()) as { error?: { code?: string } }).error?.code }),
+      (error: Error) => ({ status: 0, code: error.message }),
+    );
     await expectAlive();
     expect(response).toEqual({ status: 400, code: "VALIDATION_FAILED" });
   });
@@ -141,39 +164,52 @@ describe("request bodies cut off by the client", () => {
   const head = (path: string, contentType: string, length: number) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${manager.token}\r\nAccept: application/json\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n\r\n`;
 
-  test.each(partial)("%s: Content-Length larger than what is sent, then the connection is destroyed", async (path, contentType, body) => {
-    const client = await RawClient.open();
-    await client.write(head(path, contentType, body.length + 100_000));
-    await client.write(body);
-    // The upload is under way: its temporary file exists.
-    if (path === "/api/images") await until(() => tempUploads().length > 0, "the upload's temporary file");
-    client.socket.destroy();
-    await expectAlive();
-    if (path === "/api/images") await until(() => tempUploads().length === 0, "the upload's temporary file to be removed");
-  });
+  test.each(partial)(
+    "%s: Content-Length larger than what is sent, then the connection is destroyed",
+    async (path, contentType, body) => {
+      const client = await RawClient.open();
+      await client.write(head(path, contentType, body.length + 100_000));
+      await client.write(body);
+      // The upload is under way: its temporary file exists.
+      if (path === "/api/images") await until(() => tempUploads().length > 0, "the upload's temporary file");
+      client.socket.destroy();
+      await expectAlive();
+      if (path === "/api/images")
+        await until(() => tempUploads().length === 0, "the upload's temporary file to be removed");
+    },
+  );
 
-  test.each(partial)("%s: the client half-closes (socket.end()) after part of the body", async (path, contentType, body) => {
-    const client = await RawClient.open();
-    await client.write(head(path, contentType, body.length + 100_000));
-    await client.write(body);
-    if (path === "/api/images") await until(() => tempUploads().length > 0, "the upload's temporary file");
-    client.socket.end();
-    await client.waitForClose("the server to close the half-closed connection");
-    await expectAlive();
-    if (path === "/api/images") await until(() => tempUploads().length === 0, "the upload's temporary file to be removed");
-  });
+  test.each(partial)(
+    "%s: the client half-closes (socket.end()) after part of the body",
+    async (path, contentType, body) => {
+      const client = await RawClient.open();
+      await client.write(head(path, contentType, body.length + 100_000));
+      await client.write(body);
+      if (path === "/api/images") await until(() => tempUploads().length > 0, "the upload's temporary file");
+      client.socket.end();
+      await client.waitForClose("the server to close the half-closed connection");
+      await expectAlive();
+      if (path === "/api/images")
+        await until(() => tempUploads().length === 0, "the upload's temporary file to be removed");
+    },
+  );
 
-  test.each(["/api/images", "/api/auth/login", "/graphql"])("%s: the client half-closes inside the request headers", async (path) => {
-    const client = await RawClient.open();
-    await client.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-da`);
-    client.socket.end();
-    await client.waitForClose("the server to close the half-closed connection");
-    await expectAlive();
-  });
+  test.each(["/api/images", "/api/auth/login", "/graphql"])(
+    "%s: the client half-closes inside the request headers",
+    async (path) => {
+      const client = await RawClient.open();
+      await client.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-da`);
+      client.socket.end();
+      await client.waitForClose("the server to close the half-closed connection");
+      await expectAlive();
+    },
+  );
 
   test("request headers larger than the server accepts are refused with 431", async () => {
     const client = await RawClient.open();
-    await client.write(`GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${"a".repeat(128 * 1024)}\r\n\r\n`).catch(() => undefined);
+    await client
+      .write(`GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${"a".repeat(128 * 1024)}\r\n\r\n`)
+      .catch(() => undefined);
     await client.waitForClose("the server to refuse the headers");
     expect(client.received).toMatch(/^HTTP\/1\.1 431/);
     await expectAlive();
@@ -247,20 +283,28 @@ test("jobs whose payload is garbage are run without harming the process", async 
      select id from graphile_worker.add_job('domain_event', '"just a string"'::json, max_attempts => 1)`,
   );
   // Run: gone (nothing to do) or failed once and unlocked (its only attempt used).
-  await until(async () => {
-    const { rows: pending } = await db.ownerPool.query(
-      "select 1 from graphile_worker._private_jobs where id = any($1::bigint[]) and (attempts = 0 or locked_at is not null)",
-      [rows.map((row) => row.id)],
-    );
-    return pending.length === 0;
-  }, "the worker to run both jobs", 30_000);
+  await until(
+    async () => {
+      const { rows: pending } = await db.ownerPool.query(
+        "select 1 from graphile_worker._private_jobs where id = any($1::bigint[]) and (attempts = 0 or locked_at is not null)",
+        [rows.map((row) => row.id)],
+      );
+      return pending.length === 0;
+    },
+    "the worker to run both jobs",
+    30_000,
+  );
   await expectAlive();
 });
 
 test("afterwards: alive, ready, uploads still work, and no temporary upload is left", async () => {
   const form = new FormData();
   form.append("file", new Blob([Buffer.concat([PNG_START, Buffer.alloc(100, 5)])], { type: "image/png" }), "ok.png");
-  const response = await fetch(`${base()}/api/images`, { method: "POST", headers: { authorization: `Bearer ${manager.token}` }, body: form });
+  const response = await fetch(`${base()}/api/images`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${manager.token}` },
+    body: form,
+  });
   expect(response.status).toBe(201);
   await expectAlive();
   await until(() => tempUploads().length === 0, "no temporary upload to be left");

@@ -10,7 +10,13 @@
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { startFaultySmtp, type FaultySmtp } from "../helpers/faultySmtp.ts";
 import { until } from "../helpers/wait.ts";
-import { emailJobsLeft, enqueueEmail, recordedDeliveries, startWorkerProcess, type WorkerProcess } from "../helpers/workerProcess.ts";
+import {
+  emailJobsLeft,
+  enqueueEmail,
+  recordedDeliveries,
+  startWorkerProcess,
+  type WorkerProcess,
+} from "../helpers/workerProcess.ts";
 
 let db: TestDatabase;
 let smtp: FaultySmtp;
@@ -27,8 +33,15 @@ test("SIGKILL mid-way: the next worker runs the dead one's jobs, and each recipi
   // A cancellation batch (one job, many recipients) and one reminder job per participant.
   const batch = Array.from({ length: 60 }, (_, i) => `cancelled${i}@example.test`);
   const reminded = Array.from({ length: 60 }, (_, i) => `reminded${i}@example.test`);
-  await enqueueEmail(db, "event_cancelled", batch, { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
-  for (const to of reminded) await enqueueEmail(db, "event_reminder", to, { title: "Reminder: Meetup", content: "Meetup starts at 2030-01-01 10:00 UTC." });
+  await enqueueEmail(db, "event_cancelled", batch, {
+    title: "Cancelled: Meetup",
+    content: "Meetup has been cancelled.",
+  });
+  for (const to of reminded)
+    await enqueueEmail(db, "event_reminder", to, {
+      title: "Reminder: Meetup",
+      content: "Meetup starts at 2030-01-01 10:00 UTC.",
+    });
 
   const env = {
     SMTP_URL: smtp.url,
@@ -41,17 +54,23 @@ test("SIGKILL mid-way: the next worker runs the dead one's jobs, and each recipi
   const first = await startWorkerProcess(db, env);
   let second: WorkerProcess | undefined;
   try {
-    await until(async () => {
-      if (smtp.held === 0) return false;
-      const recorded = await recordedDeliveries(db);
-      return recorded === null || recorded === smtp.accepted.length;
-    }, "messages in flight, every accepted one recorded", 30_000);
+    await until(
+      async () => {
+        if (smtp.held === 0) return false;
+        const recorded = await recordedDeliveries(db);
+        return recorded === null || recorded === smtp.accepted.length;
+      },
+      "messages in flight, every accepted one recorded",
+      30_000,
+    );
     first.child.kill("SIGKILL");
     await first.exited;
     // The dead client never heard "250" for the held messages: they were not delivered.
     await until(() => smtp.openConnections === 0, "the dead worker's SMTP connections to close");
     smtp.recover();
-    const stranded = await db.ownerPool.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where locked_at is not null");
+    const stranded = await db.ownerPool.query<{ n: number }>(
+      "select count(*)::int as n from graphile_worker.jobs where locked_at is not null",
+    );
     expect(stranded.rows[0]!.n).toBeGreaterThan(0);
 
     second = await startWorkerProcess(db, env);

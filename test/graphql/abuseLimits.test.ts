@@ -25,7 +25,11 @@ interface Body {
 async function post(body: unknown, token?: string): Promise<{ status: number; body: Body }> {
   const response = await fetch(`${app.url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Body };
@@ -40,7 +44,8 @@ const refusal = (response: { status: number; body: Body }) => ({
 
 const registrations = async (email: string) =>
   (await app.db.ownerPool.query("select 1 from app_private.registrations where email = $1", [email])).rows.length;
-const queuedMail = async () => (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where task_identifier = 'send_email'")).rows.length;
+const queuedMail = async () =>
+  (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where task_identifier = 'send_email'")).rows.length;
 
 const register = (alias: string, email: string) =>
   `${alias}: register(input: { tenant: "abused", email: "${email}", username: "${alias}${email.split("@")[0]}", password: "correct horse battery staple 9" }) { registrationToken }`;
@@ -48,15 +53,28 @@ const register = (alias: string, email: string) =>
 test("two or more expensive mutations in one request — aliased, through a fragment, or batched — are refused before any hashing; one passes", async () => {
   const mailBefore = await queuedMail();
   const hundred = `mutation { ${Array.from({ length: 100 }, (_, i) => register(`r${i}`, "many@example.test")).join(" ")} }`;
-  expect(refusal(await post({ query: hundred }))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_EXPENSIVE_FIELDS", data: undefined });
+  expect(refusal(await post({ query: hundred }))).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MANY_EXPENSIVE_FIELDS",
+    data: undefined,
+  });
 
   const mixed = `mutation { ...Both } fragment Both on Mutation {
     ${register("first", "mixed@example.test")}
     forgotPassword(input: { tenant: "abused", email: "${member.email}" }) { success } }`;
-  expect(refusal(await post({ query: mixed }))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_EXPENSIVE_FIELDS", data: undefined });
+  expect(refusal(await post({ query: mixed }))).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MANY_EXPENSIVE_FIELDS",
+    data: undefined,
+  });
 
   // grafserv takes one operation per HTTP request: a batch (JSON array) is refused as a whole.
-  const batch = await post([{ query: `mutation { ${register("a", "batch@example.test")} }` }, { query: `mutation { ${register("b", "batch@example.test")} }` }]);
+  const batch = await post([
+    { query: `mutation { ${register("a", "batch@example.test")} }` },
+    { query: `mutation { ${register("b", "batch@example.test")} }` },
+  ]);
   expect(batch.status).toBe(400);
 
   expect(await registrations("many@example.test")).toBe(0);
@@ -72,11 +90,21 @@ test("two or more expensive mutations in one request — aliased, through a frag
 
 test("every field selection counts, __typename included: 2000 aliases are refused, and __typename adds to the cost", async () => {
   const aliases = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(" ")} }`;
-  expect(refusal(await post({ query: aliases }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_FIELDS", data: undefined });
+  expect(refusal(await post({ query: aliases }, member.token))).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MANY_FIELDS",
+    data: undefined,
+  });
 
   // 50 rows × 200 __typename each: cost above 5000.
   const wide = `{ users(first: 50) { nodes { ${Array.from({ length: 200 }, (_, i) => `t${i}: __typename`).join(" ")} } } }`;
-  expect(refusal(await post({ query: wide }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_COSTLY", data: undefined });
+  expect(refusal(await post({ query: wide }, member.token))).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_COSTLY",
+    data: undefined,
+  });
 
   const fine = await post({ query: `{ users(first: 5) { nodes { __typename rowId } } }` }, member.token);
   expect(fine.body.errors).toBeUndefined();
@@ -84,16 +112,29 @@ test("every field selection counts, __typename included: 2000 aliases are refuse
 
 test("a fragment chain that doubles at each step is refused at once, not walked 2^30 times", async () => {
   const steps = 30;
-  const fragments = Array.from({ length: steps }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join("\n");
+  const fragments = Array.from(
+    { length: steps },
+    (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+  ).join("\n");
   const query = `query { ...F0 }\n${fragments}\nfragment F${steps} on Query { __typename }`;
   const started = performance.now();
-  expect(refusal(await post({ query }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_FIELDS", data: undefined });
+  expect(refusal(await post({ query }, member.token))).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MANY_FIELDS",
+    data: undefined,
+  });
   expect(performance.now() - started).toBeLessThan(5_000);
 }, 30_000);
 
 test("documents above 10,000 tokens are refused before parsing; a 1 MB body is refused by the body cap", async () => {
   const tokens = await post({ query: `{ ${"a ".repeat(12_000)}}` }, member.token);
-  expect(refusal(tokens)).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MANY_TOKENS", data: undefined });
+  expect(refusal(tokens)).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MANY_TOKENS",
+    data: undefined,
+  });
 
   const huge = await post(JSON.stringify({ query: `{ ${" ".repeat(1_000_000)}__typename }` }), member.token);
   expect(huge.status).toBe(413);
@@ -102,11 +143,22 @@ test("documents above 10,000 tokens are refused before parsing; a 1 MB body is r
 
 test("a page size given by a variable's default obeys the maximum", async () => {
   const query = "query ($n: Int = 100000) { users(first: $n) { nodes { rowId } } }";
-  expect(refusal(await post({ query }, member.token))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE", data: undefined });
+  expect(refusal(await post({ query }, member.token))).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "PAGE_TOO_LARGE",
+    data: undefined,
+  });
   // Through a fragment, and with the variable provided (above, then within the maximum).
   const viaFragment = "query ($n: Int = 51) { ...Page } fragment Page on Query { users(last: $n) { nodes { rowId } } }";
-  expect(refusal(await post({ query: viaFragment }, member.token))).toMatchObject({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
-  const provided = await post({ query: "query ($n: Int = 10) { users(first: $n) { nodes { rowId } } }", variables: { n: 1000 } }, member.token);
+  expect(refusal(await post({ query: viaFragment }, member.token))).toMatchObject({
+    code: "QUERY_TOO_COMPLEX",
+    reason: "PAGE_TOO_LARGE",
+  });
+  const provided = await post(
+    { query: "query ($n: Int = 10) { users(first: $n) { nodes { rowId } } }", variables: { n: 1000 } },
+    member.token,
+  );
   expect(refusal(provided)).toMatchObject({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
   const fine = await post({ query: "query ($n: Int = 50) { users(first: $n) { nodes { rowId } } }" }, member.token);
   expect(fine.body.errors).toBeUndefined();
@@ -120,31 +172,57 @@ test("a connection asked without first/last, or with first: null, returns one pa
     [crowd.id],
   );
   const page = async (args: string) => {
-    const { body } = await post({ query: `{ users${args} { totalCount nodes { username } pageInfo { hasNextPage } } }` }, viewer.token);
+    const { body } = await post(
+      { query: `{ users${args} { totalCount nodes { username } pageInfo { hasNextPage } } }` },
+      viewer.token,
+    );
     expect(body.errors).toBeUndefined();
-    return (body.data as { users: { totalCount: number; nodes: Array<{ username: string }>; pageInfo: { hasNextPage: boolean } } }).users;
+    return (
+      body.data as {
+        users: { totalCount: number; nodes: Array<{ username: string }>; pageInfo: { hasNextPage: boolean } };
+      }
+    ).users;
   };
   // 80 bulk users, the viewer and the tenant's system user: 82 rows, pages of at most 50.
   for (const args of ["", "(first: null)", "(last: null)"]) {
     const users = await page(args);
-    expect({ args, totalCount: users.totalCount, returned: users.nodes.length, more: users.pageInfo.hasNextPage }).toEqual({ args, totalCount: 82, returned: 50, more: true });
+    expect({
+      args,
+      totalCount: users.totalCount,
+      returned: users.nodes.length,
+      more: users.pageInfo.hasNextPage,
+    }).toEqual({ args, totalCount: 82, returned: 50, more: true });
   }
   expect((await page("(first: 7)")).nodes).toHaveLength(7);
   // `last` alone still reads backwards from the end, unchanged by the default.
   const lastThree = await page("(last: 3, orderBy: USERNAME_ASC)");
-  expect(lastThree.nodes.map((node) => node.username)).toEqual(["crowd9", "system", expect.stringMatching(/^u[0-9a-f]{8}$/)]);
+  expect(lastThree.nodes.map((node) => node.username)).toEqual([
+    "crowd9",
+    "system",
+    expect.stringMatching(/^u[0-9a-f]{8}$/),
+  ]);
   // Nested connections too: the tenant's users through the current tenant.
   const nested = await post({ query: "{ currentTenant { users { nodes { rowId } } } }" }, viewer.token);
   expect(nested.body.errors).toBeUndefined();
-  expect((nested.body.data as { currentTenant: { users: { nodes: unknown[] } } }).currentTenant.users.nodes).toHaveLength(50);
+  expect(
+    (nested.body.data as { currentTenant: { users: { nodes: unknown[] } } }).currentTenant.users.nodes,
+  ).toHaveLength(50);
 });
 
 test("introspection is priced: more than two __schema/__type selections in one operation are refused; one full introspection passes", async () => {
   const deep = "types { name fields { name args { name type { name ofType { name } } } } }";
   const aliased = Array.from({ length: 3 }, (_, i) => `s${i}: __schema { ${deep} }`).join(" ");
-  expect(refusal(await post({ query: `{ ${aliased} }` }))).toEqual({ status: 400, code: "QUERY_TOO_COMPLEX", reason: "TOO_MUCH_INTROSPECTION", data: undefined });
+  expect(refusal(await post({ query: `{ ${aliased} }` }))).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MUCH_INTROSPECTION",
+    data: undefined,
+  });
   const viaFragment = `{ ...A ...B } fragment A on Query { a: __type(name: "User") { name } b: __type(name: "Event") { name } } fragment B on Query { __schema { queryType { name } } }`;
-  expect(refusal(await post({ query: viaFragment }))).toMatchObject({ code: "QUERY_TOO_COMPLEX", reason: "TOO_MUCH_INTROSPECTION" });
+  expect(refusal(await post({ query: viaFragment }))).toMatchObject({
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MUCH_INTROSPECTION",
+  });
   const one = await post({ query: `{ __schema { ${deep} } __type(name: "User") { name } }` });
   expect(one.body.errors).toBeUndefined();
 });
@@ -152,7 +230,11 @@ test("introspection is priced: more than two __schema/__type selections in one o
 test("a subscription sent over HTTP is refused at once (subscriptions are WebSocket-only); nothing streams", async () => {
   const response = await fetch(`${app.url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${member.token}` },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json",
+      authorization: `Bearer ${member.token}`,
+    },
     body: JSON.stringify({ query: "subscription { notificationAdded { notification { rowId } } }" }),
   });
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
@@ -165,7 +247,14 @@ test("a subscription sent over HTTP is refused at once (subscriptions are WebSoc
 test("over WebSocket the same limits refuse with QUERY_TOO_COMPLEX and their reason", async () => {
   const run = (query: string) =>
     new Promise<unknown>((resolve) => {
-      app.wsClient(member.token).subscribe({ query }, { next: (value) => resolve({ next: value }), error: (error) => resolve({ error }), complete: () => resolve({ complete: true }) });
+      app.wsClient(member.token).subscribe(
+        { query },
+        {
+          next: (value) => resolve({ next: value }),
+          error: (error) => resolve({ error }),
+          complete: () => resolve({ complete: true }),
+        },
+      );
     });
   const reasonOf = (outcome: unknown) => {
     const errors = (outcome as { error?: Body["errors"] }).error;
@@ -174,6 +263,9 @@ test("over WebSocket the same limits refuse with QUERY_TOO_COMPLEX and their rea
   const two = `mutation { ${register("x", "socket@example.test")} ${register("y", "socket@example.test")} }`;
   expect(reasonOf(await run(two))).toEqual(["QUERY_TOO_COMPLEX", "TOO_MANY_EXPENSIVE_FIELDS"]);
   expect(reasonOf(await run(`{ ${"a ".repeat(12_000)}}`))).toEqual(["QUERY_TOO_COMPLEX", "TOO_MANY_TOKENS"]);
-  expect(reasonOf(await run("query ($n: Int = 100000) { users(first: $n) { nodes { rowId } } }"))).toEqual(["QUERY_TOO_COMPLEX", "PAGE_TOO_LARGE"]);
+  expect(reasonOf(await run("query ($n: Int = 100000) { users(first: $n) { nodes { rowId } } }"))).toEqual([
+    "QUERY_TOO_COMPLEX",
+    "PAGE_TOO_LARGE",
+  ]);
   expect(await registrations("socket@example.test")).toBe(0);
 });

@@ -27,9 +27,19 @@ describe("GraphQL over HTTP", () => {
 
   const badTokens: Array<[string, () => string]> = [
     ["malformed", () => "not-a-jwt"],
-    ["signed with another secret", () => mintToken({ sub: user.id, tid: user.tenantId, role: "member" }, { secret: "another-secret-of-enough-length-0000" })],
+    [
+      "signed with another secret",
+      () =>
+        mintToken(
+          { sub: user.id, tid: user.tenantId, role: "member" },
+          { secret: "another-secret-of-enough-length-0000" },
+        ),
+    ],
     ["expired", () => mintToken({ sub: user.id, tid: user.tenantId, role: "member" }, { ttlSeconds: -10 })],
-    ["unsigned (alg none)", () => jwt.sign({ sub: user.id, tid: user.tenantId, sid: user.id, role: "owner" }, "", { algorithm: "none" })],
+    [
+      "unsigned (alg none)",
+      () => jwt.sign({ sub: user.id, tid: user.tenantId, sid: user.id, role: "owner" }, "", { algorithm: "none" }),
+    ],
   ];
 
   test.each(badTokens)("a %s token is UNAUTHENTICATED with 401, never anonymous", async (_name, token) => {
@@ -46,7 +56,9 @@ describe("GraphQL over HTTP", () => {
       body: JSON.stringify({ query: CURRENT_TENANT }),
     });
     expect(response.status).toBe(401);
-    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe("UNAUTHENTICATED");
+    expect(
+      ((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
+    ).toBe("UNAUTHENTICATED");
   });
 
   test("a GraphQL syntax error carries VALIDATION_FAILED", async () => {
@@ -62,7 +74,14 @@ describe("GraphQL over WebSocket", () => {
   test.each([
     ["malformed", () => "not-a-jwt"],
     ["expired", () => mintToken({ sub: user.id, tid: user.tenantId, role: "member" }, { ttlSeconds: -10 })],
-    ["wrongly signed", () => mintToken({ sub: user.id, tid: user.tenantId, role: "member" }, { secret: "another-secret-of-enough-length-0000" })],
+    [
+      "wrongly signed",
+      () =>
+        mintToken(
+          { sub: user.id, tid: user.tenantId, role: "member" },
+          { secret: "another-secret-of-enough-length-0000" },
+        ),
+    ],
   ])("a %s token fails the operation with UNAUTHENTICATED", async (_name, token) => {
     const outcome = await firstOutcome(app.wsClient(token()), "subscription { tenantModuleChanged { event } }");
     expect(outcome).toEqual({ error: [expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })] });
@@ -71,7 +90,9 @@ describe("GraphQL over WebSocket", () => {
   test("an anonymous subscriber to tenant changes is UNAUTHENTICATED", async () => {
     // The socket itself is fine (anonymous is allowed); the subscription's plan refuses.
     const outcome = await firstOutcome(app.wsClient(), "subscription { tenantModuleChanged { event } }");
-    expect(outcome).toEqual({ next: { errors: [expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })] } });
+    expect(outcome).toEqual({
+      next: { errors: [expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })] },
+    });
   });
 
   test("a GraphQL syntax error over the socket carries VALIDATION_FAILED", async () => {

@@ -20,22 +20,36 @@ const codeOf = (body: { errors?: Array<{ extensions?: { code?: string; details?:
 test("an over-deep mutation is refused with QUERY_TOO_COMPLEX and runs no SQL", async () => {
   const deep = `mutation ($input: CreateEventInput!) { createEvent(input: $input) { event { tenant { users { nodes {
     tenant { users { nodes { tenant { users { nodes { rowId } } } } } } } } } } } }`;
-  const { body } = await app.graphql(deep, { input: { name: "Never created", startsAt: inMinutes(60), endsAt: inMinutes(90) } }, manager.token);
+  const { body } = await app.graphql(
+    deep,
+    { input: { name: "Never created", startsAt: inMinutes(60), endsAt: inMinutes(90) } },
+    manager.token,
+  );
   expect(codeOf(body)).toEqual({ code: "QUERY_TOO_COMPLEX", reason: "TOO_DEEP" });
   const { rows } = await app.db.ownerPool.query("select 1 from app_public.events where name = 'Never created'");
   expect(rows).toEqual([]);
 });
 
 test("an over-costly query is refused; the same shape with small pages passes", async () => {
-  const shape = (n: number) => `{ users(first: ${n}) { nodes { tenant { users(first: ${n}) { nodes { tenant { users(first: ${n}) { nodes { rowId } } } } } } } } }`;
-  expect(codeOf((await app.graphql(shape(50), undefined, manager.token)).body)).toEqual({ code: "QUERY_TOO_COMPLEX", reason: "TOO_COSTLY" });
+  const shape = (n: number) =>
+    `{ users(first: ${n}) { nodes { tenant { users(first: ${n}) { nodes { tenant { users(first: ${n}) { nodes { rowId } } } } } } } } }`;
+  expect(codeOf((await app.graphql(shape(50), undefined, manager.token)).body)).toEqual({
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_COSTLY",
+  });
   const small = await app.graphql(shape(5), undefined, manager.token);
   expect(small.body.errors).toBeUndefined();
 });
 
 test("pages above the maximum are refused, as literals and as variables", async () => {
-  expect(codeOf((await app.graphql("{ users(first: 51) { nodes { rowId } } }", undefined, manager.token)).body)).toEqual({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
-  const viaVariable = await app.graphql("query ($n: Int) { users(first: $n) { nodes { rowId } } }", { n: 1000 }, manager.token);
+  expect(
+    codeOf((await app.graphql("{ users(first: 51) { nodes { rowId } } }", undefined, manager.token)).body),
+  ).toEqual({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
+  const viaVariable = await app.graphql(
+    "query ($n: Int) { users(first: $n) { nodes { rowId } } }",
+    { n: 1000 },
+    manager.token,
+  );
   expect([viaVariable.status, viaVariable.body]).toEqual([400, expect.anything()]);
   expect(codeOf(viaVariable.body)).toEqual({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
   const fine = await app.graphql("query ($n: Int) { users(first: $n) { nodes { rowId } } }", { n: 50 }, manager.token);

@@ -18,8 +18,18 @@ afterAll(async () => {
 });
 
 const post = async (body: unknown) => {
-  const response = await fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+  const response = await fetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      data?: unknown;
+      errors?: Array<{ message: string; extensions?: { code?: string } }>;
+    },
+  };
 };
 
 test("a persisted operation runs by its id", async () => {
@@ -31,7 +41,10 @@ test("a persisted operation runs by its id", async () => {
 test("any other document is refused with a documented code, never a 500", async () => {
   const { status, body } = await post({ query: "{ modules { nodes { name description } } }" });
   expect(status).toBeLessThan(500);
-  expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/persisted operations/i), extensions: { code: "VALIDATION_FAILED" } });
+  expect(body.errors?.[0]).toMatchObject({
+    message: expect.stringMatching(/persisted operations/i),
+    extensions: { code: "VALIDATION_FAILED" },
+  });
   const unknown = await post({ id: "0".repeat(64) });
   expect(unknown.status).toBeLessThan(500);
   expect(unknown.body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");

@@ -5,7 +5,11 @@ import { startTestApp, type TestApp } from "../helpers/app.ts";
 const MISSPELT: Array<[string, string, Record<string, unknown> | undefined]> = [
   ["field", "{ modulez { nodes { name } } }", undefined],
   ["enum literal", "{ modules(orderBy: NAME_AS) { nodes { name } } }", undefined],
-  ["input field", `mutation { login(input: { tenant: "demo", logn: "someone", password: "whatever-it-is" }) { accessToken } }`, undefined],
+  [
+    "input field",
+    `mutation { login(input: { tenant: "demo", logn: "someone", password: "whatever-it-is" }) { accessToken } }`,
+    undefined,
+  ],
   ["enum variable", "query ($o: [ModuleOrderBy!]) { modules(orderBy: $o) { nodes { name } } }", { o: ["NAME_AS"] }],
 ];
 
@@ -42,16 +46,21 @@ describe("with APP_ENV=prod", () => {
     expect(response.text).not.toMatch(/ruru/i);
   });
 
-  test.each(MISSPELT)("a misspelt %s is refused without suggesting schema names (HTTP and WebSocket)", async (_what, query, variables) => {
-    const { body } = await app.graphql(query, variables);
-    expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
-    expect(JSON.stringify(body)).not.toMatch(/Did you mean|NAME_ASC|"login"|"modules"/);
-    const outcome = await new Promise<unknown>((resolve) => {
-      app.wsClient().subscribe({ query, variables }, { next: resolve, error: resolve, complete: () => resolve("complete") });
-    });
-    expect(JSON.stringify(outcome)).toMatch(/VALIDATION_FAILED/);
-    expect(JSON.stringify(outcome)).not.toMatch(/Did you mean|NAME_ASC|"login"|"modules"/);
-  });
+  test.each(MISSPELT)(
+    "a misspelt %s is refused without suggesting schema names (HTTP and WebSocket)",
+    async (_what, query, variables) => {
+      const { body } = await app.graphql(query, variables);
+      expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+      expect(JSON.stringify(body)).not.toMatch(/Did you mean|NAME_ASC|"login"|"modules"/);
+      const outcome = await new Promise<unknown>((resolve) => {
+        app
+          .wsClient()
+          .subscribe({ query, variables }, { next: resolve, error: resolve, complete: () => resolve("complete") });
+      });
+      expect(JSON.stringify(outcome)).toMatch(/VALIDATION_FAILED/);
+      expect(JSON.stringify(outcome)).not.toMatch(/Did you mean|NAME_ASC|"login"|"modules"/);
+    },
+  );
 
   test("an unexpected database error reaches the client as INTERNAL without SQL", async () => {
     // Build the schema first, then break the table under it, as a bad deploy might.

@@ -27,21 +27,28 @@ function collect(client: Client) {
   const received: unknown[] = [];
   const errors: unknown[] = [];
   const waiters: Array<() => void> = [];
-  client.subscribe({ query: SUBSCRIPTION }, {
-    next: (value) => {
-      received.push(value);
-      waiters.splice(0).forEach((wake) => wake());
+  client.subscribe(
+    { query: SUBSCRIPTION },
+    {
+      next: (value) => {
+        received.push(value);
+        waiters.splice(0).forEach((wake) => wake());
+      },
+      error: (error) => errors.push(error),
+      complete: () => {},
     },
-    error: (error) => errors.push(error),
-    complete: () => {},
-  });
+  );
   return {
     received,
     errors,
     next: (count: number) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out waiting for event ${count}`)), 20_000);
-        const check = () => (received.length >= count ? (clearTimeout(timer), resolve()) : waiters.push(check));
+        const check = () => {
+          if (received.length < count) return void waiters.push(check);
+          clearTimeout(timer);
+          resolve();
+        };
         check();
       }),
   };
@@ -58,12 +65,16 @@ test("a tenant's subscriber receives its own module change; another tenant's rec
   expect(body).toEqual({ data: { setTenantModule: { tenantModule: { module: "events", enabled: false } } } });
 
   await a.next(1);
-  expect(a.received).toEqual([{ data: { tenantModuleChanged: { event: "update", tenantModule: { module: "events", enabled: false } } } }]);
+  expect(a.received).toEqual([
+    { data: { tenantModuleChanged: { event: "update", tenantModule: { module: "events", enabled: false } } } },
+  ]);
 
   // B's socket is live (it receives B's own change next), and it did not get A's change before it.
   await app.graphql(SET_MODULE, { module: "media", enabled: false }, adminB.token);
   await b.next(1);
-  expect(b.received).toEqual([{ data: { tenantModuleChanged: { event: "update", tenantModule: { module: "media", enabled: false } } } }]);
+  expect(b.received).toEqual([
+    { data: { tenantModuleChanged: { event: "update", tenantModule: { module: "media", enabled: false } } } },
+  ]);
   expect(a.received).toHaveLength(1);
   expect([...a.errors, ...b.errors]).toEqual([]);
 });
@@ -71,7 +82,10 @@ test("a tenant's subscriber receives its own module change; another tenant's rec
 test("a member may not switch modules: FORBIDDEN, and nothing changes", async () => {
   const { body } = await app.graphql(SET_MODULE, { module: "operations", enabled: false }, memberA.token);
   expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-  const { rows } = await app.db.ownerPool.query("select enabled from app_public.tenant_modules where tenant_id = $1 and module = 'operations'", [memberA.tenantId]);
+  const { rows } = await app.db.ownerPool.query(
+    "select enabled from app_public.tenant_modules where tenant_id = $1 and module = 'operations'",
+    [memberA.tenantId],
+  );
   expect(rows).toEqual([{ enabled: true }]);
 });
 

@@ -20,7 +20,11 @@ export interface TestApp {
   server: TesseraServer;
   db: TestDatabase;
   /** POST /graphql with an optional bearer token; returns status and body. */
-  graphql(query: string, variables?: Record<string, unknown>, token?: string): Promise<{ status: number; body: GraphQLBody }>;
+  graphql(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<{ status: number; body: GraphQLBody }>;
   /** A graphql-ws client; `authorization` goes into connection_init's payload. */
   wsClient(token?: string): Client;
   stop(): Promise<void>;
@@ -49,7 +53,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config: Config = {
     ...loaded,
     // As APP_ENV=prod would: introspection (and Ruru) off unless GRAPHQL_INTROSPECTION says otherwise.
-    ...(options.production ? { graphql: { ...loaded.graphql, introspection: options.env?.GRAPHQL_INTROSPECTION === "true" } } : {}),
+    ...(options.production
+      ? { graphql: { ...loaded.graphql, introspection: options.env?.GRAPHQL_INTROSPECTION === "true" } }
+      : {}),
     ...(options.production ? { env: "prod", isProduction: true } : {}),
     database: db.urls,
   };
@@ -62,7 +68,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { port } = server.httpServer.address() as AddressInfo;
   let worker: Runner | undefined;
   if (options.worker) {
-    worker = await startWorker({ modules: MODULES, connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: config.mail });
+    worker = await startWorker({
+      modules: MODULES,
+      connectionString: db.urls.ownerUrl,
+      concurrency: 2,
+      logger,
+      mail: config.mail,
+    });
     server.metrics.observeWorker(worker);
   }
   const url = `http://127.0.0.1:${port}`;
@@ -77,7 +89,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async graphql(query, variables, token) {
       const response = await fetch(`${url}/graphql`, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, body: (await response.json()) as GraphQLBody };
@@ -103,13 +119,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 }
 
 /** The first thing a graphql-ws operation yields: `{ next }`, `{ error }` or `{ complete }`. */
-export function firstOutcome(client: Client, query: string): Promise<{ next?: unknown; error?: unknown; complete?: true }> {
+export function firstOutcome(
+  client: Client,
+  query: string,
+): Promise<{ next?: unknown; error?: unknown; complete?: true }> {
   return new Promise((resolve) => {
-    client.subscribe({ query }, {
-      next: (value) => resolve({ next: value }),
-      error: (error) => resolve({ error }),
-      complete: () => resolve({ complete: true }),
-    });
+    client.subscribe(
+      { query },
+      {
+        next: (value) => resolve({ next: value }),
+        error: (error) => resolve({ error }),
+        complete: () => resolve({ complete: true }),
+      },
+    );
   });
 }
 
@@ -121,11 +143,15 @@ export function firstOutcome(client: Client, query: string): Promise<{ next?: un
  */
 export async function listening(app: TestApp, channel: string, timeoutMs = 20_000): Promise<void> {
   const statement = `LISTEN ${pg.escapeIdentifier(channel)}`;
-  await until(async () => {
-    const { rows } = await app.db.rootPool.query(
-      "select 1 from pg_stat_activity where datname = current_database() and state = 'idle' and query = $1",
-      [statement],
-    );
-    return rows.length > 0;
-  }, `the server to run ${statement}`, timeoutMs);
+  await until(
+    async () => {
+      const { rows } = await app.db.rootPool.query(
+        "select 1 from pg_stat_activity where datname = current_database() and state = 'idle' and query = $1",
+        [statement],
+      );
+      return rows.length > 0;
+    },
+    `the server to run ${statement}`,
+    timeoutMs,
+  );
 }

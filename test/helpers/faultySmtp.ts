@@ -71,8 +71,12 @@ export async function startFaultySmtp(): Promise<FaultySmtp> {
       raw,
     });
   };
-  const refusal = (code: number) => Object.assign(new Error(code >= 500 ? `No such mailbox (${code})` : `Try again later (${code})`), { responseCode: code });
-  const refusing = (stage: "rcpt" | "data") => mode.kind === "refuse" && mode.stage === stage && accepted.length >= mode.after;
+  const refusal = (code: number) =>
+    Object.assign(new Error(code >= 500 ? `No such mailbox (${code})` : `Try again later (${code})`), {
+      responseCode: code,
+    });
+  const refusing = (stage: "rcpt" | "data") =>
+    mode.kind === "refuse" && mode.stage === stage && accepted.length >= mode.after;
 
   const server = new SMTPServer({
     authOptional: true,

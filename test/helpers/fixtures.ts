@@ -27,14 +27,22 @@ export interface TestUser {
 
 /** A tenant with its built-in roles, system user and every module on (what the tenant_created consumers make). */
 export async function createTenant(pool: pg.Pool, slug = `t-${randomBytes(4).toString("hex")}`): Promise<TestTenant> {
-  const { rows } = await pool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, slug]);
+  const { rows } = await pool.query<{ id: string }>(
+    "insert into app_public.tenants (slug, name) values ($1, $2) returning id",
+    [slug, slug],
+  );
   const id = rows[0]!.id;
   await prepareWith(MODULES, pool, id);
   return { id, slug };
 }
 
 /** A user holding one built-in role, optionally with a password, signed in with a live session. */
-export async function createUser(pool: pg.Pool, tenant: TestTenant, role = "member", options: { password?: string } = {}): Promise<TestUser> {
+export async function createUser(
+  pool: pg.Pool,
+  tenant: TestTenant,
+  role = "member",
+  options: { password?: string } = {},
+): Promise<TestUser> {
   const username = `u${randomBytes(4).toString("hex")}`;
   const email = `${username}@example.test`;
   const { rows } = await pool.query<{ id: string }>(
@@ -42,12 +50,24 @@ export async function createUser(pool: pg.Pool, tenant: TestTenant, role = "memb
     [tenant.id, email, username],
   );
   const id = rows[0]!.id;
-  await pool.query("insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = $3", [id, tenant.id, role]);
+  await pool.query(
+    "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = $3",
+    [id, tenant.id, role],
+  );
   await pool.query("insert into app_private.user_secrets (user_id, password_hash) values ($1, $2)", [
-    id, options.password ? await hashPassword(options.password) : null,
+    id,
+    options.password ? await hashPassword(options.password) : null,
   ]);
   const sessionId = await createSession(pool, id);
-  return { id, tenantId: tenant.id, email, username, role, sessionId, token: mintToken({ sub: id, tid: tenant.id, role, sid: sessionId }) };
+  return {
+    id,
+    tenantId: tenant.id,
+    email,
+    username,
+    role,
+    sessionId,
+    token: mintToken({ sub: id, tid: tenant.id, role, sid: sessionId }),
+  };
 }
 
 export async function createSession(pool: pg.Pool, userId: string): Promise<string> {

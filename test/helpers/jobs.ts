@@ -34,10 +34,12 @@ export async function runDueJobs(pool: pg.Pool, taskList: TaskList): Promise<voi
   await runOnce({ pgPool: pool, taskList, noHandleSignals: true, logger: workerLogger(createLogger("silent")) });
   // Jobs this run locked (a test may hold others locked on purpose, with an older locked_at).
   const locked = async () =>
-    (await pool.query(
-      `select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+    (
+      await pool.query(
+        `select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
        where j.locked_at >= $2 and t.identifier = any($1::text[])`,
-      [Object.keys(taskList), rows[0]!.started],
-    )).rows.length;
+        [Object.keys(taskList), rows[0]!.started],
+      )
+    ).rows.length;
   await until(async () => (await locked()) === 0, "the jobs' outcomes to be written");
 }

@@ -30,7 +30,12 @@ export async function freePort(): Promise<number> {
  */
 export async function waitForReady(port: number, describe: () => string = () => "", timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`http://127.0.0.1:${port}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error(`server did not become ready\n${describe()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

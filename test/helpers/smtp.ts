@@ -53,7 +53,11 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no e-mail to ${to} matching ${subject} within ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => [m.to, m.subject]))}`));
+          reject(
+            new Error(
+              `no e-mail to ${to} matching ${subject} within ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => [m.to, m.subject]))}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -41,7 +41,11 @@ export async function startWorkerProcess(db: TestDatabase, env: Record<string, s
     },
   };
   try {
-    await until(() => worker.output().includes("Worker connected") || child.exitCode !== null, "the worker process to connect", 30_000);
+    await until(
+      () => worker.output().includes("Worker connected") || child.exitCode !== null,
+      "the worker process to connect",
+      30_000,
+    );
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`${(error as Error).message}\n${worker.output()}`);
@@ -51,7 +55,12 @@ export async function startWorkerProcess(db: TestDatabase, env: Record<string, s
 }
 
 /** Enqueues one send_email job (as app_private.enqueue_job would); returns its id. */
-export async function enqueueEmail(db: TestDatabase, template: string, to: string | string[], data: Record<string, unknown> = {}): Promise<string> {
+export async function enqueueEmail(
+  db: TestDatabase,
+  template: string,
+  to: string | string[],
+  data: Record<string, unknown> = {},
+): Promise<string> {
   const { rows } = await db.ownerPool.query<{ id: string }>(
     "select id from graphile_worker.add_job('send_email', json_build_object('template', $1::text, 'to', $2::json, 'data', $3::json))",
     [template, JSON.stringify(to), JSON.stringify(data)],
@@ -61,7 +70,9 @@ export async function enqueueEmail(db: TestDatabase, template: string, to: strin
 
 /** send_email jobs still in the queue (waiting, retrying or running). */
 export async function emailJobsLeft(db: TestDatabase): Promise<number> {
-  const { rows } = await db.ownerPool.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'send_email'");
+  const { rows } = await db.ownerPool.query<{ n: number }>(
+    "select count(*)::int as n from graphile_worker.jobs where task_identifier = 'send_email'",
+  );
   return rows[0]!.n;
 }
 
@@ -70,8 +81,12 @@ export async function emailJobsLeft(db: TestDatabase): Promise<number> {
  * code before per-recipient delivery records).
  */
 export async function recordedDeliveries(db: TestDatabase): Promise<number | null> {
-  const exists = await db.ownerPool.query("select 1 from pg_class where oid = to_regclass('app_private.email_deliveries')");
+  const exists = await db.ownerPool.query(
+    "select 1 from pg_class where oid = to_regclass('app_private.email_deliveries')",
+  );
   if (exists.rowCount === 0) return null;
-  const { rows } = await db.ownerPool.query<{ n: number }>("select count(*)::int as n from app_private.email_deliveries");
+  const { rows } = await db.ownerPool.query<{ n: number }>(
+    "select count(*)::int as n from app_private.email_deliveries",
+  );
   return rows[0]!.n;
 }

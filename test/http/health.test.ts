@@ -63,7 +63,10 @@ describe("the REST error envelope", () => {
   });
 
   test("a malformed JSON body is VALIDATION_FAILED, not a 500", async () => {
-    const response = await request(app.url).post("/api/tenants/current").set("content-type", "application/json").send("{not json");
+    const response = await request(app.url)
+      .post("/api/tenants/current")
+      .set("content-type", "application/json")
+      .send("{not json");
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe("VALIDATION_FAILED");
   });

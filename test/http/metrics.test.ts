@@ -34,7 +34,11 @@ test("counters move for the right route template and GraphQL operation name", as
   }
   await app.graphql("query CurrentUser { currentUser { rowId } }", undefined, user.token);
   await app.graphql("query CurrentUser { currentUser { rowId } }", undefined, user.token);
-  await app.graphql(`mutation Broken { setTenantModule(input: { module: "events", enabled: false }) { clientMutationId } }`, undefined, user.token);
+  await app.graphql(
+    `mutation Broken { setTenantModule(input: { module: "events", enabled: false }) { clientMutationId } }`,
+    undefined,
+    user.token,
+  );
 
   const after = await scrape();
   expect(value(after, usersRoute) - value(before, usersRoute)).toBe(3);
@@ -42,7 +46,9 @@ test("counters move for the right route template and GraphQL operation name", as
   expect(value(after, failing) - value(before, failing)).toBe(1);
   // Raw paths never become labels.
   expect(after).not.toMatch(/route="\/api\/users\/[0-9a-f]{8}-/);
-  expect(after).toMatch(/tessera_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/graphql",status="200"\}/);
+  expect(after).toMatch(
+    /tessera_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/graphql",status="200"\}/,
+  );
   expect(after).toMatch(/tessera_db_pool_connections\{pool="authenticator",state="total"\} \d+/);
   expect(after).toMatch(/process_resident_memory_bytes \d+/);
 });
@@ -51,14 +57,21 @@ test("worker jobs and queue depth are reported", async () => {
   const jobLine = /tessera_worker_jobs_total\{task="domain_event",outcome="success"\} (\d+)/;
   // The tenant made in beforeAll has its own domain_event job: it must be counted before `before`
   // is read (a job leaves the queue after its success is counted).
-  const queued = async () => (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where task_identifier = 'domain_event'")).rows.length;
+  const queued = async () =>
+    (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where task_identifier = 'domain_event'")).rows
+      .length;
   await until(async () => (await queued()) === 0, "earlier domain events to be done");
   const before = value(await scrape(), jobLine);
   await createTenant(app.db.ownerPool, "another-one");
-  await until(async () => (await queued()) === 0 && value(await scrape(), jobLine) > before, "the new tenant's event to be counted");
+  await until(
+    async () => (await queued()) === 0 && value(await scrape(), jobLine) > before,
+    "the new tenant's event to be counted",
+  );
   expect(value(await scrape(), jobLine)).toBe(before + 1);
 
-  await app.db.ownerPool.query("select graphile_worker.add_job('send_email', '{}', run_at => now() + interval '1 hour')");
+  await app.db.ownerPool.query(
+    "select graphile_worker.add_job('send_email', '{}', run_at => now() + interval '1 hour')",
+  );
   expect(value(await scrape(), /tessera_worker_queue_jobs\{state="pending"\} (\d+)/)).toBeGreaterThanOrEqual(1);
 });
 
@@ -132,9 +145,15 @@ describe("with METRICS_TOKEN and the persisted-operations allow-list", () => {
   });
 
   test("allow-listed persisted operations keep their name", async () => {
-    const response = await fetch(`${guarded.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: HASH }) });
+    const response = await fetch(`${guarded.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: HASH }),
+    });
     expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
     const text = (await request(guarded.url).get("/metrics").set("Authorization", `Bearer ${TOKEN}`)).text;
-    expect(text).toMatch(/tessera_graphql_operations_total\{operation="ListModules",type="query",outcome="success"\} 1/);
+    expect(text).toMatch(
+      /tessera_graphql_operations_total\{operation="ListModules",type="query",outcome="success"\} 1/,
+    );
   });
 });

@@ -10,7 +10,9 @@ let app: TestApp;
 let user: TestUser;
 beforeAll(async () => {
   app = await startTestApp({ logLines });
-  user = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool, "traced"), "member", { password: "the right passphrase" });
+  user = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool, "traced"), "member", {
+    password: "the right passphrase",
+  });
 });
 afterAll(() => app.stop());
 
@@ -22,15 +24,21 @@ test("a failing login: X-Request-Id, the log line and the auth_events row share 
   expect(response.status).toBe(401);
   expect(response.headers["x-request-id"]).toBe("trace-me-42");
 
-  const line = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === "trace-me-42" && l.msg === "request refused");
+  const line = logLines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.requestId === "trace-me-42" && l.msg === "request refused");
   expect(line).toMatchObject({ method: "POST", path: "/api/auth/login", status: 401 });
 
-  const { rows } = await app.db.ownerPool.query("select type, user_id from app_private.auth_events where request_id = 'trace-me-42'");
+  const { rows } = await app.db.ownerPool.query(
+    "select type, user_id from app_private.auth_events where request_id = 'trace-me-42'",
+  );
   expect(rows).toEqual([{ type: "login_failed", user_id: user.id }]);
 });
 
 test("a generated id is the same on the header, the log line and the record", async () => {
-  const response = await request(app.url).post("/api/auth/login").send({ tenant: "traced", login: user.username, password: "the right passphrase" });
+  const response = await request(app.url)
+    .post("/api/auth/login")
+    .send({ tenant: "traced", login: user.username, password: "the right passphrase" });
   const id = response.headers["x-request-id"] as string;
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
   expect(logLines.some((l) => l.includes(`"requestId":"${id}"`) && l.includes('"status":200'))).toBe(true);
@@ -45,7 +53,10 @@ test("jobs enqueued by a request carry its request id", async () => {
     .post("/graphql")
     .set("Authorization", `Bearer ${manager.token}`)
     .set("X-Request-Id", "cancel-request-7")
-    .send({ query: `mutation ($id: UUID!) { rejectEvent(input: { eventId: $id }) { event { rejectedAt } } }`, variables: { id: eventId } });
+    .send({
+      query: `mutation ($id: UUID!) { rejectEvent(input: { eventId: $id }) { event { rejectedAt } } }`,
+      variables: { id: eventId },
+    });
   expect(response.status).toBe(200);
   const jobs = await queuedJobs(app.db.ownerPool, "event_cancelled");
   expect(jobs.map((job) => job.payload)).toEqual([{ eventId, requestId: "cancel-request-7", tenantId: user.tenantId }]);

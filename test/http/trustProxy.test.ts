@@ -32,7 +32,11 @@ async function setup(trustProxy: string): Promise<Setup> {
 }
 
 /** A failed REST login (an unknown account each time, so that only the per-IP bucket fills). */
-async function failedLogin(setup: Setup, forwardedFor: string, login = `nobody-${Math.random().toString(36).slice(2)}`): Promise<string> {
+async function failedLogin(
+  setup: Setup,
+  forwardedFor: string,
+  login = `nobody-${Math.random().toString(36).slice(2)}`,
+): Promise<string> {
   const response = await fetch(`${setup.app.url}/api/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
@@ -52,7 +56,11 @@ async function exhaust(setup: Setup, forwardedFor: () => string): Promise<number
 }
 
 /** A failed login of `setup.user` over graphql-ws, from a socket that sent `forwardedFor`; answers the audited ip. */
-async function failedLoginOverWebSocket(setup: Setup, forwardedFor: string, expectedCode = "INVALID_CREDENTIALS"): Promise<string | null> {
+async function failedLoginOverWebSocket(
+  setup: Setup,
+  forwardedFor: string,
+  expectedCode = "INVALID_CREDENTIALS",
+): Promise<string | null> {
   class ForwardedWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, { headers: { "x-forwarded-for": forwardedFor } });
@@ -62,7 +70,10 @@ async function failedLoginOverWebSocket(setup: Setup, forwardedFor: string, expe
   try {
     const code = await new Promise<string | undefined>((resolve, reject) => {
       client.subscribe(
-        { query: LOGIN, variables: { input: { tenant: setup.tenant.slug, login: setup.user.email, password: "wrong over ws" } } },
+        {
+          query: LOGIN,
+          variables: { input: { tenant: setup.tenant.slug, login: setup.user.email, password: "wrong over ws" } },
+        },
         {
           next: (value) => resolve((value.errors?.[0]?.extensions as { code?: string } | undefined)?.code),
           error: reject,

@@ -31,7 +31,13 @@ afterAll(async () => {
 });
 
 const attempt = (captchaToken?: string) =>
-  request(app.url).post("/api/auth/register").send({ tenant: "humans", email: "h@example.test", username: "human", password: "definitely a human being", captchaToken });
+  request(app.url).post("/api/auth/register").send({
+    tenant: "humans",
+    email: "h@example.test",
+    username: "human",
+    password: "definitely a human being",
+    captchaToken,
+  });
 
 test("no token or a rejected token is VALIDATION_FAILED and stores nothing; a solved one registers", async () => {
   const missing = await attempt();
@@ -41,5 +47,8 @@ test("no token or a rejected token is VALIDATION_FAILED and stores nothing; a so
   expect((await app.db.ownerPool.query("select 1 from app_private.registrations")).rowCount).toBe(0);
   const solved = await attempt("solved");
   expect(solved.status).toBe(202);
-  expect(seen).toEqual([{ token: "robot", remoteIp: expect.any(String) }, { token: "solved", remoteIp: expect.any(String) }]);
+  expect(seen).toEqual([
+    { token: "robot", remoteIp: expect.any(String) },
+    { token: "solved", remoteIp: expect.any(String) },
+  ]);
 });

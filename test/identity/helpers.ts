@@ -6,7 +6,8 @@ export function totpCode(secret: string, offset = 0): Promise<string> {
   return generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * 30 });
 }
 
-export const SESSION_FIELDS = "accessToken refreshToken accessTokenExpiresAt twoFactorRequired twoFactorToken user { id rowId email username fullName }";
+export const SESSION_FIELDS =
+  "accessToken refreshToken accessTokenExpiresAt twoFactorRequired twoFactorToken user { id rowId email username fullName }";
 
 export const DOCS = {
   register: `mutation ($input: RegisterInput!) { register(input: $input) { registrationToken expiresAt } }`,

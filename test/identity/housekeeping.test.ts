@@ -28,7 +28,12 @@ test("`npm run task -- cleanup sessions` deletes what expired over 30 days ago a
   );
 
   const result = spawnSync(process.execPath, [join(projectRoot, "src", "cli", "task.ts"), "cleanup", "sessions"], {
-    env: { PATH: process.env.PATH, DATABASE_URL: db.urls.ownerUrl, DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl, LOG_LEVEL: "silent" },
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      LOG_LEVEL: "silent",
+    },
     encoding: "utf8",
     timeout: 20_000,
   });
@@ -44,7 +49,12 @@ test("`npm run task -- cleanup sessions` deletes what expired over 30 days ago a
 
 test("an unknown cleanup target is refused with a usage line and exit code 1", () => {
   const result = spawnSync(process.execPath, [join(projectRoot, "src", "cli", "task.ts"), "cleanup", "everything"], {
-    env: { PATH: process.env.PATH, DATABASE_URL: db.urls.ownerUrl, DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl, LOG_LEVEL: "silent" },
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      LOG_LEVEL: "silent",
+    },
     encoding: "utf8",
     timeout: 20_000,
   });

@@ -47,7 +47,11 @@ test("a user of tenant A reads nothing of tenant B", async () => {
   expect(data.tenants.nodes).toEqual([{ slug: "tenant-a" }]);
   expect(data.mySessions.nodes).toEqual([{ rowId: memberA.sessionId, isCurrent: true }]);
 
-  const direct = await app.graphql(`query ($id: UUID!) { user(rowId: $id) { rowId } }`, { id: memberB.id }, memberA.token);
+  const direct = await app.graphql(
+    `query ($id: UUID!) { user(rowId: $id) { rowId } }`,
+    { id: memberB.id },
+    memberA.token,
+  );
   expect(direct.body.data).toEqual({ user: null });
   const rest = await request(app.url).get(`/api/users/${memberB.id}`).set("Authorization", `Bearer ${memberA.token}`);
   expect(rest.status).toBe(404);
@@ -55,7 +59,13 @@ test("a user of tenant A reads nothing of tenant B", async () => {
 
 test("anonymous sees no users, roles or sessions", async () => {
   const { body } = await app.graphql(READ_ALL);
-  expect(body.data).toEqual({ users: { nodes: [] }, roles: { nodes: [] }, userRoles: { nodes: [] }, tenants: { nodes: [] }, mySessions: { nodes: [] } });
+  expect(body.data).toEqual({
+    users: { nodes: [] },
+    roles: { nodes: [] },
+    userRoles: { nodes: [] },
+    tenants: { nodes: [] },
+    mySessions: { nodes: [] },
+  });
 });
 
 const CREATE_USER = `mutation ($email: String!, $username: String!, $roles: [String]) {
@@ -63,40 +73,79 @@ const CREATE_USER = `mutation ($email: String!, $username: String!, $roles: [Str
 }`;
 
 test("a member without users.manage gets FORBIDDEN from createUser, and no row appears", async () => {
-  const { body } = await app.graphql(CREATE_USER, { email: "x@example.test", username: "x-user", roles: ["member"] }, memberA.token);
+  const { body } = await app.graphql(
+    CREATE_USER,
+    { email: "x@example.test", username: "x-user", roles: ["member"] },
+    memberA.token,
+  );
   expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   const { rowCount } = await app.db.ownerPool.query("select 1 from app_public.users where email = 'x@example.test'");
   expect(rowCount).toBe(0);
 });
 
 test("an admin creates a user with roles in one transaction; an unknown role creates nothing", async () => {
-  const created = await app.graphql(CREATE_USER, { email: "mgr@example.test", username: "mgr", roles: ["manager"] }, adminA.token);
+  const created = await app.graphql(
+    CREATE_USER,
+    { email: "mgr@example.test", username: "mgr", roles: ["manager"] },
+    adminA.token,
+  );
   expect(created.body.errors).toBeUndefined();
   const roles = await app.db.ownerPool.query(
     "select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id where u.email = 'mgr@example.test'",
   );
   expect(roles.rows).toEqual([{ name: "manager" }]);
 
-  const bad = await app.graphql(CREATE_USER, { email: "bad@example.test", username: "bad-role", roles: ["member", "emperor"] }, adminA.token);
+  const bad = await app.graphql(
+    CREATE_USER,
+    { email: "bad@example.test", username: "bad-role", roles: ["member", "emperor"] },
+    adminA.token,
+  );
   expect(bad.body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
-  expect((await app.db.ownerPool.query("select 1 from app_public.users where email = 'bad@example.test'")).rowCount).toBe(0);
+  expect(
+    (await app.db.ownerPool.query("select 1 from app_public.users where email = 'bad@example.test'")).rowCount,
+  ).toBe(0);
 
-  const taken = await app.graphql(CREATE_USER, { email: "mgr@example.test", username: "mgr2", roles: ["member"] }, adminA.token);
+  const taken = await app.graphql(
+    CREATE_USER,
+    { email: "mgr@example.test", username: "mgr2", roles: ["member"] },
+    adminA.token,
+  );
   expect(taken.body.errors?.[0]?.extensions).toEqual({ code: "CONFLICT", details: { reason: "EMAIL_TAKEN" } });
 });
 
 test("deleting a user revokes their sessions at once and scrubs them later", async () => {
   const victim = await createUser(app.db.ownerPool, { id: adminA.tenantId, slug: "tenant-a" }, "member");
-  const denied = await app.graphql(`mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`, { id: victim.id }, memberA.token);
+  const denied = await app.graphql(
+    `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+    { id: victim.id },
+    memberA.token,
+  );
   expect(denied.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-  const deleted = await app.graphql(`mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`, { id: victim.id }, adminA.token);
+  const deleted = await app.graphql(
+    `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+    { id: victim.id },
+    adminA.token,
+  );
   expect(deleted.body).toEqual({ data: { deleteUser: { deleted: true } } });
   expect((await app.graphql("{ currentUser { rowId } }", undefined, victim.token)).status).toBe(401);
   const job = await app.db.ownerPool.query("select key from graphile_worker.jobs where task_identifier = 'scrub_user'");
   expect(job.rows).toEqual([{ key: `scrub_user:${victim.id}` }]);
-  await runDueJobs(app.db.ownerPool, makeTaskList({ modules: MODULES, mail: { from: "t@example.test" }, logger: createLogger("silent") }));
-  const scrubbed = await app.db.ownerPool.query("select email, username, full_name, (select count(*)::int from app_private.user_secrets where user_id = $1) as secrets from app_public.users where id = $1", [victim.id]);
-  expect(scrubbed.rows).toEqual([{ email: `deleted-${victim.id}@deleted.invalid`, username: expect.stringMatching(/^deleted-/), full_name: null, secrets: 0 }]);
+  await runDueJobs(
+    app.db.ownerPool,
+    makeTaskList({ modules: MODULES, mail: { from: "t@example.test" }, logger: createLogger("silent") }),
+  );
+  const scrubbed = await app.db.ownerPool.query(
+    "select email, username, full_name, (select count(*)::int from app_private.user_secrets where user_id = $1) as secrets from app_public.users where id = $1",
+    [victim.id],
+  );
+  expect(scrubbed.rows).toEqual([
+    {
+      email: `deleted-${victim.id}@deleted.invalid`,
+      username: expect.stringMatching(/^deleted-/),
+      full_name: null,
+      secrets: 0,
+    },
+  ]);
 });
 
 test("mySessions lists a user's sessions, and revoking one ends it on its next request", async () => {
@@ -106,15 +155,30 @@ test("mySessions lists a user's sessions, and revoking one ends it on its next r
   const laptop = mintToken({ sub: phone.id, tid: tenant.id, role: "member", sid: laptopSession });
   const listed = await app.graphql("{ mySessions { nodes { rowId isCurrent } } }", undefined, phone.token);
   expect(listed.body.data).toEqual({
-    mySessions: { nodes: expect.arrayContaining([{ rowId: phone.sessionId, isCurrent: true }, { rowId: laptopSession, isCurrent: false }]) },
+    mySessions: {
+      nodes: expect.arrayContaining([
+        { rowId: phone.sessionId, isCurrent: true },
+        { rowId: laptopSession, isCurrent: false },
+      ]),
+    },
   });
-  const revoked = await app.graphql(`mutation ($id: UUID!) { revokeSession(input: { sessionId: $id }) { revoked } }`, { id: laptopSession }, phone.token);
+  const revoked = await app.graphql(
+    `mutation ($id: UUID!) { revokeSession(input: { sessionId: $id }) { revoked } }`,
+    { id: laptopSession },
+    phone.token,
+  );
   expect(revoked.body).toEqual({ data: { revokeSession: { revoked: true } } });
   expect((await app.graphql("{ currentUser { rowId } }", undefined, laptop)).status).toBe(401);
   expect((await app.graphql("{ currentUser { rowId } }", undefined, phone.token)).status).toBe(200);
   // Someone else's session cannot be revoked (and is not revealed).
-  const foreign = await app.graphql(`mutation ($id: UUID!) { revokeSession(input: { sessionId: $id }) { revoked } }`, { id: memberB.sessionId }, phone.token);
+  const foreign = await app.graphql(
+    `mutation ($id: UUID!) { revokeSession(input: { sessionId: $id }) { revoked } }`,
+    { id: memberB.sessionId },
+    phone.token,
+  );
   expect(foreign.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-  const { rows } = await app.db.ownerPool.query("select revoked_at from app_private.sessions where id = $1", [laptopSession]);
+  const { rows } = await app.db.ownerPool.query("select revoked_at from app_private.sessions where id = $1", [
+    laptopSession,
+  ]);
   expect(rows[0].revoked_at).not.toBeNull();
 });

@@ -47,21 +47,43 @@ interface Answer {
 async function rest(path: string, body: unknown, ip: string, token?: string): Promise<Answer> {
   const response = await fetch(`${app.url}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", connection: "close", "x-forwarded-for": ip, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      connection: "close",
+      "x-forwarded-for": ip,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
-  const json = (await response.json()) as { error?: { code: string; details?: { reason?: string } } } & Record<string, unknown>;
-  return { status: response.status, code: json.error?.code, reason: json.error?.details?.reason, retryAfter: response.headers.get("retry-after"), body: json };
+  const json = (await response.json()) as { error?: { code: string; details?: { reason?: string } } } & Record<
+    string,
+    unknown
+  >;
+  return {
+    status: response.status,
+    code: json.error?.code,
+    reason: json.error?.details?.reason,
+    retryAfter: response.headers.get("retry-after"),
+    body: json,
+  };
 }
 
 /** One GraphQL mutation over HTTP on a connection of its own, from `ip`; `code` is its error's. */
 async function graphql(query: string, input: unknown, ip: string, token?: string): Promise<Answer> {
   const response = await fetch(`${app.url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", connection: "close", "x-forwarded-for": ip, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json",
+      connection: "close",
+      "x-forwarded-for": ip,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables: { input } }),
   });
-  const json = (await response.json()) as { errors?: Array<{ extensions?: { code?: string; details?: { reason?: string } } }> } & Record<string, unknown>;
+  const json = (await response.json()) as {
+    errors?: Array<{ extensions?: { code?: string; details?: { reason?: string } } }>;
+  } & Record<string, unknown>;
   const error = json.errors?.[0]?.extensions;
   return { status: response.status, code: error?.code, reason: error?.details?.reason, retryAfter: null, body: json };
 }
@@ -98,10 +120,18 @@ describe("password and code checks are counted before they are made", () => {
   test("40 parallel wrong passwords on one account: exactly 10 are checked, the rest RATE_LIMITED; the right password is refused until the next window", async () => {
     const user = await createUser(app.db.ownerPool, tenant, "member", { password });
     const ip = addresses();
-    const answers = await parallel(40, (i) => rest("/api/auth/login", { tenant: "limited", login: user.email, password: `wrong guess ${i}` }, ip(1)));
-    expect(countCodes(answers)).toEqual({ INVALID_CREDENTIALS: LIMITS.loginPerAccount.max, RATE_LIMITED: 40 - LIMITS.loginPerAccount.max });
+    const answers = await parallel(40, (i) =>
+      rest("/api/auth/login", { tenant: "limited", login: user.email, password: `wrong guess ${i}` }, ip(1)),
+    );
+    expect(countCodes(answers)).toEqual({
+      INVALID_CREDENTIALS: LIMITS.loginPerAccount.max,
+      RATE_LIMITED: 40 - LIMITS.loginPerAccount.max,
+    });
     // Exactly as many failed checks were made (one audit row each).
-    const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_private.auth_events where type = 'login_failed' and user_id = $1", [user.id]);
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_private.auth_events where type = 'login_failed' and user_id = $1",
+      [user.id],
+    );
     expect(rows[0].n).toBe(LIMITS.loginPerAccount.max);
 
     const right = await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(2));
@@ -120,21 +150,41 @@ describe("password and code checks are counted before they are made", () => {
         : graphql(DOCS.login, { tenant: "limited", login: user.email, password: `wrong guess ${i}` }, ip(2)),
     );
     expect(countCodes(answers)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 20 });
-    expect((await graphql(DOCS.login, { tenant: "limited", login: user.email, password }, ip(3))).code).toBe("RATE_LIMITED");
+    expect((await graphql(DOCS.login, { tenant: "limited", login: user.email, password }, ip(3))).code).toBe(
+      "RATE_LIMITED",
+    );
   });
 
   test("60 parallel wrong passwords from one IP on 60 accounts: exactly 50 are checked", async () => {
     const ip = addresses();
-    const answers = await parallel(60, (i) => rest("/api/auth/login", { tenant: "limited", login: `nobody-${i}@example.test`, password: "not the password" }, ip(1)));
-    expect(countCodes(answers)).toEqual({ INVALID_CREDENTIALS: LIMITS.loginPerIp.max, RATE_LIMITED: 60 - LIMITS.loginPerIp.max });
+    const answers = await parallel(60, (i) =>
+      rest(
+        "/api/auth/login",
+        { tenant: "limited", login: `nobody-${i}@example.test`, password: "not the password" },
+        ip(1),
+      ),
+    );
+    expect(countCodes(answers)).toEqual({
+      INVALID_CREDENTIALS: LIMITS.loginPerIp.max,
+      RATE_LIMITED: 60 - LIMITS.loginPerIp.max,
+    });
     // Another address is not affected.
-    expect((await rest("/api/auth/login", { tenant: "limited", login: "nobody-0@example.test", password: "not the password" }, ip(2))).code).toBe("INVALID_CREDENTIALS");
+    expect(
+      (
+        await rest(
+          "/api/auth/login",
+          { tenant: "limited", login: "nobody-0@example.test", password: "not the password" },
+          ip(2),
+        )
+      ).code,
+    ).toBe("INVALID_CREDENTIALS");
   });
 
   test("e-mail and username, in any case, share the account's bucket; a success gives its unit back; an unknown identifier has a bucket of its own", async () => {
     const user = await createUser(app.db.ownerPool, tenant, "member", { password });
     const ip = addresses();
-    const login = (identifier: string, pass: string) => rest("/api/auth/login", { tenant: "limited", login: identifier, password: pass }, ip(1));
+    const login = (identifier: string, pass: string) =>
+      rest("/api/auth/login", { tenant: "limited", login: identifier, password: pass }, ip(1));
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await login(user.email, `wrong guess ${i}`)).status);
     statuses.push((await login(user.username, password)).status); // a success: not a failure
@@ -142,9 +192,12 @@ describe("password and code checks are counted before they are made", () => {
     statuses.push((await login(user.email.toUpperCase(), "wrong guess 9")).status);
     expect(statuses).toEqual([401, 401, 401, 401, 200, 401, 401, 401, 401, 401, 401]);
     // Ten failures through three spellings: the account is limited, by any name.
-    for (const identifier of [user.email, user.username]) expect((await login(identifier, password)).code).toBe("RATE_LIMITED");
+    for (const identifier of [user.email, user.username])
+      expect((await login(identifier, password)).code).toBe("RATE_LIMITED");
 
-    const ghost = await parallel(12, (i) => login(i % 2 ? "Ghost@Example.test" : "ghost@example.test", "not the password"));
+    const ghost = await parallel(12, (i) =>
+      login(i % 2 ? "Ghost@Example.test" : "ghost@example.test", "not the password"),
+    );
     expect(countCodes(ghost)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 2 });
   });
 
@@ -158,13 +211,23 @@ describe("password and code checks are counted before they are made", () => {
     expect(twoFactorToken).toEqual(expect.any(String));
 
     const accepted = await Promise.all([-1, 0, 1, 2].map((offset) => totpCode(secret, offset)));
-    const wrongCodes = Array.from({ length: 100 }, (_, i) => String(100_000 + i * 7919)).filter((code) => !accepted.includes(code)).slice(0, 60);
-    const answers = await parallel(60, (i) => rest("/api/auth/2fa/verify", { twoFactorToken, code: wrongCodes[i] }, ip(2 + (i % 3))));
-    expect(countCodes(answers)).toEqual({ INVALID_TWO_FACTOR_CODE: LIMITS.totpPerUser.max, RATE_LIMITED: 60 - LIMITS.totpPerUser.max });
+    const wrongCodes = Array.from({ length: 100 }, (_, i) => String(100_000 + i * 7919))
+      .filter((code) => !accepted.includes(code))
+      .slice(0, 60);
+    const answers = await parallel(60, (i) =>
+      rest("/api/auth/2fa/verify", { twoFactorToken, code: wrongCodes[i] }, ip(2 + (i % 3))),
+    );
+    expect(countCodes(answers)).toEqual({
+      INVALID_TWO_FACTOR_CODE: LIMITS.totpPerUser.max,
+      RATE_LIMITED: 60 - LIMITS.totpPerUser.max,
+    });
 
     const right = await rest("/api/auth/2fa/verify", { twoFactorToken, code: await totpCode(secret, 1) }, ip(9));
     expect([right.status, right.code]).toEqual([429, "RATE_LIMITED"]);
-    const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_private.sessions where user_id = $1 and id <> $2", [user.id, user.sessionId]);
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_private.sessions where user_id = $1 and id <> $2",
+      [user.id, user.sessionId],
+    );
     expect(rows[0].n).toBe(0);
   });
 
@@ -177,14 +240,21 @@ describe("password and code checks are counted before they are made", () => {
         ? rest("/api/auth/password/change", { currentPassword: `wrong current ${i}`, newPassword }, ip(1), user.token)
         : graphql(DOCS.changePassword, { currentPassword: `wrong current ${i}`, newPassword }, ip(1), user.token),
     );
-    expect(countCodes(answers)).toEqual({ INVALID_CREDENTIALS: LIMITS.changePasswordPerUser.max, RATE_LIMITED: 20 - LIMITS.changePasswordPerUser.max });
+    expect(countCodes(answers)).toEqual({
+      INVALID_CREDENTIALS: LIMITS.changePasswordPerUser.max,
+      RATE_LIMITED: 20 - LIMITS.changePasswordPerUser.max,
+    });
     const right = await graphql(DOCS.changePassword, { currentPassword: password, newPassword }, ip(2), user.token);
     expect(right.code).toBe("RATE_LIMITED");
-    expect((await rest("/api/auth/password/change", { currentPassword: password, newPassword }, ip(2), user.token)).status).toBe(429);
+    expect(
+      (await rest("/api/auth/password/change", { currentPassword: password, newPassword }, ip(2), user.token)).status,
+    ).toBe(429);
     // The password did not change; the next window lets the right one in.
     expect((await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(3))).status).toBe(200);
     now = new Date(PINNED.getTime() + LIMITS.changePasswordPerUser.windowSeconds * 1000);
-    expect((await rest("/api/auth/password/change", { currentPassword: password, newPassword }, ip(2), user.token)).status).toBe(200);
+    expect(
+      (await rest("/api/auth/password/change", { currentPassword: password, newPassword }, ip(2), user.token)).status,
+    ).toBe(200);
   });
 });
 
@@ -192,9 +262,17 @@ describe("anonymous operations are limited per IP and per tenant", () => {
   test("register: 25 parallel from one IP, 20 are accepted; another IP still registers", async () => {
     const ip = addresses();
     const tag = randomBytes(3).toString("hex");
-    const answers = await parallel(25, (i) => rest("/api/auth/register", registration("limited", `r${tag}-${i}`), ip(1)));
-    expect(countCodes(answers)).toEqual({ 202: LIMITS.registrationPerIp.max, RATE_LIMITED: 25 - LIMITS.registrationPerIp.max });
-    const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_private.registrations where username like $1", [`r${tag}-%`]);
+    const answers = await parallel(25, (i) =>
+      rest("/api/auth/register", registration("limited", `r${tag}-${i}`), ip(1)),
+    );
+    expect(countCodes(answers)).toEqual({
+      202: LIMITS.registrationPerIp.max,
+      RATE_LIMITED: 25 - LIMITS.registrationPerIp.max,
+    });
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_private.registrations where username like $1",
+      [`r${tag}-%`],
+    );
     expect(rows[0].n).toBe(LIMITS.registrationPerIp.max);
     expect((await graphql(DOCS.register, registration("limited", `r${tag}-x`), ip(1))).code).toBe("RATE_LIMITED");
     expect((await graphql(DOCS.register, registration("limited", `r${tag}-y`), ip(2))).code).toBeUndefined();
@@ -202,9 +280,16 @@ describe("anonymous operations are limited per IP and per tenant", () => {
 
   test("register: 30 parallel registrations of one e-mail (from 30 addresses) issue exactly 5", async () => {
     const ip = addresses();
-    const answers = await parallel(30, (i) => rest("/api/auth/register", { ...registration("limited", `same${i}`), email: "same@example.test" }, ip(i)));
-    expect(countCodes(answers)).toEqual({ 202: LIMITS.registrationPerEmail.max, RATE_LIMITED: 30 - LIMITS.registrationPerEmail.max });
-    const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_private.registrations where email = 'same@example.test'");
+    const answers = await parallel(30, (i) =>
+      rest("/api/auth/register", { ...registration("limited", `same${i}`), email: "same@example.test" }, ip(i)),
+    );
+    expect(countCodes(answers)).toEqual({
+      202: LIMITS.registrationPerEmail.max,
+      RATE_LIMITED: 30 - LIMITS.registrationPerEmail.max,
+    });
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_private.registrations where email = 'same@example.test'",
+    );
     expect(rows[0].n).toBe(LIMITS.registrationPerEmail.max);
   });
 
@@ -212,8 +297,13 @@ describe("anonymous operations are limited per IP and per tenant", () => {
     const ip = addresses();
     const before = passwords.argon2Count();
     // 210 requests from 14 addresses (15 each, under the per-IP 20).
-    const answers = await parallel(210, (i) => rest("/api/auth/register", registration("no-such-tenant", `g${i}`), ip(i % 14)));
-    expect(countCodes(answers)).toEqual({ 202: LIMITS.registrationPerTenant.max, RATE_LIMITED: 210 - LIMITS.registrationPerTenant.max });
+    const answers = await parallel(210, (i) =>
+      rest("/api/auth/register", registration("no-such-tenant", `g${i}`), ip(i % 14)),
+    );
+    expect(countCodes(answers)).toEqual({
+      202: LIMITS.registrationPerTenant.max,
+      RATE_LIMITED: 210 - LIMITS.registrationPerTenant.max,
+    });
     expect(passwords.argon2Count() - before).toBe(0);
   });
 
@@ -223,43 +313,98 @@ describe("anonymous operations are limited per IP and per tenant", () => {
     const registrationToken = issued.body.registrationToken as string;
     const code = /\b(\d{6})\b/.exec(bodyOf(await smtp.waitFor("confirmer@example.test", /confirmation code/)))![1]!;
 
-    const answers = await parallel(35, () => rest("/api/auth/register/confirm", { registrationToken: randomBytes(32).toString("base64url"), code: "123456" }, ip(2)));
-    expect(countCodes(answers)).toEqual({ INVALID_TOKEN: LIMITS.confirmRegistrationPerIp.max, RATE_LIMITED: 35 - LIMITS.confirmRegistrationPerIp.max });
+    const answers = await parallel(35, () =>
+      rest(
+        "/api/auth/register/confirm",
+        { registrationToken: randomBytes(32).toString("base64url"), code: "123456" },
+        ip(2),
+      ),
+    );
+    expect(countCodes(answers)).toEqual({
+      INVALID_TOKEN: LIMITS.confirmRegistrationPerIp.max,
+      RATE_LIMITED: 35 - LIMITS.confirmRegistrationPerIp.max,
+    });
     expect((await rest("/api/auth/register/confirm", { registrationToken, code }, ip(2))).code).toBe("RATE_LIMITED");
     expect((await rest("/api/auth/register/confirm", { registrationToken, code }, ip(3))).status).toBe(201);
   });
 
   test("forgotPassword: 10 per IP per hour (12 in parallel), 100 per tenant per hour", async () => {
     const ip = addresses();
-    const perIp = await parallel(12, (i) => rest("/api/auth/password/forgot", { tenant: "limited", email: `someone-${i}@example.test` }, ip(1)));
-    expect(countCodes(perIp)).toEqual({ 202: LIMITS.forgotPasswordPerIp.max, RATE_LIMITED: 12 - LIMITS.forgotPasswordPerIp.max });
+    const perIp = await parallel(12, (i) =>
+      rest("/api/auth/password/forgot", { tenant: "limited", email: `someone-${i}@example.test` }, ip(1)),
+    );
+    expect(countCodes(perIp)).toEqual({
+      202: LIMITS.forgotPasswordPerIp.max,
+      RATE_LIMITED: 12 - LIMITS.forgotPasswordPerIp.max,
+    });
 
     await createTenant(app.db.ownerPool, "mailroom");
     // 105 requests from 11 other addresses (at most 10 each).
-    const perTenant = await parallel(105, (i) => rest("/api/auth/password/forgot", { tenant: "mailroom", email: `reader-${i}@example.test` }, ip(10 + (i % 11))));
-    expect(countCodes(perTenant)).toEqual({ 202: LIMITS.forgotPasswordPerTenant.max, RATE_LIMITED: 105 - LIMITS.forgotPasswordPerTenant.max });
+    const perTenant = await parallel(105, (i) =>
+      rest("/api/auth/password/forgot", { tenant: "mailroom", email: `reader-${i}@example.test` }, ip(10 + (i % 11))),
+    );
+    expect(countCodes(perTenant)).toEqual({
+      202: LIMITS.forgotPasswordPerTenant.max,
+      RATE_LIMITED: 105 - LIMITS.forgotPasswordPerTenant.max,
+    });
   });
 });
 
 test("no argon2 work for a tenant that does not exist nor for an unusable reset token; an unknown account of an existing tenant costs one run like a known one", async () => {
   const ip = addresses();
   const user = await createUser(app.db.ownerPool, tenant, "member", { password });
-  const runs = async (attempt: () => Promise<Answer>): Promise<{ runs: number; answer: Pick<Answer, "status" | "code"> & { keys: string[] } }> => {
+  const runs = async (
+    attempt: () => Promise<Answer>,
+  ): Promise<{ runs: number; answer: Pick<Answer, "status" | "code"> & { keys: string[] } }> => {
     const before = passwords.argon2Count();
     const answer = await attempt();
-    return { runs: passwords.argon2Count() - before, answer: { status: answer.status, code: answer.code, keys: Object.keys(answer.body).sort() } };
+    return {
+      runs: passwords.argon2Count() - before,
+      answer: { status: answer.status, code: answer.code, keys: Object.keys(answer.body).sort() },
+    };
   };
   const knownTenantRegister = await runs(() => rest("/api/auth/register", registration("limited", "costly"), ip(1)));
   const unknownTenantRegister = await runs(() => rest("/api/auth/register", registration("nowhere", "costly"), ip(1)));
-  expect(knownTenantRegister).toEqual({ runs: 1, answer: { status: 202, code: undefined, keys: ["expiresAt", "registrationToken"] } });
+  expect(knownTenantRegister).toEqual({
+    runs: 1,
+    answer: { status: 202, code: undefined, keys: ["expiresAt", "registrationToken"] },
+  });
   expect(unknownTenantRegister).toEqual({ runs: 0, answer: knownTenantRegister.answer });
 
   const failed = { status: 401, code: "INVALID_CREDENTIALS", keys: ["error"] };
-  expect(await runs(() => rest("/api/auth/login", { tenant: "limited", login: user.email, password: "not the password" }, ip(1)))).toEqual({ runs: 1, answer: failed });
-  expect(await runs(() => rest("/api/auth/login", { tenant: "limited", login: "phantom@example.test", password: "not the password" }, ip(1)))).toEqual({ runs: 1, answer: failed });
-  expect(await runs(() => rest("/api/auth/login", { tenant: "nowhere", login: "phantom@example.test", password: "not the password" }, ip(1)))).toEqual({ runs: 0, answer: failed });
+  expect(
+    await runs(() =>
+      rest("/api/auth/login", { tenant: "limited", login: user.email, password: "not the password" }, ip(1)),
+    ),
+  ).toEqual({ runs: 1, answer: failed });
+  expect(
+    await runs(() =>
+      rest(
+        "/api/auth/login",
+        { tenant: "limited", login: "phantom@example.test", password: "not the password" },
+        ip(1),
+      ),
+    ),
+  ).toEqual({ runs: 1, answer: failed });
+  expect(
+    await runs(() =>
+      rest(
+        "/api/auth/login",
+        { tenant: "nowhere", login: "phantom@example.test", password: "not the password" },
+        ip(1),
+      ),
+    ),
+  ).toEqual({ runs: 0, answer: failed });
 
-  expect(await runs(() => rest("/api/auth/reset/confirm", { token: randomBytes(32).toString("base64url"), newPassword: "a brand new passphrase" }, ip(1)))).toEqual({
+  expect(
+    await runs(() =>
+      rest(
+        "/api/auth/reset/confirm",
+        { token: randomBytes(32).toString("base64url"), newPassword: "a brand new passphrase" },
+        ip(1),
+      ),
+    ),
+  ).toEqual({
     runs: 0,
     answer: { status: 401, code: "INVALID_TOKEN", keys: ["error"] },
   });

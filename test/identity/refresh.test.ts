@@ -47,7 +47,10 @@ async function refreshOverGraphql(refreshToken: string): Promise<Outcome> {
     headers: { "content-type": "application/json", accept: "application/json", connection: "close" },
     body: JSON.stringify({ query: DOCS.refreshSession, variables: { input: { refreshToken } } }),
   });
-  const body = (await response.json()) as { data?: { refreshSession: Pair | null } | null; errors?: Array<{ extensions?: { code?: string } }> };
+  const body = (await response.json()) as {
+    data?: { refreshSession: Pair | null } | null;
+    errors?: Array<{ extensions?: { code?: string } }>;
+  };
   const pair = body.data?.refreshSession ?? undefined;
   return { status: response.status, ...(pair ? { pair } : { code: body.errors?.[0]?.extensions?.code ?? "NO_CODE" }) };
 }
@@ -85,7 +88,9 @@ describe.each([
     const first = await signIn();
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => refresh(first.refreshToken)));
 
-    expect(outcomes.map(({ status, code }) => [status, code])).toEqual(Array.from({ length: 10 }, () => [200, undefined]));
+    expect(outcomes.map(({ status, code }) => [status, code])).toEqual(
+      Array.from({ length: 10 }, () => [200, undefined]),
+    );
     const refreshTokens = new Set(outcomes.map(({ pair }) => pair!.refreshToken));
     expect(refreshTokens.size).toBe(1);
     const [successor] = [...refreshTokens] as [string];
@@ -95,8 +100,13 @@ describe.each([
     const session = await sessionOf(first.refreshToken);
     expect(session).toEqual({ id: expect.any(String), revoked_reason: null, tokens: 2 });
     // Stored as SHA-256 only: the successor's hash is there, the token itself is nowhere in the row.
-    const stored = await app.db.ownerPool.query("select token_hash from app_private.refresh_tokens where session_id = $1", [session.id]);
-    expect(stored.rows.map((row: { token_hash: Buffer }) => row.token_hash.toString("hex"))).toContain(sha256(successor).toString("hex"));
+    const stored = await app.db.ownerPool.query(
+      "select token_hash from app_private.refresh_tokens where session_id = $1",
+      [session.id],
+    );
+    expect(stored.rows.map((row: { token_hash: Buffer }) => row.token_hash.toString("hex"))).toContain(
+      sha256(successor).toString("hex"),
+    );
     expect(JSON.stringify(stored.rows)).not.toContain(successor);
     for (const { pair } of outcomes) expect(await currentUserStatus(pair!.accessToken)).toBe(200);
 

@@ -29,20 +29,31 @@ const create = (token: string, roles: string[]) => {
   counter += 1;
   return app.graphql(CREATE_USER, { email: `new${counter}@example.test`, username: `new-${counter}`, roles }, token);
 };
-const liveUser = async (id: string) => (await app.db.ownerPool.query("select 1 from app_public.users where id = $1 and deleted_at is null", [id])).rowCount === 1;
+const liveUser = async (id: string) =>
+  (await app.db.ownerPool.query("select 1 from app_public.users where id = $1 and deleted_at is null", [id]))
+    .rowCount === 1;
 const liveOwners = async (tenantId: string) =>
-  (await app.db.ownerPool.query<{ n: number }>(
-    `select count(*)::int as n from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id
+  (
+    await app.db.ownerPool.query<{ n: number }>(
+      `select count(*)::int as n from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id
      where r.tenant_id = $1 and r.name = 'owner' and u.deleted_at is null`,
-    [tenantId],
-  )).rows[0]!.n;
+      [tenantId],
+    )
+  ).rows[0]!.n;
 
 test("nobody grants a role above their own: an admin cannot create an owner; an owner can", async () => {
   const refused = await create(admin.token, ["member", "owner"]);
-  expect(refused.body.errors?.[0]?.extensions).toEqual({ code: "FORBIDDEN", details: { reason: "ROLE_ABOVE_YOURS", role: "owner" } });
-  expect((await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [`new${counter}@example.test`])).rowCount).toBe(0);
+  expect(refused.body.errors?.[0]?.extensions).toEqual({
+    code: "FORBIDDEN",
+    details: { reason: "ROLE_ABOVE_YOURS", role: "owner" },
+  });
+  expect(
+    (await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [`new${counter}@example.test`]))
+      .rowCount,
+  ).toBe(0);
 
-  for (const role of ["admin", "manager", "member"]) expect((await create(admin.token, [role])).body.errors).toBeUndefined();
+  for (const role of ["admin", "manager", "member"])
+    expect((await create(admin.token, [role])).body.errors).toBeUndefined();
   expect((await create(owner.token, ["owner"])).body.errors).toBeUndefined();
 });
 
@@ -51,11 +62,18 @@ test("a user is never created without a role: an empty or null role list is VALI
     counter += 1;
     const email = `new${counter}@example.test`;
     const { body } = await app.graphql(CREATE_USER, { email, username: `new-${counter}`, roles }, owner.token);
-    expect([roles, body.errors?.[0]?.extensions]).toEqual([roles, { code: "VALIDATION_FAILED", details: { field: "roles" } }]);
+    expect([roles, body.errors?.[0]?.extensions]).toEqual([
+      roles,
+      { code: "VALIDATION_FAILED", details: { field: "roles" } },
+    ]);
     expect((await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [email])).rowCount).toBe(0);
   }
   // Leaving roles out gives the member role.
-  const defaulted = await app.graphql(`mutation { createUser(input: { email: "defaulted@example.test", username: "defaulted" }) { user { rowId } } }`, undefined, owner.token);
+  const defaulted = await app.graphql(
+    `mutation { createUser(input: { email: "defaulted@example.test", username: "defaulted" }) { user { rowId } } }`,
+    undefined,
+    owner.token,
+  );
   expect(defaulted.body.errors).toBeUndefined();
   const { rows } = await app.db.ownerPool.query<{ name: string }>(
     "select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id where u.email = 'defaulted@example.test'",
@@ -77,7 +95,10 @@ test("a custom role is granted only by someone who holds every permission it gra
   const hr = await createUser(app.db.ownerPool, tenant, "hr");
   expect((await create(hr.token, ["member"])).body.errors).toBeUndefined();
   expect((await create(hr.token, ["hr"])).body.errors).toBeUndefined();
-  expect((await create(hr.token, ["finance"])).body.errors?.[0]?.extensions).toEqual({ code: "FORBIDDEN", details: { reason: "ROLE_ABOVE_YOURS", role: "finance" } });
+  expect((await create(hr.token, ["finance"])).body.errors?.[0]?.extensions).toEqual({
+    code: "FORBIDDEN",
+    details: { reason: "ROLE_ABOVE_YOURS", role: "finance" },
+  });
   expect((await create(hr.token, ["manager"])).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   expect((await create(admin.token, ["finance"])).body.errors).toBeUndefined();
   // Nor can hr delete an admin (a role it could not grant).
@@ -95,9 +116,13 @@ test("an admin cannot delete an owner; nobody deletes themselves", async () => {
   expect([await liveUser(owner.id), await liveUser(admin.id)]).toEqual([true, true]);
   // Peers and those below are fine: an admin deletes another admin, an owner another owner.
   const otherAdmin = await createUser(app.db.ownerPool, tenant, "admin");
-  expect((await app.graphql(DELETE_USER, { id: otherAdmin.id }, admin.token)).body).toEqual({ data: { deleteUser: { deleted: true } } });
+  expect((await app.graphql(DELETE_USER, { id: otherAdmin.id }, admin.token)).body).toEqual({
+    data: { deleteUser: { deleted: true } },
+  });
   const otherOwner = await createUser(app.db.ownerPool, tenant, "owner");
-  expect((await app.graphql(DELETE_USER, { id: otherOwner.id }, owner.token)).body).toEqual({ data: { deleteUser: { deleted: true } } });
+  expect((await app.graphql(DELETE_USER, { id: otherOwner.id }, owner.token)).body).toEqual({
+    data: { deleteUser: { deleted: true } },
+  });
 });
 
 test("the last owner cannot be removed by any path (soft delete, role removed or moved)", async () => {
@@ -106,10 +131,16 @@ test("the last owner cannot be removed by any path (soft delete, role removed or
   const attempts = [
     ["update app_public.users set deleted_at = now() where id = $1", [last.id]],
     ["delete from app_public.user_roles where user_id = $1", [last.id]],
-    ["update app_public.user_roles set role_id = (select id from app_public.roles where tenant_id = $2 and name = 'member') where user_id = $1", [last.id, solo.id]],
+    [
+      "update app_public.user_roles set role_id = (select id from app_public.roles where tenant_id = $2 and name = 'member') where user_id = $1",
+      [last.id, solo.id],
+    ],
   ] as const;
   for (const [sql, params] of attempts) {
-    await expect(app.db.ownerPool.query(sql, [...params])).rejects.toMatchObject({ code: "TCONF", detail: '{"reason":"LAST_OWNER"}' });
+    await expect(app.db.ownerPool.query(sql, [...params])).rejects.toMatchObject({
+      code: "TCONF",
+      detail: '{"reason":"LAST_OWNER"}',
+    });
   }
   expect(await liveOwners(solo.id)).toBe(1);
   // With a second owner, the first may go.
@@ -128,7 +159,9 @@ test("two owners deleting each other at the same time leave one owner: one succe
   let results: Awaited<ReturnType<TestApp["graphql"]>>[];
   try {
     await blocker.query("begin");
-    await blocker.query("select 1 from app_public.users where id = any($1::uuid[]) for update", [[first.id, second.id]]);
+    await blocker.query("select 1 from app_public.users where id = any($1::uuid[]) for update", [
+      [first.id, second.id],
+    ]);
     const requests = Promise.all([
       app.graphql(DELETE_USER, { id: second.id }, first.token),
       app.graphql(DELETE_USER, { id: first.id }, second.token),
@@ -144,17 +177,32 @@ test("two owners deleting each other at the same time leave one owner: one succe
   } finally {
     blocker.release();
   }
-  const outcomes = results.map((result) => (result.body.errors ? result.body.errors[0]?.extensions : result.body.data)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  expect(outcomes).toEqual([{ code: "CONFLICT", details: { reason: "LAST_OWNER" } }, { deleteUser: { deleted: true } }]);
+  const outcomes = results
+    .map((result) => (result.body.errors ? result.body.errors[0]?.extensions : result.body.data))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  expect(outcomes).toEqual([
+    { code: "CONFLICT", details: { reason: "LAST_OWNER" } },
+    { deleteUser: { deleted: true } },
+  ]);
   expect(await liveOwners(pair.id)).toBe(1);
 });
 
 test("many rounds of owners deleting each other in parallel never leave a tenant without an owner", async () => {
-  const rounds = await Promise.all(Array.from({ length: 5 }, async () => {
-    const pair = await createTenant(app.db.ownerPool);
-    const [a, b] = [await createUser(app.db.ownerPool, pair, "owner"), await createUser(app.db.ownerPool, pair, "owner")];
-    return { pair, a, b };
-  }));
-  await Promise.all(rounds.flatMap(({ a, b }) => [app.graphql(DELETE_USER, { id: b.id }, a.token), app.graphql(DELETE_USER, { id: a.id }, b.token)]));
+  const rounds = await Promise.all(
+    Array.from({ length: 5 }, async () => {
+      const pair = await createTenant(app.db.ownerPool);
+      const [a, b] = [
+        await createUser(app.db.ownerPool, pair, "owner"),
+        await createUser(app.db.ownerPool, pair, "owner"),
+      ];
+      return { pair, a, b };
+    }),
+  );
+  await Promise.all(
+    rounds.flatMap(({ a, b }) => [
+      app.graphql(DELETE_USER, { id: b.id }, a.token),
+      app.graphql(DELETE_USER, { id: a.id }, b.token),
+    ]),
+  );
   for (const { pair } of rounds) expect(await liveOwners(pair.id)).toBe(1);
 });

@@ -12,7 +12,14 @@ import { pgSettingsFor, type AuthenticatedRequest } from "../../src/platform/gra
 import { authenticate } from "../../src/platform/http/authenticate.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { createTenant, createUser, mintToken, TEST_JWT_SECRET, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+import {
+  createTenant,
+  createUser,
+  mintToken,
+  TEST_JWT_SECRET,
+  type TestTenant,
+  type TestUser,
+} from "../helpers/fixtures.ts";
 import { DOCS } from "./helpers.ts";
 
 let app: TestApp;
@@ -42,7 +49,10 @@ test("a token naming the member's live session but the admin as sub is UNAUTHENT
 
   const enrol = await app.graphql(DOCS.enableTwoFactor, undefined, forged);
   expect([enrol.status, enrol.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
-  const { rows } = await app.db.ownerPool.query("select totp_pending_secret from app_private.user_secrets where user_id = $1", [admin.id]);
+  const { rows } = await app.db.ownerPool.query(
+    "select totp_pending_secret from app_private.user_secrets where user_id = $1",
+    [admin.id],
+  );
   expect(rows).toEqual([{ totp_pending_secret: null }]);
 
   // The member's own token still works: only the mismatch is refused.
@@ -96,16 +106,30 @@ test("a request's claims and database settings are the session's: a member's tok
   probe.use(authenticate(TEST_JWT_SECRET, makeSessionCheck(authenticator), "/graphql", createLogger("silent")));
   probe.get("/claims", (req, res) => {
     const claims = (req as AuthenticatedRequest).claims;
-    res.json({ claims, caller: (req as AuthenticatedRequest).caller?.claims, settings: pgSettingsFor(claims, "visitor", undefined) });
+    res.json({
+      claims,
+      caller: (req as AuthenticatedRequest).caller?.claims,
+      settings: pgSettingsFor(claims, "visitor", undefined),
+    });
   });
   const server = probe.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   try {
     const claimsOwner = mintToken({ sub: member.id, tid: tenant.id, role: "owner", sid: member.sessionId });
-    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/claims`, { headers: { authorization: `Bearer ${claimsOwner}` } });
-    const body = (await response.json()) as { claims: { role: string; sub: string }; caller: { role: string }; settings: Record<string, string> };
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/claims`, {
+      headers: { authorization: `Bearer ${claimsOwner}` },
+    });
+    const body = (await response.json()) as {
+      claims: { role: string; sub: string };
+      caller: { role: string };
+      settings: Record<string, string>;
+    };
     expect([body.claims.sub, body.claims.role, body.caller.role]).toEqual([member.id, "member", "member"]);
-    expect(body.settings).toMatchObject({ "jwt.claims.user_id": member.id, "jwt.claims.tenant_id": tenant.id, "jwt.claims.role": "member" });
+    expect(body.settings).toMatchObject({
+      "jwt.claims.user_id": member.id,
+      "jwt.claims.tenant_id": tenant.id,
+      "jwt.claims.role": "member",
+    });
   } finally {
     await new Promise((resolve) => server.close(resolve));
     await authenticator.end();

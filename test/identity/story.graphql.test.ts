@@ -36,9 +36,15 @@ async function ok<T>(query: string, variables?: Record<string, unknown>, token?:
   return Object.values(body.data ?? {})[0] as T;
 }
 
-async function errorCode(query: string, variables?: Record<string, unknown>, token?: string): Promise<string | undefined> {
+async function errorCode(
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string,
+): Promise<string | undefined> {
   const { status, body } = await app.graphql(query, variables, token);
-  return status === 401 && !body.data ? `HTTP401:${body.errors?.[0]?.extensions?.code}` : body.errors?.[0]?.extensions?.code;
+  return status === 401 && !body.data
+    ? `HTTP401:${body.errors?.[0]?.extensions?.code}`
+    : body.errors?.[0]?.extensions?.code;
 }
 
 const email = "ada@example.test";
@@ -53,15 +59,33 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   const codeMail = await smtp.waitFor(email, /confirmation code/);
   const code = /\b(\d{6})\b/.exec(bodyOf(codeMail))?.[1];
   expect(code).toMatch(/^\d{6}$/);
-  expect(await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [email]).then((r) => r.rowCount)).toBe(0);
+  expect(
+    await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [email]).then((r) => r.rowCount),
+  ).toBe(0);
 
-  const first = await ok<Session>(DOCS.confirmRegistration, { input: { registrationToken: registration.registrationToken, code } });
-  expect(first.user).toEqual({ id: expect.any(String), rowId: expect.any(String), email, username: "ada", fullName: "Ada Lovelace" });
-  expect(await ok(DOCS.currentUser, {}, first.accessToken)).toEqual({ rowId: first.user.rowId, email, username: "ada" });
+  const first = await ok<Session>(DOCS.confirmRegistration, {
+    input: { registrationToken: registration.registrationToken, code },
+  });
+  expect(first.user).toEqual({
+    id: expect.any(String),
+    rowId: expect.any(String),
+    email,
+    username: "ada",
+    fullName: "Ada Lovelace",
+  });
+  expect(await ok(DOCS.currentUser, {}, first.accessToken)).toEqual({
+    rowId: first.user.rowId,
+    email,
+    username: "ada",
+  });
   // As on every other type, `id` is the global id: node(id:) finds the same user.
-  expect(await ok(`query ($id: ID!) { node(id: $id) { ... on User { rowId } } }`, { id: first.user.id }, first.accessToken)).toEqual({ rowId: first.user.rowId });
+  expect(
+    await ok(`query ($id: ID!) { node(id: $id) { ... on User { rowId } } }`, { id: first.user.id }, first.accessToken),
+  ).toEqual({ rowId: first.user.rowId });
   // The same code cannot confirm twice.
-  expect(await errorCode(DOCS.confirmRegistration, { input: { registrationToken: registration.registrationToken, code } })).toBe("INVALID_TOKEN");
+  expect(
+    await errorCode(DOCS.confirmRegistration, { input: { registrationToken: registration.registrationToken, code } }),
+  ).toBe("INVALID_TOKEN");
 
   // Refresh rotates; then presenting the first token again (its child already used) revokes the session.
   const second = await ok<Session>(DOCS.refreshSession, { input: { refreshToken: first.refreshToken } });
@@ -76,15 +100,25 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   expect(login.twoFactorRequired).toBe(false);
   const enrolment = await ok<{ secret: string; otpauthUri: string }>(DOCS.enableTwoFactor, {}, login.accessToken);
   expect(enrolment.otpauthUri).toMatch(/^otpauth:\/\/totp\/Tessera:/);
-  const { recoveryCodes } = await ok<{ recoveryCodes: string[] }>(DOCS.confirmTwoFactor, { input: { code: await totpCode(enrolment.secret) } }, login.accessToken);
+  const { recoveryCodes } = await ok<{ recoveryCodes: string[] }>(
+    DOCS.confirmTwoFactor,
+    { input: { code: await totpCode(enrolment.secret) } },
+    login.accessToken,
+  );
   expect(new Set(recoveryCodes).size).toBe(10);
   await smtp.waitFor(email, /Two-factor authentication is on/);
   // At rest the secret is sealed (AES-GCM) and the recovery codes are hashes.
-  const stored = await app.db.ownerPool.query("select s.totp_secret, (select array_agg(encode(code_hash, 'hex')) from app_private.recovery_codes c where c.user_id = s.user_id) as codes from app_private.user_secrets s where s.user_id = $1", [first.user.rowId]);
+  const stored = await app.db.ownerPool.query(
+    "select s.totp_secret, (select array_agg(encode(code_hash, 'hex')) from app_private.recovery_codes c where c.user_id = s.user_id) as codes from app_private.user_secrets s where s.user_id = $1",
+    [first.user.rowId],
+  );
   expect(stored.rows[0].totp_secret).toMatch(/^v1\./);
   expect(JSON.stringify(stored.rows[0])).not.toContain(enrolment.secret);
   expect(JSON.stringify(stored.rows[0])).not.toContain(recoveryCodes[0]);
-  expect(await ok(`{ currentSession { rowId isCurrent } }`, {}, login.accessToken)).toEqual({ rowId: expect.any(String), isCurrent: true });
+  expect(await ok(`{ currentSession { rowId isCurrent } }`, {}, login.accessToken)).toEqual({
+    rowId: expect.any(String),
+    isCurrent: true,
+  });
 
   // Logout ends that session on its next request.
   expect(await ok(DOCS.logout, {}, login.accessToken)).toEqual({ success: true });
@@ -94,13 +128,19 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   const challenge = await ok<Session>(DOCS.login, { input: { tenant: "acme", login: "ada", password } });
   expect(challenge).toMatchObject({ twoFactorRequired: true, accessToken: null, twoFactorToken: expect.any(String) });
   const totp = await totpCode(enrolment.secret, 1);
-  const twoStep = await ok<Session>(DOCS.verifyTwoFactor, { input: { twoFactorToken: challenge.twoFactorToken, code: totp } });
+  const twoStep = await ok<Session>(DOCS.verifyTwoFactor, {
+    input: { twoFactorToken: challenge.twoFactorToken, code: totp },
+  });
   expect(twoStep.user.email).toBe(email);
   // The same code again, on a fresh challenge, is refused.
   const again = await ok<Session>(DOCS.login, { input: { tenant: "acme", login: email, password } });
-  expect(await errorCode(DOCS.verifyTwoFactor, { input: { twoFactorToken: again.twoFactorToken, code: totp } })).toBe("INVALID_TWO_FACTOR_CODE");
+  expect(await errorCode(DOCS.verifyTwoFactor, { input: { twoFactorToken: again.twoFactorToken, code: totp } })).toBe(
+    "INVALID_TWO_FACTOR_CODE",
+  );
   // A recovery code works once.
-  const recovered = await ok<Session>(DOCS.verifyTwoFactor, { input: { twoFactorToken: again.twoFactorToken, code: recoveryCodes[0] } });
+  const recovered = await ok<Session>(DOCS.verifyTwoFactor, {
+    input: { twoFactorToken: again.twoFactorToken, code: recoveryCodes[0] },
+  });
   expect(recovered.accessToken).toEqual(expect.any(String));
 
   // Forgotten password: the token arrives by e-mail; resetting revokes every session.
@@ -112,14 +152,30 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   for (const earlier of [twoStep, recovered]) {
     expect(await errorCode(DOCS.currentUser, {}, earlier.accessToken)).toBe("HTTP401:UNAUTHENTICATED");
   }
-  expect(await errorCode(DOCS.resetPassword, { input: { token: resetToken, newPassword: "yet another passphrase 7" } })).toBe("INVALID_TOKEN");
+  expect(
+    await errorCode(DOCS.resetPassword, { input: { token: resetToken, newPassword: "yet another passphrase 7" } }),
+  ).toBe("INVALID_TOKEN");
   await smtp.waitFor(email, /password was changed/);
-  expect(await errorCode(DOCS.login, { input: { tenant: "acme", login: email, password } })).toBe("INVALID_CREDENTIALS");
-  expect((await ok<Session>(DOCS.login, { input: { tenant: "acme", login: email, password: newPassword } })).twoFactorRequired).toBe(true);
+  expect(await errorCode(DOCS.login, { input: { tenant: "acme", login: email, password } })).toBe(
+    "INVALID_CREDENTIALS",
+  );
+  expect(
+    (await ok<Session>(DOCS.login, { input: { tenant: "acme", login: email, password: newPassword } }))
+      .twoFactorRequired,
+  ).toBe(true);
 
   // Nothing secret leaked into the logs, and only the e-mails meant to carry a secret carry one.
   const logs = logLines.join("\n");
-  for (const secret of [password, newPassword, code!, first.refreshToken, third.accessToken, enrolment.secret, resetToken!, recoveryCodes[0]!]) {
+  for (const secret of [
+    password,
+    newPassword,
+    code!,
+    first.refreshToken,
+    third.accessToken,
+    enrolment.secret,
+    resetToken!,
+    recoveryCodes[0]!,
+  ]) {
     expect(logs).not.toContain(secret);
   }
   for (const mail of smtp.messages) {
@@ -148,7 +204,11 @@ test("a refresh retried within the grace period is not punished", async () => {
 
 test("no GraphQL output type exposes a password, hash or stored secret", async () => {
   const { body } = await app.graphql(`{ __schema { types { name kind fields { name } } } }`);
-  const fields = ((body as GraphQLBody).data as { __schema: { types: Array<{ name: string; kind: string; fields: Array<{ name: string }> | null }> } }).__schema.types
+  const fields = (
+    (body as GraphQLBody).data as {
+      __schema: { types: Array<{ name: string; kind: string; fields: Array<{ name: string }> | null }> };
+    }
+  ).__schema.types
     .filter((type) => type.kind === "OBJECT" && !type.name.startsWith("__") && type.name !== "Mutation")
     .flatMap((type) => (type.fields ?? []).map((field) => `${type.name}.${field.name}`))
     .filter((name) => /password|hash|secret|totp/i.test(name));

@@ -25,17 +25,31 @@ test("the REST story with its statuses", async () => {
   const api = request(app.url);
 
   // Weak password → 400 WEAK_PASSWORD; bad e-mail → 400 VALIDATION_FAILED naming the field.
-  const weak = await api.post("/api/auth/register").send({ tenant: "rest-co", email, username: "grace", password: "password1" });
+  const weak = await api
+    .post("/api/auth/register")
+    .send({ tenant: "rest-co", email, username: "grace", password: "password1" });
   expect([weak.status, weak.body.error.code]).toEqual([400, "WEAK_PASSWORD"]);
-  const invalid = await api.post("/api/auth/register").send({ tenant: "rest-co", email: "nope", username: "grace", password });
-  expect([invalid.status, invalid.body.error.code, Object.keys(invalid.body.error.details.fields)]).toEqual([400, "VALIDATION_FAILED", ["email"]]);
+  const invalid = await api
+    .post("/api/auth/register")
+    .send({ tenant: "rest-co", email: "nope", username: "grace", password });
+  expect([invalid.status, invalid.body.error.code, Object.keys(invalid.body.error.details.fields)]).toEqual([
+    400,
+    "VALIDATION_FAILED",
+    ["email"],
+  ]);
 
-  const registered = await api.post("/api/auth/register").send({ tenant: "rest-co", email, username: "grace", fullName: "Grace Hopper", password });
+  const registered = await api
+    .post("/api/auth/register")
+    .send({ tenant: "rest-co", email, username: "grace", fullName: "Grace Hopper", password });
   expect(registered.status).toBe(202);
   const code = /\b(\d{6})\b/.exec(bodyOf(await smtp.waitFor(email, /confirmation code/)))?.[1];
-  const wrong = await api.post("/api/auth/register/confirm").send({ registrationToken: registered.body.registrationToken, code: code === "000000" ? "111111" : "000000" });
+  const wrong = await api
+    .post("/api/auth/register/confirm")
+    .send({ registrationToken: registered.body.registrationToken, code: code === "000000" ? "111111" : "000000" });
   expect([wrong.status, wrong.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
-  const confirmed = await api.post("/api/auth/register/confirm").send({ registrationToken: registered.body.registrationToken, code });
+  const confirmed = await api
+    .post("/api/auth/register/confirm")
+    .send({ registrationToken: registered.body.registrationToken, code });
   expect(confirmed.status).toBe(201);
   expect(confirmed.body.user).toEqual({ id: expect.any(String), email, username: "grace", fullName: "Grace Hopper" });
 
@@ -43,7 +57,9 @@ test("the REST story with its statuses", async () => {
   expect([me.status, me.body.email]).toEqual([200, email]);
   const byId = await api.get(`/api/users/${confirmed.body.user.id}`).set(bearer(confirmed.body.accessToken));
   expect([byId.status, byId.body.username]).toEqual([200, "grace"]);
-  const missing = await api.get("/api/users/00000000-0000-4000-8000-000000000000").set(bearer(confirmed.body.accessToken));
+  const missing = await api
+    .get("/api/users/00000000-0000-4000-8000-000000000000")
+    .set(bearer(confirmed.body.accessToken));
   expect([missing.status, missing.body.error.code]).toEqual([404, "NOT_FOUND"]);
 
   // Refresh with X-Refresh-Token; reuse → 401 TOKEN_REUSED and the session is gone.
@@ -56,15 +72,24 @@ test("the REST story with its statuses", async () => {
   expect((await api.get("/api/users/me").set(bearer(again.body.accessToken))).status).toBe(401);
 
   // OAuth2 password form login (tenant as client_id), then JSON login on a second device.
-  const form = await api.post("/api/auth/login").type("form").send({ username: "grace", password, client_id: "rest-co" });
+  const form = await api
+    .post("/api/auth/login")
+    .type("form")
+    .send({ username: "grace", password, client_id: "rest-co" });
   expect([form.status, form.body.token_type, typeof form.body.access_token]).toEqual([200, "bearer", "string"]);
   const laptop = await api.post("/api/auth/login").send({ tenant: "rest-co", login: email, password });
   expect(laptop.status).toBe(200);
 
   // Changing the password keeps this session and revokes the other.
-  const badChange = await api.post("/api/auth/password/change").set(bearer(laptop.body.accessToken)).send({ currentPassword: "wrong password here", newPassword: "another long passphrase" });
+  const badChange = await api
+    .post("/api/auth/password/change")
+    .set(bearer(laptop.body.accessToken))
+    .send({ currentPassword: "wrong password here", newPassword: "another long passphrase" });
   expect([badChange.status, badChange.body.error.code]).toEqual([401, "INVALID_CREDENTIALS"]);
-  const changed = await api.post("/api/auth/password/change").set(bearer(laptop.body.accessToken)).send({ currentPassword: password, newPassword: "another long passphrase" });
+  const changed = await api
+    .post("/api/auth/password/change")
+    .set(bearer(laptop.body.accessToken))
+    .send({ currentPassword: password, newPassword: "another long passphrase" });
   expect(changed.status).toBe(200);
   expect((await api.get("/api/users/me").set(bearer(laptop.body.accessToken))).status).toBe(200);
   expect((await api.get("/api/users/me").set(bearer(form.body.access_token))).status).toBe(401);
@@ -72,17 +97,30 @@ test("the REST story with its statuses", async () => {
   // 2FA over REST, then a two-step login.
   const enabled = await api.post("/api/auth/2fa/enable").set(bearer(laptop.body.accessToken));
   expect(enabled.status).toBe(200);
-  const wrongCode = await api.post("/api/auth/2fa/confirm").set(bearer(laptop.body.accessToken)).send({ code: "000000" });
+  const wrongCode = await api
+    .post("/api/auth/2fa/confirm")
+    .set(bearer(laptop.body.accessToken))
+    .send({ code: "000000" });
   expect([wrongCode.status, wrongCode.body.error.code]).toEqual([401, "INVALID_TWO_FACTOR_CODE"]);
-  const confirmed2fa = await api.post("/api/auth/2fa/confirm").set(bearer(laptop.body.accessToken)).send({ code: await totpCode(enabled.body.secret) });
+  const confirmed2fa = await api
+    .post("/api/auth/2fa/confirm")
+    .set(bearer(laptop.body.accessToken))
+    .send({ code: await totpCode(enabled.body.secret) });
   expect([confirmed2fa.status, confirmed2fa.body.recoveryCodes.length]).toEqual([200, 10]);
-  const step1 = await api.post("/api/auth/login").send({ tenant: "rest-co", login: "grace", password: "another long passphrase" });
+  const step1 = await api
+    .post("/api/auth/login")
+    .send({ tenant: "rest-co", login: "grace", password: "another long passphrase" });
   expect(step1.body).toMatchObject({ twoFactorRequired: true, accessToken: null });
-  const step2 = await api.post("/api/auth/2fa/verify").send({ twoFactorToken: step1.body.twoFactorToken, code: await totpCode(enabled.body.secret, 1) });
+  const step2 = await api
+    .post("/api/auth/2fa/verify")
+    .send({ twoFactorToken: step1.body.twoFactorToken, code: await totpCode(enabled.body.secret, 1) });
   expect(step2.status).toBe(200);
 
   // Logout with both headers; then the access token is refused.
-  const out = await api.post("/api/auth/logout").set(bearer(step2.body.accessToken)).set("X-Refresh-Token", step2.body.refreshToken);
+  const out = await api
+    .post("/api/auth/logout")
+    .set(bearer(step2.body.accessToken))
+    .set("X-Refresh-Token", step2.body.refreshToken);
   expect(out.status).toBe(200);
   expect((await api.get("/api/users/me").set(bearer(step2.body.accessToken))).status).toBe(401);
 

@@ -20,7 +20,11 @@ interface Session {
   refreshToken: string;
 }
 
-async function post(path: string, body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string } } }> {
+async function post(
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string } } }> {
   const response = await fetch(`${app.url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -58,7 +62,9 @@ test("a suspended tenant's access token is UNAUTHENTICATED, its refresh token IN
 
   const refreshed = await post("/api/auth/refresh", { refreshToken: session.refreshToken });
   expect([refreshed.status, refreshed.body.error?.code]).toEqual([401, "INVALID_TOKEN"]);
-  const refreshedOverGraphql = await app.graphql(DOCS.refreshSession, { input: { refreshToken: session.refreshToken } });
+  const refreshedOverGraphql = await app.graphql(DOCS.refreshSession, {
+    input: { refreshToken: session.refreshToken },
+  });
   expect(refreshedOverGraphql.body.errors?.[0]?.extensions?.code).toBe("INVALID_TOKEN");
 
   const again = await login(tenant, user.email);
@@ -77,7 +83,11 @@ test("a 2FA login started before the suspension cannot be completed after it", a
   const signedIn = (await login(tenant, user.email)).body as unknown as Session;
   const enrol = await post("/api/auth/2fa/enable", {}, signedIn.accessToken);
   expect(enrol.status).toBe(200);
-  const confirmed = await post("/api/auth/2fa/confirm", { code: await totpCode(enrol.body.secret as string) }, signedIn.accessToken);
+  const confirmed = await post(
+    "/api/auth/2fa/confirm",
+    { code: await totpCode(enrol.body.secret as string) },
+    signedIn.accessToken,
+  );
   expect(confirmed.status).toBe(200);
   const [recoveryCode] = confirmed.body.recoveryCodes as string[];
 
@@ -85,10 +95,16 @@ test("a 2FA login started before the suspension cannot be completed after it", a
   expect(challenge.body).toMatchObject({ twoFactorRequired: true });
   await setStatus(tenant, "suspended");
 
-  const verified = await post("/api/auth/2fa/verify", { twoFactorToken: challenge.body.twoFactorToken, code: recoveryCode });
+  const verified = await post("/api/auth/2fa/verify", {
+    twoFactorToken: challenge.body.twoFactorToken,
+    code: recoveryCode,
+  });
   expect([verified.status, verified.body.error?.code]).toEqual([401, "INVALID_CREDENTIALS"]);
   expect(verified.body.accessToken).toBeUndefined();
-  const { rows } = await app.db.ownerPool.query("select count(*)::int as live from app_private.sessions where user_id = $1 and revoked_at is null", [user.id]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as live from app_private.sessions where user_id = $1 and revoked_at is null",
+    [user.id],
+  );
   // The fixture's session and the one that enrolled 2FA; none was opened by the challenge.
   expect(rows).toEqual([{ live: 2 }]);
 });
@@ -96,15 +112,26 @@ test("a 2FA login started before the suspension cannot be completed after it", a
 test("a registration issued before the suspension cannot be confirmed after it: no account appears", async () => {
   const tenant = await createTenant(app.db.ownerPool);
   const email = `late-${tenant.slug}@example.test`;
-  const issued = await post("/api/auth/register", { tenant: tenant.slug, email, username: "late", password: "a long and unusual passphrase 42" });
+  const issued = await post("/api/auth/register", {
+    tenant: tenant.slug,
+    email,
+    username: "late",
+    password: "a long and unusual passphrase 42",
+  });
   expect(issued.status).toBe(202);
   const { rows: jobs } = await app.db.ownerPool.query<{ code: string }>(
     "select payload->'data'->>'code' as code from graphile_worker._private_jobs where payload->>'template' = 'registration_code' and payload->>'to' = $1",
     [email],
   );
   await setStatus(tenant, "suspended");
-  const confirmed = await post("/api/auth/register/confirm", { registrationToken: issued.body.registrationToken, code: jobs[0]!.code });
+  const confirmed = await post("/api/auth/register/confirm", {
+    registrationToken: issued.body.registrationToken,
+    code: jobs[0]!.code,
+  });
   expect([confirmed.status, confirmed.body.error?.code]).toEqual([401, "INVALID_TOKEN"]);
-  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.users where tenant_id = $1 and email = $2", [tenant.id, email]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.users where tenant_id = $1 and email = $2",
+    [tenant.id, email],
+  );
   expect(rows).toEqual([{ n: 0 }]);
 });

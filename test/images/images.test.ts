@@ -37,33 +37,68 @@ afterAll(async () => {
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const png = (fill: number, length = 200) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(length, fill)]);
+const png = (fill: number, length = 200) =>
+  Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(length, fill)]);
 const upload = (token: string | undefined, bytes: Buffer, filename = "picture.png") => {
   const call = request(app.url).post("/api/images");
-  return (token ? call.set("Authorization", `Bearer ${token}`) : call).attach("file", bytes, { filename, contentType: "image/png" });
+  return (token ? call.set("Authorization", `Bearer ${token}`) : call).attach("file", bytes, {
+    filename,
+    contentType: "image/png",
+  });
 };
-const storedFiles = () => readdirSync(uploads, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
+const storedFiles = () =>
+  readdirSync(uploads, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
 const tempFiles = () => (existsSync(tmpDir) ? readdirSync(tmpDir) : []);
-const fetchBytes = (path: string) => request(app.url).get(path).buffer(true).parse((res, done) => {
-  const chunks: Buffer[] = [];
-  res.on("data", (chunk: Buffer) => chunks.push(chunk));
-  res.on("end", () => done(null, Buffer.concat(chunks)));
-});
+const fetchBytes = (path: string) =>
+  request(app.url)
+    .get(path)
+    .buffer(true)
+    .parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => done(null, Buffer.concat(chunks)));
+    });
 
 test("an upload is recorded for the tenant under an unguessable id, stored once by SHA-256, and served with ETag and immutable caching", async () => {
   const first = await upload(manager.token, png(1));
   expect(first.status).toBe(201);
-  expect(first.body).toEqual({ id: expect.stringMatching(UUID), url: `/api/images/${first.body.id}`, hash: expect.stringMatching(/^[0-9a-f]{64}$/), contentType: "image/png", size: 208 });
+  expect(first.body).toEqual({
+    id: expect.stringMatching(UUID),
+    url: `/api/images/${first.body.id}`,
+    hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    contentType: "image/png",
+    size: 208,
+  });
   const again = await upload(manager.token, png(1), "other-name.png");
   expect([again.status, again.body.id, again.body.url]).toEqual([200, first.body.id, first.body.url]);
   expect(storedFiles()).toEqual([first.body.hash]);
-  expect(readdirSync(join(uploads, first.body.hash.slice(0, 2), first.body.hash.slice(2, 4)))).toEqual([first.body.hash]);
-  const { rows } = await app.db.ownerPool.query("select tenant_id, sha256, content_type, size, uploaded_by from app_public.images where id = $1", [first.body.id]);
-  expect(rows).toEqual([{ tenant_id: manager.tenantId, sha256: first.body.hash, content_type: "image/png", size: 208, uploaded_by: manager.id }]);
+  expect(readdirSync(join(uploads, first.body.hash.slice(0, 2), first.body.hash.slice(2, 4)))).toEqual([
+    first.body.hash,
+  ]);
+  const { rows } = await app.db.ownerPool.query(
+    "select tenant_id, sha256, content_type, size, uploaded_by from app_public.images where id = $1",
+    [first.body.id],
+  );
+  expect(rows).toEqual([
+    {
+      tenant_id: manager.tenantId,
+      sha256: first.body.hash,
+      content_type: "image/png",
+      size: 208,
+      uploaded_by: manager.id,
+    },
+  ]);
 
   const served = await fetchBytes(first.body.url);
   expect(served.status).toBe(200);
-  expect(served.headers).toMatchObject({ "content-type": "image/png", etag: `"${first.body.id}"`, "cache-control": "public, max-age=31536000, immutable", "x-content-type-options": "nosniff" });
+  expect(served.headers).toMatchObject({
+    "content-type": "image/png",
+    etag: `"${first.body.id}"`,
+    "cache-control": "public, max-age=31536000, immutable",
+    "x-content-type-options": "nosniff",
+  });
   expect(Buffer.compare(served.body as Buffer, png(1))).toBe(0);
   const cached = await request(app.url).get(first.body.url).set("If-None-Match", `"${first.body.id}"`);
   expect(cached.status).toBe(304);
@@ -71,7 +106,11 @@ test("an upload is recorded for the tenant under an unguessable id, stored once 
   expect([missing.status, missing.body.error.code]).toEqual([404, "NOT_FOUND"]);
 
   // The stored image can illustrate an event.
-  const event = await app.graphql(CREATE_EVENT, { input: { name: "With picture", startsAt: inMinutes(60), endsAt: inMinutes(120), image: first.body.url } }, manager.token);
+  const event = await app.graphql(
+    CREATE_EVENT,
+    { input: { name: "With picture", startsAt: inMinutes(60), endsAt: inMinutes(120), image: first.body.url } },
+    manager.token,
+  );
   expect(event.body.errors).toBeUndefined();
 });
 
@@ -87,19 +126,34 @@ test("tenants cannot learn about each other's images: the same bytes are a new r
   // The bytes are stored once underneath.
   expect(storedFiles().filter((name) => name === mine.body.hash)).toHaveLength(1);
   // Each URL serves the image; the content hash is no longer a URL.
-  for (const url of [mine.body.url, theirs.body.url]) expect(Buffer.compare((await fetchBytes(url)).body as Buffer, png(7))).toBe(0);
+  for (const url of [mine.body.url, theirs.body.url])
+    expect(Buffer.compare((await fetchBytes(url)).body as Buffer, png(7))).toBe(0);
   const byHash = await request(app.url).get(`/api/images/${mine.body.hash}`);
   expect([byHash.status, byHash.body.error.code]).toEqual([404, "NOT_FOUND"]);
   // Row-level security: a tenant's session sees its own records only.
-  const visible = (sessionId: string) => asVisitor(app.db.rootPool, app.db.urls.visitorRole, async (client) => {
-    await client.query("select set_config('jwt.claims.session_id', $1, true)", [sessionId]);
-    const { rows } = await client.query<{ id: string }>("select id from app_public.images where sha256 = $1", [mine.body.hash]);
-    return rows.map((row) => row.id);
-  });
+  const visible = (sessionId: string) =>
+    asVisitor(app.db.rootPool, app.db.urls.visitorRole, async (client) => {
+      await client.query("select set_config('jwt.claims.session_id', $1, true)", [sessionId]);
+      const { rows } = await client.query<{ id: string }>("select id from app_public.images where sha256 = $1", [
+        mine.body.hash,
+      ]);
+      return rows.map((row) => row.id);
+    });
   expect(await visible(manager.sessionId)).toEqual([mine.body.id]);
   expect(await visible(otherManager.sessionId)).toEqual([theirs.body.id]);
   // An event cannot link an image by its hash any more.
-  const event = await app.graphql(CREATE_EVENT, { input: { name: "Hash link", startsAt: inMinutes(60), endsAt: inMinutes(120), image: `/api/images/${mine.body.hash}` } }, manager.token);
+  const event = await app.graphql(
+    CREATE_EVENT,
+    {
+      input: {
+        name: "Hash link",
+        startsAt: inMinutes(60),
+        endsAt: inMinutes(120),
+        image: `/api/images/${mine.body.hash}`,
+      },
+    },
+    manager.token,
+  );
   expect(event.body.errors).toBeDefined();
 });
 
@@ -107,7 +161,9 @@ test("the same bytes uploaded by one tenant in parallel make one record: one 201
   const answers = await Promise.all(Array.from({ length: 6 }, () => upload(manager.token, png(42))));
   expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
   expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
-  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.images where sha256 = $1", [answers[0]!.body.hash]);
+  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.images where sha256 = $1", [
+    answers[0]!.body.hash,
+  ]);
   expect(rows).toEqual([{ n: 1 }]);
 });
 
@@ -120,9 +176,15 @@ test("bad uploads get their documented codes and leave nothing behind", async ()
   // Answered when the limit is crossed; the rest of a much larger body is read and dropped.
   const huge = await upload(manager.token, png(2, 128 * MAX_BYTES));
   expect([huge.status, huge.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
-  const json = await request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`).send({ file: "x" });
+  const json = await request(app.url)
+    .post("/api/images")
+    .set("Authorization", `Bearer ${manager.token}`)
+    .send({ file: "x" });
   expect([json.status, json.body.error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
-  const noFile = await request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`).field("other", "value");
+  const noFile = await request(app.url)
+    .post("/api/images")
+    .set("Authorization", `Bearer ${manager.token}`)
+    .field("other", "value");
   expect([noFile.status, noFile.body.error.code]).toEqual([400, "VALIDATION_FAILED"]);
   const anonymous = await upload(undefined, png(3));
   expect([anonymous.status, anonymous.body.error.code]).toEqual([401, "UNAUTHENTICATED"]);
@@ -159,7 +221,11 @@ test("multipart limits: one file part, at most 10 other fields of at most 1 KiB;
     for (let i = 0; i < count; i += 1) call = call.field(`f${i}`, value);
     return call;
   };
-  const refused = (response: request.Response) => [response.status, response.body.error?.code, response.body.error?.details];
+  const refused = (response: request.Response) => [
+    response.status,
+    response.body.error?.code,
+    response.body.error?.details,
+  ];
 
   const twoFiles = await post().attach("file", png(12), "a.png").attach("file", png(13), "b.png");
   expect(refused(twoFiles)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FILES", max: 1 }]);
@@ -178,21 +244,29 @@ test("multipart limits: one file part, at most 10 other fields of at most 1 KiB;
   expect(atLimits.status).toBe(201);
 });
 
-const truncated = (field: string) => Buffer.concat([
-  Buffer.from(`--XB\r\nContent-Disposition: form-data; name="${field}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`),
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  Buffer.from("0123456789abcdef"),
-]);
+const truncated = (field: string) =>
+  Buffer.concat([
+    Buffer.from(
+      `--XB\r\nContent-Disposition: form-data; name="${field}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`,
+    ),
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    Buffer.from("0123456789abcdef"),
+  ]);
 
 test("a multipart body cut off inside the file is 400 VALIDATION_FAILED, leaves no temporary file, and the server keeps serving", async () => {
   for (const field of ["file", "other"]) {
-    const response = await request(app.url).post("/api/images")
+    const response = await request(app.url)
+      .post("/api/images")
       .set("Authorization", `Bearer ${manager.token}`)
       .set("Content-Type", "multipart/form-data; boundary=XB")
       .send(truncated(field));
     expect([response.status, response.body.error?.code]).toEqual([400, "VALIDATION_FAILED"]);
   }
-  const noBoundary = await request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`).set("Content-Type", "multipart/form-data").send("--XB\r\n");
+  const noBoundary = await request(app.url)
+    .post("/api/images")
+    .set("Authorization", `Bearer ${manager.token}`)
+    .set("Content-Type", "multipart/form-data")
+    .send("--XB\r\n");
   expect([noBoundary.status, noBoundary.body.error?.code]).toEqual([400, "VALIDATION_FAILED"]);
   expect(tempFiles()).toEqual([]);
   expect((await upload(manager.token, png(9))).status).toBe(201);
@@ -204,7 +278,9 @@ test("a client that goes away mid-upload leaves no temporary file", async () => 
   socket.on("error", () => undefined);
   await new Promise((resolve) => socket.once("connect", resolve));
   const part = truncated("file");
-  socket.write(`POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${manager.token}\r\nContent-Type: multipart/form-data; boundary=XB\r\nContent-Length: ${part.length + 100_000}\r\n\r\n`);
+  socket.write(
+    `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${manager.token}\r\nContent-Type: multipart/form-data; boundary=XB\r\nContent-Length: ${part.length + 100_000}\r\n\r\n`,
+  );
   socket.write(part);
   // The server has begun writing the upload to its temporary file.
   await until(() => tempFiles().length > 0, "the upload's temporary file");

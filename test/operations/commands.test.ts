@@ -14,16 +14,24 @@ afterAll(() => app.stop());
 
 const run = (script: string, args: string[] = [], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [join(projectRoot, "src", "cli", script), ...args], {
-    env: { PATH: process.env.PATH, DATABASE_URL: app.db.urls.ownerUrl, DATABASE_AUTHENTICATOR_URL: app.db.urls.authenticatorUrl, LOG_LEVEL: "silent", ...env },
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: app.db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: app.db.urls.authenticatorUrl,
+      LOG_LEVEL: "silent",
+      ...env,
+    },
     encoding: "utf8",
     timeout: 30_000,
   });
 
 const snapshot = async () =>
-  (await app.db.ownerPool.query(
-    `select (select count(*) from app_public.tenants)::int as tenants, (select count(*) from app_public.users)::int as users,
+  (
+    await app.db.ownerPool.query(
+      `select (select count(*) from app_public.tenants)::int as tenants, (select count(*) from app_public.users)::int as users,
             (select count(*) from app_public.roles)::int as roles, (select count(*) from app_public.role_permissions)::int as grants`,
-  )).rows[0];
+    )
+  ).rows[0];
 
 test("init twice gives the same state; the second run creates nothing; the admin can sign in and operate", async () => {
   const first = run("init.ts", ["--tenant", "acme", "--email", "root@acme.test"]);
@@ -39,7 +47,9 @@ test("init twice gives the same state; the second run creates nothing; the admin
   expect(second.stdout).not.toContain(password);
   expect(await snapshot()).toEqual(afterFirst);
 
-  const login = await request(app.url).post("/api/auth/login").send({ tenant: "acme", login: "root@acme.test", password });
+  const login = await request(app.url)
+    .post("/api/auth/login")
+    .send({ tenant: "acme", login: "root@acme.test", password });
   expect(login.status).toBe(200);
   const jobs = await app.graphql("{ failedJobs { totalCount } }", undefined, login.body.accessToken);
   expect(jobs.body).toEqual({ data: { failedJobs: { totalCount: 0 } } });
@@ -49,22 +59,36 @@ test("init --tenant gives the tenant's owner its own jobs only; --operator, from
   // Another tenant's failing job, enqueued by its owner's request.
   const other = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");
   const victim = await createUser(app.db.ownerPool, { id: other.tenantId, slug: "other" }, "member");
-  await app.graphql(`mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`, { id: victim.id }, other.token);
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 1, last_error = 'other tenant' where key = $1", [`scrub_user:${victim.id}`]);
+  await app.graphql(
+    `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+    { id: victim.id },
+    other.token,
+  );
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set attempts = 1, last_error = 'other tenant' where key = $1",
+    [`scrub_user:${victim.id}`],
+  );
 
   const created = run("init.ts", ["--tenant", "shop", "--email", "boss@shop.test"]);
   expect(created.status).toBe(0);
   const password = /created with password (\S+)/.exec(created.stdout)![1];
-  const signIn = async () => (await request(app.url).post("/api/auth/login").send({ tenant: "shop", login: "boss@shop.test", password })).body.accessToken as string;
-  const listed = async () => (await app.graphql("{ failedJobs { nodes { lastError } } }", undefined, await signIn())).body;
+  const signIn = async () =>
+    (await request(app.url).post("/api/auth/login").send({ tenant: "shop", login: "boss@shop.test", password })).body
+      .accessToken as string;
+  const listed = async () =>
+    (await app.graphql("{ failedJobs { nodes { lastError } } }", undefined, await signIn())).body;
   expect(await listed()).toEqual({ data: { failedJobs: { nodes: [] } } });
 
   const granted = run("init.ts", ["--tenant", "shop", "--operator", "boss@shop.test"]);
   expect([granted.status, granted.stderr]).toEqual([0, ""]);
   expect(granted.stdout).toMatch(/operator boss@shop.test: granted/);
   expect(granted.stdout).not.toMatch(/created with password/);
-  expect(await listed()).toEqual({ data: { failedJobs: { nodes: expect.arrayContaining([{ lastError: "other tenant" }]) } } });
-  expect(run("init.ts", ["--tenant", "shop", "--operator", "boss@shop.test"]).stdout).toMatch(/operator boss@shop.test: exists/);
+  expect(await listed()).toEqual({
+    data: { failedJobs: { nodes: expect.arrayContaining([{ lastError: "other tenant" }]) } },
+  });
+  expect(run("init.ts", ["--tenant", "shop", "--operator", "boss@shop.test"]).stdout).toMatch(
+    /operator boss@shop.test: exists/,
+  );
 
   const revoked = run("init.ts", ["--tenant", "shop", "--revoke-operator", "boss@shop.test"]);
   expect(revoked.stdout).toMatch(/operator boss@shop.test: revoked/);
@@ -83,7 +107,11 @@ test("init refuses bad arguments with a usage message", () => {
 test("db:truncate is refused in production and empties our tables in development", async () => {
   // Rows of its own to empty (not the init test's: each test passes alone).
   await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");
-  const refused = run("truncate.ts", [], { APP_ENV: "prod", JWT_SECRET: "x".repeat(40), TOTP_ENCODE_SECRET: "y".repeat(40) });
+  const refused = run("truncate.ts", [], {
+    APP_ENV: "prod",
+    JWT_SECRET: "x".repeat(40),
+    TOTP_ENCODE_SECRET: "y".repeat(40),
+  });
   expect(refused.status).toBe(1);
   expect(refused.stderr).toMatch(/^FORBIDDEN/);
   expect((await snapshot()).tenants).toBeGreaterThan(0);
@@ -96,17 +124,29 @@ test("db:truncate is refused in production and empties our tables in development
 });
 
 test("task retry and unlock-workers act on the queue", async () => {
-  const { rows } = await app.db.ownerPool.query<{ id: string }>("select id::text from graphile_worker.add_job('send_email', '{}', max_attempts => 1::smallint)");
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "select id::text from graphile_worker.add_job('send_email', '{}', max_attempts => 1::smallint)",
+  );
   const id = rows[0]!.id;
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 1, last_error = 'x' where id = $1", [id]);
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set attempts = 1, last_error = 'x' where id = $1",
+    [id],
+  );
   const retried = run("task.ts", ["retry", id]);
   expect([retried.status, retried.stdout.trim()]).toEqual([0, `job ${id} will run again now`]);
-  expect((await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [id])).rows).toEqual([{ attempts: 0 }]);
+  expect((await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [id])).rows).toEqual([
+    { attempts: 0 },
+  ]);
 
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'gone' where id = $1", [id]);
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'gone' where id = $1",
+    [id],
+  );
   const unlocked = run("task.ts", ["unlock-workers", "30"]);
   expect([unlocked.status, unlocked.stdout.trim()]).toEqual([0, "unlocked 1 job(s) of 1 worker(s)"]);
-  expect((await app.db.ownerPool.query("select locked_at from graphile_worker.jobs where id = $1", [id])).rows).toEqual([{ locked_at: null }]);
+  expect((await app.db.ownerPool.query("select locked_at from graphile_worker.jobs where id = $1", [id])).rows).toEqual(
+    [{ locked_at: null }],
+  );
 
   const bad = run("task.ts", ["retry", "abc"]);
   expect([bad.status, bad.stderr.trim()]).toEqual([1, "VALIDATION_FAILED: Usage: retry <job-id>"]);

@@ -32,7 +32,11 @@ const DISCARD = `mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { d
 /** A scrub_user job enqueued the real way: an owner deletes a member over GraphQL; then it fails once. */
 async function tenantJob(owner: TestUser, error: string): Promise<string> {
   const victim = await createUser(app.db.ownerPool, { id: owner.tenantId, slug: "x" }, "member");
-  const deleted = await app.graphql(`mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`, { id: victim.id }, owner.token);
+  const deleted = await app.graphql(
+    `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+    { id: victim.id },
+    owner.token,
+  );
   expect(deleted.body.errors).toBeUndefined();
   const { rows } = await app.db.ownerPool.query<{ id: string }>(
     "update graphile_worker._private_jobs set attempts = 1, last_error = $2 where key = $1 returning id::text",
@@ -42,15 +46,21 @@ async function tenantJob(owner: TestUser, error: string): Promise<string> {
 }
 
 async function platformJob(error: string): Promise<string> {
-  const { rows } = await app.db.ownerPool.query<{ id: string }>("select id::text from graphile_worker.add_job('worker_heartbeat', '{}')");
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 1, last_error = $2 where id = $1", [rows[0]!.id, error]);
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "select id::text from graphile_worker.add_job('worker_heartbeat', '{}')",
+  );
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 1, last_error = $2 where id = $1", [
+    rows[0]!.id,
+    error,
+  ]);
   return rows[0]!.id;
 }
 
 const failedIds = async (token: string) => {
   const { body } = await app.graphql(FAILED, undefined, token);
   expect(body.errors).toBeUndefined();
-  return (body.data as { failedJobs: { nodes: Array<{ rowId: string; tenantId: string | null; lastError: string }> } }).failedJobs.nodes;
+  return (body.data as { failedJobs: { nodes: Array<{ rowId: string; tenantId: string | null; lastError: string }> } })
+    .failedJobs.nodes;
 };
 
 test("a tenant's owner and admin see and act on their own tenant's jobs only; another tenant's job is NOT_FOUND", async () => {
@@ -73,7 +83,9 @@ test("a tenant's owner and admin see and act on their own tenant's jobs only; an
     const { body } = await app.graphql(mutation, { id: jobB }, ownerA.token);
     expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   }
-  expect((await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [jobB])).rows).toEqual([{ attempts: 1 }]);
+  expect(
+    (await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [jobB])).rows,
+  ).toEqual([{ attempts: 1 }]);
   const retried = await app.graphql(RETRY, { id: jobA }, adminA.token);
   expect(retried.body.data).toEqual({ retryJob: { job: { rowId: jobA, attempts: 0 } } });
   const discarded = await app.graphql(DISCARD, { id: jobA }, ownerA.token);
@@ -88,10 +100,16 @@ test("a tenant's owner and admin see and act on their own tenant's jobs only; an
 test("a tenant's owner sees only their tenant's locked jobs", async () => {
   const jobA = await tenantJob(ownerA, "x");
   const jobB = await tenantJob(ownerB, "y");
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now(), locked_by = 'some-worker' where id = any($1::bigint[])", [[jobA, jobB]]);
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set locked_at = now(), locked_by = 'some-worker' where id = any($1::bigint[])",
+    [[jobA, jobB]],
+  );
   const { body } = await app.graphql("{ lockedJobs { nodes { rowId } } }", undefined, ownerA.token);
   expect(body.data).toEqual({ lockedJobs: { nodes: [{ rowId: jobA }] } });
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = null, locked_by = null where id = any($1::bigint[])", [[jobA, jobB]]);
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set locked_at = null, locked_by = null where id = any($1::bigint[])",
+    [[jobA, jobB]],
+  );
 });
 
 test("an operator sees every tenant's jobs and platform jobs, acts on any, and alone unlocks workers", async () => {
@@ -102,16 +120,29 @@ test("an operator sees every tenant's jobs and platform jobs, acts on any, and a
   const jobB = await tenantJob(ownerB, "b");
   const jobP = await platformJob("p");
   const nodes = await failedIds(operator.token);
-  expect(nodes).toEqual(expect.arrayContaining([
-    expect.objectContaining({ rowId: jobA, tenantId: tenantA.id }),
-    expect.objectContaining({ rowId: jobB, tenantId: tenantB.id }),
-    expect.objectContaining({ rowId: jobP, tenantId: null }),
-  ]));
-  expect((await app.graphql(RETRY, { id: jobB }, operator.token)).body.data).toEqual({ retryJob: { job: { rowId: jobB, attempts: 0 } } });
-  expect((await app.graphql(DISCARD, { id: jobP }, operator.token)).body.data).toEqual({ discardJob: { discarded: true } });
+  expect(nodes).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ rowId: jobA, tenantId: tenantA.id }),
+      expect.objectContaining({ rowId: jobB, tenantId: tenantB.id }),
+      expect.objectContaining({ rowId: jobP, tenantId: null }),
+    ]),
+  );
+  expect((await app.graphql(RETRY, { id: jobB }, operator.token)).body.data).toEqual({
+    retryJob: { job: { rowId: jobB, attempts: 0 } },
+  });
+  expect((await app.graphql(DISCARD, { id: jobP }, operator.token)).body.data).toEqual({
+    discardJob: { discarded: true },
+  });
 
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = 'dead-worker' where id = $1", [jobA]);
-  const unlocked = await app.graphql(`mutation { unlockStaleJobs(input: { lockedForMinutes: 60 }) { unlocked } }`, undefined, operator.token);
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = 'dead-worker' where id = $1",
+    [jobA],
+  );
+  const unlocked = await app.graphql(
+    `mutation { unlockStaleJobs(input: { lockedForMinutes: 60 }) { unlocked } }`,
+    undefined,
+    operator.token,
+  );
   expect(unlocked.body.data).toEqual({ unlockStaleJobs: { unlocked: 1 } });
 });
 
@@ -131,31 +162,49 @@ test("jobs carry their tenant however they are enqueued", async () => {
     }
   };
   // A domain event, published outside any request: the event's tenant.
-  expect(await tenantOf("select app_private.publish_event('something_happened', $1, 'thing', 'x')", [tenantB.id])).toBe(tenantB.id);
+  expect(await tenantOf("select app_private.publish_event('something_happened', $1, 'thing', 'x')", [tenantB.id])).toBe(
+    tenantB.id,
+  );
   // A job naming a user, from the worker or a command: the user's tenant.
-  expect(await tenantOf("select app_private.enqueue_job('scrub_user', json_build_object('userId', $1::uuid))", [ownerB.id])).toBe(tenantB.id);
+  expect(
+    await tenantOf("select app_private.enqueue_job('scrub_user', json_build_object('userId', $1::uuid))", [ownerB.id]),
+  ).toBe(tenantB.id);
   // Code working for a tenant outside a request says so with tessera.tenant_id.
-  expect(await tenantOf("select set_config('tessera.tenant_id', $1, true), app_private.enqueue_job('send_email', '{\"template\":\"x\"}')", [tenantA.id])).toBe(tenantA.id);
+  expect(
+    await tenantOf(
+      "select set_config('tessera.tenant_id', $1, true), app_private.enqueue_job('send_email', '{\"template\":\"x\"}')",
+      [tenantA.id],
+    ),
+  ).toBe(tenantA.id);
   // Bulk enqueues too.
-  expect(await tenantOf(
-    "select app_private.enqueue_jobs(array[row('scrub_user', json_build_object('userId', $1::uuid), null, null, null, null, null, null)::graphile_worker.job_spec])",
-    [ownerA.id],
-  )).toBe(tenantA.id);
+  expect(
+    await tenantOf(
+      "select app_private.enqueue_jobs(array[row('scrub_user', json_build_object('userId', $1::uuid), null, null, null, null, null, null)::graphile_worker.job_spec])",
+      [ownerA.id],
+    ),
+  ).toBe(tenantA.id);
   // Nothing to go by: a platform job.
   expect(await tenantOf("select app_private.enqueue_job('worker_heartbeat')")).toBeNull();
 });
 
 test("the e-mails a tenant's users get from outside a request are that tenant's jobs", async () => {
   const emailJobs = async (template: string) =>
-    (await app.db.ownerPool.query<{ id: string; tenant: string | null }>(
-      "select id::text, payload->>'tenantId' as tenant from graphile_worker._private_jobs where task_id = (select id from graphile_worker._private_tasks where identifier = 'send_email') and payload->>'template' = $1",
-      [template],
-    )).rows;
+    (
+      await app.db.ownerPool.query<{ id: string; tenant: string | null }>(
+        "select id::text, payload->>'tenantId' as tenant from graphile_worker._private_jobs where task_id = (select id from graphile_worker._private_tasks where identifier = 'send_email') and payload->>'template' = $1",
+        [template],
+      )
+    ).rows;
   // Anonymous flows: a registration code and a password reset, asked over REST.
   const registered = await fetch(`${app.url}/api/auth/register`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ tenant: tenantA.slug, email: "newcomer@example.test", username: "newcomer", password: "a long and unusual passphrase 42" }),
+    body: JSON.stringify({
+      tenant: tenantA.slug,
+      email: "newcomer@example.test",
+      username: "newcomer",
+      password: "a long and unusual passphrase 42",
+    }),
   });
   expect(registered.status).toBe(202);
   const forgot = await fetch(`${app.url}/api/auth/password/forgot`, {
@@ -175,7 +224,10 @@ test("the e-mails a tenant's users get from outside a request are that tenant's 
 
   // What the tenant's owner notices: a registration e-mail that failed is in their failedJobs.
   const [code] = await emailJobs("registration_code");
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = max_attempts, last_error = 'smtp down' where id = $1", [code!.id]);
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set attempts = max_attempts, last_error = 'smtp down' where id = $1",
+    [code!.id],
+  );
   expect((await failedIds(ownerA.token)).map((node) => node.rowId)).toContain(code!.id);
   expect((await failedIds(ownerB.token)).map((node) => node.rowId)).not.toContain(code!.id);
 });
@@ -184,14 +236,29 @@ test("unlockStaleJobs refuses fewer than one minute: a job locked right now stay
   const operator = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "member");
   await app.db.ownerPool.query("insert into app_private.platform_operators (user_id) values ($1)", [operator.id]);
   const running = await tenantJob(ownerA, "running");
-  await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = now() - interval '1 second', locked_by = 'live-worker' where id = $1", [running]);
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set locked_at = now() - interval '1 second', locked_by = 'live-worker' where id = $1",
+    [running],
+  );
   try {
     for (const minutes of [0, -5]) {
-      const { body } = await app.graphql(`mutation ($m: Int) { unlockStaleJobs(input: { lockedForMinutes: $m }) { unlocked } }`, { m: minutes }, operator.token);
-      expect([minutes, body.errors?.[0]?.extensions]).toEqual([minutes, { code: "VALIDATION_FAILED", details: { field: "lockedForMinutes" } }]);
+      const { body } = await app.graphql(
+        `mutation ($m: Int) { unlockStaleJobs(input: { lockedForMinutes: $m }) { unlocked } }`,
+        { m: minutes },
+        operator.token,
+      );
+      expect([minutes, body.errors?.[0]?.extensions]).toEqual([
+        minutes,
+        { code: "VALIDATION_FAILED", details: { field: "lockedForMinutes" } },
+      ]);
     }
-    expect((await app.db.ownerPool.query("select locked_by from graphile_worker.jobs where id = $1", [running])).rows).toEqual([{ locked_by: "live-worker" }]);
+    expect(
+      (await app.db.ownerPool.query("select locked_by from graphile_worker.jobs where id = $1", [running])).rows,
+    ).toEqual([{ locked_by: "live-worker" }]);
   } finally {
-    await app.db.ownerPool.query("update graphile_worker._private_jobs set locked_at = null, locked_by = null where id = $1", [running]);
+    await app.db.ownerPool.query(
+      "update graphile_worker._private_jobs set locked_at = null, locked_by = null where id = $1",
+      [running],
+    );
   }
 });

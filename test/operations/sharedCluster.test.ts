@@ -28,7 +28,11 @@ let port: number;
 beforeAll(async () => {
   // The cluster's port, as a saved state file gives it: otherwise every first start prefers 54320,
   // and two test runs at once race for it ("could not create any TCP/IP sockets").
-  writeFileSync(stateFile, JSON.stringify({ port: await freePort(), password: randomBytes(18).toString("base64url") }), { mode: 0o600 });
+  writeFileSync(
+    stateFile,
+    JSON.stringify({ port: await freePort(), password: randomBytes(18).toString("base64url") }),
+    { mode: 0o600 },
+  );
 });
 
 afterAll(async () => {
@@ -37,7 +41,9 @@ afterAll(async () => {
     await new Promise((resolve) => server!.once("exit", resolve));
   }
   // A SIGKILLed server leaves its postmaster running: stop it before removing its directory.
-  const pid = existsSync(join(dataDir, "postmaster.pid")) ? Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]) : 0;
+  const pid = existsSync(join(dataDir, "postmaster.pid"))
+    ? Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
+    : 0;
   if (pid) {
     try {
       process.kill(pid, "SIGINT");
@@ -50,9 +56,15 @@ afterAll(async () => {
 });
 
 /** Runs one of the npm scripts' entry points to completion. */
-function command(script: string, args: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function command(
+  script: string,
+  args: string[] = [],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, "src", "cli", script), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(projectRoot, "src", "cli", script), ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -65,7 +77,10 @@ const postmasterPid = () => readFileSync(join(dataDir, "postmaster.pid"), "utf8"
 
 test("task, seed and migrate use the running server's cluster; the state file and the server are untouched", async () => {
   port = await freePort();
-  server = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], { env: { ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  server = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
+    env: { ...env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   server.stdout!.on("data", (chunk) => (serverOutput += chunk));
   server.stderr!.on("data", (chunk) => (serverOutput += chunk));
   const exited = new Promise<number | null>((resolve) => server!.once("exit", (code) => resolve(code)));
@@ -99,7 +114,10 @@ test("task, seed and migrate use the running server's cluster; the state file an
 }, 240_000);
 
 test("a worker on the embedded cluster stops quietly: exit 0, no error logged, no connection cut by the database's own stop", async () => {
-  const worker = spawn(process.execPath, [join(projectRoot, "src", "cli", "worker.ts")], { env: { ...env, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
+  const worker = spawn(process.execPath, [join(projectRoot, "src", "cli", "worker.ts")], {
+    env: { ...env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   worker.stdout.on("data", (chunk) => (output += chunk));
   worker.stderr.on("data", (chunk) => (output += chunk));
@@ -109,17 +127,30 @@ test("a worker on the embedded cluster stops quietly: exit 0, no error logged, n
     // Some jobs, so that the worker's pool holds several connections when it stops.
     const { password } = JSON.parse(readFileSync(stateFile, "utf8")) as { password: string };
     const port = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[3];
-    const client = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/tessera` });
+    const client = new pg.Client({
+      connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/tessera`,
+    });
     await client.connect();
     try {
       await client.query("select graphile_worker.add_job('worker_heartbeat', '{}') from generate_series(1, 20)");
-      await until(async () => (await client.query("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'worker_heartbeat'")).rows[0].n === 0, "the jobs to run");
+      await until(
+        async () =>
+          (
+            await client.query(
+              "select count(*)::int as n from graphile_worker.jobs where task_identifier = 'worker_heartbeat'",
+            )
+          ).rows[0].n === 0,
+        "the jobs to run",
+      );
     } finally {
       await client.end();
     }
     worker.kill("SIGTERM");
     expect(await exited).toBe(0);
-    const lines = output.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { level: number; msg: string });
+    const lines = output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
     expect(output).not.toMatch(/terminating connection due to administrator command/);
     expect(existsSync(join(dataDir, "postmaster.pid"))).toBe(false);

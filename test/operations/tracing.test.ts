@@ -26,8 +26,12 @@ beforeAll(async () => {
         res.end("{}");
         return;
       }
-      const payload = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ scope: { name: string }; spans: Array<{ name: string }> }> }> };
-      for (const resource of payload.resourceSpans) for (const scope of resource.scopeSpans) for (const span of scope.spans) spans.push({ name: span.name, scope: scope.scope.name });
+      const payload = JSON.parse(body) as {
+        resourceSpans: Array<{ scopeSpans: Array<{ scope: { name: string }; spans: Array<{ name: string }> }> }>;
+      };
+      for (const resource of payload.resourceSpans)
+        for (const scope of resource.scopeSpans)
+          for (const span of scope.spans) spans.push({ name: span.name, scope: scope.scope.name });
       res.setHeader("content-type", "application/json");
       res.end("{}");
     });
@@ -38,7 +42,6 @@ afterAll(async () => {
   await new Promise((resolve) => collector.close(resolve));
   await db.drop();
 });
-
 
 test("HTTP, GraphQL and pg spans reach the collector", async () => {
   const port = await freePort();
@@ -68,7 +71,12 @@ test("HTTP, GraphQL and pg spans reach the collector", async () => {
     if (child.exitCode === null) child.kill("SIGKILL");
   }
   const scopes = [...new Set(spans.map((span) => span.scope))];
-  expect(scopes).toEqual(expect.arrayContaining([expect.stringMatching(/instrumentation-http$/), expect.stringMatching(/instrumentation-pg$/)]));
+  expect(scopes).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/instrumentation-http$/),
+      expect.stringMatching(/instrumentation-pg$/),
+    ]),
+  );
   expect(spans.some((span) => /POST/.test(span.name))).toBe(true);
   expect(scopes).toEqual(expect.arrayContaining([expect.stringMatching(/instrumentation-graphql$/)]));
   expect(otherSignals).toEqual([]);

@@ -6,7 +6,14 @@
  */
 import type { Client } from "graphql-ws";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
-import { createSession, createTenant, createUser, mintToken, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+import {
+  createSession,
+  createTenant,
+  createUser,
+  mintToken,
+  type TestTenant,
+  type TestUser,
+} from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
 
 let app: TestApp;
@@ -32,17 +39,27 @@ interface Watched {
 
 function watch(client: Client, query: string): Watched {
   const watched: Watched = { events: [], errors: [], completed: false };
-  client.subscribe({ query }, {
-    next: (value) => void watched.events.push(value),
-    error: (error) => void watched.errors.push(error as Watched["errors"][number]),
-    complete: () => void (watched.completed = true),
-  });
+  client.subscribe(
+    { query },
+    {
+      next: (value) => void watched.events.push(value),
+      error: (error) => void watched.errors.push(error as Watched["errors"][number]),
+      complete: () => void (watched.completed = true),
+    },
+  );
   return watched;
 }
 
 async function ended(watched: Watched, what: string): Promise<void> {
   await until(() => watched.errors.length > 0, `the subscription to end (${what})`, END_DEADLINE_MS);
-  expect(watched.errors).toEqual([[expect.objectContaining({ message: "The session has ended; sign in again.", extensions: { code: "UNAUTHENTICATED" } })]]);
+  expect(watched.errors).toEqual([
+    [
+      expect.objectContaining({
+        message: "The session has ended; sign in again.",
+        extensions: { code: "UNAUTHENTICATED" },
+      }),
+    ],
+  ]);
 }
 
 const notify = (user: TestUser, title: string) =>
@@ -67,7 +84,10 @@ test("logout ends the session's subscription with UNAUTHENTICATED; nothing is de
   await notify(alice, "before");
   await until(() => forAlice.watched.events.length === 1, "Alice's first notification");
 
-  const logout = await fetch(`${app.url}/api/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${alice.token}` } });
+  const logout = await fetch(`${app.url}/api/auth/logout`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${alice.token}` },
+  });
   expect(logout.status).toBe(200);
   await ended(forAlice.watched, "logout");
 
@@ -88,8 +108,17 @@ test("logout ends the session's subscription with UNAUTHENTICATED; nothing is de
 test("revokeSession from another session ends the revoked session's subscription", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member");
   const { watched } = await subscribed(user);
-  const laptop = mintToken({ sub: user.id, tid: user.tenantId, role: "member", sid: await createSession(app.db.ownerPool, user.id) });
-  const { body } = await app.graphql("mutation ($id: UUID!) { revokeSession(input: { sessionId: $id }) { revoked } }", { id: user.sessionId }, laptop);
+  const laptop = mintToken({
+    sub: user.id,
+    tid: user.tenantId,
+    role: "member",
+    sid: await createSession(app.db.ownerPool, user.id),
+  });
+  const { body } = await app.graphql(
+    "mutation ($id: UUID!) { revokeSession(input: { sessionId: $id }) { revoked } }",
+    { id: user.sessionId },
+    laptop,
+  );
   expect(body).toEqual({ data: { revokeSession: { revoked: true } } });
   await ended(watched, "revokeSession");
 });
@@ -97,7 +126,12 @@ test("revokeSession from another session ends the revoked session's subscription
 test("a password change ends the subscriptions of the user's other sessions", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member", { password });
   const { watched } = await subscribed(user);
-  const laptop = mintToken({ sub: user.id, tid: user.tenantId, role: "member", sid: await createSession(app.db.ownerPool, user.id) });
+  const laptop = mintToken({
+    sub: user.id,
+    tid: user.tenantId,
+    role: "member",
+    sid: await createSession(app.db.ownerPool, user.id),
+  });
   const changed = await fetch(`${app.url}/api/auth/password/change`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${laptop}` },
@@ -118,12 +152,20 @@ test("suspending the tenant ends its subscriptions", async () => {
 
 test("a subscription ends when its socket's access token expires", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member");
-  const shortLived = mintToken({ sub: user.id, tid: user.tenantId, role: "member", sid: user.sessionId }, { ttlSeconds: 3 });
+  const shortLived = mintToken(
+    { sub: user.id, tid: user.tenantId, role: "member", sid: user.sessionId },
+    { ttlSeconds: 3 },
+  );
   const { watched } = await subscribed(user, shortLived);
   await until(() => watched.errors.length > 0, "the subscription to end at the token's expiry", END_DEADLINE_MS);
-  expect(watched.errors).toEqual([[expect.objectContaining({ message: "The access token has expired.", extensions: { code: "UNAUTHENTICATED" } })]]);
+  expect(watched.errors).toEqual([
+    [expect.objectContaining({ message: "The access token has expired.", extensions: { code: "UNAUTHENTICATED" } })],
+  ]);
   // The session itself is still live: a new socket with a fresh token subscribes again.
-  const fresh = await subscribed(user, mintToken({ sub: user.id, tid: user.tenantId, role: "member", sid: user.sessionId }));
+  const fresh = await subscribed(
+    user,
+    mintToken({ sub: user.id, tid: user.tenantId, role: "member", sid: user.sessionId }),
+  );
   await notify(user, "still here");
   await until(() => fresh.watched.events.length === 1, "the notification on the fresh socket");
 });

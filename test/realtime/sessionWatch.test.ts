@@ -22,7 +22,12 @@ beforeAll(async () => {
   authenticator = new pg.Pool({ connectionString: db.urls.authenticatorUrl, max: 2 });
   tenant = await createTenant(db.ownerPool);
   // A sweep interval no test waits for: sweeps here are called explicitly.
-  watch = new SessionWatch({ connectionString: db.urls.ownerUrl, liveSessions: makeLiveSessions(authenticator), logger: createLogger("silent"), sweepIntervalMs: 3_600_000 });
+  watch = new SessionWatch({
+    connectionString: db.urls.ownerUrl,
+    liveSessions: makeLiveSessions(authenticator),
+    logger: createLogger("silent"),
+    sweepIntervalMs: 3_600_000,
+  });
   await watch.start();
 });
 afterAll(async () => {
@@ -38,10 +43,12 @@ function tracked(sessionId: string, tenantId = tenant.id) {
 }
 
 const listenBackends = async () =>
-  (await db.rootPool.query<{ pid: number }>(
-    "select pid from pg_stat_activity where datname = current_database() and query = $1 and state = 'idle'",
-    [`LISTEN ${pg.escapeIdentifier(SESSIONS_ENDED_CHANNEL)}`],
-  )).rows.map((row) => row.pid);
+  (
+    await db.rootPool.query<{ pid: number }>(
+      "select pid from pg_stat_activity where datname = current_database() and query = $1 and state = 'idle'",
+      [`LISTEN ${pg.escapeIdentifier(SESSIONS_ENDED_CHANNEL)}`],
+    )
+  ).rows.map((row) => row.pid);
 
 test("a sweep ends the subscriptions of sessions that expired, and only those", async () => {
   const expiring = await createUser(db.ownerPool, tenant);
@@ -49,9 +56,13 @@ test("a sweep ends the subscriptions of sessions that expired, and only those", 
   const a = tracked(expiring.sessionId);
   const b = tracked(live.sessionId);
   // Expiry fires no notification: only the sweep can tell.
-  await db.ownerPool.query("update app_private.sessions set expires_at = now() - interval '1 second' where id = $1", [expiring.sessionId]);
+  await db.ownerPool.query("update app_private.sessions set expires_at = now() - interval '1 second' where id = $1", [
+    expiring.sessionId,
+  ]);
   await watch.sweep();
-  expect(a.ends.map((error) => [error.code, error.message])).toEqual([["UNAUTHENTICATED", "The session has ended; sign in again."]]);
+  expect(a.ends.map((error) => [error.code, error.message])).toEqual([
+    ["UNAUTHENTICATED", "The session has ended; sign in again."],
+  ]);
   expect(b.ends).toEqual([]);
   // Ended once only, however many sweeps follow.
   await watch.sweep();
@@ -63,7 +74,10 @@ test("a subscription that is no longer tracked is never ended", async () => {
   const user = await createUser(db.ownerPool, tenant);
   const sub = tracked(user.sessionId);
   sub.untrack();
-  await db.ownerPool.query("update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1", [user.sessionId]);
+  await db.ownerPool.query(
+    "update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
+    [user.sessionId],
+  );
   await watch.sweep();
   expect(sub.ends).toEqual([]);
   expect(watch.size).toBe(0);
@@ -80,7 +94,10 @@ test("after its LISTEN connection is cut, the watch reconnects and hears revocat
 
   const user = await createUser(db.ownerPool, tenant);
   const sub = tracked(user.sessionId);
-  await db.ownerPool.query("update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1", [user.sessionId]);
+  await db.ownerPool.query(
+    "update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
+    [user.sessionId],
+  );
   await until(() => sub.ends.length === 1, "the revocation to end the subscription");
   expect(sub.ends[0]?.code).toBe("UNAUTHENTICATED");
 });

@@ -8,7 +8,10 @@ beforeAll(async () => {
   app = await startTestApp();
   const tenant = await createTenant(app.db.ownerPool, "rest-co");
   user = await createUser(app.db.ownerPool, tenant, "member");
-  await app.db.ownerPool.query("update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'media'", [tenant.id]);
+  await app.db.ownerPool.query(
+    "update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'media'",
+    [tenant.id],
+  );
 });
 afterAll(() => app.stop());
 

@@ -10,7 +10,10 @@ import { rolesFor } from "../../src/platform/db/cluster.ts";
 
 export const TEST_ROLE_PREFIX = "tessera_test";
 /** Test roles only; fixed so that concurrent runs against one server do not fight over passwords. */
-export const testRoles = rolesFor(TEST_ROLE_PREFIX, { owner: "tessera-test-owner", authenticator: "tessera-test-authenticator" });
+export const testRoles = rolesFor(TEST_ROLE_PREFIX, {
+  owner: "tessera-test-owner",
+  authenticator: "tessera-test-authenticator",
+});
 
 export const ENV_ROOT_URL = "TESSERA_TEST_ROOT_URL";
 export const ENV_TEMPLATE = "TESSERA_TEST_TEMPLATE";

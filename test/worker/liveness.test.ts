@@ -18,10 +18,15 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 const pools = async () =>
-  (await db.ownerPool.query<{ id: string; label: string }>("select id, label from app_private.worker_pools order by label")).rows;
+  (
+    await db.ownerPool.query<{ id: string; label: string }>(
+      "select id, label from app_private.worker_pools order by label",
+    )
+  ).rows;
 
 test("a worker registers its jobs and mail pools, beats, and unregisters when it stops", async () => {
-  const worker = await startWorker({ modules: MODULES,
+  const worker = await startWorker({
+    modules: MODULES,
     connectionString: db.urls.ownerUrl,
     concurrency: 2,
     logger: createLogger("silent"),
@@ -31,9 +36,13 @@ test("a worker registers its jobs and mail pools, beats, and unregisters when it
   try {
     await until(async () => (await pools()).length === 2, "both pools to register");
     expect((await pools()).map((pool) => pool.label)).toEqual(["jobs", "mail"]);
-    const { rows: [first] } = await db.ownerPool.query<{ beat: Date }>("select max(beat_at) as beat from app_private.worker_pools");
+    const {
+      rows: [first],
+    } = await db.ownerPool.query<{ beat: Date }>("select max(beat_at) as beat from app_private.worker_pools");
     await until(async () => {
-      const { rows } = await db.ownerPool.query("select 1 from app_private.worker_pools where beat_at > $1", [first!.beat]);
+      const { rows } = await db.ownerPool.query("select 1 from app_private.worker_pools where beat_at > $1", [
+        first!.beat,
+      ]);
       return rows.length === 2;
     }, "a later beat of both pools");
   } finally {
@@ -49,7 +58,9 @@ test("only the jobs of stale or never-registered continuous pools are released",
        ('pool-alive', 'jobs', 'here', 2, now())`,
   );
   const lock = async (lockedBy: string, lockedFor: string) => {
-    const { rows } = await db.ownerPool.query<{ id: string }>("select id from graphile_worker.add_job('worker_heartbeat', '{}', run_at => now() + interval '1 day')");
+    const { rows } = await db.ownerPool.query<{ id: string }>(
+      "select id from graphile_worker.add_job('worker_heartbeat', '{}', run_at => now() + interval '1 day')",
+    );
     await db.ownerPool.query(
       "update graphile_worker._private_jobs set locked_by = $2, locked_at = now() - $3::interval where id = $1",
       [rows[0]!.id, lockedBy, lockedFor],
@@ -62,7 +73,9 @@ test("only the jobs of stale or never-registered continuous pools are released",
   const unregisteredNew = await lock("pool-just-started", "1 second");
   const runOnce = await lock("otpool-elsewhere", "10 minutes");
 
-  const { rows } = await db.ownerPool.query<{ released: number }>("select app_private.release_dead_workers(interval '5 minutes') as released");
+  const { rows } = await db.ownerPool.query<{ released: number }>(
+    "select app_private.release_dead_workers(interval '5 minutes') as released",
+  );
   expect(rows[0]!.released).toBe(2);
   const state = await db.ownerPool.query<{ id: string; locked_by: string | null }>(
     "select id::text, locked_by from graphile_worker._private_jobs where id = any($1::bigint[]) order by id",
@@ -80,5 +93,7 @@ test("only the jobs of stale or never-registered continuous pools are released",
 
 test("a stale threshold shorter than two heartbeats is refused", () => {
   expect(() => loadConfig({ WORKER_HEARTBEAT_SECONDS: "10", WORKER_STALE_SECONDS: "15" })).toThrow(ConfigError);
-  expect(() => loadConfig({ WORKER_HEARTBEAT_SECONDS: "10", WORKER_STALE_SECONDS: "15" })).toThrow(/WORKER_STALE_SECONDS: must be at least twice WORKER_HEARTBEAT_SECONDS/);
+  expect(() => loadConfig({ WORKER_HEARTBEAT_SECONDS: "10", WORKER_STALE_SECONDS: "15" })).toThrow(
+    /WORKER_STALE_SECONDS: must be at least twice WORKER_HEARTBEAT_SECONDS/,
+  );
 });

@@ -45,13 +45,22 @@ test("a rolled-back tenant insert publishes no event and enqueues no job", async
 });
 
 test("a committed tenant publishes tenant_created, and its consumer sets up the modules exactly once", async () => {
-  const { rows } = await db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('acme', 'Acme') returning id");
+  const { rows } = await db.ownerPool.query<{ id: string }>(
+    "insert into app_public.tenants (slug, name) values ('acme', 'Acme') returning id",
+  );
   const tenantId = rows[0]!.id;
 
-  const events = await db.ownerPool.query("select type, aggregate_type, aggregate_id from app_private.domain_events where tenant_id = $1", [tenantId]);
+  const events = await db.ownerPool.query(
+    "select type, aggregate_type, aggregate_id from app_private.domain_events where tenant_id = $1",
+    [tenantId],
+  );
   expect(events.rows).toEqual([{ type: "tenant_created", aggregate_type: "tenant", aggregate_id: tenantId }]);
   // This tenant's jobs only: the test must not depend on what other tests left in the queue.
-  const eventIds = (await db.ownerPool.query<{ id: string }>("select id::text from app_private.domain_events where tenant_id = $1", [tenantId])).rows.map((row) => row.id);
+  const eventIds = (
+    await db.ownerPool.query<{ id: string }>("select id::text from app_private.domain_events where tenant_id = $1", [
+      tenantId,
+    ])
+  ).rows.map((row) => row.id);
   const ours = async () => (await jobs("domain_event")).filter((job) => eventIds.includes(String(job.payload.id)));
   const queued = await ours();
   expect(queued).toHaveLength(1);
@@ -66,23 +75,37 @@ test("a committed tenant publishes tenant_created, and its consumer sets up the 
   expect(await ours()).toEqual([]);
 
   // An admin switches a module off; then the same delivery runs again (a retry after a crash).
-  await db.ownerPool.query("update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'events'", [tenantId]);
-  await db.ownerPool.query("select graphile_worker.add_job('domain_event', $1::json)", [JSON.stringify(queued[0]!.payload)]);
+  await db.ownerPool.query(
+    "update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'events'",
+    [tenantId],
+  );
+  await db.ownerPool.query("select graphile_worker.add_job('domain_event', $1::json)", [
+    JSON.stringify(queued[0]!.payload),
+  ]);
   await drainQueue();
 
   const after = await modulesOf(tenantId);
   expect(after).toHaveLength(3);
   expect(after.find((row) => row.module === "events")).toEqual({ module: "events", enabled: false });
-  const deliveries = await db.ownerPool.query("select consumer from app_private.domain_event_deliveries where event_id = $1 order by consumer", [queued[0]!.payload.id]);
+  const deliveries = await db.ownerPool.query(
+    "select consumer from app_private.domain_event_deliveries where event_id = $1 order by consumer",
+    [queued[0]!.payload.id],
+  );
   expect(deliveries.rows).toEqual([{ consumer: "tenant_defaults" }, { consumer: "tenant_identity" }]);
-  const roles = await db.ownerPool.query("select name from app_public.roles where tenant_id = $1 order by name", [tenantId]);
+  const roles = await db.ownerPool.query("select name from app_public.roles where tenant_id = $1 order by name", [
+    tenantId,
+  ]);
   expect(roles.rows.map((row) => row.name)).toEqual(["admin", "manager", "member", "owner"]);
 });
 
 test("the domain event log is append-only", async () => {
-  await expect(db.ownerPool.query("update app_private.domain_events set type = 'tampered'")).rejects.toMatchObject({ code: "TFORB" });
+  await expect(db.ownerPool.query("update app_private.domain_events set type = 'tampered'")).rejects.toMatchObject({
+    code: "TFORB",
+  });
   await expect(db.ownerPool.query("delete from app_private.domain_events")).rejects.toMatchObject({ code: "TFORB" });
-  await expect(db.ownerPool.query("truncate app_private.domain_events cascade")).rejects.toMatchObject({ code: "TFORB" });
+  await expect(db.ownerPool.query("truncate app_private.domain_events cascade")).rejects.toMatchObject({
+    code: "TFORB",
+  });
 });
 
 test("the request role cannot reach the queue or the log directly", async () => {
@@ -90,17 +113,29 @@ test("the request role cannot reach the queue or the log directly", async () => 
     await expect(client.query("select * from app_private.domain_events")).rejects.toMatchObject({ code: "42501" });
   });
   await asVisitor(db.rootPool, db.urls.visitorRole, async (client) => {
-    await expect(client.query("select app_private.enqueue_job('domain_event')")).rejects.toMatchObject({ code: "42501" });
+    await expect(client.query("select app_private.enqueue_job('domain_event')")).rejects.toMatchObject({
+      code: "42501",
+    });
   });
   await asVisitor(db.rootPool, db.urls.visitorRole, async (client) => {
-    await expect(client.query("select graphile_worker.add_job('domain_event')")).rejects.toMatchObject({ code: "42501" });
+    await expect(client.query("select graphile_worker.add_job('domain_event')")).rejects.toMatchObject({
+      code: "42501",
+    });
   });
 });
 
 test("the in-process worker picks up a new tenant's event on its own", async () => {
-  const worker = await startWorker({ modules: MODULES, connectionString: db.urls.ownerUrl, concurrency: 2, logger, mail: { from: "test@example.test" } });
+  const worker = await startWorker({
+    modules: MODULES,
+    connectionString: db.urls.ownerUrl,
+    concurrency: 2,
+    logger,
+    mail: { from: "test@example.test" },
+  });
   try {
-    const { rows } = await db.ownerPool.query<{ id: string }>("insert into app_public.tenants (slug, name) values ('live', 'Live') returning id");
+    const { rows } = await db.ownerPool.query<{ id: string }>(
+      "insert into app_public.tenants (slug, name) values ('live', 'Live') returning id",
+    );
     await until(async () => (await modulesOf(rows[0]!.id)).length === 3, "the worker to set up the modules");
     expect(await modulesOf(rows[0]!.id)).toHaveLength(3);
   } finally {

@@ -25,18 +25,30 @@ afterEach(async () => {
 
 const logger = createLogger("silent");
 const run = () => {
-  const { send_email, cleanup_expired } = makeTaskList({ modules: MODULES, mail: { smtpUrl: smtp.url, from: "Tessera <no-reply@example.test>" }, logger });
+  const { send_email, cleanup_expired } = makeTaskList({
+    modules: MODULES,
+    mail: { smtpUrl: smtp.url, from: "Tessera <no-reply@example.test>" },
+    logger,
+  });
   return runDueJobs(db.ownerPool, { send_email, cleanup_expired });
 };
 const job = async (id: string) =>
-  (await db.ownerPool.query<{ attempts: number; last_error: string | null }>("select attempts, last_error from graphile_worker.jobs where id = $1", [id])).rows[0];
+  (
+    await db.ownerPool.query<{ attempts: number; last_error: string | null }>(
+      "select attempts, last_error from graphile_worker.jobs where id = $1",
+      [id],
+    )
+  ).rows[0];
 // runOnce returns before graphile-worker has written a job's outcome (it does not await it).
 const failed = (id: string) => until(async () => (await job(id))?.last_error != null, `job ${id} to be marked failed`);
 const gone = (id: string) => until(async () => (await job(id)) === undefined, `job ${id} to complete`);
 
 test("a 451 half-way: the retry serves only the rest, each message keeps its Message-ID", async () => {
   const recipients = ["a@example.test", "b@example.test", "c@example.test"];
-  const id = await enqueueEmail(db, "event_cancelled", recipients, { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
+  const id = await enqueueEmail(db, "event_cancelled", recipients, {
+    title: "Cancelled: Meetup",
+    content: "Meetup has been cancelled.",
+  });
   smtp.refuseAfter(1, 451, "data");
   await run();
   await failed(id);
@@ -52,17 +64,26 @@ test("a 451 half-way: the retry serves only the rest, each message keeps its Mes
   const ids = smtp.accepted.map((m) => m.messageId);
   for (const messageId of ids) expect(messageId).toMatch(new RegExp(`^<job-${id}\\.[0-9a-f]{24}@example\\.test>$`));
   expect(new Set(ids).size).toBe(3);
-  const recorded = await db.ownerPool.query<{ message_id: string }>("select message_id from app_private.email_deliveries where job_id = $1 order by delivered_at", [id]);
+  const recorded = await db.ownerPool.query<{ message_id: string }>(
+    "select message_id from app_private.email_deliveries where job_id = $1 order by delivered_at",
+    [id],
+  );
   expect(recorded.rows.map((row) => row.message_id).sort()).toEqual([...ids].sort());
 });
 
 test("an address refused for good (550) is recorded, not retried, and the others still get theirs", async () => {
   smtp.refuseRecipient("gone@example.test", 550);
-  const id = await enqueueEmail(db, "event_cancelled", ["a@example.test", "gone@example.test", "c@example.test"], { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
+  const id = await enqueueEmail(db, "event_cancelled", ["a@example.test", "gone@example.test", "c@example.test"], {
+    title: "Cancelled: Meetup",
+    content: "Meetup has been cancelled.",
+  });
   await run();
   await gone(id);
   expect(smtp.accepted.map((m) => m.to)).toEqual([["a@example.test"], ["c@example.test"]]);
-  const outcomes = await db.ownerPool.query<{ outcome: string }>("select outcome from app_private.email_deliveries where job_id = $1 order by outcome", [id]);
+  const outcomes = await db.ownerPool.query<{ outcome: string }>(
+    "select outcome from app_private.email_deliveries where job_id = $1 order by outcome",
+    [id],
+  );
   expect(outcomes.rows.map((row) => row.outcome)).toEqual(["rejected", "sent", "sent"]);
 });
 
@@ -70,22 +91,37 @@ test("cleanup_expired deletes the delivery records of jobs that are gone, never 
   const done = await enqueueEmail(db, "password_changed", "done@example.test");
   await run();
   await gone(done);
-  const waiting = await enqueueEmail(db, "event_cancelled", ["x@example.test", "y@example.test"], { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
+  const waiting = await enqueueEmail(db, "event_cancelled", ["x@example.test", "y@example.test"], {
+    title: "Cancelled: Meetup",
+    content: "Meetup has been cancelled.",
+  });
   smtp.refuseAfter(smtp.accepted.length + 1, 451, "rcpt");
   await run();
   await failed(waiting);
   expect(await job(waiting)).toEqual({ attempts: 1, last_error: expect.stringContaining("451") });
 
-  const deliveries = async () => (await db.ownerPool.query<{ job_id: string }>("select job_id::text from app_private.email_deliveries order by job_id")).rows;
+  const deliveries = async () =>
+    (
+      await db.ownerPool.query<{ job_id: string }>(
+        "select job_id::text from app_private.email_deliveries order by job_id",
+      )
+    ).rows;
   expect(await deliveries()).toEqual([{ job_id: done }, { job_id: waiting }]);
-  const { rows } = await db.ownerPool.query<{ id: string }>("select id from graphile_worker.add_job('cleanup_expired', '{}')");
+  const { rows } = await db.ownerPool.query<{ id: string }>(
+    "select id from graphile_worker.add_job('cleanup_expired', '{}')",
+  );
   await run();
   await gone(rows[0]!.id);
   expect(await deliveries()).toEqual([{ job_id: waiting }]);
 });
 
 test("an address listed twice (in any case) gets one message", async () => {
-  const id = await enqueueEmail(db, "event_cancelled", ["Twice@example.test", "twice@example.test", "once@example.test"], { title: "Cancelled: Meetup", content: "Meetup has been cancelled." });
+  const id = await enqueueEmail(
+    db,
+    "event_cancelled",
+    ["Twice@example.test", "twice@example.test", "once@example.test"],
+    { title: "Cancelled: Meetup", content: "Meetup has been cancelled." },
+  );
   await run();
   await gone(id);
   expect(Object.fromEntries(smtp.countsByRecipient())).toEqual({ "twice@example.test": 1, "once@example.test": 1 });

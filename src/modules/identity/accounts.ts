@@ -55,14 +55,24 @@ export const ownerStep: BootstrapStep = {
       }
       email = `admin@${context.tenantSlug}.local`;
     }
-    const existing = await context.client.query("select 1 from app_public.users where tenant_id = $1 and email = $2", [context.tenantId, email]);
+    const existing = await context.client.query("select 1 from app_public.users where tenant_id = $1 and email = $2", [
+      context.tenantId,
+      email,
+    ]);
     if (existing.rowCount) {
       context.report.push(`admin ${email}: exists (password unchanged)`);
       return;
     }
     const password = randomToken().slice(0, 24);
     const passwordHash = await hashPassword(password);
-    await ensureAccount(context.client, { tenantId: context.tenantId!, email, username: "admin", fullName: "Administrator", passwordHash, role: "owner" });
+    await ensureAccount(context.client, {
+      tenantId: context.tenantId!,
+      email,
+      username: "admin",
+      fullName: "Administrator",
+      passwordHash,
+      role: "owner",
+    });
     context.report.push(`admin ${email}: created with password ${password} (shown once; change it after signing in)`);
   },
 };

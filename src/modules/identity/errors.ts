@@ -6,7 +6,11 @@ export const IDENTITY_ERRORS = {
   INVALID_CREDENTIALS: { status: 401, message: "Invalid credentials.", sqlstate: "TCRED" },
   INVALID_TWO_FACTOR_CODE: { status: 401, message: "The two-factor code is not valid.", sqlstate: "T2FAC" },
   INVALID_TOKEN: { status: 401, message: "The token is not valid.", sqlstate: "TTOKN" },
-  TOKEN_REUSED: { status: 401, message: "The refresh token was already used; the session is revoked.", sqlstate: "TREUS" },
+  TOKEN_REUSED: {
+    status: 401,
+    message: "The refresh token was already used; the session is revoked.",
+    sqlstate: "TREUS",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 declare module "../../platform/errors.ts" {

@@ -14,12 +14,25 @@ declare global {
   }
 }
 
-type WithInput = "register" | "confirmRegistration" | "login" | "verifyTwoFactor" | "refreshSession" | "changePassword" | "forgotPassword" | "resetPassword" | "confirmTwoFactor" | "disableTwoFactor";
+type WithInput =
+  | "register"
+  | "confirmRegistration"
+  | "login"
+  | "verifyTwoFactor"
+  | "refreshSession"
+  | "changePassword"
+  | "forgotPassword"
+  | "resetPassword"
+  | "confirmTwoFactor"
+  | "disableTwoFactor";
 type WithoutInput = "logout" | "enableTwoFactor";
 
 function withInput(method: WithInput) {
   return (_$root: unknown, fieldArgs: { getRaw(path: string): unknown }) =>
-    sideEffect([fieldArgs.getRaw("input") as never, context()], ([input, ctx]): Promise<unknown> => ctx.auth[method](input, ctx.caller));
+    sideEffect(
+      [fieldArgs.getRaw("input") as never, context()],
+      ([input, ctx]): Promise<unknown> => ctx.auth[method](input, ctx.caller),
+    );
 }
 
 function withoutInput(method: WithoutInput) {

@@ -91,12 +91,18 @@ export async function take(pool: pg.Pool, ...buckets: Array<readonly [key: strin
   };
   for (const [key, limit] of buckets) {
     const { rows } = await pool.query<{ hits: number | null; window_start: Date; retry_after: number }>(TAKE_SQL, [
-      key, limit.max, limit.windowSeconds, clock?.() ?? null,
+      key,
+      limit.max,
+      limit.windowSeconds,
+      clock?.() ?? null,
     ]);
     const row = rows[0]!;
     if (row.hits === null) {
       await taken.giveBack();
-      throw new AppError("RATE_LIMITED", undefined, { retryAfter: row.retry_after, details: { retryAfter: row.retry_after } });
+      throw new AppError("RATE_LIMITED", undefined, {
+        retryAfter: row.retry_after,
+        details: { retryAfter: row.retry_after },
+      });
     }
     units.push({ key, windowStart: row.window_start });
   }

@@ -34,11 +34,15 @@ export const PASSWORD_MAX_LENGTH = 128;
 const COMMON_PASSWORDS = new Set((dictionary["passwords-common"] as string[]).map((p) => p.toLowerCase()));
 
 export function checkPasswordPolicy(password: unknown): string {
-  if (typeof password !== "string") throw new AppError("VALIDATION_FAILED", "A password is required.", { details: { field: "password" } });
+  if (typeof password !== "string")
+    throw new AppError("VALIDATION_FAILED", "A password is required.", { details: { field: "password" } });
   const length = [...password].length;
-  if (length < PASSWORD_MIN_LENGTH) throw new AppError("WEAK_PASSWORD", `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`);
-  if (length > PASSWORD_MAX_LENGTH) throw new AppError("WEAK_PASSWORD", `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`);
-  if (COMMON_PASSWORDS.has(password.toLowerCase())) throw new AppError("WEAK_PASSWORD", "This password is too common; choose another.");
+  if (length < PASSWORD_MIN_LENGTH)
+    throw new AppError("WEAK_PASSWORD", `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`);
+  if (length > PASSWORD_MAX_LENGTH)
+    throw new AppError("WEAK_PASSWORD", `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`);
+  if (COMMON_PASSWORDS.has(password.toLowerCase()))
+    throw new AppError("WEAK_PASSWORD", "This password is too common; choose another.");
   return password;
 }
 
@@ -58,7 +62,14 @@ export async function verifyPassword(password: string, stored: string | null | u
     await hashPassword(password);
     return false;
   }
-  const [, memory, passes, parallelism, salt, expected] = match as unknown as [string, string, string, string, string, string];
+  const [, memory, passes, parallelism, salt, expected] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const expectedBytes = Buffer.from(expected, "base64url");
   const actual = await argon2Async("argon2id", {
     message: password,

@@ -26,7 +26,10 @@ export function authRoutes(auth: AuthService): Router {
       res.json(await auth.login(body, callerOf(req)));
       return;
     }
-    const answer = await auth.login({ tenant: body.tenant ?? body.client_id, login: body.username, password: body.password }, callerOf(req));
+    const answer = await auth.login(
+      { tenant: body.tenant ?? body.client_id, login: body.username, password: body.password },
+      callerOf(req),
+    );
     res.json({ ...answer, access_token: answer.accessToken, token_type: answer.accessToken ? "bearer" : undefined });
   });
 
@@ -35,7 +38,8 @@ export function authRoutes(auth: AuthService): Router {
   });
 
   router.post("/auth/refresh", async (req, res) => {
-    const refreshToken = req.get("x-refresh-token") ?? (req.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+    const refreshToken =
+      req.get("x-refresh-token") ?? (req.body as { refreshToken?: unknown } | undefined)?.refreshToken;
     res.json(await auth.refreshSession({ refreshToken }, callerOf(req)));
   });
 

@@ -18,7 +18,10 @@ export function userRoutes(runOperation: OperationRunner): Router {
   router.get("/users/:id", async (req, res) => {
     requireUser(req);
     const id = req.params.id;
-    if (!UUID.test(id)) throw new AppError("VALIDATION_FAILED", "The id must be a UUID.", { details: { fields: { id: "must be a UUID" } } });
+    if (!UUID.test(id))
+      throw new AppError("VALIDATION_FAILED", "The id must be a UUID.", {
+        details: { fields: { id: "must be a UUID" } },
+      });
     const { user } = await runOperation(UserByIdDocument, { id }, { req, res });
     if (!user) throw new AppError("NOT_FOUND", "No such user.");
     res.json(user);

@@ -54,7 +54,9 @@ export class AuthService {
     // Per IP before the captcha service is asked; then per tenant and per e-mail, before any hashing.
     await take(this.#pool, [`register:ip:${ipOf(caller)}`, LIMITS.registrationPerIp]);
     if (this.#verifyCaptcha && !(await this.#verifyCaptcha(data.captchaToken, caller))) {
-      throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", { details: { fields: { captchaToken: "invalid" } } });
+      throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", {
+        details: { fields: { captchaToken: "invalid" } },
+      });
     }
     const tenantId = await this.#tenantId(data.tenant);
     const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
@@ -71,7 +73,17 @@ export class AuthService {
     const code = sixDigitCode();
     const { rows } = await this.#pool.query<{ status: string }>(
       "select app_private.issue_registration($1, $2, $3, $4, $5, $6, $7, $8, make_interval(secs => $9)) as status",
-      [tenantId, data.email, data.username, data.fullName ?? null, passwordHash, sha256(registrationToken), sha256(code), code, REGISTRATION_TTL_SECONDS],
+      [
+        tenantId,
+        data.email,
+        data.username,
+        data.fullName ?? null,
+        passwordHash,
+        sha256(registrationToken),
+        sha256(code),
+        code,
+        REGISTRATION_TTL_SECONDS,
+      ],
     );
     if (rows[0]?.status === "username_taken") {
       throw new AppError("CONFLICT", "That username is taken.", { details: { reason: "USERNAME_TAKEN" } });
@@ -96,12 +108,18 @@ export class AuthService {
       case "wrong_code":
         throw new AppError("INVALID_TOKEN", "The code is not valid.", { details: { reason: "WRONG_CODE" } });
       case "locked":
-        throw new AppError("INVALID_TOKEN", "Too many wrong codes: this registration is locked. Register again.", { details: { reason: "LOCKED" } });
+        throw new AppError("INVALID_TOKEN", "Too many wrong codes: this registration is locked. Register again.", {
+          details: { reason: "LOCKED" },
+        });
       case "email_taken":
       case "username_taken":
-        throw new AppError("CONFLICT", "The account can no longer be created.", { details: { reason: status.toUpperCase() } });
+        throw new AppError("CONFLICT", "The account can no longer be created.", {
+          details: { reason: status.toUpperCase() },
+        });
       default:
-        throw new AppError("INVALID_TOKEN", "The registration is unknown or has expired.", { details: { reason: "EXPIRED" } });
+        throw new AppError("INVALID_TOKEN", "The registration is unknown or has expired.", {
+          details: { reason: "EXPIRED" },
+        });
     }
   }
 
@@ -110,25 +128,38 @@ export class AuthService {
     const data = parseInput(schemas.login, input);
     const tenantId = await this.#tenantId(data.tenant);
     const candidate = tenantId
-      ? (await this.#pool.query<{ user_id: string | null; password_hash: string | null; totp_enabled: boolean | null }>(
-          "select * from app_private.login_candidate($1, $2)",
-          [tenantId, data.login],
-        )).rows[0]
+      ? (
+          await this.#pool.query<{
+            user_id: string | null;
+            password_hash: string | null;
+            totp_enabled: boolean | null;
+          }>("select * from app_private.login_candidate($1, $2)", [tenantId, data.login])
+        ).rows[0]
       : undefined;
     // The account bucket is the user (e-mail and username share it); an unknown identifier has
     // its own, so guessing at it is limited the same way.
     const accountKey = candidate?.user_id
       ? `login:user:${candidate.user_id}`
       : `login:unknown:${limitKeyOfTenant(tenantId, data.tenant)}:${data.login.toLowerCase()}`;
-    const units = await take(this.#pool, [`login:ip:${ipOf(caller)}`, LIMITS.loginPerIp], [accountKey, LIMITS.loginPerAccount]);
+    const units = await take(
+      this.#pool,
+      [`login:ip:${ipOf(caller)}`, LIMITS.loginPerIp],
+      [accountKey, LIMITS.loginPerAccount],
+    );
     // An unknown account of an existing tenant costs one argon2 run like a known one; an unknown tenant none.
-    const valid = tenantId ? await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null) : false;
+    const valid = tenantId
+      ? await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null)
+      : false;
     if (!valid || !candidate?.user_id) {
       await this.#audit("login_failed", caller, { tenantId, userId: candidate?.user_id ?? undefined });
       throw new AppError("INVALID_CREDENTIALS");
     }
     await units.giveBack();
-    await this.#audit("login_succeeded", caller, { tenantId, userId: candidate.user_id, details: { twoFactor: Boolean(candidate.totp_enabled) } });
+    await this.#audit("login_succeeded", caller, {
+      tenantId,
+      userId: candidate.user_id,
+      details: { twoFactor: Boolean(candidate.totp_enabled) },
+    });
     if (candidate.totp_enabled) {
       const twoFactorToken = randomToken();
       await this.#pool.query("select app_private.issue_two_factor_challenge($1, $2, make_interval(secs => $3))", [
@@ -136,7 +167,14 @@ export class AuthService {
         sha256(twoFactorToken),
         this.#config.twoFactorTokenTtlSeconds,
       ]);
-      return { accessToken: null, refreshToken: null, accessTokenExpiresAt: null, user: null, twoFactorRequired: true, twoFactorToken };
+      return {
+        accessToken: null,
+        refreshToken: null,
+        accessTokenExpiresAt: null,
+        user: null,
+        twoFactorRequired: true,
+        twoFactorToken,
+      };
     }
     return this.#sessions.issue(candidate.user_id, caller);
   }
@@ -152,7 +190,10 @@ export class AuthService {
     const userId = rows[0]?.user_id;
     if (!userId) throw new AppError("INVALID_TOKEN", "The two-factor challenge is unknown or has expired.");
     await this.#twoFactor.check(userId, data.code);
-    const used = await this.#pool.query<{ used: boolean }>("select app_private.consume_two_factor_challenge($1) as used", [challenge]);
+    const used = await this.#pool.query<{ used: boolean }>(
+      "select app_private.consume_two_factor_challenge($1) as used",
+      [challenge],
+    );
     if (!used.rows[0]?.used) throw new AppError("INVALID_TOKEN", "The two-factor challenge was already used.");
     return this.#sessions.issue(userId, caller);
   }
@@ -182,7 +223,10 @@ export class AuthService {
   async logout(caller: Caller, refreshToken?: string): Promise<{ success: true }> {
     const sessionId = caller.claims?.sid;
     if (!sessionId && !refreshToken) throw new AppError("UNAUTHENTICATED", "Sign in to sign out.");
-    await this.#pool.query("select app_private.logout_session($1, $2)", [sessionId ?? null, refreshToken ? sha256(refreshToken) : null]);
+    await this.#pool.query("select app_private.logout_session($1, $2)", [
+      sessionId ?? null,
+      refreshToken ? sha256(refreshToken) : null,
+    ]);
     return { success: true };
   }
 
@@ -192,12 +236,19 @@ export class AuthService {
     const data = parseInput(schemas.changePassword, input);
     checkPasswordPolicy(data.newPassword);
     const unit = await take(this.#pool, [`password-change:${claims.sub}`, LIMITS.changePasswordPerUser]);
-    const { rows } = await this.#pool.query<{ password_hash: string | null }>("select password_hash from app_private.user_secrets where user_id = $1", [claims.sub]);
+    const { rows } = await this.#pool.query<{ password_hash: string | null }>(
+      "select password_hash from app_private.user_secrets where user_id = $1",
+      [claims.sub],
+    );
     if (!(await verifyPassword(data.currentPassword, rows[0]?.password_hash))) {
       throw new AppError("INVALID_CREDENTIALS", "The current password is not correct.");
     }
     await unit.giveBack();
-    await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [claims.sub, await hashPassword(data.newPassword), claims.sid]);
+    await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [
+      claims.sub,
+      await hashPassword(data.newPassword),
+      claims.sid,
+    ]);
     await this.#audit("password_changed", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
   }
@@ -216,7 +267,11 @@ export class AuthService {
     if (tenantId) {
       const token = randomToken();
       await this.#pool.query("select app_private.issue_password_reset($1, $2, $3, $4, make_interval(secs => $5))", [
-        tenantId, data.email, sha256(token), token, PASSWORD_RESET_TTL_SECONDS,
+        tenantId,
+        data.email,
+        sha256(token),
+        token,
+        PASSWORD_RESET_TTL_SECONDS,
       ]);
     }
     return { success: true };
@@ -228,9 +283,15 @@ export class AuthService {
     checkPasswordPolicy(data.newPassword);
     const tokenHash = sha256(data.token);
     // No argon2 work for a token that cannot be used (reset_password checks it again, atomically).
-    const usable = await this.#pool.query("select 1 from app_private.password_resets where token_hash = $1 and used_at is null and expires_at > now()", [tokenHash]);
+    const usable = await this.#pool.query(
+      "select 1 from app_private.password_resets where token_hash = $1 and used_at is null and expires_at > now()",
+      [tokenHash],
+    );
     const { rows } = usable.rowCount
-      ? await this.#pool.query<{ user_id: string | null }>("select app_private.reset_password($1, $2) as user_id", [tokenHash, await hashPassword(data.newPassword)])
+      ? await this.#pool.query<{ user_id: string | null }>("select app_private.reset_password($1, $2) as user_id", [
+          tokenHash,
+          await hashPassword(data.newPassword),
+        ])
       : { rows: [] };
     if (!rows[0]?.user_id) throw new AppError("INVALID_TOKEN", "The reset token is unknown, used or expired.");
     await this.#audit("password_reset", caller, { userId: rows[0].user_id });
@@ -259,7 +320,11 @@ export class AuthService {
   }
 
   /** Appends to app_private.auth_events (never the secret material itself). */
-  async #audit(type: string, caller: Caller, about: { tenantId?: string; userId?: string; details?: Record<string, unknown> }): Promise<void> {
+  async #audit(
+    type: string,
+    caller: Caller,
+    about: { tenantId?: string; userId?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
     await this.#pool.query("select app_private.record_auth_event($1, $2, $3, $4, $5, $6, $7)", [
       type,
       about.tenantId ?? caller.claims?.tid ?? null,
@@ -272,10 +337,12 @@ export class AuthService {
   }
 
   async #tenantId(slug: string): Promise<string | undefined> {
-    const { rows } = await this.#pool.query<{ id: string }>("select id from app_public.tenants where slug = $1 and status = 'active'", [slug]);
+    const { rows } = await this.#pool.query<{ id: string }>(
+      "select id from app_public.tenants where slug = $1 and status = 'active'",
+      [slug],
+    );
     return rows[0]?.id;
   }
-
 }
 
 /**

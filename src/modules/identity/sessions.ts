@@ -53,7 +53,14 @@ export class Sessions {
   }
 
   async answerFor(userId: string, sessionId: string, refreshToken: string): Promise<SessionAnswer> {
-    const { rows } = await this.#pool.query<{ id: string; tenant_id: string; email: string; username: string; full_name: string | null; roles: string[] }>(
+    const { rows } = await this.#pool.query<{
+      id: string;
+      tenant_id: string;
+      email: string;
+      username: string;
+      full_name: string | null;
+      roles: string[];
+    }>(
       `select u.id, u.tenant_id, u.email, u.username, u.full_name,
               coalesce(array_agg(r.name) filter (where r.name is not null), '{}') as roles
        from app_public.users u
@@ -66,7 +73,11 @@ export class Sessions {
     if (!user) throw new AppError("INVALID_CREDENTIALS");
     const role = ROLE_RANK.find((name) => user.roles.includes(name)) ?? user.roles[0] ?? "member";
     const ttl = this.#config.accessTokenTtlSeconds;
-    const accessToken = signAccessToken({ sub: user.id, tid: user.tenant_id, sid: sessionId, jti: randomUUID(), role }, this.#config.jwtSecret, ttl);
+    const accessToken = signAccessToken(
+      { sub: user.id, tid: user.tenant_id, sid: sessionId, jti: randomUUID(), role },
+      this.#config.jwtSecret,
+      ttl,
+    );
     this.#logger.debug({ userId: user.id, sessionId }, "session issued");
     return {
       accessToken,

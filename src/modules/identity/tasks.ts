@@ -24,7 +24,9 @@ export const cleanupExpired: TaskDefinition<unknown> = {
   async run(_payload, helpers) {
     const { rows } = await helpers.query<{ deleted: unknown }>(CLEANUP_SQL, [SESSION_RETENTION_DAYS]);
     // Delivery records only matter while their send_email job exists (retries consult them).
-    const deliveries = await helpers.query<{ deleted: number }>("select app_private.cleanup_email_deliveries() as deleted");
+    const deliveries = await helpers.query<{ deleted: number }>(
+      "select app_private.cleanup_email_deliveries() as deleted",
+    );
     const deleted = { ...(rows[0]?.deleted as object | undefined), email_deliveries: deliveries.rows[0]?.deleted ?? 0 };
     helpers.logger.info(`cleanup: ${JSON.stringify(deleted)}`);
   },

@@ -32,7 +32,10 @@ export class TwoFactor {
     if (!rows[0]) throw new AppError("UNAUTHENTICATED");
     if (rows[0].enabled) throw enabledAlready();
     const secret = newTotpSecret();
-    const started = await this.#pool.query<{ ok: boolean }>("select app_private.start_two_factor($1, $2) as ok", [userId, this.#box.seal(secret)]);
+    const started = await this.#pool.query<{ ok: boolean }>("select app_private.start_two_factor($1, $2) as ok", [
+      userId,
+      this.#box.seal(secret),
+    ]);
     // Turned on by a concurrent confirmation since the check above.
     if (!started.rows[0]?.ok) throw enabledAlready();
     return { secret, otpauthUri: totpUri(secret, TOTP_ISSUER, rows[0].email) };
@@ -40,29 +43,54 @@ export class TwoFactor {
 
   /** Turns the pending secret on with a first valid code; answers the recovery codes. */
   async confirm(userId: string, code: string): Promise<string[]> {
-    const { rows } = await this.#pool.query<{ totp_pending_secret: string | null }>("select totp_pending_secret from app_private.user_secrets where user_id = $1", [userId]);
+    const { rows } = await this.#pool.query<{ totp_pending_secret: string | null }>(
+      "select totp_pending_secret from app_private.user_secrets where user_id = $1",
+      [userId],
+    );
     const pending = rows[0]?.totp_pending_secret;
-    if (!pending) throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
+    if (!pending)
+      throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
     const unit = await take(this.#pool, [`totp:${userId}`, LIMITS.totpPerUser]);
     const step = await matchTotp(this.#box.open(pending), code);
     if (step === null) throw new AppError("INVALID_TWO_FACTOR_CODE");
     await unit.giveBack();
     const codes = recoveryCodes();
-    const { rows: enabled } = await this.#pool.query<{ ok: boolean }>("select app_private.enable_two_factor($1, $2, $3) as ok", [userId, step, codes.map(sha256)]);
-    if (!enabled[0]?.ok) throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
+    const { rows: enabled } = await this.#pool.query<{ ok: boolean }>(
+      "select app_private.enable_two_factor($1, $2, $3) as ok",
+      [userId, step, codes.map(sha256)],
+    );
+    if (!enabled[0]?.ok)
+      throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
     return codes;
   }
 
   /** Checks a TOTP code (each time step once) or an unused recovery code; counts failures. */
   async check(userId: string, code: string): Promise<void> {
-    const { rows } = await this.#pool.query<{ totp_secret: string | null }>("select totp_secret from app_private.user_secrets where user_id = $1", [userId]);
+    const { rows } = await this.#pool.query<{ totp_secret: string | null }>(
+      "select totp_secret from app_private.user_secrets where user_id = $1",
+      [userId],
+    );
     const sealed = rows[0]?.totp_secret;
-    if (!sealed) throw new AppError("CONFLICT", "Two-factor authentication is not on.", { details: { reason: "TWO_FACTOR_DISABLED" } });
+    if (!sealed)
+      throw new AppError("CONFLICT", "Two-factor authentication is not on.", {
+        details: { reason: "TWO_FACTOR_DISABLED" },
+      });
     const unit = await take(this.#pool, [`totp:${userId}`, LIMITS.totpPerUser]);
     const step = await matchTotp(this.#box.open(sealed), code);
-    const accepted = step !== null
-      ? (await this.#pool.query<{ ok: boolean }>("select app_private.consume_totp_step($1, $2) as ok", [userId, step])).rows[0]?.ok
-      : (await this.#pool.query<{ ok: boolean }>("select app_private.consume_recovery_code($1, $2) as ok", [userId, sha256(code.trim().toLowerCase())])).rows[0]?.ok;
+    const accepted =
+      step !== null
+        ? (
+            await this.#pool.query<{ ok: boolean }>("select app_private.consume_totp_step($1, $2) as ok", [
+              userId,
+              step,
+            ])
+          ).rows[0]?.ok
+        : (
+            await this.#pool.query<{ ok: boolean }>("select app_private.consume_recovery_code($1, $2) as ok", [
+              userId,
+              sha256(code.trim().toLowerCase()),
+            ])
+          ).rows[0]?.ok;
     if (!accepted) throw new AppError("INVALID_TWO_FACTOR_CODE");
     await unit.giveBack();
   }
@@ -74,5 +102,7 @@ export class TwoFactor {
 }
 
 function enabledAlready(): AppError {
-  return new AppError("CONFLICT", "Two-factor authentication is already on.", { details: { reason: "TWO_FACTOR_ENABLED" } });
+  return new AppError("CONFLICT", "Two-factor authentication is already on.", {
+    details: { reason: "TWO_FACTOR_ENABLED" },
+  });
 }

@@ -2,15 +2,34 @@
 import { z } from "zod";
 import { AppError } from "../../platform/errors.ts";
 
-const email = z.string().trim().toLowerCase().max(254).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address");
-const username = z.string().trim().regex(/^[A-Za-z0-9_.-]{2,64}$/, "2–64 letters, digits, '.', '_' or '-'");
-const tenant = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be a tenant slug");
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address");
+const username = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.-]{2,64}$/, "2–64 letters, digits, '.', '_' or '-'");
+const tenant = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be a tenant slug");
 const token = z.string().min(16).max(200);
 const code = z.string().trim().min(6).max(20);
 const password = z.string().max(1024);
 
 export const schemas = {
-  register: z.object({ tenant, email, username, fullName: z.string().trim().max(200).optional().nullable(), password, captchaToken: z.string().max(4096).optional().nullable() }),
+  register: z.object({
+    tenant,
+    email,
+    username,
+    fullName: z.string().trim().max(200).optional().nullable(),
+    password,
+    captchaToken: z.string().max(4096).optional().nullable(),
+  }),
   confirmRegistration: z.object({ registrationToken: token, code }),
   login: z.object({ tenant, login: z.string().trim().min(1).max(254), password }),
   verifyTwoFactor: z.object({ twoFactorToken: token, code }),
@@ -25,6 +44,8 @@ export const schemas = {
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const fields = Object.fromEntries(result.error.issues.map((issue) => [issue.path.join(".") || "input", issue.message]));
+  const fields = Object.fromEntries(
+    result.error.issues.map((issue) => [issue.path.join(".") || "input", issue.message]),
+  );
   throw new AppError("VALIDATION_FAILED", "Some fields are not valid.", { details: { fields } });
 }

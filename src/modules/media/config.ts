@@ -9,5 +9,8 @@ export const mediaConfig = configFragment({
     IMAGE_UPLOAD_PATH: z.string().min(1).optional(),
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   },
-  build: (env) => ({ uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")), maxBytes: env.IMAGE_MAX_BYTES }),
+  build: (env) => ({
+    uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")),
+    maxBytes: env.IMAGE_MAX_BYTES,
+  }),
 });

@@ -47,11 +47,16 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
   router.post("/images", async (req, res) => {
     const claims = requireUser(req);
     // The module switched on for the tenant and the images.upload permission (FORBIDDEN otherwise).
-    await pool.query("select app_private.assert_module_access($1, $2, 'media', 'images.upload')", [claims.sub, claims.tid]);
-    if (!req.is("multipart/form-data")) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
+    await pool.query("select app_private.assert_module_access($1, $2, 'media', 'images.upload')", [
+      claims.sub,
+      claims.tid,
+    ]);
+    if (!req.is("multipart/form-data"))
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
     // The body is read as sent: a compressed (or claimed-compressed) body is refused unread.
     const encoding = req.get("content-encoding")?.trim().toLowerCase();
-    if (encoding && encoding !== "identity") throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Uploads are sent without Content-Encoding.");
+    if (encoding && encoding !== "identity")
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Uploads are sent without Content-Encoding.");
     const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
     try {
       const upload = await receiveFile(req, tempFile, maxBytes);
@@ -59,9 +64,21 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
       if (!type) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Only PNG, JPEG, GIF and WebP images are accepted.");
       // Bytes first, then the tenant's record: a recorded image always has its bytes.
       await storage.put(upload.hash, tempFile);
-      const image = await recordImage(pool, { tenantId: claims.tid, userId: claims.sub, hash: upload.hash, contentType: type, size: upload.size });
+      const image = await recordImage(pool, {
+        tenantId: claims.tid,
+        userId: claims.sub,
+        hash: upload.hash,
+        contentType: type,
+        size: upload.size,
+      });
       // 201 or 200 says whether *this tenant* had these bytes already — never whether anyone else had.
-      res.status(image.created ? 201 : 200).json({ id: image.id, url: `/api/images/${image.id}`, hash: upload.hash, contentType: type, size: upload.size });
+      res.status(image.created ? 201 : 200).json({
+        id: image.id,
+        url: `/api/images/${image.id}`,
+        hash: upload.hash,
+        contentType: type,
+        size: upload.size,
+      });
     } finally {
       // Moved into the store on success; on every other path this is what removes it.
       await rm(tempFile, { force: true });
@@ -142,14 +159,23 @@ function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<
       process.nextTick(() => current?.destroy());
       file?.destroy();
       const output = out;
-      const closed = output && !output.closed ? new Promise<void>((done) => output.once("close", () => done())) : Promise.resolve();
+      const closed =
+        output && !output.closed ? new Promise<void>((done) => output.once("close", () => done())) : Promise.resolve();
       output?.destroy();
       // The file may still be opening: remove it only once its descriptor is closed.
-      void closed.then(() => rm(tempFile, { force: true })).catch(() => undefined).then(() => reject(error));
+      void closed
+        .then(() => rm(tempFile, { force: true }))
+        .catch(() => undefined)
+        .then(() => reject(error));
     };
     const succeedWhenDone = () => {
       if (settled || !parsed) return;
-      if (!file) return fail(new AppError("VALIDATION_FAILED", "The `file` field is missing.", { details: { fields: { file: "required" } } }));
+      if (!file)
+        return fail(
+          new AppError("VALIDATION_FAILED", "The `file` field is missing.", {
+            details: { fields: { file: "required" } },
+          }),
+        );
       if (!written) return;
       settled = true;
       resolve({ hash: hash.digest("hex"), size, head: new Uint8Array(Buffer.concat(head).subarray(0, 12)) });
@@ -169,7 +195,12 @@ function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<
       // valueTruncated). parts + 1: busboy reports 'partsLimit' once that many parts have been read.
       parser = busboy({
         headers: req.headers,
-        limits: { ...MULTIPART_LIMITS, fieldSize: MULTIPART_LIMITS.fieldSize + 1, parts: MULTIPART_LIMITS.parts + 1, fileSize: maxBytes + 1 },
+        limits: {
+          ...MULTIPART_LIMITS,
+          fieldSize: MULTIPART_LIMITS.fieldSize + 1,
+          parts: MULTIPART_LIMITS.parts + 1,
+          fileSize: maxBytes + 1,
+        },
       });
     } catch {
       // multipart/form-data without a usable boundary.
@@ -202,11 +233,24 @@ function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<
     const overLimit = (reason: string, max: number, what: string) =>
       fail(new AppError("VALIDATION_FAILED", `An upload has ${what}.`, { details: { reason, max } }));
     parser.on("filesLimit", () => overLimit("TOO_MANY_FILES", MULTIPART_LIMITS.files, "one file part only"));
-    parser.on("fieldsLimit", () => overLimit("TOO_MANY_FIELDS", MULTIPART_LIMITS.fields, `at most ${MULTIPART_LIMITS.fields} fields besides \`file\``));
-    parser.on("partsLimit", () => overLimit("TOO_MANY_PARTS", MULTIPART_LIMITS.parts, `at most ${MULTIPART_LIMITS.parts} parts`));
+    parser.on("fieldsLimit", () =>
+      overLimit(
+        "TOO_MANY_FIELDS",
+        MULTIPART_LIMITS.fields,
+        `at most ${MULTIPART_LIMITS.fields} fields besides \`file\``,
+      ),
+    );
+    parser.on("partsLimit", () =>
+      overLimit("TOO_MANY_PARTS", MULTIPART_LIMITS.parts, `at most ${MULTIPART_LIMITS.parts} parts`),
+    );
     // Other fields are not used, but one longer than the limit is refused, not cut short.
     parser.on("field", (_name, _value, info) => {
-      if (info.valueTruncated) overLimit("FIELD_TOO_LONG", MULTIPART_LIMITS.fieldSize, `fields of at most ${MULTIPART_LIMITS.fieldSize} bytes`);
+      if (info.valueTruncated)
+        overLimit(
+          "FIELD_TOO_LONG",
+          MULTIPART_LIMITS.fieldSize,
+          `fields of at most ${MULTIPART_LIMITS.fieldSize} bytes`,
+        );
     });
     parser.on("error", () => fail(malformed()));
     parser.on("close", () => {

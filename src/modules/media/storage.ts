@@ -80,5 +80,8 @@ export function localImageStorage(root: string): ImageStorage {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

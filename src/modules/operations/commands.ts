@@ -9,7 +9,10 @@ export const enqueue: Command = {
   async run({ urls, taskNames, print }, [task, payload]) {
     if (!task || !taskNames.includes(task)) {
       const known = taskNames.join(", ");
-      throw new AppError("VALIDATION_FAILED", `Unknown task ${JSON.stringify(task ?? "")}; known: ${known}. Usage: ${enqueue.usage}`);
+      throw new AppError(
+        "VALIDATION_FAILED",
+        `Unknown task ${JSON.stringify(task ?? "")}; known: ${known}. Usage: ${enqueue.usage}`,
+      );
     }
     const job = await quickAddJob({ connectionString: urls.ownerUrl }, task, parseJsonObject(payload, enqueue.usage));
     print(`enqueued job ${job.id} (${task})`);

@@ -18,12 +18,18 @@ export const operatorStep: BootstrapStep = {
     const { operator, "revoke-operator": revoke } = context.options;
     if (operator !== undefined) {
       const userId = await liveUserId(context, operator);
-      const { rows } = await context.client.query<{ changed: boolean }>("select app_private.grant_platform_operator($1) as changed", [userId]);
+      const { rows } = await context.client.query<{ changed: boolean }>(
+        "select app_private.grant_platform_operator($1) as changed",
+        [userId],
+      );
       context.report.push(`operator ${operator}: ${rows[0]?.changed ? "granted" : "exists"}`);
     }
     if (revoke !== undefined) {
       const userId = await liveUserId(context, revoke);
-      const { rows } = await context.client.query<{ changed: boolean }>("select app_private.revoke_platform_operator($1) as changed", [userId]);
+      const { rows } = await context.client.query<{ changed: boolean }>(
+        "select app_private.revoke_platform_operator($1) as changed",
+        [userId],
+      );
       context.report.push(`operator ${revoke}: ${rows[0]?.changed ? "revoked" : "was not an operator"}`);
     }
   },

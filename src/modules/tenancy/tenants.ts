@@ -27,7 +27,10 @@ export const tenantDefaults: Consumer = {
 async function ensureTenant(db: Queryable, slug: string, name: string): Promise<{ id: string; created: boolean }> {
   const existing = await db.query<{ id: string }>("select id from app_public.tenants where slug = $1", [slug]);
   if (existing.rows[0]) return { id: existing.rows[0].id, created: false };
-  const { rows } = await db.query<{ id: string }>("insert into app_public.tenants (slug, name) values ($1, $2) returning id", [slug, name]);
+  const { rows } = await db.query<{ id: string }>(
+    "insert into app_public.tenants (slug, name) values ($1, $2) returning id",
+    [slug, name],
+  );
   return { id: rows[0]!.id, created: true };
 }
 

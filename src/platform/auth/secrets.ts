@@ -20,7 +20,9 @@ export function sixDigitCode(): string {
 export function recoveryCodes(count = 10): string[] {
   const alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
   return Array.from({ length: count }, () =>
-    Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => alphabet[randomInt(alphabet.length)]).join("")).join("-"),
+    Array.from({ length: 3 }, () =>
+      Array.from({ length: 4 }, () => alphabet[randomInt(alphabet.length)]).join(""),
+    ).join("-"),
   );
 }
 
@@ -32,7 +34,9 @@ export function makeSecretBox(encodeSecret: string) {
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", key, iv);
       const data = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
-      return ["v1", iv, cipher.getAuthTag(), data].map((part) => (typeof part === "string" ? part : part.toString("base64url"))).join(".");
+      return ["v1", iv, cipher.getAuthTag(), data]
+        .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
+        .join(".");
     },
     open(sealed: string): string {
       const [version, iv, tag, data] = sealed.split(".");

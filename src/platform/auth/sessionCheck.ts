@@ -28,7 +28,9 @@ export const SESSION_ENDED = "The session has ended; sign in again.";
 /** `pool` connects as the authenticator, which may execute app_hidden.session_claims only. */
 export function makeSessionCheck(pool: pg.Pool): SessionCheck {
   return async (claims) => {
-    const { rows } = await pool.query<SessionClaimsRow>("select * from app_hidden.session_claims($1::uuid[])", [[claims.sid]]);
+    const { rows } = await pool.query<SessionClaimsRow>("select * from app_hidden.session_claims($1::uuid[])", [
+      [claims.sid],
+    ]);
     const session = rows[0];
     if (!session) throw new AppError("UNAUTHENTICATED", SESSION_ENDED);
     if (session.user_id !== claims.sub.toLowerCase() || session.tenant_id !== claims.tid.toLowerCase()) {
@@ -41,7 +43,10 @@ export function makeSessionCheck(pool: pg.Pool): SessionCheck {
 export function makeLiveSessions(pool: pg.Pool): LiveSessions {
   return async (sessionIds) => {
     if (sessionIds.length === 0) return new Set();
-    const { rows } = await pool.query<{ session_id: string }>("select session_id from app_hidden.session_claims($1::uuid[])", [sessionIds]);
+    const { rows } = await pool.query<{ session_id: string }>(
+      "select session_id from app_hidden.session_claims($1::uuid[])",
+      [sessionIds],
+    );
     return new Set(rows.map((row) => row.session_id));
   };
 }

@@ -157,7 +157,11 @@ export class SessionWatch {
   }
 
   async #connect(): Promise<void> {
-    const client = watchClient(new pg.Client({ connectionString: this.#options.connectionString }), this.#options.logger, "session-watch");
+    const client = watchClient(
+      new pg.Client({ connectionString: this.#options.connectionString }),
+      this.#options.logger,
+      "session-watch",
+    );
     client.on("notification", (message) => this.#onNotification(message.payload));
     client.once("end", () => {
       if (this.#client === client) this.#client = undefined;

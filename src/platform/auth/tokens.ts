@@ -27,7 +27,13 @@ const ISSUER = "tessera";
 
 export function signAccessToken(claims: AccessClaims, secret: string, ttlSeconds: number): string {
   const { jti, exp: _exp, ...rest } = claims;
-  return jwt.sign(rest, secret, { algorithm: "HS256", expiresIn: ttlSeconds, audience: AUDIENCE, issuer: ISSUER, jwtid: jti });
+  return jwt.sign(rest, secret, {
+    algorithm: "HS256",
+    expiresIn: ttlSeconds,
+    audience: AUDIENCE,
+    issuer: ISSUER,
+    jwtid: jti,
+  });
 }
 
 /**
@@ -41,16 +47,29 @@ export function verifyAccessToken(token: string, secret: string): AccessClaims {
   try {
     payload = jwt.verify(token, secret, { algorithms: ["HS256"], audience: AUDIENCE, issuer: ISSUER });
   } catch (error) {
-    const reason = error instanceof jwt.TokenExpiredError ? "The access token has expired." : "The access token is not valid.";
+    const reason =
+      error instanceof jwt.TokenExpiredError ? "The access token has expired." : "The access token is not valid.";
     throw new AppError("UNAUTHENTICATED", reason, { cause: error });
   }
   if (
-    typeof payload === "string" || !isUuid(payload.sub) || !isUuid(payload.tid) || !isUuid(payload.sid) ||
-    typeof payload.role !== "string" || typeof payload.exp !== "number" || !Number.isFinite(payload.exp)
+    typeof payload === "string" ||
+    !isUuid(payload.sub) ||
+    !isUuid(payload.tid) ||
+    !isUuid(payload.sid) ||
+    typeof payload.role !== "string" ||
+    typeof payload.exp !== "number" ||
+    !Number.isFinite(payload.exp)
   ) {
     throw new AppError("UNAUTHENTICATED", "The access token is not valid.");
   }
-  return { sub: payload.sub, tid: payload.tid, sid: payload.sid, jti: String(payload.jti ?? ""), role: payload.role, exp: payload.exp };
+  return {
+    sub: payload.sub,
+    tid: payload.tid,
+    sid: payload.sid,
+    jti: String(payload.jti ?? ""),
+    role: payload.role,
+    exp: payload.exp,
+  };
 }
 
 /** Reads an `Authorization` header value: undefined when absent, claims when valid, throws otherwise. */

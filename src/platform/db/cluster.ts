@@ -40,7 +40,10 @@ export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise
       };
       const password = (secret: string) => (secret ? `password ${literal(secret)}` : "");
       await create(roles.owner, `login nosuperuser nocreaterole ${password(roles.ownerPassword)}`);
-      await create(roles.authenticator, `login noinherit nosuperuser nocreatedb nocreaterole ${password(roles.authenticatorPassword)}`);
+      await create(
+        roles.authenticator,
+        `login noinherit nosuperuser nocreatedb nocreaterole ${password(roles.authenticatorPassword)}`,
+      );
       await create(roles.visitor, "nologin nosuperuser nocreatedb nocreaterole");
       await client.query(`grant ${ident(roles.visitor)} to ${ident(roles.authenticator)}`);
     } finally {
@@ -53,7 +56,12 @@ export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise
  * Creates a database owned by the owner role (optionally as a copy of a template) and limits who
  * may connect to it. Database-level grants are not copied from templates, so they live here.
  */
-export async function ensureDatabase(rootUrl: string, name: string, roles: ClusterRoles, template?: string): Promise<void> {
+export async function ensureDatabase(
+  rootUrl: string,
+  name: string,
+  roles: ClusterRoles,
+  template?: string,
+): Promise<void> {
   await withClient(rootUrl, async (client) => {
     const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
     if (!rowCount) {
@@ -72,7 +80,12 @@ export async function dropDatabase(rootUrl: string, name: string): Promise<void>
 }
 
 /** Connection strings for a database on the server behind `rootUrl`. */
-export function databaseUrls(rootUrl: string, database: string, roles: ClusterRoles, shadowDatabase?: string): DatabaseUrls {
+export function databaseUrls(
+  rootUrl: string,
+  database: string,
+  roles: ClusterRoles,
+  shadowDatabase?: string,
+): DatabaseUrls {
   const at = (user: string, password: string, db: string) => {
     const url = new URL(rootUrl);
     url.username = encodeURIComponent(user);

@@ -48,7 +48,11 @@ export function migrationSettings(urls: DatabaseUrls, logger?: Logger): Settings
  * `includeCurrent` also applies the work in progress in `migrations/current/` (tests do, so a
  * migration can be written test-first; production never does).
  */
-export async function migrateDatabase(urls: DatabaseUrls, logger: Logger, options: { includeCurrent?: boolean } = {}): Promise<void> {
+export async function migrateDatabase(
+  urls: DatabaseUrls,
+  logger: Logger,
+  options: { includeCurrent?: boolean } = {},
+): Promise<void> {
   // graphile-worker ends a pool it made without waiting, its error listeners already gone: ours is
   // ended here, listened to throughout.
   const workerPool = newPool({ connectionString: urls.ownerUrl, max: 2 }, logger, "worker-migrate");
@@ -59,7 +63,8 @@ export async function migrateDatabase(urls: DatabaseUrls, logger: Logger, option
   }
   try {
     await migrate(migrationSettings(urls, logger));
-    if (options.includeCurrent && currentMigrationSql().trim() !== "") await watch(migrationSettings(urls, logger), true);
+    if (options.includeCurrent && currentMigrationSql().trim() !== "")
+      await watch(migrationSettings(urls, logger), true);
   } finally {
     clearAllPools();
   }
@@ -77,7 +82,9 @@ export function currentMigrationSql(): string {
 
 /** The hash graphile-migrate wrote into the newest committed migration (`--! Hash: sha1:…`). */
 export function latestCommittedHash(): string | undefined {
-  const files = readdirSync(join(MIGRATIONS_FOLDER, "committed")).filter((name) => name.endsWith(".sql")).sort();
+  const files = readdirSync(join(MIGRATIONS_FOLDER, "committed"))
+    .filter((name) => name.endsWith(".sql"))
+    .sort();
   const newest = files.at(-1);
   if (!newest) return undefined;
   return /^--! Hash: (\S+)$/m.exec(readFileSync(join(MIGRATIONS_FOLDER, "committed", newest), "utf8"))?.[1];

@@ -42,7 +42,12 @@ export async function inTransaction<T>(client: pg.ClientBase, work: () => Promis
 }
 
 /** Connects one client for the length of `work`, with the listeners of watchClient. */
-export async function withClient<T>(connectionString: string, logger: Logger | undefined, name: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  connectionString: string,
+  logger: Logger | undefined,
+  name: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = watchClient(new pg.Client({ connectionString }), logger, name);
   await client.connect();
   try {

@@ -16,23 +16,30 @@ export interface GateViolation {
 
 export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promise<GateViolation[]> {
   const violations: GateViolation[] = [];
-  const push = (gate: string, problem: string) => (row: { object: string }) => violations.push({ gate, object: row.object, problem });
+  const push = (gate: string, problem: string) => (row: { object: string }) =>
+    violations.push({ gate, object: row.object, problem });
 
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(`
     select format('%I.%I', n.nspname, c.relname) as object
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'app_public' and c.relkind in ('r', 'p') and not c.relrowsecurity
-    order by 1`)).rows.forEach(push("rls", "row-level security is not enabled"));
+    order by 1`)
+  ).rows.forEach(push("rls", "row-level security is not enabled"));
 
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(`
     select format('%I.%I', n.nspname, c.relname) as object
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'app_public' and c.relkind in ('r', 'p')
       and not exists (select 1 from pg_policy p where p.polrelid = c.oid)
-    order by 1`)).rows.forEach(push("rls", "has no policy"));
+    order by 1`)
+  ).rows.forEach(push("rls", "has no policy"));
 
   // A foreign key needs an index whose leading columns are exactly its columns (any order).
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(
+      `
     select format('%s (%s)', k.conrelid::regclass, k.conname) as object
     from pg_constraint k join pg_namespace n on n.oid = k.connamespace
     where k.contype = 'f' and n.nspname = any($1)
@@ -42,16 +49,26 @@ export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promis
           and (select array_agg(x order by x) from unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) x)
             = (select array_agg(x order by x) from unnest(k.conkey) x)
       )
-    order by 1`, [OUR_SCHEMAS])).rows.forEach(push("fk-index", "foreign key has no supporting index"));
+    order by 1`,
+      [OUR_SCHEMAS],
+    )
+  ).rows.forEach(push("fk-index", "foreign key has no supporting index"));
 
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(
+      `
     select p.oid::regprocedure::text as object
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = any($1) and p.prosecdef
       and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
-    order by 1`, [OUR_SCHEMAS])).rows.forEach(push("security-definer", "security definer function does not pin search_path"));
+    order by 1`,
+      [OUR_SCHEMAS],
+    )
+  ).rows.forEach(push("security-definer", "security definer function does not pin search_path"));
 
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(
+      `
     select p.oid::regprocedure::text as object
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace, aclexplode(p.proacl) a
     where n.nspname = any($1) and a.grantee = 0
@@ -59,19 +76,34 @@ export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promis
     select format('%I.%I', n.nspname, c.relname)
     from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
     where n.nspname = any($1) and a.grantee = 0
-    order by 1`, [OUR_SCHEMAS])).rows.forEach(push("public-grants", "granted to PUBLIC"));
+    order by 1`,
+      [OUR_SCHEMAS],
+    )
+  ).rows.forEach(push("public-grants", "granted to PUBLIC"));
 
   // A definer function runs with the owner's rights: it must check who is calling, through the
   // access guard or by reading the caller's identity.
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(
+      `
     select p.oid::regprocedure::text as object
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'app_public' and p.prosecdef and p.prosrc !~ $1
-    order by 1`, [READS_CALLER])).rows.forEach(push("definer-guard", "security definer function neither calls app_private.assert_module_access nor reads the current user or tenant"));
+    order by 1`,
+      [READS_CALLER],
+    )
+  ).rows.forEach(
+    push(
+      "definer-guard",
+      "security definer function neither calls app_private.assert_module_access nor reads the current user or tenant",
+    ),
+  );
 
   // A row that copies its parent's tenant must point at the parent through (tenant_id, parent_id),
   // so the database itself refuses a row whose tenant differs from its parent's.
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(
+      `
     with tenant_column as (
       select a.attrelid as relid, a.attnum
       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
@@ -90,10 +122,17 @@ export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promis
           and c.confkey[array_position(c.conkey, child.attnum)] = parent.attnum
           and not exists (select 1 from unnest(k.conkey, k.confkey) as m(attnum, fattnum)
                           where c.confkey[array_position(c.conkey, m.attnum)] is distinct from m.fattnum))
-    order by 1`, [OUR_SCHEMAS])).rows.forEach(push("tenant-fk", "foreign key to a tenant-scoped table without a composite (tenant_id, …) foreign key"));
+    order by 1`,
+      [OUR_SCHEMAS],
+    )
+  ).rows.forEach(
+    push("tenant-fk", "foreign key to a tenant-scoped table without a composite (tenant_id, …) foreign key"),
+  );
 
   // sql/schema.sql is grouped by module: every table, view and function says which one it is.
-  (await client.query<{ object: string }>(`
+  (
+    await client.query<{ object: string }>(
+      `
     select format('%I.%I', n.nspname, c.relname) as object
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = any($1) and c.relkind in ('r', 'p', 'v')
@@ -103,7 +142,10 @@ export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promis
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = any($1) and p.prokind in ('f', 'p')
       and coalesce(obj_description(p.oid, 'pg_proc'), '') !~ '^@module [a-z_]+'
-    order by 1`, [OUR_SCHEMAS])).rows.forEach(push("module-tag", "comment does not start with @module <name>"));
+    order by 1`,
+      [OUR_SCHEMAS],
+    )
+  ).rows.forEach(push("module-tag", "comment does not start with @module <name>"));
 
   return violations;
 }
@@ -118,10 +160,13 @@ export type PlpgsqlCheckOutcome = { available: false } | { available: true; viol
  * Needs the extension, which only a superuser can create; reports `available: false` without it.
  */
 export async function runPlpgsqlCheck(superuserClient: pg.ClientBase): Promise<PlpgsqlCheckOutcome> {
-  const { rowCount } = await superuserClient.query("select 1 from pg_available_extensions where name = 'plpgsql_check'");
+  const { rowCount } = await superuserClient.query(
+    "select 1 from pg_available_extensions where name = 'plpgsql_check'",
+  );
   if (!rowCount) return { available: false };
   await superuserClient.query("create extension if not exists plpgsql_check");
-  const { rows } = await superuserClient.query<{ object: string; message: string }>(`
+  const { rows } = await superuserClient.query<{ object: string; message: string }>(
+    `
     select p.oid::regprocedure::text as object, r.message
     from pg_proc p
     join pg_namespace n on n.oid = p.pronamespace
@@ -132,6 +177,11 @@ export async function runPlpgsqlCheck(superuserClient: pg.ClientBase): Promise<P
     cross join lateral plpgsql_check_function_tb(p.oid, coalesce(trg.tgrelid, 0)) r
     where n.nspname = any($1) and r.level = 'error'
       and (p.prorettype <> 'trigger'::regtype or trg.tgrelid is not null)
-    order by 1`, [OUR_SCHEMAS]);
-  return { available: true, violations: rows.map((row) => ({ gate: "plpgsql_check", object: row.object, problem: row.message })) };
+    order by 1`,
+    [OUR_SCHEMAS],
+  );
+  return {
+    available: true,
+    violations: rows.map((row) => ({ gate: "plpgsql_check", object: row.object, problem: row.message })),
+  };
 }

@@ -26,7 +26,11 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<R
   }
   // Commands run while `npm start` is up connect to its cluster (startEmbeddedPostgres attaches);
   // stop() then leaves the cluster to the process that started it.
-  const server = await startEmbeddedPostgres({ dataDir: config.embeddedDatabaseDir, preferredPort: EMBEDDED_PORT, logger });
+  const server = await startEmbeddedPostgres({
+    dataDir: config.embeddedDatabaseDir,
+    preferredPort: EMBEDDED_PORT,
+    logger,
+  });
   // Role passwords are derived from the cluster's own secret: nothing more to store.
   const derive = (role: string) => createHmac("sha256", server.rootUrl).update(role).digest("base64url");
   const roles = rolesFor(EMBEDDED_PREFIX, { owner: derive("owner"), authenticator: derive("authenticator") });

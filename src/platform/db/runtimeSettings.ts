@@ -6,7 +6,11 @@ import type pg from "pg";
 import type { Config } from "../config.ts";
 import type { ModuleManifest } from "../modules.ts";
 
-export async function applyRuntimeSettings(pool: pg.Pool, config: Config, modules: readonly ModuleManifest[]): Promise<void> {
+export async function applyRuntimeSettings(
+  pool: pg.Pool,
+  config: Config,
+  modules: readonly ModuleManifest[],
+): Promise<void> {
   const settings = Object.assign({}, ...modules.map((module) => module.runtimeSettings?.(config) ?? {}));
   for (const [key, value] of Object.entries(settings)) {
     await pool.query(

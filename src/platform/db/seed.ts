@@ -15,9 +15,18 @@ export interface DemoData {
   banner: string[];
 }
 
-export async function seedDemo(modules: readonly ModuleManifest[], client: pg.ClientBase, isProduction: boolean): Promise<DemoData> {
+export async function seedDemo(
+  modules: readonly ModuleManifest[],
+  client: pg.ClientBase,
+  isProduction: boolean,
+): Promise<DemoData> {
   if (isProduction) throw new Error("Refusing to seed demo data when APP_ENV is stage or prod");
-  const context: SeedContext = { client, users: [], banner: [], prepareTenant: (id) => prepareTenant(modules, client, id) };
+  const context: SeedContext = {
+    client,
+    users: [],
+    banner: [],
+    prepareTenant: (id) => prepareTenant(modules, client, id),
+  };
   await inTransaction(client, async () => {
     for (const module of modules) await module.seed?.(context);
   });

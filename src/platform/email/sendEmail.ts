@@ -31,7 +31,12 @@ export type MailTransport = Pick<Transporter, "sendMail">;
  * `shared`: the worker's pooled transport (startWorker owns and closes it). Without one (a task
  * list made for runOnce), each job opens its own pool and closes it when done.
  */
-export function makeSendEmailTask(mail: MailConfig, logger: Logger, templates: Readonly<Record<string, EmailTemplate>>, shared?: MailTransport): Task {
+export function makeSendEmailTask(
+  mail: MailConfig,
+  logger: Logger,
+  templates: Readonly<Record<string, EmailTemplate>>,
+  shared?: MailTransport,
+): Task {
   const task = sendWith(mail, logger, templates);
   return async (payload, helpers) => {
     if (shared || !mail.smtpUrl) return task(shared, payload, helpers);
@@ -48,10 +53,15 @@ function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<s
   return async (transport: MailTransport | undefined, payload: unknown, helpers: JobHelpers): Promise<void> => {
     const { template, to, data, requestId } = (payload ?? {}) as Partial<SendEmailPayload>;
     const render = template && Object.hasOwn(templates, template) ? templates[template] : undefined;
-    const recipients = (Array.isArray(to) ? to : [to]).filter((address): address is string => typeof address === "string" && address !== "");
+    const recipients = (Array.isArray(to) ? to : [to]).filter(
+      (address): address is string => typeof address === "string" && address !== "",
+    );
     if (!template || !render || recipients.length === 0) {
       // Not retryable: a malformed job would fail the same way 25 times.
-      logger.error({ template, recipients: recipients.length }, "send_email: unknown template or no recipient; dropped");
+      logger.error(
+        { template, recipients: recipients.length },
+        "send_email: unknown template or no recipient; dropped",
+      );
       return;
     }
     const { subject, text } = render(data ?? {});
@@ -73,7 +83,10 @@ function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<s
         if (!isPermanentRecipientRefusal(error)) {
           // Temporary (4xx, timeout, connection): stop here, the job is retried with backoff and
           // resumes after the recipients already recorded.
-          logger.warn({ template, jobId, sent, remaining: recipients.length - done.size, requestId, err: error }, "send_email: SMTP failed; the job will retry");
+          logger.warn(
+            { template, jobId, sent, remaining: recipients.length - done.size, requestId, err: error },
+            "send_email: SMTP failed; the job will retry",
+          );
           throw error;
         }
         // The server refused this address for good (5xx at RCPT): retrying cannot help, the others
@@ -93,11 +106,21 @@ function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<s
 }
 
 async function deliveredMessageIds(helpers: JobHelpers, jobId: string): Promise<Set<string>> {
-  const { rows } = await helpers.query<{ message_id: string }>("select message_id from app_private.email_deliveries where job_id = $1", [jobId]);
+  const { rows } = await helpers.query<{ message_id: string }>(
+    "select message_id from app_private.email_deliveries where job_id = $1",
+    [jobId],
+  );
   return new Set(rows.map((row) => row.message_id));
 }
 
-async function record(helpers: JobHelpers, messageId: string, jobId: string, template: string, outcome: "sent" | "rejected", detail: string | null): Promise<void> {
+async function record(
+  helpers: JobHelpers,
+  messageId: string,
+  jobId: string,
+  template: string,
+  outcome: "sent" | "rejected",
+  detail: string | null,
+): Promise<void> {
   await helpers.query(
     `insert into app_private.email_deliveries (message_id, job_id, template, outcome, detail) values ($1, $2, $3, $4, $5)
      on conflict (message_id) do nothing`,

@@ -11,4 +11,5 @@ export interface RenderedEmail {
 export type EmailTemplate = (data: Record<string, unknown>) => RenderedEmail;
 
 /** A template value as text: strings and numbers as they are, anything else empty. */
-export const str = (value: unknown): string => (typeof value === "string" || typeof value === "number" ? String(value) : "");
+export const str = (value: unknown): string =>
+  typeof value === "string" || typeof value === "number" ? String(value) : "";

@@ -38,5 +38,5 @@ export function stableMessageId(jobId: string, recipient: string, from: string):
 
 function domainOf(from: string): string {
   const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1];
-  return domain && domain.includes(".") ? domain.toLowerCase() : "tessera.local";
+  return domain?.includes(".") ? domain.toLowerCase() : "tessera.local";
 }

@@ -55,7 +55,12 @@ export interface ContextOptions {
 }
 
 /** The pgSettings every statement of the request runs with. */
-export function pgSettingsFor(claims: AccessClaims | undefined, visitorRole: string, requestId: string | undefined, statementTimeoutMs?: number): Record<string, string> {
+export function pgSettingsFor(
+  claims: AccessClaims | undefined,
+  visitorRole: string,
+  requestId: string | undefined,
+  statementTimeoutMs?: number,
+): Record<string, string> {
   const settings: Record<string, string> = { role: visitorRole };
   if (statementTimeoutMs) settings.statement_timeout = String(statementTimeoutMs);
   if (requestId) settings["tessera.request_id"] = requestId;
@@ -88,7 +93,11 @@ export function makeContextCallback(options: ContextOptions) {
       const claims = presented ? await services.checkSession(presented) : undefined;
       const request = requestContext.ws.request as WebSocketUpgradeRequest | undefined;
       const userAgent = request?.headers?.["user-agent"];
-      caller = { claims, ip: request?.clientIp ?? request?.socket?.remoteAddress, userAgent: typeof userAgent === "string" ? userAgent : undefined };
+      caller = {
+        claims,
+        ip: request?.clientIp ?? request?.socket?.remoteAddress,
+        userAgent: typeof userAgent === "string" ? userAgent : undefined,
+      };
     }
     const claims = caller.claims;
     return {

@@ -16,8 +16,24 @@ function daysIn(year: number, month: number): number {
 export function assertRfc3339(value: unknown): string {
   const match = typeof value === "string" ? RFC3339.exec(value) : null;
   if (match) {
-    const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-    if (year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59 && second <= 60) {
+    const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    if (
+      year >= 1 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= daysIn(year, month) &&
+      hour <= 23 &&
+      minute <= 59 &&
+      second <= 60
+    ) {
       return value as string;
     }
   }

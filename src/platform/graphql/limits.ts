@@ -20,7 +20,14 @@ import {
   visit,
 } from "postgraphile/graphql";
 import { SafeError } from "postgraphile/grafast";
-import { MAX_INTROSPECTION_SELECTIONS, PAGE_ARGS, measure, tooComplex, type GraphQLLimits, type Walk } from "./operationMeasure.ts";
+import {
+  MAX_INTROSPECTION_SELECTIONS,
+  PAGE_ARGS,
+  measure,
+  tooComplex,
+  type GraphQLLimits,
+  type Walk,
+} from "./operationMeasure.ts";
 
 export { EXPENSIVE_MUTATIONS, MAX_INTROSPECTION_SELECTIONS, type GraphQLLimits } from "./operationMeasure.ts";
 

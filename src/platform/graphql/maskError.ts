@@ -26,9 +26,13 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
     const code = error.extensions?.code;
     if (!original && code !== "INTERNAL" && isErrorCode(code)) {
       const details = error.extensions.details;
-      return new AppError(code, error.message, { cause: error, details: details && typeof details === "object" ? (details as Record<string, unknown>) : undefined });
+      return new AppError(code, error.message, {
+        cause: error,
+        details: details && typeof details === "object" ? (details as Record<string, unknown>) : undefined,
+      });
     }
-    if (!original || VARIABLE_COERCION.test(error.message)) return new AppError("VALIDATION_FAILED", error.message, { cause: error });
+    if (!original || VARIABLE_COERCION.test(error.message))
+      return new AppError("VALIDATION_FAILED", error.message, { cause: error });
     return toAppError(original);
   }
   // During execution, an error without an original one is graphql-js reporting that our own
@@ -37,7 +41,8 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
   const appError = toAppError(original);
   // Grafast's SafeErrors without a code of ours are its verdicts on client input (an invalid
   // cursor or node id): their message is meant for the client.
-  if (appError.code === "INTERNAL" && isSafeError(original)) return new AppError("VALIDATION_FAILED", original.message, { cause: original });
+  if (appError.code === "INTERNAL" && isSafeError(original))
+    return new AppError("VALIDATION_FAILED", original.message, { cause: original });
   return appError;
 }
 

@@ -10,7 +10,8 @@ interface PageableStep extends Step {
   setFirst(first: Step<number | null | undefined> | number): void;
 }
 
-const isPageable = (step: unknown): step is PageableStep => typeof (step as { setFirst?: unknown } | null)?.setFirst === "function";
+const isPageable = (step: unknown): step is PageableStep =>
+  typeof (step as { setFirst?: unknown } | null)?.setFirst === "function";
 
 export function makeDefaultPageSizePlugin(maxPageSize: number): GraphileConfig.Plugin {
   // "Type.field" of the connections whose `first` this plugin applies itself → whether they take `last`.

@@ -20,10 +20,17 @@ interface Payload {
 }
 
 /** grafserv's own refusals by status: wrong method, body too large, content type not accepted. */
-const CODE_BY_STATUS: Readonly<Record<number, string>> = { 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" };
+const CODE_BY_STATUS: Readonly<Record<number, string>> = {
+  405: "METHOD_NOT_ALLOWED",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+};
 
 /** Codes the uncoded errors; returns the status and headers the whole response should carry. */
-function addCodes(payload: Payload, statusCode: number | undefined): { changed: boolean; statusCode?: number; headers?: Record<string, string> } {
+function addCodes(
+  payload: Payload,
+  statusCode: number | undefined,
+): { changed: boolean; statusCode?: number; headers?: Record<string, string> } {
   let changed = false;
   const missing = CODE_BY_STATUS[statusCode ?? 200] ?? "VALIDATION_FAILED";
   for (const error of payload.errors ?? []) {
@@ -53,16 +60,31 @@ export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
           // Errors with an original error (e.g. a refused token) are coded by maskError later.
           error.extensions?.code || error.originalError
             ? error
-            : new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code: "VALIDATION_FAILED" } }),
+            : new GraphQLError(error.message, {
+                nodes: error.nodes,
+                source: error.source,
+                positions: error.positions,
+                path: error.path,
+                extensions: { ...error.extensions, code: "VALIDATION_FAILED" },
+              }),
         );
       },
       async processRequest(next) {
         const result: Result | null = await next();
-        if (result?.type === "json" && typeof result.json === "object" && result.json !== null && "errors" in result.json) {
+        if (
+          result?.type === "json" &&
+          typeof result.json === "object" &&
+          result.json !== null &&
+          "errors" in result.json
+        ) {
           const outcome = addCodes(result.json as Payload, result.statusCode);
           if (outcome.statusCode) result.statusCode = outcome.statusCode;
           Object.assign(result.headers, outcome.headers);
-        } else if (result?.type === "buffer" && /json/.test(result.headers["content-type"] ?? "") && result.buffer.includes(ERRORS_MARKER)) {
+        } else if (
+          result?.type === "buffer" &&
+          /json/.test(result.headers["content-type"] ?? "") &&
+          result.buffer.includes(ERRORS_MARKER)
+        ) {
           const payload = JSON.parse(result.buffer.toString("utf8")) as Payload;
           const outcome = addCodes(payload, result.statusCode);
           if (outcome.changed) {

@@ -11,20 +11,34 @@ import type { Logger } from "../logger.ts";
  */
 export function logServerFault(logger: Logger, appError: AppError, context: Record<string, unknown>): void {
   if (appError.code === "INTERNAL") logger.error({ err: appError.cause ?? appError, ...context }, "unexpected error");
-  else if (appError.code === "SERVICE_UNAVAILABLE") logger.warn({ err: appError.cause ?? appError, ...context }, "database unavailable");
+  else if (appError.code === "SERVICE_UNAVAILABLE")
+    logger.warn({ err: appError.cause ?? appError, ...context }, "database unavailable");
 }
 
 /**
  * Answers a failed request: status and Retry-After from the table, the REST envelope — or, on
  * the GraphQL path, a GraphQL-shaped body, which is what GraphQL clients parse.
  */
-export function sendError(req: Request & AuthenticatedRequest, res: Response, error: unknown, logger: Logger, graphqlPath = "/graphql"): void {
+export function sendError(
+  req: Request & AuthenticatedRequest,
+  res: Response,
+  error: unknown,
+  logger: Logger,
+  graphqlPath = "/graphql",
+): void {
   const appError = toAppError(error);
   logServerFault(req.log ?? logger, appError, { requestId: req.requestId, path: req.path });
   if (appError.retryAfter !== undefined) res.setHeader("Retry-After", String(appError.retryAfter));
   res.status(appError.status);
   if (req.path === graphqlPath) {
-    res.json({ errors: [{ message: appError.message, extensions: { code: appError.code, ...(appError.details ? { details: appError.details } : {}) } }] });
+    res.json({
+      errors: [
+        {
+          message: appError.message,
+          extensions: { code: appError.code, ...(appError.details ? { details: appError.details } : {}) },
+        },
+      ],
+    });
   } else {
     res.json(errorEnvelope(appError));
   }
@@ -34,7 +48,10 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request & AuthenticatedRequest, res: Response, _next: NextFunction): void => {
     if (res.headersSent) {
       // Too late for an error body (a stream broke mid-response): end it so the client sees the cut.
-      (req.log ?? logger).warn({ err: error, requestId: req.requestId, path: req.path }, "error after the response started");
+      (req.log ?? logger).warn(
+        { err: error, requestId: req.requestId, path: req.path },
+        "error after the response started",
+      );
       res.destroy();
       return;
     }

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import type { AuthenticatedRequest } from "../graphql/context.ts";
 
-const SANE_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The id of the request being handled, for code that is not handed the request (GraphQL's error

@@ -21,7 +21,12 @@ export function requestLog(logger: Logger) {
     req.log = logger.child({ requestId: req.requestId });
     res.on("finish", () => {
       if (req.path === "/metrics" || req.path.startsWith("/health")) return;
-      const line = { method: req.method, path: routeTemplate(req, res) ?? req.path, status: res.statusCode, ms: Math.round(performance.now() - started) };
+      const line = {
+        method: req.method,
+        path: routeTemplate(req, res) ?? req.path,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+      };
       if (res.statusCode >= 500) req.log!.error(line, "request failed");
       else if (res.statusCode >= 400) req.log!.warn(line, "request refused");
       else req.log!.info(line, "request");

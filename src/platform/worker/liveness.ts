@@ -22,7 +22,12 @@ export interface Liveness {
   stop(): Promise<void>;
 }
 
-export function startLiveness(pool: pg.Pool, events: WorkerEvents, logger: Logger, config: WorkerLivenessConfig): Liveness {
+export function startLiveness(
+  pool: pg.Pool,
+  events: WorkerEvents,
+  logger: Logger,
+  config: WorkerLivenessConfig,
+): Liveness {
   /** The pools that beat: created on `events` and not yet released. */
   const pools = new Map<string, string>();
   /** Every pool ever registered, unregistered at stop(). */
@@ -48,7 +53,8 @@ export function startLiveness(pool: pg.Pool, events: WorkerEvents, logger: Logge
         [config.staleAfterSeconds],
       );
       const released = rows[0]?.released ?? 0;
-      if (released > 0) logger.warn({ released, staleAfterSeconds: config.staleAfterSeconds }, "released the jobs of dead workers");
+      if (released > 0)
+        logger.warn({ released, staleAfterSeconds: config.staleAfterSeconds }, "released the jobs of dead workers");
     } catch (error) {
       // The database may be briefly away; the next beat tries again.
       logger.warn({ err: error }, "worker heartbeat failed");
@@ -67,9 +73,11 @@ export function startLiveness(pool: pg.Pool, events: WorkerEvents, logger: Logge
       clearInterval(timer);
       await beating;
       if (registered.size === 0) return;
-      await pool.query("delete from app_private.worker_pools where id = any($1::text[])", [[...registered]]).catch((error: unknown) => {
-        logger.warn({ err: error }, "could not unregister the worker pools");
-      });
+      await pool
+        .query("delete from app_private.worker_pools where id = any($1::text[])", [[...registered]])
+        .catch((error: unknown) => {
+          logger.warn({ err: error }, "could not unregister the worker pools");
+        });
     },
   };
   events.on("pool:create", ({ workerPool }) => {

@@ -67,7 +67,10 @@ export function makeTaskList({ modules, mail, logger, transport }: WorkerDepende
   };
   const moduleTasks = mergeRecords("task", modules, (module) => module.tasks, platform as Record<string, unknown>);
   return Object.fromEntries(
-    Object.entries(moduleTasks).map(([name, task]) => [name, name in platform ? (task as Task) : validated(name, task as TaskDefinition<unknown>)]),
+    Object.entries(moduleTasks).map(([name, task]) => [
+      name,
+      name in platform ? (task as Task) : validated(name, task as TaskDefinition<unknown>),
+    ]),
   );
 }
 

@@ -60,7 +60,11 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   const mailConcurrency = mail.concurrency ?? MAIL_DEFAULTS.concurrency;
   // Our own pool: graphile-worker's would be ended without waiting and lose its error listeners at
   // stop(), so a connection dying just after (a dropped test database) crashed the process.
-  const pgPool = newPool({ connectionString: options.connectionString, max: Math.max(10, options.concurrency + mailConcurrency + 4) }, logger, "worker");
+  const pgPool = newPool(
+    { connectionString: options.connectionString, max: Math.max(10, options.concurrency + mailConcurrency + 4) },
+    logger,
+    "worker",
+  );
   const events: WorkerEvents = new EventEmitter();
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
@@ -78,21 +82,25 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   try {
     // Each pool is created inside run(): the label tells liveness which runner it belongs to.
     liveness.label = "jobs";
-    runners.push(await run({
-      ...common,
-      concurrency: options.concurrency,
-      taskList: Object.fromEntries(Object.entries(all).filter(([name]) => !isMail(name))),
-      parsedCronItems: makeCrontab(options.modules),
-      preset: workerPreset,
-    }));
+    runners.push(
+      await run({
+        ...common,
+        concurrency: options.concurrency,
+        taskList: Object.fromEntries(Object.entries(all).filter(([name]) => !isMail(name))),
+        parsedCronItems: makeCrontab(options.modules),
+        preset: workerPreset,
+      }),
+    );
     liveness.label = "mail";
-    runners.push(await run({
-      ...common,
-      concurrency: mailConcurrency,
-      taskList: Object.fromEntries(Object.entries(all).filter(([name]) => isMail(name))),
-      parsedCronItems: [],
-      preset: mailPreset,
-    }));
+    runners.push(
+      await run({
+        ...common,
+        concurrency: mailConcurrency,
+        taskList: Object.fromEntries(Object.entries(all).filter(([name]) => isMail(name))),
+        parsedCronItems: [],
+        preset: mailPreset,
+      }),
+    );
   } catch (error) {
     await Promise.allSettled(runners.map((runner) => runner.stop()));
     await release();
@@ -104,7 +112,8 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     (stopping ??= (async () => {
       // allSettled: one runner may have ended on its own (an error it logged); stop the other.
       const outcomes = await Promise.allSettled(runners.map((runner) => runner.stop()));
-      for (const outcome of outcomes) if (outcome.status === "rejected") logger.warn({ err: outcome.reason }, "worker runner stop failed");
+      for (const outcome of outcomes)
+        if (outcome.status === "rejected") logger.warn({ err: outcome.reason }, "worker runner stop failed");
       await release();
     })());
   return {
