@@ -102,9 +102,12 @@ const ms = (value: number) => `${value.toFixed(1)} ms`;
 process.stdout.write(
   [
     `argon2id hash (m=19 MiB, t=2, p=1)   p50 ${ms(percentile(hashTimes, 50))}   p95 ${ms(percentile(hashTimes, 95))}`,
-    `login over REST                      p50 ${ms(percentile(loginTimes, 50))}   p95 ${ms(percentile(loginTimes, 95))}   (${(percentile(loginTimes, 50) / percentile(hashTimes, 50)).toFixed(2)}× one hash)`,
+    `login over REST                      p50 ${ms(percentile(loginTimes, 50))}` +
+      `   p95 ${ms(percentile(loginTimes, 95))}` +
+      `   (${(percentile(loginTimes, 50) / percentile(hashTimes, 50)).toFixed(2)}× one hash)`,
     `GraphQL { __typename }, ${concurrency} conc.     ${Math.round(baseline)} req/s (baseline)`,
-    `refreshSession, ${concurrency} conc.            ${Math.round(refresh)} req/s (${(refresh / baseline).toFixed(2)}× baseline)`,
+    `refreshSession, ${concurrency} conc.            ${Math.round(refresh)} req/s` +
+      ` (${(refresh / baseline).toFixed(2)}× baseline)`,
     "",
   ].join("\n"),
 );

@@ -30,7 +30,8 @@ const userId = await benchUser(bench, tenantId, "reader", "member");
 if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId])).rowCount) {
   await owner.query(
     `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
-     select $1, 'Event ' || i, 'Description of event ' || i, now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
+     select $1, 'Event ' || i, 'Description of event ' || i,
+       now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
      from generate_series(1, 40) i`,
     [tenantId],
   );
@@ -38,18 +39,23 @@ if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", 
     `with people as (insert into app_public.users (tenant_id, email, username)
        select $1, 'p' || i || '@example.test', 'p' || i from generate_series(1, 200) i returning id)
      insert into app_public.event_participants (tenant_id, event_id, user_id)
-     select $1, e.id, p.id from app_public.events e, people p where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
+     select $1, e.id, p.id from app_public.events e, people p
+     where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
     [tenantId],
   );
 }
 const { sessionId, token } = await benchSession(bench, userId, tenantId, "member");
 
 const QUERY =
-  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) { nodes { rowId name startsAt participantsCount } } }";
-const LIST_SQL = `select e.id as "rowId", e.name, to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt", app_public.events_participants_count(e) as "participantsCount"
+  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) " +
+  "{ nodes { rowId name startsAt participantsCount } } }";
+const LIST_SQL = `select e.id as "rowId", e.name,
+    to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt",
+    app_public.events_participants_count(e) as "participantsCount"
   from app_public.search_events(null, null, null, true) e order by e.starts_at limit 20`;
 const CLAIMS_SQL = `select set_config('role', $1, true), set_config('jwt.claims.session_id', $2, true),
-  set_config('jwt.claims.user_id', $3, true), set_config('jwt.claims.tenant_id', $4, true), set_config('jwt.claims.role', 'member', true)`;
+  set_config('jwt.claims.user_id', $3, true), set_config('jwt.claims.tenant_id', $4, true),
+  set_config('jwt.claims.role', 'member', true)`;
 
 // 2. The hand-written ceiling.
 const authenticator = new pg.Pool({ connectionString: database.urls.authenticatorUrl, max: 10 });
@@ -83,7 +89,13 @@ mkdirSync(resultsDir, { recursive: true });
 const luaPath = join(resultsDir, "events-read.lua");
 writeFileSync(
   luaPath,
-  `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${token}"\n`,
+  [
+    'wrk.method = "POST"',
+    `wrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}`,
+    'wrk.headers["content-type"] = "application/json"',
+    `wrk.headers["authorization"] = "Bearer ${token}"`,
+    "",
+  ].join("\n"),
 );
 
 interface Result {
@@ -135,7 +147,8 @@ const [viaTessera, viaPlain] = await Promise.all([
 ]);
 if (JSON.stringify(viaTessera) !== JSON.stringify(viaPlain)) {
   process.stderr.write(
-    `warning: the two servers answer differently:\n${JSON.stringify(viaTessera).slice(0, 300)}\n${JSON.stringify(viaPlain).slice(0, 300)}\n`,
+    `warning: the two servers answer differently:\n${JSON.stringify(viaTessera).slice(0, 300)}\n` +
+      `${JSON.stringify(viaPlain).slice(0, 300)}\n`,
   );
 }
 
@@ -181,11 +194,14 @@ const ceiling = results[1]!.rps;
 const database_ = results[2]!.rps;
 process.stdout.write(`\nEvents read path, ${connections} connections, ${seconds} s each (pgbench: average latency)\n`);
 process.stdout.write(
-  `${"".padEnd(28)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"RSS MiB".padStart(9)}${"÷ node".padStart(9)}${"÷ pg".padStart(8)}\n`,
+  `${"".padEnd(28)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"RSS MiB".padStart(9)}` +
+    `${"÷ node".padStart(9)}${"÷ pg".padStart(8)}\n`,
 );
 for (const r of results) {
   process.stdout.write(
-    `${r.label.padEnd(28)}${r.rps.toFixed(0).padStart(9)}${(r.p50Ms?.toFixed(1) ?? "-").padStart(9)}${(r.p99Ms?.toFixed(1) ?? "-").padStart(9)}${String(r.rssMiB ?? "-").padStart(9)}${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}\n`,
+    `${r.label.padEnd(28)}${r.rps.toFixed(0).padStart(9)}${(r.p50Ms?.toFixed(1) ?? "-").padStart(9)}` +
+      `${(r.p99Ms?.toFixed(1) ?? "-").padStart(9)}${String(r.rssMiB ?? "-").padStart(9)}` +
+      `${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}\n`,
   );
 }
 writeFileSync(

@@ -41,7 +41,8 @@ export async function openBench(): Promise<Bench> {
 /** A tenant ready for use (roles, modules); reused if it exists. */
 export async function benchTenant(bench: Bench, slug: string): Promise<string> {
   const { rows } = await bench.owner.query<{ id: string }>(
-    "insert into app_public.tenants (slug, name) values ($1, $2) on conflict (slug) do update set name = excluded.name returning id",
+    `insert into app_public.tenants (slug, name) values ($1, $2)
+     on conflict (slug) do update set name = excluded.name returning id`,
     [slug, slug],
   );
   await prepareTenant(MODULES, bench.owner, rows[0]!.id);
@@ -63,13 +64,15 @@ export async function benchUser(
   );
   const userId = rows[0]!.id;
   await bench.owner.query(
-    "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = $3 on conflict do nothing",
+    `insert into app_public.user_roles (user_id, role_id)
+     select $1, id from app_public.roles where tenant_id = $2 and name = $3 on conflict do nothing`,
     [userId, tenantId, role],
   );
   if (password) {
     await bench.owner.query(
       `insert into app_private.user_secrets (user_id, password_hash) values ($1, $2)
-       on conflict (user_id) do update set password_hash = excluded.password_hash, totp_secret = null, totp_enabled_at = null`,
+       on conflict (user_id) do update
+       set password_hash = excluded.password_hash, totp_secret = null, totp_enabled_at = null`,
       [userId, await hashPassword(password)],
     );
   }

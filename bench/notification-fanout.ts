@@ -41,13 +41,15 @@ async function run(size: number): Promise<number> {
   const tenantId = await benchTenant(bench, `fanout-${size}-${Date.now()}`);
   // In-app notifications only: the bench measures the live path, not SMTP.
   await owner.query(
-    `update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`,
+    `update app_public.tenant_modules set settings = '{"emailNotifications": false}'
+     where tenant_id = $1 and module = 'events'`,
     [tenantId],
   );
   const manager = await userWithToken(tenantId, `manager-${size}`, "manager");
   const eventId = (
     await owner.query<{ id: string }>(
-      "insert into app_public.events (tenant_id, name, starts_at, ends_at) values ($1, 'Fan-out', now() + interval '30 days', now() + interval '31 days') returning id",
+      `insert into app_public.events (tenant_id, name, starts_at, ends_at)
+       values ($1, 'Fan-out', now() + interval '30 days', now() + interval '31 days') returning id`,
       [tenantId],
     )
   ).rows[0]!.id;
@@ -119,7 +121,8 @@ const base = results[0]!.ms;
 process.stdout.write("\nNotification fan-out: rejectEvent mutation → last subscriber receives its notification\n");
 for (const r of results)
   process.stdout.write(
-    `${String(r.subscribers).padStart(6)} subscribers   ${r.ms.toFixed(0).padStart(6)} ms   ${(r.ms / base).toFixed(1).padStart(6)}× one subscriber\n`,
+    `${String(r.subscribers).padStart(6)} subscribers   ${r.ms.toFixed(0).padStart(6)} ms   ` +
+      `${(r.ms / base).toFixed(1).padStart(6)}× one subscriber\n`,
   );
 
 await worker.stop();

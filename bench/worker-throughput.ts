@@ -19,7 +19,8 @@ const pool = new pg.Pool({ connectionString: database.urls.ownerUrl });
 
 async function drain(label: string, extra: Partial<RunnerOptions>): Promise<number> {
   await pool.query(
-    `select graphile_worker.add_jobs(array_agg(row('bench_noop', json_build_object('i', i), null, null, null, null, null, null)::graphile_worker.job_spec))
+    `select graphile_worker.add_jobs(array_agg(
+       row('bench_noop', json_build_object('i', i), null, null, null, null, null, null)::graphile_worker.job_spec))
      from generate_series(1, $1) i`,
     [jobs],
   );

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { boot, reportRefusal, withDatabase } from "./boot.ts";
 
 const USAGE =
-  "Usage: npm run init -- [--tenant <slug>] [--name <name>] [--email <admin e-mail>] [--operator <e-mail>] [--revoke-operator <e-mail>]";
+  "Usage: npm run init -- [--tenant <slug>] [--name <name>] [--email <admin e-mail>] [--operator <e-mail>]" +
+  " [--revoke-operator <e-mail>]";
 const booted = await boot("tessera-init");
 const { logger, modules } = booted;
 let values: { tenant?: string; name?: string; email?: string; operator?: string; "revoke-operator"?: string };
@@ -31,7 +32,8 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const emails = [values.email, values.operator, values["revoke-operator"]].filter((email) => email !== undefined);
 if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantSlug) || !emails.every((email) => EMAIL.test(email))) {
   process.stderr.write(
-    "VALIDATION_FAILED: --tenant must be a slug (a-z, 0-9, -) and --email, --operator, --revoke-operator e-mail addresses.\n",
+    "VALIDATION_FAILED: --tenant must be a slug (a-z, 0-9, -) and --email, --operator, --revoke-operator" +
+      " e-mail addresses.\n",
   );
   process.exit(1);
 }

@@ -60,7 +60,8 @@ const envSchema = z.object({
     .string()
     .regex(
       /^(true|false|\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
-      "must be true, false, a hop count, or a comma-separated list of addresses, CIDRs and loopback/linklocal/uniquelocal",
+      "must be true, false, a hop count, or a comma-separated list of addresses, CIDRs and " +
+        "loopback/linklocal/uniquelocal",
     )
     .default("loopback"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

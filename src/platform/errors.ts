@@ -121,14 +121,22 @@ const CONNECTION_ERROR_CODES = new Set([
   "ERR_STREAM_DESTROYED",
   "ERR_STREAM_WRITE_AFTER_END",
 ]);
-const CONNECTION_ERROR_MESSAGES =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed and is not queryable)/;
+const CONNECTION_ERROR_MESSAGES = new RegExp(
+  `^(${[
+    "Connection terminated",
+    "timeout exceeded when trying to connect",
+    "Client has encountered a connection error",
+    "Cannot use a pool after calling end",
+    "Client was closed and is not queryable",
+  ].join("|")})`,
+);
 
 /** True for errors that mean "the database cannot be reached right now", not "this input is wrong". */
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
-  // SQLSTATE class 08 (connection exception), 57P01-03 (shutting down, crashed, starting), 53300 (too many connections).
+  // SQLSTATE class 08 (connection exception), 57P01-03 (shutting down, crashed, starting),
+  // 53300 (too many connections).
   if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || /^(08...|57P0[123]|53300)$/.test(code)))
     return true;
   if (typeof message === "string" && CONNECTION_ERROR_MESSAGES.test(message)) return true;

@@ -97,17 +97,23 @@ export class Metrics {
     if (queuePool) {
       new Gauge({
         name: "tessera_worker_queue_jobs",
-        help: "Jobs in the queue by state: pending (waiting for their first run), retrying (failed at least once, waiting for the next attempt), locked (running, or held by a worker), failed (out of attempts).",
+        help:
+          "Jobs in the queue by state: pending (waiting for their first run), " +
+          "retrying (failed at least once, waiting for the next attempt), " +
+          "locked (running, or held by a worker), failed (out of attempts).",
         labelNames: ["state"],
         registers: [this.registry],
         async collect() {
           // Disjoint states: a failing job counts as retrying from its first failure, not as pending
           // for the ~4 days its 25 attempts take.
           const { rows } = await queuePool.query<Record<(typeof QUEUE_STATES)[number], number>>(
-            `select count(*) filter (where locked_at is null and attempts < max_attempts and last_error is null)::int as pending,
-                    count(*) filter (where locked_at is null and attempts < max_attempts and last_error is not null)::int as retrying,
-                    count(*) filter (where locked_at is not null)::int as locked,
-                    count(*) filter (where locked_at is null and attempts >= max_attempts)::int as failed
+            `select
+               count(*) filter (where locked_at is null and attempts < max_attempts and last_error is null)::int
+                 as pending,
+               count(*) filter (where locked_at is null and attempts < max_attempts and last_error is not null)::int
+                 as retrying,
+               count(*) filter (where locked_at is not null)::int as locked,
+               count(*) filter (where locked_at is null and attempts >= max_attempts)::int as failed
              from graphile_worker.jobs`,
           );
           for (const state of QUEUE_STATES) this.set({ state }, rows[0]?.[state] ?? 0);

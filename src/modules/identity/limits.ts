@@ -36,11 +36,17 @@ export const LIMITS = {
   loginPerIp: { max: 50, windowSeconds: 15 * MINUTE },
   /** Registrations per client IP: a person registers once; a classroom behind one NAT fits. */
   registrationPerIp: { max: 20, windowSeconds: HOUR },
-  /** Registrations per tenant (or typed slug of an unknown one): caps the argon2 and e-mail work one tenant can cause. */
+  /**
+   * Registrations per tenant (or typed slug of an unknown one): caps the argon2 and e-mail work one tenant
+   * can cause.
+   */
   registrationPerTenant: { max: 200, windowSeconds: HOUR },
   /** Registrations issued per e-mail address (each allows REGISTRATION_MAX_ATTEMPTS guesses). */
   registrationPerEmail: { max: 5, windowSeconds: HOUR },
-  /** Wrong or unknown registration codes per client IP (a registration itself locks after REGISTRATION_MAX_ATTEMPTS). */
+  /**
+   * Wrong or unknown registration codes per client IP (a registration itself locks after
+   * REGISTRATION_MAX_ATTEMPTS).
+   */
   confirmRegistrationPerIp: { max: 30, windowSeconds: HOUR },
   /** Forgotten-password requests per client IP. */
   forgotPasswordPerIp: { max: 10, windowSeconds: HOUR },

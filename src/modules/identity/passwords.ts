@@ -50,7 +50,8 @@ export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const hash = await argon2Async("argon2id", { message: password, nonce: salt, ...PASSWORD_PARAMS });
   const { memory, passes, parallelism } = PASSWORD_PARAMS;
-  return `$argon2id$v=19$m=${memory},t=${passes},p=${parallelism}$${salt.toString("base64url")}$${hash.toString("base64url")}`;
+  const encoded = `${salt.toString("base64url")}$${hash.toString("base64url")}`;
+  return `$argon2id$v=19$m=${memory},t=${passes},p=${parallelism}$${encoded}`;
 }
 
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([\w-]+)\$([\w-]+)$/;

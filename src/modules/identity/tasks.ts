@@ -34,7 +34,9 @@ export const cleanupExpired: TaskDefinition<unknown> = {
 
 export const cleanupCommand: Command = {
   usage: "cleanup sessions",
-  description: `Deletes sessions, registrations, reset tokens and 2FA challenges expired for over ${SESSION_RETENTION_DAYS} days.`,
+  description:
+    "Deletes sessions, registrations, reset tokens and 2FA challenges expired for over " +
+    `${SESSION_RETENTION_DAYS} days.`,
   async run({ pool, print }, [what]) {
     if (what !== "sessions") throw new AppError("VALIDATION_FAILED", `Usage: ${cleanupCommand.usage}`);
     const { rows } = await pool.query<{ deleted: Record<string, number> }>(CLEANUP_SQL, [SESSION_RETENTION_DAYS]);

@@ -4,19 +4,27 @@ import { str, type EmailTemplate } from "../../platform/email/templates.ts";
 export const IDENTITY_TEMPLATES: Record<string, EmailTemplate> = {
   registration_code: (data) => ({
     subject: "Your Tessera confirmation code",
-    text: `Your confirmation code is ${str(data.code)}.\n\nIt expires in ${str(data.minutes)} minutes. If you did not try to register, ignore this e-mail.`,
+    text:
+      `Your confirmation code is ${str(data.code)}.\n\n` +
+      `It expires in ${str(data.minutes)} minutes. If you did not try to register, ignore this e-mail.`,
   }),
   registration_exists: () => ({
     subject: "Someone tried to register with your address",
-    text: "Someone tried to create an account with this e-mail address, which already has one.\n\nIf it was you, sign in or reset your password instead.",
+    text:
+      "Someone tried to create an account with this e-mail address, which already has one.\n\n" +
+      "If it was you, sign in or reset your password instead.",
   }),
   password_reset: (data) => ({
     subject: "Reset your Tessera password",
-    text: `Use this token to set a new password: ${str(data.token)}\n\nIt expires in ${str(data.minutes)} minutes and works once. If you did not ask for it, ignore this e-mail.`,
+    text:
+      `Use this token to set a new password: ${str(data.token)}\n\n` +
+      `It expires in ${str(data.minutes)} minutes and works once. If you did not ask for it, ignore this e-mail.`,
   }),
   password_changed: () => ({
     subject: "Your Tessera password was changed",
-    text: "Your password was changed and your other sessions were signed out.\n\nIf this was not you, reset your password now.",
+    text:
+      "Your password was changed and your other sessions were signed out.\n\n" +
+      "If this was not you, reset your password now.",
   }),
   two_factor_enabled: () => ({
     subject: "Two-factor authentication is on",

@@ -25,7 +25,8 @@ export const retry: Command = {
   async run({ pool, print }, [value]) {
     const id = idArgument(value, retry.usage);
     const { rows } = await pool.query<{ id: string }>(
-      "select id::text from graphile_worker.reschedule_jobs(array[$1::bigint], run_at => now(), attempts => 0::smallint)",
+      `select id::text
+       from graphile_worker.reschedule_jobs(array[$1::bigint], run_at => now(), attempts => 0::smallint)`,
       [id],
     );
     if (!rows[0]) throw new AppError("NOT_FOUND", `No job ${id} (or it is running).`);

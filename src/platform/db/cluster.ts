@@ -65,9 +65,8 @@ export async function ensureDatabase(
   await withClient(rootUrl, async (client) => {
     const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
     if (!rowCount) {
-      await client.query(
-        `create database ${ident(name)} owner ${ident(roles.owner)}${template ? ` template ${ident(template)}` : " encoding 'UTF8'"}`,
-      );
+      const source = template ? ` template ${ident(template)}` : " encoding 'UTF8'";
+      await client.query(`create database ${ident(name)} owner ${ident(roles.owner)}${source}`);
     }
     await client.query(`revoke all on database ${ident(name)} from public`);
     await client.query(`grant all on database ${ident(name)} to ${ident(roles.owner)}`);

@@ -50,7 +50,9 @@ export async function dumpSchema(
     where e.extname not in ('plpgsql', 'plpgsql_check') order by e.extname`);
 
   await add(`
-    select '${PLATFORM}' as module, format('create schema %I;', nspname) || coalesce(E'\\ncomment on schema ' || quote_ident(nspname) || ' is ' || quote_literal(obj_description(oid, 'pg_namespace')) || ';', '') as def
+    select '${PLATFORM}' as module, format('create schema %I;', nspname)
+      || coalesce(E'\\ncomment on schema ' || quote_ident(nspname) || ' is '
+         || quote_literal(obj_description(oid, 'pg_namespace')) || ';', '') as def
     from pg_namespace where nspname = any($1) order by nspname`);
 
   // Tables with their columns, constraints, RLS flags, comments.
@@ -63,12 +65,18 @@ export async function dumpSchema(
                  case when a.attnotnull then ' not null' else '' end), E',\\n' order by a.attnum)
          from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
          where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped))
-      || coalesce((select E'\\n' || string_agg(format('alter table %I.%I add constraint %I %s;', n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)), E'\\n' order by k.contype desc, k.conname)
+      || coalesce((select E'\\n' || string_agg(format('alter table %I.%I add constraint %I %s;',
+                 n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)), E'\\n'
+               order by k.contype desc, k.conname)
          from pg_constraint k where k.conrelid = c.oid and k.contype in ('p', 'u', 'f', 'c', 'x')), '')
-      || case when c.relrowsecurity then format(E'\\nalter table %I.%I enable row level security;', n.nspname, c.relname) else '' end
-      || coalesce(format(E'\\ncomment on table %I.%I is %L;', n.nspname, c.relname, obj_description(c.oid, 'pg_class')), '')
-      || coalesce((select E'\\n' || string_agg(format('comment on column %I.%I.%I is %L;', n.nspname, c.relname, a.attname, col_description(c.oid, a.attnum)), E'\\n' order by a.attnum)
-         from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and col_description(c.oid, a.attnum) is not null), '') as def
+      || case when c.relrowsecurity
+              then format(E'\\nalter table %I.%I enable row level security;', n.nspname, c.relname) else '' end
+      || coalesce(format(E'\\ncomment on table %I.%I is %L;',
+           n.nspname, c.relname, obj_description(c.oid, 'pg_class')), '')
+      || coalesce((select E'\\n' || string_agg(format('comment on column %I.%I.%I is %L;',
+                 n.nspname, c.relname, a.attname, col_description(c.oid, a.attnum)), E'\\n' order by a.attnum)
+         from pg_attribute a
+         where a.attrelid = c.oid and a.attnum > 0 and col_description(c.oid, a.attnum) is not null), '') as def
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = any($1) and c.relkind in ('r', 'p')
     order by n.nspname, c.relname`);
@@ -87,7 +95,8 @@ export async function dumpSchema(
 
   await add(`
     select ${functionModule("p.oid")} as module, rtrim(pg_get_functiondef(p.oid), E'\\n') || ';'
-      || coalesce(format(E'\\ncomment on function %s is %L;', p.oid::regprocedure, obj_description(p.oid, 'pg_proc')), '') as def
+      || coalesce(format(E'\\ncomment on function %s is %L;',
+           p.oid::regprocedure, obj_description(p.oid, 'pg_proc')), '') as def
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = any($1) and p.prokind in ('f', 'p')
     order by n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)`);
@@ -106,24 +115,33 @@ export async function dumpSchema(
 
   // Grants, from the ACLs (table, column, function, schema level).
   await add(`
-    select ${tableModule("c.oid")} as module, format('grant %s on %s to %s;', string_agg(lower(a.privilege_type), ', ' order by a.privilege_type),
-      case when c.relkind = 'S' then 'sequence ' else 'table ' end || format('%I.%I', n.nspname, c.relname), a.grantee::regrole) as def
+    select ${tableModule("c.oid")} as module,
+      format('grant %s on %s to %s;', string_agg(lower(a.privilege_type), ', ' order by a.privilege_type),
+        case when c.relkind = 'S' then 'sequence ' else 'table ' end || format('%I.%I', n.nspname, c.relname),
+        a.grantee::regrole) as def
     from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
     where n.nspname = any($1) and a.grantee <> c.relowner and a.grantee <> 0
-    group by c.oid, n.nspname, c.relname, c.relkind, a.grantee order by n.nspname, c.relname, a.grantee::regrole::text`);
+    group by c.oid, n.nspname, c.relname, c.relkind, a.grantee
+    order by n.nspname, c.relname, a.grantee::regrole::text`);
   await add(`
-    select ${tableModule("c.oid")} as module, format('grant %s (%s) on table %I.%I to %s;', lower(a.privilege_type), string_agg(quote_ident(att.attname), ', ' order by att.attnum),
-      n.nspname, c.relname, a.grantee::regrole) as def
-    from pg_attribute att join pg_class c on c.oid = att.attrelid join pg_namespace n on n.oid = c.relnamespace, aclexplode(att.attacl) a
+    select ${tableModule("c.oid")} as module,
+      format('grant %s (%s) on table %I.%I to %s;', lower(a.privilege_type),
+        string_agg(quote_ident(att.attname), ', ' order by att.attnum), n.nspname, c.relname, a.grantee::regrole) as def
+    from pg_attribute att join pg_class c on c.oid = att.attrelid join pg_namespace n on n.oid = c.relnamespace,
+      aclexplode(att.attacl) a
     where n.nspname = any($1) and att.attacl is not null
-    group by c.oid, n.nspname, c.relname, a.privilege_type, a.grantee order by n.nspname, c.relname, a.privilege_type, a.grantee::regrole::text`);
+    group by c.oid, n.nspname, c.relname, a.privilege_type, a.grantee
+    order by n.nspname, c.relname, a.privilege_type, a.grantee::regrole::text`);
   await add(`
-    select ${functionModule("p.oid")} as module, format('grant execute on function %s to %s;', p.oid::regprocedure, a.grantee::regrole) as def
+    select ${functionModule("p.oid")} as module,
+      format('grant execute on function %s to %s;', p.oid::regprocedure, a.grantee::regrole) as def
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace, aclexplode(p.proacl) a
     where n.nspname = any($1) and a.grantee <> p.proowner and a.grantee <> 0
     order by p.oid::regprocedure::text, a.grantee::regrole::text`);
   await add(`
-    select '${PLATFORM}' as module, format('grant %s on schema %I to %s;', string_agg(lower(a.privilege_type), ', ' order by a.privilege_type), n.nspname, a.grantee::regrole) as def
+    select '${PLATFORM}' as module,
+      format('grant %s on schema %I to %s;', string_agg(lower(a.privilege_type), ', ' order by a.privilege_type),
+        n.nspname, a.grantee::regrole) as def
     from pg_namespace n, aclexplode(n.nspacl) a
     where n.nspname = any($1) and a.grantee <> n.nspowner and a.grantee <> 0
     group by n.nspname, a.grantee order by n.nspname, a.grantee::regrole::text`);

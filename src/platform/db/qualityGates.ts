@@ -151,7 +151,11 @@ export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promis
 }
 
 /** What a definer function in app_public must contain: the guard, or a read of the caller's identity. */
-const READS_CALLER = String.raw`app_private\.assert_module_access\(|app_public\.current_(user_id|tenant_id|session_id|user_has_permission)\(|current_setting\('jwt\.claims\.`;
+const READS_CALLER = [
+  String.raw`app_private\.assert_module_access\(`,
+  String.raw`app_public\.current_(user_id|tenant_id|session_id|user_has_permission)\(`,
+  String.raw`current_setting\('jwt\.claims\.`,
+].join("|");
 
 export type PlpgsqlCheckOutcome = { available: false } | { available: true; violations: GateViolation[] };
 

@@ -122,7 +122,8 @@ async function record(
   detail: string | null,
 ): Promise<void> {
   await helpers.query(
-    `insert into app_private.email_deliveries (message_id, job_id, template, outcome, detail) values ($1, $2, $3, $4, $5)
+    `insert into app_private.email_deliveries (message_id, job_id, template, outcome, detail)
+     values ($1, $2, $3, $4, $5)
      on conflict (message_id) do nothing`,
     [messageId, jobId, template, outcome, detail],
   );
