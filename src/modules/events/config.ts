@@ -1,5 +1,6 @@
 /** Events' environment variable: how long before an event starts its participants are reminded. */
-import { configFragment, integer } from "../../platform/config.ts";
+import { configFragment } from "../../platform/config.ts";
+import { integer } from "../../platform/configSchema.ts";
 
 export const eventsConfig = configFragment({
   variables: {

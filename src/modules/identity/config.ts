@@ -1,6 +1,7 @@
 /** Identity's environment variables: token lifetimes, the TOTP sealing key, the captcha service. */
 import { z } from "zod";
-import { configFragment, integer } from "../../platform/config.ts";
+import { configFragment } from "../../platform/config.ts";
+import { integer } from "../../platform/configSchema.ts";
 import { hardenedSecretProblems, isHardenedEnv } from "../../platform/hardening.ts";
 
 const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";

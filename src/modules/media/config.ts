@@ -1,7 +1,8 @@
 /** Media's environment variables: where uploaded images are stored and how large one may be. */
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { configFragment, integer } from "../../platform/config.ts";
+import { configFragment } from "../../platform/config.ts";
+import { integer } from "../../platform/configSchema.ts";
 import { dataDir } from "../../platform/paths.ts";
 
 export const mediaConfig = configFragment({
