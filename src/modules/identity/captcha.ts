@@ -2,7 +2,7 @@
  * Captcha check against CAPTCHA_API_URL: POST {"token","remoteIp"} → {"success": true}. The shape
  * of hCaptcha/Turnstile-style verify endpoints, behind a proxy of ours that holds the secret.
  */
-import type { CaptchaVerifier } from "./service.ts";
+import type { CaptchaVerifier } from "./callers.ts";
 
 export function makeCaptchaVerifier(url: string): CaptchaVerifier {
   return async (token, caller) => {

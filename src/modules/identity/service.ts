@@ -13,120 +13,53 @@ import type pg from "pg";
 import type { IdentityConfig } from "./config.ts";
 import { AppError } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { LIMITS, REGISTRATION_MAX_ATTEMPTS, take } from "./limits.ts";
+import { LIMITS, take } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
-import { makeSecretBox, randomToken, sha256, sixDigitCode } from "../../platform/auth/secrets.ts";
-import { makeRefreshTokenSuccessor, type AccessClaims } from "../../platform/auth/tokens.ts";
+import { makeSecretBox, randomToken, sha256 } from "../../platform/auth/secrets.ts";
+import { makeRefreshTokenSuccessor } from "../../platform/auth/tokens.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
+import { activeTenantId, type CaptchaVerifier, ipOf, limitKeyOfTenant, requireClaims } from "./callers.ts";
+import { Registrations } from "./registration.ts";
 import { Sessions, type SessionAnswer } from "./sessions.ts";
 import { TwoFactor } from "./twoFactor.ts";
 import { parseInput, schemas } from "./validation.ts";
 
 export type { Caller } from "../../platform/graphql/context.ts";
 
-const REGISTRATION_TTL_SECONDS = 15 * 60;
 const PASSWORD_RESET_TTL_SECONDS = 60 * 60;
 const REFRESH_REUSE_GRACE_SECONDS = 10;
-
-export type CaptchaVerifier = (token: string | null | undefined, caller: Caller) => Promise<boolean>;
 
 export class AuthService {
   readonly #pool: pg.Pool;
   readonly #config: IdentityConfig;
   readonly #twoFactor: TwoFactor;
-  readonly #verifyCaptcha: CaptchaVerifier | undefined;
   readonly #refreshSuccessor: (presented: string) => string;
   readonly #sessions: Sessions;
+  readonly #registrations: Registrations;
 
   constructor(pool: pg.Pool, config: IdentityConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
     this.#pool = pool;
     this.#config = config;
     this.#twoFactor = new TwoFactor(pool, makeSecretBox(config.totpEncodeSecret));
-    this.#verifyCaptcha = verifyCaptcha;
     this.#refreshSuccessor = makeRefreshTokenSuccessor(config.jwtSecret);
     this.#sessions = new Sessions(pool, config, logger);
+    this.#registrations = new Registrations(pool, this.#sessions, verifyCaptcha);
   }
 
   /** Stores an issued registration and e-mails its code; the same answer whether or not the e-mail is taken. */
-  async register(input: unknown, caller: Caller): Promise<{ registrationToken: string; expiresAt: string }> {
-    const data = parseInput(schemas.register, input);
-    checkPasswordPolicy(data.password);
-    // Per IP before the captcha service is asked; then per tenant and per e-mail, before any hashing.
-    await take(this.#pool, [`register:ip:${ipOf(caller)}`, LIMITS.registrationPerIp]);
-    if (this.#verifyCaptcha && !(await this.#verifyCaptcha(data.captchaToken, caller))) {
-      throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", {
-        details: { fields: { captchaToken: "invalid" } },
-      });
-    }
-    const tenantId = await this.#tenantId(data.tenant);
-    const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
-    await take(
-      this.#pool,
-      [`register:tenant:${tenantKey}`, LIMITS.registrationPerTenant],
-      [`register:email:${tenantKey}:${data.email}`, LIMITS.registrationPerEmail],
-    );
-    const registrationToken = randomToken();
-    const expiresAt = new Date(Date.now() + REGISTRATION_TTL_SECONDS * 1000).toISOString();
-    // The same answer for a tenant that does not exist, without the argon2 work (tenants are not secret).
-    if (!tenantId) return { registrationToken, expiresAt };
-    const passwordHash = await hashPassword(data.password);
-    const code = sixDigitCode();
-    const { rows } = await this.#pool.query<{ status: string }>(
-      "select app_private.issue_registration($1, $2, $3, $4, $5, $6, $7, $8, make_interval(secs => $9)) as status",
-      [
-        tenantId,
-        data.email,
-        data.username,
-        data.fullName ?? null,
-        passwordHash,
-        sha256(registrationToken),
-        sha256(code),
-        code,
-        REGISTRATION_TTL_SECONDS,
-      ],
-    );
-    if (rows[0]?.status === "username_taken") {
-      throw new AppError("CONFLICT", "That username is taken.", { details: { reason: "USERNAME_TAKEN" } });
-    }
-    return { registrationToken, expiresAt };
+  register(input: unknown, caller: Caller): Promise<{ registrationToken: string; expiresAt: string }> {
+    return this.#registrations.register(input, caller);
   }
 
   /** Creates the user from an issued registration and signs them in. */
-  async confirmRegistration(input: unknown, caller: Caller): Promise<SessionAnswer> {
-    const data = parseInput(schemas.confirmRegistration, input);
-    // Every code checked holds a unit of the IP's budget; only a wrong, locked or unknown one keeps it.
-    const unit = await take(this.#pool, [`confirm:ip:${ipOf(caller)}`, LIMITS.confirmRegistrationPerIp]);
-    const { rows } = await this.#pool.query<{ status: string; user_id: string | null }>(
-      "select * from app_private.confirm_registration($1, $2, $3)",
-      [sha256(data.registrationToken), sha256(data.code), REGISTRATION_MAX_ATTEMPTS],
-    );
-    const { status, user_id: userId } = rows[0] ?? { status: "invalid", user_id: null };
-    if (status === "confirmed" || status === "email_taken" || status === "username_taken") await unit.giveBack();
-    switch (status) {
-      case "confirmed":
-        return this.#sessions.issue(userId!, caller);
-      case "wrong_code":
-        throw new AppError("INVALID_TOKEN", "The code is not valid.", { details: { reason: "WRONG_CODE" } });
-      case "locked":
-        throw new AppError("INVALID_TOKEN", "Too many wrong codes: this registration is locked. Register again.", {
-          details: { reason: "LOCKED" },
-        });
-      case "email_taken":
-      case "username_taken":
-        throw new AppError("CONFLICT", "The account can no longer be created.", {
-          details: { reason: status.toUpperCase() },
-        });
-      default:
-        throw new AppError("INVALID_TOKEN", "The registration is unknown or has expired.", {
-          details: { reason: "EXPIRED" },
-        });
-    }
+  confirmRegistration(input: unknown, caller: Caller): Promise<SessionAnswer> {
+    return this.#registrations.confirm(input, caller);
   }
 
   /** Password login; with 2FA on, answers a challenge instead of a session. */
   async login(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.login, input);
-    const tenantId = await this.#tenantId(data.tenant);
+    const tenantId = await activeTenantId(this.#pool, data.tenant);
     const candidate = tenantId
       ? (
           await this.#pool.query<{
@@ -256,7 +189,7 @@ export class AuthService {
   /** Always the same answer; e-mails a one-time token only to an existing account. */
   async forgotPassword(input: unknown, caller: Caller): Promise<{ success: true }> {
     const data = parseInput(schemas.forgotPassword, input);
-    const tenantId = await this.#tenantId(data.tenant);
+    const tenantId = await activeTenantId(this.#pool, data.tenant);
     const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
     await take(
       this.#pool,
@@ -335,30 +268,4 @@ export class AuthService {
       about.details ?? {},
     ]);
   }
-
-  async #tenantId(slug: string): Promise<string | undefined> {
-    const { rows } = await this.#pool.query<{ id: string }>(
-      "select id from app_public.tenants where slug = $1 and status = 'active'",
-      [slug],
-    );
-    return rows[0]?.id;
-  }
-}
-
-/**
- * How rate-limit keys name a tenant: its id, or the typed slug when no active tenant has it (so
- * that guessing at tenants that do not exist is limited too).
- */
-function limitKeyOfTenant(tenantId: string | undefined, slug: string): string {
-  return tenantId ?? `slug:${slug}`;
-}
-
-/** The per-IP bucket's name: the client address Express derived (TRUST_PROXY decides whom to believe). */
-function ipOf(caller: Caller): string {
-  return caller.ip ?? "unknown";
-}
-
-function requireClaims(caller: Caller): AccessClaims {
-  if (!caller.claims) throw new AppError("UNAUTHENTICATED", "Sign in first.");
-  return caller.claims;
 }
