@@ -16,7 +16,9 @@ import { ENV_ROOT_URL } from "./setup/testCluster.ts";
 import { until } from "./helpers/wait.ts";
 
 const SUBSCRIPTION = "subscription { notificationAdded { notification { title } } }";
-const SET_MODULE = `mutation ($enabled: Boolean!) { setTenantModule(input: { module: "events", enabled: $enabled }) { tenantModule { enabled } } }`;
+const SET_MODULE =
+  `mutation ($enabled: Boolean!) { setTenantModule(input: { module: "events", enabled: $enabled }) { ` +
+  `tenantModule { enabled } } }`;
 
 /** Terminates every connection to the app's database (but `spare`); resolves once they are gone. */
 async function terminateAll(app: TestApp, spare: number[] = []): Promise<number> {
@@ -79,7 +81,8 @@ describe("when PostgreSQL terminates the app's connections", () => {
       );
     await listening(app, `user:${user.id}:notifications`);
     await app.db.ownerPool.query(
-      "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Still here', '')",
+      "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values " +
+        "($1, $2, 'test', 'Still here', '')",
       [tenant.id, user.id],
     );
     await until(() => after.length === 1, "the notification on the new subscription");
@@ -102,42 +105,45 @@ describe("when PostgreSQL terminates the app's connections", () => {
     expect(logLines.some((line) => line.includes("terminating connection due to administrator command"))).toBe(true);
   });
 
-  test("a request waiting in the database when its connection dies gets an error answer; the next one works", async () => {
-    const tenant = await createTenant(app.db.ownerPool);
-    const owner = await createUser(app.db.ownerPool, tenant, "owner");
-    // Hold the row the mutation updates, so that the request waits inside PostgreSQL.
-    const locker = await app.db.rootPool.connect();
-    try {
-      await locker.query("begin");
-      await locker.query(
-        "select 1 from app_public.tenant_modules where tenant_id = $1 and module = 'events' for update",
-        [tenant.id],
-      );
-      const { rows } = await locker.query<{ pid: number }>("select pg_backend_pid() as pid");
-      const waiting = app.graphql(SET_MODULE, { enabled: false }, owner.token);
-      await until(
-        async () =>
-          (
-            await app.db.rootPool.query(
-              "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-            )
-          ).rows.length > 0,
-        "the request to wait for the lock",
-      );
-      await terminateAll(app, [rows[0]!.pid]);
-      // Before: the checked-out client had no listener, and its "Connection terminated
-      // unexpectedly" ended the process. Now the request fails, documented, and that is all.
-      const answer = await waiting;
-      expect(answer.body.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
-      expect(answer.body.data).toEqual({ setTenantModule: null });
-      await locker.query("rollback");
-    } finally {
-      locker.release();
-    }
-    const again = await app.graphql(SET_MODULE, { enabled: false }, owner.token);
-    expect(again.body).toEqual({ data: { setTenantModule: { tenantModule: { enabled: false } } } });
-    expect((await fetch(`${app.url}/ready`)).status).toBe(200);
-  });
+  test(
+    "a request waiting in the database when its connection dies gets an error answer; " + "the next one works",
+    async () => {
+      const tenant = await createTenant(app.db.ownerPool);
+      const owner = await createUser(app.db.ownerPool, tenant, "owner");
+      // Hold the row the mutation updates, so that the request waits inside PostgreSQL.
+      const locker = await app.db.rootPool.connect();
+      try {
+        await locker.query("begin");
+        await locker.query(
+          "select 1 from app_public.tenant_modules where tenant_id = $1 and module = 'events' for update",
+          [tenant.id],
+        );
+        const { rows } = await locker.query<{ pid: number }>("select pg_backend_pid() as pid");
+        const waiting = app.graphql(SET_MODULE, { enabled: false }, owner.token);
+        await until(
+          async () =>
+            (
+              await app.db.rootPool.query(
+                "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+              )
+            ).rows.length > 0,
+          "the request to wait for the lock",
+        );
+        await terminateAll(app, [rows[0]!.pid]);
+        // Before: the checked-out client had no listener, and its "Connection terminated
+        // unexpectedly" ended the process. Now the request fails, documented, and that is all.
+        const answer = await waiting;
+        expect(answer.body.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
+        expect(answer.body.data).toEqual({ setTenantModule: null });
+        await locker.query("rollback");
+      } finally {
+        locker.release();
+      }
+      const again = await app.graphql(SET_MODULE, { enabled: false }, owner.token);
+      expect(again.body).toEqual({ data: { setTenantModule: { tenantModule: { enabled: false } } } });
+      expect((await fetch(`${app.url}/ready`)).status).toBe(200);
+    },
+  );
 });
 
 test("stopping the worker and at once dropping its database crashes nothing", async () => {

@@ -41,7 +41,8 @@ test(`${JOBS} jobs over two worker processes: each delivered exactly once, both 
       30_000,
     );
     await db.ownerPool.query(
-      `select graphile_worker.add_jobs(array_agg(row('send_email', json_build_object('template', 'password_changed', 'to', 'user' || i || '@example.test'),
+      `select graphile_worker.add_jobs(array_agg(row('send_email',
+         json_build_object('template', 'password_changed', 'to', 'user' || i || '@example.test'),
          null, null, null, null, null, null)::graphile_worker.job_spec)) from generate_series(1, $1) i`,
       [JOBS],
     );

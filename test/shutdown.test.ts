@@ -118,97 +118,100 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
   }
 });
 
-test("SIGTERM under load: requests answered, WebSocket closed with 1001, nothing logged at error level, exit 0", async () => {
-  const tenant = await createTenant(db.ownerPool);
-  const user = await createUser(db.ownerPool, tenant, "member");
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      DATABASE_URL: db.urls.ownerUrl,
-      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  let loading = true;
-  try {
-    await waitForReady(port, () => output);
-    // A signed-in WebSocket with a subscription in progress.
-    let closeCode: number | undefined;
-    const client = createClient({
-      url: `ws://127.0.0.1:${port}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${user.token}` },
-      lazy: false,
-      retryAttempts: 0,
-      onNonLazyError: () => {},
-      on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
+test(
+  "SIGTERM under load: " + "requests answered, WebSocket closed with 1001, nothing logged at error level, exit 0",
+  async () => {
+    const tenant = await createTenant(db.ownerPool);
+    const user = await createUser(db.ownerPool, tenant, "member");
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        DATABASE_URL: db.urls.ownerUrl,
+        DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    await new Promise((resolve, reject) =>
-      client.subscribe({ query: "{ currentUser { email } }" }, { next: resolve, error: reject, complete: () => {} }),
-    );
-    const unsubscribe = client.subscribe(
-      { query: "subscription { notificationAdded { title } }" },
-      { next: () => {}, error: () => {}, complete: () => {} },
-    );
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let loading = true;
+    try {
+      await waitForReady(port, () => output);
+      // A signed-in WebSocket with a subscription in progress.
+      let closeCode: number | undefined;
+      const client = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${user.token}` },
+        lazy: false,
+        retryAttempts: 0,
+        onNonLazyError: () => {},
+        on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
+      });
+      await new Promise((resolve, reject) =>
+        client.subscribe({ query: "{ currentUser { email } }" }, { next: resolve, error: reject, complete: () => {} }),
+      );
+      const unsubscribe = client.subscribe(
+        { query: "subscription { notificationAdded { title } }" },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
 
-    // Twelve clients asking without pause (GraphQL, REST, readiness) on keep-alive connections.
-    const statuses: number[] = [];
-    const requests: Array<() => Promise<Response>> = [
-      () =>
-        fetch(`http://127.0.0.1:${port}/graphql`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            accept: "application/json",
-            authorization: `Bearer ${user.token}`,
-          },
-          body: JSON.stringify({ query: "{ currentUser { email } events { totalCount } }" }),
-        }),
-      () => fetch(`http://127.0.0.1:${port}/api/users/me`, { headers: { authorization: `Bearer ${user.token}` } }),
-      () => fetch(`http://127.0.0.1:${port}/ready`),
-    ];
-    const load = Promise.all(
-      Array.from({ length: 12 }, async (_, lane) => {
-        for (let i = lane; loading; i++) {
-          // A refused or closed connection is what a stopped server does; a failure inside it would be a status.
-          const response = await requests[i % requests.length]!().catch(() => undefined);
-          if (response) {
-            statuses.push(response.status);
-            await response.arrayBuffer();
-          } else if (child.exitCode !== null) {
-            return;
+      // Twelve clients asking without pause (GraphQL, REST, readiness) on keep-alive connections.
+      const statuses: number[] = [];
+      const requests: Array<() => Promise<Response>> = [
+        () =>
+          fetch(`http://127.0.0.1:${port}/graphql`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              accept: "application/json",
+              authorization: `Bearer ${user.token}`,
+            },
+            body: JSON.stringify({ query: "{ currentUser { email } events { totalCount } }" }),
+          }),
+        () => fetch(`http://127.0.0.1:${port}/api/users/me`, { headers: { authorization: `Bearer ${user.token}` } }),
+        () => fetch(`http://127.0.0.1:${port}/ready`),
+      ];
+      const load = Promise.all(
+        Array.from({ length: 12 }, async (_, lane) => {
+          for (let i = lane; loading; i++) {
+            // A refused or closed connection is what a stopped server does; a failure inside it would be a status.
+            const response = await requests[i % requests.length]!().catch(() => undefined);
+            if (response) {
+              statuses.push(response.status);
+              await response.arrayBuffer();
+            } else if (child.exitCode !== null) {
+              return;
+            }
           }
-        }
-      }),
-    );
-    await until(() => statuses.length >= 40, "the load to be under way");
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    // The close frame arrives on its own socket, not necessarily before the exit event.
-    await until(() => closeCode !== undefined, "the WebSocket close");
-    loading = false;
-    await load;
-    unsubscribe();
-    await client.dispose();
-    expect(closeCode).toBe(1001);
-    expect(statuses.filter((status) => status !== 200)).toEqual([]);
-    const lines = output
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as { level: number; msg: string });
-    expect(lines.some((line) => line.msg === "shutting down")).toBe(true);
-    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
-    expect(output).not.toMatch(/Cannot use a pool after calling end/);
-  } finally {
-    loading = false;
-    if (child.exitCode === null) child.kill("SIGKILL");
-  }
-});
+        }),
+      );
+      await until(() => statuses.length >= 40, "the load to be under way");
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      // The close frame arrives on its own socket, not necessarily before the exit event.
+      await until(() => closeCode !== undefined, "the WebSocket close");
+      loading = false;
+      await load;
+      unsubscribe();
+      await client.dispose();
+      expect(closeCode).toBe(1001);
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
+      const lines = output
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
+      expect(lines.some((line) => line.msg === "shutting down")).toBe(true);
+      expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+      expect(output).not.toMatch(/Cannot use a pool after calling end/);
+    } finally {
+      loading = false;
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  },
+);

@@ -21,7 +21,8 @@ test("the demo seed is idempotent, refused in production, and its users can sign
     client.release();
   }
   const { rows } = await app.db.ownerPool.query(
-    "select count(*)::int as n from app_public.users u join app_public.tenants t on t.id = u.tenant_id where t.slug = 'demo' and not u.is_system",
+    "select count(*)::int as n from app_public.users u join app_public.tenants t on t.id = u.tenant_id " +
+      "where t.slug = 'demo' and not u.is_system",
   );
   expect(rows[0].n).toBe(2);
 
@@ -37,7 +38,8 @@ test("the demo seed is idempotent, refused in production, and its users can sign
   expect(switched.body).toEqual({ data: { setTenantModule: { tenantModule: { enabled: false } } } });
 
   const events = await app.graphql(
-    "{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { name participantsCount maxParticipantsCount } } }",
+    "{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { name participantsCount " +
+      "maxParticipantsCount } } }",
     undefined,
     owner.body.accessToken,
   );

@@ -52,7 +52,8 @@ describe("Datetime takes RFC 3339 timestamps only", () => {
     );
     expect(code(asVariable.body)).toBe("VALIDATION_FAILED");
     const asLiteral = await app.graphql(
-      `mutation { createEvent(input: { name: "l", startsAt: ${JSON.stringify(value)}, endsAt: ${JSON.stringify(inMinutes(90))} }) { event { rowId } } }`,
+      `mutation { createEvent(input: { name: "l", startsAt: ${JSON.stringify(value)}, ` +
+        `endsAt: ${JSON.stringify(inMinutes(90))} }) { event { rowId } } }`,
       {},
       manager.token,
     );
@@ -87,29 +88,32 @@ describe("Datetime takes RFC 3339 timestamps only", () => {
 });
 
 describe("client mistakes are 4xx with their code, never INTERNAL, and are not logged as errors", () => {
-  test("a malformed UUID or out-of-range Int in a variable is VALIDATION_FAILED (HTTP 400 for graphql-response+json)", async () => {
-    const before = logLines.length;
-    for (const accept of ["application/json", "application/graphql-response+json"]) {
-      const uuid = await post(
-        { query: "query ($id: UUID!) { event(rowId: $id) { name } }", variables: { id: "not-a-uuid" } },
-        { accept, authorization: `Bearer ${manager.token}` },
-      );
-      expect(code(uuid.body)).toBe("VALIDATION_FAILED");
-      expect(uuid.body.errors?.[0]?.message).toMatch(/\$id/);
-      const big = await post(
-        {
-          query: CREATE_EVENT,
-          variables: {
-            input: { name: "big", startsAt: inMinutes(60), endsAt: inMinutes(90), maxParticipantsCount: 1e300 },
+  test(
+    "a malformed UUID or out-of-range Int in a variable is VALIDATION_FAILED " + "(HTTP 400 for graphql-response+json)",
+    async () => {
+      const before = logLines.length;
+      for (const accept of ["application/json", "application/graphql-response+json"]) {
+        const uuid = await post(
+          { query: "query ($id: UUID!) { event(rowId: $id) { name } }", variables: { id: "not-a-uuid" } },
+          { accept, authorization: `Bearer ${manager.token}` },
+        );
+        expect(code(uuid.body)).toBe("VALIDATION_FAILED");
+        expect(uuid.body.errors?.[0]?.message).toMatch(/\$id/);
+        const big = await post(
+          {
+            query: CREATE_EVENT,
+            variables: {
+              input: { name: "big", startsAt: inMinutes(60), endsAt: inMinutes(90), maxParticipantsCount: 1e300 },
+            },
           },
-        },
-        { accept, authorization: `Bearer ${manager.token}` },
-      );
-      expect(code(big.body)).toBe("VALIDATION_FAILED");
-      if (accept !== "application/json") expect([uuid.status, big.status]).toEqual([400, 400]);
-    }
-    expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
-  });
+          { accept, authorization: `Bearer ${manager.token}` },
+        );
+        expect(code(big.body)).toBe("VALIDATION_FAILED");
+        if (accept !== "application/json") expect([uuid.status, big.status]).toEqual([400, 400]);
+      }
+      expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+    },
+  );
 
   test("a garbage cursor is VALIDATION_FAILED", async () => {
     const { body } = await app.graphql(`{ events(after: "garbage") { nodes { rowId } } }`, {}, manager.token);
@@ -132,33 +136,41 @@ describe("client mistakes are 4xx with their code, never INTERNAL, and are not l
     expect(ok.body.errors).toBeUndefined();
   });
 
-  test("required SQL arguments are required in GraphQL: createEvent(input: {}) fails validation, not at run time", async () => {
-    const { body } = await app.graphql(`mutation { createEvent(input: {}) { event { rowId } } }`, {}, manager.token);
-    expect(code(body)).toBe("VALIDATION_FAILED");
-    expect(body.errors?.[0]?.message).toMatch(/name|startsAt/);
-  });
+  test(
+    "required SQL arguments are required in GraphQL: " + "createEvent(input: {}) fails validation, not at run time",
+    async () => {
+      const { body } = await app.graphql(`mutation { createEvent(input: {}) { event { rowId } } }`, {}, manager.token);
+      expect(code(body)).toBe("VALIDATION_FAILED");
+      expect(body.errors?.[0]?.message).toMatch(/name|startsAt/);
+    },
+  );
 });
 
 describe("queries over GET", () => {
-  test("a query runs over GET (urql's default); a mutation over GET is 405 METHOD_NOT_ALLOWED and changes nothing", async () => {
-    const query = new URLSearchParams({ query: "{ __typename }" });
-    const get = await fetch(`${app.url}/graphql?${query}`, { headers: { accept: "application/json" } });
-    expect(get.status).toBe(200);
-    expect(await get.json()).toEqual({ data: { __typename: "Query" } });
+  test(
+    "a query runs over GET (urql's default); " + "a mutation over GET is 405 METHOD_NOT_ALLOWED and changes nothing",
+    async () => {
+      const query = new URLSearchParams({ query: "{ __typename }" });
+      const get = await fetch(`${app.url}/graphql?${query}`, { headers: { accept: "application/json" } });
+      expect(get.status).toBe(200);
+      expect(await get.json()).toEqual({ data: { __typename: "Query" } });
 
-    const mutation = new URLSearchParams({
-      query: `mutation { createEvent(input: { name: "via get", startsAt: "2099-01-01T00:00:00Z", endsAt: "2099-01-01T01:00:00Z" }) { event { rowId } } }`,
-    });
-    const refused = await fetch(`${app.url}/graphql?${mutation}`, {
-      headers: { accept: "application/json", authorization: `Bearer ${manager.token}` },
-    });
-    expect(refused.status).toBe(405);
-    expect(((await refused.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("METHOD_NOT_ALLOWED");
-    const { rows } = await app.db.ownerPool.query(
-      "select count(*)::int as n from app_public.events where name = 'via get'",
-    );
-    expect(rows[0].n).toBe(0);
-  });
+      const mutation = new URLSearchParams({
+        query:
+          `mutation { createEvent(input: { name: "via get", startsAt: "2099-01-01T00:00:00Z", endsAt: ` +
+          `"2099-01-01T01:00:00Z" }) { event { rowId } } }`,
+      });
+      const refused = await fetch(`${app.url}/graphql?${mutation}`, {
+        headers: { accept: "application/json", authorization: `Bearer ${manager.token}` },
+      });
+      expect(refused.status).toBe(405);
+      expect(((await refused.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("METHOD_NOT_ALLOWED");
+      const { rows } = await app.db.ownerPool.query(
+        "select count(*)::int as n from app_public.events where name = 'via get'",
+      );
+      expect(rows[0].n).toBe(0);
+    },
+  );
 });
 
 describe("server faults", () => {
@@ -183,7 +195,8 @@ describe("server faults", () => {
     } finally {
       await app.db.rootPool.query("delete from app_public.events where id = $1", [id]);
       await app.db.rootPool.query(
-        "alter table app_public.events add constraint events_times_finite check (isfinite(starts_at) and isfinite(ends_at))",
+        "alter table app_public.events add constraint events_times_finite check (isfinite(starts_at) and " +
+          "isfinite(ends_at))",
       );
     }
   });
@@ -210,7 +223,8 @@ describe("the HTTP envelope of /graphql", () => {
       { query: "{ __typename }" },
       {
         accept:
-          'application/graphql-response+json; charset=utf-8; q=0.9, application/json;q=0.5, */*;q=0.1, text/x-y;a="b c"',
+          "application/graphql-response+json; charset=utf-8; q=0.9, application/json;q=0.5, */*;q=0.1, " +
+          'text/x-y;a="b c"',
       },
     );
     expect(response.status).toBe(200);

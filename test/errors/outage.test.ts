@@ -152,29 +152,33 @@ async function waitForRecovery(deadlineMs = 20_000): Promise<Answer[]> {
   }
 }
 
-test("during an outage every transport answers 503 SERVICE_UNAVAILABLE with Retry-After; afterwards it recovers without a restart", async () => {
-  const before = await probe();
-  expect(before.map((answer) => answer.status)).toEqual([200, 401, 200, 200]);
+test(
+  "during an outage every transport answers 503 SERVICE_UNAVAILABLE with Retry-After; afterwards it recovers " +
+    "without a restart",
+  async () => {
+    const before = await probe();
+    expect(before.map((answer) => answer.status)).toEqual([200, 401, 200, 200]);
 
-  // Load keeps running across the cut and the return: no answer may be anything but success,
-  // the login's refusal or 503.
-  let loading = true;
-  const seen = new Set<string>();
-  const load = (async () => {
-    while (loading) for (const answer of await probe()) seen.add(`${answer.name} ${answer.status}`);
-  })();
+    // Load keeps running across the cut and the return: no answer may be anything but success,
+    // the login's refusal or 503.
+    let loading = true;
+    const seen = new Set<string>();
+    const load = (async () => {
+      while (loading) for (const answer of await probe()) seen.add(`${answer.name} ${answer.status}`);
+    })();
 
-  try {
-    await proxy.cut();
-    const during = await probe();
-    for (const answer of during) expectUnavailable(answer);
+    try {
+      await proxy.cut();
+      const during = await probe();
+      for (const answer of during) expectUnavailable(answer);
 
-    await proxy.open();
-    const after = await waitForRecovery();
-    expect(after.map((answer) => answer.status)).toEqual([200, 401, 200, 200]);
-  } finally {
-    loading = false;
-    await load;
-  }
-  expect([...seen].filter((entry) => !/ (200|401|503)$/.test(entry))).toEqual([]);
-});
+      await proxy.open();
+      const after = await waitForRecovery();
+      expect(after.map((answer) => answer.status)).toEqual([200, 401, 200, 200]);
+    } finally {
+      loading = false;
+      await load;
+    }
+    expect([...seen].filter((entry) => !/ (200|401|503)$/.test(entry))).toEqual([]);
+  },
+);

@@ -16,39 +16,44 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-test("200 concurrent joinEvent calls for 50 places: exactly 50 participants, 150 EVENT_FULL, nothing else", async () => {
-  const eventId = await createEvent(app, manager.token, { name: "Popular talk", maxParticipantsCount: 50 });
-  const outcomes = await Promise.all(
-    members.map(async (member) => {
-      const response = await fetch(`${app.url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${member.token}`, connection: "close" },
-        body: JSON.stringify({ query: JOIN, variables: { id: eventId } }),
-      });
-      const body = (await response.json()) as {
-        data?: { joinEvent: unknown };
-        errors?: Array<{ extensions?: { code?: string } }>;
-      };
-      return body.errors ? (body.errors[0]?.extensions?.code ?? "NO_CODE") : "JOINED";
-    }),
-  );
-  const tally: Record<string, number> = {};
-  for (const outcome of outcomes) tally[outcome] = (tally[outcome] ?? 0) + 1;
-  expect(tally).toEqual({ JOINED: 50, EVENT_FULL: 150 });
-  const { rows } = await app.db.ownerPool.query(
-    "select count(*)::int as n from app_public.event_participants where event_id = $1 and status = 'PARTICIPATING'",
-    [eventId],
-  );
-  expect(rows[0].n).toBe(50);
-  const count = await app.graphql(
-    `query ($id: UUID!) { event(rowId: $id) { participantsCount } }`,
-    { id: eventId },
-    manager.token,
-  );
-  expect(count.body.data).toEqual({ event: { participantsCount: 50 } });
-});
+test(
+  "200 concurrent joinEvent calls for 50 places: " + "exactly 50 participants, 150 EVENT_FULL, nothing else",
+  async () => {
+    const eventId = await createEvent(app, manager.token, { name: "Popular talk", maxParticipantsCount: 50 });
+    const outcomes = await Promise.all(
+      members.map(async (member) => {
+        const response = await fetch(`${app.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${member.token}`, connection: "close" },
+          body: JSON.stringify({ query: JOIN, variables: { id: eventId } }),
+        });
+        const body = (await response.json()) as {
+          data?: { joinEvent: unknown };
+          errors?: Array<{ extensions?: { code?: string } }>;
+        };
+        return body.errors ? (body.errors[0]?.extensions?.code ?? "NO_CODE") : "JOINED";
+      }),
+    );
+    const tally: Record<string, number> = {};
+    for (const outcome of outcomes) tally[outcome] = (tally[outcome] ?? 0) + 1;
+    expect(tally).toEqual({ JOINED: 50, EVENT_FULL: 150 });
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.event_participants where event_id = $1 and status = 'PARTICIPATING'",
+      [eventId],
+    );
+    expect(rows[0].n).toBe(50);
+    const count = await app.graphql(
+      `query ($id: UUID!) { event(rowId: $id) { participantsCount } }`,
+      { id: eventId },
+      manager.token,
+    );
+    expect(count.body.data).toEqual({ event: { participantsCount: 50 } });
+  },
+);
 
-const SET_CAPACITY = `mutation ($id: UUID!, $max: Int) { updateEvent(input: { eventId: $id, maxParticipantsCount: $max }) { event { maxParticipantsCount } } }`;
+const SET_CAPACITY =
+  `mutation ($id: UUID!, $max: Int) { updateEvent(input: { eventId: $id, maxParticipantsCount: $max }) { ` +
+  `event { maxParticipantsCount } } }`;
 
 const participating = async (eventId: string) =>
   (
@@ -65,24 +70,27 @@ const capacity = async (eventId: string) =>
     )
   ).rows[0]!.max;
 
-test("updateEvent refuses a capacity below the participants count (CONFLICT, details), accepts one equal to it", async () => {
-  const eventId = await createEvent(app, manager.token, { name: "Small room", maxParticipantsCount: 5 });
-  for (const member of members.slice(0, 3))
-    expect((await app.graphql(JOIN, { id: eventId }, member.token)).body.errors).toBeUndefined();
+test(
+  "updateEvent refuses a capacity below the participants count (CONFLICT, details), " + "accepts one equal to it",
+  async () => {
+    const eventId = await createEvent(app, manager.token, { name: "Small room", maxParticipantsCount: 5 });
+    for (const member of members.slice(0, 3))
+      expect((await app.graphql(JOIN, { id: eventId }, member.token)).body.errors).toBeUndefined();
 
-  const refused = await app.graphql(SET_CAPACITY, { id: eventId, max: 2 }, manager.token);
-  expect(refused.body.errors?.[0]?.extensions).toEqual({
-    code: "CONFLICT",
-    details: { reason: "CAPACITY_BELOW_PARTICIPANTS", participantsCount: 3, maxParticipantsCount: 2 },
-  });
-  expect(await capacity(eventId)).toBe(5);
+    const refused = await app.graphql(SET_CAPACITY, { id: eventId, max: 2 }, manager.token);
+    expect(refused.body.errors?.[0]?.extensions).toEqual({
+      code: "CONFLICT",
+      details: { reason: "CAPACITY_BELOW_PARTICIPANTS", participantsCount: 3, maxParticipantsCount: 2 },
+    });
+    expect(await capacity(eventId)).toBe(5);
 
-  const accepted = await app.graphql(SET_CAPACITY, { id: eventId, max: 3 }, manager.token);
-  expect(accepted.body).toEqual({ data: { updateEvent: { event: { maxParticipantsCount: 3 } } } });
-  const full = await app.graphql(JOIN, { id: eventId }, members[3]!.token);
-  expect(full.body.errors?.[0]?.extensions?.code).toBe("EVENT_FULL");
-  expect(await participating(eventId)).toBe(3);
-});
+    const accepted = await app.graphql(SET_CAPACITY, { id: eventId, max: 3 }, manager.token);
+    expect(accepted.body).toEqual({ data: { updateEvent: { event: { maxParticipantsCount: 3 } } } });
+    const full = await app.graphql(JOIN, { id: eventId }, members[3]!.token);
+    expect(full.body.errors?.[0]?.extensions?.code).toBe("EVENT_FULL");
+    expect(await participating(eventId)).toBe(3);
+  },
+);
 
 test("capacity changes racing joins never leave more participants than the capacity", async () => {
   const eventId = await createEvent(app, manager.token, { name: "Race", maxParticipantsCount: 100 });

@@ -63,14 +63,16 @@ test("members list upcoming events with counts, search text and date ranges; can
     endsAt: inMinutes(3 * 24 * 60 + 60),
   });
   await app.db.ownerPool.query(
-    "insert into app_public.events (tenant_id, name, starts_at, ends_at) values ($1, 'Last year', now() - interval '300 days', now() - interval '299 days')",
+    "insert into app_public.events (tenant_id, name, starts_at, ends_at) values ($1, 'Last year', now() - " +
+      "interval '300 days', now() - interval '299 days')",
     [member.tenantId],
   );
   await app.graphql(JOIN, { id: chess }, member.token);
   await app.graphql(REJECT, { id: gone, reason: "Sick band" }, manager.token);
 
   const upcoming = await app.graphql(
-    `{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { rowId name participantsCount viewerIsParticipating } totalCount } }`,
+    `{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC) { nodes { rowId name participantsCount ` +
+      `viewerIsParticipating } totalCount } }`,
     undefined,
     member.token,
   );
@@ -93,7 +95,8 @@ test("members list upcoming events with counts, search text and date ranges; can
   );
   expect(range.body.data).toEqual({ searchEvents: { nodes: [{ name: "Chess club" }] } });
   const paged = await app.graphql(
-    `{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC, first: 1) { nodes { name } pageInfo { hasNextPage endCursor } } }`,
+    `{ searchEvents(upcoming: true, orderBy: STARTS_AT_ASC, first: 1) { nodes { name } pageInfo { ` +
+      `hasNextPage endCursor } } }`,
     undefined,
     member.token,
   );
@@ -148,58 +151,65 @@ test("an admin can reject a participant, who cannot join again", async () => {
   const eventId = await createEvent(app, manager.token, { name: "Invite only" });
   await app.graphql(JOIN, { id: eventId }, member.token);
   const rejected = await app.graphql(
-    `mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant { status } } }`,
+    `mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant ` +
+      `{ status } } }`,
     { e: eventId, u: member.id },
     manager.token,
   );
   expect(rejected.body.data).toEqual({ rejectParticipant: { participant: { status: "REJECTED" } } });
   expect(code((await app.graphql(JOIN, { id: eventId }, member.token)).body)).toBe("FORBIDDEN");
   const denied = await app.graphql(
-    `mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant { status } } }`,
+    `mutation ($e: UUID!, $u: UUID!) { rejectParticipant(input: { eventId: $e, userId: $u }) { participant ` +
+      `{ status } } }`,
     { e: eventId, u: manager.id },
     member.token,
   );
   expect(code(denied.body)).toBe("FORBIDDEN");
 });
 
-test("cancelling an event with 1,200 participants fans out in batches: every notification, three e-mail jobs", async () => {
-  const { tenantId, manager } = await newTenant(app);
-  const eventId = await createEvent(app, manager.token, { name: "Stadium concert" });
-  await app.db.ownerPool.query(
-    `with people as (
+test(
+  "cancelling an event with 1,200 participants fans out in batches: " + "every notification, three e-mail jobs",
+  async () => {
+    const { tenantId, manager } = await newTenant(app);
+    const eventId = await createEvent(app, manager.token, { name: "Stadium concert" });
+    await app.db.ownerPool.query(
+      `with people as (
        insert into app_public.users (tenant_id, email, username)
        select $1, 'fan' || i || '@example.test', 'fan' || i from generate_series(1, 1200) i returning id
      )
      insert into app_public.event_participants (tenant_id, event_id, user_id) select $1, $2, id from people`,
-    [tenantId, eventId],
-  );
-  expect((await app.graphql(REJECT, { id: eventId }, manager.token)).body.errors).toBeUndefined();
-  // Only the fan-out task runs here, so the e-mail jobs it enqueues stay in the queue to be counted.
-  await runDueJobs(app.db.ownerPool, onlyCancellation());
-  const { rows } = await app.db.ownerPool.query(
-    "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and subject_id = $1",
-    [eventId],
-  );
-  expect(rows[0].n).toBe(1200);
-  const ours = async () =>
-    (await queuedJobs(app.db.ownerPool, "send_email")).filter(
-      (job) =>
-        job.payload.template === "event_cancelled" &&
-        (job.payload.data as { title?: string }).title === "Cancelled: Stadium concert",
+      [tenantId, eventId],
     );
-  const emails = await ours();
-  expect(emails.map((job) => (job.payload.to as string[]).length)).toEqual([500, 500, 200]);
-  expect(new Set(emails.flatMap((job) => job.payload.to as string[])).size).toBe(1200);
-  // Run again (a retry): nobody is notified or e-mailed twice.
-  await app.db.ownerPool.query(
-    "select graphile_worker.add_job('event_cancelled', json_build_object('eventId', $1::text))",
-    [eventId],
-  );
-  await runDueJobs(app.db.ownerPool, onlyCancellation());
-  const again = await app.db.ownerPool.query(
-    "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and subject_id = $1",
-    [eventId],
-  );
-  expect(again.rows[0].n).toBe(1200);
-  expect(await ours()).toHaveLength(3);
-});
+    expect((await app.graphql(REJECT, { id: eventId }, manager.token)).body.errors).toBeUndefined();
+    // Only the fan-out task runs here, so the e-mail jobs it enqueues stay in the queue to be counted.
+    await runDueJobs(app.db.ownerPool, onlyCancellation());
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and " +
+        "subject_id = $1",
+      [eventId],
+    );
+    expect(rows[0].n).toBe(1200);
+    const ours = async () =>
+      (await queuedJobs(app.db.ownerPool, "send_email")).filter(
+        (job) =>
+          job.payload.template === "event_cancelled" &&
+          (job.payload.data as { title?: string }).title === "Cancelled: Stadium concert",
+      );
+    const emails = await ours();
+    expect(emails.map((job) => (job.payload.to as string[]).length)).toEqual([500, 500, 200]);
+    expect(new Set(emails.flatMap((job) => job.payload.to as string[])).size).toBe(1200);
+    // Run again (a retry): nobody is notified or e-mailed twice.
+    await app.db.ownerPool.query(
+      "select graphile_worker.add_job('event_cancelled', json_build_object('eventId', $1::text))",
+      [eventId],
+    );
+    await runDueJobs(app.db.ownerPool, onlyCancellation());
+    const again = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and " +
+        "subject_id = $1",
+      [eventId],
+    );
+    expect(again.rows[0].n).toBe(1200);
+    expect(await ours()).toHaveLength(3);
+  },
+);

@@ -2,11 +2,17 @@
 import type { TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 
-export const CREATE_EVENT = `mutation ($input: CreateEventInput!) { createEvent(input: $input) { event { rowId name startsAt maxParticipantsCount } } }`;
+export const CREATE_EVENT =
+  `mutation ($input: CreateEventInput!) { createEvent(input: $input) { event { rowId name startsAt ` +
+  `maxParticipantsCount } } }`;
 export const JOIN = `mutation ($id: UUID!) { joinEvent(input: { eventId: $id }) { participant { rowId status } } }`;
 export const LEAVE = `mutation ($id: UUID!) { leaveEvent(input: { eventId: $id }) { left } }`;
-export const UPDATE = `mutation ($id: UUID!, $startsAt: Datetime, $endsAt: Datetime) { updateEvent(input: { eventId: $id, startsAt: $startsAt, endsAt: $endsAt }) { event { startsAt } } }`;
-export const REJECT = `mutation ($id: UUID!, $reason: String) { rejectEvent(input: { eventId: $id, reason: $reason }) { event { rejectedAt } } }`;
+export const UPDATE =
+  `mutation ($id: UUID!, $startsAt: Datetime, $endsAt: Datetime) { updateEvent(input: { eventId: $id, ` +
+  `startsAt: $startsAt, endsAt: $endsAt }) { event { startsAt } } }`;
+export const REJECT =
+  `mutation ($id: UUID!, $reason: String) { rejectEvent(input: { eventId: $id, reason: $reason }) { event { ` +
+  `rejectedAt } } }`;
 
 export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 

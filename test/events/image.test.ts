@@ -21,7 +21,9 @@ afterAll(async () => {
   rmSync(uploads, { recursive: true, force: true });
 });
 
-const UPDATE_IMAGE = `mutation ($id: UUID!, $image: String, $name: String) { updateEvent(input: { eventId: $id, image: $image, name: $name }) { event { rowId } } }`;
+const UPDATE_IMAGE =
+  `mutation ($id: UUID!, $image: String, $name: String) { updateEvent(input: { eventId: $id, image: $image, ` +
+  `name: $name }) { event { rowId } } }`;
 const code = (body: { errors?: Array<{ extensions?: { code?: string; details?: unknown } }> }) =>
   body.errors?.[0]?.extensions;
 const png = (fill: number) =>
@@ -42,49 +44,56 @@ const imageOf = async (eventId: string) =>
   ).rows[0]!.image;
 const REFUSED = { code: "VALIDATION_FAILED", details: { field: "image" } };
 
-test("createEvent and updateEvent refuse another tenant's image, an id nobody uploaded and http://; own images and https:// are accepted", async () => {
-  const { tenantId, manager } = await newTenant(app);
-  const other = (await newTenant(app)).manager;
-  const own = await uploadImage(manager, 1);
-  const theirs = await uploadImage(other, 2);
-  const refused = [
-    theirs,
-    "/api/images/00000000-0000-4000-8000-000000000000",
-    "http://evil.test/x.png",
-    "HTTPS://evil.test/x.png",
-  ];
+test(
+  "createEvent and updateEvent refuse another tenant's image, an id nobody uploaded and http://; own images " +
+    "and https:// are accepted",
+  async () => {
+    const { tenantId, manager } = await newTenant(app);
+    const other = (await newTenant(app)).manager;
+    const own = await uploadImage(manager, 1);
+    const theirs = await uploadImage(other, 2);
+    const refused = [
+      theirs,
+      "/api/images/00000000-0000-4000-8000-000000000000",
+      "http://evil.test/x.png",
+      "HTTPS://evil.test/x.png",
+    ];
 
-  const base = { name: "Picture", startsAt: inMinutes(60), endsAt: inMinutes(120) };
-  for (const image of refused) {
-    const { body } = await app.graphql(CREATE_EVENT, { input: { ...base, image } }, manager.token);
-    expect([image, code(body)]).toEqual([image, REFUSED]);
-  }
-  const count = await app.db.ownerPool.query("select count(*)::int as n from app_public.events where tenant_id = $1", [
-    tenantId,
-  ]);
-  expect(count.rows[0].n).toBe(0);
+    const base = { name: "Picture", startsAt: inMinutes(60), endsAt: inMinutes(120) };
+    for (const image of refused) {
+      const { body } = await app.graphql(CREATE_EVENT, { input: { ...base, image } }, manager.token);
+      expect([image, code(body)]).toEqual([image, REFUSED]);
+    }
+    const count = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.events where tenant_id = $1",
+      [tenantId],
+    );
+    expect(count.rows[0].n).toBe(0);
 
-  const withOwn = await createEvent(app, manager.token, { image: own });
-  const withHttps = await createEvent(app, manager.token, { image: "https://img.example.test/a.png" });
-  expect([await imageOf(withOwn), await imageOf(withHttps)]).toEqual([own, "https://img.example.test/a.png"]);
+    const withOwn = await createEvent(app, manager.token, { image: own });
+    const withHttps = await createEvent(app, manager.token, { image: "https://img.example.test/a.png" });
+    expect([await imageOf(withOwn), await imageOf(withHttps)]).toEqual([own, "https://img.example.test/a.png"]);
 
-  for (const image of refused) {
-    const { body } = await app.graphql(UPDATE_IMAGE, { id: withOwn, image, name: "Changed" }, manager.token);
-    expect([image, code(body)]).toEqual([image, REFUSED]);
-  }
-  const unchanged = await app.db.ownerPool.query("select name, image from app_public.events where id = $1", [withOwn]);
-  expect(unchanged.rows).toEqual([{ name: "Meetup", image: own }]);
+    for (const image of refused) {
+      const { body } = await app.graphql(UPDATE_IMAGE, { id: withOwn, image, name: "Changed" }, manager.token);
+      expect([image, code(body)]).toEqual([image, REFUSED]);
+    }
+    const unchanged = await app.db.ownerPool.query("select name, image from app_public.events where id = $1", [
+      withOwn,
+    ]);
+    expect(unchanged.rows).toEqual([{ name: "Meetup", image: own }]);
 
-  expect(
-    (await app.graphql(UPDATE_IMAGE, { id: withOwn, image: "https://img.example.test/b.png" }, manager.token)).body
-      .errors,
-  ).toBeUndefined();
-  expect((await app.graphql(UPDATE_IMAGE, { id: withHttps, image: own }, manager.token)).body.errors).toBeUndefined();
-  expect([await imageOf(withOwn), await imageOf(withHttps)]).toEqual(["https://img.example.test/b.png", own]);
-  // The other tenant uses its own upload.
-  const theirEvent = await createEvent(app, other.token, { image: theirs });
-  expect(await imageOf(theirEvent)).toBe(theirs);
-});
+    expect(
+      (await app.graphql(UPDATE_IMAGE, { id: withOwn, image: "https://img.example.test/b.png" }, manager.token)).body
+        .errors,
+    ).toBeUndefined();
+    expect((await app.graphql(UPDATE_IMAGE, { id: withHttps, image: own }, manager.token)).body.errors).toBeUndefined();
+    expect([await imageOf(withOwn), await imageOf(withHttps)]).toEqual(["https://img.example.test/b.png", own]);
+    // The other tenant uses its own upload.
+    const theirEvent = await createEvent(app, other.token, { image: theirs });
+    expect(await imageOf(theirEvent)).toBe(theirs);
+  },
+);
 
 test("an event stored before the check keeps its image and stays editable", async () => {
   const { manager } = await newTenant(app);

@@ -46,7 +46,8 @@ test("a subscriber receives its own new notification; another user's subscriber 
   await listening(app, `user:${bob.id}:notifications`);
 
   await app.db.ownerPool.query(
-    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Hello Alice', 'Just for you')",
+    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values " +
+      "($1, $2, 'test', 'Hello Alice', 'Just for you')",
     [alice.tenantId, alice.id],
   );
   await until(() => forAlice.length === 1, "Alice's notification");
@@ -58,7 +59,8 @@ test("a subscriber receives its own new notification; another user's subscriber 
 
   // Bob's socket is live (it gets his own next), and Alice's did not reach it.
   await app.db.ownerPool.query(
-    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', 'Hello Bob', 'Yours')",
+    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values " +
+      "($1, $2, 'test', 'Hello Bob', 'Yours')",
     [bob.tenantId, bob.id],
   );
   await until(() => forBob.length === 1, "Bob's notification");
@@ -74,7 +76,8 @@ test("ackNotification, ackAllNotifications and the unread count", async () => {
       }
     ).unreadNotificationsCount;
   await app.db.ownerPool.query(
-    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) select $1, $2, 'test', 'n' || i, 'x' from generate_series(1, 3) i",
+    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) select " +
+      "$1, $2, 'test', 'n' || i, 'x' from generate_series(1, 3) i",
     [alice.tenantId, alice.id],
   );
   const before = await count();
@@ -128,7 +131,8 @@ test("cancelling an event reaches every participant with a notification and an e
     await smtp.waitFor(guest.email, /Cancelled: Garden party/);
     await until(async () => {
       const { rows } = await app.db.ownerPool.query(
-        "select 1 from app_public.instant_notifications where recipient_id = $1 and kind = 'event_cancelled' and subject_id = $2",
+        "select 1 from app_public.instant_notifications where recipient_id = $1 and kind = " +
+          "'event_cancelled' and subject_id = $2",
         [guest.id, eventId],
       );
       return rows.length === 1;

@@ -115,7 +115,8 @@ test("the reminder task run twice yields one notification and one e-mail", async
 test("with the events module setting emailNotifications=false, reminders notify in the app only", async () => {
   const { tenantId, manager, member } = await newTenant(app);
   await app.db.ownerPool.query(
-    `update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 and module = 'events'`,
+    `update app_public.tenant_modules set settings = '{"emailNotifications": false}' where tenant_id = $1 ` +
+      `and module = 'events'`,
     [tenantId],
   );
   const eventId = await createEvent(app, manager.token, {

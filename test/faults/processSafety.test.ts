@@ -137,7 +137,8 @@ describe("malformed multipart on /api/images is 400 VALIDATION_FAILED and leaves
     [
       "a huge part header",
       "multipart/form-data; boundary=XB",
-      `--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nX-Pad: ${"a".repeat(64 * 1024)}\r\n\r\n\x89PNG\r\n--XB--\r\n`,
+      `--XB\r\nContent-Disposition: form-data; name="file"; ` +
+        `filename="a.png"\r\nX-Pad: ${"a".repeat(64 * 1024)}\r\n\r\n\x89PNG\r\n--XB--\r\n`,
     ],
     ["the closing boundary alone", "multipart/form-data; boundary=XB", "--XB--\r\n"],
   ];
@@ -162,7 +163,8 @@ describe("request bodies cut off by the client", () => {
     ["/graphql", "application/json", '{"query":"{ currentUser { email } }","variab'],
   ];
   const head = (path: string, contentType: string, length: number) =>
-    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${manager.token}\r\nAccept: application/json\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n\r\n`;
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${manager.token}\r\nAccept: ` +
+    `application/json\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n\r\n`;
 
   test.each(partial)(
     "%s: Content-Length larger than what is sent, then the connection is destroyed",
@@ -218,7 +220,9 @@ describe("request bodies cut off by the client", () => {
 
 describe("WebSockets", () => {
   const upgrade = (key = "dGhlIHNhbXBsZSBub25jZQ==") =>
-    `GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n`;
+    `GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: ` +
+    `Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ` +
+    `graphql-transport-ws\r\n\r\n`;
 
   test.each([
     ["text that is not JSON", "{{{ not json"],
@@ -239,15 +243,18 @@ describe("WebSockets", () => {
     await expectAlive();
   });
 
-  test("invalid frames after the handshake (unmasked, reserved bits, bogus length) are a protocol error, not a crash", async () => {
-    const client = await RawClient.open();
-    await client.write(upgrade());
-    await until(() => client.received.includes("\r\n\r\n"), "the 101 answer");
-    expect(client.received).toMatch(/^HTTP\/1\.1 101/);
-    await client.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02]));
-    await client.waitForClose("the server to drop the socket");
-    await expectAlive();
-  });
+  test(
+    "invalid frames after the handshake (unmasked, reserved bits, bogus length) " + "are a protocol error, not a crash",
+    async () => {
+      const client = await RawClient.open();
+      await client.write(upgrade());
+      await until(() => client.received.includes("\r\n\r\n"), "the 101 answer");
+      expect(client.received).toMatch(/^HTTP\/1\.1 101/);
+      await client.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02]));
+      await client.waitForClose("the server to drop the socket");
+      await expectAlive();
+    },
+  );
 
   test("handshakes abandoned half-way: inside the headers, right after them, and half-closed", async () => {
     const cut = await RawClient.open();
@@ -278,7 +285,9 @@ describe("WebSockets", () => {
 
 test("jobs whose payload is garbage are run without harming the process", async () => {
   const { rows } = await db.ownerPool.query<{ id: string }>(
-    `select id from graphile_worker.add_job('send_email', '{"template": 42, "to": {"not": "a list"}}'::json, max_attempts => 1)
+    `select id from graphile_worker.add_job(
+       'send_email', '{"template": 42, "to": {"not": "a list"}}'::json, max_attempts => 1
+     )
      union all
      select id from graphile_worker.add_job('domain_event', '"just a string"'::json, max_attempts => 1)`,
   );
@@ -286,7 +295,8 @@ test("jobs whose payload is garbage are run without harming the process", async 
   await until(
     async () => {
       const { rows: pending } = await db.ownerPool.query(
-        "select 1 from graphile_worker._private_jobs where id = any($1::bigint[]) and (attempts = 0 or locked_at is not null)",
+        "select 1 from graphile_worker._private_jobs where id = any($1::bigint[]) and (attempts = 0 or " +
+          "locked_at is not null)",
         [rows.map((row) => row.id)],
       );
       return pending.length === 0;

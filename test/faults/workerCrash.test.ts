@@ -29,7 +29,8 @@ afterAll(async () => {
   await db.drop();
 });
 
-test("SIGKILL mid-way: the next worker runs the dead one's jobs, and each recipient gets exactly one message", async () => {
+test("SIGKILL mid-way: the next worker runs the dead one's " +
+  "jobs, and each recipient gets exactly one message", async () => {
   // A cancellation batch (one job, many recipients) and one reminder job per participant.
   const batch = Array.from({ length: 60 }, (_, i) => `cancelled${i}@example.test`);
   const reminded = Array.from({ length: 60 }, (_, i) => `reminded${i}@example.test`);

@@ -48,67 +48,77 @@ const queuedMail = async () =>
   (await app.db.ownerPool.query("select 1 from graphile_worker.jobs where task_identifier = 'send_email'")).rows.length;
 
 const register = (alias: string, email: string) =>
-  `${alias}: register(input: { tenant: "abused", email: "${email}", username: "${alias}${email.split("@")[0]}", password: "correct horse battery staple 9" }) { registrationToken }`;
+  `${alias}: register(input: { tenant: "abused", email: "${email}", username: ` +
+  `"${alias}${email.split("@")[0]}", password: "correct horse battery staple 9" }) { registrationToken }`;
 
-test("two or more expensive mutations in one request — aliased, through a fragment, or batched — are refused before any hashing; one passes", async () => {
-  const mailBefore = await queuedMail();
-  const hundred = `mutation { ${Array.from({ length: 100 }, (_, i) => register(`r${i}`, "many@example.test")).join(" ")} }`;
-  expect(refusal(await post({ query: hundred }))).toEqual({
-    status: 400,
-    code: "QUERY_TOO_COMPLEX",
-    reason: "TOO_MANY_EXPENSIVE_FIELDS",
-    data: undefined,
-  });
+test(
+  "two or more expensive mutations in one request — aliased, through a fragment, or batched — are refused " +
+    "before any hashing; one passes",
+  async () => {
+    const mailBefore = await queuedMail();
+    const registers = Array.from({ length: 100 }, (_, i) => register(`r${i}`, "many@example.test")).join(" ");
+    const hundred = `mutation { ${registers} }`;
+    expect(refusal(await post({ query: hundred }))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_MANY_EXPENSIVE_FIELDS",
+      data: undefined,
+    });
 
-  const mixed = `mutation { ...Both } fragment Both on Mutation {
+    const mixed = `mutation { ...Both } fragment Both on Mutation {
     ${register("first", "mixed@example.test")}
     forgotPassword(input: { tenant: "abused", email: "${member.email}" }) { success } }`;
-  expect(refusal(await post({ query: mixed }))).toEqual({
-    status: 400,
-    code: "QUERY_TOO_COMPLEX",
-    reason: "TOO_MANY_EXPENSIVE_FIELDS",
-    data: undefined,
-  });
+    expect(refusal(await post({ query: mixed }))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_MANY_EXPENSIVE_FIELDS",
+      data: undefined,
+    });
 
-  // grafserv takes one operation per HTTP request: a batch (JSON array) is refused as a whole.
-  const batch = await post([
-    { query: `mutation { ${register("a", "batch@example.test")} }` },
-    { query: `mutation { ${register("b", "batch@example.test")} }` },
-  ]);
-  expect(batch.status).toBe(400);
+    // grafserv takes one operation per HTTP request: a batch (JSON array) is refused as a whole.
+    const batch = await post([
+      { query: `mutation { ${register("a", "batch@example.test")} }` },
+      { query: `mutation { ${register("b", "batch@example.test")} }` },
+    ]);
+    expect(batch.status).toBe(400);
 
-  expect(await registrations("many@example.test")).toBe(0);
-  expect(await registrations("mixed@example.test")).toBe(0);
-  expect(await registrations("batch@example.test")).toBe(0);
-  expect(await queuedMail()).toBe(mailBefore);
+    expect(await registrations("many@example.test")).toBe(0);
+    expect(await registrations("mixed@example.test")).toBe(0);
+    expect(await registrations("batch@example.test")).toBe(0);
+    expect(await queuedMail()).toBe(mailBefore);
 
-  // What a client needs — one per request — still works.
-  const single = await post({ query: `mutation { ${register("one", "single@example.test")} }` });
-  expect(single.body.errors).toBeUndefined();
-  expect(await registrations("single@example.test")).toBe(1);
-});
+    // What a client needs — one per request — still works.
+    const single = await post({ query: `mutation { ${register("one", "single@example.test")} }` });
+    expect(single.body.errors).toBeUndefined();
+    expect(await registrations("single@example.test")).toBe(1);
+  },
+);
 
-test("every field selection counts, __typename included: 2000 aliases are refused, and __typename adds to the cost", async () => {
-  const aliases = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(" ")} }`;
-  expect(refusal(await post({ query: aliases }, member.token))).toEqual({
-    status: 400,
-    code: "QUERY_TOO_COMPLEX",
-    reason: "TOO_MANY_FIELDS",
-    data: undefined,
-  });
+test(
+  "every field selection counts, __typename included: " + "2000 aliases are refused, and __typename adds to the cost",
+  async () => {
+    const aliases = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(" ")} }`;
+    expect(refusal(await post({ query: aliases }, member.token))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_MANY_FIELDS",
+      data: undefined,
+    });
 
-  // 50 rows × 200 __typename each: cost above 5000.
-  const wide = `{ users(first: 50) { nodes { ${Array.from({ length: 200 }, (_, i) => `t${i}: __typename`).join(" ")} } } }`;
-  expect(refusal(await post({ query: wide }, member.token))).toEqual({
-    status: 400,
-    code: "QUERY_TOO_COMPLEX",
-    reason: "TOO_COSTLY",
-    data: undefined,
-  });
+    // 50 rows × 200 __typename each: cost above 5000.
+    const typenames = Array.from({ length: 200 }, (_, i) => `t${i}: __typename`).join(" ");
+    const wide = `{ users(first: 50) { nodes { ${typenames} } } }`;
+    expect(refusal(await post({ query: wide }, member.token))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_COSTLY",
+      data: undefined,
+    });
 
-  const fine = await post({ query: `{ users(first: 5) { nodes { __typename rowId } } }` }, member.token);
-  expect(fine.body.errors).toBeUndefined();
-});
+    const fine = await post({ query: `{ users(first: 5) { nodes { __typename rowId } } }` }, member.token);
+    expect(fine.body.errors).toBeUndefined();
+  },
+);
 
 test("a fragment chain that doubles at each step is refused at once, not walked 2^30 times", async () => {
   const steps = 30;
@@ -168,7 +178,8 @@ test("a connection asked without first/last, or with first: null, returns one pa
   const crowd = await createTenant(app.db.ownerPool);
   const viewer = await createUser(app.db.ownerPool, crowd, "member");
   await app.db.ownerPool.query(
-    "insert into app_public.users (tenant_id, email, username) select $1, 'crowd' || i || '@example.test', 'crowd' || i from generate_series(1, 80) as i",
+    "insert into app_public.users (tenant_id, email, username) select $1, 'crowd' || i || '@example.test', " +
+      "'crowd' || i from generate_series(1, 80) as i",
     [crowd.id],
   );
   const page = async (args: string) => {
@@ -209,40 +220,49 @@ test("a connection asked without first/last, or with first: null, returns one pa
   ).toHaveLength(50);
 });
 
-test("introspection is priced: more than two __schema/__type selections in one operation are refused; one full introspection passes", async () => {
-  const deep = "types { name fields { name args { name type { name ofType { name } } } } }";
-  const aliased = Array.from({ length: 3 }, (_, i) => `s${i}: __schema { ${deep} }`).join(" ");
-  expect(refusal(await post({ query: `{ ${aliased} }` }))).toEqual({
-    status: 400,
-    code: "QUERY_TOO_COMPLEX",
-    reason: "TOO_MUCH_INTROSPECTION",
-    data: undefined,
-  });
-  const viaFragment = `{ ...A ...B } fragment A on Query { a: __type(name: "User") { name } b: __type(name: "Event") { name } } fragment B on Query { __schema { queryType { name } } }`;
-  expect(refusal(await post({ query: viaFragment }))).toMatchObject({
-    code: "QUERY_TOO_COMPLEX",
-    reason: "TOO_MUCH_INTROSPECTION",
-  });
-  const one = await post({ query: `{ __schema { ${deep} } __type(name: "User") { name } }` });
-  expect(one.body.errors).toBeUndefined();
-});
+test(
+  "introspection is priced: more than two __schema/__type selections in one operation are refused; one full " +
+    "introspection passes",
+  async () => {
+    const deep = "types { name fields { name args { name type { name ofType { name } } } } }";
+    const aliased = Array.from({ length: 3 }, (_, i) => `s${i}: __schema { ${deep} }`).join(" ");
+    expect(refusal(await post({ query: `{ ${aliased} }` }))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_MUCH_INTROSPECTION",
+      data: undefined,
+    });
+    const viaFragment =
+      `{ ...A ...B } fragment A on Query { a: __type(name: "User") { name } b: __type(name: "Event") { name } } ` +
+      `fragment B on Query { __schema { queryType { name } } }`;
+    expect(refusal(await post({ query: viaFragment }))).toMatchObject({
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_MUCH_INTROSPECTION",
+    });
+    const one = await post({ query: `{ __schema { ${deep} } __type(name: "User") { name } }` });
+    expect(one.body.errors).toBeUndefined();
+  },
+);
 
-test("a subscription sent over HTTP is refused at once (subscriptions are WebSocket-only); nothing streams", async () => {
-  const response = await fetch(`${app.url}/graphql`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json",
-      authorization: `Bearer ${member.token}`,
-    },
-    body: JSON.stringify({ query: "subscription { notificationAdded { notification { rowId } } }" }),
-  });
-  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-  const body = (await response.json()) as Body;
-  expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
-  expect(body.errors?.[0]?.message).toMatch(/WebSocket/);
-  expect(body.data).toBeUndefined();
-});
+test(
+  "a subscription sent over HTTP is refused at once (subscriptions are WebSocket-only); " + "nothing streams",
+  async () => {
+    const response = await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        authorization: `Bearer ${member.token}`,
+      },
+      body: JSON.stringify({ query: "subscription { notificationAdded { notification { rowId } } }" }),
+    });
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await response.json()) as Body;
+    expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(body.errors?.[0]?.message).toMatch(/WebSocket/);
+    expect(body.data).toBeUndefined();
+  },
+);
 
 test("over WebSocket the same limits refuse with QUERY_TOO_COMPLEX and their reason", async () => {
   const run = (query: string) =>

@@ -32,7 +32,8 @@ test("an over-deep mutation is refused with QUERY_TOO_COMPLEX and runs no SQL", 
 
 test("an over-costly query is refused; the same shape with small pages passes", async () => {
   const shape = (n: number) =>
-    `{ users(first: ${n}) { nodes { tenant { users(first: ${n}) { nodes { tenant { users(first: ${n}) { nodes { rowId } } } } } } } } }`;
+    `{ users(first: ${n}) { nodes { tenant { users(first: ${n}) { nodes { tenant { users(first: ${n}) { ` +
+    `nodes { rowId } } } } } } } } }`;
   expect(codeOf((await app.graphql(shape(50), undefined, manager.token)).body)).toEqual({
     code: "QUERY_TOO_COMPLEX",
     reason: "TOO_COSTLY",

@@ -1,7 +1,10 @@
 import request from "supertest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 
-/** Misspelt names graphql-js would answer with "Did you mean …?" (a field, an enum value, an input field, a variable's enum value). */
+/**
+ * Misspelt names graphql-js would answer with "Did you mean …?"
+ * (a field, an enum value, an input field, a variable's enum value).
+ */
 const MISSPELT: Array<[string, string, Record<string, unknown> | undefined]> = [
   ["field", "{ modulez { nodes { name } } }", undefined],
   ["enum literal", "{ modules(orderBy: NAME_AS) { nodes { name } } }", undefined],

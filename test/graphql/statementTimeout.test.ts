@@ -45,19 +45,22 @@ async function probe(seconds: number): Promise<{
   return { status: response.status, body: (await response.json()) as never };
 }
 
-test("SQL running past STATEMENT_TIMEOUT_MS is QUERY_TOO_COMPLEX / STATEMENT_TIMEOUT, and the server carries on", async () => {
-  const slow = await probe(5);
-  expect(slow.body.errors?.[0]?.extensions).toEqual({
-    code: "QUERY_TOO_COMPLEX",
-    details: { reason: "STATEMENT_TIMEOUT" },
-  });
-  expect(slow.body.errors?.[0]?.message).not.toMatch(/statement|cancel/i);
-  // Parallel slow requests do not exhaust the pool: each is cut and its connection reused.
-  const many = await Promise.all(Array.from({ length: 20 }, () => probe(5)));
-  expect(new Set(many.map((answer) => answer.body.errors?.[0]?.extensions?.details?.reason))).toEqual(
-    new Set(["STATEMENT_TIMEOUT"]),
-  );
-  const quick = await probe(0);
-  expect(quick.body).toEqual({ data: { slowProbe: 1 } });
-  expect((await fetch(`${app.url}/ready`)).status).toBe(200);
-});
+test(
+  "SQL running past STATEMENT_TIMEOUT_MS is QUERY_TOO_COMPLEX / STATEMENT_TIMEOUT, " + "and the server carries on",
+  async () => {
+    const slow = await probe(5);
+    expect(slow.body.errors?.[0]?.extensions).toEqual({
+      code: "QUERY_TOO_COMPLEX",
+      details: { reason: "STATEMENT_TIMEOUT" },
+    });
+    expect(slow.body.errors?.[0]?.message).not.toMatch(/statement|cancel/i);
+    // Parallel slow requests do not exhaust the pool: each is cut and its connection reused.
+    const many = await Promise.all(Array.from({ length: 20 }, () => probe(5)));
+    expect(new Set(many.map((answer) => answer.body.errors?.[0]?.extensions?.details?.reason))).toEqual(
+      new Set(["STATEMENT_TIMEOUT"]),
+    );
+    const quick = await probe(0);
+    expect(quick.body).toEqual({ data: { slowProbe: 1 } });
+    expect((await fetch(`${app.url}/ready`)).status).toBe(200);
+  },
+);

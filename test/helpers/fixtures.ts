@@ -51,7 +51,8 @@ export async function createUser(
   );
   const id = rows[0]!.id;
   await pool.query(
-    "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = $3",
+    "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where " +
+      "tenant_id = $2 and name = $3",
     [id, tenant.id, role],
   );
   await pool.query("insert into app_private.user_secrets (user_id, password_hash) values ($1, $2)", [

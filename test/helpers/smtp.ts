@@ -55,7 +55,8 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
           waiters.delete(check);
           reject(
             new Error(
-              `no e-mail to ${to} matching ${subject} within ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => [m.to, m.subject]))}`,
+              `no e-mail to ${to} matching ${subject} within ${timeoutMs} ms; ` +
+                `got ${JSON.stringify(messages.map((m) => [m.to, m.subject]))}`,
             ),
           );
         }, timeoutMs);

@@ -62,7 +62,8 @@ export async function enqueueEmail(
   data: Record<string, unknown> = {},
 ): Promise<string> {
   const { rows } = await db.ownerPool.query<{ id: string }>(
-    "select id from graphile_worker.add_job('send_email', json_build_object('template', $1::text, 'to', $2::json, 'data', $3::json))",
+    "select id from graphile_worker.add_job('send_email', json_build_object('template', $1::text, 'to', " +
+      "$2::json, 'data', $3::json))",
     [template, JSON.stringify(to), JSON.stringify(data)],
   );
   return rows[0]!.id;

@@ -78,23 +78,27 @@ test("worker jobs and queue depth are reported", async () => {
 /** Every series line (not HELP/TYPE) of a metric family. */
 const series = (text: string, prefix: string) => text.split("\n").filter((line) => line.startsWith(prefix));
 
-test("client-chosen operation names never become labels: 200 random names and a 60 kB name add at most the `other` series", async () => {
-  // `other` series for queries exist from here on: what follows may add none.
-  await app.graphql("query Warmup { __typename }", undefined, user.token);
-  const before = await scrape();
-  const names = Array.from({ length: 200 }, () => `Random_${crypto.randomUUID().replaceAll("-", "")}`);
-  for (const name of names) await app.graphql(`query ${name} { __typename }`, undefined, user.token);
-  const long = `Long_${"x".repeat(60_000)}`;
-  const answered = await app.graphql(`query ${long} { __typename }`, undefined, user.token);
-  expect(answered.body.errors).toBeUndefined();
+test(
+  "client-chosen operation names never become labels: 200 random names and a 60 kB name add at most the " +
+    "`other` series",
+  async () => {
+    // `other` series for queries exist from here on: what follows may add none.
+    await app.graphql("query Warmup { __typename }", undefined, user.token);
+    const before = await scrape();
+    const names = Array.from({ length: 200 }, () => `Random_${crypto.randomUUID().replaceAll("-", "")}`);
+    for (const name of names) await app.graphql(`query ${name} { __typename }`, undefined, user.token);
+    const long = `Long_${"x".repeat(60_000)}`;
+    const answered = await app.graphql(`query ${long} { __typename }`, undefined, user.token);
+    expect(answered.body.errors).toBeUndefined();
 
-  const after = await scrape();
-  expect(after).not.toMatch(/Random_|Long_x/);
-  expect(series(after, "tessera_graphql_operation")).toHaveLength(series(before, "tessera_graphql_operation").length);
-  const other = /tessera_graphql_operations_total\{operation="other",type="query",outcome="success"\} (\d+)/;
-  expect(value(after, other) - value(before, other)).toBe(201);
-  expect(after.length - before.length).toBeLessThan(2_000);
-});
+    const after = await scrape();
+    expect(after).not.toMatch(/Random_|Long_x/);
+    expect(series(after, "tessera_graphql_operation")).toHaveLength(series(before, "tessera_graphql_operation").length);
+    const other = /tessera_graphql_operations_total\{operation="other",type="query",outcome="success"\} (\d+)/;
+    expect(value(after, other) - value(before, other)).toBe(201);
+    expect(after.length - before.length).toBeLessThan(2_000);
+  },
+);
 
 test("HTTP labels are bounded: methods outside the standard set are `other`, unmatched paths `unmatched`", async () => {
   const path = `/no-such-${crypto.randomUUID()}`;

@@ -86,7 +86,8 @@ async function failedLoginOverWebSocket(
     await client.dispose();
   }
   const { rows } = await setup.app.db.ownerPool.query<{ ip: string | null }>(
-    "select host(ip) as ip from app_private.auth_events where type = 'login_failed' and user_id = $1 order by created_at desc limit 1",
+    "select host(ip) as ip from app_private.auth_events where type = 'login_failed' and user_id = $1 " +
+      "order by created_at desc limit 1",
     [setup.user.id],
   );
   return rows[0]?.ip ?? null;
@@ -99,15 +100,19 @@ describe("TRUST_PROXY=1 (one proxy in front)", () => {
   });
   afterAll(() => one.app.stop());
 
-  test("two clients behind the proxy get separate per-IP login buckets; what a client writes before the proxy's entry changes nothing", async () => {
-    let forged = 0;
-    // Client A forges a new leftmost address every time; the proxy's entry (the last) is its own.
-    const failures = await exhaust(one, () => `10.0.0.${forged++ % 250}, 203.0.113.10`);
-    expect(failures).toBe(LIMITS.loginPerIp.max);
-    expect(await failedLogin(one, "203.0.113.10")).toBe("RATE_LIMITED");
-    // Client B, another address appended by the same proxy: its own bucket.
-    expect(await failedLogin(one, "203.0.113.20")).toBe("INVALID_CREDENTIALS");
-  });
+  test(
+    "two clients behind the proxy get separate per-IP login buckets; what a client writes before the proxy's " +
+      "entry changes nothing",
+    async () => {
+      let forged = 0;
+      // Client A forges a new leftmost address every time; the proxy's entry (the last) is its own.
+      const failures = await exhaust(one, () => `10.0.0.${forged++ % 250}, 203.0.113.10`);
+      expect(failures).toBe(LIMITS.loginPerIp.max);
+      expect(await failedLogin(one, "203.0.113.10")).toBe("RATE_LIMITED");
+      // Client B, another address appended by the same proxy: its own bucket.
+      expect(await failedLogin(one, "203.0.113.20")).toBe("INVALID_CREDENTIALS");
+    },
+  );
 
   test("a WebSocket operation records the client address by the same rule as HTTP", async () => {
     expect(await failedLoginOverWebSocket(one, "192.0.2.1, 198.51.100.7")).toBe("198.51.100.7");

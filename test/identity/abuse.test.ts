@@ -42,82 +42,92 @@ afterAll(async () => {
   await smtp.close();
 });
 
-test("wrong passwords past the limit are RATE_LIMITED with Retry-After, even when the next one is right; the next window lets it in", async () => {
-  const api = request(app.url);
-  const statuses: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    statuses.push(
-      (
-        await api
-          .post("/api/auth/login")
-          .set(XFF, "198.51.100.1")
-          .send({ tenant: "guarded", login: known.email, password: `wrong guess number ${i}` })
-      ).status,
+test(
+  "wrong passwords past the limit are RATE_LIMITED with Retry-After, even when the next one is right; the " +
+    "next window lets it in",
+  async () => {
+    const api = request(app.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      statuses.push(
+        (
+          await api
+            .post("/api/auth/login")
+            .set(XFF, "198.51.100.1")
+            .send({ tenant: "guarded", login: known.email, password: `wrong guess number ${i}` })
+        ).status,
+      );
+    }
+    expect(statuses).toEqual(Array(10).fill(401));
+    const limited = await api.post("/api/auth/login").send({ tenant: "guarded", login: known.email, password });
+    expect([limited.status, limited.body.error.code]).toEqual([429, "RATE_LIMITED"]);
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    const overGraphql = await app.graphql(DOCS.login, { input: { tenant: "guarded", login: known.email, password } });
+    expect(overGraphql.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    // Retry-After seconds later, the next window has begun.
+    now = new Date(PINNED.getTime() + Number(limited.headers["retry-after"]) * 1000);
+    try {
+      expect((await api.post("/api/auth/login").send({ tenant: "guarded", login: known.email, password })).status).toBe(
+        200,
+      );
+    } finally {
+      now = PINNED;
+    }
+  },
+);
+
+test(
+  "100 parallel wrong codes on one registration: none accepted, the registration locks, the right code is " +
+    "refused after",
+  async () => {
+    const { registrationToken } = (
+      await request(app.url)
+        .post("/api/auth/register")
+        .set(XFF, "198.51.100.2")
+        .send({ tenant: "guarded", email: "target@example.test", username: "target", password })
+    ).body as { registrationToken: string };
+    const code = /\b(\d{6})\b/.exec(bodyOf(await smtp.waitFor("target@example.test", /confirmation code/)))![1]!;
+    const wrongCodes = Array.from({ length: 100 }, (_, i) =>
+      String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0"),
     );
-  }
-  expect(statuses).toEqual(Array(10).fill(401));
-  const limited = await api.post("/api/auth/login").send({ tenant: "guarded", login: known.email, password });
-  expect([limited.status, limited.body.error.code]).toEqual([429, "RATE_LIMITED"]);
-  expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
-  const overGraphql = await app.graphql(DOCS.login, { input: { tenant: "guarded", login: known.email, password } });
-  expect(overGraphql.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
-  // Retry-After seconds later, the next window has begun.
-  now = new Date(PINNED.getTime() + Number(limited.headers["retry-after"]) * 1000);
-  try {
-    expect((await api.post("/api/auth/login").send({ tenant: "guarded", login: known.email, password })).status).toBe(
-      200,
+
+    // Real parallel connections: each request is its own HTTP connection and database transaction.
+    // From 5 addresses (20 each, under the per-IP limit of wrong codes): the registration's own lock is under test.
+    const answers = await Promise.all(
+      wrongCodes.map((wrong, i) =>
+        fetch(`${app.url}/api/auth/register/confirm`, {
+          method: "POST",
+          headers: { "content-type": "application/json", connection: "close", [XFF]: `198.51.101.${i % 5}` },
+          body: JSON.stringify({ registrationToken, code: wrong }),
+        }).then(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as { error?: { code: string; details?: { reason?: string } } },
+        })),
+      ),
     );
-  } finally {
-    now = PINNED;
-  }
-});
+    expect(answers.filter((answer) => answer.status < 400)).toEqual([]);
+    expect(new Set(answers.map((answer) => answer.body.error?.code))).toEqual(new Set(["INVALID_TOKEN"]));
+    expect(answers.filter((answer) => answer.body.error?.details?.reason === "WRONG_CODE")).toHaveLength(5);
 
-test("100 parallel wrong codes on one registration: none accepted, the registration locks, the right code is refused after", async () => {
-  const { registrationToken } = (
-    await request(app.url)
-      .post("/api/auth/register")
-      .set(XFF, "198.51.100.2")
-      .send({ tenant: "guarded", email: "target@example.test", username: "target", password })
-  ).body as { registrationToken: string };
-  const code = /\b(\d{6})\b/.exec(bodyOf(await smtp.waitFor("target@example.test", /confirmation code/)))![1]!;
-  const wrongCodes = Array.from({ length: 100 }, (_, i) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0"));
+    const { rows } = await app.db.ownerPool.query(
+      "select attempts, locked_at from app_private.registrations where email = 'target@example.test'",
+    );
+    expect(rows).toEqual([{ attempts: 5, locked_at: expect.any(Date) }]);
 
-  // Real parallel connections: each request is its own HTTP connection and database transaction.
-  // From 5 addresses (20 each, under the per-IP limit of wrong codes): the registration's own lock is under test.
-  const answers = await Promise.all(
-    wrongCodes.map((wrong, i) =>
-      fetch(`${app.url}/api/auth/register/confirm`, {
-        method: "POST",
-        headers: { "content-type": "application/json", connection: "close", [XFF]: `198.51.101.${i % 5}` },
-        body: JSON.stringify({ registrationToken, code: wrong }),
-      }).then(async (response) => ({
-        status: response.status,
-        body: (await response.json()) as { error?: { code: string; details?: { reason?: string } } },
-      })),
-    ),
-  );
-  expect(answers.filter((answer) => answer.status < 400)).toEqual([]);
-  expect(new Set(answers.map((answer) => answer.body.error?.code))).toEqual(new Set(["INVALID_TOKEN"]));
-  expect(answers.filter((answer) => answer.body.error?.details?.reason === "WRONG_CODE")).toHaveLength(5);
-
-  const { rows } = await app.db.ownerPool.query(
-    "select attempts, locked_at from app_private.registrations where email = 'target@example.test'",
-  );
-  expect(rows).toEqual([{ attempts: 5, locked_at: expect.any(Date) }]);
-
-  const right = await request(app.url)
-    .post("/api/auth/register/confirm")
-    .set(XFF, "198.51.100.3")
-    .send({ registrationToken, code });
-  expect([right.status, right.body.error.code, right.body.error.details.reason]).toEqual([
-    401,
-    "INVALID_TOKEN",
-    "LOCKED",
-  ]);
-  expect(
-    (await app.db.ownerPool.query("select 1 from app_public.users where email = 'target@example.test'")).rowCount,
-  ).toBe(0);
-});
+    const right = await request(app.url)
+      .post("/api/auth/register/confirm")
+      .set(XFF, "198.51.100.3")
+      .send({ registrationToken, code });
+    expect([right.status, right.body.error.code, right.body.error.details.reason]).toEqual([
+      401,
+      "INVALID_TOKEN",
+      "LOCKED",
+    ]);
+    expect(
+      (await app.db.ownerPool.query("select 1 from app_public.users where email = 'target@example.test'")).rowCount,
+    ).toBe(0);
+  },
+);
 
 describe("no response tells whether an e-mail is registered", () => {
   const shape = (response: request.Response) => ({
@@ -167,25 +177,28 @@ describe("no response tells whether an e-mail is registered", () => {
     expect(shape(unknownTenant)).toEqual(shape(wrongPassword));
   });
 
-  test("register answers the same for a taken and a free e-mail; the owner of the taken one is told by e-mail", async () => {
-    const api = request(app.url);
-    const taken = await api
-      .post("/api/auth/register")
-      .set(XFF, "198.51.100.6")
-      .send({ tenant: "guarded", email: known.email, username: "someone-new", password });
-    const free = await api
-      .post("/api/auth/register")
-      .set(XFF, "198.51.100.6")
-      .send({ tenant: "guarded", email: "fresh@example.test", username: "fresh-one", password });
-    expect(shape(taken)).toEqual({ status: 202, keys: ["expiresAt", "registrationToken"], error: undefined });
-    expect(shape(free)).toEqual(shape(taken));
-    await smtp.waitFor(known.email, /tried to register/);
-    const confirm = await api
-      .post("/api/auth/register/confirm")
-      .set(XFF, "198.51.100.6")
-      .send({ registrationToken: taken.body.registrationToken, code: "123456" });
-    expect([confirm.status, confirm.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
-  });
+  test(
+    "register answers the same for a taken and a free e-mail; " + "the owner of the taken one is told by e-mail",
+    async () => {
+      const api = request(app.url);
+      const taken = await api
+        .post("/api/auth/register")
+        .set(XFF, "198.51.100.6")
+        .send({ tenant: "guarded", email: known.email, username: "someone-new", password });
+      const free = await api
+        .post("/api/auth/register")
+        .set(XFF, "198.51.100.6")
+        .send({ tenant: "guarded", email: "fresh@example.test", username: "fresh-one", password });
+      expect(shape(taken)).toEqual({ status: 202, keys: ["expiresAt", "registrationToken"], error: undefined });
+      expect(shape(free)).toEqual(shape(taken));
+      await smtp.waitFor(known.email, /tried to register/);
+      const confirm = await api
+        .post("/api/auth/register/confirm")
+        .set(XFF, "198.51.100.6")
+        .send({ registrationToken: taken.body.registrationToken, code: "123456" });
+      expect([confirm.status, confirm.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
+    },
+  );
 });
 
 test("forgotten-password requests are limited per e-mail, known or not", async () => {

@@ -7,11 +7,13 @@ export function totpCode(secret: string, offset = 0): Promise<string> {
 }
 
 export const SESSION_FIELDS =
-  "accessToken refreshToken accessTokenExpiresAt twoFactorRequired twoFactorToken user { id rowId email username fullName }";
+  "accessToken refreshToken accessTokenExpiresAt twoFactorRequired twoFactorToken user { id rowId email " +
+  "username fullName }";
 
 export const DOCS = {
   register: `mutation ($input: RegisterInput!) { register(input: $input) { registrationToken expiresAt } }`,
-  confirmRegistration: `mutation ($input: ConfirmRegistrationInput!) { confirmRegistration(input: $input) { ${SESSION_FIELDS} } }`,
+  confirmRegistration:
+    `mutation ($input: ConfirmRegistrationInput!) { ` + `confirmRegistration(input: $input) { ${SESSION_FIELDS} } }`,
   login: `mutation ($input: LoginInput!) { login(input: $input) { ${SESSION_FIELDS} } }`,
   verifyTwoFactor: `mutation ($input: VerifyTwoFactorInput!) { verifyTwoFactor(input: $input) { ${SESSION_FIELDS} } }`,
   refreshSession: `mutation ($input: RefreshSessionInput!) { refreshSession(input: $input) { ${SESSION_FIELDS} } }`,

@@ -17,11 +17,13 @@ test("`npm run task -- cleanup sessions` deletes what expired over 30 days ago a
   const tenant = await createTenant(db.ownerPool);
   const user = await createUser(db.ownerPool, tenant);
   const old = await db.ownerPool.query<{ id: string }>(
-    `insert into app_private.sessions (user_id, tenant_id, created_at, expires_at) values ($1, $2, now() - interval '90 days', now() - interval '40 days') returning id`,
+    `insert into app_private.sessions (user_id, tenant_id, created_at, expires_at) values ($1, $2, now() - ` +
+      `interval '90 days', now() - interval '40 days') returning id`,
     [user.id, tenant.id],
   );
   await db.ownerPool.query(
-    `insert into app_private.registrations (tenant_id, email, username, password_hash, token_hash, code_hash, expires_at)
+    `insert into app_private.registrations
+       (tenant_id, email, username, password_hash, token_hash, code_hash, expires_at)
      values ($1, 'old@example.test', 'old', 'x', '\\x01', '\\x02', now() - interval '31 days'),
             ($1, 'new@example.test', 'new', 'x', '\\x03', '\\x04', now() + interval '10 minutes')`,
     [tenant.id],

@@ -69,7 +69,9 @@ test("anonymous sees no users, roles or sessions", async () => {
 });
 
 const CREATE_USER = `mutation ($email: String!, $username: String!, $roles: [String]) {
-  createUser(input: { email: $email, username: $username, fullName: "New Person", roles: $roles }) { user { rowId email } }
+  createUser(input: { email: $email, username: $username, fullName: "New Person", roles: $roles }) {
+    user { rowId email }
+  }
 }`;
 
 test("a member without users.manage gets FORBIDDEN from createUser, and no row appears", async () => {
@@ -91,7 +93,8 @@ test("an admin creates a user with roles in one transaction; an unknown role cre
   );
   expect(created.body.errors).toBeUndefined();
   const roles = await app.db.ownerPool.query(
-    "select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id where u.email = 'mgr@example.test'",
+    "select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join " +
+      "app_public.users u on u.id = ur.user_id where u.email = 'mgr@example.test'",
   );
   expect(roles.rows).toEqual([{ name: "manager" }]);
 
@@ -135,7 +138,9 @@ test("deleting a user revokes their sessions at once and scrubs them later", asy
     makeTaskList({ modules: MODULES, mail: { from: "t@example.test" }, logger: createLogger("silent") }),
   );
   const scrubbed = await app.db.ownerPool.query(
-    "select email, username, full_name, (select count(*)::int from app_private.user_secrets where user_id = $1) as secrets from app_public.users where id = $1",
+    "select email, username, full_name, " +
+      "(select count(*)::int from app_private.user_secrets where user_id = $1) as secrets " +
+      "from app_public.users where id = $1",
     [victim.id],
   );
   expect(scrubbed.rows).toEqual([

@@ -69,7 +69,8 @@ const sha256 = (value: string) => createHash("sha256").update(value, "utf8").dig
 
 async function sessionOf(refreshToken: string): Promise<{ id: string; revoked_reason: string | null; tokens: number }> {
   const { rows } = await app.db.ownerPool.query<{ id: string; revoked_reason: string | null; tokens: number }>(
-    `select s.id, s.revoked_reason, (select count(*)::int from app_private.refresh_tokens c where c.session_id = s.id) as tokens
+    `select s.id, s.revoked_reason,
+            (select count(*)::int from app_private.refresh_tokens c where c.session_id = s.id) as tokens
      from app_private.sessions s join app_private.refresh_tokens t on t.session_id = s.id where t.token_hash = $1`,
     [sha256(refreshToken)],
   );

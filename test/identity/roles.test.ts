@@ -35,7 +35,8 @@ const liveUser = async (id: string) =>
 const liveOwners = async (tenantId: string) =>
   (
     await app.db.ownerPool.query<{ n: number }>(
-      `select count(*)::int as n from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id
+      `select count(*)::int as n from app_public.user_roles ur
+       join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id
      where r.tenant_id = $1 and r.name = 'owner' and u.deleted_at is null`,
       [tenantId],
     )
@@ -57,29 +58,36 @@ test("nobody grants a role above their own: an admin cannot create an owner; an 
   expect((await create(owner.token, ["owner"])).body.errors).toBeUndefined();
 });
 
-test("a user is never created without a role: an empty or null role list is VALIDATION_FAILED (field roles) and creates nobody", async () => {
-  for (const roles of [[], null]) {
-    counter += 1;
-    const email = `new${counter}@example.test`;
-    const { body } = await app.graphql(CREATE_USER, { email, username: `new-${counter}`, roles }, owner.token);
-    expect([roles, body.errors?.[0]?.extensions]).toEqual([
-      roles,
-      { code: "VALIDATION_FAILED", details: { field: "roles" } },
-    ]);
-    expect((await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [email])).rowCount).toBe(0);
-  }
-  // Leaving roles out gives the member role.
-  const defaulted = await app.graphql(
-    `mutation { createUser(input: { email: "defaulted@example.test", username: "defaulted" }) { user { rowId } } }`,
-    undefined,
-    owner.token,
-  );
-  expect(defaulted.body.errors).toBeUndefined();
-  const { rows } = await app.db.ownerPool.query<{ name: string }>(
-    "select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join app_public.users u on u.id = ur.user_id where u.email = 'defaulted@example.test'",
-  );
-  expect(rows).toEqual([{ name: "member" }]);
-});
+test(
+  "a user is never created without a role: an empty or null role list is VALIDATION_FAILED (field roles) and " +
+    "creates nobody",
+  async () => {
+    for (const roles of [[], null]) {
+      counter += 1;
+      const email = `new${counter}@example.test`;
+      const { body } = await app.graphql(CREATE_USER, { email, username: `new-${counter}`, roles }, owner.token);
+      expect([roles, body.errors?.[0]?.extensions]).toEqual([
+        roles,
+        { code: "VALIDATION_FAILED", details: { field: "roles" } },
+      ]);
+      expect((await app.db.ownerPool.query("select 1 from app_public.users where email = $1", [email])).rowCount).toBe(
+        0,
+      );
+    }
+    // Leaving roles out gives the member role.
+    const defaulted = await app.graphql(
+      `mutation { createUser(input: { email: "defaulted@example.test", username: "defaulted" }) { user { rowId } } }`,
+      undefined,
+      owner.token,
+    );
+    expect(defaulted.body.errors).toBeUndefined();
+    const { rows } = await app.db.ownerPool.query<{ name: string }>(
+      "select r.name from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id join " +
+        "app_public.users u on u.id = ur.user_id where u.email = 'defaulted@example.test'",
+    );
+    expect(rows).toEqual([{ name: "member" }]);
+  },
+);
 
 test("a custom role is granted only by someone who holds every permission it grants", async () => {
   const { rows } = await app.db.ownerPool.query<{ id: string; name: string }>(
@@ -132,7 +140,8 @@ test("the last owner cannot be removed by any path (soft delete, role removed or
     ["update app_public.users set deleted_at = now() where id = $1", [last.id]],
     ["delete from app_public.user_roles where user_id = $1", [last.id]],
     [
-      "update app_public.user_roles set role_id = (select id from app_public.roles where tenant_id = $2 and name = 'member') where user_id = $1",
+      "update app_public.user_roles set role_id = (select id from app_public.roles where tenant_id = $2 and " +
+        "name = 'member') where user_id = $1",
       [last.id, solo.id],
     ],
   ] as const;
@@ -149,43 +158,48 @@ test("the last owner cannot be removed by any path (soft delete, role removed or
   expect(await liveOwners(solo.id)).toBe(1);
 });
 
-test("two owners deleting each other at the same time leave one owner: one succeeds, the other is CONFLICT LAST_OWNER", async () => {
-  const pair = await createTenant(app.db.ownerPool);
-  const first = await createUser(app.db.ownerPool, pair, "owner");
-  const second = await createUser(app.db.ownerPool, pair, "owner");
-  // Hold both users' rows so that both requests are inside deleteUser, past any check made without
-  // a lock, before either can write: then let them go together.
-  const blocker: pg.PoolClient = await app.db.ownerPool.connect();
-  let results: Awaited<ReturnType<TestApp["graphql"]>>[];
-  try {
-    await blocker.query("begin");
-    await blocker.query("select 1 from app_public.users where id = any($1::uuid[]) for update", [
-      [first.id, second.id],
+test(
+  "two owners deleting each other at the same time leave one owner: one succeeds, the other is CONFLICT " +
+    "LAST_OWNER",
+  async () => {
+    const pair = await createTenant(app.db.ownerPool);
+    const first = await createUser(app.db.ownerPool, pair, "owner");
+    const second = await createUser(app.db.ownerPool, pair, "owner");
+    // Hold both users' rows so that both requests are inside deleteUser, past any check made without
+    // a lock, before either can write: then let them go together.
+    const blocker: pg.PoolClient = await app.db.ownerPool.connect();
+    let results: Awaited<ReturnType<TestApp["graphql"]>>[];
+    try {
+      await blocker.query("begin");
+      await blocker.query("select 1 from app_public.users where id = any($1::uuid[]) for update", [
+        [first.id, second.id],
+      ]);
+      const requests = Promise.all([
+        app.graphql(DELETE_USER, { id: second.id }, first.token),
+        app.graphql(DELETE_USER, { id: first.id }, second.token),
+      ]);
+      await until(async () => {
+        const { rows } = await app.db.rootPool.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and " +
+            "wait_event_type = 'Lock'",
+        );
+        return rows[0]!.n === 2;
+      }, "both deleteUser requests to wait on a lock");
+      await blocker.query("commit");
+      results = await requests;
+    } finally {
+      blocker.release();
+    }
+    const outcomes = results
+      .map((result) => (result.body.errors ? result.body.errors[0]?.extensions : result.body.data))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(outcomes).toEqual([
+      { code: "CONFLICT", details: { reason: "LAST_OWNER" } },
+      { deleteUser: { deleted: true } },
     ]);
-    const requests = Promise.all([
-      app.graphql(DELETE_USER, { id: second.id }, first.token),
-      app.graphql(DELETE_USER, { id: first.id }, second.token),
-    ]);
-    await until(async () => {
-      const { rows } = await app.db.rootPool.query<{ n: number }>(
-        "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-      );
-      return rows[0]!.n === 2;
-    }, "both deleteUser requests to wait on a lock");
-    await blocker.query("commit");
-    results = await requests;
-  } finally {
-    blocker.release();
-  }
-  const outcomes = results
-    .map((result) => (result.body.errors ? result.body.errors[0]?.extensions : result.body.data))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  expect(outcomes).toEqual([
-    { code: "CONFLICT", details: { reason: "LAST_OWNER" } },
-    { deleteUser: { deleted: true } },
-  ]);
-  expect(await liveOwners(pair.id)).toBe(1);
-});
+    expect(await liveOwners(pair.id)).toBe(1);
+  },
+);
 
 test("many rounds of owners deleting each other in parallel never leave a tenant without an owner", async () => {
   const rounds = await Promise.all(

@@ -43,21 +43,25 @@ async function me(token: string): Promise<{ status: number; code?: string; id?: 
   return { status: response.status, code: body.error?.code, id: body.id };
 }
 
-test("a token naming the member's live session but the admin as sub is UNAUTHENTICATED (REST and GraphQL), and cannot enrol 2FA on the admin's account", async () => {
-  const forged = mintToken({ sub: admin.id, tid: tenant.id, role: "admin", sid: member.sessionId });
-  expect(await me(forged)).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+test(
+  "a token naming the member's live session but the admin as sub is UNAUTHENTICATED (REST and GraphQL), and " +
+    "cannot enrol 2FA on the admin's account",
+  async () => {
+    const forged = mintToken({ sub: admin.id, tid: tenant.id, role: "admin", sid: member.sessionId });
+    expect(await me(forged)).toEqual({ status: 401, code: "UNAUTHENTICATED" });
 
-  const enrol = await app.graphql(DOCS.enableTwoFactor, undefined, forged);
-  expect([enrol.status, enrol.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
-  const { rows } = await app.db.ownerPool.query(
-    "select totp_pending_secret from app_private.user_secrets where user_id = $1",
-    [admin.id],
-  );
-  expect(rows).toEqual([{ totp_pending_secret: null }]);
+    const enrol = await app.graphql(DOCS.enableTwoFactor, undefined, forged);
+    expect([enrol.status, enrol.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
+    const { rows } = await app.db.ownerPool.query(
+      "select totp_pending_secret from app_private.user_secrets where user_id = $1",
+      [admin.id],
+    );
+    expect(rows).toEqual([{ totp_pending_secret: null }]);
 
-  // The member's own token still works: only the mismatch is refused.
-  expect(await me(member.token)).toEqual({ status: 200, id: member.id });
-});
+    // The member's own token still works: only the mismatch is refused.
+    expect(await me(member.token)).toEqual({ status: 200, id: member.id });
+  },
+);
 
 test("a token naming a live session with another tenant as tid is UNAUTHENTICATED", async () => {
   const forged = mintToken({ sub: member.id, tid: otherTenant.id, role: "member", sid: member.sessionId });
@@ -85,12 +89,14 @@ test("the session check answers the session's user, tenant and current role, not
 
     // Promoted: the next check says manager (the highest built-in role held), the token unchanged.
     await app.db.ownerPool.query(
-      "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where tenant_id = $2 and name = 'manager'",
+      "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where " +
+        "tenant_id = $2 and name = 'manager'",
       [user.id, tenant.id],
     );
     expect(await check(claims)).toMatchObject({ role: "manager" });
     await app.db.ownerPool.query(
-      "delete from app_public.user_roles ur using app_public.roles r where r.id = ur.role_id and ur.user_id = $1 and r.name = 'manager'",
+      "delete from app_public.user_roles ur using app_public.roles r where r.id = ur.role_id " +
+        "and ur.user_id = $1 and r.name = 'manager'",
       [user.id],
     );
     expect(await check(claims)).toMatchObject({ role: "member" });
@@ -99,42 +105,45 @@ test("the session check answers the session's user, tenant and current role, not
   }
 });
 
-test("a request's claims and database settings are the session's: a member's token claiming owner runs as member", async () => {
-  // The server's own middleware and settings, mounted on a bare Express app that echoes them.
-  const authenticator = new pg.Pool({ connectionString: app.db.urls.authenticatorUrl, max: 1 });
-  const probe = express();
-  probe.use(authenticate(TEST_JWT_SECRET, makeSessionCheck(authenticator), "/graphql", createLogger("silent")));
-  probe.get("/claims", (req, res) => {
-    const claims = (req as AuthenticatedRequest).claims;
-    res.json({
-      claims,
-      caller: (req as AuthenticatedRequest).caller?.claims,
-      settings: pgSettingsFor(claims, "visitor", undefined),
+test(
+  "a request's claims and database settings are the session's: " + "a member's token claiming owner runs as member",
+  async () => {
+    // The server's own middleware and settings, mounted on a bare Express app that echoes them.
+    const authenticator = new pg.Pool({ connectionString: app.db.urls.authenticatorUrl, max: 1 });
+    const probe = express();
+    probe.use(authenticate(TEST_JWT_SECRET, makeSessionCheck(authenticator), "/graphql", createLogger("silent")));
+    probe.get("/claims", (req, res) => {
+      const claims = (req as AuthenticatedRequest).claims;
+      res.json({
+        claims,
+        caller: (req as AuthenticatedRequest).caller?.claims,
+        settings: pgSettingsFor(claims, "visitor", undefined),
+      });
     });
-  });
-  const server = probe.listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  try {
-    const claimsOwner = mintToken({ sub: member.id, tid: tenant.id, role: "owner", sid: member.sessionId });
-    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/claims`, {
-      headers: { authorization: `Bearer ${claimsOwner}` },
-    });
-    const body = (await response.json()) as {
-      claims: { role: string; sub: string };
-      caller: { role: string };
-      settings: Record<string, string>;
-    };
-    expect([body.claims.sub, body.claims.role, body.caller.role]).toEqual([member.id, "member", "member"]);
-    expect(body.settings).toMatchObject({
-      "jwt.claims.user_id": member.id,
-      "jwt.claims.tenant_id": tenant.id,
-      "jwt.claims.role": "member",
-    });
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-    await authenticator.end();
-  }
-});
+    const server = probe.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const claimsOwner = mintToken({ sub: member.id, tid: tenant.id, role: "owner", sid: member.sessionId });
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/claims`, {
+        headers: { authorization: `Bearer ${claimsOwner}` },
+      });
+      const body = (await response.json()) as {
+        claims: { role: string; sub: string };
+        caller: { role: string };
+        settings: Record<string, string>;
+      };
+      expect([body.claims.sub, body.claims.role, body.caller.role]).toEqual([member.id, "member", "member"]);
+      expect(body.settings).toMatchObject({
+        "jwt.claims.user_id": member.id,
+        "jwt.claims.tenant_id": tenant.id,
+        "jwt.claims.role": "member",
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await authenticator.end();
+    }
+  },
+);
 
 test("only the authenticator may run app_hidden.session_claims; session_is_live is gone", async () => {
   const { rows } = await app.db.rootPool.query<{ visitor: boolean; authenticator: boolean; old: boolean }>(

@@ -71,7 +71,8 @@ test("only a live session counts: the other claims cannot name someone else", as
     "update app_private.sessions set revoked_at = now() where id = $1",
     "update app_private.sessions set expires_at = now() - interval '1 second' where id = $1",
     // A soft-deleted user's session that was somehow left unrevoked counts for nothing either.
-    "update app_public.users set deleted_at = now() where id = (select user_id from app_private.sessions where id = $1)",
+    "update app_public.users set deleted_at = now() where id = (select user_id from app_private.sessions " +
+      "where id = $1)",
   ];
   for (const end of ends) {
     await asUser(db, a.member, async (client) => {

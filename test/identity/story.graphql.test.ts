@@ -109,7 +109,8 @@ test("register → confirm → refresh → reuse → 2FA → logout → two-step
   await smtp.waitFor(email, /Two-factor authentication is on/);
   // At rest the secret is sealed (AES-GCM) and the recovery codes are hashes.
   const stored = await app.db.ownerPool.query(
-    "select s.totp_secret, (select array_agg(encode(code_hash, 'hex')) from app_private.recovery_codes c where c.user_id = s.user_id) as codes from app_private.user_secrets s where s.user_id = $1",
+    "select s.totp_secret, (select array_agg(encode(code_hash, 'hex')) from app_private.recovery_codes c " +
+      "where c.user_id = s.user_id) as codes from app_private.user_secrets s where s.user_id = $1",
     [first.user.rowId],
   );
   expect(stored.rows[0].totp_secret).toMatch(/^v1\./);

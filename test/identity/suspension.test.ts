@@ -46,36 +46,40 @@ async function me(token: string): Promise<[number, string | undefined]> {
 const setStatus = (tenant: TestTenant, status: string) =>
   app.db.ownerPool.query("update app_public.tenants set status = $2 where id = $1", [tenant.id, status]);
 
-test("a suspended tenant's access token is UNAUTHENTICATED, its refresh token INVALID_TOKEN, its login INVALID_CREDENTIALS; reactivated, the session works again", async () => {
-  const tenant = await createTenant(app.db.ownerPool);
-  const user = await createUser(app.db.ownerPool, tenant, "owner", { password });
-  const signedIn = await login(tenant, user.email);
-  expect(signedIn.status).toBe(200);
-  const session = signedIn.body as unknown as Session;
-  expect(await me(session.accessToken)).toEqual([200, undefined]);
+test(
+  "a suspended tenant's access token is UNAUTHENTICATED, its refresh token INVALID_TOKEN, its login " +
+    "INVALID_CREDENTIALS; reactivated, the session works again",
+  async () => {
+    const tenant = await createTenant(app.db.ownerPool);
+    const user = await createUser(app.db.ownerPool, tenant, "owner", { password });
+    const signedIn = await login(tenant, user.email);
+    expect(signedIn.status).toBe(200);
+    const session = signedIn.body as unknown as Session;
+    expect(await me(session.accessToken)).toEqual([200, undefined]);
 
-  await setStatus(tenant, "suspended");
+    await setStatus(tenant, "suspended");
 
-  expect(await me(session.accessToken)).toEqual([401, "UNAUTHENTICATED"]);
-  const overGraphql = await app.graphql(DOCS.currentUser, undefined, session.accessToken);
-  expect([overGraphql.status, overGraphql.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
+    expect(await me(session.accessToken)).toEqual([401, "UNAUTHENTICATED"]);
+    const overGraphql = await app.graphql(DOCS.currentUser, undefined, session.accessToken);
+    expect([overGraphql.status, overGraphql.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
 
-  const refreshed = await post("/api/auth/refresh", { refreshToken: session.refreshToken });
-  expect([refreshed.status, refreshed.body.error?.code]).toEqual([401, "INVALID_TOKEN"]);
-  const refreshedOverGraphql = await app.graphql(DOCS.refreshSession, {
-    input: { refreshToken: session.refreshToken },
-  });
-  expect(refreshedOverGraphql.body.errors?.[0]?.extensions?.code).toBe("INVALID_TOKEN");
+    const refreshed = await post("/api/auth/refresh", { refreshToken: session.refreshToken });
+    expect([refreshed.status, refreshed.body.error?.code]).toEqual([401, "INVALID_TOKEN"]);
+    const refreshedOverGraphql = await app.graphql(DOCS.refreshSession, {
+      input: { refreshToken: session.refreshToken },
+    });
+    expect(refreshedOverGraphql.body.errors?.[0]?.extensions?.code).toBe("INVALID_TOKEN");
 
-  const again = await login(tenant, user.email);
-  expect([again.status, again.body.error?.code]).toEqual([401, "INVALID_CREDENTIALS"]);
+    const again = await login(tenant, user.email);
+    expect([again.status, again.body.error?.code]).toEqual([401, "INVALID_CREDENTIALS"]);
 
-  // Suspension revoked nothing: reactivated, the same session refreshes and its token works.
-  await setStatus(tenant, "active");
-  expect(await me(session.accessToken)).toEqual([200, undefined]);
-  const back = await post("/api/auth/refresh", { refreshToken: session.refreshToken });
-  expect(back.status).toBe(200);
-});
+    // Suspension revoked nothing: reactivated, the same session refreshes and its token works.
+    await setStatus(tenant, "active");
+    expect(await me(session.accessToken)).toEqual([200, undefined]);
+    const back = await post("/api/auth/refresh", { refreshToken: session.refreshToken });
+    expect(back.status).toBe(200);
+  },
+);
 
 test("a 2FA login started before the suspension cannot be completed after it", async () => {
   const tenant = await createTenant(app.db.ownerPool);
@@ -120,7 +124,8 @@ test("a registration issued before the suspension cannot be confirmed after it: 
   });
   expect(issued.status).toBe(202);
   const { rows: jobs } = await app.db.ownerPool.query<{ code: string }>(
-    "select payload->'data'->>'code' as code from graphile_worker._private_jobs where payload->>'template' = 'registration_code' and payload->>'to' = $1",
+    "select payload->'data'->>'code' as code from graphile_worker._private_jobs where payload->>'template' " +
+      "= 'registration_code' and payload->>'to' = $1",
     [email],
   );
   await setStatus(tenant, "suspended");

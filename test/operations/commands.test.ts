@@ -28,8 +28,10 @@ const run = (script: string, args: string[] = [], env: Record<string, string> = 
 const snapshot = async () =>
   (
     await app.db.ownerPool.query(
-      `select (select count(*) from app_public.tenants)::int as tenants, (select count(*) from app_public.users)::int as users,
-            (select count(*) from app_public.roles)::int as roles, (select count(*) from app_public.role_permissions)::int as grants`,
+      `select (select count(*) from app_public.tenants)::int as tenants,
+              (select count(*) from app_public.users)::int as users,
+              (select count(*) from app_public.roles)::int as roles,
+              (select count(*) from app_public.role_permissions)::int as grants`,
     )
   ).rows[0];
 
@@ -55,48 +57,51 @@ test("init twice gives the same state; the second run creates nothing; the admin
   expect(jobs.body).toEqual({ data: { failedJobs: { totalCount: 0 } } });
 });
 
-test("init --tenant gives the tenant's owner its own jobs only; --operator, from the command line, the platform's", async () => {
-  // Another tenant's failing job, enqueued by its owner's request.
-  const other = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");
-  const victim = await createUser(app.db.ownerPool, { id: other.tenantId, slug: "other" }, "member");
-  await app.graphql(
-    `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
-    { id: victim.id },
-    other.token,
-  );
-  await app.db.ownerPool.query(
-    "update graphile_worker._private_jobs set attempts = 1, last_error = 'other tenant' where key = $1",
-    [`scrub_user:${victim.id}`],
-  );
+test(
+  "init --tenant gives the tenant's owner its own jobs only; " + "--operator, from the command line, the platform's",
+  async () => {
+    // Another tenant's failing job, enqueued by its owner's request.
+    const other = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");
+    const victim = await createUser(app.db.ownerPool, { id: other.tenantId, slug: "other" }, "member");
+    await app.graphql(
+      `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+      { id: victim.id },
+      other.token,
+    );
+    await app.db.ownerPool.query(
+      "update graphile_worker._private_jobs set attempts = 1, last_error = 'other tenant' where key = $1",
+      [`scrub_user:${victim.id}`],
+    );
 
-  const created = run("init.ts", ["--tenant", "shop", "--email", "boss@shop.test"]);
-  expect(created.status).toBe(0);
-  const password = /created with password (\S+)/.exec(created.stdout)![1];
-  const signIn = async () =>
-    (await request(app.url).post("/api/auth/login").send({ tenant: "shop", login: "boss@shop.test", password })).body
-      .accessToken as string;
-  const listed = async () =>
-    (await app.graphql("{ failedJobs { nodes { lastError } } }", undefined, await signIn())).body;
-  expect(await listed()).toEqual({ data: { failedJobs: { nodes: [] } } });
+    const created = run("init.ts", ["--tenant", "shop", "--email", "boss@shop.test"]);
+    expect(created.status).toBe(0);
+    const password = /created with password (\S+)/.exec(created.stdout)![1];
+    const signIn = async () =>
+      (await request(app.url).post("/api/auth/login").send({ tenant: "shop", login: "boss@shop.test", password })).body
+        .accessToken as string;
+    const listed = async () =>
+      (await app.graphql("{ failedJobs { nodes { lastError } } }", undefined, await signIn())).body;
+    expect(await listed()).toEqual({ data: { failedJobs: { nodes: [] } } });
 
-  const granted = run("init.ts", ["--tenant", "shop", "--operator", "boss@shop.test"]);
-  expect([granted.status, granted.stderr]).toEqual([0, ""]);
-  expect(granted.stdout).toMatch(/operator boss@shop.test: granted/);
-  expect(granted.stdout).not.toMatch(/created with password/);
-  expect(await listed()).toEqual({
-    data: { failedJobs: { nodes: expect.arrayContaining([{ lastError: "other tenant" }]) } },
-  });
-  expect(run("init.ts", ["--tenant", "shop", "--operator", "boss@shop.test"]).stdout).toMatch(
-    /operator boss@shop.test: exists/,
-  );
+    const granted = run("init.ts", ["--tenant", "shop", "--operator", "boss@shop.test"]);
+    expect([granted.status, granted.stderr]).toEqual([0, ""]);
+    expect(granted.stdout).toMatch(/operator boss@shop.test: granted/);
+    expect(granted.stdout).not.toMatch(/created with password/);
+    expect(await listed()).toEqual({
+      data: { failedJobs: { nodes: expect.arrayContaining([{ lastError: "other tenant" }]) } },
+    });
+    expect(run("init.ts", ["--tenant", "shop", "--operator", "boss@shop.test"]).stdout).toMatch(
+      /operator boss@shop.test: exists/,
+    );
 
-  const revoked = run("init.ts", ["--tenant", "shop", "--revoke-operator", "boss@shop.test"]);
-  expect(revoked.stdout).toMatch(/operator boss@shop.test: revoked/);
-  expect(await listed()).toEqual({ data: { failedJobs: { nodes: [] } } });
+    const revoked = run("init.ts", ["--tenant", "shop", "--revoke-operator", "boss@shop.test"]);
+    expect(revoked.stdout).toMatch(/operator boss@shop.test: revoked/);
+    expect(await listed()).toEqual({ data: { failedJobs: { nodes: [] } } });
 
-  const unknown = run("init.ts", ["--tenant", "shop", "--operator", "nobody@shop.test"]);
-  expect([unknown.status, unknown.stderr.trim()]).toEqual([1, "NOT_FOUND: No user nobody@shop.test in tenant shop."]);
-});
+    const unknown = run("init.ts", ["--tenant", "shop", "--operator", "nobody@shop.test"]);
+    expect([unknown.status, unknown.stderr.trim()]).toEqual([1, "NOT_FOUND: No user nobody@shop.test in tenant shop."]);
+  },
+);
 
 test("init refuses bad arguments with a usage message", () => {
   const result = run("init.ts", ["--tenant", "Not A Slug"]);

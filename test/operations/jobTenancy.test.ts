@@ -63,45 +63,49 @@ const failedIds = async (token: string) => {
     .failedJobs.nodes;
 };
 
-test("a tenant's owner and admin see and act on their own tenant's jobs only; another tenant's job is NOT_FOUND", async () => {
-  const jobA = await tenantJob(ownerA, "A's error");
-  const jobB = await tenantJob(ownerB, "B's secret error");
-  const jobP = await platformJob("platform error");
+test(
+  "a tenant's owner and admin see and act on their own tenant's jobs only; " + "another tenant's job is NOT_FOUND",
+  async () => {
+    const jobA = await tenantJob(ownerA, "A's error");
+    const jobB = await tenantJob(ownerB, "B's secret error");
+    const jobP = await platformJob("platform error");
 
-  for (const user of [ownerA, adminA]) {
-    const nodes = await failedIds(user.token);
-    expect(nodes.map((node) => node.rowId)).toContain(jobA);
-    expect(nodes.map((node) => node.rowId)).not.toContain(jobB);
-    expect(nodes.map((node) => node.rowId)).not.toContain(jobP);
-    expect(nodes.every((node) => node.tenantId === tenantA.id)).toBe(true);
-    expect(JSON.stringify(nodes)).not.toContain("B's secret error");
-  }
-  expect((await failedIds(ownerB.token)).map((node) => node.rowId)).toEqual([jobB]);
+    for (const user of [ownerA, adminA]) {
+      const nodes = await failedIds(user.token);
+      expect(nodes.map((node) => node.rowId)).toContain(jobA);
+      expect(nodes.map((node) => node.rowId)).not.toContain(jobB);
+      expect(nodes.map((node) => node.rowId)).not.toContain(jobP);
+      expect(nodes.every((node) => node.tenantId === tenantA.id)).toBe(true);
+      expect(JSON.stringify(nodes)).not.toContain("B's secret error");
+    }
+    expect((await failedIds(ownerB.token)).map((node) => node.rowId)).toEqual([jobB]);
 
-  // B's job cannot be run now or deleted from A; A's own job can.
-  for (const mutation of [RETRY, DISCARD]) {
-    const { body } = await app.graphql(mutation, { id: jobB }, ownerA.token);
-    expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-  }
-  expect(
-    (await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [jobB])).rows,
-  ).toEqual([{ attempts: 1 }]);
-  const retried = await app.graphql(RETRY, { id: jobA }, adminA.token);
-  expect(retried.body.data).toEqual({ retryJob: { job: { rowId: jobA, attempts: 0 } } });
-  const discarded = await app.graphql(DISCARD, { id: jobA }, ownerA.token);
-  expect(discarded.body.data).toEqual({ discardJob: { discarded: true } });
+    // B's job cannot be run now or deleted from A; A's own job can.
+    for (const mutation of [RETRY, DISCARD]) {
+      const { body } = await app.graphql(mutation, { id: jobB }, ownerA.token);
+      expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    }
+    expect(
+      (await app.db.ownerPool.query("select attempts from graphile_worker.jobs where id = $1", [jobB])).rows,
+    ).toEqual([{ attempts: 1 }]);
+    const retried = await app.graphql(RETRY, { id: jobA }, adminA.token);
+    expect(retried.body.data).toEqual({ retryJob: { job: { rowId: jobA, attempts: 0 } } });
+    const discarded = await app.graphql(DISCARD, { id: jobA }, ownerA.token);
+    expect(discarded.body.data).toEqual({ discardJob: { discarded: true } });
 
-  // A manager has no jobs.manage; releasing workers is for operators.
-  expect((await app.graphql(FAILED, undefined, managerA.token)).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-  const unlock = await app.graphql(`mutation { unlockStaleJobs(input: {}) { unlocked } }`, undefined, ownerA.token);
-  expect(unlock.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-});
+    // A manager has no jobs.manage; releasing workers is for operators.
+    expect((await app.graphql(FAILED, undefined, managerA.token)).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const unlock = await app.graphql(`mutation { unlockStaleJobs(input: {}) { unlocked } }`, undefined, ownerA.token);
+    expect(unlock.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  },
+);
 
 test("a tenant's owner sees only their tenant's locked jobs", async () => {
   const jobA = await tenantJob(ownerA, "x");
   const jobB = await tenantJob(ownerB, "y");
   await app.db.ownerPool.query(
-    "update graphile_worker._private_jobs set locked_at = now(), locked_by = 'some-worker' where id = any($1::bigint[])",
+    "update graphile_worker._private_jobs set locked_at = now(), locked_by = 'some-worker' where id = " +
+      "any($1::bigint[])",
     [[jobA, jobB]],
   );
   const { body } = await app.graphql("{ lockedJobs { nodes { rowId } } }", undefined, ownerA.token);
@@ -135,7 +139,8 @@ test("an operator sees every tenant's jobs and platform jobs, acts on any, and a
   });
 
   await app.db.ownerPool.query(
-    "update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = 'dead-worker' where id = $1",
+    "update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = " +
+      "'dead-worker' where id = $1",
     [jobA],
   );
   const unlocked = await app.graphql(
@@ -179,7 +184,8 @@ test("jobs carry their tenant however they are enqueued", async () => {
   // Bulk enqueues too.
   expect(
     await tenantOf(
-      "select app_private.enqueue_jobs(array[row('scrub_user', json_build_object('userId', $1::uuid), null, null, null, null, null, null)::graphile_worker.job_spec])",
+      "select app_private.enqueue_jobs(array[row('scrub_user', json_build_object('userId', $1::uuid), null, " +
+        "null, null, null, null, null)::graphile_worker.job_spec])",
       [ownerA.id],
     ),
   ).toBe(tenantA.id);
@@ -191,7 +197,9 @@ test("the e-mails a tenant's users get from outside a request are that tenant's 
   const emailJobs = async (template: string) =>
     (
       await app.db.ownerPool.query<{ id: string; tenant: string | null }>(
-        "select id::text, payload->>'tenantId' as tenant from graphile_worker._private_jobs where task_id = (select id from graphile_worker._private_tasks where identifier = 'send_email') and payload->>'template' = $1",
+        "select id::text, payload->>'tenantId' as tenant from graphile_worker._private_jobs where task_id = " +
+          "(select id from graphile_worker._private_tasks where identifier = 'send_email') and " +
+          "payload->>'template' = $1",
         [template],
       )
     ).rows;
@@ -237,7 +245,8 @@ test("unlockStaleJobs refuses fewer than one minute: a job locked right now stay
   await app.db.ownerPool.query("insert into app_private.platform_operators (user_id) values ($1)", [operator.id]);
   const running = await tenantJob(ownerA, "running");
   await app.db.ownerPool.query(
-    "update graphile_worker._private_jobs set locked_at = now() - interval '1 second', locked_by = 'live-worker' where id = $1",
+    "update graphile_worker._private_jobs set locked_at = now() - interval '1 second', locked_by = " +
+      "'live-worker' where id = $1",
     [running],
   );
   try {

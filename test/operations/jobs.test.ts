@@ -131,7 +131,8 @@ test("jobs held by a dead worker are listed and unlocked", async () => {
     "select id from graphile_worker.add_job('send_email', '{}')",
   );
   await app.db.ownerPool.query(
-    "update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = 'worker-that-crashed' where id = $1",
+    "update graphile_worker._private_jobs set locked_at = now() - interval '2 hours', locked_by = " +
+      "'worker-that-crashed' where id = $1",
     [rows[0]!.id],
   );
   const locked = await app.graphql(LOCKED, undefined, operator.token);

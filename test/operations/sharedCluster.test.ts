@@ -75,7 +75,8 @@ function command(
 
 const postmasterPid = () => readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0];
 
-test("task, seed and migrate use the running server's cluster; the state file and the server are untouched", async () => {
+test("task, seed and migrate use the running server's " +
+  "cluster; the state file and the server are untouched", async () => {
   port = await freePort();
   server = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
     env: { ...env, PORT: String(port) },
@@ -113,7 +114,8 @@ test("task, seed and migrate use the running server's cluster; the state file an
   expect(readFileSync(stateFile, "utf8")).toBe(state);
 }, 240_000);
 
-test("a worker on the embedded cluster stops quietly: exit 0, no error logged, no connection cut by the database's own stop", async () => {
+test("a worker on the embedded cluster stops quietly: exit 0, no error logged, no connection cut by the " +
+  "database's own stop", async () => {
   const worker = spawn(process.execPath, [join(projectRoot, "src", "cli", "worker.ts")], {
     env: { ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,4 +1,7 @@
-/** With OTEL_EXPORTER_OTLP_ENDPOINT set, a request produces HTTP, GraphQL and pg spans (child process, local collector). */
+/**
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set, a request produces HTTP, GraphQL and pg spans
+ * (child process, local collector).
+ */
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

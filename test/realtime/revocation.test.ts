@@ -64,7 +64,8 @@ async function ended(watched: Watched, what: string): Promise<void> {
 
 const notify = (user: TestUser, title: string) =>
   app.db.ownerPool.query(
-    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values ($1, $2, 'test', $3, 'x')",
+    "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) values " +
+      "($1, $2, 'test', $3, 'x')",
     [user.tenantId, user.id, title],
   );
 
@@ -76,34 +77,38 @@ async function subscribed(user: TestUser, token = user.token): Promise<{ client:
   return { client, watched };
 }
 
-test("logout ends the session's subscription with UNAUTHENTICATED; nothing is delivered after it; another user's subscription carries on", async () => {
-  const alice = await createUser(app.db.ownerPool, tenant, "member");
-  const bob = await createUser(app.db.ownerPool, tenant, "member");
-  const forAlice = await subscribed(alice);
-  const forBob = await subscribed(bob);
-  await notify(alice, "before");
-  await until(() => forAlice.watched.events.length === 1, "Alice's first notification");
+test(
+  "logout ends the session's subscription with UNAUTHENTICATED; nothing is delivered after it; another user's " +
+    "subscription carries on",
+  async () => {
+    const alice = await createUser(app.db.ownerPool, tenant, "member");
+    const bob = await createUser(app.db.ownerPool, tenant, "member");
+    const forAlice = await subscribed(alice);
+    const forBob = await subscribed(bob);
+    await notify(alice, "before");
+    await until(() => forAlice.watched.events.length === 1, "Alice's first notification");
 
-  const logout = await fetch(`${app.url}/api/auth/logout`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${alice.token}` },
-  });
-  expect(logout.status).toBe(200);
-  await ended(forAlice.watched, "logout");
+    const logout = await fetch(`${app.url}/api/auth/logout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expect(logout.status).toBe(200);
+    await ended(forAlice.watched, "logout");
 
-  // Nothing reaches Alice's ended subscription; Bob's still delivers (so the event went out).
-  await notify(alice, "after");
-  await notify(bob, "for bob");
-  await until(() => forBob.watched.events.length === 1, "Bob's notification");
-  expect(forAlice.watched.events).toHaveLength(1);
-  expect(forAlice.watched.completed).toBe(false);
-  expect(forBob.watched.errors).toEqual([]);
+    // Nothing reaches Alice's ended subscription; Bob's still delivers (so the event went out).
+    await notify(alice, "after");
+    await notify(bob, "for bob");
+    await until(() => forBob.watched.events.length === 1, "Bob's notification");
+    expect(forAlice.watched.events).toHaveLength(1);
+    expect(forAlice.watched.completed).toBe(false);
+    expect(forBob.watched.errors).toEqual([]);
 
-  // The socket stays open, but a new operation on it is refused: the session has ended.
-  const retry = watch(forAlice.client, NOTIFICATIONS);
-  await until(() => retry.errors.length > 0, "the new subscription's refusal", END_DEADLINE_MS);
-  expect(retry.errors[0]?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
-});
+    // The socket stays open, but a new operation on it is refused: the session has ended.
+    const retry = watch(forAlice.client, NOTIFICATIONS);
+    await until(() => retry.errors.length > 0, "the new subscription's refusal", END_DEADLINE_MS);
+    expect(retry.errors[0]?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  },
+);
 
 test("revokeSession from another session ends the revoked session's subscription", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member");
