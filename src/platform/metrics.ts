@@ -39,45 +39,43 @@ function isDocument(value: unknown): value is DocumentNode {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #httpRequests = new Counter({
-    name: "tessera_http_requests_total",
-    help: "HTTP requests by route template, method and status.",
-    labelNames: ["method", "route", "status"],
-    registers: [this.registry],
-  });
-  readonly #httpDuration = new Histogram({
-    name: "tessera_http_request_duration_seconds",
-    help: "HTTP request duration.",
-    labelNames: ["method", "route", "status"],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly #graphqlOperations = new Counter({
-    name: "tessera_graphql_operations_total",
-    help: "GraphQL operations by operation name, type and outcome.",
-    labelNames: ["operation", "type", "outcome"],
-    registers: [this.registry],
-  });
-  readonly #graphqlDuration = new Histogram({
-    name: "tessera_graphql_operation_duration_seconds",
-    help: "GraphQL execution duration.",
-    labelNames: ["operation", "type", "outcome"],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly #jobs = new Counter({
-    name: "tessera_worker_jobs_total",
-    help: "Worker jobs by task and outcome (success, error = will retry, failed = out of attempts).",
-    labelNames: ["task", "outcome"],
-    registers: [this.registry],
-  });
-  readonly #jobDuration = new Histogram({
-    name: "tessera_worker_job_duration_seconds",
-    help: "Worker job duration.",
-    labelNames: ["task", "outcome"],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly #httpRequests = this.#counter(
+    "tessera_http_requests_total",
+    "HTTP requests by route template, method and status.",
+    ["method", "route", "status"],
+  );
+  readonly #httpDuration = this.#histogram("tessera_http_request_duration_seconds", "HTTP request duration.", [
+    "method",
+    "route",
+    "status",
+  ]);
+  readonly #graphqlOperations = this.#counter(
+    "tessera_graphql_operations_total",
+    "GraphQL operations by operation name, type and outcome.",
+    ["operation", "type", "outcome"],
+  );
+  readonly #graphqlDuration = this.#histogram(
+    "tessera_graphql_operation_duration_seconds",
+    "GraphQL execution duration.",
+    ["operation", "type", "outcome"],
+  );
+  readonly #jobs = this.#counter(
+    "tessera_worker_jobs_total",
+    "Worker jobs by task and outcome (success, error = will retry, failed = out of attempts).",
+    ["task", "outcome"],
+  );
+  readonly #jobDuration = this.#histogram("tessera_worker_job_duration_seconds", "Worker job duration.", [
+    "task",
+    "outcome",
+  ]);
+
+  #counter<Label extends string>(name: string, help: string, labelNames: Label[]): Counter<Label> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  #histogram<Label extends string>(name: string, help: string, labelNames: Label[]): Histogram<Label> {
+    return new Histogram({ name, help, labelNames, buckets: DURATION_BUCKETS, registers: [this.registry] });
+  }
 
   constructor(pools: Record<string, pg.Pool>, queuePool?: pg.Pool) {
     collectDefaultMetrics({ register: this.registry });

@@ -11,26 +11,32 @@ async function liveUserId(context: BootstrapContext, email: string): Promise<str
   return rows[0].id;
 }
 
+/** What each option does: its SQL function, and the report when it changed something or not. */
+const CHANGES = [
+  {
+    option: "operator",
+    sql: "select app_private.grant_platform_operator($1) as changed",
+    done: "granted",
+    noop: "exists",
+  },
+  {
+    option: "revoke-operator",
+    sql: "select app_private.revoke_platform_operator($1) as changed",
+    done: "revoked",
+    noop: "was not an operator",
+  },
+] as const;
+
 /** `--operator <e-mail>` grants, `--revoke-operator <e-mail>` revokes; nothing happens without them. */
 export const operatorStep: BootstrapStep = {
   name: "platform operator",
   async run(context) {
-    const { operator, "revoke-operator": revoke } = context.options;
-    if (operator !== undefined) {
-      const userId = await liveUserId(context, operator);
-      const { rows } = await context.client.query<{ changed: boolean }>(
-        "select app_private.grant_platform_operator($1) as changed",
-        [userId],
-      );
-      context.report.push(`operator ${operator}: ${rows[0]?.changed ? "granted" : "exists"}`);
-    }
-    if (revoke !== undefined) {
-      const userId = await liveUserId(context, revoke);
-      const { rows } = await context.client.query<{ changed: boolean }>(
-        "select app_private.revoke_platform_operator($1) as changed",
-        [userId],
-      );
-      context.report.push(`operator ${revoke}: ${rows[0]?.changed ? "revoked" : "was not an operator"}`);
+    for (const change of CHANGES) {
+      const email = context.options[change.option];
+      if (email === undefined) continue;
+      const userId = await liveUserId(context, email);
+      const { rows } = await context.client.query<{ changed: boolean }>(change.sql, [userId]);
+      context.report.push(`operator ${email}: ${rows[0]?.changed ? change.done : change.noop}`);
     }
   },
 };

@@ -14,140 +14,12 @@ export interface GateViolation {
   problem: string;
 }
 
-export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promise<GateViolation[]> {
-  const violations: GateViolation[] = [];
-  const push = (gate: string, problem: string) => (row: { object: string }) =>
-    violations.push({ gate, object: row.object, problem });
-
-  (
-    await client.query<{ object: string }>(`
-    select format('%I.%I', n.nspname, c.relname) as object
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'app_public' and c.relkind in ('r', 'p') and not c.relrowsecurity
-    order by 1`)
-  ).rows.forEach(push("rls", "row-level security is not enabled"));
-
-  (
-    await client.query<{ object: string }>(`
-    select format('%I.%I', n.nspname, c.relname) as object
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'app_public' and c.relkind in ('r', 'p')
-      and not exists (select 1 from pg_policy p where p.polrelid = c.oid)
-    order by 1`)
-  ).rows.forEach(push("rls", "has no policy"));
-
-  // A foreign key needs an index whose leading columns are exactly its columns (any order).
-  (
-    await client.query<{ object: string }>(
-      `
-    select format('%s (%s)', k.conrelid::regclass, k.conname) as object
-    from pg_constraint k join pg_namespace n on n.oid = k.connamespace
-    where k.contype = 'f' and n.nspname = any($1)
-      and not exists (
-        select 1 from pg_index i
-        where i.indrelid = k.conrelid
-          and (select array_agg(x order by x) from unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) x)
-            = (select array_agg(x order by x) from unnest(k.conkey) x)
-      )
-    order by 1`,
-      [OUR_SCHEMAS],
-    )
-  ).rows.forEach(push("fk-index", "foreign key has no supporting index"));
-
-  (
-    await client.query<{ object: string }>(
-      `
-    select p.oid::regprocedure::text as object
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = any($1) and p.prosecdef
-      and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
-    order by 1`,
-      [OUR_SCHEMAS],
-    )
-  ).rows.forEach(push("security-definer", "security definer function does not pin search_path"));
-
-  (
-    await client.query<{ object: string }>(
-      `
-    select p.oid::regprocedure::text as object
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace, aclexplode(p.proacl) a
-    where n.nspname = any($1) and a.grantee = 0
-    union all
-    select format('%I.%I', n.nspname, c.relname)
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
-    where n.nspname = any($1) and a.grantee = 0
-    order by 1`,
-      [OUR_SCHEMAS],
-    )
-  ).rows.forEach(push("public-grants", "granted to PUBLIC"));
-
-  // A definer function runs with the owner's rights: it must check who is calling, through the
-  // access guard or by reading the caller's identity.
-  (
-    await client.query<{ object: string }>(
-      `
-    select p.oid::regprocedure::text as object
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = 'app_public' and p.prosecdef and p.prosrc !~ $1
-    order by 1`,
-      [READS_CALLER],
-    )
-  ).rows.forEach(
-    push(
-      "definer-guard",
-      "security definer function neither calls app_private.assert_module_access nor reads the current user or tenant",
-    ),
-  );
-
-  // A row that copies its parent's tenant must point at the parent through (tenant_id, parent_id),
-  // so the database itself refuses a row whose tenant differs from its parent's.
-  (
-    await client.query<{ object: string }>(
-      `
-    with tenant_column as (
-      select a.attrelid as relid, a.attnum
-      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = any($1) and c.relkind in ('r', 'p') and a.attname = 'tenant_id' and not a.attisdropped
-    )
-    select format('%s (%s)', k.conrelid::regclass, k.conname) as object
-    from pg_constraint k
-    join tenant_column child on child.relid = k.conrelid
-    join tenant_column parent on parent.relid = k.confrelid
-    where k.contype = 'f'
-      and not (k.conkey @> array[child.attnum] and k.confkey[array_position(k.conkey, child.attnum)] = parent.attnum)
-      and not exists (
-        select 1 from pg_constraint c
-        where c.contype = 'f' and c.conrelid = k.conrelid and c.confrelid = k.confrelid
-          and cardinality(c.conkey) = cardinality(k.conkey) + 1 and c.conkey @> array[child.attnum]
-          and c.confkey[array_position(c.conkey, child.attnum)] = parent.attnum
-          and not exists (select 1 from unnest(k.conkey, k.confkey) as m(attnum, fattnum)
-                          where c.confkey[array_position(c.conkey, m.attnum)] is distinct from m.fattnum))
-    order by 1`,
-      [OUR_SCHEMAS],
-    )
-  ).rows.forEach(
-    push("tenant-fk", "foreign key to a tenant-scoped table without a composite (tenant_id, …) foreign key"),
-  );
-
-  // sql/schema.sql is grouped by module: every table, view and function says which one it is.
-  (
-    await client.query<{ object: string }>(
-      `
-    select format('%I.%I', n.nspname, c.relname) as object
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = any($1) and c.relkind in ('r', 'p', 'v')
-      and coalesce(obj_description(c.oid, 'pg_class'), '') !~ '^@module [a-z_]+'
-    union all
-    select p.oid::regprocedure::text
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = any($1) and p.prokind in ('f', 'p')
-      and coalesce(obj_description(p.oid, 'pg_proc'), '') !~ '^@module [a-z_]+'
-    order by 1`,
-      [OUR_SCHEMAS],
-    )
-  ).rows.forEach(push("module-tag", "comment does not start with @module <name>"));
-
-  return violations;
+/** One rule: a query that lists the objects breaking it (as `object`). */
+interface Gate {
+  gate: string;
+  problem: string;
+  params?: unknown[];
+  sql: string;
 }
 
 /** What a definer function in app_public must contain: the guard, or a read of the caller's identity. */
@@ -156,6 +28,136 @@ const READS_CALLER = [
   String.raw`app_public\.current_(user_id|tenant_id|session_id|user_has_permission)\(`,
   String.raw`current_setting\('jwt\.claims\.`,
 ].join("|");
+
+const GATES: Gate[] = [
+  {
+    gate: "rls",
+    problem: "row-level security is not enabled",
+    sql: `
+      select format('%I.%I', n.nspname, c.relname) as object
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'app_public' and c.relkind in ('r', 'p') and not c.relrowsecurity
+      order by 1`,
+  },
+  {
+    gate: "rls",
+    problem: "has no policy",
+    sql: `
+      select format('%I.%I', n.nspname, c.relname) as object
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'app_public' and c.relkind in ('r', 'p')
+        and not exists (select 1 from pg_policy p where p.polrelid = c.oid)
+      order by 1`,
+  },
+  // A foreign key needs an index whose leading columns are exactly its columns (any order).
+  {
+    gate: "fk-index",
+    problem: "foreign key has no supporting index",
+    params: [OUR_SCHEMAS],
+    sql: `
+      select format('%s (%s)', k.conrelid::regclass, k.conname) as object
+      from pg_constraint k join pg_namespace n on n.oid = k.connamespace
+      where k.contype = 'f' and n.nspname = any($1)
+        and not exists (
+          select 1 from pg_index i
+          where i.indrelid = k.conrelid
+            and (select array_agg(x order by x) from unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) x)
+              = (select array_agg(x order by x) from unnest(k.conkey) x)
+        )
+      order by 1`,
+  },
+  {
+    gate: "security-definer",
+    problem: "security definer function does not pin search_path",
+    params: [OUR_SCHEMAS],
+    sql: `
+      select p.oid::regprocedure::text as object
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = any($1) and p.prosecdef
+        and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
+      order by 1`,
+  },
+  {
+    gate: "public-grants",
+    problem: "granted to PUBLIC",
+    params: [OUR_SCHEMAS],
+    sql: `
+      select p.oid::regprocedure::text as object
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace, aclexplode(p.proacl) a
+      where n.nspname = any($1) and a.grantee = 0
+      union all
+      select format('%I.%I', n.nspname, c.relname)
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
+      where n.nspname = any($1) and a.grantee = 0
+      order by 1`,
+  },
+  // A definer function runs with the owner's rights: it must check who is calling, through the
+  // access guard or by reading the caller's identity.
+  {
+    gate: "definer-guard",
+    problem:
+      "security definer function neither calls app_private.assert_module_access nor reads the current user or tenant",
+    params: [READS_CALLER],
+    sql: `
+      select p.oid::regprocedure::text as object
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'app_public' and p.prosecdef and p.prosrc !~ $1
+      order by 1`,
+  },
+  // A row that copies its parent's tenant must point at the parent through (tenant_id, parent_id),
+  // so the database itself refuses a row whose tenant differs from its parent's.
+  {
+    gate: "tenant-fk",
+    problem: "foreign key to a tenant-scoped table without a composite (tenant_id, …) foreign key",
+    params: [OUR_SCHEMAS],
+    sql: `
+      with tenant_column as (
+        select a.attrelid as relid, a.attnum
+        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = any($1) and c.relkind in ('r', 'p') and a.attname = 'tenant_id' and not a.attisdropped
+      )
+      select format('%s (%s)', k.conrelid::regclass, k.conname) as object
+      from pg_constraint k
+      join tenant_column child on child.relid = k.conrelid
+      join tenant_column parent on parent.relid = k.confrelid
+      where k.contype = 'f'
+        and not (k.conkey @> array[child.attnum] and k.confkey[array_position(k.conkey, child.attnum)] = parent.attnum)
+        and not exists (
+          select 1 from pg_constraint c
+          where c.contype = 'f' and c.conrelid = k.conrelid and c.confrelid = k.confrelid
+            and cardinality(c.conkey) = cardinality(k.conkey) + 1 and c.conkey @> array[child.attnum]
+            and c.confkey[array_position(c.conkey, child.attnum)] = parent.attnum
+            and not exists (select 1 from unnest(k.conkey, k.confkey) as m(attnum, fattnum)
+                            where c.confkey[array_position(c.conkey, m.attnum)] is distinct from m.fattnum))
+      order by 1`,
+  },
+  // sql/schema.sql is grouped by module: every table, view and function says which one it is.
+  {
+    gate: "module-tag",
+    problem: "comment does not start with @module <name>",
+    params: [OUR_SCHEMAS],
+    sql: `
+      select format('%I.%I', n.nspname, c.relname) as object
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = any($1) and c.relkind in ('r', 'p', 'v')
+        and coalesce(obj_description(c.oid, 'pg_class'), '') !~ '^@module [a-z_]+'
+      union all
+      select p.oid::regprocedure::text
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = any($1) and p.prokind in ('f', 'p')
+        and coalesce(obj_description(p.oid, 'pg_proc'), '') !~ '^@module [a-z_]+'
+      order by 1`,
+  },
+];
+
+export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promise<GateViolation[]> {
+  const violations: GateViolation[] = [];
+  for (const { gate, problem, params, sql } of GATES) {
+    const { rows } = await client.query<{ object: string }>(sql, params ?? []);
+    violations.push(...rows.map((row) => ({ gate, object: row.object, problem })));
+  }
+  return violations;
+}
 
 export type PlpgsqlCheckOutcome = { available: false } | { available: true; violations: GateViolation[] };
 
