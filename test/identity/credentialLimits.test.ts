@@ -1,0 +1,189 @@
+/**
+ * Abuse limits on password and code checks under real concurrency: N parallel HTTP requests (each its
+ * own connection) never get more than `max` checks of a password or code, whatever the transport.
+ */
+import { LIMITS } from "../../src/modules/identity/limits.ts";
+import { createUser } from "../helpers/fixtures.ts";
+import { DOCS, totpCode } from "./helpers.ts";
+import {
+  addresses,
+  app,
+  countCodes,
+  graphql,
+  PINNED,
+  parallel,
+  password,
+  rest,
+  tenant,
+  useLimitsApp,
+} from "./rateLimits.ts";
+
+/** Tests step past a window by moving the limits' clock. */
+let now = PINNED;
+useLimitsApp(() => now);
+afterEach(() => {
+  now = PINNED;
+});
+
+describe("password and code checks are counted before they are made", () => {
+  test(
+    "40 parallel wrong passwords on one account: exactly 10 are checked, the rest RATE_LIMITED; the right " +
+      "password is refused until the next window",
+    async () => {
+      const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+      const ip = addresses();
+      const answers = await parallel(40, (i) =>
+        rest("/api/auth/login", { tenant: "limited", login: user.email, password: `wrong guess ${i}` }, ip(1)),
+      );
+      expect(countCodes(answers)).toEqual({
+        INVALID_CREDENTIALS: LIMITS.loginPerAccount.max,
+        RATE_LIMITED: 40 - LIMITS.loginPerAccount.max,
+      });
+      // Exactly as many failed checks were made (one audit row each).
+      const { rows } = await app.db.ownerPool.query(
+        "select count(*)::int as n from app_private.auth_events where type = 'login_failed' and user_id = $1",
+        [user.id],
+      );
+      expect(rows[0].n).toBe(LIMITS.loginPerAccount.max);
+
+      const right = await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(2));
+      expect([right.status, right.code]).toEqual([429, "RATE_LIMITED"]);
+      expect(Number(right.retryAfter)).toBeGreaterThan(0);
+      now = new Date(PINNED.getTime() + Number(right.retryAfter) * 1000);
+      expect((await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(2))).status).toBe(
+        200,
+      );
+    },
+  );
+
+  test("wrong passwords over REST and GraphQL at once share the account's 10", async () => {
+    const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+    const ip = addresses();
+    const answers = await parallel(30, (i) =>
+      i % 2 === 0
+        ? rest("/api/auth/login", { tenant: "limited", login: user.username, password: `wrong guess ${i}` }, ip(1))
+        : graphql(DOCS.login, { tenant: "limited", login: user.email, password: `wrong guess ${i}` }, ip(2)),
+    );
+    expect(countCodes(answers)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 20 });
+    expect((await graphql(DOCS.login, { tenant: "limited", login: user.email, password }, ip(3))).code).toBe(
+      "RATE_LIMITED",
+    );
+  });
+
+  test("60 parallel wrong passwords from one IP on 60 accounts: exactly 50 are checked", async () => {
+    const ip = addresses();
+    const answers = await parallel(60, (i) =>
+      rest(
+        "/api/auth/login",
+        { tenant: "limited", login: `nobody-${i}@example.test`, password: "not the password" },
+        ip(1),
+      ),
+    );
+    expect(countCodes(answers)).toEqual({
+      INVALID_CREDENTIALS: LIMITS.loginPerIp.max,
+      RATE_LIMITED: 60 - LIMITS.loginPerIp.max,
+    });
+    // Another address is not affected.
+    expect(
+      (
+        await rest(
+          "/api/auth/login",
+          { tenant: "limited", login: "nobody-0@example.test", password: "not the password" },
+          ip(2),
+        )
+      ).code,
+    ).toBe("INVALID_CREDENTIALS");
+  });
+
+  test(
+    "e-mail and username, in any case, share the account's bucket; a success gives its unit back; an unknown " +
+      "identifier has a bucket of its own",
+    async () => {
+      const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+      const ip = addresses();
+      const login = (identifier: string, pass: string) =>
+        rest("/api/auth/login", { tenant: "limited", login: identifier, password: pass }, ip(1));
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await login(user.email, `wrong guess ${i}`)).status);
+      statuses.push((await login(user.username, password)).status); // a success: not a failure
+      for (let i = 4; i < 9; i++) statuses.push((await login(user.username.toUpperCase(), `wrong guess ${i}`)).status);
+      statuses.push((await login(user.email.toUpperCase(), "wrong guess 9")).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 200, 401, 401, 401, 401, 401, 401]);
+      // Ten failures through three spellings: the account is limited, by any name.
+      for (const identifier of [user.email, user.username])
+        expect((await login(identifier, password)).code).toBe("RATE_LIMITED");
+
+      const ghost = await parallel(12, (i) =>
+        login(i % 2 ? "Ghost@Example.test" : "ghost@example.test", "not the password"),
+      );
+      expect(countCodes(ghost)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 2 });
+    },
+  );
+
+  test(
+    "60 parallel wrong TOTP codes on one challenge: exactly 5 are checked; " + "the right code is refused after",
+    async () => {
+      const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+      const ip = addresses();
+      const { secret } = (await rest("/api/auth/2fa/enable", {}, ip(1), user.token)).body as { secret: string };
+      expect((await rest("/api/auth/2fa/confirm", { code: await totpCode(secret) }, ip(1), user.token)).status).toBe(
+        200,
+      );
+      const challenge = await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(1));
+      const twoFactorToken = challenge.body.twoFactorToken as string;
+      expect(twoFactorToken).toEqual(expect.any(String));
+
+      const accepted = await Promise.all([-1, 0, 1, 2].map((offset) => totpCode(secret, offset)));
+      const wrongCodes = Array.from({ length: 100 }, (_, i) => String(100_000 + i * 7919))
+        .filter((code) => !accepted.includes(code))
+        .slice(0, 60);
+      const answers = await parallel(60, (i) =>
+        rest("/api/auth/2fa/verify", { twoFactorToken, code: wrongCodes[i] }, ip(2 + (i % 3))),
+      );
+      expect(countCodes(answers)).toEqual({
+        INVALID_TWO_FACTOR_CODE: LIMITS.totpPerUser.max,
+        RATE_LIMITED: 60 - LIMITS.totpPerUser.max,
+      });
+
+      const right = await rest("/api/auth/2fa/verify", { twoFactorToken, code: await totpCode(secret, 1) }, ip(9));
+      expect([right.status, right.code]).toEqual([429, "RATE_LIMITED"]);
+      const { rows } = await app.db.ownerPool.query(
+        "select count(*)::int as n from app_private.sessions where user_id = $1 and id <> $2",
+        [user.id, user.sessionId],
+      );
+      expect(rows[0].n).toBe(0);
+    },
+  );
+
+  test(
+    "changePassword: of 20 parallel wrong current passwords (REST and GraphQL) exactly 5 are checked; then " +
+      "the right one is refused too",
+    async () => {
+      const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+      const ip = addresses();
+      const newPassword = "a brand new passphrase";
+      const answers = await parallel(20, (i) =>
+        i % 2 === 0
+          ? rest("/api/auth/password/change", { currentPassword: `wrong current ${i}`, newPassword }, ip(1), user.token)
+          : graphql(DOCS.changePassword, { currentPassword: `wrong current ${i}`, newPassword }, ip(1), user.token),
+      );
+      expect(countCodes(answers)).toEqual({
+        INVALID_CREDENTIALS: LIMITS.changePasswordPerUser.max,
+        RATE_LIMITED: 20 - LIMITS.changePasswordPerUser.max,
+      });
+      const right = await graphql(DOCS.changePassword, { currentPassword: password, newPassword }, ip(2), user.token);
+      expect(right.code).toBe("RATE_LIMITED");
+      expect(
+        (await rest("/api/auth/password/change", { currentPassword: password, newPassword }, ip(2), user.token)).status,
+      ).toBe(429);
+      // The password did not change; the next window lets the right one in.
+      expect((await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(3))).status).toBe(
+        200,
+      );
+      now = new Date(PINNED.getTime() + LIMITS.changePasswordPerUser.windowSeconds * 1000);
+      expect(
+        (await rest("/api/auth/password/change", { currentPassword: password, newPassword }, ip(2), user.token)).status,
+      ).toBe(200);
+    },
+  );
+});
