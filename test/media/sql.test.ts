@@ -1,7 +1,8 @@
 /**
  * The media module's SQL, called as each role in a rolled-back transaction: image records belong to
  * one tenant and are seen by its people only, requests never write them directly, and uploading is a
- * permission of its own. The upload route, storage and serving are in test/images/images.test.ts.
+ * permission of its own. The upload route, storage and serving are in test/media/images.test.ts and
+ * test/media/uploadLimits.test.ts.
  */
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
