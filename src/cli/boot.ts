@@ -103,14 +103,19 @@ export async function withDatabase<T>(
   }
 }
 
-/** Writes `CODE: message` for a refusal of ours (exit code 1); anything else is rethrown. */
+/**
+ * Writes `CODE: message` for a refusal — ours, or the database's (a unique or check constraint) —
+ * with exit code 1; an unexpected error is rethrown (its stack is for the operator).
+ */
 export async function reportRefusal(work: () => Promise<void>): Promise<void> {
-  const { AppError } = await import("../platform/errors.ts");
+  const { toAppError } = await import("../platform/errors.ts");
   try {
     await work();
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    process.stderr.write(`${error.code}: ${error.message}\n`);
+    const refusal = toAppError(error);
+    if (refusal.code === "INTERNAL" || refusal.code === "SERVICE_UNAVAILABLE") throw error;
+    const constraint = refusal.details?.constraint ? ` (${String(refusal.details.constraint)})` : "";
+    process.stderr.write(`${refusal.code}: ${refusal.message}${constraint}\n`);
     process.exitCode = 1;
   }
 }

@@ -17,6 +17,7 @@ import { AppError } from "./errors.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
+import { graphqlBodyGuard } from "./http/requestBody.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { watchPool } from "./db/pools.ts";
 import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
@@ -122,7 +123,7 @@ export async function createTesseraServer({
   app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
   app.use("/api", ...parts.flatMap((part) => part.routes?.(runOperation) ?? []));
 
-  app.use(acceptHeaderGuard("/graphql"));
+  app.use(acceptHeaderGuard("/graphql"), graphqlBodyGuard("/graphql"));
   const serv = pgl.createServ(grafserv);
   // HTTP only: the WebSocket upgrade is ours (src/platform/websockets.ts), so that shutdown can close sockets properly.
   await serv.addTo(app, httpServer, false);

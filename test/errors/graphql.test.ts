@@ -230,6 +230,32 @@ describe("the HTTP envelope of /graphql", () => {
     expect(response.status).toBe(200);
   });
 
+  test.each([
+    [{ "content-type": "application/json", "content-encoding": "gzip" }, "Content-Encoding"],
+    [{ "content-type": "application/json", "content-encoding": "x-unknown" }, "Content-Encoding"],
+    [{ "content-type": "application/json; charset=latin1" }, "charset"],
+  ])("a body declared as %j is 415 UNSUPPORTED_MEDIA_TYPE (its %s)", async (headers, what) => {
+    const response = await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { ...headers, accept: "application/json" },
+      body: '{"query":"{ __typename }"}',
+    });
+    expect(response.status).toBe(415);
+    const body = (await response.json()) as GraphQLBody;
+    expect(body.errors?.[0]?.extensions?.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expect(body.errors?.[0]?.message).toContain(what);
+  });
+
+  test("UTF-8 and identity bodies, in any spelling, still work", async () => {
+    const headers = { "content-type": 'application/json; charset="UTF-8"', "content-encoding": "Identity" };
+    const response = await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { ...headers, accept: "application/json" },
+      body: '{"query":"{ __typename }"}',
+    });
+    expect(response.status).toBe(200);
+  });
+
   test("a body that is not JSON or GraphQL is 415 UNSUPPORTED_MEDIA_TYPE", async () => {
     const response = await fetch(`${app.url}/graphql`, {
       method: "POST",

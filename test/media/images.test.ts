@@ -62,6 +62,7 @@ test(
       "content-type": "image/png",
       etag: `"${first.body.id}"`,
       "cache-control": "public, max-age=31536000, immutable",
+      "cross-origin-resource-policy": "cross-origin",
       "x-content-type-options": "nosniff",
     });
     expect(Buffer.compare(served.body as Buffer, png(1))).toBe(0);

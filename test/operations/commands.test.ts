@@ -55,6 +55,15 @@ test("init twice gives the same state; the second run creates nothing; the admin
   expect(login.status).toBe(200);
   const jobs = await app.graphql("{ failedJobs { totalCount } }", undefined, login.body.accessToken);
   expect(jobs.body).toEqual({ data: { failedJobs: { totalCount: 0 } } });
+
+  // Another owner for the same tenant, whose e-mail's local part is taken as a username already.
+  const another = run("init.ts", ["--tenant", "acme", "--email", "root@elsewhere.test"]);
+  expect(another.stderr).toBe("");
+  expect(another.stdout).toMatch(/admin root@elsewhere.test: created with password/);
+  const { rows } = await app.db.ownerPool.query<{ username: string }>(
+    "select username from app_public.users where email in ('root@acme.test', 'root@elsewhere.test') order by created_at",
+  );
+  expect(rows.map((row) => row.username)).toEqual(["root", "root-2"]);
 });
 
 test(

@@ -126,3 +126,14 @@ test("an address listed twice (in any case) gets one message", async () => {
   await gone(id);
   expect(Object.fromEntries(smtp.countsByRecipient())).toEqual({ "twice@example.test": 1, "once@example.test": 1 });
 });
+
+test("an event's title with line breaks stays one Subject line and adds no header or recipient", async () => {
+  const title = "Cancelled: Party\r\nBcc: victim@example.test\nX-Injected: yes";
+  const id = await enqueueEmail(db, "event_cancelled", ["guest@example.test"], { title, content: "Party is off." });
+  await run();
+  await gone(id);
+  expect(smtp.accepted.map((m) => m.to)).toEqual([["guest@example.test"]]);
+  const [mail] = smtp.accepted;
+  expect(mail!.subject).toBe("Cancelled: Party Bcc: victim@example.test X-Injected: yes");
+  expect(mail!.raw).not.toMatch(/^(Bcc|X-Injected):/im);
+});

@@ -3,9 +3,9 @@
  * are written once, in SQL (app_private.event_notice), for the instant notification and the e-mail
  * alike; the templates only lay them out.
  */
-import { str, type EmailTemplate } from "../../platform/email/templates.ts";
+import { line, str, type EmailTemplate } from "../../platform/email/templates.ts";
 
 export const EVENTS_TEMPLATES: Record<string, EmailTemplate> = {
-  event_reminder: (data) => ({ subject: str(data.title), text: `${str(data.content)} See you there!` }),
-  event_cancelled: (data) => ({ subject: str(data.title), text: str(data.content) }),
+  event_reminder: (data) => ({ subject: line(data.title), text: `${str(data.content)} See you there!` }),
+  event_cancelled: (data) => ({ subject: line(data.title), text: str(data.content) }),
 };

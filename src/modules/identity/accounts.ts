@@ -68,7 +68,7 @@ export const ownerStep: BootstrapStep = {
     await ensureAccount(context.client, {
       tenantId: context.tenantId!,
       email,
-      username: "admin",
+      username: await freeUsername(context.client, context.tenantId!, email),
       fullName: "Administrator",
       passwordHash,
       role: "owner",
@@ -76,6 +76,22 @@ export const ownerStep: BootstrapStep = {
     context.report.push(`admin ${email}: created with password ${password} (shown once; change it after signing in)`);
   },
 };
+
+/**
+ * A username for a new owner: the e-mail's local part made to fit the username rule (2–64 of
+ * A–Z a–z 0–9 _ . -), with a number added when the tenant already has it.
+ */
+async function freeUsername(db: Queryable, tenantId: string, email: string): Promise<string> {
+  const base = (email.split("@")[0] ?? "").replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 48).padEnd(2, "_");
+  const { rows } = await db.query<{ username: string }>(
+    `select candidate as username
+     from (select $2::text as candidate, 0 as n union all select $2 || '-' || n, n from generate_series(2, 999) n) c
+     where not exists (select 1 from app_public.users u where u.tenant_id = $1 and u.username = c.candidate::citext)
+     order by n limit 1`,
+    [tenantId, base],
+  );
+  return rows[0]?.username ?? `${base}-${Date.now()}`;
+}
 
 /** Demo users: an owner and a member, both with DEMO_PASSWORD. */
 export async function seedDemoUsers(context: SeedContext): Promise<void> {

@@ -95,6 +95,9 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
     const etag = `"${id}"`;
     res.setHeader("ETag", etag);
     res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+    // Capability URLs for <img> tags on the tenant's own sites and in e-mails: any origin may embed
+    // them (helmet's default, same-origin, would make browsers refuse them elsewhere).
+    res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
     if (req.get("if-none-match") === etag) {
       res.status(304).end();
       return;
