@@ -87,6 +87,11 @@ export interface ModuleManifest {
   errors?: Record<string, ErrorSpec>;
   /** PostGraphile plugins (schema extensions). Built without a database: they must not need one. */
   graphqlPlugins?: GraphileConfig.Plugin[];
+  /**
+   * Root mutations that cost the server real work (argon2, a rate-limited check, an e-mail): a
+   * request may select at most one of them (the GraphQL limits).
+   */
+  expensiveMutations?: string[];
   /** REST routes and request-time services. */
   server?(context: ServerContext): ModuleServer | Promise<ModuleServer>;
   /** graphile-worker tasks, by identifier. */

@@ -87,6 +87,7 @@ export async function createTesseraServer({
       logger,
       pool: requestPool,
       plugins: [...modules.flatMap((module) => module.graphqlPlugins ?? []), metrics.graphqlPlugin()],
+      expensiveMutations: modules.flatMap((module) => module.expensiveMutations ?? []),
       services: { checkSession, values: Object.assign({}, ...parts.map((part) => part.graphqlContext ?? {})) },
     }),
   );

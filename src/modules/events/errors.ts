@@ -1,6 +1,6 @@
 /**
  * The events module's error codes, added to the one error table by the manifest.
- * Each is raised by the module's SQL with its SQLSTATE, written first.
+ * The SQLSTATE comes first: it is how the module's SQL (join_event) raises it.
  */
 import type { ErrorSpec } from "../../platform/errors.ts";
 

@@ -82,7 +82,10 @@ export const ownerStep: BootstrapStep = {
  * A–Z a–z 0–9 _ . -), with a number added when the tenant already has it.
  */
 async function freeUsername(db: Queryable, tenantId: string, email: string): Promise<string> {
-  const base = (email.split("@")[0] ?? "").replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 48).padEnd(2, "_");
+  const base = (email.split("@")[0] ?? "")
+    .replace(/[^A-Za-z0-9_.-]/g, "_")
+    .slice(0, 48)
+    .padEnd(2, "_");
   const { rows } = await db.query<{ username: string }>(
     `select candidate as username
      from (select $2::text as candidate, 0 as n union all select $2 || '-' || n, n from generate_series(2, 999) n) c

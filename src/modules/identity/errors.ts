@@ -1,6 +1,7 @@
 /**
  * Identity's error codes, added to the one error table by the manifest.
- * Each is raised by the module's SQL with its SQLSTATE, written first.
+ * The SQLSTATE comes first: it is how the module's SQL raises a code (INVALID_CREDENTIALS is raised
+ * there today; the others are thrown by its TypeScript and keep a SQLSTATE for the SQL to come).
  */
 import type { ErrorSpec } from "../../platform/errors.ts";
 

@@ -31,6 +31,18 @@ export const identity: ModuleManifest = {
   config: identityConfig,
   errors: IDENTITY_ERRORS,
   graphqlPlugins: [IdentityPlugin],
+  expensiveMutations: [
+    "register",
+    "confirmRegistration",
+    "login",
+    "verifyTwoFactor",
+    "refreshSession",
+    "changePassword",
+    "forgotPassword",
+    "resetPassword",
+    "confirmTwoFactor",
+    "disableTwoFactor",
+  ],
   server({ config, logger, ownerPool }) {
     const settings = { ...identityConfig.of(config), jwtSecret: config.jwtSecret };
     const captcha = settings.captchaApiUrl ? makeCaptchaVerifier(settings.captchaApiUrl) : undefined;

@@ -9,20 +9,22 @@
  * that insert (milliseconds): a crash there sends that one message again, with the same Message-ID.
  */
 import type { JobHelpers, Task } from "graphile-worker";
+import { z } from "zod";
 import type { Transporter } from "nodemailer";
 import type { MailConfig } from "../config.ts";
 import type { EmailTemplate } from "./templates.ts";
 import { createSmtpTransport, stableMessageId } from "./transport.ts";
 import type { Logger } from "../logger.ts";
 
-interface SendEmailPayload {
-  template: string;
+/** What a send_email job carries; e-mails sent outside requests carry their tenantId too. */
+const SendEmailPayload = z.looseObject({
+  template: z.string().min(1),
   /** One address, or a batch: each recipient gets a message of their own. */
-  to: string | string[];
-  data?: Record<string, unknown>;
+  to: z.union([z.string(), z.array(z.string())]),
+  data: z.record(z.string(), z.unknown()).optional(),
   /** The request that caused the e-mail (added by app_private.enqueue_job). */
-  requestId?: string;
-}
+  requestId: z.string().optional(),
+});
 
 /** What a send needs from the transport: nodemailer's Transporter. */
 export type MailTransport = Pick<Transporter, "sendMail">;
@@ -51,11 +53,10 @@ export function makeSendEmailTask(
 
 function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<string, EmailTemplate>>) {
   return async (transport: MailTransport | undefined, payload: unknown, helpers: JobHelpers): Promise<void> => {
-    const { template, to, data, requestId } = (payload ?? {}) as Partial<SendEmailPayload>;
+    const parsed = SendEmailPayload.safeParse(payload);
+    const { template, to, data, requestId } = parsed.success ? parsed.data : {};
     const render = template && Object.hasOwn(templates, template) ? templates[template] : undefined;
-    const recipients = (Array.isArray(to) ? to : [to]).filter(
-      (address): address is string => typeof address === "string" && address !== "",
-    );
+    const recipients = (Array.isArray(to) ? to : [to]).filter((address): address is string => !!address);
     if (!template || !render || recipients.length === 0) {
       // Not retryable: a malformed job would fail the same way 25 times.
       logger.error(

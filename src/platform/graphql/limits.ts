@@ -29,7 +29,7 @@ import {
   type Walk,
 } from "./operationMeasure.ts";
 
-export { EXPENSIVE_MUTATIONS, MAX_INTROSPECTION_SELECTIONS, type GraphQLLimits } from "./operationMeasure.ts";
+export { MAX_INTROSPECTION_SELECTIONS, type GraphQLLimits } from "./operationMeasure.ts";
 
 export const DEFAULT_MAX_FIELDS = 1000;
 export const DEFAULT_MAX_TOKENS = 10_000;

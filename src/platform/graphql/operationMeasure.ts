@@ -27,26 +27,14 @@ export interface GraphQLLimits {
   maxFields?: number;
   /** Lexical tokens per document (comments excluded), checked before parsing. */
   maxTokens?: number;
-  /** Selections of EXPENSIVE_MUTATIONS per operation. */
+  /** Selections of the expensive mutations per operation. */
   maxExpensiveFields?: number;
+  /**
+   * Root mutations the modules declare expensive (a password hashed or verified, a code checked
+   * under a rate limit, an e-mail sent): one of them per request is all a client needs.
+   */
+  expensiveMutations?: ReadonlySet<string>;
 }
-
-/**
- * Root mutations that hash or verify a password (argon2), check a code or token against the
- * database under a rate limit, or send e-mail: one of them per request is all a client needs.
- */
-export const EXPENSIVE_MUTATIONS: ReadonlySet<string> = new Set([
-  "register",
-  "confirmRegistration",
-  "login",
-  "verifyTwoFactor",
-  "refreshSession",
-  "changePassword",
-  "forgotPassword",
-  "resetPassword",
-  "confirmTwoFactor",
-  "disableTwoFactor",
-]);
 
 export const PAGE_ARGS = new Set(["first", "last"]);
 
@@ -63,7 +51,7 @@ interface Measure {
   cost: number;
   /** Field selections, each alias and `__typename` counted. */
   fields: number;
-  /** Selections of EXPENSIVE_MUTATIONS on the Mutation type. */
+  /** Selections of the expensive mutations on the Mutation type. */
   expensive: number;
   /** `__schema` and `__type` selections: each answers with a large part of the schema. */
   introspection: number;
@@ -107,7 +95,7 @@ export function measure(
       const name = selection.name.value;
       fields += 1;
       if (name === "__schema" || name === "__type") introspectionRoots += 1;
-      if (parentType && parentType === walk.mutationType && EXPENSIVE_MUTATIONS.has(name)) expensive += 1;
+      if (parentType && parentType === walk.mutationType && walk.limits.expensiveMutations?.has(name)) expensive += 1;
       const fieldDef =
         parentType && (isObjectType(parentType) || isInterfaceType(parentType))
           ? parentType.getFields()[name]

@@ -22,6 +22,8 @@ export interface PresetOptions {
   logger: Logger;
   /** The authenticator pool to use (so the server can measure it); created by PostGraphile if absent. */
   pool?: import("pg").Pool;
+  /** Root mutations the modules declare expensive: at most one of them per request. */
+  expensiveMutations?: readonly string[];
   /** The modules' plugins, then more of the platform's (metrics…). */
   plugins?: GraphileConfig.Plugin[];
   /**
@@ -36,7 +38,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
     plugins: [
       StrictDatetimePlugin,
-      makeLimitsPlugin(options.graphql),
+      makeLimitsPlugin({ ...options.graphql, expensiveMutations: new Set(options.expensiveMutations ?? []) }),
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),
       SubscriptionsOverWebSocketPlugin,
       ValidationErrorCodesPlugin,
