@@ -61,7 +61,8 @@ test("init twice gives the same state; the second run creates nothing; the admin
   expect(another.stderr).toBe("");
   expect(another.stdout).toMatch(/admin root@elsewhere.test: created with password/);
   const { rows } = await app.db.ownerPool.query<{ username: string }>(
-    "select username from app_public.users where email in ('root@acme.test', 'root@elsewhere.test') order by created_at",
+    "select username from app_public.users where email in ('root@acme.test', 'root@elsewhere.test') " +
+      "order by created_at",
   );
   expect(rows.map((row) => row.username)).toEqual(["root", "root-2"]);
 });

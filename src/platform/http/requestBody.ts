@@ -9,15 +9,18 @@ import { AppError } from "../errors.ts";
 
 export function graphqlBodyGuard(path: string) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (req.path !== path || req.method !== "POST") return next();
-    const encoding = req.get("content-encoding")?.trim().toLowerCase();
-    if (encoding && encoding !== "identity") {
-      return next(new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's Content-Encoding is not supported."));
-    }
-    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get("content-type") ?? "")?.[1]?.toLowerCase();
-    if (charset && charset !== "utf-8" && charset !== "utf8") {
-      return next(new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's charset is not supported."));
-    }
-    next();
+    next(req.path === path && req.method === "POST" ? bodyRefusal(req) : undefined);
   };
+}
+
+function bodyRefusal(req: Request): AppError | undefined {
+  const encoding = req.get("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    return new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's Content-Encoding is not supported.");
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get("content-type") ?? "")?.[1]?.toLowerCase();
+  if (charset && charset !== "utf-8" && charset !== "utf8") {
+    return new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's charset is not supported.");
+  }
+  return undefined;
 }
