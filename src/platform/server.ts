@@ -59,7 +59,7 @@ export async function createTesseraServer({
   modules,
 }: ServerOptions): Promise<TesseraServer> {
   registerModules(modules);
-  // The owner pool serves the auth service's SQL functions, readiness and queue metrics.
+  // The owner pool serves the modules' app_private SQL functions, readiness and queue metrics.
   // Neither role is a superuser.
   // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
   // it holds the LISTEN connection for subscriptions.
