@@ -2590,9 +2590,10 @@ alter table app_private.platform_operators add constraint platform_operators_use
 comment on table app_private.platform_operators is '@module operations
 Users who operate the platform (every tenant''s jobs, workers'' locks). Written only by `npm run init -- --operator`; never exposed.';
 
-create or replace view app_private.job_tenants as SELECT id,
-    app_private.payload_tenant_id(payload) AS tenant_id
-   FROM graphile_worker._private_jobs pj;
+create or replace view app_private.job_tenants as SELECT pj.id,
+    t.tenant_id
+   FROM graphile_worker._private_jobs pj,
+    LATERAL app_private.payload_tenant_id(pj.payload) t(tenant_id);
 
 CREATE OR REPLACE FUNCTION app_private.current_user_is_operator()
  RETURNS boolean
