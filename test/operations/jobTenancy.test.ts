@@ -152,19 +152,27 @@ test("an operator sees every tenant's jobs and platform jobs, acts on any, and a
 });
 
 test("jobs carry their tenant however they are enqueued", async () => {
+  /** The tenant of the one job `sql` enqueues, in a transaction that is rolled back. */
   const tenantOf = async (sql: string, params: unknown[] = []) => {
     const client = await app.db.ownerPool.connect();
+    let tenants: Array<string | null>;
     try {
       await client.query("begin");
+      const last = "select coalesce(max(id), 0)::text as id from graphile_worker._private_jobs";
+      const before = (await client.query<{ id: string }>(last)).rows[0]!.id;
       await client.query(sql, params);
+      // Only the jobs this statement added: an older job's tenant must not stand in for a missing one.
       const { rows } = await client.query<{ tenant: string | null }>(
-        "select payload->>'tenantId' as tenant from graphile_worker._private_jobs order by id desc limit 1",
+        "select payload->>'tenantId' as tenant from graphile_worker._private_jobs where id > $1::bigint",
+        [before],
       );
-      await client.query("rollback");
-      return rows[0]?.tenant;
+      tenants = rows.map((row) => row.tenant);
     } finally {
+      await client.query("rollback");
       client.release();
     }
+    expect([sql, tenants.length]).toEqual([sql, 1]);
+    return tenants[0];
   };
   // A domain event, published outside any request: the event's tenant.
   expect(await tenantOf("select app_private.publish_event('something_happened', $1, 'thing', 'x')", [tenantB.id])).toBe(
