@@ -46,9 +46,8 @@ export interface ModuleErrorCodes {}
 
 export type ErrorCode = keyof typeof PLATFORM_ERRORS | keyof ModuleErrorCodes;
 
-const table = new Map<string, ErrorSpec>(Object.entries(PLATFORM_ERRORS));
+const table = new Map<string, ErrorSpec>();
 const codeBySqlstate = new Map<string, ErrorCode>();
-for (const [code, spec] of table) if (spec.sqlstate) codeBySqlstate.set(spec.sqlstate, code as ErrorCode);
 
 /** Adds a module's codes to the table; a code or SQLSTATE already taken by another spec is refused. */
 export function registerErrors(errors: Record<string, ErrorSpec>): void {
@@ -62,10 +61,7 @@ export function registerErrors(errors: Record<string, ErrorSpec>): void {
   }
 }
 
-/** The whole table as it stands (platform codes and those registered by modules). */
-export function errorTable(): ReadonlyMap<string, ErrorSpec> {
-  return table;
-}
+registerErrors(PLATFORM_ERRORS);
 
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && table.has(code);

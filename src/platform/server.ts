@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import cors from "cors";
 import express from "express";
 import helmet from "helmet";
-import pg from "pg";
 import { postgraphile, type PostGraphileInstance } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import { makeLiveSessions, makeSessionCheck } from "./auth/sessionCheck.ts";
@@ -19,7 +18,7 @@ import { makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { graphqlBodyGuard } from "./http/requestBody.ts";
 import { authenticate } from "./http/authenticate.ts";
-import { watchPool } from "./db/pools.ts";
+import { newPool } from "./db/pools.ts";
 import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
 import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthRoutes } from "./http/health.ts";
@@ -63,8 +62,10 @@ export async function createTesseraServer({
   // Neither role is a superuser.
   // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
   // it holds the LISTEN connection for subscriptions.
-  const requestPool = newPool(database.authenticatorUrl, 12, logger, "authenticator");
-  const ownerPool = newPool(database.ownerUrl, 10, logger, "owner");
+  // Error listeners on each pool and every client it connects (the LISTEN client included): a
+  // terminated connection is logged and replaced, never a crash.
+  const requestPool = newPool({ connectionString: database.authenticatorUrl, max: 12 }, logger, "authenticator");
+  const ownerPool = newPool({ connectionString: database.ownerUrl, max: 10 }, logger, "owner");
   await applyRuntimeSettings(ownerPool, config, modules);
   const checkSession = makeSessionCheck(requestPool);
   // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).
@@ -207,10 +208,4 @@ function trackRequests(httpServer: Server): (timeoutMs: number) => Promise<void>
     });
     clearTimeout(timer);
   };
-}
-
-function newPool(connectionString: string, max: number, logger: Logger, name: string): pg.Pool {
-  // Error listeners on the pool and on every client it connects, the LISTEN client included: a
-  // terminated connection is logged and replaced, never a crash.
-  return watchPool(new pg.Pool({ connectionString, max }), logger, name);
 }

@@ -60,18 +60,16 @@ function validated(name: string, definition: TaskDefinition<unknown>): Task {
 }
 
 export function makeTaskList({ modules, mail, logger, transport }: WorkerDependencies): Record<string, Task> {
-  const platform: Record<string, Task> = {
+  const platform: Record<(typeof PLATFORM_TASK_NAMES)[number], Task> = {
     domain_event: makeDomainEventTask(consumersByType(modules)),
     worker_heartbeat: heartbeat,
     send_email: makeSendEmailTask(mail, logger, emailTemplates(modules), transport),
   };
-  const moduleTasks = mergeRecords("task", modules, (module) => module.tasks, platform as Record<string, unknown>);
-  return Object.fromEntries(
-    Object.entries(moduleTasks).map(([name, task]) => [
-      name,
-      name in platform ? (task as Task) : validated(name, task as TaskDefinition<unknown>),
-    ]),
-  );
+  // A module task named like another task (the platform's or another module's) is refused.
+  const validatedTasks = (module: ModuleManifest) =>
+    module.tasks &&
+    Object.fromEntries(Object.entries(module.tasks).map(([name, task]) => [name, validated(name, task)]));
+  return mergeRecords("task", modules, validatedTasks, platform);
 }
 
 /** Every task identifier: the platform's, then each module's. */
