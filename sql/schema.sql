@@ -2595,6 +2595,28 @@ create or replace view app_private.job_tenants as SELECT pj.id,
    FROM graphile_worker._private_jobs pj,
     LATERAL app_private.payload_tenant_id(pj.payload) t(tenant_id);
 
+CREATE OR REPLACE FUNCTION app_private.caller_jobs()
+ RETURNS SETOF app_public.job_info
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_operator boolean := app_private.current_user_is_operator();
+begin
+  if not v_operator then
+    perform app_private.assert_module_access('operations', 'jobs.manage');
+  end if;
+  return query
+    select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error,
+           j.run_at, j.locked_at, j.locked_by, j.key, j.created_at, t.tenant_id
+    from graphile_worker.jobs j join app_private.job_tenants t on t.id = j.id
+    where v_operator or t.tenant_id = app_public.current_tenant_id();
+end;
+$function$;
+comment on function app_private.caller_jobs() is '@module operations
+The jobs the caller may see and act on: every job for a platform operator; otherwise, through the access guard (operations module on, jobs.manage), the caller''s tenant''s jobs.';
+
 CREATE OR REPLACE FUNCTION app_private.current_user_is_operator()
  RETURNS boolean
  LANGUAGE sql
@@ -2624,6 +2646,18 @@ $function$;
 comment on function app_private.grant_platform_operator(uuid) is '@module operations
 Makes the user a platform operator; false when they already were one.';
 
+CREATE OR REPLACE FUNCTION app_private.retry_job(job_id bigint)
+ RETURNS boolean
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (
+    select 1 from graphile_worker.reschedule_jobs(array[retry_job.job_id], run_at => now(), attempts => 0::smallint)
+  );
+$function$;
+comment on function app_private.retry_job(bigint) is '@module operations
+Runs a job again now with its attempts reset; false when there is no such job or a worker holds it.';
+
 CREATE OR REPLACE FUNCTION app_private.revoke_platform_operator(user_id uuid)
  RETURNS boolean
  LANGUAGE sql
@@ -2637,23 +2671,33 @@ $function$;
 comment on function app_private.revoke_platform_operator(uuid) is '@module operations
 Ends the user''s platform operator role; false when they were not one.';
 
+CREATE OR REPLACE FUNCTION app_private.unlock_stale_jobs(locked_for interval, OUT jobs integer, OUT workers integer)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_workers text[];
+begin
+  select array_agg(distinct j.locked_by), count(*) into v_workers, unlock_stale_jobs.jobs
+    from graphile_worker.jobs j where j.locked_at < now() - unlock_stale_jobs.locked_for;
+  unlock_stale_jobs.workers := coalesce(cardinality(v_workers), 0);
+  if unlock_stale_jobs.jobs > 0 then
+    perform graphile_worker.force_unlock_workers(v_workers);
+  end if;
+end;
+$function$;
+comment on function app_private.unlock_stale_jobs(interval) is '@module operations
+Releases every job of the workers that have held a job longer than locked_for (presumed dead), so others can run them; answers how many jobs were held too long and by how many workers.';
+
 CREATE OR REPLACE FUNCTION app_public.discard_job(job_id bigint)
  RETURNS boolean
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-declare
-  v_operator boolean := app_private.current_user_is_operator();
-  v_tenant uuid := app_public.current_tenant_id();
 begin
-  if not v_operator then
-    perform app_private.assert_module_access('operations', 'jobs.manage');
-  end if;
-  if not exists (
-    select 1 from graphile_worker.jobs j join app_private.job_tenants t on t.id = j.id
-    where j.id = discard_job.job_id and j.locked_at is null and (v_operator or t.tenant_id = v_tenant)
-  ) then
+  if not exists (select 1 from app_private.caller_jobs() j where j.id = discard_job.job_id and j.locked_at is null) then
     raise exception 'No such job, or it is running' using errcode = 'TNFND';
   end if;
   perform graphile_worker.complete_jobs(array[discard_job.job_id]);
@@ -2666,48 +2710,22 @@ Deletes a job that will not run. Your tenant''s jobs (needs jobs.manage); any jo
 
 CREATE OR REPLACE FUNCTION app_public.failed_jobs()
  RETURNS SETOF app_public.job_info
- LANGUAGE plpgsql
+ LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-declare
-  v_operator boolean := app_private.current_user_is_operator();
-  v_tenant uuid := app_public.current_tenant_id();
-begin
-  if not v_operator then
-    perform app_private.assert_module_access('operations', 'jobs.manage');
-  end if;
-  return query
-    select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error,
-           j.run_at, j.locked_at, j.locked_by, j.key, j.created_at, t.tenant_id
-    from graphile_worker.jobs j join app_private.job_tenants t on t.id = j.id
-    where j.last_error is not null and (v_operator or t.tenant_id = v_tenant)
-    order by j.id;
-end;
+  select * from app_private.caller_jobs() j where j.last_error is not null order by j.id;
 $function$;
 comment on function app_public.failed_jobs() is '@module operations
 Jobs that failed at least once: retrying (runAt = next attempt; attempts < maxAttempts) or out of attempts. Your tenant''s jobs (needs jobs.manage); every job for platform operators.';
 
 CREATE OR REPLACE FUNCTION app_public.locked_jobs()
  RETURNS SETOF app_public.job_info
- LANGUAGE plpgsql
+ LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-declare
-  v_operator boolean := app_private.current_user_is_operator();
-  v_tenant uuid := app_public.current_tenant_id();
-begin
-  if not v_operator then
-    perform app_private.assert_module_access('operations', 'jobs.manage');
-  end if;
-  return query
-    select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error,
-           j.run_at, j.locked_at, j.locked_by, j.key, j.created_at, t.tenant_id
-    from graphile_worker.jobs j join app_private.job_tenants t on t.id = j.id
-    where j.locked_at is not null and (v_operator or t.tenant_id = v_tenant)
-    order by j.locked_at;
-end;
+  select * from app_private.caller_jobs() j where j.locked_at is not null order by j.locked_at;
 $function$;
 comment on function app_public.locked_jobs() is '@module operations
 Jobs a worker holds right now — running, or stuck if that worker died. Your tenant''s jobs (needs jobs.manage); every job for platform operators.';
@@ -2719,26 +2737,16 @@ CREATE OR REPLACE FUNCTION app_public.retry_job(job_id bigint)
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 declare
-  v_operator boolean := app_private.current_user_is_operator();
-  v_tenant uuid := app_public.current_tenant_id();
   v_job app_public.job_info;
 begin
-  if not v_operator then
-    perform app_private.assert_module_access('operations', 'jobs.manage');
-  end if;
   -- Another tenant's job does not exist for the caller: NOT_FOUND, as for a missing one.
-  if not exists (
-    select 1 from graphile_worker.jobs j join app_private.job_tenants t on t.id = j.id
-    where j.id = retry_job.job_id and j.locked_at is null and (v_operator or t.tenant_id = v_tenant)
-  ) then
+  if not exists (select 1 from app_private.caller_jobs() j where j.id = retry_job.job_id and j.locked_at is null) then
     raise exception 'No such job, or it is running' using errcode = 'TNFND';
   end if;
-  perform graphile_worker.reschedule_jobs(array[retry_job.job_id], run_at => now(), attempts => 0::smallint);
-  select j.id, j.task_identifier, j.queue_name, j.attempts::integer, j.max_attempts::integer, j.last_error,
-         j.run_at, j.locked_at, j.locked_by, j.key, j.created_at, t.tenant_id
-    into v_job
-    from graphile_worker.jobs j join app_private.job_tenants t on t.id = j.id
-    where j.id = retry_job.job_id;
+  if not app_private.retry_job(retry_job.job_id) then
+    raise exception 'No such job, or it is running' using errcode = 'TNFND';
+  end if;
+  select * into v_job from app_private.caller_jobs() j where j.id = retry_job.job_id;
   return v_job;
 end;
 $function$;
@@ -2752,9 +2760,6 @@ CREATE OR REPLACE FUNCTION app_public.unlock_stale_jobs(locked_for_minutes integ
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-declare
-  v_workers text[];
-  v_count integer;
 begin
   if app_public.current_user_id() is null then
     raise exception 'Sign in first' using errcode = 'TAUTH';
@@ -2763,14 +2768,10 @@ begin
     raise exception 'Releasing workers'' locks is for platform operators' using errcode = 'TFORB';
   end if;
   if unlock_stale_jobs.locked_for_minutes is null or unlock_stale_jobs.locked_for_minutes < 1 then
-    raise exception 'lockedForMinutes must be at least 1' using errcode = 'TVALD', detail = '{"field":"lockedForMinutes"}';
+    raise exception 'lockedForMinutes must be at least 1'
+      using errcode = 'TVALD', detail = '{"field":"lockedForMinutes"}';
   end if;
-  select array_agg(distinct j.locked_by), count(*) into v_workers, v_count
-    from graphile_worker.jobs j where j.locked_at < now() - make_interval(mins => unlock_stale_jobs.locked_for_minutes);
-  if v_count > 0 then
-    perform graphile_worker.force_unlock_workers(v_workers);
-  end if;
-  return v_count;
+  return (app_private.unlock_stale_jobs(make_interval(mins => unlock_stale_jobs.locked_for_minutes))).jobs;
 end;
 $function$;
 comment on function app_public.unlock_stale_jobs(integer) is '@module operations

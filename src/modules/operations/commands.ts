@@ -24,12 +24,9 @@ export const retry: Command = {
   description: "Runs a job again now with its attempts reset (e.g. one that failed for good).",
   async run({ pool, print }, [value]) {
     const id = idArgument(value, retry.usage);
-    const { rows } = await pool.query<{ id: string }>(
-      `select id::text
-       from graphile_worker.reschedule_jobs(array[$1::bigint], run_at => now(), attempts => 0::smallint)`,
-      [id],
-    );
-    if (!rows[0]) throw new AppError("NOT_FOUND", `No job ${id} (or it is running).`);
+    // The same state change as the retryJob mutation, without its caller checks (this is the operator).
+    const { rows } = await pool.query<{ retried: boolean }>("select app_private.retry_job($1) as retried", [id]);
+    if (!rows[0]?.retried) throw new AppError("NOT_FOUND", `No job ${id} (or it is running).`);
     print(`job ${id} will run again now`);
   },
 };
@@ -39,14 +36,12 @@ export const unlockWorkers: Command = {
   description: "Releases jobs held longer than this by workers presumed dead, so others can run them.",
   async run({ pool, print }, [value = "15"]) {
     const minutes = idArgument(value, unlockWorkers.usage);
-    const { rows } = await pool.query<{ workers: string[] | null; jobs: number }>(
-      `select array_agg(distinct locked_by) as workers, count(*)::int as jobs
-       from graphile_worker.jobs where locked_at < now() - make_interval(mins => $1)`,
+    // The same state change as the unlockStaleJobs mutation (platform operators only).
+    const { rows } = await pool.query<{ jobs: number; workers: number }>(
+      "select jobs, workers from app_private.unlock_stale_jobs(make_interval(mins => $1))",
       [Number(minutes)],
     );
-    const workers = rows[0]?.workers ?? [];
-    if (workers.length > 0) await pool.query("select graphile_worker.force_unlock_workers($1)", [workers]);
-    print(`unlocked ${rows[0]?.jobs ?? 0} job(s) of ${workers.length} worker(s)`);
+    print(`unlocked ${rows[0]?.jobs ?? 0} job(s) of ${rows[0]?.workers ?? 0} worker(s)`);
   },
 };
 
