@@ -124,7 +124,7 @@ test(
       },
       manager.token,
     );
-    expect(event.body.errors).toBeDefined();
+    expect(event.body.errors?.[0]?.extensions).toEqual({ code: "VALIDATION_FAILED", details: { field: "image" } });
   },
 );
 
