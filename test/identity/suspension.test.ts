@@ -123,11 +123,15 @@ test("a registration issued before the suspension cannot be confirmed after it: 
     password: "a long and unusual passphrase 42",
   });
   expect(issued.status).toBe(202);
-  const { rows: jobs } = await app.db.ownerPool.query<{ code: string }>(
-    "select payload->'data'->>'code' as code from graphile_worker._private_jobs where payload->>'template' " +
-      "= 'registration_code' and payload->>'to' = $1",
+  // The code e-mailed to the registrant, and that it is the registration's: the refusal below is not a wrong code.
+  const { rows: jobs } = await app.db.ownerPool.query<{ code: string; matches: boolean }>(
+    `select j.payload->'data'->>'code' as code,
+            r.code_hash = sha256(convert_to(j.payload->'data'->>'code', 'UTF8')) as matches
+     from graphile_worker._private_jobs j join app_private.registrations r on r.email = j.payload->>'to'
+     where j.payload->>'template' = 'registration_code' and j.payload->>'to' = $1`,
     [email],
   );
+  expect(jobs).toEqual([{ code: expect.stringMatching(/^\d{6}$/), matches: true }]);
   await setStatus(tenant, "suspended");
   const confirmed = await post("/api/auth/register/confirm", {
     registrationToken: issued.body.registrationToken,
