@@ -4,7 +4,7 @@
  *
  * - at once when that session is revoked (logout, revokeSession, password change or reset, user
  *   deleted, refresh-token reuse) or its tenant leaves 'active': triggers NOTIFY
- *   `tessera:sessions_ended` (migration 030-sessions) and one LISTEN connection here hears it;
+ *   `tessera:sessions_ended` (migration 000008) and one LISTEN connection here hears it;
  * - when the token's `exp` passes (a socket's token is never refreshed: the client reconnects
  *   with a new one);
  * - at the latest SWEEP_INTERVAL_MS after the session stopped being live for any other reason
