@@ -3,29 +3,23 @@
  * and cancel events, who sees which events and participants, joining within capacity, and tenant
  * isolation. The HTTP behaviour (GraphQL errors, concurrency, reminders' e-mails) is in the other files.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
+  a,
   asAnonymous,
   asUser,
+  b,
   become,
   type Client,
   column,
-  createSqlTenant,
   createSqlUser,
+  db,
   errorCode,
-  type SqlTenant,
   type SqlUser,
+  useSqlTenants,
   value,
 } from "../helpers/sql.ts";
 
-let db: TestDatabase;
-let a: SqlTenant;
-let b: SqlTenant;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
-});
-afterAll(() => db.drop());
+useSqlTenants();
 
 const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
 const CREATE = `select id from app_public.create_event(name => $1, starts_at => $2, ends_at => $3,

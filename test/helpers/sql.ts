@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import type { TestDatabase } from "./database.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { asVisitor } from "./roles.ts";
 
 /** What a request of this caller sets (src/platform/graphql/context.ts, pgSettingsFor). */
@@ -190,4 +190,21 @@ export async function createSqlUser(db: TestDatabase, tenant: SqlTenant, role: s
     [userId, tenant.id],
   );
   return { userId, tenantId: tenant.id, sessionId, role, username };
+}
+
+/** The SQL test file's database and its two tenants: live bindings, set by useSqlTenants() in beforeAll. */
+export let db: TestDatabase;
+export let a: SqlTenant;
+export let b: SqlTenant;
+
+/**
+ * A SQL test file's setup: before its tests, a database of its own and two tenants, A and B (see
+ * createSqlTenant); after them, the database dropped.
+ */
+export function useSqlTenants(): void {
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
+  });
+  afterAll(() => db.drop());
 }

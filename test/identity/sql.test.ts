@@ -4,31 +4,25 @@
  * create and delete users, the last owner, and the signed-in user's sessions. The sign-in flows over
  * HTTP (tokens, refresh, 2FA, registration) are in the other files of this folder.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
+  a,
   asAnonymous,
   asRoot,
   asUser,
+  b,
   become,
   type Claims,
   type Client,
   column,
-  createSqlTenant,
   createSqlUser,
+  db,
   errorCode,
   rows,
-  type SqlTenant,
+  useSqlTenants,
   value,
 } from "../helpers/sql.ts";
 
-let db: TestDatabase;
-let a: SqlTenant;
-let b: SqlTenant;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
-});
-afterAll(() => db.drop());
+useSqlTenants();
 
 const me = (client: Client) => value<string | null>(client, "select app_public.current_user_id()");
 const users = (client: Client) => column<string>(client, "select username::text from app_public.users order by 1");

@@ -4,29 +4,23 @@
  * permission of its own. The upload route, storage and serving are in test/media/images.test.ts and
  * test/media/uploadLimits.test.ts.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
+  a,
   asAnonymous,
   asRoot,
   asUser,
+  b,
   become,
   type Client,
   column,
-  createSqlTenant,
+  db,
   errorCode,
-  type SqlTenant,
   type SqlUser,
+  useSqlTenants,
   value,
 } from "../helpers/sql.ts";
 
-let db: TestDatabase;
-let a: SqlTenant;
-let b: SqlTenant;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
-});
-afterAll(() => db.drop());
+useSqlTenants();
 
 /** The record an upload by `by` makes, written inside the open transaction. */
 async function image(client: Client, by: SqlUser, hexDigit: string): Promise<string> {

@@ -3,29 +3,23 @@
  * counts and acknowledges their own notifications only. Live delivery over subscriptions and the
  * notifications the events module writes are in test/events/notifications.test.ts.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
+  a,
   asAnonymous,
   asRoot,
   asUser,
+  b,
   become,
   type Client,
   column,
-  createSqlTenant,
+  db,
   errorCode,
-  type SqlTenant,
   type SqlUser,
+  useSqlTenants,
   value,
 } from "../helpers/sql.ts";
 
-let db: TestDatabase;
-let a: SqlTenant;
-let b: SqlTenant;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
-});
-afterAll(() => db.drop());
+useSqlTenants();
 
 /** A notification for `to`, written inside the open transaction as the modules that notify do. */
 async function notify(client: Client, to: SqlUser, title = "Hello"): Promise<string> {

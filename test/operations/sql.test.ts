@@ -4,29 +4,23 @@
  * that releasing workers' locks is for platform operators. The CLI commands and a real worker's jobs
  * are in the other files of this folder.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
+  a,
   asRoot,
   asUser,
+  b,
   become,
   type Client,
   column,
-  createSqlTenant,
   createSqlUser,
+  db,
   errorCode,
   rows,
-  type SqlTenant,
+  useSqlTenants,
   value,
 } from "../helpers/sql.ts";
 
-let db: TestDatabase;
-let a: SqlTenant;
-let b: SqlTenant;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
-});
-afterAll(() => db.drop());
+useSqlTenants();
 
 /** A job of the tenant (null: a platform job) that has failed once, made inside the open transaction. */
 async function failedJob(client: Client, tenantId: string | null, locked = false): Promise<string> {

@@ -3,29 +3,23 @@
  * the module catalogue and a tenant's module switches, who may switch a module, and that a switched-off
  * module's functions refuse. The subscription and REST answers are in test/graphql and test/rest.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import {
+  a,
   asAnonymous,
   asRoot,
   asUser,
+  b,
   become,
   type Client,
   column,
-  createSqlTenant,
+  db,
   errorCode,
   rows,
-  type SqlTenant,
+  useSqlTenants,
   value,
 } from "../helpers/sql.ts";
 
-let db: TestDatabase;
-let a: SqlTenant;
-let b: SqlTenant;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  [a, b] = await Promise.all([createSqlTenant(db), createSqlTenant(db)]);
-});
-afterAll(() => db.drop());
+useSqlTenants();
 
 const SWITCH = "select module, enabled from app_public.set_tenant_module($1, $2)";
 const enabled = (client: Client, module: string) =>
