@@ -2,15 +2,10 @@
  * GraphQL over WebSocket: a connection_init `authorization` that is not a string fails operations
  * with UNAUTHENTICATED, never anonymously. The server carries on after each.
  */
-import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
-import { answerTo, openSocket } from "./websocketClient.ts";
+import { answerTo, app, openSocket, useWebSocketApp } from "./websocketClient.ts";
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.stop());
+useWebSocketApp();
 
 test.each([
   ["{}", {}],

@@ -6,7 +6,18 @@
 import type pg from "pg";
 import WebSocket from "ws";
 import { MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET } from "../../src/platform/websocketLimits.ts";
-import type { TestApp } from "../helpers/app.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+
+/** The server of a WebSocket test file: a live binding, set by useWebSocketApp() in beforeAll. */
+export let app: TestApp;
+
+/** Starts the test file's server before its tests and stops it after them. */
+export function useWebSocketApp(): void {
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.stop());
+}
 
 export interface RawSocket {
   ws: WebSocket;

@@ -15,25 +15,23 @@ import {
   MAX_REFUSALS_PER_SOCKET,
   MAX_SOCKETS_PER_ADDRESS,
 } from "../../src/platform/websocketLimits.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { startTestApp } from "../helpers/app.ts";
 import { until } from "../helpers/wait.ts";
 import {
   FLOOD,
   MODULES_QUERY,
   answerTo,
+  app,
   byId,
   ids,
   isRateLimited,
   lockModules,
   openSocket,
   subscribeAll,
+  useWebSocketApp,
 } from "./websocketClient.ts";
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.stop());
+useWebSocketApp();
 
 // ——— Sockets per client address ———
 

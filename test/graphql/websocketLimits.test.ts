@@ -10,7 +10,7 @@
  * websocketAuthorization.test.ts.
  */
 import { MAX_OPERATIONS_PER_SOCKET, MAX_REFUSALS_PER_SOCKET } from "../../src/platform/websocketLimits.ts";
-import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
+import { listening } from "../helpers/app.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
 import {
@@ -19,19 +19,17 @@ import {
   type Message,
   type RawSocket,
   answerTo,
+  app,
   byId,
   ids,
   isRateLimited,
   lockModules,
   openSocket,
   subscribeAll,
+  useWebSocketApp,
 } from "./websocketClient.ts";
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.stop());
+useWebSocketApp();
 
 const MAX_REQUEST_LENGTH = 100_000;
 
