@@ -69,6 +69,10 @@ const notify = (user: TestUser, title: string) =>
     [user.tenantId, user.id, title],
   );
 
+/** A member's access token for session `sid` (another device's, when it is a session of its own). */
+const tokenFor = (user: TestUser, sid: string, options: { ttlSeconds?: number } = {}) =>
+  mintToken({ sub: user.id, tid: user.tenantId, role: "member", sid }, options);
+
 /** A user with a live subscription to their notifications, its LISTEN in place. */
 async function subscribed(user: TestUser, token = user.token): Promise<{ client: Client; watched: Watched }> {
   const client = app.wsClient(token);
@@ -113,12 +117,7 @@ test(
 test("revokeSession from another session ends the revoked session's subscription", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member");
   const { watched } = await subscribed(user);
-  const laptop = mintToken({
-    sub: user.id,
-    tid: user.tenantId,
-    role: "member",
-    sid: await createSession(app.db.ownerPool, user.id),
-  });
+  const laptop = tokenFor(user, await createSession(app.db.ownerPool, user.id));
   const { body } = await app.graphql(
     "mutation ($id: UUID!) { revokeSession(input: { sessionId: $id }) { revoked } }",
     { id: user.sessionId },
@@ -131,12 +130,7 @@ test("revokeSession from another session ends the revoked session's subscription
 test("a password change ends the subscriptions of the user's other sessions", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member", { password });
   const { watched } = await subscribed(user);
-  const laptop = mintToken({
-    sub: user.id,
-    tid: user.tenantId,
-    role: "member",
-    sid: await createSession(app.db.ownerPool, user.id),
-  });
+  const laptop = tokenFor(user, await createSession(app.db.ownerPool, user.id));
   const changed = await fetch(`${app.url}/api/auth/password/change`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${laptop}` },
@@ -157,20 +151,14 @@ test("suspending the tenant ends its subscriptions", async () => {
 
 test("a subscription ends when its socket's access token expires", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member");
-  const shortLived = mintToken(
-    { sub: user.id, tid: user.tenantId, role: "member", sid: user.sessionId },
-    { ttlSeconds: 3 },
-  );
+  const shortLived = tokenFor(user, user.sessionId, { ttlSeconds: 3 });
   const { watched } = await subscribed(user, shortLived);
   await until(() => watched.errors.length > 0, "the subscription to end at the token's expiry", END_DEADLINE_MS);
   expect(watched.errors).toEqual([
     [expect.objectContaining({ message: "The access token has expired.", extensions: { code: "UNAUTHENTICATED" } })],
   ]);
   // The session itself is still live: a new socket with a fresh token subscribes again.
-  const fresh = await subscribed(
-    user,
-    mintToken({ sub: user.id, tid: user.tenantId, role: "member", sid: user.sessionId }),
-  );
+  const fresh = await subscribed(user, tokenFor(user, user.sessionId));
   await notify(user, "still here");
   await until(() => fresh.watched.events.length === 1, "the notification on the fresh socket");
 });
