@@ -56,6 +56,10 @@ describe("a deliberately bad migration", () => {
       create function app_public.unguarded() returns int language sql security definer
         set search_path to pg_catalog as 'select 1';
       create table app_public.loose (tenant_id uuid, user_id uuid references app_public.users);
+      -- Delegating counts only to a private function that checks the caller itself.
+      create function app_private.checks_nobody() returns int language sql as 'select 1';
+      create function app_public.delegates_to_nobody() returns int language sql security definer
+        set search_path to pg_catalog as 'select app_private.checks_nobody()';
     `);
   });
   afterAll(() => bad.drop());
@@ -79,6 +83,7 @@ describe("a deliberately bad migration", () => {
         { gate: "public-grants", object: "app_public.throwaway", problem: "granted to PUBLIC" },
         { gate: "public-grants", object: "app_private.careless()", problem: "granted to PUBLIC" },
         expect.objectContaining({ gate: "definer-guard", object: "app_public.unguarded()" }),
+        expect.objectContaining({ gate: "definer-guard", object: "app_public.delegates_to_nobody()" }),
         expect.objectContaining({ gate: "tenant-fk", object: "app_public.loose (loose_user_id_fkey)" }),
         expect.objectContaining({ gate: "module-tag", object: "app_public.throwaway" }),
         expect.objectContaining({ gate: "module-tag", object: "app_private.careless()" }),
