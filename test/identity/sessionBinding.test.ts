@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import express from "express";
 import jwt from "jsonwebtoken";
-import pg from "pg";
+import { newPool } from "../../src/platform/db/pools.ts";
 import { makeSessionCheck } from "../../src/platform/auth/sessionCheck.ts";
 import { pgSettingsFor, type AuthenticatedRequest } from "../../src/platform/graphql/context.ts";
 import { authenticate } from "../../src/platform/http/authenticate.ts";
@@ -81,7 +81,11 @@ test("a token without exp is UNAUTHENTICATED", async () => {
 
 test("the session check answers the session's user, tenant and current role, not the token's role", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member");
-  const authenticator = new pg.Pool({ connectionString: app.db.urls.authenticatorUrl, max: 1 });
+  const authenticator = newPool(
+    { connectionString: app.db.urls.authenticatorUrl, max: 1 },
+    undefined,
+    "test-authenticator",
+  );
   try {
     const check = makeSessionCheck(authenticator);
     const claims = { sub: user.id, tid: tenant.id, sid: user.sessionId, jti: "j", role: "owner" };
@@ -109,7 +113,11 @@ test(
   "a request's claims and database settings are the session's: " + "a member's token claiming owner runs as member",
   async () => {
     // The server's own middleware and settings, mounted on a bare Express app that echoes them.
-    const authenticator = new pg.Pool({ connectionString: app.db.urls.authenticatorUrl, max: 1 });
+    const authenticator = newPool(
+      { connectionString: app.db.urls.authenticatorUrl, max: 1 },
+      undefined,
+      "test-authenticator",
+    );
     const probe = express();
     probe.use(authenticate(TEST_JWT_SECRET, makeSessionCheck(authenticator), "/graphql", createLogger("silent")));
     probe.get("/claims", (req, res) => {

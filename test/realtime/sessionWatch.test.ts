@@ -4,6 +4,7 @@
  * the LISTEN connection comes back after being cut and hears revocations again.
  */
 import pg from "pg";
+import { newPool } from "../../src/platform/db/pools.ts";
 import { makeLiveSessions } from "../../src/platform/auth/sessionCheck.ts";
 import { SESSIONS_ENDED_CHANNEL, SessionWatch } from "../../src/platform/auth/sessionWatch.ts";
 import type { AppError } from "../../src/platform/errors.ts";
@@ -19,7 +20,7 @@ let watch: SessionWatch;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  authenticator = new pg.Pool({ connectionString: db.urls.authenticatorUrl, max: 2 });
+  authenticator = newPool({ connectionString: db.urls.authenticatorUrl, max: 2 }, undefined, "test-authenticator");
   tenant = await createTenant(db.ownerPool);
   // A sweep interval no test waits for: sweeps here are called explicitly.
   watch = new SessionWatch({
