@@ -30,6 +30,7 @@ try {
       DATABASE_OWNER: settings.databaseOwner,
       DATABASE_AUTHENTICATOR: settings.placeholders?.[":DATABASE_AUTHENTICATOR"],
       DATABASE_VISITOR: settings.placeholders?.[":DATABASE_VISITOR"],
+      DATABASE_BOT: settings.placeholders?.[":DATABASE_BOT"],
     },
   });
   if (result.status === 0 && ["migrate", "commit", "uncommit", "watch", "reset"].includes(args[0] ?? "")) {

@@ -61,6 +61,8 @@ export interface DatabaseUrls {
   authenticatorUrl: string;
   /** The role every request runs as. */
   visitorRole: string;
+  /** The role bot requests (REST /api/bot/*) run as. */
+  botRole: string;
   /** graphile-migrate's shadow database (optional outside development). */
   shadowUrl?: string;
   /** A superuser connection, used to create roles, databases and extensions. */
@@ -180,6 +182,11 @@ export function deriveVisitorRole(authenticatorUrl: string): string {
   return user.endsWith("_authenticator") ? user.replace(/_authenticator$/, "_visitor") : `${user}_visitor`;
 }
 
+/** Derives the bot role the same way: `<db>_authenticator` → `<db>_bot`. */
+export function deriveBotRole(authenticatorUrl: string): string {
+  return deriveVisitorRole(authenticatorUrl).replace(/_visitor$/, "_bot");
+}
+
 /**
  * Reads and validates the environment for the platform and the given modules; throws one
  * ConfigError that names every problem.
@@ -210,6 +217,7 @@ export function loadConfig(
           ownerUrl: env.DATABASE_URL,
           authenticatorUrl: env.DATABASE_AUTHENTICATOR_URL,
           visitorRole: env.DATABASE_VISITOR ?? deriveVisitorRole(env.DATABASE_AUTHENTICATOR_URL),
+          botRole: env.DATABASE_BOT ?? deriveBotRole(env.DATABASE_AUTHENTICATOR_URL),
           shadowUrl: env.SHADOW_DATABASE_URL,
           rootUrl: env.ROOT_DATABASE_URL,
         }

@@ -22,6 +22,10 @@ export const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
     .optional(),
+  DATABASE_BOT: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
+    .optional(),
   SHADOW_DATABASE_URL: postgresUrl.optional(),
   ROOT_DATABASE_URL: postgresUrl.optional(),
   EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),

@@ -52,6 +52,7 @@ export async function renderSqlSchema(urls: DatabaseUrls, modules: readonly Modu
       {
         authenticator: decodeURIComponent(new URL(urls.authenticatorUrl).username),
         visitor: urls.visitorRole,
+        bot: urls.botRole,
       },
       modules.map((module) => module.name),
     );

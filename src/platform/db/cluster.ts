@@ -1,6 +1,6 @@
 /**
  * Roles and databases on a PostgreSQL server we administer (embedded, or one reached with a
- * superuser URL): the owner, authenticator and visitor roles, and the databases they use.
+ * superuser URL): the owner, authenticator, visitor and bot roles, and the databases they use.
  */
 import pg from "pg";
 import type { DatabaseUrls } from "../config.ts";
@@ -12,9 +12,11 @@ export interface ClusterRoles {
   authenticator: string;
   authenticatorPassword: string;
   visitor: string;
+  /** The role bot requests (REST /api/bot/*) run as; like the visitor, assumed by the authenticator. */
+  bot: string;
 }
 
-/** The role names for a role prefix: `<prefix>`, `<prefix>_authenticator`, `<prefix>_visitor`. */
+/** The role names for a role prefix: `<prefix>`, `<prefix>_authenticator`, `<prefix>_visitor`, `<prefix>_bot`. */
 export function rolesFor(prefix: string, passwords: { owner: string; authenticator: string }): ClusterRoles {
   return {
     owner: prefix,
@@ -22,13 +24,14 @@ export function rolesFor(prefix: string, passwords: { owner: string; authenticat
     authenticator: `${prefix}_authenticator`,
     authenticatorPassword: passwords.authenticator,
     visitor: `${prefix}_visitor`,
+    bot: `${prefix}_bot`,
   };
 }
 
 const ident = (name: string) => pg.escapeIdentifier(name);
 const literal = (value: string) => pg.escapeLiteral(value);
 
-/** Creates the three roles if they are missing and (re)sets the passwords. Idempotent. */
+/** Creates the four roles if they are missing and (re)sets the passwords. Idempotent. */
 export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise<void> {
   await withClient(rootUrl, async (client) => {
     // Serialise concurrent bootstraps against the same server (parallel CI runs).
@@ -46,6 +49,8 @@ export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise
       );
       await create(roles.visitor, "nologin nosuperuser nocreatedb nocreaterole");
       await client.query(`grant ${ident(roles.visitor)} to ${ident(roles.authenticator)}`);
+      await create(roles.bot, "nologin nosuperuser nocreatedb nocreaterole");
+      await client.query(`grant ${ident(roles.bot)} to ${ident(roles.authenticator)}`);
     } finally {
       await client.query("select pg_advisory_unlock(7438211)");
     }
@@ -96,6 +101,7 @@ export function databaseUrls(
     ownerUrl: at(roles.owner, roles.ownerPassword, database),
     authenticatorUrl: at(roles.authenticator, roles.authenticatorPassword, database),
     visitorRole: roles.visitor,
+    botRole: roles.bot,
     shadowUrl: shadowDatabase ? at(roles.owner, roles.ownerPassword, shadowDatabase) : undefined,
     rootUrl: (() => {
       const url = new URL(rootUrl);
@@ -130,6 +136,7 @@ export async function ensureClusterFor(urls: DatabaseUrls): Promise<void> {
     authenticator: decodeURIComponent(authenticator.username),
     authenticatorPassword: decodeURIComponent(authenticator.password),
     visitor: urls.visitorRole,
+    bot: urls.botRole,
   };
   await ensureRoles(urls.rootUrl, roles);
   await ensureDatabase(urls.rootUrl, decodeURIComponent(owner.pathname.slice(1)), roles);

@@ -15,6 +15,7 @@ const SCHEMAS = ["app_public", "app_hidden", "app_private"];
 export interface RoleNames {
   authenticator: string;
   visitor: string;
+  bot: string;
 }
 
 /** The module named by a comment's first line (`@module <name>`), or `untagged`. */
@@ -173,6 +174,7 @@ function replaceRoleNames(text: string, roles: RoleNames): string {
   return [
     [roles.authenticator, ":DATABASE_AUTHENTICATOR"],
     [roles.visitor, ":DATABASE_VISITOR"],
+    [roles.bot, ":DATABASE_BOT"],
   ].reduce(
     (acc, [name, placeholder]) => acc.replace(new RegExp(`\\b${escapeRegExp(name!)}\\b`, "g"), placeholder!),
     text,

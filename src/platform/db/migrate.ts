@@ -35,6 +35,7 @@ export function migrationSettings(urls: DatabaseUrls, logger?: Logger): Settings
       ":DATABASE_OWNER": owner,
       ":DATABASE_AUTHENTICATOR": authenticator,
       ":DATABASE_VISITOR": urls.visitorRole,
+      ":DATABASE_BOT": urls.botRole,
     },
     afterReset: [],
     afterAllMigrations: [],
