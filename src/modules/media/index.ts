@@ -1,7 +1,9 @@
 /**
  * Media: image uploads for a tenant (POST /api/images, streamed multipart, type sniffed from the
- * bytes) and their capability URLs (GET /api/images/{id}), over a content-addressed local store.
+ * bytes) and their capability URLs (GET /api/images/{id}), over a content-addressed store: local disk or
+ * an S3-compatible bucket (STORAGE_DRIVER).
  */
+import { join } from "node:path";
 import type { ModuleManifest } from "../../platform/modules.ts";
 import { mediaConfig } from "./config.ts";
 import { imageRoutes } from "./rest.ts";
@@ -10,9 +12,17 @@ import { localImageStorage } from "./storage.ts";
 export const media: ModuleManifest = {
   name: "media",
   config: mediaConfig,
-  server({ config, ownerPool }) {
-    const { uploadPath, maxBytes } = mediaConfig.of(config);
+  async server({ config, logger, ownerPool }) {
+    const { uploadPath, maxBytes, store } = mediaConfig.of(config);
+    // The S3 driver (and its SDK, ~150 ms to load) only when configured: processes on local disk never load it.
+    const storage =
+      store.driver === "s3"
+        ? (await import("./s3Storage.ts")).s3ImageStorage({ ...store, tempDir: join(uploadPath, "tmp"), logger })
+        : localImageStorage(uploadPath);
     // Multipart bodies are streamed, never buffered by a body parser.
-    return { streamingRoutes: [imageRoutes({ storage: localImageStorage(uploadPath), maxBytes, pool: ownerPool })] };
+    return {
+      streamingRoutes: [imageRoutes({ storage, maxBytes, pool: ownerPool })],
+      close: async () => storage.close?.(),
+    };
   },
 };

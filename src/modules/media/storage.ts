@@ -1,8 +1,9 @@
 /**
- * Image storage behind a driver. The local-disk driver keeps files content-addressed by SHA-256,
- * sharded by hash prefix (`ab/cd/<hash>`), so the same bytes are stored once, whichever tenants
- * uploaded them (who may use them is recorded in app_public.images, not here). An S3-compatible
- * driver implements the same interface when several API instances must share files.
+ * Image storage behind a driver: local disk here, an S3-compatible bucket in s3Storage.ts (when
+ * several API instances must share files). Both keep the bytes content-addressed by SHA-256 under
+ * the same key, sharded by hash prefix (`ab/cd/<hash>`), so the same bytes are stored once,
+ * whichever tenants uploaded them (who may use them is recorded in app_public.images, not here).
+ * Uploads are received into temporary files on local disk with either driver.
  */
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
@@ -16,11 +17,14 @@ export interface StoredImage {
 }
 
 export interface ImageStorage {
-  /** Moves a complete temporary file into place under its hash; a duplicate is discarded. */
+  /**
+   * Stores a complete temporary file under its hash and removes the temporary file; a duplicate is
+   * not stored again (created: false). A store that cannot be reached is SERVICE_UNAVAILABLE.
+   */
   put(hash: string, tempFile: string): Promise<{ created: boolean }>;
   /** The stored image's size, first bytes (to label its type) and a way to stream it; undefined if absent. */
   get(hash: string): Promise<StoredImage | undefined>;
-  /** A path for a temporary upload on the same file system (so the final move is a rename). */
+  /** A path for a temporary upload on local disk (for the local driver, its file system: the move is a rename). */
   tempPath(name: string): Promise<string>;
   /**
    * Removes temporary uploads (`*.upload`) not written to for `olderThanMs` — left by a process
@@ -28,11 +32,42 @@ export interface ImageStorage {
    * Returns how many were removed.
    */
   sweepTemp(olderThanMs: number): Promise<number>;
+  /** Releases what the driver holds open (connections); called when the server stops. */
+  close?(): Promise<void>;
 }
 
-export function localImageStorage(root: string): ImageStorage {
-  const pathOf = (hash: string) => join(root, hash.slice(0, 2), hash.slice(2, 4), hash);
+/** The key of some bytes, in either store: `ab/cd/<hash>`. */
+export const keyOf = (hash: string) => `${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}`;
+
+/** The temporary-upload half of a driver: files `<dir>/<name>`, swept by age. */
+export function tempDirectory(dir: string): Pick<ImageStorage, "tempPath" | "sweepTemp"> {
   return {
+    async tempPath(name) {
+      await mkdir(dir, { recursive: true });
+      return join(dir, name);
+    },
+    async sweepTemp(olderThanMs) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const cutoff = Date.now() - olderThanMs;
+      let removed = 0;
+      for (const name of names) {
+        if (!name.endsWith(".upload")) continue;
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info?.isFile() || info.mtimeMs > cutoff) continue;
+        await rm(path, { force: true });
+        removed++;
+      }
+      return removed;
+    },
+  };
+}
+
+/** Files under `root` (`root/ab/cd/<hash>`), temporary uploads in `root/tmp`. */
+export function localImageStorage(root: string): ImageStorage {
+  const pathOf = (hash: string) => join(root, keyOf(hash));
+  return {
+    ...tempDirectory(join(root, "tmp")),
     async put(hash, tempFile) {
       const target = pathOf(hash);
       if (await exists(target)) {
@@ -55,26 +90,6 @@ export function localImageStorage(root: string): ImageStorage {
       } finally {
         await handle.close();
       }
-    },
-    async tempPath(name) {
-      const dir = join(root, "tmp");
-      await mkdir(dir, { recursive: true });
-      return join(dir, name);
-    },
-    async sweepTemp(olderThanMs) {
-      const dir = join(root, "tmp");
-      const names = await readdir(dir).catch(() => [] as string[]);
-      const cutoff = Date.now() - olderThanMs;
-      let removed = 0;
-      for (const name of names) {
-        if (!name.endsWith(".upload")) continue;
-        const path = join(dir, name);
-        const info = await stat(path).catch(() => undefined);
-        if (!info?.isFile() || info.mtimeMs > cutoff) continue;
-        await rm(path, { force: true });
-        removed++;
-      }
-      return removed;
     },
   };
 }

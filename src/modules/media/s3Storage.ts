@@ -1,0 +1,109 @@
+/**
+ * The S3-compatible image store (AWS S3, MinIO, R2…): one bucket that several API instances
+ * share, objects under the same keys as the local store (`ab/cd/<sha256>`). Uploads are still
+ * received into local temporary files (hashed and sniffed first), then sent whole.
+ *
+ * The store being down is never a crash and never a half-written upload: every failure of a call
+ * to it is SERVICE_UNAVAILABLE (503 with Retry-After), the upload route writes the tenant's record
+ * only after `put` succeeded, and `put` removes the temporary file on every path.
+ */
+import { createReadStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { AppError, SERVICE_UNAVAILABLE_RETRY_AFTER } from "../../platform/errors.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { ImageStore } from "./config.ts";
+import { type ImageStorage, keyOf, tempDirectory } from "./storage.ts";
+
+export type S3StoreOptions = Extract<ImageStore, { driver: "s3" }> & {
+  /** Local directory of the temporary uploads. */
+  tempDir: string;
+  logger: Logger;
+};
+
+/** Not an error: the object is not there (HeadObject says NotFound: it has no body to say more). */
+const ABSENT = new Set(["NotFound", "NoSuchKey"]);
+
+export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
+  const client = new S3Client({
+    endpoint: options.endpoint,
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    // An unreachable store fails the request in seconds instead of holding it (and its upload) open.
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
+    // The SDK logs every call (and every NotFound as an error) to a logger it is given; only its
+    // warnings are worth a line. Failures reach the log once, through the request's error handler.
+    logger: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (...content: unknown[]) => options.logger.warn({ content }, "S3 client warning"),
+      error: () => undefined,
+    },
+  });
+  const Bucket = options.bucket;
+
+  /** Runs calls to the store: undefined when the object is absent, SERVICE_UNAVAILABLE on any failure. */
+  async function s3<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof Error && ABSENT.has(error.name)) return undefined;
+      throw new AppError("SERVICE_UNAVAILABLE", "The image store is unavailable; try again shortly.", {
+        cause: error,
+        retryAfter: SERVICE_UNAVAILABLE_RETRY_AFTER,
+      });
+    }
+  }
+
+  return {
+    ...tempDirectory(options.tempDir),
+    async put(hash, tempFile) {
+      const Key = keyOf(hash);
+      try {
+        // Content-addressed: present means these very bytes are stored already.
+        if (await s3(() => client.send(new HeadObjectCommand({ Bucket, Key })))) return { created: false };
+        const { size } = await stat(tempFile);
+        // One attempt: the SDK does not retry a streamed body (the client retries after the 503).
+        // The SHA-256 the key is named after goes along: the store refuses bytes that do not match it.
+        await s3(() =>
+          client.send(
+            new PutObjectCommand({
+              Bucket,
+              Key,
+              Body: createReadStream(tempFile),
+              ContentLength: size,
+              ChecksumSHA256: Buffer.from(hash, "hex").toString("base64"),
+            }),
+          ),
+        );
+        return { created: true };
+      } finally {
+        await rm(tempFile, { force: true });
+      }
+    },
+    async get(hash) {
+      const Key = keyOf(hash);
+      const first = await s3(async () => {
+        const object = await client.send(new GetObjectCommand({ Bucket, Key, Range: "bytes=0-11" }));
+        return { object, bytes: await object.Body!.transformToByteArray() };
+      });
+      if (!first) return undefined;
+      // "bytes 0-11/<size>"; a server that ignored the range sent everything.
+      const total = /\/(\d+)$/.exec(first.object.ContentRange ?? "")?.[1];
+      const size = total === undefined ? first.bytes.length : Number(total);
+      return { size, head: first.bytes.subarray(0, 12), open: () => Readable.from(body(Key), { objectMode: false }) };
+    },
+    async close() {
+      client.destroy();
+    },
+  };
+
+  /** The object's bytes, requested when the stream is first read; a failure is the stream's error. */
+  async function* body(Key: string): AsyncGenerator<Uint8Array> {
+    const object = await s3(() => client.send(new GetObjectCommand({ Bucket, Key })));
+    if (!object) throw new AppError("NOT_FOUND", "No such image.");
+    yield* object.Body as Readable;
+  }
+}
