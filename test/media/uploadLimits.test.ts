@@ -9,92 +9,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import request from "supertest";
 import { until } from "../helpers/wait.ts";
-import { localImageStorage } from "../../src/modules/media/storage.ts";
+import { mediaConfig } from "../../src/modules/media/config.ts";
 import { imageRoutes } from "../../src/modules/media/rest.ts";
-import { app, MAX_BYTES, manager, member, png, storedFiles, tempFiles, upload, useImageApp } from "./imageApp.ts";
-
-useImageApp();
-
-test("bad uploads get their documented codes and leave nothing behind", async () => {
-  const before = storedFiles();
-  const text = await upload(manager.token, Buffer.from("this is not an image at all"), "notes.png");
-  expect([text.status, text.body.error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
-  const large = await upload(manager.token, png(2, MAX_BYTES + 100));
-  expect([large.status, large.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
-  // Answered when the limit is crossed; the rest of a much larger body is read and dropped.
-  const huge = await upload(manager.token, png(2, 128 * MAX_BYTES));
-  expect([huge.status, huge.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
-  const json = await request(app.url)
-    .post("/api/images")
-    .set("Authorization", `Bearer ${manager.token}`)
-    .send({ file: "x" });
-  expect([json.status, json.body.error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
-  const noFile = await request(app.url)
-    .post("/api/images")
-    .set("Authorization", `Bearer ${manager.token}`)
-    .field("other", "value");
-  expect([noFile.status, noFile.body.error.code]).toEqual([400, "VALIDATION_FAILED"]);
-  const anonymous = await upload(undefined, png(3));
-  expect([anonymous.status, anonymous.body.error.code]).toEqual([401, "UNAUTHENTICATED"]);
-  const forbidden = await upload(member.token, png(4));
-  expect([forbidden.status, forbidden.body.error.code]).toEqual([403, "FORBIDDEN"]);
-  expect(storedFiles()).toEqual(before);
-});
-
-test("a file of exactly IMAGE_MAX_BYTES is accepted; one byte more is 413", async () => {
-  const exact = await upload(manager.token, png(5, MAX_BYTES - 8));
-  expect([exact.status, exact.body.size]).toEqual([201, MAX_BYTES]);
-  const over = await upload(manager.token, png(6, MAX_BYTES - 7));
-  expect([over.status, over.body.error?.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
-  expect(tempFiles()).toEqual([]);
-});
-
-test("an upload with a Content-Encoding other than identity is 415 and stores nothing", async () => {
-  const before = storedFiles();
-  for (const encoding of ["gzip", "x-made-up", "identity, gzip"]) {
-    const response = await upload(manager.token, png(11)).set("Content-Encoding", encoding);
-    expect([encoding, response.status, response.body.error?.code]).toEqual([encoding, 415, "UNSUPPORTED_MEDIA_TYPE"]);
-  }
-  expect(storedFiles()).toEqual(before);
-  expect(tempFiles()).toEqual([]);
-  const plain = await upload(manager.token, png(11)).set("Content-Encoding", "identity");
-  expect(plain.status).toBe(201);
-});
-
-test(
-  "multipart limits: one file part, at most 10 other fields of at most 1 KiB; beyond is 400 VALIDATION_FAILED " +
-    "naming the limit",
-  async () => {
-    const before = storedFiles();
-    const post = () => request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`);
-    const withFields = (count: number, value = "v") => {
-      let call = post();
-      for (let i = 0; i < count; i += 1) call = call.field(`f${i}`, value);
-      return call;
-    };
-    const refused = (response: request.Response) => [
-      response.status,
-      response.body.error?.code,
-      response.body.error?.details,
-    ];
-
-    const twoFiles = await post().attach("file", png(12), "a.png").attach("file", png(13), "b.png");
-    expect(refused(twoFiles)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FILES", max: 1 }]);
-    const elevenFields = await withFields(11).attach("file", png(12), "a.png");
-    expect(refused(elevenFields)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FIELDS", max: 10 }]);
-    const twentyFields = await withFields(20).attach("file", png(12), "a.png");
-    expect(refused(twentyFields)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FIELDS", max: 10 }]);
-    expect(twentyFields.body.error.message).toContain("10 fields");
-    const longField = await withFields(1, "x".repeat(1025)).attach("file", png(12), "a.png");
-    expect(refused(longField)).toEqual([400, "VALIDATION_FAILED", { reason: "FIELD_TOO_LONG", max: 1024 }]);
-    expect(storedFiles()).toEqual(before);
-    expect(tempFiles()).toEqual([]);
-
-    // At the limits: 10 fields of 1 KiB and the file.
-    const atLimits = await withFields(10, "x".repeat(1024)).attach("file", png(12), "a.png");
-    expect(atLimits.status).toBe(201);
-  },
-);
+import { s3ImageStorage } from "../../src/modules/media/s3Storage.ts";
+import { localImageStorage } from "../../src/modules/media/storage.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import {
+  app,
+  DRIVERS,
+  MAX_BYTES,
+  manager,
+  member,
+  png,
+  storedFiles,
+  tempFiles,
+  upload,
+  useImageApp,
+} from "./imageApp.ts";
 
 const truncated = (field: string) =>
   Buffer.concat([
@@ -105,65 +36,160 @@ const truncated = (field: string) =>
     Buffer.from("0123456789abcdef"),
   ]);
 
-test(
-  "a multipart body cut off inside the file is 400 VALIDATION_FAILED, leaves no temporary file, and the " +
-    "server keeps serving",
-  async () => {
-    for (const field of ["file", "other"]) {
-      const response = await request(app.url)
-        .post("/api/images")
-        .set("Authorization", `Bearer ${manager.token}`)
-        .set("Content-Type", "multipart/form-data; boundary=XB")
-        .send(truncated(field));
-      expect([response.status, response.body.error?.code]).toEqual([400, "VALIDATION_FAILED"]);
-    }
-    const noBoundary = await request(app.url)
+/** The suite's driver over another root: its temporary uploads in `<root>/tmp`. */
+const storageAt = (root: string) => {
+  const { store } = mediaConfig.of(app.config);
+  return store.driver === "s3"
+    ? s3ImageStorage({ ...store, tempDir: join(root, "tmp"), logger: createLogger("silent") })
+    : localImageStorage(root);
+};
+
+describe.each(DRIVERS)("%s store", (driver) => {
+  useImageApp(driver);
+
+  test("bad uploads get their documented codes and leave nothing behind", async () => {
+    const before = await storedFiles();
+    const text = await upload(manager.token, Buffer.from("this is not an image at all"), "notes.png");
+    expect([text.status, text.body.error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
+    const large = await upload(manager.token, png(2, MAX_BYTES + 100));
+    expect([large.status, large.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
+    // Answered when the limit is crossed; the rest of a much larger body is read and dropped.
+    const huge = await upload(manager.token, png(2, 128 * MAX_BYTES));
+    expect([huge.status, huge.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
+    const json = await request(app.url)
       .post("/api/images")
       .set("Authorization", `Bearer ${manager.token}`)
-      .set("Content-Type", "multipart/form-data")
-      .send("--XB\r\n");
-    expect([noBoundary.status, noBoundary.body.error?.code]).toEqual([400, "VALIDATION_FAILED"]);
+      .send({ file: "x" });
+    expect([json.status, json.body.error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
+    const noFile = await request(app.url)
+      .post("/api/images")
+      .set("Authorization", `Bearer ${manager.token}`)
+      .field("other", "value");
+    expect([noFile.status, noFile.body.error.code]).toEqual([400, "VALIDATION_FAILED"]);
+    const anonymous = await upload(undefined, png(3));
+    expect([anonymous.status, anonymous.body.error.code]).toEqual([401, "UNAUTHENTICATED"]);
+    const forbidden = await upload(member.token, png(4));
+    expect([forbidden.status, forbidden.body.error.code]).toEqual([403, "FORBIDDEN"]);
+    expect(await storedFiles()).toEqual(before);
+  });
+
+  test("a file of exactly IMAGE_MAX_BYTES is accepted; one byte more is 413", async () => {
+    const exact = await upload(manager.token, png(5, MAX_BYTES - 8));
+    expect([exact.status, exact.body.size]).toEqual([201, MAX_BYTES]);
+    const over = await upload(manager.token, png(6, MAX_BYTES - 7));
+    expect([over.status, over.body.error?.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
     expect(tempFiles()).toEqual([]);
-    expect((await upload(manager.token, png(9))).status).toBe(201);
-  },
-);
+  });
 
-test("a client that goes away mid-upload leaves no temporary file", async () => {
-  const { port } = new URL(app.url);
-  const socket = connect(Number(port), "127.0.0.1");
-  socket.on("error", () => undefined);
-  await new Promise((resolve) => socket.once("connect", resolve));
-  const part = truncated("file");
-  socket.write(
-    `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${manager.token}\r\nContent-Type: ` +
-      `multipart/form-data; boundary=XB\r\nContent-Length: ${part.length + 100_000}\r\n\r\n`,
-  );
-  socket.write(part);
-  // The server has begun writing the upload to its temporary file.
-  await until(() => tempFiles().length > 0, "the upload's temporary file");
-  socket.destroy();
-  await until(() => tempFiles().length === 0, "the temporary file to be removed");
-  expect((await request(app.url).get("/ready")).status).toBe(200);
-});
-
-test(
-  "temporary uploads left by a dead process are swept when the routes start; " + "recent ones are left alone",
-  async () => {
-    const root = mkdtempSync(join(tmpdir(), "tessera-sweep-"));
-    try {
-      mkdirSync(join(root, "tmp"));
-      const stale = join(root, "tmp", "stale.upload");
-      const recent = join(root, "tmp", "recent.upload");
-      writeFileSync(stale, "partial");
-      writeFileSync(recent, "in progress");
-      // A day untouched: far beyond the sweep threshold (an hour).
-      const old = new Date(Date.now() - 24 * 3600_000);
-      utimesSync(stale, old, old);
-      imageRoutes({ storage: localImageStorage(root), maxBytes: MAX_BYTES, pool: app.db.ownerPool });
-      await until(() => !existsSync(stale), "the stale upload to be swept");
-      expect(readdirSync(join(root, "tmp"))).toEqual(["recent.upload"]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
+  test("an upload with a Content-Encoding other than identity is 415 and stores nothing", async () => {
+    const before = await storedFiles();
+    for (const encoding of ["gzip", "x-made-up", "identity, gzip"]) {
+      const response = await upload(manager.token, png(11)).set("Content-Encoding", encoding);
+      expect([encoding, response.status, response.body.error?.code]).toEqual([encoding, 415, "UNSUPPORTED_MEDIA_TYPE"]);
     }
-  },
-);
+    expect(await storedFiles()).toEqual(before);
+    expect(tempFiles()).toEqual([]);
+    const plain = await upload(manager.token, png(11)).set("Content-Encoding", "identity");
+    expect(plain.status).toBe(201);
+  });
+
+  test(
+    "multipart limits: one file part, at most 10 other fields of at most 1 KiB; beyond is 400 VALIDATION_FAILED " +
+      "naming the limit",
+    async () => {
+      const before = await storedFiles();
+      const post = () => request(app.url).post("/api/images").set("Authorization", `Bearer ${manager.token}`);
+      const withFields = (count: number, value = "v") => {
+        let call = post();
+        for (let i = 0; i < count; i += 1) call = call.field(`f${i}`, value);
+        return call;
+      };
+      const refused = (response: request.Response) => [
+        response.status,
+        response.body.error?.code,
+        response.body.error?.details,
+      ];
+
+      const twoFiles = await post().attach("file", png(12), "a.png").attach("file", png(13), "b.png");
+      expect(refused(twoFiles)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FILES", max: 1 }]);
+      const elevenFields = await withFields(11).attach("file", png(12), "a.png");
+      expect(refused(elevenFields)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FIELDS", max: 10 }]);
+      const twentyFields = await withFields(20).attach("file", png(12), "a.png");
+      expect(refused(twentyFields)).toEqual([400, "VALIDATION_FAILED", { reason: "TOO_MANY_FIELDS", max: 10 }]);
+      expect(twentyFields.body.error.message).toContain("10 fields");
+      const longField = await withFields(1, "x".repeat(1025)).attach("file", png(12), "a.png");
+      expect(refused(longField)).toEqual([400, "VALIDATION_FAILED", { reason: "FIELD_TOO_LONG", max: 1024 }]);
+      expect(await storedFiles()).toEqual(before);
+      expect(tempFiles()).toEqual([]);
+
+      // At the limits: 10 fields of 1 KiB and the file.
+      const atLimits = await withFields(10, "x".repeat(1024)).attach("file", png(12), "a.png");
+      expect(atLimits.status).toBe(201);
+    },
+  );
+
+  test(
+    "a multipart body cut off inside the file is 400 VALIDATION_FAILED, leaves no temporary file, and the " +
+      "server keeps serving",
+    async () => {
+      for (const field of ["file", "other"]) {
+        const response = await request(app.url)
+          .post("/api/images")
+          .set("Authorization", `Bearer ${manager.token}`)
+          .set("Content-Type", "multipart/form-data; boundary=XB")
+          .send(truncated(field));
+        expect([response.status, response.body.error?.code]).toEqual([400, "VALIDATION_FAILED"]);
+      }
+      const noBoundary = await request(app.url)
+        .post("/api/images")
+        .set("Authorization", `Bearer ${manager.token}`)
+        .set("Content-Type", "multipart/form-data")
+        .send("--XB\r\n");
+      expect([noBoundary.status, noBoundary.body.error?.code]).toEqual([400, "VALIDATION_FAILED"]);
+      expect(tempFiles()).toEqual([]);
+      expect((await upload(manager.token, png(9))).status).toBe(201);
+    },
+  );
+
+  test("a client that goes away mid-upload leaves no temporary file", async () => {
+    const { port } = new URL(app.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    socket.on("error", () => undefined);
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const part = truncated("file");
+    socket.write(
+      `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${manager.token}\r\nContent-Type: ` +
+        `multipart/form-data; boundary=XB\r\nContent-Length: ${part.length + 100_000}\r\n\r\n`,
+    );
+    socket.write(part);
+    // The server has begun writing the upload to its temporary file.
+    await until(() => tempFiles().length > 0, "the upload's temporary file");
+    socket.destroy();
+    await until(() => tempFiles().length === 0, "the temporary file to be removed");
+    expect((await request(app.url).get("/ready")).status).toBe(200);
+  });
+
+  test(
+    "temporary uploads left by a dead process are swept when the routes start; " + "recent ones are left alone",
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), "tessera-sweep-"));
+      const storage = storageAt(root);
+      try {
+        mkdirSync(join(root, "tmp"));
+        const stale = join(root, "tmp", "stale.upload");
+        const recent = join(root, "tmp", "recent.upload");
+        writeFileSync(stale, "partial");
+        writeFileSync(recent, "in progress");
+        // A day untouched: far beyond the sweep threshold (an hour).
+        const old = new Date(Date.now() - 24 * 3600_000);
+        utimesSync(stale, old, old);
+        imageRoutes({ storage, maxBytes: MAX_BYTES, pool: app.db.ownerPool });
+        await until(() => !existsSync(stale), "the stale upload to be swept");
+        expect(readdirSync(join(root, "tmp"))).toEqual(["recent.upload"]);
+      } finally {
+        await storage.close?.();
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+  );
+});
