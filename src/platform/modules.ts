@@ -13,6 +13,7 @@ import type { Config, ConfigFragment } from "./config.ts";
 import type { EmailTemplate } from "./email/templates.ts";
 import { registerErrors, type ErrorSpec } from "./errors.ts";
 import type { OperationRunner } from "./graphql/execute.ts";
+import type { Implementation, RouteSpec } from "./http/routeSpec.ts";
 import type { Logger } from "./logger.ts";
 import type { Consumer } from "./worker/consumers.ts";
 
@@ -36,6 +37,11 @@ export interface ModuleServer {
   routes?(runOperation: OperationRunner): Router[];
   /** Routers mounted under /api before the body parsers: they read (stream) their bodies themselves. */
   streamingRoutes?: Router[];
+  /**
+   * Handlers of the manifest's `api` specs (`implement(spec, handler)`), mounted by the platform:
+   * streaming (multipart) ones before the body parsers, the others after them.
+   */
+  implementations?(runOperation: OperationRunner): Implementation[];
   close?(): Promise<void>;
 }
 
@@ -92,6 +98,11 @@ export interface ModuleManifest {
    * request may select at most one of them (the GraphQL limits).
    */
   expensiveMutations?: string[];
+  /**
+   * The module's REST routes as data (`defineRoute`, usually in its api.ts): the OpenAPI document
+   * is built from them; `server()` implements each one (the server refuses to start otherwise).
+   */
+  api?: readonly RouteSpec[];
   /** REST routes and request-time services. */
   server?(context: ServerContext): ModuleServer | Promise<ModuleServer>;
   /** graphile-worker tasks, by identifier. */
