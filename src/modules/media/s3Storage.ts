@@ -44,14 +44,20 @@ export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
   });
   const Bucket = options.bucket;
 
-  /** Runs calls to the store: undefined when the object is absent, SERVICE_UNAVAILABLE on any failure. */
-  async function s3<T>(call: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Runs a call to the store: undefined when the object is absent, SERVICE_UNAVAILABLE on any
+   * failure — its cause (what the log shows) names the call, the store's error and HTTP status.
+   */
+  async function s3<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
     try {
       return await call();
     } catch (error) {
       if (error instanceof Error && ABSENT.has(error.name)) return undefined;
+      const { name, message, $metadata } = error as Error & { $metadata?: { httpStatusCode?: number } };
+      const status = $metadata?.httpStatusCode ? ` (HTTP ${$metadata.httpStatusCode})` : "";
+      const cause = new Error(`image store, ${operation}: ${name}${status}: ${message}`, { cause: error });
       throw new AppError("SERVICE_UNAVAILABLE", "The image store is unavailable; try again shortly.", {
-        cause: error,
+        cause,
         retryAfter: SERVICE_UNAVAILABLE_RETRY_AFTER,
       });
     }
@@ -63,11 +69,13 @@ export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
       const Key = keyOf(hash);
       try {
         // Content-addressed: present means these very bytes are stored already.
-        if (await s3(() => client.send(new HeadObjectCommand({ Bucket, Key })))) return { created: false };
+        if (await s3("HeadObject", () => client.send(new HeadObjectCommand({ Bucket, Key }))))
+          return { created: false };
         const { size } = await stat(tempFile);
         // One attempt: the SDK does not retry a streamed body (the client retries after the 503).
-        // The SHA-256 the key is named after goes along: the store refuses bytes that do not match it.
-        await s3(() =>
+        // The SHA-256 the key is named after goes along: AWS (and every store that checks checksums)
+        // refuses bytes that do not match it.
+        await s3("PutObject", () =>
           client.send(
             new PutObjectCommand({
               Bucket,
@@ -85,7 +93,7 @@ export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
     },
     async get(hash) {
       const Key = keyOf(hash);
-      const first = await s3(async () => {
+      const first = await s3("GetObject", async () => {
         const object = await client.send(new GetObjectCommand({ Bucket, Key, Range: "bytes=0-11" }));
         return { object, bytes: await object.Body!.transformToByteArray() };
       });
@@ -102,7 +110,7 @@ export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
 
   /** The object's bytes, requested when the stream is first read; a failure is the stream's error. */
   async function* body(Key: string): AsyncGenerator<Uint8Array> {
-    const object = await s3(() => client.send(new GetObjectCommand({ Bucket, Key })));
+    const object = await s3("GetObject", () => client.send(new GetObjectCommand({ Bucket, Key })));
     if (!object) throw new AppError("NOT_FOUND", "No such image.");
     yield* object.Body as Readable;
   }
