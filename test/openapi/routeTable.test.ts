@@ -229,5 +229,10 @@ test("handlers are typed by their spec (checked by `npm run typecheck`)", () => 
   implement(getItem, ({ params }) => ({ status: 200, body: { id: Number(params.id), expand: null } }));
   // @ts-expect-error the list query's filter has no such field
   implement(listProducts, ({ query }) => ({ status: 200, body: { items: [], nextCursor: query.filter.owner } }));
+  // Sort fields keep their literal types.
+  implement(listProducts, ({ query }) => {
+    const field: "createdAt" | "name" = query.sort[0]!.field;
+    return { status: 200, body: { items: [], nextCursor: field } };
+  });
   expect(implement(getItem, () => undefined).spec).toBe(getItem);
 });

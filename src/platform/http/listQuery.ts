@@ -173,7 +173,7 @@ export interface ListQuerySpec<Field extends string = string, FilterOut = unknow
 
 /** Declares a route's list query (limit, cursor, sort, filter). */
 export function listQuery<
-  Field extends string,
+  const Field extends string,
   Filter extends z.ZodObject = z.ZodObject<Record<never, never>>,
   Cursor extends z.ZodType = z.ZodType<unknown>,
 >(options: ListQueryOptions<Field, Filter, Cursor>): ListQuerySpec<Field, z.output<Filter>, z.output<Cursor>> {
