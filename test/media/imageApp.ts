@@ -26,10 +26,13 @@ export let member: TestUser;
 export let otherManager: TestUser;
 
 export function useImageApp(driver: Driver): void {
+  // This suite's own (the bindings may still hold an earlier suite's): stopped even if a start failed.
+  let started: { app?: TestApp; s3?: TestS3 } = {};
   beforeAll(async () => {
+    started = {};
     uploads = mkdtempSync(join(tmpdir(), "tessera-images-"));
-    s3 = driver === "s3" ? await startS3Server() : undefined;
-    app = await startTestApp({
+    s3 = started.s3 = driver === "s3" ? await startS3Server() : undefined;
+    app = started.app = await startTestApp({
       env: { ...s3?.env, IMAGE_UPLOAD_PATH: uploads, IMAGE_MAX_BYTES: String(MAX_BYTES) },
     });
     const tenant = await createTenant(app.db.ownerPool, "pictures");
@@ -42,9 +45,12 @@ export function useImageApp(driver: Driver): void {
     );
   });
   afterAll(async () => {
-    await app?.stop();
-    await s3?.stop();
-    rmSync(uploads, { recursive: true, force: true });
+    try {
+      await started.app?.stop();
+    } finally {
+      await started.s3?.stop();
+      rmSync(uploads, { recursive: true, force: true });
+    }
   });
 }
 
