@@ -533,7 +533,11 @@ grant execute on function app_public.tenant_module_enabled(text) to :DATABASE_VI
 
 grant usage on schema app_hidden to :DATABASE_AUTHENTICATOR;
 
+grant usage on schema app_hidden to :DATABASE_BOT;
+
 grant usage on schema app_hidden to :DATABASE_VISITOR;
+
+grant usage on schema app_public to :DATABASE_BOT;
 
 grant usage on schema app_public to :DATABASE_VISITOR;
 
@@ -2575,7 +2579,11 @@ $function$;
 comment on function app_private.record_image(uuid,uuid,text,text,integer) is '@module media
 The tenant''s record of uploaded bytes (by SHA-256): a new row (created) or the one it already had.';
 
+create policy select_bot on app_public.images as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
 create policy select_member on app_public.images as permissive for select to public using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('media'::text) AS tenant_module_enabled)));
+
+grant select on table app_public.images to :DATABASE_BOT;
 
 grant select on table app_public.images to :DATABASE_VISITOR;
 
@@ -2787,3 +2795,873 @@ grant execute on function app_public.locked_jobs() to :DATABASE_VISITOR;
 grant execute on function app_public.retry_job(bigint) to :DATABASE_VISITOR;
 
 grant execute on function app_public.unlock_stale_jobs(integer) to :DATABASE_VISITOR;
+
+-- ==================== module: commerce ====================
+
+create table app_private.api_key_secrets (
+  api_key_id uuid not null,
+  secret_hash bytea not null
+);
+alter table app_private.api_key_secrets add constraint api_key_secrets_secret_hash_key UNIQUE (secret_hash);
+alter table app_private.api_key_secrets add constraint api_key_secrets_pkey PRIMARY KEY (api_key_id);
+alter table app_private.api_key_secrets add constraint api_key_secrets_api_key_id_fkey FOREIGN KEY (api_key_id) REFERENCES app_public.api_keys(id) ON DELETE CASCADE;
+comment on table app_private.api_key_secrets is '@module commerce
+SHA-256 of each API key''s secret.';
+
+create table app_private.bot_tokens (
+  bot_id uuid not null,
+  sealed_token text not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table app_private.bot_tokens add constraint bot_tokens_pkey PRIMARY KEY (bot_id);
+alter table app_private.bot_tokens add constraint bot_tokens_bot_id_fkey FOREIGN KEY (bot_id) REFERENCES app_public.bots(id) ON DELETE CASCADE;
+comment on table app_private.bot_tokens is '@module commerce
+Each bot''s Telegram token, encrypted by the server.';
+
+create table app_public.api_keys (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  name text not null,
+  prefix text not null,
+  created_by uuid,
+  created_at timestamp with time zone default now() not null,
+  last_used_at timestamp with time zone,
+  revoked_at timestamp with time zone
+);
+alter table app_public.api_keys add constraint api_keys_pkey PRIMARY KEY (id);
+alter table app_public.api_keys add constraint api_keys_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (created_by);
+alter table app_public.api_keys add constraint api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.api_keys add constraint api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.api_keys enable row level security;
+comment on table app_public.api_keys is '@module commerce
+@behavior -insert -update -delete
+A key bots present in X-API-KEY. `prefix` is the secret''s first characters, to tell keys apart.';
+
+create table app_public.bots (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  owner_id uuid,
+  name text not null,
+  telegram_username text,
+  status text default 'active'::text not null,
+  referral_percent numeric(5,2) default 0 not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.bots add constraint bots_pkey PRIMARY KEY (id);
+alter table app_public.bots add constraint bots_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.bots add constraint bots_tenant_id_owner_id_fkey FOREIGN KEY (tenant_id, owner_id) REFERENCES app_public.customers(tenant_id, id);
+alter table app_public.bots add constraint bots_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.bots add constraint bots_referral_percent_check CHECK (((referral_percent >= (0)::numeric) AND (referral_percent <= (100)::numeric)));
+alter table app_public.bots add constraint bots_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text])));
+alter table app_public.bots add constraint bots_telegram_username_check CHECK ((telegram_username ~ '^[A-Za-z][A-Za-z0-9_]{3,31}$'::text));
+alter table app_public.bots enable row level security;
+comment on table app_public.bots is '@module commerce
+@behavior -insert -delete
+A Telegram bot of the store: the store''s own (no owner, made by an admin) or a customer''s (made through the bot API); referral_percent of every order paid through it goes to the buyer''s referrer.';
+
+create table app_public.categories (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid default app_public.current_tenant_id() not null,
+  parent_id uuid,
+  name text not null,
+  "position" integer default 0 not null,
+  active boolean default true not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.categories add constraint categories_pkey PRIMARY KEY (id);
+alter table app_public.categories add constraint categories_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.categories add constraint categories_tenant_id_parent_id_fkey FOREIGN KEY (tenant_id, parent_id) REFERENCES app_public.categories(tenant_id, id);
+alter table app_public.categories add constraint categories_check CHECK ((parent_id <> id));
+alter table app_public.categories add constraint categories_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.categories add constraint categories_position_check CHECK ((("position" >= '-1000000'::integer) AND ("position" <= 1000000)));
+alter table app_public.categories enable row level security;
+comment on table app_public.categories is '@module commerce
+@behavior -delete
+A node of the store''s category tree (deactivate instead of deleting: orders keep their products).';
+
+create table app_public.customer_balances (
+  tenant_id uuid not null,
+  customer_id uuid not null,
+  currency text not null,
+  balance numeric(18,2) default 0 not null,
+  updated_at timestamp with time zone default now() not null
+);
+alter table app_public.customer_balances add constraint customer_balances_pkey PRIMARY KEY (customer_id, currency);
+alter table app_public.customer_balances add constraint customer_balances_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES app_public.customers(tenant_id, id);
+alter table app_public.customer_balances add constraint customer_balances_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.customer_balances enable row level security;
+comment on table app_public.customer_balances is '@module commerce
+@behavior -insert -update -delete
+Each customer''s balance per currency: the sum of their ledger entries, kept by the ledger''s trigger.';
+
+create table app_public.customers (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  telegram_id bigint not null,
+  username text,
+  first_name text,
+  language_code text,
+  referred_by uuid,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.customers add constraint customers_tenant_id_telegram_id_key UNIQUE (tenant_id, telegram_id);
+alter table app_public.customers add constraint customers_pkey PRIMARY KEY (id);
+alter table app_public.customers add constraint customers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.customers add constraint customers_tenant_id_referred_by_fkey FOREIGN KEY (tenant_id, referred_by) REFERENCES app_public.customers(tenant_id, id);
+alter table app_public.customers add constraint customers_check CHECK ((referred_by <> id));
+alter table app_public.customers add constraint customers_first_name_check CHECK (((length(first_name) >= 1) AND (length(first_name) <= 256)));
+alter table app_public.customers add constraint customers_language_code_check CHECK ((language_code ~ '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})?$'::text));
+alter table app_public.customers add constraint customers_telegram_id_check CHECK ((telegram_id > 0));
+alter table app_public.customers add constraint customers_username_check CHECK (((length(username) >= 1) AND (length(username) <= 64)));
+alter table app_public.customers enable row level security;
+comment on table app_public.customers is '@module commerce
+@behavior -insert -update -delete
+A Telegram user of the store, known by their telegram id (one per tenant).';
+comment on column app_public.customers.referred_by is 'The customer who invited this one; set once, when created.';
+
+create table app_public.order_items (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  order_id uuid not null,
+  product_id uuid not null,
+  quantity integer not null,
+  unit_price numeric(18,2) not null
+);
+alter table app_public.order_items add constraint order_items_order_id_product_id_key UNIQUE (order_id, product_id);
+alter table app_public.order_items add constraint order_items_pkey PRIMARY KEY (id);
+alter table app_public.order_items add constraint order_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.order_items add constraint order_items_tenant_id_order_id_fkey FOREIGN KEY (tenant_id, order_id) REFERENCES app_public.orders(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.order_items add constraint order_items_tenant_id_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES app_public.products(tenant_id, id);
+alter table app_public.order_items add constraint order_items_quantity_positive CHECK ((quantity > 0));
+alter table app_public.order_items add constraint order_items_unit_price_check CHECK (((unit_price >= (0)::numeric) AND (unit_price <> 'NaN'::numeric)));
+alter table app_public.order_items enable row level security;
+comment on table app_public.order_items is '@module commerce
+@behavior -insert -update -delete
+A line of an order: the product, how many, and its price when the order was placed.';
+
+create table app_public.orders (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  bot_id uuid not null,
+  customer_id uuid not null,
+  status text default 'pending'::text not null,
+  total numeric(18,2) not null,
+  currency text not null,
+  created_at timestamp with time zone default now() not null,
+  paid_at timestamp with time zone
+);
+alter table app_public.orders add constraint orders_pkey PRIMARY KEY (id);
+alter table app_public.orders add constraint orders_tenant_id_bot_id_fkey FOREIGN KEY (tenant_id, bot_id) REFERENCES app_public.bots(tenant_id, id);
+alter table app_public.orders add constraint orders_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES app_public.customers(tenant_id, id);
+alter table app_public.orders add constraint orders_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.orders add constraint orders_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
+alter table app_public.orders add constraint orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'cancelled'::text, 'refunded'::text])));
+alter table app_public.orders add constraint orders_total_check CHECK (((total >= (0)::numeric) AND (total <> 'NaN'::numeric)));
+alter table app_public.orders enable row level security;
+comment on table app_public.orders is '@module commerce
+@behavior -insert -update -delete
+An order of a customer, placed through a bot. total = sum of its items, computed when it is created.';
+
+create table app_public.products (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid default app_public.current_tenant_id() not null,
+  category_id uuid,
+  name text not null,
+  description text,
+  price numeric(18,2) not null,
+  currency text default 'USD'::text not null,
+  stock integer,
+  kind text default 'goods'::text not null,
+  image_sha256 text,
+  active boolean default true not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.products add constraint products_pkey PRIMARY KEY (id);
+alter table app_public.products add constraint products_tenant_id_category_id_fkey FOREIGN KEY (tenant_id, category_id) REFERENCES app_public.categories(tenant_id, id);
+alter table app_public.products add constraint products_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.products add constraint products_tenant_id_image_sha256_fkey FOREIGN KEY (tenant_id, image_sha256) REFERENCES app_public.images(tenant_id, sha256);
+alter table app_public.products add constraint products_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
+alter table app_public.products add constraint products_description_check CHECK ((length(description) <= 4000));
+alter table app_public.products add constraint products_kind_check CHECK ((kind = ANY (ARRAY['goods'::text, 'subscription'::text])));
+alter table app_public.products add constraint products_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.products add constraint products_price_check CHECK (((price >= (0)::numeric) AND (price <> 'NaN'::numeric)));
+alter table app_public.products add constraint products_stock_check CHECK ((stock >= 0));
+alter table app_public.products enable row level security;
+comment on table app_public.products is '@module commerce
+@behavior -delete
+A product of the store. stock null: unlimited. image_sha256: an image the tenant uploaded.';
+comment on column app_public.products.stock is 'Units left; null means unlimited. Paying an order takes from it.';
+
+create table app_public.transactions (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  customer_id uuid,
+  type text not null,
+  amount numeric(18,2) not null,
+  currency text not null,
+  bot_id uuid,
+  order_id uuid,
+  payment_id uuid,
+  reason text,
+  created_by uuid,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.transactions add constraint transactions_pkey PRIMARY KEY (id);
+alter table app_public.transactions add constraint transactions_tenant_id_bot_id_fkey FOREIGN KEY (tenant_id, bot_id) REFERENCES app_public.bots(tenant_id, id);
+alter table app_public.transactions add constraint transactions_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES app_public.users(tenant_id, id);
+alter table app_public.transactions add constraint transactions_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES app_public.customers(tenant_id, id);
+alter table app_public.transactions add constraint transactions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.transactions add constraint transactions_tenant_id_order_id_fkey FOREIGN KEY (tenant_id, order_id) REFERENCES app_public.orders(tenant_id, id);
+alter table app_public.transactions add constraint transactions_amount_check CHECK (((amount <> (0)::numeric) AND (amount <> 'NaN'::numeric)));
+alter table app_public.transactions add constraint transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
+alter table app_public.transactions add constraint transactions_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)));
+alter table app_public.transactions add constraint transactions_type_check CHECK ((type = ANY (ARRAY['deposit'::text, 'purchase'::text, 'refund'::text, 'referral_payout'::text, 'adjustment'::text])));
+alter table app_public.transactions enable row level security;
+comment on table app_public.transactions is '@module commerce
+@behavior -insert -update -delete
+The ledger, append-only: one signed entry per movement of money. customer_id null: the store''s own account.';
+
+CREATE INDEX api_keys_created_by_idx ON app_public.api_keys USING btree (tenant_id, created_by);
+
+CREATE UNIQUE INDEX api_keys_tenant_id_id_key ON app_public.api_keys USING btree (tenant_id, id);
+
+CREATE INDEX bots_owner_idx ON app_public.bots USING btree (tenant_id, owner_id);
+
+CREATE UNIQUE INDEX bots_telegram_username_key ON app_public.bots USING btree (tenant_id, lower(telegram_username));
+
+CREATE INDEX categories_parent_idx ON app_public.categories USING btree (tenant_id, parent_id, "position");
+
+CREATE INDEX customer_balances_tenant_idx ON app_public.customer_balances USING btree (tenant_id, customer_id);
+
+CREATE INDEX customers_referred_by_idx ON app_public.customers USING btree (tenant_id, referred_by);
+
+CREATE INDEX order_items_order_idx ON app_public.order_items USING btree (tenant_id, order_id);
+
+CREATE INDEX order_items_product_idx ON app_public.order_items USING btree (tenant_id, product_id);
+
+CREATE INDEX orders_bot_idx ON app_public.orders USING btree (tenant_id, bot_id);
+
+CREATE INDEX orders_customer_idx ON app_public.orders USING btree (tenant_id, customer_id, created_at DESC, id DESC);
+
+CREATE INDEX products_category_idx ON app_public.products USING btree (tenant_id, category_id);
+
+CREATE INDEX products_image_idx ON app_public.products USING btree (tenant_id, image_sha256);
+
+CREATE INDEX products_listing_idx ON app_public.products USING btree (tenant_id, created_at, id);
+
+CREATE INDEX transactions_bot_idx ON app_public.transactions USING btree (tenant_id, bot_id);
+
+CREATE INDEX transactions_created_by_idx ON app_public.transactions USING btree (tenant_id, created_by);
+
+CREATE INDEX transactions_customer_idx ON app_public.transactions USING btree (tenant_id, customer_id, created_at DESC);
+
+CREATE INDEX transactions_order_idx ON app_public.transactions USING btree (tenant_id, order_id);
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_create_bot(owner_telegram_id bigint, name text, telegram_username text, referral_percent numeric)
+ RETURNS app_public.bots
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_hidden.bot_tenant_id();
+  v_owner uuid;
+  v_bot app_public.bots;
+begin
+  if v_tenant is null then
+    raise exception 'Bot requests only' using errcode = 'TAUTH';
+  end if;
+  select c.id into v_owner from app_public.customers c
+    where c.tenant_id = v_tenant and c.telegram_id = bot_create_bot.owner_telegram_id;
+  if v_owner is null then
+    raise exception 'No customer has this telegram id' using errcode = 'TNFND';
+  end if;
+  insert into app_public.bots (tenant_id, owner_id, name, telegram_username, referral_percent)
+    values (v_tenant, v_owner, bot_create_bot.name, bot_create_bot.telegram_username,
+            coalesce(bot_create_bot.referral_percent, 0))
+    returning * into v_bot;
+  return v_bot;
+end;
+$function$;
+comment on function app_hidden.bot_create_bot(bigint,text,text,numeric) is '@module commerce
+Creates a bot of the bot''s tenant, owned by the customer with this telegram id.';
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_create_order(telegram_id bigint, items jsonb)
+ RETURNS app_public.orders
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_hidden.bot_tenant_id();
+  v_customer uuid;
+  v_order app_public.orders;
+  v_currencies text[];
+  v_short uuid;
+  v_products uuid[];
+  v_quantities integer[];
+begin
+  if v_tenant is null then
+    raise exception 'Bot requests only' using errcode = 'TAUTH';
+  end if;
+  select c.id into v_customer from app_public.customers c
+    where c.tenant_id = v_tenant and c.telegram_id = bot_create_order.telegram_id;
+  if v_customer is null then
+    raise exception 'No customer has this telegram id' using errcode = 'TNFND';
+  end if;
+  if jsonb_typeof(items) is distinct from 'array' or jsonb_array_length(items) not between 1 and 100 then
+    raise exception 'An order has 1 to 100 items' using errcode = 'TVALD';
+  end if;
+  -- The same product twice is one line; quantity > 0 is the table's constraint.
+  select array_agg(l.product_id order by l.product_id), array_agg(l.quantity order by l.product_id)
+    into v_products, v_quantities
+    from (select (i ->> 'productId')::uuid as product_id, sum((i ->> 'quantity')::integer)::integer as quantity
+          from jsonb_array_elements(items) i group by 1) l;
+  if exists (select 1 from unnest(v_products) l(product_id)
+             where not exists (select 1 from app_public.products p
+                               where p.id = l.product_id and p.tenant_id = v_tenant and p.active)) then
+    raise exception 'An item names a product this store does not sell' using errcode = 'TNFND';
+  end if;
+  select l.product_id into v_short
+    from unnest(v_products, v_quantities) l(product_id, quantity) join app_public.products p on p.id = l.product_id
+    where p.stock is not null and l.quantity > p.stock limit 1;
+  if v_short is not null then
+    raise exception 'Not enough stock left of product %', v_short using errcode = 'TSTCK';
+  end if;
+  select array_agg(distinct p.currency) into v_currencies
+    from unnest(v_products) l(product_id) join app_public.products p on p.id = l.product_id;
+  if cardinality(v_currencies) <> 1 then
+    raise exception 'An order is in one currency' using errcode = 'TVALD';
+  end if;
+  insert into app_public.orders (tenant_id, bot_id, customer_id, total, currency)
+    select v_tenant, app_hidden.current_bot_id(), v_customer, sum(l.quantity * p.price), v_currencies[1]
+    from unnest(v_products, v_quantities) l(product_id, quantity) join app_public.products p on p.id = l.product_id
+    returning * into v_order;
+  insert into app_public.order_items (tenant_id, order_id, product_id, quantity, unit_price)
+    select v_tenant, v_order.id, l.product_id, l.quantity, p.price
+    from unnest(v_products, v_quantities) l(product_id, quantity) join app_public.products p on p.id = l.product_id;
+  return v_order;
+end;
+$function$;
+comment on function app_hidden.bot_create_order(bigint,jsonb) is '@module commerce
+Places a pending order of the customer with this telegram id through the bot: items [{productId, quantity}] of active products in one currency, no more than the stock left (OUT_OF_STOCK); prices are captured now.';
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_pay_order(order_id uuid)
+ RETURNS app_public.orders
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if app_hidden.bot_tenant_id() is null then
+    raise exception 'Bot requests only' using errcode = 'TAUTH';
+  end if;
+  return app_private.pay_order(app_hidden.bot_tenant_id(), bot_pay_order.order_id);
+end;
+$function$;
+comment on function app_hidden.bot_pay_order(uuid) is '@module commerce
+Pays an order of the bot''s tenant from its customer''s balance.';
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_store_currency()
+ RETURNS text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select app_private.store_currency(app_hidden.bot_tenant_id());
+$function$;
+comment on function app_hidden.bot_store_currency() is '@module commerce
+The currency of the bot''s store.';
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_tenant_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select nullif(pg_catalog.current_setting('jwt.claims.bot_tenant_id', true), '')::uuid;
+$function$;
+comment on function app_hidden.bot_tenant_id() is '@module commerce
+The tenant of the bot request, or null.';
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_upsert_customer(telegram_id bigint, username text, first_name text, language_code text, referrer_telegram_id bigint, OUT customer_id uuid, OUT created boolean)
+ RETURNS record
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_hidden.bot_tenant_id();
+  v_referrer uuid;
+begin
+  if v_tenant is null then
+    raise exception 'Bot requests only' using errcode = 'TAUTH';
+  end if;
+  -- An unknown referrer (or oneself) is ignored: invitation links are typed by people.
+  select c.id into v_referrer from app_public.customers c
+    where c.tenant_id = v_tenant and c.telegram_id = bot_upsert_customer.referrer_telegram_id
+      and c.telegram_id <> bot_upsert_customer.telegram_id;
+  insert into app_public.customers as c (tenant_id, telegram_id, username, first_name, language_code, referred_by)
+    values (v_tenant, bot_upsert_customer.telegram_id, bot_upsert_customer.username, bot_upsert_customer.first_name,
+            bot_upsert_customer.language_code, v_referrer)
+    on conflict on constraint customers_tenant_id_telegram_id_key do update
+      set username = coalesce(excluded.username, c.username),
+          first_name = coalesce(excluded.first_name, c.first_name),
+          language_code = coalesce(excluded.language_code, c.language_code)
+    returning c.id, (c.xmax = 0) into customer_id, created;
+end;
+$function$;
+comment on function app_hidden.bot_upsert_customer(bigint,text,text,text,bigint) is '@module commerce
+Creates the customer of the bot''s tenant with this telegram id, or updates the names they gave; the referrer is set only when the customer is created (an unknown referrer is ignored).';
+
+CREATE OR REPLACE FUNCTION app_hidden.current_bot_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select nullif(pg_catalog.current_setting('jwt.claims.bot_id', true), '')::uuid;
+$function$;
+comment on function app_hidden.current_bot_id() is '@module commerce
+The bot of the bot request, or null.';
+
+CREATE OR REPLACE FUNCTION app_private.authenticate_bot_request(secret_hash bytea, bot_id uuid, max_hits integer, window_seconds integer, OUT tenant_id uuid, OUT api_key_id uuid, OUT retry_after integer)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_hits integer;
+begin
+  select k.tenant_id, k.id into tenant_id, api_key_id
+    from app_private.api_key_secrets s join app_public.api_keys k on k.id = s.api_key_id
+    where s.secret_hash = authenticate_bot_request.secret_hash and k.revoked_at is null;
+  if api_key_id is null then
+    raise exception 'The API key is not valid' using errcode = 'TAUTH';
+  end if;
+  if not app_private.tenant_module_enabled(tenant_id, 'commerce')
+     or not exists (select 1 from app_public.tenants t
+                    where t.id = authenticate_bot_request.tenant_id and t.status = 'active') then
+    raise exception 'The commerce module is switched off for this tenant' using errcode = 'TFORB';
+  end if;
+  select r.hits, r.retry_after into v_hits, retry_after
+    from app_private.take_rate_limit('bot-key:' || api_key_id, max_hits, window_seconds) r;
+  if v_hits is null then
+    return;
+  end if;
+  retry_after := null;
+  if not exists (select 1 from app_public.bots b
+                 where b.id = authenticate_bot_request.bot_id and b.tenant_id = authenticate_bot_request.tenant_id
+                   and b.status = 'active') then
+    raise exception 'The bot is not one of this key''s tenant' using errcode = 'TFORB';
+  end if;
+  update app_public.api_keys k set last_used_at = now()
+    where k.id = api_key_id and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+end;
+$function$;
+comment on function app_private.authenticate_bot_request(bytea,uuid,integer,integer) is '@module commerce
+Verifies a bot request''s API key (UNAUTHENTICATED) and bot (FORBIDDEN), takes one unit of the key''s rate limit (retry_after set when the window is full) and notes when the key was last used.';
+
+CREATE OR REPLACE FUNCTION app_private.authenticate_bot_request(secret_hash bytea, service_tenant text, bot_id uuid, max_hits integer, window_seconds integer, OUT tenant_id uuid, OUT api_key_id uuid, OUT retry_after integer)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_hits integer;
+begin
+  if authenticate_bot_request.service_tenant is not null then
+    select t.id into tenant_id from app_public.tenants t where t.slug = authenticate_bot_request.service_tenant;
+  else
+    select k.tenant_id, k.id into tenant_id, api_key_id
+      from app_private.api_key_secrets s join app_public.api_keys k on k.id = s.api_key_id
+      where s.secret_hash = authenticate_bot_request.secret_hash and k.revoked_at is null;
+  end if;
+  if tenant_id is null then
+    raise exception 'The API key is not valid' using errcode = 'TAUTH';
+  end if;
+  if not app_private.tenant_module_enabled(tenant_id, 'commerce')
+     or not exists (select 1 from app_public.tenants t
+                    where t.id = authenticate_bot_request.tenant_id and t.status = 'active') then
+    raise exception 'The commerce module is switched off for this tenant' using errcode = 'TFORB';
+  end if;
+  select r.hits, r.retry_after into v_hits, retry_after
+    from app_private.take_rate_limit('bot-key:' || coalesce(api_key_id::text, 'service'), max_hits, window_seconds) r;
+  if v_hits is null then
+    return;
+  end if;
+  retry_after := null;
+  if not exists (select 1 from app_public.bots b
+                 where b.id = authenticate_bot_request.bot_id and b.tenant_id = authenticate_bot_request.tenant_id
+                   and b.status = 'active') then
+    raise exception 'The bot is not one of this key''s tenant' using errcode = 'TFORB';
+  end if;
+  update app_public.api_keys k set last_used_at = now()
+    where k.id = authenticate_bot_request.api_key_id and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+end;
+$function$;
+comment on function app_private.authenticate_bot_request(bytea,text,uuid,integer,integer) is '@module commerce
+Verifies a bot request''s API key (UNAUTHENTICATED) and bot (FORBIDDEN), takes one unit of the key''s rate limit (retry_after set when the window is full) and notes when the key was last used.';
+
+CREATE OR REPLACE FUNCTION app_private.authenticate_bot_request(secret_hash bytea, service_tenant text, bot_id uuid, max_hits integer, window_seconds integer, at_time timestamp with time zone, OUT tenant_id uuid, OUT api_key_id uuid, OUT retry_after integer)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_hits integer;
+begin
+  if authenticate_bot_request.service_tenant is not null then
+    select t.id into tenant_id from app_public.tenants t where t.slug = authenticate_bot_request.service_tenant;
+  else
+    select k.tenant_id, k.id into tenant_id, api_key_id
+      from app_private.api_key_secrets s join app_public.api_keys k on k.id = s.api_key_id
+      where s.secret_hash = authenticate_bot_request.secret_hash and k.revoked_at is null;
+  end if;
+  if tenant_id is null then
+    raise exception 'The API key is not valid' using errcode = 'TAUTH';
+  end if;
+  if not app_private.tenant_module_enabled(tenant_id, 'commerce')
+     or not exists (select 1 from app_public.tenants t
+                    where t.id = authenticate_bot_request.tenant_id and t.status = 'active') then
+    raise exception 'The commerce module is switched off for this tenant' using errcode = 'TFORB';
+  end if;
+  select r.hits, r.retry_after into v_hits, retry_after
+    from app_private.take_rate_limit('bot-key:' || coalesce(api_key_id::text, 'service'), max_hits, window_seconds,
+                                     at_time) r;
+  if v_hits is null then
+    return;
+  end if;
+  retry_after := null;
+  if not exists (select 1 from app_public.bots b
+                 where b.id = authenticate_bot_request.bot_id and b.tenant_id = authenticate_bot_request.tenant_id
+                   and b.status = 'active') then
+    raise exception 'The bot is not one of this key''s tenant' using errcode = 'TFORB';
+  end if;
+  update app_public.api_keys k set last_used_at = now()
+    where k.id = authenticate_bot_request.api_key_id and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+end;
+$function$;
+comment on function app_private.authenticate_bot_request(bytea,text,uuid,integer,integer,timestamp with time zone) is '@module commerce
+Verifies a bot request''s API key (UNAUTHENTICATED) and bot (FORBIDDEN), takes one unit of the key''s rate limit (retry_after set when the window is full; at_time null: now) and notes when the key was last used.';
+
+CREATE OR REPLACE FUNCTION app_private.pay_order(tenant_id uuid, order_id uuid)
+ RETURNS app_public.orders
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_order app_public.orders;
+  v_item record;
+  v_referrer uuid;
+  v_percent numeric;
+  v_payout numeric;
+begin
+  select * into v_order from app_public.orders o
+    where o.id = pay_order.order_id and o.tenant_id = pay_order.tenant_id for update;
+  if v_order.id is null then
+    raise exception 'No such order' using errcode = 'TNFND';
+  end if;
+  if v_order.status <> 'pending' then
+    raise exception 'The order is %, not pending', v_order.status using errcode = 'TCONF';
+  end if;
+  -- Stock, product by product in id order; an update that finds too little changes nothing.
+  for v_item in
+    select i.product_id, i.quantity from app_public.order_items i
+    where i.order_id = v_order.id order by i.product_id
+  loop
+    -- Under the row lock the condition is evaluated again on the latest stock.
+    update app_public.products p set stock = p.stock - v_item.quantity
+      where p.id = v_item.product_id and p.stock >= v_item.quantity;
+    if not found and exists (select 1 from app_public.products p
+                             where p.id = v_item.product_id and p.stock is not null) then
+      raise exception 'Not enough stock left' using errcode = 'TSTCK';
+    end if;
+  end loop;
+  if v_order.total > 0 then
+    insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id)
+      values (v_order.tenant_id, v_order.customer_id, 'purchase', -v_order.total, v_order.currency,
+              v_order.bot_id, v_order.id),
+             (v_order.tenant_id, null, 'purchase', v_order.total, v_order.currency, v_order.bot_id, v_order.id);
+    select c.referred_by, b.referral_percent into v_referrer, v_percent
+      from app_public.customers c, app_public.bots b
+      where c.id = v_order.customer_id and b.id = v_order.bot_id;
+    v_payout := round(v_order.total * coalesce(v_percent, 0) / 100, 2);
+    if v_referrer is not null and v_payout > 0 then
+      insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id)
+        values (v_order.tenant_id, null, 'referral_payout', -v_payout, v_order.currency, v_order.bot_id, v_order.id),
+               (v_order.tenant_id, v_referrer, 'referral_payout', v_payout, v_order.currency, v_order.bot_id,
+                v_order.id);
+    end if;
+  end if;
+  update app_public.orders o set status = 'paid', paid_at = now() where o.id = v_order.id returning * into v_order;
+  perform app_private.publish_event('order_paid', v_order.tenant_id, 'order', v_order.id::text,
+    jsonb_build_object('orderId', v_order.id, 'total', v_order.total, 'currency', v_order.currency));
+  return v_order;
+end;
+$function$;
+comment on function app_private.pay_order(uuid,uuid) is '@module commerce
+Pays a pending order from its customer''s balance in one go: stock (OUT_OF_STOCK), the purchase (INSUFFICIENT_BALANCE), the referrer''s payout, the status. Any refusal leaves everything as it was.';
+
+CREATE OR REPLACE FUNCTION app_private.store_currency(tenant_id uuid)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce((select tm.settings ->> 'currency' from app_public.tenant_modules tm
+                   where tm.tenant_id = store_currency.tenant_id and tm.module = 'commerce'), 'USD');
+$function$;
+comment on function app_private.store_currency(uuid) is '@module commerce
+The currency of the tenant''s store: settings.currency of its commerce module row, USD by default.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_transactions__post()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_balance numeric;
+begin
+  if new.customer_id is null then
+    return null;
+  end if;
+  insert into app_public.customer_balances as b (tenant_id, customer_id, currency, balance)
+    values (new.tenant_id, new.customer_id, new.currency, new.amount)
+    on conflict (customer_id, currency) do update set balance = b.balance + excluded.balance, updated_at = now()
+    returning b.balance into v_balance;
+  if v_balance < 0 then
+    raise exception 'The balance is %, short of % %', v_balance - new.amount, -new.amount, new.currency
+      using errcode = 'TBALN';
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_transactions__post() is '@module commerce
+After a ledger entry: adds it to the customer''s balance under the row lock; below zero raises INSUFFICIENT_BALANCE.';
+
+CREATE OR REPLACE FUNCTION app_public.adjust_customer_balance(customer_id uuid, amount numeric, reason text, currency text DEFAULT NULL::text)
+ RETURNS app_public.transactions
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_entry app_public.transactions;
+  v_tenant uuid := app_public.current_tenant_id();
+begin
+  perform app_private.assert_module_access('commerce', 'ledger.manage');
+  if not exists (select 1 from app_public.customers c
+                 where c.id = adjust_customer_balance.customer_id and c.tenant_id = v_tenant) then
+    raise exception 'No such customer' using errcode = 'TNFND';
+  end if;
+  insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, reason, created_by)
+    values (v_tenant, adjust_customer_balance.customer_id, 'adjustment', adjust_customer_balance.amount,
+            coalesce(adjust_customer_balance.currency, app_private.store_currency(v_tenant)),
+            adjust_customer_balance.reason, app_public.current_user_id())
+    returning * into v_entry;
+  return v_entry;
+end;
+$function$;
+comment on function app_public.adjust_customer_balance(uuid,numeric,text,text) is '@module commerce
+@resultFieldName transaction
+Posts an adjustment to a customer''s ledger (needs ledger.manage): positive funds, negative takes back; never below zero (INSUFFICIENT_BALANCE). currency: the store''s when omitted.';
+
+CREATE OR REPLACE FUNCTION app_public.create_api_key(name text)
+ RETURNS app_public.new_api_key
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_secret text := 'tsk_' || translate(encode(gen_random_bytes(32), 'base64'), '+/=', '-_');
+  v_key app_public.api_keys;
+begin
+  perform app_private.assert_module_access('commerce', 'apikeys.manage');
+  insert into app_public.api_keys (tenant_id, name, prefix, created_by)
+    values (app_public.current_tenant_id(), create_api_key.name, left(v_secret, 10), app_public.current_user_id())
+    returning * into v_key;
+  insert into app_private.api_key_secrets (api_key_id, secret_hash)
+    values (v_key.id, sha256(convert_to(v_secret, 'UTF8')));
+  return (v_key, v_secret)::app_public.new_api_key;
+end;
+$function$;
+comment on function app_public.create_api_key(text) is '@module commerce
+@resultFieldName created
+Creates an API key for bots (needs apikeys.manage); its secret is in the answer, and never again.';
+
+CREATE OR REPLACE FUNCTION app_public.create_bot(name text, telegram_username text DEFAULT NULL::text, referral_percent numeric DEFAULT 0)
+ RETURNS app_public.bots
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_bot app_public.bots;
+begin
+  perform app_private.assert_module_access('commerce', 'bots.manage');
+  insert into app_public.bots (tenant_id, name, telegram_username, referral_percent)
+    values (app_public.current_tenant_id(), create_bot.name, create_bot.telegram_username,
+            coalesce(create_bot.referral_percent, 0))
+    returning * into v_bot;
+  return v_bot;
+end;
+$function$;
+comment on function app_public.create_bot(text,text,numeric) is '@module commerce
+@resultFieldName bot
+Registers a bot of the store itself (needs bots.manage); customers'' own bots are made through the bot API.';
+
+CREATE OR REPLACE FUNCTION app_public.revoke_api_key(id uuid)
+ RETURNS app_public.api_keys
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_key app_public.api_keys;
+begin
+  perform app_private.assert_module_access('commerce', 'apikeys.manage');
+  update app_public.api_keys k set revoked_at = coalesce(k.revoked_at, now())
+    where k.id = revoke_api_key.id and k.tenant_id = app_public.current_tenant_id()
+    returning * into v_key;
+  if v_key.id is null then
+    raise exception 'No such API key' using errcode = 'TNFND';
+  end if;
+  return v_key;
+end;
+$function$;
+comment on function app_public.revoke_api_key(uuid) is '@module commerce
+@resultFieldName apiKey
+Revokes an API key (needs apikeys.manage): requests with it are refused from now on.';
+
+CREATE OR REPLACE FUNCTION app_public.store_balance(currency text DEFAULT NULL::text)
+ RETURNS numeric
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce(sum(t.amount), 0)::numeric(18,2) from app_public.transactions t
+  where t.tenant_id = app_public.current_tenant_id() and t.customer_id is null
+    and t.currency = coalesce(store_balance.currency, app_private.store_currency(app_public.current_tenant_id()))
+    and app_public.current_user_has_permission('orders.read');
+$function$;
+comment on function app_public.store_balance(text) is '@module commerce
+The store''s own account: the sum of its ledger entries in the currency (the store''s by default).';
+
+CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_public.transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
+
+CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_public.transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
+
+CREATE TRIGGER _200_post AFTER INSERT ON app_public.transactions FOR EACH ROW EXECUTE FUNCTION app_private.tg_transactions__post();
+
+create policy select_apikeys_manage on app_public.api_keys as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.current_user_has_permission('apikeys.manage'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.bots as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_orders_read on app_public.bots as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('orders.read'::text) AS current_user_has_permission)));
+
+create policy update_bots_manage on app_public.bots as permissive for update to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('bots.manage'::text) AS current_user_has_permission)));
+
+create policy insert_catalog_manage on app_public.categories as permissive for insert to :DATABASE_VISITOR with check (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('catalog.manage'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.categories as permissive for select to :DATABASE_BOT using (((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)) AND active));
+
+create policy select_member on app_public.categories as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled)));
+
+create policy update_catalog_manage on app_public.categories as permissive for update to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('catalog.manage'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.customer_balances as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_orders_read on app_public.customer_balances as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('orders.read'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.customers as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_orders_read on app_public.customers as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('orders.read'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.order_items as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_orders_read on app_public.order_items as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('orders.read'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.orders as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_orders_read on app_public.orders as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('orders.read'::text) AS current_user_has_permission)));
+
+create policy insert_catalog_manage on app_public.products as permissive for insert to :DATABASE_VISITOR with check (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('catalog.manage'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.products as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_member on app_public.products as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled)));
+
+create policy update_catalog_manage on app_public.products as permissive for update to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('catalog.manage'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.transactions as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_orders_read on app_public.transactions as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('orders.read'::text) AS current_user_has_permission)));
+
+grant select on table app_public.api_keys to :DATABASE_VISITOR;
+
+grant select on table app_public.bots to :DATABASE_BOT;
+
+grant select on table app_public.bots to :DATABASE_VISITOR;
+
+grant select on table app_public.categories to :DATABASE_BOT;
+
+grant select on table app_public.categories to :DATABASE_VISITOR;
+
+grant select on table app_public.customer_balances to :DATABASE_BOT;
+
+grant select on table app_public.customer_balances to :DATABASE_VISITOR;
+
+grant select on table app_public.customers to :DATABASE_BOT;
+
+grant select on table app_public.customers to :DATABASE_VISITOR;
+
+grant select on table app_public.order_items to :DATABASE_BOT;
+
+grant select on table app_public.order_items to :DATABASE_VISITOR;
+
+grant select on table app_public.orders to :DATABASE_BOT;
+
+grant select on table app_public.orders to :DATABASE_VISITOR;
+
+grant select on table app_public.products to :DATABASE_BOT;
+
+grant select on table app_public.products to :DATABASE_VISITOR;
+
+grant select on table app_public.transactions to :DATABASE_BOT;
+
+grant select on table app_public.transactions to :DATABASE_VISITOR;
+
+grant update (name, status, referral_percent) on table app_public.bots to :DATABASE_VISITOR;
+
+grant insert (parent_id, name, "position", active) on table app_public.categories to :DATABASE_VISITOR;
+
+grant update (parent_id, name, "position", active) on table app_public.categories to :DATABASE_VISITOR;
+
+grant insert (category_id, name, description, price, currency, stock, kind, image_sha256, active) on table app_public.products to :DATABASE_VISITOR;
+
+grant update (category_id, name, description, price, currency, stock, kind, image_sha256, active) on table app_public.products to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.bot_create_bot(bigint,text,text,numeric) to :DATABASE_BOT;
+
+grant execute on function app_hidden.bot_create_order(bigint,jsonb) to :DATABASE_BOT;
+
+grant execute on function app_hidden.bot_pay_order(uuid) to :DATABASE_BOT;
+
+grant execute on function app_hidden.bot_store_currency() to :DATABASE_BOT;
+
+grant execute on function app_hidden.bot_tenant_id() to :DATABASE_BOT;
+
+grant execute on function app_hidden.bot_upsert_customer(bigint,text,text,text,bigint) to :DATABASE_BOT;
+
+grant execute on function app_hidden.current_bot_id() to :DATABASE_BOT;
+
+grant execute on function app_public.adjust_customer_balance(uuid,numeric,text,text) to :DATABASE_VISITOR;
+
+grant execute on function app_public.create_api_key(text) to :DATABASE_VISITOR;
+
+grant execute on function app_public.create_bot(text,text,numeric) to :DATABASE_VISITOR;
+
+grant execute on function app_public.revoke_api_key(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.store_balance(text) to :DATABASE_VISITOR;

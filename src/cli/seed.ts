@@ -11,6 +11,6 @@ const { seedDemo } = await import("../platform/db/seed.ts");
 const { withClient } = await import("../platform/db/pools.ts");
 // An external database is migrated by its deployment, not by a seed.
 const demo = await withDatabase(booted, { migrate: !config.database }, (urls) =>
-  withClient(urls.ownerUrl, logger, "seed", (client) => seedDemo(modules, client, config.isProduction)),
+  withClient(urls.ownerUrl, logger, "seed", (client) => seedDemo(modules, client, config.isProduction, config)),
 );
 process.stdout.write(`seeded tenant "demo" (${demo.users.map((user) => user.email).join(", ")}) with its events\n`);

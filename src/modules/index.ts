@@ -6,6 +6,7 @@
  */
 import { knownVariables, loadConfig as loadPlatformConfig, type Config } from "../platform/config.ts";
 import type { ModuleManifest } from "../platform/modules.ts";
+import { commerce } from "./commerce/index.ts";
 import { events } from "./events/index.ts";
 import { identity } from "./identity/index.ts";
 import { media } from "./media/index.ts";
@@ -13,7 +14,15 @@ import { notifications } from "./notifications/index.ts";
 import { operations } from "./operations/index.ts";
 import { tenancy } from "./tenancy/index.ts";
 
-export const MODULES: readonly ModuleManifest[] = [tenancy, identity, notifications, events, media, operations];
+export const MODULES: readonly ModuleManifest[] = [
+  tenancy,
+  identity,
+  notifications,
+  events,
+  media,
+  operations,
+  commerce,
+];
 
 /** Validates the environment for the platform and every module (one error naming every problem). */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {

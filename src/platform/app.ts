@@ -32,7 +32,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
   let demo: DemoData | undefined;
   if (options.seed) {
     demo = await withClient(database.urls.ownerUrl, logger, "seed", (client) =>
-      seedDemo(modules, client, config.isProduction),
+      seedDemo(modules, client, config.isProduction, config),
     );
   }
   let server: TesseraServer | undefined;
@@ -60,7 +60,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
     server && !config.isProduction ? `  Ruru      ${base}/graphiql` : "",
     server ? `  Ready     ${base}/ready` : "",
     worker ? `  Worker    in-process, concurrency ${config.workerConcurrency}` : "",
-    ...(demo?.banner ?? []).map((line) => `  Demo      ${line}`),
+    ...(demo?.banner ?? []).map((line) => `  Demo      ${line.replaceAll("{base}", base)}`),
     "",
   ]
     .filter((line, index, all) => line !== "" || index === 0 || index === all.length - 1)

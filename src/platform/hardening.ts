@@ -14,6 +14,8 @@ export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
   DEV_JWT_SECRET,
   // the development default of TOTP_ENCODE_SECRET
   "tessera-dev-totp-encode-secret-change-me",
+  // the development default of SERVICE_API_KEY (the demo tenant's bot key)
+  "tsk_dev_demo_service_key_change_me",
   // .env.example
   "change-me-to-a-long-random-secret-of-32-chars-or-more",
   "change-me-to-another-long-random-secret-32+",

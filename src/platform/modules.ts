@@ -9,7 +9,7 @@ import type { JobHelpers } from "graphile-worker";
 import type pg from "pg";
 import type { z } from "zod";
 import type { Command } from "./commands.ts";
-import type { Config, ConfigFragment } from "./config.ts";
+import type { Config, ConfigFragment, DatabaseUrls } from "./config.ts";
 import type { EmailTemplate } from "./email/templates.ts";
 import { registerErrors, type ErrorSpec } from "./errors.ts";
 import type { OperationRunner } from "./graphql/execute.ts";
@@ -27,6 +27,8 @@ export interface ServerContext {
   ownerPool: pg.Pool;
   /** The authenticator pool PostGraphile uses. */
   requestPool: pg.Pool;
+  /** The database's connection strings and role names (modules that switch roles read them). */
+  database: DatabaseUrls;
 }
 
 /** The request-time part of a module: REST routes and values every GraphQL request can read. */
@@ -78,8 +80,10 @@ export interface SeedContext {
   tenant?: { id: string; slug: string };
   /** Demo users, filled by the step that creates them and read by later steps. */
   users: Array<{ id: string; email: string; role: string }>;
-  /** Lines for the start-up banner. */
+  /** Lines for the start-up banner; `{base}` in a line becomes the server's base URL. */
   banner: string[];
+  /** The configuration of the process that seeds (absent when a test seeds without one). */
+  config?: Config;
   /** Every module's prepareTenant. */
   prepareTenant(tenantId: string): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * each module's demo rows. Idempotent; refused in production.
  */
 import type pg from "pg";
+import type { Config } from "../config.ts";
 import type { ModuleManifest, SeedContext } from "../modules.ts";
 import { prepareTenant } from "../modules.ts";
 import { inTransaction } from "./pools.ts";
@@ -19,12 +20,14 @@ export async function seedDemo(
   modules: readonly ModuleManifest[],
   client: pg.ClientBase,
   isProduction: boolean,
+  config?: Config,
 ): Promise<DemoData> {
   if (isProduction) throw new Error("Refusing to seed demo data when APP_ENV is stage or prod");
   const context: SeedContext = {
     client,
     users: [],
     banner: [],
+    config,
     prepareTenant: (id) => prepareTenant(modules, client, id),
   };
   await inTransaction(client, async () => {

@@ -1,0 +1,102 @@
+/**
+ * Bot authentication for every /api/bot/* route: `X-API-KEY` (an API key of a tenant, or the static
+ * SERVICE_API_KEY) and `X-BOT-ID` (an active bot of that tenant). A missing or bad key is 401; a bot
+ * of another tenant, an unknown one or a malformed id is 403 — never data. One SQL round trip also
+ * takes a unit of the key's rate limit. Then `asBot` runs the route's SQL as the bot role, with the
+ * tenant and bot as claims, so RLS confines every read to the bot's tenant.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { NextFunction, Request, Response } from "express";
+import pg from "pg";
+import { sha256 } from "../../platform/auth/secrets.ts";
+import { AppError } from "../../platform/errors.ts";
+import { inTransaction } from "../../platform/db/pools.ts";
+import type { CommerceConfig } from "./config.ts";
+
+/** Who a bot request is: the tenant of its key and the bot it speaks for. */
+export interface BotCaller {
+  tenantId: string;
+  botId: string;
+  requestId?: string;
+}
+
+const callers = new WeakMap<Request, BotCaller>();
+
+/** The bot of a request that passed `botAuthentication`. */
+export function botOf(req: Request): BotCaller {
+  const caller = callers.get(req);
+  if (!caller) throw new AppError("UNAUTHENTICATED", "Send X-API-KEY and X-BOT-ID.");
+  return caller;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const AUTHENTICATE_SQL =
+  "select tenant_id, retry_after from app_private.authenticate_bot_request($1, $2, $3, $4, 60, $5)";
+
+/**
+ * The time the rate-limit windows are computed from: PostgreSQL's now() unless a clock is set. Tests
+ * set one so that a burst of requests falls in one window whatever the wall clock says.
+ */
+let clock: (() => Date) | undefined;
+export function setBotRateLimitClock(next: (() => Date) | undefined): void {
+  clock = next;
+}
+
+export function botAuthentication(ownerPool: pg.Pool, config: CommerceConfig) {
+  const serviceHash = config.serviceKey ? sha256(config.serviceKey.key) : undefined;
+  return async (req: Request & { requestId?: string }, _res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const key = req.get("x-api-key");
+      if (!key) throw new AppError("UNAUTHENTICATED", "Send the store's API key in X-API-KEY.");
+      const hash = sha256(key);
+      const isServiceKey = serviceHash !== undefined && timingSafeEqual(hash, serviceHash);
+      const botId = req.get("x-bot-id");
+      if (!botId) throw new AppError("UNAUTHENTICATED", "Send the bot's id in X-BOT-ID.");
+      // A malformed bot id is still checked against the key first: a bad key stays 401.
+      const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>(AUTHENTICATE_SQL, [
+        hash,
+        isServiceKey ? config.serviceKey!.tenantSlug : null,
+        UUID.test(botId) ? botId : "00000000-0000-0000-0000-000000000000",
+        config.botRequestsPerMinute,
+        clock?.() ?? null,
+      ]);
+      const row = rows[0]!;
+      if (row.retry_after !== null)
+        throw new AppError("RATE_LIMITED", "This API key made too many requests; slow down.", {
+          retryAfter: row.retry_after,
+          details: { retryAfter: row.retry_after },
+        });
+      callers.set(req, { tenantId: row.tenant_id, botId, requestId: req.requestId });
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+export type BotRunner = <T>(caller: BotCaller, work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+
+/**
+ * Runs `work` in one transaction as the bot role (over the authenticator's pool), with the claims
+ * the commerce SQL reads (jwt.claims.bot_tenant_id, jwt.claims.bot_id), the request id and the
+ * statement timeout requests get.
+ */
+export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: number): BotRunner {
+  const setRole = `set local role ${pg.escapeIdentifier(botRole)}`;
+  return async (caller, work) => {
+    const client = await pool.connect();
+    try {
+      return await inTransaction(client, async () => {
+        await client.query(setRole);
+        await client.query(
+          `select set_config('jwt.claims.bot_tenant_id', $1, true), set_config('jwt.claims.bot_id', $2, true),
+                  set_config('tessera.request_id', $3, true), set_config('statement_timeout', $4, true)`,
+          [caller.tenantId, caller.botId, caller.requestId ?? "", String(statementTimeoutMs)],
+        );
+        return work(client);
+      });
+    } finally {
+      client.release();
+    }
+  };
+}

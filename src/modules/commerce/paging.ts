@@ -1,0 +1,69 @@
+/**
+ * Keyset pages for the bot API's lists: ordered by one sort field, then the id, both in the sort's
+ * direction; the cursor carries the sort it was made for and the last row's values, so a page
+ * never skips or repeats a row when rows are added meanwhile.
+ */
+import { encodeCursor, type SortKey } from "../../platform/http/listQuery.ts";
+import { invalidFields } from "../../platform/http/listQuery.ts";
+
+export interface PageCursor {
+  s: string;
+  v: string;
+  id: string;
+}
+
+/** How a sortable field is ordered in SQL: the expression and the type its cursor value casts to. */
+export interface SortColumn {
+  sql: string;
+  type: "timestamptz" | "text" | "numeric";
+}
+
+export interface PagePlan {
+  /** `order by …` */
+  orderBy: string;
+  /** The text form of the sort value, selected as `sort_value` for the next cursor. */
+  sortValue: string;
+  /** The condition after the cursor (empty on the first page), using the given parameter numbers. */
+  after(valueParam: number, idParam: number): string;
+  cursorValues: [string, string] | undefined;
+}
+
+export function pagePlan(
+  sort: ReadonlyArray<SortKey<string>>,
+  columns: Readonly<Record<string, SortColumn>>,
+  idColumn: string,
+  cursor: PageCursor | null,
+): PagePlan {
+  if (sort.length !== 1) throw invalidFields({ sort: "sorts by one field" });
+  const key = sort[0]!;
+  const column = columns[key.field];
+  if (!column) throw invalidFields({ sort: `cannot sort by ${key.field}` });
+  const direction = key.direction === "desc" ? "desc" : "asc";
+  const sortName = `${key.field}:${direction}`;
+  if (cursor && cursor.s !== sortName) throw invalidFields({ cursor: "was made for another sort" });
+  const compare = direction === "desc" ? "<" : ">";
+  return {
+    orderBy: `order by ${column.sql} ${direction}, ${idColumn} ${direction}`,
+    sortValue: `(${column.sql})::text`,
+    after: (valueParam, idParam) =>
+      cursor ? `and (${column.sql}, ${idColumn}) ${compare} ($${valueParam}::${column.type}, $${idParam}::uuid)` : "",
+    cursorValues: cursor ? [cursor.v, cursor.id] : undefined,
+  };
+}
+
+/** Splits the limit + 1 rows a page query returned into the page and the next cursor. */
+export function pageOf<Row extends { id: string; sort_value: string }, Item>(
+  rows: Row[],
+  limit: number,
+  sort: ReadonlyArray<SortKey<string>>,
+  toItem: (row: Row) => Item,
+): { items: Item[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const key = sort[0]!;
+  const next: PageCursor | undefined =
+    rows.length > limit && last
+      ? { s: `${key.field}:${key.direction === "desc" ? "desc" : "asc"}`, v: last.sort_value, id: last.id }
+      : undefined;
+  return { items: page.map(toItem), nextCursor: next ? encodeCursor(next) : null };
+}

@@ -1,0 +1,122 @@
+/**
+ * Who may call /api/bot/*: a live key of the tenant (or the static service key) with a bot of that
+ * same tenant. Everything else is refused before any data is read: 401 for the key, 403 for the bot.
+ */
+import { randomUUID } from "node:crypto";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant } from "../helpers/fixtures.ts";
+import { setBotRateLimitClock } from "../../src/modules/commerce/botAuth.ts";
+import { bot, createApiKey, createStore, gql, type TestStore } from "./store.ts";
+
+const SERVICE_KEY = "tsk_service_key_for_the_tests_0123456789abcdef";
+let app: TestApp;
+let storeA: TestStore;
+let storeB: TestStore;
+
+beforeAll(async () => {
+  app = await startTestApp({ env: { SERVICE_API_KEY: SERVICE_KEY, SERVICE_API_TENANT: "service-store" } });
+  storeA = await createStore(app);
+  storeB = await createStore(app);
+  await bot(app, storeB).post("/api/bot/customers", { telegramId: 777 });
+});
+afterAll(() => app.stop());
+
+const expectRefused = (answer: { status: number; body: any }, status: number, code: string) => {
+  expect(answer.status).toBe(status);
+  expect(answer.body).toEqual({ error: expect.objectContaining({ code }) });
+};
+
+test("no key, an unknown key or no bot id: 401 UNAUTHENTICATED", async () => {
+  expectRefused(await bot(app, { botId: storeA.botId }).get("/api/bot/catalog/products"), 401, "UNAUTHENTICATED");
+  expectRefused(
+    await bot(app, { apiKey: "tsk_not-a-key", botId: storeA.botId }).get("/api/bot/catalog/products"),
+    401,
+    "UNAUTHENTICATED",
+  );
+  expectRefused(await bot(app, { apiKey: storeA.apiKey }).get("/api/bot/catalog/products"), 401, "UNAUTHENTICATED");
+});
+
+test("a key of tenant A with a bot of tenant B, an unknown bot or a malformed id: 403 FORBIDDEN, no data", async () => {
+  for (const botId of [storeB.botId, randomUUID(), "not-a-uuid", "' or 1=1 --"]) {
+    expectRefused(await bot(app, { apiKey: storeA.apiKey, botId }).get("/api/bot/customers/777"), 403, "FORBIDDEN");
+  }
+  // With tenant B's own key the customer is there: the refusal above was not a 404 in disguise.
+  expect((await bot(app, storeB).get("/api/bot/customers/777")).status).toBe(200);
+  // Tenant A's bot does not see tenant B's customer either.
+  expectRefused(await bot(app, storeA).get("/api/bot/customers/777"), 404, "NOT_FOUND");
+});
+
+test("a revoked key is refused from then on; a used key shows when it was last used", async () => {
+  const key = await createApiKey(app, storeA.admin, "to revoke");
+  expect((await bot(app, { apiKey: key, botId: storeA.botId }).get("/api/bot/catalog/categories")).status).toBe(200);
+  const listed = await gql(app, storeA.admin.token, "{ apiKeys { nodes { rowId name lastUsedAt revokedAt } } }");
+  const row = listed.apiKeys.nodes.find((node: { name: string }) => node.name === "to revoke");
+  expect(row.lastUsedAt).toEqual(expect.any(String));
+  await gql(
+    app,
+    storeA.admin.token,
+    "mutation($id: UUID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }",
+    {
+      id: row.rowId,
+    },
+  );
+  expectRefused(
+    await bot(app, { apiKey: key, botId: storeA.botId }).get("/api/bot/catalog/categories"),
+    401,
+    "UNAUTHENTICATED",
+  );
+});
+
+test("the static SERVICE_API_KEY is a key of SERVICE_API_TENANT", async () => {
+  const tenant = await createTenant(app.db.ownerPool, "service-store");
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "insert into app_public.bots (tenant_id, name) values ($1, 'Service bot') returning id",
+    [tenant.id],
+  );
+  const serviceBot = { apiKey: SERVICE_KEY, botId: rows[0]!.id };
+  expect((await bot(app, serviceBot).post("/api/bot/customers", { telegramId: 1 })).status).toBe(201);
+  // ...and of no other tenant.
+  expectRefused(
+    await bot(app, { apiKey: SERVICE_KEY, botId: storeA.botId }).get("/api/bot/customers/1"),
+    403,
+    "FORBIDDEN",
+  );
+});
+
+test("a tenant that switched the commerce module off: its keys are refused with 403", async () => {
+  const store = await createStore(app);
+  await gql(
+    app,
+    store.admin.token,
+    `mutation { setTenantModule(input: { module: "commerce", enabled: false }) { clientMutationId } }`,
+  );
+  expectRefused(await bot(app, store).get("/api/bot/catalog/categories"), 403, "FORBIDDEN");
+});
+
+test("keys are rate-limited per key: of 12 parallel requests with a limit of 5, 5 pass and 7 get 429", async () => {
+  const limited = await startTestApp({ env: { BOT_API_RATE_LIMIT: "5" } });
+  // One window for the whole burst, wherever the wall clock is in its minute.
+  const windowStart = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 10 * 60_000);
+  setBotRateLimitClock(() => windowStart);
+  try {
+    const store = await createStore(limited);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => bot(limited, store).get("/api/bot/catalog/categories")),
+    );
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(5);
+    const refused = answers.filter((answer) => answer.status !== 200);
+    expect(refused).toHaveLength(7);
+    for (const answer of refused) {
+      expectRefused(answer, 429, "RATE_LIMITED");
+      expect(Number(answer.headers["retry-after"])).toBeGreaterThan(0);
+    }
+    // Another key of the same tenant has its own budget.
+    const other = await createApiKey(limited, store.admin, "second");
+    expect((await bot(limited, { apiKey: other, botId: store.botId }).get("/api/bot/catalog/categories")).status).toBe(
+      200,
+    );
+  } finally {
+    setBotRateLimitClock(undefined);
+    await limited.stop();
+  }
+});
