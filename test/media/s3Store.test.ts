@@ -6,12 +6,14 @@
  * this store too (images.test.ts, uploadLimits.test.ts).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import request from "supertest";
 import { loadConfig, MODULES } from "../../src/modules/index.ts";
+import { mediaConfig } from "../../src/modules/media/config.ts";
+import { s3ImageStorage } from "../../src/modules/media/s3Storage.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer } from "../../src/platform/server.ts";
 import { TEST_JWT_SECRET } from "../helpers/fixtures.ts";
@@ -151,5 +153,43 @@ test(
     }
     expect(await recordsOf(png(41))).toEqual([]);
     expect(await s3!.keys()).toEqual(keys);
+  },
+);
+
+test(
+  "a store that accepts connections and never answers: put is SERVICE_UNAVAILABLE once it has been " +
+    "silent too long",
+  async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => {
+      held.push(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const store = mediaConfig.of(app.config).store;
+    if (store.driver !== "s3") throw new Error("this suite runs on the s3 store");
+    const tempDir = mkdtempSync(join(tmpdir(), "tessera-silent-"));
+    const storage = s3ImageStorage({
+      ...store,
+      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      tempDir,
+      logger: createLogger("silent"),
+      timeouts: { connectMs: 1_000, idleMs: 300 },
+    });
+    try {
+      const tempFile = await storage.tempPath("silent.upload");
+      writeFileSync(tempFile, png(51));
+      const hash = createHash("sha256").update(png(51)).digest("hex");
+      // Without the idle timeout this would wait for ever (and fail by the test's own timeout).
+      await expect(storage.put(hash, tempFile)).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE", status: 503 });
+      // HeadObject, tried three times, each on a connection of its own; nothing is left on disk.
+      expect(held).toHaveLength(3);
+      expect(readdirSync(tempDir)).toEqual([]);
+    } finally {
+      await storage.close?.();
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      rmSync(tempDir, { recursive: true, force: true });
+    }
   },
 );

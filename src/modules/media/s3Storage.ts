@@ -20,6 +20,8 @@ export type S3StoreOptions = Extract<ImageStore, { driver: "s3" }> & {
   /** Local directory of the temporary uploads. */
   tempDir: string;
   logger: Logger;
+  /** How long to wait for a connection, and for a silent store (per attempt); 5 s and 10 s by default. */
+  timeouts?: { connectMs: number; idleMs: number };
 };
 
 /** Not an error: the object is not there (HeadObject says NotFound: it has no body to say more). */
@@ -31,8 +33,12 @@ export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
     region: options.region,
     forcePathStyle: options.forcePathStyle,
     credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-    // An unreachable store fails the request in seconds instead of holding it (and its upload) open.
-    requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
+    // An unreachable or silent store fails the request in seconds instead of holding it (and its upload)
+    // open; reads make 3 attempts, so a silent store answers 503 after about 3 × idleMs.
+    requestHandler: {
+      connectionTimeout: options.timeouts?.connectMs ?? 5_000,
+      socketTimeout: options.timeouts?.idleMs ?? 10_000,
+    },
     // The SDK logs every call (and every NotFound as an error) to a logger it is given; only its
     // warnings are worth a line. Failures reach the log once, through the request's error handler.
     logger: {
@@ -74,7 +80,8 @@ export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
         const { size } = await stat(tempFile);
         // One attempt: the SDK does not retry a streamed body (the client retries after the 503).
         // The SHA-256 the key is named after goes along: AWS (and every store that checks checksums)
-        // refuses bytes that do not match it.
+        // refuses bytes that do not match it. Given as a header, it also keeps the SDK from its default
+        // aws-chunked body with a trailing checksum, which some S3-compatible servers store as is.
         await s3("PutObject", () =>
           client.send(
             new PutObjectCommand({
