@@ -523,11 +523,15 @@ grant execute on function app_hidden.session_claims(uuid[]) to :DATABASE_AUTHENT
 
 grant execute on function app_public.current_session_id() to :DATABASE_VISITOR;
 
+grant execute on function app_public.current_tenant_id() to :DATABASE_BOT;
+
 grant execute on function app_public.current_tenant_id() to :DATABASE_VISITOR;
 
 grant execute on function app_public.current_user_has_permission(text) to :DATABASE_VISITOR;
 
 grant execute on function app_public.current_user_id() to :DATABASE_VISITOR;
+
+grant execute on function app_public.tenant_module_enabled(text) to :DATABASE_BOT;
 
 grant execute on function app_public.tenant_module_enabled(text) to :DATABASE_VISITOR;
 

@@ -343,6 +343,8 @@ drop policy if exists select_bot on app_public.images;
 create policy select_bot on app_public.images for select to :DATABASE_BOT
   using (tenant_id = (select app_hidden.bot_tenant_id()));
 grant select on app_public.images to :DATABASE_BOT;
+-- The images' member policy (for every role) calls these: for a bot they answer null and false.
+grant execute on function app_public.current_tenant_id(), app_public.tenant_module_enabled(text) to :DATABASE_BOT;
 grant insert (parent_id, name, position, active), update (parent_id, name, position, active)
   on app_public.categories to :DATABASE_VISITOR;
 grant insert (category_id, name, description, price, currency, stock, kind, image_sha256, active),

@@ -13,6 +13,7 @@ if (config.isProduction) {
 const { inTransaction, withClient } = await import("../platform/db/pools.ts");
 // The catalogues the migrations seed stay: modules, permissions and the built-in roles' grants.
 const KEPT = ["app_public.modules", "app_public.permissions", "app_private.builtin_role_permissions"];
+const APPEND_ONLY = ["app_private.domain_events", "app_public.transactions"];
 await withDatabase(booted, { migrate: false }, (urls) =>
   withClient(urls.ownerUrl, logger, "truncate", async (client) => {
     const { rows } = await client.query<{ name: string }>(
@@ -22,10 +23,10 @@ await withDatabase(booted, { migrate: false }, (urls) =>
       [KEPT],
     );
     await inTransaction(client, async () => {
-      // The audit log refuses TRUNCATE by design; development resets are the one exception.
-      await client.query("alter table app_private.domain_events disable trigger user");
+      // The audit log and the ledger refuse TRUNCATE by design; development resets are the one exception.
+      for (const table of APPEND_ONLY) await client.query(`alter table ${table} disable trigger user`);
       await client.query(`truncate ${rows.map((row) => row.name).join(", ")} cascade`);
-      await client.query("alter table app_private.domain_events enable trigger user");
+      for (const table of APPEND_ONLY) await client.query(`alter table ${table} enable trigger user`);
       // Through graphile-worker's public API: every job not held by a running worker.
       await client.query("select graphile_worker.complete_jobs(array(select id from graphile_worker.jobs))");
     });
