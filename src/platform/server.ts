@@ -21,7 +21,12 @@ import { authenticate } from "./http/authenticate.ts";
 import { newPool } from "./db/pools.ts";
 import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
 import { errorHandler, notFound } from "./http/errorHandler.ts";
-import { healthRoutes } from "./http/health.ts";
+import { healthImplementations } from "./http/health.ts";
+import { openApiImplementation, swaggerUiRouter } from "./http/apiDocs.ts";
+import { buildOpenApiDocument } from "./http/openapi.ts";
+import { apiSpecs, getMetrics } from "./http/platformApi.ts";
+import { apiRouter, checkImplementations, implementationsOf } from "./http/routeTable.ts";
+import { implement, isStreaming } from "./http/routeSpec.ts";
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import type { Logger } from "./logger.ts";
@@ -58,6 +63,10 @@ export async function createTesseraServer({
   modules,
 }: ServerOptions): Promise<TesseraServer> {
   registerModules(modules);
+  // The REST route table: the platform's routes and every module's. Its document is built before
+  // anything connects, so that a spec it cannot describe stops the start at once.
+  const specs = apiSpecs(modules);
+  const openApiDocument = buildOpenApiDocument(specs, version);
   // The owner pool serves the modules' app_private SQL functions, readiness and queue metrics.
   // Neither role is a superuser.
   // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
@@ -78,7 +87,7 @@ export async function createTesseraServer({
   const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
   const parts: ModuleServer[] = [];
   for (const module of modules)
-    if (module.server) parts.push(await module.server({ config, logger, ownerPool, requestPool }));
+    if (module.server) parts.push(await module.server({ config, logger, ownerPool, requestPool, database }));
   const pgl = postgraphile(
     makePreset({
       database,
@@ -92,6 +101,16 @@ export async function createTesseraServer({
       services: { checkSession, values: Object.assign({}, ...parts.map((part) => part.graphqlContext ?? {})) },
     }),
   );
+  // What the start opened, released in order: at shutdown, or when the start is refused.
+  const release = async () => {
+    await sessionWatch.close();
+    for (const part of parts) await part.close?.();
+    // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
+    const services = pgl.getResolvedPreset().pgServices ?? [];
+    await pgl.release();
+    await Promise.all(services.map((service) => service.release?.()));
+    await Promise.all([requestPool.end(), ownerPool.end()]);
+  };
 
   const app = express();
   app.disable("x-powered-by");
@@ -103,10 +122,13 @@ export async function createTesseraServer({
   app.use(requestId);
   app.use(requestLog(logger));
   app.use(metrics.http());
-  app.get("/metrics", metricsAccess(config.metricsToken), async (_req, res) => {
+  const metricsAllowed = metricsAccess(config.metricsToken);
+  const metricsRoute = implement(getMetrics, async ({ req, res }) => {
+    metricsAllowed(req);
     res.setHeader("Content-Type", metrics.registry.contentType);
     res.end(await metrics.registry.metrics());
   });
+  app.use(apiRouter([metricsRoute], ""));
   // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use(
@@ -116,14 +138,40 @@ export async function createTesseraServer({
       maxAge: 600,
     }),
   );
-  app.use(healthRoutes({ requestPool, ownerPool, env: config.env, version, logger }));
+  const rootRoutes = [
+    ...healthImplementations({ requestPool, ownerPool, env: config.env, version, logger }),
+    openApiImplementation(openApiDocument),
+  ];
+  app.use(apiRouter(rootRoutes, ""));
+  app.use(swaggerUiRouter());
   app.use(authenticate(config.jwtSecret, checkSession, "/graphql", logger));
   const runOperation = makeOperationRunner(pgl);
+  // The modules' routes: their route-table handlers (streaming ones before the body parsers) and
+  // their routers. Every spec of the table must have exactly one handler, or the server does not start.
+  const implementations = parts.flatMap((part) => part.implementations?.(runOperation) ?? []);
+  const streamingRoutes = [
+    apiRouter(implementations.filter((implementation) => isStreaming(implementation.spec))),
+    ...parts.flatMap((part) => part.streamingRoutes ?? []),
+  ];
+  const routes = [
+    apiRouter(implementations.filter((implementation) => !isStreaming(implementation.spec))),
+    ...parts.flatMap((part) => part.routes?.(runOperation) ?? []),
+  ];
+  try {
+    checkImplementations(specs, [
+      metricsRoute,
+      ...rootRoutes,
+      ...[...streamingRoutes, ...routes].flatMap((router) => implementationsOf(router)),
+    ]);
+  } catch (error) {
+    await release();
+    throw error;
+  }
   app.use("/api", Metrics.mountedAt("/api"));
   // Streaming routes first: their bodies (multipart uploads) are never buffered by a body parser.
-  app.use("/api", ...parts.flatMap((part) => part.streamingRoutes ?? []));
+  app.use("/api", ...streamingRoutes);
   app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
-  app.use("/api", ...parts.flatMap((part) => part.routes?.(runOperation) ?? []));
+  app.use("/api", ...routes);
 
   app.use(acceptHeaderGuard("/graphql"), graphqlBodyGuard("/graphql"));
   const serv = pgl.createServ(grafserv);
@@ -150,25 +198,19 @@ export async function createTesseraServer({
       // Whatever is still open after the drain (a request slower than DRAIN_MS) is cut.
       httpServer.closeAllConnections();
       await closed;
-      await sessionWatch.close();
-      for (const part of parts) await part.close?.();
-      // pgl.release() leaves the pg services' pools and LISTEN client open; release them too.
-      const services = pgl.getResolvedPreset().pgServices ?? [];
-      await pgl.release();
-      await Promise.all(services.map((service) => service.release?.()));
-      await Promise.all([requestPool.end(), ownerPool.end()]);
+      await release();
     },
   };
 }
 
 /** With METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <token>` (compared in constant time). */
-function metricsAccess(token: string | undefined): express.RequestHandler {
+function metricsAccess(token: string | undefined): (req: express.Request) => void {
   const expected = token ? createHash("sha256").update(token).digest() : undefined;
-  return (req, _res, next) => {
-    if (!expected) return next();
+  return (req) => {
+    if (!expected) return;
     const presented = /^Bearer (.+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "";
-    if (timingSafeEqual(createHash("sha256").update(presented).digest(), expected)) return next();
-    next(new AppError("UNAUTHENTICATED", "GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'."));
+    if (timingSafeEqual(createHash("sha256").update(presented).digest(), expected)) return;
+    throw new AppError("UNAUTHENTICATED", "GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'.");
   };
 }
 

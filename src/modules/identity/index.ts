@@ -4,6 +4,7 @@
  * /api/auth and /api/users routes — and its housekeeping jobs, e-mails, bootstrap and demo users.
  */
 import type { ModuleManifest, Queryable } from "../../platform/modules.ts";
+import { IDENTITY_API } from "./api.ts";
 import type { Consumer } from "../../platform/worker/consumers.ts";
 import { ownerStep, seedDemoUsers } from "./accounts.ts";
 import { makeCaptchaVerifier } from "./captcha.ts";
@@ -31,6 +32,7 @@ export const identity: ModuleManifest = {
   config: identityConfig,
   errors: IDENTITY_ERRORS,
   graphqlPlugins: [IdentityPlugin],
+  api: IDENTITY_API,
   expensiveMutations: [
     "register",
     "confirmRegistration",

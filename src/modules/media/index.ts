@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import type { ModuleManifest } from "../../platform/modules.ts";
+import { MEDIA_API } from "./api.ts";
 import { mediaConfig } from "./config.ts";
 import { imageRoutes } from "./rest.ts";
 import { localImageStorage } from "./storage.ts";
@@ -12,6 +13,7 @@ import { localImageStorage } from "./storage.ts";
 export const media: ModuleManifest = {
   name: "media",
   config: mediaConfig,
+  api: MEDIA_API,
   async server({ config, logger, ownerPool }) {
     const { uploadPath, maxBytes, store } = mediaConfig.of(config);
     // The S3 driver (and its SDK, ~150 ms to load) only when configured: processes on local disk never load it.

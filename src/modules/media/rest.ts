@@ -15,10 +15,12 @@ import { rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { Router, type Request } from "express";
+import type { Request, Router } from "express";
 import type pg from "pg";
 import { AppError } from "../../platform/errors.ts";
 import { requireUser } from "../../platform/http/authenticate.ts";
+import { apiRouter, implement } from "../../platform/http/routeTable.ts";
+import { getImage, uploadImage } from "./api.ts";
 import { sniffImageType } from "./sniff.ts";
 import type { ImageStorage } from "./storage.ts";
 
@@ -40,11 +42,10 @@ export interface ImageRouteOptions {
 }
 
 export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Router {
-  const router = Router();
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
-  router.post("/images", async (req, res) => {
+  const upload = implement(uploadImage, async ({ req, res }) => {
     const claims = requireUser(req);
     // The module switched on for the tenant and the images.upload permission (FORBIDDEN otherwise).
     await pool.query("select app_private.assert_module_access($1, $2, 'media', 'images.upload')", [
@@ -85,8 +86,8 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
     }
   });
 
-  router.get("/images/:id", async (req, res) => {
-    const id = req.params.id;
+  const download = implement(getImage, async ({ params, req, res }) => {
+    const id = params.id;
     if (!IMAGE_ID.test(id)) throw new AppError("NOT_FOUND", "No such image.");
     const { rows } = await pool.query<{ sha256: string }>("select sha256 from app_public.images where id = $1", [id]);
     const stored = rows[0] ? await storage.get(rows[0].sha256) : undefined;
@@ -108,7 +109,7 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
     await pipeline(stored.open(), res);
   });
 
-  return router;
+  return apiRouter([upload, download]);
 }
 
 /** The tenant's record of these bytes: a new row (created) or the one it already had. */

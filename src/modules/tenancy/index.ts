@@ -3,6 +3,7 @@
  * `tenantModuleChanged` subscription, GET /api/tenants/current), and the tenant's bootstrap step.
  */
 import type { ModuleManifest } from "../../platform/modules.ts";
+import { TENANCY_API } from "./api.ts";
 import { tenantRoutes } from "./rest.ts";
 import { TenantModulesSubscriptionPlugin } from "./subscription.ts";
 import { enableAllModules, seedDemoTenant, tenantDefaults, tenantStep } from "./tenants.ts";
@@ -10,6 +11,7 @@ import { enableAllModules, seedDemoTenant, tenantDefaults, tenantStep } from "./
 export const tenancy: ModuleManifest = {
   name: "tenancy",
   graphqlPlugins: [TenantModulesSubscriptionPlugin],
+  api: TENANCY_API,
   server: () => ({ routes: (runOperation) => [tenantRoutes(runOperation)] }),
   consumers: { tenant_created: [tenantDefaults] },
   bootstrap: [tenantStep],

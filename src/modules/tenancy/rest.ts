@@ -1,18 +1,20 @@
-/** REST shim over GraphQL for simple clients: the signed-in user's tenant and its modules. */
-import { Router } from "express";
-import { AppError } from "../../platform/errors.ts";
+/** REST shim over GraphQL for simple clients: the signed-in user's tenant and its modules. Spec: api.ts. */
+import type { Router } from "express";
 import { CurrentTenantDocument } from "../../generated/graphql.ts";
+import { AppError } from "../../platform/errors.ts";
 import type { OperationRunner } from "../../platform/graphql/execute.ts";
-import { requireUser } from "../../platform/http/authenticate.ts";
+import { apiRouter, implement } from "../../platform/http/routeTable.ts";
+import { currentTenant } from "./api.ts";
 
 export function tenantRoutes(runOperation: OperationRunner): Router {
-  const router = Router();
-  router.get("/tenants/current", async (req, res) => {
-    requireUser(req);
-    const data = await runOperation(CurrentTenantDocument, {}, { req, res });
-    if (!data.currentTenant) throw new AppError("NOT_FOUND", "The tenant of this token does not exist.");
-    const { tenantModules, ...tenant } = data.currentTenant;
-    res.json({ ...tenant, modules: tenantModules.nodes });
-  });
-  return router;
+  return apiRouter([
+    implement(currentTenant, async ({ req, res }) => {
+      const data = await runOperation(CurrentTenantDocument, {}, { req, res });
+      if (!data.currentTenant) throw new AppError("NOT_FOUND", "The tenant of this token does not exist.");
+      const { tenantModules, ...tenant } = data.currentTenant;
+      // GraphQL types a connection's nodes as nullable; the answer lists the tenant's modules.
+      const modules = tenantModules.nodes.filter((node) => node !== null);
+      return { status: 200, body: { ...tenant, modules } };
+    }),
+  ]);
 }

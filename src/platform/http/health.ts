@@ -2,10 +2,11 @@
  * Liveness and readiness. Liveness answers while the process runs; readiness only once the
  * database answers and holds every migration this code was built with.
  */
-import { Router } from "express";
 import type pg from "pg";
 import { migrationsAreCurrent } from "../db/migrate.ts";
 import type { Logger } from "../logger.ts";
+import { getApiHealthz, getHealth, getHealthz, getReady, getRoot } from "./platformApi.ts";
+import { implement, type Implementation } from "./routeSpec.ts";
 
 export interface HealthOptions {
   /** Pool of the request role: proves the database answers the way requests will reach it. */
@@ -17,29 +18,29 @@ export interface HealthOptions {
   logger: Logger;
 }
 
-export function healthRoutes(options: HealthOptions): Router {
-  const router = Router();
-  const alive = (_req: unknown, res: { json(body: unknown): void }) => res.json({ status: "ok" });
-  router.get(["/health", "/healthz", "/api/healthz"], alive);
-  router.get("/", (_req, res) => {
-    res.json({ app: "tessera", env: options.env, version: options.version });
-  });
-
+/** The health routes' handlers (their specs: platformApi.ts), mounted at the root. */
+export function healthImplementations(options: HealthOptions): Implementation[] {
+  const alive = { status: 200 as const, body: { status: "ok" as const } };
   // Migrations only move forward while we run, so once current they stay current.
   let migrationsCurrent = false;
-  router.get("/ready", async (_req, res) => {
-    try {
-      await options.requestPool.query("select 1");
-      migrationsCurrent ||= await migrationsAreCurrent(options.ownerPool);
-      if (!migrationsCurrent) {
-        res.status(503).json({ status: "unavailable", reason: "migrations pending" });
-        return;
+  return [
+    implement(getHealth, () => alive),
+    implement(getHealthz, () => alive),
+    implement(getApiHealthz, () => alive),
+    implement(getRoot, () => ({
+      status: 200,
+      body: { app: "tessera", env: options.env, version: options.version },
+    })),
+    implement(getReady, async () => {
+      try {
+        await options.requestPool.query("select 1");
+        migrationsCurrent ||= await migrationsAreCurrent(options.ownerPool);
+        if (!migrationsCurrent) return { status: 503, body: { status: "unavailable", reason: "migrations pending" } };
+        return { status: 200, body: { status: "ready" } };
+      } catch (error) {
+        options.logger.warn({ err: error }, "readiness check failed");
+        return { status: 503, body: { status: "unavailable", reason: "database unreachable" } };
       }
-      res.json({ status: "ready" });
-    } catch (error) {
-      options.logger.warn({ err: error }, "readiness check failed");
-      res.status(503).json({ status: "unavailable", reason: "database unreachable" });
-    }
-  });
-  return router;
+    }),
+  ];
 }

@@ -64,7 +64,10 @@ export interface RouteSpec {
   /** Query: a z.object of flat keys, or `listQuery({…})`. Any key it does not name is refused. */
   query?: z.ZodObject | ListQuerySpec<string, unknown, unknown>;
   body?: BodySpec;
-  /** Answers by status (2xx, 3xx); errors are listed in `errors`. */
+  /**
+   * Answers by status (2xx, 3xx, and an error status only when its body is not the error envelope,
+   * like readiness's 503); errors in the envelope are listed in `errors`.
+   */
   responses: Readonly<Record<number, ResponseSpec>>;
   /**
    * The error codes the route itself may answer (statuses come from the error table). Those of the
@@ -80,7 +83,7 @@ export function pathParameterNames(path: string): string[] {
   return [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
 }
 
-/** Checks a spec once, where it is declared: path and params agree, statuses are answers. */
+/** Checks a spec once, where it is declared: path and params agree, statuses are HTTP statuses. */
 export function defineRoute<const Spec extends RouteSpec>(spec: Spec): Spec {
   const where = `${spec.method.toUpperCase()} ${spec.path}`;
   if (!/^\/[A-Za-z0-9\-._~/{}]*$/.test(spec.path)) throw new Error(`${where}: not a valid path`);
@@ -89,7 +92,7 @@ export function defineRoute<const Spec extends RouteSpec>(spec: Spec): Spec {
   if (named.join() !== declared.join())
     throw new Error(`${where}: the path names {${named.join("}, {")}} but params declares ${declared.join(", ")}`);
   for (const status of Object.keys(spec.responses).map(Number))
-    if (!(status >= 100 && status < 400)) throw new Error(`${where}: response ${status}: list errors in \`errors\``);
+    if (!(Number.isInteger(status) && status >= 100 && status <= 599)) throw new Error(`${where}: no status ${status}`);
   if (Object.keys(spec.responses).length === 0) throw new Error(`${where}: no response`);
   return spec;
 }
@@ -137,7 +140,8 @@ export interface HandlerContext<Spec extends RouteSpec> {
  */
 export type Handler<Spec extends RouteSpec> = (
   context: HandlerContext<Spec>,
-) => ReplyOf<Spec> | undefined | Promise<ReplyOf<Spec> | undefined>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that sent its answer through `res` returns nothing
+) => ReplyOf<Spec> | undefined | void | Promise<ReplyOf<Spec> | undefined | void>;
 
 /** A spec with its handler: what a module's server gives the platform. */
 export interface Implementation {

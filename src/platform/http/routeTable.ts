@@ -131,8 +131,11 @@ export function parseQuery(spec: RouteSpec, raw: string): unknown {
       throw invalidFields(Object.fromEntries(keys.map((k) => [k, "is not a parameter of this route"])));
     return {};
   }
-  const parsed = schema.strict().safeParse(query);
+  // A z.looseObject takes any other key as it comes (a route whose URLs others decorate).
+  const loose = schema.def.catchall !== undefined;
+  const parsed = (loose ? schema : schema.strict()).safeParse(query);
   if (!parsed.success) throw invalidFields(issueFields(parsed.error));
+  if (loose) return parsed.data;
   const dropped = droppedKeys(query, parsed.data, []);
   if (dropped.length > 0)
     throw invalidFields(Object.fromEntries(dropped.map((p) => [queryKeyName(p), "is not allowed here"])));
