@@ -19,6 +19,7 @@ function migrationSql(text: string, database: TestDatabase): string {
   return text
     .replaceAll(":DATABASE_AUTHENTICATOR", authenticator)
     .replaceAll(":DATABASE_VISITOR", database.urls.visitorRole)
+    .replaceAll(":DATABASE_BOT", database.urls.botRole)
     .replaceAll(":DATABASE_OWNER", owner);
 }
 
