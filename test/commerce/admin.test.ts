@@ -1,0 +1,118 @@
+/**
+ * The store as admins manage it through GraphQL: permissions per built-in role, tenant isolation,
+ * values the database refuses, and API keys whose secret is shown once.
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createUser, type TestUser } from "../helpers/fixtures.ts";
+import { bot, createProduct, createStore, gql, type TestStore } from "./store.ts";
+
+let app: TestApp;
+let store: TestStore;
+let other: TestStore;
+let manager: TestUser;
+let member: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  store = await createStore(app);
+  other = await createStore(app);
+  manager = await createUser(app.db.ownerPool, store.tenant, "manager");
+  member = await createUser(app.db.ownerPool, store.tenant, "member");
+});
+afterAll(() => app.stop());
+
+const CREATE_PRODUCT = `mutation($product: ProductInput!) { createProduct(input: { product: $product }) { product { rowId price } } }`;
+const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) =>
+  (body.errors ?? []).map((error) => error.extensions?.code);
+
+test("catalog.manage: a manager adds products, a member is refused, another tenant sees none of them", async () => {
+  const made = await app.graphql(CREATE_PRODUCT, { product: { name: "Mug", price: "8.50" } }, manager.token);
+  expect(made.body.errors).toBeUndefined();
+  expect((made.body.data as any).createProduct.product.price).toBe("8.50");
+  const refused = await app.graphql(CREATE_PRODUCT, { product: { name: "Nope", price: "1" } }, member.token);
+  expect(codes(refused.body)).toEqual(["FORBIDDEN"]);
+  // A member still reads the catalog; another tenant's admin reads none of it.
+  const mine = await gql(app, member.token, "{ products { nodes { name } } }");
+  expect(mine.products.nodes.map((p: { name: string }) => p.name)).toEqual(["Mug"]);
+  const theirs = await gql(app, other.admin.token, "{ products { nodes { name } } }");
+  expect(theirs.products.nodes).toEqual([]);
+});
+
+test("prices and stock the database refuses: negative, NaN, infinite, negative stock → VALIDATION_FAILED", async () => {
+  for (const product of [
+    { name: "x", price: "-1" },
+    { name: "x", price: "NaN" },
+    { name: "x", price: "Infinity" },
+    { name: "x", price: "1e30" },
+    { name: "x", price: "1", stock: -1 },
+    { name: "", price: "1" },
+    { name: "x", price: "1", kind: "service" },
+  ]) {
+    const answer = await app.graphql(CREATE_PRODUCT, { product }, store.admin.token);
+    expect({ product, codes: codes(answer.body) }).toEqual({ product, codes: ["VALIDATION_FAILED"] });
+  }
+  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.products where name = 'x'");
+  expect(rows[0].n).toBe(0);
+});
+
+test("a product's image must be one the tenant uploaded", async () => {
+  const answer = await app.graphql(
+    CREATE_PRODUCT,
+    { product: { name: "Pictured", price: "1", imageSha256: "a".repeat(64) } },
+    store.admin.token,
+  );
+  expect(codes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+});
+
+test("API keys: apikeys.manage only; the secret is in the creating answer and nowhere else", async () => {
+  const refused = await app.graphql(
+    `mutation { createApiKey(input: { name: "m" }) { created { secret } } }`,
+    {},
+    manager.token,
+  );
+  expect(codes(refused.body)).toEqual(["FORBIDDEN"]);
+  const made = await gql(
+    app,
+    store.admin.token,
+    `mutation { createApiKey(input: { name: "shown once" }) { created { secret apiKey { rowId prefix } } } }`,
+  );
+  const { secret, apiKey } = made.createApiKey.created;
+  expect(secret.startsWith(apiKey.prefix)).toBe(true);
+  const listed = await app.graphql("{ apiKeys { nodes { rowId name prefix } } }", {}, store.admin.token);
+  expect(JSON.stringify(listed.body)).not.toContain(secret);
+  // The key works for the store's bot.
+  expect((await bot(app, { apiKey: secret, botId: store.botId }).get("/api/bot/catalog/categories")).status).toBe(200);
+  // Members do not list keys; another tenant's admin sees none of these.
+  expect((await gql(app, member.token, "{ apiKeys { nodes { rowId } } }")).apiKeys.nodes).toEqual([]);
+  const theirs = await gql(app, other.admin.token, "{ apiKeys { nodes { name } } }");
+  expect(theirs.apiKeys.nodes.map((k: { name: string }) => k.name)).not.toContain("shown once");
+});
+
+test("adjustCustomerBalance needs ledger.manage and keeps balances at zero or above", async () => {
+  const customer = await bot(app, store).post("/api/bot/customers", { telegramId: 4242 });
+  const adjust = `mutation($c: UUID!, $a: BigFloat!) {
+    adjustCustomerBalance(input: { customerId: $c, amount: $a, reason: "support" }) { transaction { amount type } } }`;
+  expect(codes((await app.graphql(adjust, { c: customer.body.id, a: "5" }, manager.token)).body)).toEqual([
+    "FORBIDDEN",
+  ]);
+  const funded = await gql(app, store.admin.token, adjust, { c: customer.body.id, a: "12.34" });
+  expect(funded.adjustCustomerBalance.transaction).toEqual({ amount: "12.34", type: "adjustment" });
+  const overdrawn = await app.graphql(adjust, { c: customer.body.id, a: "-12.35" }, store.admin.token);
+  expect(codes(overdrawn.body)).toEqual(["INSUFFICIENT_BALANCE"]);
+  // Another tenant's admin cannot reach this customer.
+  const foreign = await app.graphql(adjust, { c: customer.body.id, a: "1" }, other.admin.token);
+  expect(codes(foreign.body)).toEqual(["NOT_FOUND"]);
+  expect((await bot(app, store).get("/api/bot/customers/4242/balance")).body.balance).toBe("12.34");
+});
+
+test("a product deactivated by an admin leaves the bot's list", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Seasonal", price: "3.00" });
+  const update = `mutation($id: UUID!) { updateProduct(input: { rowId: $id, patch: { active: false } }) { product { active } } }`;
+  const list = async () =>
+    (await bot(app, store).get("/api/bot/catalog/products?filter[text]=Seasonal")).body.items.map(
+      (p: { id: string }) => p.id,
+    );
+  expect(await list()).toEqual([productId]);
+  await gql(app, store.admin.token, update, { id: productId });
+  expect(await list()).toEqual([]);
+});
