@@ -23,7 +23,7 @@ import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
 import { errorHandler, notFound } from "./http/errorHandler.ts";
 import { healthImplementations } from "./http/health.ts";
 import { openApiImplementation, swaggerUiRouter } from "./http/apiDocs.ts";
-import { buildOpenApiDocument } from "./http/openapi.ts";
+import { buildOpenApiDocument, type OpenApiDocument } from "./http/openapi.ts";
 import { apiSpecs, getMetrics } from "./http/platformApi.ts";
 import { apiRouter, checkImplementations, implementationsOf } from "./http/routeTable.ts";
 import { implement, isStreaming } from "./http/routeSpec.ts";
@@ -40,6 +40,8 @@ export interface TesseraServer {
   httpServer: Server;
   pgl: PostGraphileInstance;
   metrics: Metrics;
+  /** The OpenAPI document of the REST surface this server carries (GET /openapi.json). */
+  openApiDocument: OpenApiDocument;
   /**
    * Graceful: stops accepting, sends WebSocket clients 1001 (going away), lets in-flight requests
    * finish (at most DRAIN_MS), then releases PostGraphile and ends every pool — in that order, so
@@ -191,6 +193,7 @@ export async function createTesseraServer({
     httpServer,
     pgl,
     metrics,
+    openApiDocument,
     async close() {
       // Stop accepting; idle keep-alive connections close now, busy ones after their response.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -10,6 +10,7 @@ import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer, type TesseraServer } from "../../src/platform/server.ts";
 import { startWorker } from "../../src/platform/worker/runner.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { type ResponseCheck, watchResponses } from "./openapiCheck.ts";
 import { TEST_JWT_SECRET } from "./fixtures.ts";
 import { until } from "./wait.ts";
 
@@ -19,6 +20,8 @@ export interface TestApp {
   config: Config;
   server: TesseraServer;
   db: TestDatabase;
+  /** Checks every answer of a documented REST route against the OpenAPI document (off: undefined). */
+  openapi?: ResponseCheck;
   /** POST /graphql with an optional bearer token; returns status and body. */
   graphql(
     query: string,
@@ -44,6 +47,11 @@ export interface TestAppOptions {
   logLines?: string[];
   /** Runs on the fresh database before the server starts (and reads the schema). */
   prepareDatabase?: (db: TestDatabase) => Promise<void>;
+  /**
+   * Check every answer of a documented REST route against the OpenAPI document; `stop()` then fails
+   * listing what did not conform (test/helpers/openapiCheck.ts). On unless false.
+   */
+  openapiCheck?: boolean;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -64,6 +72,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ? createLogger("debug", "tessera", { write: (line: string) => void logLines.push(line) })
     : createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const server = await createTesseraServer({ modules: MODULES, config, database: db.urls, logger });
+  const openapi =
+    options.openapiCheck === false ? undefined : watchResponses(server.httpServer, server.openApiDocument);
   await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
   const { port } = server.httpServer.address() as AddressInfo;
   let worker: Runner | undefined;
@@ -86,6 +96,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     config,
     server,
     db,
+    openapi,
     async graphql(query, variables, token) {
       const response = await fetch(`${url}/graphql`, {
         method: "POST",
@@ -114,6 +125,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await worker?.stop();
       await server.close();
       await db.drop();
+      // After everything is released, so that a violation never leaves a server running.
+      openapi?.assertConforms();
     },
   };
 }

@@ -43,6 +43,8 @@ const checkedByService = (schema: z.ZodType) => ({ content: { "application/json"
 
 // Every credential route takes rate-limit units; a suspended tenant refuses its users.
 const LIMITED: ErrorCode[] = ["RATE_LIMITED", "FORBIDDEN"];
+// Issuing a session refuses a user that is gone or suspended meanwhile (INVALID_CREDENTIALS).
+const ISSUES_SESSION: ErrorCode[] = [...LIMITED, "INVALID_CREDENTIALS"];
 
 const auth = (path: string, operationId: string, summary: string) =>
   ({ method: "post", path: `/api/auth/${path}`, operationId, summary, tags: ["auth"] }) as const;
@@ -63,7 +65,7 @@ export const confirmRegistration = defineRoute({
   ...auth("register/confirm", "confirmRegistration", "Creates the account from a registration and its code"),
   body: checkedByService(schemas.confirmRegistration),
   responses: { 201: { description: "Signed in as the new user", schema: SessionAnswer } },
-  errors: [...LIMITED, "CONFLICT", "INVALID_TOKEN"],
+  errors: [...ISSUES_SESSION, "CONFLICT", "INVALID_TOKEN"],
 });
 
 export const login = defineRoute({
@@ -90,14 +92,14 @@ export const login = defineRoute({
       }),
     },
   },
-  errors: [...LIMITED, "INVALID_CREDENTIALS"],
+  errors: ISSUES_SESSION,
 });
 
 export const verifyTwoFactor = defineRoute({
   ...auth("2fa/verify", "verifyTwoFactor", "Completes a login with the two-factor code"),
   body: checkedByService(schemas.verifyTwoFactor),
   responses: { 200: { description: "Signed in", schema: SessionAnswer } },
-  errors: [...LIMITED, "INVALID_TOKEN", "INVALID_TWO_FACTOR_CODE"],
+  errors: [...ISSUES_SESSION, "INVALID_TOKEN", "INVALID_TWO_FACTOR_CODE"],
 });
 
 export const refreshSession = defineRoute({
@@ -105,7 +107,7 @@ export const refreshSession = defineRoute({
   description: "The refresh token comes in the body or in the `X-Refresh-Token` header.",
   body: { ...checkedByService(schemas.refreshSession), required: false },
   responses: { 200: { description: "The new session", schema: SessionAnswer } },
-  errors: [...LIMITED, "INVALID_TOKEN", "TOKEN_REUSED"],
+  errors: [...ISSUES_SESSION, "INVALID_TOKEN", "TOKEN_REUSED"],
 });
 
 export const logout = defineRoute({
