@@ -93,12 +93,13 @@ export function watchResponses(server: Server, document: OpenApiDocument): Respo
     } catch {
       return void violations.push(`${where}: ${status} is not JSON`);
     }
-    const ref = `openapi.json#/${pointer("paths", operation.template, operation.method, "responses", status, "content", type, "schema")}`;
+    const at = pointer("paths", operation.template, operation.method, "responses", status, "content", type, "schema");
+    const ref = `openapi.json#/${at}`;
     const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
-    if (!validate(value))
-      violations.push(
-        `${where}: ${status} body ${JSON.stringify(value).slice(0, 300)} — ${ajv.errorsText(validate.errors, { separator: "; " })}`,
-      );
+    if (!validate(value)) {
+      const problems = ajv.errorsText(validate.errors, { separator: "; " });
+      violations.push(`${where}: ${status} body ${JSON.stringify(value).slice(0, 300)} — ${problems}`);
+    }
   };
 
   server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {

@@ -46,7 +46,7 @@ test("the document is valid OpenAPI 3.1 (and the validator does refuse a broken 
   expect((await new Validator().validate(dangling)).valid).toBe(false);
 });
 
-test("openapi.json is the committed copy of what the specs give now (npm run openapi), built the same each time", () => {
+test("openapi.json is the committed copy of what the specs give now (npm run openapi), built alike each time", () => {
   expect(openApiText(MODULES)).toBe(text);
   const committed = readFileSync(OPENAPI_PATH, "utf8");
   if (committed !== text) process.stdout.write("openapi.json is stale: run `npm run openapi` and commit the result\n");
@@ -185,7 +185,8 @@ test("a server whose table has a spec without handler refuses to start, and rele
     // Nothing of the refused start stays connected (its pools and LISTEN connection are closed).
     await until(async () => {
       const { rows } = await db.rootPool.query(
-        "select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid()`,
       );
       return rows[0].n === 0;
     }, "the refused server's connections to close");
