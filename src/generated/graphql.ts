@@ -14,6 +14,8 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A floating point number that requires more precision than IEEE 754 binary 64 */
+  BigFloat: { input: unknown; output: unknown; }
   /**
    * A signed eight-byte integer. The upper big integer values are greater than the
    * max value for a JavaScript number. Therefore all big integers will be output as
@@ -89,6 +91,101 @@ export type AckNotificationPayloadInstantNotificationEdgeArgs = {
   orderBy?: Array<InstantNotificationOrderBy>;
 };
 
+/** All input for the `adjustCustomerBalance` mutation. */
+export type AdjustCustomerBalanceInput = {
+  amount: Scalars['BigFloat']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  currency: InputMaybe<Scalars['String']['input']>;
+  customerId: Scalars['UUID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+/** The output of our `adjustCustomerBalance` mutation. */
+export type AdjustCustomerBalancePayload = {
+  __typename?: 'AdjustCustomerBalancePayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+  transaction: Maybe<Transaction>;
+  /** An edge for our `Transaction`. May be used by Relay 1. */
+  transactionEdge: Maybe<TransactionEdge>;
+};
+
+
+/** The output of our `adjustCustomerBalance` mutation. */
+export type AdjustCustomerBalancePayloadTransactionEdgeArgs = {
+  orderBy?: Array<TransactionOrderBy>;
+};
+
+/** A key bots present in X-API-KEY. `prefix` is the secret's first characters, to tell keys apart. */
+export type ApiKey = Node & {
+  __typename?: 'ApiKey';
+  createdAt: Scalars['Datetime']['output'];
+  createdBy: Maybe<Scalars['UUID']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  lastUsedAt: Maybe<Scalars['Datetime']['output']>;
+  name: Scalars['String']['output'];
+  prefix: Scalars['String']['output'];
+  revokedAt: Maybe<Scalars['Datetime']['output']>;
+  rowId: Scalars['UUID']['output'];
+  /** Reads a single `Tenant` that is related to this `ApiKey`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+/** A condition to be used against `ApiKey` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type ApiKeyCondition = {
+  /** Checks for equality with the object’s `createdBy` field. */
+  createdBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `ApiKey` values. */
+export type ApiKeyConnection = {
+  __typename?: 'ApiKeyConnection';
+  /** A list of edges which contains the `ApiKey` and cursor to aid in pagination. */
+  edges: Array<Maybe<ApiKeyEdge>>;
+  /** A list of `ApiKey` objects. */
+  nodes: Array<Maybe<ApiKey>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `ApiKey` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `ApiKey` edge in the connection. */
+export type ApiKeyEdge = {
+  __typename?: 'ApiKeyEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `ApiKey` at the end of the edge. */
+  node: Maybe<ApiKey>;
+};
+
+/** Methods to use when ordering `ApiKey`. */
+export type ApiKeyOrderBy =
+  | 'CREATED_BY_ASC'
+  | 'CREATED_BY_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
 /** The signed-in user, as returned with a new session. */
 export type AuthUser = {
   __typename?: 'AuthUser';
@@ -99,6 +196,157 @@ export type AuthUser = {
   /** Primary key. */
   rowId: Scalars['UUID']['output'];
   username: Scalars['String']['output'];
+};
+
+/** A Telegram bot of the store: the store's own (no owner, made by an admin) or a customer's (made through the bot API); referral_percent of every order paid through it goes to the buyer's referrer. */
+export type Bot = Node & {
+  __typename?: 'Bot';
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  ownerId: Maybe<Scalars['UUID']['output']>;
+  referralPercent: Scalars['BigFloat']['output'];
+  rowId: Scalars['UUID']['output'];
+  status: Scalars['String']['output'];
+  telegramUsername: Maybe<Scalars['String']['output']>;
+  /** Reads a single `Tenant` that is related to this `Bot`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+/** A condition to be used against `Bot` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type BotCondition = {
+  /** Checks for equality with the object’s `ownerId` field. */
+  ownerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Bot` values. */
+export type BotConnection = {
+  __typename?: 'BotConnection';
+  /** A list of edges which contains the `Bot` and cursor to aid in pagination. */
+  edges: Array<Maybe<BotEdge>>;
+  /** A list of `Bot` objects. */
+  nodes: Array<Maybe<Bot>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Bot` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Bot` edge in the connection. */
+export type BotEdge = {
+  __typename?: 'BotEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Bot` at the end of the edge. */
+  node: Maybe<Bot>;
+};
+
+/** Methods to use when ordering `Bot`. */
+export type BotOrderBy =
+  | 'NATURAL'
+  | 'OWNER_ID_ASC'
+  | 'OWNER_ID_DESC'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** Represents an update to a `Bot`. Fields that are set will be updated. */
+export type BotPatch = {
+  name: InputMaybe<Scalars['String']['input']>;
+  referralPercent: InputMaybe<Scalars['BigFloat']['input']>;
+  status: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A node of the store's category tree (deactivate instead of deleting: orders keep their products). */
+export type Category = Node & {
+  __typename?: 'Category';
+  active: Scalars['Boolean']['output'];
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  parentId: Maybe<Scalars['UUID']['output']>;
+  position: Scalars['Int']['output'];
+  rowId: Scalars['UUID']['output'];
+  /** Reads a single `Tenant` that is related to this `Category`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+/**
+ * A condition to be used against `Category` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type CategoryCondition = {
+  /** Checks for equality with the object’s `parentId` field. */
+  parentId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `position` field. */
+  position: InputMaybe<Scalars['Int']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Category` values. */
+export type CategoryConnection = {
+  __typename?: 'CategoryConnection';
+  /** A list of edges which contains the `Category` and cursor to aid in pagination. */
+  edges: Array<Maybe<CategoryEdge>>;
+  /** A list of `Category` objects. */
+  nodes: Array<Maybe<Category>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Category` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Category` edge in the connection. */
+export type CategoryEdge = {
+  __typename?: 'CategoryEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Category` at the end of the edge. */
+  node: Maybe<Category>;
+};
+
+/** An input for mutations affecting `Category` */
+export type CategoryInput = {
+  active: InputMaybe<Scalars['Boolean']['input']>;
+  name: Scalars['String']['input'];
+  parentId: InputMaybe<Scalars['UUID']['input']>;
+  position: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Methods to use when ordering `Category`. */
+export type CategoryOrderBy =
+  | 'NATURAL'
+  | 'PARENT_ID_ASC'
+  | 'PARENT_ID_DESC'
+  | 'POSITION_ASC'
+  | 'POSITION_DESC'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** Represents an update to a `Category`. Fields that are set will be updated. */
+export type CategoryPatch = {
+  active: InputMaybe<Scalars['Boolean']['input']>;
+  name: InputMaybe<Scalars['String']['input']>;
+  parentId: InputMaybe<Scalars['UUID']['input']>;
+  position: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type ChangePasswordInput = {
@@ -116,6 +364,95 @@ export type ConfirmTwoFactorPayload = {
   __typename?: 'ConfirmTwoFactorPayload';
   /** Ten single-use recovery codes. Shown once. */
   recoveryCodes: Array<Scalars['String']['output']>;
+};
+
+/** All input for the `createApiKey` mutation. */
+export type CreateApiKeyInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+};
+
+/** The output of our `createApiKey` mutation. */
+export type CreateApiKeyPayload = {
+  __typename?: 'CreateApiKeyPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  created: Maybe<NewApiKey>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+/** All input for the `createBot` mutation. */
+export type CreateBotInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  referralPercent: InputMaybe<Scalars['BigFloat']['input']>;
+  telegramUsername: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `createBot` mutation. */
+export type CreateBotPayload = {
+  __typename?: 'CreateBotPayload';
+  bot: Maybe<Bot>;
+  /** An edge for our `Bot`. May be used by Relay 1. */
+  botEdge: Maybe<BotEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `createBot` mutation. */
+export type CreateBotPayloadBotEdgeArgs = {
+  orderBy?: Array<BotOrderBy>;
+};
+
+/** All input for the create `Category` mutation. */
+export type CreateCategoryInput = {
+  /** The `Category` to be created by this mutation. */
+  category: CategoryInput;
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our create `Category` mutation. */
+export type CreateCategoryPayload = {
+  __typename?: 'CreateCategoryPayload';
+  /** The `Category` that was created by this mutation. */
+  category: Maybe<Category>;
+  /** An edge for our `Category`. May be used by Relay 1. */
+  categoryEdge: Maybe<CategoryEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our create `Category` mutation. */
+export type CreateCategoryPayloadCategoryEdgeArgs = {
+  orderBy?: Array<CategoryOrderBy>;
 };
 
 /** All input for the `createEvent` mutation. */
@@ -157,6 +494,39 @@ export type CreateEventPayloadEventEdgeArgs = {
   orderBy?: Array<EventOrderBy>;
 };
 
+/** All input for the create `Product` mutation. */
+export type CreateProductInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  /** The `Product` to be created by this mutation. */
+  product: ProductInput;
+};
+
+/** The output of our create `Product` mutation. */
+export type CreateProductPayload = {
+  __typename?: 'CreateProductPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** The `Product` that was created by this mutation. */
+  product: Maybe<Product>;
+  /** An edge for our `Product`. May be used by Relay 1. */
+  productEdge: Maybe<ProductEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our create `Product` mutation. */
+export type CreateProductPayloadProductEdgeArgs = {
+  orderBy?: Array<ProductOrderBy>;
+};
+
 /** All input for the `createUser` mutation. */
 export type CreateUserInput = {
   /**
@@ -190,6 +560,136 @@ export type CreateUserPayload = {
 export type CreateUserPayloadUserEdgeArgs = {
   orderBy?: Array<UserOrderBy>;
 };
+
+/** A Telegram user of the store, known by their telegram id (one per tenant). */
+export type Customer = Node & {
+  __typename?: 'Customer';
+  createdAt: Scalars['Datetime']['output'];
+  firstName: Maybe<Scalars['String']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  languageCode: Maybe<Scalars['String']['output']>;
+  /** The customer who invited this one; set once, when created. */
+  referredBy: Maybe<Scalars['UUID']['output']>;
+  rowId: Scalars['UUID']['output'];
+  telegramId: Scalars['BigInt']['output'];
+  /** Reads a single `Tenant` that is related to this `Customer`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  username: Maybe<Scalars['String']['output']>;
+};
+
+/** Each customer's balance per currency: the sum of their ledger entries, kept by the ledger's trigger. */
+export type CustomerBalance = Node & {
+  __typename?: 'CustomerBalance';
+  balance: Scalars['BigFloat']['output'];
+  currency: Scalars['String']['output'];
+  customerId: Scalars['UUID']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** Reads a single `Tenant` that is related to this `CustomerBalance`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  updatedAt: Scalars['Datetime']['output'];
+};
+
+/**
+ * A condition to be used against `CustomerBalance` object types. All fields are
+ * tested for equality and combined with a logical ‘and.’
+ */
+export type CustomerBalanceCondition = {
+  /** Checks for equality with the object’s `currency` field. */
+  currency: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `customerId` field. */
+  customerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `CustomerBalance` values. */
+export type CustomerBalanceConnection = {
+  __typename?: 'CustomerBalanceConnection';
+  /** A list of edges which contains the `CustomerBalance` and cursor to aid in pagination. */
+  edges: Array<Maybe<CustomerBalanceEdge>>;
+  /** A list of `CustomerBalance` objects. */
+  nodes: Array<Maybe<CustomerBalance>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `CustomerBalance` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `CustomerBalance` edge in the connection. */
+export type CustomerBalanceEdge = {
+  __typename?: 'CustomerBalanceEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `CustomerBalance` at the end of the edge. */
+  node: Maybe<CustomerBalance>;
+};
+
+/** Methods to use when ordering `CustomerBalance`. */
+export type CustomerBalanceOrderBy =
+  | 'CURRENCY_ASC'
+  | 'CURRENCY_DESC'
+  | 'CUSTOMER_ID_ASC'
+  | 'CUSTOMER_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/**
+ * A condition to be used against `Customer` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type CustomerCondition = {
+  /** Checks for equality with the object’s `referredBy` field. */
+  referredBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `telegramId` field. */
+  telegramId: InputMaybe<Scalars['BigInt']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Customer` values. */
+export type CustomerConnection = {
+  __typename?: 'CustomerConnection';
+  /** A list of edges which contains the `Customer` and cursor to aid in pagination. */
+  edges: Array<Maybe<CustomerEdge>>;
+  /** A list of `Customer` objects. */
+  nodes: Array<Maybe<Customer>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Customer` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Customer` edge in the connection. */
+export type CustomerEdge = {
+  __typename?: 'CustomerEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Customer` at the end of the edge. */
+  node: Maybe<Customer>;
+};
+
+/** Methods to use when ordering `Customer`. */
+export type CustomerOrderBy =
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'REFERRED_BY_ASC'
+  | 'REFERRED_BY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TELEGRAM_ID_ASC'
+  | 'TELEGRAM_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
 
 /** All input for the `deleteUser` mutation. */
 export type DeleteUserInput = {
@@ -728,14 +1228,24 @@ export type Mutation = {
   ackAllNotifications: Maybe<AckAllNotificationsPayload>;
   /** Marks one of your notifications as read. */
   ackNotification: Maybe<AckNotificationPayload>;
+  /** Posts an adjustment to a customer's ledger (needs ledger.manage): positive funds, negative takes back; never below zero (INSUFFICIENT_BALANCE). currency: the store's when omitted. */
+  adjustCustomerBalance: Maybe<AdjustCustomerBalancePayload>;
   /** Sets a new password and revokes every other session. */
   changePassword: Maybe<SuccessPayload>;
   /** Creates the account from the e-mailed code and signs in. */
   confirmRegistration: Maybe<SessionPayload>;
   /** Turns two-factor authentication on with a first code. */
   confirmTwoFactor: Maybe<ConfirmTwoFactorPayload>;
+  /** Creates an API key for bots (needs apikeys.manage); its secret is in the answer, and never again. */
+  createApiKey: Maybe<CreateApiKeyPayload>;
+  /** Registers a bot of the store itself (needs bots.manage); customers' own bots are made through the bot API. */
+  createBot: Maybe<CreateBotPayload>;
+  /** Creates a single `Category`. */
+  createCategory: Maybe<CreateCategoryPayload>;
   /** Creates an event (needs events.manage). */
   createEvent: Maybe<CreateEventPayload>;
+  /** Creates a single `Product`. */
+  createProduct: Maybe<CreateProductPayload>;
   /** Creates a user of the current tenant with the given roles, at least one (needs users.manage; VALIDATION_FAILED, details.field roles, for no role or an unknown one; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword. */
   createUser: Maybe<CreateUserPayload>;
   /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant's last owner. */
@@ -767,14 +1277,28 @@ export type Mutation = {
   resetPassword: Maybe<SuccessPayload>;
   /** Runs a job again now, with its attempts reset. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
   retryJob: Maybe<RetryJobPayload>;
+  /** Revokes an API key (needs apikeys.manage): requests with it are refused from now on. */
+  revokeApiKey: Maybe<RevokeApiKeyPayload>;
   /** Signs one of your sessions out. */
   revokeSession: Maybe<RevokeSessionPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
   /** Releases the jobs of workers that have held a job longer than this many minutes (at least 1; presumed dead), so others can run them (platform operators only). */
   unlockStaleJobs: Maybe<UnlockStaleJobsPayload>;
+  /** Updates a single `Bot` using a unique key and a patch. */
+  updateBot: Maybe<UpdateBotPayload>;
+  /** Updates a single `Bot` using its globally unique id and a patch. */
+  updateBotById: Maybe<UpdateBotPayload>;
+  /** Updates a single `Category` using a unique key and a patch. */
+  updateCategory: Maybe<UpdateCategoryPayload>;
+  /** Updates a single `Category` using its globally unique id and a patch. */
+  updateCategoryById: Maybe<UpdateCategoryPayload>;
   /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. A capacity below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
   updateEvent: Maybe<UpdateEventPayload>;
+  /** Updates a single `Product` using a unique key and a patch. */
+  updateProduct: Maybe<UpdateProductPayload>;
+  /** Updates a single `Product` using its globally unique id and a patch. */
+  updateProductById: Maybe<UpdateProductPayload>;
   /** Completes a two-step login. */
   verifyTwoFactor: Maybe<SessionPayload>;
 };
@@ -789,6 +1313,12 @@ export type MutationAckAllNotificationsArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationAckNotificationArgs = {
   input: AckNotificationInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationAdjustCustomerBalanceArgs = {
+  input: AdjustCustomerBalanceInput;
 };
 
 
@@ -811,8 +1341,32 @@ export type MutationConfirmTwoFactorArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateBotArgs = {
+  input: CreateBotInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateCategoryArgs = {
+  input: CreateCategoryInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationCreateEventArgs = {
   input: CreateEventInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateProductArgs = {
+  input: CreateProductInput;
 };
 
 
@@ -901,6 +1455,12 @@ export type MutationRetryJobArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationRevokeApiKeyArgs = {
+  input: RevokeApiKeyInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationRevokeSessionArgs = {
   input: RevokeSessionInput;
 };
@@ -919,14 +1479,57 @@ export type MutationUnlockStaleJobsArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationUpdateBotArgs = {
+  input: UpdateBotInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationUpdateBotByIdArgs = {
+  input: UpdateBotByIdInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationUpdateCategoryArgs = {
+  input: UpdateCategoryInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationUpdateCategoryByIdArgs = {
+  input: UpdateCategoryByIdInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationUpdateEventArgs = {
   input: UpdateEventInput;
 };
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationUpdateProductArgs = {
+  input: UpdateProductInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationUpdateProductByIdArgs = {
+  input: UpdateProductByIdInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationVerifyTwoFactorArgs = {
   input: VerifyTwoFactorInput;
+};
+
+/** A key just created, with its secret: shown this once, stored only hashed. */
+export type NewApiKey = {
+  __typename?: 'NewApiKey';
+  apiKey: Maybe<ApiKey>;
+  secret: Maybe<Scalars['String']['output']>;
 };
 
 /** An object with a globally unique `ID`. */
@@ -939,6 +1542,142 @@ export type NotificationAddedPayload = {
   __typename?: 'NotificationAddedPayload';
   notification: Maybe<InstantNotification>;
 };
+
+/** An order of a customer, placed through a bot. total = sum of its items, computed when it is created. */
+export type Order = Node & {
+  __typename?: 'Order';
+  botId: Scalars['UUID']['output'];
+  createdAt: Scalars['Datetime']['output'];
+  currency: Scalars['String']['output'];
+  customerId: Scalars['UUID']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  paidAt: Maybe<Scalars['Datetime']['output']>;
+  rowId: Scalars['UUID']['output'];
+  status: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `Order`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  total: Scalars['BigFloat']['output'];
+};
+
+/** A condition to be used against `Order` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type OrderCondition = {
+  /** Checks for equality with the object’s `botId` field. */
+  botId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `customerId` field. */
+  customerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Order` values. */
+export type OrderConnection = {
+  __typename?: 'OrderConnection';
+  /** A list of edges which contains the `Order` and cursor to aid in pagination. */
+  edges: Array<Maybe<OrderEdge>>;
+  /** A list of `Order` objects. */
+  nodes: Array<Maybe<Order>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Order` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Order` edge in the connection. */
+export type OrderEdge = {
+  __typename?: 'OrderEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Order` at the end of the edge. */
+  node: Maybe<Order>;
+};
+
+/** A line of an order: the product, how many, and its price when the order was placed. */
+export type OrderItem = Node & {
+  __typename?: 'OrderItem';
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  orderId: Scalars['UUID']['output'];
+  productId: Scalars['UUID']['output'];
+  quantity: Scalars['Int']['output'];
+  rowId: Scalars['UUID']['output'];
+  /** Reads a single `Tenant` that is related to this `OrderItem`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  unitPrice: Scalars['BigFloat']['output'];
+};
+
+/**
+ * A condition to be used against `OrderItem` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type OrderItemCondition = {
+  /** Checks for equality with the object’s `orderId` field. */
+  orderId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `productId` field. */
+  productId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `OrderItem` values. */
+export type OrderItemConnection = {
+  __typename?: 'OrderItemConnection';
+  /** A list of edges which contains the `OrderItem` and cursor to aid in pagination. */
+  edges: Array<Maybe<OrderItemEdge>>;
+  /** A list of `OrderItem` objects. */
+  nodes: Array<Maybe<OrderItem>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `OrderItem` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `OrderItem` edge in the connection. */
+export type OrderItemEdge = {
+  __typename?: 'OrderItemEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `OrderItem` at the end of the edge. */
+  node: Maybe<OrderItem>;
+};
+
+/** Methods to use when ordering `OrderItem`. */
+export type OrderItemOrderBy =
+  | 'NATURAL'
+  | 'ORDER_ID_ASC'
+  | 'ORDER_ID_DESC'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'PRODUCT_ID_ASC'
+  | 'PRODUCT_ID_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** Methods to use when ordering `Order`. */
+export type OrderOrderBy =
+  | 'BOT_ID_ASC'
+  | 'BOT_ID_DESC'
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'CUSTOMER_ID_ASC'
+  | 'CUSTOMER_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
 
 /** Information about pagination in a connection. */
 export type PageInfo = {
@@ -1015,9 +1754,129 @@ export type PermissionOrderBy =
   | 'PRIMARY_KEY_ASC'
   | 'PRIMARY_KEY_DESC';
 
+/** A product of the store. stock null: unlimited. image_sha256: an image the tenant uploaded. */
+export type Product = Node & {
+  __typename?: 'Product';
+  active: Scalars['Boolean']['output'];
+  categoryId: Maybe<Scalars['UUID']['output']>;
+  createdAt: Scalars['Datetime']['output'];
+  currency: Scalars['String']['output'];
+  description: Maybe<Scalars['String']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  imageSha256: Maybe<Scalars['String']['output']>;
+  kind: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  price: Scalars['BigFloat']['output'];
+  rowId: Scalars['UUID']['output'];
+  /** Units left; null means unlimited. Paying an order takes from it. */
+  stock: Maybe<Scalars['Int']['output']>;
+  /** Reads a single `Tenant` that is related to this `Product`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+/** A condition to be used against `Product` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type ProductCondition = {
+  /** Checks for equality with the object’s `categoryId` field. */
+  categoryId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `imageSha256` field. */
+  imageSha256: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Product` values. */
+export type ProductConnection = {
+  __typename?: 'ProductConnection';
+  /** A list of edges which contains the `Product` and cursor to aid in pagination. */
+  edges: Array<Maybe<ProductEdge>>;
+  /** A list of `Product` objects. */
+  nodes: Array<Maybe<Product>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Product` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Product` edge in the connection. */
+export type ProductEdge = {
+  __typename?: 'ProductEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Product` at the end of the edge. */
+  node: Maybe<Product>;
+};
+
+/** An input for mutations affecting `Product` */
+export type ProductInput = {
+  active: InputMaybe<Scalars['Boolean']['input']>;
+  categoryId: InputMaybe<Scalars['UUID']['input']>;
+  currency: InputMaybe<Scalars['String']['input']>;
+  description: InputMaybe<Scalars['String']['input']>;
+  imageSha256: InputMaybe<Scalars['String']['input']>;
+  kind: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  price: Scalars['BigFloat']['input'];
+  /** Units left; null means unlimited. Paying an order takes from it. */
+  stock: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Methods to use when ordering `Product`. */
+export type ProductOrderBy =
+  | 'CATEGORY_ID_ASC'
+  | 'CATEGORY_ID_DESC'
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'IMAGE_SHA256_ASC'
+  | 'IMAGE_SHA256_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** Represents an update to a `Product`. Fields that are set will be updated. */
+export type ProductPatch = {
+  active: InputMaybe<Scalars['Boolean']['input']>;
+  categoryId: InputMaybe<Scalars['UUID']['input']>;
+  currency: InputMaybe<Scalars['String']['input']>;
+  description: InputMaybe<Scalars['String']['input']>;
+  imageSha256: InputMaybe<Scalars['String']['input']>;
+  kind: InputMaybe<Scalars['String']['input']>;
+  name: InputMaybe<Scalars['String']['input']>;
+  price: InputMaybe<Scalars['BigFloat']['input']>;
+  /** Units left; null means unlimited. Paying an order takes from it. */
+  stock: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** The root query type which gives access points into the data universe. */
 export type Query = Node & {
   __typename?: 'Query';
+  /** Get a single `ApiKey`. */
+  apiKey: Maybe<ApiKey>;
+  /** Reads a single `ApiKey` using its globally unique `ID`. */
+  apiKeyById: Maybe<ApiKey>;
+  /** Reads and enables pagination through a set of `ApiKey`. */
+  apiKeys: Maybe<ApiKeyConnection>;
+  /** Get a single `Bot`. */
+  bot: Maybe<Bot>;
+  /** Reads a single `Bot` using its globally unique `ID`. */
+  botById: Maybe<Bot>;
+  /** Reads and enables pagination through a set of `Bot`. */
+  bots: Maybe<BotConnection>;
+  /** Reads and enables pagination through a set of `Category`. */
+  categories: Maybe<CategoryConnection>;
+  /** Get a single `Category`. */
+  category: Maybe<Category>;
+  /** Reads a single `Category` using its globally unique `ID`. */
+  categoryById: Maybe<Category>;
   /** The session this request was made with. */
   currentSession: Maybe<SessionInfo>;
   /** The session of the request, or null when anonymous, when the session is revoked or expired, when its user is deleted or when its tenant is suspended. */
@@ -1032,6 +1891,20 @@ export type Query = Node & {
   currentUserHasPermission: Maybe<Scalars['Boolean']['output']>;
   /** The signed-in user, or null for anonymous requests and dead sessions. */
   currentUserId: Maybe<Scalars['UUID']['output']>;
+  /** Get a single `Customer`. */
+  customer: Maybe<Customer>;
+  /** Get a single `CustomerBalance`. */
+  customerBalance: Maybe<CustomerBalance>;
+  /** Reads a single `CustomerBalance` using its globally unique `ID`. */
+  customerBalanceById: Maybe<CustomerBalance>;
+  /** Reads and enables pagination through a set of `CustomerBalance`. */
+  customerBalances: Maybe<CustomerBalanceConnection>;
+  /** Reads a single `Customer` using its globally unique `ID`. */
+  customerById: Maybe<Customer>;
+  /** Get a single `Customer`. */
+  customerByTenantIdAndTelegramId: Maybe<Customer>;
+  /** Reads and enables pagination through a set of `Customer`. */
+  customers: Maybe<CustomerConnection>;
   /** Get a single `Event`. */
   event: Maybe<Event>;
   /** Reads a single `Event` using its globally unique `ID`. */
@@ -1076,12 +1949,32 @@ export type Query = Node & {
   mySessions: Maybe<SessionInfoConnection>;
   /** Fetches an object given its globally unique `ID`. */
   node: Maybe<Node>;
+  /** Get a single `Order`. */
+  order: Maybe<Order>;
+  /** Reads a single `Order` using its globally unique `ID`. */
+  orderById: Maybe<Order>;
+  /** Get a single `OrderItem`. */
+  orderItem: Maybe<OrderItem>;
+  /** Reads a single `OrderItem` using its globally unique `ID`. */
+  orderItemById: Maybe<OrderItem>;
+  /** Get a single `OrderItem`. */
+  orderItemByOrderIdAndProductId: Maybe<OrderItem>;
+  /** Reads and enables pagination through a set of `OrderItem`. */
+  orderItems: Maybe<OrderItemConnection>;
+  /** Reads and enables pagination through a set of `Order`. */
+  orders: Maybe<OrderConnection>;
   /** Get a single `Permission`. */
   permission: Maybe<Permission>;
   /** Reads a single `Permission` using its globally unique `ID`. */
   permissionById: Maybe<Permission>;
   /** Reads and enables pagination through a set of `Permission`. */
   permissions: Maybe<PermissionConnection>;
+  /** Get a single `Product`. */
+  product: Maybe<Product>;
+  /** Reads a single `Product` using its globally unique `ID`. */
+  productById: Maybe<Product>;
+  /** Reads and enables pagination through a set of `Product`. */
+  products: Maybe<ProductConnection>;
   /**
    * Exposes the root query type nested one level down. This is helpful for Relay 1
    * which can only query top level fields if they are in a particular form.
@@ -1103,6 +1996,8 @@ export type Query = Node & {
   roles: Maybe<RoleConnection>;
   /** Events matching a text search (name and descriptions, at most 256 characters), a start range, and/or only upcoming ones. */
   searchEvents: Maybe<EventConnection>;
+  /** The store's own account: the sum of its ledger entries in the currency (the store's by default). */
+  storeBalance: Maybe<Scalars['BigFloat']['output']>;
   /** Get a single `Tenant`. */
   tenant: Maybe<Tenant>;
   /** Reads a single `Tenant` using its globally unique `ID`. */
@@ -1119,6 +2014,12 @@ export type Query = Node & {
   tenantModules: Maybe<TenantModuleConnection>;
   /** Reads and enables pagination through a set of `Tenant`. */
   tenants: Maybe<TenantConnection>;
+  /** Get a single `Transaction`. */
+  transaction: Maybe<Transaction>;
+  /** Reads a single `Transaction` using its globally unique `ID`. */
+  transactionById: Maybe<Transaction>;
+  /** Reads and enables pagination through a set of `Transaction`. */
+  transactions: Maybe<TransactionConnection>;
   /** How many of your notifications are unread. */
   unreadNotificationsCount: Maybe<Scalars['Int']['output']>;
   /** Get a single `User`. */
@@ -1141,8 +2042,136 @@ export type Query = Node & {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryApiKeyArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryApiKeyByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryApiKeysArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ApiKeyCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ApiKeyOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBotArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBotByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBotsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BotCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BotOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCategoriesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CategoryCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CategoryOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCategoryArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCategoryByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryCurrentUserHasPermissionArgs = {
   permission: Scalars['String']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerBalanceArgs = {
+  currency: Scalars['String']['input'];
+  customerId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerBalanceByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerBalancesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CustomerBalanceCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CustomerBalanceOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerByTenantIdAndTelegramIdArgs = {
+  telegramId: Scalars['BigInt']['input'];
+  tenantId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomersArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CustomerCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CustomerOrderBy>>;
 };
 
 
@@ -1311,6 +2340,61 @@ export type QueryNodeArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryOrderArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryOrderByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryOrderItemArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryOrderItemByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryOrderItemByOrderIdAndProductIdArgs = {
+  orderId: Scalars['UUID']['input'];
+  productId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryOrderItemsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<OrderItemCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<OrderItemOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryOrdersArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<OrderCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<OrderOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryPermissionArgs = {
   name: Scalars['String']['input'];
 };
@@ -1331,6 +2415,30 @@ export type QueryPermissionsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<PermissionOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryProductArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryProductByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryProductsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ProductCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ProductOrderBy>>;
 };
 
 
@@ -1405,6 +2513,12 @@ export type QuerySearchEventsArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryStoreBalanceArgs = {
+  currency: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryTenantArgs = {
   rowId: Scalars['UUID']['input'];
 };
@@ -1462,6 +2576,30 @@ export type QueryTenantsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<TenantOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryTransactionArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryTransactionByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryTransactionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<TransactionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<TransactionOrderBy>>;
 };
 
 
@@ -1640,6 +2778,37 @@ export type RetryJobPayload = {
   job: Maybe<JobInfo>;
   /** Our root query field type. Allows us to run any query from our mutation payload. */
   query: Maybe<Query>;
+};
+
+/** All input for the `revokeApiKey` mutation. */
+export type RevokeApiKeyInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['UUID']['input'];
+};
+
+/** The output of our `revokeApiKey` mutation. */
+export type RevokeApiKeyPayload = {
+  __typename?: 'RevokeApiKeyPayload';
+  apiKey: Maybe<ApiKey>;
+  /** An edge for our `ApiKey`. May be used by Relay 1. */
+  apiKeyEdge: Maybe<ApiKeyEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `revokeApiKey` mutation. */
+export type RevokeApiKeyPayloadApiKeyEdgeArgs = {
+  orderBy?: Array<ApiKeyOrderBy>;
 };
 
 /** All input for the `revokeSession` mutation. */
@@ -1905,7 +3074,17 @@ export type SuccessPayload = {
 /** An organisation using Tessera; all of its data is isolated from other tenants. */
 export type Tenant = Node & {
   __typename?: 'Tenant';
+  /** Reads and enables pagination through a set of `ApiKey`. */
+  apiKeys: ApiKeyConnection;
+  /** Reads and enables pagination through a set of `Bot`. */
+  bots: BotConnection;
+  /** Reads and enables pagination through a set of `Category`. */
+  categories: CategoryConnection;
   createdAt: Scalars['Datetime']['output'];
+  /** Reads and enables pagination through a set of `CustomerBalance`. */
+  customerBalances: CustomerBalanceConnection;
+  /** Reads and enables pagination through a set of `Customer`. */
+  customers: CustomerConnection;
   /** Reads and enables pagination through a set of `EventParticipant`. */
   eventParticipants: EventParticipantConnection;
   /** Reads and enables pagination through a set of `Event`. */
@@ -1917,6 +3096,12 @@ export type Tenant = Node & {
   /** Reads and enables pagination through a set of `InstantNotification`. */
   instantNotifications: InstantNotificationConnection;
   name: Scalars['String']['output'];
+  /** Reads and enables pagination through a set of `OrderItem`. */
+  orderItems: OrderItemConnection;
+  /** Reads and enables pagination through a set of `Order`. */
+  orders: OrderConnection;
+  /** Reads and enables pagination through a set of `Product`. */
+  products: ProductConnection;
   /** Reads and enables pagination through a set of `Role`. */
   roles: RoleConnection;
   rowId: Scalars['UUID']['output'];
@@ -1926,8 +3111,70 @@ export type Tenant = Node & {
   status: Scalars['String']['output'];
   /** Reads and enables pagination through a set of `TenantModule`. */
   tenantModules: TenantModuleConnection;
+  /** Reads and enables pagination through a set of `Transaction`. */
+  transactions: TransactionConnection;
   /** Reads and enables pagination through a set of `User`. */
   users: UserConnection;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantApiKeysArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ApiKeyCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ApiKeyOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantBotsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BotCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BotOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantCategoriesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CategoryCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CategoryOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantCustomerBalancesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CustomerBalanceCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CustomerBalanceOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantCustomersArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CustomerCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CustomerOrderBy>>;
 };
 
 
@@ -1980,6 +3227,42 @@ export type TenantInstantNotificationsArgs = {
 
 
 /** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantOrderItemsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<OrderItemCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<OrderItemOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantOrdersArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<OrderCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<OrderOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantProductsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ProductCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ProductOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
 export type TenantRolesArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
   before: InputMaybe<Scalars['Cursor']['input']>;
@@ -2000,6 +3283,18 @@ export type TenantTenantModulesArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<TenantModuleOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantTransactionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<TransactionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<TransactionOrderBy>>;
 };
 
 
@@ -2124,6 +3419,90 @@ export type TenantOrderBy =
   | 'SLUG_ASC'
   | 'SLUG_DESC';
 
+/** The ledger, append-only: one signed entry per movement of money. customer_id null: the store's own account. */
+export type Transaction = Node & {
+  __typename?: 'Transaction';
+  amount: Scalars['BigFloat']['output'];
+  botId: Maybe<Scalars['UUID']['output']>;
+  createdAt: Scalars['Datetime']['output'];
+  createdBy: Maybe<Scalars['UUID']['output']>;
+  currency: Scalars['String']['output'];
+  customerId: Maybe<Scalars['UUID']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  orderId: Maybe<Scalars['UUID']['output']>;
+  paymentId: Maybe<Scalars['UUID']['output']>;
+  reason: Maybe<Scalars['String']['output']>;
+  rowId: Scalars['UUID']['output'];
+  /** Reads a single `Tenant` that is related to this `Transaction`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  type: Scalars['String']['output'];
+};
+
+/**
+ * A condition to be used against `Transaction` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type TransactionCondition = {
+  /** Checks for equality with the object’s `botId` field. */
+  botId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `createdBy` field. */
+  createdBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `customerId` field. */
+  customerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `orderId` field. */
+  orderId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Transaction` values. */
+export type TransactionConnection = {
+  __typename?: 'TransactionConnection';
+  /** A list of edges which contains the `Transaction` and cursor to aid in pagination. */
+  edges: Array<Maybe<TransactionEdge>>;
+  /** A list of `Transaction` objects. */
+  nodes: Array<Maybe<Transaction>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Transaction` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Transaction` edge in the connection. */
+export type TransactionEdge = {
+  __typename?: 'TransactionEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Transaction` at the end of the edge. */
+  node: Maybe<Transaction>;
+};
+
+/** Methods to use when ordering `Transaction`. */
+export type TransactionOrderBy =
+  | 'BOT_ID_ASC'
+  | 'BOT_ID_DESC'
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'CREATED_BY_ASC'
+  | 'CREATED_BY_DESC'
+  | 'CUSTOMER_ID_ASC'
+  | 'CUSTOMER_ID_DESC'
+  | 'NATURAL'
+  | 'ORDER_ID_ASC'
+  | 'ORDER_ID_DESC'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
 export type TwoFactorCodeInput = {
   code: Scalars['String']['input'];
 };
@@ -2149,6 +3528,100 @@ export type UnlockStaleJobsPayload = {
   /** Our root query field type. Allows us to run any query from our mutation payload. */
   query: Maybe<Query>;
   unlocked: Maybe<Scalars['Int']['output']>;
+};
+
+/** All input for the `updateBotById` mutation. */
+export type UpdateBotByIdInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  /** The globally unique `ID` which will identify a single `Bot` to be updated. */
+  id: Scalars['ID']['input'];
+  /** An object where the defined keys will be set on the `Bot` being updated. */
+  patch: BotPatch;
+};
+
+/** All input for the `updateBot` mutation. */
+export type UpdateBotInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  /** An object where the defined keys will be set on the `Bot` being updated. */
+  patch: BotPatch;
+  rowId: Scalars['UUID']['input'];
+};
+
+/** The output of our update `Bot` mutation. */
+export type UpdateBotPayload = {
+  __typename?: 'UpdateBotPayload';
+  /** The `Bot` that was updated by this mutation. */
+  bot: Maybe<Bot>;
+  /** An edge for our `Bot`. May be used by Relay 1. */
+  botEdge: Maybe<BotEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our update `Bot` mutation. */
+export type UpdateBotPayloadBotEdgeArgs = {
+  orderBy?: Array<BotOrderBy>;
+};
+
+/** All input for the `updateCategoryById` mutation. */
+export type UpdateCategoryByIdInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  /** The globally unique `ID` which will identify a single `Category` to be updated. */
+  id: Scalars['ID']['input'];
+  /** An object where the defined keys will be set on the `Category` being updated. */
+  patch: CategoryPatch;
+};
+
+/** All input for the `updateCategory` mutation. */
+export type UpdateCategoryInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  /** An object where the defined keys will be set on the `Category` being updated. */
+  patch: CategoryPatch;
+  rowId: Scalars['UUID']['input'];
+};
+
+/** The output of our update `Category` mutation. */
+export type UpdateCategoryPayload = {
+  __typename?: 'UpdateCategoryPayload';
+  /** The `Category` that was updated by this mutation. */
+  category: Maybe<Category>;
+  /** An edge for our `Category`. May be used by Relay 1. */
+  categoryEdge: Maybe<CategoryEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our update `Category` mutation. */
+export type UpdateCategoryPayloadCategoryEdgeArgs = {
+  orderBy?: Array<CategoryOrderBy>;
 };
 
 /** All input for the `updateEvent` mutation. */
@@ -2189,6 +3662,53 @@ export type UpdateEventPayload = {
 /** The output of our `updateEvent` mutation. */
 export type UpdateEventPayloadEventEdgeArgs = {
   orderBy?: Array<EventOrderBy>;
+};
+
+/** All input for the `updateProductById` mutation. */
+export type UpdateProductByIdInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  /** The globally unique `ID` which will identify a single `Product` to be updated. */
+  id: Scalars['ID']['input'];
+  /** An object where the defined keys will be set on the `Product` being updated. */
+  patch: ProductPatch;
+};
+
+/** All input for the `updateProduct` mutation. */
+export type UpdateProductInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  /** An object where the defined keys will be set on the `Product` being updated. */
+  patch: ProductPatch;
+  rowId: Scalars['UUID']['input'];
+};
+
+/** The output of our update `Product` mutation. */
+export type UpdateProductPayload = {
+  __typename?: 'UpdateProductPayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** The `Product` that was updated by this mutation. */
+  product: Maybe<Product>;
+  /** An edge for our `Product`. May be used by Relay 1. */
+  productEdge: Maybe<ProductEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our update `Product` mutation. */
+export type UpdateProductPayloadProductEdgeArgs = {
+  orderBy?: Array<ProductOrderBy>;
 };
 
 /** A person (or the system) acting within one tenant. */

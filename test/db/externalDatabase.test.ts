@@ -48,12 +48,13 @@ test("roles and database are created from the URLs, then migrated and current", 
     expect(roles.rows).toEqual([
       { rolname: name, rolcanlogin: true, rolinherit: true, rolsuper: false },
       { rolname: `${name}_authenticator`, rolcanlogin: true, rolinherit: false, rolsuper: false },
+      { rolname: `${name}_bot`, rolcanlogin: false, rolinherit: true, rolsuper: false },
       { rolname: `${name}_visitor`, rolcanlogin: false, rolinherit: true, rolsuper: false },
     ]);
   } finally {
     await withClient(rootUrl, async (client) => {
       await client.query(`drop database if exists ${name} with (force)`);
-      for (const role of [`${name}_authenticator`, `${name}_visitor`, name])
+      for (const role of [`${name}_authenticator`, `${name}_visitor`, `${name}_bot`, name])
         await client.query(`drop role if exists ${role}`);
     });
   }

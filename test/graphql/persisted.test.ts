@@ -35,7 +35,7 @@ const post = async (body: unknown) => {
 test("a persisted operation runs by its id", async () => {
   const { body } = await post({ id: HASH });
   expect(body.errors).toBeUndefined();
-  expect((body.data as { modules: { nodes: unknown[] } }).modules.nodes).toHaveLength(3);
+  expect((body.data as { modules: { nodes: unknown[] } }).modules.nodes).toHaveLength(4);
 });
 
 test("any other document is refused with a documented code, never a 500", async () => {

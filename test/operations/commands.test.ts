@@ -131,11 +131,22 @@ test("db:truncate is refused in production and empties our tables in development
   expect(refused.stderr).toMatch(/^FORBIDDEN/);
   expect((await snapshot()).tenants).toBeGreaterThan(0);
 
+  const catalogue = await app.db.ownerPool.query("select count(*)::int as n from app_public.modules");
+  // The ledger is append-only: truncating it is the development reset's one exception.
+  await app.db.ownerPool.query(
+    `with c as (insert into app_public.customers (tenant_id, telegram_id)
+                select id, 1 from app_public.tenants limit 1 returning id, tenant_id)
+     insert into app_public.transactions (tenant_id, customer_id, type, amount, currency)
+     select tenant_id, id, 'adjustment', 1, 'USD' from c`,
+  );
   const done = run("truncate.ts");
   expect(done.status).toBe(0);
   expect(await snapshot()).toEqual({ tenants: 0, users: 0, roles: 0, grants: 0 });
   const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.modules");
-  expect(rows[0].n).toBe(3);
+  // The catalogue stays (every module's row), and the ledger is guarded again.
+  expect(rows[0].n).toBe(catalogue.rows[0].n);
+  expect((await app.db.ownerPool.query("select count(*)::int as n from app_public.transactions")).rows[0].n).toBe(0);
+  await expect(app.db.ownerPool.query("truncate app_public.transactions")).rejects.toMatchObject({ code: "TFORB" });
 });
 
 test("task retry and unlock-workers act on the queue", async () => {

@@ -126,11 +126,22 @@ async function grantsOf(client: pg.PoolClient, tenantId: string): Promise<Record
 
 test("built-in roles grant what the catalogue lists, and a grant added later reaches every tenant", async () => {
   await rolledBack(async (client) => {
-    const manage = ["events.manage", "images.upload", "jobs.manage", "modules.manage", "users.manage"];
+    const manage = [
+      "apikeys.manage",
+      "bots.manage",
+      "catalog.manage",
+      "events.manage",
+      "images.upload",
+      "jobs.manage",
+      "ledger.manage",
+      "modules.manage",
+      "orders.read",
+      "users.manage",
+    ];
     expect(await grantsOf(client, tenant.id)).toEqual({
       owner: manage,
       admin: manage,
-      manager: ["events.manage", "images.upload"],
+      manager: ["catalog.manage", "events.manage", "images.upload", "orders.read"],
       member: [],
     });
     await client.query("insert into app_public.permissions (name, description) values ('things.read', 'Read things.')");
