@@ -10,6 +10,7 @@ import { loadConfig, MODULES } from "../../src/modules/index.ts";
 import { buildOpenApiDocument, OPENAPI_PATH, openApiText } from "../../src/platform/http/openapi.ts";
 import { apiSpecs } from "../../src/platform/http/platformApi.ts";
 import { defineRoute } from "../../src/platform/http/routeSpec.ts";
+import { listQuery } from "../../src/platform/http/listQuery.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer } from "../../src/platform/server.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -193,4 +194,30 @@ test("a server whose table has a spec without handler refuses to start, and rele
   } finally {
     await db.drop();
   }
+});
+
+test("a list with a lower cap documents its own limit; sort and filter are per route", () => {
+  const small = defineRoute({
+    method: "get",
+    path: "/api/small",
+    summary: "x",
+    tags: [],
+    query: listQuery({
+      sort: ["name"],
+      defaultSort: "-name",
+      maxLimit: 10,
+      filter: z.object({ kind: z.enum(["a", "b"]).optional() }),
+    }),
+    responses: { 200: { description: "x" } },
+  });
+  const built = buildOpenApiDocument([small], "test") as unknown as typeof document;
+  expect(built.paths["/api/small"]!.get!.parameters).toEqual([
+    expect.objectContaining({ name: "limit", schema: expect.objectContaining({ maximum: 10, default: 10 }) }),
+    { $ref: "#/components/parameters/ListCursor" },
+    expect.objectContaining({
+      name: "sort",
+      schema: { type: "string", pattern: "^-?(name)(,-?(name))*$", default: "-name" },
+    }),
+    expect.objectContaining({ name: "filter", style: "deepObject", explode: true }),
+  ]);
 });

@@ -45,7 +45,7 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
-  const upload = implement(uploadImage, async ({ req, res }) => {
+  const uploadRoute = implement(uploadImage, async ({ req, res }) => {
     const claims = requireUser(req);
     // The module switched on for the tenant and the images.upload permission (FORBIDDEN otherwise).
     await pool.query("select app_private.assert_module_access($1, $2, 'media', 'images.upload')", [
@@ -86,7 +86,7 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
     }
   });
 
-  const download = implement(getImage, async ({ params, req, res }) => {
+  const downloadRoute = implement(getImage, async ({ params, req, res }) => {
     const id = params.id;
     if (!IMAGE_ID.test(id)) throw new AppError("NOT_FOUND", "No such image.");
     const { rows } = await pool.query<{ sha256: string }>("select sha256 from app_public.images where id = $1", [id]);
@@ -109,7 +109,7 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
     await pipeline(stored.open(), res);
   });
 
-  return apiRouter([upload, download]);
+  return apiRouter([uploadRoute, downloadRoute]);
 }
 
 /** The tenant's record of these bytes: a new row (created) or the one it already had. */

@@ -114,7 +114,11 @@ function listParameters(query: ListQuerySpec, components: SchemaComponents, owne
       ? { $ref: "#/components/parameters/ListLimit" }
       : {
           ...LIST_PARAMETERS.ListLimit,
-          schema: { ...LIST_PARAMETERS.ListLimit.schema, maximum: query.maxLimit, default: query.maxLimit },
+          schema: {
+            ...LIST_PARAMETERS.ListLimit.schema,
+            maximum: query.maxLimit,
+            default: Math.min(LIST_DEFAULT_LIMIT, query.maxLimit),
+          },
         },
     { $ref: "#/components/parameters/ListCursor" },
   );

@@ -31,6 +31,7 @@
  * server refuses a spec without implementation, an implementation without spec, and a route twice.
  */
 import { Router, type Request, type Response } from "express";
+import type { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { AuthenticatedRequest } from "../graphql/context.ts";
 import { requireUser } from "./authenticate.ts";
@@ -121,6 +122,14 @@ function parseParams(spec: RouteSpec, req: Request): unknown {
   return parsed.data;
 }
 
+const strictSchemas = new WeakMap<z.ZodObject, z.ZodObject>();
+/** The strict copy of a route's query schema, made once. */
+function strictOf(schema: z.ZodObject): z.ZodObject {
+  let strict = strictSchemas.get(schema);
+  if (!strict) strictSchemas.set(schema, (strict = schema.strict()));
+  return strict;
+}
+
 export function parseQuery(spec: RouteSpec, raw: string): unknown {
   const query: QueryObject = parseQueryString(raw);
   const schema = spec.query;
@@ -133,7 +142,7 @@ export function parseQuery(spec: RouteSpec, raw: string): unknown {
   }
   // A z.looseObject takes any other key as it comes (a route whose URLs others decorate).
   const loose = schema.def.catchall !== undefined;
-  const parsed = (loose ? schema : schema.strict()).safeParse(query);
+  const parsed = (loose ? schema : strictOf(schema)).safeParse(query);
   if (!parsed.success) throw invalidFields(issueFields(parsed.error));
   if (loose) return parsed.data;
   const dropped = droppedKeys(query, parsed.data, []);
