@@ -1,26 +1,36 @@
 /**
  * `npm run openapi`: writes openapi.json, the OpenAPI 3.1 document of the REST route table (no
- * database, no server). `npm run openapi -- --check` writes nothing and fails when the committed
- * file differs from what the specs give now (CI runs it).
+ * database, no server), and src/generated/openapi.ts, the types openapi-typescript makes of it for
+ * typed clients (openapi-fetch). `npm run openapi -- --check` writes nothing and fails when a
+ * committed file differs from what the specs give now (CI runs it).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 
 // Before any Graphile module loads (the modules' GraphQL plugins import them); nothing here runs GraphQL.
 process.env.GRAPHILE_ENV ??= "development";
 const { MODULES } = await import("../modules/index.ts");
 const { OPENAPI_PATH, openApiText } = await import("../platform/http/openapi.ts");
+const { projectRoot } = await import("../platform/paths.ts");
+const { default: openapiTS, astToString } = await import("openapi-typescript");
 
-const fresh = openApiText(MODULES);
-const name = relative(process.cwd(), OPENAPI_PATH) || OPENAPI_PATH;
-if (process.argv.includes("--check")) {
-  const committed = existsSync(OPENAPI_PATH) ? readFileSync(OPENAPI_PATH, "utf8") : undefined;
-  if (committed !== fresh) {
-    process.stderr.write(`${name} is stale: run \`npm run openapi\` and commit the result\n`);
-    process.exit(1);
+const document = openApiText(MODULES);
+const types = astToString(await openapiTS(JSON.parse(document)));
+const outputs: Array<[path: string, text: string]> = [
+  [OPENAPI_PATH, document],
+  [join(projectRoot, "src/generated/openapi.ts"), types],
+];
+const check = process.argv.includes("--check");
+for (const [path, fresh] of outputs) {
+  const name = relative(process.cwd(), path) || path;
+  if (check) {
+    const committed = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+    if (committed !== fresh) {
+      process.stderr.write(`${name} is stale: run \`npm run openapi\` and commit the result\n`);
+      process.exitCode = 1;
+    } else process.stdout.write(`${name} is current\n`);
+  } else {
+    writeFileSync(path, fresh);
+    process.stdout.write(`wrote ${name}\n`);
   }
-  process.stdout.write(`${name} is current\n`);
-} else {
-  writeFileSync(OPENAPI_PATH, fresh);
-  process.stdout.write(`wrote ${name}\n`);
 }

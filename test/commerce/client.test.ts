@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import openapiTS, { astToString } from "openapi-typescript";
+import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { balanceOf, botClient, buyCheapest } from "./client/botJourney.ts";
 import { createProduct, createStore, fundCustomer, type TestStore } from "./store.ts";
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => app.stop());
 
 test("src/generated/openapi.ts is openapi-typescript's output for the served document", async () => {
-  const served = await (await fetch(`${app.url}/openapi.json`)).json();
+  const served = (await (await fetch(`${app.url}/openapi.json`)).json()) as OpenAPI3;
   expect(served).toEqual(JSON.parse(readFileSync(join(root, "openapi.json"), "utf8")));
   const generated = astToString(await openapiTS(served));
   expect(readFileSync(join(root, "src/generated/openapi.ts"), "utf8")).toBe(generated);

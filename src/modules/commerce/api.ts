@@ -19,6 +19,8 @@ import {
 } from "./schemas.ts";
 
 const bot = { tags: ["bot"], security: "bot" } as const;
+/** What bot authentication answers before any route: another tenant's or an unknown bot, too many requests. */
+const BOT_ERRORS = ["FORBIDDEN", "RATE_LIMITED"] as const;
 const customerParams = z.object({ telegramId: TelegramIdParam });
 const orderParams = z.object({ id: z.uuid() });
 /** A page's position: the sort it was made for, the last row's sort value and id. */
@@ -46,6 +48,7 @@ export const upsertCustomer = defineRoute({
     201: { description: "A new customer", schema: Customer },
     200: { description: "The existing customer, names updated", schema: Customer },
   },
+  errors: [...BOT_ERRORS],
 });
 
 export const getCustomer = defineRoute({
@@ -56,7 +59,7 @@ export const getCustomer = defineRoute({
   summary: "A customer of the store",
   params: customerParams,
   responses: { 200: { description: "The customer", schema: Customer } },
-  errors: ["NOT_FOUND"],
+  errors: [...BOT_ERRORS, "NOT_FOUND"],
 });
 
 export const getBalance = defineRoute({
@@ -68,7 +71,7 @@ export const getBalance = defineRoute({
   params: customerParams,
   query: z.object({ currency: Currency.optional().describe("Default: the store's currency.") }),
   responses: { 200: { description: "The balance", schema: Balance } },
-  errors: ["NOT_FOUND"],
+  errors: [...BOT_ERRORS, "NOT_FOUND"],
 });
 
 export const listCustomerOrders = defineRoute({
@@ -85,7 +88,7 @@ export const listCustomerOrders = defineRoute({
     cursor: PageCursor,
   }),
   responses: { 200: { description: "A page of orders", schema: listResponse(Order) } },
-  errors: ["NOT_FOUND"],
+  errors: [...BOT_ERRORS, "NOT_FOUND"],
 });
 
 export const getReferralAnalytics = defineRoute({
@@ -96,7 +99,7 @@ export const getReferralAnalytics = defineRoute({
   summary: "Whom a customer invited, and what it earned them (in the store's currency)",
   params: customerParams,
   responses: { 200: { description: "The customer's referral figures", schema: ReferralAnalytics } },
-  errors: ["NOT_FOUND"],
+  errors: [...BOT_ERRORS, "NOT_FOUND"],
 });
 
 export const createBot = defineRoute({
@@ -115,7 +118,7 @@ export const createBot = defineRoute({
     referralPercent: z.number().min(0).max(100).multipleOf(0.01).optional(),
   }),
   responses: { 201: { description: "The new bot", schema: Bot } },
-  errors: ["NOT_FOUND", "CONFLICT"],
+  errors: [...BOT_ERRORS, "NOT_FOUND", "CONFLICT"],
 });
 
 export const listCategories = defineRoute({
@@ -125,6 +128,7 @@ export const listCategories = defineRoute({
   operationId: "listCategories",
   summary: "The store's active categories as a tree, by position",
   responses: { 200: { description: "The tree", schema: z.object({ categories: z.array(Category) }) } },
+  errors: [...BOT_ERRORS],
 });
 
 export const listProducts = defineRoute({
@@ -149,6 +153,7 @@ export const listProducts = defineRoute({
     cursor: PageCursor,
   }),
   responses: { 200: { description: "A page of products", schema: listResponse(Product) } },
+  errors: [...BOT_ERRORS],
 });
 
 export const createOrder = defineRoute({
@@ -165,7 +170,7 @@ export const createOrder = defineRoute({
       .max(100),
   }),
   responses: { 201: { description: "The order", schema: Order } },
-  errors: ["NOT_FOUND", "OUT_OF_STOCK"],
+  errors: [...BOT_ERRORS, "NOT_FOUND", "OUT_OF_STOCK"],
 });
 
 export const getOrder = defineRoute({
@@ -176,7 +181,7 @@ export const getOrder = defineRoute({
   summary: "An order of the store",
   params: orderParams,
   responses: { 200: { description: "The order", schema: Order } },
-  errors: ["NOT_FOUND"],
+  errors: [...BOT_ERRORS, "NOT_FOUND"],
 });
 
 export const payOrder = defineRoute({
@@ -189,7 +194,7 @@ export const payOrder = defineRoute({
   params: orderParams,
   body: z.strictObject({ method: z.enum(["balance"]) }),
   responses: { 200: { description: "The paid order", schema: Order } },
-  errors: ["NOT_FOUND", "CONFLICT", "OUT_OF_STOCK", "INSUFFICIENT_BALANCE"],
+  errors: [...BOT_ERRORS, "NOT_FOUND", "CONFLICT", "OUT_OF_STOCK", "INSUFFICIENT_BALANCE"],
 });
 
 export const COMMERCE_API = [
