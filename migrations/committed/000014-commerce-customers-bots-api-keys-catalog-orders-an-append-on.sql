@@ -1,3 +1,8 @@
+--! Previous: sha1:dc5907480fa99f3830108b997ceb333cdb2df1a0
+--! Hash: sha1:6bd7960b549167fad27b7f4e2f2b446e1fb32d20
+--! Message: Commerce: customers, bots, API keys, catalog, orders, an append-only ledger with balances that never go below zero, referral payouts, and the bot role's functions
+
+--! split: 070-commerce.sql
 --------------------------------------------------------------------------------------------------
 -- 070-commerce: a store whose customers talk to Telegram bots, and whose bots talk to Tessera
 -- over REST (/api/bot/*) with an API key. Admins manage it through GraphQL.
