@@ -88,6 +88,8 @@ test("SMTP silent: other jobs still run; once it greets, each recipient gets exa
   );
   const { id: tenantId, at: enqueuedAt } = rows[0]!;
   await db.ownerPool.query("select graphile_worker.add_job('worker_heartbeat', '{}')");
+  const catalogue = (await db.ownerPool.query<{ n: number }>("select count(*)::int as n from app_public.modules"))
+    .rows[0]!.n;
   const modules = async () =>
     (
       await db.ownerPool.query<{ n: number }>(
@@ -100,7 +102,7 @@ test("SMTP silent: other jobs still run; once it greets, each recipient gets exa
       .rowCount === 1;
   // 20 s: the old worker's SMTP greeting timeout (30 s) held every slot longer than that.
   await until(
-    async () => (await modules()) === 3 && (await beatSince()),
+    async () => (await modules()) === catalogue && (await beatSince()),
     "the domain event and the heartbeat to run",
     20_000,
   );

@@ -59,7 +59,7 @@ export const getMetrics = defineRoute({
   operationId: "getMetrics",
   summary: "Prometheus metrics (text exposition format)",
   description: "With METRICS_TOKEN set, only `Authorization: Bearer <METRICS_TOKEN>` is answered.",
-  tags: ["operations"],
+  tags: ["platform"],
   security: "metricsToken",
   responses: { 200: { description: "The metrics", media: ["text/plain"] } },
   errors: ["UNAUTHENTICATED"],
@@ -70,7 +70,7 @@ export const getOpenApi = defineRoute({
   path: "/openapi.json",
   operationId: "getOpenApi",
   summary: "This document (OpenAPI 3.1); Swagger UI shows it at /swagger-ui",
-  tags: ["operations"],
+  tags: ["platform"],
   responses: {
     200: {
       description: "The OpenAPI document of the REST surface",
