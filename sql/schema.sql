@@ -2936,6 +2936,7 @@ alter table app_public.order_items add constraint order_items_pkey PRIMARY KEY (
 alter table app_public.order_items add constraint order_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.order_items add constraint order_items_tenant_id_order_id_fkey FOREIGN KEY (tenant_id, order_id) REFERENCES app_public.orders(tenant_id, id) ON DELETE CASCADE;
 alter table app_public.order_items add constraint order_items_tenant_id_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES app_public.products(tenant_id, id);
+alter table app_public.order_items add constraint order_items_quantity_most CHECK ((quantity <= 10000));
 alter table app_public.order_items add constraint order_items_quantity_positive CHECK ((quantity > 0));
 alter table app_public.order_items add constraint order_items_unit_price_check CHECK (((unit_price >= (0)::numeric) AND (unit_price <> 'NaN'::numeric)));
 alter table app_public.order_items enable row level security;
@@ -3123,7 +3124,8 @@ begin
           from jsonb_array_elements(items) i group by 1) l;
   if exists (select 1 from unnest(v_products) l(product_id)
              where not exists (select 1 from app_public.products p
-                               where p.id = l.product_id and p.tenant_id = v_tenant and p.active)) then
+                               where p.id = l.product_id and p.tenant_id = v_tenant and p.active
+                                 and app_private.category_is_live(p.category_id))) then
     raise exception 'An item names a product this store does not sell' using errcode = 'TNFND';
   end if;
   select l.product_id into v_short
@@ -3148,7 +3150,7 @@ begin
 end;
 $function$;
 comment on function app_hidden.bot_create_order(bigint,jsonb) is '@module commerce
-Places a pending order of the customer with this telegram id through the bot: items [{productId, quantity}] of active products in one currency, no more than the stock left (OUT_OF_STOCK); prices are captured now.';
+Places a pending order of the customer with this telegram id through the bot: items [{productId, quantity}] of products on sale (active, in a live category) in one currency, no more than the stock left (OUT_OF_STOCK); prices are captured now.';
 
 CREATE OR REPLACE FUNCTION app_hidden.bot_pay_order(order_id uuid)
  RETURNS app_public.orders
@@ -3160,11 +3162,16 @@ begin
   if app_hidden.bot_tenant_id() is null then
     raise exception 'Bot requests only' using errcode = 'TAUTH';
   end if;
+  if exists (select 1 from app_public.orders o
+             where o.id = bot_pay_order.order_id and o.tenant_id = app_hidden.bot_tenant_id()
+               and o.bot_id is distinct from app_hidden.current_bot_id()) then
+    raise exception 'The order was placed through another bot' using errcode = 'TFORB';
+  end if;
   return app_private.pay_order(app_hidden.bot_tenant_id(), bot_pay_order.order_id);
 end;
 $function$;
 comment on function app_hidden.bot_pay_order(uuid) is '@module commerce
-Pays an order of the bot''s tenant from its customer''s balance.';
+Pays an order placed through this bot from its customer''s balance (another bot''s order: FORBIDDEN).';
 
 CREATE OR REPLACE FUNCTION app_hidden.bot_store_currency()
  RETURNS text
@@ -3271,6 +3278,24 @@ $function$;
 comment on function app_private.authenticate_bot_request(bytea,text,uuid,integer,integer,timestamp with time zone) is '@module commerce
 Verifies a bot request''s API key (UNAUTHENTICATED) and bot (FORBIDDEN), takes one unit of the key''s rate limit (retry_after set when the window is full; at_time null: now) and notes when the key was last used.';
 
+CREATE OR REPLACE FUNCTION app_private.category_is_live(category_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  with recursive up as (
+    select c.id, c.parent_id, c.active from app_public.categories c where c.id = category_is_live.category_id
+    union
+    select c.id, c.parent_id, c.active from app_public.categories c join up on c.id = up.parent_id
+  )
+  select category_is_live.category_id is null
+      or coalesce(bool_and(up.active) and count(*) filter (where up.parent_id is null) = 1, false)
+  from up;
+$function$;
+comment on function app_private.category_is_live(uuid) is '@module commerce
+True when the category and every one above it up to a root are active (null: no category).';
+
 CREATE OR REPLACE FUNCTION app_private.pay_order(tenant_id uuid, order_id uuid)
  RETURNS app_public.orders
  LANGUAGE plpgsql
@@ -3291,6 +3316,11 @@ begin
   if v_order.status <> 'pending' then
     raise exception 'The order is %, not pending', v_order.status using errcode = 'TCONF';
   end if;
+  select b.referral_percent into v_percent from app_public.bots b
+    where b.id = v_order.bot_id and b.status = 'active';
+  if not found then
+    raise exception 'The bot this order was placed through is disabled' using errcode = 'TFORB';
+  end if;
   -- Stock, product by product in id order; an update that finds too little changes nothing.
   for v_item in
     select i.product_id, i.quantity from app_public.order_items i
@@ -3309,10 +3339,8 @@ begin
       values (v_order.tenant_id, v_order.customer_id, 'purchase', -v_order.total, v_order.currency,
               v_order.bot_id, v_order.id),
              (v_order.tenant_id, null, 'purchase', v_order.total, v_order.currency, v_order.bot_id, v_order.id);
-    select c.referred_by, b.referral_percent into v_referrer, v_percent
-      from app_public.customers c, app_public.bots b
-      where c.id = v_order.customer_id and b.id = v_order.bot_id;
-    v_payout := round(v_order.total * coalesce(v_percent, 0) / 100, 2);
+    select c.referred_by into v_referrer from app_public.customers c where c.id = v_order.customer_id;
+    v_payout := round(v_order.total * v_percent / 100, 2);
     if v_referrer is not null and v_payout > 0 then
       insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id)
         values (v_order.tenant_id, null, 'referral_payout', -v_payout, v_order.currency, v_order.bot_id, v_order.id),
@@ -3327,7 +3355,7 @@ begin
 end;
 $function$;
 comment on function app_private.pay_order(uuid,uuid) is '@module commerce
-Pays a pending order from its customer''s balance in one go: stock (OUT_OF_STOCK), the purchase (INSUFFICIENT_BALANCE), the referrer''s payout, the status. Any refusal leaves everything as it was.';
+Pays a pending order from its customer''s balance in one go: the order''s bot must be active (FORBIDDEN), stock (OUT_OF_STOCK), the purchase (INSUFFICIENT_BALANCE), the referrer''s payout, the status. Any refusal leaves everything as it was.';
 
 CREATE OR REPLACE FUNCTION app_private.store_currency(tenant_id uuid)
  RETURNS text
@@ -3340,6 +3368,33 @@ AS $function$
 $function$;
 comment on function app_private.store_currency(uuid) is '@module commerce
 The currency of the tenant''s store: settings.currency of its commerce module row, USD by default.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_categories__no_cycle()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if new.parent_id is null then
+    return new;
+  end if;
+  -- Two moves at once could each close half of a loop: one tree change per tenant at a time.
+  perform pg_advisory_xact_lock(hashtext('categories'), hashtext(new.tenant_id::text));
+  if exists (
+    with recursive up as (
+      select c.id, c.parent_id from app_public.categories c where c.id = new.parent_id
+      union
+      select c.id, c.parent_id from app_public.categories c join up on c.id = up.parent_id
+    )
+    select 1 from up where up.id = new.id
+  ) then
+    raise exception 'A category cannot be inside itself' using errcode = 'TVALD';
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg_categories__no_cycle() is '@module commerce
+Before a category gets a parent: refuses a parent inside the category itself (VALIDATION_FAILED).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_transactions__post()
  RETURNS trigger
@@ -3462,17 +3517,22 @@ Revokes an API key (needs apikeys.manage): requests with it are refused from now
 
 CREATE OR REPLACE FUNCTION app_public.store_balance(currency text DEFAULT NULL::text)
  RETURNS numeric
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select coalesce(sum(t.amount), 0)::numeric(18,2) from app_public.transactions t
-  where t.tenant_id = app_public.current_tenant_id() and t.customer_id is null
-    and t.currency = coalesce(store_balance.currency, app_private.store_currency(app_public.current_tenant_id()))
-    and app_public.current_user_has_permission('orders.read');
+begin
+  perform app_private.assert_module_access('commerce', 'orders.read');
+  return (select coalesce(sum(t.amount), 0)::numeric(18,2) from app_public.transactions t
+          where t.tenant_id = app_public.current_tenant_id() and t.customer_id is null
+            and t.currency = coalesce(store_balance.currency,
+                                      app_private.store_currency(app_public.current_tenant_id())));
+end;
 $function$;
 comment on function app_public.store_balance(text) is '@module commerce
-The store''s own account: the sum of its ledger entries in the currency (the store''s by default).';
+The store''s own account (needs orders.read): the sum of its ledger entries in the currency (the store''s by default).';
+
+CREATE TRIGGER _200_no_cycle BEFORE INSERT OR UPDATE OF parent_id ON app_public.categories FOR EACH ROW EXECUTE FUNCTION app_private.tg_categories__no_cycle();
 
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_public.transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 

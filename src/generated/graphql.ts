@@ -1996,7 +1996,7 @@ export type Query = Node & {
   roles: Maybe<RoleConnection>;
   /** Events matching a text search (name and descriptions, at most 256 characters), a start range, and/or only upcoming ones. */
   searchEvents: Maybe<EventConnection>;
-  /** The store's own account: the sum of its ledger entries in the currency (the store's by default). */
+  /** The store's own account (needs orders.read): the sum of its ledger entries in the currency (the store's by default). */
   storeBalance: Maybe<Scalars['BigFloat']['output']>;
   /** Get a single `Tenant`. */
   tenant: Maybe<Tenant>;

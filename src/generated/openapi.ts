@@ -2892,7 +2892,7 @@ export interface operations {
                 limit?: components["parameters"]["ListLimit"];
                 /** @description Opaque: the previous page's `nextCursor`. Absent for the first page. */
                 cursor?: components["parameters"]["ListCursor"];
-                /** @description Comma-separated, `-` for descending, each field once: createdAt, name, price. */
+                /** @description One field, `-` for descending: createdAt, name, price. */
                 sort?: string;
                 /** @description `filter[field]=value`, nested with more brackets; a repeated key gives a list. */
                 filter?: {
@@ -3437,7 +3437,7 @@ export interface operations {
                 limit?: components["parameters"]["ListLimit"];
                 /** @description Opaque: the previous page's `nextCursor`. Absent for the first page. */
                 cursor?: components["parameters"]["ListCursor"];
-                /** @description Comma-separated, `-` for descending, each field once: createdAt. */
+                /** @description One field, `-` for descending: createdAt. */
                 sort?: string;
                 /** @description `filter[field]=value`, nested with more brackets; a repeated key gives a list. */
                 filter?: {

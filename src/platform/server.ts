@@ -116,6 +116,9 @@ export async function createTesseraServer({
 
   const app = express();
   app.disable("x-powered-by");
+  // No automatic ETags: a JSON answer (a balance, an order) is never answered 304 from a stale
+  // copy; routes that can be cached (images) set their own.
+  app.set("etag", false);
   // Who may say who the client is (X-Forwarded-For): TRUST_PROXY. req.ip keys every per-IP limit.
   app.set("trust proxy", config.trustProxy);
   const httpServer = createServer(app);

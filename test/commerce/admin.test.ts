@@ -21,14 +21,14 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-const CREATE_PRODUCT = `mutation($product: ProductInput!) { createProduct(input: { product: $product }) { product { rowId price } } }`;
+const CREATE_PRODUCT = `mutation($product: ProductInput!) {
+  createProduct(input: { product: $product }) { product { rowId price } } }`;
 const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) =>
   (body.errors ?? []).map((error) => error.extensions?.code);
 
 test("catalog.manage: a manager adds products, a member is refused, another tenant sees none of them", async () => {
-  const made = await app.graphql(CREATE_PRODUCT, { product: { name: "Mug", price: "8.50" } }, manager.token);
-  expect(made.body.errors).toBeUndefined();
-  expect((made.body.data as any).createProduct.product.price).toBe("8.50");
+  const made = await gql(app, manager.token, CREATE_PRODUCT, { product: { name: "Mug", price: "8.50" } });
+  expect(made.createProduct.product.price).toBe("8.50");
   const refused = await app.graphql(CREATE_PRODUCT, { product: { name: "Nope", price: "1" } }, member.token);
   expect(codes(refused.body)).toEqual(["FORBIDDEN"]);
   // A member still reads the catalog; another tenant's admin reads none of it.
@@ -107,7 +107,8 @@ test("adjustCustomerBalance needs ledger.manage and keeps balances at zero or ab
 
 test("a product deactivated by an admin leaves the bot's list", async () => {
   const productId = await createProduct(app, store.admin, { name: "Seasonal", price: "3.00" });
-  const update = `mutation($id: UUID!) { updateProduct(input: { rowId: $id, patch: { active: false } }) { product { active } } }`;
+  const update = `mutation($id: UUID!) {
+    updateProduct(input: { rowId: $id, patch: { active: false } }) { product { active } } }`;
   const list = async () =>
     (await bot(app, store).get("/api/bot/catalog/products?filter[text]=Seasonal")).body.items.map(
       (p: { id: string }) => p.id,

@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-const expectRefused = (answer: { status: number; body: any }, status: number, code: string) => {
+const expectRefused = (answer: { status: number; body: unknown }, status: number, code: string) => {
   expect(answer.status).toBe(status);
   expect(answer.body).toEqual({ error: expect.objectContaining({ code }) });
 };

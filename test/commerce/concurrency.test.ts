@@ -24,7 +24,7 @@ async function customerWithOrder(telegramId: number, productId: string, funds: s
   return order.body.id;
 }
 
-test("100 buyers pay at once for a product with 10 left: 10 are paid, 90 OUT_OF_STOCK and keep their money", async () => {
+test("100 buyers pay at once for 10 left: 10 are paid, 90 get OUT_OF_STOCK and keep their money", async () => {
   const productId = await createProduct(app, store.admin, { name: "Scarce", price: "7.00", stock: 10 });
   const orders: string[] = [];
   for (let i = 0; i < 100; i++) orders.push(await customerWithOrder(10_000 + i, productId, "20.00"));

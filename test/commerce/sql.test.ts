@@ -39,11 +39,13 @@ async function seedStore(t: SqlTenant) {
   );
   const order = await value<string>(
     pool,
-    "insert into app_public.orders (tenant_id, bot_id, customer_id, total, currency) values ($1, $2, $3, 5, 'USD') returning id",
+    `insert into app_public.orders (tenant_id, bot_id, customer_id, total, currency)
+     values ($1, $2, $3, 5, 'USD') returning id`,
     [t.id, bot, customer],
   );
   await pool.query(
-    "insert into app_public.transactions (tenant_id, customer_id, type, amount, currency) values ($1, $2, 'adjustment', 10, 'USD')",
+    `insert into app_public.transactions (tenant_id, customer_id, type, amount, currency)
+     values ($1, $2, 'adjustment', 10, 'USD')`,
     [t.id, customer],
   );
   return { customer, bot, product, order };

@@ -14,6 +14,7 @@ export interface TestStore {
 }
 
 /** Runs a GraphQL document as `token` and returns its data, failing on any error. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read GraphQL answers by path; the schema checks them
 export async function gql<T = Record<string, any>>(
   app: TestApp,
   token: string,

@@ -21,8 +21,10 @@ afterAll(() => app.stop());
 const rowCounts = async () =>
   (
     await app.db.ownerPool.query(
-      `select (select count(*) from app_public.orders)::int as orders, (select count(*) from app_public.order_items)::int as items,
-              (select count(*) from app_public.customers)::int as customers, (select count(*) from app_public.transactions)::int as ledger`,
+      `select (select count(*) from app_public.orders)::int as orders,
+              (select count(*) from app_public.order_items)::int as items,
+              (select count(*) from app_public.customers)::int as customers,
+              (select count(*) from app_public.transactions)::int as ledger`,
     )
   ).rows[0];
 

@@ -16,6 +16,7 @@ import {
   ReferralAnalytics,
   TelegramId,
   TelegramIdParam,
+  Text,
 } from "./schemas.ts";
 
 const bot = { tags: ["bot"], security: "bot" } as const;
@@ -23,8 +24,8 @@ const bot = { tags: ["bot"], security: "bot" } as const;
 const BOT_ERRORS = ["FORBIDDEN", "RATE_LIMITED"] as const;
 const customerParams = z.object({ telegramId: TelegramIdParam });
 const orderParams = z.object({ id: z.uuid() });
-/** A page's position: the sort it was made for, the last row's sort value and id. */
-const PageCursor = z.object({ s: z.string(), v: z.string(), id: z.uuid() });
+/** A page's position: the list and sort it was made for, the last row's sort value and id. */
+const PageCursor = z.strictObject({ s: z.string(), v: z.string().max(200), id: z.uuid() });
 
 export const upsertCustomer = defineRoute({
   ...bot,
@@ -36,8 +37,8 @@ export const upsertCustomer = defineRoute({
     "The referrer is recorded only when the customer is created; an unknown referrer (or oneself) is ignored.",
   body: z.strictObject({
     telegramId: TelegramId,
-    username: z.string().min(1).max(64).optional(),
-    firstName: z.string().min(1).max(256).optional(),
+    username: Text(64).optional(),
+    firstName: Text(256).optional(),
     languageCode: z
       .string()
       .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})?$/, "must be a language code like en or pt-BR")
@@ -84,6 +85,7 @@ export const listCustomerOrders = defineRoute({
   query: listQuery({
     sort: ["createdAt"],
     defaultSort: "-createdAt",
+    maxSortKeys: 1,
     filter: z.object({ status: z.enum(["pending", "paid", "fulfilled", "cancelled", "refunded"]).optional() }),
     cursor: PageCursor,
   }),
@@ -110,7 +112,7 @@ export const createBot = defineRoute({
   summary: "Registers a bot owned by a customer",
   body: z.strictObject({
     ownerTelegramId: TelegramId,
-    name: z.string().min(1).max(100),
+    name: Text(100),
     username: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, "must be a Telegram username")
@@ -140,6 +142,7 @@ export const listProducts = defineRoute({
   query: listQuery({
     sort: ["createdAt", "name", "price"],
     defaultSort: "createdAt",
+    maxSortKeys: 1,
     filter: z.object({
       category: z.uuid().optional().describe("A category and everything under it."),
       kind: z.enum(["goods", "subscription"]).optional(),
@@ -148,7 +151,7 @@ export const listProducts = defineRoute({
         .enum(["true", "false"])
         .transform((value) => value === "true")
         .optional(),
-      text: z.string().min(1).max(100).optional().describe("Words in the name or the description."),
+      text: Text(100).optional().describe("Words in the name or the description."),
     }),
     cursor: PageCursor,
   }),
@@ -167,7 +170,11 @@ export const createOrder = defineRoute({
     items: z
       .array(z.strictObject({ productId: z.uuid(), quantity: z.number().int().min(1).max(10_000) }))
       .min(1)
-      .max(100),
+      .max(100)
+      .refine(
+        (items) => new Set(items.map((item) => item.productId)).size === items.length,
+        "names each product once (give the quantity instead)",
+      ),
   }),
   responses: { 201: { description: "The order", schema: Order } },
   errors: [...BOT_ERRORS, "NOT_FOUND", "OUT_OF_STOCK"],

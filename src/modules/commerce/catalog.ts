@@ -57,7 +57,7 @@ export async function productPage(
   query: ListQuery<string, ProductFilter, PageCursor>,
 ): Promise<{ items: Array<z.input<typeof Product>>; nextCursor: string | null }> {
   const { filter } = query;
-  const plan = pagePlan(query.sort, COLUMNS, "p.id", query.cursor);
+  const plan = pagePlan("products", query.sort, COLUMNS, "p.id", query.cursor);
   const params: unknown[] = [
     filter.category ?? null,
     filter.kind ?? null,
@@ -72,12 +72,16 @@ export async function productPage(
     `with recursive subtree as (
        select c.id from app_public.categories c where c.id = $1
        union select c.id from app_public.categories c join subtree s on c.parent_id = s.id
+     ), live as (
+       -- Categories reachable from a root through active ones (RLS shows a bot the active ones only).
+       select c.id from app_public.categories c where c.parent_id is null
+       union select c.id from app_public.categories c join live l on c.parent_id = l.id
      )
      select p.id, p.category_id, p.name, p.description, p.price::text, p.currency, p.stock, p.kind,
             i.id as image_id, p.created_at, ${plan.sortValue} as sort_value
      from app_public.products p
      left join app_public.images i on i.tenant_id = p.tenant_id and i.sha256 = p.image_sha256
-     where p.active
+     where p.active and (p.category_id is null or p.category_id in (select id from live))
        and ($1::uuid is null or p.category_id in (select id from subtree))
        and ($2::text is null or p.kind = $2)
        and ($3::numeric is null or p.price >= $3::numeric)
@@ -89,7 +93,7 @@ export async function productPage(
      limit $7`,
     params,
   );
-  return pageOf(rows, query.limit, query.sort, (row) => ({
+  return pageOf("products", rows, query.limit, query.sort, (row) => ({
     id: row.id,
     categoryId: row.category_id,
     name: row.name,

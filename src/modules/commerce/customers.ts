@@ -62,8 +62,9 @@ export async function customerId(db: pg.ClientBase, telegramId: number): Promise
 export async function balanceOf(db: pg.ClientBase, telegramId: number, currency: string | undefined) {
   const id = await customerId(db, telegramId);
   const { rows } = await db.query<{ balance: string; currency: string }>(
-    `select coalesce((select b.balance from app_public.customer_balances b where b.customer_id = $1 and b.currency = c.cur),
-                     0)::numeric(18,2)::text as balance, c.cur as currency
+    `select coalesce((select b.balance from app_public.customer_balances b
+                      where b.customer_id = $1 and b.currency = c.cur), 0)::numeric(18,2)::text as balance,
+            c.cur as currency
      from (select coalesce($2, app_hidden.bot_store_currency()) as cur) c`,
     [id, currency ?? null],
   );

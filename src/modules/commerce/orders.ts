@@ -75,7 +75,13 @@ export async function customerOrderPage(
   query: ListQuery<string, { status?: OrderJson["status"] }, PageCursor>,
 ): Promise<{ items: OrderJson[]; nextCursor: string | null }> {
   const customer = await customerId(db, telegramId);
-  const plan = pagePlan(query.sort, { createdAt: { sql: "o.created_at", type: "timestamptz" } }, "o.id", query.cursor);
+  const plan = pagePlan(
+    "orders",
+    query.sort,
+    { createdAt: { sql: "o.created_at", type: "timestamptz" } },
+    "o.id",
+    query.cursor,
+  );
   const { rows } = await db.query<OrderRow>(
     `select ${ORDER_COLUMNS}, ${plan.sortValue} as sort_value
      from app_public.orders o join app_public.customers c on c.id = o.customer_id
@@ -84,5 +90,5 @@ export async function customerOrderPage(
      limit $3`,
     [customer, query.filter.status ?? null, query.limit + 1, ...(plan.cursorValues ?? [])],
   );
-  return pageOf(rows, query.limit, query.sort, orderJson);
+  return pageOf("orders", rows, query.limit, query.sort, orderJson);
 }

@@ -18,6 +18,14 @@ export interface SortColumn {
   type: "timestamptz" | "text" | "numeric";
 }
 
+/** What a sort value of each type looks like as PostgreSQL prints it (anything else was not made here). */
+const VALUE_SHAPES: Record<SortColumn["type"], RegExp> = {
+  timestamptz: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/,
+  numeric: /^-?\d{1,16}(\.\d{1,2})?$/,
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what a text value must not hold
+  text: /^[^\u0000]*$/,
+};
+
 export interface PagePlan {
   /** `order by …` */
   orderBy: string;
@@ -29,6 +37,7 @@ export interface PagePlan {
 }
 
 export function pagePlan(
+  list: string,
   sort: ReadonlyArray<SortKey<string>>,
   columns: Readonly<Record<string, SortColumn>>,
   idColumn: string,
@@ -39,8 +48,10 @@ export function pagePlan(
   const column = columns[key.field];
   if (!column) throw invalidFields({ sort: `cannot sort by ${key.field}` });
   const direction = key.direction === "desc" ? "desc" : "asc";
-  const sortName = `${key.field}:${direction}`;
-  if (cursor && cursor.s !== sortName) throw invalidFields({ cursor: "was made for another sort" });
+  const sortName = `${list}:${key.field}:${direction}`;
+  if (cursor && cursor.s !== sortName) throw invalidFields({ cursor: "was made for another list or sort" });
+  if (cursor && !VALUE_SHAPES[column.type].test(cursor.v))
+    throw invalidFields({ cursor: "is not a cursor this list gave" });
   const compare = direction === "desc" ? "<" : ">";
   return {
     orderBy: `order by ${column.sql} ${direction}, ${idColumn} ${direction}`,
@@ -53,6 +64,7 @@ export function pagePlan(
 
 /** Splits the limit + 1 rows a page query returned into the page and the next cursor. */
 export function pageOf<Row extends { id: string; sort_value: string }, Item>(
+  list: string,
   rows: Row[],
   limit: number,
   sort: ReadonlyArray<SortKey<string>>,
@@ -63,7 +75,7 @@ export function pageOf<Row extends { id: string; sort_value: string }, Item>(
   const key = sort[0]!;
   const next: PageCursor | undefined =
     rows.length > limit && last
-      ? { s: `${key.field}:${key.direction === "desc" ? "desc" : "asc"}`, v: last.sort_value, id: last.id }
+      ? { s: `${list}:${key.field}:${key.direction === "desc" ? "desc" : "asc"}`, v: last.sort_value, id: last.id }
       : undefined;
   return { items: page.map(toItem), nextCursor: next ? encodeCursor(next) : null };
 }

@@ -12,6 +12,20 @@ export const Currency = z
   .string()
   .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code like USD")
   .describe("ISO 4217 code.");
+/**
+ * Text a person typed: well-formed Unicode (no lone surrogates, which would be stored as U+FFFD), no
+ * NUL (PostgreSQL text cannot hold it), not only spaces.
+ */
+export const Text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    // With the u flag a surrogate pair is one code point: only a lone surrogate is \p{Cs}.
+    .refine((text) => !/\p{Cs}/u.test(text), "must be well-formed Unicode (no lone surrogates)")
+    .refine((text) => !text.includes("\u0000"), "must not contain NUL characters")
+    .refine((text) => text.trim().length > 0, "must not be blank");
+
 /** Telegram user ids are positive integers below 2^53. */
 export const TelegramId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 export const TelegramIdParam = z

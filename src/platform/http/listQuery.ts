@@ -151,6 +151,8 @@ export interface ListQueryOptions<
   cursor?: Cursor;
   /** Lower cap than 100 for this list. */
   maxLimit?: number;
+  /** How many fields `sort` may name (default: every sortable field); keyset lists sort by one. */
+  maxSortKeys?: number;
 }
 
 export interface ListQuery<Field extends string, FilterOut, CursorOut> {
@@ -167,6 +169,7 @@ export interface ListQuerySpec<Field extends string = string, FilterOut = unknow
   readonly sortFields: readonly Field[];
   readonly defaultSort?: string;
   readonly maxLimit: number;
+  readonly maxSortKeys: number;
   readonly filter?: z.ZodObject;
   parse(query: QueryObject): ListQuery<Field, FilterOut, CursorOut>;
 }
@@ -187,6 +190,7 @@ export function listQuery<
     sortFields: options.sort,
     defaultSort: options.defaultSort,
     maxLimit,
+    maxSortKeys: options.maxSortKeys ?? options.sort.length,
     filter: filterSchema,
     parse(query) {
       const bad = fieldRecord();
@@ -217,7 +221,9 @@ export function listQuery<
       let sort = defaultSort;
       if (rawSort !== undefined) {
         const parsed = parseSort(rawSort, options.sort);
+        const most = options.maxSortKeys ?? options.sort.length;
         if (typeof parsed === "string") bad.sort = parsed;
+        else if (parsed.length > most) bad.sort = most === 1 ? "sorts by one field" : `sorts by at most ${most} fields`;
         else sort = parsed;
       }
       let filter = {} as z.output<Filter>;

@@ -127,10 +127,13 @@ function listParameters(query: ListQuerySpec, components: SchemaComponents, owne
     list.push({
       name: "sort",
       in: "query",
-      description: `Comma-separated, \`-\` for descending, each field once: ${query.sortFields.join(", ")}.`,
+      description:
+        query.maxSortKeys === 1
+          ? `One field, \`-\` for descending: ${query.sortFields.join(", ")}.`
+          : `Comma-separated, \`-\` for descending, each field once: ${query.sortFields.join(", ")}.`,
       schema: {
         type: "string",
-        pattern: `^${field}(,${field})*$`,
+        pattern: query.maxSortKeys === 1 ? `^${field}$` : `^${field}(,${field})*$`,
         ...(query.defaultSort ? { default: query.defaultSort } : {}),
       },
     });

@@ -1,0 +1,173 @@
+/**
+ * What an outside attack on the bot store found, each now refused: another bot's orders, a
+ * disabled bot's referral percent, category loops, products of hidden categories, a line repeated to
+ * pass the cap, cursors moved between lists, text PostgreSQL would mangle, the store's balance to
+ * anyone, and stale 304s.
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createUser, type TestUser } from "../helpers/fixtures.ts";
+import { bot, createProduct, createStore, createStoreBot, fundCustomer, gql, type TestStore } from "./store.ts";
+
+let app: TestApp;
+let store: TestStore;
+let member: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp({ env: { BOT_API_RATE_LIMIT: "100000" } });
+  store = await createStore(app);
+  member = await createUser(app.db.ownerPool, store.tenant, "member");
+});
+afterAll(() => app.stop());
+
+const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) =>
+  (body.errors ?? []).map((error) => error.extensions?.code);
+const ledgerRows = async () =>
+  (await app.db.ownerPool.query("select count(*)::int as n from app_public.transactions")).rows[0].n as number;
+
+test("a bot pays only its own orders, and a disabled bot's orders are not paid at all", async () => {
+  const otherBot = await createStoreBot(app, store.admin, "100");
+  const productId = await createProduct(app, store.admin, { name: "Pen", price: "4.00" });
+  const api = bot(app, store);
+  const viaOther = bot(app, { apiKey: store.apiKey, botId: otherBot });
+  await api.post("/api/bot/customers", { telegramId: 801 });
+  const buyer = await api.post("/api/bot/customers", { telegramId: 802, referrerTelegramId: 801 });
+  await fundCustomer(app, store.admin, buyer.body.id, "20.00");
+  const order = await viaOther.post("/api/bot/orders", { telegramId: 802, items: [{ productId, quantity: 1 }] });
+  const before = await ledgerRows();
+
+  const byAnother = await api.post(`/api/bot/orders/${order.body.id}/pay`, { method: "balance" });
+  expect([byAnother.status, byAnother.body.error.code]).toEqual([403, "FORBIDDEN"]);
+
+  await gql(
+    app,
+    store.admin.token,
+    `mutation($id: UUID!) { updateBot(input: { rowId: $id, patch: { status: "disabled" } }) { bot { status } } }`,
+    {
+      id: otherBot,
+    },
+  );
+  const disabled = await viaOther.post(`/api/bot/orders/${order.body.id}/pay`, { method: "balance" });
+  expect([disabled.status, disabled.body.error.code]).toEqual([403, "FORBIDDEN"]);
+  const again = await api.post(`/api/bot/orders/${order.body.id}/pay`, { method: "balance" });
+  expect([again.status, again.body.error.code]).toEqual([403, "FORBIDDEN"]);
+  expect(await ledgerRows()).toBe(before);
+  expect((await api.get(`/api/bot/orders/${order.body.id}`)).body.status).toBe("pending");
+});
+
+test("a category cannot be moved inside itself", async () => {
+  const make = async (name: string, parentId?: string) =>
+    (
+      await gql(
+        app,
+        store.admin.token,
+        `mutation($c: CategoryInput!) { createCategory(input: { category: $c }) { category { rowId } } }`,
+        { c: { name, parentId } },
+      )
+    ).createCategory.category.rowId as string;
+  const top = await make("Top");
+  const child = await make("Child", top);
+  const grandchild = await make("Grandchild", child);
+  const move = `mutation($id: UUID!, $p: UUID!) {
+    updateCategory(input: { rowId: $id, patch: { parentId: $p } }) { category { rowId } } }`;
+  for (const parent of [grandchild, child]) {
+    const answer = await app.graphql(move, { id: top, p: parent }, store.admin.token);
+    expect(codes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+  }
+  expect((await app.graphql(move, { id: grandchild, p: top }, store.admin.token)).body.errors).toBeUndefined();
+});
+
+test("a product under an inactive category is neither listed nor sold", async () => {
+  const made = await gql(
+    app,
+    store.admin.token,
+    `mutation {
+       hidden: createCategory(input: { category: { name: "Hidden", active: false } }) { category { rowId } } }`,
+  );
+  const hidden = made.hidden.category.rowId;
+  const inner = await gql(
+    app,
+    store.admin.token,
+    `mutation($p: UUID!) {
+       createCategory(input: { category: { name: "Inner", parentId: $p } }) { category { rowId } } }`,
+    { p: hidden },
+  );
+  const productId = await createProduct(app, store.admin, {
+    name: "Secret sauce",
+    price: "1.00",
+    categoryId: inner.createCategory.category.rowId,
+  });
+  const api = bot(app, store);
+  expect((await api.get("/api/bot/catalog/products?filter[text]=Secret")).body.items).toEqual([]);
+  await api.post("/api/bot/customers", { telegramId: 803 });
+  const order = await api.post("/api/bot/orders", { telegramId: 803, items: [{ productId, quantity: 1 }] });
+  expect([order.status, order.body.error.code]).toEqual([404, "NOT_FOUND"]);
+});
+
+test("an order names each product once: repeating a line to pass the cap is refused", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Bolt", price: "0.01" });
+  const answer = await bot(app, store).post("/api/bot/orders", {
+    telegramId: 803,
+    items: Array.from({ length: 3 }, () => ({ productId, quantity: 10_000 })),
+  });
+  expect([answer.status, answer.body.error.code, Object.keys(answer.body.error.details.fields)]).toEqual([
+    400,
+    "VALIDATION_FAILED",
+    ["items"],
+  ]);
+});
+
+test("a cursor of one list is refused by another, as are forged values", async () => {
+  const api = bot(app, store);
+  const page = await api.get("/api/bot/catalog/products?limit=1&sort=-createdAt");
+  expect(page.body.nextCursor).toEqual(expect.any(String));
+  const moved = await api.get(`/api/bot/customers/803/orders?cursor=${page.body.nextCursor}`);
+  expect([moved.status, Object.keys(moved.body.error.details.fields)]).toEqual([400, ["cursor"]]);
+  const forge = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const forged: Array<[sort: string, cursor: object]> = [
+    ["-createdAt", { s: "products:createdAt:desc", v: "not a date", id: crypto.randomUUID() }],
+    ["price", { s: "products:price:asc", v: "abc", id: crypto.randomUUID() }],
+    ["-createdAt", { s: "products:createdAt:desc", v: "2026-01-01 00:00:00+00", id: crypto.randomUUID(), extra: 1 }],
+  ];
+  for (const [sort, cursor] of forged) {
+    const answer = await api.get(`/api/bot/catalog/products?sort=${sort}&cursor=${forge(cursor)}`);
+    expect([answer.status, Object.keys(answer.body.error?.details?.fields ?? {})]).toEqual([400, ["cursor"]]);
+  }
+});
+
+test("text with NUL, lone surrogates or only spaces is refused naming the field", async () => {
+  const api = bot(app, store);
+  for (const [body, field] of [
+    [{ telegramId: 804, username: "a\u0000b" }, "username"],
+    [{ telegramId: 804, firstName: "\ud800" }, "firstName"],
+    [{ telegramId: 804, firstName: "   " }, "firstName"],
+  ] as const) {
+    const answer = await api.post("/api/bot/customers", body);
+    expect([answer.status, Object.keys(answer.body.error.details.fields)]).toEqual([400, [field]]);
+  }
+  const query = await api.get("/api/bot/catalog/products?filter[text]=a%00b");
+  expect([query.status, Object.keys(query.body.error.details.fields)]).toEqual([400, ["filter[text]"]]);
+  // Emoji and other scripts are text like any other.
+  expect((await api.post("/api/bot/customers", { telegramId: 805, firstName: "Ана 👩‍🚀 שלום" })).status).toBe(201);
+});
+
+test("storeBalance needs a signed-in user with orders.read and commerce on", async () => {
+  const query = "{ storeBalance }";
+  expect(codes((await app.graphql(query)).body)).toEqual(["UNAUTHENTICATED"]);
+  expect(codes((await app.graphql(query, {}, member.token)).body)).toEqual(["FORBIDDEN"]);
+  expect((await gql(app, store.admin.token, query)).storeBalance).toEqual(expect.stringMatching(/^-?\d+\.\d{2}$/));
+  const off = await createStore(app);
+  await gql(
+    app,
+    off.admin.token,
+    `mutation { setTenantModule(input: { module: "commerce", enabled: false }) { clientMutationId } }`,
+  );
+  expect(codes((await app.graphql(query, {}, off.admin.token)).body)).toEqual(["FORBIDDEN"]);
+});
+
+test("bot answers carry no ETag: a balance is never answered 304 from a stale copy", async () => {
+  const api = bot(app, store);
+  const first = await api.get("/api/bot/customers/801/balance");
+  expect(first.headers.etag).toBeUndefined();
+  const again = await api.get("/api/bot/customers/801/balance").set("If-None-Match", 'W/"anything"');
+  expect(again.status).toBe(200);
+});
