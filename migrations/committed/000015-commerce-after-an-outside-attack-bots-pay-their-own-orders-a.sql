@@ -1,3 +1,8 @@
+--! Previous: sha1:6bd7960b549167fad27b7f4e2f2b446e1fb32d20
+--! Hash: sha1:cc9fd7b4b30a1896f60f85529edab4232f9d2d19
+--! Message: Commerce after an outside attack: bots pay their own orders, a disabled bot's orders are not paid, no category loops, products on sale only under live categories, at most 10,000 units a line, storeBalance behind the access guard
+
+--! split: 070-commerce.sql
 --------------------------------------------------------------------------------------------------
 -- 070-commerce: what an outside attack on the bot store found.
 --
@@ -212,4 +217,3 @@ $$;
 comment on function app_hidden.bot_create_order(bigint, jsonb) is E'@module commerce\n'
   'Places a pending order of the customer with this telegram id through the bot: items [{productId, quantity}] '
   'of products on sale (active, in a live category) in one currency, no more than the stock left (OUT_OF_STOCK); prices are captured now.';
-
