@@ -34,6 +34,7 @@ export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
   "pw",
   "0123456789",
   "test-jwt-secret-that-is-long-enough-for-prod",
+  "tsk_service_key_for_the_tests_0123456789abcdef",
 ]);
 
 /** Environments that face real users: development defaults and published secrets are refused. */

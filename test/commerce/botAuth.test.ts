@@ -8,13 +8,13 @@ import { createTenant } from "../helpers/fixtures.ts";
 import { setBotRateLimitClock } from "../../src/modules/commerce/botAuth.ts";
 import { bot, createApiKey, createStore, gql, type TestStore } from "./store.ts";
 
-const SERVICE_KEY = "tsk_service_key_for_the_tests_0123456789abcdef";
+const SERVICE_API_KEY = "tsk_service_key_for_the_tests_0123456789abcdef";
 let app: TestApp;
 let storeA: TestStore;
 let storeB: TestStore;
 
 beforeAll(async () => {
-  app = await startTestApp({ env: { SERVICE_API_KEY: SERVICE_KEY, SERVICE_API_TENANT: "service-store" } });
+  app = await startTestApp({ env: { SERVICE_API_KEY, SERVICE_API_TENANT: "service-store" } });
   storeA = await createStore(app);
   storeB = await createStore(app);
   await bot(app, storeB).post("/api/bot/customers", { telegramId: 777 });
@@ -73,11 +73,11 @@ test("the static SERVICE_API_KEY is a key of SERVICE_API_TENANT", async () => {
     "insert into app_public.bots (tenant_id, name) values ($1, 'Service bot') returning id",
     [tenant.id],
   );
-  const serviceBot = { apiKey: SERVICE_KEY, botId: rows[0]!.id };
+  const serviceBot = { apiKey: SERVICE_API_KEY, botId: rows[0]!.id };
   expect((await bot(app, serviceBot).post("/api/bot/customers", { telegramId: 1 })).status).toBe(201);
   // ...and of no other tenant.
   expectRefused(
-    await bot(app, { apiKey: SERVICE_KEY, botId: storeA.botId }).get("/api/bot/customers/1"),
+    await bot(app, { apiKey: SERVICE_API_KEY, botId: storeA.botId }).get("/api/bot/customers/1"),
     403,
     "FORBIDDEN",
   );

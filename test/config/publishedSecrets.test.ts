@@ -12,7 +12,7 @@ import { PUBLISHED_SECRETS } from "../../src/platform/hardening.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 
-const SECRET_VARIABLES = ["JWT_SECRET", "TOTP_ENCODE_SECRET", "METRICS_TOKEN"];
+const SECRET_VARIABLES = ["JWT_SECRET", "TOTP_ENCODE_SECRET", "METRICS_TOKEN", "SERVICE_API_KEY"];
 
 /**
  * A complete hardened configuration that loads: each test replaces one value with a published one.

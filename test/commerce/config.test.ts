@@ -1,0 +1,43 @@
+/** Commerce's variables: the static service key's defaults, and what stage and prod refuse. */
+import { randomBytes } from "node:crypto";
+import { commerceConfig, DEV_SERVICE_API_KEY } from "../../src/modules/commerce/config.ts";
+import { loadConfig } from "../../src/modules/index.ts";
+import { problemsOf } from "../helpers/config.ts";
+
+const fresh = () => randomBytes(24).toString("base64url");
+const PROD = {
+  APP_ENV: "prod",
+  DATABASE_URL: `postgres://tessera:${fresh()}@db.internal/tessera`,
+  DATABASE_AUTHENTICATOR_URL: `postgres://tessera_authenticator:${fresh()}@db.internal/tessera`,
+  JWT_SECRET: fresh(),
+  TOTP_ENCODE_SECRET: fresh(),
+};
+
+test("outside stage and prod the demo tenant answers to the development key", () => {
+  expect(commerceConfig.of(loadConfig({})).serviceKey).toEqual({ key: DEV_SERVICE_API_KEY, tenantSlug: "demo" });
+  expect(commerceConfig.of(loadConfig({ SERVICE_API_KEY: "tsk_mine", SERVICE_API_TENANT: "acme" })).serviceKey).toEqual(
+    {
+      key: "tsk_mine",
+      tenantSlug: "acme",
+    },
+  );
+});
+
+test("in prod there is no static key unless one is set, with its tenant, and never a published one", () => {
+  expect(problemsOf(PROD)).toEqual([]);
+  expect(commerceConfig.of(loadConfig(PROD)).serviceKey).toBeUndefined();
+  const key = fresh();
+  expect(problemsOf({ ...PROD, SERVICE_API_KEY: key })).toEqual([
+    "SERVICE_API_TENANT: is required with SERVICE_API_KEY when APP_ENV=prod",
+  ]);
+  expect(
+    commerceConfig.of(loadConfig({ ...PROD, SERVICE_API_KEY: key, SERVICE_API_TENANT: "acme" })).serviceKey,
+  ).toEqual({ key, tenantSlug: "acme" });
+  expect(problemsOf({ ...PROD, SERVICE_API_KEY: DEV_SERVICE_API_KEY, SERVICE_API_TENANT: "acme" })).toEqual([
+    expect.stringMatching(/^SERVICE_API_KEY: the development default is refused/),
+  ]);
+  expect(problemsOf({ ...PROD, SERVICE_API_KEY: "short", SERVICE_API_TENANT: "acme" })).toEqual([
+    expect.stringMatching(/^SERVICE_API_KEY: must be at least 32 characters/),
+  ]);
+  expect(problemsOf({ ...PROD, BOT_API_RATE_LIMIT: "0" })).toEqual([expect.stringMatching(/^BOT_API_RATE_LIMIT: /)]);
+});
