@@ -58,6 +58,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
     `Tessera is running (${config.env}${database.embedded ? ", embedded PostgreSQL" : ""})`,
     server ? `  GraphQL   ${base}/graphql  (WebSocket subscriptions on the same path)` : "",
     server && !config.isProduction ? `  Ruru      ${base}/graphiql` : "",
+    server ? `  REST      ${base}/openapi.json  (Swagger UI ${base}/swagger-ui)` : "",
     server ? `  Ready     ${base}/ready` : "",
     worker ? `  Worker    in-process, concurrency ${config.workerConcurrency}` : "",
     ...(demo?.banner ?? []).map((line) => `  Demo      ${line.replaceAll("{base}", base)}`),
