@@ -3430,23 +3430,27 @@ AS $function$
 declare
   v_entry app_public.transactions;
   v_tenant uuid := app_public.current_tenant_id();
+  v_currency text;
 begin
   perform app_private.assert_module_access('commerce', 'ledger.manage');
   if not exists (select 1 from app_public.customers c
                  where c.id = adjust_customer_balance.customer_id and c.tenant_id = v_tenant) then
     raise exception 'No such customer' using errcode = 'TNFND';
   end if;
+  v_currency := coalesce(adjust_customer_balance.currency, app_private.store_currency(v_tenant));
   insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, reason, created_by)
-    values (v_tenant, adjust_customer_balance.customer_id, 'adjustment', adjust_customer_balance.amount,
-            coalesce(adjust_customer_balance.currency, app_private.store_currency(v_tenant)),
+    values (v_tenant, adjust_customer_balance.customer_id, 'adjustment', adjust_customer_balance.amount, v_currency,
             adjust_customer_balance.reason, app_public.current_user_id())
     returning * into v_entry;
+  insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, reason, created_by)
+    values (v_tenant, null, 'adjustment', -adjust_customer_balance.amount, v_currency,
+            adjust_customer_balance.reason, app_public.current_user_id());
   return v_entry;
 end;
 $function$;
 comment on function app_public.adjust_customer_balance(uuid,numeric,text,text) is '@module commerce
 @resultFieldName transaction
-Posts an adjustment to a customer''s ledger (needs ledger.manage): positive funds, negative takes back; never below zero (INSUFFICIENT_BALANCE). currency: the store''s when omitted.';
+Moves money between the store''s account and a customer''s (needs ledger.manage): positive funds the customer from the store, negative takes it back; a customer never goes below zero (INSUFFICIENT_BALANCE). currency: the store''s when omitted. Answers the customer''s entry.';
 
 CREATE OR REPLACE FUNCTION app_public.create_api_key(name text)
  RETURNS app_public.new_api_key

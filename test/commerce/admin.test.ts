@@ -95,7 +95,11 @@ test("adjustCustomerBalance needs ledger.manage and keeps balances at zero or ab
   expect(codes((await app.graphql(adjust, { c: customer.body.id, a: "5" }, manager.token)).body)).toEqual([
     "FORBIDDEN",
   ]);
+  const storeBalance = async () => Number((await gql(app, store.admin.token, "{ storeBalance }")).storeBalance);
+  const storeBefore = await storeBalance();
   const funded = await gql(app, store.admin.token, adjust, { c: customer.body.id, a: "12.34" });
+  // The money comes out of the store's account: the two accounts move together.
+  expect(await storeBalance()).toBeCloseTo(storeBefore - 12.34, 2);
   expect(funded.adjustCustomerBalance.transaction).toEqual({ amount: "12.34", type: "adjustment" });
   const overdrawn = await app.graphql(adjust, { c: customer.body.id, a: "-12.35" }, store.admin.token);
   expect(codes(overdrawn.body)).toEqual(["INSUFFICIENT_BALANCE"]);

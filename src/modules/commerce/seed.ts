@@ -78,9 +78,11 @@ export function seedDemoStore(serviceKey: string | undefined) {
           [tenant.id, owner],
         )
       ).rows[0]!.id;
+    // Funded from the store's account, as adjustCustomerBalance does: two entries.
     await client.query(
       `insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, reason)
-       select $1, $2, 'adjustment', 100, 'USD', 'Demo funds'
+       select $1, account.customer_id, 'adjustment', account.amount, 'USD', 'Demo funds'
+       from (values ($2::uuid, 100), (null, -100)) account(customer_id, amount)
        where not exists (select 1 from app_public.transactions where tenant_id = $1 and customer_id = $2)`,
       [tenant.id, buyer],
     );
