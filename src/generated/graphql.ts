@@ -1228,7 +1228,7 @@ export type Mutation = {
   ackAllNotifications: Maybe<AckAllNotificationsPayload>;
   /** Marks one of your notifications as read. */
   ackNotification: Maybe<AckNotificationPayload>;
-  /** Posts an adjustment to a customer's ledger (needs ledger.manage): positive funds, negative takes back; never below zero (INSUFFICIENT_BALANCE). currency: the store's when omitted. */
+  /** Moves money between the store's account and a customer's (needs ledger.manage): positive funds the customer from the store, negative takes it back; a customer never goes below zero (INSUFFICIENT_BALANCE). currency: the store's when omitted. Answers the customer's entry. */
   adjustCustomerBalance: Maybe<AdjustCustomerBalancePayload>;
   /** Sets a new password and revokes every other session. */
   changePassword: Maybe<SuccessPayload>;

@@ -52,6 +52,9 @@ export interface GraphqlWebSocketOptions {
   sessionWatch?: SessionWatch;
 }
 
+/** How long a new socket may take to send connection_init (the limit per client address still applies). */
+const CONNECTION_INIT_WAIT_MS = 10_000;
+
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
@@ -67,6 +70,9 @@ export function attachGraphqlWebSockets(
   const admission = new AsyncLocalStorage<MessageAdmission>();
   const graphqlWs = makeServer({
     ...base,
+    // graphql-ws closes a socket with 4408 when connection_init has not arrived this long after the
+    // upgrade; its 3 s default was seen expiring on a saturated machine (two test suites on two cores).
+    connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
     // Before grafserv parses anything: over the cap, the operation is refused with one `error`.
     onSubscribe(ctx, id, payload) {
       const operations = (ctx.extra as SocketExtra).operations;

@@ -122,6 +122,9 @@ export async function startFaultySmtp(): Promise<FaultySmtp> {
       });
     },
   });
+  // A client cut mid-conversation (a worker killed with SIGKILL) makes the server emit "error"
+  // (ECONNRESET); without a listener that would be an unhandled error failing the whole test file.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
 
