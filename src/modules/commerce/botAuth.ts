@@ -7,7 +7,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-import pg from "pg";
+import type pg from "pg";
 import { sha256 } from "../../platform/auth/secrets.ts";
 import { AppError } from "../../platform/errors.ts";
 import { inTransaction } from "../../platform/db/pools.ts";
@@ -82,16 +82,16 @@ export type BotRunner = <T>(caller: BotCaller, work: (client: pg.PoolClient) => 
  * statement timeout requests get.
  */
 export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: number): BotRunner {
-  const setRole = `set local role ${pg.escapeIdentifier(botRole)}`;
   return async (caller, work) => {
     const client = await pool.connect();
     try {
       return await inTransaction(client, async () => {
-        await client.query(setRole);
+        // One round trip: set_config('role', …, true) is SET LOCAL ROLE, as PostGraphile does it.
         await client.query(
-          `select set_config('jwt.claims.bot_tenant_id', $1, true), set_config('jwt.claims.bot_id', $2, true),
-                  set_config('tessera.request_id', $3, true), set_config('statement_timeout', $4, true)`,
-          [caller.tenantId, caller.botId, caller.requestId ?? "", String(statementTimeoutMs)],
+          `select set_config('role', $1, true), set_config('jwt.claims.bot_tenant_id', $2, true),
+                  set_config('jwt.claims.bot_id', $3, true), set_config('tessera.request_id', $4, true),
+                  set_config('statement_timeout', $5, true)`,
+          [botRole, caller.tenantId, caller.botId, caller.requestId ?? "", String(statementTimeoutMs)],
         );
         return work(client);
       });
