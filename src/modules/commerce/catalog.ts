@@ -2,7 +2,7 @@
 import type pg from "pg";
 import type { z } from "zod";
 import type { ListQuery } from "../../platform/http/listQuery.ts";
-import { type PageCursor, pageOf, pagePlan, type SortColumn } from "./paging.ts";
+import { type PageCursor, pagePlan, type SortColumn } from "./paging.ts";
 import type { CategoryNode, Product } from "./schemas.ts";
 
 export async function categoryTree(db: pg.ClientBase): Promise<CategoryNode[]> {
@@ -57,7 +57,7 @@ export async function productPage(
   query: ListQuery<string, ProductFilter, PageCursor>,
 ): Promise<{ items: Array<z.input<typeof Product>>; nextCursor: string | null }> {
   const { filter } = query;
-  const plan = pagePlan("products", query.sort, COLUMNS, "p.id", query.cursor);
+  const plan = pagePlan("products", query, COLUMNS, "p.id");
   const params: unknown[] = [
     filter.category ?? null,
     filter.kind ?? null,
@@ -93,7 +93,7 @@ export async function productPage(
      limit $7`,
     params,
   );
-  return pageOf("products", rows, query.limit, query.sort, (row) => ({
+  return plan.pageOf(rows, (row) => ({
     id: row.id,
     categoryId: row.category_id,
     name: row.name,

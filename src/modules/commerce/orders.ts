@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { AppError } from "../../platform/errors.ts";
 import type { ListQuery } from "../../platform/http/listQuery.ts";
 import { customerId } from "./customers.ts";
-import { type PageCursor, pageOf, pagePlan } from "./paging.ts";
+import { type PageCursor, pagePlan } from "./paging.ts";
 import type { Order } from "./schemas.ts";
 
 type OrderJson = z.input<typeof Order>;
@@ -19,7 +19,6 @@ interface OrderRow {
   items: OrderJson["items"];
   created_at: Date;
   paid_at: Date | null;
-  sort_value: string;
 }
 
 const ORDER_COLUMNS = `
@@ -45,7 +44,7 @@ const orderJson = (row: OrderRow): OrderJson => ({
 
 export async function findOrder(db: pg.ClientBase, id: string): Promise<OrderJson> {
   const { rows } = await db.query<OrderRow>(
-    `select ${ORDER_COLUMNS}, '' as sort_value
+    `select ${ORDER_COLUMNS}
      from app_public.orders o join app_public.customers c on c.id = o.customer_id where o.id = $1`,
     [id],
   );
@@ -75,14 +74,8 @@ export async function customerOrderPage(
   query: ListQuery<string, { status?: OrderJson["status"] }, PageCursor>,
 ): Promise<{ items: OrderJson[]; nextCursor: string | null }> {
   const customer = await customerId(db, telegramId);
-  const plan = pagePlan(
-    "orders",
-    query.sort,
-    { createdAt: { sql: "o.created_at", type: "timestamptz" } },
-    "o.id",
-    query.cursor,
-  );
-  const { rows } = await db.query<OrderRow>(
+  const plan = pagePlan("orders", query, { createdAt: { sql: "o.created_at", type: "timestamptz" } }, "o.id");
+  const { rows } = await db.query<OrderRow & { sort_value: string }>(
     `select ${ORDER_COLUMNS}, ${plan.sortValue} as sort_value
      from app_public.orders o join app_public.customers c on c.id = o.customer_id
      where o.customer_id = $1 and ($2::text is null or o.status = $2) ${plan.after(4, 5)}
@@ -90,5 +83,5 @@ export async function customerOrderPage(
      limit $3`,
     [customer, query.filter.status ?? null, query.limit + 1, ...(plan.cursorValues ?? [])],
   );
-  return pageOf("orders", rows, query.limit, query.sort, orderJson);
+  return plan.pageOf(rows, orderJson);
 }

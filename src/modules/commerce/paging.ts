@@ -3,8 +3,7 @@
  * direction; the cursor carries the sort it was made for and the last row's values, so a page
  * never skips or repeats a row when rows are added meanwhile.
  */
-import { encodeCursor, type SortKey } from "../../platform/http/listQuery.ts";
-import { invalidFields } from "../../platform/http/listQuery.ts";
+import { encodeCursor, invalidFields, type SortKey } from "../../platform/http/listQuery.ts";
 
 export interface PageCursor {
   s: string;
@@ -34,17 +33,22 @@ export interface PagePlan {
   /** The condition after the cursor (empty on the first page), using the given parameter numbers. */
   after(valueParam: number, idParam: number): string;
   cursorValues: [string, string] | undefined;
+  /** Splits the limit + 1 rows the query returned into the page and the next cursor. */
+  pageOf<Row extends { id: string; sort_value: string }, Item>(
+    rows: Row[],
+    toItem: (row: Row) => Item,
+  ): { items: Item[]; nextCursor: string | null };
 }
 
+/** The plan of one page: `sort` has one key (the bot lists declare `maxSortKeys: 1`). */
 export function pagePlan(
   list: string,
-  sort: ReadonlyArray<SortKey<string>>,
+  query: { limit: number; sort: ReadonlyArray<SortKey<string>>; cursor: PageCursor | null },
   columns: Readonly<Record<string, SortColumn>>,
   idColumn: string,
-  cursor: PageCursor | null,
 ): PagePlan {
-  if (sort.length !== 1) throw invalidFields({ sort: "sorts by one field" });
-  const key = sort[0]!;
+  const { limit, cursor } = query;
+  const key = query.sort[0]!;
   const column = columns[key.field];
   if (!column) throw invalidFields({ sort: `cannot sort by ${key.field}` });
   const direction = key.direction === "desc" ? "desc" : "asc";
@@ -59,23 +63,11 @@ export function pagePlan(
     after: (valueParam, idParam) =>
       cursor ? `and (${column.sql}, ${idColumn}) ${compare} ($${valueParam}::${column.type}, $${idParam}::uuid)` : "",
     cursorValues: cursor ? [cursor.v, cursor.id] : undefined,
+    pageOf(rows, toItem) {
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const next = rows.length > limit && last ? { s: sortName, v: last.sort_value, id: last.id } : undefined;
+      return { items: page.map(toItem), nextCursor: next ? encodeCursor(next) : null };
+    },
   };
-}
-
-/** Splits the limit + 1 rows a page query returned into the page and the next cursor. */
-export function pageOf<Row extends { id: string; sort_value: string }, Item>(
-  list: string,
-  rows: Row[],
-  limit: number,
-  sort: ReadonlyArray<SortKey<string>>,
-  toItem: (row: Row) => Item,
-): { items: Item[]; nextCursor: string | null } {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const key = sort[0]!;
-  const next: PageCursor | undefined =
-    rows.length > limit && last
-      ? { s: `${list}:${key.field}:${key.direction === "desc" ? "desc" : "asc"}`, v: last.sort_value, id: last.id }
-      : undefined;
-  return { items: page.map(toItem), nextCursor: next ? encodeCursor(next) : null };
 }
