@@ -4,7 +4,7 @@
  */
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createUser, type TestUser } from "../helpers/fixtures.ts";
-import { bot, createProduct, createStore, gql, type TestStore } from "./store.ts";
+import { bot, createProduct, createStore, gql, type TestStore, errorCodes } from "./store.ts";
 
 let app: TestApp;
 let store: TestStore;
@@ -23,14 +23,12 @@ afterAll(() => app.stop());
 
 const CREATE_PRODUCT = `mutation($product: ProductInput!) {
   createProduct(input: { product: $product }) { product { rowId price } } }`;
-const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) =>
-  (body.errors ?? []).map((error) => error.extensions?.code);
 
 test("catalog.manage: a manager adds products, a member is refused, another tenant sees none of them", async () => {
   const made = await gql(app, manager.token, CREATE_PRODUCT, { product: { name: "Mug", price: "8.50" } });
   expect(made.createProduct.product.price).toBe("8.50");
   const refused = await app.graphql(CREATE_PRODUCT, { product: { name: "Nope", price: "1" } }, member.token);
-  expect(codes(refused.body)).toEqual(["FORBIDDEN"]);
+  expect(errorCodes(refused.body)).toEqual(["FORBIDDEN"]);
   // A member still reads the catalog; another tenant's admin reads none of it.
   const mine = await gql(app, member.token, "{ products { nodes { name } } }");
   expect(mine.products.nodes.map((p: { name: string }) => p.name)).toEqual(["Mug"]);
@@ -49,7 +47,7 @@ test("prices and stock the database refuses: negative, NaN, infinite, negative s
     { name: "x", price: "1", kind: "service" },
   ]) {
     const answer = await app.graphql(CREATE_PRODUCT, { product }, store.admin.token);
-    expect({ product, codes: codes(answer.body) }).toEqual({ product, codes: ["VALIDATION_FAILED"] });
+    expect({ product, codes: errorCodes(answer.body) }).toEqual({ product, codes: ["VALIDATION_FAILED"] });
   }
   const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.products where name = 'x'");
   expect(rows[0].n).toBe(0);
@@ -61,7 +59,7 @@ test("a product's image must be one the tenant uploaded", async () => {
     { product: { name: "Pictured", price: "1", imageSha256: "a".repeat(64) } },
     store.admin.token,
   );
-  expect(codes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+  expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
 });
 
 test("API keys: apikeys.manage only; the secret is in the creating answer and nowhere else", async () => {
@@ -70,7 +68,7 @@ test("API keys: apikeys.manage only; the secret is in the creating answer and no
     {},
     manager.token,
   );
-  expect(codes(refused.body)).toEqual(["FORBIDDEN"]);
+  expect(errorCodes(refused.body)).toEqual(["FORBIDDEN"]);
   const made = await gql(
     app,
     store.admin.token,
@@ -92,7 +90,7 @@ test("adjustCustomerBalance needs ledger.manage and keeps balances at zero or ab
   const customer = await bot(app, store).post("/api/bot/customers", { telegramId: 4242 });
   const adjust = `mutation($c: UUID!, $a: BigFloat!) {
     adjustCustomerBalance(input: { customerId: $c, amount: $a, reason: "support" }) { transaction { amount type } } }`;
-  expect(codes((await app.graphql(adjust, { c: customer.body.id, a: "5" }, manager.token)).body)).toEqual([
+  expect(errorCodes((await app.graphql(adjust, { c: customer.body.id, a: "5" }, manager.token)).body)).toEqual([
     "FORBIDDEN",
   ]);
   const storeBalance = async () => Number((await gql(app, store.admin.token, "{ storeBalance }")).storeBalance);
@@ -102,10 +100,10 @@ test("adjustCustomerBalance needs ledger.manage and keeps balances at zero or ab
   expect(await storeBalance()).toBeCloseTo(storeBefore - 12.34, 2);
   expect(funded.adjustCustomerBalance.transaction).toEqual({ amount: "12.34", type: "adjustment" });
   const overdrawn = await app.graphql(adjust, { c: customer.body.id, a: "-12.35" }, store.admin.token);
-  expect(codes(overdrawn.body)).toEqual(["INSUFFICIENT_BALANCE"]);
+  expect(errorCodes(overdrawn.body)).toEqual(["INSUFFICIENT_BALANCE"]);
   // Another tenant's admin cannot reach this customer.
   const foreign = await app.graphql(adjust, { c: customer.body.id, a: "1" }, other.admin.token);
-  expect(codes(foreign.body)).toEqual(["NOT_FOUND"]);
+  expect(errorCodes(foreign.body)).toEqual(["NOT_FOUND"]);
   expect((await bot(app, store).get("/api/bot/customers/4242/balance")).body.balance).toBe("12.34");
 });
 

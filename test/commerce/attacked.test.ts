@@ -6,7 +6,16 @@
  */
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createUser, type TestUser } from "../helpers/fixtures.ts";
-import { bot, createProduct, createStore, createStoreBot, fundCustomer, gql, type TestStore } from "./store.ts";
+import {
+  bot,
+  createProduct,
+  createStore,
+  createStoreBot,
+  fundCustomer,
+  gql,
+  type TestStore,
+  errorCodes,
+} from "./store.ts";
 
 let app: TestApp;
 let store: TestStore;
@@ -19,8 +28,6 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) =>
-  (body.errors ?? []).map((error) => error.extensions?.code);
 const ledgerRows = async () =>
   (await app.db.ownerPool.query("select count(*)::int as n from app_public.transactions")).rows[0].n as number;
 
@@ -71,7 +78,7 @@ test("a category cannot be moved inside itself", async () => {
     updateCategory(input: { rowId: $id, patch: { parentId: $p } }) { category { rowId } } }`;
   for (const parent of [grandchild, child]) {
     const answer = await app.graphql(move, { id: top, p: parent }, store.admin.token);
-    expect(codes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+    expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
   }
   expect((await app.graphql(move, { id: grandchild, p: top }, store.admin.token)).body.errors).toBeUndefined();
 });
@@ -152,8 +159,8 @@ test("text with NUL, lone surrogates or only spaces is refused naming the field"
 
 test("storeBalance needs a signed-in user with orders.read and commerce on", async () => {
   const query = "{ storeBalance }";
-  expect(codes((await app.graphql(query)).body)).toEqual(["UNAUTHENTICATED"]);
-  expect(codes((await app.graphql(query, {}, member.token)).body)).toEqual(["FORBIDDEN"]);
+  expect(errorCodes((await app.graphql(query)).body)).toEqual(["UNAUTHENTICATED"]);
+  expect(errorCodes((await app.graphql(query, {}, member.token)).body)).toEqual(["FORBIDDEN"]);
   expect((await gql(app, store.admin.token, query)).storeBalance).toEqual(expect.stringMatching(/^-?\d+\.\d{2}$/));
   const off = await createStore(app);
   await gql(
@@ -161,7 +168,7 @@ test("storeBalance needs a signed-in user with orders.read and commerce on", asy
     off.admin.token,
     `mutation { setTenantModule(input: { module: "commerce", enabled: false }) { clientMutationId } }`,
   );
-  expect(codes((await app.graphql(query, {}, off.admin.token)).body)).toEqual(["FORBIDDEN"]);
+  expect(errorCodes((await app.graphql(query, {}, off.admin.token)).body)).toEqual(["FORBIDDEN"]);
 });
 
 test("bot answers carry no ETag: a balance is never answered 304 from a stale copy", async () => {

@@ -26,6 +26,10 @@ export async function gql<T = Record<string, any>>(
   return body.data as T;
 }
 
+/** The error codes of a GraphQL answer, in order (empty when it has none). */
+export const errorCodes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) =>
+  (body.errors ?? []).map((error) => error.extensions?.code);
+
 export async function createApiKey(app: TestApp, admin: TestUser, name = "test key"): Promise<string> {
   const data = await gql(
     app,
