@@ -1,0 +1,106 @@
+/**
+ * Payments' environment variables: which provider issues invoices, the secret webhooks are signed
+ * with, when pending payments are polled and expired, and each provider's address and credentials.
+ */
+import { z } from "zod";
+import { configFragment } from "../../platform/config.ts";
+import { integer } from "../../platform/configSchema.ts";
+import { hardenedSecretProblems, isHardenedEnv } from "../../platform/hardening.ts";
+import { webhookKey } from "../../platform/http/standardWebhooks.ts";
+
+/** Development's webhook secret (the mock provider signs with it); refused in stage and prod. */
+export const DEV_PAYMENT_WEBHOOK_SECRET = "whsec_dGVzc2VyYS1kZXZlbG9wbWVudC13ZWJob29rLXNlY3JldA==";
+
+export interface PlatformProviderConfig {
+  baseUrl: string;
+  login: string;
+  password: string;
+  /** The base32 TOTP secret the provider's account was enrolled with. */
+  twoFactorKey: string;
+}
+
+export interface PaymentsConfig {
+  /** The provider new payments go to. */
+  provider: "mock" | "platform";
+  /** The HMAC key of PAYMENT_WEBHOOK_SECRET (`whsec_<base64>`). */
+  webhookKey: Buffer;
+  /** The raw `whsec_` secret (the mock provider started by `npm start` signs with it). */
+  webhookSecret: string;
+  /** Pending payments older than this are asked about at their provider by the polling job. */
+  notificationMinutes: number;
+  /** Pending payments older than this expire and release the stock they hold. */
+  expiryMinutes: number;
+  /** The mock provider's base URL; unset in dev, `npm start` starts one. */
+  mockUrl?: string;
+  platform?: PlatformProviderConfig;
+}
+
+const PLATFORM = "PLATFORM_PAYMENT_SYSTEM";
+
+export const paymentsConfig = configFragment({
+  variables: {
+    PAYMENT_PROVIDER: z.enum(["mock", "platform"]).default("mock"),
+    PAYMENT_WEBHOOK_SECRET: z
+      .string()
+      .refine((value) => {
+        try {
+          webhookKey(value);
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be whsec_ followed by the base64 of at least 24 random bytes")
+      .optional(),
+    PAYMENT_NOTIFICATION_MINUTES: integer(1, 10_080).default(15),
+    PAYMENT_EXPIRY_MINUTES: integer(1, 43_200).default(60),
+    MOCK_PAYMENTS_PROVIDER_URL: z.url().optional(),
+    [`${PLATFORM}_BASE_URL`]: z.url().optional(),
+    [`${PLATFORM}_LOGIN`]: z.string().min(1).max(200).optional(),
+    [`${PLATFORM}_PASSWORD`]: z.string().min(1).max(500).optional(),
+    [`${PLATFORM}_2FA_KEY`]: z
+      .string()
+      .regex(/^[A-Z2-7]{16,128}=*$/i, "must be a base32 TOTP secret")
+      .optional(),
+  },
+  problems(raw) {
+    const env = raw.APP_ENV ?? "dev";
+    const problems = hardenedSecretProblems(
+      "PAYMENT_WEBHOOK_SECRET",
+      raw.PAYMENT_WEBHOOK_SECRET,
+      DEV_PAYMENT_WEBHOOK_SECRET,
+      env,
+    );
+    if (raw.PAYMENT_PROVIDER === "platform") {
+      for (const suffix of ["BASE_URL", "LOGIN", "PASSWORD", "2FA_KEY"])
+        if (!raw[`${PLATFORM}_${suffix}`])
+          problems.push(`${PLATFORM}_${suffix}: is required with PAYMENT_PROVIDER=platform`);
+    } else if (env === "prod") {
+      problems.push("PAYMENT_PROVIDER: the mock provider is refused when APP_ENV=prod; use platform");
+    } else if (isHardenedEnv(env) && !raw.MOCK_PAYMENTS_PROVIDER_URL) {
+      problems.push(`MOCK_PAYMENTS_PROVIDER_URL: is required with PAYMENT_PROVIDER=mock when APP_ENV=${env}`);
+    }
+    const notify = Number(raw.PAYMENT_NOTIFICATION_MINUTES ?? 15);
+    const expiry = Number(raw.PAYMENT_EXPIRY_MINUTES ?? 60);
+    if (Number.isFinite(notify) && Number.isFinite(expiry) && expiry <= notify)
+      problems.push("PAYMENT_EXPIRY_MINUTES: must be greater than PAYMENT_NOTIFICATION_MINUTES");
+    return problems;
+  },
+  build: (env, hardened): PaymentsConfig => {
+    const secret = env.PAYMENT_WEBHOOK_SECRET ?? (hardened ? undefined : DEV_PAYMENT_WEBHOOK_SECRET);
+    if (!secret) throw new Error("PAYMENT_WEBHOOK_SECRET is required"); // reported by problems() first
+    const read = (suffix: string) => env[`${PLATFORM}_${suffix}`] as string | undefined;
+    const baseUrl = read("BASE_URL");
+    const login = read("LOGIN");
+    const password = read("PASSWORD");
+    const twoFactorKey = read("2FA_KEY");
+    return {
+      provider: env.PAYMENT_PROVIDER,
+      webhookKey: webhookKey(secret),
+      webhookSecret: secret,
+      notificationMinutes: env.PAYMENT_NOTIFICATION_MINUTES,
+      expiryMinutes: env.PAYMENT_EXPIRY_MINUTES,
+      mockUrl: env.MOCK_PAYMENTS_PROVIDER_URL,
+      platform: baseUrl && login && password && twoFactorKey ? { baseUrl, login, password, twoFactorKey } : undefined,
+    };
+  },
+});

@@ -1,0 +1,42 @@
+/**
+ * What Tessera needs from a payment provider: an invoice for an amount (the page the customer pays
+ * on) and, when asked later, that invoice's state. Webhooks come the other way, to
+ * /api/webhook/payments/{provider}, signed the Standard Webhooks way.
+ */
+
+export interface InvoiceRequest {
+  /** Our payment's id: the provider keeps it as the invoice's reference. */
+  paymentId: string;
+  /** A decimal string, e.g. "12.50". */
+  amount: string;
+  /** ISO 4217, e.g. "USD". */
+  currency: string;
+  description: string;
+}
+
+export interface Invoice {
+  providerPaymentId: string;
+  paymentUrl: string;
+}
+
+export interface InvoiceState {
+  status: "pending" | "succeeded" | "failed";
+  amount: string;
+  currency: string;
+}
+
+export interface PaymentProvider {
+  readonly name: "mock" | "platform";
+  createInvoice(request: InvoiceRequest): Promise<Invoice>;
+  /** The invoice's state at the provider (the polling job settles pending payments with it). */
+  fetchInvoice(providerPaymentId: string): Promise<InvoiceState>;
+  close?(): Promise<void>;
+}
+
+/** The provider could not be reached or answered something unexpected; the caller may retry later. */
+export class ProviderError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ProviderError";
+  }
+}
