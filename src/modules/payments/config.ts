@@ -54,10 +54,10 @@ export const paymentsConfig = configFragment({
     PAYMENT_NOTIFICATION_MINUTES: integer(1, 10_080).default(15),
     PAYMENT_EXPIRY_MINUTES: integer(1, 43_200).default(60),
     MOCK_PAYMENTS_PROVIDER_URL: z.url().optional(),
-    [`${PLATFORM}_BASE_URL`]: z.url().optional(),
-    [`${PLATFORM}_LOGIN`]: z.string().min(1).max(200).optional(),
-    [`${PLATFORM}_PASSWORD`]: z.string().min(1).max(500).optional(),
-    [`${PLATFORM}_2FA_KEY`]: z
+    PLATFORM_PAYMENT_SYSTEM_BASE_URL: z.url().optional(),
+    PLATFORM_PAYMENT_SYSTEM_LOGIN: z.string().min(1).max(200).optional(),
+    PLATFORM_PAYMENT_SYSTEM_PASSWORD: z.string().min(1).max(500).optional(),
+    PLATFORM_PAYMENT_SYSTEM_2FA_KEY: z
       .string()
       .regex(/^[A-Z2-7]{16,128}=*$/i, "must be a base32 TOTP secret")
       .optional(),
@@ -88,11 +88,10 @@ export const paymentsConfig = configFragment({
   build: (env, hardened): PaymentsConfig => {
     const secret = env.PAYMENT_WEBHOOK_SECRET ?? (hardened ? undefined : DEV_PAYMENT_WEBHOOK_SECRET);
     if (!secret) throw new Error("PAYMENT_WEBHOOK_SECRET is required"); // reported by problems() first
-    const read = (suffix: string) => env[`${PLATFORM}_${suffix}`] as string | undefined;
-    const baseUrl = read("BASE_URL");
-    const login = read("LOGIN");
-    const password = read("PASSWORD");
-    const twoFactorKey = read("2FA_KEY");
+    const baseUrl = env.PLATFORM_PAYMENT_SYSTEM_BASE_URL;
+    const login = env.PLATFORM_PAYMENT_SYSTEM_LOGIN;
+    const password = env.PLATFORM_PAYMENT_SYSTEM_PASSWORD;
+    const twoFactorKey = env.PLATFORM_PAYMENT_SYSTEM_2FA_KEY;
     return {
       provider: env.PAYMENT_PROVIDER,
       webhookKey: webhookKey(secret),
