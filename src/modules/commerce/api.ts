@@ -19,11 +19,11 @@ import {
   Text,
 } from "./schemas.ts";
 
-const bot = { tags: ["bot"], security: "bot" } as const;
+export const bot = { tags: ["bot"], security: "bot" } as const;
 /** What bot authentication answers before any route: another tenant's or an unknown bot, too many requests. */
-const BOT_ERRORS = ["FORBIDDEN", "RATE_LIMITED"] as const;
+export const BOT_ERRORS = ["FORBIDDEN", "RATE_LIMITED"] as const;
 const customerParams = z.object({ telegramId: TelegramIdParam });
-const orderParams = z.object({ id: z.uuid() });
+export const orderParams = z.object({ id: z.uuid() });
 /** A page's position: the list and sort it was made for, the last row's sort value and id. */
 const PageCursor = z.strictObject({ s: z.string(), v: z.string().max(200), id: z.uuid() });
 
@@ -191,19 +191,6 @@ export const getOrder = defineRoute({
   errors: [...BOT_ERRORS, "NOT_FOUND"],
 });
 
-export const payOrder = defineRoute({
-  ...bot,
-  method: "post",
-  path: "/api/bot/orders/{id}/pay",
-  operationId: "payOrder",
-  summary: "Pays a pending order from the customer's balance",
-  description: "Stock, the purchase, the referrer's payout and the status change commit together or not at all.",
-  params: orderParams,
-  body: z.strictObject({ method: z.enum(["balance"]) }),
-  responses: { 200: { description: "The paid order", schema: Order } },
-  errors: [...BOT_ERRORS, "NOT_FOUND", "CONFLICT", "OUT_OF_STOCK", "INSUFFICIENT_BALANCE"],
-});
-
 export const COMMERCE_API = [
   upsertCustomer,
   getCustomer,
@@ -215,5 +202,4 @@ export const COMMERCE_API = [
   listProducts,
   createOrder,
   getOrder,
-  payOrder,
 ];

@@ -8,7 +8,7 @@ import * as api from "./api.ts";
 import { botOf, type BotRunner } from "./botAuth.ts";
 import { categoryTree, productPage } from "./catalog.ts";
 import { balanceOf, createBot, findCustomer, referralAnalytics, upsertCustomer } from "./customers.ts";
-import { createOrder, customerOrderPage, findOrder, payOrder } from "./orders.ts";
+import { createOrder, customerOrderPage, findOrder } from "./orders.ts";
 
 export function botImplementations(asBot: BotRunner): Implementation[] {
   return [
@@ -51,10 +51,6 @@ export function botImplementations(asBot: BotRunner): Implementation[] {
     implement(api.getOrder, async ({ params, req }) => ({
       status: 200,
       body: await asBot(botOf(req), (db) => findOrder(db, params.id)),
-    })),
-    implement(api.payOrder, async ({ params, req }) => ({
-      status: 200,
-      body: await asBot(botOf(req), (db) => payOrder(db, params.id)),
     })),
   ];
 }

@@ -1,0 +1,114 @@
+/**
+ * Starting and reading payments. A bot's request takes the order's stock and records the payment as
+ * the bot (one transaction); the provider's invoice is asked for after that commits (a provider
+ * that is slow holds no lock), then attached as the owner. A provider that fails closes the payment
+ * at once (the stock goes back) and the bot gets PAYMENT_PROVIDER_UNAVAILABLE.
+ */
+import type pg from "pg";
+import type { z } from "zod";
+import { AppError } from "../../platform/errors.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { BotCaller, BotRunner } from "../commerce/botAuth.ts";
+import { ProviderError, type PaymentProvider } from "./providers/provider.ts";
+import type { Payment } from "./schemas.ts";
+
+type PaymentJson = z.input<typeof Payment>;
+
+export interface PaymentRow {
+  id: string;
+  tenant_id: string;
+  kind: "order" | "deposit";
+  order_id: string | null;
+  bot_id: string;
+  provider: "mock" | "platform";
+  provider_payment_id: string | null;
+  status: PaymentJson["status"];
+  payment_url: string | null;
+  amount: string;
+  currency: string;
+  created_at: Date;
+  paid_at: Date | null;
+}
+
+export const paymentJson = (row: PaymentRow): PaymentJson => ({
+  id: row.id,
+  kind: row.kind,
+  orderId: row.order_id,
+  provider: row.provider,
+  providerPaymentId: row.provider_payment_id,
+  status: row.status,
+  paymentUrl: row.payment_url,
+  amount: row.amount,
+  currency: row.currency,
+  createdAt: new Date(row.created_at).toISOString(),
+  paidAt: row.paid_at ? new Date(row.paid_at).toISOString() : null,
+});
+
+/** Columns of a payments row as PaymentRow reads them (amounts as exact strings). */
+export const PAYMENT_COLUMNS = `id, tenant_id, kind, order_id, bot_id, provider, provider_payment_id, status,
+  payment_url, amount::text, currency, created_at, paid_at`;
+
+export async function findPayment(db: pg.ClientBase, id: string): Promise<PaymentJson> {
+  const { rows } = await db.query<PaymentRow>(`select ${PAYMENT_COLUMNS} from app_public.payments where id = $1`, [id]);
+  if (!rows[0]) throw new AppError("NOT_FOUND", "This bot has no payment with this id.");
+  return paymentJson(rows[0]);
+}
+
+export interface PaymentStarter {
+  /** An order's payment (created: false when one was already in progress) or a deposit. */
+  start(
+    caller: BotCaller,
+    what: { orderId: string } | { telegramId: number; amount: string },
+  ): Promise<{ created: boolean; payment: PaymentJson }>;
+}
+
+export function paymentStarter(
+  asBot: BotRunner,
+  ownerPool: pg.Pool,
+  provider: () => PaymentProvider,
+  logger: Logger,
+): PaymentStarter {
+  return {
+    async start(caller, what) {
+      const chosen = provider();
+      const { rows } = await asBot(caller, (db) =>
+        db.query<{ payment: string; created: boolean }>(
+          "select (payment).id as payment, created from app_hidden.bot_start_payment($1, $2, $3, $4)",
+          "orderId" in what
+            ? [what.orderId, null, null, chosen.name]
+            : [null, what.telegramId, what.amount, chosen.name],
+        ),
+      );
+      const { payment: id, created } = rows[0]!;
+      const row = await readPayment(ownerPool, id);
+      if (!created) return { created, payment: paymentJson(row) };
+      try {
+        const invoice = await chosen.createInvoice({
+          paymentId: row.id,
+          amount: row.amount,
+          currency: row.currency,
+          description: row.kind === "order" ? `Order ${row.order_id}` : "Balance top-up",
+        });
+        const attached = await ownerPool.query<PaymentRow>(
+          `select ${PAYMENT_COLUMNS} from app_private.attach_invoice($1, $2, $3)`,
+          [row.id, invoice.providerPaymentId, invoice.paymentUrl],
+        );
+        return { created, payment: paymentJson(attached.rows[0]?.id ? attached.rows[0] : row) };
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        logger.warn({ err: error, paymentId: row.id, provider: chosen.name }, "the payment provider failed");
+        await ownerPool.query("select app_private.close_payment($1, 'failed', $2)", [
+          row.id,
+          "The provider could not create the invoice",
+        ]);
+        throw new AppError("PAYMENT_PROVIDER_UNAVAILABLE", undefined, { cause: error });
+      }
+    },
+  };
+}
+
+async function readPayment(db: pg.Pool | pg.ClientBase, id: string): Promise<PaymentRow> {
+  const { rows } = await db.query<PaymentRow>(`select ${PAYMENT_COLUMNS} from app_public.payments where id = $1`, [id]);
+  if (!rows[0]) throw new Error(`payment ${id} vanished`);
+  return rows[0];
+}

@@ -1,0 +1,86 @@
+/**
+ * POST /api/webhook/payments/{provider}: the signature is checked over the raw bytes (read here,
+ * before the platform's JSON parser could re-serialise them), then one SQL call settles the payment
+ * and records the delivery, in one transaction. Refused deliveries are recorded too, after the
+ * rollback. The answer never waits on anyone else: pushes to bots are jobs.
+ */
+import express, { Router } from "express";
+import type pg from "pg";
+import { AppError, toAppError } from "../../platform/errors.ts";
+import { verifyWebhook } from "../../platform/http/standardWebhooks.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { ProviderWebhook } from "./schemas.ts";
+
+const rawBodies = new WeakMap<express.Request, Buffer>();
+
+/** Reads the raw body of webhook deliveries (at most 64 KiB) before any body parser runs. */
+export function webhookBodyReader(): Router {
+  return Router().post(
+    "/webhook/payments/:provider",
+    express.raw({ type: () => true, limit: "64kb" }),
+    (req, _res, next) => {
+      rawBodies.set(req, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      next();
+    },
+  );
+}
+
+type Outcome = "succeeded" | "failed" | "unchanged" | "duplicate";
+
+const OUTCOME_OF_ERROR: Record<string, string> = {
+  NOT_FOUND: "unknown_payment",
+  PAYMENT_AMOUNT_MISMATCH: "amount_mismatch",
+  VALIDATION_FAILED: "malformed",
+};
+
+export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger) {
+  const record = async (
+    provider: string,
+    webhookId: string | undefined,
+    outcome: string,
+    status: number,
+    detail: string,
+  ) => {
+    try {
+      await ownerPool.query(
+        `insert into app_private.payment_webhooks (provider, webhook_id, outcome, http_status, detail)
+         values ($1, $2, $3, $4, left($5, 500))`,
+        [provider, webhookId ?? null, outcome, status, detail],
+      );
+    } catch (error) {
+      logger.error({ err: error }, "could not record a refused payment webhook");
+    }
+  };
+
+  return async (provider: string, req: express.Request): Promise<Outcome> => {
+    const body = rawBodies.get(req) ?? Buffer.alloc(0);
+    const header = req.headers["webhook-id"];
+    const webhookId = typeof header === "string" ? header.slice(0, 200) : undefined;
+    const check = verifyWebhook(key, req.headers, body);
+    if (!check.ok) {
+      await record(provider, webhookId, "invalid_signature", 401, check.reason);
+      throw new AppError("INVALID_SIGNATURE", `The webhook signature is not valid: ${check.reason}.`);
+    }
+    let event: ReturnType<typeof ProviderWebhook.parse>;
+    try {
+      const parsed = ProviderWebhook.safeParse(JSON.parse(body.toString("utf8")));
+      if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => issue.message).join("; "));
+      event = parsed.data;
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      await record(provider, check.id, "malformed", 400, detail);
+      throw new AppError("VALIDATION_FAILED", "The webhook body is not a payment event.", { details: { detail } });
+    }
+    try {
+      const { rows } = await ownerPool.query<{ outcome: Outcome }>(
+        "select app_private.receive_payment_webhook($1, $2, $3, $4, $5, $6) as outcome",
+        [provider, check.id, event.type, event.data.providerPaymentId, event.data.amount, event.data.currency],
+      );
+      return rows[0]!.outcome;
+    } catch (error) {
+      const appError = toAppError(error);
+      await record(provider, check.id, OUTCOME_OF_ERROR[appError.code] ?? "error", appError.status, appError.message);
+      throw appError;
+    }
+  };
+}
