@@ -486,10 +486,12 @@ create function app_private.receive_payment_webhook(provider text, webhook_id te
   language plpgsql volatile
   set search_path to pg_catalog, public, pg_temp
 as $$
+#variable_conflict use_column
 declare
   v_payment uuid;
   v_delivery bigint;
 begin
+  -- (Parameters are always written qualified here; ON CONFLICT's column list cannot be.)
   select p.id into v_payment from app_public.payments p
     where p.provider = receive_payment_webhook.provider
       and p.provider_payment_id = receive_payment_webhook.provider_payment_id;

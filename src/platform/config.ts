@@ -174,7 +174,10 @@ export function configFragment<Shape extends z.ZodRawShape, T>(spec: {
         ...(spec.problems?.(raw) ?? []),
       ];
       if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-      return spec.build(parsed.data as z.infer<z.ZodObject<Shape>>, isHardenedEnv((parsed.data as { APP_ENV: string }).APP_ENV));
+      return spec.build(
+        parsed.data as z.infer<z.ZodObject<Shape>>,
+        isHardenedEnv((parsed.data as { APP_ENV: string }).APP_ENV),
+      );
     },
   };
   return fragment;

@@ -134,11 +134,4 @@ export const receivePaymentWebhook = defineRoute({
   errors: ["INVALID_SIGNATURE", "NOT_FOUND", "PAYMENT_AMOUNT_MISMATCH", "PAYLOAD_TOO_LARGE"],
 });
 
-export const PAYMENTS_API = [
-  payOrder,
-  createDeposit,
-  getPayment,
-  listBotEvents,
-  setBotWebhook,
-  receivePaymentWebhook,
-];
+export const PAYMENTS_API = [payOrder, createDeposit, getPayment, listBotEvents, setBotWebhook, receivePaymentWebhook];

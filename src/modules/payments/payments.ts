@@ -70,7 +70,12 @@ export function paymentStarter(
 ): PaymentStarter {
   return {
     async start(caller, what) {
-      const chosen = provider();
+      let chosen: PaymentProvider;
+      try {
+        chosen = provider();
+      } catch (error) {
+        throw new AppError("PAYMENT_PROVIDER_UNAVAILABLE", undefined, { cause: error });
+      }
       const { rows } = await asBot(caller, (db) =>
         db.query<{ payment: string; created: boolean }>(
           "select (payment).id as payment, created from app_hidden.bot_start_payment($1, $2, $3, $4)",

@@ -1,0 +1,296 @@
+/**
+ * Payments against the mock provider (a real HTTP server): a bot starts an order's payment or a
+ * deposit, the customer pays on the invoice page, the provider's signed webhook settles it. Webhooks
+ * in these tests are signed with the `standardwebhooks` package, not with Tessera's own code.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import { DEV_PAYMENT_WEBHOOK_SECRET } from "../../src/modules/payments/config.ts";
+import {
+  type MockPaymentsProvider,
+  startMockPaymentsProvider,
+} from "../../src/modules/payments/providers/mockServer.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
+
+let app: TestApp;
+let mock: MockPaymentsProvider;
+let store: TestStore;
+let api: ReturnType<typeof bot>;
+
+beforeAll(async () => {
+  mock = await startMockPaymentsProvider({ webhookSecret: DEV_PAYMENT_WEBHOOK_SECRET });
+  app = await startTestApp({ env: { MOCK_PAYMENTS_PROVIDER_URL: mock.url } });
+  mock.setWebhookUrl(`${app.url}/api/webhook/payments/mock`);
+  store = await createStore(app);
+  api = bot(app, store);
+});
+afterAll(async () => {
+  await app.stop();
+  await mock.close();
+});
+
+let nextTelegramId = 7000;
+async function customer(referrer?: number): Promise<number> {
+  const telegramId = nextTelegramId++;
+  const created = await api.post("/api/bot/customers", { telegramId, referrerTelegramId: referrer });
+  expect(created.status).toBe(201);
+  return telegramId;
+}
+
+async function orderOf(telegramId: number, productId: string, quantity: number): Promise<string> {
+  const order = await api.post("/api/bot/orders", { telegramId, items: [{ productId, quantity }] });
+  expect(order.status).toBe(201);
+  return order.body.id;
+}
+
+const stockOf = async (productId: string) =>
+  (await app.db.ownerPool.query("select stock from app_public.products where id = $1", [productId])).rows[0].stock;
+
+const ledgerOf = async (paymentId: string) =>
+  (
+    await app.db.ownerPool.query(
+      `select type, amount::text, customer_id is null as store from app_public.transactions
+       where order_id = (select order_id from app_public.payments where id = $1) or payment_id = $1
+       order by type, amount`,
+      [paymentId],
+    )
+  ).rows;
+
+async function pay(invoiceId: string, what: "pay" | "fail" = "pay", webhook = true) {
+  const response = await fetch(`${mock.url}/invoices/${invoiceId}/${what}${webhook ? "" : "?webhook=0"}`, {
+    method: "POST",
+    headers: { accept: "application/json" },
+  });
+  return (await response.json()) as { status: string; webhook: { status: number | null } };
+}
+
+/** A delivery signed by the reference implementation of Standard Webhooks. */
+function signed(body: string, options: { id?: string; at?: Date; secret?: string } = {}) {
+  const id = options.id ?? `msg_${randomBytes(8).toString("hex")}`;
+  const at = options.at ?? new Date();
+  const signature = new Webhook(options.secret ?? DEV_PAYMENT_WEBHOOK_SECRET).sign(id, at, body);
+  return {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": signature,
+  };
+}
+
+const deliver = (body: string, headers: Record<string, string>, provider = "mock") =>
+  fetch(`${app.url}/api/webhook/payments/${provider}`, { method: "POST", headers, body });
+
+const event = (providerPaymentId: string, amount: string, type = "payment.succeeded", currency = "USD") =>
+  JSON.stringify({ type, data: { providerPaymentId, amount, currency } });
+
+test("an order paid at the provider: stock held, webhook settles once, ledger, referral payout, bot event", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Lamp", price: "25.00", stock: 3 });
+  const referrer = await customer();
+  const buyer = await customer(referrer);
+  const orderId = await orderOf(buyer, productId, 2);
+
+  const started = await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" });
+  expect(started.status).toBe(201);
+  const payment = started.body.payment;
+  expect(payment).toMatchObject({ provider: "mock", status: "pending", amount: "50.00", currency: "USD", orderId });
+  expect(payment.paymentUrl).toMatch(new RegExp(`^${mock.url}/invoices/`));
+  expect(await stockOf(productId)).toBe(1); // held while the customer pays
+  // Asking again answers the payment in progress; paying from the balance meanwhile is refused.
+  const again = await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" });
+  expect(again.status).toBe(200);
+  expect(again.body.payment.id).toBe(payment.id);
+  const balancePay = await api.post(`/api/bot/orders/${orderId}/pay`, { method: "balance" });
+  expect(balancePay.status).toBe(409);
+  expect(balancePay.body.error.code).toBe("CONFLICT");
+
+  const page = await fetch(payment.paymentUrl);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain("50.00");
+  const paid = await pay(payment.providerPaymentId);
+  expect(paid).toMatchObject({ status: "succeeded", webhook: { status: 200 } });
+
+  const read = await api.get(`/api/bot/payments/${payment.id}`);
+  expect(read.status).toBe(200);
+  expect(read.body.payment).toMatchObject({ status: "succeeded", providerPaymentId: payment.providerPaymentId });
+  expect(read.body.payment.paidAt).not.toBeNull();
+  expect((await api.get(`/api/bot/orders/${orderId}`)).body.status).toBe("paid");
+  expect(await stockOf(productId)).toBe(1); // taken once, when the payment started
+  expect(await ledgerOf(payment.id)).toEqual([
+    { type: "deposit", amount: "50.00", store: false },
+    { type: "purchase", amount: "-50.00", store: false },
+    { type: "purchase", amount: "50.00", store: true },
+    { type: "referral_payout", amount: "-5.00", store: true },
+    { type: "referral_payout", amount: "5.00", store: false },
+  ]);
+  expect((await api.get(`/api/bot/customers/${buyer}/balance`)).body.balance).toBe("0.00");
+  expect((await api.get(`/api/bot/customers/${referrer}/balance`)).body.balance).toBe("5.00");
+
+  const events = await api.get("/api/bot/events");
+  expect(events.status).toBe(200);
+  const mine = events.body.items.filter((item: { data: { paymentId: string } }) => item.data.paymentId === payment.id);
+  expect(mine).toEqual([
+    expect.objectContaining({
+      type: "payment.succeeded",
+      data: expect.objectContaining({ orderId, amount: "50.00", orderPaid: true, telegramId: String(buyer) }),
+    }),
+  ]);
+  const after = await api.get(`/api/bot/events?cursor=${events.body.nextCursor}`);
+  expect(after.body).toEqual({ items: [], nextCursor: events.body.nextCursor });
+});
+
+test("the same delivery five times at once: one deposit, one payout, every answer 200", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Mug", price: "10.00", stock: 5 });
+  const buyer = await customer(await customer());
+  const orderId = await orderOf(buyer, productId, 1);
+  const { payment } = (await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).body;
+
+  const body = event(payment.providerPaymentId, "10.00");
+  const headers = signed(body);
+  const answers = await Promise.all(Array.from({ length: 5 }, () => deliver(body, headers)));
+  expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+  const outcomes = await Promise.all(
+    answers.map(async (answer) => ((await answer.json()) as { outcome: string }).outcome),
+  );
+  expect(outcomes.sort()).toEqual(["duplicate", "duplicate", "duplicate", "duplicate", "succeeded"]);
+  const ledger = await ledgerOf(payment.id);
+  expect(ledger.filter((row) => row.type === "deposit")).toHaveLength(1);
+  expect(ledger.filter((row) => row.type === "referral_payout" && !row.store)).toEqual([
+    { type: "referral_payout", amount: "1.00", store: false },
+  ]);
+  const recorded = await app.db.ownerPool.query(
+    "select outcome, count(*)::int from app_private.payment_webhooks where webhook_id = $1 group by 1 order by 1",
+    [headers["webhook-id"]],
+  );
+  expect(recorded.rows).toEqual([
+    { outcome: "duplicate", count: 4 },
+    { outcome: "processed", count: 1 },
+  ]);
+  // A new delivery (another id) of the same outcome changes nothing either.
+  const later = await deliver(body, signed(body));
+  expect(await later.json()).toEqual({ outcome: "unchanged" });
+  expect(await ledgerOf(payment.id)).toHaveLength(ledger.length);
+});
+
+test("bad signatures, stale or future timestamps, malformed bodies, unknown payments and wrong amounts change nothing", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Pen", price: "3.00", stock: 4 });
+  const buyer = await customer();
+  const orderId = await orderOf(buyer, productId, 1);
+  const { payment } = (await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).body;
+  const body = event(payment.providerPaymentId, "3.00");
+
+  const otherSecret = `whsec_${randomBytes(32).toString("base64")}`;
+  const refusals: Array<[string, Record<string, string>, number, string]> = [
+    ["another secret", signed(body, { secret: otherSecret }), 401, "INVALID_SIGNATURE"],
+    ["six minutes old", signed(body, { at: new Date(Date.now() - 6 * 60_000) }), 401, "INVALID_SIGNATURE"],
+    ["six minutes ahead", signed(body, { at: new Date(Date.now() + 6 * 60_000) }), 401, "INVALID_SIGNATURE"],
+    ["no signature", { "content-type": "application/json" }, 401, "INVALID_SIGNATURE"],
+  ];
+  for (const [what, headers, status, code] of refusals) {
+    const answer = await deliver(body, headers);
+    expect([what, answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([
+      what,
+      status,
+      code,
+    ]);
+  }
+  // The body changed after signing (one byte): the signature is over the raw bytes.
+  const tampered = await deliver(body.replace("3.00", "3.01"), signed(body));
+  expect(tampered.status).toBe(401);
+
+  for (const [what, text, status, code] of [
+    ["malformed JSON", '{"type": "payment.succeeded", "data": ', 400, "VALIDATION_FAILED"],
+    ["not an event", JSON.stringify({ hello: "world" }), 400, "VALIDATION_FAILED"],
+    ["unknown payment", event("inv_does_not_exist", "3.00"), 404, "NOT_FOUND"],
+    ["another amount", event(payment.providerPaymentId, "2.99"), 409, "PAYMENT_AMOUNT_MISMATCH"],
+    [
+      "another currency",
+      event(payment.providerPaymentId, "3.00", "payment.succeeded", "EUR"),
+      409,
+      "PAYMENT_AMOUNT_MISMATCH",
+    ],
+  ] as const) {
+    const answer = await deliver(text, signed(text));
+    expect([what, answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([
+      what,
+      status,
+      code,
+    ]);
+  }
+  // An unknown provider in the path is refused before anything is read.
+  expect((await deliver(body, signed(body), "paypal")).status).toBe(400);
+
+  expect((await api.get(`/api/bot/payments/${payment.id}`)).body.payment.status).toBe("pending");
+  expect(await ledgerOf(payment.id)).toEqual([]);
+  const outcomes = await app.db.ownerPool.query(
+    `select outcome, count(*)::int from app_private.payment_webhooks
+     where received_at > now() - interval '1 minute' and outcome <> 'processed' group by 1 order by 1`,
+  );
+  expect(outcomes.rows).toEqual(
+    expect.arrayContaining([
+      { outcome: "amount_mismatch", count: 2 },
+      { outcome: "malformed", count: 2 },
+      { outcome: "unknown_payment", count: 1 },
+    ]),
+  );
+});
+
+test("a failed payment gives the stock back and tells the bot; a deposit credits the balance", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Cap", price: "8.00", stock: 2 });
+  const buyer = await customer();
+  const orderId = await orderOf(buyer, productId, 2);
+  const { payment } = (await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).body;
+  expect(await stockOf(productId)).toBe(0);
+  expect(await pay(payment.providerPaymentId, "fail")).toMatchObject({ status: "failed", webhook: { status: 200 } });
+  expect((await api.get(`/api/bot/payments/${payment.id}`)).body.payment.status).toBe("failed");
+  expect(await stockOf(productId)).toBe(2);
+  expect((await api.get(`/api/bot/orders/${orderId}`)).body.status).toBe("pending");
+
+  const deposit = await api.post("/api/bot/deposits", { telegramId: buyer, amount: "12.5" });
+  expect(deposit.status).toBe(201);
+  expect(deposit.body.payment).toMatchObject({ kind: "deposit", orderId: null, amount: "12.50", status: "pending" });
+  await pay(deposit.body.payment.providerPaymentId);
+  expect((await api.get(`/api/bot/customers/${buyer}/balance`)).body.balance).toBe("12.50");
+
+  for (const bad of [{ telegramId: buyer, amount: "0" }, { telegramId: buyer, amount: "-1" }, { telegramId: buyer }])
+    expect((await api.post("/api/bot/deposits", bad)).status).toBe(400);
+  expect((await api.post("/api/bot/deposits", { telegramId: 999_999_999, amount: "1" })).status).toBe(404);
+});
+
+test("another tenant's bot sees none of these payments, and cannot pay this store's orders", async () => {
+  const rival = await createStore(app);
+  const rivalBot = bot(app, rival);
+  const productId = await createProduct(app, store.admin, { name: "Hat", price: "4.00", stock: null });
+  const orderId = await orderOf(await customer(), productId, 1);
+  const { payment } = (await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).body;
+  expect((await rivalBot.get(`/api/bot/payments/${payment.id}`)).status).toBe(404);
+  expect((await rivalBot.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).status).toBe(404);
+  expect((await rivalBot.get("/api/bot/events")).body.items).toEqual([]);
+});
+
+test("a provider that cannot be reached: 502, and the order's stock is not held", async () => {
+  const down = createServer((_req, res) => res.writeHead(503).end());
+  await new Promise<void>((resolve) => down.listen(0, "127.0.0.1", resolve));
+  const other = await startTestApp({
+    env: { MOCK_PAYMENTS_PROVIDER_URL: `http://127.0.0.1:${(down.address() as AddressInfo).port}` },
+  });
+  try {
+    const otherStore = await createStore(other);
+    const otherBot = bot(other, otherStore);
+    await otherBot.post("/api/bot/customers", { telegramId: 1 });
+    const productId = await createProduct(other, otherStore.admin, { name: "Box", price: "2.00", stock: 1 });
+    const order = await otherBot.post("/api/bot/orders", { telegramId: 1, items: [{ productId, quantity: 1 }] });
+    const answer = await otherBot.post(`/api/bot/orders/${order.body.id}/pay`, { method: "provider" });
+    expect(answer.status).toBe(502);
+    expect(answer.body.error.code).toBe("PAYMENT_PROVIDER_UNAVAILABLE");
+    const stock = await other.db.ownerPool.query("select stock from app_public.products where id = $1", [productId]);
+    expect(stock.rows[0].stock).toBe(1);
+    const statuses = await other.db.ownerPool.query("select status from app_public.payments");
+    expect(statuses.rows).toEqual([{ status: "failed" }]);
+  } finally {
+    await other.stop();
+    await new Promise((resolve) => (down as Server).close(resolve));
+  }
+});
