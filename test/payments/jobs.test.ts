@@ -1,0 +1,185 @@
+/**
+ * The payments jobs, run through graphile-worker: the polling job settles a payment whose webhook
+ * never came and expires an abandoned one (its stock goes back); bot events are pushed to the bot's
+ * webhook signed the Standard Webhooks way (checked with the `standardwebhooks` package), retried
+ * after a failure, every attempt logged.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TaskList } from "graphile-worker";
+import { Webhook } from "standardwebhooks";
+import { DEV_PAYMENT_WEBHOOK_SECRET, paymentsConfig } from "../../src/modules/payments/config.ts";
+import { paymentTasks } from "../../src/modules/payments/index.ts";
+import {
+  type MockPaymentsProvider,
+  startMockPaymentsProvider,
+} from "../../src/modules/payments/providers/mockServer.ts";
+import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { runDueJobs } from "../helpers/jobs.ts";
+
+let app: TestApp;
+let mock: MockPaymentsProvider;
+let store: TestStore;
+let api: ReturnType<typeof bot>;
+let tasks: TaskList;
+
+beforeAll(async () => {
+  mock = await startMockPaymentsProvider({ webhookSecret: DEV_PAYMENT_WEBHOOK_SECRET });
+  const env = {
+    MOCK_PAYMENTS_PROVIDER_URL: mock.url,
+    PAYMENT_NOTIFICATION_MINUTES: "15",
+    PAYMENT_EXPIRY_MINUTES: "60",
+  };
+  app = await startTestApp({ env });
+  mock.setWebhookUrl(`${app.url}/api/webhook/payments/mock`);
+  const settings = paymentsConfig.fromEnvironment({ APP_ENV: "test", ...env });
+  // The module's task definitions, as the worker runs them (payload parsed first).
+  tasks = Object.fromEntries(
+    Object.entries(paymentTasks(() => settings)).map(([name, task]) => [
+      name,
+      (payload: unknown, helpers: Parameters<TaskList[string]>[1]) =>
+        task.run(task.payload.parse(payload) as never, helpers),
+    ]),
+  );
+  store = await createStore(app);
+  api = bot(app, store);
+});
+afterAll(async () => {
+  await app.stop();
+  await mock.close();
+});
+
+let nextTelegramId = 100;
+async function startOrderPayment(stock: number, quantity: number) {
+  const telegramId = nextTelegramId++;
+  await api.post("/api/bot/customers", { telegramId });
+  const productId = await createProduct(app, store.admin, { name: `P${telegramId}`, price: "6.00", stock });
+  const order = await api.post("/api/bot/orders", { telegramId, items: [{ productId, quantity }] });
+  const started = await api.post(`/api/bot/orders/${order.body.id}/pay`, { method: "provider" });
+  expect(started.status).toBe(201);
+  return { productId, orderId: order.body.id as string, payment: started.body.payment, telegramId };
+}
+
+/** Makes a payment look `minutes` old (the polling job works on payments older than its settings). */
+const age = (paymentId: string, minutes: number) =>
+  app.db.ownerPool.query(
+    "update app_public.payments set created_at = now() - make_interval(mins => $2), checked_at = null where id = $1",
+    [paymentId, minutes],
+  );
+
+async function poll() {
+  await app.db.ownerPool.query("select graphile_worker.add_job('poll_payments', '{}'::json)");
+  await runDueJobs(app.db.ownerPool, { poll_payments: tasks.poll_payments! });
+}
+
+const statusOf = async (paymentId: string) =>
+  (await api.get(`/api/bot/payments/${paymentId}`)).body.payment.status as string;
+const stockOf = async (productId: string) =>
+  (await app.db.ownerPool.query("select stock from app_public.products where id = $1", [productId])).rows[0].stock;
+
+test("a payment whose webhook never came is settled by polling; an abandoned one expires and gives its stock back", async () => {
+  const settled = await startOrderPayment(5, 1);
+  const abandoned = await startOrderPayment(3, 3);
+  const young = await startOrderPayment(2, 1);
+  // Paid at the provider, but the webhook is lost.
+  await fetch(`${mock.url}/invoices/${settled.payment.providerPaymentId}/pay?webhook=0`, {
+    method: "POST",
+    headers: { accept: "application/json" },
+  });
+  await age(settled.payment.id, 20);
+  await age(abandoned.payment.id, 20);
+  await poll();
+  expect(await statusOf(settled.payment.id)).toBe("succeeded");
+  expect((await api.get(`/api/bot/orders/${settled.orderId}`)).body.status).toBe("paid");
+  expect(await statusOf(abandoned.payment.id)).toBe("pending"); // still within its hour
+  expect(await statusOf(young.payment.id)).toBe("pending");
+  expect(await stockOf(abandoned.productId)).toBe(0);
+
+  await age(abandoned.payment.id, 61);
+  await poll();
+  expect(await statusOf(abandoned.payment.id)).toBe("expired");
+  expect(await stockOf(abandoned.productId)).toBe(3);
+  expect((await api.get(`/api/bot/orders/${abandoned.orderId}`)).body.status).toBe("pending");
+  expect(await statusOf(young.payment.id)).toBe("pending");
+
+  // The customer pays after all: the money is not lost, it lands on the balance (the stock went back).
+  await fetch(`${mock.url}/invoices/${abandoned.payment.providerPaymentId}/pay`, {
+    method: "POST",
+    headers: { accept: "application/json" },
+  });
+  expect(await statusOf(abandoned.payment.id)).toBe("succeeded");
+  expect((await api.get(`/api/bot/customers/${abandoned.telegramId}/balance`)).body.balance).toBe("18.00");
+  expect((await api.get(`/api/bot/orders/${abandoned.orderId}`)).body.status).toBe("pending");
+  const types = (await api.get("/api/bot/events")).body.items
+    .filter((item: { data: { paymentId: string } }) => item.data.paymentId === abandoned.payment.id)
+    .map((item: { type: string; data: { orderPaid?: boolean } }) => [item.type, item.data.orderPaid ?? null]);
+  expect(types).toEqual([
+    ["payment.expired", null],
+    ["payment.succeeded", false],
+  ]);
+});
+
+test("bot events are pushed to the bot's webhook, signed; a failed push is retried and every attempt logged", async () => {
+  const received: Array<{ body: string; headers: IncomingMessage["headers"] }> = [];
+  let failuresLeft = 1;
+  const receiver: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      if (failuresLeft-- > 0) return void res.writeHead(500).end();
+      received.push({ body: Buffer.concat(chunks).toString("utf8"), headers: req.headers });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const set = await request("put", "/api/bot/webhook", { url });
+    expect(set.status).toBe(200);
+    expect(set.body.url).toBe(url);
+    expect(set.body.secret).toMatch(/^whsec_/);
+    const bad = await request("put", "/api/bot/webhook", { url: "ftp://example.test" });
+    expect(bad.status).toBe(400);
+
+    const { payment } = await startOrderPayment(1, 1);
+    await fetch(`${mock.url}/invoices/${payment.providerPaymentId}/pay`, {
+      method: "POST",
+      headers: { accept: "application/json" },
+    });
+    const push = { push_bot_event: tasks.push_bot_event! };
+    await runDueJobs(app.db.ownerPool, push); // the receiver answers 500: the job fails, to be retried
+    expect(received).toHaveLength(0);
+    await app.db.ownerPool.query("update graphile_worker._private_jobs set run_at = now() where attempts > 0");
+    await runDueJobs(app.db.ownerPool, push);
+    expect(received).toHaveLength(1);
+    const delivery = received[0]!;
+    const verified = new Webhook(set.body.secret).verify(delivery.body, {
+      "webhook-id": String(delivery.headers["webhook-id"]),
+      "webhook-timestamp": String(delivery.headers["webhook-timestamp"]),
+      "webhook-signature": String(delivery.headers["webhook-signature"]),
+    });
+    expect(verified).toMatchObject({ type: "payment.succeeded", data: { paymentId: payment.id, orderPaid: true } });
+    const attempts = await app.db.ownerPool.query(
+      `select d.attempt, d.status, d.delivered from app_private.bot_event_deliveries d
+       join app_public.bot_events e on e.id = d.event_id where e.payload ->> 'paymentId' = $1 order by d.id`,
+      [payment.id],
+    );
+    expect(attempts.rows).toEqual([
+      { attempt: 1, status: 500, delivered: false },
+      { attempt: 2, status: 204, delivered: true },
+    ]);
+    // Without a URL nothing more is pushed.
+    expect((await request("put", "/api/bot/webhook", { url: null })).body).toEqual({ url: null, secret: null });
+  } finally {
+    await new Promise((resolve) => receiver.close(resolve));
+  }
+});
+
+function request(method: "put", path: string, body: object) {
+  return fetch(`${app.url}${path}`, {
+    method: method.toUpperCase(),
+    headers: { "content-type": "application/json", "x-api-key": store.apiKey, "x-bot-id": store.botId },
+    body: JSON.stringify(body),
+  }).then(async (response) => ({ status: response.status, body: await response.json() }));
+}
