@@ -6,7 +6,7 @@ import { withClient } from "./db/pools.ts";
 import { resolveDatabase } from "./db/resolve.ts";
 import { seedDemo, type DemoData } from "./db/seed.ts";
 import type { Logger } from "./logger.ts";
-import type { ModuleManifest } from "./modules.ts";
+import type { DevService, ModuleManifest } from "./modules.ts";
 import { createTesseraServer, type TesseraServer } from "./server.ts";
 import { startWorker } from "./worker/runner.ts";
 
@@ -18,6 +18,8 @@ export interface StartOptions {
   seed: boolean;
   worker: boolean;
   server?: boolean;
+  /** Start the modules' development services (`npm start` outside stage and prod). */
+  devServices?: boolean;
 }
 
 export interface Started {
@@ -25,10 +27,39 @@ export interface Started {
   banner: string;
 }
 
+/** Starts every module's development service; their configuration changes carry over to the next. */
+async function startDevServices(
+  options: StartOptions,
+): Promise<{ config: Config; banner: string[]; stop(): Promise<void> }> {
+  const started: DevService[] = [];
+  let config = options.config;
+  const stop = async () => {
+    for (const service of started.reverse()) await service.stop();
+  };
+  try {
+    for (const module of options.modules) {
+      const service = await module.devService?.({
+        config,
+        logger: options.logger,
+        apiUrl: `http://127.0.0.1:${config.port}`,
+      });
+      if (!service) continue;
+      started.push(service);
+      config = service.config ?? config;
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { config, banner: started.flatMap((service) => service.banner ?? []), stop };
+}
+
 export async function startAll(options: StartOptions): Promise<Started> {
-  const { config, logger, modules } = options;
-  const database = await resolveDatabase(config, logger);
+  const { logger, modules } = options;
+  const database = await resolveDatabase(options.config, logger);
   if (options.migrate) await migrateDatabase(database.urls, logger);
+  const dev = options.devServices ? await startDevServices(options) : undefined;
+  const config = dev?.config ?? options.config;
   let demo: DemoData | undefined;
   if (options.seed) {
     demo = await withClient(database.urls.ownerUrl, logger, "seed", (client) =>
@@ -62,6 +93,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
     server ? `  Ready     ${base}/ready` : "",
     worker ? `  Worker    in-process, concurrency ${config.workerConcurrency}` : "",
     ...(demo?.banner ?? []).map((line) => `  Demo      ${line.replaceAll("{base}", base)}`),
+    ...(dev?.banner ?? []).map((line) => `  ${line}`),
     "",
   ]
     .filter((line, index, all) => line !== "" || index === 0 || index === all.length - 1)
@@ -72,6 +104,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
       // Stop taking work first, then let running jobs finish, then close the database.
       await server?.close();
       await worker?.stop();
+      await dev?.stop();
       await database.stop();
     },
   };

@@ -88,6 +88,24 @@ export interface SeedContext {
   prepareTenant(tenantId: string): Promise<void>;
 }
 
+/** What a development service is given (see ModuleManifest.devService). */
+export interface DevServiceContext {
+  /** The configuration so far (earlier modules' services may have filled some of it in). */
+  config: Config;
+  logger: Logger;
+  /** Where the API is about to listen, from this machine: `http://127.0.0.1:<PORT>`. */
+  apiUrl: string;
+}
+
+/** A service a module started beside the API for development. */
+export interface DevService {
+  /** The configuration the API, the seed and the worker use from now on (e.g. with the service's URL). */
+  config?: Config;
+  /** Lines for the start-up banner. */
+  banner?: string[];
+  stop(): Promise<void>;
+}
+
 export interface ModuleManifest {
   /** Folder name; also the module's row in app_public.modules when tenants can toggle it. */
   name: string;
@@ -125,6 +143,12 @@ export interface ModuleManifest {
   prepareTenant?(db: Queryable, tenantId: string): Promise<void>;
   /** `npm run task -- <name>` commands. */
   commands?: Record<string, Command>;
+  /**
+   * `npm start` outside stage and prod: a service the module starts in the same process before the
+   * API (a stand-in for an external party the developer would otherwise run by hand), or undefined
+   * when the configuration needs none. Stopped after the API and the worker.
+   */
+  devService?(context: DevServiceContext): Promise<DevService | undefined>;
   /** Values database triggers read from app_private.settings; written when the server starts. */
   runtimeSettings?(config: Config): Record<string, string | number | boolean>;
 }

@@ -6,13 +6,17 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
+import type { PaymentsConfig } from "../../src/modules/payments/config.ts";
+import { makePaymentProvider } from "../../src/modules/payments/providers/index.ts";
 import { MockProvider } from "../../src/modules/payments/providers/mock.ts";
 import {
   type MockPaymentsProvider,
   startMockPaymentsProvider,
 } from "../../src/modules/payments/providers/mockServer.ts";
+import { PlatformProvider } from "../../src/modules/payments/providers/platform.ts";
 import { ProviderError } from "../../src/modules/payments/providers/provider.ts";
 import { newWebhookSecret } from "../../src/platform/http/standardWebhooks.ts";
+import { type FakePlatform, randomBase32Secret, startFakePlatform, totpAt } from "../helpers/platformPayments.ts";
 import { until } from "../helpers/wait.ts";
 
 interface Received {
@@ -272,5 +276,113 @@ describe("MockProvider when the provider misbehaves", () => {
     const closed = new MockProvider("http://127.0.0.1:9");
     const error = await closed.fetchInvoice("inv_1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
+  });
+});
+
+describe("platform provider", () => {
+  let platform: FakePlatform;
+  const request = (paymentId: string) => ({ paymentId, amount: "25.00", currency: "USD", description: "Order 1" });
+  const account = () => ({
+    baseUrl: platform.baseUrl,
+    login: platform.login,
+    password: platform.password,
+    twoFactorKey: platform.twoFactorKey,
+  });
+
+  beforeEach(async () => {
+    platform = await startFakePlatform();
+  });
+  afterEach(() => platform.stop());
+
+  test("the fake's own TOTP matches RFC 6238's test vector", () => {
+    // RFC 6238 appendix B, SHA-1, T = 59 s → step 1: 94287082 (8 digits), i.e. 287082 in 6.
+    expect(totpAt("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 1)).toBe("287082");
+  });
+
+  test("signs in once with login, password and TOTP; creates and reads payments; statuses are mapped", async () => {
+    const provider = new PlatformProvider(account());
+    expect(provider.name).toBe("platform");
+    const invoice = await provider.createInvoice(request("payment-1"));
+    expect(invoice.paymentUrl).toBe(`${platform.baseUrl}/pay/${invoice.providerPaymentId}`);
+    expect(platform.payments.get(invoice.providerPaymentId)).toMatchObject({
+      amount: "25.00",
+      currency: "USD",
+      description: "Order 1",
+      reference: "payment-1",
+    });
+    expect(await provider.fetchInvoice(invoice.providerPaymentId)).toEqual({
+      status: "pending",
+      amount: "25.00",
+      currency: "USD",
+    });
+    for (const [theirs, ours] of [
+      ["paid", "succeeded"],
+      ["failed", "failed"],
+      ["cancelled", "failed"],
+    ] as const) {
+      platform.settle(invoice.providerPaymentId, theirs);
+      expect((await provider.fetchInvoice(invoice.providerPaymentId)).status).toBe(ours);
+    }
+    expect(platform.logins).toEqual({ accepted: 1, refused: 0 });
+    await expect(provider.fetchInvoice("pp-unknown")).rejects.toThrow(/HTTP 404/);
+  });
+
+  test("a wrong 2FA key (or password) is refused by the platform: ProviderError", async () => {
+    const wrongKey = new PlatformProvider({ ...account(), twoFactorKey: randomBase32Secret() });
+    const error = await wrongKey.createInvoice(request("payment-2")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as Error).message).toMatch(/login was refused/);
+    expect(platform.logins).toEqual({ accepted: 0, refused: 1 });
+    const wrongPassword = new PlatformProvider({ ...account(), password: "not-the-password" });
+    await expect(wrongPassword.fetchInvoice("pp-1")).rejects.toThrow(ProviderError);
+    expect(platform.logins).toEqual({ accepted: 0, refused: 2 });
+    expect(platform.payments.size).toBe(0);
+  });
+
+  test("after the platform ends the session, the next call signs in again and succeeds", async () => {
+    const provider = new PlatformProvider(account());
+    const invoice = await provider.createInvoice(request("payment-3"));
+    platform.expireSessions();
+    expect((await provider.fetchInvoice(invoice.providerPaymentId)).status).toBe("pending");
+    expect(platform.logins.accepted).toBe(2);
+    expect(platform.calls.map((call) => call.status)).toEqual([201, 401, 200]);
+  });
+
+  test("calls that meet an ended session together share one new sign-in", async () => {
+    const provider = new PlatformProvider(account());
+    const invoice = await provider.createInvoice(request("payment-4"));
+    platform.expireSessions();
+    const states = await Promise.all(Array.from({ length: 8 }, () => provider.fetchInvoice(invoice.providerPaymentId)));
+    expect(states.every((state) => state.status === "pending")).toBe(true);
+    expect(platform.logins).toEqual({ accepted: 2, refused: 0 });
+  });
+
+  test("a token refused right after a new sign-in is not retried again: ProviderError", async () => {
+    const provider = new PlatformProvider(account());
+    await provider.createInvoice(request("payment-5"));
+    platform.honourTokens(false);
+    const error = await provider.fetchInvoice("pp-x").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as Error).message).toMatch(/HTTP 401/);
+    expect(platform.calls.map((call) => call.status)).toEqual([201, 401, 401]);
+    expect(platform.logins.accepted).toBe(2);
+  });
+});
+
+describe("makePaymentProvider", () => {
+  const base: PaymentsConfig = {
+    provider: "mock",
+    webhookKey: Buffer.alloc(32),
+    webhookSecret: newWebhookSecret(),
+    notificationMinutes: 15,
+    expiryMinutes: 60,
+  };
+
+  test("mock needs its URL; platform needs its account", () => {
+    expect(() => makePaymentProvider(base)).toThrow(/MOCK_PAYMENTS_PROVIDER_URL/);
+    expect(makePaymentProvider({ ...base, mockUrl: "http://127.0.0.1:1" }).name).toBe("mock");
+    expect(() => makePaymentProvider({ ...base, provider: "platform" })).toThrow(/PLATFORM_PAYMENT_SYSTEM_BASE_URL/);
+    const platform = { baseUrl: "http://127.0.0.1:1", login: "l", password: "p", twoFactorKey: randomBase32Secret() };
+    expect(makePaymentProvider({ ...base, provider: "platform", platform }).name).toBe("platform");
   });
 });
