@@ -12,6 +12,7 @@ import { identity } from "./identity/index.ts";
 import { media } from "./media/index.ts";
 import { notifications } from "./notifications/index.ts";
 import { operations } from "./operations/index.ts";
+import { subscriptions } from "./subscriptions/index.ts";
 import { tenancy } from "./tenancy/index.ts";
 
 export const MODULES: readonly ModuleManifest[] = [
@@ -22,6 +23,7 @@ export const MODULES: readonly ModuleManifest[] = [
   media,
   operations,
   commerce,
+  subscriptions,
 ];
 
 /** Validates the environment for the platform and every module (one error naming every problem). */
