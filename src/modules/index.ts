@@ -13,6 +13,7 @@ import { media } from "./media/index.ts";
 import { notifications } from "./notifications/index.ts";
 import { operations } from "./operations/index.ts";
 import { payments } from "./payments/index.ts";
+import { subscriptions } from "./subscriptions/index.ts";
 import { tenancy } from "./tenancy/index.ts";
 
 export const MODULES: readonly ModuleManifest[] = [
@@ -24,6 +25,7 @@ export const MODULES: readonly ModuleManifest[] = [
   operations,
   commerce,
   payments,
+  subscriptions,
 ];
 
 /** Validates the environment for the platform and every module (one error naming every problem). */

@@ -67,10 +67,19 @@ export interface BootstrapStep {
   run(context: BootstrapContext): Promise<void>;
 }
 
+/**
+ * What a task is given besides its payload: the worker's configuration (absent when a task list is
+ * made without one, as some tests do; a task that needs its module's settings then does nothing or
+ * fails, as it documents).
+ */
+export interface TaskContext {
+  config?: Config;
+}
+
 /** A worker task whose payload is validated before it runs. */
 export interface TaskDefinition<Payload = unknown> {
   payload: z.ZodType<Payload>;
-  run(payload: Payload, helpers: JobHelpers): Promise<void>;
+  run(payload: Payload, helpers: JobHelpers, context: TaskContext): Promise<void>;
 }
 
 /** A demo-data step's view; the first step (the tenant's) sets the tenant, later ones add to it. */

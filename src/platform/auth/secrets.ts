@@ -26,9 +26,14 @@ export function recoveryCodes(count = 10): string[] {
   );
 }
 
-/** AES-256-GCM with a key derived (HKDF-SHA256) from TOTP_ENCODE_SECRET; output `v1.<iv>.<tag>.<data>`. */
-export function makeSecretBox(encodeSecret: string) {
-  const key = Buffer.from(hkdfSync("sha256", encodeSecret, "tessera", "totp-secret-encryption", 32));
+/**
+ * AES-256-GCM with a key derived (HKDF-SHA256) from a server secret (TOTP_ENCODE_SECRET) and a
+ * purpose (HKDF's info): each purpose gets a key of its own, so a value sealed for one purpose never
+ * opens as another's. The default purpose is the TOTP secrets' (their sealed values stay valid).
+ * Output `v1.<iv>.<tag>.<data>`.
+ */
+export function makeSecretBox(encodeSecret: string, purpose = "totp-secret-encryption") {
+  const key = Buffer.from(hkdfSync("sha256", encodeSecret, "tessera", purpose, 32));
   return {
     seal(plain: string): string {
       const iv = randomBytes(12);

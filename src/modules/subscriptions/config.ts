@@ -1,0 +1,38 @@
+/**
+ * The subscriptions module's environment variables: where the subscription provider (Contms) answers,
+ * and the token it wants. Without CONTMS_API_URL the sync job does nothing and issuing jobs fail
+ * (and retry) until it is set.
+ */
+import { z } from "zod";
+import { configFragment } from "../../platform/config.ts";
+import { isHardenedEnv } from "../../platform/hardening.ts";
+
+export interface ContmsConfig {
+  /** The API's base URL; `GET <url>/products`, `POST <url>/subscriptions`. */
+  apiUrl: string;
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  apiToken?: string;
+}
+
+export interface SubscriptionsConfig {
+  /** Absent when CONTMS_API_URL is not set. */
+  contms?: ContmsConfig;
+}
+
+export const subscriptionsConfig = configFragment({
+  variables: {
+    CONTMS_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    CONTMS_API_TOKEN: z.string().min(1).max(2000).optional(),
+  },
+  problems(raw) {
+    const problems: string[] = [];
+    if (raw.CONTMS_API_TOKEN && !raw.CONTMS_API_URL) problems.push("CONTMS_API_TOKEN: is set without CONTMS_API_URL");
+    const env = raw.APP_ENV ?? "dev";
+    if (isHardenedEnv(env) && raw.CONTMS_API_TOKEN && raw.CONTMS_API_URL?.startsWith("http:"))
+      problems.push(`CONTMS_API_URL: must be https:// when a token is sent and APP_ENV=${env}`);
+    return problems;
+  },
+  build: (env): SubscriptionsConfig => ({
+    contms: env.CONTMS_API_URL ? { apiUrl: env.CONTMS_API_URL, apiToken: env.CONTMS_API_TOKEN } : undefined,
+  }),
+});

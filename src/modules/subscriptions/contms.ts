@@ -1,0 +1,93 @@
+/**
+ * The subscription provider's HTTP API (Contms), as the worker calls it:
+ *
+ * - `GET <url>/products` → `{items: [{id, name, description, price: "9.99", currency, durationDays}]}`;
+ * - `POST <url>/subscriptions` `{productId, reference, customer: {telegramId}}` →
+ *   `{id, login, password, url, expiresAt}`; the same `reference` again answers the same subscription.
+ *
+ * Anything but a 2xx with a body of that shape (a 5xx, a refused connection, a timeout, a malformed
+ * answer) throws ContmsError: the job fails and graphile-worker retries it.
+ */
+import { z } from "zod";
+import type { ContmsConfig } from "./config.ts";
+
+/** How long one call may take before it counts as failed. */
+export const CONTMS_TIMEOUT_MS = 15_000;
+
+export class ContmsError extends Error {
+  override name = "ContmsError";
+}
+
+const ProviderText = (max: number) => z.string().min(1).max(max);
+
+export const ContmsProduct = z.object({
+  id: z.union([ProviderText(200), z.number().int().transform(String)]),
+  name: ProviderText(200),
+  description: z.string().max(4000).nullish(),
+  price: z.string().regex(/^[0-9]{1,16}(\.[0-9]{1,2})?$/, "must be a decimal string like 9.99"),
+  currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code"),
+  durationDays: z.number().int().min(1).max(36_600).nullish(),
+});
+export type ContmsProduct = z.output<typeof ContmsProduct>;
+
+const ProductList = z.object({ items: z.array(ContmsProduct).max(10_000) });
+
+export const IssuedSubscription = z.object({
+  id: z.union([ProviderText(200), z.number().int().transform(String)]),
+  login: ProviderText(1000),
+  password: ProviderText(1000),
+  url: ProviderText(2000),
+  expiresAt: z.iso.datetime({ offset: true }).nullish(),
+});
+export type IssuedSubscription = z.output<typeof IssuedSubscription>;
+
+export interface IssueRequest {
+  productId: string;
+  /** Ours, unique per subscription: the provider answers the same subscription for it every time. */
+  reference: string;
+  customer: { telegramId: number };
+}
+
+export function contmsClient(config: ContmsConfig) {
+  const base = config.apiUrl.endsWith("/") ? config.apiUrl : `${config.apiUrl}/`;
+  async function call<T>(method: "GET" | "POST", path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+    const what = `Contms ${method} /${path}`;
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, base), {
+        method,
+        headers: {
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(config.apiToken ? { authorization: `Bearer ${config.apiToken}` } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(CONTMS_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new ContmsError(`${what} failed: ${(error as Error).message}`);
+    }
+    const text = await response.text().catch(() => "");
+    if (!response.ok) throw new ContmsError(`${what} answered ${response.status}: ${text.slice(0, 200)}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ContmsError(`${what} answered ${response.status} with a body that is not JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+      throw new ContmsError(`${what} answered an unexpected body (${problems.join("; ")})`);
+    }
+    return parsed.data;
+  }
+  return {
+    async listProducts(): Promise<ContmsProduct[]> {
+      return (await call("GET", "products", ProductList)).items;
+    },
+    issue(request: IssueRequest): Promise<IssuedSubscription> {
+      return call("POST", "subscriptions", IssuedSubscription, request);
+    },
+  };
+}

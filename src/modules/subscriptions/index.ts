@@ -1,0 +1,29 @@
+/**
+ * Subscriptions: the store sells subscriptions of a provider (Contms). A cron job syncs the
+ * provider's products into every store with commerce on; paying an order for one makes a pending
+ * subscription whose job has the provider issue it; its credentials are kept sealed and handed to the
+ * store's bots (`GET /api/bot/customers/{telegramId}/subscriptions`). Admins read subscriptions
+ * through GraphQL (`orders.read`), never their credentials.
+ */
+import type { ModuleManifest } from "../../platform/modules.ts";
+import { botRunner } from "../commerce/botAuth.ts";
+import { SUBSCRIPTIONS_API } from "./api.ts";
+import { subscriptionsConfig } from "./config.ts";
+import { credentialsBox } from "./credentials.ts";
+import { subscriptionImplementations } from "./routes.ts";
+import { issueSubscription, orderSubscriptions, syncSubscriptionPlans } from "./tasks.ts";
+
+export const subscriptions: ModuleManifest = {
+  name: "subscriptions",
+  config: subscriptionsConfig,
+  api: SUBSCRIPTIONS_API,
+  server({ config, logger, requestPool, database }) {
+    // The bot authentication of every /api/bot/* route is commerce's (mounted before this one).
+    const asBot = botRunner(requestPool, database.botRole, config.graphql.statementTimeoutMs);
+    const box = credentialsBox(config);
+    return { implementations: () => subscriptionImplementations(asBot, box, logger) };
+  },
+  tasks: { sync_subscription_plans: syncSubscriptionPlans, issue_subscription: issueSubscription },
+  consumers: { order_paid: [orderSubscriptions] },
+  crontab: ["*/10 * * * * sync_subscription_plans ?id=sync_subscription_plans&max=3"],
+};

@@ -1,0 +1,147 @@
+/**
+ * The provider's catalogue synced into the stores: every store with commerce on gets the provider's
+ * products (kind subscription), updated on each run; products the provider stops listing are
+ * deactivated (never deleted) and come back when listed again; the store's own products are left
+ * alone; without CONTMS_API_URL the job does nothing.
+ */
+import { MODULES } from "../../src/modules/index.ts";
+import { makeCrontab } from "../../src/platform/worker/registry.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { type ContmsServer, startContmsServer } from "../helpers/contmsServer.ts";
+import { createTenant } from "../helpers/fixtures.ts";
+import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
+import { configWithoutContms, planProduct, syncNow } from "./shop.ts";
+
+let contms: ContmsServer;
+let app: TestApp;
+let storeA: TestStore;
+let storeB: TestStore;
+let ownProducts: string[];
+
+const VPN = {
+  id: "vpn-30",
+  name: "VPN (30 days)",
+  description: "Fast VPN",
+  price: "9.99",
+  currency: "USD",
+  durationDays: 30,
+};
+const TV = { id: "tv-90", name: "TV (90 days)", description: null, price: "24.50", currency: "USD", durationDays: 90 };
+
+beforeAll(async () => {
+  contms = await startContmsServer({ token: `tok-${Math.random().toString(36).slice(2)}` });
+  app = await startTestApp({ env: contms.env });
+  storeA = await createStore(app);
+  storeB = await createStore(app);
+  ownProducts = [
+    await createProduct(app, storeA.admin, { name: "T-shirt", price: "15.00" }),
+    await createProduct(app, storeA.admin, { name: "Own subscription", price: "3.00", kind: "subscription" }),
+  ];
+});
+afterAll(async () => {
+  await app.stop();
+  await contms.stop();
+});
+
+const ownRows = async () =>
+  (
+    await app.db.ownerPool.query(
+      "select id, name, price::text, active, kind from app_public.products where id = any($1) order by name",
+      [ownProducts],
+    )
+  ).rows;
+
+test("the crontab syncs every 10 minutes, under an explicit id", () => {
+  const item = makeCrontab(MODULES).find((cron) => cron.task === "sync_subscription_plans");
+  expect(item).toMatchObject({ identifier: "sync_subscription_plans", match: expect.any(Function) });
+});
+
+test("a sync upserts the provider's products into every store and deactivates the ones it no longer lists", async () => {
+  const before = await ownRows();
+  contms.products = [VPN, TV];
+  await syncNow(app);
+
+  for (const store of [storeA, storeB]) {
+    expect(await planProduct(app.db.ownerPool, store.tenant.id, "vpn-30")).toMatchObject({
+      name: "VPN (30 days)",
+      price: "9.99",
+      active: true,
+      kind: "subscription",
+    });
+    expect(await planProduct(app.db.ownerPool, store.tenant.id, "tv-90")).toMatchObject({
+      price: "24.50",
+      active: true,
+    });
+  }
+  // The bots list them like any product of the store.
+  const listed = await bot(app, storeB).get("/api/bot/catalog/products?filter[kind]=subscription");
+  expect(listed.status).toBe(200);
+  expect(listed.body.items.map((p: { name: string }) => p.name).sort()).toEqual(["TV (90 days)", "VPN (30 days)"]);
+
+  // The provider drops TV and changes VPN's price: one product each, updated or deactivated.
+  const vpnId = (await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30"))!.id;
+  contms.products = [{ ...VPN, price: "11.00", name: "VPN (1 month)" }];
+  await syncNow(app);
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30")).toEqual({
+    id: vpnId,
+    name: "VPN (1 month)",
+    price: "11.00",
+    active: true,
+    kind: "subscription",
+  });
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "tv-90")).toMatchObject({ active: false });
+  expect(await planProduct(app.db.ownerPool, storeB.tenant.id, "tv-90")).toMatchObject({ active: false });
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.subscription_plans where tenant_id = $1",
+    [storeA.tenant.id],
+  );
+  expect(rows[0].n).toBe(2);
+  const relisted = await bot(app, storeB).get("/api/bot/catalog/products?filter[kind]=subscription");
+  expect(relisted.body.items.map((p: { name: string }) => p.name)).toEqual(["VPN (1 month)"]);
+
+  // The store's own products, a subscription among them, are never touched.
+  expect(await ownRows()).toEqual(before);
+});
+
+test("a product the sync deactivated comes back when listed again; one an admin deactivated stays off", async () => {
+  contms.products = [VPN, TV];
+  await syncNow(app);
+  const tv = await planProduct(app.db.ownerPool, storeA.tenant.id, "tv-90");
+  expect(tv).toMatchObject({ active: true });
+  const vpn = (await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30"))!;
+  const { body } = await app.graphql(
+    "mutation($id: UUID!) { updateProduct(input: { rowId: $id, patch: { active: false } }) { product { active } } }",
+    { id: vpn.id },
+    storeA.admin.token,
+  );
+  expect(body.errors).toBeUndefined();
+  await syncNow(app);
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30")).toMatchObject({ active: false });
+  expect(await planProduct(app.db.ownerPool, storeB.tenant.id, "vpn-30")).toMatchObject({ active: true });
+});
+
+test("a store with commerce off gets nothing", async () => {
+  const off = await createTenant(app.db.ownerPool);
+  await app.db.ownerPool.query(
+    "update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'commerce'",
+    [off.id],
+  );
+  await syncNow(app);
+  expect(await planProduct(app.db.ownerPool, off.id, "vpn-30")).toBeUndefined();
+});
+
+test("without CONTMS_API_URL the sync job does nothing (and succeeds)", async () => {
+  const listings = contms.productListings();
+  const count = async () =>
+    (await app.db.ownerPool.query("select count(*)::int as n from app_public.products")).rows[0].n;
+  const productsBefore = await count();
+  contms.products = [];
+  await syncNow(app, configWithoutContms());
+  expect(contms.productListings()).toBe(listings);
+  expect(await count()).toBe(productsBefore);
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "tv-90")).toMatchObject({ active: true });
+  const left = await app.db.ownerPool.query(
+    "select 1 from graphile_worker.jobs where task_identifier = 'sync_subscription_plans'",
+  );
+  expect(left.rowCount).toBe(0);
+});
