@@ -16,6 +16,8 @@ export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
   "tessera-dev-totp-encode-secret-change-me",
   // the development default of SERVICE_API_KEY (the demo tenant's bot key)
   "tsk_dev_demo_service_key_change_me",
+  // the development default of PAYMENT_WEBHOOK_SECRET (the mock payment provider signs with it)
+  "whsec_dGVzc2VyYS1kZXZlbG9wbWVudC13ZWJob29rLXNlY3JldA==",
   // .env.example
   "change-me-to-a-long-random-secret-of-32-chars-or-more",
   "change-me-to-another-long-random-secret-32+",

@@ -9,7 +9,7 @@ import type { JobHelpers } from "graphile-worker";
 import type pg from "pg";
 import { z } from "zod";
 import { signWebhook } from "../../platform/http/standardWebhooks.ts";
-import type { TaskDefinition } from "../../platform/modules.ts";
+import type { TaskContext, TaskDefinition } from "../../platform/modules.ts";
 import type { BotEvent } from "./schemas.ts";
 
 type BotEventJson = z.input<typeof BotEvent>;
@@ -62,10 +62,10 @@ export async function setWebhook(db: pg.ClientBase, url: string | null, serverKe
 const PUSH_TIMEOUT_MS = 10_000;
 
 /** push_bot_event: POSTs one event to its bot's webhook URL; a non-2xx answer fails the job (retried). */
-export function pushBotEvent(serverKey: () => Buffer): TaskDefinition<{ id: string | number }> {
+export function pushBotEvent(serverKey: (context: TaskContext) => Buffer): TaskDefinition<{ id: string | number }> {
   return {
     payload: z.object({ id: z.union([z.string(), z.number()]) }),
-    async run({ id }, helpers: JobHelpers) {
+    async run({ id }, helpers: JobHelpers, context) {
       const found = await helpers.withPgClient((client) =>
         client.query<EventRow & { bot_id: string; url: string | null }>(
           `select e.id::text, e.type, e.payload, e.created_at, e.bot_id, b.webhook_url as url
@@ -83,7 +83,7 @@ export function pushBotEvent(serverKey: () => Buffer): TaskDefinition<{ id: stri
           method: "POST",
           headers: {
             "content-type": "application/json",
-            ...signWebhook(botWebhookKey(serverKey(), event.bot_id), `evt_${event.id}`, body),
+            ...signWebhook(botWebhookKey(serverKey(context), event.bot_id), `evt_${event.id}`, body),
           },
           body,
           redirect: "error",

@@ -5,8 +5,8 @@
 import { z } from "zod";
 import { configFragment } from "../../platform/config.ts";
 import { integer } from "../../platform/configSchema.ts";
-import { hardenedSecretProblems, isHardenedEnv } from "../../platform/hardening.ts";
-import { webhookKey } from "../../platform/http/standardWebhooks.ts";
+import { hardenedSecretProblems } from "../../platform/hardening.ts";
+import { newWebhookSecret, webhookKey } from "../../platform/http/standardWebhooks.ts";
 
 /** Development's webhook secret (the mock provider signs with it); refused in stage and prod. */
 export const DEV_PAYMENT_WEBHOOK_SECRET = "whsec_dGVzc2VyYS1kZXZlbG9wbWVudC13ZWJob29rLXNlY3JldA==";
@@ -64,20 +64,16 @@ export const paymentsConfig = configFragment({
   },
   problems(raw) {
     const env = raw.APP_ENV ?? "dev";
-    const problems = hardenedSecretProblems(
-      "PAYMENT_WEBHOOK_SECRET",
-      raw.PAYMENT_WEBHOOK_SECRET,
-      DEV_PAYMENT_WEBHOOK_SECRET,
-      env,
-    );
+    // In stage and prod a deployment without payments needs none of these; a secret that is set
+    // must be a good one.
+    const problems =
+      raw.PAYMENT_WEBHOOK_SECRET === undefined
+        ? []
+        : hardenedSecretProblems("PAYMENT_WEBHOOK_SECRET", raw.PAYMENT_WEBHOOK_SECRET, DEV_PAYMENT_WEBHOOK_SECRET, env);
     if (raw.PAYMENT_PROVIDER === "platform") {
       for (const suffix of ["BASE_URL", "LOGIN", "PASSWORD", "2FA_KEY"])
         if (!raw[`${PLATFORM}_${suffix}`])
           problems.push(`${PLATFORM}_${suffix}: is required with PAYMENT_PROVIDER=platform`);
-    } else if (env === "prod") {
-      problems.push("PAYMENT_PROVIDER: the mock provider is refused when APP_ENV=prod; use platform");
-    } else if (isHardenedEnv(env) && !raw.MOCK_PAYMENTS_PROVIDER_URL) {
-      problems.push(`MOCK_PAYMENTS_PROVIDER_URL: is required with PAYMENT_PROVIDER=mock when APP_ENV=${env}`);
     }
     const notify = Number(raw.PAYMENT_NOTIFICATION_MINUTES ?? 15);
     const expiry = Number(raw.PAYMENT_EXPIRY_MINUTES ?? 60);
@@ -86,8 +82,8 @@ export const paymentsConfig = configFragment({
     return problems;
   },
   build: (env, hardened): PaymentsConfig => {
-    const secret = env.PAYMENT_WEBHOOK_SECRET ?? (hardened ? undefined : DEV_PAYMENT_WEBHOOK_SECRET);
-    if (!secret) throw new Error("PAYMENT_WEBHOOK_SECRET is required"); // reported by problems() first
+    // Stage or prod without a secret: a random one, so that no webhook is ever accepted.
+    const secret = env.PAYMENT_WEBHOOK_SECRET ?? (hardened ? newWebhookSecret() : DEV_PAYMENT_WEBHOOK_SECRET);
     const baseUrl = env.PLATFORM_PAYMENT_SYSTEM_BASE_URL;
     const login = env.PLATFORM_PAYMENT_SYSTEM_LOGIN;
     const password = env.PLATFORM_PAYMENT_SYSTEM_PASSWORD;

@@ -4,7 +4,7 @@
  * webhook, or the polling job when none comes, settles the payment: status, stock, ledger and
  * referral payout in one transaction; bots hear of it by polling their events or at their webhook.
  */
-import type { ModuleManifest } from "../../platform/modules.ts";
+import type { ModuleManifest, TaskContext } from "../../platform/modules.ts";
 import { botRunner } from "../commerce/botAuth.ts";
 import { PAYMENTS_API } from "./api.ts";
 import { pushBotEvent } from "./botEvents.ts";
@@ -12,8 +12,8 @@ import { type PaymentsConfig, paymentsConfig } from "./config.ts";
 import { PAYMENTS_ERRORS } from "./errors.ts";
 import { paymentStarter } from "./payments.ts";
 import { pollPayments } from "./polling.ts";
-import { MockProvider } from "./providers/mock.ts";
-import { type PaymentProvider, ProviderError } from "./providers/provider.ts";
+import { startMockPaymentsDevService } from "./providers/devService.ts";
+import { MockProvider, type PaymentProvider, PlatformProvider, ProviderError } from "./providers/index.ts";
 import { paymentImplementations } from "./routes.ts";
 import { webhookBodyReader, webhookReceiver } from "./webhook.ts";
 
@@ -24,23 +24,27 @@ export function providerRegistry(settings: PaymentsConfig): (name: "mock" | "pla
     let provider = made.get(name);
     if (!provider) {
       if (name === "mock" && settings.mockUrl) provider = new MockProvider(settings.mockUrl);
+      if (name === "platform" && settings.platform) provider = new PlatformProvider(settings.platform);
       if (provider) made.set(name, provider);
     }
     return provider;
   };
 }
 
-/** The worker reads its settings from the environment (it has no server configuration). */
-let workerSettings: PaymentsConfig | undefined;
-const settingsOfWorker = () => (workerSettings ??= paymentsConfig.fromEnvironment());
-let workerProviders: ReturnType<typeof providerRegistry> | undefined;
-
-/** The worker tasks, for a given configuration (tests build them with theirs). */
-export function paymentTasks(settings: () => PaymentsConfig) {
-  const providers = (name: "mock" | "platform") => (workerProviders ??= providerRegistry(settings()))(name);
+/**
+ * The worker tasks. They read the worker's configuration (the task context), or, in a worker
+ * started without one, the environment.
+ */
+export function paymentTasks(fixed?: PaymentsConfig) {
+  let registry: { settings: PaymentsConfig; providers: ReturnType<typeof providerRegistry> } | undefined;
+  const resolve = (context: TaskContext) => {
+    const settings = fixed ?? (context.config ? paymentsConfig.of(context.config) : paymentsConfig.fromEnvironment());
+    if (registry?.settings !== settings) registry = { settings, providers: providerRegistry(settings) };
+    return registry;
+  };
   return {
-    poll_payments: pollPayments(settings, providers),
-    push_bot_event: pushBotEvent(() => settings().webhookKey),
+    poll_payments: pollPayments(resolve),
+    push_bot_event: pushBotEvent((context) => resolve(context).settings.webhookKey),
   };
 }
 
@@ -49,7 +53,8 @@ export const payments: ModuleManifest = {
   config: paymentsConfig,
   errors: PAYMENTS_ERRORS,
   api: PAYMENTS_API,
-  tasks: paymentTasks(settingsOfWorker),
+  tasks: paymentTasks(),
+  devService: startMockPaymentsDevService,
   crontab: ["* * * * * poll_payments ?id=poll_payments&max=1"],
   server({ config, ownerPool, requestPool, database, logger }) {
     const settings = paymentsConfig.of(config);

@@ -7,7 +7,7 @@
  */
 import type { JobHelpers } from "graphile-worker";
 import { z } from "zod";
-import type { TaskDefinition } from "../../platform/modules.ts";
+import type { TaskContext, TaskDefinition } from "../../platform/modules.ts";
 import type { PaymentsConfig } from "./config.ts";
 import type { PaymentProvider } from "./providers/provider.ts";
 
@@ -21,14 +21,16 @@ interface DueRow {
   expired: boolean;
 }
 
+type ProviderFor = (name: "mock" | "platform") => PaymentProvider | undefined;
+
 export function pollPayments(
-  settings: () => PaymentsConfig,
-  providerFor: (name: "mock" | "platform") => PaymentProvider | undefined,
+  resolve: (context: TaskContext) => { settings: PaymentsConfig; providers: ProviderFor },
 ): TaskDefinition<unknown> {
   return {
     payload: z.unknown(),
-    async run(_payload, helpers: JobHelpers) {
-      const { notificationMinutes, expiryMinutes } = settings();
+    async run(_payload, helpers: JobHelpers, context) {
+      const { settings, providers: providerFor } = resolve(context);
+      const { notificationMinutes, expiryMinutes } = settings;
       const { rows } = await helpers.withPgClient((client) =>
         client.query<DueRow>(
           `update app_public.payments p set checked_at = now()
@@ -66,11 +68,7 @@ export function pollPayments(
   };
 }
 
-async function askProvider(
-  payment: DueRow,
-  providerFor: (name: "mock" | "platform") => PaymentProvider | undefined,
-  helpers: JobHelpers,
-) {
+async function askProvider(payment: DueRow, providerFor: ProviderFor, helpers: JobHelpers) {
   const provider = providerFor(payment.provider);
   if (!payment.provider_payment_id || !provider) return undefined;
   try {
