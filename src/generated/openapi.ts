@@ -362,6 +362,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bot/customers/{telegramId}/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's subscriptions with their credentials, newest first by default */
+        get: operations["listCustomerSubscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bot/orders": {
         parameters: {
             query?: never;
@@ -662,6 +679,23 @@ export interface components {
             /** @description ISO 8601 time. */
             createdAt: string;
         };
+        CustomerSubscription: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            productId: string;
+            productName: string;
+            /**
+             * @description pending: the provider has not answered yet; failed: every attempt failed.
+             * @enum {string}
+             */
+            status: "pending" | "active" | "failed";
+            expiresAt: string | null;
+            /** @description Null until the provider has issued it. */
+            credentials: components["schemas"]["SubscriptionCredentials"] | null;
+            /** @description ISO 8601 time. */
+            createdAt: string;
+        };
         /** @description Every REST error: the code (one table with GraphQL's extensions.code), a message, details. */
         ErrorEnvelope: {
             error: {
@@ -766,6 +800,11 @@ export interface components {
             twoFactorRequired: boolean;
             /** @description With twoFactorRequired: send it with the code to /api/auth/2fa/verify. */
             twoFactorToken: string | null;
+        };
+        SubscriptionCredentials: {
+            login: string;
+            password: string;
+            url: string;
         };
         Success: {
             /** @constant */
@@ -3588,6 +3627,146 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReferralAnalytics"];
+                };
+            };
+            /** @description VALIDATION_FAILED: The input is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "VALIDATION_FAILED";
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED: Authentication is required or the access token is not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN: You are not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND: Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMITED: Too many attempts; try again later. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL: An unexpected error occurred. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL";
+                        };
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: The service is temporarily unavailable; try again shortly. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listCustomerSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Page size: a whole number from 1 to 100 (digits only). */
+                limit?: components["parameters"]["ListLimit"];
+                /** @description Opaque: the previous page's `nextCursor`. Absent for the first page. */
+                cursor?: components["parameters"]["ListCursor"];
+                /** @description One field, `-` for descending: createdAt. */
+                sort?: string;
+                /** @description `filter[field]=value`, nested with more brackets; a repeated key gives a list. */
+                filter?: {
+                    /** @enum {string} */
+                    status?: "pending" | "active" | "failed";
+                };
+            };
+            header?: never;
+            path: {
+                telegramId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CustomerSubscription"][];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description VALIDATION_FAILED: The input is not valid. */

@@ -17,15 +17,16 @@ import { bot, fundCustomer, type TestStore } from "../commerce/store.ts";
 export const configWithoutContms = (): Config =>
   loadConfig({ APP_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "silent" });
 
-/** Runs the due jobs of the outbox and of this module with `config` (the app's by default). */
-export async function runJobs(app: TestApp, config: Config = app.config): Promise<void> {
-  const tasks = makeTaskList({ modules: MODULES, mail: app.config.mail, logger: createLogger("silent"), config });
-  const { domain_event, sync_subscription_plans, issue_subscription } = tasks;
-  await runDueJobs(app.db.ownerPool, {
-    domain_event: domain_event!,
-    sync_subscription_plans: sync_subscription_plans!,
-    issue_subscription: issue_subscription!,
-  });
+const TASKS = ["domain_event", "sync_subscription_plans", "issue_subscription"] as const;
+
+/** Runs the due jobs of the outbox and of this module (or only `tasks`) with `config` (the app's by default). */
+export async function runJobs(
+  app: TestApp,
+  config: Config = app.config,
+  tasks: ReadonlyArray<(typeof TASKS)[number]> = TASKS,
+): Promise<void> {
+  const all = makeTaskList({ modules: MODULES, mail: app.config.mail, logger: createLogger("silent"), config });
+  await runDueJobs(app.db.ownerPool, Object.fromEntries(tasks.map((name) => [name, all[name]!])));
 }
 
 /** What the crontab line does every 10 minutes, now: one sync job, run to its end. */
