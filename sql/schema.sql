@@ -2849,7 +2849,8 @@ create table app_public.bots (
   telegram_username text,
   status text default 'active'::text not null,
   referral_percent numeric(5,2) default 0 not null,
-  created_at timestamp with time zone default now() not null
+  created_at timestamp with time zone default now() not null,
+  webhook_url text
 );
 alter table app_public.bots add constraint bots_pkey PRIMARY KEY (id);
 alter table app_public.bots add constraint bots_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
@@ -2858,10 +2859,13 @@ alter table app_public.bots add constraint bots_name_check CHECK (((length(name)
 alter table app_public.bots add constraint bots_referral_percent_check CHECK (((referral_percent >= (0)::numeric) AND (referral_percent <= (100)::numeric)));
 alter table app_public.bots add constraint bots_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text])));
 alter table app_public.bots add constraint bots_telegram_username_check CHECK ((telegram_username ~ '^[A-Za-z][A-Za-z0-9_]{3,31}$'::text));
+alter table app_public.bots add constraint bots_webhook_url_check CHECK (((webhook_url ~ '^https?://[^\s]+$'::text) AND (length(webhook_url) <= 2000)));
 alter table app_public.bots enable row level security;
 comment on table app_public.bots is '@module commerce
 @behavior -insert -delete
 A Telegram bot of the store: the store''s own (no owner, made by an admin) or a customer''s (made through the bot API); referral_percent of every order paid through it goes to the buyer''s referrer.';
+comment on column app_public.bots.webhook_url is '@behavior -insert -update
+Where the bot receives its events (signed the Standard Webhooks way); set by the bot itself.';
 
 create table app_public.categories (
   id uuid default gen_random_uuid() not null,
@@ -3017,6 +3021,7 @@ alter table app_public.transactions add constraint transactions_tenant_id_create
 alter table app_public.transactions add constraint transactions_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES app_public.customers(tenant_id, id);
 alter table app_public.transactions add constraint transactions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.transactions add constraint transactions_tenant_id_order_id_fkey FOREIGN KEY (tenant_id, order_id) REFERENCES app_public.orders(tenant_id, id);
+alter table app_public.transactions add constraint transactions_tenant_id_payment_id_fkey FOREIGN KEY (tenant_id, payment_id) REFERENCES app_public.payments(tenant_id, id);
 alter table app_public.transactions add constraint transactions_amount_check CHECK (((amount <> (0)::numeric) AND (amount <> 'NaN'::numeric)));
 alter table app_public.transactions add constraint transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
 alter table app_public.transactions add constraint transactions_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)));
@@ -3061,6 +3066,8 @@ CREATE INDEX transactions_created_by_idx ON app_public.transactions USING btree 
 CREATE INDEX transactions_customer_idx ON app_public.transactions USING btree (tenant_id, customer_id, created_at DESC);
 
 CREATE INDEX transactions_order_idx ON app_public.transactions USING btree (tenant_id, order_id);
+
+CREATE INDEX transactions_payment_idx ON app_public.transactions USING btree (tenant_id, payment_id);
 
 CREATE OR REPLACE FUNCTION app_hidden.bot_create_bot(owner_telegram_id bigint, name text, telegram_username text, referral_percent numeric)
  RETURNS app_public.bots
@@ -3303,10 +3310,6 @@ CREATE OR REPLACE FUNCTION app_private.pay_order(tenant_id uuid, order_id uuid)
 AS $function$
 declare
   v_order app_public.orders;
-  v_item record;
-  v_referrer uuid;
-  v_percent numeric;
-  v_payout numeric;
 begin
   select * into v_order from app_public.orders o
     where o.id = pay_order.order_id and o.tenant_id = pay_order.tenant_id for update;
@@ -3316,42 +3319,14 @@ begin
   if v_order.status <> 'pending' then
     raise exception 'The order is %, not pending', v_order.status using errcode = 'TCONF';
   end if;
-  select b.referral_percent into v_percent from app_public.bots b
-    where b.id = v_order.bot_id and b.status = 'active';
-  if not found then
+  if exists (select 1 from app_public.payments p where p.order_id = v_order.id and p.status = 'pending') then
+    raise exception 'A payment of this order is in progress at a provider' using errcode = 'TCONF';
+  end if;
+  if not exists (select 1 from app_public.bots b where b.id = v_order.bot_id and b.status = 'active') then
     raise exception 'The bot this order was placed through is disabled' using errcode = 'TFORB';
   end if;
-  -- Stock, product by product in id order; an update that finds too little changes nothing.
-  for v_item in
-    select i.product_id, i.quantity from app_public.order_items i
-    where i.order_id = v_order.id order by i.product_id
-  loop
-    -- Under the row lock the condition is evaluated again on the latest stock.
-    update app_public.products p set stock = p.stock - v_item.quantity
-      where p.id = v_item.product_id and p.stock >= v_item.quantity;
-    if not found and exists (select 1 from app_public.products p
-                             where p.id = v_item.product_id and p.stock is not null) then
-      raise exception 'Not enough stock left' using errcode = 'TSTCK';
-    end if;
-  end loop;
-  if v_order.total > 0 then
-    insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id)
-      values (v_order.tenant_id, v_order.customer_id, 'purchase', -v_order.total, v_order.currency,
-              v_order.bot_id, v_order.id),
-             (v_order.tenant_id, null, 'purchase', v_order.total, v_order.currency, v_order.bot_id, v_order.id);
-    select c.referred_by into v_referrer from app_public.customers c where c.id = v_order.customer_id;
-    v_payout := round(v_order.total * v_percent / 100, 2);
-    if v_referrer is not null and v_payout > 0 then
-      insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id)
-        values (v_order.tenant_id, null, 'referral_payout', -v_payout, v_order.currency, v_order.bot_id, v_order.id),
-               (v_order.tenant_id, v_referrer, 'referral_payout', v_payout, v_order.currency, v_order.bot_id,
-                v_order.id);
-    end if;
-  end if;
-  update app_public.orders o set status = 'paid', paid_at = now() where o.id = v_order.id returning * into v_order;
-  perform app_private.publish_event('order_paid', v_order.tenant_id, 'order', v_order.id::text,
-    jsonb_build_object('orderId', v_order.id, 'total', v_order.total, 'currency', v_order.currency));
-  return v_order;
+  perform app_private.move_order_stock(v_order.id, -1);
+  return app_private.complete_order_purchase(v_order);
 end;
 $function$;
 comment on function app_private.pay_order(uuid,uuid) is '@module commerce
@@ -3655,3 +3630,673 @@ grant execute on function app_public.create_bot(text,text,numeric) to :DATABASE_
 grant execute on function app_public.revoke_api_key(uuid) to :DATABASE_VISITOR;
 
 grant execute on function app_public.store_balance(text) to :DATABASE_VISITOR;
+
+-- ==================== module: payments ====================
+
+create table app_private.bot_event_deliveries (
+  id bigint generated always as identity not null,
+  event_id bigint not null,
+  url text not null,
+  attempt integer not null,
+  status integer,
+  error text,
+  delivered boolean not null,
+  attempted_at timestamp with time zone default now() not null
+);
+alter table app_private.bot_event_deliveries add constraint bot_event_deliveries_pkey PRIMARY KEY (id);
+alter table app_private.bot_event_deliveries add constraint bot_event_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES app_public.bot_events(id) ON DELETE CASCADE;
+comment on table app_private.bot_event_deliveries is '@module payments
+Each attempt to push a bot event to the bot''s webhook URL: the answer''s status or the error.';
+
+create table app_private.payment_webhooks (
+  id bigint generated always as identity not null,
+  provider text not null,
+  webhook_id text,
+  received_at timestamp with time zone default now() not null,
+  outcome text not null,
+  http_status integer not null,
+  payment_id uuid,
+  event_type text,
+  detail text
+);
+alter table app_private.payment_webhooks add constraint payment_webhooks_pkey PRIMARY KEY (id);
+alter table app_private.payment_webhooks add constraint payment_webhooks_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES app_public.payments(id) ON DELETE SET NULL;
+alter table app_private.payment_webhooks add constraint payment_webhooks_outcome_check CHECK ((outcome = ANY (ARRAY['processed'::text, 'duplicate'::text, 'invalid_signature'::text, 'malformed'::text, 'unknown_payment'::text, 'amount_mismatch'::text, 'error'::text])));
+comment on table app_private.payment_webhooks is '@module payments
+Every webhook delivery from a payment provider: when it came and what became of it.';
+
+create table app_public.bot_events (
+  id bigint generated always as identity not null,
+  tenant_id uuid not null,
+  bot_id uuid not null,
+  type text not null,
+  payload jsonb not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.bot_events add constraint bot_events_pkey PRIMARY KEY (id);
+alter table app_public.bot_events add constraint bot_events_tenant_id_bot_id_fkey FOREIGN KEY (tenant_id, bot_id) REFERENCES app_public.bots(tenant_id, id);
+alter table app_public.bot_events add constraint bot_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.bot_events add constraint bot_events_type_check CHECK ((type ~ '^[a-z_.]{1,60}$'::text));
+alter table app_public.bot_events enable row level security;
+comment on table app_public.bot_events is '@module payments
+@behavior -insert -update -delete
+What happened that a bot should know (settled payments), in order: the bot polls them by id.';
+
+create table app_public.payments (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  kind text not null,
+  order_id uuid,
+  customer_id uuid not null,
+  bot_id uuid not null,
+  amount numeric(18,2) not null,
+  currency text not null,
+  provider text not null,
+  provider_payment_id text,
+  payment_url text,
+  status text default 'pending'::text not null,
+  failure_reason text,
+  created_at timestamp with time zone default now() not null,
+  paid_at timestamp with time zone,
+  failed_at timestamp with time zone,
+  expired_at timestamp with time zone,
+  checked_at timestamp with time zone
+);
+alter table app_public.payments add constraint payments_pkey PRIMARY KEY (id);
+alter table app_public.payments add constraint payments_tenant_id_bot_id_fkey FOREIGN KEY (tenant_id, bot_id) REFERENCES app_public.bots(tenant_id, id);
+alter table app_public.payments add constraint payments_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES app_public.customers(tenant_id, id);
+alter table app_public.payments add constraint payments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.payments add constraint payments_tenant_id_order_id_fkey FOREIGN KEY (tenant_id, order_id) REFERENCES app_public.orders(tenant_id, id);
+alter table app_public.payments add constraint payments_amount_check CHECK (((amount > (0)::numeric) AND (amount <> 'NaN'::numeric)));
+alter table app_public.payments add constraint payments_check CHECK (((kind = 'order'::text) = (order_id IS NOT NULL)));
+alter table app_public.payments add constraint payments_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
+alter table app_public.payments add constraint payments_failure_reason_check CHECK (((length(failure_reason) >= 1) AND (length(failure_reason) <= 500)));
+alter table app_public.payments add constraint payments_kind_check CHECK ((kind = ANY (ARRAY['order'::text, 'deposit'::text])));
+alter table app_public.payments add constraint payments_payment_url_check CHECK (((length(payment_url) >= 1) AND (length(payment_url) <= 2000)));
+alter table app_public.payments add constraint payments_provider_check CHECK ((provider = ANY (ARRAY['mock'::text, 'platform'::text])));
+alter table app_public.payments add constraint payments_provider_payment_id_check CHECK (((length(provider_payment_id) >= 1) AND (length(provider_payment_id) <= 200)));
+alter table app_public.payments add constraint payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text, 'expired'::text])));
+alter table app_public.payments enable row level security;
+comment on table app_public.payments is '@module payments
+@behavior -insert -update -delete
+Money asked from a provider: an order''s total or a deposit to the customer''s balance.';
+
+CREATE INDEX bot_event_deliveries_event_idx ON app_private.bot_event_deliveries USING btree (event_id);
+
+CREATE INDEX payment_webhooks_payment_idx ON app_private.payment_webhooks USING btree (payment_id);
+
+CREATE UNIQUE INDEX payment_webhooks_processed_key ON app_private.payment_webhooks USING btree (provider, webhook_id) WHERE (outcome = 'processed'::text);
+
+CREATE INDEX bot_events_bot_idx ON app_public.bot_events USING btree (tenant_id, bot_id, id);
+
+CREATE INDEX payments_bot_idx ON app_public.payments USING btree (tenant_id, bot_id);
+
+CREATE INDEX payments_customer_idx ON app_public.payments USING btree (tenant_id, customer_id, created_at DESC);
+
+CREATE INDEX payments_pending_idx ON app_public.payments USING btree (created_at) WHERE (status = 'pending'::text);
+
+CREATE UNIQUE INDEX payments_pending_order_key ON app_public.payments USING btree (order_id) WHERE (status = 'pending'::text);
+
+CREATE UNIQUE INDEX payments_provider_payment_key ON app_public.payments USING btree (provider, provider_payment_id);
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_set_webhook(url text)
+ RETURNS app_public.bots
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_bot app_public.bots;
+begin
+  if app_hidden.bot_tenant_id() is null then
+    raise exception 'Bot requests only' using errcode = 'TAUTH';
+  end if;
+  update app_public.bots b set webhook_url = bot_set_webhook.url
+    where b.id = app_hidden.current_bot_id() and b.tenant_id = app_hidden.bot_tenant_id()
+    returning * into v_bot;
+  return v_bot;
+end;
+$function$;
+comment on function app_hidden.bot_set_webhook(text) is '@module payments
+Sets (or, with null, removes) the calling bot''s webhook URL.';
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_start_payment(order_id uuid, telegram_id bigint, amount numeric, provider text, OUT payment app_public.payments, OUT created boolean)
+ RETURNS record
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_hidden.bot_tenant_id();
+  v_bot uuid := app_hidden.current_bot_id();
+  v_order app_public.orders;
+  v_customer uuid;
+begin
+  if v_tenant is null then
+    raise exception 'Bot requests only' using errcode = 'TAUTH';
+  end if;
+  created := false;
+  if bot_start_payment.order_id is not null then
+    select * into v_order from app_public.orders o
+      where o.id = bot_start_payment.order_id and o.tenant_id = v_tenant for update;
+    if v_order.id is null then
+      raise exception 'No such order' using errcode = 'TNFND';
+    end if;
+    if v_order.bot_id is distinct from v_bot then
+      raise exception 'The order was placed through another bot' using errcode = 'TFORB';
+    end if;
+    select * into payment from app_public.payments p where p.order_id = v_order.id and p.status = 'pending';
+    if payment.id is not null then
+      return; -- a retried request: the payment already in flight
+    end if;
+    if v_order.status <> 'pending' then
+      raise exception 'The order is %, not pending', v_order.status using errcode = 'TCONF';
+    end if;
+    if v_order.total <= 0 then
+      raise exception 'The order costs nothing: pay it from the balance' using errcode = 'TCONF';
+    end if;
+    perform app_private.move_order_stock(v_order.id, -1);
+    insert into app_public.payments (tenant_id, kind, order_id, customer_id, bot_id, amount, currency, provider)
+      values (v_tenant, 'order', v_order.id, v_order.customer_id, v_bot, v_order.total, v_order.currency,
+              bot_start_payment.provider)
+      returning * into payment;
+  else
+    select c.id into v_customer from app_public.customers c
+      where c.tenant_id = v_tenant and c.telegram_id = bot_start_payment.telegram_id;
+    if v_customer is null then
+      raise exception 'No such customer' using errcode = 'TNFND';
+    end if;
+    insert into app_public.payments (tenant_id, kind, customer_id, bot_id, amount, currency, provider)
+      values (v_tenant, 'deposit', v_customer, v_bot, bot_start_payment.amount, app_hidden.bot_store_currency(),
+              bot_start_payment.provider)
+      returning * into payment;
+  end if;
+  created := true;
+end;
+$function$;
+comment on function app_hidden.bot_start_payment(uuid,bigint,numeric,text) is '@module payments
+Starts a payment of an order of this bot (taking its stock; a payment already in flight is returned) or a deposit for a customer; the server then asks the provider for the invoice.';
+
+CREATE OR REPLACE FUNCTION app_private.attach_invoice(payment_id uuid, provider_payment_id text, payment_url text)
+ RETURNS app_public.payments
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  update app_public.payments p
+    set provider_payment_id = attach_invoice.provider_payment_id, payment_url = attach_invoice.payment_url
+    where p.id = attach_invoice.payment_id and p.status = 'pending' and p.provider_payment_id is null
+    returning *;
+$function$;
+comment on function app_private.attach_invoice(uuid,text,text) is '@module payments
+Records the provider''s invoice of a payment that has none yet.';
+
+CREATE OR REPLACE FUNCTION app_private.close_payment(payment_id uuid, status text, reason text)
+ RETURNS app_public.payments
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_payment app_public.payments;
+begin
+  update app_public.payments p
+    set status = close_payment.status, failure_reason = close_payment.reason,
+        failed_at = case when close_payment.status = 'failed' then now() end,
+        expired_at = case when close_payment.status = 'expired' then now() end
+    where p.id = close_payment.payment_id and p.status = 'pending'
+    returning * into v_payment;
+  if v_payment.id is null then
+    return null;
+  end if;
+  if v_payment.order_id is not null then
+    -- The order's lock before its products', as everywhere.
+    perform 1 from app_public.orders o where o.id = v_payment.order_id for update;
+    perform app_private.move_order_stock(v_payment.order_id, 1);
+  end if;
+  perform app_private.record_bot_event(v_payment.tenant_id, v_payment.bot_id, 'payment.' || close_payment.status,
+    app_private.payment_event_payload(v_payment, null));
+  return v_payment;
+end;
+$function$;
+comment on function app_private.close_payment(uuid,text,text) is '@module payments
+Fails or expires a pending payment: its order''s stock goes back, the bot is told. Not pending: null.';
+
+CREATE OR REPLACE FUNCTION app_private.complete_order_purchase(v_order app_public.orders, payment_id uuid DEFAULT NULL::uuid)
+ RETURNS app_public.orders
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_referrer uuid;
+  v_percent numeric;
+  v_payout numeric;
+begin
+  if v_order.total > 0 then
+    insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id, payment_id)
+      values (v_order.tenant_id, v_order.customer_id, 'purchase', -v_order.total, v_order.currency,
+              v_order.bot_id, v_order.id, complete_order_purchase.payment_id),
+             (v_order.tenant_id, null, 'purchase', v_order.total, v_order.currency, v_order.bot_id, v_order.id,
+              complete_order_purchase.payment_id);
+    select c.referred_by, b.referral_percent into v_referrer, v_percent
+      from app_public.customers c, app_public.bots b
+      where c.id = v_order.customer_id and b.id = v_order.bot_id;
+    v_payout := round(v_order.total * coalesce(v_percent, 0) / 100, 2);
+    if v_referrer is not null and v_payout > 0 then
+      insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id, payment_id)
+        values (v_order.tenant_id, null, 'referral_payout', -v_payout, v_order.currency, v_order.bot_id,
+                v_order.id, complete_order_purchase.payment_id),
+               (v_order.tenant_id, v_referrer, 'referral_payout', v_payout, v_order.currency, v_order.bot_id,
+                v_order.id, complete_order_purchase.payment_id);
+    end if;
+  end if;
+  update app_public.orders o set status = 'paid', paid_at = now() where o.id = v_order.id returning * into v_order;
+  perform app_private.publish_event('order_paid', v_order.tenant_id, 'order', v_order.id::text,
+    jsonb_build_object('orderId', v_order.id, 'total', v_order.total, 'currency', v_order.currency));
+  return v_order;
+end;
+$function$;
+comment on function app_private.complete_order_purchase(app_public.orders,uuid) is '@module payments
+The purchase of an order whose stock is taken: ledger entries (INSUFFICIENT_BALANCE), referral payout, status, order_paid.';
+
+CREATE OR REPLACE FUNCTION app_private.expire_payment(payment_id uuid)
+ RETURNS app_public.payments
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select app_private.close_payment(expire_payment.payment_id, 'expired', 'Not paid in time');
+$function$;
+comment on function app_private.expire_payment(uuid) is '@module payments
+Expires a pending payment (its stock goes back); null when it is no longer pending.';
+
+CREATE OR REPLACE FUNCTION app_private.move_order_stock(order_id uuid, direction integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_item record;
+begin
+  -- Product by product in id order; taking stock finds the latest stock under the row lock and
+  -- changes nothing when too little is left. Unlimited products (stock null) are left alone.
+  for v_item in
+    select i.product_id, i.quantity from app_public.order_items i
+    where i.order_id = move_order_stock.order_id order by i.product_id
+  loop
+    if move_order_stock.direction < 0 then
+      update app_public.products p set stock = p.stock - v_item.quantity
+        where p.id = v_item.product_id and p.stock >= v_item.quantity;
+      if not found and exists (select 1 from app_public.products p
+                               where p.id = v_item.product_id and p.stock is not null) then
+        raise exception 'Not enough stock left' using errcode = 'TSTCK';
+      end if;
+    else
+      update app_public.products p set stock = p.stock + v_item.quantity
+        where p.id = v_item.product_id and p.stock is not null;
+    end if;
+  end loop;
+end;
+$function$;
+comment on function app_private.move_order_stock(uuid,integer) is '@module payments
+Takes (direction < 0) or gives back an order''s stock; taking refuses with OUT_OF_STOCK and changes nothing.';
+
+CREATE OR REPLACE FUNCTION app_private.payment_event_payload(v_payment app_public.payments, order_paid boolean)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select jsonb_strip_nulls(jsonb_build_object(
+    'paymentId', v_payment.id, 'kind', v_payment.kind, 'orderId', v_payment.order_id,
+    'telegramId', (select c.telegram_id::text from app_public.customers c where c.id = v_payment.customer_id),
+    'amount', to_char(v_payment.amount, 'FM999999999999999990.00'), 'currency', v_payment.currency,
+    'status', v_payment.status, 'orderPaid', payment_event_payload.order_paid));
+$function$;
+comment on function app_private.payment_event_payload(app_public.payments,boolean) is '@module payments
+What a bot is told about a payment (its event''s payload).';
+
+CREATE OR REPLACE FUNCTION app_private.receive_payment_webhook(provider text, webhook_id text, event_type text, provider_payment_id text, amount numeric, currency text)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_payment uuid;
+  v_delivery bigint;
+begin
+  -- (Parameters are always written qualified here; ON CONFLICT's column list cannot be.)
+  select p.id into v_payment from app_public.payments p
+    where p.provider = receive_payment_webhook.provider
+      and p.provider_payment_id = receive_payment_webhook.provider_payment_id;
+  -- Concurrent copies of one delivery wait here for the first one's transaction.
+  insert into app_private.payment_webhooks (provider, webhook_id, outcome, http_status, payment_id, event_type)
+    values (receive_payment_webhook.provider, receive_payment_webhook.webhook_id, 'processed', 200, v_payment,
+            receive_payment_webhook.event_type)
+    on conflict (provider, webhook_id) where outcome = 'processed' do nothing
+    returning id into v_delivery;
+  if v_delivery is null then
+    insert into app_private.payment_webhooks (provider, webhook_id, outcome, http_status, payment_id, event_type)
+      values (receive_payment_webhook.provider, receive_payment_webhook.webhook_id, 'duplicate', 200, v_payment,
+              receive_payment_webhook.event_type);
+    return 'duplicate';
+  end if;
+  if v_payment is null then
+    raise exception 'No payment % at provider %', receive_payment_webhook.provider_payment_id,
+      receive_payment_webhook.provider using errcode = 'TNFND';
+  end if;
+  return app_private.settle_payment(v_payment, replace(receive_payment_webhook.event_type, 'payment.', ''),
+    receive_payment_webhook.amount, receive_payment_webhook.currency, 'webhook');
+end;
+$function$;
+comment on function app_private.receive_payment_webhook(text,text,text,text,numeric,text) is '@module payments
+Processes one verified webhook delivery once (a webhook-id seen before: duplicate, nothing changes).';
+
+CREATE OR REPLACE FUNCTION app_private.record_bot_event(tenant_id uuid, bot_id uuid, type text, payload jsonb)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_id bigint;
+begin
+  insert into app_public.bot_events (tenant_id, bot_id, type, payload)
+    values (record_bot_event.tenant_id, record_bot_event.bot_id, record_bot_event.type, record_bot_event.payload)
+    returning id into v_id;
+  if exists (select 1 from app_public.bots b where b.id = record_bot_event.bot_id and b.webhook_url is not null) then
+    perform app_private.enqueue_job('push_bot_event', json_build_object('id', v_id),
+      max_attempts => 12, queue_name => 'bot_events_' || record_bot_event.bot_id);
+  end if;
+  return v_id;
+end;
+$function$;
+comment on function app_private.record_bot_event(uuid,uuid,text,jsonb) is '@module payments
+Records an event for a bot and, when the bot has a webhook URL, enqueues its push (one queue per bot: in order).';
+
+CREATE OR REPLACE FUNCTION app_private.settle_payment(payment_id uuid, outcome text, amount numeric, currency text, source text)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_payment app_public.payments;
+  v_order app_public.orders;
+  v_order_paid boolean := false;
+begin
+  select * into v_payment from app_public.payments p where p.id = settle_payment.payment_id for update;
+  if v_payment.id is null then
+    raise exception 'No such payment' using errcode = 'TNFND';
+  end if;
+  if settle_payment.amount is distinct from v_payment.amount or settle_payment.currency is distinct from v_payment.currency
+  then
+    raise exception 'The amount % % is not the payment''s % %', settle_payment.amount, settle_payment.currency,
+      v_payment.amount, v_payment.currency using errcode = 'TPAMT';
+  end if;
+  if settle_payment.outcome = 'failed' then
+    if v_payment.status = 'pending' then
+      perform app_private.close_payment(v_payment.id, 'failed', 'The provider reported a failure (' || source || ')');
+      return 'failed';
+    end if;
+    return 'unchanged';
+  end if;
+  if settle_payment.outcome <> 'succeeded' then
+    raise exception 'Unknown outcome %', settle_payment.outcome using errcode = '22023';
+  end if;
+  if v_payment.status = 'succeeded' then
+    return 'unchanged';
+  end if;
+  -- Money arrived: it is the customer's first. A late success (the payment had failed or expired,
+  -- its stock went back) stays on the balance.
+  update app_public.payments p set status = 'succeeded', paid_at = now(), failure_reason = null
+    where p.id = v_payment.id returning * into v_payment;
+  insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id, payment_id)
+    values (v_payment.tenant_id, v_payment.customer_id, 'deposit', v_payment.amount, v_payment.currency,
+            v_payment.bot_id, v_payment.order_id, v_payment.id);
+  if v_payment.order_id is not null then
+    select * into v_order from app_public.orders o where o.id = v_payment.order_id for update;
+    if v_order.status = 'pending' and v_payment.expired_at is null and v_payment.failed_at is null then
+      perform app_private.complete_order_purchase(v_order, v_payment.id);
+      v_order_paid := true;
+    end if;
+  end if;
+  perform app_private.record_bot_event(v_payment.tenant_id, v_payment.bot_id, 'payment.succeeded',
+    app_private.payment_event_payload(v_payment, case when v_payment.order_id is not null then v_order_paid end));
+  return 'succeeded';
+end;
+$function$;
+comment on function app_private.settle_payment(uuid,text,numeric,text,text) is '@module payments
+Applies a provider''s outcome to a payment (an amount that disagrees: PAYMENT_AMOUNT_MISMATCH, nothing changes); a repeated outcome changes nothing. Returns succeeded, failed or unchanged.';
+
+create policy select_bot on app_public.bot_events as permissive for select to :DATABASE_BOT using (((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)) AND (bot_id = ( SELECT app_hidden.current_bot_id() AS current_bot_id))));
+
+create policy select_payments_read on app_public.bot_events as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('payments.read'::text) AS current_user_has_permission)));
+
+create policy select_bot on app_public.payments as permissive for select to :DATABASE_BOT using (((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)) AND (bot_id = ( SELECT app_hidden.current_bot_id() AS current_bot_id))));
+
+create policy select_payments_read on app_public.payments as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('payments.read'::text) AS current_user_has_permission)));
+
+grant select on table app_public.bot_events to :DATABASE_BOT;
+
+grant select on table app_public.bot_events to :DATABASE_VISITOR;
+
+grant select on table app_public.payments to :DATABASE_BOT;
+
+grant select on table app_public.payments to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.bot_set_webhook(text) to :DATABASE_BOT;
+
+grant execute on function app_hidden.bot_set_webhook(text) to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.bot_start_payment(uuid,bigint,numeric,text) to :DATABASE_BOT;
+
+grant execute on function app_hidden.bot_start_payment(uuid,bigint,numeric,text) to :DATABASE_VISITOR;
+
+-- ==================== module: subscriptions ====================
+
+create table app_private.subscription_credentials (
+  subscription_id uuid not null,
+  sealed text not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_private.subscription_credentials add constraint subscription_credentials_pkey PRIMARY KEY (subscription_id);
+alter table app_private.subscription_credentials add constraint subscription_credentials_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES app_public.subscriptions(id) ON DELETE CASCADE;
+comment on table app_private.subscription_credentials is '@module subscriptions
+Each issued subscription''s credentials, encrypted by the server.';
+
+create table app_public.subscription_plans (
+  product_id uuid not null,
+  tenant_id uuid not null,
+  provider_product_id text not null,
+  duration_days integer,
+  synced_at timestamp with time zone default now() not null,
+  delisted_at timestamp with time zone
+);
+alter table app_public.subscription_plans add constraint subscription_plans_tenant_id_provider_product_id_key UNIQUE (tenant_id, provider_product_id);
+alter table app_public.subscription_plans add constraint subscription_plans_pkey PRIMARY KEY (product_id);
+alter table app_public.subscription_plans add constraint subscription_plans_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.subscription_plans add constraint subscription_plans_tenant_id_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES app_public.products(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.subscription_plans add constraint subscription_plans_duration_days_check CHECK (((duration_days >= 1) AND (duration_days <= 36600)));
+alter table app_public.subscription_plans add constraint subscription_plans_provider_product_id_check CHECK (((length(provider_product_id) >= 1) AND (length(provider_product_id) <= 200)));
+alter table app_public.subscription_plans enable row level security;
+comment on table app_public.subscription_plans is '@module subscriptions
+@behavior -insert -update -delete
+A product of the store that the subscription provider (Contms) sells: its id there and the duration. Written by the sync job only; delisted_at: when the provider stopped listing it (the sync then deactivated the product).';
+
+create table app_public.subscriptions (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  customer_id uuid not null,
+  order_id uuid not null,
+  product_id uuid not null,
+  unit integer default 1 not null,
+  status text default 'pending'::text not null,
+  provider_subscription_id text,
+  expires_at timestamp with time zone,
+  issued_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.subscriptions add constraint subscriptions_order_id_product_id_unit_key UNIQUE (order_id, product_id, unit);
+alter table app_public.subscriptions add constraint subscriptions_pkey PRIMARY KEY (id);
+alter table app_public.subscriptions add constraint subscriptions_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES app_public.customers(tenant_id, id);
+alter table app_public.subscriptions add constraint subscriptions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.subscriptions add constraint subscriptions_tenant_id_order_id_fkey FOREIGN KEY (tenant_id, order_id) REFERENCES app_public.orders(tenant_id, id);
+alter table app_public.subscriptions add constraint subscriptions_tenant_id_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES app_public.products(tenant_id, id);
+alter table app_public.subscriptions add constraint subscriptions_provider_subscription_id_check CHECK (((length(provider_subscription_id) >= 1) AND (length(provider_subscription_id) <= 200)));
+alter table app_public.subscriptions add constraint subscriptions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'failed'::text])));
+alter table app_public.subscriptions add constraint subscriptions_unit_check CHECK (((unit >= 1) AND (unit <= 10000)));
+alter table app_public.subscriptions enable row level security;
+comment on table app_public.subscriptions is '@module subscriptions
+@name customer_subscriptions
+@behavior -insert -update -delete
+A subscription a customer bought, issued by the provider (Contms): pending until the provider answered, active once issued, failed when every attempt failed. Its credentials are kept sealed, out of this table.';
+comment on column app_public.subscriptions.unit is 'Which unit of the order line (an order of 2 gives 2 subscriptions).';
+
+CREATE UNIQUE INDEX subscription_plans_tenant_id_product_id_key ON app_public.subscription_plans USING btree (tenant_id, product_id);
+
+CREATE INDEX subscriptions_customer_idx ON app_public.subscriptions USING btree (tenant_id, customer_id, created_at DESC, id DESC);
+
+CREATE INDEX subscriptions_order_idx ON app_public.subscriptions USING btree (tenant_id, order_id);
+
+CREATE INDEX subscriptions_product_idx ON app_public.subscriptions USING btree (tenant_id, product_id);
+
+CREATE OR REPLACE FUNCTION app_hidden.bot_subscription_credentials(subscription_ids uuid[])
+ RETURNS TABLE(subscription_id uuid, sealed text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select c.subscription_id, c.sealed
+  from app_private.subscription_credentials c
+  join app_public.subscriptions s on s.id = c.subscription_id
+  where s.tenant_id = app_hidden.bot_tenant_id() and c.subscription_id = any (bot_subscription_credentials.subscription_ids);
+$function$;
+comment on function app_hidden.bot_subscription_credentials(uuid[]) is '@module subscriptions
+The sealed credentials of these subscriptions of the bot''s tenant (the server opens them).';
+
+CREATE OR REPLACE FUNCTION app_private.create_order_subscriptions(order_id uuid)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_row record;
+  v_count integer := 0;
+begin
+  for v_row in
+    insert into app_public.subscriptions (tenant_id, customer_id, order_id, product_id, unit)
+      select o.tenant_id, o.customer_id, o.id, i.product_id, u.unit
+      from app_public.orders o
+      join app_public.order_items i on i.order_id = o.id
+      join app_public.products p on p.id = i.product_id and p.kind = 'subscription'
+      join app_public.subscription_plans s on s.product_id = i.product_id
+      cross join lateral generate_series(1, i.quantity) as u(unit)
+      where o.id = create_order_subscriptions.order_id and o.status in ('paid', 'fulfilled')
+      order by i.product_id, u.unit
+      on conflict do nothing
+      returning id, tenant_id
+  loop
+    perform app_private.enqueue_job('issue_subscription',
+      json_build_object('subscriptionId', v_row.id, 'tenantId', v_row.tenant_id),
+      job_key => 'issue_subscription:' || v_row.id, max_attempts => 10);
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end;
+$function$;
+comment on function app_private.create_order_subscriptions(uuid) is '@module subscriptions
+A paid order''s subscriptions (one per unit of each provider plan it holds), each with its issue_subscription job; nothing new when called again.';
+
+CREATE OR REPLACE FUNCTION app_private.record_issued_subscription(subscription_id uuid, provider_subscription_id text, expires_at timestamp with time zone, sealed text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  insert into app_private.subscription_credentials (subscription_id, sealed)
+    values (record_issued_subscription.subscription_id, record_issued_subscription.sealed)
+    on conflict do nothing;
+  update app_public.subscriptions s
+    set status = 'active', provider_subscription_id = record_issued_subscription.provider_subscription_id,
+        expires_at = record_issued_subscription.expires_at, issued_at = now()
+    where s.id = record_issued_subscription.subscription_id and s.status <> 'active';
+  return found;
+end;
+$function$;
+comment on function app_private.record_issued_subscription(uuid,text,timestamp with time zone,text) is '@module subscriptions
+Marks a subscription active with the provider''s id and expiry and keeps its sealed credentials, once.';
+
+CREATE OR REPLACE FUNCTION app_private.sync_subscription_plans(items jsonb)
+ RETURNS TABLE(tenant_id uuid, upserted integer, deactivated integer)
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid;
+  v_item jsonb;
+  v_product uuid;
+  v_ids text[];
+begin
+  if jsonb_typeof(sync_subscription_plans.items) is distinct from 'array' then
+    raise exception 'items must be an array' using errcode = 'TVALD';
+  end if;
+  select coalesce(array_agg(i ->> 'id'), '{}') into v_ids from jsonb_array_elements(sync_subscription_plans.items) i;
+  for v_tenant in
+    select t.id from app_public.tenants t
+    where t.status = 'active' and app_private.tenant_module_enabled(t.id, 'commerce')
+    order by t.id
+  loop
+    tenant_id := v_tenant;
+    upserted := 0;
+    for v_item in select i from jsonb_array_elements(sync_subscription_plans.items) i loop
+      select p.product_id into v_product from app_public.subscription_plans p
+        where p.tenant_id = v_tenant and p.provider_product_id = v_item ->> 'id' for update;
+      if v_product is null then
+        insert into app_public.products (tenant_id, name, description, price, currency, kind)
+          values (v_tenant, v_item ->> 'name', v_item ->> 'description', (v_item ->> 'price')::numeric,
+                  v_item ->> 'currency', 'subscription')
+          returning id into v_product;
+        insert into app_public.subscription_plans (product_id, tenant_id, provider_product_id, duration_days)
+          values (v_product, v_tenant, v_item ->> 'id', (v_item ->> 'durationDays')::integer);
+      else
+        update app_public.products p
+          set name = v_item ->> 'name', description = v_item ->> 'description',
+              price = (v_item ->> 'price')::numeric, currency = v_item ->> 'currency', kind = 'subscription',
+              active = p.active or exists (select 1 from app_public.subscription_plans s
+                                           where s.product_id = v_product and s.delisted_at is not null)
+          where p.id = v_product;
+        update app_public.subscription_plans s
+          set duration_days = (v_item ->> 'durationDays')::integer, synced_at = now(), delisted_at = null
+          where s.product_id = v_product;
+      end if;
+      upserted := upserted + 1;
+    end loop;
+    with delisted as (
+      update app_public.subscription_plans s set delisted_at = now()
+        where s.tenant_id = v_tenant and s.delisted_at is null and not (s.provider_product_id = any (v_ids))
+        returning s.product_id
+    )
+    update app_public.products p set active = false
+      from delisted d where p.id = d.product_id and p.active;
+    get diagnostics deactivated = row_count;
+    return next;
+  end loop;
+end;
+$function$;
+comment on function app_private.sync_subscription_plans(jsonb) is '@module subscriptions
+Upserts the provider''s products [{id, name, description, price, currency, durationDays}] into every active tenant with commerce on (kind subscription) and deactivates the plans it no longer lists.';
+
+create policy select_member on app_public.subscription_plans as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled)));
+
+create policy select_bot on app_public.subscriptions as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
+
+create policy select_orders_read on app_public.subscriptions as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('orders.read'::text) AS current_user_has_permission)));
+
+grant select on table app_public.subscription_plans to :DATABASE_VISITOR;
+
+grant select on table app_public.subscriptions to :DATABASE_BOT;
+
+grant select on table app_public.subscriptions to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.bot_subscription_credentials(uuid[]) to :DATABASE_BOT;
+
+-- ==================== module: untagged ====================
+
+grant select, usage on sequence app_public.bot_events_id_seq to :DATABASE_VISITOR;

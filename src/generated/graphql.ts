@@ -213,6 +213,8 @@ export type Bot = Node & {
   /** Reads a single `Tenant` that is related to this `Bot`. */
   tenant: Maybe<Tenant>;
   tenantId: Scalars['UUID']['output'];
+  /** Where the bot receives its events (signed the Standard Webhooks way); set by the bot itself. */
+  webhookUrl: Maybe<Scalars['String']['output']>;
 };
 
 /** A condition to be used against `Bot` object types. All fields are tested for equality and combined with a logical ‘and.’ */
@@ -246,6 +248,68 @@ export type BotEdge = {
   /** The `Bot` at the end of the edge. */
   node: Maybe<Bot>;
 };
+
+/** What happened that a bot should know (settled payments), in order: the bot polls them by id. */
+export type BotEvent = Node & {
+  __typename?: 'BotEvent';
+  botId: Scalars['UUID']['output'];
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  payload: Scalars['JSON']['output'];
+  rowId: Scalars['BigInt']['output'];
+  /** Reads a single `Tenant` that is related to this `BotEvent`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  type: Scalars['String']['output'];
+};
+
+/**
+ * A condition to be used against `BotEvent` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type BotEventCondition = {
+  /** Checks for equality with the object’s `botId` field. */
+  botId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['BigInt']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `BotEvent` values. */
+export type BotEventConnection = {
+  __typename?: 'BotEventConnection';
+  /** A list of edges which contains the `BotEvent` and cursor to aid in pagination. */
+  edges: Array<Maybe<BotEventEdge>>;
+  /** A list of `BotEvent` objects. */
+  nodes: Array<Maybe<BotEvent>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `BotEvent` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `BotEvent` edge in the connection. */
+export type BotEventEdge = {
+  __typename?: 'BotEventEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `BotEvent` at the end of the edge. */
+  node: Maybe<BotEvent>;
+};
+
+/** Methods to use when ordering `BotEvent`. */
+export type BotEventOrderBy =
+  | 'BOT_ID_ASC'
+  | 'BOT_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
 
 /** Methods to use when ordering `Bot`. */
 export type BotOrderBy =
@@ -690,6 +754,90 @@ export type CustomerOrderBy =
   | 'TELEGRAM_ID_DESC'
   | 'TENANT_ID_ASC'
   | 'TENANT_ID_DESC';
+
+/** A subscription a customer bought, issued by the provider (Contms): pending until the provider answered, active once issued, failed when every attempt failed. Its credentials are kept sealed, out of this table. */
+export type CustomerSubscription = Node & {
+  __typename?: 'CustomerSubscription';
+  createdAt: Scalars['Datetime']['output'];
+  customerId: Scalars['UUID']['output'];
+  expiresAt: Maybe<Scalars['Datetime']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  issuedAt: Maybe<Scalars['Datetime']['output']>;
+  orderId: Scalars['UUID']['output'];
+  productId: Scalars['UUID']['output'];
+  providerSubscriptionId: Maybe<Scalars['String']['output']>;
+  rowId: Scalars['UUID']['output'];
+  status: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `CustomerSubscription`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  /** Which unit of the order line (an order of 2 gives 2 subscriptions). */
+  unit: Scalars['Int']['output'];
+};
+
+/**
+ * A condition to be used against `CustomerSubscription` object types. All fields
+ * are tested for equality and combined with a logical ‘and.’
+ */
+export type CustomerSubscriptionCondition = {
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `customerId` field. */
+  customerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `orderId` field. */
+  orderId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `productId` field. */
+  productId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `unit` field. */
+  unit: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A connection to a list of `CustomerSubscription` values. */
+export type CustomerSubscriptionConnection = {
+  __typename?: 'CustomerSubscriptionConnection';
+  /** A list of edges which contains the `CustomerSubscription` and cursor to aid in pagination. */
+  edges: Array<Maybe<CustomerSubscriptionEdge>>;
+  /** A list of `CustomerSubscription` objects. */
+  nodes: Array<Maybe<CustomerSubscription>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `CustomerSubscription` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `CustomerSubscription` edge in the connection. */
+export type CustomerSubscriptionEdge = {
+  __typename?: 'CustomerSubscriptionEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `CustomerSubscription` at the end of the edge. */
+  node: Maybe<CustomerSubscription>;
+};
+
+/** Methods to use when ordering `CustomerSubscription`. */
+export type CustomerSubscriptionOrderBy =
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'CUSTOMER_ID_ASC'
+  | 'CUSTOMER_ID_DESC'
+  | 'NATURAL'
+  | 'ORDER_ID_ASC'
+  | 'ORDER_ID_DESC'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'PRODUCT_ID_ASC'
+  | 'PRODUCT_ID_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC'
+  | 'UNIT_ASC'
+  | 'UNIT_DESC';
 
 /** All input for the `deleteUser` mutation. */
 export type DeleteUserInput = {
@@ -1692,6 +1840,93 @@ export type PageInfo = {
   startCursor: Maybe<Scalars['Cursor']['output']>;
 };
 
+/** Money asked from a provider: an order's total or a deposit to the customer's balance. */
+export type Payment = Node & {
+  __typename?: 'Payment';
+  amount: Scalars['BigFloat']['output'];
+  botId: Scalars['UUID']['output'];
+  checkedAt: Maybe<Scalars['Datetime']['output']>;
+  createdAt: Scalars['Datetime']['output'];
+  currency: Scalars['String']['output'];
+  customerId: Scalars['UUID']['output'];
+  expiredAt: Maybe<Scalars['Datetime']['output']>;
+  failedAt: Maybe<Scalars['Datetime']['output']>;
+  failureReason: Maybe<Scalars['String']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  kind: Scalars['String']['output'];
+  orderId: Maybe<Scalars['UUID']['output']>;
+  paidAt: Maybe<Scalars['Datetime']['output']>;
+  paymentUrl: Maybe<Scalars['String']['output']>;
+  provider: Scalars['String']['output'];
+  providerPaymentId: Maybe<Scalars['String']['output']>;
+  rowId: Scalars['UUID']['output'];
+  status: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `Payment`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+/** A condition to be used against `Payment` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type PaymentCondition = {
+  /** Checks for equality with the object’s `botId` field. */
+  botId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `customerId` field. */
+  customerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `provider` field. */
+  provider: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `providerPaymentId` field. */
+  providerPaymentId: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Payment` values. */
+export type PaymentConnection = {
+  __typename?: 'PaymentConnection';
+  /** A list of edges which contains the `Payment` and cursor to aid in pagination. */
+  edges: Array<Maybe<PaymentEdge>>;
+  /** A list of `Payment` objects. */
+  nodes: Array<Maybe<Payment>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Payment` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Payment` edge in the connection. */
+export type PaymentEdge = {
+  __typename?: 'PaymentEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Payment` at the end of the edge. */
+  node: Maybe<Payment>;
+};
+
+/** Methods to use when ordering `Payment`. */
+export type PaymentOrderBy =
+  | 'BOT_ID_ASC'
+  | 'BOT_ID_DESC'
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'CUSTOMER_ID_ASC'
+  | 'CUSTOMER_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'PROVIDER_ASC'
+  | 'PROVIDER_DESC'
+  | 'PROVIDER_PAYMENT_ID_ASC'
+  | 'PROVIDER_PAYMENT_ID_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
 /** What a role may do. */
 export type Permission = Node & {
   __typename?: 'Permission';
@@ -1869,6 +2104,12 @@ export type Query = Node & {
   bot: Maybe<Bot>;
   /** Reads a single `Bot` using its globally unique `ID`. */
   botById: Maybe<Bot>;
+  /** Get a single `BotEvent`. */
+  botEvent: Maybe<BotEvent>;
+  /** Reads a single `BotEvent` using its globally unique `ID`. */
+  botEventById: Maybe<BotEvent>;
+  /** Reads and enables pagination through a set of `BotEvent`. */
+  botEvents: Maybe<BotEventConnection>;
   /** Reads and enables pagination through a set of `Bot`. */
   bots: Maybe<BotConnection>;
   /** Reads and enables pagination through a set of `Category`. */
@@ -1903,6 +2144,14 @@ export type Query = Node & {
   customerById: Maybe<Customer>;
   /** Get a single `Customer`. */
   customerByTenantIdAndTelegramId: Maybe<Customer>;
+  /** Get a single `CustomerSubscription`. */
+  customerSubscription: Maybe<CustomerSubscription>;
+  /** Reads a single `CustomerSubscription` using its globally unique `ID`. */
+  customerSubscriptionById: Maybe<CustomerSubscription>;
+  /** Get a single `CustomerSubscription`. */
+  customerSubscriptionByOrderIdAndProductIdAndUnit: Maybe<CustomerSubscription>;
+  /** Reads and enables pagination through a set of `CustomerSubscription`. */
+  customerSubscriptions: Maybe<CustomerSubscriptionConnection>;
   /** Reads and enables pagination through a set of `Customer`. */
   customers: Maybe<CustomerConnection>;
   /** Get a single `Event`. */
@@ -1963,6 +2212,12 @@ export type Query = Node & {
   orderItems: Maybe<OrderItemConnection>;
   /** Reads and enables pagination through a set of `Order`. */
   orders: Maybe<OrderConnection>;
+  /** Get a single `Payment`. */
+  payment: Maybe<Payment>;
+  /** Reads a single `Payment` using its globally unique `ID`. */
+  paymentById: Maybe<Payment>;
+  /** Reads and enables pagination through a set of `Payment`. */
+  payments: Maybe<PaymentConnection>;
   /** Get a single `Permission`. */
   permission: Maybe<Permission>;
   /** Reads a single `Permission` using its globally unique `ID`. */
@@ -1998,6 +2253,14 @@ export type Query = Node & {
   searchEvents: Maybe<EventConnection>;
   /** The store's own account (needs orders.read): the sum of its ledger entries in the currency (the store's by default). */
   storeBalance: Maybe<Scalars['BigFloat']['output']>;
+  /** Get a single `SubscriptionPlan`. */
+  subscriptionPlan: Maybe<SubscriptionPlan>;
+  /** Reads a single `SubscriptionPlan` using its globally unique `ID`. */
+  subscriptionPlanById: Maybe<SubscriptionPlan>;
+  /** Get a single `SubscriptionPlan`. */
+  subscriptionPlanByTenantIdAndProviderProductId: Maybe<SubscriptionPlan>;
+  /** Reads and enables pagination through a set of `SubscriptionPlan`. */
+  subscriptionPlans: Maybe<SubscriptionPlanConnection>;
   /** Get a single `Tenant`. */
   tenant: Maybe<Tenant>;
   /** Reads a single `Tenant` using its globally unique `ID`. */
@@ -2074,6 +2337,30 @@ export type QueryBotArgs = {
 /** The root query type which gives access points into the data universe. */
 export type QueryBotByIdArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBotEventArgs = {
+  rowId: Scalars['BigInt']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBotEventByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBotEventsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BotEventCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BotEventOrderBy>>;
 };
 
 
@@ -2160,6 +2447,38 @@ export type QueryCustomerByIdArgs = {
 export type QueryCustomerByTenantIdAndTelegramIdArgs = {
   telegramId: Scalars['BigInt']['input'];
   tenantId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerSubscriptionArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerSubscriptionByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerSubscriptionByOrderIdAndProductIdAndUnitArgs = {
+  orderId: Scalars['UUID']['input'];
+  productId: Scalars['UUID']['input'];
+  unit: Scalars['Int']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryCustomerSubscriptionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CustomerSubscriptionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CustomerSubscriptionOrderBy>>;
 };
 
 
@@ -2395,6 +2714,30 @@ export type QueryOrdersArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryPaymentArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryPaymentByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryPaymentsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<PaymentCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<PaymentOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryPermissionArgs = {
   name: Scalars['String']['input'];
 };
@@ -2515,6 +2858,37 @@ export type QuerySearchEventsArgs = {
 /** The root query type which gives access points into the data universe. */
 export type QueryStoreBalanceArgs = {
   currency: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QuerySubscriptionPlanArgs = {
+  productId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QuerySubscriptionPlanByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QuerySubscriptionPlanByTenantIdAndProviderProductIdArgs = {
+  providerProductId: Scalars['String']['input'];
+  tenantId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QuerySubscriptionPlansArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<SubscriptionPlanCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SubscriptionPlanOrderBy>>;
 };
 
 
@@ -3066,6 +3440,68 @@ export type Subscription = {
   tenantModuleChanged: Maybe<TenantModuleChangedPayload>;
 };
 
+/** A product of the store that the subscription provider (Contms) sells: its id there and the duration. Written by the sync job only; delisted_at: when the provider stopped listing it (the sync then deactivated the product). */
+export type SubscriptionPlan = Node & {
+  __typename?: 'SubscriptionPlan';
+  delistedAt: Maybe<Scalars['Datetime']['output']>;
+  durationDays: Maybe<Scalars['Int']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  productId: Scalars['UUID']['output'];
+  providerProductId: Scalars['String']['output'];
+  syncedAt: Scalars['Datetime']['output'];
+  /** Reads a single `Tenant` that is related to this `SubscriptionPlan`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+/**
+ * A condition to be used against `SubscriptionPlan` object types. All fields are
+ * tested for equality and combined with a logical ‘and.’
+ */
+export type SubscriptionPlanCondition = {
+  /** Checks for equality with the object’s `productId` field. */
+  productId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `providerProductId` field. */
+  providerProductId: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `SubscriptionPlan` values. */
+export type SubscriptionPlanConnection = {
+  __typename?: 'SubscriptionPlanConnection';
+  /** A list of edges which contains the `SubscriptionPlan` and cursor to aid in pagination. */
+  edges: Array<Maybe<SubscriptionPlanEdge>>;
+  /** A list of `SubscriptionPlan` objects. */
+  nodes: Array<Maybe<SubscriptionPlan>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `SubscriptionPlan` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `SubscriptionPlan` edge in the connection. */
+export type SubscriptionPlanEdge = {
+  __typename?: 'SubscriptionPlanEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `SubscriptionPlan` at the end of the edge. */
+  node: Maybe<SubscriptionPlan>;
+};
+
+/** Methods to use when ordering `SubscriptionPlan`. */
+export type SubscriptionPlanOrderBy =
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'PRODUCT_ID_ASC'
+  | 'PRODUCT_ID_DESC'
+  | 'PROVIDER_PRODUCT_ID_ASC'
+  | 'PROVIDER_PRODUCT_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
 export type SuccessPayload = {
   __typename?: 'SuccessPayload';
   success: Scalars['Boolean']['output'];
@@ -3076,6 +3512,8 @@ export type Tenant = Node & {
   __typename?: 'Tenant';
   /** Reads and enables pagination through a set of `ApiKey`. */
   apiKeys: ApiKeyConnection;
+  /** Reads and enables pagination through a set of `BotEvent`. */
+  botEvents: BotEventConnection;
   /** Reads and enables pagination through a set of `Bot`. */
   bots: BotConnection;
   /** Reads and enables pagination through a set of `Category`. */
@@ -3083,6 +3521,8 @@ export type Tenant = Node & {
   createdAt: Scalars['Datetime']['output'];
   /** Reads and enables pagination through a set of `CustomerBalance`. */
   customerBalances: CustomerBalanceConnection;
+  /** Reads and enables pagination through a set of `CustomerSubscription`. */
+  customerSubscriptions: CustomerSubscriptionConnection;
   /** Reads and enables pagination through a set of `Customer`. */
   customers: CustomerConnection;
   /** Reads and enables pagination through a set of `EventParticipant`. */
@@ -3100,6 +3540,8 @@ export type Tenant = Node & {
   orderItems: OrderItemConnection;
   /** Reads and enables pagination through a set of `Order`. */
   orders: OrderConnection;
+  /** Reads and enables pagination through a set of `Payment`. */
+  payments: PaymentConnection;
   /** Reads and enables pagination through a set of `Product`. */
   products: ProductConnection;
   /** Reads and enables pagination through a set of `Role`. */
@@ -3109,6 +3551,8 @@ export type Tenant = Node & {
   slug: Scalars['String']['output'];
   /** active or suspended. */
   status: Scalars['String']['output'];
+  /** Reads and enables pagination through a set of `SubscriptionPlan`. */
+  subscriptionPlans: SubscriptionPlanConnection;
   /** Reads and enables pagination through a set of `TenantModule`. */
   tenantModules: TenantModuleConnection;
   /** Reads and enables pagination through a set of `Transaction`. */
@@ -3127,6 +3571,18 @@ export type TenantApiKeysArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<ApiKeyOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantBotEventsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BotEventCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BotEventOrderBy>>;
 };
 
 
@@ -3163,6 +3619,18 @@ export type TenantCustomerBalancesArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<CustomerBalanceOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantCustomerSubscriptionsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<CustomerSubscriptionCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CustomerSubscriptionOrderBy>>;
 };
 
 
@@ -3251,6 +3719,18 @@ export type TenantOrdersArgs = {
 
 
 /** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantPaymentsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<PaymentCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<PaymentOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
 export type TenantProductsArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
   before: InputMaybe<Scalars['Cursor']['input']>;
@@ -3271,6 +3751,18 @@ export type TenantRolesArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<RoleOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantSubscriptionPlansArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<SubscriptionPlanCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SubscriptionPlanOrderBy>>;
 };
 
 
@@ -3455,6 +3947,8 @@ export type TransactionCondition = {
   customerId: InputMaybe<Scalars['UUID']['input']>;
   /** Checks for equality with the object’s `orderId` field. */
   orderId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `paymentId` field. */
+  paymentId: InputMaybe<Scalars['UUID']['input']>;
   /** Checks for equality with the object’s `rowId` field. */
   rowId: InputMaybe<Scalars['UUID']['input']>;
   /** Checks for equality with the object’s `tenantId` field. */
@@ -3496,6 +3990,8 @@ export type TransactionOrderBy =
   | 'NATURAL'
   | 'ORDER_ID_ASC'
   | 'ORDER_ID_DESC'
+  | 'PAYMENT_ID_ASC'
+  | 'PAYMENT_ID_DESC'
   | 'PRIMARY_KEY_ASC'
   | 'PRIMARY_KEY_DESC'
   | 'ROW_ID_ASC'
