@@ -380,7 +380,8 @@ begin
       perform app_private.enqueue_job('broadcast_deliver',
                                       json_build_object('tenantId', v_broadcast.tenant_id,
                                                         'broadcastId', v_broadcast.id, 'batch', n),
-                                      job_key => 'broadcast_deliver:' || v_broadcast.id || ':' || n)
+                                      job_key => 'broadcast_deliver:' || v_broadcast.id || ':' || n,
+                                      max_attempts => 10)
         from generate_series(0, v_batches - 1) n;
     end if;
     perform app_private.remove_job('broadcast_schedule:' || v_broadcast.id);

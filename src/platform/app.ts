@@ -49,6 +49,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
       mail: config.mail,
       liveness: config.workerLiveness,
       modules,
+      config,
     });
     server?.metrics.observeWorker(worker);
   }

@@ -67,10 +67,16 @@ export interface BootstrapStep {
   run(context: BootstrapContext): Promise<void>;
 }
 
+/** What a task is given besides its payload: the worker process's configuration, when it has one. */
+export interface TaskContext {
+  /** Absent where a worker was started without it (some tests); a task that needs it fails its job. */
+  config?: Config;
+}
+
 /** A worker task whose payload is validated before it runs. */
 export interface TaskDefinition<Payload = unknown> {
   payload: z.ZodType<Payload>;
-  run(payload: Payload, helpers: JobHelpers): Promise<void>;
+  run(payload: Payload, helpers: JobHelpers, context: TaskContext): Promise<void>;
 }
 
 /** A demo-data step's view; the first step (the tenant's) sets the tenant, later ones add to it. */

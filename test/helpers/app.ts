@@ -84,6 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       concurrency: 2,
       logger,
       mail: config.mail,
+      config,
     });
     server.metrics.observeWorker(worker);
   }

@@ -1,4 +1,4 @@
-/** Random tokens, their hashes, one-time codes, and encryption of TOTP secrets at rest. */
+/** Random tokens, their hashes, one-time codes, and encryption of secrets at rest (TOTP, bot tokens). */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomInt } from "node:crypto";
 
 /** An opaque token of 256 bits, URL-safe. */
@@ -26,9 +26,13 @@ export function recoveryCodes(count = 10): string[] {
   );
 }
 
-/** AES-256-GCM with a key derived (HKDF-SHA256) from TOTP_ENCODE_SECRET; output `v1.<iv>.<tag>.<data>`. */
-export function makeSecretBox(encodeSecret: string) {
-  const key = Buffer.from(hkdfSync("sha256", encodeSecret, "tessera", "totp-secret-encryption", 32));
+/**
+ * AES-256-GCM with a key derived (HKDF-SHA256) from TOTP_ENCODE_SECRET; output `v1.<iv>.<tag>.<data>`.
+ * `purpose` is HKDF's info: each use (TOTP secrets, bot tokens) has a key of its own, and a value
+ * sealed for one purpose does not open for another. The default is the TOTP secrets' original info.
+ */
+export function makeSecretBox(encodeSecret: string, purpose = "totp-secret-encryption") {
+  const key = Buffer.from(hkdfSync("sha256", encodeSecret, "tessera", purpose, 32));
   return {
     seal(plain: string): string {
       const iv = randomBytes(12);

@@ -4,11 +4,11 @@
  * its schema before it runs.
  */
 import { parseCrontab, type ParsedCronItem, type Task } from "graphile-worker";
-import type { MailConfig } from "../config.ts";
+import type { Config, MailConfig } from "../config.ts";
 import { makeSendEmailTask, type MailTransport } from "../email/sendEmail.ts";
 import type { EmailTemplate } from "../email/templates.ts";
 import type { Logger } from "../logger.ts";
-import { mergeRecords, type ModuleManifest, type TaskDefinition } from "../modules.ts";
+import { mergeRecords, type ModuleManifest, type TaskContext, type TaskDefinition } from "../modules.ts";
 import type { Consumer } from "./consumers.ts";
 import { makeDomainEventTask } from "./domainEvent.ts";
 import { heartbeat } from "./heartbeat.ts";
@@ -32,6 +32,8 @@ export interface WorkerDependencies {
   logger: Logger;
   /** The worker's pooled SMTP transport; without it each send_email job opens its own. */
   transport?: MailTransport;
+  /** The process's configuration, handed to module tasks (those that read their module's variables). */
+  config?: Config;
 }
 
 /** Domain event type → the consumers that handle it, in module-list order. */
@@ -48,18 +50,18 @@ export function emailTemplates(modules: readonly ModuleManifest[]): Record<strin
 }
 
 /** Wraps a module task: the payload is parsed by its schema; a payload that does not fit fails the job. */
-function validated(name: string, definition: TaskDefinition<unknown>): Task {
+function validated(name: string, definition: TaskDefinition<unknown>, context: TaskContext): Task {
   return async (payload, helpers) => {
     const parsed = definition.payload.safeParse(payload);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`);
       throw new Error(`${name}: invalid payload (${problems.join("; ")})`);
     }
-    await definition.run(parsed.data, helpers);
+    await definition.run(parsed.data, helpers, context);
   };
 }
 
-export function makeTaskList({ modules, mail, logger, transport }: WorkerDependencies): Record<string, Task> {
+export function makeTaskList({ modules, mail, logger, transport, config }: WorkerDependencies): Record<string, Task> {
   const platform: Record<(typeof PLATFORM_TASK_NAMES)[number], Task> = {
     domain_event: makeDomainEventTask(consumersByType(modules)),
     worker_heartbeat: heartbeat,
@@ -68,7 +70,7 @@ export function makeTaskList({ modules, mail, logger, transport }: WorkerDepende
   // A module task named like another task (the platform's or another module's) is refused.
   const validatedTasks = (module: ModuleManifest) =>
     module.tasks &&
-    Object.fromEntries(Object.entries(module.tasks).map(([name, task]) => [name, validated(name, task)]));
+    Object.fromEntries(Object.entries(module.tasks).map(([name, task]) => [name, validated(name, task, { config })]));
   return mergeRecords("task", modules, validatedTasks, platform);
 }
 

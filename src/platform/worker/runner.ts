@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from "node:events";
 import { run, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
-import type { MailConfig, WorkerLivenessConfig } from "../config.ts";
+import type { Config, MailConfig, WorkerLivenessConfig } from "../config.ts";
 import { workerLogger } from "../db/migrate.ts";
 import { newPool } from "../db/pools.ts";
 import { createSmtpTransport, MAIL_DEFAULTS } from "../email/transport.ts";
@@ -48,6 +48,8 @@ export interface WorkerOptions {
   modules: readonly ModuleManifest[];
   /** Heartbeat and dead-worker threshold; defaults 10 s and 60 s. */
   liveness?: WorkerLivenessConfig;
+  /** The process's configuration, for module tasks that read their module's variables. */
+  config?: Config;
 }
 
 /**
@@ -68,7 +70,13 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   const events: WorkerEvents = new EventEmitter();
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
-  const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport });
+  const all: TaskList = makeTaskList({
+    modules: options.modules,
+    mail,
+    logger,
+    transport,
+    config: options.config,
+  });
   const isMail = (name: string) => MAIL_TASK_NAMES.includes(name);
   const common = { pgPool, events, noHandleSignals: true, logger: workerLogger(logger) } as const;
   const runners: Runner[] = [];
