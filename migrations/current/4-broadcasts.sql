@@ -64,7 +64,7 @@ begin
   end if;
   insert into app_private.bot_tokens as t (bot_id, sealed_token, updated_at)
     values (set_bot_token.bot_id, set_bot_token.sealed_token, now())
-    on conflict (bot_id) do update set sealed_token = excluded.sealed_token, updated_at = now();
+    on conflict on constraint bot_tokens_pkey do update set sealed_token = excluded.sealed_token, updated_at = now();
   return set_bot_token.bot_id;
 end;
 $$;
