@@ -124,7 +124,8 @@ comment on column app_public.broadcasts.audience is
   '{"hasPaidOrder": true|false} (a paid or fulfilled order, or none), or both (and).';
 comment on column app_public.broadcasts.status is 'pending, sending, completed or cancelled (only while pending).';
 comment on column app_public.broadcasts.total_count is 'Deliveries made when the broadcast started: its audience then.';
-comment on column app_public.broadcasts.pending_count is 'Deliveries not yet done (waiting, in flight or to be retried).';
+comment on column app_public.broadcasts.pending_count is
+  'Deliveries not yet done (waiting, in flight or to be retried).';
 comment on column app_public.broadcasts.notified_at is E'@behavior -*\nLast NOTIFY of a count change (throttling).';
 comment on constraint broadcasts_tenant_id_bot_id_fkey on app_public.broadcasts is E'@behavior -*';
 comment on constraint broadcasts_tenant_id_image_sha256_fkey on app_public.broadcasts is E'@behavior -*';

@@ -137,10 +137,11 @@ test("a broadcast reaches its audience (text), counts are right, and the admin w
   expect(list.broadcasts.nodes).toEqual([]);
 });
 
-test("a photo broadcast sends the image's public URL with the text as its caption; the audience filter applies", async () => {
+test("a photo broadcast: the image's public URL with the text as caption; the audience filter applies", async () => {
   const sha = "b".repeat(64);
   const { rows } = await app.db.ownerPool.query<{ id: string }>(
-    "insert into app_public.images (tenant_id, sha256, content_type, size) values ($1, $2, 'image/png', 10) returning id",
+    `insert into app_public.images (tenant_id, sha256, content_type, size)
+     values ($1, $2, 'image/png', 10) returning id`,
     [store.tenant.id, sha],
   );
   const english = telegramIds(2);
@@ -212,7 +213,7 @@ test("403 (the user blocked the bot): that delivery is blocked, the others sent"
   });
 });
 
-test("cancelled while pending: nothing is sent; a started or cancelled one cannot be cancelled (CONFLICT)", async () => {
+test("cancelled while pending: nothing is sent; a started or cancelled one cannot be cancelled", async () => {
   const ids = telegramIds(2);
   await addCustomers(app.db.ownerPool, store.tenant.id, ids, "it");
   const id = await createBroadcast(app, store.admin.token, {
@@ -287,7 +288,7 @@ test("members and managers (no broadcasts.manage) can neither create nor read br
   }
 });
 
-test("what the database refuses: empty or long text, a long caption, a bad audience, a bot without a token", async () => {
+test("refused: empty or long text, a long caption, a bad audience, a bot without a token", async () => {
   const sha = "c".repeat(64);
   await app.db.ownerPool.query(
     "insert into app_public.images (tenant_id, sha256, content_type, size) values ($1, $2, 'image/png', 10)",

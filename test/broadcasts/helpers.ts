@@ -23,7 +23,8 @@ export const SET_BOT_TOKEN = `mutation($botId: UUID!, $token: String!) {
 export const CREATE_BROADCAST = `mutation($broadcast: BroadcastInput!) {
   createBroadcast(input: { broadcast: $broadcast }) { broadcast { rowId status } } }`;
 
-export const CANCEL_BROADCAST = `mutation($id: UUID!) { cancelBroadcast(input: { id: $id }) { broadcast { rowId status } } }`;
+export const CANCEL_BROADCAST = `mutation($id: UUID!) {
+  cancelBroadcast(input: { id: $id }) { broadcast { rowId status } } }`;
 
 export const BROADCAST_FIELDS = "rowId status totalCount pendingCount sentCount failedCount blockedCount";
 
