@@ -1,0 +1,82 @@
+/**
+ * The one call broadcasts make to Telegram (or a gateway speaking the Bot API): sendMessage, or
+ * sendPhoto with the image's public URL and the text as its caption. The answer is classified for
+ * the delivery job; the token never appears in a result or an error (it is part of the path).
+ */
+
+export type SendOutcome =
+  | { kind: "sent" }
+  /** 403: the user blocked the bot (or never started it): final. */
+  | { kind: "blocked"; error: string }
+  /** 429: wait this many seconds, then try the same message again. */
+  | { kind: "retryAfter"; seconds: number; error: string }
+  /** Telegram refused the message (4xx): retrying would not help. Also an answer whose fate is unknown. */
+  | { kind: "failed"; error: string }
+  /** Telegram did not take it (5xx, or no connection was made): try again later. */
+  | { kind: "temporary"; error: string };
+
+export interface BroadcastMessage {
+  chatId: string;
+  text: string;
+  /** The image's public URL: sendPhoto with `text` as the caption. */
+  photoUrl?: string;
+}
+
+interface TelegramAnswer {
+  ok?: boolean;
+  error_code?: number;
+  description?: string;
+  parameters?: { retry_after?: number };
+}
+
+/** Errors raised before a request could have reached the server: the message was certainly not sent. */
+const NOT_CONNECTED = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const code = cause?.code ?? (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+export async function sendBroadcastMessage(
+  baseUrl: string,
+  token: string,
+  message: BroadcastMessage,
+  timeoutMs: number,
+): Promise<SendOutcome> {
+  const method = message.photoUrl ? "sendPhoto" : "sendMessage";
+  const body = message.photoUrl
+    ? { chat_id: message.chatId, photo: message.photoUrl, caption: message.text }
+    : { chat_id: message.chatId, text: message.text };
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}/bot${token}/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const code = errorCode(error) ?? (error as Error).name;
+    if (NOT_CONNECTED.has(code)) return { kind: "temporary", error: `no connection to Telegram (${code})` };
+    // The request may have reached Telegram: sending again could deliver it twice.
+    return { kind: "failed", error: `UNKNOWN: the call to Telegram ended without an answer (${code})` };
+  }
+  const answer = (await response.json().catch(() => ({}))) as TelegramAnswer;
+  const description = `${response.status}${answer.description ? ` ${answer.description}` : ""}`.slice(0, 500);
+  if (response.ok && answer.ok !== false) return { kind: "sent" };
+  if (response.status === 429) {
+    const seconds = Number(answer.parameters?.retry_after);
+    return { kind: "retryAfter", seconds: Number.isFinite(seconds) && seconds > 0 ? seconds : 1, error: description };
+  }
+  if (response.status === 403) return { kind: "blocked", error: description };
+  if (response.status >= 500) return { kind: "temporary", error: description };
+  return { kind: "failed", error: description };
+}

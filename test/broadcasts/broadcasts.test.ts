@@ -1,0 +1,326 @@
+/**
+ * Broadcasts end to end against a fake Telegram (a real HTTP server): bot tokens, sending text and
+ * photos to an audience, live counts over broadcastUpdated, 429 and 403 answers, cancelling, and who
+ * may do what. Jobs run through graphile-worker's runOnce (the scheduler task, then the batches).
+ */
+import type { TaskList } from "graphile-worker";
+import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
+import { createUser, type TestUser } from "../helpers/fixtures.ts";
+import { startFakeTelegram, type FakeTelegram } from "../helpers/telegramServer.ts";
+import { until } from "../helpers/wait.ts";
+import { errorCodes, gql } from "../commerce/store.ts";
+import {
+  addCustomers,
+  BROADCAST_FIELDS,
+  broadcastRow,
+  broadcastTasks,
+  CANCEL_BROADCAST,
+  CREATE_BROADCAST,
+  createBroadcast,
+  createBroadcastStore,
+  newBotToken,
+  runBroadcastJobs,
+  SET_BOT_TOKEN,
+  telegramIds,
+  type BroadcastStore,
+} from "./helpers.ts";
+
+let app: TestApp;
+let telegram: FakeTelegram;
+let store: BroadcastStore;
+let other: BroadcastStore;
+let member: TestUser;
+let manager: TestUser;
+let tasks: TaskList;
+const botToken = newBotToken();
+
+beforeAll(async () => {
+  telegram = await startFakeTelegram(botToken);
+  app = await startTestApp({
+    env: {
+      TELEGRAM_API_URL: telegram.url,
+      PUBLIC_URL: "https://shop.example.test",
+      BROADCASTS_MESSAGES_PER_SECOND: "0",
+    },
+  });
+  tasks = broadcastTasks(app);
+  store = await createBroadcastStore(app, botToken);
+  other = await createBroadcastStore(app);
+  member = await createUser(app.db.ownerPool, store.tenant, "member");
+  manager = await createUser(app.db.ownerPool, store.tenant, "manager");
+});
+afterAll(async () => {
+  await app.stop();
+  await telegram.close();
+});
+
+const chatsOf = (ids: number[]) => ids.map(String);
+const countsFor = (ids: number[]) => chatsOf(ids).map((chat) => telegram.countsByChat().get(chat) ?? 0);
+
+test("setBotToken: bots.manage only, the bot of the caller's tenant, stored sealed and never readable", async () => {
+  const token = newBotToken();
+  const refused = await app.graphql(SET_BOT_TOKEN, { botId: store.botId, token }, member.token);
+  expect(errorCodes(refused.body)).toEqual(["FORBIDDEN"]);
+  const foreign = await app.graphql(SET_BOT_TOKEN, { botId: other.botId, token }, store.admin.token);
+  expect(errorCodes(foreign.body)).toEqual(["NOT_FOUND"]);
+  const malformed = await app.graphql(SET_BOT_TOKEN, { botId: store.botId, token: "not a token" }, store.admin.token);
+  expect(errorCodes(malformed.body)).toEqual(["VALIDATION_FAILED"]);
+
+  const { rows } = await app.db.ownerPool.query<{ sealed_token: string }>(
+    "select sealed_token from app_private.bot_tokens where bot_id = $1",
+    [other.botId],
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.sealed_token).toMatch(/^v1\./);
+  expect(rows[0]!.sealed_token).not.toContain(other.botToken.split(":")[1]);
+  // No field of the schema names a token of a bot.
+  const bot = await app.graphql(`{ bot(rowId: "${store.botId}") { sealedToken } }`, {}, store.admin.token);
+  expect(errorCodes(bot.body)).toEqual(["VALIDATION_FAILED"]);
+});
+
+test("a broadcast reaches its audience (text), counts are right, and the admin watches it live", async () => {
+  const ids = telegramIds(3);
+  await addCustomers(app.db.ownerPool, store.tenant.id, ids);
+  // Customers of another tenant are never in the audience.
+  const theirs = telegramIds(2);
+  await addCustomers(app.db.ownerPool, other.tenant.id, theirs);
+
+  const id = await createBroadcast(app, store.admin.token, { botId: store.botId, text: "Sale starts now!" });
+  const updates: Array<Record<string, unknown>> = [];
+  const client = app.wsClient(store.admin.token);
+  const errors: unknown[] = [];
+  client.subscribe(
+    {
+      query: `subscription($id: UUID!) { broadcastUpdated(id: $id) { broadcast { ${BROADCAST_FIELDS} } } }`,
+      variables: { id },
+    },
+    {
+      next: (value) => {
+        const data = value.data as { broadcastUpdated: { broadcast: Record<string, unknown> } } | undefined;
+        if (data) updates.push(data.broadcastUpdated.broadcast);
+        if (value.errors) errors.push(value.errors);
+      },
+      error: (error) => errors.push(error),
+      complete: () => undefined,
+    },
+  );
+  await listening(app, `tenant:${store.tenant.id}:broadcasts`);
+
+  await runBroadcastJobs(app, tasks);
+
+  expect(countsFor(ids)).toEqual([1, 1, 1]);
+  expect(countsFor(theirs)).toEqual([0, 0]);
+  const sent = telegram.messages.filter((m) => chatsOf(ids).includes(m.chatId));
+  expect(sent.map((m) => [m.method, m.text])).toEqual(Array(3).fill(["sendMessage", "Sale starts now!"]));
+  expect(await broadcastRow(app.db.ownerPool, id)).toEqual({
+    status: "completed",
+    total_count: 3,
+    pending_count: 0,
+    sent_count: 3,
+    failed_count: 0,
+    blocked_count: 0,
+  });
+  await until(() => updates.some((u) => u.status === "completed"), "the completed broadcast over the subscription");
+  expect(errors).toEqual([]);
+  expect(updates[0]).toMatchObject({ rowId: id, status: "sending" });
+  expect(updates.at(-1)).toEqual({
+    rowId: id,
+    status: "completed",
+    totalCount: 3,
+    pendingCount: 0,
+    sentCount: 3,
+    failedCount: 0,
+    blockedCount: 0,
+  });
+  // Another tenant's admin does not get this broadcast's events: their topic is their tenant's.
+  const list = await gql(app, other.admin.token, "{ broadcasts { nodes { rowId } } }");
+  expect(list.broadcasts.nodes).toEqual([]);
+});
+
+test("a photo broadcast: the image's public URL with the text as caption; the audience filter applies", async () => {
+  const sha = "b".repeat(64);
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    `insert into app_public.images (tenant_id, sha256, content_type, size)
+     values ($1, $2, 'image/png', 10) returning id`,
+    [store.tenant.id, sha],
+  );
+  const english = telegramIds(2);
+  const german = telegramIds(2);
+  await addCustomers(app.db.ownerPool, store.tenant.id, english, "en-GB");
+  await addCustomers(app.db.ownerPool, store.tenant.id, german, "de");
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "New mugs",
+    imageSha256: sha,
+    audience: { language: "en" },
+  });
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(english)).toEqual([1, 1]);
+  expect(countsFor(german)).toEqual([0, 0]);
+  const photo = telegram.messages.find((m) => m.chatId === String(english[0]));
+  expect(photo).toEqual({
+    method: "sendPhoto",
+    chatId: String(english[0]),
+    photo: `https://shop.example.test/api/images/${rows[0]!.id}`,
+    caption: "New mugs",
+  });
+  expect(await broadcastRow(app.db.ownerPool, id)).toMatchObject({
+    status: "completed",
+    sent_count: 2,
+    total_count: 2,
+  });
+});
+
+test("429 with retry_after: the delivery waits, then the message arrives once", async () => {
+  const ids = telegramIds(1);
+  await addCustomers(app.db.ownerPool, store.tenant.id, ids, "fi");
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Slowly",
+    audience: { language: "fi" },
+  });
+  const seen = telegram.tooManyRequestsAnswered;
+  telegram.tooManyRequests(1, 1);
+  await runBroadcastJobs(app, tasks);
+  expect(telegram.tooManyRequestsAnswered).toBe(seen + 1);
+  expect(countsFor(ids)).toEqual([1]);
+  expect(await broadcastRow(app.db.ownerPool, id)).toMatchObject({ status: "completed", sent_count: 1 });
+  const { rows } = await app.db.ownerPool.query(
+    "select attempts from app_public.broadcast_deliveries where broadcast_id = $1",
+    [id],
+  );
+  expect(rows).toEqual([{ attempts: 2 }]);
+});
+
+test("403 (the user blocked the bot): that delivery is blocked, the others sent", async () => {
+  const ids = telegramIds(3);
+  await addCustomers(app.db.ownerPool, store.tenant.id, ids, "sv");
+  telegram.block(ids[1]!);
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Hej",
+    audience: { language: "sv" },
+  });
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([1, 0, 1]);
+  expect(await broadcastRow(app.db.ownerPool, id)).toEqual({
+    status: "completed",
+    total_count: 3,
+    pending_count: 0,
+    sent_count: 2,
+    failed_count: 0,
+    blocked_count: 1,
+  });
+});
+
+test("cancelled while pending: nothing is sent; a started or cancelled one cannot be cancelled", async () => {
+  const ids = telegramIds(2);
+  await addCustomers(app.db.ownerPool, store.tenant.id, ids, "it");
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Never",
+    audience: { language: "it" },
+  });
+  const cancelled = await gql(app, store.admin.token, CANCEL_BROADCAST, { id });
+  expect(cancelled.cancelBroadcast.broadcast).toEqual({ rowId: id, status: "cancelled" });
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([0, 0]);
+  const again = await app.graphql(CANCEL_BROADCAST, { id }, store.admin.token);
+  expect(errorCodes(again.body)).toEqual(["CONFLICT"]);
+
+  const done = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Sent",
+    audience: { language: "it" },
+  });
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([1, 1]);
+  const late = await app.graphql(CANCEL_BROADCAST, { id: done }, store.admin.token);
+  expect(errorCodes(late.body)).toEqual(["CONFLICT"]);
+});
+
+test("a broadcast scheduled later waits for its time", async () => {
+  const ids = telegramIds(1);
+  await addCustomers(app.db.ownerPool, store.tenant.id, ids, "pt");
+  const later = new Date(Date.now() + 3_600_000).toISOString();
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Tomorrow",
+    audience: { language: "pt" },
+    scheduledAt: later,
+  });
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([0]);
+  expect((await broadcastRow(app.db.ownerPool, id)).status).toBe("pending");
+  // Its time comes: the cron's scheduler task starts it.
+  await app.db.ownerPool.query("update app_public.broadcasts set scheduled_at = now() where id = $1", [id]);
+  await app.db.ownerPool.query("select graphile_worker.add_job('broadcast_schedule', '{}'::json)");
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([1]);
+});
+
+test("another tenant's admin can neither see nor cancel a broadcast", async () => {
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Ours",
+    scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  const seen = await gql(app, other.admin.token, `{ broadcast(rowId: "${id}") { rowId } }`);
+  expect(seen.broadcast).toBeNull();
+  const cancel = await app.graphql(CANCEL_BROADCAST, { id }, other.admin.token);
+  expect(errorCodes(cancel.body)).toEqual(["NOT_FOUND"]);
+  // Nor point one at their own bot from ours, or ours from theirs.
+  const crossed = await app.graphql(
+    CREATE_BROADCAST,
+    { broadcast: { botId: store.botId, text: "x" } },
+    other.admin.token,
+  );
+  expect(errorCodes(crossed.body)).toEqual(["VALIDATION_FAILED"]);
+  await gql(app, store.admin.token, CANCEL_BROADCAST, { id });
+});
+
+test("members and managers (no broadcasts.manage) can neither create nor read broadcasts", async () => {
+  for (const user of [member, manager]) {
+    const refused = await app.graphql(CREATE_BROADCAST, { broadcast: { botId: store.botId, text: "x" } }, user.token);
+    expect(errorCodes(refused.body)).toEqual(["FORBIDDEN"]);
+    const list = await gql(app, user.token, "{ broadcasts { nodes { rowId } } }");
+    expect(list.broadcasts.nodes).toEqual([]);
+  }
+});
+
+test("refused: empty or long text, a long caption, a bad audience, a bot without a token", async () => {
+  const sha = "c".repeat(64);
+  await app.db.ownerPool.query(
+    "insert into app_public.images (tenant_id, sha256, content_type, size) values ($1, $2, 'image/png', 10)",
+    [store.tenant.id, sha],
+  );
+  const later = new Date(Date.now() + 3_600_000).toISOString();
+  for (const broadcast of [
+    { text: "" },
+    { text: "x".repeat(4097) },
+    { text: "x".repeat(1025), imageSha256: sha },
+    { text: "x", imageSha256: "d".repeat(64) },
+    { text: "x", audience: { language: "english" } },
+    { text: "x", audience: { hasPaidOrder: "yes" } },
+    { text: "x", audience: { city: "Oslo" } },
+    { text: "x", audience: [] },
+  ]) {
+    const answer = await app.graphql(
+      CREATE_BROADCAST,
+      { broadcast: { botId: store.botId, scheduledAt: later, ...broadcast } },
+      store.admin.token,
+    );
+    expect({ broadcast, codes: errorCodes(answer.body) }).toEqual({ broadcast, codes: ["VALIDATION_FAILED"] });
+  }
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "insert into app_public.bots (tenant_id, name) values ($1, 'No token') returning id",
+    [store.tenant.id],
+  );
+  const tokenless = await app.graphql(
+    CREATE_BROADCAST,
+    { broadcast: { botId: rows[0]!.id, text: "x" } },
+    store.admin.token,
+  );
+  expect(errorCodes(tokenless.body)).toEqual(["VALIDATION_FAILED"]);
+  expect(telegram.unauthorized).toBe(0);
+});
