@@ -464,7 +464,7 @@ export interface paths {
         put?: never;
         /**
          * Pays a pending order from the customer's balance, or starts a payment at the provider
-         * @description `balance`: stock, the purchase, the referrer's payout and the status change commit together or not at all (200, the paid order). `provider`: the order's stock is held and an invoice created at the payment provider (201, the payment with its URL); the provider's webhook settles it. Asking again while that payment is pending answers it again (200).
+         * @description `balance`: stock, the purchase, the referrer's payout and the status change commit together or not at all (200, the paid order). `provider`: the order's stock is held and an invoice created at the payment provider (201, the payment with its URL); the provider's webhook settles it. Asking again while that payment is pending answers that payment again (201, the same id).
          */
         post: operations["payOrder"];
         delete?: never;
@@ -4629,16 +4629,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description balance: the paid order; provider: the payment already in progress */
+            /** @description balance: the paid order */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Order"] | components["schemas"]["PaymentAnswer"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
-            /** @description provider: the new payment */
+            /** @description provider: the payment (the one already in progress, if any) */
             201: {
                 headers: {
                     [name: string]: unknown;

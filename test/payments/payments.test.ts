@@ -100,7 +100,7 @@ test("an order paid at the provider: stock held, webhook settles once, ledger, r
   expect(await stockOf(productId)).toBe(1); // held while the customer pays
   // Asking again answers the payment in progress; paying from the balance meanwhile is refused.
   const again = await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" });
-  expect(again.status).toBe(200);
+  expect(again.status).toBe(201);
   expect(again.body.payment.id).toBe(payment.id);
   const balancePay = await api.post(`/api/bot/orders/${orderId}/pay`, { method: "balance" });
   expect(balancePay.status).toBe(409);

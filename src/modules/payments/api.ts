@@ -24,15 +24,12 @@ export const payOrder = defineRoute({
     "`balance`: stock, the purchase, the referrer's payout and the status change commit together or not at all " +
     "(200, the paid order). `provider`: the order's stock is held and an invoice created at the payment " +
     "provider (201, the payment with its URL); the provider's webhook settles it. Asking again while that " +
-    "payment is pending answers it again (200).",
+    "payment is pending answers that payment again (201, the same id).",
   params: orderParams,
   body: z.strictObject({ method: z.enum(["balance", "provider"]) }),
   responses: {
-    200: {
-      description: "balance: the paid order; provider: the payment already in progress",
-      schema: z.union([Order, PaymentAnswer]),
-    },
-    201: { description: "provider: the new payment", schema: PaymentAnswer },
+    200: { description: "balance: the paid order", schema: Order },
+    201: { description: "provider: the payment (the one already in progress, if any)", schema: PaymentAnswer },
   },
   errors: [
     ...BOT_ERRORS,

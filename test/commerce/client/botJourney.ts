@@ -30,7 +30,8 @@ export async function buyCheapest(client: BotClient, telegramId: number, referre
     params: { path: { id: order.data.id } },
     body: { method: "balance" },
   });
-  if (!paid.data) throw new Error(`pay: ${JSON.stringify(paid.error)}`);
+  // 200 is the paid order (balance); 201 a provider payment, which this journey does not start.
+  if (!paid.data || "payment" in paid.data) throw new Error(`pay: ${JSON.stringify(paid.error ?? paid.data)}`);
   return paid.data;
 }
 
