@@ -4297,6 +4297,440 @@ grant select on table app_public.subscriptions to :DATABASE_VISITOR;
 
 grant execute on function app_hidden.bot_subscription_credentials(uuid[]) to :DATABASE_BOT;
 
+-- ==================== module: broadcasts ====================
+
+create table app_public.broadcast_deliveries (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  broadcast_id uuid not null,
+  customer_id uuid not null,
+  chat_id bigint not null,
+  batch integer not null,
+  status text default 'pending'::text not null,
+  attempts integer default 0 not null,
+  last_error text,
+  sent_at timestamp with time zone,
+  updated_at timestamp with time zone default now() not null
+);
+alter table app_public.broadcast_deliveries add constraint broadcast_deliveries_broadcast_id_customer_id_key UNIQUE (broadcast_id, customer_id);
+alter table app_public.broadcast_deliveries add constraint broadcast_deliveries_pkey PRIMARY KEY (id);
+alter table app_public.broadcast_deliveries add constraint broadcast_deliveries_tenant_id_broadcast_id_fkey FOREIGN KEY (tenant_id, broadcast_id) REFERENCES app_public.broadcasts(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.broadcast_deliveries add constraint broadcast_deliveries_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES app_public.customers(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.broadcast_deliveries add constraint broadcast_deliveries_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.broadcast_deliveries add constraint broadcast_deliveries_batch_check CHECK ((batch >= 0));
+alter table app_public.broadcast_deliveries add constraint broadcast_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'blocked'::text])));
+alter table app_public.broadcast_deliveries enable row level security;
+comment on table app_public.broadcast_deliveries is '@module broadcasts
+@behavior -insert -update -delete
+One customer''s copy of a broadcast: its chat (the customer''s telegram id), batch, status and attempts.';
+comment on column app_public.broadcast_deliveries.batch is 'Which delivery job sends it (batches of the broadcast).';
+comment on column app_public.broadcast_deliveries.status is 'pending, sending (the call to Telegram is under way), sent, failed or blocked (the user blocked the bot).';
+
+create table app_public.broadcasts (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid default app_public.current_tenant_id() not null,
+  bot_id uuid not null,
+  text text not null,
+  image_sha256 text,
+  audience jsonb default '{}'::jsonb not null,
+  scheduled_at timestamp with time zone default now() not null,
+  status text default 'pending'::text not null,
+  total_count integer default 0 not null,
+  pending_count integer default 0 not null,
+  sent_count integer default 0 not null,
+  failed_count integer default 0 not null,
+  blocked_count integer default 0 not null,
+  created_by uuid default app_public.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  started_at timestamp with time zone,
+  completed_at timestamp with time zone,
+  cancelled_at timestamp with time zone,
+  notified_at timestamp with time zone
+);
+alter table app_public.broadcasts add constraint broadcasts_pkey PRIMARY KEY (id);
+alter table app_public.broadcasts add constraint broadcasts_tenant_id_bot_id_fkey FOREIGN KEY (tenant_id, bot_id) REFERENCES app_public.bots(tenant_id, id);
+alter table app_public.broadcasts add constraint broadcasts_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (created_by);
+alter table app_public.broadcasts add constraint broadcasts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.broadcasts add constraint broadcasts_tenant_id_image_sha256_fkey FOREIGN KEY (tenant_id, image_sha256) REFERENCES app_public.images(tenant_id, sha256);
+alter table app_public.broadcasts add constraint broadcasts_audience_valid CHECK (((jsonb_typeof(audience) = 'object'::text) AND (((audience - 'language'::text) - 'hasPaidOrder'::text) = '{}'::jsonb) AND ((NOT (audience ? 'language'::text)) OR ((jsonb_typeof((audience -> 'language'::text)) = 'string'::text) AND ((audience ->> 'language'::text) ~ '^[a-z]{2,3}$'::text))) AND ((NOT (audience ? 'hasPaidOrder'::text)) OR (jsonb_typeof((audience -> 'hasPaidOrder'::text)) = 'boolean'::text))));
+alter table app_public.broadcasts add constraint broadcasts_caption_length CHECK (((image_sha256 IS NULL) OR (length(text) <= 1024)));
+alter table app_public.broadcasts add constraint broadcasts_scheduled_at_check CHECK (isfinite(scheduled_at));
+alter table app_public.broadcasts add constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'completed'::text, 'cancelled'::text])));
+alter table app_public.broadcasts add constraint broadcasts_text_check CHECK (((length(text) >= 1) AND (length(text) <= 4096)));
+alter table app_public.broadcasts enable row level security;
+comment on table app_public.broadcasts is '@module broadcasts
+@behavior -update -delete
+A message to the store''s customers through one of its bots: text (a caption when there is an image), scheduled_at, an audience filter, and live counts of its deliveries.';
+comment on column app_public.broadcasts.audience is 'Which customers: {} for all, {"language": "en"} (their language''s primary subtag), {"hasPaidOrder": true|false} (a paid or fulfilled order, or none), or both (and).';
+comment on column app_public.broadcasts.status is 'pending, sending, completed or cancelled (only while pending).';
+comment on column app_public.broadcasts.total_count is 'Deliveries made when the broadcast started: its audience then.';
+comment on column app_public.broadcasts.pending_count is 'Deliveries not yet done (waiting, in flight or to be retried).';
+comment on column app_public.broadcasts.notified_at is '@behavior -*
+Last NOTIFY of a count change (throttling).';
+
+CREATE INDEX broadcast_deliveries_batch_idx ON app_public.broadcast_deliveries USING btree (tenant_id, broadcast_id, batch, id);
+
+CREATE INDEX broadcast_deliveries_customer_idx ON app_public.broadcast_deliveries USING btree (tenant_id, customer_id);
+
+CREATE INDEX broadcasts_bot_idx ON app_public.broadcasts USING btree (tenant_id, bot_id);
+
+CREATE INDEX broadcasts_created_by_idx ON app_public.broadcasts USING btree (tenant_id, created_by);
+
+CREATE INDEX broadcasts_due_idx ON app_public.broadcasts USING btree (scheduled_at) WHERE (status = 'pending'::text);
+
+CREATE INDEX broadcasts_image_idx ON app_public.broadcasts USING btree (tenant_id, image_sha256);
+
+CREATE OR REPLACE FUNCTION app_hidden.set_bot_token(bot_id uuid, sealed_token text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.assert_module_access('commerce', 'bots.manage');
+  if not exists (select 1 from app_public.bots b
+                 where b.id = set_bot_token.bot_id and b.tenant_id = app_public.current_tenant_id()) then
+    raise exception 'No such bot' using errcode = 'TNFND';
+  end if;
+  if set_bot_token.sealed_token is null or set_bot_token.sealed_token !~ '^v1\.' then
+    raise exception 'A sealed token is required' using errcode = 'TVALD';
+  end if;
+  insert into app_private.bot_tokens as t (bot_id, sealed_token, updated_at)
+    values (set_bot_token.bot_id, set_bot_token.sealed_token, now())
+    on conflict on constraint bot_tokens_pkey do update set sealed_token = excluded.sealed_token, updated_at = now();
+  return set_bot_token.bot_id;
+end;
+$function$;
+comment on function app_hidden.set_bot_token(uuid,text) is '@module broadcasts
+Stores the Telegram token of a bot of the caller''s tenant, sealed by the server (needs bots.manage). Called by the setBotToken mutation; nothing reads a token back but the worker.';
+
+CREATE OR REPLACE FUNCTION app_private.broadcast_batch(broadcast_id uuid, batch integer, OUT broadcast_status text, OUT message text, OUT image_id uuid, OUT sealed_token text, OUT interrupted integer)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_broadcast app_public.broadcasts;
+begin
+  select * into v_broadcast from app_public.broadcasts b where b.id = broadcast_batch.broadcast_id;
+  if v_broadcast.id is null then
+    return;
+  end if;
+  update app_public.broadcast_deliveries d
+    set status = 'failed', updated_at = now(),
+        last_error = 'INTERRUPTED: the worker stopped during the call to Telegram; not sent again'
+    where d.tenant_id = v_broadcast.tenant_id and d.broadcast_id = v_broadcast.id
+      and d.batch = broadcast_batch.batch and d.status = 'sending';
+  get diagnostics interrupted = row_count;
+  broadcast_status := v_broadcast.status;
+  message := v_broadcast.text;
+  select i.id into image_id from app_public.images i
+    where i.tenant_id = v_broadcast.tenant_id and i.sha256 = v_broadcast.image_sha256;
+  select t.sealed_token into sealed_token from app_private.bot_tokens t where t.bot_id = v_broadcast.bot_id;
+end;
+$function$;
+comment on function app_private.broadcast_batch(uuid,integer) is '@module broadcasts
+A delivery job''s start: the broadcast''s status, text, image and sealed bot token; settles deliveries left sending by a dead run (failed, INTERRUPTED, never re-sent).';
+
+CREATE OR REPLACE FUNCTION app_private.claim_broadcast_delivery(broadcast_id uuid, batch integer, after uuid, OUT id uuid, OUT chat_id bigint, OUT attempts integer)
+ RETURNS record
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  update app_public.broadcast_deliveries d set status = 'sending', attempts = d.attempts + 1, updated_at = now()
+  where d.id = (
+    select n.id from app_public.broadcast_deliveries n join app_public.broadcasts b on b.id = n.broadcast_id
+    where n.broadcast_id = claim_broadcast_delivery.broadcast_id and n.tenant_id = b.tenant_id
+      and n.batch = claim_broadcast_delivery.batch and n.status = 'pending' and b.status = 'sending'
+      and (claim_broadcast_delivery.after is null or n.id > claim_broadcast_delivery.after)
+    order by n.id limit 1)
+  returning d.id, d.chat_id, d.attempts;
+$function$;
+comment on function app_private.claim_broadcast_delivery(uuid,integer,uuid) is '@module broadcasts
+The next pending delivery of a batch (after an id), marked sending; none once the broadcast is not sending.';
+
+CREATE OR REPLACE FUNCTION app_private.finish_broadcast_batch(broadcast_id uuid, batch integer, last_attempt boolean)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_broadcast app_public.broadcasts;
+  v_left integer;
+begin
+  if last_attempt then
+    update app_public.broadcast_deliveries d
+      set status = 'failed', updated_at = now(), last_error = coalesce(d.last_error, 'gave up')
+      where d.broadcast_id = finish_broadcast_batch.broadcast_id and d.batch = finish_broadcast_batch.batch
+        and d.status = 'pending';
+  end if;
+  select count(*)::integer into v_left from app_public.broadcast_deliveries d
+    where d.broadcast_id = finish_broadcast_batch.broadcast_id and d.batch = finish_broadcast_batch.batch
+      and d.status in ('pending', 'sending');
+  select * into v_broadcast from app_public.broadcasts b where b.id = finish_broadcast_batch.broadcast_id;
+  if v_broadcast.id is not null then
+    perform app_private.notify_broadcast(v_broadcast);
+  end if;
+  return v_left;
+end;
+$function$;
+comment on function app_private.finish_broadcast_batch(uuid,integer,boolean) is '@module broadcasts
+A batch''s run ends: NOTIFY the broadcast''s counts; on the last attempt pending deliveries fail. Returns how many are left to retry.';
+
+CREATE OR REPLACE FUNCTION app_private.notify_broadcast(broadcast app_public.broadcasts)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select pg_notify('tenant:' || broadcast.tenant_id::text || ':broadcasts',
+                   json_build_object('id', broadcast.id, 'status', broadcast.status)::text);
+$function$;
+comment on function app_private.notify_broadcast(app_public.broadcasts) is '@module broadcasts
+NOTIFYs tenant:<id>:broadcasts that this broadcast changed (the broadcastUpdated subscription).';
+
+CREATE OR REPLACE FUNCTION app_private.record_broadcast_delivery(delivery_id uuid, outcome text, error text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if outcome not in ('pending', 'sent', 'failed', 'blocked') then
+    raise exception 'Unknown outcome %', outcome using errcode = 'TVALD';
+  end if;
+  update app_public.broadcast_deliveries d
+    set status = record_broadcast_delivery.outcome, last_error = record_broadcast_delivery.error,
+        sent_at = case when record_broadcast_delivery.outcome = 'sent' then now() end, updated_at = now()
+    where d.id = record_broadcast_delivery.delivery_id and d.status = 'sending';
+end;
+$function$;
+comment on function app_private.record_broadcast_delivery(uuid,text,text) is '@module broadcasts
+Records what Telegram answered for a delivery in flight: sent, blocked, failed, or pending (to retry).';
+
+CREATE OR REPLACE FUNCTION app_private.start_due_broadcasts(batch_size integer, max_broadcasts integer DEFAULT 20)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_broadcast app_public.broadcasts;
+  v_started integer := 0;
+  v_batches integer;
+begin
+  for v_broadcast in
+    select * from app_public.broadcasts b
+    where b.status = 'pending' and b.scheduled_at <= now()
+    order by b.scheduled_at, b.id
+    limit start_due_broadcasts.max_broadcasts
+    for update skip locked
+  loop
+    update app_public.broadcasts b set status = 'sending', started_at = now() where b.id = v_broadcast.id;
+    -- The audience: customers of the broadcast's tenant only, matching its filter.
+    insert into app_public.broadcast_deliveries (tenant_id, broadcast_id, customer_id, chat_id, batch)
+      select v_broadcast.tenant_id, v_broadcast.id, c.id, c.telegram_id,
+             ((row_number() over (order by c.id)) - 1) / start_due_broadcasts.batch_size
+      from app_public.customers c
+      where c.tenant_id = v_broadcast.tenant_id
+        and (not v_broadcast.audience ? 'language'
+             or lower(split_part(c.language_code, '-', 1)) = v_broadcast.audience ->> 'language')
+        and (not v_broadcast.audience ? 'hasPaidOrder'
+             or (v_broadcast.audience -> 'hasPaidOrder')::boolean = exists (
+                  select 1 from app_public.orders o
+                  where o.tenant_id = c.tenant_id and o.customer_id = c.id and o.status in ('paid', 'fulfilled')))
+      on conflict (broadcast_id, customer_id) do nothing;
+    select coalesce(max(d.batch) + 1, 0) into v_batches
+      from app_public.broadcast_deliveries d
+      where d.tenant_id = v_broadcast.tenant_id and d.broadcast_id = v_broadcast.id;
+    if v_batches = 0 then
+      update app_public.broadcasts b set status = 'completed', completed_at = now() where b.id = v_broadcast.id;
+    else
+      -- One job per batch, keyed: this transaction makes them once (the broadcast is no longer pending).
+      perform app_private.enqueue_job('broadcast_deliver',
+                                      json_build_object('tenantId', v_broadcast.tenant_id,
+                                                        'broadcastId', v_broadcast.id, 'batch', n),
+                                      job_key => 'broadcast_deliver:' || v_broadcast.id || ':' || n,
+                                      max_attempts => 10)
+        from generate_series(0, v_batches - 1) n;
+    end if;
+    perform app_private.remove_job('broadcast_schedule:' || v_broadcast.id);
+    v_started := v_started + 1;
+  end loop;
+  return v_started;
+end;
+$function$;
+comment on function app_private.start_due_broadcasts(integer,integer) is '@module broadcasts
+Starts due pending broadcasts (skip locked): sending, one delivery per customer of the audience in batches, one keyed broadcast_deliver job per batch; returns how many started.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_broadcast_deliveries__count_insert()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  update app_public.broadcasts b
+    set pending_count = b.pending_count + s.n, total_count = b.total_count + s.n
+    from (select n.broadcast_id, count(*)::integer as n from new_rows n group by n.broadcast_id) s
+    where b.id = s.broadcast_id;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_broadcast_deliveries__count_insert() is '@module broadcasts
+After deliveries are made: their broadcasts'' total and pending counts.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_broadcast_deliveries__count_update()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  with changes as (
+    select n.broadcast_id, n.status, 1 as delta from new_rows n
+    union all
+    select o.broadcast_id, o.status, -1 from old_rows o
+  ), sums as (
+    select c.broadcast_id,
+           coalesce(sum(c.delta) filter (where c.status in ('pending', 'sending')), 0)::integer as pending,
+           coalesce(sum(c.delta) filter (where c.status = 'sent'), 0)::integer as sent,
+           coalesce(sum(c.delta) filter (where c.status = 'failed'), 0)::integer as failed,
+           coalesce(sum(c.delta) filter (where c.status = 'blocked'), 0)::integer as blocked
+    from changes c group by c.broadcast_id
+  )
+  update app_public.broadcasts b set
+    pending_count = b.pending_count + s.pending,
+    sent_count = b.sent_count + s.sent,
+    failed_count = b.failed_count + s.failed,
+    blocked_count = b.blocked_count + s.blocked,
+    status = case when b.status = 'sending' and b.pending_count + s.pending = 0 then 'completed' else b.status end,
+    completed_at = case when b.status = 'sending' and b.pending_count + s.pending = 0 then now()
+                        else b.completed_at end
+  from sums s
+  where b.id = s.broadcast_id and (s.pending <> 0 or s.sent <> 0 or s.failed <> 0 or s.blocked <> 0);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_broadcast_deliveries__count_update() is '@module broadcasts
+After deliveries change: their broadcasts'' counts; a sending broadcast with none left pending is completed.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__check()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  -- What a request may not choose: the counts and the status start at their beginning.
+  new.status := 'pending';
+  new.total_count := 0; new.pending_count := 0; new.sent_count := 0; new.failed_count := 0; new.blocked_count := 0;
+  new.started_at := null; new.completed_at := null; new.cancelled_at := null; new.notified_at := null;
+  new.created_at := now(); new.updated_at := now();
+  if not exists (select 1 from app_public.bots b
+                 where b.tenant_id = new.tenant_id and b.id = new.bot_id and b.status = 'active') then
+    raise exception 'The bot must be an active bot of the store'
+      using errcode = 'TVALD', detail = json_build_object('field', 'botId', 'reason', 'BOT_NOT_ACTIVE')::text;
+  end if;
+  if not exists (select 1 from app_private.bot_tokens t where t.bot_id = new.bot_id) then
+    raise exception 'The bot has no Telegram token yet (setBotToken)'
+      using errcode = 'TVALD', detail = json_build_object('field', 'botId', 'reason', 'NO_BOT_TOKEN')::text;
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg_broadcasts__check() is '@module broadcasts
+Before a broadcast is created: status pending, counts zero; its bot active and with a token (VALIDATION_FAILED).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  new.updated_at := greatest(now(), old.updated_at);
+  -- A status change always; count changes at most once a second (each delivery is a transaction
+  -- of its own: 2,000 deliveries would be 2,000 notifications). The end of each batch notifies too
+  -- (finish_broadcast_batch), so the last counts always arrive.
+  if new.status is distinct from old.status
+     or (old.notified_at is null or old.notified_at < now() - interval '1 second') then
+    new.notified_at := now();
+    perform app_private.notify_broadcast(new);
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg_broadcasts__notify() is '@module broadcasts
+Before a broadcast changes: NOTIFY on a status change, or on a count change a second after the last one.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__schedule()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  -- The cron line picks due broadcasts every minute; this keyed job starts this one on time.
+  perform app_private.enqueue_job('broadcast_schedule', json_build_object('tenantId', new.tenant_id),
+                                   run_at => new.scheduled_at, job_key => 'broadcast_schedule:' || new.id);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_broadcasts__schedule() is '@module broadcasts
+After a broadcast is created: a broadcast_schedule job at its scheduled time (keyed by the broadcast).';
+
+CREATE OR REPLACE FUNCTION app_public.cancel_broadcast(id uuid)
+ RETURNS app_public.broadcasts
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_broadcast app_public.broadcasts;
+begin
+  perform app_private.assert_module_access('broadcasts', 'broadcasts.manage');
+  select * into v_broadcast from app_public.broadcasts b
+    where b.id = cancel_broadcast.id and b.tenant_id = app_public.current_tenant_id()
+    for update;
+  if v_broadcast.id is null then
+    raise exception 'No such broadcast' using errcode = 'TNFND';
+  end if;
+  if v_broadcast.status <> 'pending' then
+    raise exception 'Only a pending broadcast can be cancelled; this one is %', v_broadcast.status
+      using errcode = 'TCONF', detail = json_build_object('reason', 'NOT_PENDING', 'status', v_broadcast.status)::text;
+  end if;
+  update app_public.broadcasts b set status = 'cancelled', cancelled_at = now()
+    where b.id = v_broadcast.id returning * into v_broadcast;
+  perform app_private.remove_job('broadcast_schedule:' || v_broadcast.id);
+  return v_broadcast;
+end;
+$function$;
+comment on function app_public.cancel_broadcast(uuid) is '@module broadcasts
+@resultFieldName broadcast
+Cancels a broadcast that has not started (needs broadcasts.manage); a started one is a CONFLICT.';
+
+CREATE TRIGGER _800_count_insert AFTER INSERT ON app_public.broadcast_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_broadcast_deliveries__count_insert();
+
+CREATE TRIGGER _800_count_update AFTER UPDATE ON app_public.broadcast_deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_broadcast_deliveries__count_update();
+
+CREATE TRIGGER _200_check BEFORE INSERT ON app_public.broadcasts FOR EACH ROW EXECUTE FUNCTION app_private.tg_broadcasts__check();
+
+CREATE TRIGGER _500_notify BEFORE UPDATE ON app_public.broadcasts FOR EACH ROW EXECUTE FUNCTION app_private.tg_broadcasts__notify();
+
+CREATE TRIGGER _500_schedule AFTER INSERT ON app_public.broadcasts FOR EACH ROW EXECUTE FUNCTION app_private.tg_broadcasts__schedule();
+
+create policy select_broadcasts_manage on app_public.broadcast_deliveries as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('broadcasts'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('broadcasts.manage'::text) AS current_user_has_permission)));
+
+create policy insert_broadcasts_manage on app_public.broadcasts as permissive for insert to :DATABASE_VISITOR with check (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('broadcasts'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('broadcasts.manage'::text) AS current_user_has_permission)));
+
+create policy select_broadcasts_manage on app_public.broadcasts as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('broadcasts'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('broadcasts.manage'::text) AS current_user_has_permission)));
+
+grant select on table app_public.broadcast_deliveries to :DATABASE_VISITOR;
+
+grant select on table app_public.broadcasts to :DATABASE_VISITOR;
+
+grant insert (bot_id, text, image_sha256, audience, scheduled_at) on table app_public.broadcasts to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.set_bot_token(uuid,text) to :DATABASE_VISITOR;
+
+grant execute on function app_public.cancel_broadcast(uuid) to :DATABASE_VISITOR;
+
 -- ==================== module: untagged ====================
 
 grant select, usage on sequence app_public.bot_events_id_seq to :DATABASE_VISITOR;

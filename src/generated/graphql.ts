@@ -330,6 +330,233 @@ export type BotPatch = {
   status: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A message to the store's customers through one of its bots: text (a caption when there is an image), scheduled_at, an audience filter, and live counts of its deliveries. */
+export type Broadcast = Node & {
+  __typename?: 'Broadcast';
+  /** Which customers: {} for all, {"language": "en"} (their language's primary subtag), {"hasPaidOrder": true|false} (a paid or fulfilled order, or none), or both (and). */
+  audience: Scalars['JSON']['output'];
+  blockedCount: Scalars['Int']['output'];
+  botId: Scalars['UUID']['output'];
+  cancelledAt: Maybe<Scalars['Datetime']['output']>;
+  completedAt: Maybe<Scalars['Datetime']['output']>;
+  createdAt: Scalars['Datetime']['output'];
+  createdBy: Maybe<Scalars['UUID']['output']>;
+  /** Reads and enables pagination through a set of `BroadcastDelivery`. */
+  deliveries: BroadcastDeliveryConnection;
+  failedCount: Scalars['Int']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  imageSha256: Maybe<Scalars['String']['output']>;
+  /** Deliveries not yet done (waiting, in flight or to be retried). */
+  pendingCount: Scalars['Int']['output'];
+  rowId: Scalars['UUID']['output'];
+  scheduledAt: Scalars['Datetime']['output'];
+  sentCount: Scalars['Int']['output'];
+  startedAt: Maybe<Scalars['Datetime']['output']>;
+  /** pending, sending, completed or cancelled (only while pending). */
+  status: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `Broadcast`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  text: Scalars['String']['output'];
+  /** Deliveries made when the broadcast started: its audience then. */
+  totalCount: Scalars['Int']['output'];
+  updatedAt: Scalars['Datetime']['output'];
+};
+
+
+/** A message to the store's customers through one of its bots: text (a caption when there is an image), scheduled_at, an audience filter, and live counts of its deliveries. */
+export type BroadcastDeliveriesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BroadcastDeliveryCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BroadcastDeliveryOrderBy>>;
+};
+
+/**
+ * A condition to be used against `Broadcast` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type BroadcastCondition = {
+  /** Checks for equality with the object’s `botId` field. */
+  botId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `createdBy` field. */
+  createdBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `imageSha256` field. */
+  imageSha256: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Broadcast` values. */
+export type BroadcastConnection = {
+  __typename?: 'BroadcastConnection';
+  /** A list of edges which contains the `Broadcast` and cursor to aid in pagination. */
+  edges: Array<Maybe<BroadcastEdge>>;
+  /** A list of `Broadcast` objects. */
+  nodes: Array<Maybe<Broadcast>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Broadcast` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** One customer's copy of a broadcast: its chat (the customer's telegram id), batch, status and attempts. */
+export type BroadcastDelivery = Node & {
+  __typename?: 'BroadcastDelivery';
+  attempts: Scalars['Int']['output'];
+  /** Which delivery job sends it (batches of the broadcast). */
+  batch: Scalars['Int']['output'];
+  /** Reads a single `Broadcast` that is related to this `BroadcastDelivery`. */
+  broadcast: Maybe<Broadcast>;
+  broadcastId: Scalars['UUID']['output'];
+  chatId: Scalars['BigInt']['output'];
+  customerId: Scalars['UUID']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  lastError: Maybe<Scalars['String']['output']>;
+  rowId: Scalars['UUID']['output'];
+  sentAt: Maybe<Scalars['Datetime']['output']>;
+  /** pending, sending (the call to Telegram is under way), sent, failed or blocked (the user blocked the bot). */
+  status: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `BroadcastDelivery`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  updatedAt: Scalars['Datetime']['output'];
+};
+
+/**
+ * A condition to be used against `BroadcastDelivery` object types. All fields are
+ * tested for equality and combined with a logical ‘and.’
+ */
+export type BroadcastDeliveryCondition = {
+  /** Checks for equality with the object’s `batch` field. */
+  batch: InputMaybe<Scalars['Int']['input']>;
+  /** Checks for equality with the object’s `broadcastId` field. */
+  broadcastId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `customerId` field. */
+  customerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `BroadcastDelivery` values. */
+export type BroadcastDeliveryConnection = {
+  __typename?: 'BroadcastDeliveryConnection';
+  /** A list of edges which contains the `BroadcastDelivery` and cursor to aid in pagination. */
+  edges: Array<Maybe<BroadcastDeliveryEdge>>;
+  /** A list of `BroadcastDelivery` objects. */
+  nodes: Array<Maybe<BroadcastDelivery>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `BroadcastDelivery` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `BroadcastDelivery` edge in the connection. */
+export type BroadcastDeliveryEdge = {
+  __typename?: 'BroadcastDeliveryEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `BroadcastDelivery` at the end of the edge. */
+  node: Maybe<BroadcastDelivery>;
+};
+
+/** Methods to use when ordering `BroadcastDelivery`. */
+export type BroadcastDeliveryOrderBy =
+  | 'BATCH_ASC'
+  | 'BATCH_DESC'
+  | 'BROADCAST_ID_ASC'
+  | 'BROADCAST_ID_DESC'
+  | 'CUSTOMER_ID_ASC'
+  | 'CUSTOMER_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** A `Broadcast` edge in the connection. */
+export type BroadcastEdge = {
+  __typename?: 'BroadcastEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Broadcast` at the end of the edge. */
+  node: Maybe<Broadcast>;
+};
+
+/** An input for mutations affecting `Broadcast` */
+export type BroadcastInput = {
+  /** Which customers: {} for all, {"language": "en"} (their language's primary subtag), {"hasPaidOrder": true|false} (a paid or fulfilled order, or none), or both (and). */
+  audience: InputMaybe<Scalars['JSON']['input']>;
+  botId: Scalars['UUID']['input'];
+  imageSha256: InputMaybe<Scalars['String']['input']>;
+  scheduledAt: InputMaybe<Scalars['Datetime']['input']>;
+  text: Scalars['String']['input'];
+};
+
+/** Methods to use when ordering `Broadcast`. */
+export type BroadcastOrderBy =
+  | 'BOT_ID_ASC'
+  | 'BOT_ID_DESC'
+  | 'CREATED_BY_ASC'
+  | 'CREATED_BY_DESC'
+  | 'IMAGE_SHA256_ASC'
+  | 'IMAGE_SHA256_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+export type BroadcastUpdatedPayload = {
+  __typename?: 'BroadcastUpdatedPayload';
+  /** The broadcast as it is now (its status and counts), read back under row-level security. */
+  broadcast: Maybe<Broadcast>;
+};
+
+/** All input for the `cancelBroadcast` mutation. */
+export type CancelBroadcastInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['UUID']['input'];
+};
+
+/** The output of our `cancelBroadcast` mutation. */
+export type CancelBroadcastPayload = {
+  __typename?: 'CancelBroadcastPayload';
+  broadcast: Maybe<Broadcast>;
+  /** An edge for our `Broadcast`. May be used by Relay 1. */
+  broadcastEdge: Maybe<BroadcastEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `cancelBroadcast` mutation. */
+export type CancelBroadcastPayloadBroadcastEdgeArgs = {
+  orderBy?: Array<BroadcastOrderBy>;
+};
+
 /** A node of the store's category tree (deactivate instead of deleting: orders keep their products). */
 export type Category = Node & {
   __typename?: 'Category';
@@ -484,6 +711,39 @@ export type CreateBotPayload = {
 /** The output of our `createBot` mutation. */
 export type CreateBotPayloadBotEdgeArgs = {
   orderBy?: Array<BotOrderBy>;
+};
+
+/** All input for the create `Broadcast` mutation. */
+export type CreateBroadcastInput = {
+  /** The `Broadcast` to be created by this mutation. */
+  broadcast: BroadcastInput;
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our create `Broadcast` mutation. */
+export type CreateBroadcastPayload = {
+  __typename?: 'CreateBroadcastPayload';
+  /** The `Broadcast` that was created by this mutation. */
+  broadcast: Maybe<Broadcast>;
+  /** An edge for our `Broadcast`. May be used by Relay 1. */
+  broadcastEdge: Maybe<BroadcastEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our create `Broadcast` mutation. */
+export type CreateBroadcastPayloadBroadcastEdgeArgs = {
+  orderBy?: Array<BroadcastOrderBy>;
 };
 
 /** All input for the create `Category` mutation. */
@@ -1378,6 +1638,8 @@ export type Mutation = {
   ackNotification: Maybe<AckNotificationPayload>;
   /** Moves money between the store's account and a customer's (needs ledger.manage): positive funds the customer from the store, negative takes it back; a customer never goes below zero (INSUFFICIENT_BALANCE). currency: the store's when omitted. Answers the customer's entry. */
   adjustCustomerBalance: Maybe<AdjustCustomerBalancePayload>;
+  /** Cancels a broadcast that has not started (needs broadcasts.manage); a started one is a CONFLICT. */
+  cancelBroadcast: Maybe<CancelBroadcastPayload>;
   /** Sets a new password and revokes every other session. */
   changePassword: Maybe<SuccessPayload>;
   /** Creates the account from the e-mailed code and signs in. */
@@ -1388,6 +1650,8 @@ export type Mutation = {
   createApiKey: Maybe<CreateApiKeyPayload>;
   /** Registers a bot of the store itself (needs bots.manage); customers' own bots are made through the bot API. */
   createBot: Maybe<CreateBotPayload>;
+  /** Creates a single `Broadcast`. */
+  createBroadcast: Maybe<CreateBroadcastPayload>;
   /** Creates a single `Category`. */
   createCategory: Maybe<CreateCategoryPayload>;
   /** Creates an event (needs events.manage). */
@@ -1429,6 +1693,8 @@ export type Mutation = {
   revokeApiKey: Maybe<RevokeApiKeyPayload>;
   /** Signs one of your sessions out. */
   revokeSession: Maybe<RevokeSessionPayload>;
+  /** Sets a store bot's Telegram token (needs bots.manage). Broadcasts are sent with it. */
+  setBotToken: Maybe<SetBotTokenPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
   /** Releases the jobs of workers that have held a job longer than this many minutes (at least 1; presumed dead), so others can run them (platform operators only). */
@@ -1471,6 +1737,12 @@ export type MutationAdjustCustomerBalanceArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationCancelBroadcastArgs = {
+  input: CancelBroadcastInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationChangePasswordArgs = {
   input: ChangePasswordInput;
 };
@@ -1497,6 +1769,12 @@ export type MutationCreateApiKeyArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationCreateBotArgs = {
   input: CreateBotInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateBroadcastArgs = {
+  input: CreateBroadcastInput;
 };
 
 
@@ -1611,6 +1889,12 @@ export type MutationRevokeApiKeyArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationRevokeSessionArgs = {
   input: RevokeSessionInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationSetBotTokenArgs = {
+  input: SetBotTokenInput;
 };
 
 
@@ -2112,6 +2396,20 @@ export type Query = Node & {
   botEvents: Maybe<BotEventConnection>;
   /** Reads and enables pagination through a set of `Bot`. */
   bots: Maybe<BotConnection>;
+  /** Get a single `Broadcast`. */
+  broadcast: Maybe<Broadcast>;
+  /** Reads a single `Broadcast` using its globally unique `ID`. */
+  broadcastById: Maybe<Broadcast>;
+  /** Reads and enables pagination through a set of `BroadcastDelivery`. */
+  broadcastDeliveries: Maybe<BroadcastDeliveryConnection>;
+  /** Get a single `BroadcastDelivery`. */
+  broadcastDelivery: Maybe<BroadcastDelivery>;
+  /** Get a single `BroadcastDelivery`. */
+  broadcastDeliveryByBroadcastIdAndCustomerId: Maybe<BroadcastDelivery>;
+  /** Reads a single `BroadcastDelivery` using its globally unique `ID`. */
+  broadcastDeliveryById: Maybe<BroadcastDelivery>;
+  /** Reads and enables pagination through a set of `Broadcast`. */
+  broadcasts: Maybe<BroadcastConnection>;
   /** Reads and enables pagination through a set of `Category`. */
   categories: Maybe<CategoryConnection>;
   /** Get a single `Category`. */
@@ -2373,6 +2671,61 @@ export type QueryBotsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<BotOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBroadcastArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBroadcastByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBroadcastDeliveriesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BroadcastDeliveryCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BroadcastDeliveryOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBroadcastDeliveryArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBroadcastDeliveryByBroadcastIdAndCustomerIdArgs = {
+  broadcastId: Scalars['UUID']['input'];
+  customerId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBroadcastDeliveryByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBroadcastsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BroadcastCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BroadcastOrderBy>>;
 };
 
 
@@ -3399,6 +3752,18 @@ export type SessionPayload = {
   user: Maybe<AuthUser>;
 };
 
+export type SetBotTokenInput = {
+  /** The store's bot (rowId). */
+  botId: Scalars['UUID']['input'];
+  /** The bot's token from BotFather. Stored encrypted; never shown again. */
+  token: Scalars['String']['input'];
+};
+
+export type SetBotTokenPayload = {
+  __typename?: 'SetBotTokenPayload';
+  bot: Maybe<Bot>;
+};
+
 /** All input for the `setTenantModule` mutation. */
 export type SetTenantModuleInput = {
   /**
@@ -3434,10 +3799,21 @@ export type SetTenantModulePayloadTenantModuleEdgeArgs = {
 /** The root subscription type: contains realtime events you can subscribe to with the `subscription` operation. */
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * Each change of a broadcast's status and counts (counts at most once a second while it sends,
+   * and at the end of each batch). Requires broadcasts.manage in the broadcast's tenant.
+   */
+  broadcastUpdated: Maybe<BroadcastUpdatedPayload>;
   /** Your new instant notifications, as they are created. Requires a signed-in user. */
   notificationAdded: Maybe<NotificationAddedPayload>;
   /** Delivers every change to the current tenant's modules. Requires a signed-in user. */
   tenantModuleChanged: Maybe<TenantModuleChangedPayload>;
+};
+
+
+/** The root subscription type: contains realtime events you can subscribe to with the `subscription` operation. */
+export type SubscriptionBroadcastUpdatedArgs = {
+  id: Scalars['UUID']['input'];
 };
 
 /** A product of the store that the subscription provider (Contms) sells: its id there and the duration. Written by the sync job only; delisted_at: when the provider stopped listing it (the sync then deactivated the product). */
@@ -3516,6 +3892,10 @@ export type Tenant = Node & {
   botEvents: BotEventConnection;
   /** Reads and enables pagination through a set of `Bot`. */
   bots: BotConnection;
+  /** Reads and enables pagination through a set of `BroadcastDelivery`. */
+  broadcastDeliveries: BroadcastDeliveryConnection;
+  /** Reads and enables pagination through a set of `Broadcast`. */
+  broadcasts: BroadcastConnection;
   /** Reads and enables pagination through a set of `Category`. */
   categories: CategoryConnection;
   createdAt: Scalars['Datetime']['output'];
@@ -3595,6 +3975,30 @@ export type TenantBotsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<BotOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantBroadcastDeliveriesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BroadcastDeliveryCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BroadcastDeliveryOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantBroadcastsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BroadcastCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BroadcastOrderBy>>;
 };
 
 

@@ -1,3 +1,11 @@
+--! Previous: sha1:db4cd3de6661a44895b36526c23a22f0831ea100
+--! Hash: sha1:e8dd616046445ddbc5a4ad4d19d9165714579992
+--! Message: Broadcasts: sealed bot tokens, broadcasts and per-customer deliveries with counts kept by triggers, a scheduler that fans out keyed batch jobs, broadcasts.manage
+
+--! split: 1-current.sql
+-- Enter migration here
+
+--! split: 4-broadcasts.sql
 --------------------------------------------------------------------------------------------------
 -- 4-broadcasts: a store's messages to its customers through one of its Telegram bots
 -- (docs/broadcasts.md).
