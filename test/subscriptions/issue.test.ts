@@ -129,7 +129,7 @@ test("the sealed credentials are out of the bot role's reach and out of GraphQL"
   }
 });
 
-test("another store's bot gets 404 for this customer; a customer without subscriptions gets an empty list", async () => {
+test("another store's bot gets 404 for this customer; one without subscriptions gets an empty list", async () => {
   const foreign = await bot(app, other).get("/api/bot/customers/7001/subscriptions");
   expect(foreign.status).toBe(404);
   expect(foreign.body.error.code).toBe("NOT_FOUND");

@@ -56,7 +56,7 @@ test("the crontab syncs every 10 minutes, under an explicit id", () => {
   expect(item).toMatchObject({ identifier: "sync_subscription_plans", match: expect.any(Function) });
 });
 
-test("a sync upserts the provider's products into every store and deactivates the ones it no longer lists", async () => {
+test("a sync upserts the provider's products into every store, deactivates those it no longer lists", async () => {
   const before = await ownRows();
   contms.products = [VPN, TV];
   await syncNow(app);
