@@ -129,6 +129,7 @@ test("built-in roles grant what the catalogue lists, and a grant added later rea
     const manage = [
       "apikeys.manage",
       "bots.manage",
+      "broadcasts.manage",
       "catalog.manage",
       "events.manage",
       "images.upload",
@@ -136,12 +137,13 @@ test("built-in roles grant what the catalogue lists, and a grant added later rea
       "ledger.manage",
       "modules.manage",
       "orders.read",
+      "payments.read",
       "users.manage",
     ];
     expect(await grantsOf(client, tenant.id)).toEqual({
       owner: manage,
       admin: manage,
-      manager: ["catalog.manage", "events.manage", "images.upload", "orders.read"],
+      manager: ["catalog.manage", "events.manage", "images.upload", "orders.read", "payments.read"],
       member: [],
     });
     await client.query("insert into app_public.permissions (name, description) values ('things.read', 'Read things.')");
