@@ -8,6 +8,7 @@ import { createHmac } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
 import type pg from "pg";
 import { z } from "zod";
+import { privateTargetProblem } from "../../platform/http/publicAddress.ts";
 import { signWebhook } from "../../platform/http/standardWebhooks.ts";
 import type { TaskContext, TaskDefinition } from "../../platform/modules.ts";
 import type { BotEvent } from "./schemas.ts";
@@ -77,7 +78,13 @@ export function pushBotEvent(serverKey: (context: TaskContext) => Buffer): TaskD
       if (!event?.url) return; // the event or the bot's URL is gone: nothing to push
       const body = JSON.stringify(eventJson(event));
       let status: number | null = null;
-      let problem: string | null = null;
+      // In stage and prod a bot's URL may not point into the server's own network.
+      let problem = context.config?.isProduction ? await privateTargetProblem(event.url) : null;
+      if (problem) {
+        await logAttempt(helpers, event, status, `refused: ${problem}`);
+        helpers.logger.warn(`bot event ${event.id} not pushed: ${problem}`);
+        return;
+      }
       try {
         const response = await fetch(event.url, {
           method: "POST",
@@ -95,14 +102,24 @@ export function pushBotEvent(serverKey: (context: TaskContext) => Buffer): TaskD
       } catch (error) {
         problem = error instanceof Error ? error.message : String(error);
       }
-      await helpers.withPgClient((client) =>
-        client.query(
-          `insert into app_private.bot_event_deliveries (event_id, url, attempt, status, error, delivered)
-           values ($1, $2, $3, $4, left($5, 500), $6)`,
-          [event.id, event.url, helpers.job.attempts, status, problem, problem === null],
-        ),
-      );
+      await logAttempt(helpers, event, status, problem);
       if (problem) throw new Error(`push of bot event ${event.id} failed: ${problem}`);
     },
   };
+}
+
+/** One row of the push log: the answer's status, or why there was none. */
+async function logAttempt(
+  helpers: JobHelpers,
+  event: { id: string; url: string | null },
+  status: number | null,
+  problem: string | null,
+): Promise<void> {
+  await helpers.withPgClient((client) =>
+    client.query(
+      `insert into app_private.bot_event_deliveries (event_id, url, attempt, status, error, delivered)
+       values ($1, $2, $3, $4, left($5, 500), $6)`,
+      [event.id, event.url, helpers.job.attempts, status, problem, problem === null],
+    ),
+  );
 }

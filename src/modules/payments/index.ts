@@ -4,6 +4,7 @@
  * webhook, or the polling job when none comes, settles the payment: status, stock, ledger and
  * referral payout in one transaction; bots hear of it by polling their events or at their webhook.
  */
+import { privateTargetProblem } from "../../platform/http/publicAddress.ts";
 import type { ModuleManifest, TaskContext } from "../../platform/modules.ts";
 import { botRunner } from "../commerce/botAuth.ts";
 import { PAYMENTS_API } from "./api.ts";
@@ -69,7 +70,11 @@ export const payments: ModuleManifest = {
     const receive = webhookReceiver(ownerPool, settings.webhookKey, logger);
     return {
       streamingRoutes: [webhookBodyReader()],
-      implementations: () => paymentImplementations(asBot, starter, receive, settings.webhookKey),
+      implementations: () =>
+        paymentImplementations(asBot, starter, receive, settings.webhookKey, async (url) =>
+          // In stage and prod a bot's webhook may not point into the server's own network.
+          config.isProduction ? privateTargetProblem(url) : null,
+        ),
     };
   },
 };

@@ -1,4 +1,5 @@
 /** The payments handlers: bot routes run as the bot (botAuthentication ran first); webhooks are public but signed. */
+import { AppError } from "../../platform/errors.ts";
 import type { Implementation } from "../../platform/http/routeSpec.ts";
 import { implement } from "../../platform/http/routeTable.ts";
 import { botOf, type BotRunner } from "../commerce/botAuth.ts";
@@ -13,6 +14,7 @@ export function paymentImplementations(
   payments: PaymentStarter,
   receive: ReturnType<typeof webhookReceiver>,
   serverKey: Buffer,
+  urlProblem: (url: string) => Promise<string | null>,
 ): Implementation[] {
   return [
     implement(api.payOrder, async ({ params, body, req }) => {
@@ -33,10 +35,11 @@ export function paymentImplementations(
       status: 200,
       body: await asBot(botOf(req), (db) => eventsAfter(db, query.cursor, query.limit)),
     })),
-    implement(api.setBotWebhook, async ({ body, req }) => ({
-      status: 200,
-      body: await asBot(botOf(req), (db) => setWebhook(db, body.url, serverKey)),
-    })),
+    implement(api.setBotWebhook, async ({ body, req }) => {
+      const problem = body.url === null ? null : await urlProblem(body.url);
+      if (problem) throw new AppError("VALIDATION_FAILED", "This URL cannot receive events.", { details: { problem } });
+      return { status: 200, body: await asBot(botOf(req), (db) => setWebhook(db, body.url, serverKey)) };
+    }),
     implement(api.receivePaymentWebhook, async ({ params, req }) => ({
       status: 200,
       body: { outcome: await receive(params.provider, req) },

@@ -1,0 +1,59 @@
+/**
+ * Outbound requests to addresses a tenant chose (a bot's webhook URL) must not reach the server's own
+ * network: in stage and prod such a URL has to resolve only to public addresses. (A name that
+ * resolves to a public address when checked and to a private one a moment later is not caught
+ * here; the network's egress rules are the place for that.)
+ */
+import { lookup } from "node:dns/promises";
+import { BlockList, isIP } from "node:net";
+
+const PRIVATE = new BlockList();
+for (const [network, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const)
+  PRIVATE.addSubnet(network, prefix, "ipv4");
+for (const [network, prefix] of [
+  ["::", 128],
+  ["::1", 128],
+  ["64:ff9b::", 96],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const)
+  PRIVATE.addSubnet(network, prefix, "ipv6");
+
+export function isPrivateAddress(address: string): boolean {
+  // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it carries.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return isPrivateAddress(mapped);
+  const family = isIP(address);
+  if (family === 0) return true;
+  return PRIVATE.check(address, family === 4 ? "ipv4" : "ipv6");
+}
+
+/** Why this URL may not be called from the server, or null when every address it resolves to is public. */
+export async function privateTargetProblem(url: string): Promise<string | null> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return "not a URL";
+  }
+  try {
+    const addresses = isIP(host) ? [{ address: host }] : await lookup(host, { all: true, verbatim: true });
+    const inside = addresses.find(({ address }) => isPrivateAddress(address));
+    return inside ? `${host} resolves to a private address (${inside.address})` : null;
+  } catch (error) {
+    return `${host} does not resolve (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
