@@ -288,7 +288,7 @@ test("members and managers (no broadcasts.manage) can neither create nor read br
   }
 });
 
-test("refused: empty or long text, a long caption, a bad audience, a bot without a token", async () => {
+test("refused: empty, blank or long text, a long caption, a bad audience, a bot without a token", async () => {
   const sha = "c".repeat(64);
   await app.db.ownerPool.query(
     "insert into app_public.images (tenant_id, sha256, content_type, size) values ($1, $2, 'image/png', 10)",
@@ -297,6 +297,7 @@ test("refused: empty or long text, a long caption, a bad audience, a bot without
   const later = new Date(Date.now() + 3_600_000).toISOString();
   for (const broadcast of [
     { text: "" },
+    { text: " \n\t " },
     { text: "x".repeat(4097) },
     { text: "x".repeat(1025), imageSha256: sha },
     { text: "x", imageSha256: "d".repeat(64) },

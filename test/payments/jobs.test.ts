@@ -138,8 +138,8 @@ test("bot events are pushed to the bot's webhook, signed; a failed push is retri
     expect(set.status).toBe(200);
     expect(set.body.url).toBe(url);
     expect(set.body.secret).toMatch(/^whsec_/);
-    const bad = await request("put", "/api/bot/webhook", { url: "ftp://example.test" });
-    expect(bad.status).toBe(400);
+    for (const wrong of ["ftp://example.test", "http://user:secret@example.test/hook", "not a url"])
+      expect([wrong, (await request("put", "/api/bot/webhook", { url: wrong })).status]).toEqual([wrong, 400]);
 
     const { payment } = await startOrderPayment(1, 1);
     await fetch(`${mock.url}/invoices/${payment.providerPaymentId}/pay`, {

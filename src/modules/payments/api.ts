@@ -8,10 +8,10 @@ import { BOT_ERRORS, bot, orderParams } from "../commerce/api.ts";
 import { Order, TelegramId } from "../commerce/schemas.ts";
 import { BotEvent, BotWebhook, PaymentAnswer, ProviderWebhook } from "./schemas.ts";
 
-/** A positive amount with at most 2 decimals, at most 1,000,000,000,000. */
+/** A positive amount with at most 2 decimals, below 10,000,000,000. */
 const PositiveMoney = z
   .string()
-  .regex(/^[0-9]{1,13}(\.[0-9]{1,2})?$/, "must be a decimal string with at most 2 decimals, like 12.50")
+  .regex(/^[0-9]{1,10}(\.[0-9]{1,2})?$/, "must be a decimal string under 10000000000, with at most 2 decimals")
   .refine((value) => Number(value) > 0, "must be more than zero");
 
 export const payOrder = defineRoute({
@@ -102,6 +102,10 @@ export const setBotWebhook = defineRoute({
       .string()
       .max(2000)
       .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL")
+      .refine((value) => {
+        const url = URL.parse(value);
+        return url !== null && url.username === "" && url.password === "";
+      }, "must be a URL without user or password")
       .nullable(),
   }),
   responses: { 200: { description: "The webhook and its signing secret", schema: BotWebhook } },

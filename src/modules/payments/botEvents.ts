@@ -60,7 +60,7 @@ export async function setWebhook(db: pg.ClientBase, url: string | null, serverKe
 }
 
 /** How long one push may take before it counts as failed (the job is retried with backoff). */
-const PUSH_TIMEOUT_MS = 10_000;
+const PUSH_TIMEOUT_MS = 5_000;
 
 /** push_bot_event: POSTs one event to its bot's webhook URL; a non-2xx answer fails the job (retried). */
 export function pushBotEvent(serverKey: (context: TaskContext) => Buffer): TaskDefinition<{ id: string | number }> {
