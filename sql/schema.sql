@@ -3733,6 +3733,8 @@ CREATE INDEX payments_bot_idx ON app_public.payments USING btree (tenant_id, bot
 
 CREATE INDEX payments_customer_idx ON app_public.payments USING btree (tenant_id, customer_id, created_at DESC);
 
+CREATE INDEX payments_order_idx ON app_public.payments USING btree (tenant_id, order_id);
+
 CREATE INDEX payments_pending_idx ON app_public.payments USING btree (created_at) WHERE (status = 'pending'::text);
 
 CREATE UNIQUE INDEX payments_pending_order_key ON app_public.payments USING btree (order_id) WHERE (status = 'pending'::text);
@@ -3946,7 +3948,7 @@ CREATE OR REPLACE FUNCTION app_private.payment_event_payload(v_payment app_publi
 AS $function$
   select jsonb_strip_nulls(jsonb_build_object(
     'paymentId', v_payment.id, 'kind', v_payment.kind, 'orderId', v_payment.order_id,
-    'telegramId', (select c.telegram_id::text from app_public.customers c where c.id = v_payment.customer_id),
+    'telegramId', (select c.telegram_id from app_public.customers c where c.id = v_payment.customer_id),
     'amount', to_char(v_payment.amount, 'FM999999999999999990.00'), 'currency', v_payment.currency,
     'status', v_payment.status, 'orderPaid', payment_event_payload.order_paid));
 $function$;
@@ -4003,13 +4005,13 @@ begin
     returning id into v_id;
   if exists (select 1 from app_public.bots b where b.id = record_bot_event.bot_id and b.webhook_url is not null) then
     perform app_private.enqueue_job('push_bot_event', json_build_object('id', v_id),
-      max_attempts => 12, queue_name => 'bot_events_' || record_bot_event.bot_id);
+      max_attempts => 12, queue_name => 'bot_events_' || record_bot_event.tenant_id);
   end if;
   return v_id;
 end;
 $function$;
 comment on function app_private.record_bot_event(uuid,uuid,text,jsonb) is '@module payments
-Records an event for a bot and, when the bot has a webhook URL, enqueues its push (one queue per bot: in order).';
+Records an event for a bot and, when the bot has a webhook URL, enqueues its push (one queue per tenant).';
 
 CREATE OR REPLACE FUNCTION app_private.settle_payment(payment_id uuid, outcome text, amount numeric, currency text, source text)
  RETURNS text
@@ -4358,6 +4360,8 @@ alter table app_public.broadcasts add constraint broadcasts_caption_length CHECK
 alter table app_public.broadcasts add constraint broadcasts_scheduled_at_check CHECK (isfinite(scheduled_at));
 alter table app_public.broadcasts add constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'completed'::text, 'cancelled'::text])));
 alter table app_public.broadcasts add constraint broadcasts_text_check CHECK (((length(text) >= 1) AND (length(text) <= 4096)));
+alter table app_public.broadcasts add constraint broadcasts_text_not_blank CHECK ((btrim(text, ' 	
+'::text) <> ''::text));
 alter table app_public.broadcasts enable row level security;
 comment on table app_public.broadcasts is '@module broadcasts
 @behavior -update -delete

@@ -2159,6 +2159,8 @@ export type PaymentCondition = {
   createdAt: InputMaybe<Scalars['Datetime']['input']>;
   /** Checks for equality with the object’s `customerId` field. */
   customerId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `orderId` field. */
+  orderId: InputMaybe<Scalars['UUID']['input']>;
   /** Checks for equality with the object’s `provider` field. */
   provider: InputMaybe<Scalars['String']['input']>;
   /** Checks for equality with the object’s `providerPaymentId` field. */
@@ -2200,6 +2202,8 @@ export type PaymentOrderBy =
   | 'CUSTOMER_ID_ASC'
   | 'CUSTOMER_ID_DESC'
   | 'NATURAL'
+  | 'ORDER_ID_ASC'
+  | 'ORDER_ID_DESC'
   | 'PRIMARY_KEY_ASC'
   | 'PRIMARY_KEY_DESC'
   | 'PROVIDER_ASC'

@@ -500,7 +500,7 @@ export interface paths {
         get?: never;
         /**
          * Sets (or, with null, removes) the URL this bot's events are pushed to
-         * @description Events are POSTed there signed the Standard Webhooks way with the secret in the answer, retried with backoff until a 2xx answer.
+         * @description Events are POSTed there signed the Standard Webhooks way with the secret in the answer, retried with backoff until a 2xx answer. In stage and prod the URL must resolve to public addresses only.
          */
         put: operations["setBotWebhook"];
         post?: never;

@@ -1,3 +1,11 @@
+--! Previous: sha1:e8dd616046445ddbc5a4ad4d19d9165714579992
+--! Hash: sha1:70eebbe58819f991044841b1132ab8aae9a51b7a
+--! Message: Payments and broadcasts after an outside attack: the payments order index, bot pushes queued per tenant, telegramId a number in bot events, blank broadcast texts refused
+
+--! split: 1-current.sql
+-- Enter migration here
+
+--! split: 2-payments.sql
 -- Payments: the order foreign key gets its supporting index (the pending-order index covers only
 -- pending payments).
 create index if not exists payments_order_idx on app_public.payments (tenant_id, order_id);
@@ -37,3 +45,10 @@ end;
 $$;
 comment on function app_private.record_bot_event(uuid, uuid, text, jsonb) is E'@module payments\n'
   'Records an event for a bot and, when the bot has a webhook URL, enqueues its push (one queue per tenant).';
+
+--! split: 3-broadcasts.sql
+-- Broadcasts: a text of spaces only is refused (Telegram refuses empty messages: every delivery
+-- would fail).
+alter table app_public.broadcasts drop constraint if exists broadcasts_text_not_blank;
+alter table app_public.broadcasts add constraint broadcasts_text_not_blank
+  check (btrim(text, E' \t\r\n') <> '');
