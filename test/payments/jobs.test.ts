@@ -6,18 +6,16 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { JobHelpers, TaskList } from "graphile-worker";
+import type { TaskList } from "graphile-worker";
 import { Webhook } from "standardwebhooks";
-import { DEV_PAYMENT_WEBHOOK_SECRET, paymentsConfig } from "../../src/modules/payments/config.ts";
-import { paymentTasks } from "../../src/modules/payments/index.ts";
-import {
-  type MockPaymentsProvider,
-  startMockPaymentsProvider,
-} from "../../src/modules/payments/providers/mockServer.ts";
-import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { paymentsConfig } from "../../src/modules/payments/config.ts";
+import type { MockPaymentsProvider } from "../../src/modules/payments/providers/mockServer.ts";
+import { type bot, createProduct, type TestStore } from "../commerce/store.ts";
+import type { TestApp } from "../helpers/app.ts";
 import { runDueJobs } from "../helpers/jobs.ts";
+import { paymentsTaskList, type Shop, startShop } from "./shop.ts";
 
+let shop: Shop;
 let app: TestApp;
 let mock: MockPaymentsProvider;
 let store: TestStore;
@@ -25,29 +23,13 @@ let api: ReturnType<typeof bot>;
 let tasks: TaskList;
 
 beforeAll(async () => {
-  mock = await startMockPaymentsProvider({ webhookSecret: DEV_PAYMENT_WEBHOOK_SECRET });
-  const env = {
-    MOCK_PAYMENTS_PROVIDER_URL: mock.url,
-    PAYMENT_NOTIFICATION_MINUTES: "15",
-    PAYMENT_EXPIRY_MINUTES: "60",
-  };
-  app = await startTestApp({ env });
-  mock.setWebhookUrl(`${app.url}/api/webhook/payments/mock`);
-  const settings = paymentsConfig.fromEnvironment({ APP_ENV: "test", ...env });
-  // The module's task definitions, as the worker runs them (payload parsed first).
-  tasks = Object.fromEntries(
-    Object.entries(paymentTasks(settings)).map(([name, task]) => [
-      name,
-      (payload: unknown, helpers: JobHelpers) => task.run(task.payload.parse(payload) as never, helpers, {}),
-    ]),
-  );
-  store = await createStore(app);
-  api = bot(app, store);
+  const env = { PAYMENT_NOTIFICATION_MINUTES: "15", PAYMENT_EXPIRY_MINUTES: "60" };
+  shop = await startShop(env);
+  ({ app, mock, store, api } = shop);
+  const settings = { APP_ENV: "test", MOCK_PAYMENTS_PROVIDER_URL: mock.url, ...env };
+  tasks = paymentsTaskList(paymentsConfig.fromEnvironment(settings));
 });
-afterAll(async () => {
-  await app.stop();
-  await mock.close();
-});
+afterAll(() => shop.stop());
 
 let nextTelegramId = 100;
 async function startOrderPayment(stock: number, quantity: number) {

@@ -8,29 +8,22 @@ import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { DEV_PAYMENT_WEBHOOK_SECRET } from "../../src/modules/payments/config.ts";
-import {
-  type MockPaymentsProvider,
-  startMockPaymentsProvider,
-} from "../../src/modules/payments/providers/mockServer.ts";
+import type { MockPaymentsProvider } from "../../src/modules/payments/providers/mockServer.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
+import { type Shop, startShop } from "./shop.ts";
 
+let shop: Shop;
 let app: TestApp;
 let mock: MockPaymentsProvider;
 let store: TestStore;
 let api: ReturnType<typeof bot>;
 
 beforeAll(async () => {
-  mock = await startMockPaymentsProvider({ webhookSecret: DEV_PAYMENT_WEBHOOK_SECRET });
-  app = await startTestApp({ env: { MOCK_PAYMENTS_PROVIDER_URL: mock.url } });
-  mock.setWebhookUrl(`${app.url}/api/webhook/payments/mock`);
-  store = await createStore(app);
-  api = bot(app, store);
+  shop = await startShop();
+  ({ app, mock, store, api } = shop);
 });
-afterAll(async () => {
-  await app.stop();
-  await mock.close();
-});
+afterAll(() => shop.stop());
 
 let nextTelegramId = 7000;
 async function customer(referrer?: number): Promise<number> {

@@ -5,14 +5,13 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { JobHelpers } from "graphile-worker";
 import { paymentsConfig } from "../../src/modules/payments/config.ts";
-import { paymentTasks } from "../../src/modules/payments/index.ts";
 import type { Config } from "../../src/platform/config.ts";
 import { isPrivateAddress } from "../../src/platform/http/publicAddress.ts";
 import { bot, createStore } from "../commerce/store.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { runDueJobs } from "../helpers/jobs.ts";
+import { paymentsTaskList } from "./shop.ts";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -70,12 +69,9 @@ test("a private webhook URL is refused when set, and not called when it is alrea
       [store.botId],
     );
     const settings = paymentsConfig.fromEnvironment({ APP_ENV: "test" });
-    const push = paymentTasks(settings).push_bot_event;
     const production = { isProduction: true } as Config;
-    await runDueJobs(app.db.ownerPool, {
-      push_bot_event: (payload: unknown, helpers: JobHelpers) =>
-        push.run(push.payload.parse(payload), helpers, { config: production }),
-    });
+    const { push_bot_event } = paymentsTaskList(settings, { config: production });
+    await runDueJobs(app.db.ownerPool, { push_bot_event: push_bot_event! });
     expect(called).toBe(0);
     const log = await app.db.ownerPool.query(
       "select delivered, error from app_private.bot_event_deliveries where event_id = $1",
