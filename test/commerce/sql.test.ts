@@ -4,9 +4,9 @@
  * tenant), and that the bot functions belong to the bot role only.
  */
 import type pg from "pg";
-import { asVisitor } from "../helpers/roles.ts";
 import {
   a,
+  asBot as asBotOf,
   asRoot,
   asUser,
   b,
@@ -52,15 +52,8 @@ async function seedStore(t: SqlTenant) {
 }
 
 /** Runs fn as the bot role with the claims of a bot of tenant t; rolled back. */
-function asBot<T>(t: SqlTenant, botId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return asVisitor(db.rootPool, db.urls.botRole, async (client) => {
-    await client.query(
-      "select set_config('jwt.claims.bot_tenant_id', $1, true), set_config('jwt.claims.bot_id', $2, true)",
-      [t.id, botId],
-    );
-    return fn(client);
-  });
-}
+const asBot = <T>(t: SqlTenant, botId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+  asBotOf(db, t.id, botId, fn);
 
 async function asSuperuser<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db.rootPool.connect();

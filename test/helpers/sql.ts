@@ -51,6 +51,17 @@ export async function become(client: Client, claims: Claims | null): Promise<voi
   );
 }
 
+/** Runs fn as the bot role with the claims of a bot of the tenant (as bot requests set them); rolled back. */
+export function asBot<T>(db: TestDatabase, tenantId: string, botId: string, fn: (client: Client) => Promise<T>) {
+  return asVisitor(db.rootPool, db.urls.botRole, async (client) => {
+    await client.query(
+      "select set_config('jwt.claims.bot_tenant_id', $1, true), set_config('jwt.claims.bot_id', $2, true)",
+      [tenantId, botId],
+    );
+    return fn(client);
+  });
+}
+
 /** Runs fn as the request role with no claims (a request without a token); always rolled back. */
 export function asAnonymous<T>(db: TestDatabase, fn: (client: Client) => Promise<T>): Promise<T> {
   return asVisitor(db.rootPool, db.urls.visitorRole, fn);
