@@ -38,8 +38,12 @@ export function providerRegistry(settings: PaymentsConfig): (name: "mock" | "pla
  */
 export function paymentTasks(fixed?: PaymentsConfig) {
   let registry: { settings: PaymentsConfig; providers: ReturnType<typeof providerRegistry> } | undefined;
+  let fromEnvironment: PaymentsConfig | undefined;
   const resolve = (context: TaskContext) => {
-    const settings = fixed ?? (context.config ? paymentsConfig.of(context.config) : paymentsConfig.fromEnvironment());
+    const settings =
+      fixed ??
+      (context.config ? paymentsConfig.of(context.config) : (fromEnvironment ??= paymentsConfig.fromEnvironment()));
+    // One provider (and the platform's session) per configuration, not one per job.
     if (registry?.settings !== settings) registry = { settings, providers: providerRegistry(settings) };
     return registry;
   };

@@ -77,15 +77,14 @@ export function paymentStarter(
         throw new AppError("PAYMENT_PROVIDER_UNAVAILABLE", undefined, { cause: error });
       }
       const { rows } = await asBot(caller, (db) =>
-        db.query<{ payment: string; created: boolean }>(
-          "select (payment).id as payment, created from app_hidden.bot_start_payment($1, $2, $3, $4)",
+        db.query<PaymentRow & { created: boolean }>(
+          "select (s.payment).*, s.created from app_hidden.bot_start_payment($1, $2, $3, $4) s",
           "orderId" in what
             ? [what.orderId, null, null, chosen.name]
             : [null, what.telegramId, what.amount, chosen.name],
         ),
       );
-      const { payment: id, created } = rows[0]!;
-      const row = await readPayment(ownerPool, id);
+      const { created, ...row } = rows[0]!;
       if (!created) return { created, payment: paymentJson(row) };
       try {
         const invoice = await chosen.createInvoice({
@@ -110,10 +109,4 @@ export function paymentStarter(
       }
     },
   };
-}
-
-async function readPayment(db: pg.Pool | pg.ClientBase, id: string): Promise<PaymentRow> {
-  const { rows } = await db.query<PaymentRow>(`select ${PAYMENT_COLUMNS} from app_public.payments where id = $1`, [id]);
-  if (!rows[0]) throw new Error(`payment ${id} vanished`);
-  return rows[0];
 }
