@@ -53,3 +53,8 @@ begin
   return v_started;
 end;
 $$;
+
+-- A text of Unicode spaces or invisible characters only is as empty as one of spaces.
+alter table app_public.broadcasts drop constraint if exists broadcasts_text_not_blank;
+alter table app_public.broadcasts add constraint broadcasts_text_not_blank
+  check (regexp_replace(text, '[\s\u00a0\u1680\u180e\u2000-\u200f\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]', '', 'g') <> '');

@@ -298,6 +298,8 @@ test("refused: empty, blank or long text, a long caption, a bad audience, a bot 
   for (const broadcast of [
     { text: "" },
     { text: " \n\t " },
+    { text: "\u3000\u00a0" },
+    { text: "\u200b" },
     { text: "x".repeat(4097) },
     { text: "x".repeat(1025), imageSha256: sha },
     { text: "x", imageSha256: "d".repeat(64) },

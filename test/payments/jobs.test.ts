@@ -165,3 +165,24 @@ function request(method: "put", path: string, body: object) {
     // biome-ignore lint/suspicious/noExplicitAny: the test reads the answer's fields by name
   }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
 }
+
+test("the events feed pages in id order past ten events: each event exactly once", async () => {
+  const other = await startOrderPayment(1, 1); // a customer of this store for the events to name
+  const recorded = await app.db.ownerPool.query<{ id: string }>(
+    `select app_private.record_bot_event(tenant_id, bot_id, 'payment.failed', jsonb_build_object('n', n))::text as id
+     from app_public.payments, generate_series(1, 12) n where id = $1`,
+    [other.payment.id],
+  );
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const answer = await api.get(`/api/bot/events?limit=5${cursor ? `&cursor=${cursor}` : ""}`);
+    expect(answer.status).toBe(200);
+    if (answer.body.items.length === 0) break;
+    seen.push(...answer.body.items.map((item: { id: string }) => item.id));
+    cursor = answer.body.nextCursor;
+  }
+  expect(seen.map(Number)).toEqual([...seen.map(Number)].sort((x, y) => x - y));
+  expect(new Set(seen).size).toBe(seen.length);
+  expect(seen).toEqual(expect.arrayContaining(recorded.rows.map((row) => row.id)));
+});

@@ -10,7 +10,7 @@ import { Webhook } from "standardwebhooks";
 import { DEV_PAYMENT_WEBHOOK_SECRET } from "../../src/modules/payments/config.ts";
 import type { MockPaymentsProvider } from "../../src/modules/payments/providers/mockServer.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
+import { bot, createProduct, createStore, gql, type TestStore } from "../commerce/store.ts";
 import { type Shop, startShop } from "./shop.ts";
 
 let shop: Shop;
@@ -161,10 +161,50 @@ test("the same delivery five times at once: one deposit, one payout, every answe
     { outcome: "duplicate", count: 4 },
     { outcome: "processed", count: 1 },
   ]);
-  // A new delivery (another id) of the same outcome changes nothing either.
-  const later = await deliver(body, signed(body));
-  expect(await later.json()).toEqual({ outcome: "unchanged" });
+  // New deliveries (other ids) of the same outcome, or of the other one, change nothing either,
+  // all at once too: they queue on the payment, none fails.
+  const others = [body, body, body, event(payment.providerPaymentId, "10.00", "payment.failed"), body];
+  const later = await Promise.all(others.map((text) => deliver(text, signed(text))));
+  expect(later.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+  for (const answer of later) expect(await answer.json()).toEqual({ outcome: "unchanged" });
   expect(await ledgerOf(payment.id)).toHaveLength(ledger.length);
+});
+
+test("deliveries with different ids for one payment, at once: it is settled once, every answer 200", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Bowl", price: "7.00", stock: 2 });
+  const buyer = await customer(await customer());
+  const orderId = await orderOf(buyer, productId, 1);
+  const { payment } = (await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).body;
+  const body = event(payment.providerPaymentId, "7.00");
+  const answers = await Promise.all(Array.from({ length: 8 }, () => deliver(body, signed(body))));
+  expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+  const outcomes = await Promise.all(
+    answers.map(async (answer) => ((await answer.json()) as { outcome: string }).outcome),
+  );
+  expect(outcomes.sort()).toEqual(["succeeded", ...Array(7).fill("unchanged")]);
+  const ledger = await ledgerOf(payment.id);
+  expect(ledger.filter((row) => row.type === "deposit")).toHaveLength(1);
+  expect(ledger.filter((row) => row.type === "referral_payout")).toHaveLength(2);
+  expect(await stockOf(productId)).toBe(1);
+});
+
+test("a payment that settles after its bot was disabled completes the order without a referral payout", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Kite", price: "30.00", stock: null });
+  const buyer = await customer(await customer());
+  const created = await gql(
+    app,
+    store.admin.token,
+    `mutation { createBot(input: { name: "Short-lived", referralPercent: "50" }) { bot { rowId } } }`,
+  );
+  const shortLived = bot(app, { apiKey: store.apiKey, botId: created.createBot.bot.rowId });
+  const order = await shortLived.post("/api/bot/orders", { telegramId: buyer, items: [{ productId, quantity: 1 }] });
+  const { payment } = (await shortLived.post(`/api/bot/orders/${order.body.id}/pay`, { method: "provider" })).body;
+  await app.db.ownerPool.query("update app_public.bots set status = 'disabled' where id = $1", [
+    created.createBot.bot.rowId,
+  ]);
+  await pay(payment.providerPaymentId);
+  expect((await api.get(`/api/bot/orders/${order.body.id}`)).body.status).toBe("paid");
+  expect((await ledgerOf(payment.id)).map((row) => row.type)).toEqual(["deposit", "purchase", "purchase"]);
 });
 
 test("bad signatures, stale or future timestamps, malformed bodies, unknown payments and wrong amounts change nothing", async () => {

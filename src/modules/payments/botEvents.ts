@@ -42,9 +42,10 @@ const eventJson = (row: EventRow): BotEventJson => ({
 export async function eventsAfter(db: pg.ClientBase, cursor: string | undefined, limit: number) {
   const after = cursor ?? "0";
   const { rows } = await db.query<EventRow>(
-    `select id::text, type, payload, created_at from app_public.bot_events
-     where tenant_id = app_hidden.bot_tenant_id() and bot_id = app_hidden.current_bot_id() and id > $1::bigint
-     order by id limit $2`,
+    // Ordered by the column (a bigint), not by the text it is selected as.
+    `select e.id::text, e.type, e.payload, e.created_at from app_public.bot_events e
+     where e.tenant_id = app_hidden.bot_tenant_id() and e.bot_id = app_hidden.current_bot_id() and e.id > $1::bigint
+     order by e.id limit $2`,
     [after, limit],
   );
   return { items: rows.map(eventJson), nextCursor: rows.at(-1)?.id ?? after };
