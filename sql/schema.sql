@@ -3878,9 +3878,11 @@ begin
               v_order.bot_id, v_order.id, complete_order_purchase.payment_id),
              (v_order.tenant_id, null, 'purchase', v_order.total, v_order.currency, v_order.bot_id, v_order.id,
               complete_order_purchase.payment_id);
+    -- A disabled bot's referral percent never applies (a provider payment may settle after the
+    -- bot was disabled: the customer paid, the order is theirs, no payout).
     select c.referred_by, b.referral_percent into v_referrer, v_percent
       from app_public.customers c, app_public.bots b
-      where c.id = v_order.customer_id and b.id = v_order.bot_id;
+      where c.id = v_order.customer_id and b.id = v_order.bot_id and b.status = 'active';
     v_payout := round(v_order.total * coalesce(v_percent, 0) / 100, 2);
     if v_referrer is not null and v_payout > 0 then
       insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id, payment_id)
@@ -3966,9 +3968,14 @@ declare
   v_delivery bigint;
 begin
   -- (Parameters are always written qualified here; ON CONFLICT's column list cannot be.)
+  -- The payment's row lock first: concurrent deliveries for one payment (copies of one delivery, or
+  -- several deliveries) queue here, before anything else of theirs takes a lock on it (the
+  -- delivery's foreign key would take a share lock, and two of those waiting to become FOR UPDATE
+  -- in settle_payment deadlock).
   select p.id into v_payment from app_public.payments p
     where p.provider = receive_payment_webhook.provider
-      and p.provider_payment_id = receive_payment_webhook.provider_payment_id;
+      and p.provider_payment_id = receive_payment_webhook.provider_payment_id
+    for update;
   -- Concurrent copies of one delivery wait here for the first one's transaction.
   insert into app_private.payment_webhooks (provider, webhook_id, outcome, http_status, payment_id, event_type)
     values (receive_payment_webhook.provider, receive_payment_webhook.webhook_id, 'processed', 200, v_payment,
@@ -3982,8 +3989,7 @@ begin
     return 'duplicate';
   end if;
   if v_payment is null then
-    raise exception 'No payment % at provider %', receive_payment_webhook.provider_payment_id,
-      receive_payment_webhook.provider using errcode = 'TNFND';
+    raise exception 'No payment of this provider has this id' using errcode = 'TNFND';
   end if;
   return app_private.settle_payment(v_payment, replace(receive_payment_webhook.event_type, 'payment.', ''),
     receive_payment_webhook.amount, receive_payment_webhook.currency, 'webhook');
@@ -4085,11 +4091,7 @@ grant select on table app_public.payments to :DATABASE_VISITOR;
 
 grant execute on function app_hidden.bot_set_webhook(text) to :DATABASE_BOT;
 
-grant execute on function app_hidden.bot_set_webhook(text) to :DATABASE_VISITOR;
-
 grant execute on function app_hidden.bot_start_payment(uuid,bigint,numeric,text) to :DATABASE_BOT;
-
-grant execute on function app_hidden.bot_start_payment(uuid,bigint,numeric,text) to :DATABASE_VISITOR;
 
 -- ==================== module: subscriptions ====================
 
@@ -4360,8 +4362,7 @@ alter table app_public.broadcasts add constraint broadcasts_caption_length CHECK
 alter table app_public.broadcasts add constraint broadcasts_scheduled_at_check CHECK (isfinite(scheduled_at));
 alter table app_public.broadcasts add constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'completed'::text, 'cancelled'::text])));
 alter table app_public.broadcasts add constraint broadcasts_text_check CHECK (((length(text) >= 1) AND (length(text) <= 4096)));
-alter table app_public.broadcasts add constraint broadcasts_text_not_blank CHECK ((btrim(text, ' 	
-'::text) <> ''::text));
+alter table app_public.broadcasts add constraint broadcasts_text_not_blank CHECK ((regexp_replace(text, '[\s\u00a0\u1680\u180e\u2000-\u200f\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]'::text, ''::text, 'g'::text) <> ''::text));
 alter table app_public.broadcasts enable row level security;
 comment on table app_public.broadcasts is '@module broadcasts
 @behavior -update -delete
@@ -4553,7 +4554,8 @@ begin
                                       json_build_object('tenantId', v_broadcast.tenant_id,
                                                         'broadcastId', v_broadcast.id, 'batch', n),
                                       job_key => 'broadcast_deliver:' || v_broadcast.id || ':' || n,
-                                      max_attempts => 10)
+                                      max_attempts => 10,
+                                      queue_name => 'broadcasts_bot_' || v_broadcast.bot_id)
         from generate_series(0, v_batches - 1) n;
     end if;
     perform app_private.remove_job('broadcast_schedule:' || v_broadcast.id);
