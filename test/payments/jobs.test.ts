@@ -59,7 +59,7 @@ const statusOf = async (paymentId: string) =>
 const stockOf = async (productId: string) =>
   (await app.db.ownerPool.query("select stock from app_public.products where id = $1", [productId])).rows[0].stock;
 
-test("a payment whose webhook never came is settled by polling; an abandoned one expires and gives its stock back", async () => {
+test("a lost webhook is made up by polling; an abandoned payment expires, its stock back", async () => {
   const settled = await startOrderPayment(5, 1);
   const abandoned = await startOrderPayment(3, 3);
   const young = await startOrderPayment(2, 1);
@@ -101,7 +101,7 @@ test("a payment whose webhook never came is settled by polling; an abandoned one
   ]);
 });
 
-test("bot events are pushed to the bot's webhook, signed; a failed push is retried and every attempt logged", async () => {
+test("bot events are pushed to the bot's webhook, signed; a failed push is retried, each attempt logged", async () => {
   const received: Array<{ body: string; headers: IncomingMessage["headers"] }> = [];
   let failuresLeft = 1;
   const receiver: Server = createServer((req, res) => {

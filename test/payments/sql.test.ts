@@ -56,7 +56,7 @@ const START = "select (payment).id, created from app_hidden.bot_start_payment($1
 const stockOf = (client: Client, product: string) =>
   value<number>(client, "select stock from app_public.products where id = $1", [product]);
 
-test("a payment holds its order's stock once; a second start returns it; another bot's or tenant's order is refused", async () => {
+test("a payment holds its order's stock once; a second start returns it; others' orders refused", async () => {
   const store = await seedOrder(a);
   const theirs = await seedOrder(b);
   await asBot(db, a.id, store.bot, async (client) => {
