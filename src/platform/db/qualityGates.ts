@@ -169,7 +169,8 @@ export async function checkQualityGates(client: pg.ClientBase | pg.Pool): Promis
 export type PlpgsqlCheckOutcome = { available: false } | { available: true; violations: GateViolation[] };
 
 /**
- * Runs plpgsql_check on every PL/pgSQL function of ours (trigger functions against their tables).
+ * Runs plpgsql_check on every PL/pgSQL function of ours (trigger functions against their tables and
+ * transition tables).
  * Needs the extension, which only a superuser can create; reports `available: false` without it.
  */
 export async function runPlpgsqlCheck(superuserClient: pg.ClientBase): Promise<PlpgsqlCheckOutcome> {
@@ -185,9 +186,12 @@ export async function runPlpgsqlCheck(superuserClient: pg.ClientBase): Promise<P
     join pg_namespace n on n.oid = p.pronamespace
     join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
     left join lateral (
-      select t.tgrelid from pg_trigger t where t.tgfoid = p.oid and not t.tgisinternal limit 1
+      select t.tgrelid, t.tgoldtable, t.tgnewtable
+      from pg_trigger t where t.tgfoid = p.oid and not t.tgisinternal limit 1
     ) trg on true
-    cross join lateral plpgsql_check_function_tb(p.oid, coalesce(trg.tgrelid, 0)) r
+    -- A statement trigger's transition tables (REFERENCING OLD/NEW TABLE) are named to the check.
+    cross join lateral plpgsql_check_function_tb(p.oid, coalesce(trg.tgrelid, 0),
+                                                 oldtable => trg.tgoldtable, newtable => trg.tgnewtable) r
     where n.nspname = any($1) and r.level = 'error'
       and (p.prorettype <> 'trigger'::regtype or trg.tgrelid is not null)
     order by 1`,
