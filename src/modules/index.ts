@@ -7,6 +7,7 @@
 import { knownVariables, loadConfig as loadPlatformConfig, type Config } from "../platform/config.ts";
 import type { ModuleManifest } from "../platform/modules.ts";
 import { broadcasts } from "./broadcasts/index.ts";
+import { builds } from "./builds/index.ts";
 import { commerce } from "./commerce/index.ts";
 import { events } from "./events/index.ts";
 import { identity } from "./identity/index.ts";
@@ -28,6 +29,7 @@ export const MODULES: readonly ModuleManifest[] = [
   payments,
   subscriptions,
   broadcasts,
+  builds,
 ];
 
 /** Validates the environment for the platform and every module (one error naming every problem). */

@@ -130,6 +130,7 @@ test("built-in roles grant what the catalogue lists, and a grant added later rea
       "apikeys.manage",
       "bots.manage",
       "broadcasts.manage",
+      "builds.manage",
       "catalog.manage",
       "events.manage",
       "images.upload",
