@@ -1,0 +1,240 @@
+/**
+ * Builds end to end: requesting (the event and the job commit with the build, or not at all), the
+ * built-in executor, cancelling, releases (activate, supersede, rollback, one active under
+ * concurrency), who may do what, and buildUpdated over graphql-ws.
+ */
+import type { TaskList } from "graphile-worker";
+import { errorCodes, gql } from "../commerce/store.ts";
+import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
+import { queuedJobs } from "../helpers/jobs.ts";
+import { asUser } from "../helpers/sql.ts";
+import { until } from "../helpers/wait.ts";
+import {
+  ACTIVATE,
+  BUILD_FIELDS,
+  type BuildTenant,
+  buildRow,
+  buildTasks,
+  CANCEL_BUILD,
+  createBuildTenant,
+  logOf,
+  REQUEST_BUILD,
+  ROLLBACK,
+  requestBuild,
+  runBuildJobs,
+} from "./helpers.ts";
+
+let app: TestApp;
+let tasks: TaskList;
+let t: BuildTenant;
+let other: BuildTenant;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  tasks = buildTasks(app, { command: undefined });
+  t = await createBuildTenant(app);
+  other = await createBuildTenant(app);
+});
+afterAll(async () => {
+  await app.stop();
+});
+
+const claimsOf = (user: { id: string; tenantId: string; sessionId: string; role: string }) => ({
+  userId: user.id,
+  tenantId: user.tenantId,
+  sessionId: user.sessionId,
+  role: user.role,
+});
+
+async function eventsOf(buildId: string) {
+  const { rows } = await app.db.ownerPool.query<{ type: string; payload: Record<string, unknown> }>(
+    "select type, payload from app_private.domain_events where aggregate_type = 'build' and aggregate_id = $1",
+    [buildId],
+  );
+  return rows;
+}
+
+async function jobsOf(buildId: string) {
+  return (await queuedJobs(app.db.ownerPool, "run_build")).filter((job) => job.payload.buildId === buildId);
+}
+
+/** A succeeded build of the tenant (requested and run by the built-in executor). */
+async function succeededBuild(tenant: BuildTenant): Promise<string> {
+  const id = await requestBuild(app, tenant.admin.token);
+  await runBuildJobs(app, tasks);
+  expect((await buildRow(app.db.ownerPool, id))?.status).toBe("succeeded");
+  return id;
+}
+
+test("a request in a transaction that rolls back leaves no build, no event and no job", async () => {
+  const id = await asUser(app.db, claimsOf(t.admin), async (client) => {
+    const { rows } = await client.query<{ id: string; status: string }>(
+      "select id, status from app_public.request_build()",
+    );
+    expect(rows[0]!.status).toBe("queued");
+    return rows[0]!.id;
+  });
+  expect(await buildRow(app.db.ownerPool, id)).toBeUndefined();
+  expect(await eventsOf(id)).toEqual([]);
+  expect(await jobsOf(id)).toEqual([]);
+});
+
+test("a committed request has its build_requested event and one run_build job", async () => {
+  const data = await gql(app, t.admin.token, REQUEST_BUILD);
+  const build = data.requestBuild.build;
+  expect(build.status).toBe("queued");
+  expect(build.modules).toEqual(["broadcasts", "builds", "commerce", "events", "media", "operations"]);
+  const events = await eventsOf(build.rowId);
+  expect(events).toEqual([
+    { type: "build_requested", payload: { buildId: build.rowId, requestedBy: t.admin.id, modules: build.modules } },
+  ]);
+  const jobs = await jobsOf(build.rowId);
+  expect(jobs.map((job) => job.key)).toEqual([`run_build:${build.rowId}`]);
+  await runBuildJobs(app, tasks);
+});
+
+test("the built-in executor records its steps and succeeds", async () => {
+  const id = await requestBuild(app, t.admin.token);
+  await runBuildJobs(app, tasks);
+  const data = await gql(
+    app,
+    t.admin.token,
+    `query($id: UUID!) { build(rowId: $id) { ${BUILD_FIELDS}
+    logLines(orderBy: LINE_NUMBER_ASC) { nodes { lineNumber stream text } } } }`,
+    { id },
+  );
+  expect(data.build.status).toBe("succeeded");
+  expect(data.build.startedAt).toBeTruthy();
+  expect(data.build.finishedAt).toBeTruthy();
+  const lines = data.build.logLines.nodes as Array<{ lineNumber: number; stream: string; text: string }>;
+  expect(lines.map((line) => line.lineNumber)).toEqual(lines.map((_, i) => i + 1));
+  expect(lines[0]!.text).toContain("module(s) enabled");
+  expect(lines.some((line) => line.text === "module commerce: configuration checked")).toBe(true);
+  expect(lines.at(-1)).toEqual({ lineNumber: lines.length, stream: "system", text: "build succeeded" });
+  // The job ran once: running it again changes nothing.
+  await runBuildJobs(app, tasks);
+  expect(await logOf(app.db.ownerPool, id)).toHaveLength(lines.length);
+});
+
+test("cancelBuild: a queued build is cancelled and never runs; a finished one is a CONFLICT", async () => {
+  const id = await requestBuild(app, t.admin.token);
+  const data = await gql(app, t.admin.token, CANCEL_BUILD, { id });
+  expect(data.cancelBuild.build).toEqual({ rowId: id, status: "cancelled" });
+  expect(await jobsOf(id)).toEqual([]);
+  await runBuildJobs(app, tasks);
+  expect(await buildRow(app.db.ownerPool, id)).toEqual({ status: "cancelled", line_count: 1 });
+  const again = await app.graphql(CANCEL_BUILD, { id }, t.admin.token);
+  expect(errorCodes(again.body)).toEqual(["CONFLICT"]);
+});
+
+test("activating releases supersedes the previous one; rollback brings it back", async () => {
+  const first = await succeededBuild(t);
+  const second = await succeededBuild(t);
+  const r1 = (await gql(app, t.admin.token, ACTIVATE, { buildId: first })).activateRelease.release;
+  expect(r1).toMatchObject({ status: "active", buildId: first });
+  const r2 = (await gql(app, t.admin.token, ACTIVATE, { buildId: second })).activateRelease.release;
+  expect(r2).toMatchObject({ status: "active", buildId: second });
+  const statuses = async () =>
+    Object.fromEntries(
+      (await gql(app, t.admin.token, "{ releases { nodes { rowId status } } }")).releases.nodes.map(
+        (r: { rowId: string; status: string }) => [r.rowId, r.status],
+      ),
+    );
+  expect(await statuses()).toEqual({ [r1.rowId]: "superseded", [r2.rowId]: "active" });
+
+  const back = (await gql(app, t.admin.token, ROLLBACK)).rollbackRelease.release;
+  expect(back).toEqual({ rowId: r1.rowId, status: "active", buildId: first });
+  expect(await statuses()).toEqual({ [r1.rowId]: "active", [r2.rowId]: "rolled_back" });
+  // Nothing before the first release: a CONFLICT, and the active one stays.
+  const none = await app.graphql(ROLLBACK, {}, t.admin.token);
+  expect(errorCodes(none.body)).toEqual(["CONFLICT"]);
+  expect(await statuses()).toEqual({ [r1.rowId]: "active", [r2.rowId]: "rolled_back" });
+
+  // Only a succeeded build can be released.
+  const queued = await requestBuild(app, t.admin.token);
+  const refused = await app.graphql(ACTIVATE, { buildId: queued }, t.admin.token);
+  expect(errorCodes(refused.body)).toEqual(["CONFLICT"]);
+  await runBuildJobs(app, tasks);
+});
+
+test("concurrent activations leave exactly one active release", async () => {
+  const builds = [await succeededBuild(other), await succeededBuild(other), await succeededBuild(other)];
+  const answers = await Promise.all(
+    builds.flatMap((buildId) => [1, 2].map(() => app.graphql(ACTIVATE, { buildId }, other.admin.token))),
+  );
+  for (const answer of answers) expect(answer.body.errors).toBeUndefined();
+  const { rows } = await app.db.ownerPool.query<{ n: number }>(
+    "select count(*)::int as n from app_public.releases where tenant_id = $1 and status = 'active'",
+    [other.tenant.id],
+  );
+  expect(rows[0]!.n).toBe(1);
+});
+
+test("another tenant cannot see or act on a build; a member without builds.manage cannot either", async () => {
+  const id = await succeededBuild(t);
+  for (const user of [other.admin, t.member]) {
+    const seen = await gql(app, user.token, `query($id: UUID!) { build(rowId: $id) { rowId } }`, { id });
+    expect(seen.build).toBeNull();
+    const seenLines = await gql(
+      app,
+      user.token,
+      "{ buildLogLines { nodes { buildId } } releases { nodes { buildId } } }",
+    );
+    expect(seenLines.buildLogLines.nodes).not.toContainEqual({ buildId: id });
+    expect(seenLines.releases.nodes).not.toContainEqual({ buildId: id });
+  }
+  const list = await gql(app, other.admin.token, "{ builds { nodes { rowId } } }");
+  expect(list.builds.nodes.map((b: { rowId: string }) => b.rowId)).not.toContain(id);
+  expect(errorCodes((await app.graphql(CANCEL_BUILD, { id }, other.admin.token)).body)).toEqual(["NOT_FOUND"]);
+  expect(errorCodes((await app.graphql(ACTIVATE, { buildId: id }, other.admin.token)).body)).toEqual(["NOT_FOUND"]);
+  for (const [query, variables] of [
+    [REQUEST_BUILD, {}],
+    [CANCEL_BUILD, { id }],
+    [ACTIVATE, { buildId: id }],
+    [ROLLBACK, {}],
+  ] as const) {
+    expect(errorCodes((await app.graphql(query, variables, t.member.token)).body)).toEqual(["FORBIDDEN"]);
+  }
+  expect((await gql(app, t.member.token, "{ builds { nodes { rowId } } }")).builds.nodes).toEqual([]);
+});
+
+test("buildUpdated delivers the build's status and its new log lines over graphql-ws", async () => {
+  const id = await requestBuild(app, t.admin.token);
+  type Update = { build: { rowId: string; status: string }; newLogLines: Array<{ lineNumber: number; text: string }> };
+  const updates: Update[] = [];
+  const errors: unknown[] = [];
+  const client = app.wsClient(t.admin.token);
+  client.subscribe(
+    {
+      query: `subscription($id: UUID!) { buildUpdated(id: $id) {
+        build { rowId status } newLogLines { lineNumber stream text } } }`,
+      variables: { id },
+    },
+    {
+      next: (value) => {
+        const data = value.data as { buildUpdated: Update } | undefined;
+        if (data) updates.push(data.buildUpdated);
+        if (value.errors) errors.push(value.errors);
+      },
+      error: (error) => errors.push(error),
+      complete: () => undefined,
+    },
+  );
+  await listening(app, `tenant:${t.tenant.id}:builds`);
+  // Another build of the tenant does not reach this subscription.
+  const unrelated = await requestBuild(app, t.admin.token);
+  await runBuildJobs(app, tasks);
+  await until(() => updates.some((u) => u.build.status === "succeeded"), "the succeeded build over the subscription");
+  await until(
+    () => updates.flatMap((u) => u.newLogLines).some((line) => line.text === "build succeeded"),
+    "the last log line over the subscription",
+  );
+  expect(errors).toEqual([]);
+  expect(updates.every((u) => u.build.rowId === id)).toBe(true);
+  expect(unrelated).not.toBe(id);
+  // Every line arrives once, in order.
+  const numbers = updates.flatMap((u) => u.newLogLines.map((line) => line.lineNumber));
+  const stored = await logOf(app.db.ownerPool, id);
+  expect(numbers).toEqual(stored.map((_, i) => i + 1));
+  await client.dispose();
+});

@@ -1,0 +1,111 @@
+/**
+ * The command executor: BUILD_COMMAND run in a shell, its output stored as log lines, a non-zero
+ * exit failing the build, a timeout killing its process group, and a cancel stopping it.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gql } from "../commerce/store.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { until } from "../helpers/wait.ts";
+import {
+  type BuildTenant,
+  buildRow,
+  buildTasks,
+  CANCEL_BUILD,
+  createBuildTenant,
+  logOf,
+  requestBuild,
+  runBuildJobs,
+} from "./helpers.ts";
+
+let app: TestApp;
+let t: BuildTenant;
+let dir: string;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  t = await createBuildTenant(app);
+  dir = mkdtempSync(join(tmpdir(), "tessera-builds-"));
+});
+afterAll(async () => {
+  await app.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function pidIn(file: string): Promise<number> {
+  let pid = 0;
+  await until(() => {
+    try {
+      pid = Number(readFileSync(file, "utf8").trim());
+    } catch {
+      return false;
+    }
+    return pid > 0;
+  }, `the command's pid in ${file}`);
+  return pid;
+}
+
+test("a failing command marks the build failed with its stdout and stderr in the log", async () => {
+  const tasks = buildTasks(app, { command: "sh -c 'echo out; echo err >&2; exit 3'", timeoutSeconds: 60 });
+  const id = await requestBuild(app, t.admin.token);
+  await runBuildJobs(app, tasks);
+  expect((await buildRow(app.db.ownerPool, id))?.status).toBe("failed");
+  const log = await logOf(app.db.ownerPool, id);
+  expect(log).toContainEqual(["stdout", "out"]);
+  expect(log).toContainEqual(["stderr", "err"]);
+  expect(log.at(-1)).toEqual(["system", "build failed: exit code 3"]);
+});
+
+test("a succeeding command's output is stored in order and the build succeeds", async () => {
+  const tasks = buildTasks(app, { command: 'for i in 1 2 3; do echo "line $i"; done; echo "$BUILD_ID"' });
+  const id = await requestBuild(app, t.admin.token);
+  await runBuildJobs(app, tasks);
+  expect(await logOf(app.db.ownerPool, id)).toEqual([
+    ["stdout", "line 1"],
+    ["stdout", "line 2"],
+    ["stdout", "line 3"],
+    ["stdout", id],
+    ["system", "build succeeded"],
+  ]);
+});
+
+test("a command that outlives its timeout is killed and the build fails", async () => {
+  const pidFile = join(dir, "timeout.pid");
+  const tasks = buildTasks(app, { command: `echo $$ > ${pidFile}; sleep 30`, timeoutSeconds: 1 });
+  const id = await requestBuild(app, t.admin.token);
+  await runBuildJobs(app, tasks);
+  const pid = await pidIn(pidFile);
+  await until(() => !alive(pid), "the timed-out command to be gone");
+  expect((await buildRow(app.db.ownerPool, id))?.status).toBe("failed");
+  expect((await logOf(app.db.ownerPool, id)).at(-1)).toEqual([
+    "system",
+    "build failed: timed out after 1 s: the command was killed",
+  ]);
+});
+
+test("cancelling a running build kills its command", async () => {
+  const pidFile = join(dir, "cancel.pid");
+  const tasks = buildTasks(app, { command: `echo started; echo $$ > ${pidFile}; sleep 30`, timeoutSeconds: 120 });
+  const id = await requestBuild(app, t.admin.token);
+  const running = runBuildJobs(app, tasks);
+  const pid = await pidIn(pidFile);
+  await until(async () => (await buildRow(app.db.ownerPool, id))?.status === "running", "the build to run");
+  const data = await gql(app, t.admin.token, CANCEL_BUILD, { id });
+  expect(data.cancelBuild.build.status).toBe("cancelled");
+  await running;
+  await until(() => !alive(pid), "the cancelled command to be gone");
+  expect((await buildRow(app.db.ownerPool, id))?.status).toBe("cancelled");
+  const log = await logOf(app.db.ownerPool, id);
+  expect(log).toContainEqual(["system", "build cancelled"]);
+  expect(log).toContainEqual(["system", "cancelled: stopping"]);
+});
