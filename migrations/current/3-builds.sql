@@ -335,7 +335,8 @@ begin
   end if;
   if v_build.status <> 'succeeded' then
     raise exception 'Only a succeeded build can be released; this one is %', v_build.status
-      using errcode = 'TCONF', detail = json_build_object('reason', 'BUILD_NOT_SUCCEEDED', 'status', v_build.status)::text;
+      using errcode = 'TCONF',
+            detail = json_build_object('reason', 'BUILD_NOT_SUCCEEDED', 'status', v_build.status)::text;
   end if;
   select * into v_release from app_public.releases r where r.tenant_id = v_tenant and r.status = 'active';
   if v_release.build_id = v_build.id then
