@@ -97,6 +97,8 @@ comment on table app_public.chat_members is E'@module messaging\n@behavior -inse
 comment on column app_public.chat_members.role is 'owner (adds and removes members of a group) or member.';
 comment on column app_public.chat_members.last_read_at is 'Messages after this are unread (markChatRead).';
 comment on column app_public.chat_members.muted is 'A muted member gets no notifications for the chat.';
+comment on constraint chat_members_tenant_id_chat_id_fkey on app_public.chat_members is
+  E'@fieldName chat\n@foreignFieldName members';
 comment on constraint chat_members_tenant_id_user_id_fkey on app_public.chat_members is E'@behavior -*';
 
 create table app_public.messages (
@@ -131,6 +133,8 @@ comment on table app_public.messages is E'@module messaging\n@behavior -insert -
   'message of the same chat. A deleted message keeps its place; its body and image are cleared.';
 comment on column app_public.messages.body is 'The text (null once deleted).';
 comment on column app_public.messages.image_sha256 is 'An image of the tenant (its hash; null once deleted).';
+comment on constraint messages_tenant_id_chat_id_fkey on app_public.messages is
+  E'@fieldName chat\n@foreignFieldName messages';
 comment on constraint messages_tenant_id_sender_id_fkey on app_public.messages is E'@behavior -*';
 comment on constraint messages_tenant_id_image_sha256_fkey on app_public.messages is E'@behavior -*';
 comment on constraint messages_reply_to_fkey on app_public.messages is E'@fieldName replyTo\n@foreignFieldName replies';
@@ -367,7 +371,7 @@ begin
   end if;
   insert into app_public.chat_members as m (tenant_id, chat_id, user_id, role)
     values (v_tenant, v_chat.id, add_chat_member.user_id, 'member')
-    on conflict (chat_id, user_id) do nothing
+    on conflict on constraint chat_members_pkey do nothing
     returning * into v_member;
   if v_member.chat_id is null then
     select * into v_member from app_public.chat_members m
