@@ -440,7 +440,8 @@ declare
   v_sender text;
 begin
   select * into v_chat from app_public.chats c where c.id = message.chat_id;
-  select coalesce(nullif(u.full_name, ''), u.username::text, 'Someone') into v_sender from app_public.users u where u.id = message.sender_id;
+  select coalesce(nullif(u.full_name, ''), u.username::text, 'Someone') into v_sender
+    from app_public.users u where u.id = message.sender_id;
   -- An acknowledged notification of the chat is replaced by a new one (which is NOTIFYed)...
   delete from app_public.instant_notifications n
     using app_public.chat_members m
@@ -485,7 +486,8 @@ begin
       detail = json_build_object('field', 'body', 'reason', 'INVALID_BODY')::text;
   end if;
   if send_message.image_sha256 is not null and not exists (
-       select 1 from app_public.images i where i.tenant_id = v_chat.tenant_id and i.sha256 = send_message.image_sha256) then
+       select 1 from app_public.images i
+       where i.tenant_id = v_chat.tenant_id and i.sha256 = send_message.image_sha256) then
     raise exception 'No such image' using errcode = 'TVALD',
       detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
   end if;

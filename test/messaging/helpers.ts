@@ -1,7 +1,8 @@
 /** The messaging tests' GraphQL documents and REST calls (real HTTP against the test app). */
 import type { TestApp } from "../helpers/app.ts";
 
-export const START_DIRECT = `mutation($userId: UUID!) { startDirectChat(input: { userId: $userId }) { chat { rowId kind } } }`;
+export const START_DIRECT = `mutation($userId: UUID!) {
+  startDirectChat(input: { userId: $userId }) { chat { rowId kind } } }`;
 export const CREATE_GROUP = `mutation($title: String!, $memberIds: [UUID]!) {
   createGroupChat(input: { title: $title, memberIds: $memberIds }) { chat { rowId kind title } } }`;
 export const ADD_MEMBER = `mutation($chatId: UUID!, $userId: UUID!) {
@@ -14,7 +15,8 @@ export const EDIT = `mutation($id: UUID!, $body: String!) {
   editMessage(input: { messageId: $id, body: $body }) { message { rowId body editedAt } } }`;
 export const DELETE = `mutation($id: UUID!) {
   deleteMessage(input: { messageId: $id }) { message { rowId body deletedAt } } }`;
-export const MARK_READ = `mutation($chatId: UUID!) { markChatRead(input: { chatId: $chatId }) { chatMember { lastReadAt } } }`;
+export const MARK_READ = `mutation($chatId: UUID!) {
+  markChatRead(input: { chatId: $chatId }) { chatMember { lastReadAt } } }`;
 export const MY_CHATS = `{ myChats { nodes { rowId kind title unreadCount } } unreadMessagesTotal }`;
 export const CHAT = `query($id: UUID!) {
   chat(rowId: $id) { rowId members { nodes { userId role } } messages(first: 10) { nodes { rowId body } } } }`;

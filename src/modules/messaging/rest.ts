@@ -34,7 +34,8 @@ export function userRunner(pool: pg.Pool, visitorRole: string, statementTimeoutM
   };
 }
 
-const CHAT_COLUMNS = `c.id, c.kind, c.title, c.created_at::text as "createdAt", c.last_message_at::text as "lastMessageAt",
+const CHAT_COLUMNS = `c.id, c.kind, c.title, c.created_at::text as "createdAt",
+  c.last_message_at::text as "lastMessageAt",
   app_public.chats_unread_count(c) as "unreadCount",
   array(select m.user_id from app_public.chat_members m where m.chat_id = c.id order by m.joined_at, m.user_id)
     as "memberIds"`;
