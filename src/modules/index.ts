@@ -12,6 +12,7 @@ import { commerce } from "./commerce/index.ts";
 import { events } from "./events/index.ts";
 import { identity } from "./identity/index.ts";
 import { media } from "./media/index.ts";
+import { messaging } from "./messaging/index.ts";
 import { notifications } from "./notifications/index.ts";
 import { operations } from "./operations/index.ts";
 import { payments } from "./payments/index.ts";
@@ -29,6 +30,7 @@ export const MODULES: readonly ModuleManifest[] = [
   payments,
   subscriptions,
   broadcasts,
+  messaging,
   builds,
 ];
 

@@ -45,7 +45,7 @@ test("every signed-in role sees its own tenant only; anonymous sees none", async
 });
 
 test("the module catalogue is public; each tenant sees its own switches, every module on", async () => {
-  const catalogue = ["broadcasts", "builds", "commerce", "events", "media", "operations"];
+  const catalogue = ["broadcasts", "builds", "commerce", "events", "media", "messaging", "operations"];
   await asAnonymous(db, async (client) => {
     expect(await column(client, "select name from app_public.modules order by name")).toEqual(catalogue);
   });

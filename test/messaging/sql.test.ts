@@ -1,0 +1,95 @@
+/**
+ * Messaging's SQL tier: row-level security (members only, tenant isolation), the write functions'
+ * rules and the unread counts, called as the request role with each caller's claims; every test's
+ * transaction is rolled back.
+ */
+import { a, asUser, b, become, column, db, errorCode, useSqlTenants, value } from "../helpers/sql.ts";
+
+useSqlTenants();
+
+test("only members see a chat, its members and its messages; other tenants see nothing", async () => {
+  await asUser(db, a.owner, async (client) => {
+    const chat = await value<string>(client, "select id from app_public.create_group_chat('Ops', $1)", [
+      [a.admin.userId],
+    ]);
+    await client.query("select app_public.send_message($1, 'hello')", [chat]);
+    const visible = async () => ({
+      chats: await column(client, "select id from app_public.chats"),
+      members: await column(client, "select user_id from app_public.chat_members order by user_id"),
+      messages: await column(client, "select body from app_public.messages"),
+    });
+    expect((await visible()).messages).toEqual(["hello"]);
+    await become(client, a.admin);
+    expect((await visible()).members).toEqual([a.owner.userId, a.admin.userId].sort());
+    for (const outsider of [a.member, b.owner]) {
+      await become(client, outsider);
+      expect(await visible()).toEqual({ chats: [], members: [], messages: [] });
+      expect(await errorCode(client, "select app_public.send_message($1, 'x')", [chat])).toBe("TNFND");
+      expect(await errorCode(client, "select app_public.mark_chat_read($1)", [chat])).toBe("TNFND");
+    }
+    // Nothing is written directly.
+    expect(
+      await errorCode(client, "insert into app_public.messages (tenant_id, chat_id, body) values ($1, $2, 'x')", [
+        a.id,
+        chat,
+      ]),
+    ).toBe("42501");
+  });
+});
+
+test("one direct chat per pair; only the sender edits or deletes; the owner manages members", async () => {
+  await asUser(db, a.member, async (client) => {
+    const first = await value(client, "select id from app_public.start_direct_chat($1)", [a.admin.userId]);
+    await become(client, a.admin);
+    expect(await value(client, "select id from app_public.start_direct_chat($1)", [a.member.userId])).toBe(first);
+    expect(await errorCode(client, "select app_public.start_direct_chat($1)", [b.member.userId])).toBe("TNFND");
+    const message = await value<string>(client, "select id from app_public.send_message($1, 'mine')", [first]);
+    await become(client, a.member);
+    expect(await errorCode(client, "select app_public.edit_message($1, 'theirs')", [message])).toBe("TFORB");
+    expect(await errorCode(client, "select app_public.delete_message($1)", [message])).toBe("TFORB");
+    expect(await errorCode(client, "select app_public.send_message($1, '   ')", [first])).toBe("TVALD");
+    expect(await errorCode(client, "select app_public.send_message($1, repeat('x', 4001))", [first])).toBe("TVALD");
+    await become(client, a.admin);
+    const deleted = await client.query("select body, deleted_at from app_public.delete_message($1)", [message]);
+    expect(deleted.rows[0].body).toBeNull();
+    expect(await value(client, "select count(*)::int from app_public.messages where chat_id = $1", [first])).toBe(1);
+
+    const group = await value<string>(client, "select id from app_public.create_group_chat('G', '{}')");
+    expect(await errorCode(client, "select app_public.remove_chat_member($1, $2)", [group, a.admin.userId])).toBe(
+      "TCONF",
+    );
+    await client.query("select app_public.add_chat_member($1, $2)", [group, a.member.userId]);
+    await become(client, a.member);
+    expect(await errorCode(client, "select app_public.add_chat_member($1, $2)", [group, a.owner.userId])).toBe("TFORB");
+    // A member may leave; afterwards the chat is gone for them.
+    await client.query("select app_public.remove_chat_member($1, $2)", [group, a.member.userId]);
+    expect(await column(client, "select id from app_public.chats where id = $1", [group])).toEqual([]);
+  });
+});
+
+test("unread counts per chat and in total, and one unread notification per chat and recipient", async () => {
+  await asUser(db, a.owner, async (client) => {
+    const chat = await value<string>(client, "select id from app_public.create_group_chat('Burst', $1)", [
+      [a.member.userId],
+    ]);
+    // Statements of one transaction share now(): the members' read marks are moved before the messages.
+    await client.query("reset role");
+    await client.query("update app_public.chat_members set last_read_at = last_read_at - interval '1 minute'");
+    await client.query(`set local role ${db.urls.visitorRole}`);
+    for (let i = 0; i < 50; i++) await client.query("select app_public.send_message($1, $2)", [chat, `m${i}`]);
+    const unread = () =>
+      value(client, "select app_public.chats_unread_count(c) from app_public.chats c where c.id = $1", [chat]);
+    expect(await unread()).toBe(0);
+    await become(client, a.member);
+    expect(await unread()).toBe(50);
+    expect(await value(client, "select app_public.unread_messages_total()")).toBe(50);
+    const notifications = () =>
+      column(client, "select acked_at is null from app_public.instant_notifications where subject_id = $1", [chat]);
+    expect(await notifications()).toEqual([true]);
+    await become(client, a.member);
+    await client.query("select app_public.mark_chat_read($1)", [chat]);
+    expect(await unread()).toBe(0);
+    expect(await value(client, "select app_public.unread_messages_total()")).toBe(0);
+    expect(await notifications()).toEqual([false]);
+  });
+});
