@@ -4737,6 +4737,951 @@ grant execute on function app_hidden.set_bot_token(uuid,text) to :DATABASE_VISIT
 
 grant execute on function app_public.cancel_broadcast(uuid) to :DATABASE_VISITOR;
 
+-- ==================== module: messaging ====================
+
+create table app_public.chat_members (
+  tenant_id uuid not null,
+  chat_id uuid not null,
+  user_id uuid not null,
+  role text default 'member'::text not null,
+  joined_at timestamp with time zone default now() not null,
+  last_read_at timestamp with time zone default now() not null,
+  muted boolean default false not null
+);
+alter table app_public.chat_members add constraint chat_members_pkey PRIMARY KEY (chat_id, user_id);
+alter table app_public.chat_members add constraint chat_members_tenant_id_chat_id_fkey FOREIGN KEY (tenant_id, chat_id) REFERENCES app_public.chats(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.chat_members add constraint chat_members_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.chat_members add constraint chat_members_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES app_public.users(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.chat_members add constraint chat_members_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'member'::text])));
+alter table app_public.chat_members enable row level security;
+comment on table app_public.chat_members is '@module messaging
+@behavior -insert -update -delete
+A user''s membership of a chat: role (owner or member), when they last read it, muted.';
+comment on column app_public.chat_members.role is 'owner (adds and removes members of a group) or member.';
+comment on column app_public.chat_members.last_read_at is 'Messages after this are unread (markChatRead).';
+comment on column app_public.chat_members.muted is 'A muted member gets no notifications for the chat.';
+
+create table app_public.chats (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  kind text not null,
+  title text,
+  created_by uuid,
+  direct_user_a uuid,
+  direct_user_b uuid,
+  created_at timestamp with time zone default now() not null,
+  last_message_at timestamp with time zone
+);
+alter table app_public.chats add constraint chats_pkey PRIMARY KEY (id);
+alter table app_public.chats add constraint chats_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (created_by);
+alter table app_public.chats add constraint chats_tenant_id_direct_user_a_fkey FOREIGN KEY (tenant_id, direct_user_a) REFERENCES app_public.users(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.chats add constraint chats_tenant_id_direct_user_b_fkey FOREIGN KEY (tenant_id, direct_user_b) REFERENCES app_public.users(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.chats add constraint chats_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.chats add constraint chats_direct_pair CHECK ((((kind = 'direct'::text) AND (direct_user_a IS NOT NULL) AND (direct_user_b IS NOT NULL) AND (direct_user_a < direct_user_b) AND (title IS NULL)) OR ((kind = 'group'::text) AND (direct_user_a IS NULL) AND (direct_user_b IS NULL) AND (title IS NOT NULL))));
+alter table app_public.chats add constraint chats_kind_check CHECK ((kind = ANY (ARRAY['direct'::text, 'group'::text])));
+alter table app_public.chats add constraint chats_title_check CHECK (((title IS NULL) OR (((length(title) >= 1) AND (length(title) <= 200)) AND (title ~ '\S'::text))));
+alter table app_public.chats enable row level security;
+comment on table app_public.chats is '@module messaging
+@behavior -insert -update -delete
+A conversation: direct (two users, one chat per pair) or group (a title, owners and members). Only its members see it.';
+comment on column app_public.chats.kind is 'direct or group.';
+comment on column app_public.chats.title is 'A group''s title (null for a direct chat).';
+comment on column app_public.chats.direct_user_a is '@behavior -*';
+comment on column app_public.chats.direct_user_b is '@behavior -*';
+comment on column app_public.chats.last_message_at is 'When the last message was sent (null: none yet).';
+
+create table app_public.messages (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  chat_id uuid not null,
+  sender_id uuid,
+  body text,
+  image_sha256 text,
+  reply_to_id uuid,
+  created_at timestamp with time zone default now() not null,
+  edited_at timestamp with time zone,
+  deleted_at timestamp with time zone
+);
+alter table app_public.messages add constraint messages_pkey PRIMARY KEY (id);
+alter table app_public.messages add constraint messages_reply_to_fkey FOREIGN KEY (tenant_id, chat_id, reply_to_id) REFERENCES app_public.messages(tenant_id, chat_id, id) ON DELETE CASCADE;
+alter table app_public.messages add constraint messages_tenant_id_chat_id_fkey FOREIGN KEY (tenant_id, chat_id) REFERENCES app_public.chats(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.messages add constraint messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.messages add constraint messages_tenant_id_image_sha256_fkey FOREIGN KEY (tenant_id, image_sha256) REFERENCES app_public.images(tenant_id, sha256);
+alter table app_public.messages add constraint messages_tenant_id_sender_id_fkey FOREIGN KEY (tenant_id, sender_id) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (sender_id);
+alter table app_public.messages add constraint messages_body_valid CHECK (
+CASE
+    WHEN (deleted_at IS NULL) THEN ((body IS NOT NULL) AND ((length(body) >= 1) AND (length(body) <= 4000)) AND (body ~ '\S'::text))
+    ELSE ((body IS NULL) AND (image_sha256 IS NULL))
+END);
+alter table app_public.messages enable row level security;
+comment on table app_public.messages is '@module messaging
+@behavior -insert -update -delete
+A message of a chat: a body of 1 to 4,000 characters, an optional image, an optional reply to a message of the same chat. A deleted message keeps its place; its body and image are cleared.';
+comment on column app_public.messages.body is 'The text (null once deleted).';
+comment on column app_public.messages.image_sha256 is 'An image of the tenant (its hash; null once deleted).';
+
+CREATE UNIQUE INDEX chat_members_tenant_chat_user_key ON app_public.chat_members USING btree (tenant_id, chat_id, user_id);
+
+CREATE INDEX chat_members_user_idx ON app_public.chat_members USING btree (tenant_id, user_id);
+
+CREATE INDEX chats_created_by_idx ON app_public.chats USING btree (tenant_id, created_by);
+
+CREATE UNIQUE INDEX chats_direct_pair_key ON app_public.chats USING btree (tenant_id, direct_user_a, direct_user_b);
+
+CREATE INDEX chats_direct_user_b_idx ON app_public.chats USING btree (tenant_id, direct_user_b);
+
+CREATE INDEX messages_history_idx ON app_public.messages USING btree (tenant_id, chat_id, created_at DESC, id DESC);
+
+CREATE INDEX messages_image_idx ON app_public.messages USING btree (tenant_id, image_sha256);
+
+CREATE INDEX messages_reply_to_idx ON app_public.messages USING btree (tenant_id, chat_id, reply_to_id);
+
+CREATE INDEX messages_sender_idx ON app_public.messages USING btree (tenant_id, sender_id);
+
+CREATE OR REPLACE FUNCTION app_hidden.is_chat_member(chat_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (
+    select 1 from app_public.chat_members m
+    where m.chat_id = is_chat_member.chat_id and m.user_id = app_public.current_user_id()
+      and m.tenant_id = app_public.current_tenant_id());
+$function$;
+comment on function app_hidden.is_chat_member(uuid) is '@module messaging
+True when the signed-in user is a member of the chat (the policies'' test).';
+
+CREATE OR REPLACE FUNCTION app_private.chat_message_notifications(message app_public.messages)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_chat app_public.chats;
+  v_sender text;
+begin
+  select * into v_chat from app_public.chats c where c.id = message.chat_id;
+  select coalesce(nullif(u.full_name, ''), u.username::text, 'Someone') into v_sender
+    from app_public.users u where u.id = message.sender_id;
+  -- An acknowledged notification of the chat is replaced by a new one (which is NOTIFYed)...
+  delete from app_public.instant_notifications n
+    using app_public.chat_members m
+    where m.chat_id = message.chat_id and m.user_id <> message.sender_id and not m.muted
+      and n.recipient_id = m.user_id and n.kind = 'chat_message' and n.subject_id = message.chat_id
+      and n.acked_at is not null;
+  -- ...an unread one is updated in place: one unread notification per chat and recipient.
+  insert into app_public.instant_notifications as n (tenant_id, recipient_id, kind, title, content, cta_url, cta_label,
+                                                     subject_id)
+    select message.tenant_id, m.user_id, 'chat_message',
+           left(coalesce(v_chat.title, v_sender), 300),
+           left(v_sender || ': ' || message.body, 5000),
+           '/chats/' || message.chat_id, 'Open chat', message.chat_id
+    from app_public.chat_members m
+    where m.chat_id = message.chat_id and m.user_id <> message.sender_id and not m.muted
+    on conflict (recipient_id, kind, subject_id) where subject_id is not null
+      do update set content = excluded.content, title = excluded.title;
+end;
+$function$;
+comment on function app_private.chat_message_notifications(app_public.messages) is '@module messaging
+A new message''s notifications: at most one unread instant notification per chat and recipient (members but the sender, unless muted).';
+
+CREATE OR REPLACE FUNCTION app_private.notify_chat_message(tenant_id uuid, chat_id uuid, message_id uuid, op text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select pg_notify('tenant:' || notify_chat_message.tenant_id::text || ':chats',
+                   json_build_object('chatId', notify_chat_message.chat_id, 'messageId', notify_chat_message.message_id,
+                                     'op', notify_chat_message.op)::text);
+$function$;
+comment on function app_private.notify_chat_message(uuid,uuid,uuid,text) is '@module messaging
+NOTIFYs a message''s change on its tenant''s chats channel (chatMessageAdded).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_chat_members__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('tenant:' || old.tenant_id::text || ':chats',
+                    json_build_object('chatId', old.chat_id, 'userId', old.user_id, 'op', 'member_removed')::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_chat_members__notify() is '@module messaging
+After a member leaves or is removed: NOTIFY, so their chatMessageAdded ends at once.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_messages__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.notify_chat_message(new.tenant_id, new.chat_id, new.id,
+    case when tg_op = 'INSERT' then 'created' when new.deleted_at is not null then 'deleted' else 'edited' end);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_messages__notify() is '@module messaging
+After a message is sent, edited or deleted: NOTIFY for chatMessageAdded.';
+
+CREATE OR REPLACE FUNCTION app_public.add_chat_member(chat_id uuid, user_id uuid)
+ RETURNS app_public.chat_members
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_public.current_tenant_id();
+  v_chat app_public.chats;
+  v_member app_public.chat_members;
+begin
+  perform app_private.assert_module_access('messaging');
+  select * into v_chat from app_public.chats c
+    where c.id = add_chat_member.chat_id and c.tenant_id = v_tenant and app_hidden.is_chat_member(c.id)
+    for update;
+  if v_chat.id is null then
+    raise exception 'No such chat' using errcode = 'TNFND';
+  end if;
+  if v_chat.kind <> 'group' or not exists (
+       select 1 from app_public.chat_members m
+       where m.chat_id = v_chat.id and m.user_id = app_public.current_user_id() and m.role = 'owner') then
+    raise exception 'Only an owner of a group chat adds members' using errcode = 'TFORB';
+  end if;
+  if not exists (select 1 from app_public.users u
+                 where u.id = add_chat_member.user_id and u.tenant_id = v_tenant and u.deleted_at is null) then
+    raise exception 'No such user' using errcode = 'TNFND';
+  end if;
+  insert into app_public.chat_members as m (tenant_id, chat_id, user_id, role)
+    values (v_tenant, v_chat.id, add_chat_member.user_id, 'member')
+    on conflict on constraint chat_members_pkey do nothing
+    returning * into v_member;
+  if v_member.chat_id is null then
+    select * into v_member from app_public.chat_members m
+      where m.chat_id = v_chat.id and m.user_id = add_chat_member.user_id;
+  end if;
+  return v_member;
+end;
+$function$;
+comment on function app_public.add_chat_member(uuid,uuid) is '@module messaging
+@resultFieldName chatMember
+Adds a user of the tenant to a group chat (its owners only); adding a member again changes nothing.';
+
+CREATE OR REPLACE FUNCTION app_public.chats_unread_count(chat app_public.chats)
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select count(*)::integer from app_public.messages msg
+    join app_public.chat_members m on m.chat_id = msg.chat_id and m.user_id = app_public.current_user_id()
+  where msg.tenant_id = chat.tenant_id and msg.chat_id = chat.id and msg.created_at > m.last_read_at
+    and msg.deleted_at is null and msg.sender_id is distinct from m.user_id;
+$function$;
+comment on function app_public.chats_unread_count(app_public.chats) is '@module messaging
+Messages of others in the chat since the signed-in user last read it (deleted ones aside).';
+
+CREATE OR REPLACE FUNCTION app_public.create_group_chat(title text, member_ids uuid[])
+ RETURNS app_public.chats
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_me uuid := app_public.current_user_id();
+  v_tenant uuid := app_public.current_tenant_id();
+  v_chat app_public.chats;
+  v_ids uuid[];
+begin
+  perform app_private.assert_module_access('messaging');
+  if create_group_chat.title is null or length(create_group_chat.title) not between 1 and 200
+     or create_group_chat.title !~ '\S' then
+    raise exception 'A title of 1 to 200 characters is required' using errcode = 'TVALD',
+      detail = json_build_object('field', 'title', 'reason', 'INVALID_TITLE')::text;
+  end if;
+  select coalesce(array_agg(distinct x), '{}') into v_ids
+    from unnest(coalesce(create_group_chat.member_ids, '{}')) x where x <> v_me;
+  if cardinality(v_ids) > 200 then
+    raise exception 'At most 200 members' using errcode = 'TVALD',
+      detail = json_build_object('field', 'memberIds', 'reason', 'TOO_MANY')::text;
+  end if;
+  if (select count(*) from app_public.users u
+      where u.id = any(v_ids) and u.tenant_id = v_tenant and u.deleted_at is null) <> cardinality(v_ids) then
+    raise exception 'No such user' using errcode = 'TNFND';
+  end if;
+  insert into app_public.chats (tenant_id, kind, title, created_by)
+    values (v_tenant, 'group', create_group_chat.title, v_me) returning * into v_chat;
+  insert into app_public.chat_members (tenant_id, chat_id, user_id, role)
+    select v_tenant, v_chat.id, v_me, 'owner'
+    union all select v_tenant, v_chat.id, x, 'member' from unnest(v_ids) x;
+  return v_chat;
+end;
+$function$;
+comment on function app_public.create_group_chat(text,uuid[]) is '@module messaging
+@resultFieldName chat
+A new group chat: the signed-in user its owner, the given users of the tenant its members.';
+
+CREATE OR REPLACE FUNCTION app_public.delete_message(message_id uuid)
+ RETURNS app_public.messages
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_message app_public.messages;
+begin
+  perform app_private.assert_module_access('messaging');
+  select * into v_message from app_public.messages msg
+    where msg.id = delete_message.message_id and msg.tenant_id = app_public.current_tenant_id()
+      and app_hidden.is_chat_member(msg.chat_id)
+    for update;
+  if v_message.id is null then
+    raise exception 'No such message' using errcode = 'TNFND';
+  end if;
+  if v_message.sender_id is distinct from app_public.current_user_id() then
+    raise exception 'Only its sender deletes a message' using errcode = 'TFORB';
+  end if;
+  if v_message.deleted_at is null then
+    update app_public.messages msg set body = null, image_sha256 = null, deleted_at = now()
+      where msg.id = v_message.id returning * into v_message;
+  end if;
+  return v_message;
+end;
+$function$;
+comment on function app_public.delete_message(uuid) is '@module messaging
+@resultFieldName message
+Deletes a message (its sender only): it keeps its place, its body and image are cleared.';
+
+CREATE OR REPLACE FUNCTION app_public.edit_message(message_id uuid, body text)
+ RETURNS app_public.messages
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_message app_public.messages;
+begin
+  perform app_private.assert_module_access('messaging');
+  select * into v_message from app_public.messages msg
+    where msg.id = edit_message.message_id and msg.tenant_id = app_public.current_tenant_id()
+      and app_hidden.is_chat_member(msg.chat_id)
+    for update;
+  if v_message.id is null then
+    raise exception 'No such message' using errcode = 'TNFND';
+  end if;
+  if v_message.sender_id is distinct from app_public.current_user_id() then
+    raise exception 'Only its sender edits a message' using errcode = 'TFORB';
+  end if;
+  if v_message.deleted_at is not null then
+    raise exception 'The message was deleted' using errcode = 'TCONF',
+      detail = json_build_object('reason', 'DELETED')::text;
+  end if;
+  if edit_message.body is null or length(edit_message.body) not between 1 and 4000 or edit_message.body !~ '\S' then
+    raise exception 'A message has 1 to 4000 characters, not only spaces' using errcode = 'TVALD',
+      detail = json_build_object('field', 'body', 'reason', 'INVALID_BODY')::text;
+  end if;
+  update app_public.messages msg set body = edit_message.body, edited_at = now()
+    where msg.id = v_message.id returning * into v_message;
+  return v_message;
+end;
+$function$;
+comment on function app_public.edit_message(uuid,text) is '@module messaging
+@resultFieldName message
+Changes the body of a message (its sender only).';
+
+CREATE OR REPLACE FUNCTION app_public.mark_chat_read(chat_id uuid)
+ RETURNS app_public.chat_members
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_member app_public.chat_members;
+begin
+  perform app_private.assert_module_access('messaging');
+  update app_public.chat_members m set last_read_at = greatest(m.last_read_at, now())
+    where m.chat_id = mark_chat_read.chat_id and m.user_id = app_public.current_user_id()
+      and m.tenant_id = app_public.current_tenant_id()
+    returning * into v_member;
+  if v_member.chat_id is null then
+    raise exception 'No such chat' using errcode = 'TNFND';
+  end if;
+  update app_public.instant_notifications n set acked_at = now()
+    where n.recipient_id = v_member.user_id and n.kind = 'chat_message' and n.subject_id = v_member.chat_id
+      and n.acked_at is null;
+  return v_member;
+end;
+$function$;
+comment on function app_public.mark_chat_read(uuid) is '@module messaging
+@resultFieldName chatMember
+Marks a chat read up to now for the signed-in user, and acknowledges its notification.';
+
+CREATE OR REPLACE FUNCTION app_public.my_chats()
+ RETURNS SETOF app_public.chats
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select c.* from app_public.chats c
+    join app_public.chat_members m on m.chat_id = c.id and m.user_id = app_public.current_user_id()
+  order by coalesce(c.last_message_at, c.created_at) desc, c.id desc;
+$function$;
+comment on function app_public.my_chats() is '@module messaging
+@sortable
+The signed-in user''s chats, the one with the latest message first.';
+
+CREATE OR REPLACE FUNCTION app_public.remove_chat_member(chat_id uuid, user_id uuid)
+ RETURNS app_public.chats
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_me uuid := app_public.current_user_id();
+  v_chat app_public.chats;
+  v_target app_public.chat_members;
+begin
+  perform app_private.assert_module_access('messaging');
+  select * into v_chat from app_public.chats c
+    where c.id = remove_chat_member.chat_id and c.tenant_id = app_public.current_tenant_id()
+      and app_hidden.is_chat_member(c.id)
+    for update;
+  if v_chat.id is null then
+    raise exception 'No such chat' using errcode = 'TNFND';
+  end if;
+  if v_chat.kind <> 'group' then
+    raise exception 'A direct chat has no members to remove' using errcode = 'TFORB';
+  end if;
+  if remove_chat_member.user_id is distinct from v_me and not exists (
+       select 1 from app_public.chat_members m
+       where m.chat_id = v_chat.id and m.user_id = v_me and m.role = 'owner') then
+    raise exception 'Only an owner of a group chat removes members' using errcode = 'TFORB';
+  end if;
+  select * into v_target from app_public.chat_members m
+    where m.chat_id = v_chat.id and m.user_id = remove_chat_member.user_id;
+  if v_target.chat_id is null then
+    raise exception 'No such member' using errcode = 'TNFND';
+  end if;
+  if v_target.role = 'owner' and not exists (
+       select 1 from app_public.chat_members m
+       where m.chat_id = v_chat.id and m.role = 'owner' and m.user_id <> v_target.user_id) then
+    raise exception 'A group keeps at least one owner' using errcode = 'TCONF',
+      detail = json_build_object('reason', 'LAST_OWNER')::text;
+  end if;
+  delete from app_public.chat_members m where m.chat_id = v_chat.id and m.user_id = v_target.user_id;
+  return v_chat;
+end;
+$function$;
+comment on function app_public.remove_chat_member(uuid,uuid) is '@module messaging
+@resultFieldName chat
+Removes a member from a group chat (its owners; any member may remove themselves). The last owner stays (CONFLICT). The removed member''s chatMessageAdded ends at once.';
+
+CREATE OR REPLACE FUNCTION app_public.send_message(chat_id uuid, body text, image_sha256 text DEFAULT NULL::text, reply_to_id uuid DEFAULT NULL::uuid)
+ RETURNS app_public.messages
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_chat app_public.chats;
+  v_message app_public.messages;
+begin
+  perform app_private.assert_module_access('messaging');
+  select * into v_chat from app_public.chats c
+    where c.id = send_message.chat_id and c.tenant_id = app_public.current_tenant_id()
+      and app_hidden.is_chat_member(c.id);
+  if v_chat.id is null then
+    raise exception 'No such chat' using errcode = 'TNFND';
+  end if;
+  if send_message.body is null or length(send_message.body) not between 1 and 4000 or send_message.body !~ '\S' then
+    raise exception 'A message has 1 to 4000 characters, not only spaces' using errcode = 'TVALD',
+      detail = json_build_object('field', 'body', 'reason', 'INVALID_BODY')::text;
+  end if;
+  if send_message.image_sha256 is not null and not exists (
+       select 1 from app_public.images i
+       where i.tenant_id = v_chat.tenant_id and i.sha256 = send_message.image_sha256) then
+    raise exception 'No such image' using errcode = 'TVALD',
+      detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
+  end if;
+  if send_message.reply_to_id is not null and not exists (
+       select 1 from app_public.messages msg where msg.id = send_message.reply_to_id and msg.chat_id = v_chat.id) then
+    raise exception 'A reply is to a message of the same chat' using errcode = 'TVALD',
+      detail = json_build_object('field', 'replyToId', 'reason', 'NOT_IN_CHAT')::text;
+  end if;
+  insert into app_public.messages (tenant_id, chat_id, sender_id, body, image_sha256, reply_to_id)
+    values (v_chat.tenant_id, v_chat.id, app_public.current_user_id(), send_message.body, send_message.image_sha256,
+            send_message.reply_to_id)
+    returning * into v_message;
+  update app_public.chats c set last_message_at = v_message.created_at where c.id = v_chat.id;
+  perform app_private.chat_message_notifications(v_message);
+  return v_message;
+end;
+$function$;
+comment on function app_public.send_message(uuid,text,text,uuid) is '@module messaging
+@resultFieldName message
+Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256), an optional reply to a message of the chat.';
+
+CREATE OR REPLACE FUNCTION app_public.start_direct_chat(user_id uuid)
+ RETURNS app_public.chats
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_me uuid := app_public.current_user_id();
+  v_tenant uuid := app_public.current_tenant_id();
+  v_chat app_public.chats;
+begin
+  perform app_private.assert_module_access('messaging');
+  if start_direct_chat.user_id is null or start_direct_chat.user_id = v_me then
+    raise exception 'A direct chat is with another user' using errcode = 'TVALD',
+      detail = json_build_object('field', 'userId', 'reason', 'NOT_ANOTHER_USER')::text;
+  end if;
+  if not exists (select 1 from app_public.users u
+                 where u.id = start_direct_chat.user_id and u.tenant_id = v_tenant and u.deleted_at is null) then
+    raise exception 'No such user' using errcode = 'TNFND';
+  end if;
+  insert into app_public.chats as c (tenant_id, kind, created_by, direct_user_a, direct_user_b)
+    values (v_tenant, 'direct', v_me, least(v_me, start_direct_chat.user_id), greatest(v_me, start_direct_chat.user_id))
+    on conflict (tenant_id, direct_user_a, direct_user_b) do nothing
+    returning * into v_chat;
+  if v_chat.id is null then
+    select * into v_chat from app_public.chats c
+      where c.tenant_id = v_tenant and c.direct_user_a = least(v_me, start_direct_chat.user_id)
+        and c.direct_user_b = greatest(v_me, start_direct_chat.user_id);
+  else
+    insert into app_public.chat_members (tenant_id, chat_id, user_id, role)
+      values (v_tenant, v_chat.id, v_me, 'member'), (v_tenant, v_chat.id, start_direct_chat.user_id, 'member');
+  end if;
+  return v_chat;
+end;
+$function$;
+comment on function app_public.start_direct_chat(uuid) is '@module messaging
+@resultFieldName chat
+The direct chat between the signed-in user and another user of the tenant: made the first time, the same chat afterwards.';
+
+CREATE OR REPLACE FUNCTION app_public.unread_messages_total()
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select count(*)::integer from app_public.messages msg
+    join app_public.chat_members m on m.chat_id = msg.chat_id and m.user_id = app_public.current_user_id()
+  where msg.created_at > m.last_read_at and msg.deleted_at is null and msg.sender_id is distinct from m.user_id;
+$function$;
+comment on function app_public.unread_messages_total() is '@module messaging
+The signed-in user''s unread messages in all their chats.';
+
+CREATE TRIGGER _500_notify AFTER DELETE ON app_public.chat_members FOR EACH ROW EXECUTE FUNCTION app_private.tg_chat_members__notify();
+
+CREATE TRIGGER _500_notify AFTER INSERT OR UPDATE ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg_messages__notify();
+
+create policy select_member on app_public.chat_members as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('messaging'::text) AS tenant_module_enabled) AND app_hidden.is_chat_member(chat_id)));
+
+create policy select_member on app_public.chats as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('messaging'::text) AS tenant_module_enabled) AND app_hidden.is_chat_member(id)));
+
+create policy select_member on app_public.messages as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('messaging'::text) AS tenant_module_enabled) AND app_hidden.is_chat_member(chat_id)));
+
+grant select on table app_public.chat_members to :DATABASE_VISITOR;
+
+grant select on table app_public.chats to :DATABASE_VISITOR;
+
+grant select on table app_public.messages to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.is_chat_member(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.add_chat_member(uuid,uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.chats_unread_count(app_public.chats) to :DATABASE_VISITOR;
+
+grant execute on function app_public.create_group_chat(text,uuid[]) to :DATABASE_VISITOR;
+
+grant execute on function app_public.delete_message(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.edit_message(uuid,text) to :DATABASE_VISITOR;
+
+grant execute on function app_public.mark_chat_read(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.my_chats() to :DATABASE_VISITOR;
+
+grant execute on function app_public.remove_chat_member(uuid,uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.send_message(uuid,text,text,uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.start_direct_chat(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.unread_messages_total() to :DATABASE_VISITOR;
+
+-- ==================== module: builds ====================
+
+create table app_public.build_log_lines (
+  tenant_id uuid not null,
+  build_id uuid not null,
+  line_number integer not null,
+  stream text not null,
+  text text not null,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.build_log_lines add constraint build_log_lines_pkey PRIMARY KEY (build_id, line_number);
+alter table app_public.build_log_lines add constraint build_log_lines_tenant_id_build_id_fkey FOREIGN KEY (tenant_id, build_id) REFERENCES app_public.builds(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.build_log_lines add constraint build_log_lines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.build_log_lines add constraint build_log_lines_line_number_check CHECK ((line_number >= 1));
+alter table app_public.build_log_lines add constraint build_log_lines_stream_check CHECK ((stream = ANY (ARRAY['stdout'::text, 'stderr'::text, 'system'::text])));
+alter table app_public.build_log_lines enable row level security;
+comment on table app_public.build_log_lines is '@module builds
+@behavior -insert -update -delete
+One line of a build''s output: its number, stream (stdout, stderr or system) and text.';
+
+create table app_public.builds (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  requested_by uuid,
+  modules text[] default '{}'::text[] not null,
+  status text default 'queued'::text not null,
+  line_count integer default 0 not null,
+  created_at timestamp with time zone default now() not null,
+  started_at timestamp with time zone,
+  finished_at timestamp with time zone
+);
+alter table app_public.builds add constraint builds_pkey PRIMARY KEY (id);
+alter table app_public.builds add constraint builds_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.builds add constraint builds_tenant_id_requested_by_fkey FOREIGN KEY (tenant_id, requested_by) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (requested_by);
+alter table app_public.builds add constraint builds_line_count_check CHECK ((line_count >= 0));
+alter table app_public.builds add constraint builds_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])));
+alter table app_public.builds enable row level security;
+comment on table app_public.builds is '@module builds
+@behavior -insert -update -delete
+A build of the tenant''s configuration: who asked, the modules enabled then, its status and its log.';
+comment on column app_public.builds.modules is 'The tenant''s enabled modules when the build was requested.';
+comment on column app_public.builds.status is 'queued, running, succeeded, failed or cancelled.';
+comment on column app_public.builds.line_count is 'How many log lines the build has (the last line''s number).';
+
+create table app_public.releases (
+  id uuid default gen_random_uuid() not null,
+  tenant_id uuid not null,
+  build_id uuid not null,
+  status text default 'active'::text not null,
+  activated_by uuid,
+  activated_at timestamp with time zone default now() not null,
+  superseded_at timestamp with time zone,
+  rolled_back_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null
+);
+alter table app_public.releases add constraint releases_pkey PRIMARY KEY (id);
+alter table app_public.releases add constraint releases_tenant_id_activated_by_fkey FOREIGN KEY (tenant_id, activated_by) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (activated_by);
+alter table app_public.releases add constraint releases_tenant_id_build_id_fkey FOREIGN KEY (tenant_id, build_id) REFERENCES app_public.builds(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.releases add constraint releases_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
+alter table app_public.releases add constraint releases_status_check CHECK ((status = ANY (ARRAY['active'::text, 'superseded'::text, 'rolled_back'::text])));
+alter table app_public.releases enable row level security;
+comment on table app_public.releases is '@module builds
+@behavior -insert -update -delete
+A succeeded build put live: at most one active release per tenant; earlier ones superseded or rolled back.';
+comment on column app_public.releases.status is 'active, superseded (by a later activation) or rolled_back.';
+
+CREATE INDEX build_log_lines_tenant_build_idx ON app_public.build_log_lines USING btree (tenant_id, build_id, line_number);
+
+CREATE INDEX builds_requested_by_idx ON app_public.builds USING btree (tenant_id, requested_by);
+
+CREATE INDEX builds_tenant_created_idx ON app_public.builds USING btree (tenant_id, created_at DESC);
+
+CREATE INDEX releases_activated_by_idx ON app_public.releases USING btree (tenant_id, activated_by);
+
+CREATE INDEX releases_build_idx ON app_public.releases USING btree (tenant_id, build_id);
+
+CREATE UNIQUE INDEX releases_one_active_idx ON app_public.releases USING btree (tenant_id) WHERE (status = 'active'::text);
+
+CREATE INDEX releases_tenant_activated_idx ON app_public.releases USING btree (tenant_id, activated_at DESC);
+
+CREATE OR REPLACE FUNCTION app_private.add_build_lines(build_id uuid, streams text[], texts text[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_build app_public.builds;
+  v_count integer := coalesce(cardinality(add_build_lines.texts), 0);
+begin
+  if v_count = 0 then
+    return;
+  end if;
+  if coalesce(cardinality(add_build_lines.streams), 0) <> v_count then
+    raise exception 'One stream per line' using errcode = 'TVALD';
+  end if;
+  update app_public.builds b set line_count = b.line_count + v_count
+    where b.id = add_build_lines.build_id returning * into v_build;
+  if v_build.id is null then
+    return;
+  end if;
+  insert into app_public.build_log_lines (tenant_id, build_id, line_number, stream, text)
+    select v_build.tenant_id, v_build.id, v_build.line_count - v_count + l.n::integer, l.stream, l.text
+    from unnest(add_build_lines.streams, add_build_lines.texts) with ordinality as l(stream, text, n);
+end;
+$function$;
+comment on function app_private.add_build_lines(uuid,text[],text[]) is '@module builds
+Appends numbered log lines (streams and texts, in order) to a build.';
+
+CREATE OR REPLACE FUNCTION app_private.append_build_log(build_id uuid, streams text[], texts text[])
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.add_build_lines(append_build_log.build_id, append_build_log.streams, append_build_log.texts);
+  return (select b.status from app_public.builds b where b.id = append_build_log.build_id);
+end;
+$function$;
+comment on function app_private.append_build_log(uuid,text[],text[]) is '@module builds
+Appends a job''s output lines to its build; returns the build''s status (cancelled: stop).';
+
+CREATE OR REPLACE FUNCTION app_private.build_status(build_id uuid)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select b.status from app_public.builds b where b.id = build_status.build_id;
+$function$;
+comment on function app_private.build_status(uuid) is '@module builds
+A build''s status (the job''s cancel check).';
+
+CREATE OR REPLACE FUNCTION app_private.finish_build(build_id uuid, outcome text, line text DEFAULT NULL::text)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_build app_public.builds;
+begin
+  if finish_build.outcome not in ('succeeded', 'failed') then
+    raise exception 'Unknown outcome %', finish_build.outcome using errcode = 'TVALD';
+  end if;
+  select * into v_build from app_public.builds b where b.id = finish_build.build_id for update;
+  if v_build.id is null or v_build.status <> 'running' then
+    return v_build.status;
+  end if;
+  if finish_build.line is not null then
+    perform app_private.add_build_lines(v_build.id, array['system'], array[finish_build.line]);
+  end if;
+  update app_public.builds b set status = finish_build.outcome, finished_at = now()
+    where b.id = v_build.id returning * into v_build;
+  return v_build.status;
+end;
+$function$;
+comment on function app_private.finish_build(uuid,text,text) is '@module builds
+Ends a running build (succeeded or failed, with a last system line); any other status is left as it is.';
+
+CREATE OR REPLACE FUNCTION app_private.lock_releases(tenant_id uuid)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select pg_advisory_xact_lock(hashtext('app_public.releases'), hashtext(lock_releases.tenant_id::text));
+$function$;
+comment on function app_private.lock_releases(uuid) is '@module builds
+Takes the tenant''s release lock until the transaction ends (activations and rollbacks wait in turn).';
+
+CREATE OR REPLACE FUNCTION app_private.start_build(build_id uuid, OUT status text, OUT tenant_id uuid, OUT modules text[])
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_build app_public.builds;
+begin
+  select * into v_build from app_public.builds b where b.id = start_build.build_id for update;
+  if v_build.id is null then
+    return;
+  end if;
+  if v_build.status = 'running' then
+    perform app_private.add_build_lines(v_build.id, array['system'],
+                                        array['build interrupted: the worker stopped while it ran']);
+    update app_public.builds b set status = 'failed', finished_at = now()
+      where b.id = v_build.id returning * into v_build;
+  elsif v_build.status = 'queued' then
+    update app_public.builds b set status = 'running', started_at = now()
+      where b.id = v_build.id returning * into v_build;
+  end if;
+  status := v_build.status;
+  tenant_id := v_build.tenant_id;
+  modules := v_build.modules;
+end;
+$function$;
+comment on function app_private.start_build(uuid) is '@module builds
+A run_build job starts: queued becomes running; a build left running by a dead run fails. Returns its status.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_builds__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if new.status is distinct from old.status or new.line_count is distinct from old.line_count then
+    perform pg_notify('tenant:' || new.tenant_id::text || ':builds',
+                      json_build_object('id', new.id, 'status', new.status,
+                                        'fromLine', old.line_count, 'toLine', new.line_count)::text);
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_builds__notify() is '@module builds
+After a build changes: NOTIFY tenant:<id>:builds with its id, status and the range of its new log lines.';
+
+CREATE OR REPLACE FUNCTION app_public.activate_release(build_id uuid)
+ RETURNS app_public.releases
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_public.current_tenant_id();
+  v_build app_public.builds;
+  v_release app_public.releases;
+begin
+  perform app_private.assert_module_access('builds', 'builds.manage');
+  perform app_private.lock_releases(v_tenant);
+  select * into v_build from app_public.builds b where b.id = activate_release.build_id and b.tenant_id = v_tenant;
+  if v_build.id is null then
+    raise exception 'No such build' using errcode = 'TNFND';
+  end if;
+  if v_build.status <> 'succeeded' then
+    raise exception 'Only a succeeded build can be released; this one is %', v_build.status
+      using errcode = 'TCONF',
+            detail = json_build_object('reason', 'BUILD_NOT_SUCCEEDED', 'status', v_build.status)::text;
+  end if;
+  select * into v_release from app_public.releases r where r.tenant_id = v_tenant and r.status = 'active';
+  if v_release.build_id = v_build.id then
+    return v_release;
+  end if;
+  update app_public.releases r set status = 'superseded', superseded_at = now()
+    where r.tenant_id = v_tenant and r.status = 'active';
+  insert into app_public.releases (tenant_id, build_id, activated_by)
+    values (v_tenant, v_build.id, app_public.current_user_id())
+    returning * into v_release;
+  return v_release;
+end;
+$function$;
+comment on function app_public.activate_release(uuid) is '@module builds
+@resultFieldName release
+Makes a succeeded build of the caller''s tenant the active release, superseding the previous one (needs builds.manage; under the tenant''s release lock). Activating the active build again changes nothing.';
+
+CREATE OR REPLACE FUNCTION app_public.cancel_build(id uuid)
+ RETURNS app_public.builds
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_build app_public.builds;
+begin
+  perform app_private.assert_module_access('builds', 'builds.manage');
+  select * into v_build from app_public.builds b
+    where b.id = cancel_build.id and b.tenant_id = app_public.current_tenant_id()
+    for update;
+  if v_build.id is null then
+    raise exception 'No such build' using errcode = 'TNFND';
+  end if;
+  if v_build.status not in ('queued', 'running') then
+    raise exception 'Only a queued or running build can be cancelled; this one is %', v_build.status
+      using errcode = 'TCONF', detail = json_build_object('reason', 'BUILD_FINISHED', 'status', v_build.status)::text;
+  end if;
+  perform app_private.add_build_lines(v_build.id, array['system'], array['build cancelled']);
+  update app_public.builds b set status = 'cancelled', finished_at = now()
+    where b.id = v_build.id returning * into v_build;
+  perform app_private.remove_job('run_build:' || v_build.id);
+  return v_build;
+end;
+$function$;
+comment on function app_public.cancel_build(uuid) is '@module builds
+@resultFieldName build
+Cancels a queued or running build (needs builds.manage); a running command is stopped by its job. A finished build is a CONFLICT.';
+
+CREATE OR REPLACE FUNCTION app_public.request_build()
+ RETURNS app_public.builds
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_build app_public.builds;
+begin
+  perform app_private.assert_module_access('builds', 'builds.manage');
+  insert into app_public.builds (tenant_id, requested_by, modules)
+    values (app_public.current_tenant_id(), app_public.current_user_id(),
+            array(select tm.module from app_public.tenant_modules tm
+                  where tm.tenant_id = app_public.current_tenant_id() and tm.enabled order by tm.module))
+    returning * into v_build;
+  perform app_private.publish_event('build_requested', v_build.tenant_id, 'build', v_build.id::text,
+                                    jsonb_build_object('buildId', v_build.id, 'requestedBy', v_build.requested_by,
+                                                       'modules', to_jsonb(v_build.modules)));
+  perform app_private.enqueue_job('run_build', json_build_object('tenantId', v_build.tenant_id, 'buildId', v_build.id),
+                                  job_key => 'run_build:' || v_build.id, max_attempts => 3);
+  return v_build;
+end;
+$function$;
+comment on function app_public.request_build() is '@module builds
+@resultFieldName build
+Requests a build of the caller''s tenant (needs builds.manage): queued, with the enabled modules, its build_requested event and its run_build job, all in the caller''s transaction.';
+
+CREATE OR REPLACE FUNCTION app_public.rollback_release()
+ RETURNS app_public.releases
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_public.current_tenant_id();
+  v_active app_public.releases;
+  v_previous app_public.releases;
+begin
+  perform app_private.assert_module_access('builds', 'builds.manage');
+  perform app_private.lock_releases(v_tenant);
+  select * into v_active from app_public.releases r where r.tenant_id = v_tenant and r.status = 'active';
+  if v_active.id is null then
+    raise exception 'There is no active release' using errcode = 'TCONF',
+      detail = json_build_object('reason', 'NO_ACTIVE_RELEASE')::text;
+  end if;
+  select * into v_previous from app_public.releases r
+    where r.tenant_id = v_tenant and r.status = 'superseded'
+    order by r.superseded_at desc, r.activated_at desc limit 1;
+  if v_previous.id is null then
+    raise exception 'There is no previous release to go back to' using errcode = 'TCONF',
+      detail = json_build_object('reason', 'NO_PREVIOUS_RELEASE')::text;
+  end if;
+  update app_public.releases r set status = 'rolled_back', rolled_back_at = now() where r.id = v_active.id;
+  update app_public.releases r
+    set status = 'active', superseded_at = null, activated_at = now(), activated_by = app_public.current_user_id()
+    where r.id = v_previous.id returning * into v_previous;
+  return v_previous;
+end;
+$function$;
+comment on function app_public.rollback_release() is '@module builds
+@resultFieldName release
+Marks the active release rolled_back and re-activates the one it superseded (needs builds.manage; under the tenant''s release lock). No active or no previous release is a CONFLICT.';
+
+CREATE TRIGGER _500_notify AFTER UPDATE ON app_public.builds FOR EACH ROW EXECUTE FUNCTION app_private.tg_builds__notify();
+
+create policy select_builds_manage on app_public.build_log_lines as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('builds'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('builds.manage'::text) AS current_user_has_permission)));
+
+create policy select_builds_manage on app_public.builds as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('builds'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('builds.manage'::text) AS current_user_has_permission)));
+
+create policy select_builds_manage on app_public.releases as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('builds'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('builds.manage'::text) AS current_user_has_permission)));
+
+grant select on table app_public.build_log_lines to :DATABASE_VISITOR;
+
+grant select on table app_public.builds to :DATABASE_VISITOR;
+
+grant select on table app_public.releases to :DATABASE_VISITOR;
+
+grant execute on function app_public.activate_release(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.cancel_build(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.request_build() to :DATABASE_VISITOR;
+
+grant execute on function app_public.rollback_release() to :DATABASE_VISITOR;
+
 -- ==================== module: untagged ====================
 
 grant select, usage on sequence app_public.bot_events_id_seq to :DATABASE_VISITOR;

@@ -91,6 +91,69 @@ export type AckNotificationPayloadInstantNotificationEdgeArgs = {
   orderBy?: Array<InstantNotificationOrderBy>;
 };
 
+/** All input for the `activateRelease` mutation. */
+export type ActivateReleaseInput = {
+  buildId: Scalars['UUID']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `activateRelease` mutation. */
+export type ActivateReleasePayload = {
+  __typename?: 'ActivateReleasePayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+  release: Maybe<Release>;
+  /** An edge for our `Release`. May be used by Relay 1. */
+  releaseEdge: Maybe<ReleaseEdge>;
+};
+
+
+/** The output of our `activateRelease` mutation. */
+export type ActivateReleasePayloadReleaseEdgeArgs = {
+  orderBy?: Array<ReleaseOrderBy>;
+};
+
+/** All input for the `addChatMember` mutation. */
+export type AddChatMemberInput = {
+  chatId: Scalars['UUID']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['UUID']['input'];
+};
+
+/** The output of our `addChatMember` mutation. */
+export type AddChatMemberPayload = {
+  __typename?: 'AddChatMemberPayload';
+  chatMember: Maybe<ChatMember>;
+  /** An edge for our `ChatMember`. May be used by Relay 1. */
+  chatMemberEdge: Maybe<ChatMemberEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `addChatMember` mutation. */
+export type AddChatMemberPayloadChatMemberEdgeArgs = {
+  orderBy?: Array<ChatMemberOrderBy>;
+};
+
 /** All input for the `adjustCustomerBalance` mutation. */
 export type AdjustCustomerBalanceInput = {
   amount: Scalars['BigFloat']['input'];
@@ -526,6 +589,175 @@ export type BroadcastUpdatedPayload = {
   broadcast: Maybe<Broadcast>;
 };
 
+/** A build of the tenant's configuration: who asked, the modules enabled then, its status and its log. */
+export type Build = Node & {
+  __typename?: 'Build';
+  createdAt: Scalars['Datetime']['output'];
+  finishedAt: Maybe<Scalars['Datetime']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** How many log lines the build has (the last line's number). */
+  lineCount: Scalars['Int']['output'];
+  /** Reads and enables pagination through a set of `BuildLogLine`. */
+  logLines: BuildLogLineConnection;
+  /** The tenant's enabled modules when the build was requested. */
+  modules: Array<Maybe<Scalars['String']['output']>>;
+  /** Reads and enables pagination through a set of `Release`. */
+  releases: ReleaseConnection;
+  requestedBy: Maybe<Scalars['UUID']['output']>;
+  rowId: Scalars['UUID']['output'];
+  startedAt: Maybe<Scalars['Datetime']['output']>;
+  /** queued, running, succeeded, failed or cancelled. */
+  status: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `Build`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+
+/** A build of the tenant's configuration: who asked, the modules enabled then, its status and its log. */
+export type BuildLogLinesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BuildLogLineCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BuildLogLineOrderBy>>;
+};
+
+
+/** A build of the tenant's configuration: who asked, the modules enabled then, its status and its log. */
+export type BuildReleasesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ReleaseCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ReleaseOrderBy>>;
+};
+
+/** A condition to be used against `Build` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type BuildCondition = {
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `requestedBy` field. */
+  requestedBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Build` values. */
+export type BuildConnection = {
+  __typename?: 'BuildConnection';
+  /** A list of edges which contains the `Build` and cursor to aid in pagination. */
+  edges: Array<Maybe<BuildEdge>>;
+  /** A list of `Build` objects. */
+  nodes: Array<Maybe<Build>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Build` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Build` edge in the connection. */
+export type BuildEdge = {
+  __typename?: 'BuildEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Build` at the end of the edge. */
+  node: Maybe<Build>;
+};
+
+/** One line of a build's output: its number, stream (stdout, stderr or system) and text. */
+export type BuildLogLine = Node & {
+  __typename?: 'BuildLogLine';
+  /** Reads a single `Build` that is related to this `BuildLogLine`. */
+  build: Maybe<Build>;
+  buildId: Scalars['UUID']['output'];
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  lineNumber: Scalars['Int']['output'];
+  stream: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `BuildLogLine`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  text: Scalars['String']['output'];
+};
+
+/**
+ * A condition to be used against `BuildLogLine` object types. All fields are
+ * tested for equality and combined with a logical ‘and.’
+ */
+export type BuildLogLineCondition = {
+  /** Checks for equality with the object’s `buildId` field. */
+  buildId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `lineNumber` field. */
+  lineNumber: InputMaybe<Scalars['Int']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `BuildLogLine` values. */
+export type BuildLogLineConnection = {
+  __typename?: 'BuildLogLineConnection';
+  /** A list of edges which contains the `BuildLogLine` and cursor to aid in pagination. */
+  edges: Array<Maybe<BuildLogLineEdge>>;
+  /** A list of `BuildLogLine` objects. */
+  nodes: Array<Maybe<BuildLogLine>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `BuildLogLine` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `BuildLogLine` edge in the connection. */
+export type BuildLogLineEdge = {
+  __typename?: 'BuildLogLineEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `BuildLogLine` at the end of the edge. */
+  node: Maybe<BuildLogLine>;
+};
+
+/** Methods to use when ordering `BuildLogLine`. */
+export type BuildLogLineOrderBy =
+  | 'BUILD_ID_ASC'
+  | 'BUILD_ID_DESC'
+  | 'LINE_NUMBER_ASC'
+  | 'LINE_NUMBER_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** Methods to use when ordering `Build`. */
+export type BuildOrderBy =
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'REQUESTED_BY_ASC'
+  | 'REQUESTED_BY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+export type BuildUpdatedPayload = {
+  __typename?: 'BuildUpdatedPayload';
+  /** The build as it is now (its status), read back under row-level security. */
+  build: Maybe<Build>;
+  /** The log lines this change added, in order (empty for a change of status alone). */
+  newLogLines: Maybe<Array<BuildLogLine>>;
+};
+
 /** All input for the `cancelBroadcast` mutation. */
 export type CancelBroadcastInput = {
   /**
@@ -555,6 +787,37 @@ export type CancelBroadcastPayload = {
 /** The output of our `cancelBroadcast` mutation. */
 export type CancelBroadcastPayloadBroadcastEdgeArgs = {
   orderBy?: Array<BroadcastOrderBy>;
+};
+
+/** All input for the `cancelBuild` mutation. */
+export type CancelBuildInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['UUID']['input'];
+};
+
+/** The output of our `cancelBuild` mutation. */
+export type CancelBuildPayload = {
+  __typename?: 'CancelBuildPayload';
+  build: Maybe<Build>;
+  /** An edge for our `Build`. May be used by Relay 1. */
+  buildEdge: Maybe<BuildEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `cancelBuild` mutation. */
+export type CancelBuildPayloadBuildEdgeArgs = {
+  orderBy?: Array<BuildOrderBy>;
 };
 
 /** A node of the store's category tree (deactivate instead of deleting: orders keep their products). */
@@ -644,6 +907,175 @@ export type ChangePasswordInput = {
   currentPassword: Scalars['String']['input'];
   newPassword: Scalars['String']['input'];
 };
+
+/** A conversation: direct (two users, one chat per pair) or group (a title, owners and members). Only its members see it. */
+export type Chat = Node & {
+  __typename?: 'Chat';
+  createdAt: Scalars['Datetime']['output'];
+  createdBy: Maybe<Scalars['UUID']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** direct or group. */
+  kind: Scalars['String']['output'];
+  /** When the last message was sent (null: none yet). */
+  lastMessageAt: Maybe<Scalars['Datetime']['output']>;
+  /** Reads and enables pagination through a set of `ChatMember`. */
+  members: ChatMemberConnection;
+  /** Reads and enables pagination through a set of `Message`. */
+  messages: MessageConnection;
+  rowId: Scalars['UUID']['output'];
+  /** Reads a single `Tenant` that is related to this `Chat`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  /** A group's title (null for a direct chat). */
+  title: Maybe<Scalars['String']['output']>;
+  /** Messages of others in the chat since the signed-in user last read it (deleted ones aside). */
+  unreadCount: Maybe<Scalars['Int']['output']>;
+};
+
+
+/** A conversation: direct (two users, one chat per pair) or group (a title, owners and members). Only its members see it. */
+export type ChatMembersArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ChatMemberCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ChatMemberOrderBy>>;
+};
+
+
+/** A conversation: direct (two users, one chat per pair) or group (a title, owners and members). Only its members see it. */
+export type ChatMessagesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<MessageCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MessageOrderBy>>;
+};
+
+/** A condition to be used against `Chat` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type ChatCondition = {
+  /** Checks for equality with the object’s `createdBy` field. */
+  createdBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Chat` values. */
+export type ChatConnection = {
+  __typename?: 'ChatConnection';
+  /** A list of edges which contains the `Chat` and cursor to aid in pagination. */
+  edges: Array<Maybe<ChatEdge>>;
+  /** A list of `Chat` objects. */
+  nodes: Array<Maybe<Chat>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Chat` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Chat` edge in the connection. */
+export type ChatEdge = {
+  __typename?: 'ChatEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Chat` at the end of the edge. */
+  node: Maybe<Chat>;
+};
+
+/** A user's membership of a chat: role (owner or member), when they last read it, muted. */
+export type ChatMember = Node & {
+  __typename?: 'ChatMember';
+  /** Reads a single `Chat` that is related to this `ChatMember`. */
+  chat: Maybe<Chat>;
+  chatId: Scalars['UUID']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  joinedAt: Scalars['Datetime']['output'];
+  /** Messages after this are unread (markChatRead). */
+  lastReadAt: Scalars['Datetime']['output'];
+  /** A muted member gets no notifications for the chat. */
+  muted: Scalars['Boolean']['output'];
+  /** owner (adds and removes members of a group) or member. */
+  role: Scalars['String']['output'];
+  /** Reads a single `Tenant` that is related to this `ChatMember`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+  userId: Scalars['UUID']['output'];
+};
+
+/**
+ * A condition to be used against `ChatMember` object types. All fields are tested
+ * for equality and combined with a logical ‘and.’
+ */
+export type ChatMemberCondition = {
+  /** Checks for equality with the object’s `chatId` field. */
+  chatId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `userId` field. */
+  userId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `ChatMember` values. */
+export type ChatMemberConnection = {
+  __typename?: 'ChatMemberConnection';
+  /** A list of edges which contains the `ChatMember` and cursor to aid in pagination. */
+  edges: Array<Maybe<ChatMemberEdge>>;
+  /** A list of `ChatMember` objects. */
+  nodes: Array<Maybe<ChatMember>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `ChatMember` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `ChatMember` edge in the connection. */
+export type ChatMemberEdge = {
+  __typename?: 'ChatMemberEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `ChatMember` at the end of the edge. */
+  node: Maybe<ChatMember>;
+};
+
+/** Methods to use when ordering `ChatMember`. */
+export type ChatMemberOrderBy =
+  | 'CHAT_ID_ASC'
+  | 'CHAT_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC'
+  | 'USER_ID_ASC'
+  | 'USER_ID_DESC';
+
+export type ChatMessageAddedPayload = {
+  __typename?: 'ChatMessageAddedPayload';
+  /** What happened: created, edited or deleted. */
+  event: Scalars['String']['output'];
+  /** The message as it is now, read back under row-level security (a deleted one has no body). */
+  message: Maybe<Message>;
+};
+
+/** Methods to use when ordering `Chat`. */
+export type ChatOrderBy =
+  | 'CREATED_BY_ASC'
+  | 'CREATED_BY_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
 
 export type ConfirmRegistrationInput = {
   /** The 6-digit code from the e-mail. */
@@ -816,6 +1248,38 @@ export type CreateEventPayload = {
 /** The output of our `createEvent` mutation. */
 export type CreateEventPayloadEventEdgeArgs = {
   orderBy?: Array<EventOrderBy>;
+};
+
+/** All input for the `createGroupChat` mutation. */
+export type CreateGroupChatInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  memberIds: Array<InputMaybe<Scalars['UUID']['input']>>;
+  title: Scalars['String']['input'];
+};
+
+/** The output of our `createGroupChat` mutation. */
+export type CreateGroupChatPayload = {
+  __typename?: 'CreateGroupChatPayload';
+  chat: Maybe<Chat>;
+  /** An edge for our `Chat`. May be used by Relay 1. */
+  chatEdge: Maybe<ChatEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `createGroupChat` mutation. */
+export type CreateGroupChatPayloadChatEdgeArgs = {
+  orderBy?: Array<ChatOrderBy>;
 };
 
 /** All input for the create `Product` mutation. */
@@ -1099,6 +1563,37 @@ export type CustomerSubscriptionOrderBy =
   | 'UNIT_ASC'
   | 'UNIT_DESC';
 
+/** All input for the `deleteMessage` mutation. */
+export type DeleteMessageInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  messageId: Scalars['UUID']['input'];
+};
+
+/** The output of our `deleteMessage` mutation. */
+export type DeleteMessagePayload = {
+  __typename?: 'DeleteMessagePayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  message: Maybe<Message>;
+  /** An edge for our `Message`. May be used by Relay 1. */
+  messageEdge: Maybe<MessageEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `deleteMessage` mutation. */
+export type DeleteMessagePayloadMessageEdgeArgs = {
+  orderBy?: Array<MessageOrderBy>;
+};
+
 /** All input for the `deleteUser` mutation. */
 export type DeleteUserInput = {
   /**
@@ -1143,6 +1638,38 @@ export type DiscardJobPayload = {
   discarded: Maybe<Scalars['Boolean']['output']>;
   /** Our root query field type. Allows us to run any query from our mutation payload. */
   query: Maybe<Query>;
+};
+
+/** All input for the `editMessage` mutation. */
+export type EditMessageInput = {
+  body: Scalars['String']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  messageId: Scalars['UUID']['input'];
+};
+
+/** The output of our `editMessage` mutation. */
+export type EditMessagePayload = {
+  __typename?: 'EditMessagePayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  message: Maybe<Message>;
+  /** An edge for our `Message`. May be used by Relay 1. */
+  messageEdge: Maybe<MessageEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `editMessage` mutation. */
+export type EditMessagePayloadMessageEdgeArgs = {
+  orderBy?: Array<MessageOrderBy>;
 };
 
 export type EnableTwoFactorPayload = {
@@ -1570,6 +2097,136 @@ export type LoginInput = {
   tenant: Scalars['String']['input'];
 };
 
+/** All input for the `markChatRead` mutation. */
+export type MarkChatReadInput = {
+  chatId: Scalars['UUID']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `markChatRead` mutation. */
+export type MarkChatReadPayload = {
+  __typename?: 'MarkChatReadPayload';
+  chatMember: Maybe<ChatMember>;
+  /** An edge for our `ChatMember`. May be used by Relay 1. */
+  chatMemberEdge: Maybe<ChatMemberEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `markChatRead` mutation. */
+export type MarkChatReadPayloadChatMemberEdgeArgs = {
+  orderBy?: Array<ChatMemberOrderBy>;
+};
+
+/** A message of a chat: a body of 1 to 4,000 characters, an optional image, an optional reply to a message of the same chat. A deleted message keeps its place; its body and image are cleared. */
+export type Message = Node & {
+  __typename?: 'Message';
+  /** The text (null once deleted). */
+  body: Maybe<Scalars['String']['output']>;
+  /** Reads a single `Chat` that is related to this `Message`. */
+  chat: Maybe<Chat>;
+  chatId: Scalars['UUID']['output'];
+  createdAt: Scalars['Datetime']['output'];
+  deletedAt: Maybe<Scalars['Datetime']['output']>;
+  editedAt: Maybe<Scalars['Datetime']['output']>;
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  /** An image of the tenant (its hash; null once deleted). */
+  imageSha256: Maybe<Scalars['String']['output']>;
+  /** Reads and enables pagination through a set of `Message`. */
+  replies: MessageConnection;
+  /** Reads a single `Message` that is related to this `Message`. */
+  replyTo: Maybe<Message>;
+  replyToId: Maybe<Scalars['UUID']['output']>;
+  rowId: Scalars['UUID']['output'];
+  senderId: Maybe<Scalars['UUID']['output']>;
+  /** Reads a single `Tenant` that is related to this `Message`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+
+/** A message of a chat: a body of 1 to 4,000 characters, an optional image, an optional reply to a message of the same chat. A deleted message keeps its place; its body and image are cleared. */
+export type MessageRepliesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<MessageCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MessageOrderBy>>;
+};
+
+/** A condition to be used against `Message` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type MessageCondition = {
+  /** Checks for equality with the object’s `chatId` field. */
+  chatId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `createdAt` field. */
+  createdAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `imageSha256` field. */
+  imageSha256: InputMaybe<Scalars['String']['input']>;
+  /** Checks for equality with the object’s `replyToId` field. */
+  replyToId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `senderId` field. */
+  senderId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Message` values. */
+export type MessageConnection = {
+  __typename?: 'MessageConnection';
+  /** A list of edges which contains the `Message` and cursor to aid in pagination. */
+  edges: Array<Maybe<MessageEdge>>;
+  /** A list of `Message` objects. */
+  nodes: Array<Maybe<Message>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Message` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Message` edge in the connection. */
+export type MessageEdge = {
+  __typename?: 'MessageEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Message` at the end of the edge. */
+  node: Maybe<Message>;
+};
+
+/** Methods to use when ordering `Message`. */
+export type MessageOrderBy =
+  | 'CHAT_ID_ASC'
+  | 'CHAT_ID_DESC'
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'IMAGE_SHA256_ASC'
+  | 'IMAGE_SHA256_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'REPLY_TO_ID_ASC'
+  | 'REPLY_TO_ID_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'SENDER_ID_ASC'
+  | 'SENDER_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
 /** The modules a tenant can switch on or off. */
 export type Module = Node & {
   __typename?: 'Module';
@@ -1636,10 +2293,16 @@ export type Mutation = {
   ackAllNotifications: Maybe<AckAllNotificationsPayload>;
   /** Marks one of your notifications as read. */
   ackNotification: Maybe<AckNotificationPayload>;
+  /** Makes a succeeded build of the caller's tenant the active release, superseding the previous one (needs builds.manage; under the tenant's release lock). Activating the active build again changes nothing. */
+  activateRelease: Maybe<ActivateReleasePayload>;
+  /** Adds a user of the tenant to a group chat (its owners only); adding a member again changes nothing. */
+  addChatMember: Maybe<AddChatMemberPayload>;
   /** Moves money between the store's account and a customer's (needs ledger.manage): positive funds the customer from the store, negative takes it back; a customer never goes below zero (INSUFFICIENT_BALANCE). currency: the store's when omitted. Answers the customer's entry. */
   adjustCustomerBalance: Maybe<AdjustCustomerBalancePayload>;
   /** Cancels a broadcast that has not started (needs broadcasts.manage); a started one is a CONFLICT. */
   cancelBroadcast: Maybe<CancelBroadcastPayload>;
+  /** Cancels a queued or running build (needs builds.manage); a running command is stopped by its job. A finished build is a CONFLICT. */
+  cancelBuild: Maybe<CancelBuildPayload>;
   /** Sets a new password and revokes every other session. */
   changePassword: Maybe<SuccessPayload>;
   /** Creates the account from the e-mailed code and signs in. */
@@ -1656,16 +2319,22 @@ export type Mutation = {
   createCategory: Maybe<CreateCategoryPayload>;
   /** Creates an event (needs events.manage). */
   createEvent: Maybe<CreateEventPayload>;
+  /** A new group chat: the signed-in user its owner, the given users of the tenant its members. */
+  createGroupChat: Maybe<CreateGroupChatPayload>;
   /** Creates a single `Product`. */
   createProduct: Maybe<CreateProductPayload>;
   /** Creates a user of the current tenant with the given roles, at least one (needs users.manage; VALIDATION_FAILED, details.field roles, for no role or an unknown one; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword. */
   createUser: Maybe<CreateUserPayload>;
+  /** Deletes a message (its sender only): it keeps its place, its body and image are cleared. */
+  deleteMessage: Maybe<DeleteMessagePayload>;
   /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant's last owner. */
   deleteUser: Maybe<DeleteUserPayload>;
   /** Turns two-factor authentication off; needs a valid code. */
   disableTwoFactor: Maybe<SuccessPayload>;
   /** Deletes a job that will not run. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
   discardJob: Maybe<DiscardJobPayload>;
+  /** Changes the body of a message (its sender only). */
+  editMessage: Maybe<EditMessagePayload>;
   /** Starts two-factor enrolment. */
   enableTwoFactor: Maybe<EnableTwoFactorPayload>;
   /** E-mails a reset token when the account exists. Always answers success. */
@@ -1677,6 +2346,8 @@ export type Mutation = {
   login: Maybe<SessionPayload>;
   /** Revokes the current session. */
   logout: Maybe<SuccessPayload>;
+  /** Marks a chat read up to now for the signed-in user, and acknowledges its notification. */
+  markChatRead: Maybe<MarkChatReadPayload>;
   /** Rotates the refresh token. Presenting an already-used one revokes the session (TOKEN_REUSED). */
   refreshSession: Maybe<SessionPayload>;
   /** Starts a registration: e-mails a 6-digit code. Same answer whether or not the e-mail is registered. */
@@ -1685,6 +2356,10 @@ export type Mutation = {
   rejectEvent: Maybe<RejectEventPayload>;
   /** Removes someone from an event (needs events.manage); they cannot join again. */
   rejectParticipant: Maybe<RejectParticipantPayload>;
+  /** Removes a member from a group chat (its owners; any member may remove themselves). The last owner stays (CONFLICT). The removed member's chatMessageAdded ends at once. */
+  removeChatMember: Maybe<RemoveChatMemberPayload>;
+  /** Requests a build of the caller's tenant (needs builds.manage): queued, with the enabled modules, its build_requested event and its run_build job, all in the caller's transaction. */
+  requestBuild: Maybe<RequestBuildPayload>;
   /** Sets a new password with the e-mailed token and revokes every session. */
   resetPassword: Maybe<SuccessPayload>;
   /** Runs a job again now, with its attempts reset. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
@@ -1693,10 +2368,16 @@ export type Mutation = {
   revokeApiKey: Maybe<RevokeApiKeyPayload>;
   /** Signs one of your sessions out. */
   revokeSession: Maybe<RevokeSessionPayload>;
+  /** Marks the active release rolled_back and re-activates the one it superseded (needs builds.manage; under the tenant's release lock). No active or no previous release is a CONFLICT. */
+  rollbackRelease: Maybe<RollbackReleasePayload>;
+  /** Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256), an optional reply to a message of the chat. */
+  sendMessage: Maybe<SendMessagePayload>;
   /** Sets a store bot's Telegram token (needs bots.manage). Broadcasts are sent with it. */
   setBotToken: Maybe<SetBotTokenPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
+  /** The direct chat between the signed-in user and another user of the tenant: made the first time, the same chat afterwards. */
+  startDirectChat: Maybe<StartDirectChatPayload>;
   /** Releases the jobs of workers that have held a job longer than this many minutes (at least 1; presumed dead), so others can run them (platform operators only). */
   unlockStaleJobs: Maybe<UnlockStaleJobsPayload>;
   /** Updates a single `Bot` using a unique key and a patch. */
@@ -1731,6 +2412,18 @@ export type MutationAckNotificationArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationActivateReleaseArgs = {
+  input: ActivateReleaseInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationAddChatMemberArgs = {
+  input: AddChatMemberInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationAdjustCustomerBalanceArgs = {
   input: AdjustCustomerBalanceInput;
 };
@@ -1739,6 +2432,12 @@ export type MutationAdjustCustomerBalanceArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationCancelBroadcastArgs = {
   input: CancelBroadcastInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationCancelBuildArgs = {
+  input: CancelBuildInput;
 };
 
 
@@ -1791,6 +2490,12 @@ export type MutationCreateEventArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationCreateGroupChatArgs = {
+  input: CreateGroupChatInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationCreateProductArgs = {
   input: CreateProductInput;
 };
@@ -1799,6 +2504,12 @@ export type MutationCreateProductArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationCreateUserArgs = {
   input: CreateUserInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationDeleteMessageArgs = {
+  input: DeleteMessageInput;
 };
 
 
@@ -1817,6 +2528,12 @@ export type MutationDisableTwoFactorArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationDiscardJobArgs = {
   input: DiscardJobInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationEditMessageArgs = {
+  input: EditMessageInput;
 };
 
 
@@ -1845,6 +2562,12 @@ export type MutationLoginArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationMarkChatReadArgs = {
+  input: MarkChatReadInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationRefreshSessionArgs = {
   input: RefreshSessionInput;
 };
@@ -1865,6 +2588,18 @@ export type MutationRejectEventArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationRejectParticipantArgs = {
   input: RejectParticipantInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationRemoveChatMemberArgs = {
+  input: RemoveChatMemberInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationRequestBuildArgs = {
+  input: RequestBuildInput;
 };
 
 
@@ -1893,6 +2628,18 @@ export type MutationRevokeSessionArgs = {
 
 
 /** The root mutation type which contains root level fields which mutate data. */
+export type MutationRollbackReleaseArgs = {
+  input: RollbackReleaseInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationSendMessageArgs = {
+  input: SendMessageInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
 export type MutationSetBotTokenArgs = {
   input: SetBotTokenInput;
 };
@@ -1901,6 +2648,12 @@ export type MutationSetBotTokenArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationSetTenantModuleArgs = {
   input: SetTenantModuleInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationStartDirectChatArgs = {
+  input: StartDirectChatInput;
 };
 
 
@@ -2414,12 +3167,36 @@ export type Query = Node & {
   broadcastDeliveryById: Maybe<BroadcastDelivery>;
   /** Reads and enables pagination through a set of `Broadcast`. */
   broadcasts: Maybe<BroadcastConnection>;
+  /** Get a single `Build`. */
+  build: Maybe<Build>;
+  /** Reads a single `Build` using its globally unique `ID`. */
+  buildById: Maybe<Build>;
+  /** Get a single `BuildLogLine`. */
+  buildLogLine: Maybe<BuildLogLine>;
+  /** Reads a single `BuildLogLine` using its globally unique `ID`. */
+  buildLogLineById: Maybe<BuildLogLine>;
+  /** Reads and enables pagination through a set of `BuildLogLine`. */
+  buildLogLines: Maybe<BuildLogLineConnection>;
+  /** Reads and enables pagination through a set of `Build`. */
+  builds: Maybe<BuildConnection>;
   /** Reads and enables pagination through a set of `Category`. */
   categories: Maybe<CategoryConnection>;
   /** Get a single `Category`. */
   category: Maybe<Category>;
   /** Reads a single `Category` using its globally unique `ID`. */
   categoryById: Maybe<Category>;
+  /** Get a single `Chat`. */
+  chat: Maybe<Chat>;
+  /** Reads a single `Chat` using its globally unique `ID`. */
+  chatById: Maybe<Chat>;
+  /** Get a single `ChatMember`. */
+  chatMember: Maybe<ChatMember>;
+  /** Reads a single `ChatMember` using its globally unique `ID`. */
+  chatMemberById: Maybe<ChatMember>;
+  /** Reads and enables pagination through a set of `ChatMember`. */
+  chatMembers: Maybe<ChatMemberConnection>;
+  /** Reads and enables pagination through a set of `Chat`. */
+  chats: Maybe<ChatConnection>;
   /** The session this request was made with. */
   currentSession: Maybe<SessionInfo>;
   /** The session of the request, or null when anonymous, when the session is revoked or expired, when its user is deleted or when its tenant is suspended. */
@@ -2490,12 +3267,20 @@ export type Query = Node & {
   instantNotifications: Maybe<InstantNotificationConnection>;
   /** Jobs a worker holds right now — running, or stuck if that worker died. Your tenant's jobs (needs jobs.manage); every job for platform operators. */
   lockedJobs: Maybe<JobInfoConnection>;
+  /** Get a single `Message`. */
+  message: Maybe<Message>;
+  /** Reads a single `Message` using its globally unique `ID`. */
+  messageById: Maybe<Message>;
+  /** Reads and enables pagination through a set of `Message`. */
+  messages: Maybe<MessageConnection>;
   /** Get a single `Module`. */
   module: Maybe<Module>;
   /** Reads a single `Module` using its globally unique `ID`. */
   moduleById: Maybe<Module>;
   /** Reads and enables pagination through a set of `Module`. */
   modules: Maybe<ModuleConnection>;
+  /** The signed-in user's chats, the one with the latest message first. */
+  myChats: Maybe<ChatConnection>;
   /** The signed-in user's sessions, newest first. */
   mySessions: Maybe<SessionInfoConnection>;
   /** Fetches an object given its globally unique `ID`. */
@@ -2537,6 +3322,12 @@ export type Query = Node & {
    * which can only query top level fields if they are in a particular form.
    */
   query: Query;
+  /** Get a single `Release`. */
+  release: Maybe<Release>;
+  /** Reads a single `Release` using its globally unique `ID`. */
+  releaseById: Maybe<Release>;
+  /** Reads and enables pagination through a set of `Release`. */
+  releases: Maybe<ReleaseConnection>;
   /** Get a single `Role`. */
   role: Maybe<Role>;
   /** Reads a single `Role` using its globally unique `ID`. */
@@ -2585,6 +3376,8 @@ export type Query = Node & {
   transactionById: Maybe<Transaction>;
   /** Reads and enables pagination through a set of `Transaction`. */
   transactions: Maybe<TransactionConnection>;
+  /** The signed-in user's unread messages in all their chats. */
+  unreadMessagesTotal: Maybe<Scalars['Int']['output']>;
   /** How many of your notifications are unread. */
   unreadNotificationsCount: Maybe<Scalars['Int']['output']>;
   /** Get a single `User`. */
@@ -2734,6 +3527,55 @@ export type QueryBroadcastsArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryBuildArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBuildByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBuildLogLineArgs = {
+  buildId: Scalars['UUID']['input'];
+  lineNumber: Scalars['Int']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBuildLogLineByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBuildLogLinesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BuildLogLineCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BuildLogLineOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryBuildsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BuildCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BuildOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryCategoriesArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
   before: InputMaybe<Scalars['Cursor']['input']>;
@@ -2754,6 +3596,55 @@ export type QueryCategoryArgs = {
 /** The root query type which gives access points into the data universe. */
 export type QueryCategoryByIdArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryChatArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryChatByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryChatMemberArgs = {
+  chatId: Scalars['UUID']['input'];
+  userId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryChatMemberByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryChatMembersArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ChatMemberCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ChatMemberOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryChatsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ChatCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ChatOrderBy>>;
 };
 
 
@@ -2978,6 +3869,30 @@ export type QueryLockedJobsArgs = {
 
 
 /** The root query type which gives access points into the data universe. */
+export type QueryMessageArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryMessageByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryMessagesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<MessageCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MessageOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
 export type QueryModuleArgs = {
   name: Scalars['String']['input'];
 };
@@ -2998,6 +3913,14 @@ export type QueryModulesArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<ModuleOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryMyChatsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3139,6 +4062,30 @@ export type QueryProductsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<ProductOrderBy>>;
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryReleaseArgs = {
+  rowId: Scalars['UUID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryReleaseByIdArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The root query type which gives access points into the data universe. */
+export type QueryReleasesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ReleaseCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ReleaseOrderBy>>;
 };
 
 
@@ -3482,6 +4429,141 @@ export type RejectParticipantPayloadEventParticipantEdgeArgs = {
   orderBy?: Array<EventParticipantOrderBy>;
 };
 
+/** A succeeded build put live: at most one active release per tenant; earlier ones superseded or rolled back. */
+export type Release = Node & {
+  __typename?: 'Release';
+  activatedAt: Scalars['Datetime']['output'];
+  activatedBy: Maybe<Scalars['UUID']['output']>;
+  /** Reads a single `Build` that is related to this `Release`. */
+  build: Maybe<Build>;
+  buildId: Scalars['UUID']['output'];
+  createdAt: Scalars['Datetime']['output'];
+  /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
+  id: Scalars['ID']['output'];
+  rolledBackAt: Maybe<Scalars['Datetime']['output']>;
+  rowId: Scalars['UUID']['output'];
+  /** active, superseded (by a later activation) or rolled_back. */
+  status: Scalars['String']['output'];
+  supersededAt: Maybe<Scalars['Datetime']['output']>;
+  /** Reads a single `Tenant` that is related to this `Release`. */
+  tenant: Maybe<Tenant>;
+  tenantId: Scalars['UUID']['output'];
+};
+
+/** A condition to be used against `Release` object types. All fields are tested for equality and combined with a logical ‘and.’ */
+export type ReleaseCondition = {
+  /** Checks for equality with the object’s `activatedAt` field. */
+  activatedAt: InputMaybe<Scalars['Datetime']['input']>;
+  /** Checks for equality with the object’s `activatedBy` field. */
+  activatedBy: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `buildId` field. */
+  buildId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `rowId` field. */
+  rowId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `tenantId` field. */
+  tenantId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** A connection to a list of `Release` values. */
+export type ReleaseConnection = {
+  __typename?: 'ReleaseConnection';
+  /** A list of edges which contains the `Release` and cursor to aid in pagination. */
+  edges: Array<Maybe<ReleaseEdge>>;
+  /** A list of `Release` objects. */
+  nodes: Array<Maybe<Release>>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** The count of *all* `Release` you could get from the connection. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A `Release` edge in the connection. */
+export type ReleaseEdge = {
+  __typename?: 'ReleaseEdge';
+  /** A cursor for use in pagination. */
+  cursor: Maybe<Scalars['Cursor']['output']>;
+  /** The `Release` at the end of the edge. */
+  node: Maybe<Release>;
+};
+
+/** Methods to use when ordering `Release`. */
+export type ReleaseOrderBy =
+  | 'ACTIVATED_AT_ASC'
+  | 'ACTIVATED_AT_DESC'
+  | 'ACTIVATED_BY_ASC'
+  | 'ACTIVATED_BY_DESC'
+  | 'BUILD_ID_ASC'
+  | 'BUILD_ID_DESC'
+  | 'NATURAL'
+  | 'PRIMARY_KEY_ASC'
+  | 'PRIMARY_KEY_DESC'
+  | 'ROW_ID_ASC'
+  | 'ROW_ID_DESC'
+  | 'TENANT_ID_ASC'
+  | 'TENANT_ID_DESC';
+
+/** All input for the `removeChatMember` mutation. */
+export type RemoveChatMemberInput = {
+  chatId: Scalars['UUID']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['UUID']['input'];
+};
+
+/** The output of our `removeChatMember` mutation. */
+export type RemoveChatMemberPayload = {
+  __typename?: 'RemoveChatMemberPayload';
+  chat: Maybe<Chat>;
+  /** An edge for our `Chat`. May be used by Relay 1. */
+  chatEdge: Maybe<ChatEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `removeChatMember` mutation. */
+export type RemoveChatMemberPayloadChatEdgeArgs = {
+  orderBy?: Array<ChatOrderBy>;
+};
+
+/** All input for the `requestBuild` mutation. */
+export type RequestBuildInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `requestBuild` mutation. */
+export type RequestBuildPayload = {
+  __typename?: 'RequestBuildPayload';
+  build: Maybe<Build>;
+  /** An edge for our `Build`. May be used by Relay 1. */
+  buildEdge: Maybe<BuildEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `requestBuild` mutation. */
+export type RequestBuildPayloadBuildEdgeArgs = {
+  orderBy?: Array<BuildOrderBy>;
+};
+
 export type ResetPasswordInput = {
   newPassword: Scalars['String']['input'];
   /** The token from the reset e-mail. */
@@ -3707,6 +4789,70 @@ export type RolePermissionOrderBy =
   | 'ROLE_ID_ASC'
   | 'ROLE_ID_DESC';
 
+/** All input for the `rollbackRelease` mutation. */
+export type RollbackReleaseInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The output of our `rollbackRelease` mutation. */
+export type RollbackReleasePayload = {
+  __typename?: 'RollbackReleasePayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+  release: Maybe<Release>;
+  /** An edge for our `Release`. May be used by Relay 1. */
+  releaseEdge: Maybe<ReleaseEdge>;
+};
+
+
+/** The output of our `rollbackRelease` mutation. */
+export type RollbackReleasePayloadReleaseEdgeArgs = {
+  orderBy?: Array<ReleaseOrderBy>;
+};
+
+/** All input for the `sendMessage` mutation. */
+export type SendMessageInput = {
+  body: Scalars['String']['input'];
+  chatId: Scalars['UUID']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  imageSha256: InputMaybe<Scalars['String']['input']>;
+  replyToId: InputMaybe<Scalars['UUID']['input']>;
+};
+
+/** The output of our `sendMessage` mutation. */
+export type SendMessagePayload = {
+  __typename?: 'SendMessagePayload';
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  message: Maybe<Message>;
+  /** An edge for our `Message`. May be used by Relay 1. */
+  messageEdge: Maybe<MessageEdge>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `sendMessage` mutation. */
+export type SendMessagePayloadMessageEdgeArgs = {
+  orderBy?: Array<MessageOrderBy>;
+};
+
 /** A session of the signed-in user, without any token. */
 export type SessionInfo = {
   __typename?: 'SessionInfo';
@@ -3800,6 +4946,37 @@ export type SetTenantModulePayloadTenantModuleEdgeArgs = {
   orderBy?: Array<TenantModuleOrderBy>;
 };
 
+/** All input for the `startDirectChat` mutation. */
+export type StartDirectChatInput = {
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['UUID']['input'];
+};
+
+/** The output of our `startDirectChat` mutation. */
+export type StartDirectChatPayload = {
+  __typename?: 'StartDirectChatPayload';
+  chat: Maybe<Chat>;
+  /** An edge for our `Chat`. May be used by Relay 1. */
+  chatEdge: Maybe<ChatEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `startDirectChat` mutation. */
+export type StartDirectChatPayloadChatEdgeArgs = {
+  orderBy?: Array<ChatOrderBy>;
+};
+
 /** The root subscription type: contains realtime events you can subscribe to with the `subscription` operation. */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -3808,6 +4985,17 @@ export type Subscription = {
    * and at the end of each batch). Requires broadcasts.manage in the broadcast's tenant.
    */
   broadcastUpdated: Maybe<BroadcastUpdatedPayload>;
+  /**
+   * Each change of a build's status and each batch of its new log lines. Requires builds.manage in
+   * the build's tenant.
+   */
+  buildUpdated: Maybe<BuildUpdatedPayload>;
+  /**
+   * Each message sent, edited or deleted in a chat of yours, as it happens. Only members may
+   * subscribe (NOT_FOUND otherwise); a member removed from the chat stops receiving at once (the
+   * stream completes).
+   */
+  chatMessageAdded: Maybe<ChatMessageAddedPayload>;
   /** Your new instant notifications, as they are created. Requires a signed-in user. */
   notificationAdded: Maybe<NotificationAddedPayload>;
   /** Delivers every change to the current tenant's modules. Requires a signed-in user. */
@@ -3818,6 +5006,18 @@ export type Subscription = {
 /** The root subscription type: contains realtime events you can subscribe to with the `subscription` operation. */
 export type SubscriptionBroadcastUpdatedArgs = {
   id: Scalars['UUID']['input'];
+};
+
+
+/** The root subscription type: contains realtime events you can subscribe to with the `subscription` operation. */
+export type SubscriptionBuildUpdatedArgs = {
+  id: Scalars['UUID']['input'];
+};
+
+
+/** The root subscription type: contains realtime events you can subscribe to with the `subscription` operation. */
+export type SubscriptionChatMessageAddedArgs = {
+  chatId: Scalars['UUID']['input'];
 };
 
 /** A product of the store that the subscription provider (Contms) sells: its id there and the duration. Written by the sync job only; delisted_at: when the provider stopped listing it (the sync then deactivated the product). */
@@ -3900,8 +5100,16 @@ export type Tenant = Node & {
   broadcastDeliveries: BroadcastDeliveryConnection;
   /** Reads and enables pagination through a set of `Broadcast`. */
   broadcasts: BroadcastConnection;
+  /** Reads and enables pagination through a set of `BuildLogLine`. */
+  buildLogLines: BuildLogLineConnection;
+  /** Reads and enables pagination through a set of `Build`. */
+  builds: BuildConnection;
   /** Reads and enables pagination through a set of `Category`. */
   categories: CategoryConnection;
+  /** Reads and enables pagination through a set of `ChatMember`. */
+  chatMembers: ChatMemberConnection;
+  /** Reads and enables pagination through a set of `Chat`. */
+  chats: ChatConnection;
   createdAt: Scalars['Datetime']['output'];
   /** Reads and enables pagination through a set of `CustomerBalance`. */
   customerBalances: CustomerBalanceConnection;
@@ -3919,6 +5127,8 @@ export type Tenant = Node & {
   images: ImageConnection;
   /** Reads and enables pagination through a set of `InstantNotification`. */
   instantNotifications: InstantNotificationConnection;
+  /** Reads and enables pagination through a set of `Message`. */
+  messages: MessageConnection;
   name: Scalars['String']['output'];
   /** Reads and enables pagination through a set of `OrderItem`. */
   orderItems: OrderItemConnection;
@@ -3928,6 +5138,8 @@ export type Tenant = Node & {
   payments: PaymentConnection;
   /** Reads and enables pagination through a set of `Product`. */
   products: ProductConnection;
+  /** Reads and enables pagination through a set of `Release`. */
+  releases: ReleaseConnection;
   /** Reads and enables pagination through a set of `Role`. */
   roles: RoleConnection;
   rowId: Scalars['UUID']['output'];
@@ -4007,6 +5219,30 @@ export type TenantBroadcastsArgs = {
 
 
 /** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantBuildLogLinesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BuildLogLineCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BuildLogLineOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantBuildsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<BuildCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BuildOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
 export type TenantCategoriesArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
   before: InputMaybe<Scalars['Cursor']['input']>;
@@ -4015,6 +5251,30 @@ export type TenantCategoriesArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<CategoryOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantChatMembersArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ChatMemberCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ChatMemberOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantChatsArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ChatCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ChatOrderBy>>;
 };
 
 
@@ -4103,6 +5363,18 @@ export type TenantInstantNotificationsArgs = {
 
 
 /** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantMessagesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<MessageCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MessageOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
 export type TenantOrderItemsArgs = {
   after: InputMaybe<Scalars['Cursor']['input']>;
   before: InputMaybe<Scalars['Cursor']['input']>;
@@ -4147,6 +5419,18 @@ export type TenantProductsArgs = {
   last: InputMaybe<Scalars['Int']['input']>;
   offset: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<ProductOrderBy>>;
+};
+
+
+/** An organisation using Tessera; all of its data is isolated from other tenants. */
+export type TenantReleasesArgs = {
+  after: InputMaybe<Scalars['Cursor']['input']>;
+  before: InputMaybe<Scalars['Cursor']['input']>;
+  condition: InputMaybe<ReleaseCondition>;
+  first: InputMaybe<Scalars['Int']['input']>;
+  last: InputMaybe<Scalars['Int']['input']>;
+  offset: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ReleaseOrderBy>>;
 };
 
 
