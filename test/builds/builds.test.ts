@@ -240,3 +240,38 @@ test("buildUpdated delivers the build's status and its new log lines over graphq
   expect(numbers).toEqual(stored.map((_, i) => i + 1));
   await client.dispose();
 });
+
+test("at most five builds of a tenant queued or running, and one requestBuild per request", async () => {
+  const busy = await createBuildTenant(app);
+  for (let i = 0; i < 5; i++) await requestBuild(app, busy.admin.token);
+  const sixth = await app.graphql(REQUEST_BUILD, {}, busy.admin.token);
+  expect(errorCodes(sixth.body)).toEqual(["CONFLICT"]);
+  const details = (sixth.body.errors?.[0]?.extensions as { details?: unknown } | undefined)?.details;
+  expect(details).toMatchObject({ reason: "TOO_MANY_BUILDS" });
+  const count = await app.db.ownerPool.query("select count(*)::int as n from app_public.builds where tenant_id = $1", [
+    busy.admin.tenantId,
+  ]);
+  expect(count.rows[0].n).toBe(5);
+  // Aliases cannot ask for more than one build in one request.
+  const twice = await app.graphql(
+    "mutation { a: requestBuild(input: {}) { build { rowId } } b: requestBuild(input: {}) { build { rowId } } }",
+    {},
+    other.admin.token,
+  );
+  expect(errorCodes(twice.body)).toEqual(["QUERY_TOO_COMPLEX"]);
+});
+
+test("a build that is no longer running takes no more output", async () => {
+  const id = await requestBuild(app, other.admin.token);
+  await app.db.ownerPool.query("select * from app_private.start_build($1)", [id]);
+  const running = await app.db.ownerPool.query("select app_private.append_build_log($1, '{stdout}', '{before}') as s", [
+    id,
+  ]);
+  expect(running.rows[0].s).toBe("running");
+  await gql(app, other.admin.token, CANCEL_BUILD, { id });
+  const late = await app.db.ownerPool.query("select app_private.append_build_log($1, '{stdout}', '{after}') as s", [
+    id,
+  ]);
+  expect(late.rows[0].s).toBe("cancelled");
+  expect((await logOf(app.db.ownerPool, id)).map(([, text]) => text)).toEqual(["before", "build cancelled"]);
+});

@@ -244,7 +244,9 @@ test("unread counts after a burst of 50 messages and after markChatRead, with on
     );
     return rows;
   };
-  expect(await notifications(bob)).toEqual([{ content: expect.stringContaining("message 49"), acked_at: null }]);
+  // It names the sender, never the text (an edit or a deletion could not reach a copy).
+  expect(await notifications(bob)).toEqual([{ content: expect.stringMatching(/^New message from /), acked_at: null }]);
+  expect(JSON.stringify(await notifications(bob))).not.toContain("message 49");
   expect(await notifications(ann)).toEqual([]);
 
   const read = await rest(app, bob.token, "POST", `/api/chats/${chatId}/read`);
@@ -259,7 +261,7 @@ test("unread counts after a burst of 50 messages and after markChatRead, with on
   // A new message after reading: one new unread notification, and one unread message.
   await send(ann, chatId, "one more");
   expect((await unread(bob)).chat).toBe(1);
-  expect(await notifications(bob)).toEqual([{ content: expect.stringContaining("one more"), acked_at: null }]);
+  expect(await notifications(bob)).toEqual([{ content: expect.stringMatching(/^New message from /), acked_at: null }]);
 });
 
 test("history pages newest first by cursor, over GraphQL and REST", async () => {
@@ -288,4 +290,24 @@ test("another tenant's user sees nothing and reaches nobody", async () => {
   ).toEqual(["NOT_FOUND"]);
   const answer = await rest(app, stranger.token, "POST", "/api/chats", { kind: "direct", userId: ann.id });
   expect(answer.status).toBe(404);
+});
+
+test("the tenant's system user is nobody to chat with; a body of invisible characters is blank", async () => {
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "select id from app_public.users where tenant_id = $1 and is_system",
+    [ann.tenantId],
+  );
+  const system = rows[0]!.id;
+  expect(errorCodes((await app.graphql(START_DIRECT, { userId: system }, ann.token)).body)).toEqual(["NOT_FOUND"]);
+  const withSystem = await app.graphql(CREATE_GROUP, { title: "With the system", memberIds: [system] }, ann.token);
+  expect(errorCodes(withSystem.body)).toEqual(["NOT_FOUND"]);
+  const chatId = await group(ann, [bob], "Invisible");
+  expect(errorCodes((await app.graphql(ADD_MEMBER, { chatId, userId: system }, ann.token)).body)).toEqual([
+    "NOT_FOUND",
+  ]);
+  for (const body of ["\u200b\u200b", "\u00a0\u3000", "\u202e", " \u2060 "]) {
+    const answer = await app.graphql(SEND, { chatId, body }, ann.token);
+    expect([JSON.stringify(body), errorCodes(answer.body)]).toEqual([JSON.stringify(body), ["VALIDATION_FAILED"]]);
+  }
+  expect(errorCodes((await app.graphql(SEND, { chatId, body: "\u202eok" }, ann.token)).body)).toEqual([]);
 });

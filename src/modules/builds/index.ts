@@ -14,6 +14,8 @@ export const builds: ModuleManifest = {
   name: "builds",
   config: buildsConfig,
   graphqlPlugins: [BuildsPlugin],
+  // Each build can hold a worker slot for minutes: one request asks for one build at most.
+  expensiveMutations: ["requestBuild"],
   tasks: {
     run_build: runBuild,
   },

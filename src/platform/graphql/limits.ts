@@ -73,7 +73,7 @@ export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {
         if (expensive > maxExpensive) {
           context.reportError(
             tooComplex(
-              `The operation calls ${expensive} sign-in, password or e-mail mutations; ` +
+              `The operation calls ${expensive} costly mutations (sign-in, password, e-mail, builds…); ` +
                 `at most ${maxExpensive} per request is allowed.`,
               "TOO_MANY_EXPENSIVE_FIELDS",
             ),
