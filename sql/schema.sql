@@ -4813,6 +4813,7 @@ CASE
     WHEN (deleted_at IS NULL) THEN ((body IS NOT NULL) AND ((length(body) >= 1) AND (length(body) <= 4000)) AND (body ~ '\S'::text))
     ELSE ((body IS NULL) AND (image_sha256 IS NULL))
 END);
+alter table app_public.messages add constraint messages_body_visible CHECK (((deleted_at IS NOT NULL) OR (regexp_replace(body, '[\s\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]'::text, ''::text, 'g'::text) <> ''::text)));
 alter table app_public.messages enable row level security;
 comment on table app_public.messages is '@module messaging
 @behavior -insert -update -delete
@@ -4875,7 +4876,7 @@ begin
                                                      subject_id)
     select message.tenant_id, m.user_id, 'chat_message',
            left(coalesce(v_chat.title, v_sender), 300),
-           left(v_sender || ': ' || message.body, 5000),
+           left('New message from ' || v_sender, 5000),
            '/chats/' || message.chat_id, 'Open chat', message.chat_id
     from app_public.chat_members m
     where m.chat_id = message.chat_id and m.user_id <> message.sender_id and not m.muted
@@ -4950,7 +4951,8 @@ begin
     raise exception 'Only an owner of a group chat adds members' using errcode = 'TFORB';
   end if;
   if not exists (select 1 from app_public.users u
-                 where u.id = add_chat_member.user_id and u.tenant_id = v_tenant and u.deleted_at is null) then
+                 where u.id = add_chat_member.user_id and u.tenant_id = v_tenant and u.deleted_at is null
+                   and not u.is_system) then
     raise exception 'No such user' using errcode = 'TNFND';
   end if;
   insert into app_public.chat_members as m (tenant_id, chat_id, user_id, role)
@@ -5007,7 +5009,8 @@ begin
       detail = json_build_object('field', 'memberIds', 'reason', 'TOO_MANY')::text;
   end if;
   if (select count(*) from app_public.users u
-      where u.id = any(v_ids) and u.tenant_id = v_tenant and u.deleted_at is null) <> cardinality(v_ids) then
+      where u.id = any(v_ids) and u.tenant_id = v_tenant and u.deleted_at is null
+                   and not u.is_system) <> cardinality(v_ids) then
     raise exception 'No such user' using errcode = 'TNFND';
   end if;
   insert into app_public.chats (tenant_id, kind, title, created_by)
@@ -5239,7 +5242,8 @@ begin
       detail = json_build_object('field', 'userId', 'reason', 'NOT_ANOTHER_USER')::text;
   end if;
   if not exists (select 1 from app_public.users u
-                 where u.id = start_direct_chat.user_id and u.tenant_id = v_tenant and u.deleted_at is null) then
+                 where u.id = start_direct_chat.user_id and u.tenant_id = v_tenant and u.deleted_at is null
+                   and not u.is_system) then
     raise exception 'No such user' using errcode = 'TNFND';
   end if;
   insert into app_public.chats as c (tenant_id, kind, created_by, direct_user_a, direct_user_b)
@@ -5427,9 +5431,15 @@ CREATE OR REPLACE FUNCTION app_private.append_build_log(build_id uuid, streams t
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_status text;
 begin
-  perform app_private.add_build_lines(append_build_log.build_id, append_build_log.streams, append_build_log.texts);
-  return (select b.status from app_public.builds b where b.id = append_build_log.build_id);
+  -- Under the build's row lock, so a cancel is either before (no lines) or after (the lines first).
+  select b.status into v_status from app_public.builds b where b.id = append_build_log.build_id for update;
+  if v_status = 'running' then
+    perform app_private.add_build_lines(append_build_log.build_id, append_build_log.streams, append_build_log.texts);
+  end if;
+  return v_status;
 end;
 $function$;
 comment on function app_private.append_build_log(uuid,text[],text[]) is '@module builds
@@ -5607,6 +5617,13 @@ declare
   v_build app_public.builds;
 begin
   perform app_private.assert_module_access('builds', 'builds.manage');
+  -- One request at a time per tenant past this point, so the count below stays true.
+  perform pg_advisory_xact_lock(hashtextextended('tessera.request_build:' || app_public.current_tenant_id(), 0));
+  if (select count(*) from app_public.builds b
+      where b.tenant_id = app_public.current_tenant_id() and b.status in ('queued', 'running')) >= 5 then
+    raise exception 'At most 5 builds may be queued or running; wait for one to finish or cancel one'
+      using errcode = 'TCONF', detail = json_build_object('reason', 'TOO_MANY_BUILDS')::text;
+  end if;
   insert into app_public.builds (tenant_id, requested_by, modules)
     values (app_public.current_tenant_id(), app_public.current_user_id(),
             array(select tm.module from app_public.tenant_modules tm
@@ -5616,7 +5633,8 @@ begin
                                     jsonb_build_object('buildId', v_build.id, 'requestedBy', v_build.requested_by,
                                                        'modules', to_jsonb(v_build.modules)));
   perform app_private.enqueue_job('run_build', json_build_object('tenantId', v_build.tenant_id, 'buildId', v_build.id),
-                                  job_key => 'run_build:' || v_build.id, max_attempts => 3);
+                                  job_key => 'run_build:' || v_build.id, max_attempts => 3,
+                                  queue_name => 'builds_' || v_build.tenant_id);
   return v_build;
 end;
 $function$;
