@@ -1,20 +1,8 @@
-/**
- * Broadcasts' GraphQL beyond the generated CRUD (createBroadcast, the broadcasts lists):
- *
- * - `setBotToken(input: {botId, token})`: the token is sealed here (the key is the server's) and
- *   stored by app_hidden.set_bot_token in the request's own transaction and role, which checks
- *   bots.manage and that the bot is the caller's tenant's. Nothing ever reads it back.
- * - `broadcastUpdated(id)`: each change of a broadcast's status and counts, live. The topic is the
- *   caller's tenant's (tenant:<id>:broadcasts, from the verified token), filtered to the broadcast
- *   asked for; the row is read back under RLS, so only holders of broadcasts.manage see it.
- */
-import { jsonParse } from "postgraphile/@dataplan/json";
 import { sideEffectWithPgClientTransaction } from "postgraphile/@dataplan/pg";
-import { context, get, type GrafastSubscriber, lambda, listen, type Step } from "postgraphile/grafast";
+import { context, get, type Step } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 import type { SecretBox } from "../../platform/auth/secrets.ts";
-import { AppError } from "../../platform/errors.ts";
-import { callerTopic, pgResource } from "../../platform/graphql/subscriptions.ts";
+import { callerTopic, pgResource, rowEvents } from "../../platform/graphql/subscriptions.ts";
 import { checkBotToken } from "./botTokens.ts";
 
 declare global {
@@ -30,45 +18,6 @@ type BroadcastEvent = { id: string; status: string };
 
 /** The NOTIFY channel of a tenant's broadcasts; must match app_private.notify_broadcast(). */
 const broadcastsTopic = callerTopic("tenantId", "broadcasts", "Sign in to follow a broadcast.");
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The tenant's topic, narrowed to one broadcast's events (the payload is JSON with its id). */
-function onlyBroadcast(subscriber: GrafastSubscriber, id: string): GrafastSubscriber {
-  return {
-    async subscribe(topic) {
-      const source = await subscriber.subscribe(topic);
-      const matches = (payload: unknown) => {
-        try {
-          return (JSON.parse(String(payload)) as { id?: unknown }).id === id;
-        } catch {
-          return false;
-        }
-      };
-      const iterator: AsyncIterableIterator<unknown> = {
-        async next() {
-          for (;;) {
-            const result = await source.next();
-            if (result.done || matches(result.value)) return result;
-          }
-        },
-        // Straight to the source, so ending the subscription releases the LISTEN at once.
-        async return(value?: unknown) {
-          await source.return?.();
-          return { done: true, value };
-        },
-        async throw(error?: unknown) {
-          if (source.throw) return source.throw(error);
-          throw error;
-        },
-        [Symbol.asyncIterator]() {
-          return iterator;
-        },
-      };
-      return iterator;
-    },
-  };
-}
 
 export const BroadcastsPlugin = extendSchema((build) => {
   const bots = pgResource(build, "bots");
@@ -133,15 +82,7 @@ export const BroadcastsPlugin = extendSchema((build) => {
         plans: {
           broadcastUpdated: {
             subscribePlan(_$root, fieldArgs) {
-              const $topic = lambda(context().get("tenantId"), broadcastsTopic);
-              const $subscriber = lambda(
-                [context().get("pgSubscriber"), fieldArgs.getRaw("id") as Step<string>],
-                ([subscriber, id]) => {
-                  if (typeof id !== "string" || !UUID.test(id)) throw new AppError("VALIDATION_FAILED", "Bad id.");
-                  return onlyBroadcast(subscriber as GrafastSubscriber, id.toLowerCase());
-                },
-              );
-              return listen($subscriber, $topic, jsonParse<BroadcastEvent>);
+              return rowEvents<BroadcastEvent>(broadcastsTopic, fieldArgs.getRaw("id"));
             },
             plan<S>($event: S): S {
               return $event;

@@ -5,7 +5,7 @@
  * payload type's plans, which read rows back under row-level security.
  */
 import { jsonParse } from "postgraphile/@dataplan/json";
-import { context, lambda, listen, type JSONValue } from "postgraphile/grafast";
+import { context, type GrafastSubscriber, type JSONValue, lambda, listen, type Step } from "postgraphile/grafast";
 import { AppError } from "../errors.ts";
 
 /**
@@ -31,6 +31,59 @@ export function topicSubscription<Event extends JSONValue>(
     },
     plan<Step>($event: Step): Step {
       return $event;
+    },
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The subscribe plan of a field that follows one row (`broadcastUpdated(id)`, `buildUpdated(id)`):
+ * the caller's tenant topic, narrowed to the events whose JSON payload has this `id`. The row is
+ * then read back under RLS by the payload's plans.
+ */
+export function rowEvents<Event extends JSONValue>(topicOf: (tenantId: string | null) => string, $id: Step) {
+  const $topic = lambda(context().get("tenantId"), topicOf);
+  const $subscriber = lambda([context().get("pgSubscriber"), $id], ([subscriber, id]) => {
+    if (typeof id !== "string" || !UUID.test(id)) throw new AppError("VALIDATION_FAILED", "Bad id.");
+    return onlyRow(subscriber as GrafastSubscriber, id.toLowerCase());
+  });
+  return listen($subscriber, $topic, jsonParse<Event>);
+}
+
+/** A subscriber that passes on only the events of one row (the payload is JSON with its id). */
+function onlyRow(subscriber: GrafastSubscriber, id: string): GrafastSubscriber {
+  return {
+    async subscribe(topic) {
+      const source = await subscriber.subscribe(topic);
+      const matches = (payload: unknown) => {
+        try {
+          return (JSON.parse(String(payload)) as { id?: unknown }).id === id;
+        } catch {
+          return false;
+        }
+      };
+      const iterator: AsyncIterableIterator<unknown> = {
+        async next() {
+          for (;;) {
+            const result = await source.next();
+            if (result.done || matches(result.value)) return result;
+          }
+        },
+        // Straight to the source, so ending the subscription releases the LISTEN at once.
+        async return(value?: unknown) {
+          await source.return?.();
+          return { done: true, value };
+        },
+        async throw(error?: unknown) {
+          if (source.throw) return source.throw(error);
+          throw error;
+        },
+        [Symbol.asyncIterator]() {
+          return iterator;
+        },
+      };
+      return iterator;
     },
   };
 }
