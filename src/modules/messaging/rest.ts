@@ -34,14 +34,15 @@ export function userRunner(pool: pg.Pool, visitorRole: string, statementTimeoutM
   };
 }
 
-const CHAT_COLUMNS = `c.id, c.kind, c.title, c.created_at::text as "createdAt",
-  c.last_message_at::text as "lastMessageAt",
+/** Times are ISO 8601 (JSON's form of timestamptz), as in every REST answer. */
+const CHAT_COLUMNS = `c.id, c.kind, c.title, to_json(c.created_at) #>> '{}' as "createdAt",
+  to_json(c.last_message_at) #>> '{}' as "lastMessageAt",
   app_public.chats_unread_count(c) as "unreadCount",
   array(select m.user_id from app_public.chat_members m where m.chat_id = c.id order by m.joined_at, m.user_id)
     as "memberIds"`;
 const MESSAGE_COLUMNS = `msg.id, msg.chat_id as "chatId", msg.sender_id as "senderId", msg.body,
-  msg.image_sha256 as "imageSha256", msg.reply_to_id as "replyToId", msg.created_at::text as "createdAt",
-  msg.edited_at::text as "editedAt", msg.deleted_at::text as "deletedAt"`;
+  msg.image_sha256 as "imageSha256", msg.reply_to_id as "replyToId", to_json(msg.created_at) #>> '{}' as "createdAt",
+  to_json(msg.edited_at) #>> '{}' as "editedAt", to_json(msg.deleted_at) #>> '{}' as "deletedAt"`;
 
 interface ChatRow {
   id: string;
@@ -153,7 +154,8 @@ export function messagingImplementations(asUser: UserRunner): Implementation[] {
     implement(markChatRead, async ({ params, req }) => {
       const read = await asUser(req, async (client) => {
         const { rows } = await client.query<{ chatId: string; lastReadAt: string }>(
-          `select m.chat_id as "chatId", m.last_read_at::text as "lastReadAt" from app_public.mark_chat_read($1) m`,
+          `select m.chat_id as "chatId", to_json(m.last_read_at) #>> '{}' as "lastReadAt"
+           from app_public.mark_chat_read($1) m`,
           [params.id],
         );
         const { rows: counts } = await client.query<{ unreadCount: number }>(
