@@ -3,7 +3,7 @@
  * every problem is reported at once, and nothing else in the code reads `process.env`.
  */
 import { join, resolve } from "node:path";
-import { z } from "zod";
+import type { z } from "zod";
 import { envSchema } from "./configSchema.ts";
 import { DEV_JWT_SECRET, hardenedSecretProblems, isHardenedEnv, passwordOf, PUBLISHED_SECRETS } from "./hardening.ts";
 import { dataDir } from "./paths.ts";
@@ -140,11 +140,6 @@ export interface ConfigFragment<T> {
   build(env: Record<string, unknown>, hardened: boolean): T;
   /** This module's values in a loaded configuration. */
   of(config: Config): T;
-  /**
-   * This module's values read from an environment alone (its own variables and APP_ENV): for code
-   * that runs without the process's Config, such as worker tasks. Throws ConfigError.
-   */
-  fromEnvironment(source?: NodeJS.ProcessEnv): T;
 }
 
 /** Declares a module's configuration: zod schemas per variable, and the values built from them. */
@@ -162,22 +157,6 @@ export function configFragment<Shape extends z.ZodRawShape, T>(spec: {
         throw new Error("this configuration was loaded without the module that reads it");
       }
       return config.fragments.get(fragment as ConfigFragment<unknown>) as T;
-    },
-    fromEnvironment(source = process.env) {
-      const schema = z.object({ ...spec.variables, APP_ENV: envSchema.shape.APP_ENV });
-      const raw: RawEnv = Object.fromEntries(
-        Object.entries(source).filter(([key, value]) => key in schema.shape && value !== ""),
-      );
-      const parsed = schema.safeParse(raw);
-      const problems = [
-        ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)),
-        ...(spec.problems?.(raw) ?? []),
-      ];
-      if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-      return spec.build(
-        parsed.data as z.infer<z.ZodObject<Shape>>,
-        isHardenedEnv((parsed.data as { APP_ENV: string }).APP_ENV),
-      );
     },
   };
   return fragment;

@@ -26,8 +26,8 @@ beforeAll(async () => {
   const env = { PAYMENT_NOTIFICATION_MINUTES: "15", PAYMENT_EXPIRY_MINUTES: "60" };
   shop = await startShop(env);
   ({ app, mock, store, api } = shop);
-  const settings = { APP_ENV: "test", MOCK_PAYMENTS_PROVIDER_URL: mock.url, ...env };
-  tasks = paymentsTaskList(paymentsConfig.fromEnvironment(settings));
+  // The tasks with the server's own settings (its mock provider's URL, the minutes above).
+  tasks = paymentsTaskList(paymentsConfig.of(app.config));
 });
 afterAll(() => shop.stop());
 

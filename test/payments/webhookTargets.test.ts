@@ -68,7 +68,7 @@ test("a private webhook URL is refused when set, and not called when it is alrea
        from app_public.bots where id = $1`,
       [store.botId],
     );
-    const settings = paymentsConfig.fromEnvironment({ APP_ENV: "test" });
+    const settings = paymentsConfig.of(app.config);
     const production = { isProduction: true } as Config;
     const { push_bot_event } = paymentsTaskList(settings, { config: production });
     await runDueJobs(app.db.ownerPool, { push_bot_event: push_bot_event! });

@@ -14,35 +14,16 @@ import { PAYMENTS_ERRORS } from "./errors.ts";
 import { paymentStarter } from "./payments.ts";
 import { pollPayments } from "./polling.ts";
 import { startMockPaymentsDevService } from "./providers/devService.ts";
-import { MockProvider, type PaymentProvider, PlatformProvider, ProviderError } from "./providers/index.ts";
+import { providerRegistry } from "./providers/index.ts";
 import { paymentImplementations } from "./routes.ts";
 import { webhookBodyReader, webhookReceiver } from "./webhook.ts";
 
-/** The provider of a name, when it is configured (payments keep the provider they started with). */
-export function providerRegistry(settings: PaymentsConfig): (name: "mock" | "platform") => PaymentProvider | undefined {
-  const made = new Map<string, PaymentProvider>();
-  return (name) => {
-    let provider = made.get(name);
-    if (!provider) {
-      if (name === "mock" && settings.mockUrl) provider = new MockProvider(settings.mockUrl);
-      if (name === "platform" && settings.platform) provider = new PlatformProvider(settings.platform);
-      if (provider) made.set(name, provider);
-    }
-    return provider;
-  };
-}
-
-/**
- * The worker tasks. They read the worker's configuration (the task context), or, in a worker
- * started without one, the environment.
- */
+/** The worker tasks; they read the worker's configuration (the task context). */
 export function paymentTasks(fixed?: PaymentsConfig) {
   let registry: { settings: PaymentsConfig; providers: ReturnType<typeof providerRegistry> } | undefined;
-  let fromEnvironment: PaymentsConfig | undefined;
   const resolve = (context: TaskContext) => {
-    const settings =
-      fixed ??
-      (context.config ? paymentsConfig.of(context.config) : (fromEnvironment ??= paymentsConfig.fromEnvironment()));
+    if (!fixed && !context.config) throw new Error("payments: the worker was started without its configuration");
+    const settings = fixed ?? paymentsConfig.of(context.config!);
     // One provider (and the platform's session) per configuration, not one per job.
     if (registry?.settings !== settings) registry = { settings, providers: providerRegistry(settings) };
     return registry;
@@ -65,12 +46,7 @@ export const payments: ModuleManifest = {
     const settings = paymentsConfig.of(config);
     const asBot = botRunner(requestPool, database.botRole, config.graphql.statementTimeoutMs);
     const providers = providerRegistry(settings);
-    const provider = () => {
-      const chosen = providers(settings.provider);
-      if (!chosen) throw new ProviderError(`the ${settings.provider} payment provider is not configured`);
-      return chosen;
-    };
-    const starter = paymentStarter(asBot, ownerPool, provider, logger);
+    const starter = paymentStarter(asBot, ownerPool, () => providers(settings.provider), logger);
     const receive = webhookReceiver(ownerPool, settings.webhookKey, logger);
     return {
       streamingRoutes: [webhookBodyReader()],

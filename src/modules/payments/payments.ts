@@ -55,11 +55,8 @@ export async function findPayment(db: pg.ClientBase, id: string): Promise<Paymen
 }
 
 export interface PaymentStarter {
-  /** An order's payment (created: false when one was already in progress) or a deposit. */
-  start(
-    caller: BotCaller,
-    what: { orderId: string } | { telegramId: number; amount: string },
-  ): Promise<{ created: boolean; payment: PaymentJson }>;
+  /** An order's payment (the one already in progress, if any) or a deposit. */
+  start(caller: BotCaller, what: { orderId: string } | { telegramId: number; amount: string }): Promise<PaymentJson>;
 }
 
 export function paymentStarter(
@@ -85,7 +82,7 @@ export function paymentStarter(
         ),
       );
       const { created, ...row } = rows[0]!;
-      if (!created) return { created, payment: paymentJson(row) };
+      if (!created) return paymentJson(row);
       try {
         const invoice = await chosen.createInvoice({
           paymentId: row.id,
@@ -97,7 +94,7 @@ export function paymentStarter(
           `select ${PAYMENT_COLUMNS} from app_private.attach_invoice($1, $2, $3)`,
           [row.id, invoice.providerPaymentId, invoice.paymentUrl],
         );
-        return { created, payment: paymentJson(attached.rows[0]?.id ? attached.rows[0] : row) };
+        return paymentJson(attached.rows[0]?.id ? attached.rows[0] : row);
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         logger.warn({ err: error, paymentId: row.id, provider: chosen.name }, "the payment provider failed");

@@ -21,7 +21,7 @@ interface DueRow {
   expired: boolean;
 }
 
-type ProviderFor = (name: "mock" | "platform") => PaymentProvider | undefined;
+type ProviderFor = (name: "mock" | "platform") => PaymentProvider;
 
 export function pollPayments(
   resolve: (context: TaskContext) => { settings: PaymentsConfig; providers: ProviderFor },
@@ -69,10 +69,10 @@ export function pollPayments(
 }
 
 async function askProvider(payment: DueRow, providerFor: ProviderFor, helpers: JobHelpers) {
-  const provider = providerFor(payment.provider);
-  if (!payment.provider_payment_id || !provider) return undefined;
+  if (!payment.provider_payment_id) return undefined;
   try {
-    return await provider.fetchInvoice(payment.provider_payment_id);
+    // A provider no longer configured is one that cannot be asked (the payment then expires).
+    return await providerFor(payment.provider).fetchInvoice(payment.provider_payment_id);
   } catch (error) {
     helpers.logger.warn(`payment ${payment.id}: the provider could not be asked: ${String(error)}`);
     return undefined;

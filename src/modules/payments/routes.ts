@@ -20,11 +20,11 @@ export function paymentImplementations(
     implement(api.payOrder, async ({ params, body, req }) => {
       if (body.method === "balance")
         return { status: 200, body: await asBot(botOf(req), (db) => payOrder(db, params.id)) };
-      const { payment } = await payments.start(botOf(req), { orderId: params.id });
+      const payment = await payments.start(botOf(req), { orderId: params.id });
       return { status: 201, body: { payment } };
     }),
     implement(api.createDeposit, async ({ body, req }) => {
-      const { payment } = await payments.start(botOf(req), { telegramId: body.telegramId, amount: body.amount });
+      const payment = await payments.start(botOf(req), { telegramId: body.telegramId, amount: body.amount });
       return { status: 201, body: { payment } };
     }),
     implement(api.getPayment, async ({ params, req }) => ({

@@ -29,3 +29,20 @@ export function makePaymentProvider(config: PaymentsConfig): PaymentProvider {
     );
   return new MockProvider(config.mockUrl);
 }
+
+/**
+ * The providers by name, each made once (so the platform's session is kept): a payment is polled at
+ * the provider it started with, whichever PAYMENT_PROVIDER says now. A provider that is not
+ * configured throws makePaymentProvider's error.
+ */
+export function providerRegistry(config: PaymentsConfig): (name: PaymentsConfig["provider"]) => PaymentProvider {
+  const made = new Map<string, PaymentProvider>();
+  return (name) => {
+    let provider = made.get(name);
+    if (!provider) {
+      provider = makePaymentProvider({ ...config, provider: name });
+      made.set(name, provider);
+    }
+    return provider;
+  };
+}
