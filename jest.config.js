@@ -7,6 +7,8 @@ export default {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2023" }, module: { type: "es6" } }],
   },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
+  // Real processes under faults, the access matrix and the fuzzers: `npm run test:reliability`.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/reliability/"],
   globalSetup: "<rootDir>/test/setup/globalSetup.ts",
   globalTeardown: "<rootDir>/test/setup/globalTeardown.ts",
   // A failure bound, not a wait: generous, because CI and developers run two suites on two cores.

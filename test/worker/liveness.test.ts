@@ -2,7 +2,7 @@
  * Worker liveness: a running worker registers its two pools and beats; the release of dead
  * workers' jobs touches only pools whose heartbeat is stale (or that never registered and have held
  * a job that long), never a live pool's or a run-once pool's. The SIGKILL case end to end is
- * test/faults/workerCrash.test.ts.
+ * test/reliability/faults/workerCrash.test.ts.
  */
 import { loadConfig, MODULES } from "../../src/modules/index.ts";
 import { ConfigError } from "../../src/platform/config.ts";

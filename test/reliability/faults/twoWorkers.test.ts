@@ -6,9 +6,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../src/platform/paths.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { until } from "./helpers/wait.ts";
+import { projectRoot } from "../../../src/platform/paths.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
+import { until } from "../../helpers/wait.ts";
 
 const JOBS = 1200;
 let db: TestDatabase;

@@ -4,7 +4,7 @@
  * After each, the child must be alive and ready; at the end it still takes uploads and logged no crash.
  */
 import WebSocket from "ws";
-import { until } from "../helpers/wait.ts";
+import { until } from "../../helpers/wait.ts";
 import { db, expectAlive, port, RawClient, testAfterwards, useChildServer } from "./childServer.ts";
 
 useChildServer();

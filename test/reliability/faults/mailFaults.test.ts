@@ -6,10 +6,10 @@
  * - accepting connections and never greeting: e-mail waits, but a domain event and the heartbeat
  *   job still run; once the server greets again, each mailbox holds exactly one message.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { startFaultySmtp, type FaultySmtp } from "../helpers/faultySmtp.ts";
-import { until } from "../helpers/wait.ts";
-import { emailJobsLeft, enqueueEmail, startWorkerProcess, type WorkerProcess } from "../helpers/workerProcess.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
+import { startFaultySmtp, type FaultySmtp } from "../../helpers/faultySmtp.ts";
+import { until } from "../../helpers/wait.ts";
+import { emailJobsLeft, enqueueEmail, startWorkerProcess, type WorkerProcess } from "../../helpers/workerProcess.ts";
 
 let db: TestDatabase;
 let smtp: FaultySmtp;

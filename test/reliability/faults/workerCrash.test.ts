@@ -7,16 +7,16 @@
  * messages are in flight, after every message the server accepted has been recorded — the only
  * moment a kill is not allowed to cost a duplicate (docs/outbox.md).
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { startFaultySmtp, type FaultySmtp } from "../helpers/faultySmtp.ts";
-import { until } from "../helpers/wait.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
+import { startFaultySmtp, type FaultySmtp } from "../../helpers/faultySmtp.ts";
+import { until } from "../../helpers/wait.ts";
 import {
   emailJobsLeft,
   enqueueEmail,
   recordedDeliveries,
   startWorkerProcess,
   type WorkerProcess,
-} from "../helpers/workerProcess.ts";
+} from "../../helpers/workerProcess.ts";
 
 let db: TestDatabase;
 let smtp: FaultySmtp;

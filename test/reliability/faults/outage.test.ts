@@ -5,12 +5,12 @@
  * that the test cuts (every connection reset, new ones refused) and restores.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
-import { loadConfig, MODULES } from "../../src/modules/index.ts";
-import { createLogger } from "../../src/platform/logger.ts";
-import { createTesseraServer, type TesseraServer } from "../../src/platform/server.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../helpers/fixtures.ts";
-import { freePort } from "../helpers/process.ts";
+import { loadConfig, MODULES } from "../../../src/modules/index.ts";
+import { createLogger } from "../../../src/platform/logger.ts";
+import { createTesseraServer, type TesseraServer } from "../../../src/platform/server.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
+import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../../helpers/fixtures.ts";
+import { freePort } from "../../helpers/process.ts";
 
 /** A TCP proxy to PostgreSQL that can be cut and restored on the same port. */
 class CuttableProxy {

@@ -4,7 +4,7 @@
  * that disconnects or half-closes, oversized headers. After each, the child must be alive and ready;
  * at the end no temporary upload may be left.
  */
-import { until } from "../helpers/wait.ts";
+import { until } from "../../helpers/wait.ts";
 import {
   base,
   expectAlive,

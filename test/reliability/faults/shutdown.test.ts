@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { projectRoot } from "../src/platform/paths.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { freePort, waitForReady } from "./helpers/process.ts";
-import { queuedJobs } from "./helpers/jobs.ts";
-import { createTenant, createUser, TEST_JWT_SECRET } from "./helpers/fixtures.ts";
-import { until } from "./helpers/wait.ts";
+import { projectRoot } from "../../../src/platform/paths.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
+import { freePort, waitForReady } from "../../helpers/process.ts";
+import { queuedJobs } from "../../helpers/jobs.ts";
+import { createTenant, createUser, TEST_JWT_SECRET } from "../../helpers/fixtures.ts";
+import { until } from "../../helpers/wait.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -9,11 +9,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../../src/platform/paths.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../helpers/fixtures.ts";
-import { freePort, waitForReady } from "../helpers/process.ts";
-import { until } from "../helpers/wait.ts";
+import { projectRoot } from "../../../src/platform/paths.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
+import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../../helpers/fixtures.ts";
+import { freePort, waitForReady } from "../../helpers/process.ts";
+import { until } from "../../helpers/wait.ts";
 
 export let db: TestDatabase;
 let child: ChildProcess;
