@@ -2,7 +2,7 @@
 import { boot, reportRefusal, withDatabase } from "./boot.ts";
 
 const booted = await boot("tessera-task");
-const { logger, modules } = booted;
+const { config, logger, modules } = booted;
 const { mergeRecords, registerModules } = await import("../platform/modules.ts");
 const { allTaskNames } = await import("../platform/worker/registry.ts");
 const { newPool } = await import("../platform/db/pools.ts");
@@ -22,7 +22,9 @@ await withDatabase(booted, { migrate: false }, async (urls) => {
   const pool = newPool({ connectionString: urls.ownerUrl, max: 2 }, logger, "task");
   const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    await reportRefusal(() => command.run({ pool, urls, logger, taskNames: allTaskNames(modules), print }, args));
+    await reportRefusal(() =>
+      command.run({ pool, urls, config, logger, taskNames: allTaskNames(modules), print }, args),
+    );
   } finally {
     await pool.end();
   }

@@ -4,13 +4,15 @@
  * usage line.
  */
 import type pg from "pg";
-import type { DatabaseUrls } from "./config.ts";
+import type { Config, DatabaseUrls } from "./config.ts";
 import { AppError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
 export interface CommandContext {
   pool: pg.Pool;
   urls: DatabaseUrls;
+  /** The validated configuration (a module reads its own part with its fragment's `of(config)`). */
+  config: Config;
   logger: Logger;
   /** Every task identifier the worker knows (platform and modules). */
   taskNames: readonly string[];

@@ -1,0 +1,15 @@
+/** Operations' environment variable: where the PostgreSQL client programs for backups are. */
+import { z } from "zod";
+import { configFragment } from "../../platform/config.ts";
+
+export interface OperationsConfig {
+  /** The one directory `backup` and `restore` take pg_dump and pg_restore from; unset: searched. */
+  pgBinDir: string | undefined;
+}
+
+export const operationsConfig = configFragment({
+  variables: {
+    BACKUP_PG_BIN_DIR: z.string().min(1).optional(),
+  },
+  build: (env): OperationsConfig => ({ pgBinDir: env.BACKUP_PG_BIN_DIR }),
+});
