@@ -81,6 +81,7 @@ export async function startAll(options: StartOptions): Promise<Started> {
       liveness: config.workerLiveness,
       modules,
       config,
+      preparedStatements: database.urls.preparedStatements,
     });
     server?.metrics.observeWorker(worker);
   }

@@ -22,7 +22,7 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
     if (raw.METRICS_TOKEN && PUBLISHED_SECRETS.has(raw.METRICS_TOKEN)) {
       problems.push(`METRICS_TOKEN: ${published} ${when}`);
     }
-    for (const name of ["DATABASE_URL", "DATABASE_AUTHENTICATOR_URL", "SMTP_URL"] as const) {
+    for (const name of ["DATABASE_URL", "DATABASE_AUTHENTICATOR_URL", "DATABASE_LISTEN_URL", "SMTP_URL"] as const) {
       const password = passwordOf(raw[name]);
       if (password !== undefined && PUBLISHED_SECRETS.has(password)) {
         problems.push(`${name}: its password is published in the Tessera repository; set your own ${when}`);
@@ -39,6 +39,10 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
   }
   if (raw.DATABASE_URL && !raw.DATABASE_AUTHENTICATOR_URL) {
     problems.push("DATABASE_AUTHENTICATOR_URL: is required when DATABASE_URL is set");
+  }
+  // They describe the pooler in front of an external database; the embedded one has none.
+  for (const name of ["DATABASE_LISTEN_URL", "DATABASE_PREPARED_STATEMENTS"] as const) {
+    if (raw[name] && !raw.DATABASE_URL) problems.push(`${name}: is only read with DATABASE_URL (an external database)`);
   }
   return problems;
 }
@@ -67,6 +71,17 @@ export interface DatabaseUrls {
   shadowUrl?: string;
   /** A superuser connection, used to create roles, databases and extensions. */
   rootUrl?: string;
+  /**
+   * A session connection for the API's LISTEN clients (subscriptions, the session watch), when the
+   * other URLs go through a transaction pooler (PgBouncer pool_mode=transaction). Unset: the
+   * subscriptions LISTEN on a client of the authenticator's pool, the session watch on the owner URL.
+   */
+  listenUrl?: string;
+  /**
+   * false: no connection of this process prepares a named statement (a query's name is dropped),
+   * as a transaction pooler that cannot keep them requires. Unset means true.
+   */
+  preparedStatements?: boolean;
 }
 
 export interface MailConfig {
@@ -220,6 +235,8 @@ export function loadConfig(
           botRole: env.DATABASE_BOT ?? deriveBotRole(env.DATABASE_AUTHENTICATOR_URL),
           shadowUrl: env.SHADOW_DATABASE_URL,
           rootUrl: env.ROOT_DATABASE_URL,
+          listenUrl: env.DATABASE_LISTEN_URL,
+          preparedStatements: env.DATABASE_PREPARED_STATEMENTS === "true",
         }
       : undefined;
   return {

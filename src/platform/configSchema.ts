@@ -26,6 +26,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
     .optional(),
+  DATABASE_LISTEN_URL: postgresUrl.optional(),
+  DATABASE_PREPARED_STATEMENTS: z.enum(["true", "false"], { error: "must be true or false" }).default("true"),
   SHADOW_DATABASE_URL: postgresUrl.optional(),
   ROOT_DATABASE_URL: postgresUrl.optional(),
   EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),

@@ -8,6 +8,7 @@ import cors from "cors";
 import express from "express";
 import helmet from "helmet";
 import { postgraphile, type PostGraphileInstance } from "postgraphile";
+import { PgSubscriber } from "postgraphile/adaptors/pg";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import { makeLiveSessions, makeSessionCheck } from "./auth/sessionCheck.ts";
 import { SessionWatch } from "./auth/sessionWatch.ts";
@@ -71,17 +72,28 @@ export async function createTesseraServer({
   const openApiDocument = buildOpenApiDocument(specs, version);
   // The owner pool serves the modules' app_private SQL functions, readiness and queue metrics.
   // Neither role is a superuser.
-  // The authenticator pool is also PostGraphile's (passed in, so it can be measured); one client of
-  // it holds the LISTEN connection for subscriptions.
+  // The authenticator pool is also PostGraphile's (passed in, so it can be measured). The LISTEN
+  // connection of subscriptions is one client of it, or of a pool of its own on DATABASE_LISTEN_URL
+  // (a session connection, when the others go through a transaction pooler: docs/scaling.md).
   // Error listeners on each pool and every client it connects (the LISTEN client included): a
   // terminated connection is logged and replaced, never a crash.
-  const requestPool = newPool({ connectionString: database.authenticatorUrl, max: 12 }, logger, "authenticator");
-  const ownerPool = newPool({ connectionString: database.ownerUrl, max: 10 }, logger, "owner");
+  const prepared = { preparedStatements: database.preparedStatements };
+  const requestPool = newPool(
+    { connectionString: database.authenticatorUrl, max: 12 },
+    logger,
+    "authenticator",
+    prepared,
+  );
+  const ownerPool = newPool({ connectionString: database.ownerUrl, max: 10 }, logger, "owner", prepared);
+  const listenPool = database.listenUrl
+    ? newPool({ connectionString: database.listenUrl, max: 1 }, logger, "listen", prepared)
+    : undefined;
+  const pgSubscriber = new PgSubscriber(listenPool ?? requestPool);
   await applyRuntimeSettings(ownerPool, config, modules);
   const checkSession = makeSessionCheck(requestPool);
   // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).
   const sessionWatch = new SessionWatch({
-    connectionString: database.ownerUrl,
+    connectionString: database.listenUrl ?? database.ownerUrl,
     liveSessions: makeLiveSessions(requestPool),
     logger,
   });
@@ -98,6 +110,7 @@ export async function createTesseraServer({
       graphql: config.graphql,
       logger,
       pool: requestPool,
+      pgSubscriber,
       plugins: [...modules.flatMap((module) => module.graphqlPlugins ?? []), metrics.graphqlPlugin()],
       expensiveMutations: modules.flatMap((module) => module.expensiveMutations ?? []),
       services: { checkSession, values: Object.assign({}, ...parts.map((part) => part.graphqlContext ?? {})) },
@@ -111,7 +124,9 @@ export async function createTesseraServer({
     const services = pgl.getResolvedPreset().pgServices ?? [];
     await pgl.release();
     await Promise.all(services.map((service) => service.release?.()));
-    await Promise.all([requestPool.end(), ownerPool.end()]);
+    // Ours, so released here: it gives its LISTEN client back, which the pool's end waits for.
+    pgSubscriber.release();
+    await Promise.all([requestPool.end(), ownerPool.end(), listenPool?.end()]);
   };
 
   const app = express();

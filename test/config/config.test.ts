@@ -51,6 +51,29 @@ describe("loadConfig", () => {
     expect(config.database).toMatchObject({ ownerUrl: "postgres://app@db/app", visitorRole: "app_visitor" });
   });
 
+  test("behind a transaction pooler: a LISTEN URL of its own and no named prepared statements", () => {
+    const external = { DATABASE_URL: "postgres://app@db/app", DATABASE_AUTHENTICATOR_URL: "postgres://a@db/app" };
+    expect(loadConfig(external).database).toMatchObject({ listenUrl: undefined, preparedStatements: true });
+    const pooled = loadConfig({
+      ...external,
+      DATABASE_LISTEN_URL: "postgres://a@pgbouncer:6432/app_session",
+      DATABASE_PREPARED_STATEMENTS: "false",
+    });
+    expect(pooled.database).toMatchObject({
+      listenUrl: "postgres://a@pgbouncer:6432/app_session",
+      preparedStatements: false,
+    });
+    expect(problemsOf({ ...external, DATABASE_LISTEN_URL: "mysql://x", DATABASE_PREPARED_STATEMENTS: "no" })).toEqual([
+      "DATABASE_LISTEN_URL: must be a postgres:// connection string",
+      "DATABASE_PREPARED_STATEMENTS: must be true or false",
+    ]);
+    // The embedded database has no pooler in front: both would be ignored, so they are refused.
+    expect(problemsOf({ DATABASE_LISTEN_URL: "postgres://a@h/db", DATABASE_PREPARED_STATEMENTS: "false" })).toEqual([
+      "DATABASE_LISTEN_URL: is only read with DATABASE_URL (an external database)",
+      "DATABASE_PREPARED_STATEMENTS: is only read with DATABASE_URL (an external database)",
+    ]);
+  });
+
   test("malformed URLs are named", () => {
     expect(
       problemsOf({

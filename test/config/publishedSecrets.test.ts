@@ -96,9 +96,11 @@ describe("secrets published in the repository", () => {
         ]);
       }
       const url = `postgres://tessera:${encodeURIComponent(secret)}@db.internal/tessera`;
-      expect(problemsOf({ APP_ENV: env, ...GOOD, DATABASE_URL: url })).toEqual([
-        expect.stringMatching(/^DATABASE_URL: its password is published/),
-      ]);
+      for (const variable of ["DATABASE_URL", "DATABASE_LISTEN_URL"]) {
+        expect(problemsOf({ APP_ENV: env, ...GOOD, [variable]: url })).toEqual([
+          expect.stringMatching(new RegExp(`^${variable}: its password is published`)),
+        ]);
+      }
     }
   });
 

@@ -23,9 +23,36 @@ export function watchClient<T extends pg.ClientBase>(client: T, logger: Logger |
   return client;
 }
 
-/** A pool with the listeners of watchPool. */
-export function newPool(config: pg.PoolConfig, logger: Logger | undefined, name: string): pg.Pool {
-  return watchPool(new pg.Pool(config), logger, name);
+/**
+ * A pool with the listeners of watchPool. `preparedStatements: false` gives it clients that never
+ * prepare a named statement: behind a transaction pooler (PgBouncer before 1.21 in transaction
+ * mode) consecutive transactions of one client run on different server connections, where a
+ * statement prepared on one is unknown on the next. The query runs unnamed instead (parsed each
+ * time). node-postgres names a statement only when asked to; PostGraphile's executor asks.
+ */
+export function newPool(
+  config: pg.PoolConfig,
+  logger: Logger | undefined,
+  name: string,
+  options: { preparedStatements?: boolean } = {},
+): pg.Pool {
+  const Client = options.preparedStatements === false ? UnnamedStatementsClient : undefined;
+  return watchPool(new pg.Pool(Client ? { ...config, Client } : config), logger, name);
+}
+
+/** A client whose queries never carry a statement name (see newPool). */
+class UnnamedStatementsClient extends pg.Client {}
+const namedQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+UnnamedStatementsClient.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+  return namedQuery.call(this, withoutName(config), ...rest);
+} as typeof pg.Client.prototype.query;
+
+/** A query config without its `name`; anything else (text, a Submittable) as it is. */
+function withoutName(config: unknown): unknown {
+  if (typeof config !== "object" || config === null || !("name" in config)) return config;
+  if (typeof (config as { submit?: unknown }).submit === "function") return config;
+  const { name: _name, ...unnamed } = config as Record<string, unknown>;
+  return unnamed;
 }
 
 /** Runs `work` between begin and commit on one client; any error rolls back and is rethrown. */

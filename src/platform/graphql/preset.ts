@@ -1,7 +1,7 @@
 /** The PostGraphile V5 preset: Amber, simplified inflection, our plugins, context and masking. */
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import { PersistedPlugin } from "@grafserv/persisted";
-import { makePgService } from "postgraphile/adaptors/pg";
+import { makePgService, type PgSubscriber } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { Config, DatabaseUrls } from "../config.ts";
@@ -22,6 +22,8 @@ export interface PresetOptions {
   logger: Logger;
   /** The authenticator pool to use (so the server can measure it); created by PostGraphile if absent. */
   pool?: import("pg").Pool;
+  /** The LISTEN/NOTIFY subscriber of subscriptions; PostGraphile makes one on `pool` if absent. */
+  pgSubscriber?: PgSubscriber;
   /** Root mutations the modules declare expensive: at most one of them per request. */
   expensiveMutations?: readonly string[];
   /** The modules' plugins, then more of the platform's (metrics…). */
@@ -51,6 +53,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
         superuserConnectionString: options.database.ownerUrl,
         schemas: ["app_public"],
         pubsub: true,
+        ...(options.pgSubscriber ? { pgSubscriber: options.pgSubscriber } : {}),
       }),
     ],
     grafserv: {

@@ -50,6 +50,8 @@ export interface WorkerOptions {
   liveness?: WorkerLivenessConfig;
   /** Handed to module tasks (their settings); see `TaskContext`. */
   config?: Config;
+  /** false: no named prepared statements (DATABASE_PREPARED_STATEMENTS; `newPool`). Default true. */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -66,13 +68,20 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     { connectionString: options.connectionString, max: Math.max(10, options.concurrency + mailConcurrency + 4) },
     logger,
     "worker",
+    { preparedStatements: options.preparedStatements },
   );
   const events: WorkerEvents = new EventEmitter();
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
   const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport, config: options.config });
   const isMail = (name: string) => MAIL_TASK_NAMES.includes(name);
-  const common = { pgPool, events, noHandleSignals: true, logger: workerLogger(logger) } as const;
+  const common = {
+    pgPool,
+    events,
+    noHandleSignals: true,
+    noPreparedStatements: options.preparedStatements === false,
+    logger: workerLogger(logger),
+  } as const;
   const runners: Runner[] = [];
   let released: Promise<void> | undefined;
   const release = () =>
