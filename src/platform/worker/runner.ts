@@ -17,6 +17,7 @@ import { newPool } from "../db/pools.ts";
 import { createSmtpTransport, MAIL_DEFAULTS } from "../email/transport.ts";
 import type { Logger } from "../logger.ts";
 import { LIVENESS_DEFAULTS, startLiveness } from "./liveness.ts";
+import { holdLocalQueuesOpen } from "./localQueueRelease.ts";
 import { registerModules, type ModuleManifest } from "../modules.ts";
 import { MAIL_TASK_NAMES, makeCrontab, makeTaskList } from "./registry.ts";
 
@@ -68,6 +69,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     "worker",
   );
   const events: WorkerEvents = new EventEmitter();
+  holdLocalQueuesOpen(events);
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
   const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport, config: options.config });
