@@ -16,7 +16,11 @@ export interface WorkerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startWorkerProcess(db: TestDatabase, env: Record<string, string>): Promise<WorkerProcess> {
+/** Starts `npm run worker` on `db` (a test database, or any database with the test roles' URLs). */
+export async function startWorkerProcess(
+  db: Pick<TestDatabase, "urls">,
+  env: Record<string, string>,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "worker.ts")], {
     env: {
       PATH: process.env.PATH,
@@ -70,7 +74,7 @@ export async function enqueueEmail(
 }
 
 /** send_email jobs still in the queue (waiting, retrying or running). */
-export async function emailJobsLeft(db: TestDatabase): Promise<number> {
+export async function emailJobsLeft(db: Pick<TestDatabase, "ownerPool">): Promise<number> {
   const { rows } = await db.ownerPool.query<{ n: number }>(
     "select count(*)::int as n from graphile_worker.jobs where task_identifier = 'send_email'",
   );
