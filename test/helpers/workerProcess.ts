@@ -48,7 +48,8 @@ export async function startWorkerProcess(
     await until(
       () => worker.output().includes("Worker connected") || child.exitCode !== null,
       "the worker process to connect",
-      30_000,
+      // A failure bound: a child boots slowly when two test runs share two cores (docs/testing.md).
+      60_000,
     );
   } catch (error) {
     child.kill("SIGKILL");

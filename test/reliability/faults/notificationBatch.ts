@@ -22,7 +22,15 @@ export interface NotificationBatch {
   jobs: number;
 }
 
-export async function notificationBatch(pool: pg.Pool, people: number): Promise<NotificationBatch> {
+/**
+ * `change: false` leaves the change to the caller (`moveAndCancel()`): with a worker already running,
+ * a row to hold must be held before the jobs are due.
+ */
+export async function notificationBatch(
+  pool: pg.Pool,
+  people: number,
+  options: { change?: boolean } = {},
+): Promise<NotificationBatch> {
   const tenant = await createTenant(pool);
   await pool.query(
     `update app_public.tenant_modules set settings = '{"emailNotifications": false}'
@@ -47,15 +55,21 @@ export async function notificationBatch(pool: pg.Pool, people: number): Promise<
      select $1, e, u from unnest($2::uuid[]) e, unnest($3::uuid[]) u`,
     [tenant.id, [moved, cancelled], users.map((user) => user.id)],
   );
+  const batch = { tenant, moved, cancelled, users: users.map((user) => user.id), jobs: 2 * people + 1 };
+  if (options.change !== false) await moveAndCancel(pool, batch);
+  return batch;
+}
+
+/** The manager's change that enqueues the batch's due jobs: one event moved, the other cancelled. */
+export async function moveAndCancel(pool: pg.Pool, batch: NotificationBatch): Promise<void> {
   await pool.query(
     `update app_public.events set
        starts_at = case when id = $1 then now() + interval '1 hour' else starts_at end,
        ends_at = case when id = $1 then now() + interval '2 hours' else ends_at end,
        rejected_at = case when id = $2 then now() end, rejection_reason = case when id = $2 then 'Storm' end
      where id in ($1, $2)`,
-    [moved, cancelled],
+    [batch.moved, batch.cancelled],
   );
-  return { tenant, moved, cancelled, users: users.map((user) => user.id), jobs: 2 * people + 1 };
 }
 
 /** The batch's jobs still in the queue: how often each was tried, whether a worker holds it. */

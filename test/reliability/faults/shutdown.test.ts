@@ -355,7 +355,6 @@ test("SIGTERM with requests, subscriptions and jobs in flight: answered, closed 
     expect(exited).toBe(0);
     loading = false;
     await load;
-    await Promise.all(sockets.map((socket) => socket.client.dispose()));
 
     // Nothing is left locked; the jobs are where the shutdown left them.
     const { rows: jobs } = await db.ownerPool.query<{
@@ -458,6 +457,7 @@ test("SIGTERM with requests, subscriptions and jobs in flight: answered, closed 
   } finally {
     loading = false;
     await held.release();
+    await Promise.all(sockets.map((socket) => socket.client.dispose()));
     if (child.child.exitCode === null) child.child.kill("SIGKILL");
     if (next) expect(await next.stop()).toBe(0);
     await smtp.close();

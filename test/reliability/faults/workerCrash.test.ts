@@ -126,9 +126,10 @@ test("SIGKILL mid-way through a batch of reminder and cancellation jobs: " +
   const held = await holdUsers(db.ownerPool, await remindedAt(db.ownerPool, 49, 2));
 
   const env = { WORKER_CONCURRENCY: "2", WORKER_HEARTBEAT_SECONDS: "1", WORKER_STALE_SECONDS: "4" };
-  const first = await startWorkerProcess(db, env);
+  let first: WorkerProcess | undefined;
   let second: WorkerProcess | undefined;
   try {
+    first = await startWorkerProcess(db, env);
     await until(
       async () => (await lockWaiters(db.rootPool)) >= 2 && (await notified(db.ownerPool, batch)) > 0,
       "both job slots stuck mid-job after some notifications",
@@ -169,7 +170,7 @@ test("SIGKILL mid-way through a batch of reminder and cancellation jobs: " +
     expect(await notified(db.ownerPool, batch)).toBe(2 * people);
   } finally {
     await held.release();
-    if (first.child.exitCode === null && first.child.signalCode === null) first.child.kill("SIGKILL");
+    if (first?.child.exitCode === null && first.child.signalCode === null) first.child.kill("SIGKILL");
     if (second) expect(await second.stop()).toBe(0);
   }
 }, 150_000);
