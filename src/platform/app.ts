@@ -103,9 +103,9 @@ export async function startAll(options: StartOptions): Promise<Started> {
   return {
     banner: `${banner}\n`,
     async stop() {
-      // Stop taking work first, then let running jobs finish, then close the database.
-      await server?.close();
-      await worker?.stop();
+      // Stop taking work first — requests and jobs at once: the worker starts no job while HTTP
+      // drains, and the drain and the running jobs share one wait — then close the database.
+      await Promise.all([server?.close(), worker?.stop()]);
       await dev?.stop();
       await database.stop();
     },

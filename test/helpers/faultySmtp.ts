@@ -54,7 +54,8 @@ export interface FaultySmtp {
   close(): Promise<void>;
 }
 
-export async function startFaultySmtp(): Promise<FaultySmtp> {
+/** `port`: listen there (a port the test kept closed until now); by default any free port. */
+export async function startFaultySmtp(options: { port?: number } = {}): Promise<FaultySmtp> {
   const accepted: AcceptedEmail[] = [];
   const open = new Set<string>();
   const held: Held[] = [];
@@ -125,7 +126,7 @@ export async function startFaultySmtp(): Promise<FaultySmtp> {
   // A client cut mid-conversation (a worker killed with SIGKILL) makes the server emit "error"
   // (ECONNRESET); without a listener that would be an unhandled error failing the whole test file.
   server.on("error", () => {});
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
 
   return {

@@ -1,6 +1,9 @@
 /** Running Tessera's own entry points as child processes, as an operator would. */
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { createServer } from "node:net";
+import { join } from "node:path";
+import { projectRoot } from "../../src/platform/paths.ts";
 
 /**
  * A port that is free now, for a child process to listen on. Chosen below the kernel's ephemeral
@@ -39,4 +42,28 @@ export async function waitForReady(port: number, describe: () => string = () => 
     if (Date.now() > deadline) throw new Error(`server did not become ready\n${describe()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface EntryPointProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Its exit code (null when ended by a signal). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * One of the entry points of src/cli/ (`start.ts`, `server.ts`, `worker.ts`) as a child process,
+ * with `env` and PATH as its whole environment (nothing from the test's own).
+ */
+export function spawnEntryPoint(script: string, env: Record<string, string>): EntryPointProcess {
+  const child = spawn(process.execPath, [join(projectRoot, "src", "cli", script)], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const chunks: string[] = [];
+  child.stdout!.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => chunks.join(""), exited };
 }

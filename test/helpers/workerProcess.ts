@@ -16,7 +16,11 @@ export interface WorkerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startWorkerProcess(db: TestDatabase, env: Record<string, string>): Promise<WorkerProcess> {
+/** Starts `npm run worker` on `db` (a test database, or any database with the test roles' URLs). */
+export async function startWorkerProcess(
+  db: Pick<TestDatabase, "urls">,
+  env: Record<string, string>,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "worker.ts")], {
     env: {
       PATH: process.env.PATH,
@@ -44,7 +48,8 @@ export async function startWorkerProcess(db: TestDatabase, env: Record<string, s
     await until(
       () => worker.output().includes("Worker connected") || child.exitCode !== null,
       "the worker process to connect",
-      30_000,
+      // A failure bound: a child boots slowly when two test runs share two cores (docs/testing.md).
+      60_000,
     );
   } catch (error) {
     child.kill("SIGKILL");
@@ -70,7 +75,7 @@ export async function enqueueEmail(
 }
 
 /** send_email jobs still in the queue (waiting, retrying or running). */
-export async function emailJobsLeft(db: TestDatabase): Promise<number> {
+export async function emailJobsLeft(db: Pick<TestDatabase, "ownerPool">): Promise<number> {
   const { rows } = await db.ownerPool.query<{ n: number }>(
     "select count(*)::int as n from graphile_worker.jobs where task_identifier = 'send_email'",
   );

@@ -7,18 +7,22 @@
  *
  * A graphile-worker runner only fetches jobs of the tasks in its own list, so a slow or silent SMTP
  * server can fill the mail slots but never delay a reminder, a domain event or the heartbeat cron.
- * Both runners' pools beat in app_private.worker_pools (./liveness.ts).
+ * Both runners' pools beat in app_private.worker_pools (./liveness.ts); a runner that ends on its
+ * own (a job's outcome it could not write while the database was away) is started again
+ * (./supervisor.ts).
  */
 import { EventEmitter } from "node:events";
-import { run, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
+import { run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from "graphile-worker";
 import type { Config, MailConfig, WorkerLivenessConfig } from "../config.ts";
 import { workerLogger } from "../db/migrate.ts";
 import { newPool } from "../db/pools.ts";
 import { createSmtpTransport, MAIL_DEFAULTS } from "../email/transport.ts";
 import type { Logger } from "../logger.ts";
 import { LIVENESS_DEFAULTS, startLiveness } from "./liveness.ts";
+import { holdLocalQueuesOpen } from "./localQueueRelease.ts";
 import { registerModules, type ModuleManifest } from "../modules.ts";
 import { MAIL_TASK_NAMES, makeCrontab, makeTaskList } from "./registry.ts";
+import { type Supervised, supervise } from "./supervisor.ts";
 
 /**
  * Local-queue batching for the "jobs" runner (bench/worker-throughput.ts measures it against
@@ -71,6 +75,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     { preparedStatements: options.preparedStatements },
   );
   const events: WorkerEvents = new EventEmitter();
+  holdLocalQueuesOpen(events);
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
   const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport, config: options.config });
@@ -82,7 +87,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     noPreparedStatements: options.preparedStatements === false,
     logger: workerLogger(logger),
   } as const;
-  const runners: Runner[] = [];
+  const parts: Supervised[] = [];
   let released: Promise<void> | undefined;
   const release = () =>
     (released ??= (async () => {
@@ -90,39 +95,43 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
       transport?.close();
       await pgPool.end();
     })());
+  // One start at a time: the pool is created inside run(), and the label tells liveness which
+  // runner it belongs to.
+  let starting: Promise<unknown> = Promise.resolve();
+  const starter = (label: string, options: RunnerOptions) => () => {
+    const started = starting.then(() => {
+      liveness.label = label;
+      return run({ ...common, ...options });
+    });
+    starting = started.catch(() => undefined);
+    return started;
+  };
   try {
-    // Each pool is created inside run(): the label tells liveness which runner it belongs to.
-    liveness.label = "jobs";
-    runners.push(
-      await run({
-        ...common,
-        concurrency: options.concurrency,
-        taskList: Object.fromEntries(Object.entries(all).filter(([name]) => !isMail(name))),
-        parsedCronItems: makeCrontab(options.modules),
-        preset: workerPreset,
-      }),
-    );
-    liveness.label = "mail";
-    runners.push(
-      await run({
-        ...common,
-        concurrency: mailConcurrency,
-        taskList: Object.fromEntries(Object.entries(all).filter(([name]) => isMail(name))),
-        parsedCronItems: [],
-        preset: mailPreset,
-      }),
-    );
+    const jobsOptions: RunnerOptions = {
+      concurrency: options.concurrency,
+      taskList: Object.fromEntries(Object.entries(all).filter(([name]) => !isMail(name))),
+      parsedCronItems: makeCrontab(options.modules),
+      preset: workerPreset,
+    };
+    parts.push(await supervise("jobs", starter("jobs", jobsOptions), logger));
+    const mailOptions: RunnerOptions = {
+      concurrency: mailConcurrency,
+      taskList: Object.fromEntries(Object.entries(all).filter(([name]) => isMail(name))),
+      parsedCronItems: [],
+      preset: mailPreset,
+    };
+    parts.push(await supervise("mail", starter("mail", mailOptions), logger));
   } catch (error) {
-    await Promise.allSettled(runners.map((runner) => runner.stop()));
+    await Promise.allSettled(parts.map((part) => part.stop()));
     await release();
     throw error;
   }
-  const [jobs, mailRunner] = runners as [Runner, Runner];
+  const [jobs] = parts as [Supervised, Supervised];
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      // allSettled: one runner may have ended on its own (an error it logged); stop the other.
-      const outcomes = await Promise.allSettled(runners.map((runner) => runner.stop()));
+      // allSettled: one runner's stop may fail (an error it logged); stop the other all the same.
+      const outcomes = await Promise.allSettled(parts.map((part) => part.stop()));
       for (const outcome of outcomes)
         if (outcome.status === "rejected") logger.warn({ err: outcome.reason }, "worker runner stop failed");
       await release();
@@ -130,11 +139,14 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   return {
     stop,
     async kill(reason?: string) {
-      await Promise.all(runners.map((runner) => runner.kill(reason)));
+      await Promise.all(parts.map((part) => part.kill(reason)));
       await release();
     },
-    addJob: jobs.addJob,
-    promise: Promise.all([jobs.promise, mailRunner.promise]).then(() => undefined),
+    addJob(...args) {
+      if (!jobs.current) throw new Error("the worker's jobs runner is starting again; add the job in a moment");
+      return jobs.current.addJob(...args);
+    },
+    promise: Promise.all(parts.map((part) => part.ended)).then(() => undefined),
     events,
     [Symbol.asyncDispose]: stop,
   };

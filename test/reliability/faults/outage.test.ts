@@ -11,6 +11,7 @@ import { createTesseraServer, type TesseraServer } from "../../../src/platform/s
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
 import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../../helpers/fixtures.ts";
 import { freePort } from "../../helpers/process.ts";
+import { msSince, reportFigures, Tally } from "./figures.ts";
 
 /** A TCP proxy to PostgreSQL that can be cut and restored on the same port. */
 class CuttableProxy {
@@ -163,22 +164,38 @@ test(
     // the login's refusal or 503.
     let loading = true;
     const seen = new Set<string>();
+    const tally = new Tally();
     const load = (async () => {
-      while (loading) for (const answer of await probe()) seen.add(`${answer.name} ${answer.status}`);
+      while (loading)
+        for (const answer of await probe()) {
+          seen.add(`${answer.name} ${answer.status}`);
+          tally.add(answer.status);
+        }
     })();
 
+    let recoveredMs = 0;
     try {
       await proxy.cut();
       const during = await probe();
       for (const answer of during) expectUnavailable(answer);
 
       await proxy.open();
+      const reopened = performance.now();
       const after = await waitForRecovery();
+      recoveredMs = msSince(reopened);
       expect(after.map((answer) => answer.status)).toEqual([200, 401, 200, 200]);
     } finally {
       loading = false;
       await load;
     }
+    reportFigures("outage (proxy cut)", {
+      requests: tally.total,
+      ok: tally.of(200),
+      refusedLogin401: tally.of(401),
+      unavailable503: tally.of(503),
+      otherErrors: tally.other(200, 401, 503).reduce((sum, [, n]) => sum + n, 0),
+      msReopenToRequestsOk: recoveredMs,
+    });
     expect([...seen].filter((entry) => !/ (200|401|503)$/.test(entry))).toEqual([]);
   },
 );

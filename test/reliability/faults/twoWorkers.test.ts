@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
 import { until } from "../../helpers/wait.ts";
+import { msSince, reportFigures } from "./figures.ts";
 
 const JOBS = 1200;
 let db: TestDatabase;
@@ -48,10 +49,20 @@ test(`${JOBS} jobs over two worker processes: each delivered exactly once, both 
     );
     const completed = () =>
       workers.map((w) => [...w.output.join("").matchAll(/Completed task (\d+) \(send_email/g)].map((m) => m[1]!));
+    const enqueued = performance.now();
     await until(() => completed().flat().length >= JOBS, `${JOBS} completed jobs`, 60_000).catch(() => {});
+    const doneMs = msSince(enqueued);
 
     const [first, second] = completed();
     const all = [...first!, ...second!];
+    reportFigures("twoWorkers", {
+      jobs: JOBS,
+      completed: all.length,
+      duplicates: all.length - new Set(all).size,
+      byFirstWorker: first!.length,
+      bySecondWorker: second!.length,
+      msEnqueueToAllCompleted: doneMs,
+    });
     expect(all).toHaveLength(JOBS);
     expect(new Set(all).size).toBe(JOBS);
     expect(first!.length).toBeGreaterThan(0);
