@@ -45,7 +45,8 @@ export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger)
       await ownerPool.query(
         `insert into app_private.payment_webhooks (provider, webhook_id, outcome, http_status, detail)
          values ($1, $2, $3, $4, left($5, 500))`,
-        [provider, webhookId ?? null, outcome, status, detail],
+        // PostgreSQL's text holds no NUL: a parser's message may quote one from the body.
+        [provider, webhookId ?? null, outcome, status, detail.replaceAll("\u0000", "\\u0000")],
       );
     } catch (error) {
       logger.error({ err: error }, "could not record a refused payment webhook");

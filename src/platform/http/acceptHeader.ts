@@ -1,6 +1,7 @@
 /**
  * grafserv parses `Accept` itself and answers a header it cannot parse with a 500 (and a console
- * line). A malformed `Accept` is the client's mistake: refuse it first with 400 VALIDATION_FAILED.
+ * line). A malformed `Accept` is the client's mistake: refuse it first with 400 VALIDATION_FAILED;
+ * an empty one (which grafserv fails on too) is taken as no Accept at all.
  * The grammar checked here is at least as strict as grafserv's: media ranges with token or quoted
  * parameters, `q` between 0 and 1.
  */
@@ -26,7 +27,10 @@ export function isWellFormedAccept(header: string): boolean {
 export function acceptHeaderGuard(path: string) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     const accept = req.get("accept");
-    if (req.path === path && accept !== undefined && !isWellFormedAccept(accept)) {
+    if (req.path === path && accept !== undefined && accept.trim() === "") {
+      // grafserv fails on an empty Accept (500); an empty one asks for no type in particular, as none does.
+      delete req.headers.accept;
+    } else if (req.path === path && accept !== undefined && !isWellFormedAccept(accept)) {
       next(new AppError("VALIDATION_FAILED", "The Accept header is not a valid list of media types."));
       return;
     }

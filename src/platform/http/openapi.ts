@@ -67,7 +67,9 @@ export function errorCodesOf(spec: RouteSpec): ErrorCode[] {
   // Under /api a sent bearer token is checked (in the database) before any route runs.
   if (api || (spec.security && spec.security !== "public")) codes.add("UNAUTHENTICATED");
   if (api) codes.add("SERVICE_UNAVAILABLE");
-  if (spec.body) codes.add("PAYLOAD_TOO_LARGE").add("UNSUPPORTED_MEDIA_TYPE");
+  // Under /api a request's body is read (JSON, forms) before any route runs, whether the route
+  // takes one or not: too large, or in an encoding or charset not supported, it is refused.
+  if (spec.body || api) codes.add("PAYLOAD_TOO_LARGE").add("UNSUPPORTED_MEDIA_TYPE");
   // A status the route answers itself (readiness's 503) is its answer, not an error.
   return [...codes].filter((code) => !(statusOf(code) in spec.responses)).sort();
 }
