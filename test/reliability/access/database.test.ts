@@ -7,7 +7,7 @@
 import { MODULES } from "../../../src/modules/index.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
 import { column } from "../../helpers/sql.ts";
-import { COMMANDS, loadExpectations, ROLES } from "./expectations.ts";
+import { COMMANDS, loadExpectations, MATRIX_TIMEOUT_MS, ROLES } from "./expectations.ts";
 import { describeAttempts, runAccessMatrix } from "./matrix.ts";
 import { createSeededTenant, type SeededTenant } from "./seed.ts";
 
@@ -22,28 +22,32 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-test("every table of app_public answers every role as its module expects, and nothing crosses tenants", async () => {
-  const modules = MODULES.map((m) => m.name);
-  const { loaded, missing } = await loadExpectations(modules);
-  const result = await runAccessMatrix({ db, a, b, modules, expectations: loaded, missingFiles: missing });
-  if (process.env.ACCESS_MATRIX_PRINT) {
-    process.stdout.write(`${describeAttempts(result.attempts)}\n${result.attempts.length} cells\n`);
-  }
-  const where = (p: (typeof result.problems)[number]) =>
-    [p.table, p.role, p.command, p.target].filter(Boolean).join(" ");
-  expect(result.problems.map((p) => `${where(p)}: ${p.message}`)).toEqual([]);
+test(
+  "every table of app_public answers every role as its module expects, and nothing crosses tenants",
+  async () => {
+    const modules = MODULES.map((m) => m.name);
+    const { loaded, missing } = await loadExpectations(modules);
+    const result = await runAccessMatrix({ db, a, b, modules, expectations: loaded, missingFiles: missing });
+    if (process.env.ACCESS_MATRIX_PRINT) {
+      process.stdout.write(`${describeAttempts(result.attempts)}\n${result.attempts.length} cells\n`);
+    }
+    const where = (p: (typeof result.problems)[number]) =>
+      [p.table, p.role, p.command, p.target].filter(Boolean).join(" ");
+    expect(result.problems.map((p) => `${where(p)}: ${p.message}`)).toEqual([]);
 
-  // Not vacuous: every relation of app_public was attempted by every role with every command.
-  const relations = await column<string>(
-    db.rootPool,
-    `select 'app_public.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    // Not vacuous: every relation of app_public was attempted by every role with every command.
+    const relations = await column<string>(
+      db.rootPool,
+      `select 'app_public.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'app_public' and c.relkind in ('r', 'p', 'v', 'm', 'f') order by 1`,
-  );
-  for (const table of relations) {
-    const cells = result.attempts.filter((x) => x.table === table);
-    expect([table, new Set(cells.map((x) => `${x.role} ${x.command}`)).size]).toEqual([
-      table,
-      ROLES.length * COMMANDS.length,
-    ]);
-  }
-});
+    );
+    for (const table of relations) {
+      const cells = result.attempts.filter((x) => x.table === table);
+      expect([table, new Set(cells.map((x) => `${x.role} ${x.command}`)).size]).toEqual([
+        table,
+        ROLES.length * COMMANDS.length,
+      ]);
+    }
+  },
+  MATRIX_TIMEOUT_MS,
+);

@@ -71,6 +71,12 @@ export const OWN_SOME: Cell = ["some", "none"];
 /** update: reaches the rows of the caller's own tenant, none of the other tenant's. */
 export const OWN_WRITE: Cell = ["allowed", "none"];
 
+/**
+ * A failure bound for one run of a matrix, not a wait: alone on two cores a run takes seconds to a
+ * minute, but beside other suites on the same cores it has taken several times longer.
+ */
+export const MATRIX_TIMEOUT_MS = 300_000;
+
 export const EXPECTATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "expectations");
 
 /**

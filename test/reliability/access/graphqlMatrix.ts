@@ -114,7 +114,7 @@ interface Context {
   nullAnswers: string[];
   mutationCodes: Record<string, number>;
   fields: (name: string) => boolean;
-  /** Tenant B's digest after the last mutation (each call's "before"). */
+  /** Tenant B's digest after the last mutation field's calls (the next field's "before"). */
   digest?: Map<string, string>;
 }
 
@@ -127,6 +127,8 @@ export function documentedCodes(): Set<string> {
 export interface GraphqlMatrixOptions {
   /** Only the root fields (and `node` lookups) whose names pass; every field when absent. */
   fields?: (name: string) => boolean;
+  /** Which half to run (two test files run side by side); both when absent. */
+  only?: "queries" | "mutations";
 }
 
 export async function runGraphqlMatrix(
@@ -162,11 +164,17 @@ export async function runGraphqlMatrix(
     };
     mapTypes(context, all);
     collectMarkers(context);
-    await checkNodeIds(context);
-    await checkLookups(context);
-    for (const role of GRAPHQL_ROLES) await checkQueries(context, role);
-    for (const role of GRAPHQL_ROLES) await checkMutations(context, role);
-    context.problems.push(...(await crossTenantReferences(root, all, tenancyOf)));
+    if (options.only !== "mutations") {
+      await checkNodeIds(context);
+      await checkLookups(context);
+      // Queries read only: the roles go side by side.
+      await Promise.all(GRAPHQL_ROLES.map((role) => checkQueries(context, role)));
+    }
+    if (options.only !== "queries") {
+      // Mutations one at a time, so that a change of tenant B's rows is pinned on one field and role.
+      for (const role of GRAPHQL_ROLES) await checkMutations(context, role);
+      context.problems.push(...(await crossTenantReferences(root, all, tenancyOf)));
+    }
     return {
       problems: context.problems,
       counts: context.counts,
@@ -510,30 +518,78 @@ function inputValue(
 // ---------------------------------------------------------------------------------------------
 // Node ids
 
+/** Node ids with their tables, for every row of the tenant that has one. */
+function nodeIds(context: Context, side: "A" | "B"): Array<{ id: string; table: string }> {
+  const ids: Array<{ id: string; table: string }> = [];
+  for (const [table, rows] of context.rowsOf[side].rows) {
+    for (const row of rows) {
+      const id = nodeId(context, table, row);
+      if (id) ids.push({ id, table });
+    }
+  }
+  return ids;
+}
+
+const NODE_BATCH = 5;
+
+/**
+ * `node(id:)` for each id, NODE_BATCH to a request (few document shapes, each planned once: a
+ * `node` alias is planned for every type, so many to a request cost more than they save).
+ */
+async function lookUpNodes(context: Context, ids: string[], token?: string): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (let i = 0; i < ids.length; i += NODE_BATCH) {
+    const batch = ids.slice(i, i + NODE_BATCH);
+    const query = `query (${batch.map((_, j) => `$n${j}: ID!`).join(", ")}) {
+      ${batch.map((_, j) => `n${j}: node(id: $n${j}) { id }`).join("\n")} }`;
+    answers.push(await send(context, query, Object.fromEntries(batch.map((id, j) => [`n${j}`, id])), token));
+    context.counts.nodeLookups += batch.length;
+  }
+  return answers;
+}
+
 /**
  * Tenant A's owner reads at least one row of every table of its tenant, so for every table some node
  * id of tenant A must resolve for them: else the node ids made for tenant B would prove nothing.
  */
 async function checkNodeIds(context: Context): Promise<void> {
-  const token = await tokenFor(context, "owner");
-  const unresolved: string[] = [];
-  for (const [table, rows] of context.rowsOf.A.rows) {
-    const ids = rows.map((row) => nodeId(context, table, row)).filter((id) => id !== undefined);
-    if (ids.length === 0) continue;
-    const query = `query (${ids.map((_, j) => `$n${j}: ID!`).join(", ")}) {
-      ${ids.map((_, j) => `n${j}: node(id: $n${j}) { id }`).join("\n")} }`;
-    const answer = await send(context, query, Object.fromEntries(ids.map((id, j) => [`n${j}`, id])), token);
-    if (!Object.values(answer.data ?? {}).some(Boolean)) unresolved.push(table);
-  }
+  const ids = nodeIds(context, "A");
+  const answers = await lookUpNodes(
+    context,
+    ids.map((x) => x.id),
+    await tokenFor(context, "owner"),
+  );
+  const found = answers.flatMap((answer) => Object.values(answer.data ?? {}).map(Boolean));
+  const tables = new Set(ids.map((x) => x.table));
+  const unresolved = [...tables].filter((table) => !ids.some((x, i) => x.table === table && found[i]));
   if (unresolved.length > 0) {
     context.problems.push(`node ids of tenant A that do not resolve for its owner: ${unresolved.join(", ")}`);
   }
 }
 
+/** node(id:) with every node id of tenant B. */
+async function checkNodes(context: Context, role: GraphqlRole, token?: string): Promise<void> {
+  const answers = await lookUpNodes(
+    context,
+    nodeIds(context, "B").map((x) => x.id),
+    token,
+  );
+  for (const answer of answers) report(context, `query node(id:) as ${role}`, answer);
+}
+
+/** The problems of a query's answer: tenant B's data in it, codes docs/errors.md does not document. */
+function report(context: Context, what: string, answer: Answer): void {
+  const found = leak(context, answer.data);
+  if (found) context.problems.push(`${what} answered ${found}`);
+  for (const code of undocumented(context, answer)) {
+    context.problems.push(`${what} answered ${code}, not in docs/errors.md`);
+  }
+}
+
 /**
  * The lookup fields, called as tenant A's owner with tenant A's rows, must find them (the owner
- * reads every table of its tenant, its first notifications and chats included): else the calls
- * with tenant B's rows would prove nothing.
+ * reads every table of its tenant): else the calls with tenant B's rows would prove nothing. The
+ * documents are those of the calls with B's rows, which then reuse their plans.
  */
 async function checkLookups(context: Context): Promise<void> {
   const token = await tokenFor(context, "owner");
@@ -542,42 +598,11 @@ async function checkLookups(context: Context): Promise<void> {
     const table = context.tableOfType.get(getNamedType(field.type).name);
     const tenantRows = table && context.tenancyOf.has(table);
     if (!tenantRows || requiredArgs(field).length === 0 || !context.fields(field.name)) continue;
-    const calls = lookups(context, field, "A");
-    const definitions = requiredArgs(field).map((arg) => `$${arg.name}: ${arg.type}`);
-    const list = requiredArgs(field).map((arg) => `${arg.name}: $${arg.name}`);
-    let found = false;
-    for (const args of calls) {
-      const query = `query (${definitions.join(", ")}) { result: ${field.name}(${list.join(", ")}) { __typename } }`;
-      const answer = await send(context, query, args, token);
-      found ||= Boolean(answer.data?.result);
-    }
-    if (!found) unresolved.push(field.name);
+    const answer = await query(context, field, lookups(context, field, "A"), token);
+    if (!Object.values(answer.data ?? {}).some(Boolean)) unresolved.push(field.name);
   }
   if (unresolved.length > 0) {
     context.problems.push(`lookups that do not find tenant A's rows for its owner: ${unresolved.join(", ")}`);
-  }
-}
-
-/** node(id:) with every node id of tenant B, 20 to a request. */
-async function checkNodes(context: Context, role: GraphqlRole, token?: string): Promise<void> {
-  const ids: string[] = [];
-  for (const [table, rows] of context.rowsOf.B.rows) {
-    for (const row of rows) {
-      const id = nodeId(context, table, row);
-      if (id) ids.push(id);
-    }
-  }
-  for (let i = 0; i < ids.length; i += 20) {
-    const batch = ids.slice(i, i + 20);
-    const query = `query (${batch.map((_, j) => `$n${j}: ID!`).join(", ")}) {
-      ${batch.map((_, j) => `n${j}: node(id: $n${j}) { id }`).join("\n")} }`;
-    const answer = await send(context, query, Object.fromEntries(batch.map((id, j) => [`n${j}`, id])), token);
-    context.counts.nodeLookups += batch.length;
-    const found = leak(context, answer.data);
-    if (found) context.problems.push(`query node(id:) as ${role} answered ${found}`);
-    for (const code of undocumented(context, answer)) {
-      context.problems.push(`query node(id:) as ${role} answered ${code}, not in docs/errors.md`);
-    }
   }
 }
 
@@ -590,8 +615,7 @@ async function checkQueries(context: Context, role: GraphqlRole): Promise<void> 
   const queryType = context.schema.getQueryType()!;
   for (const field of Object.values(queryType.getFields())) {
     if (["node", "query", "id"].includes(field.name) || !context.fields(field.name)) continue;
-    const calls = lookups(context, field);
-    await checkQuery(context, role, field, calls, token);
+    report(context, `query ${field.name} as ${role}`, await query(context, field, lookups(context, field), token));
   }
 }
 
@@ -621,37 +645,34 @@ function lookups(
   return [Object.fromEntries(required.map((arg) => [arg.name, plainValue(arg.name, getNamedType(arg.type))]))];
 }
 
-async function checkQuery(
+/**
+ * A query field called once per argument set (aliases), selecting QUERY_DEPTH levels — fewer when
+ * the limits refuse that many. A lookup selects its row's own fields only: if it answers another
+ * tenant's row at all, that row's id is there.
+ */
+async function query(
   context: Context,
-  role: GraphqlRole,
   field: GraphQLField<unknown, unknown>,
   calls: Array<Record<string, unknown>>,
   token?: string,
-): Promise<void> {
+): Promise<Answer> {
   const required = requiredArgs(field);
-  const typeOf = (arg: GraphQLArgument) => String(arg.type);
-  for (let depth = QUERY_DEPTH; depth >= 0; depth--) {
-    const sub = selection(field.type, depth);
+  const lookup = required.length > 0 && context.tableOfType.has(getNamedType(field.type).name);
+  for (let depth = lookup ? 0 : QUERY_DEPTH; ; depth--) {
     const variables: Record<string, unknown> = {};
     const definitions: string[] = [];
     const aliases = calls.map((args, i) => {
       const list = required.map((arg) => {
         variables[`v${i}_${arg.name}`] = args[arg.name];
-        definitions.push(`$v${i}_${arg.name}: ${typeOf(arg)}`);
+        definitions.push(`$v${i}_${arg.name}: ${arg.type}`);
         return `${arg.name}: $v${i}_${arg.name}`;
       });
-      return `q${i}: ${field.name}${list.length > 0 ? `(${list.join(", ")})` : ""} ${sub}`;
+      return `q${i}: ${field.name}${list.length > 0 ? `(${list.join(", ")})` : ""} ${selection(field.type, depth)}`;
     });
-    const query = `query ${definitions.length > 0 ? `(${definitions.join(", ")})` : ""} { ${aliases.join("\n")} }`;
-    const answer = await send(context, query, variables, token);
+    const text = `query ${definitions.length > 0 ? `(${definitions.join(", ")})` : ""} { ${aliases.join("\n")} }`;
+    const answer = await send(context, text, variables, token);
     context.counts.queries++;
-    if (tooComplex(answer) && depth > 0) continue;
-    const found = leak(context, answer.data);
-    if (found) context.problems.push(`query ${field.name} as ${role} answered ${found}`);
-    for (const code of undocumented(context, answer)) {
-      context.problems.push(`query ${field.name} as ${role} answered ${code}, not in docs/errors.md`);
-    }
-    return;
+    if (!tooComplex(answer) || depth === 0) return answer;
   }
 }
 
@@ -688,8 +709,18 @@ async function checkMutations(context: Context, role: GraphqlRole): Promise<void
   if (!mutationType) return;
   for (const field of Object.values(mutationType.getFields())) {
     if (!context.fields(field.name)) continue;
-    for (const variant of mutationVariants(context, field)) {
-      await checkMutation(context, role, field, variant);
+    // Tenant B's rows are compared before and after each field's calls (a change is then looked
+    // into by hand: the message names the field, the role and every call).
+    const before = context.digest ?? (await digest(context));
+    const variants = mutationVariants(context, field);
+    for (const variant of variants) await checkMutation(context, role, field, variant);
+    context.digest = await digest(context);
+    const touched = changed(before, context.digest);
+    if (touched.length > 0) {
+      const calls = variants.map((v) => `(${v.label}), and with ids that exist nowhere`).join("; ");
+      context.problems.push(
+        `mutation ${field.name} as ${role} changed tenant B's rows: ${touched.join(", ")}: ${calls}`,
+      );
     }
   }
 }
@@ -759,22 +790,13 @@ async function checkMutation(
   const token = await tokenFor(context, role);
   const definitions = field.args.filter((arg) => arg.name in variant.args).map((arg) => `$${arg.name}: ${arg.type}`);
   const list = field.args.filter((arg) => arg.name in variant.args).map((arg) => `${arg.name}: $${arg.name}`);
-  const sub = selection(field.type, 1) || "";
+  const sub = selection(field.type, 1);
   const query = `mutation ${definitions.length > 0 ? `(${definitions.join(", ")})` : ""} {
     result: ${field.name}${list.length > 0 ? `(${list.join(", ")})` : ""} ${sub} }`;
-  const before = context.digest ?? (await digest(context));
   const answer = await send(context, query, variant.args, token);
-  const after = await digest(context);
-  context.digest = after;
   context.counts.mutations++;
   const what = `mutation ${field.name} as ${role} (${variant.label})`;
-  const touched = changed(before, after);
-  if (touched.length > 0) context.problems.push(`${what} changed tenant B's rows: ${touched.join(", ")}`);
-  const found = leak(context, answer.data);
-  if (found) context.problems.push(`${what} answered ${found}`);
-  for (const code of undocumented(context, answer)) {
-    context.problems.push(`${what} answered ${code}, not in docs/errors.md`);
-  }
+  report(context, what, answer);
   if (variant.idArguments === 0) return;
   const code = codes(answer).join("+") || "none";
   context.mutationCodes[code] = (context.mutationCodes[code] ?? 0) + 1;
@@ -783,13 +805,6 @@ async function checkMutation(
   // change); else the answer tells whether another tenant's row exists.
   const elsewhere = await send(context, query, variant.nowhere, await tokenFor(context, role));
   context.counts.mutations++;
-  context.digest = await digest(context);
-  const touchedElsewhere = changed(after, context.digest);
-  if (touchedElsewhere.length > 0) {
-    context.problems.push(
-      `${what} with ids that exist nowhere changed tenant B's rows: ${touchedElsewhere.join(", ")}`,
-    );
-  }
   const shape = (x: Answer) => JSON.stringify({ codes: codes(x), data: x.errors?.length ? null : x.data });
   if (shape(answer) !== shape(elsewhere)) {
     context.problems.push(

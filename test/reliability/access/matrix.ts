@@ -7,7 +7,7 @@
  * problems rather than asserting, so that a test can check that a planted hole is reported.
  *
  * How each command is attempted (one transaction per role, each attempt in a savepoint rolled back
- * after it, so attempts never see each other's effects):
+ * after it, so attempts never see each other's effects; many attempts share one connection):
  * - select: `count(*)` of the target tenant's rows, picked by primary key (by row text for a
  *   relation without one): all, some or none of them visible, or 42501.
  * - insert: a copy of each existing row of the target tenant, read as the superuser (`to_jsonb`)
@@ -350,17 +350,26 @@ async function attemptAsActor(run: Run, actor: Actor, plans: TablePlan[]): Promi
   return attempts;
 }
 
-/** A statement behind a savepoint: its result, or its SQLSTATE and message (its effects then gone). */
+/**
+ * A statement: its result, or its SQLSTATE and message. After a failure the transaction is aborted
+ * until the enclosing savepoint (the cell's, a copy's, a pointer's) is rolled back.
+ */
 async function statement(run: Run, sql: string, params: unknown[]): Promise<pg.QueryResult | Failure> {
-  await run.client.query("savepoint statement");
   try {
-    const result = await run.client.query(sql, params);
-    await run.client.query("release savepoint statement");
-    return result;
+    return await run.client.query(sql, params);
   } catch (error) {
-    await run.client.query("rollback to savepoint statement");
     const { code, message } = error as { code?: string; message?: string };
     return { code: code ?? "?", message: message ?? String(error) };
+  }
+}
+
+/** Runs fn behind a savepoint (opened and rolled back in one round trip each), as the database role. */
+async function inSavepoint<T>(run: Run, name: string, dbRole: string | undefined, fn: () => Promise<T>): Promise<T> {
+  await run.client.query(`savepoint ${name}${dbRole ? `; set local role ${dbRole}` : ""}`);
+  try {
+    return await fn();
+  } finally {
+    await run.client.query(`rollback to savepoint ${name}; release savepoint ${name}`);
   }
 }
 
@@ -385,21 +394,18 @@ async function attemptCell(run: Run, plan: TablePlan, actor: Actor, command: Com
     const problem = { ...base, message: `HARD RULE: ${message}` };
     if (!run.problems.some((p) => JSON.stringify(p) === JSON.stringify(problem))) run.problems.push(problem);
   };
-  await run.client.query("savepoint cell");
-  try {
-    await run.client.query(`set local role ${actor.dbRole}`);
-    const cell = { run, plan, actor, target, hard };
-    const result =
-      command === "select"
-        ? await attemptSelect(cell)
-        : command === "insert"
-          ? await attemptInsert(cell)
-          : await attemptChange(cell, command);
-    return { ...base, ...result };
-  } finally {
-    await run.client.query("rollback to savepoint cell");
-    await run.client.query("release savepoint cell");
+  const cell = { run, plan, actor, target, hard };
+  const result = await inSavepoint(run, "cell", actor.dbRole, () =>
+    command === "select"
+      ? attemptSelect(cell)
+      : command === "insert"
+        ? attemptInsert(cell)
+        : attemptChange(cell, command),
+  );
+  if (command === "update" && target === "own" && actor.tenantId) {
+    await inSavepoint(run, "cell", actor.dbRole, () => pointAtOther(cell));
   }
+  return { ...base, ...result };
 }
 
 interface CellContext {
@@ -439,7 +445,6 @@ async function attemptChange(cell: CellContext, command: "update" | "delete"): P
       ? `update ${name} r set ${updateColumn(plan, actor)} where ${matches}`
       : `delete from ${name} r where ${matches}`;
   const result = await statement(run, sql, [JSON.stringify(plan.rows[target])]);
-  if (command === "update" && target === "own" && actor.tenantId) await pointAtOther(cell);
   const where = plan.tenancy ? tenantName(target) : "the catalogue";
   if (failed(result)) {
     const outcome = failureOutcome(result, true);
@@ -483,7 +488,8 @@ async function pointAtOther(cell: CellContext): Promise<void> {
     if (columns.length === 0) continue;
     const set = columns.map((c, i) => `${quote(c)} = $${i + 2}::${typeOf(c)}`).join(", ");
     const sql = `update ${plan.relation.name} r set ${set} where ${identity(plan.relation).matches("r", "$1")}`;
-    const result = await statement(run, sql, [JSON.stringify(plan.rows.own), ...columns.map((c) => pointer.values[c])]);
+    const params = [JSON.stringify(plan.rows.own), ...columns.map((c) => pointer.values[c])];
+    const result = await inSavepoint(run, "pointer", undefined, () => statement(run, sql, params));
     run.pointerAttempts++;
     if (!failed(result) && (result.rowCount ?? 0) > 0) {
       cell.hard(`${actor.role} made ${result.rowCount} rows of tenant A point at tenant B's row (${pointer.key})`);
@@ -494,17 +500,16 @@ async function pointAtOther(cell: CellContext): Promise<void> {
 /** Outcomes of an insert's copies, the most permissive first: the cell shows the worst case. */
 const INSERT_PRECEDENCE: Outcome[] = ["allowed", "redirected", "refused", "none", "denied"];
 
-/** A copy of each of the target tenant's rows, each in a savepoint. */
+/**
+ * A copy of each of the target tenant's rows, each in a savepoint (one copy when the role may
+ * insert no column: the grant refuses them all alike).
+ */
 async function attemptInsert(cell: CellContext): Promise<Result> {
   const results: Result[] = [];
-  for (const row of cell.plan.samples[cell.target]) {
-    await cell.run.client.query("savepoint copy");
-    try {
-      results.push(await insertCopy(cell, row));
-    } finally {
-      await cell.run.client.query("rollback to savepoint copy");
-      await cell.run.client.query("release savepoint copy");
-    }
+  const samples = cell.plan.samples[cell.target];
+  const granted = (cell.plan.insertable[cell.actor.dbRole] ?? []).length > 0;
+  for (const row of granted ? samples : samples.slice(0, 1)) {
+    results.push(await inSavepoint(cell.run, "copy", undefined, () => insertCopy(cell, row)));
   }
   const outcome = INSERT_PRECEDENCE.find((o) => results.some((r) => r.outcome === o)) ?? "none";
   return { outcome, detail: [...new Set(results.map((r) => `${r.outcome}: ${r.detail}`))].join("; ") };
