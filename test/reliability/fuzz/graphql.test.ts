@@ -33,7 +33,15 @@ import {
   type Introspection,
   readIntrospection,
 } from "./graphqlCases.ts";
-import { fuzzParameters, loadRegressions, printTally, saveFailure, shortly, tally } from "./regressions.ts";
+import {
+  fuzzParameters,
+  loadRegressions,
+  printTally,
+  saveFailure,
+  shortly,
+  shownShortly,
+  tally,
+} from "./regressions.ts";
 
 const RUNS = 20;
 const errorTable = documentedErrors();
@@ -168,7 +176,9 @@ describe.each(mutations)("%s", (mutation) => {
     for (const regression of regressions.filter((entry) => entry.mutation === mutation))
       await check(mutation, regression.input as unknown as GraphqlCase, owner);
     await fc.assert(
-      fc.asyncProperty(graphqlCases(mutation, owner.generation), (graphqlCase) => check(mutation, graphqlCase, owner)),
+      fc.asyncProperty(graphqlCases(mutation, owner.generation).map(shownShortly), (graphqlCase) =>
+        check(mutation, graphqlCase, owner),
+      ),
       fuzzParameters(RUNS),
     );
     await server.expectAlive();
