@@ -314,7 +314,8 @@ export async function setupGql(server: FuzzServer, token: string, query: string,
 
 /**
  * A store in the tenant, made as an admin would (GraphQL) and as a bot would (REST): an API key, a
- * bot, a category, two products, a customer with a balance, an order. Its ids seed the fuzzers.
+ * bot, a category, two products, a customer, an order paid at the mock provider; then one of
+ * everything else (`seedOthers`). Their ids seed the fuzzers.
  */
 export async function seedStore(
   server: FuzzServer,
@@ -364,7 +365,46 @@ export async function seedStore(
     body: JSON.stringify({ method: "provider" }),
   });
   if (payment.status >= 300) throw new Error(`set-up: payment ${payment.status} ${payment.text}`);
+  await seedOthers(gql, signed, botId, server.db);
   return { apiKey, botId, telegramId };
+}
+
+/**
+ * The rest of what a tenant holds, one of each, so that mutations acting on them find them: an
+ * event, a group chat with a member and a message, a build, a broadcast (its bot given a token).
+ */
+async function seedOthers(
+  // biome-ignore lint/suspicious/noExplicitAny: set-up reads answers by path
+  gql: (query: string, variables?: Record<string, unknown>) => Promise<any>,
+  signed: Signed,
+  botId: string,
+  db: TestDatabase,
+): Promise<void> {
+  const day = 24 * 60 * 60 * 1000;
+  await gql(
+    `mutation($s: Datetime!, $e: Datetime!) { createEvent(input: { name: "Fuzz meetup", startsAt: $s, endsAt: $e }) {
+       event { rowId } } }`,
+    { s: new Date(Date.now() + 7 * day).toISOString(), e: new Date(Date.now() + 8 * day).toISOString() },
+  );
+  const member = await createUser(db.ownerPool, signed.tenant, "member");
+  const chat = await gql(
+    `mutation($m: [UUID]!) { createGroupChat(input: { title: "Fuzz", memberIds: $m }) { chat { rowId } } }`,
+    { m: [member.id] },
+  );
+  await gql(`mutation($c: UUID!) { sendMessage(input: { chatId: $c, body: "hello" }) { message { rowId } } }`, {
+    c: chat.createGroupChat.chat.rowId,
+  });
+  await gql("mutation { requestBuild(input: {}) { build { rowId } } }");
+  await gql(
+    `mutation($b: UUID!) { setBotToken(input: { botId: $b, token: "123456:AAAAAAAAAAAAAAAAAAAAAAAAA" }) {
+    bot { rowId } } }`,
+    { b: botId },
+  );
+  await gql(
+    `mutation($b: UUID!) { createBroadcast(input: { broadcast: { botId: $b, text: "hi" } }) {
+    broadcast { rowId } } }`,
+    { b: botId },
+  );
 }
 
 /**
@@ -397,4 +437,13 @@ export async function providerPaymentIds(db: TestDatabase, tenantId: string): Pr
     [tenantId],
   );
   return rows.map((row) => row.id);
+}
+
+/** Ids of the jobs the tenant's rows queued (retryJob and discardJob name them). */
+export async function tenantJobIds(db: TestDatabase, tenantId: string): Promise<number[]> {
+  const { rows } = await db.ownerPool.query<{ id: string }>(
+    "select id from graphile_worker._private_jobs where payload->>'tenantId' = $1 order by id limit 10",
+    [tenantId],
+  );
+  return rows.map((row) => Number(row.id));
 }

@@ -233,7 +233,13 @@ function scalar(name: string, generation: Generation, fieldName: string): fc.Arb
         fc.constantFrom(...NUMBER_WORDS),
       );
     case "BigInt":
-      return pick(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String), fc.constantFrom(...NUMBER_WORDS));
+      return pick(
+        fc.oneof(
+          fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+          ...(known.integers.length > 0 ? [fc.constantFrom(...known.integers.map(String))] : []),
+        ),
+        fc.constantFrom(...NUMBER_WORDS),
+      );
     case "JSON":
       return pick(fc.jsonValue({ maxDepth: 3 }), hostileValue());
     case "Cursor":

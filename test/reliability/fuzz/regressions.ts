@@ -98,3 +98,8 @@ export function printTally(): void {
   );
   process.stdout.write(`\nAnswers by route or mutation:\n${lines.join("\n")}\n`);
 }
+
+/** The case, shown cut short where fast-check prints its counterexample (a body can be 100 kB). */
+export function shownShortly<T extends object>(value: T): T {
+  return Object.defineProperty(value, fc.toStringMethod, { value: () => shortly(value), enumerable: false });
+}
