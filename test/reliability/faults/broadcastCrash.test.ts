@@ -9,10 +9,10 @@
  * is recorded `sent`. That delivery is left `sending`; the next run never sends it again (failed,
  * INTERRUPTED), which is what keeps every chat at one message (docs/broadcasts.md).
  */
-import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { startFakeTelegram, type FakeTelegram } from "../helpers/telegramServer.ts";
-import { until } from "../helpers/wait.ts";
-import { startWorkerProcess, type WorkerProcess } from "../helpers/workerProcess.ts";
+import { startTestApp, type TestApp } from "../../helpers/app.ts";
+import { startFakeTelegram, type FakeTelegram } from "../../helpers/telegramServer.ts";
+import { until } from "../../helpers/wait.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../helpers/workerProcess.ts";
 import {
   addCustomers,
   broadcastRow,
@@ -20,7 +20,7 @@ import {
   createBroadcastStore,
   newBotToken,
   telegramIds,
-} from "./helpers.ts";
+} from "../../broadcasts/helpers.ts";
 
 let app: TestApp;
 let telegram: FakeTelegram;
