@@ -29,7 +29,8 @@ test(
     const { loaded, missing } = await loadExpectations(modules);
     const result = await runAccessMatrix({ db, a, b, modules, expectations: loaded, missingFiles: missing });
     if (process.env.ACCESS_MATRIX_PRINT) {
-      process.stdout.write(`${describeAttempts(result.attempts)}\n${result.attempts.length} cells\n`);
+      const counts = `${result.attempts.length} cells, ${result.pointerAttempts} updates pointing at tenant B`;
+      process.stdout.write(`${describeAttempts(result.attempts)}\n${counts}\n`);
     }
     const where = (p: (typeof result.problems)[number]) =>
       [p.table, p.role, p.command, p.target].filter(Boolean).join(" ");

@@ -587,9 +587,10 @@ function report(context: Context, what: string, answer: Answer): void {
 }
 
 /**
- * The lookup fields, called as tenant A's owner with tenant A's rows, must find them (the owner
- * reads every table of its tenant): else the calls with tenant B's rows would prove nothing. The
- * documents are those of the calls with B's rows, which then reuse their plans.
+ * The lookup fields, called as tenant A's owner with tenant A's rows, must find one (the owner reads
+ * some row of every table of its tenant: its own notification, its chats): else the calls with
+ * tenant B's rows would prove nothing. LOOKUP_ROWS rows to a request, as the calls with B's rows,
+ * which then reuse the first request's plan.
  */
 async function checkLookups(context: Context): Promise<void> {
   const token = await tokenFor(context, "owner");
@@ -598,8 +599,13 @@ async function checkLookups(context: Context): Promise<void> {
     const table = context.tableOfType.get(getNamedType(field.type).name);
     const tenantRows = table && context.tenancyOf.has(table);
     if (!tenantRows || requiredArgs(field).length === 0 || !context.fields(field.name)) continue;
-    const answer = await query(context, field, lookups(context, field, "A"), token);
-    if (!Object.values(answer.data ?? {}).some(Boolean)) unresolved.push(field.name);
+    const calls = lookups(context, field, "A", Number.POSITIVE_INFINITY);
+    let found = false;
+    for (let i = 0; i < calls.length && !found; i += LOOKUP_ROWS) {
+      const answer = await query(context, field, calls.slice(i, i + LOOKUP_ROWS), token);
+      found = Object.values(answer.data ?? {}).some(Boolean);
+    }
+    if (!found) unresolved.push(field.name);
   }
   if (unresolved.length > 0) {
     context.problems.push(`lookups that do not find tenant A's rows for its owner: ${unresolved.join(", ")}`);
@@ -624,6 +630,7 @@ function lookups(
   context: Context,
   field: GraphQLField<unknown, unknown>,
   side: "A" | "B" = "B",
+  most = LOOKUP_ROWS,
 ): Array<Record<string, unknown>> {
   const required = requiredArgs(field);
   const table = context.tableOfType.get(getNamedType(field.type).name);
@@ -641,7 +648,7 @@ function lookups(
     }
     return args;
   };
-  if (rows.length > 0) return rows.slice(0, LOOKUP_ROWS).map(fromRow);
+  if (rows.length > 0) return rows.slice(0, most).map(fromRow);
   return [Object.fromEntries(required.map((arg) => [arg.name, plainValue(arg.name, getNamedType(arg.type))]))];
 }
 
