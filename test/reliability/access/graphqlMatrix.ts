@@ -53,12 +53,12 @@ import {
 } from "postgraphile/graphql";
 import type pg from "pg";
 import { projectRoot } from "../../../src/platform/paths.ts";
-import type { TestApp } from "../../helpers/app.ts";
+import { startTestApp, type TestApp } from "../../helpers/app.ts";
 import { mintToken } from "../../helpers/fixtures.ts";
 import type { SqlUser } from "../../helpers/sql.ts";
 import { type Relation, column, readRelations, tenancies, type Tenancy } from "./catalog.ts";
 import { crossTenantReferences } from "./matrix.ts";
-import type { SeededTenant } from "./seed.ts";
+import { createSeededTenant, type SeededTenant } from "./seed.ts";
 
 export const GRAPHQL_ROLES = ["anonymous", "member", "manager", "admin", "owner"] as const;
 export type GraphqlRole = (typeof GRAPHQL_ROLES)[number];
@@ -824,3 +824,22 @@ async function checkMutation(
 }
 
 const codes = (answer: Answer) => [...new Set((answer.errors ?? []).map((e) => e.extensions?.code))].sort();
+
+/** What a GraphQL matrix file runs against: a test server and two seeded tenants, A and B. */
+export interface MatrixTarget {
+  app: TestApp;
+  a: SeededTenant;
+  b: SeededTenant;
+}
+
+/** A GraphQL matrix file's setup: before its tests the server and tenants A and B, after them the server stopped. */
+export function useMatrixTarget(): MatrixTarget {
+  const target = {} as MatrixTarget;
+  beforeAll(async () => {
+    target.app = await startTestApp({ openapiCheck: false });
+    target.a = await createSeededTenant(target.app.db);
+    target.b = await createSeededTenant(target.app.db);
+  });
+  afterAll(() => target.app.stop());
+  return target;
+}

@@ -6,26 +6,15 @@
  * tenant's. `ACCESS_MATRIX_PRINT=1` prints the counts, the codes answered and the calls answered
  * without an error.
  */
-import { startTestApp, type TestApp } from "../../helpers/app.ts";
 import { MATRIX_TIMEOUT_MS } from "./expectations.ts";
-import { runGraphqlMatrix } from "./graphqlMatrix.ts";
-import { createSeededTenant, type SeededTenant } from "./seed.ts";
+import { runGraphqlMatrix, useMatrixTarget } from "./graphqlMatrix.ts";
 
-let app: TestApp;
-let a: SeededTenant;
-let b: SeededTenant;
-
-beforeAll(async () => {
-  app = await startTestApp({ openapiCheck: false });
-  a = await createSeededTenant(app.db);
-  b = await createSeededTenant(app.db);
-});
-afterAll(() => app.stop());
+const target = useMatrixTarget();
 
 test(
   "no mutation, as any role of tenant A, changes or tells tenant B's data",
   async () => {
-    const result = await runGraphqlMatrix(app, a, b, { only: "mutations" });
+    const result = await runGraphqlMatrix(target.app, target.a, target.b, { only: "mutations" });
     if (process.env.ACCESS_MATRIX_PRINT) {
       const { counts, mutationCodes, nullAnswers } = result;
       process.stdout.write(`${JSON.stringify({ counts, mutationCodes })}\n${nullAnswers.join("\n")}\n`);

@@ -11,19 +11,15 @@
  * locked (locked_by null), the process exits 0 within the documented 30 s (docs/operations.md),
  * and a next worker gives every job its effect exactly once.
  */
-import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { projectRoot } from "../../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
-import { freePort, waitForReady } from "../../helpers/process.ts";
+import { freePort, spawnEntryPoint, waitForReady } from "../../helpers/process.ts";
 import { queuedJobs } from "../../helpers/jobs.ts";
 import { createTenant, createUser, TEST_JWT_SECRET } from "../../helpers/fixtures.ts";
 import { startFaultySmtp } from "../../helpers/faultySmtp.ts";
-import { spawnEntryPoint } from "../../helpers/process.ts";
 import { until } from "../../helpers/wait.ts";
 import { emailJobsLeft, enqueueEmail, startWorkerProcess, type WorkerProcess } from "../../helpers/workerProcess.ts";
 import { msSince, reportFigures, Tally } from "./figures.ts";
@@ -75,24 +71,16 @@ test("SIGTERM during a job: the job completes, sockets close, exit code 0, no co
   const port = await freePort();
   const appName = `tessera-shutdown-${process.pid}`;
 
-  const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      DATABASE_URL: db.urls.ownerUrl,
-      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
-      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      LOG_LEVEL: "warn",
-      PGAPPNAME: appName,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const { child, output, exited } = spawnEntryPoint("start.ts", {
+    PORT: String(port),
+    DATABASE_URL: db.urls.ownerUrl,
+    DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    LOG_LEVEL: "warn",
+    PGAPPNAME: appName,
   });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   try {
-    await waitForReady(port, () => output);
+    await waitForReady(port, output);
     // A live WebSocket, to be closed by the shutdown.
     let closeCode: number | undefined;
     const client = createClient({
@@ -146,24 +134,16 @@ test(
     const tenant = await createTenant(db.ownerPool);
     const user = await createUser(db.ownerPool, tenant, "member");
     const port = await freePort();
-    const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        DATABASE_URL: db.urls.ownerUrl,
-        DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { child, output, exited } = spawnEntryPoint("start.ts", {
+      PORT: String(port),
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: "info",
     });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     let loading = true;
     try {
-      await waitForReady(port, () => output);
+      await waitForReady(port, output);
       // A signed-in WebSocket with a subscription in progress.
       let closeCode: number | undefined;
       const client = createClient({
@@ -224,13 +204,13 @@ test(
       await client.dispose();
       expect(closeCode).toBe(1001);
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
-      const lines = output
+      const lines = output()
         .split("\n")
         .filter((line) => line.startsWith("{"))
         .map((line) => JSON.parse(line) as { level: number; msg: string });
       expect(lines.some((line) => line.msg === "shutting down")).toBe(true);
       expect(lines.filter((line) => line.level >= 50)).toEqual([]);
-      expect(output).not.toMatch(/Cannot use a pool after calling end/);
+      expect(output()).not.toMatch(/Cannot use a pool after calling end/);
     } finally {
       loading = false;
       if (child.exitCode === null) child.kill("SIGKILL");
