@@ -1,0 +1,135 @@
+/**
+ * The hand-written peer of `npm run bench:peers`: node:http + pg, no framework, answering each path
+ * with the statements Tessera runs for it and the same JSON. A member request verifies the access
+ * token, checks its session (app_hidden.session_claims) and runs as the visitor role with the
+ * session's claims; a bot request authenticates its key and bot (authenticate_bot_request, as the
+ * owner) and runs as the bot role with the bot claims — each in one transaction, with the
+ * statement timeout Tessera sets. Own process; PEERS_SETUP in, `{"port":N}` out.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { productPage } from "../../src/modules/commerce/catalog.ts";
+import { sha256 } from "../../src/platform/auth/secrets.ts";
+import { makeSessionCheck } from "../../src/platform/auth/sessionCheck.ts";
+import { claimsFromAuthorization } from "../../src/platform/auth/tokens.ts";
+import { type BenchClient, benchPool, EVENTS_LIST_SQL } from "../queries.ts";
+import { CURRENT_USER_SQL, JOIN_SQL } from "./paths.ts";
+import { readSetup } from "./setup.ts";
+
+const { urls, jwtSecret, statementTimeoutMs, botRequestsPerMinute } = readSetup();
+// The pool sizes Tessera uses (src/platform/server.ts).
+const requestPool = benchPool(urls.authenticatorUrl, 12);
+const ownerPool = benchPool(urls.ownerUrl, 10);
+const checkSession = makeSessionCheck(requestPool);
+const NO_BOT = "00000000-0000-0000-0000-000000000000";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `select set_config($1, $2, true), …` for the given settings, and its parameters. */
+function settingsStatement(settings: Record<string, string>): [string, string[]] {
+  const entries = Object.entries(settings);
+  const calls = entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`);
+  return [`select ${calls.join(", ")}`, entries.flat()];
+}
+
+/** Runs `work` in one transaction with the given settings. */
+async function withSettings<T>(settings: Record<string, string>, work: (client: BenchClient) => Promise<T>) {
+  const client = await requestPool.connect();
+  try {
+    await client.query("begin");
+    await client.query(...settingsStatement(settings));
+    const result = await work(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback");
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function asMember<T>(req: IncomingMessage, work: (client: BenchClient) => Promise<T>): Promise<T> {
+  const presented = claimsFromAuthorization(req.headers.authorization, jwtSecret);
+  if (!presented) throw new Error("Send a bearer token.");
+  const claims = await checkSession(presented);
+  return withSettings(
+    {
+      role: urls.visitorRole,
+      statement_timeout: String(statementTimeoutMs),
+      "jwt.claims.user_id": claims.sub,
+      "jwt.claims.tenant_id": claims.tid,
+      "jwt.claims.session_id": claims.sid,
+      "jwt.claims.role": claims.role,
+    },
+    work,
+  );
+}
+
+async function asBot<T>(req: IncomingMessage, work: (client: BenchClient) => Promise<T>): Promise<T> {
+  const key = String(req.headers["x-api-key"] ?? "");
+  const botId = String(req.headers["x-bot-id"] ?? "");
+  const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>(
+    "select tenant_id, retry_after from app_private.authenticate_bot_request($1, null, $2, $3, 60, null)",
+    [sha256(key), UUID.test(botId) ? botId : NO_BOT, botRequestsPerMinute],
+  );
+  if (rows[0]!.retry_after !== null) throw new Error("rate limited");
+  return withSettings(
+    {
+      role: urls.botRole,
+      "jwt.claims.bot_tenant_id": rows[0]!.tenant_id,
+      "jwt.claims.bot_id": botId,
+      statement_timeout: String(statementTimeoutMs),
+    },
+    work,
+  );
+}
+
+async function bodyOf(req: IncomingMessage): Promise<{ variables?: Record<string, string> }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {};
+}
+
+async function answer(req: IncomingMessage): Promise<unknown> {
+  const body = await bodyOf(req);
+  switch (req.url) {
+    case "/events": {
+      const nodes = await asMember(req, async (db) => (await db.query(EVENTS_LIST_SQL)).rows);
+      return { data: { searchEvents: { nodes } } };
+    }
+    case "/me": {
+      const user = await asMember(req, async (db) => (await db.query(CURRENT_USER_SQL)).rows[0] ?? null);
+      return { data: { currentUser: user } };
+    }
+    case "/join": {
+      const participant = await asMember(req, async (db) => (await db.query(JOIN_SQL, [body.variables?.eventId])).rows);
+      return { data: { joinEvent: { participant: participant[0] ?? null } } };
+    }
+    case "/api/bot/catalog/products":
+      return asBot(req, (db) =>
+        productPage(db, { limit: 20, sort: [{ field: "createdAt", direction: "asc" }], cursor: null, filter: {} }),
+      );
+    default:
+      return undefined;
+  }
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.setHeader("content-type", "application/json");
+  try {
+    const body = await answer(req);
+    if (body === undefined) res.statusCode = 404;
+    res.end(JSON.stringify(body ?? { error: "not found" }));
+  } catch (error) {
+    res.end(JSON.stringify({ errors: [{ message: (error as Error).message }] }));
+  }
+}
+
+const server = createServer((req, res) => void handle(req, res));
+server.listen(0, "127.0.0.1", () => {
+  const address = server.address();
+  process.stdout.write(`${JSON.stringify({ port: typeof address === "object" ? address?.port : undefined })}\n`);
+});
+process.on("SIGTERM", () => {
+  server.close();
+  Promise.all([requestPool.end(), ownerPool.end()]).finally(() => process.exit(0));
+});
