@@ -17,19 +17,45 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { projectRoot } from "../src/platform/paths.ts";
 import { createTesseraServer } from "../src/platform/server.ts";
-import { benchEvents, benchSession, benchTenant, benchUser, openBench, runWrk } from "./harness.ts";
-import { EVENTS_LIST_SQL, EVENTS_QUERY, MEMBER_CLAIMS_SQL } from "./queries.ts";
+import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
 const bench = await openBench();
-const { config, logger, database } = bench;
+const { config, logger, database, owner } = bench;
 
 // A tenant with 40 upcoming events, participants, and one member with a live session.
 const tenantId = await benchTenant(bench, "bench-events");
 const userId = await benchUser(bench, tenantId, "reader", "member");
-await benchEvents(bench, tenantId);
+if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId])).rowCount) {
+  await owner.query(
+    `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
+     select $1, 'Event ' || i, 'Description of event ' || i,
+       now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
+     from generate_series(1, 40) i`,
+    [tenantId],
+  );
+  await owner.query(
+    `with people as (insert into app_public.users (tenant_id, email, username)
+       select $1, 'p' || i || '@example.test', 'p' || i from generate_series(1, 200) i returning id)
+     insert into app_public.event_participants (tenant_id, event_id, user_id)
+     select $1, e.id, p.id from app_public.events e, people p
+     where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
+    [tenantId],
+  );
+}
 const { sessionId, token } = await benchSession(bench, userId, tenantId, "member");
+
+const QUERY =
+  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) " +
+  "{ nodes { rowId name startsAt participantsCount } } }";
+const LIST_SQL = `select e.id as "rowId", e.name,
+    to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt",
+    app_public.events_participants_count(e) as "participantsCount"
+  from app_public.search_events(null, null, null, true) e order by e.starts_at limit 20`;
+const CLAIMS_SQL = `select set_config('role', $1, true), set_config('jwt.claims.session_id', $2, true),
+  set_config('jwt.claims.user_id', $3, true), set_config('jwt.claims.tenant_id', $4, true),
+  set_config('jwt.claims.role', 'member', true)`;
 
 // 2. The hand-written ceiling.
 const authenticator = new pg.Pool({ connectionString: database.urls.authenticatorUrl, max: 10 });
@@ -38,8 +64,8 @@ const plain = createServer(async (_req, res) => {
   try {
     await client.query("select * from app_hidden.session_claims($1::uuid[])", [[sessionId]]);
     await client.query("begin");
-    await client.query(MEMBER_CLAIMS_SQL, [database.urls.visitorRole, sessionId, userId, tenantId]);
-    const { rows } = await client.query(EVENTS_LIST_SQL);
+    await client.query(CLAIMS_SQL, [database.urls.visitorRole, sessionId, userId, tenantId]);
+    const { rows } = await client.query(LIST_SQL);
     await client.query("commit");
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ data: { searchEvents: { nodes: rows } } }));
@@ -65,7 +91,7 @@ writeFileSync(
   luaPath,
   [
     'wrk.method = "POST"',
-    `wrk.body = ${JSON.stringify(JSON.stringify({ query: EVENTS_QUERY }))}`,
+    `wrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}`,
     'wrk.headers["content-type"] = "application/json"',
     `wrk.headers["authorization"] = "Bearer ${token}"`,
     "",
@@ -80,9 +106,30 @@ interface Result {
   rssMiB?: number;
 }
 // The servers live in this process: the load generator must run without blocking its event loop.
+const run = promisify(execFile);
 async function wrk(label: string, url: string): Promise<Result> {
-  const { rps, p50Ms, p99Ms } = await runWrk(luaPath, url, seconds, connections);
-  return { label, rps, p50Ms, p99Ms, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
+  const { stdout: out } = await run("wrk", [
+    "-t2",
+    `-c${connections}`,
+    `-d${seconds}s`,
+    "--latency",
+    "-s",
+    luaPath,
+    url,
+  ]);
+  const ms = (name: string) => {
+    const match = new RegExp(`${name}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!match) return undefined;
+    const value = Number(match[1]);
+    return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+  };
+  return {
+    label,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50Ms: ms("50"),
+    p99Ms: ms("99"),
+    rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+  };
 }
 
 // Check both answer the same JSON before measuring.
@@ -91,7 +138,7 @@ const ask = async (url: string) =>
     await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: EVENTS_QUERY }),
+      body: JSON.stringify({ query: QUERY }),
     })
   ).json();
 const [viaTessera, viaPlain] = await Promise.all([
@@ -118,17 +165,17 @@ writeFileSync(
   [
     `select * from app_hidden.session_claims(array['${sessionId}']::uuid[]);`,
     "begin;",
-    MEMBER_CLAIMS_SQL.replace("$1", `'${database.urls.visitorRole}'`)
+    CLAIMS_SQL.replace("$1", `'${database.urls.visitorRole}'`)
       .replace("$2", `'${sessionId}'`)
       .replace("$3", `'${userId}'`)
       .replace("$4", `'${tenantId}'`)
       .replace(/\s+/g, " ") + ";",
-    EVENTS_LIST_SQL.replace(/\s+/g, " ") + ";",
+    LIST_SQL.replace(/\s+/g, " ") + ";",
     "commit;",
     "",
   ].join("\n"),
 );
-const { stdout: pgbenchOut } = await promisify(execFile)("pgbench", [
+const { stdout: pgbenchOut } = await run("pgbench", [
   "-n",
   "-f",
   scriptPath,
