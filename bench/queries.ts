@@ -14,10 +14,6 @@ export const EVENTS_LIST_SQL = `select e.id as "rowId", e.name,
     to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt",
     app_public.events_participants_count(e) as "participantsCount"
   from app_public.search_events(null, null, null, true) e order by e.starts_at limit 20`;
-/** A member's claims, as Tessera sets them: $1 role, $2 session, $3 user, $4 tenant. */
-export const MEMBER_CLAIMS_SQL = `select set_config('role', $1, true), set_config('jwt.claims.session_id', $2, true),
-  set_config('jwt.claims.user_id', $3, true), set_config('jwt.claims.tenant_id', $4, true),
-  set_config('jwt.claims.role', 'member', true)`;
 
 /** A pool of the project's pg (not bench/peers' copy, which only PostGraphile V4 uses). */
 export function benchPool(connectionString: string, max: number): pg.Pool {
