@@ -203,8 +203,8 @@ try {
   readers.forEach((r, i) => {
     const l = loads[i]!;
     process.stdout.write(
-      `${r.label.padEnd(48)}${l.tps.toFixed(0).padStart(8)}${l.p50.toFixed(2).padStart(9)}${l.p99.toFixed(2).padStart(9)}` +
-        `${(l.p99 / base.p99).toFixed(2).padStart(12)}\n`,
+      `${r.label.padEnd(48)}${l.tps.toFixed(0).padStart(8)}${l.p50.toFixed(2).padStart(9)}` +
+        `${l.p99.toFixed(2).padStart(9)}${(l.p99 / base.p99).toFixed(2).padStart(12)}\n`,
     );
   });
 } finally {
