@@ -304,6 +304,30 @@ $function$;
 comment on function app_private.publish_event(text,uuid,text,text,jsonb) is '@module platform
 Appends a domain event and enqueues its delivery to the registered consumers, in the caller''s transaction.';
 
+CREATE OR REPLACE FUNCTION app_private.publish_events(type text, aggregate_type text, events jsonb)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  with published as (
+    insert into app_private.domain_events (type, tenant_id, aggregate_type, aggregate_id, payload)
+    select publish_events.type, (e->>'tenant_id')::uuid, publish_events.aggregate_type, e->>'aggregate_id',
+      coalesce(e->'payload', '{}'::jsonb)
+    from jsonb_array_elements(publish_events.events) with ordinality as t(e, n)
+    order by t.n
+    returning id, tenant_id
+  )
+  select app_private.enqueue_jobs(array_agg(
+    row('domain_event', json_strip_nulls(json_build_object('id', p.id, 'tenantId', p.tenant_id)),
+      null, null, null, null, null, null)::graphile_worker.job_spec
+    order by p.id))
+  from published p;
+$function$;
+comment on function app_private.publish_events(text,text,jsonb) is '@module platform
+publish_event for many aggregates at once: events is a JSON array of {tenant_id, aggregate_id, payload};
+one insert into the log, one add_jobs call.';
+
 CREATE OR REPLACE FUNCTION app_private.release_dead_workers(stale_after interval)
  RETURNS integer
  LANGUAGE plpgsql
@@ -645,12 +669,15 @@ CREATE OR REPLACE FUNCTION app_private.tg_tenants__publish_created()
  LANGUAGE plpgsql
 AS $function$
 begin
-  perform app_private.publish_event('tenant_created', new.id, 'tenant', new.id::text, jsonb_build_object('slug', new.slug));
+  perform app_private.publish_events('tenant_created', 'tenant', coalesce(jsonb_agg(jsonb_build_object(
+      'tenant_id', n.id, 'aggregate_id', n.id::text, 'payload', jsonb_build_object('slug', n.slug))), '[]'))
+    from new_tenants n;
   return null;
 end;
 $function$;
 comment on function app_private.tg_tenants__publish_created() is '@module tenancy
-Publishes tenant_created for a new tenant; its consumers give it its roles, system user and modules.';
+Publishes tenant_created for each new tenant (one statement''s tenants at once); its consumers give it its
+roles, system user and modules.';
 
 CREATE OR REPLACE FUNCTION app_public.current_tenant()
  RETURNS app_public.tenants
@@ -697,7 +724,7 @@ CREATE TRIGGER _500_notify AFTER INSERT OR UPDATE ON app_public.tenant_modules F
 
 CREATE TRIGGER _500_notify_suspended AFTER UPDATE OF status ON app_public.tenants FOR EACH ROW WHEN (((old.status = 'active'::text) AND (new.status <> 'active'::text))) EXECUTE FUNCTION app_private.tg_tenants__notify_suspended();
 
-CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants FOR EACH ROW EXECUTE FUNCTION app_private.tg_tenants__publish_created();
+CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants REFERENCING NEW TABLE AS new_tenants FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_tenants__publish_created();
 
 create policy select_anyone on app_public.modules as permissive for select to public using (true);
 
@@ -2070,6 +2097,8 @@ An event of the tenant (module `events`). Members see events that are not reject
 comment on column app_public.events.image is 'An https:// URL, or /api/images/<id> of an image uploaded by the event''s tenant.';
 comment on column app_public.events.max_participants_count is 'Capacity; null means unlimited.';
 comment on column app_public.events.rejected_at is 'When the event was cancelled; cancelled events are visible to managers only.';
+
+CREATE INDEX event_participants_participating_idx ON app_public.event_participants USING btree (tenant_id, event_id) WHERE (status = 'PARTICIPATING'::text);
 
 CREATE INDEX event_participants_tenant_event_idx ON app_public.event_participants USING btree (tenant_id, event_id);
 

@@ -1,6 +1,9 @@
+import type { PoolClient } from "pg";
 import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startWorker } from "../../src/platform/worker/runner.ts";
+import type { Consumer } from "../../src/platform/worker/consumers.ts";
+import { makeDomainEventTask } from "../../src/platform/worker/domainEvent.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { queuedJobs, runDueJobs } from "../helpers/jobs.ts";
@@ -144,4 +147,81 @@ test("the in-process worker picks up a new tenant's event on its own", async () 
   } finally {
     await worker.stop();
   }
+});
+
+test("one statement creating three tenants publishes an event and a job for each, and each is set up", async () => {
+  const { rows } = await db.ownerPool.query<{ id: string }>(
+    `insert into app_public.tenants (slug, name)
+     select 'bulk-' || i, 'Bulk ' || i from generate_series(1, 3) i returning id`,
+  );
+  const tenantIds = rows.map((row) => row.id);
+  const events = await db.ownerPool.query<{ id: string; tenant_id: string }>(
+    "select id::text, tenant_id from app_private.domain_events where tenant_id = any($1::uuid[]) order by id",
+    [tenantIds],
+  );
+  expect(events.rows.map((row) => row.tenant_id).sort()).toEqual([...tenantIds].sort());
+  const queued = (await jobs("domain_event")).filter((job) => events.rows.some((e) => e.id === String(job.payload.id)));
+  expect(queued.map((job) => job.payload.tenantId).sort()).toEqual([...tenantIds].sort());
+
+  await drainQueue();
+  const modules = (await catalogue()).length;
+  for (const tenantId of tenantIds) {
+    expect(await modulesOf(tenantId)).toHaveLength(modules);
+    const roles = await db.ownerPool.query("select 1 from app_public.roles where tenant_id = $1", [tenantId]);
+    expect(roles.rows).toHaveLength(4);
+  }
+});
+
+test("a consumer that fails rolls back alone: the one before it stays delivered and the retry skips it", async () => {
+  const calls: string[] = [];
+  let broken = true;
+  const consumer = (name: string, work?: (client: PoolClient) => Promise<void>): Consumer => ({
+    name,
+    handle: async (client) => {
+      calls.push(name);
+      await work?.(client);
+    },
+  });
+  const domainEvent = makeDomainEventTask({
+    probe_event: [
+      consumer("first"),
+      consumer("second", async (client) => {
+        await client.query("insert into app_public.tenants (slug, name) values ('rolled-back', 'Rolled back')");
+        if (broken) throw new Error("second consumer is broken");
+      }),
+      consumer("third"),
+    ],
+  });
+  const { rows } = await db.ownerPool.query<{ id: string }>(
+    "select app_private.publish_event('probe_event', null, 'probe', 'p1', '{}')::text as id",
+  );
+  const eventId = rows[0]!.id;
+  const delivered = async () =>
+    (
+      await db.ownerPool.query<{ consumer: string }>(
+        "select consumer from app_private.domain_event_deliveries where event_id = $1 order by consumer",
+        [eventId],
+      )
+    ).rows.map((row) => row.consumer);
+  const tenantsNamed = async () =>
+    (await db.ownerPool.query("select 1 from app_public.tenants where slug = 'rolled-back'")).rows.length;
+
+  await runDueJobs(db.ownerPool, { domain_event: domainEvent });
+  expect(calls).toEqual(["first", "second"]);
+  expect(await delivered()).toEqual(["first"]);
+  expect(await tenantsNamed()).toBe(0);
+  const failed = await db.ownerPool.query<{ id: string; last_error: string }>(
+    "select id::text, last_error from graphile_worker.jobs where task_identifier = 'domain_event' and attempts > 0",
+  );
+  expect(failed.rows).toHaveLength(1);
+  expect(failed.rows[0]!.last_error).toContain("second consumer is broken");
+
+  broken = false;
+  await db.ownerPool.query("select graphile_worker.reschedule_jobs(array[$1::bigint], run_at := now())", [
+    failed.rows[0]!.id,
+  ]);
+  await runDueJobs(db.ownerPool, { domain_event: domainEvent });
+  expect(calls).toEqual(["first", "second", "second", "third"]);
+  expect(await delivered()).toEqual(["first", "second", "third"]);
+  expect(await tenantsNamed()).toBe(1);
 });

@@ -1,0 +1,165 @@
+/**
+ * The outbox end to end: N tenants created in one statement, whose trigger publishes N
+ * `tenant_created` domain events and enqueues N `domain_event` jobs, drained by Tessera's worker
+ * (startWorker: our task list, consumers and settings) — against raw graphile-worker with the same
+ * settings (workerPreset) draining N no-op jobs added in one batch. Both clocks run from the enqueue
+ * to the last job completed; every job must complete exactly once, with no failure, and every
+ * consumer must have run once per event. Runs in a throw-away database beside the application's.
+ * Usage: node bench/outbox.ts [jobs=20000] [concurrency=WORKER_CONCURRENCY]
+ */
+import { EventEmitter } from "node:events";
+import { run, type Runner, type WorkerEvents } from "graphile-worker";
+import { MODULES } from "../src/modules/index.ts";
+import { workerLogger } from "../src/platform/db/migrate.ts";
+import { startWorker, workerPreset } from "../src/platform/worker/runner.ts";
+import { openBenchDatabase } from "./scale/database.ts";
+
+const jobs = Number(process.argv[2] ?? 20000);
+const db = await openBenchDatabase("outbox_bench");
+const { config, logger } = db.bench;
+const concurrency = Number(process.argv[3] ?? config.workerConcurrency);
+const ownerUrl = db.urls.ownerUrl;
+
+interface Drain {
+  seconds: number;
+  enqueueSeconds: number;
+}
+
+/** Counts completions per job id; resolves when `expected` distinct jobs of `task` succeeded. */
+function watchJobs(events: WorkerEvents, task: string, expected: number) {
+  const completions = new Map<string, number>();
+  let failures = 0;
+  let last = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  events.on("job:success", ({ job }) => {
+    if (job.task_identifier !== task) return;
+    completions.set(job.id, (completions.get(job.id) ?? 0) + 1);
+    last = performance.now();
+    if (completions.size === expected) finish();
+  });
+  events.on("job:error", ({ job }) => {
+    if (job.task_identifier === task) failures++;
+  });
+  return {
+    finished,
+    lastAt: () => last,
+    check(label: string) {
+      const twice = [...completions.values()].filter((n) => n !== 1).length;
+      if (completions.size !== expected || twice || failures) {
+        throw new Error(
+          `${label}: ${completions.size}/${expected} jobs completed, ${twice} more than once, ${failures} failures`,
+        );
+      }
+    },
+  };
+}
+
+async function queueEmpty(task: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { rows } = await db.root.query<{ n: number }>(
+      "select count(*)::int as n from graphile_worker.jobs where task_identifier = $1",
+      [task],
+    );
+    if (rows[0]!.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} ${task} jobs still queued`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Raw graphile-worker, our settings, no-op jobs added in one batch. */
+async function drainNoop(): Promise<Drain> {
+  const events: WorkerEvents = new EventEmitter();
+  const watch = watchJobs(events, "bench_noop", jobs);
+  const runner: Runner = await run({
+    connectionString: ownerUrl,
+    concurrency,
+    noHandleSignals: true,
+    logger: workerLogger(logger),
+    events,
+    taskList: { bench_noop: async () => {} },
+    preset: workerPreset,
+  });
+  const started = performance.now();
+  await db.root.query(
+    `select graphile_worker.add_jobs(array_agg(
+       row('bench_noop', json_build_object('i', i), null, null, null, null, null, null)::graphile_worker.job_spec))
+     from generate_series(1, $1) i`,
+    [jobs],
+  );
+  const enqueueSeconds = (performance.now() - started) / 1000;
+  await watch.finished;
+  const seconds = (watch.lastAt() - started) / 1000;
+  await runner.stop();
+  await queueEmpty("bench_noop");
+  watch.check("no-op");
+  return { seconds, enqueueSeconds };
+}
+
+/** Tessera's worker draining the domain events of N new tenants. */
+async function drainOutbox(): Promise<Drain> {
+  const worker = await startWorker({
+    connectionString: ownerUrl,
+    concurrency,
+    logger,
+    mail: { ...config.mail, smtpUrl: undefined },
+    modules: MODULES,
+    config,
+  });
+  const watch = watchJobs(worker.events, "domain_event", jobs);
+  const prefix = `outbox-${Date.now().toString(36)}`;
+  const started = performance.now();
+  await db.root.query(
+    `insert into app_public.tenants (slug, name)
+     select $1 || '-' || i, 'Outbox bench ' || i from generate_series(1, $2) i`,
+    [prefix, jobs],
+  );
+  const enqueueSeconds = (performance.now() - started) / 1000;
+  await watch.finished;
+  const seconds = (watch.lastAt() - started) / 1000;
+  await worker.stop();
+  await queueEmpty("domain_event");
+  watch.check("outbox");
+  await checkConsumers(prefix);
+  return { seconds, enqueueSeconds };
+}
+
+/** Every new tenant's event delivered once to each consumer, and their effects there. */
+async function checkConsumers(prefix: string): Promise<void> {
+  const { rows } = await db.root.query(
+    `with mine as (select id from app_public.tenants where slug like $1 || '-%'),
+       events as (select e.id from app_private.domain_events e join mine on mine.id = e.tenant_id
+                  where e.type = 'tenant_created')
+     select (select count(*)::int from mine) as tenants, (select count(*)::int from events) as events,
+       (select count(*)::int from app_private.domain_event_deliveries d join events e on e.id = d.event_id)
+         as deliveries,
+       (select count(*)::int from mine where not exists
+          (select 1 from app_public.roles r where r.tenant_id = mine.id and r.name = 'owner')) as without_roles,
+       (select count(*)::int from mine where not exists
+          (select 1 from app_public.tenant_modules m where m.tenant_id = mine.id)) as without_modules`,
+    [prefix],
+  );
+  const r = rows[0];
+  if (r.tenants !== jobs || r.events !== jobs || r.deliveries !== 2 * jobs || r.without_roles || r.without_modules) {
+    throw new Error(`outbox consumers incomplete: ${JSON.stringify(r)}`);
+  }
+}
+
+function line(label: string, drain: Drain): number {
+  const rate = jobs / drain.seconds;
+  process.stdout.write(
+    `${label.padEnd(40)} ${jobs} jobs in ${drain.seconds.toFixed(2)} s (enqueue ${drain.enqueueSeconds.toFixed(2)} s)` +
+      ` = ${Math.round(rate)} jobs/s\n`,
+  );
+  return rate;
+}
+
+try {
+  process.stdout.write(`concurrency ${concurrency}, local queue ${workerPreset.worker?.localQueue?.size}\n`);
+  const noop = line("graphile-worker, no-op jobs", await drainNoop());
+  const outbox = line("Tessera, tenant_created → 2 consumers", await drainOutbox());
+  process.stdout.write(`ratio Tessera outbox / no-op: ${(outbox / noop).toFixed(2)}×\n`);
+} finally {
+  await db.close({ drop: true });
+}
