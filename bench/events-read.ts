@@ -17,38 +17,17 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { projectRoot } from "../src/platform/paths.ts";
 import { createTesseraServer } from "../src/platform/server.ts";
-import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
+import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
+import { openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
 const bench = await openBench();
-const { config, logger, database, owner } = bench;
+const { config, logger, database } = bench;
 
 // A tenant with 40 upcoming events, participants, and one member with a live session.
-const tenantId = await benchTenant(bench, "bench-events");
-const userId = await benchUser(bench, tenantId, "reader", "member");
-if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId])).rowCount) {
-  await owner.query(
-    `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
-     select $1, 'Event ' || i, 'Description of event ' || i,
-       now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
-     from generate_series(1, 40) i`,
-    [tenantId],
-  );
-  await owner.query(
-    `with people as (insert into app_public.users (tenant_id, email, username)
-       select $1, 'p' || i || '@example.test', 'p' || i from generate_series(1, 200) i returning id)
-     insert into app_public.event_participants (tenant_id, event_id, user_id)
-     select $1, e.id, p.id from app_public.events e, people p
-     where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
-    [tenantId],
-  );
-}
-const { sessionId, token } = await benchSession(bench, userId, tenantId, "member");
-
-const QUERY =
-  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) " +
-  "{ nodes { rowId name startsAt participantsCount } } }";
+const { tenantId, userId, sessionId, token } = await eventsFixture(bench);
+const QUERY = EVENTS_QUERY;
 const LIST_SQL = `select e.id as "rowId", e.name,
     to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt",
     app_public.events_participants_count(e) as "participantsCount"
@@ -87,16 +66,7 @@ await new Promise<void>((resolve) => tessera.httpServer.listen(0, "127.0.0.1", r
 const resultsDir = join(projectRoot, "bench", "results");
 mkdirSync(resultsDir, { recursive: true });
 const luaPath = join(resultsDir, "events-read.lua");
-writeFileSync(
-  luaPath,
-  [
-    'wrk.method = "POST"',
-    `wrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}`,
-    'wrk.headers["content-type"] = "application/json"',
-    `wrk.headers["authorization"] = "Bearer ${token}"`,
-    "",
-  ].join("\n"),
-);
+writeFileSync(luaPath, wrkScript(QUERY, token));
 
 interface Result {
   label: string;
