@@ -74,10 +74,13 @@ interface Result {
   p50Ms?: number;
   p99Ms?: number;
   rssMiB?: number;
+  /** CPU time of this process (user + system) per request: steadier than req/s on a busy machine. */
+  cpuMsPerRequest?: number;
 }
 // The servers live in this process: the load generator must run without blocking its event loop.
 const run = promisify(execFile);
 async function wrk(label: string, url: string): Promise<Result> {
+  const cpuBefore = process.cpuUsage();
   const { stdout: out } = await run("wrk", [
     "-t2",
     `-c${connections}`,
@@ -87,6 +90,8 @@ async function wrk(label: string, url: string): Promise<Result> {
     luaPath,
     url,
   ]);
+  const cpu = process.cpuUsage(cpuBefore);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const ms = (name: string) => {
     const match = new RegExp(`${name}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     if (!match) return undefined;
@@ -99,6 +104,7 @@ async function wrk(label: string, url: string): Promise<Result> {
     p50Ms: ms("50"),
     p99Ms: ms("99"),
     rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    cpuMsPerRequest: requests ? (cpu.user + cpu.system) / 1000 / requests : undefined,
   };
 }
 
@@ -165,13 +171,14 @@ const database_ = results[2]!.rps;
 process.stdout.write(`\nEvents read path, ${connections} connections, ${seconds} s each (pgbench: average latency)\n`);
 process.stdout.write(
   `${"".padEnd(28)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"RSS MiB".padStart(9)}` +
-    `${"÷ node".padStart(9)}${"÷ pg".padStart(8)}\n`,
+    `${"÷ node".padStart(9)}${"÷ pg".padStart(8)}${"CPU ms/req".padStart(12)}\n`,
 );
 for (const r of results) {
   process.stdout.write(
     `${r.label.padEnd(28)}${r.rps.toFixed(0).padStart(9)}${(r.p50Ms?.toFixed(1) ?? "-").padStart(9)}` +
       `${(r.p99Ms?.toFixed(1) ?? "-").padStart(9)}${String(r.rssMiB ?? "-").padStart(9)}` +
-      `${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}\n`,
+      `${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}` +
+      `${(r.cpuMsPerRequest?.toFixed(2) ?? "-").padStart(12)}\n`,
   );
 }
 writeFileSync(
