@@ -138,7 +138,8 @@ export function topFunctions(profile: CpuProfile, count: number): { name: string
     if (HIDDEN.has(node.callFrame.functionName)) continue;
     const n = counts.get(node.id) ?? 0;
     busy += n;
-    const name = `${node.callFrame.functionName || "(anonymous)"} ${bucketOf(node.callFrame)}:${node.callFrame.lineNumber + 1}`;
+    const frame = node.callFrame;
+    const name = `${frame.functionName || "(anonymous)"} ${bucketOf(frame)}:${frame.lineNumber + 1}`;
     totals.set(name, (totals.get(name) ?? 0) + n);
   }
   return [...totals]
