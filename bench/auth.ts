@@ -20,6 +20,8 @@ const base = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).po
 
 const password = "benchmark passphrase 2026";
 await benchUser(bench, await benchTenant(bench, "bench"), "bench", "member", password);
+// Logins of earlier runs (this database is the benchmark's own) must not rate-limit this one.
+await bench.owner.query("delete from app_private.rate_limits");
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -55,7 +57,9 @@ async function throughput(
   step: (state: { refreshToken?: string }) => Promise<void>,
   init: () => Promise<{ refreshToken?: string }>,
 ): Promise<number> {
-  const states = await Promise.all(Array.from({ length: concurrency }, init));
+  // One at a time: concurrent logins would take more of the account's login bucket than it holds.
+  const states: { refreshToken?: string }[] = [];
+  for (let i = 0; i < concurrency; i++) states.push(await init());
   let done = 0;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();

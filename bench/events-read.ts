@@ -17,38 +17,17 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { projectRoot } from "../src/platform/paths.ts";
 import { createTesseraServer } from "../src/platform/server.ts";
-import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
+import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
+import { openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
 const bench = await openBench();
-const { config, logger, database, owner } = bench;
+const { config, logger, database } = bench;
 
 // A tenant with 40 upcoming events, participants, and one member with a live session.
-const tenantId = await benchTenant(bench, "bench-events");
-const userId = await benchUser(bench, tenantId, "reader", "member");
-if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId])).rowCount) {
-  await owner.query(
-    `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
-     select $1, 'Event ' || i, 'Description of event ' || i,
-       now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
-     from generate_series(1, 40) i`,
-    [tenantId],
-  );
-  await owner.query(
-    `with people as (insert into app_public.users (tenant_id, email, username)
-       select $1, 'p' || i || '@example.test', 'p' || i from generate_series(1, 200) i returning id)
-     insert into app_public.event_participants (tenant_id, event_id, user_id)
-     select $1, e.id, p.id from app_public.events e, people p
-     where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
-    [tenantId],
-  );
-}
-const { sessionId, token } = await benchSession(bench, userId, tenantId, "member");
-
-const QUERY =
-  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) " +
-  "{ nodes { rowId name startsAt participantsCount } } }";
+const { tenantId, userId, sessionId, token } = await eventsFixture(bench);
+const QUERY = EVENTS_QUERY;
 const LIST_SQL = `select e.id as "rowId", e.name,
     to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt",
     app_public.events_participants_count(e) as "participantsCount"
@@ -87,16 +66,7 @@ await new Promise<void>((resolve) => tessera.httpServer.listen(0, "127.0.0.1", r
 const resultsDir = join(projectRoot, "bench", "results");
 mkdirSync(resultsDir, { recursive: true });
 const luaPath = join(resultsDir, "events-read.lua");
-writeFileSync(
-  luaPath,
-  [
-    'wrk.method = "POST"',
-    `wrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}`,
-    'wrk.headers["content-type"] = "application/json"',
-    `wrk.headers["authorization"] = "Bearer ${token}"`,
-    "",
-  ].join("\n"),
-);
+writeFileSync(luaPath, wrkScript(QUERY, token));
 
 interface Result {
   label: string;
@@ -104,10 +74,13 @@ interface Result {
   p50Ms?: number;
   p99Ms?: number;
   rssMiB?: number;
+  /** CPU time of this process (user + system) per request: steadier than req/s on a busy machine. */
+  cpuMsPerRequest?: number;
 }
 // The servers live in this process: the load generator must run without blocking its event loop.
 const run = promisify(execFile);
 async function wrk(label: string, url: string): Promise<Result> {
+  const cpuBefore = process.cpuUsage();
   const { stdout: out } = await run("wrk", [
     "-t2",
     `-c${connections}`,
@@ -117,6 +90,8 @@ async function wrk(label: string, url: string): Promise<Result> {
     luaPath,
     url,
   ]);
+  const cpu = process.cpuUsage(cpuBefore);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const ms = (name: string) => {
     const match = new RegExp(`${name}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     if (!match) return undefined;
@@ -129,6 +104,7 @@ async function wrk(label: string, url: string): Promise<Result> {
     p50Ms: ms("50"),
     p99Ms: ms("99"),
     rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    cpuMsPerRequest: requests ? (cpu.user + cpu.system) / 1000 / requests : undefined,
   };
 }
 
@@ -195,13 +171,14 @@ const database_ = results[2]!.rps;
 process.stdout.write(`\nEvents read path, ${connections} connections, ${seconds} s each (pgbench: average latency)\n`);
 process.stdout.write(
   `${"".padEnd(28)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"RSS MiB".padStart(9)}` +
-    `${"÷ node".padStart(9)}${"÷ pg".padStart(8)}\n`,
+    `${"÷ node".padStart(9)}${"÷ pg".padStart(8)}${"CPU ms/req".padStart(12)}\n`,
 );
 for (const r of results) {
   process.stdout.write(
     `${r.label.padEnd(28)}${r.rps.toFixed(0).padStart(9)}${(r.p50Ms?.toFixed(1) ?? "-").padStart(9)}` +
       `${(r.p99Ms?.toFixed(1) ?? "-").padStart(9)}${String(r.rssMiB ?? "-").padStart(9)}` +
-      `${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}\n`,
+      `${(r.rps / ceiling).toFixed(2).padStart(9)}${(r.rps / database_).toFixed(2).padStart(8)}` +
+      `${(r.cpuMsPerRequest?.toFixed(2) ?? "-").padStart(12)}\n`,
   );
 }
 writeFileSync(

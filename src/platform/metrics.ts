@@ -122,16 +122,30 @@ export class Metrics {
 
   /** Express middleware: counts every response under its route template (never the raw path). */
   http() {
+    // One pair of label children per (method, route, status): prom-client hashes a labels object
+    // on every call otherwise. The label values come from bounded sets, so the map is bounded too.
+    type Children = { count: ReturnType<Counter["labels"]>; duration: ReturnType<Histogram["labels"]> };
+    const children = new Map<string, Children>();
+    const childrenOf = (method: string, route: string, status: string) => {
+      const key = `${method} ${status} ${route}`;
+      let pair = children.get(key);
+      if (!pair) {
+        const labels = { method, route, status };
+        pair = { count: this.#httpRequests.labels(labels), duration: this.#httpDuration.labels(labels) };
+        children.set(key, pair);
+      }
+      return pair;
+    };
     return (req: Request, res: Response, next: NextFunction): void => {
-      const end = this.#httpDuration.startTimer();
+      const started = performance.now();
       res.on("finish", () => {
-        const labels = {
-          method: METHODS.has(req.method) ? req.method : OTHER,
-          route: routeTemplate(req, res) ?? "unmatched",
-          status: res.statusCode >= 100 && res.statusCode <= 599 ? String(res.statusCode) : OTHER,
-        };
-        this.#httpRequests.inc(labels);
-        end(labels);
+        const pair = childrenOf(
+          METHODS.has(req.method) ? req.method : OTHER,
+          routeTemplate(req, res) ?? "unmatched",
+          res.statusCode >= 100 && res.statusCode <= 599 ? String(res.statusCode) : OTHER,
+        );
+        pair.count.inc();
+        pair.duration.observe((performance.now() - started) / 1000);
       });
       next();
     };

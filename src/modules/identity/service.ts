@@ -20,7 +20,13 @@ import { makeRefreshTokenSuccessor } from "../../platform/auth/tokens.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
 import { activeTenantId, type CaptchaVerifier, ipOf, limitKeyOfTenant, requireClaims } from "./callers.ts";
 import { Registrations } from "./registration.ts";
-import { Sessions, type SessionAnswer } from "./sessions.ts";
+import {
+  SESSION_USER_COLUMNS,
+  SESSION_USER_TABLES,
+  Sessions,
+  type SessionAnswer,
+  type SessionUserRow,
+} from "./sessions.ts";
 import { TwoFactor } from "./twoFactor.ts";
 import { parseInput, schemas } from "./validation.ts";
 
@@ -28,6 +34,17 @@ export type { Caller } from "../../platform/graphql/context.ts";
 
 const PASSWORD_RESET_TTL_SECONDS = 60 * 60;
 const REFRESH_REUSE_GRACE_SECONDS = 10;
+/**
+ * A refresh in one round trip: the rotation (a volatile function in a CTE runs exactly once), then
+ * the user of a rotated session with their roles. Its row locks are held to the statement's end.
+ */
+const ROTATE_AND_READ_USER = `with rotated as (
+    select * from app_private.rotate_refresh_token($1, $2, make_interval(secs => $3))
+  )
+  select rotated.status, rotated.session_id, ${SESSION_USER_COLUMNS}
+  from rotated
+  left join (${SESSION_USER_TABLES}) on u.id = rotated.user_id and rotated.status = 'ok'
+  group by rotated.status, rotated.session_id, u.id`;
 
 export class AuthService {
   readonly #pool: pg.Pool;
@@ -139,8 +156,9 @@ export class AuthService {
   async refreshSession(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.refreshSession, input);
     const refreshToken = this.#refreshSuccessor(data.refreshToken);
-    const { rows } = await this.#pool.query<{ status: string; session_id: string | null; user_id: string | null }>(
-      "select * from app_private.rotate_refresh_token($1, $2, make_interval(secs => $3))",
+    // One statement: the rotation, then the session's user read back for the answer.
+    const { rows } = await this.#pool.query<{ status: string; session_id: string | null } & Partial<SessionUserRow>>(
+      ROTATE_AND_READ_USER,
       [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],
     );
     const row = rows[0];
@@ -149,7 +167,7 @@ export class AuthService {
       throw new AppError("TOKEN_REUSED");
     }
     if (row?.status !== "ok") throw new AppError("INVALID_TOKEN", "The refresh token is unknown, expired or revoked.");
-    return this.#sessions.answerFor(row.user_id!, row.session_id!, refreshToken);
+    return this.#sessions.answerWith(row.id ? (row as SessionUserRow) : undefined, row.session_id!, refreshToken);
   }
 
   /** Revokes the caller's current session (or the one a refresh token belongs to). */

@@ -29,6 +29,23 @@ export interface SessionAnswer {
   twoFactorToken: string | null;
 }
 
+/** The user of a session and the names of the roles they hold, as SESSION_USER_COLUMNS reads them. */
+export interface SessionUserRow {
+  id: string;
+  tenant_id: string;
+  email: string;
+  username: string;
+  full_name: string | null;
+  roles: string[];
+}
+
+/** Select list and joined tables that read a SessionUserRow from `u` (app_public.users); group by u.id. */
+export const SESSION_USER_COLUMNS = `u.id, u.tenant_id, u.email, u.username, u.full_name,
+  coalesce(array_agg(r.name) filter (where r.name is not null), '{}') as roles`;
+export const SESSION_USER_TABLES = `app_public.users u
+  left join app_public.user_roles ur on ur.user_id = u.id
+  left join app_public.roles r on r.id = ur.role_id`;
+
 /** Built-in roles from most to least powerful; the JWT `role` claim is the highest a user holds. */
 const ROLE_RANK = ["owner", "admin", "manager", "member"];
 
@@ -53,23 +70,15 @@ export class Sessions {
   }
 
   async answerFor(userId: string, sessionId: string, refreshToken: string): Promise<SessionAnswer> {
-    const { rows } = await this.#pool.query<{
-      id: string;
-      tenant_id: string;
-      email: string;
-      username: string;
-      full_name: string | null;
-      roles: string[];
-    }>(
-      `select u.id, u.tenant_id, u.email, u.username, u.full_name,
-              coalesce(array_agg(r.name) filter (where r.name is not null), '{}') as roles
-       from app_public.users u
-       left join app_public.user_roles ur on ur.user_id = u.id
-       left join app_public.roles r on r.id = ur.role_id
-       where u.id = $1 group by u.id`,
+    const { rows } = await this.#pool.query<SessionUserRow>(
+      `select ${SESSION_USER_COLUMNS} from ${SESSION_USER_TABLES} where u.id = $1 group by u.id`,
       [userId],
     );
-    const user = rows[0];
+    return this.answerWith(rows[0], sessionId, refreshToken);
+  }
+
+  /** The answer for a user row already read (SESSION_USER_COLUMNS); INVALID_CREDENTIALS without one. */
+  answerWith(user: SessionUserRow | undefined, sessionId: string, refreshToken: string): SessionAnswer {
     if (!user) throw new AppError("INVALID_CREDENTIALS");
     const role = ROLE_RANK.find((name) => user.roles.includes(name)) ?? user.roles[0] ?? "member";
     const ttl = this.#config.accessTokenTtlSeconds;

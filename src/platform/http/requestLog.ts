@@ -15,21 +15,28 @@ declare global {
   }
 }
 
+const MESSAGES = { error: "request failed", warn: "request refused", info: "request" } as const;
+
 export function requestLog(logger: Logger) {
   return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
     const started = performance.now();
-    req.log = logger.child({ requestId: req.requestId });
+    // The child logger is made when something logs through it, not for every request.
+    let child: Logger | undefined;
+    Object.defineProperty(req, "log", {
+      get: () => (child ??= logger.child({ requestId: req.requestId })),
+      configurable: true,
+    });
     res.on("finish", () => {
       if (req.path === "/metrics" || req.path.startsWith("/health")) return;
+      const level = res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info";
+      if (!logger.isLevelEnabled(level)) return;
       const line = {
         method: req.method,
         path: routeTemplate(req, res) ?? req.path,
         status: res.statusCode,
         ms: Math.round(performance.now() - started),
       };
-      if (res.statusCode >= 500) req.log!.error(line, "request failed");
-      else if (res.statusCode >= 400) req.log!.warn(line, "request refused");
-      else req.log!.info(line, "request");
+      req.log![level](line, MESSAGES[level]);
     });
     next();
   };
