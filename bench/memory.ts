@@ -5,7 +5,8 @@
  * wrk at each concurrency in turn, and the child's RSS is read from /proc: VmHWM (peak, reset before
  * each phase) and VmRSS (now). Heap used comes from the server's own /metrics.
  * Usage: node bench/memory.ts [seconds=10] [connections=16,200]
- *   BENCH_NODE_FLAGS="--max-semi-space-size=4 …" adds V8 flags to the child's command, to try settings.
+ *   BENCH_NODE_FLAGS="--max-semi-space-size=32 …" adds flags after the script's own (V8 takes the last of a
+ *   repeated flag), to try other settings; "--max-semi-space-size=0 --max-old-space-size=0" is V8's defaults.
  * Runs its own embedded cluster in .data/bench-memory-pg unless DATABASE_URL is set.
  */
 import { execFile, spawn } from "node:child_process";
@@ -44,7 +45,9 @@ function startCommand(): { command: string; args: string[] } {
   const scripts = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")).scripts;
   const [node, ...args] = String(scripts.start).split(/\s+/);
   if (node !== "node") throw new Error(`the start script does not begin with node: ${scripts.start}`);
-  return { command: process.execPath, args: [...extraFlags, ...args] };
+  // V8 takes the last of a repeated flag: the extra ones go after the script's own.
+  const entry = args.findIndex((arg) => !arg.startsWith("-"));
+  return { command: process.execPath, args: [...args.slice(0, entry), ...extraFlags, ...args.slice(entry)] };
 }
 
 async function freePort(): Promise<number> {
@@ -233,7 +236,7 @@ try {
     process.stdout.write(`${r.label.padEnd(20)}${cells.map((c) => c.padStart(11)).join("")}\n`);
     if (r.errors) process.stdout.write(`  ${r.errors} non-2xx answers\n`);
   }
-  const startScript = [...extraFlags, ...args].join(" ");
+  const startScript = args.join(" ");
   writeFileSync(
     join(resultsDir, "memory.json"),
     JSON.stringify({ when: new Date().toISOString(), seconds, command: `node ${startScript}`, results }, null, 2),
