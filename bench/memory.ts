@@ -6,7 +6,8 @@
  * each phase) and VmRSS (now). Heap used comes from the server's own /metrics.
  * Usage: node bench/memory.ts [seconds=10] [connections=16,200]
  *   BENCH_NODE_FLAGS="--max-semi-space-size=32 …" adds flags after the script's own (V8 takes the last of a
- *   repeated flag), to try other settings; "--max-semi-space-size=0 --max-old-space-size=0" is V8's defaults.
+ *   repeated flag), to try other settings; "--max-semi-space-size=64 --max-old-space-size=4096"
+ *   is V8's default sizing on a 24 GiB host.
  * Runs its own embedded cluster in .data/bench-memory-pg unless DATABASE_URL is set.
  */
 import { execFile, spawn } from "node:child_process";
