@@ -19,7 +19,7 @@ run() {
   until curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do sleep 0.05; done
   now=$(date +%s%N)
   local node_pid rss
-  node_pid=$(pgrep -f "^node --env-file-if-exists=.env src/cli/start.ts" | head -1)
+  node_pid=$(pgrep -f "^node .*src/cli/start.ts" | head -1)
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$node_pid/status")
   printf '%-5s start → /ready: %5d ms   RSS: %4d MiB\n' "$label" $(((now - start) / 1000000)) $((rss / 1024))
   kill -TERM "$node_pid"

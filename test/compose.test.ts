@@ -4,6 +4,7 @@
  * `scale` profile is the topology test/reliability/scaling/ runs (PgBouncer's pools, which process
  * uses which).
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -179,4 +180,31 @@ test("the Dockerfile runs as a non-root user with a healthcheck on /ready", () =
   expect(dockerfile).toMatch(/^USER node$/m);
   expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/ready/m);
   expect(dockerfile).toMatch(/^FROM node:24-slim AS runtime$/m);
+});
+
+describe("memory caps (docs/operations.md, Memory)", () => {
+  const flagsOf = (script: string) => scripts[script]!.split(/\s+/).filter((arg) => /^--max-\w+-space-size=/.test(arg));
+
+  test("start, server and worker run node with the same young- and old-generation caps", () => {
+    const caps = flagsOf("start");
+    expect(caps.map((flag) => flag.split("=")[0]).sort()).toEqual(["--max-old-space-size", "--max-semi-space-size"]);
+    expect(flagsOf("server")).toEqual(caps);
+    expect(flagsOf("worker")).toEqual(caps);
+  });
+
+  test("node accepts the caps and its heap limit is theirs", () => {
+    const caps = flagsOf("server");
+    const mib = (name: string) =>
+      Number(caps.find((flag) => flag.startsWith(`--max-${name}-space-size=`))!.split("=")[1]);
+    const script = "process.stdout.write(String(require('node:v8').getHeapStatistics().heap_size_limit))";
+    const child = spawnSync(process.execPath, [...caps, "-e", script], { encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    // The heap limit is the old generation plus the young one (two semi-spaces and V8's new large-object space).
+    expect(Number(child.stdout) / 2 ** 20).toBe(mib("old") + 3 * mib("semi"));
+  });
+
+  test("the images and compose files start node through those scripts", () => {
+    expect(readFileSync(join(projectRoot, "Dockerfile"), "utf8")).toMatch(/^CMD \["npm", "run", "server"\]$/m);
+    for (const [, service] of backend) expect(service.command?.slice(0, 2)).toEqual(["npm", "run"]);
+  });
 });
