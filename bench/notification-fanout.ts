@@ -10,9 +10,12 @@
  * trigger does) and `read-back` (the trigger's former body, NOTIFY with the id alone, so every
  * subscription reads its row under RLS). Reported: per receipt, NOTIFY → client p50/p99/max; and
  * mutation → last receipt.
+ * Writes bench/results/notification-fanout.json.
  * Usage: node bench/notification-fanout.ts [sizes=1,100,1000] [rounds=1]
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Sockets per client address: under the server's cap of 50 per address (websocketLimits.ts). */
@@ -23,9 +26,8 @@ const RECEIPT_TIMEOUT_MS = 60_000;
 type Receipt = [rowId: string, atNs: string];
 type Message =
   | { kind: "ready" }
-  | { kind: "receipts"; receipts: Receipt[] }
-  | { kind: "stamps"; stamps: Receipt[] }
-  | { kind: "failed"; error: string };
+  | { kind: "receipts"; receipts: Receipt[]; errors: number }
+  | { kind: "stamps"; stamps: Receipt[] };
 
 const role = process.argv[2];
 if (role === "--clients") await runClients();
@@ -37,6 +39,7 @@ async function runClients(): Promise<void> {
   const [{ createClient }, { default: WebSocket }] = await Promise.all([import("graphql-ws"), import("ws")]);
   const { port, tokens } = await nextMessage<{ port: number; tokens: string[] }>();
   const receipts: Receipt[] = [];
+  let errors = 0;
   let done: () => void = () => {};
   const all = new Promise<void>((resolve) => (done = resolve));
   const fromAddress = (address: string) =>
@@ -60,9 +63,11 @@ async function runClients(): Promise<void> {
       {
         next: (value) => {
           receipts.push([value.data?.notificationAdded.notification?.rowId ?? "?", String(process.hrtime.bigint())]);
-          if (receipts.length === tokens.length) done();
+          if (receipts.length + errors === tokens.length) done();
         },
-        error: (error) => send({ kind: "failed", error: JSON.stringify(error) }),
+        error: () => {
+          if (receipts.length + ++errors === tokens.length) done();
+        },
         complete: () => {},
       },
     );
@@ -80,7 +85,7 @@ async function runClients(): Promise<void> {
   const timer = setTimeout(done, RECEIPT_TIMEOUT_MS);
   await all;
   clearTimeout(timer);
-  send({ kind: "receipts", receipts });
+  send({ kind: "receipts", receipts, errors });
   await nextMessage();
   await Promise.all(clients.map((client) => client.dispose()));
   process.exit(0);
@@ -119,6 +124,7 @@ async function runBench(): Promise<void> {
   const { createTesseraServer } = await import("../src/platform/server.ts");
   const { startWorker } = await import("../src/platform/worker/runner.ts");
   const { benchSession, benchTenant, benchUser, openBench } = await import("./harness.ts");
+  const { projectRoot } = await import("../src/platform/paths.ts");
 
   const sizes = (process.argv[2] ?? "1,100,1000").split(",").map(Number);
   const rounds = Number(process.argv[3] ?? 1);
@@ -178,7 +184,8 @@ async function runBench(): Promise<void> {
   }
 
   function child(mode: string): ChildProcess {
-    return fork(fileURLToPath(import.meta.url), [mode], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const stdio = ["ignore", "inherit", "inherit", "ipc"] as const;
+    return fork(fileURLToPath(import.meta.url), [mode], { execArgv: [], stdio: [...stdio] });
   }
 
   async function reply<T extends Message["kind"]>(from: ChildProcess, kind: T) {
@@ -191,6 +198,7 @@ async function runBench(): Promise<void> {
     size: number;
     delivery: string;
     received: number;
+    errors: number;
     lastMs: number;
     firstNotifyMs: number;
     p50: number;
@@ -229,7 +237,7 @@ async function runBench(): Promise<void> {
       }),
     });
     if (!response.ok) throw new Error(await response.text());
-    const got = (await receipts).receipts;
+    const { receipts: got, errors } = await receipts;
     probe.send("collect");
     const stamps = new Map((await reply(probe, "stamps")).stamps);
     clients.send("dispose");
@@ -241,6 +249,7 @@ async function runBench(): Promise<void> {
       size: who.members.length,
       delivery,
       received: got.length,
+      errors,
       lastMs: ms(
         started,
         got.reduce((max, [, s]) => (BigInt(s) > max ? BigInt(s) : max), started),
@@ -267,13 +276,20 @@ async function runBench(): Promise<void> {
   process.stdout.write(
     "\nNotification fan-out: rejectEvent → NOTIFY (probe) → each subscriber's receipt (ms)\n" +
       "  subscribers  delivery    received  mutation→1st NOTIFY  NOTIFY→client p50     p99     max" +
-      "   mutation→last\n",
+      "   mutation→last  errors\n",
   );
   for (const r of results)
     process.stdout.write(
       `${String(r.size).padStart(13)}  ${r.delivery.padEnd(10)} ${String(r.received).padStart(9)}` +
-        `  ${f(r.firstNotifyMs).padStart(19)}  ${f(r.p50).padStart(17)} ${f(r.p99)} ${f(r.max)} ${f(r.lastMs).padStart(15)}\n`,
+        `  ${f(r.firstNotifyMs).padStart(19)}  ${f(r.p50).padStart(17)} ${f(r.p99)} ${f(r.max)}` +
+        `${f(r.lastMs).padStart(16)}${String(r.errors).padStart(8)}\n`,
     );
+  const resultsDir = join(projectRoot, "bench", "results");
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    join(resultsDir, "notification-fanout.json"),
+    `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`,
+  );
   for (const size of sizes) {
     const of = (delivery: string, key: "p99" | "lastMs") =>
       results.filter((r) => r.size === size && r.delivery === delivery).map((r) => r[key]);
