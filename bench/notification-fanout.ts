@@ -22,10 +22,12 @@ import { fileURLToPath } from "node:url";
 const SOCKETS_PER_ADDRESS = 40;
 const SUBSCRIPTION = "subscription { notificationAdded { notification { rowId kind title } } }";
 const RECEIPT_TIMEOUT_MS = 60_000;
+const NO_ROW = "00000000-0000-0000-0000-000000000000";
 
 type Receipt = [rowId: string, atNs: string];
 type Message =
   | { kind: "ready" }
+  | { kind: "warm" }
   | { kind: "receipts"; receipts: Receipt[]; errors: number }
   | { kind: "stamps"; stamps: Receipt[] };
 
@@ -39,6 +41,7 @@ async function runClients(): Promise<void> {
   const [{ createClient }, { default: WebSocket }] = await Promise.all([import("graphql-ws"), import("ws")]);
   const { port, tokens } = await nextMessage<{ port: number; tokens: string[] }>();
   const receipts: Receipt[] = [];
+  const warm = new Set<number>();
   let errors = 0;
   let done: () => void = () => {};
   const all = new Promise<void>((resolve) => (done = resolve));
@@ -57,11 +60,16 @@ async function runClients(): Promise<void> {
       retryAttempts: 0,
     }),
   );
-  for (const client of clients) {
-    client.subscribe<{ notificationAdded: { notification: { rowId: string } } }>(
+  for (const [i, client] of clients.entries()) {
+    client.subscribe<{ notificationAdded: { notification: { rowId: string } | null } }>(
       { query: SUBSCRIPTION },
       {
         next: (value) => {
+          // A warm-up NOTIFY (an id no row has) answers null: proof that this LISTEN is live.
+          if (value.data && !value.data.notificationAdded.notification) {
+            if (warm.size < tokens.length && warm.add(i).size === tokens.length) send({ kind: "warm" });
+            return;
+          }
           receipts.push([value.data?.notificationAdded.notification?.rowId ?? "?", String(process.hrtime.bigint())]);
           if (receipts.length + errors === tokens.length) done();
         },
@@ -206,6 +214,26 @@ async function runBench(): Promise<void> {
     max: number;
   }
 
+  /**
+   * A subscription is answered before the server's LISTEN for it has run, and a NOTIFY before the
+   * LISTEN is lost: warm-up NOTIFYs (an id no row has) are sent until every client got one.
+   */
+  async function warmUp(clients: ChildProcess, who: Audience): Promise<void> {
+    const channels = who.members.map((m) => `user:${m.id}:notifications`);
+    const allWarm = reply(clients, "warm");
+    let warm = false;
+    void allWarm.then(() => (warm = true));
+    for (let attempt = 0; !warm; attempt++) {
+      if (attempt === 60) throw new Error("the subscriptions' LISTENs did not all start within a minute");
+      await owner.query("select pg_notify(c, $2) from unnest($1::text[]) c", [
+        channels,
+        JSON.stringify({ id: NO_ROW }),
+      ]);
+      await Promise.race([allWarm, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+
   async function run(who: Audience, delivery: "payload" | "read-back"): Promise<Result> {
     await owner.query(delivery === "payload" ? payloadTrigger : readBackTrigger);
     const eventId = (
@@ -224,7 +252,7 @@ async function runBench(): Promise<void> {
     const clients = child("--clients");
     clients.send({ port, tokens: who.members.map((m) => m.token) });
     await Promise.all([reply(probe, "ready"), reply(clients, "ready")]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await warmUp(clients, who);
 
     const receipts = reply(clients, "receipts");
     const started = process.hrtime.bigint();
@@ -239,7 +267,7 @@ async function runBench(): Promise<void> {
     if (!response.ok) throw new Error(await response.text());
     const { receipts: got, errors } = await receipts;
     probe.send("collect");
-    const stamps = new Map((await reply(probe, "stamps")).stamps);
+    const stamps = new Map((await reply(probe, "stamps")).stamps.filter(([id]) => id !== NO_ROW));
     clients.send("dispose");
     const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
     const latencies = got.map(([rowId, at]) => ms(BigInt(stamps.get(rowId) ?? at), BigInt(at))).sort((a, b) => a - b);
