@@ -1,92 +1,90 @@
 /**
  * Notification fan-out: N WebSocket subscribers to `notificationAdded`, all participants of one
- * event; a manager cancels it; measured from the mutation to the last subscriber's receipt. The
- * path is the real one: mutation → trigger → job → batched inserts → NOTIFY → each subscription
- * reads its row back under RLS. Baseline in the same run: one subscriber.
- * Usage: node bench/notification-fanout.ts [sizes=1,100,1000]
+ * event; a manager cancels it. The path is the real one: mutation → trigger → job → batched inserts
+ * → NOTIFY → each subscription answers its client. Three processes, so that neither side's work
+ * skews the other's clock: this one (server, worker, orchestration), one with the N clients, and
+ * a probe that LISTENs on the N channels itself and stamps each NOTIFY as it arrives. Stamps are
+ * process.hrtime (the machine's monotonic clock, shared by the processes).
+ *
+ * Per size, two deliveries in the same run: `payload` (the NOTIFY carries the row; what the
+ * trigger does) and `read-back` (the trigger's former body, NOTIFY with the id alone, so every
+ * subscription reads its row under RLS). Reported: per receipt, NOTIFY → client p50/p99/max; and
+ * mutation → last receipt.
+ * Writes bench/results/notification-fanout.json.
+ * Usage: node bench/notification-fanout.ts [sizes=1,100,1000] [rounds=1]
  */
-import { MODULES } from "../src/modules/index.ts";
-import type { AddressInfo } from "node:net";
-import { createClient, type Client } from "graphql-ws";
-import WebSocket from "ws";
-import { createTesseraServer } from "../src/platform/server.ts";
-import { startWorker } from "../src/platform/worker/runner.ts";
-import { benchSession, benchTenant, benchUser, openBench } from "./harness.ts";
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const sizes = (process.argv[2] ?? "1,100,1000").split(",").map(Number);
-const bench = await openBench();
-const { config, logger, database, owner } = bench;
-const server = await createTesseraServer({
-  modules: MODULES,
-  config: { ...config, isProduction: true },
-  database: database.urls,
-  logger,
-});
-await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
-const port = (server.httpServer.address() as AddressInfo).port;
-const worker = await startWorker({
-  modules: MODULES,
-  connectionString: database.urls.ownerUrl,
-  concurrency: 4,
-  logger,
-  mail: config.mail,
-});
+/** Sockets per client address: under the server's cap of 50 per address (websocketLimits.ts). */
+const SOCKETS_PER_ADDRESS = 40;
+const SUBSCRIPTION = "subscription { notificationAdded { notification { rowId kind title } } }";
+const RECEIPT_TIMEOUT_MS = 60_000;
+const NO_ROW = "00000000-0000-0000-0000-000000000000";
+const WARM_UP = `select pg_notify('user:' || u || ':notifications', json_build_object('id', $3::uuid, 'row',
+  json_build_object('id', $3::uuid, 'tenant_id', $2::uuid, 'recipient_id', u,
+                    'kind', 'warm_up', 'title', 'Warm-up'))::text)
+  from unnest($1::uuid[]) u`;
 
-async function userWithToken(tenantId: string, username: string, role: string): Promise<{ id: string; token: string }> {
-  const id = await benchUser(bench, tenantId, username, role);
-  return { id, token: (await benchSession(bench, id, tenantId, role)).token };
-}
+type Receipt = [rowId: string, atNs: string];
+type Message =
+  | { kind: "ready" }
+  | { kind: "warm" }
+  | { kind: "receipts"; receipts: Receipt[]; errors: number }
+  | { kind: "stamps"; stamps: Receipt[] };
 
-async function run(size: number): Promise<number> {
-  const tenantId = await benchTenant(bench, `fanout-${size}-${Date.now()}`);
-  // In-app notifications only: the bench measures the live path, not SMTP.
-  await owner.query(
-    `update app_public.tenant_modules set settings = '{"emailNotifications": false}'
-     where tenant_id = $1 and module = 'events'`,
-    [tenantId],
-  );
-  const manager = await userWithToken(tenantId, `manager-${size}`, "manager");
-  const eventId = (
-    await owner.query<{ id: string }>(
-      `insert into app_public.events (tenant_id, name, starts_at, ends_at)
-       values ($1, 'Fan-out', now() + interval '30 days', now() + interval '31 days') returning id`,
-      [tenantId],
-    )
-  ).rows[0]!.id;
-  const members = [];
-  for (let i = 0; i < size; i++) members.push(await userWithToken(tenantId, `m${size}-${i}`, "member"));
-  await owner.query(
-    "insert into app_public.event_participants (tenant_id, event_id, user_id) select $1, $2, unnest($3::uuid[])",
-    [tenantId, eventId, members.map((m) => m.id)],
-  );
+const role = process.argv[2];
+if (role === "--clients") await runClients();
+else if (role === "--probe") await runProbe();
+else await runBench();
 
-  let received = 0;
-  let lastAt = 0;
+/** The clients' process: opens the sockets it is told, subscribes, reports each receipt. */
+async function runClients(): Promise<void> {
+  const [{ createClient }, { default: WebSocket }] = await Promise.all([import("graphql-ws"), import("ws")]);
+  const { port, tokens } = await nextMessage<{ port: number; tokens: string[] }>();
+  const receipts: Receipt[] = [];
+  const warm = new Set<number>();
+  let errors = 0;
   let done: () => void = () => {};
   const all = new Promise<void>((resolve) => (done = resolve));
-  const clients: Client[] = members.map((member) =>
+  const fromAddress = (address: string) =>
+    class extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { localAddress: address });
+      }
+    };
+  const clients = tokens.map((token, i) =>
     createClient({
       url: `ws://127.0.0.1:${port}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${member.token}` },
+      webSocketImpl: fromAddress(`127.0.0.${2 + Math.floor(i / SOCKETS_PER_ADDRESS)}`),
+      connectionParams: { authorization: `Bearer ${token}` },
       lazy: false,
       retryAttempts: 0,
     }),
   );
-  // Subscribe, then prove each socket is up with a query over it.
-  for (const client of clients) {
-    client.subscribe(
-      { query: "subscription { notificationAdded { notification { kind } } }" },
+  for (const [i, client] of clients.entries()) {
+    client.subscribe<{ notificationAdded: { notification: { rowId: string } | null } }>(
+      { query: SUBSCRIPTION },
       {
-        next: () => {
-          lastAt = performance.now();
-          if (++received === size) done();
+        next: (value) => {
+          // A warm-up NOTIFY (its row has an id no row has): proof that this LISTEN is live.
+          if (value.data?.notificationAdded.notification?.rowId === NO_ROW) {
+            if (warm.size < tokens.length && warm.add(i).size === tokens.length) send({ kind: "warm" });
+            return;
+          }
+          receipts.push([value.data?.notificationAdded.notification?.rowId ?? "?", String(process.hrtime.bigint())]);
+          if (receipts.length + errors === tokens.length) done();
         },
-        error: () => {},
+        error: () => {
+          if (receipts.length + ++errors === tokens.length) done();
+        },
         complete: () => {},
       },
     );
   }
+  // Each socket is up once a query over it has been answered (its subscription came first).
   await Promise.all(
     clients.map(
       (client) =>
@@ -95,36 +93,244 @@ async function run(size: number): Promise<number> {
         ),
     ),
   );
-  await new Promise((resolve) => setTimeout(resolve, 500));
-
-  const started = performance.now();
-  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${manager.token}` },
-    body: JSON.stringify({
-      query: "mutation ($id: UUID!) { rejectEvent(input: { eventId: $id }) { event { rejectedAt } } }",
-      variables: { id: eventId },
-    }),
-  });
-  if (!response.ok) throw new Error(await response.text());
-  await Promise.race([
-    all,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${received}/${size} received`)), 60_000)),
-  ]);
+  send({ kind: "ready" });
+  const timer = setTimeout(done, RECEIPT_TIMEOUT_MS);
+  await all;
+  clearTimeout(timer);
+  send({ kind: "receipts", receipts, errors });
+  await nextMessage();
   await Promise.all(clients.map((client) => client.dispose()));
-  return lastAt - started;
+  process.exit(0);
 }
 
-const results: Array<{ subscribers: number; ms: number }> = [];
-for (const size of sizes) results.push({ subscribers: size, ms: await run(size) });
-const base = results[0]!.ms;
-process.stdout.write("\nNotification fan-out: rejectEvent mutation → last subscriber receives its notification\n");
-for (const r of results)
-  process.stdout.write(
-    `${String(r.subscribers).padStart(6)} subscribers   ${r.ms.toFixed(0).padStart(6)} ms   ` +
-      `${(r.ms / base).toFixed(1).padStart(6)}× one subscriber\n`,
-  );
+/** The probe's process: LISTENs on the channels it is told and stamps each NOTIFY on arrival. */
+async function runProbe(): Promise<void> {
+  const { default: pg } = await import("pg");
+  const { url, channels } = await nextMessage<{ url: string; channels: string[] }>();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const stamps: Receipt[] = [];
+  client.on("notification", (message) => {
+    const at = String(process.hrtime.bigint());
+    stamps.push([(JSON.parse(message.payload ?? "{}") as { id: string }).id, at]);
+  });
+  await client.query(channels.map((channel) => `LISTEN ${client.escapeIdentifier(channel)};`).join("\n"));
+  send({ kind: "ready" });
+  await nextMessage();
+  send({ kind: "stamps", stamps });
+  await client.end();
+  process.exit(0);
+}
 
-await worker.stop();
-await server.close();
-await bench.close();
+function send(message: Message): void {
+  process.send?.(message);
+}
+
+function nextMessage<T = unknown>(from: NodeJS.Process | ChildProcess = process): Promise<T> {
+  return new Promise((resolve) => from.once("message", (message) => resolve(message as T)));
+}
+
+async function runBench(): Promise<void> {
+  const { MODULES } = await import("../src/modules/index.ts");
+  const { migrateDatabase } = await import("../src/platform/db/migrate.ts");
+  const { createTesseraServer } = await import("../src/platform/server.ts");
+  const { startWorker } = await import("../src/platform/worker/runner.ts");
+  const { benchSession, benchTenant, benchUser, openBench } = await import("./harness.ts");
+  const { projectRoot } = await import("../src/platform/paths.ts");
+
+  const sizes = (process.argv[2] ?? "1,100,1000").split(",").map(Number);
+  const rounds = Number(process.argv[3] ?? 1);
+  const bench = await openBench();
+  const { config, logger, database, owner } = bench;
+  // The notifications module's migration in progress, if any (openBench applies committed ones).
+  await migrateDatabase(database.urls, logger, { includeCurrent: true });
+  const server = await createTesseraServer({
+    modules: MODULES,
+    config: { ...config, isProduction: true },
+    database: database.urls,
+    logger,
+  });
+  await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
+  const port = (server.httpServer.address() as { port: number }).port;
+  const worker = await startWorker({
+    modules: MODULES,
+    connectionString: database.urls.ownerUrl,
+    concurrency: 4,
+    logger,
+    mail: config.mail,
+  });
+  const trigger = "app_private.tg_instant_notifications__notify()";
+  const payloadTrigger = (
+    await owner.query<{ def: string }>(`select pg_get_functiondef('${trigger}'::regprocedure) as def`)
+  ).rows[0]!.def;
+  const readBackTrigger = `create or replace function ${trigger} returns trigger
+    language plpgsql volatile set search_path to pg_catalog, public, pg_temp as $$
+    begin
+      perform pg_notify('user:' || new.recipient_id::text || ':notifications', json_build_object('id', new.id)::text);
+      return null;
+    end; $$`;
+
+  interface Audience {
+    tenantId: string;
+    manager: { id: string; token: string };
+    members: Array<{ id: string; token: string }>;
+  }
+
+  async function userWithToken(tenantId: string, username: string, role: string) {
+    const id = await benchUser(bench, tenantId, username, role);
+    return { id, token: (await benchSession(bench, id, tenantId, role)).token };
+  }
+
+  async function audience(size: number): Promise<Audience> {
+    const tenantId = await benchTenant(bench, `fanout-${size}-${Date.now()}`);
+    // In-app notifications only: the bench measures the live path, not SMTP.
+    await owner.query(
+      `update app_public.tenant_modules set settings = '{"emailNotifications": false}'
+       where tenant_id = $1 and module = 'events'`,
+      [tenantId],
+    );
+    const manager = await userWithToken(tenantId, `manager-${size}`, "manager");
+    const members = [];
+    for (let i = 0; i < size; i++) members.push(await userWithToken(tenantId, `m${size}-${i}`, "member"));
+    return { tenantId, manager, members };
+  }
+
+  function child(mode: string): ChildProcess {
+    const stdio = ["ignore", "inherit", "inherit", "ipc"] as const;
+    return fork(fileURLToPath(import.meta.url), [mode], { execArgv: [], stdio: [...stdio] });
+  }
+
+  async function reply<T extends Message["kind"]>(from: ChildProcess, kind: T) {
+    const message = await nextMessage<Message>(from);
+    if (message.kind !== kind) throw new Error(`expected ${kind}, got ${JSON.stringify(message).slice(0, 300)}`);
+    return message as Extract<Message, { kind: T }>;
+  }
+
+  interface Result {
+    size: number;
+    delivery: string;
+    received: number;
+    errors: number;
+    lastMs: number;
+    firstNotifyMs: number;
+    p50: number;
+    p99: number;
+    max: number;
+  }
+
+  /**
+   * A subscription is answered before the server's LISTEN for it has run, and a NOTIFY before the
+   * LISTEN is lost: warm-up NOTIFYs are sent until every client got one. Each carries a row (its
+   * id no row has), so it costs the server no read-back, whatever the delivery being measured.
+   */
+  async function warmUp(clients: ChildProcess, who: Audience): Promise<void> {
+    const allWarm = reply(clients, "warm");
+    let warm = false;
+    void allWarm.then(() => (warm = true));
+    for (let attempt = 0; !warm; attempt++) {
+      if (attempt === 60) throw new Error("the subscriptions' LISTENs did not all start within a minute");
+      await owner.query(WARM_UP, [who.members.map((m) => m.id), who.tenantId, NO_ROW]);
+      await Promise.race([allWarm, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+
+  async function run(who: Audience, delivery: "payload" | "read-back"): Promise<Result> {
+    await owner.query(delivery === "payload" ? payloadTrigger : readBackTrigger);
+    const eventId = (
+      await owner.query<{ id: string }>(
+        `insert into app_public.events (tenant_id, name, starts_at, ends_at)
+         values ($1, 'Fan-out', now() + interval '30 days', now() + interval '31 days') returning id`,
+        [who.tenantId],
+      )
+    ).rows[0]!.id;
+    await owner.query(
+      "insert into app_public.event_participants (tenant_id, event_id, user_id) select $1, $2, unnest($3::uuid[])",
+      [who.tenantId, eventId, who.members.map((m) => m.id)],
+    );
+    const probe = child("--probe");
+    probe.send({ url: database.urls.ownerUrl, channels: who.members.map((m) => `user:${m.id}:notifications`) });
+    const clients = child("--clients");
+    clients.send({ port, tokens: who.members.map((m) => m.token) });
+    await Promise.all([reply(probe, "ready"), reply(clients, "ready")]);
+    await warmUp(clients, who);
+
+    const receipts = reply(clients, "receipts");
+    const started = process.hrtime.bigint();
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${who.manager.token}` },
+      body: JSON.stringify({
+        query: "mutation ($id: UUID!) { rejectEvent(input: { eventId: $id }) { event { rejectedAt } } }",
+        variables: { id: eventId },
+      }),
+    });
+    if (!response.ok) throw new Error(await response.text());
+    const { receipts: got, errors } = await receipts;
+    probe.send("collect");
+    const stamps = new Map((await reply(probe, "stamps")).stamps.filter(([id]) => id !== NO_ROW));
+    clients.send("dispose");
+    const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
+    const latencies = got.map(([rowId, at]) => ms(BigInt(stamps.get(rowId) ?? at), BigInt(at))).sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? NaN;
+    const firstNotify = [...stamps.values()].reduce((min, s) => (BigInt(s) < min ? BigInt(s) : min), BigInt(1e30));
+    return {
+      size: who.members.length,
+      delivery,
+      received: got.length,
+      errors,
+      lastMs: ms(
+        started,
+        got.reduce((max, [, s]) => (BigInt(s) > max ? BigInt(s) : max), started),
+      ),
+      firstNotifyMs: ms(started, firstNotify),
+      p50: at(0.5),
+      p99: at(0.99),
+      max: latencies.at(-1) ?? NaN,
+    };
+  }
+
+  const results: Result[] = [];
+  try {
+    for (const size of sizes) {
+      const who = await audience(size);
+      for (let round = 0; round < rounds; round++)
+        for (const delivery of ["read-back", "payload"] as const) results.push(await run(who, delivery));
+    }
+  } finally {
+    await owner.query(payloadTrigger);
+  }
+
+  const f = (n: number) => n.toFixed(1).padStart(8);
+  process.stdout.write(
+    "\nNotification fan-out: rejectEvent → NOTIFY (probe) → each subscriber's receipt (ms)\n" +
+      "  subscribers  delivery    received  mutation→1st NOTIFY  NOTIFY→client p50     p99     max" +
+      "   mutation→last  errors\n",
+  );
+  for (const r of results)
+    process.stdout.write(
+      `${String(r.size).padStart(13)}  ${r.delivery.padEnd(10)} ${String(r.received).padStart(9)}` +
+        `  ${f(r.firstNotifyMs).padStart(19)}  ${f(r.p50).padStart(17)} ${f(r.p99)} ${f(r.max)}` +
+        `${f(r.lastMs).padStart(16)}${String(r.errors).padStart(8)}\n`,
+    );
+  const resultsDir = join(projectRoot, "bench", "results");
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    join(resultsDir, "notification-fanout.json"),
+    `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`,
+  );
+  for (const size of sizes) {
+    const of = (delivery: string, key: "p99" | "lastMs") =>
+      results.filter((r) => r.size === size && r.delivery === delivery).map((r) => r[key]);
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    const ratio = (key: "p99" | "lastMs") => median(of("read-back", key)) / median(of("payload", key));
+    process.stdout.write(
+      `${String(size).padStart(13)}  read-back ÷ payload: p99 ${ratio("p99").toFixed(1)}×, ` +
+        `last receipt ${ratio("lastMs").toFixed(1)}×\n`,
+    );
+  }
+
+  await worker.stop();
+  await server.close();
+  await bench.close();
+}

@@ -1958,18 +1958,49 @@ CREATE INDEX instant_notifications_tenant_recipient_idx ON app_public.instant_no
 
 CREATE INDEX instant_notifications_unread_idx ON app_public.instant_notifications USING btree (recipient_id) WHERE (acked_at IS NULL);
 
+CREATE OR REPLACE FUNCTION app_hidden.instant_notification_json(n app_public.instant_notifications)
+ RETURNS json
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  -- Each value as PostGraphile reads the column (timestamptz through to_char in its format), so
+  -- an answer built from this object is the answer a read of the row gives.
+  select json_build_object(
+    'id', n.id,
+    'tenant_id', n.tenant_id,
+    'recipient_id', n.recipient_id,
+    'kind', n.kind,
+    'title', n.title,
+    'content', n.content,
+    'cta_url', n.cta_url,
+    'cta_label', n.cta_label,
+    'subject_id', n.subject_id,
+    'acked_at', to_char(n.acked_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'),
+    'created_at', to_char(n.created_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM')
+  );
+$function$;
+comment on function app_hidden.instant_notification_json(app_public.instant_notifications) is '@module notifications
+A notification as the JSON object notificationAdded answers from: attribute names, PostGraphile''s text forms.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_instant_notifications__notify()
  RETURNS trigger
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_payload text := json_build_object('id', new.id, 'row', app_hidden.instant_notification_json(new))::text;
 begin
-  perform pg_notify('user:' || new.recipient_id::text || ':notifications', json_build_object('id', new.id)::text);
+  -- pg_notify refuses a payload of 8000 bytes or more.
+  if octet_length(v_payload) >= 8000 then
+    v_payload := json_build_object('id', new.id)::text;
+  end if;
+  perform pg_notify('user:' || new.recipient_id::text || ':notifications', v_payload);
   return null;
 end;
 $function$;
 comment on function app_private.tg_instant_notifications__notify() is '@module notifications
-Delivers a new notification live: NOTIFY user:<recipient>:notifications with its id.';
+Delivers a new notification live: NOTIFY user:<recipient>:notifications with the row (instant_notification_json), or its id alone when the row would not fit the 8000-byte payload limit.';
 
 CREATE OR REPLACE FUNCTION app_public.ack_all_notifications()
  RETURNS integer
@@ -2026,6 +2057,8 @@ CREATE TRIGGER _500_notify AFTER INSERT ON app_public.instant_notifications FOR 
 create policy select_self on app_public.instant_notifications as permissive for select to public using ((recipient_id = ( SELECT app_public.current_user_id() AS current_user_id)));
 
 grant select on table app_public.instant_notifications to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.instant_notification_json(app_public.instant_notifications) to :DATABASE_VISITOR;
 
 grant execute on function app_public.ack_all_notifications() to :DATABASE_VISITOR;
 
