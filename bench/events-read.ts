@@ -18,7 +18,7 @@ import pg from "pg";
 import { projectRoot } from "../src/platform/paths.ts";
 import { createTesseraServer } from "../src/platform/server.ts";
 import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
-import { openBench } from "./harness.ts";
+import { openBench, runWrk } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
@@ -81,28 +81,13 @@ interface Result {
 const run = promisify(execFile);
 async function wrk(label: string, url: string): Promise<Result> {
   const cpuBefore = process.cpuUsage();
-  const { stdout: out } = await run("wrk", [
-    "-t2",
-    `-c${connections}`,
-    `-d${seconds}s`,
-    "--latency",
-    "-s",
-    luaPath,
-    url,
-  ]);
+  const { rps, p50Ms, p99Ms, requests } = await runWrk(luaPath, url, seconds, connections);
   const cpu = process.cpuUsage(cpuBefore);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const ms = (name: string) => {
-    const match = new RegExp(`${name}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!match) return undefined;
-    const value = Number(match[1]);
-    return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
-  };
   return {
     label,
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
-    p50Ms: ms("50"),
-    p99Ms: ms("99"),
+    rps,
+    p50Ms,
+    p99Ms,
     rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
     cpuMsPerRequest: requests ? (cpu.user + cpu.system) / 1000 / requests : undefined,
   };

@@ -10,22 +10,17 @@
  *   is V8's default sizing on a 24 GiB host.
  * Runs its own embedded cluster in .data/bench-memory-pg unless DATABASE_URL is set.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { projectRoot } from "../src/platform/paths.ts";
-import { benchSession, benchTenant, benchUser, openBench, type Bench } from "./harness.ts";
+import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
+import { openBench, runWrk } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const phases = (process.argv[3] ?? "16,200").split(",").map(Number);
 const extraFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
-const run = promisify(execFile);
-const QUERY =
-  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) " +
-  "{ nodes { rowId name startsAt participantsCount } } }";
-
 interface Phase {
   label: string;
   connections?: number;
@@ -97,57 +92,6 @@ async function heap(base: string): Promise<{ used: number; total: number }> {
   return { used: value("nodejs_heap_size_used_bytes"), total: value("nodejs_heap_size_total_bytes") };
 }
 
-/** A tenant with 40 upcoming events and participants (as the events read benchmark), and a member's token. */
-async function eventsTenant(bench: Bench): Promise<string> {
-  const tenantId = await benchTenant(bench, "bench-events");
-  const userId = await benchUser(bench, tenantId, "reader", "member");
-  const exists = await bench.owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId]);
-  if (!exists.rowCount) {
-    await bench.owner.query(
-      `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
-       select $1, 'Event ' || i, 'Description of event ' || i,
-         now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
-       from generate_series(1, 40) i`,
-      [tenantId],
-    );
-    await bench.owner.query(
-      `with people as (insert into app_public.users (tenant_id, email, username)
-         select $1, 'p' || i || '@example.test', 'p' || i from generate_series(1, 200) i returning id)
-       insert into app_public.event_participants (tenant_id, event_id, user_id)
-       select $1, e.id, p.id from app_public.events e, people p
-       where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
-      [tenantId],
-    );
-  }
-  return (await benchSession(bench, userId, tenantId, "member")).token;
-}
-
-async function wrk(url: string, luaPath: string, connections: number) {
-  const { stdout: out } = await run("wrk", [
-    "-t2",
-    `-c${connections}`,
-    `-d${seconds}s`,
-    "--latency",
-    "-s",
-    luaPath,
-    url,
-  ]);
-  const ms = (name: string) => {
-    const match = new RegExp(`${name}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!match) return undefined;
-    const value = Number(match[1]);
-    return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
-  };
-  const errors = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1];
-  return {
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
-    p50Ms: ms("50"),
-    p99Ms: ms("99"),
-    errors: errors ? Number(errors) : 0,
-  };
-}
-
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const { command, args } = startCommand();
@@ -179,24 +123,15 @@ try {
   await waitReady(base, () => exited);
   process.env.EMBEDDED_DATABASE_DIR = env.EMBEDDED_DATABASE_DIR;
   const bench = await openBench();
-  const token = await eventsTenant(bench);
+  const { token } = await eventsFixture(bench);
   const resultsDir = join(projectRoot, "bench", "results");
   mkdirSync(resultsDir, { recursive: true });
   const luaPath = join(resultsDir, "memory.lua");
-  writeFileSync(
-    luaPath,
-    [
-      'wrk.method = "POST"',
-      `wrk.body = ${JSON.stringify(JSON.stringify({ query: QUERY }))}`,
-      'wrk.headers["content-type"] = "application/json"',
-      `wrk.headers["authorization"] = "Bearer ${token}"`,
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(luaPath, wrkScript(EVENTS_QUERY, token));
   const answer = await fetch(`${base}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: QUERY }),
+    body: JSON.stringify({ query: EVENTS_QUERY }),
   }).then((r) => r.json() as Promise<{ data?: { searchEvents?: { nodes: unknown[] } } }>);
   if (answer.data?.searchEvents?.nodes.length !== 20) throw new Error(`unexpected answer: ${JSON.stringify(answer)}`);
 
@@ -214,9 +149,9 @@ try {
   for (const connections of phases) {
     resetPeak(pid);
     const cpuBefore = cpuMs(pid);
-    const { requests, ...load } = await wrk(`${base}/graphql`, luaPath, connections);
+    const { requests, non2xx, ...load } = await runWrk(luaPath, `${base}/graphql`, seconds, connections);
     const cpuMsPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(requests, 1);
-    await sample(`${connections} connections`, { ...load, connections, cpuMsPerRequest });
+    await sample(`${connections} connections`, { ...load, errors: non2xx, connections, cpuMsPerRequest });
   }
   await new Promise((resolve) => setTimeout(resolve, 2000));
   resetPeak(pid);
