@@ -16,7 +16,7 @@ import pg from "pg";
 import { randomToken, sha256 } from "../../src/platform/auth/secrets.ts";
 import type { DatabaseUrls } from "../../src/platform/config.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
-import { benchTenant, benchUser } from "../harness.ts";
+import { benchEvents, benchTenant, benchUser } from "../harness.ts";
 import { openScale } from "./database.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -51,23 +51,7 @@ async function smallReader(): Promise<Reader> {
   const { owner } = bench;
   const tenantId = await benchTenant(bench, "bench-events");
   const userId = await benchUser(bench, tenantId, "reader", "member");
-  if (!(await owner.query("select 1 from app_public.events where tenant_id = $1", [tenantId])).rowCount) {
-    await owner.query(
-      `insert into app_public.events (tenant_id, name, description, starts_at, ends_at, max_participants_count)
-       select $1, 'Event ' || i, 'Description of event ' || i,
-         now() + make_interval(days => i), now() + make_interval(days => i, hours => 2), 100
-       from generate_series(1, 40) i`,
-      [tenantId],
-    );
-    await owner.query(
-      `with people as (insert into app_public.users (tenant_id, email, username)
-         select $1, 'p' || i || '@example.test', 'p' || i from generate_series(1, 200) i returning id)
-       insert into app_public.event_participants (tenant_id, event_id, user_id)
-       select $1, e.id, p.id from app_public.events e, people p
-       where e.tenant_id = $1 and (hashtext(e.id::text || p.id::text) % 4) = 0`,
-      [tenantId],
-    );
-  }
+  await benchEvents(bench, tenantId);
   return reader("small: bench-events", bench.database.urls, owner, tenantId, userId);
 }
 
