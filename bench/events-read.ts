@@ -19,6 +19,7 @@ import { projectRoot } from "../src/platform/paths.ts";
 import { createTesseraServer } from "../src/platform/server.ts";
 import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
 import { openBench, runWrk } from "./harness.ts";
+import { EVENTS_LIST_SQL } from "./queries.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
@@ -28,10 +29,6 @@ const { config, logger, database } = bench;
 // A tenant with 40 upcoming events, participants, and one member with a live session.
 const { tenantId, userId, sessionId, token } = await eventsFixture(bench);
 const QUERY = EVENTS_QUERY;
-const LIST_SQL = `select e.id as "rowId", e.name,
-    to_char(e.starts_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') as "startsAt",
-    app_public.events_participants_count(e) as "participantsCount"
-  from app_public.search_events(null, null, null, true) e order by e.starts_at limit 20`;
 const CLAIMS_SQL = `select set_config('role', $1, true), set_config('jwt.claims.session_id', $2, true),
   set_config('jwt.claims.user_id', $3, true), set_config('jwt.claims.tenant_id', $4, true),
   set_config('jwt.claims.role', 'member', true)`;
@@ -44,7 +41,7 @@ const plain = createServer(async (_req, res) => {
     await client.query("select * from app_hidden.session_claims($1::uuid[])", [[sessionId]]);
     await client.query("begin");
     await client.query(CLAIMS_SQL, [database.urls.visitorRole, sessionId, userId, tenantId]);
-    const { rows } = await client.query(LIST_SQL);
+    const { rows } = await client.query(EVENTS_LIST_SQL);
     await client.query("commit");
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ data: { searchEvents: { nodes: rows } } }));
@@ -131,7 +128,7 @@ writeFileSync(
       .replace("$3", `'${userId}'`)
       .replace("$4", `'${tenantId}'`)
       .replace(/\s+/g, " ") + ";",
-    LIST_SQL.replace(/\s+/g, " ") + ";",
+    EVENTS_LIST_SQL.replace(/\s+/g, " ") + ";",
     "commit;",
     "",
   ].join("\n"),

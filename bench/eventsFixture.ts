@@ -4,9 +4,7 @@
  */
 import { benchEvents, benchSession, benchTenant, benchUser, type Bench } from "./harness.ts";
 
-export const EVENTS_QUERY =
-  "{ searchEvents(upcoming: true, first: 20, orderBy: STARTS_AT_ASC) " +
-  "{ nodes { rowId name startsAt participantsCount } } }";
+export { EVENTS_QUERY } from "./queries.ts";
 
 export interface EventsFixture {
   tenantId: string;
