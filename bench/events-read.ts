@@ -29,18 +29,22 @@ const { config, logger, database } = bench;
 // A tenant with 40 upcoming events, participants, and one member with a live session.
 const { tenantId, userId, sessionId, token } = await eventsFixture(bench);
 const QUERY = EVENTS_QUERY;
-const CLAIMS_SQL = `select set_config('role', $1, true), set_config('jwt.claims.session_id', $2, true),
-  set_config('jwt.claims.user_id', $3, true), set_config('jwt.claims.tenant_id', $4, true),
-  set_config('jwt.claims.role', 'member', true)`;
+// What Tessera sends, in the same messages: the session check, `begin` and the claims in one
+// simple-protocol message (src/platform/graphql/requestTransactions.ts), the query, `commit`.
+const OPEN_SQL = [
+  "begin",
+  "select s.*, set_config('jwt.claims.role', s.role::text, true) as role_claim" +
+    ` from app_hidden.session_claims(array['${sessionId}']::uuid[]) s`,
+  `select set_config('role', '${database.urls.visitorRole}', true), set_config('jwt.claims.session_id', '${sessionId}', true),` +
+    ` set_config('jwt.claims.user_id', '${userId}', true), set_config('jwt.claims.tenant_id', '${tenantId}', true)`,
+];
 
 // 2. The hand-written ceiling.
 const authenticator = new pg.Pool({ connectionString: database.urls.authenticatorUrl, max: 10 });
 const plain = createServer(async (_req, res) => {
   const client = await authenticator.connect();
   try {
-    await client.query("select * from app_hidden.session_claims($1::uuid[])", [[sessionId]]);
-    await client.query("begin");
-    await client.query(CLAIMS_SQL, [database.urls.visitorRole, sessionId, userId, tenantId]);
+    await client.query(OPEN_SQL.join("; "));
     const { rows } = await client.query(EVENTS_LIST_SQL);
     await client.query("commit");
     res.setHeader("content-type", "application/json");
@@ -121,13 +125,8 @@ const scriptPath = join(resultsDir, "events-read.sql");
 writeFileSync(
   scriptPath,
   [
-    `select * from app_hidden.session_claims(array['${sessionId}']::uuid[]);`,
-    "begin;",
-    CLAIMS_SQL.replace("$1", `'${database.urls.visitorRole}'`)
-      .replace("$2", `'${sessionId}'`)
-      .replace("$3", `'${userId}'`)
-      .replace("$4", `'${tenantId}'`)
-      .replace(/\s+/g, " ") + ";",
+    // pgbench sends commands joined by \; as one message.
+    `${OPEN_SQL.join(" \\; ")};`,
     EVENTS_LIST_SQL.replace(/\s+/g, " ") + ";",
     "commit;",
     "",

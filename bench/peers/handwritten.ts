@@ -4,13 +4,15 @@
  * token, checks its session (app_hidden.session_claims) and runs as the visitor role with the
  * session's claims; a bot request authenticates its key and bot (authenticate_bot_request, as the
  * owner) and runs as the bot role with the bot claims — each in one transaction, with the
- * statement timeout Tessera sets. Own process; PEERS_SETUP in, `{"port":N}` out.
+ * statement timeout Tessera sets. The statements go out in the messages Tessera sends them in
+ * (src/platform/graphql/requestTransactions.ts, used here without the rest of the server):
+ * session check + `begin` + claims, the query, `commit`. Own process; PEERS_SETUP in, `{"port":N}` out.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { productPage } from "../../src/modules/commerce/catalog.ts";
 import { sha256 } from "../../src/platform/auth/secrets.ts";
-import { makeSessionCheck } from "../../src/platform/auth/sessionCheck.ts";
 import { claimsFromAuthorization } from "../../src/platform/auth/tokens.ts";
+import { RequestTransactions } from "../../src/platform/graphql/requestTransactions.ts";
 import { type BenchClient, benchPool, EVENTS_LIST_SQL } from "../queries.ts";
 import { CURRENT_USER_SQL, JOIN_SQL } from "./paths.ts";
 import { readSetup } from "./setup.ts";
@@ -19,49 +21,31 @@ const { urls, jwtSecret, statementTimeoutMs, botRequestsPerMinute } = readSetup(
 // The pool sizes Tessera uses (src/platform/server.ts).
 const requestPool = benchPool(urls.authenticatorUrl, 12);
 const ownerPool = benchPool(urls.ownerUrl, 10);
-const checkSession = makeSessionCheck(requestPool);
+const transactions = new RequestTransactions(requestPool);
 const NO_BOT = "00000000-0000-0000-0000-000000000000";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `select set_config($1, $2, true), …` for the given settings, and its parameters. */
-function settingsStatement(settings: Record<string, string>): [string, string[]] {
-  const entries = Object.entries(settings);
-  const calls = entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`);
-  return [`select ${calls.join(", ")}`, entries.flat()];
-}
-
-/** Runs `work` in one transaction with the given settings. */
-async function withSettings<T>(settings: Record<string, string>, work: (client: BenchClient) => Promise<T>) {
-  const client = await requestPool.connect();
-  try {
-    await client.query("begin");
-    await client.query(...settingsStatement(settings));
-    const result = await work(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback");
-    throw error;
-  } finally {
-    client.release();
-  }
+/**
+ * Runs `work` in one transaction with the given settings, sent with `begin` in one message (what
+ * Tessera's request path sends); a pinned transaction (from openSession) is used as it is.
+ */
+function withSettings<T>(settings: Record<string, string>, work: (client: BenchClient) => Promise<T>): Promise<T> {
+  return transactions.withPgClient(settings, (client) => work(client.rawClient));
 }
 
 async function asMember<T>(req: IncomingMessage, work: (client: BenchClient) => Promise<T>): Promise<T> {
   const presented = claimsFromAuthorization(req.headers.authorization, jwtSecret);
   if (!presented) throw new Error("Send a bearer token.");
-  const claims = await checkSession(presented);
-  return withSettings(
-    {
-      role: urls.visitorRole,
-      statement_timeout: String(statementTimeoutMs),
-      "jwt.claims.user_id": claims.sub,
-      "jwt.claims.tenant_id": claims.tid,
-      "jwt.claims.session_id": claims.sid,
-      "jwt.claims.role": claims.role,
-    },
-    work,
-  );
+  // The session check, `begin` and the claims in one round trip, as Tessera's /graphql does.
+  const { pinned } = await transactions.openSession(presented, (claims) => ({
+    role: urls.visitorRole,
+    statement_timeout: String(statementTimeoutMs),
+    "jwt.claims.user_id": claims.sub,
+    "jwt.claims.tenant_id": claims.tid,
+    "jwt.claims.session_id": claims.sid,
+    "jwt.claims.role": claims.role,
+  }));
+  return withSettings(pinned.settings, work);
 }
 
 async function asBot<T>(req: IncomingMessage, work: (client: BenchClient) => Promise<T>): Promise<T> {

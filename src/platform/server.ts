@@ -12,9 +12,12 @@ import { PgSubscriber } from "postgraphile/adaptors/pg";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import { makeLiveSessions, makeSessionCheck } from "./auth/sessionCheck.ts";
 import { SessionWatch } from "./auth/sessionWatch.ts";
+import type { AccessClaims } from "./auth/tokens.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
 import { AppError } from "./errors.ts";
+import { pgSettingsFor } from "./graphql/context.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
+import { RequestTransactions } from "./graphql/requestTransactions.ts";
 import { makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { graphqlBodyGuard } from "./http/requestBody.ts";
@@ -91,6 +94,7 @@ export async function createTesseraServer({
   const pgSubscriber = new PgSubscriber(listenPool ?? requestPool);
   await applyRuntimeSettings(ownerPool, config, modules);
   const checkSession = makeSessionCheck(requestPool);
+  const transactions = new RequestTransactions(requestPool);
   // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).
   const sessionWatch = new SessionWatch({
     connectionString: database.listenUrl ?? database.ownerUrl,
@@ -113,6 +117,7 @@ export async function createTesseraServer({
       pgSubscriber,
       plugins: [...modules.flatMap((module) => module.graphqlPlugins ?? []), metrics.graphqlPlugin()],
       expensiveMutations: modules.flatMap((module) => module.expensiveMutations ?? []),
+      transactions,
       services: { checkSession, values: Object.assign({}, ...parts.map((part) => part.graphqlContext ?? {})) },
     }),
   );
@@ -164,7 +169,14 @@ export async function createTesseraServer({
   ];
   app.use(apiRouter(rootRoutes, ""));
   app.use(swaggerUiRouter());
-  app.use(authenticate(config.jwtSecret, checkSession, "/graphql", logger));
+  const settingsFor = (requestId: string | undefined) => (claims: AccessClaims) =>
+    pgSettingsFor(claims, database.visitorRole, requestId, config.graphql.statementTimeoutMs);
+  app.use(
+    authenticate(config.jwtSecret, checkSession, "/graphql", logger, {
+      open: (presented, requestId) => transactions.openSession(presented, settingsFor(requestId)),
+      release: (pinned) => transactions.release(pinned),
+    }),
+  );
   const runOperation = makeOperationRunner(pgl);
   // The modules' routes: their route-table handlers (streaming ones before the body parsers) and
   // their routers. Every spec of the table must have exactly one handler, or the server does not start.

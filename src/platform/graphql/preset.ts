@@ -10,6 +10,7 @@ import { makeContextCallback } from "./context.ts";
 import { StrictDatetimePlugin } from "./datetime.ts";
 import { makeMaskError } from "./maskError.ts";
 import { makeLimitsPlugin } from "./limits.ts";
+import type { RequestTransactions } from "./requestTransactions.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
 import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
@@ -33,6 +34,8 @@ export interface PresetOptions {
    * context. Absent when the preset only builds the schema (schema export).
    */
   services?: { checkSession: SessionCheck; values: Record<string, unknown> };
+  /** Runs the requests' statements with fewer round trips; PostGraphile's own adaptor if absent. */
+  transactions?: RequestTransactions;
 }
 
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
@@ -48,7 +51,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       ...(options.plugins ?? []),
     ],
     pgServices: [
-      makePgService({
+      pgServiceOf(options, {
         ...(options.pool ? { pool: options.pool } : { connectionString: options.database.authenticatorUrl }),
         superuserConnectionString: options.database.ownerUrl,
         schemas: ["app_public"],
@@ -90,4 +93,10 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       sortExport: true,
     },
   };
+}
+
+/** PostGraphile's pg service, running its requests through `options.transactions` when given. */
+function pgServiceOf(options: PresetOptions, serviceOptions: Parameters<typeof makePgService>[0]) {
+  const service = makePgService(serviceOptions);
+  return options.transactions ? options.transactions.serviceFor(service) : service;
 }

@@ -4,18 +4,50 @@
  */
 import type { NextFunction, Request, Response } from "express";
 import type { SessionCheck } from "../auth/sessionCheck.ts";
-import { claimsFromAuthorization } from "../auth/tokens.ts";
+import { claimsFromAuthorization, type AccessClaims } from "../auth/tokens.ts";
 import { AppError } from "../errors.ts";
 import type { AuthenticatedRequest } from "../graphql/context.ts";
+import type { PinnedTransaction } from "../graphql/requestTransactions.ts";
 import type { Logger } from "../logger.ts";
 import { sendError } from "./errorHandler.ts";
 
-export function authenticate(jwtSecret: string, checkSession: SessionCheck, graphqlPath: string, logger: Logger) {
+/**
+ * How GraphQL requests check their session: in the round trip that opens the transaction their first
+ * database access uses (src/platform/graphql/requestTransactions.ts), released when the response closes.
+ */
+export interface GraphqlSessions {
+  open(
+    presented: AccessClaims,
+    requestId: string | undefined,
+  ): Promise<{ claims: AccessClaims; pinned: PinnedTransaction }>;
+  release(pinned: PinnedTransaction): Promise<void>;
+}
+
+export function authenticate(
+  jwtSecret: string,
+  checkSession: SessionCheck,
+  graphqlPath: string,
+  logger: Logger,
+  graphqlSessions?: GraphqlSessions,
+) {
   return async (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): Promise<void> => {
     try {
       // The token names a session; the session (user, tenant, current role) is who the caller is.
       const presented = claimsFromAuthorization(req.get("authorization"), jwtSecret);
-      req.claims = presented ? await checkSession(presented) : undefined;
+      if (presented && graphqlSessions && req.path === graphqlPath) {
+        // Listening before the check: a client gone while it runs must not leave its transaction open.
+        let closed = false;
+        res.once("close", () => {
+          closed = true;
+          if (req.pinned) void graphqlSessions.release(req.pinned);
+        });
+        const { claims, pinned } = await graphqlSessions.open(presented, req.requestId);
+        req.claims = claims;
+        req.pinned = pinned;
+        if (closed) return void (await graphqlSessions.release(pinned));
+      } else {
+        req.claims = presented ? await checkSession(presented) : undefined;
+      }
       req.caller = { claims: req.claims, ip: req.ip, userAgent: req.get("user-agent"), requestId: req.requestId };
       next();
     } catch (error) {

@@ -1,0 +1,166 @@
+/**
+ * PostGraphile's database access with fewer round trips. Every statement a request sends is a
+ * system call and a wait, and on a small machine they are most of the request's cost, so:
+ *
+ * - A transaction starts with `begin` and the request's settings (role, claims, statement timeout)
+ *   in one simple-protocol message, where PostGraphile's own adaptor sends two statements.
+ * - An HTTP GraphQL request with a token checks its session in that same message
+ *   (`openSession`): the session check, `begin` and the claims are one round trip on the
+ *   connection the request's first database access then uses. The check still happens before
+ *   anything runs, and a dead session is still UNAUTHENTICATED (401) before execution.
+ *
+ * Each `withPgClient` call remains its own transaction, as with PostGraphile's adaptor: the pinned
+ * transaction serves the first call only, later or concurrent calls of the same request take a
+ * connection of their own, and a request that never reaches the database rolls the pinned
+ * transaction back when its response closes.
+ */
+import type { WithPgClient } from "postgraphile/@dataplan/pg";
+import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
+import pg from "pg";
+import { SESSION_ENDED } from "../auth/sessionCheck.ts";
+import type { AccessClaims } from "../auth/tokens.ts";
+import { AppError } from "../errors.ts";
+
+type Settings = Record<string, string | undefined>;
+
+/** A transaction opened by a request's session check, waiting for the request's first database access. */
+export interface PinnedTransaction {
+  /** The settings the transaction runs with: the request's pgSettings, as one object. */
+  settings: Record<string, string>;
+  client: pg.PoolClient;
+  state: "open" | "taken" | "ended";
+}
+
+interface SessionClaimsRow {
+  session_id: string;
+  user_id: string;
+  tenant_id: string;
+  role: string;
+}
+
+/** PostgreSQL's JIT is for long analytical queries; PostGraphile turns its optimisation off per connection. */
+const CONNECTION_SETUP = "set jit_optimize_above_cost = -1; ";
+
+export class RequestTransactions {
+  private readonly pins = new WeakMap<object, PinnedTransaction>();
+  private readonly setUp = new WeakSet<pg.ClientBase>();
+  private readonly pool: pg.Pool;
+
+  /** `pool` connects as the authenticator (the pool PostGraphile runs the requests on). */
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Checks the session of verified token claims and opens the request's transaction with its
+   * settings, in one round trip. `settingsFor` gives the pgSettings of the confirmed claims.
+   * Answers the claims to use (the database's: user, tenant and current role of the session).
+   */
+  async openSession(
+    presented: AccessClaims,
+    settingsFor: (claims: AccessClaims) => Record<string, string>,
+  ): Promise<{ claims: AccessClaims; pinned: PinnedTransaction }> {
+    const sub = presented.sub.toLowerCase();
+    const tid = presented.tid.toLowerCase();
+    const sid = presented.sid.toLowerCase();
+    // Every setting but the role claim, which is the session's and is set from its row.
+    const settings = settingsFor({ ...presented, sub, tid, sid, role: "" });
+    const { "jwt.claims.role": _role, ...known } = settings;
+    const client = await this.pool.connect();
+    let session: SessionClaimsRow | undefined;
+    try {
+      // The session is read as the authenticator, before the settings switch to the request's role.
+      const results = (await client.query(
+        `${this.setupOf(client)}begin; select s.*, set_config('jwt.claims.role', s.role::text, true) as role_claim` +
+          ` from app_hidden.session_claims(array[${pg.escapeLiteral(sid)}]::uuid[]) s; ${settingsOnly(known)}`,
+      )) as unknown as pg.QueryResult<SessionClaimsRow>[];
+      session = results.find((result) => result.fields.some((field) => field.name === "role_claim"))?.rows[0];
+    } catch (error) {
+      await this.endOn(client);
+      throw error;
+    }
+    const refusal = !session
+      ? SESSION_ENDED
+      : session.user_id !== sub || session.tenant_id !== tid
+        ? "The access token is not valid."
+        : undefined;
+    if (refusal || !session) {
+      await this.endOn(client);
+      throw new AppError("UNAUTHENTICATED", refusal ?? SESSION_ENDED);
+    }
+    const claims = { ...presented, sub, tid, sid: session.session_id, role: session.role };
+    const pinned: PinnedTransaction = { settings: settingsFor(claims), client, state: "open" };
+    this.pins.set(pinned.settings, pinned);
+    return { claims, pinned };
+  }
+
+  /** Ends a pinned transaction nobody took (its request is over); a no-op once taken or ended. */
+  async release(pinned: PinnedTransaction): Promise<void> {
+    if (pinned.state !== "open") return;
+    pinned.state = "ended";
+    await this.endOn(pinned.client);
+  }
+
+  /** PostGraphile's `withPgClient`: one transaction per call when there are settings, as its own adaptor does. */
+  readonly withPgClient: WithPgClient<NodePostgresPgClient> = async (pgSettings, callback) => {
+    const pinned = pgSettings ? this.pins.get(pgSettings) : undefined;
+    const taken = pinned?.state === "open" ? pinned : undefined;
+    if (taken) taken.state = "taken";
+    const client = taken?.client ?? (await this.pool.connect());
+    const begin = taken ? "" : beginWith(pgSettings ?? {});
+    const inTransaction = taken !== undefined || begin !== "";
+    let broken: Error | undefined;
+    try {
+      const setup = taken ? "" : this.setupOf(client);
+      if (setup || begin) await client.query(setup + begin);
+      const result = await makeWithPgClientViaPgClientAlreadyInTransaction(client, inTransaction)(null, callback);
+      if (inTransaction) await client.query("commit");
+      return result;
+    } catch (error) {
+      if (inTransaction) await client.query("rollback").catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  /** A PostGraphile pg service whose requests go through this object. */
+  serviceFor<T extends GraphileConfig.PgServiceConfiguration>(service: T): T {
+    const adaptor = service.adaptor as unknown as { createWithPgClient: (...args: unknown[]) => unknown };
+    return {
+      ...service,
+      adaptor: {
+        ...adaptor,
+        createWithPgClient: (settings: unknown, variant?: string | null) =>
+          variant === "SUPERUSER" ? adaptor.createWithPgClient(settings, variant) : this.withPgClient,
+      },
+    };
+  }
+
+  private setupOf(client: pg.ClientBase): string {
+    if (this.setUp.has(client)) return "";
+    this.setUp.add(client);
+    return CONNECTION_SETUP;
+  }
+
+  /** Rolls back and returns the connection; one the rollback cannot reach is discarded. */
+  private async endOn(client: pg.PoolClient): Promise<void> {
+    let broken: Error | undefined;
+    await client.query("rollback").catch((error: Error) => (broken = error));
+    client.release(broken);
+  }
+}
+
+/** `begin` and transaction-local settings as one simple-protocol message; "" without settings. */
+function beginWith(settings: Settings): string {
+  const set = settingsOnly(settings);
+  return set ? `begin; ${set}` : "";
+}
+
+/** The statement that makes `settings` transaction-local; "" without settings. */
+function settingsOnly(settings: Settings): string {
+  const entries = Object.entries(settings).filter(([, value]) => value != null);
+  if (entries.length === 0) return "";
+  const json = pg.escapeLiteral(JSON.stringify(entries));
+  return `select set_config(el->>0, el->>1, true) from json_array_elements(${json}::json) el`;
+}

@@ -1,0 +1,122 @@
+/**
+ * An authenticated GraphQL request checks its session in the message that opens the transaction its
+ * first database access uses. Whatever the request does — nothing with the database, a parse error,
+ * two root fields, a client that goes away during the check — no transaction stays open, and no
+ * request sees another's claims.
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+import { until } from "../helpers/wait.ts";
+
+let app: TestApp;
+let tenant: TestTenant;
+let member: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  tenant = await createTenant(app.db.ownerPool);
+  member = await createUser(app.db.ownerPool, tenant, "member");
+});
+afterAll(() => app.stop());
+
+/**
+ * The server's request connections that sit in an open transaction (none when every request is
+ * over), and how many request connections there are (read as a superuser: other roles' sessions
+ * are hidden from the owner).
+ */
+async function openTransactions(): Promise<number> {
+  const { rows } = await app.db.rootPool.query<{ open: number; all: number }>(
+    "select count(*) filter (where state like 'idle in transaction%')::int as open, count(*)::int as all " +
+      "from pg_stat_activity where datname = current_database() and usename = $1",
+    [new URL(app.db.urls.authenticatorUrl).username],
+  );
+  // Every test here has sent authenticated requests, so the server holds request connections.
+  expect(rows[0]!.all).toBeGreaterThan(0);
+  return rows[0]!.open;
+}
+
+async function post(body: string, token?: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json, application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body,
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+test("requests with a token that never reach the database (no field of it, parse and validation errors) end their transaction", async () => {
+  // More requests at once than the request pool has connections: a transaction left open would
+  // starve the ones after it.
+  const answers = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      [
+        () => post(JSON.stringify({ query: "{ __typename }" }), member.token),
+        () => post(JSON.stringify({ query: "{ currentTenant { " }), member.token),
+        () => post(JSON.stringify({ query: "{ noSuchField }" }), member.token),
+      ][i % 3]!(),
+    ),
+  );
+  expect(answers.map((answer) => answer.status)).toEqual(answers.map((_, i) => (i % 3 === 0 ? 200 : 400)));
+  await until(async () => (await openTransactions()) === 0, "no open transaction");
+  const { body } = await app.graphql("{ currentTenant { slug } }", undefined, member.token);
+  expect(body).toEqual({ data: { currentTenant: { slug: tenant.slug } } });
+});
+
+test("a client gone while its session is checked leaves no transaction open", async () => {
+  const locker = await app.db.ownerPool.connect();
+  try {
+    // Hold the session check: it reads the sessions table, which this transaction locks.
+    await locker.query("begin; lock table app_private.sessions in access exclusive mode");
+    const aborted = new AbortController();
+    const request = fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${member.token}` },
+      body: JSON.stringify({ query: "{ currentTenant { slug } }" }),
+      signal: aborted.signal,
+    }).catch((error: Error) => error.name);
+    await until(async () => {
+      const { rows } = await app.db.rootPool.query(
+        "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' " +
+          "and query like '%app_hidden.session_claims%' and pid <> pg_backend_pid()",
+      );
+      return rows.length === 1;
+    }, "the session check waiting on the lock");
+    aborted.abort();
+    expect(await request).toBe("AbortError");
+    // The server has seen the client go once it holds no connection from it.
+    await until(
+      () => new Promise((resolve) => app.server.httpServer.getConnections((_error, count) => resolve(count === 0))),
+      "the server to see the client's connection close",
+    );
+  } finally {
+    await locker.query("commit");
+    locker.release();
+  }
+  await until(async () => (await openTransactions()) === 0, "no open transaction");
+  expect(await openTransactions()).toBe(0);
+});
+
+test("parallel members and anonymous callers each see their own claims, with one or two root fields", async () => {
+  const other = await createTenant(app.db.ownerPool);
+  const otherMember = await createUser(app.db.ownerPool, other, "member");
+  const callers = [member, otherMember, undefined];
+  const answers = await Promise.all(
+    Array.from({ length: 90 }, async (_, i) => {
+      const caller = callers[i % 3];
+      const query = i % 2 ? "{ currentTenant { slug } }" : "{ currentTenant { slug } currentUser { email } }";
+      const { body } = await app.graphql(query, undefined, caller?.token);
+      return { caller, body };
+    }),
+  );
+  for (const { caller, body } of answers) {
+    const slug = caller === member ? tenant.slug : caller === otherMember ? other.slug : undefined;
+    expect(body.data?.currentTenant).toEqual(slug ? { slug } : null);
+    if ("currentUser" in (body.data ?? {}))
+      expect(body.data?.currentUser).toEqual(caller ? { email: caller.email } : null);
+  }
+  await until(async () => (await openTransactions()) === 0, "no open transaction");
+});
