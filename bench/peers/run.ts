@@ -1,9 +1,12 @@
 /**
- * `npm run bench:peers [seconds=8] [connections=16]`: Tessera beside two peers serving the same
+ * `npm run bench:peers [seconds=6] [connections=16] [rounds=3]`: Tessera beside two peers serving the same
  * schema, data and queries — PostGraphile V4 (bench/peers/v4.mjs) and a hand-written node:http + pg
  * server (bench/peers/handwritten.ts) — on four paths (bench/peers/paths.ts). Each server runs in
  * its own process, so each one's RSS (peak VmRSS sampled during its load) is its own; load comes
- * from wrk, with the same duration and connections for all. Before measuring, each server answers
+ * from wrk, with the same duration and connections for all. Each path is measured in `rounds`
+ * rounds, the servers in a rotated order each round (none always goes first or last on a machine
+ * whose speed drifts); a server's figures are those of its median round by req/s, its RSS the
+ * peak over all rounds. Before measuring, each server answers
  * a sample request of each path, and a warning is printed if the answers differ. Prints a table per
  * path and writes bench/results/peers.json. Installs V4 (bench/peers/package.json) on first use.
  * `npm run bench:peers 0` only starts the servers and compares their answers (no load, no lock needed).
@@ -27,8 +30,9 @@ import {
 import { type Ask, PATHS, type PathSpec, type ServerName } from "./paths.ts";
 import type { PeersSetup } from "./setup.ts";
 
-const seconds = Number(process.argv[2] ?? 8);
+const seconds = Number(process.argv[2] ?? 6);
 const connections = Number(process.argv[3] ?? 16);
+const rounds = Math.max(1, Number(process.argv[4] ?? 3));
 const peersDir = join(projectRoot, "bench", "peers");
 const resultsDir = join(projectRoot, "bench", "results");
 /** Members who join events in (d), and events to join: enough (member, event) pairs for any server's run. */
@@ -83,6 +87,8 @@ interface Measured extends WrkResult {
   rssMiB: number;
   /** (d) only: participants the run inserted. */
   inserted?: number;
+  /** req/s of every round (the row's own figures are those of the median round). */
+  rounds?: number[];
 }
 
 mkdirSync(resultsDir, { recursive: true });
@@ -98,7 +104,7 @@ for (const entry of report) printTable(entry);
 writeFileSync(
   join(resultsDir, "peers.json"),
   JSON.stringify(
-    { when: new Date().toISOString(), seconds, connections, loadAverage: loadavg(), v4Version, paths: report },
+    { when: new Date().toISOString(), seconds, connections, rounds, loadAverage: loadavg(), v4Version, paths: report },
     null,
     2,
   ),
@@ -244,34 +250,45 @@ async function compareAnswers(spec: PathSpec): Promise<string[]> {
 
 async function measurePath(spec: PathSpec) {
   const warnings = await compareAnswers(spec);
-  const results: Measured[] = [];
-  for (const server of ORDER) {
-    const luaPath = join(resultsDir, `peers-${spec.name}-${server}.lua`);
-    writeFileSync(luaPath, luaFor(spec, server));
-    const url = `${servers[server].url}${spec.asks[server].path}`;
-    await runWrk(luaPath, url, Math.max(1, Math.round(seconds / 4)), connections);
-    if (spec.name === "joinEvent") await resetJoins();
-    const rss = sampleRss(servers[server].child.pid!);
-    const measured = await runWrk(luaPath, url, seconds, connections);
-    const result: Measured = { server, label: LABELS[server], ...measured, rssMiB: rss.stop() };
-    if (spec.name === "joinEvent") {
-      const { rows } = await owner.query<{ count: string }>(
-        "select count(*) from app_public.event_participants where tenant_id = $1",
-        [joins.tenantId],
-      );
-      result.inserted = Number(rows[0]!.count);
-      if (measured.requests > JOINERS * JOIN_EVENTS)
-        warnings.push(`${server}: more requests than (member, event) pairs`);
-      if (result.inserted < measured.requests) {
-        warnings.push(`${server}: ${measured.requests} requests inserted only ${result.inserted} participants`);
-      }
-      await resetJoins();
-    }
-    if (measured.non2xx) warnings.push(`${server}: ${measured.non2xx} responses were not 2xx`);
-    results.push(result);
-    process.stdout.write(`  ${spec.name} ${LABELS[server]}: ${measured.rps.toFixed(0)} req/s\n`);
+  const byRound: Measured[][] = Array.from({ length: rounds }, () => []);
+  for (let round = 0; round < rounds; round++) {
+    const order = [...ORDER.slice(round % ORDER.length), ...ORDER.slice(0, round % ORDER.length)];
+    for (const server of order) byRound[round]!.push(await measureOnce(spec, server, round === 0, warnings));
   }
+  const results = ORDER.map((server) => {
+    const runs = byRound.map((measured) => measured.find((result) => result.server === server)!);
+    const median = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+    const all = runs.map((run) => Math.round(run.rps)).join(", ");
+    process.stdout.write(`  ${spec.name} ${LABELS[server]}: median ${median.rps.toFixed(0)} req/s (${all})\n`);
+    return { ...median, rssMiB: Math.max(...runs.map((run) => run.rssMiB)), rounds: runs.map((run) => run.rps) };
+  });
   return { path: spec.name, title: spec.title, results, warnings };
+}
+
+/** One wrk run of `spec` against `server` (after a short warm-up in the first round). */
+async function measureOnce(spec: PathSpec, server: ServerName, warm: boolean, warnings: string[]): Promise<Measured> {
+  const luaPath = join(resultsDir, `peers-${spec.name}-${server}.lua`);
+  writeFileSync(luaPath, luaFor(spec, server));
+  const url = `${servers[server].url}${spec.asks[server].path}`;
+  if (warm) await runWrk(luaPath, url, Math.max(1, Math.round(seconds / 4)), connections);
+  if (spec.name === "joinEvent") await resetJoins();
+  const rss = sampleRss(servers[server].child.pid!);
+  const measured = await runWrk(luaPath, url, seconds, connections);
+  const result: Measured = { server, label: LABELS[server], ...measured, rssMiB: rss.stop() };
+  if (spec.name === "joinEvent") {
+    const { rows } = await owner.query<{ count: string }>(
+      "select count(*) from app_public.event_participants where tenant_id = $1",
+      [joins.tenantId],
+    );
+    result.inserted = Number(rows[0]!.count);
+    if (measured.requests > JOINERS * JOIN_EVENTS) warnings.push(`${server}: more requests than (member, event) pairs`);
+    if (result.inserted < measured.requests) {
+      warnings.push(`${server}: ${measured.requests} requests inserted only ${result.inserted} participants`);
+    }
+    await resetJoins();
+  }
+  if (measured.non2xx) warnings.push(`${server}: ${measured.non2xx} responses were not 2xx`);
+  return result;
 }
 
 function printTable({ title, results, warnings }: (typeof report)[number]): void {
@@ -281,7 +298,7 @@ function printTable({ title, results, warnings }: (typeof report)[number]): void
   const cells = (values: Array<string | number>, widths: number[]) =>
     values.map((value, i) => (i === 0 ? String(value).padEnd(widths[0]!) : String(value).padStart(widths[i]!)));
   const widths = [28, 9, 9, 9, 9, 8, 8];
-  process.stdout.write(`\n${title} — ${connections} connections, ${seconds} s each\n`);
+  process.stdout.write(`\n${title} — ${connections} connections, ${seconds} s each, median of ${rounds} rounds\n`);
   process.stdout.write(`${cells(["", "req/s", "p50 ms", "p99 ms", "RSS MiB", "÷ hand", "÷ V4"], widths).join("")}\n`);
   for (const r of results) {
     const row = [

@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from "express";
 import type pg from "pg";
 import { sha256 } from "../../platform/auth/secrets.ts";
 import { AppError } from "../../platform/errors.ts";
-import { inTransaction } from "../../platform/db/pools.ts";
+import { beginWith, inTransaction } from "../../platform/db/pools.ts";
 import type { CommerceConfig } from "./config.ts";
 
 /** Who a bot request is: the tenant of its key and the bot it speaks for. */
@@ -85,16 +85,15 @@ export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: nu
   return async (caller, work) => {
     const client = await pool.connect();
     try {
-      return await inTransaction(client, async () => {
-        // One round trip: set_config('role', …, true) is SET LOCAL ROLE, as PostGraphile does it.
-        await client.query(
-          `select set_config('role', $1, true), set_config('jwt.claims.bot_tenant_id', $2, true),
-                  set_config('jwt.claims.bot_id', $3, true), set_config('tessera.request_id', $4, true),
-                  set_config('statement_timeout', $5, true)`,
-          [botRole, caller.tenantId, caller.botId, caller.requestId ?? "", String(statementTimeoutMs)],
-        );
-        return work(client);
-      });
+      // `begin` and the settings in one message; set_config('role', …, true) is SET LOCAL ROLE.
+      const settings = {
+        role: botRole,
+        "jwt.claims.bot_tenant_id": caller.tenantId,
+        "jwt.claims.bot_id": caller.botId,
+        "tessera.request_id": caller.requestId ?? "",
+        statement_timeout: String(statementTimeoutMs),
+      };
+      return await inTransaction(client, () => work(client), beginWith(settings));
     } finally {
       client.release();
     }

@@ -55,9 +55,12 @@ function withoutName(config: unknown): unknown {
   return unnamed;
 }
 
-/** Runs `work` between begin and commit on one client; any error rolls back and is rethrown. */
-export async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
-  await client.query("begin");
+/**
+ * Runs `work` between begin and commit on one client; any error rolls back and is rethrown.
+ * `begin` may carry more statements in the same message (`beginWith`).
+ */
+export async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>, begin = "begin"): Promise<T> {
+  await client.query(begin);
   try {
     const result = await work();
     await client.query("commit");
@@ -82,4 +85,18 @@ export async function withClient<T>(
   } finally {
     await client.end();
   }
+}
+
+/** `begin` and transaction-local settings as one simple-protocol message; "" without settings. */
+export function beginWith(settings: Record<string, string | undefined>): string {
+  const set = settingsOnly(settings);
+  return set ? `begin; ${set}` : "";
+}
+
+/** The statement that makes `settings` transaction-local; "" without settings. */
+export function settingsOnly(settings: Record<string, string | undefined>): string {
+  const entries = Object.entries(settings).filter(([, value]) => value != null);
+  if (entries.length === 0) return "";
+  const json = pg.escapeLiteral(JSON.stringify(entries));
+  return `select set_config(el->>0, el->>1, true) from json_array_elements(${json}::json) el`;
 }

@@ -19,9 +19,8 @@ import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgCli
 import pg from "pg";
 import { SESSION_ENDED } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
+import { beginWith, settingsOnly } from "../db/pools.ts";
 import { AppError } from "../errors.ts";
-
-type Settings = Record<string, string | undefined>;
 
 /** A transaction opened by a request's session check, waiting for the request's first database access. */
 export interface PinnedTransaction {
@@ -149,18 +148,4 @@ export class RequestTransactions {
     await client.query("rollback").catch((error: Error) => (broken = error));
     client.release(broken);
   }
-}
-
-/** `begin` and transaction-local settings as one simple-protocol message; "" without settings. */
-function beginWith(settings: Settings): string {
-  const set = settingsOnly(settings);
-  return set ? `begin; ${set}` : "";
-}
-
-/** The statement that makes `settings` transaction-local; "" without settings. */
-function settingsOnly(settings: Settings): string {
-  const entries = Object.entries(settings).filter(([, value]) => value != null);
-  if (entries.length === 0) return "";
-  const json = pg.escapeLiteral(JSON.stringify(entries));
-  return `select set_config(el->>0, el->>1, true) from json_array_elements(${json}::json) el`;
 }
