@@ -1,6 +1,7 @@
 import jwt from "jsonwebtoken";
 import { firstOutcome, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, mintToken, type TestUser } from "../helpers/fixtures.ts";
+import { until } from "../helpers/wait.ts";
 
 let app: TestApp;
 let user: TestUser;
@@ -47,6 +48,21 @@ describe("GraphQL over HTTP", () => {
     expect(status).toBe(401);
     expect(body.data).toBeUndefined();
     expect(body.errors).toEqual([{ message: expect.any(String), extensions: { code: "UNAUTHENTICATED" } }]);
+  });
+
+  test("a token that worked is refused once it expires (its earlier verification is not reused past exp)", async () => {
+    const token = mintToken(
+      { sub: user.id, tid: user.tenantId, role: "member", sid: user.sessionId },
+      { ttlSeconds: 1 },
+    );
+    const { exp } = jwt.decode(token) as { exp: number };
+    const before = await app.graphql(CURRENT_TENANT, undefined, token);
+    // exp is whole seconds: two seconds of life leave at least one for this first request.
+    expect(before.body).toEqual({ data: { currentTenant: { slug: "acme" } } });
+    await until(() => Date.now() >= exp * 1000, "the token's expiry");
+    const after = await app.graphql(CURRENT_TENANT, undefined, token);
+    expect([after.status, after.body.errors?.[0]?.extensions?.code]).toEqual([401, "UNAUTHENTICATED"]);
+    expect(after.body.errors?.[0]?.message).toBe("The access token has expired.");
   });
 
   test("an Authorization header that is not a bearer token is UNAUTHENTICATED", async () => {

@@ -54,6 +54,34 @@ function secretKeyOf(secret: string): KeyObject {
  * with the database's answer.
  */
 export function verifyAccessToken(token: string, secret: string): AccessClaims {
+  // A token string verified under this secret before needs no second HMAC: only its expiry can change.
+  const verified = verifiedTokens(secret);
+  const known = verified.get(token);
+  if (known) {
+    if ((known.exp ?? 0) * 1000 > Date.now()) return { ...known };
+    verified.delete(token);
+    throw new AppError("UNAUTHENTICATED", "The access token has expired.");
+  }
+  const claims = verifySignedToken(token, secret);
+  if (verified.size >= VERIFIED_TOKENS_MAX) verified.delete(verified.keys().next().value!);
+  verified.set(token, claims);
+  return { ...claims };
+}
+
+/**
+ * How many verified tokens are remembered (about 400 bytes each). Each request of a signed-in
+ * client carries the same token until it refreshes, so a few thousand cover every active client
+ * of one process; past that the oldest is forgotten (and verified again when it comes back).
+ */
+const VERIFIED_TOKENS_MAX = 2_000;
+let verifiedCache: { secret: string; tokens: Map<string, AccessClaims> } | undefined;
+
+function verifiedTokens(secret: string): Map<string, AccessClaims> {
+  if (verifiedCache?.secret !== secret) verifiedCache = { secret, tokens: new Map() };
+  return verifiedCache.tokens;
+}
+
+function verifySignedToken(token: string, secret: string): AccessClaims {
   let payload: string | jwt.JwtPayload;
   try {
     payload = jwt.verify(token, secretKeyOf(secret), { algorithms: ["HS256"], audience: AUDIENCE, issuer: ISSUER });
