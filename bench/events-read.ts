@@ -35,7 +35,8 @@ const OPEN_SQL = [
   "begin",
   "select s.*, set_config('jwt.claims.role', s.role::text, true) as role_claim" +
     ` from app_hidden.session_claims(array['${sessionId}']::uuid[]) s`,
-  `select set_config('role', '${database.urls.visitorRole}', true), set_config('jwt.claims.session_id', '${sessionId}', true),` +
+  `select set_config('role', '${database.urls.visitorRole}', true),` +
+    ` set_config('jwt.claims.session_id', '${sessionId}', true),` +
     ` set_config('jwt.claims.user_id', '${userId}', true), set_config('jwt.claims.tenant_id', '${tenantId}', true)`,
 ];
 
