@@ -48,7 +48,7 @@ async function post(body: string, token?: string): Promise<{ status: number; bod
   return { status: response.status, body: await response.text() };
 }
 
-test("token requests that never reach the database (no field, parse or validation error) end their transaction", async () => {
+test("token requests that never use the database (parse, validation error, no field) end the transaction", async () => {
   // More requests at once than the request pool has connections: a transaction left open would
   // starve the ones after it.
   const answers = await Promise.all(
