@@ -18,7 +18,7 @@ import { AppError } from "./errors.ts";
 import { pgSettingsFor } from "./graphql/context.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { RequestTransactions } from "./graphql/requestTransactions.ts";
-import { makePreset } from "./graphql/preset.ts";
+import { GRAPHQL_MAX_BODY_BYTES, makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { graphqlBodyGuard } from "./http/requestBody.ts";
 import { authenticate } from "./http/authenticate.ts";
@@ -173,6 +173,7 @@ export async function createTesseraServer({
     pgSettingsFor(claims, database.visitorRole, requestId, config.graphql.statementTimeoutMs);
   app.use(
     authenticate(config.jwtSecret, checkSession, "/graphql", logger, {
+      maxBodyBytes: GRAPHQL_MAX_BODY_BYTES,
       open: (presented, requestId) => transactions.openSession(presented, settingsFor(requestId)),
       release: (pinned) => transactions.release(pinned),
     }),

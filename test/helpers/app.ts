@@ -74,6 +74,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const server = await createTesseraServer({ modules: MODULES, config, database: db.urls, logger });
   const openapi =
     options.openapiCheck === false ? undefined : watchResponses(server.httpServer, server.openApiDocument);
+  // fetch keeps idle connections for the next request; with the server's 5 s keep-alive timeout, a
+  // test process too busy to see the server close one (two suites on two cores) sends its next
+  // request on it and fails with ECONNRESET: the client's race, not an answer of the server's.
+  // Idle connections stay open for the test's length instead; stop() closes them.
+  server.httpServer.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.httpServer.listen(0, "127.0.0.1", resolve));
   const { port } = server.httpServer.address() as AddressInfo;
   let worker: Runner | undefined;

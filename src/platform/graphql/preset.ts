@@ -38,6 +38,9 @@ export interface PresetOptions {
   transactions?: RequestTransactions;
 }
 
+/** The largest GraphQL request body over HTTP (grafserv's maxRequestLength; also a WebSocket message's cap). */
+export const GRAPHQL_MAX_BODY_BYTES = 100_000;
+
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
@@ -48,6 +51,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       SubscriptionsOverWebSocketPlugin,
       ValidationErrorCodesPlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
+      ...(options.transactions ? [options.transactions.plugin] : []),
       ...(options.plugins ?? []),
     ],
     pgServices: [
@@ -61,6 +65,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     ],
     grafserv: {
       graphqlPath: "/graphql",
+      maxRequestLength: GRAPHQL_MAX_BODY_BYTES,
       graphiqlPath: "/graphiql",
       // Ruru needs introspection: it follows the introspection switch (off in production by default).
       graphiql: options.graphql.introspection,

@@ -16,6 +16,7 @@
  */
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
+import { isPromiseLike } from "postgraphile/grafast";
 import pg from "pg";
 import { SESSION_ENDED } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
@@ -121,6 +122,35 @@ export class RequestTransactions {
     } finally {
       client.release(broken);
     }
+  };
+
+  /**
+   * Ends the pinned transaction of an operation that did not use it once the operation has run, so
+   * that a response the client reads slowly holds no connection.
+   */
+  readonly plugin: GraphileConfig.Plugin = {
+    name: "RequestTransactionsPlugin",
+    version: "1.0.0",
+    grafast: {
+      middleware: {
+        execute: (next, event) => {
+          const settings = (event.args.contextValue as Partial<Grafast.Context> | undefined)?.pgSettings;
+          const done = () => {
+            const pinned = settings ? this.pins.get(settings) : undefined;
+            if (pinned) void this.release(pinned);
+          };
+          try {
+            const result = next();
+            if (!isPromiseLike(result)) done();
+            else Promise.resolve(result).then(done, done);
+            return result;
+          } catch (error) {
+            done();
+            throw error;
+          }
+        },
+      },
+    },
   };
 
   /** A PostGraphile pg service whose requests go through this object. */

@@ -14,8 +14,12 @@ import { sendError } from "./errorHandler.ts";
 /**
  * How GraphQL requests check their session: in the round trip that opens the transaction their first
  * database access uses (src/platform/graphql/requestTransactions.ts), released when the response closes.
+ * Only once the request is whole: a POST's body (at most `maxBodyBytes`, its length declared) is
+ * read first, so a client that sends its body slowly holds no database connection meanwhile; a
+ * body of undeclared length is left to grafserv, and its session checked on its own.
  */
 export interface GraphqlSessions {
+  maxBodyBytes: number;
   open(
     presented: AccessClaims,
     requestId: string | undefined,
@@ -34,7 +38,14 @@ export function authenticate(
     try {
       // The token names a session; the session (user, tenant, current role) is who the caller is.
       const presented = claimsFromAuthorization(req.get("authorization"), jwtSecret);
-      if (presented && graphqlSessions && req.path === graphqlPath) {
+      const body =
+        presented && graphqlSessions && req.path === graphqlPath && req.method === "POST"
+          ? await declaredBody(req, graphqlSessions.maxBodyBytes)
+          : undefined;
+      if (body === "gone") return;
+      if (presented && graphqlSessions && req.path === graphqlPath && (req.method !== "POST" || body)) {
+        // grafserv takes a body that is already read as it would have read it (a buffer).
+        if (body) req.body = body;
         // Listening before the check: a client gone while it runs must not leave its transaction open.
         let closed = false;
         res.once("close", () => {
@@ -67,4 +78,22 @@ export function callerOf(req: Request & AuthenticatedRequest): NonNullable<Authe
 export function requireUser(req: Request & AuthenticatedRequest): NonNullable<AuthenticatedRequest["claims"]> {
   if (!req.claims) throw new AppError("UNAUTHENTICATED", "Sign in to use this route.");
   return req.claims;
+}
+
+/**
+ * The whole body of a request whose Content-Length is declared and at most `maxBytes`; undefined
+ * for any other (grafserv reads and limits it); "gone" when the client left before sending it all.
+ */
+async function declaredBody(req: Request, maxBytes: number): Promise<Buffer | "gone" | undefined> {
+  const declared = req.get("content-length");
+  if (!declared || !/^\d{1,9}$/.test(declared) || Number(declared) > maxBytes || req.get("transfer-encoding")) {
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+  } catch {
+    return "gone";
+  }
+  return req.complete ? Buffer.concat(chunks) : "gone";
 }
