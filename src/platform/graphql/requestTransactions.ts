@@ -12,7 +12,8 @@
  * Each `withPgClient` call remains its own transaction, as with PostGraphile's adaptor: the pinned
  * transaction serves the first call only, later or concurrent calls of the same request take a
  * connection of their own, and a request that never reaches the database rolls the pinned
- * transaction back when its response closes.
+ * transaction back once its operation has run (or its response has closed, whichever is first).
+ * src/platform/http/authenticate.ts pins only once the request's body is in.
  */
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
