@@ -175,7 +175,6 @@ export async function createTesseraServer({
     authenticate(config.jwtSecret, checkSession, "/graphql", logger, {
       maxBodyBytes: GRAPHQL_MAX_BODY_BYTES,
       open: (presented, requestId) => transactions.openSession(presented, settingsFor(requestId)),
-      release: (pinned) => transactions.release(pinned),
     }),
   );
   const runOperation = makeOperationRunner(pgl);

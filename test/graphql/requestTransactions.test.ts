@@ -176,3 +176,55 @@ test("clients sending their bodies slowly hold no database connection meanwhile"
   expect(answers).toEqual(slow.map(() => ({ status: 200, body: { data: { currentTenant: { slug: tenant.slug } } } })));
   await until(async () => (await openTransactions()) === 0, "no open transaction");
 });
+
+test("requests queued on a pipelined connection whose answers are not read hold no database connection", async () => {
+  const locker = await app.db.ownerPool.connect();
+  const { port } = new URL(app.url);
+  const socket = connect(Number(port), "127.0.0.1");
+  const received: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => received.push(chunk));
+  socket.on("error", () => {});
+  try {
+    // The first request waits on a lock in its query, so every answer after it on the connection
+    // waits too (HTTP answers in order); the 14 after it fail to parse and never execute.
+    await locker.query("begin; lock table app_public.events in access exclusive mode");
+    const get = (query: string) =>
+      `GET /graphql?query=${encodeURIComponent(query)} HTTP/1.1\r\nHost: localhost\r\n` +
+      `Authorization: Bearer ${member.token}\r\n\r\n`;
+    socket.write(get("{ searchEvents(upcoming: true) { nodes { name } } }") + get("{").repeat(14));
+    await until(async () => {
+      const { rows } = await app.db.rootPool.query(
+        "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' " +
+          "and query like '%search_events%' and pid <> pg_backend_pid()",
+      );
+      return rows.length === 1;
+    }, "the first request waiting on the lock");
+    // More requests after it than the request pool has connections (12).
+    const meanwhile = await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${member.token}` },
+      body: JSON.stringify({ query: "{ currentTenant { slug } }" }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(await meanwhile.json()).toEqual({ data: { currentTenant: { slug: tenant.slug } } });
+  } finally {
+    await locker.query("commit");
+    locker.release();
+  }
+  // Then the connection's 15 answers arrive, in order.
+  await until(
+    () =>
+      (
+        Buffer.concat(received)
+          .toString("utf8")
+          .match(/HTTP\/1\.1 \d{3}/g) ?? []
+      ).length === 15,
+    "the pipelined answers",
+  );
+  socket.destroy();
+  const statuses = Buffer.concat(received)
+    .toString("utf8")
+    .match(/HTTP\/1\.1 (\d{3})/g);
+  expect(statuses).toEqual(["HTTP/1.1 200", ...Array.from({ length: 14 }, () => "HTTP/1.1 400")]);
+  await until(async () => (await openTransactions()) === 0, "no open transaction");
+});

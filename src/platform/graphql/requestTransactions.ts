@@ -23,6 +23,7 @@ import { SESSION_ENDED } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
 import { beginWith, settingsOnly } from "../db/pools.ts";
 import { AppError } from "../errors.ts";
+import type { AuthenticatedRequest } from "./context.ts";
 
 /** A transaction opened by a request's session check, waiting for the request's first database access. */
 export interface PinnedTransaction {
@@ -30,6 +31,8 @@ export interface PinnedTransaction {
   settings: Record<string, string>;
   client: pg.PoolClient;
   state: "open" | "taken" | "ended";
+  /** Rolls the transaction back and returns its connection, unless a database access took it. */
+  end(): Promise<void>;
 }
 
 interface SessionClaimsRow {
@@ -90,7 +93,12 @@ export class RequestTransactions {
       throw new AppError("UNAUTHENTICATED", refusal ?? SESSION_ENDED);
     }
     const claims = { ...presented, sub, tid, sid: session.session_id, role: session.role };
-    const pinned: PinnedTransaction = { settings: settingsFor(claims), client, state: "open" };
+    const pinned: PinnedTransaction = {
+      settings: settingsFor(claims),
+      client,
+      state: "open",
+      end: () => this.release(pinned),
+    };
     this.pins.set(pinned.settings, pinned);
     return { claims, pinned };
   }
@@ -126,12 +134,27 @@ export class RequestTransactions {
   };
 
   /**
-   * Ends the pinned transaction of an operation that did not use it once the operation has run, so
-   * that a response the client reads slowly holds no connection.
+   * Ends the pinned transaction of a request that did not use it as soon as the request is
+   * answered (its answer made, not yet sent): once its operation has run, and once grafserv has
+   * processed the request whatever the outcome (a syntax error, a method it refuses). A response
+   * the client reads slowly, or one queued behind others on a pipelined connection, holds no
+   * database connection.
    */
   readonly plugin: GraphileConfig.Plugin = {
     name: "RequestTransactionsPlugin",
     version: "1.0.0",
+    grafserv: {
+      middleware: {
+        async processRequest(next, event) {
+          try {
+            return await next();
+          } finally {
+            const req = event.requestDigest.requestContext.expressv4?.req as AuthenticatedRequest | undefined;
+            void req?.pinned?.end();
+          }
+        },
+      },
+    },
     grafast: {
       middleware: {
         execute: (next, event) => {

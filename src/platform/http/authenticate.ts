@@ -13,7 +13,7 @@ import { sendError } from "./errorHandler.ts";
 
 /**
  * How GraphQL requests check their session: in the round trip that opens the transaction their first
- * database access uses (src/platform/graphql/requestTransactions.ts), released when the response closes.
+ * database access uses (src/platform/graphql/requestTransactions.ts), ended once the request is answered.
  * Only once the request is whole: a POST's body (at most `maxBodyBytes`, its length declared) is
  * read first, so a client that sends its body slowly holds no database connection meanwhile; a
  * body of undeclared length is left to grafserv, and its session checked on its own.
@@ -24,7 +24,6 @@ export interface GraphqlSessions {
     presented: AccessClaims,
     requestId: string | undefined,
   ): Promise<{ claims: AccessClaims; pinned: PinnedTransaction }>;
-  release(pinned: PinnedTransaction): Promise<void>;
 }
 
 export function authenticate(
@@ -50,12 +49,12 @@ export function authenticate(
         let closed = false;
         res.once("close", () => {
           closed = true;
-          if (req.pinned) void graphqlSessions.release(req.pinned);
+          void req.pinned?.end();
         });
         const { claims, pinned } = await graphqlSessions.open(presented, req.requestId);
         req.claims = claims;
         req.pinned = pinned;
-        if (closed) return void (await graphqlSessions.release(pinned));
+        if (closed) return void (await pinned.end());
       } else {
         req.claims = presented ? await checkSession(presented) : undefined;
       }
