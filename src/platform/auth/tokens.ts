@@ -27,7 +27,7 @@ const ISSUER = "tessera";
 
 export function signAccessToken(claims: AccessClaims, secret: string, ttlSeconds: number): string {
   const { jti, exp: _exp, ...rest } = claims;
-  return jwt.sign(rest, secretKeyOf(secret), {
+  return jwt.sign(rest, stateOf(secret).key, {
     algorithm: "HS256",
     expiresIn: ttlSeconds,
     audience: AUDIENCE,
@@ -36,15 +36,18 @@ export function signAccessToken(claims: AccessClaims, secret: string, ttlSeconds
   });
 }
 
-let lastKey: { secret: string; key: KeyObject } | undefined;
-
 /**
- * The HMAC key of a secret, made once: given a string, jsonwebtoken first tries to read it as a
- * PEM public key and only then makes a secret key, on every call (a tenth of a request's CPU).
+ * What is kept for the current secret: its HMAC key, made once (given a string, jsonwebtoken first
+ * tries to read it as a PEM public key and only then makes a secret key, on every call: a tenth of
+ * a request's CPU), and the token strings verified under it.
  */
-function secretKeyOf(secret: string): KeyObject {
-  if (lastKey?.secret !== secret) lastKey = { secret, key: createSecretKey(Buffer.from(secret, "utf8")) };
-  return lastKey.key;
+let current: { secret: string; key: KeyObject; verified: Map<string, AccessClaims> } | undefined;
+
+function stateOf(secret: string): NonNullable<typeof current> {
+  if (current?.secret !== secret) {
+    current = { secret, key: createSecretKey(Buffer.from(secret, "utf8")), verified: new Map() };
+  }
+  return current;
 }
 
 /**
@@ -55,7 +58,7 @@ function secretKeyOf(secret: string): KeyObject {
  */
 export function verifyAccessToken(token: string, secret: string): AccessClaims {
   // A token string verified under this secret before needs no second HMAC: only its expiry can change.
-  const verified = verifiedTokens(secret);
+  const { verified } = stateOf(secret);
   const known = verified.get(token);
   if (known) {
     if ((known.exp ?? 0) * 1000 > Date.now()) return { ...known };
@@ -74,17 +77,11 @@ export function verifyAccessToken(token: string, secret: string): AccessClaims {
  * of one process; past that the oldest is forgotten (and verified again when it comes back).
  */
 const VERIFIED_TOKENS_MAX = 2_000;
-let verifiedCache: { secret: string; tokens: Map<string, AccessClaims> } | undefined;
-
-function verifiedTokens(secret: string): Map<string, AccessClaims> {
-  if (verifiedCache?.secret !== secret) verifiedCache = { secret, tokens: new Map() };
-  return verifiedCache.tokens;
-}
 
 function verifySignedToken(token: string, secret: string): AccessClaims {
   let payload: string | jwt.JwtPayload;
   try {
-    payload = jwt.verify(token, secretKeyOf(secret), { algorithms: ["HS256"], audience: AUDIENCE, issuer: ISSUER });
+    payload = jwt.verify(token, stateOf(secret).key, { algorithms: ["HS256"], audience: AUDIENCE, issuer: ISSUER });
   } catch (error) {
     const reason =
       error instanceof jwt.TokenExpiredError ? "The access token has expired." : "The access token is not valid.";

@@ -12,12 +12,11 @@
  * Each `withPgClient` call remains its own transaction, as with PostGraphile's adaptor: the pinned
  * transaction serves the first call only, later or concurrent calls of the same request take a
  * connection of their own, and a request that never reaches the database rolls the pinned
- * transaction back once its operation has run (or its response has closed, whichever is first).
+ * transaction back once its answer is made (or its response has closed, whichever is first).
  * src/platform/http/authenticate.ts pins only once the request's body is in.
  */
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
-import { isPromiseLike } from "postgraphile/grafast";
 import pg from "pg";
 import { SESSION_ENDED } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
@@ -104,7 +103,7 @@ export class RequestTransactions {
   }
 
   /** Ends a pinned transaction nobody took (its request is over); a no-op once taken or ended. */
-  async release(pinned: PinnedTransaction): Promise<void> {
+  private async release(pinned: PinnedTransaction): Promise<void> {
     if (pinned.state !== "open") return;
     pinned.state = "ended";
     await this.endOn(pinned.client);
@@ -134,11 +133,10 @@ export class RequestTransactions {
   };
 
   /**
-   * Ends the pinned transaction of a request that did not use it as soon as the request is
-   * answered (its answer made, not yet sent): once its operation has run, and once grafserv has
-   * processed the request whatever the outcome (a syntax error, a method it refuses). A response
-   * the client reads slowly, or one queued behind others on a pipelined connection, holds no
-   * database connection.
+   * Ends the pinned transaction of a request that did not use it as soon as grafserv has made the
+   * answer (not sent it), whatever the outcome: the operation has run, or it was a syntax error or
+   * a method grafserv refuses. A response the client reads slowly, or one queued behind others on a
+   * pipelined connection, holds no database connection.
    */
   readonly plugin: GraphileConfig.Plugin = {
     name: "RequestTransactionsPlugin",
@@ -151,26 +149,6 @@ export class RequestTransactions {
           } finally {
             const req = event.requestDigest.requestContext.expressv4?.req as AuthenticatedRequest | undefined;
             void req?.pinned?.end();
-          }
-        },
-      },
-    },
-    grafast: {
-      middleware: {
-        execute: (next, event) => {
-          const settings = (event.args.contextValue as Partial<Grafast.Context> | undefined)?.pgSettings;
-          const done = () => {
-            const pinned = settings ? this.pins.get(settings) : undefined;
-            if (pinned) void this.release(pinned);
-          };
-          try {
-            const result = next();
-            if (!isPromiseLike(result)) done();
-            else Promise.resolve(result).then(done, done);
-            return result;
-          } catch (error) {
-            done();
-            throw error;
           }
         },
       },

@@ -37,12 +37,10 @@ export function authenticate(
     try {
       // The token names a session; the session (user, tenant, current role) is who the caller is.
       const presented = claimsFromAuthorization(req.get("authorization"), jwtSecret);
-      const body =
-        presented && graphqlSessions && req.path === graphqlPath && req.method === "POST"
-          ? await declaredBody(req, graphqlSessions.maxBodyBytes)
-          : undefined;
+      const sessions = presented && req.path === graphqlPath ? graphqlSessions : undefined;
+      const body = sessions && req.method === "POST" ? await declaredBody(req, sessions.maxBodyBytes) : undefined;
       if (body === "gone") return;
-      if (presented && graphqlSessions && req.path === graphqlPath && (req.method !== "POST" || body)) {
+      if (presented && sessions && (req.method !== "POST" || body)) {
         // grafserv takes a body that is already read as it would have read it (a buffer).
         if (body) req.body = body;
         // Listening before the check: a client gone while it runs must not leave its transaction open.
@@ -51,7 +49,7 @@ export function authenticate(
           closed = true;
           void req.pinned?.end();
         });
-        const { claims, pinned } = await graphqlSessions.open(presented, req.requestId);
+        const { claims, pinned } = await sessions.open(presented, req.requestId);
         req.claims = claims;
         req.pinned = pinned;
         if (closed) return void (await pinned.end());
