@@ -50,6 +50,29 @@ async function post(body: string, token?: string): Promise<{ status: number; bod
   return { status: response.status, body: await response.text() };
 }
 
+/** Waits until a statement whose text contains `fragment` waits on a lock. */
+async function waitingOnLock(fragment: string, what: string): Promise<void> {
+  await until(async () => {
+    const { rows } = await app.db.rootPool.query(
+      "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' " +
+        "and query like $1 and pid <> pg_backend_pid()",
+      [`%${fragment}%`],
+    );
+    return rows.length === 1;
+  }, what);
+}
+
+/** The member's tenant, asked on a connection of its own: answered within 10 s, or the test fails. */
+async function expectAnswerMeanwhile(): Promise<void> {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${member.token}` },
+    body: JSON.stringify({ query: "{ currentTenant { slug } }" }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  expect(await response.json()).toEqual({ data: { currentTenant: { slug: tenant.slug } } });
+}
+
 test("token requests that never use the database (parse, validation error, no field) end the transaction", async () => {
   // More requests at once than the request pool has connections: a transaction left open would
   // starve the ones after it.
@@ -96,13 +119,7 @@ test("a client gone while its session is checked leaves no transaction open", as
     });
     request.on("error", () => {});
     request.end(body);
-    await until(async () => {
-      const { rows } = await app.db.rootPool.query(
-        "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' " +
-          "and query like '%app_hidden.session_claims%' and pid <> pg_backend_pid()",
-      );
-      return rows.length === 1;
-    }, "the session check waiting on the lock");
+    await waitingOnLock("app_hidden.session_claims", "the session check waiting on the lock");
     request.destroy();
     await seenGone;
   } finally {
@@ -165,13 +182,7 @@ test("clients sending their bodies slowly hold no database connection meanwhile"
   // More of them than the request pool has connections (12): had each taken one with its
   // headers, the request below would wait for them.
   const slow = Array.from({ length: 14 }, () => slowRequest(member.token, "{ currentTenant { slug } }"));
-  const meanwhile = await fetch(`${app.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${member.token}` },
-    body: JSON.stringify({ query: "{ currentTenant { slug } }" }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  expect(await meanwhile.json()).toEqual({ data: { currentTenant: { slug: tenant.slug } } });
+  await expectAnswerMeanwhile();
   const answers = await Promise.all(slow.map((request) => request.finish()));
   expect(answers).toEqual(slow.map(() => ({ status: 200, body: { data: { currentTenant: { slug: tenant.slug } } } })));
   await until(async () => (await openTransactions()) === 0, "no open transaction");
@@ -192,21 +203,9 @@ test("requests queued on a pipelined connection whose answers are not read hold 
       `GET /graphql?query=${encodeURIComponent(query)} HTTP/1.1\r\nHost: localhost\r\n` +
       `Authorization: Bearer ${member.token}\r\n\r\n`;
     socket.write(get("{ searchEvents(upcoming: true) { nodes { name } } }") + get("{").repeat(14));
-    await until(async () => {
-      const { rows } = await app.db.rootPool.query(
-        "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' " +
-          "and query like '%search_events%' and pid <> pg_backend_pid()",
-      );
-      return rows.length === 1;
-    }, "the first request waiting on the lock");
+    await waitingOnLock("search_events", "the first request waiting on the lock");
     // More requests after it than the request pool has connections (12).
-    const meanwhile = await fetch(`${app.url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${member.token}` },
-      body: JSON.stringify({ query: "{ currentTenant { slug } }" }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    expect(await meanwhile.json()).toEqual({ data: { currentTenant: { slug: tenant.slug } } });
+    await expectAnswerMeanwhile();
   } finally {
     await locker.query("commit");
     locker.release();
