@@ -6,13 +6,16 @@
  * from wrk, with the same duration and connections for all. Each path is measured in `rounds`
  * rounds, the servers in a rotated order each round (none always goes first or last on a machine
  * whose speed drifts); a server's figures are those of its median round by req/s, its RSS the
- * peak over all rounds. Before measuring, each server answers
+ * peak over all rounds. Beside them, per request and as the median over the rounds: the server process's
+ * CPU time (all its threads, garbage collection included), PostgreSQL's CPU time, and the server's
+ * read and write system calls. PEERS_PATHS=events,currentUser measures only the paths named. Before
+ * measuring, each server answers
  * a sample request of each path, and a warning is printed if the answers differ. Prints a table per
  * path and writes bench/results/peers.json. Installs V4 (bench/peers/package.json) on first use.
  * `npm run bench:peers 0` only starts the servers and compares their answers (no load, no lock needed).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -85,10 +88,19 @@ interface Measured extends WrkResult {
   server: ServerName;
   label: string;
   rssMiB: number;
+  /** The server process's CPU time (user + system) per request. */
+  cpuMsPerRequest: number;
+  /** PostgreSQL's CPU time per request (every postgres process of the machine). */
+  postgresMsPerRequest: number;
+  /** Its read and write system calls per request (sockets to the client and to PostgreSQL). */
+  readsPerRequest: number;
+  writesPerRequest: number;
   /** (d) only: participants the run inserted. */
   inserted?: number;
   /** req/s of every round (the row's own figures are those of the median round). */
   rounds?: number[];
+  /** CPU ms per request of every round. */
+  cpuRounds?: number[];
 }
 
 mkdirSync(resultsDir, { recursive: true });
@@ -98,7 +110,9 @@ if (seconds === 0) {
   process.stdout.write("Answers compared; no load (seconds = 0).\n");
   process.exit(0);
 }
-for (const spec of PATHS) report.push(await measurePath(spec));
+// PEERS_PATHS=events,me measures only those paths (by name).
+const only = process.env.PEERS_PATHS?.split(",");
+for (const spec of PATHS) if (!only || only.includes(spec.name)) report.push(await measurePath(spec));
 for (const server of Object.values(servers)) server.child.kill("SIGTERM");
 for (const entry of report) printTable(entry);
 writeFileSync(
@@ -236,6 +250,40 @@ function sampleRss(pid: number): { stop(): number } {
   };
 }
 
+/** CPU time (ms) and read/write system calls of a process so far (/proc/<pid>/stat and io). */
+function processCounters(pid: number): { cpuMs: number; reads: number; writes: number } {
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th (clock ticks, 100/s).
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const count = (name: string) => Number(new RegExp(`${name}: (\\d+)`).exec(io)?.[1] ?? 0);
+  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, reads: count("syscr"), writes: count("syscw") };
+}
+
+/** CPU time (ms) of each PostgreSQL process so far, by pid (the servers' backends and the cluster's own). */
+function postgresCpuMs(): Map<string, number> {
+  const byPid = new Map<string, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      byPid.set(entry, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return byPid;
+}
+
+/** PostgreSQL's CPU time between two readings (a process that ended in between is not counted). */
+function postgresMsBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
 /** Asks each server once (throws if one answers an error); a warning if the three answers differ. */
 async function compareAnswers(spec: PathSpec): Promise<string[]> {
   const digests: Partial<Record<ServerName, string>> = {};
@@ -259,8 +307,21 @@ async function measurePath(spec: PathSpec) {
     const runs = byRound.map((measured) => measured.find((result) => result.server === server)!);
     const median = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
     const all = runs.map((run) => Math.round(run.rps)).join(", ");
-    process.stdout.write(`  ${spec.name} ${LABELS[server]}: median ${median.rps.toFixed(0)} req/s (${all})\n`);
-    return { ...median, rssMiB: Math.max(...runs.map((run) => run.rssMiB)), rounds: runs.map((run) => run.rps) };
+    const cpu = runs.map((run) => run.cpuMsPerRequest.toFixed(2)).join(", ");
+    process.stdout.write(
+      `  ${spec.name} ${LABELS[server]}: median ${median.rps.toFixed(0)} req/s (${all}); CPU ms/request ${cpu}\n`,
+    );
+    // CPU per request is a property of the code more than of the moment: the median over every round.
+    const middle = <T>(values: T[], by: (value: T) => number) =>
+      [...values].sort((x, y) => by(x) - by(y))[Math.floor(values.length / 2)]!;
+    return {
+      ...median,
+      rssMiB: Math.max(...runs.map((run) => run.rssMiB)),
+      cpuMsPerRequest: middle(runs, (run) => run.cpuMsPerRequest).cpuMsPerRequest,
+      postgresMsPerRequest: middle(runs, (run) => run.postgresMsPerRequest).postgresMsPerRequest,
+      rounds: runs.map((run) => run.rps),
+      cpuRounds: runs.map((run) => run.cpuMsPerRequest),
+    };
   });
   return { path: spec.name, title: spec.title, results, warnings };
 }
@@ -272,9 +333,24 @@ async function measureOnce(spec: PathSpec, server: ServerName, warm: boolean, wa
   const url = `${servers[server].url}${spec.asks[server].path}`;
   if (warm) await runWrk(luaPath, url, Math.max(1, Math.round(seconds / 4)), connections);
   if (spec.name === "joinEvent") await resetJoins();
-  const rss = sampleRss(servers[server].child.pid!);
+  const pid = servers[server].child.pid!;
+  const rss = sampleRss(pid);
+  const before = processCounters(pid);
+  const postgresBefore = postgresCpuMs();
   const measured = await runWrk(luaPath, url, seconds, connections);
-  const result: Measured = { server, label: LABELS[server], ...measured, rssMiB: rss.stop() };
+  const after = processCounters(pid);
+  const postgresMs = postgresMsBetween(postgresBefore, postgresCpuMs());
+  const perRequest = (name: keyof typeof before) => (after[name] - before[name]) / Math.max(1, measured.requests);
+  const result: Measured = {
+    server,
+    label: LABELS[server],
+    ...measured,
+    rssMiB: rss.stop(),
+    cpuMsPerRequest: perRequest("cpuMs"),
+    postgresMsPerRequest: postgresMs / Math.max(1, measured.requests),
+    readsPerRequest: perRequest("reads"),
+    writesPerRequest: perRequest("writes"),
+  };
   if (spec.name === "joinEvent") {
     const { rows } = await owner.query<{ count: string }>(
       "select count(*) from app_public.event_participants where tenant_id = $1",
@@ -291,15 +367,17 @@ async function measureOnce(spec: PathSpec, server: ServerName, warm: boolean, wa
   return result;
 }
 
+const HEADINGS = ["", "req/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms", "PG ms", "reads", "writes", "÷ hand", "÷ V4"];
+
 function printTable({ title, results, warnings }: (typeof report)[number]): void {
   const byServer = Object.fromEntries(results.map((result) => [result.server, result]));
   const hand = byServer.handwritten!.rps;
   const v4 = byServer.v4!.rps;
   const cells = (values: Array<string | number>, widths: number[]) =>
     values.map((value, i) => (i === 0 ? String(value).padEnd(widths[0]!) : String(value).padStart(widths[i]!)));
-  const widths = [28, 9, 9, 9, 9, 8, 8];
+  const widths = [28, 9, 9, 9, 9, 8, 8, 8, 8, 8, 8];
   process.stdout.write(`\n${title} — ${connections} connections, ${seconds} s each, median of ${rounds} rounds\n`);
-  process.stdout.write(`${cells(["", "req/s", "p50 ms", "p99 ms", "RSS MiB", "÷ hand", "÷ V4"], widths).join("")}\n`);
+  process.stdout.write(`${cells(HEADINGS, widths).join("")}\n`);
   for (const r of results) {
     const row = [
       r.label,
@@ -307,6 +385,10 @@ function printTable({ title, results, warnings }: (typeof report)[number]): void
       r.p50Ms?.toFixed(1) ?? "-",
       r.p99Ms?.toFixed(1) ?? "-",
       r.rssMiB,
+      r.cpuMsPerRequest.toFixed(2),
+      r.postgresMsPerRequest.toFixed(2),
+      r.readsPerRequest.toFixed(1),
+      r.writesPerRequest.toFixed(1),
       (r.rps / hand).toFixed(2),
       (r.rps / v4).toFixed(2),
     ];

@@ -33,6 +33,7 @@ import { apiRouter, checkImplementations, implementationsOf } from "./http/route
 import { implement, isStreaming } from "./http/routeSpec.ts";
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
+import { fixedHeaders, middlewareLane } from "./http/lane.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { registerModules, type ModuleManifest, type ModuleServer } from "./modules.ts";
@@ -141,12 +142,15 @@ export async function createTesseraServer({
   app.set("etag", false);
   // Who may say who the client is (X-Forwarded-For): TRUST_PROXY. req.ip keys every per-IP limit.
   app.set("trust proxy", config.trustProxy);
-  const httpServer = createServer(app);
+  // Requests are dispatched at the end, once the /graphql lane is built (see below).
+  const httpServer = createServer();
   const drain = trackRequests(httpServer);
 
+  const log = requestLog(logger);
+  const httpMetrics = metrics.http();
   app.use(requestId);
-  app.use(requestLog(logger));
-  app.use(metrics.http());
+  app.use(log);
+  app.use(httpMetrics);
   const metricsAllowed = metricsAccess(config.metricsToken);
   const metricsRoute = implement(getMetrics, async ({ req, res }) => {
     metricsAllowed(req);
@@ -155,14 +159,13 @@ export async function createTesseraServer({
   });
   app.use(apiRouter([metricsRoute], ""));
   // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
-  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
-  app.use(
-    cors({
-      origin: config.corsOrigins === "*" ? true : config.corsOrigins,
-      exposedHeaders: ["X-Request-Id", "Retry-After"],
-      maxAge: 600,
-    }),
-  );
+  const securityHeaders = fixedHeaders(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  const corsHeaders = cors({
+    origin: config.corsOrigins === "*" ? true : config.corsOrigins,
+    exposedHeaders: ["X-Request-Id", "Retry-After"],
+    maxAge: 600,
+  });
+  app.use(securityHeaders, corsHeaders);
   const rootRoutes = [
     ...healthImplementations({ requestPool, ownerPool, env: config.env, version, logger }),
     openApiImplementation(openApiDocument),
@@ -171,12 +174,11 @@ export async function createTesseraServer({
   app.use(swaggerUiRouter());
   const settingsFor = (requestId: string | undefined) => (claims: AccessClaims) =>
     pgSettingsFor(claims, database.visitorRole, requestId, config.graphql.statementTimeoutMs);
-  app.use(
-    authenticate(config.jwtSecret, checkSession, "/graphql", logger, {
-      maxBodyBytes: GRAPHQL_MAX_BODY_BYTES,
-      open: (presented, requestId) => transactions.openSession(presented, settingsFor(requestId)),
-    }),
-  );
+  const authenticated = authenticate(config.jwtSecret, checkSession, GRAPHQL_PATH, logger, {
+    maxBodyBytes: GRAPHQL_MAX_BODY_BYTES,
+    open: (presented, requestId) => transactions.openSession(presented, settingsFor(requestId)),
+  });
+  app.use(authenticated);
   const runOperation = makeOperationRunner(pgl);
   // The modules' routes: their route-table handlers (streaming ones before the body parsers) and
   // their routers. Every spec of the table must have exactly one handler, or the server does not start.
@@ -205,7 +207,8 @@ export async function createTesseraServer({
   app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
   app.use("/api", ...routes);
 
-  app.use(acceptHeaderGuard("/graphql"), graphqlBodyGuard("/graphql"));
+  const graphqlGuards = [acceptHeaderGuard(GRAPHQL_PATH), graphqlBodyGuard(GRAPHQL_PATH)];
+  app.use(...graphqlGuards);
   const serv = pgl.createServ(grafserv);
   // HTTP only: the WebSocket upgrade is ours (src/platform/websockets.ts), so that shutdown can close sockets properly.
   await serv.addTo(app, httpServer, false);
@@ -215,8 +218,29 @@ export async function createTesseraServer({
   });
   metrics.observeWebSockets(() => websockets.openCount());
 
+  const onError = errorHandler(logger);
   app.use(notFound);
-  app.use(errorHandler(logger));
+  app.use(onError);
+  // /graphql, the hot path, skips the router: the middlewares above that apply to it, in the same
+  // order (src/platform/http/lane.ts). Every other path (Ruru, REST, health) goes through Express.
+  const graphqlLane = middlewareLane(
+    app,
+    [
+      requestId,
+      log,
+      httpMetrics,
+      securityHeaders,
+      corsHeaders,
+      authenticated,
+      ...graphqlGuards,
+      serv.createHandler() as express.RequestHandler,
+      notFound,
+    ],
+    onError,
+  );
+  httpServer.on("request", (req: IncomingMessage, res: ServerResponse) =>
+    isGraphqlPath(req.url) ? graphqlLane(req, res) : app(req, res),
+  );
 
   return {
     app,
@@ -245,6 +269,13 @@ function metricsAccess(token: string | undefined): (req: express.Request) => voi
     if (timingSafeEqual(createHash("sha256").update(presented).digest(), expected)) return;
     throw new AppError("UNAUTHENTICATED", "GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'.");
   };
+}
+
+const GRAPHQL_PATH = "/graphql";
+
+/** True for the GraphQL endpoint's path, with or without a query string (GET). */
+function isGraphqlPath(url: string | undefined): boolean {
+  return url === GRAPHQL_PATH || (url?.startsWith(`${GRAPHQL_PATH}?`) ?? false);
 }
 
 /** How long in-flight requests and WebSocket closing handshakes get at shutdown. */
