@@ -367,17 +367,16 @@ async function measureOnce(spec: PathSpec, server: ServerName, warm: boolean, wa
   return result;
 }
 
-const HEADINGS = ["", "req/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms", "PG ms", "reads", "writes", "÷ hand", "÷ V4"];
-
 function printTable({ title, results, warnings }: (typeof report)[number]): void {
   const byServer = Object.fromEntries(results.map((result) => [result.server, result]));
   const hand = byServer.handwritten!.rps;
   const v4 = byServer.v4!.rps;
   const cells = (values: Array<string | number>, widths: number[]) =>
     values.map((value, i) => (i === 0 ? String(value).padEnd(widths[0]!) : String(value).padStart(widths[i]!)));
+  const headings = ["", "req/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms", "PG ms", "reads", "writes", "÷ hand", "÷ V4"];
   const widths = [28, 9, 9, 9, 9, 8, 8, 8, 8, 8, 8];
   process.stdout.write(`\n${title} — ${connections} connections, ${seconds} s each, median of ${rounds} rounds\n`);
-  process.stdout.write(`${cells(HEADINGS, widths).join("")}\n`);
+  process.stdout.write(`${cells(headings, widths).join("")}\n`);
   for (const r of results) {
     const row = [
       r.label,

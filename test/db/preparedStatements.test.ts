@@ -5,7 +5,7 @@
  * the name is kept. The whole topology through a real PgBouncer: test/reliability/scaling/.
  */
 import type pg from "pg";
-import { newPool } from "../../src/platform/db/pools.ts";
+import { newPool, statementName } from "../../src/platform/db/pools.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 
 let db: TestDatabase;
@@ -38,4 +38,11 @@ test("with preparedStatements false a named query runs unnamed", async () => {
 test("by default the statement is prepared once and kept by its connection", async () => {
   const pool = newPool({ connectionString: db.urls.ownerUrl, max: 1 }, undefined, "test");
   expect(await preparedAfterNamedQueries(pool)).toEqual(["tessera_answer"]);
+});
+
+test("statementName: one name per text, a different name for a different text", () => {
+  const text = "select $1::int + 1 as n";
+  expect(statementName(text)).toBe(statementName(`select $1::int + 1 as n`));
+  expect(statementName(text)).toMatch(/^tessera_[0-9a-f]{24}$/);
+  expect(statementName(`${text} -- sorted`)).not.toBe(statementName(text));
 });

@@ -1,6 +1,7 @@
 /** The catalog as bots see it (RLS: their tenant; categories: active ones only). */
 import type pg from "pg";
 import type { z } from "zod";
+import { statementName } from "../../platform/db/pools.ts";
 import type { ListQuery } from "../../platform/http/listQuery.ts";
 import { type PageCursor, pagePlan, type SortColumn } from "./paging.ts";
 import type { CategoryNode, Product } from "./schemas.ts";
@@ -68,8 +69,8 @@ export async function productPage(
     query.limit + 1,
     ...(plan.cursorValues ?? []),
   ];
-  const { rows } = await db.query<ProductRow>(
-    `with recursive subtree as (
+  // Prepared: the text is one of a few (sort and cursor variants), parsed and planned once per connection.
+  const text = `with recursive subtree as (
        select c.id from app_public.categories c where c.id = $1
        union select c.id from app_public.categories c join subtree s on c.parent_id = s.id
      ), live as (
@@ -90,9 +91,8 @@ export async function productPage(
        and ($6::text is null or p.name ilike $6 or p.description ilike $6)
        ${plan.after(8, 9)}
      ${plan.orderBy}
-     limit $7`,
-    params,
-  );
+     limit $7`;
+  const { rows } = await db.query<ProductRow>({ name: statementName(text), text, values: params });
   return plan.pageOf(rows, (row) => ({
     id: row.id,
     categoryId: row.category_id,

@@ -6,6 +6,7 @@
  * flight, if any, so the caller sees it there; these listeners only keep the process alive and
  * log. Every pool and client the app opens goes through here.
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Logger } from "../logger.ts";
 
@@ -99,4 +100,20 @@ export function settingsOnly(settings: Record<string, string | undefined>): stri
   if (entries.length === 0) return "";
   const json = pg.escapeLiteral(JSON.stringify(entries));
   return `select set_config(el->>0, el->>1, true) from json_array_elements(${json}::json) el`;
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * The name under which a statement's text is prepared, the same for the same text: a connection
+ * parses and plans it once, then only binds and executes it (a pool that must not prepare drops the
+ * name, see newPool). Only for texts built from a bounded set of parts: every text is remembered.
+ */
+export function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `tessera_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
