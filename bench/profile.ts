@@ -4,8 +4,8 @@
  * then writes bench/results/<scenario>.cpuprofile, an SVG flame graph in bench/flames/, and the
  * share of busy samples by package and by part of the path.
  * Scenarios: events (a member lists upcoming events, wrk), typename ({ __typename }, wrk),
- * refresh (refreshSession rotations, a node process of fetch loops).
- * Usage: node bench/profile.ts [events|typename|refresh] [seconds=5] [connections=16]
+ * me (currentUser as a member, wrk), refresh (refreshSession rotations, a node process of fetch loops).
+ * Usage: node bench/profile.ts [events|typename|me|refresh] [seconds=5] [connections=16]
  */
 import { MODULES } from "../src/modules/index.ts";
 import { execFile } from "node:child_process";
@@ -19,11 +19,12 @@ import { createTesseraServer } from "../src/platform/server.ts";
 import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
 import { type CpuProfile, callTree, shareByPart, topFunctions, renderSvg, selfByBucket } from "./flamegraph.ts";
 import { benchTenant, benchUser, openBench } from "./harness.ts";
+import { CURRENT_USER_QUERY } from "./peers/paths.ts";
 
 const scenario = process.argv[2] ?? "events";
 const seconds = Number(process.argv[3] ?? 5);
 const connections = Number(process.argv[4] ?? 16);
-if (!["events", "typename", "refresh"].includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
+if (!["events", "typename", "me", "refresh"].includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
 
 /** Parts of the request path, matched against "<function> <file>" of every frame of a sample's stack. */
 const PARTS: Record<string, RegExp> = {
@@ -86,9 +87,10 @@ async function prepareLoad(): Promise<(duration: number) => Promise<number>> {
       return result.rps;
     };
   }
-  const fixture = scenario === "events" ? await eventsFixture(bench) : undefined;
+  const fixture = scenario === "typename" ? undefined : await eventsFixture(bench);
   const luaPath = join(resultsDir, `profile-${scenario}.lua`);
-  writeFileSync(luaPath, wrkScript(fixture ? EVENTS_QUERY : "{ __typename }", fixture?.token));
+  const query = { events: EVENTS_QUERY, me: CURRENT_USER_QUERY, typename: "{ __typename }" }[scenario]!;
+  writeFileSync(luaPath, wrkScript(query, fixture?.token));
   return async (duration) => {
     const { stdout } = await run("wrk", [
       "-t2",

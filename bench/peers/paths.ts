@@ -27,7 +27,7 @@ export interface PathSpec {
   digest(server: ServerName, body: unknown): unknown;
 }
 
-const CURRENT_USER_QUERY = "{ currentUser { rowId username email createdAt } }";
+export const CURRENT_USER_QUERY = "{ currentUser { rowId username email createdAt } }";
 const JOIN_MUTATION =
   "mutation Join($eventId: UUID!) { joinEvent(input: { eventId: $eventId }) { participant { rowId status } } }";
 
