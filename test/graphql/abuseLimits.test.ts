@@ -151,6 +151,28 @@ test("documents above 10,000 tokens are refused before parsing; a 1 MB body is r
   expect(huge.body.errors?.[0]?.extensions?.code).toBe("PAYLOAD_TOO_LARGE");
 });
 
+test("brackets nested past 100 are refused before parsing, not by the parser's stack overflowing", async () => {
+  const deep = (depth: number) => `{ __type(name: ${"[".repeat(depth)}"x"${"]".repeat(depth)}) { name } }`;
+  for (const query of [
+    deep(2_000),
+    `query ($v: String = ${"[".repeat(4_000)}1${"]".repeat(4_000)}) { __typename }`,
+    `{ ${"a { ".repeat(150)}b${" }".repeat(150)} }`,
+    // Closing brackets inside a string do not hide the openings.
+    `{ __type(name: ${'[ "]" '.repeat(150)}"x"${" ]".repeat(150)}) { name } }`,
+  ]) {
+    expect(refusal(await post({ query }, member.token))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_DEEP",
+      data: undefined,
+    });
+  }
+  // Brackets inside a string or a comment are not nesting: that document runs.
+  const stringy = await post({ query: `{ __type(name: "${"[".repeat(500)}") { name } } # ${"{".repeat(500)}` });
+  expect(stringy.status).toBe(200);
+  expect(stringy.body).toEqual({ data: { __type: null } });
+});
+
 test("a page size given by a variable's default obeys the maximum", async () => {
   const query = "query ($n: Int = 100000) { users(first: $n) { nodes { rowId } } }";
   expect(refusal(await post({ query }, member.token))).toEqual({

@@ -160,6 +160,7 @@ export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
         processGraphQLRequestBody(next, event) {
           const body = event.body as { query?: unknown; variableValues?: unknown };
           checkTokens(body.query, maxTokens);
+          checkNesting(body.query);
           checkPageVariables(body, limits.maxPageSize);
           return next();
         },
@@ -191,6 +192,53 @@ function checkTokens(query: unknown, maxTokens: number): void {
     if (error instanceof SafeError) throw error;
     // A syntax error: the parser reports it.
   }
+}
+
+/** Brackets (`{`, `[`, `(`) a document may nest: far beyond any real one, far below the parser's stack. */
+export const MAX_NESTING = 100;
+
+/**
+ * Refuses a document nesting brackets deeper than MAX_NESTING: graphql-js parses recursively, and
+ * a few kilobytes of `[[[…` (a list value) or `{ a { a { …` overflow its stack before any rule
+ * could measure the depth. Only a document with more opening brackets than the cap (counted
+ * character by character) is lexed, so that brackets inside strings and comments do not count.
+ */
+function checkNesting(query: unknown): void {
+  if (typeof query !== "string" || query.length <= MAX_NESTING || openingBrackets(query) <= MAX_NESTING) return;
+  const lexer = new Lexer(new Source(query));
+  let depth = 0;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      if (OPENING.has(token.kind)) depth++;
+      else if (CLOSING.has(token.kind)) depth--;
+      if (depth > MAX_NESTING) {
+        throw new SafeError(`The document nests brackets more than ${MAX_NESTING} deep.`, {
+          code: "QUERY_TOO_COMPLEX",
+          details: { reason: "TOO_DEEP" },
+          statusCode: 400,
+        });
+      }
+    }
+  } catch (error) {
+    if (error instanceof SafeError) throw error;
+    // A syntax error: the parser reports it.
+  }
+}
+
+const OPENING = new Set<TokenKind>([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);
+const CLOSING = new Set<TokenKind>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R]);
+
+/**
+ * The opening brackets of the text, strings and comments included: an upper bound of the depth
+ * (closing brackets are not subtracted, since one inside a string would hide a real opening).
+ */
+function openingBrackets(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x7b || code === 0x5b || code === 0x28) count++;
+  }
+  return count;
 }
 
 /**
