@@ -136,8 +136,8 @@ export function stripSuggestions(message: string): string {
 
 /**
  * Grafserv plugin adding the rules to every GraphQL request (HTTP and WebSocket), and refusing,
- * before the document is parsed, documents over the token cap and page sizes passed as variables
- * above the maximum.
+ * before the document is parsed, documents over the token cap or the nesting cap and page sizes
+ * passed as variables above the maximum.
  */
 export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
   const rules = makeLimitRules(limits);
@@ -159,8 +159,7 @@ export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
         },
         processGraphQLRequestBody(next, event) {
           const body = event.body as { query?: unknown; variableValues?: unknown };
-          checkTokens(body.query, maxTokens);
-          checkNesting(body.query);
+          checkLexically(body.query, maxTokens);
           checkPageVariables(body, limits.maxPageSize);
           return next();
         },
@@ -169,64 +168,44 @@ export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
   };
 }
 
-/**
- * Refuses a document with more than `maxTokens` lexical tokens, counting with the lexer alone (no
- * AST) and stopping at the cap. A document shorter than the cap cannot exceed it (every token is
- * at least one character), so ordinary requests are not lexed twice.
- */
-function checkTokens(query: unknown, maxTokens: number): void {
-  if (typeof query !== "string" || query.length <= maxTokens) return;
-  const lexer = new Lexer(new Source(query));
-  let count = 0;
-  try {
-    while (lexer.advance().kind !== TokenKind.EOF) {
-      if (++count > maxTokens) {
-        throw new SafeError(`The document has more than ${maxTokens} tokens.`, {
-          code: "QUERY_TOO_COMPLEX",
-          details: { reason: "TOO_MANY_TOKENS" },
-          statusCode: 400,
-        });
-      }
-    }
-  } catch (error) {
-    if (error instanceof SafeError) throw error;
-    // A syntax error: the parser reports it.
-  }
-}
-
 /** Brackets (`{`, `[`, `(`) a document may nest: far beyond any real one, far below the parser's stack. */
-export const MAX_NESTING = 100;
-
-/**
- * Refuses a document nesting brackets deeper than MAX_NESTING: graphql-js parses recursively, and
- * a few kilobytes of `[[[…` (a list value) or `{ a { a { …` overflow its stack before any rule
- * could measure the depth. Only a document with more opening brackets than the cap (counted
- * character by character) is lexed, so that brackets inside strings and comments do not count.
- */
-function checkNesting(query: unknown): void {
-  if (typeof query !== "string" || query.length <= MAX_NESTING || openingBrackets(query) <= MAX_NESTING) return;
-  const lexer = new Lexer(new Source(query));
-  let depth = 0;
-  try {
-    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
-      if (OPENING.has(token.kind)) depth++;
-      else if (CLOSING.has(token.kind)) depth--;
-      if (depth > MAX_NESTING) {
-        throw new SafeError(`The document nests brackets more than ${MAX_NESTING} deep.`, {
-          code: "QUERY_TOO_COMPLEX",
-          details: { reason: "TOO_DEEP" },
-          statusCode: 400,
-        });
-      }
-    }
-  } catch (error) {
-    if (error instanceof SafeError) throw error;
-    // A syntax error: the parser reports it.
-  }
-}
+const MAX_NESTING = 100;
 
 const OPENING = new Set<TokenKind>([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);
 const CLOSING = new Set<TokenKind>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R]);
+
+/**
+ * Refuses, with the lexer alone (no AST), a document with more than `maxTokens` lexical tokens or
+ * nesting brackets deeper than MAX_NESTING: graphql-js parses recursively, and a few kilobytes of
+ * `[[[…` (a list value) or `{ a { a { …` overflow its stack before any rule could measure the depth.
+ * Every token is at least one character and every level needs an opening bracket, so a document
+ * shorter than the token cap with few opening brackets (counted character by character) is not
+ * lexed at all: ordinary requests are not lexed twice. Brackets in strings and comments do not count.
+ */
+function checkLexically(query: unknown, maxTokens: number): void {
+  if (typeof query !== "string") return;
+  if (query.length <= maxTokens && openingBrackets(query) <= MAX_NESTING) return;
+  const lexer = new Lexer(new Source(query));
+  let count = 0;
+  let depth = 0;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      if (++count > maxTokens) throw bodyRefusal(`The document has more than ${maxTokens} tokens.`, "TOO_MANY_TOKENS");
+      if (CLOSING.has(token.kind)) depth--;
+      else if (OPENING.has(token.kind) && ++depth > MAX_NESTING) {
+        throw bodyRefusal(`The document nests brackets more than ${MAX_NESTING} deep.`, "TOO_DEEP");
+      }
+    }
+  } catch (error) {
+    if (error instanceof SafeError) throw error;
+    // A syntax error: the parser reports it.
+  }
+}
+
+/** QUERY_TOO_COMPLEX for a request body refused in grafserv's body hook (validation rules use tooComplex). */
+function bodyRefusal(message: string, reason: string): SafeError {
+  return new SafeError(message, { code: "QUERY_TOO_COMPLEX", details: { reason }, statusCode: 400 });
+}
 
 /**
  * The opening brackets of the text, strings and comments included: an upper bound of the depth
@@ -269,10 +248,6 @@ function checkPageVariables(body: { query?: unknown; variableValues?: unknown },
   });
   const offending = suspects.find((name) => pageVariables.has(name));
   if (offending) {
-    throw new SafeError(`$${offending} (a page size) may be at most ${maxPageSize}.`, {
-      code: "QUERY_TOO_COMPLEX",
-      details: { reason: "PAGE_TOO_LARGE" },
-      statusCode: 400,
-    });
+    throw bodyRefusal(`$${offending} (a page size) may be at most ${maxPageSize}.`, "PAGE_TOO_LARGE");
   }
 }
