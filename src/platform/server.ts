@@ -146,11 +146,9 @@ export async function createTesseraServer({
   const httpServer = createServer();
   const drain = trackRequests(httpServer);
 
-  const log = requestLog(logger);
-  const httpMetrics = metrics.http();
-  app.use(requestId);
-  app.use(log);
-  app.use(httpMetrics);
+  // The middlewares every request goes through, /graphql's lane included (below).
+  const everyRequest = [requestId, requestLog(logger), metrics.http()];
+  app.use(...everyRequest);
   const metricsAllowed = metricsAccess(config.metricsToken);
   const metricsRoute = implement(getMetrics, async ({ req, res }) => {
     metricsAllowed(req);
@@ -159,13 +157,15 @@ export async function createTesseraServer({
   });
   app.use(apiRouter([metricsRoute], ""));
   // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
-  const securityHeaders = fixedHeaders(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
-  const corsHeaders = cors({
-    origin: config.corsOrigins === "*" ? true : config.corsOrigins,
-    exposedHeaders: ["X-Request-Id", "Retry-After"],
-    maxAge: 600,
-  });
-  app.use(securityHeaders, corsHeaders);
+  const responseHeaders = [
+    fixedHeaders(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false })),
+    cors({
+      origin: config.corsOrigins === "*" ? true : config.corsOrigins,
+      exposedHeaders: ["X-Request-Id", "Retry-After"],
+      maxAge: 600,
+    }),
+  ];
+  app.use(...responseHeaders);
   const rootRoutes = [
     ...healthImplementations({ requestPool, ownerPool, env: config.env, version, logger }),
     openApiImplementation(openApiDocument),
@@ -226,11 +226,8 @@ export async function createTesseraServer({
   const graphqlLane = middlewareLane(
     app,
     [
-      requestId,
-      log,
-      httpMetrics,
-      securityHeaders,
-      corsHeaders,
+      ...everyRequest,
+      ...responseHeaders,
       authenticated,
       ...graphqlGuards,
       serv.createHandler() as express.RequestHandler,
