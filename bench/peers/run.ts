@@ -110,7 +110,7 @@ if (seconds === 0) {
   process.stdout.write("Answers compared; no load (seconds = 0).\n");
   process.exit(0);
 }
-// PEERS_PATHS=events,me measures only those paths (by name).
+// PEERS_PATHS=events,currentUser measures only those paths (by name).
 const only = process.env.PEERS_PATHS?.split(",");
 for (const spec of PATHS) if (!only || only.includes(spec.name)) report.push(await measurePath(spec));
 for (const server of Object.values(servers)) server.child.kill("SIGTERM");
@@ -250,14 +250,18 @@ function sampleRss(pid: number): { stop(): number } {
   };
 }
 
+/** User + system CPU time (ms) in the text of /proc/<pid>/stat. */
+function cpuMsOf(stat: string): number {
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th (clock ticks, 100/s).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** CPU time (ms) and read/write system calls of a process so far (/proc/<pid>/stat and io). */
 function processCounters(pid: number): { cpuMs: number; reads: number; writes: number } {
-  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th (clock ticks, 100/s).
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const io = readFileSync(`/proc/${pid}/io`, "utf8");
   const count = (name: string) => Number(new RegExp(`${name}: (\\d+)`).exec(io)?.[1] ?? 0);
-  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, reads: count("syscr"), writes: count("syscw") };
+  return { cpuMs: cpuMsOf(readFileSync(`/proc/${pid}/stat`, "utf8")), reads: count("syscr"), writes: count("syscw") };
 }
 
 /** CPU time (ms) of each PostgreSQL process so far, by pid (the servers' backends and the cluster's own). */
@@ -267,9 +271,7 @@ function postgresCpuMs(): Map<string, number> {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (!stat.includes("(postgres)")) continue;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      byPid.set(entry, (Number(fields[11]) + Number(fields[12])) * 10);
+      if (stat.includes("(postgres)")) byPid.set(entry, cpuMsOf(stat));
     } catch {
       // The process ended between the listing and the read.
     }
@@ -305,15 +307,13 @@ async function measurePath(spec: PathSpec) {
   }
   const results = ORDER.map((server) => {
     const runs = byRound.map((measured) => measured.find((result) => result.server === server)!);
-    const median = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+    const median = middle(runs, (run) => run.rps);
     const all = runs.map((run) => Math.round(run.rps)).join(", ");
     const cpu = runs.map((run) => run.cpuMsPerRequest.toFixed(2)).join(", ");
     process.stdout.write(
       `  ${spec.name} ${LABELS[server]}: median ${median.rps.toFixed(0)} req/s (${all}); CPU ms/request ${cpu}\n`,
     );
     // CPU per request is a property of the code more than of the moment: the median over every round.
-    const middle = <T>(values: T[], by: (value: T) => number) =>
-      [...values].sort((x, y) => by(x) - by(y))[Math.floor(values.length / 2)]!;
     return {
       ...median,
       rssMiB: Math.max(...runs.map((run) => run.rssMiB)),
@@ -324,6 +324,11 @@ async function measurePath(spec: PathSpec) {
     };
   });
   return { path: spec.name, title: spec.title, results, warnings };
+}
+
+/** The median element of `values` by `by`. */
+function middle<T>(values: T[], by: (value: T) => number): T {
+  return [...values].sort((x, y) => by(x) - by(y))[Math.floor(values.length / 2)]!;
 }
 
 /** One wrk run of `spec` against `server` (after a short warm-up in the first round). */
