@@ -211,19 +211,12 @@ test("requests queued on a pipelined connection whose answers are not read hold 
     locker.release();
   }
   // Then the connection's 15 answers arrive, in order.
-  await until(
-    () =>
-      (
-        Buffer.concat(received)
-          .toString("utf8")
-          .match(/HTTP\/1\.1 \d{3}/g) ?? []
-      ).length === 15,
-    "the pipelined answers",
-  );
+  const statuses = () =>
+    Buffer.concat(received)
+      .toString("utf8")
+      .match(/HTTP\/1\.1 \d{3}/g) ?? [];
+  await until(() => statuses().length === 15, "the pipelined answers");
   socket.destroy();
-  const statuses = Buffer.concat(received)
-    .toString("utf8")
-    .match(/HTTP\/1\.1 (\d{3})/g);
-  expect(statuses).toEqual(["HTTP/1.1 200", ...Array.from({ length: 14 }, () => "HTTP/1.1 400")]);
+  expect(statuses()).toEqual(["HTTP/1.1 200", ...Array.from({ length: 14 }, () => "HTTP/1.1 400")]);
   await until(async () => (await openTransactions()) === 0, "no open transaction");
 });
