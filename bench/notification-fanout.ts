@@ -17,6 +17,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuMsOfProcess, postgresCpuMs, postgresMsBetween } from "./cpu.ts";
 
 /** Sockets per client address: under the server's cap of 50 per address (websocketLimits.ts). */
 const SOCKETS_PER_ADDRESS = 40;
@@ -122,6 +123,21 @@ async function runProbe(): Promise<void> {
   process.exit(0);
 }
 
+/** CPU time used by the named processes and by PostgreSQL (every backend) since this call. */
+function cpuOf(pids: Record<string, number>) {
+  const read = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMsOfProcess(pid)]));
+  // PostgreSQL's reading (a scan of /proc) is outside the processes' window: it costs this process.
+  const postgresBefore = postgresCpuMs();
+  const before = read();
+  return {
+    since(): Record<string, number> {
+      const after = read();
+      const used = Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)]));
+      return { ...used, postgres: postgresMsBetween(postgresBefore, postgresCpuMs()) };
+    },
+  };
+}
+
 function send(message: Message): void {
   process.send?.(message);
 }
@@ -216,6 +232,8 @@ async function runBench(): Promise<void> {
     p50: number;
     p99: number;
     max: number;
+    /** CPU time (ms) from the mutation to the last receipt, per process; `server` runs the worker too. */
+    cpuMs: Record<string, number>;
   }
 
   /**
@@ -256,6 +274,7 @@ async function runBench(): Promise<void> {
     await warmUp(clients, who);
 
     const receipts = reply(clients, "receipts");
+    const cpu = cpuOf({ server: process.pid, clients: clients.pid!, probe: probe.pid! });
     const started = process.hrtime.bigint();
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: "POST",
@@ -267,6 +286,7 @@ async function runBench(): Promise<void> {
     });
     if (!response.ok) throw new Error(await response.text());
     const { receipts: got, errors } = await receipts;
+    const cpuMs = cpu.since();
     probe.send("collect");
     const stamps = new Map((await reply(probe, "stamps")).stamps.filter(([id]) => id !== NO_ROW));
     clients.send("dispose");
@@ -287,6 +307,7 @@ async function runBench(): Promise<void> {
       p50: at(0.5),
       p99: at(0.99),
       max: latencies.at(-1) ?? NaN,
+      cpuMs,
     };
   }
 
@@ -305,13 +326,15 @@ async function runBench(): Promise<void> {
   process.stdout.write(
     "\nNotification fan-out: rejectEvent → NOTIFY (probe) → each subscriber's receipt (ms)\n" +
       "  subscribers  delivery    received  mutation→1st NOTIFY  NOTIFY→client p50     p99     max" +
-      "   mutation→last  errors\n",
+      "   mutation→last  errors   CPU ms: server clients probe postgres\n",
   );
   for (const r of results)
     process.stdout.write(
       `${String(r.size).padStart(13)}  ${r.delivery.padEnd(10)} ${String(r.received).padStart(9)}` +
         `  ${f(r.firstNotifyMs).padStart(19)}  ${f(r.p50).padStart(17)} ${f(r.p99)} ${f(r.max)}` +
-        `${f(r.lastMs).padStart(16)}${String(r.errors).padStart(8)}\n`,
+        `${f(r.lastMs).padStart(16)}${String(r.errors).padStart(8)}  ` +
+        ["server", "clients", "probe", "postgres"].map((name) => String(r.cpuMs[name]).padStart(8)).join("") +
+        "\n",
     );
   const resultsDir = join(projectRoot, "bench", "results");
   mkdirSync(resultsDir, { recursive: true });

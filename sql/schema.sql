@@ -2210,12 +2210,11 @@ declare
   v_notice record;
   v_last uuid;
   v_recipients text[];
-  v_participants uuid[];
 begin
   select * into v_event from app_public.events e where e.id = notify_event_cancelled.event_id;
   select * into v_notice from app_private.event_notice('event_cancelled', v_event);
   with batch as (
-    select p.id as participant_id, u.id as user_id, u.email
+    select u.id as user_id, u.email
     from app_public.event_participants p join app_public.users u on u.id = p.user_id
     where p.event_id = v_event.id and p.status = 'PARTICIPATING' and u.deleted_at is null
       and (notify_event_cancelled.after_user_id is null or u.id > notify_event_cancelled.after_user_id)
@@ -2230,14 +2229,12 @@ begin
     returning recipient_id
   )
   select max(b.user_id::text)::uuid,
-         array_agg(b.email order by b.user_id) filter (where b.user_id in (select recipient_id from notified)),
-         array_agg(b.participant_id)
-    into v_last, v_recipients, v_participants
+         array_agg(b.email order by b.user_id) filter (where b.user_id in (select recipient_id from notified))
+    into v_last, v_recipients
   from batch b;
   if v_last is null then
     return null;
   end if;
-  perform app_private.remove_job('event_reminder:' || participant_id) from unnest(v_participants) as participant_id;
   if app_private.events_email_enabled(v_event.tenant_id) and cardinality(v_recipients) > 0 then
     perform app_private.enqueue_job('send_email', json_build_object(
       'template', 'event_cancelled', 'to', v_recipients, 'tenantId', v_event.tenant_id,
@@ -2248,7 +2245,32 @@ begin
 end;
 $function$;
 comment on function app_private.notify_event_cancelled(uuid,uuid,integer) is '@module events
-Notifies one batch of an event''s participants of its cancellation; returns the last user id of the batch (null when done).';
+Notifies one batch of an event''s participants of its cancellation; returns the last user id of the batch (null when done). The reminders are removed afterwards (remove_event_reminders).';
+
+CREATE OR REPLACE FUNCTION app_private.remove_event_reminders(event_id uuid, after_participant_id uuid, batch_size integer)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_participant uuid;
+  v_last uuid;
+begin
+  for v_participant in
+    select p.id from app_public.event_participants p
+    where p.event_id = remove_event_reminders.event_id
+      and (remove_event_reminders.after_participant_id is null or p.id > remove_event_reminders.after_participant_id)
+    order by p.id
+    limit remove_event_reminders.batch_size
+  loop
+    perform app_private.remove_job('event_reminder:' || v_participant);
+    v_last := v_participant;
+  end loop;
+  return v_last;
+end;
+$function$;
+comment on function app_private.remove_event_reminders(uuid,uuid,integer) is '@module events
+Removes the pending reminder jobs of one batch of an event''s participants (keyset by participant id); returns the last participant id of the batch (null when done).';
 
 CREATE OR REPLACE FUNCTION app_private.schedule_event_reminders(event_id uuid, participant_id uuid DEFAULT NULL::uuid)
  RETURNS void

@@ -15,7 +15,7 @@
  * `npm run bench:peers 0` only starts the servers and compares their answers (no load, no lock needed).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -30,6 +30,7 @@ import {
   runWrk,
   type WrkResult,
 } from "../harness.ts";
+import { cpuMsOfProcess, postgresCpuMs, postgresMsBetween } from "../cpu.ts";
 import { type Ask, PATHS, type PathSpec, type ServerName } from "./paths.ts";
 import type { PeersSetup } from "./setup.ts";
 
@@ -250,40 +251,11 @@ function sampleRss(pid: number): { stop(): number } {
   };
 }
 
-/** User + system CPU time (ms) in the text of /proc/<pid>/stat. */
-function cpuMsOf(stat: string): number {
-  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th (clock ticks, 100/s).
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** CPU time (ms) and read/write system calls of a process so far (/proc/<pid>/stat and io). */
 function processCounters(pid: number): { cpuMs: number; reads: number; writes: number } {
   const io = readFileSync(`/proc/${pid}/io`, "utf8");
   const count = (name: string) => Number(new RegExp(`${name}: (\\d+)`).exec(io)?.[1] ?? 0);
-  return { cpuMs: cpuMsOf(readFileSync(`/proc/${pid}/stat`, "utf8")), reads: count("syscr"), writes: count("syscw") };
-}
-
-/** CPU time (ms) of each PostgreSQL process so far, by pid (the servers' backends and the cluster's own). */
-function postgresCpuMs(): Map<string, number> {
-  const byPid = new Map<string, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.includes("(postgres)")) byPid.set(entry, cpuMsOf(stat));
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return byPid;
-}
-
-/** PostgreSQL's CPU time between two readings (a process that ended in between is not counted). */
-function postgresMsBetween(before: Map<string, number>, after: Map<string, number>): number {
-  let total = 0;
-  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
-  return total;
+  return { cpuMs: cpuMsOfProcess(pid), reads: count("syscr"), writes: count("syscw") };
 }
 
 /** Asks each server once (throws if one answers an error); a warning if the three answers differ. */
