@@ -1,3 +1,11 @@
+--! Previous: sha1:f6ef548736220bfbe57d194ba0ee79a661214252
+--! Hash: sha1:dbf832c4fd2d323cdfac92e6f2bf5793a8782f82
+--! Message: Performance: a cancellation notifies in batches of 100 and removes the reminder jobs after everyone is told
+
+--! split: 1-current.sql
+-- Enter migration here
+
+--! split: 2-event-cancellation-fanout.sql
 --------------------------------------------------------------------------------------------------
 -- events: a cancellation reaches the participants first, and its reminder jobs are removed after.
 -- A reminder of a cancelled event does nothing (send_event_reminder checks rejected_at), so its
