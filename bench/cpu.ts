@@ -34,3 +34,21 @@ export function postgresMsBetween(before: Map<string, number>, after: Map<string
   for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
 }
+
+/**
+ * CPU time (ms) used by the named processes and by PostgreSQL (every backend, as `postgres`) from
+ * this call to `since()`.
+ */
+export function cpuWindow(pids: Record<string, number>): { since(): Record<string, number> } {
+  const read = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMsOfProcess(pid)]));
+  // PostgreSQL's reading (a scan of /proc) is outside the processes' window: it costs this process.
+  const postgresBefore = postgresCpuMs();
+  const before = read();
+  return {
+    since() {
+      const after = read();
+      const used = Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)]));
+      return { ...used, postgres: postgresMsBetween(postgresBefore, postgresCpuMs()) };
+    },
+  };
+}

@@ -17,7 +17,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuMsOfProcess, postgresCpuMs, postgresMsBetween } from "./cpu.ts";
+import { cpuWindow } from "./cpu.ts";
 
 /** Sockets per client address: under the server's cap of 50 per address (websocketLimits.ts). */
 const SOCKETS_PER_ADDRESS = 40;
@@ -121,21 +121,6 @@ async function runProbe(): Promise<void> {
   send({ kind: "stamps", stamps });
   await client.end();
   process.exit(0);
-}
-
-/** CPU time used by the named processes and by PostgreSQL (every backend) since this call. */
-function cpuOf(pids: Record<string, number>) {
-  const read = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMsOfProcess(pid)]));
-  // PostgreSQL's reading (a scan of /proc) is outside the processes' window: it costs this process.
-  const postgresBefore = postgresCpuMs();
-  const before = read();
-  return {
-    since(): Record<string, number> {
-      const after = read();
-      const used = Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)]));
-      return { ...used, postgres: postgresMsBetween(postgresBefore, postgresCpuMs()) };
-    },
-  };
 }
 
 function send(message: Message): void {
@@ -274,7 +259,7 @@ async function runBench(): Promise<void> {
     await warmUp(clients, who);
 
     const receipts = reply(clients, "receipts");
-    const cpu = cpuOf({ server: process.pid, clients: clients.pid!, probe: probe.pid! });
+    const cpu = cpuWindow({ server: process.pid, clients: clients.pid!, probe: probe.pid! });
     const started = process.hrtime.bigint();
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: "POST",

@@ -11,7 +11,9 @@ import { EventEmitter } from "node:events";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
 import { MODULES } from "../src/modules/index.ts";
 import { workerLogger } from "../src/platform/db/migrate.ts";
+import type { ModuleManifest } from "../src/platform/modules.ts";
 import { startWorker, workerPreset } from "../src/platform/worker/runner.ts";
+import { cpuWindow } from "./cpu.ts";
 import { openBenchDatabase } from "./scale/database.ts";
 
 const jobs = Number(process.argv[2] ?? 20000);
@@ -23,6 +25,8 @@ const ownerUrl = db.urls.ownerUrl;
 interface Drain {
   seconds: number;
   enqueueSeconds: number;
+  /** CPU time (ms) from the enqueue to the last completion: this process (the worker) and PostgreSQL. */
+  cpuMs: Record<string, number>;
 }
 
 /** Counts completions per job id; resolves when `expected` distinct jobs of `task` succeeded. */
@@ -81,6 +85,7 @@ async function drainNoop(): Promise<Drain> {
     taskList: { bench_noop: async () => {} },
     preset: workerPreset,
   });
+  const cpu = cpuWindow({ worker: process.pid });
   const started = performance.now();
   await db.root.query(
     `select graphile_worker.add_jobs(array_agg(
@@ -91,24 +96,42 @@ async function drainNoop(): Promise<Drain> {
   const enqueueSeconds = (performance.now() - started) / 1000;
   await watch.finished;
   const seconds = (watch.lastAt() - started) / 1000;
+  const cpuMs = cpu.since();
   await runner.stop();
   await queueEmpty("bench_noop");
   watch.check("no-op");
-  return { seconds, enqueueSeconds };
+  return { seconds, enqueueSeconds, cpuMs };
 }
 
-/** Tessera's worker draining the domain events of N new tenants. */
-async function drainOutbox(): Promise<Drain> {
+/**
+ * The modules with every consumer's work taken out: each still runs, behind its savepoint, and
+ * records its delivery, so what is left to measure is the outbox's own machinery.
+ */
+const HOLLOW_MODULES: readonly ModuleManifest[] = MODULES.map((module) => ({
+  ...module,
+  consumers:
+    module.consumers &&
+    Object.fromEntries(
+      Object.entries(module.consumers).map(([type, consumers]) => [
+        type,
+        consumers.map((consumer) => ({ name: consumer.name, handle: async () => {} })),
+      ]),
+    ),
+}));
+
+/** Tessera's worker draining the domain events of N new tenants (`hollow`: consumers that do nothing). */
+async function drainOutbox(hollow = false): Promise<Drain> {
   const worker = await startWorker({
     connectionString: ownerUrl,
     concurrency,
     logger,
     mail: { ...config.mail, smtpUrl: undefined },
-    modules: MODULES,
+    modules: hollow ? HOLLOW_MODULES : MODULES,
     config,
   });
   const watch = watchJobs(worker.events, "domain_event", jobs);
   const prefix = `outbox-${Date.now().toString(36)}`;
+  const cpu = cpuWindow({ worker: process.pid });
   const started = performance.now();
   await db.root.query(
     `insert into app_public.tenants (slug, name)
@@ -118,15 +141,16 @@ async function drainOutbox(): Promise<Drain> {
   const enqueueSeconds = (performance.now() - started) / 1000;
   await watch.finished;
   const seconds = (watch.lastAt() - started) / 1000;
+  const cpuMs = cpu.since();
   await worker.stop();
   await queueEmpty("domain_event");
   watch.check("outbox");
-  await checkConsumers(prefix);
-  return { seconds, enqueueSeconds };
+  await checkConsumers(prefix, hollow);
+  return { seconds, enqueueSeconds, cpuMs };
 }
 
-/** Every new tenant's event delivered once to each consumer, and their effects there. */
-async function checkConsumers(prefix: string): Promise<void> {
+/** Every new tenant's event delivered once to each consumer, and (unless hollow) their effects there. */
+async function checkConsumers(prefix: string, hollow: boolean): Promise<void> {
   const { rows } = await db.root.query(
     `with mine as (select id from app_public.tenants where slug like $1 || '-%'),
        events as (select e.id from app_private.domain_events e join mine on mine.id = e.tenant_id
@@ -141,7 +165,10 @@ async function checkConsumers(prefix: string): Promise<void> {
     [prefix],
   );
   const r = rows[0];
-  if (r.tenants !== jobs || r.events !== jobs || r.deliveries !== 2 * jobs || r.without_roles || r.without_modules) {
+  const effects = hollow
+    ? r.without_roles === jobs && r.without_modules === jobs
+    : !r.without_roles && !r.without_modules;
+  if (r.tenants !== jobs || r.events !== jobs || r.deliveries !== 2 * jobs || !effects) {
     throw new Error(`outbox consumers incomplete: ${JSON.stringify(r)}`);
   }
 }
@@ -150,7 +177,8 @@ function line(label: string, drain: Drain): number {
   const rate = jobs / drain.seconds;
   process.stdout.write(
     `${label.padEnd(40)} ${jobs} jobs in ${drain.seconds.toFixed(2)} s (enqueue ${drain.enqueueSeconds.toFixed(2)} s)` +
-      ` = ${Math.round(rate)} jobs/s\n`,
+      ` = ${Math.round(rate)} jobs/s; CPU per job: worker ${(drain.cpuMs.worker! / jobs).toFixed(2)} ms,` +
+      ` PostgreSQL ${(drain.cpuMs.postgres! / jobs).toFixed(2)} ms\n`,
   );
   return rate;
 }
@@ -159,7 +187,9 @@ try {
   process.stdout.write(`concurrency ${concurrency}, local queue ${workerPreset.worker?.localQueue?.size}\n`);
   const noop = line("graphile-worker, no-op jobs", await drainNoop());
   const outbox = line("Tessera, tenant_created → 2 consumers", await drainOutbox());
+  const hollow = line("Tessera, tenant_created → 2 empty consumers", await drainOutbox(true));
   process.stdout.write(`ratio Tessera outbox / no-op: ${(outbox / noop).toFixed(2)}×\n`);
+  process.stdout.write(`ratio Tessera outbox, empty consumers / no-op: ${(hollow / noop).toFixed(2)}×\n`);
 } finally {
   await db.close({ drop: true });
 }
