@@ -168,51 +168,54 @@ test("an admin can reject a participant, who cannot join again", async () => {
   expect(code(denied.body)).toBe("FORBIDDEN");
 });
 
-test("cancelling an event with 1,200 participants fans out in batches: every notification, an e-mail job a batch", async () => {
-  const { tenantId, manager } = await newTenant(app);
-  const eventId = await createEvent(app, manager.token, { name: "Stadium concert" });
-  await app.db.ownerPool.query(
-    `with people as (
+test(
+  "cancelling an event with 1,200 participants fans out in batches: " + "every notification, an e-mail job a batch",
+  async () => {
+    const { tenantId, manager } = await newTenant(app);
+    const eventId = await createEvent(app, manager.token, { name: "Stadium concert" });
+    await app.db.ownerPool.query(
+      `with people as (
        insert into app_public.users (tenant_id, email, username)
        select $1, 'fan' || i || '@example.test', 'fan' || i from generate_series(1, 1200) i returning id
      )
      insert into app_public.event_participants (tenant_id, event_id, user_id) select $1, $2, id from people`,
-    [tenantId, eventId],
-  );
-  expect((await app.graphql(REJECT, { id: eventId }, manager.token)).body.errors).toBeUndefined();
-  // Only the fan-out task runs here, so the e-mail jobs it enqueues stay in the queue to be counted.
-  await runDueJobs(app.db.ownerPool, onlyCancellation());
-  const { rows } = await app.db.ownerPool.query(
-    "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and " +
-      "subject_id = $1",
-    [eventId],
-  );
-  expect(rows[0].n).toBe(1200);
-  const ours = async () =>
-    (await queuedJobs(app.db.ownerPool, "send_email")).filter(
-      (job) =>
-        job.payload.template === "event_cancelled" &&
-        (job.payload.data as { title?: string }).title === "Cancelled: Stadium concert",
+      [tenantId, eventId],
     );
-  const emails = await ours();
-  const batches = Math.ceil(1200 / CANCELLATION_BATCH_SIZE);
-  expect(batches).toBeGreaterThan(1);
-  const full = Array.from({ length: batches }, (_, i) =>
-    Math.min(CANCELLATION_BATCH_SIZE, 1200 - i * CANCELLATION_BATCH_SIZE),
-  );
-  expect(emails.map((job) => (job.payload.to as string[]).length).sort((a, b) => b - a)).toEqual(full);
-  expect(new Set(emails.flatMap((job) => job.payload.to as string[])).size).toBe(1200);
-  // Run again (a retry): nobody is notified or e-mailed twice.
-  await app.db.ownerPool.query(
-    "select graphile_worker.add_job('event_cancelled', json_build_object('eventId', $1::text))",
-    [eventId],
-  );
-  await runDueJobs(app.db.ownerPool, onlyCancellation());
-  const again = await app.db.ownerPool.query(
-    "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and " +
-      "subject_id = $1",
-    [eventId],
-  );
-  expect(again.rows[0].n).toBe(1200);
-  expect(await ours()).toHaveLength(batches);
-});
+    expect((await app.graphql(REJECT, { id: eventId }, manager.token)).body.errors).toBeUndefined();
+    // Only the fan-out task runs here, so the e-mail jobs it enqueues stay in the queue to be counted.
+    await runDueJobs(app.db.ownerPool, onlyCancellation());
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and " +
+        "subject_id = $1",
+      [eventId],
+    );
+    expect(rows[0].n).toBe(1200);
+    const ours = async () =>
+      (await queuedJobs(app.db.ownerPool, "send_email")).filter(
+        (job) =>
+          job.payload.template === "event_cancelled" &&
+          (job.payload.data as { title?: string }).title === "Cancelled: Stadium concert",
+      );
+    const emails = await ours();
+    const batches = Math.ceil(1200 / CANCELLATION_BATCH_SIZE);
+    expect(batches).toBeGreaterThan(1);
+    const full = Array.from({ length: batches }, (_, i) =>
+      Math.min(CANCELLATION_BATCH_SIZE, 1200 - i * CANCELLATION_BATCH_SIZE),
+    );
+    expect(emails.map((job) => (job.payload.to as string[]).length).sort((a, b) => b - a)).toEqual(full);
+    expect(new Set(emails.flatMap((job) => job.payload.to as string[])).size).toBe(1200);
+    // Run again (a retry): nobody is notified or e-mailed twice.
+    await app.db.ownerPool.query(
+      "select graphile_worker.add_job('event_cancelled', json_build_object('eventId', $1::text))",
+      [eventId],
+    );
+    await runDueJobs(app.db.ownerPool, onlyCancellation());
+    const again = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and " +
+        "subject_id = $1",
+      [eventId],
+    );
+    expect(again.rows[0].n).toBe(1200);
+    expect(await ours()).toHaveLength(batches);
+  },
+);

@@ -5,7 +5,7 @@ import type { TaskDefinition } from "../../platform/modules.ts";
 /**
  * Participants notified per transaction when an event is cancelled (one e-mail job per batch).
  * Small, so the first are told while the next batch is written (bench/README.md, "Notification
- * fan-out": 500 a batch doubled the NOTIFY → client p99 and did not bring the last receipt sooner).
+ * fan-out": 500 a batch tripled the NOTIFY → client p99 for about the same last receipt).
  */
 export const CANCELLATION_BATCH_SIZE = 100;
 
