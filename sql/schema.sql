@@ -371,6 +371,20 @@ $function$;
 comment on function app_private.remove_job(text) is '@module platform
 Cancels the pending job with this key, if any (a running job is left to finish).';
 
+CREATE OR REPLACE FUNCTION app_private.remove_jobs(job_keys text[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform graphile_worker.complete_jobs(
+    array(select j.id from graphile_worker.jobs j where j.key = any(remove_jobs.job_keys)));
+end;
+$function$;
+comment on function app_private.remove_jobs(text[]) is '@module platform
+Cancels the pending jobs with these keys, in one statement and without waking the workers; a job that is running is left to finish (and keeps its key).';
+
 CREATE OR REPLACE FUNCTION app_private.setting(key text)
  RETURNS jsonb
  LANGUAGE sql
@@ -2253,20 +2267,21 @@ CREATE OR REPLACE FUNCTION app_private.remove_event_reminders(event_id uuid, aft
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 declare
-  v_participant uuid;
-  v_last uuid;
+  v_participants uuid[];
 begin
-  for v_participant in
+  select array_agg(b.id order by b.id) into v_participants
+  from (
     select p.id from app_public.event_participants p
     where p.event_id = remove_event_reminders.event_id
       and (remove_event_reminders.after_participant_id is null or p.id > remove_event_reminders.after_participant_id)
     order by p.id
     limit remove_event_reminders.batch_size
-  loop
-    perform app_private.remove_job('event_reminder:' || v_participant);
-    v_last := v_participant;
-  end loop;
-  return v_last;
+  ) b;
+  if v_participants is null then
+    return null;
+  end if;
+  perform app_private.remove_jobs(array(select 'event_reminder:' || p from unnest(v_participants) p));
+  return v_participants[cardinality(v_participants)];
 end;
 $function$;
 comment on function app_private.remove_event_reminders(uuid,uuid,integer) is '@module events
