@@ -10,14 +10,20 @@
  * trigger does) and `read-back` (the trigger's former body, NOTIFY with the id alone, so every
  * subscription reads its row under RLS). Reported: per receipt, NOTIFY → client p50/p99/max; and
  * mutation → last receipt.
- * Writes bench/results/notification-fanout.json.
+ * Writes bench/results/notification-fanout.json. With FANOUT_PROFILE=1, each `payload` round of the
+ * largest size is also CPU-profiled in this process (server and worker) from the mutation to the last
+ * receipt: the busiest functions are printed and the profile of the last such round is written to
+ * bench/results/fanout.cpuprofile. FANOUT_REMOVE_PER_JOB=1 removes the cancelled event's reminder jobs
+ * one graphile_worker.remove_job at a time, as before migration 000025 (restored at the end).
  * Usage: node bench/notification-fanout.ts [sizes=1,100,1000] [rounds=1]
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Session } from "node:inspector/promises";
 import { cpuWindow } from "./cpu.ts";
+import { type CpuProfile, selfByBucket, topFunctions } from "./flamegraph.ts";
 
 /** Sockets per client address: under the server's cap of 50 per address (websocketLimits.ts). */
 const SOCKETS_PER_ADDRESS = 40;
@@ -214,6 +220,9 @@ async function runBench(): Promise<void> {
     errors: number;
     lastMs: number;
     firstNotifyMs: number;
+    /** From the mutation to its HTTP response, and to the start of the cancellation job. */
+    responseMs: number;
+    jobStartMs: number;
     p50: number;
     p99: number;
     max: number;
@@ -259,8 +268,17 @@ async function runBench(): Promise<void> {
     await warmUp(clients, who);
 
     const receipts = reply(clients, "receipts");
+    const profiler =
+      process.env.FANOUT_PROFILE && delivery === "payload" && who.members.length === Math.max(...sizes)
+        ? await startProfiler()
+        : undefined;
     const cpu = cpuWindow({ server: process.pid, clients: clients.pid!, probe: probe.pid! });
     const started = process.hrtime.bigint();
+    let jobStarted = started;
+    const onJobStart = ({ job }: { job: { task_identifier: string } }) => {
+      if (job.task_identifier === "event_cancelled") jobStarted = process.hrtime.bigint();
+    };
+    worker.events.on("job:start", onJobStart);
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${who.manager.token}` },
@@ -270,8 +288,12 @@ async function runBench(): Promise<void> {
       }),
     });
     if (!response.ok) throw new Error(await response.text());
+    const responded = process.hrtime.bigint();
     const { receipts: got, errors } = await receipts;
+    worker.events.off("job:start", onJobStart);
+    const profile = await profiler?.stop();
     const cpuMs = cpu.since();
+    if (profile) report(profile);
     probe.send("collect");
     const stamps = new Map((await reply(probe, "stamps")).stamps.filter(([id]) => id !== NO_ROW));
     clients.send("dispose");
@@ -289,12 +311,52 @@ async function runBench(): Promise<void> {
         got.reduce((max, [, s]) => (BigInt(s) > max ? BigInt(s) : max), started),
       ),
       firstNotifyMs: ms(started, firstNotify),
+      responseMs: ms(started, responded),
+      jobStartMs: ms(started, jobStarted),
       p50: at(0.5),
       p99: at(0.99),
       max: latencies.at(-1) ?? NaN,
       cpuMs,
     };
   }
+
+  async function startProfiler(): Promise<{ stop(): Promise<CpuProfile> }> {
+    const session = new Session();
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 100 });
+    await session.post("Profiler.start");
+    return {
+      async stop() {
+        const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: CpuProfile };
+        session.disconnect();
+        return profile;
+      },
+    };
+  }
+
+  function report(profile: CpuProfile): void {
+    const resultsDir = join(projectRoot, "bench", "results");
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, "fanout.cpuprofile"), JSON.stringify(profile));
+    const line = ({ share }: { share: number }, name: string) => `${(share * 100).toFixed(1).padStart(6)}%  ${name}\n`;
+    process.stdout.write("\nServer and worker, mutation → last receipt: self time by package (% of busy samples)\n");
+    for (const entry of selfByBucket(profile).slice(0, 12)) process.stdout.write(line(entry, entry.bucket));
+    process.stdout.write("Top functions\n");
+    for (const entry of topFunctions(profile, 15)) process.stdout.write(line(entry, entry.name));
+  }
+
+  // FANOUT_REMOVE_PER_JOB=1: the reminders removed as before migration 000025, one remove_job (and
+  // one NOTIFY to the workers) per job, for an A/B against runs without it.
+  const removeJobs = "app_private.remove_jobs(text[])";
+  const bulkRemoval = (
+    await owner.query<{ def: string }>(`select pg_get_functiondef('${removeJobs}'::regprocedure) as def`)
+  ).rows[0]!.def;
+  if (process.env.FANOUT_REMOVE_PER_JOB)
+    await owner.query(`create or replace function app_private.remove_jobs(job_keys text[]) returns void
+      language sql security definer
+      set search_path to pg_catalog, public, pg_temp
+      as $$ select graphile_worker.remove_job(k) from unnest(job_keys) k $$`);
 
   const results: Result[] = [];
   try {
@@ -305,18 +367,21 @@ async function runBench(): Promise<void> {
     }
   } finally {
     await owner.query(payloadTrigger);
+    await owner.query(bulkRemoval);
   }
 
   const f = (n: number) => n.toFixed(1).padStart(8);
   process.stdout.write(
-    "\nNotification fan-out: rejectEvent → NOTIFY (probe) → each subscriber's receipt (ms)\n" +
-      "  subscribers  delivery    received  mutation→1st NOTIFY  NOTIFY→client p50     p99     max" +
+    "\nNotification fan-out: rejectEvent → NOTIFY (probe) → each subscriber's receipt (ms; response, job start," +
+      " 1st NOTIFY and last are from the mutation's start)\n" +
+      "  subscribers  delivery    received  response  job start  1st NOTIFY  NOTIFY→client p50     p99     max" +
       "   mutation→last  errors   CPU ms: server clients probe postgres\n",
   );
   for (const r of results)
     process.stdout.write(
       `${String(r.size).padStart(13)}  ${r.delivery.padEnd(10)} ${String(r.received).padStart(9)}` +
-        `  ${f(r.firstNotifyMs).padStart(19)}  ${f(r.p50).padStart(17)} ${f(r.p99)} ${f(r.max)}` +
+        `  ${f(r.responseMs)}  ${f(r.jobStartMs).padStart(9)}  ${f(r.firstNotifyMs).padStart(10)}` +
+        `  ${f(r.p50).padStart(17)} ${f(r.p99)} ${f(r.max)}` +
         `${f(r.lastMs).padStart(16)}${String(r.errors).padStart(8)}  ` +
         ["server", "clients", "probe", "postgres"].map((name) => String(r.cpuMs[name]).padStart(8)).join("") +
         "\n",
