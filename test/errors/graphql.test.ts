@@ -43,6 +43,11 @@ describe("Datetime takes RFC 3339 timestamps only", () => {
     "2026-02-30T10:00:00Z",
     "2026-11-23",
     "2026-11-23T10:00:00",
+    // In range as written, outside years 1–9999 as an instant (1 BC; rounded into year 10000).
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59.9999999Z",
+    "9999-12-31T20:00:00-15:59",
+    "2026-11-23T10:00:00+99:99",
   ])("%s is refused with VALIDATION_FAILED and nothing is stored", async (value) => {
     const before = logLines.length;
     const asVariable = await app.graphql(
@@ -63,6 +68,17 @@ describe("Datetime takes RFC 3339 timestamps only", () => {
     );
     expect(rows[0].n).toBe(0);
     expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+  });
+
+  test("the first and last instants of years 1–9999 are accepted and come back as sent", async () => {
+    const { body } = await app.graphql(
+      CREATE_EVENT,
+      { input: { name: "edges", startsAt: "0001-01-01T14:00:00+14:00", endsAt: "9999-12-31T23:59:59.999999Z" } },
+      manager.token,
+    );
+    expect(body.errors).toBeUndefined();
+    const event = (body.data as { createEvent: { event: { startsAt: string } } }).createEvent.event;
+    expect(event.startsAt).toBe("0001-01-01T00:00:00.000000+00:00");
   });
 
   test("offsets other than Z are accepted and keep their instant", async () => {

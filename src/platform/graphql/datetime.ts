@@ -1,7 +1,10 @@
 /**
  * `Datetime` accepts RFC 3339 timestamps only. PostgreSQL's own timestamptz input also takes
  * 'now', 'tomorrow', 'epoch' and 'infinity'; none of them is a point in time a client means to
- * send, and 'infinity' breaks every later read of the row.
+ * send, and 'infinity' breaks every later read of the row. The instant, once its offset is applied
+ * and it is rounded to PostgreSQL's microseconds, lies in years 1–9999: `0001-01-01T00:00:00+14:00`
+ * is a time of 1 BC, which would come back as a date in year 1, and a time that rounds into year
+ * 10000 would come back in a form this type refuses.
  */
 import { GraphQLError, Kind, type ValueNode } from "postgraphile/graphql";
 
@@ -12,18 +15,43 @@ function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+/**
+ * Microseconds since 1970 of a UTC date and time, for any year 1–9999 (Date.UTC maps 0–99 to 19xx);
+ * a bigint, as year 9999 in microseconds is past Number's exact integers.
+ */
+function utcMicros(year: number, month: number, day: number, hour: number, minute: number, second: number): bigint {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return BigInt(date.getTime()) * 1000n;
+}
+
+const EARLIEST = utcMicros(1, 1, 1, 0, 0, 0);
+const LATEST = utcMicros(9999, 12, 31, 23, 59, 59) + 999_999n;
+
+/** Offsets PostgreSQL takes: up to 15:59 either way. */
+function offsetFits(zone: string): boolean {
+  return /^[Zz]$/.test(zone) || (Number(zone.slice(1, 3)) <= 15 && Number(zone.slice(4, 6)) <= 59);
+}
+
+/** The instant of a matched timestamp, in microseconds since 1970, rounded as PostgreSQL rounds. */
+function instantOf(match: RegExpExecArray, fields: number[]): bigint {
+  const [year, month, day, hour, minute, second] = fields as [number, number, number, number, number, number];
+  const nanos = Number((match[7] ?? ".").slice(1).padEnd(9, "0"));
+  const zone = match[8]!;
+  const offsetMinutes = /^[Zz]$/.test(zone)
+    ? 0
+    : (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  const micros = BigInt(Math.round(nanos / 1000)) - BigInt(offsetMinutes) * 60_000_000n;
+  return utcMicros(year, month, day, hour, minute, second) + micros;
+}
+
 /** The value unchanged if it is an RFC 3339 timestamp of a real calendar day; throws otherwise. */
 export function assertRfc3339(value: unknown): string {
   const match = typeof value === "string" ? RFC3339.exec(value) : null;
   if (match) {
-    const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const fields = match.slice(1, 7).map(Number);
+    const [year, month, day, hour, minute, second] = fields as [number, number, number, number, number, number];
     if (
       year >= 1 &&
       month >= 1 &&
@@ -32,8 +60,13 @@ export function assertRfc3339(value: unknown): string {
       day <= daysIn(year, month) &&
       hour <= 23 &&
       minute <= 59 &&
-      second <= 60
+      second <= 60 &&
+      offsetFits(match[8]!)
     ) {
+      const instant = instantOf(match, fields);
+      if (instant < EARLIEST || instant > LATEST) {
+        throw new GraphQLError("Datetime must fall between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.");
+      }
       return value as string;
     }
   }
