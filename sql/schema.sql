@@ -2547,7 +2547,8 @@ AS $function$
   where app_hidden.assert_search_text(search_events.search)
     and (search_events.search is null or to_tsvector('simple', e.name || ' ' || coalesce(e.short_description, '') || ' ' || coalesce(e.description, ''))
            @@ websearch_to_tsquery('simple', search_events.search)
-         or e.name ilike '%' || search_events.search || '%')
+         or e.name ilike '%' || replace(replace(replace(search_events.search, '!', '!!'), '%', '!%'), '_', '!_') || '%'
+              escape '!')
     and (search_events.starts_after is null or e.starts_at >= search_events.starts_after)
     and (search_events.starts_before is null or e.starts_at < search_events.starts_before)
     and (not coalesce(search_events.upcoming, false) or e.starts_at > now())

@@ -111,6 +111,27 @@ test("members list upcoming events with counts, search text and date ranges; can
   ).toContain("Cancelled gig");
 });
 
+test("searchEvents(search:) takes %, _, ! and \\ literally, not as pattern characters", async () => {
+  const { manager, member } = await newTenant(app);
+  for (const name of ["100% fun", "snake_case meetup", "back\\slash night", "Wow! Games", "Plain talk"])
+    await createEvent(app, manager.token, { name });
+  const found = async (search: string) => {
+    const { body } = await app.graphql(
+      "query ($s: String) { searchEvents(search: $s, orderBy: STARTS_AT_ASC) { nodes { name } } }",
+      { s: search },
+      member.token,
+    );
+    expect(body.errors).toBeUndefined();
+    return (body.data as { searchEvents: { nodes: Array<{ name: string }> } }).searchEvents.nodes.map((n) => n.name);
+  };
+  expect(await found("%")).toEqual(["100% fun"]);
+  expect(await found("_")).toEqual(["snake_case meetup"]);
+  expect(await found("\\")).toEqual(["back\\slash night"]);
+  expect(await found("!")).toEqual(["Wow! Games"]);
+  expect(await found("e_c")).toEqual(["snake_case meetup"]);
+  expect(await found("talk")).toEqual(["Plain talk"]);
+});
+
 test("tenant isolation: another tenant sees none of these events and cannot join them", async () => {
   const { manager } = await newTenant(app);
   const outsider = (await newTenant(app)).manager;
