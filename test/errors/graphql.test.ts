@@ -187,6 +187,23 @@ describe("queries over GET", () => {
       expect(rows[0].n).toBe(0);
     },
   );
+
+  test.each([
+    ["an operationName the document lacks", { query: "{ __typename }", operationName: "Nope" }],
+    ["two operations and no operationName", { query: "query A { __typename } query B { __typename }" }],
+  ])("a GET with %s is 400 VALIDATION_FAILED, as over POST", async (_, params) => {
+    const get = await fetch(`${app.url}/graphql?${new URLSearchParams(params)}`, {
+      headers: { accept: "application/json" },
+    });
+    expect(get.status).toBe(400);
+    expect(((await get.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+    const post = await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(params),
+    });
+    expect(code((await post.json()) as GraphQLBody)).toBe("VALIDATION_FAILED");
+  });
 });
 
 describe("server faults", () => {

@@ -12,6 +12,8 @@ import { SERVICE_UNAVAILABLE_RETRY_AFTER } from "../errors.ts";
 const ERRORS_MARKER = Buffer.from('"errors"');
 
 interface ErrorShape {
+  message?: string;
+  locations?: unknown[];
   extensions?: { code?: string };
 }
 
@@ -32,15 +34,25 @@ function addCodes(
   statusCode: number | undefined,
 ): { changed: boolean; statusCode?: number; headers?: Record<string, string> } {
   let changed = false;
+  const errors = payload.errors ?? [];
+  // grafserv refuses a GET whose operationName names no operation (or that names none among
+  // several) as if it were a mutation: 405. Its error then points at no operation. It is a
+  // mistake in the request, answered as POST answers it.
+  if (statusCode === 405 && errors.length > 0 && errors.every((error) => !error.locations?.length)) {
+    for (const error of errors) {
+      error.message = "The document has no operation of that name, or several operations and no operationName.";
+      error.extensions = { ...error.extensions, code: "VALIDATION_FAILED" };
+    }
+    return { changed: true, statusCode: 400 };
+  }
   const missing = CODE_BY_STATUS[statusCode ?? 200] ?? "VALIDATION_FAILED";
-  for (const error of payload.errors ?? []) {
+  for (const error of errors) {
     if (!error.extensions?.code) {
       error.extensions = { ...error.extensions, code: missing };
       changed = true;
     }
   }
   if (statusCode === 405) return { changed, headers: { allow: "GET, POST" } };
-  const errors = payload.errors ?? [];
   // Nothing failed but for the database being out of reach: the whole answer is "retry later".
   if (errors.length > 0 && errors.every((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) {
     return { changed, statusCode: 503, headers: { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER) } };
