@@ -204,6 +204,16 @@ describe("queries over GET", () => {
     });
     expect(code((await post.json()) as GraphQLBody)).toBe("VALIDATION_FAILED");
   });
+
+  test("a PUT to /graphql stays 405 METHOD_NOT_ALLOWED", async () => {
+    const put = await fetch(`${app.url}/graphql`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
+    expect(put.status).toBe(405);
+    expect(code((await put.json()) as GraphQLBody)).toBe("METHOD_NOT_ALLOWED");
+  });
 });
 
 describe("server faults", () => {

@@ -36,9 +36,10 @@ function addCodes(
   let changed = false;
   const errors = payload.errors ?? [];
   // grafserv refuses a GET whose operationName names no operation (or that names none among
-  // several) as if it were a mutation: 405. Its error then points at no operation. It is a
-  // mistake in the request, answered as POST answers it.
-  if (statusCode === 405 && errors.length > 0 && errors.every((error) => !error.locations?.length)) {
+  // several) as if it were a mutation: 405, "Only queries …", pointing at no operation. It is a
+  // mistake in the request, answered as POST answers it. (A PUT is 405 with another message.)
+  const noOperation = (error: ErrorShape) => error.message?.startsWith("Only queries") && !error.locations?.length;
+  if (statusCode === 405 && errors.length > 0 && errors.every(noOperation)) {
     for (const error of errors) {
       error.message = "The document has no operation of that name, or several operations and no operationName.";
       error.extensions = { ...error.extensions, code: "VALIDATION_FAILED" };
