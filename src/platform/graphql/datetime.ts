@@ -29,29 +29,28 @@ function utcMicros(year: number, month: number, day: number, hour: number, minut
 const EARLIEST = utcMicros(1, 1, 1, 0, 0, 0);
 const LATEST = utcMicros(9999, 12, 31, 23, 59, 59) + 999_999n;
 
-/** Offsets PostgreSQL takes: up to 15:59 either way. */
-function offsetFits(zone: string): boolean {
-  return /^[Zz]$/.test(zone) || (Number(zone.slice(1, 3)) <= 15 && Number(zone.slice(4, 6)) <= 59);
-}
-
-/** The instant of a matched timestamp, in microseconds since 1970, rounded as PostgreSQL rounds. */
-function instantOf(match: RegExpExecArray, fields: number[]): bigint {
-  const [year, month, day, hour, minute, second] = fields as [number, number, number, number, number, number];
-  const nanos = Number((match[7] ?? ".").slice(1).padEnd(9, "0"));
-  const zone = match[8]!;
-  const offsetMinutes = /^[Zz]$/.test(zone)
-    ? 0
-    : (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
-  const micros = BigInt(Math.round(nanos / 1000)) - BigInt(offsetMinutes) * 60_000_000n;
-  return utcMicros(year, month, day, hour, minute, second) + micros;
+/** Minutes east of UTC of a matched offset; undefined past PostgreSQL's ±15:59. */
+function offsetMinutes(zone: string): number | undefined {
+  if (zone === "Z" || zone === "z") return 0;
+  const hours = Number(zone.slice(1, 3));
+  const minutes = Number(zone.slice(4, 6));
+  if (hours > 15 || minutes > 59) return undefined;
+  return (zone.startsWith("-") ? -1 : 1) * (hours * 60 + minutes);
 }
 
 /** The value unchanged if it is an RFC 3339 timestamp of a real calendar day; throws otherwise. */
 export function assertRfc3339(value: unknown): string {
   const match = typeof value === "string" ? RFC3339.exec(value) : null;
   if (match) {
-    const fields = match.slice(1, 7).map(Number);
-    const [year, month, day, hour, minute, second] = fields as [number, number, number, number, number, number];
+    const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const offset = offsetMinutes(match[8]!);
     if (
       year >= 1 &&
       month >= 1 &&
@@ -61,9 +60,14 @@ export function assertRfc3339(value: unknown): string {
       hour <= 23 &&
       minute <= 59 &&
       second <= 60 &&
-      offsetFits(match[8]!)
+      offset !== undefined
     ) {
-      const instant = instantOf(match, fields);
+      // The instant in microseconds, the fraction rounded as PostgreSQL rounds it.
+      const nanos = Number((match[7] ?? ".").slice(1).padEnd(9, "0"));
+      const instant =
+        utcMicros(year, month, day, hour, minute, second) +
+        BigInt(Math.round(nanos / 1000)) -
+        BigInt(offset) * 60_000_000n;
       if (instant < EARLIEST || instant > LATEST) {
         throw new GraphQLError("Datetime must fall between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.");
       }
