@@ -167,9 +167,11 @@ async function runBench(): Promise<void> {
     mail: config.mail,
   });
   const trigger = "app_private.tg_instant_notifications__notify()";
-  const payloadTrigger = (
-    await owner.query<{ def: string }>(`select pg_get_functiondef('${trigger}'::regprocedure) as def`)
-  ).rows[0]!.def;
+  /** A function's `create or replace` text, to put it back after a run that replaced it. */
+  const definitionOf = async (signature: string) =>
+    (await owner.query<{ def: string }>("select pg_get_functiondef($1::regprocedure) as def", [signature])).rows[0]!
+      .def;
+  const payloadTrigger = await definitionOf(trigger);
   const readBackTrigger = `create or replace function ${trigger} returns trigger
     language plpgsql volatile set search_path to pg_catalog, public, pg_temp as $$
     begin
@@ -274,7 +276,7 @@ async function runBench(): Promise<void> {
         : undefined;
     const cpu = cpuWindow({ server: process.pid, clients: clients.pid!, probe: probe.pid! });
     const started = process.hrtime.bigint();
-    let jobStarted = started;
+    let jobStarted: bigint | undefined;
     const onJobStart = ({ job }: { job: { task_identifier: string } }) => {
       if (job.task_identifier === "event_cancelled") jobStarted = process.hrtime.bigint();
     };
@@ -312,7 +314,7 @@ async function runBench(): Promise<void> {
       ),
       firstNotifyMs: ms(started, firstNotify),
       responseMs: ms(started, responded),
-      jobStartMs: ms(started, jobStarted),
+      jobStartMs: jobStarted === undefined ? NaN : ms(started, jobStarted),
       p50: at(0.5),
       p99: at(0.99),
       max: latencies.at(-1) ?? NaN,
@@ -348,11 +350,10 @@ async function runBench(): Promise<void> {
 
   // FANOUT_REMOVE_PER_JOB=1: the reminders removed as before migration 000025, one remove_job (and
   // one NOTIFY to the workers) per job, for an A/B against runs without it.
-  const removeJobs = "app_private.remove_jobs(text[])";
-  const bulkRemoval = (
-    await owner.query<{ def: string }>(`select pg_get_functiondef('${removeJobs}'::regprocedure) as def`)
-  ).rows[0]!.def;
-  if (process.env.FANOUT_REMOVE_PER_JOB)
+  const bulkRemoval = process.env.FANOUT_REMOVE_PER_JOB
+    ? await definitionOf("app_private.remove_jobs(text[])")
+    : undefined;
+  if (bulkRemoval)
     await owner.query(`create or replace function app_private.remove_jobs(job_keys text[]) returns void
       language sql security definer
       set search_path to pg_catalog, public, pg_temp
@@ -367,7 +368,7 @@ async function runBench(): Promise<void> {
     }
   } finally {
     await owner.query(payloadTrigger);
-    await owner.query(bulkRemoval);
+    if (bulkRemoval) await owner.query(bulkRemoval);
   }
 
   const f = (n: number) => n.toFixed(1).padStart(8);
