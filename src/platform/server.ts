@@ -21,6 +21,7 @@ import { RequestTransactions } from "./graphql/requestTransactions.ts";
 import { GRAPHQL_MAX_BODY_BYTES, makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { graphqlBodyGuard } from "./http/requestBody.ts";
+import { verifyFormBody, verifyJsonBody, wellFormedRequest } from "./http/unicode.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { newPool } from "./db/pools.ts";
 import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
@@ -204,7 +205,12 @@ export async function createTesseraServer({
   app.use("/api", Metrics.mountedAt("/api"));
   // Streaming routes first: their bodies (multipart uploads) are never buffered by a body parser.
   app.use("/api", ...streamingRoutes);
-  app.use("/api", express.json({ limit: "100kb" }), express.urlencoded({ extended: false, limit: "100kb" }));
+  app.use(
+    "/api",
+    express.json({ limit: "100kb", verify: verifyJsonBody }),
+    express.urlencoded({ extended: false, limit: "100kb", verify: verifyFormBody }),
+    wellFormedRequest,
+  );
   app.use("/api", ...routes);
 
   const graphqlGuards = [acceptHeaderGuard(GRAPHQL_PATH), graphqlBodyGuard(GRAPHQL_PATH)];

@@ -16,11 +16,13 @@ import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
+import { GraphQLError } from "postgraphile/graphql";
 import { WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { endableStream } from "./endableStream.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
+import { isWellFormedValue, notUnicode } from "./http/unicode.ts";
 import type { Logger } from "./logger.ts";
 import {
   CLOSE_FLOODING,
@@ -78,6 +80,11 @@ export function attachGraphqlWebSockets(
       const operations = (ctx.extra as SocketExtra).operations;
       const message = admission.getStore();
       if (!message) throw new Error("an operation started outside the handling of its message");
+      // ws refuses text frames that are not UTF-8; a lone surrogate escaped in the JSON is refused here.
+      if (!isWellFormedValue(payload)) {
+        const refusal = notUnicode("document or variables");
+        return [new GraphQLError(refusal.message, { originalError: refusal })];
+      }
       if (operations.inFlight >= MAX_OPERATIONS_PER_SOCKET) {
         operations.refusedSinceLastEnd += 1;
         if (operations.refusedSinceLastEnd > MAX_REFUSALS_PER_SOCKET) {

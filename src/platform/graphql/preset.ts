@@ -13,6 +13,7 @@ import { makeLimitsPlugin } from "./limits.ts";
 import type { RequestTransactions } from "./requestTransactions.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
 import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
+import { UnicodeTextPlugin } from "./unicodeText.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
 export interface PresetOptions {
@@ -50,6 +51,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),
       SubscriptionsOverWebSocketPlugin,
       ValidationErrorCodesPlugin,
+      UnicodeTextPlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
       ...(options.transactions ? [options.transactions.plugin] : []),
       ...(options.plugins ?? []),

@@ -1,0 +1,212 @@
+/**
+ * Text that is not Unicode is refused with 400 VALIDATION_FAILED (`details.reason` NOT_UNICODE) and
+ * nothing is written: bytes that are not UTF-8, %-escapes that spell such bytes, and lone surrogates
+ * escaped in JSON. Before, each was stored as U+FFFD and answered 200. Real Unicode (emoji, escaped
+ * surrogate pairs, RTL text) goes through unchanged.
+ */
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { CREATE_EVENT, inMinutes } from "../events/helpers.ts";
+import { answerTo, openSocket } from "../graphql/websocketClient.ts";
+
+let app: TestApp;
+let manager: TestUser;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp({ logLines });
+  manager = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "manager");
+});
+afterAll(() => app.stop());
+
+type Answer = { errors?: Array<{ extensions?: { code?: string; details?: { reason?: string } } }> };
+type RestAnswer = { error?: { code?: string; details?: { reason?: string } } };
+
+const errorLevelLines = () => logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+
+/** The JSON text of a createEvent request whose name is `nameJson` (already JSON: quotes and escapes). */
+function createEventBody(nameJson: string): string {
+  const input = { startsAt: inMinutes(60 * 24), endsAt: inMinutes(60 * 25), name: "§" };
+  return JSON.stringify({ query: CREATE_EVENT, variables: { input } }).replace('"§"', nameJson);
+}
+
+async function postGraphql(body: string | Buffer, headers: Record<string, string> = {}) {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json", ...headers },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Answer & { data?: unknown } };
+}
+
+const eventNames = async () =>
+  (
+    await app.db.ownerPool.query<{ name: string }>("select name from app_public.events where tenant_id = $1", [
+      manager.tenantId,
+    ])
+  ).rows.map((row) => row.name);
+
+function expectNotUnicode(status: number, body: Answer): void {
+  expect(status).toBe(400);
+  expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+  expect(body.errors?.[0]?.extensions?.details?.reason).toBe("NOT_UNICODE");
+}
+
+describe("GraphQL over HTTP", () => {
+  const auth = () => ({ authorization: `Bearer ${manager.token}` });
+
+  test.each([
+    ["a lone high surrogate", '"Gala \\ud800"'],
+    ["a lone low surrogate", '"\\udc00 Gala"'],
+    ["a reversed pair", '"\\ude00\\ud83d"'],
+  ])("a variable with %s is refused and nothing is written", async (_, name) => {
+    const before = await eventNames();
+    const { status, body } = await postGraphql(createEventBody(name), auth());
+    expectNotUnicode(status, body);
+    expect(await eventNames()).toEqual(before);
+  });
+
+  test.each([
+    ["Latin-1 bytes", Buffer.from([0x47, 0xe4, 0x6c, 0x61])],
+    ["a cut-off sequence", Buffer.from([0x47, 0xe2, 0x82])],
+    ["an encoded surrogate", Buffer.from([0xed, 0xa0, 0x80])],
+    ["an overlong slash", Buffer.from([0xc0, 0xaf])],
+  ])("a body with %s is refused and nothing is written", async (_, bytes) => {
+    const before = await eventNames();
+    const [head, tail] = createEventBody('"§"').split("§") as [string, string];
+    const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(tail)]);
+    const signedIn = await postGraphql(body, auth());
+    expectNotUnicode(signedIn.status, signedIn.body);
+    // Without a token, and without a declared length, grafserv reads the body itself: same answer.
+    const anonymous = await postGraphql(body);
+    expectNotUnicode(anonymous.status, anonymous.body);
+    const chunked = await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", ...auth() },
+      body: new Blob([body]).stream(),
+      duplex: "half",
+    } as RequestInit);
+    expectNotUnicode(chunked.status, (await chunked.json()) as Answer);
+    expect(await eventNames()).toEqual(before);
+  });
+
+  test("a document with a lone surrogate in a string is refused", async () => {
+    const { status, body } = await postGraphql(
+      '{"query":"{ searchEvents(search: \\"\\ud800\\") { totalCount } }"}',
+      auth(),
+    );
+    expectNotUnicode(status, body);
+  });
+
+  test("emoji, an escaped surrogate pair and RTL text are stored exactly", async () => {
+    const name = "Gala 😀 \ud83c\udf89 שלום";
+    const { status, body } = await postGraphql(createEventBody('"Gala \\ud83d\\ude00 🎉 שלום"'), auth());
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect(await eventNames()).toContain(name);
+  });
+
+  test("a GET whose %-escapes are not UTF-8 is refused; escaped UTF-8 and a lone % are read", async () => {
+    const query = "query ($s: String) { searchEvents(search: $s) { totalCount } }";
+    const get = (variables: string) =>
+      fetch(`${app.url}/graphql?query=${encodeURIComponent(query)}&variables=${variables}`, {
+        headers: { accept: "application/json", ...auth() },
+      });
+    const bad = await get("%7B%22s%22%3A%22%FF%22%7D");
+    expectNotUnicode(bad.status, (await bad.json()) as Answer);
+    for (const variables of [
+      encodeURIComponent(JSON.stringify({ s: "😀 100%" })),
+      // A % that starts no escape is kept as sent.
+      `${encodeURIComponent('{"s":"100')}%${encodeURIComponent('"}')}`,
+    ]) {
+      const good = await get(variables);
+      expect(good.status).toBe(200);
+      expect(((await good.json()) as Answer).errors).toBeUndefined();
+    }
+  });
+});
+
+test("over the WebSocket, a variable with a lone surrogate is an error and nothing is written", async () => {
+  const socket = await openSocket(app, { payload: { authorization: `Bearer ${manager.token}` } });
+  try {
+    const before = await eventNames();
+    const payload = createEventBody('"Gala \\ud800"');
+    socket.ws.send(`{"id":"1","type":"subscribe","payload":${payload}}`);
+    const answer = await answerTo(socket, "1");
+    expect(answer.type).toBe("error");
+    expect(answer.payload).toEqual([
+      expect.objectContaining({ extensions: { code: "VALIDATION_FAILED", details: { reason: "NOT_UNICODE" } } }),
+    ]);
+    expect(await eventNames()).toEqual(before);
+  } finally {
+    socket.ws.close();
+  }
+});
+
+describe("REST", () => {
+  const chats = async () =>
+    (
+      await app.db.ownerPool.query("select count(*)::int as n from app_public.chats where tenant_id = $1", [
+        manager.tenantId,
+      ])
+    ).rows[0].n as number;
+
+  async function createChat(body: string | Buffer, contentType = "application/json") {
+    const response = await fetch(`${app.url}/api/chats`, {
+      method: "POST",
+      headers: { "content-type": contentType, authorization: `Bearer ${manager.token}` },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as RestAnswer & { title?: string } };
+  }
+
+  function expectRestNotUnicode(status: number, body: RestAnswer): void {
+    expect(status).toBe(400);
+    expect(body.error?.code).toBe("VALIDATION_FAILED");
+    expect(body.error?.details?.reason).toBe("NOT_UNICODE");
+  }
+
+  test.each([
+    ["a lone surrogate", Buffer.from('{"kind":"group","title":"Team \\ud800","memberIds":[]}')],
+    [
+      "bytes that are not UTF-8",
+      Buffer.concat([
+        Buffer.from('{"kind":"group","title":"T'),
+        Buffer.from([0xff, 0x22, 0x2c]),
+        Buffer.from('"memberIds":[]}'),
+      ]),
+    ],
+  ])("a JSON body with %s is refused and no chat is created", async (_, body) => {
+    const before = await chats();
+    const { status, body: answer } = await createChat(body);
+    expectRestNotUnicode(status, answer);
+    expect(await chats()).toBe(before);
+  });
+
+  test("a form body whose %-escapes are not UTF-8 is refused", async () => {
+    const before = await chats();
+    const { status, body } = await createChat("kind=group&title=T%E4m", "application/x-www-form-urlencoded");
+    expectRestNotUnicode(status, body);
+    expect(await chats()).toBe(before);
+  });
+
+  test("a query string whose %-escapes are not UTF-8 is refused; escaped UTF-8 is read", async () => {
+    const list = (search: string) =>
+      fetch(`${app.url}/api/chats?${search}`, { headers: { authorization: `Bearer ${manager.token}` } });
+    const bad = await list("sort=%C3");
+    expectRestNotUnicode(bad.status, (await bad.json()) as RestAnswer);
+    expect((await list("sort=%2DlastMessageAt")).status).toBe(200);
+  });
+
+  test("an emoji title is stored exactly", async () => {
+    const { status, body } = await createChat(
+      JSON.stringify({ kind: "group", title: "Team 😀 \u05e9", memberIds: [] }),
+    );
+    expect(status).toBe(201);
+    expect(body.title).toBe("Team 😀 \u05e9");
+  });
+
+  test("none of these refusals is logged as an error", () => {
+    expect(errorLevelLines()).toEqual([]);
+  });
+});
