@@ -5,6 +5,7 @@ import { createLogger } from "../../src/platform/logger.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { queuedJobs, runDueJobs } from "../helpers/jobs.ts";
+import { until } from "../helpers/wait.ts";
 import { CREATE_EVENT, createEvent, inMinutes, JOIN, newTenant, REJECT } from "./helpers.ts";
 
 /** The cancellation fan-out task alone, as the worker runs it (payload validated). */
@@ -188,6 +189,52 @@ test("an admin can reject a participant, who cannot join again", async () => {
   );
   expect(code(denied.body)).toBe("FORBIDDEN");
 });
+
+test(
+  "each batch of a cancellation is committed as it is written: " +
+    "the first participants are told while a later batch waits",
+  async () => {
+    const { tenantId, manager } = await newTenant(app);
+    const eventId = await createEvent(app, manager.token, { name: "Regatta" });
+    const participants = 2 * CANCELLATION_BATCH_SIZE + 50;
+    const { rows: people } = await app.db.ownerPool.query<{ id: string }>(
+      `with people as (
+       insert into app_public.users (tenant_id, email, username)
+       select $1, 'sailor' || i || '@example.test', 'sailor' || i from generate_series(1, $3::int) i returning id
+     )
+     insert into app_public.event_participants (tenant_id, event_id, user_id) select $1, $2, id from people
+     returning user_id as id`,
+      [tenantId, eventId, participants],
+    );
+    expect((await app.graphql(REJECT, { id: eventId }, manager.token)).body.errors).toBeUndefined();
+    const told = async () =>
+      (
+        await app.db.ownerPool.query(
+          "select count(*)::int as n from app_public.instant_notifications where kind = 'event_cancelled' and " +
+            "subject_id = $1",
+          [eventId],
+        )
+      ).rows[0].n as number;
+    // Batches go in user id order: holding a user of the third batch makes that batch wait (its
+    // notification's foreign key check needs the row), after the first two.
+    const held = people.map((p) => p.id).sort()[2 * CANCELLATION_BATCH_SIZE + 10]!;
+    const holder = await app.db.ownerPool.connect();
+    let run: Promise<void> | undefined;
+    try {
+      await holder.query("begin");
+      await holder.query("select 1 from app_public.users where id = $1 for update", [held]);
+      let finished = false;
+      run = runDueJobs(app.db.ownerPool, onlyCancellation()).finally(() => (finished = true));
+      await until(async () => (await told()) === 2 * CANCELLATION_BATCH_SIZE, "the first two batches' notifications");
+      expect(finished).toBe(false);
+    } finally {
+      await holder.query("rollback");
+      holder.release();
+    }
+    await run;
+    expect(await told()).toBe(participants);
+  },
+);
 
 test(
   "cancelling an event with 1,200 participants fans out in batches: " + "every notification, an e-mail job a batch",
