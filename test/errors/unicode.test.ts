@@ -183,6 +183,16 @@ describe("REST", () => {
     expect(await chats()).toBe(before);
   });
 
+  test("a lone surrogate under 40,000 levels of arrays is found (no stack overflow, no 500)", async () => {
+    const deep = `${"[".repeat(40_000)}"\\ud800"${"]".repeat(40_000)}`;
+    const rest = await createChat(`{"kind":"group","title":"T","memberIds":[],"x":${deep}}`);
+    expectRestNotUnicode(rest.status, rest.body);
+    const graphql = await postGraphql(`{"query":"{ __typename }","variables":{"x":${deep}}}`, {
+      authorization: `Bearer ${manager.token}`,
+    });
+    expectNotUnicode(graphql.status, graphql.body);
+  });
+
   test("a form body whose %-escapes are not UTF-8 is refused", async () => {
     const before = await chats();
     const { status, body } = await createChat("kind=group&title=T%E4m", "application/x-www-form-urlencoded");
