@@ -2214,29 +2214,6 @@ $function$;
 comment on function app_private.events_email_enabled(uuid) is '@module events
 Whether the tenant wants e-mail copies of event notifications (events module setting `emailNotifications`, default true).';
 
-CREATE OR REPLACE PROCEDURE app_private.fan_out_event_cancellation(IN event_id uuid, IN batch_size integer, IN removal_batch_size integer)
- LANGUAGE plpgsql
-AS $procedure$
-declare
-  v_after uuid;
-begin
-  loop
-    v_after := app_private.notify_event_cancelled(fan_out_event_cancellation.event_id, v_after,
-                                                  fan_out_event_cancellation.batch_size);
-    commit;
-    exit when v_after is null;
-  end loop;
-  loop
-    v_after := app_private.remove_event_reminders(fan_out_event_cancellation.event_id, v_after,
-                                                  fan_out_event_cancellation.removal_batch_size);
-    commit;
-    exit when v_after is null;
-  end loop;
-end;
-$procedure$;
-comment on function app_private.fan_out_event_cancellation(uuid,integer,integer) is '@module events
-Tells every participant of a cancelled event, a batch of batch_size per committed transaction (notify_event_cancelled), then removes their reminder jobs the same way (remove_event_reminders). Must be called outside a transaction block. Safe to run again: a participant already told is skipped.';
-
 CREATE OR REPLACE FUNCTION app_private.notify_event_cancelled(event_id uuid, after_user_id uuid, batch_size integer)
  RETURNS uuid
  LANGUAGE plpgsql

@@ -22,18 +22,25 @@ export const eventReminder: TaskDefinition<{ participantId: string }> = {
 
 /**
  * Notifies the participants in batches, then removes their reminder jobs in batches: a reminder of
- * a cancelled event does nothing, so its removal waits until everyone has been told. The batches
- * run in the database (`fan_out_event_cancellation`), each committed as it is written, so the next
- * batch does not wait for this process to deliver the last one's notifications. A retry re-walks
- * both; notifications already there are skipped, e-mail included.
+ * a cancelled event does nothing, so its removal waits until everyone has been told. A retry
+ * re-walks both; notifications already there are skipped, e-mail included.
  */
 export const eventCancelled: TaskDefinition<{ eventId: string }> = {
   payload: z.object({ eventId: z.string() }),
   async run({ eventId }, helpers) {
-    await helpers.query("call app_private.fan_out_event_cancellation($1, $2, $3)", [
-      eventId,
-      CANCELLATION_BATCH_SIZE,
-      REMINDER_REMOVAL_BATCH_SIZE,
-    ]);
+    const steps = [
+      ["notify_event_cancelled", CANCELLATION_BATCH_SIZE],
+      ["remove_event_reminders", REMINDER_REMOVAL_BATCH_SIZE],
+    ] as const;
+    for (const [step, batchSize] of steps) {
+      let after: string | null = null;
+      do {
+        const { rows }: { rows: Array<{ last: string | null }> } = await helpers.query(
+          `select app_private.${step}($1, $2, $3) as last`,
+          [eventId, after, batchSize],
+        );
+        after = rows[0]?.last ?? null;
+      } while (after !== null);
+    }
   },
 };

@@ -58,9 +58,6 @@ export interface WorkerOptions {
   preparedStatements?: boolean;
 }
 
-/** PostgreSQL 14 and later; a server that does not know the setting answers an error, ignored. */
-const CHECK_CLIENT_EVERY_5_S = "set client_connection_check_interval = '5s'";
-
 /**
  * Returns one Runner for both: `events` carries the jobs of both (metrics observe it), `stop()`
  * stops both, lets running jobs finish, then closes the SMTP and database pools.
@@ -77,10 +74,6 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     "worker",
     { preparedStatements: options.preparedStatements },
   );
-  // A worker killed mid-statement (a fan-out's CALL waiting on a lock, say) would leave the statement
-  // running to its end in PostgreSQL, beside the job's retry: every worker connection has the server
-  // check every 5 s that its client is still there, and end the statement if not.
-  pgPool.on("connect", (client) => void client.query(CHECK_CLIENT_EVERY_5_S).catch(() => {}));
   const events: WorkerEvents = new EventEmitter();
   holdLocalQueuesOpen(events);
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
