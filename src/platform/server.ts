@@ -21,7 +21,7 @@ import { RequestTransactions } from "./graphql/requestTransactions.ts";
 import { GRAPHQL_MAX_BODY_BYTES, makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { graphqlBodyGuard } from "./http/requestBody.ts";
-import { verifyFormBody, verifyJsonBody, wellFormedRequest } from "./http/unicode.ts";
+import { verifyFormBody, verifyJsonBody, wellFormedQueryString } from "./http/unicode.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { newPool } from "./db/pools.ts";
 import { applyRuntimeSettings } from "./db/runtimeSettings.ts";
@@ -209,7 +209,7 @@ export async function createTesseraServer({
     "/api",
     express.json({ limit: "100kb", verify: verifyJsonBody }),
     express.urlencoded({ extended: false, limit: "100kb", verify: verifyFormBody }),
-    wellFormedRequest,
+    wellFormedQueryString,
   );
   app.use("/api", ...routes);
 

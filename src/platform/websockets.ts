@@ -10,19 +10,19 @@
  * (the limits themselves and their refusals are in websocketLimits.ts).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, Server } from "node:http";
 import type express from "express";
 import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
-import { GraphQLError } from "postgraphile/graphql";
 import { WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { endableStream } from "./endableStream.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
-import { isWellFormedValue, notUnicode } from "./http/unicode.ts";
+import { escapesWellFormed } from "./http/unicode.ts";
 import type { Logger } from "./logger.ts";
 import {
   CLOSE_FLOODING,
@@ -60,6 +60,9 @@ const CONNECTION_INIT_WAIT_MS = 10_000;
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
+/** RFC 6455's close code for a message whose data is not consistent with its type (text not UTF-8). */
+const INVALID_FRAME_PAYLOAD = 1007;
+
 export function attachGraphqlWebSockets(
   serv: NodeGrafservBase,
   httpServer: Server,
@@ -80,11 +83,6 @@ export function attachGraphqlWebSockets(
       const operations = (ctx.extra as SocketExtra).operations;
       const message = admission.getStore();
       if (!message) throw new Error("an operation started outside the handling of its message");
-      // ws refuses text frames that are not UTF-8; a lone surrogate escaped in the JSON is refused here.
-      if (!isWellFormedValue(payload)) {
-        const refusal = notUnicode("document or variables");
-        return [new GraphQLError(refusal.message, { originalError: refusal })];
-      }
       if (operations.inFlight >= MAX_OPERATIONS_PER_SOCKET) {
         operations.refusedSinceLastEnd += 1;
         if (operations.refusedSinceLastEnd > MAX_REFUSALS_PER_SOCKET) {
@@ -166,12 +164,20 @@ export function attachGraphqlWebSockets(
             }),
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) =>
-            ws.on("message", async (data) => {
+            ws.on("message", async (data, isBinary) => {
               // Frames that arrive after the close began (a flood closed with 4429) are not handled.
               if (ws.readyState !== ws.OPEN) return;
+              // Text that is not Unicode closes the socket: ws closes with 1007 a text frame that is
+              // not UTF-8; a binary frame (which ws does not check) gets the same, and a message whose
+              // JSON escapes a lone surrogate (`"\ud800"`) the protocol's 4400 for a bad message.
+              const text = String(data);
+              if (isBinary && !(Buffer.isBuffer(data) && isUtf8(data))) {
+                return ws.close(INVALID_FRAME_PAYLOAD, "The message is not UTF-8.");
+              }
+              if (!escapesWellFormed(text)) return ws.close(CloseCode.BadRequest, "The message is not valid Unicode.");
               const message: MessageAdmission = { counted: false };
               try {
-                await admission.run(message, () => handle(String(data)));
+                await admission.run(message, () => handle(text));
               } catch (error) {
                 // As grafserv does; a close reason over 123 bytes would throw, hence the cut and the guard.
                 try {

@@ -46,6 +46,14 @@ const eventNames = async () =>
     ])
   ).rows.map((row) => row.name);
 
+/** UTF-32 little-endian bytes of a text. */
+function utf32le(text: string): Buffer {
+  const points = [...text].map((char) => char.codePointAt(0)!);
+  const bytes = Buffer.alloc(points.length * 4);
+  points.forEach((point, i) => bytes.writeUInt32LE(point, i * 4));
+  return bytes;
+}
+
 function expectNotUnicode(status: number, body: Answer): void {
   expect(status).toBe(400);
   expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
@@ -59,6 +67,9 @@ describe("GraphQL over HTTP", () => {
     ["a lone high surrogate", '"Gala \\ud800"'],
     ["a lone low surrogate", '"\\udc00 Gala"'],
     ["a reversed pair", '"\\ude00\\ud83d"'],
+    ["a high surrogate before a raw emoji", '"Gala \\ud83d😀"'],
+    ["a lone surrogate hidden by a duplicate key", '"Gala \\ud800", "name": "Gala"'],
+    ["a lone surrogate in an unknown field", '"Gala", "\\ud800": 1'],
   ])("a variable with %s is refused and nothing is written", async (_, name) => {
     const before = await eventNames();
     const { status, body } = await postGraphql(createEventBody(name), auth());
@@ -112,8 +123,10 @@ describe("GraphQL over HTTP", () => {
       fetch(`${app.url}/graphql?query=${encodeURIComponent(query)}&variables=${variables}`, {
         headers: { accept: "application/json", ...auth() },
       });
-    const bad = await get("%7B%22s%22%3A%22%FF%22%7D");
-    expectNotUnicode(bad.status, (await bad.json()) as Answer);
+    for (const variables of ["%7B%22s%22%3A%22%FF%22%7D", encodeURIComponent('{"s":"\\ud800","s":"x"}')]) {
+      const bad = await get(variables);
+      expectNotUnicode(bad.status, (await bad.json()) as Answer);
+    }
     for (const variables of [
       encodeURIComponent(JSON.stringify({ s: "😀 100%" })),
       // A % that starts no escape is kept as sent.
@@ -126,21 +139,42 @@ describe("GraphQL over HTTP", () => {
   });
 });
 
-test("over the WebSocket, a variable with a lone surrogate is an error and nothing is written", async () => {
-  const socket = await openSocket(app, { payload: { authorization: `Bearer ${manager.token}` } });
-  try {
+describe("over the WebSocket, a message that is not Unicode closes the socket and nothing is written", () => {
+  const subscribe = (variables: string) => {
+    const payload = createEventBody(variables);
+    return `{"id":"1","type":"subscribe","payload":${payload}}`;
+  };
+  test.each([
+    ["a variable with a lone surrogate", 4400, subscribe('"Gala \\ud800"')],
+    ["an id with a lone surrogate", 4400, subscribe('"Gala"').replace('"id":"1"', '"id":"1\\udc00"')],
+    ["a lone surrogate behind a duplicate key", 4400, subscribe('"Gala \\ud800", "name": "Gala"')],
+    [
+      "bytes that are not UTF-8, in a binary frame",
+      1007,
+      Buffer.concat(
+        subscribe('"§"')
+          .split("§")
+          .flatMap((part, i) => (i ? [Buffer.from([0x47, 0xff]), Buffer.from(part)] : [Buffer.from(part)])),
+      ),
+    ],
+  ])("%s: closed with %d", async (_, closeCode, message) => {
+    const socket = await openSocket(app, { payload: { authorization: `Bearer ${manager.token}` } });
     const before = await eventNames();
-    const payload = createEventBody('"Gala \\ud800"');
-    socket.ws.send(`{"id":"1","type":"subscribe","payload":${payload}}`);
-    const answer = await answerTo(socket, "1");
-    expect(answer.type).toBe("error");
-    expect(answer.payload).toEqual([
-      expect.objectContaining({ extensions: { code: "VALIDATION_FAILED", details: { reason: "NOT_UNICODE" } } }),
-    ]);
+    socket.ws.send(message, { binary: Buffer.isBuffer(message) });
+    expect((await socket.closed).code).toBe(closeCode);
     expect(await eventNames()).toEqual(before);
-  } finally {
-    socket.ws.close();
-  }
+  });
+
+  test("a binary frame of UTF-8 is read as before", async () => {
+    const socket = await openSocket(app, { payload: { authorization: `Bearer ${manager.token}` } });
+    try {
+      socket.ws.send(Buffer.from(subscribe('"Binary 😀"')), { binary: true });
+      expect((await answerTo(socket, "1")).type).toBe("next");
+      expect(await eventNames()).toContain("Binary 😀");
+    } finally {
+      socket.ws.close();
+    }
+  });
 });
 
 describe("REST", () => {
@@ -182,6 +216,24 @@ describe("REST", () => {
     expectRestNotUnicode(status, answer);
     expect(await chats()).toBe(before);
   });
+
+  test("a lone surrogate hidden by a duplicate key is refused", async () => {
+    const { status, body } = await createChat('{"kind":"group","title":"T\\ud800","title":"T","memberIds":[]}');
+    expectRestNotUnicode(status, body);
+  });
+
+  test.each(["utf-16le", "utf-16", "utf-32le", "utf-32"])(
+    "a JSON body in %s is 415 UNSUPPORTED_MEDIA_TYPE, as on /graphql",
+    async (charset) => {
+      const before = await chats();
+      const text = '{"kind":"group","title":"Tëam","memberIds":[]}';
+      const body = charset.startsWith("utf-16") ? Buffer.from(text, "utf16le") : utf32le(text);
+      const { status, body: answer } = await createChat(body, `application/json; charset=${charset}`);
+      expect(status).toBe(415);
+      expect(answer.error?.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+      expect(await chats()).toBe(before);
+    },
+  );
 
   test("a lone surrogate under 40,000 levels of arrays is found (no stack overflow, no 500)", async () => {
     const deep = `${"[".repeat(40_000)}"\\ud800"${"]".repeat(40_000)}`;

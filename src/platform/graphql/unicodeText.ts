@@ -1,18 +1,23 @@
 /**
  * GraphQL requests over HTTP whose text is not Unicode are refused (400 VALIDATION_FAILED,
- * `details.reason` NOT_UNICODE) before anything runs: a POST body whose bytes are not UTF-8, a GET
- * whose query string's %-escapes are not, and a document, operation name, variable or extension
- * holding a lone surrogate (`"\ud800"` in JSON). See src/platform/http/unicode.ts.
+ * `details.reason` NOT_UNICODE) before anything runs: a POST body whose bytes are not UTF-8 or, in
+ * JSON, escape a lone surrogate (`"\ud800"`, anywhere: keys, unknown fields, duplicates); a GET whose
+ * query string's %-escapes are not UTF-8 or whose `variables` or `extensions` escape a lone
+ * surrogate. See src/platform/http/unicode.ts.
  */
-import { SafeError } from "postgraphile/grafast";
 import { isUtf8 } from "node:buffer";
-import { isValidPercentEncoding, isWellFormedValue, notUnicode, searchOf } from "../http/unicode.ts";
+import { SafeError } from "postgraphile/grafast";
+import { escapesWellFormed, isUnicodeJson, isValidPercentEncoding, notUnicode, searchOf } from "../http/unicode.ts";
 
 type Digest = {
+  headers: Record<string, string | undefined>;
   getBody(): Promise<{ type: string; buffer?: Buffer; text?: string }>;
-  getQueryParams(): unknown;
+  getQueryParams(): Record<string, unknown> | Promise<Record<string, unknown>>;
   requestContext: { node?: { req: { url?: string } } };
 };
+
+/** The GET parameters that grafserv parses as JSON. */
+const JSON_PARAMETERS = ["variables", "extensions"];
 
 function refusal(part: string): SafeError {
   const { message, details } = notUnicode(part);
@@ -29,19 +34,24 @@ export const UnicodeTextPlugin: GraphileConfig.Plugin = {
         const { getBody, getQueryParams } = digest;
         digest.getBody = async () => {
           const body = await getBody.call(digest);
-          if (body.buffer ? !isUtf8(body.buffer) : body.text !== undefined && !body.text.isWellFormed()) {
-            throw refusal("body");
-          }
+          const json = /json/i.test(digest.headers["content-type"] ?? "");
+          const unicode = body.buffer
+            ? json
+              ? isUnicodeJson(body.buffer)
+              : isUtf8(body.buffer)
+            : body.text === undefined || (body.text.isWellFormed() && (!json || escapesWellFormed(body.text)));
+          if (!unicode) throw refusal("body");
           return body;
         };
-        digest.getQueryParams = () => {
+        digest.getQueryParams = async () => {
           if (!isValidPercentEncoding(searchOf(digest.requestContext.node?.req.url))) throw refusal("query string");
-          return getQueryParams.call(digest);
+          const params = await getQueryParams.call(digest);
+          for (const name of JSON_PARAMETERS) {
+            const values = ([] as unknown[]).concat(params[name] ?? []);
+            if (values.some((value) => typeof value === "string" && !escapesWellFormed(value))) throw refusal(name);
+          }
+          return params;
         };
-        return next();
-      },
-      processGraphQLRequestBody(next, event) {
-        if (!isWellFormedValue(event.body)) throw refusal("document or variables");
         return next();
       },
     },

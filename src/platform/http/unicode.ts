@@ -2,8 +2,8 @@
  * Text that is not Unicode is refused, never stored altered. Node turns invalid UTF-8 bytes and
  * invalid percent-escapes into U+FFFD as it decodes them, and JSON decodes an escaped lone surrogate
  * (`"\ud800"`) into a string that PostgreSQL's UTF-8 would also store as U+FFFD: the client would get
- * a 200 for text that is not what it sent. Each input path checks what it reads: the raw bytes of a
- * body, the escapes of a query string or form body, and every string (and key) once parsed.
+ * a 200 for text that is not what it sent. Each input path checks what it reads, before parsing: the
+ * bytes of a body, the escapes of a query string or form body, the `\u` escapes of JSON text.
  */
 import { isUtf8 } from "node:buffer";
 import type { NextFunction, Request, Response } from "express";
@@ -17,25 +17,38 @@ export function notUnicode(part: string): AppError {
 }
 
 /**
- * Whether every string in a parsed value, keys included, is well-formed UTF-16 (no lone surrogate).
- * Walked with a stack of its own: a body of 100 kB can nest tens of thousands of levels deep.
+ * Whether JSON text escapes no lone surrogate: each `\uD800`–`\uDBFF` escape is followed at once by
+ * a `\uDC00`–`\uDFFF` escape, and each of those follows one. Read on the text, not on the parsed
+ * value, so that a duplicate key, an unknown field or a message id is checked too. In JSON a
+ * backslash occurs only inside strings; text decoded from UTF-8 holds no lone surrogate of its own.
  */
-export function isWellFormedValue(value: unknown): boolean {
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const item = pending.pop();
-    if (typeof item === "string") {
-      if (!item.isWellFormed()) return false;
-    } else if (Array.isArray(item)) {
-      for (const element of item) pending.push(element);
-    } else if (typeof item === "object" && item !== null) {
-      for (const [key, element] of Object.entries(item)) {
-        if (!key.isWellFormed()) return false;
-        pending.push(element);
-      }
+export function escapesWellFormed(text: string): boolean {
+  // Where the escape after a high surrogate must start; -1 when none is awaited.
+  let lowExpectedAt = -1;
+  for (let at = text.indexOf("\\"); at >= 0; ) {
+    if (text[at + 1] !== "u") {
+      if (lowExpectedAt >= 0) return false;
+      at = text.indexOf("\\", at + 2);
+      continue;
     }
+    const unit = Number.parseInt(text.slice(at + 2, at + 6), 16);
+    const isLow = unit >= 0xdc00 && unit <= 0xdfff;
+    if (lowExpectedAt >= 0) {
+      if (at !== lowExpectedAt || !isLow) return false;
+      lowExpectedAt = -1;
+    } else if (isLow) {
+      return false;
+    } else if (unit >= 0xd800 && unit <= 0xdbff) {
+      lowExpectedAt = at + 6;
+    }
+    at = text.indexOf("\\", at + 6);
   }
-  return true;
+  return lowExpectedAt < 0;
+}
+
+/** Whether a JSON body is UTF-8 whose escapes spell no lone surrogate. */
+export function isUnicodeJson(body: Buffer): boolean {
+  return isUtf8(body) && (!body.includes("\\u") || escapesWellFormed(body.toString("utf8")));
 }
 
 /**
@@ -56,18 +69,25 @@ export function searchOf(url: string | undefined): string {
   return at >= 0 ? url!.slice(at + 1) : "";
 }
 
-/** body-parser's `verify` for JSON bodies: bytes that are not UTF-8 are refused before decoding. */
-export function verifyJsonBody(_req: Request, _res: Response, body: Buffer): void {
-  if (!isUtf8(body)) throw notUnicode("body");
+/**
+ * body-parser's `verify` for JSON bodies: UTF-8 only (body-parser would also decode UTF-16 and
+ * UTF-32, which no other path reads and whose invalid units it turns into U+FFFD), and Unicode.
+ */
+export function verifyJsonBody(_req: Request, _res: Response, body: Buffer, encoding: string): void {
+  if (!isUtf8Charset(encoding)) throw unsupportedCharset();
+  if (!isUnicodeJson(body)) throw notUnicode("body");
 }
 
-/** body-parser's `verify` for form bodies: their bytes, and what their %-escapes spell, must be UTF-8. */
-export function verifyFormBody(_req: Request, _res: Response, body: Buffer): void {
+/** body-parser's `verify` for form bodies: UTF-8 bytes whose %-escapes also spell UTF-8. */
+export function verifyFormBody(_req: Request, _res: Response, body: Buffer, encoding: string): void {
+  if (!isUtf8Charset(encoding)) throw unsupportedCharset();
   if (!isUtf8(body) || !isValidPercentEncoding(body.toString("latin1"))) throw notUnicode("body");
 }
 
-/** After the body parsers: the query string's escapes, and every string of the parsed body. */
-export function wellFormedRequest(req: Request, _res: Response, next: NextFunction): void {
-  if (!isValidPercentEncoding(searchOf(req.originalUrl))) next(notUnicode("query string"));
-  else next(isWellFormedValue(req.body) ? undefined : notUnicode("body"));
+/** After the body parsers (which check their bodies): the query string's %-escapes. */
+export function wellFormedQueryString(req: Request, _res: Response, next: NextFunction): void {
+  next(isValidPercentEncoding(searchOf(req.originalUrl)) ? undefined : notUnicode("query string"));
 }
+
+const isUtf8Charset = (encoding: string) => /^utf-?8$/i.test(encoding);
+const unsupportedCharset = () => new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's charset is not supported.");
