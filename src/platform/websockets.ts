@@ -60,9 +60,6 @@ const CONNECTION_INIT_WAIT_MS = 10_000;
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
-/** RFC 6455's close code for a message whose data is not consistent with its type (text not UTF-8). */
-const INVALID_FRAME_PAYLOAD = 1007;
-
 export function attachGraphqlWebSockets(
   serv: NodeGrafservBase,
   httpServer: Server,
@@ -167,12 +164,12 @@ export function attachGraphqlWebSockets(
             ws.on("message", async (data, isBinary) => {
               // Frames that arrive after the close began (a flood closed with 4429) are not handled.
               if (ws.readyState !== ws.OPEN) return;
-              // Text that is not Unicode closes the socket: ws closes with 1007 a text frame that is
-              // not UTF-8; a binary frame (which ws does not check) gets the same, and a message whose
-              // JSON escapes a lone surrogate (`"\ud800"`) the protocol's 4400 for a bad message.
+              // Text that is not Unicode closes the socket (ws itself closes a text frame that is not
+              // UTF-8 with 1007): a binary frame that is not UTF-8, which ws does not check, and a
+              // message whose JSON escapes a lone surrogate (`"\ud800"`) get the protocol's 4400.
               const text = String(data);
               if (isBinary && !(Buffer.isBuffer(data) && isUtf8(data))) {
-                return ws.close(INVALID_FRAME_PAYLOAD, "The message is not UTF-8.");
+                return ws.close(CloseCode.BadRequest, "The message is not UTF-8.");
               }
               if (!escapesWellFormed(text)) return ws.close(CloseCode.BadRequest, "The message is not valid Unicode.");
               const message: MessageAdmission = { counted: false };

@@ -150,7 +150,7 @@ describe("over the WebSocket, a message that is not Unicode closes the socket an
     ["a lone surrogate behind a duplicate key", 4400, subscribe('"Gala \\ud800", "name": "Gala"')],
     [
       "bytes that are not UTF-8, in a binary frame",
-      1007,
+      4400,
       Buffer.concat(
         subscribe('"§"')
           .split("§")
