@@ -25,6 +25,9 @@ export let manager: TestUser;
 export let member: TestUser;
 export let otherManager: TestUser;
 
+/** The log of the suite's server (every level), to show a failed request's logged cause. */
+export const appLog: string[] = [];
+
 export function useImageApp(driver: Driver): void {
   // This suite's own (the bindings may still hold an earlier suite's): stopped even if a start failed.
   let started: { app?: TestApp; s3?: TestS3 } = {};
@@ -32,7 +35,9 @@ export function useImageApp(driver: Driver): void {
     started = {};
     uploads = mkdtempSync(join(tmpdir(), "tessera-images-"));
     s3 = started.s3 = driver === "s3" ? await startS3Server() : undefined;
+    appLog.length = 0;
     app = started.app = await startTestApp({
+      logLines: appLog,
       env: { ...s3?.env, IMAGE_UPLOAD_PATH: uploads, IMAGE_MAX_BYTES: String(MAX_BYTES) },
     });
     const tenant = await createTenant(app.db.ownerPool, "pictures");

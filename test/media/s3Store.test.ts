@@ -18,7 +18,19 @@ import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer } from "../../src/platform/server.ts";
 import { TEST_JWT_SECRET } from "../helpers/fixtures.ts";
 import { closedEndpoint } from "../helpers/s3Server.ts";
-import { app, fetchBytes, keyOf, MAX_BYTES, manager, png, s3, tempFiles, upload, useImageApp } from "./imageApp.ts";
+import {
+  app,
+  appLog,
+  fetchBytes,
+  keyOf,
+  MAX_BYTES,
+  manager,
+  png,
+  s3,
+  tempFiles,
+  upload,
+  useImageApp,
+} from "./imageApp.ts";
 
 useImageApp("s3");
 
@@ -60,14 +72,18 @@ const recordsOf = async (bytes: Buffer) => {
 };
 
 test("API instances sharing one bucket serve each other's uploads; an instance on its own disk cannot", async () => {
-  const other = await startInstance(s3!.env);
+  const otherLog: string[] = [];
+  const other = await startInstance(s3!.env, otherLog);
   const ownDisk = await startInstance({});
   try {
     const before = await s3!.keys();
     const here = await upload(manager.token, png(21));
     // The largest accepted image: served whole, its size from the store's ranged answer.
     const there = await upload(manager.token, png(22, MAX_BYTES - 8), "large.png", other.url);
-    expect([here.status, there.status]).toEqual([201, 201]);
+    // A refused upload's cause is logged at error level: shown with the failure (a 503 was seen
+    // once, in one of two full suites run at once, and not reproduced since).
+    const errors = [...appLog, ...otherLog].filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+    expect([here.status, there.status, ...errors]).toEqual([201, 201]);
     for (const url of [app.url, other.url]) {
       for (const [image, bytes] of [
         [here, png(21)],
