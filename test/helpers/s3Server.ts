@@ -5,7 +5,7 @@
  * bytes, ranges, absent objects, refusals), not to test AWS's own checks.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -70,11 +70,22 @@ export async function startS3Server(bucket = "tessera-images"): Promise<TestS3> 
   };
 }
 
-/** An http:// endpoint on 127.0.0.1 where nothing listens (a port just released): connections are refused. */
+/**
+ * An http:// endpoint on 127.0.0.1 where nothing listens: connections are refused. Port 1
+ * (tcpmux), which nothing serves and no test binds. A port just released by a server of ours was
+ * used before, but another test's server listening on port 0 could be given it meanwhile: a run
+ * saw the upload refused with 503 but its logged cause was not ECONNREFUSED.
+ */
 export async function closedEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  const endpoint = "http://127.0.0.1:1";
+  const refused = await new Promise<boolean>((resolve) => {
+    const socket = connect(1, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
+  });
+  if (!refused) throw new Error(`${endpoint} does not refuse connections on this machine`);
+  return endpoint;
 }
