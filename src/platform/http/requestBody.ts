@@ -19,8 +19,14 @@ function bodyRefusal(req: Request): AppError | undefined {
     return new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's Content-Encoding is not supported.");
   }
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get("content-type") ?? "")?.[1]?.toLowerCase();
-  if (charset && charset !== "utf-8" && charset !== "utf8") {
-    return new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's charset is not supported.");
-  }
-  return undefined;
+  return charset && !isUtf8Charset(charset) ? unsupportedCharset() : undefined;
+}
+
+/** Whether a body's declared charset is UTF-8, the only one the servers read (REST and GraphQL). */
+export function isUtf8Charset(charset: string): boolean {
+  return /^utf-?8$/i.test(charset);
+}
+
+export function unsupportedCharset(): AppError {
+  return new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's charset is not supported.");
 }

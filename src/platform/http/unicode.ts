@@ -8,6 +8,7 @@
 import { isUtf8 } from "node:buffer";
 import type { NextFunction, Request, Response } from "express";
 import { AppError } from "../errors.ts";
+import { isUtf8Charset, unsupportedCharset } from "./requestBody.ts";
 
 /** VALIDATION_FAILED, `details.reason` NOT_UNICODE, naming the part of the request at fault. */
 export function notUnicode(part: string): AppError {
@@ -88,6 +89,3 @@ export function verifyFormBody(_req: Request, _res: Response, body: Buffer, enco
 export function wellFormedQueryString(req: Request, _res: Response, next: NextFunction): void {
   next(isValidPercentEncoding(searchOf(req.originalUrl)) ? undefined : notUnicode("query string"));
 }
-
-const isUtf8Charset = (encoding: string) => /^utf-?8$/i.test(encoding);
-const unsupportedCharset = () => new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's charset is not supported.");
