@@ -1,6 +1,7 @@
 /**
  * The outbox end to end: N tenants created in one statement, whose trigger publishes N
- * `tenant_created` domain events and enqueues N `domain_event` jobs, drained by Tessera's worker
+ * `tenant_created` domain events and enqueues their `domain_event` batch jobs (100 events a job),
+ * drained by Tessera's worker
  * (startWorker: our task list, consumers and settings) — against raw graphile-worker with the same
  * settings (workerPreset) draining N no-op jobs added in one batch. Both clocks run from the enqueue
  * to the last job completed; every job must complete exactly once, with no failure, and every
@@ -25,22 +26,30 @@ const ownerUrl = db.urls.ownerUrl;
 interface Drain {
   seconds: number;
   enqueueSeconds: number;
+  /** graphile-worker jobs that carried the N items (fewer than N when they came in batch jobs). */
+  jobs: number;
   /** CPU time (ms) from the enqueue to the last completion: this process (the worker) and PostgreSQL. */
   cpuMs: Record<string, number>;
 }
 
-/** Counts completions per job id; resolves when `expected` distinct jobs of `task` succeeded. */
+/**
+ * Counts completions per job id; resolves when the distinct jobs of `task` that succeeded carried
+ * `expected` items (a job of one item, or a batch job: one item per element of its array payload).
+ */
 function watchJobs(events: WorkerEvents, task: string, expected: number) {
   const completions = new Map<string, number>();
+  let items = 0;
   let failures = 0;
   let last = 0;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
   events.on("job:success", ({ job }) => {
     if (job.task_identifier !== task) return;
-    completions.set(job.id, (completions.get(job.id) ?? 0) + 1);
+    const seen = completions.get(job.id) ?? 0;
+    completions.set(job.id, seen + 1);
+    if (!seen) items += Array.isArray(job.payload) ? job.payload.length : 1;
     last = performance.now();
-    if (completions.size === expected) finish();
+    if (items === expected) finish();
   });
   events.on("job:error", ({ job }) => {
     if (job.task_identifier === task) failures++;
@@ -50,11 +59,13 @@ function watchJobs(events: WorkerEvents, task: string, expected: number) {
     lastAt: () => last,
     check(label: string) {
       const twice = [...completions.values()].filter((n) => n !== 1).length;
-      if (completions.size !== expected || twice || failures) {
+      if (items !== expected || twice || failures) {
         throw new Error(
-          `${label}: ${completions.size}/${expected} jobs completed, ${twice} more than once, ${failures} failures`,
+          `${label}: ${items}/${expected} items completed (${completions.size} jobs), ${twice} jobs more than once,` +
+            ` ${failures} failures`,
         );
       }
+      return completions.size;
     },
   };
 }
@@ -99,8 +110,7 @@ async function drainNoop(): Promise<Drain> {
   const cpuMs = cpu.since();
   await runner.stop();
   await queueEmpty("bench_noop");
-  watch.check("no-op");
-  return { seconds, enqueueSeconds, cpuMs };
+  return { seconds, enqueueSeconds, cpuMs, jobs: watch.check("no-op") };
 }
 
 /**
@@ -144,9 +154,9 @@ async function drainOutbox(hollow = false): Promise<Drain> {
   const cpuMs = cpu.since();
   await worker.stop();
   await queueEmpty("domain_event");
-  watch.check("outbox");
+  const carried = watch.check("outbox");
   await checkConsumers(prefix, hollow);
-  return { seconds, enqueueSeconds, cpuMs };
+  return { seconds, enqueueSeconds, cpuMs, jobs: carried };
 }
 
 /** Every new tenant's event delivered once to each consumer, and (unless hollow) their effects there. */
@@ -173,11 +183,14 @@ async function checkConsumers(prefix: string, hollow: boolean): Promise<void> {
   }
 }
 
+/** One drain's line; `jobs` items (no-op jobs or domain events) per second. */
 function line(label: string, drain: Drain): number {
   const rate = jobs / drain.seconds;
+  const carriers = drain.jobs === jobs ? "" : ` in ${drain.jobs} batch jobs`;
   process.stdout.write(
-    `${label.padEnd(40)} ${jobs} jobs in ${drain.seconds.toFixed(2)} s (enqueue ${drain.enqueueSeconds.toFixed(2)} s)` +
-      ` = ${Math.round(rate)} jobs/s; CPU per job: worker ${(drain.cpuMs.worker! / jobs).toFixed(2)} ms,` +
+    `${label.padEnd(44)} ${jobs}${carriers} in ${drain.seconds.toFixed(2)} s` +
+      ` (enqueue ${drain.enqueueSeconds.toFixed(2)} s)` +
+      ` = ${Math.round(rate)}/s; CPU per item: worker ${(drain.cpuMs.worker! / jobs).toFixed(2)} ms,` +
       ` PostgreSQL ${(drain.cpuMs.postgres! / jobs).toFixed(2)} ms\n`,
   );
   return rate;
@@ -186,8 +199,8 @@ function line(label: string, drain: Drain): number {
 try {
   process.stdout.write(`concurrency ${concurrency}, local queue ${workerPreset.worker?.localQueue?.size}\n`);
   const noop = line("graphile-worker, no-op jobs", await drainNoop());
-  const outbox = line("Tessera, tenant_created → 2 consumers", await drainOutbox());
-  const hollow = line("Tessera, tenant_created → 2 empty consumers", await drainOutbox(true));
+  const outbox = line("Tessera, tenant_created events → 2 consumers", await drainOutbox());
+  const hollow = line("Tessera, tenant_created events → 2 empty ones", await drainOutbox(true));
   process.stdout.write(`ratio Tessera outbox / no-op: ${(outbox / noop).toFixed(2)}×\n`);
   process.stdout.write(`ratio Tessera outbox, empty consumers / no-op: ${(hollow / noop).toFixed(2)}×\n`);
 } finally {

@@ -276,14 +276,22 @@ CREATE OR REPLACE FUNCTION app_private.payload_tenant_id(payload json)
  IMMUTABLE
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select case
-    when json_typeof(payload_tenant_id.payload) = 'object'
-         and payload_tenant_id.payload->>'tenantId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-      then (payload_tenant_id.payload->>'tenantId')::uuid
-  end;
+  with items as (
+    select payload_tenant_id.payload as item where json_typeof(payload_tenant_id.payload) = 'object'
+    union all
+    select e from json_array_elements(
+      case when json_typeof(payload_tenant_id.payload) = 'array' then payload_tenant_id.payload end) e
+  )
+  select case when count(*) > 0 and count(*) = count(t.tenant) and min(t.tenant) = max(t.tenant)
+    then min(t.tenant)::uuid
+  end
+  from items i,
+    lateral (select case when json_typeof(i.item) = 'object'
+      and i.item->>'tenantId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      then lower(i.item->>'tenantId') end) t(tenant);
 $function$;
 comment on function app_private.payload_tenant_id(json) is '@module platform
-The tenant a job payload names (its tenantId, when that is a UUID), or null.';
+The tenant a job payload names (its tenantId, when that is a UUID), or null. A batch job (an array payload) is a tenant''s when every item names that same tenant; otherwise it is a platform job.';
 
 CREATE OR REPLACE FUNCTION app_private.publish_event(type text, tenant_id uuid, aggregate_type text, aggregate_id text, payload jsonb DEFAULT '{}'::jsonb)
  RETURNS bigint
@@ -317,16 +325,23 @@ AS $function$
     from jsonb_array_elements(publish_events.events) with ordinality as t(e, n)
     order by t.n
     returning id, tenant_id
+  ), items as (
+    select p.id, json_strip_nulls(json_build_object('id', p.id, 'tenantId', p.tenant_id)) as item,
+      (row_number() over (order by p.id) - 1) / 100 as batch
+    from published p
+  ), batches as (
+    select min(i.id) as first_id,
+      case when count(*) = 1 then min(i.item::text)::json else json_agg(i.item order by i.id) end as payload
+    from items i
+    group by i.batch
   )
   select app_private.enqueue_jobs(array_agg(
-    row('domain_event', json_strip_nulls(json_build_object('id', p.id, 'tenantId', p.tenant_id)),
-      null, null, null, null, null, null)::graphile_worker.job_spec
-    order by p.id))
-  from published p;
+    row('domain_event', b.payload, null, null, null, null, null, null)::graphile_worker.job_spec
+    order by b.first_id))
+  from batches b;
 $function$;
 comment on function app_private.publish_events(text,text,jsonb) is '@module platform
-publish_event for many aggregates at once: events is a JSON array of {tenant_id, aggregate_id, payload};
-one insert into the log, one add_jobs call.';
+publish_event for many aggregates at once: events is a JSON array of {tenant_id, aggregate_id, payload}; one insert into the log and one add_jobs call, a domain_event batch job (an array of {id, tenantId}) per 100 events.';
 
 CREATE OR REPLACE FUNCTION app_private.release_dead_workers(stale_after interval)
  RETURNS integer
@@ -1290,32 +1305,43 @@ $function$;
 comment on function app_private.ensure_account(uuid,citext,citext,text,text,text) is '@module identity
 An account made outside the API (the bootstrap''s owner, demo users): creates the user with the password hash and the role of the tenant, or finds it by e-mail (its password then unchanged, the role added if missing); returns its id.';
 
-CREATE OR REPLACE FUNCTION app_private.ensure_tenant_identity(tenant_id uuid)
+CREATE OR REPLACE FUNCTION app_private.ensure_tenant_identities(tenant_ids uuid[])
  RETURNS void
- LANGUAGE plpgsql
+ LANGUAGE sql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-declare
-  v_slug text;
-begin
   insert into app_public.roles (tenant_id, name, is_builtin)
-    select ensure_tenant_identity.tenant_id, r.name, true
-    from unnest(array['owner', 'admin', 'manager', 'member']) as r(name)
+    select t.id, r.name, true
+    from app_public.tenants t, unnest(array['owner', 'admin', 'manager', 'member']) as r(name)
+    where t.id = any(ensure_tenant_identities.tenant_ids)
+    order by t.id, r.name
     on conflict on constraint roles_tenant_id_name_key do nothing;
   insert into app_public.role_permissions (role_id, permission)
     select r.id, g.permission
     from app_public.roles r join app_private.builtin_role_permissions g on g.role_name = r.name
-    where r.tenant_id = ensure_tenant_identity.tenant_id and r.is_builtin
+    where r.tenant_id = any(ensure_tenant_identities.tenant_ids) and r.is_builtin
     on conflict on constraint role_permissions_pkey do nothing;
-  select slug into v_slug from app_public.tenants t where t.id = ensure_tenant_identity.tenant_id;
   insert into app_public.users (tenant_id, email, username, full_name, is_system)
-    values (ensure_tenant_identity.tenant_id, 'system@' || v_slug || '.tessera.invalid', 'system', 'System', true)
+    select t.id, 'system@' || t.slug || '.tessera.invalid', 'system', 'System', true
+    from app_public.tenants t
+    where t.id = any(ensure_tenant_identities.tenant_ids)
+    order by t.id
     on conflict on constraint users_tenant_id_username_key do nothing;
-end;
+$function$;
+comment on function app_private.ensure_tenant_identities(uuid[]) is '@module identity
+Creates the tenants'' built-in roles with the grants of app_private.builtin_role_permissions and their system users, where missing, in one statement each (run by the tenant_created consumer; idempotent).';
+
+CREATE OR REPLACE FUNCTION app_private.ensure_tenant_identity(tenant_id uuid)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select app_private.ensure_tenant_identities(array[ensure_tenant_identity.tenant_id]);
 $function$;
 comment on function app_private.ensure_tenant_identity(uuid) is '@module identity
-Creates a tenant''s built-in roles with the grants of app_private.builtin_role_permissions and its system user, if missing (run by the tenant_created consumer; idempotent).';
+ensure_tenant_identities for one tenant (the bootstrap, the demo seed, test fixtures).';
 
 CREATE OR REPLACE FUNCTION app_private.give_back_rate_limit(key text, window_start timestamp with time zone)
  RETURNS void

@@ -6,7 +6,7 @@ import type { Consumer } from "../../src/platform/worker/consumers.ts";
 import { makeDomainEventTask } from "../../src/platform/worker/domainEvent.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { queuedJobs, runDueJobs } from "../helpers/jobs.ts";
+import { type QueuedJob, queuedJobs, runDueJobs } from "../helpers/jobs.ts";
 import { asVisitor } from "../helpers/roles.ts";
 import { until } from "../helpers/wait.ts";
 
@@ -20,6 +20,10 @@ const logger = createLogger("silent");
 const taskList = makeTaskList({ modules: MODULES, mail: { from: "test@example.test" }, logger });
 
 const jobs = (task: string) => queuedJobs(db.ownerPool, task);
+/** The items of a batch job's payload (none for a job of one event). */
+const batchItems = (job: QueuedJob) => (Array.isArray(job.payload) ? (job.payload as { id: number }[]) : []);
+const TENANT_A = "0a0a0a0a-0000-4000-8000-00000000000a";
+const TENANT_B = "0b0b0b0b-0000-4000-8000-00000000000b";
 
 /** The switchable modules of the catalogue, by name. */
 async function catalogue(): Promise<string[]> {
@@ -149,7 +153,7 @@ test("the in-process worker picks up a new tenant's event on its own", async () 
   }
 });
 
-test("one statement creating three tenants publishes an event and a job for each, and each is set up", async () => {
+test("three tenants made in one statement: their events in one batch job, each tenant set up", async () => {
   const { rows } = await db.ownerPool.query<{ id: string }>(
     `insert into app_public.tenants (slug, name)
      select 'bulk-' || i, 'Bulk ' || i from generate_series(1, 3) i returning id`,
@@ -160,8 +164,19 @@ test("one statement creating three tenants publishes an event and a job for each
     [tenantIds],
   );
   expect(events.rows.map((row) => row.tenant_id).sort()).toEqual([...tenantIds].sort());
-  const queued = (await jobs("domain_event")).filter((job) => events.rows.some((e) => e.id === String(job.payload.id)));
-  expect(queued.map((job) => job.payload.tenantId).sort()).toEqual([...tenantIds].sort());
+  const queued = (await jobs("domain_event")).filter((job) =>
+    batchItems(job).some((item) => events.rows.some((e) => e.id === String(item.id))),
+  );
+  expect(queued.map((job) => job.payload)).toEqual([
+    events.rows.map((event) => ({ id: Number(event.id), tenantId: event.tenant_id })),
+  ]);
+  // A batch spanning tenants is a platform job: no tenant sees it among its jobs.
+  const owners = await db.ownerPool.query(
+    `select t.tenant_id from app_private.job_tenants t join graphile_worker.jobs j on j.id = t.id
+     where j.task_identifier = 'domain_event' and t.tenant_id = any($1::uuid[])`,
+    [tenantIds],
+  );
+  expect(owners.rows).toEqual([]);
 
   await drainQueue();
   const modules = (await catalogue()).length;
@@ -169,7 +184,38 @@ test("one statement creating three tenants publishes an event and a job for each
     expect(await modulesOf(tenantId)).toHaveLength(modules);
     const roles = await db.ownerPool.query("select 1 from app_public.roles where tenant_id = $1", [tenantId]);
     expect(roles.rows).toHaveLength(4);
+    const system = await db.ownerPool.query("select email from app_public.users where tenant_id = $1 and is_system", [
+      tenantId,
+    ]);
+    expect(system.rows).toHaveLength(1);
   }
+  const permissions = await db.ownerPool.query<{ tenant_id: string; n: number }>(
+    `select r.tenant_id, count(*)::int as n
+     from app_public.role_permissions p join app_public.roles r on r.id = p.role_id
+     where r.tenant_id = any($1::uuid[]) group by r.tenant_id`,
+    [tenantIds],
+  );
+  const builtin = await db.ownerPool.query("select 1 from app_private.builtin_role_permissions");
+  expect(permissions.rows.map((row) => row.n)).toEqual(tenantIds.map(() => builtin.rows.length));
+});
+
+test("a batch job of one tenant's events is that tenant's job; one naming two tenants is a platform job", async () => {
+  const { rows } = await db.ownerPool.query<{ one: string | null; two: string | null; odd: string | null }>(
+    `select app_private.payload_tenant_id($1::json) as one, app_private.payload_tenant_id($2::json) as two,
+       app_private.payload_tenant_id($3::json) as odd`,
+    [
+      JSON.stringify([
+        { id: 1, tenantId: TENANT_A },
+        { id: 2, tenantId: TENANT_A.toUpperCase() },
+      ]),
+      JSON.stringify([
+        { id: 1, tenantId: TENANT_A },
+        { id: 2, tenantId: TENANT_B },
+      ]),
+      JSON.stringify([{ id: 1, tenantId: TENANT_A }, { id: 2 }]),
+    ],
+  );
+  expect(rows[0]).toEqual({ one: TENANT_A, two: null, odd: null });
 });
 
 test("a consumer that fails rolls back alone: the one before it stays delivered and the retry skips it", async () => {
@@ -224,4 +270,79 @@ test("a consumer that fails rolls back alone: the one before it stays delivered 
   expect(calls).toEqual(["first", "second", "second", "third"]);
   expect(await delivered()).toEqual(["first", "second", "third"]);
   expect(await tenantsNamed()).toBe(1);
+});
+
+test("a consumer failing on one event of a batch: the rest delivered, the job retried with that one", async () => {
+  const calls: string[] = [];
+  let broken = true;
+  const consumer = (name: string, failOn?: string): Consumer => ({
+    name,
+    handle: async (_client, event) => {
+      calls.push(`${name} ${event.aggregate_id}`);
+      if (broken && event.aggregate_id === failOn) throw new Error(`${name} cannot take ${failOn}`);
+    },
+    handleMany: async (_client, events) => {
+      calls.push(`${name} ${events.map((event) => event.aggregate_id).join(",")}`);
+      if (broken && events.some((event) => event.aggregate_id === failOn)) throw new Error("batch failed");
+    },
+  });
+  const domainEvent = makeDomainEventTask({
+    batch_probe: [consumer("first"), consumer("second", "b2"), consumer("third")],
+  });
+  await db.ownerPool.query(
+    `select app_private.publish_events('batch_probe', 'probe',
+       '[{"aggregate_id": "b1"}, {"aggregate_id": "b2"}, {"aggregate_id": "b3"}]')`,
+  );
+  const { rows: published } = await db.ownerPool.query<{ id: string; aggregate_id: string }>(
+    "select id::text, aggregate_id from app_private.domain_events where type = 'batch_probe' order by id",
+  );
+  const idOf = (aggregate: string) => Number(published.find((event) => event.aggregate_id === aggregate)!.id);
+  const delivered = async () =>
+    (
+      await db.ownerPool.query<{ consumer: string; aggregate_id: string }>(
+        `select d.consumer, e.aggregate_id from app_private.domain_event_deliveries d
+         join app_private.domain_events e on e.id = d.event_id
+         where e.type = 'batch_probe' order by d.consumer, e.aggregate_id`,
+      )
+    ).rows.map((row) => `${row.consumer} ${row.aggregate_id}`);
+
+  await runDueJobs(db.ownerPool, { domain_event: domainEvent });
+  expect(calls).toEqual(["first b1,b2,b3", "second b1,b2,b3", "second b1", "second b2", "second b3", "third b1,b3"]);
+  expect(await delivered()).toEqual([
+    "first b1",
+    "first b2",
+    "first b3",
+    "second b1",
+    "second b3",
+    "third b1",
+    "third b3",
+  ]);
+  const retried = async () =>
+    (await jobs("domain_event")).filter((job) => batchItems(job).some((item) => item.id === idOf("b2")));
+  expect((await retried()).map((job) => job.payload)).toEqual([[{ id: idOf("b2") }]]);
+  const failed = await db.ownerPool.query<{ id: string; last_error: string }>(
+    "select id::text, last_error from graphile_worker.jobs where task_identifier = 'domain_event' and attempts > 0",
+  );
+  expect(failed.rows).toHaveLength(1);
+  expect(failed.rows[0]!.last_error).toContain("second cannot take b2");
+
+  broken = false;
+  calls.length = 0;
+  await db.ownerPool.query("select graphile_worker.reschedule_jobs(array[$1::bigint], run_at := now())", [
+    failed.rows[0]!.id,
+  ]);
+  await runDueJobs(db.ownerPool, { domain_event: domainEvent });
+  expect(calls).toEqual(["second b2", "third b2"]);
+  expect(await delivered()).toEqual([
+    "first b1",
+    "first b2",
+    "first b3",
+    "second b1",
+    "second b2",
+    "second b3",
+    "third b1",
+    "third b2",
+    "third b3",
+  ]);
+  expect(await retried()).toEqual([]);
 });

@@ -25,6 +25,11 @@ async function ensureTenantIdentity(db: Queryable, tenantId: string): Promise<vo
 const tenantIdentity: Consumer = {
   name: "tenant_identity",
   handle: (client, event) => ensureTenantIdentity(client, event.tenant_id!),
+  handleMany: async (client, events) => {
+    await client.query("select app_private.ensure_tenant_identities($1::uuid[])", [
+      events.map((event) => event.tenant_id!),
+    ]);
+  },
 };
 
 export const identity: ModuleManifest = {

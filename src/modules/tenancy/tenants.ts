@@ -10,17 +10,27 @@ import type { Consumer } from "../../platform/worker/consumers.ts";
 export const DEMO_TENANT = "demo";
 
 export async function enableAllModules(db: Queryable, tenantId: string): Promise<void> {
+  await enableAllModulesOf(db, [tenantId]);
+}
+
+async function enableAllModulesOf(db: Queryable, tenantIds: readonly string[]): Promise<void> {
   await db.query(
     `insert into app_public.tenant_modules (tenant_id, module, enabled)
-     select $1, name, true from app_public.modules
+     select t.id, m.name, true from unnest($1::uuid[]) t(id), app_public.modules m
+     order by t.id, m.name
      on conflict (tenant_id, module) do nothing`,
-    [tenantId],
+    [tenantIds],
   );
 }
 
 export const tenantDefaults: Consumer = {
   name: "tenant_defaults",
   handle: (client, event) => enableAllModules(client, event.tenant_id!),
+  handleMany: (client, events) =>
+    enableAllModulesOf(
+      client,
+      events.map((event) => event.tenant_id!),
+    ),
 };
 
 /** Finds the tenant by slug or creates it; then prepares it (every module's prepareTenant). */

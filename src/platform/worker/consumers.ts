@@ -16,4 +16,10 @@ export interface Consumer {
   /** Stable name: recorded per delivered event, so renaming a consumer redelivers history. */
   name: string;
   handle(client: PoolClient, event: DomainEvent): Promise<void>;
+  /**
+   * The same for several events of its type at once (a batch job's), in one go: set-based SQL
+   * instead of a statement per event. Optional; without it the events are handled one by one. If it
+   * fails, the batch is rolled back and each event is handled alone, so only the failing ones fail.
+   */
+  handleMany?(client: PoolClient, events: readonly DomainEvent[]): Promise<void>;
 }
