@@ -165,6 +165,7 @@ async function runBench(): Promise<void> {
     concurrency: 4,
     logger,
     mail: config.mail,
+    config,
   });
   const trigger = "app_private.tg_instant_notifications__notify()";
   /** A function's `create or replace` text, to put it back after a run that replaced it. */

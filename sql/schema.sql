@@ -164,6 +164,23 @@ $function$;
 comment on function app_private.assert_module_access(uuid,uuid,text,text) is '@module platform
 The access guard for a given user of a given tenant (callers running as the owner for a user their request verified): UNAUTHENTICATED without a user; FORBIDDEN when the module is switched off for the tenant or the user lacks the permission (null: none needed).';
 
+CREATE OR REPLACE FUNCTION app_private.batch_payload_tenant_id(payload json)
+ RETURNS uuid
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case when count(*) > 0 and count(*) = count(t.tenant) and min(t.tenant) = max(t.tenant)
+    then min(t.tenant)::uuid
+  end
+  from json_array_elements(batch_payload_tenant_id.payload) e(item),
+    lateral (select case when json_typeof(e.item) = 'object'
+      and e.item->>'tenantId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      then lower(e.item->>'tenantId') end) t(tenant);
+$function$;
+comment on function app_private.batch_payload_tenant_id(json) is '@module platform
+The tenant of a batch job''s payload (a JSON array): the tenantId every item names, or null when the items name different tenants, or one names none.';
+
 CREATE OR REPLACE FUNCTION app_private.cleanup_email_deliveries()
  RETURNS integer
  LANGUAGE sql
@@ -274,21 +291,15 @@ CREATE OR REPLACE FUNCTION app_private.payload_tenant_id(payload json)
  RETURNS uuid
  LANGUAGE sql
  IMMUTABLE
- SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  with items as (
-    select payload_tenant_id.payload as item where json_typeof(payload_tenant_id.payload) = 'object'
-    union all
-    select e from json_array_elements(
-      case when json_typeof(payload_tenant_id.payload) = 'array' then payload_tenant_id.payload end) e
-  )
-  select case when count(*) > 0 and count(*) = count(t.tenant) and min(t.tenant) = max(t.tenant)
-    then min(t.tenant)::uuid
-  end
-  from items i,
-    lateral (select case when json_typeof(i.item) = 'object'
-      and i.item->>'tenantId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-      then lower(i.item->>'tenantId') end) t(tenant);
+  select case pg_catalog.json_typeof(payload_tenant_id.payload)
+    when 'object' then
+      case when payload_tenant_id.payload operator(pg_catalog.->>) 'tenantId'
+          operator(pg_catalog.~*) '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        then (payload_tenant_id.payload operator(pg_catalog.->>) 'tenantId')::pg_catalog.uuid
+      end
+    when 'array' then app_private.batch_payload_tenant_id(payload_tenant_id.payload)
+  end;
 $function$;
 comment on function app_private.payload_tenant_id(json) is '@module platform
 The tenant a job payload names (its tenantId, when that is a UUID), or null. A batch job (an array payload) is a tenant''s when every item names that same tenant; otherwise it is a platform job.';
