@@ -29,6 +29,8 @@ import { type CpuProfile, selfByBucket, topFunctions } from "./flamegraph.ts";
 const SOCKETS_PER_ADDRESS = 40;
 const SUBSCRIPTION = "subscription { notificationAdded { notification { rowId kind title } } }";
 const RECEIPT_TIMEOUT_MS = 60_000;
+/** How long a process waits for the other's next message (a round's receipts come within RECEIPT_TIMEOUT_MS). */
+const MESSAGE_DEADLINE_MS = 3 * RECEIPT_TIMEOUT_MS;
 const NO_ROW = "00000000-0000-0000-0000-000000000000";
 const WARM_UP = `select pg_notify('user:' || u || ':notifications', json_build_object('id', $3::uuid, 'row',
   json_build_object('id', $3::uuid, 'tenant_id', $2::uuid, 'recipient_id', u,
@@ -50,7 +52,7 @@ else await runBench();
 /** The clients' process: opens the sockets it is told, subscribes, reports each receipt. */
 async function runClients(): Promise<void> {
   const [{ createClient }, { default: WebSocket }] = await Promise.all([import("graphql-ws"), import("ws")]);
-  const { port, tokens } = await nextMessage<{ port: number; tokens: string[] }>();
+  const { port, tokens, block } = await nextMessage<{ port: number; tokens: string[]; block: number }>();
   const receipts: Receipt[] = [];
   const warm = new Set<number>();
   let errors = 0;
@@ -65,7 +67,7 @@ async function runClients(): Promise<void> {
   const clients = tokens.map((token, i) =>
     createClient({
       url: `ws://127.0.0.1:${port}/graphql`,
-      webSocketImpl: fromAddress(`127.0.0.${2 + Math.floor(i / SOCKETS_PER_ADDRESS)}`),
+      webSocketImpl: fromAddress(`127.${block}.0.${2 + Math.floor(i / SOCKETS_PER_ADDRESS)}`),
       connectionParams: { authorization: `Bearer ${token}` },
       lazy: false,
       retryAttempts: 0,
@@ -133,8 +135,29 @@ function send(message: Message): void {
   process.send?.(message);
 }
 
+/** The next IPC message from the other process; fails when it disconnects first or after MESSAGE_DEADLINE_MS. */
 function nextMessage<T = unknown>(from: NodeJS.Process | ChildProcess = process): Promise<T> {
-  return new Promise((resolve) => from.once("message", (message) => resolve(message as T)));
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      from.off("message", onMessage);
+      from.off("disconnect", onDisconnect);
+    };
+    const onMessage = (message: unknown) => {
+      stop();
+      resolve(message as T);
+    };
+    const onDisconnect = () => {
+      stop();
+      reject(new Error("the other process disconnected before its message"));
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no message from the other process within ${MESSAGE_DEADLINE_MS} ms`));
+    }, MESSAGE_DEADLINE_MS);
+    from.on("message", onMessage);
+    from.on("disconnect", onDisconnect);
+  });
 }
 
 async function runBench(): Promise<void> {
@@ -252,6 +275,7 @@ async function runBench(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 
+  let runs = 0;
   async function run(who: Audience, delivery: "payload" | "read-back"): Promise<Result> {
     await owner.query(delivery === "payload" ? payloadTrigger : readBackTrigger);
     const eventId = (
@@ -268,7 +292,9 @@ async function runBench(): Promise<void> {
     const probe = child("--probe");
     probe.send({ url: database.urls.ownerUrl, channels: who.members.map((m) => `user:${m.id}:notifications`) });
     const clients = child("--clients");
-    clients.send({ port, tokens: who.members.map((m) => m.token) });
+    // Each run connects from loopback addresses of its own: the server may still count the last
+    // run's sockets, closing, against the per-address cap, and would refuse the upgrades (429).
+    clients.send({ port, tokens: who.members.map((m) => m.token), block: 1 + (runs++ % 250) });
     await Promise.all([reply(probe, "ready"), reply(clients, "ready")]);
     await warmUp(clients, who);
 
