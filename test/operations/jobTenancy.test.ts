@@ -3,8 +3,10 @@
  * platform operators (named from the command line) see every job, platform ones included, and
  * alone release workers' locks.
  */
+import { makeDomainEventTask } from "../../src/platform/worker/domainEvent.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+import { runDueJobs } from "../helpers/jobs.ts";
 
 let app: TestApp;
 let tenantA: TestTenant;
@@ -199,6 +201,51 @@ test("jobs carry their tenant however they are enqueued", async () => {
   ).toBe(tenantA.id);
   // Nothing to go by: a platform job.
   expect(await tenantOf("select app_private.enqueue_job('worker_heartbeat')")).toBeNull();
+});
+
+test("two tenants' domain events in one batch: no tenant's job; its retry with A's event alone is A's", async () => {
+  const probe = makeDomainEventTask({
+    jobs_probe: [
+      {
+        name: "probe",
+        handle: async (_client, event) => {
+          if (event.tenant_id === tenantA.id) throw new Error("A's event failed");
+        },
+      },
+    ],
+  });
+  const events = [
+    { tenant_id: tenantA.id, aggregate_id: "a" },
+    { tenant_id: tenantB.id, aggregate_id: "b" },
+  ];
+  await app.db.ownerPool.query("select app_private.publish_events('jobs_probe', 'probe', $1::jsonb)", [
+    JSON.stringify(events),
+  ]);
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    `select j.id::text from graphile_worker._private_jobs j
+     where json_typeof(j.payload) = 'array' and j.payload::text like '%' || $1 || '%'`,
+    [tenantB.id],
+  );
+  expect(rows).toHaveLength(1);
+  const batch = rows[0]!.id;
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set attempts = 1, last_error = 'x' where id = $1",
+    [batch],
+  );
+  for (const owner of [ownerA, ownerB]) {
+    expect((await failedIds(owner.token)).map((node) => node.rowId)).not.toContain(batch);
+    const { body } = await app.graphql(DISCARD, { id: batch }, owner.token);
+    expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  }
+
+  // Run for real: B's event is delivered, A's fails, and graphile-worker keeps only A's in the job.
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set attempts = 0 where id = $1", [batch]);
+  await runDueJobs(app.db.ownerPool, { domain_event: probe });
+  const failedForA = (await failedIds(ownerA.token)).find((node) => node.rowId === batch);
+  expect(failedForA).toMatchObject({ tenantId: tenantA.id, lastError: expect.stringContaining("A's event failed") });
+  expect((await failedIds(ownerB.token)).map((node) => node.rowId)).not.toContain(batch);
+  const discarded = await app.graphql(DISCARD, { id: batch }, ownerA.token);
+  expect(discarded.body.data).toEqual({ discardJob: { discarded: true } });
 });
 
 test("the e-mails a tenant's users get from outside a request are that tenant's jobs", async () => {
