@@ -22,13 +22,14 @@ beforeAll(async () => {
 afterAll(() => app.stop());
 
 /**
- * The server's request connections that sit in an open transaction (none when every request is
- * over), and how many request connections there are (read as a superuser: other roles' sessions
- * are hidden from the owner).
+ * The server's request connections inside a transaction, idle in it or running a statement of it
+ * (none when every request is over: a statement still waiting on a lock counts, as it will go on
+ * in its transaction), and how many request connections there are (read as a superuser: other
+ * roles' sessions are hidden from the owner).
  */
 async function openTransactions(): Promise<number> {
   const { rows } = await app.db.rootPool.query<{ open: number; all: number }>(
-    "select count(*) filter (where state like 'idle in transaction%')::int as open, count(*)::int as all " +
+    "select count(*) filter (where xact_start is not null)::int as open, count(*)::int as all " +
       "from pg_stat_activity where datname = current_database() and usename = $1",
     [new URL(app.db.urls.authenticatorUrl).username],
   );
