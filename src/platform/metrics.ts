@@ -33,6 +33,27 @@ export const OWN_OPERATIONS: ReadonlySet<string> = new Set(
   ),
 );
 
+/**
+ * Counts an event and observes its duration under one set of labels, through one pair of label
+ * children per label set: prom-client hashes and checks a labels object on every call otherwise.
+ * Label values come from bounded sets (methods, route templates, statuses, operation names), so the
+ * map is bounded too. Labels must be given in the same key order each time.
+ */
+function recorder<Name extends string>(counter: Counter<Name>, histogram: Histogram<Name>) {
+  type Children = { count: ReturnType<Counter<Name>["labels"]>; duration: ReturnType<Histogram<Name>["labels"]> };
+  const children = new Map<string, Children>();
+  return (labels: Record<Name, string>, startedAt: number): void => {
+    const key = Object.values(labels).join("\0");
+    let pair = children.get(key);
+    if (!pair) {
+      pair = { count: counter.labels(labels), duration: histogram.labels(labels) };
+      children.set(key, pair);
+    }
+    pair.count.inc();
+    pair.duration.observe((performance.now() - startedAt) / 1000);
+  };
+}
+
 function isDocument(value: unknown): value is DocumentNode {
   return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === Kind.DOCUMENT;
 }
@@ -122,30 +143,16 @@ export class Metrics {
 
   /** Express middleware: counts every response under its route template (never the raw path). */
   http() {
-    // One pair of label children per (method, route, status): prom-client hashes a labels object
-    // on every call otherwise. The label values come from bounded sets, so the map is bounded too.
-    type Children = { count: ReturnType<Counter["labels"]>; duration: ReturnType<Histogram["labels"]> };
-    const children = new Map<string, Children>();
-    const childrenOf = (method: string, route: string, status: string) => {
-      const key = `${method} ${status} ${route}`;
-      let pair = children.get(key);
-      if (!pair) {
-        const labels = { method, route, status };
-        pair = { count: this.#httpRequests.labels(labels), duration: this.#httpDuration.labels(labels) };
-        children.set(key, pair);
-      }
-      return pair;
-    };
+    const record = recorder<"method" | "route" | "status">(this.#httpRequests, this.#httpDuration);
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = performance.now();
       res.on("finish", () => {
-        const pair = childrenOf(
-          METHODS.has(req.method) ? req.method : OTHER,
-          routeTemplate(req, res) ?? "unmatched",
-          res.statusCode >= 100 && res.statusCode <= 599 ? String(res.statusCode) : OTHER,
-        );
-        pair.count.inc();
-        pair.duration.observe((performance.now() - started) / 1000);
+        const labels = {
+          method: METHODS.has(req.method) ? req.method : OTHER,
+          route: routeTemplate(req, res) ?? "unmatched",
+          status: res.statusCode >= 100 && res.statusCode <= 599 ? String(res.statusCode) : OTHER,
+        };
+        record(labels, started);
       });
       next();
     };
@@ -161,8 +168,7 @@ export class Metrics {
 
   /** Grafast middleware recording each executed operation. */
   graphqlPlugin(): GraphileConfig.Plugin {
-    const operations = this.#graphqlOperations;
-    const duration = this.#graphqlDuration;
+    const record = recorder<"operation" | "type" | "outcome">(this.#graphqlOperations, this.#graphqlDuration);
     return {
       name: "TesseraMetrics",
       version: "0.1.0",
@@ -178,18 +184,14 @@ export class Metrics {
             const allowListed =
               Boolean(grafserv?.persistedOperationsDirectory) && grafserv?.allowUnpersistedOperation === false;
             const name = given === ANONYMOUS || allowListed || OWN_OPERATIONS.has(given) ? given : OTHER;
-            const end = duration.startTimer();
+            const started = performance.now();
+            let outcome = "error";
             try {
               const result = await next();
-              const outcome =
-                result && typeof result === "object" && "errors" in result && result.errors ? "error" : "success";
-              end({ operation: name, type, outcome });
-              operations.inc({ operation: name, type, outcome });
+              if (!(result && typeof result === "object" && "errors" in result && result.errors)) outcome = "success";
               return result;
-            } catch (error) {
-              end({ operation: name, type, outcome: "error" });
-              operations.inc({ operation: name, type, outcome: "error" });
-              throw error;
+            } finally {
+              record({ operation: name, type, outcome }, started);
             }
           },
         },
