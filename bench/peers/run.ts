@@ -2,7 +2,8 @@
  * `npm run bench:peers [seconds=6] [connections=16] [rounds=3]`: Tessera beside two peers serving the same
  * schema, data and queries — PostGraphile V4 (bench/peers/v4.mjs) and a hand-written node:http + pg
  * server (bench/peers/handwritten.ts) — on four paths (bench/peers/paths.ts). Each server runs in
- * its own process, so each one's RSS (peak VmRSS sampled during its load) is its own; load comes
+ * its own process (Tessera with the V8 heap flags of `npm start`), so each one's RSS (peak VmRSS
+ * sampled during its load) is its own; load comes
  * from wrk, with the same duration and connections for all. Each path is measured in `rounds`
  * rounds, the servers in a rotated order each round (none always goes first or last on a machine
  * whose speed drifts); a server's figures are those of its median round by req/s, its RSS the
@@ -74,6 +75,18 @@ const LABELS: Record<ServerName, string> = {
   v4: `PostGraphile V4 ${v4Version}`,
   tessera: "Tessera (production)",
 };
+/**
+ * The V8 heap flags `npm start` runs Tessera with (package.json's start script): its RSS as shipped;
+ * then BENCH_NODE_FLAGS, to try others.
+ */
+function startScriptMemoryFlags(): string[] {
+  const scripts = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")).scripts;
+  const shipped = String(scripts.start)
+    .split(/\s+/)
+    .filter((arg) => /^--max-(semi|old)-space-size=\d+$/.test(arg));
+  // BENCH_NODE_FLAGS come after (V8 takes the last of a repeated flag), as in bench:memory.
+  return [...shipped, ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+}
 const children: ChildProcess[] = [];
 process.on("exit", () => {
   for (const child of children) child.kill("SIGTERM");
@@ -81,7 +94,7 @@ process.on("exit", () => {
 const servers = {
   handwritten: await startServer(["--env-file-if-exists=.env", join(peersDir, "handwritten.ts")]),
   v4: await startServer([join(peersDir, "v4.mjs")]),
-  tessera: await startServer(["--env-file-if-exists=.env", join(peersDir, "tessera.ts")]),
+  tessera: await startServer([...startScriptMemoryFlags(), "--env-file-if-exists=.env", join(peersDir, "tessera.ts")]),
 };
 const ORDER: ServerName[] = ["handwritten", "v4", "tessera"];
 

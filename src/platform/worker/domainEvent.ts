@@ -95,7 +95,8 @@ async function deliverAll(
       if (pending.length > 1 && !(await attempt(client, consumer, pending))) continue;
       for (const event of pending) {
         const failure = await attempt(client, consumer, [event]);
-        if (failure) failed.set(event.id, failure.error);
+        // Something to reject with even when a consumer throws undefined: the event is not done.
+        if (failure) failed.set(event.id, failure.error ?? new Error(`consumer ${consumer.name} failed`));
       }
     }
   }
