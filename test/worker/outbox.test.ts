@@ -1,4 +1,7 @@
-import type { PoolClient } from "pg";
+import { EventEmitter } from "node:events";
+import { run, type Runner, type WorkerEvents } from "graphile-worker";
+import pg, { type PoolClient } from "pg";
+import { workerLogger } from "../../src/platform/db/migrate.ts";
 import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startWorker } from "../../src/platform/worker/runner.ts";
@@ -345,4 +348,81 @@ test("a consumer failing on one event of a batch: the rest delivered, the job re
     "third b3",
   ]);
   expect(await retried()).toEqual([]);
+});
+
+test("a batch and a redelivery of one of its events, run at once, apply each consumer once per event", async () => {
+  const calls: string[] = [];
+  const LOCK = 716_016;
+  const probe = makeDomainEventTask({
+    race_probe: [
+      {
+        name: "held",
+        handle: async (client, event) => {
+          await client.query("select pg_advisory_xact_lock_shared($1)", [LOCK]);
+          calls.push(event.aggregate_id);
+        },
+        handleMany: async (client, events) => {
+          await client.query("select pg_advisory_xact_lock_shared($1)", [LOCK]);
+          calls.push(...events.map((event) => event.aggregate_id));
+        },
+      },
+    ],
+  });
+  const holder = await db.ownerPool.connect();
+  const pool = new pg.Pool({ connectionString: db.urls.ownerUrl, max: 6 });
+  const events = new EventEmitter() as WorkerEvents;
+  let runner: Runner | undefined;
+  try {
+    await holder.query("select pg_advisory_lock($1)", [LOCK]);
+    await db.ownerPool.query(
+      `select app_private.publish_events('race_probe', 'probe', '[{"aggregate_id": "r1"}, {"aggregate_id": "r2"}]')`,
+    );
+    const { rows } = await db.ownerPool.query<{ id: string }>(
+      "select id::text from app_private.domain_events where type = 'race_probe' order by aggregate_id",
+    );
+    const ours = new Set(rows.map((row) => Number(row.id)));
+    // What `npm run task -- redeliver <id>` enqueues, beside the batch job holding the same event.
+    await db.ownerPool.query("select graphile_worker.add_job('domain_event', json_build_object('id', $1::bigint))", [
+      rows[0]!.id,
+    ]);
+    let succeeded = 0;
+    events.on("job:success", ({ job }) => {
+      const items = (Array.isArray(job.payload) ? job.payload : [job.payload]) as { id: number }[];
+      if (items.some((item) => ours.has(item.id))) succeeded++;
+    });
+    runner = await run({
+      pgPool: pool,
+      concurrency: 2,
+      noHandleSignals: true,
+      logger: workerLogger(logger),
+      events,
+      taskList: { domain_event: probe },
+    });
+    // Both jobs wait: the batch on the held lock, the redelivery on the batch's delivery record of r1.
+    const waiting = async () =>
+      (
+        await db.rootPool.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database()
+             and wait_event_type = 'Lock' and wait_event in ('advisory', 'transactionid')`,
+        )
+      ).rows[0]!.n;
+    await until(async () => (await waiting()) === 2, "the batch and the redelivery to wait on each other");
+    await holder.query("select pg_advisory_unlock($1)", [LOCK]);
+    await until(() => succeeded === 2, "both jobs to succeed");
+  } finally {
+    await holder.query("select pg_advisory_unlock_all()");
+    holder.release();
+    await runner?.stop();
+    await pool.end();
+  }
+  expect(calls.sort()).toEqual(["r1", "r2"]);
+  const deliveries = await db.ownerPool.query<{ aggregate_id: string; n: number }>(
+    `select e.aggregate_id, count(*)::int as n from app_private.domain_event_deliveries d
+     join app_private.domain_events e on e.id = d.event_id
+     where e.type = 'race_probe' group by e.aggregate_id order by e.aggregate_id`,
+  );
+  expect(deliveries.rows).toEqual([
+    { aggregate_id: "r1", n: 1 },
+    { aggregate_id: "r2", n: 1 },
+  ]);
 });
