@@ -15,6 +15,7 @@ import { SessionWatch } from "./auth/sessionWatch.ts";
 import type { AccessClaims } from "./auth/tokens.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
 import { AppError } from "./errors.ts";
+import { shareDefaultAbortReason } from "./graphql/abortReason.ts";
 import { pgSettingsFor } from "./graphql/context.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { RequestTransactions } from "./graphql/requestTransactions.ts";
@@ -70,6 +71,7 @@ export async function createTesseraServer({
   logger,
   modules,
 }: ServerOptions): Promise<TesseraServer> {
+  shareDefaultAbortReason();
   registerModules(modules);
   // The REST route table: the platform's routes and every module's. Its document is built before
   // anything connects, so that a spec it cannot describe stops the start at once.
