@@ -209,3 +209,38 @@ if (import.meta.filename === process.argv[1]) {
     process.stdout.write(`${(share * 100).toFixed(1).padStart(5)}%  ${bucket}\n`);
   }
 }
+
+/** V8's sampling heap profile (HeapProfiler.stopSampling): a call tree with bytes allocated at each frame. */
+export interface HeapProfile {
+  head: HeapNode;
+}
+
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Bytes allocated in all, by package or file and by function (each sorted, largest first). */
+export function allocations(profile: HeapProfile): {
+  total: number;
+  byBucket: [string, number][];
+  byFunction: [string, number][];
+} {
+  const buckets = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let total = 0;
+  const stack = [profile.head];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    stack.push(...node.children);
+    if (node.selfSize === 0) continue;
+    total += node.selfSize;
+    const frame = node.callFrame;
+    const bucket = bucketOf(frame);
+    const name = `${frame.functionName || "(anonymous)"} ${bucket}:${frame.lineNumber + 1}`;
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + node.selfSize);
+    functions.set(name, (functions.get(name) ?? 0) + node.selfSize);
+  }
+  const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]);
+  return { total, byBucket: sorted(buckets), byFunction: sorted(functions) };
+}

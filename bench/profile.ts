@@ -6,6 +6,9 @@
  * Scenarios: events (a member lists upcoming events, wrk), typename ({ __typename }, wrk),
  * me (currentUser as a member, wrk), refresh (refreshSession rotations, a node process of fetch loops).
  * Usage: node bench/profile.ts [events|typename|me|refresh] [seconds=5] [connections=16]
+ * PROFILE_HEAP=1 records V8's sampling heap profiler over the same load instead: bytes allocated per
+ * request by package and by function (what the young generation's scavenges pay for), and
+ * bench/results/<scenario>.heapprofile (opens in Chrome DevTools' Memory tab).
  */
 import { MODULES } from "../src/modules/index.ts";
 import { execFile } from "node:child_process";
@@ -17,7 +20,16 @@ import { promisify } from "node:util";
 import { projectRoot } from "../src/platform/paths.ts";
 import { createTesseraServer } from "../src/platform/server.ts";
 import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
-import { type CpuProfile, callTree, shareByPart, topFunctions, renderSvg, selfByBucket } from "./flamegraph.ts";
+import {
+  type CpuProfile,
+  type HeapProfile,
+  allocations,
+  callTree,
+  shareByPart,
+  topFunctions,
+  renderSvg,
+  selfByBucket,
+} from "./flamegraph.ts";
 import { benchTenant, benchUser, openBench } from "./harness.ts";
 import { CURRENT_USER_QUERY } from "./peers/paths.ts";
 
@@ -132,6 +144,37 @@ const load = await prepareLoad();
 await load(1);
 const session = new Session();
 session.connect();
+if (process.env.PROFILE_HEAP === "1") {
+  // An object sampled on average once per 4 KiB allocated (V8 scales the samples back up), kept in
+  // the profile after it is collected: what was allocated, not what is still alive.
+  await session.post("HeapProfiler.enable");
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  const started = performance.now();
+  const rps = await load(seconds);
+  const requests = (rps * (performance.now() - started)) / 1000;
+  const { profile } = (await session.post("HeapProfiler.stopSampling")) as unknown as { profile: HeapProfile };
+  session.disconnect();
+  writeFileSync(join(resultsDir, `${scenario}.heapprofile`), JSON.stringify(profile));
+  const { total, byBucket, byFunction } = allocations(profile);
+  process.stdout.write(
+    `${scenario}: ${connections} connections, ${seconds} s, ${Math.round(rps)} req/s; ` +
+      `${(total / requests / 1024).toFixed(1)} KiB allocated per request\n\nBy package or file (KiB per request)\n`,
+  );
+  for (const [bucket, bytes] of byBucket.slice(0, 20)) {
+    process.stdout.write(`${(bytes / requests / 1024).toFixed(1).padStart(8)}  ${bucket}\n`);
+  }
+  process.stdout.write("\nBy function (KiB per request)\n");
+  for (const [name, bytes] of byFunction.slice(0, 30)) {
+    process.stdout.write(`${(bytes / requests / 1024).toFixed(1).padStart(8)}  ${name}\n`);
+  }
+  await tessera.close();
+  await bench.close();
+  process.exit(0);
+}
 await session.post("Profiler.enable");
 await session.post("Profiler.setSamplingInterval", { interval: 250 });
 await session.post("Profiler.start");

@@ -17,10 +17,10 @@
  */
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
-import pg from "pg";
+import type pg from "pg";
 import { SESSION_ENDED } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
-import { beginWith, settingsOnly } from "../db/pools.ts";
+import { beginWith, quoteLiteral, settingsOnly } from "../db/pools.ts";
 import { AppError } from "../errors.ts";
 import type { AuthenticatedRequest } from "./context.ts";
 
@@ -75,7 +75,7 @@ export class RequestTransactions {
       // The session is read as the authenticator, before the settings switch to the request's role.
       const results = (await client.query(
         `${this.setupOf(client)}begin; select s.*, set_config('jwt.claims.role', s.role::text, true) as role_claim` +
-          ` from app_hidden.session_claims(array[${pg.escapeLiteral(sid)}]::uuid[]) s; ${settingsOnly(known)}`,
+          ` from app_hidden.session_claims(array[${quoteLiteral(sid)}]::uuid[]) s; ${settingsOnly(known)}`,
       )) as unknown as pg.QueryResult<SessionClaimsRow>[];
       session = results.find((result) => result.fields.some((field) => field.name === "role_claim"))?.rows[0];
     } catch (error) {

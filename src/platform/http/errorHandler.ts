@@ -29,7 +29,7 @@ export function sendError(
   // A request refused after its session check (a guard of /graphql) needs its transaction no more.
   void req.pinned?.end();
   const appError = toAppError(error);
-  logServerFault(req.log ?? logger, appError, { requestId: req.requestId, path: req.path });
+  logServerFault(logger, appError, { requestId: req.requestId, path: req.path });
   if (appError.retryAfter !== undefined) res.setHeader("Retry-After", String(appError.retryAfter));
   res.status(appError.status);
   if (req.path === graphqlPath) {
@@ -50,10 +50,7 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request & AuthenticatedRequest, res: Response, _next: NextFunction): void => {
     if (res.headersSent) {
       // Too late for an error body (a stream broke mid-response): end it so the client sees the cut.
-      (req.log ?? logger).warn(
-        { err: error, requestId: req.requestId, path: req.path },
-        "error after the response started",
-      );
+      logger.warn({ err: error, requestId: req.requestId, path: req.path }, "error after the response started");
       res.destroy();
       return;
     }
