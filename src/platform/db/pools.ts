@@ -94,12 +94,15 @@ export function beginWith(settings: Record<string, string | undefined>): string 
   return set ? `begin; ${set}` : "";
 }
 
-/** The statement that makes `settings` transaction-local; "" without settings. */
+/**
+ * The statement that makes `settings` transaction-local; "" without settings. It answers one row
+ * (a count), not one row per setting for the driver to parse.
+ */
 export function settingsOnly(settings: Record<string, string | undefined>): string {
   const entries = Object.entries(settings).filter(([, value]) => value != null);
   if (entries.length === 0) return "";
   const json = quoteLiteral(JSON.stringify(entries));
-  return `select set_config(el->>0, el->>1, true) from json_array_elements(${json}::json) el`;
+  return `select count(set_config(el->>0, el->>1, true)) from json_array_elements(${json}::json) el`;
 }
 
 /**

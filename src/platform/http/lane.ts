@@ -61,9 +61,12 @@ export function fixedHeaders(middleware: RequestHandler): RequestHandler {
     passed = true;
   });
   if (!passed) throw new Error("fixedHeaders: the middleware did not pass the request on at once");
+  // Index loops: destructuring each [name, value] pair made an iterator per header per request.
+  const names = set.map(([name]) => name);
+  const values = set.map(([, value]) => value);
   return (_req, res, next) => {
-    for (const [name, value] of set) res.setHeader(name, value);
-    for (const name of removed) res.removeHeader(name);
+    for (let i = 0; i < names.length; i++) res.setHeader(names[i]!, values[i]!);
+    for (let i = 0; i < removed.length; i++) res.removeHeader(removed[i]!);
     next();
   };
 }
