@@ -81,13 +81,16 @@ class Timings<Name extends string> {
   }
 }
 
+type ExposedValue = { labels: object; sharedLabels?: object; value: number; metricName?: string };
+
 /**
- * Adds a metric whose values are computed when /metrics is read, in the shape the registry reads
- * from prom-client's own metrics (`get()`; `sharedLabels` are written after a value's own labels).
+ * Adds a metric whose values are computed when /metrics is read, in the shapes the registry reads
+ * from prom-client's own metrics: for the text, `sharedLabels` written after a value's own labels
+ * (`getForPromString`); as JSON (`get`), the two merged.
  */
 function registerExposed(
   registry: Registry,
-  metric: { name: string; help: string; type: "counter" | "histogram"; values: () => unknown[] },
+  metric: { name: string; help: string; type: "counter" | "histogram"; values: () => ExposedValue[] },
 ): void {
   const { name, help, type, values } = metric;
   const exposed = {
@@ -95,7 +98,17 @@ function registerExposed(
     help,
     type,
     aggregator: "sum",
-    get: async () => ({ name, help, type, aggregator: "sum", values: values() }),
+    getForPromString: async () => ({ name, help, type, aggregator: "sum", values: values() }),
+    get: async () => ({
+      name,
+      help,
+      type,
+      aggregator: "sum",
+      values: values().map(({ labels, sharedLabels, ...rest }) => ({
+        ...rest,
+        labels: { ...labels, ...sharedLabels },
+      })),
+    }),
     reset() {},
   };
   registry.registerMetric(exposed as unknown as Counter);

@@ -53,6 +53,41 @@ test("counters move for the right route template and GraphQL operation name", as
   expect(after).toMatch(/process_resident_memory_bytes \d+/);
 });
 
+test("a duration histogram counts each operation once, in cumulative buckets, as text and as JSON", async () => {
+  const labels = 'operation="CurrentUser",type="query",outcome="success"';
+  const series = (text: string, suffix: string) =>
+    [
+      ...text.matchAll(
+        new RegExp(`tessera_graphql_operation_duration_seconds_${suffix}\\{(le="[^"]+",)?${labels}\\} (\\S+)`, "g"),
+      ),
+    ].map((match) => Number(match[2]));
+  const before = await scrape();
+  for (let i = 0; i < 3; i++) await app.graphql("query CurrentUser { currentUser { rowId } }", undefined, user.token);
+  const after = await scrape();
+  const [countBefore = 0] = series(before, "count");
+  const [count = 0] = series(after, "count");
+  expect(count - countBefore).toBe(3);
+  const buckets = series(after, "bucket");
+  expect(buckets).toHaveLength(12); // 11 bounds and +Inf
+  expect(buckets.every((n, i) => i === 0 || n >= buckets[i - 1]!)).toBe(true);
+  expect(buckets.at(-1)).toBe(count);
+  expect(series(after, "sum")[0]).toBeGreaterThan(0);
+
+  const json = await app.server.metrics.registry.getMetricsAsJSON();
+  const histogram = json.find((metric) => metric.name === "tessera_graphql_operation_duration_seconds");
+  expect(histogram?.type).toBe("histogram");
+  const total = histogram?.values.find(
+    (v) =>
+      (v as { metricName?: string }).metricName === "tessera_graphql_operation_duration_seconds_count" &&
+      v.labels.operation === "CurrentUser" &&
+      v.labels.outcome === "success",
+  );
+  expect(total).toMatchObject({
+    value: count,
+    labels: { operation: "CurrentUser", type: "query", outcome: "success" },
+  });
+});
+
 test("worker jobs and queue depth are reported", async () => {
   const jobLine = /tessera_worker_jobs_total\{task="domain_event",outcome="success"\} (\d+)/;
   // The tenant made in beforeAll has its own domain_event job: it must be counted before `before`
