@@ -2,7 +2,7 @@
  * The server shares one AbortError among aborts without a reason (Grafast aborts every operation's
  * controller when its result is ready): what code waiting on a signal sees must not change.
  */
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { shareDefaultAbortReason } from "../../src/platform/graphql/abortReason.ts";
 
@@ -31,23 +31,20 @@ test("a reason the caller gives is kept, and a second abort changes nothing", ()
 });
 
 test("listeners still hear the abort, and fetch still rejects with an AbortError", async () => {
-  let server: Server | undefined;
+  // A server that never answers: the request is aborted while it waits.
+  const server = createServer(() => {});
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   try {
-    const started = createServer(() => {
-      // never answers: the request is aborted while it waits
-    });
-    server = started;
-    await new Promise<void>((resolve) => started.listen(0, "127.0.0.1", resolve));
-    const { port } = started.address() as AddressInfo;
+    const { port } = server.address() as AddressInfo;
     const controller = new AbortController();
     const heard = new Promise((resolve) => controller.signal.addEventListener("abort", resolve, { once: true }));
     const pending = fetch(`http://127.0.0.1:${port}/`, { signal: controller.signal });
-    await new Promise<void>((resolve) => started.once("request", () => resolve()));
+    await new Promise((resolve) => server.once("request", resolve));
     controller.abort();
     await heard;
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
   } finally {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 });

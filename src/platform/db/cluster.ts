@@ -4,7 +4,7 @@
  */
 import pg from "pg";
 import type { DatabaseUrls } from "../config.ts";
-import { watchClient } from "./pools.ts";
+import { quoteLiteral, watchClient } from "./pools.ts";
 
 export interface ClusterRoles {
   owner: string;
@@ -29,7 +29,7 @@ export function rolesFor(prefix: string, passwords: { owner: string; authenticat
 }
 
 const ident = (name: string) => pg.escapeIdentifier(name);
-const literal = (value: string) => pg.escapeLiteral(value);
+const literal = quoteLiteral;
 
 /** Creates the four roles if they are missing and (re)sets the passwords. Idempotent. */
 export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise<void> {

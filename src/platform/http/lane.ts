@@ -50,10 +50,15 @@ export function middlewareLane(app: Express, handlers: readonly RequestHandler[]
  * security policy, reads nothing of the request), run once here and replayed as a list of headers.
  */
 export function fixedHeaders(middleware: RequestHandler): RequestHandler {
-  const set: Array<[string, string]> = [];
+  // Names and values in two arrays, replayed by index: no pair to destructure per header per request.
+  const names: string[] = [];
+  const values: string[] = [];
   const removed: string[] = [];
   const recorder = {
-    setHeader: (name: string, value: unknown) => set.push([name, String(value)]),
+    setHeader: (name: string, value: unknown) => {
+      names.push(name);
+      values.push(String(value));
+    },
     removeHeader: (name: string) => removed.push(name),
   };
   let passed = false;
@@ -61,9 +66,6 @@ export function fixedHeaders(middleware: RequestHandler): RequestHandler {
     passed = true;
   });
   if (!passed) throw new Error("fixedHeaders: the middleware did not pass the request on at once");
-  // Index loops: destructuring each [name, value] pair made an iterator per header per request.
-  const names = set.map(([name]) => name);
-  const values = set.map(([, value]) => value);
   return (_req, res, next) => {
     for (let i = 0; i < names.length; i++) res.setHeader(names[i]!, values[i]!);
     for (let i = 0; i < removed.length; i++) res.removeHeader(removed[i]!);

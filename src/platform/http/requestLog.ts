@@ -11,7 +11,6 @@ const MESSAGES = { error: "request failed", warn: "request refused", info: "requ
 
 export function requestLog(logger: Logger) {
   return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
-    // No child logger or property per request: the id goes on the line itself.
     const started = performance.now();
     res.on("finish", () => {
       if (req.path === "/metrics" || req.path.startsWith("/health")) return;
