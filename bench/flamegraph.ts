@@ -129,6 +129,11 @@ export function shareByPart(profile: CpuProfile, patterns: Record<string, RegExp
   return Object.fromEntries(Object.entries(found).map(([name, count]) => [name, busy ? count / busy : 0]));
 }
 
+/** A function as the tables print it: name, where it lives, line. */
+function functionName(frame: CallFrame): string {
+  return `${frame.functionName || "(anonymous)"} ${bucketOf(frame)}:${frame.lineNumber + 1}`;
+}
+
 /** The functions with the most self samples, as fractions of all busy samples. */
 export function topFunctions(profile: CpuProfile, count: number): { name: string; share: number }[] {
   const counts = hits(profile);
@@ -138,8 +143,7 @@ export function topFunctions(profile: CpuProfile, count: number): { name: string
     if (HIDDEN.has(node.callFrame.functionName)) continue;
     const n = counts.get(node.id) ?? 0;
     busy += n;
-    const frame = node.callFrame;
-    const name = `${frame.functionName || "(anonymous)"} ${bucketOf(frame)}:${frame.lineNumber + 1}`;
+    const name = functionName(node.callFrame);
     totals.set(name, (totals.get(name) ?? 0) + n);
   }
   return [...totals]
@@ -200,16 +204,6 @@ export function renderSvg(root: Frame, title: string): string {
   ].join("\n");
 }
 
-if (import.meta.filename === process.argv[1]) {
-  const [input, output, title] = process.argv.slice(2);
-  if (!input || !output) throw new Error("usage: node bench/flamegraph.ts <in.cpuprofile> <out.svg> [title]");
-  const profile = JSON.parse(readFileSync(input, "utf8")) as CpuProfile;
-  writeFileSync(output, renderSvg(callTree(profile), title ?? input));
-  for (const { bucket, share } of selfByBucket(profile).slice(0, 25)) {
-    process.stdout.write(`${(share * 100).toFixed(1).padStart(5)}%  ${bucket}\n`);
-  }
-}
-
 /** V8's sampling heap profile (HeapProfiler.stopSampling): a call tree with bytes allocated at each frame. */
 export interface HeapProfile {
   head: HeapNode;
@@ -237,10 +231,20 @@ export function allocations(profile: HeapProfile): {
     total += node.selfSize;
     const frame = node.callFrame;
     const bucket = bucketOf(frame);
-    const name = `${frame.functionName || "(anonymous)"} ${bucket}:${frame.lineNumber + 1}`;
+    const name = functionName(frame);
     buckets.set(bucket, (buckets.get(bucket) ?? 0) + node.selfSize);
     functions.set(name, (functions.get(name) ?? 0) + node.selfSize);
   }
   const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]);
   return { total, byBucket: sorted(buckets), byFunction: sorted(functions) };
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const [input, output, title] = process.argv.slice(2);
+  if (!input || !output) throw new Error("usage: node bench/flamegraph.ts <in.cpuprofile> <out.svg> [title]");
+  const profile = JSON.parse(readFileSync(input, "utf8")) as CpuProfile;
+  writeFileSync(output, renderSvg(callTree(profile), title ?? input));
+  for (const { bucket, share } of selfByBucket(profile).slice(0, 25)) {
+    process.stdout.write(`${(share * 100).toFixed(1).padStart(5)}%  ${bucket}\n`);
+  }
 }

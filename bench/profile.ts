@@ -1,7 +1,7 @@
 /**
  * Profiles the server's request path under load: hosts Tessera, starts V8's CPU profiler (the one
  * behind --cpu-prof) once everything is warm, drives load from another process for a few seconds,
- * then writes bench/results/<scenario>.cpuprofile, an SVG flame graph in bench/flames/, and the
+ * then writes bench/results/<scenario>.cpuprofile, an SVG flame graph bench/results/<scenario>.svg, and the
  * share of busy samples by package and by part of the path.
  * Scenarios: events (a member lists upcoming events, wrk), typename ({ __typename }, wrk),
  * me (currentUser as a member, wrk), refresh (refreshSession rotations, a node process of fetch loops).
@@ -69,9 +69,7 @@ const tessera = await createTesseraServer({
 await new Promise<void>((resolve) => tessera.httpServer.listen(0, "127.0.0.1", resolve));
 const base = `http://127.0.0.1:${(tessera.httpServer.address() as AddressInfo).port}`;
 const resultsDir = join(projectRoot, "bench", "results");
-const flamesDir = join(projectRoot, "bench", "flames");
 mkdirSync(resultsDir, { recursive: true });
-mkdirSync(flamesDir, { recursive: true });
 const run = promisify(execFile);
 
 /** Prepares the load; the returned function runs it for `duration` seconds and answers requests/s. */
@@ -144,7 +142,13 @@ const load = await prepareLoad();
 await load(1);
 const session = new Session();
 session.connect();
-if (process.env.PROFILE_HEAP === "1") {
+await (process.env.PROFILE_HEAP === "1" ? profileAllocations() : profileCpu());
+session.disconnect();
+await tessera.close();
+await bench.close();
+
+/** KiB allocated per request under the load, by package and by function. */
+async function profileAllocations(): Promise<void> {
   // An object sampled on average once per 4 KiB allocated (V8 scales the samples back up), kept in
   // the profile after it is collected: what was allocated, not what is still alive.
   await session.post("HeapProfiler.enable");
@@ -153,51 +157,42 @@ if (process.env.PROFILE_HEAP === "1") {
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: true,
   });
-  const started = performance.now();
   const rps = await load(seconds);
-  const requests = (rps * (performance.now() - started)) / 1000;
   const { profile } = (await session.post("HeapProfiler.stopSampling")) as unknown as { profile: HeapProfile };
-  session.disconnect();
   writeFileSync(join(resultsDir, `${scenario}.heapprofile`), JSON.stringify(profile));
+  const kibPerRequest = (bytes: number) => (bytes / (rps * seconds) / 1024).toFixed(1).padStart(8);
   const { total, byBucket, byFunction } = allocations(profile);
   process.stdout.write(
     `${scenario}: ${connections} connections, ${seconds} s, ${Math.round(rps)} req/s; ` +
-      `${(total / requests / 1024).toFixed(1)} KiB allocated per request\n\nBy package or file (KiB per request)\n`,
+      `${kibPerRequest(total).trim()} KiB allocated per request\n\nBy package or file (KiB per request)\n`,
   );
-  for (const [bucket, bytes] of byBucket.slice(0, 20)) {
-    process.stdout.write(`${(bytes / requests / 1024).toFixed(1).padStart(8)}  ${bucket}\n`);
-  }
+  for (const [bucket, bytes] of byBucket.slice(0, 20)) process.stdout.write(`${kibPerRequest(bytes)}  ${bucket}\n`);
   process.stdout.write("\nBy function (KiB per request)\n");
-  for (const [name, bytes] of byFunction.slice(0, 30)) {
-    process.stdout.write(`${(bytes / requests / 1024).toFixed(1).padStart(8)}  ${name}\n`);
+  for (const [name, bytes] of byFunction.slice(0, 30)) process.stdout.write(`${kibPerRequest(bytes)}  ${name}\n`);
+}
+
+/** Busy samples under the load: flame graph, and shares by package, function and part of the path. */
+async function profileCpu(): Promise<void> {
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 250 });
+  await session.post("Profiler.start");
+  const rps = await load(seconds);
+  const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: CpuProfile };
+  const stamp = new Date().toISOString().slice(0, 16);
+  writeFileSync(join(resultsDir, `${scenario}.cpuprofile`), JSON.stringify(profile));
+  const title = `${scenario}: ${connections} connections, ${seconds} s, ${Math.round(rps)} req/s (${stamp}Z)`;
+  // Into results/, not flames/: the graphs bench/README.md shows are copied there by hand, under a name of their own.
+  writeFileSync(join(resultsDir, `${scenario}.svg`), renderSvg(callTree(profile), title));
+  process.stdout.write(`${title}\n\nSelf time by package or file (% of busy samples)\n`);
+  for (const { bucket, share } of selfByBucket(profile).slice(0, 20)) {
+    process.stdout.write(`${(share * 100).toFixed(1).padStart(6)}%  ${bucket}\n`);
   }
-  await tessera.close();
-  await bench.close();
-  process.exit(0);
+  process.stdout.write("\nTop functions by self time\n");
+  for (const { name, share } of topFunctions(profile, 25)) {
+    process.stdout.write(`${(share * 100).toFixed(1).padStart(6)}%  ${name}\n`);
+  }
+  process.stdout.write("\nBy part of the path (each sample to the part nearest its leaf; % of busy samples)\n");
+  for (const [part, share] of Object.entries(shareByPart(profile, PARTS))) {
+    process.stdout.write(`${(share * 100).toFixed(1).padStart(6)}%  ${part}\n`);
+  }
 }
-await session.post("Profiler.enable");
-await session.post("Profiler.setSamplingInterval", { interval: 250 });
-await session.post("Profiler.start");
-const rps = await load(seconds);
-const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: CpuProfile };
-session.disconnect();
-
-const stamp = new Date().toISOString().slice(0, 16);
-writeFileSync(join(resultsDir, `${scenario}.cpuprofile`), JSON.stringify(profile));
-const title = `${scenario}: ${connections} connections, ${seconds} s, ${Math.round(rps)} req/s (${stamp}Z)`;
-writeFileSync(join(flamesDir, `${scenario}.svg`), renderSvg(callTree(profile), title));
-process.stdout.write(`${title}\n\nSelf time by package or file (% of busy samples)\n`);
-for (const { bucket, share } of selfByBucket(profile).slice(0, 20)) {
-  process.stdout.write(`${(share * 100).toFixed(1).padStart(6)}%  ${bucket}\n`);
-}
-process.stdout.write("\nTop functions by self time\n");
-for (const { name, share } of topFunctions(profile, 25)) {
-  process.stdout.write(`${(share * 100).toFixed(1).padStart(6)}%  ${name}\n`);
-}
-process.stdout.write("\nBy part of the path (each sample to the part nearest its leaf; % of busy samples)\n");
-for (const [part, share] of Object.entries(shareByPart(profile, PARTS))) {
-  process.stdout.write(`${(share * 100).toFixed(1).padStart(6)}%  ${part}\n`);
-}
-
-await tessera.close();
-await bench.close();
