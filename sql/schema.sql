@@ -493,14 +493,18 @@ AS $function$
     select 1
     from app_public.user_roles ur
     join app_public.roles r on r.id = ur.role_id
-    join app_public.role_permissions rp on rp.role_id = ur.role_id
     where ur.user_id = user_has_permission.user_id
       and r.tenant_id = user_has_permission.tenant_id
-      and rp.permission = user_has_permission.permission
+      and (
+        exists (select 1 from app_public.role_permissions rp
+                where rp.role_id = r.id and rp.permission = user_has_permission.permission)
+        or (r.is_builtin and exists (select 1 from app_private.builtin_role_permissions g
+                                     where g.role_name = r.name and g.permission = user_has_permission.permission))
+      )
   );
 $function$;
 comment on function app_private.user_has_permission(uuid,uuid,text) is '@module platform
-True when the user holds a role of the tenant that grants the permission.';
+True when the user holds a role of the tenant that grants the permission (a built-in role grants what app_private.builtin_role_permissions lists for its name).';
 
 CREATE OR REPLACE FUNCTION app_private.with_request_id(payload json)
  RETURNS json
@@ -816,7 +820,7 @@ alter table app_private.builtin_role_permissions add constraint builtin_role_per
 alter table app_private.builtin_role_permissions add constraint builtin_role_permissions_permission_fkey FOREIGN KEY (permission) REFERENCES app_public.permissions(name) ON UPDATE CASCADE ON DELETE CASCADE;
 alter table app_private.builtin_role_permissions add constraint builtin_role_permissions_role_name_check CHECK ((app_private.builtin_role_rank(role_name) IS NOT NULL));
 comment on table app_private.builtin_role_permissions is '@module identity
-The permissions each built-in role of every tenant grants; each module adds the rows of its own permissions. A row added or removed here reaches the built-in roles of every tenant at once.';
+The permissions each built-in role of every tenant grants, read where permissions are checked (never copied per tenant); each module adds the rows of its own permissions. A row added or removed here counts for every tenant at once.';
 
 create table app_private.password_resets (
   id uuid default gen_random_uuid() not null,
@@ -1089,13 +1093,8 @@ AS $function$
   select case
     when r.is_builtin then coalesce(app_private.builtin_role_rank(r.name), 4) >= app_private.user_rank(can_grant_role.grantor_id)
     else not exists (
-      select 1 from app_public.role_permissions rp
-      where rp.role_id = r.id
-        and not exists (
-          select 1 from app_public.user_roles gur join app_public.role_permissions grp on grp.role_id = gur.role_id
-          join app_public.roles gr on gr.id = gur.role_id
-          where gur.user_id = can_grant_role.grantor_id and gr.tenant_id = r.tenant_id and grp.permission = rp.permission
-        )
+      select 1 from app_private.role_grants(r.id) as granted(permission)
+      where not app_private.user_has_permission(can_grant_role.grantor_id, r.tenant_id, granted.permission)
     )
   end
   from app_public.roles r where r.id = can_grant_role.role_id;
@@ -1328,11 +1327,6 @@ AS $function$
     where t.id = any(ensure_tenant_identities.tenant_ids)
     order by t.id, r.name
     on conflict on constraint roles_tenant_id_name_key do nothing;
-  insert into app_public.role_permissions (role_id, permission)
-    select r.id, g.permission
-    from app_public.roles r join app_private.builtin_role_permissions g on g.role_name = r.name
-    where r.tenant_id = any(ensure_tenant_identities.tenant_ids) and r.is_builtin
-    on conflict on constraint role_permissions_pkey do nothing;
   insert into app_public.users (tenant_id, email, username, full_name, is_system)
     select t.id, 'system@' || t.slug || '.tessera.invalid', 'system', 'System', true
     from app_public.tenants t
@@ -1341,7 +1335,7 @@ AS $function$
     on conflict on constraint users_tenant_id_username_key do nothing;
 $function$;
 comment on function app_private.ensure_tenant_identities(uuid[]) is '@module identity
-Creates the tenants'' built-in roles with the grants of app_private.builtin_role_permissions and their system users, where missing, in one statement each (run by the tenant_created consumer; idempotent).';
+Creates the tenants'' built-in roles (their grants are read from app_private.builtin_role_permissions) and their system users, where missing, in one statement each (run by the tenant_created consumer; idempotent).';
 
 CREATE OR REPLACE FUNCTION app_private.ensure_tenant_identity(tenant_id uuid)
  RETURNS void
@@ -1509,6 +1503,21 @@ $function$;
 comment on function app_private.revoke_sessions(uuid,text,uuid) is '@module identity
 Revokes a user''s live sessions, optionally sparing one.';
 
+CREATE OR REPLACE FUNCTION app_private.role_grants(role_id uuid)
+ RETURNS SETOF text
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select rp.permission from app_public.role_permissions rp where rp.role_id = role_grants.role_id
+  union
+  select g.permission
+  from app_public.roles r join app_private.builtin_role_permissions g on g.role_name = r.name
+  where r.id = role_grants.role_id and r.is_builtin;
+$function$;
+comment on function app_private.role_grants(uuid) is '@module identity
+Every permission the role grants: its role_permissions rows and, for a built-in role, the rows of app_private.builtin_role_permissions for its name.';
+
 CREATE OR REPLACE FUNCTION app_private.rotate_refresh_token(token_hash bytea, new_token_hash bytea, grace_period interval, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT tenant_id uuid)
  RETURNS record
  LANGUAGE plpgsql
@@ -1648,28 +1657,6 @@ AS $function$
 $function$;
 comment on function app_private.tenant_has_live_owner(uuid,uuid) is '@module identity
 True when the tenant has a live (not deleted, not system) owner, leaving out except_user_id.';
-
-CREATE OR REPLACE FUNCTION app_private.tg_builtin_role_permissions__propagate()
- RETURNS trigger
- LANGUAGE plpgsql
- SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-AS $function$
-begin
-  if tg_op in ('UPDATE', 'DELETE') then
-    delete from app_public.role_permissions rp
-      using app_public.roles r
-      where rp.role_id = r.id and r.is_builtin and r.name = old.role_name and rp.permission = old.permission;
-  end if;
-  if tg_op in ('INSERT', 'UPDATE') then
-    insert into app_public.role_permissions (role_id, permission)
-      select r.id, new.permission from app_public.roles r where r.is_builtin and r.name = new.role_name
-      on conflict on constraint role_permissions_pkey do nothing;
-  end if;
-  return null;
-end;
-$function$;
-comment on function app_private.tg_builtin_role_permissions__propagate() is '@module identity
-Gives (or takes away) a built-in role grant to (from) the built-in roles of that name of every tenant.';
 
 CREATE OR REPLACE FUNCTION app_private.tg_sessions__notify_revoked()
  RETURNS trigger
@@ -1927,7 +1914,18 @@ comment on function app_public.revoke_session(uuid) is '@module identity
 @resultFieldName revoked
 Signs one of your sessions out.';
 
-CREATE TRIGGER _500_propagate AFTER INSERT OR DELETE OR UPDATE ON app_private.builtin_role_permissions FOR EACH ROW EXECUTE FUNCTION app_private.tg_builtin_role_permissions__propagate();
+CREATE OR REPLACE FUNCTION app_public.roles_permissions(r app_public.roles)
+ RETURNS text[]
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce(array_agg(granted.permission order by granted.permission), '{}')
+  from app_public.roles x, app_private.role_grants(x.id) as granted(permission)
+  where x.id = r.id and x.tenant_id = app_public.current_tenant_id();
+$function$;
+comment on function app_public.roles_permissions(app_public.roles) is '@module identity
+Every permission the role grants, sorted: a built-in role''s come from the platform''s catalogue, a custom role''s from its role permissions.';
 
 CREATE TRIGGER _500_notify_revoked AFTER UPDATE OF revoked_at ON app_private.sessions FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION app_private.tg_sessions__notify_revoked();
 
@@ -1972,6 +1970,8 @@ grant execute on function app_public.delete_user(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.my_sessions() to :DATABASE_VISITOR;
 
 grant execute on function app_public.revoke_session(uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.roles_permissions(app_public.roles) to :DATABASE_VISITOR;
 
 -- ==================== module: notifications ====================
 

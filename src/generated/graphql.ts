@@ -4655,6 +4655,8 @@ export type Role = Node & {
   id: Scalars['ID']['output'];
   isBuiltin: Scalars['Boolean']['output'];
   name: Scalars['String']['output'];
+  /** Every permission the role grants, sorted: a built-in role's come from the platform's catalogue, a custom role's from its role permissions. */
+  permissions: Maybe<Array<Maybe<Scalars['String']['output']>>>;
   /** Reads and enables pagination through a set of `RolePermission`. */
   rolePermissions: RolePermissionConnection;
   rowId: Scalars['UUID']['output'];

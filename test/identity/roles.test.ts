@@ -101,6 +101,17 @@ test("a custom role is granted only by someone who holds every permission it gra
   );
   // hr manages users but holds no built-in role: it ranks as a member.
   const hr = await createUser(app.db.ownerPool, tenant, "hr");
+  // Each role lists what it grants: a built-in role from the catalogue, a custom one its own rows.
+  const listed = await app.graphql("{ roles(orderBy: NAME_ASC) { nodes { name permissions } } }", undefined, hr.token);
+  const nodes = [
+    { name: "admin", permissions: expect.arrayContaining(["modules.manage", "users.manage"]) },
+    { name: "finance", permissions: ["events.manage"] },
+    { name: "hr", permissions: ["users.manage"] },
+    { name: "manager", permissions: expect.not.arrayContaining(["users.manage"]) },
+    { name: "member", permissions: [] },
+    { name: "owner", permissions: expect.arrayContaining(["modules.manage", "users.manage"]) },
+  ];
+  expect(listed.body).toEqual({ data: { roles: { nodes } } });
   expect((await create(hr.token, ["member"])).body.errors).toBeUndefined();
   expect((await create(hr.token, ["hr"])).body.errors).toBeUndefined();
   expect((await create(hr.token, ["finance"])).body.errors?.[0]?.extensions).toEqual({

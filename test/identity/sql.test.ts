@@ -95,9 +95,35 @@ test("people see their own tenant's live users, roles and grants; anonymous sees
       const tenants =
         "select distinct r.tenant_id from app_public.user_roles ur join app_public.roles r on r.id = ur.role_id";
       expect(await column(client, tenants)).toEqual([a.id]);
-      const grants = `select distinct r.tenant_id from app_public.role_permissions rp
+      // A custom role with a grant in each tenant: the caller sees only its own tenant's.
+      const auditors = await asRoot<{ id: string; tenant_id: string }>(
+        db,
+        client,
+        `with r as (insert into app_public.roles (tenant_id, name) values ($1, 'auditor'), ($2, 'auditor')
+           returning id, tenant_id)
+         insert into app_public.role_permissions (role_id, permission) select id, 'orders.read' from r
+         returning role_id as id, (select tenant_id from r where r.id = role_id)`,
+        [a.id, b.id],
+      );
+      const grants = `select r.tenant_id, r.name, rp.permission from app_public.role_permissions rp
         join app_public.roles r on r.id = rp.role_id`;
-      expect(await column(client, grants)).toEqual([a.id]);
+      expect(await rows(client, grants)).toEqual([{ tenant_id: a.id, name: "auditor", permission: "orders.read" }]);
+      const permissions = await rows(
+        client,
+        "select r.name, app_public.roles_permissions(r) as permissions from app_public.roles r order by r.name",
+      );
+      expect(permissions).toEqual([
+        { name: "admin", permissions: expect.arrayContaining(["users.manage", "events.manage"]) },
+        { name: "auditor", permissions: ["orders.read"] },
+        { name: "manager", permissions: expect.arrayContaining(["events.manage"]) },
+        { name: "member", permissions: [] },
+        { name: "owner", permissions: expect.arrayContaining(["users.manage", "events.manage"]) },
+      ]);
+      // Another tenant's role, even named in a row the caller builds, grants nothing it can see.
+      const theirs = auditors.find((role) => role.tenant_id === b.id)!;
+      const forged = `select app_public.roles_permissions(json_populate_record(null::app_public.roles,
+        json_build_object('id', $1::uuid, 'tenant_id', $2::uuid, 'name', 'auditor', 'is_builtin', false)))`;
+      expect(await value(client, forged, [theirs.id, a.id])).toEqual([]);
     });
   }
   await asAnonymous(db, async (client) => {

@@ -31,7 +31,7 @@ const snapshot = async () =>
       `select (select count(*) from app_public.tenants)::int as tenants,
               (select count(*) from app_public.users)::int as users,
               (select count(*) from app_public.roles)::int as roles,
-              (select count(*) from app_public.role_permissions)::int as grants`,
+              (select count(*) from app_public.roles r, app_private.role_grants(r.id))::int as grants`,
     )
   ).rows[0];
 

@@ -116,9 +116,8 @@ test("jobs: jobs.manage through the guard; the operations module can be switched
 /** Each built-in role of the tenant with the permissions it grants. */
 async function grantsOf(client: pg.PoolClient, tenantId: string): Promise<Record<string, string[]>> {
   const { rows } = await client.query<{ name: string; permissions: string[] }>(
-    `select r.name, array_remove(array_agg(rp.permission order by rp.permission), null) as permissions
-     from app_public.roles r left join app_public.role_permissions rp on rp.role_id = r.id
-     where r.tenant_id = $1 and r.is_builtin group by r.name`,
+    `select r.name, array(select p from app_private.role_grants(r.id) p order by p) as permissions
+     from app_public.roles r where r.tenant_id = $1 and r.is_builtin`,
     [tenantId],
   );
   return Object.fromEntries(rows.map((row) => [row.name, row.permissions]));

@@ -32,6 +32,11 @@ const telegramId = () => 1 + Math.floor(Math.random() * 1e9);
  * earlier steps returned as `id` under their `into` name), with its parameters.
  */
 const STEPS: Array<{ sql: string; params?: () => unknown[]; into?: string }> = [
+  // identity: a custom role and its grant (built-in roles read theirs from the catalogue)
+  {
+    sql: `with r as (insert into app_public.roles (tenant_id, name) values (:tenant, 'auditor') returning id)
+          insert into app_public.role_permissions (role_id, permission) select id, 'orders.read' from r`,
+  },
   // media
   {
     sql: `insert into app_public.images (tenant_id, sha256, content_type, size, uploaded_by)
