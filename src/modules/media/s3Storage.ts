@@ -27,6 +27,34 @@ export type S3StoreOptions = Extract<ImageStore, { driver: "s3" }> & {
 /** Not an error: the object is not there (HeadObject says NotFound: it has no body to say more). */
 const ABSENT = new Set(["NotFound", "NoSuchKey"]);
 
+/** How many times an upload is sent when the store closes its connection before answering. */
+const PUT_ATTEMPTS = 3;
+
+/**
+ * A connection closed under the request before any answer: `socket hang up` (code ECONNRESET),
+ * `read ECONNRESET`, `write EPIPE`. Read from the message as well as the code: the SDK replaces an
+ * error from another realm (a test runner's sandbox) with a plain Error that keeps only the text.
+ */
+const DROPPED = /\b(ECONNRESET|EPIPE)\b|socket hang up/;
+
+/**
+ * Sends an upload, and sends it again (with a new body stream: the SDK cannot replay a streamed
+ * one) when the connection was closed before any answer came. That is what a store does when it
+ * closes a kept-alive connection just as the client sends on it; storing the same bytes under
+ * their own hash twice is harmless. Any other failure, or an answer, is final.
+ */
+async function sendAgainIfDropped<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const { code, message, $metadata } = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+      const dropped = !$metadata?.httpStatusCode && DROPPED.test(`${code ?? ""} ${message}`);
+      if (!dropped || attempt >= PUT_ATTEMPTS) throw error;
+    }
+  }
+}
+
 export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
   const client = new S3Client({
     endpoint: options.endpoint,
@@ -78,19 +106,21 @@ export function s3ImageStorage(options: S3StoreOptions): ImageStorage {
         if (await s3("HeadObject", () => client.send(new HeadObjectCommand({ Bucket, Key }))))
           return { created: false };
         const { size } = await stat(tempFile);
-        // One attempt: the SDK does not retry a streamed body (the client retries after the 503).
         // The SHA-256 the key is named after goes along: AWS (and every store that checks checksums)
         // refuses bytes that do not match it. Given as a header, it also keeps the SDK from its default
         // aws-chunked body with a trailing checksum, which some S3-compatible servers store as is.
+        const ChecksumSHA256 = Buffer.from(hash, "hex").toString("base64");
         await s3("PutObject", () =>
-          client.send(
-            new PutObjectCommand({
-              Bucket,
-              Key,
-              Body: createReadStream(tempFile),
-              ContentLength: size,
-              ChecksumSHA256: Buffer.from(hash, "hex").toString("base64"),
-            }),
+          sendAgainIfDropped(() =>
+            client.send(
+              new PutObjectCommand({
+                Bucket,
+                Key,
+                Body: createReadStream(tempFile),
+                ContentLength: size,
+                ChecksumSHA256,
+              }),
+            ),
           ),
         );
         return { created: true };
