@@ -1007,6 +1007,7 @@ alter table app_public.users add constraint users_tenant_id_username_key UNIQUE 
 alter table app_public.users add constraint users_pkey PRIMARY KEY (id);
 alter table app_public.users add constraint users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.users add constraint users_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::citext));
+alter table app_public.users add constraint users_email_length_check CHECK ((length((email)::text) <= 254)) NOT VALID;
 alter table app_public.users add constraint users_full_name_check CHECK ((length(full_name) <= 200));
 alter table app_public.users add constraint users_username_check CHECK ((username ~ '^[A-Za-z0-9_.-]{2,64}$'::citext));
 alter table app_public.users enable row level security;
@@ -1763,7 +1764,7 @@ CREATE OR REPLACE FUNCTION app_public.create_user(email citext, username citext,
 AS $function$
 declare
   v_user app_public.users;
-  v_found int;
+  v_unknown text;
   v_role app_public.roles;
 begin
   if app_public.current_user_id() is null then
@@ -1772,8 +1773,26 @@ begin
   if not app_public.current_user_has_permission('users.manage') then
     raise exception 'Creating users needs the users.manage permission' using errcode = 'TFORB';
   end if;
+  if create_user.email is null or length(create_user.email) > 254 or create_user.email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+    raise exception 'The e-mail address is not valid (at most 254 characters, name@domain)'
+      using errcode = 'TVALD', detail = '{"field":"email"}';
+  end if;
+  if create_user.username is null or create_user.username !~ '^[A-Za-z0-9_.-]{2,64}$' then
+    raise exception 'The username must be 2 to 64 letters, digits, ".", "_" or "-"'
+      using errcode = 'TVALD', detail = '{"field":"username"}';
+  end if;
+  if length(create_user.full_name) > 200 then
+    raise exception 'The full name is longer than 200 characters' using errcode = 'TVALD', detail = '{"field":"fullName"}';
+  end if;
   if coalesce(cardinality(create_user.roles), 0) = 0 or array_position(create_user.roles, null) is not null then
     raise exception 'A user needs at least one role' using errcode = 'TVALD', detail = '{"field":"roles"}';
+  end if;
+  select r.name into v_unknown from unnest(create_user.roles) as r(name)
+    where not exists (select 1 from app_public.roles x
+                      where x.tenant_id = app_public.current_tenant_id() and x.name = r.name)
+    limit 1;
+  if found then
+    raise exception 'Unknown role: %', left(v_unknown, 64) using errcode = 'TVALD', detail = '{"field":"roles"}';
   end if;
   for v_role in select * from app_public.roles r where r.tenant_id = app_public.current_tenant_id() and r.name = any(create_user.roles) loop
     if not app_private.can_grant_role(app_public.current_user_id(), v_role.id) then
@@ -1793,17 +1812,13 @@ begin
   insert into app_public.user_roles (user_id, role_id)
     select v_user.id, r.id from app_public.roles r
     where r.tenant_id = app_public.current_tenant_id() and r.name = any(create_user.roles);
-  get diagnostics v_found = row_count;
-  if v_found <> cardinality(array(select distinct unnest(create_user.roles))) then
-    raise exception 'Unknown role in %', create_user.roles using errcode = 'TVALD', detail = '{"field":"roles"}';
-  end if;
   insert into app_private.user_secrets (user_id) values (v_user.id);
   return v_user;
 end;
 $function$;
 comment on function app_public.create_user(citext,citext,text,text[]) is '@module identity
 @resultFieldName user
-Creates a user of the current tenant with the given roles, at least one (needs users.manage; VALIDATION_FAILED, details.field roles, for no role or an unknown one; FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own). The user sets a password through forgotPassword.';
+Creates a user of the current tenant with the given roles, at least one (needs users.manage). VALIDATION_FAILED names the field: email (at most 254 characters, name@domain), username (2 to 64 letters, digits, ".", "_" or "-"), fullName (at most 200 characters), roles (none, or an unknown one, named in the message); FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own. The user sets a password through forgotPassword.';
 
 CREATE OR REPLACE FUNCTION app_public.current_session()
  RETURNS app_public.session_info

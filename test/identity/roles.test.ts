@@ -89,6 +89,40 @@ test(
   },
 );
 
+test("createUser names the field it refuses (e-mail, username, name, role) and creates nobody", async () => {
+  const unknownRole = `emperor-${"x".repeat(5_000)}`;
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ email: `${"a".repeat(250)}@example.test` }, "email"],
+    [{ email: `${"a".repeat(30_000)}@example.test` }, "email"],
+    [{ email: "not-an-address" }, "email"],
+    [{ username: "a" }, "username"],
+    [{ username: "ünïcode" }, "username"],
+    [{ fullName: "n".repeat(201) }, "fullName"],
+    [{ roles: ["member", unknownRole] }, "roles"],
+  ];
+  const MUTATION = `mutation ($email: String!, $username: String!, $fullName: String, $roles: [String]) {
+    createUser(input: { email: $email, username: $username, fullName: $fullName, roles: $roles }) { user { rowId } }
+  }`;
+  for (const [input, field] of cases) {
+    counter += 1;
+    const variables = { email: `refused${counter}@example.test`, username: `refused-${counter}`, ...input };
+    const { body } = await app.graphql(MUTATION, variables, owner.token);
+    expect([field, body.errors?.[0]?.extensions]).toEqual([field, { code: "VALIDATION_FAILED", details: { field } }]);
+    const created = await app.db.ownerPool.query("select 1 from app_public.users where username = $1 or email = $2", [
+      variables.username,
+      variables.email,
+    ]);
+    expect(created.rowCount).toBe(0);
+    // The message names the one unknown role, cut short, not the whole list given.
+    if (field === "roles") expect(body.errors?.[0]?.message).toBe(`Unknown role: ${unknownRole.slice(0, 64)}`);
+  }
+  // 254 characters is still an address.
+  counter += 1;
+  const longest = `${"a".repeat(254 - "@example.test".length)}@example.test`;
+  const accepted = await app.graphql(MUTATION, { email: longest, username: `longest-${counter}` }, owner.token);
+  expect(accepted.body.errors).toBeUndefined();
+});
+
 test("a custom role is granted only by someone who holds every permission it grants", async () => {
   const { rows } = await app.db.ownerPool.query<{ id: string; name: string }>(
     "insert into app_public.roles (tenant_id, name) values ($1, 'hr'), ($1, 'finance') returning id, name",
