@@ -91,7 +91,10 @@ export class AppError extends Error {
 }
 
 /** Standard PostgreSQL SQLSTATEs that mean a client mistake rather than a server fault. */
-const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode]> = [
+const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode, message?: string]> = [
+  // character_not_in_repertoire: PostgreSQL's text cannot hold U+0000 (other invalid text is
+  // refused as NOT_UNICODE before it reaches SQL).
+  [/^22021$/, "VALIDATION_FAILED", "Text must not contain the NUL character (U+0000)."],
   [/^23505$/, "CONFLICT"], // unique_violation
   [/^23P01$/, "CONFLICT"], // exclusion_violation
   [/^(23502|23503|23514)$/, "VALIDATION_FAILED"], // not null, foreign key, check
@@ -214,14 +217,14 @@ export function toAppError(error: unknown): AppError {
         cause: error,
       });
     }
-    for (const [pattern, code] of STANDARD_SQLSTATES) {
+    for (const [pattern, code, message] of STANDARD_SQLSTATES) {
       if (pattern.test(error.code)) {
         const details = error.constraint
           ? { constraint: error.constraint }
           : error.column
             ? { column: error.column }
             : undefined;
-        return new AppError(code, undefined, { details, cause: error });
+        return new AppError(code, message, { details, cause: error });
       }
     }
   }

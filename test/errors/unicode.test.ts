@@ -109,6 +109,19 @@ describe("GraphQL over HTTP", () => {
     expectNotUnicode(status, body);
   });
 
+  test("a NUL character (PostgreSQL text cannot hold it) is VALIDATION_FAILED saying so; nothing is written", async () => {
+    const before = await eventNames();
+    const { status, body } = await postGraphql(createEventBody('"Gala\\u0000night"'), auth());
+    expect([status, body.errors?.[0]]).toEqual([
+      200,
+      expect.objectContaining({
+        message: "Text must not contain the NUL character (U+0000).",
+        extensions: { code: "VALIDATION_FAILED" },
+      }),
+    ]);
+    expect(await eventNames()).toEqual(before);
+  });
+
   test("emoji, an escaped surrogate pair and RTL text are stored exactly", async () => {
     const name = "Gala 😀 \ud83c\udf89 שלום";
     const { status, body } = await postGraphql(createEventBody('"Gala \\ud83d\\ude00 🎉 שלום"'), auth());
