@@ -109,7 +109,7 @@ describe("GraphQL over HTTP", () => {
     expectNotUnicode(status, body);
   });
 
-  test("a NUL character (PostgreSQL text cannot hold it) is VALIDATION_FAILED saying so; nothing is written", async () => {
+  test("a NUL character (not allowed in PostgreSQL text) is VALIDATION_FAILED saying so; nothing written", async () => {
     const before = await eventNames();
     const { status, body } = await postGraphql(createEventBody('"Gala\\u0000night"'), auth());
     expect([status, body.errors?.[0]]).toEqual([
