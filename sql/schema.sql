@@ -679,21 +679,23 @@ $function$;
 comment on function app_private.tg_modules__enable_for_tenants() is '@module tenancy
 Switches a newly registered module on for every existing tenant.';
 
-CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__notify()
+CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__notify_rows()
  RETURNS trigger
  LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 begin
   -- The topic carries the tenant, and subscribers may only listen to their own tenant's topic.
   perform pg_notify(
-    'tenant:' || new.tenant_id::text || ':modules',
-    json_build_object('event', lower(tg_op), 'module', new.module, 'enabled', new.enabled)::text
-  );
+    'tenant:' || changed.tenant_id::text || ':modules',
+    json_build_object('event', lower(tg_op), 'module', changed.module, 'enabled', changed.enabled)::text
+  )
+  from changed_rows changed;
   return null;
 end;
 $function$;
-comment on function app_private.tg_tenant_modules__notify() is '@module tenancy
-Tells live subscribers of the tenant that one of its modules changed.';
+comment on function app_private.tg_tenant_modules__notify_rows() is '@module tenancy
+Tells live subscribers of each tenant whose modules a statement inserted or changed: a NOTIFY per row.';
 
 CREATE OR REPLACE FUNCTION app_private.tg_tenants__notify_suspended()
  RETURNS trigger
@@ -764,7 +766,9 @@ CREATE TRIGGER _500_enable_for_tenants AFTER INSERT ON app_public.modules FOR EA
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.tenant_modules FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 
-CREATE TRIGGER _500_notify AFTER INSERT OR UPDATE ON app_public.tenant_modules FOR EACH ROW EXECUTE FUNCTION app_private.tg_tenant_modules__notify();
+CREATE TRIGGER _500_notify_inserted AFTER INSERT ON app_public.tenant_modules REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_tenant_modules__notify_rows();
+
+CREATE TRIGGER _500_notify_updated AFTER UPDATE ON app_public.tenant_modules REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_tenant_modules__notify_rows();
 
 CREATE TRIGGER _500_notify_suspended AFTER UPDATE OF status ON app_public.tenants FOR EACH ROW WHEN (((old.status = 'active'::text) AND (new.status <> 'active'::text))) EXECUTE FUNCTION app_private.tg_tenants__notify_suspended();
 

@@ -79,6 +79,31 @@ test("a tenant's subscriber receives its own module change; another tenant's rec
   expect([...a.errors, ...b.errors]).toEqual([]);
 });
 
+test("rows inserted for many tenants in one statement reach each tenant's subscriber, its own only", async () => {
+  // Tenants of their own: their topics are not listened to yet (see listening()).
+  const adminC = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool, "tenant-c"), "admin");
+  const ownerD = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool, "tenant-d"), "owner");
+  const c = collect(app.wsClient(adminC.token));
+  await listening(app, `tenant:${adminC.tenantId}:modules`);
+  const d = collect(app.wsClient(ownerD.token));
+  await listening(app, `tenant:${ownerD.tenantId}:modules`);
+  // A module added to the catalogue is switched on for every tenant by one insert of their rows.
+  await app.db.ownerPool.query("insert into app_public.modules (name, description) values ('things', 'Things.')");
+  await Promise.all([c.next(1), d.next(1)]);
+  const inserted = {
+    data: { tenantModuleChanged: { event: "insert", tenantModule: { module: "things", enabled: true } } },
+  };
+  // One more change of C's own: D's feed holds only the insert of its own row.
+  await app.graphql(SET_MODULE, { module: "things", enabled: false }, adminC.token);
+  await c.next(2);
+  expect(c.received).toEqual([
+    inserted,
+    { data: { tenantModuleChanged: { event: "update", tenantModule: { module: "things", enabled: false } } } },
+  ]);
+  expect(d.received).toEqual([inserted]);
+  expect([...c.errors, ...d.errors]).toEqual([]);
+});
+
 test("a member may not switch modules: FORBIDDEN, and nothing changes", async () => {
   const { body } = await app.graphql(SET_MODULE, { module: "operations", enabled: false }, memberA.token);
   expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");

@@ -1,6 +1,7 @@
 /**
  * `tenantModuleChanged`: a live feed of the current tenant's module switches, fed by the
- * `_500_notify` trigger on app_public.tenant_modules through LISTEN/NOTIFY.
+ * `_500_notify_inserted` and `_500_notify_updated` triggers on app_public.tenant_modules through
+ * LISTEN/NOTIFY.
  */
 import { context } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
@@ -12,7 +13,7 @@ type ModuleChangeEvent = {
   enabled: boolean;
 };
 
-/** The NOTIFY channel of a tenant's module changes; must match tg_tenant_modules__notify(). */
+/** The NOTIFY channel of a tenant's module changes; must match tg_tenant_modules__notify_rows(). */
 const tenantModulesTopic = callerTopic("tenantId", "modules", "Sign in to subscribe to module changes.");
 
 export const TenantModulesSubscriptionPlugin = extendSchema((build) => {
