@@ -271,8 +271,9 @@ test(
         if (drops === 1) {
           await expect(storage.put(hash, tempFile)).resolves.toEqual({ created: true });
           expect(await s3!.keys()).toContain(keyOf(hash));
-          // HeadObject and the dropped PutObject on the first connection, the PutObject again on a second.
-          expect(proxy.counts).toEqual({ connections: 2, dropped: 1 });
+          // The PutObject was dropped once and sent again, on a connection other than the dropped one.
+          expect(proxy.counts.dropped).toBe(1);
+          expect(proxy.counts.connections).toBeGreaterThanOrEqual(2);
         } else {
           await expect(storage.put(hash, tempFile)).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE", status: 503 });
           expect(await s3!.keys()).not.toContain(keyOf(hash));
