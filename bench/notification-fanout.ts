@@ -230,7 +230,12 @@ async function runBench(): Promise<void> {
 
   function child(mode: string): ChildProcess {
     const stdio = ["ignore", "inherit", "inherit", "ipc"] as const;
-    return fork(fileURLToPath(import.meta.url), [mode], { execArgv: [], stdio: [...stdio] });
+    const forked = fork(fileURLToPath(import.meta.url), [mode], { execArgv: [], stdio: [...stdio] });
+    // Which side went first, when a run fails with "disconnected before its message".
+    forked.on("exit", (code, signal) => {
+      if (code !== 0) process.stderr.write(`the ${mode.slice(2)} process ended with ${signal ?? `code ${code}`}\n`);
+    });
+    return forked;
   }
 
   async function reply<T extends Message["kind"]>(from: ChildProcess, kind: T) {
