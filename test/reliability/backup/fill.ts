@@ -48,6 +48,12 @@ async function fillTheRest(client: pg.PoolClient, tenantId: string): Promise<voi
             (select id from app_public.products where tenant_id = $1 order by name limit 1) as product`,
     [tenantId],
   );
+  // A custom role and its grant (built-in roles read theirs from the catalogue, so no row here).
+  await client.query(
+    `with r as (insert into app_public.roles (tenant_id, name) values ($1, 'auditor') returning id)
+     insert into app_public.role_permissions (role_id, permission) select id, 'orders.read' from r`,
+    [tenantId],
+  );
   await client.query(
     `insert into app_public.images (tenant_id, sha256, content_type, size, uploaded_by)
      values ($1, encode(sha256('backup'), 'hex'), 'image/png', 6, $2)`,
