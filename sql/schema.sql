@@ -1012,6 +1012,7 @@ alter table app_public.users add constraint users_pkey PRIMARY KEY (id);
 alter table app_public.users add constraint users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.users add constraint users_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::citext));
 alter table app_public.users add constraint users_email_length_check CHECK ((length((email)::text) <= 254)) NOT VALID;
+alter table app_public.users add constraint users_email_valid CHECK (app_private.email_is_valid(email)) NOT VALID;
 alter table app_public.users add constraint users_full_name_check CHECK ((length(full_name) <= 200));
 alter table app_public.users add constraint users_username_check CHECK ((username ~ '^[A-Za-z0-9_.-]{2,64}$'::citext));
 alter table app_public.users enable row level security;
@@ -1272,6 +1273,20 @@ end;
 $function$;
 comment on function app_private.disable_two_factor(uuid) is '@module identity
 Turns two-factor authentication off, deletes the recovery codes and e-mails a notice.';
+
+CREATE OR REPLACE FUNCTION app_private.email_is_valid(email citext)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select length(email) <= 254
+    and email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
+    -- Controls (C0, DEL, C1) and the formatting characters of Unicode's class Cf.
+    and email !~ '[\x01-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]';
+$function$;
+comment on function app_private.email_is_valid(citext) is '@module identity
+True for an e-mail address of at most 254 characters, name@domain, with no control or invisible formatting character (U+200B, U+202E, U+FEFF…).';
 
 CREATE OR REPLACE FUNCTION app_private.enable_two_factor(user_id uuid, step bigint, recovery_code_hashes bytea[])
  RETURNS boolean
@@ -1777,8 +1792,8 @@ begin
   if not app_public.current_user_has_permission('users.manage') then
     raise exception 'Creating users needs the users.manage permission' using errcode = 'TFORB';
   end if;
-  if create_user.email is null or length(create_user.email) > 254 or create_user.email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
-    raise exception 'The e-mail address is not valid (at most 254 characters, name@domain)'
+  if create_user.email is null or not app_private.email_is_valid(create_user.email) then
+    raise exception 'The e-mail address is not valid (at most 254 characters, name@domain, no invisible characters)'
       using errcode = 'TVALD', detail = '{"field":"email"}';
   end if;
   if create_user.username is null or create_user.username !~ '^[A-Za-z0-9_.-]{2,64}$' then
@@ -1822,7 +1837,7 @@ end;
 $function$;
 comment on function app_public.create_user(citext,citext,text,text[]) is '@module identity
 @resultFieldName user
-Creates a user of the current tenant with the given roles, at least one (needs users.manage). VALIDATION_FAILED names the field: email (at most 254 characters, name@domain), username (2 to 64 letters, digits, ".", "_" or "-"), fullName (at most 200 characters), roles (none, or an unknown one, named in the message); FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own. The user sets a password through forgotPassword.';
+Creates a user of the current tenant with the given roles, at least one (needs users.manage). VALIDATION_FAILED names the field: email (at most 254 characters, name@domain, no control or invisible character), username (2 to 64 letters, digits, ".", "_" or "-"), fullName (at most 200 characters), roles (none, or an unknown one, named in the message); FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own. The user sets a password through forgotPassword.';
 
 CREATE OR REPLACE FUNCTION app_public.current_session()
  RETURNS app_public.session_info

@@ -95,6 +95,9 @@ test("createUser names the field it refuses (e-mail, username, name, role) and c
     [{ email: `${"a".repeat(250)}@example.test` }, "email"],
     [{ email: `${"a".repeat(30_000)}@example.test` }, "email"],
     [{ email: "not-an-address" }, "email"],
+    // A right-to-left override and a zero-width space: addresses that read as other ones.
+    [{ email: "ab\u202e@example.test" }, "email"],
+    [{ email: "a\u200bb@example.test" }, "email"],
     [{ username: "a" }, "username"],
     [{ username: "ünïcode" }, "username"],
     [{ fullName: "n".repeat(201) }, "fullName"],

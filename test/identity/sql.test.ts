@@ -256,3 +256,15 @@ test("the request role cannot write identity tables or reach secrets and interna
     for (const [sql, params] of refused) expect([sql, await errorCode(client, sql, params)]).toEqual([sql, "42501"]);
   });
 });
+
+test("the users table itself refuses an e-mail with a control or invisible character, whatever the path", async () => {
+  for (const email of ["ab\u202e@example.test", "a\u200bb@example.test", "a\u0007b@example.test"]) {
+    await expect(
+      db.ownerPool.query("insert into app_public.users (tenant_id, email, username) values ($1, $2, 'spoof')", [
+        a.id,
+        email,
+      ]),
+    ).rejects.toMatchObject({ code: "23514", constraint: "users_email_valid" });
+  }
+  expect(await value(db.ownerPool, "select app_private.email_is_valid('plain.name+tag@example.test')")).toBe(true);
+});

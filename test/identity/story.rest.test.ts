@@ -37,6 +37,14 @@ test("the REST story with its statuses", async () => {
     "VALIDATION_FAILED",
     ["email"],
   ]);
+  // An address with a right-to-left override reads as another one: refused, naming the field.
+  const spoofed = await api
+    .post("/api/auth/register")
+    .send({ tenant: "rest-co", email: "moc.elpmaxe\u202e@example.test", username: "grace", password });
+  expect([spoofed.status, spoofed.body.error.details.fields]).toEqual([
+    400,
+    { email: "must not contain control or invisible characters" },
+  ]);
 
   const registered = await api
     .post("/api/auth/register")

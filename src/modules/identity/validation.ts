@@ -7,7 +7,9 @@ const email = z
   .trim()
   .toLowerCase()
   .max(254)
-  .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address");
+  .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address")
+  // A right-to-left override (U+202E) or another invisible character makes an address read as another.
+  .refine((text) => !/[\p{Cc}\p{Cf}]/u.test(text), "must not contain control or invisible characters");
 const username = z
   .string()
   .trim()
