@@ -47,10 +47,10 @@ class Timings<Name extends string> {
   constructor(registry: Registry, counter: { name: string; help: string }, histogram: { name: string; help: string }) {
     const counted = () =>
       [...this.#sets.values()].map(({ labels, count }) => ({ labels: labels as LabelValues<string>, value: count }));
+    const bucketName = `${histogram.name}_bucket`;
     const timed = () =>
       [...this.#sets.values()].flatMap(({ labels, count, sum, buckets }) => {
         let cumulative = 0;
-        const bucketName = `${histogram.name}_bucket`;
         return [
           ...DURATION_BUCKETS.map((le, i) => {
             cumulative += buckets[i]!;

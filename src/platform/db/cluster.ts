@@ -29,7 +29,6 @@ export function rolesFor(prefix: string, passwords: { owner: string; authenticat
 }
 
 const ident = (name: string) => pg.escapeIdentifier(name);
-const literal = quoteLiteral;
 
 /** Creates the four roles if they are missing and (re)sets the passwords. Idempotent. */
 export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise<void> {
@@ -41,7 +40,7 @@ export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise
         const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [name]);
         await client.query(`${rowCount ? "alter" : "create"} role ${ident(name)} with ${options}`);
       };
-      const password = (secret: string) => (secret ? `password ${literal(secret)}` : "");
+      const password = (secret: string) => (secret ? `password ${quoteLiteral(secret)}` : "");
       await create(roles.owner, `login nosuperuser nocreaterole ${password(roles.ownerPassword)}`);
       await create(
         roles.authenticator,
