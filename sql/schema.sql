@@ -1282,8 +1282,10 @@ CREATE OR REPLACE FUNCTION app_private.email_is_valid(email citext)
 AS $function$
   select length(email) <= 254
     and email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
-    -- Controls (C0, DEL, C1) and the formatting characters of Unicode's class Cf.
-    and email !~ '[\x01-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]';
+    -- Controls (C0, DEL, C1) and every formatting character of Unicode's class Cf (Unicode 15).
+    and email !~ ('[\x01-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e'
+                  '\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd'
+                  '\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]');
 $function$;
 comment on function app_private.email_is_valid(citext) is '@module identity
 True for an e-mail address of at most 254 characters, name@domain, with no control or invisible formatting character (U+200B, U+202E, U+FEFF…).';

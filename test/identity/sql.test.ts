@@ -258,7 +258,14 @@ test("the request role cannot write identity tables or reach secrets and interna
 });
 
 test("the users table itself refuses an e-mail with a control or invisible character, whatever the path", async () => {
-  for (const email of ["ab\u202e@example.test", "a\u200bb@example.test", "a\u0007b@example.test"]) {
+  // U+E0041 is a tag character (Unicode class Cf, outside the Basic Multilingual Plane).
+  const emails = [
+    "ab\u202e@example.test",
+    "a\u200bb@example.test",
+    "a\u0007b@example.test",
+    "a\u{E0041}b@example.test",
+  ];
+  for (const email of emails) {
     await expect(
       db.ownerPool.query("insert into app_public.users (tenant_id, email, username) values ($1, $2, 'spoof')", [
         a.id,
