@@ -109,25 +109,39 @@ export class RequestTransactions {
     await this.endOn(pinned.client);
   }
 
-  /** PostGraphile's `withPgClient`: one transaction per call when there are settings, as its own adaptor does. */
+  /**
+   * PostGraphile's `withPgClient`: with settings, each statement of the callback runs in a
+   * transaction with them, committed in the same write as the statement (see CommitAhead); without
+   * settings, the statements run as they are.
+   */
   readonly withPgClient: WithPgClient<NodePostgresPgClient> = async (pgSettings, callback) => {
     const pinned = pgSettings ? this.pins.get(pgSettings) : undefined;
     const taken = pinned?.state === "open" ? pinned : undefined;
     if (taken) taken.state = "taken";
     const client = taken?.client ?? (await this.pool.connect());
-    const begin = taken ? "" : beginWith(pgSettings ?? {});
-    const inTransaction = taken !== undefined || begin !== "";
+    const begin = beginWith(pgSettings ?? {});
+    if (!taken && begin === "") {
+      try {
+        const setup = this.setupOf(client);
+        if (setup) await client.query(setup);
+        return await makeWithPgClientViaPgClientAlreadyInTransaction(client, false)(null, callback);
+      } finally {
+        client.release();
+      }
+    }
+    // The first statement of a connection not taken from a session check opens its transaction in
+    // the same write: one round trip for the whole call.
+    const transaction = new CommitAhead(client, begin, taken ? "" : this.setupOf(client) + begin);
     let broken: Error | undefined;
     try {
-      const setup = taken ? "" : this.setupOf(client);
-      if (setup || begin) await client.query(setup + begin);
-      const result = await makeWithPgClientViaPgClientAlreadyInTransaction(client, inTransaction)(null, callback);
-      if (inTransaction) await client.query("commit");
+      const result = await makeWithPgClientViaPgClientAlreadyInTransaction(transaction.client, true)(null, callback);
+      await transaction.end("commit");
       return result;
     } catch (error) {
-      if (inTransaction) await client.query("rollback").catch((rollbackError: Error) => (broken = rollbackError));
+      await transaction.end("rollback").catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     } finally {
+      transaction.close();
       client.release(broken);
     }
   };
@@ -179,5 +193,112 @@ export class RequestTransactions {
     let broken: Error | undefined;
     await client.query("rollback").catch((error: Error) => (broken = error));
     client.release(broken);
+  }
+}
+
+/** The savepoint statements PostGraphile's adaptor sends for `withTransaction` in a transaction. */
+const SAVEPOINT = /^(savepoint|release savepoint|rollback to savepoint) \w+$/;
+
+type QueryConfig = pg.QueryConfig | string;
+
+/**
+ * A request transaction whose `commit` travels with its statement. Each statement costs a write
+ * (a system call) and a round trip; `begin`, the statement and `commit` used to cost three. Here a
+ * statement sent outside a savepoint goes out in one write with the `commit` behind it (node-postgres'
+ * pipeline mode), so the transaction ends with its one statement. Should the callback send another,
+ * `begin` and the same settings go out in that statement's write first: its own transaction, with the
+ * same role and claims. If a statement fails, the `commit` behind it rolls the transaction back (a
+ * failed transaction cannot commit). Statements inside `withTransaction` (between the adaptor's
+ * savepoints) stay in one transaction, which commits when the call ends.
+ *
+ * PostGraphile's callbacks send one statement each (a query, a mutation's function call), so each
+ * `withPgClient` call is one round trip after the session check, or one in all on a connection
+ * not taken from a session check.
+ */
+class CommitAhead {
+  private readonly raw: pg.PoolClient & { pipeline: boolean };
+  private readonly begin: string;
+  private opening: string;
+  private open: boolean;
+  private savepoints = 0;
+
+  /**
+   * `client` is in a transaction with the settings when `opening` is ""; otherwise `opening` starts
+   * one. `begin` starts a transaction with the same settings again.
+   */
+  constructor(client: pg.PoolClient, begin: string, opening: string) {
+    this.raw = client as pg.PoolClient & { pipeline: boolean };
+    this.begin = begin;
+    this.opening = opening;
+    this.open = opening === "";
+    // Statements are written without waiting for the answers before them; each still waits here
+    // for its own answer before the next is sent, unless sent together (below).
+    this.raw.pipeline = true;
+  }
+
+  /** What the adaptor is given in place of the pg client: `query` goes through this object. */
+  get client(): pg.PoolClient {
+    return this as unknown as pg.PoolClient;
+  }
+
+  // What the adaptor uses of a pg client besides `query`: the prepared statements' bookkeeping and notices.
+  get connection(): unknown {
+    return (this.raw as unknown as { connection: unknown }).connection;
+  }
+
+  escapeIdentifier(name: string): string {
+    return this.raw.escapeIdentifier(name);
+  }
+
+  addListener(event: "notice", listener: (notice: Error) => void): this {
+    this.raw.addListener(event, listener);
+    return this;
+  }
+
+  removeListener(event: "notice", listener: (notice: Error) => void): this {
+    this.raw.removeListener(event, listener);
+    return this;
+  }
+
+  /** Ends the transaction if it is still open: `commit` after a success, `rollback` after a failure. */
+  async end(how: "commit" | "rollback"): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    await this.raw.query(how);
+  }
+
+  /** Gives the connection back its ordinary mode; every answer has been read by then. */
+  close(): void {
+    this.raw.pipeline = false;
+  }
+
+  async query(config: QueryConfig): Promise<pg.QueryResult> {
+    const text = typeof config === "string" ? config : config.text;
+    const savepoint = SAVEPOINT.exec(text)?.[1];
+    if (savepoint) this.savepoints += savepoint === "savepoint" ? 1 : -1;
+    // The adaptor's prepared-statement cache drops a statement it evicts; that needs no transaction.
+    if (text.startsWith("deallocate ")) return this.raw.query(config);
+    const opening = this.open ? "" : this.opening || this.begin;
+    const commit = this.savepoints === 0 && !savepoint;
+    this.open = !commit;
+    this.opening = "";
+    const [, result] = await this.sendTogether([opening, config, commit ? "commit" : ""]);
+    return result!;
+  }
+
+  /** Writes the statements ("" skipped) in one write; answers their results once all are in. */
+  private async sendTogether(statements: QueryConfig[]): Promise<Array<pg.QueryResult | undefined>> {
+    const { stream } = this.connection as { stream: { cork(): void; uncork(): void } };
+    stream.cork();
+    let answers: Array<Promise<pg.QueryResult> | undefined>;
+    try {
+      answers = statements.map((statement) => (statement === "" ? undefined : this.raw.query(statement)));
+    } finally {
+      stream.uncork();
+    }
+    const settled = await Promise.allSettled(answers);
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
+    return settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult | undefined>).value);
   }
 }
