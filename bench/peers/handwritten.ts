@@ -4,11 +4,14 @@
  * token, checks its session (app_hidden.session_claims) and runs as the visitor role with the
  * session's claims; a bot request authenticates its key and bot (authenticate_bot_request, as the
  * owner) and runs as the bot role with the bot claims — each in one transaction, with the
- * statement timeout Tessera sets. The statements go out in the messages Tessera sends them in
- * (src/platform/graphql/requestTransactions.ts, used here without the rest of the server):
- * session check + `begin` + claims, the query, `commit`. Own process; PEERS_SETUP in, `{"port":N}` out.
+ * statement timeout Tessera sets. The statements go out in the messages Tessera sends them in, by
+ * Tessera's own code used without the rest of the server: for a member
+ * (src/platform/graphql/requestTransactions.ts) session check + `begin` + claims, then the query
+ * with its `commit`; for a bot (botRunner) `begin` + claims, the query, `commit`.
+ * Own process; PEERS_SETUP in, `{"port":N}` out.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { botRunner } from "../../src/modules/commerce/botAuth.ts";
 import { productPage } from "../../src/modules/commerce/catalog.ts";
 import { sha256 } from "../../src/platform/auth/secrets.ts";
 import { claimsFromAuthorization } from "../../src/platform/auth/tokens.ts";
@@ -22,6 +25,7 @@ const { urls, jwtSecret, statementTimeoutMs, botRequestsPerMinute } = readSetup(
 const requestPool = benchPool(urls.authenticatorUrl, 12);
 const ownerPool = benchPool(urls.ownerUrl, 10);
 const transactions = new RequestTransactions(requestPool);
+const botTransaction = botRunner(requestPool, urls.botRole, statementTimeoutMs);
 const NO_BOT = "00000000-0000-0000-0000-000000000000";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -48,6 +52,7 @@ async function asMember<T>(req: IncomingMessage, work: (client: BenchClient) => 
   return withSettings(pinned.settings, work);
 }
 
+/** A bot request: its key and bot checked as Tessera checks them, then Tessera's own bot transaction. */
 async function asBot<T>(req: IncomingMessage, work: (client: BenchClient) => Promise<T>): Promise<T> {
   const key = String(req.headers["x-api-key"] ?? "");
   const botId = String(req.headers["x-bot-id"] ?? "");
@@ -56,15 +61,7 @@ async function asBot<T>(req: IncomingMessage, work: (client: BenchClient) => Pro
     [sha256(key), UUID.test(botId) ? botId : NO_BOT, botRequestsPerMinute],
   );
   if (rows[0]!.retry_after !== null) throw new Error("rate limited");
-  return withSettings(
-    {
-      role: urls.botRole,
-      "jwt.claims.bot_tenant_id": rows[0]!.tenant_id,
-      "jwt.claims.bot_id": botId,
-      statement_timeout: String(statementTimeoutMs),
-    },
-    work,
-  );
+  return botTransaction({ tenantId: rows[0]!.tenant_id, botId }, work);
 }
 
 async function bodyOf(req: IncomingMessage): Promise<{ variables?: Record<string, string> }> {

@@ -8,8 +8,10 @@ import type { NodePostgresPgClient } from "postgraphile/adaptors/pg";
 import pg from "pg";
 import { deriveVisitorRole } from "../../src/platform/config.ts";
 import { watchPool } from "../../src/platform/db/pools.ts";
+import { verifyAccessToken } from "../../src/platform/auth/tokens.ts";
 import { RequestTransactions } from "../../src/platform/graphql/requestTransactions.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { createTenant, createUser, TEST_JWT_SECRET } from "../helpers/fixtures.ts";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -52,7 +54,8 @@ async function statusOf(xid: string): Promise<string> {
 /** Whether the request connection is inside a transaction now (it must never be between calls). */
 async function requestConnectionInTransaction(): Promise<boolean> {
   const { rows } = await db.rootPool.query<{ open: boolean }>(
-    "select bool_or(xact_start is not null) as open from pg_stat_activity where datname = current_database() and usename = $1",
+    "select bool_or(xact_start is not null) as open from pg_stat_activity " +
+      "where datname = current_database() and usename = $1",
     [new URL(db.urls.authenticatorUrl).username],
   );
   return rows[0]!.open;
@@ -103,7 +106,7 @@ test("a second statement of the same call runs with the same settings, in a tran
   expect(await requestConnectionInTransaction()).toBe(false);
 });
 
-test("statements inside withTransaction share one transaction: committed together, or rolled back together", async () => {
+test("statements inside withTransaction share one transaction, committed or rolled back together", async () => {
   const together = await transactions.withPgClient(settings, (client) =>
     client.withTransaction(async (inner) => [await seen(inner), await seen(inner)]),
   );
@@ -149,4 +152,22 @@ test("a statement after a failed one in the same call runs in a new transaction 
   });
   expect(after).toMatchObject({ role: settings.role, claim: "commit-ahead" });
   expect(await statusOf(after.xid)).toBe("committed");
+});
+
+test("a session-checked transaction: its first statement runs in it, a second in a new one with the same claims", async () => {
+  const tenant = await createTenant(db.ownerPool);
+  const member = await createUser(db.ownerPool, tenant, "member");
+  const { claims, pinned } = await transactions.openSession(verifyAccessToken(member.token, TEST_JWT_SECRET), (c) => ({
+    role: settings.role!,
+    "jwt.claims.user_id": c.sub,
+  }));
+  const [first, second] = await transactions.withPgClient(pinned.settings, async (client) => [
+    await seen(client),
+    await seen(client),
+  ]);
+  expect(first).toMatchObject({ role: settings.role, claim: claims.sub });
+  expect(second).toMatchObject({ role: settings.role, claim: claims.sub });
+  expect(second!.xid).not.toBe(first!.xid);
+  expect([await statusOf(first!.xid), await statusOf(second!.xid)]).toEqual(["committed", "committed"]);
+  expect(await requestConnectionInTransaction()).toBe(false);
 });

@@ -9,11 +9,14 @@
  *   connection the request's first database access then uses. The check still happens before
  *   anything runs, and a dead session is still UNAUTHENTICATED (401) before execution.
  *
- * Each `withPgClient` call remains its own transaction, as with PostGraphile's adaptor: the pinned
- * transaction serves the first call only, later or concurrent calls of the same request take a
- * connection of their own, and a request that never reaches the database rolls the pinned
- * transaction back once its answer is made (or its response has closed, whichever is first).
- * src/platform/http/authenticate.ts pins only once the request's body is in.
+ * - A statement goes out with its `commit` in the same write (CommitAhead, below), and on a
+ *   connection not taken from a session check, after `begin` and the settings in that write too.
+ *   PostGraphile's callbacks send one statement each, so a `withPgClient` call costs one round trip.
+ *
+ * The pinned transaction serves the request's first `withPgClient` call only; later or concurrent
+ * calls of the same request take a connection of their own, and a request that never reaches the
+ * database rolls the pinned transaction back once its answer is made (or its response has closed,
+ * whichever is first). src/platform/http/authenticate.ts pins only once the request's body is in.
  */
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
@@ -119,8 +122,9 @@ export class RequestTransactions {
     const taken = pinned?.state === "open" ? pinned : undefined;
     if (taken) taken.state = "taken";
     const client = taken?.client ?? (await this.pool.connect());
-    const begin = beginWith(pgSettings ?? {});
-    if (!taken && begin === "") {
+    // A pinned transaction's `begin` is needed only if a second statement opens one again.
+    const begin = taken ? () => beginWith(pgSettings ?? {}) : beginWith(pgSettings ?? {});
+    if (begin === "") {
       try {
         const setup = this.setupOf(client);
         if (setup) await client.query(setup);
@@ -131,7 +135,7 @@ export class RequestTransactions {
     }
     // The first statement of a connection not taken from a session check opens its transaction in
     // the same write: one round trip for the whole call.
-    const transaction = new CommitAhead(client, begin, taken ? "" : this.setupOf(client) + begin);
+    const transaction = new CommitAhead(client, begin, typeof begin === "string" ? this.setupOf(client) + begin : "");
     let broken: Error | undefined;
     try {
       const result = await makeWithPgClientViaPgClientAlreadyInTransaction(transaction.client, true)(null, callback);
@@ -217,16 +221,16 @@ type QueryConfig = pg.QueryConfig | string;
  */
 class CommitAhead {
   private readonly raw: pg.PoolClient & { pipeline: boolean };
-  private readonly begin: string;
+  private readonly begin: string | (() => string);
   private opening: string;
   private open: boolean;
   private savepoints = 0;
 
   /**
    * `client` is in a transaction with the settings when `opening` is ""; otherwise `opening` starts
-   * one. `begin` starts a transaction with the same settings again.
+   * one. `begin` (or what it answers) starts a transaction with the same settings again.
    */
-  constructor(client: pg.PoolClient, begin: string, opening: string) {
+  constructor(client: pg.PoolClient, begin: string | (() => string), opening: string) {
     this.raw = client as pg.PoolClient & { pipeline: boolean };
     this.begin = begin;
     this.opening = opening;
@@ -272,13 +276,15 @@ class CommitAhead {
     this.raw.pipeline = false;
   }
 
-  async query(config: QueryConfig): Promise<pg.QueryResult> {
-    const text = typeof config === "string" ? config : config.text;
+  /** `query(config)` as the adaptor calls it, or `query(text, values)` as pg's own clients take it. */
+  async query(statement: QueryConfig, values?: unknown[]): Promise<pg.QueryResult> {
+    const config = typeof statement === "string" && values ? { text: statement, values } : statement;
+    const text = typeof config === "string" ? config : (config.text ?? "");
     const savepoint = SAVEPOINT.exec(text)?.[1];
     if (savepoint) this.savepoints += savepoint === "savepoint" ? 1 : -1;
     // The adaptor's prepared-statement cache drops a statement it evicts; that needs no transaction.
     if (text.startsWith("deallocate ")) return this.raw.query(config);
-    const opening = this.open ? "" : this.opening || this.begin;
+    const opening = this.open ? "" : this.opening || (typeof this.begin === "string" ? this.begin : this.begin());
     const commit = this.savepoints === 0 && !savepoint;
     this.open = !commit;
     this.opening = "";
