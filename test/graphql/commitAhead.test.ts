@@ -154,7 +154,7 @@ test("a statement after a failed one in the same call runs in a new transaction 
   expect(await statusOf(after.xid)).toBe("committed");
 });
 
-test("a session-checked transaction: its first statement runs in it, a second in a new one with the same claims", async () => {
+test("a session-checked transaction: a second statement runs in a new one with the same claims", async () => {
   const tenant = await createTenant(db.ownerPool);
   const member = await createUser(db.ownerPool, tenant, "member");
   const { claims, pinned } = await transactions.openSession(verifyAccessToken(member.token, TEST_JWT_SECRET), (c) => ({
