@@ -4,7 +4,6 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import cors from "cors";
 import express from "express";
 import helmet from "helmet";
 import { postgraphile, type PostGraphileInstance } from "postgraphile";
@@ -35,7 +34,9 @@ import { apiRouter, checkImplementations, implementationsOf } from "./http/route
 import { implement, isStreaming } from "./http/routeSpec.ts";
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
+import { corsHeaders } from "./http/cors.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
+import { rememberedTrust } from "./http/trustProxy.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { registerModules, type ModuleManifest, type ModuleServer } from "./modules.ts";
@@ -145,6 +146,7 @@ export async function createTesseraServer({
   app.set("etag", false);
   // Who may say who the client is (X-Forwarded-For): TRUST_PROXY. req.ip keys every per-IP limit.
   app.set("trust proxy", config.trustProxy);
+  app.set("trust proxy fn", rememberedTrust(app.get("trust proxy fn")));
   // Requests are dispatched at the end, once the /graphql lane is built (see below).
   const httpServer = createServer();
   const drain = trackRequests(httpServer);
@@ -162,11 +164,7 @@ export async function createTesseraServer({
   // Security headers; Ruru (development) needs inline scripts, so no CSP here — the API serves JSON.
   const responseHeaders = [
     fixedHeaders(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false })),
-    cors({
-      origin: config.corsOrigins === "*" ? true : config.corsOrigins,
-      exposedHeaders: ["X-Request-Id", "Retry-After"],
-      maxAge: 600,
-    }),
+    corsHeaders({ origins: config.corsOrigins, exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }),
   ];
   app.use(...responseHeaders);
   const rootRoutes = [
