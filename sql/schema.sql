@@ -1787,6 +1787,7 @@ declare
   v_user app_public.users;
   v_unknown text;
   v_role app_public.roles;
+  v_constraint text;
 begin
   if app_public.current_user_id() is null then
     raise exception 'Sign in to create users' using errcode = 'TAUTH';
@@ -1827,9 +1828,20 @@ begin
   if exists (select 1 from app_public.users u where u.tenant_id = app_public.current_tenant_id() and u.username = create_user.username) then
     raise exception 'That username is already used in this tenant' using errcode = 'TCONF', detail = '{"reason":"USERNAME_TAKEN"}';
   end if;
-  insert into app_public.users (tenant_id, email, username, full_name)
-    values (app_public.current_tenant_id(), create_user.email, create_user.username, create_user.full_name)
-    returning * into v_user;
+  begin
+    insert into app_public.users (tenant_id, email, username, full_name)
+      values (app_public.current_tenant_id(), create_user.email, create_user.username, create_user.full_name)
+      returning * into v_user;
+  exception when unique_violation then
+    -- Two calls at once: both passed the checks above, the unique index refused the second.
+    get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'users_tenant_id_email_key' then
+      raise exception 'That e-mail is already used in this tenant' using errcode = 'TCONF', detail = '{"reason":"EMAIL_TAKEN"}';
+    elsif v_constraint = 'users_tenant_id_username_key' then
+      raise exception 'That username is already used in this tenant' using errcode = 'TCONF', detail = '{"reason":"USERNAME_TAKEN"}';
+    end if;
+    raise;
+  end;
   insert into app_public.user_roles (user_id, role_id)
     select v_user.id, r.id from app_public.roles r
     where r.tenant_id = app_public.current_tenant_id() and r.name = any(create_user.roles);

@@ -116,6 +116,27 @@ test("an admin creates a user with roles in one transaction; an unknown role cre
   expect(taken.body.errors?.[0]?.extensions).toEqual({ code: "CONFLICT", details: { reason: "EMAIL_TAKEN" } });
 });
 
+test("createUser calls racing on one e-mail or username: one user, every other CONFLICT with its reason", async () => {
+  for (const [field, reason] of [
+    ["email", "EMAIL_TAKEN"],
+    ["username", "USERNAME_TAKEN"],
+  ] as const) {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const email = field === "email" ? "race@example.test" : `race-${i}@example.test`;
+        const username = field === "username" ? "race-name" : `race-${field}-${i}`;
+        return app.graphql(CREATE_USER, { email, username, roles: ["member"] }, adminA.token);
+      }),
+    );
+    const refused = answers.map((answer) => answer.body.errors?.[0]?.extensions).filter(Boolean);
+    expect(refused).toEqual(Array(19).fill({ code: "CONFLICT", details: { reason } }));
+    const column = field === "email" ? "email" : "username";
+    const value = field === "email" ? "race@example.test" : "race-name";
+    const { rowCount } = await app.db.ownerPool.query(`select 1 from app_public.users where ${column} = $1`, [value]);
+    expect(rowCount).toBe(1);
+  }
+});
+
 test("deleting a user revokes their sessions at once and scrubs them later", async () => {
   const victim = await createUser(app.db.ownerPool, { id: adminA.tenantId, slug: "tenant-a" }, "member");
   const denied = await app.graphql(

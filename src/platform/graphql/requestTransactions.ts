@@ -134,8 +134,11 @@ export class RequestTransactions {
       }
     }
     // The first statement of a connection not taken from a session check opens its transaction in
-    // the same write: one round trip for the whole call.
-    const transaction = new CommitAhead(client, begin, typeof begin === "string" ? this.setupOf(client) + begin : "");
+    // the same write: one round trip for the whole call. `begin` comes first in that message, so
+    // that if anything after it fails, the statement written behind fails too (the transaction is
+    // aborted) instead of running without the settings.
+    const opening = typeof begin === "string" ? begin.replace(/^begin; /, `begin; ${this.setupOf(client)}`) : "";
+    const transaction = new CommitAhead(client, begin, opening);
     let broken: Error | undefined;
     try {
       const result = await makeWithPgClientViaPgClientAlreadyInTransaction(transaction.client, true)(null, callback);
