@@ -386,10 +386,15 @@ function printTable({ title, results, warnings }: (typeof report)[number]): void
   // The servers of a round run one after another, so a ratio within a round leaves out the
   // machine's drift between rounds: Tessera against each peer round by round, and their median.
   const ours = byServer.tessera!;
-  for (const [name, peer] of [["hand-written", byServer.handwritten!], ["V4", byServer.v4!]] as const) {
+  for (const [name, peer] of [
+    ["hand-written", byServer.handwritten!],
+    ["V4", byServer.v4!],
+  ] as const) {
     const ratios = ours.rounds!.map((rps, round) => rps / peer.rounds![round]!);
     const listed = ratios.map((ratio) => ratio.toFixed(2)).join(", ");
-    process.stdout.write(`Tessera ÷ ${name} round by round: ${listed}; median ${middle(ratios, (r) => r).toFixed(2)}\n`);
+    process.stdout.write(
+      `Tessera ÷ ${name} round by round: ${listed}; median ${middle(ratios, (r) => r).toFixed(2)}\n`,
+    );
   }
   for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
 }
