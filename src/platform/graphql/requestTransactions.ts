@@ -122,23 +122,26 @@ export class RequestTransactions {
     const taken = pinned?.state === "open" ? pinned : undefined;
     if (taken) taken.state = "taken";
     const client = taken?.client ?? (await this.pool.connect());
-    // A pinned transaction's `begin` is needed only if a second statement opens one again.
-    const begin = taken ? () => beginWith(pgSettings ?? {}) : beginWith(pgSettings ?? {});
-    if (begin === "") {
-      try {
-        const setup = this.setupOf(client);
-        if (setup) await client.query(setup);
-        return await makeWithPgClientViaPgClientAlreadyInTransaction(client, false)(null, callback);
-      } finally {
-        client.release();
+    const settings = pgSettings ?? {};
+    let opening = "";
+    if (!taken) {
+      const set = settingsOnly(settings);
+      if (set === "") {
+        try {
+          const setup = this.setupOf(client);
+          if (setup) await client.query(setup);
+          return await makeWithPgClientViaPgClientAlreadyInTransaction(client, false)(null, callback);
+        } finally {
+          client.release();
+        }
       }
+      // The first statement of a connection not taken from a session check opens its transaction
+      // in the same write: one round trip for the whole call. `begin` comes first in that message,
+      // so that if anything after it fails, the statement written behind fails too (the
+      // transaction is aborted) instead of running without the settings.
+      opening = `begin; ${this.setupOf(client)}${set}`;
     }
-    // The first statement of a connection not taken from a session check opens its transaction in
-    // the same write: one round trip for the whole call. `begin` comes first in that message, so
-    // that if anything after it fails, the statement written behind fails too (the transaction is
-    // aborted) instead of running without the settings.
-    const opening = typeof begin === "string" ? begin.replace(/^begin; /, `begin; ${this.setupOf(client)}`) : "";
-    const transaction = new CommitAhead(client, begin, opening);
+    const transaction = new CommitAhead(client, settings, opening);
     let broken: Error | undefined;
     try {
       const result = await makeWithPgClientViaPgClientAlreadyInTransaction(transaction.client, true)(null, callback);
@@ -224,18 +227,18 @@ type QueryConfig = pg.QueryConfig | string;
  */
 class CommitAhead {
   private readonly raw: pg.PoolClient & { pipeline: boolean };
-  private readonly begin: string | (() => string);
+  private readonly settings: Record<string, string | undefined>;
   private opening: string;
   private open: boolean;
   private savepoints = 0;
 
   /**
    * `client` is in a transaction with the settings when `opening` is ""; otherwise `opening` starts
-   * one. `begin` (or what it answers) starts a transaction with the same settings again.
+   * one. A transaction opened again (a second statement) gets `settings` again.
    */
-  constructor(client: pg.PoolClient, begin: string | (() => string), opening: string) {
+  constructor(client: pg.PoolClient, settings: Record<string, string | undefined>, opening: string) {
     this.raw = client as pg.PoolClient & { pipeline: boolean };
-    this.begin = begin;
+    this.settings = settings;
     this.opening = opening;
     this.open = opening === "";
     // Statements are written without waiting for the answers before them; each still waits here
@@ -287,7 +290,7 @@ class CommitAhead {
     if (savepoint) this.savepoints += savepoint === "savepoint" ? 1 : -1;
     // The adaptor's prepared-statement cache drops a statement it evicts; that needs no transaction.
     if (text.startsWith("deallocate ")) return this.raw.query(config);
-    const opening = this.open ? "" : this.opening || (typeof this.begin === "string" ? this.begin : this.begin());
+    const opening = this.open ? "" : this.opening || beginWith(this.settings);
     const commit = this.savepoints === 0 && !savepoint;
     this.open = !commit;
     this.opening = "";
