@@ -29,30 +29,24 @@ const { config, logger, database } = bench;
 // A tenant with 40 upcoming events, participants, and one member with a live session.
 const { tenantId, userId, sessionId, token } = await eventsFixture(bench);
 const QUERY = EVENTS_QUERY;
-// What Tessera sends, in the same messages: the session check, `begin` and the claims in one
-// simple-protocol message (src/platform/graphql/requestTransactions.ts), the query, `commit`.
-const OPEN_SQL = [
-  "begin",
-  "select s.*, set_config('jwt.claims.role', s.role::text, true) as role_claim" +
-    ` from app_hidden.session_claims(array['${sessionId}']::uuid[]) s`,
+// What Tessera sends, in the same messages: the session check on its own
+// (src/platform/auth/sessionCheck.ts), then `begin`, the claims, the query and `commit` in one write
+// (src/platform/graphql/requestTransactions.ts).
+const SESSION_SQL = `select * from app_hidden.session_claims(array['${sessionId}']::uuid[])`;
+const SETTINGS_SQL =
   `select set_config('role', '${database.urls.visitorRole}', true),` +
-    ` set_config('jwt.claims.session_id', '${sessionId}', true),` +
-    ` set_config('jwt.claims.user_id', '${userId}', true), set_config('jwt.claims.tenant_id', '${tenantId}', true)`,
-];
+  ` set_config('jwt.claims.session_id', '${sessionId}', true), set_config('jwt.claims.role', 'member', true),` +
+  ` set_config('jwt.claims.user_id', '${userId}', true), set_config('jwt.claims.tenant_id', '${tenantId}', true)`;
 
 // 2. The hand-written ceiling.
 const authenticator = new pg.Pool({ connectionString: database.urls.authenticatorUrl, max: 10 });
 const plain = createServer(async (_req, res) => {
-  const client = await authenticator.connect();
-  try {
-    await client.query(OPEN_SQL.join("; "));
-    const { rows } = await client.query(EVENTS_LIST_SQL);
-    await client.query("commit");
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ data: { searchEvents: { nodes: rows } } }));
-  } finally {
-    client.release();
-  }
+  await authenticator.query(SESSION_SQL);
+  const results = (await authenticator.query(
+    ["begin", SETTINGS_SQL, EVENTS_LIST_SQL, "commit"].join("; "),
+  )) as unknown as pg.QueryResult[];
+  res.setHeader("content-type", "application/json");
+  res.end(JSON.stringify({ data: { searchEvents: { nodes: results[2]!.rows } } }));
 });
 await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
 
@@ -126,10 +120,9 @@ const scriptPath = join(resultsDir, "events-read.sql");
 writeFileSync(
   scriptPath,
   [
+    `${SESSION_SQL};`,
     // pgbench sends commands joined by \; as one message.
-    `${OPEN_SQL.join(" \\; ")};`,
-    EVENTS_LIST_SQL.replace(/\s+/g, " ") + ";",
-    "commit;",
+    `begin \\; ${SETTINGS_SQL} \\; ${EVENTS_LIST_SQL.replace(/\s+/g, " ")} \\; commit;`,
     "",
   ].join("\n"),
 );

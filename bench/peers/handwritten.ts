@@ -5,16 +5,19 @@
  * session's claims; a bot request authenticates its key and bot (authenticate_bot_request, as the
  * owner) and runs as the bot role with the bot claims — each in one transaction, with the
  * statement timeout Tessera sets. The statements go out in the messages Tessera sends them in, by
- * Tessera's own code used without the rest of the server: for a member
- * (src/platform/graphql/requestTransactions.ts) session check + `begin` + claims, then the query
- * with its `commit`; for a bot (botRunner) `begin` + claims, the query, `commit`.
+ * Tessera's own code used without the rest of the server: for a member the session check
+ * (src/platform/auth/sessionCheck.ts), then `begin` + claims, the query and `commit` in one write
+ * (src/platform/graphql/requestTransactions.ts); for a bot (botRunner) `begin` + claims, the query,
+ * `commit`.
  * Own process; PEERS_SETUP in, `{"port":N}` out.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { botRunner } from "../../src/modules/commerce/botAuth.ts";
 import { productPage } from "../../src/modules/commerce/catalog.ts";
 import { sha256 } from "../../src/platform/auth/secrets.ts";
+import { makeSessionCheck } from "../../src/platform/auth/sessionCheck.ts";
 import { claimsFromAuthorization } from "../../src/platform/auth/tokens.ts";
+import { pgSettingsFor } from "../../src/platform/graphql/context.ts";
 import { RequestTransactions } from "../../src/platform/graphql/requestTransactions.ts";
 import { type BenchClient, benchPool, EVENTS_LIST_SQL } from "../queries.ts";
 import { CURRENT_USER_SQL, JOIN_SQL } from "./paths.ts";
@@ -25,31 +28,17 @@ const { urls, jwtSecret, statementTimeoutMs, botRequestsPerMinute } = readSetup(
 const requestPool = benchPool(urls.authenticatorUrl, 12);
 const ownerPool = benchPool(urls.ownerUrl, 10);
 const transactions = new RequestTransactions(requestPool);
+const checkSession = makeSessionCheck(requestPool);
 const botTransaction = botRunner(requestPool, urls.botRole, statementTimeoutMs);
 const NO_BOT = "00000000-0000-0000-0000-000000000000";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/**
- * Runs `work` in one transaction with the given settings, sent with `begin` in one message (what
- * Tessera's request path sends); a pinned transaction (from openSession) is used as it is.
- */
-function withSettings<T>(settings: Record<string, string>, work: (client: BenchClient) => Promise<T>): Promise<T> {
-  return transactions.withPgClient(settings, (client) => work(client.rawClient));
-}
-
 async function asMember<T>(req: IncomingMessage, work: (client: BenchClient) => Promise<T>): Promise<T> {
   const presented = claimsFromAuthorization(req.headers.authorization, jwtSecret);
   if (!presented) throw new Error("Send a bearer token.");
-  // The session check, `begin` and the claims in one round trip, as Tessera's /graphql does.
-  const { pinned } = await transactions.openSession(presented, (claims) => ({
-    role: urls.visitorRole,
-    statement_timeout: String(statementTimeoutMs),
-    "jwt.claims.user_id": claims.sub,
-    "jwt.claims.tenant_id": claims.tid,
-    "jwt.claims.session_id": claims.sid,
-    "jwt.claims.role": claims.role,
-  }));
-  return withSettings(pinned.settings, work);
+  const claims = await checkSession(presented);
+  const settings = pgSettingsFor(claims, urls.visitorRole, undefined, statementTimeoutMs);
+  return transactions.withPgClient(settings, (client) => work(client.rawClient));
 }
 
 /** A bot request: its key and bot checked as Tessera checks them, then Tessera's own bot transaction. */

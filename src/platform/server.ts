@@ -11,14 +11,12 @@ import { PgSubscriber } from "postgraphile/adaptors/pg";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import { makeLiveSessions, makeSessionCheck } from "./auth/sessionCheck.ts";
 import { SessionWatch } from "./auth/sessionWatch.ts";
-import type { AccessClaims } from "./auth/tokens.ts";
 import type { Config, DatabaseUrls } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { shareDefaultAbortReason } from "./graphql/abortReason.ts";
-import { pgSettingsFor } from "./graphql/context.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { RequestTransactions } from "./graphql/requestTransactions.ts";
-import { GRAPHQL_MAX_BODY_BYTES, makePreset } from "./graphql/preset.ts";
+import { makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { graphqlBodyGuard } from "./http/requestBody.ts";
 import { verifyFormBody, verifyJsonBody, wellFormedQueryString } from "./http/unicode.ts";
@@ -173,12 +171,7 @@ export async function createTesseraServer({
   ];
   app.use(apiRouter(rootRoutes, ""));
   app.use(swaggerUiRouter());
-  const settingsFor = (requestId: string | undefined) => (claims: AccessClaims) =>
-    pgSettingsFor(claims, database.visitorRole, requestId, config.graphql.statementTimeoutMs);
-  const authenticated = authenticate(config.jwtSecret, checkSession, GRAPHQL_PATH, logger, {
-    maxBodyBytes: GRAPHQL_MAX_BODY_BYTES,
-    open: (presented, requestId) => transactions.openSession(presented, settingsFor(requestId)),
-  });
+  const authenticated = authenticate(config.jwtSecret, checkSession, GRAPHQL_PATH, logger);
   app.use(authenticated);
   const runOperation = makeOperationRunner(pgl);
   // The modules' routes: their route-table handlers (streaming ones before the body parsers) and

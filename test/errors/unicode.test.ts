@@ -88,7 +88,7 @@ describe("GraphQL over HTTP", () => {
     const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(tail)]);
     const signedIn = await postGraphql(body, auth());
     expectNotUnicode(signedIn.status, signedIn.body);
-    // Without a token, and without a declared length, grafserv reads the body itself: same answer.
+    // Without a token, and sent chunked: same answer.
     const anonymous = await postGraphql(body);
     expectNotUnicode(anonymous.status, anonymous.body);
     const chunked = await fetch(`${app.url}/graphql`, {

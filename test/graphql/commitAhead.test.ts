@@ -8,10 +8,8 @@ import type { NodePostgresPgClient } from "postgraphile/adaptors/pg";
 import pg from "pg";
 import { deriveVisitorRole } from "../../src/platform/config.ts";
 import { watchPool } from "../../src/platform/db/pools.ts";
-import { verifyAccessToken } from "../../src/platform/auth/tokens.ts";
 import { RequestTransactions } from "../../src/platform/graphql/requestTransactions.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { createTenant, createUser, TEST_JWT_SECRET } from "../helpers/fixtures.ts";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -154,20 +152,19 @@ test("a statement after a failed one in the same call runs in a new transaction 
   expect(await statusOf(after.xid)).toBe("committed");
 });
 
-test("a session-checked transaction: a second statement runs in a new one with the same claims", async () => {
-  const tenant = await createTenant(db.ownerPool);
-  const member = await createUser(db.ownerPool, tenant, "member");
-  const { claims, pinned } = await transactions.openSession(verifyAccessToken(member.token, TEST_JWT_SECRET), (c) => ({
-    role: settings.role!,
-    "jwt.claims.user_id": c.sub,
-  }));
-  const [first, second] = await transactions.withPgClient(pinned.settings, async (client) => [
-    await seen(client),
-    await seen(client),
-  ]);
-  expect(first).toMatchObject({ role: settings.role, claim: claims.sub });
-  expect(second).toMatchObject({ role: settings.role, claim: claims.sub });
-  expect(second!.xid).not.toBe(first!.xid);
-  expect([await statusOf(first!.xid), await statusOf(second!.xid)]).toEqual(["committed", "committed"]);
-  expect(await requestConnectionInTransaction()).toBe(false);
+test("each new connection turns JIT optimisation off, even when its first statement fails", async () => {
+  const fresh = watchPool(new pg.Pool({ connectionString: db.urls.authenticatorUrl, max: 1 }), undefined, "test-fresh");
+  try {
+    const requests = new RequestTransactions(fresh);
+    const jit = { text: "select current_setting('jit_optimize_above_cost') as jit", values: [] };
+    await expect(
+      requests.withPgClient(settings, (client) => client.query({ text: "select 1 / 0", values: [] })),
+    ).rejects.toThrow("division by zero");
+    const after = await requests.withPgClient(settings, (client) => client.query<{ jit: string }>(jit));
+    const anonymous = await requests.withPgClient(null, (client) => client.query<{ jit: string }>(jit));
+    expect([after.rows[0]!.jit, anonymous.rows[0]!.jit]).toEqual(["-1", "-1"]);
+    expect(fresh.totalCount).toBe(1);
+  } finally {
+    await fresh.end();
+  }
 });

@@ -1,8 +1,8 @@
 /**
- * An authenticated GraphQL request checks its session in the message that opens the transaction its
- * first database access uses. Whatever the request does — nothing with the database, a parse error,
- * two root fields, a client that goes away during the check — no transaction stays open, and no
- * request sees another's claims.
+ * An authenticated GraphQL request checks its session, then each of its statements opens and ends
+ * its own transaction in one write. Whatever the request does — nothing with the database, a parse
+ * error, two root fields, a client that goes away during the check or never reads its answer — no
+ * transaction stays open, no connection is held for it, and no request sees another's claims.
  */
 import { type IncomingMessage, request as httpRequest, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
@@ -74,7 +74,7 @@ async function expectAnswerMeanwhile(): Promise<void> {
   expect(await response.json()).toEqual({ data: { currentTenant: { slug: tenant.slug } } });
 }
 
-test("token requests that never use the database (parse, validation error, no field) end the transaction", async () => {
+test("token requests without a database access (parse, validation error, no field) leave no transaction", async () => {
   // More requests at once than the request pool has connections: a transaction left open would
   // starve the ones after it.
   const answers = await Promise.all(

@@ -25,12 +25,18 @@ interface SessionClaimsRow {
 /** What a client is told when its session is no longer live (revoked, expired, user deleted, tenant suspended). */
 export const SESSION_ENDED = "The session has ended; sign in again.";
 
-/** `pool` connects as the authenticator, which may execute app_hidden.session_claims only. */
+/**
+ * `pool` connects as the authenticator, which may execute app_hidden.session_claims only. The check
+ * is a statement of its own, prepared once per connection (a named statement), on whichever
+ * connection is free: the request's own statements then take a connection only for their round trips.
+ */
 export function makeSessionCheck(pool: pg.Pool): SessionCheck {
   return async (claims) => {
-    const { rows } = await pool.query<SessionClaimsRow>("select * from app_hidden.session_claims($1::uuid[])", [
-      [claims.sid],
-    ]);
+    const { rows } = await pool.query<SessionClaimsRow>({
+      name: "tessera_session_claims",
+      text: "select * from app_hidden.session_claims($1::uuid[])",
+      values: [[claims.sid]],
+    });
     const session = rows[0];
     if (!session) throw new AppError("UNAUTHENTICATED", SESSION_ENDED);
     if (session.user_id !== claims.sub.toLowerCase() || session.tenant_id !== claims.tid.toLowerCase()) {
@@ -43,10 +49,11 @@ export function makeSessionCheck(pool: pg.Pool): SessionCheck {
 export function makeLiveSessions(pool: pg.Pool): LiveSessions {
   return async (sessionIds) => {
     if (sessionIds.length === 0) return new Set();
-    const { rows } = await pool.query<{ session_id: string }>(
-      "select session_id from app_hidden.session_claims($1::uuid[])",
-      [sessionIds],
-    );
+    const { rows } = await pool.query<{ session_id: string }>({
+      name: "tessera_live_sessions",
+      text: "select session_id from app_hidden.session_claims($1::uuid[])",
+      values: [sessionIds],
+    });
     return new Set(rows.map((row) => row.session_id));
   };
 }

@@ -6,7 +6,6 @@ import type { SessionCheck } from "../auth/sessionCheck.ts";
 import type { AccessClaims } from "../auth/tokens.ts";
 import { claimsFromAuthorization } from "../auth/tokens.ts";
 import { AppError } from "../errors.ts";
-import type { PinnedTransaction } from "./requestTransactions.ts";
 
 declare global {
   namespace Grafast {
@@ -32,8 +31,6 @@ export interface Caller {
 /** Set by the HTTP layer once the bearer token of a request has been verified. */
 export interface AuthenticatedRequest {
   claims?: AccessClaims;
-  /** The transaction the session check opened, for the request's first database access. */
-  pinned?: PinnedTransaction;
   requestId?: string;
   caller?: Caller;
 }
@@ -83,13 +80,11 @@ export function makeContextCallback(options: ContextOptions) {
     if (!services) throw new Error("this PostGraphile instance only builds the schema; it serves no requests");
     let caller: Caller = {};
     let requestId: string | undefined;
-    let pinned: PinnedTransaction | undefined;
     const req = requestContext.expressv4?.req as (AuthenticatedRequest & object) | undefined;
     if (req) {
       // HTTP: the Express middleware has verified the token and its session (401 if bad).
       caller = req.caller ?? {};
       requestId = req.requestId;
-      pinned = req.pinned;
     } else if (requestContext.ws) {
       // WebSocket: the token arrives in connection_init's payload; a bad one fails the operation.
       const header = connectionAuthorization(requestContext.ws.connectionParams);
@@ -107,8 +102,7 @@ export function makeContextCallback(options: ContextOptions) {
     const claims = caller.claims;
     return {
       ...services.values,
-      // The pinned transaction's settings object is how the request's first database access finds it.
-      pgSettings: pinned?.settings ?? pgSettingsFor(claims, options.visitorRole, requestId, options.statementTimeoutMs),
+      pgSettings: pgSettingsFor(claims, options.visitorRole, requestId, options.statementTimeoutMs),
       tenantId: claims?.tid ?? null,
       userId: claims?.sub ?? null,
       requestId: requestId ?? null,

@@ -53,7 +53,6 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       ValidationErrorCodesPlugin,
       UnicodeTextPlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
-      ...(options.transactions ? [options.transactions.plugin] : []),
       ...(options.plugins ?? []),
     ],
     pgServices: [

@@ -26,8 +26,6 @@ export function sendError(
   logger: Logger,
   graphqlPath = "/graphql",
 ): void {
-  // A request refused after its session check (a guard of /graphql) needs its transaction no more.
-  void req.pinned?.end();
   const appError = toAppError(error);
   logServerFault(logger, appError, { requestId: req.requestId, path: req.path });
   if (appError.retryAfter !== undefined) res.setHeader("Retry-After", String(appError.retryAfter));
