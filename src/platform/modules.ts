@@ -7,6 +7,7 @@
 import type { Router } from "express";
 import type { JobHelpers } from "graphile-worker";
 import type pg from "pg";
+import type { SessionCheck } from "./auth/sessionCheck.ts";
 import type { z } from "zod";
 import type { Command } from "./commands.ts";
 import type { Config, ConfigFragment, DatabaseUrls } from "./config.ts";
@@ -29,6 +30,13 @@ export interface ServerContext {
   requestPool: pg.Pool;
   /** The database's connection strings and role names (modules that switch roles read them). */
   database: DatabaseUrls;
+  /**
+   * The session check every request passes when its headers arrive. A write that Node makes through
+   * the owner pool on a caller's behalf checks again right before it (the request's body may have
+   * taken minutes to arrive, and the session may have ended meanwhile): SQL run as the request's
+   * role needs no such call, since RLS reads the live session itself.
+   */
+  checkSession: SessionCheck;
 }
 
 /** The request-time part of a module: REST routes and values every GraphQL request can read. */

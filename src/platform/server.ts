@@ -108,7 +108,8 @@ export async function createTesseraServer({
   const metrics = new Metrics({ authenticator: requestPool, owner: ownerPool }, ownerPool);
   const parts: ModuleServer[] = [];
   for (const module of modules)
-    if (module.server) parts.push(await module.server({ config, logger, ownerPool, requestPool, database }));
+    if (module.server)
+      parts.push(await module.server({ config, logger, ownerPool, requestPool, database, checkSession }));
   const pgl = postgraphile(
     makePreset({
       database,

@@ -6,6 +6,7 @@
 import type { AddressInfo } from "node:net";
 import express from "express";
 import jwt from "jsonwebtoken";
+import { verifyPassword } from "../../src/modules/identity/passwords.ts";
 import { newPool } from "../../src/platform/db/pools.ts";
 import { makeSessionCheck } from "../../src/platform/auth/sessionCheck.ts";
 import { pgSettingsFor, type AuthenticatedRequest } from "../../src/platform/graphql/context.ts";
@@ -152,6 +153,39 @@ test(
     }
   },
 );
+
+test("after logout earlier in the same operation, enableTwoFactor and changePassword are UNAUTHENTICATED", async () => {
+  const password = "an old password of some length";
+  const [enrolling, changing] = [
+    await createUser(app.db.ownerPool, tenant, "member"),
+    await createUser(app.db.ownerPool, tenant, "member", { password }),
+  ];
+  const enrol = await app.graphql(
+    `mutation { logout { success } enableTwoFactor { secret } }`,
+    undefined,
+    enrolling.token,
+  );
+  const change = await app.graphql(
+    `mutation ($input: ChangePasswordInput!) { logout { success } changePassword(input: $input) { success } }`,
+    { input: { currentPassword: password, newPassword: "a new password nobody asked for" } },
+    changing.token,
+  );
+  for (const [answer, field] of [
+    [enrol, "enableTwoFactor"],
+    [change, "changePassword"],
+  ] as const) {
+    expect(answer.body.data).toEqual({ logout: { success: true }, [field]: null });
+    const errors = answer.body.errors as Array<{ path?: string[]; extensions?: { code?: string } }> | undefined;
+    expect(errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[[field], "UNAUTHENTICATED"]]);
+  }
+  const { rows } = await app.db.ownerPool.query<{ user_id: string; totp_pending_secret: string | null }>(
+    "select user_id, totp_pending_secret, password_hash from app_private.user_secrets where user_id = any($1)",
+    [[enrolling.id, changing.id]],
+  );
+  expect(rows.find((row) => row.user_id === enrolling.id)?.totp_pending_secret).toBeNull();
+  const hash = rows.find((row) => row.user_id === changing.id) as unknown as { password_hash: string };
+  expect(await verifyPassword(password, hash.password_hash)).toBe(true);
+});
 
 test("only the authenticator may run app_hidden.session_claims; session_is_live is gone", async () => {
   const { rows } = await app.db.rootPool.query<{ visitor: boolean; authenticator: boolean; old: boolean }>(

@@ -7,10 +7,13 @@ import { connect } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import request from "supertest";
+import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
 import { mediaConfig } from "../../src/modules/media/config.ts";
 import { imageRoutes } from "../../src/modules/media/rest.ts";
+import { makeSessionCheck } from "../../src/platform/auth/sessionCheck.ts";
 import { s3ImageStorage } from "../../src/modules/media/s3Storage.ts";
 import { localImageStorage } from "../../src/modules/media/storage.ts";
 import { createLogger } from "../../src/platform/logger.ts";
@@ -169,6 +172,44 @@ describe.each(DRIVERS)("%s store", (driver) => {
     expect((await request(app.url).get("/ready")).status).toBe(200);
   });
 
+  test("a session that ends while the body arrives: 401, and nothing stored or recorded", async () => {
+    const uploader = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "manager");
+    const before = await storedFiles();
+    const { port } = new URL(app.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    socket.on("error", () => undefined);
+    const answer = new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      socket.on("close", () => resolve(text));
+    });
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const part = truncated("file");
+    const rest = Buffer.from("\r\n--XB--\r\n");
+    socket.write(
+      `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${uploader.token}\r\nConnection: close\r\n` +
+        `Content-Type: multipart/form-data; boundary=XB\r\nContent-Length: ${part.length + rest.length}\r\n\r\n`,
+    );
+    socket.write(part);
+    // The request passed its session check and the server is writing the upload to disk.
+    await until(() => tempFiles().length > 0, "the upload's temporary file");
+    const logout = await request(app.url)
+      .post("/graphql")
+      .set("Authorization", `Bearer ${uploader.token}`)
+      .send({ query: "mutation { logout { success } }" });
+    expect(logout.body).toEqual({ data: { logout: { success: true } } });
+    socket.write(rest);
+    const response = await answer;
+    expect(response.split("\r\n")[0]).toBe("HTTP/1.1 401 Unauthorized");
+    expect(response).toContain('"code":"UNAUTHENTICATED"');
+    const { rows } = await app.db.ownerPool.query("select 1 from app_public.images where uploaded_by = $1", [
+      uploader.id,
+    ]);
+    expect(rows).toEqual([]);
+    expect(await storedFiles()).toEqual(before);
+    await until(() => tempFiles().length === 0, "the temporary file to be removed");
+  });
+
   test(
     "temporary uploads left by a dead process are swept when the routes start; " + "recent ones are left alone",
     async () => {
@@ -183,7 +224,8 @@ describe.each(DRIVERS)("%s store", (driver) => {
         // A day untouched: far beyond the sweep threshold (an hour).
         const old = new Date(Date.now() - 24 * 3600_000);
         utimesSync(stale, old, old);
-        imageRoutes({ storage, maxBytes: MAX_BYTES, pool: app.db.ownerPool });
+        const checkSession = makeSessionCheck(new pg.Pool({ connectionString: app.db.urls.authenticatorUrl }));
+        imageRoutes({ storage, maxBytes: MAX_BYTES, pool: app.db.ownerPool, checkSession });
         await until(() => !existsSync(stale), "the stale upload to be swept");
         expect(readdirSync(join(root, "tmp"))).toEqual(["recent.upload"]);
       } finally {

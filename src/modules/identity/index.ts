@@ -50,10 +50,10 @@ export const identity: ModuleManifest = {
     "confirmTwoFactor",
     "disableTwoFactor",
   ],
-  server({ config, logger, ownerPool }) {
+  server({ config, logger, ownerPool, checkSession }) {
     const settings = { ...identityConfig.of(config), jwtSecret: config.jwtSecret };
     const captcha = settings.captchaApiUrl ? makeCaptchaVerifier(settings.captchaApiUrl) : undefined;
-    const auth = new AuthService(ownerPool, settings, logger, captcha);
+    const auth = new AuthService(ownerPool, settings, logger, checkSession, captcha);
     return {
       graphqlContext: { auth },
       routes: (runOperation) => [authRoutes(auth), userRoutes(runOperation)],

@@ -16,6 +16,7 @@ import type { Logger } from "../../platform/logger.ts";
 import { LIMITS, take } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
 import { makeSecretBox, randomToken, sha256 } from "../../platform/auth/secrets.ts";
+import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
 import { makeRefreshTokenSuccessor } from "../../platform/auth/tokens.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
 import { activeTenantId, type CaptchaVerifier, ipOf, limitKeyOfTenant, requireClaims } from "./callers.ts";
@@ -53,9 +54,22 @@ export class AuthService {
   readonly #refreshSuccessor: (presented: string) => string;
   readonly #sessions: Sessions;
   readonly #registrations: Registrations;
+  readonly #checkSession: SessionCheck;
 
-  constructor(pool: pg.Pool, config: IdentityConfig, logger: Logger, verifyCaptcha?: CaptchaVerifier) {
+  /**
+   * `checkSession` is the request's session check, made again before each write on a signed-in
+   * caller's behalf: the caller's request passed it when its headers arrived, and the session may
+   * have ended since (a body sent slowly, or `logout` earlier in the same GraphQL operation).
+   */
+  constructor(
+    pool: pg.Pool,
+    config: IdentityConfig,
+    logger: Logger,
+    checkSession: SessionCheck,
+    verifyCaptcha?: CaptchaVerifier,
+  ) {
     this.#pool = pool;
+    this.#checkSession = checkSession;
     this.#config = config;
     this.#twoFactor = new TwoFactor(pool, makeSecretBox(config.totpEncodeSecret));
     this.#refreshSuccessor = makeRefreshTokenSuccessor(config.jwtSecret);
@@ -195,9 +209,11 @@ export class AuthService {
       throw new AppError("INVALID_CREDENTIALS", "The current password is not correct.");
     }
     await unit.giveBack();
+    const newHash = await hashPassword(data.newPassword);
+    await this.#checkSession(claims);
     await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [
       claims.sub,
-      await hashPassword(data.newPassword),
+      newHash,
       claims.sid,
     ]);
     await this.#audit("password_changed", caller, { tenantId: claims.tid, userId: claims.sub });
@@ -251,13 +267,17 @@ export class AuthService {
 
   /** Starts 2FA enrolment: a new secret (stored encrypted) and its otpauth:// URI. */
   async enableTwoFactor(caller: Caller): Promise<{ secret: string; otpauthUri: string }> {
-    return this.#twoFactor.enrol(requireClaims(caller).sub);
+    const claims = requireClaims(caller);
+    await this.#checkSession(claims);
+    return this.#twoFactor.enrol(claims.sub);
   }
 
   /** Turns 2FA on with a first valid code; answers the ten recovery codes, shown once. */
   async confirmTwoFactor(input: unknown, caller: Caller): Promise<{ recoveryCodes: string[] }> {
     const claims = requireClaims(caller);
-    const codes = await this.#twoFactor.confirm(claims.sub, parseInput(schemas.twoFactorCode, input).code);
+    const { code } = parseInput(schemas.twoFactorCode, input);
+    await this.#checkSession(claims);
+    const codes = await this.#twoFactor.confirm(claims.sub, code);
     await this.#audit("two_factor_enabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { recoveryCodes: codes };
   }
@@ -265,7 +285,9 @@ export class AuthService {
   /** Turns 2FA off; needs a valid TOTP or recovery code. */
   async disableTwoFactor(input: unknown, caller: Caller): Promise<{ success: true }> {
     const claims = requireClaims(caller);
-    await this.#twoFactor.disable(claims.sub, parseInput(schemas.twoFactorCode, input).code);
+    const { code } = parseInput(schemas.twoFactorCode, input);
+    await this.#checkSession(claims);
+    await this.#twoFactor.disable(claims.sub, code);
     await this.#audit("two_factor_disabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
   }

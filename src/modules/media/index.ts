@@ -14,7 +14,7 @@ export const media: ModuleManifest = {
   name: "media",
   config: mediaConfig,
   api: MEDIA_API,
-  async server({ config, logger, ownerPool }) {
+  async server({ config, logger, ownerPool, checkSession }) {
     const { uploadPath, maxBytes, store } = mediaConfig.of(config);
     // The S3 driver (and its SDK, ~150 ms to load) only when configured: processes on local disk never load it.
     const storage =
@@ -23,7 +23,7 @@ export const media: ModuleManifest = {
         : localImageStorage(uploadPath);
     // Multipart bodies are streamed, never buffered by a body parser.
     return {
-      streamingRoutes: [imageRoutes({ storage, maxBytes, pool: ownerPool })],
+      streamingRoutes: [imageRoutes({ storage, maxBytes, pool: ownerPool, checkSession })],
       close: async () => storage.close?.(),
     };
   },

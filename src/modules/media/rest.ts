@@ -17,6 +17,7 @@ import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
 import type { Request, Router } from "express";
 import type pg from "pg";
+import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
 import { AppError } from "../../platform/errors.ts";
 import { requireUser } from "../../platform/http/authenticate.ts";
 import { apiRouter, implement } from "../../platform/http/routeTable.ts";
@@ -39,9 +40,11 @@ export interface ImageRouteOptions {
   maxBytes: number;
   /** Owner pool: checks the uploader's permissions, records uploads, resolves image ids. */
   pool: pg.Pool;
+  /** The session check, made again once the body is in: the session may have ended while it arrived. */
+  checkSession: SessionCheck;
 }
 
-export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Router {
+export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRouteOptions): Router {
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
@@ -63,6 +66,7 @@ export function imageRoutes({ storage, maxBytes, pool }: ImageRouteOptions): Rou
       const upload = await receiveFile(req, tempFile, maxBytes);
       const type = sniffImageType(upload.head);
       if (!type) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Only PNG, JPEG, GIF and WebP images are accepted.");
+      await checkSession(claims);
       // Bytes first, then the tenant's record: a recorded image always has its bytes.
       await storage.put(upload.hash, tempFile);
       const image = await recordImage(pool, {
