@@ -3,7 +3,7 @@
  * (read from the database on every request), and a token whose sub or tid disagree with its
  * session, or that carries no expiry, is UNAUTHENTICATED.
  */
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import express from "express";
 import jwt from "jsonwebtoken";
 import { verifyPassword } from "../../src/modules/identity/passwords.ts";
@@ -185,6 +185,35 @@ test("after logout earlier in the same operation, enableTwoFactor and changePass
   expect(rows.find((row) => row.user_id === enrolling.id)?.totp_pending_secret).toBeNull();
   const hash = rows.find((row) => row.user_id === changing.id) as unknown as { password_hash: string };
   expect(await verifyPassword(password, hash.password_hash)).toBe(true);
+});
+
+test("a request with two Authorization headers is UNAUTHENTICATED, whichever comes first", async () => {
+  /** The status line and code of a GET whose header lines are sent exactly as given. */
+  const rawGet = async (path: string, headerLines: string[]) => {
+    const { port } = new URL(app.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    const text = await new Promise<string>((resolve, reject) => {
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString("utf8")));
+      socket.on("close", () => resolve(answer));
+      socket.on("error", reject);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headerLines.join("")}\r\n`);
+    });
+    return [text.split("\r\n")[0], /"code":"([A-Z_]+)"/.exec(text)?.[1]];
+  };
+  const valid = `Authorization: Bearer ${member.token}\r\n`;
+  const garbage = "Authorization: Bearer not-a-token\r\n";
+  const query = `/graphql?query=${encodeURIComponent("{ currentUser { rowId } }")}`;
+  for (const path of ["/api/users/me", query]) {
+    expect(await rawGet(path, [valid])).toEqual(["HTTP/1.1 200 OK", undefined]);
+    for (const twice of [
+      [valid, garbage],
+      [garbage, valid],
+      [valid, valid],
+    ]) {
+      expect(await rawGet(path, twice)).toEqual(["HTTP/1.1 401 Unauthorized", "UNAUTHENTICATED"]);
+    }
+  }
 });
 
 test("only the authenticator may run app_hidden.session_claims; session_is_live is gone", async () => {

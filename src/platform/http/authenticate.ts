@@ -14,7 +14,7 @@ export function authenticate(jwtSecret: string, checkSession: SessionCheck, grap
   return async (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): Promise<void> => {
     try {
       // The token names a session; the session (user, tenant, current role) is who the caller is.
-      const presented = claimsFromAuthorization(req.get("authorization"), jwtSecret);
+      const presented = claimsFromAuthorization(oneAuthorization(req), jwtSecret);
       req.claims = presented ? await checkSession(presented) : undefined;
       req.caller = { claims: req.claims, ip: req.ip, userAgent: req.get("user-agent"), requestId: req.requestId };
       next();
@@ -24,6 +24,19 @@ export function authenticate(jwtSecret: string, checkSession: SessionCheck, grap
       sendError(req, res, error, logger, graphqlPath);
     }
   };
+}
+
+/**
+ * The request's `Authorization` header. Node keeps the first of several and drops the rest, while a
+ * proxy in front may read the last: a request that sends it more than once is refused, not guessed at.
+ */
+function oneAuthorization(req: Request): string | undefined {
+  let seen = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.length === 13 && req.rawHeaders[i]!.toLowerCase() === "authorization") seen++;
+  }
+  if (seen > 1) throw new AppError("UNAUTHENTICATED", "Send one Authorization header.");
+  return req.get("authorization");
 }
 
 /** The caller of a request that went through `authenticate`. */
