@@ -64,6 +64,9 @@ async function runClients(): Promise<void> {
         super(url, protocols, { localAddress: address });
       }
     };
+  // How sockets ended and the first socket error, for the report if they end before the round.
+  const closes = new Map<string, number>();
+  let firstError: string | undefined;
   const clients = tokens.map((token, i) =>
     createClient({
       url: `ws://127.0.0.1:${port}/graphql`,
@@ -71,6 +74,16 @@ async function runClients(): Promise<void> {
       connectionParams: { authorization: `Bearer ${token}` },
       lazy: false,
       retryAttempts: 0,
+      on: {
+        closed: (event) => {
+          const { code, reason } = event as { code?: number; reason?: string };
+          const key = `${code ?? "?"}${reason ? ` ${reason}` : ""}`;
+          closes.set(key, (closes.get(key) ?? 0) + 1);
+        },
+        error: (error) => {
+          firstError ??= error instanceof Error ? error.message : String((error as { message?: unknown })?.message);
+        },
+      },
     }),
   );
   for (const [i, client] of clients.entries()) {
@@ -94,14 +107,25 @@ async function runClients(): Promise<void> {
     );
   }
   // Each socket is up once a query over it has been answered (its subscription came first).
-  await Promise.all(
-    clients.map(
-      (client) =>
-        new Promise((resolve, reject) =>
-          client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }),
-        ),
-    ),
-  );
+  const started = performance.now();
+  try {
+    await Promise.all(
+      clients.map(
+        (client) =>
+          new Promise((resolve, reject) =>
+            client.subscribe({ query: "{ __typename }" }, { next: resolve, error: reject, complete: () => {} }),
+          ),
+      ),
+    );
+  } catch {
+    // Said plainly (close codes and counts, the first socket error), not as a CloseEvent's dump.
+    const ended = [...closes].map(([key, count]) => `${count} × ${key}`).join(", ");
+    process.stderr.write(
+      `clients: a socket ended before it was up, ${Math.round(performance.now() - started)} ms after the first ` +
+        `connect; closes so far: ${ended || "none"}; first socket error: ${firstError ?? "none"}\n`,
+    );
+    process.exit(1);
+  }
   send({ kind: "ready" });
   const timer = setTimeout(done, RECEIPT_TIMEOUT_MS);
   await all;
