@@ -154,37 +154,60 @@ test(
   },
 );
 
-test("after logout earlier in the same operation, enableTwoFactor and changePassword are UNAUTHENTICATED", async () => {
+test("after logout earlier in the same operation, the owner-pool writes of identity are UNAUTHENTICATED", async () => {
   const password = "an old password of some length";
-  const [enrolling, changing] = [
+  const [enrolling, changing, confirming, disabling] = [
     await createUser(app.db.ownerPool, tenant, "member"),
     await createUser(app.db.ownerPool, tenant, "member", { password }),
+    await createUser(app.db.ownerPool, tenant, "member"),
+    await createUser(app.db.ownerPool, tenant, "member"),
   ];
-  const enrol = await app.graphql(
-    `mutation { logout { success } enableTwoFactor { secret } }`,
-    undefined,
-    enrolling.token,
-  );
-  const change = await app.graphql(
-    `mutation ($input: ChangePasswordInput!) { logout { success } changePassword(input: $input) { success } }`,
-    { input: { currentPassword: password, newPassword: "a new password nobody asked for" } },
-    changing.token,
-  );
-  for (const [answer, field] of [
-    [enrol, "enableTwoFactor"],
-    [change, "changePassword"],
-  ] as const) {
+  const code = { input: { code: "123456" } };
+  const answers = [
+    [
+      await app.graphql(`mutation { logout { success } enableTwoFactor { secret } }`, undefined, enrolling.token),
+      "enableTwoFactor",
+    ],
+    [
+      await app.graphql(
+        `mutation ($input: ChangePasswordInput!) { logout { success } changePassword(input: $input) { success } }`,
+        { input: { currentPassword: password, newPassword: "a new password nobody asked for" } },
+        changing.token,
+      ),
+      "changePassword",
+    ],
+    [
+      await app.graphql(
+        "mutation ($input: TwoFactorCodeInput!) { logout { success } " +
+          "confirmTwoFactor(input: $input) { recoveryCodes } }",
+        code,
+        confirming.token,
+      ),
+      "confirmTwoFactor",
+    ],
+    [
+      await app.graphql(
+        `mutation ($input: TwoFactorCodeInput!) { logout { success } disableTwoFactor(input: $input) { success } }`,
+        code,
+        disabling.token,
+      ),
+      "disableTwoFactor",
+    ],
+  ] as const;
+  for (const [answer, field] of answers) {
     expect(answer.body.data).toEqual({ logout: { success: true }, [field]: null });
     const errors = answer.body.errors as Array<{ path?: string[]; extensions?: { code?: string } }> | undefined;
     expect(errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[[field], "UNAUTHENTICATED"]]);
   }
-  const { rows } = await app.db.ownerPool.query<{ user_id: string; totp_pending_secret: string | null }>(
-    "select user_id, totp_pending_secret, password_hash from app_private.user_secrets where user_id = any($1)",
-    [[enrolling.id, changing.id]],
-  );
+  const { rows } = await app.db.ownerPool.query<{
+    user_id: string;
+    totp_pending_secret: string | null;
+    password_hash: string;
+  }>("select user_id, totp_pending_secret, password_hash from app_private.user_secrets where user_id = any($1)", [
+    [enrolling.id, changing.id],
+  ]);
   expect(rows.find((row) => row.user_id === enrolling.id)?.totp_pending_secret).toBeNull();
-  const hash = rows.find((row) => row.user_id === changing.id) as unknown as { password_hash: string };
-  expect(await verifyPassword(password, hash.password_hash)).toBe(true);
+  expect(await verifyPassword(password, rows.find((row) => row.user_id === changing.id)!.password_hash)).toBe(true);
 });
 
 test("a request with two Authorization headers is UNAUTHENTICATED, whichever comes first", async () => {

@@ -13,7 +13,7 @@
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
 import type pg from "pg";
-import { settingsOnly } from "../db/pools.ts";
+import { beginWith } from "../db/pools.ts";
 
 /** PostgreSQL's JIT is for long analytical queries; PostGraphile turns its optimisation off per connection. */
 const CONNECTION_SETUP = "set jit_optimize_above_cost = -1";
@@ -44,15 +44,15 @@ export class RequestTransactions {
       }
       this.setUp.add(client);
     }
-    const set = settingsOnly(pgSettings ?? {});
-    if (set === "") {
+    const begin = beginWith(pgSettings ?? {});
+    if (begin === "") {
       try {
         return await makeWithPgClientViaPgClientAlreadyInTransaction(client, false)(null, callback);
       } finally {
         client.release();
       }
     }
-    const transaction = new CommitAhead(client, set);
+    const transaction = new CommitAhead(client, begin);
     let broken: Error | undefined;
     try {
       const result = await makeWithPgClientViaPgClientAlreadyInTransaction(transaction.client, true)(null, callback);
@@ -98,14 +98,14 @@ type QueryConfig = pg.QueryConfig | string;
  */
 class CommitAhead {
   private readonly raw: pg.PoolClient & { pipeline: boolean };
-  private readonly set: string;
+  private readonly begin: string;
   private open = false;
   private savepoints = 0;
 
-  /** `set` makes the request's settings transaction-local (`settingsOnly`). */
-  constructor(client: pg.PoolClient, set: string) {
+  /** `begin` opens a transaction with the request's settings (`beginWith`). */
+  constructor(client: pg.PoolClient, begin: string) {
     this.raw = client as pg.PoolClient & { pipeline: boolean };
-    this.set = set;
+    this.begin = begin;
     // Statements are written without waiting for the answers before them; each still waits here
     // for its own answer before the next is sent, unless sent together (below).
     this.raw.pipeline = true;
@@ -157,7 +157,7 @@ class CommitAhead {
     if (text.startsWith("deallocate ")) return this.raw.query(config);
     // `begin` comes first in the opening, so that if anything after it fails, the statement
     // written behind fails too (the transaction is aborted) instead of running without the settings.
-    const opening = this.open ? "" : `begin; ${this.set}`;
+    const opening = this.open ? "" : this.begin;
     const commit = this.savepoints === 0 && !savepoint;
     this.open = !commit;
     const [, result] = await this.sendTogether([opening, config, commit ? "commit" : ""]);
