@@ -104,6 +104,24 @@ $function$;
 comment on function app_hidden.assert_search_text(text) is '@module platform
 True for a search text of at most 256 characters; raises VALIDATION_FAILED otherwise.';
 
+CREATE OR REPLACE FUNCTION app_hidden.is_visible_text(value text)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE STRICT
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select regexp_replace(value,
+    -- White space and controls; every format character (Unicode's class Cf); combining marks, which
+    -- show nothing alone; fillers and blanks that render as space; variation selectors; tags.
+    '[\x01-\x20\x7f-\xa0\u00ad\u0300-\u036f\u0483-\u0489\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891'
+    '\u08e2\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u1ab0-\u1aff\u1dc0-\u1dff\u2000-\u200f'
+    '\u2028-\u202f\u205f-\u206f\u20d0-\u20ff\u2800\u3000\u3164\ufe00-\ufe0f\ufe20-\ufe2f\ufeff\uffa0'
+    '\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a'
+    '\U000e0001-\U000e007f\U000e0100-\U000e01ef]', '', 'g') <> '';
+$function$;
+comment on function app_hidden.is_visible_text(text) is '@module platform
+True when the text has a character that shows: not only white space, controls, format characters, combining marks, fillers, variation selectors or tags. Null for null (a check constraint passes). In app_hidden: the checks that call it run as the request''s role.';
+
 CREATE OR REPLACE FUNCTION app_hidden.session_claims(session_ids uuid[])
  RETURNS TABLE(session_id uuid, user_id uuid, tenant_id uuid, role text)
  LANGUAGE sql
@@ -459,6 +477,30 @@ $function$;
 comment on function app_private.tenant_module_enabled(uuid,text) is '@module platform
 True when the tenant has the module switched on.';
 
+CREATE OR REPLACE FUNCTION app_private.tg__blank_text_to_null()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_row jsonb := to_jsonb(new);
+  v_blank jsonb := '{}';
+  v_column text;
+begin
+  foreach v_column in array tg_argv loop
+    if not app_hidden.is_visible_text(v_row ->> v_column) then
+      v_blank := v_blank || jsonb_build_object(v_column, null);
+    end if;
+  end loop;
+  if v_blank <> '{}' then
+    new := jsonb_populate_record(new, v_blank);
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg__blank_text_to_null() is '@module platform
+Stores the optional text columns named as trigger arguments as null when they show nothing (app_hidden.is_visible_text).';
+
 CREATE OR REPLACE FUNCTION app_private.tg__refuse_change()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -587,6 +629,10 @@ CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_private.domain_e
 
 grant execute on function app_hidden.assert_search_text(text) to :DATABASE_VISITOR;
 
+grant execute on function app_hidden.is_visible_text(text) to :DATABASE_BOT;
+
+grant execute on function app_hidden.is_visible_text(text) to :DATABASE_VISITOR;
+
 grant execute on function app_hidden.session_claims(uuid[]) to :DATABASE_AUTHENTICATOR;
 
 grant execute on function app_public.current_session_id() to :DATABASE_VISITOR;
@@ -653,6 +699,7 @@ create table app_public.tenants (
 alter table app_public.tenants add constraint tenants_slug_key UNIQUE (slug);
 alter table app_public.tenants add constraint tenants_pkey PRIMARY KEY (id);
 alter table app_public.tenants add constraint tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.tenants add constraint tenants_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.tenants add constraint tenants_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::citext));
 alter table app_public.tenants add constraint tenants_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])));
 alter table app_public.tenants enable row level security;
@@ -1981,6 +2028,8 @@ CREATE TRIGGER _100_same_tenant BEFORE INSERT OR UPDATE OF user_id, role_id ON a
 
 CREATE TRIGGER _800_keep_an_owner AFTER DELETE OR UPDATE ON app_public.user_roles FOR EACH ROW EXECUTE FUNCTION app_private.tg_user_roles__keep_an_owner();
 
+CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF full_name ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('full_name');
+
 CREATE TRIGGER _800_keep_an_owner AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg_users__keep_an_owner();
 
 create policy select_anyone on app_public.permissions as permissive for select to public using (true);
@@ -2218,6 +2267,7 @@ alter table app_public.events add constraint events_image_check CHECK ((image ~ 
 alter table app_public.events add constraint events_location_check CHECK ((length(location) <= 500));
 alter table app_public.events add constraint events_max_participants_count_check CHECK ((max_participants_count > 0));
 alter table app_public.events add constraint events_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.events add constraint events_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.events add constraint events_payment_info_check CHECK ((length(payment_info) <= 2000));
 alter table app_public.events add constraint events_rejection_reason_check CHECK ((length(rejection_reason) <= 1000));
 alter table app_public.events add constraint events_short_description_check CHECK ((length(short_description) <= 500));
@@ -2653,6 +2703,10 @@ declare
   v_participants integer;
 begin
   perform app_private.assert_module_access('events', 'events.manage');
+  if update_event.max_participants_count < 1 then
+    raise exception 'maxParticipantsCount must be at least 1' using errcode = 'TVALD',
+      detail = json_build_object('field', 'maxParticipantsCount', 'reason', 'TOO_SMALL')::text;
+  end if;
   select * into v_event from app_public.events e
     where e.id = update_event.event_id and e.tenant_id = app_public.current_tenant_id()
     for update;
@@ -2686,9 +2740,11 @@ end;
 $function$;
 comment on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) is '@module events
 @resultFieldName event
-Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. A capacity below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS).';
+Changes an event (needs events.manage); omitted fields keep their value, and an optional text that shows nothing (an empty string) clears it. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS).';
 
 CREATE TRIGGER _500_reminder AFTER INSERT OR DELETE OR UPDATE OF status ON app_public.event_participants FOR EACH ROW EXECUTE FUNCTION app_private.tg_event_participants__reminder();
+
+CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF short_description, description, location, payment_info, rejection_reason ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('short_description', 'description', 'location', 'payment_info', 'rejection_reason');
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 
@@ -3021,6 +3077,7 @@ alter table app_public.api_keys add constraint api_keys_pkey PRIMARY KEY (id);
 alter table app_public.api_keys add constraint api_keys_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (created_by);
 alter table app_public.api_keys add constraint api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.api_keys add constraint api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.api_keys add constraint api_keys_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.api_keys enable row level security;
 comment on table app_public.api_keys is '@module commerce
 @behavior -insert -update -delete
@@ -3041,6 +3098,7 @@ alter table app_public.bots add constraint bots_pkey PRIMARY KEY (id);
 alter table app_public.bots add constraint bots_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.bots add constraint bots_tenant_id_owner_id_fkey FOREIGN KEY (tenant_id, owner_id) REFERENCES app_public.customers(tenant_id, id);
 alter table app_public.bots add constraint bots_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.bots add constraint bots_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.bots add constraint bots_referral_percent_check CHECK (((referral_percent >= (0)::numeric) AND (referral_percent <= (100)::numeric)));
 alter table app_public.bots add constraint bots_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text])));
 alter table app_public.bots add constraint bots_telegram_username_check CHECK ((telegram_username ~ '^[A-Za-z][A-Za-z0-9_]{3,31}$'::text));
@@ -3066,6 +3124,7 @@ alter table app_public.categories add constraint categories_tenant_id_fkey FOREI
 alter table app_public.categories add constraint categories_tenant_id_parent_id_fkey FOREIGN KEY (tenant_id, parent_id) REFERENCES app_public.categories(tenant_id, id);
 alter table app_public.categories add constraint categories_check CHECK ((parent_id <> id));
 alter table app_public.categories add constraint categories_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.categories add constraint categories_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.categories add constraint categories_position_check CHECK ((("position" >= '-1000000'::integer) AND ("position" <= 1000000)));
 alter table app_public.categories enable row level security;
 comment on table app_public.categories is '@module commerce
@@ -3178,6 +3237,7 @@ alter table app_public.products add constraint products_currency_check CHECK ((c
 alter table app_public.products add constraint products_description_check CHECK ((length(description) <= 4000));
 alter table app_public.products add constraint products_kind_check CHECK ((kind = ANY (ARRAY['goods'::text, 'subscription'::text])));
 alter table app_public.products add constraint products_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.products add constraint products_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.products add constraint products_price_check CHECK (((price >= (0)::numeric) AND (price <> 'NaN'::numeric)));
 alter table app_public.products add constraint products_stock_check CHECK ((stock >= 0));
 alter table app_public.products enable row level security;
@@ -3210,6 +3270,7 @@ alter table app_public.transactions add constraint transactions_tenant_id_paymen
 alter table app_public.transactions add constraint transactions_amount_check CHECK (((amount <> (0)::numeric) AND (amount <> 'NaN'::numeric)));
 alter table app_public.transactions add constraint transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
 alter table app_public.transactions add constraint transactions_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)));
+alter table app_public.transactions add constraint transactions_reason_visible CHECK (app_hidden.is_visible_text(reason)) NOT VALID;
 alter table app_public.transactions add constraint transactions_type_check CHECK ((type = ANY (ARRAY['deposit'::text, 'purchase'::text, 'refund'::text, 'referral_payout'::text, 'adjustment'::text])));
 alter table app_public.transactions enable row level security;
 comment on table app_public.transactions is '@module commerce
@@ -3697,6 +3758,8 @@ comment on function app_public.store_balance(text) is '@module commerce
 The store''s own account (needs orders.read): the sum of its ledger entries in the currency (the store''s by default).';
 
 CREATE TRIGGER _200_no_cycle BEFORE INSERT OR UPDATE OF parent_id ON app_public.categories FOR EACH ROW EXECUTE FUNCTION app_private.tg_categories__no_cycle();
+
+CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF description ON app_public.products FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('description');
 
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_public.transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 
@@ -4547,7 +4610,7 @@ alter table app_public.broadcasts add constraint broadcasts_caption_length CHECK
 alter table app_public.broadcasts add constraint broadcasts_scheduled_at_check CHECK (isfinite(scheduled_at));
 alter table app_public.broadcasts add constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'completed'::text, 'cancelled'::text])));
 alter table app_public.broadcasts add constraint broadcasts_text_check CHECK (((length(text) >= 1) AND (length(text) <= 4096)));
-alter table app_public.broadcasts add constraint broadcasts_text_not_blank CHECK ((regexp_replace(text, '[\s\u00a0\u1680\u180e\u2000-\u200f\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]'::text, ''::text, 'g'::text) <> ''::text));
+alter table app_public.broadcasts add constraint broadcasts_text_visible CHECK (app_hidden.is_visible_text(text)) NOT VALID;
 alter table app_public.broadcasts enable row level security;
 comment on table app_public.broadcasts is '@module broadcasts
 @behavior -update -delete
@@ -4965,6 +5028,7 @@ alter table app_public.chats add constraint chats_tenant_id_fkey FOREIGN KEY (te
 alter table app_public.chats add constraint chats_direct_pair CHECK ((((kind = 'direct'::text) AND (direct_user_a IS NOT NULL) AND (direct_user_b IS NOT NULL) AND (direct_user_a < direct_user_b) AND (title IS NULL)) OR ((kind = 'group'::text) AND (direct_user_a IS NULL) AND (direct_user_b IS NULL) AND (title IS NOT NULL))));
 alter table app_public.chats add constraint chats_kind_check CHECK ((kind = ANY (ARRAY['direct'::text, 'group'::text])));
 alter table app_public.chats add constraint chats_title_check CHECK (((title IS NULL) OR (((length(title) >= 1) AND (length(title) <= 200)) AND (title ~ '\S'::text))));
+alter table app_public.chats add constraint chats_title_visible CHECK (app_hidden.is_visible_text(title)) NOT VALID;
 alter table app_public.chats enable row level security;
 comment on table app_public.chats is '@module messaging
 @behavior -insert -update -delete
@@ -4998,7 +5062,7 @@ CASE
     WHEN (deleted_at IS NULL) THEN ((body IS NOT NULL) AND ((length(body) >= 1) AND (length(body) <= 4000)) AND (body ~ '\S'::text))
     ELSE ((body IS NULL) AND (image_sha256 IS NULL))
 END);
-alter table app_public.messages add constraint messages_body_visible CHECK (((deleted_at IS NOT NULL) OR (regexp_replace(body, '[\s\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]'::text, ''::text, 'g'::text) <> ''::text)));
+alter table app_public.messages add constraint messages_body_visible CHECK (((deleted_at IS NOT NULL) OR app_hidden.is_visible_text(body))) NOT VALID;
 alter table app_public.messages enable row level security;
 comment on table app_public.messages is '@module messaging
 @behavior -insert -update -delete

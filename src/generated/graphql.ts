@@ -2388,7 +2388,7 @@ export type Mutation = {
   updateCategory: Maybe<UpdateCategoryPayload>;
   /** Updates a single `Category` using its globally unique id and a patch. */
   updateCategoryById: Maybe<UpdateCategoryPayload>;
-  /** Changes an event (needs events.manage); omitted fields keep their value. Moving it moves the reminders. A capacity below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
+  /** Changes an event (needs events.manage); omitted fields keep their value, and an optional text that shows nothing (an empty string) clears it. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
   updateEvent: Maybe<UpdateEventPayload>;
   /** Updates a single `Product` using a unique key and a patch. */
   updateProduct: Maybe<UpdateProductPayload>;

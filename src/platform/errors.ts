@@ -182,6 +182,7 @@ interface PgErrorLike {
   detail?: string;
   constraint?: string;
   column?: string;
+  table?: string;
 }
 
 function isPgError(error: unknown): error is PgErrorLike {
@@ -217,6 +218,11 @@ export function toAppError(error: unknown): AppError {
         cause: error,
       });
     }
+    if (error.code === "23514") {
+      const checked = checkedField(error);
+      if (checked)
+        return new AppError("VALIDATION_FAILED", checked.message, { details: checked.details, cause: error });
+    }
     for (const [pattern, code, message] of STANDARD_SQLSTATES) {
       if (pattern.test(error.code)) {
         const details = error.constraint
@@ -229,6 +235,24 @@ export function toAppError(error: unknown): AppError {
     }
   }
   return httpClientError(error) ?? new AppError("INTERNAL", undefined, { cause: error });
+}
+
+/**
+ * The field a check constraint on one column guards, read from its name: PostgreSQL names a column's
+ * own check `<table>_<column>_check`, and ours that text shows something `<table>_<column>_visible`.
+ * The field is the column as the API spells it (camelCase).
+ */
+function checkedField(
+  error: PgErrorLike,
+): { message: string; details: { field: string; constraint: string; reason?: string } } | undefined {
+  const { table, constraint } = error;
+  if (!table || !constraint?.startsWith(`${table}_`)) return undefined;
+  const match = /^([a-z][a-z0-9_]*?)_(check|visible)$/.exec(constraint.slice(table.length + 1));
+  if (!match) return undefined;
+  const field = match[1]!.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+  return match[2] === "visible"
+    ? { message: `${field} must contain visible text.`, details: { field, reason: "BLANK", constraint } }
+    : { message: `The value of ${field} is not valid.`, details: { field, constraint } };
 }
 
 /** Errors raised by our GraphQL plugins (grafast SafeError) carry their code in `extensions`. */
