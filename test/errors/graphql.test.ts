@@ -125,6 +125,25 @@ describe("client mistakes are 4xx with their code, never INTERNAL, and are not l
     },
   );
 
+  test("a refused variable's long value is echoed cut, not whole (twice)", async () => {
+    const long = `${"x".repeat(10_000)}"\\end`;
+    const { body } = await app.graphql(
+      "query ($n: Int) { events(first: $n) { nodes { rowId } } }",
+      { n: long },
+      manager.token,
+    );
+    const message = body.errors?.[0]?.message ?? "";
+    expect(code(body)).toBe("VALIDATION_FAILED");
+    expect(message).toMatch(/^Variable "\$n" got invalid value "x{80}…"; Int cannot represent/);
+    expect(message.length).toBeLessThan(300);
+    const short = await app.graphql(
+      "query ($n: Int) { events(first: $n) { nodes { rowId } } }",
+      { n: "abc" },
+      manager.token,
+    );
+    expect(short.body.errors?.[0]?.message).toContain('"abc"');
+  });
+
   test("a garbage cursor is VALIDATION_FAILED", async () => {
     const { body } = await app.graphql(`{ events(after: "garbage") { nodes { rowId } } }`, {}, manager.token);
     expect(code(body)).toBe("VALIDATION_FAILED");

@@ -15,6 +15,22 @@ import { stripSuggestions } from "./limits.ts";
 /** graphql-js's wording for a variable that its type refuses (bad UUID, Int out of range…). */
 const VARIABLE_COERCION = /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" (got invalid value|of required type|of non-null type)/;
 
+/** A quoted value longer than this in a graphql-js message is cut (it echoes the client's input). */
+const ECHO_MAX_CHARS = 80;
+const LONG_QUOTED = new RegExp(`"((?:[^"\\\\]|\\\\.){${ECHO_MAX_CHARS + 1},})"`, "g");
+
+/**
+ * graphql-js quotes a refused variable's value in its message, twice for a scalar ("got invalid
+ * value "…"; Int cannot represent …: "…""): a 90 kB string would come back as 180 kB. Each quoted
+ * value over ECHO_MAX_CHARS keeps its first ECHO_MAX_CHARS characters and an ellipsis.
+ */
+export function shortenEchoes(message: string): string {
+  return message.replace(LONG_QUOTED, (_, inner: string) => {
+    const start = Array.from(inner).slice(0, ECHO_MAX_CHARS).join("").replace(/\\+$/, "");
+    return `"${start}…"`;
+  });
+}
+
 /** What an error leaving GraphQL means for the client. */
 export function classifyGraphQLError(error: GraphQLError): AppError {
   const original = error.originalError;
@@ -32,7 +48,7 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
       });
     }
     if (!original || VARIABLE_COERCION.test(error.message))
-      return new AppError("VALIDATION_FAILED", error.message, { cause: error });
+      return new AppError("VALIDATION_FAILED", shortenEchoes(error.message), { cause: error });
     return toAppError(original);
   }
   // During execution, an error without an original one is graphql-js reporting that our own
