@@ -45,10 +45,12 @@ async function asMember<T>(req: IncomingMessage, work: (client: BenchClient) => 
 async function asBot<T>(req: IncomingMessage, work: (client: BenchClient) => Promise<T>): Promise<T> {
   const key = String(req.headers["x-api-key"] ?? "");
   const botId = String(req.headers["x-bot-id"] ?? "");
-  const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>(
-    "select tenant_id, retry_after from app_private.authenticate_bot_request($1, null, $2, $3, 60, null)",
-    [sha256(key), UUID.test(botId) ? botId : NO_BOT, botRequestsPerMinute],
-  );
+  // Prepared, as Tessera's check is.
+  const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>({
+    name: "handwritten_authenticate_bot",
+    text: "select tenant_id, retry_after from app_private.authenticate_bot_request($1, null, $2, $3, 60, null)",
+    values: [sha256(key), UUID.test(botId) ? botId : NO_BOT, botRequestsPerMinute],
+  });
   if (rows[0]!.retry_after !== null) throw new Error("rate limited");
   return botTransaction({ tenantId: rows[0]!.tenant_id, botId }, work);
 }

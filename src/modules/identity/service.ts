@@ -18,6 +18,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.t
 import { makeSecretBox, randomToken, sha256 } from "../../platform/auth/secrets.ts";
 import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
 import { makeRefreshTokenSuccessor } from "../../platform/auth/tokens.ts";
+import { statementName } from "../../platform/db/pools.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
 import { activeTenantId, type CaptchaVerifier, ipOf, limitKeyOfTenant, requireClaims } from "./callers.ts";
 import { Registrations } from "./registration.ts";
@@ -38,6 +39,7 @@ const REFRESH_REUSE_GRACE_SECONDS = 10;
 /**
  * A refresh in one round trip: the rotation (a volatile function in a CTE runs exactly once), then
  * the user of a rotated session with their roles. Its row locks are held to the statement's end.
+ * Prepared (a named statement): each connection parses and plans it once.
  */
 const ROTATE_AND_READ_USER = `with rotated as (
     select * from app_private.rotate_refresh_token($1, $2, make_interval(secs => $3))
@@ -171,10 +173,11 @@ export class AuthService {
     const data = parseInput(schemas.refreshSession, input);
     const refreshToken = this.#refreshSuccessor(data.refreshToken);
     // One statement: the rotation, then the session's user read back for the answer.
-    const { rows } = await this.#pool.query<{ status: string; session_id: string | null } & Partial<SessionUserRow>>(
-      ROTATE_AND_READ_USER,
-      [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],
-    );
+    const { rows } = await this.#pool.query<{ status: string; session_id: string | null } & Partial<SessionUserRow>>({
+      name: statementName(ROTATE_AND_READ_USER),
+      text: ROTATE_AND_READ_USER,
+      values: [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],
+    });
     const row = rows[0];
     if (row?.status === "reused") {
       await this.#audit("refresh_token_reused", caller, {});
