@@ -228,7 +228,7 @@ export function toAppError(error: unknown): AppError {
         const details = error.constraint
           ? { constraint: error.constraint }
           : error.column
-            ? { column: error.column }
+            ? { field: camelCase(error.column), column: error.column }
             : undefined;
         return new AppError(code, message, { details, cause: error });
       }
@@ -249,10 +249,15 @@ function checkedField(
   if (!table || !constraint?.startsWith(`${table}_`)) return undefined;
   const match = /^([a-z][a-z0-9_]*?)_(check|visible)$/.exec(constraint.slice(table.length + 1));
   if (!match) return undefined;
-  const field = match[1]!.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+  const field = camelCase(match[1]!);
   return match[2] === "visible"
     ? { message: `${field} must contain visible text.`, details: { field, reason: "BLANK", constraint } }
     : { message: `The value of ${field} is not valid.`, details: { field, constraint } };
+}
+
+/** A column as the API spells it: `max_participants_count` → `maxParticipantsCount`. */
+function camelCase(column: string): string {
+  return column.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 /** Errors raised by our GraphQL plugins (grafast SafeError) carry their code in `extensions`. */

@@ -34,8 +34,48 @@ const SHOWS_NOTHING = [
   "\u{e0020}\u{e0041}",
   "\u{e0101}",
   "\u2060\ufeff\u00ad",
+  "\u{1d159}",
+  "\u{16fe4}\u{13455}",
+  "\ufff0\ufff8",
+  "\u{e0080}\u{e0fff}",
 ];
-const SHOWS_SOMETHING = ["a", "\u202eok", "e\u0301", "\u0627", "👩‍👩‍👧‍👦", "\u2764\ufe0f", "\u3164x", "·"];
+const SHOWS_SOMETHING = [
+  "a",
+  "\u202eok",
+  "e\u0301",
+  "\u0627",
+  "👩‍👩‍👧‍👦",
+  "\u2764\ufe0f",
+  "\u3164x",
+  "·",
+  "\u06dd",
+  "\u0600",
+  "\u{110bd}",
+];
+
+/**
+ * What shows nothing, by Unicode's properties as Node reads them: White_Space, Cc, Cf but the
+ * prepended concatenation marks (they have a glyph), Default_Ignorable_Code_Point, Mn, Me, and the
+ * blank symbols U+2800 and U+1D159.
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Me}]$/u;
+const PREPENDED_MARKS = new Set([
+  0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6dd, 0x70f, 0x890, 0x891, 0x8e2, 0x110bd, 0x110cd,
+]);
+const BLANK_SYMBOLS = new Set([0x2800, 0x1d159]);
+const showsNothing = (cp: number) =>
+  BLANK_SYMBOLS.has(cp) || (!PREPENDED_MARKS.has(cp) && INVISIBLE.test(String.fromCodePoint(cp)));
+
+/** Code points as ranges ("0300-036f"), so that a difference reads as one line. */
+function ranges(codePoints: number[]): string[] {
+  const out: Array<[number, number]> = [];
+  for (const cp of codePoints) {
+    const last = out.at(-1);
+    if (last && last[1] === cp - 1) last[1] = cp;
+    else out.push([cp, cp]);
+  }
+  return out.map(([a, b]) => (a === b ? a.toString(16) : `${a.toString(16)}-${b.toString(16)}`));
+}
 
 type Answer = { errors?: Array<{ extensions?: { code?: string; details?: Record<string, unknown> } }> };
 const firstError = (body: Answer) => {
@@ -50,6 +90,16 @@ test("app_hidden.is_visible_text tells text that shows something from text that 
     [[...SHOWS_NOTHING, ...SHOWS_SOMETHING]],
   );
   expect(rows.filter((row) => row.visible).map((row) => row.value)).toEqual(SHOWS_SOMETHING);
+});
+
+test("app_hidden.is_visible_text agrees with Unicode's properties on every code point", async () => {
+  const expected: number[] = [];
+  for (let cp = 1; cp <= 0x10ffff; cp++) if ((cp < 0xd800 || cp > 0xdfff) && showsNothing(cp)) expected.push(cp);
+  const { rows } = await app.db.ownerPool.query<{ cps: number[] }>(
+    `select array_agg(cp order by cp) as cps from generate_series(1, 1114111) cp
+     where (cp < 55296 or cp > 57343) and not app_hidden.is_visible_text(chr(cp))`,
+  );
+  expect(ranges(rows[0]!.cps)).toEqual(ranges(expected));
 });
 
 test("an event's name must show something; its optional texts that show nothing are stored as null", async () => {
@@ -164,6 +214,17 @@ test("commerce: names and a ledger reason must show something; a blank descripti
     [store.tenant.id],
   );
   expect(rows[0]).toEqual({ categories: 0, products: 0, bots: 1, keys: 1, ledger: 0 });
+
+  // A generated update: a blank name is BLANK too, and a null one names its field.
+  const rename =
+    "mutation($id: UUID!, $n: String) { updateBot(input: { rowId: $id, patch: { name: $n } }) { bot { name } } }";
+  const blankName = await app.graphql(rename, { id: store.botId, n: "\u{1d159}" }, store.admin.token);
+  expect(firstError(blankName.body)).toEqual(blank("name"));
+  const nullName = await app.graphql(rename, { id: store.botId, n: null }, store.admin.token);
+  expect((nullName.body as Answer).errors?.[0]?.extensions).toEqual({
+    code: "VALIDATION_FAILED",
+    details: { field: "name", column: "name" },
+  });
 
   const product = await gql(
     app,
