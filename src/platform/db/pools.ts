@@ -99,10 +99,26 @@ export function beginWith(settings: Record<string, string | undefined>): string 
  * (a count), not one row per setting for the driver to parse.
  */
 export function settingsOnly(settings: Record<string, string | undefined>): string {
-  const entries = Object.entries(settings).filter(([, value]) => value != null);
+  const entries = settingEntries(settings);
   if (entries.length === 0) return "";
   const json = quoteLiteral(JSON.stringify(entries));
   return `select count(set_config(el->>0, el->>1, true)) from json_array_elements(${json}::json) el`;
+}
+
+const SETTINGS_SQL = "select count(set_config(el->>0, el->>1, true)) from json_array_elements($1::json) el";
+
+/**
+ * settingsOnly's statement prepared, the settings its parameter: one text for every request, so a
+ * connection parses and plans it once (undefined without settings).
+ */
+export function settingsStatement(settings: Record<string, string | undefined>): pg.QueryConfig | undefined {
+  const entries = settingEntries(settings);
+  if (entries.length === 0) return undefined;
+  return { name: "tessera_settings", text: SETTINGS_SQL, values: [JSON.stringify(entries)] };
+}
+
+function settingEntries(settings: Record<string, string | undefined>): Array<[string, string]> {
+  return Object.entries(settings).filter((entry): entry is [string, string] => entry[1] != null);
 }
 
 /**

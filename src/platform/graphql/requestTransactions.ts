@@ -4,7 +4,9 @@
  * statement goes out in one write with `begin` and the request's settings (role, claims, statement
  * timeout) before it and its `commit` behind it (CommitAhead, below): PostGraphile's callbacks send
  * one statement each, so a `withPgClient` call costs one round trip, where PostGraphile's own
- * adaptor sends four (`begin`, the settings, the statement, `commit`).
+ * adaptor sends four (`begin`, the settings, the statement, `commit`). The settings statement is
+ * prepared, the settings its parameter (`settingsStatement`): one text for every request, parsed and
+ * planned once per connection.
  *
  * A connection is held only for the call's round trips, never while the engine plans or the
  * request waits for its turn on the event loop; the session check of an authenticated request is
@@ -13,7 +15,7 @@
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
 import type pg from "pg";
-import { beginWith } from "../db/pools.ts";
+import { settingsStatement } from "../db/pools.ts";
 
 /** PostgreSQL's JIT is for long analytical queries; PostGraphile turns its optimisation off per connection. */
 const CONNECTION_SETUP = "set jit_optimize_above_cost = -1";
@@ -44,15 +46,15 @@ export class RequestTransactions {
       }
       this.setUp.add(client);
     }
-    const begin = beginWith(pgSettings ?? {});
-    if (begin === "") {
+    const settings = settingsStatement(pgSettings ?? {});
+    if (!settings) {
       try {
         return await makeWithPgClientViaPgClientAlreadyInTransaction(client, false)(null, callback);
       } finally {
         client.release();
       }
     }
-    const transaction = new CommitAhead(client, begin);
+    const transaction = new CommitAhead(client, ["begin", settings]);
     let broken: Error | undefined;
     try {
       const result = await makeWithPgClientViaPgClientAlreadyInTransaction(transaction.client, true)(null, callback);
@@ -98,14 +100,14 @@ type QueryConfig = pg.QueryConfig | string;
  */
 class CommitAhead {
   private readonly raw: pg.PoolClient & { pipeline: boolean };
-  private readonly begin: string;
+  private readonly opening: QueryConfig[];
   private open = false;
   private savepoints = 0;
 
-  /** `begin` opens a transaction with the request's settings (`beginWith`). */
-  constructor(client: pg.PoolClient, begin: string) {
+  /** `opening` opens a transaction with the request's settings: `begin`, then the settings statement. */
+  constructor(client: pg.PoolClient, opening: QueryConfig[]) {
     this.raw = client as pg.PoolClient & { pipeline: boolean };
-    this.begin = begin;
+    this.opening = opening;
     // Statements are written without waiting for the answers before them; each still waits here
     // for its own answer before the next is sent, unless sent together (below).
     this.raw.pipeline = true;
@@ -157,11 +159,11 @@ class CommitAhead {
     if (text.startsWith("deallocate ")) return this.raw.query(config);
     // `begin` comes first in the opening, so that if anything after it fails, the statement
     // written behind fails too (the transaction is aborted) instead of running without the settings.
-    const opening = this.open ? "" : this.begin;
+    const opening = this.open ? [] : this.opening;
     const commit = this.savepoints === 0 && !savepoint;
     this.open = !commit;
-    const [, result] = await this.sendTogether([opening, config, commit ? "commit" : ""]);
-    return result!;
+    const results = await this.sendTogether([...opening, config, commit ? "commit" : ""]);
+    return results[opening.length]!;
   }
 
   /** Writes the statements ("" skipped) in one write; answers their results once all are in. */
