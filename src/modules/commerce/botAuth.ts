@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from "express";
 import type pg from "pg";
 import { sha256 } from "../../platform/auth/secrets.ts";
 import { AppError } from "../../platform/errors.ts";
-import { beginWith, inTransaction, statementName } from "../../platform/db/pools.ts";
+import { beginWith, inTransaction, prepared } from "../../platform/db/pools.ts";
 import type { CommerceConfig } from "./config.ts";
 
 /** Who a bot request is: the tenant of its key and the bot it speaks for. */
@@ -53,17 +53,15 @@ export function botAuthentication(ownerPool: pg.Pool, config: CommerceConfig) {
       const botId = req.get("x-bot-id");
       if (!botId) throw new AppError("UNAUTHENTICATED", "Send the bot's id in X-BOT-ID.");
       // A malformed bot id is still checked against the key first: a bad key stays 401.
-      const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>({
-        name: statementName(AUTHENTICATE_SQL),
-        text: AUTHENTICATE_SQL,
-        values: [
+      const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>(
+        prepared(AUTHENTICATE_SQL, [
           hash,
           isServiceKey ? config.serviceKey!.tenantSlug : null,
           UUID.test(botId) ? botId : "00000000-0000-0000-0000-000000000000",
           config.botRequestsPerMinute,
           clock?.() ?? null,
-        ],
-      });
+        ]),
+      );
       const row = rows[0]!;
       if (row.retry_after !== null)
         throw new AppError("RATE_LIMITED", "This API key made too many requests; slow down.", {

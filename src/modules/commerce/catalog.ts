@@ -1,7 +1,7 @@
 /** The catalog as bots see it (RLS: their tenant; categories: active ones only). */
 import type pg from "pg";
 import type { z } from "zod";
-import { statementName } from "../../platform/db/pools.ts";
+import { prepared } from "../../platform/db/pools.ts";
 import type { ListQuery } from "../../platform/http/listQuery.ts";
 import { type PageCursor, pagePlan, type SortColumn } from "./paging.ts";
 import type { CategoryNode, Product } from "./schemas.ts";
@@ -92,7 +92,7 @@ export async function productPage(
        ${plan.after(8, 9)}
      ${plan.orderBy}
      limit $7`;
-  const { rows } = await db.query<ProductRow>({ name: statementName(text), text, values: params });
+  const { rows } = await db.query<ProductRow>(prepared(text, params));
   return plan.pageOf(rows, (row) => ({
     id: row.id,
     categoryId: row.category_id,

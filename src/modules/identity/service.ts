@@ -18,7 +18,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.t
 import { makeSecretBox, randomToken, sha256 } from "../../platform/auth/secrets.ts";
 import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
 import { makeRefreshTokenSuccessor } from "../../platform/auth/tokens.ts";
-import { statementName } from "../../platform/db/pools.ts";
+import { prepared } from "../../platform/db/pools.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
 import { activeTenantId, type CaptchaVerifier, ipOf, limitKeyOfTenant, requireClaims } from "./callers.ts";
 import { Registrations } from "./registration.ts";
@@ -173,11 +173,9 @@ export class AuthService {
     const data = parseInput(schemas.refreshSession, input);
     const refreshToken = this.#refreshSuccessor(data.refreshToken);
     // One statement: the rotation, then the session's user read back for the answer.
-    const { rows } = await this.#pool.query<{ status: string; session_id: string | null } & Partial<SessionUserRow>>({
-      name: statementName(ROTATE_AND_READ_USER),
-      text: ROTATE_AND_READ_USER,
-      values: [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS],
-    });
+    const { rows } = await this.#pool.query<{ status: string; session_id: string | null } & Partial<SessionUserRow>>(
+      prepared(ROTATE_AND_READ_USER, [sha256(data.refreshToken), sha256(refreshToken), REFRESH_REUSE_GRACE_SECONDS]),
+    );
     const row = rows[0];
     if (row?.status === "reused") {
       await this.#audit("refresh_token_reused", caller, {});

@@ -102,7 +102,8 @@ export function settingsOnly(settings: Record<string, string | undefined>): stri
   const entries = settingEntries(settings);
   if (entries.length === 0) return "";
   const json = quoteLiteral(JSON.stringify(entries));
-  return `select count(set_config(el->>0, el->>1, true)) from json_array_elements(${json}::json) el`;
+  // A function, not a string, as the replacement: `$&` or `$'` in a setting would be read as patterns.
+  return SETTINGS_SQL.replace("$1", () => json);
 }
 
 const SETTINGS_SQL = "select count(set_config(el->>0, el->>1, true)) from json_array_elements($1::json) el";
@@ -114,7 +115,7 @@ const SETTINGS_SQL = "select count(set_config(el->>0, el->>1, true)) from json_a
 export function settingsStatement(settings: Record<string, string | undefined>): pg.QueryConfig | undefined {
   const entries = settingEntries(settings);
   if (entries.length === 0) return undefined;
-  return { name: "tessera_settings", text: SETTINGS_SQL, values: [JSON.stringify(entries)] };
+  return prepared(SETTINGS_SQL, [JSON.stringify(entries)]);
 }
 
 function settingEntries(settings: Record<string, string | undefined>): Array<[string, string]> {
@@ -133,6 +134,11 @@ export function quoteLiteral(value: string): string {
 }
 
 const statementNames = new Map<string, string>();
+
+/** `text` as a prepared statement under statementName(text), with its parameters. */
+export function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  return { name: statementName(text), text, values };
+}
 
 /**
  * The name under which a statement's text is prepared, the same for the same text: a connection

@@ -24,7 +24,7 @@ const LONG_QUOTED = new RegExp(`"((?:[^"\\\\]|\\\\.){${ECHO_MAX_CHARS + 1},})"`,
  * value "…"; Int cannot represent …: "…""): a 90 kB string would come back as 180 kB. Each quoted
  * value over ECHO_MAX_CHARS keeps its first ECHO_MAX_CHARS characters and an ellipsis.
  */
-export function shortenEchoes(message: string): string {
+function shortenEchoes(message: string): string {
   return message.replace(LONG_QUOTED, (_, inner: string) => {
     const start = Array.from(inner).slice(0, ECHO_MAX_CHARS).join("").replace(/\\+$/, "");
     return `"${start}…"`;
