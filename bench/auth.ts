@@ -1,8 +1,11 @@
 /**
  * Identity hot paths on this machine, against a baseline measured in the same run:
  * - login latency (REST) beside the cost of one argon2id hash, which dominates it;
- * - refreshSession requests/s (GraphQL) beside a trivial GraphQL request at the same concurrency.
- * Usage: node bench/auth.ts [seconds=5] [concurrency=16]   (configured or embedded database)
+ * - refreshSession requests/s (GraphQL) beside a trivial GraphQL request at the same concurrency, in
+ *   rounds that alternate which of the two goes first (this machine's speed drifts within minutes),
+ *   with the ratio of each round and their median, and the process's CPU time per request (the
+ *   load runs in this process too, as fetch loops).
+ * Usage: node bench/auth.ts [seconds=5] [concurrency=16] [rounds=3]   (configured or embedded database)
  */
 import { MODULES } from "../src/modules/index.ts";
 import type { AddressInfo } from "node:net";
@@ -12,6 +15,7 @@ import { benchTenant, benchUser, openBench } from "./harness.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 16);
+const rounds = Number(process.argv[4] ?? 3);
 const bench = await openBench();
 const { config, logger, database } = bench;
 const server = await createTesseraServer({ modules: MODULES, config, database: database.urls, logger });
@@ -52,17 +56,18 @@ for (let i = 0; i < 30; i++) {
 }
 loginTimes.sort((a, b) => a - b);
 
-/** Runs `concurrency` loops of `step` for `seconds`; returns completed requests per second. */
-async function throughput(
-  step: (state: { refreshToken?: string }) => Promise<void>,
-  init: () => Promise<{ refreshToken?: string }>,
-): Promise<number> {
-  // One at a time: concurrent logins would take more of the account's login bucket than it holds.
-  const states: { refreshToken?: string }[] = [];
-  for (let i = 0; i < concurrency; i++) states.push(await init());
+/** One phase: `concurrency` loops of `step` for `seconds`, from states made beforehand. */
+interface Phase {
+  step: (state: { refreshToken?: string }) => Promise<void>;
+  states: { refreshToken?: string }[];
+}
+
+/** Runs a phase; answers its requests per second and the process's CPU milliseconds per request. */
+async function throughput({ step, states }: Phase): Promise<{ rps: number; cpuMs: number }> {
   let done = 0;
-  const deadline = performance.now() + seconds * 1000;
+  const cpu = process.cpuUsage();
   const started = performance.now();
+  const deadline = started + seconds * 1000;
   await Promise.all(
     states.map(async (state) => {
       while (performance.now() < deadline) {
@@ -71,7 +76,8 @@ async function throughput(
       }
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rps: done / ((performance.now() - started) / 1000), cpuMs: (used.user + used.system) / 1000 / done };
 }
 
 const graphql = async (query: string, variables?: unknown) => {
@@ -81,26 +87,45 @@ const graphql = async (query: string, variables?: unknown) => {
   return body.data;
 };
 
-const baseline = await throughput(
-  async () => void (await graphql("{ __typename }")),
-  async () => ({}),
-);
-const refresh = await throughput(
-  async (state) => {
+const baseline: Phase = {
+  step: async () => void (await graphql("{ __typename }")),
+  states: Array.from({ length: concurrency }, () => ({})),
+};
+// One login at a time: concurrent logins would take more of the account's login bucket than it holds.
+const sessions: { refreshToken?: string }[] = [];
+for (let i = 0; i < concurrency; i++) {
+  const response = await post("/api/auth/login", { tenant: "bench", login: "bench", password });
+  sessions.push({ refreshToken: ((await response.json()) as { refreshToken: string }).refreshToken });
+}
+const refresh: Phase = {
+  step: async (state) => {
     const data = await graphql(
       "mutation ($t: String!) { refreshSession(input: { refreshToken: $t }) { refreshToken } }",
       { t: state.refreshToken },
     );
     state.refreshToken = data!.refreshSession!.refreshToken;
   },
-  async () => ({
-    refreshToken: (
-      (await (await post("/api/auth/login", { tenant: "bench", login: "bench", password })).json()) as {
-        refreshToken: string;
-      }
-    ).refreshToken,
-  }),
-);
+  states: sessions,
+};
+
+const results: { baseline: { rps: number; cpuMs: number }; refresh: { rps: number; cpuMs: number } }[] = [];
+for (let round = 0; round < rounds; round++) {
+  if (round % 2 === 0) {
+    const b = await throughput(baseline);
+    results.push({ baseline: b, refresh: await throughput(refresh) });
+  } else {
+    const r = await throughput(refresh);
+    results.push({ baseline: await throughput(baseline), refresh: r });
+  }
+}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const ratios = results.map((r) => r.refresh.rps / r.baseline.rps);
+const perRound = (pick: (r: (typeof results)[number]) => { rps: number; cpuMs: number }) =>
+  results.map((r) => `${Math.round(pick(r).rps)} (${pick(r).cpuMs.toFixed(2)} ms)`).join(", ");
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 process.stdout.write(
@@ -109,9 +134,12 @@ process.stdout.write(
     `login over REST                      p50 ${ms(percentile(loginTimes, 50))}` +
       `   p95 ${ms(percentile(loginTimes, 95))}` +
       `   (${(percentile(loginTimes, 50) / percentile(hashTimes, 50)).toFixed(2)}× one hash)`,
-    `GraphQL { __typename }, ${concurrency} conc.     ${Math.round(baseline)} req/s (baseline)`,
-    `refreshSession, ${concurrency} conc.            ${Math.round(refresh)} req/s` +
-      ` (${(refresh / baseline).toFixed(2)}× baseline)`,
+    `GraphQL { __typename }, ${concurrency} conc.     ${Math.round(median(results.map((r) => r.baseline.rps)))} req/s` +
+      ` (median of ${rounds} rounds; req/s and CPU per request by round: ${perRound((r) => r.baseline)})`,
+    `refreshSession, ${concurrency} conc.            ${Math.round(median(results.map((r) => r.refresh.rps)))} req/s` +
+      ` (by round: ${perRound((r) => r.refresh)})`,
+    `refreshSession ÷ { __typename } by round: ${ratios.map((r) => r.toFixed(2)).join(", ")};` +
+      ` median ${median(ratios).toFixed(2)}×`,
     "",
   ].join("\n"),
 );

@@ -1669,6 +1669,12 @@ begin
       return;
     end if;
   else
+    -- The rotation's transaction commits without waiting for its WAL to reach the disk. Up to three
+    -- wal_writer_delay (600 ms) of rotations can be lost if PostgreSQL itself crashes: the client's
+    -- new token is then unknown and it signs in again; its old one is still unrotated, as before
+    -- the refresh. Nothing else of the transaction is at stake, and each refresh is spared the
+    -- wait for a flush of its own.
+    perform set_config('synchronous_commit', 'off', true);
     update app_private.refresh_tokens t set rotated_at = now() where t.id = v_token.id;
     insert into app_private.refresh_tokens (session_id, token_hash, parent_id)
       values (v_session.id, rotate_refresh_token.new_token_hash, v_token.id);

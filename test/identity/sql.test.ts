@@ -21,6 +21,7 @@ import {
   useSqlTenants,
   value,
 } from "../helpers/sql.ts";
+import { createHash } from "node:crypto";
 
 useSqlTenants();
 
@@ -274,4 +275,25 @@ test("the users table itself refuses an e-mail with a control or invisible chara
     ).rejects.toMatchObject({ code: "23514", constraint: "users_email_valid" });
   }
   expect(await value(db.ownerPool, "select app_private.email_is_valid('plain.name+tag@example.test')")).toBe(true);
+});
+
+test("a rotation commits without waiting for its WAL flush; a reuse's revocation waits for it", async () => {
+  const [first, second, third] = ["first", "second", "third"].map((t) => createHash("sha256").update(t).digest());
+  const session = "select app_private.create_session($1, $2, make_interval(secs => 600), null, null) as id";
+  const rotate = "select * from app_private.rotate_refresh_token($1, $2, interval '0')";
+  const sync = (client: Client) => value<string>(client, "show synchronous_commit");
+  // The test cluster commits asynchronously throughout; each transaction starts as a server's would.
+  await asAnonymous(db, async (client) => {
+    await client.query("set local synchronous_commit = on");
+    await asRoot(db, client, session, [a.member.userId, first]);
+    expect(await asRoot(db, client, rotate, [first, second])).toMatchObject([{ status: "ok" }]);
+    expect(await sync(client)).toBe("off");
+  });
+  await asAnonymous(db, async (client) => {
+    await client.query("set local synchronous_commit = on");
+    await asRoot(db, client, session, [a.member.userId, first]);
+    await asRoot(db, client, "update app_private.refresh_tokens set rotated_at = now() where token_hash = $1", [first]);
+    expect(await asRoot(db, client, rotate, [first, third])).toMatchObject([{ status: "reused" }]);
+    expect(await sync(client)).toBe("on");
+  });
 });
