@@ -47,7 +47,18 @@ type Message =
 const role = process.argv[2];
 if (role === "--clients") await runClients();
 else if (role === "--probe") await runProbe();
-else await runBench();
+else {
+  // A bench process that ends early says so, whatever ended it (its children then see it go).
+  process.on("exit", (code) => {
+    if (code !== 0) process.stderr.write(`bench: exiting with code ${code}\n`);
+  });
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const)
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}\n`);
+      process.exit(1);
+    });
+  await runBench();
+}
 
 /** The clients' process: opens the sockets it is told, subscribes, reports each receipt. */
 async function runClients(): Promise<void> {
@@ -74,6 +85,8 @@ async function runClients(): Promise<void> {
       connectionParams: { authorization: `Bearer ${token}` },
       lazy: false,
       retryAttempts: 0,
+      // Counted in `closes` below rather than dumped, one CloseEvent per socket, by graphql-ws.
+      onNonLazyError: () => {},
       on: {
         closed: (event) => {
           const { code, reason } = event as { code?: number; reason?: string };
@@ -156,7 +169,8 @@ async function runProbe(): Promise<void> {
 }
 
 function send(message: Message): void {
-  process.send?.(message);
+  // After the bench process is gone, its disconnect (see nextMessage) says so; a send would throw.
+  if (process.connected) process.send?.(message);
 }
 
 /** The next IPC message from the other process; fails when it disconnects first or after MESSAGE_DEADLINE_MS. */
@@ -173,7 +187,13 @@ function nextMessage<T = unknown>(from: NodeJS.Process | ChildProcess = process)
     };
     const onDisconnect = () => {
       stop();
-      reject(new Error("the other process disconnected before its message"));
+      // Which side went first: a child that disconnected says how it ended (its "exit" event comes
+      // after the disconnect, so it is awaited here, not left to a listener that a crash would skip).
+      void (from === process ? Promise.resolve("the bench process") : endOf(from as ChildProcess)).then((other) =>
+        reject(
+          new Error(`${role?.startsWith("--") ? role.slice(2) : "bench"}: ${other} disconnected before its message`),
+        ),
+      );
     };
     const timer = setTimeout(() => {
       stop();
@@ -181,6 +201,20 @@ function nextMessage<T = unknown>(from: NodeJS.Process | ChildProcess = process)
     }, MESSAGE_DEADLINE_MS);
     from.on("message", onMessage);
     from.on("disconnect", onDisconnect);
+  });
+}
+
+/** How a child that disconnected ended, waiting up to two seconds for its exit. */
+function endOf(child: ChildProcess): Promise<string> {
+  const name = `the ${child.spawnargs.at(-1)?.replace(/^--/, "")} process`;
+  const how = () => `${name} (ended with ${child.signalCode ?? `code ${child.exitCode}`})`;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(how());
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(`${name} (still running two seconds later)`), 2000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(how());
+    });
   });
 }
 
@@ -255,10 +289,6 @@ async function runBench(): Promise<void> {
   function child(mode: string): ChildProcess {
     const stdio = ["ignore", "inherit", "inherit", "ipc"] as const;
     const forked = fork(fileURLToPath(import.meta.url), [mode], { execArgv: [], stdio: [...stdio] });
-    // Which side went first, when a run fails with "disconnected before its message".
-    forked.on("exit", (code, signal) => {
-      if (code !== 0) process.stderr.write(`the ${mode.slice(2)} process ended with ${signal ?? `code ${code}`}\n`);
-    });
     return forked;
   }
 
