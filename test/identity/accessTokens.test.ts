@@ -6,14 +6,15 @@
 import { createHmac, hkdfSync } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { makeRefreshTokenSuccessor, signAccessToken, verifyAccessToken } from "../../src/platform/auth/tokens.ts";
+import { TEST_JWT_SECRET as SECRET } from "../helpers/fixtures.ts";
 
-const SECRET = "a secret of the test, long enough for HS256 — with ünïcödé";
 const claims = {
   sub: "6f1c2c1e-2d7a-4a55-9a43-0d4b6b9b8a01",
   tid: "0b8c1f0e-7c55-4f0a-8a4b-3b6e2f1d9c02",
   sid: "3a9d6e2b-1f4c-4b8e-9d2a-5c7e8f0a1b03",
   jti: "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c04",
-  role: "member",
+  // A custom role's name is the tenant's own text: the claims are UTF-8 JSON.
+  role: "organisatrice ✓ 主催者",
 };
 
 test("a signed token is what jsonwebtoken verifies, with every claim", () => {
