@@ -1152,6 +1152,8 @@ export interface operations {
             /** @description On; the recovery codes, shown once */
             200: {
                 headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1460,6 +1462,8 @@ export interface operations {
             /** @description The pending secret */
             200: {
                 headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1620,6 +1624,8 @@ export interface operations {
             /** @description Signed in */
             200: {
                 headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1773,6 +1779,8 @@ export interface operations {
             /** @description A session or a two-factor challenge; a form login also gets access_token and token_type */
             200: {
                 headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2332,6 +2340,8 @@ export interface operations {
             /** @description The new session */
             200: {
                 headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2653,6 +2663,8 @@ export interface operations {
             /** @description Signed in as the new user */
             201: {
                 headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -148,3 +148,35 @@ test("within the window, the old token is reuse once its successor was used", as
   expect((await sessionOf(first.refreshToken)).revoked_reason).toBe("refresh_token_reused");
   expect(await currentUserStatus(third.pair!.accessToken)).toBe(401);
 });
+
+test("a session's answer gives the token's own expiry; REST answers with tokens are never stored", async () => {
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const login = await fetch(`${app.url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tenant: tenant.slug, login: user.email, password }),
+  });
+  const form = await fetch(`${app.url}/api/auth/login`, {
+    method: "POST",
+    body: new URLSearchParams({ username: user.email, password, client_id: tenant.slug }),
+  });
+  const first = (await login.json()) as Pair & { accessTokenExpiresAt: string };
+  const refresh = await fetch(`${app.url}/api/auth/refresh`, {
+    method: "POST",
+    headers: { "x-refresh-token": first.refreshToken },
+  });
+  const second = (await refresh.json()) as Pair & { accessTokenExpiresAt: string };
+  const overGraphql = await refreshOverGraphql(second.refreshToken);
+  const third = overGraphql.pair as Pair & { accessTokenExpiresAt: string };
+  for (const answer of [first, second, third]) {
+    const { exp } = JSON.parse(Buffer.from(answer.accessToken.split(".")[1]!, "base64url").toString()) as {
+      exp: number;
+    };
+    expect(answer.accessTokenExpiresAt).toBe(new Date(exp * 1000).toISOString());
+  }
+  expect([login, form, refresh].map((r) => [r.status, r.headers.get("cache-control")])).toEqual([
+    [200, "no-store"],
+    [200, "no-store"],
+    [200, "no-store"],
+  ]);
+});

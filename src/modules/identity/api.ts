@@ -46,6 +46,12 @@ const LIMITED: ErrorCode[] = ["RATE_LIMITED", "FORBIDDEN"];
 // Issuing a session refuses a user that is gone or suspended meanwhile (INVALID_CREDENTIALS).
 const ISSUES_SESSION: ErrorCode[] = [...LIMITED, "INVALID_CREDENTIALS"];
 
+/**
+ * An answer that carries credentials or secrets (tokens, a TOTP secret, recovery codes): no cache may
+ * keep it (RFC 6749 §5.1 asks it of token answers). Sent as it is documented.
+ */
+export const NO_STORE = { "Cache-Control": "no-store" } as const;
+
 const auth = (path: string, operationId: string, summary: string) =>
   ({ method: "post", path: `/api/auth/${path}`, operationId, summary, tags: ["auth"] }) as const;
 
@@ -64,7 +70,7 @@ export const register = defineRoute({
 export const confirmRegistration = defineRoute({
   ...auth("register/confirm", "confirmRegistration", "Creates the account from a registration and its code"),
   body: checkedByService(schemas.confirmRegistration),
-  responses: { 201: { description: "Signed in as the new user", schema: SessionAnswer } },
+  responses: { 201: { description: "Signed in as the new user", schema: SessionAnswer, headers: NO_STORE } },
   errors: [...ISSUES_SESSION, "CONFLICT", "INVALID_TOKEN"],
 });
 
@@ -90,6 +96,7 @@ export const login = defineRoute({
         access_token: z.string().nullable().optional(),
         token_type: z.literal("bearer").optional(),
       }),
+      headers: NO_STORE,
     },
   },
   errors: ISSUES_SESSION,
@@ -98,7 +105,7 @@ export const login = defineRoute({
 export const verifyTwoFactor = defineRoute({
   ...auth("2fa/verify", "verifyTwoFactor", "Completes a login with the two-factor code"),
   body: checkedByService(schemas.verifyTwoFactor),
-  responses: { 200: { description: "Signed in", schema: SessionAnswer } },
+  responses: { 200: { description: "Signed in", schema: SessionAnswer, headers: NO_STORE } },
   errors: [...ISSUES_SESSION, "INVALID_TOKEN", "INVALID_TWO_FACTOR_CODE"],
 });
 
@@ -106,7 +113,7 @@ export const refreshSession = defineRoute({
   ...auth("refresh", "refreshSession", "Trades a refresh token for a new session (the token rotates)"),
   description: "The refresh token comes in the body or in the `X-Refresh-Token` header.",
   body: { ...checkedByService(schemas.refreshSession), required: false },
-  responses: { 200: { description: "The new session", schema: SessionAnswer } },
+  responses: { 200: { description: "The new session", schema: SessionAnswer, headers: NO_STORE } },
   errors: [...ISSUES_SESSION, "INVALID_TOKEN", "TOKEN_REUSED"],
 });
 
@@ -143,7 +150,11 @@ export const enableTwoFactor = defineRoute({
   ...auth("2fa/enable", "enableTwoFactor", "Starts two-factor enrolment: a TOTP secret to confirm"),
   security: "bearer",
   responses: {
-    200: { description: "The pending secret", schema: z.object({ secret: z.string(), otpauthUri: z.string() }) },
+    200: {
+      description: "The pending secret",
+      schema: z.object({ secret: z.string(), otpauthUri: z.string() }),
+      headers: NO_STORE,
+    },
   },
   errors: [...LIMITED, "CONFLICT"],
 });
@@ -156,6 +167,7 @@ export const confirmTwoFactor = defineRoute({
     200: {
       description: "On; the recovery codes, shown once",
       schema: z.object({ recoveryCodes: z.array(z.string()) }),
+      headers: NO_STORE,
     },
   },
   errors: [...LIMITED, "CONFLICT", "INVALID_TWO_FACTOR_CODE"],

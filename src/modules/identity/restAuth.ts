@@ -20,25 +20,31 @@ export function authRoutes(auth: AuthService): Router {
     implement(api.confirmRegistration, async ({ body, req }) => ({
       status: 201,
       body: await auth.confirmRegistration(body, callerOf(req)),
+      headers: api.NO_STORE,
     })),
     // JSON {tenant, login, password}, or an OAuth2 password form {username, password, tenant | client_id}.
     implement(api.login, async ({ body, req }) => {
       const fields = (body ?? {}) as Record<string, unknown>;
-      if (!isForm(req)) return { status: 200, body: await auth.login(fields, callerOf(req)) };
+      if (!isForm(req)) return { status: 200, body: await auth.login(fields, callerOf(req)), headers: api.NO_STORE };
       const answer = await auth.login(
         { tenant: fields.tenant ?? fields.client_id, login: fields.username, password: fields.password },
         callerOf(req),
       );
       const tokenType = answer.accessToken ? { token_type: "bearer" as const } : {};
-      return { status: 200, body: { ...answer, access_token: answer.accessToken, ...tokenType } };
+      return {
+        status: 200,
+        body: { ...answer, access_token: answer.accessToken, ...tokenType },
+        headers: api.NO_STORE,
+      };
     }),
     implement(api.verifyTwoFactor, async ({ body, req }) => ({
       status: 200,
       body: await auth.verifyTwoFactor(body, callerOf(req)),
+      headers: api.NO_STORE,
     })),
     implement(api.refreshSession, async ({ body, req }) => {
       const refreshToken = req.get("x-refresh-token") ?? (body as { refreshToken?: unknown } | undefined)?.refreshToken;
-      return { status: 200, body: await auth.refreshSession({ refreshToken }, callerOf(req)) };
+      return { status: 200, body: await auth.refreshSession({ refreshToken }, callerOf(req)), headers: api.NO_STORE };
     }),
     implement(api.logout, async ({ req }) => ({
       status: 200,
@@ -59,10 +65,12 @@ export function authRoutes(auth: AuthService): Router {
     implement(api.enableTwoFactor, async ({ req }) => ({
       status: 200,
       body: await auth.enableTwoFactor(callerOf(req)),
+      headers: api.NO_STORE,
     })),
     implement(api.confirmTwoFactor, async ({ body, req }) => ({
       status: 200,
       body: await auth.confirmTwoFactor(body, callerOf(req)),
+      headers: api.NO_STORE,
     })),
     implement(api.disableTwoFactor, async ({ body, req }) => ({
       status: 200,

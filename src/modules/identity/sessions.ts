@@ -82,16 +82,19 @@ export class Sessions {
     if (!user) throw new AppError("INVALID_CREDENTIALS");
     const role = ROLE_RANK.find((name) => user.roles.includes(name)) ?? user.roles[0] ?? "member";
     const ttl = this.#config.accessTokenTtlSeconds;
+    // The answer's expiry is the token's own `exp`, to the second, never a moment after it.
+    const issuedAt = Math.floor(Date.now() / 1000);
     const accessToken = signAccessToken(
       { sub: user.id, tid: user.tenant_id, sid: sessionId, jti: randomUUID(), role },
       this.#config.jwtSecret,
       ttl,
+      issuedAt,
     );
     this.#logger.debug({ userId: user.id, sessionId }, "session issued");
     return {
       accessToken,
       refreshToken,
-      accessTokenExpiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+      accessTokenExpiresAt: new Date((issuedAt + ttl) * 1000).toISOString(),
       user: { id: user.id, email: user.email, username: user.username, fullName: user.full_name },
       twoFactorRequired: false,
       twoFactorToken: null,
