@@ -29,9 +29,11 @@ const PLATFORM_ERRORS = {
     message: "The GraphQL query is too deep, too costly or asks for too large a page.",
   },
   METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
+  REQUEST_TIMEOUT: { status: 408, message: "The request did not arrive in time." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "The content type is not supported." },
   RATE_LIMITED: { status: 429, message: "Too many attempts; try again later.", sqlstate: "TRATE" },
+  HEADERS_TOO_LARGE: { status: 431, message: "The request's headers are too large (16 kB in all)." },
   INTERNAL: { status: 500, message: "An unexpected error occurred." },
   SERVICE_UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable; try again shortly." },
 } as const satisfies Record<string, ErrorSpec>;

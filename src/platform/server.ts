@@ -35,6 +35,7 @@ import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
 import { rememberedTrust } from "./http/trustProxy.ts";
+import { answerClientErrors } from "./http/clientErrors.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { registerModules, type ModuleManifest, type ModuleServer } from "./modules.ts";
@@ -148,6 +149,7 @@ export async function createTesseraServer({
   app.set("trust proxy fn", rememberedTrust(app.get("trust proxy fn")));
   // Requests are dispatched at the end, once the /graphql lane is built (see below).
   const httpServer = createServer();
+  answerClientErrors(httpServer);
   const drain = trackRequests(httpServer);
 
   // The middlewares every request goes through, /graphql's lane included (below).
