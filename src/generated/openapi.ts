@@ -1776,7 +1776,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A session or a two-factor challenge; a form login also gets access_token and token_type */
+            /** @description A session or a two-factor challenge; a form login also gets access_token, token_type and expires_in */
             200: {
                 headers: {
                     /** @description no-store */
@@ -1795,6 +1795,8 @@ export interface operations {
                         access_token?: string | null;
                         /** @constant */
                         token_type?: "bearer";
+                        /** @description Seconds until the access token expires (a form login) */
+                        expires_in?: number;
                     };
                 };
             };

@@ -161,6 +161,12 @@ test("a session's answer gives the token's own expiry; REST answers with tokens 
     body: new URLSearchParams({ username: user.email, password, client_id: tenant.slug }),
   });
   const first = (await login.json()) as Pair & { accessTokenExpiresAt: string };
+  const formAnswer = (await form.json()) as { token_type: string; expires_in: number; access_token: string };
+  const lifetime = (({ exp, iat }) => exp - iat)(claimsOf(formAnswer.access_token));
+  expect(formAnswer.token_type).toBe("bearer");
+  // Seconds left as of the answer: the token's lifetime, less the moment it took to answer.
+  expect(formAnswer.expires_in).toBeLessThanOrEqual(lifetime);
+  expect(formAnswer.expires_in).toBeGreaterThan(lifetime - 10);
   const refresh = await fetch(`${app.url}/api/auth/refresh`, {
     method: "POST",
     headers: { "x-refresh-token": first.refreshToken },
@@ -169,10 +175,7 @@ test("a session's answer gives the token's own expiry; REST answers with tokens 
   const overGraphql = await refreshOverGraphql(second.refreshToken);
   const third = overGraphql.pair as Pair & { accessTokenExpiresAt: string };
   for (const answer of [first, second, third]) {
-    const { exp } = JSON.parse(Buffer.from(answer.accessToken.split(".")[1]!, "base64url").toString()) as {
-      exp: number;
-    };
-    expect(answer.accessTokenExpiresAt).toBe(new Date(exp * 1000).toISOString());
+    expect(answer.accessTokenExpiresAt).toBe(new Date(claimsOf(answer.accessToken).exp * 1000).toISOString());
   }
   expect([login, form, refresh].map((r) => [r.status, r.headers.get("cache-control")])).toEqual([
     [200, "no-store"],
@@ -180,3 +183,7 @@ test("a session's answer gives the token's own expiry; REST answers with tokens 
     [200, "no-store"],
   ]);
 });
+
+function claimsOf(token: string): { exp: number; iat: number } {
+  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { exp: number; iat: number };
+}

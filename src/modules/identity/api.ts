@@ -91,10 +91,12 @@ export const login = defineRoute({
   },
   responses: {
     200: {
-      description: "A session or a two-factor challenge; a form login also gets access_token and token_type",
+      description:
+        "A session or a two-factor challenge; a form login also gets access_token, token_type and expires_in",
       schema: SessionAnswer.extend({
         access_token: z.string().nullable().optional(),
         token_type: z.literal("bearer").optional(),
+        expires_in: z.number().int().optional().describe("Seconds until the access token expires (a form login)"),
       }),
       headers: NO_STORE,
     },

@@ -30,7 +30,13 @@ export function authRoutes(auth: AuthService): Router {
         { tenant: fields.tenant ?? fields.client_id, login: fields.username, password: fields.password },
         callerOf(req),
       );
-      const tokenType = answer.accessToken ? { token_type: "bearer" as const } : {};
+      // RFC 6749 §5.1: the token's type and its lifetime in seconds, as of this answer.
+      const tokenType = answer.accessTokenExpiresAt
+        ? {
+            token_type: "bearer" as const,
+            expires_in: Math.max(0, Math.round((Date.parse(answer.accessTokenExpiresAt) - Date.now()) / 1000)),
+          }
+        : {};
       return {
         status: 200,
         body: { ...answer, access_token: answer.accessToken, ...tokenType },
