@@ -31,9 +31,13 @@ const PLATFORM_ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
   REQUEST_TIMEOUT: { status: 408, message: "The request did not arrive in time." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large." },
+  EXPECTATION_FAILED: { status: 417, message: "The Expect header names an expectation the server cannot meet." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "The content type is not supported." },
   RATE_LIMITED: { status: 429, message: "Too many attempts; try again later.", sqlstate: "TRATE" },
-  HEADERS_TOO_LARGE: { status: 431, message: "The request's headers are too large (16 kB in all)." },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: "The request's headers are too large (16 kB in all) or too many (1,000 fields).",
+  },
   INTERNAL: { status: 500, message: "An unexpected error occurred." },
   SERVICE_UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable; try again shortly." },
 } as const satisfies Record<string, ErrorSpec>;

@@ -148,7 +148,8 @@ export async function createTesseraServer({
   app.set("trust proxy", config.trustProxy);
   app.set("trust proxy fn", rememberedTrust(app.get("trust proxy fn")));
   // Requests are dispatched at the end, once the /graphql lane is built (see below).
-  const httpServer = createServer();
+  // A missing Host is refused by answerClientErrors, in the error envelope.
+  const httpServer = createServer({ requireHostHeader: false });
   answerClientErrors(httpServer);
   const drain = trackRequests(httpServer);
 
@@ -237,9 +238,12 @@ export async function createTesseraServer({
     ],
     onError,
   );
-  httpServer.on("request", (req: IncomingMessage, res: ServerResponse) =>
-    isGraphqlPath(req.url) ? graphqlLane(req, res) : app(req, res),
-  );
+  httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    // Already answered: refused before any route (answerClientErrors).
+    if (res.writableEnded) return;
+    if (isGraphqlPath(req.url)) graphqlLane(req, res);
+    else app(req, res);
+  });
 
   return {
     app,

@@ -1,7 +1,9 @@
 /**
- * What Node's HTTP parser refuses before any handler runs is answered in the error table's envelope,
- * not with a bare status line: headers over 16 kB (431 HEADERS_TOO_LARGE), bytes that are not HTTP
- * (400 VALIDATION_FAILED, MALFORMED_HTTP). The connection closes; the server goes on serving.
+ * What Node's HTTP server refuses before any handler runs is answered in the error table's envelope,
+ * not with a bare status line or a silent close: headers over 16 kB (431 HEADERS_TOO_LARGE), bytes
+ * that are not HTTP or an HTTP/1.1 request without Host (400 VALIDATION_FAILED, MALFORMED_HTTP), an
+ * unknown Expect (417 EXPECTATION_FAILED), CONNECT (405). The connection closes after the answers
+ * it still owes the requests before the refused one; the server goes on serving.
  */
 import { connect } from "node:net";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -32,6 +34,23 @@ function parse(answer: string): { status: number; headers: string; body: unknown
   return { status: Number(head.split(" ")[1]), headers: head.toLowerCase(), body: JSON.parse(body) };
 }
 
+/** Every answer on one connection, in order: status and body. */
+function answers(stream: string): { status: number; body: unknown }[] {
+  const found: { status: number; body: unknown }[] = [];
+  let rest = stream;
+  while (rest.startsWith("HTTP/1.1 ")) {
+    const headEnd = rest.indexOf("\r\n\r\n");
+    const head = rest.slice(0, headEnd);
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+    const body = rest.slice(headEnd + 4, headEnd + 4 + length);
+    found.push({ status: Number(head.split(" ")[1]), body: JSON.parse(body) });
+    rest = rest.slice(headEnd + 4 + length);
+  }
+  return found;
+}
+
+const ENVELOPE = (code: string) => ({ error: { code } });
+
 test("headers over 16 kB: 431 HEADERS_TOO_LARGE in the error envelope", async () => {
   const answer = parse(
     await raw(`GET /api/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${"a".repeat(60_000)}\r\n\r\n`),
@@ -53,4 +72,35 @@ test("bytes that are not HTTP: 400 VALIDATION_FAILED, MALFORMED_HTTP", async () 
     ]);
   }
   expect((await fetch(`${app.url}/ready`)).status).toBe(200);
+});
+
+test("a refusal after good requests on one connection comes after their answers, in order", async () => {
+  const good = "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const bad of [
+    "NOT-HTTP AT ALL\r\n\r\n",
+    `GET /ready HTTP/1.1\r\nHost: x\r\nX-Pad: ${"a".repeat(20_000)}\r\n\r\n`,
+  ]) {
+    // Pipelined: sent together, before the first is answered.
+    expect(answers(await raw(good + good + bad))).toMatchObject([
+      { status: 200, body: { status: "ready" } },
+      { status: 200, body: { status: "ready" } },
+      { status: bad.startsWith("NOT") ? 400 : 431 },
+    ]);
+  }
+});
+
+test("a request without Host, an unknown Expect and CONNECT are answered in the envelope", async () => {
+  expect(parse(await raw("GET /ready HTTP/1.1\r\n\r\n"))).toMatchObject({
+    status: 400,
+    body: { error: { code: "VALIDATION_FAILED", details: { reason: "MALFORMED_HTTP" } } },
+  });
+  expect(
+    parse(await raw("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nConnection: close\r\n\r\n")),
+  ).toMatchObject({ status: 417, body: ENVELOPE("EXPECTATION_FAILED") });
+  expect(parse(await raw("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n"))).toMatchObject({
+    status: 405,
+    body: ENVELOPE("METHOD_NOT_ALLOWED"),
+  });
+  // HTTP/1.0 needs no Host.
+  expect(parse(await raw("GET /ready HTTP/1.0\r\n\r\n"))).toMatchObject({ status: 200, body: { status: "ready" } });
 });
