@@ -62,8 +62,13 @@ interface Phase {
   states: { refreshToken?: string }[];
 }
 
-/** Runs a phase; answers its requests per second and the process's CPU milliseconds per request. */
-async function throughput({ step, states }: Phase): Promise<{ rps: number; cpuMs: number }> {
+/** A phase's requests per second and the process's CPU milliseconds per request. */
+interface Rate {
+  rps: number;
+  cpuMs: number;
+}
+
+async function throughput({ step, states }: Phase): Promise<Rate> {
   let done = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -108,7 +113,7 @@ const refresh: Phase = {
   states: sessions,
 };
 
-const results: { baseline: { rps: number; cpuMs: number }; refresh: { rps: number; cpuMs: number } }[] = [];
+const results: { baseline: Rate; refresh: Rate }[] = [];
 for (let round = 0; round < rounds; round++) {
   if (round % 2 === 0) {
     const b = await throughput(baseline);
@@ -124,7 +129,7 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 const ratios = results.map((r) => r.refresh.rps / r.baseline.rps);
-const perRound = (pick: (r: (typeof results)[number]) => { rps: number; cpuMs: number }) =>
+const perRound = (pick: (r: (typeof results)[number]) => Rate) =>
   results.map((r) => `${Math.round(pick(r).rps)} (${pick(r).cpuMs.toFixed(2)} ms)`).join(", ");
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;

@@ -150,7 +150,7 @@ export async function createTesseraServer({
   // Requests are dispatched at the end, once the /graphql lane is built (see below).
   // A missing Host is refused by answerClientErrors, in the error envelope.
   const httpServer = createServer({ requireHostHeader: false });
-  answerClientErrors(httpServer);
+  const refusedBeforeRoutes = answerClientErrors(httpServer);
   const drain = trackRequests(httpServer);
 
   // The middlewares every request goes through, /graphql's lane included (below).
@@ -239,8 +239,7 @@ export async function createTesseraServer({
     onError,
   );
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    // Already answered: refused before any route (answerClientErrors).
-    if (res.writableEnded) return;
+    if (refusedBeforeRoutes(req, res)) return;
     if (isGraphqlPath(req.url)) graphqlLane(req, res);
     else app(req, res);
   });

@@ -14,40 +14,48 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-/** Sends raw bytes on a connection of its own; answers all the server wrote before it closed. */
-function raw(bytes: string): Promise<string> {
+/**
+ * Sends raw bytes on a connection of its own, each part once every part before it was answered
+ * (all at once for one part); answers all the server wrote before it closed.
+ */
+function raw(...parts: string[]): Promise<string> {
   const { port } = new URL(app.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), "127.0.0.1");
     let received = "";
+    let sent = 0;
+    const next = () => {
+      if (sent < parts.length && answers(received).length === sent) socket.write(parts[sent++]!);
+    };
     socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => (received += chunk));
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      next();
+    });
     // The server may close before it has read every byte sent: what it wrote still arrives.
     socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" ? undefined : reject(error)));
     socket.on("close", () => resolve(received));
-    socket.write(bytes);
+    next();
   });
 }
 
-function parse(answer: string): { status: number; headers: string; body: unknown } {
-  const [head = "", body = ""] = answer.split("\r\n\r\n");
-  return { status: Number(head.split(" ")[1]), headers: head.toLowerCase(), body: JSON.parse(body) };
-}
-
-/** Every answer on one connection, in order: status and body. */
-function answers(stream: string): { status: number; body: unknown }[] {
-  const found: { status: number; body: unknown }[] = [];
+/** Every complete answer on one connection, in order. */
+function answers(stream: string): { status: number; headers: string; body: unknown }[] {
+  const found: { status: number; headers: string; body: unknown }[] = [];
   let rest = stream;
   while (rest.startsWith("HTTP/1.1 ")) {
     const headEnd = rest.indexOf("\r\n\r\n");
     const head = rest.slice(0, headEnd);
     const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+    if (headEnd < 0 || rest.length < headEnd + 4 + length) break;
     const body = rest.slice(headEnd + 4, headEnd + 4 + length);
-    found.push({ status: Number(head.split(" ")[1]), body: JSON.parse(body) });
+    found.push({ status: Number(head.split(" ")[1]), headers: head.toLowerCase(), body: JSON.parse(body) });
     rest = rest.slice(headEnd + 4 + length);
   }
   return found;
 }
+
+const parse = (stream: string) => answers(stream)[0]!;
 
 const ENVELOPE = (code: string) => ({ error: { code } });
 
@@ -76,6 +84,11 @@ test("bytes that are not HTTP: 400 VALIDATION_FAILED, MALFORMED_HTTP", async () 
 
 test("a refusal after good requests on one connection comes after their answers, in order", async () => {
   const good = "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n";
+  // Kept alive: the bad request sent once the good one was answered.
+  expect(answers(await raw(good, "NOT-HTTP AT ALL\r\n\r\n"))).toMatchObject([
+    { status: 200, body: { status: "ready" } },
+    { status: 400, body: ENVELOPE("VALIDATION_FAILED") },
+  ]);
   for (const bad of [
     "NOT-HTTP AT ALL\r\n\r\n",
     `GET /ready HTTP/1.1\r\nHost: x\r\nX-Pad: ${"a".repeat(20_000)}\r\n\r\n`,

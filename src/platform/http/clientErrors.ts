@@ -32,33 +32,27 @@ function closingAnswer(error: AppError): string {
   );
 }
 
-/** The server must be made with `requireHostHeader: false`: a missing `Host` is refused here. */
-export function answerClientErrors(server: Server): void {
-  // The responses each connection still owes, in the order their requests came.
-  const owed = new WeakMap<Duplex, Set<ServerResponse>>();
-  server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
-    const pending = owed.get(req.socket) ?? new Set<ServerResponse>();
-    owed.set(req.socket, pending.add(res));
-    res.once("close", () => pending.delete(res));
-    if (req.headers.host === undefined && req.httpVersion === "1.1") {
-      // RFC 9112 §3.2; before any route sees it (the request listeners after this one skip it).
-      res.shouldKeepAlive = false;
-      answer(res, malformed("An HTTP/1.1 request needs a Host header."));
-    }
-  });
+/**
+ * Installs the answers on `server` (made with `requireHostHeader: false`) and returns the check its
+ * request listener runs first: true when the request was refused (an HTTP/1.1 request without
+ * `Host`) and no route may see it.
+ */
+export function answerClientErrors(server: Server): (req: IncomingMessage, res: ServerResponse) => boolean {
+  // Each connection's latest response: answers go out in request order, so once it is finished,
+  // every answer the connection owed is.
+  const latest = new WeakMap<Duplex, ServerResponse>();
 
   const refuse = (socket: Duplex, error: AppError) => {
-    const pending = [...(owed.get(socket) ?? [])];
-    const write = () => (socket.writable ? socket.end(closingAnswer(error), () => socket.destroy()) : socket.destroy());
-    const reading = pending.findIndex((res) => !res.req.complete);
-    if (reading >= 0) {
+    const last = latest.get(socket);
+    if (last && !last.req.complete) {
       // The fault is inside that request's own body, which can never be finished: the connection
-      // ends now (its handler sees the request aborted), with the answer when nothing is owed before it.
-      if (reading === 0 && !pending[0]!.headersSent && socket.writable) socket.write(closingAnswer(error));
+      // ends now (its handler sees the request aborted), with the answer when nothing is owed
+      // before it (a queued response has no socket yet).
+      if (last.socket === socket && !last.headersSent && socket.writable) socket.write(closingAnswer(error));
       socket.destroy();
       return;
     }
-    const last = pending.at(-1);
+    const write = () => (socket.writable ? socket.end(closingAnswer(error), () => socket.destroy()) : socket.destroy());
     if (last && !last.writableFinished) last.once("close", write);
     else write();
   };
@@ -73,6 +67,15 @@ export function answerClientErrors(server: Server): void {
   server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) =>
     answer(res, new AppError("EXPECTATION_FAILED")),
   );
+
+  return (req, res) => {
+    latest.set(req.socket, res);
+    if (req.headers.host !== undefined || req.httpVersion !== "1.1") return false;
+    // RFC 9112 §3.2.
+    res.shouldKeepAlive = false;
+    answer(res, malformed("An HTTP/1.1 request needs a Host header."));
+    return true;
+  };
 }
 
 /** Answers a request Node handed over, with the envelope; nothing else will answer it. */
