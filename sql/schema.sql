@@ -1560,15 +1560,15 @@ AS $function$
   with revoked as (
     update app_private.sessions s set revoked_at = now(), revoked_reason = 'logout'
     where s.revoked_at is null
-      and (s.id = logout_session.session_id
-           or s.id = (select t.session_id from app_private.refresh_tokens t
-                      where t.token_hash = logout_session.refresh_token_hash))
+      and s.id = coalesce(logout_session.session_id,
+                          (select t.session_id from app_private.refresh_tokens t
+                           where t.token_hash = logout_session.refresh_token_hash))
     returning 1
   )
   select count(*)::integer from revoked;
 $function$;
 comment on function app_private.logout_session(uuid,bytea) is '@module identity
-Logout: revokes the session, or the session of the refresh token (its SHA-256), when still live; returns how many were revoked (0 or 1).';
+Logout: revokes the session, or, when none is given, the session of the refresh token (its SHA-256), when still live; returns how many were revoked (0 or 1).';
 
 CREATE OR REPLACE FUNCTION app_private.record_auth_event(type text, tenant_id uuid, user_id uuid, ip inet, user_agent text, request_id text, details jsonb DEFAULT '{}'::jsonb)
  RETURNS void

@@ -110,7 +110,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ends the session of the access token or of the `X-Refresh-Token` header */
+        /** Ends the session of the access token, or without one, of the `X-Refresh-Token` header */
         post: operations["logout"];
         delete?: never;
         options?: never;

@@ -1,16 +1,17 @@
 /** The identity lifecycle over REST (/api/auth/*, /api/users/*), with its documented statuses. */
 import request from "supertest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { createTenant } from "../helpers/fixtures.ts";
+import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
 import { totpCode } from "./helpers.ts";
 
 let app: TestApp;
 let smtp: SmtpCapture;
+let tenant: Awaited<ReturnType<typeof createTenant>>;
 beforeAll(async () => {
   smtp = await startSmtpCapture();
   app = await startTestApp({ worker: true, env: { SMTP_URL: smtp.url } });
-  await createTenant(app.db.ownerPool, "rest-co");
+  tenant = await createTenant(app.db.ownerPool, "rest-co");
 });
 afterAll(async () => {
   await app.stop();
@@ -146,4 +147,32 @@ test("the REST story with its statuses", async () => {
   expect((await api.post("/api/auth/password/change").send({})).status).toBe(401);
   const garbage = await api.post("/api/auth/login").set("content-type", "application/json").send("{");
   expect([garbage.status, garbage.body.error.code]).toEqual([400, "VALIDATION_FAILED"]);
+});
+
+test("logout ends the access token's session only, and the refresh token's only without one", async () => {
+  const api = request(app.url);
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const signIn = async () => {
+    const answer = await api.post("/api/auth/login").send({ tenant: "rest-co", login: user.username, password });
+    expect(answer.status).toBe(200);
+    return answer.body as { accessToken: string; refreshToken: string };
+  };
+  const [phone, laptop, tablet] = [await signIn(), await signIn(), await signIn()];
+  const live = async (session: { accessToken: string }) =>
+    (await api.get("/api/users/me").set(bearer(session.accessToken))).status === 200;
+
+  // The phone's bearer with the laptop's refresh token: the phone signs out, the laptop does not.
+  const out = await api
+    .post("/api/auth/logout")
+    .set(bearer(phone.accessToken))
+    .set("X-Refresh-Token", laptop.refreshToken);
+  expect(out.status).toBe(200);
+  expect([await live(phone), await live(laptop), await live(tablet)]).toEqual([false, true, true]);
+  const laptopRefresh = await api.post("/api/auth/refresh").set("X-Refresh-Token", laptop.refreshToken);
+  expect(laptopRefresh.status).toBe(200);
+
+  // Without a bearer, the refresh token names the session.
+  const byRefresh = await api.post("/api/auth/logout").set("X-Refresh-Token", tablet.refreshToken);
+  expect(byRefresh.status).toBe(200);
+  expect([await live(laptopRefresh.body), await live(tablet)]).toEqual([true, false]);
 });

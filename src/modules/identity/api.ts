@@ -120,7 +120,7 @@ export const refreshSession = defineRoute({
 });
 
 export const logout = defineRoute({
-  ...auth("logout", "logout", "Ends the session of the access token or of the `X-Refresh-Token` header"),
+  ...auth("logout", "logout", "Ends the session of the access token, or without one, of the `X-Refresh-Token` header"),
   security: "bearerOptional",
   responses: { 200: { description: "Signed out", schema: Success } },
   errors: ["FORBIDDEN"],
