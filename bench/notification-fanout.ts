@@ -106,7 +106,7 @@ async function runClients(): Promise<void> {
         next: (value) => {
           // A warm-up NOTIFY (its row has an id no row has): proof that this LISTEN is live.
           if (value.data?.notificationAdded.notification?.rowId === NO_ROW) {
-            if (warm.size < tokens.length && warm.add(i).size === tokens.length) send({ kind: "warm" });
+            if (warm.size < tokens.length && warm.add(i).size === tokens.length) void send({ kind: "warm" });
             return;
           }
           receipts.push([value.data?.notificationAdded.notification?.rowId ?? "?", String(process.hrtime.bigint())]);
@@ -139,11 +139,11 @@ async function runClients(): Promise<void> {
     );
     process.exit(1);
   }
-  send({ kind: "ready" });
+  await send({ kind: "ready" });
   const timer = setTimeout(done, RECEIPT_TIMEOUT_MS);
   await all;
   clearTimeout(timer);
-  send({ kind: "receipts", receipts, errors });
+  await send({ kind: "receipts", receipts, errors });
   await nextMessage();
   await Promise.all(clients.map((client) => client.dispose()));
   process.exit(0);
@@ -158,19 +158,27 @@ async function runProbe(): Promise<void> {
   const stamps: Receipt[] = [];
   client.on("notification", (message) => {
     const at = String(process.hrtime.bigint());
-    stamps.push([(JSON.parse(message.payload ?? "{}") as { id: string }).id, at]);
+    const { id } = JSON.parse(message.payload ?? "{}") as { id: string };
+    // The warm-up's NOTIFYs (a cold first run sends thousands) would only swell the message.
+    if (id !== NO_ROW) stamps.push([id, at]);
   });
   await client.query(channels.map((channel) => `LISTEN ${client.escapeIdentifier(channel)};`).join("\n"));
-  send({ kind: "ready" });
+  await send({ kind: "ready" });
   await nextMessage();
-  send({ kind: "stamps", stamps });
+  await send({ kind: "stamps", stamps });
   await client.end();
   process.exit(0);
 }
 
-function send(message: Message): void {
+/**
+ * Sends a message and resolves once it is written: `process.exit` right after a send drops a
+ * message still queued (a first run's stamps, swollen by the warm-up, were lost so, and the bench
+ * saw its probe end with code 0 before the message).
+ */
+function send(message: Message): Promise<void> {
   // After the bench process is gone, its disconnect (see nextMessage) says so; a send would throw.
-  if (process.connected) process.send?.(message);
+  if (!process.connected || !process.send) return Promise.resolve();
+  return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
 }
 
 /** The next IPC message from the other process; fails when it disconnects first or after MESSAGE_DEADLINE_MS. */
@@ -385,7 +393,7 @@ async function runBench(): Promise<void> {
     const cpuMs = cpu.since();
     if (profile) report(profile);
     probe.send("collect");
-    const stamps = new Map((await reply(probe, "stamps")).stamps.filter(([id]) => id !== NO_ROW));
+    const stamps = new Map((await reply(probe, "stamps")).stamps);
     clients.send("dispose");
     const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
     const latencies = got.map(([rowId, at]) => ms(BigInt(stamps.get(rowId) ?? at), BigInt(at))).sort((a, b) => a - b);
