@@ -3802,7 +3802,7 @@ CREATE OR REPLACE FUNCTION app_public.store_balance(currency text DEFAULT NULL::
 AS $function$
 begin
   perform app_private.assert_module_access('commerce', 'orders.read');
-  return (select coalesce(sum(t.amount), 0)::numeric(18,2) from app_public.transactions t
+  return (select coalesce(sum(t.amount), 0.00) from app_public.transactions t
           where t.tenant_id = app_public.current_tenant_id() and t.customer_id is null
             and t.currency = coalesce(store_balance.currency,
                                       app_private.store_currency(app_public.current_tenant_id())));

@@ -107,6 +107,23 @@ test("adjustCustomerBalance needs ledger.manage and keeps balances at zero or ab
   expect((await bot(app, store).get("/api/bot/customers/4242/balance")).body.balance).toBe("12.34");
 });
 
+test("storeBalance reads a sum past what one entry holds (10^16), to the cent", async () => {
+  const adjust = `mutation($c: UUID!, $a: BigFloat!) {
+    adjustCustomerBalance(input: { customerId: $c, amount: $a, reason: "big", currency: "XTS" }) {
+      transaction { amount } } }`;
+  for (const [telegramId, amount] of [
+    [4301, "9999999999999999.99"],
+    [4302, "0.02"],
+  ] as const) {
+    const customer = await bot(app, store).post("/api/bot/customers", { telegramId });
+    await gql(app, store.admin.token, adjust, { c: customer.body.id, a: amount });
+  }
+  // Each store entry fits numeric(18,2); their sum is one digit longer.
+  expect((await gql(app, store.admin.token, '{ storeBalance(currency: "XTS") }')).storeBalance).toBe(
+    "-10000000000000000.01",
+  );
+});
+
 test("a product deactivated by an admin leaves the bot's list", async () => {
   const productId = await createProduct(app, store.admin, { name: "Seasonal", price: "3.00" });
   const update = `mutation($id: UUID!) {
