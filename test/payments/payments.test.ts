@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { DEV_PAYMENT_WEBHOOK_SECRET } from "../../src/modules/payments/config.ts";
 import type { MockPaymentsProvider } from "../../src/modules/payments/providers/mockServer.ts";
+import { signWebhook, webhookKey } from "../../src/platform/http/standardWebhooks.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { bot, createProduct, createStore, gql, type TestStore } from "../commerce/store.ts";
 import { type Shop, startShop } from "./shop.ts";
@@ -255,6 +256,32 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
   // An unknown provider in the path is refused before anything is read.
   expect((await deliver(body, signed(body), "paypal")).status).toBe(400);
 
+  // A signed body that is not JSON in UTF-8 is refused as on every JSON route, never read loosely
+  // (its provider id would have been looked up with U+FFFD in it).
+  const bytes = Buffer.concat([Buffer.from(body.slice(0, -3)), Buffer.from([0xff]), Buffer.from("}}")]);
+  for (const [what, sent, headers, status, reason] of [
+    ["text/plain", body, { ...signed(body), "content-type": "text/plain" }, 415, undefined],
+    ["no content type", body, (({ "content-type": _, ...rest }) => rest)(signed(body)), 415, undefined],
+    ["latin1", body, { ...signed(body), "content-type": "application/json; charset=latin1" }, 415, undefined],
+    ["a lone surrogate", event("inv_\ud800", "3.00"), signed(event("inv_\ud800", "3.00")), 400, "NOT_UNICODE"],
+    [
+      "a byte that is not UTF-8",
+      bytes,
+      { "content-type": "application/json", ...signWebhook(webhookKey(DEV_PAYMENT_WEBHOOK_SECRET), "msg_ff", bytes) },
+      400,
+      "NOT_UNICODE",
+    ],
+  ] as const) {
+    const answer = await fetch(`${app.url}/api/webhook/payments/mock`, { method: "POST", headers, body: sent });
+    const { error } = (await answer.json()) as { error: { code: string; details?: { reason?: string } } };
+    expect([what, answer.status, error.code, error.details?.reason]).toEqual([
+      what,
+      status,
+      status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "VALIDATION_FAILED",
+      reason,
+    ]);
+  }
+
   expect((await api.get(`/api/bot/payments/${payment.id}`)).body.payment.status).toBe("pending");
   expect(await ledgerOf(payment.id)).toEqual([]);
   const outcomes = await app.db.ownerPool.query(
@@ -264,7 +291,7 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
   expect(outcomes.rows).toEqual(
     expect.arrayContaining([
       { outcome: "amount_mismatch", count: 2 },
-      { outcome: "malformed", count: 2 },
+      { outcome: "malformed", count: 7 },
       { outcome: "unknown_payment", count: 1 },
     ]),
   );

@@ -7,7 +7,9 @@
 import express, { Router } from "express";
 import type pg from "pg";
 import { AppError, toAppError } from "../../platform/errors.ts";
+import { isUtf8Charset } from "../../platform/http/requestBody.ts";
 import { verifyWebhook } from "../../platform/http/standardWebhooks.ts";
+import { isUnicodeJson, notUnicode } from "../../platform/http/unicode.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { ProviderWebhook } from "./schemas.ts";
 
@@ -61,6 +63,18 @@ export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger)
     if (!check.ok) {
       await record(provider, webhookId, "invalid_signature", 401, check.reason);
       throw new AppError("INVALID_SIGNATURE", `The webhook signature is not valid: ${check.reason}.`);
+    }
+    // A body that is not JSON in UTF-8 is refused as every JSON route refuses it, never read
+    // loosely: a lone surrogate or a byte that is not UTF-8 would reach the lookup as U+FFFD.
+    const type = req.headers["content-type"] ?? "";
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+    if (!req.is("application/json") || (charset && !isUtf8Charset(charset))) {
+      await record(provider, check.id, "malformed", 415, `content type ${JSON.stringify(type.slice(0, 100))}`);
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the webhook body as application/json in UTF-8.");
+    }
+    if (!isUnicodeJson(body)) {
+      await record(provider, check.id, "malformed", 400, "the body is not valid Unicode text");
+      throw notUnicode("body");
     }
     let event: ReturnType<typeof ProviderWebhook.parse>;
     try {
