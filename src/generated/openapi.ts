@@ -883,7 +883,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "CONFLICT" | "FORBIDDEN" | "INSUFFICIENT_BALANCE" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INVALID_TOKEN" | "INVALID_TWO_FACTOR_CODE" | "NOT_FOUND" | "OUT_OF_STOCK" | "PAYLOAD_TOO_LARGE" | "PAYMENT_AMOUNT_MISMATCH" | "PAYMENT_PROVIDER_UNAVAILABLE" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "TOKEN_REUSED" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEAK_PASSWORD";
+                code: "CONFLICT" | "FORBIDDEN" | "INSUFFICIENT_BALANCE" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INVALID_TOKEN" | "INVALID_TWO_FACTOR_CODE" | "NOT_FOUND" | "OUT_OF_STOCK" | "PAYLOAD_TOO_LARGE" | "PAYMENT_AMOUNT_MISMATCH" | "PAYMENT_PROVIDER_REFUSED" | "PAYMENT_PROVIDER_UNAVAILABLE" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "TOKEN_REUSED" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEAK_PASSWORD";
                 message: string;
                 /** @description `fields` (field → problem) for VALIDATION_FAILED; `reason` and others by code. */
                 details?: Record<string, never>;
@@ -4485,6 +4485,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description PAYMENT_PROVIDER_REFUSED: The payment provider refused this payment (its amount or currency); trying again will not help. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "PAYMENT_PROVIDER_REFUSED";
+                        };
+                    };
+                };
+            };
             /** @description RATE_LIMITED: Too many attempts; try again later. */
             429: {
                 headers: {
@@ -5143,6 +5157,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description PAYMENT_PROVIDER_REFUSED: The payment provider refused this payment (its amount or currency); trying again will not help. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "PAYMENT_PROVIDER_REFUSED";
                         };
                     };
                 };

@@ -336,6 +336,19 @@ test("another tenant's bot sees none of these payments, and cannot pay this stor
   expect((await rivalBot.get("/api/bot/events")).body.items).toEqual([]);
 });
 
+test("a provider that refuses the invoice itself: 422 PAYMENT_PROVIDER_REFUSED, the stock not held", async () => {
+  // The mock provider takes at most 12 digits before the point; an order's total may have 16.
+  const productId = await createProduct(app, store.admin, { name: "Yacht", price: "1000000000000.00", stock: 1 });
+  const orderId = await orderOf(await customer(), productId, 1);
+  const answer = await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" });
+  expect([answer.status, answer.body.error.code]).toEqual([422, "PAYMENT_PROVIDER_REFUSED"]);
+  expect(await stockOf(productId)).toBe(1);
+  const { rows } = await app.db.ownerPool.query("select status from app_public.payments where order_id = $1", [
+    orderId,
+  ]);
+  expect(rows).toEqual([{ status: "failed" }]);
+});
+
 test("a provider that cannot be reached: 502, and the order's stock is not held", async () => {
   const down = createServer((_req, res) => res.writeHead(503).end());
   await new Promise<void>((resolve) => down.listen(0, "127.0.0.1", resolve));

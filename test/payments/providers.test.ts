@@ -14,7 +14,7 @@ import {
   startMockPaymentsProvider,
 } from "../../src/modules/payments/providers/mockServer.ts";
 import { PlatformProvider } from "../../src/modules/payments/providers/platform.ts";
-import { ProviderError } from "../../src/modules/payments/providers/provider.ts";
+import { ProviderError, ProviderRefusal } from "../../src/modules/payments/providers/provider.ts";
 import { newWebhookSecret } from "../../src/platform/http/standardWebhooks.ts";
 import { type FakePlatform, randomBase32Secret, startFakePlatform, totpAt } from "../helpers/platformPayments.ts";
 import { until } from "../helpers/wait.ts";
@@ -239,11 +239,13 @@ describe("mock provider server", () => {
     });
     await post(`/invoices/${invoice.providerPaymentId}/fail?webhook=0`);
     expect((await provider.fetchInvoice(invoice.providerPaymentId)).status).toBe("failed");
-    // Unknown invoice, refused input: ProviderError.
-    await expect(provider.fetchInvoice("inv_unknown")).rejects.toThrow(ProviderError);
-    await expect(
-      provider.createInvoice({ paymentId: "p", amount: "1.001", currency: "EUR", description: "x" }),
-    ).rejects.toThrow(/HTTP 400/);
+    // Unknown invoice: ProviderError (a 404 may be our own wrong address); refused input: a
+    // ProviderRefusal, which nobody should retry.
+    const unknown = await provider.fetchInvoice("inv_unknown").catch((error: unknown) => error);
+    expect([unknown instanceof ProviderError, unknown instanceof ProviderRefusal]).toEqual([true, false]);
+    const refused = provider.createInvoice({ paymentId: "p", amount: "1.001", currency: "EUR", description: "x" });
+    await expect(refused).rejects.toThrow(/HTTP 400/);
+    await expect(refused).rejects.toBeInstanceOf(ProviderRefusal);
   });
 });
 

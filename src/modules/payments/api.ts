@@ -38,6 +38,7 @@ export const payOrder = defineRoute({
     "OUT_OF_STOCK",
     "INSUFFICIENT_BALANCE",
     "PAYMENT_PROVIDER_UNAVAILABLE",
+    "PAYMENT_PROVIDER_REFUSED",
   ],
 });
 
@@ -50,7 +51,7 @@ export const createDeposit = defineRoute({
   description: "The amount is in the store's currency; the provider's webhook credits the balance.",
   body: z.strictObject({ telegramId: TelegramId, amount: PositiveMoney }),
   responses: { 201: { description: "The new payment", schema: PaymentAnswer } },
-  errors: [...BOT_ERRORS, "NOT_FOUND", "PAYMENT_PROVIDER_UNAVAILABLE"],
+  errors: [...BOT_ERRORS, "NOT_FOUND", "PAYMENT_PROVIDER_UNAVAILABLE", "PAYMENT_PROVIDER_REFUSED"],
 });
 
 export const getPayment = defineRoute({

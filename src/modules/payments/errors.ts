@@ -14,6 +14,10 @@ export const PAYMENTS_ERRORS = {
     status: 502,
     message: "The payment provider could not be reached; try again later.",
   },
+  PAYMENT_PROVIDER_REFUSED: {
+    status: 422,
+    message: "The payment provider refused this payment (its amount or currency); trying again will not help.",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 declare module "../../platform/errors.ts" {

@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { AppError } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { BotCaller, BotRunner } from "../commerce/botAuth.ts";
-import { ProviderError, type PaymentProvider } from "./providers/provider.ts";
+import { ProviderError, ProviderRefusal, type PaymentProvider } from "./providers/provider.ts";
 import type { Payment } from "./schemas.ts";
 
 type PaymentJson = z.input<typeof Payment>;
@@ -98,11 +98,14 @@ export function paymentStarter(
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         logger.warn({ err: error, paymentId: row.id, provider: chosen.name }, "the payment provider failed");
+        const refused = error instanceof ProviderRefusal;
         await ownerPool.query("select app_private.close_payment($1, 'failed', $2)", [
           row.id,
-          "The provider could not create the invoice",
+          refused ? "The provider refused the invoice" : "The provider could not create the invoice",
         ]);
-        throw new AppError("PAYMENT_PROVIDER_UNAVAILABLE", undefined, { cause: error });
+        throw new AppError(refused ? "PAYMENT_PROVIDER_REFUSED" : "PAYMENT_PROVIDER_UNAVAILABLE", undefined, {
+          cause: error,
+        });
       }
     },
   };

@@ -1,6 +1,6 @@
 /** One JSON request to a provider: every failure (network, timeout, not JSON) becomes a ProviderError. */
 import type { z } from "zod";
-import { ProviderError } from "./provider.ts";
+import { ProviderError, ProviderRefusal } from "./provider.ts";
 
 /** How long one request to a provider may take. */
 export const PROVIDER_TIMEOUT_MS = 10_000;
@@ -47,6 +47,9 @@ export async function requestJson(
   return { status: response.status, body };
 }
 
+/** The statuses by which a provider refuses a request as such, whoever sends it and whenever. */
+const REFUSALS = new Set([400, 409, 422]);
+
 /** A 2xx answer's body in the expected shape, or a ProviderError naming what came instead. */
 export function expectAnswer<T>(provider: string, what: string, response: ProviderResponse, schema: z.ZodType<T>): T {
   if (response.status < 200 || response.status > 299) {
@@ -54,7 +57,8 @@ export function expectAnswer<T>(provider: string, what: string, response: Provid
       typeof response.body === "object" && response.body !== null && "error" in response.body
         ? `: ${String((response.body as { error: unknown }).error).slice(0, 200)}`
         : "";
-    throw new ProviderError(`${provider}: ${what} answered HTTP ${response.status}${detail}`);
+    const message = `${provider}: ${what} answered HTTP ${response.status}${detail}`;
+    throw REFUSALS.has(response.status) ? new ProviderRefusal(message) : new ProviderError(message);
   }
   const parsed = schema.safeParse(response.body);
   if (!parsed.success)

@@ -40,3 +40,14 @@ export class ProviderError extends Error {
     this.name = "ProviderError";
   }
 }
+
+/**
+ * The provider answered that the request itself is wrong for it (HTTP 400, 409 or 422: an amount or
+ * a currency it does not take): the same request will be refused again, so nobody should retry it.
+ */
+export class ProviderRefusal extends ProviderError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProviderRefusal";
+  }
+}
