@@ -7,7 +7,7 @@
 import express, { Router } from "express";
 import type pg from "pg";
 import { AppError, toAppError } from "../../platform/errors.ts";
-import { isUtf8Charset } from "../../platform/http/requestBody.ts";
+import { declaredCharset, isUtf8Charset } from "../../platform/http/requestBody.ts";
 import { verifyWebhook } from "../../platform/http/standardWebhooks.ts";
 import { isUnicodeJson, notUnicode } from "../../platform/http/unicode.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -66,10 +66,10 @@ export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger)
     }
     // A body that is not JSON in UTF-8 is refused as every JSON route refuses it, never read
     // loosely: a lone surrogate or a byte that is not UTF-8 would reach the lookup as U+FFFD.
-    const type = req.headers["content-type"] ?? "";
-    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+    const charset = declaredCharset(req);
     if (!req.is("application/json") || (charset && !isUtf8Charset(charset))) {
-      await record(provider, check.id, "malformed", 415, `content type ${JSON.stringify(type.slice(0, 100))}`);
+      const type = JSON.stringify((req.get("content-type") ?? "").slice(0, 100));
+      await record(provider, check.id, "malformed", 415, `content type ${type}`);
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the webhook body as application/json in UTF-8.");
     }
     if (!isUnicodeJson(body)) {

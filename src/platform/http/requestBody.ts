@@ -18,8 +18,13 @@ function bodyRefusal(req: Request): AppError | undefined {
   if (encoding && encoding !== "identity") {
     return new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body's Content-Encoding is not supported.");
   }
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get("content-type") ?? "")?.[1]?.toLowerCase();
+  const charset = declaredCharset(req);
   return charset && !isUtf8Charset(charset) ? unsupportedCharset() : undefined;
+}
+
+/** The charset a request's Content-Type names, lower-cased; undefined when it names none. */
+export function declaredCharset(req: Request): string | undefined {
+  return /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get("content-type") ?? "")?.[1]?.toLowerCase();
 }
 
 /** Whether a body's declared charset is UTF-8, the only one the servers read (REST and GraphQL). */
