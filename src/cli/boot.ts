@@ -2,7 +2,7 @@
  * First lines of every command: validate the configuration (one message naming every problem,
  * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
  */
-import { ConfigError, loadConfig, type Config, type DatabaseUrls } from "../platform/config.ts";
+import { ConfigError, loadConfig, StartupError, type Config, type DatabaseUrls } from "../platform/config.ts";
 import { isHardenedEnv } from "../platform/hardening.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import type { ModuleManifest } from "../platform/modules.ts";
@@ -52,10 +52,11 @@ export async function boot(name: string): Promise<Booted> {
     }
     throw error;
   }
-  // An embedded cluster that cannot be used is an operator's matter: one line saying what to do,
-  // no stack trace. Every other uncaught error keeps Node's own report.
+  // An environment that cannot be used as configured (a port taken, an embedded cluster locked) is an
+  // operator's matter: one line saying what to do, no stack trace. Every other uncaught error keeps
+  // Node's own report.
   process.on("uncaughtExceptionMonitor", (error) => {
-    if (error instanceof Error && error.name === "EmbeddedPostgresError") {
+    if (error instanceof StartupError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }

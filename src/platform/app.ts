@@ -1,6 +1,6 @@
 /** Starts the parts a command asks for and returns one function that stops them all, in order. */
 import type { Runner } from "graphile-worker";
-import type { Config } from "./config.ts";
+import { StartupError, type Config } from "./config.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { withClient } from "./db/pools.ts";
 import { resolveDatabase } from "./db/resolve.ts";
@@ -57,33 +57,49 @@ async function startDevServices(
 export async function startAll(options: StartOptions): Promise<Started> {
   const { logger, modules } = options;
   const database = await resolveDatabase(options.config, logger);
-  if (options.migrate) await migrateDatabase(database.urls, logger);
-  const dev = options.devServices ? await startDevServices(options) : undefined;
-  const config = dev?.config ?? options.config;
-  let demo: DemoData | undefined;
-  if (options.seed) {
-    demo = await withClient(database.urls.ownerUrl, logger, "seed", (client) =>
-      seedDemo(modules, client, config.isProduction, config),
-    );
-  }
+  let dev: Awaited<ReturnType<typeof startDevServices>> | undefined;
   let server: TesseraServer | undefined;
-  if (options.server !== false) {
-    server = await createTesseraServer({ config, database: database.urls, logger, modules });
-    await new Promise<void>((resolve) => server!.httpServer.listen(config.port, resolve));
-  }
   let worker: Runner | undefined;
-  if (options.worker) {
-    worker = await startWorker({
-      connectionString: database.urls.ownerUrl,
-      concurrency: config.workerConcurrency,
-      logger,
-      mail: config.mail,
-      liveness: config.workerLiveness,
-      modules,
-      config,
-      preparedStatements: database.urls.preparedStatements,
-    });
-    server?.metrics.observeWorker(worker);
+  const stop = async () => {
+    // Stop taking work first — requests and jobs at once: the worker starts no job while HTTP
+    // drains, and the drain and the running jobs share one wait — then close the database.
+    await Promise.all([server?.close(), worker?.stop()]);
+    await dev?.stop();
+    await database.stop();
+  };
+  let config = options.config;
+  let demo: DemoData | undefined;
+  try {
+    if (options.migrate) await migrateDatabase(database.urls, logger);
+    if (options.devServices) dev = await startDevServices(options);
+    config = dev?.config ?? config;
+    if (options.seed) {
+      const seedConfig = config;
+      demo = await withClient(database.urls.ownerUrl, logger, "seed", (client) =>
+        seedDemo(modules, client, seedConfig.isProduction, seedConfig),
+      );
+    }
+    if (options.server !== false) {
+      server = await createTesseraServer({ config, database: database.urls, logger, modules });
+      await listen(server, config.port);
+    }
+    if (options.worker) {
+      worker = await startWorker({
+        connectionString: database.urls.ownerUrl,
+        concurrency: config.workerConcurrency,
+        logger,
+        mail: config.mail,
+        liveness: config.workerLiveness,
+        modules,
+        config,
+        preparedStatements: database.urls.preparedStatements,
+      });
+      server?.metrics.observeWorker(worker);
+    }
+  } catch (error) {
+    // What did start is stopped (the embedded cluster included), so the process can exit cleanly.
+    await stop().catch((stopError: unknown) => logger.error({ err: stopError }, "stopping after a failed start"));
+    throw error;
   }
   const base = config.publicUrl ?? `http://localhost:${config.port}`;
   const banner = [
@@ -102,12 +118,25 @@ export async function startAll(options: StartOptions): Promise<Started> {
     .join("\n");
   return {
     banner: `${banner}\n`,
-    async stop() {
-      // Stop taking work first — requests and jobs at once: the worker starts no job while HTTP
-      // drains, and the drain and the running jobs share one wait — then close the database.
-      await Promise.all([server?.close(), worker?.stop()]);
-      await dev?.stop();
-      await database.stop();
-    },
+    stop,
   };
+}
+
+/** Listens on PORT; a port that cannot be had is the operator's matter (StartupError, one line). */
+function listen(server: TesseraServer, port: number): Promise<void> {
+  const { httpServer } = server;
+  return new Promise<void>((resolve, reject) => {
+    const refuse = (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === "EADDRINUSE"
+          ? "is in use by another process: stop it, or set PORT to another port."
+          : `cannot be listened on (${error.code ?? error.message}): set PORT to another port.`;
+      reject(new StartupError(`PORT ${port} ${why}`));
+    };
+    httpServer.once("error", refuse);
+    httpServer.listen(port, () => {
+      httpServer.off("error", refuse);
+      resolve();
+    });
+  });
 }

@@ -177,6 +177,14 @@ export function configFragment<Shape extends z.ZodRawShape, T>(spec: {
   return fragment;
 }
 
+/** The environment cannot be used as configured (a port taken, a cluster locked): one line saying what to do. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {

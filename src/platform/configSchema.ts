@@ -1,15 +1,42 @@
 /** The platform's environment variables, each with its zod schema and default. */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { DEV_JWT_SECRET } from "./hardening.ts";
 
 export const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
 
+/**
+ * A whole number written in decimal digits: "0x10", "1e3" and "Infinity", which JavaScript's
+ * Number() would read, are refused rather than read as something the operator did not write.
+ */
 export const integer = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a number" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
+  z
+    .union([z.number(), z.string().trim()])
+    .refine((value) => typeof value === "number" || /^-?[0-9]+$/.test(value), "must be a whole number")
+    .pipe(
+      z.coerce
+        .number<string | number>()
+        .int("must be a whole number")
+        .min(min, `must be at least ${min}`)
+        .max(max, `must be at most ${max}`),
+    );
+
+/** One entry of TRUST_PROXY as Express reads it: a named range, an address, or a CIDR. */
+function trustedAddress(part: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(part)) return true;
+  const [address = "", range, ...rest] = part.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^[0-9]{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  // A netmask (IPv4 only): contiguous ones, then zeros.
+  if (family !== 4 || isIP(range) !== 4) return false;
+  const bits = range
+    .split(".")
+    .map((octet) => Number(octet).toString(2).padStart(8, "0"))
+    .join("");
+  return /^1*0*$/.test(bits);
+}
 
 export const envSchema = z.object({
   APP_ENV: z.enum(["dev", "test", "stage", "prod"]).default("dev"),
@@ -59,10 +86,11 @@ export const envSchema = z.object({
     .optional(),
   TRUST_PROXY: z
     .string()
-    .regex(
-      /^(true|false|\d{1,2}|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/,
-      "must be true, false, a hop count, or a comma-separated list of addresses, CIDRs and " +
-        "loopback/linklocal/uniquelocal",
+    .refine(
+      (value) =>
+        /^(true|false|[0-9]{1,2})$/.test(value) || value.split(",").every((part) => trustedAddress(part.trim())),
+      "must be true, false, a hop count, or a comma-separated list of IP addresses, CIDRs (address/bits or " +
+        "address/netmask) and loopback/linklocal/uniquelocal",
     )
     .default("loopback"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

@@ -1,8 +1,12 @@
 import { spawnSync } from "node:child_process";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
+import express from "express";
 import { loadConfig } from "../../src/modules/index.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { spawnEntryPoint } from "../helpers/process.ts";
 
 describe("loadConfig", () => {
   test("defaults make a working development configuration", () => {
@@ -74,6 +78,32 @@ describe("loadConfig", () => {
     ]);
   });
 
+  test("numbers are whole numbers in decimal digits, as written", () => {
+    expect(loadConfig({ PORT: " 8090 ", WORKER_CONCURRENCY: "7" })).toMatchObject({ port: 8090, workerConcurrency: 7 });
+    // JavaScript's Number() reads each of these as something else (16, 1000, 3, Infinity).
+    for (const port of ["0x10", "1e3", "0b11", "Infinity", "8080.0", "8_080"])
+      expect(problemsOf({ PORT: port })).toEqual(["PORT: must be a whole number"]);
+    expect(problemsOf({ ACCESS_TOKEN_TTL_MINUTES: "0x10" })).toEqual([
+      "ACCESS_TOKEN_TTL_MINUTES: must be a whole number",
+    ]);
+  });
+
+  test("TRUST_PROXY takes only what Express can read, and Express reads all of it", () => {
+    for (const value of ["10.0.0.0/8, ::1/128,loopback", "192.168.0.0/255.255.0.0", "fd00::/8", "2", "true"]) {
+      const { trustProxy } = loadConfig({ TRUST_PROXY: value });
+      expect(() => express().set("trust proxy", trustProxy)).not.toThrow();
+    }
+    for (const value of [
+      "999.1.1.1/99",
+      "10.0.0.0/33",
+      "::1/129",
+      "10.0.0.0/255.0.255.0",
+      "proxy.example",
+      "1.2.3.4/8/8",
+    ])
+      expect(problemsOf({ TRUST_PROXY: value })).toEqual([expect.stringMatching(/^TRUST_PROXY: must be true, false/)]);
+  });
+
   test("malformed URLs are named", () => {
     expect(
       problemsOf({
@@ -84,6 +114,32 @@ describe("loadConfig", () => {
     ).toEqual(
       expect.arrayContaining([expect.stringMatching(/^DATABASE_URL: /), expect.stringMatching(/^PUBLIC_URL: /)]),
     );
+  });
+});
+
+describe("a command started where it cannot run", () => {
+  let db: TestDatabase;
+  let holder: Server;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => holder.close(resolve));
+    await db.drop();
+  });
+
+  test("a PORT another process holds: one line saying what to do, no stack trace, exit 1", async () => {
+    const port = (holder.address() as AddressInfo).port;
+    const server = spawnEntryPoint("server.ts", {
+      PORT: String(port),
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      LOG_LEVEL: "warn",
+    });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toBe(`PORT ${port} is in use by another process: stop it, or set PORT to another port.\n`);
   });
 });
 

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { StartupError } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { handOverToPostgresUser, osUserExists, reachableDataDir } from "./embeddedDataDir.ts";
 import { answersFor, processIsAlive, readPostmasterPid, sessionsGone } from "./embeddedProbes.ts";
@@ -22,7 +23,7 @@ export interface EmbeddedServer {
 }
 
 /** The embedded cluster cannot be used; the message says, in one line, what to do. */
-export class EmbeddedPostgresError extends Error {
+export class EmbeddedPostgresError extends StartupError {
   constructor(message: string) {
     super(message);
     this.name = "EmbeddedPostgresError";
