@@ -4565,6 +4565,7 @@ export interface operations {
         parameters: {
             query?: {
                 cursor?: string;
+                /** @description Page size: a whole number from 1 to 100 (digits only). */
                 limit?: number;
             };
             header?: never;

@@ -186,3 +186,17 @@ test("the events feed pages in id order past ten events: each event exactly once
   expect(new Set(seen).size).toBe(seen.length);
   expect(seen).toEqual(expect.arrayContaining(recorded.rows.map((row) => row.id)));
 });
+
+test("the events feed reads its page size as digits: 0x10, 1e1, 101 are refused, not read as 16, 10, 100", async () => {
+  for (const limit of ["0x10", "1e1", "101", "0", "-5", "1.5", ""]) {
+    const answer = await api.get(`/api/bot/events?limit=${encodeURIComponent(limit)}`);
+    expect({ limit, status: answer.status, code: answer.body.error?.code, field: answer.body.error?.details }).toEqual({
+      limit,
+      status: 400,
+      code: "VALIDATION_FAILED",
+      field: expect.objectContaining({ fields: { limit: "must be a whole number from 1 to 100" } }),
+    });
+  }
+  const page = await api.get("/api/bot/events?limit=16");
+  expect(page.status).toBe(200);
+});

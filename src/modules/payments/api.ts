@@ -78,7 +78,25 @@ export const listBotEvents = defineRoute({
       .string()
       .regex(/^(0|[1-9][0-9]{0,17})$/, "must be a cursor this route answered")
       .optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    // Decimal digits only, as every list route reads them ("0x10" or "1e1" is not a page size).
+    limit: z
+      .string()
+      .regex(/^[0-9]{1,3}$/, "must be a whole number from 1 to 100")
+      .pipe(
+        z.coerce
+          .number<string>()
+          .min(1, "must be a whole number from 1 to 100")
+          .max(100, "must be a whole number from 1 to 100"),
+      )
+      .default(50)
+      // Documented as the number it is (a query parameter's digits), as the other list routes do.
+      .meta({
+        type: "integer",
+        minimum: 1,
+        maximum: 100,
+        pattern: undefined,
+        description: "Page size: a whole number from 1 to 100 (digits only).",
+      }),
   }),
   responses: {
     200: {
