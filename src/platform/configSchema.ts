@@ -3,6 +3,9 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { DEV_JWT_SECRET } from "./hardening.ts";
 
+/** An http:// or https:// URL (z.url() alone takes any scheme: ftp://, file://, javascript:). */
+export const httpUrl = () => z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
 export const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
 
 /**
@@ -41,7 +44,7 @@ function trustedAddress(part: string): boolean {
 export const envSchema = z.object({
   APP_ENV: z.enum(["dev", "test", "stage", "prod"]).default("dev"),
   PORT: integer(0, 65535).default(8080),
-  PUBLIC_URL: z.url().optional(),
+  PUBLIC_URL: httpUrl().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_AUTHENTICATOR_URL: postgresUrl.optional(),
@@ -75,7 +78,7 @@ export const envSchema = z.object({
   GRAPHQL_MAX_PAGE_SIZE: integer(1, 10_000).default(100),
   GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
   STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl().optional(),
   GRAPHQL_PERSISTED_OPERATIONS_DIR: z.string().min(1).optional(),
   CORS_ORIGINS: z
     .string()

@@ -1,12 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { createServer, type AddressInfo, type Server } from "node:net";
-import { join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import express from "express";
 import { loadConfig } from "../../src/modules/index.ts";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { spawnEntryPoint } from "../helpers/process.ts";
+import { freePort, spawnEntryPoint } from "../helpers/process.ts";
 
 describe("loadConfig", () => {
   test("defaults make a working development configuration", () => {
@@ -104,6 +106,22 @@ describe("loadConfig", () => {
       expect(problemsOf({ TRUST_PROXY: value })).toEqual([expect.stringMatching(/^TRUST_PROXY: must be true, false/)]);
   });
 
+  test("a URL the server calls or prints is http(s), not any scheme", () => {
+    expect(
+      problemsOf({
+        TELEGRAM_API_URL: "ftp://telegram.example",
+        CAPTCHA_API_URL: "file:///etc/passwd",
+        PUBLIC_URL: "javascript:alert(1)",
+        MOCK_PAYMENTS_PROVIDER_URL: "gopher://127.0.0.1:70",
+      }).sort(),
+    ).toEqual([
+      "CAPTCHA_API_URL: must be an http(s) URL",
+      "MOCK_PAYMENTS_PROVIDER_URL: must be an http(s) URL",
+      "PUBLIC_URL: must be an http(s) URL",
+      "TELEGRAM_API_URL: must be an http(s) URL",
+    ]);
+  });
+
   test("malformed URLs are named", () => {
     expect(
       problemsOf({
@@ -140,6 +158,24 @@ describe("a command started where it cannot run", () => {
     });
     expect(await server.exited).toBe(1);
     expect(server.output()).toBe(`PORT ${port} is in use by another process: stop it, or set PORT to another port.\n`);
+  });
+
+  test("an IMAGE_UPLOAD_PATH that cannot be written: one line naming it, exit 1", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "tessera-upload-")), "a-file");
+    writeFileSync(file, "not a directory");
+    const server = spawnEntryPoint("server.ts", {
+      PORT: String(await freePort()),
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      IMAGE_UPLOAD_PATH: join(file, "images"),
+      LOG_LEVEL: "warn",
+    });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toBe(
+      `IMAGE_UPLOAD_PATH: ${join(file, "images", "tmp")} cannot be written to (ENOTDIR): ` +
+        "set IMAGE_UPLOAD_PATH to a writable directory.\n",
+    );
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 });
 

@@ -279,6 +279,18 @@ describe("MockProvider when the provider misbehaves", () => {
     const error = await closed.fetchInvoice("inv_1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
   });
+
+  test("a payment link that is not http(s) is an unexpected body, never passed on to a customer", async () => {
+    const provider = new MockProvider(base, { timeoutMs: 1000 });
+    for (const url of ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,<b>pay</b>"]) {
+      answer = (res) =>
+        res
+          .writeHead(201, { "content-type": "application/json" })
+          .end(JSON.stringify({ id: "inv_1", url, status: "pending", amount: "25.00", currency: "USD" }));
+      const invoice = { paymentId: "p-1", amount: "25.00", currency: "USD", description: "Order 1" };
+      await expect(provider.createInvoice(invoice)).rejects.toThrow(/unexpected body/);
+    }
+  });
 });
 
 describe("platform provider", () => {

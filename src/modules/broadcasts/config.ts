@@ -2,9 +2,8 @@
  * Broadcasts' environment variables: the Telegram Bot API (or a compatible gateway), how many
  * customers one delivery job sends to, and the pace of one job.
  */
-import { z } from "zod";
 import { configFragment } from "../../platform/config.ts";
-import { integer } from "../../platform/configSchema.ts";
+import { httpUrl, integer } from "../../platform/configSchema.ts";
 
 export interface BroadcastsConfig {
   /** Base URL of the Bot API: requests go to `<base>/bot<token>/sendMessage`. */
@@ -19,7 +18,7 @@ export interface BroadcastsConfig {
 
 export const broadcastsConfig = configFragment({
   variables: {
-    TELEGRAM_API_URL: z.url().default("https://api.telegram.org"),
+    TELEGRAM_API_URL: httpUrl().default("https://api.telegram.org"),
     BROADCASTS_BATCH_SIZE: integer(1, 1000).default(100),
     BROADCASTS_MESSAGES_PER_SECOND: integer(0, 1000).default(25),
     BROADCASTS_REQUEST_TIMEOUT_MS: integer(100, 120_000).default(15_000),

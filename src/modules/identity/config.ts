@@ -1,7 +1,7 @@
 /** Identity's environment variables: token lifetimes, the TOTP sealing key, the captcha service. */
 import { z } from "zod";
 import { configFragment } from "../../platform/config.ts";
-import { integer } from "../../platform/configSchema.ts";
+import { httpUrl, integer } from "../../platform/configSchema.ts";
 import { hardenedSecretProblems, isHardenedEnv } from "../../platform/hardening.ts";
 
 const DEV_TOTP_ENCODE_SECRET = "tessera-dev-totp-encode-secret-change-me";
@@ -22,7 +22,7 @@ export const identityConfig = configFragment({
     REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(43200),
     TWO_FA_TOKEN_TTL_MINUTES: integer(1, 60).default(5),
     TOTP_ENCODE_SECRET: z.string().min(1, "must not be empty").default(DEV_TOTP_ENCODE_SECRET),
-    CAPTCHA_API_URL: z.url().optional(),
+    CAPTCHA_API_URL: httpUrl().optional(),
   },
   problems(raw) {
     const env = raw.APP_ENV ?? "dev";

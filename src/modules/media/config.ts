@@ -5,7 +5,7 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { configFragment, type RawEnv } from "../../platform/config.ts";
-import { integer } from "../../platform/configSchema.ts";
+import { httpUrl, integer } from "../../platform/configSchema.ts";
 import { isHardenedEnv, PUBLISHED_SECRETS } from "../../platform/hardening.ts";
 import { dataDir } from "../../platform/paths.ts";
 
@@ -64,7 +64,7 @@ export const mediaConfig = configFragment({
     IMAGE_UPLOAD_PATH: z.string().min(1).optional(),
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
     STORAGE_DRIVER: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
-    S3_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+    S3_ENDPOINT: httpUrl().optional(),
     S3_BUCKET: z.string().min(1).optional(),
     S3_REGION: z.string().min(1).default("us-east-1"),
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),

@@ -8,7 +8,7 @@ import type { ModuleManifest } from "../../platform/modules.ts";
 import { MEDIA_API } from "./api.ts";
 import { mediaConfig } from "./config.ts";
 import { imageRoutes } from "./rest.ts";
-import { localImageStorage } from "./storage.ts";
+import { ensureWritable, localImageStorage } from "./storage.ts";
 
 export const media: ModuleManifest = {
   name: "media",
@@ -16,6 +16,7 @@ export const media: ModuleManifest = {
   api: MEDIA_API,
   async server({ config, logger, ownerPool, checkSession }) {
     const { uploadPath, maxBytes, store } = mediaConfig.of(config);
+    await ensureWritable(join(uploadPath, "tmp"), "IMAGE_UPLOAD_PATH");
     // The S3 driver (and its SDK, ~150 ms to load) only when configured: processes on local disk never load it.
     const storage =
       store.driver === "s3"

@@ -5,10 +5,11 @@
  * whichever tenants uploaded them (who may use them is recorded in app_public.images, not here).
  * Uploads are received into temporary files on local disk with either driver.
  */
-import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { constants, createReadStream } from "node:fs";
+import { access, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
+import { StartupError } from "../../platform/config.ts";
 
 export interface StoredImage {
   size: number;
@@ -38,6 +39,22 @@ export interface ImageStorage {
 
 /** The key of some bytes, in either store: `ab/cd/<hash>`. */
 export const keyOf = (hash: string) => `${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}`;
+
+/**
+ * The directory exists (made if need be) and takes files; otherwise the server does not start, with
+ * one line naming the variable, instead of answering every upload with an error.
+ */
+export async function ensureWritable(dir: string, variable: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new StartupError(
+      `${variable}: ${dir} cannot be written to (${reason}): set ${variable} to a writable directory.`,
+    );
+  }
+}
 
 /** The temporary-upload half of a driver: files `<dir>/<name>`, swept by age. */
 export function tempDirectory(dir: string): Pick<ImageStorage, "tempPath" | "sweepTemp"> {

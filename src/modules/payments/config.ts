@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { configFragment } from "../../platform/config.ts";
-import { integer } from "../../platform/configSchema.ts";
+import { httpUrl, integer } from "../../platform/configSchema.ts";
 import { hardenedSecretProblems } from "../../platform/hardening.ts";
 import { newWebhookSecret, webhookKey } from "../../platform/http/standardWebhooks.ts";
 
@@ -53,8 +53,8 @@ export const paymentsConfig = configFragment({
       .optional(),
     PAYMENT_NOTIFICATION_MINUTES: integer(1, 10_080).default(15),
     PAYMENT_EXPIRY_MINUTES: integer(1, 43_200).default(60),
-    MOCK_PAYMENTS_PROVIDER_URL: z.url().optional(),
-    PLATFORM_PAYMENT_SYSTEM_BASE_URL: z.url().optional(),
+    MOCK_PAYMENTS_PROVIDER_URL: httpUrl().optional(),
+    PLATFORM_PAYMENT_SYSTEM_BASE_URL: httpUrl().optional(),
     PLATFORM_PAYMENT_SYSTEM_LOGIN: z.string().min(1).max(200).optional(),
     PLATFORM_PAYMENT_SYSTEM_PASSWORD: z.string().min(1).max(500).optional(),
     PLATFORM_PAYMENT_SYSTEM_2FA_KEY: z

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { configFragment } from "../../platform/config.ts";
+import { httpUrl } from "../../platform/configSchema.ts";
 import { isHardenedEnv } from "../../platform/hardening.ts";
 
 export interface ContmsConfig {
@@ -21,7 +22,7 @@ export interface SubscriptionsConfig {
 
 export const subscriptionsConfig = configFragment({
   variables: {
-    CONTMS_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    CONTMS_API_URL: httpUrl().optional(),
     CONTMS_API_TOKEN: z.string().min(1).max(2000).optional(),
   },
   problems(raw) {

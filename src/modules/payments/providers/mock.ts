@@ -1,5 +1,6 @@
 /** The client of the mock provider (./mockServer.ts): what Tessera calls when PAYMENT_PROVIDER=mock. */
 import { z } from "zod";
+import { httpUrl } from "../../../platform/configSchema.ts";
 import { expectAnswer, requestJson } from "./http.ts";
 import type { Invoice, InvoiceRequest, InvoiceState, PaymentProvider } from "./provider.ts";
 
@@ -7,7 +8,7 @@ const decimal = z.string().regex(/^\d+(?:\.\d+)?$/);
 const currency = z.string().regex(/^[A-Z]{3}$/);
 const status = z.enum(["pending", "succeeded", "failed"]);
 
-const created = z.object({ id: z.string().min(1).max(200), url: z.url(), status, amount: decimal, currency });
+const created = z.object({ id: z.string().min(1).max(200), url: httpUrl(), status, amount: decimal, currency });
 const fetched = z.object({ id: z.string(), status, amount: decimal, currency });
 
 export class MockProvider implements PaymentProvider {

@@ -9,6 +9,7 @@
  */
 import { generate } from "otplib";
 import { z } from "zod";
+import { httpUrl } from "../../../platform/configSchema.ts";
 import type { PlatformProviderConfig } from "../config.ts";
 import { expectAnswer, type ProviderResponse, requestJson } from "./http.ts";
 import {
@@ -29,7 +30,7 @@ const currency = z
 const loginAnswer = z.object({ token: z.string().min(1).max(4096) });
 const created = z.object({
   id: z.union([z.string().min(1).max(200), z.number().int()]).transform(String),
-  paymentUrl: z.url(),
+  paymentUrl: httpUrl(),
 });
 const fetched = z.object({
   status: z.enum(["pending", "paid", "failed", "cancelled"]),
