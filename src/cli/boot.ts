@@ -38,9 +38,18 @@ function setGraphileEnv(): void {
   process.env.GRAPHILE_ENV ??= isHardenedEnv(process.env.APP_ENV ?? "dev") ? "production" : "development";
 }
 
-/** Validates the configuration of the platform and every module; exits 1 naming every problem. */
-export async function boot(name: string): Promise<Booted> {
+/**
+ * Validates the configuration of the platform and every module; exits 1 naming every problem. A
+ * command that reads no arguments refuses any (a typo such as `npm run seed -- --tenant x` would
+ * otherwise be ignored without a word).
+ */
+export async function boot(name: string, options: { takesArguments?: boolean } = {}): Promise<Booted> {
   setGraphileEnv();
+  const extra = process.argv.slice(2);
+  if (!options.takesArguments && extra.length > 0) {
+    process.stderr.write(`VALIDATION_FAILED: this command takes no arguments (given: ${extra.join(" ")}).\n`);
+    process.exit(1);
+  }
   const { MODULES } = await import("../modules/index.ts");
   let config: Config;
   try {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { boot } from "./boot.ts";
 
-const { config, logger, modules } = await boot("tessera-db");
+const { config, logger, modules } = await boot("tessera-db", { takesArguments: true });
 const { resolveDatabase } = await import("../platform/db/resolve.ts");
 const { migrationSettings } = await import("../platform/db/migrate.ts");
 const { exportSchemas } = await import("../platform/schemaExport.ts");

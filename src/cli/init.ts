@@ -10,11 +10,13 @@ import { boot, reportRefusal, withDatabase } from "./boot.ts";
 const USAGE =
   "Usage: npm run init -- [--tenant <slug>] [--name <name>] [--email <admin e-mail>] [--operator <e-mail>]" +
   " [--revoke-operator <e-mail>]";
-const booted = await boot("tessera-init");
+const booted = await boot("tessera-init", { takesArguments: true });
 const { logger, modules } = booted;
 let values: { tenant?: string; name?: string; email?: string; operator?: string; "revoke-operator"?: string };
 try {
-  ({ values } = parseArgs({
+  let tokens: ReturnType<typeof parseArgs>["tokens"];
+  ({ values, tokens } = parseArgs({
+    tokens: true,
     options: {
       tenant: { type: "string" },
       name: { type: "string" },
@@ -23,17 +25,22 @@ try {
       "revoke-operator": { type: "string" },
     },
   }));
+  // parseArgs keeps the last of a repeated option; two different --email values are a mistake to name.
+  const names = (tokens ?? []).flatMap((token) => (token.kind === "option" ? [token.name] : []));
+  const repeated = names.find((option, index) => names.indexOf(option) !== index);
+  if (repeated) throw new Error(`Option '--${repeated}' is given more than once.`);
 } catch (error) {
   process.stderr.write(`VALIDATION_FAILED: ${(error as Error).message}\n${USAGE}\n`);
   process.exit(1);
 }
 const tenantSlug = values.tenant ?? "main";
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+// An e-mail address is at most 254 characters (RFC 5321's path limit), as the users table holds.
+const EMAIL = /^(?=.{3,254}$)[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const emails = [values.email, values.operator, values["revoke-operator"]].filter((email) => email !== undefined);
 if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantSlug) || !emails.every((email) => EMAIL.test(email))) {
   process.stderr.write(
     "VALIDATION_FAILED: --tenant must be a slug (a-z, 0-9, -) and --email, --operator, --revoke-operator" +
-      " e-mail addresses.\n",
+      " e-mail addresses (name@domain, at most 254 characters).\n",
   );
   process.exit(1);
 }

@@ -1,11 +1,12 @@
 /** `npm run task -- <name> [args]`: one operator command, then exit (1 with a message on error). */
 import { boot, reportRefusal, withDatabase } from "./boot.ts";
 
-const booted = await boot("tessera-task");
+const booted = await boot("tessera-task", { takesArguments: true });
 const { config, logger, modules } = booted;
 const { mergeRecords, registerModules } = await import("../platform/modules.ts");
 const { allTaskNames } = await import("../platform/worker/registry.ts");
 const { newPool } = await import("../platform/db/pools.ts");
+const { maxArguments } = await import("../platform/commands.ts");
 
 registerModules(modules);
 const commands = mergeRecords("command", modules, (module) => module.commands);
@@ -16,6 +17,11 @@ if (!command) {
   const unknown = name ? `Unknown command ${JSON.stringify(name)}.\n` : "";
   process.stderr.write(`${unknown}Usage: npm run task -- <command> [args]\n\n${usage.join("\n")}\n`);
   process.exit(name ? 1 : 0);
+}
+
+if (args.length > maxArguments(command)) {
+  process.stderr.write(`VALIDATION_FAILED: Too many arguments. Usage: npm run task -- ${command.usage}\n`);
+  process.exit(1);
 }
 
 await withDatabase(booted, { migrate: false }, async (urls) => {

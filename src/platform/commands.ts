@@ -25,20 +25,49 @@ export interface Command {
   run(context: CommandContext, args: string[]): Promise<void>;
 }
 
-/** A command argument that must be a JSON object (absent: `{}`). */
+/** How deep a command's JSON argument may nest (objects and arrays). */
+export const MAX_JSON_DEPTH = 100;
+
+/** A command argument that must be a JSON object (absent: `{}`), nesting at most MAX_JSON_DEPTH levels. */
 export function parseJsonObject(text: string | undefined, usage: string): Record<string, unknown> {
   if (text === undefined) return {};
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch {
-    // fall through to the usage error
+    // the usage error below
   }
-  throw new AppError("VALIDATION_FAILED", `The payload must be a JSON object. Usage: ${usage}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new AppError("VALIDATION_FAILED", `The payload must be a JSON object. Usage: ${usage}`);
+  if (nestingDepth(value) > MAX_JSON_DEPTH)
+    throw new AppError("VALIDATION_FAILED", `The payload nests deeper than ${MAX_JSON_DEPTH} levels. Usage: ${usage}`);
+  return value as Record<string, unknown>;
 }
 
-/** A positive whole number argument (a job or domain-event id), or VALIDATION_FAILED with the usage. */
+/** The nesting depth of a parsed JSON value, walked without recursion (a deep value cannot overflow the stack). */
+function nestingDepth(root: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[root, 1]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) break;
+    for (const child of Object.values(value)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** The most arguments a command takes: the words of its usage after its name ("restore <file> [--clean]": 2). */
+export function maxArguments(command: Command): number {
+  return command.usage.trim().split(/\s+/).length - 1;
+}
+
+/**
+ * A positive whole number argument (a job or domain-event id, minutes) of at most 18 digits (a
+ * bigint), or VALIDATION_FAILED with the usage.
+ */
 export function idArgument(value: string | undefined, usage: string): string {
-  if (!value || !/^\d+$/.test(value)) throw new AppError("VALIDATION_FAILED", `Usage: ${usage}`);
+  if (!value || !/^[1-9][0-9]{0,17}$/.test(value)) throw new AppError("VALIDATION_FAILED", `Usage: ${usage}`);
   return value;
 }

@@ -177,3 +177,57 @@ test("task retry and unlock-workers act on the queue", async () => {
   const bad = run("task.ts", ["retry", "abc"]);
   expect([bad.status, bad.stderr.trim()]).toEqual([1, "VALIDATION_FAILED: Usage: retry <job-id>"]);
 });
+
+test("commands refuse what they would misread: 0 minutes, extra words, repeated options, deep payloads", async () => {
+  // A job locked a moment ago by a live worker: `unlock-workers 0` would release it.
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "select id::text from graphile_worker.add_job('send_email', '{}')",
+  );
+  const id = rows[0]!.id;
+  await app.db.ownerPool.query(
+    "update graphile_worker._private_jobs set locked_at = now(), locked_by = 'alive' where id = $1",
+    [id],
+  );
+  const jobsBefore = (await app.db.ownerPool.query("select count(*)::int as n from graphile_worker.jobs")).rows[0].n;
+  const deep = `{"a":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+  const refusals = [
+    {
+      script: "task.ts",
+      args: ["unlock-workers", "0"],
+      says: /^VALIDATION_FAILED: minutes must be a whole number from 1/,
+    },
+    { script: "task.ts", args: ["unlock-workers", "3000000000"], says: /^VALIDATION_FAILED: minutes must be/ },
+    { script: "task.ts", args: ["unlock-workers", "15", "extra"], says: /^VALIDATION_FAILED: Too many arguments\./ },
+    {
+      script: "task.ts",
+      args: ["enqueue", "worker_heartbeat", deep],
+      says: /^VALIDATION_FAILED: The payload nests deeper/,
+    },
+    { script: "task.ts", args: ["backup", ""], says: /^VALIDATION_FAILED: Usage: backup \[file\]\n$/ },
+    {
+      script: "init.ts",
+      args: ["--email", "a@x.test", "--email", "b@x.test"],
+      says: /^VALIDATION_FAILED: Option '--email' is given more than once/,
+    },
+    {
+      script: "init.ts",
+      args: ["--email", `${"a".repeat(250)}@x.test`],
+      says: /^VALIDATION_FAILED: .*at most 254 characters/,
+    },
+    { script: "seed.ts", args: ["--tenant", "x"], says: /^VALIDATION_FAILED: this command takes no arguments/ },
+    { script: "truncate.ts", args: ["now"], says: /^VALIDATION_FAILED: this command takes no arguments/ },
+  ];
+  for (const { script, args, says } of refusals) {
+    const result = run(script, args);
+    expect({ args: args.join(" ").slice(0, 40), status: result.status, stderr: result.stderr }).toEqual({
+      args: args.join(" ").slice(0, 40),
+      status: 1,
+      stderr: expect.stringMatching(says),
+    });
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }
+  const locked = await app.db.ownerPool.query("select locked_by from graphile_worker.jobs where id = $1", [id]);
+  expect(locked.rows).toEqual([{ locked_by: "alive" }]);
+  const jobsAfter = (await app.db.ownerPool.query("select count(*)::int as n from graphile_worker.jobs")).rows[0].n;
+  expect(jobsAfter).toBe(jobsBefore);
+});

@@ -20,7 +20,8 @@ export const backup: Command = {
   description: "Writes the database (every schema, the job queue) to a pg_dump file (default .data/backups/).",
   async run(context, args) {
     const [given, ...rest] = args;
-    if (rest.length > 0 || given?.startsWith("-")) throw new AppError("VALIDATION_FAILED", `Usage: ${backup.usage}`);
+    if (rest.length > 0 || given?.startsWith("-") || given?.trim() === "")
+      throw new AppError("VALIDATION_FAILED", `Usage: ${backup.usage}`);
     const server = await serverOf(context.pool);
     const file = resolve(given ?? join(dataDir, "backups", `${server.database}-${timestamp()}.dump`));
     if (existsSync(file)) throw new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
@@ -53,7 +54,7 @@ export const restore: Command = {
   async run(context, args) {
     const flags = args.filter((arg) => arg.startsWith("-"));
     const files = args.filter((arg) => !arg.startsWith("-"));
-    if (files.length !== 1 || flags.some((flag) => flag !== "--clean")) {
+    if (files.length !== 1 || files[0]!.trim() === "" || flags.some((flag) => flag !== "--clean")) {
       throw new AppError("VALIDATION_FAILED", `Usage: ${restore.usage}`);
     }
     const clean = flags.includes("--clean");

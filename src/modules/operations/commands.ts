@@ -35,11 +35,18 @@ export const unlockWorkers: Command = {
   usage: "unlock-workers [minutes=15]",
   description: "Releases jobs held longer than this by workers presumed dead, so others can run them.",
   async run({ pool, print }, [value = "15"]) {
-    const minutes = idArgument(value, unlockWorkers.usage);
+    // As the mutation: at least 1 (0 would release the jobs running now), and an int's minutes.
+    if (!/^[0-9]{1,10}$/.test(value) || Number(value) < 1 || Number(value) > 2_147_483_647)
+      throw new AppError(
+        "VALIDATION_FAILED",
+        `minutes must be a whole number from 1 (0 would release jobs running now) to 2147483647. ` +
+          `Usage: ${unlockWorkers.usage}`,
+      );
+    const minutes = Number(value);
     // The same state change as the unlockStaleJobs mutation (platform operators only).
     const { rows } = await pool.query<{ jobs: number; workers: number }>(
       "select jobs, workers from app_private.unlock_stale_jobs(make_interval(mins => $1))",
-      [Number(minutes)],
+      [minutes],
     );
     print(`unlocked ${rows[0]?.jobs ?? 0} job(s) of ${rows[0]?.workers ?? 0} worker(s)`);
   },
