@@ -6,6 +6,7 @@
 import type pg from "pg";
 import type { Config, DatabaseUrls } from "./config.ts";
 import { AppError } from "./errors.ts";
+import { nestsDeeperThan } from "./jsonDepth.ts";
 import type { Logger } from "./logger.ts";
 
 export interface CommandContext {
@@ -39,23 +40,9 @@ export function parseJsonObject(text: string | undefined, usage: string): Record
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new AppError("VALIDATION_FAILED", `The payload must be a JSON object. Usage: ${usage}`);
-  if (nestingDepth(value) > MAX_JSON_DEPTH)
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH))
     throw new AppError("VALIDATION_FAILED", `The payload nests deeper than ${MAX_JSON_DEPTH} levels. Usage: ${usage}`);
   return value as Record<string, unknown>;
-}
-
-/** The nesting depth of a parsed JSON value, walked without recursion (a deep value cannot overflow the stack). */
-function nestingDepth(root: unknown): number {
-  let deepest = 0;
-  const pending: Array<[unknown, number]> = [[root, 1]];
-  while (pending.length > 0) {
-    const [value, depth] = pending.pop()!;
-    if (typeof value !== "object" || value === null) continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > MAX_JSON_DEPTH) break;
-    for (const child of Object.values(value)) pending.push([child, depth + 1]);
-  }
-  return deepest;
 }
 
 /** The most arguments a command takes: the words of its usage after its name ("restore <file> [--clean]": 2). */

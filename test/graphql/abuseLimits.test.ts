@@ -5,6 +5,7 @@
  */
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
+import { answerTo, openSocket } from "./websocketClient.ts";
 
 let app: TestApp;
 let tenant: TestTenant;
@@ -173,6 +174,38 @@ test("brackets nested past 100 are refused before parsing, not by the parser's s
   expect(stringy.body).toEqual({ data: { __type: null } });
 });
 
+test("variables nested past 100 are refused before anything walks them (it overflowed the stack: INTERNAL)", async () => {
+  const query =
+    'mutation ($a: JSON) { createBroadcast(input: { broadcast: { botId: $bot, text: "x", audience: $a } }) { clientMutationId } }'.replace(
+      "($a: JSON)",
+      "($a: JSON, $bot: UUID!)",
+    );
+  const bot = "00000000-0000-4000-8000-000000000000";
+  const nested = (depth: number, leaf: unknown = 1) => {
+    let value = leaf;
+    for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { a: value };
+    return value;
+  };
+  // 5,000 levels written out by hand (JSON.stringify itself would overflow), then just past the cap.
+  const bodies = [
+    `{"query":${JSON.stringify(query)},"variables":{"bot":"${bot}","a":${"[".repeat(5_000)}${"]".repeat(5_000)}}}`,
+    JSON.stringify({ query, variables: { a: nested(101), bot } }),
+  ];
+  for (const body of bodies) {
+    for (const token of [undefined, member.token]) {
+      expect(refusal(await post(body, token))).toEqual({
+        status: 400,
+        code: "QUERY_TOO_COMPLEX",
+        reason: "TOO_DEEP",
+        data: undefined,
+      });
+    }
+  }
+  // 100 levels (the variable itself one of them) reach the mutation, which answers as it would.
+  const within = await post({ query, variables: { a: nested(99), bot } }, member.token);
+  expect(within.body.errors?.[0]?.extensions?.code).not.toMatch(/QUERY_TOO_COMPLEX|INTERNAL/);
+});
+
 test("a page size given by a variable's default obeys the maximum", async () => {
   const query = "query ($n: Int = 100000) { users(first: $n) { nodes { rowId } } }";
   expect(refusal(await post({ query }, member.token))).toEqual({
@@ -310,4 +343,15 @@ test("over WebSocket the same limits refuse with QUERY_TOO_COMPLEX and their rea
     "PAGE_TOO_LARGE",
   ]);
   expect(await registrations("socket@example.test")).toBe(0);
+  // A variable 5,000 levels deep, written out by hand (a client's JSON.stringify would overflow first).
+  const socket = await openSocket(app, { payload: { authorization: `Bearer ${member.token}` } });
+  const variables = `{"v":${"[".repeat(5_000)}${"]".repeat(5_000)}}`;
+  socket.ws.send(
+    `{"id":"deep","type":"subscribe","payload":{"query":"query ($v: JSON) { __typename }","variables":${variables}}}`,
+  );
+  const deepVariable = await answerTo(socket, "deep");
+  socket.ws.close();
+  expect(deepVariable.type).toBe("error");
+  const [error] = deepVariable.payload as NonNullable<Body["errors"]>;
+  expect([error?.extensions?.code, error?.extensions?.details?.reason]).toEqual(["QUERY_TOO_COMPLEX", "TOO_DEEP"]);
 });

@@ -20,6 +20,7 @@ import {
   visit,
 } from "postgraphile/graphql";
 import { SafeError } from "postgraphile/grafast";
+import { nestsDeeperThan } from "../jsonDepth.ts";
 import {
   MAX_INTROSPECTION_SELECTIONS,
   PAGE_ARGS,
@@ -160,6 +161,10 @@ export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
         processGraphQLRequestBody(next, event) {
           const body = event.body as { query?: unknown; variableValues?: unknown };
           checkLexically(body.query, maxTokens);
+          // A JSON variable thousands of levels deep overflows the stack of whatever walks it
+          // (coercion, serialisation): refused here, like a document's brackets.
+          if (nestsDeeperThan(body.variableValues, MAX_NESTING + 1))
+            throw bodyRefusal(`The variables nest more than ${MAX_NESTING} deep.`, "TOO_DEEP");
           checkPageVariables(body, limits.maxPageSize);
           return next();
         },
