@@ -176,3 +176,32 @@ test("logout ends the access token's session only, and the refresh token's only 
   expect(byRefresh.status).toBe(200);
   expect([await live(laptopRefresh.body), await live(tablet)]).toEqual([true, false]);
 });
+
+test("a body of a type the route does not take is 415, not fields reported missing; nothing is counted", async () => {
+  const api = request(app.url);
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const hits = async () =>
+    (await app.db.ownerPool.query("select coalesce(sum(hits), 0)::int as n from app_private.rate_limits")).rows[0].n;
+  const before = await hits();
+  const json = JSON.stringify({ tenant: tenant.slug, login: user.email, email: user.email, password });
+  for (const path of ["/api/auth/login", "/api/auth/register", "/api/auth/password/forgot"]) {
+    for (const type of ["text/plain", "multipart/form-data; boundary=x", "application/xml"]) {
+      const answer = await api.post(path).set("Content-Type", type).send(json);
+      expect({ path, type, status: answer.status, code: answer.body.error?.code }).toEqual({
+        path,
+        type,
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+      });
+    }
+  }
+  // No attempt reached a limit's counter (a login, a registration, a reset e-mail).
+  expect(await hits()).toBe(before);
+  // JSON and the OAuth2 password form still sign in.
+  const asJson = await api.post("/api/auth/login").set("Content-Type", "application/json").send(json);
+  const asForm = await api
+    .post("/api/auth/login")
+    .type("form")
+    .send({ username: user.email, password, tenant: tenant.slug });
+  expect([asJson.status, asForm.status]).toEqual([200, 200]);
+});
