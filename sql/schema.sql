@@ -4926,11 +4926,20 @@ CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__check()
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 begin
+  if app_public.current_user_id() is not null then
+    perform app_private.assert_module_access('broadcasts', 'broadcasts.manage');
+  elsif new.tenant_id is null then
+    -- A request without a user (the worker and the owner's scripts always name the tenant).
+    raise exception 'Sign in first' using errcode = 'TAUTH';
+  end if;
   -- What a request may not choose: the counts and the status start at their beginning.
   new.status := 'pending';
   new.total_count := 0; new.pending_count := 0; new.sent_count := 0; new.failed_count := 0; new.blocked_count := 0;
   new.started_at := null; new.completed_at := null; new.cancelled_at := null; new.notified_at := null;
   new.created_at := now(); new.updated_at := now();
+  if app_public.current_user_id() is not null and new.tenant_id is distinct from app_public.current_tenant_id() then
+    return new; -- another tenant's row: the policy refuses it, telling nothing of that tenant's bots
+  end if;
   if not exists (select 1 from app_public.bots b
                  where b.tenant_id = new.tenant_id and b.id = new.bot_id and b.status = 'active') then
     raise exception 'The bot must be an active bot of the store'
@@ -4944,7 +4953,7 @@ begin
 end;
 $function$;
 comment on function app_private.tg_broadcasts__check() is '@module broadcasts
-Before a broadcast is created: status pending, counts zero; its bot active and with a token (VALIDATION_FAILED).';
+Before a broadcast is created: the caller signed in with broadcasts.manage (UNAUTHENTICATED, FORBIDDEN) before anything of the bot is checked; status pending, counts zero; its bot active and with a token (VALIDATION_FAILED).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__notify()
  RETURNS trigger

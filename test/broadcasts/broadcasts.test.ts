@@ -293,6 +293,38 @@ test("members and managers (no broadcasts.manage) can neither create nor read br
   }
 });
 
+test("the caller's rights come before the bot: nobody without broadcasts.manage learns of a bot", async () => {
+  const { rows } = await app.db.ownerPool.query<{ id: string }>(
+    "insert into app_public.bots (tenant_id, name) values ($1, 'Tokenless') returning id",
+    [store.tenant.id],
+  );
+  const bots = { live: store.botId, tokenless: rows[0]!.id, unknown: "00000000-0000-4000-8000-000000000001" };
+  const answers: Record<string, string[]> = {};
+  for (const [who, token] of [
+    ["anonymous", undefined],
+    ["member", member.token],
+    ["manager", manager.token],
+  ] as const) {
+    for (const [bot, botId] of Object.entries(bots)) {
+      const answer = await app.graphql(CREATE_BROADCAST, { broadcast: { botId, text: "x" } }, token);
+      answers[`${who} ${bot}`] = errorCodes(answer.body);
+    }
+  }
+  expect(answers).toEqual({
+    "anonymous live": ["UNAUTHENTICATED"],
+    "anonymous tokenless": ["UNAUTHENTICATED"],
+    "anonymous unknown": ["UNAUTHENTICATED"],
+    "member live": ["FORBIDDEN"],
+    "member tokenless": ["FORBIDDEN"],
+    "member unknown": ["FORBIDDEN"],
+    "manager live": ["FORBIDDEN"],
+    "manager tokenless": ["FORBIDDEN"],
+    "manager unknown": ["FORBIDDEN"],
+  });
+  const { rows: made } = await app.db.ownerPool.query("select 1 from app_public.broadcasts where text = 'x'");
+  expect(made).toEqual([]);
+});
+
 test("refused: empty, blank or long text, a long caption, a bad audience, a bot without a token", async () => {
   const sha = "c".repeat(64);
   await app.db.ownerPool.query(
