@@ -844,7 +844,7 @@ begin
     raise exception 'Changing modules needs the modules.manage permission' using errcode = 'TFORB';
   end if;
   if not exists (select 1 from app_public.modules m where m.name = set_tenant_module.module) then
-    raise exception 'Unknown module %', set_tenant_module.module using errcode = 'TNFND';
+    raise exception 'Unknown module %', left(set_tenant_module.module, 64) using errcode = 'TNFND';
   end if;
   insert into app_public.tenant_modules as tm (tenant_id, module, enabled)
     values (app_public.current_tenant_id(), set_tenant_module.module, set_tenant_module.enabled)

@@ -114,9 +114,14 @@ test("a member may not switch modules: FORBIDDEN, and nothing changes", async ()
   expect(rows).toEqual([{ enabled: true }]);
 });
 
-test("an unknown module is NOT_FOUND", async () => {
+test("an unknown module is NOT_FOUND, its name echoed cut to 64 characters", async () => {
   const { body } = await app.graphql(SET_MODULE, { module: "nope", enabled: true }, adminA.token);
   expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  const long = await app.graphql(SET_MODULE, { module: "ü".repeat(45_000), enabled: true }, adminA.token);
+  expect(long.body.errors?.[0]).toMatchObject({
+    message: `Unknown module ${"ü".repeat(64)}`,
+    extensions: { code: "NOT_FOUND" },
+  });
 });
 
 test("anonymous callers are UNAUTHENTICATED", async () => {
