@@ -299,7 +299,7 @@ test("the caller's rights come before the bot: nobody without broadcasts.manage 
     [store.tenant.id],
   );
   const bots = { live: store.botId, tokenless: rows[0]!.id, unknown: "00000000-0000-4000-8000-000000000001" };
-  const answers: Record<string, string[]> = {};
+  const answers: Record<string, unknown> = {};
   for (const [who, token] of [
     ["anonymous", undefined],
     ["member", member.token],

@@ -53,6 +53,40 @@ test("prices and stock the database refuses: negative, NaN, infinite, negative s
   expect(rows[0].n).toBe(0);
 });
 
+test("a price is read as the decimal it is written: 0x10, 1_0, ' 1' are refused, not stored as 16, 10, 1", async () => {
+  for (const price of ["0x10", "0b11", "0o17", "1_0", " 1", "1 ", "+ 1", "1.2.3", "", "1e", "1e99999", true]) {
+    const answer = await app.graphql(CREATE_PRODUCT, { product: { name: "hex", price } }, store.admin.token);
+    expect({ price, codes: errorCodes(answer.body) }).toEqual({ price, codes: ["VALIDATION_FAILED"] });
+  }
+  const literal = await app.graphql(
+    `mutation { createProduct(input: { product: { name: "hex", price: "0x10" } }) { product { rowId } } }`,
+    {},
+    store.admin.token,
+  );
+  expect(errorCodes(literal.body)).toEqual(["VALIDATION_FAILED"]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.products where name = 'hex'",
+  );
+  expect(rows[0].n).toBe(0);
+  // BigInt ids alike: digits only.
+  const BOT_EVENT = "query ($id: BigInt!) { botEvent(rowId: $id) { rowId } }";
+  for (const id of ["0x10", "1_0", " 1", "1.5", "1e3"]) {
+    const answer = await app.graphql(BOT_EVENT, { id }, store.admin.token);
+    expect({ id, codes: errorCodes(answer.body) }).toEqual({ id, codes: ["VALIDATION_FAILED"] });
+  }
+  expect(await gql(app, store.admin.token, BOT_EVENT, { id: "16" })).toEqual({ botEvent: null });
+  // Decimal forms, as a string or a JSON number, and an exponent, are prices.
+  for (const [price, stored] of [
+    ["12.50", "12.50"],
+    [7.25, "7.25"],
+    ["1e2", "100.00"],
+    [".5", "0.50"],
+  ] as const) {
+    const made = await gql(app, store.admin.token, CREATE_PRODUCT, { product: { name: `p${price}`, price } });
+    expect(made.createProduct.product.price).toBe(stored);
+  }
+});
+
 test("a product's image must be one the tenant uploaded", async () => {
   const answer = await app.graphql(
     CREATE_PRODUCT,

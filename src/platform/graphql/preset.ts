@@ -8,6 +8,7 @@ import type { Config, DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { makeContextCallback } from "./context.ts";
 import { StrictDatetimePlugin } from "./datetime.ts";
+import { StrictNumbersPlugin } from "./numbers.ts";
 import { makeMaskError } from "./maskError.ts";
 import { makeLimitsPlugin } from "./limits.ts";
 import type { RequestTransactions } from "./requestTransactions.ts";
@@ -47,6 +48,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
     plugins: [
       StrictDatetimePlugin,
+      StrictNumbersPlugin,
       makeLimitsPlugin({ ...options.graphql, expensiveMutations: new Set(options.expensiveMutations ?? []) }),
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),
       SubscriptionsOverWebSocketPlugin,
