@@ -205,3 +205,15 @@ test("a body of a type the route does not take is 415, not fields reported missi
     .send({ username: user.email, password, tenant: tenant.slug });
   expect([asJson.status, asForm.status]).toEqual([200, 200]);
 });
+
+test("a field of the wrong type is named by its type, not by rules meant for the right one", async () => {
+  const api = request(app.url);
+  const answers = await Promise.all([
+    api.post("/api/auth/refresh").send({ refreshToken: ["a"] }),
+    api.post("/api/auth/login").send({ tenant: tenant.slug, login: ["x".repeat(300)], password }),
+  ]);
+  expect(answers.map((answer) => [answer.status, answer.body.error?.details?.fields])).toEqual([
+    [400, { refreshToken: "Invalid input: expected string, received array" }],
+    [400, { login: "Invalid input: expected string, received array" }],
+  ]);
+});

@@ -46,8 +46,8 @@ export const schemas = {
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const fields = Object.fromEntries(
-    result.error.issues.map((issue) => [issue.path.join(".") || "input", issue.message]),
-  );
+  // Each field's first issue (a later one may judge a value of the wrong type by the right type's rules).
+  const fields: Record<string, string> = {};
+  for (const issue of result.error.issues) fields[issue.path.join(".") || "input"] ??= issue.message;
   throw new AppError("VALIDATION_FAILED", "Some fields are not valid.", { details: { fields } });
 }

@@ -270,11 +270,13 @@ export function issueFields(
   nameOf: (path: readonly PropertyKey[]) => string = queryKeyName,
 ): Record<string, string> {
   const fields = fieldRecord();
+  // A field's first issue is its message: a later one may judge a value of the wrong type by rules
+  // meant for the right one (zod reports an array given for a string as "expected array to have >=16 items").
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) fields[nameOf([...prefix, ...issue.path, key])] = "is not allowed here";
+      for (const key of issue.keys) fields[nameOf([...prefix, ...issue.path, key])] ??= "is not allowed here";
     } else {
-      fields[nameOf([...prefix, ...issue.path])] = issue.message;
+      fields[nameOf([...prefix, ...issue.path])] ??= issue.message;
     }
   }
   return fields;
