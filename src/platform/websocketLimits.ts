@@ -49,13 +49,22 @@ const UPGRADE_RETRY_AFTER_S = 5;
 /** What the message being handled records about itself: whether it started a counted operation. */
 export interface MessageAdmission {
   counted: boolean;
+  /** Refused over the cap: its error is owed to the client until its handling settles. */
+  refused?: boolean;
 }
 
 /** The per-socket state of the operation cap, carried in graphql-ws's `ctx.extra`. */
 export interface SocketExtra {
   socket: WebSocket;
   request: IncomingMessage;
-  operations: { inFlight: number; refusedSinceLastEnd: number };
+  operations: {
+    inFlight: number;
+    refusedSinceLastEnd: number;
+    /** Refusals whose error has not been sent yet. */
+    refusalsOwed: number;
+    /** Past MAX_REFUSALS_PER_SOCKET: no new message is handled, and the socket closes with 4429 once none is owed. */
+    flooded: boolean;
+  };
 }
 
 /** The refusal of an operation over MAX_OPERATIONS_PER_SOCKET (masked to its code by maskError). */

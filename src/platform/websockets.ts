@@ -82,10 +82,11 @@ export function attachGraphqlWebSockets(
       if (!message) throw new Error("an operation started outside the handling of its message");
       if (operations.inFlight >= MAX_OPERATIONS_PER_SOCKET) {
         operations.refusedSinceLastEnd += 1;
-        if (operations.refusedSinceLastEnd > MAX_REFUSALS_PER_SOCKET) {
-          const { socket } = ctx.extra as SocketExtra;
-          if (socket.readyState === socket.OPEN) socket.close(CLOSE_FLOODING, "Too many operations in flight");
-        }
+        // Past the refusals a socket may have, it is flooding: it is closed with 4429 once the errors
+        // it is owed (this one's included) have been sent (see onMessage).
+        if (operations.refusedSinceLastEnd > MAX_REFUSALS_PER_SOCKET) operations.flooded = true;
+        operations.refusalsOwed += 1;
+        message.refused = true;
         return [tooManyOperations()];
       }
       operations.inFlight += 1;
@@ -143,7 +144,7 @@ export function attachGraphqlWebSockets(
       // A protocol error from a client must not become an unhandled 'error' event.
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
       keepAlive(ws, keepaliveMs);
-      const operations = { inFlight: 0, refusedSinceLastEnd: 0 };
+      const operations = { inFlight: 0, refusedSinceLastEnd: 0, refusalsOwed: 0, flooded: false };
       const extra: SocketExtra = { socket: ws, request: req, operations };
       const closed = graphqlWs.opened(
         {
@@ -162,8 +163,8 @@ export function attachGraphqlWebSockets(
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) =>
             ws.on("message", async (data, isBinary) => {
-              // Frames that arrive after the close began (a flood closed with 4429) are not handled.
-              if (ws.readyState !== ws.OPEN) return;
+              // Frames that arrive once a flood is seen, or after the close began, are not handled.
+              if (ws.readyState !== ws.OPEN || operations.flooded) return;
               // Text that is not Unicode closes the socket (ws itself closes a text frame that is not
               // UTF-8 with 1007): a binary frame that is not UTF-8, which ws does not check, and a
               // message whose JSON escapes a lone surrogate (`"\ud800"`) get the protocol's 4400.
@@ -187,6 +188,12 @@ export function attachGraphqlWebSockets(
                 if (message.counted) {
                   operations.inFlight -= 1;
                   operations.refusedSinceLastEnd = 0;
+                }
+                // A refusal's error has been sent: a flooding socket closes after the last one owed.
+                if (message.refused) {
+                  operations.refusalsOwed -= 1;
+                  if (operations.flooded && operations.refusalsOwed === 0 && ws.readyState === ws.OPEN)
+                    ws.close(CLOSE_FLOODING, "Too many operations in flight");
                 }
               }
             }),
