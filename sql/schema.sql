@@ -4312,7 +4312,8 @@ begin
     values (record_bot_event.tenant_id, record_bot_event.bot_id, record_bot_event.type, record_bot_event.payload)
     returning id into v_id;
   if exists (select 1 from app_public.bots b where b.id = record_bot_event.bot_id and b.webhook_url is not null) then
-    perform app_private.enqueue_job('push_bot_event', json_build_object('id', v_id),
+    perform app_private.enqueue_job('push_bot_event',
+      json_build_object('id', v_id, 'tenantId', record_bot_event.tenant_id),
       max_attempts => 12, queue_name => 'bot_events_' || record_bot_event.tenant_id);
   end if;
   return v_id;

@@ -295,6 +295,32 @@ test("the e-mails a tenant's users get from outside a request are that tenant's 
   expect((await failedIds(ownerB.token)).map((node) => node.rowId)).not.toContain(code!.id);
 });
 
+test("a store's bot-event push, recorded outside a request (a provider's webhook), is the store's job", async () => {
+  const { rows: bots } = await app.db.ownerPool.query<{ id: string }>(
+    "insert into app_public.bots (tenant_id, name, webhook_url) values ($1, 'Pushy', 'http://127.0.0.1:9/hook') " +
+      "returning id",
+    [tenantA.id],
+  );
+  // As the payment webhook and the poller record them: the owner's connection, no caller, no tenant setting.
+  const { rows: events } = await app.db.ownerPool.query<{ id: string }>(
+    "select app_private.record_bot_event($1, $2, 'payment.succeeded', '{}')::text as id",
+    [tenantA.id, bots[0]!.id],
+  );
+  const { rows: jobs } = await app.db.ownerPool.query<{ id: string }>(
+    "update graphile_worker._private_jobs set attempts = 1, last_error = 'fetch failed' " +
+      "where payload->>'id' = $1 and task_id = (select id from graphile_worker._private_tasks " +
+      "where identifier = 'push_bot_event') returning id::text",
+    [events[0]!.id],
+  );
+  const push = jobs[0]!.id;
+  expect((await failedIds(ownerA.token)).filter((node) => node.rowId === push)).toEqual([
+    expect.objectContaining({ rowId: push, tenantId: tenantA.id, lastError: "fetch failed" }),
+  ]);
+  expect((await failedIds(ownerB.token)).map((node) => node.rowId)).not.toContain(push);
+  const retried = await app.graphql(RETRY, { id: push }, ownerA.token);
+  expect(retried.body.data).toEqual({ retryJob: { job: { rowId: push, attempts: 0 } } });
+});
+
 test("unlockStaleJobs refuses fewer than one minute: a job locked right now stays locked", async () => {
   const operator = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "member");
   await app.db.ownerPool.query("insert into app_private.platform_operators (user_id) values ($1)", [operator.id]);
