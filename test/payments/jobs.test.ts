@@ -120,8 +120,21 @@ test("bot events are pushed to the bot's webhook, signed; a failed push is retri
     expect(set.status).toBe(200);
     expect(set.body.url).toBe(url);
     expect(set.body.secret).toMatch(/^whsec_/);
-    for (const wrong of ["ftp://example.test", "http://user:secret@example.test/hook", "not a url"])
-      expect([wrong, (await request("put", "/api/bot/webhook", { url: wrong })).status]).toEqual([wrong, 400]);
+    // Each refusal says what is wrong with the URL.
+    for (const [wrong, reason] of [
+      ["ftp://example.test", "must be an http(s) URL"],
+      ["not a url", "must be an http(s) URL"],
+      ["http://user:secret@example.test/hook", "must be a URL without user or password"],
+      ["https://example.test:99999/hook", "must be a URL this server can call (host and port)"],
+      ["https://exa\u202emple.test/hook", "must be a URL this server can call (host and port)"],
+    ]) {
+      const refused = await request("put", "/api/bot/webhook", { url: wrong });
+      expect([wrong, refused.status, refused.body.error?.details?.fields]).toEqual([wrong, 400, { url: reason }]);
+    }
+    // A scheme in capitals is still http(s), kept as the URL standard writes it.
+    const capitals = await request("put", "/api/bot/webhook", { url: url.replace("http://", "HTTP://") });
+    expect([capitals.status, capitals.body.url]).toEqual([200, url]);
+    expect((await request("put", "/api/bot/webhook", { url })).status).toBe(200);
 
     const { payment } = await startOrderPayment(1, 1);
     await fetch(`${mock.url}/invoices/${payment.providerPaymentId}/pay`, {

@@ -120,11 +120,17 @@ export const setBotWebhook = defineRoute({
     url: z
       .string()
       .max(2000)
-      .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL")
+      // A scheme is case-insensitive (HTTPS://… is an https URL, stored as https://…); what URL
+      // cannot read (a port past 65535, a host with a bidirectional control) is not a URL; a user or
+      // password would be sent to the bot's server in every push's Authorization, so neither is taken.
+      .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s]+$/, "must be an http(s) URL")
+      .refine((value) => URL.parse(value) !== null, "must be a URL this server can call (host and port)")
       .refine((value) => {
         const url = URL.parse(value);
-        return url !== null && url.username === "" && url.password === "";
+        return url === null || (url.username === "" && url.password === "");
       }, "must be a URL without user or password")
+      // Stored as the URL standard writes it (scheme and host in lower case, IDN hosts in punycode).
+      .transform((value) => URL.parse(value)?.href ?? value)
       .nullable(),
   }),
   responses: { 200: { description: "The webhook and its signing secret", schema: BotWebhook } },
