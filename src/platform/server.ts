@@ -149,7 +149,14 @@ export async function createTesseraServer({
   app.set("trust proxy fn", rememberedTrust(app.get("trust proxy fn")));
   // Requests are dispatched at the end, once the /graphql lane is built (see below).
   // A missing Host is refused by answerClientErrors, in the error envelope.
-  const httpServer = createServer({ requireHostHeader: false });
+  // Only a WebSocket upgrade of /graphql is one: any other request with an Upgrade header (curl's
+  // `--http2` asks for h2c) is an ordinary HTTP/1.1 request, answered in its turn, as HTTP allows.
+  // Handed to the upgrade listener, it was dropped with the answers still owed before it.
+  const httpServer = createServer({
+    requireHostHeader: false,
+    shouldUpgradeCallback: (req: IncomingMessage) =>
+      req.headers.upgrade?.toLowerCase() === "websocket" && pathOf(req.url) === GRAPHQL_PATH,
+  });
   const refusedBeforeRoutes = answerClientErrors(httpServer);
   const drain = trackRequests(httpServer);
 
@@ -274,6 +281,12 @@ function metricsAccess(token: string | undefined): (req: express.Request) => voi
 }
 
 const GRAPHQL_PATH = "/graphql";
+
+/** The path of a request target, without its query. */
+function pathOf(url: string | undefined): string {
+  const end = url?.indexOf("?") ?? -1;
+  return end === -1 ? (url ?? "") : url!.slice(0, end);
+}
 
 /** True for the GraphQL endpoint's path, with or without a query string (GET). */
 function isGraphqlPath(url: string | undefined): boolean {

@@ -39,6 +39,24 @@ function raw(...parts: string[]): Promise<string> {
   });
 }
 
+/** Sends `data` on a connection of its own; the first `count` answers, once they have all arrived. */
+function firstAnswers(data: string, count: number): Promise<ReturnType<typeof answers>> {
+  const { port } = new URL(app.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () => socket.write(data));
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      if (answers(received).length < count) return;
+      socket.destroy();
+      resolve(answers(received));
+    });
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`closed after ${answers(received).length} of ${count} answers`)));
+  });
+}
+
 /** Every complete answer on one connection, in order. */
 function answers(stream: string): { status: number; headers: string; body: unknown }[] {
   const found: { status: number; headers: string; body: unknown }[] = [];
@@ -100,6 +118,27 @@ test("a refusal after good requests on one connection comes after their answers,
       { status: bad.startsWith("NOT") ? 400 : 431 },
     ]);
   }
+});
+
+test("an Upgrade the server does not speak (h2c; websocket off /graphql) is an ordinary request", async () => {
+  const good = "GET /ready HTTP/1.1\r\nHost: x\r\n\r\n";
+  const h2c =
+    "GET /ready HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n" +
+    "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n";
+  const websocket =
+    "GET /api/bot/catalog/products HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n" +
+    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  // Pipelined behind a good request: both are answered, in order (before, neither was). Node reads
+  // nothing after such a request (its parser takes the rest for the other protocol's bytes), so it
+  // is the last answer on its connection.
+  expect(await firstAnswers(good + h2c, 2)).toMatchObject([
+    { status: 200, body: { status: "ready" } },
+    { status: 200, body: { status: "ready" } },
+  ]);
+  expect(await firstAnswers(good + websocket, 2)).toMatchObject([
+    { status: 200, body: { status: "ready" } },
+    { status: 401, body: ENVELOPE("UNAUTHENTICATED") },
+  ]);
 });
 
 test("a request without Host, an unknown Expect and CONNECT are answered in the envelope", async () => {
