@@ -103,14 +103,26 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
     // Capability URLs for <img> tags on the tenant's own sites and in e-mails: any origin may embed
     // them (helmet's default, same-origin, would make browsers refuse them elsewhere).
     res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
-    if (req.get("if-none-match") === etag) {
+    // If-None-Match compares weakly and may list tags, or be `*` (RFC 9110 §13.1.2).
+    const tags = (req.get("if-none-match") ?? "").split(",").map((tag) => tag.trim().replace(/^W\//, ""));
+    if (tags.includes(etag) || tags.includes("*")) {
       res.status(304).end();
       return;
     }
     res.setHeader("Content-Length", String(stored.size));
     res.setHeader("Content-Type", sniffImageType(stored.head) ?? "application/octet-stream");
     res.setHeader("X-Content-Type-Options", "nosniff");
-    await pipeline(stored.open(), res);
+    // A client that left while the image was looked up, or while it is sent, is not a server fault:
+    // nothing is opened for it, or the stream is just cut (it logged an error with a stack before).
+    if (res.destroyed) return;
+    const source = stored.open();
+    let sourceFailed = false;
+    source.once("error", () => (sourceFailed = true));
+    try {
+      await pipeline(source, res);
+    } catch (error) {
+      if (sourceFailed) throw error; // the store failed: a server fault
+    }
   });
 
   return apiRouter([uploadRoute, downloadRoute]);

@@ -184,7 +184,9 @@ function routeHandler({ spec, handler }: Implementation) {
     // biome-ignore lint/suspicious/noExplicitAny: the context's types come from the spec, checked in implement()
     const reply = await handler({ params, query, body, req, res } as any);
     if (!reply) {
-      if (!res.headersSent) throw new Error(`${routeName(spec)}: the handler returned no answer and sent none`);
+      // A handler sends nothing to a client that has left (res destroyed): no answer is owed then.
+      if (!res.headersSent && !res.destroyed)
+        throw new Error(`${routeName(spec)}: the handler returned no answer and sent none`);
       return;
     }
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
