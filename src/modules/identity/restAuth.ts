@@ -5,27 +5,14 @@
  */
 import type { Request, Router } from "express";
 import { callerOf } from "../../platform/http/authenticate.ts";
-import type { Implementation } from "../../platform/http/routeSpec.ts";
-import { apiRouter, implement, refuseUndeclaredMediaType } from "../../platform/http/routeTable.ts";
+import { apiRouter, implement } from "../../platform/http/routeTable.ts";
 import * as api from "./api.ts";
 import type { AuthService } from "./service.ts";
 
 const isForm = (req: Request) => req.is("application/x-www-form-urlencoded") === "application/x-www-form-urlencoded";
 
-/**
- * The service checks the fields (the same errors as on GraphQL); the media type is checked first, as
- * every validated route's is: a text/plain or multipart body is 415, not fields reported missing.
- */
-const mediaTypeChecked = ({ spec, handler }: Implementation): Implementation => ({
-  spec,
-  handler: (context) => {
-    refuseUndeclaredMediaType(spec, context.req);
-    return handler(context);
-  },
-});
-
 export function authRoutes(auth: AuthService): Router {
-  const routes = [
+  return apiRouter([
     implement(api.register, async ({ body, req }) => ({
       status: 202,
       body: await auth.register(body, callerOf(req)),
@@ -95,6 +82,5 @@ export function authRoutes(auth: AuthService): Router {
       status: 200,
       body: await auth.disableTwoFactor(body, callerOf(req)),
     })),
-  ];
-  return apiRouter(routes.map(mediaTypeChecked));
+  ]);
 }

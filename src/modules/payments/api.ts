@@ -148,7 +148,7 @@ export const receivePaymentWebhook = defineRoute({
     "HMAC-SHA256 of id.timestamp.body>` under PAYMENT_WEBHOOK_SECRET), at most 5 minutes old. A webhook-id " +
     "already processed answers 200 and changes nothing.",
   params: z.object({ provider: z.enum(["mock", "platform"]) }),
-  body: { content: { "application/json": ProviderWebhook }, validate: false },
+  body: { content: { "application/json": ProviderWebhook }, validate: false, checksMediaType: true },
   responses: {
     200: {
       description: "Processed (or a duplicate)",

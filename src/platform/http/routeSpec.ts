@@ -44,6 +44,12 @@ export type BodySpec =
       content: Readonly<Record<string, z.ZodType>>;
       /** Validate the JSON body with content["application/json"] (default true). */
       validate?: boolean;
+      /**
+       * The handler refuses a media type not in `content` itself (default false: the route table
+       * answers 415 before the handler runs). For a handler that must look first (the payment
+       * webhook checks its signature, so that the refusal is recorded).
+       */
+      checksMediaType?: boolean;
       /** Default true. */
       required?: boolean;
       description?: string;

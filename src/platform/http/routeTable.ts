@@ -151,24 +151,17 @@ export function parseQuery(spec: RouteSpec, raw: string): unknown {
   return parsed.data;
 }
 
-/**
- * 415 for a body of a media type the route does not declare (req.is answers false for a body of
- * another type; an empty one, Content-Length: 0, is no body). Validated bodies are checked before
- * the handler; a `validate: false` route's handler calls this itself, where its checks allow (the
- * payment webhook checks its signature first, so that a refusal is recorded).
- */
-export function refuseUndeclaredMediaType(spec: RouteSpec, req: Request): void {
-  const types = Object.keys(bodyContent(spec.body) ?? {});
-  if (types.length > 0 && req.get("content-length") !== "0" && req.is(types) === false)
-    throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as ${types.join(" or ")}.`);
-}
-
 function parseBody(spec: RouteSpec, req: Request): unknown {
   const content = bodyContent(spec.body);
   if (!content || "multipart/form-data" in content) return undefined;
-  const validate = isZodSchema(spec.body) || spec.body?.validate !== false;
+  const body = isZodSchema(spec.body) ? undefined : spec.body;
+  // A body of a type the route does not take is 415, whether or not the route validates it (req.is
+  // answers false for a body of another type; an empty one, Content-Length: 0, is no body).
+  const types = Object.keys(content);
+  if (!body?.checksMediaType && req.get("content-length") !== "0" && req.is(types) === false)
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as ${types.join(" or ")}.`);
   const json = content["application/json"];
-  if (!validate || !json) return req.body;
+  if (body?.validate === false || !json) return req.body;
   if (!req.is("application/json")) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.");
   const parsed = json.safeParse(req.body ?? {});
   if (!parsed.success) throw invalidFields(issueFields(parsed.error, [], bodyKeyName));
