@@ -1,5 +1,6 @@
 /** Input shapes of the identity operations, shared by GraphQL and REST. */
 import { z } from "zod";
+import { issueFields } from "../../platform/http/listQuery.ts";
 import { AppError } from "../../platform/errors.ts";
 
 const email = z
@@ -46,8 +47,6 @@ export const schemas = {
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  // Each field's first issue (a later one may judge a value of the wrong type by the right type's rules).
-  const fields: Record<string, string> = {};
-  for (const issue of result.error.issues) fields[issue.path.join(".") || "input"] ??= issue.message;
+  const fields = issueFields(result.error, [], (path) => path.map(String).join(".") || "input");
   throw new AppError("VALIDATION_FAILED", "Some fields are not valid.", { details: { fields } });
 }
