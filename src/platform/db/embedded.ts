@@ -99,11 +99,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 
   let port = await freePort(saved?.port ?? options.preferredPort);
   let cluster = clusterOn(port);
+  let written = saved;
   for (let attempt = 1; ; attempt++) {
     // Written before starting: initdb sets this password, and a crash must not lose it.
-    const current = readState(stateFile);
-    if (current?.port !== port || current.password !== password) {
-      writeFileSync(stateFile, JSON.stringify({ port, password } satisfies EmbeddedState), { mode: 0o600 });
+    if (written?.port !== port || written.password !== password) {
+      written = { port, password };
+      writeFileSync(stateFile, JSON.stringify(written satisfies EmbeddedState), { mode: 0o600 });
     }
     if (!existsSync(join(dataDir, "PG_VERSION"))) {
       if (asRoot && hasPostgresUser) handOverToPostgresUser(dataDir);
