@@ -18,7 +18,7 @@ import { makeOperationRunner } from "./graphql/execute.ts";
 import { RequestTransactions } from "./graphql/requestTransactions.ts";
 import { makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
-import { graphqlBodyGuard } from "./http/requestBody.ts";
+import { declaredLengthLimit, graphqlBodyGuard } from "./http/requestBody.ts";
 import { verifyFormBody, verifyJsonBody, wellFormedQueryString } from "./http/unicode.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { newPool } from "./db/pools.ts";
@@ -28,14 +28,14 @@ import { healthImplementations } from "./http/health.ts";
 import { openApiImplementation, swaggerUiRouter } from "./http/apiDocs.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./http/openapi.ts";
 import { apiSpecs, getMetrics } from "./http/platformApi.ts";
-import { apiRouter, checkImplementations, implementationsOf } from "./http/routeTable.ts";
+import { apiRouter, checkImplementations, implementationsOf, methodNotAllowed } from "./http/routeTable.ts";
 import { implement, isStreaming } from "./http/routeSpec.ts";
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
 import { rememberedTrust } from "./http/trustProxy.ts";
-import { answerClientErrors } from "./http/clientErrors.ts";
+import { answerClientErrors, continueWhenRead } from "./http/clientErrors.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { registerModules, type ModuleManifest, type ModuleServer } from "./modules.ts";
@@ -141,6 +141,8 @@ export async function createTesseraServer({
 
   const app = express();
   app.disable("x-powered-by");
+  // Paths are matched as written: `/METRICS` is not `/metrics` (every router is made so too).
+  app.set("case sensitive routing", true);
   // No automatic ETags: a JSON answer (a balance, an order) is never answered 304 from a stale
   // copy; routes that can be cached (images) set their own.
   app.set("etag", false);
@@ -158,6 +160,7 @@ export async function createTesseraServer({
       req.headers.upgrade?.toLowerCase() === "websocket" && pathOf(req.url) === GRAPHQL_PATH,
   });
   const refusedBeforeRoutes = answerClientErrors(httpServer);
+  continueWhenRead(httpServer);
   const drain = trackRequests(httpServer);
 
   // The middlewares every request goes through, /graphql's lane included (below).
@@ -211,8 +214,9 @@ export async function createTesseraServer({
   app.use("/api", ...streamingRoutes);
   app.use(
     "/api",
-    express.json({ limit: "100kb", verify: verifyJsonBody }),
-    express.urlencoded({ extended: false, limit: "100kb", verify: verifyFormBody }),
+    declaredLengthLimit(REST_BODY_LIMIT),
+    express.json({ limit: REST_BODY_LIMIT, verify: verifyJsonBody }),
+    express.urlencoded({ extended: false, limit: REST_BODY_LIMIT, verify: verifyFormBody }),
     wellFormedQueryString,
   );
   app.use("/api", ...routes);
@@ -229,7 +233,7 @@ export async function createTesseraServer({
   metrics.observeWebSockets(() => websockets.openCount());
 
   const onError = errorHandler(logger);
-  app.use(notFound);
+  app.use(methodNotAllowed(specs), notFound);
   app.use(onError);
   // /graphql, the hot path, skips the router: the middlewares above that apply to it, in the same
   // order (src/platform/http/lane.ts). Every other path (Ruru, REST, health) goes through Express.
@@ -281,6 +285,8 @@ function metricsAccess(token: string | undefined): (req: express.Request) => voi
 }
 
 const GRAPHQL_PATH = "/graphql";
+/** The largest JSON or form body a REST route takes. */
+const REST_BODY_LIMIT = 100 * 1024;
 
 /** The path of a request target, without its query. */
 function pathOf(url: string | undefined): string {

@@ -156,3 +156,75 @@ test("a request without Host, an unknown Expect and CONNECT are answered in the 
   // HTTP/1.0 needs no Host.
   expect(parse(await raw("GET /ready HTTP/1.0\r\n\r\n"))).toMatchObject({ status: 200, body: { status: "ready" } });
 });
+
+test("a request line without a version or of HTTP/2.0, and Host twice, are malformed", async () => {
+  for (const request of [
+    "GET /ready\r\n\r\n",
+    "GET /ready HTTP/2.0\r\nHost: x\r\n\r\n",
+    "GET /ready HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n",
+    "GET /ready HTTP/1.0\r\nHost: x\r\nHOST: x\r\n\r\n",
+  ]) {
+    expect([request, parse(await raw(request))]).toMatchObject([
+      request,
+      { status: 400, body: { error: { code: "VALIDATION_FAILED", details: { reason: "MALFORMED_HTTP" } } } },
+    ]);
+  }
+});
+
+/**
+ * Sends `head` (with `Expect: 100-continue`), then `body` once the server answers `100 Continue`
+ * and only then; everything the server wrote up to its final answer.
+ */
+function expectingContinue(head: string, body: string): Promise<string> {
+  const { port } = new URL(app.url);
+  const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () => socket.write(head));
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      if (received === "" && chunk.startsWith(CONTINUE)) socket.write(body);
+      received += chunk;
+      if (answers(received.replace(CONTINUE, "")).length > 0) socket.end();
+    });
+    socket.on("error", reject);
+    socket.on("close", () => resolve(received));
+  });
+}
+
+test("100 Continue is sent when the body is read: a request refused on its headers never invites it", async () => {
+  const upload = (expect: string) =>
+    "POST /api/images HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n" +
+    `Content-Length: 5000000\r\n${expect}\r\n`;
+  // No credentials: 401 at once, no 100 Continue, and the connection closes rather than wait for a
+  // body it did not ask for.
+  const refused = await expectingContinue(upload("Expect: 100-continue\r\n"), "");
+  expect(refused).toMatch(/^HTTP\/1\.1 401 /);
+  expect(parse(refused)).toMatchObject({ status: 401, body: ENVELOPE("UNAUTHENTICATED") });
+  expect(parse(refused).headers).toContain("connection: close");
+  // A body that is read is invited first, and the answer is about that body (its tenant is there).
+  const body = JSON.stringify({ tenant: "demo" });
+  const login =
+    "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+    `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`;
+  const read = await expectingContinue(login, body);
+  expect(read).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 400 /);
+  const fields = (parse(read.slice(25)).body as { error: { details: { fields: object } } }).error.details.fields;
+  expect(Object.keys(fields).sort()).toEqual(["login", "password"]);
+});
+
+test("a body whose Content-Length is over the limit is refused before it is read", async () => {
+  const head = (path: string, length: number, expect = "") =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${expect}\r\n`;
+  const tooLarge = { status: 413, body: ENVELOPE("PAYLOAD_TOO_LARGE") };
+  // With Expect: the answer comes without 100 Continue, and no byte of the body is sent.
+  const refused = await expectingContinue(head("/api/auth/login", 10_000_000, "Expect: 100-continue\r\n"), "");
+  expect(refused).toMatch(/^HTTP\/1\.1 413 /);
+  expect(parse(refused)).toMatchObject(tooLarge);
+  // Without: the answer comes while the body is still being sent (REST's 100 kB, the webhook's 64 kB).
+  for (const [path, length] of [
+    ["/api/auth/login", 102_401],
+    ["/api/webhook/payments/mock", 65_537],
+  ] as const)
+    expect([path, await firstAnswers(`${head(path, length)}{"a":"`, 1)]).toMatchObject([path, [tooLarge]]);
+});

@@ -4,7 +4,7 @@
  * ledger, fund balances and create API keys through the generated GraphQL API; the rules (stock,
  * the append-only ledger, balances that never go below zero, referral payouts) are the module's SQL.
  */
-import { Router } from "express";
+import { caseSensitiveRouter } from "../../platform/http/routeTable.ts";
 import type { ModuleManifest } from "../../platform/modules.ts";
 import { COMMERCE_API } from "./api.ts";
 import { botAuthentication, botRunner } from "./botAuth.ts";
@@ -23,7 +23,7 @@ export const commerce: ModuleManifest = {
     const asBot = botRunner(requestPool, database.botRole, config.graphql.statementTimeoutMs);
     // Every /api/bot/* request is authenticated before its body is even read: mounted with the
     // routers that come before the body parsers.
-    const authentication = Router().use("/bot", botAuthentication(ownerPool, settings));
+    const authentication = caseSensitiveRouter().use("/bot", botAuthentication(ownerPool, settings));
     return { streamingRoutes: [authentication], implementations: () => botImplementations(asBot) };
   },
   async seed(context) {

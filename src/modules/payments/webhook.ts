@@ -4,22 +4,25 @@
  * and records the delivery, in one transaction. Refused deliveries are recorded too, after the
  * rollback. The answer never waits on anyone else: pushes to bots are jobs.
  */
-import express, { Router } from "express";
+import express, { type Router } from "express";
 import type pg from "pg";
 import { AppError, toAppError } from "../../platform/errors.ts";
-import { declaredCharset, isUtf8Charset } from "../../platform/http/requestBody.ts";
+import { declaredCharset, declaredLengthLimit, isUtf8Charset } from "../../platform/http/requestBody.ts";
+import { caseSensitiveRouter } from "../../platform/http/routeTable.ts";
 import { verifyWebhook } from "../../platform/http/standardWebhooks.ts";
 import { isUnicodeJson, notUnicode } from "../../platform/http/unicode.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { ProviderWebhook } from "./schemas.ts";
 
 const rawBodies = new WeakMap<express.Request, Buffer>();
+const WEBHOOK_BODY_LIMIT = 64 * 1024;
 
 /** Reads the raw body of webhook deliveries (at most 64 KiB) before any body parser runs. */
 export function webhookBodyReader(): Router {
-  return Router().post(
+  return caseSensitiveRouter().post(
     "/webhook/payments/:provider",
-    express.raw({ type: () => true, limit: "64kb" }),
+    declaredLengthLimit(WEBHOOK_BODY_LIMIT),
+    express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }),
     (req, _res, next) => {
       rawBodies.set(req, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
       next();

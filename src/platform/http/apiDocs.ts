@@ -1,13 +1,15 @@
 /**
  * GET /openapi.json (the document, built once at start) and Swagger UI at /swagger-ui, whose assets
- * come from the swagger-ui-dist package on this server (no CDN). The page has no inline script: its
- * initializer is a file of its own, so it works under a Content-Security-Policy of 'self' too.
+ * come from the swagger-ui-dist package on this server (no CDN): only the files the page loads. The
+ * page has no inline script: its initializer is a file of its own, so it works under a
+ * Content-Security-Policy of 'self' too.
  */
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import express, { Router } from "express";
+import express, { type Router } from "express";
 import type { OpenApiDocument } from "./openapi.ts";
 import { getOpenApi } from "./platformApi.ts";
+import { caseSensitiveRouter } from "./routeTable.ts";
 import { implement, type Implementation } from "./routeSpec.ts";
 
 export const SWAGGER_UI_PATH = "/swagger-ui";
@@ -32,6 +34,8 @@ const PAGE = `<!DOCTYPE html>
 </html>
 `;
 
+const PAGE_ASSETS = new Set(["/swagger-ui.css", "/swagger-ui-bundle.js", "/favicon-32x32.png"]);
+
 // validatorUrl null: the page never asks validator.swagger.io (nothing leaves the server).
 const INITIALIZER = `window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
@@ -48,7 +52,7 @@ const INITIALIZER = `window.addEventListener("load", function () {
 /** The page (at /swagger-ui, /swagger-ui/ and its index.html), its initializer and the package's assets. */
 export function swaggerUiRouter(): Router {
   const assets = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
-  const router = Router();
+  const router = caseSensitiveRouter();
   const page: express.RequestHandler = (_req, res) => {
     res.type("html").setHeader("Cache-Control", "no-cache");
     res.send(PAGE);
@@ -59,6 +63,8 @@ export function swaggerUiRouter(): Router {
     res.type("js").setHeader("Cache-Control", "no-cache");
     res.send(INITIALIZER);
   });
-  router.use(SWAGGER_UI_PATH, express.static(assets, { index: false, maxAge: "1d", fallthrough: true }));
+  // The files the page loads, and no other file of the package (its package.json, README, ...).
+  const files = express.static(assets, { index: false, maxAge: "1d", fallthrough: true });
+  router.use(SWAGGER_UI_PATH, (req, res, next) => (PAGE_ASSETS.has(req.path) ? files(req, res, next) : next()));
   return router;
 }

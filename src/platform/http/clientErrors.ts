@@ -1,10 +1,10 @@
 /**
  * What Node's HTTP server refuses before any handler of ours runs — headers over its limits, bytes
- * that are not HTTP, a request that does not arrive in time, an HTTP/1.1 request without `Host`, an
- * `Expect` it cannot meet, a `CONNECT` — answered in the error table's envelope instead of Node's
- * bare status line or a silent close. A refusal that ends the connection waits for the answers of
- * the requests before it on that connection (pipelined or kept alive), so each of those still gets
- * its own answer, in order.
+ * that are not HTTP, a request that does not arrive in time, a request line of another HTTP version,
+ * an HTTP/1.1 request without `Host` (or with two), an `Expect` it cannot meet, a `CONNECT` —
+ * answered in the error table's envelope instead of Node's bare status line or a silent close. A
+ * refusal that ends the connection waits for the answers of the requests before it on that
+ * connection (pipelined or kept alive), so each of those still gets its own answer, in order.
  */
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
@@ -34,8 +34,8 @@ function closingAnswer(error: AppError): string {
 
 /**
  * Installs the answers on `server` (made with `requireHostHeader: false`) and returns the check its
- * request listener runs first: true when the request was refused (an HTTP/1.1 request without
- * `Host`) and no route may see it.
+ * request listener runs first: true when the request was refused (`malformation`) and no route may
+ * see it.
  */
 export function answerClientErrors(server: Server): (req: IncomingMessage, res: ServerResponse) => boolean {
   // Each connection's latest response: answers go out in request order, so once it is finished,
@@ -70,12 +70,46 @@ export function answerClientErrors(server: Server): (req: IncomingMessage, res: 
 
   return (req, res) => {
     latest.set(req.socket, res);
-    if (req.headers.host !== undefined || req.httpVersion !== "1.1") return false;
-    // RFC 9112 §3.2.
+    const refusal = malformation(req);
+    if (!refusal) return false;
     res.shouldKeepAlive = false;
-    answer(res, malformed("An HTTP/1.1 request needs a Host header."));
+    answer(res, refusal);
     return true;
   };
+}
+
+/**
+ * What Node's parser lets through but HTTP/1.x refuses: a request line without a version (read as
+ * HTTP/0.9) or naming 2.0, an HTTP/1.1 request without `Host`, and `Host` given twice, which
+ * two hops could read as two different hosts (RFC 9112 §3.2).
+ */
+function malformation(req: IncomingMessage): AppError | undefined {
+  const version = req.httpVersion;
+  if (version !== "1.1" && version !== "1.0") return malformed("Only HTTP/1.0 and HTTP/1.1 requests are served.");
+  if (req.headers.host === undefined)
+    return version === "1.1" ? malformed("An HTTP/1.1 request needs a Host header.") : undefined;
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === "host") hosts++;
+  return hosts > 1 ? malformed("A request has one Host header.") : undefined;
+}
+
+/**
+ * Defers `100 Continue` until the request's body is first read, instead of Node's sending it as
+ * soon as the headers arrive: a request refused on its headers alone (an upload without
+ * credentials) is answered without inviting its body, and Node closes the connection after that
+ * answer rather than read a body it never asked for.
+ */
+export function continueWhenRead(server: Server): void {
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    const read = req._read;
+    req._read = function (size: number) {
+      req._read = read;
+      if (!res.headersSent) res.writeContinue();
+      return read.call(this, size);
+    };
+    server.emit("request", req, res);
+  });
 }
 
 /** Answers a request Node handed over, with the envelope; nothing else will answer it. */

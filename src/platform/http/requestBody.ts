@@ -1,4 +1,6 @@
 /**
+ * Checks of a request's body made on its headers alone, before it is read.
+ *
  * grafserv reads a GraphQL request's body whatever its Content-Encoding and charset say. Refuse
  * what it would misread, as the REST body parsers do (415 UNSUPPORTED_MEDIA_TYPE): a body declared
  * compressed (or in an unknown encoding), and a charset other than UTF-8. A proxy that decodes by
@@ -9,7 +11,30 @@ import { AppError } from "../errors.ts";
 
 export function graphqlBodyGuard(path: string) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    next(req.path === path && req.method === "POST" ? bodyRefusal(req) : undefined);
+    if (req.path !== path || req.method !== "POST") {
+      next();
+      return;
+    }
+    // A media type is case-insensitive (RFC 9110 §8.3.1); grafserv compares it as sent.
+    const type = req.headers["content-type"];
+    if (type && /[A-Z]/.test(type)) req.headers["content-type"] = type.replace(/^[^;]*/, (t) => t.toLowerCase());
+    next(bodyRefusal(req));
+  };
+}
+
+/**
+ * 413 PAYLOAD_TOO_LARGE for a body whose Content-Length is over `limit` bytes, before a byte of it
+ * is read or a `100 Continue` invites it. A body without a length (chunked) is cut at the limit by
+ * the body parser.
+ */
+export function declaredLengthLimit(limit: number) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const length = req.headers["content-length"];
+    next(
+      length !== undefined && Number(length) > limit
+        ? new AppError("PAYLOAD_TOO_LARGE", `The request body is over ${limit} bytes.`)
+        : undefined,
+    );
   };
 }
 

@@ -30,7 +30,7 @@
  * and body are validated; a refusal is 400 VALIDATION_FAILED with `details.fields`. At start the
  * server refuses a spec without implementation, an implementation without spec, and a route twice.
  */
-import { Router, type Request, type Response } from "express";
+import { Router, type NextFunction, type Request, type Response } from "express";
 import type { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { AuthenticatedRequest } from "../graphql/context.ts";
@@ -63,13 +63,59 @@ export function expressPath(path: string, mountedAt: string): string {
  * the server counts the implementations it carries.
  */
 export function apiRouter(implementations: readonly Implementation[], mountedAt = "/api"): Router {
-  const router = Router();
+  const router = caseSensitiveRouter();
   for (const implementation of implementations) {
     const { spec } = implementation;
     router[spec.method](expressPath(spec.path, mountedAt), routeHandler(implementation));
   }
   (router as unknown as Record<symbol, readonly Implementation[]>)[IMPLEMENTS] = implementations;
   return router;
+}
+
+/**
+ * A router that tells `/api/users` from `/API/Users`, as the app does: a proxy's allow-list that
+ * matches paths as written cannot be passed by changing their case.
+ */
+export function caseSensitiveRouter(): Router {
+  return Router({ caseSensitive: true });
+}
+
+/**
+ * 405 METHOD_NOT_ALLOWED with `Allow` for a request whose path is a route of the table under other
+ * methods (HEAD is allowed wherever GET is); mounted after every route, before the 404.
+ */
+export function methodNotAllowed(specs: readonly RouteSpec[]) {
+  const routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const spec of specs) {
+    const key = spec.path.replace(/\{[^}]+\}/g, "{}");
+    let route = routes.get(key);
+    if (!route) routes.set(key, (route = { pattern: pathPattern(spec.path), methods: new Set() }));
+    route.methods.add(spec.method.toUpperCase());
+    if (spec.method === "get") route.methods.add("HEAD");
+  }
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const allowed = new Set<string>();
+    for (const { pattern, methods } of routes.values())
+      if (pattern.test(req.path)) for (const method of methods) allowed.add(method);
+    if (allowed.size === 0 || allowed.has(req.method)) {
+      next();
+      return;
+    }
+    const allow = [...allowed].sort().join(", ");
+    res.setHeader("Allow", allow);
+    next(new AppError("METHOD_NOT_ALLOWED", `${req.path} takes ${allow}, not ${req.method}.`));
+  };
+}
+
+/** A spec path as Express matches it: each `{param}` one segment, a trailing slash optional. */
+function pathPattern(path: string): RegExp {
+  const literal = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+  return new RegExp(
+    `^${path
+      .split(/\{[^}]+\}/)
+      .map(literal)
+      .join("[^/]+")}/?$`,
+  );
 }
 
 /** The implementations a router made by `apiRouter` carries (none for other routers). */
