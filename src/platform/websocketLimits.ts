@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import { GraphQLError } from "postgraphile/graphql";
 import type { WebSocket } from "ws";
 import { AppError } from "./errors.ts";
+import { closingAnswer } from "./http/clientErrors.ts";
 
 /**
  * Operations (queries, mutations and subscriptions alike) one socket may have in flight: from its
@@ -75,14 +76,43 @@ export function tooManyOperations(): GraphQLError {
   return new GraphQLError(message, { originalError: new AppError("RATE_LIMITED", message, { details }) });
 }
 
-/** Answers an upgrade request with an HTTP error instead of switching protocols. */
-export function refuseUpgrade(socket: Duplex, status: number, statusText: string, body: string): void {
+/** Answers an upgrade request with an HTTP error, in the error envelope, instead of switching protocols. */
+export function refuseUpgrade(socket: Duplex, error: AppError, headers: Readonly<Record<string, string>> = {}): void {
   socket.on("error", () => {});
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Retry-After: ${UPGRADE_RETRY_AFTER_S}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
+  socket.end(closingAnswer(error, headers), () => socket.destroy());
+}
+
+/** Too many sockets from one client address (429, with Retry-After). */
+export function tooManySockets(): AppError {
+  const message = `At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address.`;
+  return new AppError("RATE_LIMITED", message, {
+    retryAfter: UPGRADE_RETRY_AFTER_S,
+    details: { reason: "TOO_MANY_SOCKETS", limit: MAX_SOCKETS_PER_ADDRESS },
+  });
+}
+
+/**
+ * What the `ws` package refuses in a handshake (its `wsClientError`, by its message): a method other
+ * than GET is 405 with `Allow: GET`; a missing or bad `Sec-WebSocket-Key`, `-Version`, `-Protocol`
+ * or `-Extensions` is 400 VALIDATION_FAILED (MALFORMED_HANDSHAKE), naming the header.
+ */
+export function refuseHandshake(socket: Duplex, error: Error): void {
+  if (error.message === "Invalid HTTP method") {
+    refuseUpgrade(socket, new AppError("METHOD_NOT_ALLOWED", "A WebSocket handshake is a GET."), { Allow: "GET" });
+    return;
+  }
+  const refusal = new AppError("VALIDATION_FAILED", `${error.message}.`, {
+    details: { reason: "MALFORMED_HANDSHAKE" },
+  });
+  const versions: Record<string, string> = error.message.includes("Sec-WebSocket-Version")
+    ? { "Sec-WebSocket-Version": "13, 8" }
+    : {};
+  refuseUpgrade(socket, refusal, versions);
+}
+
+/** An upgrade that arrives while the server shuts down (503, with Retry-After). */
+export function shuttingDown(): AppError {
+  return new AppError("SERVICE_UNAVAILABLE", "The server is shutting down.", { retryAfter: UPGRADE_RETRY_AFTER_S });
 }
 
 /** Pings every `intervalMs`; a socket that has not answered the previous ping is terminated. */

@@ -33,8 +33,11 @@ import {
   type MessageAdmission,
   type SocketExtra,
   keepAlive,
+  refuseHandshake,
   refuseUpgrade,
+  shuttingDown,
   tooManyOperations,
+  tooManySockets,
 } from "./websocketLimits.ts";
 
 export interface GraphqlWebSockets {
@@ -108,14 +111,19 @@ export function attachGraphqlWebSockets(
   // default): a bigger frame closes the socket with 1009 (message too big) before it is buffered.
   const maxPayload = serv.dynamicOptions.maxRequestLength;
   const sockets = new WebSocketServer({ noServer: true, maxPayload });
+  sockets.on("wsClientError", (error, socket) => refuseHandshake(socket, error));
   const keepaliveMs = serv.getPreset().grafserv?.websocketKeepalive ?? DEFAULT_KEEPALIVE_MS;
   let closing = false;
   /** Open (or opening) sockets per client address. */
   const socketsByAddress = new Map<string, number>();
 
   httpServer.on("upgrade", (req, socket, head) => {
-    if (closing || !serv.shouldHandleUpgrade(req, socket, head)) {
+    if (!serv.shouldHandleUpgrade(req, socket, head)) {
       socket.destroy();
+      return;
+    }
+    if (closing) {
+      refuseUpgrade(socket, shuttingDown());
       return;
     }
     // Who the client is, decided now by the HTTP side's `trust proxy` rule; the GraphQL context
@@ -126,12 +134,7 @@ export function attachGraphqlWebSockets(
     const address = clientIp ?? "unknown";
     const open = socketsByAddress.get(address) ?? 0;
     if (open >= MAX_SOCKETS_PER_ADDRESS) {
-      refuseUpgrade(
-        socket,
-        429,
-        "Too Many Requests",
-        `At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address.`,
-      );
+      refuseUpgrade(socket, tooManySockets());
       return;
     }
     socketsByAddress.set(address, open + 1);

@@ -39,14 +39,16 @@ useWebSocketApp();
  * Opens a socket whose upgrade says it comes from `forwardedFor` (the test server trusts loopback
  * proxies); answers the socket or the refusal's status.
  */
-function upgrade(forwardedFor: string): Promise<{ ws?: WebSocket; status?: number; body?: string }> {
+function upgrade(
+  forwardedFor: string,
+): Promise<{ ws?: WebSocket; status?: number; body?: string; retryAfter?: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(app.wsUrl, "graphql-transport-ws", { headers: { "x-forwarded-for": forwardedFor } });
     ws.once("open", () => resolve({ ws }));
     ws.once("unexpected-response", (_req, res) => {
       let body = "";
       res.on("data", (chunk: Buffer) => (body += String(chunk)));
-      res.on("end", () => resolve({ status: res.statusCode, body }));
+      res.on("end", () => resolve({ status: res.statusCode, body, retryAfter: res.headers["retry-after"] }));
     });
     ws.once("error", (error) => (ws.readyState === ws.CLOSED ? undefined : reject(error)));
   });
@@ -67,7 +69,14 @@ test(
     const refused = await upgrade(address);
     expect(refused.ws).toBeUndefined();
     expect(refused.status).toBe(429);
-    expect(refused.body).toContain(`At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address`);
+    expect(JSON.parse(refused.body!)).toMatchObject({
+      error: {
+        code: "RATE_LIMITED",
+        message: `At most ${MAX_SOCKETS_PER_ADDRESS} WebSockets per client address.`,
+        details: { reason: "TOO_MANY_SOCKETS", limit: MAX_SOCKETS_PER_ADDRESS },
+      },
+    });
+    expect(refused.retryAfter).toBe("5");
 
     const other = await upgrade("203.0.113.51");
     expect(other.ws).toBeDefined();

@@ -171,6 +171,25 @@ test("a request line without a version or of HTTP/2.0, and Host twice, are malfo
   }
 });
 
+test("a WebSocket handshake the server refuses is answered in the envelope", async () => {
+  const handshake = (method: string, headers: string) =>
+    `${method} /graphql HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${headers}\r\n`;
+  const key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+  const malformedHandshake = {
+    status: 400,
+    body: { error: { code: "VALIDATION_FAILED", details: { reason: "MALFORMED_HANDSHAKE" } } },
+  };
+  const noKey = parse(await raw(handshake("GET", "Sec-WebSocket-Version: 13\r\n")));
+  expect(noKey).toMatchObject(malformedHandshake);
+  expect(noKey.headers).toContain("content-type: application/json");
+  const oldVersion = parse(await raw(handshake("GET", `${key}Sec-WebSocket-Version: 7\r\n`)));
+  expect(oldVersion).toMatchObject(malformedHandshake);
+  expect(oldVersion.headers).toContain("sec-websocket-version: 13, 8");
+  const post = parse(await raw(handshake("POST", `${key}Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n`)));
+  expect(post).toMatchObject({ status: 405, body: ENVELOPE("METHOD_NOT_ALLOWED") });
+  expect(post.headers).toContain("allow: get");
+});
+
 /**
  * Sends `head` (with `Expect: 100-continue`), then `body` once the server answers `100 Continue`
  * and only then; everything the server wrote up to its final answer.

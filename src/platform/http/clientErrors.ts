@@ -21,12 +21,15 @@ const malformed = (message = "The request is not valid HTTP.") =>
   new AppError("VALIDATION_FAILED", message, { details: { reason: "MALFORMED_HTTP" } });
 
 /** The whole answer, as bytes for a socket: the envelope, and the connection closes after it. */
-function closingAnswer(error: AppError): string {
+export function closingAnswer(error: AppError, headers: Readonly<Record<string, string>> = {}): string {
   const body = JSON.stringify(errorEnvelope(error));
+  const retryAfter = error.retryAfter === undefined ? {} : { "Retry-After": String(error.retryAfter) };
+  const extra = Object.entries({ ...retryAfter, ...headers }).map(([name, value]) => `${name}: ${value}\r\n`);
   return (
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n` +
     "Content-Type: application/json; charset=utf-8\r\n" +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    extra.join("") +
     "Connection: close\r\n\r\n" +
     body
   );
