@@ -110,12 +110,8 @@ export function methodNotAllowed(specs: readonly RouteSpec[]) {
 /** A spec path as Express matches it: each `{param}` one segment, a trailing slash optional. */
 function pathPattern(path: string): RegExp {
   const literal = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
-  return new RegExp(
-    `^${path
-      .split(/\{[^}]+\}/)
-      .map(literal)
-      .join("[^/]+")}/?$`,
-  );
+  const segments = path.split(/\{[^}]+\}/).map(literal);
+  return new RegExp(`^${segments.join("[^/]+")}/?$`);
 }
 
 /** The implementations a router made by `apiRouter` carries (none for other routers). */
