@@ -4110,6 +4110,12 @@ begin
     if v_customer is null then
       raise exception 'No such customer' using errcode = 'TNFND';
     end if;
+    -- Refused before the provider is asked: money it took could not be credited.
+    if coalesce((select b.balance from app_public.customer_balances b
+                 where b.customer_id = v_customer and b.currency = app_hidden.bot_store_currency()), 0)
+       + bot_start_payment.amount > 9999999999999999.99 then
+      raise exception 'The customer''s balance cannot hold this deposit' using errcode = 'TVALD';
+    end if;
     insert into app_public.payments (tenant_id, kind, customer_id, bot_id, amount, currency, provider)
       values (v_tenant, 'deposit', v_customer, v_bot, bot_start_payment.amount, app_hidden.bot_store_currency(),
               bot_start_payment.provider)
@@ -4119,7 +4125,7 @@ begin
 end;
 $function$;
 comment on function app_hidden.bot_start_payment(uuid,bigint,numeric,text) is '@module payments
-Starts a payment of an order of this bot (taking its stock; a payment already in flight is returned) or a deposit for a customer; the server then asks the provider for the invoice.';
+Starts a payment of an order of this bot (taking its stock; a payment already in flight is returned) or a deposit for a customer (VALIDATION_FAILED when the customer''s balance could not hold it); the server then asks the provider for the invoice.';
 
 CREATE OR REPLACE FUNCTION app_private.attach_invoice(payment_id uuid, provider_payment_id text, payment_url text)
  RETURNS app_public.payments
@@ -4173,6 +4179,7 @@ declare
   v_referrer uuid;
   v_percent numeric;
   v_payout numeric;
+  v_held numeric;
 begin
   if v_order.total > 0 then
     insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id, payment_id)
@@ -4186,6 +4193,13 @@ begin
       from app_public.customers c, app_public.bots b
       where c.id = v_order.customer_id and b.id = v_order.bot_id and b.status = 'active';
     v_payout := round(v_order.total * coalesce(v_percent, 0) / 100, 2);
+    if v_referrer is not null and v_payout > 0 then
+      -- A balance holds at most numeric(18,2): a payout that would take the referrer's past it is cut
+      -- to what fits (nothing at the cap), so the referrer's balance never blocks the buyer.
+      select b.balance into v_held from app_public.customer_balances b
+        where b.customer_id = v_referrer and b.currency = v_order.currency for update;
+      v_payout := least(v_payout, 9999999999999999.99 - coalesce(v_held, 0));
+    end if;
     if v_referrer is not null and v_payout > 0 then
       insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id, payment_id)
         values (v_order.tenant_id, null, 'referral_payout', -v_payout, v_order.currency, v_order.bot_id,
@@ -4201,7 +4215,7 @@ begin
 end;
 $function$;
 comment on function app_private.complete_order_purchase(app_public.orders,uuid) is '@module payments
-The purchase of an order whose stock is taken: ledger entries (INSUFFICIENT_BALANCE), referral payout, status, order_paid.';
+The purchase of an order whose stock is taken: ledger entries (INSUFFICIENT_BALANCE), referral payout (cut to what the referrer''s balance can hold), status, order_paid.';
 
 CREATE OR REPLACE FUNCTION app_private.expire_payment(payment_id uuid)
  RETURNS app_public.payments
@@ -4235,14 +4249,15 @@ begin
         raise exception 'Not enough stock left' using errcode = 'TSTCK';
       end if;
     else
-      update app_public.products p set stock = p.stock + v_item.quantity
+      -- Given back up to the column's largest value: an admin who set the stock to it meant "plenty".
+      update app_public.products p set stock = least(p.stock::bigint + v_item.quantity, 2147483647)::integer
         where p.id = v_item.product_id and p.stock is not null;
     end if;
   end loop;
 end;
 $function$;
 comment on function app_private.move_order_stock(uuid,integer) is '@module payments
-Takes (direction < 0) or gives back an order''s stock; taking refuses with OUT_OF_STOCK and changes nothing.';
+Takes (direction < 0) or gives back an order''s stock; taking refuses with OUT_OF_STOCK and changes nothing; giving back stops at the integer''s largest value.';
 
 CREATE OR REPLACE FUNCTION app_private.payment_event_payload(v_payment app_public.payments, order_paid boolean)
  RETURNS jsonb
@@ -4331,6 +4346,7 @@ declare
   v_payment app_public.payments;
   v_order app_public.orders;
   v_order_paid boolean := false;
+  v_purchase_first boolean := false;
 begin
   select * into v_payment from app_public.payments p where p.id = settle_payment.payment_id for update;
   if v_payment.id is null then
@@ -4358,15 +4374,26 @@ begin
   -- its stock went back) stays on the balance.
   update app_public.payments p set status = 'succeeded', paid_at = now(), failure_reason = null
     where p.id = v_payment.id returning * into v_payment;
+  if v_payment.order_id is not null then
+    select * into v_order from app_public.orders o where o.id = v_payment.order_id for update;
+    v_order_paid := v_order.status = 'pending' and v_payment.expired_at is null and v_payment.failed_at is null;
+  end if;
+  -- The deposit and the purchase cancel out on the customer's balance. With the balance so near
+  -- numeric(18,2)'s largest value that the deposit would pass it, the purchase goes first (such a
+  -- balance covers it), so a valid outcome is never refused in between.
+  if v_order_paid then
+    v_purchase_first := coalesce((select b.balance from app_public.customer_balances b
+                                  where b.customer_id = v_payment.customer_id and b.currency = v_payment.currency), 0)
+                        + v_payment.amount > 9999999999999999.99;
+  end if;
+  if v_purchase_first then
+    perform app_private.complete_order_purchase(v_order, v_payment.id);
+  end if;
   insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, bot_id, order_id, payment_id)
     values (v_payment.tenant_id, v_payment.customer_id, 'deposit', v_payment.amount, v_payment.currency,
             v_payment.bot_id, v_payment.order_id, v_payment.id);
-  if v_payment.order_id is not null then
-    select * into v_order from app_public.orders o where o.id = v_payment.order_id for update;
-    if v_order.status = 'pending' and v_payment.expired_at is null and v_payment.failed_at is null then
-      perform app_private.complete_order_purchase(v_order, v_payment.id);
-      v_order_paid := true;
-    end if;
+  if v_order_paid and not v_purchase_first then
+    perform app_private.complete_order_purchase(v_order, v_payment.id);
   end if;
   perform app_private.record_bot_event(v_payment.tenant_id, v_payment.bot_id, 'payment.succeeded',
     app_private.payment_event_payload(v_payment, case when v_payment.order_id is not null then v_order_paid end));

@@ -112,6 +112,82 @@ test("settling is exact and happens once; a failure or an expiry gives the stock
   expect(await value(db.ownerPool, "select stock from app_public.products where id = $1", [store.product])).toBe(1);
 });
 
+test("at the limits of a balance and of stock, a provider's valid outcome still settles", async () => {
+  const MAX = "9999999999999999.99";
+  const settle = (id: string, outcome: string) =>
+    value<string>(db.ownerPool, "select app_private.settle_payment($1, $2, 10.00, 'USD', 'test')", [id, outcome]);
+  const balanceOf = (customer: string) =>
+    value<string>(db.ownerPool, "select balance::text from app_public.customer_balances where customer_id = $1", [
+      customer,
+    ]);
+  const credit = (customer: string, amount: string) =>
+    db.ownerPool.query(
+      `insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, reason)
+       values ($1, $2, 'adjustment', $3::numeric, 'USD', 'test')`,
+      [a.id, customer, amount],
+    );
+  const start = (store: Awaited<ReturnType<typeof seedOrder>>) =>
+    asBotCommitted(a, store.bot, async (client) => (await client.query(START, [store.order])).rows[0].id as string);
+
+  // The buyer's balance at its largest: the deposit first would pass it in between.
+  const full = await seedOrder(a);
+  await credit(full.customer, MAX);
+  expect(await settle(await start(full), "succeeded")).toBe("succeeded");
+  expect(await value(db.ownerPool, "select status from app_public.orders where id = $1", [full.order])).toBe("paid");
+  expect(await balanceOf(full.customer)).toBe(MAX);
+
+  // A referrer at the largest balance gets what still fits (nothing), and the buyer's payment settles.
+  const referred = await seedOrder(a);
+  const referrer = await value<string>(
+    db.ownerPool,
+    "insert into app_public.customers (tenant_id, telegram_id) values ($1, $2) returning id",
+    [a.id, Math.floor(Math.random() * 1e9) + 1],
+  );
+  await credit(referrer, "9999999999999999.50");
+  await db.ownerPool.query("update app_public.customers set referred_by = $1 where id = $2", [
+    referrer,
+    referred.customer,
+  ]);
+  await db.ownerPool.query("update app_public.bots set referral_percent = 10 where id = $1", [referred.bot]);
+  expect(await settle(await start(referred), "succeeded")).toBe("succeeded");
+  expect(await balanceOf(referrer)).toBe(MAX);
+  expect(
+    await column<string>(
+      db.ownerPool,
+      "select amount::text from app_public.transactions where customer_id = $1 and type = 'referral_payout'",
+      [referrer],
+    ),
+  ).toEqual(["0.49"]);
+
+  // Stock set to the integer's largest value while a payment held two: the failure gives them back.
+  const plenty = await seedOrder(a);
+  const held = await start(plenty);
+  await db.ownerPool.query("update app_public.products set stock = 2147483647 where id = $1", [plenty.product]);
+  expect(await settle(held, "failed")).toBe("failed");
+  expect(await value(db.ownerPool, "select stock from app_public.products where id = $1", [plenty.product])).toBe(
+    2147483647,
+  );
+
+  // A deposit the balance could not hold is refused before the provider is asked.
+  const DEPOSIT = "select (payment).id from app_hidden.bot_start_payment(null, $1, 10.00, 'mock')";
+  const telegram = await value<string>(
+    db.ownerPool,
+    "select telegram_id::text from app_public.customers where id = $1",
+    [full.customer],
+  );
+  await asBot(db, a.id, full.bot, async (client) => {
+    expect(await errorCode(client, DEPOSIT, [telegram])).toBe("TVALD");
+  });
+  await db.ownerPool.query(
+    `insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, reason)
+     values ($1, $2, 'adjustment', -10, 'USD', 'test')`,
+    [a.id, full.customer],
+  );
+  await asBot(db, a.id, full.bot, async (client) => {
+    expect(await value(client, DEPOSIT, [telegram])).toEqual(expect.any(String));
+  });
+});
+
 test("payments and bot events: admins by payments.read, a bot its own, nobody another tenant's", async () => {
   const store = await seedOrder(a);
   const payment = await asBotCommitted(
