@@ -33,7 +33,7 @@ import {
 export { MAX_INTROSPECTION_SELECTIONS, type GraphQLLimits } from "./operationMeasure.ts";
 
 export const DEFAULT_MAX_FIELDS = 1000;
-export const DEFAULT_MAX_TOKENS = 10_000;
+export const DEFAULT_MAX_TOKENS = 5_000;
 export const DEFAULT_MAX_EXPENSIVE_FIELDS = 1;
 
 export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {

@@ -1,4 +1,5 @@
 /** The PostGraphile V5 preset: Amber, simplified inflection, our plugins, context and masking. */
+import { PARSED_DOCUMENTS_CACHED, makePlanCachePlugin } from "./planCache.ts";
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import { PersistedPlugin } from "@grafserv/persisted";
 import { makePgService, type PgSubscriber } from "postgraphile/adaptors/pg";
@@ -52,6 +53,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       makeLimitsPlugin({ ...options.graphql, expensiveMutations: new Set(options.expensiveMutations ?? []) }),
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),
       SubscriptionsOverWebSocketPlugin,
+      makePlanCachePlugin((message) => options.logger.error(message)),
       ValidationErrorCodesPlugin,
       UnicodeTextPlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
@@ -76,6 +78,8 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       // Queries over GET (urql and others default to it for queries); mutations stay POST-only
       // (405). Tokens travel in the Authorization header, never cookies, so GET is no CSRF door.
       graphqlOverGET: true,
+      // Each parsed document is kept for its next request; by count (src/platform/graphql/planCache.ts).
+      parseAndValidateCacheSize: PARSED_DOCUMENTS_CACHED,
       websockets: true,
       // Grafast writes a result's data straight into its JSON text instead of building the objects
       // and stringifying them after: less CPU per request on large results (bench/README.md). Over

@@ -1,0 +1,169 @@
+/**
+ * Grafast keeps the plan of every operation it has run, for the next request of the same document:
+ * up to 500 operations, each with up to 50 plans, counted by number and not by size. A plan costs
+ * about 45 KiB of heap per field it selects (measured: 91 KiB for one field, 11.8 MiB for 300
+ * aliases), so a few dozen distinct documents of a few hundred aliases each — anonymous, and each
+ * within the field, token and cost limits — filled a 256 MiB heap and the process died.
+ *
+ * Here the cache is bounded by weight: an operation weighs its fields (fragments expanded) plus
+ * two, for each plan it may hold (`MAX_PLANS_PER_OPERATION`), and the least recently used
+ * operations leave once the total passes the budget. An operation heavier than the whole budget is
+ * planned for its request and not kept. grafserv's cache of parsed documents is bounded by count
+ * (`PARSED_DOCUMENTS_CACHED`, in the preset); a parsed document without its plan is small.
+ *
+ * Grafast's cache is not configurable by weight, so this one takes its place on the schema
+ * (`schema.extensions.grafast`, under grafast's own symbol, found by its description): grafast
+ * calls only its `get` and `set`. test/graphql/planCache.test.ts fails if that ever changes.
+ */
+import type { FragmentDefinitionNode, GraphQLSchema, SelectionSetNode } from "postgraphile/graphql";
+
+/** Plans kept per operation: one per set of variable values that plans differently. */
+export const MAX_PLANS_PER_OPERATION = 2;
+/** The budget, in field-plans (about 45 KiB each): about 45 MiB of heap. */
+export const PLAN_CACHE_BUDGET = 1_000;
+/** Parsed and validated documents grafserv keeps (its default is 500). */
+export const PARSED_DOCUMENTS_CACHED = 100;
+
+interface Entry {
+  value: unknown;
+  weight: number;
+}
+
+/** A least-recently-used map bounded by the total weight of its values. */
+export class WeightedCache<K, V> {
+  readonly #entries = new Map<K, Entry>();
+  readonly #weigh: (key: K, value: V) => number;
+  #total = 0;
+  readonly budget: number;
+
+  constructor(budget: number, weigh: (key: K, value: V) => number) {
+    this.budget = budget;
+    this.#weigh = weigh;
+  }
+
+  get(key: K): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    // The most recently used last: Map keeps insertion order.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.value as V;
+  }
+
+  set(key: K, value: V): void {
+    const previous = this.#entries.get(key);
+    if (previous) {
+      this.#entries.delete(key);
+      this.#total -= previous.weight;
+    }
+    const weight = this.#weigh(key, value);
+    if (weight > this.budget) return;
+    this.#entries.set(key, { value, weight });
+    this.#total += weight;
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#total <= this.budget) break;
+      this.#entries.delete(oldest);
+      this.#total -= entry.weight;
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get weight(): number {
+    return this.#total;
+  }
+}
+
+/**
+ * The fields an operation plans: every selection, each fragment counted wherever it is spread
+ * (each fragment walked once; a cycle, which validation refuses anyway, counts nothing).
+ */
+export function plannedFields(
+  selectionSet: SelectionSetNode,
+  fragments: Readonly<Record<string, FragmentDefinitionNode | undefined>>,
+  counted = new Map<string, number>(),
+): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === "Field") {
+      count += 1 + (selection.selectionSet ? plannedFields(selection.selectionSet, fragments, counted) : 0);
+    } else if (selection.kind === "InlineFragment") {
+      count += plannedFields(selection.selectionSet, fragments, counted);
+    } else {
+      const name = selection.name.value;
+      let fields = counted.get(name);
+      if (fields === undefined) {
+        counted.set(name, 0);
+        const fragment = fragments[name];
+        fields = fragment ? plannedFields(fragment.selectionSet, fragments, counted) : 0;
+        counted.set(name, fields);
+      }
+      count += fields;
+    }
+  }
+  return count;
+}
+
+/** What grafast stores per operation (its cache entry): the fragments are all this needs. */
+interface OperationEntry {
+  fragments?: Record<string, FragmentDefinitionNode | undefined>;
+}
+
+type OperationNode = { selectionSet: SelectionSetNode };
+
+export type PlanCache = WeightedCache<OperationNode, OperationEntry>;
+
+const CACHE_DESCRIPTION = "cacheByOperation";
+
+function weighOperation(operation: OperationNode, entry: OperationEntry): number {
+  return MAX_PLANS_PER_OPERATION * (2 + plannedFields(operation.selectionSet, entry.fragments ?? {}));
+}
+
+/** The plan cache installed on a schema, if any. */
+export function planCacheOf(schema: GraphQLSchema): PlanCache | undefined {
+  const extensions = schema.extensions.grafast as Record<symbol, unknown> | undefined;
+  if (!extensions) return undefined;
+  const key = Object.getOwnPropertySymbols(extensions).find((symbol) => symbol.description === CACHE_DESCRIPTION);
+  const cache = key ? extensions[key] : undefined;
+  return cache instanceof WeightedCache ? (cache as PlanCache) : undefined;
+}
+
+/**
+ * Puts the weighted cache in the place of grafast's own, once grafast has made its own (at the
+ * first operation planned); false when grafast keeps its cache elsewhere now.
+ */
+function install(schema: GraphQLSchema, budget: number): boolean {
+  const extensions = schema.extensions.grafast as Record<string | symbol, unknown> | undefined;
+  if (!extensions) return false;
+  const key = Object.getOwnPropertySymbols(extensions).find((symbol) => symbol.description === CACHE_DESCRIPTION);
+  const own = key ? (extensions[key] as { get?: unknown; set?: unknown }) : undefined;
+  if (!key || typeof own?.get !== "function" || typeof own.set !== "function") return false;
+  extensions.operationOperationPlansCacheMaxLength = MAX_PLANS_PER_OPERATION;
+  extensions[key] = new WeightedCache<OperationNode, OperationEntry>(budget, weighOperation);
+  return true;
+}
+
+export function makePlanCachePlugin(
+  onFailure: (message: string) => void,
+  budget = PLAN_CACHE_BUDGET,
+): GraphileConfig.Plugin {
+  let settled: GraphQLSchema | undefined;
+  return {
+    name: "TesseraPlanCache",
+    version: "0.1.0",
+    grafast: {
+      middleware: {
+        establishOperationPlan(next, event) {
+          if (settled === event.schema) return next();
+          const plan = next();
+          settled = event.schema;
+          if (!install(event.schema, budget))
+            onFailure("Grafast's operation plan cache was not found: plans are kept by count, not by size.");
+          return plan;
+        },
+      },
+    },
+  };
+}
