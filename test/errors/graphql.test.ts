@@ -48,6 +48,9 @@ describe("Datetime takes RFC 3339 timestamps only", () => {
     "9999-12-31T23:59:59.9999999Z",
     "9999-12-31T20:00:00-15:59",
     "2026-11-23T10:00:00+99:99",
+    // A leap second: PostgreSQL cannot hold one and would store the next minute.
+    "2027-03-01T10:00:60Z",
+    "2016-12-31T23:59:60Z",
   ])("%s is refused with VALIDATION_FAILED and nothing is stored", async (value) => {
     const before = logLines.length;
     const asVariable = await app.graphql(

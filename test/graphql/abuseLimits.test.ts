@@ -292,6 +292,14 @@ test(
     });
     const one = await post({ query: `{ __schema { ${deep} } __type(name: "User") { name } }` });
     expect(one.body.errors).toBeUndefined();
+    // graphql-js's own introspection depth rule answers in the same terms.
+    const cycle = "fields { type { fields { type { fields { type { fields { type { name } } } } } } } }";
+    expect(refusal(await post({ query: `{ __type(name: "User") { ${cycle} } }` }))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_DEEP",
+      data: undefined,
+    });
   },
 );
 

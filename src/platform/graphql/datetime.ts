@@ -4,7 +4,8 @@
  * send, and 'infinity' breaks every later read of the row. The instant, once its offset is applied
  * and it is rounded to PostgreSQL's microseconds, lies in years 1–9999: `0001-01-01T00:00:00+14:00`
  * is a time of 1 BC, which would come back as a date in year 1, and a time that rounds into year
- * 10000 would come back in a form this type refuses.
+ * 10000 would come back in a form this type refuses. A leap second (`23:59:60`) is refused too:
+ * PostgreSQL has none and would store the next minute.
  */
 import { GraphQLError, Kind, type ValueNode } from "postgraphile/graphql";
 
@@ -59,7 +60,7 @@ export function assertRfc3339(value: unknown): string {
       day <= daysIn(year, month) &&
       hour <= 23 &&
       minute <= 59 &&
-      second <= 60 &&
+      second <= 59 &&
       offset !== undefined
     ) {
       // The instant in microseconds, the fraction rounded as PostgreSQL rounds it.

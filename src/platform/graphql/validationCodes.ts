@@ -10,11 +10,12 @@ import { GraphQLError } from "postgraphile/graphql";
 import { SERVICE_UNAVAILABLE_RETRY_AFTER } from "../errors.ts";
 
 const ERRORS_MARKER = Buffer.from('"errors"');
+const INTROSPECTION_TOO_DEEP = "Maximum introspection depth exceeded";
 
 interface ErrorShape {
   message?: string;
   locations?: unknown[];
-  extensions?: { code?: string };
+  extensions?: { code?: string; details?: unknown };
 }
 
 interface Payload {
@@ -49,7 +50,11 @@ function addCodes(
   const missing = CODE_BY_STATUS[statusCode ?? 200] ?? "VALIDATION_FAILED";
   for (const error of errors) {
     if (!error.extensions?.code) {
-      error.extensions = { ...error.extensions, code: missing };
+      // graphql-js's own depth rule for __schema / __type is one of the limits.
+      error.extensions =
+        error.message === INTROSPECTION_TOO_DEEP
+          ? { ...error.extensions, code: "QUERY_TOO_COMPLEX", details: { reason: "TOO_DEEP" } }
+          : { ...error.extensions, code: missing };
       changed = true;
     }
   }
