@@ -121,6 +121,19 @@ test("an order names each product once: repeating a line to pass the cap is refu
     "VALIDATION_FAILED",
     ["items"],
   ]);
+  // The same id in capitals is the same product.
+  const cased = await bot(app, store).post("/api/bot/orders", {
+    telegramId: 803,
+    items: [
+      { productId, quantity: 5_000 },
+      { productId: productId.toUpperCase(), quantity: 5_001 },
+    ],
+  });
+  expect([cased.status, cased.body.error.code, Object.keys(cased.body.error.details.fields)]).toEqual([
+    400,
+    "VALIDATION_FAILED",
+    ["items"],
+  ]);
 });
 
 test("a cursor of one list is refused by another, as are forged values", async () => {

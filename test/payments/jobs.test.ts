@@ -126,6 +126,7 @@ test("bot events are pushed to the bot's webhook, signed; a failed push is retri
       ["not a url", "must be an http(s) URL"],
       ["http://user:secret@example.test/hook", "must be a URL without user or password"],
       ["https://example.test:99999/hook", "must be a URL this server can call (host and port)"],
+      ["https://example.test:0/hook", "must be a URL this server can call (host and port)"],
       ["https://exa\u202emple.test/hook", "must be a URL this server can call (host and port)"],
     ]) {
       const refused = await request("put", "/api/bot/webhook", { url: wrong });

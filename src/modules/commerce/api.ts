@@ -172,7 +172,8 @@ export const createOrder = defineRoute({
       .min(1)
       .max(100)
       .refine(
-        (items) => new Set(items.map((item) => item.productId)).size === items.length,
+        // An id is the same product in either case.
+        (items) => new Set(items.map((item) => item.productId.toLowerCase())).size === items.length,
         "names each product once (give the quantity instead)",
       ),
   }),

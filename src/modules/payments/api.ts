@@ -124,7 +124,11 @@ export const setBotWebhook = defineRoute({
       // cannot read (a port past 65535, a host with a bidirectional control) is not a URL; a user or
       // password would be sent to the bot's server in every push's Authorization, so neither is taken.
       .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s]+$/, "must be an http(s) URL")
-      .refine((value) => URL.parse(value) !== null, "must be a URL this server can call (host and port)")
+      // Port 0 parses but can be connected to by no one.
+      .refine((value) => {
+        const url = URL.parse(value);
+        return url !== null && url.port !== "0";
+      }, "must be a URL this server can call (host and port)")
       .refine((value) => {
         const url = URL.parse(value);
         return url === null || (url.username === "" && url.password === "");
