@@ -2206,16 +2206,24 @@ Delivers a new notification live: NOTIFY user:<recipient>:notifications with the
 
 CREATE OR REPLACE FUNCTION app_public.ack_all_notifications()
  RETURNS integer
- LANGUAGE sql
+ LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_acked integer;
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in to read your notifications' using errcode = 'TAUTH';
+  end if;
   with acked as (
     update app_public.instant_notifications n set acked_at = now()
     where n.recipient_id = app_public.current_user_id() and n.acked_at is null
     returning 1
   )
-  select count(*)::integer from acked;
+  select count(*)::integer into v_acked from acked;
+  return v_acked;
+end;
 $function$;
 comment on function app_public.ack_all_notifications() is '@module notifications
 @resultFieldName acked
@@ -2230,6 +2238,9 @@ AS $function$
 declare
   v_row app_public.instant_notifications;
 begin
+  if app_public.current_user_id() is null then
+    raise exception 'Sign in to read your notifications' using errcode = 'TAUTH';
+  end if;
   update app_public.instant_notifications n set acked_at = coalesce(n.acked_at, now())
     where n.id = ack_notification.notification_id and n.recipient_id = app_public.current_user_id()
     returning * into v_row;
@@ -3802,6 +3813,10 @@ CREATE OR REPLACE FUNCTION app_public.store_balance(currency text DEFAULT NULL::
 AS $function$
 begin
   perform app_private.assert_module_access('commerce', 'orders.read');
+  if store_balance.currency !~ '^[A-Z]{3}$' then
+    raise exception 'A currency is three capital letters (ISO 4217)' using errcode = 'TVALD',
+      detail = json_build_object('field', 'currency', 'reason', 'INVALID_CURRENCY')::text;
+  end if;
   return (select coalesce(sum(t.amount), 0.00) from app_public.transactions t
           where t.tenant_id = app_public.current_tenant_id() and t.customer_id is null
             and t.currency = coalesce(store_balance.currency,
@@ -5290,6 +5305,13 @@ begin
        where m.chat_id = v_chat.id and m.user_id = app_public.current_user_id() and m.role = 'owner') then
     raise exception 'Only an owner of a group chat adds members' using errcode = 'TFORB';
   end if;
+  -- The chat's row lock (above) serialises concurrent adds, so the count holds.
+  if not exists (select 1 from app_public.chat_members m
+                 where m.chat_id = v_chat.id and m.user_id = add_chat_member.user_id)
+     and (select count(*) from app_public.chat_members m where m.chat_id = v_chat.id) >= 200 then
+    raise exception 'At most 200 members, the owner included' using errcode = 'TVALD',
+      detail = json_build_object('field', 'userId', 'reason', 'TOO_MANY')::text;
+  end if;
   if not exists (select 1 from app_public.users u
                  where u.id = add_chat_member.user_id and u.tenant_id = v_tenant and u.deleted_at is null
                    and not u.is_system) then
@@ -5308,7 +5330,7 @@ end;
 $function$;
 comment on function app_public.add_chat_member(uuid,uuid) is '@module messaging
 @resultFieldName chatMember
-Adds a user of the tenant to a group chat (its owners only); adding a member again changes nothing.';
+Adds a user of the tenant to a group chat (its owners only; at most 200 members, the owner included); adding a member again changes nothing.';
 
 CREATE OR REPLACE FUNCTION app_public.chats_unread_count(chat app_public.chats)
  RETURNS integer
@@ -5344,8 +5366,8 @@ begin
   end if;
   select coalesce(array_agg(distinct x), '{}') into v_ids
     from unnest(coalesce(create_group_chat.member_ids, '{}')) x where x <> v_me;
-  if cardinality(v_ids) > 200 then
-    raise exception 'At most 200 members' using errcode = 'TVALD',
+  if cardinality(v_ids) > 199 then
+    raise exception 'At most 200 members, the owner included' using errcode = 'TVALD',
       detail = json_build_object('field', 'memberIds', 'reason', 'TOO_MANY')::text;
   end if;
   if (select count(*) from app_public.users u
@@ -5363,7 +5385,7 @@ end;
 $function$;
 comment on function app_public.create_group_chat(text,uuid[]) is '@module messaging
 @resultFieldName chat
-A new group chat: the signed-in user its owner, the given users of the tenant its members.';
+A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all).';
 
 CREATE OR REPLACE FUNCTION app_public.delete_message(message_id uuid)
  RETURNS app_public.messages

@@ -158,6 +158,22 @@ test("storeBalance reads a sum past what one entry holds (10^16), to the cent", 
   );
 });
 
+test("storeBalance refuses a currency that is not three capital letters", async () => {
+  for (const currency of ["usd", "", "XXXX", "U$D"]) {
+    const { body } = await app.graphql(
+      "query($c: String) { storeBalance(currency: $c) }",
+      { c: currency },
+      store.admin.token,
+    );
+    expect([currency, errorCodes(body), body.errors?.[0]?.extensions]).toMatchObject([
+      currency,
+      ["VALIDATION_FAILED"],
+      { details: { field: "currency" } },
+    ]);
+  }
+  expect((await gql(app, store.admin.token, '{ storeBalance(currency: "EUR") }')).storeBalance).toBe("0.00");
+});
+
 test("a product deactivated by an admin leaves the bot's list", async () => {
   const productId = await createProduct(app, store.admin, { name: "Seasonal", price: "3.00" });
   const update = `mutation($id: UUID!) {

@@ -3,7 +3,20 @@
  * rules and the unread counts, called as the request role with each caller's claims; every test's
  * transaction is rolled back.
  */
-import { a, asUser, b, become, column, db, errorCode, useSqlTenants, value } from "../helpers/sql.ts";
+import pg from "pg";
+import {
+  a,
+  asUser,
+  b,
+  become,
+  type Claims,
+  type Client,
+  column,
+  db,
+  errorCode,
+  useSqlTenants,
+  value,
+} from "../helpers/sql.ts";
 
 useSqlTenants();
 
@@ -92,4 +105,69 @@ test("unread counts per chat and in total, and one unread notification per chat 
     expect(await value(client, "select app_public.unread_messages_total()")).toBe(0);
     expect(await notifications()).toEqual([false]);
   });
+});
+
+/** As the request role with the caller's claims, committed, on a connection of `pool`. */
+async function committed<T>(pool: pg.Pool, claims: Claims, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query(`set local role ${db.urls.visitorRole}`);
+    await become(client, claims);
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback");
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+test("a group chat holds at most 200 members, its owner included, also when members are added in parallel", async () => {
+  const users = await column<string>(
+    db.ownerPool,
+    `insert into app_public.users (tenant_id, email, username)
+     select $1, 'cap' || g || '@cap.test', 'cap' || g from generate_series(1, 230) g returning id`,
+    [a.id],
+  );
+  const membersOf = (chat: string) =>
+    value<number>(db.ownerPool, "select count(*)::int from app_public.chat_members where chat_id = $1", [chat]);
+  await asUser(db, a.owner, async (client) => {
+    expect(await errorCode(client, "select app_public.create_group_chat('Big', $1)", [users.slice(0, 200)])).toBe(
+      "TVALD",
+    );
+    const chat = await value<string>(client, "select id from app_public.create_group_chat('Big', $1)", [
+      users.slice(0, 199),
+    ]);
+    expect(await value(client, "select count(*)::int from app_public.chat_members where chat_id = $1", [chat])).toBe(
+      200,
+    );
+    // Adding someone already in is still no change, at the cap too.
+    expect(await value(client, "select (app_public.add_chat_member($1, $2)).user_id", [chat, users[0]])).toBe(users[0]);
+    expect(await errorCode(client, "select app_public.add_chat_member($1, $2)", [chat, users[199]])).toBe("TVALD");
+  });
+  // 190 in all, then 30 adds at once, each in its own transaction on its own connection: 10 fit.
+  const pool = new pg.Pool({ connectionString: db.urls.rootUrl, max: 30 });
+  try {
+    const group = await committed(pool, a.owner, (client) =>
+      value<string>(client, "select id from app_public.create_group_chat('Race', $1)", [users.slice(0, 189)]),
+    );
+    const outcomes = await Promise.all(
+      users.slice(189, 219).map((user) =>
+        committed(pool, a.owner, (client) =>
+          client.query("select app_public.add_chat_member($1, $2)", [group, user]),
+        ).then(
+          () => "added",
+          (error: { code?: string }) => error.code,
+        ),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === "added")).toHaveLength(10);
+    expect(outcomes.filter((outcome) => outcome !== "added")).toEqual(Array(20).fill("TVALD"));
+    expect(await membersOf(group)).toBe(200);
+  } finally {
+    await pool.end();
+  }
 });

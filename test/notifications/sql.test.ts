@@ -79,7 +79,7 @@ test("a user acknowledges their own notification once; the first read time stays
   });
 });
 
-test("nobody acknowledges someone else's notification: NOT_FOUND, and it stays unread", async () => {
+test("nobody acknowledges someone else's notification: NOT_FOUND (signed out: UNAUTHENTICATED), and it stays unread", async () => {
   await asUser(db, a.member, async (client) => {
     const id = await notify(client, a.member);
     for (const user of [a.owner, a.admin, a.manager, b.owner]) {
@@ -87,14 +87,15 @@ test("nobody acknowledges someone else's notification: NOT_FOUND, and it stays u
       expect(await ack(client, id)).toBe("TNFND");
       expect(await value(client, "select app_public.ack_all_notifications()")).toBe(0);
     }
+    // Signed out: UNAUTHENTICATED, as every mutation of one's own rows.
     await become(client, null);
-    expect(await ack(client, id)).toBe("TNFND");
-    expect(await value(client, "select app_public.ack_all_notifications()")).toBe(0);
+    expect(await ack(client, id)).toBe("TAUTH");
+    expect(await errorCode(client, "select app_public.ack_all_notifications()")).toBe("TAUTH");
     await become(client, a.member);
     expect(await unread(client)).toBe(1);
   });
   await asAnonymous(db, async (client) => {
-    expect(await ack(client, "00000000-0000-4000-8000-000000000000")).toBe("TNFND");
+    expect(await ack(client, "00000000-0000-4000-8000-000000000000")).toBe("TAUTH");
   });
 });
 
