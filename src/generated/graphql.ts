@@ -2295,7 +2295,7 @@ export type Mutation = {
   ackNotification: Maybe<AckNotificationPayload>;
   /** Makes a succeeded build of the caller's tenant the active release, superseding the previous one (needs builds.manage; under the tenant's release lock). Activating the active build again changes nothing. */
   activateRelease: Maybe<ActivateReleasePayload>;
-  /** Adds a user of the tenant to a group chat (its owners only); adding a member again changes nothing. */
+  /** Adds a user of the tenant to a group chat (its owners only; at most 200 members, the owner included); adding a member again changes nothing. */
   addChatMember: Maybe<AddChatMemberPayload>;
   /** Moves money between the store's account and a customer's (needs ledger.manage): positive funds the customer from the store, negative takes it back; a customer never goes below zero (INSUFFICIENT_BALANCE). currency: the store's when omitted. Answers the customer's entry. */
   adjustCustomerBalance: Maybe<AdjustCustomerBalancePayload>;
@@ -2319,7 +2319,7 @@ export type Mutation = {
   createCategory: Maybe<CreateCategoryPayload>;
   /** Creates an event (needs events.manage). */
   createEvent: Maybe<CreateEventPayload>;
-  /** A new group chat: the signed-in user its owner, the given users of the tenant its members. */
+  /** A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all). */
   createGroupChat: Maybe<CreateGroupChatPayload>;
   /** Creates a single `Product`. */
   createProduct: Maybe<CreateProductPayload>;
