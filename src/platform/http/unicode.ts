@@ -71,12 +71,60 @@ export function searchOf(url: string | undefined): string {
 }
 
 /**
+ * The first key that one object of JSON text gives twice (compared as decoded: `"a"` and `"\u0061"`
+ * are one key); undefined when there is none, or when the text is not JSON (the parser says so).
+ * JSON.parse keeps the last of two, where a proxy or a logger in front may read the first.
+ */
+export function duplicateKey(text: string): string | undefined {
+  // One entry per open object (its keys so far) or array (null).
+  const open: (Set<string> | null)[] = [];
+  let keyNext = false;
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at];
+    if (char === '"') {
+      let end = at + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      if (keyNext) {
+        const raw = text.slice(at, end + 1);
+        let key: string;
+        try {
+          key = raw.includes("\\") ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        } catch {
+          return undefined;
+        }
+        const keys = open.at(-1)!;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        keyNext = false;
+      }
+      at = end;
+    } else if (char === "{") {
+      open.push(new Set());
+      keyNext = true;
+    } else if (char === "[") {
+      open.push(null);
+    } else if (char === "}" || char === "]") {
+      open.pop();
+    } else if (char === ",") {
+      keyNext = open.at(-1) instanceof Set;
+    }
+  }
+  return undefined;
+}
+
+/**
  * body-parser's `verify` for JSON bodies: UTF-8 only (body-parser would also decode UTF-16 and
- * UTF-32, which no other path reads and whose invalid units it turns into U+FFFD), and Unicode.
+ * UTF-32, which no other path reads and whose invalid units it turns into U+FFFD), Unicode, and no
+ * key given twice in one object.
  */
 export function verifyJsonBody(_req: Request, _res: Response, body: Buffer, encoding: string): void {
   if (!isUtf8Charset(encoding)) throw unsupportedCharset();
   if (!isUnicodeJson(body)) throw notUnicode("body");
+  const twice = duplicateKey(body.toString("utf8"));
+  if (twice !== undefined)
+    throw new AppError("VALIDATION_FAILED", `The body gives the key ${JSON.stringify(twice)} twice in one object.`, {
+      details: { reason: "DUPLICATE_KEY" },
+    });
 }
 
 /** body-parser's `verify` for form bodies: UTF-8 bytes whose %-escapes also spell UTF-8. */
