@@ -26,7 +26,7 @@ describe("over REST", () => {
   const login = (body: string) =>
     fetch(`${app.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body });
 
-  test("a body with a key twice is VALIDATION_FAILED DUPLICATE_KEY; the same keys in separate objects are fine", async () => {
+  test("a key twice is VALIDATION_FAILED DUPLICATE_KEY; the same keys in separate objects are fine", async () => {
     const twice = await login('{"tenant": "demo", "login": "someone", "login": "other", "password": "x"}');
     expect([twice.status, await twice.json()]).toEqual([
       400,

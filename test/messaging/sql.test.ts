@@ -125,7 +125,7 @@ async function committed<T>(pool: pg.Pool, claims: Claims, fn: (client: Client) 
   }
 }
 
-test("a group chat holds at most 200 members, its owner included, also when members are added in parallel", async () => {
+test("a group chat holds at most 200 members, owner included, under parallel adds too", async () => {
   const users = await column<string>(
     db.ownerPool,
     `insert into app_public.users (tenant_id, email, username)
