@@ -79,7 +79,7 @@ test("a user acknowledges their own notification once; the first read time stays
   });
 });
 
-test("nobody acknowledges another's notification (NOT_FOUND; signed out UNAUTHENTICATED); it stays unread", async () => {
+test("nobody acks another's notification (NOT_FOUND; signed out: UNAUTHENTICATED); it stays unread", async () => {
   await asUser(db, a.member, async (client) => {
     const id = await notify(client, a.member);
     for (const user of [a.owner, a.admin, a.manager, b.owner]) {
