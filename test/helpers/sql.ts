@@ -62,6 +62,33 @@ export function asBot<T>(db: TestDatabase, tenantId: string, botId: string, fn: 
   });
 }
 
+/**
+ * Runs fn in a transaction of its own on a connection of `pool`, as `role` once `setup` has set its
+ * claims, and commits it (rolled back on an error): for work later transactions, or parallel ones,
+ * must see.
+ */
+export async function committedAs<T>(
+  pool: pg.Pool,
+  role: string,
+  setup: (client: Client) => Promise<unknown>,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query(`set local role ${role}`);
+    await setup(client);
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback");
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** Runs fn as the request role with no claims (a request without a token); always rolled back. */
 export function asAnonymous<T>(db: TestDatabase, fn: (client: Client) => Promise<T>): Promise<T> {
   return asVisitor(db.rootPool, db.urls.visitorRole, fn);

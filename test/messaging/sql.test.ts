@@ -12,6 +12,7 @@ import {
   type Claims,
   type Client,
   column,
+  committedAs,
   db,
   errorCode,
   useSqlTenants,
@@ -108,21 +109,8 @@ test("unread counts per chat and in total, and one unread notification per chat 
 });
 
 /** As the request role with the caller's claims, committed, on a connection of `pool`. */
-async function committed<T>(pool: pg.Pool, claims: Claims, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    await client.query(`set local role ${db.urls.visitorRole}`);
-    await become(client, claims);
-    const result = await fn(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback");
-    throw error;
-  } finally {
-    client.release();
-  }
+function committed<T>(pool: pg.Pool, claims: Claims, fn: (client: Client) => Promise<T>): Promise<T> {
+  return committedAs(pool, db.urls.visitorRole, (client) => become(client, claims), fn);
 }
 
 test("a group chat holds at most 200 members, owner included, under parallel adds too", async () => {

@@ -11,6 +11,7 @@ import {
   b,
   type Client,
   column,
+  committedAs,
   db,
   errorCode,
   type SqlTenant,
@@ -245,22 +246,11 @@ test("the settling functions and the delivery logs belong to no request role", a
 });
 
 /** As the bot role, committed (the settling functions run in later transactions, as the server's would). */
-async function asBotCommitted<T>(t: SqlTenant, botId: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await db.rootPool.connect();
-  try {
-    await client.query("begin");
-    await client.query(`set local role ${db.urls.botRole}`);
-    await client.query(
-      "select set_config('jwt.claims.bot_tenant_id', $1, true), set_config('jwt.claims.bot_id', $2, true)",
-      [t.id, botId],
-    );
-    const result = await fn(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback");
-    throw error;
-  } finally {
-    client.release();
-  }
+function asBotCommitted<T>(t: SqlTenant, botId: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const claims = (client: Client) =>
+    client.query("select set_config('jwt.claims.bot_tenant_id', $1, true), set_config('jwt.claims.bot_id', $2, true)", [
+      t.id,
+      botId,
+    ]);
+  return committedAs(db.rootPool, db.urls.botRole, claims, fn);
 }
