@@ -121,6 +121,24 @@ test(
   },
 );
 
+test("a field of an interface (node) counts once for each type it may be: 400 aliases of it are refused", async () => {
+  // Grafast plans a branch per possible type: 400 of these exhausted the heap in one request.
+  const nodes = (count: number) =>
+    `{ ${Array.from({ length: count }, (_, i) => `a${i}: node(id: "WyJVc2VyIiwiMSJd") { id }`).join(" ")} }`;
+  const refused = await post({ query: nodes(400) });
+  expect(refusal(refused)).toEqual({
+    status: 400,
+    code: "QUERY_TOO_COMPLEX",
+    reason: "TOO_MANY_FIELDS",
+    data: undefined,
+  });
+  expect(refused.body.errors?.[0]?.message).toMatch(/^The operation selects \d+ fields; at most 1000 are allowed\.$/);
+  const fine = await post({ query: nodes(3) });
+  expect(fine.status).toBe(200);
+  expect(Object.keys(fine.body.data ?? {})).toEqual(["a0", "a1", "a2"]);
+  expect((await fetch(`${app.url}/ready`)).status).toBe(200);
+});
+
 test("a fragment chain that doubles at each step is refused at once, not walked 2^30 times", async () => {
   const steps = 30;
   const fragments = Array.from(

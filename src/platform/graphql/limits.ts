@@ -25,6 +25,7 @@ import {
   MAX_INTROSPECTION_SELECTIONS,
   PAGE_ARGS,
   measure,
+  measuredFields,
   tooComplex,
   type GraphQLLimits,
   type Walk,
@@ -57,6 +58,7 @@ export function makeLimitRules(limits: GraphQLLimits): ValidationRule[] {
               ? schema.getMutationType()
               : schema.getSubscriptionType();
         const { depth, cost, fields, expensive, introspection } = measure(walk, node.selectionSet, root ?? undefined);
+        measuredFields.set(node, fields);
         if (introspection > MAX_INTROSPECTION_SELECTIONS) {
           context.reportError(
             tooComplex(

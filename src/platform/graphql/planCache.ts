@@ -5,8 +5,9 @@
  * aliases), so a few dozen distinct documents of a few hundred aliases each — anonymous, and each
  * within the field, token and cost limits — filled a 256 MiB heap and the process died.
  *
- * Here the cache is bounded by weight: an operation weighs its fields (fragments expanded) plus
- * two, for each plan it may hold (`MAX_PLANS_PER_OPERATION`), and the least recently used
+ * Here the cache is bounded by weight: an operation weighs its fields as validation counted them
+ * (fragments expanded; a field of an interface or union once per possible type) plus two, for each
+ * plan it may hold (`MAX_PLANS_PER_OPERATION`), and the least recently used
  * operations leave once the total passes the budget. An operation heavier than the whole budget is
  * planned for its request and not kept. grafserv's cache of parsed documents is bounded by count
  * (`PARSED_DOCUMENTS_CACHED`, in the preset): a parsed document weighs about 210 bytes a token, at
@@ -16,7 +17,13 @@
  * (`schema.extensions.grafast`, under grafast's own symbol, found by its description): grafast
  * calls only its `get` and `set`. test/graphql/planCache.test.ts fails if that ever changes.
  */
-import type { FragmentDefinitionNode, GraphQLSchema, SelectionSetNode } from "postgraphile/graphql";
+import type {
+  FragmentDefinitionNode,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  SelectionSetNode,
+} from "postgraphile/graphql";
+import { measuredFields } from "./operationMeasure.ts";
 
 /** Plans kept per operation: one per set of variable values that plans differently. */
 export const MAX_PLANS_PER_OPERATION = 2;
@@ -118,8 +125,15 @@ export type PlanCache = WeightedCache<OperationNode, OperationEntry>;
 
 const CACHE_DESCRIPTION = "cacheByOperation";
 
+/**
+ * The fields validation counted (an interface's or union's field once per possible type), or, for an
+ * operation it did not see, those of the document as written.
+ */
 function weighOperation(operation: OperationNode, entry: OperationEntry): number {
-  return MAX_PLANS_PER_OPERATION * (2 + plannedFields(operation.selectionSet, entry.fragments ?? {}));
+  const fields =
+    measuredFields.get(operation as OperationDefinitionNode) ??
+    plannedFields(operation.selectionSet, entry.fragments ?? {});
+  return MAX_PLANS_PER_OPERATION * (2 + fields);
 }
 
 /** The plan cache installed on a schema, if any. */
