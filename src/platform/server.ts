@@ -35,7 +35,7 @@ import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
 import { rememberedTrust } from "./http/trustProxy.ts";
-import { answerClientErrors, continueWhenRead } from "./http/clientErrors.ts";
+import { answerClientErrors, continueWhenRead, malformation } from "./http/clientErrors.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { registerModules, type ModuleManifest, type ModuleServer } from "./modules.ts";
@@ -156,8 +156,13 @@ export async function createTesseraServer({
   // Handed to the upgrade listener, it was dropped with the answers still owed before it.
   const httpServer = createServer({
     requireHostHeader: false,
+    // A WebSocket handshake is HTTP/1.1 (RFC 6455); a malformed one (two Host headers) is refused
+    // as an ordinary request is.
     shouldUpgradeCallback: (req: IncomingMessage) =>
-      req.headers.upgrade?.toLowerCase() === "websocket" && pathOf(req.url) === GRAPHQL_PATH,
+      req.headers.upgrade?.toLowerCase() === "websocket" &&
+      pathOf(req.url) === GRAPHQL_PATH &&
+      req.httpVersion === "1.1" &&
+      malformation(req) === undefined,
   });
   const refusedBeforeRoutes = answerClientErrors(httpServer);
   continueWhenRead(httpServer);

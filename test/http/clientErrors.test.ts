@@ -185,6 +185,9 @@ test("a WebSocket handshake the server refuses is answered in the envelope", asy
   const oldVersion = parse(await raw(handshake("GET", `${key}Sec-WebSocket-Version: 7\r\n`)));
   expect(oldVersion).toMatchObject(malformedHandshake);
   expect(oldVersion.headers).toContain("sec-websocket-version: 13, 8");
+  // Two Host headers are malformed on a handshake too, not switched.
+  const twoHosts = parse(await raw(handshake("GET", `${key}Sec-WebSocket-Version: 13\r\nHost: y\r\n`)));
+  expect(twoHosts).toMatchObject({ status: 400, body: { error: { details: { reason: "MALFORMED_HTTP" } } } });
   const post = parse(await raw(handshake("POST", `${key}Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n`)));
   expect(post).toMatchObject({ status: 405, body: ENVELOPE("METHOD_NOT_ALLOWED") });
   expect(post.headers).toContain("allow: get");

@@ -86,7 +86,7 @@ export function answerClientErrors(server: Server): (req: IncomingMessage, res: 
  * HTTP/0.9) or naming 2.0, an HTTP/1.1 request without `Host`, and `Host` given twice, which
  * two hops could read as two different hosts (RFC 9112 §3.2).
  */
-function malformation(req: IncomingMessage): AppError | undefined {
+export function malformation(req: IncomingMessage): AppError | undefined {
   const version = req.httpVersion;
   if (version !== "1.1" && version !== "1.0") return malformed("Only HTTP/1.0 and HTTP/1.1 requests are served.");
   if (req.headers.host === undefined)
