@@ -39,6 +39,14 @@ export const CLOSE_FLOODING = 4429;
 export const MAX_SOCKETS_PER_ADDRESS = 50;
 
 /**
+ * Operations in flight from one client address, over all its sockets. Each live operation keeps
+ * its plan; a subscription of a document of its own costs some 100 KiB, and 50 sockets of 100
+ * distinct subscriptions each (5,000) filled the 256 MiB heap. 500 (ten a socket, on average) bounds
+ * one address at about 50 MiB.
+ */
+export const MAX_OPERATIONS_PER_ADDRESS = 500;
+
+/**
  * Bytes queued for a client that does not read (a slow or stalled consumer). Past this the socket is
  * terminated: what the server would otherwise hold for it grows with every result and event.
  */
@@ -58,6 +66,8 @@ export interface MessageAdmission {
 export interface SocketExtra {
   socket: WebSocket;
   request: IncomingMessage;
+  /** The client address its operations count against (MAX_OPERATIONS_PER_ADDRESS). */
+  address: string;
   operations: {
     inFlight: number;
     refusedSinceLastEnd: number;
@@ -69,10 +79,12 @@ export interface SocketExtra {
 }
 
 /** The refusal of an operation over MAX_OPERATIONS_PER_SOCKET (masked to its code by maskError). */
-export function tooManyOperations(): GraphQLError {
+export function tooManyOperations(perAddress = false): GraphQLError {
+  const limit = perAddress ? MAX_OPERATIONS_PER_ADDRESS : MAX_OPERATIONS_PER_SOCKET;
   const message =
-    `At most ${MAX_OPERATIONS_PER_SOCKET} operations may be in flight on one socket; ` + "complete some first.";
-  const details = { reason: "TOO_MANY_OPERATIONS", limit: MAX_OPERATIONS_PER_SOCKET };
+    `At most ${limit} operations may be in flight ${perAddress ? "from one client address" : "on one socket"}; ` +
+    "complete some first.";
+  const details = { reason: "TOO_MANY_OPERATIONS", limit };
   return new GraphQLError(message, { originalError: new AppError("RATE_LIMITED", message, { details }) });
 }
 

@@ -27,6 +27,7 @@ import type { Logger } from "./logger.ts";
 import {
   CLOSE_FLOODING,
   MAX_BUFFERED_BYTES,
+  MAX_OPERATIONS_PER_ADDRESS,
   MAX_OPERATIONS_PER_SOCKET,
   MAX_REFUSALS_PER_SOCKET,
   MAX_SOCKETS_PER_ADDRESS,
@@ -73,6 +74,8 @@ export function attachGraphqlWebSockets(
   // The message a graphql-ws `onSubscribe` runs for: handle(message) settles only once that
   // operation has sent its last message, so the count is released exactly then (see onMessage).
   const admission = new AsyncLocalStorage<MessageAdmission>();
+  /** Operations in flight per client address, over all its sockets. */
+  const operationsByAddress = new Map<string, number>();
   const graphqlWs = makeServer({
     ...base,
     // graphql-ws closes a socket with 4408 when connection_init has not arrived this long after the
@@ -83,16 +86,20 @@ export function attachGraphqlWebSockets(
       const operations = (ctx.extra as SocketExtra).operations;
       const message = admission.getStore();
       if (!message) throw new Error("an operation started outside the handling of its message");
-      if (operations.inFlight >= MAX_OPERATIONS_PER_SOCKET) {
+      const { address } = ctx.extra as SocketExtra;
+      const fromAddress = operationsByAddress.get(address) ?? 0;
+      const perSocket = operations.inFlight >= MAX_OPERATIONS_PER_SOCKET;
+      if (perSocket || fromAddress >= MAX_OPERATIONS_PER_ADDRESS) {
         operations.refusedSinceLastEnd += 1;
         // Past the refusals a socket may have, it is flooding: it is closed with 4429 once the errors
         // it is owed (this one's included) have been sent (see onMessage).
         if (operations.refusedSinceLastEnd > MAX_REFUSALS_PER_SOCKET) operations.flooded = true;
         operations.refusalsOwed += 1;
         message.refused = true;
-        return [tooManyOperations()];
+        return [tooManyOperations(!perSocket)];
       }
       operations.inFlight += 1;
+      operationsByAddress.set(address, fromAddress + 1);
       message.counted = true;
       return base.onSubscribe!(ctx, id, payload);
     },
@@ -148,7 +155,7 @@ export function attachGraphqlWebSockets(
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
       keepAlive(ws, keepaliveMs);
       const operations = { inFlight: 0, refusedSinceLastEnd: 0, refusalsOwed: 0, flooded: false };
-      const extra: SocketExtra = { socket: ws, request: req, operations };
+      const extra: SocketExtra = { socket: ws, request: req, address, operations };
       const closed = graphqlWs.opened(
         {
           protocol: ws.protocol,
@@ -191,6 +198,9 @@ export function attachGraphqlWebSockets(
                 if (message.counted) {
                   operations.inFlight -= 1;
                   operations.refusedSinceLastEnd = 0;
+                  const left = (operationsByAddress.get(address) ?? 1) - 1;
+                  if (left > 0) operationsByAddress.set(address, left);
+                  else operationsByAddress.delete(address);
                 }
                 // A refusal's error has been sent: a flooding socket closes after the last one owed.
                 if (message.refused) {

@@ -11,6 +11,7 @@ import WebSocket from "ws";
 import {
   CLOSE_FLOODING,
   MAX_BUFFERED_BYTES,
+  MAX_OPERATIONS_PER_ADDRESS,
   MAX_OPERATIONS_PER_SOCKET,
   MAX_REFUSALS_PER_SOCKET,
   MAX_SOCKETS_PER_ADDRESS,
@@ -19,6 +20,7 @@ import { startTestApp } from "../helpers/app.ts";
 import { until } from "../helpers/wait.ts";
 import {
   FLOOD,
+  type Message,
   MODULES_QUERY,
   answerTo,
   app,
@@ -104,6 +106,52 @@ test(
             ws.close(1000);
           }),
       ),
+    );
+  },
+);
+
+test(
+  `at most ${MAX_OPERATIONS_PER_ADDRESS} operations in flight per client address, over all its sockets; ` +
+    "the rest are refused RATE_LIMITED and every admitted one is answered",
+  async () => {
+    const sockets = MAX_OPERATIONS_PER_ADDRESS / MAX_OPERATIONS_PER_SOCKET + 1;
+    const open = await Promise.all(
+      Array.from({ length: sockets }, () => openSocket(app, { forwardedFor: "203.0.113.60" })),
+    );
+    const unlock = await lockModules(app);
+    let refused: Message[][] = [];
+    try {
+      // Every socket within its own cap; together one socket's worth over the address's.
+      open.forEach((socket, i) => subscribeAll(socket, ids(`s${i}-`, MAX_OPERATIONS_PER_SOCKET), MODULES_QUERY));
+      const total = sockets * MAX_OPERATIONS_PER_SOCKET;
+      const over = total - MAX_OPERATIONS_PER_ADDRESS;
+      const refusals = () =>
+        open.flatMap((socket) => [...byId(socket).values()].filter((messages) => isRateLimited(messages)));
+      await until(() => refusals().length >= over, `${over} refusals while the modules are locked`);
+      refused = refusals();
+      expect(refused).toHaveLength(over);
+    } finally {
+      await unlock();
+    }
+    expect((refused[0]![0]!.payload as Array<{ extensions: unknown }>)[0]!.extensions).toMatchObject({
+      code: "RATE_LIMITED",
+      details: { reason: "TOO_MANY_OPERATIONS", limit: MAX_OPERATIONS_PER_ADDRESS },
+    });
+    // The admitted ones all complete once the lock is gone.
+    await until(
+      () =>
+        open.every((socket) =>
+          [...byId(socket).values()].every((messages) =>
+            messages.some((message) => message.type === "complete" || message.type === "error"),
+          ),
+        ) && open.reduce((sum, socket) => sum + byId(socket).size, 0) === sockets * MAX_OPERATIONS_PER_SOCKET,
+      "an answer to every operation",
+    );
+    await Promise.all(
+      open.map(async (socket) => {
+        socket.ws.close(1000);
+        await socket.closed;
+      }),
     );
   },
 );
