@@ -108,7 +108,7 @@ export function methodNotAllowed(specs: readonly RouteSpec[]) {
 }
 
 /** A spec path as Express matches it: each `{param}` one segment, a trailing slash optional. */
-function pathPattern(path: string): RegExp {
+export function pathPattern(path: string): RegExp {
   const literal = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
   const segments = path.split(/\{[^}]+\}/).map(literal);
   return new RegExp(`^${segments.join("[^/]+")}/?$`);
