@@ -16,7 +16,7 @@ import { AppError } from "./errors.ts";
 import { shareDefaultAbortReason } from "./graphql/abortReason.ts";
 import { makeOperationRunner } from "./graphql/execute.ts";
 import { RequestTransactions } from "./graphql/requestTransactions.ts";
-import { makePreset } from "./graphql/preset.ts";
+import { GRAPHQL_MAX_BODY_BYTES, makePreset } from "./graphql/preset.ts";
 import { acceptHeaderGuard } from "./http/acceptHeader.ts";
 import { declaredLengthLimit, graphqlBodyGuard } from "./http/requestBody.ts";
 import { verifyFormBody, verifyJsonBody, wellFormedQueryString } from "./http/unicode.ts";
@@ -226,7 +226,7 @@ export async function createTesseraServer({
   );
   app.use("/api", ...routes);
 
-  const graphqlGuards = [acceptHeaderGuard(GRAPHQL_PATH), graphqlBodyGuard(GRAPHQL_PATH)];
+  const graphqlGuards = [acceptHeaderGuard(GRAPHQL_PATH), graphqlBodyGuard(GRAPHQL_PATH, GRAPHQL_MAX_BODY_BYTES)];
   app.use(...graphqlGuards);
   const serv = pgl.createServ(grafserv);
   // HTTP only: the WebSocket upgrade is ours (src/platform/websockets.ts), so that shutdown can close sockets properly.

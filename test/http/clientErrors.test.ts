@@ -157,8 +157,15 @@ test("a request without Host, an unknown Expect and CONNECT are answered in the 
   expect(parse(await raw("GET /ready HTTP/1.0\r\n\r\n"))).toMatchObject({ status: 200, body: { status: "ready" } });
 });
 
-test("a request line without a version or of HTTP/2.0, and Host twice, are malformed", async () => {
+test("a request line without a version or of HTTP/2.0, Host twice, a coding but chunked are malformed", async () => {
+  const body = JSON.stringify({ tenant: "demo" });
+  const chunked = (codings: string) =>
+    `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${codings}\r\n` +
+    `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
   for (const request of [
+    chunked("Transfer-Encoding: foo, chunked\r\n"),
+    chunked("Transfer-Encoding: gzip, chunked\r\n"),
+    chunked("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
     "GET /ready\r\n\r\n",
     "GET /ready HTTP/2.0\r\nHost: x\r\n\r\n",
     "GET /ready HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n",
@@ -169,6 +176,13 @@ test("a request line without a version or of HTTP/2.0, and Host twice, are malfo
       { status: 400, body: { error: { code: "VALIDATION_FAILED", details: { reason: "MALFORMED_HTTP" } } } },
     ]);
   }
+  // chunked alone is read: the body named its tenant, and the login's other fields are missing.
+  const read = parse(await raw(chunked("Transfer-Encoding: Chunked\r\nConnection: close\r\n")));
+  expect(read).toMatchObject({ status: 400, body: { error: { code: "VALIDATION_FAILED" } } });
+  expect(Object.keys((read.body as { error: { details: { fields: object } } }).error.details.fields).sort()).toEqual([
+    "login",
+    "password",
+  ]);
 });
 
 test("a WebSocket handshake the server refuses is answered in the envelope", async () => {
@@ -243,6 +257,10 @@ test("a body whose Content-Length is over the limit is refused before it is read
   const refused = await expectingContinue(head("/api/auth/login", 10_000_000, "Expect: 100-continue\r\n"), "");
   expect(refused).toMatch(/^HTTP\/1\.1 413 /);
   expect(parse(refused)).toMatchObject(tooLarge);
+  // /graphql's cap is 100 kB, answered in GraphQL's shape.
+  const graphql = await expectingContinue(head("/graphql", 100_001, "Expect: 100-continue\r\n"), "");
+  expect(graphql).toMatch(/^HTTP\/1\.1 413 /);
+  expect(parse(graphql).body).toMatchObject({ errors: [{ extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
   // Without: the answer comes while the body is still being sent (REST's 100 kB, the webhook's 64 kB).
   for (const [path, length] of [
     ["/api/auth/login", 102_401],

@@ -42,7 +42,7 @@ export interface PresetOptions {
 }
 
 /** The largest GraphQL request body over HTTP (grafserv's maxRequestLength; also a WebSocket message's cap). */
-const GRAPHQL_MAX_BODY_BYTES = 100_000;
+export const GRAPHQL_MAX_BODY_BYTES = 100_000;
 
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {

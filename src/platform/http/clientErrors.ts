@@ -83,19 +83,27 @@ export function answerClientErrors(server: Server): (req: IncomingMessage, res: 
 
 /**
  * What Node's parser lets through but HTTP/1.x refuses: a request line without a version (read as
- * HTTP/0.9) or naming 2.0, an HTTP/1.1 request without `Host`, and `Host` given twice, which
- * two hops could read as two different hosts (RFC 9112 §3.2).
+ * HTTP/0.9) or naming 2.0, an HTTP/1.1 request without `Host`, `Host` given twice, which two hops
+ * could read as two different hosts (RFC 9112 §3.2), and a transfer coding other than `chunked`
+ * (RFC 9112 §6.1; two `Transfer-Encoding: chunked` headers name it twice).
  */
 export function malformation(req: IncomingMessage): AppError | undefined {
   const version = req.httpVersion;
   if (version !== "1.1" && version !== "1.0") return malformed("Only HTTP/1.0 and HTTP/1.1 requests are served.");
-  if (req.headers.host === undefined)
-    return version === "1.1" ? malformed("An HTTP/1.1 request needs a Host header.") : undefined;
+  if (req.headers.host === undefined && version === "1.1") return malformed("An HTTP/1.1 request needs a Host header.");
   const raw = req.rawHeaders;
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === "host") hosts++;
-  return hosts > 1 ? malformed("A request has one Host header.") : undefined;
+  if (hosts > 1) return malformed("A request has one Host header.");
+  // Node's parser frames the body by a final `chunked` and ignores the codings before it, which the
+  // body's reader would not undo (`gzip, chunked`) and a proxy may read otherwise (`foo, chunked`).
+  const codings = req.headers["transfer-encoding"];
+  return codings !== undefined && !CHUNKED_ONLY.test(codings)
+    ? malformed("Only the chunked transfer coding is served.")
+    : undefined;
 }
+
+const CHUNKED_ONLY = /^[ \t]*chunked[ \t]*$/i;
 
 /**
  * Defers `100 Continue` until the request's body is first read, instead of Node's sending it as

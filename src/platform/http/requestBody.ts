@@ -4,13 +4,15 @@
  * grafserv reads a GraphQL request's body whatever its Content-Encoding and charset say. Refuse
  * what it would misread, as the REST body parsers do (415 UNSUPPORTED_MEDIA_TYPE): a body declared
  * compressed (or in an unknown encoding), and a charset other than UTF-8. A proxy that decodes by
- * those headers would otherwise inspect other bytes than the server parses.
+ * those headers would otherwise inspect other bytes than the server parses. A declared length over
+ * grafserv's cap is refused at once too (413), not after a `100 Continue` invited the body.
  */
 import type { NextFunction, Request, Response } from "express";
 import { AppError } from "../errors.ts";
 
-export function graphqlBodyGuard(path: string) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+export function graphqlBodyGuard(path: string, maxBytes: number) {
+  const tooLong = declaredLengthLimit(maxBytes);
+  return (req: Request, res: Response, next: NextFunction): void => {
     if (req.path !== path || req.method !== "POST") {
       next();
       return;
@@ -18,7 +20,9 @@ export function graphqlBodyGuard(path: string) {
     // A media type is case-insensitive (RFC 9110 §8.3.1); grafserv compares it as sent.
     const type = req.headers["content-type"];
     if (type && /[A-Z]/.test(type)) req.headers["content-type"] = type.replace(/^[^;]*/, (t) => t.toLowerCase());
-    next(bodyRefusal(req));
+    const refusal = bodyRefusal(req);
+    if (refusal) next(refusal);
+    else tooLong(req, res, next);
   };
 }
 
