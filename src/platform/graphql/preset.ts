@@ -15,6 +15,7 @@ import { makeLimitsPlugin } from "./limits.ts";
 import type { RequestTransactions } from "./requestTransactions.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
 import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
+import { NodeIdShapePlugin } from "./nodeIds.ts";
 import { UnicodeTextPlugin } from "./unicodeText.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
@@ -56,6 +57,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       makePlanCachePlugin((message) => options.logger.error(message)),
       ValidationErrorCodesPlugin,
       UnicodeTextPlugin,
+      NodeIdShapePlugin,
       ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
       ...(options.plugins ?? []),
     ],
