@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Client } from "graphql-ws";
 import { errorCodes, gql } from "../commerce/store.ts";
 import { firstOutcome, startTestApp, type TestApp } from "../helpers/app.ts";
-import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
 import {
   ADD_MEMBER,
@@ -32,10 +32,11 @@ let bob: TestUser;
 let cat: TestUser;
 let outsider: TestUser;
 let stranger: TestUser;
+let tenant: TestTenant;
 
 beforeAll(async () => {
   app = await startTestApp();
-  const tenant = await createTenant(app.db.ownerPool);
+  tenant = await createTenant(app.db.ownerPool);
   const other = await createTenant(app.db.ownerPool);
   [ann, bob, cat, outsider] = await Promise.all([
     createUser(app.db.ownerPool, tenant),
@@ -109,6 +110,19 @@ test("one direct chat per pair of users, whoever starts it", async () => {
     "VALIDATION_FAILED",
   ]);
   expect(errorCodes((await app.graphql(START_DIRECT, { userId: stranger.id }, ann.token)).body)).toEqual(["NOT_FOUND"]);
+});
+
+test("a new pair's direct chat asked for in parallel over REST: one chat, one 201 and 200 for all the others", async () => {
+  const [dan, eve] = await Promise.all([createUser(app.db.ownerPool, tenant), createUser(app.db.ownerPool, tenant)]);
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      i % 2
+        ? rest(app, dan.token, "POST", "/api/chats", { kind: "direct", userId: eve.id })
+        : rest(app, eve.token, "POST", "/api/chats", { kind: "direct", userId: dan.id }),
+    ),
+  );
+  expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+  expect(answers.map((answer) => answer.status).sort()).toEqual([...Array<number>(19).fill(200), 201]);
 });
 
 test("a non-member sees no chat, member or message through GraphQL or REST, and cannot subscribe", async () => {

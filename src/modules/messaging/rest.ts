@@ -105,13 +105,19 @@ export function messagingImplementations(asUser: UserRunner): Implementation[] {
     implement(createChat, async ({ body, req }) => {
       return asUser(req, async (client) => {
         if (body.kind === "direct") {
-          const { rows } = await client.query<{ id: string; created: boolean }>(
-            `select c.id, not exists (select 1 from app_public.chats old where old.id = c.id) as created
-               from app_public.start_direct_chat($1) c`,
-            [body.userId],
+          const { rows } = await client.query<{ id: string }>("select id from app_public.start_direct_chat($1)", [
+            body.userId,
+          ]);
+          // Made by this transaction when its row carries our transaction id. (The statement's own
+          // snapshot was the test before: it also missed a chat another request made meanwhile, and
+          // each of those requests answered 201.)
+          const { rows: made } = await client.query<{ created: boolean }>(
+            `select c.xmin::text = (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text as created
+               from app_public.chats c where c.id = $1`,
+            [rows[0]!.id],
           );
           const chat = await chatById(client, rows[0]!.id);
-          return { status: rows[0]!.created ? 201 : 200, body: chat };
+          return { status: made[0]?.created ? 201 : 200, body: chat };
         }
         const { rows } = await client.query<{ id: string }>("select id from app_public.create_group_chat($1, $2)", [
           body.title,
