@@ -112,7 +112,7 @@ test("one direct chat per pair of users, whoever starts it", async () => {
   expect(errorCodes((await app.graphql(START_DIRECT, { userId: stranger.id }, ann.token)).body)).toEqual(["NOT_FOUND"]);
 });
 
-test("a new pair's direct chat asked for in parallel over REST: one chat, one 201 and 200 for all the others", async () => {
+test("a new pair's direct chat asked for in parallel over REST: one chat, one 201, 200 for the others", async () => {
   const [dan, eve] = await Promise.all([createUser(app.db.ownerPool, tenant), createUser(app.db.ownerPool, tenant)]);
   const answers = await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
