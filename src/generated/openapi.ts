@@ -6500,7 +6500,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The image's id (a UUID; anything else is 404) */
+                /** @description The image's id (a UUID, in either case; anything else is 404) */
                 id: string;
             };
             cookie?: never;

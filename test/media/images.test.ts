@@ -77,6 +77,9 @@ describe.each(DRIVERS)("%s store", (driver) => {
         const answer = await request(app.url).get(first.body.url).set("If-None-Match", tags);
         expect([tags, answer.status]).toEqual([tags, status]);
       }
+      // The id in capitals is the same image.
+      const capitals = await request(app.url).get(`/api/images/${(first.body.id as string).toUpperCase()}`);
+      expect([capitals.status, capitals.headers.etag]).toEqual([200, `"${first.body.id}"`]);
       const missing = await request(app.url).get("/api/images/00000000-0000-4000-8000-000000000000");
       expect([missing.status, missing.body.error.code]).toEqual([404, "NOT_FOUND"]);
 

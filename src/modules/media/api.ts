@@ -47,7 +47,7 @@ export const getImage = defineRoute({
   operationId: "getImage",
   summary: "An image's bytes (its id is the capability: anyone holding the URL may read it)",
   tags: ["images"],
-  params: z.object({ id: z.string().describe("The image's id (a UUID; anything else is 404)") }),
+  params: z.object({ id: z.string().describe("The image's id (a UUID, in either case; anything else is 404)") }),
   // Embedded in pages and e-mails, where caches and proxies may add their own query keys.
   query: z.looseObject({}),
   responses: {

@@ -91,7 +91,8 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
   });
 
   const downloadRoute = implement(getImage, async ({ params, req, res }) => {
-    const id = params.id;
+    // A UUID is read in either case (RFC 9562 §4); the ETag names it as the upload answered it.
+    const id = params.id.toLowerCase();
     if (!IMAGE_ID.test(id)) throw new AppError("NOT_FOUND", "No such image.");
     const { rows } = await pool.query<{ sha256: string }>("select sha256 from app_public.images where id = $1", [id]);
     const stored = rows[0] ? await storage.get(rows[0].sha256) : undefined;
