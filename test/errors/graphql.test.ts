@@ -174,6 +174,11 @@ describe("client mistakes are 4xx with their code, never INTERNAL, and are not l
     } finally {
       console.warn = warn;
     }
+    // A mutation by node id finds no row to change.
+    const update =
+      `mutation ($i: ID!) { updateProductById(input: { id: $i, patch: { name: "x" } }) ` + "{ product { id } } }";
+    for (const id of nested)
+      expect((await app.graphql(update, { i: id }, manager.token)).body).toEqual({ data: { updateProductById: null } });
     // A well-formed id still names its node.
     const { body } = await app.graphql(`{ currentUser { id } }`, {}, manager.token);
     const id = (body.data as { currentUser: { id: string } }).currentUser.id;

@@ -3,8 +3,8 @@
  * string or a number (`["Product", "0b1f…"]`). PostGraphile's codec decodes any JSON, and hands a
  * nested value on to the key's codec, which stringifies it recursively: an id nesting 5,000 arrays
  * overflowed the stack at execution and answered INTERNAL. An id of any other shape now fails to
- * decode, as an id that is not base64 JSON does: `node` answers null, a mutation by id
- * VALIDATION_FAILED.
+ * decode, as an id that is not base64 JSON does: `node`, the `…ById` fields and the mutations by
+ * id answer null.
  */
 import type {} from "postgraphile";
 
