@@ -6,6 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { Webhook } from "standardwebhooks";
 import { DEV_PAYMENT_WEBHOOK_SECRET } from "../../src/modules/payments/config.ts";
 import type { MockPaymentsProvider } from "../../src/modules/payments/providers/mockServer.ts";
@@ -295,6 +296,35 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
       { outcome: "unknown_payment", count: 1 },
     ]),
   );
+});
+
+test("a compressed delivery is checked inflated; one refused while it is read is answered, not recorded", async () => {
+  const text = event("inv_compressed_but_unknown", "1.00");
+  const headers = signed(text);
+  const post = (body: Buffer, encoding: string, webhookId = headers["webhook-id"]) =>
+    fetch(`${app.url}/api/webhook/payments/mock`, {
+      method: "POST",
+      headers: { ...headers, "webhook-id": webhookId, "content-encoding": encoding },
+      body,
+    });
+  // Signed over the JSON, sent gzipped: read, verified and looked up (no such payment); brotli too.
+  const brotli = await post(brotliCompressSync(text), "br");
+  expect(brotli.status).toBe(404);
+  const inflated = await post(gzipSync(text), "gzip");
+  expect([inflated.status, ((await inflated.json()) as { error: { code: string } }).error.code]).toEqual([
+    404,
+    "NOT_FOUND",
+  ]);
+  // Bytes that do not inflate, and an encoding the server does not read.
+  const broken = await post(Buffer.from("not gzip at all"), "gzip", "msg_broken_gzip");
+  const lzw = await post(Buffer.from(text), "compress", "msg_compress");
+  expect([broken.status, lzw.status]).toEqual([400, 415]);
+  const recorded = await app.db.ownerPool.query(
+    "select webhook_id, outcome from app_private.payment_webhooks where webhook_id = any($1) order by 1",
+    [[headers["webhook-id"], "msg_broken_gzip", "msg_compress"]],
+  );
+  const lookedUp = { webhook_id: headers["webhook-id"], outcome: "unknown_payment" };
+  expect(recorded.rows).toEqual([lookedUp, lookedUp]);
 });
 
 test("a failed payment gives the stock back and tells the bot; a deposit credits the balance", async () => {
