@@ -147,6 +147,11 @@ test("a cursor of one list is refused by another, as are forged values", async (
     ["-createdAt", { s: "products:createdAt:desc", v: "not a date", id: crypto.randomUUID() }],
     ["price", { s: "products:price:asc", v: "abc", id: crypto.randomUUID() }],
     ["-createdAt", { s: "products:createdAt:desc", v: "2026-01-01 00:00:00+00", id: crypto.randomUUID(), extra: 1 }],
+    // Times PostgreSQL would move to the next day or minute, or refuse without naming the cursor.
+    ...["2026-12-04 24:00:00+00", "2026-12-04 15:10:60+00", "2026-02-30 00:00:00+00", "0000-01-01 00:00:00+00"].map(
+      (v): [string, object] => ["-createdAt", { s: "products:createdAt:desc", v, id: crypto.randomUUID() }],
+    ),
+    ["name", { s: "products:name:asc", v: "\ud800", id: crypto.randomUUID() }],
   ];
   for (const [sort, cursor] of forged) {
     const answer = await api.get(`/api/bot/catalog/products?sort=${sort}&cursor=${forge(cursor)}`);

@@ -293,6 +293,18 @@ test("history pages newest first by cursor, over GraphQL and REST", async () => 
   const restPage2 = await rest(app, bob.token, "GET", `/api/chats/${chatId}/messages?limit=2&cursor=${cursor}`);
   expect(restPage2.body.items.map((m: { body: string }) => m.body)).toEqual(["m2", "m1"]);
   expect((await rest(app, bob.token, "GET", `/api/chats/${randomUUID()}/messages`)).status).toBe(404);
+  // A forged time is no cursor of ours: not one PostgreSQL would move (24:00, :60) or cannot read.
+  for (const v of ["2026-12-04 24:00:00+00", "2026-12-04 15:10:60+00", "2026-02-30 10:00:00+00", "not a time"]) {
+    const forged = Buffer.from(JSON.stringify({ v, id: randomUUID() })).toString("base64url");
+    for (const path of [`/api/chats/${chatId}/messages?cursor=${forged}`, `/api/chats?cursor=${forged}`]) {
+      const answer = await rest(app, bob.token, "GET", path);
+      expect([v, answer.status, answer.body.error?.details?.fields]).toEqual([
+        v,
+        400,
+        { cursor: "is not a cursor this list gave" },
+      ]);
+    }
+  }
 });
 
 test("another tenant's user sees nothing and reaches nobody", async () => {

@@ -3,7 +3,7 @@
  * direction; the cursor carries the sort it was made for and the last row's values, so a page
  * never skips or repeats a row when rows are added meanwhile.
  */
-import { encodeCursor, invalidFields, type SortKey } from "../../platform/http/listQuery.ts";
+import { encodeCursor, invalidFields, isPrintedTimestamp, type SortKey } from "../../platform/http/listQuery.ts";
 
 export interface PageCursor {
   s: string;
@@ -17,12 +17,15 @@ export interface SortColumn {
   type: "timestamptz" | "text" | "numeric";
 }
 
-/** What a sort value of each type looks like as PostgreSQL prints it (anything else was not made here). */
-const VALUE_SHAPES: Record<SortColumn["type"], RegExp> = {
-  timestamptz: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/,
-  numeric: /^-?\d{1,16}(\.\d{1,2})?$/,
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what a text value must not hold
-  text: /^[^\u0000]*$/,
+/**
+ * Whether a cursor's sort value is one PostgreSQL could have printed for the column (anything else
+ * was not made here): a time as `isPrintedTimestamp` reads it; text that is well-formed Unicode
+ * without NUL (a lone surrogate would reach the comparison as U+FFFD).
+ */
+const VALUE_CHECKS: Record<SortColumn["type"], (value: string) => boolean> = {
+  timestamptz: isPrintedTimestamp,
+  numeric: (value) => /^-?\d{1,16}(\.\d{1,2})?$/.test(value),
+  text: (value) => value.isWellFormed() && !value.includes("\u0000"),
 };
 
 export interface PagePlan {
@@ -54,8 +57,7 @@ export function pagePlan(
   const direction = key.direction === "desc" ? "desc" : "asc";
   const sortName = `${list}:${key.field}:${direction}`;
   if (cursor && cursor.s !== sortName) throw invalidFields({ cursor: "was made for another list or sort" });
-  if (cursor && !VALUE_SHAPES[column.type].test(cursor.v))
-    throw invalidFields({ cursor: "is not a cursor this list gave" });
+  if (cursor && !VALUE_CHECKS[column.type](cursor.v)) throw invalidFields({ cursor: "is not a cursor this list gave" });
   const compare = direction === "desc" ? "<" : ">";
   return {
     orderBy: `order by ${column.sql} ${direction}, ${idColumn} ${direction}`,

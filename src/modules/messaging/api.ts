@@ -3,12 +3,13 @@
  * signed-in user (bearer) and runs as that user, so the same row-level security as GraphQL applies.
  */
 import { z } from "zod";
+import { isPrintedTimestamp } from "../../platform/http/listQuery.ts";
 import { defineRoute, listQuery, listResponse, type RouteSpec } from "../../platform/http/routeTable.ts";
 
 const user = { tags: ["chats"], security: "bearer" } as const;
 const chatParams = z.object({ id: z.uuid() });
 /** A page's position: the last row's sort value (a timestamp as PostgreSQL prints it) and id. */
-const PageCursor = z.strictObject({ v: z.string().max(64), id: z.uuid() });
+const PageCursor = z.strictObject({ v: z.string().max(64).refine(isPrintedTimestamp), id: z.uuid() });
 
 export const Chat = z
   .object({

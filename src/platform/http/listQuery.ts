@@ -107,6 +107,22 @@ export function queryKeyName(path: readonly PropertyKey[]): string {
   return `${first ?? "query"}${rest.map((segment) => `[${segment}]`).join("")}`;
 }
 
+/**
+ * Whether `value` is a timestamptz as PostgreSQL prints it, as text (`2026-12-04 15:10:59.123+00`)
+ * or in JSON (`2026-12-04T15:10:59.123+00:00`), of a real calendar instant: a cursor's time.
+ * PostgreSQL itself would read `24:00:00` as the next day and `:60` as the next minute, and refuse
+ * `02-30` with an error that names no field.
+ */
+export function isPrintedTimestamp(value: string): boolean {
+  const parts = PRINTED_TIMESTAMP.exec(value);
+  if (!parts) return false;
+  const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return year >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+const PRINTED_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
 /** base64url of the JSON of a small value: the opaque `nextCursor` of a page. */
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
