@@ -146,9 +146,7 @@ export function attachGraphqlWebSockets(
     }
     socketsByAddress.set(address, open + 1);
     socket.once("close", () => {
-      const left = (socketsByAddress.get(address) ?? 1) - 1;
-      if (left > 0) socketsByAddress.set(address, left);
-      else socketsByAddress.delete(address);
+      countDown(socketsByAddress, address);
     });
     sockets.handleUpgrade(req, socket, head, (ws) => {
       // A protocol error from a client must not become an unhandled 'error' event.
@@ -198,9 +196,7 @@ export function attachGraphqlWebSockets(
                 if (message.counted) {
                   operations.inFlight -= 1;
                   operations.refusedSinceLastEnd = 0;
-                  const left = (operationsByAddress.get(address) ?? 1) - 1;
-                  if (left > 0) operationsByAddress.set(address, left);
-                  else operationsByAddress.delete(address);
+                  countDown(operationsByAddress, address);
                 }
                 // A refusal's error has been sent: a flooding socket closes after the last one owed.
                 if (message.refused) {
@@ -256,4 +252,11 @@ export function expressClientAddress(app: express.Express): (req: IncomingMessag
     }) as express.Request;
     return view.ip;
   };
+}
+
+/** One fewer of `key`'s count; a count that reaches 0 leaves the map (addresses come and go). */
+function countDown(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }

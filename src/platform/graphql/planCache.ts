@@ -136,12 +136,18 @@ function weighOperation(operation: OperationNode, entry: OperationEntry): number
   return MAX_PLANS_PER_OPERATION * (2 + fields);
 }
 
-/** The plan cache installed on a schema, if any. */
-export function planCacheOf(schema: GraphQLSchema): PlanCache | undefined {
-  const extensions = schema.extensions.grafast as Record<symbol, unknown> | undefined;
+/** Grafast's extensions of a schema and the symbol its operation cache is kept under, if both are there. */
+function cacheSlot(schema: GraphQLSchema): { extensions: Record<string | symbol, unknown>; key: symbol } | undefined {
+  const extensions = schema.extensions.grafast as Record<string | symbol, unknown> | undefined;
   if (!extensions) return undefined;
   const key = Object.getOwnPropertySymbols(extensions).find((symbol) => symbol.description === CACHE_DESCRIPTION);
-  const cache = key ? extensions[key] : undefined;
+  return key ? { extensions, key } : undefined;
+}
+
+/** The plan cache installed on a schema, if any. */
+export function planCacheOf(schema: GraphQLSchema): PlanCache | undefined {
+  const slot = cacheSlot(schema);
+  const cache = slot?.extensions[slot.key];
   return cache instanceof WeightedCache ? (cache as PlanCache) : undefined;
 }
 
@@ -150,11 +156,11 @@ export function planCacheOf(schema: GraphQLSchema): PlanCache | undefined {
  * first operation planned); false when grafast keeps its cache elsewhere now.
  */
 function install(schema: GraphQLSchema, budget: number): boolean {
-  const extensions = schema.extensions.grafast as Record<string | symbol, unknown> | undefined;
-  if (!extensions) return false;
-  const key = Object.getOwnPropertySymbols(extensions).find((symbol) => symbol.description === CACHE_DESCRIPTION);
-  const own = key ? (extensions[key] as { get?: unknown; set?: unknown }) : undefined;
-  if (!key || typeof own?.get !== "function" || typeof own.set !== "function") return false;
+  const slot = cacheSlot(schema);
+  if (!slot) return false;
+  const { extensions, key } = slot;
+  const own = extensions[key] as { get?: unknown; set?: unknown } | undefined;
+  if (typeof own?.get !== "function" || typeof own.set !== "function") return false;
   extensions.operationOperationPlansCacheMaxLength = MAX_PLANS_PER_OPERATION;
   extensions[key] = new WeightedCache<OperationNode, OperationEntry>(budget, weighOperation);
   return true;

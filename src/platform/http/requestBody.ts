@@ -11,8 +11,7 @@ import type { NextFunction, Request, Response } from "express";
 import { AppError } from "../errors.ts";
 
 export function graphqlBodyGuard(path: string, maxBytes: number) {
-  const tooLong = declaredLengthLimit(maxBytes);
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: Request, _res: Response, next: NextFunction): void => {
     if (req.path !== path || req.method !== "POST") {
       next();
       return;
@@ -20,9 +19,7 @@ export function graphqlBodyGuard(path: string, maxBytes: number) {
     // A media type is case-insensitive (RFC 9110 §8.3.1); grafserv compares it as sent.
     const type = req.headers["content-type"];
     if (type && /[A-Z]/.test(type)) req.headers["content-type"] = type.replace(/^[^;]*/, (t) => t.toLowerCase());
-    const refusal = bodyRefusal(req);
-    if (refusal) next(refusal);
-    else tooLong(req, res, next);
+    next(bodyRefusal(req) ?? declaredLengthRefusal(req, maxBytes));
   };
 }
 
@@ -32,14 +29,14 @@ export function graphqlBodyGuard(path: string, maxBytes: number) {
  * the body parser.
  */
 export function declaredLengthLimit(limit: number) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    const length = req.headers["content-length"];
-    next(
-      length !== undefined && Number(length) > limit
-        ? new AppError("PAYLOAD_TOO_LARGE", `The request body is over ${limit} bytes.`)
-        : undefined,
-    );
-  };
+  return (req: Request, _res: Response, next: NextFunction): void => next(declaredLengthRefusal(req, limit));
+}
+
+function declaredLengthRefusal(req: Request, limit: number): AppError | undefined {
+  const length = req.headers["content-length"];
+  return length !== undefined && Number(length) > limit
+    ? new AppError("PAYLOAD_TOO_LARGE", `The request body is over ${limit} bytes.`)
+    : undefined;
 }
 
 function bodyRefusal(req: Request): AppError | undefined {
