@@ -5,7 +5,8 @@
  */
 import type { TaskList } from "graphile-worker";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
-import { createUser, type TestUser } from "../helpers/fixtures.ts";
+import { createUser, grantRole, type TestUser } from "../helpers/fixtures.ts";
+import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
 import { startFakeTelegram, type FakeTelegram } from "../helpers/telegramServer.ts";
 import { until } from "../helpers/wait.ts";
 import { errorCodes, gql } from "../commerce/store.ts";
@@ -291,6 +292,28 @@ test("members and managers (no broadcasts.manage) can neither create nor read br
     const list = await gql(app, user.token, "{ broadcasts { nodes { rowId } } }");
     expect(list.broadcasts.nodes).toEqual([]);
   }
+});
+
+test("broadcastUpdated tells a member without broadcasts.manage nothing, until the member may read it", async () => {
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Watched",
+    scheduledAt: "2099-01-01T00:00:00Z",
+  });
+  const watcher = await createUser(app.db.ownerPool, store.tenant, "member");
+  const received = await watchUntilReadable(app, {
+    channel: `tenant:${store.tenant.id}:broadcasts`,
+    id,
+    query: "subscription($id: UUID!) { broadcastUpdated(id: $id) { broadcast { rowId status } } }",
+    rowOf: (data) => (data as { broadcastUpdated: { broadcast: { rowId: string } | null } }).broadcastUpdated.broadcast,
+    readerToken: store.admin.token,
+    watcherToken: watcher.token,
+    change: () => gql(app, store.admin.token, CANCEL_BROADCAST, { id }),
+    grant: () => grantRole(app.db.ownerPool, watcher.id, store.tenant.id, "admin"),
+  });
+  expect(received.filter((row) => JSON.stringify(row) !== JSON.stringify({ rowId: id, status: "cancelled" }))).toEqual(
+    [],
+  );
 });
 
 test("the caller's rights come before the bot: nobody without broadcasts.manage learns of a bot", async () => {

@@ -7,6 +7,8 @@ import type { TaskList } from "graphile-worker";
 import { errorCodes, gql } from "../commerce/store.ts";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { queuedJobs } from "../helpers/jobs.ts";
+import { createUser, grantRole } from "../helpers/fixtures.ts";
+import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
 import { asUser } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 import {
@@ -239,6 +241,25 @@ test("buildUpdated delivers the build's status and its new log lines over graphq
   const stored = await logOf(app.db.ownerPool, id);
   expect(numbers).toEqual(stored.map((_, i) => i + 1));
   await client.dispose();
+});
+
+test("buildUpdated tells a member without builds.manage nothing, until the member may read the build", async () => {
+  const id = await requestBuild(app, t.admin.token);
+  const watcher = await createUser(app.db.ownerPool, t.tenant, "member");
+  const received = await watchUntilReadable(app, {
+    channel: `tenant:${t.tenant.id}:builds`,
+    id,
+    query: "subscription($id: UUID!) { buildUpdated(id: $id) { build { rowId status } } }",
+    rowOf: (data) => (data as { buildUpdated: { build: { rowId: string } | null } }).buildUpdated.build,
+    readerToken: t.admin.token,
+    watcherToken: watcher.token,
+    change: () => gql(app, t.admin.token, CANCEL_BUILD, { id }),
+    grant: () => grantRole(app.db.ownerPool, watcher.id, t.tenant.id, "admin"),
+  });
+  // Before the grant it got nothing, not even `build: null` (an event checked just after the grant may pass).
+  expect(received.filter((row) => JSON.stringify(row) !== JSON.stringify({ rowId: id, status: "cancelled" }))).toEqual(
+    [],
+  );
 });
 
 test("at most five builds of a tenant queued or running, and one requestBuild per request", async () => {

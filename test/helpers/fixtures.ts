@@ -50,11 +50,7 @@ export async function createUser(
     [tenant.id, email, username],
   );
   const id = rows[0]!.id;
-  await pool.query(
-    "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where " +
-      "tenant_id = $2 and name = $3",
-    [id, tenant.id, role],
-  );
+  await grantRole(pool, id, tenant.id, role);
   await pool.query("insert into app_private.user_secrets (user_id, password_hash) values ($1, $2)", [
     id,
     options.password ? await hashPassword(options.password) : null,
@@ -69,6 +65,15 @@ export async function createUser(
     sessionId,
     token: mintToken({ sub: id, tid: tenant.id, role, sid: sessionId }),
   };
+}
+
+/** Gives a user one more of the tenant's roles (its permissions apply at once). */
+export async function grantRole(pool: pg.Pool, userId: string, tenantId: string, role: string): Promise<void> {
+  await pool.query(
+    "insert into app_public.user_roles (user_id, role_id) select $1, id from app_public.roles where " +
+      "tenant_id = $2 and name = $3",
+    [userId, tenantId, role],
+  );
 }
 
 export async function createSession(pool: pg.Pool, userId: string): Promise<string> {

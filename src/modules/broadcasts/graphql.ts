@@ -82,7 +82,7 @@ export const BroadcastsPlugin = extendSchema((build) => {
         plans: {
           broadcastUpdated: {
             subscribePlan(_$root, fieldArgs) {
-              return rowEvents<BroadcastEvent>(broadcastsTopic, fieldArgs.getRaw("id"));
+              return rowEvents<BroadcastEvent>(broadcastsTopic, fieldArgs.getRaw("id"), "app_public.broadcasts");
             },
             plan<S>($event: S): S {
               return $event;

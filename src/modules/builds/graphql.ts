@@ -33,7 +33,7 @@ export const BuildsPlugin = extendSchema((build) => {
         plans: {
           buildUpdated: {
             subscribePlan(_$root, fieldArgs) {
-              return rowEvents<BuildEvent>(buildsTopic, fieldArgs.getRaw("id"));
+              return rowEvents<BuildEvent>(buildsTopic, fieldArgs.getRaw("id"), "app_public.builds");
             },
             plan<S>($event: S): S {
               return $event;

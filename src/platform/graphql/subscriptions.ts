@@ -39,20 +39,39 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The subscribe plan of a field that follows one row (`broadcastUpdated(id)`, `buildUpdated(id)`):
- * the caller's tenant topic, narrowed to the events whose JSON payload has this `id`. The row is
- * then read back under RLS by the payload's plans.
+ * the caller's tenant topic, narrowed to the events whose JSON payload has this `id` and to the
+ * moments the caller may read that row of `table` (checked under RLS as each event arrives, so a
+ * caller without the permission gets no update at all: not even when the row changed). The row
+ * is then read back under RLS by the payload's plans.
  */
-export function rowEvents<Event extends JSONValue>(topicOf: (tenantId: string | null) => string, $id: Step) {
+export function rowEvents<Event extends JSONValue>(
+  topicOf: (tenantId: string | null) => string,
+  $id: Step,
+  table: `app_public.${string}`,
+) {
   const $topic = lambda(context().get("tenantId"), topicOf);
-  const $subscriber = lambda([context().get("pgSubscriber"), $id], ([subscriber, id]) => {
-    if (typeof id !== "string" || !UUID.test(id)) throw new AppError("VALIDATION_FAILED", "Bad id.");
-    return onlyRow(subscriber as GrafastSubscriber, id.toLowerCase());
-  });
+  const $subscriber = lambda(
+    [context().get("pgSubscriber"), $id, context().get("withPgClient"), context().get("pgSettings")],
+    ([subscriber, id, withPgClient, pgSettings]) => {
+      if (typeof id !== "string" || !UUID.test(id)) throw new AppError("VALIDATION_FAILED", "Bad id.");
+      const rowId = id.toLowerCase();
+      const readable = async () => {
+        const { rows } = await withPgClient(pgSettings, (client) =>
+          client.query({ text: `select 1 from ${table} where id = $1`, values: [rowId] }),
+        );
+        return rows.length > 0;
+      };
+      return onlyRow(subscriber as GrafastSubscriber, rowId, readable);
+    },
+  );
   return listen($subscriber, $topic, jsonParse<Event>);
 }
 
-/** A subscriber that passes on only the events of one row (the payload is JSON with its id). */
-function onlyRow(subscriber: GrafastSubscriber, id: string): GrafastSubscriber {
+/**
+ * A subscriber that passes on only the events of one row (the payload is JSON with its id), and
+ * only while `readable` says the caller may read it.
+ */
+function onlyRow(subscriber: GrafastSubscriber, id: string, readable: () => Promise<boolean>): GrafastSubscriber {
   return {
     async subscribe(topic) {
       const source = await subscriber.subscribe(topic);
@@ -67,7 +86,7 @@ function onlyRow(subscriber: GrafastSubscriber, id: string): GrafastSubscriber {
         async next() {
           for (;;) {
             const result = await source.next();
-            if (result.done || matches(result.value)) return result;
+            if (result.done || (matches(result.value) && (await readable()))) return result;
           }
         },
         // Straight to the source, so ending the subscription releases the LISTEN at once.
