@@ -3,6 +3,7 @@
  * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
  */
 import { ConfigError, loadConfig, StartupError, type Config, type DatabaseUrls } from "../platform/config.ts";
+import { unreachableReason } from "../platform/db/unreachable.ts";
 import { isHardenedEnv } from "../platform/hardening.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import type { ModuleManifest } from "../platform/modules.ts";
@@ -61,12 +62,17 @@ export async function boot(name: string, options: { takesArguments?: boolean } =
     }
     throw error;
   }
-  // An environment that cannot be used as configured (a port taken, an embedded cluster locked) is an
-  // operator's matter: one line saying what to do, no stack trace. Every other uncaught error keeps
-  // Node's own report.
+  // An environment that cannot be used as configured (a port taken, an embedded cluster locked, a
+  // database that does not answer or refuses the credentials) is an operator's matter: one line saying
+  // what to do, no stack trace. Every other uncaught error keeps Node's own report.
   process.on("uncaughtExceptionMonitor", (error) => {
     if (error instanceof StartupError) {
       process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    const unreachable = unreachableReason(error);
+    if (unreachable !== undefined) {
+      process.stderr.write(`DATABASE_UNREACHABLE: Cannot use the configured database: ${unreachable}.\n`);
       process.exit(1);
     }
   });

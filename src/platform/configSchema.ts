@@ -6,7 +6,27 @@ import { DEV_JWT_SECRET } from "./hardening.ts";
 /** An http:// or https:// URL (z.url() alone takes any scheme: ftp://, file://, javascript:). */
 export const httpUrl = () => z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
-export const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
+/**
+ * A postgres:// connection string that names a user and a host (in the URL, or as `?user=` /
+ * `?host=`, a socket directory) and, if any, a port of 1–65535: pg would take `postgres://` or a
+ * port of 99999 and fail only when it connects.
+ */
+export const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// connection string", abort: true })
+  .refine(namesUserAndHost, "must name a user and a host, and a port of 1–65535 if any: postgres://user@host:5432/db");
+
+function namesUserAndHost(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  const host = url.hostname || url.searchParams.get("host");
+  const user = url.username || url.searchParams.get("user");
+  return Boolean(host && user) && url.port !== "0";
+}
 
 /**
  * A whole number written in decimal digits: "0x10", "1e3" and "Infinity", which JavaScript's

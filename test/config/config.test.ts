@@ -57,6 +57,19 @@ describe("loadConfig", () => {
     expect(config.database).toMatchObject({ ownerUrl: "postgres://app@db/app", visitorRole: "app_visitor" });
   });
 
+  test("a connection string must name a user and a host, and a port that exists", () => {
+    const authenticator = "postgres://a@db/app";
+    for (const url of ["postgres://", "postgres://db/app", "postgres://app@db:99999/app", "postgres://app@db:0/app"]) {
+      expect(problemsOf({ DATABASE_URL: url, DATABASE_AUTHENTICATOR_URL: authenticator })).toEqual([
+        "DATABASE_URL: must name a user and a host, and a port of 1–65535 if any: postgres://user@host:5432/db",
+      ]);
+    }
+    // A socket directory and the user as parameters, and an IPv6 host, are connection strings too.
+    for (const url of ["postgres:///app?host=/var/run/postgresql&user=app", "postgresql://app:pw@[::1]:5433/app"]) {
+      expect(problemsOf({ DATABASE_URL: url, DATABASE_AUTHENTICATOR_URL: authenticator })).toEqual([]);
+    }
+  });
+
   test("behind a transaction pooler: a LISTEN URL of its own and no named prepared statements", () => {
     const external = { DATABASE_URL: "postgres://app@db/app", DATABASE_AUTHENTICATOR_URL: "postgres://a@db/app" };
     expect(loadConfig(external).database).toMatchObject({ listenUrl: undefined, preparedStatements: true });
@@ -146,6 +159,37 @@ describe("a command started where it cannot run", () => {
   afterAll(async () => {
     await new Promise((resolve) => holder.close(resolve));
     await db.drop();
+  });
+
+  const runWith = (command: string, urls: { ownerUrl: string; authenticatorUrl: string }, args: string[] = []) =>
+    spawnSync(process.execPath, [join(projectRoot, "src", "cli", command), ...args], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: urls.ownerUrl,
+        DATABASE_AUTHENTICATOR_URL: urls.authenticatorUrl,
+        PORT: "0",
+        LOG_LEVEL: "silent",
+      },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+
+  test.each([["migrate.ts"], ["server.ts"], ["worker.ts"], ["seed.ts"], ["init.ts", "--tenant", "acme"]])(
+    "%s with a database that does not answer: one DATABASE_UNREACHABLE line, no stack trace, exit 1",
+    async (command, ...args) => {
+      const closed = `postgres://tessera:x@127.0.0.1:${await freePort()}/tessera`;
+      const result = runWith(command, { ownerUrl: closed, authenticatorUrl: closed }, args);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^DATABASE_UNREACHABLE: Cannot use the configured database: .*ECONNREFUSED.*\.\n$/);
+    },
+  );
+
+  test("a password the database refuses: one DATABASE_UNREACHABLE line naming the refusal, exit 1", () => {
+    const wrong = new URL(db.urls.ownerUrl);
+    wrong.password = "not-the-password";
+    const result = runWith("migrate.ts", { ownerUrl: wrong.href, authenticatorUrl: db.urls.authenticatorUrl });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^DATABASE_UNREACHABLE: .*password authentication failed.*\n$/);
   });
 
   test("a PORT another process holds: one line saying what to do, no stack trace, exit 1", async () => {

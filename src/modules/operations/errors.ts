@@ -6,10 +6,6 @@
 import type { ErrorSpec } from "../../platform/errors.ts";
 
 export const OPERATIONS_ERRORS = {
-  DATABASE_UNREACHABLE: {
-    status: 503,
-    message: "The database cannot be reached with the configured URL.",
-  },
   BACKUP_TOOL_MISSING: {
     status: 500,
     message: "No pg_dump or pg_restore of the database server's major version was found.",
