@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createServer, type AddressInfo, type Server } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import express from "express";
@@ -204,21 +204,48 @@ describe("a command started where it cannot run", () => {
     expect(server.output()).toBe(`PORT ${port} is in use by another process: stop it, or set PORT to another port.\n`);
   });
 
-  test("an IMAGE_UPLOAD_PATH that cannot be written: one line naming it, exit 1", async () => {
+  test.each([
+    ["under a file", "ENOTDIR"],
+    // Node's own recursive mkdir spun at 100 % CPU for ever there.
+    ["under /proc", "ENOENT"],
+  ])("an IMAGE_UPLOAD_PATH that cannot be written (%s): one line naming it, exit 1", async (where, reason) => {
     const file = join(mkdtempSync(join(tmpdir(), "tessera-upload-")), "a-file");
     writeFileSync(file, "not a directory");
+    const path = where === "under a file" ? join(file, "images") : `/proc/tessera-${process.pid}/images`;
     const server = spawnEntryPoint("server.ts", {
       PORT: String(await freePort()),
       DATABASE_URL: db.urls.ownerUrl,
       DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
-      IMAGE_UPLOAD_PATH: join(file, "images"),
+      IMAGE_UPLOAD_PATH: path,
       LOG_LEVEL: "warn",
     });
     expect(await server.exited).toBe(1);
     expect(server.output()).toBe(
-      `IMAGE_UPLOAD_PATH: ${join(file, "images", "tmp")} cannot be written to (ENOTDIR): ` +
+      `IMAGE_UPLOAD_PATH: ${join(path, "tmp")} cannot be written to (${reason}): ` +
         "set IMAGE_UPLOAD_PATH to a writable directory.\n",
     );
+    rmSync(dirname(file), { recursive: true, force: true });
+  });
+
+  test("an EMBEDDED_DATABASE_DIR that cannot be a directory: one line naming it, before anything starts", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "tessera-embedded-")), "a-file");
+    writeFileSync(file, "not a directory");
+    for (const [dir, reason] of [
+      [file, "ENOTDIR"],
+      [join(file, "pg"), "ENOTDIR"],
+      [`/proc/tessera-${process.pid}`, "ENOENT"],
+    ] as const) {
+      const result = spawnSync(process.execPath, [join(projectRoot, "src", "cli", "migrate.ts")], {
+        env: { PATH: process.env.PATH, EMBEDDED_DATABASE_DIR: dir, LOG_LEVEL: "silent" },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect([result.status, result.stderr]).toEqual([
+        1,
+        `EMBEDDED_DATABASE_DIR: ${dir} cannot be used (${reason}): set it to a directory this process can write.\n`,
+      ]);
+    }
+    expect(readFileSync(file, "utf8")).toBe("not a directory");
     rmSync(dirname(file), { recursive: true, force: true });
   });
 });

@@ -6,10 +6,11 @@
  * Uploads are received into temporary files on local disk with either driver.
  */
 import { constants, createReadStream } from "node:fs";
-import { access, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { access, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { StartupError } from "../../platform/config.ts";
+import { makeDirectory } from "../../platform/directories.ts";
 
 export interface StoredImage {
   size: number;
@@ -46,7 +47,7 @@ export const keyOf = (hash: string) => `${hash.slice(0, 2)}/${hash.slice(2, 4)}/
  */
 export async function ensureWritable(dir: string, variable: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     await access(dir, constants.W_OK);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -60,7 +61,7 @@ export async function ensureWritable(dir: string, variable: string): Promise<voi
 export function tempDirectory(dir: string): Pick<ImageStorage, "tempPath" | "sweepTemp"> {
   return {
     async tempPath(name) {
-      await mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
       return join(dir, name);
     },
     async sweepTemp(olderThanMs) {
@@ -91,7 +92,7 @@ export function localImageStorage(root: string): ImageStorage {
         await rm(tempFile, { force: true });
         return { created: false };
       }
-      await mkdir(dirname(target), { recursive: true });
+      await makeDirectory(dirname(target));
       await rename(tempFile, target);
       return { created: true };
     },

@@ -4,12 +4,14 @@
  * custom-format archive, and back, in one transaction, as the owner role, keeping owners, grants and
  * policies (docs/operations.md, Backups).
  */
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { devNull, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type pg from "pg";
 import type { Command, CommandContext } from "../../platform/commands.ts";
 import type { DatabaseUrls } from "../../platform/config.ts";
+import { makeDirectorySync } from "../../platform/directories.ts";
 import { AppError } from "../../platform/errors.ts";
 import { dataDir } from "../../platform/paths.ts";
 import { operationsConfig } from "./config.ts";
@@ -26,20 +28,34 @@ export const backup: Command = {
     const file = resolve(given ?? join(dataDir, "backups", `${server.database}-${timestamp()}.dump`));
     if (existsSync(file)) throw new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
     const pgDump = await toolFor(context, "pg_dump", server);
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // The backup holds password hashes and sealed secrets: readable by its owner only. pg_dump
-    // writes into the file made here (keeping its mode); it becomes the backup once complete.
-    const partial = `${file}.partial`;
-    rmSync(partial, { force: true });
-    writeFileSync(partial, "", { mode: 0o600 });
-    const { dbname, env } = connectionFor(context.urls.ownerUrl);
-    const options = ["--format=custom", `--file=${partial}`, "--lock-wait-timeout=60000", "--no-password"];
-    const result = await runTool(pgDump.path, [...options, `--dbname=${dbname}`], env);
-    if (result.code !== 0) {
-      rmSync(partial, { force: true });
-      throw new AppError("BACKUP_FAILED", `pg_dump failed, no backup was written: ${firstError(result.stderr)}`);
+    // writes into a file of this run's own, made here (keeping its mode); it becomes the backup once
+    // complete, by a link that fails rather than replace a file another run finished meanwhile.
+    const partial = `${file}.${process.pid}-${randomBytes(4).toString("hex")}.partial`;
+    try {
+      makeDirectorySync(dirname(file), 0o700);
+      writeFileSync(partial, "", { mode: 0o600, flag: "wx" });
+    } catch (error) {
+      throw new AppError("BACKUP_FAILED", `${file} cannot be written (${codeOf(error)}); no backup was written.`);
     }
-    renameSync(partial, file);
+    try {
+      const { dbname, env } = connectionFor(context.urls.ownerUrl);
+      const options = ["--format=custom", `--file=${partial}`, "--lock-wait-timeout=60000", "--no-password"];
+      const result = await runTool(pgDump.path, [...options, `--dbname=${dbname}`], env);
+      if (result.code !== 0) {
+        throw new AppError("BACKUP_FAILED", `pg_dump failed, no backup was written: ${firstError(result.stderr)}`);
+      }
+      try {
+        linkSync(partial, file);
+      } catch (error) {
+        if (codeOf(error) === "EEXIST") {
+          throw new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
+        }
+        throw new AppError("BACKUP_FAILED", `${file} cannot be written (${codeOf(error)}); no backup was written.`);
+      }
+    } finally {
+      rmSync(partial, { force: true });
+    }
     const kB = Math.ceil(statSync(file).size / 1024);
     context.print(
       `backup of database ${server.database} (PostgreSQL ${server.version}) written to ${file} (${kB} kB) ` +
@@ -47,6 +63,8 @@ export const backup: Command = {
     );
   },
 };
+
+const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
 export const restore: Command = {
   usage: "restore <file> [--clean]",

