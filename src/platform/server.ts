@@ -34,7 +34,7 @@ import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
-import { rememberedTrust } from "./http/trustProxy.ts";
+import { installClientAddress, rememberedTrust } from "./http/trustProxy.ts";
 import { answerClientErrors, continueWhenRead, malformation } from "./http/clientErrors.ts";
 import type { Logger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
@@ -149,6 +149,7 @@ export async function createTesseraServer({
   // Who may say who the client is (X-Forwarded-For): TRUST_PROXY. req.ip keys every per-IP limit.
   app.set("trust proxy", config.trustProxy);
   app.set("trust proxy fn", rememberedTrust(app.get("trust proxy fn")));
+  installClientAddress(app);
   // Requests are dispatched at the end, once the /graphql lane is built (see below).
   // A missing Host is refused by answerClientErrors, in the error envelope.
   // Only a WebSocket upgrade of /graphql is one: any other request with an Upgrade header (curl's

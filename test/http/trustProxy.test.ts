@@ -117,6 +117,27 @@ describe("TRUST_PROXY=1 (one proxy in front)", () => {
   test("a WebSocket operation records the client address by the same rule as HTTP", async () => {
     expect(await failedLoginOverWebSocket(one, "192.0.2.1, 198.51.100.7")).toBe("198.51.100.7");
   });
+
+  test.each([
+    ["198.51.100.9:8080", "198.51.100.9"],
+    ["[2001:db8::9]:443", "2001:db8::9"],
+    ["[2001:db8::a]", "2001:db8::a"],
+    ["fe80::1%eth0", "fe80::1"],
+    // Not an address at all: the request is the proxy's own (here, a local peer).
+    ["unknown", "127.0.0.1"],
+  ])("a proxy that writes the client as %s: the login works and the session records %s", async (written, ip) => {
+    const response = await fetch(`${one.app.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": written },
+      body: JSON.stringify({ tenant: one.tenant.slug, login: one.user.email, password }),
+    });
+    expect(response.status).toBe(200);
+    const { rows } = await one.app.db.ownerPool.query<{ ip: string }>(
+      "select host(ip) as ip from app_private.sessions where user_id = $1 order by created_at desc limit 1",
+      [one.user.id],
+    );
+    expect(rows[0]!.ip.replace(/^::ffff:/, "")).toBe(ip);
+  });
 });
 
 describe("TRUST_PROXY=false (clients connect directly)", () => {

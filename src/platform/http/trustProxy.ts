@@ -1,3 +1,6 @@
+import { isIP } from "node:net";
+import type { Express, Request } from "express";
+
 /**
  * Express's compiled `trust proxy` rule, remembering its answers. Express calls it with the
  * socket's address for every `req.ip`, `req.protocol` and `req.secure` (grafserv reads `req.secure`
@@ -17,4 +20,37 @@ export function rememberedTrust(trust: (address: string, hop: number) => boolean
     }
     return answer;
   };
+}
+
+/**
+ * The client's address as an IP address, or undefined. A trusted proxy may write the client into
+ * X-Forwarded-For as `1.2.3.4:80`, `[2001:db8::1]:443` or with an IPv6 zone (`fe80::1%eth0`), and
+ * Express hands on whatever stands there: such a value reached the `inet` column of a session and
+ * every login from that proxy failed. The port and zone are dropped; anything that is still not an
+ * address stands for nobody known.
+ */
+export function ipAddressOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  // Node's isIP takes an IPv6 zone (`%eth0`), which PostgreSQL's inet refuses.
+  if (isIP(value) && !value.includes("%")) return value;
+  const candidate =
+    /^\[([^\]]+)\](?::\d{1,5})?$/.exec(value)?.[1] ?? /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(value)?.[1] ?? value;
+  const withoutZone = candidate.replace(/%[^%]*$/, "");
+  return isIP(withoutZone) ? withoutZone : undefined;
+}
+
+/**
+ * `req.ip` as an IP address (ipAddressOf of what Express's `trust proxy` rule gives): when a trusted
+ * proxy names no address the client is known by, the request is the proxy's own, its socket's peer.
+ */
+export function installClientAddress(app: Express): void {
+  const expressIp = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(app.request), "ip")?.get;
+  if (!expressIp) throw new Error("Express's request has no `ip` getter to build on");
+  Object.defineProperty(app.request, "ip", {
+    configurable: true,
+    enumerable: true,
+    get(this: Request) {
+      return ipAddressOf(expressIp.call(this)) ?? ipAddressOf(this.socket?.remoteAddress);
+    },
+  });
 }
