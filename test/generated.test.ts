@@ -4,7 +4,7 @@
  * `npm run schema:export && npm run codegen`.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MODULES } from "../src/modules/index.ts";
 import { createLogger } from "../src/platform/logger.ts";
@@ -47,4 +47,18 @@ test("src/generated matches graphql-codegen's output for schema.graphql and the 
   });
   if (result.status !== 0) process.stdout.write(`src/generated ${STALE}\n${result.stdout}${result.stderr}`);
   expect(result.status).toBe(0);
+});
+
+test("npm run openapi takes --check or nothing: a mistyped flag is refused and rewrites nothing", () => {
+  const files = ["openapi.json", "src/generated/openapi.ts"].map((file) => join(projectRoot, file));
+  const before = files.map((file) => statSync(file).mtimeMs);
+  for (const args of [["--bogus"], ["-c"], ["--check", "extra"]]) {
+    const result = spawnSync(process.execPath, [join(projectRoot, "src", "cli", "openapi.ts"), ...args], {
+      cwd: projectRoot,
+      encoding: "utf8",
+    });
+    expect([result.status, result.stdout]).toEqual([1, ""]);
+    expect(result.stderr).toBe(`VALIDATION_FAILED: usage: npm run openapi [-- --check] (given: ${args.join(" ")}).\n`);
+  }
+  expect(files.map((file) => statSync(file).mtimeMs)).toEqual(before);
 });

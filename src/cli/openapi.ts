@@ -7,6 +7,14 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
+// Only `--check`, or nothing: a mistyped flag (`--chek`, `-c`) would otherwise rewrite the files a
+// check was asked for.
+const args = process.argv.slice(2);
+if (args.length > 1 || (args.length === 1 && args[0] !== "--check")) {
+  process.stderr.write(`VALIDATION_FAILED: usage: npm run openapi [-- --check] (given: ${args.join(" ")}).\n`);
+  process.exit(1);
+}
+
 // Before any Graphile module loads (the modules' GraphQL plugins import them); nothing here runs GraphQL.
 process.env.GRAPHILE_ENV ??= "development";
 const { MODULES } = await import("../modules/index.ts");
@@ -20,7 +28,7 @@ const outputs: Array<[path: string, text: string]> = [
   [OPENAPI_PATH, document],
   [join(projectRoot, "src/generated/openapi.ts"), types],
 ];
-const check = process.argv.includes("--check");
+const check = args[0] === "--check";
 for (const [path, fresh] of outputs) {
   const name = relative(process.cwd(), path) || path;
   if (check) {
