@@ -88,6 +88,15 @@ test(
     expect(await registrations("batch@example.test")).toBe(0);
     expect(await queuedMail()).toBe(mailBefore);
 
+    // enableTwoFactor writes a pending secret each time: aliased, it counts as the others do.
+    const enables = `mutation { ${Array.from({ length: 3 }, (_, i) => `e${i}: enableTwoFactor { secret }`).join(" ")} }`;
+    expect(refusal(await post({ query: enables }, member.token))).toEqual({
+      status: 400,
+      code: "QUERY_TOO_COMPLEX",
+      reason: "TOO_MANY_EXPENSIVE_FIELDS",
+      data: undefined,
+    });
+
     // What a client needs — one per request — still works.
     const single = await post({ query: `mutation { ${register("one", "single@example.test")} }` });
     expect(single.body.errors).toBeUndefined();

@@ -47,6 +47,7 @@ export const identity: ModuleManifest = {
     "changePassword",
     "forgotPassword",
     "resetPassword",
+    "enableTwoFactor",
     "confirmTwoFactor",
     "disableTwoFactor",
   ],
