@@ -1781,6 +1781,21 @@ $function$;
 comment on function app_private.tenant_has_live_owner(uuid,uuid) is '@module identity
 True when the tenant has a live (not deleted, not system) owner, leaving out except_user_id.';
 
+CREATE OR REPLACE FUNCTION app_private.tg__nfc_email()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if new.email is not null and new.email::text is not nfc normalized then
+    new.email := normalize(new.email::text, nfc);
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg__nfc_email() is '@module identity
+Stores the row''s e-mail address in Unicode NFC, so that canonically equivalent spellings are one address.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_sessions__notify_revoked()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2076,11 +2091,15 @@ $function$;
 comment on function app_public.roles_permissions(app_public.roles) is '@module identity
 Every permission the role grants, sorted: a built-in role''s come from the platform''s catalogue, a custom role''s from its role permissions.';
 
+CREATE TRIGGER _040_nfc_email BEFORE INSERT OR UPDATE OF email ON app_private.registrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__nfc_email();
+
 CREATE TRIGGER _500_notify_revoked AFTER UPDATE OF revoked_at ON app_private.sessions FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION app_private.tg_sessions__notify_revoked();
 
 CREATE TRIGGER _100_same_tenant BEFORE INSERT OR UPDATE OF user_id, role_id ON app_public.user_roles FOR EACH ROW EXECUTE FUNCTION app_private.tg_user_roles__same_tenant();
 
 CREATE TRIGGER _800_keep_an_owner AFTER DELETE OR UPDATE ON app_public.user_roles FOR EACH ROW EXECUTE FUNCTION app_private.tg_user_roles__keep_an_owner();
+
+CREATE TRIGGER _040_nfc_email BEFORE INSERT OR UPDATE OF email ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__nfc_email();
 
 CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF full_name ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('full_name');
 

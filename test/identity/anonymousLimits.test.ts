@@ -48,6 +48,24 @@ describe("anonymous operations are limited per IP and per tenant", () => {
     expect(rows[0].n).toBe(LIMITS.registrationPerEmail.max);
   });
 
+  test("register: an e-mail spelled in NFC and in NFD is one address, for its limit and as stored", async () => {
+    const ip = addresses();
+    const nfc = "j\u00fcrgen.m\u00fcller@example.test";
+    const nfd = nfc.normalize("NFD");
+    expect(nfd).not.toBe(nfc);
+    const answers = await parallel(12, (i) =>
+      rest("/api/auth/register", { ...registration("limited", `nfc${i}`), email: i % 2 ? nfd : nfc }, ip(i)),
+    );
+    expect(countCodes(answers)).toEqual({
+      202: LIMITS.registrationPerEmail.max,
+      RATE_LIMITED: 12 - LIMITS.registrationPerEmail.max,
+    });
+    const { rows } = await app.db.ownerPool.query<{ email: string; n: number }>(
+      "select email::text, count(*)::int as n from app_private.registrations where username like 'nfc%' group by 1",
+    );
+    expect(rows).toEqual([{ email: nfc, n: LIMITS.registrationPerEmail.max }]);
+  });
+
   test(
     "register: 200 per tenant per hour, a tenant that does not exist included, " + "without any argon2 work for it",
     async () => {

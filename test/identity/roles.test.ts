@@ -42,6 +42,22 @@ const liveOwners = async (tenantId: string) =>
     )
   ).rows[0]!.n;
 
+test("createUser: an e-mail in NFD is the same address as in NFC, stored once, in NFC", async () => {
+  const nfc = "\u00e5sa.\u00f6berg@example.test";
+  const first = await app.graphql(CREATE_USER, { email: nfc, username: "asa-nfc", roles: ["member"] }, owner.token);
+  expect(first.body.errors).toBeUndefined();
+  const again = await app.graphql(
+    CREATE_USER,
+    { email: nfc.normalize("NFD"), username: "asa-nfd", roles: ["member"] },
+    owner.token,
+  );
+  expect(again.body.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+  const { rows } = await app.db.ownerPool.query<{ email: string }>(
+    "select email::text from app_public.users where username in ('asa-nfc', 'asa-nfd')",
+  );
+  expect(rows).toEqual([{ email: nfc }]);
+});
+
 test("nobody grants a role above their own: an admin cannot create an owner; an owner can", async () => {
   const refused = await create(admin.token, ["member", "owner"]);
   expect(refused.body.errors?.[0]?.extensions).toEqual({

@@ -3,10 +3,13 @@ import { z } from "zod";
 import { issueFields } from "../../platform/http/listQuery.ts";
 import { AppError } from "../../platform/errors.ts";
 
+// NFC: "ü" as one code point and as "u" with a combining mark are one address (the database stores
+// NFC too), so they share one account and one per-address limit.
 const email = z
   .string()
   .trim()
   .toLowerCase()
+  .normalize("NFC")
   .max(254)
   .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address")
   // A right-to-left override (U+202E) or another invisible character makes an address read as another.
@@ -34,7 +37,7 @@ export const schemas = {
     captchaToken: z.string().max(4096).optional().nullable(),
   }),
   confirmRegistration: z.object({ registrationToken: token, code }),
-  login: z.object({ tenant, login: z.string().trim().min(1).max(254), password }),
+  login: z.object({ tenant, login: z.string().trim().normalize("NFC").min(1).max(254), password }),
   verifyTwoFactor: z.object({ twoFactorToken: token, code }),
   refreshSession: z.object({ refreshToken: token }),
   changePassword: z.object({ currentPassword: password, newPassword: password }),
