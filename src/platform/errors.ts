@@ -100,8 +100,9 @@ export class AppError extends Error {
 /** Standard PostgreSQL SQLSTATEs that mean a client mistake rather than a server fault. */
 const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode, message?: string]> = [
   // character_not_in_repertoire: PostgreSQL's text cannot hold U+0000 (other invalid text is
-  // refused as NOT_UNICODE before it reaches SQL).
-  [/^22021$/, "VALIDATION_FAILED", "Text must not contain the NUL character (U+0000)."],
+  // refused as NOT_UNICODE before it reaches SQL); untranslatable_character (22P05): nor can jsonb,
+  // as a value or a key, escaped (`"\u0000"`).
+  [/^(22021|22P05)$/, "VALIDATION_FAILED", "Text must not contain the NUL character (U+0000)."],
   [/^23505$/, "CONFLICT"], // unique_violation
   [/^23P01$/, "CONFLICT"], // exclusion_violation
   [/^(23502|23503|23514)$/, "VALIDATION_FAILED"], // not null, foreign key, check

@@ -386,4 +386,16 @@ test("refused: empty, blank or long text, a long caption, a bad audience, a bot 
   );
   expect(errorCodes(tokenless.body)).toEqual(["VALIDATION_FAILED"]);
   expect(telegram.unauthorized).toBe(0);
+  // A NUL in the audience (jsonb cannot hold it, as a value or a key) is named as such.
+  for (const audience of [{ language: "e\u0000n" }, { "lang\u0000uage": "en" }]) {
+    const answer = await app.graphql(
+      CREATE_BROADCAST,
+      { broadcast: { botId: store.botId, text: "x", audience } },
+      store.admin.token,
+    );
+    expect(answer.body.errors?.map((error: { message: string }) => error.message)).toEqual([
+      "Text must not contain the NUL character (U+0000).",
+    ]);
+    expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+  }
 });
