@@ -139,6 +139,9 @@ interface Archive {
 }
 
 /** The archive's table of contents, after reading it whole: a damaged or cut file is refused here. */
+/** Schemas every backup of Tessera's holds: the application's and the migration log. */
+const REQUIRED_SCHEMAS = ["app_public", "app_private", "graphile_migrate"];
+
 async function readArchive(pgRestore: string, file: string): Promise<Archive> {
   const list = await runTool(pgRestore, ["--list", file]);
   if (list.code !== 0) {
@@ -153,6 +156,16 @@ async function readArchive(pgRestore: string, file: string): Promise<Archive> {
     throw new AppError("BACKUP_FILE_INVALID", `${file} is incomplete or damaged: ${firstError(whole.stderr)}`);
   }
   const entries = list.stdout.split("\n").filter((line) => /^\d+; /.test(line));
+  // A pg_dump archive of another database (or of only part of one) would be restored beside what
+  // --clean leaves in place, and reported as done.
+  const schemas = new Set(entries.map((line) => / SCHEMA - (\S+) /.exec(line)?.[1]));
+  const missing = REQUIRED_SCHEMAS.filter((schema) => !schemas.has(schema));
+  if (missing.length > 0) {
+    throw new AppError(
+      "BACKUP_FILE_INVALID",
+      `${file} is not a backup of a Tessera database: it holds no ${missing.join(" or ")} schema.`,
+    );
+  }
   const dumpedFrom = /Dumped from database version: (.+)/.exec(list.stdout)?.[1]?.trim() ?? "unknown";
   const tables = entries.filter((line) => / TABLE DATA /.test(line)).length;
   return { entries, dumpedFrom, tables };

@@ -252,6 +252,19 @@ test(
     const missing = await task(["restore", join(dir, "no-such.dump")], target.urls);
     expect(refusal(missing)).toEqual({ status: 1, code: "NOT_FOUND" });
 
+    // A readable archive of another database is not taken either, even with --clean.
+    const foreign = await emptyDatabase();
+    await foreign.ownerPool.query("create table public.foo (id int primary key)");
+    const foreignFile = join(dir, "foreign.dump");
+    expect(refusal(await task(["backup", foreignFile], foreign.urls))).toEqual({ status: 0, code: undefined });
+    const schemasBefore = await schemasOf(source);
+    const notOurs = await task(["restore", foreignFile, "--clean"], source.urls);
+    expect(refusal(notOurs)).toEqual({ status: 1, code: "BACKUP_FILE_INVALID" });
+    expect(notOurs.stderr).toContain("is not a backup of a Tessera database: it holds no app_public or app_private");
+    expect(await schemasOf(source)).toEqual(schemasBefore);
+    const { rows } = await source.rootPool.query("select to_regclass('public.foo') as foo");
+    expect(rows).toEqual([{ foo: null }]);
+
     const garbage = join(dir, "garbage.dump");
     writeFileSync(garbage, "this is not a backup\n".repeat(100));
     expect(refusal(await task(["restore", garbage], target.urls))).toEqual({ status: 1, code: "BACKUP_FILE_INVALID" });
