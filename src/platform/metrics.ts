@@ -229,10 +229,10 @@ export class Metrics {
             // With the persisted-operations allow-list on, only allow-listed documents execute: their
             // names are as bounded as the list. Otherwise only our own operations keep their name.
             const grafserv = event.args.resolvedPreset?.grafserv as
-              | { persistedOperationsDirectory?: string; allowUnpersistedOperation?: unknown }
+              | { persistedOperationsGetter?: unknown; allowUnpersistedOperation?: unknown }
               | undefined;
             const allowListed =
-              Boolean(grafserv?.persistedOperationsDirectory) && grafserv?.allowUnpersistedOperation === false;
+              Boolean(grafserv?.persistedOperationsGetter) && grafserv?.allowUnpersistedOperation === false;
             const name = given === ANONYMOUS || allowListed || OWN_OPERATIONS.has(given) ? given : OTHER;
             const started = performance.now();
             let outcome = "error";

@@ -227,6 +227,22 @@ describe("a command started where it cannot run", () => {
     rmSync(dirname(file), { recursive: true, force: true });
   });
 
+  test("a GRAPHQL_PERSISTED_OPERATIONS_DIR that cannot be read: one line naming it, exit 1", async () => {
+    const missing = join(tmpdir(), `tessera-no-operations-${process.pid}`);
+    const server = spawnEntryPoint("server.ts", {
+      PORT: String(await freePort()),
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      GRAPHQL_PERSISTED_OPERATIONS_DIR: missing,
+      LOG_LEVEL: "warn",
+    });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toBe(
+      `GRAPHQL_PERSISTED_OPERATIONS_DIR: ${missing} cannot be read (ENOENT): ` +
+        "set GRAPHQL_PERSISTED_OPERATIONS_DIR to a directory of <hash>.graphql files.\n",
+    );
+  });
+
   test("an EMBEDDED_DATABASE_DIR that cannot be a directory: one line naming it, before anything starts", () => {
     const file = join(mkdtempSync(join(tmpdir(), "tessera-embedded-")), "a-file");
     writeFileSync(file, "not a directory");

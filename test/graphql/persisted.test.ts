@@ -50,3 +50,24 @@ test("any other document is refused with a documented code, never a 500", async 
   expect(unknown.status).toBeLessThan(500);
   expect(unknown.body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
 });
+
+test("refused requests are answered, not logged: no console error with the client's document", async () => {
+  const printed: unknown[][] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => void printed.push(args);
+  try {
+    for (const body of [
+      { query: "{ secret: modules { nodes { name } } }" },
+      { id: "f".repeat(64) },
+      { id: "../../etc/passwd" },
+      { id: 42 },
+      { extensions: { persistedQuery: { sha256Hash: "nope" } } },
+    ]) {
+      const { status, body: answer } = await post(body);
+      expect([status, answer.errors?.[0]?.extensions?.code]).toEqual([400, "VALIDATION_FAILED"]);
+    }
+  } finally {
+    console.error = error;
+  }
+  expect(printed).toEqual([]);
+});

@@ -16,6 +16,7 @@ import type { RequestTransactions } from "./requestTransactions.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
 import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
 import { NodeIdShapePlugin } from "./nodeIds.ts";
+import { loadPersistedOperations } from "./persistedOperations.ts";
 import { UnicodeTextPlugin } from "./unicodeText.ts";
 import { ValidationErrorCodesPlugin } from "./validationCodes.ts";
 
@@ -46,6 +47,9 @@ export interface PresetOptions {
 export const GRAPHQL_MAX_BODY_BYTES = 100_000;
 
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+  const persisted = options.graphql.persistedOperationsDir
+    ? loadPersistedOperations(options.graphql.persistedOperationsDir)
+    : undefined;
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
     plugins: [
@@ -58,7 +62,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       ValidationErrorCodesPlugin,
       UnicodeTextPlugin,
       NodeIdShapePlugin,
-      ...(options.graphql.persistedOperationsDir ? [PersistedPlugin] : []),
+      ...(persisted ? [PersistedPlugin] : []),
       ...(options.plugins ?? []),
     ],
     pgServices: [
@@ -90,8 +94,13 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       // Without introspection, error messages do not suggest field, argument or enum value names.
       maskError: makeMaskError(options.logger, !options.isProduction, !options.graphql.introspection),
       // Allow-list: with a directory of `<hash>.graphql` files, only those operations run.
-      ...(options.graphql.persistedOperationsDir
-        ? { persistedOperationsDirectory: options.graphql.persistedOperationsDir, allowUnpersistedOperation: false }
+      ...(persisted
+        ? {
+            // null for an unknown id: the plugin then refuses the request (its type says string only).
+            persistedOperationsGetter: persisted.getter as (hash: string) => string,
+            hashFromPayload: persisted.hashFromPayload as (body: unknown) => string,
+            allowUnpersistedOperation: false,
+          }
         : {}),
     },
     grafast: {

@@ -1,0 +1,51 @@
+/**
+ * The operation allow-list (GRAPHQL_PERSISTED_OPERATIONS_DIR): a directory of `<hash>.graphql`
+ * files, read once when the server starts. @grafserv/persisted reads such a directory itself, but
+ * a directory it cannot read let the server start and refuse every operation; each refused request
+ * was printed to the console whole, with the client's document, as an error; and, with no file list,
+ * every distinct unknown hash a client sent stayed in its memory. Here the directory must be readable
+ * at start, the operations live in one map that clients cannot grow, and an unknown or missing id is
+ * answered (400 VALIDATION_FAILED) without a log line.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { StartupError } from "../config.ts";
+
+const FILE = /^([A-Za-z0-9_-]+)\.graphql$/;
+
+export interface PersistedOperations {
+  /** The document of an allow-listed id; null for any other. */
+  getter(hash: string): string | null;
+  /** The id a request names (Apollo's, Relay's or a plain `id`); "" when it names none. */
+  hashFromPayload(payload: unknown): string;
+  size: number;
+}
+
+export function loadPersistedOperations(
+  dir: string,
+  variable = "GRAPHQL_PERSISTED_OPERATIONS_DIR",
+): PersistedOperations {
+  const operations = new Map<string, string>();
+  try {
+    for (const name of readdirSync(dir)) {
+      const hash = FILE.exec(name)?.[1];
+      if (hash) operations.set(hash, readFileSync(join(dir, name), "utf8"));
+    }
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new StartupError(
+      `${variable}: ${dir} cannot be read (${reason}): set ${variable} to a directory of <hash>.graphql files.`,
+    );
+  }
+  return {
+    getter: (hash) => operations.get(hash) ?? null,
+    hashFromPayload(payload) {
+      const body = payload as
+        | { id?: unknown; documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } }
+        | undefined;
+      const hash = body?.extensions?.persistedQuery?.sha256Hash ?? body?.documentId ?? body?.id;
+      return typeof hash === "string" ? hash : "";
+    },
+    size: operations.size,
+  };
+}
