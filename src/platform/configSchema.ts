@@ -16,6 +16,16 @@ export const postgresUrl = z
   .regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// connection string", abort: true })
   .refine(namesUserAndHost, "must name a user and a host, and a port of 1–65535 if any: postgres://user@host:5432/db");
 
+/** Whether a URL parses, names a host, and a port other than 0 if any. */
+function namesHost(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.hostname !== "" && url.port !== "0";
+  } catch {
+    return false;
+  }
+}
+
 function namesUserAndHost(value: string): boolean {
   let url: URL;
   try {
@@ -70,11 +80,11 @@ export const envSchema = z.object({
   DATABASE_AUTHENTICATOR_URL: postgresUrl.optional(),
   DATABASE_VISITOR: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case role name of at most 63 characters")
     .optional(),
   DATABASE_BOT: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case role name")
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case role name of at most 63 characters")
     .optional(),
   DATABASE_LISTEN_URL: postgresUrl.optional(),
   DATABASE_PREPARED_STATEMENTS: z.enum(["true", "false"], { error: "must be true or false" }).default("true"),
@@ -84,9 +94,13 @@ export const envSchema = z.object({
   JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
   SMTP_URL: z
     .string()
-    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+    .regex(/^smtps?:\/\//, { error: "must be an smtp:// or smtps:// URL", abort: true })
+    .refine(namesHost, "must name a host, and a port of 1–65535 if any: smtp://user:password@host:587")
     .optional(),
-  MAIL_FROM: z.string().min(3).default("Tessera <no-reply@tessera.local>"),
+  MAIL_FROM: z
+    .string()
+    .regex(/^([^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, "must be an address, or a name and <address>")
+    .default("Tessera <no-reply@tessera.local>"),
   MAIL_CONCURRENCY: integer(1, 100).default(2),
   SMTP_CONNECT_TIMEOUT_MS: integer(100, 300_000).default(5_000),
   SMTP_SOCKET_TIMEOUT_MS: integer(100, 600_000).default(20_000),
@@ -103,8 +117,8 @@ export const envSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .regex(
-      /^(\*|https?:\/\/[^\s,]+(,\s*https?:\/\/[^\s,]+)*)$/,
-      "must be * or a comma-separated list of http(s) origins",
+      /^(\*|https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*)$/,
+      "must be * or a comma-separated list of http(s) origins (scheme, host and port: no path, no trailing /)",
     )
     .optional(),
   TRUST_PROXY: z

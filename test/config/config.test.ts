@@ -57,6 +57,37 @@ describe("loadConfig", () => {
     expect(config.database).toMatchObject({ ownerUrl: "postgres://app@db/app", visitorRole: "app_visitor" });
   });
 
+  test("values that would be accepted and never work are named: origins with a path, SMTP without a host…", () => {
+    expect(
+      problemsOf({
+        CORS_ORIGINS: "https://app.example.test/path",
+        SMTP_URL: "smtp://",
+        MAIL_FROM: "not an address",
+        DATABASE_VISITOR: `v${"x".repeat(63)}`,
+        ACCESS_TOKEN_TTL_MINUTES: "60",
+        REFRESH_TOKEN_TTL_MINUTES: "30",
+        PLATFORM_PAYMENT_SYSTEM_LOGIN: "   ",
+      }).sort(),
+    ).toEqual(
+      [
+        "CORS_ORIGINS: must be * or a comma-separated list of http(s) origins (scheme, host and port: no path, no trailing /)",
+        "SMTP_URL: must name a host, and a port of 1–65535 if any: smtp://user:password@host:587",
+        "MAIL_FROM: must be an address, or a name and <address>",
+        "DATABASE_VISITOR: must be a lower-case role name of at most 63 characters",
+        "REFRESH_TOKEN_TTL_MINUTES: must be at least ACCESS_TOKEN_TTL_MINUTES",
+        "PLATFORM_PAYMENT_SYSTEM_LOGIN: must not be blank",
+      ].sort(),
+    );
+    expect(
+      problemsOf({
+        CORS_ORIGINS: "https://app.example.test, http://localhost:3000",
+        SMTP_URL: "smtps://user:pw@mail.example.test:465",
+        MAIL_FROM: "Shop <shop@example.test>",
+      }),
+    ).toEqual([]);
+    expect(problemsOf({ SMTP_URL: "smtp://u:p@host:99999" })).toHaveLength(1);
+  });
+
   test("a connection string must name a user and a host, and a port that exists", () => {
     const authenticator = "postgres://a@db/app";
     for (const url of ["postgres://", "postgres://db/app", "postgres://app@db:99999/app", "postgres://app@db:0/app"]) {

@@ -27,6 +27,12 @@ export const identityConfig = configFragment({
   problems(raw) {
     const env = raw.APP_ENV ?? "dev";
     const problems = hardenedSecretProblems("TOTP_ENCODE_SECRET", raw.TOTP_ENCODE_SECRET, DEV_TOTP_ENCODE_SECRET, env);
+    // A session whose refresh token dies before its first access token would end at the first refresh.
+    const access = Number(raw.ACCESS_TOKEN_TTL_MINUTES ?? 15);
+    const refresh = Number(raw.REFRESH_TOKEN_TTL_MINUTES ?? 43200);
+    if (Number.isFinite(access) && Number.isFinite(refresh) && refresh < access) {
+      problems.push("REFRESH_TOKEN_TTL_MINUTES: must be at least ACCESS_TOKEN_TTL_MINUTES");
+    }
     if (isHardenedEnv(env) && raw.JWT_SECRET && raw.JWT_SECRET === raw.TOTP_ENCODE_SECRET) {
       problems.push(`TOTP_ENCODE_SECRET: must differ from JWT_SECRET when APP_ENV=${env}`);
     }

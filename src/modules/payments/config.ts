@@ -55,7 +55,7 @@ export const paymentsConfig = configFragment({
     PAYMENT_EXPIRY_MINUTES: integer(1, 43_200).default(60),
     MOCK_PAYMENTS_PROVIDER_URL: httpUrl().optional(),
     PLATFORM_PAYMENT_SYSTEM_BASE_URL: httpUrl().optional(),
-    PLATFORM_PAYMENT_SYSTEM_LOGIN: z.string().min(1).max(200).optional(),
+    PLATFORM_PAYMENT_SYSTEM_LOGIN: z.string().trim().min(1, "must not be blank").max(200).optional(),
     PLATFORM_PAYMENT_SYSTEM_PASSWORD: z.string().min(1).max(500).optional(),
     PLATFORM_PAYMENT_SYSTEM_2FA_KEY: z
       .string()
