@@ -1,4 +1,5 @@
 /** Starts the parts a command asks for and returns one function that stops them all, in order. */
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import type { Runner } from "graphile-worker";
 import { StartupError, type Config } from "./config.ts";
 import { migrateDatabase } from "./db/migrate.ts";
@@ -54,7 +55,13 @@ async function startDevServices(
   return { config, banner: started.flatMap((service) => service.banner ?? []), stop };
 }
 
-export async function startAll(options: StartOptions): Promise<Started> {
+export async function startAll(given: StartOptions): Promise<Started> {
+  // PORT=0 asks for any free port: it is chosen now, so that the banner and the development services
+  // (the mock payment provider's webhook URL) name the port the API will listen on, not port 0.
+  const options =
+    given.config.port === 0 && given.server !== false
+      ? { ...given, config: { ...given.config, port: await anyFreePort() } }
+      : given;
   const { logger, modules } = options;
   const database = await resolveDatabase(options.config, logger);
   let dev: Awaited<ReturnType<typeof startDevServices>> | undefined;
@@ -120,6 +127,18 @@ export async function startAll(options: StartOptions): Promise<Started> {
     banner: `${banner}\n`,
     stop,
   };
+}
+
+/** A port the kernel has free now (another process may still take it before we listen). */
+function anyFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** Listens on PORT; a port that cannot be had is the operator's matter (StartupError, one line). */

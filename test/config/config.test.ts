@@ -9,6 +9,7 @@ import { projectRoot } from "../../src/platform/paths.ts";
 import { problemsOf } from "../helpers/config.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { freePort, spawnEntryPoint } from "../helpers/process.ts";
+import { until } from "../helpers/wait.ts";
 
 describe("loadConfig", () => {
   test("defaults make a working development configuration", () => {
@@ -273,6 +274,26 @@ describe("a command started where it cannot run", () => {
         "set GRAPHQL_PERSISTED_OPERATIONS_DIR to a directory of <hash>.graphql files.\n",
     );
   });
+
+  test("PORT=0: the server listens on a free port, and the banner and the payment webhooks name that port", async () => {
+    const start = spawnEntryPoint("start.ts", {
+      PORT: "0",
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      LOG_LEVEL: "warn",
+    });
+    try {
+      const ready = () => /Ready\s+http:\/\/localhost:(\d+)\/ready/.exec(start.output());
+      await until(() => ready() !== null, "the banner", 90_000);
+      const port = Number(ready()![1]);
+      expect(port).toBeGreaterThan(0);
+      expect(start.output()).toContain(`(webhooks to http://127.0.0.1:${port}/api/webhook/payments/mock)`);
+      expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    } finally {
+      start.child.kill("SIGTERM");
+      await start.exited;
+    }
+  }, 120_000);
 
   test("an EMBEDDED_DATABASE_DIR that cannot be a directory: one line naming it, before anything starts", () => {
     const file = join(mkdtempSync(join(tmpdir(), "tessera-embedded-")), "a-file");
