@@ -15,6 +15,9 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+if (process.argv.length > 2)
+  fail(`VALIDATION_FAILED: this command takes no arguments (given: ${process.argv.slice(2).join(" ")}).`);
+
 const env = process.env;
 const logger = createLogger(env.LOG_LEVEL ?? "info", "mock-payments", undefined, process.stdout.isTTY === true);
 const port = Number(env.MOCK_PAYMENTS_PORT ?? 8091);
@@ -45,7 +48,13 @@ const mock = await startMockPaymentsProvider({
     delivery.status !== null && delivery.status < 300
       ? logger.info(delivery, "webhook delivered")
       : logger.warn(delivery, "webhook not accepted"),
-});
+}).catch((error: NodeJS.ErrnoException) =>
+  fail(
+    error.code === "EADDRINUSE"
+      ? `MOCK_PAYMENTS_PORT ${port} is in use by another process: stop it, or set MOCK_PAYMENTS_PORT to another port.`
+      : `MOCK_PAYMENTS_PORT ${port} cannot be listened on (${error.code ?? error.message}).`,
+  ),
+);
 logger.info({ url: mock.url, webhookUrl }, "mock payment provider listening");
 process.stdout.write(`Mock payment provider on ${mock.url} (MOCK_PAYMENTS_PROVIDER_URL=${mock.url})\n`);
 

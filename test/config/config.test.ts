@@ -295,6 +295,26 @@ describe("a command started where it cannot run", () => {
     }
   }, 120_000);
 
+  test("npm run mock:payments on a port another process holds, or with arguments: one line, exit 1", () => {
+    const port = (holder.address() as AddressInfo).port;
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [join(projectRoot, "src", "cli", "mock-payments.ts"), ...args], {
+        env: { PATH: process.env.PATH, MOCK_PAYMENTS_PORT: String(port), LOG_LEVEL: "silent" },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+    const taken = run([]);
+    expect([taken.status, taken.stderr]).toEqual([
+      1,
+      `MOCK_PAYMENTS_PORT ${port} is in use by another process: stop it, or set MOCK_PAYMENTS_PORT to another port.\n`,
+    ]);
+    const extra = run(["--port", "1"]);
+    expect([extra.status, extra.stderr]).toEqual([
+      1,
+      "VALIDATION_FAILED: this command takes no arguments (given: --port 1).\n",
+    ]);
+  });
+
   test("an EMBEDDED_DATABASE_DIR that cannot be a directory: one line naming it, before anything starts", () => {
     const file = join(mkdtempSync(join(tmpdir(), "tessera-embedded-")), "a-file");
     writeFileSync(file, "not a directory");
