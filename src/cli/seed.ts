@@ -4,7 +4,7 @@ import { boot, withDatabase } from "./boot.ts";
 const booted = await boot("tessera-seed");
 const { config, logger, modules } = booted;
 if (config.isProduction) {
-  process.stderr.write(`Refusing to seed demo data when APP_ENV=${config.env}.\n`);
+  process.stderr.write(`FORBIDDEN: seeding demo data is refused when APP_ENV=${config.env}.\n`);
   process.exit(1);
 }
 const { seedDemo } = await import("../platform/db/seed.ts");

@@ -8,6 +8,12 @@ import { inTransaction } from "./db/pools.ts";
 import { prepareTenant, type BootstrapContext, type ModuleManifest } from "./modules.ts";
 
 /** Runs every module's steps in one transaction: a failure leaves the database as it was. */
+/**
+ * The transaction lock that `npm run init` and the demo seed take first: two runs at once (two
+ * `npm run seed`, a seed beside an init) create a tenant one after the other, the second finding it.
+ */
+export const BOOTSTRAP_LOCK_KEY = 7438212;
+
 export async function bootstrap(
   modules: readonly ModuleManifest[],
   client: pg.ClientBase,
@@ -20,7 +26,7 @@ export async function bootstrap(
     prepareTenant: (tenantId) => prepareTenant(modules, client, tenantId),
   };
   return inTransaction(client, async () => {
-    await client.query("select pg_advisory_xact_lock(7438212)");
+    await client.query("select pg_advisory_xact_lock($1)", [BOOTSTRAP_LOCK_KEY]);
     for (const step of modules.flatMap((module) => module.bootstrap ?? [])) await step.run(context);
     return context.report;
   });

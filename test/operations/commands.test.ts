@@ -1,5 +1,5 @@
 /** `npm run init` (idempotent, secret printed once) and `npm run db:truncate` (refused in prod). */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import request from "supertest";
 import { projectRoot } from "../../src/platform/paths.ts";
@@ -148,6 +148,39 @@ test("db:truncate is refused in production and empties our tables in development
   expect((await app.db.ownerPool.query("select count(*)::int as n from app_public.transactions")).rows[0].n).toBe(0);
   await expect(app.db.ownerPool.query("truncate app_public.transactions")).rejects.toMatchObject({ code: "TFORB" });
 });
+
+test("two seeds at once: both succeed, one demo tenant; seeding is FORBIDDEN in production", async () => {
+  expect(run("truncate.ts").status).toBe(0);
+  const seed = () =>
+    new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "seed.ts")], {
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: app.db.urls.ownerUrl,
+          DATABASE_AUTHENTICATOR_URL: app.db.urls.authenticatorUrl,
+          LOG_LEVEL: "silent",
+        },
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+      child.on("close", (status) => resolve({ status, stderr }));
+    });
+  expect(await Promise.all([seed(), seed()])).toEqual([
+    { status: 0, stderr: "" },
+    { status: 0, stderr: "" },
+  ]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.tenants where slug = 'demo'",
+  );
+  expect(rows).toEqual([{ n: 1 }]);
+
+  const refused = run("seed.ts", [], {
+    APP_ENV: "prod",
+    JWT_SECRET: "x".repeat(40),
+    TOTP_ENCODE_SECRET: "y".repeat(40),
+  });
+  expect([refused.status, refused.stderr]).toEqual([1, "FORBIDDEN: seeding demo data is refused when APP_ENV=prod.\n"]);
+}, 120_000);
 
 test("task retry and unlock-workers act on the queue", async () => {
   const { rows } = await app.db.ownerPool.query<{ id: string }>(

@@ -7,6 +7,7 @@ import type pg from "pg";
 import type { Config } from "../config.ts";
 import type { ModuleManifest, SeedContext } from "../modules.ts";
 import { prepareTenant } from "../modules.ts";
+import { BOOTSTRAP_LOCK_KEY } from "../bootstrap.ts";
 import { inTransaction } from "./pools.ts";
 
 export interface DemoData {
@@ -31,6 +32,7 @@ export async function seedDemo(
     prepareTenant: (id) => prepareTenant(modules, client, id),
   };
   await inTransaction(client, async () => {
+    await client.query("select pg_advisory_xact_lock($1)", [BOOTSTRAP_LOCK_KEY]);
     for (const module of modules) await module.seed?.(context);
   });
   if (!context.tenant) throw new Error("no module created the demo tenant");
