@@ -163,7 +163,7 @@ export interface paths {
         put?: never;
         /**
          * Trades a refresh token for a new session (the token rotates)
-         * @description The refresh token comes in the body or in the `X-Refresh-Token` header.
+         * @description The refresh token comes in the body or in the `X-Refresh-Token` header, not in both.
          */
         post: operations["refreshSession"];
         delete?: never;

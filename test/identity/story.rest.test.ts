@@ -71,6 +71,17 @@ test("the REST story with its statuses", async () => {
     .set(bearer(confirmed.body.accessToken));
   expect([missing.status, missing.body.error.code]).toEqual([404, "NOT_FOUND"]);
 
+  // A token in the header and another in the body at once are refused.
+  const twice = await api
+    .post("/api/auth/refresh")
+    .set("X-Refresh-Token", confirmed.body.refreshToken)
+    .send({ refreshToken: "another-refresh-token-of-someone" });
+  expect([twice.status, twice.body.error.code, twice.body.error.details]).toEqual([
+    400,
+    "VALIDATION_FAILED",
+    { fields: { refreshToken: "given twice: in the header and in the body" } },
+  ]);
+
   // Refresh with X-Refresh-Token; reuse → 401 TOKEN_REUSED and the session is gone.
   const refreshed = await api.post("/api/auth/refresh").set("X-Refresh-Token", confirmed.body.refreshToken);
   expect(refreshed.status).toBe(200);

@@ -113,7 +113,7 @@ export const verifyTwoFactor = defineRoute({
 
 export const refreshSession = defineRoute({
   ...auth("refresh", "refreshSession", "Trades a refresh token for a new session (the token rotates)"),
-  description: "The refresh token comes in the body or in the `X-Refresh-Token` header.",
+  description: "The refresh token comes in the body or in the `X-Refresh-Token` header, not in both.",
   body: { ...checkedByService(schemas.refreshSession), required: false },
   responses: { 200: { description: "The new session", schema: SessionAnswer, headers: NO_STORE } },
   errors: [...ISSUES_SESSION, "INVALID_TOKEN", "TOKEN_REUSED"],

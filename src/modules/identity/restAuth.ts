@@ -4,6 +4,7 @@
  * specs (paths, documented bodies and answers) are in api.ts.
  */
 import type { Request, Router } from "express";
+import { AppError } from "../../platform/errors.ts";
 import { callerOf } from "../../platform/http/authenticate.ts";
 import { apiRouter, implement } from "../../platform/http/routeTable.ts";
 import * as api from "./api.ts";
@@ -49,7 +50,19 @@ export function authRoutes(auth: AuthService): Router {
       headers: api.NO_STORE,
     })),
     implement(api.refreshSession, async ({ body, req }) => {
-      const refreshToken = req.get("x-refresh-token") ?? (body as { refreshToken?: unknown } | undefined)?.refreshToken;
+      const inHeader = req.get("x-refresh-token");
+      const inBody = (body as { refreshToken?: unknown } | undefined)?.refreshToken;
+      // Two tokens are one too many: which one a proxy or a log saw is not which one would rotate.
+      if (inHeader !== undefined && inBody !== undefined) {
+        throw new AppError(
+          "VALIDATION_FAILED",
+          "Give the refresh token in the X-Refresh-Token header or in the body, not both.",
+          {
+            details: { fields: { refreshToken: "given twice: in the header and in the body" } },
+          },
+        );
+      }
+      const refreshToken = inHeader ?? inBody;
       return { status: 200, body: await auth.refreshSession({ refreshToken }, callerOf(req)), headers: api.NO_STORE };
     }),
     implement(api.logout, async ({ req }) => ({
