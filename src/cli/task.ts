@@ -4,7 +4,7 @@ import { boot, reportRefusal, withDatabase } from "./boot.ts";
 const booted = await boot("tessera-task", { takesArguments: true });
 const { config, logger, modules } = booted;
 const { mergeRecords, registerModules } = await import("../platform/modules.ts");
-const { allTaskNames } = await import("../platform/worker/registry.ts");
+const { allTaskNames, enqueuedPayloadProblems } = await import("../platform/worker/registry.ts");
 const { newPool } = await import("../platform/db/pools.ts");
 const { maxArguments } = await import("../platform/commands.ts");
 
@@ -14,9 +14,10 @@ const [name, ...args] = process.argv.slice(2);
 const command = name ? commands[name] : undefined;
 if (!command) {
   const usage = Object.values(commands).map((c) => `  ${c.usage.padEnd(36)} ${c.description}`);
-  const unknown = name ? `Unknown command ${JSON.stringify(name)}.\n` : "";
+  // No word at all asks for the list; any other word (an empty one too) names no command.
+  const unknown = name !== undefined ? `VALIDATION_FAILED: Unknown command ${JSON.stringify(name)}.\n` : "";
   process.stderr.write(`${unknown}Usage: npm run task -- <command> [args]\n\n${usage.join("\n")}\n`);
-  process.exit(name ? 1 : 0);
+  process.exit(name !== undefined ? 1 : 0);
 }
 
 if (args.length > maxArguments(command)) {
@@ -29,7 +30,18 @@ await withDatabase(booted, { migrate: false }, async (urls) => {
   const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
     await reportRefusal(() =>
-      command.run({ pool, urls, config, logger, taskNames: allTaskNames(modules), print }, args),
+      command.run(
+        {
+          pool,
+          urls,
+          config,
+          logger,
+          taskNames: allTaskNames(modules),
+          payloadProblems: (task, payload) => enqueuedPayloadProblems(modules, task, payload),
+          print,
+        },
+        args,
+      ),
     );
   } finally {
     await pool.end();

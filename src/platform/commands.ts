@@ -17,6 +17,8 @@ export interface CommandContext {
   logger: Logger;
   /** Every task identifier the worker knows (platform and modules). */
   taskNames: readonly string[];
+  /** What a task's payload schema finds wrong with a payload ([] when it fits, or the task has none). */
+  payloadProblems(task: string, payload: unknown): string[];
   print(line: string): void;
 }
 

@@ -238,6 +238,12 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
     },
     { script: "task.ts", args: ["backup", ""], says: /^VALIDATION_FAILED: Usage: backup \[file\]\n$/ },
     {
+      script: "task.ts",
+      args: ["enqueue", "run_build", "{}"],
+      says: /^VALIDATION_FAILED: The payload does not fit run_build: buildId: /,
+    },
+    { script: "task.ts", args: [""], says: /^VALIDATION_FAILED: / },
+    {
       script: "init.ts",
       args: ["--email", "a@x.test", "--email", "b@x.test"],
       says: /^VALIDATION_FAILED: Option '--email' is given more than once/,

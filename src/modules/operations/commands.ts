@@ -6,7 +6,7 @@ import { AppError } from "../../platform/errors.ts";
 export const enqueue: Command = {
   usage: "enqueue <task> [json-payload]",
   description: "Adds a job for a registered worker task.",
-  async run({ urls, taskNames, print }, [task, payload]) {
+  async run({ urls, taskNames, payloadProblems, print }, [task, payload]) {
     if (!task || !taskNames.includes(task)) {
       const known = taskNames.join(", ");
       throw new AppError(
@@ -14,7 +14,13 @@ export const enqueue: Command = {
         `Unknown task ${JSON.stringify(task ?? "")}; known: ${known}. Usage: ${enqueue.usage}`,
       );
     }
-    const job = await quickAddJob({ connectionString: urls.ownerUrl }, task, parseJsonObject(payload, enqueue.usage));
+    const parsed = parseJsonObject(payload, enqueue.usage);
+    // A payload the task's schema refuses would fail the job on every attempt: refused here instead.
+    const problems = payloadProblems(task, parsed);
+    if (problems.length > 0) {
+      throw new AppError("VALIDATION_FAILED", `The payload does not fit ${task}: ${problems.join("; ")}.`);
+    }
+    const job = await quickAddJob({ connectionString: urls.ownerUrl }, task, parsed);
     print(`enqueued job ${job.id} (${task})`);
   },
 };

@@ -4,6 +4,7 @@
  * its schema before it runs.
  */
 import { parseCrontab, type ParsedCronItem, type Task } from "graphile-worker";
+import type { z } from "zod";
 import type { Config, MailConfig } from "../config.ts";
 import { makeSendEmailTask, type MailTransport } from "../email/sendEmail.ts";
 import type { EmailTemplate } from "../email/templates.ts";
@@ -49,16 +50,28 @@ export function emailTemplates(modules: readonly ModuleManifest[]): Record<strin
   return mergeRecords("e-mail template", modules, (module) => module.emailTemplates);
 }
 
+/** A schema's issues with a payload, one line each. */
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`);
+}
+
 /** Wraps a module task: the payload is parsed by its schema; a payload that does not fit fails the job. */
 function validated(name: string, definition: TaskDefinition<unknown>, context: TaskContext): Task {
   return async (payload, helpers) => {
     const parsed = definition.payload.safeParse(payload);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`);
-      throw new Error(`${name}: invalid payload (${problems.join("; ")})`);
-    }
+    if (!parsed.success) throw new Error(`${name}: invalid payload (${problemsOf(parsed.error).join("; ")})`);
     await definition.run(parsed.data, helpers, context);
   };
+}
+
+/**
+ * What a module task's schema finds wrong with a payload (`npm run task -- enqueue` checks before it
+ * adds the job, which would otherwise fail on every attempt); [] for a fitting payload or a platform task.
+ */
+export function enqueuedPayloadProblems(modules: readonly ModuleManifest[], task: string, payload: unknown): string[] {
+  const definition = modules.find((module) => module.tasks?.[task])?.tasks?.[task];
+  const parsed = (definition as TaskDefinition<unknown> | undefined)?.payload.safeParse(payload);
+  return parsed && !parsed.success ? problemsOf(parsed.error) : [];
 }
 
 export function makeTaskList({ modules, mail, logger, transport, config }: WorkerDependencies): Record<string, Task> {
