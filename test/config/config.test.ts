@@ -193,6 +193,16 @@ describe("a command started where it cannot run", () => {
     await db.drop();
   });
 
+  /** server.ts on the test database and a free port, with `env` on top. */
+  const serverWith = async (env: Record<string, string>) =>
+    spawnEntryPoint("server.ts", {
+      PORT: String(await freePort()),
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      LOG_LEVEL: "warn",
+      ...env,
+    });
+
   const runWith = (command: string, urls: { ownerUrl: string; authenticatorUrl: string }, args: string[] = []) =>
     spawnSync(process.execPath, [join(projectRoot, "src", "cli", command), ...args], {
       env: {
@@ -244,13 +254,7 @@ describe("a command started where it cannot run", () => {
     const file = join(mkdtempSync(join(tmpdir(), "tessera-upload-")), "a-file");
     writeFileSync(file, "not a directory");
     const path = where === "under a file" ? join(file, "images") : `/proc/tessera-${process.pid}/images`;
-    const server = spawnEntryPoint("server.ts", {
-      PORT: String(await freePort()),
-      DATABASE_URL: db.urls.ownerUrl,
-      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
-      IMAGE_UPLOAD_PATH: path,
-      LOG_LEVEL: "warn",
-    });
+    const server = await serverWith({ IMAGE_UPLOAD_PATH: path });
     expect(await server.exited).toBe(1);
     expect(server.output()).toBe(
       `IMAGE_UPLOAD_PATH: ${join(path, "tmp")} cannot be written to (${reason}): ` +
@@ -261,13 +265,7 @@ describe("a command started where it cannot run", () => {
 
   test("a GRAPHQL_PERSISTED_OPERATIONS_DIR that cannot be read: one line naming it, exit 1", async () => {
     const missing = join(tmpdir(), `tessera-no-operations-${process.pid}`);
-    const server = spawnEntryPoint("server.ts", {
-      PORT: String(await freePort()),
-      DATABASE_URL: db.urls.ownerUrl,
-      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
-      GRAPHQL_PERSISTED_OPERATIONS_DIR: missing,
-      LOG_LEVEL: "warn",
-    });
+    const server = await serverWith({ GRAPHQL_PERSISTED_OPERATIONS_DIR: missing });
     expect(await server.exited).toBe(1);
     expect(server.output()).toBe(
       `GRAPHQL_PERSISTED_OPERATIONS_DIR: ${missing} cannot be read (ENOENT): ` +
