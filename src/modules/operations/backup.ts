@@ -138,10 +138,13 @@ interface Archive {
   tables: number;
 }
 
-/** The archive's table of contents, after reading it whole: a damaged or cut file is refused here. */
 /** Schemas every backup of Tessera's holds: the application's and the migration log. */
 const REQUIRED_SCHEMAS = ["app_public", "app_private", "graphile_migrate"];
 
+/**
+ * The archive's table of contents, after reading it whole: a damaged or cut file is refused here,
+ * and so is an archive of another database.
+ */
 async function readArchive(pgRestore: string, file: string): Promise<Archive> {
   const list = await runTool(pgRestore, ["--list", file]);
   if (list.code !== 0) {
