@@ -1786,15 +1786,26 @@ CREATE OR REPLACE FUNCTION app_private.tg__nfc_email()
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_email text;
 begin
-  if new.email is not null and new.email::text is not nfc normalized then
-    new.email := normalize(new.email::text, nfc);
+  if new.email is null then
+    return new;
   end if;
+  v_email := regexp_replace(new.email::text,
+    '^[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|'
+    '[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '', 'g');
+  if exists (select 1 from pg_catalog.pg_collation where collname = 'und-x-icu') then
+    execute 'select lower($1 collate "und-x-icu")' into v_email using v_email;
+  else
+    v_email := lower(v_email);
+  end if;
+  new.email := normalize(v_email, nfc);
   return new;
 end;
 $function$;
 comment on function app_private.tg__nfc_email() is '@module identity
-Stores the row''s e-mail address in Unicode NFC, so that canonically equivalent spellings are one address.';
+Stores the row''s e-mail address trimmed of Unicode spaces, in lower case (ICU''s when the server has it) and in Unicode NFC, as the services compare addresses.';
 
 CREATE OR REPLACE FUNCTION app_private.tg_sessions__notify_revoked()
  RETURNS trigger
