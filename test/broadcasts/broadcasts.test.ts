@@ -66,7 +66,7 @@ test("setBotToken: bots.manage only, the bot of the caller's tenant, stored seal
   expect(errorCodes(foreign.body)).toEqual(["NOT_FOUND"]);
   const malformed = await app.graphql(SET_BOT_TOKEN, { botId: store.botId, token: "not a token" }, store.admin.token);
   expect(errorCodes(malformed.body)).toEqual(["VALIDATION_FAILED"]);
-  expect(malformed.body.errors[0].extensions.details).toEqual({ field: "token" });
+  expect((malformed.body.errors?.[0]?.extensions as { details?: unknown })?.details).toEqual({ field: "token" });
   // A malformed token is judged after who asks and which bot: signed out, a member, another tenant's bot.
   const shapeless = { botId: store.botId, token: "not a token" };
   expect(errorCodes((await app.graphql(SET_BOT_TOKEN, shapeless)).body)).toEqual(["UNAUTHENTICATED"]);

@@ -68,3 +68,36 @@ test("the authorization key twice (any case) is UNAUTHENTICATED; absent, null an
   });
   signedIn.ws.close(1000);
 });
+
+test("a subscription with @skip or @include on its root field is VALIDATION_FAILED, whatever the variables", async () => {
+  // Fails on the code before the fix: INTERNAL ("selection set cannot be empty", or a variable
+  // "not provided a runtime value" even for @include(if: $x) with x true).
+  const tenant = await createTenant(app.db.ownerPool);
+  const member = await createUser(app.db.ownerPool, tenant, "member");
+  const socket = await openSocket(app, { payload: { authorization: `Bearer ${member.token}` } });
+  const cases: Array<[string, Record<string, unknown>?]> = [
+    ["subscription { notificationAdded @skip(if: true) { notification { id } } }"],
+    ["subscription { tenantModuleChanged @include(if: false) { event } }"],
+    ["subscription($x: Boolean!) { notificationAdded @include(if: $x) { notification { id } } }", { x: true }],
+    [
+      "subscription Named($x: Boolean!) { ...Root } fragment Root on Subscription { notificationAdded @skip(if: $x) { notification { id } } }",
+      { x: false },
+    ],
+    ["subscription { ... @include(if: true) { notificationAdded { notification { id } } } }"],
+    // Two root fields: graphql-js's own rule, which this one wraps, still refuses them.
+    ["subscription { a: notificationAdded { notification { id } } b: tenantModuleChanged { event } }"],
+  ];
+  for (const [index, [query, variables]] of cases.entries()) {
+    const id = `op${index}`;
+    socket.ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables } }));
+    expect([query, await answerTo(socket, id)]).toEqual([
+      query,
+      {
+        id,
+        type: "error",
+        payload: [expect.objectContaining({ extensions: { code: "VALIDATION_FAILED" } })],
+      },
+    ]);
+  }
+  socket.ws.close(1000);
+});

@@ -21,6 +21,7 @@ import {
 } from "postgraphile/graphql";
 import { SafeError } from "postgraphile/grafast";
 import { nestsDeeperThan } from "../jsonDepth.ts";
+import { withSubscriptionRootRule } from "./subscriptionRoot.ts";
 import {
   MAX_INTROSPECTION_SELECTIONS,
   PAGE_ARGS,
@@ -152,7 +153,7 @@ export function makeLimitsPlugin(limits: GraphQLLimits): GraphileConfig.Plugin {
       middleware: {
         setPreset(next, event) {
           // Without introspection, the schema is not the client's to discover through suggestions either.
-          const all = [...event.validationRules, ...rules];
+          const all = [...event.validationRules.map(withSubscriptionRootRule), ...rules];
           event.validationRules.splice(
             0,
             event.validationRules.length,
