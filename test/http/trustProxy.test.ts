@@ -114,6 +114,14 @@ describe("TRUST_PROXY=1 (one proxy in front)", () => {
     },
   );
 
+  test("an IPv4 address and its IPv4-mapped IPv6 spellings share one per-IP bucket", async () => {
+    const failures = await exhaust(one, () => "203.0.113.30");
+    expect(failures).toBe(LIMITS.loginPerIp.max);
+    for (const spelling of ["::ffff:203.0.113.30", "[::FFFF:203.0.113.30]:80", "0:0:0:0:0:ffff:cb00:711e"]) {
+      expect([spelling, await failedLogin(one, spelling)]).toEqual([spelling, "RATE_LIMITED"]);
+    }
+  });
+
   test("a WebSocket operation records the client address by the same rule as HTTP", async () => {
     expect(await failedLoginOverWebSocket(one, "192.0.2.1, 198.51.100.7")).toBe("198.51.100.7");
   });
@@ -123,6 +131,9 @@ describe("TRUST_PROXY=1 (one proxy in front)", () => {
     ["[2001:db8::9]:443", "2001:db8::9"],
     ["[2001:db8::a]", "2001:db8::a"],
     ["fe80::1%eth0", "fe80::1"],
+    ["::FFFF:198.51.100.11", "198.51.100.11"],
+    ["[0:0:0:0:0:ffff:c633:640c]:80", "198.51.100.12"],
+    ["2001:DB8:0:0::B", "2001:db8::b"],
     // Not an address at all: the request is the proxy's own (here, a local peer).
     ["unknown", "127.0.0.1"],
   ])("a proxy that writes the client as %s: the login works and the session records %s", async (written, ip) => {
@@ -136,7 +147,7 @@ describe("TRUST_PROXY=1 (one proxy in front)", () => {
       "select host(ip) as ip from app_private.sessions where user_id = $1 order by created_at desc limit 1",
       [one.user.id],
     );
-    expect(rows[0]!.ip.replace(/^::ffff:/, "")).toBe(ip);
+    expect(rows[0]!.ip).toBe(ip);
   });
 });
 
