@@ -22,7 +22,7 @@ import type { Caller } from "./graphql/context.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { endableStream } from "./endableStream.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
-import { escapesWellFormed } from "./http/unicode.ts";
+import { duplicateKey, escapesWellFormed } from "./http/unicode.ts";
 import type { Logger } from "./logger.ts";
 import {
   CLOSE_FLOODING,
@@ -181,6 +181,11 @@ export function attachGraphqlWebSockets(
                 return ws.close(CloseCode.BadRequest, "The message is not UTF-8.");
               }
               if (!escapesWellFormed(text)) return ws.close(CloseCode.BadRequest, "The message is not valid Unicode.");
+              // A key given twice in one object (`"authorization"` in connection_init, `"query"`…): the
+              // parser keeps the last, where a proxy or a log may read the first. As REST's DUPLICATE_KEY.
+              if (duplicateKey(text) !== undefined) {
+                return ws.close(CloseCode.BadRequest, "The message gives a key twice in one object.");
+              }
               const message: MessageAdmission = { counted: false };
               try {
                 await admission.run(message, () => handle(text));

@@ -2,6 +2,7 @@
  * GraphQL over WebSocket: a connection_init `authorization` that is not a string fails operations
  * with UNAUTHENTICATED, never anonymously. The server carries on after each.
  */
+import WebSocket from "ws";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { answerTo, app, openSocket, useWebSocketApp } from "./websocketClient.ts";
 
@@ -100,4 +101,27 @@ test("a subscription with @skip or @include on its root field is VALIDATION_FAIL
     ]);
   }
   socket.ws.close(1000);
+});
+
+test("a message that gives one key twice closes the socket with 4400: connection_init's authorization, a query", async () => {
+  // Fails on the code before the fix: the parser kept the last key, and the valid token signed in.
+  const tenant = await createTenant(app.db.ownerPool);
+  const member = await createUser(app.db.ownerPool, tenant, "member");
+  const raw = new WebSocket(app.wsUrl, "graphql-transport-ws");
+  const closed = new Promise<number>((resolve) => raw.on("close", (code) => resolve(code)));
+  await new Promise((resolve, reject) => {
+    raw.once("open", resolve);
+    raw.once("error", reject);
+  });
+  raw.send(
+    `{"type":"connection_init","payload":{"authorization":"Bearer forged","authorization":"Bearer ${member.token}"}}`,
+  );
+  expect(await closed).toBe(4400);
+
+  const socket = await openSocket(app, { payload: { authorization: `Bearer ${member.token}` } });
+  socket.ws.send(
+    '{"id":"op","type":"subscribe","payload":{"query":"{ __typename }","query":"{ currentUser { id } }"}}',
+  );
+  expect((await socket.closed).code).toBe(4400);
+  expect(socket.messages.filter((message) => message.id === "op")).toEqual([]);
 });
