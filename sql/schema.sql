@@ -5001,6 +5001,8 @@ AS $function$
 begin
   if app_public.current_user_id() is not null then
     perform app_private.assert_module_access('broadcasts', 'broadcasts.manage');
+    -- The bots and customers a broadcast goes to are the store's: with commerce off, there is none.
+    perform app_private.assert_module_access('commerce', 'broadcasts.manage');
   elsif new.tenant_id is null then
     -- A request without a user (the worker and the owner's scripts always name the tenant).
     raise exception 'Sign in first' using errcode = 'TAUTH';
@@ -5026,7 +5028,7 @@ begin
 end;
 $function$;
 comment on function app_private.tg_broadcasts__check() is '@module broadcasts
-Before a broadcast is created: the caller signed in with broadcasts.manage (UNAUTHENTICATED, FORBIDDEN) before anything of the bot is checked; status pending, counts zero; its bot active and with a token (VALIDATION_FAILED).';
+Before a broadcast is created: the caller signed in with broadcasts.manage, and commerce switched on for the tenant (UNAUTHENTICATED, FORBIDDEN) before anything of the bot is checked; status pending, counts zero; its bot active and with a token (VALIDATION_FAILED).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__notify()
  RETURNS trigger

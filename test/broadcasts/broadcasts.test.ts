@@ -323,6 +323,29 @@ test("broadcastUpdated tells a member without broadcasts.manage nothing, until t
   );
 });
 
+test("with commerce switched off, no broadcast can be made: its bots and customers are the store's", async () => {
+  const commerce = (enabled: boolean) =>
+    app.db.ownerPool.query(
+      "update app_public.tenant_modules set enabled = $2 where tenant_id = $1 and module = 'commerce'",
+      [store.tenant.id, enabled],
+    );
+  await commerce(false);
+  try {
+    const answer = await app.graphql(
+      CREATE_BROADCAST,
+      { broadcast: { botId: store.botId, text: "While the store is closed" } },
+      store.admin.token,
+    );
+    expect(errorCodes(answer.body)).toEqual(["FORBIDDEN"]);
+  } finally {
+    await commerce(true);
+  }
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.broadcasts where text = 'While the store is closed'",
+  );
+  expect(rows).toEqual([{ n: 0 }]);
+});
+
 test("the caller's rights come before the bot: nobody without broadcasts.manage learns of a bot", async () => {
   const { rows } = await app.db.ownerPool.query<{ id: string }>(
     "insert into app_public.bots (tenant_id, name) values ($1, 'Tokenless') returning id",
