@@ -97,6 +97,9 @@ export async function createTesseraServer({
     : undefined;
   const pgSubscriber = new PgSubscriber(listenPool ?? requestPool);
   await applyRuntimeSettings(ownerPool, config, modules);
+  // The owner's URL has just answered; the request role's (and the LISTEN URL) must too, or the server
+  // would listen and fail every request: a refused role stops the start (DATABASE_UNREACHABLE).
+  await Promise.all([requestPool.query("select 1"), listenPool?.query("select 1")]);
   const checkSession = makeSessionCheck(requestPool);
   const transactions = new RequestTransactions(requestPool);
   // Ends open subscriptions of revoked sessions and suspended tenants (LISTEN on its own connection).

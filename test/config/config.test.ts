@@ -234,6 +234,29 @@ describe("a command started where it cannot run", () => {
     expect(result.stderr).toMatch(/^DATABASE_UNREACHABLE: .*password authentication failed.*\n$/);
   });
 
+  test("a request role the database refuses stops the server at start, as the owner's would", async () => {
+    // Fails on the code before the fix: the server listened, /ready said 503 and GraphQL blamed the client.
+    const refused = new URL(db.urls.authenticatorUrl);
+    refused.username = "no_such_role";
+    const server = spawnEntryPoint("server.ts", {
+      PORT: String(await freePort()),
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: refused.href,
+      LOG_LEVEL: "warn",
+    });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(/^DATABASE_UNREACHABLE: .*no_such_role.*\n$/);
+  });
+
+  test("an sslmode the server cannot give: one DATABASE_UNREACHABLE line", () => {
+    const ssl = new URL(db.urls.ownerUrl);
+    ssl.searchParams.set("sslmode", "require");
+    const result = runWith("migrate.ts", { ownerUrl: ssl.href, authenticatorUrl: db.urls.authenticatorUrl });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^DATABASE_UNREACHABLE: .*SSL.*\n$/m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   test("a PORT another process holds: one line saying what to do, no stack trace, exit 1", async () => {
     const port = (holder.address() as AddressInfo).port;
     const server = spawnEntryPoint("server.ts", {
