@@ -243,6 +243,12 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
       says: /^VALIDATION_FAILED: The payload does not fit run_build: buildId: /,
     },
     { script: "task.ts", args: [""], says: /^VALIDATION_FAILED: / },
+    // Stored altered, or unreadable as jsonb by the operators' job lists (it had broken failedJobs).
+    ...['{"a":"\\ud800"}', '{"a":"\\u0000"}', '{"a":1e999}', '{"a":1,"a":2}'].map((payload) => ({
+      script: "task.ts",
+      args: ["enqueue", "worker_heartbeat", payload],
+      says: /^VALIDATION_FAILED: The payload must be JSON stored as given/,
+    })),
     {
       script: "init.ts",
       args: ["--email", "a@x.test", "--email", "b@x.test"],
