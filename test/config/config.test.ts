@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createServer, type AddressInfo, type Server } from "node:net";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import express from "express";
@@ -334,6 +334,33 @@ describe("a command started where it cannot run", () => {
       1,
       "VALIDATION_FAILED: this command takes no arguments (given: --port 1).\n",
     ]);
+  });
+
+  test("an embedded cluster whose state file is missing or damaged: one line saying so, and the file kept", () => {
+    // Fails on the code before the fix: a new password was written over the file, and the start failed
+    // with a password error that named neither the file nor a way out.
+    const dir = join(mkdtempSync(join(tmpdir(), "tessera-state-")), "pg");
+    // Reachable by the postgres OS user when the tests run as root: otherwise the cluster would move to
+    // a fallback directory (docs/operations.md) and this one would not be looked at.
+    chmodSync(dirname(dir), 0o755);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "PG_VERSION"), "18\n");
+    for (const state of ['{"port":44401,"password":', undefined]) {
+      if (state === undefined) rmSync(`${dir}.json`, { force: true });
+      else writeFileSync(`${dir}.json`, state);
+      const result = spawnSync(process.execPath, [join(projectRoot, "src", "cli", "migrate.ts")], {
+        env: { PATH: process.env.PATH, EMBEDDED_DATABASE_DIR: dir, LOG_LEVEL: "silent" },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect([result.status, result.stderr]).toEqual([
+        1,
+        `The embedded PostgreSQL in ${dir} was made with the password kept in ${dir}.json, which is missing ` +
+          `or damaged: put that file back, or move ${dir} away to start a new cluster.\n`,
+      ]);
+      if (state !== undefined) expect(readFileSync(`${dir}.json`, "utf8")).toBe(state);
+    }
+    rmSync(dirname(dir), { recursive: true, force: true });
   });
 
   test("an EMBEDDED_DATABASE_DIR that cannot be a directory: one line naming it, before anything starts", () => {

@@ -71,6 +71,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const saved = readState(stateFile);
   const running = await attachToRunning(dataDir, stateFile, saved, logger);
   if (running) return running;
+  // A cluster initialised with the password of a state file that is now gone or damaged cannot be
+  // entered with a new one: say so, instead of writing a new password over the only trace of the old.
+  if (existsSync(join(dataDir, "PG_VERSION")) && typeof saved?.password !== "string") {
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL in ${dataDir} was made with the password kept in ${stateFile}, which is missing ` +
+        `or damaged: put that file back, or move ${dataDir} away to start a new cluster.`,
+    );
+  }
   const password = saved?.password ?? randomBytes(18).toString("base64url");
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const asRoot = process.getuid?.() === 0;
@@ -117,7 +125,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       writeFileSync(stateFile, JSON.stringify(written satisfies EmbeddedState), { mode: 0o600 });
     }
     if (!existsSync(join(dataDir, "PG_VERSION"))) {
-      if (asRoot && hasPostgresUser) handOverToPostgresUser(dataDir);
+      if (asRoot && hasPostgresUser) handOver(dataDir);
       logger.info({ dataDir }, "initialising embedded PostgreSQL");
       await cluster.initialise();
     }
@@ -193,6 +201,18 @@ function usableDataDir(dataDir: string): string {
   return dataDir;
 }
 
+/** handOverToPostgresUser, its refusal (a directory that cannot be chowned) as one line. */
+function handOver(dataDir: string): void {
+  try {
+    handOverToPostgresUser(dataDir);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new EmbeddedPostgresError(
+      `EMBEDDED_DATABASE_DIR: ${dataDir} cannot be given to the postgres OS user (${reason}): set it to another directory.`,
+    );
+  }
+}
+
 /** How many ports a start tries when another process takes each one before PostgreSQL binds it. */
 const PORT_ATTEMPTS = 3;
 
@@ -246,7 +266,8 @@ async function attachToRunning(
     if (problem !== "starting" || Date.now() > deadline) {
       throw new EmbeddedPostgresError(
         `${inUse}, but it does not accept us on port ${postmaster.port || "(none yet)"} (${problem}): ` +
-          "stop that process and retry.",
+          `stop that process and retry; if process ${postmaster.pid} is not PostgreSQL (a stale lock file), ` +
+          `delete ${join(dataDir, "postmaster.pid")}.`,
       );
     }
   }
