@@ -5,7 +5,17 @@
  * policies (docs/operations.md, Backups).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { devNull, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type pg from "pg";
@@ -38,12 +48,24 @@ export const backup: Command = {
     } catch (error) {
       throw new AppError("BACKUP_FAILED", `${file} cannot be written (${codeOf(error)}); no backup was written.`);
     }
+    // Interrupted (Ctrl-C, a stop), the run removes its partial file before it exits.
+    const interrupted = (signal: NodeJS.Signals) => {
+      rmSync(partial, { force: true });
+      process.kill(process.pid, signal);
+    };
+    process.once("SIGINT", interrupted);
+    process.once("SIGTERM", interrupted);
     try {
       const { dbname, env } = connectionFor(context.urls.ownerUrl);
       const options = ["--format=custom", `--file=${partial}`, "--lock-wait-timeout=60000", "--no-password"];
       const result = await runTool(pgDump.path, [...options, `--dbname=${dbname}`], env);
       if (result.code !== 0) {
         throw new AppError("BACKUP_FAILED", `pg_dump failed, no backup was written: ${firstError(result.stderr)}`);
+      }
+      // A custom-format archive starts with "PGDMP": a pg_dump that exited 0 having written nothing
+      // (or something else) made no backup.
+      if (!startsWith(partial, "PGDMP")) {
+        throw new AppError("BACKUP_FAILED", "pg_dump exited without writing an archive; no backup was written.");
       }
       try {
         linkSync(partial, file);
@@ -54,6 +76,8 @@ export const backup: Command = {
         throw new AppError("BACKUP_FAILED", `${file} cannot be written (${codeOf(error)}); no backup was written.`);
       }
     } finally {
+      process.removeListener("SIGINT", interrupted);
+      process.removeListener("SIGTERM", interrupted);
       rmSync(partial, { force: true });
     }
     const kB = Math.ceil(statSync(file).size / 1024);
@@ -63,6 +87,18 @@ export const backup: Command = {
     );
   },
 };
+
+/** Whether a file's first bytes are `magic` (read without reading the rest). */
+function startsWith(file: string, magic: string): boolean {
+  const expected = Buffer.from(magic);
+  const head = Buffer.alloc(expected.length);
+  const fd = openSync(file, "r");
+  try {
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(expected);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 

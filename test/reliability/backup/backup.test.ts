@@ -363,6 +363,17 @@ test(
     const restore = await task(["restore", backupFile], target.urls, { BACKUP_PG_BIN_DIR: bin });
     expect(refusal(restore)).toEqual({ status: 1, code: "BACKUP_TOOL_MISSING" });
     expect(await schemasOf(target)).toEqual([]);
+
+    // A pg_dump of the right version that exits 0 having written nothing made no backup.
+    const major = Number.parseInt(server.version, 10);
+    writeFileSync(
+      join(bin, "pg_dump"),
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) ${major}.0"; fi\nexit 0\n`,
+    );
+    const silent = await task(["backup", join(dir, "silent.dump")], source.urls, { BACKUP_PG_BIN_DIR: bin });
+    expect(refusal(silent)).toEqual({ status: 1, code: "BACKUP_FAILED" });
+    expect(existsSync(join(dir, "silent.dump"))).toBe(false);
+    expect(partialsIn(dir)).toEqual([]);
   },
   SLOW,
 );
