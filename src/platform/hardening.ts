@@ -61,6 +61,9 @@ export function hardenedSecretProblems(
   const secret = value ?? fallback;
   if (secret === fallback) return [`${name}: the development default is refused ${when}`];
   if (secret.length < 32) return [`${name}: must be at least 32 characters ${when}`];
+  // Forty spaces are 40 characters and no secret; nor is one character over and over.
+  if (new Set(secret.trim()).size < 8)
+    return [`${name}: must not be blank or repetitive (at least 8 distinct characters) ${when}`];
   if (PUBLISHED_SECRETS.has(secret))
     return [`${name}: this value is published in the Tessera repository; generate your own ${when}`];
   return [];

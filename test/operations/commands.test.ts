@@ -1,5 +1,6 @@
 /** `npm run init` (idempotent, secret printed once) and `npm run db:truncate` (refused in prod). */
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import request from "supertest";
 import { projectRoot } from "../../src/platform/paths.ts";
@@ -24,6 +25,12 @@ const run = (script: string, args: string[] = [], env: Record<string, string> = 
     encoding: "utf8",
     timeout: 30_000,
   });
+
+/** Secrets a production configuration accepts (fresh each run: never a value the repository publishes). */
+const PRODUCTION_SECRETS = {
+  JWT_SECRET: randomBytes(24).toString("base64url"),
+  TOTP_ENCODE_SECRET: randomBytes(24).toString("base64url"),
+};
 
 const snapshot = async () =>
   (
@@ -124,8 +131,7 @@ test("db:truncate is refused in production and empties our tables in development
   await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");
   const refused = run("truncate.ts", [], {
     APP_ENV: "prod",
-    JWT_SECRET: "x".repeat(40),
-    TOTP_ENCODE_SECRET: "y".repeat(40),
+    ...PRODUCTION_SECRETS,
   });
   expect(refused.status).toBe(1);
   expect(refused.stderr).toMatch(/^FORBIDDEN/);
@@ -176,8 +182,7 @@ test("two seeds at once: both succeed, one demo tenant; seeding is FORBIDDEN in 
 
   const refused = run("seed.ts", [], {
     APP_ENV: "prod",
-    JWT_SECRET: "x".repeat(40),
-    TOTP_ENCODE_SECRET: "y".repeat(40),
+    ...PRODUCTION_SECRETS,
   });
   expect([refused.status, refused.stderr]).toEqual([1, "FORBIDDEN: seeding demo data is refused when APP_ENV=prod.\n"]);
 }, 120_000);

@@ -33,7 +33,7 @@ export const identityConfig = configFragment({
     if (Number.isFinite(access) && Number.isFinite(refresh) && refresh < access) {
       problems.push("REFRESH_TOKEN_TTL_MINUTES: must be at least ACCESS_TOKEN_TTL_MINUTES");
     }
-    if (isHardenedEnv(env) && raw.JWT_SECRET && raw.JWT_SECRET === raw.TOTP_ENCODE_SECRET) {
+    if (isHardenedEnv(env) && raw.JWT_SECRET && raw.JWT_SECRET.trim() === raw.TOTP_ENCODE_SECRET?.trim()) {
       problems.push(`TOTP_ENCODE_SECRET: must differ from JWT_SECRET when APP_ENV=${env}`);
     }
     return problems;
