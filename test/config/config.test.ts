@@ -71,7 +71,8 @@ describe("loadConfig", () => {
       }).sort(),
     ).toEqual(
       [
-        "CORS_ORIGINS: must be * or a comma-separated list of http(s) origins (scheme, host and port: no path, no trailing /)",
+        "CORS_ORIGINS: must be * or a comma-separated list of http(s) origins " +
+          "(scheme, host and port: no path, no trailing /)",
         "SMTP_URL: must name a host, and a port of 1–65535 if any: smtp://user:password@host:587",
         "MAIL_FROM: must be an address, or a name and <address>",
         "DATABASE_VISITOR: must be a lower-case role name of at most 63 characters",
@@ -296,7 +297,7 @@ describe("a command started where it cannot run", () => {
     );
   });
 
-  test("PORT=0: the server listens on a free port, and the banner and the payment webhooks name that port", async () => {
+  test("PORT=0: the server listens on a free port, named by the banner and the payment webhooks", async () => {
     const start = spawnEntryPoint("start.ts", {
       PORT: "0",
       DATABASE_URL: db.urls.ownerUrl,

@@ -70,7 +70,7 @@ test("the authorization key twice (any case) is UNAUTHENTICATED; absent, null an
   signedIn.ws.close(1000);
 });
 
-test("a subscription with @skip or @include on its root field is VALIDATION_FAILED, whatever the variables", async () => {
+test("@skip or @include on a subscription's root field is VALIDATION_FAILED, whatever the variables", async () => {
   // Fails on the code before the fix: INTERNAL ("selection set cannot be empty", or a variable
   // "not provided a runtime value" even for @include(if: $x) with x true).
   const tenant = await createTenant(app.db.ownerPool);
@@ -81,7 +81,8 @@ test("a subscription with @skip or @include on its root field is VALIDATION_FAIL
     ["subscription { tenantModuleChanged @include(if: false) { event } }"],
     ["subscription($x: Boolean!) { notificationAdded @include(if: $x) { notification { id } } }", { x: true }],
     [
-      "subscription Named($x: Boolean!) { ...Root } fragment Root on Subscription { notificationAdded @skip(if: $x) { notification { id } } }",
+      "subscription Named($x: Boolean!) { ...Root } " +
+        "fragment Root on Subscription { notificationAdded @skip(if: $x) { notification { id } } }",
       { x: false },
     ],
     ["subscription { ... @include(if: true) { notificationAdded { notification { id } } } }"],
@@ -103,7 +104,7 @@ test("a subscription with @skip or @include on its root field is VALIDATION_FAIL
   socket.ws.close(1000);
 });
 
-test("a message that gives one key twice closes the socket with 4400: connection_init's authorization, a query", async () => {
+test("a message giving a key twice closes the socket with 4400: connection_init's authorization, a query", async () => {
   // Fails on the code before the fix: the parser kept the last key, and the valid token signed in.
   const tenant = await createTenant(app.db.ownerPool);
   const member = await createUser(app.db.ownerPool, tenant, "member");

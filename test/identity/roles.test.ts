@@ -42,7 +42,7 @@ const liveOwners = async (tenantId: string) =>
     )
   ).rows[0]!.n;
 
-test("createUser: an address in NFD, in capitals (not only ASCII) or with spaces around is one address, stored once", async () => {
+test("createUser: an address in NFD, in capitals (beyond ASCII) or with spaces around is one address", async () => {
   const stored = "\u00e5sa.\u00f6berg@example.test";
   const first = await app.graphql(
     CREATE_USER,

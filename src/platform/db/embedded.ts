@@ -208,7 +208,8 @@ function handOver(dataDir: string): void {
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new EmbeddedPostgresError(
-      `EMBEDDED_DATABASE_DIR: ${dataDir} cannot be given to the postgres OS user (${reason}): set it to another directory.`,
+      `EMBEDDED_DATABASE_DIR: ${dataDir} cannot be given to the postgres OS user (${reason}): ` +
+        "set it to another directory.",
     );
   }
 }

@@ -317,7 +317,7 @@ test(
 );
 
 test(
-  "two backups to one new file at once: one writes it, the other is CONFLICT; a file that cannot be made is BACKUP_FAILED",
+  "two backups to one new file at once: one writes it, the other is CONFLICT; an unmakeable file is BACKUP_FAILED",
   async () => {
     const file = join(dir, "twice.dump");
     // Someone else's file that happens to bear the old fixed name of an unfinished backup is left alone.
