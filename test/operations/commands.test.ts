@@ -280,4 +280,5 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
   expect(locked.rows).toEqual([{ locked_by: "alive" }]);
   const jobsAfter = (await app.db.ownerPool.query("select count(*)::int as n from graphile_worker.jobs")).rows[0].n;
   expect(jobsAfter).toBe(jobsBefore);
-});
+  // Twenty commands, each booting the modules: on two cores shared with another run, over a minute.
+}, 300_000);
