@@ -227,12 +227,13 @@ describe("a command started where it cannot run", () => {
     },
   );
 
-  test("a password the database refuses: one DATABASE_UNREACHABLE line naming the refusal, exit 1", () => {
-    const wrong = new URL(db.urls.ownerUrl);
-    wrong.password = "not-the-password";
-    const result = runWith("migrate.ts", { ownerUrl: wrong.href, authenticatorUrl: db.urls.authenticatorUrl });
+  test("a role the database refuses: one DATABASE_UNREACHABLE line naming the refusal, exit 1", () => {
+    // A role that does not exist (a wrong password would pass a server that trusts local connections).
+    const refused = new URL(db.urls.ownerUrl);
+    refused.username = "no_such_owner";
+    const result = runWith("migrate.ts", { ownerUrl: refused.href, authenticatorUrl: db.urls.authenticatorUrl });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^DATABASE_UNREACHABLE: .*password authentication failed.*\n$/);
+    expect(result.stderr).toMatch(/^DATABASE_UNREACHABLE: .*no_such_owner.*\n$/);
   });
 
   test("a request role the database refuses stops the server at start, as the owner's would", async () => {
