@@ -7,13 +7,13 @@ import type pg from "pg";
 import { inTransaction } from "./db/pools.ts";
 import { prepareTenant, type BootstrapContext, type ModuleManifest } from "./modules.ts";
 
-/** Runs every module's steps in one transaction: a failure leaves the database as it was. */
 /**
  * The transaction lock that `npm run init` and the demo seed take first: two runs at once (two
  * `npm run seed`, a seed beside an init) create a tenant one after the other, the second finding it.
  */
 export const BOOTSTRAP_LOCK_KEY = 7438212;
 
+/** Runs every module's steps in one transaction: a failure leaves the database as it was. */
 export async function bootstrap(
   modules: readonly ModuleManifest[],
   client: pg.ClientBase,
