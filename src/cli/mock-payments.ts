@@ -9,6 +9,7 @@ import { startMockPaymentsProvider } from "../modules/payments/providers/mockSer
 import { isHardenedEnv } from "../platform/hardening.ts";
 import { webhookKey } from "../platform/http/standardWebhooks.ts";
 import { createLogger } from "../platform/logger.ts";
+import { listenRefusal } from "../platform/system.ts";
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -48,13 +49,7 @@ const mock = await startMockPaymentsProvider({
     delivery.status !== null && delivery.status < 300
       ? logger.info(delivery, "webhook delivered")
       : logger.warn(delivery, "webhook not accepted"),
-}).catch((error: NodeJS.ErrnoException) =>
-  fail(
-    error.code === "EADDRINUSE"
-      ? `MOCK_PAYMENTS_PORT ${port} is in use by another process: stop it, or set MOCK_PAYMENTS_PORT to another port.`
-      : `MOCK_PAYMENTS_PORT ${port} cannot be listened on (${error.code ?? error.message}).`,
-  ),
-);
+}).catch((error: unknown) => fail(listenRefusal("MOCK_PAYMENTS_PORT", port, error)));
 logger.info({ url: mock.url, webhookUrl }, "mock payment provider listening");
 process.stdout.write(`Mock payment provider on ${mock.url} (MOCK_PAYMENTS_PROVIDER_URL=${mock.url})\n`);
 

@@ -1,5 +1,4 @@
 /** Starts the parts a command asks for and returns one function that stops them all, in order. */
-import { type AddressInfo, createServer as createNetServer } from "node:net";
 import type { Runner } from "graphile-worker";
 import { StartupError, type Config } from "./config.ts";
 import { migrateDatabase } from "./db/migrate.ts";
@@ -7,6 +6,7 @@ import { withClient } from "./db/pools.ts";
 import { resolveDatabase } from "./db/resolve.ts";
 import { seedDemo, type DemoData } from "./db/seed.ts";
 import type { Logger } from "./logger.ts";
+import { freePort, listenRefusal } from "./system.ts";
 import type { DevService, ModuleManifest } from "./modules.ts";
 import { createTesseraServer, type TesseraServer } from "./server.ts";
 import { startWorker } from "./worker/runner.ts";
@@ -60,7 +60,7 @@ export async function startAll(given: StartOptions): Promise<Started> {
   // (the mock payment provider's webhook URL) name the port the API will listen on, not port 0.
   const options =
     given.config.port === 0 && given.server !== false
-      ? { ...given, config: { ...given.config, port: await anyFreePort() } }
+      ? { ...given, config: { ...given.config, port: await freePort() } }
       : given;
   const { logger, modules } = options;
   const database = await resolveDatabase(options.config, logger);
@@ -129,29 +129,11 @@ export async function startAll(given: StartOptions): Promise<Started> {
   };
 }
 
-/** A port the kernel has free now (another process may still take it before we listen). */
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Listens on PORT; a port that cannot be had is the operator's matter (StartupError, one line). */
 function listen(server: TesseraServer, port: number): Promise<void> {
   const { httpServer } = server;
   return new Promise<void>((resolve, reject) => {
-    const refuse = (error: NodeJS.ErrnoException) => {
-      const why =
-        error.code === "EADDRINUSE"
-          ? "is in use by another process: stop it, or set PORT to another port."
-          : `cannot be listened on (${error.code ?? error.message}): set PORT to another port.`;
-      reject(new StartupError(`PORT ${port} ${why}`));
-    };
+    const refuse = (error: Error) => reject(new StartupError(listenRefusal("PORT", port, error)));
     httpServer.once("error", refuse);
     httpServer.listen(port, () => {
       httpServer.off("error", refuse);

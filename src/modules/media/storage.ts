@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { StartupError } from "../../platform/config.ts";
 import { makeDirectory } from "../../platform/directories.ts";
+import { errnoCode } from "../../platform/system.ts";
 
 export interface StoredImage {
   size: number;
@@ -50,7 +51,7 @@ export async function ensureWritable(dir: string, variable: string): Promise<voi
     await makeDirectory(dir);
     await access(dir, constants.W_OK);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    const reason = errnoCode(error);
     throw new StartupError(
       `${variable}: ${dir} cannot be written to (${reason}): set ${variable} to a writable directory.`,
     );

@@ -23,6 +23,7 @@ import type { Command, CommandContext } from "../../platform/commands.ts";
 import type { DatabaseUrls } from "../../platform/config.ts";
 import { makeDirectorySync } from "../../platform/directories.ts";
 import { AppError } from "../../platform/errors.ts";
+import { errnoCode } from "../../platform/system.ts";
 import { dataDir } from "../../platform/paths.ts";
 import { operationsConfig } from "./config.ts";
 import { connectionFor, findTool, firstError, type PgTool, runTool, searchDirectories } from "./pgTools.ts";
@@ -46,7 +47,7 @@ export const backup: Command = {
       makeDirectorySync(dirname(file), 0o700);
       writeFileSync(partial, "", { mode: 0o600, flag: "wx" });
     } catch (error) {
-      throw new AppError("BACKUP_FAILED", `${file} cannot be written (${codeOf(error)}); no backup was written.`);
+      throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
     }
     // Interrupted (Ctrl-C, a stop), the run removes its partial file before it exits.
     const interrupted = (signal: NodeJS.Signals) => {
@@ -70,10 +71,10 @@ export const backup: Command = {
       try {
         linkSync(partial, file);
       } catch (error) {
-        if (codeOf(error) === "EEXIST") {
+        if (errnoCode(error) === "EEXIST") {
           throw new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
         }
-        throw new AppError("BACKUP_FAILED", `${file} cannot be written (${codeOf(error)}); no backup was written.`);
+        throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
       }
     } finally {
       process.removeListener("SIGINT", interrupted);
@@ -99,8 +100,6 @@ function startsWith(file: string, magic: string): boolean {
     closeSync(fd);
   }
 }
-
-const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
 export const restore: Command = {
   usage: "restore <file> [--clean]",

@@ -13,10 +13,10 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { StartupError } from "../config.ts";
 import { makeDirectorySync } from "../directories.ts";
+import { errnoCode, freePort } from "../system.ts";
 import type { Logger } from "../logger.ts";
 import { handOverToPostgresUser, osUserExists, reachableDataDir } from "./embeddedDataDir.ts";
 import { answersFor, processIsAlive, readPostmasterPid, sessionsGone } from "./embeddedProbes.ts";
@@ -147,7 +147,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       // a new free port, a few times.
       if (attempt < PORT_ATTEMPTS && recent.some((line) => /could not create any TCP\/IP sockets/.test(line))) {
         logger.info({ port }, "the embedded PostgreSQL's port was taken meanwhile; trying another");
-        port = await freePort(0);
+        port = await freePort();
         cluster = clusterOn(port);
         continue;
       }
@@ -193,7 +193,7 @@ function usableDataDir(dataDir: string): string {
     }
     accessSync(dirname(dataDir), constants.W_OK);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    const reason = errnoCode(error);
     throw new EmbeddedPostgresError(
       `EMBEDDED_DATABASE_DIR: ${dataDir} cannot be used (${reason}): set it to a directory this process can write.`,
     );
@@ -206,7 +206,7 @@ function handOver(dataDir: string): void {
   try {
     handOverToPostgresUser(dataDir);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    const reason = errnoCode(error);
     throw new EmbeddedPostgresError(
       `EMBEDDED_DATABASE_DIR: ${dataDir} cannot be given to the postgres OS user (${reason}): ` +
         "set it to another directory.",
@@ -297,18 +297,4 @@ function readState(file: string): EmbeddedState | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The preferred port if it is free, otherwise any free port. */
-async function freePort(preferred: number): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number | undefined>((done) => {
-      const server = createServer();
-      server.once("error", () => done(undefined));
-      server.listen(port, "127.0.0.1", () => {
-        const address = server.address();
-        server.close(() => done(typeof address === "object" && address ? address.port : undefined));
-      });
-    });
-  return (await tryPort(preferred)) ?? (await tryPort(0)) ?? preferred;
 }

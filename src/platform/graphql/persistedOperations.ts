@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { StartupError } from "../config.ts";
+import { errnoCode } from "../system.ts";
 
 const FILE = /^([A-Za-z0-9_-]+)\.graphql$/;
 
@@ -32,7 +33,7 @@ export function loadPersistedOperations(
       if (hash) operations.set(hash, readFileSync(join(dir, name), "utf8"));
     }
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    const reason = errnoCode(error);
     throw new StartupError(
       `${variable}: ${dir} cannot be read (${reason}): set ${variable} to a directory of <hash>.graphql files.`,
     );
