@@ -16,23 +16,25 @@ export const postgresUrl = z
   .regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// connection string", abort: true })
   .refine(namesUserAndHost, "must name a user and a host, and a port of 1–65535 if any: postgres://user@host:5432/db");
 
-/** Whether a URL parses, names a host, and a port other than 0 if any. */
-function namesHost(value: string): boolean {
+/** The URL, if it parses (a port over 65535 does not). */
+function parsedUrl(value: string): URL | undefined {
   try {
-    const url = new URL(value);
-    return url.hostname !== "" && url.port !== "0";
+    return new URL(value);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** Whether a URL names a host, and a port other than 0 if any. */
+function namesHost(value: string): boolean {
+  const url = parsedUrl(value);
+  return url !== undefined && url.hostname !== "" && url.port !== "0";
+}
+
+/** As namesHost, with a user too; the host and user may be given as `?host=` and `?user=`. */
 function namesUserAndHost(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
+  const url = parsedUrl(value);
+  if (!url) return false;
   const host = url.hostname || url.searchParams.get("host");
   const user = url.username || url.searchParams.get("user");
   return Boolean(host && user) && url.port !== "0";

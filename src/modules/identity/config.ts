@@ -16,10 +16,14 @@ export interface IdentityConfig {
   captchaApiUrl?: string;
 }
 
+/** Lifetimes in minutes when unset: an access token, a refresh token (the session). */
+const ACCESS_TTL_DEFAULT = 15;
+const REFRESH_TTL_DEFAULT = 43_200;
+
 export const identityConfig = configFragment({
   variables: {
-    ACCESS_TOKEN_TTL_MINUTES: integer(1, 24 * 60).default(15),
-    REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(43200),
+    ACCESS_TOKEN_TTL_MINUTES: integer(1, 24 * 60).default(ACCESS_TTL_DEFAULT),
+    REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(REFRESH_TTL_DEFAULT),
     TWO_FA_TOKEN_TTL_MINUTES: integer(1, 60).default(5),
     TOTP_ENCODE_SECRET: z.string().min(1, "must not be empty").default(DEV_TOTP_ENCODE_SECRET),
     CAPTCHA_API_URL: httpUrl().optional(),
@@ -28,8 +32,8 @@ export const identityConfig = configFragment({
     const env = raw.APP_ENV ?? "dev";
     const problems = hardenedSecretProblems("TOTP_ENCODE_SECRET", raw.TOTP_ENCODE_SECRET, DEV_TOTP_ENCODE_SECRET, env);
     // A session whose refresh token dies before its first access token would end at the first refresh.
-    const access = Number(raw.ACCESS_TOKEN_TTL_MINUTES ?? 15);
-    const refresh = Number(raw.REFRESH_TOKEN_TTL_MINUTES ?? 43200);
+    const access = Number(raw.ACCESS_TOKEN_TTL_MINUTES ?? ACCESS_TTL_DEFAULT);
+    const refresh = Number(raw.REFRESH_TOKEN_TTL_MINUTES ?? REFRESH_TTL_DEFAULT);
     if (Number.isFinite(access) && Number.isFinite(refresh) && refresh < access) {
       problems.push("REFRESH_TOKEN_TTL_MINUTES: must be at least ACCESS_TOKEN_TTL_MINUTES");
     }
