@@ -29,6 +29,9 @@ test("addresses of the server's own networks are private, public ones are not", 
     "::1",
     "fd00::1",
     "::ffff:10.0.0.1",
+    // The same IPv4-mapped addresses in other spellings.
+    "::ffff:a00:1",
+    "0:0:0:0:0:FFFF:7f00:1",
   ])
     expect([address, isPrivateAddress(address)]).toEqual([address, true]);
   for (const address of ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])

@@ -6,6 +6,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { ipAddressOf } from "./ipAddress.ts";
 
 const PRIVATE = new BlockList();
 for (const [network, prefix] of [
@@ -33,12 +34,11 @@ for (const [network, prefix] of [
   PRIVATE.addSubnet(network, prefix, "ipv6");
 
 export function isPrivateAddress(address: string): boolean {
-  // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it carries.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return isPrivateAddress(mapped);
-  const family = isIP(address);
-  if (family === 0) return true;
-  return PRIVATE.check(address, family === 4 ? "ipv4" : "ipv6");
+  // An IPv4-mapped IPv6 address, in any spelling (::ffff:10.0.0.1, ::ffff:a00:1), is the IPv4 address
+  // it carries; anything that is not an address counts as private.
+  const ip = ipAddressOf(address);
+  if (ip === undefined) return true;
+  return PRIVATE.check(ip, isIP(ip) === 4 ? "ipv4" : "ipv6");
 }
 
 /** Why this URL may not be called from the server, or null when every address it resolves to is public. */
