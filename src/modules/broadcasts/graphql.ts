@@ -60,23 +60,23 @@ export const BroadcastsPlugin = extendSchema((build) => {
               executor,
               [$input, context().get("botTokenBox")],
               async (client, [input, box]) => {
-                const set = (sealed: string | null) =>
-                  client.query<{ id: string }>({
+                let sealed: string | null = null;
+                let malformed: unknown;
+                try {
+                  sealed = box.seal(checkBotToken(input.token));
+                } catch (refusal) {
+                  malformed = refusal;
+                }
+                // The function checks the caller's rights and the bot before the token: a malformed one
+                // goes as null, and its own refusal answers in place of the function's (TVALD).
+                const { rows } = await client
+                  .query<{ id: string }>({
                     text: "select app_hidden.set_bot_token($1, $2) as id",
                     values: [input.botId, sealed],
+                  })
+                  .catch((error: { code?: unknown }) => {
+                    throw malformed !== undefined && error.code === "TVALD" ? malformed : error;
                   });
-                let token: string;
-                try {
-                  token = checkBotToken(input.token);
-                } catch (refusal) {
-                  // The caller's rights and the bot come before the token's shape, as for a good token:
-                  // the function checks them first, then refuses the missing token (TVALD), ours instead.
-                  await set(null).catch((error: { code?: unknown }) => {
-                    throw error.code === "TVALD" ? refusal : error;
-                  });
-                  throw refusal;
-                }
-                const { rows } = await set(box.seal(token));
                 return { botId: rows[0]!.id };
               },
             );
