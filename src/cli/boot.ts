@@ -46,11 +46,7 @@ function setGraphileEnv(): void {
  */
 export async function boot(name: string, options: { takesArguments?: boolean } = {}): Promise<Booted> {
   setGraphileEnv();
-  const extra = process.argv.slice(2);
-  if (!options.takesArguments && extra.length > 0) {
-    process.stderr.write(`VALIDATION_FAILED: this command takes no arguments (given: ${extra.join(" ")}).\n`);
-    process.exit(1);
-  }
+  if (!options.takesArguments) refuseArguments();
   const { MODULES } = await import("../modules/index.ts");
   let config: Config;
   try {
@@ -78,6 +74,14 @@ export async function boot(name: string, options: { takesArguments?: boolean } =
   });
   const pretty = config.env === "dev" && process.stdout.isTTY === true;
   return { config, logger: createLogger(config.logLevel, name, undefined, pretty), modules: MODULES };
+}
+
+/** Exits 1 with VALIDATION_FAILED when the command was given any argument. */
+export function refuseArguments(): void {
+  const extra = process.argv.slice(2);
+  if (extra.length === 0) return;
+  process.stderr.write(`VALIDATION_FAILED: this command takes no arguments (given: ${extra.join(" ")}).\n`);
+  process.exit(1);
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM, then exits 0 (or 1 if stopping failed). */

@@ -4,6 +4,7 @@
  * /api/webhook/payments/mock on PORT) signed with PAYMENT_WEBHOOK_SECRET (development's default
  * outside stage and prod). Point the API at it with MOCK_PAYMENTS_PROVIDER_URL.
  */
+import { refuseArguments } from "./boot.ts";
 import { DEV_PAYMENT_WEBHOOK_SECRET } from "../modules/payments/config.ts";
 import { startMockPaymentsProvider } from "../modules/payments/providers/mockServer.ts";
 import { isHardenedEnv } from "../platform/hardening.ts";
@@ -16,8 +17,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-if (process.argv.length > 2)
-  fail(`VALIDATION_FAILED: this command takes no arguments (given: ${process.argv.slice(2).join(" ")}).`);
+refuseArguments();
 
 const env = process.env;
 const logger = createLogger(env.LOG_LEVEL ?? "info", "mock-payments", undefined, process.stdout.isTTY === true);
