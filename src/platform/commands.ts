@@ -45,22 +45,24 @@ export function parseJsonObject(text: string | undefined, usage: string): Record
     throw new AppError("VALIDATION_FAILED", `The payload must be a JSON object. Usage: ${usage}`);
   if (nestsDeeperThan(value, MAX_JSON_DEPTH))
     throw new AppError("VALIDATION_FAILED", `The payload nests deeper than ${MAX_JSON_DEPTH} levels. Usage: ${usage}`);
-  // A number past a double's range (1e999) parses as Infinity, which a job's JSON stores as null
-  // (looked for once the nesting is known to be shallow: the reviver's walk recurses).
-  let beyondDouble = false;
-  JSON.parse(text, (_key, item: unknown) => {
-    if (typeof item === "number" && !Number.isFinite(item)) beyondDouble = true;
-    return item;
-  });
   // What would be stored altered, or that PostgreSQL's jsonb cannot read back: a queued job's payload
   // is read by the operators' job lists, and one such payload had broken them for every operator.
-  if (beyondDouble || !escapesWellFormed(text) || text.includes("\\u0000") || duplicateKey(text) !== undefined)
+  if (beyondDouble(value) || !escapesWellFormed(text) || text.includes("\\u0000") || duplicateKey(text) !== undefined)
     throw new AppError(
       "VALIDATION_FAILED",
       "The payload must be JSON stored as given: no key twice, no lone surrogate or NUL, no number past a " +
         `double's range. Usage: ${usage}`,
     );
   return value as Record<string, unknown>;
+}
+
+/**
+ * Whether a parsed value holds a number past a double's range (1e999 parses as Infinity, which a
+ * job's JSON stores as null). Called once the nesting is known to be shallow.
+ */
+function beyondDouble(item: unknown): boolean {
+  if (typeof item === "number") return !Number.isFinite(item);
+  return typeof item === "object" && item !== null && Object.values(item).some(beyondDouble);
 }
 
 /** The most arguments a command takes: the words of its usage after its name ("restore <file> [--clean]": 2). */

@@ -37,7 +37,8 @@ export const backup: Command = {
       throw new AppError("VALIDATION_FAILED", `Usage: ${backup.usage}`);
     const server = await serverOf(context.pool);
     const file = resolve(given ?? join(dataDir, "backups", `${server.database}-${timestamp()}.dump`));
-    if (existsSync(file)) throw new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
+    const exists = () => new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
+    if (existsSync(file)) throw exists();
     const pgDump = await toolFor(context, "pg_dump", server);
     // The backup holds password hashes and sealed secrets: readable by its owner only. pg_dump
     // writes into a file of this run's own, made here (keeping its mode); it becomes the backup once
@@ -71,9 +72,7 @@ export const backup: Command = {
       try {
         linkSync(partial, file);
       } catch (error) {
-        if (errnoCode(error) === "EEXIST") {
-          throw new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
-        }
+        if (errnoCode(error) === "EEXIST") throw exists();
         throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
       }
     } finally {
