@@ -51,7 +51,8 @@ export function authRoutes(auth: AuthService): Router {
     })),
     implement(api.refreshSession, async ({ body, req }) => {
       const inHeader = req.get("x-refresh-token");
-      const inBody = (body as { refreshToken?: unknown } | undefined)?.refreshToken;
+      const fields = (body ?? {}) as Record<string, unknown>;
+      const inBody = fields.refreshToken;
       // Two tokens are one too many: which one a proxy or a log saw is not which one would rotate.
       if (inHeader !== undefined && inBody !== undefined) {
         throw new AppError(
@@ -62,8 +63,9 @@ export function authRoutes(auth: AuthService): Router {
           },
         );
       }
-      const refreshToken = inHeader ?? inBody;
-      return { status: 200, body: await auth.refreshSession({ refreshToken }, callerOf(req)), headers: api.NO_STORE };
+      // The body's other keys go along, so that a key the operation does not take is refused either way.
+      const input = { ...fields, refreshToken: inHeader ?? inBody };
+      return { status: 200, body: await auth.refreshSession(input, callerOf(req)), headers: api.NO_STORE };
     }),
     implement(api.logout, async ({ req }) => ({
       status: 200,

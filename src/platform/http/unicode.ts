@@ -114,17 +114,38 @@ export function duplicateKey(text: string): string | undefined {
 
 /**
  * body-parser's `verify` for JSON bodies: UTF-8 only (body-parser would also decode UTF-16 and
- * UTF-32, which no other path reads and whose invalid units it turns into U+FFFD), Unicode, and no
- * key given twice in one object.
+ * UTF-32, which no other path reads and whose invalid units it turns into U+FFFD), Unicode, no
+ * key given twice in one object, and an object.
  */
 export function verifyJsonBody(_req: Request, _res: Response, body: Buffer, encoding: string): void {
   if (!isUtf8Charset(encoding)) throw unsupportedCharset();
   if (!isUnicodeJson(body)) throw notUnicode("body");
-  const twice = duplicateKey(body.toString("utf8"));
+  const text = body.toString("utf8");
+  const twice = duplicateKey(text);
   if (twice !== undefined)
     throw new AppError("VALIDATION_FAILED", `The body gives the key ${JSON.stringify(twice)} twice in one object.`, {
       details: { reason: "DUPLICATE_KEY" },
     });
+  if (isJsonOtherThanObject(text))
+    throw new AppError("VALIDATION_FAILED", "The request body must be a JSON object.", {
+      details: { reason: "NOT_AN_OBJECT" },
+    });
+}
+
+/**
+ * Whether text is JSON whose value is not an object (`null`, `"x"`, `[]`): every JSON body of the API
+ * is an object, and body-parser would call such text "not valid JSON". Text that is no JSON at all is
+ * left to the parser's own message.
+ */
+function isJsonOtherThanObject(text: string): boolean {
+  const first = /[^ \t\n\r]/.exec(text)?.[0];
+  if (first === undefined || first === "{") return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** body-parser's `verify` for form bodies: UTF-8 bytes whose %-escapes also spell UTF-8. */
