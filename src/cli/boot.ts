@@ -3,6 +3,7 @@
  * exit 1) and set GRAPHILE_ENV before any Graphile module is loaded.
  */
 import { ConfigError, loadConfig, StartupError, type Config, type DatabaseUrls } from "../platform/config.ts";
+import { setConnectTimeout } from "../platform/db/pools.ts";
 import { unreachableReason } from "../platform/db/unreachable.ts";
 import { isHardenedEnv } from "../platform/hardening.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
@@ -58,6 +59,7 @@ export async function boot(name: string, options: { takesArguments?: boolean } =
     }
     throw error;
   }
+  setConnectTimeout(config.databaseConnectTimeoutMs);
   // An environment that cannot be used as configured (a port taken, an embedded cluster locked, a
   // database that does not answer or refuses the credentials) is an operator's matter: one line saying
   // what to do, no stack trace. Every other uncaught error keeps Node's own report.

@@ -138,6 +138,8 @@ export interface Config {
   metricsToken?: string;
   /** Absent when the embedded PostgreSQL must provide the database. */
   database?: DatabaseUrls;
+  /** How long a new database connection may take to be ready before it counts as unreachable. */
+  databaseConnectTimeoutMs: number;
   /** The embedded PostgreSQL's data directory (its port and password are saved in `<dir>.json`). */
   embeddedDatabaseDir: string;
   /** Each module's own configuration, read through its fragment's `of(config)`. */
@@ -286,6 +288,7 @@ export function loadConfig(
     trustProxy: trustProxySetting(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN,
     database,
+    databaseConnectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000,
     fragments: new Map(
       fragments.map((fragment) => [fragment, fragment.build(parsed.data as Record<string, unknown>, hardened)]),
     ),

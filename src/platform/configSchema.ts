@@ -7,6 +7,15 @@ import { DEV_JWT_SECRET } from "./hardening.ts";
 export const httpUrl = () => z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
 /**
+ * A file system path: not blank, and without spaces at either end — `" "` made a directory named by
+ * a space, and a space left at the end of a line in `.env` names another directory than meant.
+ */
+export const pathSetting = z
+  .string()
+  .min(1)
+  .refine((value) => value.trim() === value, "must not start or end with a space (nor be blank)");
+
+/**
  * A postgres:// connection string that names a user and a host (in the URL, or as `?user=` /
  * `?host=`, a socket directory) and, if any, a port of 1–65535: pg would take `postgres://` or a
  * port of 99999 and fail only when it connects.
@@ -89,10 +98,11 @@ export const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case role name of at most 63 characters")
     .optional(),
   DATABASE_LISTEN_URL: postgresUrl.optional(),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 600).default(10),
   DATABASE_PREPARED_STATEMENTS: z.enum(["true", "false"], { error: "must be true or false" }).default("true"),
   SHADOW_DATABASE_URL: postgresUrl.optional(),
   ROOT_DATABASE_URL: postgresUrl.optional(),
-  EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),
+  EMBEDDED_DATABASE_DIR: pathSetting.optional(),
   JWT_SECRET: z.string().min(1, "must not be empty").default(DEV_JWT_SECRET),
   SMTP_URL: z
     .string()
@@ -115,7 +125,7 @@ export const envSchema = z.object({
   GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
   STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl().optional(),
-  GRAPHQL_PERSISTED_OPERATIONS_DIR: z.string().min(1).optional(),
+  GRAPHQL_PERSISTED_OPERATIONS_DIR: pathSetting.optional(),
   CORS_ORIGINS: z
     .string()
     .regex(

@@ -132,6 +132,8 @@ const CONNECTION_ERROR_MESSAGES = new RegExp(
   `^(${[
     "Connection terminated",
     "timeout exceeded when trying to connect",
+    // pg's own connect timeout (DATABASE_CONNECT_TIMEOUT_SECONDS): the server did not answer in time.
+    "timeout expired$",
     "Client has encountered a connection error",
     "Cannot use a pool after calling end",
     "Client was closed and is not queryable",

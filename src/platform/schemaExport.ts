@@ -11,7 +11,7 @@ import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
 import { loadConfig, type DatabaseUrls } from "./config.ts";
 import type { ModuleManifest } from "./modules.ts";
 import { dumpSchema } from "./db/dumpSchema.ts";
-import { watchClient } from "./db/pools.ts";
+import { timed, watchClient } from "./db/pools.ts";
 import { makePreset } from "./graphql/preset.ts";
 import type { Logger } from "./logger.ts";
 import { projectRoot } from "./paths.ts";
@@ -44,7 +44,7 @@ export async function renderGraphqlSchema(
 }
 
 export async function renderSqlSchema(urls: DatabaseUrls, modules: readonly ModuleManifest[] = []): Promise<string> {
-  const client = watchClient(new pg.Client({ connectionString: urls.ownerUrl }), undefined, "schema-export");
+  const client = watchClient(new pg.Client(timed({ connectionString: urls.ownerUrl })), undefined, "schema-export");
   await client.connect();
   try {
     return await dumpSchema(

@@ -90,6 +90,26 @@ describe("loadConfig", () => {
     expect(problemsOf({ SMTP_URL: "smtp://u:p@host:99999" })).toHaveLength(1);
   });
 
+  test("a path that is blank or has a space at either end is named, not made into a directory", () => {
+    const message = "must not start or end with a space (nor be blank)";
+    expect(
+      problemsOf({
+        EMBEDDED_DATABASE_DIR: " ",
+        IMAGE_UPLOAD_PATH: "/var/images ",
+        BACKUP_PG_BIN_DIR: "\t/usr/bin",
+        GRAPHQL_PERSISTED_OPERATIONS_DIR: "  ",
+      }).sort(),
+    ).toEqual(
+      [
+        `EMBEDDED_DATABASE_DIR: ${message}`,
+        `IMAGE_UPLOAD_PATH: ${message}`,
+        `BACKUP_PG_BIN_DIR: ${message}`,
+        `GRAPHQL_PERSISTED_OPERATIONS_DIR: ${message}`,
+      ].sort(),
+    );
+    expect(problemsOf({ IMAGE_UPLOAD_PATH: "/var/my images", EMBEDDED_DATABASE_DIR: "relative/dir" })).toEqual([]);
+  });
+
   test("a connection string must name a user and a host, and a port that exists", () => {
     const authenticator = "postgres://a@db/app";
     for (const url of ["postgres://", "postgres://db/app", "postgres://app@db:99999/app", "postgres://app@db:0/app"]) {
@@ -204,7 +224,12 @@ describe("a command started where it cannot run", () => {
       ...env,
     });
 
-  const runWith = (command: string, urls: { ownerUrl: string; authenticatorUrl: string }, args: string[] = []) =>
+  const runWith = (
+    command: string,
+    urls: { ownerUrl: string; authenticatorUrl: string },
+    args: string[] = [],
+    env: Record<string, string> = {},
+  ) =>
     spawnSync(process.execPath, [join(projectRoot, "src", "cli", command), ...args], {
       env: {
         PATH: process.env.PATH,
@@ -212,6 +237,7 @@ describe("a command started where it cannot run", () => {
         DATABASE_AUTHENTICATOR_URL: urls.authenticatorUrl,
         PORT: "0",
         LOG_LEVEL: "silent",
+        ...env,
       },
       encoding: "utf8",
       timeout: 30_000,
@@ -224,6 +250,28 @@ describe("a command started where it cannot run", () => {
       const result = runWith(command, { ownerUrl: closed, authenticatorUrl: closed }, args);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/^DATABASE_UNREACHABLE: Cannot use the configured database: .*ECONNREFUSED.*\.\n$/);
+    },
+  );
+
+  test.each([["migrate.ts"], ["server.ts"], ["seed.ts"]])(
+    "%s with a database that never replies: DATABASE_UNREACHABLE after DATABASE_CONNECT_TIMEOUT_SECONDS, exit 1",
+    async (command) => {
+      // A port that accepts connections and never answers (as Redis does to PostgreSQL's greeting).
+      const silent = createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+      try {
+        const url = `postgres://tessera:x@127.0.0.1:${(silent.address() as AddressInfo).port}/tessera`;
+        const result = runWith(command, { ownerUrl: url, authenticatorUrl: url }, [], {
+          DATABASE_CONNECT_TIMEOUT_SECONDS: "1",
+        });
+        expect([result.status, result.stderr]).toEqual([
+          1,
+          "DATABASE_UNREACHABLE: Cannot use the configured database: " +
+            "no answer within 1 s (DATABASE_CONNECT_TIMEOUT_SECONDS).\n",
+        ]);
+      } finally {
+        silent.close();
+      }
     },
   );
 

@@ -5,7 +5,7 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { configFragment, type RawEnv } from "../../platform/config.ts";
-import { httpUrl, integer } from "../../platform/configSchema.ts";
+import { httpUrl, integer, pathSetting } from "../../platform/configSchema.ts";
 import { isHardenedEnv, PUBLISHED_SECRETS } from "../../platform/hardening.ts";
 import { dataDir } from "../../platform/paths.ts";
 
@@ -61,7 +61,7 @@ function storeProblems(raw: RawEnv): string[] {
 
 export const mediaConfig = configFragment({
   variables: {
-    IMAGE_UPLOAD_PATH: z.string().min(1).optional(),
+    IMAGE_UPLOAD_PATH: pathSetting.optional(),
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
     STORAGE_DRIVER: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
     S3_ENDPOINT: httpUrl().optional(),

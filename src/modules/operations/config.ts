@@ -1,6 +1,6 @@
 /** Operations' environment variable: where the PostgreSQL client programs for backups are. */
-import { z } from "zod";
 import { configFragment } from "../../platform/config.ts";
+import { pathSetting } from "../../platform/configSchema.ts";
 
 export interface OperationsConfig {
   /** The one directory `backup` and `restore` take pg_dump and pg_restore from; unset: searched. */
@@ -9,7 +9,7 @@ export interface OperationsConfig {
 
 export const operationsConfig = configFragment({
   variables: {
-    BACKUP_PG_BIN_DIR: z.string().min(1).optional(),
+    BACKUP_PG_BIN_DIR: pathSetting.optional(),
   },
   build: (env): OperationsConfig => ({ pgBinDir: env.BACKUP_PG_BIN_DIR }),
 });

@@ -14,7 +14,7 @@
 import pg from "pg";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { watchClient } from "../db/pools.ts";
+import { timed, watchClient } from "../db/pools.ts";
 import { SESSION_ENDED, type LiveSessions } from "./sessionCheck.ts";
 
 export const SESSIONS_ENDED_CHANNEL = "tessera:sessions_ended";
@@ -158,7 +158,7 @@ export class SessionWatch {
 
   async #connect(): Promise<void> {
     const client = watchClient(
-      new pg.Client({ connectionString: this.#options.connectionString }),
+      new pg.Client(timed({ connectionString: this.#options.connectionString })),
       this.#options.logger,
       "session-watch",
     );

@@ -4,7 +4,7 @@
  */
 import pg from "pg";
 import type { DatabaseUrls } from "../config.ts";
-import { quoteLiteral, watchClient } from "./pools.ts";
+import { quoteLiteral, timed, watchClient } from "./pools.ts";
 
 export interface ClusterRoles {
   owner: string;
@@ -112,7 +112,7 @@ export function databaseUrls(
 
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   // No logger here: a lost connection fails the statement in flight, which the caller sees.
-  const client = watchClient(new pg.Client({ connectionString: url }), undefined, "admin");
+  const client = watchClient(new pg.Client(timed({ connectionString: url })), undefined, "admin");
   await client.connect();
   try {
     return await fn(client);

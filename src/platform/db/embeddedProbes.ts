@@ -6,10 +6,11 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
+import { timed } from "./pools.ts";
 
 /** Resolves once no client session but ours is connected, or after `timeoutMs`. */
 export async function sessionsGone(rootUrl: string, timeoutMs: number): Promise<void> {
-  const client = new pg.Client({ connectionString: rootUrl });
+  const client = new pg.Client(timed({ connectionString: rootUrl }));
   client.on("error", () => {});
   try {
     await client.connect();

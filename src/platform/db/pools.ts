@@ -10,6 +10,28 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Logger } from "../logger.ts";
 
+let connectTimeoutMs = 10_000;
+
+/**
+ * How long any new connection of this process may take to be ready (DATABASE_CONNECT_TIMEOUT_SECONDS;
+ * every command sets it at boot). pg waits for ever by default: a host that drops packets, or a
+ * port answered by a server that never replies (Redis, a stuck proxy), hung a command without a
+ * word. A pool applies it to making a connection only, not to waiting for a free one.
+ */
+export function setConnectTimeout(ms: number): void {
+  connectTimeoutMs = ms;
+}
+
+/** The connect timeout as the operator wrote it: "10 s (DATABASE_CONNECT_TIMEOUT_SECONDS)". */
+export function connectTimeoutSetting(): string {
+  return `${connectTimeoutMs / 1000} s (DATABASE_CONNECT_TIMEOUT_SECONDS)`;
+}
+
+/** A client config with the connect timeout. */
+export function timed(config: pg.ClientConfig): pg.ClientConfig {
+  return { ...config, connectionTimeoutMillis: connectTimeoutMs };
+}
+
 /** Adds the `error` listeners to a pool and to every client it connects; returns the pool. */
 export function watchPool(pool: pg.Pool, logger: Logger | undefined, name: string): pg.Pool {
   // An idle client's error reaches both the pool and the client: the client's listener logs it.
@@ -37,12 +59,22 @@ export function newPool(
   name: string,
   options: { preparedStatements?: boolean } = {},
 ): pg.Pool {
-  const Client = options.preparedStatements === false ? UnnamedStatementsClient : undefined;
-  return watchPool(new pg.Pool(Client ? { ...config, Client } : config), logger, name);
+  const Client = options.preparedStatements === false ? UnnamedStatementsClient : TimedClient;
+  return watchPool(new pg.Pool({ ...config, Client }), logger, name);
+}
+
+/**
+ * A pool's client with the connect timeout. Given to the pool as its own `connectionTimeoutMillis`,
+ * it would also fail a request that waits that long for a free connection under load.
+ */
+class TimedClient extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super(timed(config ?? {}));
+  }
 }
 
 /** A client whose queries never carry a statement name (see newPool). */
-class UnnamedStatementsClient extends pg.Client {}
+class UnnamedStatementsClient extends TimedClient {}
 const namedQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
 UnnamedStatementsClient.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
   return namedQuery.call(this, withoutName(config), ...rest);
@@ -79,7 +111,7 @@ export async function withClient<T>(
   name: string,
   work: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = watchClient(new pg.Client({ connectionString }), logger, name);
+  const client = watchClient(new pg.Client(timed({ connectionString })), logger, name);
   await client.connect();
   try {
     return await work(client);

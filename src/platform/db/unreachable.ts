@@ -6,6 +6,7 @@
  * tells the operator so in one line (`DATABASE_UNREACHABLE`), not with a stack trace.
  */
 import { isConnectionError } from "../errors.ts";
+import { connectTimeoutSetting } from "./pools.ts";
 
 /** The driver's reason when `error` is one of these; undefined otherwise. */
 export function unreachableReason(error: unknown): string | undefined {
@@ -16,6 +17,7 @@ export function unreachableReason(error: unknown): string | undefined {
     // Something that is not PostgreSQL answered, or not the way the URL asks (sslmode).
     /^(The server does not support SSL connections|Received unexpected \S+ message from backend)/.test(error.message);
   if (!refused && !isConnectionError(error)) return undefined;
+  if (error.message === "timeout expired") return `no answer within ${connectTimeoutSetting()}`;
   // Node's connect() to a name with several addresses fails with an AggregateError whose message is empty.
   const errors: unknown[] = error instanceof AggregateError ? error.errors : [];
   return error.message || errors.map((each) => (each instanceof Error ? each.message : String(each))).join("; ");
