@@ -181,8 +181,8 @@ export function configFragment<Shape extends z.ZodRawShape, T>(spec: {
 
 /** The environment cannot be used as configured (a port taken, a cluster locked): one line saying what to do. */
 export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "StartupError";
   }
 }

@@ -41,6 +41,7 @@ const PLATFORM_ERRORS = {
   INTERNAL: { status: 500, message: "An unexpected error occurred." },
   SERVICE_UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable; try again shortly." },
   DATABASE_UNREACHABLE: { status: 503, message: "The database cannot be reached with the configured URL." },
+  MIGRATION_FAILED: { status: 500, message: "The database could not be brought to this code's schema." },
 } as const satisfies Record<string, ErrorSpec>;
 
 /**

@@ -12,10 +12,11 @@ import { Logger as MigrateLogger, migrate, watch, type Settings } from "graphile
 import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { Logger as WorkerLogger, runMigrations as installWorkerSchema } from "graphile-worker";
 import type pg from "pg";
-import type { DatabaseUrls } from "../config.ts";
+import { StartupError, type DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { projectRoot } from "../paths.ts";
 import { newPool } from "./pools.ts";
+import { migrationStep } from "./unreachable.ts";
 
 const MIGRATIONS_FOLDER = join(projectRoot, "migrations");
 
@@ -58,17 +59,47 @@ export async function migrateDatabase(
   // ended here, listened to throughout.
   const workerPool = newPool({ connectionString: urls.ownerUrl, max: 2 }, logger, "worker-migrate");
   try {
-    await installWorkerSchema({ pgPool: workerPool, logger: workerLogger(logger) });
+    await migrationStep("Cannot install the job queue's schema", () =>
+      installWorkerSchema({ pgPool: workerPool, logger: workerLogger(logger) }),
+    );
+    await refuseNewerMigrations(workerPool);
   } finally {
     await workerPool.end();
   }
   try {
-    await migrate(migrationSettings(urls, logger));
+    await migrationStep("Cannot apply the migrations", () => migrate(migrationSettings(urls, logger)));
     if (options.includeCurrent && currentMigrationSql().trim() !== "")
       await watch(migrationSettings(urls, logger), true);
   } finally {
     clearAllPools();
   }
+}
+
+/**
+ * Stops when the database's migration log names a migration this code does not have: a newer
+ * version migrated it, and this code's queries may not fit its schema. graphile-migrate would
+ * apply nothing and report the database current.
+ */
+async function refuseNewerMigrations(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool
+    .query<{ filename: string }>("select filename from graphile_migrate.migrations")
+    .catch((error: unknown) => {
+      // 42P01: no migration log yet (a new database).
+      if ((error as { code?: unknown }).code === "42P01") return { rows: [] };
+      throw error;
+    });
+  // The log names a migration by its number (`000050.sql`), the folder by its number and message.
+  const number = (name: string) => /^\d+/.exec(name)?.[0];
+  const known = new Set(readdirSync(join(MIGRATIONS_FOLDER, "committed")).map(number));
+  const unknown = rows
+    .map((row) => row.filename)
+    .filter((name) => !known.has(number(name)))
+    .sort();
+  if (unknown.length === 0) return;
+  throw new StartupError(
+    `MIGRATION_FAILED: The database has applied ${unknown.join(", ")}, which this code does not have: ` +
+      "a newer version migrated it. Run that version, or restore a backup made by this one.",
+  );
 }
 
 /** The work-in-progress migration: the files of `migrations/current/` in order, comments removed. */

@@ -8,6 +8,7 @@ import type { Config, DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { databaseUrls, ensureClusterFor, ensureDatabase, ensureRoles, rolesFor } from "./cluster.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
+import { migrationStep } from "./unreachable.ts";
 
 export interface ResolvedDatabase {
   urls: DatabaseUrls;
@@ -21,7 +22,8 @@ const EMBEDDED_PORT = 54320;
 export async function resolveDatabase(config: Config, logger: Logger): Promise<ResolvedDatabase> {
   if (config.database) {
     // With ROOT_DATABASE_URL we may administer the server: create what the URLs name if missing.
-    await ensureClusterFor(config.database);
+    const urls = config.database;
+    await migrationStep("Cannot create the roles and database with ROOT_DATABASE_URL", () => ensureClusterFor(urls));
     return { urls: config.database, embedded: false, stop: async () => {} };
   }
   // Commands run while `npm start` is up connect to its cluster (startEmbeddedPostgres attaches);

@@ -1,0 +1,84 @@
+/**
+ * `npm run migrate` (and every command that migrates, `npm start` among them) against a database in
+ * a state it cannot fix: one `MIGRATION_FAILED: …` line and exit 1, never a stack trace, and the
+ * database left as it was.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { projectRoot } from "../../src/platform/paths.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+
+let db: TestDatabase;
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(() => db.drop());
+
+/** migrate.ts on the test database, with `env` on top: its exit code and standard error. */
+function migrate(env: Record<string, string> = {}): Promise<[number | null, string]> {
+  const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "migrate.ts")], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.urls.ownerUrl,
+      DATABASE_AUTHENTICATOR_URL: db.urls.authenticatorUrl,
+      LOG_LEVEL: "silent",
+      ...env,
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.on("close", (code) => resolve([code, stderr])));
+}
+
+const log = async () =>
+  (await db.rootPool.query("select filename, hash from graphile_migrate.migrations order by filename")).rows;
+
+test("a migration log that names a migration this code does not have (a newer version's) stops it", async () => {
+  await db.rootPool.query(
+    `insert into graphile_migrate.migrations (filename, hash, previous_hash, date)
+     select '999998.sql', 'sha1:${"f".repeat(40)}', hash, now()
+     from graphile_migrate.migrations order by filename desc limit 1`,
+  );
+  const before = await log();
+  expect(await migrate()).toEqual([
+    1,
+    "MIGRATION_FAILED: The database has applied 999998.sql, which this code does not have: " +
+      "a newer version migrated it. Run that version, or restore a backup made by this one.\n",
+  ]);
+  expect(await log()).toEqual(before);
+});
+
+test("a damaged migration log: the database's refusal in one line", async () => {
+  // The newest migration forgotten and the one before it given another hash: the log no longer chains.
+  await db.rootPool.query(
+    `with newest as (select filename from graphile_migrate.migrations order by filename desc limit 2)
+     delete from graphile_migrate.migrations where filename = (select max(filename) from newest)`,
+  );
+  await db.rootPool.query(
+    `update graphile_migrate.migrations set hash = 'sha1:${"0".repeat(40)}'
+     where filename = (select max(filename) from graphile_migrate.migrations)`,
+  );
+  const before = await log();
+  const [code, stderr] = await migrate();
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/^MIGRATION_FAILED: Cannot apply the migrations: .* \(SQLSTATE [0-9A-Z]{5}\)\.\n$/);
+  expect(await log()).toEqual(before);
+});
+
+test("a ROOT_DATABASE_URL that is not a superuser's: what it may not do, in one line", async () => {
+  const [code, stderr] = await migrate({ ROOT_DATABASE_URL: db.urls.ownerUrl });
+  expect(code).toBe(1);
+  expect(stderr).toMatch(
+    /^MIGRATION_FAILED: Cannot create the roles and database with ROOT_DATABASE_URL: .*(superuser|permission denied).* \(SQLSTATE 42501\)\.\n$/,
+  );
+});
+
+test("no CONNECT privilege on the database is DATABASE_UNREACHABLE, as a refused password is", async () => {
+  const owner = decodeURIComponent(new URL(db.urls.ownerUrl).username);
+  await db.rootPool.query(`revoke connect on database ${db.name} from public, ${owner}`);
+  expect(await migrate()).toEqual([
+    1,
+    `DATABASE_UNREACHABLE: Cannot use the configured database: permission denied for database "${db.name}".\n`,
+  ]);
+});
