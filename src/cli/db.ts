@@ -3,8 +3,10 @@
  * and role placeholders of the configured (or embedded) database, e.g. `npm run db -- watch --once`,
  * `npm run db -- commit`. After commands that change the database, the reviewed dumps are refreshed.
  */
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { boot } from "./boot.ts";
 
 const { config, logger, modules } = await boot("tessera-db", { takesArguments: true });
@@ -15,12 +17,17 @@ const { projectRoot } = await import("../platform/paths.ts");
 const { runMigrations } = await import("graphile-worker");
 
 const args = process.argv.slice(2);
+const refusal = argumentRefusal(args, config.database !== undefined && !config.database.shadowUrl);
+if (refusal) {
+  process.stderr.write(`VALIDATION_FAILED: ${refusal}\n`);
+  process.exit(1);
+}
 const database = await resolveDatabase(config, logger);
 try {
   const settings = migrationSettings(database.urls);
   await runMigrations({ connectionString: database.urls.ownerUrl });
-  const result = spawnSync(join(projectRoot, "node_modules", ".bin", "graphile-migrate"), args, {
-    stdio: "inherit",
+  const child = spawn(join(projectRoot, "node_modules", ".bin", "graphile-migrate"), args, {
+    stdio: ["inherit", "inherit", "pipe"],
     cwd: projectRoot,
     env: {
       ...process.env,
@@ -33,10 +40,53 @@ try {
       DATABASE_BOT: settings.placeholders?.[":DATABASE_BOT"],
     },
   });
-  if (result.status === 0 && ["migrate", "commit", "uncommit", "watch", "reset"].includes(args[0] ?? "")) {
+  const status = await new Promise<number | null>((done) => {
+    withoutStackFrames(child.stderr);
+    child.on("close", done);
+  });
+  if (status === 0 && ["migrate", "commit", "uncommit", "watch", "reset"].includes(args[0] ?? "")) {
     await exportSchemas(database.urls, logger, modules);
   }
-  process.exitCode = result.status ?? 1;
+  process.exitCode = status ?? 1;
 } finally {
   await database.stop();
+}
+
+/**
+ * What graphile-migrate would fail on with a stack trace, said first in one line: the commands that
+ * check their work in the shadow database without one (an external database needs
+ * SHADOW_DATABASE_URL; the embedded one has its own), and `run` of a file that cannot be read.
+ */
+function argumentRefusal(args: string[], noShadow: boolean): string | undefined {
+  const [command, ...rest] = args;
+  const needsShadow = ["commit", "uncommit", "status"].includes(command ?? "") || rest.includes("--shadow");
+  if (noShadow && needsShadow)
+    return `\`npm run db -- ${command}\` needs SHADOW_DATABASE_URL: graphile-migrate checks the migrations in a shadow database.`;
+  const file = command === "run" ? rest.find((arg) => !arg.startsWith("-")) : undefined;
+  if (file === undefined) return undefined;
+  try {
+    accessSync(resolve(projectRoot, file), constants.R_OK);
+    return undefined;
+  } catch (error) {
+    return `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "unknown"}).`;
+  }
+}
+
+/**
+ * graphile-migrate's standard error, line by line, without the frames of a stack trace (and the
+ * error's properties printed after them): its message is for the operator, the frames are not.
+ */
+function withoutStackFrames(stderr: NodeJS.ReadableStream): void {
+  let inProperties = false;
+  createInterface({ input: stderr, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (line) => {
+    if (inProperties) {
+      inProperties = line !== "}";
+      return;
+    }
+    if (/^\s+at \S/.test(line)) {
+      inProperties = line.endsWith(" {");
+      return;
+    }
+    process.stderr.write(`${line}\n`);
+  });
 }

@@ -1,9 +1,11 @@
 /**
  * `npm run migrate` (and every command that migrates, `npm start` among them) against a database in
  * a state it cannot fix: one `MIGRATION_FAILED: …` line and exit 1, never a stack trace, and the
- * database left as it was.
+ * database left as it was. `npm run db` (graphile-migrate's CLI) fails without stack traces too.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
@@ -15,8 +17,11 @@ beforeEach(async () => {
 afterEach(() => db.drop());
 
 /** migrate.ts on the test database, with `env` on top: its exit code and standard error. */
-function migrate(env: Record<string, string> = {}): Promise<[number | null, string]> {
-  const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "migrate.ts")], {
+const migrate = (env: Record<string, string> = {}) => run("migrate.ts", [], env);
+
+/** A command on the test database, with `env` on top: its exit code and standard error. */
+function run(script: string, args: string[], env: Record<string, string> = {}): Promise<[number | null, string]> {
+  const child = spawn(process.execPath, [join(projectRoot, "src", "cli", script), ...args], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: db.urls.ownerUrl,
@@ -81,4 +86,35 @@ test("no CONNECT privilege on the database is DATABASE_UNREACHABLE, as a refused
     1,
     `DATABASE_UNREACHABLE: Cannot use the configured database: permission denied for database "${db.name}".\n`,
   ]);
+});
+
+describe("npm run db", () => {
+  test("a command that needs the shadow database, without SHADOW_DATABASE_URL: one line, before anything runs", async () => {
+    for (const command of [["status"], ["commit", "-m", "x"], ["uncommit"]]) {
+      expect(await run("db.ts", command)).toEqual([
+        1,
+        `VALIDATION_FAILED: \`npm run db -- ${command[0]}\` needs SHADOW_DATABASE_URL: ` +
+          "graphile-migrate checks the migrations in a shadow database.\n",
+      ]);
+    }
+  });
+
+  test("`run` of a file that cannot be read is one line; a failing statement is its message, no stack", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-db-run-"));
+    try {
+      const missing = join(dir, "missing.sql");
+      expect(await run("db.ts", ["run", missing])).toEqual([
+        1,
+        `VALIDATION_FAILED: ${missing} cannot be read (ENOENT).\n`,
+      ]);
+      const failing = join(dir, "failing.sql");
+      writeFileSync(failing, "select 1 / 0;\n");
+      const [code, stderr] = await run("db.ts", ["run", failing]);
+      expect(code).toBe(1);
+      expect(stderr).toContain("division by zero");
+      expect(stderr).not.toMatch(/^\s+at \S/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
