@@ -61,7 +61,10 @@ function argumentRefusal(args: string[], noShadow: boolean): string | undefined 
   const [command, ...rest] = args;
   const needsShadow = ["commit", "uncommit", "status"].includes(command ?? "") || rest.includes("--shadow");
   if (noShadow && needsShadow)
-    return `\`npm run db -- ${command}\` needs SHADOW_DATABASE_URL: graphile-migrate checks the migrations in a shadow database.`;
+    return (
+      `\`npm run db -- ${command}\` needs SHADOW_DATABASE_URL: ` +
+      "graphile-migrate checks the migrations in a shadow database."
+    );
   const file = command === "run" ? rest.find((arg) => !arg.startsWith("-")) : undefined;
   if (file === undefined) return undefined;
   try {

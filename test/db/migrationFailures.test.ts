@@ -75,7 +75,10 @@ test("a ROOT_DATABASE_URL that is not a superuser's: what it may not do, in one 
   const [code, stderr] = await migrate({ ROOT_DATABASE_URL: db.urls.ownerUrl });
   expect(code).toBe(1);
   expect(stderr).toMatch(
-    /^MIGRATION_FAILED: Cannot create the roles and database with ROOT_DATABASE_URL: .*(superuser|permission denied).* \(SQLSTATE 42501\)\.\n$/,
+    new RegExp(
+      "^MIGRATION_FAILED: Cannot create the roles and database with ROOT_DATABASE_URL: " +
+        ".*(superuser|permission denied).* \\(SQLSTATE 42501\\)\\.\n$",
+    ),
   );
 });
 
@@ -89,7 +92,7 @@ test("no CONNECT privilege on the database is DATABASE_UNREACHABLE, as a refused
 });
 
 describe("npm run db", () => {
-  test("a command that needs the shadow database, without SHADOW_DATABASE_URL: one line, before anything runs", async () => {
+  test("a command that needs the shadow database, without SHADOW_DATABASE_URL: one line, first", async () => {
     for (const command of [["status"], ["commit", "-m", "x"], ["uncommit"]]) {
       expect(await run("db.ts", command)).toEqual([
         1,
