@@ -247,6 +247,22 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
       args: ["enqueue", "run_build", "{}"],
       says: /^VALIDATION_FAILED: The payload does not fit run_build: buildId: /,
     },
+    // The platform's own tasks: send_email had dropped such a job, domain_event failed every attempt.
+    {
+      script: "task.ts",
+      args: ["enqueue", "send_email", "{}"],
+      says: /^VALIDATION_FAILED: The payload does not fit send_email: template: .*; to: /,
+    },
+    {
+      script: "task.ts",
+      args: ["enqueue", "send_email", '{"template":"no_such_template","to":[]}'],
+      says: /^VALIDATION_FAILED: The payload does not fit send_email: template: must be one of .*; to: must name/,
+    },
+    {
+      script: "task.ts",
+      args: ["enqueue", "domain_event", '{"id":"x"}'],
+      says: /^VALIDATION_FAILED: The payload does not fit domain_event: payload: must be/,
+    },
     { script: "task.ts", args: [""], says: /^VALIDATION_FAILED: / },
     // Stored altered, or unreadable as jsonb by the operators' job lists (it had broken failedJobs).
     ...['{"a":"\\ud800"}', '{"a":"\\u0000"}', '{"a":1e999}', '{"a":1,"a":2}'].map((payload) => ({

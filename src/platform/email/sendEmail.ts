@@ -17,7 +17,7 @@ import { createSmtpTransport, stableMessageId } from "./transport.ts";
 import type { Logger } from "../logger.ts";
 
 /** What a send_email job carries; e-mails sent outside requests carry their tenantId too. */
-const SendEmailPayload = z.looseObject({
+export const SendEmailPayload = z.looseObject({
   template: z.string().min(1),
   /** One address, or a batch: each recipient gets a message of their own. */
   to: z.union([z.string(), z.array(z.string())]),

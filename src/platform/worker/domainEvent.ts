@@ -55,7 +55,7 @@ export function makeDomainEventTask(consumersByType: ConsumersByType): Task {
 }
 
 /** The event id an item names (a number or a string of digits), or undefined. */
-function eventId(item: unknown): string | undefined {
+export function eventId(item: unknown): string | undefined {
   const id = (item as { id?: unknown } | null)?.id;
   if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return String(id);
   if (typeof id === "string" && /^[1-9]\d{0,17}$/.test(id)) return id;

@@ -6,12 +6,12 @@
 import { parseCrontab, type ParsedCronItem, type Task } from "graphile-worker";
 import type { z } from "zod";
 import type { Config, MailConfig } from "../config.ts";
-import { makeSendEmailTask, type MailTransport } from "../email/sendEmail.ts";
+import { makeSendEmailTask, SendEmailPayload, type MailTransport } from "../email/sendEmail.ts";
 import type { EmailTemplate } from "../email/templates.ts";
 import type { Logger } from "../logger.ts";
 import { mergeRecords, type ModuleManifest, type TaskContext, type TaskDefinition } from "../modules.ts";
 import type { Consumer } from "./consumers.ts";
-import { makeDomainEventTask } from "./domainEvent.ts";
+import { eventId, makeDomainEventTask } from "./domainEvent.ts";
 import { heartbeat } from "./heartbeat.ts";
 
 /** The platform's own tasks: the outbox dispatcher, the liveness cron and e-mail sending. */
@@ -65,14 +65,39 @@ function validated(name: string, definition: TaskDefinition<unknown>, context: T
 }
 
 /**
- * What a module task's schema finds wrong with a payload (`npm run task -- enqueue` checks before it
- * adds the job, which would otherwise fail on every attempt); [] for a fitting payload or a platform task.
+ * What a task would find wrong with a payload (`npm run task -- enqueue` checks before it adds the
+ * job, which would otherwise fail on every attempt, or be dropped): a module task's schema, or the
+ * platform task's own rules; [] for a fitting payload.
  */
 export function enqueuedPayloadProblems(modules: readonly ModuleManifest[], task: string, payload: unknown): string[] {
+  if (Object.hasOwn(PLATFORM_PAYLOAD_PROBLEMS, task))
+    return PLATFORM_PAYLOAD_PROBLEMS[task as keyof typeof PLATFORM_PAYLOAD_PROBLEMS](modules, payload);
   const definition = modules.find((module) => module.tasks?.[task])?.tasks?.[task];
   const parsed = (definition as TaskDefinition<unknown> | undefined)?.payload.safeParse(payload);
   return parsed && !parsed.success ? problemsOf(parsed.error) : [];
 }
+
+/** What send_email and domain_event would refuse (the heartbeat reads no payload). */
+const PLATFORM_PAYLOAD_PROBLEMS = {
+  // send_email drops a job whose template is unknown or that names no recipient.
+  send_email: (modules: readonly ModuleManifest[], payload: unknown): string[] => {
+    const parsed = SendEmailPayload.safeParse(payload);
+    if (!parsed.success) return problemsOf(parsed.error);
+    const templates = Object.keys(emailTemplates(modules));
+    const { template, to } = parsed.data;
+    return [
+      ...(templates.includes(template) ? [] : [`template: must be one of ${templates.join(", ")}`]),
+      ...((Array.isArray(to) ? to : [to]).some(Boolean) ? [] : ["to: must name at least one address"]),
+    ];
+  },
+  // domain_event fails every attempt on an item without an event id.
+  domain_event: (_modules: readonly ModuleManifest[], payload: unknown): string[] => {
+    const items = Array.isArray(payload) ? payload : [payload];
+    return items.length > 0 && items.every((item) => eventId(item) !== undefined)
+      ? []
+      : ["payload: must be {\"id\": <event id>} or an array of them"];
+  },
+};
 
 export function makeTaskList({ modules, mail, logger, transport, config }: WorkerDependencies): Record<string, Task> {
   const platform: Record<(typeof PLATFORM_TASK_NAMES)[number], Task> = {
