@@ -95,7 +95,7 @@ const PLATFORM_PAYLOAD_PROBLEMS = {
     const items = Array.isArray(payload) ? payload : [payload];
     return items.length > 0 && items.every((item) => eventId(item) !== undefined)
       ? []
-      : ["payload: must be {\"id\": <event id>} or an array of them"];
+      : ['payload: must be {"id": <event id>} or an array of them'];
   },
 };
 
