@@ -86,7 +86,10 @@ export function refuseArguments(): void {
   process.exit(1);
 }
 
-/** Runs `stop` once on SIGINT/SIGTERM, then exits 0 (or 1 if stopping failed). */
+/**
+ * Runs `stop` once on SIGINT, SIGTERM or SIGHUP (the terminal closed: Node's default would end the
+ * process at once, leaving the embedded cluster running), then exits 0 (or 1 if stopping failed).
+ */
 export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const handle = (signal: string) => {
@@ -103,6 +106,7 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   };
   process.once("SIGINT", () => handle("SIGINT"));
   process.once("SIGTERM", () => handle("SIGTERM"));
+  process.once("SIGHUP", () => handle("SIGHUP"));
 }
 
 /**

@@ -75,12 +75,14 @@ function command(
 
 const postmasterPid = () => readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0];
 
-test("task, seed and migrate use the running server's " +
-  "cluster; the state file and the server are untouched", async () => {
+test("task, seed and migrate use the running server's cluster; the state file and the server are " +
+  "untouched; Ctrl-C stops the server quietly, then the cluster", async () => {
   port = await freePort();
   server = spawn(process.execPath, [join(projectRoot, "src", "cli", "start.ts")], {
     env: { ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
+    // A process group of its own, as a shell gives a foreground command: Ctrl-C signals the group.
+    detached: true,
   });
   server.stdout!.on("data", (chunk) => (serverOutput += chunk));
   server.stderr!.on("data", (chunk) => (serverOutput += chunk));
@@ -103,8 +105,12 @@ test("task, seed and migrate use the running server's " +
   expect(postmasterPid()).toBe(postmaster);
   expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
 
-  server.kill("SIGTERM");
+  // Ctrl-C: SIGINT to the whole group. The cluster, in a group of its own, is stopped by the server
+  // once it is done; it had stopped at once and cut every pool's connections (warnings).
+  process.kill(-server.pid!, "SIGINT");
   expect(await exited).toBe(0);
+  expect(serverOutput).not.toMatch(/terminating connection due to administrator command/);
+  expect(serverOutput.split("\n").filter((line) => /^\{"level":[4-6]\d/.test(line))).toEqual([]);
   await until(() => !existsSync(join(dataDir, "postmaster.pid")), "the server to stop the cluster it started", 30_000);
 
   // With no server running, a command starts the cluster itself, and stops it again.
@@ -114,7 +120,7 @@ test("task, seed and migrate use the running server's " +
   expect(readFileSync(stateFile, "utf8")).toBe(state);
 }, 240_000);
 
-test("a worker on the embedded cluster stops quietly: exit 0, no error logged, no connection cut by the " +
+test("a worker on the embedded cluster stops quietly on SIGHUP: exit 0, no error logged, no connection cut by the " +
   "database's own stop", async () => {
   const worker = spawn(process.execPath, [join(projectRoot, "src", "cli", "worker.ts")], {
     env: { ...env, LOG_LEVEL: "info" },
@@ -147,7 +153,8 @@ test("a worker on the embedded cluster stops quietly: exit 0, no error logged, n
     } finally {
       await client.end();
     }
-    worker.kill("SIGTERM");
+    // The terminal it ran in closed: SIGHUP, which Node's default answered by dying on the spot.
+    worker.kill("SIGHUP");
     expect(await exited).toBe(0);
     const lines = output
       .split("\n")

