@@ -3712,6 +3712,28 @@ $function$;
 comment on function app_private.tg_categories__no_cycle() is '@module commerce
 Before a category gets a parent: refuses a parent inside the category itself (VALIDATION_FAILED).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_products__image_visible()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if tg_op = 'UPDATE' and new.image_sha256 is not distinct from old.image_sha256 then
+    return new;
+  end if;
+  -- A request of a user; the owner's scripts and the worker are not held to the tenant's switches.
+  if app_public.current_user_id() is not null
+     and not app_private.tenant_module_enabled(new.tenant_id, 'media') then
+    raise exception 'No such image' using errcode = 'TVALD',
+      detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg_products__image_visible() is '@module commerce
+Before a request gives a product a picture: the tenant has media switched on, or the image is as unknown as it is invisible (VALIDATION_FAILED, NO_SUCH_IMAGE).';
+
 CREATE OR REPLACE FUNCTION app_private.tg_transactions__post()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -3859,6 +3881,8 @@ The store''s own account (needs orders.read): the sum of its ledger entries in t
 CREATE TRIGGER _200_no_cycle BEFORE INSERT OR UPDATE OF parent_id ON app_public.categories FOR EACH ROW EXECUTE FUNCTION app_private.tg_categories__no_cycle();
 
 CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF description ON app_public.products FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('description');
+
+CREATE TRIGGER _200_image_visible BEFORE INSERT OR UPDATE OF image_sha256 ON app_public.products FOR EACH ROW WHEN ((new.image_sha256 IS NOT NULL)) EXECUTE FUNCTION app_private.tg_products__image_visible();
 
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_public.transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 
@@ -5024,11 +5048,17 @@ begin
     raise exception 'The bot has no Telegram token yet (setBotToken)'
       using errcode = 'TVALD', detail = json_build_object('field', 'botId', 'reason', 'NO_BOT_TOKEN')::text;
   end if;
+  -- While media is off its images are invisible: one is as unknown as a hash that names none.
+  if new.image_sha256 is not null and app_public.current_user_id() is not null
+     and not app_private.tenant_module_enabled(new.tenant_id, 'media') then
+    raise exception 'No such image'
+      using errcode = 'TVALD', detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
+  end if;
   return new;
 end;
 $function$;
 comment on function app_private.tg_broadcasts__check() is '@module broadcasts
-Before a broadcast is created: the caller signed in with broadcasts.manage, and commerce switched on for the tenant (UNAUTHENTICATED, FORBIDDEN) before anything of the bot is checked; status pending, counts zero; its bot active and with a token (VALIDATION_FAILED).';
+Before a broadcast is created: the caller signed in with broadcasts.manage, and commerce switched on for the tenant (UNAUTHENTICATED, FORBIDDEN) before anything of the bot is checked; status pending, counts zero; its bot active and with a token, and an image only while media is on (VALIDATION_FAILED).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__notify()
  RETURNS trigger
@@ -5107,7 +5137,7 @@ CREATE TRIGGER _500_notify BEFORE UPDATE ON app_public.broadcasts FOR EACH ROW E
 
 CREATE TRIGGER _500_schedule AFTER INSERT ON app_public.broadcasts FOR EACH ROW EXECUTE FUNCTION app_private.tg_broadcasts__schedule();
 
-create policy select_broadcasts_manage on app_public.broadcast_deliveries as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('broadcasts'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('broadcasts.manage'::text) AS current_user_has_permission)));
+create policy select_broadcasts_manage on app_public.broadcast_deliveries as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('broadcasts'::text) AS tenant_module_enabled) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('broadcasts.manage'::text) AS current_user_has_permission)));
 
 create policy insert_broadcasts_manage on app_public.broadcasts as permissive for insert to :DATABASE_VISITOR with check (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('broadcasts'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('broadcasts.manage'::text) AS current_user_has_permission)));
 
@@ -5595,9 +5625,11 @@ begin
     raise exception 'A message has 1 to 4000 characters, not only spaces' using errcode = 'TVALD',
       detail = json_build_object('field', 'body', 'reason', 'INVALID_BODY')::text;
   end if;
-  if send_message.image_sha256 is not null and not exists (
+  -- While media is off its images are invisible: one is as unknown as a hash that names none.
+  if send_message.image_sha256 is not null and (
+       not app_private.tenant_module_enabled(v_chat.tenant_id, 'media') or not exists (
        select 1 from app_public.images i
-       where i.tenant_id = v_chat.tenant_id and i.sha256 = send_message.image_sha256) then
+       where i.tenant_id = v_chat.tenant_id and i.sha256 = send_message.image_sha256)) then
     raise exception 'No such image' using errcode = 'TVALD',
       detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
   end if;
@@ -5617,7 +5649,7 @@ end;
 $function$;
 comment on function app_public.send_message(uuid,text,text,uuid) is '@module messaging
 @resultFieldName message
-Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256), an optional reply to a message of the chat.';
+Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256; none while media is off), an optional reply to a message of the chat.';
 
 CREATE OR REPLACE FUNCTION app_public.start_direct_chat(user_id uuid)
  RETURNS app_public.chats

@@ -2370,7 +2370,7 @@ export type Mutation = {
   revokeSession: Maybe<RevokeSessionPayload>;
   /** Marks the active release rolled_back and re-activates the one it superseded (needs builds.manage; under the tenant's release lock). No active or no previous release is a CONFLICT. */
   rollbackRelease: Maybe<RollbackReleasePayload>;
-  /** Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256), an optional reply to a message of the chat. */
+  /** Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256; none while media is off), an optional reply to a message of the chat. */
   sendMessage: Maybe<SendMessagePayload>;
   /** Sets a store bot's Telegram token (needs bots.manage). Broadcasts are sent with it. */
   setBotToken: Maybe<SetBotTokenPayload>;

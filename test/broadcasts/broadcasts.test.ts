@@ -346,6 +346,55 @@ test("with commerce switched off, no broadcast can be made: its bots and custome
   expect(rows).toEqual([{ n: 0 }]);
 });
 
+test("commerce off: deliveries (the customers' chats) unread; media off: a picture refused", async () => {
+  const module = (name: string, enabled: boolean) =>
+    app.db.ownerPool.query("update app_public.tenant_modules set enabled = $3 where tenant_id = $1 and module = $2", [
+      store.tenant.id,
+      name,
+      enabled,
+    ]);
+  const ids = telegramIds(2);
+  await addCustomers(app.db.ownerPool, store.tenant.id, ids, "nl");
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Olá",
+    audience: { language: "nl" },
+  });
+  await runBroadcastJobs(app, tasks);
+  const DELIVERIES = "query($id: UUID!) { broadcastDeliveries(condition: { broadcastId: $id }) { nodes { chatId } } }";
+  const chats = async () =>
+    ((await gql(app, store.admin.token, DELIVERIES, { id })) as { broadcastDeliveries: { nodes: unknown[] } })
+      .broadcastDeliveries.nodes.length;
+  expect(await chats()).toBe(2);
+  await module("commerce", false);
+  try {
+    expect(await chats()).toBe(0);
+  } finally {
+    await module("commerce", true);
+  }
+  expect(await chats()).toBe(2);
+
+  // An image of the tenant, while media is off: as unknown as a hash that names none.
+  const sha = "e".repeat(64);
+  await app.db.ownerPool.query(
+    "insert into app_public.images (tenant_id, sha256, content_type, size) values ($1, $2, 'image/png', 10)",
+    [store.tenant.id, sha],
+  );
+  await module("media", false);
+  try {
+    const answer = await app.graphql(
+      CREATE_BROADCAST,
+      { broadcast: { botId: store.botId, text: "Pictured", imageSha256: sha, scheduledAt: "2099-01-01T00:00:00Z" } },
+      store.admin.token,
+    );
+    expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+  } finally {
+    await module("media", true);
+  }
+  const { rows } = await app.db.ownerPool.query("select 1 from app_public.broadcasts where text = 'Pictured'");
+  expect(rows).toEqual([]);
+});
+
 test("the caller's rights come before the bot: nobody without broadcasts.manage learns of a bot", async () => {
   const { rows } = await app.db.ownerPool.query<{ id: string }>(
     "insert into app_public.bots (tenant_id, name) values ($1, 'Tokenless') returning id",

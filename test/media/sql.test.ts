@@ -88,6 +88,34 @@ test("media is a module a tenant can switch off, for itself only; its image reco
   });
 });
 
+test("while media is off an image is as unknown as a hash that names none: to messages and products", async () => {
+  await asUser(db, a.owner, async (client) => {
+    await image(client, a.owner, "9");
+    const sha = "9".repeat(64);
+    const chat = await value<string>(client, "select id from app_public.create_group_chat('Pictures', $1)", [[]]);
+    const withImage = [
+      ["select app_public.send_message($1, 'look', $2)", [chat, sha]],
+      ["insert into app_public.products (name, price, image_sha256) values ('Framed', 1, $1)", [sha]],
+    ] as const;
+    expect(await errorCode(client, "select app_public.set_tenant_module('media', false)")).toBeUndefined();
+    for (const [sql, params] of withImage)
+      expect({ sql, code: await errorCode(client, sql, [...params]) }).toEqual({ sql, code: "TVALD" });
+    // A product that has no picture is still written, and one that keeps its picture is still edited.
+    expect(
+      await errorCode(client, "insert into app_public.products (name, price) values ('Plain', 1)"),
+    ).toBeUndefined();
+    expect(await errorCode(client, "select app_public.set_tenant_module('media', true)")).toBeUndefined();
+    for (const [sql, params] of withImage) expect(await errorCode(client, sql, [...params])).toBeUndefined();
+    expect(await errorCode(client, "select app_public.set_tenant_module('media', false)")).toBeUndefined();
+    expect(
+      await errorCode(client, "update app_public.products set name = 'Framed again' where name = 'Framed'"),
+    ).toBeUndefined();
+    expect(await column(client, "select image_sha256 from app_public.products where name = 'Framed again'")).toEqual([
+      sha,
+    ]);
+  });
+});
+
 test("the request role never writes image records, not even its own tenant's", async () => {
   await asUser(db, a.owner, async (client) => {
     const id = await image(client, a.owner, "d");
