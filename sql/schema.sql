@@ -2403,7 +2403,10 @@ begin
   if new.image ~ '^https://\S+$' then
     return new;
   end if;
+  -- While media is off its images are invisible: one is as unknown as an id that names none (a
+  -- request's; the owner's scripts and the worker are not held to the tenant's switches).
   if new.image ~ '^/api/images/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     and (app_public.current_user_id() is null or app_private.tenant_module_enabled(new.tenant_id, 'media'))
      and exists (select 1 from app_public.images i where i.id = substr(new.image, 13)::uuid and i.tenant_id = new.tenant_id) then
     return new;
   end if;
@@ -2412,7 +2415,7 @@ begin
 end;
 $function$;
 comment on function app_private.check_event_image() is '@module events
-Before insert/update of an event''s image: https:// URL or /api/images/<id> of an image of the event''s tenant (VALIDATION_FAILED otherwise).';
+Before insert/update of an events image: https:// URL or /api/images/<id> of an image of the events tenant, while the tenant has media switched on (VALIDATION_FAILED otherwise).';
 
 CREATE OR REPLACE FUNCTION app_private.event_notice(kind text, event app_public.events, OUT title text, OUT content text)
  RETURNS record

@@ -88,14 +88,18 @@ test("media is a module a tenant can switch off, for itself only; its image reco
   });
 });
 
-test("while media is off an image is as unknown as a hash that names none: to messages and products", async () => {
+test("while media is off an image is as unknown as a hash that names none: to messages, products, events", async () => {
   await asUser(db, a.owner, async (client) => {
-    await image(client, a.owner, "9");
+    const id = await image(client, a.owner, "9");
     const sha = "9".repeat(64);
     const chat = await value<string>(client, "select id from app_public.create_group_chat('Pictures', $1)", [[]]);
     const withImage = [
       ["select app_public.send_message($1, 'look', $2)", [chat, sha]],
       ["insert into app_public.products (name, price, image_sha256) values ('Framed', 1, $1)", [sha]],
+      [
+        "select app_public.create_event(name => 'Shown', starts_at => now(), ends_at => now() + '1h', image => $1)",
+        [`/api/images/${id}`],
+      ],
     ] as const;
     expect(await errorCode(client, "select app_public.set_tenant_module('media', false)")).toBeUndefined();
     for (const [sql, params] of withImage)
