@@ -4,7 +4,7 @@
  * `npm run db -- commit`. After commands that change the database, the reviewed dumps are refreshed.
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { boot } from "./boot.ts";
@@ -65,10 +65,12 @@ function argumentRefusal(args: string[], noShadow: boolean): string | undefined 
       `\`npm run db -- ${command}\` needs SHADOW_DATABASE_URL: ` +
       "graphile-migrate checks the migrations in a shadow database."
     );
-  const file = command === "run" ? rest.find((arg) => !arg.startsWith("-")) : undefined;
-  if (file === undefined) return undefined;
+  if (command !== "run") return undefined;
+  const file = rest.find((arg) => !arg.startsWith("-"));
+  if (!file) return "Usage: npm run db -- run <file.sql> (a file of SQL to run).";
   try {
     accessSync(resolve(projectRoot, file), constants.R_OK);
+    if (!statSync(resolve(projectRoot, file)).isFile()) return `${file} is not a file.`;
     return undefined;
   } catch (error) {
     return `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "unknown"}).`;

@@ -1772,6 +1772,10 @@ export interface operations {
                     client_id?: string;
                     /** @constant */
                     grant_type?: "password";
+                    /** @description Accepted and not used (OAuth2 clients send it). */
+                    client_secret?: string;
+                    /** @description Accepted and not used. */
+                    scope?: string;
                 };
             };
         };

@@ -253,15 +253,15 @@ describe("a command started where it cannot run", () => {
     },
   );
 
-  test.each([["migrate.ts"], ["server.ts"], ["seed.ts"]])(
+  test.each([["migrate.ts"], ["server.ts"], ["seed.ts"], ["task.ts", "enqueue", "worker_heartbeat", "{}"]])(
     "%s with a database that never replies: DATABASE_UNREACHABLE after DATABASE_CONNECT_TIMEOUT_SECONDS, exit 1",
-    async (command) => {
+    async (command, ...args) => {
       // A port that accepts connections and never answers (as Redis does to PostgreSQL's greeting).
       const silent = createServer(() => {});
       await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
       try {
         const url = `postgres://tessera:x@127.0.0.1:${(silent.address() as AddressInfo).port}/tessera`;
-        const result = runWith(command, { ownerUrl: url, authenticatorUrl: url }, [], {
+        const result = runWith(command, { ownerUrl: url, authenticatorUrl: url }, args, {
           DATABASE_CONNECT_TIMEOUT_SECONDS: "1",
         });
         expect([result.status, result.stderr]).toEqual([

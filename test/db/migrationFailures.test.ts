@@ -110,6 +110,11 @@ describe("npm run db", () => {
         1,
         `VALIDATION_FAILED: ${missing} cannot be read (ENOENT).\n`,
       ]);
+      expect(await run("db.ts", ["run", dir])).toEqual([1, `VALIDATION_FAILED: ${dir} is not a file.\n`]);
+      expect(await run("db.ts", ["run"])).toEqual([
+        1,
+        "VALIDATION_FAILED: Usage: npm run db -- run <file.sql> (a file of SQL to run).\n",
+      ]);
       const failing = join(dir, "failing.sql");
       writeFileSync(failing, "select 1 / 0;\n");
       const [code, stderr] = await run("db.ts", ["run", failing]);

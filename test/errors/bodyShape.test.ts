@@ -26,7 +26,7 @@ const notAnObject = {
   details: { reason: "NOT_AN_OBJECT" },
 };
 
-test.each(["null", ' "x"', "[]", '[{"refreshToken": "x"}]', "1", "true\n"])(
+test.each(["null", ' "x"', "[]", '[{"refreshToken": "x"}]', "1", "true\n", "\uFEFF[]", "\uFEFFnull"])(
   "the JSON body %j is refused as NOT_AN_OBJECT",
   async (body) => {
     expect(await post("/api/auth/refresh", body)).toEqual([400, notAnObject]);
@@ -71,4 +71,50 @@ test("a key an identity route does not take is refused by name, a token in the h
   // The same fields without the stray key pass the shape check (and fail on what they say).
   const [status] = await post("/api/auth/refresh", "{}", { "x-refresh-token": token });
   expect(status).toBe(401);
+});
+
+const form = async (fields: Record<string, string | string[]>) => {
+  const body = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields)) for (const one of [value].flat()) body.append(key, one);
+  const response = await fetch(`${app.url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
+  return [response.status, ((await response.json()) as { error?: { details?: unknown } }).error?.details];
+};
+
+test("an OAuth2 password form is held to its fields, and its fields are named as it wrote them", async () => {
+  const base = { username: "someone@demo.test", password: "x", client_id: "demo" };
+  expect(await form({ ...base, remember: "1" })).toEqual([400, { fields: { remember: "is not allowed here" } }]);
+  expect(await form({ ...base, grant_type: "client_credentials" })).toEqual([
+    400,
+    { fields: { grant_type: "must be password" } },
+  ]);
+  expect(await form({ ...base, tenant: "other" })).toEqual([
+    400,
+    { fields: { tenant: "given twice: as tenant and as a different client_id" } },
+  ]);
+  const [status, details] = await form({ ...base, username: ["a", "b"] });
+  expect([status, Object.keys((details as { fields: object }).fields)]).toEqual([400, ["username"]]);
+  // What OAuth2 clients send besides passes on to the password check.
+  expect(await form({ ...base, grant_type: "password", scope: "", client_secret: "", tenant: "demo" })).toEqual([
+    401,
+    undefined,
+  ]);
+});
+
+test("a route that takes no body refuses the keys of one", async () => {
+  // logout takes its refresh token in the X-Refresh-Token header only: one in the body was ignored.
+  expect(await post("/api/auth/logout", '{"refreshToken": "x"}')).toEqual([
+    400,
+    {
+      code: "VALIDATION_FAILED",
+      message: "Some fields are not valid.",
+      details: { fields: { refreshToken: "is not allowed here" } },
+    },
+  ]);
+  // An empty object is no key: past the body, the route answers as before (no session to end).
+  const [status, error] = await post("/api/auth/logout", "{}");
+  expect([status, (error as { code: string }).code]).toEqual([401, "UNAUTHENTICATED"]);
 });

@@ -85,6 +85,8 @@ export const login = defineRoute({
         tenant: z.string().optional(),
         client_id: z.string().optional().describe("The tenant, when `tenant` is absent (OAuth2 clients)."),
         grant_type: z.literal("password").optional(),
+        client_secret: z.string().optional().describe("Accepted and not used (OAuth2 clients send it)."),
+        scope: z.string().optional().describe("Accepted and not used."),
       }),
     },
     validate: false,

@@ -12,6 +12,37 @@ import type { AuthService } from "./service.ts";
 
 const isForm = (req: Request) => req.is("application/x-www-form-urlencoded") === "application/x-www-form-urlencoded";
 
+/** What an OAuth2 password form may carry (RFC 6749 §4.3.2, with the client's own credentials). */
+const FORM_FIELDS = new Set(["username", "password", "tenant", "client_id", "client_secret", "scope", "grant_type"]);
+
+/**
+ * An OAuth2 password form handed to login, held to the rules of a JSON body: a key it does not take,
+ * another grant, or a tenant given both as `tenant` and as a different `client_id` is refused; a
+ * field is named as the form wrote it (`username`, not login's `login`).
+ */
+async function formLogin(auth: AuthService, fields: Record<string, unknown>, req: Request) {
+  const problems: Record<string, string> = {};
+  for (const key of Object.keys(fields)) if (!FORM_FIELDS.has(key)) problems[key] = "is not allowed here";
+  if (fields.grant_type !== undefined && fields.grant_type !== "password") problems.grant_type = "must be password";
+  if (fields.tenant !== undefined && fields.client_id !== undefined && fields.tenant !== fields.client_id)
+    problems.tenant = "given twice: as tenant and as a different client_id";
+  if (Object.keys(problems).length > 0)
+    throw new AppError("VALIDATION_FAILED", "Some fields are not valid.", { details: { fields: problems } });
+  const tenantField = fields.tenant !== undefined ? "tenant" : "client_id";
+  try {
+    return await auth.login(
+      { tenant: fields.tenant ?? fields.client_id, login: fields.username, password: fields.password },
+      callerOf(req),
+    );
+  } catch (error) {
+    const named = error instanceof AppError ? (error.details?.fields as Record<string, string> | undefined) : undefined;
+    if (!named) throw error;
+    const formName = (key: string) => (key === "login" ? "username" : key === "tenant" ? tenantField : key);
+    const renamed = Object.fromEntries(Object.entries(named).map(([key, message]) => [formName(key), message]));
+    throw new AppError((error as AppError).code, (error as AppError).message, { details: { fields: renamed } });
+  }
+}
+
 export function authRoutes(auth: AuthService): Router {
   return apiRouter([
     implement(api.register, async ({ body, req }) => ({
@@ -27,10 +58,7 @@ export function authRoutes(auth: AuthService): Router {
     implement(api.login, async ({ body, req }) => {
       const fields = (body ?? {}) as Record<string, unknown>;
       if (!isForm(req)) return { status: 200, body: await auth.login(fields, callerOf(req)), headers: api.NO_STORE };
-      const answer = await auth.login(
-        { tenant: fields.tenant ?? fields.client_id, login: fields.username, password: fields.password },
-        callerOf(req),
-      );
+      const answer = await formLogin(auth, fields, req);
       // RFC 6749 §5.1: the token's type and its lifetime in seconds, as of this answer.
       const tokenType = answer.accessTokenExpiresAt
         ? {

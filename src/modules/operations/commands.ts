@@ -6,7 +6,7 @@ import { AppError } from "../../platform/errors.ts";
 export const enqueue: Command = {
   usage: "enqueue <task> [json-payload]",
   description: "Adds a job for a registered worker task.",
-  async run({ urls, taskNames, payloadProblems, print }, [task, payload]) {
+  async run({ pool, taskNames, payloadProblems, print }, [task, payload]) {
     if (!task || !taskNames.includes(task)) {
       const known = taskNames.join(", ");
       throw new AppError(
@@ -20,7 +20,7 @@ export const enqueue: Command = {
     if (problems.length > 0) {
       throw new AppError("VALIDATION_FAILED", `The payload does not fit ${task}: ${problems.join("; ")}.`);
     }
-    const job = await quickAddJob({ connectionString: urls.ownerUrl }, task, parsed);
+    const job = await quickAddJob({ pgPool: pool }, task, parsed);
     print(`enqueued job ${job.id} (${task})`);
   },
 };
@@ -61,7 +61,7 @@ export const unlockWorkers: Command = {
 export const redeliver: Command = {
   usage: "redeliver <domain-event-id>",
   description: "Delivers a domain event again; consumers that already handled it are skipped.",
-  async run({ pool, urls, print }, [value]) {
+  async run({ pool, print }, [value]) {
     const id = idArgument(value, redeliver.usage);
     const { rows } = await pool.query<{ tenant_id: string | null }>(
       "select tenant_id from app_private.domain_events where id = $1",
@@ -70,7 +70,7 @@ export const redeliver: Command = {
     if (!rows[0]) throw new AppError("NOT_FOUND", `No domain event ${id}.`);
     // The job carries its tenant, as app_private.enqueue_job would stamp it.
     const tenant = rows[0].tenant_id ? { tenantId: rows[0].tenant_id } : {};
-    const job = await quickAddJob({ connectionString: urls.ownerUrl }, "domain_event", { id: Number(id), ...tenant });
+    const job = await quickAddJob({ pgPool: pool }, "domain_event", { id: Number(id), ...tenant });
     print(`enqueued job ${job.id} to redeliver domain event ${id}`);
   },
 };

@@ -195,7 +195,13 @@ export function parseQuery(spec: RouteSpec, raw: string): unknown {
 
 function parseBody(spec: RouteSpec, req: Request): unknown {
   const content = bodyContent(spec.body);
-  if (!content || "multipart/form-data" in content) return undefined;
+  if (!content) {
+    // A route that takes no body refuses the keys of one, as a route refuses keys its body does not take.
+    const keys = req.body && typeof req.body === "object" ? Object.keys(req.body as object) : [];
+    if (keys.length > 0) throw invalidFields(Object.fromEntries(keys.map((key) => [key, "is not allowed here"])));
+    return undefined;
+  }
+  if ("multipart/form-data" in content) return undefined;
   const body = isZodSchema(spec.body) ? undefined : spec.body;
   // A body of a type the route does not take is 415, whether or not the route validates it (req.is
   // answers false for a body of another type; an empty one, Content-Length: 0, is no body).

@@ -138,10 +138,12 @@ export function verifyJsonBody(_req: Request, _res: Response, body: Buffer, enco
  * left to the parser's own message.
  */
 function isJsonOtherThanObject(text: string): boolean {
-  const first = /[^ \t\n\r]/.exec(text)?.[0];
+  // body-parser reads past a byte order mark at the start, as JSON.parse would not.
+  const json = text.replace(/^\uFEFF/, "");
+  const first = /[^ \t\n\r]/.exec(json)?.[0];
   if (first === undefined || first === "{") return false;
   try {
-    JSON.parse(text);
+    JSON.parse(json);
     return true;
   } catch {
     return false;
