@@ -15,6 +15,7 @@ const { migrationSettings } = await import("../platform/db/migrate.ts");
 const { exportSchemas } = await import("../platform/schemaExport.ts");
 const { projectRoot } = await import("../platform/paths.ts");
 const { runMigrations } = await import("graphile-worker");
+const { newPool, withClient } = await import("../platform/db/pools.ts");
 
 const args = process.argv.slice(2);
 const refusal = argumentRefusal(args, config.database !== undefined && !config.database.shadowUrl);
@@ -25,7 +26,15 @@ if (refusal) {
 const database = await resolveDatabase(config, logger);
 try {
   const settings = migrationSettings(database.urls);
-  await runMigrations({ connectionString: database.urls.ownerUrl });
+  // Through our pool, with the connect timeout: graphile-worker's and graphile-migrate's own pools
+  // wait for ever on a server that never replies.
+  const pool = newPool({ connectionString: database.urls.ownerUrl, max: 1 }, logger, "db");
+  try {
+    await runMigrations({ pgPool: pool });
+  } finally {
+    await pool.end();
+  }
+  if (database.urls.shadowUrl) await reachable(database.urls.shadowUrl);
   const child = spawn(join(projectRoot, "node_modules", ".bin", "graphile-migrate"), args, {
     stdio: ["inherit", "inherit", "pipe"],
     cwd: projectRoot,
@@ -75,6 +84,16 @@ function argumentRefusal(args: string[], noShadow: boolean): string | undefined 
   } catch (error) {
     return `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "unknown"}).`;
   }
+}
+
+/**
+ * Fails (DATABASE_UNREACHABLE at boot) when the shadow database's server does not answer or refuses
+ * us; a shadow database not made yet is fine (graphile-migrate makes it with ROOT_DATABASE_URL).
+ */
+async function reachable(url: string): Promise<void> {
+  await withClient(url, logger, "shadow", async () => {}).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code !== "3D000") throw error;
+  });
 }
 
 /**

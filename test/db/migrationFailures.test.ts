@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
@@ -99,6 +100,23 @@ describe("npm run db", () => {
         `VALIDATION_FAILED: \`npm run db -- ${command[0]}\` needs SHADOW_DATABASE_URL: ` +
           "graphile-migrate checks the migrations in a shadow database.\n",
       ]);
+    }
+  });
+
+  test("a shadow database that never replies: DATABASE_UNREACHABLE after the connect timeout, not a hang", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const shadow = `postgres://tessera:x@127.0.0.1:${(silent.address() as AddressInfo).port}/shadow`;
+      expect(
+        await run("db.ts", ["status"], { SHADOW_DATABASE_URL: shadow, DATABASE_CONNECT_TIMEOUT_SECONDS: "1" }),
+      ).toEqual([
+        1,
+        "DATABASE_UNREACHABLE: Cannot use the configured database: " +
+          "no answer within 1 s (DATABASE_CONNECT_TIMEOUT_SECONDS).\n",
+      ]);
+    } finally {
+      silent.close();
     }
   });
 
