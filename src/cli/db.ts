@@ -77,9 +77,10 @@ function argumentRefusal(args: string[], noShadow: boolean): string | undefined 
   if (command !== "run") return undefined;
   const file = rest.find((arg) => !arg.startsWith("-"));
   if (!file) return "Usage: npm run db -- run <file.sql> (a file of SQL to run).";
+  const path = resolve(projectRoot, file);
   try {
-    accessSync(resolve(projectRoot, file), constants.R_OK);
-    if (!statSync(resolve(projectRoot, file)).isFile()) return `${file} is not a file.`;
+    accessSync(path, constants.R_OK);
+    if (!statSync(path).isFile()) return `${file} is not a file.`;
     return undefined;
   } catch (error) {
     return `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "unknown"}).`;

@@ -26,6 +26,11 @@ export const SendEmailPayload = z.looseObject({
   requestId: z.string().optional(),
 });
 
+/** A job's recipients: `to` as one address or a batch, blanks dropped. */
+export function recipientsOf(to: string | string[] | undefined): string[] {
+  return (Array.isArray(to) ? to : [to]).filter((address): address is string => !!address);
+}
+
 /** What a send needs from the transport: nodemailer's Transporter. */
 export type MailTransport = Pick<Transporter, "sendMail">;
 
@@ -56,7 +61,7 @@ function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<s
     const parsed = SendEmailPayload.safeParse(payload);
     const { template, to, data, requestId } = parsed.success ? parsed.data : {};
     const render = template && Object.hasOwn(templates, template) ? templates[template] : undefined;
-    const recipients = (Array.isArray(to) ? to : [to]).filter((address): address is string => !!address);
+    const recipients = recipientsOf(to);
     if (!template || !render || recipients.length === 0) {
       // Not retryable: a malformed job would fail the same way 25 times.
       logger.error(

@@ -6,7 +6,7 @@
 import { parseCrontab, type ParsedCronItem, type Task } from "graphile-worker";
 import type { z } from "zod";
 import type { Config, MailConfig } from "../config.ts";
-import { makeSendEmailTask, SendEmailPayload, type MailTransport } from "../email/sendEmail.ts";
+import { makeSendEmailTask, recipientsOf, SendEmailPayload, type MailTransport } from "../email/sendEmail.ts";
 import type { EmailTemplate } from "../email/templates.ts";
 import type { Logger } from "../logger.ts";
 import { mergeRecords, type ModuleManifest, type TaskContext, type TaskDefinition } from "../modules.ts";
@@ -87,7 +87,7 @@ const PLATFORM_PAYLOAD_PROBLEMS = {
     const { template, to } = parsed.data;
     return [
       ...(templates.includes(template) ? [] : [`template: must be one of ${templates.join(", ")}`]),
-      ...((Array.isArray(to) ? to : [to]).some(Boolean) ? [] : ["to: must name at least one address"]),
+      ...(recipientsOf(to).length > 0 ? [] : ["to: must name at least one address"]),
     ];
   },
   // domain_event fails every attempt on an item without an event id.
