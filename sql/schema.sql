@@ -2790,7 +2790,7 @@ comment on function app_public.search_events(text,timestamp with time zone,times
 @behavior +order +filter
 Events matching a text search (name and descriptions, at most 256 characters), a start range, and/or only upcoming ones.';
 
-CREATE OR REPLACE FUNCTION app_public.update_event(event_id uuid, name text DEFAULT NULL::text, starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ends_at timestamp with time zone DEFAULT NULL::timestamp with time zone, short_description text DEFAULT NULL::text, description text DEFAULT NULL::text, location text DEFAULT NULL::text, image text DEFAULT NULL::text, payment_info text DEFAULT NULL::text, max_participants_count integer DEFAULT NULL::integer)
+CREATE OR REPLACE FUNCTION app_public.update_event(event_id uuid, name text DEFAULT NULL::text, starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ends_at timestamp with time zone DEFAULT NULL::timestamp with time zone, short_description text DEFAULT NULL::text, description text DEFAULT NULL::text, location text DEFAULT NULL::text, image text DEFAULT NULL::text, payment_info text DEFAULT NULL::text, max_participants_count integer DEFAULT NULL::integer, clear app_public.event_optional_field[] DEFAULT NULL::app_public.event_optional_field[])
  RETURNS app_public.events
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -2799,8 +2799,26 @@ AS $function$
 declare
   v_event app_public.events;
   v_participants integer;
+  v_clear app_public.event_optional_field[] := coalesce(update_event.clear, '{}');
+  v_both text;
 begin
   perform app_private.assert_module_access('events', 'events.manage');
+  if array_position(v_clear, null) is not null then
+    raise exception 'clear names no field with a null' using errcode = 'TVALD',
+      detail = json_build_object('field', 'clear', 'reason', 'NULL_ITEM')::text;
+  end if;
+  select f.label into v_both from unnest(v_clear) f(label)
+    where (f.label = 'SHORT_DESCRIPTION' and update_event.short_description is not null)
+       or (f.label = 'DESCRIPTION' and update_event.description is not null)
+       or (f.label = 'LOCATION' and update_event.location is not null)
+       or (f.label = 'IMAGE' and update_event.image is not null)
+       or (f.label = 'PAYMENT_INFO' and update_event.payment_info is not null)
+       or (f.label = 'MAX_PARTICIPANTS_COUNT' and update_event.max_participants_count is not null)
+    limit 1;
+  if v_both is not null then
+    raise exception 'A field cannot be both given and cleared' using errcode = 'TVALD',
+      detail = json_build_object('field', 'clear', 'reason', 'GIVEN_AND_CLEARED', 'value', v_both)::text;
+  end if;
   if update_event.max_participants_count < 1 then
     raise exception 'maxParticipantsCount must be at least 1' using errcode = 'TVALD',
       detail = json_build_object('field', 'maxParticipantsCount', 'reason', 'TOO_SMALL')::text;
@@ -2825,20 +2843,24 @@ begin
     name = coalesce(update_event.name, e.name),
     starts_at = coalesce(update_event.starts_at, e.starts_at),
     ends_at = coalesce(update_event.ends_at, e.ends_at),
-    short_description = coalesce(update_event.short_description, e.short_description),
-    description = coalesce(update_event.description, e.description),
-    location = coalesce(update_event.location, e.location),
-    image = coalesce(update_event.image, e.image),
-    payment_info = coalesce(update_event.payment_info, e.payment_info),
-    max_participants_count = coalesce(update_event.max_participants_count, e.max_participants_count)
+    short_description = case when 'SHORT_DESCRIPTION' = any (v_clear) then null
+                             else coalesce(update_event.short_description, e.short_description) end,
+    description = case when 'DESCRIPTION' = any (v_clear) then null
+                       else coalesce(update_event.description, e.description) end,
+    location = case when 'LOCATION' = any (v_clear) then null else coalesce(update_event.location, e.location) end,
+    image = case when 'IMAGE' = any (v_clear) then null else coalesce(update_event.image, e.image) end,
+    payment_info = case when 'PAYMENT_INFO' = any (v_clear) then null
+                        else coalesce(update_event.payment_info, e.payment_info) end,
+    max_participants_count = case when 'MAX_PARTICIPANTS_COUNT' = any (v_clear) then null
+                                  else coalesce(update_event.max_participants_count, e.max_participants_count) end
   where e.id = v_event.id
   returning * into v_event;
   return v_event;
 end;
 $function$;
-comment on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) is '@module events
+comment on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer,app_public.event_optional_field[]) is '@module events
 @resultFieldName event
-Changes an event (needs events.manage); omitted fields keep their value, and an optional text that shows nothing (an empty string) clears it. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS).';
+Changes an event (needs events.manage); omitted fields keep their value. `clear` names the optional fields to empty (an unlimited capacity, no image, no text); an optional text that shows nothing (an empty string) clears it too, and a field both given and cleared is VALIDATION_FAILED. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS).';
 
 CREATE TRIGGER _500_reminder AFTER INSERT OR DELETE OR UPDATE OF status ON app_public.event_participants FOR EACH ROW EXECUTE FUNCTION app_private.tg_event_participants__reminder();
 
@@ -2874,7 +2896,7 @@ grant execute on function app_public.reject_participant(uuid,uuid) to :DATABASE_
 
 grant execute on function app_public.search_events(text,timestamp with time zone,timestamp with time zone,boolean) to :DATABASE_VISITOR;
 
-grant execute on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer) to :DATABASE_VISITOR;
+grant execute on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer,app_public.event_optional_field[]) to :DATABASE_VISITOR;
 
 -- ==================== module: media ====================
 

@@ -1761,6 +1761,15 @@ export type EventEdge = {
   node: Maybe<Event>;
 };
 
+/** A field of an event that may be empty: what updateEvent's clear can name. */
+export type EventOptionalField =
+  | 'DESCRIPTION'
+  | 'IMAGE'
+  | 'LOCATION'
+  | 'MAX_PARTICIPANTS_COUNT'
+  | 'PAYMENT_INFO'
+  | 'SHORT_DESCRIPTION';
+
 /** Methods to use when ordering `Event`. */
 export type EventOrderBy =
   | 'CREATED_BY_ASC'
@@ -2388,7 +2397,7 @@ export type Mutation = {
   updateCategory: Maybe<UpdateCategoryPayload>;
   /** Updates a single `Category` using its globally unique id and a patch. */
   updateCategoryById: Maybe<UpdateCategoryPayload>;
-  /** Changes an event (needs events.manage); omitted fields keep their value, and an optional text that shows nothing (an empty string) clears it. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
+  /** Changes an event (needs events.manage); omitted fields keep their value. `clear` names the optional fields to empty (an unlimited capacity, no image, no text); an optional text that shows nothing (an empty string) clears it too, and a field both given and cleared is VALIDATION_FAILED. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
   updateEvent: Maybe<UpdateEventPayload>;
   /** Updates a single `Product` using a unique key and a patch. */
   updateProduct: Maybe<UpdateProductPayload>;
@@ -5816,6 +5825,7 @@ export type UpdateCategoryPayloadCategoryEdgeArgs = {
 
 /** All input for the `updateEvent` mutation. */
 export type UpdateEventInput = {
+  clear: InputMaybe<Array<InputMaybe<EventOptionalField>>>;
   /**
    * An arbitrary string value with no semantic meaning. Will be included in the
    * payload verbatim. May be used to track mutations by the client.

@@ -113,3 +113,60 @@ test("capacity changes racing joins never leave more participants than the capac
   expect(max).toBe(cutCodes.includes("SET") ? 16 : 100);
   expect(count).toBe(early.length + joins.filter(({ body }) => !body.errors).length);
 });
+
+const CLEAR =
+  `mutation ($id: UUID!, $clear: [EventOptionalField], $max: Int, $location: String) { updateEvent(input: ` +
+  `{ eventId: $id, clear: $clear, maxParticipantsCount: $max, location: $location }) { ` +
+  `event { maxParticipantsCount image location name } } }`;
+
+test("updateEvent's clear makes the capacity unlimited and empties the image; the rest keeps its value", async () => {
+  const eventId = await createEvent(app, manager.token, {
+    name: "Cleared",
+    maxParticipantsCount: 1,
+    image: "https://example.test/poster.png",
+    location: "Hall 2",
+  });
+  expect((await app.graphql(JOIN, { id: eventId }, members[0]!.token)).body.errors).toBeUndefined();
+  expect((await app.graphql(JOIN, { id: eventId }, members[1]!.token)).body.errors?.[0]?.extensions?.code).toBe(
+    "EVENT_FULL",
+  );
+
+  const cleared = await app.graphql(CLEAR, { id: eventId, clear: ["MAX_PARTICIPANTS_COUNT", "IMAGE"] }, manager.token);
+  expect(cleared.body).toEqual({
+    data: { updateEvent: { event: { maxParticipantsCount: null, image: null, location: "Hall 2", name: "Cleared" } } },
+  });
+  expect(await capacity(eventId)).toBeNull();
+  expect((await app.graphql(JOIN, { id: eventId }, members[1]!.token)).body.errors).toBeUndefined();
+  expect(await participating(eventId)).toBe(2);
+
+  // A capacity can be set again after it was cleared, within the participants it has.
+  const again = await app.graphql(CLEAR, { id: eventId, max: 2 }, manager.token);
+  expect(again.body.data).toEqual({
+    updateEvent: { event: { maxParticipantsCount: 2, image: null, location: "Hall 2", name: "Cleared" } },
+  });
+});
+
+test("updateEvent refuses a field both given and cleared, and a null in clear, changing nothing", async () => {
+  const eventId = await createEvent(app, manager.token, { name: "Both", maxParticipantsCount: 7, location: "Hall 3" });
+  const both = await app.graphql(CLEAR, { id: eventId, clear: ["MAX_PARTICIPANTS_COUNT"], max: 9 }, manager.token);
+  expect(both.body.errors?.[0]?.extensions).toEqual({
+    code: "VALIDATION_FAILED",
+    details: { field: "clear", reason: "GIVEN_AND_CLEARED", value: "MAX_PARTICIPANTS_COUNT" },
+  });
+  const withNull = await app.graphql(CLEAR, { id: eventId, clear: ["LOCATION", null] }, manager.token);
+  expect(withNull.body.errors?.[0]?.extensions).toEqual({
+    code: "VALIDATION_FAILED",
+    details: { field: "clear", reason: "NULL_ITEM" },
+  });
+  const unknown = await app.graphql(CLEAR, { id: eventId, clear: ["NAME"] }, manager.token);
+  expect(unknown.body.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+  const { rows } = await app.db.ownerPool.query(
+    "select max_participants_count, location from app_public.events where id = $1",
+    [eventId],
+  );
+  expect(rows).toEqual([{ max_participants_count: 7, location: "Hall 3" }]);
+  // A member cannot clear anything either.
+  const member = await app.graphql(CLEAR, { id: eventId, clear: ["MAX_PARTICIPANTS_COUNT"] }, members[2]!.token);
+  expect(member.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  expect(await capacity(eventId)).toBe(7);
+});
