@@ -44,6 +44,11 @@ if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantSlug) || !emails.every((email) => EM
   );
   process.exit(1);
 }
+// Granting and revoking one address in one run would report both and leave whichever ran last.
+if (values.operator !== undefined && values.operator.toLowerCase() === values["revoke-operator"]?.toLowerCase()) {
+  process.stderr.write("VALIDATION_FAILED: --operator and --revoke-operator name the same address.\n");
+  process.exit(1);
+}
 const { bootstrap } = await import("../platform/bootstrap.ts");
 const { withClient } = await import("../platform/db/pools.ts");
 // Refusals (an unknown operator e-mail…) are one line; nothing was written (one transaction).

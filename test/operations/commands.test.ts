@@ -124,6 +124,11 @@ test("init refuses bad arguments with a usage message", () => {
   const result = run("init.ts", ["--tenant", "Not A Slug"]);
   expect(result.status).toBe(1);
   expect(result.stderr).toMatch(/^VALIDATION_FAILED/);
+  const both = run("init.ts", ["--operator", "boss@shop.test", "--revoke-operator", "Boss@Shop.test"]);
+  expect([both.status, both.stderr.trim()]).toEqual([
+    1,
+    "VALIDATION_FAILED: --operator and --revoke-operator name the same address.",
+  ]);
 });
 
 test("db:truncate is refused in production and empties our tables in development", async () => {
