@@ -155,6 +155,35 @@ describe("password and code checks are counted before they are made", () => {
     },
   );
 
+  test("a used TOTP code presented again is refused without spending any of the 5 checks", async () => {
+    const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+    const ip = addresses();
+    const { secret } = (await rest("/api/auth/2fa/enable", {}, ip(1), user.token)).body as { secret: string };
+    expect((await rest("/api/auth/2fa/confirm", { code: await totpCode(secret) }, ip(1), user.token)).status).toBe(200);
+    const login = async () =>
+      (await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(1))).body
+        .twoFactorToken as string;
+    // A double submit: the same challenge and code at once signs in once.
+    const twoFactorToken = await login();
+    const code = await totpCode(secret, 1);
+    const answers = await parallel(9, () => rest("/api/auth/2fa/verify", { twoFactorToken, code }, ip(2)));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((answer) => answer.status !== 200))
+      expect(["INVALID_TWO_FACTOR_CODE", "INVALID_TOKEN", "RATE_LIMITED"]).toContain(answer.code);
+    // The same code on other challenges (other tabs, a retry after a lost answer) is refused each time.
+    for (let i = 0; i < LIMITS.totpPerUser.max + 1; i++) {
+      const replay = await rest("/api/auth/2fa/verify", { twoFactorToken: await login(), code }, ip(2));
+      expect(replay.code).toBe("INVALID_TWO_FACTOR_CODE");
+    }
+
+    // The budget is whole: five wrong codes are checked, the sixth is RATE_LIMITED.
+    const next = await login();
+    const refused = [];
+    for (const wrong of ["000001", "000002", "000003", "000004", "000005", "000006"])
+      refused.push((await rest("/api/auth/2fa/verify", { twoFactorToken: next, code: wrong }, ip(3))).code);
+    expect(refused).toEqual([...Array(LIMITS.totpPerUser.max).fill("INVALID_TWO_FACTOR_CODE"), "RATE_LIMITED"]);
+  });
+
   test(
     "changePassword: of 20 parallel wrong current passwords (REST and GraphQL) exactly 5 are checked; then " +
       "the right one is refused too",

@@ -91,8 +91,10 @@ export class TwoFactor {
               sha256(code.trim().toLowerCase()),
             ])
           ).rows[0]?.ok;
+    // A right code that was already used (a double submit, a retry) is refused without spending the
+    // budget: it guesses nothing. A wrong code keeps its unit.
+    if (accepted || step !== null) await unit.giveBack();
     if (!accepted) throw new AppError("INVALID_TWO_FACTOR_CODE");
-    await unit.giveBack();
   }
 
   async disable(userId: string, code: string): Promise<void> {
