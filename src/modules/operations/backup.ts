@@ -4,20 +4,22 @@
  * custom-format archive, and back, in one transaction, as the owner role, keeping owners, grants and
  * policies (docs/operations.md, Backups).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
   existsSync,
   linkSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   readSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { devNull, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type pg from "pg";
 import type { Command, CommandContext } from "../../platform/commands.ts";
 import type { DatabaseUrls } from "../../platform/config.ts";
@@ -44,6 +46,7 @@ export const backup: Command = {
     // writes into a file of this run's own, made here (keeping its mode); it becomes the backup once
     // complete, by a link that fails rather than replace a file another run finished meanwhile.
     const partial = `${file}.${process.pid}-${randomBytes(4).toString("hex")}.partial`;
+    const partialSum = `${partial}.sha256`;
     try {
       makeDirectorySync(dirname(file), 0o700);
       writeFileSync(partial, "", { mode: 0o600, flag: "wx" });
@@ -53,6 +56,7 @@ export const backup: Command = {
     // Interrupted (Ctrl-C, a stop), the run removes its partial file before it exits.
     const interrupted = (signal: NodeJS.Signals) => {
       rmSync(partial, { force: true });
+      rmSync(partialSum, { force: true });
       process.kill(process.pid, signal);
     };
     process.once("SIGINT", interrupted);
@@ -69,16 +73,21 @@ export const backup: Command = {
       if (!startsWith(partial, "PGDMP")) {
         throw new AppError("BACKUP_FAILED", "pg_dump exited without writing an archive; no backup was written.");
       }
+      // The checksum is made before the backup appears, and written beside it only by the run whose
+      // link made the file: a checksum of another run's archive never names this one.
+      writeFileSync(partialSum, checksumLine(partial, file), { mode: 0o600, flag: "wx" });
       try {
         linkSync(partial, file);
       } catch (error) {
         if (errnoCode(error) === "EEXIST") throw exists();
         throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
       }
+      renameSync(partialSum, checksumFileOf(file));
     } finally {
       process.removeListener("SIGINT", interrupted);
       process.removeListener("SIGTERM", interrupted);
       rmSync(partial, { force: true });
+      rmSync(partialSum, { force: true });
     }
     const kB = Math.ceil(statSync(file).size / 1024);
     context.print(
@@ -87,6 +96,40 @@ export const backup: Command = {
     );
   },
 };
+
+/** Where a backup's SHA-256 is written: `<file>.sha256`, as `sha256sum -c` reads it. */
+const checksumFileOf = (file: string) => `${file}.sha256`;
+
+/** A file's SHA-256, read a megabyte at a time: a backup may be far larger than the heap. */
+function sha256Of(file: string): string {
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(1 << 20);
+  const fd = openSync(file, "r");
+  try {
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) hash.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/** `<hex>  <name>`: the line `sha256sum` writes, naming the backup as it will be called. */
+function checksumLine(archive: string, file: string): string {
+  return `${sha256Of(archive)}  ${basename(file)}\n`;
+}
+
+/**
+ * A backup's bytes against the checksum written beside it, when there is one (an archive pg_dump
+ * wrote itself has none): a flipped byte that pg_restore would read without noticing is refused here.
+ */
+function verifyChecksum(file: string): void {
+  const sumFile = checksumFileOf(file);
+  if (!existsSync(sumFile)) return;
+  const expected = /^([0-9a-f]{64}) [ *]/.exec(readFileSync(sumFile, "utf8"))?.[1];
+  if (!expected) throw new AppError("BACKUP_FILE_INVALID", `${sumFile} is not a SHA-256 checksum line.`);
+  if (sha256Of(file) !== expected)
+    throw new AppError("BACKUP_FILE_INVALID", `${file} does not match its checksum in ${sumFile}: it is damaged.`);
+}
 
 /** Whether a file's first bytes are `magic` (read without reading the rest). */
 function startsWith(file: string, magic: string): boolean {
@@ -114,6 +157,7 @@ export const restore: Command = {
     if (!existsSync(file) || !statSync(file).isFile()) throw new AppError("NOT_FOUND", `No backup file at ${file}.`);
     const server = await serverOf(context.pool);
     const pgRestore = await toolFor(context, "pg_restore", server);
+    verifyChecksum(file);
     const archive = await readArchive(pgRestore.path, file);
     await checkRoles(context, pgRestore.path, file, archive);
     if (!clean) await assertEmpty(context.pool, server.database);

@@ -16,6 +16,7 @@
  * local PostgreSQL 15 when the run's server is the embedded PostgreSQL 18, which ships none.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   existsSync,
@@ -29,7 +30,7 @@ import {
 } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DEMO_PASSWORD } from "../../../src/modules/identity/accounts.ts";
 import { loadConfig, MODULES } from "../../../src/modules/index.ts";
 import type { DatabaseUrls } from "../../../src/platform/config.ts";
@@ -79,8 +80,12 @@ function refusal(run: TaskRun): { status: number; code: string | undefined } {
   return { status: run.status, code: /^([A-Z_]+): /.exec(run.stderr)?.[1] };
 }
 
-/** The unfinished backups (`*.partial`) left in a directory. */
-const partialsIn = (where: string) => readdirSync(where).filter((name) => name.endsWith(".partial"));
+/** The unfinished backups (`*.partial`) and their checksums (`*.partial.sha256`) left in a directory. */
+const partialsIn = (where: string) => readdirSync(where).filter((name) => /\.partial(\.sha256)?$/.test(name));
+
+/** The line `sha256sum` writes for a file, naming it as `name`. */
+const checksumLine = (file: string, name: string) =>
+  `${createHash("sha256").update(readFileSync(file)).digest("hex")}  ${name}\n`;
 
 /** A failure bound for tests that run the command a few times: each run boots Tessera's modules. */
 const SLOW = 180_000;
@@ -131,8 +136,9 @@ test("the source has rows in every app_public table and jobs in the queue", () =
   expect(before.rows["graphile_migrate.migrations"]!.length).toBeGreaterThan(0);
 });
 
-test("the backup file is readable by its owner only", () => {
+test("the backup file is readable by its owner only, its SHA-256 beside it as sha256sum writes it", () => {
   expect(statSync(backupFile).mode & 0o777).toBe(0o600);
+  expect(readFileSync(`${backupFile}.sha256`, "utf8")).toBe(checksumLine(backupFile, "tessera.dump"));
   expect(partialsIn(dir)).toEqual([]);
 });
 
@@ -270,6 +276,20 @@ test(
     expect(refusal(await task(["restore", garbage], target.urls))).toEqual({ status: 1, code: "BACKUP_FILE_INVALID" });
 
     const whole = readFileSync(backupFile);
+    // One byte changed in the middle, with the checksum the backup wrote: refused by the checksum,
+    // whatever pg_restore would have made of it. A checksum file that is not one is refused too.
+    const flipped = join(dir, "flipped.dump");
+    const copy = Buffer.from(whole);
+    copy[Math.floor(copy.length / 2)]! ^= 0x01;
+    writeFileSync(flipped, copy);
+    writeFileSync(`${flipped}.sha256`, checksumLine(backupFile, "flipped.dump"));
+    const damaged = await task(["restore", flipped, "--clean"], source.urls);
+    expect(refusal(damaged)).toEqual({ status: 1, code: "BACKUP_FILE_INVALID" });
+    expect(damaged.stderr).toContain(`${flipped} does not match its checksum in ${flipped}.sha256`);
+    writeFileSync(`${flipped}.sha256`, "not a checksum\n");
+    expect(refusal(await task(["restore", flipped], target.urls))).toEqual({ status: 1, code: "BACKUP_FILE_INVALID" });
+    expect(await snapshot(source.rootPool)).toEqual(before);
+
     for (const fraction of [0.5, 0.95]) {
       const cut = join(dir, `cut-${fraction}.dump`);
       writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * fraction)));
@@ -389,8 +409,9 @@ test(
         new RegExp(`^${dataDir}/backups/${source.name}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ\\.dump$`),
       );
       expect(statSync(file!).size).toBeGreaterThan(0);
+      expect(readFileSync(`${file}.sha256`, "utf8")).toBe(checksumLine(file!, basename(file!)));
     } finally {
-      if (file) rmSync(file, { force: true });
+      if (file) for (const written of [file, `${file}.sha256`]) rmSync(written, { force: true });
     }
     const again = await task(["backup", backupFile], source.urls);
     expect(refusal(again)).toEqual({ status: 1, code: "CONFLICT" });
