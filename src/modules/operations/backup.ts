@@ -28,7 +28,15 @@ import { AppError } from "../../platform/errors.ts";
 import { errnoCode } from "../../platform/system.ts";
 import { dataDir } from "../../platform/paths.ts";
 import { operationsConfig } from "./config.ts";
-import { connectionFor, findTool, firstError, type PgTool, runTool, searchDirectories } from "./pgTools.ts";
+import {
+  connectionFor,
+  findTool,
+  firstError,
+  type PgTool,
+  runTool,
+  searchDirectories,
+  stopRunningTools,
+} from "./pgTools.ts";
 
 export const backup: Command = {
   usage: "backup [file]",
@@ -53,8 +61,9 @@ export const backup: Command = {
     } catch (error) {
       throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
     }
-    // Interrupted (Ctrl-C, a stop), the run removes its partial file before it exits.
+    // Interrupted (Ctrl-C, a stop), the run ends pg_dump and removes its partial files before it exits.
     const interrupted = (signal: NodeJS.Signals) => {
+      stopRunningTools();
       rmSync(partial, { force: true });
       rmSync(partialSum, { force: true });
       process.kill(process.pid, signal);

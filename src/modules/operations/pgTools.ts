@@ -3,7 +3,7 @@
  * major version: pg_dump refuses a newer server, and an older pg_restore cannot read what a newer
  * pg_dump wrote, so one major version is used end to end. They are found, never installed.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, readdirSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
@@ -73,6 +73,14 @@ export async function findTool(tool: PgTool, server: { major: number; version: s
 }
 
 /** Runs a program to completion (no shell, no stdin), collecting what it prints. */
+/** The programs runTool has started and that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/** Ends the programs still running (a command stopped by a signal must not leave pg_dump behind). */
+export function stopRunningTools(): void {
+  for (const child of running) child.kill("SIGTERM");
+}
+
 export function runTool(path: string, args: string[], env: Record<string, string> = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, {
@@ -80,6 +88,8 @@ export function runTool(path: string, args: string[], env: Record<string, string
       // English messages (they are matched below and shown to the operator), whatever the locale.
       env: { ...withoutLocale(process.env), LC_ALL: "C", ...env },
     });
+    running.add(child);
+    for (const end of ["exit", "error"]) child.once(end, () => running.delete(child));
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

@@ -15,7 +15,7 @@
  * The server is one whose pg_dump and pg_restore are installed (./server.ts): on this machine the
  * local PostgreSQL 15 when the run's server is the embedded PostgreSQL 18, which ships none.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -40,6 +40,7 @@ import { createTesseraServer } from "../../../src/platform/server.ts";
 import type { GraphQLBody } from "../../helpers/app.ts";
 import { TEST_JWT_SECRET } from "../../helpers/fixtures.ts";
 import { freePort } from "../../helpers/process.ts";
+import { until } from "../../helpers/wait.ts";
 import { type Filled, fillDatabase } from "./fill.ts";
 import { type BackupDatabase, type BackupServer, backupServer, createBackupDatabase } from "./server.ts";
 import { type Snapshot, snapshot, tableRows } from "./snapshot.ts";
@@ -50,6 +51,14 @@ interface TaskRun {
   stderr: string;
 }
 
+/** A command's environment: its database's configuration, as in production. */
+const taskEnvironment = (urls: DatabaseUrls) => ({
+  PATH: process.env.PATH,
+  DATABASE_URL: urls.ownerUrl,
+  DATABASE_AUTHENTICATOR_URL: urls.authenticatorUrl,
+  LOG_LEVEL: "silent",
+});
+
 /** `npm run task -- <args>` against a database (its configuration from the environment, as in production). */
 function task(args: string[], urls: DatabaseUrls, env: Record<string, string> = {}): Promise<TaskRun> {
   return new Promise((resolve) => {
@@ -57,13 +66,7 @@ function task(args: string[], urls: DatabaseUrls, env: Record<string, string> = 
       process.execPath,
       [join(projectRoot, "src", "cli", "task.ts"), ...args],
       {
-        env: {
-          PATH: process.env.PATH,
-          DATABASE_URL: urls.ownerUrl,
-          DATABASE_AUTHENTICATOR_URL: urls.authenticatorUrl,
-          LOG_LEVEL: "silent",
-          ...env,
-        },
+        env: { ...taskEnvironment(urls), ...env },
         encoding: "utf8",
         timeout: 120_000,
       },
@@ -356,6 +359,41 @@ test(
     const nowhere = await task(["backup", "/proc/tessera-no-such-dir/x.dump"], source.urls);
     expect(refusal(nowhere)).toEqual({ status: 1, code: "BACKUP_FAILED" });
     expect(nowhere.stderr).toMatch(/^BACKUP_FAILED: .*\(ENOENT\); no backup was written\.\n$/);
+  },
+  SLOW,
+);
+
+test(
+  "a backup stopped by SIGTERM while pg_dump waits for a lock ends pg_dump and leaves no file behind",
+  async () => {
+    const file = join(dir, "stopped.dump");
+    const dumps = async (waiting: boolean) =>
+      (
+        await source.rootPool.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'pg_dump' " +
+            "and ($2::boolean is false or wait_event_type = 'Lock')",
+          [source.name, waiting],
+        )
+      ).rows[0]!.n;
+    const holder = await source.ownerPool.connect();
+    try {
+      await holder.query("begin");
+      await holder.query("lock table app_public.tenants in access exclusive mode");
+      const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "task.ts"), "backup", file], {
+        env: taskEnvironment(source.urls),
+        stdio: "ignore",
+      });
+      const ended = new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+      await until(async () => (await dumps(true)) > 0, "pg_dump to wait for the table lock", 60_000);
+      expect(partialsIn(dir)).not.toEqual([]);
+      child.kill("SIGTERM");
+      expect(await ended).toBe("SIGTERM");
+      await until(async () => (await dumps(false)) === 0, "pg_dump to end", 20_000);
+      expect([existsSync(file), existsSync(`${file}.sha256`), partialsIn(dir)]).toEqual([false, false, []]);
+    } finally {
+      await holder.query("rollback");
+      holder.release();
+    }
   },
   SLOW,
 );
