@@ -35,7 +35,7 @@ import {
   type PgTool,
   runTool,
   searchDirectories,
-  stopRunningTools,
+  interruptible,
 } from "./pgTools.ts";
 
 export const backup: Command = {
@@ -47,57 +47,24 @@ export const backup: Command = {
       throw new AppError("VALIDATION_FAILED", `Usage: ${backup.usage}`);
     const server = await serverOf(context.pool);
     const file = resolve(given ?? join(dataDir, "backups", `${server.database}-${timestamp()}.dump`));
-    const exists = () => new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
-    if (existsSync(file)) throw exists();
+    if (existsSync(file)) throw backupExists(file);
     const pgDump = await toolFor(context, "pg_dump", server);
     // The backup holds password hashes and sealed secrets: readable by its owner only. pg_dump
     // writes into a file of this run's own, made here (keeping its mode); it becomes the backup once
     // complete, by a link that fails rather than replace a file another run finished meanwhile.
     const partial = `${file}.${process.pid}-${randomBytes(4).toString("hex")}.partial`;
-    const partialSum = `${partial}.sha256`;
     try {
       makeDirectorySync(dirname(file), 0o700);
       writeFileSync(partial, "", { mode: 0o600, flag: "wx" });
     } catch (error) {
       throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
     }
-    // Interrupted (Ctrl-C, a stop), the run ends pg_dump and removes its partial files before it exits.
-    const interrupted = (signal: NodeJS.Signals) => {
-      stopRunningTools();
+    const removePartials = () => {
       rmSync(partial, { force: true });
-      rmSync(partialSum, { force: true });
-      process.kill(process.pid, signal);
+      rmSync(checksumFileOf(partial), { force: true });
     };
-    process.once("SIGINT", interrupted);
-    process.once("SIGTERM", interrupted);
-    try {
-      const { dbname, env } = connectionFor(context.urls.ownerUrl);
-      const options = ["--format=custom", `--file=${partial}`, "--lock-wait-timeout=60000", "--no-password"];
-      const result = await runTool(pgDump.path, [...options, `--dbname=${dbname}`], env);
-      if (result.code !== 0) {
-        throw new AppError("BACKUP_FAILED", `pg_dump failed, no backup was written: ${firstError(result.stderr)}`);
-      }
-      // A custom-format archive starts with "PGDMP": a pg_dump that exited 0 having written nothing
-      // (or something else) made no backup.
-      if (!startsWith(partial, "PGDMP")) {
-        throw new AppError("BACKUP_FAILED", "pg_dump exited without writing an archive; no backup was written.");
-      }
-      // The checksum is made before the backup appears, and written beside it only by the run whose
-      // link made the file: a checksum of another run's archive never names this one.
-      writeFileSync(partialSum, checksumLine(partial, file), { mode: 0o600, flag: "wx" });
-      try {
-        linkSync(partial, file);
-      } catch (error) {
-        if (errnoCode(error) === "EEXIST") throw exists();
-        throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
-      }
-      renameSync(partialSum, checksumFileOf(file));
-    } finally {
-      process.removeListener("SIGINT", interrupted);
-      process.removeListener("SIGTERM", interrupted);
-      rmSync(partial, { force: true });
-      rmSync(partialSum, { force: true });
-    }
+    // Interrupted (Ctrl-C, a stop), the run ends pg_dump and removes its partial files before it exits.
+    await interruptible(() => dumpTo(file, partial, context, pgDump.path).finally(removePartials), removePartials);
     const kB = Math.ceil(statSync(file).size / 1024);
     context.print(
       `backup of database ${server.database} (PostgreSQL ${server.version}) written to ${file} (${kB} kB) ` +
@@ -105,6 +72,37 @@ export const backup: Command = {
     );
   },
 };
+
+const backupExists = (file: string) => new AppError("CONFLICT", `${file} exists; a backup never overwrites a file.`);
+
+/**
+ * pg_dump into `partial`, then the finished archive becomes `file` (by a link that fails rather than
+ * replace a file another run finished meanwhile), its checksum beside it.
+ */
+async function dumpTo(file: string, partial: string, context: CommandContext, pgDump: string): Promise<void> {
+  const { dbname, env } = connectionFor(context.urls.ownerUrl);
+  const options = ["--format=custom", `--file=${partial}`, "--lock-wait-timeout=60000", "--no-password"];
+  const result = await runTool(pgDump, [...options, `--dbname=${dbname}`], env);
+  if (result.code !== 0) {
+    throw new AppError("BACKUP_FAILED", `pg_dump failed, no backup was written: ${firstError(result.stderr)}`);
+  }
+  // A custom-format archive starts with "PGDMP": a pg_dump that exited 0 having written nothing
+  // (or something else) made no backup.
+  if (!startsWith(partial, "PGDMP")) {
+    throw new AppError("BACKUP_FAILED", "pg_dump exited without writing an archive; no backup was written.");
+  }
+  // The checksum is made before the backup appears, and written beside it only by the run whose
+  // link made the file: a checksum of another run's archive never names this one.
+  const partialSum = checksumFileOf(partial);
+  writeFileSync(partialSum, checksumLine(partial, file), { mode: 0o600, flag: "wx" });
+  try {
+    linkSync(partial, file);
+  } catch (error) {
+    if (errnoCode(error) === "EEXIST") throw backupExists(file);
+    throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
+  }
+  renameSync(partialSum, checksumFileOf(file));
+}
 
 /** Where a backup's SHA-256 is written: `<file>.sha256`, as `sha256sum -c` reads it. */
 const checksumFileOf = (file: string) => `${file}.sha256`;
@@ -174,10 +172,9 @@ export const restore: Command = {
     const { dbname, env } = connectionFor(context.urls.ownerUrl);
     // One transaction: a failure anywhere (or a killed process) leaves the database as it was.
     const cleanArgs = clean ? ["--clean", "--if-exists"] : [];
-    const result = await runTool(
-      pgRestore.path,
-      ["--single-transaction", "--no-password", `--dbname=${dbname}`, ...cleanArgs, file],
-      env,
+    // Stopped, it ends pg_restore too, whose transaction then rolls back: nothing is restored.
+    const result = await interruptible(() =>
+      runTool(pgRestore.path, ["--single-transaction", "--no-password", `--dbname=${dbname}`, ...cleanArgs, file], env),
     );
     if (result.code !== 0) throw restoreRefusal(result.stderr, clean);
     await context.pool.query("analyze");

@@ -76,9 +76,25 @@ export async function findTool(tool: PgTool, server: { major: number; version: s
 /** The programs runTool has started and that have not exited yet. */
 const running = new Set<ChildProcess>();
 
-/** Ends the programs still running (a command stopped by a signal must not leave pg_dump behind). */
-export function stopRunningTools(): void {
-  for (const child of running) child.kill("SIGTERM");
+/**
+ * Runs `work` so that SIGINT or SIGTERM (Ctrl-C, a stop) ends the programs it started — a pg_dump
+ * left behind goes on holding its locks, a pg_restore goes on to commit — and runs `cleanup`, before
+ * the process ends by that signal.
+ */
+export async function interruptible<T>(work: () => Promise<T>, cleanup: () => void = () => {}): Promise<T> {
+  const interrupted = (signal: NodeJS.Signals) => {
+    for (const child of running) child.kill("SIGTERM");
+    cleanup();
+    process.kill(process.pid, signal);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    return await work();
+  } finally {
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
+  }
 }
 
 export function runTool(path: string, args: string[], env: Record<string, string> = {}): Promise<ToolRun> {

@@ -363,37 +363,71 @@ test(
   SLOW,
 );
 
+/** How many connections a program has open to a database, or how many of them wait for a lock. */
+async function programConnections(db: BackupDatabase, program: string, waiting: boolean): Promise<number> {
+  const { rows } = await db.rootPool.query<{ n: number }>(
+    "select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = $2 " +
+      "and ($3::boolean is false or wait_event_type = 'Lock')",
+    [db.name, program, waiting],
+  );
+  return rows[0]!.n;
+}
+
+/**
+ * A task run while another connection holds `lock` on a table of `db`: once `program` (pg_dump,
+ * pg_restore) waits for it, the task gets SIGTERM; resolves when the task has ended by that signal
+ * and the program's connections are gone, the lock still held.
+ */
+async function stoppedWhileWaiting(db: BackupDatabase, lock: string, program: string, args: string[]) {
+  const holder = await db.ownerPool.connect();
+  try {
+    await holder.query("begin");
+    await holder.query(lock);
+    const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "task.ts"), ...args], {
+      env: taskEnvironment(db.urls),
+      stdio: "ignore",
+    });
+    const ended = new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+    await until(
+      async () => (await programConnections(db, program, true)) > 0,
+      `${program} to wait for the lock`,
+      60_000,
+    );
+    child.kill("SIGTERM");
+    expect(await ended).toBe("SIGTERM");
+    await until(async () => (await programConnections(db, program, false)) === 0, `${program} to end`);
+  } finally {
+    await holder.query("rollback");
+    holder.release();
+  }
+}
+
 test(
   "a backup stopped by SIGTERM while pg_dump waits for a lock ends pg_dump and leaves no file behind",
   async () => {
     const file = join(dir, "stopped.dump");
-    const dumps = async (waiting: boolean) =>
-      (
-        await source.rootPool.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'pg_dump' " +
-            "and ($2::boolean is false or wait_event_type = 'Lock')",
-          [source.name, waiting],
-        )
-      ).rows[0]!.n;
-    const holder = await source.ownerPool.connect();
-    try {
-      await holder.query("begin");
-      await holder.query("lock table app_public.tenants in access exclusive mode");
-      const child = spawn(process.execPath, [join(projectRoot, "src", "cli", "task.ts"), "backup", file], {
-        env: taskEnvironment(source.urls),
-        stdio: "ignore",
-      });
-      const ended = new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
-      await until(async () => (await dumps(true)) > 0, "pg_dump to wait for the table lock", 60_000);
-      expect(partialsIn(dir)).not.toEqual([]);
-      child.kill("SIGTERM");
-      expect(await ended).toBe("SIGTERM");
-      await until(async () => (await dumps(false)) === 0, "pg_dump to end", 20_000);
-      expect([existsSync(file), existsSync(`${file}.sha256`), partialsIn(dir)]).toEqual([false, false, []]);
-    } finally {
-      await holder.query("rollback");
-      holder.release();
-    }
+    await stoppedWhileWaiting(source, "lock table app_public.tenants in access exclusive mode", "pg_dump", [
+      "backup",
+      file,
+    ]);
+    expect([existsSync(file), existsSync(`${file}.sha256`), partialsIn(dir)]).toEqual([false, false, []]);
+  },
+  SLOW,
+);
+
+test(
+  "a restore stopped by SIGTERM while pg_restore waits for a lock ends pg_restore: nothing is restored",
+  async () => {
+    const target = await emptyDatabase();
+    expect((await task(["restore", backupFile], target.urls)).status).toBe(0);
+    await target.ownerPool.query("update app_public.tenants set name = 'Changed after the backup'");
+    const changed = await tableRows(target.rootPool);
+    await stoppedWhileWaiting(target, "lock table app_public.tenants in access share mode", "pg_restore", [
+      "restore",
+      backupFile,
+      "--clean",
+    ]);
+    expect(await tableRows(target.rootPool)).toEqual(changed);
   },
   SLOW,
 );
