@@ -136,6 +136,17 @@ test("an order names each product once: repeating a line to pass the cap is refu
   ]);
 });
 
+test("a list sorted by the longest names a product may have pages on with the cursor it gave", async () => {
+  // 200 characters of 4 bytes each: the cursor carrying such a name is about 1,150 characters long.
+  const longest = ["\u{1F600}".repeat(200), `${"\u{1F600}".repeat(199)}\u{1F601}`];
+  for (const name of longest) await createProduct(app, store.admin, { name, price: "1.00" });
+  const api = bot(app, store);
+  const first = await api.get("/api/bot/catalog/products?limit=1&sort=-name");
+  expect([first.status, first.body.items.map((p: { name: string }) => p.name)]).toEqual([200, [longest[1]]]);
+  const second = await api.get(`/api/bot/catalog/products?limit=1&sort=-name&cursor=${first.body.nextCursor}`);
+  expect([second.status, second.body.items.map((p: { name: string }) => p.name)]).toEqual([200, [longest[0]]]);
+});
+
 test("a cursor of one list is refused by another, as are forged values", async () => {
   const api = bot(app, store);
   const page = await api.get("/api/bot/catalog/products?limit=1&sort=-createdAt");

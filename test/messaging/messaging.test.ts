@@ -295,8 +295,11 @@ test("history pages newest first by cursor, over GraphQL and REST", async () => 
   expect((await rest(app, bob.token, "GET", `/api/chats/${randomUUID()}/messages`)).status).toBe(404);
   // A forged time is no cursor of ours: not one PostgreSQL would move (24:00, :60) or cannot read.
   for (const v of ["2026-12-04 24:00:00+00", "2026-12-04 15:10:60+00", "2026-02-30 10:00:00+00", "not a time"]) {
-    const forged = Buffer.from(JSON.stringify({ v, id: randomUUID() })).toString("base64url");
-    for (const path of [`/api/chats/${chatId}/messages?cursor=${forged}`, `/api/chats?cursor=${forged}`]) {
+    const forged = (s: string) => Buffer.from(JSON.stringify({ s, v, id: randomUUID() })).toString("base64url");
+    for (const path of [
+      `/api/chats/${chatId}/messages?cursor=${forged(`messages:${chatId}:createdAt:desc`)}`,
+      `/api/chats?cursor=${forged("chats:lastMessageAt:desc")}`,
+    ]) {
       const answer = await rest(app, bob.token, "GET", path);
       expect([v, answer.status, answer.body.error?.details?.fields]).toEqual([
         v,
@@ -305,6 +308,35 @@ test("history pages newest first by cursor, over GraphQL and REST", async () => 
       ]);
     }
   }
+});
+
+test("a REST cursor is refused by another chat's messages, another sort and the chat list", async () => {
+  const chatId = await group(ann, [bob], "Cursor");
+  const otherChat = await group(ann, [bob], "Other");
+  for (let i = 0; i < 3; i++) await send(ann, chatId, `c${i}`);
+  await send(ann, otherChat, "elsewhere");
+  const page = await rest(app, bob.token, "GET", `/api/chats/${chatId}/messages?limit=1`);
+  const cursor = encodeURIComponent(page.body.nextCursor as string);
+  for (const path of [
+    `/api/chats/${chatId}/messages?limit=1&sort=createdAt&cursor=${cursor}`,
+    `/api/chats/${otherChat}/messages?limit=1&cursor=${cursor}`,
+    `/api/chats?limit=1&cursor=${cursor}`,
+  ]) {
+    const answer = await rest(app, bob.token, "GET", path);
+    expect([path, answer.status, answer.body.error?.details?.fields]).toEqual([
+      path,
+      400,
+      { cursor: "was made for another list or sort" },
+    ]);
+  }
+  // The same list in either case of its id is the same list.
+  const upper = await rest(
+    app,
+    bob.token,
+    "GET",
+    `/api/chats/${chatId.toUpperCase()}/messages?limit=1&cursor=${cursor}`,
+  );
+  expect(upper.body.items.map((m: { body: string }) => m.body)).toEqual(["c1"]);
 });
 
 test("another tenant's user sees nothing and reaches nobody", async () => {

@@ -18,14 +18,13 @@ import {
   TelegramIdParam,
   Text,
 } from "./schemas.ts";
+import { PageCursor } from "./paging.ts";
 
 export const bot = { tags: ["bot"], security: "bot" } as const;
 /** What bot authentication answers before any route: another tenant's or an unknown bot, too many requests. */
 export const BOT_ERRORS = ["FORBIDDEN", "RATE_LIMITED"] as const;
 const customerParams = z.object({ telegramId: TelegramIdParam });
 export const orderParams = z.object({ id: z.uuid() });
-/** A page's position: the list and sort it was made for, the last row's sort value and id. */
-const PageCursor = z.strictObject({ s: z.string(), v: z.string().max(200), id: z.uuid() });
 
 export const upsertCustomer = defineRoute({
   ...bot,

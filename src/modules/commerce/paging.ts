@@ -3,13 +3,12 @@
  * direction; the cursor carries the sort it was made for and the last row's values, so a page
  * never skips or repeats a row when rows are added meanwhile.
  */
+import { z } from "zod";
 import { encodeCursor, invalidFields, isPrintedTimestamp, type SortKey } from "../../platform/http/listQuery.ts";
 
-export interface PageCursor {
-  s: string;
-  v: string;
-  id: string;
-}
+/** A page's position: the list and sort it was made for, the last row's sort value and id. */
+export const PageCursor = z.strictObject({ s: z.string().max(100), v: z.string().max(1000), id: z.uuid() });
+export type PageCursor = z.infer<typeof PageCursor>;
 
 /** How a sortable field is ordered in SQL: the expression and the type its cursor value casts to. */
 export interface SortColumn {

@@ -8,8 +8,15 @@ import { defineRoute, listQuery, listResponse, type RouteSpec } from "../../plat
 
 const user = { tags: ["chats"], security: "bearer" } as const;
 const chatParams = z.object({ id: z.uuid() });
-/** A page's position: the last row's sort value (a timestamp as PostgreSQL prints it) and id. */
-const PageCursor = z.strictObject({ v: z.string().max(64).refine(isPrintedTimestamp), id: z.uuid() });
+/**
+ * A page's position: the list and sort it was made for (`listName`), the last row's sort value (a
+ * timestamp as PostgreSQL prints it) and id.
+ */
+const PageCursor = z.strictObject({
+  s: z.string().max(100),
+  v: z.string().max(64).refine(isPrintedTimestamp),
+  id: z.uuid(),
+});
 
 export const Chat = z
   .object({

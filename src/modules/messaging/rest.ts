@@ -8,6 +8,7 @@ import { inTransaction } from "../../platform/db/pools.ts";
 import { AppError } from "../../platform/errors.ts";
 import { pgSettingsFor } from "../../platform/graphql/context.ts";
 import { requireUser } from "../../platform/http/authenticate.ts";
+import { invalidFields } from "../../platform/http/listQuery.ts";
 import { encodeCursor, implement, type Implementation } from "../../platform/http/routeTable.ts";
 import { createChat, listChats, listMessages, markChatRead, sendMessage } from "./api.ts";
 
@@ -72,20 +73,36 @@ async function chatById(client: pg.PoolClient, id: string): Promise<ChatRow> {
   return rows[0];
 }
 
+/**
+ * The order of a list page and the cursor it continues from, refused when the cursor was made for
+ * another list (another chat's messages) or sort: its position means nothing there.
+ */
+function keyset(list: string, query: { sort: ReadonlyArray<{ direction: string }>; cursor: PageCursor | null }) {
+  const descending = query.sort[0]?.direction !== "asc";
+  const listName = `${list}:${descending ? "desc" : "asc"}`;
+  if (query.cursor && query.cursor.s !== listName) throw invalidFields({ cursor: "was made for another list or sort" });
+  return { listName, cmp: descending ? "<" : ">", dir: descending ? "desc" : "asc", cursor: query.cursor };
+}
+
+interface PageCursor {
+  s: string;
+  v: string;
+  id: string;
+}
+
 /** `{ items, nextCursor }` of `limit + 1` rows read. */
-function pageOf<R extends { id: string }>(rows: R[], limit: number, sortValue: (row: R) => string) {
+function pageOf<R extends { id: string }>(rows: R[], limit: number, listName: string, sortValue: (row: R) => string) {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  const nextCursor = rows.length > limit && last ? encodeCursor({ v: sortValue(last), id: last.id }) : null;
+  const nextCursor =
+    rows.length > limit && last ? encodeCursor({ s: listName, v: sortValue(last), id: last.id }) : null;
   return { items, nextCursor };
 }
 
 export function messagingImplementations(asUser: UserRunner): Implementation[] {
   return [
     implement(listChats, async ({ query, req }) => {
-      const descending = query.sort[0]?.direction !== "asc";
-      const [cmp, dir] = descending ? ["<", "desc"] : [">", "asc"];
-      const cursor = query.cursor;
+      const { listName, cmp, dir, cursor } = keyset("chats:lastMessageAt", query);
       const rows = await asUser(req, async (client) => {
         const { rows } = await client.query<ChatRow & { sortValue: string }>(
           `select ${CHAT_COLUMNS}, coalesce(c.last_message_at, c.created_at)::text as "sortValue"
@@ -98,7 +115,7 @@ export function messagingImplementations(asUser: UserRunner): Implementation[] {
         );
         return rows;
       });
-      const page = pageOf(rows, query.limit, (row) => row.sortValue);
+      const page = pageOf(rows, query.limit, listName, (row) => row.sortValue);
       return { status: 200, body: { ...page, items: page.items.map(({ sortValue: _, ...chat }) => chat) } };
     }),
 
@@ -128,9 +145,7 @@ export function messagingImplementations(asUser: UserRunner): Implementation[] {
     }),
 
     implement(listMessages, async ({ params, query, req }) => {
-      const descending = query.sort[0]?.direction !== "asc";
-      const [cmp, dir] = descending ? ["<", "desc"] : [">", "asc"];
-      const cursor = query.cursor;
+      const { listName, cmp, dir, cursor } = keyset(`messages:${params.id.toLowerCase()}:createdAt`, query);
       const rows = await asUser(req, async (client) => {
         await chatById(client, params.id);
         const { rows } = await client.query<MessageRow>(
@@ -143,7 +158,7 @@ export function messagingImplementations(asUser: UserRunner): Implementation[] {
         );
         return rows;
       });
-      return { status: 200, body: pageOf(rows, query.limit, (row) => row.createdAt) };
+      return { status: 200, body: pageOf(rows, query.limit, listName, (row) => row.createdAt) };
     }),
 
     implement(sendMessage, async ({ params, body, req }) => {

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { defineRoute, listQuery, listResponse } from "../../platform/http/routeTable.ts";
 import { TelegramIdParam } from "../commerce/schemas.ts";
+import { PageCursor } from "../commerce/paging.ts";
 
 const Timestamp = z.string().describe("ISO 8601 time.");
 
@@ -22,9 +23,6 @@ export const CustomerSubscription = z
     createdAt: Timestamp,
   })
   .meta({ id: "CustomerSubscription" });
-
-/** A page's position: the list and sort it was made for, the last row's sort value and id. */
-const PageCursor = z.strictObject({ s: z.string(), v: z.string().max(200), id: z.uuid() });
 
 export const listCustomerSubscriptions = defineRoute({
   tags: ["bot"],
