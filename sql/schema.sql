@@ -2928,6 +2928,30 @@ comment on column app_public.images.size is 'Bytes (null for records made from l
 
 CREATE INDEX images_uploaded_by_tenant_idx ON app_public.images USING btree (uploaded_by, tenant_id);
 
+CREATE OR REPLACE FUNCTION app_private.assert_image_usable(tenant_id uuid, sha256 text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  -- The worker and the owner's scripts are not held to the tenant's switches (the foreign key still
+  -- holds them to the tenant's images); another tenant's row is the policy's to refuse.
+  if assert_image_usable.sha256 is null or app_public.current_user_id() is null
+     or assert_image_usable.tenant_id is distinct from app_public.current_tenant_id() then
+    return;
+  end if;
+  if not app_private.tenant_module_enabled(assert_image_usable.tenant_id, 'media') or not exists (
+       select 1 from app_public.images i
+       where i.tenant_id = assert_image_usable.tenant_id and i.sha256 = assert_image_usable.sha256) then
+    raise exception 'No such image' using errcode = 'TVALD',
+      detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
+  end if;
+end;
+$function$;
+comment on function app_private.assert_image_usable(uuid,text) is '@module media
+In a request: the image (its sha256) is one the tenant uploaded, and media is switched on; else VALIDATION_FAILED (field imageSha256, reason NO_SUCH_IMAGE).';
+
 CREATE OR REPLACE FUNCTION app_private.record_image(tenant_id uuid, uploaded_by uuid, sha256 text, content_type text, size integer, OUT id uuid, OUT created boolean)
  RETURNS record
  LANGUAGE sql
@@ -3747,17 +3771,12 @@ begin
   if tg_op = 'UPDATE' and new.image_sha256 is not distinct from old.image_sha256 then
     return new;
   end if;
-  -- A request of a user; the owner's scripts and the worker are not held to the tenant's switches.
-  if app_public.current_user_id() is not null
-     and not app_private.tenant_module_enabled(new.tenant_id, 'media') then
-    raise exception 'No such image' using errcode = 'TVALD',
-      detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
-  end if;
+  perform app_private.assert_image_usable(new.tenant_id, new.image_sha256);
   return new;
 end;
 $function$;
 comment on function app_private.tg_products__image_visible() is '@module commerce
-Before a request gives a product a picture: the tenant has media switched on, or the image is as unknown as it is invisible (VALIDATION_FAILED, NO_SUCH_IMAGE).';
+Before a request gives a product a picture: an image the tenant uploaded, while media is switched on (VALIDATION_FAILED, NO_SUCH_IMAGE).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_transactions__post()
  RETURNS trigger
@@ -5073,17 +5092,12 @@ begin
     raise exception 'The bot has no Telegram token yet (setBotToken)'
       using errcode = 'TVALD', detail = json_build_object('field', 'botId', 'reason', 'NO_BOT_TOKEN')::text;
   end if;
-  -- While media is off its images are invisible: one is as unknown as a hash that names none.
-  if new.image_sha256 is not null and app_public.current_user_id() is not null
-     and not app_private.tenant_module_enabled(new.tenant_id, 'media') then
-    raise exception 'No such image'
-      using errcode = 'TVALD', detail = json_build_object('field', 'imageSha256', 'reason', 'NO_SUCH_IMAGE')::text;
-  end if;
+  perform app_private.assert_image_usable(new.tenant_id, new.image_sha256);
   return new;
 end;
 $function$;
 comment on function app_private.tg_broadcasts__check() is '@module broadcasts
-Before a broadcast is created: the caller signed in with broadcasts.manage, and commerce switched on for the tenant (UNAUTHENTICATED, FORBIDDEN) before anything of the bot is checked; status pending, counts zero; its bot active and with a token, and an image only while media is on (VALIDATION_FAILED).';
+Before a broadcast is created: the caller signed in with broadcasts.manage, and commerce switched on for the tenant (UNAUTHENTICATED, FORBIDDEN) before anything of the bot is checked; status pending, counts zero; its bot active and with a token, and an image the tenant uploaded while media is on (VALIDATION_FAILED).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__notify()
  RETURNS trigger

@@ -346,6 +346,8 @@ test("with commerce switched off, no broadcast can be made: its bots and custome
   expect(rows).toEqual([{ n: 0 }]);
 });
 
+const NO_SUCH_IMAGE = { code: "VALIDATION_FAILED", details: { field: "imageSha256", reason: "NO_SUCH_IMAGE" } };
+
 test("commerce off: deliveries (the customers' chats) unread; media off: a picture refused", async () => {
   const module = (name: string, enabled: boolean) =>
     app.db.ownerPool.query("update app_public.tenant_modules set enabled = $3 where tenant_id = $1 and module = $2", [
@@ -387,10 +389,24 @@ test("commerce off: deliveries (the customers' chats) unread; media off: a pictu
       { broadcast: { botId: store.botId, text: "Pictured", imageSha256: sha, scheduledAt: "2099-01-01T00:00:00Z" } },
       store.admin.token,
     );
-    expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+    expect(answer.body.errors?.[0]?.extensions).toEqual(NO_SUCH_IMAGE);
   } finally {
     await module("media", true);
   }
+  // A hash nobody uploaded, while media is on: the same answer.
+  const unknown = await app.graphql(
+    CREATE_BROADCAST,
+    {
+      broadcast: {
+        botId: store.botId,
+        text: "Pictured",
+        imageSha256: "9".repeat(64),
+        scheduledAt: "2099-01-01T00:00:00Z",
+      },
+    },
+    store.admin.token,
+  );
+  expect(unknown.body.errors?.[0]?.extensions).toEqual(NO_SUCH_IMAGE);
   const { rows } = await app.db.ownerPool.query("select 1 from app_public.broadcasts where text = 'Pictured'");
   expect(rows).toEqual([]);
 });

@@ -87,13 +87,53 @@ test("a price is read as the decimal it is written: 0x10, 1_0, ' 1' are refused,
   }
 });
 
-test("a product's image must be one the tenant uploaded", async () => {
-  const answer = await app.graphql(
-    CREATE_PRODUCT,
-    { product: { name: "Pictured", price: "1", imageSha256: "a".repeat(64) } },
-    store.admin.token,
+test("a product's image must be one the tenant uploaded, while media is on: else NO_SUCH_IMAGE, alike", async () => {
+  const noSuchImage = { code: "VALIDATION_FAILED", details: { field: "imageSha256", reason: "NO_SUCH_IMAGE" } };
+  const ours = "b".repeat(64);
+  const theirs = "f".repeat(64);
+  for (const [tenant, sha] of [
+    [store.tenant.id, ours],
+    [other.tenant.id, theirs],
+  ])
+    await app.db.ownerPool.query(
+      "insert into app_public.images (tenant_id, sha256, content_type, size) values ($1, $2, 'image/png', 10)",
+      [tenant, sha],
+    );
+  const productId = await createProduct(app, store.admin, { name: "Plain", price: "1" });
+  const update = (sha: string) =>
+    app.graphql(
+      `mutation($id: UUID!, $sha: String) { updateProduct(input: { rowId: $id, patch: { imageSha256: $sha } }) {
+        product { imageSha256 } } }`,
+      { id: productId, sha },
+      store.admin.token,
+    );
+  // A hash nobody uploaded, and another tenant's image: the same answer, nothing written.
+  for (const sha of ["a".repeat(64), theirs]) {
+    const created = await app.graphql(
+      CREATE_PRODUCT,
+      { product: { name: "Pictured", price: "1", imageSha256: sha } },
+      store.admin.token,
+    );
+    expect(created.body.errors?.[0]?.extensions).toEqual(noSuchImage);
+    expect((await update(sha)).body.errors?.[0]?.extensions).toEqual(noSuchImage);
+  }
+  // The tenant's own image while media is off: as unknown as one nobody uploaded.
+  const media = (enabled: boolean) =>
+    app.db.ownerPool.query(
+      "update app_public.tenant_modules set enabled = $2 where tenant_id = $1 and module = 'media'",
+      [store.tenant.id, enabled],
+    );
+  await media(false);
+  try {
+    expect((await update(ours)).body.errors?.[0]?.extensions).toEqual(noSuchImage);
+  } finally {
+    await media(true);
+  }
+  expect((await update(ours)).body.data).toEqual({ updateProduct: { product: { imageSha256: ours } } });
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.products where name = 'Pictured'",
   );
-  expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+  expect(rows).toEqual([{ n: 0 }]);
 });
 
 test("API keys: apikeys.manage only; the secret is in the creating answer and nowhere else", async () => {
