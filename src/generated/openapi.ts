@@ -5404,7 +5404,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    url: string | null;
+                    url: (string & (unknown & unknown)) | null;
                 };
             };
         };

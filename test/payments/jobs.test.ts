@@ -128,6 +128,13 @@ test("bot events are pushed to the bot's webhook, signed; a failed push is retri
       ["https://example.test:99999/hook", "must be a URL this server can call (host and port)"],
       ["https://example.test:0/hook", "must be a URL this server can call (host and port)"],
       ["https://exa\u202emple.test/hook", "must be a URL this server can call (host and port)"],
+      // Dropped by the URL parser, they would have been stored as another URL than the one sent.
+      ...[
+        "https://example.test/\u0000",
+        "\u0001https://example.test/",
+        "https://exam\tple.test/",
+        "https://a.test/\u007f",
+      ].map((wrong) => [wrong, "must not contain control characters"]),
     ]) {
       const refused = await request("put", "/api/bot/webhook", { url: wrong });
       expect([wrong, refused.status, refused.body.error?.details?.fields]).toEqual([wrong, 400, { url: reason }]);
