@@ -3771,12 +3771,16 @@ begin
   if tg_op = 'UPDATE' and new.image_sha256 is not distinct from old.image_sha256 then
     return new;
   end if;
+  if app_public.current_user_id() is not null and not (
+       app_public.tenant_module_enabled('commerce') and app_public.current_user_has_permission('catalog.manage')) then
+    return new; -- the policy refuses the write
+  end if;
   perform app_private.assert_image_usable(new.tenant_id, new.image_sha256);
   return new;
 end;
 $function$;
 comment on function app_private.tg_products__image_visible() is '@module commerce
-Before a request gives a product a picture: an image the tenant uploaded, while media is switched on (VALIDATION_FAILED, NO_SUCH_IMAGE).';
+Before a request gives a product a picture: an image the tenant uploaded, while media is switched on (VALIDATION_FAILED, NO_SUCH_IMAGE); checked once the caller may write products at all (the policy refuses the others first).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_transactions__post()
  RETURNS trigger
