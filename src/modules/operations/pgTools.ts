@@ -72,7 +72,6 @@ export async function findTool(tool: PgTool, server: { major: number; version: s
   );
 }
 
-/** Runs a program to completion (no shell, no stdin), collecting what it prints. */
 /** The programs runTool has started and that have not exited yet. */
 const running = new Set<ChildProcess>();
 
@@ -97,6 +96,7 @@ export async function interruptible<T>(work: () => Promise<T>, cleanup: () => vo
   }
 }
 
+/** Runs a program to completion (no shell, no stdin), collecting what it prints. */
 export function runTool(path: string, args: string[], env: Record<string, string> = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, {
