@@ -41,6 +41,20 @@ import {
   tooManySockets,
 } from "./websocketLimits.ts";
 
+/**
+ * Why a WebSocket message cannot be handled, if it cannot: text that is not Unicode closes the
+ * socket (ws itself closes a text frame that is not UTF-8 with 1007) — a binary frame that is not
+ * UTF-8, which ws does not check, and JSON escaping a lone surrogate (`"\ud800"`); so does a key
+ * given twice in one object (`"authorization"` in connection_init, `"query"`…), which the parser
+ * reads as the last where a proxy or a log may read the first (REST's DUPLICATE_KEY).
+ */
+function unreadableMessage(text: string, data: unknown, isBinary: boolean): string | undefined {
+  if (isBinary && !(Buffer.isBuffer(data) && isUtf8(data))) return "The message is not UTF-8.";
+  if (!escapesWellFormed(text)) return "The message is not valid Unicode.";
+  if (duplicateKey(text) !== undefined) return "The message gives a key twice in one object.";
+  return undefined;
+}
+
 export interface GraphqlWebSockets {
   /**
    * Refuses new upgrades, sends every open socket a close frame and waits for the closing
@@ -173,19 +187,16 @@ export function attachGraphqlWebSockets(
             ws.on("message", async (data, isBinary) => {
               // Frames that arrive once a flood is seen, or after the close began, are not handled.
               if (ws.readyState !== ws.OPEN || operations.flooded) return;
-              // Text that is not Unicode closes the socket (ws itself closes a text frame that is not
-              // UTF-8 with 1007): a binary frame that is not UTF-8, which ws does not check, and a
-              // message whose JSON escapes a lone surrogate (`"\ud800"`) get the protocol's 4400.
               const text = String(data);
-              if (isBinary && !(Buffer.isBuffer(data) && isUtf8(data))) {
-                return ws.close(CloseCode.BadRequest, "The message is not UTF-8.");
+              let unreadable: string | undefined;
+              try {
+                unreadable = unreadableMessage(text, data, isBinary);
+              } catch {
+                // A check that fails on some text must close this socket, not end the process (this
+                // listener is async: what it throws is an unhandled rejection).
+                unreadable = "The message cannot be read.";
               }
-              if (!escapesWellFormed(text)) return ws.close(CloseCode.BadRequest, "The message is not valid Unicode.");
-              // A key given twice in one object (`"authorization"` in connection_init, `"query"`…): the
-              // parser keeps the last, where a proxy or a log may read the first. As REST's DUPLICATE_KEY.
-              if (duplicateKey(text) !== undefined) {
-                return ws.close(CloseCode.BadRequest, "The message gives a key twice in one object.");
-              }
+              if (unreadable !== undefined) return ws.close(CloseCode.BadRequest, unreadable);
               const message: MessageAdmission = { counted: false };
               try {
                 await admission.run(message, () => handle(text));

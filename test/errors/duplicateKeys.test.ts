@@ -16,6 +16,25 @@ test("duplicateKey finds a key given twice in one object, escapes decoded, and n
   expect(duplicateKey('{"a\\ud83d\\ude00": 1, "a😀": 2}')).toBe("a😀");
 });
 
+test("duplicateKey reads any text without throwing: what is not JSON is left to the parser", () => {
+  for (const text of ['{]"a":1}', '{}"a"', '{"a":1,}"b"', '[]"a":', '}}"a"', '{"a"', '"', "{", "]", ""])
+    expect([text, duplicateKey(text)]).toEqual([text, undefined]);
+  // Every text of five of these pieces, JSON or not, is read without an exception.
+  const pieces = ["{", "}", "[", "]", ",", ":", '"a"', '"\\u0061"', "1"];
+  let texts = [""];
+  for (let length = 1; length <= 5; length++) texts = texts.flatMap((text) => pieces.map((piece) => text + piece));
+  const thrown = texts.filter((text) => {
+    try {
+      duplicateKey(text);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  expect(thrown).toEqual([]);
+  expect(texts.filter((text) => duplicateKey(text) === "a").length).toBeGreaterThan(0);
+});
+
 describe("over REST", () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -40,5 +59,13 @@ describe("over REST", () => {
     ]);
     const once = await login('{"tenant": "no-such-tenant", "login": "someone", "password": "x"}');
     expect(once.status).toBe(401);
+  });
+
+  test("text with a key where no object is open is no JSON: 400 VALIDATION_FAILED, never 403 or 500", async () => {
+    for (const body of ['{]"a":1}', '{}"a"', '{"a":1,}"b"']) {
+      const answer = await login(body);
+      const json = (await answer.json()) as { error: { code: string } };
+      expect([body, answer.status, json.error.code]).toEqual([body, 400, "VALIDATION_FAILED"]);
+    }
   });
 });

@@ -126,3 +126,21 @@ test("a message giving a key twice closes the socket with 4400: connection_init'
   expect((await socket.closed).code).toBe(4400);
   expect(socket.messages.filter((message) => message.id === "op")).toEqual([]);
 });
+
+test("text that is no JSON, with a key where no object is open, closes that socket with 4400 only", async () => {
+  // Fails on the code before the fix: the duplicate-key check threw, and the process ended.
+  for (const text of ['{]"a":1}', '{}"a"', '{"a":1,}"b"', '[]"a":']) {
+    const raw = new WebSocket(app.wsUrl, "graphql-transport-ws");
+    const closed = new Promise<number>((resolve) => raw.on("close", (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      raw.once("open", resolve);
+      raw.once("error", reject);
+    });
+    raw.send(text);
+    expect([text, await closed]).toEqual([text, 4400]);
+  }
+  const socket = await openSocket(app, {});
+  socket.ws.send(JSON.stringify({ id: "op", type: "subscribe", payload: { query: "{ __typename }" } }));
+  expect(await answerTo(socket, "op")).toEqual({ id: "op", type: "next", payload: { data: { __typename: "Query" } } });
+  socket.ws.close(1000);
+});

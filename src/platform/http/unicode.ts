@@ -92,7 +92,9 @@ export function duplicateKey(text: string): string | undefined {
         } catch {
           return undefined;
         }
-        const keys = open.at(-1)!;
+        const keys = open.at(-1);
+        // A key where no object is open (`{}"a"`, `{]"a":1}`): not JSON, which the parser names.
+        if (!(keys instanceof Set)) return undefined;
         if (keys.has(key)) return key;
         keys.add(key);
         keyNext = false;
@@ -105,6 +107,7 @@ export function duplicateKey(text: string): string | undefined {
       open.push(null);
     } else if (char === "}" || char === "]") {
       open.pop();
+      keyNext = false;
     } else if (char === ",") {
       keyNext = open.at(-1) instanceof Set;
     }
