@@ -122,7 +122,7 @@ export const setBotWebhook = defineRoute({
       .max(2000)
       // The URL standard drops a control character at either end and a tab or newline anywhere: the
       // URL stored would not be the one sent.
-      .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
+      .regex(/^\P{Cc}*$/u, "must not contain control characters")
       // A scheme is case-insensitive (HTTPS://… is an https URL, stored as https://…); what URL
       // cannot read (a port past 65535, a host with a bidirectional control) is not a URL; a user or
       // password would be sent to the bot's server in every push's Authorization, so neither is taken.
