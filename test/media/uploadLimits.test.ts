@@ -94,6 +94,28 @@ describe.each(DRIVERS)("%s store", (driver) => {
     expect(plain.status).toBe(201);
   });
 
+  test("an upload declaring a charset other than UTF-8 is 415, as every body of the API, and stores nothing", async () => {
+    const before = await storedFiles();
+    const body = Buffer.concat([
+      Buffer.from('--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'),
+      png(41),
+      Buffer.from("\r\n--XB--\r\n"),
+    ]);
+    const send = (contentType: string) =>
+      request(app.url)
+        .post("/api/images")
+        .set("Authorization", `Bearer ${manager.token}`)
+        .set("Content-Type", contentType)
+        .send(body);
+    for (const charset of ["koi8-r", "utf-16", '"latin1"']) {
+      const refused = await send(`multipart/form-data; boundary=XB; charset=${charset}`);
+      expect([charset, refused.status, refused.body.error?.code]).toEqual([charset, 415, "UNSUPPORTED_MEDIA_TYPE"]);
+    }
+    expect(await storedFiles()).toEqual(before);
+    expect(tempFiles()).toEqual([]);
+    expect((await send("multipart/form-data; boundary=XB; charset=UTF-8")).status).toBe(201);
+  });
+
   test(
     "multipart limits: one file part, at most 10 other fields of at most 1 KiB; beyond is 400 VALIDATION_FAILED " +
       "naming the limit",

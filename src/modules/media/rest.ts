@@ -24,6 +24,7 @@ import { apiRouter, implement } from "../../platform/http/routeTable.ts";
 import { getImage, uploadImage } from "./api.ts";
 import { sniffImageType } from "./sniff.ts";
 import type { ImageStorage } from "./storage.ts";
+import { declaredCharset, isUtf8Charset, unsupportedCharset } from "../../platform/http/requestBody.ts";
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Temporary uploads untouched this long are leftovers of a dead process (swept at start). */
@@ -57,6 +58,9 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
     ]);
     if (!req.is("multipart/form-data"))
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
+    // As every body of the API: UTF-8 (the form's text fields are read so), whatever a file part holds.
+    const charset = declaredCharset(req);
+    if (charset && !isUtf8Charset(charset)) throw unsupportedCharset();
     // The body is read as sent: a compressed (or claimed-compressed) body is refused unread.
     const encoding = req.get("content-encoding")?.trim().toLowerCase();
     if (encoding && encoding !== "identity")
