@@ -94,7 +94,7 @@ describe.each(DRIVERS)("%s store", (driver) => {
     expect(plain.status).toBe(201);
   });
 
-  test("an upload declaring a charset other than UTF-8 is 415, as every body of the API, and stores nothing", async () => {
+  test("an upload declaring a charset other than UTF-8 is 415, as any body of the API; nothing stored", async () => {
     const before = await storedFiles();
     const body = Buffer.concat([
       Buffer.from('--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'),
