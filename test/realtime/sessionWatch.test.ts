@@ -102,3 +102,17 @@ test("after its LISTEN connection is cut, the watch reconnects and hears revocat
   await until(() => sub.ends.length === 1, "the revocation to end the subscription");
   expect(sub.ends[0]?.code).toBe("UNAUTHENTICATED");
 });
+
+test("a notification on its channel that is no object is ignored; the watch goes on hearing revocations", async () => {
+  // Fails on the code before the fix: `null` threw in the LISTEN connection's handler, ending the process.
+  for (const payload of ["null", "1", '"text"', "not json", "[]"])
+    await db.ownerPool.query("select pg_notify($1, $2)", [SESSIONS_ENDED_CHANNEL, payload]);
+  const user = await createUser(db.ownerPool, tenant);
+  const sub = tracked(user.sessionId);
+  await db.ownerPool.query(
+    "update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
+    [user.sessionId],
+  );
+  await until(() => sub.ends.length === 1, "the revocation to end the subscription");
+  expect(sub.ends[0]?.code).toBe("UNAUTHENTICATED");
+});

@@ -195,12 +195,14 @@ export class SessionWatch {
   }
 
   #onNotification(payload: string | undefined): void {
-    let message: { sessionId?: unknown; tenantId?: unknown };
+    let message: { sessionId?: unknown; tenantId?: unknown } | null;
     try {
       message = JSON.parse(payload ?? "") as typeof message;
     } catch {
       return;
     }
+    // Any role that may connect can NOTIFY this channel: a payload that is no object is nobody's.
+    if (typeof message !== "object" || message === null) return;
     const now = Date.now();
     for (const [id, at] of this.#recentlyEnded) if (now - at > REMEMBER_ENDED_MS) this.#recentlyEnded.delete(id);
     if (typeof message.sessionId === "string") {
