@@ -71,6 +71,9 @@ test("a GraphQL request gets its request id, one log line and its count in the m
 test("refusals in the lane answer from the error table, GraphQL-shaped", async () => {
   const refusals: Array<[header: string, value: string, status: number, code: string]> = [
     ["Accept", "not a media type", 400, "VALIDATION_FAILED"],
+    // A quoted value ending in a backslash: grafserv reads `\"` as an escaped quote and failed with a 500.
+    ["Accept", 'application/json;a="\\"', 400, "VALIDATION_FAILED"],
+    ["Accept", 'application/json;a="x\\"', 400, "VALIDATION_FAILED"],
     ["Authorization", "Bearer not.a.token", 401, "UNAUTHENTICATED"],
   ];
   for (const [header, value, status, code] of refusals) {

@@ -9,7 +9,9 @@ import type { NextFunction, Request, Response } from "express";
 import { AppError } from "../errors.ts";
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-const MEDIA_RANGE = new RegExp(`^(\\*/\\*|${TOKEN}/(${TOKEN}|\\*))(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"]*"))*$`);
+// A quoted value holds no backslash: grafserv reads `\"` as an escaped quote, so `a="\"` (which a
+// plain `"[^"]*"` takes) never closes there and fails with a 500. Nor a comma, which splits elements.
+const MEDIA_RANGE = new RegExp(`^(\\*/\\*|${TOKEN}/(${TOKEN}|\\*))(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"\\\\,]*"))*$`);
 
 /** True when every element of the header is a well-formed media range. */
 export function isWellFormedAccept(header: string): boolean {

@@ -265,6 +265,9 @@ export const ACCEPTS = [
   "a/b/c",
   ";;",
   "",
+  'application/json;a="\\"',
+  'application/json;a="x\\",text/html',
+  'application/json;a="ok"',
 ];
 
 /**
