@@ -77,24 +77,35 @@ export class TwoFactor {
       });
     const unit = await take(this.#pool, [`totp:${userId}`, LIMITS.totpPerUser]);
     const step = await matchTotp(this.#box.open(sealed), code);
-    const accepted =
+    const { accepted, known } =
       step !== null
-        ? (
-            await this.#pool.query<{ ok: boolean }>("select app_private.consume_totp_step($1, $2) as ok", [
-              userId,
-              step,
-            ])
-          ).rows[0]?.ok
-        : (
-            await this.#pool.query<{ ok: boolean }>("select app_private.consume_recovery_code($1, $2) as ok", [
-              userId,
-              sha256(code.trim().toLowerCase()),
-            ])
-          ).rows[0]?.ok;
-    // A right code that was already used (a double submit, a retry) is refused without spending the
-    // budget: it guesses nothing. A wrong code keeps its unit.
-    if (accepted || step !== null) await unit.giveBack();
+        ? // A code of the current time steps is right: refused only when its step was already used.
+          { accepted: await this.#useStep(userId, step), known: true }
+        : await this.#useRecoveryCode(userId, sha256(code.trim().toLowerCase()));
+    // A right code that was already used (a double submit, a retry, another tab) is refused without
+    // spending the budget: it guesses nothing. A wrong code keeps its unit.
+    if (accepted || known) await unit.giveBack();
     if (!accepted) throw new AppError("INVALID_TWO_FACTOR_CODE");
+  }
+
+  async #useStep(userId: string, step: number): Promise<boolean> {
+    const { rows } = await this.#pool.query<{ ok: boolean }>("select app_private.consume_totp_step($1, $2) as ok", [
+      userId,
+      step,
+    ]);
+    return rows[0]?.ok === true;
+  }
+
+  /** Uses a recovery code once; `known` when it is one of the user's, used or not. */
+  async #useRecoveryCode(userId: string, hash: Buffer): Promise<{ accepted: boolean; known: boolean }> {
+    // The existence test reads the statement's snapshot: a code this call uses counts as known.
+    const { rows } = await this.#pool.query<{ ok: boolean; known: boolean }>(
+      `with used as (select app_private.consume_recovery_code($1, $2) as ok)
+       select used.ok, exists (select 1 from app_private.recovery_codes c where c.user_id = $1 and c.code_hash = $2)
+         as known from used`,
+      [userId, hash],
+    );
+    return { accepted: rows[0]?.ok === true, known: rows[0]?.known === true };
   }
 
   async disable(userId: string, code: string): Promise<void> {
