@@ -69,3 +69,45 @@ describe("over REST", () => {
     }
   });
 });
+
+describe("over /graphql (HTTP)", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.stop());
+
+  type Answer = { errors?: Array<{ message: string; extensions?: { code?: string; details?: unknown } }> };
+  const refusedTwice = async (response: Response) => {
+    const body = (await response.json()) as Answer;
+    return [response.status, body.errors?.[0]?.extensions];
+  };
+  const twice = [400, { code: "VALIDATION_FAILED", details: { reason: "DUPLICATE_KEY" } }];
+  const post = (body: string) =>
+    fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const get = (search: string) => fetch(`${app.url}/graphql?${search}`, { headers: { accept: "application/json" } });
+  const query = encodeURIComponent("query ($a: Boolean!) { __typename @include(if: $a) }");
+
+  test("a key twice in the body or in variables, or a parameter twice in a GET, is DUPLICATE_KEY", async () => {
+    expect(await refusedTwice(await post('{"query":"{ __typename }","query":"{ currentUser { id } }"}'))).toEqual(
+      twice,
+    );
+    expect(
+      await refusedTwice(await post('{"query":"query ($a: Int) { __typename }","variables":{"a":1,"a":2}}')),
+    ).toEqual(twice);
+    expect(await refusedTwice(await get(`query=${query}&query=${encodeURIComponent("{ __typename }")}`))).toEqual(
+      twice,
+    );
+    expect(await refusedTwice(await get(`query=${query}&variables={}&variables={}`))).toEqual(twice);
+    expect(await refusedTwice(await get(`query=${query}&variables=${encodeURIComponent('{"a":1,"a":2}')}`))).toEqual(
+      twice,
+    );
+    // The same keys in separate objects, and one of each parameter, are fine.
+    const fine = await post(
+      '{"query":"query ($a: Boolean!) { __typename @include(if: $a) }","variables":{"a":true},"extensions":{"a":1}}',
+    );
+    expect([fine.status, await fine.json()]).toEqual([200, { data: { __typename: "Query" } }]);
+    const fineGet = await get(`query=${query}&variables=${encodeURIComponent('{"a":true}')}`);
+    expect([fineGet.status, await fineGet.json()]).toEqual([200, { data: { __typename: "Query" } }]);
+  });
+});

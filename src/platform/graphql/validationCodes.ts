@@ -49,6 +49,13 @@ function addCodes(
   }
   const missing = CODE_BY_STATUS[statusCode ?? 200] ?? "VALIDATION_FAILED";
   for (const error of errors) {
+    // A refusal before execution carries the HTTP status grafserv answers with in its extensions;
+    // the response has it, and every error's extensions are the code (and details) alone.
+    if (error.extensions && "statusCode" in error.extensions) {
+      const { statusCode: _, ...extensions } = error.extensions;
+      error.extensions = extensions;
+      changed = true;
+    }
     if (!error.extensions?.code) {
       // graphql-js's own depth rule for __schema / __type is one of the limits.
       error.extensions =
