@@ -95,6 +95,11 @@ test("an OAuth2 password form is held to its fields, and its fields are named as
     400,
     { fields: { tenant: "given twice: as tenant and as a different client_id" } },
   ]);
+  // The form parser drops a `__proto__` field without a word; it is refused by name as any other.
+  expect(await form({ ...base, ["__proto__"]: "x" })).toEqual([
+    400,
+    { fields: JSON.parse('{"__proto__": "is not allowed here"}') },
+  ]);
   const [status, details] = await form({ ...base, username: ["a", "b"] });
   expect([status, Object.keys((details as { fields: object }).fields)]).toEqual([400, ["username"]]);
   // What OAuth2 clients send besides passes on to the password check.

@@ -153,10 +153,19 @@ function isJsonOtherThanObject(text: string): boolean {
   }
 }
 
-/** body-parser's `verify` for form bodies: UTF-8 bytes whose %-escapes also spell UTF-8. */
+/**
+ * body-parser's `verify` for form bodies: UTF-8 bytes whose %-escapes also spell UTF-8, and no field
+ * named `__proto__`, which the parser drops without a word where a route refuses any field it does
+ * not take.
+ */
 export function verifyFormBody(_req: Request, _res: Response, body: Buffer, encoding: string): void {
   if (!isUtf8Charset(encoding)) throw unsupportedCharset();
   if (!isUtf8(body) || !isValidPercentEncoding(body.toString("latin1"))) throw notUnicode("body");
+  if ([...new URLSearchParams(body.toString("utf8")).keys()].includes("__proto__"))
+    throw new AppError("VALIDATION_FAILED", "Some fields are not valid.", {
+      // A computed key: a literal `__proto__:` would set the object's prototype, not a field.
+      details: { fields: { ["__proto__"]: "is not allowed here" } },
+    });
 }
 
 /** After the body parsers (which check their bodies): the query string's %-escapes. */
