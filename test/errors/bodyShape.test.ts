@@ -63,6 +63,11 @@ test("a key an identity route does not take is refused by name, a token in the h
     400,
     unknown({ rememberMe: "is not allowed here" }),
   ]);
+  // An empty key is named as written, not as the body ("input").
+  expect(await post("/api/auth/login", JSON.stringify({ tenant: "demo", login: "x", password: "y", "": 1 }))).toEqual([
+    400,
+    unknown({ "": "is not allowed here" }),
+  ]);
   const register = { tenant: "demo", email: "a@b.test", username: "ab", password: "x".repeat(12), fullname: "A B" };
   expect(await post("/api/auth/register", JSON.stringify(register))).toEqual([
     400,

@@ -1,6 +1,6 @@
 /** Input shapes of the identity operations, shared by GraphQL and REST. */
 import { z } from "zod";
-import { issueFields } from "../../platform/http/listQuery.ts";
+import { bodyKeyName, issueFields } from "../../platform/http/listQuery.ts";
 import { AppError } from "../../platform/errors.ts";
 
 // NFC: "ü" as one code point and as "u" with a combining mark are one address (the database stores
@@ -52,6 +52,6 @@ export const schemas = {
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const fields = issueFields(result.error, [], (path) => path.map(String).join(".") || "input");
+  const fields = issueFields(result.error, [], bodyKeyName);
   throw new AppError("VALIDATION_FAILED", "Some fields are not valid.", { details: { fields } });
 }

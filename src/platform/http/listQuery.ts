@@ -277,7 +277,8 @@ function parseSort<Field extends string>(raw: string, allowed: readonly Field[])
 
 /** `a.b.0`: how identity's body fields are named (`details.fields` keys), "input" for the whole body. */
 export function bodyKeyName(path: readonly PropertyKey[]): string {
-  return path.map(String).join(".") || "input";
+  // The body as a whole is "input"; a key written as "" is named "", as the client wrote it.
+  return path.length === 0 ? "input" : path.map(String).join(".");
 }
 
 /**
