@@ -238,6 +238,13 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
   for (const [what, text, status, code] of [
     ["malformed JSON", '{"type": "payment.succeeded", "data": ', 400, "VALIDATION_FAILED"],
     ["not an event", JSON.stringify({ hello: "world" }), 400, "VALIDATION_FAILED"],
+    // A proxy or a log in front reads "payment.failed"; JSON.parse would have kept the success.
+    [
+      "a key twice",
+      `{"type":"payment.failed","data":${JSON.stringify(JSON.parse(body).data)},"type":"payment.succeeded"}`,
+      400,
+      "VALIDATION_FAILED",
+    ],
     ["unknown payment", event("inv_does_not_exist", "3.00"), 404, "NOT_FOUND"],
     ["another amount", event(payment.providerPaymentId, "2.99"), 409, "PAYMENT_AMOUNT_MISMATCH"],
     [
@@ -292,7 +299,7 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
   expect(outcomes.rows).toEqual(
     expect.arrayContaining([
       { outcome: "amount_mismatch", count: 2 },
-      { outcome: "malformed", count: 7 },
+      { outcome: "malformed", count: 8 },
       { outcome: "unknown_payment", count: 1 },
     ]),
   );

@@ -10,7 +10,7 @@ import { AppError, toAppError } from "../../platform/errors.ts";
 import { declaredCharset, declaredLengthLimit, isUtf8Charset } from "../../platform/http/requestBody.ts";
 import { caseSensitiveRouter } from "../../platform/http/routeTable.ts";
 import { verifyWebhook } from "../../platform/http/standardWebhooks.ts";
-import { isUnicodeJson, notUnicode } from "../../platform/http/unicode.ts";
+import { duplicateKey, isUnicodeJson, notUnicode } from "../../platform/http/unicode.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { ProviderWebhook } from "./schemas.ts";
 
@@ -78,6 +78,15 @@ export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger)
     if (!isUnicodeJson(body)) {
       await record(provider, check.id, "malformed", 400, "the body is not valid Unicode text");
       throw notUnicode("body");
+    }
+    // A key twice (`"type"` failed, then succeeded): JSON.parse keeps the last, where whatever reads the
+    // body in front of us — a proxy, a log, the provider's own dashboard — may read the first.
+    const twice = duplicateKey(body.toString("utf8"));
+    if (twice !== undefined) {
+      await record(provider, check.id, "malformed", 400, `the key ${JSON.stringify(twice)} twice in one object`);
+      throw new AppError("VALIDATION_FAILED", `The body gives the key ${JSON.stringify(twice)} twice in one object.`, {
+        details: { reason: "DUPLICATE_KEY" },
+      });
     }
     let event: ReturnType<typeof ProviderWebhook.parse>;
     try {
