@@ -4558,7 +4558,8 @@ create table app_public.subscription_plans (
   provider_product_id text not null,
   duration_days integer,
   synced_at timestamp with time zone default now() not null,
-  delisted_at timestamp with time zone
+  delisted_at timestamp with time zone,
+  delisting_deactivated boolean default false not null
 );
 alter table app_public.subscription_plans add constraint subscription_plans_tenant_id_provider_product_id_key UNIQUE (tenant_id, provider_product_id);
 alter table app_public.subscription_plans add constraint subscription_plans_pkey PRIMARY KEY (product_id);
@@ -4570,6 +4571,7 @@ alter table app_public.subscription_plans enable row level security;
 comment on table app_public.subscription_plans is '@module subscriptions
 @behavior -insert -update -delete
 A product of the store that the subscription provider (Contms) sells: its id there and the duration. Written by the sync job only; delisted_at: when the provider stopped listing it (the sync then deactivated the product).';
+comment on column app_public.subscription_plans.delisting_deactivated is 'Whether the provider''s delisting switched the product off (it is switched on again when listed again).';
 
 create table app_public.subscriptions (
   id uuid default gen_random_uuid() not null,
@@ -4711,16 +4713,20 @@ begin
           set name = v_item ->> 'name', description = v_item ->> 'description',
               price = (v_item ->> 'price')::numeric, currency = v_item ->> 'currency', kind = 'subscription',
               active = p.active or exists (select 1 from app_public.subscription_plans s
-                                           where s.product_id = v_product and s.delisted_at is not null)
+                                           where s.product_id = v_product and s.delisted_at is not null
+                                             and s.delisting_deactivated)
           where p.id = v_product;
         update app_public.subscription_plans s
-          set duration_days = (v_item ->> 'durationDays')::integer, synced_at = now(), delisted_at = null
+          set duration_days = (v_item ->> 'durationDays')::integer, synced_at = now(), delisted_at = null,
+              delisting_deactivated = false
           where s.product_id = v_product;
       end if;
       upserted := upserted + 1;
     end loop;
+    -- Whether the delisting is what turns the product off (the statement's snapshot: before it does).
     with delisted as (
-      update app_public.subscription_plans s set delisted_at = now()
+      update app_public.subscription_plans s set delisted_at = now(),
+          delisting_deactivated = exists (select 1 from app_public.products p where p.id = s.product_id and p.active)
         where s.tenant_id = v_tenant and s.delisted_at is null and not (s.provider_product_id = any (v_ids))
         returning s.product_id
     )
@@ -4732,7 +4738,7 @@ begin
 end;
 $function$;
 comment on function app_private.sync_subscription_plans(jsonb) is '@module subscriptions
-Upserts the provider''s products [{id, name, description, price, currency, durationDays}] into every active tenant with commerce on (kind subscription) and deactivates the plans it no longer lists.';
+Upserts the provider''s products [{id, name, description, price, currency, durationDays}] into every active tenant with commerce on (kind subscription) and deactivates the plans it no longer lists; one listed again is switched on again only if its delisting switched it off.';
 
 create policy select_member on app_public.subscription_plans as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled)));
 

@@ -118,6 +118,16 @@ test("a product the sync deactivated comes back when listed again; one an admin 
   await syncNow(app);
   expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30")).toMatchObject({ active: false });
   expect(await planProduct(app.db.ownerPool, storeB.tenant.id, "vpn-30")).toMatchObject({ active: true });
+
+  // Delisted, then listed again: the store whose product the delisting switched off gets it back; the
+  // one whose admin had switched it off keeps it off.
+  contms.products = [TV];
+  await syncNow(app);
+  expect(await planProduct(app.db.ownerPool, storeB.tenant.id, "vpn-30")).toMatchObject({ active: false });
+  contms.products = [VPN, TV];
+  await syncNow(app);
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30")).toMatchObject({ active: false });
+  expect(await planProduct(app.db.ownerPool, storeB.tenant.id, "vpn-30")).toMatchObject({ active: true });
 });
 
 test("a store with commerce off gets nothing", async () => {
