@@ -5035,6 +5035,8 @@ export type SubscriptionChatMessageAddedArgs = {
 export type SubscriptionPlan = Node & {
   __typename?: 'SubscriptionPlan';
   delistedAt: Maybe<Scalars['Datetime']['output']>;
+  /** Whether the provider's delisting switched the product off (it is switched on again when listed again). */
+  delistingDeactivated: Scalars['Boolean']['output'];
   durationDays: Maybe<Scalars['Int']['output']>;
   /** A globally unique identifier. Can be used in various places throughout the system to identify this single value. */
   id: Scalars['ID']['output'];
