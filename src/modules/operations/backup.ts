@@ -101,7 +101,16 @@ async function dumpTo(file: string, partial: string, context: CommandContext, pg
     if (errnoCode(error) === "EEXIST") throw backupExists(file);
     throw new AppError("BACKUP_FAILED", `${file} cannot be written (${errnoCode(error)}); no backup was written.`);
   }
-  renameSync(partialSum, checksumFileOf(file));
+  try {
+    renameSync(partialSum, checksumFileOf(file));
+  } catch (error) {
+    // A backup is the archive and its checksum: without the second, the first is taken back.
+    rmSync(file, { force: true });
+    throw new AppError(
+      "BACKUP_FAILED",
+      `${checksumFileOf(file)} cannot be written (${errnoCode(error)}); no backup was written.`,
+    );
+  }
 }
 
 /** Where a backup's SHA-256 is written: `<file>.sha256`, as `sha256sum -c` reads it. */
@@ -132,7 +141,13 @@ function checksumLine(archive: string, file: string): string {
 function verifyChecksum(file: string): void {
   const sumFile = checksumFileOf(file);
   if (!existsSync(sumFile)) return;
-  const expected = /^([0-9a-f]{64}) [ *]/.exec(readFileSync(sumFile, "utf8"))?.[1];
+  let text: string;
+  try {
+    text = readFileSync(sumFile, "utf8");
+  } catch (error) {
+    throw new AppError("BACKUP_FILE_INVALID", `${sumFile} cannot be read (${errnoCode(error)}).`);
+  }
+  const expected = /^([0-9a-f]{64}) [ *]/.exec(text)?.[1];
   if (!expected) throw new AppError("BACKUP_FILE_INVALID", `${sumFile} is not a SHA-256 checksum line.`);
   if (sha256Of(file) !== expected)
     throw new AppError("BACKUP_FILE_INVALID", `${file} does not match its checksum in ${sumFile}: it is damaged.`);

@@ -291,6 +291,15 @@ test(
     expect(damaged.stderr).toContain(`${flipped} does not match its checksum in ${flipped}.sha256`);
     writeFileSync(`${flipped}.sha256`, "not a checksum\n");
     expect(refusal(await task(["restore", flipped], target.urls))).toEqual({ status: 1, code: "BACKUP_FILE_INVALID" });
+    // A checksum "file" that is a directory: refused in one line, as an unreadable one.
+    const beside = join(dir, "beside.dump");
+    writeFileSync(beside, whole);
+    mkdirSync(`${beside}.sha256`);
+    const unreadable = await task(["restore", beside], target.urls);
+    expect([refusal(unreadable), unreadable.stderr]).toEqual([
+      { status: 1, code: "BACKUP_FILE_INVALID" },
+      `BACKUP_FILE_INVALID: ${beside}.sha256 cannot be read (EISDIR).\n`,
+    ]);
     expect(await snapshot(source.rootPool)).toEqual(before);
 
     for (const fraction of [0.5, 0.95]) {
@@ -355,6 +364,16 @@ test(
     expect(partialsIn(dir)).toEqual([]);
     const restored = await emptyDatabase();
     expect(refusal(await task(["restore", file], restored.urls))).toEqual({ status: 0, code: undefined });
+
+    // Where the checksum cannot be written (a directory holds its name), there is no backup either.
+    const blocked = join(dir, "blocked.dump");
+    mkdirSync(join(`${blocked}.sha256`, "sub"), { recursive: true });
+    const noChecksum = await task(["backup", blocked], source.urls);
+    expect([refusal(noChecksum), noChecksum.stderr]).toEqual([
+      { status: 1, code: "BACKUP_FAILED" },
+      `BACKUP_FAILED: ${blocked}.sha256 cannot be written (EISDIR); no backup was written.\n`,
+    ]);
+    expect([existsSync(blocked), partialsIn(dir)]).toEqual([false, []]);
 
     const nowhere = await task(["backup", "/proc/tessera-no-such-dir/x.dump"], source.urls);
     expect(refusal(nowhere)).toEqual({ status: 1, code: "BACKUP_FAILED" });
