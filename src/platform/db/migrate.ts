@@ -15,7 +15,7 @@ import type pg from "pg";
 import { StartupError, type DatabaseUrls } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { projectRoot } from "../paths.ts";
-import { newPool } from "./pools.ts";
+import { newPool, withClient } from "./pools.ts";
 import { migrationStep } from "./unreachable.ts";
 
 const MIGRATIONS_FOLDER = join(projectRoot, "migrations");
@@ -55,6 +55,21 @@ export async function migrateDatabase(
   logger: Logger,
   options: { includeCurrent?: boolean } = {},
 ): Promise<void> {
+  // Two commands migrating at once (`seed` and `init`, two starts): graphile-migrate's own lock is a
+  // try-lock, and the second failed with "Failed to get exclusive lock". Ours waits: the second then
+  // finds the migrations applied.
+  await withClient(urls.ownerUrl, logger, "migrate-lock", async (client) => {
+    await migrationStep("Cannot take the migration lock", () =>
+      client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]),
+    );
+    await migrateHoldingLock(urls, logger, options);
+  });
+}
+
+/** The key of the session lock every migrating command takes (an arbitrary constant of ours). */
+const MIGRATION_LOCK = 7_400_113_501;
+
+async function migrateHoldingLock(urls: DatabaseUrls, logger: Logger, options: { includeCurrent?: boolean }) {
   // graphile-worker ends a pool it made without waiting, its error listeners already gone: ours is
   // ended here, listened to throughout.
   const workerPool = newPool({ connectionString: urls.ownerUrl, max: 2 }, logger, "worker-migrate");
