@@ -37,7 +37,12 @@ export const IssuedSubscription = z.object({
   login: ProviderText(1000),
   password: ProviderText(1000),
   url: ProviderText(2000),
-  expiresAt: z.iso.datetime({ offset: true }).nullish(),
+  // ISO 8601's year 0000 is no year PostgreSQL reads: an answer naming it could never be stored, and
+  // the job would fail on every attempt as if the provider had not answered.
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .refine((value) => !value.startsWith("0000"), "year 0000")
+    .nullish(),
 });
 export type IssuedSubscription = z.output<typeof IssuedSubscription>;
 
