@@ -62,21 +62,26 @@ try {
 }
 
 /**
- * What graphile-migrate would fail on with a stack trace, said first in one line: the commands that
- * check their work in the shadow database without one (an external database needs
- * SHADOW_DATABASE_URL; the embedded one has its own), and `run` of a file that cannot be read.
+ * What graphile-migrate would fail on with a stack trace or its help, said first in one line: a
+ * command it does not have, the commands that check their work in the shadow database without one
+ * (an external database needs SHADOW_DATABASE_URL; the embedded one has its own), and `run` or
+ * `compile` of a file that cannot be read.
  */
 function argumentRefusal(args: string[], noShadow: boolean): string | undefined {
+  // graphile-migrate's commands; anything else had it print its whole help and exit 1.
+  const COMMANDS = ["init", "migrate", "watch", "commit", "uncommit", "reset", "status", "compile", "run"];
   const [command, ...rest] = args;
+  if (command !== undefined && !command.startsWith("-") && !COMMANDS.includes(command))
+    return `Usage: npm run db -- <${COMMANDS.join("|")}> [options] (graphile-migrate's commands).`;
   const needsShadow = ["commit", "uncommit", "status"].includes(command ?? "") || rest.includes("--shadow");
   if (noShadow && needsShadow)
     return (
       `\`npm run db -- ${command}\` needs SHADOW_DATABASE_URL: ` +
       "graphile-migrate checks the migrations in a shadow database."
     );
-  if (command !== "run") return undefined;
+  if (command !== "run" && command !== "compile") return undefined;
   const file = rest.find((arg) => !arg.startsWith("-"));
-  if (!file) return "Usage: npm run db -- run <file.sql> (a file of SQL to run).";
+  if (!file) return `Usage: npm run db -- ${command} <file.sql> (a file of SQL).`;
   const path = resolve(projectRoot, file);
   try {
     accessSync(path, constants.R_OK);

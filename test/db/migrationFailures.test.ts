@@ -120,7 +120,7 @@ describe("npm run db", () => {
     }
   });
 
-  test("`run` of a file that cannot be read is one line; a failing statement is its message, no stack", async () => {
+  test("an unreadable file to run or compile, an unknown command: one line; a bad statement: its message", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tessera-db-run-"));
     try {
       const missing = join(dir, "missing.sql");
@@ -131,7 +131,18 @@ describe("npm run db", () => {
       expect(await run("db.ts", ["run", dir])).toEqual([1, `VALIDATION_FAILED: ${dir} is not a file.\n`]);
       expect(await run("db.ts", ["run"])).toEqual([
         1,
-        "VALIDATION_FAILED: Usage: npm run db -- run <file.sql> (a file of SQL to run).\n",
+        "VALIDATION_FAILED: Usage: npm run db -- run <file.sql> (a file of SQL).\n",
+      ]);
+      // `compile` takes a file as `run` does; a command graphile-migrate does not have is one line too.
+      expect(await run("db.ts", ["compile", missing])).toEqual([
+        1,
+        `VALIDATION_FAILED: ${missing} cannot be read (ENOENT).\n`,
+      ]);
+      expect(await run("db.ts", ["compile", dir])).toEqual([1, `VALIDATION_FAILED: ${dir} is not a file.\n`]);
+      expect(await run("db.ts", ["bogus"])).toEqual([
+        1,
+        "VALIDATION_FAILED: Usage: npm run db -- <init|migrate|watch|commit|uncommit|reset|status|compile|run> " +
+          "[options] (graphile-migrate's commands).\n",
       ]);
       const failing = join(dir, "failing.sql");
       writeFileSync(failing, "select 1 / 0;\n");
