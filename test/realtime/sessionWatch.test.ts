@@ -84,6 +84,18 @@ test("a subscription that is no longer tracked is never ended", async () => {
   expect(watch.size).toBe(0);
 });
 
+/** A session revoked in the database ends its tracked subscription (the watch heard the NOTIFY). */
+async function expectRevocationHeard(): Promise<void> {
+  const user = await createUser(db.ownerPool, tenant);
+  const sub = tracked(user.sessionId);
+  await db.ownerPool.query(
+    "update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
+    [user.sessionId],
+  );
+  await until(() => sub.ends.length === 1, "the revocation to end the subscription");
+  expect(sub.ends[0]?.code).toBe("UNAUTHENTICATED");
+}
+
 test("after its LISTEN connection is cut, the watch reconnects and hears revocations again", async () => {
   const [before] = await listenBackends();
   expect(before).toEqual(expect.any(Number));
@@ -93,26 +105,12 @@ test("after its LISTEN connection is cut, the watch reconnects and hears revocat
     return pids.length === 1 && pids[0] !== before;
   }, "the watch to LISTEN again on a new connection");
 
-  const user = await createUser(db.ownerPool, tenant);
-  const sub = tracked(user.sessionId);
-  await db.ownerPool.query(
-    "update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
-    [user.sessionId],
-  );
-  await until(() => sub.ends.length === 1, "the revocation to end the subscription");
-  expect(sub.ends[0]?.code).toBe("UNAUTHENTICATED");
+  await expectRevocationHeard();
 });
 
 test("a notification on its channel that is no object is ignored; the watch goes on hearing revocations", async () => {
   // Fails on the code before the fix: `null` threw in the LISTEN connection's handler, ending the process.
   for (const payload of ["null", "1", '"text"', "not json", "[]"])
     await db.ownerPool.query("select pg_notify($1, $2)", [SESSIONS_ENDED_CHANNEL, payload]);
-  const user = await createUser(db.ownerPool, tenant);
-  const sub = tracked(user.sessionId);
-  await db.ownerPool.query(
-    "update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
-    [user.sessionId],
-  );
-  await until(() => sub.ends.length === 1, "the revocation to end the subscription");
-  expect(sub.ends[0]?.code).toBe("UNAUTHENTICATED");
+  await expectRevocationHeard();
 });
