@@ -2025,6 +2025,11 @@ begin
   -- Every change of a tenant's owners takes this lock first, so the owner count below already
   -- includes any concurrent deletion: two owners deleting each other cannot leave none.
   perform 1 from app_public.tenants t where t.id = v_tenant for no key update;
+  -- Checked again under the lock: a caller that a call holding it first deleted (two admins deleting
+  -- each other at once) is no caller any more, as if the two had run one after the other.
+  if not exists (select 1 from app_public.users u where u.id = v_caller and u.deleted_at is null) then
+    raise exception 'Sign in to delete users' using errcode = 'TAUTH';
+  end if;
   select * into v_target from app_public.users u
     where u.id = delete_user.user_id and u.tenant_id = v_tenant and u.deleted_at is null and not u.is_system;
   if not found then
@@ -2050,7 +2055,7 @@ end;
 $function$;
 comment on function app_public.delete_user(uuid) is '@module identity
 @resultFieldName deleted
-Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant''s last owner.';
+Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant''s last owner; UNAUTHENTICATED for a caller deleted meanwhile.';
 
 CREATE OR REPLACE FUNCTION app_public.my_sessions()
  RETURNS SETOF app_public.session_info

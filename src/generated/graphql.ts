@@ -2336,7 +2336,7 @@ export type Mutation = {
   createUser: Maybe<CreateUserPayload>;
   /** Deletes a message (its sender only): it keeps its place, its body and image are cleared. */
   deleteMessage: Maybe<DeleteMessagePayload>;
-  /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant's last owner. */
+  /** Soft-deletes a user of the current tenant (needs users.manage): revokes every session; a job scrubs personal data. FORBIDDEN for yourself (details.reason SELF_DELETION) or a user whose role is above yours (ROLE_ABOVE_YOURS); CONFLICT (LAST_OWNER) for the tenant's last owner; UNAUTHENTICATED for a caller deleted meanwhile. */
   deleteUser: Maybe<DeleteUserPayload>;
   /** Turns two-factor authentication off; needs a valid code. */
   disableTwoFactor: Maybe<SuccessPayload>;

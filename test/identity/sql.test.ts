@@ -14,6 +14,7 @@ import {
   type Claims,
   type Client,
   column,
+  committedAs,
   createSqlUser,
   db,
   errorCode,
@@ -22,6 +23,8 @@ import {
   value,
 } from "../helpers/sql.ts";
 import { createHash } from "node:crypto";
+import pg from "pg";
+import { until } from "../helpers/wait.ts";
 
 useSqlTenants();
 
@@ -198,6 +201,46 @@ test("deleteUser: users.manage, not yourself, not above you, only your own tenan
     expect(await me(client)).toBeNull();
   });
   await asUser(db, b.admin, async (client) => expect(await users(client)).toContain(b.member.username));
+});
+
+test("two admins deleting each other at once: the first deletes, the second is no caller any more", async () => {
+  // Fails on the code before the fix: the second waited for the tenant's lock, then deleted the first
+  // with the permission it had checked before, as a caller that no longer existed.
+  const [p, q] = [await createSqlUser(db, a, "admin"), await createSqlUser(db, a, "admin")];
+  // A connection of its own: the root pool's two serve the second deletion and the wait.
+  const own = new pg.Pool({ connectionString: db.urls.rootUrl, max: 1 });
+  const first = await own.connect();
+  try {
+    await first.query("begin");
+    await first.query(`set local role ${db.urls.visitorRole}`);
+    await become(first, p);
+    expect(await remove(first, q.userId)).toBeUndefined();
+    const second = committedAs(
+      db.rootPool,
+      db.urls.visitorRole,
+      (client) => become(client, q),
+      (client) => remove(client, p.userId),
+    );
+    await until(
+      async () =>
+        (await value<number>(
+          db.rootPool,
+          "select count(*)::int from pg_stat_activity where wait_event_type = 'Lock' and query like '%delete_user%'",
+        )) > 0,
+      "the second deletion to wait for the tenant's lock",
+    );
+    await first.query("commit");
+    expect(await second).toBe("TAUTH");
+  } finally {
+    first.release();
+    await own.end();
+  }
+  const live = await column<string>(
+    db.ownerPool,
+    "select id from app_public.users where id = any ($1) and deleted_at is null",
+    [[p.userId, q.userId]],
+  );
+  expect(live).toEqual([p.userId]);
 });
 
 test("the last owner stays: a second owner can be deleted, the last one by nobody", async () => {
