@@ -1801,11 +1801,16 @@ begin
     v_email := lower(v_email);
   end if;
   new.email := normalize(v_email, nfc);
+  -- Lower case can lengthen a text (U+0130 İ is two characters in lower case): an address checked at
+  -- 254 characters may be longer once stored. Refused on the field, as any invalid address.
+  if length(new.email) > 254 then
+    raise exception 'An e-mail address has at most 254 characters' using errcode = 'TVALD', detail = '{"field":"email"}';
+  end if;
   return new;
 end;
 $function$;
 comment on function app_private.tg__nfc_email() is '@module identity
-Stores the row''s e-mail address trimmed of Unicode spaces, in lower case (ICU''s when the server has it) and in Unicode NFC, as the services compare addresses.';
+Stores the row''s e-mail address trimmed of Unicode spaces, in lower case (ICU''s when the server has it) and in Unicode NFC, as the services compare addresses; longer than 254 characters so, it is VALIDATION_FAILED (field email).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_sessions__notify_revoked()
  RETURNS trigger
