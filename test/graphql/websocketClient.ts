@@ -80,15 +80,22 @@ export function answerTo(
 export type Message = RawSocket["messages"][number];
 type Errors = Array<{ message: string; extensions?: { code?: string; details?: unknown } }>;
 
-/** Every message of a socket by operation id, as they arrive. */
+const byIdOf = new WeakMap<RawSocket, Map<string, Message[]>>();
+
+/**
+ * Every message of a socket by operation id, as they arrive: one live map a socket, whose listener
+ * is added once (a poll calling this had added one a call, past Node's warning of ten).
+ */
 export function byId(socket: RawSocket): Map<string, Message[]> {
+  const known = byIdOf.get(socket);
+  if (known) return known;
   const seen = new Map<string, Message[]>();
-  for (const message of socket.messages)
+  const add = (message: Message) => {
     if (message.id !== undefined) seen.set(message.id, [...(seen.get(message.id) ?? []), message]);
-  socket.ws.on("message", (data) => {
-    const message = JSON.parse(String(data)) as Message;
-    if (message.id !== undefined) seen.set(message.id, [...(seen.get(message.id) ?? []), message]);
-  });
+  };
+  for (const message of socket.messages) add(message);
+  socket.ws.on("message", (data) => add(JSON.parse(String(data)) as Message));
+  byIdOf.set(socket, seen);
   return seen;
 }
 
