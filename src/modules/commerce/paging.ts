@@ -4,7 +4,13 @@
  * never skips or repeats a row when rows are added meanwhile.
  */
 import { z } from "zod";
-import { encodeCursor, invalidFields, isPrintedTimestamp, type SortKey } from "../../platform/http/listQuery.ts";
+import {
+  assertCursorOf,
+  encodeCursor,
+  invalidFields,
+  isPrintedTimestamp,
+  type SortKey,
+} from "../../platform/http/listQuery.ts";
 
 /** A page's position: the list and sort it was made for, the last row's sort value and id. */
 export const PageCursor = z.strictObject({ s: z.string().max(100), v: z.string().max(1000), id: z.uuid() });
@@ -55,7 +61,7 @@ export function pagePlan(
   if (!column) throw invalidFields({ sort: `cannot sort by ${key.field}` });
   const direction = key.direction === "desc" ? "desc" : "asc";
   const sortName = `${list}:${key.field}:${direction}`;
-  if (cursor && cursor.s !== sortName) throw invalidFields({ cursor: "was made for another list or sort" });
+  assertCursorOf(cursor, sortName);
   if (cursor && !VALUE_CHECKS[column.type](cursor.v)) throw invalidFields({ cursor: "is not a cursor this list gave" });
   const compare = direction === "desc" ? "<" : ">";
   return {

@@ -74,20 +74,23 @@ export const confirmRegistration = defineRoute({
   errors: [...ISSUES_SESSION, "CONFLICT", "INVALID_TOKEN"],
 });
 
+/** An OAuth2 password form (RFC 6749 §4.3.2, with the client's own credentials): every field it may carry. */
+export const LoginForm = z.object({
+  username: z.string(),
+  password: z.string(),
+  tenant: z.string().optional(),
+  client_id: z.string().optional().describe("The tenant, when `tenant` is absent (OAuth2 clients)."),
+  grant_type: z.literal("password").optional(),
+  client_secret: z.string().optional().describe("Accepted and not used (OAuth2 clients send it)."),
+  scope: z.string().optional().describe("Accepted and not used."),
+});
+
 export const login = defineRoute({
   ...auth("login", "login", "Signs in with a password (JSON, or an OAuth2 password form)"),
   body: {
     content: {
       "application/json": schemas.login,
-      "application/x-www-form-urlencoded": z.object({
-        username: z.string(),
-        password: z.string(),
-        tenant: z.string().optional(),
-        client_id: z.string().optional().describe("The tenant, when `tenant` is absent (OAuth2 clients)."),
-        grant_type: z.literal("password").optional(),
-        client_secret: z.string().optional().describe("Accepted and not used (OAuth2 clients send it)."),
-        scope: z.string().optional().describe("Accepted and not used."),
-      }),
+      "application/x-www-form-urlencoded": LoginForm,
     },
     validate: false,
   },

@@ -12,8 +12,8 @@ import type { AuthService } from "./service.ts";
 
 const isForm = (req: Request) => req.is("application/x-www-form-urlencoded") === "application/x-www-form-urlencoded";
 
-/** What an OAuth2 password form may carry (RFC 6749 §4.3.2, with the client's own credentials). */
-const FORM_FIELDS = new Set(["username", "password", "tenant", "client_id", "client_secret", "scope", "grant_type"]);
+/** What an OAuth2 password form may carry: the fields its documented schema names. */
+const FORM_FIELDS = new Set(Object.keys(api.LoginForm.shape));
 
 /**
  * An OAuth2 password form handed to login, held to the rules of a JSON body: a key it does not take,

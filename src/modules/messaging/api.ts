@@ -17,6 +17,7 @@ const PageCursor = z.strictObject({
   v: z.string().max(64).refine(isPrintedTimestamp),
   id: z.uuid(),
 });
+export type PageCursor = z.infer<typeof PageCursor>;
 
 export const Chat = z
   .object({

@@ -8,9 +8,9 @@ import { inTransaction } from "../../platform/db/pools.ts";
 import { AppError } from "../../platform/errors.ts";
 import { pgSettingsFor } from "../../platform/graphql/context.ts";
 import { requireUser } from "../../platform/http/authenticate.ts";
-import { invalidFields } from "../../platform/http/listQuery.ts";
+import { assertCursorOf } from "../../platform/http/listQuery.ts";
 import { encodeCursor, implement, type Implementation } from "../../platform/http/routeTable.ts";
-import { createChat, listChats, listMessages, markChatRead, sendMessage } from "./api.ts";
+import { createChat, listChats, listMessages, markChatRead, type PageCursor, sendMessage } from "./api.ts";
 
 type Request = Parameters<typeof requireUser>[0];
 /** Runs `work` in a transaction as the request's user (their claims, the visitor role). */
@@ -80,14 +80,8 @@ async function chatById(client: pg.PoolClient, id: string): Promise<ChatRow> {
 function keyset(list: string, query: { sort: ReadonlyArray<{ direction: string }>; cursor: PageCursor | null }) {
   const descending = query.sort[0]?.direction !== "asc";
   const listName = `${list}:${descending ? "desc" : "asc"}`;
-  if (query.cursor && query.cursor.s !== listName) throw invalidFields({ cursor: "was made for another list or sort" });
+  assertCursorOf(query.cursor, listName);
   return { listName, cmp: descending ? "<" : ">", dir: descending ? "desc" : "asc", cursor: query.cursor };
-}
-
-interface PageCursor {
-  s: string;
-  v: string;
-  id: string;
 }
 
 /** `{ items, nextCursor }` of `limit + 1` rows read. */

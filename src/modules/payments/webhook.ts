@@ -10,7 +10,7 @@ import { AppError, toAppError } from "../../platform/errors.ts";
 import { declaredCharset, declaredLengthLimit, isUtf8Charset } from "../../platform/http/requestBody.ts";
 import { caseSensitiveRouter } from "../../platform/http/routeTable.ts";
 import { verifyWebhook } from "../../platform/http/standardWebhooks.ts";
-import { duplicateKey, isUnicodeJson, notUnicode } from "../../platform/http/unicode.ts";
+import { duplicateKey, duplicateKeyRefusal, isUnicodeJson, notUnicode } from "../../platform/http/unicode.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { ProviderWebhook } from "./schemas.ts";
 
@@ -84,9 +84,7 @@ export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger)
     const twice = duplicateKey(body.toString("utf8"));
     if (twice !== undefined) {
       await record(provider, check.id, "malformed", 400, `the key ${JSON.stringify(twice)} twice in one object`);
-      throw new AppError("VALIDATION_FAILED", `The body gives the key ${JSON.stringify(twice)} twice in one object.`, {
-        details: { reason: "DUPLICATE_KEY" },
-      });
+      throw duplicateKeyRefusal(twice);
     }
     let event: ReturnType<typeof ProviderWebhook.parse>;
     try {

@@ -68,10 +68,12 @@ export const UnicodeTextPlugin: GraphileConfig.Plugin = {
           const params = await getQueryParams.call(digest);
           for (const name of SINGLE_PARAMETERS)
             if (Array.isArray(params[name]) && params[name].length > 1) throw givenTwice(name, "query string");
+          // Past the check above, each of these is one value (a string) or none.
           for (const name of JSON_PARAMETERS) {
-            const values = ([] as unknown[]).concat(params[name] ?? []);
-            if (values.some((value) => typeof value === "string" && !escapesWellFormed(value))) throw refusal(name);
-            const twice = values.map((value) => (typeof value === "string" ? duplicateKey(value) : undefined))[0];
+            const [value] = ([] as unknown[]).concat(params[name] ?? []);
+            if (typeof value !== "string") continue;
+            if (!escapesWellFormed(value)) throw refusal(name);
+            const twice = duplicateKey(value);
             if (twice !== undefined) throw givenTwice(twice, name);
           }
           return params;

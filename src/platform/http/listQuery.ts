@@ -132,6 +132,14 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
 }
 
+/**
+ * A cursor's list and sort (its `s`) against the page asked for: one made for another list or sort
+ * (another chat's messages, the other direction) is 400 VALIDATION_FAILED, its position meaningless here.
+ */
+export function assertCursorOf(cursor: { s: string } | null, listName: string): void {
+  if (cursor && cursor.s !== listName) throw invalidFields({ cursor: "was made for another list or sort" });
+}
+
 /** The value of a cursor made by `encodeCursor`, checked by `schema`; anything else is 400 VALIDATION_FAILED. */
 export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   const refused = () => invalidFields({ cursor: "is not a cursor this list gave" });

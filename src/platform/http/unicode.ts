@@ -115,6 +115,13 @@ export function duplicateKey(text: string): string | undefined {
   return undefined;
 }
 
+/** VALIDATION_FAILED, `details.reason` DUPLICATE_KEY: a JSON body that gives `key` twice in one object. */
+export function duplicateKeyRefusal(key: string): AppError {
+  return new AppError("VALIDATION_FAILED", `The body gives the key ${JSON.stringify(key)} twice in one object.`, {
+    details: { reason: "DUPLICATE_KEY" },
+  });
+}
+
 /**
  * body-parser's `verify` for JSON bodies: UTF-8 only (body-parser would also decode UTF-16 and
  * UTF-32, which no other path reads and whose invalid units it turns into U+FFFD), Unicode, no
@@ -125,10 +132,7 @@ export function verifyJsonBody(_req: Request, _res: Response, body: Buffer, enco
   if (!isUnicodeJson(body)) throw notUnicode("body");
   const text = body.toString("utf8");
   const twice = duplicateKey(text);
-  if (twice !== undefined)
-    throw new AppError("VALIDATION_FAILED", `The body gives the key ${JSON.stringify(twice)} twice in one object.`, {
-      details: { reason: "DUPLICATE_KEY" },
-    });
+  if (twice !== undefined) throw duplicateKeyRefusal(twice);
   if (isJsonOtherThanObject(text))
     throw new AppError("VALIDATION_FAILED", "The request body must be a JSON object.", {
       details: { reason: "NOT_AN_OBJECT" },
