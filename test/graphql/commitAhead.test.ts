@@ -5,11 +5,10 @@
  * usable; statements inside `withTransaction` must still share one transaction.
  */
 import type { NodePostgresPgClient } from "postgraphile/adaptors/pg";
-import pg from "pg";
+import type pg from "pg";
 import { deriveVisitorRole } from "../../src/platform/config.ts";
-import { watchPool } from "../../src/platform/db/pools.ts";
 import { RequestTransactions } from "../../src/platform/graphql/requestTransactions.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { createTestDatabase, type TestDatabase, testPool } from "../helpers/database.ts";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -19,7 +18,7 @@ let settings: Record<string, string>;
 beforeAll(async () => {
   db = await createTestDatabase();
   // One connection: every call below runs on the connection the call before it left.
-  pool = watchPool(new pg.Pool({ connectionString: db.urls.authenticatorUrl, max: 1 }), undefined, "test-requests");
+  pool = testPool(db.urls.authenticatorUrl, 1, "test-requests");
   transactions = new RequestTransactions(pool);
   settings = { role: deriveVisitorRole(db.urls.authenticatorUrl), "jwt.claims.user_id": "commit-ahead" };
 });
@@ -153,7 +152,7 @@ test("a statement after a failed one in the same call runs in a new transaction 
 });
 
 test("each new connection turns JIT optimisation off, even when its first statement fails", async () => {
-  const fresh = watchPool(new pg.Pool({ connectionString: db.urls.authenticatorUrl, max: 1 }), undefined, "test-fresh");
+  const fresh = testPool(db.urls.authenticatorUrl, 1, "test-fresh");
   try {
     const requests = new RequestTransactions(fresh);
     const jit = { text: "select current_setting('jit_optimize_above_cost') as jit", values: [] };

@@ -18,6 +18,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * A pool of a test's own, with the error listeners: pool.end() resolves before its clients have
+ * closed, and a database dropped in that moment terminates them, which without a listener is an
+ * unhandled error that fails whichever test is running.
+ */
+export function testPool(connectionString: string | undefined, max: number, name = "test"): pg.Pool {
+  return watchPool(new pg.Pool({ connectionString, max }), undefined, name);
+}
+
 export async function createTestDatabase(options: { fromTemplate?: boolean } = {}): Promise<TestDatabase> {
   const serverRootUrl = process.env[ENV_ROOT_URL];
   const template = process.env[ENV_TEMPLATE];
@@ -27,8 +36,8 @@ export async function createTestDatabase(options: { fromTemplate?: boolean } = {
   const urls = databaseUrls(serverRootUrl, name, testRoles);
   // Error listeners on the pools and on each of their clients: dropping the database terminates
   // connections that are still closing, and that must not crash the test file.
-  const ownerPool = watchPool(new pg.Pool({ connectionString: urls.ownerUrl, max: 4 }), undefined, "test-owner");
-  const rootPool = watchPool(new pg.Pool({ connectionString: urls.rootUrl, max: 2 }), undefined, "test-root");
+  const ownerPool = testPool(urls.ownerUrl, 4, "test-owner");
+  const rootPool = testPool(urls.rootUrl, 2, "test-root");
   return {
     name,
     urls,

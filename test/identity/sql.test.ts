@@ -22,8 +22,8 @@ import {
   useSqlTenants,
   value,
 } from "../helpers/sql.ts";
+import { testPool } from "../helpers/database.ts";
 import { createHash } from "node:crypto";
-import pg from "pg";
 import { until } from "../helpers/wait.ts";
 
 useSqlTenants();
@@ -208,7 +208,7 @@ test("two admins deleting each other at once: the first deletes, the second is n
   // with the permission it had checked before, as a caller that no longer existed.
   const [p, q] = [await createSqlUser(db, a, "admin"), await createSqlUser(db, a, "admin")];
   // A connection of its own: the root pool's two serve the second deletion and the wait.
-  const own = new pg.Pool({ connectionString: db.urls.rootUrl, max: 1 });
+  const own = testPool(db.urls.rootUrl, 1);
   const first = await own.connect();
   try {
     await first.query("begin");

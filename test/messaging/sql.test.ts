@@ -3,7 +3,7 @@
  * rules and the unread counts, called as the request role with each caller's claims; every test's
  * transaction is rolled back.
  */
-import pg from "pg";
+import type pg from "pg";
 import {
   a,
   asUser,
@@ -18,6 +18,7 @@ import {
   useSqlTenants,
   value,
 } from "../helpers/sql.ts";
+import { testPool } from "../helpers/database.ts";
 
 useSqlTenants();
 
@@ -137,7 +138,7 @@ test("a group chat holds at most 200 members, owner included, under parallel add
     expect(await errorCode(client, "select app_public.add_chat_member($1, $2)", [chat, users[199]])).toBe("TVALD");
   });
   // 190 in all, then 30 adds at once, each in its own transaction on its own connection: 10 fit.
-  const pool = new pg.Pool({ connectionString: db.urls.rootUrl, max: 30 });
+  const pool = testPool(db.urls.rootUrl, 30);
   try {
     const group = await committed(pool, a.owner, (client) =>
       value<string>(client, "select id from app_public.create_group_chat('Race', $1)", [users.slice(0, 189)]),

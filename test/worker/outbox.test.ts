@@ -1,15 +1,14 @@
 import { EventEmitter } from "node:events";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
-import pg, { type PoolClient } from "pg";
+import type { PoolClient } from "pg";
 import { workerLogger } from "../../src/platform/db/migrate.ts";
-import { watchPool } from "../../src/platform/db/pools.ts";
 import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startWorker } from "../../src/platform/worker/runner.ts";
 import type { Consumer } from "../../src/platform/worker/consumers.ts";
 import { makeDomainEventTask } from "../../src/platform/worker/domainEvent.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { createTestDatabase, type TestDatabase, testPool } from "../helpers/database.ts";
 import { type QueuedJob, queuedJobs, runDueJobs } from "../helpers/jobs.ts";
 import { asVisitor } from "../helpers/roles.ts";
 import { until } from "../helpers/wait.ts";
@@ -377,7 +376,7 @@ test("a batch and a redelivery of one of its events, run at once, apply each con
   const holder = await db.ownerPool.connect();
   // With the error listeners every pool gets: a connection the server ends while it is idle in the
   // pool (57P01, seen once in two parallel runs) must not throw as the pool's unhandled `error`.
-  const pool = watchPool(new pg.Pool({ connectionString: db.urls.ownerUrl, max: 6 }), undefined, "test-worker");
+  const pool = testPool(db.urls.ownerUrl, 6, "test-worker");
   const events = new EventEmitter() as WorkerEvents;
   let runner: Runner | undefined;
   try {
