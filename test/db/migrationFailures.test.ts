@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { projectRoot } from "../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
@@ -104,7 +104,10 @@ describe("npm run db", () => {
   });
 
   test("a shadow database that never replies: DATABASE_UNREACHABLE after the connect timeout, not a hang", async () => {
-    const silent = createServer(() => {});
+    // It keeps what it accepts open, so the socket is destroyed afterwards: left open, it kept the
+    // jest worker alive after the run, which then had to be killed.
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => void accepted.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     try {
       const shadow = `postgres://tessera:x@127.0.0.1:${(silent.address() as AddressInfo).port}/shadow`;
@@ -116,7 +119,8 @@ describe("npm run db", () => {
           "no answer within 1 s (DATABASE_CONNECT_TIMEOUT_SECONDS).\n",
       ]);
     } finally {
-      silent.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
