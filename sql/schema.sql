@@ -1203,6 +1203,27 @@ $function$;
 comment on function app_private.can_grant_role(uuid,uuid) is '@module identity
 True when the grantor may grant the role: a built-in role not above their rank, or a custom role whose every permission they hold.';
 
+CREATE OR REPLACE FUNCTION app_private.change_password(user_id uuid, checked_hash text, password_hash text, keep_session_id uuid)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  -- Under the row lock, a change that committed meanwhile is seen: its hash is no longer the checked one.
+  perform 1 from app_private.user_secrets s
+    where s.user_id = change_password.user_id and s.password_hash = change_password.checked_hash
+    for update;
+  if not found then
+    return false;
+  end if;
+  perform app_private.set_password(change_password.user_id, change_password.password_hash,
+    change_password.keep_session_id, 'password_changed');
+  return true;
+end;
+$function$;
+comment on function app_private.change_password(uuid,text,text,uuid) is '@module identity
+Sets a new password if the stored hash is still the one the current password was checked against (false otherwise: it changed meanwhile), as set_password does.';
+
 CREATE OR REPLACE FUNCTION app_private.cleanup_expired(retention interval)
  RETURNS json
  LANGUAGE plpgsql
@@ -1237,9 +1258,14 @@ AS $function$
 declare
   v_reg app_private.registrations;
   v_member_role uuid;
+  v_constraint text;
 begin
   select * into v_reg from app_private.registrations r where r.token_hash = confirm_registration.token_hash for update;
-  if not found or v_reg.confirmed_at is not null or v_reg.expires_at <= now() then
+  if found and v_reg.confirmed_at is not null then
+    status := 'used';
+    return;
+  end if;
+  if not found or v_reg.expires_at <= now() then
     status := 'invalid';
     return;
   end if;
@@ -1268,9 +1294,23 @@ begin
     status := 'username_taken';
     return;
   end if;
+  begin
+    insert into app_public.users (tenant_id, email, username, full_name)
+      values (v_reg.tenant_id, v_reg.email, v_reg.username, v_reg.full_name) returning id into user_id;
+  exception when unique_violation then
+    -- Two registrations of one address (or username) confirmed at once: both passed the checks
+    -- above, the unique index refused the second.
+    get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'users_tenant_id_email_key' then
+      status := 'email_taken';
+      return;
+    elsif v_constraint = 'users_tenant_id_username_key' then
+      status := 'username_taken';
+      return;
+    end if;
+    raise;
+  end;
   update app_private.registrations r set confirmed_at = now() where r.id = v_reg.id;
-  insert into app_public.users (tenant_id, email, username, full_name)
-    values (v_reg.tenant_id, v_reg.email, v_reg.username, v_reg.full_name) returning id into user_id;
   insert into app_private.user_secrets (user_id, password_hash, password_changed_at) values (confirm_registration.user_id, v_reg.password_hash, now());
   select r.id into v_member_role from app_public.roles r where r.tenant_id = v_reg.tenant_id and r.name = 'member';
   if v_member_role is not null then
@@ -1280,7 +1320,7 @@ begin
 end;
 $function$;
 comment on function app_private.confirm_registration(bytea,bytea,integer) is '@module identity
-Creates the user (with the member role) of an issued registration. Status: confirmed | invalid (unknown, expired, used, or its tenant is no longer active) | wrong_code | locked | username_taken | email_taken. Attempts are counted under a row lock, so parallel guesses cannot exceed max_attempts.';
+Creates the user (with the member role) of an issued registration. Status: confirmed | used (confirmed already) | invalid (unknown, expired, or its tenant is no longer active) | wrong_code | locked | username_taken | email_taken. Attempts are counted under a row lock, so parallel guesses cannot exceed max_attempts.';
 
 CREATE OR REPLACE FUNCTION app_private.consume_recovery_code(user_id uuid, code_hash bytea)
  RETURNS boolean
@@ -1376,14 +1416,14 @@ CREATE OR REPLACE FUNCTION app_private.email_is_valid(email citext)
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
   select length(email) <= 254
-    and email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
+    and email ~ '^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$'
     -- Controls (C0, DEL, C1) and every formatting character of Unicode's class Cf (Unicode 15).
     and email !~ ('[\x01-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e'
                   '\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd'
                   '\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]');
 $function$;
 comment on function app_private.email_is_valid(citext) is '@module identity
-True for an e-mail address of at most 254 characters, name@domain, with no control or invisible formatting character (U+200B, U+202E, U+FEFF…).';
+True for an e-mail address of at most 254 characters, name@domain (no empty label in the domain), with no control or invisible formatting character (U+200B, U+202E, U+FEFF…).';
 
 CREATE OR REPLACE FUNCTION app_private.enable_two_factor(user_id uuid, step bigint, recovery_code_hashes bytea[])
  RETURNS boolean
@@ -1570,6 +1610,29 @@ $function$;
 comment on function app_private.logout_session(uuid,bytea) is '@module identity
 Logout: revokes the session, or, when none is given, the session of the refresh token (its SHA-256), when still live; returns how many were revoked (0 or 1).';
 
+CREATE OR REPLACE FUNCTION app_private.normalized_email(email text)
+ RETURNS text
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_email text;
+begin
+  v_email := regexp_replace(normalized_email.email,
+    '^[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|'
+    '[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '', 'g');
+  if exists (select 1 from pg_catalog.pg_collation where collname = 'und-x-icu') then
+    execute 'select lower($1 collate "und-x-icu")' into v_email using v_email;
+  else
+    v_email := lower(v_email);
+  end if;
+  return normalize(v_email, nfc);
+end;
+$function$;
+comment on function app_private.normalized_email(text) is '@module identity
+An e-mail address as it is stored and compared: trimmed of Unicode spaces, in lower case (ICU''s when the server has it) and in Unicode NFC.';
+
 CREATE OR REPLACE FUNCTION app_private.record_auth_event(type text, tenant_id uuid, user_id uuid, ip inet, user_agent text, request_id text, details jsonb DEFAULT '{}'::jsonb)
  RETURNS void
  LANGUAGE sql
@@ -1716,12 +1779,14 @@ begin
     values (set_password.user_id, set_password.password_hash, now())
     on conflict on constraint user_secrets_pkey do update set password_hash = excluded.password_hash, password_changed_at = now();
   perform app_private.revoke_sessions(set_password.user_id, set_password.reason, set_password.keep_session_id);
+  update app_private.password_resets r set used_at = now()
+    where r.user_id = set_password.user_id and r.used_at is null;
   select u.email, u.tenant_id into v_email, v_tenant from app_public.users u where u.id = set_password.user_id;
   perform app_private.enqueue_job('send_email', json_build_object('template', 'password_changed', 'to', v_email, 'tenantId', v_tenant));
 end;
 $function$;
 comment on function app_private.set_password(uuid,text,uuid,text) is '@module identity
-Sets a user''s password hash, revokes their other sessions (sparing keep_session_id) with the reason, and e-mails a notice.';
+Sets a user''s password hash, revokes their other sessions (sparing keep_session_id) with the reason and their unused reset tokens, and e-mails a notice.';
 
 CREATE OR REPLACE FUNCTION app_private.start_two_factor(user_id uuid, pending_secret text)
  RETURNS boolean
@@ -1786,21 +1851,11 @@ CREATE OR REPLACE FUNCTION app_private.tg__nfc_email()
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-declare
-  v_email text;
 begin
   if new.email is null then
     return new;
   end if;
-  v_email := regexp_replace(new.email::text,
-    '^[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|'
-    '[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '', 'g');
-  if exists (select 1 from pg_catalog.pg_collation where collname = 'und-x-icu') then
-    execute 'select lower($1 collate "und-x-icu")' into v_email using v_email;
-  else
-    v_email := lower(v_email);
-  end if;
-  new.email := normalize(v_email, nfc);
+  new.email := app_private.normalized_email(new.email::text);
   -- Lower case can lengthen a text (U+0130 İ is two characters in lower case): an address checked at
   -- 254 characters may be longer once stored. Refused on the field, as any invalid address.
   if length(new.email) > 254 then
@@ -1927,6 +1982,8 @@ begin
   if not app_public.current_user_has_permission('users.manage') then
     raise exception 'Creating users needs the users.manage permission' using errcode = 'TFORB';
   end if;
+  -- Validated and compared as it will be stored.
+  create_user.email := app_private.normalized_email(create_user.email);
   if create_user.email is null or not app_private.email_is_valid(create_user.email) then
     raise exception 'The e-mail address is not valid (at most 254 characters, name@domain, no invisible characters)'
       using errcode = 'TVALD', detail = '{"field":"email"}';

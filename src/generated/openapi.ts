@@ -2483,7 +2483,7 @@ export interface operations {
             content: {
                 "application/json": {
                     tenant: string;
-                    email: string;
+                    email: string & (unknown & unknown);
                     username: string;
                     fullName?: string | null;
                     password: string;

@@ -22,6 +22,7 @@ import {
   useSqlTenants,
   value,
 } from "../helpers/sql.ts";
+import type pg from "pg";
 import { testPool } from "../helpers/database.ts";
 import { createHash } from "node:crypto";
 import { until } from "../helpers/wait.ts";
@@ -339,4 +340,59 @@ test("a rotation commits without waiting for its WAL flush; a reuse's revocation
     expect(await asRoot(db, client, rotate, [first, third])).toMatchObject([{ status: "reused" }]);
     expect(await sync(client)).toBe("on");
   });
+});
+
+test("createUser takes an address as it will be stored; a domain with an empty label is refused", async () => {
+  await asUser(db, a.owner, async (client) => {
+    const email = (address: string) =>
+      value<string>(client, "select email::text from app_public.create_user($1, $2)", [address, `u${address.length}`]);
+    expect(await email("  Spaced@Example.TEST \t")).toBe("spaced@example.test");
+    expect(await email("\u00a0nbsp@example.test\u3000")).toBe("nbsp@example.test");
+    for (const address of ["dot@example.test.", "dot@.example.test", "dot@example..test"]) {
+      expect(await errorCode(client, "select app_public.create_user($1, 'dot')", [address])).toBe("TVALD");
+    }
+  });
+});
+
+test("two registrations of one address confirmed at once: the second is told the address is taken", async () => {
+  // Fails on the code before the fix: the unique index's violation came out under its own name.
+  const issue = (username: string, token: string) =>
+    db.ownerPool.query(
+      "select app_private.issue_registration($1, 'race@example.test', $2, null, 'x', sha256($3::bytea), " +
+        "sha256('123456'), '123456', interval '15 minutes')",
+      [a.id, username, token],
+    );
+  await issue("racer1", "first-token");
+  await issue("racer2", "second-token");
+  const confirm = (client: Client | pg.Pool, token: string) =>
+    value<string>(
+      client,
+      "select status from app_private.confirm_registration(sha256($1::bytea), sha256('123456'), 5)",
+      [token],
+    );
+  const own = testPool(db.urls.ownerUrl, 2);
+  const first = await own.connect();
+  try {
+    await first.query("begin");
+    expect(await confirm(first, "first-token")).toBe("confirmed");
+    const second = confirm(own, "second-token");
+    await until(
+      async () =>
+        (await value<number>(
+          db.rootPool,
+          "select count(*)::int from pg_stat_activity " +
+            "where wait_event_type = 'Lock' and query like '%confirm_registration%'",
+        )) > 0,
+      "the second confirmation to wait on the first's new user",
+    );
+    await first.query("commit");
+    expect(await second).toBe("email_taken");
+    expect(await confirm(own, "first-token")).toBe("used");
+  } finally {
+    first.release();
+    await own.end();
+  }
+  expect(
+    await column(db.ownerPool, "select username::text from app_public.users where email = 'race@example.test'"),
+  ).toEqual(["racer1"]);
 });

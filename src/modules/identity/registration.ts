@@ -89,6 +89,10 @@ export class Registrations {
         throw new AppError("INVALID_TOKEN", "Too many wrong codes: this registration is locked. Register again.", {
           details: { reason: "LOCKED" },
         });
+      case "used":
+        throw new AppError("INVALID_TOKEN", "This registration has been confirmed already: sign in.", {
+          details: { reason: "USED" },
+        });
       case "email_taken":
       case "username_taken":
         throw new AppError("CONFLICT", "The account can no longer be created.", {

@@ -212,11 +212,14 @@ export class AuthService {
     await unit.giveBack();
     const newHash = await hashPassword(data.newPassword);
     await this.#checkSession(claims);
-    await this.#pool.query("select app_private.set_password($1, $2, $3, 'password_changed')", [
-      claims.sub,
-      newHash,
-      claims.sid,
-    ]);
+    // Only over the hash that was checked: of parallel changes from one old password, one wins.
+    const changed = await this.#pool.query<{ changed: boolean }>(
+      "select app_private.change_password($1, $2, $3, $4) as changed",
+      [claims.sub, rows[0]!.password_hash, newHash, claims.sid],
+    );
+    if (!changed.rows[0]?.changed) {
+      throw new AppError("INVALID_CREDENTIALS", "The current password is not correct: it was changed meanwhile.");
+    }
     await this.#audit("password_changed", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
   }

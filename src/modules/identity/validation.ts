@@ -14,6 +14,8 @@ const email = z
   .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address")
   // A right-to-left override (U+202E) or another invisible character makes an address read as another.
   .refine((text) => !/[\p{Cc}\p{Cf}]/u.test(text), "must not contain control or invisible characters");
+// A new address: no empty label in its domain ("a@b.test." would be a second account beside "a@b.test").
+const newEmail = email.regex(/^[^@]+@[^@.]+(\.[^@.]+)+$/, "must be an e-mail address (no empty part in its domain)");
 const username = z
   .string()
   .trim()
@@ -32,7 +34,7 @@ const password = z.string().max(1024);
 export const schemas = {
   register: z.strictObject({
     tenant,
-    email,
+    email: newEmail,
     username,
     fullName: z.string().trim().max(200).optional().nullable(),
     password,
