@@ -865,6 +865,10 @@ CREATE TRIGGER _500_notify_inserted AFTER INSERT ON app_public.tenant_modules RE
 
 CREATE TRIGGER _500_notify_updated AFTER UPDATE ON app_public.tenant_modules REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_tenant_modules__notify_rows();
 
+CREATE TRIGGER _900_stop_broadcasts AFTER UPDATE OF enabled ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (NOT new.enabled) AND (old.module = ANY (ARRAY['broadcasts'::text, 'commerce'::text])))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_broadcasts();
+
+CREATE TRIGGER _900_stop_broadcasts_deleted AFTER DELETE ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (old.module = ANY (ARRAY['broadcasts'::text, 'commerce'::text])))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_broadcasts();
+
 CREATE TRIGGER _500_notify_suspended AFTER UPDATE OF status ON app_public.tenants FOR EACH ROW WHEN (((old.status = 'active'::text) AND (new.status <> 'active'::text))) EXECUTE FUNCTION app_private.tg_tenants__notify_suspended();
 
 CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants REFERENCING NEW TABLE AS new_tenants FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_tenants__publish_created();
@@ -3993,6 +3997,8 @@ $function$;
 comment on function app_public.store_balance(text) is '@module commerce
 The store''s own account (needs orders.read): the sum of its ledger entries in the currency (the store''s by default).';
 
+CREATE TRIGGER _900_stop_broadcasts AFTER UPDATE OF status ON app_public.bots FOR EACH ROW WHEN (((old.status = 'active'::text) AND (new.status <> 'active'::text))) EXECUTE FUNCTION app_private.tg_bots__stop_broadcasts();
+
 CREATE TRIGGER _200_no_cycle BEFORE INSERT OR UPDATE OF parent_id ON app_public.categories FOR EACH ROW EXECUTE FUNCTION app_private.tg_categories__no_cycle();
 
 CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF description ON app_public.products FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('description');
@@ -4870,7 +4876,8 @@ create table app_public.broadcasts (
   started_at timestamp with time zone,
   completed_at timestamp with time zone,
   cancelled_at timestamp with time zone,
-  notified_at timestamp with time zone
+  notified_at timestamp with time zone,
+  cancelled_reason text
 );
 alter table app_public.broadcasts add constraint broadcasts_pkey PRIMARY KEY (id);
 alter table app_public.broadcasts add constraint broadcasts_tenant_id_bot_id_fkey FOREIGN KEY (tenant_id, bot_id) REFERENCES app_public.bots(tenant_id, id);
@@ -4878,6 +4885,7 @@ alter table app_public.broadcasts add constraint broadcasts_tenant_id_created_by
 alter table app_public.broadcasts add constraint broadcasts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.broadcasts add constraint broadcasts_tenant_id_image_sha256_fkey FOREIGN KEY (tenant_id, image_sha256) REFERENCES app_public.images(tenant_id, sha256);
 alter table app_public.broadcasts add constraint broadcasts_audience_valid CHECK (((jsonb_typeof(audience) = 'object'::text) AND (((audience - 'language'::text) - 'hasPaidOrder'::text) = '{}'::jsonb) AND ((NOT (audience ? 'language'::text)) OR ((jsonb_typeof((audience -> 'language'::text)) = 'string'::text) AND ((audience ->> 'language'::text) ~ '^[a-z]{2,3}$'::text))) AND ((NOT (audience ? 'hasPaidOrder'::text)) OR (jsonb_typeof((audience -> 'hasPaidOrder'::text)) = 'boolean'::text))));
+alter table app_public.broadcasts add constraint broadcasts_cancelled_reason_check CHECK ((cancelled_reason = ANY (ARRAY['BOT_NOT_ACTIVE'::text, 'MODULE_OFF'::text])));
 alter table app_public.broadcasts add constraint broadcasts_caption_length CHECK (((image_sha256 IS NULL) OR (length(text) <= 1024)));
 alter table app_public.broadcasts add constraint broadcasts_scheduled_at_check CHECK (isfinite(scheduled_at));
 alter table app_public.broadcasts add constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'completed'::text, 'cancelled'::text])));
@@ -4888,11 +4896,12 @@ comment on table app_public.broadcasts is '@module broadcasts
 @behavior -update -delete
 A message to the store''s customers through one of its bots: text (a caption when there is an image), scheduled_at, an audience filter, and live counts of its deliveries.';
 comment on column app_public.broadcasts.audience is 'Which customers: {} for all, {"language": "en"} (their language''s primary subtag), {"hasPaidOrder": true|false} (a paid or fulfilled order, or none), or both (and).';
-comment on column app_public.broadcasts.status is 'pending, sending, completed or cancelled (only while pending).';
+comment on column app_public.broadcasts.status is 'pending, sending, completed or cancelled (by a user while pending; by the platform, pending or sending, with cancelledReason).';
 comment on column app_public.broadcasts.total_count is 'Deliveries made when the broadcast started: its audience then.';
 comment on column app_public.broadcasts.pending_count is 'Deliveries not yet done (waiting, in flight or to be retried).';
 comment on column app_public.broadcasts.notified_at is '@behavior -*
 Last NOTIFY of a count change (throttling).';
+comment on column app_public.broadcasts.cancelled_reason is 'Why the platform cancelled it: BOT_NOT_ACTIVE (its bot was disabled) or MODULE_OFF (the broadcasts or commerce module was switched off); null when a user cancelled it, or it was not cancelled.';
 
 CREATE INDEX broadcast_deliveries_batch_idx ON app_public.broadcast_deliveries USING btree (tenant_id, broadcast_id, batch, id);
 
@@ -4984,7 +4993,15 @@ declare
   v_broadcast app_public.broadcasts;
   v_left integer;
 begin
-  if last_attempt then
+  select * into v_broadcast from app_public.broadcasts b where b.id = finish_broadcast_batch.broadcast_id;
+  -- A message under way when the platform cancelled the broadcast may have come back to pending.
+  if v_broadcast.status = 'cancelled' then
+    update app_public.broadcast_deliveries d
+      set status = 'failed', updated_at = now(),
+          last_error = 'CANCELLED: ' || coalesce(v_broadcast.cancelled_reason, 'by a user')
+      where d.broadcast_id = finish_broadcast_batch.broadcast_id and d.batch = finish_broadcast_batch.batch
+        and d.status = 'pending';
+  elsif last_attempt then
     update app_public.broadcast_deliveries d
       set status = 'failed', updated_at = now(), last_error = coalesce(d.last_error, 'gave up')
       where d.broadcast_id = finish_broadcast_batch.broadcast_id and d.batch = finish_broadcast_batch.batch
@@ -4993,7 +5010,6 @@ begin
   select count(*)::integer into v_left from app_public.broadcast_deliveries d
     where d.broadcast_id = finish_broadcast_batch.broadcast_id and d.batch = finish_broadcast_batch.batch
       and d.status in ('pending', 'sending');
-  select * into v_broadcast from app_public.broadcasts b where b.id = finish_broadcast_batch.broadcast_id;
   if v_broadcast.id is not null then
     perform app_private.notify_broadcast(v_broadcast);
   end if;
@@ -5049,6 +5065,17 @@ begin
     limit start_due_broadcasts.max_broadcasts
     for update skip locked
   loop
+    -- The triggers cancel a broadcast when its bot or a module goes; checked here again all the same.
+    if not exists (select 1 from app_public.bots t
+                   where t.tenant_id = v_broadcast.tenant_id and t.id = v_broadcast.bot_id and t.status = 'active') then
+      perform app_private.stop_broadcasts(v_broadcast.tenant_id, v_broadcast.bot_id, 'BOT_NOT_ACTIVE');
+      continue;
+    end if;
+    if not (app_private.tenant_module_enabled(v_broadcast.tenant_id, 'broadcasts')
+            and app_private.tenant_module_enabled(v_broadcast.tenant_id, 'commerce')) then
+      perform app_private.stop_broadcasts(v_broadcast.tenant_id, null, 'MODULE_OFF');
+      continue;
+    end if;
     update app_public.broadcasts b set status = 'sending', started_at = now() where b.id = v_broadcast.id;
     -- The audience: customers of the broadcast's tenant only, matching its filter.
     insert into app_public.broadcast_deliveries (tenant_id, broadcast_id, customer_id, chat_id, batch)
@@ -5086,6 +5113,49 @@ end;
 $function$;
 comment on function app_private.start_due_broadcasts(integer,integer) is '@module broadcasts
 Starts due pending broadcasts (skip locked): sending, one delivery per customer of the audience in batches, one keyed broadcast_deliver job per batch; returns how many started.';
+
+CREATE OR REPLACE FUNCTION app_private.stop_broadcasts(tenant_id uuid, bot_id uuid, reason text)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_stopped uuid[];
+begin
+  with stopped as (
+    update app_public.broadcasts b
+      set status = 'cancelled', cancelled_at = now(), cancelled_reason = stop_broadcasts.reason
+      where b.tenant_id = stop_broadcasts.tenant_id
+        and (stop_broadcasts.bot_id is null or b.bot_id = stop_broadcasts.bot_id)
+        and b.status in ('pending', 'sending')
+      returning b.id
+  )
+  select coalesce(array_agg(s.id), '{}') into v_stopped from stopped s;
+  -- A message being sent right now is recorded when its answer comes (finish_broadcast_batch
+  -- settles it if it comes back to pending); none is claimed after this commits.
+  update app_public.broadcast_deliveries d
+    set status = 'failed', updated_at = now(), last_error = 'CANCELLED: ' || stop_broadcasts.reason
+    where d.tenant_id = stop_broadcasts.tenant_id and d.broadcast_id = any (v_stopped) and d.status = 'pending';
+  perform app_private.remove_job('broadcast_schedule:' || s.id) from unnest(v_stopped) s(id);
+  return cardinality(v_stopped);
+end;
+$function$;
+comment on function app_private.stop_broadcasts(uuid,uuid,text) is '@module broadcasts
+Cancels the tenant''s pending and sending broadcasts (of one bot, or all) with the reason; their deliveries not yet sent fail with CANCELLED; returns how many.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_bots__stop_broadcasts()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.stop_broadcasts(new.tenant_id, new.id, 'BOT_NOT_ACTIVE');
+  return null;
+end;
+$function$;
+comment on function app_private.tg_bots__stop_broadcasts() is '@module broadcasts
+After a bot stops being active: its pending and sending broadcasts are cancelled (BOT_NOT_ACTIVE).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_broadcast_deliveries__count_insert()
  RETURNS trigger
@@ -5155,7 +5225,7 @@ begin
   -- What a request may not choose: the counts and the status start at their beginning.
   new.status := 'pending';
   new.total_count := 0; new.pending_count := 0; new.sent_count := 0; new.failed_count := 0; new.blocked_count := 0;
-  new.started_at := null; new.completed_at := null; new.cancelled_at := null; new.notified_at := null;
+  new.started_at := null; new.completed_at := null; new.cancelled_at := null; new.cancelled_reason := null; new.notified_at := null;
   new.created_at := now(); new.updated_at := now();
   if app_public.current_user_id() is not null and new.tenant_id is distinct from app_public.current_tenant_id() then
     return new; -- another tenant's row: the policy refuses it, telling nothing of that tenant's bots
@@ -5212,6 +5282,20 @@ end;
 $function$;
 comment on function app_private.tg_broadcasts__schedule() is '@module broadcasts
 After a broadcast is created: a broadcast_schedule job at its scheduled time (keyed by the broadcast).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__stop_broadcasts()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.stop_broadcasts(old.tenant_id, null, 'MODULE_OFF');
+  return null;
+end;
+$function$;
+comment on function app_private.tg_tenant_modules__stop_broadcasts() is '@module broadcasts
+After a tenant switches broadcasts or commerce off (or drops its row): its pending and sending broadcasts are cancelled (MODULE_OFF).';
 
 CREATE OR REPLACE FUNCTION app_public.cancel_broadcast(id uuid)
  RETURNS app_public.broadcasts

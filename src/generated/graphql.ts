@@ -401,6 +401,8 @@ export type Broadcast = Node & {
   blockedCount: Scalars['Int']['output'];
   botId: Scalars['UUID']['output'];
   cancelledAt: Maybe<Scalars['Datetime']['output']>;
+  /** Why the platform cancelled it: BOT_NOT_ACTIVE (its bot was disabled) or MODULE_OFF (the broadcasts or commerce module was switched off); null when a user cancelled it, or it was not cancelled. */
+  cancelledReason: Maybe<Scalars['String']['output']>;
   completedAt: Maybe<Scalars['Datetime']['output']>;
   createdAt: Scalars['Datetime']['output'];
   createdBy: Maybe<Scalars['UUID']['output']>;
@@ -416,7 +418,7 @@ export type Broadcast = Node & {
   scheduledAt: Scalars['Datetime']['output'];
   sentCount: Scalars['Int']['output'];
   startedAt: Maybe<Scalars['Datetime']['output']>;
-  /** pending, sending, completed or cancelled (only while pending). */
+  /** pending, sending, completed or cancelled (by a user while pending; by the platform, pending or sending, with cancelledReason). */
   status: Scalars['String']['output'];
   /** Reads a single `Tenant` that is related to this `Broadcast`. */
   tenant: Maybe<Tenant>;

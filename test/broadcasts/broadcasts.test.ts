@@ -494,3 +494,74 @@ test("refused: empty, blank or long text, a long caption, a bad audience, a bot 
     expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
   }
 });
+
+const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
+  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
+}`;
+const SET_BOT_STATUS = `mutation($id: UUID!, $status: String!) {
+  updateBot(input: { rowId: $id, patch: { status: $status } }) { bot { status } }
+}`;
+const CANCELLED = `query($id: UUID!) { broadcast(rowId: $id) { status cancelledReason failedCount pendingCount } }`;
+
+/** Due broadcasts started (sending, their deliveries made), none of their messages sent yet. */
+const startDue = (): Promise<unknown> => app.db.ownerPool.query("select app_private.start_due_broadcasts(100)");
+
+test("a disabled bot's broadcasts, pending or sending, are cancelled (BOT_NOT_ACTIVE): nothing more is sent", async () => {
+  // Fails on the code before the fix: both broadcasts went out through the disabled bot.
+  const shop = await createBroadcastStore(app, botToken);
+  const ids = telegramIds(3);
+  await addCustomers(app.db.ownerPool, shop.tenant.id, ids, "ko");
+  const broadcast = { botId: shop.botId, text: "Through a disabled bot", audience: { language: "ko" } };
+  const sending = await createBroadcast(app, shop.admin.token, broadcast);
+  await startDue();
+  const later = new Date(Date.now() + 60_000).toISOString();
+  const pending = await createBroadcast(app, shop.admin.token, { ...broadcast, scheduledAt: later });
+  await gql(app, shop.admin.token, SET_BOT_STATUS, { id: shop.botId, status: "disabled" });
+  await app.db.ownerPool.query("update app_public.broadcasts set scheduled_at = now() where id = $1", [pending]);
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([0, 0, 0]);
+  expect((await gql(app, shop.admin.token, CANCELLED, { id: sending })).broadcast).toEqual({
+    status: "cancelled",
+    cancelledReason: "BOT_NOT_ACTIVE",
+    failedCount: 3,
+    pendingCount: 0,
+  });
+  expect((await gql(app, shop.admin.token, CANCELLED, { id: pending })).broadcast).toMatchObject({
+    status: "cancelled",
+    cancelledReason: "BOT_NOT_ACTIVE",
+  });
+  const { rows } = await app.db.ownerPool.query(
+    "select distinct last_error from app_public.broadcast_deliveries where broadcast_id = $1",
+    [sending],
+  );
+  expect(rows).toEqual([{ last_error: "CANCELLED: BOT_NOT_ACTIVE" }]);
+  // Active again, the bot sends what is made from then on; the cancelled ones stay cancelled.
+  await gql(app, shop.admin.token, SET_BOT_STATUS, { id: shop.botId, status: "active" });
+  await createBroadcast(app, shop.admin.token, broadcast);
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([1, 1, 1]);
+  expect((await gql(app, shop.admin.token, CANCELLED, { id: sending })).broadcast.status).toBe("cancelled");
+});
+
+test.each(["broadcasts", "commerce"])("switching %s off cancels the tenant's broadcasts (MODULE_OFF)", async (name) => {
+  const shop = await createBroadcastStore(app, botToken);
+  const ids = telegramIds(2);
+  await addCustomers(app.db.ownerPool, shop.tenant.id, ids, "nl");
+  const broadcast = { botId: shop.botId, text: "While the module is off", audience: { language: "nl" } };
+  const sending = await createBroadcast(app, shop.admin.token, broadcast);
+  await startDue();
+  const pending = await createBroadcast(app, shop.admin.token, broadcast);
+  await gql(app, shop.admin.token, SET_MODULE, { module: name, enabled: false });
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([0, 0]);
+  await gql(app, shop.admin.token, SET_MODULE, { module: name, enabled: true });
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([0, 0]);
+  for (const id of [sending, pending]) {
+    expect((await gql(app, shop.admin.token, CANCELLED, { id })).broadcast).toMatchObject({
+      status: "cancelled",
+      cancelledReason: "MODULE_OFF",
+      pendingCount: 0,
+    });
+  }
+});
