@@ -506,7 +506,7 @@ const CANCELLED = `query($id: UUID!) { broadcast(rowId: $id) { status cancelledR
 /** Due broadcasts started (sending, their deliveries made), none of their messages sent yet. */
 const startDue = (): Promise<unknown> => app.db.ownerPool.query("select app_private.start_due_broadcasts(100)");
 
-test("a disabled bot's broadcasts, pending or sending, are cancelled (BOT_NOT_ACTIVE): nothing more is sent", async () => {
+test("a disabled bot's broadcasts, pending or sending, are cancelled (BOT_NOT_ACTIVE): none sends more", async () => {
   // Fails on the code before the fix: both broadcasts went out through the disabled bot.
   const shop = await createBroadcastStore(app, botToken);
   const ids = telegramIds(3);
