@@ -204,13 +204,17 @@ function parseBody(spec: RouteSpec, req: Request): unknown {
   if ("multipart/form-data" in content) return undefined;
   const body = isZodSchema(spec.body) ? undefined : spec.body;
   // A body of a type the route does not take is 415, whether or not the route validates it (req.is
-  // answers false for a body of another type; an empty one, Content-Length: 0, is no body).
+  // answers false for a body of another type). No body at all — neither Content-Length nor
+  // Transfer-Encoding, where req.is answers null — or an empty one (Content-Length: 0) is no body, of
+  // whatever type it declares: its fields are missing.
   const types = Object.keys(content);
-  if (!body?.checksMediaType && req.get("content-length") !== "0" && req.is(types) === false)
+  const noBody = req.get("content-length") === "0" || req.is(types) === null;
+  if (!body?.checksMediaType && !noBody && req.is(types) === false)
     throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as ${types.join(" or ")}.`);
   const json = content["application/json"];
   if (body?.validate === false || !json) return req.body;
-  if (!req.is("application/json")) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.");
+  if (!noBody && !req.is("application/json"))
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.");
   const parsed = json.safeParse(req.body ?? {});
   if (!parsed.success) throw invalidFields(issueFields(parsed.error, [], bodyKeyName));
   return parsed.data;
