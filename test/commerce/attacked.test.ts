@@ -159,15 +159,37 @@ test("a cursor of one list is refused by another, as are forged values", async (
     ["price", { s: "products:price:asc", v: "abc", id: crypto.randomUUID() }],
     ["-createdAt", { s: "products:createdAt:desc", v: "2026-01-01 00:00:00+00", id: crypto.randomUUID(), extra: 1 }],
     // Times PostgreSQL would move to the next day or minute, or refuse without naming the cursor.
-    ...["2026-12-04 24:00:00+00", "2026-12-04 15:10:60+00", "2026-02-30 00:00:00+00", "0000-01-01 00:00:00+00"].map(
-      (v): [string, object] => ["-createdAt", { s: "products:createdAt:desc", v, id: crypto.randomUUID() }],
-    ),
+    // Offsets past ±15:59:59, which PostgreSQL refuses without naming the cursor.
+    ...["2026-12-04 24:00:00+00", "2026-12-04 15:10:60+00", "2026-02-30 00:00:00+00", "0000-01-01 00:00:00+00"]
+      .concat(["2026-12-05 02:20:00+16", "2026-12-05 02:20:00-99", "2026-12-05 02:20:00+15:60"])
+      .map((v): [string, object] => ["-createdAt", { s: "products:createdAt:desc", v, id: crypto.randomUUID() }]),
     ["name", { s: "products:name:asc", v: "\ud800", id: crypto.randomUUID() }],
   ];
   for (const [sort, cursor] of forged) {
     const answer = await api.get(`/api/bot/catalog/products?sort=${sort}&cursor=${forge(cursor)}`);
     expect([answer.status, Object.keys(answer.body.error?.details?.fields ?? {})]).toEqual([400, ["cursor"]]);
   }
+});
+
+test("a cursor of one customer's orders is refused on another's", async () => {
+  const api = bot(app, store);
+  const productId = await createProduct(app, store.admin, { name: "Washer", price: "0.10" });
+  for (const telegramId of [821, 822]) {
+    await api.post("/api/bot/customers", { telegramId });
+    for (let i = 0; i < 2; i++) {
+      const order = await api.post("/api/bot/orders", { telegramId, items: [{ productId, quantity: 1 }] });
+      expect(order.status).toBe(201);
+    }
+  }
+  const page = await api.get("/api/bot/customers/821/orders?limit=1");
+  expect(page.body.nextCursor).toEqual(expect.any(String));
+  const own = await api.get(`/api/bot/customers/821/orders?limit=1&cursor=${page.body.nextCursor}`);
+  expect([own.status, own.body.items.length]).toEqual([200, 1]);
+  const other = await api.get(`/api/bot/customers/822/orders?limit=1&cursor=${page.body.nextCursor}`);
+  expect([other.status, other.body.error.details.fields]).toEqual([
+    400,
+    { cursor: "was made for another list or sort" },
+  ]);
 });
 
 test("text with NUL or only spaces is refused naming the field; a lone surrogate is not Unicode", async () => {

@@ -74,7 +74,13 @@ export async function customerOrderPage(
   query: ListQuery<string, { status?: OrderJson["status"] }, PageCursor>,
 ): Promise<{ items: OrderJson[]; nextCursor: string | null }> {
   const customer = await customerId(db, telegramId);
-  const plan = pagePlan("orders", query, { createdAt: { sql: "o.created_at", type: "timestamptz" } }, "o.id");
+  // One customer's list: a cursor of another customer's orders is refused, as another list's.
+  const plan = pagePlan(
+    `orders of ${telegramId}`,
+    query,
+    { createdAt: { sql: "o.created_at", type: "timestamptz" } },
+    "o.id",
+  );
   const { rows } = await db.query<OrderRow & { sort_value: string }>(
     `select ${ORDER_COLUMNS}, ${plan.sortValue} as sort_value
      from app_public.orders o join app_public.customers c on c.id = o.customer_id

@@ -125,7 +125,9 @@ export function isPrintedTimestamp(value: string): boolean {
   return year >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-const PRINTED_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+// The UTC offset as PostgreSQL prints and reads one: at most 15:59:59 either way.
+const PRINTED_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-](0\d|1[0-5])(:[0-5]\d){0,2}$/;
 
 /** base64url of the JSON of a small value: the opaque `nextCursor` of a page. */
 export function encodeCursor(value: unknown): string {
