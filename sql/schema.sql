@@ -3607,6 +3607,12 @@ begin
   if cardinality(v_currencies) <> 1 then
     raise exception 'An order is in one currency' using errcode = 'TVALD';
   end if;
+  if (select sum(l.quantity * p.price)
+      from unnest(v_products, v_quantities) l(product_id, quantity) join app_public.products p on p.id = l.product_id)
+     > 9999999999999999.99 then
+    raise exception 'The order''s total would be more than 9999999999999999.99' using errcode = 'TVALD',
+      detail = '{"field":"items","reason":"TOTAL_TOO_LARGE"}';
+  end if;
   insert into app_public.orders (tenant_id, bot_id, customer_id, total, currency)
     select v_tenant, app_hidden.current_bot_id(), v_customer, sum(l.quantity * p.price), v_currencies[1]
     from unnest(v_products, v_quantities) l(product_id, quantity) join app_public.products p on p.id = l.product_id
@@ -3864,10 +3870,15 @@ begin
   if new.customer_id is null then
     return null;
   end if;
-  insert into app_public.customer_balances as b (tenant_id, customer_id, currency, balance)
-    values (new.tenant_id, new.customer_id, new.currency, new.amount)
-    on conflict (customer_id, currency) do update set balance = b.balance + excluded.balance, updated_at = now()
-    returning b.balance into v_balance;
+  begin
+    insert into app_public.customer_balances as b (tenant_id, customer_id, currency, balance)
+      values (new.tenant_id, new.customer_id, new.currency, new.amount)
+      on conflict (customer_id, currency) do update set balance = b.balance + excluded.balance, updated_at = now()
+      returning b.balance into v_balance;
+  exception when numeric_value_out_of_range then
+    raise exception 'The customer''s balance cannot hold this amount (at most 9999999999999999.99 %)', new.currency
+      using errcode = 'TVALD', detail = '{"field":"amount","reason":"BALANCE_TOO_LARGE"}';
+  end;
   if v_balance < 0 then
     raise exception 'The balance is %, short of % %', v_balance - new.amount, -new.amount, new.currency
       using errcode = 'TBALN';
@@ -3876,7 +3887,7 @@ begin
 end;
 $function$;
 comment on function app_private.tg_transactions__post() is '@module commerce
-After a ledger entry: adds it to the customer''s balance under the row lock; below zero raises INSUFFICIENT_BALANCE.';
+After a ledger entry: adds it to the customer''s balance under the row lock; below zero raises INSUFFICIENT_BALANCE; past numeric(18,2), VALIDATION_FAILED (field amount, BALANCE_TOO_LARGE).';
 
 CREATE OR REPLACE FUNCTION app_public.adjust_customer_balance(customer_id uuid, amount numeric, reason text, currency text DEFAULT NULL::text)
  RETURNS app_public.transactions
@@ -3893,6 +3904,10 @@ begin
   if not exists (select 1 from app_public.customers c
                  where c.id = adjust_customer_balance.customer_id and c.tenant_id = v_tenant) then
     raise exception 'No such customer' using errcode = 'TNFND';
+  end if;
+  if abs(adjust_customer_balance.amount) > 9999999999999999.99 then
+    raise exception 'An amount is at most 9999999999999999.99' using errcode = 'TVALD',
+      detail = '{"field":"amount","reason":"AMOUNT_TOO_LARGE"}';
   end if;
   v_currency := coalesce(adjust_customer_balance.currency, app_private.store_currency(v_tenant));
   insert into app_public.transactions (tenant_id, customer_id, type, amount, currency, reason, created_by)
@@ -4939,6 +4954,21 @@ $function$;
 comment on function app_hidden.set_bot_token(uuid,text) is '@module broadcasts
 Stores the Telegram token of a bot of the caller''s tenant, sealed by the server (needs bots.manage). Called by the setBotToken mutation; nothing reads a token back but the worker.';
 
+CREATE OR REPLACE FUNCTION app_private.broadcast_audience_valid(audience jsonb)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select audience is not null and jsonb_typeof(audience) = 'object'
+    and audience - 'language' - 'hasPaidOrder' = '{}'::jsonb
+    and (not audience ? 'language'
+         or (jsonb_typeof(audience -> 'language') = 'string' and audience ->> 'language' ~ '^[a-z]{2,3}$'))
+    and (not audience ? 'hasPaidOrder' or jsonb_typeof(audience -> 'hasPaidOrder') = 'boolean');
+$function$;
+comment on function app_private.broadcast_audience_valid(jsonb) is '@module broadcasts
+Whether a broadcast''s audience is {} or an object of "language" (2 or 3 lower-case letters) and/or "hasPaidOrder" (a boolean), as the table''s broadcasts_audience_valid check holds.';
+
 CREATE OR REPLACE FUNCTION app_private.broadcast_batch(broadcast_id uuid, batch integer, OUT broadcast_status text, OUT message text, OUT image_id uuid, OUT sealed_token text, OUT interrupted integer)
  RETURNS record
  LANGUAGE plpgsql
@@ -5238,6 +5268,16 @@ begin
   if not exists (select 1 from app_private.bot_tokens t where t.bot_id = new.bot_id) then
     raise exception 'The bot has no Telegram token yet (setBotToken)'
       using errcode = 'TVALD', detail = json_build_object('field', 'botId', 'reason', 'NO_BOT_TOKEN')::text;
+  end if;
+  -- The table's checks hold these too; here they name the field and say what is wrong.
+  if new.image_sha256 is not null and length(new.text) > 1024 then
+    raise exception 'With an image, the text is its caption: at most 1024 characters'
+      using errcode = 'TVALD', detail = '{"field":"text","reason":"CAPTION_TOO_LONG"}';
+  end if;
+  if not app_private.broadcast_audience_valid(new.audience) then
+    raise exception 'The audience is an object of at most "language" (2 or 3 lower-case letters) and '
+      '"hasPaidOrder" (true or false); {} is everyone'
+      using errcode = 'TVALD', detail = '{"field":"audience"}';
   end if;
   perform app_private.assert_image_usable(new.tenant_id, new.image_sha256);
   return new;

@@ -469,6 +469,15 @@ test("refused: empty, blank or long text, a long caption, a bad audience, a bot 
       store.admin.token,
     );
     expect({ broadcast, codes: errorCodes(answer.body) }).toEqual({ broadcast, codes: ["VALIDATION_FAILED"] });
+    // Each names its field (a long caption and a bad audience named only a constraint before).
+    const field =
+      "audience" in broadcast
+        ? "audience"
+        : "imageSha256" in broadcast && broadcast.text === "x"
+          ? "imageSha256"
+          : "text";
+    const { details } = answer.body.errors![0]!.extensions as { details?: { field?: string } };
+    expect({ broadcast, field: details?.field }).toEqual({ broadcast, field });
   }
   const { rows } = await app.db.ownerPool.query<{ id: string }>(
     "insert into app_public.bots (tenant_id, name) values ($1, 'No token') returning id",

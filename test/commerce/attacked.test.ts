@@ -231,3 +231,36 @@ test("bot answers carry no ETag: a balance is never answered 304 from a stale co
   const again = await api.get("/api/bot/customers/801/balance").set("If-None-Match", 'W/"anything"');
   expect(again.status).toBe(200);
 });
+
+test("money past numeric(18,2) is refused naming its field: an order total, a full balance, an amount", async () => {
+  // Fails on the code before the fix: each was a bare "The input is not valid." without a field.
+  const api = bot(app, store);
+  await api.post("/api/bot/customers", { telegramId: 831 });
+  const productId = await createProduct(app, store.admin, { name: "Everything", price: "9999999999999999.99" });
+  const order = await api.post("/api/bot/orders", { telegramId: 831, items: [{ productId, quantity: 2 }] });
+  expect([order.status, order.body.error.code, order.body.error.details]).toEqual([
+    400,
+    "VALIDATION_FAILED",
+    { field: "items", reason: "TOTAL_TOO_LARGE" },
+  ]);
+  const ordersOf = async () => (await api.get("/api/bot/customers/831/orders")).body.items;
+  expect(await ordersOf()).toEqual([]);
+
+  const customer = (await api.get("/api/bot/customers/831")).body.id as string;
+  await fundCustomer(app, store.admin, customer, "9999999999999999.99");
+  const adjust = `mutation($c: UUID!, $a: BigFloat!) {
+    adjustCustomerBalance(input: { customerId: $c, amount: $a, reason: "more" }) { transaction { amount } } }`;
+  for (const [amount, reason] of [
+    ["0.01", "BALANCE_TOO_LARGE"],
+    ["1e20", "AMOUNT_TOO_LARGE"],
+    ["-1e20", "AMOUNT_TOO_LARGE"],
+  ]) {
+    const answer = await app.graphql(adjust, { c: customer, a: amount }, store.admin.token);
+    const error = answer.body.errors![0]!;
+    expect([amount, error.extensions]).toEqual([
+      amount,
+      { code: "VALIDATION_FAILED", details: { field: "amount", reason } },
+    ]);
+  }
+  expect((await api.get("/api/bot/customers/831/balance")).body.balance).toBe("9999999999999999.99");
+});
