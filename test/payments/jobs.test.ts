@@ -128,6 +128,11 @@ test("bot events are pushed to the bot's webhook, signed; a failed push is retri
       ["https://example.test:99999/hook", "must be a URL this server can call (host and port)"],
       ["https://example.test:0/hook", "must be a URL this server can call (host and port)"],
       ["https://exa\u202emple.test/hook", "must be a URL this server can call (host and port)"],
+      // A host the URL standard maps to nothing, or with an empty label, names no one.
+      ...["https://\u00ad.test/", "https://a..test/", "https://.a.test/"].map((wrong) => [
+        wrong,
+        "must be a URL this server can call (host and port)",
+      ]),
       // Dropped by the URL parser, they would have been stored as another URL than the one sent.
       ...[
         "https://example.test/\u0000",

@@ -127,10 +127,11 @@ export const setBotWebhook = defineRoute({
       // cannot read (a port past 65535, a host with a bidirectional control) is not a URL; a user or
       // password would be sent to the bot's server in every push's Authorization, so neither is taken.
       .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s]+$/, "must be an http(s) URL")
-      // Port 0 parses but can be connected to by no one.
+      // Port 0 parses but can be connected to by no one; nor can a host with an empty label, which is
+      // what the URL standard leaves of one it maps to nothing (a soft hyphen: "https://\u00ad.test").
       .refine((value) => {
         const url = URL.parse(value);
-        return url !== null && url.port !== "0";
+        return url !== null && url.port !== "0" && url.hostname !== "" && !/^\.|\.\./.test(url.hostname);
       }, "must be a URL this server can call (host and port)")
       .refine((value) => {
         const url = URL.parse(value);
