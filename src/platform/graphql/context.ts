@@ -125,8 +125,14 @@ export function connectionAuthorization(connectionParams: unknown): string | und
     .filter(([key, value]) => key.toLowerCase() === "authorization" && value !== null && value !== undefined)
     .map(([, value]) => value as unknown);
   if (values.length === 0) return undefined;
+  if (values.length > 1) {
+    throw new AppError(
+      "UNAUTHENTICATED",
+      "The authorization connection parameter is given more than once (its name in any case): send it once.",
+    );
+  }
   const [value] = values;
-  if (values.length > 1 || typeof value !== "string") {
+  if (typeof value !== "string") {
     throw new AppError("UNAUTHENTICATED", "The authorization connection parameter must be a string: 'Bearer <token>'.");
   }
   return value;
