@@ -84,7 +84,8 @@ export function answerClientErrors(server: Server): (req: IncomingMessage, res: 
 /**
  * What Node's parser lets through but HTTP/1.x refuses: a request line without a version (read as
  * HTTP/0.9) or naming 2.0, an HTTP/1.1 request without `Host`, `Host` given twice, which two hops
- * could read as two different hosts (RFC 9112 §3.2), and a transfer coding other than `chunked`
+ * could read as two different hosts (RFC 9112 §3.2), `Content-Type` twice (the same for the body's
+ * type), and a transfer coding other than `chunked`
  * (RFC 9112 §6.1; two `Transfer-Encoding: chunked` headers name it twice).
  */
 export function malformation(req: IncomingMessage): AppError | undefined {
@@ -93,8 +94,15 @@ export function malformation(req: IncomingMessage): AppError | undefined {
   if (req.headers.host === undefined && version === "1.1") return malformed("An HTTP/1.1 request needs a Host header.");
   const raw = req.rawHeaders;
   let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === "host") hosts++;
+  let types = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === "host") hosts++;
+    else if (name.length === 12 && name.toLowerCase() === "content-type") types++;
+  }
   if (hosts > 1) return malformed("A request has one Host header.");
+  // Node keeps the first and drops the rest; a proxy that reads the last would check another body.
+  if (types > 1) return malformed("A request has one Content-Type header.");
   // Node's parser frames the body by a final `chunked` and ignores the codings before it, which the
   // body's reader would not undo (`gzip, chunked`) and a proxy may read otherwise (`foo, chunked`).
   const codings = req.headers["transfer-encoding"];
