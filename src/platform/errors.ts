@@ -174,6 +174,12 @@ const MESSAGE_BY_TYPE: Readonly<Record<string, string>> = {
   "stream.encoding.set": "The request body could not be read.",
 };
 
+/** zlib's errors (gzip, deflate: `Z_DATA_ERROR`…), brotli's (`ERR_…`) and zstd's (`ZSTD_error_…`). */
+function isDecompressionError(error: object): boolean {
+  const { code } = error as { code?: unknown };
+  return typeof code === "string" && /^(Z_|ERR__ERROR_|ZSTD_error_)/.test(code);
+}
+
 function httpClientError(error: unknown): AppError | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const { status, statusCode, type } = error as { status?: unknown; statusCode?: unknown; type?: unknown };
@@ -183,6 +189,9 @@ function httpClientError(error: unknown): AppError | undefined {
   const message =
     (typeof type === "string" ? MESSAGE_BY_TYPE[type] : undefined) ??
     (error instanceof URIError ? "The request path is not valid percent-encoding." : undefined) ??
+    (isDecompressionError(error)
+      ? "The request body could not be decompressed: its bytes are not what its Content-Encoding says."
+      : undefined) ??
     (code === "VALIDATION_FAILED" ? "The request is not valid." : undefined);
   return new AppError(code, message, { cause: error });
 }

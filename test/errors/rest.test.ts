@@ -60,6 +60,21 @@ test.each<{ name: string; headers: Record<string, string>; body: string; status:
   expect(errorLevelLines()).toEqual([]);
 });
 
+test.each(["gzip", "deflate", "br", "zstd"])(
+  "a body that is not %s says it could not be decompressed",
+  async (coding) => {
+    const response = await login({ "content-type": "application/json", "content-encoding": coding }, "not compressed");
+    expect([response.status, response.body.error]).toEqual([
+      400,
+      {
+        code: "VALIDATION_FAILED",
+        message: "The request body could not be decompressed: its bytes are not what its Content-Encoding says.",
+      },
+    ]);
+    expect(errorLevelLines()).toEqual([]);
+  },
+);
+
 test("a real gzip body is accepted (the failure above is about the bytes, not the header)", async () => {
   const response = await fetch(`${app.url}/api/auth/login`, {
     method: "POST",
