@@ -3905,6 +3905,10 @@ begin
                  where c.id = adjust_customer_balance.customer_id and c.tenant_id = v_tenant) then
     raise exception 'No such customer' using errcode = 'TNFND';
   end if;
+  if adjust_customer_balance.amount in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'An amount is a number of money, not NaN or infinity' using errcode = 'TVALD',
+      detail = '{"field":"amount","reason":"NOT_AN_AMOUNT"}';
+  end if;
   if abs(adjust_customer_balance.amount) > 9999999999999999.99 then
     raise exception 'An amount is at most 9999999999999999.99' using errcode = 'TVALD',
       detail = '{"field":"amount","reason":"AMOUNT_TOO_LARGE"}';

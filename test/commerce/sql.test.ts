@@ -114,13 +114,22 @@ test("a balance never goes below zero: the entry that would is refused and nothi
       ]),
     ).toBe("0.00");
     // NaN, infinity and a third decimal are not money.
-    for (const amount of ["NaN", "Infinity", "0.001"])
-      expect(
-        await errorCode(client, "select id from app_public.adjust_customer_balance($1, $2::numeric, 'x')", [
+    for (const amount of ["NaN", "Infinity", "-Infinity"]) {
+      await client.query("savepoint s");
+      await expect(
+        client.query("select id from app_public.adjust_customer_balance($1, $2::numeric, 'x')", [
           store.customer,
           amount,
         ]),
-      ).toMatch(/^22|^23/);
+      ).rejects.toMatchObject({ code: "TVALD", detail: '{"field":"amount","reason":"NOT_AN_AMOUNT"}' });
+      await client.query("rollback to savepoint s");
+    }
+    expect(
+      await errorCode(client, "select id from app_public.adjust_customer_balance($1, $2::numeric, 'x')", [
+        store.customer,
+        "0.001",
+      ]),
+    ).toMatch(/^22|^23/);
   });
 });
 
