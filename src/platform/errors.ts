@@ -107,7 +107,16 @@ const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode, message?: string]> =
   [/^23505$/, "CONFLICT"], // unique_violation
   [/^23P01$/, "CONFLICT"], // exclusion_violation
   [/^(23502|23503|23514)$/, "VALIDATION_FAILED"], // not null, foreign key, check
-  [/^22/, "VALIDATION_FAILED"], // data exception: bad text representation, out of range…
+  // A negative page size or offset reaches LIMIT / OFFSET (GraphQL's first, last and offset).
+  [/^2201W$/, "VALIDATION_FAILED", "A page size (first, last) must not be negative."],
+  [/^2201X$/, "VALIDATION_FAILED", "An offset must not be negative."],
+  // invalid_text_representation: a value cast to a type it is not of (an id that is no UUID…).
+  [
+    /^22P02$/,
+    "VALIDATION_FAILED",
+    "A value is not of the type it is used as: an id, a number, a date or a cursor of another form.",
+  ],
+  [/^22/, "VALIDATION_FAILED"], // data exception: out of range…
   [/^42501$/, "FORBIDDEN"], // insufficient_privilege, including RLS WITH CHECK failures
   [/^54/, "VALIDATION_FAILED"], // program limit exceeded (stack depth, too many arguments…): the input is too big
 ];

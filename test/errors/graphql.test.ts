@@ -363,3 +363,29 @@ describe("the HTTP envelope of /graphql", () => {
     expect(((await response.json()) as GraphQLBody).errors?.[0]?.extensions?.code).toBe("UNSUPPORTED_MEDIA_TYPE");
   });
 });
+
+test("a negative page size or offset, and a value not of its type, say what is wrong", async () => {
+  // Fails on the code before the fix: each was "The input is not valid.", naming nothing.
+  const messages = async (query: string, variables = {}) =>
+    (await app.graphql(query, variables, manager.token)).body.errors?.map((error) => [
+      error.extensions?.code,
+      error.message,
+    ]);
+  expect(await messages("{ events(first: -1) { totalCount } }")).toEqual([
+    ["VALIDATION_FAILED", "A page size (first, last) must not be negative."],
+  ]);
+  expect(await messages("{ searchEvents(offset: -1) { totalCount } }")).toEqual([
+    ["VALIDATION_FAILED", "An offset must not be negative."],
+  ]);
+  // A cursor of the right shape whose key is not of its column's type (the users' id, a UUID).
+  const page = await app.graphql("{ users(first: 1) { pageInfo { endCursor } } }", {}, manager.token);
+  const cursor = (page.body.data as { users: { pageInfo: { endCursor: string } } }).users.pageInfo.endCursor;
+  const [digest] = JSON.parse(Buffer.from(cursor, "base64").toString()) as [string, string];
+  const forged = Buffer.from(JSON.stringify([digest, "not-a-uuid"])).toString("base64");
+  expect(await messages("query($c: Cursor) { users(first: 1, after: $c) { totalCount } }", { c: forged })).toEqual([
+    [
+      "VALIDATION_FAILED",
+      "A value is not of the type it is used as: an id, a number, a date or a cursor of another form.",
+    ],
+  ]);
+});
