@@ -5621,7 +5621,7 @@ begin
   if not exists (select 1 from app_public.users u
                  where u.id = add_chat_member.user_id and u.tenant_id = v_tenant and u.deleted_at is null
                    and not u.is_system) then
-    raise exception 'No such user' using errcode = 'TNFND';
+    raise exception 'No such user' using errcode = 'TNFND', detail = '{"field":"userId"}';
   end if;
   insert into app_public.chat_members as m (tenant_id, chat_id, user_id, role)
     values (v_tenant, v_chat.id, add_chat_member.user_id, 'member')
@@ -5663,6 +5663,7 @@ declare
   v_tenant uuid := app_public.current_tenant_id();
   v_chat app_public.chats;
   v_ids uuid[];
+  v_unknown uuid;
 begin
   perform app_private.assert_module_access('messaging');
   if create_group_chat.title is null or length(create_group_chat.title) not between 1 and 200
@@ -5676,10 +5677,13 @@ begin
     raise exception 'At most 200 members, the owner included' using errcode = 'TVALD',
       detail = json_build_object('field', 'memberIds', 'reason', 'TOO_MANY')::text;
   end if;
-  if (select count(*) from app_public.users u
-      where u.id = any(v_ids) and u.tenant_id = v_tenant and u.deleted_at is null
-                   and not u.is_system) <> cardinality(v_ids) then
-    raise exception 'No such user' using errcode = 'TNFND';
+  select x into v_unknown from unnest(v_ids) x
+    where not exists (select 1 from app_public.users u
+                      where u.id = x and u.tenant_id = v_tenant and u.deleted_at is null and not u.is_system)
+    limit 1;
+  if v_unknown is not null then
+    raise exception 'No such user: %', v_unknown using errcode = 'TNFND',
+      detail = json_build_object('field', 'memberIds', 'id', v_unknown)::text;
   end if;
   insert into app_public.chats (tenant_id, kind, title, created_by)
     values (v_tenant, 'group', create_group_chat.title, v_me) returning * into v_chat;
@@ -5895,6 +5899,33 @@ comment on function app_public.send_message(uuid,text,text,uuid) is '@module mes
 @resultFieldName message
 Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256; none while media is off), an optional reply to a message of the chat.';
 
+CREATE OR REPLACE FUNCTION app_public.set_chat_muted(chat_id uuid, muted boolean)
+ RETURNS app_public.chat_members
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_member app_public.chat_members;
+begin
+  perform app_private.assert_module_access('messaging');
+  if set_chat_muted.muted is null then
+    raise exception 'muted is true or false' using errcode = 'TVALD', detail = '{"field":"muted"}';
+  end if;
+  update app_public.chat_members m set muted = set_chat_muted.muted
+    where m.chat_id = set_chat_muted.chat_id and m.user_id = app_public.current_user_id()
+      and m.tenant_id = app_public.current_tenant_id()
+    returning * into v_member;
+  if v_member.chat_id is null then
+    raise exception 'No such chat' using errcode = 'TNFND';
+  end if;
+  return v_member;
+end;
+$function$;
+comment on function app_public.set_chat_muted(uuid,boolean) is '@module messaging
+@resultFieldName chatMember
+Mutes (or unmutes) a chat for the signed-in member: a muted member gets no notifications for it; its unread count still counts.';
+
 CREATE OR REPLACE FUNCTION app_public.start_direct_chat(user_id uuid)
  RETURNS app_public.chats
  LANGUAGE plpgsql
@@ -5914,7 +5945,7 @@ begin
   if not exists (select 1 from app_public.users u
                  where u.id = start_direct_chat.user_id and u.tenant_id = v_tenant and u.deleted_at is null
                    and not u.is_system) then
-    raise exception 'No such user' using errcode = 'TNFND';
+    raise exception 'No such user' using errcode = 'TNFND', detail = '{"field":"userId"}';
   end if;
   insert into app_public.chats as c (tenant_id, kind, created_by, direct_user_a, direct_user_b)
     values (v_tenant, 'direct', v_me, least(v_me, start_direct_chat.user_id), greatest(v_me, start_direct_chat.user_id))
@@ -5983,6 +6014,8 @@ grant execute on function app_public.my_chats() to :DATABASE_VISITOR;
 grant execute on function app_public.remove_chat_member(uuid,uuid) to :DATABASE_VISITOR;
 
 grant execute on function app_public.send_message(uuid,text,text,uuid) to :DATABASE_VISITOR;
+
+grant execute on function app_public.set_chat_muted(uuid,boolean) to :DATABASE_VISITOR;
 
 grant execute on function app_public.start_direct_chat(uuid) to :DATABASE_VISITOR;
 

@@ -2385,6 +2385,8 @@ export type Mutation = {
   sendMessage: Maybe<SendMessagePayload>;
   /** Sets a store bot's Telegram token (needs bots.manage). Broadcasts are sent with it. */
   setBotToken: Maybe<SetBotTokenPayload>;
+  /** Mutes (or unmutes) a chat for the signed-in member: a muted member gets no notifications for it; its unread count still counts. */
+  setChatMuted: Maybe<SetChatMutedPayload>;
   /** Switches a module on or off for the current tenant (owner or admin only). */
   setTenantModule: Maybe<SetTenantModulePayload>;
   /** The direct chat between the signed-in user and another user of the tenant: made the first time, the same chat afterwards. */
@@ -2653,6 +2655,12 @@ export type MutationSendMessageArgs = {
 /** The root mutation type which contains root level fields which mutate data. */
 export type MutationSetBotTokenArgs = {
   input: SetBotTokenInput;
+};
+
+
+/** The root mutation type which contains root level fields which mutate data. */
+export type MutationSetChatMutedArgs = {
+  input: SetChatMutedInput;
 };
 
 
@@ -4925,6 +4933,38 @@ export type SetBotTokenInput = {
 export type SetBotTokenPayload = {
   __typename?: 'SetBotTokenPayload';
   bot: Maybe<Bot>;
+};
+
+/** All input for the `setChatMuted` mutation. */
+export type SetChatMutedInput = {
+  chatId: Scalars['UUID']['input'];
+  /**
+   * An arbitrary string value with no semantic meaning. Will be included in the
+   * payload verbatim. May be used to track mutations by the client.
+   */
+  clientMutationId: InputMaybe<Scalars['String']['input']>;
+  muted: Scalars['Boolean']['input'];
+};
+
+/** The output of our `setChatMuted` mutation. */
+export type SetChatMutedPayload = {
+  __typename?: 'SetChatMutedPayload';
+  chatMember: Maybe<ChatMember>;
+  /** An edge for our `ChatMember`. May be used by Relay 1. */
+  chatMemberEdge: Maybe<ChatMemberEdge>;
+  /**
+   * The exact same `clientMutationId` that was provided in the mutation input,
+   * unchanged and unused. May be used by a client to track mutations.
+   */
+  clientMutationId: Maybe<Scalars['String']['output']>;
+  /** Our root query field type. Allows us to run any query from our mutation payload. */
+  query: Maybe<Query>;
+};
+
+
+/** The output of our `setChatMuted` mutation. */
+export type SetChatMutedPayloadChatMemberEdgeArgs = {
+  orderBy?: Array<ChatMemberOrderBy>;
 };
 
 /** All input for the `setTenantModule` mutation. */

@@ -109,6 +109,46 @@ test("unread counts per chat and in total, and one unread notification per chat 
   });
 });
 
+test("a member mutes a chat for themselves: no notification for it until unmuted; unknown users named", async () => {
+  await asUser(db, a.owner, async (client) => {
+    const chat = await value<string>(client, "select id from app_public.create_group_chat('Quiet', $1)", [
+      [a.member.userId, a.admin.userId],
+    ]);
+    const notified = () =>
+      column(client, "select recipient_id from app_public.instant_notifications where subject_id = $1 order by 1", [
+        chat,
+      ]);
+    await become(client, a.member);
+    expect(await value(client, "select muted from app_public.set_chat_muted($1, true)", [chat])).toBe(true);
+    // Another tenant's member, or a non-member, mutes nothing: the chat is not theirs.
+    await become(client, a.manager);
+    expect(await errorCode(client, "select app_public.set_chat_muted($1, true)", [chat])).toBe("TNFND");
+    await become(client, a.owner);
+    await client.query("select app_public.send_message($1, 'hush')", [chat]);
+    await client.query("reset role");
+    expect(await notified()).toEqual([a.admin.userId]);
+    await client.query(`set local role ${db.urls.visitorRole}`);
+    await become(client, a.member);
+    expect(await value(client, "select muted from app_public.set_chat_muted($1, false)", [chat])).toBe(false);
+    await become(client, a.owner);
+    await client.query("select app_public.send_message($1, 'again')", [chat]);
+    await client.query("reset role");
+    expect(await notified()).toEqual([a.admin.userId, a.member.userId].sort());
+    await client.query(`set local role ${db.urls.visitorRole}`);
+    await become(client, a.owner);
+    // Fails on the code before the fix: NOT_FOUND without a field or the id.
+    const unknown = "00000000-0000-4000-8000-000000000001";
+    await client.query("savepoint s");
+    await expect(
+      client.query("select app_public.create_group_chat('G', $1)", [[a.member.userId, unknown]]),
+    ).rejects.toMatchObject({ code: "TNFND", detail: expect.stringContaining(unknown) });
+    await client.query("rollback to savepoint s");
+    await expect(
+      client.query("select app_public.add_chat_member($1, $2)", [chat, b.member.userId]),
+    ).rejects.toMatchObject({ code: "TNFND", detail: '{"field":"userId"}' });
+  });
+});
+
 /** As the request role with the caller's claims, committed, on a connection of `pool`. */
 function committed<T>(pool: pg.Pool, claims: Claims, fn: (client: Client) => Promise<T>): Promise<T> {
   return committedAs(pool, db.urls.visitorRole, (client) => become(client, claims), fn);
