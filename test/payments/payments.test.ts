@@ -386,27 +386,62 @@ test("a provider that refuses the invoice itself: 422 PAYMENT_PROVIDER_REFUSED, 
   expect(rows).toEqual([{ status: "failed" }]);
 });
 
-test("a provider that cannot be reached: 502, and the order's stock is not held", async () => {
-  const down = createServer((_req, res) => res.writeHead(503).end());
-  await new Promise<void>((resolve) => down.listen(0, "127.0.0.1", resolve));
-  const other = await startTestApp({
-    env: { MOCK_PAYMENTS_PROVIDER_URL: `http://127.0.0.1:${(down.address() as AddressInfo).port}` },
+test("a provider that cannot be reached, or whose invoice is not this payment's: 502, the stock not held", async () => {
+  // Each answer the fake provider gives to POST /invoices, in turn; the first is a good invoice.
+  let answer: (body: { amount: string; currency: string }) => [number, object?] = () => [503];
+  const provider = createServer((req, res) => {
+    let text = "";
+    req.on("data", (chunk: Buffer) => (text += chunk));
+    req.on("end", () => {
+      const [status, body] = answer(JSON.parse(text || "{}") as { amount: string; currency: string });
+      res.writeHead(status, { "content-type": "application/json" }).end(body ? JSON.stringify(body) : "");
+    });
   });
+  await new Promise<void>((resolve) => provider.listen(0, "127.0.0.1", resolve));
+  const other = await startTestApp({
+    env: { MOCK_PAYMENTS_PROVIDER_URL: `http://127.0.0.1:${(provider.address() as AddressInfo).port}` },
+  });
+  const invoice = (fields: object) => (asked: { amount: string; currency: string }) =>
+    [201, { id: "inv_same", url: "https://pay.example.test/p", status: "pending", ...asked, ...fields }] as [
+      number,
+      object,
+    ];
   try {
     const otherStore = await createStore(other);
     const otherBot = bot(other, otherStore);
     await otherBot.post("/api/bot/customers", { telegramId: 1 });
-    const productId = await createProduct(other, otherStore.admin, { name: "Box", price: "2.00", stock: 1 });
-    const order = await otherBot.post("/api/bot/orders", { telegramId: 1, items: [{ productId, quantity: 1 }] });
-    const answer = await otherBot.post(`/api/bot/orders/${order.body.id}/pay`, { method: "provider" });
-    expect(answer.status).toBe(502);
-    expect(answer.body.error.code).toBe("PAYMENT_PROVIDER_UNAVAILABLE");
+    const productId = await createProduct(other, otherStore.admin, { name: "Box", price: "2.00", stock: 10 });
+    const pay = async () => {
+      const order = await otherBot.post("/api/bot/orders", { telegramId: 1, items: [{ productId, quantity: 1 }] });
+      return otherBot.post(`/api/bot/orders/${order.body.id}/pay`, { method: "provider" });
+    };
+    answer = invoice({});
+    expect((await pay()).status).toBe(201);
+    // Fails on the code before the fix for each answer but the 503: the payment stayed pending with
+    // no invoice (or an invoice for another sum), holding the order's stock for an hour.
+    for (const wrong of [
+      () => [503] as [number],
+      invoice({}), // the id another payment already holds
+      invoice({ id: "inv\u0000nul" }),
+      invoice({ id: "inv_long_url", url: `https://pay.example.test/${"p".repeat(70_000)}` }),
+      invoice({ id: "inv_other_sum", amount: "999.00" }),
+      invoice({ id: "inv_other_currency", currency: "EUR" }),
+    ]) {
+      answer = wrong;
+      const refused = await pay();
+      expect([refused.status, refused.body.error.code]).toEqual([502, "PAYMENT_PROVIDER_UNAVAILABLE"]);
+    }
     const stock = await other.db.ownerPool.query("select stock from app_public.products where id = $1", [productId]);
-    expect(stock.rows[0].stock).toBe(1);
-    const statuses = await other.db.ownerPool.query("select status from app_public.payments");
-    expect(statuses.rows).toEqual([{ status: "failed" }]);
+    expect(stock.rows[0].stock).toBe(9);
+    const statuses = await other.db.ownerPool.query(
+      "select status, count(*)::int as n from app_public.payments group by 1 order by 1",
+    );
+    expect(statuses.rows).toEqual([
+      { status: "failed", n: 6 },
+      { status: "pending", n: 1 },
+    ]);
   } finally {
     await other.stop();
-    await new Promise((resolve) => (down as Server).close(resolve));
+    await new Promise((resolve) => (provider as Server).close(resolve));
   }
 });

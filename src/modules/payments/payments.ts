@@ -1,15 +1,17 @@
 /**
  * Starting and reading payments. A bot's request takes the order's stock and records the payment as
  * the bot (one transaction); the provider's invoice is asked for after that commits (a provider
- * that is slow holds no lock), then attached as the owner. A provider that fails closes the payment
- * at once (the stock goes back) and the bot gets PAYMENT_PROVIDER_UNAVAILABLE.
+ * that is slow holds no lock), then attached as the owner. A provider that fails — or answers an
+ * invoice for another amount or currency, or one that cannot be recorded (an id another payment
+ * holds) — closes the payment at once (the stock goes back) and the bot gets
+ * PAYMENT_PROVIDER_UNAVAILABLE.
  */
 import type pg from "pg";
 import type { z } from "zod";
-import { AppError } from "../../platform/errors.ts";
+import { AppError, isConnectionError } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { BotCaller, BotRunner } from "../commerce/botAuth.ts";
-import { ProviderError, ProviderRefusal, type PaymentProvider } from "./providers/provider.ts";
+import { type Invoice, ProviderError, ProviderRefusal, type PaymentProvider } from "./providers/provider.ts";
 import type { Payment } from "./schemas.ts";
 
 type PaymentJson = z.input<typeof Payment>;
@@ -59,6 +61,26 @@ export interface PaymentStarter {
   start(caller: BotCaller, what: { orderId: string } | { telegramId: number; amount: string }): Promise<PaymentJson>;
 }
 
+/** An invoice for another amount or currency than asked is the provider's failure, not the customer's bill. */
+function assertInvoiceFor(invoice: Invoice, row: PaymentRow, provider: string): void {
+  const amountDiffers = invoice.amount !== undefined && !sameAmount(invoice.amount, row.amount);
+  const currencyDiffers = invoice.currency !== undefined && invoice.currency !== row.currency;
+  if (amountDiffers || currencyDiffers) {
+    throw new ProviderError(
+      `${provider}: an invoice for ${invoice.amount} ${invoice.currency} instead of ${row.amount} ${row.currency}`,
+    );
+  }
+}
+
+/** Two decimal strings of one amount ("1", "1.0", "1.00"). */
+function sameAmount(a: string, b: string): boolean {
+  const cents = (value: string) => {
+    const [whole, fraction = ""] = value.split(".");
+    return `${BigInt(whole!)}.${fraction.padEnd(2, "0")}`;
+  };
+  return cents(a) === cents(b);
+}
+
 export function paymentStarter(
   asBot: BotRunner,
   ownerPool: pg.Pool,
@@ -90,10 +112,18 @@ export function paymentStarter(
           currency: row.currency,
           description: row.kind === "order" ? `Order ${row.order_id}` : "Balance top-up",
         });
-        const attached = await ownerPool.query<PaymentRow>(
-          `select ${PAYMENT_COLUMNS} from app_private.attach_invoice($1, $2, $3)`,
-          [row.id, invoice.providerPaymentId, invoice.paymentUrl],
-        );
+        assertInvoiceFor(invoice, row, chosen.name);
+        const attached = await ownerPool
+          .query<PaymentRow>(`select ${PAYMENT_COLUMNS} from app_private.attach_invoice($1, $2, $3)`, [
+            row.id,
+            invoice.providerPaymentId,
+            invoice.paymentUrl,
+          ])
+          .catch((error: unknown) => {
+            // An invoice id another payment already holds: the provider's answer cannot be ours.
+            if (isConnectionError(error)) throw error;
+            throw new ProviderError(`${chosen.name}: its invoice could not be recorded`, { cause: error });
+          });
         return paymentJson(attached.rows[0]?.id ? attached.rows[0] : row);
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;

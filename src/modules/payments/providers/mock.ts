@@ -1,14 +1,20 @@
 /** The client of the mock provider (./mockServer.ts): what Tessera calls when PAYMENT_PROVIDER=mock. */
 import { z } from "zod";
-import { httpUrl } from "../../../platform/configSchema.ts";
 import { expectAnswer, requestJson } from "./http.ts";
-import type { Invoice, InvoiceRequest, InvoiceState, PaymentProvider } from "./provider.ts";
+import {
+  type Invoice,
+  type InvoiceRequest,
+  type InvoiceState,
+  invoiceId,
+  invoicePage,
+  type PaymentProvider,
+} from "./provider.ts";
 
 const decimal = z.string().regex(/^\d+(?:\.\d+)?$/);
 const currency = z.string().regex(/^[A-Z]{3}$/);
 const status = z.enum(["pending", "succeeded", "failed"]);
 
-const created = z.object({ id: z.string().min(1).max(200), url: httpUrl(), status, amount: decimal, currency });
+const created = z.object({ id: invoiceId, url: invoicePage, status, amount: decimal, currency });
 const fetched = z.object({ id: z.string(), status, amount: decimal, currency });
 
 export class MockProvider implements PaymentProvider {
@@ -33,7 +39,12 @@ export class MockProvider implements PaymentProvider {
       timeoutMs: this.#timeoutMs,
     });
     const invoice = expectAnswer("mock", "POST /invoices", response, created);
-    return { providerPaymentId: invoice.id, paymentUrl: invoice.url };
+    return {
+      providerPaymentId: invoice.id,
+      paymentUrl: invoice.url,
+      amount: invoice.amount,
+      currency: invoice.currency,
+    };
   }
 
   async fetchInvoice(providerPaymentId: string): Promise<InvoiceState> {

@@ -9,13 +9,14 @@
  */
 import { generate } from "otplib";
 import { z } from "zod";
-import { httpUrl } from "../../../platform/configSchema.ts";
 import type { PlatformProviderConfig } from "../config.ts";
 import { expectAnswer, type ProviderResponse, requestJson } from "./http.ts";
 import {
   type Invoice,
   type InvoiceRequest,
   type InvoiceState,
+  invoiceId,
+  invoicePage,
   type PaymentProvider,
   ProviderError,
 } from "./provider.ts";
@@ -29,8 +30,8 @@ const currency = z
 
 const loginAnswer = z.object({ token: z.string().min(1).max(4096) });
 const created = z.object({
-  id: z.union([z.string().min(1).max(200), z.number().int()]).transform(String),
-  paymentUrl: httpUrl(),
+  id: z.union([invoiceId, z.number().int()]).transform(String),
+  paymentUrl: invoicePage,
 });
 const fetched = z.object({
   status: z.enum(["pending", "paid", "failed", "cancelled"]),

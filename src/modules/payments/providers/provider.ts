@@ -3,6 +3,20 @@
  * on) and, when asked later, that invoice's state. Webhooks come the other way, to
  * /api/webhook/payments/{provider}, signed the Standard Webhooks way.
  */
+import { z } from "zod";
+import { httpUrl } from "../../../platform/configSchema.ts";
+
+/**
+ * An invoice's id and page as a provider answers them, in the shape the payments table holds (an id
+ * of 1–200 characters, a URL of at most 2,000): an answer that could not be stored is the provider's
+ * failure, found before anything is written. No control character: a NUL cannot be stored at all.
+ */
+export const invoiceId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^\P{Cc}+$/u);
+export const invoicePage = httpUrl().max(2000);
 
 export interface InvoiceRequest {
   /** Our payment's id: the provider keeps it as the invoice's reference. */
@@ -17,6 +31,9 @@ export interface InvoiceRequest {
 export interface Invoice {
   providerPaymentId: string;
   paymentUrl: string;
+  /** What the invoice is for, when the provider's answer says (compared with what was asked). */
+  amount?: string;
+  currency?: string;
 }
 
 export interface InvoiceState {
