@@ -156,5 +156,14 @@ test("two units are two subscriptions; goods and the store's own subscriptions m
   expect(next.body.items).toHaveLength(1);
   expect(next.body.items[0].id).not.toBe(listed.body.items[0].id);
   expect(next.body.nextCursor).toBeNull();
+  // Another customer's list refuses this customer's cursor (it took it before the fix, answering []).
+  await bot(app, store).post("/api/bot/customers", { telegramId: 7004 });
+  const moved = await bot(app, store).get(
+    `/api/bot/customers/7004/subscriptions?limit=1&cursor=${encodeURIComponent(listed.body.nextCursor)}`,
+  );
+  expect([moved.status, moved.body.error?.details?.fields]).toEqual([
+    400,
+    { cursor: "was made for another list or sort" },
+  ]);
   expect(await queuedJobs(app.db.ownerPool, "issue_subscription")).toEqual([]);
 });

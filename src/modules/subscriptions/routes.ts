@@ -34,7 +34,13 @@ export async function customerSubscriptionPage(
   open: (id: string, sealed: string) => Credentials | null,
 ): Promise<{ items: SubscriptionJson[]; nextCursor: string | null }> {
   const customer = await customerId(db, telegramId);
-  const plan = pagePlan("subscriptions", query, { createdAt: { sql: "s.created_at", type: "timestamptz" } }, "s.id");
+  // One customer's list: a cursor of another customer's subscriptions is refused, as another list's.
+  const plan = pagePlan(
+    `subscriptions of ${telegramId}`,
+    query,
+    { createdAt: { sql: "s.created_at", type: "timestamptz" } },
+    "s.id",
+  );
   const { rows } = await db.query<SubscriptionRow>(
     `select s.id, s.product_id, p.name as product_name, s.status, s.expires_at, s.created_at,
             ${plan.sortValue} as sort_value
