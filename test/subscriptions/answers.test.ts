@@ -23,3 +23,12 @@ test("an expiry the schema takes is one PostgreSQL stores; year 0000, which it c
   expect(IssuedSubscription.safeParse(answer(zero)).success).toBe(false);
   await expect(db.ownerPool.query("select $1::timestamptz", [zero])).rejects.toThrow(/out of range/);
 });
+
+test("an expiry before year 1 once its offset is applied (1 BC) is refused, as Datetime refuses it", async () => {
+  // Fails on the code before the fix: it was stored, and REST and GraphQL printed two other dates.
+  const bc = "0001-01-01T00:00:00+14:00";
+  const { rows } = await db.ownerPool.query("select to_char($1::timestamptz at time zone 'UTC', 'YYYY BC') as y", [bc]);
+  expect(rows).toEqual([{ y: "0001 BC" }]);
+  expect(IssuedSubscription.safeParse(answer(bc)).success).toBe(false);
+  expect(IssuedSubscription.safeParse(answer("2026-12-05T10:00:00+14:00")).success).toBe(true);
+});

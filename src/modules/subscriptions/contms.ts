@@ -9,6 +9,7 @@
  * answer) throws ContmsError: the job fails and graphile-worker retries it.
  */
 import { z } from "zod";
+import { isStorableDatetime } from "../../platform/graphql/datetime.ts";
 import type { ContmsConfig } from "./config.ts";
 
 /** How long one call may take before it counts as failed. */
@@ -37,12 +38,10 @@ export const IssuedSubscription = z.object({
   login: ProviderText(1000),
   password: ProviderText(1000),
   url: ProviderText(2000),
-  // ISO 8601's year 0000 is no year PostgreSQL reads: an answer naming it could never be stored, and
-  // the job would fail on every attempt as if the provider had not answered.
-  expiresAt: z.iso
-    .datetime({ offset: true })
-    .refine((value) => !value.startsWith("0000"), "year 0000")
-    .nullish(),
+  // A time `Datetime` would take: ISO 8601's year 0000 is no year PostgreSQL reads (the job would
+  // fail on every attempt as if the provider had not answered), and 0001-01-01T00:00:00+14:00 is a
+  // time of 1 BC, which REST and GraphQL would then print as two different wrong dates.
+  expiresAt: z.iso.datetime({ offset: true }).refine(isStorableDatetime, "a time in years 1 to 9999 (UTC)").nullish(),
 });
 export type IssuedSubscription = z.output<typeof IssuedSubscription>;
 

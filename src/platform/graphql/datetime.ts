@@ -78,6 +78,16 @@ export function assertRfc3339(value: unknown): string {
   throw new GraphQLError("Datetime must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:00:00Z.");
 }
 
+/** Whether a text is an RFC 3339 timestamp `Datetime` takes: one PostgreSQL stores as it means. */
+export function isStorableDatetime(value: string): boolean {
+  try {
+    assertRfc3339(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const StrictDatetimePlugin: GraphileConfig.Plugin = {
   name: "TesseraStrictDatetime",
   version: "0.1.0",
