@@ -66,6 +66,23 @@ test("a failing command marks the build failed with its stdout and stderr in the
   expect(log.at(-1)).toEqual(["system", "build failed: exit code 3"]);
 });
 
+test("output holding NUL or bytes that are not UTF-8 is stored, each shown as U+FFFD", async () => {
+  // Fails on the code before the fix: PostgreSQL refused the batch holding the NUL, its lines were
+  // lost and the build ended failed as "interrupted".
+  const tasks = buildTasks(app, {
+    command: "printf 'before\\n'; printf 'a\\000b\\n'; printf 'c\\377d\\n'; echo after",
+  });
+  const id = await requestBuild(app, t.admin.token);
+  await runBuildJobs(app, tasks);
+  expect(await logOf(app.db.ownerPool, id)).toEqual([
+    ["stdout", "before"],
+    ["stdout", "a\ufffdb"],
+    ["stdout", "c\ufffdd"],
+    ["stdout", "after"],
+    ["system", "build succeeded"],
+  ]);
+});
+
 test("a succeeding command's output is stored in order and the build succeeds", async () => {
   const tasks = buildTasks(app, { command: 'for i in 1 2 3; do echo "line $i"; done; echo "$BUILD_ID"' });
   const id = await requestBuild(app, t.admin.token);

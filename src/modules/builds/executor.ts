@@ -54,7 +54,8 @@ export const defaultExecutor: BuildExecutor = {
 function lineSplitter(emit: (text: string) => void) {
   const decoder = new StringDecoder("utf8");
   let partial = "";
-  const out = (text: string) => emit(text.replace(/\r$/, "").slice(0, MAX_LINE_LENGTH));
+  // PostgreSQL's text cannot hold NUL: shown as U+FFFD, as bytes that are not UTF-8 already are.
+  const out = (text: string) => emit(text.replace(/\r$/, "").replaceAll("\u0000", "\ufffd").slice(0, MAX_LINE_LENGTH));
   return {
     write(chunk: Buffer) {
       const lines = (partial + decoder.write(chunk)).split("\n");
