@@ -155,3 +155,30 @@ test("without CONTMS_API_URL the sync job does nothing (and succeeds)", async ()
   );
   expect(left.rowCount).toBe(0);
 });
+
+test("a product that cannot be stored fails the sync naming it, not with a SQL error; nothing changes", async () => {
+  // Fails on the code before the fix: the job's error was PostgreSQL's (a check constraint's name,
+  // "invalid input syntax for type json").
+  const before = await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30");
+  const cases: Array<[name: string, problem: string]> = [
+    [" \u3000\u200b ", "items.1.name: must show something"],
+    ["X\ud800", "items.1.name: must be well-formed Unicode without NUL"],
+    ["a\u0000b", "items.1.name: must be well-formed Unicode without NUL"],
+  ];
+  for (const [name, problem] of cases) {
+    contms.products = [
+      { ...VPN, name: "VPN renamed" },
+      { ...TV, name },
+    ];
+    await syncNow(app);
+    const { rows } = await app.db.ownerPool.query<{ last_error: string }>(
+      `select last_error, graphile_worker.complete_jobs(array[id]) from graphile_worker.jobs
+       where task_identifier = 'sync_subscription_plans'`,
+    );
+    expect([name, rows.map((row) => row.last_error.split("\n")[0])]).toEqual([
+      name,
+      [`Contms GET /products answered an unexpected body (${problem})`],
+    ]);
+    expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30")).toEqual(before);
+  }
+});

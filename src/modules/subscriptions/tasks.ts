@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { TaskDefinition } from "../../platform/modules.ts";
 import type { Consumer } from "../../platform/worker/consumers.ts";
 import { subscriptionsConfig } from "./config.ts";
-import { contmsClient } from "./contms.ts";
+import { ContmsError, contmsClient } from "./contms.ts";
 import { credentialsBox, sealCredentials } from "./credentials.ts";
 
 /** Every 10 minutes: the provider's products into every store with commerce on. */
@@ -19,6 +19,17 @@ export const syncSubscriptionPlans: TaskDefinition<unknown> = {
       return;
     }
     const items = await contmsClient(contms).listProducts();
+    // A name that shows nothing is the provider's malformed answer, named by its item (the table's
+    // check, the same test, would fail the sync with a SQL error instead).
+    const { rows: blank } = await helpers.query<{ n: string }>(
+      "select n from unnest($1::text[]) with ordinality as i(name, n) where not app_hidden.is_visible_text(name) limit 1",
+      [items.map((item) => item.name)],
+    );
+    if (blank[0]) {
+      throw new ContmsError(
+        `Contms GET /products answered an unexpected body (items.${Number(blank[0].n) - 1}.name: must show something)`,
+      );
+    }
     const { rows } = await helpers.query<{ tenant_id: string; upserted: number; deactivated: number }>(
       "select tenant_id, upserted, deactivated from app_private.sync_subscription_plans($1::jsonb)",
       [JSON.stringify(items)],
