@@ -22,7 +22,8 @@ export const syncSubscriptionPlans: TaskDefinition<unknown> = {
     // A name that shows nothing is the provider's malformed answer, named by its item (the table's
     // check, the same test, would fail the sync with a SQL error instead).
     const { rows: blank } = await helpers.query<{ n: string }>(
-      "select n from unnest($1::text[]) with ordinality as i(name, n) where not app_hidden.is_visible_text(name) limit 1",
+      `select n from unnest($1::text[]) with ordinality as i(name, n)
+       where not app_hidden.is_visible_text(name) limit 1`,
       [items.map((item) => item.name)],
     );
     if (blank[0]) {
