@@ -85,6 +85,21 @@ test("a price is read as the decimal it is written: 0x10, 1_0, ' 1' are refused,
     const made = await gql(app, store.admin.token, CREATE_PRODUCT, { product: { name: `p${price}`, price } });
     expect(made.createProduct.product.price).toBe(stored);
   }
+  // Written into the document as a number, unquoted, it is a price too (it was "BigFloat can only
+  // parse string values" before the fix).
+  for (const [literal, stored] of [
+    ["3", "3.00"],
+    ["0.5", "0.50"],
+    ["2e1", "20.00"],
+  ]) {
+    const made = await gql(
+      app,
+      store.admin.token,
+      `mutation { createProduct(input: { product: { name: "lit${literal}", price: ${literal} } }) ` +
+        "{ product { price } } }",
+    );
+    expect([literal, made.createProduct.product.price]).toEqual([literal, stored]);
+  }
 });
 
 test("a product's image must be one the tenant uploaded, while media is on: else NO_SUCH_IMAGE, alike", async () => {

@@ -35,8 +35,13 @@ export const StrictNumbersPlugin: GraphileConfig.Plugin = {
             return parseValue ? parseValue(value) : value;
           },
           parseLiteral: (ast: ValueNode, variables?: Record<string, unknown> | null) => {
-            if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT)
+            if (ast.kind === Kind.INT || ast.kind === Kind.FLOAT) {
+              // A number written unquoted in the document is read as the text it is, as a quoted
+              // one or a variable's JSON number is (PostGraphile's own reader takes strings only).
               assertDecimal(name, ast.value);
+              return parseValue ? parseValue(ast.value) : ast.value;
+            }
+            if (ast.kind === Kind.STRING) assertDecimal(name, ast.value);
             return parseLiteral ? parseLiteral(ast, variables) : undefined;
           },
         };
