@@ -36,12 +36,15 @@ try {
 const tenantSlug = values.tenant ?? "main";
 // An e-mail address is at most 254 characters (RFC 5321's path limit), as the users table holds.
 const EMAIL = /^(?=.{3,254}$)[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const emails = [values.email, values.operator, values["revoke-operator"]].filter((email) => email !== undefined);
-if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantSlug) || !emails.every((email) => EMAIL.test(email))) {
-  process.stderr.write(
-    "VALIDATION_FAILED: --tenant must be a slug (a-z, 0-9, -) and --email, --operator, --revoke-operator" +
-      " e-mail addresses (name@domain, at most 254 characters).\n",
-  );
+// Each refusal names its option.
+const problems = [
+  ...(/^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantSlug) ? [] : ["--tenant must be a slug (2–63 of a-z, 0-9, -)"]),
+  ...(["email", "operator", "revoke-operator"] as const)
+    .filter((option) => values[option] !== undefined && !EMAIL.test(values[option]))
+    .map((option) => `--${option} must be an e-mail address (name@domain, at most 254 characters)`),
+];
+if (problems.length > 0) {
+  process.stderr.write(`VALIDATION_FAILED: ${problems.join("; ")}.\n`);
   process.exit(1);
 }
 // Granting and revoking one address in one run would report both and leave whichever ran last.

@@ -75,6 +75,11 @@ export function maxArguments(command: Command): number {
  * bigint), or VALIDATION_FAILED with the usage.
  */
 export function idArgument(value: string | undefined, usage: string): string {
-  if (!value || !/^[1-9][0-9]{0,17}$/.test(value)) throw new AppError("VALIDATION_FAILED", `Usage: ${usage}`);
+  if (!value) throw new AppError("VALIDATION_FAILED", `Usage: ${usage}`);
+  if (!/^[1-9][0-9]{0,17}$/.test(value))
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `An id is a whole number from 1 (digits only), not "${value.slice(0, 40)}". Usage: ${usage}`,
+    );
   return value;
 }

@@ -122,8 +122,16 @@ test(
 
 test("init refuses bad arguments with a usage message", () => {
   const result = run("init.ts", ["--tenant", "Not A Slug"]);
-  expect(result.status).toBe(1);
-  expect(result.stderr).toMatch(/^VALIDATION_FAILED/);
+  expect([result.status, result.stderr.trim()]).toEqual([
+    1,
+    "VALIDATION_FAILED: --tenant must be a slug (2–63 of a-z, 0-9, -).",
+  ]);
+  // Each bad option is named, and only the bad ones.
+  const email = run("init.ts", ["--tenant", "fine", "--email", "not-an-email", "--operator", "ok@fine.test"]);
+  expect([email.status, email.stderr.trim()]).toEqual([
+    1,
+    "VALIDATION_FAILED: --email must be an e-mail address (name@domain, at most 254 characters).",
+  ]);
   const both = run("init.ts", ["--operator", "boss@shop.test", "--revoke-operator", "Boss@Shop.test"]);
   expect([both.status, both.stderr.trim()]).toEqual([
     1,
@@ -218,7 +226,12 @@ test("task retry and unlock-workers act on the queue", async () => {
   );
 
   const bad = run("task.ts", ["retry", "abc"]);
-  expect([bad.status, bad.stderr.trim()]).toEqual([1, "VALIDATION_FAILED: Usage: retry <job-id>"]);
+  expect([bad.status, bad.stderr.trim()]).toEqual([
+    1,
+    'VALIDATION_FAILED: An id is a whole number from 1 (digits only), not "abc". Usage: retry <job-id>',
+  ]);
+  const none = run("task.ts", ["retry"]);
+  expect([none.status, none.stderr.trim()]).toEqual([1, "VALIDATION_FAILED: Usage: retry <job-id>"]);
 });
 
 test("commands refuse what they would misread: 0 minutes, extra words, repeated options, deep payloads", async () => {
