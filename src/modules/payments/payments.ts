@@ -72,13 +72,13 @@ function assertInvoiceFor(invoice: Invoice, row: PaymentRow, provider: string): 
   }
 }
 
-/** Two decimal strings of one amount ("1", "1.0", "1.00"). */
+/** Two decimal strings of one amount ("1", "1.0", "1.000", "01.00"). */
 function sameAmount(a: string, b: string): boolean {
-  const cents = (value: string) => {
+  const canonical = (value: string) => {
     const [whole, fraction = ""] = value.split(".");
-    return `${BigInt(whole!)}.${fraction.padEnd(2, "0")}`;
+    return `${BigInt(whole!)}.${fraction.replace(/0+$/, "")}`;
   };
-  return cents(a) === cents(b);
+  return canonical(a) === canonical(b);
 }
 
 export function paymentStarter(
