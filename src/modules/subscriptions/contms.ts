@@ -9,7 +9,7 @@
  * answer) throws ContmsError: the job fails and graphile-worker retries it.
  */
 import { z } from "zod";
-import { isStorableDatetime } from "../../platform/graphql/datetime.ts";
+import { datetimeProblem } from "../../platform/graphql/datetime.ts";
 import type { ContmsConfig } from "./config.ts";
 
 /** How long one call may take before it counts as failed. */
@@ -47,7 +47,10 @@ export const IssuedSubscription = z.object({
   // A time `Datetime` would take: ISO 8601's year 0000 is no year PostgreSQL reads (the job would
   // fail on every attempt as if the provider had not answered), and 0001-01-01T00:00:00+14:00 is a
   // time of 1 BC, which REST and GraphQL would then print as two different wrong dates.
-  expiresAt: z.iso.datetime({ offset: true }).refine(isStorableDatetime, "a time in years 1 to 9999 (UTC)").nullish(),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .refine((value) => datetimeProblem(value) === undefined, "a time in years 1 to 9999 (UTC)")
+    .nullish(),
 });
 export type IssuedSubscription = z.output<typeof IssuedSubscription>;
 

@@ -39,8 +39,8 @@ function offsetMinutes(zone: string): number | undefined {
   return (zone.startsWith("-") ? -1 : 1) * (hours * 60 + minutes);
 }
 
-/** The value unchanged if it is an RFC 3339 timestamp of a real calendar day; throws otherwise. */
-export function assertRfc3339(value: unknown): string {
+/** What is wrong with a value as a `Datetime`, or undefined when it is an RFC 3339 timestamp it takes. */
+export function datetimeProblem(value: unknown): string | undefined {
   const match = typeof value === "string" ? RFC3339.exec(value) : null;
   if (match) {
     const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
@@ -69,23 +69,19 @@ export function assertRfc3339(value: unknown): string {
         utcMicros(year, month, day, hour, minute, second) +
         BigInt(Math.round(nanos / 1000)) -
         BigInt(offset) * 60_000_000n;
-      if (instant < EARLIEST || instant > LATEST) {
-        throw new GraphQLError("Datetime must fall between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.");
-      }
-      return value as string;
+      if (instant < EARLIEST || instant > LATEST)
+        return "Datetime must fall between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.";
+      return undefined;
     }
   }
-  throw new GraphQLError("Datetime must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:00:00Z.");
+  return "Datetime must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:00:00Z.";
 }
 
-/** Whether a text is an RFC 3339 timestamp `Datetime` takes: one PostgreSQL stores as it means. */
-export function isStorableDatetime(value: string): boolean {
-  try {
-    assertRfc3339(value);
-    return true;
-  } catch {
-    return false;
-  }
+/** The value unchanged if it is an RFC 3339 timestamp `Datetime` takes; throws what is wrong otherwise. */
+function assertRfc3339(value: unknown): string {
+  const problem = datetimeProblem(value);
+  if (problem !== undefined) throw new GraphQLError(problem);
+  return value as string;
 }
 
 export const StrictDatetimePlugin: GraphileConfig.Plugin = {
