@@ -3,8 +3,8 @@
  * same tenant. Everything else is refused before any data is read: 401 for the key, 403 for the bot.
  */
 import { randomUUID } from "node:crypto";
-import { connect } from "node:net";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { sendRaw } from "../helpers/rawHttp.ts";
 import { createTenant } from "../helpers/fixtures.ts";
 import { setBotRateLimitClock } from "../../src/modules/commerce/botAuth.ts";
 import { bot, createApiKey, createStore, gql, type TestStore } from "./store.ts";
@@ -125,24 +125,15 @@ test("keys are rate-limited per key: of 12 parallel requests with a limit of 5, 
 test("a POST with no body, or an empty one, is no body of any type: its fields are missing, not 415", async () => {
   // Fails on the code before the fix: with a declared type and no Content-Length (curl -X POST
   // -H 'content-type: application/json'), or with Content-Length: 0 and no type, it was 415.
-  const { port } = new URL(app.url);
-  const send = (headers: string, body = "") =>
-    new Promise<{ status: number; body: { error: { code: string; details?: unknown } } }>((resolve, reject) => {
-      const socket = connect(Number(port), "127.0.0.1", () =>
-        socket.write(
-          `POST /api/bot/customers HTTP/1.1\r\nHost: x\r\nX-API-KEY: ${storeA.apiKey}\r\n` +
-            `X-BOT-ID: ${storeA.botId}\r\n${headers}Connection: close\r\n\r\n${body}`,
-        ),
-      );
-      let received = "";
-      socket.setEncoding("utf8");
-      socket.on("data", (chunk: string) => (received += chunk));
-      socket.on("error", reject);
-      socket.on("close", () => {
-        const [head, ...rest] = received.split("\r\n\r\n");
-        resolve({ status: Number(head!.split(" ")[1]), body: JSON.parse(rest.join("\r\n\r\n")) });
-      });
-    });
+  const send = async (headers: string, body = "") => {
+    const answer = await sendRaw(
+      app.url,
+      `POST /api/bot/customers HTTP/1.1\r\nHost: x\r\nX-API-KEY: ${storeA.apiKey}\r\n` +
+        `X-BOT-ID: ${storeA.botId}\r\n${headers}Connection: close\r\n\r\n${body}`,
+    );
+    const [head, ...rest] = answer.split("\r\n\r\n");
+    return { status: Number(head!.split(" ")[1]), body: JSON.parse(rest.join("\r\n\r\n")) };
+  };
   const missing = {
     error: expect.objectContaining({ code: "VALIDATION_FAILED", details: { fields: expect.any(Object) } }),
   };

@@ -3,7 +3,7 @@
  * (read from the database on every request), and a token whose sub or tid disagree with its
  * session, or that carries no expiry, is UNAUTHENTICATED.
  */
-import { type AddressInfo, connect } from "node:net";
+import type { AddressInfo } from "node:net";
 import express from "express";
 import jwt from "jsonwebtoken";
 import { verifyPassword } from "../../src/modules/identity/passwords.ts";
@@ -13,6 +13,7 @@ import { pgSettingsFor, type AuthenticatedRequest } from "../../src/platform/gra
 import { authenticate } from "../../src/platform/http/authenticate.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { sendRaw } from "../helpers/rawHttp.ts";
 import {
   createTenant,
   createUser,
@@ -213,15 +214,10 @@ test("after logout earlier in the same operation, the owner-pool writes of ident
 test("a request with two Authorization headers is UNAUTHENTICATED, whichever comes first", async () => {
   /** The status line and code of a GET whose header lines are sent exactly as given. */
   const rawGet = async (path: string, headerLines: string[]) => {
-    const { port } = new URL(app.url);
-    const socket = connect(Number(port), "127.0.0.1");
-    const text = await new Promise<string>((resolve, reject) => {
-      let answer = "";
-      socket.on("data", (chunk: Buffer) => (answer += chunk.toString("utf8")));
-      socket.on("close", () => resolve(answer));
-      socket.on("error", reject);
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headerLines.join("")}\r\n`);
-    });
+    const text = await sendRaw(
+      app.url,
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headerLines.join("")}\r\n`,
+    );
     return [text.split("\r\n")[0], /"code":"([A-Z_]+)"/.exec(text)?.[1]];
   };
   const valid = `Authorization: Bearer ${member.token}\r\n`;
