@@ -11,6 +11,7 @@ import {
   isPrintedTimestamp,
   type SortKey,
 } from "../../platform/http/listQuery.ts";
+import { isStorableText } from "../../platform/http/unicode.ts";
 
 /** A page's position: the list and sort it was made for, the last row's sort value and id. */
 export const PageCursor = z.strictObject({ s: z.string().max(100), v: z.string().max(1000), id: z.uuid() });
@@ -30,7 +31,7 @@ export interface SortColumn {
 const VALUE_CHECKS: Record<SortColumn["type"], (value: string) => boolean> = {
   timestamptz: isPrintedTimestamp,
   numeric: (value) => /^-?\d{1,16}(\.\d{1,2})?$/.test(value),
-  text: (value) => value.isWellFormed() && !value.includes("\u0000"),
+  text: isStorableText,
 };
 
 export interface PagePlan {

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { datetimeProblem } from "../../platform/graphql/datetime.ts";
+import { isStorableText } from "../../platform/http/unicode.ts";
 import type { ContmsConfig } from "./config.ts";
 
 /** How long one call may take before it counts as failed. */
@@ -23,14 +24,13 @@ export class ContmsError extends Error {
  * Text PostgreSQL can store: well-formed Unicode (a lone surrogate reached the database as invalid
  * JSON) without NUL. Refused here, the sync's error names the item and field, not a SQL error.
  */
-const storable = (text: string) => text.isWellFormed() && !text.includes("\u0000");
 const STORABLE = "must be well-formed Unicode without NUL";
-const ProviderText = (max: number) => z.string().min(1).max(max).refine(storable, STORABLE);
+const ProviderText = (max: number) => z.string().min(1).max(max).refine(isStorableText, STORABLE);
 
 export const ContmsProduct = z.object({
   id: z.union([ProviderText(200), z.number().int().transform(String)]),
   name: ProviderText(200),
-  description: z.string().max(4000).refine(storable, STORABLE).nullish(),
+  description: z.string().max(4000).refine(isStorableText, STORABLE).nullish(),
   price: z.string().regex(/^[0-9]{1,16}(\.[0-9]{1,2})?$/, "must be a decimal string like 9.99"),
   currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code"),
   durationDays: z.number().int().min(1).max(36_600).nullish(),

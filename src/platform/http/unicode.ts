@@ -17,6 +17,11 @@ export function notUnicode(part: string): AppError {
   });
 }
 
+/** Text PostgreSQL's text type can hold as sent: well-formed Unicode (no lone surrogate) without NUL. */
+export function isStorableText(text: string): boolean {
+  return text.isWellFormed() && !text.includes("\u0000");
+}
+
 /**
  * Whether JSON text escapes no lone surrogate: each `\uD800`–`\uDBFF` escape is followed at once by
  * a `\uDC00`–`\uDFFF` escape, and each of those follows one. Read on the text, not on the parsed
