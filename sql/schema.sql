@@ -104,6 +104,18 @@ $function$;
 comment on function app_hidden.assert_search_text(text) is '@module platform
 True for a search text of at most 256 characters; raises VALIDATION_FAILED otherwise.';
 
+CREATE OR REPLACE FUNCTION app_hidden.is_one_line_text(value text)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE STRICT
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  -- Text that shows nothing is left to the <table>_<column>_visible checks, which call it BLANK.
+  select value !~ '[\x01-\x1f\x7f-\x9f\u2028\u2029]' or not app_hidden.is_visible_text(value);
+$function$;
+comment on function app_hidden.is_one_line_text(text) is '@module platform
+True when the text holds no control character (Cc) and no line or paragraph separator (U+2028, U+2029), or shows nothing at all (app_hidden.is_visible_text judges that). Null for null (a check constraint passes). In app_hidden: the checks that call it run as the request''s role.';
+
 CREATE OR REPLACE FUNCTION app_hidden.is_visible_text(value text)
  RETURNS boolean
  LANGUAGE sql
@@ -677,6 +689,10 @@ CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_private.domain_e
 
 grant execute on function app_hidden.assert_search_text(text) to :DATABASE_VISITOR;
 
+grant execute on function app_hidden.is_one_line_text(text) to :DATABASE_BOT;
+
+grant execute on function app_hidden.is_one_line_text(text) to :DATABASE_VISITOR;
+
 grant execute on function app_hidden.is_visible_text(text) to :DATABASE_BOT;
 
 grant execute on function app_hidden.is_visible_text(text) to :DATABASE_VISITOR;
@@ -747,6 +763,7 @@ create table app_public.tenants (
 alter table app_public.tenants add constraint tenants_slug_key UNIQUE (slug);
 alter table app_public.tenants add constraint tenants_pkey PRIMARY KEY (id);
 alter table app_public.tenants add constraint tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.tenants add constraint tenants_name_one_line CHECK (app_hidden.is_one_line_text(name)) NOT VALID;
 alter table app_public.tenants add constraint tenants_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.tenants add constraint tenants_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::citext));
 alter table app_public.tenants add constraint tenants_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])));
@@ -1113,6 +1130,7 @@ alter table app_public.users add constraint users_email_check CHECK ((email ~ '^
 alter table app_public.users add constraint users_email_length_check CHECK ((length((email)::text) <= 254)) NOT VALID;
 alter table app_public.users add constraint users_email_valid CHECK (app_private.email_is_valid(email)) NOT VALID;
 alter table app_public.users add constraint users_full_name_check CHECK ((length(full_name) <= 200));
+alter table app_public.users add constraint users_full_name_one_line CHECK (app_hidden.is_one_line_text(full_name)) NOT VALID;
 alter table app_public.users add constraint users_username_check CHECK ((username ~ '^[A-Za-z0-9_.-]{2,64}$'::citext));
 alter table app_public.users enable row level security;
 comment on table app_public.users is '@module identity
@@ -2433,6 +2451,7 @@ alter table app_public.events add constraint events_image_check CHECK ((image ~ 
 alter table app_public.events add constraint events_location_check CHECK ((length(location) <= 500));
 alter table app_public.events add constraint events_max_participants_count_check CHECK ((max_participants_count > 0));
 alter table app_public.events add constraint events_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.events add constraint events_name_one_line CHECK (app_hidden.is_one_line_text(name)) NOT VALID;
 alter table app_public.events add constraint events_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.events add constraint events_payment_info_check CHECK ((length(payment_info) <= 2000));
 alter table app_public.events add constraint events_rejection_reason_check CHECK ((length(rejection_reason) <= 1000));
@@ -3292,6 +3311,7 @@ alter table app_public.api_keys add constraint api_keys_pkey PRIMARY KEY (id);
 alter table app_public.api_keys add constraint api_keys_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES app_public.users(tenant_id, id) ON DELETE SET NULL (created_by);
 alter table app_public.api_keys add constraint api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.api_keys add constraint api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.api_keys add constraint api_keys_name_one_line CHECK (app_hidden.is_one_line_text(name)) NOT VALID;
 alter table app_public.api_keys add constraint api_keys_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.api_keys enable row level security;
 comment on table app_public.api_keys is '@module commerce
@@ -3313,6 +3333,7 @@ alter table app_public.bots add constraint bots_pkey PRIMARY KEY (id);
 alter table app_public.bots add constraint bots_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.tenants(id) ON DELETE CASCADE;
 alter table app_public.bots add constraint bots_tenant_id_owner_id_fkey FOREIGN KEY (tenant_id, owner_id) REFERENCES app_public.customers(tenant_id, id);
 alter table app_public.bots add constraint bots_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.bots add constraint bots_name_one_line CHECK (app_hidden.is_one_line_text(name)) NOT VALID;
 alter table app_public.bots add constraint bots_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.bots add constraint bots_referral_percent_check CHECK (((referral_percent >= (0)::numeric) AND (referral_percent <= (100)::numeric)));
 alter table app_public.bots add constraint bots_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text])));
@@ -3339,6 +3360,7 @@ alter table app_public.categories add constraint categories_tenant_id_fkey FOREI
 alter table app_public.categories add constraint categories_tenant_id_parent_id_fkey FOREIGN KEY (tenant_id, parent_id) REFERENCES app_public.categories(tenant_id, id);
 alter table app_public.categories add constraint categories_check CHECK ((parent_id <> id));
 alter table app_public.categories add constraint categories_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.categories add constraint categories_name_one_line CHECK (app_hidden.is_one_line_text(name)) NOT VALID;
 alter table app_public.categories add constraint categories_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.categories add constraint categories_position_check CHECK ((("position" >= '-1000000'::integer) AND ("position" <= 1000000)));
 alter table app_public.categories enable row level security;
@@ -3452,6 +3474,7 @@ alter table app_public.products add constraint products_currency_check CHECK ((c
 alter table app_public.products add constraint products_description_check CHECK ((length(description) <= 4000));
 alter table app_public.products add constraint products_kind_check CHECK ((kind = ANY (ARRAY['goods'::text, 'subscription'::text])));
 alter table app_public.products add constraint products_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.products add constraint products_name_one_line CHECK (app_hidden.is_one_line_text(name)) NOT VALID;
 alter table app_public.products add constraint products_name_visible CHECK (app_hidden.is_visible_text(name)) NOT VALID;
 alter table app_public.products add constraint products_price_check CHECK (((price >= (0)::numeric) AND (price <> 'NaN'::numeric)));
 alter table app_public.products add constraint products_stock_check CHECK ((stock >= 0));
@@ -5440,6 +5463,7 @@ alter table app_public.chats add constraint chats_tenant_id_fkey FOREIGN KEY (te
 alter table app_public.chats add constraint chats_direct_pair CHECK ((((kind = 'direct'::text) AND (direct_user_a IS NOT NULL) AND (direct_user_b IS NOT NULL) AND (direct_user_a < direct_user_b) AND (title IS NULL)) OR ((kind = 'group'::text) AND (direct_user_a IS NULL) AND (direct_user_b IS NULL) AND (title IS NOT NULL))));
 alter table app_public.chats add constraint chats_kind_check CHECK ((kind = ANY (ARRAY['direct'::text, 'group'::text])));
 alter table app_public.chats add constraint chats_title_check CHECK (((title IS NULL) OR (((length(title) >= 1) AND (length(title) <= 200)) AND (title ~ '\S'::text))));
+alter table app_public.chats add constraint chats_title_one_line CHECK (app_hidden.is_one_line_text(title)) NOT VALID;
 alter table app_public.chats add constraint chats_title_visible CHECK (app_hidden.is_visible_text(title)) NOT VALID;
 alter table app_public.chats enable row level security;
 comment on table app_public.chats is '@module messaging

@@ -268,7 +268,8 @@ export function toAppError(error: unknown): AppError {
 
 /**
  * The field a check constraint on one column guards, read from its name: PostgreSQL names a column's
- * own check `<table>_<column>_check`, and ours that text shows something `<table>_<column>_visible`.
+ * own check `<table>_<column>_check`; ours are that text shows something `<table>_<column>_visible`
+ * and that a name is one line `<table>_<column>_one_line`.
  * The field is the column as the API spells it (camelCase).
  */
 function checkedField(
@@ -276,12 +277,20 @@ function checkedField(
 ): { message: string; details: { field: string; constraint: string; reason?: string } } | undefined {
   const { table, constraint } = error;
   if (!table || !constraint?.startsWith(`${table}_`)) return undefined;
-  const match = /^([a-z][a-z0-9_]*?)_(check|visible)$/.exec(constraint.slice(table.length + 1));
+  const match = /^([a-z][a-z0-9_]*?)_(check|visible|one_line)$/.exec(constraint.slice(table.length + 1));
   if (!match) return undefined;
   const field = camelCase(match[1]!);
-  return match[2] === "visible"
-    ? { message: `${field} must contain visible text.`, details: { field, reason: "BLANK", constraint } }
-    : { message: `The value of ${field} is not valid.`, details: { field, constraint } };
+  switch (match[2]) {
+    case "visible":
+      return { message: `${field} must contain visible text.`, details: { field, reason: "BLANK", constraint } };
+    case "one_line":
+      return {
+        message: `${field} must be one line of text, without control characters.`,
+        details: { field, reason: "CONTROL_CHARACTER", constraint },
+      };
+    default:
+      return { message: `The value of ${field} is not valid.`, details: { field, constraint } };
+  }
 }
 
 /** A column as the API spells it: `max_participants_count` → `maxParticipantsCount`. */

@@ -139,6 +139,18 @@ test("init refuses bad arguments with a usage message", () => {
   ]);
 });
 
+test("init refuses a tenant name of more than one line and creates nothing", async () => {
+  const result = run("init.ts", ["--tenant", "two-lines", "--name", "Acme\nCorp", "--email", "a@two-lines.test"]);
+  expect([result.status, result.stderr.trim()]).toEqual([
+    1,
+    "VALIDATION_FAILED: name must be one line of text, without control characters. (tenants_name_one_line)",
+  ]);
+  const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.tenants where slug = $1", [
+    "two-lines",
+  ]);
+  expect(rows[0].n).toBe(0);
+});
+
 test("db:truncate is refused in production and empties our tables in development", async () => {
   // Rows of its own to empty (not the init test's: each test passes alone).
   await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "owner");

@@ -36,7 +36,15 @@ export const schemas = {
     tenant,
     email: newEmail,
     username,
-    fullName: z.string().trim().max(200).optional().nullable(),
+    fullName: z
+      .string()
+      .trim()
+      .max(200)
+      // Checked here too: the database's own check (users_full_name_one_line) would only meet it at
+      // confirmation, after the code was sent.
+      .refine((text) => !/[\p{Cc}\u2028\u2029]/u.test(text), "must be one line of text, without control characters")
+      .optional()
+      .nullable(),
     password,
     captchaToken: z.string().max(4096).optional().nullable(),
   }),
