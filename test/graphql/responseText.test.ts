@@ -17,11 +17,13 @@ afterAll(() => app.stop());
 // Quotes, backslashes, control characters, the two JavaScript line separators, astral-plane emoji,
 // right-to-left text and a combining accent: each must survive the trip byte for byte.
 const TRICKY = 'Say "hi" \\ back\\slash \n new\tline \u2028\u2029 🎉🧩 مرحبا e\u0301 </script>';
+// A name is one line: the same without the line breaks and the tab.
+const TRICKY_NAME = TRICKY.replace(/[\n\t\u2028\u2029]/g, "");
 const QUERY = "query ($id: UUID!) { event(rowId: $id) { name description maxParticipantsCount location } }";
 
 test("stored text comes back exactly over POST and GET, nulls and numbers as JSON", async () => {
-  const id = await createEvent(app, manager.token, { name: TRICKY, description: TRICKY, maxParticipantsCount: 7 });
-  const expected = { event: { name: TRICKY, description: TRICKY, maxParticipantsCount: 7, location: null } };
+  const id = await createEvent(app, manager.token, { name: TRICKY_NAME, description: TRICKY, maxParticipantsCount: 7 });
+  const expected = { event: { name: TRICKY_NAME, description: TRICKY, maxParticipantsCount: 7, location: null } };
   const posted = await app.graphql(QUERY, { id }, manager.token);
   expect(posted.body).toEqual({ data: expected });
 
