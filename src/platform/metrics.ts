@@ -24,14 +24,11 @@ const METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PAT
 /** The label for names outside the known set. */
 export const OTHER = "other";
 
-/** Names of the operations the server's own code runs (the REST shims' generated documents). */
-export const OWN_OPERATIONS: ReadonlySet<string> = new Set(
-  Object.values(generated).flatMap((value) =>
-    isDocument(value)
-      ? value.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []))
-      : [],
-  ),
-);
+/**
+ * The documents the server's own code runs (the REST shims' generated documents), known by identity:
+ * a client may send a document of the same name, which must not be counted as ours.
+ */
+const OWN_DOCUMENTS: ReadonlySet<DocumentNode> = new Set(Object.values(generated).filter(isDocument));
 
 /**
  * A count and a duration histogram of one kind of event (HTTP responses, GraphQL operations) by
@@ -227,13 +224,14 @@ export class Metrics {
           async execute(next, event) {
             const { name: given, type } = describe(event.args.document, event.args.operationName ?? undefined);
             // With the persisted-operations allow-list on, only allow-listed documents execute: their
-            // names are as bounded as the list. Otherwise only our own operations keep their name.
+            // names are as bounded as the list. Otherwise only our own documents keep their name.
             const grafserv = event.args.resolvedPreset?.grafserv as
               | { persistedOperationsGetter?: unknown; allowUnpersistedOperation?: unknown }
               | undefined;
             const allowListed =
               Boolean(grafserv?.persistedOperationsGetter) && grafserv?.allowUnpersistedOperation === false;
-            const name = given === ANONYMOUS || allowListed || OWN_OPERATIONS.has(given) ? given : OTHER;
+            const own = OWN_DOCUMENTS.has(event.args.document);
+            const name = given === ANONYMOUS || allowListed || own ? given : OTHER;
             const started = performance.now();
             let outcome = "error";
             try {
