@@ -3044,19 +3044,23 @@ In a request: the image (its sha256) is one the tenant uploaded, and media is sw
 
 CREATE OR REPLACE FUNCTION app_private.record_image(tenant_id uuid, uploaded_by uuid, sha256 text, content_type text, size integer, OUT id uuid, OUT created boolean)
  RETURNS record
- LANGUAGE sql
+ LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+begin
+  perform app_private.assert_module_access(record_image.uploaded_by, record_image.tenant_id, 'media',
+                                           'images.upload');
   -- One statement, so two uploads of the same bytes at once both get the row: the no-op update
   -- returns the existing one, and xmax = 0 tells a fresh insert.
   insert into app_public.images as i (tenant_id, sha256, content_type, size, uploaded_by)
     values (record_image.tenant_id, record_image.sha256, record_image.content_type, record_image.size,
             record_image.uploaded_by)
-    on conflict (tenant_id, sha256) do update set sha256 = i.sha256
-    returning i.id, (i.xmax = 0);
+    on conflict on constraint images_tenant_sha256_key do update set sha256 = i.sha256
+    returning i.id, (i.xmax = 0) into record_image.id, record_image.created;
+end;
 $function$;
 comment on function app_private.record_image(uuid,uuid,text,text,integer) is '@module media
-The tenant''s record of uploaded bytes (by SHA-256): a new row (created) or the one it already had.';
+The tenant''s record of uploaded bytes (by SHA-256): a new row (created) or the one it already had. FORBIDDEN when the media module is off for the tenant or the uploader lacks images.upload, as it stands when the upload ends.';
 
 create policy select_bot on app_public.images as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
 
@@ -4053,7 +4057,7 @@ CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_public.transacti
 
 CREATE TRIGGER _200_post AFTER INSERT ON app_public.transactions FOR EACH ROW EXECUTE FUNCTION app_private.tg_transactions__post();
 
-create policy select_apikeys_manage on app_public.api_keys as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.current_user_has_permission('apikeys.manage'::text) AS current_user_has_permission)));
+create policy select_apikeys_manage on app_public.api_keys as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled) AND ( SELECT app_public.current_user_has_permission('apikeys.manage'::text) AS current_user_has_permission)));
 
 create policy select_bot on app_public.bots as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
 

@@ -224,6 +224,26 @@ test("storeBalance needs a signed-in user with orders.read and commerce on", asy
   expect(errorCodes((await app.graphql(query, {}, off.admin.token)).body)).toEqual(["FORBIDDEN"]);
 });
 
+test("with commerce off its API keys disappear from the admin's lists as its bots do; on again, they are back", async () => {
+  // Fails on the code before the fix: the keys were still listed, though they could not be managed.
+  const shop = await createStore(app);
+  const lists = "{ apiKeys { totalCount } bots { totalCount } }";
+  const toggle = (enabled: boolean) =>
+    gql(
+      app,
+      shop.admin.token,
+      'mutation($on: Boolean!) { setTenantModule(input: { module: "commerce", enabled: $on }) { clientMutationId } }',
+      {
+        on: enabled,
+      },
+    );
+  expect(await gql(app, shop.admin.token, lists)).toEqual({ apiKeys: { totalCount: 1 }, bots: { totalCount: 1 } });
+  await toggle(false);
+  expect(await gql(app, shop.admin.token, lists)).toEqual({ apiKeys: { totalCount: 0 }, bots: { totalCount: 0 } });
+  await toggle(true);
+  expect(await gql(app, shop.admin.token, lists)).toEqual({ apiKeys: { totalCount: 1 }, bots: { totalCount: 1 } });
+});
+
 test("bot answers carry no ETag: a balance is never answered 304 from a stale copy", async () => {
   const api = bot(app, store);
   const first = await api.get("/api/bot/customers/801/balance");

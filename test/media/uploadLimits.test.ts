@@ -192,9 +192,11 @@ describe.each(DRIVERS)("%s store", (driver) => {
     expect((await request(app.url).get("/ready")).status).toBe(200);
   });
 
-  test("a session that ends while the body arrives: 401, and nothing stored or recorded", async () => {
-    const uploader = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "manager");
-    const before = await storedFiles();
+  /**
+   * Sends an upload's headers and the first part of its body, and waits until the server is writing
+   * it to disk (past the checks made before the body); `finish` sends the rest and reads the answer.
+   */
+  async function startUpload(token: string): Promise<{ finish: () => Promise<string> }> {
     const { port } = new URL(app.url);
     const socket = connect(Number(port), "127.0.0.1");
     socket.on("error", () => undefined);
@@ -207,27 +209,60 @@ describe.each(DRIVERS)("%s store", (driver) => {
     const part = truncated("file");
     const rest = Buffer.from("\r\n--XB--\r\n");
     socket.write(
-      `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${uploader.token}\r\nConnection: close\r\n` +
+      `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n` +
         `Content-Type: multipart/form-data; boundary=XB\r\nContent-Length: ${part.length + rest.length}\r\n\r\n`,
     );
     socket.write(part);
-    // The request passed its session check and the server is writing the upload to disk.
     await until(() => tempFiles().length > 0, "the upload's temporary file");
+    return {
+      finish: () => {
+        socket.write(rest);
+        return answer;
+      },
+    };
+  }
+
+  /** Nothing of the uploader's recorded or stored, and the temporary file gone. */
+  async function expectNothingKept(uploaderId: string, storedBefore: string[]): Promise<void> {
+    const { rows } = await app.db.ownerPool.query("select 1 from app_public.images where uploaded_by = $1", [
+      uploaderId,
+    ]);
+    expect(rows).toEqual([]);
+    expect(await storedFiles()).toEqual(storedBefore);
+    await until(() => tempFiles().length === 0, "the temporary file to be removed");
+  }
+
+  test("a session that ends while the body arrives: 401, and nothing stored or recorded", async () => {
+    const uploader = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "manager");
+    const before = await storedFiles();
+    const upload = await startUpload(uploader.token);
     const logout = await request(app.url)
       .post("/graphql")
       .set("Authorization", `Bearer ${uploader.token}`)
       .send({ query: "mutation { logout { success } }" });
     expect(logout.body).toEqual({ data: { logout: { success: true } } });
-    socket.write(rest);
-    const response = await answer;
+    const response = await upload.finish();
     expect(response.split("\r\n")[0]).toBe("HTTP/1.1 401 Unauthorized");
     expect(response).toContain('"code":"UNAUTHENTICATED"');
-    const { rows } = await app.db.ownerPool.query("select 1 from app_public.images where uploaded_by = $1", [
-      uploader.id,
-    ]);
-    expect(rows).toEqual([]);
-    expect(await storedFiles()).toEqual(before);
-    await until(() => tempFiles().length === 0, "the temporary file to be removed");
+    await expectNothingKept(uploader.id, before);
+  });
+
+  test("media switched off while the body arrives: 403, and nothing stored or recorded", async () => {
+    // Fails on the code before the fix: the module was checked only before the body, and the upload got 201.
+    const tenant = await createTenant(app.db.ownerPool);
+    const uploader = await createUser(app.db.ownerPool, tenant, "manager");
+    const owner = await createUser(app.db.ownerPool, tenant, "owner");
+    const before = await storedFiles();
+    const upload = await startUpload(uploader.token);
+    const off = await request(app.url)
+      .post("/graphql")
+      .set("Authorization", `Bearer ${owner.token}`)
+      .send({ query: 'mutation { setTenantModule(input: { module: "media", enabled: false }) { clientMutationId } }' });
+    expect(off.body.errors).toBeUndefined();
+    const response = await upload.finish();
+    expect(response.split("\r\n")[0]).toBe("HTTP/1.1 403 Forbidden");
+    expect(response).toContain('"code":"FORBIDDEN"');
+    await expectNothingKept(uploader.id, before);
   });
 
   test(

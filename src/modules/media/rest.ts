@@ -49,13 +49,17 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
-  const uploadRoute = implement(uploadImage, async ({ req, res }) => {
-    const claims = requireUser(req);
-    // The module switched on for the tenant and the images.upload permission (FORBIDDEN otherwise).
+  /** The media module on for the tenant and the images.upload permission (FORBIDDEN otherwise). */
+  const assertMayUpload = async (claims: { sub: string; tid: string }) => {
     await pool.query("select app_private.assert_module_access($1, $2, 'media', 'images.upload')", [
       claims.sub,
       claims.tid,
     ]);
+  };
+
+  const uploadRoute = implement(uploadImage, async ({ req, res }) => {
+    const claims = requireUser(req);
+    await assertMayUpload(claims);
     if (!req.is("multipart/form-data"))
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data with a `file` field.");
     // As every body of the API: UTF-8 (the form's text fields are read so), whatever a file part holds.
@@ -70,7 +74,11 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
       const upload = await receiveFile(req, tempFile, maxBytes);
       const type = sniffImageType(upload.head);
       if (!type) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Only PNG, JPEG, GIF and WebP images are accepted.");
+      // Both checked again once the body is in: a slow upload may have outlived the session, the
+      // module or the permission. The record checks the module and permission once more, in its own
+      // statement, for a change made while the bytes are stored.
       await checkSession(claims);
+      await assertMayUpload(claims);
       // Bytes first, then the tenant's record: a recorded image always has its bytes.
       await storage.put(upload.hash, tempFile);
       const image = await recordImage(pool, {
