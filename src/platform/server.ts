@@ -29,7 +29,7 @@ import { openApiImplementation, swaggerUiRouter } from "./http/apiDocs.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./http/openapi.ts";
 import { apiSpecs, getMetrics } from "./http/platformApi.ts";
 import { apiRouter, checkImplementations, implementationsOf, methodNotAllowed } from "./http/routeTable.ts";
-import { implement, isStreaming } from "./http/routeSpec.ts";
+import { type Implementation, implement, isStreaming } from "./http/routeSpec.ts";
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
@@ -192,7 +192,14 @@ export async function createTesseraServer({
     ...healthImplementations({ requestPool, ownerPool, env: config.env, version, logger }),
     openApiImplementation(openApiDocument),
   ];
-  app.use(apiRouter(rootRoutes, ""));
+  // Routes under /api (its liveness alias) meet what every /api request meets first, below.
+  const underApi = (implementation: Implementation) => implementation.spec.path.startsWith("/api/");
+  app.use(
+    apiRouter(
+      rootRoutes.filter((implementation) => !underApi(implementation)),
+      "",
+    ),
+  );
   app.use(swaggerUiRouter());
   const authenticated = authenticate(config.jwtSecret, checkSession, GRAPHQL_PATH, logger);
   app.use(authenticated);
@@ -229,6 +236,7 @@ export async function createTesseraServer({
     wellFormedQueryString,
   );
   app.use("/api", ...routes);
+  app.use(apiRouter(rootRoutes.filter(underApi), ""));
 
   const graphqlGuards = [acceptHeaderGuard(GRAPHQL_PATH), graphqlBodyGuard(GRAPHQL_PATH, GRAPHQL_MAX_BODY_BYTES)];
   app.use(...graphqlGuards);

@@ -1,9 +1,11 @@
 /**
  * Every REST JSON body is an object whose every key the route takes: JSON of another kind is
  * refused as NOT_AN_OBJECT (body-parser called it "not valid JSON"), and a key no route takes is
- * named, on identity's routes too (they had dropped it without a word).
+ * named, on identity's routes too (they had dropped it without a word). Every route under /api
+ * meets these rules, the liveness alias and the image URLs included.
  */
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { sendRaw } from "../helpers/rawHttp.ts";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -127,4 +129,27 @@ test("a route that takes no body refuses the keys of one", async () => {
   // An empty object is no key: past the body, the route answers as before (no session to end).
   const [status, error] = await post("/api/auth/logout", "{}");
   expect([status, (error as { code: string }).code]).toEqual([401, "UNAUTHENTICATED"]);
+});
+
+test("every route under /api meets the body rules first: its liveness alias and an image's URL too", async () => {
+  // Fails on the code before the fix: both ignored any body, a cut-off or a UTF-16 one included.
+  const get = async (path: string, body: string, type = "application/json") => {
+    const answer = await sendRaw(
+      app.url,
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: ${type}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    const status = Number(answer.split(" ")[1]);
+    const json = answer.slice(answer.indexOf("\r\n\r\n") + 4);
+    return [status, json ? (JSON.parse(json) as { error?: { code?: string } }).error?.code : undefined];
+  };
+  for (const path of ["/api/healthz", `/api/images/${crypto.randomUUID()}`]) {
+    expect({ path, answer: await get(path, '{"a":') }).toEqual({ path, answer: [400, "VALIDATION_FAILED"] });
+    expect({ path, answer: await get(path, '{"a":1}') }).toEqual({ path, answer: [400, "VALIDATION_FAILED"] });
+    const utf16 = await get(path, "{}", "application/json; charset=utf-16");
+    expect({ path, answer: utf16 }).toEqual({ path, answer: [415, "UNSUPPORTED_MEDIA_TYPE"] });
+  }
+  // Without a body they answer as before.
+  expect(await get("/api/healthz", "")).toEqual([200, undefined]);
+  expect(await get(`/api/images/${crypto.randomUUID()}`, "")).toEqual([404, "NOT_FOUND"]);
 });

@@ -23,8 +23,10 @@ export const media: ModuleManifest = {
         ? (await import("./s3Storage.ts")).s3ImageStorage({ ...store, tempDir: join(uploadPath, "tmp"), logger })
         : localImageStorage(uploadPath);
     // Multipart bodies are streamed, never buffered by a body parser.
+    const { upload, download } = imageRoutes({ storage, maxBytes, pool: ownerPool, checkSession });
     return {
-      streamingRoutes: [imageRoutes({ storage, maxBytes, pool: ownerPool, checkSession })],
+      streamingRoutes: [upload],
+      routes: () => [download],
       close: async () => storage.close?.(),
     };
   },

@@ -45,7 +45,14 @@ export interface ImageRouteOptions {
   checkSession: SessionCheck;
 }
 
-export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRouteOptions): Router {
+/**
+ * The upload route streams its body, so it is mounted before the body parsers; the download route
+ * takes no body and is mounted after them, as every other route is (a body sent to it is refused).
+ */
+export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRouteOptions): {
+  upload: Router;
+  download: Router;
+} {
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
@@ -138,7 +145,7 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
     }
   });
 
-  return apiRouter([uploadRoute, downloadRoute]);
+  return { upload: apiRouter([uploadRoute]), download: apiRouter([downloadRoute]) };
 }
 
 /** The tenant's record of these bytes: a new row (created) or the one it already had. */
