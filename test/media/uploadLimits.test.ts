@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import request from "supertest";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
+import { sendRaw } from "../helpers/rawHttp.ts";
 import { until } from "../helpers/wait.ts";
 import { mediaConfig } from "../../src/modules/media/config.ts";
-import { imageRoutes } from "../../src/modules/media/rest.ts";
+import { imageRoutes, MULTIPART_OVERHEAD } from "../../src/modules/media/rest.ts";
 import { s3ImageStorage } from "../../src/modules/media/s3Storage.ts";
 import { localImageStorage } from "../../src/modules/media/storage.ts";
 import { createLogger } from "../../src/platform/logger.ts";
@@ -79,6 +80,20 @@ describe.each(DRIVERS)("%s store", (driver) => {
     expect([exact.status, exact.body.size]).toEqual([201, MAX_BYTES]);
     const over = await upload(manager.token, png(6, MAX_BYTES - 7));
     expect([over.status, over.body.error?.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
+    expect(tempFiles()).toEqual([]);
+  });
+
+  test("an upload declared longer than any allowed body is 413 before it is invited or read", async () => {
+    // Fails on the code before the fix: the server answered 100 Continue and read 5 MiB first.
+    for (const length of [MAX_BYTES + MULTIPART_OVERHEAD + 1, 10_000_000_000]) {
+      const answer = await sendRaw(
+        app.url,
+        `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${manager.token}\r\nConnection: close\r\n` +
+          `Content-Type: multipart/form-data; boundary=XB\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`,
+      );
+      expect({ length, head: answer.split("\r\n")[0] }).toEqual({ length, head: "HTTP/1.1 413 Payload Too Large" });
+      expect(answer).toContain('"code":"PAYLOAD_TOO_LARGE"');
+    }
     expect(tempFiles()).toEqual([]);
   });
 

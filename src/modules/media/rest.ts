@@ -24,7 +24,12 @@ import { apiRouter, implement } from "../../platform/http/routeTable.ts";
 import { getImage, uploadImage } from "./api.ts";
 import { sniffImageType } from "./sniff.ts";
 import type { ImageStorage } from "./storage.ts";
-import { declaredCharset, isUtf8Charset, unsupportedCharset } from "../../platform/http/requestBody.ts";
+import {
+  declaredCharset,
+  declaredLengthRefusal,
+  isUtf8Charset,
+  unsupportedCharset,
+} from "../../platform/http/requestBody.ts";
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Temporary uploads untouched this long are leftovers of a dead process (swept at start). */
@@ -35,6 +40,12 @@ export const STALE_UPLOAD_MS = 60 * 60 * 1000;
  * them is 400 VALIDATION_FAILED naming the limit (details.reason, details.max).
  */
 export const MULTIPART_LIMITS = { files: 1, fields: 10, fieldSize: 1024, parts: 11 };
+/**
+ * The most a multipart body within those limits holds besides its file: each part's headers (16 KiB)
+ * and boundary lines, and the fields. A body declared longer than the file limit and this is refused
+ * before a byte of it is read or a `100 Continue` invites it.
+ */
+export const MULTIPART_OVERHEAD = MULTIPART_LIMITS.parts * (16 * 1024 + 128) + MULTIPART_LIMITS.fields * 1024;
 
 export interface ImageRouteOptions {
   storage: ImageStorage;
@@ -76,6 +87,8 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
     const encoding = req.get("content-encoding")?.trim().toLowerCase();
     if (encoding && encoding !== "identity")
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Uploads are sent without Content-Encoding.");
+    const tooLong = declaredLengthRefusal(req, maxBytes + MULTIPART_OVERHEAD);
+    if (tooLong) throw tooLong;
     const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
     try {
       const upload = await receiveFile(req, tempFile, maxBytes);

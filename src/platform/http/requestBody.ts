@@ -32,7 +32,8 @@ export function declaredLengthLimit(limit: number) {
   return (req: Request, _res: Response, next: NextFunction): void => next(declaredLengthRefusal(req, limit));
 }
 
-function declaredLengthRefusal(req: Request, limit: number): AppError | undefined {
+/** PAYLOAD_TOO_LARGE when the request's Content-Length is over `limit`; undefined otherwise. */
+export function declaredLengthRefusal(req: Request, limit: number): AppError | undefined {
   const length = req.headers["content-length"];
   return length !== undefined && Number(length) > limit
     ? new AppError("PAYLOAD_TOO_LARGE", `The request body is over ${limit} bytes.`)
