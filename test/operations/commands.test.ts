@@ -277,6 +277,18 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
       args: ["enqueue", "run_build", "{}"],
       says: /^VALIDATION_FAILED: The payload does not fit run_build: buildId: /,
     },
+    // Ids that are no UUIDs: these jobs had failed every attempt, for days of retries.
+    ...(
+      [
+        ["scrub_user", '{"userId":"x"}', "userId"],
+        ["event_reminder", '{"participantId":"x"}', "participantId"],
+        ["event_cancelled", '{"eventId":"x"}', "eventId"],
+      ] as const
+    ).map(([task, payload, field]) => ({
+      script: "task.ts",
+      args: ["enqueue", task, payload],
+      says: new RegExp(`^VALIDATION_FAILED: The payload does not fit ${task}: ${field}: `),
+    })),
     // The platform's own tasks: send_email had dropped such a job, domain_event failed every attempt.
     {
       script: "task.ts",

@@ -14,7 +14,7 @@ const REMINDER_REMOVAL_BATCH_SIZE = 500;
 
 /** Idempotent: the participant row records the delivery, the notification is unique per event. */
 export const eventReminder: TaskDefinition<{ participantId: string }> = {
-  payload: z.object({ participantId: z.string() }),
+  payload: z.object({ participantId: z.uuid() }),
   async run({ participantId }, helpers) {
     await helpers.query("select app_private.send_event_reminder($1)", [participantId]);
   },
@@ -26,7 +26,7 @@ export const eventReminder: TaskDefinition<{ participantId: string }> = {
  * re-walks both; notifications already there are skipped, e-mail included.
  */
 export const eventCancelled: TaskDefinition<{ eventId: string }> = {
-  payload: z.object({ eventId: z.string() }),
+  payload: z.object({ eventId: z.uuid() }),
   async run({ eventId }, helpers) {
     const steps = [
       ["notify_event_cancelled", CANCELLATION_BATCH_SIZE],

@@ -13,7 +13,7 @@ export const SESSION_RETENTION_DAYS = 30;
 const CLEANUP_SQL = "select app_private.cleanup_expired(make_interval(days => $1)) as deleted";
 
 export const scrubUser: TaskDefinition<{ userId: string }> = {
-  payload: z.object({ userId: z.string() }),
+  payload: z.object({ userId: z.uuid() }),
   async run({ userId }, helpers) {
     await helpers.query("select app_private.scrub_user($1)", [userId]);
   },
