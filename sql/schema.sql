@@ -2493,6 +2493,11 @@ begin
   if new.image ~ '^https://\S+$' then
     return new;
   end if;
+  -- A UUID is read in either case (RFC 9562), as the image's URL serves it: stored as the upload
+  -- answered it, in lower case.
+  if new.image ~ '^/api/images/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+    new.image := lower(new.image);
+  end if;
   -- While media is off its images are invisible: one is as unknown as an id that names none (a
   -- request's; the owner's scripts and the worker are not held to the tenant's switches).
   if new.image ~ '^/api/images/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
@@ -2505,7 +2510,7 @@ begin
 end;
 $function$;
 comment on function app_private.check_event_image() is '@module events
-Before insert/update of an events image: https:// URL or /api/images/<id> of an image of the events tenant, while the tenant has media switched on (VALIDATION_FAILED otherwise).';
+Before insert/update of an events image: https:// URL or /api/images/<id> (stored in lower case) of an image of the events tenant, while the tenant has media switched on (VALIDATION_FAILED otherwise).';
 
 CREATE OR REPLACE FUNCTION app_private.event_notice(kind text, event app_public.events, OUT title text, OUT content text)
  RETURNS record

@@ -92,6 +92,12 @@ test(
     // The other tenant uses its own upload.
     const theirEvent = await createEvent(app, other.token, { image: theirs });
     expect(await imageOf(theirEvent)).toBe(theirs);
+    // An id in upper case names the image its URL serves in either case: stored as the upload answered
+    // it (it was refused before).
+    const shouted = `/api/images/${theirs.slice("/api/images/".length).toUpperCase()}`;
+    const shoutedEvent = await createEvent(app, other.token, { image: shouted });
+    expect(await imageOf(shoutedEvent)).toBe(theirs);
+    expect((await request(app.url).get(shouted)).status).toBe(200);
   },
 );
 
