@@ -8,6 +8,7 @@ import request from "supertest";
 import { createStore, errorCodes, gql, type TestStore } from "../commerce/store.ts";
 import { CREATE_EVENT, createEvent, inMinutes, newTenant } from "../events/helpers.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { firstError, refusal } from "./checkAnswers.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { CREATE_GROUP, rest, SEND } from "../messaging/helpers.ts";
 
@@ -33,12 +34,7 @@ const NOT_ONE_LINE = [
   "Del\u007f",
 ];
 
-type Answer = { errors?: Array<{ extensions?: { code?: string; details?: Record<string, unknown> } }> };
-const firstError = (body: Answer) => {
-  const error = body.errors?.[0]?.extensions;
-  return { code: error?.code, field: error?.details?.field, reason: error?.details?.reason };
-};
-const control = (field: string) => ({ code: "VALIDATION_FAILED", field, reason: "CONTROL_CHARACTER" });
+const control = (field: string) => refusal(field, "CONTROL_CHARACTER");
 
 test("app_hidden.is_one_line_text refuses exactly the controls and separators, in text that shows something", async () => {
   const { rows } = await app.db.ownerPool.query<{ cps: number[] }>(

@@ -7,6 +7,7 @@ import { createBroadcastStore, CREATE_BROADCAST } from "../broadcasts/helpers.ts
 import { bot, createStore, errorCodes, gql, type TestStore } from "../commerce/store.ts";
 import { CREATE_EVENT, createEvent, inMinutes, newTenant, REJECT } from "../events/helpers.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { type Answer, firstError, refusal } from "./checkAnswers.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { CREATE_GROUP, SEND } from "../messaging/helpers.ts";
 
@@ -77,12 +78,7 @@ function ranges(codePoints: number[]): string[] {
   return out.map(([a, b]) => (a === b ? a.toString(16) : `${a.toString(16)}-${b.toString(16)}`));
 }
 
-type Answer = { errors?: Array<{ extensions?: { code?: string; details?: Record<string, unknown> } }> };
-const firstError = (body: Answer) => {
-  const error = body.errors?.[0]?.extensions;
-  return { code: error?.code, field: error?.details?.field, reason: error?.details?.reason };
-};
-const blank = (field: string) => ({ code: "VALIDATION_FAILED", field, reason: "BLANK" });
+const blank = (field: string) => refusal(field, "BLANK");
 
 test("app_hidden.is_visible_text tells text that shows something from text that does not", async () => {
   const { rows } = await app.db.ownerPool.query<{ value: string; visible: boolean }>(
