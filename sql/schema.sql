@@ -3047,7 +3047,48 @@ $function$;
 comment on function app_private.assert_image_usable(uuid,text) is '@module media
 In a request: the image (its sha256) is one the tenant uploaded, and media is switched on; else VALIDATION_FAILED (field imageSha256, reason NO_SUCH_IMAGE).';
 
-CREATE OR REPLACE FUNCTION app_private.record_image(tenant_id uuid, uploaded_by uuid, sha256 text, content_type text, size integer, OUT id uuid, OUT created boolean)
+CREATE OR REPLACE FUNCTION app_private.assert_may_upload_image(user_id uuid, tenant_id uuid, sha256 text, size bigint, quota bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.assert_module_access(assert_may_upload_image.user_id, assert_may_upload_image.tenant_id,
+                                           'media', 'images.upload');
+  if assert_may_upload_image.sha256 is not null then
+    perform app_private.image_quota_problem(assert_may_upload_image.tenant_id, assert_may_upload_image.sha256,
+                                            assert_may_upload_image.size, assert_may_upload_image.quota);
+  end if;
+end;
+$function$;
+comment on function app_private.assert_may_upload_image(uuid,uuid,text,bigint,bigint) is '@module media
+The upload route''s checks: the media module on and the images.upload permission (FORBIDDEN), and, given the bytes'' hash and size, room in the tenant''s quota (STORAGE_QUOTA_EXCEEDED).';
+
+CREATE OR REPLACE FUNCTION app_private.image_quota_problem(tenant_id uuid, sha256 text, size bigint, quota bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_used bigint;
+begin
+  if exists (select 1 from app_public.images i
+             where i.tenant_id = image_quota_problem.tenant_id and i.sha256 = image_quota_problem.sha256) then
+    return;
+  end if;
+  select coalesce(sum(i.size), 0) into v_used from app_public.images i where i.tenant_id = image_quota_problem.tenant_id;
+  if v_used + image_quota_problem.size > image_quota_problem.quota then
+    raise exception 'The tenant''s images would exceed its storage quota of % bytes', image_quota_problem.quota
+      using errcode = 'TQUOT',
+            detail = json_build_object('quotaBytes', image_quota_problem.quota, 'usedBytes', v_used,
+                                       'size', image_quota_problem.size)::text;
+  end if;
+end;
+$function$;
+comment on function app_private.image_quota_problem(uuid,text,bigint,bigint) is '@module media
+STORAGE_QUOTA_EXCEEDED (TQUOT, details quotaBytes, usedBytes, size) when new bytes of this size would take the tenant''s image records past the quota; bytes the tenant already has pass.';
+
+CREATE OR REPLACE FUNCTION app_private.record_image(tenant_id uuid, uploaded_by uuid, sha256 text, content_type text, size integer, quota bigint, OUT id uuid, OUT created boolean)
  RETURNS record
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -3055,6 +3096,10 @@ AS $function$
 begin
   perform app_private.assert_module_access(record_image.uploaded_by, record_image.tenant_id, 'media',
                                            'images.upload');
+  -- A tenant's records are written one at a time, so that each sees the others' sizes.
+  perform pg_advisory_xact_lock(hashtextextended('app_public.images of ' || record_image.tenant_id, 0));
+  perform app_private.image_quota_problem(record_image.tenant_id, record_image.sha256, record_image.size,
+                                          record_image.quota);
   -- One statement, so two uploads of the same bytes at once both get the row: the no-op update
   -- returns the existing one, and xmax = 0 tells a fresh insert.
   insert into app_public.images as i (tenant_id, sha256, content_type, size, uploaded_by)
@@ -3064,8 +3109,8 @@ begin
     returning i.id, (i.xmax = 0) into record_image.id, record_image.created;
 end;
 $function$;
-comment on function app_private.record_image(uuid,uuid,text,text,integer) is '@module media
-The tenant''s record of uploaded bytes (by SHA-256): a new row (created) or the one it already had. FORBIDDEN when the media module is off for the tenant or the uploader lacks images.upload, as it stands when the upload ends.';
+comment on function app_private.record_image(uuid,uuid,text,text,integer,bigint) is '@module media
+The tenant''s record of uploaded bytes (by SHA-256): a new row (created) or the one it already had. FORBIDDEN when the media module is off for the tenant or the uploader lacks images.upload, as it stands when the upload ends; STORAGE_QUOTA_EXCEEDED when new bytes would take the tenant past quota.';
 
 create policy select_bot on app_public.images as permissive for select to :DATABASE_BOT using ((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)));
 

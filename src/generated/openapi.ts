@@ -591,7 +591,7 @@ export interface paths {
         put?: never;
         /**
          * Uploads an image (PNG, JPEG, GIF or WebP; the type is read from the bytes)
-         * @description Needs the images.upload permission and the media module on. One `file` part, at most 10 other fields of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES.
+         * @description Needs the images.upload permission and the media module on. One `file` part, at most 10 other fields of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES; a tenant's images together stay within MEDIA_TENANT_QUOTA_BYTES (STORAGE_QUOTA_EXCEEDED).
          */
         post: operations["uploadImage"];
         delete?: never;
@@ -883,7 +883,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "CONFLICT" | "FORBIDDEN" | "INSUFFICIENT_BALANCE" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INVALID_TOKEN" | "INVALID_TWO_FACTOR_CODE" | "NOT_FOUND" | "OUT_OF_STOCK" | "PAYLOAD_TOO_LARGE" | "PAYMENT_AMOUNT_MISMATCH" | "PAYMENT_PROVIDER_REFUSED" | "PAYMENT_PROVIDER_UNAVAILABLE" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "TOKEN_REUSED" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEAK_PASSWORD";
+                code: "CONFLICT" | "FORBIDDEN" | "INSUFFICIENT_BALANCE" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INVALID_TOKEN" | "INVALID_TWO_FACTOR_CODE" | "NOT_FOUND" | "OUT_OF_STOCK" | "PAYLOAD_TOO_LARGE" | "PAYMENT_AMOUNT_MISMATCH" | "PAYMENT_PROVIDER_REFUSED" | "PAYMENT_PROVIDER_UNAVAILABLE" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "STORAGE_QUOTA_EXCEEDED" | "TOKEN_REUSED" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WEAK_PASSWORD";
                 message: string;
                 /** @description `fields` (field → problem) for VALIDATION_FAILED; `reason` and others by code. */
                 details?: Record<string, never>;
@@ -6439,7 +6439,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
+            /** @description PAYLOAD_TOO_LARGE: The request body is too large. / STORAGE_QUOTA_EXCEEDED: The tenant's images would exceed its storage quota (MEDIA_TENANT_QUOTA_BYTES). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6448,7 +6448,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         error?: {
                             /** @enum {unknown} */
-                            code?: "PAYLOAD_TOO_LARGE";
+                            code?: "PAYLOAD_TOO_LARGE" | "STORAGE_QUOTA_EXCEEDED";
                         };
                     };
                 };

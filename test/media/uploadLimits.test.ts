@@ -296,7 +296,7 @@ describe.each(DRIVERS)("%s store", (driver) => {
         utimesSync(stale, old, old);
         // The routes are only made here, never called: no session is checked.
         const checkSession = () => Promise.reject(new Error("no upload is sent in this test"));
-        imageRoutes({ storage, maxBytes: MAX_BYTES, pool: app.db.ownerPool, checkSession });
+        imageRoutes({ storage, maxBytes: MAX_BYTES, tenantQuotaBytes: 1024, pool: app.db.ownerPool, checkSession });
         await until(() => !existsSync(stale), "the stale upload to be swept");
         expect(readdirSync(join(root, "tmp"))).toEqual(["recent.upload"]);
       } finally {

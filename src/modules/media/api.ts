@@ -24,7 +24,8 @@ export const uploadImage = defineRoute({
   summary: "Uploads an image (PNG, JPEG, GIF or WebP; the type is read from the bytes)",
   description:
     "Needs the images.upload permission and the media module on. One `file` part, at most 10 other fields " +
-    "of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES.",
+    "of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES; a tenant's images together " +
+    "stay within MEDIA_TENANT_QUOTA_BYTES (STORAGE_QUOTA_EXCEEDED).",
   tags: ["images"],
   security: "bearer",
   body: {
@@ -38,7 +39,7 @@ export const uploadImage = defineRoute({
     201: { description: "Recorded for the tenant", schema: Image },
     200: { description: "The tenant had these bytes already: its existing record", schema: Image },
   },
-  errors: ["FORBIDDEN", "SERVICE_UNAVAILABLE"],
+  errors: ["FORBIDDEN", "STORAGE_QUOTA_EXCEEDED", "SERVICE_UNAVAILABLE"],
 });
 
 export const getImage = defineRoute({

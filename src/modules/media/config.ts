@@ -1,6 +1,6 @@
 /**
  * Media's environment variables: where uploaded images are stored (local disk, or an S3-compatible
- * bucket that several API instances share) and how large one may be.
+ * bucket that several API instances share), how large one may be, and how much a tenant may hold.
  */
 import { join, resolve } from "node:path";
 import { z } from "zod";
@@ -27,6 +27,8 @@ export type ImageStore =
 export interface MediaConfig {
   uploadPath: string;
   maxBytes: number;
+  /** The most bytes a tenant's image records may add up to (each record counted once, by its size). */
+  tenantQuotaBytes: number;
   store: ImageStore;
 }
 
@@ -63,6 +65,7 @@ export const mediaConfig = configFragment({
   variables: {
     IMAGE_UPLOAD_PATH: pathSetting.optional(),
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+    MEDIA_TENANT_QUOTA_BYTES: integer(1024, 2 ** 50).default(1024 * 1024 * 1024),
     STORAGE_DRIVER: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
     S3_ENDPOINT: httpUrl().optional(),
     S3_BUCKET: z.string().min(1).optional(),
@@ -75,6 +78,7 @@ export const mediaConfig = configFragment({
   build: (env): MediaConfig => ({
     uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")),
     maxBytes: env.IMAGE_MAX_BYTES,
+    tenantQuotaBytes: env.MEDIA_TENANT_QUOTA_BYTES,
     store:
       env.STORAGE_DRIVER === "s3"
         ? {

@@ -50,6 +50,8 @@ export const MULTIPART_OVERHEAD = MULTIPART_LIMITS.parts * (16 * 1024 + 128) + M
 export interface ImageRouteOptions {
   storage: ImageStorage;
   maxBytes: number;
+  /** The most bytes a tenant's image records may add up to. */
+  tenantQuotaBytes: number;
   /** Owner pool: checks the uploader's permissions, records uploads, resolves image ids. */
   pool: pg.Pool;
   /** The session check, made again once the body is in: the session may have ended while it arrived. */
@@ -60,18 +62,24 @@ export interface ImageRouteOptions {
  * The upload route streams its body, so it is mounted before the body parsers; the download route
  * takes no body and is mounted after them, as every other route is (a body sent to it is refused).
  */
-export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRouteOptions): {
+export function imageRoutes({ storage, maxBytes, tenantQuotaBytes, pool, checkSession }: ImageRouteOptions): {
   upload: Router;
   download: Router;
 } {
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
-  /** The media module on for the tenant and the images.upload permission (FORBIDDEN otherwise). */
-  const assertMayUpload = async (claims: { sub: string; tid: string }) => {
-    await pool.query("select app_private.assert_module_access($1, $2, 'media', 'images.upload')", [
+  /**
+   * The media module on for the tenant and the images.upload permission (FORBIDDEN otherwise); with
+   * the upload's hash and size, also room for it in the tenant's quota (STORAGE_QUOTA_EXCEEDED).
+   */
+  const assertMayUpload = async (claims: { sub: string; tid: string }, upload?: { hash: string; size: number }) => {
+    await pool.query("select app_private.assert_may_upload_image($1, $2, $3, $4, $5)", [
       claims.sub,
       claims.tid,
+      upload?.hash ?? null,
+      upload?.size ?? null,
+      tenantQuotaBytes,
     ]);
   };
 
@@ -98,7 +106,7 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
       // module or the permission. The record checks the module and permission once more, in its own
       // statement, for a change made while the bytes are stored.
       await checkSession(claims);
-      await assertMayUpload(claims);
+      await assertMayUpload(claims, upload);
       // Bytes first, then the tenant's record: a recorded image always has its bytes.
       await storage.put(upload.hash, tempFile);
       const image = await recordImage(pool, {
@@ -107,6 +115,7 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
         hash: upload.hash,
         contentType: type,
         size: upload.size,
+        quotaBytes: tenantQuotaBytes,
       });
       // 201 or 200 says whether *this tenant* had these bytes already — never whether anyone else had.
       res.status(image.created ? 201 : 200).json({
@@ -164,12 +173,12 @@ export function imageRoutes({ storage, maxBytes, pool, checkSession }: ImageRout
 /** The tenant's record of these bytes: a new row (created) or the one it already had. */
 async function recordImage(
   pool: pg.Pool,
-  image: { tenantId: string; userId: string; hash: string; contentType: string; size: number },
+  image: { tenantId: string; userId: string; hash: string; contentType: string; size: number; quotaBytes: number },
 ): Promise<{ id: string; created: boolean }> {
   // One statement, so two uploads of the same bytes at once both get the row (created: false).
   const { rows } = await pool.query<{ id: string; created: boolean }>(
-    "select id, created from app_private.record_image($1, $2, $3, $4, $5)",
-    [image.tenantId, image.userId, image.hash, image.contentType, image.size],
+    "select id, created from app_private.record_image($1, $2, $3, $4, $5, $6)",
+    [image.tenantId, image.userId, image.hash, image.contentType, image.size, image.quotaBytes],
   );
   return rows[0]!;
 }
