@@ -2924,6 +2924,11 @@ begin
   if not found then
     raise exception 'No such event' using errcode = 'TNFND';
   end if;
+  -- A cancelled event is final: its participants were told, its reminders removed.
+  if v_event.rejected_at is not null then
+    raise exception 'The event is cancelled: it cannot be changed' using errcode = 'TCONF',
+      detail = json_build_object('reason', 'EVENT_CANCELLED')::text;
+  end if;
   if update_event.max_participants_count is not null then
     select count(*)::integer into v_participants from app_public.event_participants p
       where p.event_id = v_event.id and p.status = 'PARTICIPATING';
@@ -2955,7 +2960,7 @@ end;
 $function$;
 comment on function app_public.update_event(uuid,text,timestamp with time zone,timestamp with time zone,text,text,text,text,text,integer,app_public.event_optional_field[]) is '@module events
 @resultFieldName event
-Changes an event (needs events.manage); omitted fields keep their value. `clear` names the optional fields to empty (an unlimited capacity, no image, no text); an optional text that shows nothing (an empty string) clears it too, and a field both given and cleared is VALIDATION_FAILED. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS).';
+Changes an event (needs events.manage); omitted fields keep their value. `clear` names the optional fields to empty (an unlimited capacity, no image, no text); an optional text that shows nothing (an empty string) clears it too, and a field both given and cleared is VALIDATION_FAILED. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). A cancelled event cannot be changed (CONFLICT, details.reason EVENT_CANCELLED).';
 
 CREATE TRIGGER _500_reminder AFTER INSERT OR DELETE OR UPDATE OF status ON app_public.event_participants FOR EACH ROW EXECUTE FUNCTION app_private.tg_event_participants__reminder();
 

@@ -287,3 +287,27 @@ test(
     expect(await ours()).toHaveLength(batches);
   },
 );
+
+test("a cancelled event is final: updateEvent answers CONFLICT EVENT_CANCELLED and changes nothing", async () => {
+  // Fails on the code before the fix: a cancelled event could be renamed and moved.
+  const { manager, member } = await newTenant(app);
+  const eventId = await createEvent(app, manager.token, { name: "Called off" });
+  expect((await app.graphql(JOIN, { id: eventId }, member.token)).body.errors).toBeUndefined();
+  expect(
+    (await app.graphql(REJECT, { id: eventId, reason: "Venue closed" }, manager.token)).body.errors,
+  ).toBeUndefined();
+  const read = async () =>
+    (
+      await app.db.ownerPool.query("select name, starts_at, rejection_reason from app_public.events where id = $1", [
+        eventId,
+      ])
+    ).rows[0];
+  const before = await read();
+  const update = await app.graphql(
+    `mutation ($input: UpdateEventInput!) { updateEvent(input: $input) { event { name } } }`,
+    { input: { eventId, name: "Back on", startsAt: inMinutes(60), endsAt: inMinutes(120) } },
+    manager.token,
+  );
+  expect(update.body.errors?.[0]?.extensions).toEqual({ code: "CONFLICT", details: { reason: "EVENT_CANCELLED" } });
+  expect(await read()).toEqual(before);
+});
