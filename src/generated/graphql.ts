@@ -2401,7 +2401,7 @@ export type Mutation = {
   updateCategory: Maybe<UpdateCategoryPayload>;
   /** Updates a single `Category` using its globally unique id and a patch. */
   updateCategoryById: Maybe<UpdateCategoryPayload>;
-  /** Changes an event (needs events.manage); omitted fields keep their value. `clear` names the optional fields to empty (an unlimited capacity, no image, no text); an optional text that shows nothing (an empty string) clears it too, and a field both given and cleared is VALIDATION_FAILED. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). */
+  /** Changes an event (needs events.manage); omitted fields keep their value. `clear` names the optional fields to empty (an unlimited capacity, no image, no text); an optional text that shows nothing (an empty string) clears it too, and a field both given and cleared is VALIDATION_FAILED. Moving it moves the reminders. A capacity below 1 is VALIDATION_FAILED; one below the current number of participants is refused (CONFLICT, details.reason CAPACITY_BELOW_PARTICIPANTS). A cancelled event cannot be changed (CONFLICT, details.reason EVENT_CANCELLED). */
   updateEvent: Maybe<UpdateEventPayload>;
   /** Updates a single `Product` using a unique key and a patch. */
   updateProduct: Maybe<UpdateProductPayload>;
