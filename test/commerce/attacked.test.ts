@@ -224,7 +224,7 @@ test("storeBalance needs a signed-in user with orders.read and commerce on", asy
   expect(errorCodes((await app.graphql(query, {}, off.admin.token)).body)).toEqual(["FORBIDDEN"]);
 });
 
-test("with commerce off its API keys disappear from the admin's lists as its bots do; on again, they are back", async () => {
+test("with commerce off its API keys disappear from the admin's lists as its bots do, and come back", async () => {
   // Fails on the code before the fix: the keys were still listed, though they could not be managed.
   const shop = await createStore(app);
   const lists = "{ apiKeys { totalCount } bots { totalCount } }";

@@ -36,7 +36,7 @@ const NOT_ONE_LINE = [
 
 const control = (field: string) => refusal(field, "CONTROL_CHARACTER");
 
-test("app_hidden.is_one_line_text refuses exactly the controls and separators, in text that shows something", async () => {
+test("app_hidden.is_one_line_text refuses exactly the controls and separators in text that shows", async () => {
   const { rows } = await app.db.ownerPool.query<{ cps: number[] }>(
     `select array_agg(cp order by cp) as cps
      from (select generate_series(1, 65535) union all select generate_series(65536, 1114111, 97)) as all_cp (cp)

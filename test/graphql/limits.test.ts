@@ -40,6 +40,17 @@ test("an over-costly query is refused; the same shape with small pages passes", 
   });
   const small = await app.graphql(shape(5), undefined, manager.token);
   expect(small.body.errors).toBeUndefined();
+  // A page of one (or none) costs one, not a full page. Fails on the code before the fix: first: 1
+  // and last: 1 were priced as the maximum page, and these were refused.
+  for (const page of ["first: 1", "last: 1", "first: 0"]) {
+    const nested =
+      `{ users(${page}) { nodes { tenant { users(${page}) { nodes { tenant { users(${page}) { ` +
+      `nodes { rowId } } } } } } } } }`;
+    expect({ page, errors: (await app.graphql(nested, undefined, manager.token)).body.errors }).toEqual({
+      page,
+      errors: undefined,
+    });
+  }
 });
 
 test("pages above the maximum are refused, as literals and as variables", async () => {

@@ -112,7 +112,9 @@ export function measure(
           ? parentType.getFields()[name]
           : undefined;
       const childType = fieldDef ? getNamedType(fieldDef.type) : undefined;
-      let multiplier = 1;
+      // The page a field asks for (the larger of first/last; a page of 0 still costs its one
+      // evaluation), undefined when it names none.
+      let page: number | undefined;
       for (const arg of selection.arguments ?? []) {
         if (!PAGE_ARGS.has(arg.name.value)) continue;
         if (arg.value.kind === Kind.INT) {
@@ -122,13 +124,13 @@ export function measure(
               tooComplex(`${arg.name.value} may be at most ${limits.maxPageSize}.`, "PAGE_TOO_LARGE", selection),
             );
           }
-          multiplier = Math.max(multiplier, size);
+          page = Math.max(page ?? 1, size);
         } else {
-          multiplier = Math.max(multiplier, limits.maxPageSize);
+          page = Math.max(page ?? 1, limits.maxPageSize);
         }
       }
       // A connection without first/last is assumed to return a full page.
-      if (multiplier === 1 && childType?.name.endsWith("Connection")) multiplier = limits.maxPageSize;
+      const multiplier = page ?? (childType?.name.endsWith("Connection") ? limits.maxPageSize : 1);
       // Introspection fields (`__typename`, `__schema`, `__type`) cost like any other field; only
       // their nesting is left out of the depth (the standard introspection query is deep).
       const introspection = name.startsWith("__");
