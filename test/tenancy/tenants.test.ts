@@ -49,3 +49,26 @@ test("a well-signed token whose session does not exist is 401 UNAUTHENTICATED", 
   expect(response.status).toBe(401);
   expect(response.body.error.code).toBe("UNAUTHENTICATED");
 });
+
+test("GET /api/tenants/current lists every module however small GRAPHQL_MAX_PAGE_SIZE is", async () => {
+  // Fails on the code before the fix: the list stopped at one page, without a word.
+  const small = await startTestApp({ env: { GRAPHQL_MAX_PAGE_SIZE: "2" } });
+  try {
+    const tenant = await createTenant(small.db.ownerPool, "paged-co");
+    const member = await createUser(small.db.ownerPool, tenant, "member");
+    const { rows } = await small.db.ownerPool.query<{ module: string }>(
+      "select module from app_public.tenant_modules where tenant_id = $1 order by module",
+      [tenant.id],
+    );
+    expect(rows.length).toBeGreaterThan(4);
+    const response = await request(small.url)
+      .get("/api/tenants/current")
+      .set("Authorization", `Bearer ${member.token}`);
+    expect(response.status).toBe(200);
+    expect(response.body.modules.map((entry: { module: string }) => entry.module)).toEqual(
+      rows.map((row) => row.module),
+    );
+  } finally {
+    await small.stop();
+  }
+});
