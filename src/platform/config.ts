@@ -15,10 +15,11 @@ import { dataDir } from "./paths.ts";
 function crossVariableProblems(raw: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   const env = raw.APP_ENV ?? "dev";
+  // White space around the secret in every environment; the hardened rules in stage and prod.
+  problems.push(...hardenedSecretProblems("JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET, env));
   if (isHardenedEnv(env)) {
     const when = `when APP_ENV=${env}`;
     const published = "this value is published in the Tessera repository; generate your own";
-    problems.push(...hardenedSecretProblems("JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET, env));
     if (raw.METRICS_TOKEN && PUBLISHED_SECRETS.has(raw.METRICS_TOKEN)) {
       problems.push(`METRICS_TOKEN: ${published} ${when}`);
     }

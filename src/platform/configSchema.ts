@@ -82,6 +82,9 @@ function trustedAddress(part: string): boolean {
   return /^1*0*$/.test(bits);
 }
 
+/** CORS_ORIGINS as written: `*`, or http(s) origins separated by commas. */
+const ORIGIN_LIST = /^(\*|https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*)$/;
+
 export const envSchema = z.object({
   APP_ENV: z.enum(["dev", "test", "stage", "prod"]).default("dev"),
   PORT: integer(0, 65535).default(8080),
@@ -129,9 +132,23 @@ export const envSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .regex(
-      /^(\*|https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*)$/,
+      ORIGIN_LIST,
       "must be * or a comma-separated list of http(s) origins (scheme, host and port: no path, no trailing /)",
     )
+    // Compared as the browser's Origin header spells it: an entry spelt otherwise could never match.
+    .superRefine((value, context) => {
+      if (value === "*" || !ORIGIN_LIST.test(value)) return;
+      for (const entry of value.split(",").map((part) => part.trim())) {
+        const origin = browserOrigin(entry);
+        if (origin === entry) continue;
+        context.addIssue({
+          code: "custom",
+          message: origin
+            ? `${entry} is not written as browsers send it: ${origin}`
+            : `${entry} is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)`,
+        });
+      }
+    })
     .optional(),
   TRUST_PROXY: z
     .string()
@@ -142,5 +159,26 @@ export const envSchema = z.object({
         "address/netmask) and loopback/linklocal/uniquelocal",
     )
     .default("loopback"),
-  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    // A bearer token is sent as it is: spaces at either end could never be presented.
+    .refine((value) => value.trim() === value, "must not start or end with white space")
+    .optional(),
 });
+
+/**
+ * The origin a browser sends for pages at this address (lower-case host, IDN in punycode, default
+ * port left out); undefined when it is no http(s) origin or holds what an origin cannot (a user,
+ * a query, a fragment).
+ */
+function browserOrigin(entry: string): string | undefined {
+  try {
+    const url = new URL(entry);
+    if (url.username || url.password || url.search || url.hash || url.pathname !== "/") return undefined;
+    if (entry.includes("?") || entry.includes("#") || entry.includes("@")) return undefined;
+    return url.protocol === "http:" || url.protocol === "https:" ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}

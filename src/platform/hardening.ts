@@ -47,8 +47,9 @@ export function isHardenedEnv(env: string): boolean {
 }
 
 /**
- * A secret with a development default, in a hardened environment (stage, prod): the default, a
- * secret under 32 characters and a published one are refused. Modules use it for their secrets.
+ * A secret with a development default: white space at either end is refused, and in a hardened
+ * environment (stage, prod) the default, a secret under 32 characters and a published one too.
+ * Modules use it for their secrets.
  */
 export function hardenedSecretProblems(
   name: string,
@@ -56,9 +57,12 @@ export function hardenedSecretProblems(
   fallback: string,
   env: string,
 ): string[] {
+  const secret = value ?? fallback;
+  // Whatever the environment: a line end or a space copied along is part of the key, and it hid a
+  // published secret from the check below.
+  if (secret.trim() !== secret) return [`${name}: must not start or end with white space`];
   if (!HARDENED_ENVS.has(env)) return [];
   const when = `when APP_ENV=${env}`;
-  const secret = value ?? fallback;
   if (secret === fallback) return [`${name}: the development default is refused ${when}`];
   if (secret.length < 32) return [`${name}: must be at least 32 characters ${when}`];
   // Forty spaces are 40 characters and no secret; nor is one character over and over.

@@ -90,6 +90,43 @@ describe("loadConfig", () => {
     expect(problemsOf({ SMTP_URL: "smtp://u:p@host:99999" })).toHaveLength(1);
   });
 
+  test("an origin no browser can send is named, with how browsers write it where there is one", () => {
+    // Fails on the code before the fix: each was accepted, and no request's Origin ever matched it.
+    expect(
+      problemsOf({
+        CORS_ORIGINS:
+          "https://a.test:99999, https://a.test?x=1, https://user@a.test, https://ä.test, https://A.test:443",
+      }),
+    ).toEqual([
+      "CORS_ORIGINS: https://a.test:99999 is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)",
+      "CORS_ORIGINS: https://a.test?x=1 is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)",
+      "CORS_ORIGINS: https://user@a.test is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)",
+      "CORS_ORIGINS: https://ä.test is not written as browsers send it: https://xn--4ca.test",
+      "CORS_ORIGINS: https://A.test:443 is not written as browsers send it: https://a.test",
+    ]);
+  });
+
+  test("secrets and the metrics token with white space at either end are refused, in every environment", () => {
+    // Fails on the code before the fix: a published secret with a line end passed the production checks.
+    const published = "change-me-to-a-long-random-secret-of-32-chars-or-more";
+    for (const env of ["dev", "prod"]) {
+      expect(
+        problemsOf({ APP_ENV: env, JWT_SECRET: `${published}\n`, TOTP_ENCODE_SECRET: `  ${published}x  ` }),
+      ).toEqual(
+        expect.arrayContaining([
+          "JWT_SECRET: must not start or end with white space",
+          "TOTP_ENCODE_SECRET: must not start or end with white space",
+        ]),
+      );
+    }
+    expect(problemsOf({ METRICS_TOKEN: "  abcdefghijklmnopqrstuvwxyz  " })).toEqual([
+      "METRICS_TOKEN: must not start or end with white space",
+    ]);
+    expect(problemsOf({ METRICS_TOKEN: " ".repeat(20) })).toEqual([
+      "METRICS_TOKEN: must not start or end with white space",
+    ]);
+  });
+
   test("a path that is blank or has a space at either end is named, not made into a directory", () => {
     const message = "must not start or end with a space (nor be blank)";
     expect(

@@ -132,8 +132,9 @@ describe("stage is hardened like prod", () => {
     expect(problemsOf({ APP_ENV: "prod", ...GOOD, TOTP_ENCODE_SECRET: GOOD.JWT_SECRET! })).toEqual([
       expect.stringMatching(/^TOTP_ENCODE_SECRET: must differ from JWT_SECRET/),
     ]);
-    // Spaces around it make no other secret.
+    // Spaces around it make no other secret (and are refused themselves).
     expect(problemsOf({ APP_ENV: "prod", ...GOOD, TOTP_ENCODE_SECRET: ` ${GOOD.JWT_SECRET!} ` })).toEqual([
+      "TOTP_ENCODE_SECRET: must not start or end with white space",
       expect.stringMatching(/^TOTP_ENCODE_SECRET: must differ from JWT_SECRET/),
     ]);
   });
@@ -141,7 +142,7 @@ describe("stage is hardened like prod", () => {
   test("forty spaces, or two characters twenty times, are 40 characters and no secret", () => {
     const [blank, repetitive] = [" ".repeat(40), "ab".repeat(20)];
     expect(problemsOf({ APP_ENV: "prod", ...GOOD, JWT_SECRET: blank, TOTP_ENCODE_SECRET: repetitive })).toEqual([
-      "JWT_SECRET: must not be blank or repetitive (at least 8 distinct characters) when APP_ENV=prod",
+      "JWT_SECRET: must not start or end with white space",
       "TOTP_ENCODE_SECRET: must not be blank or repetitive (at least 8 distinct characters) when APP_ENV=prod",
     ]);
   });
