@@ -98,9 +98,10 @@ describe("loadConfig", () => {
           "https://a.test:99999, https://a.test?x=1, https://user@a.test, https://ä.test, https://A.test:443",
       }),
     ).toEqual([
-      "CORS_ORIGINS: https://a.test:99999 is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)",
-      "CORS_ORIGINS: https://a.test?x=1 is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)",
-      "CORS_ORIGINS: https://user@a.test is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)",
+      ...["https://a.test:99999", "https://a.test?x=1", "https://user@a.test"].map(
+        (entry) =>
+          `CORS_ORIGINS: ${entry} is not an origin (scheme, host and a port of 1–65535; no user, query or fragment)`,
+      ),
       "CORS_ORIGINS: https://ä.test is not written as browsers send it: https://xn--4ca.test",
       "CORS_ORIGINS: https://A.test:443 is not written as browsers send it: https://a.test",
     ]);
@@ -119,6 +120,9 @@ describe("loadConfig", () => {
         ]),
       );
     }
+    expect(problemsOf({ SERVICE_API_KEY: " tsk_abcdefghijklmnopqrstuvwxyz0123456789 " })).toEqual([
+      "SERVICE_API_KEY: must not start or end with white space",
+    ]);
     expect(problemsOf({ METRICS_TOKEN: "  abcdefghijklmnopqrstuvwxyz  " })).toEqual([
       "METRICS_TOKEN: must not start or end with white space",
     ]);
