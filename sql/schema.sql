@@ -5754,6 +5754,11 @@ begin
     raise exception 'A title of 1 to 200 characters is required' using errcode = 'TVALD',
       detail = json_build_object('field', 'title', 'reason', 'INVALID_TITLE')::text;
   end if;
+  -- A null id names nobody: refused, not dropped (the group had been made without a word).
+  if array_position(create_group_chat.member_ids, null) is not null then
+    raise exception 'memberIds holds a null' using errcode = 'TVALD',
+      detail = json_build_object('field', 'memberIds', 'reason', 'NULL_ITEM')::text;
+  end if;
   select coalesce(array_agg(distinct x), '{}') into v_ids
     from unnest(coalesce(create_group_chat.member_ids, '{}')) x where x <> v_me;
   if cardinality(v_ids) > 199 then
@@ -5778,7 +5783,7 @@ end;
 $function$;
 comment on function app_public.create_group_chat(text,uuid[]) is '@module messaging
 @resultFieldName chat
-A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all).';
+A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all); a null among memberIds is VALIDATION_FAILED (NULL_ITEM).';
 
 CREATE OR REPLACE FUNCTION app_public.delete_message(message_id uuid)
  RETURNS app_public.messages

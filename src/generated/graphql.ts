@@ -2330,7 +2330,7 @@ export type Mutation = {
   createCategory: Maybe<CreateCategoryPayload>;
   /** Creates an event (needs events.manage). */
   createEvent: Maybe<CreateEventPayload>;
-  /** A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all). */
+  /** A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all); a null among memberIds is VALIDATION_FAILED (NULL_ITEM). */
   createGroupChat: Maybe<CreateGroupChatPayload>;
   /** Creates a single `Product`. */
   createProduct: Maybe<CreateProductPayload>;

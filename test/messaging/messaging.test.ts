@@ -369,3 +369,21 @@ test("the tenant's system user is nobody to chat with; a body of invisible chara
   }
   expect(errorCodes((await app.graphql(SEND, { chatId, body: "\u202eok" }, ann.token)).body)).toEqual([]);
 });
+
+test("a null among a new group's memberIds is VALIDATION_FAILED NULL_ITEM, and no chat is made", async () => {
+  // Fails on the code before the fix: the nulls were dropped and the group made without a word.
+  const before = await app.db.ownerPool.query("select count(*)::int as n from app_public.chats where tenant_id = $1", [
+    tenant.id,
+  ]);
+  for (const memberIds of [[bob.id, null], [null]]) {
+    const answer = await app.graphql(CREATE_GROUP, { title: "Nulls", memberIds }, ann.token);
+    expect(answer.body.errors?.[0]?.extensions).toEqual({
+      code: "VALIDATION_FAILED",
+      details: { field: "memberIds", reason: "NULL_ITEM" },
+    });
+  }
+  const after = await app.db.ownerPool.query("select count(*)::int as n from app_public.chats where tenant_id = $1", [
+    tenant.id,
+  ]);
+  expect(after.rows[0].n).toBe(before.rows[0].n);
+});
