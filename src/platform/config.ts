@@ -15,6 +15,10 @@ import { dataDir } from "./paths.ts";
 function crossVariableProblems(raw: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   const env = raw.APP_ENV ?? "dev";
+  // Hosts that set NODE_ENV=production would otherwise run the development defaults (open CORS,
+  // Ruru, the published secrets) without a word: the hardening keys on APP_ENV alone.
+  if (raw.NODE_ENV === "production" && raw.APP_ENV === undefined)
+    problems.push("APP_ENV: must be set when NODE_ENV=production (prod or stage; dev to run development settings)");
   // White space around the secret in every environment; the hardened rules in stage and prod.
   problems.push(...hardenedSecretProblems("JWT_SECRET", raw.JWT_SECRET, DEV_JWT_SECRET, env));
   if (isHardenedEnv(env)) {

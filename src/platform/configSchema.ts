@@ -87,6 +87,8 @@ const ORIGIN_LIST = /^(\*|https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*)$/;
 
 export const envSchema = z.object({
   APP_ENV: z.enum(["dev", "test", "stage", "prod"]).default("dev"),
+  // Read only to refuse NODE_ENV=production without APP_ENV (config.ts): Tessera keys on APP_ENV.
+  NODE_ENV: z.string().optional(),
   PORT: integer(0, 65535).default(8080),
   PUBLIC_URL: httpUrl().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

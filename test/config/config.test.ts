@@ -107,6 +107,14 @@ describe("loadConfig", () => {
     ]);
   });
 
+  test("NODE_ENV=production without APP_ENV is refused: it would have run the development settings", () => {
+    // Fails on the code before the fix: the server started with open CORS, Ruru and published secrets.
+    expect(problemsOf({ NODE_ENV: "production" })).toEqual([
+      "APP_ENV: must be set when NODE_ENV=production (prod or stage; dev to run development settings)",
+    ]);
+    expect(problemsOf({ NODE_ENV: "production", APP_ENV: "dev" })).toEqual([]);
+  });
+
   test("secrets and the metrics token with white space at either end are refused, in every environment", () => {
     // Fails on the code before the fix: a published secret with a line end passed the production checks.
     const published = "change-me-to-a-long-random-secret-of-32-chars-or-more";
