@@ -395,6 +395,23 @@ describe("a command started where it cannot run", () => {
     );
   });
 
+  test("a persisted operation that is no GraphQL stops the start, naming its file and the error", async () => {
+    // Fails on the code before the fix: the server started and refused each request that named it.
+    const dir = mkdtempSync(join(tmpdir(), "tessera-operations-"));
+    try {
+      writeFileSync(join(dir, "good.graphql"), "query Good { __typename }");
+      writeFileSync(join(dir, "broken.graphql"), "query Broken { __typename");
+      const server = await serverWith({ GRAPHQL_PERSISTED_OPERATIONS_DIR: dir });
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toBe(
+        `GRAPHQL_PERSISTED_OPERATIONS_DIR: ${join(dir, "broken.graphql")} is not a GraphQL document at 1:26: ` +
+          "Syntax Error: Expected Name, found <EOF>.\n",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("PORT=0: the server listens on a free port, named by the banner and the payment webhooks", async () => {
     const start = spawnEntryPoint("start.ts", {
       PORT: "0",

@@ -9,6 +9,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type GraphQLError, parse } from "postgraphile/graphql";
 import { StartupError } from "../config.ts";
 import { errnoCode } from "../system.ts";
 
@@ -37,6 +38,16 @@ export function loadPersistedOperations(
     throw new StartupError(
       `${variable}: ${dir} cannot be read (${reason}): set ${variable} to a directory of <hash>.graphql files.`,
     );
+  }
+  // A file that is no GraphQL would only fail each request that names it: it stops the start instead.
+  for (const [hash, document] of operations) {
+    try {
+      parse(document);
+    } catch (error) {
+      const { message, locations } = error as GraphQLError;
+      const at = locations?.[0] ? ` at ${locations[0].line}:${locations[0].column}` : "";
+      throw new StartupError(`${variable}: ${join(dir, `${hash}.graphql`)} is not a GraphQL document${at}: ${message}`);
+    }
   }
   return {
     getter: (hash) => operations.get(hash) ?? null,
