@@ -34,11 +34,7 @@ try {
   fail(`PAYMENT_WEBHOOK_SECRET: ${(error as Error).message}`);
 }
 const webhookUrl = env.MOCK_PAYMENTS_WEBHOOK_URL || `http://127.0.0.1:${env.PORT || 8080}/api/webhook/payments/mock`;
-try {
-  new URL(webhookUrl);
-} catch {
-  fail("MOCK_PAYMENTS_WEBHOOK_URL: must be a URL");
-}
+if (!/^https?:$/.test(URL.parse(webhookUrl)?.protocol ?? "")) fail("MOCK_PAYMENTS_WEBHOOK_URL: must be an http(s) URL");
 
 const mock = await startMockPaymentsProvider({
   host: "127.0.0.1",

@@ -434,9 +434,9 @@ describe("a command started where it cannot run", () => {
 
   test("npm run mock:payments on a port another process holds, or with arguments: one line, exit 1", () => {
     const port = (holder.address() as AddressInfo).port;
-    const run = (args: string[]) =>
+    const run = (args: string[], env: Record<string, string> = {}) =>
       spawnSync(process.execPath, [join(projectRoot, "src", "cli", "mock-payments.ts"), ...args], {
-        env: { PATH: process.env.PATH, MOCK_PAYMENTS_PORT: String(port), LOG_LEVEL: "silent" },
+        env: { PATH: process.env.PATH, MOCK_PAYMENTS_PORT: String(port), LOG_LEVEL: "silent", ...env },
         encoding: "utf8",
         timeout: 30_000,
       });
@@ -450,6 +450,9 @@ describe("a command started where it cannot run", () => {
       1,
       "VALIDATION_FAILED: this command takes no arguments (given: --port 1).\n",
     ]);
+    // Fails on the code before the fix: an ftp:// webhook address was taken.
+    const ftp = run([], { MOCK_PAYMENTS_WEBHOOK_URL: "ftp://127.0.0.1/hook" });
+    expect([ftp.status, ftp.stderr]).toEqual([1, "MOCK_PAYMENTS_WEBHOOK_URL: must be an http(s) URL\n"]);
   });
 
   test("an embedded cluster whose state file is missing or damaged: one line saying so, and the file kept", () => {
