@@ -263,7 +263,7 @@ test("a pending TOTP secret, rate-limit units, image records, accounts and opera
 
     const record = async () =>
       (
-        await client.query("select * from app_private.record_image($1, $2, $3, 'image/png', 10)", [
+        await client.query("select * from app_private.record_image($1, $2, $3, 'image/png', 10, 1024)", [
           tenant.id,
           manager.id,
           "b".repeat(64),
