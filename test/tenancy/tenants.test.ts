@@ -4,8 +4,10 @@ import { createTenant, createUser, mintToken, type TestUser } from "../helpers/f
 
 let app: TestApp;
 let user: TestUser;
+/** The server's log, shown beside an unexpected status so that its cause can be read. */
+const appLog: string[] = [];
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ logLines: appLog });
   const tenant = await createTenant(app.db.ownerPool, "rest-co");
   user = await createUser(app.db.ownerPool, tenant, "member");
   await app.db.ownerPool.query(
@@ -17,7 +19,7 @@ afterAll(() => app.stop());
 
 test("GET /api/tenants/current answers the signed-in user's tenant and its modules", async () => {
   const response = await request(app.url).get("/api/tenants/current").set("Authorization", `Bearer ${user.token}`);
-  expect(response.status).toBe(200);
+  expect({ status: response.status, log: response.status === 200 ? [] : appLog }).toEqual({ status: 200, log: [] });
   expect(response.body).toEqual({
     id: user.tenantId,
     slug: "rest-co",
