@@ -11,14 +11,39 @@ import { AppError } from "../../platform/errors.ts";
 const argon2Run = promisify(argon2);
 let argon2Runs = 0;
 
-/** Every argon2 computation of this process goes through here, so they can be counted. */
-function argon2Async(...args: Parameters<typeof argon2Run>): ReturnType<typeof argon2Run> {
+/**
+ * How many argon2 computations may run at once: two threads fewer than libuv's thread pool has
+ * (UV_THREADPOOL_SIZE, 4 by default), at least one. Node runs argon2 on that pool, and the same
+ * process needs it for everything else slow: the database connections' SCRAM handshake (pg's
+ * WebCrypto), file system calls (uploads), DNS lookups, zlib. Without this, a burst of logins
+ * queued there held up every new database connection behind it: 200 queued hashes kept one
+ * waiting 3.3 s on an idle machine, and beyond the connect timeout on a loaded one, so unrelated
+ * requests answered 503. Two computations still keep two cores busy, so logins are no slower.
+ */
+export const ARGON2_CONCURRENCY = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2);
+let argon2Running = 0;
+const argon2Waiting: Array<() => void> = [];
+
+/**
+ * Every argon2 computation of this process goes through here: counted when asked for, run when
+ * fewer than ARGON2_CONCURRENCY are running, in the order asked.
+ */
+async function argon2Async(...args: Parameters<typeof argon2Run>): ReturnType<typeof argon2Run> {
   argon2Runs++;
-  return argon2Run(...args);
+  if (argon2Running >= ARGON2_CONCURRENCY) await new Promise<void>((resolve) => argon2Waiting.push(resolve));
+  else argon2Running++;
+  try {
+    return await argon2Run(...args);
+  } finally {
+    // The slot passes to the next in line, or is given back.
+    const next = argon2Waiting.shift();
+    if (next) next();
+    else argon2Running--;
+  }
 }
 
 /**
- * How many argon2 computations (hashes and verifications) this process has started: the
+ * How many argon2 computations (hashes and verifications) this process has asked for: the
  * expensive part of an identity request, to observe what a request costs (tests: no argon2 for a
  * tenant that does not exist; one for an unknown account of an existing tenant).
  */
