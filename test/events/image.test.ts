@@ -8,6 +8,7 @@ import { join } from "node:path";
 import request from "supertest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import type { TestUser } from "../helpers/fixtures.ts";
+import { png } from "../helpers/images.ts";
 import { CREATE_EVENT, createEvent, inMinutes, newTenant } from "./helpers.ts";
 
 const uploads = mkdtempSync(join(tmpdir(), "tessera-event-images-"));
@@ -26,8 +27,6 @@ const UPDATE_IMAGE =
   `name: $name }) { event { rowId } } }`;
 const code = (body: { errors?: Array<{ extensions?: { code?: string; details?: unknown } }> }) =>
   body.errors?.[0]?.extensions;
-const png = (fill: number) =>
-  Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, fill)]);
 const uploadImage = async (user: TestUser, fill: number): Promise<string> => {
   const response = await request(app.url)
     .post("/api/images")

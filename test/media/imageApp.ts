@@ -59,8 +59,7 @@ export function useImageApp(driver: Driver): void {
   });
 }
 
-export const png = (fill: number, length = 200) =>
-  Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(length, fill)]);
+export { png } from "../helpers/images.ts";
 export const upload = (token: string | undefined, bytes: Buffer, filename = "picture.png", url = app.url) => {
   const call = request(url).post("/api/images");
   return (token ? call.set("Authorization", `Bearer ${token}`) : call).attach("file", bytes, {

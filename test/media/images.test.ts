@@ -37,6 +37,8 @@ describe.each(DRIVERS)("%s store", (driver) => {
         hash: expect.stringMatching(/^[0-9a-f]{64}$/),
         contentType: "image/png",
         size: 208,
+        width: 1,
+        height: 1,
       });
       const again = await upload(manager.token, png(1), "other-name.png");
       expect([again.status, again.body.id, again.body.url]).toEqual([200, first.body.id, first.body.url]);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import request from "supertest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { png } from "../helpers/images.ts";
 
 const QUOTA = 10_000;
 const SIZE = 2_000;
@@ -27,17 +28,12 @@ afterAll(async () => {
 });
 
 /** A PNG of SIZE bytes, different for each `n`. */
-const png = (n: number) => {
-  const bytes = Buffer.alloc(SIZE, 0);
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bytes);
-  bytes.writeUInt32BE(n, 8);
-  return bytes;
-};
+const image = (n: number) => png(n, SIZE - 8);
 const upload = (user: TestUser, n: number) =>
   request(app.url)
     .post("/api/images")
     .set("Authorization", `Bearer ${user.token}`)
-    .attach("file", png(n), { filename: "p.png", contentType: "image/png" });
+    .attach("file", image(n), { filename: "p.png", contentType: "image/png" });
 const recorded = async (tenantId: string) =>
   (
     await app.db.ownerPool.query<{ count: number; bytes: number }>(

@@ -29,13 +29,13 @@ import {
   useImageApp,
 } from "./imageApp.ts";
 
+/** A part holding a whole image, the body cut off before the part's end. */
 const truncated = (field: string) =>
   Buffer.concat([
     Buffer.from(
       `--XB\r\nContent-Disposition: form-data; name="${field}"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`,
     ),
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    Buffer.from("0123456789abcdef"),
+    png(9),
   ]);
 
 /** The suite's driver over another root: its temporary uploads in `<root>/tmp`. */
@@ -296,7 +296,8 @@ describe.each(DRIVERS)("%s store", (driver) => {
         utimesSync(stale, old, old);
         // The routes are only made here, never called: no session is checked.
         const checkSession = () => Promise.reject(new Error("no upload is sent in this test"));
-        imageRoutes({ storage, maxBytes: MAX_BYTES, tenantQuotaBytes: 1024, pool: app.db.ownerPool, checkSession });
+        const limits = { maxBytes: MAX_BYTES, maxPixels: 1_000_000, tenantQuotaBytes: 1024 };
+        imageRoutes({ storage, ...limits, pool: app.db.ownerPool, checkSession });
         await until(() => !existsSync(stale), "the stale upload to be swept");
         expect(readdirSync(join(root, "tmp"))).toEqual(["recent.upload"]);
       } finally {

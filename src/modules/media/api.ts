@@ -14,6 +14,8 @@ const Image = z
     hash: z.string().describe("SHA-256 of the bytes, hex"),
     contentType: z.enum(IMAGE_TYPES),
     size: z.int().min(0),
+    width: z.int().min(1).describe("Pixels, as the image declares them"),
+    height: z.int().min(1).describe("Pixels, as the image declares them"),
   })
   .meta({ id: "Image" });
 
@@ -24,7 +26,9 @@ export const uploadImage = defineRoute({
   summary: "Uploads an image (PNG, JPEG, GIF or WebP; the type is read from the bytes)",
   description:
     "Needs the images.upload permission and the media module on. One `file` part, at most 10 other fields " +
-    "of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES; a tenant's images together " +
+    "of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES; the file must be a whole, " +
+    "well-formed image (MALFORMED_IMAGE) of at most IMAGE_MAX_PIXELS pixels (TOO_MANY_PIXELS), both " +
+    "VALIDATION_FAILED; a tenant's images together " +
     "stay within MEDIA_TENANT_QUOTA_BYTES (STORAGE_QUOTA_EXCEEDED).",
   tags: ["images"],
   security: "bearer",

@@ -17,7 +17,7 @@ export const media: ModuleManifest = {
   errors: MEDIA_ERRORS,
   api: MEDIA_API,
   async server({ config, logger, ownerPool, checkSession }) {
-    const { uploadPath, maxBytes, tenantQuotaBytes, store } = mediaConfig.of(config);
+    const { uploadPath, maxBytes, maxPixels, tenantQuotaBytes, store } = mediaConfig.of(config);
     await ensureWritable(join(uploadPath, "tmp"), "IMAGE_UPLOAD_PATH");
     // The S3 driver (and its SDK, ~150 ms to load) only when configured: processes on local disk never load it.
     const storage =
@@ -28,6 +28,7 @@ export const media: ModuleManifest = {
     const { upload, download } = imageRoutes({
       storage,
       maxBytes,
+      maxPixels,
       tenantQuotaBytes,
       pool: ownerPool,
       checkSession,

@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
@@ -22,7 +22,8 @@ import { AppError } from "../../platform/errors.ts";
 import { requireUser } from "../../platform/http/authenticate.ts";
 import { apiRouter, implement } from "../../platform/http/routeTable.ts";
 import { getImage, uploadImage } from "./api.ts";
-import { sniffImageType } from "./sniff.ts";
+import { inspectImage } from "./inspect.ts";
+import { type ImageType, sniffImageType } from "./sniff.ts";
 import type { ImageStorage } from "./storage.ts";
 import {
   declaredCharset,
@@ -50,6 +51,8 @@ export const MULTIPART_OVERHEAD = MULTIPART_LIMITS.parts * (16 * 1024 + 128) + M
 export interface ImageRouteOptions {
   storage: ImageStorage;
   maxBytes: number;
+  /** The most pixels (width × height) an image may declare. */
+  maxPixels: number;
   /** The most bytes a tenant's image records may add up to. */
   tenantQuotaBytes: number;
   /** Owner pool: checks the uploader's permissions, records uploads, resolves image ids. */
@@ -62,10 +65,11 @@ export interface ImageRouteOptions {
  * The upload route streams its body, so it is mounted before the body parsers; the download route
  * takes no body and is mounted after them, as every other route is (a body sent to it is refused).
  */
-export function imageRoutes({ storage, maxBytes, tenantQuotaBytes, pool, checkSession }: ImageRouteOptions): {
+export function imageRoutes(options: ImageRouteOptions): {
   upload: Router;
   download: Router;
 } {
+  const { storage, maxBytes, tenantQuotaBytes, pool, checkSession } = options;
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
@@ -107,6 +111,7 @@ export function imageRoutes({ storage, maxBytes, tenantQuotaBytes, pool, checkSe
       // statement, for a change made while the bytes are stored.
       await checkSession(claims);
       await assertMayUpload(claims, upload);
+      const { width, height } = await inspectFile(tempFile, type, options.maxPixels);
       // Bytes first, then the tenant's record: a recorded image always has its bytes.
       await storage.put(upload.hash, tempFile);
       const image = await recordImage(pool, {
@@ -124,6 +129,8 @@ export function imageRoutes({ storage, maxBytes, tenantQuotaBytes, pool, checkSe
         hash: upload.hash,
         contentType: type,
         size: upload.size,
+        width,
+        height,
       });
     } finally {
       // Moved into the store on success; on every other path this is what removes it.
@@ -181,6 +188,40 @@ async function recordImage(
     [image.tenantId, image.userId, image.hash, image.contentType, image.size, image.quotaBytes],
   );
   return rows[0]!;
+}
+
+const FORMAT_NAMES: Record<ImageType, string> = {
+  "image/png": "PNG",
+  "image/jpeg": "JPEG",
+  "image/gif": "GIF",
+  "image/webp": "WebP",
+};
+
+/**
+ * The width and height of the image in `file`, once its structure is read whole (inspect.ts):
+ * VALIDATION_FAILED with `details.reason` MALFORMED_IMAGE for a file cut short or broken, and
+ * TOO_MANY_PIXELS (`details.max`) for one declaring more than `maxPixels`.
+ */
+async function inspectFile(
+  file: string,
+  type: ImageType,
+  maxPixels: number,
+): Promise<{ width: number; height: number }> {
+  const inspection = inspectImage(await readFile(file), type);
+  if ("problem" in inspection)
+    throw new AppError("VALIDATION_FAILED", `The ${FORMAT_NAMES[type]} image is not valid: ${inspection.problem}.`, {
+      details: { field: "file", reason: "MALFORMED_IMAGE" },
+    });
+  const { width, height } = inspection;
+  if (width * height > maxPixels)
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `The image is ${width} × ${height} pixels; at most ${maxPixels} are accepted.`,
+      {
+        details: { field: "file", reason: "TOO_MANY_PIXELS", max: maxPixels, width, height },
+      },
+    );
+  return { width, height };
 }
 
 interface ReceivedFile {

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../../src/platform/paths.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
 import { createTenant, createUser, TEST_JWT_SECRET, type TestUser } from "../../helpers/fixtures.ts";
+import { png } from "../../helpers/images.ts";
 import { freePort, waitForReady } from "../../helpers/process.ts";
 import { until } from "../../helpers/wait.ts";
 
@@ -107,13 +108,14 @@ export class RawClient {
   }
 }
 
+/** The first bytes of a PNG: a part that starts so is read as one. */
 export const PNG_START = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The closing check of a file: the child survived everything, still takes uploads, logged no crash. */
 export function testAfterwards(): void {
   test("afterwards: alive, ready, uploads still work, and no temporary upload is left", async () => {
     const form = new FormData();
-    form.append("file", new Blob([Buffer.concat([PNG_START, Buffer.alloc(100, 5)])], { type: "image/png" }), "ok.png");
+    form.append("file", new Blob([png(5)], { type: "image/png" }), "ok.png");
     const response = await fetch(`${base()}/api/images`, {
       method: "POST",
       headers: { authorization: `Bearer ${manager.token}` },

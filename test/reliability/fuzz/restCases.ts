@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { encodeCursor } from "../../../src/platform/http/listQuery.ts";
+import { png as wholePng } from "../../helpers/images.ts";
 import {
   brokenJsonText,
   hostileHeaders,
@@ -202,6 +203,8 @@ function multipartBody(hostile: boolean): fc.Arbitrary<Pick<RestCase, "body" | "
     fc.uint8Array({ maxLength: 64 }).map((bytes) => png + Buffer.from(bytes).toString("latin1")),
     fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString("latin1")),
     fc.constantFrom("", "\xff\xd8\xff\xe0", "GIF89a", "<svg onload=alert(1)>", png.repeat(20_000)),
+    // Whole images, stored when the rest of the request is right.
+    fc.integer({ min: 0, max: 2 ** 32 - 1 }).map((fill) => wholePng(fill).toString("latin1")),
   );
   const latin1 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
   const pick = <T>(fit: fc.Arbitrary<T>, other: fc.Arbitrary<T>) => (hostile ? fc.oneof(fit, other) : fit);
