@@ -2,8 +2,9 @@
  * POST /api/images (multipart field `file`) and GET /api/images/{id}. Uploads need a signed-in
  * user with the images.upload permission, in a tenant with the media module on. Each upload is recorded for
  * the uploader's tenant in app_public.images (its id is the capability URL's secret); the bytes
- * underneath are content-addressed and stored once. The type is sniffed from the bytes; the size
- * is limited while streaming, so an oversized upload never reaches the disk whole.
+ * underneath are content-addressed and stored once. The type is sniffed from the bytes and the
+ * image's structure read whole (inspect.ts); the size is limited while streaming, so an oversized
+ * upload never reaches the disk whole.
  *
  * A request can never take the process down: every stream of an upload has its 'error' listener
  * from the moment it exists, the upload settles once, and its temporary file is removed on every
