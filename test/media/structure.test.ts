@@ -8,7 +8,7 @@ import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { inspectImage } from "../../src/modules/media/inspect.ts";
 import { sniffImageType } from "../../src/modules/media/sniff.ts";
-import { fixture, png, pngChunk } from "../helpers/images.ts";
+import { fixture, idat, iend, ihdr, png, pngChunk, pngOf } from "../helpers/images.ts";
 import { app, manager, storedFiles, tempFiles, upload, useImageApp } from "./imageApp.ts";
 
 /** Real encoders' output: Chromium's canvas (3 × 2 pixels) and the classic 1 × 1 GIF. */
@@ -40,12 +40,65 @@ async function refusal(bytes: Buffer) {
 /** A PNG claiming `width` × `height`, its IHDR's CRC right. */
 const claimingPng = (width: number, height: number) => png(77, 200, { width, height });
 
-/** `bytes` with a big-endian (`be`) or little-endian number of `size` bytes written at `offset`. */
-function edited(bytes: Buffer, offset: number, value: number, size: 2 | 3, order: "be" | "le"): Buffer {
+/** `bytes` with a 16-bit number, big-endian (`be`) or little-endian, written at `offset`. */
+function edited(bytes: Buffer, offset: number, value: number, order: "be" | "le"): Buffer {
   const copy = Buffer.from(bytes);
-  if (order === "be") copy.writeUIntBE(value, offset, size);
-  else copy.writeUIntLE(value, offset, size);
+  if (order === "be") copy.writeUInt16BE(value, offset);
+  else copy.writeUInt16LE(value, offset);
   return copy;
+}
+
+/** A RIFF chunk: name, little-endian length, data, a pad byte when the length is odd. */
+function riffChunk(name: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.write(name, 0, "latin1");
+  head.writeUInt32LE(data.length, 4);
+  return Buffer.concat([head, data, Buffer.alloc(data.length % 2)]);
+}
+const webpOf = (...chunks: Buffer[]) => {
+  const body = Buffer.concat([Buffer.from("WEBP"), ...chunks]);
+  const head = Buffer.from("RIFF0000");
+  head.writeUInt32LE(body.length, 4);
+  return Buffer.concat([head, body]);
+};
+/** The VP8L bitstream (3 × 2) of the lossless fixture, as a chunk. */
+function losslessBitstream(): Buffer {
+  const file = fixture("canvas-lossless.webp");
+  const at = file.indexOf("VP8L");
+  return file.subarray(at, at + 8 + file.readUInt32LE(at + 4));
+}
+/** An extended WebP's VP8X chunk: `flags`, a canvas of `width` × `height`. */
+function vp8x(flags: number, width: number, height: number): Buffer {
+  const data = Buffer.alloc(10);
+  data[0] = flags;
+  data.writeUIntLE(width - 1, 4, 3);
+  data.writeUIntLE(height - 1, 7, 3);
+  return riffChunk("VP8X", data);
+}
+/** An animated WebP of `canvas` whose one frame (the 3 × 2 bitstream) is at (`left`, `top`). */
+function animatedWebp(canvas: { width: number; height: number }, left: number, top: number): Buffer {
+  const frame = Buffer.alloc(16);
+  frame.writeUIntLE(left / 2, 0, 3);
+  frame.writeUIntLE(top / 2, 3, 3);
+  frame.writeUIntLE(3 - 1, 6, 3);
+  frame.writeUIntLE(2 - 1, 9, 3);
+  frame.writeUIntLE(100, 12, 3);
+  const animation = riffChunk("ANIM", Buffer.alloc(6));
+  return webpOf(
+    vp8x(0x02, canvas.width, canvas.height),
+    animation,
+    riffChunk("ANMF", Buffer.concat([frame, losslessBitstream()])),
+  );
+}
+/** A GIF of a `screen`-sized screen and one frame of `frame` size at (0, 0) (the classic pixel's data). */
+function gifOf(screen: { width: number; height: number }, frame: { width: number; height: number }): Buffer {
+  const bytes = Buffer.from(fixture("pixel.gif"));
+  bytes.writeUInt16LE(screen.width, 6);
+  bytes.writeUInt16LE(screen.height, 8);
+  const descriptor = bytes.indexOf(0x2c, 13);
+  bytes.writeUInt16LE(frame.width, descriptor + 5);
+  bytes.writeUInt16LE(frame.height, descriptor + 7);
+  return bytes;
 }
 
 useImageApp("local");
@@ -97,10 +150,10 @@ test("an image of more than IMAGE_MAX_PIXELS (default 50,000,000) is TOO_MANY_PI
   const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
   const bombs: Array<[string, Buffer, number, number]> = [
     ["png", claimingPng(2 ** 31 - 1, 2 ** 31 - 1), 2 ** 31 - 1, 2 ** 31 - 1],
-    ["jpeg", edited(edited(jpeg, sof + 5, 65_535, 2, "be"), sof + 7, 65_535, 2, "be"), 65_535, 65_535],
-    ["gif", edited(edited(fixture("pixel.gif"), 6, 65_535, 2, "le"), 8, 65_535, 2, "le"), 65_535, 65_535],
-    // VP8X: the canvas size minus one, 24 bits each, at 4 and 7 of the chunk's data (from 20).
-    ["webp", edited(edited(fixture("canvas-lossy.webp"), 24, 16_383, 3, "le"), 27, 16_383, 3, "le"), 16_384, 16_384],
+    ["jpeg", edited(edited(jpeg, sof + 5, 65_535, "be"), sof + 7, 65_535, "be"), 65_535, 65_535],
+    ["gif", edited(edited(fixture("pixel.gif"), 6, 65_535, "le"), 8, 65_535, "le"), 65_535, 65_535],
+    // An animation's canvas: its one frame is small.
+    ["webp", animatedWebp({ width: 16_384, height: 16_384 }, 0, 0), 16_384, 16_384],
   ];
   for (const [format, bytes, width, height] of bombs) {
     expect({ format, ...(await refusal(bytes)) }).toEqual({
@@ -128,21 +181,89 @@ test("a PNG's header is read as the CRC covers it: a size edited without its CRC
   expect((await refusal(bytes)).details).toEqual({ field: "file", reason: "MALFORMED_IMAGE" });
 });
 
-test("no damage to a file makes the reading throw: every result is a size or a problem (never a 500)", () => {
+test("no damage to a file makes the reading throw: every result is a size or a problem (never a 500)", async () => {
   const damaged = fc.record({
     name: fc.constantFrom(...FIXTURES.map(([name]) => name)),
     flips: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 8 }),
     cut: fc.nat(),
   });
-  fc.assert(
-    fc.property(damaged, ({ name, flips, cut }) => {
+  await fc.assert(
+    fc.asyncProperty(damaged, async ({ name, flips, cut }) => {
       const bytes = Buffer.from(fixture(name));
       // The type's first bytes kept, as the sniffing that comes first requires them.
       for (const { at, value } of flips) bytes[12 + (at % (bytes.length - 12))] = value;
       const kept = bytes.subarray(0, Math.max(12, bytes.length - (cut % bytes.length)));
-      const inspection = inspectImage(kept, sniffImageType(kept)!);
+      const inspection = await inspectImage(kept, sniffImageType(kept)!);
       expect("problem" in inspection || (inspection.width > 0 && inspection.height > 0)).toBe(true);
     }),
     { numRuns: 3_000 },
   );
+});
+
+test("what a decoder draws larger than the header says is counted as drawn (from an outside attack)", async () => {
+  // A GIF's frame larger than its screen: browsers grow the image to hold it.
+  const gifBomb = await refusal(gifOf({ width: 1, height: 1 }, { width: 65_535, height: 65_535 }));
+  expect(gifBomb.details).toEqual({
+    field: "file",
+    reason: "TOO_MANY_PIXELS",
+    max: 50_000_000,
+    width: 65_535,
+    height: 65_535,
+  });
+  const grown = await upload(manager.token, gifOf({ width: 1, height: 1 }, { width: 8, height: 4 }), "grown.gif");
+  expect([grown.status, grown.body.width, grown.body.height]).toEqual([201, 8, 4]);
+  // A JPEG with a second frame header after its scan: some decoders take the first, some the last.
+  const jpeg = fixture("canvas.jpg");
+  const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+  const frameHeader = jpeg.subarray(sof, sof + 2 + jpeg.readUInt16BE(sof + 2));
+  const twoFrames = Buffer.concat([jpeg.subarray(0, jpeg.length - 2), frameHeader, jpeg.subarray(jpeg.length - 2)]);
+  expect((await refusal(twoFrames)).details).toEqual({ field: "file", reason: "MALFORMED_IMAGE" });
+  // An APNG frame outside its 1 × 1 image.
+  const fctl = Buffer.alloc(26);
+  fctl.writeUInt32BE(4_000, 4);
+  fctl.writeUInt32BE(4_000, 8);
+  const apng = pngOf(
+    ihdr({ width: 1, height: 1 }),
+    pngChunk("acTL", Buffer.alloc(8)),
+    pngChunk("fcTL", fctl),
+    idat(),
+    iend(),
+  );
+  // A WebP whose canvas says 1 × 1 around a 3 × 2 bitstream, and an animation frame outside its canvas.
+  const stillWebp = webpOf(vp8x(0, 1, 1), losslessBitstream());
+  for (const bytes of [
+    apng,
+    stillWebp,
+    animatedWebp({ width: 1, height: 1 }, 0, 0),
+    animatedWebp({ width: 4, height: 4 }, 2, 2),
+  ])
+    expect((await refusal(bytes)).details).toEqual({ field: "file", reason: "MALFORMED_IMAGE" });
+  const animated = await upload(manager.token, animatedWebp({ width: 3, height: 2 }, 0, 0), "animated.webp");
+  expect([animated.status, animated.body.width, animated.body.height]).toEqual([201, 3, 2]);
+});
+
+test("a PNG header no decoder takes, a second IHDR, or a palette image without palette: MALFORMED_IMAGE", async () => {
+  const one = { width: 1, height: 1 };
+  const broken = [
+    pngOf(ihdr(one, 3), idat(), iend()), // bit depth 3
+    pngOf(ihdr(one, 8, 7), idat(), iend()), // colour type 7
+    pngOf(ihdr(one), ihdr({ width: 8_000, height: 8_000 }), idat(), iend()),
+    pngOf(ihdr(one, 8, 3), idat(), iend()),
+  ];
+  for (const bytes of broken)
+    expect((await refusal(bytes)).details).toEqual({ field: "file", reason: "MALFORMED_IMAGE" });
+  const withPalette = pngOf(ihdr(one, 8, 3), pngChunk("PLTE", Buffer.from([0xcc, 0, 0x33])), idat(), iend());
+  expect((await upload(manager.token, withPalette, "palette.png")).status).toBe(201);
+});
+
+test("reading a file of many tiny chunks gives the event loop back while it goes", async () => {
+  const text = pngChunk("tEXt", Buffer.alloc(0));
+  const manyChunks = pngOf(ihdr({ width: 1, height: 1 }), ...Array(50_000).fill(text), idat(), iend());
+  let done = false;
+  let firedBeforeTheEnd: boolean | undefined;
+  setImmediate(() => (firedBeforeTheEnd = !done));
+  const inspection = await inspectImage(manyChunks, "image/png");
+  done = true;
+  expect(inspection).toEqual({ width: 1, height: 1 });
+  expect(firedBeforeTheEnd).toBe(true);
 });

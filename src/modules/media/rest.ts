@@ -208,7 +208,7 @@ async function inspectFile(
   type: ImageType,
   maxPixels: number,
 ): Promise<{ width: number; height: number }> {
-  const inspection = inspectImage(await readFile(file), type);
+  const inspection = await inspectImage(await readFile(file), type);
   if ("problem" in inspection)
     throw new AppError("VALIDATION_FAILED", `The ${FORMAT_NAMES[type]} image is not valid: ${inspection.problem}.`, {
       details: { field: "file", reason: "MALFORMED_IMAGE" },
