@@ -90,16 +90,29 @@ function animatedWebp(canvas: { width: number; height: number }, left: number, t
     riffChunk("ANMF", Buffer.concat([frame, losslessBitstream()])),
   );
 }
-/** A GIF of a `screen`-sized screen and one frame of `frame` size at (0, 0) (the classic pixel's data). */
-function gifOf(screen: { width: number; height: number }, frame: { width: number; height: number }): Buffer {
-  const bytes = Buffer.from(fixture("pixel.gif"));
-  bytes.writeUInt16LE(screen.width, 6);
-  bytes.writeUInt16LE(screen.height, 8);
-  const descriptor = bytes.indexOf(0x2c, 13);
-  bytes.writeUInt16LE(frame.width, descriptor + 5);
-  bytes.writeUInt16LE(frame.height, descriptor + 7);
-  return bytes;
+interface Frame {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
+/**
+ * A GIF of a `screen`-sized screen (two colours) and `frames`, each of them the classic pixel's
+ * one-pixel data (LZW code size `codeSize`, 2 unless told).
+ */
+function gifOf(screen: { width: number; height: number }, frames: Frame[], codeSize = 2): Buffer {
+  const head = Buffer.from("GIF89a\0\0\0\0\x80\0\0\0\0\0\xff\xff\xff", "latin1");
+  head.writeUInt16LE(screen.width, 6);
+  head.writeUInt16LE(screen.height, 8);
+  const images = frames.map(({ left, top, width, height }) => {
+    const descriptor = Buffer.alloc(10);
+    descriptor[0] = 0x2c;
+    [left, top, width, height].forEach((value, i) => descriptor.writeUInt16LE(value, 1 + 2 * i));
+    return Buffer.concat([descriptor, Buffer.from([codeSize, 0x02, 0x44, 0x01, 0x00])]);
+  });
+  return Buffer.concat([head, ...images, Buffer.from([0x3b])]);
+}
+const at0 = (width: number, height: number): Frame => ({ left: 0, top: 0, width, height });
 
 useImageApp("local");
 
@@ -202,7 +215,7 @@ test("no damage to a file makes the reading throw: every result is a size or a p
 
 test("what a decoder draws larger than the header says is counted as drawn (from an outside attack)", async () => {
   // A GIF's frame larger than its screen: browsers grow the image to hold it.
-  const gifBomb = await refusal(gifOf({ width: 1, height: 1 }, { width: 65_535, height: 65_535 }));
+  const gifBomb = await refusal(gifOf({ width: 1, height: 1 }, [at0(65_535, 65_535)]));
   expect(gifBomb.details).toEqual({
     field: "file",
     reason: "TOO_MANY_PIXELS",
@@ -210,7 +223,7 @@ test("what a decoder draws larger than the header says is counted as drawn (from
     width: 65_535,
     height: 65_535,
   });
-  const grown = await upload(manager.token, gifOf({ width: 1, height: 1 }, { width: 8, height: 4 }), "grown.gif");
+  const grown = await upload(manager.token, gifOf({ width: 1, height: 1 }, [at0(8, 4)]), "grown.gif");
   expect([grown.status, grown.body.width, grown.body.height]).toEqual([201, 8, 4]);
   // A JPEG with a second frame header after its scan: some decoders take the first, some the last.
   const jpeg = fixture("canvas.jpg");
@@ -266,4 +279,83 @@ test("reading a file of many tiny chunks gives the event loop back while it goes
   done = true;
   expect(inspection).toEqual({ width: 1, height: 1 });
   expect(firedBeforeTheEnd).toBe(true);
+});
+
+/** The JPEG fixture with `segment` put before its first DQT, or its frame header edited by `edit`. */
+function jpegWith(options: { segment?: Buffer; edit?: (frameHeader: Buffer) => void }): Buffer {
+  const jpeg = Buffer.from(fixture("canvas.jpg"));
+  const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+  options.edit?.(jpeg.subarray(sof, sof + 2 + jpeg.readUInt16BE(sof + 2)));
+  const dqt = jpeg.indexOf(Buffer.from([0xff, 0xdb]));
+  return options.segment ? Buffer.concat([jpeg.subarray(0, dqt), options.segment, jpeg.subarray(dqt)]) : jpeg;
+}
+
+test("what libjpeg, libpng and browsers skip is accepted (from a second outside attack)", async () => {
+  const one = { width: 1, height: 1 };
+  const badAncillaryCrc = pngOf(ihdr(one), pngChunk("tEXt", Buffer.from("a\0b")), idat(), iend());
+  badAncillaryCrc.writeUInt32BE(0, 8 + 25 + 8 + 3); // the tEXt chunk's CRC
+  const accepted: Array<[string, Buffer, number, number]> = [
+    ["stray bytes before a marker", jpegWith({ segment: Buffer.from([0, 0]) }), 3, 2],
+    ["an ancillary chunk's wrong CRC", badAncillaryCrc, 1, 1],
+    // Browsers grow the screen for the first frame only and clip later ones to it.
+    [
+      "a later frame outside the screen",
+      gifOf({ width: 100, height: 100 }, [at0(1, 1), { ...at0(50, 50), left: 90, top: 90 }]),
+      100,
+      100,
+    ],
+  ];
+  for (const [what, bytes, width, height] of accepted) {
+    const response = await upload(manager.token, bytes, "accepted.img");
+    expect({ what, status: response.status, size: [response.body.width, response.body.height] }).toEqual({
+      what,
+      status: 201,
+      size: [width, height],
+    });
+  }
+});
+
+test("structure no browser decodes is MALFORMED_IMAGE (from a second outside attack)", async () => {
+  const one = { width: 1, height: 1 };
+  const fctl = (width: number, height: number, dispose = 0) => {
+    const data = Buffer.alloc(26);
+    data.writeUInt32BE(width, 4);
+    data.writeUInt32BE(height, 8);
+    data[24] = dispose;
+    return pngChunk("fcTL", data);
+  };
+  const actl = pngChunk("acTL", Buffer.alloc(8));
+  const anim = riffChunk("ANIM", Buffer.alloc(6));
+  const lossless = losslessBitstream();
+  const version1 = Buffer.from(lossless);
+  version1[8 + 4] = version1[8 + 4]! | 0x20; // bit 29 of the VP8L header: a version of 1
+  const refused: Array<[string, Buffer]> = [
+    ["JPEG: a lossless frame (SOF3)", jpegWith({ edit: (header) => void (header[1] = 0xc3) })],
+    ["JPEG: 12-bit samples", jpegWith({ edit: (header) => void (header[4] = 12) })],
+    ["JPEG: a reserved marker", jpegWith({ segment: Buffer.from([0xff, 0xf0, 0x00, 0x04, 0x61, 0x62]) })],
+    ["PNG: an unknown critical chunk", pngOf(ihdr(one), pngChunk("ABCD", Buffer.alloc(0)), idat(), iend())],
+    ["PNG: two palettes", pngOf(ihdr(one, 8, 3), ...Array(2).fill(pngChunk("PLTE", Buffer.alloc(3))), idat(), iend())],
+    ["PNG: IDAT chunks apart", pngOf(ihdr(one), idat(), pngChunk("tEXt", Buffer.from("a\0b")), idat(), iend())],
+    ["APNG: an unknown disposal", pngOf(ihdr(one), actl, fctl(1, 1, 7), idat(), iend())],
+    [
+      "APNG: a first frame smaller than the image",
+      pngOf(ihdr({ width: 2, height: 2 }), actl, fctl(1, 1), idat(), iend()),
+    ],
+    [
+      "WebP: frames without the animation flag",
+      webpOf(vp8x(0, 3, 2), anim, riffChunk("ANMF", Buffer.concat([Buffer.alloc(16), lossless]))),
+    ],
+    ["WebP: the animation flag on a still image", webpOf(vp8x(0x02, 3, 2), lossless)],
+    [
+      "WebP: a lossless image with an alpha chunk",
+      webpOf(vp8x(0x10, 3, 2), riffChunk("ALPH", Buffer.alloc(2)), lossless),
+    ],
+    ["WebP: a VP8L version other than 0", webpOf(version1)],
+    ["GIF: an LZW code size of 12", gifOf(one, [at0(1, 1)], 12)],
+  ];
+  for (const [what, bytes] of refused)
+    expect({ what, details: (await refusal(bytes)).details }).toEqual({
+      what,
+      details: { field: "file", reason: "MALFORMED_IMAGE" },
+    });
 });

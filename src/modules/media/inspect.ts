@@ -9,8 +9,8 @@
  *   a segment or block running past the end, a first chunk that is not the header, a second frame
  *   header, a frame outside its canvas, no image data): the problem, in words;
  * - otherwise the size a decoder makes the image: PNG's header, JPEG's one frame header, a GIF's
- *   screen grown to hold every frame (browsers grow it), a WebP's canvas (its bitstreams and frames
- *   inside it) — so that an image claiming 2³¹ × 2³¹ pixels (a "decompression bomb" for whoever
+ *   screen grown to hold its first frame (browsers grow it), a WebP's canvas (its bitstreams and
+ *   frames inside it) — so that an image claiming 2³¹ × 2³¹ pixels (a "decompression bomb" for whoever
  *   renders it) can be refused by its pixel count. Every frame of an animation fits in that size.
  *
  * Bytes after the end marker are allowed, as every browser allows them (cameras append data there).
@@ -93,15 +93,18 @@ const PNG_DEPTHS: ReadonlyMap<number, readonly number[]> = new Map([
 ]);
 
 /**
- * PNG (RFC 2083, and APNG's fcTL): one IHDR first with values a decoder takes, every chunk's CRC
- * right, a palette before the data of a palette image, each animation frame inside the image, at
- * least one IDAT, up to IEND.
+ * PNG (RFC 2083, and APNG's fcTL), as libpng reads it: one IHDR first with values a decoder takes;
+ * a critical chunk (its name's first letter upper case) must be one of the four and have a right
+ * CRC, while an ancillary chunk whose CRC is wrong is skipped, unread, as libpng skips it; one
+ * palette, before the data of a palette image; the IDAT chunks in one run, at least one; each
+ * animation frame inside the image (the one before the data the image's own size), its disposal
+ * and blending known; up to IEND.
  */
 function* walkPng(bytes: Buffer, pace: Pace): Walk {
   let offset = 8;
   let header: (Size & { colorType: number }) | undefined;
   let palette = false;
-  let data = false;
+  let data: "none" | "in" | "after" = "none";
   for (;;) {
     if (pace.due()) yield;
     within(bytes, offset, 12, "it ends before its IEND chunk");
@@ -109,31 +112,47 @@ function* walkPng(bytes: Buffer, pace: Pace): Walk {
     const name = bytes.toString("latin1", offset + 4, offset + 8);
     check(length < 2 ** 31 && /^[A-Za-z]{4}$/.test(name), "a PNG chunk header is not valid");
     within(bytes, offset + 12, length, `it ends inside its ${name} chunk`);
-    const crc = bytes.readUInt32BE(offset + 8 + length);
-    check(crc32(bytes.subarray(offset + 4, offset + 8 + length)) === crc, `its ${name} chunk's CRC is wrong`);
     const at = offset + 8;
+    offset += 12 + length;
+    const critical = name.charCodeAt(0) < 0x61;
+    if (crc32(bytes.subarray(at - 4, at + length)) !== bytes.readUInt32BE(at + length)) {
+      check(!critical, `its ${name} chunk's CRC is wrong`);
+      continue;
+    }
+    if (data === "in" && name !== "IDAT") data = "after";
     if (header === undefined) {
       check(name === "IHDR" && length === 13, "its first chunk is not IHDR");
       header = pngHeader(bytes, at);
     } else if (name === "IHDR") {
       check(false, "it has a second IHDR chunk");
     } else if (name === "PLTE") {
+      check(!palette && data === "none", "its palette (PLTE) is repeated or after the image data");
       palette = true;
-    } else if (name === "fcTL") {
-      check(length === 26, "an fcTL chunk is not valid");
-      // Sequence number, width, height, x and y offsets, …
-      const field = (index: number) => bytes.readUInt32BE(at + 4 * index);
-      check(field(1) > 0 && field(2) > 0, "an animation frame has a width or height of 0");
-      inside(header, field(3), field(4), field(1), field(2), "an animation frame");
     } else if (name === "IDAT") {
       check(header.colorType !== 3 || palette, "its palette (PLTE) is missing");
-      data = true;
+      check(data !== "after", "its IDAT chunks are not one after another");
+      data = "in";
     } else if (name === "IEND") {
-      check(data, "it has no IDAT chunk");
+      check(data !== "none", "it has no IDAT chunk");
       return { width: header.width, height: header.height };
+    } else if (name === "fcTL") {
+      animationFrame(bytes, at, length, header, data === "none");
+    } else {
+      check(!critical, `it has a critical chunk (${name}) no decoder knows`);
     }
-    offset += 12 + length;
   }
+}
+
+/** An APNG frame (fcTL): inside the image, its size exactly when it precedes the image data. */
+function animationFrame(bytes: Buffer, at: number, length: number, image: Size, first: boolean): void {
+  check(length === 26, "an fcTL chunk is not valid");
+  // Sequence number, width, height, x and y offsets (32 bits each), delay (16 + 16), dispose, blend.
+  const field = (index: number) => bytes.readUInt32BE(at + 4 * index);
+  const [width, height, left, top] = [field(1), field(2), field(3), field(4)];
+  check(width > 0 && height > 0, "an animation frame has a width or height of 0");
+  inside(image, left, top, width, height, "an animation frame");
+  check(!first || (width === image.width && height === image.height), "its first frame is not the image's size");
+  check(bytes[at + 24]! <= 2 && bytes[at + 25]! <= 1, "an animation frame's disposal or blending is not valid");
 }
 
 function pngHeader(bytes: Buffer, at: number): Size & { colorType: number } {
@@ -146,14 +165,20 @@ function pngHeader(bytes: Buffer, at: number): Size & { colorType: number } {
   return { width, height, colorType: colorType! };
 }
 
-/** The start-of-frame markers, whose segments carry the size: SOF0–SOF15 but DHT, JPG and DAC. */
-const isStartOfFrame = (marker: number) =>
-  marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+/** Frame kinds browsers decode: baseline, extended, progressive; the last two arithmetic-coded too. */
+const DECODED_FRAMES: ReadonlySet<number> = new Set([0xc0, 0xc1, 0xc2, 0xc9, 0xca]);
+/** The other frame kinds: lossless, and hierarchical (differential). */
+const OTHER_FRAMES: ReadonlySet<number> = new Set([0xc3, 0xc5, 0xc6, 0xc7, 0xcb, 0xcd, 0xce, 0xcf]);
+/** Markers with a segment that a decoder reads or skips: DHT, DAC, SOS, DQT, DNL, DRI, APP0–15, COM. */
+const isKnownSegment = (marker: number) =>
+  [0xc4, 0xcc, 0xda, 0xdb, 0xdc, 0xdd, 0xfe].includes(marker) || (marker >= 0xe0 && marker <= 0xef);
 
 /**
- * JPEG (ITU T.81): segments from SOI, one start of frame before the first scan (a second one, which
- * some decoders take and others ignore, is refused), the entropy-coded data of each scan skipped to
- * its next marker, up to EOI.
+ * JPEG (ITU T.81), as libjpeg reads it: segments from SOI, each of a kind a decoder knows; exactly
+ * one frame header, of a kind browsers decode (8-bit samples, 1, 3 or 4 components), before the
+ * first scan (a second one, which some decoders take and others ignore, is refused); the
+ * entropy-coded data of each scan skipped to its next marker; up to EOI. Bytes that are not a
+ * marker where one is due are skipped, as libjpeg skips them (with a warning).
  */
 function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
   let offset = 2;
@@ -161,8 +186,8 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
   let scanned = false;
   for (;;) {
     if (pace.due()) yield;
-    within(bytes, offset, 2, "it ends before its EOI marker");
-    check(bytes[offset] === 0xff, "a JPEG marker is missing where one must be");
+    offset = bytes.indexOf(0xff, offset);
+    check(offset !== -1, "the file is cut short: it ends before its EOI marker");
     // Fill bytes (0xFF) may precede a marker.
     while (bytes[offset + 1] === 0xff) offset += 1;
     within(bytes, offset, 2, "it ends before its EOI marker");
@@ -172,17 +197,17 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
       check(frame !== undefined && scanned, "it has no image data");
       return frame;
     }
-    // Markers without a segment: RST0–RST7 and TEM. A second SOI is not a JPEG of ours.
+    // Markers without a segment: RST0–RST7 and TEM.
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue;
-    check(marker !== 0xd8 && marker !== 0x00, "a JPEG marker is not valid");
+    check(!OTHER_FRAMES.has(marker), "it is a lossless or hierarchical JPEG, which browsers do not decode");
+    check(DECODED_FRAMES.has(marker) || isKnownSegment(marker), "it has a JPEG marker no decoder knows");
     within(bytes, offset, 2, "it ends before its EOI marker");
     const length = bytes.readUInt16BE(offset);
     check(length >= 2, "a JPEG segment length is not valid");
     within(bytes, offset, length, "it ends before its EOI marker");
-    if (isStartOfFrame(marker)) {
+    if (DECODED_FRAMES.has(marker)) {
       check(frame === undefined, "it has a second frame header");
-      check(length >= 8, "its frame header is too short");
-      frame = { height: bytes.readUInt16BE(offset + 3), width: bytes.readUInt16BE(offset + 5) };
+      frame = frameHeader(bytes, offset, length);
     }
     offset += length;
     if (marker === 0xda) {
@@ -191,6 +216,15 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
       offset = yield* endOfScan(bytes, offset, pace);
     }
   }
+}
+
+/** A JPEG frame header's size: its segment from its length field at `offset`. */
+function frameHeader(bytes: Buffer, offset: number, length: number): Size {
+  check(length >= 8, "its frame header is too short");
+  const components = bytes[offset + 7]!;
+  check(bytes[offset + 2] === 8, "its samples are not of 8 bits, which browsers decode");
+  check([1, 3, 4].includes(components) && length === 8 + 3 * components, "its frame header is not valid");
+  return { height: bytes.readUInt16BE(offset + 3), width: bytes.readUInt16BE(offset + 5) };
 }
 
 /** The offset of the marker that ends the entropy-coded data from `offset` (0xFF 0x00 and RSTn are data). */
@@ -208,8 +242,7 @@ function* endOfScan(bytes: Buffer, offset: number, pace: Pace): Generator<void, 
 
 /**
  * GIF (87a, 89a): the screen descriptor, then images and extensions as blocks, up to the trailer.
- * The size is the screen's, grown to hold every frame: browsers show a first frame larger than the
- * screen whole.
+ * The size is the screen's, grown to hold the first frame, as browsers grow it.
  */
 function* walkGif(bytes: Buffer, pace: Pace): Walk {
   within(bytes, 6, 7, "it ends inside its screen descriptor");
@@ -225,12 +258,17 @@ function* walkGif(bytes: Buffer, pace: Pace): Walk {
       return size;
     }
     if (introducer === 0x2c) {
-      within(bytes, offset, 11, "it ends inside an image descriptor");
-      const left = bytes.readUInt16LE(offset + 1);
-      const top = bytes.readUInt16LE(offset + 3);
-      size.width = Math.max(size.width, left + bytes.readUInt16LE(offset + 5));
-      size.height = Math.max(size.height, top + bytes.readUInt16LE(offset + 7));
-      offset += 10 + colorTableSize(bytes[offset + 9]!) + 1; // descriptor, local table, LZW code size
+      within(bytes, offset, 10, "it ends inside an image descriptor");
+      if (images === 0) {
+        // Browsers grow the screen to hold the first frame; later frames are clipped to it.
+        size.width = Math.max(size.width, bytes.readUInt16LE(offset + 1) + bytes.readUInt16LE(offset + 5));
+        size.height = Math.max(size.height, bytes.readUInt16LE(offset + 3) + bytes.readUInt16LE(offset + 7));
+      }
+      offset += 10 + colorTableSize(bytes[offset + 9]!); // the descriptor, then its local colour table
+      within(bytes, offset, 1, "it ends before its trailer");
+      // LZW codes are at most 12 bits long: the first code's size is the minimum's plus one.
+      check(bytes[offset]! <= 11, "an image's LZW code size is not valid");
+      offset += 1;
       images += 1;
     } else {
       check(introducer === 0x21, "a GIF block is not valid");
@@ -278,61 +316,96 @@ function* riffChunks(bytes: Buffer, offset: number, end: number, pace: Pace): Ge
 }
 
 /**
- * WebP: the RIFF container whole (its declared length present), chunks inside it. A simple file is
- * one VP8 (lossy) or VP8L (lossless) bitstream; an extended one (VP8X) declares a canvas, and then
- * a still image's bitstream must be the canvas's size and each animation frame (ANMF) must lie
- * inside it, its bitstream the frame's size.
+ * WebP, as libwebp reads it: the RIFF container whole (its declared length present), chunks inside
+ * it. A simple file is one VP8 (lossy) or VP8L (lossless) bitstream. An extended one (VP8X)
+ * declares a canvas: without its animation flag it holds one bitstream of the canvas's size; with
+ * it, an ANIM chunk, then frames (ANMF), each inside the canvas and holding one bitstream of the
+ * frame's size. Metadata chunks (ICCP, EXIF, XMP, unknown ones) are skipped.
  */
 function* walkWebp(bytes: Buffer, pace: Pace): Walk {
   const end = 8 + bytes.readUInt32LE(4);
   within(bytes, 0, end, "it is shorter than its RIFF header declares");
-  let canvas: Size | undefined;
-  let extended = false;
-  let images = 0;
-  for (const chunk of riffChunks(bytes, 12, end, pace)) {
+  check(end >= 20, "it has no image data");
+  const name = bytes.toString("latin1", 12, 16);
+  check(name === "VP8 " || name === "VP8L" || name === "VP8X", "its first chunk is not VP8, VP8L or VP8X");
+  if (name !== "VP8X") return yield* oneImage(bytes, 12, end, pace);
+  const length = bytes.readUInt32LE(16);
+  check(length >= 10 && 20 + length <= end, "its VP8X chunk is not valid");
+  const canvas = { width: bytes.readUIntLE(24, 3) + 1, height: bytes.readUIntLE(27, 3) + 1 };
+  const next = 20 + length + (length % 2);
+  if ((bytes[20]! & 0x02) === 0) {
+    const size = yield* oneImage(bytes, next, end, pace);
+    check(size.width === canvas.width && size.height === canvas.height, "its image is not the canvas's size");
+    return canvas;
+  }
+  let animation = false;
+  let frames = 0;
+  for (const chunk of riffChunks(bytes, next, end, pace)) {
     if (!chunk) {
       yield;
       continue;
     }
-    const { name, data, length } = chunk;
-    if (canvas === undefined) {
-      check(name === "VP8 " || name === "VP8L" || name === "VP8X", "its first chunk is not VP8, VP8L or VP8X");
-      extended = name === "VP8X";
-      check(!extended || length >= 10, "its VP8X chunk is not valid");
-      canvas = extended
-        ? { width: bytes.readUIntLE(data + 4, 3) + 1, height: bytes.readUIntLE(data + 7, 3) + 1 }
-        : bitstreamSize(bytes, chunk);
-      if (!extended) images += 1;
-    } else if (name === "VP8 " || name === "VP8L") {
-      check(extended && images === 0, "it has a second image bitstream");
-      const size = bitstreamSize(bytes, chunk);
-      check(size.width === canvas.width && size.height === canvas.height, "its image is not the canvas's size");
-      images += 1;
-    } else if (name === "ANMF") {
-      check(extended && length >= 16, "an ANMF chunk is not valid");
-      const frame = { width: bytes.readUIntLE(data + 6, 3) + 1, height: bytes.readUIntLE(data + 9, 3) + 1 };
-      const [left, top] = [2 * bytes.readUIntLE(data, 3), 2 * bytes.readUIntLE(data + 3, 3)];
-      inside(canvas, left, top, frame.width, frame.height, "an animation frame");
-      for (const inner of riffChunks(bytes, data + 16, data + length, pace)) {
-        if (!inner) yield;
-        if (!inner || (inner.name !== "VP8 " && inner.name !== "VP8L")) continue;
-        const size = bitstreamSize(bytes, inner);
-        check(size.width === frame.width && size.height === frame.height, "a frame's image is not the frame's size");
-      }
-      images += 1;
-    }
+    check(!IMAGE_CHUNKS.has(chunk.name), "its animation has a still image's chunk outside its frames");
+    if (chunk.name === "ANIM") animation = true;
+    if (chunk.name !== "ANMF") continue;
+    const { data, length: frameLength } = chunk;
+    check(animation && frameLength >= 16, "an ANMF chunk is not valid or comes before ANIM");
+    const frame = { width: bytes.readUIntLE(data + 6, 3) + 1, height: bytes.readUIntLE(data + 9, 3) + 1 };
+    inside(
+      canvas,
+      2 * bytes.readUIntLE(data, 3),
+      2 * bytes.readUIntLE(data + 3, 3),
+      frame.width,
+      frame.height,
+      "an animation frame",
+    );
+    const size = yield* oneImage(bytes, data + 16, data + frameLength, pace);
+    check(size.width === frame.width && size.height === frame.height, "a frame's image is not the frame's size");
+    frames += 1;
   }
-  check(canvas !== undefined && images > 0, "it has no image data");
+  check(frames > 0, "its animation has no frame");
   return canvas;
+}
+
+/** The chunks of one WebP image: its bitstream and the alpha of a lossy one. */
+const IMAGE_CHUNKS: ReadonlySet<string> = new Set(["VP8 ", "VP8L", "ALPH"]);
+
+/**
+ * The size of the one image whose chunks lie between `offset` and `end` (a file's, or a frame's):
+ * exactly one bitstream, an ALPH chunk only before a lossy one, no chunk of the extended format's
+ * structure (VP8X, ANIM, ANMF).
+ */
+function* oneImage(bytes: Buffer, offset: number, end: number, pace: Pace): Generator<void, Size, void> {
+  let size: Size | undefined;
+  let alpha = false;
+  for (const chunk of riffChunks(bytes, offset, end, pace)) {
+    if (!chunk) {
+      yield;
+      continue;
+    }
+    const { name } = chunk;
+    check(name !== "VP8X" && name !== "ANIM" && name !== "ANMF", `its ${name} chunk is out of place`);
+    if (name === "ALPH") alpha = true;
+    if (name !== "VP8 " && name !== "VP8L") continue;
+    check(size === undefined, "it has a second image bitstream");
+    check(!alpha || name === "VP8 ", "its lossless image has an alpha chunk");
+    size = bitstreamSize(bytes, chunk);
+  }
+  check(size !== undefined, "it has no image bitstream");
+  return size;
 }
 
 /** The size in a VP8 (lossy: its key frame header) or VP8L (lossless: its header) bitstream. */
 function bitstreamSize(bytes: Buffer, { name, data, length }: RiffChunk): Size {
   if (name === "VP8 ") {
     check(length >= 10 && bytes.readUIntBE(data + 3, 3) === 0x9d012a, "its VP8 frame header is not valid");
+    // The frame tag: bit 0 clear for a key frame; bits 5–23 the first partition's size, inside the chunk.
+    const tag = bytes.readUIntLE(data, 3);
+    check((tag & 1) === 0 && 10 + (tag >>> 5) <= length, "its VP8 frame is not a whole key frame");
     return { width: bytes.readUInt16LE(data + 6) & 0x3fff, height: bytes.readUInt16LE(data + 8) & 0x3fff };
   }
   check(length >= 5 && bytes[data] === 0x2f, "its VP8L header is not valid");
   const bits = bytes.readUInt32LE(data + 1);
+  check(bits >>> 29 === 0, "its VP8L version is not 0");
   return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
 }
