@@ -1,7 +1,7 @@
 /**
  * An upload is read as a whole image before it is stored: real encoders' files of each type are
  * accepted with their width and height; a file cut short or broken is 400 VALIDATION_FAILED
- * (MALFORMED_IMAGE) and one declaring more than IMAGE_MAX_PIXELS is 400 VALIDATION_FAILED
+ * (MALFORMED_IMAGE) and one declaring more than MEDIA_IMAGE_MAX_PIXELS is 400 VALIDATION_FAILED
  * (TOO_MANY_PIXELS) — in both cases nothing is stored or recorded and no temporary file is left.
  */
 import { crc32 } from "node:zlib";
@@ -158,7 +158,7 @@ test("bytes after the end marker are accepted, as browsers accept them", async (
   expect([response.status, response.body.width, response.body.height]).toEqual([201, 3, 2]);
 });
 
-test("an image of more than IMAGE_MAX_PIXELS (default 50,000,000) is TOO_MANY_PIXELS in every format", async () => {
+test("an image over MEDIA_IMAGE_MAX_PIXELS (default 50,000,000) is TOO_MANY_PIXELS in every format", async () => {
   const jpeg = fixture("canvas.jpg");
   const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
   const bombs: Array<[string, Buffer, number, number]> = [
@@ -180,7 +180,7 @@ test("an image of more than IMAGE_MAX_PIXELS (default 50,000,000) is TOO_MANY_PI
   }
 });
 
-test("exactly IMAGE_MAX_PIXELS is accepted; one row more is refused", async () => {
+test("exactly MEDIA_IMAGE_MAX_PIXELS is accepted; one row more is refused", async () => {
   const exact = await upload(manager.token, claimingPng(10_000, 5_000));
   expect([exact.status, exact.body.width, exact.body.height]).toEqual([201, 10_000, 5_000]);
   const over = await refusal(claimingPng(10_000, 5_001));

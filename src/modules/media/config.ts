@@ -67,7 +67,7 @@ export const mediaConfig = configFragment({
   variables: {
     IMAGE_UPLOAD_PATH: pathSetting.optional(),
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
-    IMAGE_MAX_PIXELS: integer(1, 2 ** 40).default(50_000_000),
+    MEDIA_IMAGE_MAX_PIXELS: integer(1, 2 ** 40).default(50_000_000),
     MEDIA_TENANT_QUOTA_BYTES: integer(1024, 2 ** 50).default(1024 * 1024 * 1024),
     STORAGE_DRIVER: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
     S3_ENDPOINT: httpUrl().optional(),
@@ -81,7 +81,7 @@ export const mediaConfig = configFragment({
   build: (env): MediaConfig => ({
     uploadPath: resolve(env.IMAGE_UPLOAD_PATH ?? join(dataDir, "images")),
     maxBytes: env.IMAGE_MAX_BYTES,
-    maxPixels: env.IMAGE_MAX_PIXELS,
+    maxPixels: env.MEDIA_IMAGE_MAX_PIXELS,
     tenantQuotaBytes: env.MEDIA_TENANT_QUOTA_BYTES,
     store:
       env.STORAGE_DRIVER === "s3"
