@@ -177,8 +177,8 @@ export const envSchema = z.object({
 function browserOrigin(entry: string): string | undefined {
   try {
     const url = new URL(entry);
-    if (url.username || url.password || url.search || url.hash || url.pathname !== "/") return undefined;
-    if (entry.includes("?") || entry.includes("#") || entry.includes("@")) return undefined;
+    // A user, a query or a fragment, even an empty one, needs one of these characters.
+    if (url.pathname !== "/" || /[?#@]/.test(entry)) return undefined;
     return url.protocol === "http:" || url.protocol === "https:" ? url.origin : undefined;
   } catch {
     return undefined;

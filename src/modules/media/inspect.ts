@@ -5,9 +5,9 @@
  *
  * What it finds:
  * - a file cut short (it ends before PNG's IEND, JPEG's EOI, GIF's trailer or WebP's RIFF length),
- *   or whose structure is broken (a PNG chunk whose CRC is wrong or header values no decoder takes,
- *   a segment or block running past the end, a first chunk that is not the header, a second frame
- *   header, a frame outside its canvas, no image data): the problem, in words;
+ *   or whose structure is broken (a critical PNG chunk whose CRC is wrong, header values no decoder
+ *   takes, a segment or block running past the end, a first chunk that is not the header, a second
+ *   frame header, a frame outside its canvas, no image data): the problem, in words;
  * - otherwise the size a decoder makes the image: PNG's header, JPEG's one frame header, a GIF's
  *   screen grown to hold its first frame (browsers grow it), a WebP's canvas (its bitstreams and
  *   frames inside it) — so that an image claiming 2³¹ × 2³¹ pixels (a "decompression bomb" for whoever
@@ -70,6 +70,8 @@ function sized(size: Size): Size {
   check(size.width > 0 && size.height > 0, "it declares a width or height of 0");
   return size;
 }
+
+const sameSize = (a: Size, b: Size) => a.width === b.width && a.height === b.height;
 
 /** Checks that a frame at (`left`, `top`) of `width` × `height` lies inside `canvas`. */
 function inside(canvas: Size, left: number, top: number, width: number, height: number, what: string): void {
@@ -151,7 +153,7 @@ function animationFrame(bytes: Buffer, at: number, length: number, image: Size, 
   const [width, height, left, top] = [field(1), field(2), field(3), field(4)];
   check(width > 0 && height > 0, "an animation frame has a width or height of 0");
   inside(image, left, top, width, height, "an animation frame");
-  check(!first || (width === image.width && height === image.height), "its first frame is not the image's size");
+  check(!first || sameSize({ width, height }, image), "its first frame is not the image's size");
   check(bytes[at + 24]! <= 2 && bytes[at + 25]! <= 1, "an animation frame's disposal or blending is not valid");
 }
 
@@ -302,9 +304,8 @@ interface RiffChunk {
 }
 
 /** The chunks between `offset` and `end`, each inside them (padded to an even length). */
-function* riffChunks(bytes: Buffer, offset: number, end: number, pace: Pace): Generator<RiffChunk | undefined> {
+function* riffChunks(bytes: Buffer, offset: number, end: number): Generator<RiffChunk> {
   while (offset < end) {
-    if (pace.due()) yield undefined;
     check(offset + 8 <= end, "a chunk header runs past its container");
     const name = bytes.toString("latin1", offset, offset + 4);
     const length = bytes.readUInt32LE(offset + 4);
@@ -335,32 +336,23 @@ function* walkWebp(bytes: Buffer, pace: Pace): Walk {
   const next = 20 + length + (length % 2);
   if ((bytes[20]! & 0x02) === 0) {
     const size = yield* oneImage(bytes, next, end, pace);
-    check(size.width === canvas.width && size.height === canvas.height, "its image is not the canvas's size");
+    check(sameSize(size, canvas), "its image is not the canvas's size");
     return canvas;
   }
   let animation = false;
   let frames = 0;
-  for (const chunk of riffChunks(bytes, next, end, pace)) {
-    if (!chunk) {
-      yield;
-      continue;
-    }
+  for (const chunk of riffChunks(bytes, next, end)) {
+    if (pace.due()) yield;
     check(!IMAGE_CHUNKS.has(chunk.name), "its animation has a still image's chunk outside its frames");
     if (chunk.name === "ANIM") animation = true;
     if (chunk.name !== "ANMF") continue;
     const { data, length: frameLength } = chunk;
     check(animation && frameLength >= 16, "an ANMF chunk is not valid or comes before ANIM");
     const frame = { width: bytes.readUIntLE(data + 6, 3) + 1, height: bytes.readUIntLE(data + 9, 3) + 1 };
-    inside(
-      canvas,
-      2 * bytes.readUIntLE(data, 3),
-      2 * bytes.readUIntLE(data + 3, 3),
-      frame.width,
-      frame.height,
-      "an animation frame",
-    );
+    const [left, top] = [2 * bytes.readUIntLE(data, 3), 2 * bytes.readUIntLE(data + 3, 3)];
+    inside(canvas, left, top, frame.width, frame.height, "an animation frame");
     const size = yield* oneImage(bytes, data + 16, data + frameLength, pace);
-    check(size.width === frame.width && size.height === frame.height, "a frame's image is not the frame's size");
+    check(sameSize(size, frame), "a frame's image is not the frame's size");
     frames += 1;
   }
   check(frames > 0, "its animation has no frame");
@@ -378,11 +370,8 @@ const IMAGE_CHUNKS: ReadonlySet<string> = new Set(["VP8 ", "VP8L", "ALPH"]);
 function* oneImage(bytes: Buffer, offset: number, end: number, pace: Pace): Generator<void, Size, void> {
   let size: Size | undefined;
   let alpha = false;
-  for (const chunk of riffChunks(bytes, offset, end, pace)) {
-    if (!chunk) {
-      yield;
-      continue;
-    }
+  for (const chunk of riffChunks(bytes, offset, end)) {
+    if (pace.due()) yield;
     const { name } = chunk;
     check(name !== "VP8X" && name !== "ANIM" && name !== "ANMF", `its ${name} chunk is out of place`);
     if (name === "ALPH") alpha = true;

@@ -70,7 +70,7 @@ export function imageRoutes(options: ImageRouteOptions): {
   upload: Router;
   download: Router;
 } {
-  const { storage, maxBytes, tenantQuotaBytes, pool, checkSession } = options;
+  const { storage, maxBytes, maxPixels, tenantQuotaBytes, pool, checkSession } = options;
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
@@ -112,7 +112,7 @@ export function imageRoutes(options: ImageRouteOptions): {
       // statement, for a change made while the bytes are stored.
       await checkSession(claims);
       await assertMayUpload(claims, upload);
-      const { width, height } = await inspectFile(tempFile, type, options.maxPixels);
+      const { width, height } = await inspectFile(tempFile, type, maxPixels);
       // Bytes first, then the tenant's record: a recorded image always has its bytes.
       await storage.put(upload.hash, tempFile);
       const image = await recordImage(pool, {
