@@ -4,11 +4,16 @@
  * ARGON2_CONCURRENCY computations run there at once, so a connection made while 40 logins are being
  * hashed is ready long before they are all answered. Without the limit it waited behind every
  * queued hash: it was ready only once (nearly) all of them were answered.
+ *
+ * The line is bounded too: past ARGON2_MAX_WAITING, a request that needs a password check is
+ * answered 503 at once, writes nothing, and uses none of its rate-limit budget.
  */
 import pg from "pg";
 import * as passwords from "../../src/modules/identity/passwords.ts";
+import { createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
-import { addresses, app, rest, useLimitsApp } from "./rateLimits.ts";
+import { DOCS } from "./helpers.ts";
+import { addresses, app, graphql, password, registration, rest, tenant, useLimitsApp } from "./rateLimits.ts";
 
 useLimitsApp();
 
@@ -37,4 +42,46 @@ test("a database connection made during a burst of logins is ready before most o
   expect(await Promise.all(logins)).toEqual(Array(LOGINS).fill(401));
   // Nearly all (38–40 when measured) before the fix; a few with it.
   expect(answeredWhenConnected).toBeLessThan(LOGINS / 2);
+});
+
+test("past the line's length, a password check is refused at once with 503, and nothing is written or counted", async () => {
+  const ip = addresses();
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const { passwordWork } = passwords;
+  // Every slot and every place in line taken by work that ends when the test says so.
+  const release = Promise.withResolvers<void>();
+  const held = Array.from({ length: passwordWork.concurrency + passwordWork.maxWaiting }, () =>
+    passwordWork.run(() => release.promise),
+  );
+  const login = { tenant: "limited", login: user.email, password };
+  const tag = `full${Date.now()}`;
+  try {
+    // Answered while the line is still full: none of these waited for a place in it.
+    expect(await rest("/api/auth/login", login, ip(1))).toMatchObject({
+      status: 503,
+      code: "SERVICE_UNAVAILABLE",
+      retryAfter: "5",
+    });
+    expect(await graphql(DOCS.login, login, ip(1))).toMatchObject({ status: 503, code: "SERVICE_UNAVAILABLE" });
+    expect(await rest("/api/auth/register", registration("limited", tag), ip(2))).toMatchObject({
+      status: 503,
+      code: "SERVICE_UNAVAILABLE",
+    });
+  } finally {
+    release.resolve();
+    await Promise.all(held);
+  }
+  // The refused logins gave their units back; the refused registration stored nothing.
+  const { rows: units } = await app.db.ownerPool.query<{ hits: number }>(
+    "select hits from app_private.rate_limits where key = any($1)",
+    [[`login:ip:${ip(1)}`, `login:user:${user.id}`]],
+  );
+  expect(units.map((unit) => unit.hits)).toEqual([0, 0]);
+  const { rows: stored } = await app.db.ownerPool.query("select 1 from app_private.registrations where username = $1", [
+    tag,
+  ]);
+  expect(stored).toEqual([]);
+  // With room in line again, the same requests go through.
+  expect(await rest("/api/auth/login", login, ip(1))).toMatchObject({ status: 200 });
+  expect(await rest("/api/auth/register", registration("limited", tag), ip(2))).toMatchObject({ status: 202 });
 });

@@ -85,6 +85,19 @@ export interface Taken {
 }
 
 /**
+ * Awaits a check made under failure units. When it throws instead of answering (too many password
+ * checks in line: 503), no attempt was judged, so the units go back.
+ */
+export async function checkedUnder<T>(units: Taken, check: Promise<T>): Promise<T> {
+  try {
+    return await check;
+  } catch (error) {
+    await units.giveBack();
+    throw error;
+  }
+}
+
+/**
  * Takes one unit from each bucket, in order, or none: when one is full the units already taken
  * are given back and RATE_LIMITED is thrown with the seconds left in the full bucket's window.
  */

@@ -6,10 +6,44 @@
 import { argon2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 import { dictionary } from "@zxcvbn-ts/language-common";
-import { AppError } from "../../platform/errors.ts";
+import { AppError, SERVICE_UNAVAILABLE_RETRY_AFTER } from "../../platform/errors.ts";
 
 const argon2Run = promisify(argon2);
 let argon2Runs = 0;
+
+/**
+ * Work of which at most `concurrency` runs at once and at most `maxWaiting` more wait their turn, in
+ * the order asked; past that it is refused at once with SERVICE_UNAVAILABLE (503, Retry-After)
+ * rather than queued behind a wait no client sits through.
+ */
+export class WorkGate {
+  #running = 0;
+  readonly #line: Array<() => void> = [];
+
+  readonly concurrency: number;
+  readonly maxWaiting: number;
+  readonly #refusal: () => Error;
+
+  constructor(concurrency: number, maxWaiting: number, refusal: () => Error) {
+    this.concurrency = concurrency;
+    this.maxWaiting = maxWaiting;
+    this.#refusal = refusal;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running < this.concurrency) this.#running++;
+    else if (this.#line.length >= this.maxWaiting) throw this.#refusal();
+    else await new Promise<void>((resolve) => this.#line.push(resolve));
+    try {
+      return await work();
+    } finally {
+      // The slot passes to the next in line, or is given back.
+      const next = this.#line.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}
 
 /**
  * How many argon2 computations may run at once: two threads fewer than libuv's thread pool has
@@ -21,31 +55,33 @@ let argon2Runs = 0;
  * requests answered 503. Two computations still keep two cores busy, so logins are no slower.
  */
 export const ARGON2_CONCURRENCY = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2);
-let argon2Running = 0;
-const argon2Waiting: Array<() => void> = [];
 
 /**
- * Every argon2 computation of this process goes through here: counted when asked for, run when
- * fewer than ARGON2_CONCURRENCY are running, in the order asked.
+ * How many more may wait: 64 a running slot, about two seconds of work at 30 ms a computation. A
+ * burst beyond that (a credential-stuffing run from many addresses, each under its own limits) is
+ * answered 503 at once, so the logins in line keep a bounded wait instead of all slowing down.
  */
-async function argon2Async(...args: Parameters<typeof argon2Run>): ReturnType<typeof argon2Run> {
+export const ARGON2_MAX_WAITING = 64 * ARGON2_CONCURRENCY;
+
+/** Every argon2 computation of this process goes through here. */
+export const passwordWork = new WorkGate(
+  ARGON2_CONCURRENCY,
+  ARGON2_MAX_WAITING,
+  () =>
+    new AppError("SERVICE_UNAVAILABLE", "Too many passwords are being checked right now; try again shortly.", {
+      retryAfter: SERVICE_UNAVAILABLE_RETRY_AFTER,
+    }),
+);
+
+function argon2Async(...args: Parameters<typeof argon2Run>): ReturnType<typeof argon2Run> {
   argon2Runs++;
-  if (argon2Running >= ARGON2_CONCURRENCY) await new Promise<void>((resolve) => argon2Waiting.push(resolve));
-  else argon2Running++;
-  try {
-    return await argon2Run(...args);
-  } finally {
-    // The slot passes to the next in line, or is given back.
-    const next = argon2Waiting.shift();
-    if (next) next();
-    else argon2Running--;
-  }
+  return passwordWork.run(() => argon2Run(...args));
 }
 
 /**
- * How many argon2 computations (hashes and verifications) this process has asked for: the
- * expensive part of an identity request, to observe what a request costs (tests: no argon2 for a
- * tenant that does not exist; one for an unknown account of an existing tenant).
+ * How many argon2 computations (hashes and verifications) this process has asked for, refused ones
+ * included: the expensive part of an identity request, to observe what a request costs (tests: no
+ * argon2 for a tenant that does not exist; one for an unknown account of an existing tenant).
  */
 export function argon2Count(): number {
   return argon2Runs;

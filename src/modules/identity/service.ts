@@ -13,7 +13,7 @@ import type pg from "pg";
 import type { IdentityConfig } from "./config.ts";
 import { AppError } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { LIMITS, take } from "./limits.ts";
+import { checkedUnder, LIMITS, take } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
 import { makeSecretBox, randomToken, sha256 } from "../../platform/auth/secrets.ts";
 import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
@@ -114,7 +114,7 @@ export class AuthService {
     );
     // An unknown account of an existing tenant costs one argon2 run like a known one; an unknown tenant none.
     const valid = tenantId
-      ? await verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null)
+      ? await checkedUnder(units, verifyPassword(data.password, candidate?.user_id ? candidate.password_hash : null))
       : false;
     if (!valid || !candidate?.user_id) {
       await this.#audit("login_failed", caller, { tenantId, userId: candidate?.user_id ?? undefined });
@@ -206,7 +206,7 @@ export class AuthService {
       "select password_hash from app_private.user_secrets where user_id = $1",
       [claims.sub],
     );
-    if (!(await verifyPassword(data.currentPassword, rows[0]?.password_hash))) {
+    if (!(await checkedUnder(unit, verifyPassword(data.currentPassword, rows[0]?.password_hash)))) {
       throw new AppError("INVALID_CREDENTIALS", "The current password is not correct.");
     }
     await unit.giveBack();

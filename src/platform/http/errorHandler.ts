@@ -12,7 +12,7 @@ import type { Logger } from "../logger.ts";
 export function logServerFault(logger: Logger, appError: AppError, context: Record<string, unknown>): void {
   if (appError.code === "INTERNAL") logger.error({ err: appError.cause ?? appError, ...context }, "unexpected error");
   else if (appError.code === "SERVICE_UNAVAILABLE")
-    logger.warn({ err: appError.cause ?? appError, ...context }, "service unavailable (database or store)");
+    logger.warn({ err: appError.cause ?? appError, ...context }, "service unavailable");
 }
 
 /**
