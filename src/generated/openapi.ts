@@ -591,7 +591,7 @@ export interface paths {
         put?: never;
         /**
          * Uploads an image (PNG, JPEG, GIF or WebP; the type is read from the bytes)
-         * @description Needs the images.upload permission and the media module on. One `file` part, at most 10 other fields of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES; the file must be a whole, well-formed image (MALFORMED_IMAGE) of at most MEDIA_IMAGE_MAX_PIXELS pixels (TOO_MANY_PIXELS), both VALIDATION_FAILED; a tenant's images together stay within MEDIA_TENANT_QUOTA_BYTES (STORAGE_QUOTA_EXCEEDED).
+         * @description Needs the images.upload permission and the media module on. One `file` part, at most 10 other fields of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES; the file must be a whole, well-formed image (MALFORMED_IMAGE) of at most MEDIA_IMAGE_MAX_PIXELS pixels (TOO_MANY_PIXELS), both VALIDATION_FAILED; a tenant's images together stay within MEDIA_TENANT_QUOTA_BYTES (STORAGE_QUOTA_EXCEEDED); at most MEDIA_UPLOADS_PER_USER uploads of one user at once (RATE_LIMITED, UPLOADS_IN_PROGRESS).
          */
         post: operations["uploadImage"];
         delete?: never;
@@ -6467,6 +6467,22 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMITED: Too many attempts; try again later. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "RATE_LIMITED";
                         };
                     };
                 };

@@ -44,7 +44,7 @@ test("a database connection made during a burst of logins is ready before most o
   expect(answeredWhenConnected).toBeLessThan(LOGINS / 2);
 });
 
-test("past the line's length, a password check is refused at once with 503, and nothing is written or counted", async () => {
+test("past the line's length a password check is 503 at once; nothing is written or counted", async () => {
   const ip = addresses();
   const user = await createUser(app.db.ownerPool, tenant, "member", { password });
   const { passwordWork } = passwords;

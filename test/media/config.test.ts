@@ -95,3 +95,10 @@ describe("stage and prod", () => {
     expect(problemsOf({ ...S3, S3_SECRET_ACCESS_KEY: secret })).toEqual([]);
   });
 });
+
+test("MEDIA_UPLOADS_PER_USER is 4 by default, a whole number from 1 to 1000 when set", () => {
+  expect(mediaConfig.of(loadConfig({})).uploadsPerUser).toBe(4);
+  expect(mediaConfig.of(loadConfig({ MEDIA_UPLOADS_PER_USER: "1" })).uploadsPerUser).toBe(1);
+  for (const value of ["0", "1001", "2.5", "many"])
+    expect(problemsOf({ MEDIA_UPLOADS_PER_USER: value })).toEqual([expect.stringMatching(/^MEDIA_UPLOADS_PER_USER: /)]);
+});

@@ -19,7 +19,13 @@ let uploads: string;
 beforeAll(async () => {
   uploads = mkdtempSync(join(tmpdir(), "tessera-quota-"));
   app = await startTestApp({
-    env: { IMAGE_UPLOAD_PATH: uploads, IMAGE_MAX_BYTES: "4096", MEDIA_TENANT_QUOTA_BYTES: String(QUOTA) },
+    env: {
+      IMAGE_UPLOAD_PATH: uploads,
+      IMAGE_MAX_BYTES: "4096",
+      MEDIA_TENANT_QUOTA_BYTES: String(QUOTA),
+      // One user's 12 uploads at once race each other for the quota.
+      MEDIA_UPLOADS_PER_USER: "12",
+    },
   });
 });
 afterAll(async () => {

@@ -212,6 +212,7 @@ describe.each(DRIVERS)("%s store", (driver) => {
    * it to disk (past the checks made before the body); `finish` sends the rest and reads the answer.
    */
   async function startUpload(token: string): Promise<{ finish: () => Promise<string> }> {
+    const filesBefore = tempFiles().length;
     const { port } = new URL(app.url);
     const socket = connect(Number(port), "127.0.0.1");
     socket.on("error", () => undefined);
@@ -228,7 +229,7 @@ describe.each(DRIVERS)("%s store", (driver) => {
         `Content-Type: multipart/form-data; boundary=XB\r\nContent-Length: ${part.length + rest.length}\r\n\r\n`,
     );
     socket.write(part);
-    await until(() => tempFiles().length > 0, "the upload's temporary file");
+    await until(() => tempFiles().length > filesBefore, "the upload's temporary file");
     return {
       finish: () => {
         socket.write(rest);
@@ -246,6 +247,29 @@ describe.each(DRIVERS)("%s store", (driver) => {
     expect(await storedFiles()).toEqual(storedBefore);
     await until(() => tempFiles().length === 0, "the temporary file to be removed");
   }
+
+  test("one upload more than a user may have in progress is 429; others' uploads go on", async () => {
+    const tenant = await createTenant(app.db.ownerPool);
+    const uploader = await createUser(app.db.ownerPool, tenant, "manager");
+    const colleague = await createUser(app.db.ownerPool, tenant, "manager");
+    const { uploadsPerUser } = mediaConfig.of(app.config);
+    const inProgress = [];
+    for (let i = 0; i < uploadsPerUser; i++) inProgress.push(await startUpload(uploader.token));
+    const refused = await upload(uploader.token, png(61));
+    expect([refused.status, refused.headers["retry-after"], refused.body.error]).toEqual([
+      429,
+      "1",
+      {
+        code: "RATE_LIMITED",
+        message: `At most ${uploadsPerUser} uploads of one user at once; wait for one to finish.`,
+        details: { reason: "UPLOADS_IN_PROGRESS", max: uploadsPerUser, retryAfter: 1 },
+      },
+    ]);
+    expect((await upload(colleague.token, png(62))).status).toBe(201);
+    for (const started of inProgress) expect((await started.finish()).split("\r\n")[0]).toMatch(/^HTTP\/1.1 20[01] /);
+    // Each finished upload gave its place back before it was answered; the refused one recorded nothing.
+    expect((await upload(uploader.token, png(61))).status).toBe(201);
+  });
 
   test("a session that ends while the body arrives: 401, and nothing stored or recorded", async () => {
     const uploader = await createUser(app.db.ownerPool, await createTenant(app.db.ownerPool), "manager");
@@ -296,7 +320,7 @@ describe.each(DRIVERS)("%s store", (driver) => {
         utimesSync(stale, old, old);
         // The routes are only made here, never called: no session is checked.
         const checkSession = () => Promise.reject(new Error("no upload is sent in this test"));
-        const limits = { maxBytes: MAX_BYTES, maxPixels: 1_000_000, tenantQuotaBytes: 1024 };
+        const limits = { maxBytes: MAX_BYTES, maxPixels: 1_000_000, tenantQuotaBytes: 1024, uploadsPerUser: 1 };
         imageRoutes({ storage, ...limits, pool: app.db.ownerPool, checkSession });
         await until(() => !existsSync(stale), "the stale upload to be swept");
         expect(readdirSync(join(root, "tmp"))).toEqual(["recent.upload"]);

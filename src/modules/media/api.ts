@@ -29,7 +29,8 @@ export const uploadImage = defineRoute({
     "of at most 1 KiB; no Content-Encoding. The size limit is IMAGE_MAX_BYTES; the file must be a whole, " +
     "well-formed image (MALFORMED_IMAGE) of at most MEDIA_IMAGE_MAX_PIXELS pixels (TOO_MANY_PIXELS), both " +
     "VALIDATION_FAILED; a tenant's images together " +
-    "stay within MEDIA_TENANT_QUOTA_BYTES (STORAGE_QUOTA_EXCEEDED).",
+    "stay within MEDIA_TENANT_QUOTA_BYTES (STORAGE_QUOTA_EXCEEDED); at most MEDIA_UPLOADS_PER_USER uploads of " +
+    "one user at once (RATE_LIMITED, UPLOADS_IN_PROGRESS).",
   tags: ["images"],
   security: "bearer",
   body: {
@@ -43,7 +44,7 @@ export const uploadImage = defineRoute({
     201: { description: "Recorded for the tenant", schema: Image },
     200: { description: "The tenant had these bytes already: its existing record", schema: Image },
   },
-  errors: ["FORBIDDEN", "STORAGE_QUOTA_EXCEEDED", "SERVICE_UNAVAILABLE"],
+  errors: ["FORBIDDEN", "STORAGE_QUOTA_EXCEEDED", "RATE_LIMITED", "SERVICE_UNAVAILABLE"],
 });
 
 export const getImage = defineRoute({

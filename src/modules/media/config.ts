@@ -31,6 +31,8 @@ export interface MediaConfig {
   maxPixels: number;
   /** The most bytes a tenant's image records may add up to (each record counted once, by its size). */
   tenantQuotaBytes: number;
+  /** The most uploads one user may have in progress at once, in one process. */
+  uploadsPerUser: number;
   store: ImageStore;
 }
 
@@ -69,6 +71,7 @@ export const mediaConfig = configFragment({
     IMAGE_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
     MEDIA_IMAGE_MAX_PIXELS: integer(1, 2 ** 40).default(50_000_000),
     MEDIA_TENANT_QUOTA_BYTES: integer(1024, 2 ** 50).default(1024 * 1024 * 1024),
+    MEDIA_UPLOADS_PER_USER: integer(1, 1000).default(4),
     STORAGE_DRIVER: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
     S3_ENDPOINT: httpUrl().optional(),
     S3_BUCKET: z.string().min(1).optional(),
@@ -83,6 +86,7 @@ export const mediaConfig = configFragment({
     maxBytes: env.IMAGE_MAX_BYTES,
     maxPixels: env.MEDIA_IMAGE_MAX_PIXELS,
     tenantQuotaBytes: env.MEDIA_TENANT_QUOTA_BYTES,
+    uploadsPerUser: env.MEDIA_UPLOADS_PER_USER,
     store:
       env.STORAGE_DRIVER === "s3"
         ? {

@@ -17,7 +17,7 @@ export const media: ModuleManifest = {
   errors: MEDIA_ERRORS,
   api: MEDIA_API,
   async server({ config, logger, ownerPool, checkSession }) {
-    const { uploadPath, maxBytes, maxPixels, tenantQuotaBytes, store } = mediaConfig.of(config);
+    const { uploadPath, maxBytes, maxPixels, tenantQuotaBytes, uploadsPerUser, store } = mediaConfig.of(config);
     await ensureWritable(join(uploadPath, "tmp"), "IMAGE_UPLOAD_PATH");
     // The S3 driver (and its SDK, ~150 ms to load) only when configured: processes on local disk never load it.
     const storage =
@@ -30,6 +30,7 @@ export const media: ModuleManifest = {
       maxBytes,
       maxPixels,
       tenantQuotaBytes,
+      uploadsPerUser,
       pool: ownerPool,
       checkSession,
     });

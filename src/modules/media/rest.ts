@@ -56,6 +56,8 @@ export interface ImageRouteOptions {
   maxPixels: number;
   /** The most bytes a tenant's image records may add up to. */
   tenantQuotaBytes: number;
+  /** The most uploads one user may have in progress at once (in this process). */
+  uploadsPerUser: number;
   /** Owner pool: checks the uploader's permissions, records uploads, resolves image ids. */
   pool: pg.Pool;
   /** The session check, made again once the body is in: the session may have ended while it arrived. */
@@ -70,7 +72,8 @@ export function imageRoutes(options: ImageRouteOptions): {
   upload: Router;
   download: Router;
 } {
-  const { storage, maxBytes, maxPixels, tenantQuotaBytes, pool, checkSession } = options;
+  const { storage, maxBytes, maxPixels, tenantQuotaBytes, uploadsPerUser, pool, checkSession } = options;
+  const inProgress = uploadsInProgress(uploadsPerUser);
   // Leftovers of a process that died mid-upload; best effort, never in a request's way.
   void storage.sweepTemp(STALE_UPLOAD_MS).catch(() => undefined);
 
@@ -102,6 +105,7 @@ export function imageRoutes(options: ImageRouteOptions): {
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Uploads are sent without Content-Encoding.");
     const tooLong = declaredLengthRefusal(req, maxBytes + MULTIPART_OVERHEAD);
     if (tooLong) throw tooLong;
+    const done = inProgress.begin(claims.sub);
     const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
     try {
       const upload = await receiveFile(req, tempFile, maxBytes);
@@ -123,6 +127,8 @@ export function imageRoutes(options: ImageRouteOptions): {
         size: upload.size,
         quotaBytes: tenantQuotaBytes,
       });
+      // Over before the answer is written: a client that sends its next upload on reading it has the place.
+      done();
       // 201 or 200 says whether *this tenant* had these bytes already — never whether anyone else had.
       res.status(image.created ? 201 : 200).json({
         id: image.id,
@@ -134,6 +140,8 @@ export function imageRoutes(options: ImageRouteOptions): {
         height,
       });
     } finally {
+      // On a refusal, over before the error handler answers.
+      done();
       // Moved into the store on success; on every other path this is what removes it.
       await rm(tempFile, { force: true });
     }
@@ -176,6 +184,35 @@ export function imageRoutes(options: ImageRouteOptions): {
   });
 
   return { upload: apiRouter([uploadRoute]), download: apiRouter([downloadRoute]) };
+}
+
+/**
+ * Each user's uploads in progress in this process, at most `max` at once: one more is RATE_LIMITED
+ * before a byte of its body is read, so one account cannot fill the disk with temporary files or the
+ * cores with image checks. `begin` returns the function that ends the upload (once; later calls do
+ * nothing).
+ */
+function uploadsInProgress(max: number) {
+  const counts = new Map<string, number>();
+  return {
+    begin(userId: string): () => void {
+      const count = counts.get(userId) ?? 0;
+      if (count >= max)
+        throw new AppError("RATE_LIMITED", `At most ${max} uploads of one user at once; wait for one to finish.`, {
+          retryAfter: 1,
+          details: { reason: "UPLOADS_IN_PROGRESS", max, retryAfter: 1 },
+        });
+      counts.set(userId, count + 1);
+      let ended = false;
+      return () => {
+        if (ended) return;
+        ended = true;
+        const left = counts.get(userId)! - 1;
+        if (left === 0) counts.delete(userId);
+        else counts.set(userId, left);
+      };
+    },
+  };
 }
 
 /** The tenant's record of these bytes: a new row (created) or the one it already had. */
