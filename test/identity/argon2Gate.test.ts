@@ -15,7 +15,8 @@ import { until } from "../helpers/wait.ts";
 import { DOCS } from "./helpers.ts";
 import { addresses, app, graphql, password, registration, rest, tenant, useLimitsApp } from "./rateLimits.ts";
 
-useLimitsApp();
+const logLines: string[] = [];
+useLimitsApp(undefined, logLines);
 
 const LOGINS = 40;
 
@@ -71,12 +72,32 @@ test("past the line's length a password check is 503 at once; nothing is written
     release.resolve();
     await Promise.all(held);
   }
-  // The refused logins gave their units back; the refused registration stored nothing.
+  // Each refusal is logged at warn level, by its reason, without a stack: a flood of them floods nothing.
+  const refusals = logLines
+    .map((line) => JSON.parse(line) as { level: number; msg: string; status?: number; err?: unknown; reason?: string })
+    .filter((line) => line.status === 503 || line.msg === "service unavailable");
+  const byMessage = refusals.sort((a, b) => a.msg.localeCompare(b.msg));
+  expect(byMessage.map(({ level, msg, err, reason }) => ({ level, msg, err, reason }))).toEqual([
+    ...Array(3).fill({ level: 40, msg: "request refused", err: undefined, reason: undefined }),
+    ...Array(3).fill({
+      level: 40,
+      msg: "service unavailable",
+      err: undefined,
+      reason: "Too many passwords are being checked right now; try again shortly.",
+    }),
+  ]);
+  // The refused logins gave their units back.
   const { rows: units } = await app.db.ownerPool.query<{ hits: number }>(
     "select hits from app_private.rate_limits where key = any($1)",
     [[`login:ip:${ip(1)}`, `login:user:${user.id}`]],
   );
   expect(units.map((unit) => unit.hits)).toEqual([0, 0]);
+  // So did the refused registration: per address, per tenant and per e-mail.
+  const { rows: registrationUnits } = await app.db.ownerPool.query<{ hits: number }>(
+    "select hits from app_private.rate_limits where key like 'register:%'",
+  );
+  expect(registrationUnits.map((unit) => unit.hits)).toEqual([0, 0, 0]);
+  // The refused registration stored nothing.
   const { rows: stored } = await app.db.ownerPool.query("select 1 from app_private.registrations where username = $1", [
     tag,
   ]);

@@ -21,12 +21,15 @@ export let smtp: SmtpCapture;
 export let tenant: TestTenant;
 export const password = "a perfectly fine passphrase";
 
-/** Starts the server with the limits reading `clock` (PINNED unless a test moves it). */
-export function useLimitsApp(clock: () => Date = () => PINNED): void {
+/**
+ * Starts the server with the limits reading `clock` (PINNED unless a test moves it), its log lines
+ * into `logLines` when given.
+ */
+export function useLimitsApp(clock: () => Date = () => PINNED, logLines?: string[]): void {
   beforeAll(async () => {
     setRateLimitClock(clock);
     smtp = await startSmtpCapture();
-    app = await startTestApp({ worker: true, env: { SMTP_URL: smtp.url } });
+    app = await startTestApp({ worker: true, env: { SMTP_URL: smtp.url }, logLines });
     tenant = await createTenant(app.db.ownerPool, "limited");
   });
   afterAll(async () => {

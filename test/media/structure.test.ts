@@ -380,11 +380,11 @@ function exifOrientation(value: number, order: "MM" | "II" = "MM"): Buffer {
   short(18, value);
   return tiff;
 }
-/** A JPEG APP1 segment of EXIF: "Exif\0\0", then `tiff`. */
-function exifSegment(tiff: Buffer): Buffer {
+/** A JPEG APP1 segment of EXIF: "Exif\0", a byte (0 by the standard), then `tiff`. */
+function exifSegment(tiff: Buffer, sixth = 0): Buffer {
   const head = Buffer.from([0xff, 0xe1, 0, 0]);
   head.writeUInt16BE(2 + 6 + tiff.length, 2);
-  return Buffer.concat([head, Buffer.from("Exif\0\0", "latin1"), tiff]);
+  return Buffer.concat([head, Buffer.from("Exif\0", "latin1"), Buffer.from([sixth]), tiff]);
 }
 /** The PNG fixture (3 × 2) with `chunks` after IHDR, or after its image data. */
 function pngWith(chunks: Buffer[], where: "before data" | "after data" = "before data"): Buffer {
@@ -418,6 +418,10 @@ test("the first EXIF decides, read or not; a WebP's EXIF turns nothing; broken E
   // "Exif\0\0" and nothing more is not EXIF: the next segment is.
   const bare = exifSegment(Buffer.alloc(0));
   expect(await size(jpegWith({ segment: Buffer.concat([bare, six]) }))).toEqual(turned);
+  // The sixth byte is not compared (found by an outside attack).
+  expect(await size(jpegWith({ segment: exifSegment(exifOrientation(6), 0xff) }))).toEqual(turned);
+  const oneOtherwise = exifSegment(exifOrientation(1), 0x45);
+  expect(await size(jpegWith({ segment: Buffer.concat([oneOtherwise, six]) }))).toEqual(asStored);
   const [pngOne, pngSix] = [pngChunk("eXIf", exifOrientation(1)), pngChunk("eXIf", exifOrientation(6))];
   expect(await size(pngWith([pngOne, pngSix]))).toEqual(asStored);
   expect(await size(pngWith([pngSix, pngOne]))).toEqual(turned);
@@ -438,4 +442,20 @@ test("the first EXIF decides, read or not; a WebP's EXIF turns nothing; broken E
     }),
     { numRuns: 500 },
   );
+});
+
+test("a JPEG of over 1,000 APP1 and APP2 segments is malformed: browsers slow down with their square", async () => {
+  const empty = (marker: number) => Buffer.from([0xff, marker, 0, 2]);
+  const many = (count: number, marker?: number) =>
+    jpegWith({
+      segment: Buffer.concat(Array.from({ length: count }, (_, i) => empty(marker ?? (i % 2 ? 0xe1 : 0xe2)))),
+    });
+  // (Read here rather than uploaded: this suite's uploads are of at most 4 KiB.) The fixture has one
+  // APP2 segment of its own, its ICC profile.
+  expect(await inspectImage(many(999), "image/jpeg")).toEqual({ width: 3, height: 2 });
+  expect(await inspectImage(many(1000), "image/jpeg")).toEqual({
+    problem: "it has more than 1000 APP1 and APP2 segments",
+  });
+  // Browsers do not keep other segments, which cost nothing more each.
+  expect(await inspectImage(many(5000, 0xee), "image/jpeg")).toEqual({ width: 3, height: 2 });
 });

@@ -3,10 +3,12 @@
  * a broken or abandoned upload is a 4xx and leaves no temporary file, and temporary files left by a
  * dead process are swept.
  */
-import { connect } from "node:net";
+import { once } from "node:events";
+import { type AddressInfo, connect } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import express from "express";
 import request from "supertest";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { sendRaw } from "../helpers/rawHttp.ts";
@@ -269,6 +271,54 @@ describe.each(DRIVERS)("%s store", (driver) => {
     for (const started of inProgress) expect((await started.finish()).split("\r\n")[0]).toMatch(/^HTTP\/1.1 20[01] /);
     // Each finished upload gave its place back before it was answered; the refused one recorded nothing.
     expect((await upload(uploader.token, png(61))).status).toBe(201);
+  });
+
+  test("an upload sent whole by a client that left before it was read ends, and gives its place back", async () => {
+    const tenant = await createTenant(app.db.ownerPool);
+    const uploader = await createUser(app.db.ownerPool, tenant, "manager");
+    const root = mkdtempSync(join(tmpdir(), "tessera-left-"));
+    const storage = storageAt(root);
+    const limits = { maxBytes: MAX_BYTES, maxPixels: 1_000_000, tenantQuotaBytes: 1_000_000, uploadsPerUser: 1 };
+    const { upload: route } = imageRoutes({ storage, ...limits, pool: app.db.ownerPool, checkSession: async (c) => c });
+    // The upload route alone, behind a step that holds the first request until its client has gone.
+    const ended: unknown[] = [];
+    const server = express()
+      .use(async (req, _res, next) => {
+        Object.assign(req, { claims: { sub: uploader.id, tid: tenant.id } });
+        // (events.once would reject on the request's 'error', the reset of the connection.)
+        if (req.get("x-leave") && !req.destroyed) await new Promise((resolve) => req.once("close", resolve));
+        next();
+      })
+      .use("/api", route)
+      .use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        ended.push(error);
+        res.status(400).end();
+      })
+      .listen(0, "127.0.0.1");
+    try {
+      await once(server, "listening");
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const body = Buffer.concat([truncated("file"), Buffer.from("\r\n--XB--\r\n")]);
+      const socket = connect(Number(new URL(url).port), "127.0.0.1");
+      socket.on("error", () => undefined);
+      await once(socket, "connect");
+      const head =
+        "POST /api/images HTTP/1.1\r\nHost: x\r\nX-Leave: 1\r\nContent-Type: multipart/form-data; boundary=XB\r\n";
+      socket.write(`${head}Content-Length: ${body.length}\r\n\r\n`);
+      await new Promise((resolve) => socket.write(body, resolve));
+      socket.destroy();
+      // Before the fix the route waited for the rest of a body it would never read: it never ended,
+      // and its user could not upload again until the process restarted.
+      await until(() => ended.length === 1, "the upload of the client that left to end");
+      expect(ended[0]).toMatchObject({ code: "VALIDATION_FAILED", message: "The upload was cut off before its end." });
+      const next = await upload(uploader.token, png(71), "again.png", url);
+      expect(next.status).toBe(201);
+      expect(tempFiles(root)).toEqual([]);
+    } finally {
+      server.close();
+      await storage.close?.();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test("a session that ends while the body arrives: 401, and nothing stored or recorded", async () => {

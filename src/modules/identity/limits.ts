@@ -85,14 +85,14 @@ export interface Taken {
 }
 
 /**
- * Awaits a check made under failure units. When it throws instead of answering (too many password
- * checks in line: 503), no attempt was judged, so the units go back.
+ * Awaits the password work of an attempt that took `units`. When it throws instead of answering
+ * (too many password checks in line: 503), the attempt was never made, so the units go back.
  */
-export async function checkedUnder<T>(units: Taken, check: Promise<T>): Promise<T> {
+export async function checkedUnder<T>(units: Taken | readonly Taken[], work: Promise<T>): Promise<T> {
   try {
-    return await check;
+    return await work;
   } catch (error) {
-    await units.giveBack();
+    for (const taken of ([] as Taken[]).concat(units)) await taken.giveBack();
     throw error;
   }
 }

@@ -7,7 +7,7 @@ import { randomToken, sha256, sixDigitCode } from "../../platform/auth/secrets.t
 import { AppError } from "../../platform/errors.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
 import { activeTenantId, type CaptchaVerifier, ipOf, limitKeyOfTenant } from "./callers.ts";
-import { LIMITS, REGISTRATION_MAX_ATTEMPTS, take } from "./limits.ts";
+import { checkedUnder, LIMITS, REGISTRATION_MAX_ATTEMPTS, take } from "./limits.ts";
 import { checkPasswordPolicy, hashPassword } from "./passwords.ts";
 import type { SessionAnswer, Sessions } from "./sessions.ts";
 import { parseInput, schemas } from "./validation.ts";
@@ -30,7 +30,7 @@ export class Registrations {
     const data = parseInput(schemas.register, input);
     checkPasswordPolicy(data.password);
     // Per IP before the captcha service is asked; then per tenant and per e-mail, before any hashing.
-    await take(this.#pool, [`register:ip:${ipOf(caller)}`, LIMITS.registrationPerIp]);
+    const perIp = await take(this.#pool, [`register:ip:${ipOf(caller)}`, LIMITS.registrationPerIp]);
     if (this.#verifyCaptcha && !(await this.#verifyCaptcha(data.captchaToken, caller))) {
       throw new AppError("VALIDATION_FAILED", "The captcha was not solved.", {
         details: { fields: { captchaToken: "invalid" } },
@@ -38,7 +38,7 @@ export class Registrations {
     }
     const tenantId = await activeTenantId(this.#pool, data.tenant);
     const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
-    await take(
+    const perTenant = await take(
       this.#pool,
       [`register:tenant:${tenantKey}`, LIMITS.registrationPerTenant],
       [`register:email:${tenantKey}:${data.email}`, LIMITS.registrationPerEmail],
@@ -47,7 +47,7 @@ export class Registrations {
     const expiresAt = new Date(Date.now() + REGISTRATION_TTL_SECONDS * 1000).toISOString();
     // The same answer for a tenant that does not exist, without the argon2 work (tenants are not secret).
     if (!tenantId) return { registrationToken, expiresAt };
-    const passwordHash = await hashPassword(data.password);
+    const passwordHash = await checkedUnder([perIp, perTenant], hashPassword(data.password));
     const code = sixDigitCode();
     const { rows } = await this.#pool.query<{ status: string }>(
       "select app_private.issue_registration($1, $2, $3, $4, $5, $6, $7, $8, make_interval(secs => $9)) as status",

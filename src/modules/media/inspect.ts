@@ -204,8 +204,16 @@ function pngHeader(bytes: Buffer, at: number): Size & { colorType: number } {
 const DECODED_FRAMES: ReadonlySet<number> = new Set([0xc0, 0xc1, 0xc2, 0xc9, 0xca]);
 /** The other frame kinds: lossless, and hierarchical (differential). */
 const OTHER_FRAMES: ReadonlySet<number> = new Set([0xc3, 0xc5, 0xc6, 0xc7, 0xcb, 0xcd, 0xce, 0xcf]);
-/** What an APP1 segment of EXIF begins with. */
-const EXIF = "Exif\0\0";
+/**
+ * The most APP1 and APP2 segments (EXIF, XMP, ICC profiles) a JPEG may have. Chromium keeps each
+ * in a list that it walks to the end to add the next, so their cost grows with their square: 20,000
+ * empty ones (80 KB) took it a second to lay out, 200,000 froze it. A real file has at most a few
+ * hundred (an ICC profile is cut into at most 255).
+ */
+const MAX_KEPT_SEGMENTS = 1000;
+
+/** What an APP1 segment of EXIF begins with (then one more byte, and the TIFF data). */
+const EXIF = "Exif\0";
 
 /** Markers with a segment that a decoder reads or skips: DHT, DAC, SOS, DQT, DNL, DRI, APP0–15, COM. */
 const isKnownSegment = (marker: number) =>
@@ -223,6 +231,7 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
   let frame: Size | undefined;
   let scanned = false;
   let exif: Buffer | undefined;
+  let kept = 0;
   for (;;) {
     if (pace.due()) yield;
     offset = bytes.indexOf(0xff, offset);
@@ -250,10 +259,13 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
     }
     // The first APP1 segment of EXIF before the first scan says how the image is turned, whatever
     // it holds; later ones are not read (libjpeg keeps the markers it meets before the first scan).
+    if (marker === 0xe1 || marker === 0xe2)
+      check(++kept <= MAX_KEPT_SEGMENTS, `it has more than ${MAX_KEPT_SEGMENTS} APP1 and APP2 segments`);
     if (marker === 0xe1 && !scanned && exif === undefined) {
       const segment = bytes.subarray(offset + 2, offset + length);
-      // "Exif\0\0" alone is not one (Chromium reads past it to the next).
-      if (segment.length > EXIF.length && segment.toString("latin1", 0, 6) === EXIF) exif = segment.subarray(6);
+      // "Exif\0" and a sixth byte, which Chromium does not compare (it is 0 by the standard), then
+      // the TIFF data; the six bytes alone are not EXIF (Chromium reads past them to the next).
+      if (segment.length > 6 && segment.toString("latin1", 0, 5) === EXIF) exif = segment.subarray(6);
     }
     offset += length;
     if (marker === 0xda) {

@@ -105,8 +105,9 @@ export function imageRoutes(options: ImageRouteOptions): {
       throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Uploads are sent without Content-Encoding.");
     const tooLong = declaredLengthRefusal(req, maxBytes + MULTIPART_OVERHEAD);
     if (tooLong) throw tooLong;
-    const done = inProgress.begin(claims.sub);
     const tempFile = await storage.tempPath(`${randomUUID()}.upload`);
+    // Nothing awaited between taking the place and the try that gives it back.
+    const done = inProgress.begin(claims.sub);
     try {
       const upload = await receiveFile(req, tempFile, maxBytes);
       const type = sniffImageType(upload.head);
@@ -322,13 +323,15 @@ function receiveFile(req: Request, tempFile: string, maxBytes: number): Promise<
       resolve({ hash: hash.digest("hex"), size, head: new Uint8Array(Buffer.concat(head).subarray(0, 12)) });
     };
 
-    // The client went away before sending the whole body.
+    // The client went away before the whole body was read here. Whether the HTTP parser had it all
+    // (`req.complete`) does not matter: what was not read yet went with the connection, and a body
+    // sent whole just before the client left would otherwise never end, and the upload never settle.
     const aborted = () => fail(new AppError("VALIDATION_FAILED", "The upload was cut off before its end."));
     req.on("error", aborted);
     req.on("close", () => {
-      if (!req.complete) aborted();
+      if (!req.readableEnded) aborted();
     });
-    if (req.destroyed && !req.complete) return aborted();
+    if (req.destroyed && !req.readableEnded) return aborted();
 
     try {
       // busboy cuts a file or field off when it *reaches* fileSize / fieldSize: one byte more than

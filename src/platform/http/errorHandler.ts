@@ -11,8 +11,13 @@ import type { Logger } from "../logger.ts";
  */
 export function logServerFault(logger: Logger, appError: AppError, context: Record<string, unknown>): void {
   if (appError.code === "INTERNAL") logger.error({ err: appError.cause ?? appError, ...context }, "unexpected error");
+  // A failing dependency (the database, the image store) with its error; our own refusal under load
+  // (too many password checks in line) by its message only: a flood of them is no flood of stacks.
   else if (appError.code === "SERVICE_UNAVAILABLE")
-    logger.warn({ err: appError.cause ?? appError, ...context }, "service unavailable");
+    logger.warn(
+      { ...(appError.cause ? { err: appError.cause } : { reason: appError.message }), ...context },
+      "service unavailable",
+    );
 }
 
 /**

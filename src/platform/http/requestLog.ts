@@ -14,7 +14,8 @@ export function requestLog(logger: Logger) {
     const started = performance.now();
     res.on("finish", () => {
       if (req.path === "/metrics" || req.path.startsWith("/health")) return;
-      const level = res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info";
+      // 503 is a refusal (overload, or a dependency away), whose cause the error handler logs at warn.
+      const level = res.statusCode >= 500 && res.statusCode !== 503 ? "error" : res.statusCode >= 400 ? "warn" : "info";
       if (!logger.isLevelEnabled(level)) return;
       const line = {
         requestId: req.requestId,
