@@ -459,3 +459,15 @@ test("a JPEG of over 1,000 APP1 and APP2 segments is malformed: browsers slow do
   // Browsers do not keep other segments, which cost nothing more each.
   expect(await inspectImage(many(5000, 0xee), "image/jpeg")).toEqual({ width: 3, height: 2 });
 });
+
+test("an animation of more than 10,000 frames is malformed: browsers walk every frame as they load", async () => {
+  const gif = (frames: number) => gifOf({ width: 1, height: 1 }, Array(frames).fill(at0(1, 1)));
+  expect(await inspectImage(gif(10_000), "image/gif")).toEqual({ width: 1, height: 1 });
+  expect(await inspectImage(gif(10_001), "image/gif")).toEqual({ problem: "it has more than 10000 frames" });
+  const one = { width: 1, height: 1 };
+  const fctl = pngChunk("fcTL", Buffer.from([...Array(4).fill(0), 0, 0, 0, 1, 0, 0, 0, 1, ...Array(14).fill(0)]));
+  const apng = (frames: number) =>
+    pngOf(ihdr(one), pngChunk("acTL", Buffer.alloc(8)), fctl, idat(), ...Array(frames - 1).fill(fctl), iend());
+  expect(await inspectImage(apng(10_000), "image/png")).toEqual(one);
+  expect(await inspectImage(apng(10_001), "image/png")).toEqual({ problem: "it has more than 10000 frames" });
+});

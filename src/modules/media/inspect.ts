@@ -102,6 +102,18 @@ const oriented = ({ width, height }: Size, orientation: number | undefined): Siz
     ? { width: height, height: width }
     : { width, height };
 
+/**
+ * The most frames an animation (GIF, APNG, WebP) may have: about six minutes at 30 frames a second.
+ * Chromium walks every frame of a file as it loads it: 340,000 one-pixel GIF frames (5 MB) took it
+ * over a second (found by an outside attack).
+ */
+const MAX_FRAMES = 10_000;
+
+/** Checks that an animation's `count`-th frame is within MAX_FRAMES. */
+function frameCounted(count: number): void {
+  check(count <= MAX_FRAMES, `it has more than ${MAX_FRAMES} frames`);
+}
+
 /** Checks that a frame at (`left`, `top`) of `width` × `height` lies inside `canvas`. */
 function inside(canvas: Size, left: number, top: number, width: number, height: number, what: string): void {
   check(left + width <= canvas.width && top + height <= canvas.height, `${what} lies outside the image's size`);
@@ -137,6 +149,7 @@ function* walkPng(bytes: Buffer, pace: Pace): Walk {
   let palette = false;
   let data: "none" | "in" | "after" = "none";
   let exif: Buffer | undefined;
+  let frames = 0;
   for (;;) {
     if (pace.due()) yield;
     within(bytes, offset, 12, "it ends before its IEND chunk");
@@ -168,6 +181,7 @@ function* walkPng(bytes: Buffer, pace: Pace): Walk {
       check(data !== "none", "it has no IDAT chunk");
       return oriented(header, exif && exifOrientation(exif));
     } else if (name === "fcTL") {
+      frameCounted(++frames);
       animationFrame(bytes, at, length, header, data === "none");
     } else if (name === "eXIf") {
       // The first one before the image data counts (its CRC right); later ones are not read.
@@ -327,7 +341,7 @@ function* walkGif(bytes: Buffer, pace: Pace): Walk {
       // LZW codes are at most 12 bits long: the first code's size is the minimum's plus one.
       check(bytes[offset]! <= 11, "an image's LZW code size is not valid");
       offset += 1;
-      images += 1;
+      frameCounted(++images);
     } else {
       check(introducer === 0x21, "a GIF block is not valid");
       offset += 2; // introducer and label
@@ -409,7 +423,7 @@ function* walkWebp(bytes: Buffer, pace: Pace): Walk {
     inside(canvas, left, top, frame.width, frame.height, "an animation frame");
     const size = yield* oneImage(bytes, data + 16, data + frameLength, pace);
     check(sameSize(size, frame), "a frame's image is not the frame's size");
-    frames += 1;
+    frameCounted(++frames);
   }
   check(frames > 0, "its animation has no frame");
   return canvas;
