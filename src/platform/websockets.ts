@@ -20,6 +20,7 @@ import { isAsyncIterable } from "postgraphile/grafast";
 import { WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
+import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import { duplicateKey, escapesWellFormed } from "./http/unicode.ts";
@@ -268,11 +269,4 @@ export function expressClientAddress(app: express.Express): (req: IncomingMessag
     }) as express.Request;
     return view.ip;
   };
-}
-
-/** One fewer of `key`'s count; a count that reaches 0 leaves the map (addresses come and go). */
-function countDown(counts: Map<string, number>, key: string): void {
-  const left = (counts.get(key) ?? 1) - 1;
-  if (left > 0) counts.set(key, left);
-  else counts.delete(key);
 }

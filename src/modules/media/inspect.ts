@@ -96,11 +96,16 @@ function exifOrientation(tiff: Buffer): number | undefined {
   return undefined;
 }
 
-/** The size as laid out: EXIF orientations 5–8 turn the image a quarter, so width and height swap. */
-const oriented = ({ width, height }: Size, orientation: number | undefined): Size =>
-  orientation !== undefined && orientation >= 5 && orientation <= 8
+/**
+ * The size as laid out, given the image's EXIF data if it has any: orientations 5–8 turn the image a
+ * quarter, so width and height swap.
+ */
+function oriented({ width, height }: Size, exif: Buffer | undefined): Size {
+  const orientation = exif && exifOrientation(exif);
+  return orientation !== undefined && orientation >= 5 && orientation <= 8
     ? { width: height, height: width }
     : { width, height };
+}
 
 /**
  * The most frames an animation (GIF, APNG, WebP) may have: about six minutes at 30 frames a second.
@@ -179,7 +184,7 @@ function* walkPng(bytes: Buffer, pace: Pace): Walk {
       data = "in";
     } else if (name === "IEND") {
       check(data !== "none", "it has no IDAT chunk");
-      return oriented(header, exif && exifOrientation(exif));
+      return oriented(header, exif);
     } else if (name === "fcTL") {
       frameCounted(++frames);
       animationFrame(bytes, at, length, header, data === "none");
@@ -257,7 +262,7 @@ function* walkJpeg(bytes: Buffer, pace: Pace): Walk {
     offset += 2;
     if (marker === 0xd9) {
       check(frame !== undefined && scanned, "it has no image data");
-      return oriented(frame, exif && exifOrientation(exif));
+      return oriented(frame, exif);
     }
     // Markers without a segment: RST0–RST7 and TEM.
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue;

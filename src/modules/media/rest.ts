@@ -19,6 +19,7 @@ import busboy from "busboy";
 import type { Request, Router } from "express";
 import type pg from "pg";
 import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
+import { countDown } from "../../platform/countDown.ts";
 import { AppError } from "../../platform/errors.ts";
 import { requireUser } from "../../platform/http/authenticate.ts";
 import { apiRouter, implement } from "../../platform/http/routeTable.ts";
@@ -206,11 +207,8 @@ function uploadsInProgress(max: number) {
       counts.set(userId, count + 1);
       let ended = false;
       return () => {
-        if (ended) return;
+        if (!ended) countDown(counts, userId);
         ended = true;
-        const left = counts.get(userId)! - 1;
-        if (left === 0) counts.delete(userId);
-        else counts.set(userId, left);
       };
     },
   };
