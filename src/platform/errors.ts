@@ -29,6 +29,7 @@ const PLATFORM_ERRORS = {
     message: "The GraphQL query is too deep, too costly or asks for too large a page.",
   },
   METHOD_NOT_ALLOWED: { status: 405, message: "This method is not allowed here." },
+  NOT_ACCEPTABLE: { status: 406, message: "The Accept header names no media type the server answers in." },
   REQUEST_TIMEOUT: { status: 408, message: "The request did not arrive in time." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large." },
   EXPECTATION_FAILED: { status: 417, message: "The Expect header names an expectation the server cannot meet." },

@@ -259,14 +259,46 @@ describe("queries over GET", () => {
     expect(code((await post.json()) as GraphQLBody)).toBe("VALIDATION_FAILED");
   });
 
-  test("a PUT to /graphql stays 405 METHOD_NOT_ALLOWED", async () => {
-    const put = await fetch(`${app.url}/graphql`, {
-      method: "PUT",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query: "{ __typename }" }),
-    });
+  test("a PUT to /graphql stays 405 METHOD_NOT_ALLOWED; an Accept naming nothing served is 406", async () => {
+    const send = (method: string, accept: string) =>
+      fetch(`${app.url}/graphql`, {
+        method,
+        headers: { "content-type": "application/json", accept },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      });
+    const put = await send("PUT", "application/json");
     expect(put.status).toBe(405);
     expect(code((await put.json()) as GraphQLBody)).toBe("METHOD_NOT_ALLOWED");
+    // grafserv wrote these two without a charset, where every other answer names it.
+    expect(put.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    const xml = await send("POST", "application/xml");
+    expect(xml.status).toBe(406);
+    expect(code((await xml.json()) as GraphQLBody)).toBe("NOT_ACCEPTABLE");
+    expect(xml.headers.get("content-type")).toBe("application/json; charset=utf-8");
+  });
+
+  test("a subscription over GET is refused as over POST (WebSocket only), not sent to POST", async () => {
+    const query = "subscription { tenantModuleChanged { event } }";
+    for (const params of [
+      { query } as Record<string, string>,
+      { query: `query Q { __typename } ${query.replace("subscription", "subscription S")}`, operationName: "S" },
+    ]) {
+      const get = await fetch(`${app.url}/graphql?${new URLSearchParams(params)}`, {
+        headers: { accept: "application/graphql-response+json" },
+      });
+      const post = await fetch(`${app.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+        body: JSON.stringify(params),
+      });
+      expect(get.status).toBe(400);
+      expect(get.headers.get("allow")).toBeNull();
+      const [refusedGet, refusedPost] = [(await get.json()) as GraphQLBody, (await post.json()) as GraphQLBody];
+      expect(refusedGet.errors).toMatchObject([
+        { message: refusedPost.errors?.[0]?.message, extensions: { code: "VALIDATION_FAILED" } },
+      ]);
+      expect(refusedGet.errors?.[0]?.message).toMatch(/WebSocket/);
+    }
   });
 });
 
@@ -371,9 +403,13 @@ test("a negative page size or offset, and a value not of its type, say what is w
       error.extensions?.code,
       error.message,
     ]);
-  expect(await messages("{ events(first: -1) { totalCount } }")).toEqual([
-    ["VALIDATION_FAILED", "A page size (first, last) must not be negative."],
-  ]);
+  const negative = [["VALIDATION_FAILED", "A page size (first, last) must not be negative."]];
+  expect(await messages("{ events(first: -1) { totalCount } }")).toEqual(negative);
+  // With pageInfo the connection reads one row more: -1 became LIMIT 0, an empty page with a next one.
+  expect(await messages("{ events(first: -1) { nodes { rowId } pageInfo { hasNextPage } } }")).toEqual(negative);
+  expect(await messages("{ events(last: -1) { nodes { rowId } pageInfo { hasPreviousPage } } }")).toEqual(negative);
+  const query = "query($n: Int) { users(first: $n) { nodes { rowId } pageInfo { hasNextPage } } }";
+  expect(await messages(query, { n: -1 })).toEqual(negative);
   expect(await messages("{ searchEvents(offset: -1) { totalCount } }")).toEqual([
     ["VALIDATION_FAILED", "An offset must not be negative."],
   ]);

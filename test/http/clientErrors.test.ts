@@ -187,6 +187,31 @@ test("a request line without a version or of HTTP/2.0, Host or Content-Type twic
   ]);
 });
 
+test("a Content-Type that gives a parameter twice is malformed; a quoted value is read whole", async () => {
+  const post = (path: string, type: string, body: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: ${type}\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n${body}`;
+  const login = JSON.stringify({ tenant: "demo" });
+  const query = JSON.stringify({ query: "{ __typename }" });
+  // The body's readers took the first charset, a proxy may take the last: either order, any case.
+  for (const request of [
+    post("/api/auth/login", "application/json;charset=utf-8;charset=latin1", login),
+    post("/api/auth/login", "application/json; charset=latin1; charset=utf-8", login),
+    post("/graphql", "application/json; charset=utf-8; Charset=UTF-8", query),
+    post("/graphql", 'application/json; a="1"; A=2', query),
+  ]) {
+    expect([request, parse(await raw(request))]).toMatchObject([
+      request,
+      { status: 400, body: { error: { code: "VALIDATION_FAILED", details: { reason: "MALFORMED_HTTP" } } } },
+    ]);
+  }
+  const quoted = 'application/json; a="x;charset=latin1"; charset=utf-8';
+  const read = parse(await raw(post("/api/auth/login", quoted, login)));
+  expect(read).toMatchObject({ status: 400, body: { error: { code: "VALIDATION_FAILED" } } });
+  expect(read.body).toMatchObject({ error: { details: { fields: { login: expect.any(String) } } } });
+  expect(parse(await raw(post("/graphql", quoted, query)))).toMatchObject({ status: 200 });
+});
+
 test("a WebSocket handshake the server refuses is answered in the envelope", async () => {
   const handshake = (method: string, headers: string) =>
     `${method} /graphql HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${headers}\r\n`;

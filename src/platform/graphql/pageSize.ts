@@ -5,6 +5,7 @@
  * validation rules (src/platform/graphql/limits.ts) refuse anything larger that a client asks for.
  */
 import { constant, lambda, type Step } from "postgraphile/grafast";
+import { AppError } from "../errors.ts";
 
 interface PageableStep extends Step {
   setFirst(first: Step<number | null | undefined> | number): void;
@@ -13,9 +14,27 @@ interface PageableStep extends Step {
 const isPageable = (step: unknown): step is PageableStep =>
   typeof (step as { setFirst?: unknown } | null)?.setFirst === "function";
 
+/** The message PostgreSQL's refusal of a negative LIMIT (2201W) is given too. */
+const NEGATIVE = "A page size (first, last) must not be negative.";
+
+/**
+ * A negative size is refused here rather than left to PostgreSQL: with `pageInfo` selected, the
+ * connection reads one row more than asked, and `first: -1` became `LIMIT 0`, an empty page that
+ * said it had a next one.
+ */
+const pageSizeOf =
+  (maxPageSize: number) =>
+  ([first, last]: readonly [unknown, unknown]): number | null => {
+    if ((typeof first === "number" && first < 0) || (typeof last === "number" && last < 0)) {
+      throw new AppError("VALIDATION_FAILED", NEGATIVE);
+    }
+    return (first ?? (last == null ? maxPageSize : null)) as number | null;
+  };
+
 export function makeDefaultPageSizePlugin(maxPageSize: number): GraphileConfig.Plugin {
   // "Type.field" of the connections whose `first` this plugin applies itself → whether they take `last`.
   const managed = new Map<string, { hasLast: boolean }>();
+  const pageSize = pageSizeOf(maxPageSize);
   return {
     name: "TesseraDefaultPageSize",
     version: "0.1.0",
@@ -42,11 +61,7 @@ export function makeDefaultPageSizePlugin(maxPageSize: number): GraphileConfig.P
               if (args && isPageable($connection)) {
                 // Functions returning a set take no `last` (they cannot be read backwards).
                 const $last = args.hasLast ? fieldArgs.getRaw("last") : constant(null);
-                const $first = lambda(
-                  [fieldArgs.getRaw("first"), $last],
-                  ([first, last]) => (first ?? (last == null ? maxPageSize : null)) as number | null,
-                  true,
-                );
+                const $first = lambda([fieldArgs.getRaw("first"), $last], pageSize, true);
                 $connection.setFirst($first);
               }
               return $connection as ReturnType<typeof plan>;

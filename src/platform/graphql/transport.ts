@@ -6,6 +6,9 @@
  */
 import { GraphQLError, getOperationAST } from "postgraphile/graphql";
 
+export const SUBSCRIPTION_OVER_HTTP =
+  "Subscriptions are served over WebSocket (graphql-ws) on this path, not over HTTP.";
+
 export const SubscriptionsOverWebSocketPlugin: GraphileConfig.Plugin = {
   name: "TesseraSubscriptionsOverWebSocket",
   version: "0.1.0",
@@ -18,7 +21,7 @@ export const SubscriptionsOverWebSocketPlugin: GraphileConfig.Plugin = {
         if (operation?.operation !== "subscription") return next();
         return {
           errors: [
-            new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) on this path, not over HTTP.", {
+            new GraphQLError(SUBSCRIPTION_OVER_HTTP, {
               nodes: [operation],
               extensions: { code: "VALIDATION_FAILED" },
             }),

@@ -5,9 +5,10 @@
  * Retry-After when nothing could run because the database is out of reach. HTTP responses without
  * errors are only scanned, never parsed.
  */
-import type { Result } from "grafserv";
-import { GraphQLError } from "postgraphile/graphql";
+import type { RequestDigest, Result } from "grafserv";
+import { GraphQLError, getOperationAST, parse } from "postgraphile/graphql";
 import { SERVICE_UNAVAILABLE_RETRY_AFTER } from "../errors.ts";
+import { SUBSCRIPTION_OVER_HTTP } from "./transport.ts";
 
 const ERRORS_MARKER = Buffer.from('"errors"');
 const INTROSPECTION_TOO_DEEP = "Maximum introspection depth exceeded";
@@ -25,6 +26,7 @@ interface Payload {
 /** grafserv's own refusals by status: wrong method, body too large, content type not accepted. */
 const CODE_BY_STATUS: Readonly<Record<number, string>> = {
   405: "METHOD_NOT_ALLOWED",
+  406: "NOT_ACCEPTABLE",
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
 };
@@ -33,9 +35,18 @@ const CODE_BY_STATUS: Readonly<Record<number, string>> = {
 function addCodes(
   payload: Payload,
   statusCode: number | undefined,
+  subscription: boolean,
 ): { changed: boolean; statusCode?: number; headers?: Record<string, string> } {
   let changed = false;
   const errors = payload.errors ?? [];
+  // A subscription over GET is refused as over POST, not sent to POST with a 405.
+  if (subscription) {
+    for (const error of errors) {
+      error.message = SUBSCRIPTION_OVER_HTTP;
+      error.extensions = { code: "VALIDATION_FAILED" };
+    }
+    return { changed: true, statusCode: 400 };
+  }
   // grafserv refuses a GET whose operationName names no operation (or that names none among
   // several) as if it were a mutation: 405, "Only queries …", pointing at no operation. It is a
   // mistake in the request, answered as POST answers it. (A PUT is 405 with another message.)
@@ -73,6 +84,22 @@ function addCodes(
   return { changed };
 }
 
+/**
+ * Whether a GET grafserv refused with 405 asks for a subscription (it refuses every operation but a
+ * query so). Parsed again only on this refusal; a document that does not parse is not one.
+ */
+async function isSubscriptionOverGet(request: RequestDigest): Promise<boolean> {
+  if (request.method !== "GET") return false;
+  const params = await request.getQueryParams();
+  const { query, operationName } = params;
+  if (typeof query !== "string" || (operationName !== undefined && typeof operationName !== "string")) return false;
+  try {
+    return getOperationAST(parse(query), operationName)?.operation === "subscription";
+  } catch {
+    return false;
+  }
+}
+
 export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
   name: "TesseraValidationErrorCodes",
   version: "0.1.0",
@@ -94,24 +121,31 @@ export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
               }),
         );
       },
-      async processRequest(next) {
+      async processRequest(next, event) {
         const result: Result | null = await next();
+        if (result === null || (result.type !== "json" && result.type !== "buffer")) return result;
+        // grafserv's refusals of a method or an Accept header say application/json without a charset.
+        const type = result.headers["content-type"];
+        if (type?.startsWith("application/json") && !type.includes("charset")) {
+          result.headers["content-type"] = `${type}; charset=utf-8`;
+        }
+        const subscription = result.statusCode === 405 && (await isSubscriptionOverGet(event.requestDigest));
         if (
-          result?.type === "json" &&
+          result.type === "json" &&
           typeof result.json === "object" &&
           result.json !== null &&
           "errors" in result.json
         ) {
-          const outcome = addCodes(result.json as Payload, result.statusCode);
+          const outcome = addCodes(result.json as Payload, result.statusCode, subscription);
           if (outcome.statusCode) result.statusCode = outcome.statusCode;
           Object.assign(result.headers, outcome.headers);
         } else if (
-          result?.type === "buffer" &&
+          result.type === "buffer" &&
           /json/.test(result.headers["content-type"] ?? "") &&
           result.buffer.includes(ERRORS_MARKER)
         ) {
           const payload = JSON.parse(result.buffer.toString("utf8")) as Payload;
-          const outcome = addCodes(payload, result.statusCode);
+          const outcome = addCodes(payload, result.statusCode, subscription);
           if (outcome.changed) {
             result.buffer = Buffer.from(JSON.stringify(payload), "utf8");
             result.headers["content-length"] = String(result.buffer.length);

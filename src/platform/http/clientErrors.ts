@@ -8,6 +8,7 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { mediaTypeParameters } from "./requestBody.ts";
 import { AppError, errorEnvelope } from "../errors.ts";
 
 /** What Node's parser says (`error.code`) → our answer; anything else is a malformed request. */
@@ -103,6 +104,8 @@ export function malformation(req: IncomingMessage): AppError | undefined {
   if (hosts > 1) return malformed("A request has one Host header.");
   // Node keeps the first and drops the rest; a proxy that reads the last would check another body.
   if (types > 1) return malformed("A request has one Content-Type header.");
+  const twice = parameterGivenTwice(req.headers["content-type"]);
+  if (twice) return malformed(`The Content-Type names its parameter ${JSON.stringify(twice)} twice.`);
   // Node's parser frames the body by a final `chunked` and ignores the codings before it, which the
   // body's reader would not undo (`gzip, chunked`) and a proxy may read otherwise (`foo, chunked`).
   const codings = req.headers["transfer-encoding"];
@@ -112,6 +115,21 @@ export function malformation(req: IncomingMessage): AppError | undefined {
 }
 
 const CHUNKED_ONLY = /^[ \t]*chunked[ \t]*$/i;
+
+/**
+ * The name of a parameter a media type gives twice (`charset=utf-8;charset=latin1`), cut to 40
+ * characters; parameter names are case-insensitive (RFC 9110 §5.6.6). The body's readers here read
+ * the first, others the last: a proxy could check other text than the server parses.
+ */
+function parameterGivenTwice(type: string | undefined): string | undefined {
+  if (type === undefined || type.indexOf(";") === type.lastIndexOf(";")) return undefined;
+  const seen = new Set<string>();
+  for (const [name] of mediaTypeParameters(type)) {
+    if (seen.has(name)) return name.slice(0, 40);
+    seen.add(name);
+  }
+  return undefined;
+}
 
 /**
  * Defers `100 Continue` until the request's body is first read, instead of Node's sending it as

@@ -51,7 +51,20 @@ function bodyRefusal(req: Request): AppError | undefined {
 
 /** The charset a request's Content-Type names, lower-cased; undefined when it names none. */
 export function declaredCharset(req: Request): string | undefined {
-  return /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get("content-type") ?? "")?.[1]?.toLowerCase();
+  const type = req.get("content-type");
+  if (type === undefined || !type.includes(";")) return undefined;
+  for (const [name, value] of mediaTypeParameters(type)) if (name === "charset") return value.toLowerCase();
+  return undefined;
+}
+
+/** `; name = value` of a media type, a quoted value read whole (a `;` inside it starts nothing). */
+const PARAMETER = /;[ \t]*([^=;\s]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+
+/** A media type's parameters in order: names lower-cased, values unquoted and trimmed. */
+export function* mediaTypeParameters(type: string): Generator<[name: string, value: string]> {
+  for (const [, name, quoted, bare] of type.matchAll(PARAMETER)) {
+    yield [name!.toLowerCase(), quoted === undefined ? bare!.trim() : quoted.replace(/\\(.)/g, "$1")];
+  }
 }
 
 /** Whether a body's declared charset is UTF-8, the only one the servers read (REST and GraphQL). */
