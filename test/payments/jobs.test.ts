@@ -8,10 +8,12 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TaskList } from "graphile-worker";
 import { Webhook } from "standardwebhooks";
+import { loadConfig } from "../../src/modules/index.ts";
 import { paymentsConfig } from "../../src/modules/payments/config.ts";
 import type { MockPaymentsProvider } from "../../src/modules/payments/providers/mockServer.ts";
 import { type bot, createProduct, type TestStore } from "../commerce/store.ts";
 import type { TestApp } from "../helpers/app.ts";
+import { problemsOf } from "../helpers/config.ts";
 import { runDueJobs } from "../helpers/jobs.ts";
 import { paymentsTaskList, type Shop, startShop } from "./shop.ts";
 
@@ -99,6 +101,50 @@ test("a lost webhook is made up by polling; an abandoned payment expires, its st
     ["payment.expired", null],
     ["payment.succeeded", false],
   ]);
+});
+
+test("payments whose settling is refused do not fill every poll: the least recently asked go first", async () => {
+  // Paid at the provider, webhooks lost; two are refused when settled (their amount no longer the
+  // provider's), so they stay pending for an operator and are asked about every run.
+  const paidWithoutWebhook = async () => {
+    const started = await startOrderPayment(5, 1);
+    await fetch(`${mock.url}/invoices/${started.payment.providerPaymentId}/pay?webhook=0`, {
+      method: "POST",
+      headers: { accept: "application/json" },
+    });
+    return started;
+  };
+  const refused = [await paidWithoutWebhook(), await paidWithoutWebhook()];
+  const lost = await paidWithoutWebhook();
+  for (const { payment } of refused) {
+    await app.db.ownerPool.query("update app_public.payments set amount = amount + 1 where id = $1", [payment.id]);
+    await age(payment.id, 30);
+  }
+  await age(lost.payment.id, 20);
+  const others = [...refused, lost].map(({ payment }) => payment.id);
+  await app.db.ownerPool.query(
+    "update app_public.payments set created_at = now() where status = 'pending' and not id = any($1::uuid[])",
+    [others],
+  );
+  const pollTwo = paymentsTaskList({ ...paymentsConfig.of(app.config), pollBatch: 2 }).poll_payments!;
+  const pollOnce = async () => {
+    await app.db.ownerPool.query("select graphile_worker.add_job('poll_payments', '{}'::json)");
+    await runDueJobs(app.db.ownerPool, { poll_payments: pollTwo });
+  };
+  await pollOnce(); // the two refused, the oldest never asked
+  expect(await statusOf(lost.payment.id)).toBe("pending");
+  // A minute later: everyone may be asked again.
+  await app.db.ownerPool.query("update app_public.payments set checked_at = checked_at - interval '1 minute'");
+  await pollOnce();
+  expect(await statusOf(lost.payment.id)).toBe("succeeded");
+  for (const { payment } of refused) expect(await statusOf(payment.id)).toBe("pending");
+});
+
+test("PAYMENT_POLL_BATCH is 200 by default, a whole number from 1 to 10000 when set", () => {
+  expect(paymentsConfig.of(loadConfig({})).pollBatch).toBe(200);
+  expect(paymentsConfig.of(loadConfig({ PAYMENT_POLL_BATCH: "10000" })).pollBatch).toBe(10_000);
+  for (const value of ["0", "10001", "2.5", "all"])
+    expect(problemsOf({ PAYMENT_POLL_BATCH: value })).toEqual([expect.stringMatching(/^PAYMENT_POLL_BATCH: /)]);
 });
 
 test("bot events are pushed to the bot's webhook, signed; a failed push is retried, each attempt logged", async () => {

@@ -390,6 +390,7 @@ describe("makePaymentProvider", () => {
     webhookSecret: newWebhookSecret(),
     notificationMinutes: 15,
     expiryMinutes: 60,
+    pollBatch: 200,
   };
 
   test("mock needs its URL; platform needs its account", () => {

@@ -30,6 +30,8 @@ export interface PaymentsConfig {
   notificationMinutes: number;
   /** Pending payments older than this expire and release the stock they hold. */
   expiryMinutes: number;
+  /** Payments the polling job asks about per run, the least recently asked first. */
+  pollBatch: number;
   /** The mock provider's base URL; unset in dev, `npm start` starts one. */
   mockUrl?: string;
   platform?: PlatformProviderConfig;
@@ -53,6 +55,7 @@ export const paymentsConfig = configFragment({
       .optional(),
     PAYMENT_NOTIFICATION_MINUTES: integer(1, 10_080).default(15),
     PAYMENT_EXPIRY_MINUTES: integer(1, 43_200).default(60),
+    PAYMENT_POLL_BATCH: integer(1, 10_000).default(200),
     MOCK_PAYMENTS_PROVIDER_URL: httpUrl().optional(),
     PLATFORM_PAYMENT_SYSTEM_BASE_URL: httpUrl().optional(),
     PLATFORM_PAYMENT_SYSTEM_LOGIN: z.string().trim().min(1, "must not be blank").max(200).optional(),
@@ -94,6 +97,7 @@ export const paymentsConfig = configFragment({
       webhookSecret: secret,
       notificationMinutes: env.PAYMENT_NOTIFICATION_MINUTES,
       expiryMinutes: env.PAYMENT_EXPIRY_MINUTES,
+      pollBatch: env.PAYMENT_POLL_BATCH,
       mockUrl: env.MOCK_PAYMENTS_PROVIDER_URL,
       platform: baseUrl && login && password && twoFactorKey ? { baseUrl, login, password, twoFactorKey } : undefined,
     };

@@ -4,15 +4,17 @@
  * one still pending (or whose provider cannot say) PAYMENT_EXPIRY_MINUTES after it was created
  * expires and gives its stock back. A success that the provider reports later still reaches the
  * customer: a webhook or poll after expiry credits the balance (app_private.settle_payment).
+ *
+ * Each run asks about at most PAYMENT_POLL_BATCH payments, those asked least recently first (never
+ * asked, then the oldest answers). A payment whose settling is refused stays pending for an
+ * operator and is asked again each run; taken oldest first, as before, enough of those filled every
+ * run, and no other payment was settled or expired again.
  */
 import type { JobHelpers } from "graphile-worker";
 import { z } from "zod";
 import type { TaskContext, TaskDefinition } from "../../platform/modules.ts";
 import type { PaymentsConfig } from "./config.ts";
 import type { PaymentProvider } from "./providers/provider.ts";
-
-/** Payments looked at per run (the oldest first); the next run takes the rest. */
-const BATCH = 200;
 
 interface DueRow {
   id: string;
@@ -30,18 +32,18 @@ export function pollPayments(
     payload: z.unknown(),
     async run(_payload, helpers: JobHelpers, context) {
       const { settings, providers: providerFor } = resolve(context);
-      const { notificationMinutes, expiryMinutes } = settings;
+      const { notificationMinutes, expiryMinutes, pollBatch } = settings;
       const { rows } = await helpers.withPgClient((client) =>
         client.query<DueRow>(
           `update app_public.payments p set checked_at = now()
            from (select id from app_public.payments
                  where status = 'pending' and created_at <= now() - make_interval(mins => $1)
                    and (checked_at is null or checked_at <= now() - interval '50 seconds')
-                 order by created_at limit $3 for update skip locked) due
+                 order by checked_at nulls first, created_at limit $3 for update skip locked) due
            where p.id = due.id
            returning p.id, p.provider, p.provider_payment_id,
                      p.created_at <= now() - make_interval(mins => $2) as expired`,
-          [notificationMinutes, expiryMinutes, BATCH],
+          [notificationMinutes, expiryMinutes, pollBatch],
         ),
       );
       for (const payment of rows) {
