@@ -1,9 +1,9 @@
 /**
  * Parse and validation errors never reach `maskError`: grafserv answers them itself (HTTP) or
  * hands them to graphql-ws (WebSocket). This middleware gives them their code on the way out —
- * VALIDATION_FAILED, or the code of grafserv's refusal (405, 413, 415) — and answers 503 with
+ * VALIDATION_FAILED, or the code of grafserv's refusal (405, 406, 413, 415) — and answers 503 with
  * Retry-After when nothing could run because the database is out of reach. HTTP responses without
- * errors are only scanned, never parsed.
+ * errors are only scanned, never parsed. Every JSON answer names its charset.
  */
 import type { RequestDigest, Result } from "grafserv";
 import { GraphQLError, getOperationAST, parse } from "postgraphile/graphql";
