@@ -1,8 +1,14 @@
 /**
  * The one call broadcasts make to Telegram (or a gateway speaking the Bot API): sendMessage, or
  * sendPhoto with the image's public URL and the text as its caption. The answer is classified for
- * the delivery job; the token never appears in a result or an error (it is part of the path).
+ * the delivery job; the token never appears in a result or an error (it is part of the path). A
+ * redirect is not followed (it would carry the token to another host, whose 200 is no delivery),
+ * and an answer is read up to TELEGRAM_MAX_ANSWER_BYTES.
  */
+import { upstreamText } from "../../platform/http/upstreamBody.ts";
+
+/** Telegram's answers are a few hundred bytes; more is read as no answer body at all. */
+const TELEGRAM_MAX_ANSWER_BYTES = 1024 * 1024;
 
 export type SendOutcome =
   | { kind: "sent" }
@@ -62,6 +68,7 @@ export async function sendBroadcastMessage(
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
+      redirect: "error",
     });
   } catch (error) {
     const code = errorCode(error) ?? (error as Error).name;
@@ -69,7 +76,9 @@ export async function sendBroadcastMessage(
     // The request may have reached Telegram: sending again could deliver it twice.
     return { kind: "failed", error: `UNKNOWN: the call to Telegram ended without an answer (${code})` };
   }
-  const answer = (await response.json().catch(() => ({}))) as TelegramAnswer;
+  const answer = (await upstreamText(response, TELEGRAM_MAX_ANSWER_BYTES)
+    .then((text) => JSON.parse(text))
+    .catch(() => ({}))) as TelegramAnswer;
   const description = `${response.status}${answer.description ? ` ${answer.description}` : ""}`.slice(0, 500);
   if (response.ok && answer.ok !== false) return { kind: "sent" };
   if (response.status === 429) {

@@ -5,16 +5,22 @@
  * - `POST <url>/subscriptions` `{productId, reference, customer: {telegramId}}` →
  *   `{id, login, password, url, expiresAt}`; the same `reference` again answers the same subscription.
  *
- * Anything but a 2xx with a body of that shape (a 5xx, a refused connection, a timeout, a malformed
- * answer) throws ContmsError: the job fails and graphile-worker retries it.
+ * Anything but a 2xx with a body of that shape (a 5xx, a redirect, a refused connection, a timeout,
+ * a malformed answer or one over CONTMS_MAX_ANSWER_BYTES) throws ContmsError: the job fails and
+ * graphile-worker retries it. A redirect is not followed: it would send the token and the customer's
+ * Telegram id to another host, and take that host's answer for the provider's.
  */
 import { z } from "zod";
 import { datetimeProblem } from "../../platform/graphql/datetime.ts";
 import { isStorableText } from "../../platform/http/unicode.ts";
+import { upstreamText } from "../../platform/http/upstreamBody.ts";
 import type { ContmsConfig } from "./config.ts";
 
 /** How long one call may take before it counts as failed. */
 export const CONTMS_TIMEOUT_MS = 15_000;
+
+/** The largest answer read: a list of 10,000 products with their descriptions fits many times over. */
+export const CONTMS_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export class ContmsError extends Error {
   override name = "ContmsError";
@@ -66,6 +72,7 @@ export function contmsClient(config: ContmsConfig) {
   async function call<T>(method: "GET" | "POST", path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
     const what = `Contms ${method} /${path}`;
     let response: Response;
+    let text: string;
     try {
       response = await fetch(new URL(path, base), {
         method,
@@ -76,12 +83,18 @@ export function contmsClient(config: ContmsConfig) {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(CONTMS_TIMEOUT_MS),
+        redirect: "error",
       });
+      text = await upstreamText(response, CONTMS_MAX_ANSWER_BYTES);
     } catch (error) {
       throw new ContmsError(`${what} failed: ${(error as Error).message}`);
     }
-    const text = await response.text().catch(() => "");
-    if (!response.ok) throw new ContmsError(`${what} answered ${response.status}: ${text.slice(0, 200)}`);
+    if (!response.ok) {
+      // An error page that echoes the request must not carry the token into a job's error, which
+      // the tenant's admins read.
+      const excerpt = config.apiToken ? text.replaceAll(config.apiToken, "[CONTMS_API_TOKEN]") : text;
+      throw new ContmsError(`${what} answered ${response.status}: ${excerpt.slice(0, 200)}`);
+    }
     let json: unknown;
     try {
       json = JSON.parse(text);

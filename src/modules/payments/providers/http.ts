@@ -1,9 +1,13 @@
 /** One JSON request to a provider: every failure (network, timeout, not JSON) becomes a ProviderError. */
 import type { z } from "zod";
+import { UpstreamBodyTooLarge, upstreamText } from "../../../platform/http/upstreamBody.ts";
 import { ProviderError, ProviderRefusal } from "./provider.ts";
 
 /** How long one request to a provider may take. */
 export const PROVIDER_TIMEOUT_MS = 10_000;
+
+/** The largest answer read: an invoice is a few hundred bytes. */
+const PROVIDER_MAX_ANSWER_BYTES = 1024 * 1024;
 
 export interface ProviderResponse {
   status: number;
@@ -31,11 +35,16 @@ export async function requestJson(
       signal: AbortSignal.timeout(init.timeoutMs ?? PROVIDER_TIMEOUT_MS),
       redirect: "error",
     });
-    text = await response.text();
+    text = await upstreamText(response, PROVIDER_MAX_ANSWER_BYTES);
   } catch (error) {
     // By name: fetch's DOMExceptions may come from another realm than this module's Error.
     const name = (error as { name?: unknown } | null)?.name;
-    const reason = name === "TimeoutError" || name === "AbortError" ? "timed out" : "failed";
+    const reason =
+      name === "TimeoutError" || name === "AbortError"
+        ? "timed out"
+        : error instanceof UpstreamBodyTooLarge
+          ? `failed: ${error.message}`
+          : "failed";
     throw new ProviderError(`${what} ${reason}`, { cause: error });
   }
   let body: unknown;
