@@ -112,6 +112,15 @@ test("Telegram: a 429 whose answer is over 1 MiB is read as no answer: retried a
   expect(read).toMatchObject({ kind: "retryAfter", seconds: 7 });
 });
 
+test("Telegram: an error that echoes the request's path does not carry the token into last_error", async () => {
+  const telegram = await serve((req, res) => {
+    res.writeHead(400, { "content-type": "application/json" });
+    res.end(JSON.stringify({ ok: false, description: `Bad Request: no route for POST ${req.url}` }));
+  });
+  const outcome = await sendBroadcastMessage(telegram.url, "123:secret", { chatId: "1", text: "hi" }, 5_000);
+  expect(outcome).toEqual({ kind: "failed", error: "400 Bad Request: no route for POST /bot[bot token]/sendMessage" });
+});
+
 test("payment providers: an answer over 1 MiB fails the call, naming the bound", async () => {
   const provider = await serve((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(padded(2 * 1024 * 1024));

@@ -79,7 +79,9 @@ export async function sendBroadcastMessage(
   const answer = (await upstreamText(response, TELEGRAM_MAX_ANSWER_BYTES)
     .then((text) => JSON.parse(text))
     .catch(() => ({}))) as TelegramAnswer;
-  const description = `${response.status}${answer.description ? ` ${answer.description}` : ""}`.slice(0, 500);
+  // An answer that echoes the request's path would carry the token into the delivery's last_error.
+  const echoed = typeof answer.description === "string" ? answer.description.replaceAll(token, "[bot token]") : "";
+  const description = `${response.status}${echoed ? ` ${echoed}` : ""}`.slice(0, 500);
   if (response.ok && answer.ok !== false) return { kind: "sent" };
   if (response.status === 429) {
     const seconds = Number(answer.parameters?.retry_after);
