@@ -53,7 +53,7 @@ export const identity: ModuleManifest = {
   ],
   server({ config, logger, ownerPool, checkSession }) {
     const settings = { ...identityConfig.of(config), jwtSecret: config.jwtSecret };
-    const captcha = settings.captchaApiUrl ? makeCaptchaVerifier(settings.captchaApiUrl) : undefined;
+    const captcha = settings.captchaApiUrl ? makeCaptchaVerifier(settings.captchaApiUrl, logger) : undefined;
     const auth = new AuthService(ownerPool, settings, logger, checkSession, captcha);
     return {
       graphqlContext: { auth },
