@@ -19,8 +19,11 @@ import type { ContmsConfig } from "./config.ts";
 /** How long one call may take before it counts as failed. */
 export const CONTMS_TIMEOUT_MS = 15_000;
 
-/** The largest answer read: a list of 10,000 products with their descriptions fits many times over. */
-export const CONTMS_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest answer read: a catalogue of thousands of products with long descriptions, and small
+ * enough to parse within the process's heap (npm start runs with 256 MiB of old space).
+ */
+export const CONTMS_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export class ContmsError extends Error {
   override name = "ContmsError";
