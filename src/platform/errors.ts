@@ -99,6 +99,9 @@ export class AppError extends Error {
   }
 }
 
+/** A negative `first` / `last`: refused before any SQL (graphql/pageSize.ts), and by PostgreSQL (2201W). */
+export const NEGATIVE_PAGE_SIZE = "A page size (first, last) must not be negative.";
+
 /** Standard PostgreSQL SQLSTATEs that mean a client mistake rather than a server fault. */
 const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode, message?: string]> = [
   // character_not_in_repertoire: PostgreSQL's text cannot hold U+0000 (other invalid text is
@@ -109,7 +112,7 @@ const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode, message?: string]> =
   [/^23P01$/, "CONFLICT"], // exclusion_violation
   [/^(23502|23503|23514)$/, "VALIDATION_FAILED"], // not null, foreign key, check
   // A negative page size or offset reaches LIMIT / OFFSET (GraphQL's first, last and offset).
-  [/^2201W$/, "VALIDATION_FAILED", "A page size (first, last) must not be negative."],
+  [/^2201W$/, "VALIDATION_FAILED", NEGATIVE_PAGE_SIZE],
   [/^2201X$/, "VALIDATION_FAILED", "An offset must not be negative."],
   // invalid_text_representation: a value cast to a type it is not of (an id that is no UUID…).
   [

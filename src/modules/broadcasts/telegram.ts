@@ -77,7 +77,7 @@ export async function sendBroadcastMessage(
     return { kind: "failed", error: `UNKNOWN: the call to Telegram ended without an answer (${code})` };
   }
   const answer = (await upstreamText(response, TELEGRAM_MAX_ANSWER_BYTES)
-    .then((text) => JSON.parse(text))
+    .then(JSON.parse)
     .catch(() => ({}))) as TelegramAnswer;
   // An answer that echoes the request's path would carry the token into the delivery's last_error.
   const echoed = typeof answer.description === "string" ? answer.description.replaceAll(token, "[bot token]") : "";

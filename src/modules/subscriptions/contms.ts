@@ -23,7 +23,7 @@ export const CONTMS_TIMEOUT_MS = 15_000;
  * The largest answer read: a catalogue of thousands of products with long descriptions, and small
  * enough to parse within the process's heap (npm start runs with 256 MiB of old space).
  */
-export const CONTMS_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+const CONTMS_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export class ContmsError extends Error {
   override name = "ContmsError";

@@ -5,7 +5,7 @@
  * validation rules (src/platform/graphql/limits.ts) refuse anything larger that a client asks for.
  */
 import { constant, lambda, type Step } from "postgraphile/grafast";
-import { AppError } from "../errors.ts";
+import { AppError, NEGATIVE_PAGE_SIZE } from "../errors.ts";
 
 interface PageableStep extends Step {
   setFirst(first: Step<number | null | undefined> | number): void;
@@ -13,9 +13,6 @@ interface PageableStep extends Step {
 
 const isPageable = (step: unknown): step is PageableStep =>
   typeof (step as { setFirst?: unknown } | null)?.setFirst === "function";
-
-/** The message PostgreSQL's refusal of a negative LIMIT (2201W) is given too. */
-const NEGATIVE = "A page size (first, last) must not be negative.";
 
 /**
  * A negative size is refused here rather than left to PostgreSQL: with `pageInfo` selected, the
@@ -26,7 +23,7 @@ const pageSizeOf =
   (maxPageSize: number) =>
   ([first, last]: readonly [unknown, unknown]): number | null => {
     if ((typeof first === "number" && first < 0) || (typeof last === "number" && last < 0)) {
-      throw new AppError("VALIDATION_FAILED", NEGATIVE);
+      throw new AppError("VALIDATION_FAILED", NEGATIVE_PAGE_SIZE);
     }
     return (first ?? (last == null ? maxPageSize : null)) as number | null;
   };

@@ -31,33 +31,16 @@ const CODE_BY_STATUS: Readonly<Record<number, string>> = {
   415: "UNSUPPORTED_MEDIA_TYPE",
 };
 
+interface Outcome {
+  changed: boolean;
+  statusCode?: number;
+  headers?: Record<string, string>;
+}
+
 /** Codes the uncoded errors; returns the status and headers the whole response should carry. */
-function addCodes(
-  payload: Payload,
-  statusCode: number | undefined,
-  subscription: boolean,
-): { changed: boolean; statusCode?: number; headers?: Record<string, string> } {
+function addCodes(payload: Payload, statusCode: number | undefined): Outcome {
   let changed = false;
   const errors = payload.errors ?? [];
-  // A subscription over GET is refused as over POST, not sent to POST with a 405.
-  if (subscription) {
-    for (const error of errors) {
-      error.message = SUBSCRIPTION_OVER_HTTP;
-      error.extensions = { code: "VALIDATION_FAILED" };
-    }
-    return { changed: true, statusCode: 400 };
-  }
-  // grafserv refuses a GET whose operationName names no operation (or that names none among
-  // several) as if it were a mutation: 405, "Only queries …", pointing at no operation. It is a
-  // mistake in the request, answered as POST answers it. (A PUT is 405 with another message.)
-  const noOperation = (error: ErrorShape) => error.message?.startsWith("Only queries") && !error.locations?.length;
-  if (statusCode === 405 && errors.length > 0 && errors.every(noOperation)) {
-    for (const error of errors) {
-      error.message = "The document has no operation of that name, or several operations and no operationName.";
-      error.extensions = { ...error.extensions, code: "VALIDATION_FAILED" };
-    }
-    return { changed: true, statusCode: 400 };
-  }
   const missing = CODE_BY_STATUS[statusCode ?? 200] ?? "VALIDATION_FAILED";
   for (const error of errors) {
     // A refusal before execution carries the HTTP status grafserv answers with in its extensions;
@@ -85,9 +68,37 @@ function addCodes(
 }
 
 /**
- * Whether a GET grafserv refused with 405 asks for a subscription (it refuses every operation but a
- * query so). Parsed again only on this refusal; a document that does not parse is not one.
+ * grafserv answers a request that is not a POST with 405 "Only queries …" for any operation but a
+ * query. Two of those are mistakes POST refuses too, and are answered as POST answers them (400
+ * VALIDATION_FAILED): an operationName that names no operation (or none among several; the error
+ * then points at no operation) and a subscription (WebSocket only). A mutation stays 405. Returns
+ * the message POST would give, or undefined.
  */
+async function refusedAsOverPost(payload: Payload, statusCode: number | undefined, request: RequestDigest) {
+  const errors = payload.errors ?? [];
+  if (
+    statusCode !== 405 ||
+    errors.length === 0 ||
+    !errors.every((error) => error.message?.startsWith("Only queries"))
+  ) {
+    return undefined;
+  }
+  if (errors.every((error) => !error.locations?.length)) {
+    return "The document has no operation of that name, or several operations and no operationName.";
+  }
+  return (await isSubscriptionOverGet(request)) ? SUBSCRIPTION_OVER_HTTP : undefined;
+}
+
+/** Every error becomes the one VALIDATION_FAILED refusal `message`, answered 400. */
+function refuse(payload: Payload, message: string): Outcome {
+  for (const error of payload.errors ?? []) {
+    error.message = message;
+    error.extensions = { code: "VALIDATION_FAILED" };
+  }
+  return { changed: true, statusCode: 400 };
+}
+
+/** Whether a GET asks for a subscription; parsed again, and a document that does not parse is not one. */
 async function isSubscriptionOverGet(request: RequestDigest): Promise<boolean> {
   if (request.method !== "GET") return false;
   const params = await request.getQueryParams();
@@ -98,6 +109,20 @@ async function isSubscriptionOverGet(request: RequestDigest): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The payload of an answer that has errors: a JSON result's object itself (changed in place), or a
+ * buffer's text parsed (written back by the caller). Answers without errors are only scanned.
+ */
+function errorsOf(result: Result & { type: "json" | "buffer" }): Payload | undefined {
+  if (result.type === "json") {
+    const json = result.json;
+    return typeof json === "object" && json !== null && "errors" in json ? (json as Payload) : undefined;
+  }
+  return /json/.test(result.headers["content-type"] ?? "") && result.buffer.includes(ERRORS_MARKER)
+    ? (JSON.parse(result.buffer.toString("utf8")) as Payload)
+    : undefined;
 }
 
 export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
@@ -129,30 +154,16 @@ export const ValidationErrorCodesPlugin: GraphileConfig.Plugin = {
         if (type?.startsWith("application/json") && !type.includes("charset")) {
           result.headers["content-type"] = `${type}; charset=utf-8`;
         }
-        const subscription = result.statusCode === 405 && (await isSubscriptionOverGet(event.requestDigest));
-        if (
-          result.type === "json" &&
-          typeof result.json === "object" &&
-          result.json !== null &&
-          "errors" in result.json
-        ) {
-          const outcome = addCodes(result.json as Payload, result.statusCode, subscription);
-          if (outcome.statusCode) result.statusCode = outcome.statusCode;
-          Object.assign(result.headers, outcome.headers);
-        } else if (
-          result.type === "buffer" &&
-          /json/.test(result.headers["content-type"] ?? "") &&
-          result.buffer.includes(ERRORS_MARKER)
-        ) {
-          const payload = JSON.parse(result.buffer.toString("utf8")) as Payload;
-          const outcome = addCodes(payload, result.statusCode, subscription);
-          if (outcome.changed) {
-            result.buffer = Buffer.from(JSON.stringify(payload), "utf8");
-            result.headers["content-length"] = String(result.buffer.length);
-          }
-          if (outcome.statusCode) result.statusCode = outcome.statusCode;
-          Object.assign(result.headers, outcome.headers);
+        const payload = errorsOf(result);
+        if (!payload) return result;
+        const mistake = await refusedAsOverPost(payload, result.statusCode, event.requestDigest);
+        const outcome = mistake ? refuse(payload, mistake) : addCodes(payload, result.statusCode);
+        if (result.type === "buffer" && outcome.changed) {
+          result.buffer = Buffer.from(JSON.stringify(payload), "utf8");
+          result.headers["content-length"] = String(result.buffer.length);
         }
+        if (outcome.statusCode) result.statusCode = outcome.statusCode;
+        Object.assign(result.headers, outcome.headers);
         return result;
       },
     },
