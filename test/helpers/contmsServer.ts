@@ -4,6 +4,7 @@
  * - `GET /products` answers `{items: products}`; change `products` between sync runs;
  * - `POST /subscriptions` issues a subscription per `reference` (the same one again for a reference it
  *   has seen), with a fresh random password; `failIssues(n)` makes the next n calls answer 500;
+ *   `holdIssues()` keeps the calls waiting until its release is called (a provider that hangs);
  * - `calls(reference)` counts the POSTs per reference (failed ones included);
  * - with a token, a request without `Authorization: Bearer <token>` is 401.
  */
@@ -39,6 +40,10 @@ export interface ContmsServer {
   issued: Map<string, FakeSubscription>;
   /** The next `count` issuing calls answer 500. */
   failIssues(count: number): void;
+  /** Until the returned release is called, issuing calls wait for their answer. */
+  holdIssues(): () => void;
+  /** Issuing calls being answered now, and the most there ever were at once. */
+  issuesInFlight(): { now: number; most: number };
   /** POST /subscriptions calls for this reference (failed ones included). */
   calls(reference: string): number;
   /** GET /products calls. */
@@ -57,6 +62,8 @@ export async function startContmsServer(options: { token?: string } = {}): Promi
   const callCounts = new Map<string, number>();
   let failures = 0;
   let listings = 0;
+  let held: Promise<void> = Promise.resolve();
+  const inFlight = { now: 0, most: 0 };
   const state = { products: [] as FakeProduct[] };
   const server = createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
@@ -71,6 +78,12 @@ export async function startContmsServer(options: { token?: string } = {}): Promi
         return send(200, { items: state.products });
       }
       if (req.method === "POST" && req.url === "/subscriptions") {
+        inFlight.now += 1;
+        inFlight.most = Math.max(inFlight.most, inFlight.now);
+        res.on("close", () => {
+          inFlight.now -= 1;
+        });
+        await held;
         const body = await readJson(req);
         const reference = String(body.reference);
         callCounts.set(reference, (callCounts.get(reference) ?? 0) + 1);
@@ -117,6 +130,14 @@ export async function startContmsServer(options: { token?: string } = {}): Promi
     failIssues(count) {
       failures = count;
     },
+    holdIssues() {
+      let release = () => {};
+      held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return release;
+    },
+    issuesInFlight: () => ({ ...inFlight }),
     calls: (reference) => callCounts.get(reference) ?? 0,
     productListings: () => listings,
     async stop() {
