@@ -7,7 +7,7 @@
 import { MODULES } from "../../src/modules/index.ts";
 import { makeCrontab } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { type ContmsServer, startContmsServer } from "../helpers/contmsServer.ts";
+import { type ContmsServer, type FakeProduct, startContmsServer } from "../helpers/contmsServer.ts";
 import { createTenant } from "../helpers/fixtures.ts";
 import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
 import { configWithoutContms, planProduct, syncNow } from "./shop.ts";
@@ -160,23 +160,30 @@ test("a product that cannot be stored fails the sync naming it, not with a SQL e
   // Fails on the code before the fix: the job's error was PostgreSQL's (a check constraint's name,
   // "invalid input syntax for type json").
   const before = await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30");
-  const cases: Array<[name: string, problem: string]> = [
-    [" \u3000\u200b ", "items.1.name: must show something"],
-    ["X\ud800", "items.1.name: must be well-formed Unicode without NUL"],
-    ["a\u0000b", "items.1.name: must be well-formed Unicode without NUL"],
+  // Each case: the second item of the list, and the problem the job names (the first is VPN's).
+  const cases: Array<[second: Partial<FakeProduct>, problem: string, first?: Partial<FakeProduct>]> = [
+    [{ name: " \u3000\u200b " }, "items.1.name: must show something"],
+    [{ name: "X\ud800" }, "items.1.name: must be well-formed Unicode without NUL"],
+    [{ name: "a\u0000b" }, "items.1.name: must be well-formed Unicode without NUL"],
+    // Before, the products table's check failed the sync with a SQL error.
+    [{ name: "TV\n90 days" }, "items.1.name: must be one line without control characters"],
+    [{ name: "TV\u0007" }, "items.1.name: must be one line without control characters"],
+    // Before, the list was taken and the second of the two was kept.
+    [{ id: "vpn-30" }, "items.1.id: repeats items.0.id"],
+    [{ id: 7 as unknown as string }, "items.1.id: repeats items.0.id", { id: "7" }],
   ];
-  for (const [name, problem] of cases) {
+  for (const [second, problem, first] of cases) {
     contms.products = [
-      { ...VPN, name: "VPN renamed" },
-      { ...TV, name },
+      { ...VPN, name: "VPN renamed", ...first },
+      { ...TV, ...second },
     ];
     await syncNow(app);
     const { rows } = await app.db.ownerPool.query<{ last_error: string }>(
       `select last_error, graphile_worker.complete_jobs(array[id]) from graphile_worker.jobs
        where task_identifier = 'sync_subscription_plans'`,
     );
-    expect([name, rows.map((row) => row.last_error.split("\n")[0])]).toEqual([
-      name,
+    expect([second, rows.map((row) => row.last_error.split("\n")[0])]).toEqual([
+      second,
       [`Contms GET /products answered an unexpected body (${problem})`],
     ]);
     expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30")).toEqual(before);

@@ -2,11 +2,12 @@
  * The worker's part: the provider's catalogue synced into the stores (cron), the order_paid
  * consumer that makes a paid order's subscriptions, and the job that has each one issued.
  */
+import type { JobHelpers } from "graphile-worker";
 import { z } from "zod";
 import type { TaskDefinition } from "../../platform/modules.ts";
 import type { Consumer } from "../../platform/worker/consumers.ts";
 import { subscriptionsConfig } from "./config.ts";
-import { ContmsError, contmsClient } from "./contms.ts";
+import { ContmsError, type ContmsProduct, contmsClient } from "./contms.ts";
 import { credentialsBox, sealCredentials } from "./credentials.ts";
 
 /** Every 10 minutes: the provider's products into every store with commerce on. */
@@ -19,18 +20,8 @@ export const syncSubscriptionPlans: TaskDefinition<unknown> = {
       return;
     }
     const items = await contmsClient(contms).listProducts();
-    // A name that shows nothing is the provider's malformed answer, named by its item (the table's
-    // check, the same test, would fail the sync with a SQL error instead).
-    const { rows: blank } = await helpers.query<{ n: string }>(
-      `select n from unnest($1::text[]) with ordinality as i(name, n)
-       where not app_hidden.is_visible_text(name) limit 1`,
-      [items.map((item) => item.name)],
-    );
-    if (blank[0]) {
-      throw new ContmsError(
-        `Contms GET /products answered an unexpected body (items.${Number(blank[0].n) - 1}.name: must show something)`,
-      );
-    }
+    const problem = await catalogueProblem(items, helpers);
+    if (problem) throw new ContmsError(`Contms GET /products answered an unexpected body (${problem})`);
     const { rows } = await helpers.query<{ tenant_id: string; upserted: number; deactivated: number }>(
       "select tenant_id, upserted, deactivated from app_private.sync_subscription_plans($1::jsonb)",
       [JSON.stringify(items)],
@@ -41,6 +32,30 @@ export const syncSubscriptionPlans: TaskDefinition<unknown> = {
     );
   },
 };
+
+/**
+ * What the provider's list holds that the stores' products cannot: an id given twice (one product
+ * or two? the sync would keep whichever came last), a name that shows nothing or holds a line break
+ * or a control character (the products table's checks, the same functions, would fail the sync with
+ * a SQL error instead). Named by item, as the answer's schema names its problems.
+ */
+async function catalogueProblem(items: ContmsProduct[], helpers: JobHelpers): Promise<string | undefined> {
+  const firstOf = new Map<string, number>();
+  for (const [index, item] of items.entries()) {
+    const first = firstOf.get(item.id);
+    if (first !== undefined) return `items.${index}.id: repeats items.${first}.id`;
+    firstOf.set(item.id, index);
+  }
+  const { rows } = await helpers.query<{ n: string; visible: boolean }>(
+    `select n, app_hidden.is_visible_text(name) as visible from unnest($1::text[]) with ordinality as i(name, n)
+     where not app_hidden.is_visible_text(name) or not app_hidden.is_one_line_text(name) limit 1`,
+    [items.map((item) => item.name)],
+  );
+  const bad = rows[0];
+  if (!bad) return undefined;
+  const message = bad.visible ? "must be one line without control characters" : "must show something";
+  return `items.${Number(bad.n) - 1}.name: ${message}`;
+}
 
 /** order_paid → the order's subscriptions (pending) and an issue_subscription job each, in its transaction. */
 export const orderSubscriptions: Consumer = {
