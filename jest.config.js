@@ -11,6 +11,7 @@ export default {
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/reliability/"],
   globalSetup: "<rootDir>/test/setup/globalSetup.ts",
   globalTeardown: "<rootDir>/test/setup/globalTeardown.ts",
+  setupFilesAfterEnv: ["<rootDir>/test/setup/perFile.ts"],
   // A failure bound, not a wait: generous, because CI and developers run two suites on two cores.
   testTimeout: 60_000,
   // Each file gets its own database cloned from a migrated template, so files run in parallel.
