@@ -4775,6 +4775,8 @@ comment on table app_public.subscriptions is '@module subscriptions
 @behavior -insert -update -delete
 A subscription a customer bought, issued by the provider (Contms): pending until the provider answered, active once issued, failed when every attempt failed. Its credentials are kept sealed, out of this table.';
 comment on column app_public.subscriptions.unit is 'Which unit of the order line (an order of 2 gives 2 subscriptions).';
+comment on column app_public.subscriptions.provider_subscription_id is '@behavior -orderBy
+The provider''s id of this subscription, once issued; one subscription of ours each.';
 
 CREATE UNIQUE INDEX subscription_plans_tenant_id_product_id_key ON app_public.subscription_plans USING btree (tenant_id, product_id);
 
@@ -4783,6 +4785,8 @@ CREATE INDEX subscriptions_customer_idx ON app_public.subscriptions USING btree 
 CREATE INDEX subscriptions_order_idx ON app_public.subscriptions USING btree (tenant_id, order_id);
 
 CREATE INDEX subscriptions_product_idx ON app_public.subscriptions USING btree (tenant_id, product_id);
+
+CREATE INDEX subscriptions_provider_subscription_id_idx ON app_public.subscriptions USING btree (provider_subscription_id);
 
 CREATE OR REPLACE FUNCTION app_hidden.bot_subscription_credentials(subscription_ids uuid[])
  RETURNS TABLE(subscription_id uuid, sealed text)
@@ -4837,6 +4841,11 @@ CREATE OR REPLACE FUNCTION app_private.record_issued_subscription(subscription_i
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 begin
+  if exists (select 1 from app_public.subscriptions s
+             where s.provider_subscription_id = record_issued_subscription.provider_subscription_id
+               and s.id <> record_issued_subscription.subscription_id) then
+    raise exception 'Contms answered with the id of a subscription it issued for another of ours; not stored';
+  end if;
   insert into app_private.subscription_credentials (subscription_id, sealed)
     values (record_issued_subscription.subscription_id, record_issued_subscription.sealed)
     on conflict do nothing;

@@ -1492,6 +1492,7 @@ export type CustomerSubscription = Node & {
   issuedAt: Maybe<Scalars['Datetime']['output']>;
   orderId: Scalars['UUID']['output'];
   productId: Scalars['UUID']['output'];
+  /** The provider's id of this subscription, once issued; one subscription of ours each. */
   providerSubscriptionId: Maybe<Scalars['String']['output']>;
   rowId: Scalars['UUID']['output'];
   status: Scalars['String']['output'];
@@ -1515,6 +1516,8 @@ export type CustomerSubscriptionCondition = {
   orderId: InputMaybe<Scalars['UUID']['input']>;
   /** Checks for equality with the object’s `productId` field. */
   productId: InputMaybe<Scalars['UUID']['input']>;
+  /** Checks for equality with the object’s `providerSubscriptionId` field. */
+  providerSubscriptionId: InputMaybe<Scalars['String']['input']>;
   /** Checks for equality with the object’s `rowId` field. */
   rowId: InputMaybe<Scalars['UUID']['input']>;
   /** Checks for equality with the object’s `tenantId` field. */

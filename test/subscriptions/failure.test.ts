@@ -171,3 +171,31 @@ test("out of attempts the subscription is failed; an admin's retry issues it", a
   await runJobs(app);
   expect((await subscriptionOf(orderId)).status).toBe("active");
 });
+
+test("an id the provider gave another of our subscriptions is refused: the job fails, nothing stored", async () => {
+  const first = await buy(app, store, 8004, vpnId);
+  await runJobs(app);
+  const taken = await subscriptionOf(first.orderId);
+  expect(taken.status).toBe("active");
+  const second = await buy(app, store, 8005, vpnId);
+  await runJobs(app, app.config, ["domain_event"]);
+  const subscription = await subscriptionOf(second.orderId);
+  // A provider that answers the second reference with the first one's subscription (its account).
+  contms.issued.set(subscription.id, contms.issued.get(taken.id)!);
+  await runJobs(app);
+
+  // Fails on the code before the fix: both were active, with one account between two customers.
+  expect(await subscriptionOf(second.orderId)).toMatchObject({ status: "pending", provider_subscription_id: null });
+  const job = (await jobOf(subscription.id))!;
+  expect(job.last_error?.split("\n")[0]).toBe(
+    "Contms answered with the id of a subscription it issued for another of ours; not stored",
+  );
+  const stored = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_private.subscription_credentials where subscription_id = $1",
+    [subscription.id],
+  );
+  expect(stored.rows[0].n).toBe(0);
+  expect(await subscriptionOf(first.orderId)).toEqual(taken);
+  const listed = await bot(app, store).get("/api/bot/customers/8005/subscriptions");
+  expect(listed.body.items).toEqual([expect.objectContaining({ status: "pending", credentials: null })]);
+});

@@ -110,6 +110,14 @@ test("the sealed credentials are out of the bot role's reach and out of GraphQL"
   ]);
   expect((await gql(app, member.token, query)).customerSubscriptions.nodes).toEqual([]);
   expect((await gql(app, other.admin.token, query)).customerSubscriptions.nodes).toEqual([]);
+  // Found by the provider's id (what a customer quoting their account gives), in its own tenant only.
+  const byProvider = `query($id: String!) {
+    customerSubscriptions(condition: { providerSubscriptionId: $id }) { nodes { rowId } } }`;
+  const providerId = { id: seen.customerSubscriptions.nodes[0].providerSubscriptionId };
+  expect((await gql(app, manager.token, byProvider, providerId)).customerSubscriptions.nodes).toEqual([
+    { rowId: seen.customerSubscriptions.nodes[0].rowId },
+  ]);
+  expect((await gql(app, other.admin.token, byProvider, providerId)).customerSubscriptions.nodes).toEqual([]);
   const type = await gql(app, manager.token, '{ __type(name: "CustomerSubscription") { fields { name } } }');
   const fields = type.__type.fields.map((field: { name: string }) => field.name);
   expect(fields).toContain("providerSubscriptionId");

@@ -42,10 +42,11 @@ async function paidOrder(t: SqlTenant) {
   const ids = await column<string>(pool, "select id from app_public.subscriptions where order_id = $1 order by unit", [
     order,
   ]);
-  await pool.query(
-    "select app_private.record_issued_subscription($1, 'prov-1', now() + interval '7 days', 'v1.x.y.z')",
-    [ids[0]],
-  );
+  // The provider's id of a subscription is its own (one per subscription of ours, in every tenant).
+  await pool.query("select app_private.record_issued_subscription($1, $2, now() + interval '7 days', 'v1.x.y.z')", [
+    ids[0],
+    `prov-${ids[0]}`,
+  ]);
   return { bot, order, made, ids };
 }
 
