@@ -4826,14 +4826,14 @@ begin
   loop
     perform app_private.enqueue_job('issue_subscription',
       json_build_object('subscriptionId', v_row.id, 'tenantId', v_row.tenant_id),
-      job_key => 'issue_subscription:' || v_row.id, max_attempts => 10, queue_name => 'contms');
+      job_key => 'issue_subscription:' || v_row.id, max_attempts => 10);
     v_count := v_count + 1;
   end loop;
   return v_count;
 end;
 $function$;
 comment on function app_private.create_order_subscriptions(uuid) is '@module subscriptions
-A paid order''s subscriptions (one per unit of each provider plan it holds), each with its issue_subscription job in the contms queue (one call to the provider at a time); nothing new when called again.';
+A paid order''s subscriptions (one per unit of each provider plan it holds), each with its issue_subscription job; nothing new when called again.';
 
 CREATE OR REPLACE FUNCTION app_private.record_issued_subscription(subscription_id uuid, provider_subscription_id text, expires_at timestamp with time zone, sealed text)
  RETURNS boolean

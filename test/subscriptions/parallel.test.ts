@@ -1,7 +1,7 @@
 /**
- * A provider that hangs holds one worker slot, not one per pending subscription: the issuing jobs
- * share the `contms` queue and run one at a time, and the worker's other slots keep running the
- * deployment's other jobs meanwhile.
+ * The issuing jobs of an order run side by side in the worker's slots. In one named queue (migration
+ * 000069, undone by 000071) they ran one per poll of the worker, about one every two
+ * seconds for every store together: an order of 10,000 units held all issuance for hours.
  */
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { type ContmsServer, startContmsServer } from "../helpers/contmsServer.ts";
@@ -25,10 +25,8 @@ afterAll(async () => {
   await contms.stop();
 });
 
-const syncPlans = () => app.db.ownerPool.query("select graphile_worker.add_job('sync_subscription_plans', '{}')");
-
-test("a hanging provider holds one slot: issuing waits in line while other jobs run", async () => {
-  await syncPlans();
+test("an order's subscriptions are issued side by side, not one per poll of the worker", async () => {
+  await app.db.ownerPool.query("select graphile_worker.add_job('sync_subscription_plans', '{}')");
   let vpn: { id: string } | undefined;
   await until(
     async () => (vpn = await planProduct(app.db.ownerPool, store.tenant.id, "vpn-30")) !== undefined,
@@ -37,13 +35,8 @@ test("a hanging provider holds one slot: issuing waits in line while other jobs 
 
   const release = contms.holdIssues();
   const { orderId } = await buy(app, store, 9001, vpn!.id, 3);
-  await until(() => contms.issuesInFlight().now === 1, "the first issuing call to reach the provider");
-  // The second slot is free: a plan sync, which asks the same provider for its products, runs now.
-  const listings = contms.productListings();
-  await syncPlans();
-  await until(() => contms.productListings() > listings, "a plan sync to run while the provider hangs");
-  expect(contms.issuesInFlight().now).toBe(1);
-
+  // Fails on migration 000069's queue: the second call waited for the first to be answered.
+  await until(() => contms.issuesInFlight().now === 2, "two issuing calls at the provider at once");
   release();
   await until(async () => {
     const { rows } = await app.db.ownerPool.query<{ status: string }>(
@@ -52,5 +45,4 @@ test("a hanging provider holds one slot: issuing waits in line while other jobs 
     );
     return rows.length === 3 && rows.every((row) => row.status === "active");
   }, "the three subscriptions to be issued");
-  expect(contms.issuesInFlight().most).toBe(1);
 });
