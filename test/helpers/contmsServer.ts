@@ -42,8 +42,8 @@ export interface ContmsServer {
   failIssues(count: number): void;
   /** Until the returned release is called, issuing calls wait for their answer. */
   holdIssues(): () => void;
-  /** Issuing calls being answered now, and the most there ever were at once. */
-  issuesInFlight(): { now: number; most: number };
+  /** Issuing calls being answered now. */
+  issuesInFlight(): number;
   /** POST /subscriptions calls for this reference (failed ones included). */
   calls(reference: string): number;
   /** GET /products calls. */
@@ -63,7 +63,7 @@ export async function startContmsServer(options: { token?: string } = {}): Promi
   let failures = 0;
   let listings = 0;
   let held: Promise<void> = Promise.resolve();
-  const inFlight = { now: 0, most: 0 };
+  let inFlight = 0;
   const state = { products: [] as FakeProduct[] };
   const server = createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
@@ -78,10 +78,9 @@ export async function startContmsServer(options: { token?: string } = {}): Promi
         return send(200, { items: state.products });
       }
       if (req.method === "POST" && req.url === "/subscriptions") {
-        inFlight.now += 1;
-        inFlight.most = Math.max(inFlight.most, inFlight.now);
+        inFlight += 1;
         res.on("close", () => {
-          inFlight.now -= 1;
+          inFlight -= 1;
         });
         await held;
         const body = await readJson(req);
@@ -137,7 +136,7 @@ export async function startContmsServer(options: { token?: string } = {}): Promi
       });
       return release;
     },
-    issuesInFlight: () => ({ ...inFlight }),
+    issuesInFlight: () => inFlight,
     calls: (reference) => callCounts.get(reference) ?? 0,
     productListings: () => listings,
     async stop() {

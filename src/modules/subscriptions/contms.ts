@@ -46,7 +46,23 @@ export const ContmsProduct = z.object({
 });
 export type ContmsProduct = z.output<typeof ContmsProduct>;
 
-const ProductList = z.object({ items: z.array(ContmsProduct).max(10_000) });
+/** An id given twice (also as 7 and "7") is one product or two? Refused, naming both items. */
+const ProductList = z.object({
+  items: z
+    .array(ContmsProduct)
+    .max(10_000)
+    .superRefine((items, context) => {
+      const firstOf = new Map<string, number>();
+      for (const [index, item] of items.entries()) {
+        const first = firstOf.get(item.id);
+        if (first !== undefined) {
+          context.addIssue({ code: "custom", path: [index, "id"], message: `repeats items.${first}.id` });
+          return;
+        }
+        firstOf.set(item.id, index);
+      }
+    }),
+});
 
 export const IssuedSubscription = z.object({
   id: z.union([ProviderText(200), z.number().int().transform(String)]),

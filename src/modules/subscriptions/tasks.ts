@@ -34,18 +34,11 @@ export const syncSubscriptionPlans: TaskDefinition<unknown> = {
 };
 
 /**
- * What the provider's list holds that the stores' products cannot: an id given twice (one product
- * or two? the sync would keep whichever came last), a name that shows nothing or holds a line break
- * or a control character (the products table's checks, the same functions, would fail the sync with
- * a SQL error instead). Named by item, as the answer's schema names its problems.
+ * A name the stores' products cannot take: one that shows nothing, or holds a line break or a
+ * control character (the products table's checks, the same functions, would fail the sync with a SQL
+ * error instead). Named by item, as the answer's schema names its problems.
  */
 async function catalogueProblem(items: ContmsProduct[], helpers: JobHelpers): Promise<string | undefined> {
-  const firstOf = new Map<string, number>();
-  for (const [index, item] of items.entries()) {
-    const first = firstOf.get(item.id);
-    if (first !== undefined) return `items.${index}.id: repeats items.${first}.id`;
-    firstOf.set(item.id, index);
-  }
   const { rows } = await helpers.query<{ n: string; visible: boolean }>(
     `select n, app_hidden.is_visible_text(name) as visible from unnest($1::text[]) with ordinality as i(name, n)
      where not app_hidden.is_visible_text(name) or not app_hidden.is_one_line_text(name) limit 1`,
