@@ -1,7 +1,10 @@
 /**
  * graphile-worker throughput on this machine: N no-op jobs drained by one process, without and
- * with the local-queue batching our worker uses (src/platform/worker/runner.ts). Prints jobs/s and the ratio.
- * Usage: node bench/worker-throughput.ts [jobs=20000]   (uses the configured or embedded database)
+ * with the local-queue batching our worker uses (src/platform/worker/runner.ts). Then one named
+ * queue (one job at a time, as a tenant's bot pushes): its jobs announced when the queue is freed
+ * (the platform migration's trigger), and the same with that trigger disabled, which waits for the
+ * worker's 2 s poll between jobs. Prints jobs/s and the ratios.
+ * Usage: node bench/worker-throughput.ts [jobs=20000] [queued=500]   (the configured or embedded database)
  */
 import { run, type RunnerOptions } from "graphile-worker";
 import pg from "pg";
@@ -12,17 +15,20 @@ import { createLogger } from "../src/platform/logger.ts";
 import { workerPreset } from "../src/platform/worker/runner.ts";
 
 const jobs = Number(process.argv[2] ?? 20000);
+const queued = Number(process.argv[3] ?? 500);
+/** Without the announcement a queue moves one job per poll: a few are enough to see it. */
+const unannounced = 5;
 const logger = createLogger("warn");
 const database = await resolveDatabase(loadConfig(), logger);
 await migrateDatabase(database.urls, logger);
 const pool = new pg.Pool({ connectionString: database.urls.ownerUrl });
 
-async function drain(label: string, extra: Partial<RunnerOptions>): Promise<number> {
+async function drain(label: string, extra: Partial<RunnerOptions>, jobs: number, queue?: string): Promise<number> {
   await pool.query(
     `select graphile_worker.add_jobs(array_agg(
-       row('bench_noop', json_build_object('i', i), null, null, null, null, null, null)::graphile_worker.job_spec))
+       row('bench_noop', json_build_object('i', i), $2, null, null, null, null, null)::graphile_worker.job_spec))
      from generate_series(1, $1) i`,
-    [jobs],
+    [jobs, queue ?? null],
   );
   let done = 0;
   let finish: () => void = () => {};
@@ -49,9 +55,20 @@ async function drain(label: string, extra: Partial<RunnerOptions>): Promise<numb
 }
 
 try {
-  const plain = await drain("unbatched", {});
-  const batched = await drain("local queue (our settings)", { preset: workerPreset });
+  const plain = await drain("unbatched", {}, jobs);
+  const batched = await drain("local queue (our settings)", { preset: workerPreset }, jobs);
   process.stdout.write(`ratio batched / unbatched: ${(batched / plain).toFixed(1)}×\n`);
+  const announced = await drain("one named queue", { preset: workerPreset }, queued, "bench_queue");
+  const trigger = "graphile_worker._private_job_queues";
+  await pool.query(`alter table ${trigger} disable trigger _900_announce_freed`);
+  let polled: number;
+  try {
+    polled = await drain("same, freed queue unannounced", { preset: workerPreset }, unannounced, "bench_queue");
+  } finally {
+    await pool.query(`alter table ${trigger} enable trigger _900_announce_freed`);
+  }
+  process.stdout.write(`ratio one named queue / no queue: ${(announced / batched).toFixed(2)}×\n`);
+  process.stdout.write(`ratio announced / unannounced: ${Math.round(announced / polled)}×\n`);
 } finally {
   await pool.end();
   await database.stop();

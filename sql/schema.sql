@@ -585,6 +585,26 @@ $function$;
 comment on function app_private.tg__timestamps() is '@module platform
 Keeps created_at fixed and updated_at moving forward.';
 
+CREATE OR REPLACE FUNCTION app_private.tg_job_queues__announce_freed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_freed integer;
+begin
+  select count(*)::integer into v_freed
+    from freed_old o join freed_new n on n.id = o.id
+    where o.locked_by is not null and n.locked_by is null;
+  if v_freed > 0 then
+    perform pg_notify('jobs:insert', json_build_object('r', random(), 'count', v_freed)::text);
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_job_queues__announce_freed() is '@module platform
+After an update of graphile-worker''s named queues: announces the queues freed by the statement on the channel of new jobs, so their next jobs start at once.';
+
 CREATE OR REPLACE FUNCTION app_private.user_has_permission(user_id uuid, tenant_id uuid, permission text)
  RETURNS boolean
  LANGUAGE sql
@@ -686,6 +706,8 @@ True when the current tenant has the module switched on.';
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.domain_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 
 CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_private.domain_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
+
+CREATE TRIGGER _900_announce_freed AFTER UPDATE ON graphile_worker._private_job_queues REFERENCING OLD TABLE AS freed_old NEW TABLE AS freed_new FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_job_queues__announce_freed();
 
 grant execute on function app_hidden.assert_search_text(text) to :DATABASE_VISITOR;
 

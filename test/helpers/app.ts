@@ -40,6 +40,8 @@ export interface GraphQLBody {
 
 export interface TestAppOptions {
   worker?: boolean;
+  /** The worker's poll for unannounced due jobs (default 2 s); see `WorkerOptions.pollIntervalMs`. */
+  workerPollIntervalMs?: number;
   env?: Record<string, string>;
   /** Behave as APP_ENV=prod (no Ruru, masked errors) while using the test database. */
   production?: boolean;
@@ -90,6 +92,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       logger,
       mail: config.mail,
       config,
+      pollIntervalMs: options.workerPollIntervalMs,
     });
     server.metrics.observeWorker(worker);
   }

@@ -102,10 +102,14 @@ export async function dumpSchema(
     where n.nspname = any($1) and p.prokind in ('f', 'p')
     order by n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)`);
 
+  // Triggers on our tables, and our functions' triggers on others' (graphile-worker's queues).
   await add(`
-    select ${tableModule("t.tgrelid")} as module, pg_get_triggerdef(t.oid) || ';' as def
+    select case when n.nspname = any($1) then ${tableModule("t.tgrelid")} else ${functionModule("t.tgfoid")} end
+        as module, pg_get_triggerdef(t.oid) || ';' as def
     from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = any($1) and not t.tgisinternal order by n.nspname, c.relname, t.tgname`);
+      join pg_proc f on f.oid = t.tgfoid join pg_namespace fn on fn.oid = f.pronamespace
+    where (n.nspname = any($1) or fn.nspname = any($1)) and not t.tgisinternal
+    order by n.nspname, c.relname, t.tgname`);
 
   await add(`
     select ${tableModule("format('%I.%I', p.schemaname, p.tablename)::regclass")} as module,

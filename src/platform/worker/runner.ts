@@ -56,6 +56,11 @@ export interface WorkerOptions {
   config?: Config;
   /** false: no named prepared statements (DATABASE_PREPARED_STATEMENTS; `newPool`). Default true. */
   preparedStatements?: boolean;
+  /**
+   * How often an idle runner looks for due jobs that nothing announced (graphile-worker's
+   * `pollInterval`; default 2 s): scheduled jobs and retries. New jobs and freed queues are announced.
+   */
+  pollIntervalMs?: number;
 }
 
 /**
@@ -80,6 +85,9 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
   const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport, config: options.config });
   const isMail = (name: string) => MAIL_TASK_NAMES.includes(name);
+  const polling: GraphileConfig.Preset = options.pollIntervalMs
+    ? { worker: { pollInterval: options.pollIntervalMs } }
+    : {};
   const common = {
     pgPool,
     events,
@@ -111,14 +119,14 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
       concurrency: options.concurrency,
       taskList: Object.fromEntries(Object.entries(all).filter(([name]) => !isMail(name))),
       parsedCronItems: makeCrontab(options.modules),
-      preset: workerPreset,
+      preset: { extends: [workerPreset, polling] },
     };
     parts.push(await supervise("jobs", starter("jobs", jobsOptions), logger));
     const mailOptions: RunnerOptions = {
       concurrency: mailConcurrency,
       taskList: Object.fromEntries(Object.entries(all).filter(([name]) => isMail(name))),
       parsedCronItems: [],
-      preset: mailPreset,
+      preset: { extends: [mailPreset, polling] },
     };
     parts.push(await supervise("mail", starter("mail", mailOptions), logger));
   } catch (error) {
