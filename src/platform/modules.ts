@@ -90,6 +90,18 @@ export interface TaskDefinition<Payload = unknown> {
   run(payload: Payload, helpers: JobHelpers, context: TaskContext): Promise<void>;
 }
 
+/**
+ * A worker runner of a module's own, for tasks that wait on one outside service: that service,
+ * slow or silent, fills only these slots, and every other task keeps the shared ones. Without a
+ * local queue: a job is locked only when a slot is free to run it.
+ */
+export interface ModuleRunner {
+  /** The module's own task identifiers it runs; no other runner runs them. */
+  tasks: readonly string[];
+  /** Its job slots in each worker process (the configuration is absent in some tests). */
+  concurrency(config: Config | undefined): number;
+}
+
 /** A demo-data step's view; the first step (the tenant's) sets the tenant, later ones add to it. */
 export interface SeedContext {
   client: pg.ClientBase;
@@ -146,6 +158,8 @@ export interface ModuleManifest {
   server?(context: ServerContext): ModuleServer | Promise<ModuleServer>;
   /** graphile-worker tasks, by identifier. */
   tasks?: Record<string, TaskDefinition<unknown>>;
+  /** Runners of its own, by name (shown in app_private.worker_pools), for some of its tasks. */
+  runners?: Record<string, ModuleRunner>;
   /** Domain-event type → consumers, run in module-list order. */
   consumers?: Record<string, Consumer[]>;
   /** graphile-worker crontab lines (UTC), each with an explicit `?id=`. */

@@ -15,12 +15,18 @@ const PROD = {
   TOTP_ENCODE_SECRET: fresh(),
 };
 
-test("the provider is optional; its token needs its URL, and https in prod", () => {
+test("the provider is optional; its token needs its URL, and https in prod; its calls at once are bounded", () => {
   expect(subscriptionsConfig.of(loadConfig({})).contms).toBeUndefined();
   const token = fresh();
   expect(
     subscriptionsConfig.of(loadConfig({ CONTMS_API_URL: "http://127.0.0.1:9/", CONTMS_API_TOKEN: token })),
-  ).toEqual({ contms: { apiUrl: "http://127.0.0.1:9/", apiToken: token } });
+  ).toEqual({ contms: { apiUrl: "http://127.0.0.1:9/", apiToken: token }, concurrency: 2 });
+  expect(subscriptionsConfig.of(loadConfig({ CONTMS_CONCURRENCY: "7" })).concurrency).toBe(7);
+  for (const value of ["0", "101", "1.5", "two", "infinity"])
+    expect([value, problemsOf({ CONTMS_CONCURRENCY: value })]).toEqual([
+      value,
+      [expect.stringMatching(/^CONTMS_CONCURRENCY: /)],
+    ]);
   expect(problemsOf({ CONTMS_API_TOKEN: token })).toEqual(["CONTMS_API_TOKEN: is set without CONTMS_API_URL"]);
   expect(problemsOf({ CONTMS_API_URL: "ftp://contms.example" })).toHaveLength(1);
   expect(problemsOf({ ...PROD, CONTMS_API_URL: "http://contms.example", CONTMS_API_TOKEN: token })).toEqual([

@@ -1,7 +1,7 @@
 /**
- * The issuing jobs of an order run side by side in the worker's slots. In one named queue (migration
- * 000069, undone by 000071) they ran one per poll of the worker, about one every two
- * seconds for every store together: an order of 10,000 units held all issuance for hours.
+ * The issuing jobs of an order run side by side, in the worker's runner for Contms
+ * (CONTMS_CONCURRENCY slots): a provider that hangs fills those slots and no others, so the
+ * worker's other jobs (here the next order's domain event) keep running.
  */
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { type ContmsServer, startContmsServer } from "../helpers/contmsServer.ts";
@@ -16,8 +16,8 @@ let store: TestStore;
 beforeAll(async () => {
   contms = await startContmsServer();
   contms.products = [{ id: "vpn-30", name: "VPN", price: "9.99", currency: "USD", durationDays: 30 }];
-  // The app's own worker (two slots) runs every job of this file.
-  app = await startTestApp({ env: contms.env, worker: true });
+  // The app's own worker runs every job of this file: two shared slots, two for Contms.
+  app = await startTestApp({ env: { ...contms.env, CONTMS_CONCURRENCY: "2" }, worker: true });
   store = await createStore(app);
 });
 afterAll(async () => {
@@ -45,4 +45,34 @@ test("an order's subscriptions are issued side by side, not one per poll of the 
     );
     return rows.length === 3 && rows.every((row) => row.status === "active");
   }, "the three subscriptions to be issued");
+});
+
+test("a provider that hangs holds the Contms slots only: the worker's other jobs keep running", async () => {
+  const vpn = (await planProduct(app.db.ownerPool, store.tenant.id, "vpn-30"))!;
+  const subscriptionsOf = async (orderId: string) =>
+    (
+      await app.db.ownerPool.query<{ status: string }>(
+        "select status from app_public.subscriptions where order_id = $1",
+        [orderId],
+      )
+    ).rows.map((row) => row.status);
+  const release = contms.holdIssues();
+  try {
+    const first = await buy(app, store, 9002, vpn.id, 3);
+    await until(() => contms.issuesInFlight() === 2, "both Contms slots held by the provider");
+    // The next order's order_paid event runs in a shared slot while both calls still hang: had the
+    // issuing jobs shared those slots, it would wait for the calls' 15 s timeout.
+    const second = await buy(app, store, 9003, vpn.id, 1);
+    await until(async () => (await subscriptionsOf(second.orderId)).length === 1, "the next order's subscription row");
+    expect([await subscriptionsOf(second.orderId), contms.issuesInFlight()]).toEqual([["pending"], 2]);
+    release();
+    await until(
+      async () =>
+        [...(await subscriptionsOf(first.orderId)), ...(await subscriptionsOf(second.orderId))].join() ===
+        "active,active,active,active",
+      "the four subscriptions to be issued",
+    );
+  } finally {
+    release();
+  }
 });

@@ -1,5 +1,5 @@
 /**
- * Worker liveness: a running worker registers its two pools and beats; the release of dead
+ * Worker liveness: a running worker registers its pools (one per runner) and beats; the release of dead
  * workers' jobs touches only pools whose heartbeat is stale (or that never registered and have held
  * a job that long), never a live pool's or a run-once pool's. The SIGKILL case end to end is
  * test/reliability/faults/workerCrash.test.ts.
@@ -24,7 +24,7 @@ const pools = async () =>
     )
   ).rows;
 
-test("a worker registers its jobs and mail pools, beats, and unregisters when it stops", async () => {
+test("a worker registers the pools of its runners, beats, and unregisters when it stops", async () => {
   const worker = await startWorker({
     modules: MODULES,
     connectionString: db.urls.ownerUrl,
@@ -34,8 +34,8 @@ test("a worker registers its jobs and mail pools, beats, and unregisters when it
     liveness: { heartbeatSeconds: 1, staleAfterSeconds: 2 },
   });
   try {
-    await until(async () => (await pools()).length === 2, "both pools to register");
-    expect((await pools()).map((pool) => pool.label)).toEqual(["jobs", "mail"]);
+    await until(async () => (await pools()).length === 3, "the three pools to register");
+    expect((await pools()).map((pool) => pool.label)).toEqual(["contms", "jobs", "mail"]);
     const {
       rows: [first],
     } = await db.ownerPool.query<{ beat: Date }>("select max(beat_at) as beat from app_private.worker_pools");
@@ -43,8 +43,8 @@ test("a worker registers its jobs and mail pools, beats, and unregisters when it
       const { rows } = await db.ownerPool.query("select 1 from app_private.worker_pools where beat_at > $1", [
         first!.beat,
       ]);
-      return rows.length === 2;
-    }, "a later beat of both pools");
+      return rows.length === 3;
+    }, "a later beat of the three pools");
   } finally {
     await worker.stop();
   }

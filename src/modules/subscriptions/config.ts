@@ -1,11 +1,11 @@
 /**
  * The subscriptions module's environment variables: where the subscription provider (Contms) answers,
- * and the token it wants. Without CONTMS_API_URL the sync job does nothing and issuing jobs fail
- * (and retry) until it is set.
+ * the token it wants and how many calls it takes at once. Without CONTMS_API_URL the sync job does
+ * nothing and issuing jobs fail (and retry) until it is set.
  */
 import { z } from "zod";
 import { configFragment } from "../../platform/config.ts";
-import { httpUrl } from "../../platform/configSchema.ts";
+import { httpUrl, integer } from "../../platform/configSchema.ts";
 import { isHardenedEnv } from "../../platform/hardening.ts";
 
 export interface ContmsConfig {
@@ -18,12 +18,17 @@ export interface ContmsConfig {
 export interface SubscriptionsConfig {
   /** Absent when CONTMS_API_URL is not set. */
   contms?: ContmsConfig;
+  /** Calls to Contms at once in each worker process: the slots of the worker's "contms" runner. */
+  concurrency: number;
 }
+
+export const CONTMS_DEFAULT_CONCURRENCY = 2;
 
 export const subscriptionsConfig = configFragment({
   variables: {
     CONTMS_API_URL: httpUrl().optional(),
     CONTMS_API_TOKEN: z.string().min(1).max(2000).optional(),
+    CONTMS_CONCURRENCY: integer(1, 100).default(CONTMS_DEFAULT_CONCURRENCY),
   },
   problems(raw) {
     const problems: string[] = [];
@@ -35,5 +40,6 @@ export const subscriptionsConfig = configFragment({
   },
   build: (env): SubscriptionsConfig => ({
     contms: env.CONTMS_API_URL ? { apiUrl: env.CONTMS_API_URL, apiToken: env.CONTMS_API_TOKEN } : undefined,
+    concurrency: env.CONTMS_CONCURRENCY,
   }),
 });

@@ -8,7 +8,7 @@
 import type { ModuleManifest } from "../../platform/modules.ts";
 import { botRunner } from "../commerce/botAuth.ts";
 import { SUBSCRIPTIONS_API } from "./api.ts";
-import { subscriptionsConfig } from "./config.ts";
+import { CONTMS_DEFAULT_CONCURRENCY, subscriptionsConfig } from "./config.ts";
 import { credentialsBox } from "./credentials.ts";
 import { subscriptionImplementations } from "./routes.ts";
 import { issueSubscription, orderSubscriptions, syncSubscriptionPlans } from "./tasks.ts";
@@ -24,6 +24,14 @@ export const subscriptions: ModuleManifest = {
     return { implementations: () => subscriptionImplementations(asBot, box, logger) };
   },
   tasks: { sync_subscription_plans: syncSubscriptionPlans, issue_subscription: issueSubscription },
+  // A provider that hangs (15 s per call) holds only these slots: reminders, domain events and the
+  // other stores' jobs keep the shared ones.
+  runners: {
+    contms: {
+      tasks: ["issue_subscription", "sync_subscription_plans"],
+      concurrency: (config) => (config ? subscriptionsConfig.of(config).concurrency : CONTMS_DEFAULT_CONCURRENCY),
+    },
+  },
   consumers: { order_paid: [orderSubscriptions] },
   crontab: ["*/10 * * * * sync_subscription_plans ?id=sync_subscription_plans&max=3"],
 };

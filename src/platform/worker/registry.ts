@@ -9,7 +9,13 @@ import type { Config, MailConfig } from "../config.ts";
 import { makeSendEmailTask, recipientsOf, SendEmailPayload, type MailTransport } from "../email/sendEmail.ts";
 import type { EmailTemplate } from "../email/templates.ts";
 import type { Logger } from "../logger.ts";
-import { mergeRecords, type ModuleManifest, type TaskContext, type TaskDefinition } from "../modules.ts";
+import {
+  mergeRecords,
+  type ModuleManifest,
+  type ModuleRunner,
+  type TaskContext,
+  type TaskDefinition,
+} from "../modules.ts";
 import type { Consumer } from "./consumers.ts";
 import { eventId, makeDomainEventTask } from "./domainEvent.ts";
 import { heartbeat } from "./heartbeat.ts";
@@ -23,6 +29,34 @@ export const PLATFORM_TASK_NAMES = ["domain_event", "worker_heartbeat", "send_em
  * module tasks, domain events and cron keep running.
  */
 export const MAIL_TASK_NAMES: readonly string[] = ["send_email"];
+
+/** The platform's runners: "jobs" (every task no other runner claims, and the crontab) and "mail". */
+export const PLATFORM_RUNNER_NAMES: readonly string[] = ["jobs", "mail"];
+
+/**
+ * The modules' own runners (`ModuleManifest.runners`), by name. Refused at start: a name taken twice
+ * (or the platform's), a task that is not the module's own, or one claimed by two runners.
+ */
+export function moduleRunners(modules: readonly ModuleManifest[]): Map<string, ModuleRunner> {
+  const runners = new Map<string, ModuleRunner>();
+  const claimed = new Set<string>();
+  for (const module of modules) {
+    for (const [name, runner] of Object.entries(module.runners ?? {})) {
+      if (runners.has(name) || PLATFORM_RUNNER_NAMES.includes(name))
+        throw new Error(`worker runner ${JSON.stringify(name)} is declared twice (module ${module.name})`);
+      for (const task of runner.tasks) {
+        if (!module.tasks?.[task])
+          throw new Error(
+            `worker runner ${JSON.stringify(name)} names ${JSON.stringify(task)}, no task of ${module.name}`,
+          );
+        if (claimed.has(task)) throw new Error(`task ${JSON.stringify(task)} is in two worker runners`);
+        claimed.add(task);
+      }
+      runners.set(name, runner);
+    }
+  }
+  return runners;
+}
 
 /** The platform's crontab (UTC): `min hour dom month dow task ?opts {payload}`, each with an `id`. */
 const PLATFORM_CRONTAB = ["* * * * * worker_heartbeat ?id=worker_heartbeat&max=1"];

@@ -1,15 +1,17 @@
 /**
- * Starts graphile-worker with our tasks and crontab, in-process or as its own process: two
+ * Starts graphile-worker with our tasks and crontab, in-process or as its own process: several
  * runners on one pool of connections and one event emitter —
  *
- * - "jobs": every task but e-mail, and the crontab, with WORKER_CONCURRENCY slots;
- * - "mail": send_email only, with MAIL_CONCURRENCY slots and the pooled SMTP transport.
+ * - "jobs": every task no other runner claims, and the crontab, with WORKER_CONCURRENCY slots;
+ * - "mail": send_email only, with MAIL_CONCURRENCY slots and the pooled SMTP transport;
+ * - each module's own runners (`ModuleManifest.runners`: subscriptions' "contms"), for tasks that
+ *   wait on one outside service, with the slots the module's configuration gives.
  *
  * A graphile-worker runner only fetches jobs of the tasks in its own list, so a slow or silent SMTP
- * server can fill the mail slots but never delay a reminder, a domain event or the heartbeat cron.
- * Both runners' pools beat in app_private.worker_pools (./liveness.ts); a runner that ends on its
- * own (a job's outcome it could not write while the database was away) is started again
- * (./supervisor.ts).
+ * server or provider can fill its runner's slots but never delay a reminder, a domain event or the
+ * heartbeat cron. Every runner's pool beats in app_private.worker_pools (./liveness.ts); a runner
+ * that ends on its own (a job's outcome it could not write while the database was away) is started
+ * again (./supervisor.ts).
  */
 import { EventEmitter } from "node:events";
 import { run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from "graphile-worker";
@@ -21,7 +23,7 @@ import type { Logger } from "../logger.ts";
 import { LIVENESS_DEFAULTS, startLiveness } from "./liveness.ts";
 import { holdLocalQueuesOpen } from "./localQueueRelease.ts";
 import { registerModules, type ModuleManifest } from "../modules.ts";
-import { MAIL_TASK_NAMES, makeCrontab, makeTaskList } from "./registry.ts";
+import { allTaskNames, MAIL_TASK_NAMES, makeCrontab, makeTaskList, moduleRunners } from "./registry.ts";
 import { type Supervised, supervise } from "./supervisor.ts";
 
 /**
@@ -38,8 +40,11 @@ export const workerPreset: GraphileConfig.Preset = {
   },
 };
 
-/** Mail jobs are slow: no batch, a job is locked only once a slot is free to send it. */
-const mailPreset: GraphileConfig.Preset = {
+/**
+ * For the runners of slow jobs (mail, the modules' own): no batch, a job is locked only once a slot
+ * is free to run it.
+ */
+const slowJobsPreset: GraphileConfig.Preset = {
   worker: { localQueue: { size: -1 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
 };
 
@@ -64,17 +69,19 @@ export interface WorkerOptions {
 }
 
 /**
- * Returns one Runner for both: `events` carries the jobs of both (metrics observe it), `stop()`
- * stops both, lets running jobs finish, then closes the SMTP and database pools.
+ * Returns one Runner for them all: `events` carries the jobs of every runner (metrics observe it),
+ * `stop()` stops them all, lets running jobs finish, then closes the SMTP and database pools.
  */
 export async function startWorker(options: WorkerOptions): Promise<Runner> {
   const { logger, mail } = options;
   registerModules(options.modules);
-  const mailConcurrency = mail.concurrency ?? MAIL_DEFAULTS.concurrency;
+  const runners = runnerPlans(options);
+  const slots = runners.reduce((sum, runner) => sum + runner.concurrency, 0);
   // Our own pool: graphile-worker's would be ended without waiting and lose its error listeners at
-  // stop(), so a connection dying just after (a dropped test database) crashed the process.
+  // stop(), so a connection dying just after (a dropped test database) crashed the process. Each
+  // runner also holds one connection for LISTEN; two more for liveness and the crontab.
   const pgPool = newPool(
-    { connectionString: options.connectionString, max: Math.max(10, options.concurrency + mailConcurrency + 4) },
+    { connectionString: options.connectionString, max: Math.max(10, slots + runners.length + 2) },
     logger,
     "worker",
     { preparedStatements: options.preparedStatements },
@@ -84,7 +91,6 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
   const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport, config: options.config });
-  const isMail = (name: string) => MAIL_TASK_NAMES.includes(name);
   const polling: GraphileConfig.Preset = options.pollIntervalMs
     ? { worker: { pollInterval: options.pollIntervalMs } }
     : {};
@@ -115,30 +121,25 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     return started;
   };
   try {
-    const jobsOptions: RunnerOptions = {
-      concurrency: options.concurrency,
-      taskList: Object.fromEntries(Object.entries(all).filter(([name]) => !isMail(name))),
-      parsedCronItems: makeCrontab(options.modules),
-      preset: { extends: [workerPreset, polling] },
-    };
-    parts.push(await supervise("jobs", starter("jobs", jobsOptions), logger));
-    const mailOptions: RunnerOptions = {
-      concurrency: mailConcurrency,
-      taskList: Object.fromEntries(Object.entries(all).filter(([name]) => isMail(name))),
-      parsedCronItems: [],
-      preset: { extends: [mailPreset, polling] },
-    };
-    parts.push(await supervise("mail", starter("mail", mailOptions), logger));
+    for (const runner of runners) {
+      const runnerOptions: RunnerOptions = {
+        concurrency: runner.concurrency,
+        taskList: Object.fromEntries(runner.tasks.map((name) => [name, all[name]!])),
+        parsedCronItems: runner.name === "jobs" ? makeCrontab(options.modules) : [],
+        preset: { extends: [runner.name === "jobs" ? workerPreset : slowJobsPreset, polling] },
+      };
+      parts.push(await supervise(runner.name, starter(runner.name, runnerOptions), logger));
+    }
   } catch (error) {
     await Promise.allSettled(parts.map((part) => part.stop()));
     await release();
     throw error;
   }
-  const [jobs] = parts as [Supervised, Supervised];
+  const [jobs] = parts as [Supervised, ...Supervised[]];
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      // allSettled: one runner's stop may fail (an error it logged); stop the other all the same.
+      // allSettled: one runner's stop may fail (an error it logged); stop the others all the same.
       const outcomes = await Promise.allSettled(parts.map((part) => part.stop()));
       for (const outcome of outcomes)
         if (outcome.status === "rejected") logger.warn({ err: outcome.reason }, "worker runner stop failed");
@@ -158,4 +159,29 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
     events,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+interface RunnerPlan {
+  name: string;
+  tasks: readonly string[];
+  concurrency: number;
+}
+
+/** "jobs" (first: it adds the jobs of `addJob`), "mail", then the modules' own runners. */
+function runnerPlans(options: WorkerOptions): RunnerPlan[] {
+  const own: RunnerPlan[] = [...moduleRunners(options.modules)].map(([name, runner]) => ({
+    name,
+    tasks: runner.tasks,
+    concurrency: runner.concurrency(options.config),
+  }));
+  const claimed = new Set([...MAIL_TASK_NAMES, ...own.flatMap((runner) => runner.tasks)]);
+  return [
+    {
+      name: "jobs",
+      tasks: allTaskNames(options.modules).filter((name) => !claimed.has(name)),
+      concurrency: options.concurrency,
+    },
+    { name: "mail", tasks: MAIL_TASK_NAMES, concurrency: options.mail.concurrency ?? MAIL_DEFAULTS.concurrency },
+    ...own,
+  ];
 }
