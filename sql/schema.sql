@@ -4567,10 +4567,28 @@ begin
         where p.id = v_item.product_id and p.stock is not null;
     end if;
   end loop;
+  -- Checked after the stock is taken, so on the latest rows: a deactivation committed while this
+  -- waited for a product's lock is seen; the exception undoes the stock taken.
+  if move_order_stock.direction < 0 and not app_private.order_still_sold(move_order_stock.order_id) then
+    raise exception 'The order holds a product the store no longer sells' using errcode = 'TCONF';
+  end if;
 end;
 $function$;
 comment on function app_private.move_order_stock(uuid,integer) is '@module payments
-Takes (direction < 0) or gives back an order''s stock; taking refuses with OUT_OF_STOCK and changes nothing; giving back stops at the integer''s largest value.';
+Takes (direction < 0) or gives back an order''s stock; taking refuses with CONFLICT when a product of the order is no longer sold, with OUT_OF_STOCK when too little is left, and changes nothing; giving back stops at the integer''s largest value.';
+
+CREATE OR REPLACE FUNCTION app_private.order_still_sold(order_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce(bool_and(p.active and app_private.category_is_live(p.category_id)), true)
+    from app_public.order_items i join app_public.products p on p.id = i.product_id
+    where i.order_id = order_still_sold.order_id;
+$function$;
+comment on function app_private.order_still_sold(uuid) is '@module payments
+Whether every product of the order is still sold: active, in a live category (or none), as placing an order requires.';
 
 CREATE OR REPLACE FUNCTION app_private.payment_event_payload(v_payment app_public.payments, order_paid boolean)
  RETURNS jsonb
@@ -4690,6 +4708,12 @@ begin
   if v_payment.order_id is not null then
     select * into v_order from app_public.orders o where o.id = v_payment.order_id for update;
     v_order_paid := v_order.status = 'pending' and v_payment.expired_at is null and v_payment.failed_at is null;
+    -- A product of the order switched off since the payment started (a plan the provider dropped):
+    -- the money stays on the balance and the stock goes back, as for a late success.
+    if v_order_paid and not app_private.order_still_sold(v_order.id) then
+      perform app_private.move_order_stock(v_order.id, 1);
+      v_order_paid := false;
+    end if;
   end if;
   -- The deposit and the purchase cancel out on the customer's balance. With the balance so near
   -- numeric(18,2)'s largest value that the deposit would pass it, the purchase goes first (such a
@@ -4714,7 +4738,7 @@ begin
 end;
 $function$;
 comment on function app_private.settle_payment(uuid,text,numeric,text,text) is '@module payments
-Applies a provider''s outcome to a payment (an amount that disagrees: PAYMENT_AMOUNT_MISMATCH, nothing changes); a repeated outcome changes nothing. Returns succeeded, failed or unchanged.';
+Applies a provider''s outcome to a payment (an amount that disagrees: PAYMENT_AMOUNT_MISMATCH, nothing changes; a success for an order the store no longer wholly sells stays on the balance, its stock given back); a repeated outcome changes nothing. Returns succeeded, failed or unchanged.';
 
 create policy select_bot on app_public.bot_events as permissive for select to :DATABASE_BOT using (((tenant_id = ( SELECT app_hidden.bot_tenant_id() AS bot_tenant_id)) AND (bot_id = ( SELECT app_hidden.current_bot_id() AS current_bot_id))));
 
@@ -4838,7 +4862,6 @@ begin
       select o.tenant_id, o.customer_id, o.id, i.product_id, u.unit
       from app_public.orders o
       join app_public.order_items i on i.order_id = o.id
-      join app_public.products p on p.id = i.product_id and p.kind = 'subscription'
       join app_public.subscription_plans s on s.product_id = i.product_id
       cross join lateral generate_series(1, i.quantity) as u(unit)
       where o.id = create_order_subscriptions.order_id and o.status in ('paid', 'fulfilled')
@@ -4855,7 +4878,7 @@ begin
 end;
 $function$;
 comment on function app_private.create_order_subscriptions(uuid) is '@module subscriptions
-A paid order''s subscriptions (one per unit of each provider plan it holds), each with its issue_subscription job; nothing new when called again.';
+A paid order''s subscriptions (one per unit of each provider plan it holds, whatever kind an admin gave the plan''s product), each with its issue_subscription job; nothing new when called again.';
 
 CREATE OR REPLACE FUNCTION app_private.record_issued_subscription(subscription_id uuid, provider_subscription_id text, expires_at timestamp with time zone, sealed text)
  RETURNS boolean

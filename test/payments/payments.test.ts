@@ -209,6 +209,48 @@ test("a payment that settles after its bot was disabled completes the order with
   expect((await ledgerOf(payment.id)).map((row) => row.type)).toEqual(["deposit", "purchase", "purchase"]);
 });
 
+test("an order for a product switched off since it was placed is not paid; money on its way stays", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Tent", price: "40.00", stock: 4 });
+  const buyer = await customer();
+  const setActive = (active: boolean) =>
+    app.db.ownerPool.query("update app_public.products set active = $1 where id = $2", [active, productId]);
+  const deposit = (await api.post("/api/bot/deposits", { telegramId: buyer, amount: "100" })).body.payment;
+  await pay(deposit.providerPaymentId);
+
+  // Switched off before paying: both ways are refused, and nothing is taken.
+  const refused = await orderOf(buyer, productId, 1);
+  await setActive(false);
+  for (const method of ["balance", "provider"]) {
+    const answer = await api.post(`/api/bot/orders/${refused}/pay`, { method });
+    expect([method, answer.status, answer.body.error.code]).toEqual([method, 409, "CONFLICT"]);
+  }
+  expect(await stockOf(productId)).toBe(4);
+  expect((await api.get(`/api/bot/customers/${buyer}/balance`)).body.balance).toBe("100.00");
+  expect(
+    (await app.db.ownerPool.query("select 1 from app_public.payments where order_id = $1", [refused])).rowCount,
+  ).toBe(0);
+  expect((await api.get(`/api/bot/orders/${refused}`)).body.status).toBe("pending");
+
+  // Switched off while the customer pays at the provider: the money lands on the balance, the
+  // stock goes back, the order stays pending, and the bot hears orderPaid: false.
+  await setActive(true);
+  const orderId = await orderOf(buyer, productId, 2);
+  const { payment } = (await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).body;
+  expect(await stockOf(productId)).toBe(2);
+  await setActive(false);
+  expect(await pay(payment.providerPaymentId)).toMatchObject({ status: "succeeded", webhook: { status: 200 } });
+  expect((await api.get(`/api/bot/payments/${payment.id}`)).body.payment.status).toBe("succeeded");
+  expect((await api.get(`/api/bot/orders/${orderId}`)).body.status).toBe("pending");
+  expect(await stockOf(productId)).toBe(4);
+  expect(await ledgerOf(payment.id)).toEqual([{ type: "deposit", amount: "80.00", store: false }]);
+  expect((await api.get(`/api/bot/customers/${buyer}/balance`)).body.balance).toBe("180.00");
+  const { rows: events } = await app.db.ownerPool.query(
+    "select type, payload->'orderPaid' as paid from app_public.bot_events where payload->>'paymentId' = $1",
+    [payment.id],
+  );
+  expect(events).toEqual([{ type: "payment.succeeded", paid: false }]);
+});
+
 test("bad signatures or times, malformed bodies, unknown payments, wrong amounts change nothing", async () => {
   const productId = await createProduct(app, store.admin, { name: "Pen", price: "3.00", stock: 4 });
   const buyer = await customer();

@@ -175,3 +175,34 @@ test("two units are two subscriptions; goods and the store's own subscriptions m
   ]);
   expect(await queuedJobs(app.db.ownerPool, "issue_subscription")).toEqual([]);
 });
+
+test("a plan is issued whatever kind an admin gave its product; a plan the provider dropped is not sold", async () => {
+  contms.products = [
+    ...contms.products,
+    { id: "box-7", name: "Cloud box (7 days)", price: "2.00", currency: "USD", durationDays: 7 },
+  ];
+  await syncNow(app);
+  const box = (await planProduct(app.db.ownerPool, store.tenant.id, "box-7"))!.id;
+  const switched = await gql(
+    app,
+    store.admin.token,
+    'mutation($id: UUID!) { updateProduct(input: { rowId: $id, patch: { kind: "goods" } }) { product { kind } } }',
+    { id: vpnId },
+  );
+  expect(switched.updateProduct.product.kind).toBe("goods");
+  const { orderId } = await buy(app, store, 7005, vpnId);
+  await issueAll(orderId);
+  expect((await subscriptionsOf(orderId)).map((row) => row.status)).toEqual(["active"]);
+
+  // An order placed while the plan was listed, paid after the provider dropped it: refused, and
+  // the customer keeps the money (the balance buy() funded).
+  const api = bot(app, store);
+  const order = await api.post("/api/bot/orders", { telegramId: 7005, items: [{ productId: box, quantity: 1 }] });
+  expect(order.status).toBe(201);
+  contms.products = contms.products.filter((product) => product.id !== "box-7");
+  await syncNow(app);
+  const paid = await api.post(`/api/bot/orders/${order.body.id}/pay`, { method: "balance" });
+  expect([paid.status, paid.body.error.code]).toEqual([409, "CONFLICT"]);
+  expect((await api.get("/api/bot/customers/7005/balance")).body.balance).toBe("990.01");
+  expect(await subscriptionsOf(order.body.id)).toEqual([]);
+});
