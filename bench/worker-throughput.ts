@@ -59,13 +59,13 @@ try {
   const batched = await drain("local queue (our settings)", { preset: workerPreset }, jobs);
   process.stdout.write(`ratio batched / unbatched: ${(batched / plain).toFixed(1)}×\n`);
   const announced = await drain("one named queue", { preset: workerPreset }, queued, "bench_queue");
-  const trigger = "graphile_worker._private_job_queues";
-  await pool.query(`alter table ${trigger} disable trigger _900_announce_freed`);
+  const queues = "graphile_worker._private_job_queues";
+  await pool.query(`alter table ${queues} disable trigger _900_announce_freed`);
   let polled: number;
   try {
     polled = await drain("same, freed queue unannounced", { preset: workerPreset }, unannounced, "bench_queue");
   } finally {
-    await pool.query(`alter table ${trigger} enable trigger _900_announce_freed`);
+    await pool.query(`alter table ${queues} enable trigger _900_announce_freed`);
   }
   process.stdout.write(`ratio one named queue / no queue: ${(announced / batched).toFixed(2)}×\n`);
   process.stdout.write(`ratio announced / unannounced: ${Math.round(announced / polled)}×\n`);
