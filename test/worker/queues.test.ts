@@ -66,6 +66,19 @@ test("a tenant's bot pushes, one queue, go out one after another without waiting
   }
 });
 
+test("a burst of events at once (payments settled together): every push goes out without a poll", async () => {
+  const pushing = await pushingStore(() => 204);
+  try {
+    // Each in its own transaction, all at once: their announcements wake every runner of the worker
+    // together, whose fetches meet.
+    const recorded = (await Promise.all(Array.from({ length: 30 }, () => pushing.recordEvents(1)))).flat();
+    await until(() => pushing.received.length >= 30, "thirty pushes");
+    expect(pushing.received.toSorted()).toEqual(recorded.toSorted());
+  } finally {
+    await pushing.close();
+  }
+});
+
 test("a push that fails frees its queue: the pushes behind it go out at once", async () => {
   const pushing = await pushingStore((n) => (n === 0 ? 500 : 204));
   try {

@@ -21,6 +21,7 @@ import { newPool } from "../db/pools.ts";
 import { createSmtpTransport, MAIL_DEFAULTS } from "../email/transport.ts";
 import type { Logger } from "../logger.ts";
 import { LIVENESS_DEFAULTS, startLiveness } from "./liveness.ts";
+import { refetchAfterCollidingFetches } from "./fetchCollisions.ts";
 import { holdLocalQueuesOpen } from "./localQueueRelease.ts";
 import { registerModules, type ModuleManifest } from "../modules.ts";
 import { allTaskNames, MAIL_TASK_NAMES, makeCrontab, makeTaskList, moduleRunners } from "./registry.ts";
@@ -88,6 +89,7 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
   );
   const events: WorkerEvents = new EventEmitter();
   holdLocalQueuesOpen(events);
+  refetchAfterCollidingFetches(events);
   const liveness = startLiveness(pgPool, events, logger, options.liveness ?? LIVENESS_DEFAULTS);
   const transport = mail.smtpUrl ? createSmtpTransport({ ...mail, smtpUrl: mail.smtpUrl }) : undefined;
   const all: TaskList = makeTaskList({ modules: options.modules, mail, logger, transport, config: options.config });
