@@ -25,6 +25,14 @@ afterAll(async () => {
   await contms.stop();
 });
 
+const subscriptionsOf = async (orderId: string) =>
+  (
+    await app.db.ownerPool.query<{ status: string }>(
+      "select status from app_public.subscriptions where order_id = $1",
+      [orderId],
+    )
+  ).rows.map((row) => row.status);
+
 test("an order's subscriptions are issued side by side, not one per poll of the worker", async () => {
   await app.db.ownerPool.query("select graphile_worker.add_job('sync_subscription_plans', '{}')");
   let vpn: { id: string } | undefined;
@@ -38,24 +46,14 @@ test("an order's subscriptions are issued side by side, not one per poll of the 
   // Fails on migration 000069's queue: the second call waited for the first to be answered.
   await until(() => contms.issuesInFlight() === 2, "two issuing calls at the provider at once");
   release();
-  await until(async () => {
-    const { rows } = await app.db.ownerPool.query<{ status: string }>(
-      "select status from app_public.subscriptions where order_id = $1",
-      [orderId],
-    );
-    return rows.length === 3 && rows.every((row) => row.status === "active");
-  }, "the three subscriptions to be issued");
+  await until(
+    async () => (await subscriptionsOf(orderId)).join() === "active,active,active",
+    "the three subscriptions to be issued",
+  );
 });
 
 test("a provider that hangs holds the Contms slots only: the worker's other jobs keep running", async () => {
   const vpn = (await planProduct(app.db.ownerPool, store.tenant.id, "vpn-30"))!;
-  const subscriptionsOf = async (orderId: string) =>
-    (
-      await app.db.ownerPool.query<{ status: string }>(
-        "select status from app_public.subscriptions where order_id = $1",
-        [orderId],
-      )
-    ).rows.map((row) => row.status);
   const release = contms.holdIssues();
   try {
     const first = await buy(app, store, 9002, vpn.id, 3);

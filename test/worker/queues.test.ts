@@ -54,10 +54,12 @@ test("a tenant's bot pushes, one queue, go out one after another without waiting
   const pushing = await pushingStore(() => 204);
   try {
     const recorded = await pushing.recordEvents(4);
-    const queues = await app.db.ownerPool.query<{ queue_name: string }>(
-      "select distinct queue_name from graphile_worker.jobs where task_identifier = 'push_bot_event'",
+    // The jobs may be done already; their named queue stays.
+    const queue = await app.db.ownerPool.query(
+      "select 1 from graphile_worker._private_job_queues where queue_name = $1",
+      [`bot_events_${pushing.store.tenant.id}`],
     );
-    expect(queues.rows).toEqual([{ queue_name: `bot_events_${pushing.store.tenant.id}` }]);
+    expect(queue.rowCount).toBe(1);
 
     await until(() => pushing.received.length >= 4, "four pushes");
     expect(pushing.received).toEqual(recorded);

@@ -16,7 +16,7 @@ import type { Logger } from "../logger.ts";
 export const LIVENESS_DEFAULTS: WorkerLivenessConfig = { heartbeatSeconds: 10, staleAfterSeconds: 60 };
 
 export interface Liveness {
-  /** What the next pool created on `events` runs ("jobs", "mail"), shown to operators. */
+  /** The runner the next pool created on `events` belongs to ("jobs", "mail", "contms"…), shown to operators. */
   label: string;
   /** Stops beating and unregisters this process's pools (after they have stopped). */
   stop(): Promise<void>;

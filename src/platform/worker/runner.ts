@@ -14,7 +14,14 @@
  * again (./supervisor.ts).
  */
 import { EventEmitter } from "node:events";
-import { run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from "graphile-worker";
+import {
+  type ParsedCronItem,
+  run,
+  type Runner,
+  type RunnerOptions,
+  type TaskList,
+  type WorkerEvents,
+} from "graphile-worker";
 import type { Config, MailConfig, WorkerLivenessConfig } from "../config.ts";
 import { workerLogger } from "../db/migrate.ts";
 import { newPool } from "../db/pools.ts";
@@ -127,8 +134,8 @@ export async function startWorker(options: WorkerOptions): Promise<Runner> {
       const runnerOptions: RunnerOptions = {
         concurrency: runner.concurrency,
         taskList: Object.fromEntries(runner.tasks.map((name) => [name, all[name]!])),
-        parsedCronItems: runner.name === "jobs" ? makeCrontab(options.modules) : [],
-        preset: { extends: [runner.name === "jobs" ? workerPreset : slowJobsPreset, polling] },
+        parsedCronItems: runner.crontab,
+        preset: { extends: [runner.preset, polling] },
       };
       parts.push(await supervise(runner.name, starter(runner.name, runnerOptions), logger));
     }
@@ -167,14 +174,21 @@ interface RunnerPlan {
   name: string;
   tasks: readonly string[];
   concurrency: number;
+  crontab: ParsedCronItem[];
+  preset: GraphileConfig.Preset;
 }
 
-/** "jobs" (first: it adds the jobs of `addJob`), "mail", then the modules' own runners. */
+/**
+ * "jobs" (first: it adds the jobs of `addJob`; it alone runs the crontab, batched), "mail", then the
+ * modules' own runners (slow jobs: no batch).
+ */
 function runnerPlans(options: WorkerOptions): RunnerPlan[] {
+  const slow = { crontab: [], preset: slowJobsPreset };
   const own: RunnerPlan[] = [...moduleRunners(options.modules)].map(([name, runner]) => ({
     name,
     tasks: runner.tasks,
     concurrency: runner.concurrency(options.config),
+    ...slow,
   }));
   const claimed = new Set([...MAIL_TASK_NAMES, ...own.flatMap((runner) => runner.tasks)]);
   return [
@@ -182,8 +196,15 @@ function runnerPlans(options: WorkerOptions): RunnerPlan[] {
       name: "jobs",
       tasks: allTaskNames(options.modules).filter((name) => !claimed.has(name)),
       concurrency: options.concurrency,
+      crontab: makeCrontab(options.modules),
+      preset: workerPreset,
     },
-    { name: "mail", tasks: MAIL_TASK_NAMES, concurrency: options.mail.concurrency ?? MAIL_DEFAULTS.concurrency },
+    {
+      name: "mail",
+      tasks: MAIL_TASK_NAMES,
+      concurrency: options.mail.concurrency ?? MAIL_DEFAULTS.concurrency,
+      ...slow,
+    },
     ...own,
   ];
 }
