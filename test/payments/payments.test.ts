@@ -11,7 +11,11 @@ import { Webhook } from "standardwebhooks";
 import { DEV_PAYMENT_WEBHOOK_SECRET } from "../../src/modules/payments/config.ts";
 import type { MockPaymentsProvider } from "../../src/modules/payments/providers/mockServer.ts";
 import { signWebhook, webhookKey } from "../../src/platform/http/standardWebhooks.ts";
+import { MODULES } from "../../src/modules/index.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import { createTesseraServer } from "../../src/platform/server.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { until } from "../helpers/wait.ts";
 import { bot, createProduct, createStore, gql, type TestStore } from "../commerce/store.ts";
 import { type Shop, startShop } from "./shop.ts";
 
@@ -485,5 +489,102 @@ test("a provider that cannot be reached, or whose invoice is not this payment's:
   } finally {
     await other.stop();
     await new Promise((resolve) => (provider as Server).close(resolve));
+  }
+});
+
+/** A provider whose `POST /invoices` waits until the test answers it; `asked` counts the requests. */
+async function startHeldProvider() {
+  const waiting: Array<(status: number) => void> = [];
+  let asked = 0;
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (chunk: Buffer) => (text += chunk));
+    req.on("end", () => {
+      asked++;
+      const { amount, currency } = JSON.parse(text) as { amount: string; currency: string };
+      waiting.push((status) => {
+        const invoice = { id: `inv_held_${asked}`, url: `https://pay.example.test/${asked}`, status: "pending" };
+        const body = status === 201 ? JSON.stringify({ ...invoice, amount, currency }) : "";
+        res.writeHead(status, { "content-type": "application/json" }).end(body);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    asked: () => asked,
+    /** Answers every invoice request waiting with this status (201: an invoice). */
+    answer: (status: number) => waiting.splice(0).forEach((respond) => respond(status)),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+test("a second pay while the first asks the provider answers the first's invoice, or its error", async () => {
+  const held = await startHeldProvider();
+  const logLines: string[] = [];
+  const first = await startTestApp({ env: { MOCK_PAYMENTS_PROVIDER_URL: held.url }, logLines });
+  // Another server on the same database: a process that knows nothing of the first's request.
+  const second = await createTesseraServer({
+    modules: MODULES,
+    config: first.config,
+    database: first.db.urls,
+    logger: createLogger("debug", "tessera", { write: (line: string) => void logLines.push(line) }),
+  });
+  /** The payment ids requests are waiting for the invoice of, here or in the other process. */
+  const waitingFor = (inThisProcess: boolean) =>
+    logLines
+      .map((line) => JSON.parse(line) as { msg: string; paymentId?: string; inThisProcess?: boolean })
+      .filter((line) => line.msg === "waiting for the invoice asked for" && line.inThisProcess === inThisProcess)
+      .map((line) => line.paymentId);
+  await new Promise<void>((resolve) => second.httpServer.listen(0, "127.0.0.1", resolve));
+  const secondApp = { ...first, url: `http://127.0.0.1:${(second.httpServer.address() as AddressInfo).port}` };
+  try {
+    const heldStore = await createStore(first);
+    const here = bot(first, heldStore);
+    const there = bot(secondApp, heldStore);
+    await here.post("/api/bot/customers", { telegramId: 1 });
+    const productId = await createProduct(first, heldStore.admin, { name: "Kite", price: "3.00", stock: 10 });
+    const payments = async (outcome: number) => {
+      const order = await here.post("/api/bot/orders", { telegramId: 1, items: [{ productId, quantity: 1 }] });
+      const asked = held.asked();
+      const path = `/api/bot/orders/${order.body.id}/pay`;
+      const firstPay = here.post(path, { method: "provider" }).then((answer) => answer);
+      await until(() => held.asked() === asked + 1, "the first pay to ask the provider");
+      const { rows } = await first.db.ownerPool.query("select id from app_public.payments where order_id = $1", [
+        order.body.id,
+      ]);
+      // Before the fix both answered at once, the payment with no invoice yet (paymentUrl null).
+      const samePay = here.post(path, { method: "provider" }).then((answer) => answer);
+      const otherPay = there.post(path, { method: "provider" }).then((answer) => answer);
+      await until(
+        () => waitingFor(true).includes(rows[0].id) && waitingFor(false).includes(rows[0].id),
+        "both to wait for the invoice",
+      );
+      held.answer(outcome);
+      const answers = await Promise.all([firstPay, samePay, otherPay]);
+      expect(held.asked()).toBe(asked + 1);
+      return answers;
+    };
+
+    const paid = await payments(201);
+    expect(paid.map((answer) => answer.status)).toEqual([201, 201, 201]);
+    const [one, ...others] = paid.map((answer) => answer.body.payment);
+    expect(one.paymentUrl).toMatch(/^https:\/\/pay\.example\.test\//);
+    expect(others).toEqual([one, one]);
+
+    const failed = await payments(503);
+    expect(failed.map((answer) => [answer.status, answer.body.error?.code])).toEqual(
+      Array(3).fill([502, "PAYMENT_PROVIDER_UNAVAILABLE"]),
+    );
+    const refused = await payments(422);
+    expect(refused.map((answer) => [answer.status, answer.body.error?.code])).toEqual(
+      Array(3).fill([422, "PAYMENT_PROVIDER_REFUSED"]),
+    );
+    const stock = await first.db.ownerPool.query("select stock from app_public.products where id = $1", [productId]);
+    expect(stock.rows[0].stock).toBe(9);
+  } finally {
+    await second.close();
+    await first.stop();
+    await held.close();
   }
 });

@@ -4,8 +4,10 @@
  * that is slow holds no lock), then attached as the owner. A provider that fails — or answers an
  * invoice for another amount or currency, or one that cannot be recorded (an id another payment
  * holds) — closes the payment at once (the stock goes back) and the bot gets
- * PAYMENT_PROVIDER_UNAVAILABLE.
+ * PAYMENT_PROVIDER_UNAVAILABLE. A second `pay` of the order meanwhile waits for that invoice and
+ * answers what the first one answers.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { z } from "zod";
 import { AppError, isConnectionError } from "../../platform/errors.ts";
@@ -81,12 +83,87 @@ function sameAmount(a: string, b: string): boolean {
   return canonical(a) === canonical(b);
 }
 
+/** Why a payment whose invoice the provider did not give was closed (`failure_reason`). */
+const INVOICE_REFUSED = "The provider refused the invoice";
+const INVOICE_UNAVAILABLE = "The provider could not create the invoice";
+
+/**
+ * How long a `pay` that finds its order's payment still without an invoice waits for the request
+ * asking the provider (which may sign in first, each call up to 10 s) before answering it as it is.
+ */
+const INVOICE_WAIT_MS = 30_000;
+
+/** The error a payment closed before its invoice came answers with, as its starter answered. */
+function invoiceFailure(reason: string | null, cause?: unknown): AppError {
+  const code = reason === INVOICE_REFUSED ? "PAYMENT_PROVIDER_REFUSED" : "PAYMENT_PROVIDER_UNAVAILABLE";
+  return new AppError(code, undefined, { cause });
+}
+
 export function paymentStarter(
   asBot: BotRunner,
   ownerPool: pg.Pool,
   provider: () => PaymentProvider,
   logger: Logger,
 ): PaymentStarter {
+  /** The invoices this process is asking for, by payment id: a second `pay` takes the first's answer. */
+  const asking = new Map<string, Promise<PaymentJson>>();
+
+  async function askForInvoice(chosen: PaymentProvider, row: PaymentRow): Promise<PaymentJson> {
+    try {
+      const invoice = await chosen.createInvoice({
+        paymentId: row.id,
+        amount: row.amount,
+        currency: row.currency,
+        description: row.kind === "order" ? `Order ${row.order_id}` : "Balance top-up",
+      });
+      assertInvoiceFor(invoice, row, chosen.name);
+      const attached = await ownerPool
+        .query<PaymentRow>(`select ${PAYMENT_COLUMNS} from app_private.attach_invoice($1, $2, $3)`, [
+          row.id,
+          invoice.providerPaymentId,
+          invoice.paymentUrl,
+        ])
+        .catch((error: unknown) => {
+          // An invoice id another payment already holds: the provider's answer cannot be ours.
+          if (isConnectionError(error)) throw error;
+          throw new ProviderError(`${chosen.name}: its invoice could not be recorded`, { cause: error });
+        });
+      return paymentJson(attached.rows[0]?.id ? attached.rows[0] : row);
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      logger.warn({ err: error, paymentId: row.id, provider: chosen.name }, "the payment provider failed");
+      const reason = error instanceof ProviderRefusal ? INVOICE_REFUSED : INVOICE_UNAVAILABLE;
+      await ownerPool.query("select app_private.close_payment($1, 'failed', $2)", [row.id, reason]);
+      throw invoiceFailure(reason, error);
+    }
+  }
+
+  /**
+   * The order's payment in flight, once its invoice is attached (or the payment closed without one):
+   * the answer of this process's request asking for it, or else (another process asks) the row read
+   * again until it changes, for at most INVOICE_WAIT_MS; then as it is, `paymentUrl` still null.
+   */
+  async function invoiceOf(row: PaymentRow): Promise<PaymentJson> {
+    const local = asking.get(row.id);
+    logger.debug({ paymentId: row.id, inThisProcess: local !== undefined }, "waiting for the invoice asked for");
+    if (local) return local;
+    let current = row;
+    const deadline = Date.now() + INVOICE_WAIT_MS;
+    for (let pause = 20; Date.now() < deadline; pause = Math.min(pause * 2, 500)) {
+      await sleep(Math.min(pause, Math.max(0, deadline - Date.now())));
+      const { rows } = await ownerPool.query<PaymentRow & { failure_reason: string | null }>(
+        `select ${PAYMENT_COLUMNS}, failure_reason from app_public.payments where id = $1`,
+        [row.id],
+      );
+      const read = rows[0];
+      if (!read) break;
+      current = read;
+      if (read.provider_payment_id !== null) break;
+      if (read.status !== "pending") throw invoiceFailure(read.failure_reason);
+    }
+    return paymentJson(current);
+  }
+
   return {
     async start(caller, what) {
       let chosen: PaymentProvider;
@@ -104,38 +181,16 @@ export function paymentStarter(
         ),
       );
       const { created, ...row } = rows[0]!;
-      if (!created) return paymentJson(row);
+      if (!created) {
+        const invoiced = row.provider_payment_id !== null || row.status !== "pending";
+        return invoiced ? paymentJson(row) : invoiceOf(row);
+      }
+      const answer = askForInvoice(chosen, row);
+      asking.set(row.id, answer);
       try {
-        const invoice = await chosen.createInvoice({
-          paymentId: row.id,
-          amount: row.amount,
-          currency: row.currency,
-          description: row.kind === "order" ? `Order ${row.order_id}` : "Balance top-up",
-        });
-        assertInvoiceFor(invoice, row, chosen.name);
-        const attached = await ownerPool
-          .query<PaymentRow>(`select ${PAYMENT_COLUMNS} from app_private.attach_invoice($1, $2, $3)`, [
-            row.id,
-            invoice.providerPaymentId,
-            invoice.paymentUrl,
-          ])
-          .catch((error: unknown) => {
-            // An invoice id another payment already holds: the provider's answer cannot be ours.
-            if (isConnectionError(error)) throw error;
-            throw new ProviderError(`${chosen.name}: its invoice could not be recorded`, { cause: error });
-          });
-        return paymentJson(attached.rows[0]?.id ? attached.rows[0] : row);
-      } catch (error) {
-        if (!(error instanceof ProviderError)) throw error;
-        logger.warn({ err: error, paymentId: row.id, provider: chosen.name }, "the payment provider failed");
-        const refused = error instanceof ProviderRefusal;
-        await ownerPool.query("select app_private.close_payment($1, 'failed', $2)", [
-          row.id,
-          refused ? "The provider refused the invoice" : "The provider could not create the invoice",
-        ]);
-        throw new AppError(refused ? "PAYMENT_PROVIDER_REFUSED" : "PAYMENT_PROVIDER_UNAVAILABLE", undefined, {
-          cause: error,
-        });
+        return await answer;
+      } finally {
+        asking.delete(row.id);
       }
     },
   };
