@@ -129,3 +129,20 @@ test("payment providers: an answer over 1 MiB fails the call, naming the bound",
     "mock: GET /invoices/1 failed: the answer is larger than 1048576 bytes",
   );
 });
+
+test("Contms and the payment providers word a call that got no answer alike: the cause, or timed out", async () => {
+  // A port that was just free: nothing listens there.
+  const closed = await serve(() => undefined);
+  const server = servers.pop()!;
+  await new Promise((done) => server.close(done));
+  const contms = contmsClient({ apiUrl: closed.url, apiToken: "t" });
+  await expect(contms.listProducts()).rejects.toThrow("Contms GET /products failed: fetch failed (ECONNREFUSED)");
+  await expect(requestJson("mock", `${closed.url}/invoices/1`, { method: "GET" })).rejects.toThrow(
+    "mock: GET /invoices/1 failed: fetch failed (ECONNREFUSED)",
+  );
+  // A server that never answers: the provider's own bound, then the same two words.
+  const silent = await serve(() => undefined);
+  await expect(requestJson("mock", `${silent.url}/invoices/1`, { method: "GET", timeoutMs: 200 })).rejects.toThrow(
+    "mock: GET /invoices/1 timed out",
+  );
+});

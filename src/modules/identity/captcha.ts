@@ -5,7 +5,7 @@
  * answer over 64 KiB or not JSON) verifies nothing, and says why at warn level: otherwise every
  * sign-up would be refused with nothing in the log to tell the operator why.
  */
-import { upstreamText } from "../../platform/http/upstreamBody.ts";
+import { upstreamFailure, upstreamText } from "../../platform/http/upstreamBody.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { CaptchaVerifier } from "./callers.ts";
 
@@ -31,9 +31,7 @@ export function makeCaptchaVerifier(url: string, logger: Logger): CaptchaVerifie
       const body = JSON.parse(await upstreamText(response, CAPTCHA_MAX_ANSWER_BYTES)) as { success?: unknown };
       return body.success === true;
     } catch (error) {
-      const cause = (error as { cause?: { message?: unknown } }).cause?.message;
-      const reason = `${(error as Error).message}${typeof cause === "string" ? ` (${cause})` : ""}`;
-      logger.warn({ reason }, "the captcha service could not be asked");
+      logger.warn({ reason: upstreamFailure(error) }, "the captcha service could not be asked");
       return false;
     }
   };

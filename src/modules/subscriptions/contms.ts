@@ -13,7 +13,7 @@
 import { z } from "zod";
 import { datetimeProblem } from "../../platform/graphql/datetime.ts";
 import { isStorableText } from "../../platform/http/unicode.ts";
-import { upstreamText } from "../../platform/http/upstreamBody.ts";
+import { upstreamFailure, upstreamText } from "../../platform/http/upstreamBody.ts";
 import type { ContmsConfig } from "./config.ts";
 
 /** How long one call may take before it counts as failed. */
@@ -106,7 +106,7 @@ export function contmsClient(config: ContmsConfig) {
       });
       text = await upstreamText(response, CONTMS_MAX_ANSWER_BYTES);
     } catch (error) {
-      throw new ContmsError(`${what} failed: ${(error as Error).message}`);
+      throw new ContmsError(`${what} ${upstreamFailure(error)}`);
     }
     if (!response.ok) {
       // An error page that echoes the request must not carry the token into a job's error, which

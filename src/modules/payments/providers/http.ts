@@ -1,6 +1,6 @@
 /** One JSON request to a provider: every failure (network, timeout, not JSON) becomes a ProviderError. */
 import type { z } from "zod";
-import { UpstreamBodyTooLarge, upstreamText } from "../../../platform/http/upstreamBody.ts";
+import { upstreamFailure, upstreamText } from "../../../platform/http/upstreamBody.ts";
 import { ProviderError, ProviderRefusal } from "./provider.ts";
 
 /** How long one request to a provider may take. */
@@ -37,15 +37,7 @@ export async function requestJson(
     });
     text = await upstreamText(response, PROVIDER_MAX_ANSWER_BYTES);
   } catch (error) {
-    // By name: fetch's DOMExceptions may come from another realm than this module's Error.
-    const name = (error as { name?: unknown } | null)?.name;
-    const reason =
-      name === "TimeoutError" || name === "AbortError"
-        ? "timed out"
-        : error instanceof UpstreamBodyTooLarge
-          ? `failed: ${error.message}`
-          : "failed";
-    throw new ProviderError(`${what} ${reason}`, { cause: error });
+    throw new ProviderError(`${what} ${upstreamFailure(error)}`, { cause: error });
   }
   let body: unknown;
   try {

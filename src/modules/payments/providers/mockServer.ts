@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signWebhook, webhookKey } from "../../../platform/http/standardWebhooks.ts";
+import { upstreamFailure } from "../../../platform/http/upstreamBody.ts";
 
 export type MockInvoiceStatus = "pending" | "succeeded" | "failed";
 
@@ -171,9 +172,7 @@ export async function startMockPaymentsProvider(options: MockPaymentsOptions): P
       await response.body?.cancel();
       return { status: response.status };
     } catch (error) {
-      const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-      const reason = error instanceof Error ? error.message : String(error);
-      return { status: null, error: typeof cause?.code === "string" ? `${reason} (${cause.code})` : reason };
+      return { status: null, error: upstreamFailure(error) };
     }
   }
 
