@@ -4276,7 +4276,7 @@ create table app_private.payment_webhooks (
 );
 alter table app_private.payment_webhooks add constraint payment_webhooks_pkey PRIMARY KEY (id);
 alter table app_private.payment_webhooks add constraint payment_webhooks_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES app_public.payments(id) ON DELETE SET NULL;
-alter table app_private.payment_webhooks add constraint payment_webhooks_outcome_check CHECK ((outcome = ANY (ARRAY['processed'::text, 'duplicate'::text, 'invalid_signature'::text, 'malformed'::text, 'unknown_payment'::text, 'amount_mismatch'::text, 'error'::text])));
+alter table app_private.payment_webhooks add constraint payment_webhooks_outcome_check CHECK ((outcome = ANY (ARRAY['processed'::text, 'duplicate'::text, 'invalid_signature'::text, 'malformed'::text, 'unknown_payment'::text, 'amount_mismatch'::text, 'refused'::text, 'error'::text])));
 comment on table app_private.payment_webhooks is '@module payments
 Every webhook delivery from a payment provider: when it came and what became of it.';
 

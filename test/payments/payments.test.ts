@@ -16,7 +16,7 @@ import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer } from "../../src/platform/server.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { until } from "../helpers/wait.ts";
-import { bot, createProduct, createStore, gql, type TestStore } from "../commerce/store.ts";
+import { bot, createProduct, createStore, fundCustomer, gql, type TestStore } from "../commerce/store.ts";
 import { type Shop, startShop } from "./shop.ts";
 
 let shop: Shop;
@@ -284,6 +284,14 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
   for (const [what, text, status, code] of [
     ["malformed JSON", '{"type": "payment.succeeded", "data": ', 400, "VALIDATION_FAILED"],
     ["not an event", JSON.stringify({ hello: "world" }), 400, "VALIDATION_FAILED"],
+    [
+      "a key more in data",
+      JSON.stringify({ type: "payment.succeeded", data: { ...JSON.parse(body).data, extra: 1 } }),
+      400,
+      "VALIDATION_FAILED",
+    ],
+    // A byte order mark before the JSON is read past, as on every JSON route: the lookup is reached.
+    ["a byte order mark", `\uFEFF${event("inv_does_not_exist", "3.00")}`, 404, "NOT_FOUND"],
     // A proxy or a log in front reads "payment.failed"; JSON.parse would have kept the success.
     [
       "a key twice",
@@ -345,10 +353,64 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
   expect(outcomes.rows).toEqual(
     expect.arrayContaining([
       { outcome: "amount_mismatch", count: 2 },
-      { outcome: "malformed", count: 8 },
-      { outcome: "unknown_payment", count: 1 },
+      { outcome: "malformed", count: 9 },
+      { outcome: "unknown_payment", count: 2 },
     ]),
   );
+});
+
+test("the answer to a body that is not JSON names no byte of it", async () => {
+  const text = '{"type": "payment.succeeded", "data": {"providerPaymentId": "inv_\u00e9cho';
+  const answer = await deliver(text, signed(text));
+  const { error } = (await answer.json()) as { error: { code: string; details: { detail: string } } };
+  expect([answer.status, error.code, error.details.detail]).toEqual([
+    400,
+    "VALIDATION_FAILED",
+    "the body is not valid JSON",
+  ]);
+});
+
+test("deliveries without a valid signature are answered 401 and write nothing, forty at once", async () => {
+  const ids = Array.from({ length: 40 }, (_, i) => `msg_unsigned_${i}_${randomBytes(4).toString("hex")}`);
+  const body = event("inv_anything", "1.00");
+  const answers = await Promise.all(
+    ids.map((id, i) =>
+      deliver(body, {
+        ...signed(body, { id, secret: i % 2 ? `whsec_${randomBytes(32).toString("base64")}` : undefined }),
+        // Half signed with another secret, half with the right one over another timestamp.
+        ...(i % 2 ? {} : { "webhook-timestamp": "1" }),
+      }),
+    ),
+  );
+  expect(answers.map((answer) => answer.status)).toEqual(ids.map(() => 401));
+  const written = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_private.payment_webhooks where webhook_id = any($1)",
+    [ids],
+  );
+  expect(written.rows[0].n).toBe(0);
+});
+
+test("a signed delivery the ledger refuses (a deposit the balance cannot hold) is recorded as refused", async () => {
+  const buyer = await customer();
+  const { rows } = await app.db.ownerPool.query("select id from app_public.customers where telegram_id = $1", [buyer]);
+  await fundCustomer(app, store.admin, rows[0].id, "9999999999999999.00");
+  const deposit = await api.post("/api/bot/deposits", { telegramId: buyer, amount: "0.50" });
+  expect(deposit.status).toBe(201);
+  // Meanwhile the balance grew: the deposit no longer fits.
+  await fundCustomer(app, store.admin, rows[0].id, "0.60");
+  const text = event(deposit.body.payment.providerPaymentId, "0.50");
+  const headers = signed(text);
+  const answer = await deliver(text, headers);
+  expect([answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([
+    400,
+    "VALIDATION_FAILED",
+  ]);
+  const recorded = await app.db.ownerPool.query(
+    "select outcome, http_status from app_private.payment_webhooks where webhook_id = $1",
+    [headers["webhook-id"]],
+  );
+  expect(recorded.rows).toEqual([{ outcome: "refused", http_status: 400 }]);
+  expect((await api.get(`/api/bot/customers/${buyer}/balance`)).body.balance).toBe("9999999999999999.60");
 });
 
 test("a compressed delivery is checked inflated; one refused while it is read is answered, not recorded", async () => {

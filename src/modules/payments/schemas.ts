@@ -44,7 +44,7 @@ export const BotWebhook = z
 export const ProviderWebhook = z
   .strictObject({
     type: z.enum(["payment.succeeded", "payment.failed"]),
-    data: z.object({
+    data: z.strictObject({
       providerPaymentId: z.string().min(1).max(200),
       amount: Money,
       currency: Currency,

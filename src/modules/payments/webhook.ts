@@ -1,8 +1,9 @@
 /**
  * POST /api/webhook/payments/{provider}: the signature is checked over the raw bytes (read here,
  * before the platform's JSON parser could re-serialise them), then one SQL call settles the payment
- * and records the delivery, in one transaction. Refused deliveries are recorded too, after the
- * rollback. The answer never waits on anyone else: pushes to bots are jobs.
+ * and records the delivery, in one transaction. Refused signed deliveries are recorded too, after
+ * the rollback; unsigned ones only logged. The answer never waits on anyone else: pushes to bots
+ * are jobs.
  */
 import express, { type Router } from "express";
 import type pg from "pg";
@@ -32,26 +33,22 @@ export function webhookBodyReader(): Router {
 
 type Outcome = "succeeded" | "failed" | "unchanged" | "duplicate";
 
+/** The outcome recorded for a signed, well-formed delivery the settling refused, by error code. */
 const OUTCOME_OF_ERROR: Record<string, string> = {
   NOT_FOUND: "unknown_payment",
   PAYMENT_AMOUNT_MISMATCH: "amount_mismatch",
-  VALIDATION_FAILED: "malformed",
+  // A rule of the ledger (a deposit its balance can no longer hold), not the body's form.
+  VALIDATION_FAILED: "refused",
 };
 
 export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger) {
-  const record = async (
-    provider: string,
-    webhookId: string | undefined,
-    outcome: string,
-    status: number,
-    detail: string,
-  ) => {
+  const record = async (provider: string, webhookId: string, outcome: string, status: number, detail: string) => {
     try {
       await ownerPool.query(
         `insert into app_private.payment_webhooks (provider, webhook_id, outcome, http_status, detail)
          values ($1, $2, $3, $4, left($5, 500))`,
         // PostgreSQL's text holds no NUL: a parser's message may quote one from the body.
-        [provider, webhookId ?? null, outcome, status, detail.replaceAll("\u0000", "\\u0000")],
+        [provider, webhookId, outcome, status, detail.replaceAll("\u0000", "\\u0000")],
       );
     } catch (error) {
       logger.error({ err: error }, "could not record a refused payment webhook");
@@ -64,7 +61,9 @@ export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger)
     const webhookId = typeof header === "string" ? header.slice(0, 200) : undefined;
     const check = verifyWebhook(key, req.headers, body);
     if (!check.ok) {
-      await record(provider, webhookId, "invalid_signature", 401, check.reason);
+      // Anyone can send one: logged, never written (a row per refusal was a table any client could
+      // fill). Refusals of signed deliveries, below, are the provider's and are recorded.
+      logger.warn({ provider, webhookId, reason: check.reason }, "a payment webhook without a valid signature");
       throw new AppError("INVALID_SIGNATURE", `The webhook signature is not valid: ${check.reason}.`);
     }
     // A body that is not JSON in UTF-8 is refused as every JSON route refuses it, never read
@@ -86,16 +85,24 @@ export function webhookReceiver(ownerPool: pg.Pool, key: Buffer, logger: Logger)
       await record(provider, check.id, "malformed", 400, `the key ${JSON.stringify(twice)} twice in one object`);
       throw duplicateKeyRefusal(twice);
     }
-    let event: ReturnType<typeof ProviderWebhook.parse>;
+    let json: unknown;
     try {
-      const parsed = ProviderWebhook.safeParse(JSON.parse(body.toString("utf8")));
-      if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => issue.message).join("; "));
-      event = parsed.data;
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
+      // A leading byte order mark is read past, as every JSON route reads past it.
+      json = JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
+    } catch {
+      const detail = "the body is not valid JSON";
       await record(provider, check.id, "malformed", 400, detail);
       throw new AppError("VALIDATION_FAILED", "The webhook body is not a payment event.", { details: { detail } });
     }
+    const parsed = ProviderWebhook.safeParse(json);
+    if (!parsed.success) {
+      const detail = parsed.error.issues
+        .map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`)
+        .join("; ");
+      await record(provider, check.id, "malformed", 400, detail);
+      throw new AppError("VALIDATION_FAILED", "The webhook body is not a payment event.", { details: { detail } });
+    }
+    const event = parsed.data;
     try {
       const { rows } = await ownerPool.query<{ outcome: Outcome }>(
         "select app_private.receive_payment_webhook($1, $2, $3, $4, $5, $6) as outcome",
