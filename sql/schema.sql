@@ -908,6 +908,10 @@ CREATE TRIGGER _900_stop_broadcasts AFTER UPDATE OF enabled ON app_public.tenant
 
 CREATE TRIGGER _900_stop_broadcasts_deleted AFTER DELETE ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (old.module = ANY (ARRAY['broadcasts'::text, 'commerce'::text])))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_broadcasts();
 
+CREATE TRIGGER _900_stop_builds AFTER UPDATE OF enabled ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (NOT new.enabled) AND (old.module = 'builds'::text))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_builds();
+
+CREATE TRIGGER _900_stop_builds_deleted AFTER DELETE ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (old.module = 'builds'::text))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_builds();
+
 CREATE TRIGGER _500_notify_suspended AFTER UPDATE OF status ON app_public.tenants FOR EACH ROW WHEN (((old.status = 'active'::text) AND (new.status <> 'active'::text))) EXECUTE FUNCTION app_private.tg_tenants__notify_suspended();
 
 CREATE TRIGGER _900_publish_created AFTER INSERT ON app_public.tenants REFERENCING NEW TABLE AS new_tenants FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_tenants__publish_created();
@@ -5383,8 +5387,15 @@ CREATE OR REPLACE FUNCTION app_private.tg_broadcasts__check()
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_bot_status text;
 begin
   if app_public.current_user_id() is not null then
+    -- The tenant's two module rows share-locked first, as the bot below: switching either off
+    -- meanwhile waits for this broadcast and cancels it, or is waited for and refuses it.
+    perform 1 from app_public.tenant_modules tm
+      where tm.tenant_id = app_public.current_tenant_id() and tm.module in ('broadcasts', 'commerce')
+      order by tm.module for share;
     perform app_private.assert_module_access('broadcasts', 'broadcasts.manage');
     -- The bots and customers a broadcast goes to are the store's: with commerce off, there is none.
     perform app_private.assert_module_access('commerce', 'broadcasts.manage');
@@ -5400,8 +5411,11 @@ begin
   if app_public.current_user_id() is not null and new.tenant_id is distinct from app_public.current_tenant_id() then
     return new; -- another tenant's row: the policy refuses it, telling nothing of that tenant's bots
   end if;
-  if not exists (select 1 from app_public.bots b
-                 where b.tenant_id = new.tenant_id and b.id = new.bot_id and b.status = 'active') then
+  -- Locked (shared) to the end of the transaction: a bot being disabled meanwhile is waited for and
+  -- read as it ends; a bot disabled after this waits for the broadcast to commit, and cancels it.
+  select b.status into v_bot_status from app_public.bots b
+    where b.tenant_id = new.tenant_id and b.id = new.bot_id for share;
+  if v_bot_status is distinct from 'active' then
     raise exception 'The bot must be an active bot of the store'
       using errcode = 'TVALD', detail = json_build_object('field', 'botId', 'reason', 'BOT_NOT_ACTIVE')::text;
   end if;
@@ -6366,6 +6380,29 @@ $function$;
 comment on function app_private.start_build(uuid) is '@module builds
 A run_build job starts: queued becomes running; a build left running by a dead run fails. Returns its status.';
 
+CREATE OR REPLACE FUNCTION app_private.stop_builds(tenant_id uuid, reason text)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_stopped uuid[];
+begin
+  with stopped as (
+    update app_public.builds b set status = 'cancelled', finished_at = now()
+      where b.tenant_id = stop_builds.tenant_id and b.status in ('queued', 'running')
+      returning b.id
+  )
+  select coalesce(array_agg(s.id), '{}') into v_stopped from stopped s;
+  perform app_private.add_build_lines(s.id, array['system'], array['build cancelled: ' || stop_builds.reason])
+    from unnest(v_stopped) s(id);
+  perform app_private.remove_job('run_build:' || s.id) from unnest(v_stopped) s(id);
+  return cardinality(v_stopped);
+end;
+$function$;
+comment on function app_private.stop_builds(uuid,text) is '@module builds
+Cancels the tenant''s queued and running builds, each with a system line naming the reason; returns how many.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_builds__notify()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -6382,6 +6419,20 @@ end;
 $function$;
 comment on function app_private.tg_builds__notify() is '@module builds
 After a build changes: NOTIFY tenant:<id>:builds with its id, status and the range of its new log lines.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__stop_builds()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_private.stop_builds(old.tenant_id, 'the builds module was switched off');
+  return null;
+end;
+$function$;
+comment on function app_private.tg_tenant_modules__stop_builds() is '@module builds
+After a tenant switches builds off (or drops its row): its queued and running builds are cancelled.';
 
 CREATE OR REPLACE FUNCTION app_public.activate_release(build_id uuid)
  RETURNS app_public.releases
@@ -6409,10 +6460,12 @@ begin
   if v_release.build_id = v_build.id then
     return v_release;
   end if;
-  update app_public.releases r set status = 'superseded', superseded_at = now()
+  -- The time the release lock was held, not the transaction's start: an activation that waited for
+  -- another must not date its changes before the other's.
+  update app_public.releases r set status = 'superseded', superseded_at = clock_timestamp()
     where r.tenant_id = v_tenant and r.status = 'active';
-  insert into app_public.releases (tenant_id, build_id, activated_by)
-    values (v_tenant, v_build.id, app_public.current_user_id())
+  insert into app_public.releases (tenant_id, build_id, activated_by, activated_at)
+    values (v_tenant, v_build.id, app_public.current_user_id(), clock_timestamp())
     returning * into v_release;
   return v_release;
 end;
@@ -6461,6 +6514,10 @@ AS $function$
 declare
   v_build app_public.builds;
 begin
+  -- The tenant's builds row share-locked first: switching the module off meanwhile waits for this
+  -- build and cancels it, or is waited for and refuses it.
+  perform 1 from app_public.tenant_modules tm
+    where tm.tenant_id = app_public.current_tenant_id() and tm.module = 'builds' for share;
   perform app_private.assert_module_access('builds', 'builds.manage');
   -- One request at a time per tenant past this point, so the count below stays true.
   perform pg_advisory_xact_lock(hashtextextended('tessera.request_build:' || app_public.current_tenant_id(), 0));
@@ -6512,9 +6569,10 @@ begin
     raise exception 'There is no previous release to go back to' using errcode = 'TCONF',
       detail = json_build_object('reason', 'NO_PREVIOUS_RELEASE')::text;
   end if;
-  update app_public.releases r set status = 'rolled_back', rolled_back_at = now() where r.id = v_active.id;
+  update app_public.releases r set status = 'rolled_back', rolled_back_at = clock_timestamp() where r.id = v_active.id;
   update app_public.releases r
-    set status = 'active', superseded_at = null, activated_at = now(), activated_by = app_public.current_user_id()
+    set status = 'active', superseded_at = null, activated_at = clock_timestamp(),
+        activated_by = app_public.current_user_id()
     where r.id = v_previous.id returning * into v_previous;
   return v_previous;
 end;

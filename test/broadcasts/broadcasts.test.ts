@@ -8,6 +8,7 @@ import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createUser, grantRole, type TestUser } from "../helpers/fixtures.ts";
 import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
 import { startFakeTelegram, type FakeTelegram } from "../helpers/telegramServer.ts";
+import { claimsOf, heldTransaction, someoneWaitsOnALock } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 import { errorCodes, gql } from "../commerce/store.ts";
 import {
@@ -550,6 +551,61 @@ test("a disabled bot's broadcasts, pending or sending, are cancelled (BOT_NOT_AC
   await runBroadcastJobs(app, tasks);
   expect(countsFor(ids)).toEqual([1, 1, 1]);
   expect((await gql(app, shop.admin.token, CANCELLED, { id: sending })).broadcast.status).toBe("cancelled");
+});
+
+test("a broadcast made while its bot is disabled is cancelled or refused, never left pending", async () => {
+  // Fails on the code before the fix: each transaction missed the other's change, and the broadcast
+  // stayed pending with its bot disabled, to be sent when the bot came back.
+  const shop = await createBroadcastStore(app, botToken);
+  const statusOf = async (id: string) =>
+    (await app.db.ownerPool.query("select status, cancelled_reason from app_public.broadcasts where id = $1", [id]))
+      .rows[0];
+
+  // The broadcast's transaction first: the disabling waits for it, then cancels it.
+  let created = "";
+  const creating = heldTransaction(app.db, claimsOf(shop.admin), async (client) => {
+    const { rows } = await client.query(
+      "insert into app_public.broadcasts (bot_id, text) values ($1, 'Raced') returning id",
+      [shop.botId],
+    );
+    created = rows[0].id;
+  });
+  await until(creating.written, "the broadcast to be written");
+  let disabled = false;
+  const disabling = gql(app, shop.admin.token, SET_BOT_STATUS, { id: shop.botId, status: "disabled" }).then(
+    () => (disabled = true),
+  );
+  await until(async () => disabled || (await someoneWaitsOnALock(app.db)), "the disabling to wait, or to end");
+  creating.release();
+  await Promise.all([creating.committed, disabling]);
+  expect(await statusOf(created)).toEqual({ status: "cancelled", cancelled_reason: "BOT_NOT_ACTIVE" });
+
+  // The disabling's transaction first: the broadcast waits for it, then is refused.
+  await gql(app, shop.admin.token, SET_BOT_STATUS, { id: shop.botId, status: "active" });
+  const disablingFirst = heldTransaction(app.db, claimsOf(shop.admin), (client) =>
+    client.query("update app_public.bots set status = 'disabled' where id = $1", [shop.botId]),
+  );
+  await until(disablingFirst.written, "the bot to be disabled");
+  let answered = false;
+  const creatingLater = app
+    .graphql(CREATE_BROADCAST, { broadcast: { botId: shop.botId, text: "Raced too" } }, shop.admin.token)
+    .then((answer) => {
+      answered = true;
+      return answer;
+    });
+  await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the broadcast to wait, or to be answered");
+  disablingFirst.release();
+  const [, answer] = await Promise.all([disablingFirst.committed, creatingLater]);
+  expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);
+  expect((answer.body.errors?.[0]?.extensions as { details?: unknown })?.details).toEqual({
+    field: "botId",
+    reason: "BOT_NOT_ACTIVE",
+  });
+  const pending = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.broadcasts where bot_id = $1 and status = 'pending'",
+    [shop.botId],
+  );
+  expect(pending.rows[0].n).toBe(0);
 });
 
 test.each(["broadcasts", "commerce"])("switching %s off cancels the tenant's broadcasts (MODULE_OFF)", async (name) => {

@@ -9,7 +9,7 @@ import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { queuedJobs } from "../helpers/jobs.ts";
 import { createUser, grantRole } from "../helpers/fixtures.ts";
 import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
-import { asUser } from "../helpers/sql.ts";
+import { asUser, become, claimsOf, committedAs, heldTransaction, someoneWaitsOnALock } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 import {
   ACTIVATE,
@@ -41,12 +41,9 @@ afterAll(async () => {
   await app.stop();
 });
 
-const claimsOf = (user: { id: string; tenantId: string; sessionId: string; role: string }) => ({
-  userId: user.id,
-  tenantId: user.tenantId,
-  sessionId: user.sessionId,
-  role: user.role,
-});
+const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
+  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
+}`;
 
 async function eventsOf(buildId: string) {
   const { rows } = await app.db.ownerPool.query<{ type: string; payload: Record<string, unknown> }>(
@@ -172,6 +169,69 @@ test("concurrent activations leave exactly one active release", async () => {
     [other.tenant.id],
   );
   expect(rows[0]!.n).toBe(1);
+});
+
+test("releases are dated when the release lock is held: a rollback brings back the one superseded last", async () => {
+  // Fails on the code before the fix: the activation that waited dated its superseding at its
+  // transaction's start, before the other's, and the rollback brought back the first release.
+  const shop = await createBuildTenant(app);
+  const [first, second, third] = [await succeededBuild(shop), await succeededBuild(shop), await succeededBuild(shop)];
+  await gql(app, shop.admin.token, ACTIVATE, { buildId: first });
+  // A transaction that begins now and activates the third build only after the second is activated.
+  let began = false;
+  let proceed!: () => void;
+  const go = new Promise<void>((resolve) => (proceed = resolve));
+  const late = committedAs(
+    app.db.rootPool,
+    app.db.urls.visitorRole,
+    (client) => become(client, claimsOf(shop.admin)),
+    async (client) => {
+      began = true;
+      await go;
+      await client.query("select app_public.activate_release($1)", [third]);
+    },
+  );
+  await until(() => began, "the late transaction to begin");
+  await gql(app, shop.admin.token, ACTIVATE, { buildId: second });
+  proceed();
+  await late;
+  const back = (await gql(app, shop.admin.token, ROLLBACK)).rollbackRelease.release;
+  expect(back).toMatchObject({ status: "active", buildId: second });
+});
+
+test("a build requested while builds is switched off is cancelled or refused, never left queued", async () => {
+  // Fails on the code before the fix: the switch-off missed the build being requested, which then ran.
+  const shop = await createBuildTenant(app);
+  const requesting = heldTransaction(app.db, claimsOf(shop.admin), (client) =>
+    client.query("select id from app_public.request_build()"),
+  );
+  await until(requesting.written, "the build to be requested");
+  let off = false;
+  const switchingOff = gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: false }).then(
+    () => (off = true),
+  );
+  await until(async () => off || (await someoneWaitsOnALock(app.db)), "the switch-off to wait, or to end");
+  requesting.release();
+  await Promise.all([requesting.committed, switchingOff]);
+  const { rows } = await app.db.ownerPool.query("select status from app_public.builds where tenant_id = $1", [
+    shop.tenant.id,
+  ]);
+  expect(rows).toEqual([{ status: "cancelled" }]);
+  // Switched off first (its transaction open), a request waits for it and is refused.
+  await gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: true });
+  const switching = heldTransaction(app.db, claimsOf(shop.admin), (client) =>
+    client.query("select app_public.set_tenant_module('builds', false)"),
+  );
+  await until(switching.written, "the module to be switched off");
+  let answered = false;
+  const request = app.graphql(REQUEST_BUILD, {}, shop.admin.token).then((answer) => {
+    answered = true;
+    return answer;
+  });
+  await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the request to wait, or to be answered");
+  switching.release();
+  const [, answer] = await Promise.all([switching.committed, request]);
+  expect(errorCodes(answer.body)).toEqual(["FORBIDDEN"]);
 });
 
 test("another tenant cannot see or act on a build; a member without builds.manage cannot either", async () => {

@@ -33,6 +33,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
+  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
+}`;
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -125,4 +129,31 @@ test("cancelling a running build kills its command", async () => {
   const log = await logOf(app.db.ownerPool, id);
   // The cancel is the log's last word: nothing the job or the command said after it is stored.
   expect(log.at(-1)).toEqual(["system", "build cancelled"]);
+});
+
+test("switching builds off cancels the tenant's running and queued builds, killing the command", async () => {
+  // Fails on the code before the fix: both builds ran the operator's command to the end, the tenant
+  // no longer able to see or cancel them.
+  const shop = await createBuildTenant(app);
+  const pidFile = join(dir, "module-off.pid");
+  const tasks = buildTasks(app, { command: `echo $$ > ${pidFile}; sleep 30`, timeoutSeconds: 120 });
+  const first = await requestBuild(app, shop.admin.token);
+  const second = await requestBuild(app, shop.admin.token);
+  const running = runBuildJobs(app, tasks);
+  const pid = await pidIn(pidFile);
+  await until(async () => (await buildRow(app.db.ownerPool, first))?.status === "running", "the first build to run");
+  await gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: false });
+  await running;
+  await until(() => !alive(pid), "the command to be gone");
+  for (const id of [first, second]) {
+    expect((await buildRow(app.db.ownerPool, id))?.status).toBe("cancelled");
+    expect((await logOf(app.db.ownerPool, id)).at(-1)).toEqual([
+      "system",
+      "build cancelled: the builds module was switched off",
+    ]);
+  }
+  // Nothing resumes when the module comes back.
+  await gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: true });
+  await runBuildJobs(app, tasks);
+  expect((await buildRow(app.db.ownerPool, second))?.status).toBe("cancelled");
 });

@@ -89,6 +89,50 @@ export async function committedAs<T>(
   }
 }
 
+/** The claims a request of this signed-in test user sets. */
+export const claimsOf = (user: { id: string; tenantId: string; sessionId: string; role: string }): Claims => ({
+  userId: user.id,
+  tenantId: user.tenantId,
+  sessionId: user.sessionId,
+  role: user.role,
+});
+
+/**
+ * Runs fn as the request role with `claims` in a transaction of its own, held open after fn until
+ * `release` is called, then committed: the other side of a race a test plays out step by step.
+ * `written()` is true once fn is done (and throws what the transaction failed with, if it failed).
+ */
+export function heldTransaction(db: TestDatabase, claims: Claims, fn: (client: Client) => Promise<unknown>) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let done = false;
+  let failure: unknown;
+  const committed = committedAs(
+    db.rootPool,
+    db.urls.visitorRole,
+    (client) => become(client, claims),
+    async (client) => {
+      await fn(client);
+      done = true;
+      await released;
+    },
+  );
+  committed.catch((error: unknown) => (failure = error));
+  const written = () => {
+    if (failure) throw failure;
+    return done;
+  };
+  return { committed, release, written };
+}
+
+/** Some statement of the test database waits for a lock another transaction holds. */
+export async function someoneWaitsOnALock(db: TestDatabase): Promise<boolean> {
+  const { rows } = await db.rootPool.query(
+    "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+  );
+  return rows[0].n > 0;
+}
+
 /** Runs fn as the request role with no claims (a request without a token); always rolled back. */
 export function asAnonymous<T>(db: TestDatabase, fn: (client: Client) => Promise<T>): Promise<T> {
   return asVisitor(db.rootPool, db.urls.visitorRole, fn);

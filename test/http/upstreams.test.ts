@@ -121,6 +121,16 @@ test("Telegram: an error that echoes the request's path does not carry the token
   expect(outcome).toEqual({ kind: "failed", error: "400 Bad Request: no route for POST /bot[bot token]/sendMessage" });
 });
 
+test("Telegram: the token echoed URL-encoded, or only its secret part, is not carried either", async () => {
+  const token = "123456:ABCdefghijklmnopqrstuvwxyz_-12";
+  const telegram = await serve((_req, res) => {
+    const description = `Bad Request: enc=${encodeURIComponent(token)} secret=${token.split(":")[1]}`;
+    res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, description }));
+  });
+  const outcome = await sendBroadcastMessage(telegram.url, token, { chatId: "1", text: "hi" }, 5_000);
+  expect(outcome).toEqual({ kind: "failed", error: "400 Bad Request: enc=[bot token] secret=[bot token]" });
+});
+
 test("payment providers: an answer over 1 MiB fails the call, naming the bound", async () => {
   const provider = await serve((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(padded(2 * 1024 * 1024));

@@ -51,6 +51,16 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/**
+ * The text with the bot token written `[bot token]`: whole or only its secret part (at least 20
+ * characters, after the colon), as sent or URL-encoded, as a gateway in front of the API may echo it.
+ */
+function withoutToken(text: string, token: string): string {
+  const secret = token.slice(token.indexOf(":") + 1);
+  const forms = [token, encodeURIComponent(token), secret, encodeURIComponent(secret)];
+  return forms.reduce((redacted, form) => (form ? redacted.replaceAll(form, "[bot token]") : redacted), text);
+}
+
 export async function sendBroadcastMessage(
   baseUrl: string,
   token: string,
@@ -80,7 +90,7 @@ export async function sendBroadcastMessage(
     .then(JSON.parse)
     .catch(() => ({}))) as TelegramAnswer;
   // An answer that echoes the request's path would carry the token into the delivery's last_error.
-  const echoed = typeof answer.description === "string" ? answer.description.replaceAll(token, "[bot token]") : "";
+  const echoed = typeof answer.description === "string" ? withoutToken(answer.description, token) : "";
   const description = `${response.status}${echoed ? ` ${echoed}` : ""}`.slice(0, 500);
   if (response.ok && answer.ok !== false) return { kind: "sent" };
   if (response.status === 429) {
