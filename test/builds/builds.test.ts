@@ -24,6 +24,7 @@ import {
   ROLLBACK,
   requestBuild,
   runBuildJobs,
+  SET_MODULE,
 } from "./helpers.ts";
 
 let app: TestApp;
@@ -40,10 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.stop();
 });
-
-const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
-  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
-}`;
 
 async function eventsOf(buildId: string) {
   const { rows } = await app.db.ownerPool.query<{ type: string; payload: Record<string, unknown> }>(

@@ -17,6 +17,7 @@ import {
   logOf,
   requestBuild,
   runBuildJobs,
+  SET_MODULE,
 } from "./helpers.ts";
 
 let app: TestApp;
@@ -32,10 +33,6 @@ afterAll(async () => {
   await app.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
-  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
-}`;
 
 function alive(pid: number): boolean {
   try {
