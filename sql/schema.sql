@@ -3698,6 +3698,11 @@ begin
     into v_products, v_quantities
     from (select (i ->> 'productId')::uuid as product_id, sum((i ->> 'quantity')::integer)::integer as quantity
           from jsonb_array_elements(items) i group by 1) l;
+  -- The products share-locked until the order commits, in id order (as the stock moves lock them):
+  -- the checks, the total and the items below read the same price, stock and state, which a change
+  -- committed meanwhile could otherwise split (a total of one price, an item of the other).
+  perform 1 from app_public.products p where p.id = any (v_products) and p.tenant_id = v_tenant
+    order by p.id for share;
   if exists (select 1 from unnest(v_products) l(product_id)
              where not exists (select 1 from app_public.products p
                                where p.id = l.product_id and p.tenant_id = v_tenant and p.active
@@ -3806,6 +3811,34 @@ end;
 $function$;
 comment on function app_hidden.bot_upsert_customer(bigint,text,text,text,bigint) is '@module commerce
 Creates the customer of the bot''s tenant with this telegram id, or updates the names they gave; the referrer is set only when the customer is created (an unknown referrer is ignored).';
+
+CREATE OR REPLACE FUNCTION app_hidden.confirm_bot_caller(api_key_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_tenant uuid := app_hidden.bot_tenant_id();
+begin
+  -- No key id: the deployment's SERVICE_API_KEY, which only its configuration revokes.
+  if v_tenant is null or (confirm_bot_caller.api_key_id is not null and not exists (
+       select 1 from app_public.api_keys k
+       where k.id = confirm_bot_caller.api_key_id and k.tenant_id = v_tenant and k.revoked_at is null)) then
+    raise exception 'The API key is not valid' using errcode = 'TAUTH';
+  end if;
+  if not app_private.tenant_module_enabled(v_tenant, 'commerce')
+     or not exists (select 1 from app_public.tenants t where t.id = v_tenant and t.status = 'active') then
+    raise exception 'The commerce module is switched off for this tenant' using errcode = 'TFORB';
+  end if;
+  if not exists (select 1 from app_public.bots b
+                 where b.id = app_hidden.current_bot_id() and b.tenant_id = v_tenant and b.status = 'active') then
+    raise exception 'The bot is not one of this key''s tenant' using errcode = 'TFORB';
+  end if;
+end;
+$function$;
+comment on function app_hidden.confirm_bot_caller(uuid) is '@module commerce
+The first statement of each bot request''s transaction: its API key (null: the service key) still valid (UNAUTHENTICATED), commerce on and the tenant active, its bot (the claims'') active (FORBIDDEN).';
 
 CREATE OR REPLACE FUNCTION app_hidden.current_bot_id()
  RETURNS uuid
@@ -4237,6 +4270,10 @@ grant execute on function app_hidden.bot_store_currency() to :DATABASE_BOT;
 grant execute on function app_hidden.bot_tenant_id() to :DATABASE_BOT;
 
 grant execute on function app_hidden.bot_upsert_customer(bigint,text,text,text,bigint) to :DATABASE_BOT;
+
+grant execute on function app_hidden.confirm_bot_caller(uuid) to :DATABASE_BOT;
+
+grant execute on function app_hidden.confirm_bot_caller(uuid) to :DATABASE_VISITOR;
 
 grant execute on function app_hidden.current_bot_id() to :DATABASE_BOT;
 

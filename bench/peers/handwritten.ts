@@ -46,13 +46,15 @@ async function asBot<T>(req: IncomingMessage, work: (client: BenchClient) => Pro
   const key = String(req.headers["x-api-key"] ?? "");
   const botId = String(req.headers["x-bot-id"] ?? "");
   // Prepared, as Tessera's check is.
-  const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>({
+  const { rows } = await ownerPool.query<{ tenant_id: string; api_key_id: string; retry_after: number | null }>({
     name: "handwritten_authenticate_bot",
-    text: "select tenant_id, retry_after from app_private.authenticate_bot_request($1, null, $2, $3, 60, null)",
+    text:
+      "select tenant_id, api_key_id, retry_after " +
+      "from app_private.authenticate_bot_request($1, null, $2, $3, 60, null)",
     values: [sha256(key), UUID.test(botId) ? botId : NO_BOT, botRequestsPerMinute],
   });
   if (rows[0]!.retry_after !== null) throw new Error("rate limited");
-  return botTransaction({ tenantId: rows[0]!.tenant_id, botId }, work);
+  return botTransaction({ tenantId: rows[0]!.tenant_id, botId, apiKeyId: rows[0]!.api_key_id }, work);
 }
 
 async function bodyOf(req: IncomingMessage): Promise<{ variables?: Record<string, string> }> {

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { sendRaw } from "../helpers/rawHttp.ts";
+import { holdRaw, sendRaw } from "../helpers/rawHttp.ts";
+import { until } from "../helpers/wait.ts";
 import { createTenant } from "../helpers/fixtures.ts";
 import { setBotRateLimitClock } from "../../src/modules/commerce/botAuth.ts";
 import { bot, createApiKey, createStore, gql, type TestStore } from "./store.ts";
@@ -21,6 +22,13 @@ beforeAll(async () => {
   await bot(app, storeB).post("/api/bot/customers", { telegramId: 777 });
 });
 afterAll(() => app.stop());
+
+const SET_BOT_STATUS = `mutation($id: UUID!, $status: String!) {
+  updateBot(input: { rowId: $id, patch: { status: $status } }) { bot { status } }
+}`;
+const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
+  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
+}`;
 
 const expectRefused = (answer: { status: number; body: unknown }, status: number, code: string) => {
   expect(answer.status).toBe(status);
@@ -66,6 +74,64 @@ test("a revoked key is refused from then on; a used key shows when it was last u
     401,
     "UNAUTHENTICATED",
   );
+});
+
+test("a key revoked, a bot disabled or commerce off while a request's body is on its way: refused", async () => {
+  // Fails on the code before the fix: the key, the bot and the module were checked once, before the
+  // body was read, and the request wrote whatever changed while the client took its time.
+  const store = await createStore(app);
+  const keyRow = async (key: string) =>
+    (
+      await app.db.ownerPool.query(
+        "select k.id, k.last_used_at from app_public.api_keys k join app_private.api_key_secrets s " +
+          "on s.api_key_id = k.id where s.secret_hash = sha256(convert_to($1, 'UTF8'))",
+        [key],
+      )
+    ).rows[0];
+  const changes: Array<[string, number, (keyId: string) => Promise<unknown>, () => Promise<unknown>]> = [
+    [
+      "key revoked",
+      401,
+      (keyId) =>
+        gql(app, store.admin.token, "mutation($id: UUID!) { revokeApiKey(input: { id: $id }) { clientMutationId } }", {
+          id: keyId,
+        }),
+      async () => undefined,
+    ],
+    [
+      "bot disabled",
+      403,
+      () => gql(app, store.admin.token, SET_BOT_STATUS, { id: store.botId, status: "disabled" }),
+      () => gql(app, store.admin.token, SET_BOT_STATUS, { id: store.botId, status: "active" }),
+    ],
+    [
+      "commerce off",
+      403,
+      () => gql(app, store.admin.token, SET_MODULE, { module: "commerce", enabled: false }),
+      () => gql(app, store.admin.token, SET_MODULE, { module: "commerce", enabled: true }),
+    ],
+  ];
+  for (const [what, status, change, undo] of changes) {
+    const key = await createApiKey(app, store.admin, what);
+    const telegramId = 9_100 + changes.findIndex((entry) => entry[0] === what);
+    const body = JSON.stringify({ telegramId });
+    const held = holdRaw(
+      app.url,
+      "POST /api/bot/customers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n" +
+        `X-API-KEY: ${key}\r\nX-BOT-ID: ${store.botId}\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    // The head is checked (the key is marked used) before the body is read.
+    await until(async () => (await keyRow(key))?.last_used_at != null, `${what}: the head to be checked`);
+    await change((await keyRow(key)).id);
+    const answer = await held.finish(body);
+    expect([what, answer.split("\r\n")[0]]).toEqual([what, expect.stringContaining(` ${status} `)]);
+    const { rows } = await app.db.ownerPool.query(
+      "select 1 from app_public.customers where tenant_id = $1 and telegram_id = $2",
+      [store.tenant.id, telegramId],
+    );
+    expect([what, rows]).toEqual([what, []]);
+    await undo();
+  }
 });
 
 test("the static SERVICE_API_KEY is a key of SERVICE_API_TENANT", async () => {

@@ -10,13 +10,15 @@ import type { NextFunction, Request, Response } from "express";
 import type pg from "pg";
 import { sha256 } from "../../platform/auth/secrets.ts";
 import { AppError } from "../../platform/errors.ts";
-import { beginWith, inTransaction, prepared } from "../../platform/db/pools.ts";
+import { beginWith, inTransaction, prepared, quoteLiteral } from "../../platform/db/pools.ts";
 import type { CommerceConfig } from "./config.ts";
 
 /** Who a bot request is: the tenant of its key and the bot it speaks for. */
 export interface BotCaller {
   tenantId: string;
   botId: string;
+  /** The API key's id; null for the deployment's SERVICE_API_KEY. */
+  apiKeyId: string | null;
   requestId?: string;
 }
 
@@ -31,7 +33,7 @@ export function botOf(req: Request): BotCaller {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const AUTHENTICATE_SQL =
-  "select tenant_id, retry_after from app_private.authenticate_bot_request($1, $2, $3, $4, 60, $5)";
+  "select tenant_id, api_key_id, retry_after from app_private.authenticate_bot_request($1, $2, $3, $4, 60, $5)";
 
 /**
  * The time the rate-limit windows are computed from: PostgreSQL's now() unless a clock is set. Tests
@@ -53,7 +55,11 @@ export function botAuthentication(ownerPool: pg.Pool, config: CommerceConfig) {
       const botId = req.get("x-bot-id");
       if (!botId) throw new AppError("UNAUTHENTICATED", "Send the bot's id in X-BOT-ID.");
       // A malformed bot id is still checked against the key first: a bad key stays 401.
-      const { rows } = await ownerPool.query<{ tenant_id: string; retry_after: number | null }>(
+      const { rows } = await ownerPool.query<{
+        tenant_id: string;
+        api_key_id: string | null;
+        retry_after: number | null;
+      }>(
         prepared(AUTHENTICATE_SQL, [
           hash,
           isServiceKey ? config.serviceKey!.tenantSlug : null,
@@ -68,7 +74,7 @@ export function botAuthentication(ownerPool: pg.Pool, config: CommerceConfig) {
           retryAfter: row.retry_after,
           details: { retryAfter: row.retry_after },
         });
-      callers.set(req, { tenantId: row.tenant_id, botId, requestId: req.requestId });
+      callers.set(req, { tenantId: row.tenant_id, botId, apiKeyId: row.api_key_id, requestId: req.requestId });
       next();
     } catch (error) {
       next(error);
@@ -81,7 +87,10 @@ export type BotRunner = <T>(caller: BotCaller, work: (client: pg.PoolClient) => 
 /**
  * Runs `work` in one transaction as the bot role (over the authenticator's pool), with the claims
  * the commerce SQL reads (jwt.claims.bot_tenant_id, jwt.claims.bot_id), the request id and the
- * statement timeout requests get.
+ * statement timeout requests get. The transaction first checks the caller again
+ * (`app_hidden.confirm_bot_caller`, in the same message as `begin`): the check before the body was
+ * read may be as old as the client took to send it, and a key revoked, a bot disabled or commerce
+ * switched off since then refuses the request (401, 403) before it writes anything.
  */
 export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: number): BotRunner {
   return async (caller, work) => {
@@ -95,7 +104,9 @@ export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: nu
         "tessera.request_id": caller.requestId ?? "",
         statement_timeout: String(statementTimeoutMs),
       };
-      return await inTransaction(client, () => work(client), beginWith(settings));
+      const keyId = caller.apiKeyId === null ? "null" : `${quoteLiteral(caller.apiKeyId)}::uuid`;
+      const confirm = `select app_hidden.confirm_bot_caller(${keyId})`;
+      return await inTransaction(client, () => work(client), `${beginWith(settings)}; ${confirm}`);
     } finally {
       client.release();
     }

@@ -93,8 +93,9 @@ function withoutName(config: unknown): unknown {
  * `begin` may carry more statements in the same message (`beginWith`).
  */
 export async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>, begin = "begin"): Promise<T> {
-  await client.query(begin);
   try {
+    // Inside the try: a `begin` sent with other statements may open the transaction and then fail.
+    await client.query(begin);
     const result = await work();
     await client.query("commit");
     return result;
