@@ -1264,13 +1264,22 @@ begin
   if not found then
     return false;
   end if;
+  -- The caller's session, share-locked: a logout or revocation committed meanwhile is seen (and one
+  -- that comes after waits for this change), so a session that has ended changes nothing.
+  perform 1 from app_private.sessions s
+    where s.id = change_password.keep_session_id and s.user_id = change_password.user_id
+      and s.revoked_at is null and s.expires_at > now()
+    for share;
+  if not found then
+    raise exception 'The session has ended; sign in again' using errcode = 'TAUTH';
+  end if;
   perform app_private.set_password(change_password.user_id, change_password.password_hash,
     change_password.keep_session_id, 'password_changed');
   return true;
 end;
 $function$;
 comment on function app_private.change_password(uuid,text,text,uuid) is '@module identity
-Sets a new password if the stored hash is still the one the current password was checked against (false otherwise: it changed meanwhile), as set_password does.';
+Sets a new password if the stored hash is still the one the current password was checked against (false otherwise: it changed meanwhile), as set_password does; UNAUTHENTICATED when the caller''s session (keep_session_id) has ended.';
 
 CREATE OR REPLACE FUNCTION app_private.cleanup_expired(retention interval)
  RETURNS json
@@ -3833,7 +3842,7 @@ begin
   end if;
   if not exists (select 1 from app_public.bots b
                  where b.id = app_hidden.current_bot_id() and b.tenant_id = v_tenant and b.status = 'active') then
-    raise exception 'The bot is not one of this key''s tenant' using errcode = 'TFORB';
+    raise exception 'The bot is not an active bot of this key''s tenant' using errcode = 'TFORB';
   end if;
 end;
 $function$;

@@ -22,6 +22,8 @@ import {
   type TestTenant,
   type TestUser,
 } from "../helpers/fixtures.ts";
+import { someoneWaitsOnALock } from "../helpers/sql.ts";
+import { until } from "../helpers/wait.ts";
 import { DOCS } from "./helpers.ts";
 
 let app: TestApp;
@@ -209,6 +211,64 @@ test("after logout earlier in the same operation, the owner-pool writes of ident
   ]);
   expect(rows.find((row) => row.user_id === enrolling.id)?.totp_pending_secret).toBeNull();
   expect(await verifyPassword(password, rows.find((row) => row.user_id === changing.id)!.password_hash)).toBe(true);
+});
+
+/** POST /api/auth/password/change as the holder of `token`: its status and error code. */
+async function changePasswordOver(token: string, currentPassword: string) {
+  const response = await fetch(`${app.url}/api/auth/password/change`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ currentPassword, newPassword: "a new password nobody asked for" }),
+  });
+  return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
+}
+
+test("a logout that commits while a password change is on its way: the change waits, then is refused", async () => {
+  // Fails on the code before the fix: the API's session check saw the session live (the logout not
+  // yet committed), and change_password wrote the new password without looking at the session again.
+  const password = "an old password of some length";
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const logout = await app.db.ownerPool.connect();
+  try {
+    await logout.query("begin");
+    await logout.query("update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1", [
+      user.sessionId,
+    ]);
+    let answered = false;
+    const changing = changePasswordOver(user.token, password).then((answer) => {
+      answered = true;
+      return answer;
+    });
+    await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the change to wait, or to be answered");
+    await logout.query("commit");
+    expect(await changing).toEqual([401, "UNAUTHENTICATED"]);
+  } finally {
+    logout.release();
+  }
+  const { rows } = await app.db.ownerPool.query(
+    "select password_hash from app_private.user_secrets where user_id = $1",
+    [user.id],
+  );
+  expect(await verifyPassword(password, rows[0].password_hash)).toBe(true);
+});
+
+test("an ended session's password change is UNAUTHENTICATED before the password is looked at", async () => {
+  // Fails on the code before the fix: a wrong current password answered INVALID_CREDENTIALS, and
+  // took a unit of the user's limit, for a session that had ended (here by logout earlier in the
+  // same operation; a deleted user's password, scrubbed, is never right).
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password: "an old password of some length" });
+  const answer = await app.graphql(
+    "mutation ($input: ChangePasswordInput!) { logout { success } changePassword(input: $input) { success } }",
+    { input: { currentPassword: "not the password", newPassword: "a new password nobody asked for" } },
+    user.token,
+  );
+  const errors = answer.body.errors as Array<{ extensions?: { code?: string } }> | undefined;
+  expect(errors?.map((error) => error.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_private.rate_limits where key = $1",
+    [`password-change:${user.id}`],
+  );
+  expect(rows[0].n).toBe(0);
 });
 
 test("a request with two Authorization headers is UNAUTHENTICATED, whichever comes first", async () => {

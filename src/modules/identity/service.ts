@@ -201,6 +201,10 @@ export class AuthService {
     const claims = requireClaims(caller);
     const data = parseInput(schemas.changePassword, input);
     checkPasswordPolicy(data.newPassword);
+    // Before the password is looked at: an ended session is UNAUTHENTICATED, not a wrong password
+    // (a deleted user's hash is gone), and takes no unit of the limit. change_password checks it
+    // again, under the session's row lock, as it writes.
+    await this.#checkSession(claims);
     const unit = await take(this.#pool, [`password-change:${claims.sub}`, LIMITS.changePasswordPerUser]);
     const { rows } = await this.#pool.query<{ password_hash: string | null }>(
       "select password_hash from app_private.user_secrets where user_id = $1",
@@ -211,7 +215,6 @@ export class AuthService {
     }
     await unit.giveBack();
     const newHash = await hashPassword(data.newPassword);
-    await this.#checkSession(claims);
     // Only over the hash that was checked: of parallel changes from one old password, one wins.
     const changed = await this.#pool.query<{ changed: boolean }>(
       "select app_private.change_password($1, $2, $3, $4) as changed",
