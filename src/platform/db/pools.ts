@@ -94,8 +94,14 @@ function withoutName(config: unknown): unknown {
  */
 export async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>, begin = "begin"): Promise<T> {
   try {
-    // Inside the try: a `begin` sent with other statements may open the transaction and then fail.
     await client.query(begin);
+  } catch (error) {
+    // A `begin` sent with other statements may have opened the transaction before one failed: the
+    // connection must not go back to its pool inside it. (A lost connection has nothing to undo.)
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  }
+  try {
     const result = await work();
     await client.query("commit");
     return result;
