@@ -1573,6 +1573,24 @@ $function$;
 comment on function app_private.give_back_rate_limit(text,timestamp with time zone) is '@module identity
 Gives back a unit taken by take_rate_limit from the window it was taken from.';
 
+CREATE OR REPLACE FUNCTION app_private.hold_live_session(user_id uuid, session_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform 1 from app_private.sessions s
+    where s.id = hold_live_session.session_id and s.user_id = hold_live_session.user_id
+      and s.revoked_at is null and s.expires_at > now()
+    for share;
+  if not found then
+    raise exception 'The session has ended; sign in again' using errcode = 'TAUTH';
+  end if;
+end;
+$function$;
+comment on function app_private.hold_live_session(uuid,uuid) is '@module identity
+Share-locks the user''s session until the transaction ends, or raises UNAUTHENTICATED when it has ended (revoked, expired): for a write on the caller''s behalf, in the statement that writes.';
+
 CREATE OR REPLACE FUNCTION app_private.issue_password_reset(tenant_id uuid, email citext, token_hash bytea, token text, ttl interval)
  RETURNS void
  LANGUAGE plpgsql

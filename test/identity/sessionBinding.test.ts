@@ -22,6 +22,7 @@ import {
   type TestTenant,
   type TestUser,
 } from "../helpers/fixtures.ts";
+import { png } from "../helpers/images.ts";
 import { someoneWaitsOnALock } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 import { DOCS } from "./helpers.ts";
@@ -213,21 +214,26 @@ test("after logout earlier in the same operation, the owner-pool writes of ident
   expect(await verifyPassword(password, rows.find((row) => row.user_id === changing.id)!.password_hash)).toBe(true);
 });
 
-/** POST /api/auth/password/change as the holder of `token`: its status and error code. */
-async function changePasswordOver(token: string, currentPassword: string) {
-  const response = await fetch(`${app.url}/api/auth/password/change`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ currentPassword, newPassword: "a new password nobody asked for" }),
-  });
-  return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
-}
-
-test("a logout that commits while a password change is on its way: the change waits, then is refused", async () => {
+test.each([
+  [
+    "/api/auth/password/change",
+    () =>
+      JSON.stringify({ currentPassword: "an old password of some length", newPassword: "a new password of length" }),
+  ],
+  ["/api/auth/2fa/enable", () => JSON.stringify({})],
+  [
+    "/api/images",
+    () => {
+      const form = new FormData();
+      form.append("file", new Blob([png(91)], { type: "image/png" }), "held.png");
+      return form;
+    },
+  ],
+])("a logout that commits while %s is on its way: the write waits, then is refused", async (path, body) => {
   // Fails on the code before the fix: the API's session check saw the session live (the logout not
-  // yet committed), and change_password wrote the new password without looking at the session again.
+  // yet committed), and the write went through without looking at the session again.
   const password = "an old password of some length";
-  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const user = await createUser(app.db.ownerPool, tenant, "manager", { password });
   const logout = await app.db.ownerPool.connect();
   try {
     await logout.query("begin");
@@ -235,21 +241,32 @@ test("a logout that commits while a password change is on its way: the change wa
       user.sessionId,
     ]);
     let answered = false;
-    const changing = changePasswordOver(user.token, password).then((answer) => {
+    const sent = body();
+    const writing = fetch(`${app.url}${path}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${user.token}`,
+        ...(typeof sent === "string" ? { "content-type": "application/json" } : {}),
+      },
+      body: sent,
+    }).then(async (response) => {
       answered = true;
-      return answer;
+      return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
     });
-    await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the change to wait, or to be answered");
+    await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the write to wait, or to be answered");
     await logout.query("commit");
-    expect(await changing).toEqual([401, "UNAUTHENTICATED"]);
+    expect(await writing).toEqual([401, "UNAUTHENTICATED"]);
   } finally {
     logout.release();
   }
   const { rows } = await app.db.ownerPool.query(
-    "select password_hash from app_private.user_secrets where user_id = $1",
+    "select password_hash, totp_pending_secret from app_private.user_secrets where user_id = $1",
     [user.id],
   );
   expect(await verifyPassword(password, rows[0].password_hash)).toBe(true);
+  expect(rows[0].totp_pending_secret).toBeNull();
+  const images = await app.db.ownerPool.query("select 1 from app_public.images where uploaded_by = $1", [user.id]);
+  expect(images.rows).toEqual([]);
 });
 
 test("an ended session's password change is UNAUTHENTICATED before the password is looked at", async () => {

@@ -284,7 +284,7 @@ describe.each(DRIVERS)("%s store", (driver) => {
     const ended: unknown[] = [];
     const server = express()
       .use(async (req, _res, next) => {
-        Object.assign(req, { claims: { sub: uploader.id, tid: tenant.id } });
+        Object.assign(req, { claims: { sub: uploader.id, tid: tenant.id, sid: uploader.sessionId } });
         // (events.once would reject on the request's 'error', the reset of the connection.)
         if (req.get("x-leave") && !req.destroyed) await new Promise((resolve) => req.once("close", resolve));
         next();

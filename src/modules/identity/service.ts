@@ -276,7 +276,7 @@ export class AuthService {
   async enableTwoFactor(caller: Caller): Promise<{ secret: string; otpauthUri: string }> {
     const claims = requireClaims(caller);
     await this.#checkSession(claims);
-    return this.#twoFactor.enrol(claims.sub);
+    return this.#twoFactor.enrol(claims.sub, claims.sid);
   }
 
   /** Turns 2FA on with a first valid code; answers the ten recovery codes, shown once. */
@@ -284,7 +284,7 @@ export class AuthService {
     const claims = requireClaims(caller);
     const { code } = parseInput(schemas.twoFactorCode, input);
     await this.#checkSession(claims);
-    const codes = await this.#twoFactor.confirm(claims.sub, code);
+    const codes = await this.#twoFactor.confirm(claims.sub, claims.sid, code);
     await this.#audit("two_factor_enabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { recoveryCodes: codes };
   }
@@ -294,7 +294,7 @@ export class AuthService {
     const claims = requireClaims(caller);
     const { code } = parseInput(schemas.twoFactorCode, input);
     await this.#checkSession(claims);
-    await this.#twoFactor.disable(claims.sub, code);
+    await this.#twoFactor.disable(claims.sub, claims.sid, code);
     await this.#audit("two_factor_disabled", caller, { tenantId: claims.tid, userId: claims.sub });
     return { success: true };
   }

@@ -23,7 +23,7 @@ export class TwoFactor {
   }
 
   /** A new pending secret (stored sealed) and its otpauth:// URI. */
-  async enrol(userId: string): Promise<{ secret: string; otpauthUri: string }> {
+  async enrol(userId: string, sessionId: string): Promise<{ secret: string; otpauthUri: string }> {
     const { rows } = await this.#pool.query<{ email: string; enabled: boolean }>(
       `select u.email, s.totp_enabled_at is not null as enabled
        from app_public.users u left join app_private.user_secrets s on s.user_id = u.id where u.id = $1`,
@@ -32,17 +32,17 @@ export class TwoFactor {
     if (!rows[0]) throw new AppError("UNAUTHENTICATED");
     if (rows[0].enabled) throw enabledAlready();
     const secret = newTotpSecret();
-    const started = await this.#pool.query<{ ok: boolean }>("select app_private.start_two_factor($1, $2) as ok", [
-      userId,
-      this.#box.seal(secret),
-    ]);
+    const started = await this.#pool.query<{ ok: boolean }>(
+      `select app_private.start_two_factor($1, $2) as ok ${heldSession("$3")}`,
+      [userId, this.#box.seal(secret), sessionId],
+    );
     // Turned on by a concurrent confirmation since the check above.
     if (!started.rows[0]?.ok) throw enabledAlready();
     return { secret, otpauthUri: totpUri(secret, TOTP_ISSUER, rows[0].email) };
   }
 
   /** Turns the pending secret on with a first valid code; answers the recovery codes. */
-  async confirm(userId: string, code: string): Promise<string[]> {
+  async confirm(userId: string, sessionId: string, code: string): Promise<string[]> {
     const { rows } = await this.#pool.query<{ totp_pending_secret: string | null }>(
       "select totp_pending_secret from app_private.user_secrets where user_id = $1",
       [userId],
@@ -56,8 +56,8 @@ export class TwoFactor {
     await unit.giveBack();
     const codes = recoveryCodes();
     const { rows: enabled } = await this.#pool.query<{ ok: boolean }>(
-      "select app_private.enable_two_factor($1, $2, $3) as ok",
-      [userId, step, codes.map(sha256)],
+      `select app_private.enable_two_factor($1, $2, $3) as ok ${heldSession("$4")}`,
+      [userId, step, codes.map(sha256), sessionId],
     );
     if (!enabled[0]?.ok)
       throw new AppError("CONFLICT", "Call enableTwoFactor first.", { details: { reason: "NO_PENDING_SECRET" } });
@@ -108,11 +108,18 @@ export class TwoFactor {
     return { accepted: rows[0]?.ok === true, known: rows[0]?.known === true };
   }
 
-  async disable(userId: string, code: string): Promise<void> {
+  async disable(userId: string, sessionId: string, code: string): Promise<void> {
     await this.check(userId, code);
-    await this.#pool.query("select app_private.disable_two_factor($1)", [userId]);
+    await this.#pool.query(`select app_private.disable_two_factor($1) ${heldSession("$2")}`, [userId, sessionId]);
   }
 }
+
+/**
+ * The FROM of a 2FA write on the caller's behalf (the user as $1, the session as `sessionParam`): the
+ * caller's session checked and share-locked before the write in the same statement
+ * (UNAUTHENTICATED when it has ended, a logout committing meanwhile waited for).
+ */
+const heldSession = (sessionParam: string) => `from app_private.hold_live_session($1, ${sessionParam})`;
 
 function enabledAlready(): AppError {
   return new AppError("CONFLICT", "Two-factor authentication is already on.", {

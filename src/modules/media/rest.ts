@@ -20,6 +20,7 @@ import type { Request, Router } from "express";
 import type pg from "pg";
 import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
 import { countDown } from "../../platform/countDown.ts";
+import { inTransaction } from "../../platform/db/pools.ts";
 import { AppError } from "../../platform/errors.ts";
 import { requireUser } from "../../platform/http/authenticate.ts";
 import { apiRouter, implement } from "../../platform/http/routeTable.ts";
@@ -124,6 +125,7 @@ export function imageRoutes(options: ImageRouteOptions): {
       const image = await recordImage(pool, {
         tenantId: claims.tid,
         userId: claims.sub,
+        sessionId: claims.sid,
         hash: upload.hash,
         contentType: type,
         size: upload.size,
@@ -217,14 +219,32 @@ function uploadsInProgress(max: number) {
 /** The tenant's record of these bytes: a new row (created) or the one it already had. */
 async function recordImage(
   pool: pg.Pool,
-  image: { tenantId: string; userId: string; hash: string; contentType: string; size: number; quotaBytes: number },
+  image: {
+    tenantId: string;
+    userId: string;
+    sessionId: string;
+    hash: string;
+    contentType: string;
+    size: number;
+    quotaBytes: number;
+  },
 ): Promise<{ id: string; created: boolean }> {
-  // One statement, so two uploads of the same bytes at once both get the row (created: false).
-  const { rows } = await pool.query<{ id: string; created: boolean }>(
-    "select id, created from app_private.record_image($1, $2, $3, $4, $5, $6)",
-    [image.tenantId, image.userId, image.hash, image.contentType, image.size, image.quotaBytes],
-  );
-  return rows[0]!;
+  const client = await pool.connect();
+  try {
+    return await inTransaction(client, async () => {
+      // The uploader's session share-locked first: a logout committing since the check above is
+      // waited for and refuses the record (UNAUTHENTICATED); one that comes later waits for it.
+      await client.query("select app_private.hold_live_session($1, $2)", [image.userId, image.sessionId]);
+      // One statement, so two uploads of the same bytes at once both get the row (created: false).
+      const { rows } = await client.query<{ id: string; created: boolean }>(
+        "select id, created from app_private.record_image($1, $2, $3, $4, $5, $6)",
+        [image.tenantId, image.userId, image.hash, image.contentType, image.size, image.quotaBytes],
+      );
+      return rows[0]!;
+    });
+  } finally {
+    client.release();
+  }
 }
 
 const FORMAT_NAMES: Record<ImageType, string> = {
