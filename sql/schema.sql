@@ -3911,7 +3911,7 @@ begin
   if not exists (select 1 from app_public.bots b
                  where b.id = authenticate_bot_request.bot_id and b.tenant_id = authenticate_bot_request.tenant_id
                    and b.status = 'active') then
-    raise exception 'The bot is not one of this key''s tenant' using errcode = 'TFORB';
+    raise exception 'The bot is not an active bot of this key''s tenant' using errcode = 'TFORB';
   end if;
   update app_public.api_keys k set last_used_at = now()
     where k.id = authenticate_bot_request.api_key_id and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');

@@ -55,6 +55,17 @@ test("a key of tenant A with a bot of tenant B, an unknown bot or a malformed id
   expectRefused(await bot(app, storeA).get("/api/bot/customers/777"), 404, "NOT_FOUND");
 });
 
+test("a disabled bot is refused as one: 403, its message naming an active bot", async () => {
+  const store = await createStore(app);
+  await gql(app, store.admin.token, SET_BOT_STATUS, { id: store.botId, status: "disabled" });
+  const answer = await bot(app, store).get("/api/bot/catalog/categories");
+  expect([answer.status, answer.body.error.code, answer.body.error.message]).toEqual([
+    403,
+    "FORBIDDEN",
+    "The bot is not an active bot of this key's tenant",
+  ]);
+});
+
 test("a revoked key is refused from then on; a used key shows when it was last used", async () => {
   const key = await createApiKey(app, storeA.admin, "to revoke");
   expect((await bot(app, { apiKey: key, botId: storeA.botId }).get("/api/bot/catalog/categories")).status).toBe(200);
