@@ -3296,16 +3296,17 @@ CREATE OR REPLACE FUNCTION app_public.discard_job(job_id bigint)
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 begin
-  if not exists (select 1 from app_private.caller_jobs() j where j.id = discard_job.job_id and j.locked_at is null) then
-    raise exception 'No such job, or it is running' using errcode = 'TNFND';
+  if not exists (select 1 from app_private.caller_jobs() j
+                 where j.id = discard_job.job_id and j.locked_at is null and j.last_error is not null)
+     or not exists (select 1 from graphile_worker.complete_jobs(array[discard_job.job_id])) then
+    raise exception 'No such failed job, or it is running' using errcode = 'TNFND';
   end if;
-  perform graphile_worker.complete_jobs(array[discard_job.job_id]);
   return true;
 end;
 $function$;
 comment on function app_public.discard_job(bigint) is '@module operations
 @resultFieldName discarded
-Deletes a job that will not run. Your tenant''s jobs (needs jobs.manage); any job for platform operators.';
+Deletes a failed job (one failedJobs lists) that no worker holds; NOT_FOUND otherwise. Your tenant''s jobs (needs jobs.manage); any job for platform operators.';
 
 CREATE OR REPLACE FUNCTION app_public.failed_jobs()
  RETURNS SETOF app_public.job_info
@@ -3338,12 +3339,14 @@ AS $function$
 declare
   v_job app_public.job_info;
 begin
-  -- Another tenant's job does not exist for the caller: NOT_FOUND, as for a missing one.
-  if not exists (select 1 from app_private.caller_jobs() j where j.id = retry_job.job_id and j.locked_at is null) then
-    raise exception 'No such job, or it is running' using errcode = 'TNFND';
+  -- Another tenant's job does not exist for the caller: NOT_FOUND, as for a missing one. A job that
+  -- has not failed is not retried: it runs when it is due (a reminder at its time).
+  if not exists (select 1 from app_private.caller_jobs() j
+                 where j.id = retry_job.job_id and j.locked_at is null and j.last_error is not null) then
+    raise exception 'No such failed job, or it is running' using errcode = 'TNFND';
   end if;
   if not app_private.retry_job(retry_job.job_id) then
-    raise exception 'No such job, or it is running' using errcode = 'TNFND';
+    raise exception 'No such failed job, or it is running' using errcode = 'TNFND';
   end if;
   select * into v_job from app_private.caller_jobs() j where j.id = retry_job.job_id;
   return v_job;
@@ -3351,7 +3354,7 @@ end;
 $function$;
 comment on function app_public.retry_job(bigint) is '@module operations
 @resultFieldName job
-Runs a job again now, with its attempts reset. Your tenant''s jobs (needs jobs.manage); any job for platform operators.';
+Runs a failed job (one failedJobs lists) again now, with its attempts reset; NOT_FOUND otherwise. Your tenant''s jobs (needs jobs.manage); any job for platform operators.';
 
 CREATE OR REPLACE FUNCTION app_public.unlock_stale_jobs(locked_for_minutes integer DEFAULT 15)
  RETURNS integer

@@ -2345,7 +2345,7 @@ export type Mutation = {
   deleteUser: Maybe<DeleteUserPayload>;
   /** Turns two-factor authentication off; needs a valid code. */
   disableTwoFactor: Maybe<SuccessPayload>;
-  /** Deletes a job that will not run. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
+  /** Deletes a failed job (one failedJobs lists) that no worker holds; NOT_FOUND otherwise. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
   discardJob: Maybe<DiscardJobPayload>;
   /** Changes the body of a message (its sender only). */
   editMessage: Maybe<EditMessagePayload>;
@@ -2376,7 +2376,7 @@ export type Mutation = {
   requestBuild: Maybe<RequestBuildPayload>;
   /** Sets a new password with the e-mailed token and revokes every session. */
   resetPassword: Maybe<SuccessPayload>;
-  /** Runs a job again now, with its attempts reset. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
+  /** Runs a failed job (one failedJobs lists) again now, with its attempts reset; NOT_FOUND otherwise. Your tenant's jobs (needs jobs.manage); any job for platform operators. */
   retryJob: Maybe<RetryJobPayload>;
   /** Revokes an API key (needs apikeys.manage): requests with it are refused from now on. */
   revokeApiKey: Maybe<RevokeApiKeyPayload>;

@@ -77,6 +77,50 @@ test("an operator sees failed jobs (never their payload), retries one and discar
   expect(missing.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
 });
 
+test("a job that has not failed (a reminder due later) is neither retried nor discarded: NOT_FOUND", async () => {
+  // Fails on the code before the fix: an admin fired a member's reminder days early, or deleted it.
+  const { rows } = await app.db.ownerPool.query<{ id: string; run_at: Date }>(
+    "select id, run_at from graphile_worker.add_job('event_reminder', '{}', run_at => now() + interval '3 days')",
+  );
+  const pending = rows[0]!;
+  for (const mutation of [
+    "mutation ($id: BigInt!) { retryJob(input: { jobId: $id }) { job { runAt } } }",
+    "mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { discarded } }",
+  ]) {
+    const answer = await app.graphql(mutation, { id: pending.id }, operator.token);
+    expect(answer.body.errors?.map((error) => error.extensions?.code)).toEqual(["NOT_FOUND"]);
+  }
+  const after = await app.db.ownerPool.query("select run_at from graphile_worker.jobs where id = $1", [pending.id]);
+  expect(after.rows).toEqual([{ run_at: pending.run_at }]);
+  await app.db.ownerPool.query("select graphile_worker.complete_jobs(array[$1::bigint])", [pending.id]);
+});
+
+test("discards of a failed job that another discard is deleting answer NOT_FOUND, not true", async () => {
+  // Fails on the code before the fix: each waited for the first deletion, deleted nothing, and still
+  // answered true.
+  const id = await failedJob("send_email", "SMTP said no");
+  const first = await app.db.ownerPool.connect();
+  try {
+    await first.query("begin");
+    await first.query("select graphile_worker.complete_jobs(array[$1::bigint])", [id]);
+    const discard = "mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { discarded } }";
+    const others = Array.from({ length: 5 }, () => app.graphql(discard, { id }, operator.token));
+    const waiting = async () =>
+      (
+        await app.db.rootPool.query(
+          "select count(*)::int as n from pg_stat_activity " +
+            "where datname = current_database() and wait_event_type = 'Lock'",
+        )
+      ).rows[0].n === 5;
+    await until(waiting, "the five discards to wait for the first");
+    await first.query("commit");
+    const answers = await Promise.all(others);
+    expect(answers.map((answer) => answer.body.errors?.[0]?.extensions?.code)).toEqual(Array(5).fill("NOT_FOUND"));
+  } finally {
+    first.release();
+  }
+});
+
 test("a job that failed once is listed at once, with its error and next attempt, and counted as retrying", async () => {
   const retrying = async () =>
     Number(
