@@ -8,7 +8,7 @@ import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createUser, grantRole, type TestUser } from "../helpers/fixtures.ts";
 import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
 import { startFakeTelegram, type FakeTelegram } from "../helpers/telegramServer.ts";
-import { claimsOf, heldTransaction, someoneWaitsOnALock } from "../helpers/sql.ts";
+import { claimsOf, heldTransaction, untilWaitingOrDone } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 import { errorCodes, gql } from "../commerce/store.ts";
 import {
@@ -571,11 +571,8 @@ test("a broadcast made while its bot is disabled is cancelled or refused, never 
     created = rows[0].id;
   });
   await until(creating.written, "the broadcast to be written");
-  let disabled = false;
-  const disabling = gql(app, shop.admin.token, SET_BOT_STATUS, { id: shop.botId, status: "disabled" }).then(
-    () => (disabled = true),
-  );
-  await until(async () => disabled || (await someoneWaitsOnALock(app.db)), "the disabling to wait, or to end");
+  const disabling = gql(app, shop.admin.token, SET_BOT_STATUS, { id: shop.botId, status: "disabled" });
+  await untilWaitingOrDone(app.db, disabling, "the disabling to wait, or to end");
   creating.release();
   await Promise.all([creating.committed, disabling]);
   expect(await statusOf(created)).toEqual({ status: "cancelled", cancelled_reason: "BOT_NOT_ACTIVE" });
@@ -586,14 +583,12 @@ test("a broadcast made while its bot is disabled is cancelled or refused, never 
     client.query("update app_public.bots set status = 'disabled' where id = $1", [shop.botId]),
   );
   await until(disablingFirst.written, "the bot to be disabled");
-  let answered = false;
-  const creatingLater = app
-    .graphql(CREATE_BROADCAST, { broadcast: { botId: shop.botId, text: "Raced too" } }, shop.admin.token)
-    .then((answer) => {
-      answered = true;
-      return answer;
-    });
-  await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the broadcast to wait, or to be answered");
+  const creatingLater = app.graphql(
+    CREATE_BROADCAST,
+    { broadcast: { botId: shop.botId, text: "Raced too" } },
+    shop.admin.token,
+  );
+  await untilWaitingOrDone(app.db, creatingLater, "the broadcast to wait, or to be answered");
   disablingFirst.release();
   const [, answer] = await Promise.all([disablingFirst.committed, creatingLater]);
   expect(errorCodes(answer.body)).toEqual(["VALIDATION_FAILED"]);

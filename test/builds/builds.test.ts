@@ -9,7 +9,7 @@ import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { queuedJobs } from "../helpers/jobs.ts";
 import { createUser, grantRole } from "../helpers/fixtures.ts";
 import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
-import { asUser, become, claimsOf, committedAs, heldTransaction, someoneWaitsOnALock } from "../helpers/sql.ts";
+import { asUser, become, claimsOf, committedAs, heldTransaction, untilWaitingOrDone } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 import {
   ACTIVATE,
@@ -203,11 +203,8 @@ test("a build requested while builds is switched off is cancelled or refused, ne
     client.query("select id from app_public.request_build()"),
   );
   await until(requesting.written, "the build to be requested");
-  let off = false;
-  const switchingOff = gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: false }).then(
-    () => (off = true),
-  );
-  await until(async () => off || (await someoneWaitsOnALock(app.db)), "the switch-off to wait, or to end");
+  const switchingOff = gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: false });
+  await untilWaitingOrDone(app.db, switchingOff, "the switch-off to wait, or to end");
   requesting.release();
   await Promise.all([requesting.committed, switchingOff]);
   const { rows } = await app.db.ownerPool.query("select status from app_public.builds where tenant_id = $1", [
@@ -220,12 +217,8 @@ test("a build requested while builds is switched off is cancelled or refused, ne
     client.query("select app_public.set_tenant_module('builds', false)"),
   );
   await until(switching.written, "the module to be switched off");
-  let answered = false;
-  const request = app.graphql(REQUEST_BUILD, {}, shop.admin.token).then((answer) => {
-    answered = true;
-    return answer;
-  });
-  await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the request to wait, or to be answered");
+  const request = app.graphql(REQUEST_BUILD, {}, shop.admin.token);
+  await untilWaitingOrDone(app.db, request, "the request to wait, or to be answered");
   switching.release();
   const [, answer] = await Promise.all([switching.committed, request]);
   expect(errorCodes(answer.body)).toEqual(["FORBIDDEN"]);

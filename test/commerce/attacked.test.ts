@@ -6,6 +6,7 @@
  */
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createUser, type TestUser } from "../helpers/fixtures.ts";
+import { lockWaiters, untilWaitingOrDone } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 import {
   bot,
@@ -309,26 +310,16 @@ test("a price changed while an order is placed: the order's total and its items 
     const placing = api
       .post("/api/bot/orders", { telegramId: 851, items: [{ productId, quantity: 1 }] })
       .then((answer) => answer);
-    const held = () =>
-      app.db.rootPool
-        .query("select 1 from pg_stat_activity where datname = current_database() and wait_event = 'advisory'")
-        .then(({ rowCount }) => rowCount === 1);
+    const held = async () => (await lockWaiters(app.db, ["advisory"])) === 1;
     await until(held, "the order to be held between its writes");
-    let changed = false;
     const changing = gql(
       app,
       store.admin.token,
       'mutation($id: UUID!) { updateProduct(input: { rowId: $id, patch: { price: "2.00" } }) { clientMutationId } }',
       { id: productId },
-    ).then(() => (changed = true));
-    const priceWaits = () =>
-      app.db.rootPool
-        .query(
-          "select 1 from pg_stat_activity where datname = current_database() " +
-            "and wait_event in ('transactionid', 'tuple')",
-        )
-        .then(({ rowCount }) => rowCount === 1);
-    await until(async () => changed || (await priceWaits()), "the price change to wait, or to end");
+    );
+    // A wait on the order's row lock, not the order's own wait on the test's advisory lock.
+    await untilWaitingOrDone(app.db, changing, "the price change to wait, or to end", ["transactionid", "tuple"]);
     await gate.query("select pg_advisory_unlock(851851)");
     const [order] = await Promise.all([placing, changing]);
     expect(order.status).toBe(201);

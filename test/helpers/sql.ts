@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { asVisitor } from "./roles.ts";
+import { until } from "./wait.ts";
 
 /** What a request of this caller sets (src/platform/graphql/context.ts, pgSettingsFor). */
 export interface Claims {
@@ -125,12 +126,36 @@ export function heldTransaction(db: TestDatabase, claims: Claims, fn: (client: C
   return { committed, release, written };
 }
 
-/** Some statement of the test database waits for a lock another transaction holds. */
-export async function someoneWaitsOnALock(db: TestDatabase): Promise<boolean> {
-  const { rows } = await db.rootPool.query(
-    "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+/**
+ * How many statements of the test database wait for a lock another transaction holds (only those
+ * waiting on one of `events`, pg_stat_activity's wait_event, when given: `advisory`, `tuple`, …).
+ */
+export async function lockWaiters(db: TestDatabase, events?: string[]): Promise<number> {
+  const { rows } = await db.rootPool.query<{ n: number }>(
+    `select count(*)::int as n from pg_stat_activity
+     where datname = current_database() and wait_event_type = 'Lock' and ($1::text[] is null or wait_event = any ($1))`,
+    [events ?? null],
   );
-  return rows[0].n > 0;
+  return rows[0]!.n;
+}
+
+/**
+ * Waits until `work` (already sent) has answered, or a statement waits for a lock (on one of
+ * `events`, when given): the step of a race a test plays out where the other side must wait — or,
+ * on code without the lock, has gone through at once.
+ */
+export async function untilWaitingOrDone(
+  db: TestDatabase,
+  work: Promise<unknown>,
+  what: string,
+  events?: string[],
+): Promise<void> {
+  let done = false;
+  const settled = () => {
+    done = true;
+  };
+  work.then(settled, settled);
+  await until(async () => done || (await lockWaiters(db, events)) > 0, what);
 }
 
 /** Runs fn as the request role with no claims (a request without a token); always rolled back. */

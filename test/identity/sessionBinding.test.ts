@@ -23,8 +23,7 @@ import {
   type TestUser,
 } from "../helpers/fixtures.ts";
 import { png } from "../helpers/images.ts";
-import { someoneWaitsOnALock } from "../helpers/sql.ts";
-import { until } from "../helpers/wait.ts";
+import { untilWaitingOrDone } from "../helpers/sql.ts";
 import { DOCS } from "./helpers.ts";
 
 let app: TestApp;
@@ -240,7 +239,6 @@ test.each([
     await logout.query("update app_private.sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1", [
       user.sessionId,
     ]);
-    let answered = false;
     const sent = body();
     const writing = fetch(`${app.url}${path}`, {
       method: "POST",
@@ -249,11 +247,11 @@ test.each([
         ...(typeof sent === "string" ? { "content-type": "application/json" } : {}),
       },
       body: sent,
-    }).then(async (response) => {
-      answered = true;
-      return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
-    });
-    await until(async () => answered || (await someoneWaitsOnALock(app.db)), "the write to wait, or to be answered");
+    }).then(async (response) => [
+      response.status,
+      ((await response.json()) as { error?: { code: string } }).error?.code,
+    ]);
+    await untilWaitingOrDone(app.db, writing, "the write to wait, or to be answered");
     await logout.query("commit");
     expect(await writing).toEqual([401, "UNAUTHENTICATED"]);
   } finally {

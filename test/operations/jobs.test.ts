@@ -5,6 +5,7 @@ import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
 import { runDueJobs } from "../helpers/jobs.ts";
+import { lockWaiters } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
 
 let app: TestApp;
@@ -105,14 +106,7 @@ test("discards of a failed job that another discard is deleting answer NOT_FOUND
     await first.query("select graphile_worker.complete_jobs(array[$1::bigint])", [id]);
     const discard = "mutation ($id: BigInt!) { discardJob(input: { jobId: $id }) { discarded } }";
     const others = Array.from({ length: 5 }, () => app.graphql(discard, { id }, operator.token));
-    const waiting = async () =>
-      (
-        await app.db.rootPool.query(
-          "select count(*)::int as n from pg_stat_activity " +
-            "where datname = current_database() and wait_event_type = 'Lock'",
-        )
-      ).rows[0].n === 5;
-    await until(waiting, "the five discards to wait for the first");
+    await until(async () => (await lockWaiters(app.db)) === 5, "the five discards to wait for the first");
     await first.query("commit");
     const answers = await Promise.all(others);
     expect(answers.map((answer) => answer.body.errors?.[0]?.extensions?.code)).toEqual(Array(5).fill("NOT_FOUND"));
