@@ -1266,13 +1266,7 @@ begin
   end if;
   -- The caller's session, share-locked: a logout or revocation committed meanwhile is seen (and one
   -- that comes after waits for this change), so a session that has ended changes nothing.
-  perform 1 from app_private.sessions s
-    where s.id = change_password.keep_session_id and s.user_id = change_password.user_id
-      and s.revoked_at is null and s.expires_at > now()
-    for share;
-  if not found then
-    raise exception 'The session has ended; sign in again' using errcode = 'TAUTH';
-  end if;
+  perform app_private.hold_live_session(change_password.user_id, change_password.keep_session_id);
   perform app_private.set_password(change_password.user_id, change_password.password_hash,
     change_password.keep_session_id, 'password_changed');
   return true;
