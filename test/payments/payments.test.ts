@@ -371,6 +371,14 @@ test("the answer to a body that is not JSON names no byte of it", async () => {
 });
 
 test("deliveries without a valid signature are answered 401 and write nothing, forty at once", async () => {
+  // What operators see instead of rows: the HTTP metrics' count of 401s on the route.
+  const refusedCount = async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const route =
+      /tessera_http_requests_total\{method="POST",route="\/api\/webhook\/payments\/:provider",status="401"\} (\d+)/;
+    return Number(text.match(route)?.[1] ?? 0);
+  };
+  const before = await refusedCount();
   const ids = Array.from({ length: 40 }, (_, i) => `msg_unsigned_${i}_${randomBytes(4).toString("hex")}`);
   const body = event("inv_anything", "1.00");
   const answers = await Promise.all(
@@ -388,6 +396,8 @@ test("deliveries without a valid signature are answered 401 and write nothing, f
     [ids],
   );
   expect(written.rows[0].n).toBe(0);
+  // Counted as each answer is written: the last may be counted a moment after the client read it.
+  await until(async () => (await refusedCount()) === before + 40, "the forty refusals to be counted");
 });
 
 test("a signed delivery the ledger refuses (a deposit the balance cannot hold) is recorded as refused", async () => {
