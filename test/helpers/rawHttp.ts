@@ -5,15 +5,7 @@
 import { connect } from "node:net";
 
 export function sendRaw(baseUrl: string, bytes: string): Promise<string> {
-  const { port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), "127.0.0.1", () => socket.write(bytes));
-    let received = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => (received += chunk));
-    socket.on("error", reject);
-    socket.on("close", () => resolve(received));
-  });
+  return holdRaw(baseUrl, bytes).finish("");
 }
 
 /**
@@ -31,9 +23,11 @@ export function holdRaw(baseUrl: string, head: string): { finish(body: string): 
     socket.on("error", reject);
     socket.on("close", () => resolve(received));
   });
+  // An error before `finish` is its caller's to see then, not an unhandled rejection now.
+  closed.catch(() => undefined);
   return {
     finish(body) {
-      socket.write(body);
+      if (body) socket.write(body);
       return closed;
     },
   };
