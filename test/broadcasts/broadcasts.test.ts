@@ -5,12 +5,12 @@
  */
 import type { TaskList } from "graphile-worker";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
-import { createUser, grantRole, type TestUser } from "../helpers/fixtures.ts";
+import { createUser, grantRole, SET_TENANT_MODULE, type TestUser } from "../helpers/fixtures.ts";
 import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
 import { startFakeTelegram, type FakeTelegram } from "../helpers/telegramServer.ts";
 import { claimsOf, heldTransaction, untilWaitingOrDone } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
-import { errorCodes, gql } from "../commerce/store.ts";
+import { errorCodes, gql, SET_BOT_STATUS } from "../commerce/store.ts";
 import {
   addCustomers,
   BROADCAST_FIELDS,
@@ -505,12 +505,6 @@ test("refused: empty, blank or long text, a long caption, a bad audience, a bot 
   }
 });
 
-const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
-  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
-}`;
-const SET_BOT_STATUS = `mutation($id: UUID!, $status: String!) {
-  updateBot(input: { rowId: $id, patch: { status: $status } }) { bot { status } }
-}`;
 const CANCELLED = `query($id: UUID!) { broadcast(rowId: $id) { status cancelledReason failedCount pendingCount } }`;
 
 /** Due broadcasts started (sending, their deliveries made), none of their messages sent yet. */
@@ -611,10 +605,10 @@ test.each(["broadcasts", "commerce"])("switching %s off cancels the tenant's bro
   const sending = await createBroadcast(app, shop.admin.token, broadcast);
   await startDue();
   const pending = await createBroadcast(app, shop.admin.token, broadcast);
-  await gql(app, shop.admin.token, SET_MODULE, { module: name, enabled: false });
+  await gql(app, shop.admin.token, SET_TENANT_MODULE, { module: name, enabled: false });
   await runBroadcastJobs(app, tasks);
   expect(countsFor(ids)).toEqual([0, 0]);
-  await gql(app, shop.admin.token, SET_MODULE, { module: name, enabled: true });
+  await gql(app, shop.admin.token, SET_TENANT_MODULE, { module: name, enabled: true });
   await runBroadcastJobs(app, tasks);
   expect(countsFor(ids)).toEqual([0, 0]);
   for (const id of [sending, pending]) {

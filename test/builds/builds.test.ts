@@ -7,7 +7,7 @@ import type { TaskList } from "graphile-worker";
 import { errorCodes, gql } from "../commerce/store.ts";
 import { listening, startTestApp, type TestApp } from "../helpers/app.ts";
 import { queuedJobs } from "../helpers/jobs.ts";
-import { createUser, grantRole } from "../helpers/fixtures.ts";
+import { createUser, grantRole, SET_TENANT_MODULE } from "../helpers/fixtures.ts";
 import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
 import { asUser, become, claimsOf, committedAs, heldTransaction, untilWaitingOrDone } from "../helpers/sql.ts";
 import { until } from "../helpers/wait.ts";
@@ -24,7 +24,6 @@ import {
   ROLLBACK,
   requestBuild,
   runBuildJobs,
-  SET_MODULE,
 } from "./helpers.ts";
 
 let app: TestApp;
@@ -203,7 +202,7 @@ test("a build requested while builds is switched off is cancelled or refused, ne
     client.query("select id from app_public.request_build()"),
   );
   await until(requesting.written, "the build to be requested");
-  const switchingOff = gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: false });
+  const switchingOff = gql(app, shop.admin.token, SET_TENANT_MODULE, { module: "builds", enabled: false });
   await untilWaitingOrDone(app.db, switchingOff, "the switch-off to wait, or to end");
   requesting.release();
   await Promise.all([requesting.committed, switchingOff]);
@@ -212,7 +211,7 @@ test("a build requested while builds is switched off is cancelled or refused, ne
   ]);
   expect(rows).toEqual([{ status: "cancelled" }]);
   // Switched off first (its transaction open), a request waits for it and is refused.
-  await gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: true });
+  await gql(app, shop.admin.token, SET_TENANT_MODULE, { module: "builds", enabled: true });
   const switching = heldTransaction(app.db, claimsOf(shop.admin), (client) =>
     client.query("select app_public.set_tenant_module('builds', false)"),
   );

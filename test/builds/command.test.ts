@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gql } from "../commerce/store.ts";
+import { SET_TENANT_MODULE } from "../helpers/fixtures.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { until } from "../helpers/wait.ts";
 import {
@@ -17,7 +18,6 @@ import {
   logOf,
   requestBuild,
   runBuildJobs,
-  SET_MODULE,
 } from "./helpers.ts";
 
 let app: TestApp;
@@ -139,7 +139,7 @@ test("switching builds off cancels the tenant's running and queued builds, killi
   const running = runBuildJobs(app, tasks);
   const pid = await pidIn(pidFile);
   await until(async () => (await buildRow(app.db.ownerPool, first))?.status === "running", "the first build to run");
-  await gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: false });
+  await gql(app, shop.admin.token, SET_TENANT_MODULE, { module: "builds", enabled: false });
   await running;
   await until(() => !alive(pid), "the command to be gone");
   for (const id of [first, second]) {
@@ -150,7 +150,7 @@ test("switching builds off cancels the tenant's running and queued builds, killi
     ]);
   }
   // Nothing resumes when the module comes back.
-  await gql(app, shop.admin.token, SET_MODULE, { module: "builds", enabled: true });
+  await gql(app, shop.admin.token, SET_TENANT_MODULE, { module: "builds", enabled: true });
   await runBuildJobs(app, tasks);
   expect((await buildRow(app.db.ownerPool, second))?.status).toBe("cancelled");
 });

@@ -19,9 +19,6 @@ export const REQUEST_BUILD = `mutation { requestBuild(input: {}) { build { ${BUI
 export const CANCEL_BUILD = "mutation($id: UUID!) { cancelBuild(input: { id: $id }) { build { rowId status } } }";
 export const ACTIVATE = `mutation($buildId: UUID!) {
   activateRelease(input: { buildId: $buildId }) { release { rowId status buildId } } }`;
-export const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
-  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
-}`;
 export const ROLLBACK = "mutation { rollbackRelease(input: {}) { release { rowId status buildId } } }";
 
 export interface BuildTenant {

@@ -6,9 +6,9 @@ import { randomUUID } from "node:crypto";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { holdRaw, sendRaw } from "../helpers/rawHttp.ts";
 import { until } from "../helpers/wait.ts";
-import { createTenant } from "../helpers/fixtures.ts";
+import { createTenant, SET_TENANT_MODULE } from "../helpers/fixtures.ts";
 import { setBotRateLimitClock } from "../../src/modules/commerce/botAuth.ts";
-import { bot, createApiKey, createStore, gql, type TestStore } from "./store.ts";
+import { bot, createApiKey, createStore, gql, SET_BOT_STATUS, type TestStore } from "./store.ts";
 
 const SERVICE_API_KEY = "tsk_service_key_for_the_tests_0123456789abcdef";
 let app: TestApp;
@@ -22,13 +22,6 @@ beforeAll(async () => {
   await bot(app, storeB).post("/api/bot/customers", { telegramId: 777 });
 });
 afterAll(() => app.stop());
-
-const SET_BOT_STATUS = `mutation($id: UUID!, $status: String!) {
-  updateBot(input: { rowId: $id, patch: { status: $status } }) { bot { status } }
-}`;
-const SET_MODULE = `mutation($module: String!, $enabled: Boolean!) {
-  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
-}`;
 
 const expectRefused = (answer: { status: number; body: unknown }, status: number, code: string) => {
   expect(answer.status).toBe(status);
@@ -118,8 +111,8 @@ test("a key revoked, a bot disabled or commerce off while a request's body is on
     [
       "commerce off",
       403,
-      () => gql(app, store.admin.token, SET_MODULE, { module: "commerce", enabled: false }),
-      () => gql(app, store.admin.token, SET_MODULE, { module: "commerce", enabled: true }),
+      () => gql(app, store.admin.token, SET_TENANT_MODULE, { module: "commerce", enabled: false }),
+      () => gql(app, store.admin.token, SET_TENANT_MODULE, { module: "commerce", enabled: true }),
     ],
   ];
   for (const [what, status, change, undo] of changes) {

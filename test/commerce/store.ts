@@ -6,6 +6,11 @@ import request from "supertest";
 import type { TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
 
+/** Sets a bot's status ($id, $status: active or disabled). */
+export const SET_BOT_STATUS = `mutation($id: UUID!, $status: String!) {
+  updateBot(input: { rowId: $id, patch: { status: $status } }) { bot { status } }
+}`;
+
 export interface TestStore {
   tenant: TestTenant;
   admin: TestUser;

@@ -9,6 +9,11 @@ import { prepareTenant as prepareWith } from "../../src/platform/modules.ts";
 
 export const TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-prod";
 
+/** Switches a module on or off for the caller's tenant ($module, $enabled). */
+export const SET_TENANT_MODULE = `mutation($module: String!, $enabled: Boolean!) {
+  setTenantModule(input: { module: $module, enabled: $enabled }) { clientMutationId }
+}`;
+
 export interface TestTenant {
   id: string;
   slug: string;
