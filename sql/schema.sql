@@ -4648,12 +4648,15 @@ CREATE OR REPLACE FUNCTION app_private.order_still_sold(order_id uuid)
  STABLE
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select coalesce(bool_and(p.active and app_private.category_is_live(p.category_id)), true)
-    from app_public.order_items i join app_public.products p on p.id = i.product_id
-    where i.order_id = order_still_sold.order_id;
+  select app_private.tenant_module_enabled(o.tenant_id, 'commerce')
+         and coalesce((select bool_and(p.active and app_private.category_is_live(p.category_id))
+                         from app_public.order_items i join app_public.products p on p.id = i.product_id
+                         where i.order_id = o.id), true)
+    from app_public.orders o
+    where o.id = order_still_sold.order_id;
 $function$;
 comment on function app_private.order_still_sold(uuid) is '@module payments
-Whether every product of the order is still sold: active, in a live category (or none), as placing an order requires.';
+Whether the store still sells everything in the order: commerce is on for its tenant, and every product is active, in a live category (or none), as placing an order requires.';
 
 CREATE OR REPLACE FUNCTION app_private.payment_event_payload(v_payment app_public.payments, order_paid boolean)
  RETURNS jsonb

@@ -15,6 +15,7 @@ import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer } from "../../src/platform/server.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { SET_TENANT_MODULE } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
 import { bot, createProduct, createStore, fundCustomer, gql, type TestStore } from "../commerce/store.ts";
 import { type Shop, startShop } from "./shop.ts";
@@ -253,6 +254,27 @@ test("an order for a product switched off since it was placed is not paid; money
     [payment.id],
   );
   expect(events).toEqual([{ type: "payment.succeeded", paid: false }]);
+});
+
+test("a payment that settles after commerce was switched off leaves the order unpaid and pays no referral", async () => {
+  const productId = await createProduct(app, store.admin, { name: "Lamp", price: "20.00", stock: 3 });
+  const buyer = await customer(await customer());
+  const orderId = await orderOf(buyer, productId, 1);
+  const { payment } = (await api.post(`/api/bot/orders/${orderId}/pay`, { method: "provider" })).body;
+  expect(await stockOf(productId)).toBe(2);
+  const setCommerce = (enabled: boolean) =>
+    gql(app, store.admin.token, SET_TENANT_MODULE, { module: "commerce", enabled });
+  await setCommerce(false);
+  try {
+    expect(await pay(payment.providerPaymentId)).toMatchObject({ status: "succeeded", webhook: { status: 200 } });
+  } finally {
+    await setCommerce(true);
+  }
+  // The store was closed when the money came: it stays the customer's, as for a product switched off.
+  expect((await api.get(`/api/bot/orders/${orderId}`)).body.status).toBe("pending");
+  expect(await stockOf(productId)).toBe(3);
+  expect(await ledgerOf(payment.id)).toEqual([{ type: "deposit", amount: "20.00", store: false }]);
+  expect((await api.get(`/api/bot/customers/${buyer}/balance`)).body.balance).toBe("20.00");
 });
 
 test("bad signatures or times, malformed bodies, unknown payments, wrong amounts change nothing", async () => {
