@@ -66,6 +66,12 @@ test("pages above the maximum are refused, as literals and as variables", async 
   expect(codeOf(viaVariable.body)).toEqual({ code: "QUERY_TOO_COMPLEX", reason: "PAGE_TOO_LARGE" });
   const fine = await app.graphql("query ($n: Int) { users(first: $n) { nodes { rowId } } }", { n: 50 }, manager.token);
   expect(fine.body.errors).toBeUndefined();
+  // A value no Int can hold is the variable's type error, whatever argument it is given to.
+  for (const n of [1e300, 100.5, 2147483648]) {
+    const notInt = await app.graphql("query ($n: Int) { users(first: $n) { nodes { rowId } } }", { n }, manager.token);
+    expect([n, notInt.body.errors?.[0]?.extensions?.code]).toEqual([n, "VALIDATION_FAILED"]);
+    expect(notInt.body.errors?.[0]?.message).toContain("Int cannot represent");
+  }
 });
 
 test("security headers and CORS are set", async () => {

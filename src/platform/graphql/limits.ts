@@ -228,6 +228,9 @@ function openingBrackets(text: string): number {
   return count;
 }
 
+/** GraphQL's Int is a signed 32-bit integer. */
+const INT_MAX = 2 ** 31 - 1;
+
 /**
  * Validation cannot see variables; page sizes given as variables are checked here, before
  * execution (their defaults are checked by validation). The document is parsed again only when
@@ -239,7 +242,8 @@ function checkPageVariables(body: { query?: unknown; variableValues?: unknown },
       ? (body.variableValues as Record<string, unknown>)
       : {};
   const suspects = Object.entries(variables)
-    .filter(([, value]) => typeof value === "number" && value > maxPageSize)
+    // A value no Int can hold (1e300, 100.5) is left to the variable's own type error.
+    .filter(([, value]) => Number.isInteger(value) && (value as number) > maxPageSize && (value as number) <= INT_MAX)
     .map(([name]) => name);
   if (suspects.length === 0 || typeof body.query !== "string") return;
   let document;
