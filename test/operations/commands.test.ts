@@ -300,6 +300,27 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
       args: ["enqueue", "send_email", '{"template":"no_such_template","to":[]}'],
       says: /^VALIDATION_FAILED: The payload does not fit send_email: template: must be one of .*; to: must name/,
     },
+    // A line break in an address had mailed someone else; an address that is none, or a template's
+    // data left out, had been sent or retried 25 times.
+    {
+      script: "task.ts",
+      args: [
+        "enqueue",
+        "send_email",
+        '{"template":"password_changed","to":["a@b.test","a@b.test\\r\\nBcc: c@d.test"]}',
+      ],
+      says: /^VALIDATION_FAILED: The payload does not fit send_email: to\.1: must be an e-mail address\.\n$/,
+    },
+    {
+      script: "task.ts",
+      args: ["enqueue", "send_email", '{"template":"password_changed","to":"not an email"}'],
+      says: /^VALIDATION_FAILED: The payload does not fit send_email: to: must be an e-mail address\.\n$/,
+    },
+    {
+      script: "task.ts",
+      args: ["enqueue", "send_email", '{"template":"event_reminder","to":["a@b.test"]}'],
+      says: /^VALIDATION_FAILED: The payload does not fit send_email: data\.title: .*; data\.content: /,
+    },
     {
       script: "task.ts",
       args: ["enqueue", "domain_event", '{"id":"x"}'],

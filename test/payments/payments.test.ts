@@ -256,7 +256,7 @@ test("an order for a product switched off since it was placed is not paid; money
   expect(events).toEqual([{ type: "payment.succeeded", paid: false }]);
 });
 
-test("a payment that settles after commerce was switched off leaves the order unpaid and pays no referral", async () => {
+test("a success after commerce was switched off leaves the order unpaid and pays no referral", async () => {
   const productId = await createProduct(app, store.admin, { name: "Lamp", price: "20.00", stock: 3 });
   const buyer = await customer(await customer());
   const orderId = await orderOf(buyer, productId, 1);

@@ -137,3 +137,30 @@ test("an event's title with line breaks stays one Subject line and adds no heade
   expect(mail!.subject).toBe("Cancelled: Party Bcc: victim@example.test X-Injected: yes");
   expect(mail!.raw).not.toMatch(/^(Bcc|X-Injected):/im);
 });
+
+test("a recipient that is no e-mail address is refused alone: a line break or a comma adds no recipient", async () => {
+  const odd = ["guest@example.test\r\nBcc: victim@example.test", "a@example.test,victim@example.test", "not an email"];
+  const id = await enqueueEmail(db, "password_changed", ["first@example.test", ...odd, "last@example.test"]);
+  await run();
+  await gone(id);
+  expect(smtp.accepted.map((m) => m.to)).toEqual([["first@example.test"], ["last@example.test"]]);
+  const outcomes = await db.ownerPool.query<{ outcome: string; detail: string | null }>(
+    "select outcome, detail from app_private.email_deliveries where job_id = $1 order by outcome",
+    [id],
+  );
+  expect(outcomes.rows).toEqual([
+    ...odd.map(() => ({ outcome: "rejected", detail: "not an e-mail address" })),
+    { outcome: "sent", detail: null },
+    { outcome: "sent", detail: null },
+  ]);
+});
+
+test("a job whose data do not fit its template is dropped, not sent half-empty nor retried", async () => {
+  const noTitle = await enqueueEmail(db, "event_reminder", ["guest@example.test"], { content: "Soon." });
+  const noCode = await enqueueEmail(db, "registration_code", ["guest@example.test"], { minutes: 15 });
+  await run();
+  await gone(noTitle);
+  await gone(noCode);
+  expect(smtp.accepted).toEqual([]);
+  expect((await db.ownerPool.query("select 1 from app_private.email_deliveries")).rowCount).toBe(0);
+});

@@ -3,9 +3,14 @@
  * are written once, in SQL (app_private.event_notice), for the instant notification and the e-mail
  * alike; the templates only lay them out.
  */
-import { line, str, type EmailTemplate } from "../../platform/email/templates.ts";
+import { type EmailTemplate, emailTemplate, line, text } from "../../platform/email/templates.ts";
+
+const notice = { title: text(), content: text() };
 
 export const EVENTS_TEMPLATES: Record<string, EmailTemplate> = {
-  event_reminder: (data) => ({ subject: line(data.title), text: `${str(data.content)} See you there!` }),
-  event_cancelled: (data) => ({ subject: line(data.title), text: str(data.content) }),
+  event_reminder: emailTemplate(notice, (data) => ({
+    subject: line(data.title),
+    text: `${data.content} See you there!`,
+  })),
+  event_cancelled: emailTemplate(notice, (data) => ({ subject: line(data.title), text: data.content })),
 };

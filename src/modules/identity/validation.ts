@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { bodyKeyName, issueFields } from "../../platform/http/listQuery.ts";
 import { AppError } from "../../platform/errors.ts";
+import { CONTROL_OR_INVISIBLE, MAIL_ADDRESS_MAX, MAIL_ADDRESS_SHAPE } from "../../platform/email/address.ts";
 
 // NFC: "ü" as one code point and as "u" with a combining mark are one address (the database stores
 // NFC too), so they share one account and one per-address limit.
@@ -10,10 +11,9 @@ const email = z
   .trim()
   .toLowerCase()
   .normalize("NFC")
-  .max(254)
-  .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an e-mail address")
-  // A right-to-left override (U+202E) or another invisible character makes an address read as another.
-  .refine((text) => !/[\p{Cc}\p{Cf}]/u.test(text), "must not contain control or invisible characters");
+  .max(MAIL_ADDRESS_MAX)
+  .regex(MAIL_ADDRESS_SHAPE, "must be an e-mail address")
+  .refine((text) => !CONTROL_OR_INVISIBLE.test(text), "must not contain control or invisible characters");
 // A new address: no empty label in its domain ("a@b.test." would be a second account beside "a@b.test").
 const newEmail = email.regex(/^[^@]+@[^@.]+(\.[^@.]+)+$/, "must be an e-mail address (no empty part in its domain)");
 const username = z

@@ -15,6 +15,7 @@ import type { MailConfig } from "../config.ts";
 import type { EmailTemplate } from "./templates.ts";
 import { createSmtpTransport, stableMessageId } from "./transport.ts";
 import type { Logger } from "../logger.ts";
+import { isMailAddress } from "./address.ts";
 
 /** What a send_email job carries; e-mails sent outside requests carry their tenantId too. */
 export const SendEmailPayload = z.looseObject({
@@ -25,6 +26,14 @@ export const SendEmailPayload = z.looseObject({
   /** The request that caused the e-mail (added by app_private.enqueue_job). */
   requestId: z.string().optional(),
 });
+
+/** Each recipient that is no e-mail address, as `to.N` (`to` for a single one). */
+export function badRecipients(to: string | string[]): string[] {
+  const list = Array.isArray(to) ? to : [to];
+  return list.flatMap((address, index) =>
+    !address || isMailAddress(address) ? [] : [Array.isArray(to) ? `to.${index}` : "to"],
+  );
+}
 
 /** A job's recipients: `to` as one address or a batch, blanks dropped. */
 export function recipientsOf(to: string | string[] | undefined): string[] {
@@ -60,17 +69,22 @@ function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<s
   return async (transport: MailTransport | undefined, payload: unknown, helpers: JobHelpers): Promise<void> => {
     const parsed = SendEmailPayload.safeParse(payload);
     const { template, to, data, requestId } = parsed.success ? parsed.data : {};
-    const render = template && Object.hasOwn(templates, template) ? templates[template] : undefined;
+    const chosen = template && Object.hasOwn(templates, template) ? templates[template] : undefined;
+    const fields = chosen?.data.safeParse(data ?? {});
     const recipients = recipientsOf(to);
-    if (!template || !render || recipients.length === 0) {
+    if (!template || !chosen || !fields?.success || recipients.length === 0) {
       // Not retryable: a malformed job would fail the same way 25 times.
       logger.error(
-        { template, recipients: recipients.length },
-        "send_email: unknown template or no recipient; dropped",
+        {
+          template,
+          recipients: recipients.length,
+          badData: fields?.error?.issues.map((issue) => issue.path.join(".")),
+        },
+        "send_email: unknown template, data that do not fit it, or no recipient; dropped",
       );
       return;
     }
-    const { subject, text } = render(data ?? {});
+    const { subject, text } = chosen.render(fields.data);
     if (!transport) {
       logger.info({ template, recipients: recipients.length, requestId }, "send_email: SMTP_URL is not set; not sent");
       return;
@@ -83,8 +97,17 @@ function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<s
     for (const recipient of recipients) {
       const messageId = stableMessageId(jobId, recipient, mail.from);
       if (done.has(messageId)) continue;
+      if (!isMailAddress(recipient)) {
+        // Refused for good, as a server's 5xx would be: nodemailer reads a string as a list of
+        // addresses, so "a@b.test\r\nBcc: c@d.test" would have mailed someone else entirely.
+        await record(helpers, messageId, jobId, template, "rejected", "not an e-mail address");
+        done.add(messageId);
+        rejected++;
+        continue;
+      }
       try {
-        await transport.sendMail({ from: mail.from, to: recipient, subject, text, messageId });
+        // An address object: nodemailer takes it as it is, without parsing it as a list.
+        await transport.sendMail({ from: mail.from, to: { name: "", address: recipient }, subject, text, messageId });
       } catch (error) {
         if (!isPermanentRecipientRefusal(error)) {
           // Temporary (4xx, timeout, connection): stop here, the job is retried with backoff and

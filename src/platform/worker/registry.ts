@@ -6,7 +6,13 @@
 import { parseCrontab, type ParsedCronItem, type Task } from "graphile-worker";
 import type { z } from "zod";
 import type { Config, MailConfig } from "../config.ts";
-import { makeSendEmailTask, recipientsOf, SendEmailPayload, type MailTransport } from "../email/sendEmail.ts";
+import {
+  badRecipients,
+  makeSendEmailTask,
+  recipientsOf,
+  SendEmailPayload,
+  type MailTransport,
+} from "../email/sendEmail.ts";
 import type { EmailTemplate } from "../email/templates.ts";
 import type { Logger } from "../logger.ts";
 import {
@@ -113,15 +119,19 @@ export function enqueuedPayloadProblems(modules: readonly ModuleManifest[], task
 
 /** What send_email and domain_event would refuse (the heartbeat reads no payload). */
 const PLATFORM_PAYLOAD_PROBLEMS = {
-  // send_email drops a job whose template is unknown or that names no recipient.
+  // send_email drops a job whose template is unknown, whose data do not fit it, or that names no
+  // recipient, and refuses each recipient that is no e-mail address.
   send_email: (modules: readonly ModuleManifest[], payload: unknown): string[] => {
     const parsed = SendEmailPayload.safeParse(payload);
     if (!parsed.success) return problemsOf(parsed.error);
-    const templates = Object.keys(emailTemplates(modules));
-    const { template, to } = parsed.data;
+    const templates = emailTemplates(modules);
+    const { template, to, data } = parsed.data;
+    const fields = Object.hasOwn(templates, template) ? templates[template]!.data.safeParse(data ?? {}) : undefined;
     return [
-      ...(templates.includes(template) ? [] : [`template: must be one of ${templates.join(", ")}`]),
+      ...(fields ? [] : [`template: must be one of ${Object.keys(templates).join(", ")}`]),
       ...(recipientsOf(to).length > 0 ? [] : ["to: must name at least one address"]),
+      ...badRecipients(to).map((path) => `${path}: must be an e-mail address`),
+      ...(fields?.error ? problemsOf(fields.error).map((problem) => `data.${problem}`) : []),
     ];
   },
   // domain_event fails every attempt on an item without an event id.
