@@ -56,6 +56,57 @@ function unreadableMessage(text: string, data: unknown, isBinary: boolean): stri
   return undefined;
 }
 
+/** The id and type of a message that starts or completes an operation; undefined for any other. */
+function operationOf(text: string): { id: string; type: "subscribe" | "complete" } | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return undefined; // graphql-ws closes the socket (4400)
+  }
+  const { id, type } = (message ?? {}) as { id?: unknown; type?: unknown };
+  return typeof id === "string" && (type === "subscribe" || type === "complete") ? { id, type } : undefined;
+}
+
+/**
+ * The turns of one socket's operation ids. graphql-ws gives an id back the moment the client
+ * completes it, even while the completed operation is still being prepared (its context, its
+ * plan); a `subscribe` reusing the id then took the id's place, and the prepared operation, finding
+ * the id in use again, ran on where no `complete` — nor the socket's close — could reach it: it
+ * sent every event twice under that id and held its place until its session ended. So a message
+ * for an id whose operation the client completed waits here until graphql-ws is done with that
+ * operation; one `subscribe` after another without a `complete` still closes the socket (4409).
+ */
+function operationTurns() {
+  /** The handling of each id's latest `subscribe`, settled either way. */
+  const handling = new Map<string, Promise<void>>();
+  /** Ids completed by the client whose handling has not ended: what their next message waits for. */
+  const retiring = new Map<string, Promise<void>>();
+  return {
+    async waitFor(id: string): Promise<void> {
+      for (let turn = retiring.get(id); turn; turn = retiring.get(id)) await turn;
+    },
+    mustWait: (id: string) => retiring.has(id),
+    handed(operation: { id: string; type: "subscribe" | "complete" }, handled: Promise<unknown>): void {
+      const { id, type } = operation;
+      if (type === "complete") {
+        const current = handling.get(id);
+        if (current) retiring.set(id, current);
+        return;
+      }
+      const settled = handled.then(
+        () => {},
+        () => {},
+      );
+      handling.set(id, settled);
+      void settled.then(() => {
+        if (handling.get(id) === settled) handling.delete(id);
+        if (retiring.get(id) === settled) retiring.delete(id);
+      });
+    },
+  };
+}
+
 export interface GraphqlWebSockets {
   /**
    * Refuses new upgrades, sends every open socket a close frame and waits for the closing
@@ -168,12 +219,16 @@ export function attachGraphqlWebSockets(
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
       keepAlive(ws, keepaliveMs);
       const operations = { inFlight: 0, refusedSinceLastEnd: 0, refusalsOwed: 0, flooded: false };
+      const turns = operationTurns();
+      let waiting = 0;
       const extra: SocketExtra = { socket: ws, request: req, address, operations };
       const closed = graphqlWs.opened(
         {
           protocol: ws.protocol,
           send: (data) =>
             new Promise<void>((resolve, reject) => {
+              // Closed meanwhile (an event on its way as the client left): there is no one to tell.
+              if (ws.readyState !== ws.OPEN) return resolve();
               if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
                 // A close frame would queue behind the unread data; the connection is cut instead.
                 logger.debug({ buffered: ws.bufferedAmount }, "websocket client does not read; terminated");
@@ -198,9 +253,24 @@ export function attachGraphqlWebSockets(
                 unreadable = "The message cannot be read.";
               }
               if (unreadable !== undefined) return ws.close(CloseCode.BadRequest, unreadable);
+              const operation = operationOf(text);
+              if (operation && turns.mustWait(operation.id)) {
+                // Held messages are not operations yet: they get a cap of their own.
+                if (waiting >= MAX_OPERATIONS_PER_SOCKET)
+                  return ws.close(CLOSE_FLOODING, "Too many operations in flight");
+                waiting += 1;
+                try {
+                  await turns.waitFor(operation.id);
+                } finally {
+                  waiting -= 1;
+                }
+                if (ws.readyState !== ws.OPEN || operations.flooded) return;
+              }
               const message: MessageAdmission = { counted: false };
               try {
-                await admission.run(message, () => handle(text));
+                const handled = admission.run(message, () => handle(text));
+                if (operation) turns.handed(operation, handled);
+                await handled;
               } catch (error) {
                 // As grafserv does; a close reason over 123 bytes would throw, hence the cut and the guard.
                 try {

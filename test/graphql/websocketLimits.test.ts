@@ -204,6 +204,53 @@ test(
   },
 );
 
+test("an id completed while being prepared, then reused, runs one subscription that complete ends", async () => {
+  // Fails on graphql-ws alone: the first subscription, finding its id taken again, ran on unseen —
+  // each notification came twice, and no `complete` (nor the socket's close) reached it.
+  const tenant = await createTenant(app.db.ownerPool);
+  const member = await createUser(app.db.ownerPool, tenant, "member");
+  const socket = await openSocket(app, { payload: { authorization: `Bearer ${member.token}` } });
+  const seen = byId(socket);
+  const reused = ids("r", 50);
+  const subscribe = (id: string) => JSON.stringify({ id, type: "subscribe", payload: { query: NOTIFICATIONS } });
+  for (const id of reused) {
+    socket.ws.send(subscribe(id));
+    socket.ws.send(JSON.stringify({ id, type: "complete" }));
+    socket.ws.send(subscribe(id));
+  }
+  // Notifications until every id has had one (the last subscriptions may still be starting).
+  await listening(app, `user:${member.id}:notifications`);
+  let sent = 0;
+  await until(async () => {
+    await app.db.ownerPool.query(
+      "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) " +
+        "values ($1, $2, 'test', $3, 'x')",
+      [tenant.id, member.id, `n${sent++}`],
+    );
+    return reused.every((id) => seen.get(id)?.some((message) => message.type === "next"));
+  }, "a notification on every reused id");
+  await until(
+    () => reused.every((id) => seen.get(id)?.some((m) => JSON.stringify(m.payload).includes(`"n${sent - 1}"`))),
+    "the last notification on every reused id",
+  );
+  // Each notification once per id.
+  type Notification = { data: { notificationAdded: { notification: { title: string } } } };
+  for (const id of reused) {
+    const nexts = seen.get(id)!.filter((message) => message.type === "next");
+    const titles = nexts.map((message) => (message.payload as Notification).data.notificationAdded.notification.title);
+    expect([id, titles.length]).toEqual([id, new Set(titles).size]);
+  }
+  // Completed by the client, they free their places: a full batch again has exactly one refusal.
+  for (const id of reused) socket.ws.send(JSON.stringify({ id, type: "complete" }));
+  let attempt = 0;
+  await until(
+    async () => (await refusalsOfAFullBatch(socket, seen, `after-reuse-${attempt++}-`, 2_000)) === 1,
+    "the reused ids' places to be free",
+    60_000,
+  );
+  socket.ws.close(1000);
+});
+
 test("operations that fail (UNAUTHENTICATED, invalid documents) release their place", async () => {
   // Fails on the code before the cap: the 101st query of the last batch is not refused.
   const socket = await openSocket(app, { payload: { authorization: "Bearer not-a-token" } });
