@@ -2250,6 +2250,8 @@ CREATE TRIGGER _040_nfc_email BEFORE INSERT OR UPDATE OF email ON app_public.use
 
 CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF full_name ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('full_name');
 
+CREATE TRIGGER _500_leave_events AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW WHEN (((old.deleted_at IS NULL) AND (new.deleted_at IS NOT NULL))) EXECUTE FUNCTION app_private.tg_users__leave_events();
+
 CREATE TRIGGER _800_keep_an_owner AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg_users__keep_an_owner();
 
 create policy select_anyone on app_public.permissions as permissive for select to public using (true);
@@ -2691,6 +2693,13 @@ declare
   v_participant app_public.event_participants;
   v_notice record;
 begin
+  if not exists (
+    select 1 from app_public.event_participants p join app_public.events e on e.id = p.event_id
+    where p.id = send_event_reminder.participant_id and e.starts_at > now()
+      and app_private.tenant_module_enabled(e.tenant_id, 'events')
+  ) then
+    return false;
+  end if;
   update app_public.event_participants p set reminder_queued_at = now()
     where p.id = send_event_reminder.participant_id and p.reminder_queued_at is null and p.status = 'PARTICIPATING'
     returning * into v_participant;
@@ -2719,7 +2728,7 @@ begin
 end;
 $function$;
 comment on function app_private.send_event_reminder(uuid) is '@module events
-The reminder task: notifies the participant and e-mails them (when the tenant wants e-mails); idempotent, the participant row records the delivery. False when there is nothing (more) to send.';
+The reminder task: notifies the participant and e-mails them (when the tenant wants e-mails); idempotent, the participant row records the delivery. False when there is nothing (more) to send, or nothing yet: the events module off, or the event already begun (the reminder is not spent).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_event_participants__reminder()
  RETURNS trigger
@@ -2754,6 +2763,19 @@ end;
 $function$;
 comment on function app_private.tg_events__schedule() is '@module events
 A cancelled event enqueues the event_cancelled fan-out; a moved one moves its reminders.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_users__leave_events()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  delete from app_public.event_participants p where p.user_id = new.id and p.status = 'PARTICIPATING';
+  return null;
+end;
+$function$;
+comment on function app_private.tg_users__leave_events() is '@module events
+A user deleted: their participations end, their places and reminders with them.';
 
 CREATE OR REPLACE FUNCTION app_public.create_event(name text, starts_at timestamp with time zone, ends_at timestamp with time zone, short_description text DEFAULT NULL::text, description text DEFAULT NULL::text, location text DEFAULT NULL::text, image text DEFAULT NULL::text, payment_info text DEFAULT NULL::text, max_participants_count integer DEFAULT NULL::integer)
  RETURNS app_public.events
@@ -2853,6 +2875,12 @@ CREATE OR REPLACE FUNCTION app_public.leave_event(event_id uuid)
 AS $function$
 begin
   perform app_private.assert_module_access('events');
+  if not exists (
+    select 1 from app_public.events e
+    where e.id = leave_event.event_id and e.tenant_id = app_public.current_tenant_id() and e.rejected_at is null
+  ) then
+    raise exception 'No such event' using errcode = 'TNFND';
+  end if;
   delete from app_public.event_participants p
     where p.event_id = leave_event.event_id and p.user_id = app_public.current_user_id() and p.status = 'PARTICIPATING'
       and p.tenant_id = app_public.current_tenant_id();
@@ -2864,7 +2892,7 @@ end;
 $function$;
 comment on function app_public.leave_event(uuid) is '@module events
 @resultFieldName left
-Stops taking part; the reminder is cancelled.';
+Stops taking part; the reminder is cancelled. A cancelled event is NOT_FOUND, as for joining.';
 
 CREATE OR REPLACE FUNCTION app_public.reject_event(event_id uuid, reason text DEFAULT NULL::text)
  RETURNS app_public.events
@@ -2899,6 +2927,14 @@ declare
   v_participant app_public.event_participants;
 begin
   perform app_private.assert_module_access('events', 'events.manage');
+  if exists (
+    select 1 from app_public.events e
+    where e.id = reject_participant.event_id and e.tenant_id = app_public.current_tenant_id()
+      and e.rejected_at is not null
+  ) then
+    raise exception 'The event is cancelled: its participants stay as they were' using errcode = 'TCONF',
+      detail = json_build_object('reason', 'EVENT_CANCELLED')::text;
+  end if;
   update app_public.event_participants p set status = 'REJECTED'
     where p.event_id = reject_participant.event_id and p.user_id = reject_participant.user_id
       and p.tenant_id = app_public.current_tenant_id()
@@ -2911,7 +2947,7 @@ end;
 $function$;
 comment on function app_public.reject_participant(uuid,uuid) is '@module events
 @resultFieldName participant
-Removes someone from an event (needs events.manage); they cannot join again.';
+Removes someone from an event (needs events.manage); they cannot join again. A cancelled event is a CONFLICT (details.reason EVENT_CANCELLED).';
 
 CREATE OR REPLACE FUNCTION app_public.search_events(search text DEFAULT NULL::text, starts_after timestamp with time zone DEFAULT NULL::timestamp with time zone, starts_before timestamp with time zone DEFAULT NULL::timestamp with time zone, upcoming boolean DEFAULT false)
  RETURNS SETOF app_public.events

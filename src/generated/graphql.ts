@@ -2355,7 +2355,7 @@ export type Mutation = {
   forgotPassword: Maybe<SuccessPayload>;
   /** Takes part in an event; EVENT_FULL when no place is left. Schedules your reminder. */
   joinEvent: Maybe<JoinEventPayload>;
-  /** Stops taking part; the reminder is cancelled. */
+  /** Stops taking part; the reminder is cancelled. A cancelled event is NOT_FOUND, as for joining. */
   leaveEvent: Maybe<LeaveEventPayload>;
   login: Maybe<SessionPayload>;
   /** Revokes the current session. */
@@ -2368,7 +2368,7 @@ export type Mutation = {
   register: Maybe<RegisterPayload>;
   /** Cancels an event (needs events.manage); every participant is notified. */
   rejectEvent: Maybe<RejectEventPayload>;
-  /** Removes someone from an event (needs events.manage); they cannot join again. */
+  /** Removes someone from an event (needs events.manage); they cannot join again. A cancelled event is a CONFLICT (details.reason EVENT_CANCELLED). */
   rejectParticipant: Maybe<RejectParticipantPayload>;
   /** Removes a member from a group chat (its owners; any member may remove themselves). The last owner stays (CONFLICT). The removed member's chatMessageAdded ends at once. */
   removeChatMember: Maybe<RemoveChatMemberPayload>;

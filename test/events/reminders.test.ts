@@ -138,3 +138,60 @@ test("with the events module setting emailNotifications=false, reminders notify 
     ),
   ).toEqual([]);
 });
+
+/** The member's notifications about this event, and whether their reminder counts as sent. */
+async function remindedOf(member: { id: string }, eventId: string, participantId: string) {
+  const notified = await app.db.ownerPool.query(
+    "select kind from app_public.instant_notifications where recipient_id = $1 and subject_id = $2",
+    [member.id, eventId],
+  );
+  const participant = await app.db.ownerPool.query(
+    "select reminder_queued_at is not null as reminded from app_public.event_participants where id = $1",
+    [participantId],
+  );
+  return { notifications: notified.rows.map((row) => row.kind), reminded: participant.rows[0]?.reminded };
+}
+
+test("no reminder while the events module is off, nor for an event moved into the past", async () => {
+  const { tenantId, manager, member } = await newTenant(app);
+  const participate = async (name: string) => {
+    const eventId = await createEvent(app, manager.token, { name, startsAt: inMinutes(3 * 24 * 60) });
+    const joined = await app.graphql(JOIN, { id: eventId }, member.token);
+    const { joinEvent } = joined.body.data as { joinEvent: { participant: { rowId: string } } };
+    return { eventId, participantId: joinEvent.participant.rowId };
+  };
+  const dueNow = (participantId: string) =>
+    app.db.ownerPool.query(
+      "select graphile_worker.add_job('event_reminder', json_build_object('participantId', $1::text), " +
+        "job_key => 'event_reminder:' || $1)",
+      [participantId],
+    );
+
+  // Its reminder falls due while the module is off: nothing is sent, and it is not spent.
+  const off = await participate("Switched off");
+  await dueNow(off.participantId);
+  const setEvents = (enabled: boolean) =>
+    app.db.ownerPool.query(
+      "update app_public.tenant_modules set enabled = $2 where tenant_id = $1 and module = 'events'",
+      [tenantId, enabled],
+    );
+  await setEvents(false);
+  try {
+    await runDueJobs();
+  } finally {
+    await setEvents(true);
+  }
+  expect(await remindedOf(member, off.eventId, off.participantId)).toEqual({ notifications: [], reminded: false });
+
+  // Moved to a start in the past: its reminder (due at once) finds the event begun and sends nothing.
+  const moved = await participate("Moved back");
+  const update = await app.graphql(
+    UPDATE,
+    { id: moved.eventId, startsAt: "2020-01-01T00:00:00Z", endsAt: "2020-01-01T01:00:00Z" },
+    manager.token,
+  );
+  expect(update.body.errors).toBeUndefined();
+  await runDueJobs();
+  expect(await remindedOf(member, moved.eventId, moved.participantId)).toEqual({ notifications: [], reminded: false });
+  expect(smtp.messages.filter((m) => /Switched off|Moved back/.test(m.subject))).toEqual([]);
+});

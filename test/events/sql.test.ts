@@ -137,6 +137,48 @@ test("an event that has started cannot be joined; a cancelled one is gone for me
   });
 });
 
+test("a cancelled event's participants stay: leaving is NOT_FOUND, removing one is CONFLICT", async () => {
+  await asUser(db, a.manager, async (client) => {
+    const id = await createEvent(client, a.manager);
+    await become(client, a.member);
+    expect(await join(client, id)).toBeUndefined();
+    await become(client, a.manager);
+    expect(await join(client, id)).toBeUndefined();
+    expect(await errorCode(client, "select app_public.reject_event($1)", [id])).toBeUndefined();
+    expect(await errorCode(client, "select app_public.reject_participant($1, $2)", [id, a.member.userId])).toBe(
+      "TCONF",
+    );
+    for (const user of [a.member, a.manager]) {
+      await become(client, user);
+      expect(await errorCode(client, "select app_public.leave_event($1)", [id])).toBe("TNFND");
+    }
+    await become(client, a.owner);
+    expect(await column(client, "select status from app_public.event_participants where event_id = $1", [id])).toEqual([
+      "PARTICIPATING",
+      "PARTICIPATING",
+    ]);
+  });
+});
+
+test("a deleted user's seat is given back", async () => {
+  const leaving = await createSqlUser(db, a, "member");
+  await asUser(db, a.manager, async (client) => {
+    const id = await createEvent(client, a.manager, { capacity: 1 });
+    await become(client, leaving);
+    expect(await join(client, id)).toBeUndefined();
+    await become(client, a.member);
+    expect(await join(client, id)).toBe("TEFUL");
+    await become(client, a.owner);
+    expect(await errorCode(client, "select app_public.delete_user($1)", [leaving.userId])).toBeUndefined();
+    await become(client, a.member);
+    expect(await join(client, id)).toBeUndefined();
+    await become(client, a.owner);
+    expect(await column(client, "select user_id from app_public.event_participants where event_id = $1", [id])).toEqual(
+      [a.member.userId],
+    );
+  });
+});
+
 test("members see their own participation; managers see everyone's; a rejected member cannot come back", async () => {
   const other = await createSqlUser(db, a, "member");
   await asUser(db, a.manager, async (client) => {
