@@ -70,16 +70,19 @@ export function maxArguments(command: Command): number {
   return command.usage.trim().split(/\s+/).length - 1;
 }
 
+/** The largest bigint: job and domain-event ids go up to it. */
+const BIGINT_MAX = 9223372036854775807n;
+
 /**
- * A positive whole number argument (a job or domain-event id, minutes) of at most 18 digits (a
- * bigint), or VALIDATION_FAILED with the usage.
+ * A positive whole number argument (a job or domain-event id, minutes) that a bigint holds, or
+ * VALIDATION_FAILED with the usage.
  */
 export function idArgument(value: string | undefined, usage: string): string {
   if (!value) throw new AppError("VALIDATION_FAILED", `Usage: ${usage}`);
-  if (!/^[1-9][0-9]{0,17}$/.test(value))
+  if (!/^[1-9][0-9]{0,18}$/.test(value) || BigInt(value) > BIGINT_MAX)
     throw new AppError(
       "VALIDATION_FAILED",
-      `An id is a whole number from 1 (digits only), not "${value.slice(0, 40)}". Usage: ${usage}`,
+      `An id is a whole number from 1 to ${BIGINT_MAX} (digits only), not "${value.slice(0, 40)}". Usage: ${usage}`,
     );
   return value;
 }

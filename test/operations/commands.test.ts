@@ -240,8 +240,14 @@ test("task retry and unlock-workers act on the queue", async () => {
   const bad = run("task.ts", ["retry", "abc"]);
   expect([bad.status, bad.stderr.trim()]).toEqual([
     1,
-    'VALIDATION_FAILED: An id is a whole number from 1 (digits only), not "abc". Usage: retry <job-id>',
+    'VALIDATION_FAILED: An id is a whole number from 1 to 9223372036854775807 (digits only), not "abc". ' +
+      "Usage: retry <job-id>",
   ]);
+  // Every id a bigint holds is one (19 digits too); one past it is refused with the bound.
+  const largest = run("task.ts", ["retry", "9223372036854775807"]);
+  expect([largest.status, largest.stderr.trim()]).toEqual([1, expect.stringMatching(/^NOT_FOUND: /)]);
+  const past = run("task.ts", ["retry", "9223372036854775808"]);
+  expect([past.status, past.stderr.trim()]).toEqual([1, expect.stringMatching(/^VALIDATION_FAILED: An id is .* to 9/)]);
   const none = run("task.ts", ["retry"]);
   expect([none.status, none.stderr.trim()]).toEqual([1, "VALIDATION_FAILED: Usage: retry <job-id>"]);
 });
