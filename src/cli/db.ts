@@ -68,10 +68,10 @@ try {
  * `compile` of a file that cannot be read.
  */
 function argumentRefusal(args: string[], noShadow: boolean): string | undefined {
-  // graphile-migrate's commands; anything else had it print its whole help and exit 1.
+  // graphile-migrate's commands; anything else, or none, had it print its whole help and exit 1.
   const COMMANDS = ["init", "migrate", "watch", "commit", "uncommit", "reset", "status", "compile", "run"];
   const [command, ...rest] = args;
-  if (command !== undefined && !command.startsWith("-") && !COMMANDS.includes(command))
+  if (command === undefined || (!command.startsWith("-") && !COMMANDS.includes(command)))
     return `Usage: npm run db -- <${COMMANDS.join("|")}> [options] (graphile-migrate's commands).`;
   const needsShadow = ["commit", "uncommit", "status"].includes(command ?? "") || rest.includes("--shadow");
   if (noShadow && needsShadow)

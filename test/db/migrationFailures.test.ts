@@ -138,12 +138,12 @@ describe("npm run db", () => {
       ["run, no file", ["run"], "VALIDATION_FAILED: Usage: npm run db -- run <file.sql> (a file of SQL).\n"],
       ["compile, a missing file", ["compile", missing], `VALIDATION_FAILED: ${missing} cannot be read (ENOENT).\n`],
       ["compile, a directory", ["compile", dir], `VALIDATION_FAILED: ${dir} is not a file.\n`],
-      [
-        "an unknown command",
-        ["bogus"],
+      ...[["bogus"], []].map((args): [string, string[], string] => [
+        args.length ? "an unknown command" : "no command",
+        args,
         "VALIDATION_FAILED: Usage: npm run db -- <init|migrate|watch|commit|uncommit|reset|status|compile|run> " +
           "[options] (graphile-migrate's commands).\n",
-      ],
+      ]),
     ])("%s", async (_title, args, message) => {
       expect(await run("db.ts", args)).toEqual([1, message]);
     });
