@@ -119,6 +119,26 @@ async function refusalsOfAFullBatch(
   return batch.filter((id) => isRateLimited(seen.get(id))).length;
 }
 
+/**
+ * Completes `operations` and waits until their places are free: a full batch again has exactly
+ * one refusal. The server frees them as it handles the `complete` messages; a batch sent meanwhile
+ * may find only some free (then it is sent again).
+ */
+async function completeAndSeeFreed(
+  socket: RawSocket,
+  seen: Map<string, Message[]>,
+  operations: string[],
+  prefix: string,
+) {
+  for (const id of operations) socket.ws.send(JSON.stringify({ id, type: "complete" }));
+  let attempt = 0;
+  await until(
+    async () => (await refusalsOfAFullBatch(socket, seen, `${prefix}-${attempt++}-`, 2_000)) === 1,
+    `the places of the completed operations (${prefix}) to be free`,
+    60_000,
+  );
+}
+
 test(
   `${FLOOD} queries sent at once on one socket: ${MAX_OPERATIONS_PER_SOCKET} run, the rest are RATE_LIMITED at once; ` +
     "once they end, the socket runs a full batch again (the count does not leak)",
@@ -191,15 +211,7 @@ test(
 
     // While they live, no further operation is admitted; once the client completes them, all are.
     expect(await refusalsOfAFullBatch(socket, seen, "while-live")).toBe(MAX_OPERATIONS_PER_SOCKET + 1);
-    for (const id of live) socket.ws.send(JSON.stringify({ id, type: "complete" }));
-    // The server frees them as it handles the `complete` messages; a batch sent meanwhile may find
-    // only some free (then it is retried).
-    let attempt = 0;
-    await until(
-      async () => (await refusalsOfAFullBatch(socket, seen, `after-complete-${attempt++}-`, 2_000)) === 1,
-      "the completed subscriptions' places to be free",
-      60_000,
-    );
+    await completeAndSeeFreed(socket, seen, live, "after-complete");
     socket.ws.close(1000);
   },
 );
@@ -240,14 +252,8 @@ test("an id completed while being prepared, then reused, runs one subscription t
     const titles = nexts.map((message) => (message.payload as Notification).data.notificationAdded.notification.title);
     expect([id, titles.length]).toEqual([id, new Set(titles).size]);
   }
-  // Completed by the client, they free their places: a full batch again has exactly one refusal.
-  for (const id of reused) socket.ws.send(JSON.stringify({ id, type: "complete" }));
-  let attempt = 0;
-  await until(
-    async () => (await refusalsOfAFullBatch(socket, seen, `after-reuse-${attempt++}-`, 2_000)) === 1,
-    "the reused ids' places to be free",
-    60_000,
-  );
+  // Completed by the client, they free their places.
+  await completeAndSeeFreed(socket, seen, reused, "after-reuse");
   socket.ws.close(1000);
 });
 
