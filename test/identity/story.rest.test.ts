@@ -229,3 +229,20 @@ test("a field of the wrong type is named by its type, not by rules meant for the
     [400, { login: "Invalid input: expected string, received array" }],
   ]);
 });
+
+test("login finds an address typed with capitals beyond ASCII, in either Unicode spelling", async () => {
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  await app.db.ownerPool.query("update app_public.users set email = $1 where id = $2", [
+    "j\u00fcrgen.\u00e4rger@example.test",
+    user.id,
+  ]);
+  const spellings = [
+    "J\u00dcRGEN.\u00c4RGER@EXAMPLE.TEST",
+    "J\u00dcRGEN.\u00c4RGER@example.test".normalize("NFD"),
+    " j\u00fcrgen.\u00e4rger@example.test ".normalize("NFD"),
+  ];
+  for (const login of spellings) {
+    const answer = await request(app.url).post("/api/auth/login").send({ tenant: "rest-co", login, password });
+    expect([login, answer.status]).toEqual([login, 200]);
+  }
+});

@@ -49,7 +49,8 @@ export const schemas = {
     captchaToken: z.string().max(4096).optional().nullable(),
   }),
   confirmRegistration: z.strictObject({ registrationToken: token, code }),
-  login: z.strictObject({ tenant, login: z.string().trim().normalize("NFC").min(1).max(254), password }),
+  // Lower case as a stored address is (citext folds only ASCII letters); usernames are ASCII.
+  login: z.strictObject({ tenant, login: z.string().trim().toLowerCase().normalize("NFC").min(1).max(254), password }),
   verifyTwoFactor: z.strictObject({ twoFactorToken: token, code }),
   refreshSession: z.strictObject({ refreshToken: token }),
   changePassword: z.strictObject({ currentPassword: password, newPassword: password }),
