@@ -108,6 +108,25 @@ describe("anonymous operations are limited per IP and per tenant", () => {
     },
   );
 
+  test("confirmRegistration: the right code sent again (USED) spends none of the IP's 30", async () => {
+    const ip = addresses();
+    const confirmed = async (tag: string) => {
+      const issued = await rest("/api/auth/register", registration("limited", tag), ip(1));
+      const mail = await smtp.waitFor(`${tag}@example.test`, /confirmation code/);
+      return {
+        registrationToken: issued.body.registrationToken as string,
+        code: /\b(\d{6})\b/.exec(bodyOf(mail))![1]!,
+      };
+    };
+    const first = await confirmed("used-again");
+    expect((await rest("/api/auth/register/confirm", first, ip(2))).status).toBe(201);
+    // A retrying confirm page, or many people behind one address: 35 more at once, each USED.
+    const again = await parallel(35, () => rest("/api/auth/register/confirm", first, ip(2)));
+    expect(countCodes(again)).toEqual({ INVALID_TOKEN: 35 });
+    expect(again.map((answer) => answer.reason)).toEqual(Array(35).fill("USED"));
+    expect((await rest("/api/auth/register/confirm", await confirmed("after-used"), ip(2))).status).toBe(201);
+  });
+
   test("forgotPassword: 10 per IP per hour (12 in parallel), 100 per tenant per hour", async () => {
     const ip = addresses();
     const perIp = await parallel(12, (i) =>

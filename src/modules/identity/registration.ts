@@ -72,6 +72,13 @@ export class Registrations {
   /** Creates the user from an issued registration and signs them in. */
   async confirm(input: unknown, caller: Caller): Promise<SessionAnswer> {
     const data = parseInput(schemas.confirmRegistration, input);
+    // A registration confirmed already checks no code: the answer costs nothing (a confirm page
+    // that retries, or many people behind one address, must not spend the IP's budget).
+    const { rows: used } = await this.#pool.query(
+      "select 1 from app_private.registrations r where r.token_hash = $1 and r.confirmed_at is not null",
+      [sha256(data.registrationToken)],
+    );
+    if (used.length > 0) throw usedRegistration();
     // Every code checked holds a unit of the IP's budget; only a wrong, locked or unknown one keeps it.
     const unit = await take(this.#pool, [`confirm:ip:${ipOf(caller)}`, LIMITS.confirmRegistrationPerIp]);
     const { rows } = await this.#pool.query<{ status: string; user_id: string | null }>(
@@ -90,9 +97,7 @@ export class Registrations {
           details: { reason: "LOCKED" },
         });
       case "used":
-        throw new AppError("INVALID_TOKEN", "This registration has been confirmed already: sign in.", {
-          details: { reason: "USED" },
-        });
+        throw usedRegistration();
       case "email_taken":
       case "username_taken":
         throw new AppError("CONFLICT", "The account can no longer be created.", {
@@ -104,4 +109,10 @@ export class Registrations {
         });
     }
   }
+}
+
+function usedRegistration(): AppError {
+  return new AppError("INVALID_TOKEN", "This registration has been confirmed already: sign in.", {
+    details: { reason: "USED" },
+  });
 }
