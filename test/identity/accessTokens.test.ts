@@ -59,3 +59,30 @@ test("a refresh token's successor stays HMAC-SHA256 of it under the HKDF-derived
   expect(successor("another-token")).not.toBe(successor("presented-token"));
   expect(makeRefreshTokenSuccessor(`${SECRET}!`)("presented-token")).not.toBe(successor("presented-token"));
 });
+
+test("a well-signed token we would never issue is refused: unknown crit, iat ahead, a lifetime past a day", () => {
+  const now = Math.floor(Date.now() / 1000);
+  const base = { ...claims, aud: "tessera", iss: "tessera" };
+  const forged = [
+    ["crit", jwt.sign({ ...base, iat: now, exp: now + 900 }, SECRET, { header: { alg: "HS256", crit: ["x"] } })],
+    ["iat a day ahead", jwt.sign({ ...base, iat: now + 86_400, exp: now + 87_300 }, SECRET)],
+    ["no iat", jwt.sign({ ...base, exp: now + 900 }, SECRET, { noTimestamp: true })],
+    ["exp 1e20", jwt.sign({ ...base, iat: now, exp: 1e20 }, SECRET)],
+    ["a fractional exp", jwt.sign({ ...base, iat: now, exp: now + 900.5 }, SECRET)],
+    ["25 hours", jwt.sign({ ...base, iat: now, exp: now + 25 * 3600 }, SECRET)],
+  ] as const;
+  const refusal = (token: string) => {
+    try {
+      verifyAccessToken(token, SECRET);
+      return "accepted";
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+  };
+  expect(forged.map(([what, token]) => [what, refusal(token)])).toEqual(
+    forged.map(([what]) => [what, "UNAUTHENTICATED"]),
+  );
+  // What we issue, at the longest lifetime configurable (24 hours), and a clock a little ahead, pass.
+  expect(() => verifyAccessToken(signAccessToken(claims, SECRET, 86_400), SECRET)).not.toThrow();
+  expect(() => verifyAccessToken(signAccessToken(claims, SECRET, 900, now + 30), SECRET)).not.toThrow();
+});

@@ -88,23 +88,40 @@ export function verifyAccessToken(token: string, secret: string): AccessClaims {
  */
 const VERIFIED_TOKENS_MAX = 2_000;
 
+/** The longest access-token lifetime that can be configured (ACCESS_TOKEN_TTL_MINUTES ≤ 1440). */
+const MAX_LIFETIME_SECONDS = 24 * 60 * 60;
+/** How far ahead of this server's clock another server's `iat` may be. */
+const CLOCK_SKEW_SECONDS = 60;
+
 function verifySignedToken(token: string, secret: string): AccessClaims {
-  let payload: string | jwt.JwtPayload;
+  let verified: jwt.Jwt;
   try {
-    payload = jwt.verify(token, stateOf(secret).key, { algorithms: ["HS256"], audience: AUDIENCE, issuer: ISSUER });
+    verified = jwt.verify(token, stateOf(secret).key, {
+      algorithms: ["HS256"],
+      audience: AUDIENCE,
+      issuer: ISSUER,
+      complete: true,
+    });
   } catch (error) {
     const reason =
       error instanceof jwt.TokenExpiredError ? "The access token has expired." : "The access token is not valid.";
     throw new AppError("UNAUTHENTICATED", reason, { cause: error });
   }
+  const payload = verified.payload;
+  // Well signed is not enough: only the tokens this code issues pass — no header extension it would
+  // have to understand (`crit`), whole-second times, issued not after now, for at most a day.
   if (
+    "crit" in verified.header ||
     typeof payload === "string" ||
     !isUuid(payload.sub) ||
     !isUuid(payload.tid) ||
     !isUuid(payload.sid) ||
     typeof payload.role !== "string" ||
-    typeof payload.exp !== "number" ||
-    !Number.isFinite(payload.exp)
+    !Number.isSafeInteger(payload.exp) ||
+    !Number.isSafeInteger(payload.iat) ||
+    payload.iat! > Date.now() / 1000 + CLOCK_SKEW_SECONDS ||
+    payload.exp! <= payload.iat! ||
+    payload.exp! - payload.iat! > MAX_LIFETIME_SECONDS
   ) {
     throw new AppError("UNAUTHENTICATED", "The access token is not valid.");
   }
