@@ -2064,8 +2064,11 @@ begin
   if length(create_user.full_name) > 200 then
     raise exception 'The full name is longer than 200 characters' using errcode = 'TVALD', detail = '{"field":"fullName"}';
   end if;
-  if coalesce(cardinality(create_user.roles), 0) = 0 or array_position(create_user.roles, null) is not null then
+  if coalesce(cardinality(create_user.roles), 0) = 0 then
     raise exception 'A user needs at least one role' using errcode = 'TVALD', detail = '{"field":"roles"}';
+  end if;
+  if array_position(create_user.roles, null) is not null then
+    raise exception 'roles holds a null' using errcode = 'TVALD', detail = '{"field":"roles","reason":"NULL_ITEM"}';
   end if;
   select r.name into v_unknown from unnest(create_user.roles) as r(name)
     where not exists (select 1 from app_public.roles x
@@ -2109,7 +2112,7 @@ end;
 $function$;
 comment on function app_public.create_user(citext,citext,text,text[]) is '@module identity
 @resultFieldName user
-Creates a user of the current tenant with the given roles, at least one (needs users.manage). VALIDATION_FAILED names the field: email (at most 254 characters, name@domain, no control or invisible character), username (2 to 64 letters, digits, ".", "_" or "-"), fullName (at most 200 characters), roles (none, or an unknown one, named in the message); FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own. The user sets a password through forgotPassword.';
+Creates a user of the current tenant with the given roles, at least one (needs users.manage). VALIDATION_FAILED names the field: email (at most 254 characters, name@domain, no control or invisible character), username (2 to 64 letters, digits, ".", "_" or "-"), fullName (at most 200 characters), roles (none, a null among them — details.reason NULL_ITEM —, or an unknown one, named in the message); FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own. The user sets a password through forgotPassword.';
 
 CREATE OR REPLACE FUNCTION app_public.current_session()
  RETURNS app_public.session_info

@@ -2337,7 +2337,7 @@ export type Mutation = {
   createGroupChat: Maybe<CreateGroupChatPayload>;
   /** Creates a single `Product`. */
   createProduct: Maybe<CreateProductPayload>;
-  /** Creates a user of the current tenant with the given roles, at least one (needs users.manage). VALIDATION_FAILED names the field: email (at most 254 characters, name@domain, no control or invisible character), username (2 to 64 letters, digits, ".", "_" or "-"), fullName (at most 200 characters), roles (none, or an unknown one, named in the message); FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own. The user sets a password through forgotPassword. */
+  /** Creates a user of the current tenant with the given roles, at least one (needs users.manage). VALIDATION_FAILED names the field: email (at most 254 characters, name@domain, no control or invisible character), username (2 to 64 letters, digits, ".", "_" or "-"), fullName (at most 200 characters), roles (none, a null among them — details.reason NULL_ITEM —, or an unknown one, named in the message); FORBIDDEN, details.reason ROLE_ABOVE_YOURS, for a role above your own. The user sets a password through forgotPassword. */
   createUser: Maybe<CreateUserPayload>;
   /** Deletes a message (its sender only): it keeps its place, its body and image are cleared. */
   deleteMessage: Maybe<DeleteMessagePayload>;

@@ -146,6 +146,17 @@ test("createUser names the field it refuses (e-mail, username, name, role) and c
     // The message names the one unknown role, cut short, not the whole list given.
     if (field === "roles") expect(body.errors?.[0]?.message).toBe(`Unknown role: ${unknownRole.slice(0, 64)}`);
   }
+  // A null among roles that were given is named as such, not as "no role".
+  counter += 1;
+  const withNull = await app.graphql(
+    MUTATION,
+    { email: `refused${counter}@example.test`, username: `refused-${counter}`, roles: ["member", null] },
+    owner.token,
+  );
+  expect([withNull.body.errors?.[0]?.message, withNull.body.errors?.[0]?.extensions]).toEqual([
+    "roles holds a null",
+    { code: "VALIDATION_FAILED", details: { field: "roles", reason: "NULL_ITEM" } },
+  ]);
   // 254 characters is still an address.
   counter += 1;
   const longest = `${"a".repeat(254 - "@example.test".length)}@example.test`;
