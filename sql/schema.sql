@@ -904,6 +904,8 @@ CREATE TRIGGER _500_notify_inserted AFTER INSERT ON app_public.tenant_modules RE
 
 CREATE TRIGGER _500_notify_updated AFTER UPDATE ON app_public.tenant_modules REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_tenant_modules__notify_rows();
 
+CREATE TRIGGER _900_events_on AFTER UPDATE OF enabled ON app_public.tenant_modules FOR EACH ROW WHEN (((NOT old.enabled) AND new.enabled AND (new.module = 'events'::text))) EXECUTE FUNCTION app_private.tg_tenant_modules__events_on();
+
 CREATE TRIGGER _900_stop_broadcasts AFTER UPDATE OF enabled ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (NOT new.enabled) AND (old.module = ANY (ARRAY['broadcasts'::text, 'commerce'::text])))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_broadcasts();
 
 CREATE TRIGGER _900_stop_broadcasts_deleted AFTER DELETE ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (old.module = ANY (ARRAY['broadcasts'::text, 'commerce'::text])))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_broadcasts();
@@ -2766,6 +2768,26 @@ end;
 $function$;
 comment on function app_private.tg_events__schedule() is '@module events
 A cancelled event enqueues the event_cancelled fan-out; a moved one moves its reminders.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__events_on()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_event uuid;
+begin
+  for v_event in
+    select e.id from app_public.events e
+    where e.tenant_id = new.tenant_id and e.rejected_at is null and e.starts_at > now()
+  loop
+    perform app_private.schedule_event_reminders(v_event);
+  end loop;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_tenant_modules__events_on() is '@module events
+The events module switched back on: the reminders of the tenant''s upcoming events are scheduled again (one that fell due while it was off is sent at once).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_users__leave_events()
  RETURNS trigger
