@@ -57,7 +57,7 @@ function unreadableMessage(text: string, data: unknown, isBinary: boolean): stri
 }
 
 /** The id and type of a message that starts or completes an operation; undefined for any other. */
-function operationOf(text: string): { id: string; type: "subscribe" | "complete" } | undefined {
+function operationOf(text: string): Operation | undefined {
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -73,39 +73,63 @@ function operationOf(text: string): { id: string; type: "subscribe" | "complete"
  * completes it, even while the completed operation is still being prepared (its context, its
  * plan); a `subscribe` reusing the id then took the id's place, and the prepared operation, finding
  * the id in use again, ran on where no `complete` — nor the socket's close — could reach it: it
- * sent every event twice under that id and held its place until its session ended. So a message
- * for an id whose operation the client completed waits here until graphql-ws is done with that
- * operation; one `subscribe` after another without a `complete` still closes the socket (4409).
+ * sent every event twice under that id and held its places (the socket's and the address's) for
+ * as long as it lived. So the messages of an id are handed over in order, and after a `complete`
+ * the id's next message waits until graphql-ws is done with the completed operation. While nothing
+ * waits, a message is handed over at once; one `subscribe` after another without a `complete`
+ * still closes the socket (4409). At most `maxWaiting` messages wait on one socket.
  */
-function operationTurns() {
-  /** The handling of each id's latest `subscribe`, settled either way. */
+function operationTurns(maxWaiting: number) {
+  /** The handling of each id's latest `subscribe`, until it ends. */
   const handling = new Map<string, Promise<void>>();
-  /** Ids completed by the client whose handling has not ended: what their next message waits for. */
-  const retiring = new Map<string, Promise<void>>();
+  /** What an id's next message waits for, while something does. */
+  const queues = new Map<string, Promise<void>>();
+  let waiting = 0;
+  const forgetWhenDone = (map: Map<string, Promise<void>>, id: string, promise: Promise<void>) =>
+    void promise.then(() => {
+      if (map.get(id) === promise) map.delete(id);
+    });
+  /** Hands one message over; answers what the id's next message must wait for, if anything. */
+  const step = (operation: Operation, hand: () => Promise<void> | undefined): Promise<void> | undefined => {
+    const handled = hand();
+    if (!handled) return undefined;
+    if (operation.type === "complete") return handling.get(operation.id);
+    handling.set(operation.id, handled);
+    forgetWhenDone(handling, operation.id, handled);
+    return undefined;
+  };
   return {
-    async waitFor(id: string): Promise<void> {
-      for (let turn = retiring.get(id); turn; turn = retiring.get(id)) await turn;
-    },
-    mustWait: (id: string) => retiring.has(id),
-    handed(operation: { id: string; type: "subscribe" | "complete" }, handled: Promise<unknown>): void {
-      const { id, type } = operation;
-      if (type === "complete") {
-        const current = handling.get(id);
-        if (current) retiring.set(id, current);
-        return;
+    /**
+     * Hands the message over now, or once the id's earlier messages have had their turn; `hand`
+     * answers the handling (a promise that never rejects), or undefined when it was not handed.
+     * False when too many messages wait already (nothing is done).
+     */
+    take(operation: Operation, hand: () => Promise<void> | undefined): boolean {
+      const { id } = operation;
+      const before = queues.get(id);
+      if (!before) {
+        const gate = step(operation, hand);
+        if (gate) {
+          queues.set(id, gate);
+          forgetWhenDone(queues, id, gate);
+        }
+        return true;
       }
-      const settled = handled.then(
-        () => {},
-        () => {},
-      );
-      handling.set(id, settled);
-      void settled.then(() => {
-        if (handling.get(id) === settled) handling.delete(id);
-        if (retiring.get(id) === settled) retiring.delete(id);
+      if (waiting >= maxWaiting) return false;
+      waiting += 1;
+      const after = before.then(async () => {
+        waiting -= 1;
+        const gate = step(operation, hand);
+        if (gate) await gate;
       });
+      queues.set(id, after);
+      forgetWhenDone(queues, id, after);
+      return true;
     },
   };
 }
+
+type Operation = { id: string; type: "subscribe" | "complete" };
 
 export interface GraphqlWebSockets {
   /**
@@ -219,8 +243,7 @@ export function attachGraphqlWebSockets(
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
       keepAlive(ws, keepaliveMs);
       const operations = { inFlight: 0, refusedSinceLastEnd: 0, refusalsOwed: 0, flooded: false };
-      const turns = operationTurns();
-      let waiting = 0;
+      const turns = operationTurns(MAX_OPERATIONS_PER_SOCKET);
       const extra: SocketExtra = { socket: ws, request: req, address, operations };
       const closed = graphqlWs.opened(
         {
@@ -239,38 +262,12 @@ export function attachGraphqlWebSockets(
               ws.send(data, (error) => (error ? reject(error) : resolve()));
             }),
           close: (code, reason) => ws.close(code, reason),
-          onMessage: (handle) =>
-            ws.on("message", async (data, isBinary) => {
-              // Frames that arrive once a flood is seen, or after the close began, are not handled.
-              if (ws.readyState !== ws.OPEN || operations.flooded) return;
-              const text = String(data);
-              let unreadable: string | undefined;
-              try {
-                unreadable = unreadableMessage(text, data, isBinary);
-              } catch {
-                // A check that fails on some text must close this socket, not end the process (this
-                // listener is async: what it throws is an unhandled rejection).
-                unreadable = "The message cannot be read.";
-              }
-              if (unreadable !== undefined) return ws.close(CloseCode.BadRequest, unreadable);
-              const operation = operationOf(text);
-              if (operation && turns.mustWait(operation.id)) {
-                // Held messages are not operations yet: they get a cap of their own.
-                if (waiting >= MAX_OPERATIONS_PER_SOCKET)
-                  return ws.close(CLOSE_FLOODING, "Too many operations in flight");
-                waiting += 1;
-                try {
-                  await turns.waitFor(operation.id);
-                } finally {
-                  waiting -= 1;
-                }
-                if (ws.readyState !== ws.OPEN || operations.flooded) return;
-              }
+          onMessage: (handle) => {
+            /** Hands a message to graphql-ws; settles (never rejects) once its handling has ended. */
+            const hand = async (text: string): Promise<void> => {
               const message: MessageAdmission = { counted: false };
               try {
-                const handled = admission.run(message, () => handle(text));
-                if (operation) turns.handed(operation, handled);
-                await handled;
+                await admission.run(message, () => handle(text));
               } catch (error) {
                 // As grafserv does; a close reason over 123 bytes would throw, hence the cut and the guard.
                 try {
@@ -292,7 +289,27 @@ export function attachGraphqlWebSockets(
                     ws.close(CLOSE_FLOODING, "Too many operations in flight");
                 }
               }
-            }),
+            };
+            // Frames that arrive once a flood is seen, or after the close began, are not handled.
+            const open = () => ws.readyState === ws.OPEN && !operations.flooded;
+            ws.on("message", (data, isBinary) => {
+              if (!open()) return;
+              const text = String(data);
+              let unreadable: string | undefined;
+              try {
+                unreadable = unreadableMessage(text, data, isBinary);
+              } catch {
+                // A check that fails on some text must close this socket, not end the process.
+                unreadable = "The message cannot be read.";
+              }
+              if (unreadable !== undefined) return ws.close(CloseCode.BadRequest, unreadable);
+              const operation = operationOf(text);
+              if (!operation) return void hand(text);
+              const taken = turns.take(operation, () => (open() ? hand(text) : undefined));
+              // Messages held for their turn are not operations yet: they have a cap of their own.
+              if (!taken) ws.close(CLOSE_FLOODING, "Too many operations in flight");
+            });
+          },
         },
         extra,
       );

@@ -223,13 +223,14 @@ test("an id completed while being prepared, then reused, runs one subscription t
   const member = await createUser(app.db.ownerPool, tenant, "member");
   const socket = await openSocket(app, { payload: { authorization: `Bearer ${member.token}` } });
   const seen = byId(socket);
-  const reused = ids("r", 50);
+  const reused = ids("r", 40);
   const subscribe = (id: string) => JSON.stringify({ id, type: "subscribe", payload: { query: NOTIFICATIONS } });
-  for (const id of reused) {
-    socket.ws.send(subscribe(id));
-    socket.ws.send(JSON.stringify({ id, type: "complete" }));
-    socket.ws.send(subscribe(id));
-  }
+  const complete = (id: string) => JSON.stringify({ id, type: "complete" });
+  // Half of them completed and subscribed once, half twice, each in one burst.
+  reused.forEach((id, i) => {
+    const burst = i % 2 ? [subscribe, complete, subscribe, complete, subscribe] : [subscribe, complete, subscribe];
+    for (const frame of burst) socket.ws.send(frame(id));
+  });
   // Notifications until every id has had one (the last subscriptions may still be starting).
   await listening(app, `user:${member.id}:notifications`);
   let sent = 0;
