@@ -258,6 +258,25 @@ test("an id completed while being prepared, then reused, runs one subscription t
   socket.ws.close(1000);
 });
 
+test("messages held for their id's turn are capped too: one more than 100 closes the socket with 4429", async () => {
+  const socket = await openSocket(app);
+  const unlock = await lockModules(app);
+  try {
+    // `held` waits for the lock; completed, the id's next messages wait for it to end.
+    subscribeAll(socket, ["held"], MODULES_QUERY);
+    socket.ws.send(JSON.stringify({ id: "held", type: "complete" }));
+    for (let i = 0; i <= MAX_OPERATIONS_PER_SOCKET; i++) {
+      socket.ws.send(
+        JSON.stringify({ id: "held", type: i % 2 ? "complete" : "subscribe", payload: { query: MODULES_QUERY } }),
+      );
+    }
+    expect(await socket.closed).toEqual({ code: 4429, reason: "Too many operations in flight" });
+  } finally {
+    await unlock();
+  }
+  expect((await app.graphql("{ __typename }")).body).toEqual({ data: { __typename: "Query" } });
+});
+
 test("operations that fail (UNAUTHENTICATED, invalid documents) release their place", async () => {
   // Fails on the code before the cap: the 101st query of the last batch is not refused.
   const socket = await openSocket(app, { payload: { authorization: "Bearer not-a-token" } });
