@@ -1,5 +1,5 @@
 /**
- * The server the image tests upload to: IMAGE_MAX_BYTES of 4096, uploads in a directory of the
+ * The server the image tests upload to: IMAGE_MAX_BYTES of 4096 (unless told), uploads in a directory of the
  * suite's own, a manager and a member of one tenant and a manager of another; the bytes on local
  * disk or in a bucket of a real S3 server (s3rver). `useImageApp(driver)` starts it before the
  * suite's tests and stops it after; the exported bindings are live (set in beforeAll).
@@ -28,7 +28,7 @@ export let otherManager: TestUser;
 /** The log of the suite's server (every level), to show a failed request's logged cause. */
 export const appLog: string[] = [];
 
-export function useImageApp(driver: Driver): void {
+export function useImageApp(driver: Driver, maxBytes = MAX_BYTES): void {
   // This suite's own (the bindings may still hold an earlier suite's): stopped even if a start failed.
   let started: { app?: TestApp; s3?: TestS3 } = {};
   beforeAll(async () => {
@@ -38,7 +38,7 @@ export function useImageApp(driver: Driver): void {
     appLog.length = 0;
     app = started.app = await startTestApp({
       logLines: appLog,
-      env: { ...s3?.env, IMAGE_UPLOAD_PATH: uploads, IMAGE_MAX_BYTES: String(MAX_BYTES) },
+      env: { ...s3?.env, IMAGE_UPLOAD_PATH: uploads, IMAGE_MAX_BYTES: String(maxBytes) },
     });
     const tenant = await createTenant(app.db.ownerPool, "pictures");
     manager = await createUser(app.db.ownerPool, tenant, "manager");

@@ -179,7 +179,12 @@ export function imageRoutes(options: ImageRouteOptions): {
     if (res.destroyed) return;
     const source = stored.open();
     let sourceFailed = false;
-    source.once("error", () => (sourceFailed = true));
+    // A client that leaves mid-way makes the pipeline destroy the source with a premature close:
+    // that is the client's doing, not the store's.
+    source.once(
+      "error",
+      (error: NodeJS.ErrnoException) => (sourceFailed = error.code !== "ERR_STREAM_PREMATURE_CLOSE"),
+    );
     try {
       await pipeline(source, res);
     } catch (error) {
