@@ -158,9 +158,12 @@ test("a recipient that is no e-mail address is refused alone: a line break or a 
 test("a job whose data do not fit its template is dropped, not sent half-empty nor retried", async () => {
   const noTitle = await enqueueEmail(db, "event_reminder", ["guest@example.test"], { content: "Soon." });
   const noCode = await enqueueEmail(db, "registration_code", ["guest@example.test"], { minutes: 15 });
+  const blankTitle = await enqueueEmail(db, "event_cancelled", ["guest@example.test"], {
+    title: " \t ",
+    content: "Off.",
+  });
   await run();
-  await gone(noTitle);
-  await gone(noCode);
+  for (const id of [noTitle, noCode, blankTitle]) await gone(id);
   expect(smtp.accepted).toEqual([]);
   expect((await db.ownerPool.query("select 1 from app_private.email_deliveries")).rowCount).toBe(0);
 });

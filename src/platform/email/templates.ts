@@ -28,8 +28,8 @@ export function emailTemplate<Shape extends z.ZodRawShape>(
   return { data: z.looseObject(shape), render: (data) => render(data as z.infer<z.ZodObject<Shape>>) };
 }
 
-/** A piece of text a template shows: not empty. */
-export const text = () => z.string().min(1);
+/** A piece of text a template shows: something visible, not empty nor blanks only. */
+export const text = () => z.string().regex(/\S/, "must not be empty or blank");
 /** A duration in minutes a template shows. */
 export const minutes = () => z.number().int().nonnegative();
 
