@@ -249,7 +249,7 @@ export function attachGraphqlWebSockets(
         {
           protocol: ws.protocol,
           send: (data) =>
-            new Promise<void>((resolve, reject) => {
+            new Promise<void>((resolve) => {
               // Closed meanwhile (an event on its way as the client left): there is no one to tell.
               if (ws.readyState !== ws.OPEN) return resolve();
               if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -259,7 +259,16 @@ export function attachGraphqlWebSockets(
                 resolve();
                 return;
               }
-              ws.send(data, (error) => (error ? reject(error) : resolve()));
+              // A write that fails is a connection that broke (a reset, a close without a close
+              // frame) while events were written: the client's doing, not a server fault. The
+              // socket is ended; its close ends its operations.
+              ws.send(data, (error) => {
+                if (error) {
+                  logger.debug({ err: error }, "websocket write failed; the connection is gone");
+                  ws.terminate();
+                }
+                resolve();
+              });
             }),
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) => {
