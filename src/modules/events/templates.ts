@@ -3,9 +3,9 @@
  * are written once, in SQL (app_private.event_notice), for the instant notification and the e-mail
  * alike; the templates only lay them out.
  */
-import { type EmailTemplate, emailTemplate, line, text } from "../../platform/email/templates.ts";
+import { type EmailTemplate, emailTemplate, line, TEXT } from "../../platform/email/templates.ts";
 
-const notice = { title: text(), content: text() };
+const notice = { title: TEXT, content: TEXT };
 
 export const EVENTS_TEMPLATES: Record<string, EmailTemplate> = {
   event_reminder: emailTemplate(notice, (data) => ({

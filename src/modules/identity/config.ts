@@ -1,5 +1,6 @@
 /** Identity's environment variables: token lifetimes, the TOTP sealing key, the captcha service. */
 import { z } from "zod";
+import { ACCESS_TOKEN_MAX_MINUTES } from "../../platform/auth/tokens.ts";
 import { configFragment } from "../../platform/config.ts";
 import { httpUrl, integer } from "../../platform/configSchema.ts";
 import { hardenedSecretProblems, isHardenedEnv } from "../../platform/hardening.ts";
@@ -22,7 +23,7 @@ const REFRESH_TTL_DEFAULT = 43_200;
 
 export const identityConfig = configFragment({
   variables: {
-    ACCESS_TOKEN_TTL_MINUTES: integer(1, 24 * 60).default(ACCESS_TTL_DEFAULT),
+    ACCESS_TOKEN_TTL_MINUTES: integer(1, ACCESS_TOKEN_MAX_MINUTES).default(ACCESS_TTL_DEFAULT),
     REFRESH_TOKEN_TTL_MINUTES: integer(5, 366 * 24 * 60).default(REFRESH_TTL_DEFAULT),
     TWO_FA_TOKEN_TTL_MINUTES: integer(1, 60).default(5),
     TOTP_ENCODE_SECRET: z.string().min(1, "must not be empty").default(DEV_TOTP_ENCODE_SECRET),

@@ -1,8 +1,8 @@
 /** Identity's e-mails: registration, password reset and change, two-factor on and off. */
-import { type EmailTemplate, emailTemplate, minutes, text } from "../../platform/email/templates.ts";
+import { type EmailTemplate, emailTemplate, MINUTES, TEXT } from "../../platform/email/templates.ts";
 
 export const IDENTITY_TEMPLATES: Record<string, EmailTemplate> = {
-  registration_code: emailTemplate({ code: text(), minutes: minutes() }, (data) => ({
+  registration_code: emailTemplate({ code: TEXT, minutes: MINUTES }, (data) => ({
     subject: "Your Tessera confirmation code",
     text:
       `Your confirmation code is ${data.code}.\n\n` +
@@ -14,7 +14,7 @@ export const IDENTITY_TEMPLATES: Record<string, EmailTemplate> = {
       "Someone tried to create an account with this e-mail address, which already has one.\n\n" +
       "If it was you, sign in or reset your password instead.",
   })),
-  password_reset: emailTemplate({ token: text(), minutes: minutes() }, (data) => ({
+  password_reset: emailTemplate({ token: TEXT, minutes: MINUTES }, (data) => ({
     subject: "Reset your Tessera password",
     text:
       `Use this token to set a new password: ${data.token}\n\n` +

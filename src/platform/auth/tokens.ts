@@ -88,8 +88,11 @@ export function verifyAccessToken(token: string, secret: string): AccessClaims {
  */
 const VERIFIED_TOKENS_MAX = 2_000;
 
-/** The longest access-token lifetime that can be configured (ACCESS_TOKEN_TTL_MINUTES ≤ 1440). */
-const MAX_LIFETIME_SECONDS = 24 * 60 * 60;
+/**
+ * The longest lifetime of an access token: ACCESS_TOKEN_TTL_MINUTES goes up to it, and a token
+ * that claims a longer one is refused.
+ */
+export const ACCESS_TOKEN_MAX_MINUTES = 24 * 60;
 /** How far ahead of this server's clock another server's `iat` may be. */
 const CLOCK_SKEW_SECONDS = 60;
 
@@ -121,7 +124,7 @@ function verifySignedToken(token: string, secret: string): AccessClaims {
     !Number.isSafeInteger(payload.iat) ||
     payload.iat! > Date.now() / 1000 + CLOCK_SKEW_SECONDS ||
     payload.exp! <= payload.iat! ||
-    payload.exp! - payload.iat! > MAX_LIFETIME_SECONDS
+    payload.exp! - payload.iat! > ACCESS_TOKEN_MAX_MINUTES * 60
   ) {
     throw new AppError("UNAUTHENTICATED", "The access token is not valid.");
   }

@@ -12,7 +12,8 @@ import type { JobHelpers, Task } from "graphile-worker";
 import { z } from "zod";
 import type { Transporter } from "nodemailer";
 import type { MailConfig } from "../config.ts";
-import type { EmailTemplate } from "./templates.ts";
+import type { EmailTemplate, RenderedEmail } from "./templates.ts";
+import { problemsOf } from "../worker/payloadProblems.ts";
 import { createSmtpTransport, stableMessageId } from "./transport.ts";
 import type { Logger } from "../logger.ts";
 import { isMailAddress } from "./address.ts";
@@ -27,17 +28,48 @@ export const SendEmailPayload = z.looseObject({
   requestId: z.string().optional(),
 });
 
-/** Each recipient that is no e-mail address, as `to.N` (`to` for a single one). */
+/** A send_email job as the task reads it: the message laid out, and who gets it. */
+export interface EmailJob {
+  template: string;
+  message: RenderedEmail;
+  /** `to` as given (for the names of its entries), and as the list of recipients, blanks dropped. */
+  to: string | string[];
+  recipients: string[];
+  requestId?: string;
+}
+
+/**
+ * Reads a send_email payload against the templates: the job, or why the task would drop it whole
+ * (an unknown template, data that do not fit it, no recipient; "path: message" each). A recipient
+ * that is no e-mail address is not among these: the task refuses each one alone (badRecipients).
+ */
+export function readEmailJob(
+  templates: Readonly<Record<string, EmailTemplate>>,
+  payload: unknown,
+): { job: EmailJob } | { problems: string[] } {
+  const parsed = SendEmailPayload.safeParse(payload);
+  if (!parsed.success) return { problems: problemsOf(parsed.error) };
+  const { template, to, data, requestId } = parsed.data;
+  const chosen = Object.hasOwn(templates, template) ? templates[template] : undefined;
+  const fields = chosen?.data.safeParse(data ?? {});
+  const recipients = (Array.isArray(to) ? to : [to]).filter((address) => address !== "");
+  const problems = [
+    ...(chosen ? [] : [`template: must be one of ${Object.keys(templates).join(", ")}`]),
+    ...(recipients.length > 0 ? [] : ["to: must name at least one address"]),
+    ...(fields?.error ? problemsOf(fields.error, "data") : []),
+  ];
+  if (problems.length > 0 || !chosen || !fields?.success) return { problems };
+  return { job: { template, message: chosen.render(fields.data), to, recipients, requestId } };
+}
+
+/** Each recipient that is no e-mail address, as "to.N: …" ("to: …" for a single one). */
 export function badRecipients(to: string | string[]): string[] {
   const list = Array.isArray(to) ? to : [to];
   return list.flatMap((address, index) =>
-    !address || isMailAddress(address) ? [] : [Array.isArray(to) ? `to.${index}` : "to"],
+    !address || isMailAddress(address)
+      ? []
+      : [`${Array.isArray(to) ? `to.${index}` : "to"}: must be an e-mail address`],
   );
-}
-
-/** A job's recipients: `to` as one address or a batch, blanks dropped. */
-export function recipientsOf(to: string | string[] | undefined): string[] {
-  return (Array.isArray(to) ? to : [to]).filter((address): address is string => !!address);
 }
 
 /** What a send needs from the transport: nodemailer's Transporter. */
@@ -67,24 +99,15 @@ export function makeSendEmailTask(
 
 function sendWith(mail: MailConfig, logger: Logger, templates: Readonly<Record<string, EmailTemplate>>) {
   return async (transport: MailTransport | undefined, payload: unknown, helpers: JobHelpers): Promise<void> => {
-    const parsed = SendEmailPayload.safeParse(payload);
-    const { template, to, data, requestId } = parsed.success ? parsed.data : {};
-    const chosen = template && Object.hasOwn(templates, template) ? templates[template] : undefined;
-    const fields = chosen?.data.safeParse(data ?? {});
-    const recipients = recipientsOf(to);
-    if (!template || !chosen || !fields?.success || recipients.length === 0) {
-      // Not retryable: a malformed job would fail the same way 25 times.
-      logger.error(
-        {
-          template,
-          recipients: recipients.length,
-          badData: fields?.error?.issues.map((issue) => issue.path.join(".")),
-        },
-        "send_email: unknown template, data that do not fit it, or no recipient; dropped",
-      );
+    const read = readEmailJob(templates, payload);
+    if ("problems" in read) {
+      // Not retryable: a malformed job would fail the same way 25 times. (The problems name
+      // fields, never their values: a template's data may hold a code or a token.)
+      logger.error({ problems: read.problems }, "send_email: a job the task cannot read; dropped");
       return;
     }
-    const { subject, text } = chosen.render(fields.data);
+    const { template, message, recipients, requestId } = read.job;
+    const { subject, text } = message;
     if (!transport) {
       logger.info({ template, recipients: recipients.length, requestId }, "send_email: SMTP_URL is not set; not sent");
       return;

@@ -29,9 +29,9 @@ export function emailTemplate<Shape extends z.ZodRawShape>(
 }
 
 /** A piece of text a template shows: something visible, not empty nor blanks only. */
-export const text = () => z.string().regex(/\S/, "must not be empty or blank");
+export const TEXT = z.string().regex(/\S/, "must not be empty or blank");
 /** A duration in minutes a template shows. */
-export const minutes = () => z.number().int().nonnegative();
+export const MINUTES = z.number().int().nonnegative();
 
 /** A value for a header such as the subject: one line (line breaks, of any kind, become spaces). */
 export const line = (value: string): string => value.replace(/[\r\n\u2028\u2029]+/g, " ");

@@ -4,15 +4,8 @@
  * its schema before it runs.
  */
 import { parseCrontab, type ParsedCronItem, type Task } from "graphile-worker";
-import type { z } from "zod";
 import type { Config, MailConfig } from "../config.ts";
-import {
-  badRecipients,
-  makeSendEmailTask,
-  recipientsOf,
-  SendEmailPayload,
-  type MailTransport,
-} from "../email/sendEmail.ts";
+import { badRecipients, makeSendEmailTask, readEmailJob, type MailTransport } from "../email/sendEmail.ts";
 import type { EmailTemplate } from "../email/templates.ts";
 import type { Logger } from "../logger.ts";
 import {
@@ -24,6 +17,7 @@ import {
 } from "../modules.ts";
 import type { Consumer } from "./consumers.ts";
 import { eventId, makeDomainEventTask } from "./domainEvent.ts";
+import { problemsOf } from "./payloadProblems.ts";
 import { heartbeat } from "./heartbeat.ts";
 
 /** The platform's own tasks: the outbox dispatcher, the liveness cron and e-mail sending. */
@@ -90,11 +84,6 @@ export function emailTemplates(modules: readonly ModuleManifest[]): Record<strin
   return mergeRecords("e-mail template", modules, (module) => module.emailTemplates);
 }
 
-/** A schema's issues with a payload, one line each. */
-function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`);
-}
-
 /** Wraps a module task: the payload is parsed by its schema; a payload that does not fit fails the job. */
 function validated(name: string, definition: TaskDefinition<unknown>, context: TaskContext): Task {
   return async (payload, helpers) => {
@@ -119,20 +108,11 @@ export function enqueuedPayloadProblems(modules: readonly ModuleManifest[], task
 
 /** What send_email and domain_event would refuse (the heartbeat reads no payload). */
 const PLATFORM_PAYLOAD_PROBLEMS = {
-  // send_email drops a job whose template is unknown, whose data do not fit it, or that names no
-  // recipient, and refuses each recipient that is no e-mail address.
+  // send_email drops a job it cannot read (an unknown template, data that do not fit it, no
+  // recipient), and refuses each recipient that is no e-mail address.
   send_email: (modules: readonly ModuleManifest[], payload: unknown): string[] => {
-    const parsed = SendEmailPayload.safeParse(payload);
-    if (!parsed.success) return problemsOf(parsed.error);
-    const templates = emailTemplates(modules);
-    const { template, to, data } = parsed.data;
-    const fields = Object.hasOwn(templates, template) ? templates[template]!.data.safeParse(data ?? {}) : undefined;
-    return [
-      ...(fields ? [] : [`template: must be one of ${Object.keys(templates).join(", ")}`]),
-      ...(recipientsOf(to).length > 0 ? [] : ["to: must name at least one address"]),
-      ...badRecipients(to).map((path) => `${path}: must be an e-mail address`),
-      ...(fields?.error ? problemsOf(fields.error).map((problem) => `data.${problem}`) : []),
-    ];
+    const read = readEmailJob(emailTemplates(modules), payload);
+    return "problems" in read ? read.problems : badRecipients(read.job.to);
   },
   // domain_event fails every attempt on an item without an event id.
   domain_event: (_modules: readonly ModuleManifest[], payload: unknown): string[] => {
