@@ -9,6 +9,31 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { boot } from "./boot.ts";
 
+/**
+ * The options of each graphile-migrate command (1.4), for the checks graphile-migrate's argument
+ * parser would otherwise answer with its whole help: flags (`--x`, `--no-x`, `--x=true|false`),
+ * options that take a value (`--x v`, `--x=v`, `-m v`), and how many file arguments it takes.
+ */
+interface CommandOptions {
+  flags?: string[];
+  values?: string[];
+  files?: number;
+}
+const COMMAND_OPTIONS: Record<string, CommandOptions> = {
+  init: { flags: ["folder"] },
+  migrate: { flags: ["shadow", "forceActions"] },
+  watch: { flags: ["once", "shadow"] },
+  commit: { values: ["message", "m"] },
+  uncommit: {},
+  reset: { flags: ["shadow", "erase"] },
+  status: { flags: ["skipDatabase"] },
+  compile: { flags: ["shadow"], files: 1 },
+  run: { flags: ["shadow", "root", "rootDatabase"], files: 1 },
+};
+// Every command's: the help, and another configuration file.
+const COMMON_FLAGS = ["help"];
+const COMMON_VALUES = ["config", "c"];
+
 const { config, logger, modules } = await boot("tessera-db", { takesArguments: true });
 const { resolveDatabase } = await import("../platform/db/resolve.ts");
 const { migrationSettings } = await import("../platform/db/migrate.ts");
@@ -68,19 +93,25 @@ try {
  * `compile` of a file that cannot be read.
  */
 function argumentRefusal(args: string[], noShadow: boolean): string | undefined {
-  // graphile-migrate's commands; anything else, or none, had it print its whole help and exit 1.
-  const COMMANDS = ["init", "migrate", "watch", "commit", "uncommit", "reset", "status", "compile", "run"];
   const [command, ...rest] = args;
-  if (command === undefined || (!command.startsWith("-") && !COMMANDS.includes(command)))
-    return `Usage: npm run db -- <${COMMANDS.join("|")}> [options] (graphile-migrate's commands).`;
-  const needsShadow = ["commit", "uncommit", "status"].includes(command ?? "") || rest.includes("--shadow");
+  if (command === "--help" || command === "--version") return undefined;
+  // Anything but one of graphile-migrate's commands, or none, had it print its whole help and exit 1.
+  const options = command === undefined ? undefined : COMMAND_OPTIONS[command];
+  if (!options)
+    return `Usage: npm run db -- <${Object.keys(COMMAND_OPTIONS).join("|")}> [options] (graphile-migrate's commands).`;
+  const read = readOptions(command as string, options, rest);
+  if (typeof read === "string") return read;
+  const needsShadow =
+    ["commit", "uncommit", "status"].includes(command ?? "") ||
+    rest.includes("--shadow") ||
+    rest.includes("--shadow=true");
   if (noShadow && needsShadow)
     return (
       `\`npm run db -- ${command}\` needs SHADOW_DATABASE_URL: ` +
       "graphile-migrate checks the migrations in a shadow database."
     );
   if (command !== "run" && command !== "compile") return undefined;
-  const file = rest.find((arg) => !arg.startsWith("-"));
+  const [file] = read.files;
   if (!file) return `Usage: npm run db -- ${command} <file.sql> (a file of SQL).`;
   const path = resolve(projectRoot, file);
   try {
@@ -90,6 +121,39 @@ function argumentRefusal(args: string[], noShadow: boolean): string | undefined 
   } catch (error) {
     return `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "unknown"}).`;
   }
+}
+
+/** The file arguments of `command`, or the first option or argument it does not take, named in one line. */
+function readOptions(command: string, options: CommandOptions, rest: string[]): string | { files: string[] } {
+  const flags = [...COMMON_FLAGS, ...(options.flags ?? [])];
+  const values = [...COMMON_VALUES, ...(options.values ?? [])];
+  const taken = (names: string[]) => names.map((name) => (name.length === 1 ? `-${name}` : `--${name}`)).join(", ");
+  const usage = `\`npm run db -- ${command}\` takes ${[taken(flags), taken(values)].filter(Boolean).join(", ")}`;
+  const files: string[] = [];
+  for (let index = 0; index < rest.length; index++) {
+    const arg = rest[index] as string;
+    if (arg === "--") return `${usage}; \`--\` ends nothing here.`;
+    const option = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
+    if (!option) {
+      files.push(arg);
+      if (files.length > (options.files ?? 0)) return `${usage}; it does not take ${JSON.stringify(arg)}.`;
+      continue;
+    }
+    const [, name = "", value] = option;
+    const long = arg.startsWith("--");
+    if (long !== name.length > 1) return `${usage}; ${JSON.stringify(arg)} is none of them.`;
+    if (values.includes(name)) {
+      if (value === undefined && (index + 1 >= rest.length || (rest[index + 1] as string).startsWith("-")))
+        return `${usage}; ${arg} needs a value.`;
+      if (value === undefined) index++;
+      continue;
+    }
+    const flag = long && name.startsWith("no-") && value === undefined ? name.slice(3) : name;
+    if (!flags.includes(flag)) return `${usage}; ${JSON.stringify(arg)} is none of them.`;
+    if (value !== undefined && value !== "true" && value !== "false")
+      return `${usage}; ${arg}: a flag is true or false.`;
+  }
+  return { files };
 }
 
 /**

@@ -138,8 +138,30 @@ describe("npm run db", () => {
       ["run, no file", ["run"], "VALIDATION_FAILED: Usage: npm run db -- run <file.sql> (a file of SQL).\n"],
       ["compile, a missing file", ["compile", missing], `VALIDATION_FAILED: ${missing} cannot be read (ENOENT).\n`],
       ["compile, a directory", ["compile", dir], `VALIDATION_FAILED: ${dir} is not a file.\n`],
-      ...[["bogus"], []].map((args): [string, string[], string] => [
-        args.length ? "an unknown command" : "no command",
+      [
+        "an option the command does not have",
+        ["migrate", "--bogus"],
+        "VALIDATION_FAILED: `npm run db -- migrate` takes --help, --shadow, --forceActions, --config, -c; " +
+          '"--bogus" is none of them.\n',
+      ],
+      [
+        "an argument the command does not take",
+        ["watch", "--once", "extra"],
+        'VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow, --config, -c; it does not take "extra".\n',
+      ],
+      [
+        "an option without its value",
+        ["commit", "-m"],
+        "VALIDATION_FAILED: `npm run db -- commit` takes --help, --config, -c, --message, -m; -m needs a value.\n",
+      ],
+      [
+        "a flag given something other than true or false",
+        ["watch", "--once=maybe"],
+        "VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow, --config, -c; " +
+          "--once=maybe: a flag is true or false.\n",
+      ],
+      ...[["bogus"], [], ["--bogus"]].map((args): [string, string[], string] => [
+        args.length ? `an unknown command (${args[0]})` : "no command",
         args,
         "VALIDATION_FAILED: Usage: npm run db -- <init|migrate|watch|commit|uncommit|reset|status|compile|run> " +
           "[options] (graphile-migrate's commands).\n",
