@@ -906,6 +906,10 @@ CREATE TRIGGER _500_notify_updated AFTER UPDATE ON app_public.tenant_modules REF
 
 CREATE TRIGGER _900_events_on AFTER UPDATE OF enabled ON app_public.tenant_modules FOR EACH ROW WHEN (((NOT old.enabled) AND new.enabled AND (new.module = 'events'::text))) EXECUTE FUNCTION app_private.tg_tenant_modules__events_on();
 
+CREATE TRIGGER _900_messaging_off AFTER UPDATE OF enabled ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (NOT new.enabled) AND (old.module = 'messaging'::text))) EXECUTE FUNCTION app_private.tg_tenant_modules__messaging_off();
+
+CREATE TRIGGER _900_messaging_off_deleted AFTER DELETE ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (old.module = 'messaging'::text))) EXECUTE FUNCTION app_private.tg_tenant_modules__messaging_off();
+
 CREATE TRIGGER _900_stop_broadcasts AFTER UPDATE OF enabled ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (NOT new.enabled) AND (old.module = ANY (ARRAY['broadcasts'::text, 'commerce'::text])))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_broadcasts();
 
 CREATE TRIGGER _900_stop_broadcasts_deleted AFTER DELETE ON app_public.tenant_modules FOR EACH ROW WHEN ((old.enabled AND (old.module = ANY (ARRAY['broadcasts'::text, 'commerce'::text])))) EXECUTE FUNCTION app_private.tg_tenant_modules__stop_broadcasts();
@@ -2256,6 +2260,8 @@ CREATE TRIGGER _040_nfc_email BEFORE INSERT OR UPDATE OF email ON app_public.use
 CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF full_name ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__blank_text_to_null('full_name');
 
 CREATE TRIGGER _500_leave_events AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW WHEN (((old.deleted_at IS NULL) AND (new.deleted_at IS NOT NULL))) EXECUTE FUNCTION app_private.tg_users__leave_events();
+
+CREATE TRIGGER _510_leave_chats AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW WHEN (((old.deleted_at IS NULL) AND (new.deleted_at IS NOT NULL))) EXECUTE FUNCTION app_private.tg_users__leave_chats();
 
 CREATE TRIGGER _800_keep_an_owner AFTER UPDATE OF deleted_at ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg_users__keep_an_owner();
 
@@ -5864,6 +5870,49 @@ $function$;
 comment on function app_private.tg_messages__notify() is '@module messaging
 After a message is sent, edited or deleted: NOTIFY for chatMessageAdded.';
 
+CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__messaging_off()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('tenant:' || old.tenant_id::text || ':chats', json_build_object('op', 'module_off')::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_tenant_modules__messaging_off() is '@module messaging
+Messaging switched off: NOTIFY the tenant''s chats topic, so every chatMessageAdded of the tenant ends at once.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_users__leave_chats()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_chat uuid;
+begin
+  -- Each group's row is locked as remove_chat_member and add_chat_member lock it, in one order.
+  for v_chat in
+    select c.id from app_public.chats c
+      join app_public.chat_members m on m.chat_id = c.id and m.user_id = new.id
+    where c.tenant_id = new.tenant_id and c.kind = 'group'
+    order by c.id
+    for update of c
+  loop
+    delete from app_public.chat_members m where m.chat_id = v_chat and m.user_id = new.id;
+    if not exists (select 1 from app_public.chat_members m where m.chat_id = v_chat and m.role = 'owner') then
+      update app_public.chat_members m set role = 'owner'
+        where (m.chat_id, m.user_id) = (
+          select f.chat_id, f.user_id from app_public.chat_members f
+          where f.chat_id = v_chat order by f.joined_at, f.user_id limit 1);
+    end if;
+  end loop;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_users__leave_chats() is '@module messaging
+A user deleted: they leave their group chats, and a group left without an owner passes to the member who joined it first.';
+
 CREATE OR REPLACE FUNCTION app_public.add_chat_member(chat_id uuid, user_id uuid)
  RETURNS app_public.chat_members
  LANGUAGE plpgsql
@@ -5952,6 +6001,11 @@ begin
     raise exception 'memberIds holds a null' using errcode = 'TVALD',
       detail = json_build_object('field', 'memberIds', 'reason', 'NULL_ITEM')::text;
   end if;
+  -- At most 200 ids as given, as REST's body allows: a list no group could hold is not read.
+  if cardinality(create_group_chat.member_ids) > 200 then
+    raise exception 'At most 200 members, the owner included' using errcode = 'TVALD',
+      detail = json_build_object('field', 'memberIds', 'reason', 'TOO_MANY')::text;
+  end if;
   select coalesce(array_agg(distinct x), '{}') into v_ids
     from unnest(coalesce(create_group_chat.member_ids, '{}')) x where x <> v_me;
   if cardinality(v_ids) > 199 then
@@ -5976,7 +6030,7 @@ end;
 $function$;
 comment on function app_public.create_group_chat(text,uuid[]) is '@module messaging
 @resultFieldName chat
-A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all); a null among memberIds is VALIDATION_FAILED (NULL_ITEM).';
+A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all, and at most 200 ids given); a null among memberIds is VALIDATION_FAILED (NULL_ITEM).';
 
 CREATE OR REPLACE FUNCTION app_public.delete_message(message_id uuid)
  RETURNS app_public.messages
@@ -5999,7 +6053,7 @@ begin
     raise exception 'Only its sender deletes a message' using errcode = 'TFORB';
   end if;
   if v_message.deleted_at is null then
-    update app_public.messages msg set body = null, image_sha256 = null, deleted_at = now()
+    update app_public.messages msg set body = null, image_sha256 = null, deleted_at = greatest(now(), coalesce(v_message.edited_at, v_message.created_at))
       where msg.id = v_message.id returning * into v_message;
   end if;
   return v_message;
@@ -6037,7 +6091,7 @@ begin
     raise exception 'A message has 1 to 4000 characters, not only spaces' using errcode = 'TVALD',
       detail = json_build_object('field', 'body', 'reason', 'INVALID_BODY')::text;
   end if;
-  update app_public.messages msg set body = edit_message.body, edited_at = now()
+  update app_public.messages msg set body = edit_message.body, edited_at = greatest(now(), coalesce(v_message.edited_at, v_message.created_at))
     where msg.id = v_message.id returning * into v_message;
   return v_message;
 end;
@@ -6150,6 +6204,13 @@ begin
   if v_chat.id is null then
     raise exception 'No such chat' using errcode = 'TNFND';
   end if;
+  -- A deleted user is no one to write to: their direct chat keeps its history, and takes no more.
+  if v_chat.kind = 'direct' and exists (
+       select 1 from app_public.users u
+       where u.id in (v_chat.direct_user_a, v_chat.direct_user_b) and u.deleted_at is not null) then
+    raise exception 'The other user of this direct chat was deleted' using errcode = 'TCONF',
+      detail = json_build_object('reason', 'USER_DELETED')::text;
+  end if;
   if send_message.body is null or length(send_message.body) not between 1 and 4000 or send_message.body !~ '\S' then
     raise exception 'A message has 1 to 4000 characters, not only spaces' using errcode = 'TVALD',
       detail = json_build_object('field', 'body', 'reason', 'INVALID_BODY')::text;
@@ -6178,7 +6239,7 @@ end;
 $function$;
 comment on function app_public.send_message(uuid,text,text,uuid) is '@module messaging
 @resultFieldName message
-Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256; none while media is off), an optional reply to a message of the chat.';
+Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256; none while media is off), an optional reply to a message of the chat. A direct chat with a deleted user takes no more (CONFLICT).';
 
 CREATE OR REPLACE FUNCTION app_public.set_chat_muted(chat_id uuid, muted boolean)
  RETURNS app_public.chat_members

@@ -2333,7 +2333,7 @@ export type Mutation = {
   createCategory: Maybe<CreateCategoryPayload>;
   /** Creates an event (needs events.manage). */
   createEvent: Maybe<CreateEventPayload>;
-  /** A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all); a null among memberIds is VALIDATION_FAILED (NULL_ITEM). */
+  /** A new group chat: the signed-in user its owner, the given users of the tenant its members (at most 200 in all, and at most 200 ids given); a null among memberIds is VALIDATION_FAILED (NULL_ITEM). */
   createGroupChat: Maybe<CreateGroupChatPayload>;
   /** Creates a single `Product`. */
   createProduct: Maybe<CreateProductPayload>;
@@ -2384,7 +2384,7 @@ export type Mutation = {
   revokeSession: Maybe<RevokeSessionPayload>;
   /** Marks the active release rolled_back and re-activates the one it superseded (needs builds.manage; under the tenant's release lock). No active or no previous release is a CONFLICT. */
   rollbackRelease: Maybe<RollbackReleasePayload>;
-  /** Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256; none while media is off), an optional reply to a message of the chat. */
+  /** Sends a message to a chat of the signed-in user: 1 to 4,000 characters, an optional image of the tenant (its sha256; none while media is off), an optional reply to a message of the chat. A direct chat with a deleted user takes no more (CONFLICT). */
   sendMessage: Maybe<SendMessagePayload>;
   /** Sets a store bot's Telegram token (needs bots.manage). Broadcasts are sent with it. */
   setBotToken: Maybe<SetBotTokenPayload>;
@@ -5049,7 +5049,7 @@ export type Subscription = {
   /**
    * Each message sent, edited or deleted in a chat of yours, as it happens. Only members may
    * subscribe (NOT_FOUND otherwise); a member removed from the chat stops receiving at once (the
-   * stream completes).
+   * stream completes), and so does everyone when messaging is switched off.
    */
   chatMessageAdded: Maybe<ChatMessageAddedPayload>;
   /** Your new instant notifications, as they are created. Requires a signed-in user. */

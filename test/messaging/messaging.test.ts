@@ -201,6 +201,26 @@ test("a member removed from the chat stops receiving at once; the others go on",
   expect(JSON.stringify(again)).toContain("NOT_FOUND");
 });
 
+test("messaging switched off ends the tenant's chat subscriptions at once; another tenant's go on", async () => {
+  const own = await createTenant(app.db.ownerPool);
+  const [dan, eve] = await Promise.all([createUser(app.db.ownerPool, own), createUser(app.db.ownerPool, own)]);
+  const chatId = await group(dan, [eve], "Switched off");
+  const otherChat = await group(ann, [bob], "Still on");
+  const eves = follow(app.wsClient(eve.token), chatId);
+  const bobs = follow(app.wsClient(bob.token), otherChat);
+  await live(chatId, dan, eves);
+  await live(otherChat, ann, bobs);
+  await app.db.ownerPool.query(
+    "update app_public.tenant_modules set enabled = false where tenant_id = $1 and module = 'messaging'",
+    [own.id],
+  );
+  await until(() => eves.completed, "the subscription to complete when messaging is switched off");
+  expect(eves.errors).toEqual([]);
+  const after = await send(ann, otherChat, "another tenant's");
+  await until(() => bobs.events.some((e) => e.message?.rowId === after), "the other tenant's member to receive");
+  expect(bobs.completed).toBe(false);
+});
+
 test("only a group's owner adds and removes members; only the sender edits or deletes", async () => {
   const chatId = await group(ann, [bob]);
   expect(errorCodes((await app.graphql(ADD_MEMBER, { chatId, userId: cat.id }, bob.token)).body)).toEqual([
@@ -327,6 +347,21 @@ test("a REST cursor is refused by another chat's messages, another sort and the 
       path,
       400,
       { cursor: "was made for another list or sort" },
+    ]);
+  }
+  // Only as this list wrote it: a key given twice (the last one read) or a space is no cursor of ours.
+  const text = Buffer.from(page.body.nextCursor as string, "base64url").toString("utf8");
+  for (const forged of [`{"s":"chats:lastMessageAt:desc",${text.slice(1)}`, `{ ${text.slice(1)}`]) {
+    const answer = await rest(
+      app,
+      bob.token,
+      "GET",
+      `/api/chats/${chatId}/messages?limit=1&cursor=${Buffer.from(forged).toString("base64url")}`,
+    );
+    expect([forged, answer.status, answer.body.error?.details?.fields]).toEqual([
+      forged,
+      400,
+      { cursor: "is not a cursor this list gave" },
     ]);
   }
   // The same list in either case of its id is the same list.

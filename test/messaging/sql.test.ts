@@ -13,8 +13,10 @@ import {
   type Client,
   column,
   committedAs,
+  createSqlUser,
   db,
   errorCode,
+  type SqlUser,
   useSqlTenants,
   value,
 } from "../helpers/sql.ts";
@@ -167,6 +169,10 @@ test("a group chat holds at most 200 members, owner included, under parallel add
     expect(await errorCode(client, "select app_public.create_group_chat('Big', $1)", [users.slice(0, 200)])).toBe(
       "TVALD",
     );
+    // At most 200 ids are read, as REST's body takes: one user named 201 times is refused too.
+    expect(await errorCode(client, "select app_public.create_group_chat('Big', $1)", [Array(201).fill(users[0])])).toBe(
+      "TVALD",
+    );
     const chat = await value<string>(client, "select id from app_public.create_group_chat('Big', $1)", [
       users.slice(0, 199),
     ]);
@@ -196,6 +202,73 @@ test("a group chat holds at most 200 members, owner included, under parallel add
     expect(outcomes.filter((outcome) => outcome === "added")).toHaveLength(10);
     expect(outcomes.filter((outcome) => outcome !== "added")).toEqual(Array(20).fill("TVALD"));
     expect(await membersOf(group)).toBe(200);
+  } finally {
+    await pool.end();
+  }
+});
+
+test("a deleted user leaves their groups, a group left without an owner passes on, their direct chat takes no more", async () => {
+  const leaving = await createSqlUser(db, a, "member");
+  await asUser(db, leaving, async (client) => {
+    const group = await value<string>(client, "select id from app_public.create_group_chat('Theirs', $1)", [
+      [a.member.userId, a.admin.userId],
+    ]);
+    const direct = await value<string>(client, "select id from app_public.start_direct_chat($1)", [a.member.userId]);
+    await client.query("select app_public.send_message($1, 'before')", [direct]);
+    await become(client, a.owner);
+    expect(await errorCode(client, "select app_public.delete_user($1)", [leaving.userId])).toBeUndefined();
+    // Both joined together, with the group: the lower id counts as the first who joined.
+    const [first, second] = [a.member, a.admin].sort((x, y) => (x.userId < y.userId ? -1 : 1)) as [SqlUser, SqlUser];
+    await become(client, a.member);
+    const members = () =>
+      client.query("select user_id, role from app_public.chat_members where chat_id = $1 order by user_id", [group]);
+    expect((await members()).rows).toEqual([
+      { user_id: first.userId, role: "owner" },
+      { user_id: second.userId, role: "member" },
+    ]);
+    // The new owner manages the group.
+    await become(client, first);
+    await client.query("select app_public.remove_chat_member($1, $2)", [group, second.userId]);
+    expect((await members()).rows).toEqual([{ user_id: first.userId, role: "owner" }]);
+    // The direct chat keeps its history and refuses what would reach nobody.
+    await become(client, a.member);
+    expect(await column(client, "select body from app_public.messages where chat_id = $1", [direct])).toEqual([
+      "before",
+    ]);
+    expect(await errorCode(client, "select app_public.send_message($1, 'after')", [direct])).toBe("TCONF");
+  });
+});
+
+test("a message deleted after an edit that held its row is not dated before that edit", async () => {
+  const pool = testPool(db.urls.rootUrl, 2);
+  try {
+    const chat = await committed(pool, a.member, (client) =>
+      value<string>(client, "select id from app_public.start_direct_chat($1)", [a.admin.userId]),
+    );
+    const message = await committed(pool, a.member, (client) =>
+      value<string>(client, "select id from app_public.send_message($1, 'first')", [chat]),
+    );
+    // The deletion's transaction begins first and waits for the edit's row lock.
+    const deleter = await pool.connect();
+    try {
+      await deleter.query("begin");
+      await deleter.query(`set local role ${db.urls.visitorRole}`);
+      await become(deleter, a.member);
+      await deleter.query("select now()");
+      // The edit's transaction begins after it, so its stamp is the later one.
+      await committed(pool, a.member, async (client) => {
+        await client.query("select app_public.edit_message($1, 'second')", [message]);
+      });
+      await deleter.query("select app_public.delete_message($1)", [message]);
+      await deleter.query("commit");
+    } finally {
+      deleter.release();
+    }
+    const stamps = await db.ownerPool.query(
+      "select edited_at <= deleted_at as ordered from app_public.messages where id = $1",
+      [message],
+    );
+    expect(stamps.rows).toEqual([{ ordered: true }]);
   } finally {
     await pool.end();
   }

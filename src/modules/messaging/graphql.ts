@@ -5,7 +5,8 @@
  * chat asked for. Membership is checked when the subscription starts (a non-member is refused:
  * NOT_FOUND, as for a chat that does not exist) and again for every event, by reading the chat back
  * under RLS as the subscriber: a member who was removed gets nothing more and the stream completes
- * at once (the removal itself is NOTIFYed on the topic, so it ends without waiting for a message).
+ * at once (the removal itself is NOTIFYed on the topic, so it ends without waiting for a message;
+ * so is messaging switched off, which hides every chat).
  * The message is read back under RLS too.
  */
 import { jsonParse } from "postgraphile/@dataplan/json";
@@ -15,8 +16,11 @@ import { extendSchema, gql } from "postgraphile/utils";
 import { AppError } from "../../platform/errors.ts";
 import { callerTopic, pgResource } from "../../platform/graphql/subscriptions.ts";
 
-/** A NOTIFY payload of tenant:<id>:chats (app_private.notify_chat_message, tg_chat_members__notify). */
-type ChatEvent = { chatId: string; messageId?: string; userId?: string; op: string };
+/**
+ * A NOTIFY payload of tenant:<id>:chats (app_private.notify_chat_message, tg_chat_members__notify,
+ * and tg_tenant_modules__messaging_off: no chatId, every chat of the tenant).
+ */
+type ChatEvent = { chatId?: string; messageId?: string; userId?: string; op: string };
 
 /** The NOTIFY channel of a tenant's chats; must match app_private.notify_chat_message(). */
 const chatsTopic = callerTopic("tenantId", "chats", "Sign in to follow a chat.");
@@ -29,7 +33,8 @@ type MembershipCheck = () => Promise<boolean>;
 function parseEvent(payload: unknown): ChatEvent | undefined {
   try {
     const event = JSON.parse(String(payload)) as Partial<ChatEvent>;
-    return typeof event.chatId === "string" && typeof event.op === "string" ? (event as ChatEvent) : undefined;
+    const chatOk = event.chatId === undefined || typeof event.chatId === "string";
+    return chatOk && typeof event.op === "string" ? (event as ChatEvent) : undefined;
   } catch {
     return undefined;
   }
@@ -50,7 +55,7 @@ export function onlyChatMembers(
       const source = await subscriber.subscribe(topic);
       if (!(await isMember())) {
         await source.return?.();
-        throw new AppError("NOT_FOUND", "No such chat.");
+        throw new AppError("NOT_FOUND", "No such chat");
       }
       let ended = false;
       const end = async (value?: unknown) => {
@@ -65,7 +70,7 @@ export function onlyChatMembers(
             const result = await source.next();
             if (result.done) return result;
             const event = parseEvent(result.value);
-            if (!event || event.chatId !== chatId) continue;
+            if (!event || (event.chatId !== undefined && event.chatId !== chatId)) continue;
             if (!(await isMember())) return end();
             if (event.messageId) return { done: false, value: JSON.stringify(event) };
           }
@@ -100,7 +105,7 @@ export const MessagingPlugin = extendSchema((build) => {
         """
         Each message sent, edited or deleted in a chat of yours, as it happens. Only members may
         subscribe (NOT_FOUND otherwise); a member removed from the chat stops receiving at once (the
-        stream completes).
+        stream completes), and so does everyone when messaging is switched off.
         """
         chatMessageAdded(chatId: UUID!): ChatMessageAddedPayload
       }

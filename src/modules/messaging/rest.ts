@@ -69,7 +69,7 @@ interface MessageRow {
 
 async function chatById(client: pg.PoolClient, id: string): Promise<ChatRow> {
   const { rows } = await client.query<ChatRow>(`select ${CHAT_COLUMNS} from app_public.chats c where c.id = $1`, [id]);
-  if (!rows[0]) throw new AppError("NOT_FOUND", "No such chat.");
+  if (!rows[0]) throw new AppError("NOT_FOUND", "No such chat");
   return rows[0];
 }
 
