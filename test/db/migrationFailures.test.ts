@@ -147,7 +147,8 @@ describe("npm run db", () => {
       [
         "an argument the command does not take",
         ["watch", "--once", "extra"],
-        'VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow, --config, -c; it does not take "extra".\n',
+        "VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow, --config, -c; " +
+          'it does not take "extra".\n',
       ],
       [
         "an option without its value",

@@ -207,7 +207,7 @@ test("a group chat holds at most 200 members, owner included, under parallel add
   }
 });
 
-test("a deleted user leaves their groups, a group left without an owner passes on, their direct chat takes no more", async () => {
+test("a deleted user leaves their groups, an ownerless group passes on, their direct chat takes no more", async () => {
   const leaving = await createSqlUser(db, a, "member");
   await asUser(db, leaving, async (client) => {
     const group = await value<string>(client, "select id from app_public.create_group_chat('Theirs', $1)", [
