@@ -12,8 +12,11 @@ import { createLogger } from "../../src/platform/logger.ts";
 import pg from "pg";
 import { ENV_ROOT_URL } from "../setup/testCluster.ts";
 
-test("roles and database are created from the URLs, then migrated and current", async () => {
-  const rootUrl = process.env[ENV_ROOT_URL]!;
+const rootUrl = process.env[ENV_ROOT_URL]!;
+const logger = createLogger("silent");
+
+/** A configuration naming roles and a database that do not exist yet, and a function dropping them. */
+function externalDatabase() {
   const name = `ext_${randomBytes(4).toString("hex")}`;
   const at = (user: string, password: string) => {
     const url = new URL(rootUrl);
@@ -28,7 +31,17 @@ test("roles and database are created from the URLs, then migrated and current", 
     ROOT_DATABASE_URL: rootUrl,
     LOG_LEVEL: "silent",
   });
-  const logger = createLogger("silent");
+  const drop = () =>
+    withClient(rootUrl, async (client) => {
+      await client.query(`drop database if exists ${name} with (force)`);
+      for (const role of [`${name}_authenticator`, `${name}_visitor`, `${name}_bot`, name])
+        await client.query(`drop role if exists ${role}`);
+    });
+  return { name, config, drop };
+}
+
+test("roles and database are created from the URLs, then migrated and current", async () => {
+  const { name, config, drop } = externalDatabase();
   try {
     const database = await resolveDatabase(config, logger);
     expect(database.embedded).toBe(false);
@@ -52,10 +65,29 @@ test("roles and database are created from the URLs, then migrated and current", 
       { rolname: `${name}_visitor`, rolcanlogin: false, rolinherit: true, rolsuper: false },
     ]);
   } finally {
-    await withClient(rootUrl, async (client) => {
-      await client.query(`drop database if exists ${name} with (force)`);
-      for (const role of [`${name}_authenticator`, `${name}_visitor`, `${name}_bot`, name])
-        await client.query(`drop role if exists ${role}`);
-    });
+    await drop();
+  }
+});
+
+test("commands starting at once each make sure of the roles and database: none fails", async () => {
+  // Fails on the code before the fix: two made the database at once (duplicate database), or changed
+  // its grants at once (PostgreSQL's "tuple concurrently updated").
+  const { name, config, drop } = externalDatabase();
+  try {
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        resolveDatabase(config, logger).then(
+          () => "resolved",
+          (error: Error) => error.message,
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(Array(12).fill("resolved"));
+    const databases = await withClient(rootUrl, (client) =>
+      client.query("select datname from pg_database where datname = $1", [name]),
+    );
+    expect(databases.rows).toEqual([{ datname: name }]);
+  } finally {
+    await drop();
   }
 });

@@ -32,24 +32,34 @@ const ident = (name: string) => pg.escapeIdentifier(name);
 
 /** Creates the four roles if they are missing and (re)sets the passwords. Idempotent. */
 export async function ensureRoles(rootUrl: string, roles: ClusterRoles): Promise<void> {
+  await withClusterLock(rootUrl, async (client) => {
+    const create = async (name: string, options: string) => {
+      const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [name]);
+      await client.query(`${rowCount ? "alter" : "create"} role ${ident(name)} with ${options}`);
+    };
+    const password = (secret: string) => (secret ? `password ${quoteLiteral(secret)}` : "");
+    await create(roles.owner, `login nosuperuser nocreaterole ${password(roles.ownerPassword)}`);
+    await create(
+      roles.authenticator,
+      `login noinherit nosuperuser nocreatedb nocreaterole ${password(roles.authenticatorPassword)}`,
+    );
+    await create(roles.visitor, "nologin nosuperuser nocreatedb nocreaterole");
+    await client.query(`grant ${ident(roles.visitor)} to ${ident(roles.authenticator)}`);
+    await create(roles.bot, "nologin nosuperuser nocreatedb nocreaterole");
+    await client.query(`grant ${ident(roles.bot)} to ${ident(roles.authenticator)}`);
+  });
+}
+
+/**
+ * Runs `fn` holding the server's bootstrap lock. Commands starting at once against one server
+ * (parallel CI runs, a cron task beside a manual one) each make sure of the roles and databases:
+ * PostgreSQL refuses two concurrent changes of one catalog row ("tuple concurrently updated").
+ */
+async function withClusterLock(rootUrl: string, fn: (client: pg.Client) => Promise<void>): Promise<void> {
   await withClient(rootUrl, async (client) => {
-    // Serialise concurrent bootstraps against the same server (parallel CI runs).
     await client.query("select pg_advisory_lock(7438211)");
     try {
-      const create = async (name: string, options: string) => {
-        const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [name]);
-        await client.query(`${rowCount ? "alter" : "create"} role ${ident(name)} with ${options}`);
-      };
-      const password = (secret: string) => (secret ? `password ${quoteLiteral(secret)}` : "");
-      await create(roles.owner, `login nosuperuser nocreaterole ${password(roles.ownerPassword)}`);
-      await create(
-        roles.authenticator,
-        `login noinherit nosuperuser nocreatedb nocreaterole ${password(roles.authenticatorPassword)}`,
-      );
-      await create(roles.visitor, "nologin nosuperuser nocreatedb nocreaterole");
-      await client.query(`grant ${ident(roles.visitor)} to ${ident(roles.authenticator)}`);
-      await create(roles.bot, "nologin nosuperuser nocreatedb nocreaterole");
-      await client.query(`grant ${ident(roles.bot)} to ${ident(roles.authenticator)}`);
+      await fn(client);
     } finally {
       await client.query("select pg_advisory_unlock(7438211)");
     }
@@ -66,7 +76,7 @@ export async function ensureDatabase(
   roles: ClusterRoles,
   template?: string,
 ): Promise<void> {
-  await withClient(rootUrl, async (client) => {
+  await withClusterLock(rootUrl, async (client) => {
     const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
     if (!rowCount) {
       const source = template ? ` template ${ident(template)}` : " encoding 'UTF8'";
