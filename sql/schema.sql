@@ -5053,6 +5053,9 @@ begin
   if jsonb_typeof(sync_subscription_plans.items) is distinct from 'array' then
     raise exception 'items must be an array' using errcode = 'TVALD';
   end if;
+  -- One sync at a time: two at once both found a new product missing, and the second to insert it
+  -- failed on subscription_plans' unique key. The next one reads what this one wrote.
+  perform pg_advisory_xact_lock(hashtext('app_private.sync_subscription_plans'));
   select coalesce(array_agg(i ->> 'id'), '{}') into v_ids from jsonb_array_elements(sync_subscription_plans.items) i;
   for v_tenant in
     select t.id from app_public.tenants t

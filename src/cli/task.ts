@@ -4,7 +4,7 @@ import { boot, reportRefusal, withDatabase } from "./boot.ts";
 const booted = await boot("tessera-task", { takesArguments: true });
 const { config, logger, modules } = booted;
 const { mergeRecords, registerModules } = await import("../platform/modules.ts");
-const { allTaskNames, enqueuedPayloadProblems } = await import("../platform/worker/registry.ts");
+const { allTaskNames, enqueuedPayloadProblems, taskMaxAttempts } = await import("../platform/worker/registry.ts");
 const { newPool } = await import("../platform/db/pools.ts");
 const { maxArguments } = await import("../platform/commands.ts");
 
@@ -38,6 +38,7 @@ await withDatabase(booted, { migrate: false }, async (urls) => {
           logger,
           taskNames: allTaskNames(modules),
           payloadProblems: (task, payload) => enqueuedPayloadProblems(modules, task, payload),
+          maxAttempts: (task) => taskMaxAttempts(modules, task),
           print,
         },
         args,

@@ -20,6 +20,8 @@ export interface CommandContext {
   taskNames: readonly string[];
   /** What a task's payload schema finds wrong with a payload ([] when it fits, or the task has none). */
   payloadProblems(task: string, payload: unknown): string[];
+  /** The attempts the crontab gives a task's jobs (undefined: graphile-worker's 25). */
+  maxAttempts(task: string): number | undefined;
   print(line: string): void;
 }
 

@@ -1,6 +1,6 @@
 /** `npm run init` (idempotent, secret printed once) and `npm run db:truncate` (refused in prod). */
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import request from "supertest";
 import { projectRoot } from "../../src/platform/paths.ts";
@@ -250,6 +250,24 @@ test("task retry and unlock-workers act on the queue", async () => {
   expect([past.status, past.stderr.trim()]).toEqual([1, expect.stringMatching(/^VALIDATION_FAILED: An id is .* to 9/)]);
   const none = run("task.ts", ["retry"]);
   expect([none.status, none.stderr.trim()]).toEqual([1, "VALIDATION_FAILED: Usage: retry <job-id>"]);
+});
+
+test("a job enqueued by hand gets its task's crontab attempts; a task not in the crontab 25", async () => {
+  const attempts = async (args: string[]) => {
+    const enqueued = run("task.ts", ["enqueue", ...args]);
+    expect(enqueued.stderr).toBe("");
+    const id = /enqueued job (\d+)/.exec(enqueued.stdout)?.[1];
+    const { rows } = await app.db.ownerPool.query(
+      "select max_attempts from graphile_worker._private_jobs where id = $1",
+      [id],
+    );
+    await app.db.ownerPool.query("delete from graphile_worker._private_jobs where id = $1", [id]);
+    return rows[0]?.max_attempts;
+  };
+  // Fails on the code before the fix: 25, where the crontab's runs had 3 and the docs said 3.
+  expect(await attempts(["sync_subscription_plans"])).toBe(3);
+  expect(await attempts(["poll_payments"])).toBe(1);
+  expect(await attempts(["scrub_user", `{"userId":"${randomUUID()}"}`])).toBe(25);
 });
 
 test("commands refuse what they would misread: 0 minutes, extra words, repeated options, deep payloads", async () => {

@@ -7,6 +7,7 @@
 import { MODULES } from "../../src/modules/index.ts";
 import { makeCrontab } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { testPool } from "../helpers/database.ts";
 import { type ContmsServer, type FakeProduct, startContmsServer } from "../helpers/contmsServer.ts";
 import { createTenant } from "../helpers/fixtures.ts";
 import { bot, createProduct, createStore, type TestStore } from "../commerce/store.ts";
@@ -187,5 +188,35 @@ test("a product that cannot be stored fails the sync naming it, not with a SQL e
       [`Contms GET /products answered an unexpected body (${problem})`],
     ]);
     expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "vpn-30")).toEqual(before);
+  }
+});
+
+test("syncs at once (a cron run beside one enqueued by hand) take turns: each succeeds, one product each", async () => {
+  // Fails on the code before the fix: both found no product and inserted one, and all but the first
+  // failed on subscription_plans' unique key.
+  const items = Array.from({ length: 20 }, (_, i) => ({ ...VPN, id: `race-${i}`, name: `Race ${i}` }));
+  const pool = testPool(app.db.urls.ownerUrl, 4);
+  try {
+    const outcomes = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        pool
+          .query("select tenant_id from app_private.sync_subscription_plans($1::jsonb)", [JSON.stringify(items)])
+          .then(
+            () => "synced",
+            (error: Error) => error.message,
+          ),
+      ),
+    );
+    expect(outcomes).toEqual(Array(4).fill("synced"));
+  } finally {
+    await pool.end();
+  }
+  for (const store of [storeA, storeB]) {
+    const { rows } = await app.db.ownerPool.query(
+      `select count(*)::int as plans from app_public.subscription_plans
+       where tenant_id = $1 and provider_product_id like 'race-%'`,
+      [store.tenant.id],
+    );
+    expect(rows).toEqual([{ plans: 20 }]);
   }
 });

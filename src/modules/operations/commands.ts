@@ -6,7 +6,7 @@ import { AppError } from "../../platform/errors.ts";
 export const enqueue: Command = {
   usage: "enqueue <task> [json-payload]",
   description: "Adds a job for a registered worker task.",
-  async run({ pool, taskNames, payloadProblems, print }, [task, payload]) {
+  async run({ pool, taskNames, payloadProblems, maxAttempts, print }, [task, payload]) {
     if (!task || !taskNames.includes(task)) {
       const known = taskNames.join(", ");
       throw new AppError(
@@ -20,7 +20,7 @@ export const enqueue: Command = {
     if (problems.length > 0) {
       throw new AppError("VALIDATION_FAILED", `The payload does not fit ${task}: ${problems.join("; ")}.`);
     }
-    const job = await quickAddJob({ pgPool: pool }, task, parsed);
+    const job = await quickAddJob({ pgPool: pool }, task, parsed, { maxAttempts: maxAttempts(task) });
     print(`enqueued job ${job.id} (${task})`);
   },
 };

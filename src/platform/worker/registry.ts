@@ -106,6 +106,14 @@ export function enqueuedPayloadProblems(modules: readonly ModuleManifest[], task
   return parsed && !parsed.success ? problemsOf(parsed.error) : [];
 }
 
+/**
+ * The attempts the crontab gives a task's jobs (its line's `max=`): a job of it enqueued by hand
+ * gets as many, not graphile-worker's 25. Undefined for a task the crontab does not run.
+ */
+export function taskMaxAttempts(modules: readonly ModuleManifest[], task: string): number | undefined {
+  return makeCrontab(modules).find((item) => item.task === task)?.options.maxAttempts;
+}
+
 /** What send_email and domain_event would refuse (the heartbeat reads no payload). */
 const PLATFORM_PAYLOAD_PROBLEMS = {
   // send_email drops a job it cannot read (an unknown template, data that do not fit it, no
