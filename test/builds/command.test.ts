@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { lineSplitter } from "../../src/modules/builds/executor.ts";
 import { gql } from "../commerce/store.ts";
 import { SET_TENANT_MODULE } from "../helpers/fixtures.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -82,6 +83,46 @@ test("output holding NUL or bytes that are not UTF-8 is stored, each shown as U+
     ["stdout", "after"],
     ["system", "build succeeded"],
   ]);
+});
+
+test("a line over 4,000 characters keeps its beginning and says what it dropped; its rest makes no line", async () => {
+  // Fails on the code before the fix: a long line's next piece was stored as a line of its own (an
+  // empty one after 4,001 characters; 4,000 and 1,808 of 10,000), or dropped without a word.
+  const ys = (count: number) => `yes y | head -c ${count * 2} | tr -d '\\n'; echo`;
+  const tasks = buildTasks(app, {
+    command: [ys(4000), ys(4001), "echo after", ys(100_000), "echo last"].join("; "),
+  });
+  const id = await requestBuild(app, t.admin.token);
+  await runBuildJobs(app, tasks);
+  const cut = (length: number) => `${"y".repeat(3936)} … (${length - 3936} more bytes of this line not stored)`;
+  expect(await logOf(app.db.ownerPool, id)).toEqual([
+    ["stdout", "y".repeat(4000)],
+    ["stdout", cut(4001)],
+    ["stdout", "after"],
+    ["stdout", cut(100_000)],
+    ["stdout", "last"],
+    ["system", "build succeeded"],
+  ]);
+});
+
+test("lines come out whole and in order whatever the chunks, a character split across two included", () => {
+  const text = `é${"x".repeat(3998)}é\nshort\n${"é".repeat(5000)}\r\nend`;
+  const bytes = Buffer.from(text);
+  for (const size of [1, 3, 7, 1000, 4001, bytes.length]) {
+    const lines: string[] = [];
+    const splitter = lineSplitter((line) => lines.push(line));
+    for (let at = 0; at < bytes.length; at += size) splitter.write(bytes.subarray(at, at + size));
+    splitter.end();
+    expect([size, lines]).toEqual([
+      size,
+      [
+        `é${"x".repeat(3998)}é`,
+        "short",
+        `${"é".repeat(3936)} … (${(5000 - 3936) * 2 + 1} more bytes of this line not stored)`,
+        "end",
+      ],
+    ]);
+  }
 });
 
 test("a succeeding command's output is stored in order and the build succeeds", async () => {

@@ -31,7 +31,7 @@ export interface BuildExecutor {
   run(build: BuildRun, log: BuildLog, signal: AbortSignal): Promise<BuildOutcome>;
 }
 
-/** Longest stored line; longer output lines are cut (the rest is dropped). */
+/** Longest stored line; a longer output line is cut, with a note of what was dropped (`lineSplitter`). */
 export const MAX_LINE_LENGTH = 4000;
 
 /** The built-in build: checks the module snapshot and records each step. */
@@ -50,29 +50,66 @@ export const defaultExecutor: BuildExecutor = {
   },
 };
 
-/** Splits a byte stream into lines (UTF-8 safe across chunks). */
-function lineSplitter(emit: (text: string) => void) {
+/**
+ * Splits a byte stream into lines (UTF-8 safe across chunks), each in order and whole up to
+ * MAX_LINE_LENGTH. A longer line keeps its beginning, ended by a note of how many of its bytes were
+ * not stored; its rest is read to its end and dropped, never stored as lines of its own.
+ */
+export function lineSplitter(emit: (text: string) => void) {
   const decoder = new StringDecoder("utf8");
-  let partial = "";
+  let line = "";
+  // Bytes of the current line past the cap, dropped as they come.
+  let dropped = 0;
+  const add = (text: string) => {
+    const room = MAX_LINE_LENGTH - line.length;
+    if (dropped === 0 && text.length <= room) {
+      line += text;
+      return;
+    }
+    const kept = dropped === 0 ? wholeCharacters(text, room) : "";
+    line += kept;
+    dropped += Buffer.byteLength(text.slice(kept.length));
+  };
   // PostgreSQL's text cannot hold NUL: shown as U+FFFD, as bytes that are not UTF-8 already are.
-  const out = (text: string) => emit(text.replace(/\r$/, "").replaceAll("\u0000", "\ufffd").slice(0, MAX_LINE_LENGTH));
+  const flush = () => {
+    let text = line.replaceAll("\u0000", "\ufffd");
+    if (dropped > 0) {
+      // The note takes the place of the line's last characters (64: room for any count), whose
+      // bytes it counts too.
+      const head = wholeCharacters(text, MAX_LINE_LENGTH - 64);
+      text = `${head} … (${dropped + Buffer.byteLength(text.slice(head.length))} more bytes of this line not stored)`;
+    } else {
+      text = text.replace(/\r$/, "");
+    }
+    line = "";
+    dropped = 0;
+    emit(text);
+  };
+  const write = (text: string) => {
+    const parts = text.split("\n");
+    const last = parts.pop() as string;
+    for (const part of parts) {
+      add(part);
+      flush();
+    }
+    add(last);
+  };
   return {
     write(chunk: Buffer) {
-      const lines = (partial + decoder.write(chunk)).split("\n");
-      partial = lines.pop() ?? "";
-      // A partial line longer than the cap is cut now, not kept growing.
-      if (partial.length > MAX_LINE_LENGTH) {
-        out(partial);
-        partial = "";
-      }
-      for (const line of lines) out(line);
+      write(decoder.write(chunk));
     },
     end() {
-      const rest = partial + decoder.end();
-      partial = "";
-      if (rest) out(rest);
+      write(decoder.end());
+      if (line || dropped) flush();
     },
   };
+}
+
+/** The first `length` UTF-16 units of `text`, one fewer if that would split a surrogate pair. */
+function wholeCharacters(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
 }
 
 function buildEnvironment(build: BuildRun): NodeJS.ProcessEnv {
