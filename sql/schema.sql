@@ -5179,10 +5179,11 @@ alter table app_public.broadcasts add constraint broadcasts_tenant_id_fkey FOREI
 alter table app_public.broadcasts add constraint broadcasts_tenant_id_image_sha256_fkey FOREIGN KEY (tenant_id, image_sha256) REFERENCES app_public.images(tenant_id, sha256);
 alter table app_public.broadcasts add constraint broadcasts_audience_valid CHECK (((jsonb_typeof(audience) = 'object'::text) AND (((audience - 'language'::text) - 'hasPaidOrder'::text) = '{}'::jsonb) AND ((NOT (audience ? 'language'::text)) OR ((jsonb_typeof((audience -> 'language'::text)) = 'string'::text) AND ((audience ->> 'language'::text) ~ '^[a-z]{2,3}$'::text))) AND ((NOT (audience ? 'hasPaidOrder'::text)) OR (jsonb_typeof((audience -> 'hasPaidOrder'::text)) = 'boolean'::text))));
 alter table app_public.broadcasts add constraint broadcasts_cancelled_reason_check CHECK ((cancelled_reason = ANY (ARRAY['BOT_NOT_ACTIVE'::text, 'MODULE_OFF'::text])));
-alter table app_public.broadcasts add constraint broadcasts_caption_length CHECK (((image_sha256 IS NULL) OR (length(text) <= 1024)));
+alter table app_public.broadcasts add constraint broadcasts_caption_length CHECK (((image_sha256 IS NULL) OR (app_hidden.telegram_length(text) <= 1024))) NOT VALID;
 alter table app_public.broadcasts add constraint broadcasts_scheduled_at_check CHECK (isfinite(scheduled_at));
 alter table app_public.broadcasts add constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'completed'::text, 'cancelled'::text])));
 alter table app_public.broadcasts add constraint broadcasts_text_check CHECK (((length(text) >= 1) AND (length(text) <= 4096)));
+alter table app_public.broadcasts add constraint broadcasts_text_telegram_length CHECK ((app_hidden.telegram_length(text) <= 4096)) NOT VALID;
 alter table app_public.broadcasts add constraint broadcasts_text_visible CHECK (app_hidden.is_visible_text(text)) NOT VALID;
 alter table app_public.broadcasts enable row level security;
 comment on table app_public.broadcasts is '@module broadcasts
@@ -5231,6 +5232,18 @@ end;
 $function$;
 comment on function app_hidden.set_bot_token(uuid,text) is '@module broadcasts
 Stores the Telegram token of a bot of the caller''s tenant, sealed by the server (needs bots.manage). Called by the setBotToken mutation; nothing reads a token back but the worker.';
+
+CREATE OR REPLACE FUNCTION app_hidden.telegram_length(text text)
+ RETURNS integer
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE STRICT
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select length(telegram_length.text)
+         + length(regexp_replace(telegram_length.text, '[^\U00010000-\U0010FFFF]', '', 'g'));
+$function$;
+comment on function app_hidden.telegram_length(text) is '@module broadcasts
+The length of a text as Telegram counts it: UTF-16 code units (a character outside the Basic Multilingual Plane counts 2).';
 
 CREATE OR REPLACE FUNCTION app_private.broadcast_audience_valid(audience jsonb)
  RETURNS boolean
@@ -5558,9 +5571,13 @@ begin
       using errcode = 'TVALD', detail = json_build_object('field', 'botId', 'reason', 'NO_BOT_TOKEN')::text;
   end if;
   -- The table's checks hold these too; here they name the field and say what is wrong.
-  if new.image_sha256 is not null and length(new.text) > 1024 then
-    raise exception 'With an image, the text is its caption: at most 1024 characters'
+  if new.image_sha256 is not null and app_hidden.telegram_length(new.text) > 1024 then
+    raise exception 'With an image, the text is its caption: at most 1024 characters (an emoji may count 2)'
       using errcode = 'TVALD', detail = '{"field":"text","reason":"CAPTION_TOO_LONG"}';
+  end if;
+  if app_hidden.telegram_length(new.text) > 4096 then
+    raise exception 'A broadcast''s text has at most 4096 characters (an emoji may count 2)'
+      using errcode = 'TVALD', detail = '{"field":"text","reason":"TEXT_TOO_LONG"}';
   end if;
   if not app_private.broadcast_audience_valid(new.audience) then
     raise exception 'The audience is an object of at most "language" (2 or 3 lower-case letters) and '
@@ -5678,6 +5695,8 @@ grant select on table app_public.broadcasts to :DATABASE_VISITOR;
 grant insert (bot_id, text, image_sha256, audience, scheduled_at) on table app_public.broadcasts to :DATABASE_VISITOR;
 
 grant execute on function app_hidden.set_bot_token(uuid,text) to :DATABASE_VISITOR;
+
+grant execute on function app_hidden.telegram_length(text) to :DATABASE_VISITOR;
 
 grant execute on function app_public.cancel_broadcast(uuid) to :DATABASE_VISITOR;
 

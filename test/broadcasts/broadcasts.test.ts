@@ -458,6 +458,9 @@ test("refused: empty, blank or long text, a long caption, a bad audience, a bot 
     { text: "\u200b" },
     { text: "x".repeat(4097) },
     { text: "x".repeat(1025), imageSha256: sha },
+    // Telegram counts UTF-16 code units: these emoji count 2 each.
+    { text: "😀".repeat(2049) },
+    { text: "😀".repeat(513), imageSha256: sha },
     { text: "x", imageSha256: "d".repeat(64) },
     { text: "x", audience: { language: "english" } },
     { text: "x", audience: { hasPaidOrder: "yes" } },
@@ -480,6 +483,12 @@ test("refused: empty, blank or long text, a long caption, a bad audience, a bot 
     const { details } = answer.body.errors![0]!.extensions as { details?: { field?: string } };
     expect({ broadcast, field: details?.field }).toEqual({ broadcast, field });
   }
+  // The count itself: 2 for a character outside the Basic Multilingual Plane, 1 for any other.
+  const lengths = await app.db.ownerPool.query(
+    "select app_hidden.telegram_length($1) as emoji, app_hidden.telegram_length($2) as text",
+    ["😀".repeat(2048), "é\u3000x"],
+  );
+  expect(lengths.rows).toEqual([{ emoji: 4096, text: 3 }]);
   const { rows } = await app.db.ownerPool.query<{ id: string }>(
     "insert into app_public.bots (tenant_id, name) values ($1, 'No token') returning id",
     [store.tenant.id],
