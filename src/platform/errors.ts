@@ -120,7 +120,13 @@ const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode, message?: string]> =
     "VALIDATION_FAILED",
     "A value is not of the type it is used as: an id, a number, a date or a cursor of another form.",
   ],
-  [/^22/, "VALIDATION_FAILED"], // data exception: out of range…
+  // numeric_value_out_of_range: a number past its column's type (a price of 1e30 in numeric(18,2)).
+  [
+    /^22003$/,
+    "VALIDATION_FAILED",
+    "A number is out of the range its field holds (an amount has at most 16 digits before the point).",
+  ],
+  [/^22/, "VALIDATION_FAILED"], // data exception: datetime out of range…
   [/^42501$/, "FORBIDDEN"], // insufficient_privilege, including RLS WITH CHECK failures
   [/^54/, "VALIDATION_FAILED"], // program limit exceeded (stack depth, too many arguments…): the input is too big
 ];

@@ -51,6 +51,11 @@ test("prices and stock the database refuses: negative, NaN, infinite, negative s
   }
   const { rows } = await app.db.ownerPool.query("select count(*)::int as n from app_public.products where name = 'x'");
   expect(rows[0].n).toBe(0);
+  // A price past numeric(18,2) says so (it was "The input is not valid.", naming nothing).
+  const huge = await app.graphql(CREATE_PRODUCT, { product: { name: "x", price: "1e30" } }, store.admin.token);
+  expect(huge.body.errors?.map((error) => error.message)).toEqual([
+    "A number is out of the range its field holds (an amount has at most 16 digits before the point).",
+  ]);
 });
 
 test("a price is read as the decimal it is written: 0x10, 1_0, ' 1' are refused, not stored as 16, 10, 1", async () => {
