@@ -2778,6 +2778,7 @@ A cancelled event enqueues the event_cancelled fan-out; a moved one moves its re
 CREATE OR REPLACE FUNCTION app_private.tg_tenant_modules__events_on()
  RETURNS trigger
  LANGUAGE plpgsql
+ SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 declare
@@ -5945,8 +5946,15 @@ declare
   v_tenant uuid := app_public.current_tenant_id();
   v_chat app_public.chats;
   v_member app_public.chat_members;
+  v_alive boolean;
 begin
   perform app_private.assert_module_access('messaging');
+  -- The user's row first, share-locked (deleteUser locks it, then the user's groups): a deletion
+  -- committing meanwhile is seen, and one after it finds the membership to end.
+  perform 1 from app_public.users u
+    where u.id = add_chat_member.user_id and u.tenant_id = v_tenant and u.deleted_at is null and not u.is_system
+    for share;
+  v_alive := found;
   select * into v_chat from app_public.chats c
     where c.id = add_chat_member.chat_id and c.tenant_id = v_tenant and app_hidden.is_chat_member(c.id)
     for update;
@@ -5965,9 +5973,7 @@ begin
     raise exception 'At most 200 members, the owner included' using errcode = 'TVALD',
       detail = json_build_object('field', 'userId', 'reason', 'TOO_MANY')::text;
   end if;
-  if not exists (select 1 from app_public.users u
-                 where u.id = add_chat_member.user_id and u.tenant_id = v_tenant and u.deleted_at is null
-                   and not u.is_system) then
+  if not v_alive then
     raise exception 'No such user' using errcode = 'TNFND', detail = '{"field":"userId"}';
   end if;
   insert into app_public.chat_members as m (tenant_id, chat_id, user_id, role)
@@ -6034,9 +6040,15 @@ begin
     raise exception 'At most 200 members, the owner included' using errcode = 'TVALD',
       detail = json_build_object('field', 'memberIds', 'reason', 'TOO_MANY')::text;
   end if;
-  select x into v_unknown from unnest(v_ids) x
-    where not exists (select 1 from app_public.users u
-                      where u.id = x and u.tenant_id = v_tenant and u.deleted_at is null and not u.is_system)
+  -- The members' rows share-locked, in one order, before they are checked: a deletion committing
+  -- meanwhile is seen (the deleted user had joined the new group after leaving every other).
+  perform 1 from app_public.users u where u.id = any(v_ids) order by u.id for share;
+  -- The first unknown id as given (the list above is sorted).
+  select x into v_unknown from unnest(create_group_chat.member_ids) with ordinality as given(x, n)
+    where x <> v_me and not exists (
+      select 1 from app_public.users u
+      where u.id = x and u.tenant_id = v_tenant and u.deleted_at is null and not u.is_system)
+    order by n
     limit 1;
   if v_unknown is not null then
     raise exception 'No such user: %', v_unknown using errcode = 'TNFND',
@@ -6306,9 +6318,11 @@ begin
     raise exception 'A direct chat is with another user' using errcode = 'TVALD',
       detail = json_build_object('field', 'userId', 'reason', 'NOT_ANOTHER_USER')::text;
   end if;
-  if not exists (select 1 from app_public.users u
-                 where u.id = start_direct_chat.user_id and u.tenant_id = v_tenant and u.deleted_at is null
-                   and not u.is_system) then
+  -- Share-locked, as addChatMember does: a deletion committing meanwhile is seen.
+  perform 1 from app_public.users u
+    where u.id = start_direct_chat.user_id and u.tenant_id = v_tenant and u.deleted_at is null and not u.is_system
+    for share;
+  if not found then
     raise exception 'No such user' using errcode = 'TNFND', detail = '{"field":"userId"}';
   end if;
   insert into app_public.chats as c (tenant_id, kind, created_by, direct_user_a, direct_user_b)

@@ -30,9 +30,10 @@ const COMMAND_OPTIONS: Record<string, CommandOptions> = {
   compile: { flags: ["shadow"], files: 1 },
   run: { flags: ["shadow", "root", "rootDatabase"], files: 1 },
 };
-// Every command's: the help, and another configuration file.
+// Every command's help. Not `--config`: the project's .gmrc names the folders and placeholders the
+// settings above fill in, and another file failed with graphile-migrate's own error line.
 const COMMON_FLAGS = ["help"];
-const COMMON_VALUES = ["config", "c"];
+const COMMON_VALUES: string[] = [];
 
 const { config, logger, modules } = await boot("tessera-db", { takesArguments: true });
 const { resolveDatabase } = await import("../platform/db/resolve.ts");

@@ -141,24 +141,28 @@ describe("npm run db", () => {
       [
         "an option the command does not have",
         ["migrate", "--bogus"],
-        "VALIDATION_FAILED: `npm run db -- migrate` takes --help, --shadow, --forceActions, --config, -c; " +
+        "VALIDATION_FAILED: `npm run db -- migrate` takes --help, --shadow, --forceActions; " +
           '"--bogus" is none of them.\n',
       ],
       [
         "an argument the command does not take",
         ["watch", "--once", "extra"],
-        "VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow, --config, -c; " +
-          'it does not take "extra".\n',
+        "VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow; " + 'it does not take "extra".\n',
       ],
       [
         "an option without its value",
         ["commit", "-m"],
-        "VALIDATION_FAILED: `npm run db -- commit` takes --help, --config, -c, --message, -m; -m needs a value.\n",
+        "VALIDATION_FAILED: `npm run db -- commit` takes --help, --message, -m; -m needs a value.\n",
+      ],
+      [
+        "another configuration file",
+        ["status", "--config", "/nonexistent"],
+        'VALIDATION_FAILED: `npm run db -- status` takes --help, --skipDatabase; "--config" is none of them.\n',
       ],
       [
         "a flag given something other than true or false",
         ["watch", "--once=maybe"],
-        "VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow, --config, -c; " +
+        "VALIDATION_FAILED: `npm run db -- watch` takes --help, --once, --shadow; " +
           "--once=maybe: a flag is true or false.\n",
       ],
       ...[["bogus"], [], ["--bogus"]].map((args): [string, string[], string] => [

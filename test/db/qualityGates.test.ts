@@ -61,6 +61,12 @@ describe("a deliberately bad migration", () => {
       create function app_private.checks_nobody() returns int language sql as 'select 1';
       create function app_public.delegates_to_nobody() returns int language sql security definer
         set search_path to pg_catalog as 'select app_private.checks_nobody()';
+      -- A request inserting would run the trigger's private call as itself, and be refused.
+      grant insert on app_public.throwaway to ${bad.urls.visitorRole};
+      create function app_private.tg_throwaway__as_caller() returns trigger language plpgsql as $$
+        begin perform app_private.checks_nobody(); return null; end $$;
+      create trigger _900_as_caller after insert on app_public.throwaway
+        for each row execute function app_private.tg_throwaway__as_caller();
     `);
   });
   afterAll(() => bad.drop());
@@ -88,6 +94,10 @@ describe("a deliberately bad migration", () => {
         expect.objectContaining({ gate: "tenant-fk", object: "app_public.loose (loose_user_id_fkey)" }),
         expect.objectContaining({ gate: "module-tag", object: "app_public.throwaway" }),
         expect.objectContaining({ gate: "module-tag", object: "app_private.careless()" }),
+        expect.objectContaining({
+          gate: "trigger-definer",
+          object: "app_public.throwaway (_900_as_caller, app_private.tg_throwaway__as_caller())",
+        }),
       ]),
     );
   });

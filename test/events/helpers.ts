@@ -1,6 +1,6 @@
 /** Events fixtures: events written by a manager through the API, and common documents. */
 import type { TestApp } from "../helpers/app.ts";
-import { createTenant, createUser, type TestUser } from "../helpers/fixtures.ts";
+import { createTenant, createUser, type TestTenant, type TestUser } from "../helpers/fixtures.ts";
 
 export const CREATE_EVENT =
   `mutation ($input: CreateEventInput!) { createEvent(input: $input) { event { rowId name startsAt ` +
@@ -32,9 +32,12 @@ export async function createEvent(app: TestApp, token: string, input: Record<str
  * A tenant of one's own with a manager and a member. Each test makes its own, so that any test
  * passes alone (`-t`) and in any order: nothing it counts was made by another test.
  */
-export async function newTenant(app: TestApp): Promise<{ tenantId: string; manager: TestUser; member: TestUser }> {
+export async function newTenant(
+  app: TestApp,
+): Promise<{ tenant: TestTenant; tenantId: string; manager: TestUser; member: TestUser }> {
   const tenant = await createTenant(app.db.ownerPool);
   return {
+    tenant,
     tenantId: tenant.id,
     manager: await createUser(app.db.ownerPool, tenant, "manager"),
     member: await createUser(app.db.ownerPool, tenant, "member"),

@@ -3,6 +3,7 @@ import { MODULES } from "../../src/modules/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { createUser, SET_TENANT_MODULE } from "../helpers/fixtures.ts";
 import { queuedJobs, runDueJobs as runJobs } from "../helpers/jobs.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
 import { createEvent, inMinutes, JOIN, LEAVE, newTenant, UPDATE } from "./helpers.ts";
@@ -153,7 +154,8 @@ async function remindedOf(member: { id: string }, eventId: string, participantId
 }
 
 test("no reminder while the events module is off (sent once it is on again), nor for a begun event", async () => {
-  const { tenantId, manager, member } = await newTenant(app);
+  const { tenant, manager, member } = await newTenant(app);
+  const admin = await createUser(app.db.ownerPool, tenant, "admin");
   const participate = async (name: string, startsInMinutes: number) => {
     const eventId = await createEvent(app, manager.token, { name, startsAt: inMinutes(startsInMinutes) });
     const joined = await app.graphql(JOIN, { id: eventId }, member.token);
@@ -164,11 +166,11 @@ test("no reminder while the events module is off (sent once it is on again), nor
   // Starting within the lead, its reminder is due at once, and runs while the module is off:
   // nothing is sent, and it is not spent.
   const off = await participate("Switched off", LEAD_MINUTES / 2);
-  const setEvents = (enabled: boolean) =>
-    app.db.ownerPool.query(
-      "update app_public.tenant_modules set enabled = $2 where tenant_id = $1 and module = 'events'",
-      [tenantId, enabled],
-    );
+  // Switched by an admin's request: as the request role, the switch back on had failed FORBIDDEN.
+  const setEvents = async (enabled: boolean) => {
+    const answer = await app.graphql(SET_TENANT_MODULE, { module: "events", enabled }, admin.token);
+    expect({ enabled, errors: answer.body.errors }).toEqual({ enabled, errors: undefined });
+  };
   await setEvents(false);
   try {
     await runDueJobs();

@@ -349,9 +349,11 @@ test("a REST cursor is refused by another chat's messages, another sort and the 
       { cursor: "was made for another list or sort" },
     ]);
   }
-  // Only as this list wrote it: a key given twice (the last one read) or a space is no cursor of ours.
+  // Only as this list wrote it: a key given twice (the last one read), a space or the same keys in
+  // another order is no cursor of ours.
   const text = Buffer.from(page.body.nextCursor as string, "base64url").toString("utf8");
-  for (const forged of [`{"s":"chats:lastMessageAt:desc",${text.slice(1)}`, `{ ${text.slice(1)}`]) {
+  const reversed = JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(text)).reverse()));
+  for (const forged of [`{"s":"chats:lastMessageAt:desc",${text.slice(1)}`, `{ ${text.slice(1)}`, reversed]) {
     const answer = await rest(
       app,
       bob.token,

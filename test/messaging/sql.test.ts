@@ -16,11 +16,14 @@ import {
   createSqlUser,
   db,
   errorCode,
+  heldTransaction,
+  lockWaiters,
   type SqlUser,
   useSqlTenants,
   value,
 } from "../helpers/sql.ts";
 import { testPool } from "../helpers/database.ts";
+import { until } from "../helpers/wait.ts";
 
 useSqlTenants();
 
@@ -272,4 +275,57 @@ test("a message deleted after an edit that held its row is not dated before that
   } finally {
     await pool.end();
   }
+});
+
+test("a user deleted while being added to a group, or to a new one, is not left a member: the add waits", async () => {
+  // Fails on the code before the fix: both adds went through beside the deletion, and the deleted
+  // user stayed a member (a group could then pass to them).
+  const leaving = await createSqlUser(db, a, "member");
+  const group = await committed(db.rootPool, a.member, (client) =>
+    value<string>(client, "select id from app_public.create_group_chat('Race', '{}')"),
+  );
+  const deleting = heldTransaction(db, a.owner, (client) =>
+    client.query("select app_public.delete_user($1)", [leaving.userId]),
+  );
+  await until(deleting.written, "the deletion to be written");
+  // Connections of their own: the held deletion and the lock probe take the root pool's two.
+  const pool = testPool(db.urls.rootUrl, 2);
+  const outcome = (work: (client: Client) => Promise<unknown>) =>
+    committed(pool, a.member, work).then(
+      () => "added",
+      (error: { code?: string }) => error.code,
+    );
+  try {
+    const adding = outcome((client) =>
+      client.query("select app_public.add_chat_member($1, $2)", [group, leaving.userId]),
+    );
+    const creating = outcome((client) =>
+      client.query("select app_public.create_group_chat('Race too', $1)", [[leaving.userId]]),
+    );
+    let ended = false;
+    void Promise.all([adding, creating]).then(() => (ended = true));
+    await until(async () => ended || (await lockWaiters(db)) >= 2, "both adds to wait, or to end");
+    deleting.release();
+    await deleting.committed;
+    const outcomes = await Promise.all([adding, creating]);
+    expect(outcomes).toEqual(["TNFND", "TNFND"]);
+  } finally {
+    await pool.end();
+  }
+  expect(
+    await column(db.ownerPool, "select chat_id from app_public.chat_members where user_id = $1", [leaving.userId]),
+  ).toEqual([]);
+});
+
+test("a new group's unknown member is the first unknown id as given", async () => {
+  const [later, earlier] = ["ffffffff-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000000"];
+  await asUser(db, a.member, async (client) => {
+    const detail = await client
+      .query("select app_public.create_group_chat('Unknown', $1)", [[a.admin.userId, later, earlier]])
+      .then(
+        () => undefined,
+        (error: { detail?: string }) => JSON.parse(error.detail ?? "{}"),
+      );
+    expect(detail).toEqual({ field: "memberIds", id: later });
+  });
 });

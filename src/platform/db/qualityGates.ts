@@ -2,7 +2,8 @@
  * Rules every migration must keep, checked against a migrated database by the test suite so that
  * nobody has to remember them: RLS everywhere in app_public, indexed foreign keys, pinned
  * search_path on security definer functions that check their caller, composite tenant foreign
- * keys, a module tag on every object, and (where the extension exists) plpgsql_check.
+ * keys, a module tag on every object, triggers that request roles fire running our private
+ * functions as their owner, and (where the extension exists) plpgsql_check.
  */
 import type pg from "pg";
 
@@ -136,6 +137,29 @@ const GATES: Gate[] = [
             and c.confkey[array_position(c.conkey, child.attnum)] = parent.attnum
             and not exists (select 1 from unnest(k.conkey, k.confkey) as m(attnum, fattnum)
                             where c.confkey[array_position(c.conkey, m.attnum)] is distinct from m.fattnum))
+      order by 1`,
+  },
+  // A trigger runs as whoever fired it. On a table the request roles write, one that calls our
+  // private functions or the job queue must be a definer function: as the request role it failed
+  // FORBIDDEN (setTenantModule switching events back on, migration 000087, fixed by 000091).
+  {
+    gate: "trigger-definer",
+    problem: "a trigger on a table request roles write calls app_private or graphile_worker as its caller",
+    sql: `
+      select distinct format('%s (%s, %s)', c.oid::regclass, t.tgname, p.oid::regprocedure) as object
+      from pg_trigger t
+      join pg_class c on c.oid = t.tgrelid
+      join pg_namespace n on n.oid = c.relnamespace
+      join pg_proc p on p.oid = t.tgfoid
+      where not t.tgisinternal and n.nspname = 'app_public' and not p.prosecdef
+        and p.prosrc ~ '(app_private|graphile_worker)\\.'
+        and exists (
+          select 1 from pg_roles r
+          where r.oid <> c.relowner and not r.rolsuper and r.rolname not like 'pg\\_%'
+            -- tgtype's bits: 4 insert, 8 delete, 16 update.
+            and ((t.tgtype & 4 <> 0 and has_any_column_privilege(r.oid, c.oid, 'INSERT'))
+                 or (t.tgtype & 8 <> 0 and has_table_privilege(r.oid, c.oid, 'DELETE'))
+                 or (t.tgtype & 16 <> 0 and has_any_column_privilege(r.oid, c.oid, 'UPDATE'))))
       order by 1`,
   },
   // sql/schema.sql is grouped by module: every table, view and function says which one it is.

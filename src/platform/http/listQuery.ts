@@ -159,7 +159,8 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
     throw refused();
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw refused();
+  // Its keys in the schema's order, as the list wrote them (not another order of the same keys).
+  if (!parsed.success || encodeCursor(parsed.data) !== cursor) throw refused();
   return parsed.data;
 }
 
