@@ -78,6 +78,12 @@ export const paymentsConfig = configFragment({
         if (!raw[`${PLATFORM}_${suffix}`])
           problems.push(`${PLATFORM}_${suffix}: is required with PAYMENT_PROVIDER=platform`);
     }
+    // Its page lets anyone press Pay, and the poller would settle what they pressed: for development,
+    // tests and a staging deployment, never production.
+    if (env === "prod" && raw.MOCK_PAYMENTS_PROVIDER_URL !== undefined)
+      problems.push(
+        "MOCK_PAYMENTS_PROVIDER_URL: the mock provider is refused with APP_ENV=prod (anyone may pay there)",
+      );
     const notify = Number(raw.PAYMENT_NOTIFICATION_MINUTES ?? 15);
     const expiry = Number(raw.PAYMENT_EXPIRY_MINUTES ?? 60);
     if (Number.isFinite(notify) && Number.isFinite(expiry) && expiry <= notify)
