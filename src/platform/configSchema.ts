@@ -60,7 +60,8 @@ export const integer = (min: number, max: number) =>
     .pipe(
       z.coerce
         .number<string | number>()
-        .int("must be a whole number")
+        // Not zod's int(), which refuses digits past 2^53 as no whole number: they are, and too big.
+        .refine(Number.isInteger, "must be a whole number")
         .min(min, `must be at least ${min}`)
         .max(max, `must be at most ${max}`),
     );

@@ -203,6 +203,11 @@ describe("loadConfig", () => {
     expect(problemsOf({ ACCESS_TOKEN_TTL_MINUTES: "0x10" })).toEqual([
       "ACCESS_TOKEN_TTL_MINUTES: must be a whole number",
     ]);
+    // Digits past 2^53 are a whole number, too big; and a value out of its own range is named alone,
+    // not also in a comparison with another variable left at its default.
+    expect(
+      problemsOf({ GRAPHQL_MAX_PAGE_SIZE: "99999999999999999999999", ACCESS_TOKEN_TTL_MINUTES: "99999999999999" }),
+    ).toEqual(["GRAPHQL_MAX_PAGE_SIZE: must be at most 10000", "ACCESS_TOKEN_TTL_MINUTES: must be at most 1440"]);
   });
 
   test("TRUST_PROXY takes only what Express can read, and Express reads all of it", () => {

@@ -35,7 +35,8 @@ export const identityConfig = configFragment({
     // A session whose refresh token dies before its first access token would end at the first refresh.
     const access = Number(raw.ACCESS_TOKEN_TTL_MINUTES ?? ACCESS_TTL_DEFAULT);
     const refresh = Number(raw.REFRESH_TOKEN_TTL_MINUTES ?? REFRESH_TTL_DEFAULT);
-    if (Number.isFinite(access) && Number.isFinite(refresh) && refresh < access) {
+    // Only between two values each in its own range: one out of range is named for itself alone.
+    if (access <= ACCESS_TOKEN_MAX_MINUTES && Number.isFinite(refresh) && refresh < access) {
       problems.push("REFRESH_TOKEN_TTL_MINUTES: must be at least ACCESS_TOKEN_TTL_MINUTES");
     }
     if (isHardenedEnv(env) && raw.JWT_SECRET && raw.JWT_SECRET.trim() === raw.TOTP_ENCODE_SECRET?.trim()) {
