@@ -36,6 +36,12 @@ test("quantity 0 is refused by REST with VALIDATION_FAILED naming the field", as
   expect(answer.status).toBe(400);
   expect(answer.body.error.code).toBe("VALIDATION_FAILED");
   expect(Object.keys(answer.body.error.details.fields)).toEqual(["items.0.quantity"]);
+  // A huge one is told the order's limit, not JavaScript's largest safe integer.
+  const huge = await bot(app, store).post("/api/bot/orders", {
+    telegramId: 31337,
+    items: [{ productId, quantity: 1e300 }],
+  });
+  expect(huge.body.error.details.fields).toEqual({ "items.0.quantity": "Too big: expected number to be <=10000" });
 });
 
 test("hostile order bodies: each a 4xx from the table, nothing written", async () => {

@@ -167,7 +167,7 @@ export const createOrder = defineRoute({
   body: z.strictObject({
     telegramId: TelegramId,
     items: z
-      .array(z.strictObject({ productId: z.uuid(), quantity: z.number().int().min(1).max(10_000) }))
+      .array(z.strictObject({ productId: z.uuid(), quantity: z.number().min(1).max(10_000).int() }))
       .min(1)
       .max(100)
       .refine(

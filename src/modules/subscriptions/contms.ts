@@ -42,7 +42,7 @@ export const ContmsProduct = z.object({
   description: z.string().max(4000).refine(isStorableText, STORABLE).nullish(),
   price: z.string().regex(/^[0-9]{1,16}(\.[0-9]{1,2})?$/, "must be a decimal string like 9.99"),
   currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code"),
-  durationDays: z.number().int().min(1).max(36_600).nullish(),
+  durationDays: z.number().min(1).max(36_600).int().nullish(),
 });
 export type ContmsProduct = z.output<typeof ContmsProduct>;
 
