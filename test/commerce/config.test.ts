@@ -1,17 +1,9 @@
 /** Commerce's variables: the static service key's defaults, and what stage and prod refuse. */
-import { randomBytes } from "node:crypto";
 import { commerceConfig, DEV_SERVICE_API_KEY } from "../../src/modules/commerce/config.ts";
 import { loadConfig } from "../../src/modules/index.ts";
-import { problemsOf } from "../helpers/config.ts";
+import { freshSecret as fresh, hardenedEnv, problemsOf } from "../helpers/config.ts";
 
-const fresh = () => randomBytes(24).toString("base64url");
-const PROD = {
-  APP_ENV: "prod",
-  DATABASE_URL: `postgres://tessera:${fresh()}@db.internal/tessera`,
-  DATABASE_AUTHENTICATOR_URL: `postgres://tessera_authenticator:${fresh()}@db.internal/tessera`,
-  JWT_SECRET: fresh(),
-  TOTP_ENCODE_SECRET: fresh(),
-};
+const PROD = hardenedEnv();
 
 test("outside stage and prod the demo tenant answers to the development key", () => {
   expect(commerceConfig.of(loadConfig({})).serviceKey).toEqual({ key: DEV_SERVICE_API_KEY, tenantSlug: "demo" });

@@ -1,4 +1,5 @@
-/** The problems loadConfig reports for an environment ([] when it loads). */
+/** The problems loadConfig reports for an environment ([] when it loads), and a hardened one that loads. */
+import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../src/modules/index.ts";
 import { ConfigError } from "../../src/platform/config.ts";
 
@@ -10,4 +11,18 @@ export function problemsOf(env: Record<string, string>): string[] {
     throw error;
   }
   return [];
+}
+
+/** A secret no file of the repository holds (hardened environments refuse published ones). */
+export const freshSecret = () => randomBytes(24).toString("base64url");
+
+/** The least a stage or prod environment needs to load: an external database and secrets of its own. */
+export function hardenedEnv(env: "stage" | "prod" = "prod"): Record<string, string> {
+  return {
+    APP_ENV: env,
+    DATABASE_URL: `postgres://tessera:${freshSecret()}@db.internal/tessera`,
+    DATABASE_AUTHENTICATOR_URL: `postgres://tessera_authenticator:${freshSecret()}@db.internal/tessera`,
+    JWT_SECRET: freshSecret(),
+    TOTP_ENCODE_SECRET: freshSecret(),
+  };
 }

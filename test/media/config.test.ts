@@ -3,13 +3,11 @@
  * set for nothing, stage and prod refuse published S3 secrets; every problem is named at once and
  * no secret is echoed.
  */
-import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../src/modules/index.ts";
 import { mediaConfig } from "../../src/modules/media/config.ts";
 import { ConfigError } from "../../src/platform/config.ts";
-import { problemsOf } from "../helpers/config.ts";
+import { freshSecret as fresh, hardenedEnv, problemsOf } from "../helpers/config.ts";
 
-const fresh = () => randomBytes(24).toString("base64url");
 const S3 = {
   STORAGE_DRIVER: "s3",
   S3_BUCKET: "images",
@@ -68,14 +66,7 @@ test("S3 variables without STORAGE_DRIVER=s3 are a problem: each instance would 
 });
 
 describe("stage and prod", () => {
-  const hardened = {
-    APP_ENV: "prod",
-    DATABASE_URL: `postgres://tessera:${fresh()}@db.internal/tessera`,
-    DATABASE_AUTHENTICATOR_URL: `postgres://tessera_authenticator:${fresh()}@db.internal/tessera`,
-    JWT_SECRET: fresh(),
-    TOTP_ENCODE_SECRET: fresh(),
-    ...S3,
-  };
+  const hardened = { ...hardenedEnv(), ...S3 };
 
   test("a key of one's own loads", () => {
     expect(problemsOf(hardened)).toEqual([]);

@@ -1,19 +1,11 @@
 /** The provider's variables, and the key credentials are sealed with (not the TOTP secrets' key). */
-import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../src/modules/index.ts";
 import { subscriptionsConfig } from "../../src/modules/subscriptions/config.ts";
 import { credentialsBox } from "../../src/modules/subscriptions/credentials.ts";
 import { makeSecretBox } from "../../src/platform/auth/secrets.ts";
-import { problemsOf } from "../helpers/config.ts";
+import { freshSecret as fresh, hardenedEnv, problemsOf } from "../helpers/config.ts";
 
-const fresh = () => randomBytes(24).toString("base64url");
-const PROD = {
-  APP_ENV: "prod",
-  DATABASE_URL: `postgres://tessera:${fresh()}@db.internal/tessera`,
-  DATABASE_AUTHENTICATOR_URL: `postgres://tessera_authenticator:${fresh()}@db.internal/tessera`,
-  JWT_SECRET: fresh(),
-  TOTP_ENCODE_SECRET: fresh(),
-};
+const PROD = hardenedEnv();
 
 test("the provider is optional; its token needs its URL, and https in prod; its calls at once are bounded", () => {
   expect(subscriptionsConfig.of(loadConfig({})).contms).toBeUndefined();
