@@ -30,10 +30,9 @@ const COMMAND_OPTIONS: Record<string, CommandOptions> = {
   compile: { flags: ["shadow"], files: 1 },
   run: { flags: ["shadow", "root", "rootDatabase"], files: 1 },
 };
-// Every command's help. Not `--config`: the project's .gmrc names the folders and placeholders the
-// settings above fill in, and another file failed with graphile-migrate's own error line.
+// Every command takes --help. Not `--config`: the project's .gmrc names the folders and placeholders
+// the settings above fill in, and another file failed with graphile-migrate's own error line.
 const COMMON_FLAGS = ["help"];
-const COMMON_VALUES: string[] = [];
 
 const { config, logger, modules } = await boot("tessera-db", { takesArguments: true });
 const { resolveDatabase } = await import("../platform/db/resolve.ts");
@@ -102,10 +101,7 @@ function argumentRefusal(args: string[], noShadow: boolean): string | undefined 
     return `Usage: npm run db -- <${Object.keys(COMMAND_OPTIONS).join("|")}> [options] (graphile-migrate's commands).`;
   const read = readOptions(command as string, options, rest);
   if (typeof read === "string") return read;
-  const needsShadow =
-    ["commit", "uncommit", "status"].includes(command ?? "") ||
-    rest.includes("--shadow") ||
-    rest.includes("--shadow=true");
+  const needsShadow = ["commit", "uncommit", "status"].includes(command ?? "") || read.flags.has("shadow");
   if (noShadow && needsShadow)
     return (
       `\`npm run db -- ${command}\` needs SHADOW_DATABASE_URL: ` +
@@ -124,13 +120,21 @@ function argumentRefusal(args: string[], noShadow: boolean): string | undefined 
   }
 }
 
-/** The file arguments of `command`, or the first option or argument it does not take, named in one line. */
-function readOptions(command: string, options: CommandOptions, rest: string[]): string | { files: string[] } {
+/**
+ * The file arguments of `command` and the flags it was given as true, or the first option or
+ * argument it does not take, named in one line.
+ */
+function readOptions(
+  command: string,
+  options: CommandOptions,
+  rest: string[],
+): string | { files: string[]; flags: Set<string> } {
   const flags = [...COMMON_FLAGS, ...(options.flags ?? [])];
-  const values = [...COMMON_VALUES, ...(options.values ?? [])];
+  const values = options.values ?? [];
   const taken = (names: string[]) => names.map((name) => (name.length === 1 ? `-${name}` : `--${name}`)).join(", ");
   const usage = `\`npm run db -- ${command}\` takes ${[taken(flags), taken(values)].filter(Boolean).join(", ")}`;
   const files: string[] = [];
+  const given = new Set<string>();
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index] as string;
     if (arg === "--") return `${usage}; \`--\` ends nothing here.`;
@@ -153,8 +157,10 @@ function readOptions(command: string, options: CommandOptions, rest: string[]): 
     if (!flags.includes(flag)) return `${usage}; ${JSON.stringify(arg)} is none of them.`;
     if (value !== undefined && value !== "true" && value !== "false")
       return `${usage}; ${arg}: a flag is true or false.`;
+    if (flag === name && value !== "false") given.add(flag);
+    else given.delete(flag);
   }
-  return { files };
+  return { files, flags: given };
 }
 
 /**
