@@ -1620,12 +1620,13 @@ CREATE OR REPLACE FUNCTION app_private.issue_registration(tenant_id uuid, email 
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 begin
+  -- The username first: its answer is public, and it must not depend on whether the e-mail is taken.
+  if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.username = issue_registration.username) then
+    return 'username_taken';
+  end if;
   if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.email = issue_registration.email) then
     perform app_private.enqueue_job('send_email', json_build_object('template', 'registration_exists', 'to', issue_registration.email, 'tenantId', issue_registration.tenant_id));
     return 'email_taken';
-  end if;
-  if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.username = issue_registration.username) then
-    return 'username_taken';
   end if;
   insert into app_private.registrations (tenant_id, email, username, full_name, password_hash, token_hash, code_hash, expires_at)
     values (issue_registration.tenant_id, issue_registration.email, issue_registration.username, issue_registration.full_name,
@@ -1637,7 +1638,7 @@ begin
 end;
 $function$;
 comment on function app_private.issue_registration(uuid,citext,citext,text,text,bytea,bytea,text,interval) is '@module identity
-Stores an issued registration and e-mails its code. Status: issued | email_taken (nothing stored; the caller answers the same way and the address gets a notice instead of a code) | username_taken.';
+Stores an issued registration and e-mails its code. Status: issued | username_taken (checked first, so the answer does not depend on the e-mail) | email_taken (nothing stored; the caller answers as for issued and the address gets a notice instead of a code).';
 
 CREATE OR REPLACE FUNCTION app_private.issue_two_factor_challenge(user_id uuid, token_hash bytea, ttl interval)
  RETURNS void
@@ -1729,18 +1730,20 @@ AS $function$
 declare
   v_user_id uuid;
 begin
-  update app_private.password_resets r set used_at = now()
-    where r.token_hash = reset_password.token_hash and r.used_at is null and r.expires_at > now()
-    returning r.user_id into v_user_id;
+  select r.user_id into v_user_id
+    from app_private.password_resets r join app_public.users u on u.id = r.user_id
+    where r.token_hash = reset_password.token_hash and r.used_at is null and r.expires_at > now() and u.deleted_at is null
+    for update of r for share of u;
   if v_user_id is null then
     return null;
   end if;
+  update app_private.password_resets r set used_at = now() where r.token_hash = reset_password.token_hash;
   perform app_private.set_password(v_user_id, reset_password.password_hash, null, 'password_reset');
   return v_user_id;
 end;
 $function$;
 comment on function app_private.reset_password(bytea,text) is '@module identity
-Uses a reset token: the new password replaces the old and every session is revoked; null for a token that is unknown, used or expired.';
+Uses a reset token: the new password replaces the old and every session is revoked; null for a token that is unknown, used or expired, or whose user has been deleted.';
 
 CREATE OR REPLACE FUNCTION app_private.revoke_sessions(user_id uuid, reason text, except_session_id uuid DEFAULT NULL::uuid)
  RETURNS integer
@@ -1835,11 +1838,18 @@ AS $function$
   update app_public.users u
     set email = 'deleted-' || u.id || '@deleted.invalid', username = 'deleted-' || left(u.id::text, 8), full_name = null
     where u.id = scrub_user.user_id and u.deleted_at is not null;
-  delete from app_private.user_secrets s where s.user_id = scrub_user.user_id;
-  delete from app_private.recovery_codes c where c.user_id = scrub_user.user_id;
+  -- Only for a user that is deleted: the job names a user id, nothing more.
+  delete from app_private.user_secrets s where s.user_id = scrub_user.user_id
+    and exists (select 1 from app_public.users u where u.id = s.user_id and u.deleted_at is not null);
+  delete from app_private.recovery_codes c where c.user_id = scrub_user.user_id
+    and exists (select 1 from app_public.users u where u.id = c.user_id and u.deleted_at is not null);
+  delete from app_private.password_resets r where r.user_id = scrub_user.user_id
+    and exists (select 1 from app_public.users u where u.id = r.user_id and u.deleted_at is not null);
+  delete from app_private.two_factor_challenges c where c.user_id = scrub_user.user_id
+    and exists (select 1 from app_public.users u where u.id = c.user_id and u.deleted_at is not null);
 $function$;
 comment on function app_private.scrub_user(uuid) is '@module identity
-Removes a soft-deleted user''s personal data and secrets.';
+Removes a soft-deleted user''s personal data, secrets and one-time tokens (password resets, two-factor challenges).';
 
 CREATE OR REPLACE FUNCTION app_private.set_password(user_id uuid, password_hash text, keep_session_id uuid, reason text)
  RETURNS void

@@ -199,6 +199,19 @@ describe("no response tells whether an e-mail is registered", () => {
       expect([confirm.status, confirm.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
     },
   );
+
+  test("with a taken username, a taken e-mail answers USERNAME_TAKEN as a free one does", async () => {
+    const api = request(app.url);
+    const attempt = (email: string) =>
+      api
+        .post("/api/auth/register")
+        .set(XFF, "198.51.100.10")
+        .send({ tenant: "guarded", email, username: other.username, password });
+    const free = await attempt("never-registered@example.test");
+    const taken = await attempt(known.email);
+    expect([free.status, free.body.error.details.reason]).toEqual([409, "USERNAME_TAKEN"]);
+    expect(shape(taken)).toEqual(shape(free));
+  });
 });
 
 test("forgotten-password requests are limited per e-mail, known or not", async () => {

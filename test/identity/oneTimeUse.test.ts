@@ -63,6 +63,34 @@ test("a reset makes the user's other reset links unusable; so does a password ch
   expect(await loginStatus(other.email, "changed on purpose")).toBe(200);
 });
 
+test("a reset link sent before the user was deleted does nothing after it", async () => {
+  const admin = await createUser(app.db.ownerPool, tenant, "owner", { password });
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const [token] = await resetTokens(user.email, 1);
+  const storedHashes = async () =>
+    (
+      await app.db.ownerPool.query<{ password_hash: string }>(
+        "select password_hash from app_private.user_secrets where user_id = $1",
+        [user.id],
+      )
+    ).rows.map((row) => row.password_hash);
+  const before = await storedHashes();
+  const deleted = await request(app.url)
+    .post("/graphql")
+    .set(bearer(admin.token))
+    .send({
+      query: `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+      variables: { id: user.id },
+    });
+  expect(deleted.body).toEqual({ data: { deleteUser: { deleted: true } } });
+  const late = await request(app.url)
+    .post("/api/auth/reset/confirm")
+    .send({ token, newPassword: "an attacker's choice" });
+  expect([late.status, late.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
+  // Nothing written: the stored hash is the one from before (or none, once the scrub has run).
+  expect([before, []]).toContainEqual(await storedHashes());
+});
+
 test("parallel password changes from one old password: one wins, the others are told it is not current", async () => {
   const user = await createUser(app.db.ownerPool, tenant, "member", { password });
   const answers = await Promise.all(
