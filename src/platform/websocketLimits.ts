@@ -58,6 +58,10 @@ const UPGRADE_RETRY_AFTER_S = 5;
 /** What the message being handled records about itself: whether it started a counted operation. */
 export interface MessageAdmission {
   counted: boolean;
+  /** The id of the operation it started, once counted. */
+  id?: string;
+  /** A subscription whose event stream is running: a `complete` ends it at once, so frees its place. */
+  streaming?: boolean;
   /** Refused over the cap: its error is owed to the client until its handling settles. */
   refused?: boolean;
 }
@@ -70,6 +74,8 @@ export interface SocketExtra {
   address: string;
   operations: {
     inFlight: number;
+    /** The counted operation behind each id, until it is released (its `complete` or its end). */
+    counted: Map<string, MessageAdmission>;
     refusedSinceLastEnd: number;
     /** Refusals whose error has not been sent yet. */
     refusalsOwed: number;

@@ -191,10 +191,14 @@ export function attachGraphqlWebSockets(
       operations.inFlight += 1;
       operationsByAddress.set(address, fromAddress + 1);
       message.counted = true;
+      message.id = id;
+      operations.counted.set(id, message);
       return base.onSubscribe!(ctx, id, payload);
     },
     // A subscription of a signed-in caller runs while its session is live and its token unexpired.
     onOperation(_ctx, _id, _payload, args, result) {
+      const message = admission.getStore();
+      if (message && isAsyncIterable(result)) message.streaming = true;
       const claims = (args.contextValue as { caller?: Caller } | undefined)?.caller?.claims;
       if (!options.sessionWatch || !claims || !isAsyncIterable(result)) return undefined;
       const watch = options.sessionWatch;
@@ -242,7 +246,22 @@ export function attachGraphqlWebSockets(
       // A protocol error from a client must not become an unhandled 'error' event.
       ws.on("error", (error) => logger.debug({ err: error }, "websocket error"));
       keepAlive(ws, keepaliveMs);
-      const operations = { inFlight: 0, refusedSinceLastEnd: 0, refusalsOwed: 0, flooded: false };
+      const operations = {
+        inFlight: 0,
+        counted: new Map<string, MessageAdmission>(),
+        refusedSinceLastEnd: 0,
+        refusalsOwed: 0,
+        flooded: false,
+      };
+      /** Frees an admitted operation's places, once: at the client's `complete`, or when it has ended. */
+      const release = (message: MessageAdmission) => {
+        if (!message.counted) return;
+        message.counted = false;
+        if (operations.counted.get(message.id!) === message) operations.counted.delete(message.id!);
+        operations.inFlight -= 1;
+        operations.refusedSinceLastEnd = 0;
+        countDown(operationsByAddress, address);
+      };
       const turns = operationTurns(MAX_OPERATIONS_PER_SOCKET);
       const extra: SocketExtra = { socket: ws, request: req, address, operations };
       const closed = graphqlWs.opened(
@@ -273,8 +292,15 @@ export function attachGraphqlWebSockets(
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) => {
             /** Hands a message to graphql-ws; settles (never rejects) once its handling has ended. */
-            const hand = async (text: string): Promise<void> => {
+            const hand = async (text: string, operation?: Operation): Promise<void> => {
               const message: MessageAdmission = { counted: false };
+              // A running subscription that the client completes frees its places now, not once
+              // graphql-ws has wound it down (a moment later). A query, or an operation still being
+              // prepared, keeps them until it ends: its work goes on whatever the client says.
+              if (operation?.type === "complete") {
+                const completed = operations.counted.get(operation.id);
+                if (completed?.streaming) release(completed);
+              }
               try {
                 await admission.run(message, () => handle(text));
               } catch (error) {
@@ -285,12 +311,8 @@ export function attachGraphqlWebSockets(
                   ws.terminate();
                 }
               } finally {
-                // The operation this message started (if it was admitted) has ended.
-                if (message.counted) {
-                  operations.inFlight -= 1;
-                  operations.refusedSinceLastEnd = 0;
-                  countDown(operationsByAddress, address);
-                }
+                // The operation this message started (if it was admitted and not completed) has ended.
+                release(message);
                 // A refusal's error has been sent: a flooding socket closes after the last one owed.
                 if (message.refused) {
                   operations.refusalsOwed -= 1;
@@ -314,7 +336,7 @@ export function attachGraphqlWebSockets(
               if (unreadable !== undefined) return ws.close(CloseCode.BadRequest, unreadable);
               const operation = operationOf(text);
               if (!operation) return void hand(text);
-              const taken = turns.take(operation, () => (open() ? hand(text) : undefined));
+              const taken = turns.take(operation, () => (open() ? hand(text, operation) : undefined));
               // Messages held for their turn are not operations yet: they have a cap of their own.
               if (!taken) ws.close(CLOSE_FLOODING, "Too many operations in flight");
             });

@@ -216,6 +216,59 @@ test(
   },
 );
 
+test("a completed subscription frees its place as its complete arrives: new ones sent right after it run", async () => {
+  // Fails on the code that freed the place only once the completed operation had wound down: of
+  // ten subscriptions sent right behind ten completes, some were refused with 90 in flight.
+  const tenant = await createTenant(app.db.ownerPool);
+  const member = await createUser(app.db.ownerPool, tenant, "member");
+  const socket = await openSocket(app, { payload: { authorization: `Bearer ${member.token}` } });
+  const seen = byId(socket);
+  const live = ids("live", MAX_OPERATIONS_PER_SOCKET);
+  subscribeAll(socket, live, NOTIFICATIONS);
+  // All live: a probe behind them is refused.
+  subscribeAll(socket, ["full"], MODULES_QUERY);
+  await until(() => seen.has("full"), "the probe's refusal");
+  expect(isRateLimited(seen.get("full"))).toBe(true);
+
+  const completed = live.slice(0, 10);
+  const fresh = ids("fresh", 10);
+  for (const id of completed) socket.ws.send(JSON.stringify({ id, type: "complete" }));
+  subscribeAll(socket, fresh, NOTIFICATIONS);
+  // The ten places went to the ten new subscriptions, so the socket is full again: a probe sent
+  // after them is refused, and by then none of them has been answered with a refusal.
+  subscribeAll(socket, ["full-again"], MODULES_QUERY);
+  await until(() => seen.has("full-again"), "the second probe's answer");
+  expect(fresh.filter((id) => seen.has(id))).toEqual([]);
+  expect(isRateLimited(seen.get("full-again"))).toBe(true);
+  socket.ws.close(1000);
+});
+
+test("a query completed by the client while it runs keeps its place until it has ended", async () => {
+  // Its SQL runs on whatever the client says: freed at the complete, a client could start queries
+  // without end by completing each one.
+  const socket = await openSocket(app);
+  const seen = byId(socket);
+  const waiting = ids("waiting", MAX_OPERATIONS_PER_SOCKET);
+  const unlock = await lockModules(app);
+  try {
+    subscribeAll(socket, waiting, MODULES_QUERY);
+    for (const id of waiting) socket.ws.send(JSON.stringify({ id, type: "complete" }));
+    subscribeAll(socket, ["one-more"], MODULES_QUERY);
+    await until(() => seen.has("one-more"), "the answer to one more query");
+    expect(isRateLimited(seen.get("one-more"))).toBe(true);
+  } finally {
+    await unlock();
+  }
+  // Once they have ended, their places are free.
+  let attempt = 0;
+  await until(
+    async () => (await refusalsOfAFullBatch(socket, seen, `ended-${attempt++}-`, 2_000)) === 1,
+    "the places of the ended queries",
+    60_000,
+  );
+  socket.ws.close(1000);
+});
+
 test("an id completed while being prepared, then reused, runs one subscription that complete ends", async () => {
   // Fails on graphql-ws alone: the first subscription, finding its id taken again, ran on unseen —
   // each notification came twice, and no `complete` (nor the socket's close) reached it.
