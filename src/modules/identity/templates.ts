@@ -23,7 +23,7 @@ export const IDENTITY_TEMPLATES: Record<string, EmailTemplate> = {
   password_changed: emailTemplate({}, () => ({
     subject: "Your Tessera password was changed",
     text:
-      "Your password was changed and your other sessions were signed out.\n\n" +
+      "Your password was changed, and every session but the one that changed it was signed out.\n\n" +
       "If this was not you, reset your password now.",
   })),
   two_factor_enabled: emailTemplate({}, () => ({
