@@ -188,27 +188,22 @@ export class Metrics {
     }
   }
 
-  /** Express middleware: counts every response under its route template (never the raw path). */
-  http() {
+  /**
+   * Express middleware: counts every response under its route template (never the raw path);
+   * `routeOfPath` names the route of a request refused before its handler ran.
+   */
+  http(routeOfPath: (path: string) => string | undefined = () => undefined) {
     const http = this.#http;
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = performance.now();
       res.on("finish", () => {
         const labels = {
           method: METHODS.has(req.method) ? req.method : OTHER,
-          route: routeTemplate(req, res) ?? "unmatched",
+          route: routeTemplate(req, res) ?? routeOfPath(req.path) ?? "unmatched",
           status: res.statusCode >= 100 && res.statusCode <= 599 ? String(res.statusCode) : OTHER,
         };
         http.record(labels, started);
       });
-      next();
-    };
-  }
-
-  /** Mount before a router at `path` so its routes are labelled with the full template. */
-  static mountedAt(path: string) {
-    return (_req: Request, res: Response, next: NextFunction): void => {
-      res.locals.mount = path;
       next();
     };
   }
@@ -247,7 +242,6 @@ export class Metrics {
     };
   }
 
-  /** Subscribes to a worker's events. */
   /** Open GraphQL WebSockets, read when /metrics is scraped. */
   observeWebSockets(openCount: () => number): void {
     new Gauge({
@@ -260,6 +254,7 @@ export class Metrics {
     });
   }
 
+  /** Subscribes to a worker's events. */
   observeWorker(runner: Runner): void {
     const started = new Map<string, number>();
     runner.events.on("job:start", ({ job }) => void started.set(job.id, performance.now()));
@@ -280,11 +275,13 @@ export class Metrics {
 
 /**
  * The route template that served a finished request (`/api/users/:id`, `/graphql`), never the raw
- * path; undefined when no route matched. Express has reset req.baseUrl by the time the response
- * finishes, so the mount point is noted on the way in (`Metrics.mountedAt`).
+ * path; undefined when no route matched. A route of the table notes its whole template as its
+ * handler starts (res.locals.route: Express has reset req.baseUrl by the time the response
+ * finishes); a route of several paths is named by its first.
  */
 export function routeTemplate(req: Request, res: Response): string | undefined {
-  if (req.route) return `${typeof res.locals.mount === "string" ? res.locals.mount : ""}${String(req.route.path)}`;
+  if (typeof res.locals.route === "string") return res.locals.route;
+  if (req.route) return String([req.route.path].flat()[0]);
   return req.path === "/graphql" || req.path === "/graphiql" ? req.path : undefined;
 }
 

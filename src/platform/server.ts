@@ -28,7 +28,13 @@ import { healthImplementations } from "./http/health.ts";
 import { openApiImplementation, swaggerUiRouter } from "./http/apiDocs.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./http/openapi.ts";
 import { apiSpecs, getMetrics } from "./http/platformApi.ts";
-import { apiRouter, checkImplementations, implementationsOf, methodNotAllowed } from "./http/routeTable.ts";
+import {
+  apiRouter,
+  checkImplementations,
+  implementationsOf,
+  methodNotAllowed,
+  routeOfPath,
+} from "./http/routeTable.ts";
 import { type Implementation, implement, isStreaming } from "./http/routeSpec.ts";
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
@@ -173,7 +179,7 @@ export async function createTesseraServer({
   const drain = trackRequests(httpServer);
 
   // The middlewares every request goes through, /graphql's lane included (below).
-  const everyRequest = [requestId, requestLog(logger), metrics.http()];
+  const everyRequest = [requestId, requestLog(logger), metrics.http(routeOfPath(specs))];
   app.use(...everyRequest);
   const metricsAllowed = metricsAccess(config.metricsToken);
   const metricsRoute = implement(getMetrics, async ({ req, res }) => {
@@ -225,7 +231,6 @@ export async function createTesseraServer({
     await release();
     throw error;
   }
-  app.use("/api", Metrics.mountedAt("/api"));
   // Streaming routes first: their bodies (multipart uploads) are never buffered by a body parser.
   app.use("/api", ...streamingRoutes);
   app.use(

@@ -166,6 +166,34 @@ test("HTTP labels are bounded: methods outside the standard set are `other`, unm
   expect(text).not.toMatch(/PROPFIND|no-such-/);
 });
 
+test("a route's template labels it however it is answered: its handler, a refusal before it, a wrong method", async () => {
+  // Fails on the code that labelled by the router that matched: /api/healthz was "/api/api/healthz",
+  // Swagger UI its three paths at once, and a 401 of the token check before any route "unmatched".
+  const before = await scrape();
+  const counted = (method: string, route: string, status: number) =>
+    new RegExp(`tessera_http_requests_total\\{method="${method}",route="${route}",status="${status}"\\} (\\d+)`);
+  const expected: Array<[method: string, route: string, status: number, count: number]> = [
+    ["GET", "/api/healthz", 200, 2],
+    ["GET", "/swagger-ui", 200, 1],
+    ["GET", "/api/users/me", 401, 1],
+    ["POST", "/api/images", 401, 1],
+    ["POST", "/ready", 405, 1],
+  ];
+  const api = request(app.url);
+  await api.get("/api/healthz");
+  await api.get("/api/healthz/");
+  await api.get("/swagger-ui/index.html");
+  expect((await api.get("/api/users/me").set("Authorization", "Bearer not-a-token")).status).toBe(401);
+  expect((await api.post("/api/images").set("Authorization", "Bearer not-a-token")).status).toBe(401);
+  expect((await api.post("/ready")).status).toBe(405);
+  const after = await scrape();
+  for (const [method, route, status, count] of expected) {
+    const line = counted(method, route.replaceAll("/", "\\/"), status);
+    expect([method, route, status, value(after, line) - value(before, line)]).toEqual([method, route, status, count]);
+  }
+  expect(after).not.toMatch(/route="\/api\/api|route="[^"]*,/);
+});
+
 test("/metrics is open when METRICS_TOKEN is unset", async () => {
   const response = await request(app.url).get("/metrics");
   expect(response.status).toBe(200);

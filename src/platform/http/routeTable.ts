@@ -59,6 +59,18 @@ export function expressPath(path: string, mountedAt: string): string {
 }
 
 /**
+ * The route template of a path of the table (`/api/users/:id`), for a request refused before its
+ * route's handler ran (a bad token, a wrong method); undefined for a path of no route.
+ */
+export function routeOfPath(specs: readonly RouteSpec[]): (path: string) => string | undefined {
+  const routes = new Map(specs.map((spec) => [expressPath(spec.path, ""), pathPattern(spec.path)]));
+  return (path) => {
+    for (const [template, pattern] of routes) if (pattern.test(path)) return template;
+    return undefined;
+  };
+}
+
+/**
  * A router of implementations, for a module's `routes` or `streamingRoutes` (mounted at /api);
  * the server counts the implementations it carries.
  */
@@ -221,7 +233,10 @@ function parseBody(spec: RouteSpec, req: Request): unknown {
 }
 
 function routeHandler({ spec, handler }: Implementation) {
+  const template = expressPath(spec.path, "");
   return async (req: Request & AuthenticatedRequest, res: Response): Promise<void> => {
+    // The label of its metrics and its log line: the whole path, wherever the router is mounted.
+    res.locals.route = template;
     checkSecurity(spec, req);
     const params = parseParams(spec, req);
     const query = parseQuery(spec, rawQuery(req));
