@@ -307,6 +307,13 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
         ["scrub_user", '{"userId":"x"}', "userId"],
         ["event_reminder", '{"participantId":"x"}', "participantId"],
         ["event_cancelled", '{"eventId":"x"}', "eventId"],
+        // Bot events have bigint ids: these had failed 25 times, each with PostgreSQL's own text.
+        ["push_bot_event", '{"id":"x"}', "id"],
+        ["push_bot_event", '{"id":""}', "id"],
+        ["push_bot_event", '{"id":1.5}', "id"],
+        ["push_bot_event", '{"id":-1}', "id"],
+        ["push_bot_event", '{"id":"99999999999999999999"}', "id"],
+        ["push_bot_event", `{"id":"${crypto.randomUUID()}"}`, "id"],
       ] as const
     ).map(([task, payload, field]) => ({
       script: "task.ts",

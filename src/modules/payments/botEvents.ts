@@ -66,7 +66,8 @@ const PUSH_TIMEOUT_MS = 5_000;
 /** push_bot_event: POSTs one event to its bot's webhook URL; a non-2xx answer fails the job (retried). */
 export function pushBotEvent(serverKey: (context: TaskContext) => Buffer): TaskDefinition<{ id: string | number }> {
   return {
-    payload: z.object({ id: z.union([z.string(), z.number()]) }),
+    // A bot event's bigint id, as its trigger writes it (a number) or as digits.
+    payload: z.object({ id: z.union([z.int().positive(), z.string().regex(/^[1-9][0-9]{0,17}$/, "must be an id")]) }),
     async run({ id }, helpers: JobHelpers, context) {
       const found = await helpers.withPgClient((client) =>
         client.query<EventRow & { bot_id: string; url: string | null }>(
