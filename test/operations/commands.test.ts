@@ -74,6 +74,20 @@ test("init twice gives the same state; the second run creates nothing; the admin
   expect(rows.map((row) => row.username)).toEqual(["root", "root-2"]);
 });
 
+test("init --email of a user who is no owner refuses (CONFLICT) and changes nothing", async () => {
+  // It had printed "admin …: exists (password unchanged)" and left the user a member.
+  expect(run("init.ts", ["--tenant", "staff", "--email", "boss@staff.test"]).status).toBe(0);
+  await app.db.ownerPool.query(
+    `select app_private.ensure_account(t.id, 'clerk@staff.test', 'clerk', null, 'x', 'member')
+     from app_public.tenants t where t.slug = 'staff'`,
+  );
+  const before = await snapshot();
+  const again = run("init.ts", ["--tenant", "staff", "--email", "clerk@staff.test"]);
+  expect([again.status, again.stdout]).toEqual([1, ""]);
+  expect(again.stderr).toMatch(/^CONFLICT: clerk@staff\.test exists in staff as member, not as an owner/);
+  expect(await snapshot()).toEqual(before);
+});
+
 test(
   "init --tenant gives the tenant's owner its own jobs only; " + "--operator, from the command line, the platform's",
   async () => {

@@ -2,6 +2,7 @@
  * Accounts made outside the API: the bootstrap's owner (`npm run init`) and the demo users. One
  * function creates a user with a password and a built-in role, idempotently.
  */
+import { AppError } from "../../platform/errors.ts";
 import { randomToken } from "../../platform/auth/secrets.ts";
 import type { BootstrapStep } from "../../platform/modules.ts";
 import type { Queryable, SeedContext } from "../../platform/modules.ts";
@@ -55,13 +56,26 @@ export const ownerStep: BootstrapStep = {
       }
       email = `admin@${context.tenantSlug}.local`;
     }
-    const existing = await context.client.query("select 1 from app_public.users where tenant_id = $1 and email = $2", [
-      context.tenantId,
-      email,
-    ]);
-    if (existing.rowCount) {
+    // Roles are not init's to change: an existing user who is no owner is refused, not reported as the admin.
+    const existing = await context.client.query<{ roles: string[] }>(
+      `select coalesce(array_agg(r.name order by r.name) filter (where r.id is not null), '{}') as roles
+       from app_public.users u
+       left join app_public.user_roles ur on ur.user_id = u.id left join app_public.roles r on r.id = ur.role_id
+       where u.tenant_id = $1 and u.email = $2 group by u.id`,
+      [context.tenantId, email],
+    );
+    const roles = existing.rows[0]?.roles;
+    if (roles?.includes("owner")) {
       context.report.push(`admin ${email}: exists (password unchanged)`);
       return;
+    }
+    if (roles) {
+      const held = roles.length > 0 ? roles.join(", ") : "no role";
+      throw new AppError(
+        "CONFLICT",
+        `${email} exists in ${context.tenantSlug} as ${held}, not as an owner; init changes no roles: ` +
+          "name another e-mail.",
+      );
     }
     const password = randomToken().slice(0, 24);
     const passwordHash = await hashPassword(password);
