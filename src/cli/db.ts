@@ -74,10 +74,13 @@ try {
       DATABASE_BOT: settings.placeholders?.[":DATABASE_BOT"],
     },
   });
-  const status = await new Promise<number | null>((done) => {
-    withoutStackFrames(child.stderr);
-    child.on("close", done);
-  });
+  // Its exit status once every line of its standard error has been passed on.
+  const [status] = await Promise.all([
+    new Promise<number | null>((done) => child.on("close", done)),
+    withoutStackFrames(child.stderr),
+  ]);
+  // graphile-migrate's own messages carry no code: the last line names the failure as other commands do.
+  if (status) process.stderr.write(`MIGRATION_FAILED: graphile-migrate ${args[0]} failed (its message is above).\n`);
   if (status === 0 && ["migrate", "commit", "uncommit", "watch", "reset"].includes(args[0] ?? "")) {
     await exportSchemas(database.urls, logger, modules);
   }
@@ -177,9 +180,11 @@ async function reachable(url: string): Promise<void> {
  * graphile-migrate's standard error, line by line, without the frames of a stack trace (and the
  * error's properties printed after them): its message is for the operator, the frames are not.
  */
-function withoutStackFrames(stderr: NodeJS.ReadableStream): void {
+function withoutStackFrames(stderr: NodeJS.ReadableStream): Promise<void> {
   let inProperties = false;
-  createInterface({ input: stderr, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (line) => {
+  const lines = createInterface({ input: stderr, crlfDelay: Number.POSITIVE_INFINITY });
+  const ended = new Promise<void>((done) => lines.once("close", done));
+  lines.on("line", (line) => {
     if (inProperties) {
       inProperties = line !== "}";
       return;
@@ -190,4 +195,5 @@ function withoutStackFrames(stderr: NodeJS.ReadableStream): void {
     }
     process.stderr.write(`${line}\n`);
   });
+  return ended;
 }

@@ -182,6 +182,8 @@ describe("npm run db", () => {
       expect(code).toBe(1);
       expect(stderr).toContain("division by zero");
       expect(stderr).not.toMatch(/^\s+at \S/m);
+      // Its last line names the failure by its code, as every other command's refusal does.
+      expect(stderr).toMatch(/\nMIGRATION_FAILED: graphile-migrate run failed \(its message is above\)\.\n$/);
     });
   });
 });

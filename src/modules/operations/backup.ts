@@ -129,9 +129,15 @@ function sha256Of(file: string): string {
   return hash.digest("hex");
 }
 
-/** `<hex>  <name>`: the line `sha256sum` writes, naming the backup as it will be called. */
+/**
+ * `<hex>  <name>`: the line `sha256sum` writes, naming the backup as it will be called. As GNU
+ * sha256sum does, a name holding a backslash or a line break is escaped (`\\`, `\n`, `\r`) and
+ * the line then starts with a backslash.
+ */
 function checksumLine(archive: string, file: string): string {
-  return `${sha256Of(archive)}  ${basename(file)}\n`;
+  const name = basename(file);
+  const escaped = name.replace(/[\\\n\r]/g, (char) => ({ "\\": "\\\\", "\n": "\\n", "\r": "\\r" })[char]!);
+  return `${escaped === name ? "" : "\\"}${sha256Of(archive)}  ${escaped}\n`;
 }
 
 /**
@@ -147,7 +153,7 @@ function verifyChecksum(file: string): void {
   } catch (error) {
     throw new AppError("BACKUP_FILE_INVALID", `${sumFile} cannot be read (${errnoCode(error)}).`);
   }
-  const expected = /^([0-9a-f]{64}) [ *]/.exec(text)?.[1];
+  const expected = /^\\?([0-9a-f]{64}) [ *]/.exec(text)?.[1];
   if (!expected) throw new AppError("BACKUP_FILE_INVALID", `${sumFile} is not a SHA-256 checksum line.`);
   if (sha256Of(file) !== expected)
     throw new AppError("BACKUP_FILE_INVALID", `${file} does not match its checksum in ${sumFile}: it is damaged.`);

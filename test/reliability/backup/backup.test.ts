@@ -15,7 +15,7 @@
  * The server is one whose pg_dump and pg_restore are installed (./server.ts): on this machine the
  * local PostgreSQL 15 when the run's server is the embedded PostgreSQL 18, which ships none.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -239,6 +239,23 @@ test(
         "(select count(*) from app_public.event_participants)::int as participants",
     );
     expect(rows[0]).toEqual({ newer: 1, participants: 0 });
+  },
+  SLOW,
+);
+
+test(
+  "a backup named with a line break and a backslash: its checksum line is escaped as sha256sum escapes it",
+  async () => {
+    // Fails on the code that wrote the name as it is: `sha256sum -c` called the line improperly formatted.
+    const odd = join(dir, "odd\nname\\here.dump");
+    const made = await task(["backup", odd], source.urls);
+    expect([made.status, made.stderr]).toEqual([0, ""]);
+    const digest = createHash("sha256").update(readFileSync(odd)).digest("hex");
+    expect(readFileSync(`${odd}.sha256`, "utf8")).toBe(`\\${digest}  odd\\nname\\\\here.dump\n`);
+    const checked = spawnSync("sha256sum", ["-c", basename(`${odd}.sha256`)], { cwd: dir, encoding: "utf8" });
+    expect([checked.status, checked.stderr]).toEqual([0, ""]);
+    // restore reads it too: what it finds wrong first is the database, not the checksum.
+    expect(refusal(await task(["restore", odd], source.urls))).toEqual({ status: 1, code: "RESTORE_TARGET_NOT_EMPTY" });
   },
   SLOW,
 );
