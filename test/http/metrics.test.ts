@@ -166,7 +166,7 @@ test("HTTP labels are bounded: methods outside the standard set are `other`, unm
   expect(text).not.toMatch(/PROPFIND|no-such-/);
 });
 
-test("a route's template labels it however it is answered: its handler, a refusal before it, a wrong method", async () => {
+test("a route is labelled by its template however it is answered: by its handler, refused before it", async () => {
   // Fails on the code that labelled by the router that matched: /api/healthz was "/api/api/healthz",
   // Swagger UI its three paths at once, and a 401 of the token check before any route "unmatched".
   const before = await scrape();
