@@ -102,3 +102,33 @@ test("REST names primary keys `id`: the current user and the current tenant alik
   expect(tenant.body).toMatchObject({ id: owner.tenantId });
   expect(tenant.body).not.toHaveProperty("rowId");
 });
+
+test("a server fault is 500 INTERNAL, logged once at error level with its request id", async () => {
+  // Fails on the code that logged it twice: the cause ("unexpected error") and the request line.
+  const broken = "app_private.login_candidate(uuid, citext)";
+  const { rows } = await app.db.rootPool.query<{ definition: string }>(
+    "select pg_get_functiondef($1::regprocedure) as definition",
+    [broken],
+  );
+  await app.db.rootPool.query(
+    `create or replace function app_private.login_candidate(tenant_id uuid, identifier citext,
+       out user_id uuid, out password_hash text, out totp_enabled boolean)
+     language plpgsql as $$ begin raise exception 'broken on purpose'; end $$`,
+  );
+  try {
+    const requestId = `fault-${crypto.randomUUID()}`;
+    const { rows: tenants } = await app.db.ownerPool.query<{ slug: string }>(
+      "select slug from app_public.tenants where id = $1",
+      [owner.tenantId],
+    );
+    const response = await login(
+      { "content-type": "application/json", "x-request-id": requestId },
+      JSON.stringify({ tenant: tenants[0]!.slug, login: owner.email, password: "a password of some length" }),
+    );
+    expect([response.status, response.body.error.code]).toEqual([500, "INTERNAL"]);
+    const lines = errorLevelLines().map((line) => JSON.parse(line) as { requestId?: string; msg: string });
+    expect(lines.filter((line) => line.requestId === requestId).map((line) => line.msg)).toEqual(["unexpected error"]);
+  } finally {
+    await app.db.rootPool.query(rows[0]!.definition);
+  }
+});

@@ -33,6 +33,8 @@ export function sendError(
 ): void {
   const appError = toAppError(error);
   logServerFault(logger, appError, { requestId: req.requestId, path: req.path });
+  // The fault's one error-level line is written: the request line (requestLog) is not another.
+  if (appError.code === "INTERNAL") res.locals.faultLogged = true;
   if (appError.retryAfter !== undefined) res.setHeader("Retry-After", String(appError.retryAfter));
   res.status(appError.status);
   if (req.path === graphqlPath) {

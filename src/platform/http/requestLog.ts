@@ -7,24 +7,25 @@ import type { AuthenticatedRequest } from "../graphql/context.ts";
 import type { Logger } from "../logger.ts";
 import { routeTemplate } from "../metrics.ts";
 
-const MESSAGES = { error: "request failed", warn: "request refused", info: "request" } as const;
-
 export function requestLog(logger: Logger) {
   return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
     const started = performance.now();
     res.on("finish", () => {
       if (req.path === "/metrics" || req.path.startsWith("/health")) return;
-      // 503 is a refusal (overload, or a dependency away), whose cause the error handler logs at warn.
-      const level = res.statusCode >= 500 && res.statusCode !== 503 ? "error" : res.statusCode >= 400 ? "warn" : "info";
+      // 503 is a refusal (overload, or a dependency away), whose cause the error handler logs at warn;
+      // a fault whose cause the error handler logged at error level has had its one error line.
+      const { statusCode: status } = res;
+      const failed = status >= 500 && status !== 503;
+      const level = failed && res.locals.faultLogged !== true ? "error" : status >= 400 ? "warn" : "info";
       if (!logger.isLevelEnabled(level)) return;
       const line = {
         requestId: req.requestId,
         method: req.method,
         path: routeTemplate(req, res) ?? req.path,
-        status: res.statusCode,
+        status,
         ms: Math.round(performance.now() - started),
       };
-      logger[level](line, MESSAGES[level]);
+      logger[level](line, failed ? "request failed" : status >= 400 ? "request refused" : "request");
     });
     next();
   };
