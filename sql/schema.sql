@@ -1619,18 +1619,24 @@ CREATE OR REPLACE FUNCTION app_private.issue_registration(tenant_id uuid, email 
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
+declare
+  v_taken boolean;
 begin
   -- The username first: its answer is public, and it must not depend on whether the e-mail is taken.
   if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.username = issue_registration.username) then
     return 'username_taken';
   end if;
-  if exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.email = issue_registration.email) then
+  v_taken := exists (select 1 from app_public.users u where u.tenant_id = issue_registration.tenant_id and u.email = issue_registration.email);
+  insert into app_private.registrations (tenant_id, email, username, full_name, password_hash, token_hash, code_hash, expires_at)
+    values (issue_registration.tenant_id, issue_registration.email, issue_registration.username, issue_registration.full_name,
+            issue_registration.password_hash, issue_registration.token_hash,
+            -- For a taken address, the hash of a random value that is never sent: no code confirms it.
+            case when v_taken then sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) else issue_registration.code_hash end,
+            now() + issue_registration.ttl);
+  if v_taken then
     perform app_private.enqueue_job('send_email', json_build_object('template', 'registration_exists', 'to', issue_registration.email, 'tenantId', issue_registration.tenant_id));
     return 'email_taken';
   end if;
-  insert into app_private.registrations (tenant_id, email, username, full_name, password_hash, token_hash, code_hash, expires_at)
-    values (issue_registration.tenant_id, issue_registration.email, issue_registration.username, issue_registration.full_name,
-            issue_registration.password_hash, issue_registration.token_hash, issue_registration.code_hash, now() + issue_registration.ttl);
   perform app_private.enqueue_job('send_email', json_build_object(
     'template', 'registration_code', 'to', issue_registration.email, 'tenantId', issue_registration.tenant_id,
     'data', json_build_object('code', issue_registration.code, 'minutes', extract(epoch from issue_registration.ttl)::integer / 60)));
@@ -1638,7 +1644,7 @@ begin
 end;
 $function$;
 comment on function app_private.issue_registration(uuid,citext,citext,text,text,bytea,bytea,text,interval) is '@module identity
-Stores an issued registration and e-mails its code. Status: issued | username_taken (checked first, so the answer does not depend on the e-mail) | email_taken (nothing stored; the caller answers as for issued and the address gets a notice instead of a code).';
+Stores an issued registration and e-mails its code. Status: issued | username_taken (checked first, so the answer does not depend on the e-mail; nothing stored) | email_taken (stored under a code nobody has, so that confirming it answers as for a wrong code; the caller answers as for issued and the address gets a notice instead of a code).';
 
 CREATE OR REPLACE FUNCTION app_private.issue_two_factor_challenge(user_id uuid, token_hash bytea, ttl interval)
  RETURNS void
@@ -2030,11 +2036,12 @@ CREATE OR REPLACE FUNCTION app_private.two_factor_challenge_user(token_hash byte
  STABLE
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select c.user_id from app_private.two_factor_challenges c
-  where c.token_hash = two_factor_challenge_user.token_hash and c.used_at is null and c.expires_at > now();
+  select c.user_id from app_private.two_factor_challenges c join app_public.users u on u.id = c.user_id
+  where c.token_hash = two_factor_challenge_user.token_hash and c.used_at is null and c.expires_at > now()
+    and u.deleted_at is null;
 $function$;
 comment on function app_private.two_factor_challenge_user(bytea) is '@module identity
-The user of an unused, unexpired two-factor challenge; null for any other token.';
+The user of an unused, unexpired two-factor challenge whose user is not deleted; null for any other token.';
 
 CREATE OR REPLACE FUNCTION app_private.user_rank(user_id uuid)
  RETURNS integer

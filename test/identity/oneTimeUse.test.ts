@@ -6,6 +6,7 @@ import request from "supertest";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTenant, createUser, type TestTenant } from "../helpers/fixtures.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
+import { totpCode } from "./helpers.ts";
 import { until } from "../helpers/wait.ts";
 
 let app: TestApp;
@@ -89,6 +90,38 @@ test("a reset link sent before the user was deleted does nothing after it", asyn
   expect([late.status, late.body.error.code]).toEqual([401, "INVALID_TOKEN"]);
   // Nothing written: the stored hash is the one from before (or none, once the scrub has run).
   expect([before, []]).toContainEqual(await storedHashes());
+});
+
+test("a two-factor login begun before the user was deleted is INVALID_TOKEN, before and after the scrub", async () => {
+  // Fails on the code that answered INVALID_CREDENTIALS, then CONFLICT TWO_FACTOR_DISABLED once scrubbed.
+  const admin = await createUser(app.db.ownerPool, tenant, "owner", { password });
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const api = request(app.url);
+  const { secret } = (await api.post("/api/auth/2fa/enable").set(bearer(user.token))).body as { secret: string };
+  const confirmed = await api
+    .post("/api/auth/2fa/confirm")
+    .set(bearer(user.token))
+    .send({ code: await totpCode(secret) });
+  expect(confirmed.status).toBe(200);
+  const step1 = await api.post("/api/auth/login").send({ tenant: tenant.slug, login: user.email, password });
+  expect(step1.body).toMatchObject({ twoFactorRequired: true });
+  const deleted = await api
+    .post("/graphql")
+    .set(bearer(admin.token))
+    .send({
+      query: `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+      variables: { id: user.id },
+    });
+  expect(deleted.body).toEqual({ data: { deleteUser: { deleted: true } } });
+  const verify = async () => {
+    const answer = await api
+      .post("/api/auth/2fa/verify")
+      .send({ twoFactorToken: step1.body.twoFactorToken, code: await totpCode(secret, 1) });
+    return [answer.status, answer.body.error?.code];
+  };
+  expect(await verify()).toEqual([401, "INVALID_TOKEN"]);
+  await app.db.ownerPool.query("select app_private.scrub_user($1)", [user.id]);
+  expect(await verify()).toEqual([401, "INVALID_TOKEN"]);
 });
 
 test("parallel password changes from one old password: one wins, the others are told it is not current", async () => {
