@@ -75,13 +75,18 @@ export function maxArguments(command: Command): number {
 /** The largest bigint: job and domain-event ids go up to it. */
 const BIGINT_MAX = 9223372036854775807n;
 
+/** Whether a text is a bigint id as digits: 1 to BIGINT_MAX, no sign, no leading zero. */
+export function isBigintId(value: string): boolean {
+  return /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) <= BIGINT_MAX;
+}
+
 /**
  * A positive whole number argument (a job or domain-event id, minutes) that a bigint holds, or
  * VALIDATION_FAILED with the usage.
  */
 export function idArgument(value: string | undefined, usage: string): string {
   if (!value) throw new AppError("VALIDATION_FAILED", `Usage: ${usage}`);
-  if (!/^[1-9][0-9]{0,18}$/.test(value) || BigInt(value) > BIGINT_MAX)
+  if (!isBigintId(value))
     throw new AppError(
       "VALIDATION_FAILED",
       `An id is a whole number from 1 to ${BIGINT_MAX} (digits only), not "${value.slice(0, 40)}". Usage: ${usage}`,

@@ -282,6 +282,9 @@ test("a job enqueued by hand gets its task's crontab attempts; a task not in the
   expect(await attempts(["sync_subscription_plans"])).toBe(3);
   expect(await attempts(["poll_payments"])).toBe(1);
   expect(await attempts(["scrub_user", `{"userId":"${randomUUID()}"}`])).toBe(25);
+  // A bot event's id up to the largest bigint, as a number or as digits.
+  expect(await attempts(["push_bot_event", '{"id":"9223372036854775807"}'])).toBe(25);
+  expect(await attempts(["push_bot_event", '{"id":42}'])).toBe(25);
 });
 
 test("commands refuse what they would misread: 0 minutes, extra words, repeated options, deep payloads", async () => {
@@ -327,6 +330,7 @@ test("commands refuse what they would misread: 0 minutes, extra words, repeated 
         ["push_bot_event", '{"id":1.5}', "id"],
         ["push_bot_event", '{"id":-1}', "id"],
         ["push_bot_event", '{"id":"99999999999999999999"}', "id"],
+        ["push_bot_event", '{"id":"9223372036854775808"}', "id"],
         ["push_bot_event", `{"id":"${crypto.randomUUID()}"}`, "id"],
       ] as const
     ).map(([task, payload, field]) => ({

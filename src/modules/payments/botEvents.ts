@@ -8,6 +8,7 @@ import { createHmac } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
 import type pg from "pg";
 import { z } from "zod";
+import { isBigintId } from "../../platform/commands.ts";
 import { privateTargetProblem } from "../../platform/http/publicAddress.ts";
 import { signWebhook } from "../../platform/http/standardWebhooks.ts";
 import type { TaskContext, TaskDefinition } from "../../platform/modules.ts";
@@ -67,7 +68,7 @@ const PUSH_TIMEOUT_MS = 5_000;
 export function pushBotEvent(serverKey: (context: TaskContext) => Buffer): TaskDefinition<{ id: string | number }> {
   return {
     // A bot event's bigint id, as its trigger writes it (a number) or as digits.
-    payload: z.object({ id: z.union([z.int().positive(), z.string().regex(/^[1-9][0-9]{0,17}$/, "must be an id")]) }),
+    payload: z.object({ id: z.union([z.int().positive(), z.string().refine(isBigintId, "must be an id")]) }),
     async run({ id }, helpers: JobHelpers, context) {
       const found = await helpers.withPgClient((client) =>
         client.query<EventRow & { bot_id: string; url: string | null }>(
