@@ -179,7 +179,8 @@ export async function createTesseraServer({
   const drain = trackRequests(httpServer);
 
   // The middlewares every request goes through, /graphql's lane included (below).
-  const everyRequest = [requestId, requestLog(logger), metrics.http(routeOfPath(specs))];
+  const routeOf = routeOfPath(specs);
+  const everyRequest = [requestId, requestLog(logger, routeOf), metrics.http(routeOf)];
   app.use(...everyRequest);
   const metricsAllowed = metricsAccess(config.metricsToken);
   const metricsRoute = implement(getMetrics, async ({ req, res }) => {

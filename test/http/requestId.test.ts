@@ -35,6 +35,21 @@ test("a failing login: X-Request-Id, the log line and the auth_events row share 
   expect(rows).toEqual([{ type: "login_failed", user_id: user.id }]);
 });
 
+test("a request refused before its route's handler is logged under the route's template", async () => {
+  // Fails on the code that logged the raw path of a bot route refused by its key check.
+  const id = crypto.randomUUID();
+  const response = await request(app.url)
+    .get(`/api/bot/orders/${id}`)
+    .set("X-Request-Id", "refused-bot-1")
+    .set("X-API-KEY", "not a key")
+    .set("X-BOT-ID", crypto.randomUUID());
+  expect(response.status).toBeGreaterThanOrEqual(400);
+  const line = logLines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.requestId === "refused-bot-1");
+  expect(line).toMatchObject({ method: "GET", path: "/api/bot/orders/:id", status: response.status });
+});
+
 test("a generated id is the same on the header, the log line and the record", async () => {
   const response = await request(app.url)
     .post("/api/auth/login")

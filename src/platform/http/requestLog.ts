@@ -7,7 +7,11 @@ import type { AuthenticatedRequest } from "../graphql/context.ts";
 import type { Logger } from "../logger.ts";
 import { routeTemplate } from "../metrics.ts";
 
-export function requestLog(logger: Logger) {
+/**
+ * `routeOfPath` names the route of a request refused before its handler ran; a path of no route is
+ * logged as it came.
+ */
+export function requestLog(logger: Logger, routeOfPath: (path: string) => string | undefined = () => undefined) {
   return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
     const started = performance.now();
     res.on("finish", () => {
@@ -21,7 +25,7 @@ export function requestLog(logger: Logger) {
       const line = {
         requestId: req.requestId,
         method: req.method,
-        path: routeTemplate(req, res) ?? req.path,
+        path: routeTemplate(req, res) ?? routeOfPath(req.path) ?? req.path,
         status,
         ms: Math.round(performance.now() - started),
       };
