@@ -6249,9 +6249,12 @@ declare
   v_message app_public.messages;
 begin
   perform app_private.assert_module_access('messaging');
+  -- The chat's row in the mode its update below needs, taken first: a send takes its turn with the
+  -- other sends and with the owners' adds and removals before it writes anything.
   select * into v_chat from app_public.chats c
     where c.id = send_message.chat_id and c.tenant_id = app_public.current_tenant_id()
-      and app_hidden.is_chat_member(c.id);
+      and app_hidden.is_chat_member(c.id)
+    for no key update;
   if v_chat.id is null then
     raise exception 'No such chat' using errcode = 'TNFND';
   end if;

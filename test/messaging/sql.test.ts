@@ -329,3 +329,36 @@ test("a new group's unknown member is the first unknown id as given", async () =
     expect(detail).toEqual({ field: "memberIds", id: later });
   });
 });
+
+test("messages sent while an owner removes and adds members take their turns: no deadlock", async () => {
+  // Fails on the code before the fix, in most runs: a send's insert share-locked the chat's row
+  // through its foreign key (following another send's update of it), an owner's add or removal
+  // queued for the row, and PostgreSQL broke the cycle with "deadlock detected" (40P01, a 500).
+  const members = await Promise.all(Array.from({ length: 8 }, () => createSqlUser(db, a, "member")));
+  const group = await committed(db.rootPool, a.owner, (client) =>
+    value<string>(client, "select id from app_public.create_group_chat('Busy', $1)", [
+      members.map((member) => member.userId),
+    ]),
+  );
+  const pool = testPool(db.urls.rootUrl, 12);
+  const outcome = (claims: Claims, sql: string, params: unknown[]) =>
+    committed(pool, claims, (client) => client.query(sql, params)).then(
+      () => "done",
+      (error: { code?: string }) => error.code ?? String(error),
+    );
+  try {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 12; round++) {
+      const work = members.flatMap((member) => [
+        outcome(member, "select app_public.send_message($1, 'round')", [group]),
+        outcome(a.owner, "select app_public.remove_chat_member($1, $2)", [group, member.userId]),
+        outcome(a.owner, "select app_public.add_chat_member($1, $2)", [group, member.userId]),
+      ]);
+      outcomes.push(...(await Promise.all(work)));
+    }
+    // A send after its sender's removal is NOT_FOUND, a removal after another is NOT_FOUND: never a deadlock.
+    expect(outcomes.filter((code) => code !== "done" && code !== "TNFND")).toEqual([]);
+  } finally {
+    await pool.end();
+  }
+});
