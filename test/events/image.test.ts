@@ -56,6 +56,8 @@ test(
       "/api/images/00000000-0000-4000-8000-000000000000",
       "http://evil.test/x.png",
       "HTTPS://evil.test/x.png",
+      // An https:// URL has at most 2,048 characters (a 90 kB one had been stored).
+      `https://img.example.test/${"a".repeat(2_049 - "https://img.example.test/".length)}`,
     ];
 
     const base = { name: "Picture", startsAt: inMinutes(60), endsAt: inMinutes(120) };
@@ -72,6 +74,8 @@ test(
     const withOwn = await createEvent(app, manager.token, { image: own });
     const withHttps = await createEvent(app, manager.token, { image: "https://img.example.test/a.png" });
     expect([await imageOf(withOwn), await imageOf(withHttps)]).toEqual([own, "https://img.example.test/a.png"]);
+    const longest = `https://img.example.test/${"a".repeat(2_048 - "https://img.example.test/".length)}`;
+    expect(await imageOf(await createEvent(app, manager.token, { image: longest }))).toBe(longest);
 
     for (const image of refused) {
       const { body } = await app.graphql(UPDATE_IMAGE, { id: withOwn, image, name: "Changed" }, manager.token);
