@@ -290,6 +290,18 @@ test("bad signatures or times, malformed bodies, unknown payments, wrong amounts
     ["six minutes old", signed(body, { at: new Date(Date.now() - 6 * 60_000) }), 401, "INVALID_SIGNATURE"],
     ["six minutes ahead", signed(body, { at: new Date(Date.now() + 6 * 60_000) }), 401, "INVALID_SIGNATURE"],
     ["no signature", { "content-type": "application/json" }, 401, "INVALID_SIGNATURE"],
+    // The right HMAC, not written as the scheme writes it (base64 with its padding), is no signature.
+    ...(
+      [
+        ["junk after the signature", (sig: string) => `${sig}!!!`],
+        ["no padding", (sig: string) => sig.replace(/=+$/, "")],
+        ["a comma and more", (sig: string) => `${sig},v1`],
+      ] as const
+    ).map(([what, change]): [string, Record<string, string>, number, string] => {
+      const headers = signed(body);
+      const [version, value] = headers["webhook-signature"].split(",");
+      return [what, { ...headers, "webhook-signature": `${version},${change(value!)}` }, 401, "INVALID_SIGNATURE"];
+    }),
   ];
   for (const [what, headers, status, code] of refusals) {
     const answer = await deliver(body, headers);

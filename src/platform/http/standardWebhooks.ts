@@ -65,9 +65,11 @@ export function verifyWebhook(
     return { ok: false, reason: "webhook-timestamp is too far from now" };
   const expected = signature(key, id, timestamp, body);
   for (const candidate of signatures.split(" ")) {
-    const [version, value] = candidate.split(",", 2);
-    if (version !== "v1" || !value) continue;
-    const given = Buffer.from(value, "base64");
+    // `v1,<base64>` exactly as the scheme writes it: an HMAC-SHA256 is 43 characters and one `=`;
+    // Buffer.from would read past junk, a missing padding or a second comma.
+    const match = /^v1,([A-Za-z0-9+/]{43}=)$/.exec(candidate);
+    if (!match) continue;
+    const given = Buffer.from(match[1]!, "base64");
     if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, id };
   }
   return { ok: false, reason: "no signature matches" };
