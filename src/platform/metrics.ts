@@ -192,7 +192,7 @@ export class Metrics {
    * Express middleware: counts every response under its route template (never the raw path);
    * `routeOfPath` names the route of a request refused before its handler ran.
    */
-  http(routeOfPath: (path: string) => string | undefined = () => undefined) {
+  http(routeOfPath: (path: string) => string | undefined) {
     const http = this.#http;
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = performance.now();

@@ -11,7 +11,7 @@ import { routeTemplate } from "../metrics.ts";
  * `routeOfPath` names the route of a request refused before its handler ran; a path of no route is
  * logged as it came.
  */
-export function requestLog(logger: Logger, routeOfPath: (path: string) => string | undefined = () => undefined) {
+export function requestLog(logger: Logger, routeOfPath: (path: string) => string | undefined) {
   return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
     const started = performance.now();
     res.on("finish", () => {

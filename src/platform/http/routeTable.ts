@@ -60,10 +60,14 @@ export function expressPath(path: string, mountedAt: string): string {
 
 /**
  * The route template of a path of the table (`/api/users/:id`), for a request refused before its
- * route's handler ran (a bad token, a wrong method); undefined for a path of no route.
+ * route's handler ran (a bad token, a wrong method); undefined for a path of no route. A path that
+ * two templates match is named by the one with fewer parameters (`/api/users/me`, not `…/:id`).
  */
 export function routeOfPath(specs: readonly RouteSpec[]): (path: string) => string | undefined {
-  const routes = new Map(specs.map((spec) => [expressPath(spec.path, ""), pathPattern(spec.path)]));
+  const parameters = (spec: RouteSpec) => spec.path.split("{").length;
+  const routes = new Map<string, RegExp>();
+  for (const spec of [...specs].sort((a, b) => parameters(a) - parameters(b)))
+    routes.set(expressPath(spec.path, ""), pathPattern(spec.path));
   return (path) => {
     for (const [template, pattern] of routes) if (pattern.test(path)) return template;
     return undefined;
