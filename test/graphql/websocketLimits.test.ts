@@ -131,10 +131,15 @@ async function completeAndSeeFreed(
   prefix: string,
 ) {
   for (const id of operations) socket.ws.send(JSON.stringify({ id, type: "complete" }));
+  await untilPlacesFree(socket, seen, prefix);
+}
+
+/** Until a full batch plus one has exactly its last refused: every earlier operation's place is free. */
+async function untilPlacesFree(socket: RawSocket, seen: Map<string, Message[]>, prefix: string) {
   let attempt = 0;
   await until(
     async () => (await refusalsOfAFullBatch(socket, seen, `${prefix}-${attempt++}-`, 2_000)) === 1,
-    `the places of the completed operations (${prefix}) to be free`,
+    `the places of the ended operations (${prefix}) to be free`,
     60_000,
   );
 }
@@ -260,12 +265,7 @@ test("a query completed by the client while it runs keeps its place until it has
     await unlock();
   }
   // Once they have ended, their places are free.
-  let attempt = 0;
-  await until(
-    async () => (await refusalsOfAFullBatch(socket, seen, `ended-${attempt++}-`, 2_000)) === 1,
-    "the places of the ended queries",
-    60_000,
-  );
+  await untilPlacesFree(socket, seen, "ended");
   socket.ws.close(1000);
 });
 

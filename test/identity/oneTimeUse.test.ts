@@ -36,6 +36,18 @@ async function resetTokens(email: string, count: number): Promise<string[]> {
   return mails().map((mail) => /password: ([\w-]{20,})/.exec(bodyOf(mail))![1]!);
 }
 
+/** Deletes a user as `admin` through GraphQL's deleteUser. */
+async function deleteUser(admin: { token: string }, userId: string): Promise<void> {
+  const deleted = await request(app.url)
+    .post("/graphql")
+    .set(bearer(admin.token))
+    .send({
+      query: `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
+      variables: { id: userId },
+    });
+  expect(deleted.body).toEqual({ data: { deleteUser: { deleted: true } } });
+}
+
 async function loginStatus(login: string, withPassword: string): Promise<number> {
   return (await request(app.url).post("/api/auth/login").send({ tenant: tenant.slug, login, password: withPassword }))
     .status;
@@ -76,14 +88,7 @@ test("a reset link sent before the user was deleted does nothing after it", asyn
       )
     ).rows.map((row) => row.password_hash);
   const before = await storedHashes();
-  const deleted = await request(app.url)
-    .post("/graphql")
-    .set(bearer(admin.token))
-    .send({
-      query: `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
-      variables: { id: user.id },
-    });
-  expect(deleted.body).toEqual({ data: { deleteUser: { deleted: true } } });
+  await deleteUser(admin, user.id);
   const late = await request(app.url)
     .post("/api/auth/reset/confirm")
     .send({ token, newPassword: "an attacker's choice" });
@@ -105,14 +110,7 @@ test("a two-factor login begun before the user was deleted is INVALID_TOKEN, bef
   expect(confirmed.status).toBe(200);
   const step1 = await api.post("/api/auth/login").send({ tenant: tenant.slug, login: user.email, password });
   expect(step1.body).toMatchObject({ twoFactorRequired: true });
-  const deleted = await api
-    .post("/graphql")
-    .set(bearer(admin.token))
-    .send({
-      query: `mutation ($id: UUID!) { deleteUser(input: { userId: $id }) { deleted } }`,
-      variables: { id: user.id },
-    });
-  expect(deleted.body).toEqual({ data: { deleteUser: { deleted: true } } });
+  await deleteUser(admin, user.id);
   const verify = async () => {
     const answer = await api
       .post("/api/auth/2fa/verify")

@@ -159,6 +159,14 @@ function committed<T>(pool: pg.Pool, claims: Claims, fn: (client: Client) => Pro
   return committedAs(pool, db.urls.visitorRole, (client) => become(client, claims), fn);
 }
 
+/** How one statement, committed as `claims`, ends: "done", or the SQLSTATE it failed with. */
+function outcome(pool: pg.Pool, claims: Claims, sql: string, params: unknown[]): Promise<string> {
+  return committed(pool, claims, (client) => client.query(sql, params)).then(
+    () => "done",
+    (error: { code?: string }) => error.code ?? String(error),
+  );
+}
+
 test("a group chat holds at most 200 members, owner included, under parallel adds too", async () => {
   const users = await column<string>(
     db.ownerPool,
@@ -290,18 +298,9 @@ test("a user deleted while being added to a group, or to a new one, is not left 
   await until(deleting.written, "the deletion to be written");
   // Connections of their own: the held deletion and the lock probe take the root pool's two.
   const pool = testPool(db.urls.rootUrl, 2);
-  const outcome = (work: (client: Client) => Promise<unknown>) =>
-    committed(pool, a.member, work).then(
-      () => "added",
-      (error: { code?: string }) => error.code,
-    );
   try {
-    const adding = outcome((client) =>
-      client.query("select app_public.add_chat_member($1, $2)", [group, leaving.userId]),
-    );
-    const creating = outcome((client) =>
-      client.query("select app_public.create_group_chat('Race too', $1)", [[leaving.userId]]),
-    );
+    const adding = outcome(pool, a.member, "select app_public.add_chat_member($1, $2)", [group, leaving.userId]);
+    const creating = outcome(pool, a.member, "select app_public.create_group_chat('Race too', $1)", [[leaving.userId]]);
     let ended = false;
     void Promise.all([adding, creating]).then(() => (ended = true));
     await until(async () => ended || (await lockWaiters(db)) >= 2, "both adds to wait, or to end");
@@ -341,18 +340,13 @@ test("messages sent while an owner removes and adds members take their turns: no
     ]),
   );
   const pool = testPool(db.urls.rootUrl, 12);
-  const outcome = (claims: Claims, sql: string, params: unknown[]) =>
-    committed(pool, claims, (client) => client.query(sql, params)).then(
-      () => "done",
-      (error: { code?: string }) => error.code ?? String(error),
-    );
   try {
     const outcomes: string[] = [];
     for (let round = 0; round < 12; round++) {
       const work = members.flatMap((member) => [
-        outcome(member, "select app_public.send_message($1, 'round')", [group]),
-        outcome(a.owner, "select app_public.remove_chat_member($1, $2)", [group, member.userId]),
-        outcome(a.owner, "select app_public.add_chat_member($1, $2)", [group, member.userId]),
+        outcome(pool, member, "select app_public.send_message($1, 'round')", [group]),
+        outcome(pool, a.owner, "select app_public.remove_chat_member($1, $2)", [group, member.userId]),
+        outcome(pool, a.owner, "select app_public.add_chat_member($1, $2)", [group, member.userId]),
       ]);
       outcomes.push(...(await Promise.all(work)));
     }
