@@ -7,17 +7,21 @@ import type { Logger } from "../logger.ts";
 /**
  * Logs what is the server's fault — INTERNAL at error level, an unreachable database at warn
  * level — once, with the request id; client mistakes are not errors of ours and are not logged here
- * (the request line already records their status).
+ * (the request line already records their status). True when it wrote an error-level line.
  */
-export function logServerFault(logger: Logger, appError: AppError, context: Record<string, unknown>): void {
-  if (appError.code === "INTERNAL") logger.error({ err: appError.cause ?? appError, ...context }, "unexpected error");
+export function logServerFault(logger: Logger, appError: AppError, context: Record<string, unknown>): boolean {
+  if (appError.code === "INTERNAL") {
+    logger.error({ err: appError.cause ?? appError, ...context }, "unexpected error");
+    return true;
+  }
   // A failing dependency (the database, the image store) with its error; our own refusal under load
   // (too many password checks in line) by its message only: a flood of them is no flood of stacks.
-  else if (appError.code === "SERVICE_UNAVAILABLE")
+  if (appError.code === "SERVICE_UNAVAILABLE")
     logger.warn(
       { ...(appError.cause ? { err: appError.cause } : { reason: appError.message }), ...context },
       "service unavailable",
     );
+  return false;
 }
 
 /**
@@ -32,9 +36,8 @@ export function sendError(
   graphqlPath = "/graphql",
 ): void {
   const appError = toAppError(error);
-  logServerFault(logger, appError, { requestId: req.requestId, path: req.path });
-  // The fault's one error-level line is written: the request line (requestLog) is not another.
-  if (appError.code === "INTERNAL") res.locals.faultLogged = true;
+  // A fault's one error-level line is this: the request line (requestLog) is not another.
+  res.locals.faultLogged = logServerFault(logger, appError, { requestId: req.requestId, path: req.path });
   if (appError.retryAfter !== undefined) res.setHeader("Retry-After", String(appError.retryAfter));
   res.status(appError.status);
   if (req.path === graphqlPath) {
