@@ -4274,6 +4274,8 @@ CREATE TRIGGER _050_blank_text_to_null BEFORE INSERT OR UPDATE OF description ON
 
 CREATE TRIGGER _200_image_visible BEFORE INSERT OR UPDATE OF image_sha256 ON app_public.products FOR EACH ROW WHEN ((new.image_sha256 IS NOT NULL)) EXECUTE FUNCTION app_private.tg_products__image_visible();
 
+CREATE TRIGGER _300_delisted_plan AFTER UPDATE OF active ON app_public.products FOR EACH ROW EXECUTE FUNCTION app_private.tg_products__delisted_plan();
+
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_public.transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
 
 CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON app_public.transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__refuse_change();
@@ -5067,6 +5069,8 @@ declare
   v_item jsonb;
   v_product uuid;
   v_ids text[];
+  v_relist boolean;
+  v_off uuid[];
 begin
   if jsonb_typeof(sync_subscription_plans.items) is distinct from 'array' then
     raise exception 'items must be an array' using errcode = 'TVALD';
@@ -5083,7 +5087,8 @@ begin
     tenant_id := v_tenant;
     upserted := 0;
     for v_item in select i from jsonb_array_elements(sync_subscription_plans.items) i loop
-      select p.product_id into v_product from app_public.subscription_plans p
+      select p.product_id, p.delisted_at is not null and p.delisting_deactivated into v_product, v_relist
+        from app_public.subscription_plans p
         where p.tenant_id = v_tenant and p.provider_product_id = v_item ->> 'id' for update;
       if v_product is null then
         insert into app_public.products (tenant_id, name, description, price, currency, kind)
@@ -5093,36 +5098,62 @@ begin
         insert into app_public.subscription_plans (product_id, tenant_id, provider_product_id, duration_days)
           values (v_product, v_tenant, v_item ->> 'id', (v_item ->> 'durationDays')::integer);
       else
-        update app_public.products p
-          set name = v_item ->> 'name', description = v_item ->> 'description',
-              price = (v_item ->> 'price')::numeric, currency = v_item ->> 'currency', kind = 'subscription',
-              active = p.active or exists (select 1 from app_public.subscription_plans s
-                                           where s.product_id = v_product and s.delisted_at is not null
-                                             and s.delisting_deactivated)
-          where p.id = v_product;
+        -- The plan is listed before its product is switched on: a delisted plan's product cannot be.
         update app_public.subscription_plans s
           set duration_days = (v_item ->> 'durationDays')::integer, synced_at = now(), delisted_at = null,
               delisting_deactivated = false
           where s.product_id = v_product;
+        update app_public.products p
+          set name = v_item ->> 'name', description = v_item ->> 'description',
+              price = (v_item ->> 'price')::numeric, currency = v_item ->> 'currency', kind = 'subscription',
+              active = p.active or v_relist
+          where p.id = v_product;
       end if;
       upserted := upserted + 1;
     end loop;
-    -- Whether the delisting is what turns the product off (the statement's snapshot: before it does).
-    with delisted as (
-      update app_public.subscription_plans s set delisted_at = now(),
-          delisting_deactivated = exists (select 1 from app_public.products p where p.id = s.product_id and p.active)
+    -- The products first, then their plans, marked with whether the delisting is what switched their
+    -- product off. Two statements: the products' trigger (after each statement) reads plans not yet
+    -- delisted, and leaves them alone.
+    with switched_off as (
+      update app_public.products p set active = false
+        from app_public.subscription_plans s
         where s.tenant_id = v_tenant and s.delisted_at is null and not (s.provider_product_id = any (v_ids))
-        returning s.product_id
+          and p.id = s.product_id and p.active
+        returning p.id
     )
-    update app_public.products p set active = false
-      from delisted d where p.id = d.product_id and p.active;
-    get diagnostics deactivated = row_count;
+    select coalesce(array_agg(o.id), '{}') into v_off from switched_off o;
+    update app_public.subscription_plans s set delisted_at = now(), delisting_deactivated = s.product_id = any (v_off)
+      where s.tenant_id = v_tenant and s.delisted_at is null and not (s.provider_product_id = any (v_ids));
+    deactivated := cardinality(v_off);
     return next;
   end loop;
 end;
 $function$;
 comment on function app_private.sync_subscription_plans(jsonb) is '@module subscriptions
 Upserts the provider''s products [{id, name, description, price, currency, durationDays}] into every active tenant with commerce on (kind subscription) and deactivates the plans it no longer lists; one listed again is switched on again only if its delisting switched it off.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_products__delisted_plan()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if new.active then
+    if not old.active and exists (select 1 from app_public.subscription_plans s
+                                  where s.product_id = new.id and s.delisted_at is not null) then
+      raise exception 'The provider no longer lists this plan: its product can be switched on once it is listed again'
+        using errcode = 'TCONF', detail = json_build_object('reason', 'PLAN_DELISTED')::text;
+    end if;
+  else
+    update app_public.subscription_plans s set delisting_deactivated = false
+      where s.product_id = new.id and s.delisted_at is not null and s.delisting_deactivated;
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_products__delisted_plan() is '@module subscriptions
+A product given `active` while its plan is delisted: switched on, refused (CONFLICT PLAN_DELISTED); kept or switched off, it stays off when the plan is listed again.';
 
 create policy select_member on app_public.subscription_plans as permissive for select to :DATABASE_VISITOR using (((tenant_id = ( SELECT app_public.current_tenant_id() AS current_tenant_id)) AND ( SELECT app_public.tenant_module_enabled('commerce'::text) AS tenant_module_enabled)));
 

@@ -308,8 +308,8 @@ function metricsAccess(token: string | undefined): (req: express.Request) => voi
 }
 
 const GRAPHQL_PATH = "/graphql";
-/** The largest JSON or form body a REST route takes. */
-const REST_BODY_LIMIT = 100 * 1024;
+/** The largest JSON or form body a REST route takes: 100 kB, as `/graphql` and a WebSocket message. */
+const REST_BODY_LIMIT = 100_000;
 
 /** The path of a request target, without its query. */
 function pathOf(url: string | undefined): string {

@@ -10,7 +10,7 @@ import { loadConfig, MODULES } from "../../src/modules/index.ts";
 import { buildOpenApiDocument, OPENAPI_PATH, openApiText } from "../../src/platform/http/openapi.ts";
 import { apiSpecs } from "../../src/platform/http/platformApi.ts";
 import { defineRoute } from "../../src/platform/http/routeSpec.ts";
-import { listQuery } from "../../src/platform/http/listQuery.ts";
+import { encodeCursor, listQuery } from "../../src/platform/http/listQuery.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTesseraServer } from "../../src/platform/server.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -22,7 +22,11 @@ const text = openApiText(MODULES);
 const document = JSON.parse(text) as {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+  components: {
+    schemas: Record<string, unknown>;
+    securitySchemes: Record<string, unknown>;
+    parameters: Record<string, { schema: { maxLength?: number } }>;
+  };
 };
 interface Operation {
   operationId: string;
@@ -112,6 +116,14 @@ test("list routes share one description of limit and cursor", () => {
       properties: { items: { type: "array" }, nextCursor: { type: ["string", "null"] } },
     });
   }
+  // The longest cursor a list gives, a product's 200-character name of 4-byte characters, is one a
+  // client checking the document sends back (it allowed 1,024 characters, the server gives 1,170).
+  const longest = encodeCursor({
+    s: "products:name:desc",
+    v: "\u{1F600}".repeat(200),
+    id: "6f9619ff-8b86-4011-b42d-00c04fc964ff",
+  });
+  expect(longest.length).toBeLessThanOrEqual(document.components.parameters.ListCursor!.schema.maxLength!);
 });
 
 test("a spec the document cannot hold is refused when the document is built", () => {

@@ -131,6 +131,41 @@ test("a product the sync deactivated comes back when listed again; one an admin 
   expect(await planProduct(app.db.ownerPool, storeB.tenant.id, "vpn-30")).toMatchObject({ active: true });
 });
 
+test("an admin's word on a delisted plan's product outlasts the delisting; it is switched on once listed", async () => {
+  // Fails on the code before migration 000096: the product switched off while delisted came back
+  // on with the listing, and one switched on while delisted stayed on sale.
+  contms.products = [VPN, TV];
+  await syncNow(app);
+  const tv = (await planProduct(app.db.ownerPool, storeA.tenant.id, "tv-90"))!;
+  const setActive = (active: boolean) =>
+    app.graphql(
+      `mutation($id: UUID!, $active: Boolean!) {
+        updateProduct(input: { rowId: $id, patch: { active: $active } }) { product { active } }
+      }`,
+      { id: tv.id, active },
+      storeA.admin.token,
+    );
+  contms.products = [VPN];
+  await syncNow(app);
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "tv-90")).toMatchObject({ active: false });
+
+  const on = await setActive(true);
+  expect(on.body.errors?.[0]?.extensions).toMatchObject({ code: "CONFLICT", details: { reason: "PLAN_DELISTED" } });
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "tv-90")).toMatchObject({ active: false });
+
+  const off = await setActive(false);
+  expect(off.body.errors).toBeUndefined();
+  contms.products = [VPN, TV];
+  await syncNow(app);
+  expect(await planProduct(app.db.ownerPool, storeA.tenant.id, "tv-90")).toMatchObject({ active: false });
+  // The other store's admin said nothing: its product is back on sale.
+  expect(await planProduct(app.db.ownerPool, storeB.tenant.id, "tv-90")).toMatchObject({ active: true });
+
+  // Listed again, the admin may switch it on.
+  const again = await setActive(true);
+  expect(again.body).toEqual({ data: { updateProduct: { product: { active: true } } } });
+});
+
 test("a store with commerce off gets nothing", async () => {
   const off = await createTenant(app.db.ownerPool);
   await app.db.ownerPool.query(

@@ -33,7 +33,7 @@ const MAX_DEPTH = 4;
  * A cursor carries the last row's sort value: a 200-character name of 4-byte characters is 800
  * bytes of JSON, 1,200 where JSON escapes them, about 1,700 characters of base64url with the rest.
  */
-const MAX_CURSOR_LENGTH = 4096;
+export const LIST_MAX_CURSOR_LENGTH = 4096;
 
 /** Refusal of a request's input, naming each bad field (the shape every REST 400 uses). */
 export function invalidFields(fields: Record<string, string>, message = "Some fields are not valid."): AppError {
@@ -145,7 +145,7 @@ export function assertCursorOf(cursor: { s: string } | null, listName: string): 
 /** The value of a cursor made by `encodeCursor`, checked by `schema`; anything else is 400 VALIDATION_FAILED. */
 export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   const refused = () => invalidFields({ cursor: "is not a cursor this list gave" });
-  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw refused();
+  if (cursor.length > LIST_MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw refused();
   const bytes = Buffer.from(cursor, "base64url");
   // Non-canonical encodings (stray trailing bits) are not ours either.
   if (bytes.toString("base64url") !== cursor) throw refused();

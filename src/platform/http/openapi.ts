@@ -8,7 +8,7 @@ import { AppError, type ErrorCode, isErrorCode } from "../errors.ts";
 import { type ModuleManifest, registerModules } from "../modules.ts";
 import { projectRoot } from "../paths.ts";
 import { version } from "../version.ts";
-import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, type ListQuerySpec } from "./listQuery.ts";
+import { LIST_DEFAULT_LIMIT, LIST_MAX_CURSOR_LENGTH, LIST_MAX_LIMIT, type ListQuerySpec } from "./listQuery.ts";
 import { type JsonSchema, SchemaComponents } from "./openapiSchemas.ts";
 import { apiSpecs } from "./platformApi.ts";
 import { bodyContent, isZodSchema, routeName, type RouteSecurity, type RouteSpec } from "./routeSpec.ts";
@@ -54,7 +54,7 @@ const LIST_PARAMETERS = {
     name: "cursor",
     in: "query",
     description: "Opaque: the previous page's `nextCursor`. Absent for the first page.",
-    schema: { type: "string", pattern: "^[A-Za-z0-9_-]+$", maxLength: 1024 },
+    schema: { type: "string", pattern: "^[A-Za-z0-9_-]+$", maxLength: LIST_MAX_CURSOR_LENGTH },
   },
 };
 
