@@ -5389,6 +5389,30 @@ $function$;
 comment on function app_private.finish_broadcast_batch(uuid,integer,boolean) is '@module broadcasts
 A batch''s run ends: NOTIFY the broadcast''s counts; on the last attempt pending deliveries fail. Returns how many are left to retry.';
 
+CREATE OR REPLACE FUNCTION app_private.hand_over_broadcast_batch(broadcast_id uuid, batch integer, attempts_left integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_broadcast app_public.broadcasts;
+begin
+  select * into v_broadcast from app_public.broadcasts b where b.id = hand_over_broadcast_batch.broadcast_id;
+  if v_broadcast.id is null then
+    return;
+  end if;
+  perform app_private.enqueue_job('broadcast_deliver',
+                                  json_build_object('tenantId', v_broadcast.tenant_id,
+                                                    'broadcastId', v_broadcast.id,
+                                                    'batch', hand_over_broadcast_batch.batch),
+                                  job_key => 'broadcast_deliver:' || v_broadcast.id || ':' || hand_over_broadcast_batch.batch,
+                                  max_attempts => greatest(hand_over_broadcast_batch.attempts_left, 1),
+                                  queue_name => 'broadcasts_bot_' || v_broadcast.bot_id);
+end;
+$function$;
+comment on function app_private.hand_over_broadcast_batch(uuid,integer,integer) is '@module broadcasts
+A delivery job stopped with its worker: a new job of the batch''s key on the bot''s queue, with the attempts left.';
+
 CREATE OR REPLACE FUNCTION app_private.notify_broadcast(broadcast app_public.broadcasts)
  RETURNS void
  LANGUAGE sql

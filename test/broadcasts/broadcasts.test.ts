@@ -9,6 +9,7 @@ import { createUser, grantRole, SET_TENANT_MODULE, type TestUser } from "../help
 import { watchUntilReadable } from "../helpers/rowSubscriptions.ts";
 import { startFakeTelegram, type FakeTelegram } from "../helpers/telegramServer.ts";
 import { claimsOf, heldTransaction, untilWaitingOrDone } from "../helpers/sql.ts";
+import { runDueJobs } from "../helpers/jobs.ts";
 import { until } from "../helpers/wait.ts";
 import { errorCodes, gql, SET_BOT_STATUS } from "../commerce/store.ts";
 import {
@@ -204,6 +205,38 @@ test("429 with retry_after: the delivery waits, then the message arrives once", 
     [id],
   );
   expect(rows).toEqual([{ attempts: 2 }]);
+});
+
+test("five 429 answers in a row for one message: it waits for the job's retry, the others are sent", async () => {
+  // Fails on the code before: the sixth call was made, and the message sent in the first run.
+  const ids = telegramIds(2);
+  await addCustomers(app.db.ownerPool, store.tenant.id, ids, "et");
+  const seen = telegram.tooManyRequestsAnswered;
+  telegram.tooManyRequests(5, 0.01);
+  const id = await createBroadcast(app, store.admin.token, {
+    botId: store.botId,
+    text: "Tere",
+    audience: { language: "et" },
+  });
+  await runDueJobs(app.db.ownerPool, tasks);
+  expect(telegram.tooManyRequestsAnswered).toBe(seen + 5);
+  // Deliveries go in customer-id order: either customer's message may be the one held back.
+  expect(countsFor(ids).sort()).toEqual([0, 1]);
+  const job = async () =>
+    (
+      await app.db.ownerPool.query("select attempts, last_error from graphile_worker._private_jobs where key = $1", [
+        `broadcast_deliver:${id}:0`,
+      ])
+    ).rows;
+  expect(await job()).toEqual([{ attempts: 1, last_error: expect.stringContaining("1 deliveries to retry") }]);
+
+  await app.db.ownerPool.query("update graphile_worker._private_jobs set run_at = now() where key = $1", [
+    `broadcast_deliver:${id}:0`,
+  ]);
+  await runBroadcastJobs(app, tasks);
+  expect(countsFor(ids)).toEqual([1, 1]);
+  expect(await broadcastRow(app.db.ownerPool, id)).toMatchObject({ status: "completed", sent_count: 2 });
+  expect(await job()).toEqual([]);
 });
 
 test("403 (the user blocked the bot): that delivery is blocked, the others sent", async () => {

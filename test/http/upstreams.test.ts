@@ -123,12 +123,19 @@ test("Telegram: an error that echoes the request's path does not carry the token
 
 test("Telegram: the token echoed URL-encoded, or only its secret part, is not carried either", async () => {
   const token = "123456:ABCdefghijklmnopqrstuvwxyz_-12";
+  // Every character encoded, or some, in upper or lower case hex (the last two were missed before).
+  const everyChar = [...token].map((char) => `%${char.charCodeAt(0).toString(16)}`).join("");
+  const someChars = token.replace(/[:jz_-]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
   const telegram = await serve((_req, res) => {
-    const description = `Bad Request: enc=${encodeURIComponent(token)} secret=${token.split(":")[1]}`;
+    const encoded = `all=${everyChar} some=${someChars}`;
+    const description = `Bad Request: enc=${encodeURIComponent(token)} secret=${token.split(":")[1]} ${encoded}`;
     res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, description }));
   });
   const outcome = await sendBroadcastMessage(telegram.url, token, { chatId: "1", text: "hi" }, 5_000);
-  expect(outcome).toEqual({ kind: "failed", error: "400 Bad Request: enc=[bot token] secret=[bot token]" });
+  expect(outcome).toEqual({
+    kind: "failed",
+    error: "400 Bad Request: enc=[bot token] secret=[bot token] all=[bot token] some=[bot token]",
+  });
 });
 
 test("payment providers: an answer over 1 MiB fails the call, naming the bound", async () => {

@@ -22,6 +22,16 @@ const MAX_RETRY_AFTER_SECONDS = 300;
 /** 429 answers in a row for one message before it counts as a temporary failure (the job retries later). */
 const MAX_RETRY_AFTERS_IN_A_ROW = 5;
 
+/**
+ * Waits `ms`, unless the worker stops meanwhile (graphile-worker aborts its jobs' signal 5 s after a
+ * graceful stop begins): whether the wait ran its course.
+ */
+async function pause(ms: number, stopping: AbortSignal): Promise<boolean> {
+  if (stopping.aborted) return false;
+  if (ms <= 0) return true;
+  return sleep(ms, true, { signal: stopping }).catch(() => false);
+}
+
 function configOf(context: TaskContext, task: string) {
   if (!context.config) throw new Error(`${task}: the worker was started without its configuration`);
   return context.config;
@@ -84,7 +94,22 @@ export const broadcastDeliver: TaskDefinition<{ broadcastId: string; batch: numb
     const record = (id: string, outcome: string, error: string | null) =>
       helpers.query("select app_private.record_broadcast_delivery($1, $2, $3)", [id, outcome, error]);
 
+    // A stopping worker finishes the call under way (at most BROADCASTS_REQUEST_TIMEOUT_MS: cutting
+    // it short could leave a message both delivered and unrecorded) and no more: a 429's wait of up
+    // to 300 s would hold the process past any grace period. The rest of the batch, pending, goes to
+    // a new job of the same key, which the next worker runs at once.
+    const { abortSignal: stopping, job } = helpers;
+    const handOver = () =>
+      helpers.query("select app_private.hand_over_broadcast_batch($1, $2, $3)", [
+        broadcastId,
+        batch,
+        job.max_attempts - job.attempts + 1,
+      ]);
     for (;;) {
+      if (!(await pause(lastSentAt + interval - Date.now(), stopping))) {
+        await handOver();
+        return;
+      }
       const claimed: Claimed | undefined = (
         await helpers.query<Claimed>("select * from app_private.claim_broadcast_delivery($1, $2, $3)", [
           broadcastId,
@@ -93,8 +118,6 @@ export const broadcastDeliver: TaskDefinition<{ broadcastId: string; batch: numb
         ])
       ).rows[0];
       if (!claimed?.id || claimed.chat_id === null) break;
-      const wait = lastSentAt + interval - Date.now();
-      if (wait > 0) await sleep(wait);
       lastSentAt = Date.now();
       const outcome = await sendBroadcastMessage(
         settings.telegramApiUrl,
@@ -120,9 +143,10 @@ export const broadcastDeliver: TaskDefinition<{ broadcastId: string; batch: numb
           // Not sent: pending again (a crash while waiting loses nothing), then the same one again.
           await record(claimed.id, "pending", `429 retry after ${outcome.seconds} s`);
           retryAfters += 1;
-          if (retryAfters <= MAX_RETRY_AFTERS_IN_A_ROW) {
-            await sleep(Math.min(outcome.seconds, MAX_RETRY_AFTER_SECONDS) * 1000);
-            continue;
+          if (retryAfters < MAX_RETRY_AFTERS_IN_A_ROW) {
+            if (await pause(Math.min(outcome.seconds, MAX_RETRY_AFTER_SECONDS) * 1000, stopping)) continue;
+            await handOver();
+            return;
           }
           break;
       }

@@ -51,14 +51,29 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/** A pattern of ASCII text in which any character may also be percent-encoded (hex in either case). */
+function percentEncodable(text: string): string {
+  return [...text]
+    .map((char) => {
+      const hex = char
+        .charCodeAt(0)
+        .toString(16)
+        .padStart(2, "0")
+        .replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
+      return `(?:${char.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}|%${hex})`;
+    })
+    .join("");
+}
+
 /**
- * The text with the bot token written `[bot token]`: whole or only its secret part (at least 20
- * characters, after the colon), as sent or URL-encoded, as a gateway in front of the API may echo it.
+ * The text with the bot token written `[bot token]`: whole or only its secret part (after the colon),
+ * as sent or percent-encoded, wholly or in part, as a gateway in front of the API may echo it. A
+ * token is ASCII (BotFather's: digits, a colon, letters, `_` and `-`).
  */
 function withoutToken(text: string, token: string): string {
   const secret = token.slice(token.indexOf(":") + 1);
-  const forms = [token, encodeURIComponent(token), secret, encodeURIComponent(secret)];
-  return forms.reduce((redacted, form) => (form ? redacted.replaceAll(form, "[bot token]") : redacted), text);
+  const forms = [token, secret].filter((form) => form !== "").map(percentEncodable);
+  return text.replace(new RegExp(forms.join("|"), "g"), "[bot token]");
 }
 
 export async function sendBroadcastMessage(
