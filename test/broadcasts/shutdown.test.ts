@@ -57,7 +57,8 @@ test("a worker stopped during a 429's wait stops without sending; the next worke
   const waiting = async () =>
     (
       await app.db.ownerPool.query(
-        "select 1 from app_public.broadcast_deliveries where broadcast_id = $1 and last_error = '429 retry after 600 s'",
+        `select 1 from app_public.broadcast_deliveries
+         where broadcast_id = $1 and last_error = '429 retry after 600 s'`,
         [id],
       )
     ).rowCount === 1;

@@ -49,15 +49,17 @@ export function classifyGraphQLError(error: GraphQLError): AppError {
     }
     if (!original || VARIABLE_COERCION.test(error.message))
       return new AppError("VALIDATION_FAILED", shortenEchoes(error.message), { cause: error });
-    return toAppError(original);
+  } else if (!original) {
+    // During execution, an error without an original one is graphql-js reporting that our own
+    // schema broke its promise (a null in a non-null field): the server's fault, never the client's.
+    return new AppError("INTERNAL", undefined, { cause: error });
   }
-  // During execution, an error without an original one is graphql-js reporting that our own
-  // schema broke its promise (a null in a non-null field): the server's fault, never the client's.
-  if (!original) return new AppError("INTERNAL", undefined, { cause: error });
   const appError = toAppError(original);
-  // Grafast's SafeErrors without a code of ours are its verdicts on client input (an invalid
-  // cursor or node id): their message is meant for the client.
-  if (appError.code === "INTERNAL" && isSafeError(original))
+  // SafeErrors without a code of ours are Grafast's and grafserv's verdicts on client input (an
+  // invalid cursor or node id; before execution, over WebSocket, an operation the allow-list does not
+  // hold): their message is meant for the client. One with a status of 500 or more is a server fault.
+  const status = isSafeError(original) ? Number(original.extensions?.statusCode ?? 400) : 500;
+  if (appError.code === "INTERNAL" && status < 500)
     return new AppError("VALIDATION_FAILED", original.message, { cause: original });
   return appError;
 }
