@@ -2,6 +2,7 @@
 import { bootWithTracing, onShutdown } from "./boot.ts";
 
 const { config, logger, modules, stopTracing } = await bootWithTracing("tessera-worker");
+const started = performance.now();
 const { startAll } = await import("../platform/app.ts");
 const app = await startAll({
   config,
@@ -16,3 +17,4 @@ onShutdown(logger, async () => {
   await app.stop();
   await stopTracing();
 });
+logger.info({ concurrency: config.workerConcurrency, ms: Math.round(performance.now() - started) }, "worker ready");

@@ -4,6 +4,7 @@ import { StartupError, type Config } from "./config.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { withClient } from "./db/pools.ts";
 import { resolveDatabase } from "./db/resolve.ts";
+import { checkRuntimeRoles } from "./db/roleCheck.ts";
 import { seedDemo, type DemoData } from "./db/seed.ts";
 import type { Logger } from "./logger.ts";
 import { freePort, listenRefusal } from "./system.ts";
@@ -78,6 +79,8 @@ export async function startAll(given: StartOptions): Promise<Started> {
   let demo: DemoData | undefined;
   try {
     if (options.migrate) await migrateDatabase(database.urls, logger);
+    const serves = options.server !== false;
+    await checkRuntimeRoles(database.urls, { hardened: options.config.isProduction, server: serves }, logger);
     if (options.devServices) dev = await startDevServices(options);
     config = dev?.config ?? config;
     if (options.seed) {
