@@ -11,3 +11,13 @@ test("the mock provider, where anyone may pay, is refused in production; develop
   expect(problemsOf(mock)).toEqual([]);
   expect(problemsOf(hardenedEnv("prod"))).toEqual([]);
 });
+
+test("PAYMENT_PROVIDER=mock, as .env.example has it, is refused in production; unset, it starts", () => {
+  // Fails on the code before: production started, and every provider payment failed (502).
+  expect(problemsOf({ ...hardenedEnv("prod"), PAYMENT_PROVIDER: "mock" })).toEqual([
+    "PAYMENT_PROVIDER: mock is refused with APP_ENV=prod (set platform, or leave it unset: " +
+      "payments from balances only)",
+  ]);
+  expect(problemsOf({ ...hardenedEnv("stage"), PAYMENT_PROVIDER: "mock" })).toEqual([]);
+  expect(problemsOf({ PAYMENT_PROVIDER: "mock" })).toEqual([]);
+});

@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { paymentsConfig } from "../../src/modules/payments/config.ts";
 import type { Config } from "../../src/platform/config.ts";
-import { isPrivateAddress } from "../../src/platform/http/publicAddress.ts";
+import { isPrivateAddress, privateTargetProblem } from "../../src/platform/http/publicAddress.ts";
 import { bot, createStore } from "../commerce/store.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { runDueJobs } from "../helpers/jobs.ts";
@@ -36,6 +36,18 @@ test("addresses of the server's own networks are private, public ones are not", 
     expect([address, isPrivateAddress(address)]).toEqual([address, true]);
   for (const address of ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])
     expect([address, isPrivateAddress(address)]).toEqual([address, false]);
+});
+
+test("a name that resolves inside reads as one that does not resolve: the server's network is not mapped", async () => {
+  // Fails on the code before: "localhost resolves to a private address (127.0.0.1)", and the
+  // resolver's own error for a name it does not know.
+  expect(await privateTargetProblem("https://localhost/hook")).toBe(
+    "localhost does not resolve to public addresses only",
+  );
+  expect(await privateTargetProblem("https://no-such-host.invalid/hook")).toBe(
+    "no-such-host.invalid does not resolve to public addresses only",
+  );
+  expect(await privateTargetProblem("https://93.184.216.34/hook")).toBeNull();
 });
 
 test("a private webhook URL is refused when set, and not called when it is already set", async () => {
@@ -80,7 +92,9 @@ test("a private webhook URL is refused when set, and not called when it is alrea
       "select delivered, error from app_private.bot_event_deliveries where event_id = $1",
       [rows[0]!.id],
     );
-    expect(log.rows).toEqual([{ delivered: false, error: expect.stringMatching(/^refused: .*private address/) }]);
+    expect(log.rows).toEqual([
+      { delivered: false, error: `refused: 127.0.0.1 does not resolve to public addresses only` },
+    ]);
     const left = await app.db.ownerPool.query(
       "select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id " +
         "where t.identifier = 'push_bot_event'",

@@ -84,6 +84,13 @@ export const paymentsConfig = configFragment({
       problems.push(
         "MOCK_PAYMENTS_PROVIDER_URL: the mock provider is refused with APP_ENV=prod (anyone may pay there)",
       );
+    // Named on purpose (as .env.example does), it would start and fail every provider payment with
+    // PAYMENT_PROVIDER_UNAVAILABLE. Left unset, a deployment takes payments from balances only.
+    if (env === "prod" && raw.PAYMENT_PROVIDER === "mock")
+      problems.push(
+        "PAYMENT_PROVIDER: mock is refused with APP_ENV=prod (set platform, or leave it unset: " +
+          "payments from balances only)",
+      );
     const notify = Number(raw.PAYMENT_NOTIFICATION_MINUTES ?? 15);
     const expiry = Number(raw.PAYMENT_EXPIRY_MINUTES ?? 60);
     if (Number.isFinite(notify) && Number.isFinite(expiry) && expiry <= notify)

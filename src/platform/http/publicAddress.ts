@@ -41,7 +41,12 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(ip, isIP(ip) === 4 ? "ipv4" : "ipv6");
 }
 
-/** Why this URL may not be called from the server, or null when every address it resolves to is public. */
+/**
+ * Why this URL may not be called from the server, or null when every address it resolves to is
+ * public. The answer reaches the bot that set the URL: it names neither the addresses nor the
+ * resolver's error, and a name that resolves inside reads as one that does not resolve, so that a key
+ * holder cannot map the server's network through its resolver (`db` → 10.0.0.5).
+ */
 export async function privateTargetProblem(url: string): Promise<string | null> {
   let host: string;
   try {
@@ -49,11 +54,11 @@ export async function privateTargetProblem(url: string): Promise<string | null> 
   } catch {
     return "not a URL";
   }
+  const problem = `${host} does not resolve to public addresses only`;
   try {
     const addresses = isIP(host) ? [{ address: host }] : await lookup(host, { all: true, verbatim: true });
-    const inside = addresses.find(({ address }) => isPrivateAddress(address));
-    return inside ? `${host} resolves to a private address (${inside.address})` : null;
-  } catch (error) {
-    return `${host} does not resolve (${error instanceof Error ? error.message : String(error)})`;
+    return addresses.some(({ address }) => isPrivateAddress(address)) ? problem : null;
+  } catch {
+    return problem;
   }
 }
