@@ -2,4 +2,4 @@
 import { boot, withDatabase } from "./boot.ts";
 
 const booted = await boot("tessera-migrate");
-await withDatabase(booted, { migrate: true }, async () => booted.logger.info("migrations are current"));
+await withDatabase(booted, { migrate: true }, async () => booted.logger.info("the database is current"));

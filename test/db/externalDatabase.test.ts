@@ -3,12 +3,15 @@
  * ROOT_DATABASE_URL, `npm run migrate` creates the named roles and database, then migrates.
  */
 import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfig } from "../../src/modules/index.ts";
 import { withClient } from "../../src/platform/db/cluster.ts";
 import { migrateDatabase, migrationsAreCurrent } from "../../src/platform/db/migrate.ts";
 import { watchPool } from "../../src/platform/db/pools.ts";
 import { resolveDatabase } from "../../src/platform/db/resolve.ts";
 import { createLogger } from "../../src/platform/logger.ts";
+import { projectRoot } from "../../src/platform/paths.ts";
 import pg from "pg";
 import { ENV_ROOT_URL } from "../setup/testCluster.ts";
 
@@ -45,7 +48,16 @@ test("roles and database are created from the URLs, then migrated and current", 
   try {
     const database = await resolveDatabase(config, logger);
     expect(database.embedded).toBe(false);
-    await migrateDatabase(database.urls, logger);
+    // The run says what it did: every committed migration applied; the next run, nothing.
+    const lines: string[] = [];
+    const heard = createLogger("info", "tessera", { write: (line: string) => void lines.push(line) });
+    const applied = () =>
+      lines.map((line) => JSON.parse(line)).filter((line: { msg: string }) => line.msg === "migrations applied");
+    await migrateDatabase(database.urls, heard);
+    const committed = readdirSync(join(projectRoot, "migrations", "committed")).filter((file) => file.endsWith(".sql"));
+    expect(applied()).toEqual([expect.objectContaining({ applied: committed.length, committed: committed.length })]);
+    await migrateDatabase(database.urls, heard);
+    expect(applied()).toHaveLength(1);
     const pool = watchPool(new pg.Pool({ connectionString: database.urls.ownerUrl }), undefined, "test");
     try {
       expect(await migrationsAreCurrent(pool)).toBe(true);

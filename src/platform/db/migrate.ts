@@ -70,6 +70,7 @@ export async function migrateDatabase(
 const MIGRATION_LOCK = 7_400_113_501;
 
 async function migrateHoldingLock(urls: DatabaseUrls, logger: Logger, options: { includeCurrent?: boolean }) {
+  let applied = 0;
   // graphile-worker ends a pool it made without waiting, its error listeners already gone: ours is
   // ended here, listened to throughout.
   const workerPool = newPool({ connectionString: urls.ownerUrl, max: 2 }, logger, "worker-migrate");
@@ -77,12 +78,15 @@ async function migrateHoldingLock(urls: DatabaseUrls, logger: Logger, options: {
     await migrationStep("Cannot install the job queue's schema", () =>
       installWorkerSchema({ pgPool: workerPool, logger: workerLogger(logger) }),
     );
-    await refuseNewerMigrations(workerPool);
+    applied = await refuseNewerMigrations(workerPool);
   } finally {
     await workerPool.end();
   }
   try {
     await migrationStep("Cannot apply the migrations", () => migrate(migrationSettings(urls, logger)));
+    // graphile-migrate's own line per migration is debug detail here; this one says what changed.
+    const committed = committedMigrations().length;
+    if (committed > applied) logger.info({ applied: committed - applied, committed }, "migrations applied");
     if (options.includeCurrent && currentMigrationSql().trim() !== "")
       await watch(migrationSettings(urls, logger), true);
   } finally {
@@ -95,7 +99,7 @@ async function migrateHoldingLock(urls: DatabaseUrls, logger: Logger, options: {
  * version migrated it, and this code's queries may not fit its schema. graphile-migrate would
  * apply nothing and report the database current.
  */
-async function refuseNewerMigrations(pool: pg.Pool): Promise<void> {
+async function refuseNewerMigrations(pool: pg.Pool): Promise<number> {
   const { rows } = await pool
     .query<{ filename: string }>("select filename from graphile_migrate.migrations")
     .catch((error: unknown) => {
@@ -105,16 +109,21 @@ async function refuseNewerMigrations(pool: pg.Pool): Promise<void> {
     });
   // The log names a migration by its number (`000050.sql`), the folder by its number and message.
   const number = (name: string) => /^\d+/.exec(name)?.[0];
-  const known = new Set(readdirSync(join(MIGRATIONS_FOLDER, "committed")).map(number));
+  const known = new Set(committedMigrations().map(number));
   const unknown = rows
     .map((row) => row.filename)
     .filter((name) => !known.has(number(name)))
     .sort();
-  if (unknown.length === 0) return;
+  if (unknown.length === 0) return rows.length;
   throw new StartupError(
     `MIGRATION_FAILED: The database has applied ${unknown.join(", ")}, which this code does not have: ` +
       "a newer version migrated it. Run that version, or restore a backup made by this one.",
   );
+}
+
+/** The committed migrations' file names. */
+function committedMigrations(): string[] {
+  return readdirSync(join(MIGRATIONS_FOLDER, "committed")).filter((name) => name.endsWith(".sql"));
 }
 
 /** The work-in-progress migration: the files of `migrations/current/` in order, comments removed. */
