@@ -10,4 +10,4 @@ onShutdown(logger, async () => {
   await stopTracing();
 });
 // The one line that says the API is up (JSON like every other: no banner in a production log).
-logger.info({ port: config.port, ms: Math.round(performance.now() - started) }, "API ready");
+logger.info({ port: app.port, ms: Math.round(performance.now() - started) }, "API ready");

@@ -27,6 +27,8 @@ export interface StartOptions {
 export interface Started {
   stop(): Promise<void>;
   banner: string;
+  /** The port the API listens on (the one chosen for PORT=0). */
+  port: number;
 }
 
 /** Starts every module's development service; their configuration changes carry over to the next. */
@@ -129,6 +131,7 @@ export async function startAll(given: StartOptions): Promise<Started> {
   return {
     banner: `${banner}\n`,
     stop,
+    port: config.port,
   };
 }
 
