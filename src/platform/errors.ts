@@ -204,7 +204,21 @@ function httpClientError(error: unknown): AppError | undefined {
   const { status, statusCode, type } = error as { status?: unknown; statusCode?: unknown; type?: unknown };
   const httpStatus = typeof status === "number" ? status : typeof statusCode === "number" ? statusCode : undefined;
   if (httpStatus === undefined || httpStatus < 400 || httpStatus >= 500) return undefined;
+  // body-parser answers a form body of more parts than it parses (its parameterLimit, 1,000 in
+  // src/platform/server.ts) with 413, as if it were too large: a small body of many `&`s is a
+  // malformed request, not a large one.
+  if (type === "parameters.too.many") {
+    return new AppError("VALIDATION_FAILED", "The form body has more than 1,000 parameters.", {
+      cause: error,
+      details: { reason: "TOO_MANY_PARAMETERS" },
+    });
+  }
   const code = CODE_BY_HTTP_STATUS[httpStatus] ?? "VALIDATION_FAILED";
+  // The size a chunked body went past: the same words as a Content-Length over it.
+  if (type === "entity.too.large" && typeof (error as { limit?: unknown }).limit === "number")
+    return new AppError(code, `The request body is over ${(error as { limit: number }).limit} bytes.`, {
+      cause: error,
+    });
   const message =
     (typeof type === "string" ? MESSAGE_BY_TYPE[type] : undefined) ??
     (error instanceof URIError ? "The request path is not valid percent-encoding." : undefined) ??

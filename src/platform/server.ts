@@ -238,7 +238,7 @@ export async function createTesseraServer({
     "/api",
     declaredLengthLimit(REST_BODY_LIMIT),
     express.json({ limit: REST_BODY_LIMIT, verify: verifyJsonBody }),
-    express.urlencoded({ extended: false, limit: REST_BODY_LIMIT, verify: verifyFormBody }),
+    express.urlencoded({ extended: false, limit: REST_BODY_LIMIT, parameterLimit: 1000, verify: verifyFormBody }),
     wellFormedQueryString,
   );
   app.use("/api", ...routes);

@@ -295,3 +295,34 @@ test("a body whose Content-Length is over the limit is refused before it is read
   ] as const)
     expect([path, await firstAnswers(`${head(path, length)}{"a":"`, 1)]).toMatchObject([path, [tooLarge]]);
 });
+
+test("a small form body of many parts is VALIDATION_FAILED; a chunked body past the cap says the cap", async () => {
+  // Fails on the code before: 413 PAYLOAD_TOO_LARGE for 1,040 bytes, and "The request body is too large."
+  const form = `tenant=demo&login=nobody%40x&password=x${"&".repeat(999)}`;
+  const many = await firstAnswers(
+    "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+      `Content-Length: ${form.length}\r\n\r\n${form}`,
+    1,
+  );
+  expect(many).toMatchObject([
+    {
+      status: 400,
+      body: {
+        error: {
+          code: "VALIDATION_FAILED",
+          message: "The form body has more than 1,000 parameters.",
+          details: { reason: "TOO_MANY_PARAMETERS" },
+        },
+      },
+    },
+  ]);
+  const chunk = `{"a":"${"x".repeat(100_000)}"}`;
+  const chunked = await firstAnswers(
+    "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      `${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+    1,
+  );
+  expect(chunked).toMatchObject([
+    { status: 413, body: { error: { code: "PAYLOAD_TOO_LARGE", message: "The request body is over 100000 bytes." } } },
+  ]);
+});
