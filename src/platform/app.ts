@@ -71,6 +71,8 @@ export async function startAll(given: StartOptions): Promise<Started> {
   let server: TesseraServer | undefined;
   let worker: Runner | undefined;
   const stop = async () => {
+    // A command started meanwhile must not attach to an embedded cluster about to stop.
+    database.stopping();
     // Stop taking work first — requests and jobs at once: the worker starts no job while HTTP
     // drains, and the drain and the running jobs share one wait — then close the database.
     await Promise.all([server?.close(), worker?.stop()]);

@@ -11,6 +11,7 @@ import {
   mkdirSync,
   readFileSync,
   rmdirSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -30,6 +31,12 @@ export interface EmbeddedServer {
   dataDir: string;
   /** False when another process had already started this cluster and we only connected to it. */
   owned: boolean;
+  /**
+   * Says, at once, that this process is about to stop the cluster it started (a no-op otherwise): a
+   * command starting meanwhile waits for that and starts the cluster anew, rather than attaching to
+   * one that is about to go away under it.
+   */
+  stopping(): void;
   /** Stops the cluster if this process started it; otherwise does nothing. */
   stop(): Promise<void>;
 }
@@ -160,22 +167,31 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       );
     }
   }
+  // A mark an earlier owner left when it died while stopping names a dead process: not ours to heed.
+  rmSync(stoppingFileOf(dataDir), { force: true });
   // If we exit without stopping it (a crash), stop() still sends the server its SIGINT synchronously.
   const stopOnExit = () => void cluster.stop().catch(() => undefined);
   process.once("exit", stopOnExit);
   const rootUrl = rootUrlFor(port, password);
+  const stopping = () => writeFileSync(stoppingFileOf(dataDir), String(process.pid), { mode: 0o600 });
   return {
     rootUrl,
     port,
     dataDir,
     owned: true,
+    stopping,
     async stop() {
+      stopping();
       process.removeListener("exit", stopOnExit);
-      // pg's pool.end() resolves before its connections have finished closing. A fast shutdown
-      // right then terminates them mid-goodbye, and every pool logs a lost connection: let the
-      // sessions that are going away go first (briefly — a client that stays is not waited for).
-      await sessionsGone(rootUrl, STOP_GRACE_MS);
-      await cluster.stop();
+      try {
+        // pg's pool.end() resolves before its connections have finished closing. A fast shutdown
+        // right then terminates them mid-goodbye, and every pool logs a lost connection: let the
+        // sessions that are going away go first (briefly — a client that stays is not waited for).
+        await sessionsGone(rootUrl, STOP_GRACE_MS);
+        await cluster.stop();
+      } finally {
+        rmSync(stoppingFileOf(dataDir), { force: true });
+      }
     },
   };
 }
@@ -216,6 +232,22 @@ function handOver(dataDir: string): void {
   }
 }
 
+/** The mark an owner writes beside the cluster when it begins to stop it: its process id. */
+function stoppingFileOf(dataDir: string): string {
+  return `${dataDir}.stopping`;
+}
+
+/** The live process that is stopping the cluster of `dataDir`, if one is. */
+function stopperOf(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(stoppingFileOf(dataDir), "utf8"));
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(pid) && pid > 0 && processIsAlive(pid) ? pid : undefined;
+}
+
 /** How many ports a start tries when another process takes each one before PostgreSQL binds it. */
 const PORT_ATTEMPTS = 3;
 
@@ -240,10 +272,22 @@ async function attachToRunning(
   logger: Logger,
 ): Promise<EmbeddedServer | undefined> {
   const deadline = Date.now() + ATTACH_TIMEOUT_MS;
+  let waited = false;
   for (; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
     const postmaster = readPostmasterPid(dataDir);
     if (!postmaster || !processIsAlive(postmaster.pid)) return undefined;
     const inUse = `The embedded PostgreSQL in ${dataDir} is already running (process ${postmaster.pid})`;
+    // Its owner is stopping it (Ctrl-C, then the command again at once): attached, we would lose it
+    // in a few seconds and answer ECONNREFUSED from then on. Wait, then start it ourselves.
+    const stopper = stopperOf(dataDir);
+    if (stopper !== undefined) {
+      if (!waited) logger.info({ dataDir, pid: stopper }, "waiting for the embedded PostgreSQL another process stops");
+      waited = true;
+      if (Date.now() > deadline) {
+        throw new EmbeddedPostgresError(`${inUse}, and process ${stopper} is stopping it: retry once it has stopped.`);
+      }
+      continue;
+    }
     if (!saved?.password) {
       throw new EmbeddedPostgresError(
         `${inUse}, but ${stateFile} with its password is missing: stop that process (or set DATABASE_URL) and retry.`,
@@ -263,6 +307,7 @@ async function attachToRunning(
         port: postmaster.port,
         dataDir,
         owned: false,
+        stopping: () => {},
         stop: async () => {},
       };
     }

@@ -13,6 +13,8 @@ import { migrationStep } from "./unreachable.ts";
 export interface ResolvedDatabase {
   urls: DatabaseUrls;
   embedded: boolean;
+  /** Called when the process begins to stop: a command starting meanwhile will not attach to it. */
+  stopping(): void;
   stop(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<R
     // With ROOT_DATABASE_URL we may administer the server: create what the URLs name if missing.
     const urls = config.database;
     await migrationStep("Cannot create the roles and database with ROOT_DATABASE_URL", () => ensureClusterFor(urls));
-    return { urls: config.database, embedded: false, stop: async () => {} };
+    return { urls: config.database, embedded: false, stopping: () => {}, stop: async () => {} };
   }
   // Commands run while `npm start` is up connect to its cluster (startEmbeddedPostgres attaches);
   // stop() then leaves the cluster to the process that started it.
@@ -43,6 +45,7 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<R
   return {
     urls: databaseUrls(server.rootUrl, EMBEDDED_PREFIX, roles, `${EMBEDDED_PREFIX}_shadow`),
     embedded: true,
+    stopping: () => server.stopping(),
     stop: () => server.stop(),
   };
 }
