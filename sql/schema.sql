@@ -2567,7 +2567,11 @@ begin
   if tg_op = 'UPDATE' and new.image is not distinct from old.image and new.tenant_id is not distinct from old.tenant_id then
     return new;
   end if;
-  if new.image ~ '^https://\S+$' and length(new.image) <= 2048 then
+  -- Written in ASCII (a non-ASCII character percent-encoded, an IDN host in punycode), and without
+  -- a user name or password: U+202E (right-to-left override) made a URL read as another's, and
+  -- https://user@evil.test/ reads as a site it is not.
+  if new.image ~ '^https://([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?#][!-~]*)?$'
+     and length(new.image) <= 2048 then
     return new;
   end if;
   -- A UUID is read in either case (RFC 9562), as the image's URL serves it: stored as the upload
@@ -2582,12 +2586,12 @@ begin
      and exists (select 1 from app_public.images i where i.id = substr(new.image, 13)::uuid and i.tenant_id = new.tenant_id) then
     return new;
   end if;
-  raise exception 'An event image is an https:// URL (at most 2,048 characters) or /api/images/<id> of an image this tenant uploaded'
+  raise exception 'An event image is an https:// URL (in ASCII, no user name or password, at most 2,048 characters) or /api/images/<id> of an image this tenant uploaded'
     using errcode = 'TVALD', detail = '{"field":"image"}';
 end;
 $function$;
 comment on function app_private.check_event_image() is '@module events
-Before insert/update of an events image: https:// URL (at most 2,048 characters) or /api/images/<id> (stored in lower case) of an image of the events tenant, while the tenant has media switched on (VALIDATION_FAILED otherwise).';
+Before insert/update of an events image: https:// URL (in ASCII, no user name or password, at most 2,048 characters) or /api/images/<id> (stored in lower case) of an image of the events tenant, while the tenant has media switched on (VALIDATION_FAILED otherwise).';
 
 CREATE OR REPLACE FUNCTION app_private.event_notice(kind text, event app_public.events, OUT title text, OUT content text)
  RETURNS record

@@ -124,7 +124,8 @@ const STANDARD_SQLSTATES: ReadonlyArray<[RegExp, ErrorCode, message?: string]> =
   [
     /^22003$/,
     "VALIDATION_FAILED",
-    "A number is out of the range its field holds (an amount has at most 16 digits before the point).",
+    "A number is out of the range its field holds " +
+      "(an amount has at most 16 digits before the point, an id at most 19).",
   ],
   [/^22/, "VALIDATION_FAILED"], // data exception: datetime out of range…
   [/^42501$/, "FORBIDDEN"], // insufficient_privilege, including RLS WITH CHECK failures

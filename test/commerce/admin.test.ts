@@ -53,8 +53,18 @@ test("prices and stock the database refuses: negative, NaN, infinite, negative s
   expect(rows[0].n).toBe(0);
   // A price past numeric(18,2) says so (it was "The input is not valid.", naming nothing).
   const huge = await app.graphql(CREATE_PRODUCT, { product: { name: "x", price: "1e30" } }, store.admin.token);
-  expect(huge.body.errors?.map((error) => error.message)).toEqual([
-    "A number is out of the range its field holds (an amount has at most 16 digits before the point).",
+  const outOfRange =
+    "A number is out of the range its field holds " +
+    "(an amount has at most 16 digits before the point, an id at most 19).";
+  expect(huge.body.errors?.map((error) => error.message)).toEqual([outOfRange]);
+  // An id past bigint says the same, not only what an amount holds (it spoke of amounts alone).
+  const job = await app.graphql(
+    `mutation { retryJob(input: { jobId: "9223372036854775808" }) { clientMutationId } }`,
+    {},
+    store.admin.token,
+  );
+  expect(job.body.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([
+    ["VALIDATION_FAILED", outOfRange],
   ]);
 });
 

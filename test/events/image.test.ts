@@ -58,6 +58,14 @@ test(
       "HTTPS://evil.test/x.png",
       // An https:// URL has at most 2,048 characters (a 90 kB one had been stored).
       `https://img.example.test/${"a".repeat(2_049 - "https://img.example.test/".length)}`,
+      // Not in ASCII, or with a user name or password: U+202E made a URL read as another's, and a
+      // user name one read as the site after it (both were stored before migration 000098).
+      "https://\u202eexample.test/x.png",
+      "https://img.example.test/\u202egnp.exe",
+      "https://user:pass@evil.test/x.png",
+      "https://img.example.test@evil.test/x.png",
+      "https://bücher.example/x.png",
+      "https:///x.png",
     ];
 
     const base = { name: "Picture", startsAt: inMinutes(60), endsAt: inMinutes(120) };
@@ -73,6 +81,13 @@ test(
 
     const withOwn = await createEvent(app, manager.token, { image: own });
     const withHttps = await createEvent(app, manager.token, { image: "https://img.example.test/a.png" });
+    // Percent-encoded, punycode, a port, an IPv6 address, a query: all ASCII, all taken.
+    for (const image of [
+      "https://img.example.test/%E2%80%AE/a%20b.png?size=2&x=%40#top",
+      "https://xn--bcher-kva.example:8443/a.png",
+      "https://[2001:db8::1]/a.png",
+    ])
+      await createEvent(app, manager.token, { image });
     expect([await imageOf(withOwn), await imageOf(withHttps)]).toEqual([own, "https://img.example.test/a.png"]);
     const longest = `https://img.example.test/${"a".repeat(2_048 - "https://img.example.test/".length)}`;
     expect(await imageOf(await createEvent(app, manager.token, { image: longest }))).toBe(longest);
