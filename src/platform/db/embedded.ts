@@ -173,7 +173,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const stopOnExit = () => void cluster.stop().catch(() => undefined);
   process.once("exit", stopOnExit);
   const rootUrl = rootUrlFor(port, password);
-  const stopping = () => writeFileSync(stoppingFileOf(dataDir), String(process.pid), { mode: 0o600 });
+  const stopping = () => {
+    try {
+      writeFileSync(stoppingFileOf(dataDir), String(process.pid), { mode: 0o600 });
+    } catch {
+      // A full disk: the stop goes on unmarked, as before the mark existed.
+    }
+  };
   return {
     rootUrl,
     port,
