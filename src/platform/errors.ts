@@ -174,6 +174,11 @@ export function isConnectionError(error: unknown): boolean {
   return Array.isArray(errors) && errors.length > 0 && errors.every(isConnectionError);
 }
 
+/** PAYLOAD_TOO_LARGE naming the limit: a declared Content-Length over it, or a body read past it. */
+export function payloadTooLarge(limit: number, cause?: unknown): AppError {
+  return new AppError("PAYLOAD_TOO_LARGE", `The request body is over ${limit} bytes.`, { cause });
+}
+
 /** Client mistakes detected by HTTP middleware (body parsers, the router) carry a 4xx `status`. */
 const CODE_BY_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
   401: "UNAUTHENTICATED",
@@ -214,12 +219,10 @@ function httpClientError(error: unknown): AppError | undefined {
       details: { reason: "TOO_MANY_PARAMETERS" },
     });
   }
-  const code = CODE_BY_HTTP_STATUS[httpStatus] ?? "VALIDATION_FAILED";
   // The size a chunked body went past: the same words as a Content-Length over it.
-  if (type === "entity.too.large" && typeof (error as { limit?: unknown }).limit === "number")
-    return new AppError(code, `The request body is over ${(error as { limit: number }).limit} bytes.`, {
-      cause: error,
-    });
+  const { limit } = error as { limit?: unknown };
+  if (type === "entity.too.large" && typeof limit === "number") return payloadTooLarge(limit, error);
+  const code = CODE_BY_HTTP_STATUS[httpStatus] ?? "VALIDATION_FAILED";
   const message =
     (typeof type === "string" ? MESSAGE_BY_TYPE[type] : undefined) ??
     (error instanceof URIError ? "The request path is not valid percent-encoding." : undefined) ??

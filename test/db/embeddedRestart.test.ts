@@ -3,44 +3,25 @@
  * `npm start` again at once) waits for that stop and starts the cluster itself. Attached instead, it
  * lost the cluster a moment later and answered ECONNREFUSED from then on.
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
 import { createLogger } from "../../src/platform/logger.ts";
-import { freePort } from "../helpers/process.ts";
-import { until } from "../helpers/wait.ts";
+import { type TemporaryCluster, temporaryCluster } from "../helpers/embeddedCluster.ts";
 
-const root = mkdtempSync(join(tmpdir(), "tessera-restart-"));
-// As root, PostgreSQL runs as the postgres OS user, which must traverse to the data directory.
-chmodSync(root, 0o755);
-const dataDir = join(root, "pg");
-const postmasterFile = join(dataDir, "postmaster.pid");
+let cluster: TemporaryCluster;
+let dataDir: string;
+let postmasterFile: string;
 let port: number;
 
 beforeAll(async () => {
-  // A port of its own, as a saved state file gives it (every first start would prefer 54320).
-  port = await freePort();
-  writeFileSync(`${dataDir}.json`, JSON.stringify({ port, password: randomBytes(18).toString("base64url") }), {
-    mode: 0o600,
-  });
+  cluster = await temporaryCluster("tessera-restart-");
+  ({ dataDir, port } = cluster);
+  postmasterFile = join(dataDir, "postmaster.pid");
 });
 
-afterAll(async () => {
-  // A failed run may leave a postmaster: stop it before removing its directory.
-  const pid = existsSync(postmasterFile) ? Number(readFileSync(postmasterFile, "utf8").split("\n")[0]) : 0;
-  if (pid) {
-    try {
-      process.kill(pid, "SIGINT");
-      await until(() => !existsSync(postmasterFile), "the postmaster to stop", 30_000);
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => cluster.remove());
 
 test("a start while the owner stops the cluster waits for the stop and starts the cluster itself", async () => {
   // Fails on the code before: the second start attached (owned: false) and lost the cluster with the first.

@@ -5,34 +5,27 @@
  * cluster in a temporary EMBEDDED_DATABASE_DIR.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { projectRoot } from "../../src/platform/paths.ts";
+import { type TemporaryCluster, temporaryCluster } from "../helpers/embeddedCluster.ts";
 import { freePort, waitForReady } from "../helpers/process.ts";
 import { until } from "../helpers/wait.ts";
 
-const root = mkdtempSync(join(tmpdir(), "tessera-shared-"));
-// As root, PostgreSQL runs as the postgres OS user, which must traverse to the data directory.
-chmodSync(root, 0o755);
-const dataDir = join(root, "pg");
-const stateFile = `${dataDir}.json`;
-const env = { PATH: process.env.PATH ?? "", EMBEDDED_DATABASE_DIR: dataDir, LOG_LEVEL: "warn" };
+let cluster: TemporaryCluster;
+let dataDir: string;
+let stateFile: string;
+let env: Record<string, string>;
 
 let server: ChildProcess | undefined;
 let serverOutput = "";
 let port: number;
 
 beforeAll(async () => {
-  // The cluster's port, as a saved state file gives it: otherwise every first start prefers 54320,
-  // and two test runs at once race for it ("could not create any TCP/IP sockets").
-  writeFileSync(
-    stateFile,
-    JSON.stringify({ port: await freePort(), password: randomBytes(18).toString("base64url") }),
-    { mode: 0o600 },
-  );
+  cluster = await temporaryCluster("tessera-shared-");
+  ({ dataDir, stateFile } = cluster);
+  env = { PATH: process.env.PATH ?? "", EMBEDDED_DATABASE_DIR: dataDir, LOG_LEVEL: "warn" };
 });
 
 afterAll(async () => {
@@ -40,19 +33,8 @@ afterAll(async () => {
     server.kill("SIGKILL");
     await new Promise((resolve) => server!.once("exit", resolve));
   }
-  // A SIGKILLed server leaves its postmaster running: stop it before removing its directory.
-  const pid = existsSync(join(dataDir, "postmaster.pid"))
-    ? Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
-    : 0;
-  if (pid) {
-    try {
-      process.kill(pid, "SIGINT");
-      await until(() => !existsSync(join(dataDir, "postmaster.pid")), "the orphaned postmaster to stop", 30_000);
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(root, { recursive: true, force: true });
+  // A SIGKILLed server leaves its postmaster running: remove() stops it before removing its directory.
+  await cluster.remove();
 });
 
 /** Runs one of the npm scripts' entry points to completion. */

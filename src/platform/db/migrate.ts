@@ -70,6 +70,7 @@ export async function migrateDatabase(
 const MIGRATION_LOCK = 7_400_113_501;
 
 async function migrateHoldingLock(urls: DatabaseUrls, logger: Logger, options: { includeCurrent?: boolean }) {
+  const committed = readdirSync(join(MIGRATIONS_FOLDER, "committed")).filter((name) => name.endsWith(".sql"));
   let applied = 0;
   // graphile-worker ends a pool it made without waiting, its error listeners already gone: ours is
   // ended here, listened to throughout.
@@ -78,15 +79,15 @@ async function migrateHoldingLock(urls: DatabaseUrls, logger: Logger, options: {
     await migrationStep("Cannot install the job queue's schema", () =>
       installWorkerSchema({ pgPool: workerPool, logger: workerLogger(logger) }),
     );
-    applied = await refuseNewerMigrations(workerPool);
+    applied = await refuseNewerMigrations(workerPool, committed);
   } finally {
     await workerPool.end();
   }
   try {
     await migrationStep("Cannot apply the migrations", () => migrate(migrationSettings(urls, logger)));
     // graphile-migrate's own line per migration is debug detail here; this one says what changed.
-    const committed = committedMigrations().length;
-    if (committed > applied) logger.info({ applied: committed - applied, committed }, "migrations applied");
+    if (committed.length > applied)
+      logger.info({ applied: committed.length - applied, committed: committed.length }, "migrations applied");
     if (options.includeCurrent && currentMigrationSql().trim() !== "")
       await watch(migrationSettings(urls, logger), true);
   } finally {
@@ -95,11 +96,12 @@ async function migrateHoldingLock(urls: DatabaseUrls, logger: Logger, options: {
 }
 
 /**
- * Stops when the database's migration log names a migration this code does not have: a newer
- * version migrated it, and this code's queries may not fit its schema. graphile-migrate would
- * apply nothing and report the database current.
+ * Stops when the database's migration log names a migration this code does not have (of the
+ * `committed` files): a newer version migrated it, and this code's queries may not fit its schema.
+ * graphile-migrate would apply nothing and report the database current. Otherwise, how many
+ * migrations the log holds.
  */
-async function refuseNewerMigrations(pool: pg.Pool): Promise<number> {
+async function refuseNewerMigrations(pool: pg.Pool, committed: readonly string[]): Promise<number> {
   const { rows } = await pool
     .query<{ filename: string }>("select filename from graphile_migrate.migrations")
     .catch((error: unknown) => {
@@ -109,7 +111,7 @@ async function refuseNewerMigrations(pool: pg.Pool): Promise<number> {
     });
   // The log names a migration by its number (`000050.sql`), the folder by its number and message.
   const number = (name: string) => /^\d+/.exec(name)?.[0];
-  const known = new Set(committedMigrations().map(number));
+  const known = new Set(committed.map(number));
   const unknown = rows
     .map((row) => row.filename)
     .filter((name) => !known.has(number(name)))
@@ -119,11 +121,6 @@ async function refuseNewerMigrations(pool: pg.Pool): Promise<number> {
     `MIGRATION_FAILED: The database has applied ${unknown.join(", ")}, which this code does not have: ` +
       "a newer version migrated it. Run that version, or restore a backup made by this one.",
   );
-}
-
-/** The committed migrations' file names. */
-function committedMigrations(): string[] {
-  return readdirSync(join(MIGRATIONS_FOLDER, "committed")).filter((name) => name.endsWith(".sql"));
 }
 
 /** The work-in-progress migration: the files of `migrations/current/` in order, comments removed. */

@@ -20,7 +20,8 @@ export interface RoleCheckOptions {
   server: boolean;
 }
 
-async function isSuperuser(client: pg.Client): Promise<{ role: string; superuser: boolean }> {
+/** The role a connection runs as, and whether it is a superuser. */
+async function connectedRole(client: pg.Client): Promise<{ role: string; superuser: boolean }> {
   const { rows } = await client.query<{ role: string; superuser: boolean }>(
     "select current_user as role, rolsuper as superuser from pg_roles where rolname = current_user",
   );
@@ -36,11 +37,11 @@ function superuserProblem(variable: string, role: string, options: RoleCheckOpti
 }
 
 export async function checkRuntimeRoles(urls: DatabaseUrls, options: RoleCheckOptions, logger: Logger): Promise<void> {
-  const owner = await withClient(urls.ownerUrl, logger, "role check", isSuperuser);
+  const owner = await withClient(urls.ownerUrl, logger, "role check", connectedRole);
   if (owner.superuser) superuserProblem("DATABASE_URL", owner.role, options, logger);
   if (!options.server) return;
   await withClient(urls.authenticatorUrl, logger, "role check", async (client) => {
-    const authenticator = await isSuperuser(client);
+    const authenticator = await connectedRole(client);
     if (authenticator.superuser) superuserProblem("DATABASE_AUTHENTICATOR_URL", authenticator.role, options, logger);
     const requestRoles = [
       { variable: "DATABASE_VISITOR", role: urls.visitorRole },

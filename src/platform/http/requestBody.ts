@@ -8,7 +8,7 @@
  * grafserv's cap is refused at once too (413), not after a `100 Continue` invited the body.
  */
 import type { NextFunction, Request, Response } from "express";
-import { AppError } from "../errors.ts";
+import { AppError, payloadTooLarge } from "../errors.ts";
 
 export function graphqlBodyGuard(path: string, maxBytes: number) {
   return (req: Request, _res: Response, next: NextFunction): void => {
@@ -35,9 +35,7 @@ export function declaredLengthLimit(limit: number) {
 /** PAYLOAD_TOO_LARGE when the request's Content-Length is over `limit`; undefined otherwise. */
 export function declaredLengthRefusal(req: Request, limit: number): AppError | undefined {
   const length = req.headers["content-length"];
-  return length !== undefined && Number(length) > limit
-    ? new AppError("PAYLOAD_TOO_LARGE", `The request body is over ${limit} bytes.`)
-    : undefined;
+  return length !== undefined && Number(length) > limit ? payloadTooLarge(limit) : undefined;
 }
 
 function bodyRefusal(req: Request): AppError | undefined {
