@@ -251,6 +251,17 @@ function isPgError(error: unknown): error is PgErrorLike {
   );
 }
 
+const TRANSACTION_CONFLICT_MESSAGE =
+  "The change collided with a concurrent one and was undone, nothing of it kept; send it again.";
+
+/**
+ * PostgreSQL aborted the transaction for another one: a deadlock's victim (40P01) or a serialization
+ * failure (40001). Nothing of it was kept, and the same request sent again can succeed.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  return isPgError(error) && (error.code === "40P01" || error.code === "40001");
+}
+
 /** Maps anything thrown to an AppError; unknown errors become INTERNAL with a generic message. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -272,6 +283,12 @@ export function toAppError(error: unknown): AppError {
       // query_canceled: the request's statement_timeout (STATEMENT_TIMEOUT_MS) cut it short.
       return new AppError("QUERY_TOO_COMPLEX", "The request ran longer than the server allows; ask for less.", {
         details: { reason: "STATEMENT_TIMEOUT" },
+        cause: error,
+      });
+    }
+    if (isTransactionConflict(error)) {
+      return new AppError("CONFLICT", TRANSACTION_CONFLICT_MESSAGE, {
+        details: { reason: "CONCURRENT_TRANSACTION" },
         cause: error,
       });
     }
