@@ -1678,6 +1678,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -1850,6 +1864,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -1986,6 +2014,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -2109,6 +2151,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -2256,6 +2312,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -2396,6 +2466,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -2880,6 +2964,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -3191,6 +3289,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -3358,6 +3470,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -3509,6 +3635,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -3665,6 +3805,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -3816,6 +3970,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -3988,6 +4156,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -4136,6 +4318,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -4308,6 +4504,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -4461,6 +4671,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -4633,6 +4857,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -4794,7 +5032,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description OUT_OF_STOCK: Not enough stock left for this order. */
+            /** @description CONFLICT: The change conflicts with existing data. / OUT_OF_STOCK: Not enough stock left for this order. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4803,7 +5041,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         error?: {
                             /** @enum {unknown} */
-                            code?: "OUT_OF_STOCK";
+                            code?: "CONFLICT" | "OUT_OF_STOCK";
                         };
                     };
                 };
@@ -4956,6 +5194,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -5322,6 +5574,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -5460,6 +5726,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -5607,6 +5887,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -5768,6 +6062,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -5911,6 +6219,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -6060,6 +6382,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -6201,6 +6537,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -6303,6 +6653,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -6439,6 +6803,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -6597,6 +6975,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -6731,6 +7123,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -6847,6 +7253,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
                         };
                     };
                 };
@@ -6987,6 +7407,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description CONFLICT: The change conflicts with existing data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONFLICT";
+                        };
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: The request body is too large. */
             413: {
                 headers: {
@@ -7113,7 +7547,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description PAYMENT_AMOUNT_MISMATCH: The amount or currency does not match the payment's. */
+            /** @description CONFLICT: The change conflicts with existing data. / PAYMENT_AMOUNT_MISMATCH: The amount or currency does not match the payment's. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7122,7 +7556,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         error?: {
                             /** @enum {unknown} */
-                            code?: "PAYMENT_AMOUNT_MISMATCH";
+                            code?: "CONFLICT" | "PAYMENT_AMOUNT_MISMATCH";
                         };
                     };
                 };

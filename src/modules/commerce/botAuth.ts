@@ -10,6 +10,7 @@ import type { NextFunction, Request, Response } from "express";
 import type pg from "pg";
 import { sha256 } from "../../platform/auth/secrets.ts";
 import { AppError } from "../../platform/errors.ts";
+import { retryingConflicts } from "../../platform/db/conflicts.ts";
 import { beginWith, inTransaction, prepared, quoteLiteral } from "../../platform/db/pools.ts";
 import type { CommerceConfig } from "./config.ts";
 
@@ -106,7 +107,10 @@ export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: nu
       };
       const keyId = caller.apiKeyId === null ? "null" : `${quoteLiteral(caller.apiKeyId)}::uuid`;
       const confirm = `select app_hidden.confirm_bot_caller(${keyId})`;
-      return await inTransaction(client, () => work(client), `${beginWith(settings)}; ${confirm}`);
+      // `work` is the request's whole transaction: sent again if PostgreSQL aborts it for another.
+      return await retryingConflicts(() =>
+        inTransaction(client, () => work(client), `${beginWith(settings)}; ${confirm}`),
+      );
     } finally {
       client.release();
     }

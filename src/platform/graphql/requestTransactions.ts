@@ -16,7 +16,7 @@ import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
 import type pg from "pg";
 import { settingsStatement } from "../db/pools.ts";
-import { isTransactionConflict } from "../errors.ts";
+import { retryingConflicts } from "../db/conflicts.ts";
 
 /** PostgreSQL's JIT is for long analytical queries; PostGraphile turns its optimisation off per connection. */
 const CONNECTION_SETUP = "set jit_optimize_above_cost = -1";
@@ -83,9 +83,6 @@ export class RequestTransactions {
     };
   }
 }
-
-/** How many times a statement alone in its transaction is sent when PostgreSQL aborts it for a conflict. */
-export const TRANSACTION_ATTEMPTS = 3;
 
 /** The savepoint statements PostGraphile's adaptor sends for `withTransaction` in a transaction. */
 const SAVEPOINT = /^(savepoint|release savepoint|rollback to savepoint) \w+$/;
@@ -169,15 +166,8 @@ class CommitAhead {
     // A transaction of this statement alone, rolled back whole by PostgreSQL as a deadlock's victim
     // or a serialization failure, is sent again: nothing of it stayed, and the same statement after
     // the other transaction is what the client would send.
-    const retryable = opening.length > 0 && commit;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const results = await this.sendTogether([...opening, config, commit ? "commit" : ""]);
-        return results[opening.length]!;
-      } catch (error) {
-        if (!retryable || attempt >= TRANSACTION_ATTEMPTS || !isTransactionConflict(error)) throw error;
-      }
-    }
+    const send = async () => (await this.sendTogether([...opening, config, commit ? "commit" : ""]))[opening.length]!;
+    return opening.length > 0 && commit ? retryingConflicts(send) : send();
   }
 
   /** Writes the statements ("" skipped) in one write; answers their results once all are in. */

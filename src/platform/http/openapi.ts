@@ -67,6 +67,9 @@ export function errorCodesOf(spec: RouteSpec): ErrorCode[] {
   // Under /api a sent bearer token is checked (in the database) before any route runs.
   if (api || (spec.security && spec.security !== "public")) codes.add("UNAUTHENTICATED");
   if (api) codes.add("SERVICE_UNAVAILABLE");
+  // Under /api a request's transaction may be aborted by PostgreSQL for another one (a deadlock) on
+  // every attempt the server makes: CONFLICT, details.reason CONCURRENT_TRANSACTION.
+  if (api) codes.add("CONFLICT");
   // Under /api a request's body is read (JSON, forms) before any route runs, whether the route
   // takes one or not: too large, or in an encoding or charset not supported, it is refused.
   if (spec.body || api) codes.add("PAYLOAD_TOO_LARGE").add("UNSUPPORTED_MEDIA_TYPE");
