@@ -10,13 +10,12 @@
  *   is V8's default sizing on a 24 GiB host.
  * Runs its own embedded cluster in .data/bench-memory-pg unless DATABASE_URL is set.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../src/platform/paths.ts";
 import { EVENTS_QUERY, eventsFixture, wrkScript } from "./eventsFixture.ts";
 import { openBench, runWrk } from "./harness.ts";
+import { startServer } from "./startServer.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const phases = (process.argv[3] ?? "16,200").split(",").map(Number);
@@ -34,38 +33,6 @@ interface Phase {
   rssMiB: number;
   heapUsedMiB: number;
   heapTotalMiB: number;
-}
-
-/** The `start` script's command, its `node` replaced by this node binary, with the extra flags. */
-function startCommand(): { command: string; args: string[] } {
-  const scripts = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")).scripts;
-  const [node, ...args] = String(scripts.start).split(/\s+/);
-  if (node !== "node") throw new Error(`the start script does not begin with node: ${scripts.start}`);
-  // V8 takes the last of a repeated flag: the extra ones go after the script's own.
-  const entry = args.findIndex((arg) => !arg.startsWith("-"));
-  return { command: process.execPath, args: [...args.slice(0, entry), ...extraFlags, ...args.slice(entry)] };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitReady(base: string, exited: () => boolean, deadlineMs = 120_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (exited()) throw new Error("npm start exited before /ready");
-    const ok = await fetch(`${base}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("npm start did not become ready in time");
 }
 
 /** VmRSS and VmHWM of a process, in MiB. */
@@ -92,36 +59,11 @@ async function heap(base: string): Promise<{ used: number; total: number }> {
   return { used: value("nodejs_heap_size_used_bytes"), total: value("nodejs_heap_size_total_bytes") };
 }
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const { command, args } = startCommand();
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: "warn" };
-if (!env.DATABASE_URL) env.EMBEDDED_DATABASE_DIR ??= join(projectRoot, ".data", "bench-memory-pg");
-const child = spawn(command, args, { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"] });
-let exited = false;
-child.on("exit", () => (exited = true));
-const pid = child.pid!;
-const stopChild = async () => {
-  if (exited) return;
-  const gone = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await gone;
-  await clusterGone();
-};
-
-/** Waits for our embedded cluster's postmaster to exit: the next run would otherwise attach to it as it shuts down. */
-async function clusterGone(deadlineMs = 30_000): Promise<void> {
-  if (!env.EMBEDDED_DATABASE_DIR) return;
-  const pidFile = join(env.EMBEDDED_DATABASE_DIR, "postmaster.pid");
-  for (const deadline = Date.now() + deadlineMs; existsSync(pidFile) && Date.now() < deadline; ) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-process.on("SIGINT", () => void stopChild().then(() => process.exit(130)));
+const server = await startServer("bench-memory-pg", extraFlags);
+const { base, pid, args } = server;
 
 try {
-  await waitReady(base, () => exited);
-  process.env.EMBEDDED_DATABASE_DIR = env.EMBEDDED_DATABASE_DIR;
+  if (server.embeddedDir) process.env.EMBEDDED_DATABASE_DIR = server.embeddedDir;
   const bench = await openBench();
   const { token } = await eventsFixture(bench);
   const resultsDir = join(projectRoot, "bench", "results");
@@ -178,5 +120,5 @@ try {
     JSON.stringify({ when: new Date().toISOString(), seconds, command: `node ${startScript}`, results }, null, 2),
   );
 } finally {
-  await stopChild();
+  await server.stop();
 }

@@ -17,7 +17,7 @@ import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
@@ -130,6 +130,52 @@ function operationTurns(maxWaiting: number) {
 }
 
 type Operation = { id: string; type: "subscribe" | "complete" };
+
+/**
+ * Bytes of one socket's frames waiting for their turn, past which the socket is not read until they
+ * are handled (TCP then holds the client back, as it does a client sending HTTP requests faster
+ * than they are answered). Ten frames of the largest size.
+ */
+export const MAX_WAITING_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * One socket's frames, handled one per turn of the event loop, in order. Frames that arrive
+ * together (one read of the socket can bring hundreds) were all handled in that read's callback:
+ * every operation parsed, validated and planned before the process read anything else, so one
+ * client sending documents without waiting — anonymous ones too — kept every other request, `/ready`
+ * and the worker's database connections waiting for seconds. Now each socket with frames waiting
+ * takes one turn of the loop per frame, among everything else the process has to do; past
+ * MAX_WAITING_FRAME_BYTES the socket is paused.
+ */
+export function pacedFrames(ws: WebSocket) {
+  const waiting: Array<{ bytes: number; handle: () => void }> = [];
+  let bytes = 0;
+  let scheduled = false;
+  const next = () => {
+    scheduled = false;
+    const frame = waiting.shift();
+    if (!frame) return;
+    bytes -= frame.bytes;
+    if (ws.isPaused && bytes <= MAX_WAITING_FRAME_BYTES) ws.resume();
+    if (waiting.length > 0) {
+      scheduled = true;
+      setImmediate(next);
+    }
+    frame.handle();
+  };
+  return {
+    push(data: WebSocket.RawData, handle: () => void): void {
+      const size = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+      waiting.push({ bytes: size, handle });
+      bytes += size;
+      if (bytes > MAX_WAITING_FRAME_BYTES && !ws.isPaused) ws.pause();
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(next);
+      }
+    },
+  };
+}
 
 export interface GraphqlWebSockets {
   /**
@@ -323,7 +369,9 @@ export function attachGraphqlWebSockets(
             };
             // Frames that arrive once a flood is seen, or after the close began, are not handled.
             const open = () => ws.readyState === ws.OPEN && !operations.flooded;
-            ws.on("message", (data, isBinary) => {
+            const paced = pacedFrames(ws);
+            ws.on("message", (data, isBinary) => paced.push(data, () => handleFrame(data, isBinary)));
+            const handleFrame = (data: WebSocket.RawData, isBinary: boolean) => {
               if (!open()) return;
               const text = String(data);
               let unreadable: string | undefined;
@@ -339,7 +387,7 @@ export function attachGraphqlWebSockets(
               const taken = turns.take(operation, () => (open() ? hand(text, operation) : undefined));
               // Messages held for their turn are not operations yet: they have a cap of their own.
               if (!taken) ws.close(CLOSE_FLOODING, "Too many operations in flight");
-            });
+            };
           },
         },
         extra,

@@ -1,0 +1,98 @@
+/**
+ * A socket's frames are handled one per turn of the event loop, in order (pacedFrames in
+ * src/platform/websockets.ts): frames that arrive together — a client sending documents without
+ * waiting — no longer hold the whole process (other sockets, /ready, the worker's database
+ * connections) while every one of them is parsed, validated and planned. Past
+ * MAX_WAITING_FRAME_BYTES waiting, the socket is not read until they are handled.
+ *
+ * A real WebSocket pair in this process: the turns of the event loop are counted by a chain of
+ * setImmediate, which runs once per turn. (The effect on /ready under an anonymous flood is
+ * measured, not asserted: `npm run bench:ws-flood`.)
+ */
+import type { AddressInfo } from "node:net";
+import WebSocket, { WebSocketServer } from "ws";
+import { MAX_WAITING_FRAME_BYTES, pacedFrames } from "../../src/platform/websockets.ts";
+import { until } from "../helpers/wait.ts";
+
+let server: WebSocketServer;
+let url: string;
+let accepted: Promise<WebSocket>;
+
+beforeEach(async () => {
+  server = new WebSocketServer({ port: 0, host: "127.0.0.1", maxPayload: 200_000 });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  accepted = new Promise((resolve) => server.once("connection", (ws) => resolve(ws)));
+});
+afterEach(async () => {
+  for (const ws of server.clients) ws.terminate();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** A client connected to the test server, and the server's side of it. */
+async function connect(): Promise<{ client: WebSocket; serverSide: WebSocket }> {
+  const client = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    client.once("open", () => resolve());
+    client.once("error", reject);
+  });
+  return { client, serverSide: await accepted };
+}
+
+/** Counts the turns of the event loop until stopped. */
+function turnCounter(): { readonly turn: number; stop(): void } {
+  let turn = 0;
+  let counting = true;
+  const tick = () => {
+    turn += 1;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    get turn() {
+      return turn;
+    },
+    stop: () => void (counting = false),
+  };
+}
+
+test("100 frames sent at once are handled in order, each in a turn of the event loop of its own", async () => {
+  const { client, serverSide } = await connect();
+  const paced = pacedFrames(serverSide);
+  const handled: Array<{ text: string; turn: number }> = [];
+  const turns = turnCounter();
+  serverSide.on("message", (data) =>
+    paced.push(data, () => void handled.push({ text: String(data), turn: turns.turn })),
+  );
+  const sent = Array.from({ length: 100 }, (_, i) => `frame ${i}`);
+  for (const text of sent) client.send(text);
+  await until(() => handled.length === sent.length, "every frame to be handled");
+  turns.stop();
+  expect(handled.map((frame) => frame.text)).toEqual(sent);
+  // Handled all in the callback of the read that brought them, they shared one turn.
+  expect(new Set(handled.map((frame) => frame.turn)).size).toBe(sent.length);
+  client.close();
+});
+
+test(`past ${MAX_WAITING_FRAME_BYTES} bytes waiting the socket is paused, and read again once they are handled`, async () => {
+  const { client, serverSide } = await connect();
+  const paced = pacedFrames(serverSide);
+  const pausedWhenHandled: boolean[] = [];
+  let everPaused = false;
+  serverSide.on("message", (data) => {
+    paced.push(data, () => void pausedWhenHandled.push(serverSide.isPaused));
+    everPaused ||= serverSide.isPaused;
+  });
+  // 12 frames of 100 kB: 1.2 MB, more than may wait.
+  const frames = Array.from({ length: 12 }, (_, i) => String(i).padEnd(100_000, "x"));
+  for (const frame of frames) client.send(frame);
+  await until(() => pausedWhenHandled.length === frames.length, "every frame to be handled");
+  // Paused while more than may wait had arrived; read again by the time the last was handled.
+  expect(everPaused).toBe(true);
+  expect(pausedWhenHandled.at(-1)).toBe(false);
+  expect(serverSide.isPaused).toBe(false);
+  // And it still reads: one more frame arrives and is handled.
+  client.send("after");
+  await until(() => pausedWhenHandled.length === frames.length + 1, "the frame sent after to be handled");
+  client.close();
+});
