@@ -64,6 +64,8 @@ export interface MessageAdmission {
   streaming?: boolean;
   /** Refused over the cap: its error is owed to the client until its handling settles. */
   refused?: boolean;
+  /** A subscription's plan, counted in LivePlans until the subscription is released. */
+  plan?: { operation: object; weight: number };
 }
 
 /** The per-socket state of the operation cap, carried in graphql-ws's `ctx.extra`. */
@@ -148,4 +150,75 @@ export function keepAlive(ws: WebSocket, intervalMs: number): void {
   }, intervalMs);
   timer.unref();
   ws.once("close", () => clearInterval(timer));
+}
+
+/**
+ * Field-plans (see planWeight) that the live subscriptions of one client address may hold in plans
+ * of their own. A running subscription keeps its operation's plan, outside the plan cache's budget;
+ * subscriptions of one document share a plan and count it once, so a client's handful of documents
+ * of a few dozen fields fits many times over. Measured at 2–4 KiB of heap per field-plan for
+ * subscriptions (100 distinct documents of 200 fields: 110 against 68 MiB of heap for 100
+ * subscriptions of one of them), so about 10–20 MiB for one address. Before, 500 distinct
+ * documents of 200 fields from one address (within the operation caps) filled the 256 MiB heap.
+ */
+export const MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS = 5_000;
+
+/** The same, over all client addresses: about 40–80 MiB of heap. */
+export const MAX_LIVE_PLAN_WEIGHT = 20_000;
+
+/** A subscription whose plan would take its address's (or the server's) live plans past their budget. */
+export function tooManyLiveFields(perServer: boolean, weight: number, used: number): GraphQLError {
+  const limit = perServer ? MAX_LIVE_PLAN_WEIGHT : MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS;
+  const message =
+    `The subscriptions live ${perServer ? "on this server" : "from one client address"} may hold plans ` +
+    `of at most ${limit} fields in all (each document counted once, plus two a document); ${used} are held, ` +
+    `and this document has ${weight}: complete some, or subscribe with a document already in use.`;
+  const details = { reason: "TOO_MANY_SUBSCRIBED_FIELDS", limit, weight, used };
+  return new GraphQLError(message, { originalError: new AppError("RATE_LIMITED", message, { details }) });
+}
+
+/** The plans live subscriptions hold, by operation (each counted once however many run it), per address and in all. */
+export class LivePlans {
+  readonly #all = new Map<object, number>();
+  #weight = 0;
+  readonly #byAddress = new Map<string, { uses: Map<object, number>; weight: number }>();
+
+  /**
+   * Counts one more subscription of `operation` (of `weight`) from `address`, or answers its refusal
+   * (nothing counted) when a budget would be passed.
+   */
+  admit(address: string, operation: object, weight: number): GraphQLError | undefined {
+    const own = this.#byAddress.get(address) ?? { uses: new Map<object, number>(), weight: 0 };
+    const newHere = !own.uses.has(operation);
+    const newAnywhere = !this.#all.has(operation);
+    if (newHere && own.weight + weight > MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS)
+      return tooManyLiveFields(false, weight, own.weight);
+    if (newAnywhere && this.#weight + weight > MAX_LIVE_PLAN_WEIGHT)
+      return tooManyLiveFields(true, weight, this.#weight);
+    own.uses.set(operation, (own.uses.get(operation) ?? 0) + 1);
+    if (newHere) own.weight += weight;
+    this.#byAddress.set(address, own);
+    this.#all.set(operation, (this.#all.get(operation) ?? 0) + 1);
+    if (newAnywhere) this.#weight += weight;
+    return undefined;
+  }
+
+  /** Uncounts one subscription of `operation` from `address` (admitted with `weight`). */
+  release(address: string, operation: object, weight: number): void {
+    const own = this.#byAddress.get(address);
+    const here = own?.uses.get(operation);
+    if (!own || here === undefined) return;
+    if (here > 1) own.uses.set(operation, here - 1);
+    else {
+      own.uses.delete(operation);
+      own.weight -= weight;
+      if (own.uses.size === 0) this.#byAddress.delete(address);
+    }
+    const anywhere = this.#all.get(operation)!;
+    if (anywhere > 1) this.#all.set(operation, anywhere - 1);
+    else {
+      this.#all.delete(operation);
+      this.#weight -= weight;
+    }
+  }
 }

@@ -17,8 +17,10 @@ import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
+import { type ExecutionArgs, type GraphQLError, getOperationAST, Kind } from "postgraphile/graphql";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
+import { planWeight } from "./graphql/planCache.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
@@ -32,6 +34,7 @@ import {
   MAX_OPERATIONS_PER_SOCKET,
   MAX_REFUSALS_PER_SOCKET,
   MAX_SOCKETS_PER_ADDRESS,
+  LivePlans,
   type MessageAdmission,
   type SocketExtra,
   keepAlive,
@@ -131,6 +134,9 @@ function operationTurns(maxWaiting: number) {
 
 type Operation = { id: string; type: "subscribe" | "complete" };
 
+/** What graphql-ws's `onSubscribe` may answer: the execution's arguments, errors, or nothing. */
+type SubscribeAnswer = ExecutionArgs | readonly GraphQLError[] | undefined;
+
 /**
  * Bytes of one socket's frames waiting for their turn, past which the socket is not read until they
  * are handled (TCP then holds the client back, as it does a client sending HTTP requests faster
@@ -212,13 +218,33 @@ export function attachGraphqlWebSockets(
   const admission = new AsyncLocalStorage<MessageAdmission>();
   /** Operations in flight per client address, over all its sockets. */
   const operationsByAddress = new Map<string, number>();
+  const livePlans = new LivePlans();
+  /**
+   * A subscription, once grafserv has parsed and validated it and before it is planned, counts its
+   * plan against its address's and the server's budgets (LivePlans), or is refused.
+   */
+  const countPlan = (address: string, message: MessageAdmission, prepared: SubscribeAnswer): SubscribeAnswer => {
+    if (!prepared || !("document" in prepared)) return prepared;
+    const operation = getOperationAST(prepared.document, prepared.operationName);
+    if (operation?.operation !== "subscription") return prepared;
+    const fragments = Object.fromEntries(
+      prepared.document.definitions.flatMap((definition) =>
+        definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition]] : [],
+      ),
+    );
+    const weight = planWeight(operation, fragments);
+    const refusal = livePlans.admit(address, operation, weight);
+    if (refusal) return [refusal];
+    message.plan = { operation, weight };
+    return prepared;
+  };
   const graphqlWs = makeServer({
     ...base,
     // graphql-ws closes a socket with 4408 when connection_init has not arrived this long after the
     // upgrade; its 3 s default was seen expiring on a saturated machine (two test suites on two cores).
     connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
     // Before grafserv parses anything: over the cap, the operation is refused with one `error`.
-    onSubscribe(ctx, id, payload) {
+    async onSubscribe(ctx, id, payload) {
       const operations = (ctx.extra as SocketExtra).operations;
       const message = admission.getStore();
       if (!message) throw new Error("an operation started outside the handling of its message");
@@ -239,7 +265,7 @@ export function attachGraphqlWebSockets(
       message.counted = true;
       message.id = id;
       operations.counted.set(id, message);
-      return base.onSubscribe!(ctx, id, payload);
+      return countPlan(address, message, (await base.onSubscribe!(ctx, id, payload)) ?? undefined);
     },
     // A subscription of a signed-in caller runs while its session is live and its token unexpired.
     onOperation(_ctx, _id, _payload, args, result) {
@@ -301,6 +327,10 @@ export function attachGraphqlWebSockets(
       };
       /** Frees an admitted operation's places, once: at the client's `complete`, or when it has ended. */
       const release = (message: MessageAdmission) => {
+        if (message.plan) {
+          livePlans.release(address, message.plan.operation, message.plan.weight);
+          message.plan = undefined;
+        }
         if (!message.counted) return;
         message.counted = false;
         if (operations.counted.get(message.id!) === message) operations.counted.delete(message.id!);

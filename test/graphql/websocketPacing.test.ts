@@ -74,7 +74,7 @@ test("100 frames sent at once are handled in order, each in a turn of the event 
   client.close();
 });
 
-test(`past ${MAX_WAITING_FRAME_BYTES} bytes waiting the socket is paused, and read again once they are handled`, async () => {
+test(`past ${MAX_WAITING_FRAME_BYTES} bytes waiting the socket is paused, read again once handled`, async () => {
   const { client, serverSide } = await connect();
   const paced = pacedFrames(serverSide);
   const pausedWhenHandled: boolean[] = [];

@@ -130,10 +130,17 @@ const CACHE_DESCRIPTION = "cacheByOperation";
  * operation it did not see, those of the document as written.
  */
 function weighOperation(operation: OperationNode, entry: OperationEntry): number {
+  return MAX_PLANS_PER_OPERATION * planWeight(operation, entry.fragments ?? {});
+}
+
+/** The weight of one plan of an operation, in field-plans: its fields as validation counted them, plus two. */
+export function planWeight(
+  operation: OperationNode,
+  fragments: Readonly<Record<string, FragmentDefinitionNode | undefined>>,
+): number {
   const fields =
-    measuredFields.get(operation as OperationDefinitionNode) ??
-    plannedFields(operation.selectionSet, entry.fragments ?? {});
-  return MAX_PLANS_PER_OPERATION * (2 + fields);
+    measuredFields.get(operation as OperationDefinitionNode) ?? plannedFields(operation.selectionSet, fragments);
+  return 2 + fields;
 }
 
 /** Grafast's extensions of a schema and the symbol its operation cache is kept under, if both are there. */
