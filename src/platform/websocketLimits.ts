@@ -222,3 +222,13 @@ export class LivePlans {
     }
   }
 }
+
+/**
+ * Operations over WebSocket being prepared at once on the server: parsed, validated and their
+ * caller's session read (a database round trip). Each holds its parsed document meanwhile (up to
+ * about 1 MiB under the token limit); with no bound but the operations in flight, six addresses of
+ * signed-in sockets held 3,000 documents of 200 fields waiting for their session checks, and the
+ * 256 MiB heap filled although few of them would ever run. An operation admitted under the caps
+ * above waits here, in order, holding only its text; one refused by them is refused at once.
+ */
+export const MAX_PREPARING_OPERATIONS = 32;

@@ -35,6 +35,7 @@ import {
   MAX_REFUSALS_PER_SOCKET,
   MAX_SOCKETS_PER_ADDRESS,
   LivePlans,
+  MAX_PREPARING_OPERATIONS,
   type MessageAdmission,
   type SocketExtra,
   keepAlive,
@@ -183,6 +184,32 @@ export function pacedFrames(ws: WebSocket) {
   };
 }
 
+/** Places for operations being prepared at once, taken in the order asked for. */
+export class PreparingSlots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** Resolves once a place is taken. */
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Gives a place back: to the first waiting, if any. */
+  release(): void {
+    const first = this.#waiting.shift();
+    if (first) first();
+    else this.#free += 1;
+  }
+}
+
 export interface GraphqlWebSockets {
   /**
    * Refuses new upgrades, sends every open socket a close frame and waits for the closing
@@ -219,6 +246,7 @@ export function attachGraphqlWebSockets(
   /** Operations in flight per client address, over all its sockets. */
   const operationsByAddress = new Map<string, number>();
   const livePlans = new LivePlans();
+  const preparingSlots = new PreparingSlots(MAX_PREPARING_OPERATIONS);
   /**
    * A subscription, once grafserv has parsed and validated it and before it is planned, counts its
    * plan against its address's and the server's budgets (LivePlans), or is refused.
@@ -265,7 +293,13 @@ export function attachGraphqlWebSockets(
       message.counted = true;
       message.id = id;
       operations.counted.set(id, message);
-      return countPlan(address, message, (await base.onSubscribe!(ctx, id, payload)) ?? undefined);
+      // Parsed, validated and its caller's session read among at most MAX_PREPARING_OPERATIONS at once.
+      await preparingSlots.acquire();
+      try {
+        return countPlan(address, message, (await base.onSubscribe!(ctx, id, payload)) ?? undefined);
+      } finally {
+        preparingSlots.release();
+      }
     },
     // A subscription of a signed-in caller runs while its session is live and its token unexpired.
     onOperation(_ctx, _id, _payload, args, result) {

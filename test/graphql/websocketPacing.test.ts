@@ -11,7 +11,7 @@
  */
 import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
-import { MAX_WAITING_FRAME_BYTES, pacedFrames } from "../../src/platform/websockets.ts";
+import { MAX_WAITING_FRAME_BYTES, PreparingSlots, pacedFrames } from "../../src/platform/websockets.ts";
 import { until } from "../helpers/wait.ts";
 
 let server: WebSocketServer;
@@ -95,4 +95,27 @@ test(`past ${MAX_WAITING_FRAME_BYTES} bytes waiting the socket is paused, read a
   client.send("after");
   await until(() => pausedWhenHandled.length === frames.length + 1, "the frame sent after to be handled");
   client.close();
+});
+
+test("preparing places: at most their number taken at once, the waiting served in the order they asked", async () => {
+  const slots = new PreparingSlots(2);
+  const order: string[] = [];
+  const take = (name: string) => slots.acquire().then(() => void order.push(name));
+  const taking = [take("a"), take("b"), take("c"), take("d")];
+  await Promise.all(taking.slice(0, 2));
+  await new Promise((resolve) => setImmediate(resolve));
+  // Two taken; c and d wait.
+  expect(order).toEqual(["a", "b"]);
+  slots.release();
+  await taking[2];
+  expect(order).toEqual(["a", "b", "c"]);
+  slots.release();
+  await taking[3];
+  expect(order).toEqual(["a", "b", "c", "d"]);
+  // The two places still held given back: two can be taken at once again.
+  slots.release();
+  slots.release();
+  const again: string[] = [];
+  await Promise.all([slots.acquire(), slots.acquire()].map((p, i) => p.then(() => void again.push(String(i)))));
+  expect(again).toEqual(["0", "1"]);
 });
