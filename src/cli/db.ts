@@ -30,6 +30,8 @@ const COMMAND_OPTIONS: Record<string, CommandOptions> = {
   compile: { flags: ["shadow"], files: 1 },
   run: { flags: ["shadow", "root", "rootDatabase"], files: 1 },
 };
+/** The commands refused when APP_ENV=stage or prod. */
+const DEVELOPMENT_COMMANDS = ["init", "watch", "commit", "uncommit", "reset"];
 // Every command takes --help. Not `--config`: the project's .gmrc names the folders and placeholders
 // the settings above fill in, and another file failed with graphile-migrate's own error line.
 const COMMON_FLAGS = ["help"];
@@ -43,11 +45,22 @@ const { runMigrations } = await import("graphile-worker");
 const { newPool, withClient } = await import("../platform/db/pools.ts");
 
 const args = process.argv.slice(2);
+// Development commands: `reset` drops and recreates the database, `watch` applies the migration in
+// progress, `commit` and `uncommit` rewrite the committed ones. A production database is migrated
+// with `npm run migrate` (or `npm run db -- migrate`).
+if (config.isProduction && DEVELOPMENT_COMMANDS.includes(args[0] ?? "")) {
+  process.stderr.write(
+    `FORBIDDEN: \`npm run db -- ${args[0]}\` is refused when APP_ENV=${config.env}: ` +
+      "it is for development (`npm run migrate` migrates a production database).\n",
+  );
+  process.exit(1);
+}
 const refusal = argumentRefusal(args, config.database !== undefined && !config.database.shadowUrl);
 if (refusal) {
   process.stderr.write(`VALIDATION_FAILED: ${refusal}\n`);
   process.exit(1);
 }
+
 const database = await resolveDatabase(config, logger);
 try {
   const settings = migrationSettings(database.urls);

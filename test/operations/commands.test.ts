@@ -226,6 +226,20 @@ test("two seeds at once: both succeed, one demo tenant; seeding is FORBIDDEN in 
   expect([refused.status, refused.stderr]).toEqual([1, "FORBIDDEN: seeding demo data is refused when APP_ENV=prod.\n"]);
 }, 120_000);
 
+test("npm run db refuses its development commands when APP_ENV=prod (reset would drop the database)", async () => {
+  const before = await snapshot();
+  for (const command of [["reset", "--erase"], ["watch", "--once"], ["commit"], ["uncommit"], ["init"]]) {
+    const refused = run("db.ts", command, { APP_ENV: "prod", ...PRODUCTION_SECRETS });
+    expect([command[0], refused.status, refused.stderr]).toEqual([
+      command[0],
+      1,
+      `FORBIDDEN: \`npm run db -- ${command[0]}\` is refused when APP_ENV=prod: ` +
+        "it is for development (`npm run migrate` migrates a production database).\n",
+    ]);
+  }
+  expect(await snapshot()).toEqual(before);
+}, 60_000);
+
 test("task retry and unlock-workers act on the queue", async () => {
   const { rows } = await app.db.ownerPool.query<{ id: string }>(
     "select id::text from graphile_worker.add_job('send_email', '{}', max_attempts => 1::smallint)",
