@@ -218,6 +218,21 @@ export function deriveBotRole(authenticatorUrl: string): string {
 }
 
 /**
+ * A variable of ours whose name starts with a byte order mark (U+FEFF): Node reads a `.env` file
+ * saved with one (as some Windows editors save UTF-8) as giving `\uFEFFAPP_ENV`, so its first
+ * variable went unread — `APP_ENV=prod` on the first line ran the development settings without a word.
+ */
+function byteOrderMarkProblems(source: NodeJS.ProcessEnv, known: Record<string, unknown>): string[] {
+  return Object.keys(source)
+    .filter((key) => key.startsWith("\uFEFF") && key.slice(1) in known)
+    .map(
+      (key) =>
+        `${key.slice(1)}: its name starts with a byte order mark (U+FEFF), so it is not read: ` +
+        "save the .env file as UTF-8 without a BOM",
+    );
+}
+
+/**
  * Reads and validates the environment for the platform and the given modules; throws one
  * ConfigError that names every problem.
  */
@@ -232,6 +247,7 @@ export function loadConfig(
   );
   const parsed = schema.safeParse(raw);
   const problems = [
+    ...byteOrderMarkProblems(source, schema.shape),
     ...(parsed.success
       ? []
       : parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`)),

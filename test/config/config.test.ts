@@ -511,6 +511,29 @@ describe("a command started where it cannot run", () => {
 });
 
 describe("a command started with bad configuration", () => {
+  test("a .env saved with a byte order mark is refused, not read as if its first line were absent", () => {
+    // Fails on the code before the check: Node reads the first name as "\uFEFFAPP_ENV", APP_ENV is
+    // unset, and a production .env ran the development settings (open CORS, Ruru, introspection).
+    const dir = mkdtempSync(join(tmpdir(), "tessera-bom-"));
+    try {
+      const envFile = join(dir, ".env");
+      writeFileSync(envFile, "\uFEFFAPP_ENV=prod\nPORT=8123\n");
+      const result = spawnSync(
+        process.execPath,
+        ["--env-file", envFile, join(projectRoot, "src", "cli", "server.ts")],
+        { env: { PATH: process.env.PATH }, encoding: "utf8", timeout: 20_000 },
+      );
+      expect([result.status, result.stderr]).toEqual([
+        1,
+        "Invalid configuration:\n" +
+          "  - APP_ENV: its name starts with a byte order mark (U+FEFF), so it is not read: " +
+          "save the .env file as UTF-8 without a BOM\n",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test.each(["server.ts", "worker.ts", "migrate.ts"])(
     "%s prints one message naming every problem and exits 1",
     (command) => {
