@@ -9,8 +9,9 @@ if (config.isProduction) {
 }
 const { seedDemo } = await import("../platform/db/seed.ts");
 const { withClient } = await import("../platform/db/pools.ts");
-// An external database is migrated by its deployment, not by a seed.
-const demo = await withDatabase(booted, { migrate: !config.database }, (urls) =>
+// Migrated first, as `start` and `init` do (an external one too: seeding is for development only),
+// so that a database of a newer version is refused (MIGRATION_FAILED) rather than seeded.
+const demo = await withDatabase(booted, { migrate: true }, (urls) =>
   withClient(urls.ownerUrl, logger, "seed", (client) => seedDemo(modules, client, config.isProduction, config)),
 );
 process.stdout.write(`seeded tenant "demo" (${demo.users.map((user) => user.email).join(", ")}) with its events\n`);

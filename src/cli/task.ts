@@ -11,7 +11,8 @@ const { maxArguments } = await import("../platform/commands.ts");
 registerModules(modules);
 const commands = mergeRecords("command", modules, (module) => module.commands);
 const [name, ...args] = process.argv.slice(2);
-const command = name ? commands[name] : undefined;
+// Its own commands only: `__proto__`, `constructor` or `toString` named none and crashed.
+const command = name && Object.hasOwn(commands, name) ? commands[name] : undefined;
 if (!command) {
   const usage = Object.values(commands).map((c) => `  ${c.usage.padEnd(36)} ${c.description}`);
   // No word at all asks for the list; any other word (an empty one too) names no command.

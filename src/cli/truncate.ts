@@ -14,7 +14,8 @@ const { inTransaction, withClient } = await import("../platform/db/pools.ts");
 // The catalogues the migrations seed stay: modules, permissions and the built-in roles' grants.
 const KEPT = ["app_public.modules", "app_public.permissions", "app_private.builtin_role_permissions"];
 const APPEND_ONLY = ["app_private.domain_events", "app_public.transactions"];
-await withDatabase(booted, { migrate: false }, (urls) =>
+// Migrated first: a database without the schema has nothing to empty, and said so with a stack trace.
+await withDatabase(booted, { migrate: true }, (urls) =>
   withClient(urls.ownerUrl, logger, "truncate", async (client) => {
     const { rows } = await client.query<{ name: string }>(
       `select format('%I.%I', schemaname, tablename) as name from pg_tables

@@ -55,6 +55,30 @@ test("a migration log that names a migration this code does not have (a newer ve
   expect(await log()).toEqual(before);
 });
 
+test("seed and db:truncate migrate first: a newer version's database is refused, not seeded or emptied", async () => {
+  // Fails on the code before: seed wrote the demo tenant into it, db:truncate emptied it.
+  await db.rootPool.query(
+    `insert into graphile_migrate.migrations (filename, hash, previous_hash, date)
+     select '999998.sql', 'sha1:${"f".repeat(40)}', hash, now()
+     from graphile_migrate.migrations order by filename desc limit 1`,
+  );
+  const tenants = async () => (await db.rootPool.query("select count(*)::int as n from app_public.tenants")).rows[0].n;
+  await db.rootPool.query("insert into app_public.tenants (slug, name) values ('kept', 'Kept')");
+  const refusal =
+    "MIGRATION_FAILED: The database has applied 999998.sql, which this code does not have: " +
+    "a newer version migrated it. Run that version, or restore a backup made by this one.\n";
+  expect(await run("seed.ts", [])).toEqual([1, refusal]);
+  expect(await run("truncate.ts", [])).toEqual([1, refusal]);
+  expect(await tenants()).toBe(1);
+});
+
+test("task: a name of Object's prototype is an unknown command, not a crash", async () => {
+  for (const name of ["__proto__", "constructor", "toString"]) {
+    const [code, stderr] = await run("task.ts", [name]);
+    expect([name, code, stderr.split("\n")[0]]).toEqual([name, 1, `VALIDATION_FAILED: Unknown command "${name}".`]);
+  }
+});
+
 test("a damaged migration log: the database's refusal in one line", async () => {
   // The newest migration forgotten and the one before it given another hash: the log no longer chains.
   await db.rootPool.query(
