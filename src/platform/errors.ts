@@ -262,6 +262,18 @@ export function isTransactionConflict(error: unknown): boolean {
   return isPgError(error) && (error.code === "40P01" || error.code === "40001");
 }
 
+/**
+ * A statement prepared on a connection before the schema under it was replaced (a restore with
+ * `--clean`, a type dropped and made again): PostgreSQL refuses it on that connection for as long as
+ * the connection lives (0A000, "cached plan must not change result type"). The connection is to be
+ * discarded; the same request on a fresh one runs.
+ */
+export function isStalePlan(error: unknown): boolean {
+  return (
+    isPgError(error) && error.code === "0A000" && error.message.includes("cached plan must not change result type")
+  );
+}
+
 /** Maps anything thrown to an AppError; unknown errors become INTERNAL with a generic message. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -285,6 +297,13 @@ export function toAppError(error: unknown): AppError {
         details: { reason: "STATEMENT_TIMEOUT" },
         cause: error,
       });
+    }
+    if (isStalePlan(error)) {
+      return new AppError(
+        "SERVICE_UNAVAILABLE",
+        "The database's schema changed under the connection this request used; send it again.",
+        { cause: error, retryAfter: 1, details: { reason: "SCHEMA_CHANGED" } },
+      );
     }
     if (isTransactionConflict(error)) {
       return new AppError("CONFLICT", TRANSACTION_CONFLICT_MESSAGE, {

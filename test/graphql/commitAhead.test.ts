@@ -7,6 +7,7 @@
 import type { NodePostgresPgClient } from "postgraphile/adaptors/pg";
 import type pg from "pg";
 import { deriveVisitorRole } from "../../src/platform/config.ts";
+import { toAppError } from "../../src/platform/errors.ts";
 import { RequestTransactions } from "../../src/platform/graphql/requestTransactions.ts";
 import { createTestDatabase, type TestDatabase, testPool } from "../helpers/database.ts";
 
@@ -166,4 +167,27 @@ test("each new connection turns JIT optimisation off, even when its first statem
   } finally {
     await fresh.end();
   }
+});
+
+test("a statement prepared before the schema under it changed: SERVICE_UNAVAILABLE once, then a new connection", async () => {
+  // Fails on the code before: the connection went back to the pool and refused the statement on
+  // every call after (0A000, answered INTERNAL) until the process restarted — as after a restore.
+  await db.rootPool.query("create table public.stale_probe (a int)");
+  await db.rootPool.query(`grant select on public.stale_probe to ${settings.role}`);
+  const probe = (client: NodePostgresPgClient) =>
+    client.query<{ a: number }>({ text: "select * from public.stale_probe", values: [], name: "stale_probe" });
+  await transactions.withPgClient(settings, probe);
+  await db.rootPool.query("alter table public.stale_probe add column b int");
+  const error = await transactions.withPgClient(settings, probe).then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
+  expect(toAppError(error)).toMatchObject({
+    code: "SERVICE_UNAVAILABLE",
+    status: 503,
+    details: { reason: "SCHEMA_CHANGED" },
+  });
+  // The pool made a new connection: the statement is prepared again there and runs.
+  expect((await transactions.withPgClient(settings, probe)).rows).toEqual([]);
+  expect(await requestConnectionInTransaction()).toBe(false);
 });

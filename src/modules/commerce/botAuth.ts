@@ -9,7 +9,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import type pg from "pg";
 import { sha256 } from "../../platform/auth/secrets.ts";
-import { AppError } from "../../platform/errors.ts";
+import { AppError, isStalePlan } from "../../platform/errors.ts";
 import { retryingConflicts } from "../../platform/db/conflicts.ts";
 import { beginWith, inTransaction, prepared, quoteLiteral } from "../../platform/db/pools.ts";
 import type { CommerceConfig } from "./config.ts";
@@ -96,6 +96,7 @@ export type BotRunner = <T>(caller: BotCaller, work: (client: pg.PoolClient) => 
 export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: number): BotRunner {
   return async (caller, work) => {
     const client = await pool.connect();
+    let stale: Error | undefined;
     try {
       // `begin` and the settings in one message; set_config('role', …, true) is SET LOCAL ROLE.
       const settings = {
@@ -111,8 +112,12 @@ export function botRunner(pool: pg.Pool, botRole: string, statementTimeoutMs: nu
       return await retryingConflicts(() =>
         inTransaction(client, () => work(client), `${beginWith(settings)}; ${confirm}`),
       );
+    } catch (error) {
+      // Its prepared statements are stale for as long as it lives: the pool makes a new one.
+      if (isStalePlan(error)) stale = error as Error;
+      throw error;
     } finally {
-      client.release();
+      client.release(stale);
     }
   };
 }

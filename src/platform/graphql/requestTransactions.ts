@@ -17,6 +17,7 @@ import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgCli
 import type pg from "pg";
 import { settingsStatement } from "../db/pools.ts";
 import { retryingConflicts } from "../db/conflicts.ts";
+import { isStalePlan } from "../errors.ts";
 
 /** PostgreSQL's JIT is for long analytical queries; PostGraphile turns its optimisation off per connection. */
 const CONNECTION_SETUP = "set jit_optimize_above_cost = -1";
@@ -63,6 +64,8 @@ export class RequestTransactions {
       return result;
     } catch (error) {
       await transaction.end("rollback").catch((rollbackError: Error) => (broken = rollbackError));
+      // Its prepared statements are stale for as long as it lives: the pool makes a new one.
+      if (isStalePlan(error)) broken ??= error as Error;
       throw error;
     } finally {
       transaction.close();
