@@ -169,7 +169,7 @@ test("each new connection turns JIT optimisation off, even when its first statem
   }
 });
 
-test("a statement prepared before the schema under it changed: SERVICE_UNAVAILABLE once, then a new connection", async () => {
+test("a statement prepared before its schema changed: SERVICE_UNAVAILABLE once, then a new connection", async () => {
   // Fails on the code before: the connection went back to the pool and refused the statement on
   // every call after (0A000, answered INTERNAL) until the process restarted — as after a restore.
   await db.rootPool.query("create table public.stale_probe (a int)");
