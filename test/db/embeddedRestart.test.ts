@@ -9,6 +9,8 @@ import pg from "pg";
 import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { type TemporaryCluster, temporaryCluster } from "../helpers/embeddedCluster.ts";
+import { freePort, spawnEntryPoint } from "../helpers/process.ts";
+import { until } from "../helpers/wait.ts";
 
 let cluster: TemporaryCluster;
 let dataDir: string;
@@ -51,3 +53,23 @@ test("a start while the owner stops the cluster waits for the stop and starts th
   }
   expect(existsSync(postmasterFile)).toBe(false);
 }, 120_000);
+
+test("Ctrl-C while npm start is starting (the cluster up, migrations running) stops the cluster too", async () => {
+  // Fails on the code before: the signal ended the process at once (Node's default, the handler
+  // came once started) and the postmaster ran on, for every later command to attach to.
+  const own = await temporaryCluster("tessera-start-interrupted-");
+  try {
+    const start = spawnEntryPoint("start.ts", {
+      EMBEDDED_DATABASE_DIR: own.dataDir,
+      PORT: String(await freePort()),
+      LOG_LEVEL: "info",
+    });
+    await until(() => start.output().includes("embedded PostgreSQL is up"), "the cluster to be up", 120_000);
+    start.child.kill("SIGINT");
+    expect(await start.exited).toBe(0);
+    expect(start.output()).toContain('"msg":"shutting down"');
+    expect(existsSync(join(own.dataDir, "postmaster.pid"))).toBe(false);
+  } finally {
+    await own.remove();
+  }
+}, 180_000);
