@@ -305,7 +305,7 @@ async function attachToRunning(
       : "starting";
     if (problem === undefined) {
       logger.info(
-        { dataDir, port: postmaster.port, pid: postmaster.pid },
+        { dataDir, port: postmaster.port, postmasterPid: postmaster.pid },
         "using the embedded PostgreSQL another process runs",
       );
       return {
