@@ -154,17 +154,16 @@ export function keepAlive(ws: WebSocket, intervalMs: number): void {
 
 /**
  * Field-plans (see planWeight) that the live subscriptions of one client address may hold in plans
- * of their own. A running subscription keeps its operation's plan, outside the plan cache's budget;
- * subscriptions of one document share a plan and count it once, so a client's handful of documents
- * of a few dozen fields fits many times over. Measured at 2–4 KiB of heap per field-plan for
- * subscriptions (100 distinct documents of 200 fields: 110 against 68 MiB of heap for 100
- * subscriptions of one of them), so about 10–20 MiB for one address. Before, 500 distinct
- * documents of 200 fields from one address (within the operation caps) filled the 256 MiB heap.
+ * of their own. A running subscription keeps its plan, outside the plan cache's budget;
+ * subscriptions holding one plan (one document, with the same values of any variables that decide
+ * the plan) count it once, so a client's handful of documents of a few dozen fields fits many times
+ * over. A field-plan is up to about 24 KiB of heap (measured: 27 distinct documents of 184 fields
+ * through nested relations, 122 MiB; flat fields cost about 2 KiB), so about 14 MiB for an address.
  */
-export const MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS = 5_000;
+export const MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS = 600;
 
-/** The same, over all client addresses: about 40–80 MiB of heap. */
-export const MAX_LIVE_PLAN_WEIGHT = 20_000;
+/** The same, over all client addresses: at most about 48 MiB of heap. */
+export const MAX_LIVE_PLAN_WEIGHT = 2_000;
 
 /** A subscription whose plan would take its address's (or the server's) live plans past their budget. */
 export function tooManyLiveFields(perServer: boolean, weight: number, used: number): GraphQLError {
@@ -229,6 +228,7 @@ export class LivePlans {
  * about 1 MiB under the token limit); with no bound but the operations in flight, six addresses of
  * signed-in sockets held 3,000 documents of 200 fields waiting for their session checks, and the
  * 256 MiB heap filled although few of them would ever run. An operation admitted under the caps
- * above waits here, in order, holding only its text; one refused by them is refused at once.
+ * above waits here holding only its text, client addresses served in turn; one refused by them is
+ * refused at once.
  */
 export const MAX_PREPARING_OPERATIONS = 32;

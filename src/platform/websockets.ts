@@ -20,7 +20,7 @@ import { isAsyncIterable } from "postgraphile/grafast";
 import { type ExecutionArgs, type GraphQLError, getOperationAST, Kind } from "postgraphile/graphql";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
-import { planWeight } from "./graphql/planCache.ts";
+import { operationPlanOf, planWeight } from "./graphql/planCache.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
@@ -135,9 +135,6 @@ function operationTurns(maxWaiting: number) {
 
 type Operation = { id: string; type: "subscribe" | "complete" };
 
-/** What graphql-ws's `onSubscribe` may answer: the execution's arguments, errors, or nothing. */
-type SubscribeAnswer = ExecutionArgs | readonly GraphQLError[] | undefined;
-
 /**
  * Bytes of one socket's frames waiting for their turn, past which the socket is not read until they
  * are handled (TCP then holds the client back, as it does a client sending HTTP requests faster
@@ -184,29 +181,45 @@ export function pacedFrames(ws: WebSocket) {
   };
 }
 
-/** Places for operations being prepared at once, taken in the order asked for. */
+/**
+ * Places for operations being prepared at once. Waiting operations are served one client address
+ * at a time in turn, each address's in the order they asked: served first come first served, a
+ * flood from a few addresses kept one user's operation waiting behind thousands of theirs.
+ */
 export class PreparingSlots {
   #free: number;
-  readonly #waiting: Array<() => void> = [];
+  /** Waiting operations by address; the map's order is the round's (an address served goes last). */
+  readonly #waiting = new Map<string, Array<() => void>>();
 
   constructor(size: number) {
     this.#free = size;
   }
 
-  /** Resolves once a place is taken. */
-  acquire(): Promise<void> {
+  /** Resolves once a place is taken for an operation of `address`. */
+  acquire(address: string): Promise<void> {
     if (this.#free > 0) {
       this.#free -= 1;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve) => {
+      const queue = this.#waiting.get(address);
+      if (queue) queue.push(resolve);
+      else this.#waiting.set(address, [resolve]);
+    });
   }
 
-  /** Gives a place back: to the first waiting, if any. */
+  /** Gives a place back: to the next address in the round, if any waits. */
   release(): void {
-    const first = this.#waiting.shift();
-    if (first) first();
-    else this.#free += 1;
+    const next = this.#waiting.entries().next();
+    if (next.done) {
+      this.#free += 1;
+      return;
+    }
+    const [address, queue] = next.value;
+    const resolve = queue.shift()!;
+    this.#waiting.delete(address);
+    if (queue.length > 0) this.#waiting.set(address, queue);
+    resolve();
   }
 }
 
@@ -248,23 +261,23 @@ export function attachGraphqlWebSockets(
   const livePlans = new LivePlans();
   const preparingSlots = new PreparingSlots(MAX_PREPARING_OPERATIONS);
   /**
-   * A subscription, once grafserv has parsed and validated it and before it is planned, counts its
-   * plan against its address's and the server's budgets (LivePlans), or is refused.
+   * A subscription, once Grafast has planned it, counts the plan it holds against its address's and
+   * the server's budgets (LivePlans), or answers its refusal. Subscriptions holding one plan count it
+   * once; variables that decide the plan (`@include(if: $v)`) make plans of their own.
    */
-  const countPlan = (address: string, message: MessageAdmission, prepared: SubscribeAnswer): SubscribeAnswer => {
-    if (!prepared || !("document" in prepared)) return prepared;
-    const operation = getOperationAST(prepared.document, prepared.operationName);
-    if (operation?.operation !== "subscription") return prepared;
+  const countPlan = (address: string, message: MessageAdmission, args: ExecutionArgs): GraphQLError | undefined => {
+    const operation = getOperationAST(args.document, args.operationName);
+    if (operation?.operation !== "subscription") return undefined;
     const fragments = Object.fromEntries(
-      prepared.document.definitions.flatMap((definition) =>
+      args.document.definitions.flatMap((definition) =>
         definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition]] : [],
       ),
     );
     const weight = planWeight(operation, fragments);
-    const refusal = livePlans.admit(address, operation, weight);
-    if (refusal) return [refusal];
-    message.plan = { operation, weight };
-    return prepared;
+    const plan = operationPlanOf(args.contextValue) ?? operation;
+    const refusal = livePlans.admit(address, plan, weight);
+    if (!refusal) message.plan = { operation: plan, weight };
+    return refusal;
   };
   const graphqlWs = makeServer({
     ...base,
@@ -294,17 +307,25 @@ export function attachGraphqlWebSockets(
       message.id = id;
       operations.counted.set(id, message);
       // Parsed, validated and its caller's session read among at most MAX_PREPARING_OPERATIONS at once.
-      await preparingSlots.acquire();
+      await preparingSlots.acquire(address);
       try {
-        return countPlan(address, message, (await base.onSubscribe!(ctx, id, payload)) ?? undefined);
+        return await base.onSubscribe!(ctx, id, payload);
       } finally {
         preparingSlots.release();
       }
     },
     // A subscription of a signed-in caller runs while its session is live and its token unexpired.
-    onOperation(_ctx, _id, _payload, args, result) {
+    onOperation(ctx, _id, _payload, args, result) {
       const message = admission.getStore();
-      if (message && isAsyncIterable(result)) message.streaming = true;
+      if (message && isAsyncIterable(result)) {
+        const refusal = countPlan((ctx.extra as SocketExtra).address, message, args);
+        if (refusal) {
+          // Refused: its stream is ended before it runs, and the client gets one result with the error.
+          void (result as AsyncGenerator).return?.(undefined);
+          return { errors: [refusal] };
+        }
+        message.streaming = true;
+      }
       const claims = (args.contextValue as { caller?: Caller } | undefined)?.caller?.claims;
       if (!options.sessionWatch || !claims || !isAsyncIterable(result)) return undefined;
       const watch = options.sessionWatch;

@@ -97,25 +97,24 @@ test(`past ${MAX_WAITING_FRAME_BYTES} bytes waiting the socket is paused, read a
   client.close();
 });
 
-test("preparing places: at most their number taken at once, the waiting served in the order they asked", async () => {
+test("preparing places: at most their number at once; the waiting served an address at a time", async () => {
   const slots = new PreparingSlots(2);
   const order: string[] = [];
-  const take = (name: string) => slots.acquire().then(() => void order.push(name));
-  const taking = [take("a"), take("b"), take("c"), take("d")];
-  await Promise.all(taking.slice(0, 2));
+  const take = (address: string, name: string) => slots.acquire(address).then(() => void order.push(name));
+  const taken = [take("a", "a1"), take("a", "a2")];
+  // Full: a flood from a, then one operation from b.
+  const waiting = [take("a", "a3"), take("a", "a4"), take("a", "a5"), take("b", "b1")];
+  await Promise.all(taken);
   await new Promise((resolve) => setImmediate(resolve));
-  // Two taken; c and d wait.
-  expect(order).toEqual(["a", "b"]);
-  slots.release();
-  await taking[2];
-  expect(order).toEqual(["a", "b", "c"]);
-  slots.release();
-  await taking[3];
-  expect(order).toEqual(["a", "b", "c", "d"]);
-  // The two places still held given back: two can be taken at once again.
+  expect(order).toEqual(["a1", "a2"]);
+  // Each place given back goes to the next address in turn: a, then b, then a again.
+  for (let i = 0; i < 4; i++) slots.release();
+  await Promise.all(waiting);
+  expect(order).toEqual(["a1", "a2", "a3", "b1", "a4", "a5"]);
+  // The places still held given back: two can be taken at once again.
   slots.release();
   slots.release();
   const again: string[] = [];
-  await Promise.all([slots.acquire(), slots.acquire()].map((p, i) => p.then(() => void again.push(String(i)))));
+  await Promise.all([slots.acquire("c"), slots.acquire("d")].map((p, i) => p.then(() => void again.push(String(i)))));
   expect(again).toEqual(["0", "1"]);
 });

@@ -31,10 +31,10 @@ const WEIGHT = FIELDS + 4;
 const signedIn = (forwardedFor: string) =>
   openSocket(app, { payload: { authorization: `Bearer ${member.token}` }, forwardedFor });
 
-let marks = 0;
+let notices = 0;
 /**
- * Sends subscriptions of the given documents under the given ids, then a query; once the query is
- * answered, every subscription before it has been admitted (no message) or refused (an `error`).
+ * Sends subscriptions of the given documents under the given ids, then notifications to the member
+ * until each has had a result: an admitted one the notification's data, a refused one its error.
  * Answers the ids refused and the refusal's details.
  */
 async function subscribe(
@@ -43,26 +43,39 @@ async function subscribe(
 ): Promise<{ refused: string[]; details: unknown[] }> {
   for (const { id, query } of subscriptions)
     socket.ws.send(JSON.stringify({ id, type: "subscribe", payload: { query } }));
-  const mark = `mark${marks++}`;
-  socket.ws.send(JSON.stringify({ id: mark, type: "subscribe", payload: { query: "{ __typename }" } }));
-  await until(() => byId(socket).get(mark)?.at(-1)?.type === "complete", "the query behind the subscriptions");
+  await until(async () => {
+    await app.db.ownerPool.query(
+      "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) " +
+        "values ($1, $2, 'test', $3, 'x')",
+      [member.tenantId, member.id, `notice ${notices++}`],
+    );
+    return subscriptions.every(({ id }) =>
+      byId(socket)
+        .get(id)
+        ?.some((message) => message.type === "next"),
+    );
+  }, "a result for every subscription");
+  // A refused subscription gets one result with the error, then `complete`.
+  type Errors = Array<{ extensions: { code: string; details: unknown } }>;
   const refusals = subscriptions.flatMap(({ id }) => {
-    const error = byId(socket)
+    const result = byId(socket)
       .get(id)
-      ?.find((message) => message.type === "error");
-    return error ? [{ id, error }] : [];
+      ?.find((message) => message.type === "next");
+    const errors = (result?.payload as { errors?: Errors } | undefined)?.errors;
+    return errors ? [{ id, errors }] : [];
   });
   return {
     refused: refusals.map(({ id }) => id),
-    details: refusals.map(
-      ({ error }) => (error.payload as Array<{ extensions: { code: string; details: unknown } }>)[0]!.extensions,
-    ),
+    details: refusals.map(({ errors }) => ({
+      code: errors[0]!.extensions.code,
+      details: errors[0]!.extensions.details,
+    })),
   };
 }
 
 test(
   `one address's live subscriptions hold plans of at most ${MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS} fields: ` +
-    "one document more is refused, the same document again is not, and a completed one frees its fields",
+    "one document more is refused; a completed one frees its fields; subscriptions of one plan count it once",
   async () => {
     const fit = Math.floor(MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS / WEIGHT);
     const socket = await signedIn("198.51.100.1");
@@ -81,17 +94,21 @@ test(
         },
       },
     ]);
-    const [live, another] = distinct.filter(({ id }) => !first.refused.includes(id));
+    const [admitted] = distinct.filter(({ id }) => !first.refused.includes(id));
     const refusedQuery = distinct.find(({ id }) => first.refused.includes(id))!.query;
-    // The document of a live subscription costs nothing more: its plan is shared.
-    const again = await subscribe(socket, [{ id: "again", query: live!.query }]);
-    expect(again.refused).toEqual([]);
     // Another address has budget of its own.
     const other = await signedIn("198.51.100.2");
     expect((await subscribe(other, [{ id: "elsewhere", query: refusedQuery }])).refused).toEqual([]);
-    // Completing the subscriptions of one document frees its fields for another.
-    socket.ws.send(JSON.stringify({ id: another!.id, type: "complete" }));
-    expect((await subscribe(socket, [{ id: "freed", query: refusedQuery }])).refused).toEqual([]);
+    // Completing a subscription frees its fields: a new document takes them, twice over, since
+    // subscriptions holding one plan count it once; one more document is refused again.
+    socket.ws.send(JSON.stringify({ id: admitted!.id, type: "complete" }));
+    const shared = await subscribe(socket, [
+      { id: "shared1", query: document("Shared") },
+      { id: "shared2", query: document("Shared") },
+    ]);
+    expect(shared.refused).toEqual([]);
+    const full = await subscribe(socket, [{ id: "full", query: document("OneMore") }]);
+    expect(full.details).toEqual(first.details);
     socket.ws.close(1000);
     other.ws.close(1000);
   },
@@ -127,4 +144,48 @@ test(`all addresses' live subscriptions together hold plans of at most ${MAX_LIV
   const live = document(`All${fit - 1}`);
   expect((await subscribe(fresh, [{ id: "shared", query: live }])).refused).toEqual([]);
   for (const socket of [...sockets, fresh]) socket.ws.close(1000);
+});
+
+test("variables that decide the plan (@include) make plans of their own: each counts", async () => {
+  // Fails on the code that counted a document once whatever its variables: 200 subscriptions of one
+  // text, each with other @include values, held 200 plans and filled the heap.
+  const socket = await signedIn("192.0.2.1");
+  const text =
+    "subscription Included($a: Boolean!, $b: Boolean!) { notificationAdded { notification { " +
+    `${SELECTION} x: title @include(if: $a) y: content @include(if: $b) } } }`;
+  const combinations = [
+    { a: true, b: true },
+    { a: true, b: false },
+    { a: false, b: true },
+  ];
+  for (const [i, variables] of combinations.entries())
+    socket.ws.send(JSON.stringify({ id: `v${i}`, type: "subscribe", payload: { query: text, variables } }));
+  await until(async () => {
+    await app.db.ownerPool.query(
+      "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) " +
+        "values ($1, $2, 'test', 'v', 'x')",
+      [member.tenantId, member.id],
+    );
+    return combinations.every((_, i) =>
+      byId(socket)
+        .get(`v${i}`)
+        ?.some((message) => message.type === "next"),
+    );
+  }, "a result for every combination");
+  const refusals = combinations.flatMap((_, i) => {
+    const result = byId(socket)
+      .get(`v${i}`)
+      ?.find((message) => message.type === "next");
+    const errors = (
+      result?.payload as { errors?: Array<{ extensions: { details: { weight: number; used: number } } }> }
+    )?.errors;
+    return errors ? [errors[0]!.extensions.details] : [];
+  });
+  // Two plans fit the address's budget; the third combination is a third plan, refused.
+  expect(refusals).toHaveLength(1);
+  const { weight, used } = refusals[0]!;
+  expect(used).toBe(2 * weight);
+  expect(2 * weight).toBeLessThanOrEqual(MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS);
+  expect(3 * weight).toBeGreaterThan(MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS);
+  socket.ws.close(1000);
 });

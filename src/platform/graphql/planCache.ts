@@ -173,6 +173,36 @@ function install(schema: GraphQLSchema, budget: number): boolean {
   return true;
 }
 
+/** Where the operation's plan is kept in its context (see PlanOfOperationPlugin). */
+const OPERATION_PLAN = Symbol("operationPlan");
+
+/**
+ * Keeps each operation's plan (Grafast's OperationPlan) in its context, so that what holds an
+ * operation running — a live subscription — can tell which plan it holds: operations of one document
+ * share a plan, unless variables that decide the plan (`@include(if: $v)`) differ.
+ */
+export const PlanOfOperationPlugin: GraphileConfig.Plugin = {
+  name: "TesseraPlanOfOperation",
+  version: "0.1.0",
+  grafast: {
+    middleware: {
+      establishOperationPlan(next, event) {
+        const plan = next();
+        const context = event.args.contextValue as Record<symbol, unknown> | undefined;
+        if (context && typeof context === "object") context[OPERATION_PLAN] = plan;
+        return plan;
+      },
+    },
+  },
+};
+
+/** The plan an operation runs, once Grafast has established it (see PlanOfOperationPlugin). */
+export function operationPlanOf(contextValue: unknown): object | undefined {
+  if (!contextValue || typeof contextValue !== "object") return undefined;
+  const plan = (contextValue as Record<symbol, unknown>)[OPERATION_PLAN];
+  return plan && typeof plan === "object" ? plan : undefined;
+}
+
 export function makePlanCachePlugin(
   onFailure: (message: string) => void,
   budget = PLAN_CACHE_BUDGET,
