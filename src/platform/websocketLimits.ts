@@ -170,20 +170,20 @@ export function tooManyLiveFields(perServer: boolean, weight: number, used: numb
   const limit = perServer ? MAX_LIVE_PLAN_WEIGHT : MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS;
   const message =
     `The subscriptions live ${perServer ? "on this server" : "from one client address"} may hold plans ` +
-    `of at most ${limit} fields in all (each document counted once, plus two a document); ${used} are held, ` +
-    `and this document has ${weight}: complete some, or subscribe with a document already in use.`;
+    `of at most ${limit} fields in all (each plan counted once, plus two a plan); ${used} are held, ` +
+    `and this one has ${weight}: complete some, or subscribe with a document already in use.`;
   const details = { reason: "TOO_MANY_SUBSCRIBED_FIELDS", limit, weight, used };
   return new GraphQLError(message, { originalError: new AppError("RATE_LIMITED", message, { details }) });
 }
 
-/** The plans live subscriptions hold, by operation (each counted once however many run it), per address and in all. */
+/** The plans live subscriptions hold (each counted once however many hold it), per address and in all. */
 export class LivePlans {
   readonly #all = new Map<object, number>();
   #weight = 0;
   readonly #byAddress = new Map<string, { uses: Map<object, number>; weight: number }>();
 
   /**
-   * Counts one more subscription of `operation` (of `weight`) from `address`, or answers its refusal
+   * Counts one more subscription holding the plan `operation` (of `weight`) from `address`, or answers its refusal
    * (nothing counted) when a budget would be passed.
    */
   admit(address: string, operation: object, weight: number): GraphQLError | undefined {
