@@ -234,6 +234,17 @@ test("a completed subscription frees its place as its complete arrives: new ones
   subscribeAll(socket, ["full"], MODULES_QUERY);
   await until(() => seen.has("full"), "the probe's refusal");
   expect(isRateLimited(seen.get("full"))).toBe(true);
+  // Running, each of them: a notification reaches every one (one still being prepared when its
+  // complete arrives keeps its place until it has ended, as documented).
+  await listening(app, `user:${member.id}:notifications`);
+  await until(async () => {
+    await app.db.ownerPool.query(
+      "insert into app_public.instant_notifications (tenant_id, recipient_id, kind, title, content) " +
+        "values ($1, $2, 'test', 'running', 'x')",
+      [tenant.id, member.id],
+    );
+    return live.every((id) => seen.get(id)?.some((message) => message.type === "next"));
+  }, "a notification on every live subscription");
 
   const completed = live.slice(0, 10);
   const fresh = ids("fresh", 10);
