@@ -65,7 +65,7 @@ export interface MessageAdmission {
   /** Refused over the cap: its error is owed to the client until its handling settles. */
   refused?: boolean;
   /** A subscription's plan, counted in LivePlans until the subscription is released. */
-  plan?: { operation: object; weight: number };
+  plan?: { plan: object; weight: number };
 }
 
 /** The per-socket state of the operation cap, carried in graphql-ws's `ctx.extra`. */
@@ -183,40 +183,40 @@ export class LivePlans {
   readonly #byAddress = new Map<string, { uses: Map<object, number>; weight: number }>();
 
   /**
-   * Counts one more subscription holding the plan `operation` (of `weight`) from `address`, or answers its refusal
+   * Counts one more subscription holding `plan` (of `weight`) from `address`, or answers its refusal
    * (nothing counted) when a budget would be passed.
    */
-  admit(address: string, operation: object, weight: number): GraphQLError | undefined {
+  admit(address: string, plan: object, weight: number): GraphQLError | undefined {
     const own = this.#byAddress.get(address) ?? { uses: new Map<object, number>(), weight: 0 };
-    const newHere = !own.uses.has(operation);
-    const newAnywhere = !this.#all.has(operation);
+    const newHere = !own.uses.has(plan);
+    const newAnywhere = !this.#all.has(plan);
     if (newHere && own.weight + weight > MAX_LIVE_PLAN_WEIGHT_PER_ADDRESS)
       return tooManyLiveFields(false, weight, own.weight);
     if (newAnywhere && this.#weight + weight > MAX_LIVE_PLAN_WEIGHT)
       return tooManyLiveFields(true, weight, this.#weight);
-    own.uses.set(operation, (own.uses.get(operation) ?? 0) + 1);
+    own.uses.set(plan, (own.uses.get(plan) ?? 0) + 1);
     if (newHere) own.weight += weight;
     this.#byAddress.set(address, own);
-    this.#all.set(operation, (this.#all.get(operation) ?? 0) + 1);
+    this.#all.set(plan, (this.#all.get(plan) ?? 0) + 1);
     if (newAnywhere) this.#weight += weight;
     return undefined;
   }
 
-  /** Uncounts one subscription of `operation` from `address` (admitted with `weight`). */
-  release(address: string, operation: object, weight: number): void {
+  /** Uncounts one subscription holding `plan` from `address` (admitted with `weight`). */
+  release(address: string, plan: object, weight: number): void {
     const own = this.#byAddress.get(address);
-    const here = own?.uses.get(operation);
+    const here = own?.uses.get(plan);
     if (!own || here === undefined) return;
-    if (here > 1) own.uses.set(operation, here - 1);
+    if (here > 1) own.uses.set(plan, here - 1);
     else {
-      own.uses.delete(operation);
+      own.uses.delete(plan);
       own.weight -= weight;
       if (own.uses.size === 0) this.#byAddress.delete(address);
     }
-    const anywhere = this.#all.get(operation)!;
-    if (anywhere > 1) this.#all.set(operation, anywhere - 1);
+    const anywhere = this.#all.get(plan)!;
+    if (anywhere > 1) this.#all.set(plan, anywhere - 1);
     else {
-      this.#all.delete(operation);
+      this.#all.delete(plan);
       this.#weight -= weight;
     }
   }

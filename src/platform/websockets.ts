@@ -276,7 +276,7 @@ export function attachGraphqlWebSockets(
     const weight = planWeight(operation, fragments);
     const plan = operationPlanOf(args.contextValue) ?? operation;
     const refusal = livePlans.admit(address, plan, weight);
-    if (!refusal) message.plan = { operation: plan, weight };
+    if (!refusal) message.plan = { plan, weight };
     return refusal;
   };
   const graphqlWs = makeServer({
@@ -383,7 +383,7 @@ export function attachGraphqlWebSockets(
       /** Frees an admitted operation's places, once: at the client's `complete`, or when it has ended. */
       const release = (message: MessageAdmission) => {
         if (message.plan) {
-          livePlans.release(address, message.plan.operation, message.plan.weight);
+          livePlans.release(address, message.plan.plan, message.plan.weight);
           message.plan = undefined;
         }
         if (!message.counted) return;

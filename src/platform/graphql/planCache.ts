@@ -173,30 +173,15 @@ function install(schema: GraphQLSchema, budget: number): boolean {
   return true;
 }
 
-/** Where the operation's plan is kept in its context (see PlanOfOperationPlugin). */
+/** Where the operation's plan is kept in its context (see operationPlanOf). */
 const OPERATION_PLAN = Symbol("operationPlan");
 
 /**
- * Keeps each operation's plan (Grafast's OperationPlan) in its context, so that what holds an
- * operation running — a live subscription — can tell which plan it holds: operations of one document
- * share a plan, unless variables that decide the plan (`@include(if: $v)`) differ.
+ * The plan an operation runs, once Grafast has established it: the plan cache's middleware keeps it
+ * in the operation's context, so that what holds an operation running — a live subscription — can
+ * tell which plan it holds (operations of one document share a plan, unless variables that decide
+ * the plan, `@include(if: $v)`, differ).
  */
-export const PlanOfOperationPlugin: GraphileConfig.Plugin = {
-  name: "TesseraPlanOfOperation",
-  version: "0.1.0",
-  grafast: {
-    middleware: {
-      establishOperationPlan(next, event) {
-        const plan = next();
-        const context = event.args.contextValue as Record<symbol, unknown> | undefined;
-        if (context && typeof context === "object") context[OPERATION_PLAN] = plan;
-        return plan;
-      },
-    },
-  },
-};
-
-/** The plan an operation runs, once Grafast has established it (see PlanOfOperationPlugin). */
 export function operationPlanOf(contextValue: unknown): object | undefined {
   if (!contextValue || typeof contextValue !== "object") return undefined;
   const plan = (contextValue as Record<symbol, unknown>)[OPERATION_PLAN];
@@ -214,11 +199,14 @@ export function makePlanCachePlugin(
     grafast: {
       middleware: {
         establishOperationPlan(next, event) {
-          if (settled === event.schema) return next();
           const plan = next();
-          settled = event.schema;
-          if (!install(event.schema, budget))
-            onFailure("Grafast's operation plan cache was not found: plans are kept by count, not by size.");
+          const context = event.args.contextValue as Record<symbol, unknown> | undefined;
+          if (context && typeof context === "object") context[OPERATION_PLAN] = plan;
+          if (settled !== event.schema) {
+            settled = event.schema;
+            if (!install(event.schema, budget))
+              onFailure("Grafast's operation plan cache was not found: plans are kept by count, not by size.");
+          }
           return plan;
         },
       },

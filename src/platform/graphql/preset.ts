@@ -1,5 +1,5 @@
 /** The PostGraphile V5 preset: Amber, simplified inflection, our plugins, context and masking. */
-import { PARSED_DOCUMENTS_CACHED, PlanOfOperationPlugin, makePlanCachePlugin } from "./planCache.ts";
+import { PARSED_DOCUMENTS_CACHED, makePlanCachePlugin } from "./planCache.ts";
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import { PersistedPlugin } from "@grafserv/persisted";
 import { makePgService, type PgSubscriber } from "postgraphile/adaptors/pg";
@@ -62,7 +62,6 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),
       SubscriptionsOverWebSocketPlugin,
       makePlanCachePlugin((message) => options.logger.error(message)),
-      PlanOfOperationPlugin,
       ValidationErrorCodesPlugin,
       UnicodeTextPlugin,
       NodeIdShapePlugin,
