@@ -130,14 +130,30 @@ export async function withDatabase<T>(
 }
 
 /**
+ * SQLSTATEs of a name the database does not know (a schema, table, function or type): on a database
+ * that has not applied this code's migrations (a new cluster, a restore's empty database).
+ */
+const MISSING_SCHEMA_STATES = new Set(["3F000", "42P01", "42883", "42704"]);
+
+/**
  * Writes `CODE: message` for a refusal — ours, or the database's (a unique or check constraint) —
- * with exit code 1; an unexpected error is rethrown (its stack is for the operator).
+ * with exit code 1; so too for a database without this code's schema. An unexpected error is
+ * rethrown (its stack is for the operator).
  */
 export async function reportRefusal(work: () => Promise<void>): Promise<void> {
   const { toAppError } = await import("../platform/errors.ts");
   try {
     await work();
   } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && MISSING_SCHEMA_STATES.has(code)) {
+      process.stderr.write(
+        `SERVICE_UNAVAILABLE: The database lacks part of this code's schema (${String(message)}): ` +
+          "apply its migrations first (npm run migrate).\n",
+      );
+      process.exitCode = 1;
+      return;
+    }
     const refusal = toAppError(error);
     if (refusal.code === "INTERNAL" || refusal.code === "SERVICE_UNAVAILABLE") throw error;
     const constraint = refusal.details?.constraint ? ` (${String(refusal.details.constraint)})` : "";

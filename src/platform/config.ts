@@ -5,7 +5,15 @@
 import { join, resolve } from "node:path";
 import type { z } from "zod";
 import { envSchema } from "./configSchema.ts";
-import { DEV_JWT_SECRET, hardenedSecretProblems, isHardenedEnv, passwordOf, PUBLISHED_SECRETS } from "./hardening.ts";
+import {
+  DEV_JWT_SECRET,
+  hardenedSecretProblems,
+  isHardenedEnv,
+  isRepetitive,
+  passwordOf,
+  PUBLISHED_SECRETS,
+  REPETITIVE,
+} from "./hardening.ts";
 import { dataDir } from "./paths.ts";
 
 /**
@@ -26,6 +34,9 @@ function crossVariableProblems(raw: Record<string, string | undefined>): string[
     const published = "this value is published in the Tessera repository; generate your own";
     if (raw.METRICS_TOKEN && PUBLISHED_SECRETS.has(raw.METRICS_TOKEN)) {
       problems.push(`METRICS_TOKEN: ${published} ${when}`);
+    } else if (raw.METRICS_TOKEN && isRepetitive(raw.METRICS_TOKEN)) {
+      // Sixteen of one letter passed the length rule.
+      problems.push(`METRICS_TOKEN: ${REPETITIVE} ${when}`);
     }
     for (const name of ["DATABASE_URL", "DATABASE_AUTHENTICATOR_URL", "DATABASE_LISTEN_URL", "SMTP_URL"] as const) {
       const password = passwordOf(raw[name]);

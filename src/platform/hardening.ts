@@ -65,12 +65,18 @@ export function hardenedSecretProblems(
   const when = `when APP_ENV=${env}`;
   if (secret === fallback) return [`${name}: the development default is refused ${when}`];
   if (secret.length < 32) return [`${name}: must be at least 32 characters ${when}`];
-  // Forty spaces are 40 characters and no secret; nor is one character over and over.
-  if (new Set(secret.trim()).size < 8)
-    return [`${name}: must not be blank or repetitive (at least 8 distinct characters) ${when}`];
+  if (isRepetitive(secret)) return [`${name}: ${REPETITIVE} ${when}`];
   if (PUBLISHED_SECRETS.has(secret))
     return [`${name}: this value is published in the Tessera repository; generate your own ${when}`];
   return [];
+}
+
+/** What a hardened environment says of a secret that isRepetitive. */
+export const REPETITIVE = "must not be blank or repetitive (at least 8 distinct characters)";
+
+/** Forty spaces are 40 characters and no secret; nor is one character, or a few, over and over. */
+export function isRepetitive(secret: string): boolean {
+  return new Set(secret.trim()).size < 8;
 }
 
 /** The password of a connection URL, if it has one and parses. */

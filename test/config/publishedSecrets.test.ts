@@ -146,6 +146,16 @@ describe("stage is hardened like prod", () => {
       "TOTP_ENCODE_SECRET: must not be blank or repetitive (at least 8 distinct characters) when APP_ENV=prod",
     ]);
   });
+
+  test("METRICS_TOKEN of one letter twenty times is refused in stage and prod, and serves in dev", () => {
+    for (const env of ["stage", "prod"]) {
+      expect(problemsOf({ APP_ENV: env, ...GOOD, METRICS_TOKEN: "a".repeat(20) })).toEqual([
+        `METRICS_TOKEN: must not be blank or repetitive (at least 8 distinct characters) when APP_ENV=${env}`,
+      ]);
+      expect(problemsOf({ APP_ENV: env, ...GOOD, METRICS_TOKEN: GOOD.JWT_SECRET! })).toEqual([]);
+    }
+    expect(problemsOf({ METRICS_TOKEN: "a".repeat(20) })).toEqual([]);
+  });
 });
 
 describe("TRUST_PROXY", () => {

