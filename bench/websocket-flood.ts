@@ -1,7 +1,7 @@
 /**
  * `npm start` answering /ready while anonymous WebSocket clients flood it with new documents: each
  * of `sockets` sockets keeps 100 subscriptions of distinct 200-field documents in flight (each is
- * parsed, validated and planned, then refused UNAUTHENTICATED), sending the next as each is
+ * parsed and validated, then refused UNAUTHENTICATED before it is planned), sending the next as each is
  * answered. /ready is probed every 100 ms (10 s at most each), first with no flood, then under it.
  * Usage: node bench/websocket-flood.ts [seconds=20] [sockets=3]
  * Runs its own embedded cluster in .data/bench-ws-flood-pg unless DATABASE_URL is set.

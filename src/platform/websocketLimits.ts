@@ -96,6 +96,12 @@ export function tooManyOperations(perAddress = false): GraphQLError {
   return new GraphQLError(message, { originalError: new AppError("RATE_LIMITED", message, { details }) });
 }
 
+/** The refusal of a subscription without a signed-in caller (masked to its code by maskError). */
+export function signInToSubscribe(): GraphQLError {
+  const message = "Sign in to subscribe.";
+  return new GraphQLError(message, { originalError: new AppError("UNAUTHENTICATED", message) });
+}
+
 /** Answers an upgrade request with an HTTP error, in the error envelope, instead of switching protocols. */
 export function refuseUpgrade(socket: Duplex, error: AppError, headers: Readonly<Record<string, string>> = {}): void {
   socket.on("error", () => {});

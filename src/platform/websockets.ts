@@ -42,6 +42,7 @@ import {
   refuseHandshake,
   refuseUpgrade,
   shuttingDown,
+  signInToSubscribe,
   tooManyOperations,
   tooManySockets,
 } from "./websocketLimits.ts";
@@ -246,6 +247,16 @@ const CONNECTION_INIT_WAIT_MS = 10_000;
 /** grafserv's default: a ping every 12 s, and a socket that has not answered the last one is dead. */
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
+/**
+ * Whether prepared arguments are a subscription without a signed-in caller. Every subscription's
+ * topic is its caller's, so such a one is refused before Grafast plans it: planned, a flood of
+ * distinct documents cost the process their plans only to be refused one by one.
+ */
+function anonymousSubscription(args: ExecutionArgs): boolean {
+  if (getOperationAST(args.document, args.operationName)?.operation !== "subscription") return false;
+  return (args.contextValue as { caller?: Caller } | undefined)?.caller?.claims === undefined;
+}
+
 export function attachGraphqlWebSockets(
   serv: NodeGrafservBase,
   httpServer: Server,
@@ -309,7 +320,9 @@ export function attachGraphqlWebSockets(
       // Parsed, validated and its caller's session read among at most MAX_PREPARING_OPERATIONS at once.
       await preparingSlots.acquire(address);
       try {
-        return await base.onSubscribe!(ctx, id, payload);
+        const prepared = await base.onSubscribe!(ctx, id, payload);
+        if (prepared && "document" in prepared && anonymousSubscription(prepared)) return [signInToSubscribe()];
+        return prepared;
       } finally {
         preparingSlots.release();
       }

@@ -75,6 +75,35 @@ test("the authorization key twice (any case) is UNAUTHENTICATED; absent, null an
   signedIn.ws.close(1000);
 });
 
+test("an anonymous subscription is refused with one error before it runs; the socket stays usable", async () => {
+  // Fails on the code before the fix: it was planned and run, then ended with a `next` carrying the
+  // plan's UNAUTHENTICATED and a `complete`.
+  const socket = await openSocket(app);
+  const subscriptions = [
+    "subscription { notificationAdded { notification { id title } } }",
+    "subscription Changes { tenantModuleChanged { event tenantModule { enabled } } }",
+  ];
+  for (const [index, query] of subscriptions.entries()) {
+    const id = `sub${index}`;
+    socket.ws.send(JSON.stringify({ id, type: "subscribe", payload: { query } }));
+    expect(await answerTo(socket, id)).toEqual({
+      id,
+      type: "error",
+      payload: [{ message: "Sign in to subscribe.", extensions: { code: "UNAUTHENTICATED" } }],
+    });
+  }
+  // A query on the same socket is still answered, anonymously.
+  socket.ws.send(JSON.stringify({ id: "query", type: "subscribe", payload: { query: "{ __typename }" } }));
+  expect(await answerTo(socket, "query")).toEqual({
+    id: "query",
+    type: "next",
+    payload: { data: { __typename: "Query" } },
+  });
+  // Nothing more came for the refused ids (an `error` ends an operation in graphql-ws).
+  expect(socket.messages.filter((message) => String(message.id).startsWith("sub"))).toHaveLength(subscriptions.length);
+  socket.ws.close(1000);
+});
+
 test("@skip or @include on a subscription's root field is VALIDATION_FAILED, whatever the variables", async () => {
   // Fails on the code before the fix: INTERNAL ("selection set cannot be empty", or a variable
   // "not provided a runtime value" even for @include(if: $x) with x true).
