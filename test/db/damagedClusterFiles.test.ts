@@ -72,7 +72,10 @@ test("a command needing the schema, on a cluster that has none, says to migrate 
     const refused = task(...args);
     expect([args, refused.status]).toEqual([args, 1]);
     expect(refused.stderr).toMatch(
-      /^SERVICE_UNAVAILABLE: The database lacks part of this code's schema \(.+ does not exist\): apply its migrations first \(npm run migrate\)\.\n$/,
+      new RegExp(
+        "^SERVICE_UNAVAILABLE: The database lacks part of this code's schema \\(.+ does not exist\\): " +
+          "apply its migrations first \\(npm run migrate\\)\\.\n$",
+      ),
     );
     expect(refused.stderr).not.toMatch(stackTrace);
   }
