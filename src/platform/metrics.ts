@@ -254,6 +254,20 @@ export class Metrics {
     });
   }
 
+  /** The GraphQL operations in progress and waiting for a place (src/platform/http/graphqlAdmission.ts). */
+  observeOperationSlots(slots: { inUse: number; waiting: number }): void {
+    new Gauge({
+      name: "tessera_graphql_operations",
+      help: "GraphQL operations (HTTP and WebSocket) in progress or waiting for a place now.",
+      labelNames: ["state"],
+      registers: [this.registry],
+      collect() {
+        this.set({ state: "in_progress" }, slots.inUse);
+        this.set({ state: "waiting" }, slots.waiting);
+      },
+    });
+  }
+
   /** Subscribes to a worker's events. */
   observeWorker(runner: Runner): void {
     const started = new Map<string, number>();

@@ -39,6 +39,7 @@ import { type Implementation, implement, isStreaming } from "./http/routeSpec.ts
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
+import { graphqlAdmission, operationSlots } from "./http/graphqlAdmission.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
 import { installClientAddress, rememberedTrust } from "./http/trustProxy.ts";
 import { answerClientErrors, continueWhenRead, malformation } from "./http/clientErrors.ts";
@@ -249,11 +250,15 @@ export async function createTesseraServer({
   const serv = pgl.createServ(grafserv);
   // HTTP only: the WebSocket upgrade is ours (src/platform/websockets.ts), so that shutdown can close sockets properly.
   await serv.addTo(app, httpServer, false);
+  // GraphQL operations in progress at once, over HTTP and WebSocket (src/platform/http/graphqlAdmission.ts).
+  const slots = operationSlots();
   const websockets = attachGraphqlWebSockets(serv, httpServer, logger, {
     clientAddress: expressClientAddress(app),
     sessionWatch,
+    operationSlots: slots,
   });
   metrics.observeWebSockets(() => websockets.openCount());
+  metrics.observeOperationSlots(slots);
 
   const onError = errorHandler(logger);
   app.use(methodNotAllowed(specs), notFound);
@@ -265,6 +270,7 @@ export async function createTesseraServer({
     [
       ...everyRequest,
       ...responseHeaders,
+      graphqlAdmission(slots),
       authenticated,
       ...graphqlGuards,
       serv.createHandler() as express.RequestHandler,

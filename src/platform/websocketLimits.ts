@@ -64,6 +64,8 @@ export interface MessageAdmission {
   streaming?: boolean;
   /** Refused over the cap: its error is owed to the client until its handling settles. */
   refused?: boolean;
+  /** Holding one of the places of the operations in progress (src/platform/http/graphqlAdmission.ts). */
+  inProgress?: boolean;
   /** A subscription's plan, counted in LivePlans until the subscription is released. */
   plan?: { plan: object; weight: number };
 }
@@ -227,14 +229,3 @@ export class LivePlans {
     }
   }
 }
-
-/**
- * Operations over WebSocket being prepared at once on the server: parsed, validated and their
- * caller's session read (a database round trip). Each holds its parsed document meanwhile (up to
- * about 1 MiB under the token limit); with no bound but the operations in flight, six addresses of
- * signed-in sockets held 3,000 documents of 200 fields waiting for their session checks, and the
- * 256 MiB heap filled although few of them would ever run. An operation admitted under the caps
- * above waits here holding only its text, client addresses served in turn; one refused by them is
- * refused at once.
- */
-export const MAX_PREPARING_OPERATIONS = 32;

@@ -17,13 +17,15 @@ import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
-import { type ExecutionArgs, type GraphQLError, getOperationAST, Kind } from "postgraphile/graphql";
+import { type ExecutionArgs, GraphQLError, getOperationAST, Kind } from "postgraphile/graphql";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
 import { operationPlanOf, planWeight } from "./graphql/planCache.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
+import type { FairSlots } from "./fairSlots.ts";
+import { operationSlots } from "./http/graphqlAdmission.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import { duplicateKey, escapesWellFormed } from "./http/unicode.ts";
 import type { Logger } from "./logger.ts";
@@ -35,7 +37,6 @@ import {
   MAX_REFUSALS_PER_SOCKET,
   MAX_SOCKETS_PER_ADDRESS,
   LivePlans,
-  MAX_PREPARING_OPERATIONS,
   type MessageAdmission,
   type SocketExtra,
   keepAlive,
@@ -182,48 +183,6 @@ export function pacedFrames(ws: WebSocket) {
   };
 }
 
-/**
- * Places for operations being prepared at once. Waiting operations are served one client address
- * at a time in turn, each address's in the order they asked: served first come first served, a
- * flood from a few addresses kept one user's operation waiting behind thousands of theirs.
- */
-export class PreparingSlots {
-  #free: number;
-  /** Waiting operations by address; the map's order is the round's (an address served goes last). */
-  readonly #waiting = new Map<string, Array<() => void>>();
-
-  constructor(size: number) {
-    this.#free = size;
-  }
-
-  /** Resolves once a place is taken for an operation of `address`. */
-  acquire(address: string): Promise<void> {
-    if (this.#free > 0) {
-      this.#free -= 1;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const queue = this.#waiting.get(address);
-      if (queue) queue.push(resolve);
-      else this.#waiting.set(address, [resolve]);
-    });
-  }
-
-  /** Gives a place back: to the next address in the round, if any waits. */
-  release(): void {
-    const next = this.#waiting.entries().next();
-    if (next.done) {
-      this.#free += 1;
-      return;
-    }
-    const [address, queue] = next.value;
-    const resolve = queue.shift()!;
-    this.#waiting.delete(address);
-    if (queue.length > 0) this.#waiting.set(address, queue);
-    resolve();
-  }
-}
-
 export interface GraphqlWebSockets {
   /**
    * Refuses new upgrades, sends every open socket a close frame and waits for the closing
@@ -239,6 +198,8 @@ export interface GraphqlWebSocketOptions {
   clientAddress?: (req: IncomingMessage) => string | undefined;
   /** Ends subscriptions whose session or token has ended (src/platform/auth/sessionWatch.ts). */
   sessionWatch?: SessionWatch;
+  /** Places of the operations in progress in the process, shared with HTTP (src/platform/http/graphqlAdmission.ts). */
+  operationSlots?: FairSlots;
 }
 
 /** How long a new socket may take to send connection_init (the limit per client address still applies). */
@@ -252,6 +213,11 @@ const DEFAULT_KEEPALIVE_MS = 12_000;
  * topic is its caller's, so such a one is refused before Grafast plans it: planned, a flood of
  * distinct documents cost the process their plans only to be refused one by one.
  */
+/** The answer to an operation whose socket closed while it waited for its place (sent to no one). */
+function socketClosed(): GraphQLError {
+  return new GraphQLError("The socket closed.");
+}
+
 function anonymousSubscription(args: ExecutionArgs): boolean {
   if (getOperationAST(args.document, args.operationName)?.operation !== "subscription") return false;
   return (args.contextValue as { caller?: Caller } | undefined)?.caller?.claims === undefined;
@@ -270,7 +236,13 @@ export function attachGraphqlWebSockets(
   /** Operations in flight per client address, over all its sockets. */
   const operationsByAddress = new Map<string, number>();
   const livePlans = new LivePlans();
-  const preparingSlots = new PreparingSlots(MAX_PREPARING_OPERATIONS);
+  const slots = options.operationSlots ?? operationSlots();
+  /** Gives an operation's place back, once: its result is ready, its stream started, or it ended. */
+  const freePlace = (message: MessageAdmission | undefined) => {
+    if (!message?.inProgress) return;
+    message.inProgress = false;
+    slots.release();
+  };
   /**
    * A subscription, once Grafast has planned it, counts the plan it holds against its address's and
    * the server's budgets (LivePlans), or answers its refusal. Subscriptions holding one plan count it
@@ -292,6 +264,12 @@ export function attachGraphqlWebSockets(
   };
   const graphqlWs = makeServer({
     ...base,
+    // A query's or a mutation's result is ready: its place goes to the next operation now, not once
+    // the client has read the result.
+    onNext(ctx, id, payload, args, result) {
+      freePlace(admission.getStore());
+      return base.onNext?.(ctx, id, payload, args, result);
+    },
     // graphql-ws closes a socket with 4408 when connection_init has not arrived this long after the
     // upgrade; its 3 s default was seen expiring on a saturated machine (two test suites on two cores).
     connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
@@ -317,19 +295,33 @@ export function attachGraphqlWebSockets(
       message.counted = true;
       message.id = id;
       operations.counted.set(id, message);
-      // Parsed, validated and its caller's session read among at most MAX_PREPARING_OPERATIONS at once.
-      await preparingSlots.acquire(address);
-      try {
-        const prepared = await base.onSubscribe!(ctx, id, payload);
-        if (prepared && "document" in prepared && anonymousSubscription(prepared)) return [signInToSubscribe()];
-        return prepared;
-      } finally {
-        preparingSlots.release();
+      // Parsed, validated, its caller's session read, planned and run among the operations in progress.
+      await slots.acquire(address);
+      message.inProgress = true;
+      // Its socket closed while it waited: nobody is left to answer, and its work would be wasted.
+      if ((ctx.extra as SocketExtra).socket.readyState !== (ctx.extra as SocketExtra).socket.OPEN) {
+        freePlace(message);
+        return [socketClosed()];
       }
+      let prepared: Awaited<ReturnType<NonNullable<typeof base.onSubscribe>>>;
+      try {
+        prepared = await base.onSubscribe!(ctx, id, payload);
+      } catch (error) {
+        freePlace(message);
+        throw error;
+      }
+      if (!prepared || !("document" in prepared)) freePlace(message);
+      else if (anonymousSubscription(prepared)) {
+        freePlace(message);
+        return [signInToSubscribe()];
+      }
+      return prepared;
     },
     // A subscription of a signed-in caller runs while its session is live and its token unexpired.
     onOperation(ctx, _id, _payload, args, result) {
       const message = admission.getStore();
+      // A subscription's stream has started: its plan is counted by LivePlans from here.
+      if (isAsyncIterable(result)) freePlace(message);
       if (message && isAsyncIterable(result)) {
         const refusal = countPlan((ctx.extra as SocketExtra).address, message, args);
         if (refusal) {
@@ -395,6 +387,7 @@ export function attachGraphqlWebSockets(
       };
       /** Frees an admitted operation's places, once: at the client's `complete`, or when it has ended. */
       const release = (message: MessageAdmission) => {
+        freePlace(message);
         if (message.plan) {
           livePlans.release(address, message.plan.plan, message.plan.weight);
           message.plan = undefined;

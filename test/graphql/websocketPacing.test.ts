@@ -11,7 +11,8 @@
  */
 import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
-import { MAX_WAITING_FRAME_BYTES, PreparingSlots, pacedFrames } from "../../src/platform/websockets.ts";
+import { FairSlots } from "../../src/platform/fairSlots.ts";
+import { MAX_WAITING_FRAME_BYTES, pacedFrames } from "../../src/platform/websockets.ts";
 import { until } from "../helpers/wait.ts";
 
 let server: WebSocketServer;
@@ -97,13 +98,16 @@ test(`past ${MAX_WAITING_FRAME_BYTES} bytes waiting the socket is paused, read a
   client.close();
 });
 
-test("preparing places: at most their number at once; the waiting served an address at a time", async () => {
-  const slots = new PreparingSlots(2);
+test("fair places: at most their number at once; the waiting served an address at a time", async () => {
+  const slots = new FairSlots(2);
   const order: string[] = [];
   const take = (address: string, name: string) => slots.acquire(address).then(() => void order.push(name));
   const taken = [take("a", "a1"), take("a", "a2")];
   // Full: a flood from a, then one operation from b.
   const waiting = [take("a", "a3"), take("a", "a4"), take("a", "a5"), take("b", "b1")];
+  expect([slots.full(), slots.waiting, slots.waitingOf("a"), slots.waitingOf("b"), slots.waitingOf("c")]).toEqual([
+    true, 4, 3, 1, 0,
+  ]);
   await Promise.all(taken);
   await new Promise((resolve) => setImmediate(resolve));
   expect(order).toEqual(["a1", "a2"]);
@@ -111,6 +115,7 @@ test("preparing places: at most their number at once; the waiting served an addr
   for (let i = 0; i < 4; i++) slots.release();
   await Promise.all(waiting);
   expect(order).toEqual(["a1", "a2", "a3", "b1", "a4", "a5"]);
+  expect([slots.full(), slots.waiting, slots.waitingOf("a")]).toEqual([true, 0, 0]);
   // The places still held given back: two can be taken at once again.
   slots.release();
   slots.release();

@@ -11,6 +11,7 @@ import { makeContextCallback } from "./context.ts";
 import { StrictDatetimePlugin } from "./datetime.ts";
 import { StrictNumbersPlugin } from "./numbers.ts";
 import { makeMaskError } from "./maskError.ts";
+import { makeExecutionBudgetPlugin } from "./executionBudget.ts";
 import { makeLimitsPlugin } from "./limits.ts";
 import type { RequestTransactions } from "./requestTransactions.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
@@ -62,6 +63,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       makeDefaultPageSizePlugin(options.graphql.maxPageSize),
       SubscriptionsOverWebSocketPlugin,
       makePlanCachePlugin((message) => options.logger.error(message)),
+      makeExecutionBudgetPlugin(),
       ValidationErrorCodesPlugin,
       UnicodeTextPlugin,
       NodeIdShapePlugin,
