@@ -61,6 +61,17 @@ async function clusterGone(dataDir: string | undefined, deadlineMs = 30_000): Pr
   }
 }
 
+/** Asks the postmaster of a cluster whose owner died to stop (a fast shutdown), if one runs. */
+function stopOrphanedCluster(dataDir: string | undefined): void {
+  if (!dataDir || !existsSync(join(dataDir, "postmaster.pid"))) return;
+  const pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+  try {
+    if (pid > 0) process.kill(pid, "SIGINT");
+  } catch {
+    // already gone
+  }
+}
+
 /** Starts the server and waits for /ready; stops it on SIGINT. */
 export async function startServer(dataDirName: string, extraFlags: string[] = []): Promise<ServerChild> {
   const port = await freePort();
@@ -72,10 +83,14 @@ export async function startServer(dataDirName: string, extraFlags: string[] = []
   let exited = false;
   child.on("exit", () => (exited = true));
   const stop = async () => {
-    if (exited) return;
-    const gone = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await gone;
+    if (exited) {
+      // The server died (a crash under the benchmark's load): its embedded cluster outlived it.
+      stopOrphanedCluster(env.EMBEDDED_DATABASE_DIR);
+    } else {
+      const gone = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await gone;
+    }
     await clusterGone(env.EMBEDDED_DATABASE_DIR);
   };
   process.on("SIGINT", () => void stop().then(() => process.exit(130)));

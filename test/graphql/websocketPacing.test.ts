@@ -106,7 +106,11 @@ test("fair places: at most their number at once; the waiting served an address a
   // Full: a flood from a, then one operation from b.
   const waiting = [take("a", "a3"), take("a", "a4"), take("a", "a5"), take("b", "b1")];
   expect([slots.full(), slots.waiting, slots.waitingOf("a"), slots.waitingOf("b"), slots.waitingOf("c")]).toEqual([
-    true, 4, 3, 1, 0,
+    true,
+    4,
+    3,
+    1,
+    0,
   ]);
   await Promise.all(taken);
   await new Promise((resolve) => setImmediate(resolve));

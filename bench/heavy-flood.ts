@@ -1,0 +1,177 @@
+/**
+ * `npm start` under one anonymous client sending distinct heavy queries (240 aliases of an event
+ * by id, 963 fields: within the field, token and cost limits) as fast as it is answered: first over
+ * HTTP from `connections` connections, then over 5 WebSockets keeping 100 each in flight. Per phase:
+ * answers by status (or by graphql-ws message), /ready probed every 200 ms (p50, p90, unanswered),
+ * the server's peak RSS, and whether it is still alive. Before the bound on operations in progress
+ * and the execution budget, either flood ended the process (JavaScript heap out of memory).
+ * Usage: node bench/heavy-flood.ts [seconds=20] [connections=1000]
+ * Runs its own embedded cluster in .data/bench-heavy-flood-pg unless DATABASE_URL is set.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { projectRoot } from "../src/platform/paths.ts";
+import { startServer } from "./startServer.ts";
+
+const seconds = Number(process.argv[2] ?? 20);
+const connections = Number(process.argv[3] ?? 1000);
+const SOCKETS = 5;
+const IN_FLIGHT = 100;
+const ALIASES = 240;
+
+const heavyQuery = () =>
+  `{ ${Array.from({ length: ALIASES }, (_, i) => `a${i}: event(rowId: "${randomUUID()}") { id name startsAt }`).join(" ")} }`;
+
+/** The server process's resident memory now, in MiB (undefined once it is gone). */
+function rssOf(pid: number): number | undefined {
+  try {
+    // A process that has exited (a zombie until reaped) has no VmRSS line.
+    const kib = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kib === undefined ? undefined : Number(kib) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Phase {
+  phase: string;
+  answers: Record<string, number>;
+  probes: number;
+  unanswered: number;
+  p50Ms: number;
+  p90Ms: number;
+  peakRssMiB: number;
+  alive: boolean;
+}
+
+/** Runs `flood` for `seconds` while probing /ready and sampling the server's RSS. */
+async function measure(
+  phase: string,
+  base: string,
+  pid: number,
+  flood: (until: number, answers: Record<string, number>) => Promise<void>,
+): Promise<Phase> {
+  const answers: Record<string, number> = {};
+  const until = Date.now() + seconds * 1000;
+  let peak = 0;
+  let alive = true;
+  const sampler = setInterval(() => {
+    const rss = rssOf(pid);
+    if (rss === undefined) alive = false;
+    else peak = Math.max(peak, rss);
+  }, 100);
+  const latencies: number[] = [];
+  let unanswered = 0;
+  const probing = (async () => {
+    while (Date.now() < until) {
+      const started = performance.now();
+      try {
+        const response = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(5_000) });
+        await response.arrayBuffer();
+        latencies.push(performance.now() - started);
+      } catch {
+        unanswered += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  await Promise.all([flood(until, answers), probing]);
+  clearInterval(sampler);
+  if (rssOf(pid) === undefined) alive = false;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? Number.NaN;
+  const probes = latencies.length + unanswered;
+  return { phase, answers, probes, unanswered, p50Ms: at(0.5), p90Ms: at(0.9), peakRssMiB: peak, alive };
+}
+
+function httpFlood(base: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const one = (until: number, answers: Record<string, number>): Promise<void> =>
+    new Promise((resolve) => {
+      if (Date.now() >= until) return resolve();
+      const body = JSON.stringify({ query: heavyQuery() });
+      const request = http.request(
+        `${base}/graphql`,
+        { method: "POST", agent, headers: { "content-type": "application/json", "content-length": body.length } },
+        (response) => {
+          response.resume();
+          response.on("end", () => {
+            answers[response.statusCode!] = (answers[response.statusCode!] ?? 0) + 1;
+            resolve(one(until, answers));
+          });
+        },
+      );
+      request.on("error", () => {
+        answers.error = (answers.error ?? 0) + 1;
+        // A refused connection answers at once: no tight loop while the server is gone.
+        setTimeout(() => resolve(one(until, answers)), 100);
+      });
+      request.end(body);
+    });
+  return async (until: number, answers: Record<string, number>) => {
+    await Promise.all(Array.from({ length: connections }, () => one(until, answers)));
+    agent.destroy();
+  };
+}
+
+function webSocketFlood(base: string) {
+  const socket = (until: number, answers: Record<string, number>, index: number) =>
+    new Promise<void>((resolve) => {
+      const ws = new WebSocket(`${base.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
+      let sent = 0;
+      const send = () => {
+        if (Date.now() < until && ws.readyState === ws.OPEN)
+          ws.send(JSON.stringify({ id: `${index}-${sent++}`, type: "subscribe", payload: { query: heavyQuery() } }));
+      };
+      ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: {} })));
+      ws.on("message", (data) => {
+        const { type } = JSON.parse(String(data)) as { type: string };
+        if (type === "connection_ack") for (let i = 0; i < IN_FLIGHT; i++) send();
+        else if (type === "complete" || type === "error") {
+          answers[type] = (answers[type] ?? 0) + 1;
+          send();
+        }
+        if (Date.now() >= until) ws.terminate();
+      });
+      const timer = setTimeout(() => ws.terminate(), until - Date.now());
+      ws.on("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.on("error", () => {
+        answers.error = (answers.error ?? 0) + 1;
+      });
+    });
+  return async (until: number, answers: Record<string, number>) => {
+    await Promise.all(Array.from({ length: SOCKETS }, (_, index) => socket(until, answers, index)));
+  };
+}
+
+const server = await startServer("bench-heavy-flood-pg");
+try {
+  const results = [await measure(`HTTP, ${connections} connections`, server.base, server.pid, httpFlood(server.base))];
+  if (results[0]!.alive) {
+    results.push(
+      await measure(`WebSocket, ${SOCKETS}×${IN_FLIGHT}`, server.base, server.pid, webSocketFlood(server.base)),
+    );
+  }
+  process.stdout.write(`\nOne client, distinct ${ALIASES}-alias queries, ${seconds} s a phase\n`);
+  for (const r of results) {
+    process.stdout.write(
+      `${r.phase.padEnd(28)} answers ${JSON.stringify(r.answers)}; /ready ${r.probes - r.unanswered}/${r.probes} ` +
+        `answered, p50 ${r.p50Ms.toFixed(0)} ms, p90 ${r.p90Ms.toFixed(0)} ms; peak RSS ` +
+        `${r.peakRssMiB.toFixed(0)} MiB; ${r.alive ? "alive" : "the process died"}\n`,
+    );
+  }
+  const resultsDir = join(projectRoot, "bench", "results");
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    join(resultsDir, "heavy-flood.json"),
+    JSON.stringify({ when: new Date().toISOString(), seconds, connections, results }, null, 2),
+  );
+} finally {
+  await server.stop();
+}
