@@ -21,9 +21,10 @@ const connections = Number(process.argv[3] ?? 1000);
 const SOCKETS = 5;
 const IN_FLIGHT = 100;
 const ALIASES = 240;
+const FIELDS = "id name startsAt";
 
 const heavyQuery = () =>
-  `{ ${Array.from({ length: ALIASES }, (_, i) => `a${i}: event(rowId: "${randomUUID()}") { id name startsAt }`).join(" ")} }`;
+  `{ ${Array.from({ length: ALIASES }, (_, i) => `a${i}: event(rowId: "${randomUUID()}") { ${FIELDS} }`).join(" ")} }`;
 
 /** The server process's resident memory now, in MiB (undefined once it is gone). */
 function rssOf(pid: number): number | undefined {

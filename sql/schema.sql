@@ -2928,10 +2928,10 @@ CREATE OR REPLACE FUNCTION app_public.leave_event(event_id uuid)
 AS $function$
 begin
   perform app_private.assert_module_access('events');
-  if not exists (
-    select 1 from app_public.events e
+  perform from app_public.events e
     where e.id = leave_event.event_id and e.tenant_id = app_public.current_tenant_id() and e.rejected_at is null
-  ) then
+    for share;
+  if not found then
     raise exception 'No such event' using errcode = 'TNFND';
   end if;
   delete from app_public.event_participants p
@@ -2978,13 +2978,13 @@ CREATE OR REPLACE FUNCTION app_public.reject_participant(event_id uuid, user_id 
 AS $function$
 declare
   v_participant app_public.event_participants;
+  v_cancelled boolean;
 begin
   perform app_private.assert_module_access('events', 'events.manage');
-  if exists (
-    select 1 from app_public.events e
+  select e.rejected_at is not null into v_cancelled from app_public.events e
     where e.id = reject_participant.event_id and e.tenant_id = app_public.current_tenant_id()
-      and e.rejected_at is not null
-  ) then
+    for share;
+  if v_cancelled then
     raise exception 'The event is cancelled: its participants stay as they were' using errcode = 'TCONF',
       detail = json_build_object('reason', 'EVENT_CANCELLED')::text;
   end if;

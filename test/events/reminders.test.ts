@@ -4,6 +4,8 @@ import { createLogger } from "../../src/platform/logger.ts";
 import { makeTaskList } from "../../src/platform/worker/registry.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createUser, SET_TENANT_MODULE } from "../helpers/fixtures.ts";
+import { claimsOf, heldTransaction, untilWaitingOrDone } from "../helpers/sql.ts";
+import { until } from "../helpers/wait.ts";
 import { queuedJobs, runDueJobs as runJobs } from "../helpers/jobs.ts";
 import { bodyOf, startSmtpCapture, type SmtpCapture } from "../helpers/smtp.ts";
 import { createEvent, inMinutes, JOIN, LEAVE, newTenant, UPDATE } from "./helpers.ts";
@@ -68,6 +70,41 @@ test("join schedules the reminder at starts_at − lead, leave removes it, movin
   // Leaving cancels the moved reminder too.
   await app.graphql(LEAVE, { id: eventId }, member.token);
   expect(await reminderJobs([participantId, newParticipantId])).toEqual([]);
+});
+
+test.each([
+  ["leaving", "select app_public.leave_event($1)"],
+  ["being rejected", "select app_public.reject_participant($1, $2)"],
+])("%s while the event is moved leaves no reminder behind", async (_name, statement) => {
+  // Fails on the code before the fix: the move read the participant its leave or rejection had not
+  // committed yet, and added back the reminder job that had just been removed.
+  const { manager, member } = await newTenant(app);
+  const eventId = await createEvent(app, manager.token, {
+    name: "Race",
+    startsAt: inMinutes(3 * 24 * 60),
+    endsAt: inMinutes(3 * 24 * 60 + 60),
+  });
+  const joined = await app.graphql(JOIN, { id: eventId }, member.token);
+  const participantId = (joined.body.data as { joinEvent: { participant: { rowId: string } } }).joinEvent.participant
+    .rowId;
+  const moveTo = (days: number) =>
+    app.graphql(
+      UPDATE,
+      { id: eventId, startsAt: inMinutes(days * 24 * 60), endsAt: inMinutes(days * 24 * 60 + 60) },
+      manager.token,
+    );
+  const leaver = statement.includes("leave_event") ? member : manager;
+  // The leave (or rejection) written and not committed, then the move.
+  const held = heldTransaction(app.db, claimsOf(leaver), (client) =>
+    client.query(statement, leaver === member ? [eventId] : [eventId, member.id]),
+  );
+  await until(() => held.written(), "the leave to be written");
+  const move = moveTo(4);
+  await untilWaitingOrDone(app.db, move, "the move to wait for the leave (or go through)");
+  held.release();
+  await held.committed;
+  expect((await move).body.errors).toBeUndefined();
+  expect(await reminderJobs([participantId])).toEqual([]);
 });
 
 test("the reminder task run twice yields one notification and one e-mail", async () => {

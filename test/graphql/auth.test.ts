@@ -104,10 +104,10 @@ describe("GraphQL over WebSocket", () => {
   });
 
   test("an anonymous subscriber to tenant changes is UNAUTHENTICATED", async () => {
-    // The socket itself is fine (anonymous is allowed); the subscription's plan refuses.
+    // The socket itself is fine (anonymous is allowed); the subscription is refused before it is planned.
     const outcome = await firstOutcome(app.wsClient(), "subscription { tenantModuleChanged { event } }");
     expect(outcome).toEqual({
-      next: { errors: [expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })] },
+      error: [{ message: "Sign in to subscribe.", extensions: { code: "UNAUTHENTICATED" } }],
     });
   });
 
