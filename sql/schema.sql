@@ -1737,9 +1737,12 @@ declare
   v_user_id uuid;
 begin
   select r.user_id into v_user_id
-    from app_private.password_resets r join app_public.users u on u.id = r.user_id
+    from app_private.password_resets r
+      join app_public.users u on u.id = r.user_id
+      join app_public.tenants t on t.id = u.tenant_id
     where r.token_hash = reset_password.token_hash and r.used_at is null and r.expires_at > now() and u.deleted_at is null
-    for update of r for share of u;
+      and t.status = 'active'
+    for update of r for share of u, t;
   if v_user_id is null then
     return null;
   end if;
@@ -1749,7 +1752,7 @@ begin
 end;
 $function$;
 comment on function app_private.reset_password(bytea,text) is '@module identity
-Uses a reset token: the new password replaces the old and every session is revoked; null for a token that is unknown, used or expired, or whose user has been deleted.';
+Uses a reset token: the new password replaces the old and every session is revoked; null for a token that is unknown, used or expired, whose user has been deleted, or whose tenant is not active (the token stays usable once it is again).';
 
 CREATE OR REPLACE FUNCTION app_private.revoke_sessions(user_id uuid, reason text, except_session_id uuid DEFAULT NULL::uuid)
  RETURNS integer

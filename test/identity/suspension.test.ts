@@ -144,3 +144,28 @@ test("a registration issued before the suspension cannot be confirmed after it: 
   );
   expect(rows).toEqual([{ n: 0 }]);
 });
+
+test("a password reset token issued before the suspension is not used during it, and works once reactivated", async () => {
+  // Fails on the code before the fix: the reset changed the frozen account's password.
+  const tenant = await createTenant(app.db.ownerPool);
+  const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+  const forgot = await post("/api/auth/password/forgot", { tenant: tenant.slug, email: user.email });
+  expect(forgot.status).toBe(202);
+  const { rows: jobs } = await app.db.ownerPool.query<{ token: string }>(
+    `select j.payload->'data'->>'token' as token from graphile_worker._private_jobs j
+     where j.payload->>'template' = 'password_reset' and j.payload->>'to' = $1`,
+    [user.email],
+  );
+  expect(jobs).toEqual([{ token: expect.any(String) }]);
+  const newPassword = "a fresh passphrase nobody guesses 7";
+  await setStatus(tenant, "suspended");
+  const refused = await post("/api/auth/reset/confirm", { token: jobs[0]!.token, newPassword });
+  expect([refused.status, refused.body.error?.code]).toEqual([401, "INVALID_TOKEN"]);
+  await setStatus(tenant, "active");
+  // Nothing changed meanwhile: the old password still signs in, and the user's session still works.
+  expect((await login(tenant, user.email)).status).toBe(200);
+  expect(await me(user.token)).toEqual([200, undefined]);
+  const reset = await post("/api/auth/reset/confirm", { token: jobs[0]!.token, newPassword });
+  expect(reset.status).toBe(200);
+  expect((await login(tenant, user.email)).status).toBe(401);
+});

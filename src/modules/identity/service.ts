@@ -259,7 +259,9 @@ export class AuthService {
     // No argon2 work for a token that cannot be used (reset_password checks it again, atomically).
     const usable = await this.#pool.query(
       "select 1 from app_private.password_resets r join app_public.users u on u.id = r.user_id " +
-        "where r.token_hash = $1 and r.used_at is null and r.expires_at > now() and u.deleted_at is null",
+        "join app_public.tenants t on t.id = u.tenant_id " +
+        "where r.token_hash = $1 and r.used_at is null and r.expires_at > now() and u.deleted_at is null " +
+        "and t.status = 'active'",
       [tokenHash],
     );
     const { rows } = usable.rowCount
