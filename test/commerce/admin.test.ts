@@ -36,6 +36,26 @@ test("catalog.manage: a manager adds products, a member is refused, another tena
   expect(theirs.products.nodes).toEqual([]);
 });
 
+test("signed out, a generated mutation answers UNAUTHENTICATED (sign in first), as the others do", async () => {
+  // Fails on the code before: FORBIDDEN "You are not allowed to do this." (the database's 42501).
+  const CREATE_CATEGORY = `mutation($category: CategoryInput!) { createCategory(input: { category: $category }) {
+    category { rowId } } }`;
+  for (const [query, variables] of [
+    [CREATE_PRODUCT, { product: { name: "Nope", price: "1" } }],
+    [CREATE_CATEGORY, { category: { name: "Nope" } }],
+  ] as const) {
+    const refused = await app.graphql(query, variables);
+    expect(refused.body.errors).toEqual([
+      expect.objectContaining({ message: "Sign in first.", extensions: { code: "UNAUTHENTICATED" } }),
+    ]);
+  }
+  // Signed in without the permission, the refusal stays FORBIDDEN (above), and nothing was written.
+  const { rows } = await app.db.ownerPool.query(
+    "select count(*)::int as n from app_public.products where name = 'Nope'",
+  );
+  expect(rows).toEqual([{ n: 0 }]);
+});
+
 test("prices and stock the database refuses: negative, NaN, infinite, negative stock → VALIDATION_FAILED", async () => {
   for (const product of [
     { name: "x", price: "-1" },

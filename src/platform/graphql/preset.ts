@@ -13,6 +13,7 @@ import { StrictNumbersPlugin } from "./numbers.ts";
 import { makeMaskError } from "./maskError.ts";
 import { makeExecutionBudgetPlugin } from "./executionBudget.ts";
 import { makeLimitsPlugin } from "./limits.ts";
+import { SignInFirstPlugin } from "./signInFirst.ts";
 import type { RequestTransactions } from "./requestTransactions.ts";
 import { makeDefaultPageSizePlugin } from "./pageSize.ts";
 import { SubscriptionsOverWebSocketPlugin } from "./transport.ts";
@@ -64,6 +65,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       SubscriptionsOverWebSocketPlugin,
       makePlanCachePlugin((message) => options.logger.error(message)),
       makeExecutionBudgetPlugin(),
+      SignInFirstPlugin,
       ValidationErrorCodesPlugin,
       UnicodeTextPlugin,
       NodeIdShapePlugin,
