@@ -145,7 +145,7 @@ test("a registration issued before the suspension cannot be confirmed after it: 
   expect(rows).toEqual([{ n: 0 }]);
 });
 
-test("a password reset token issued before the suspension is not used during it, and works once reactivated", async () => {
+test("a reset token issued before the suspension is not used during it, and works once reactivated", async () => {
   // Fails on the code before the fix: the reset changed the frozen account's password.
   const tenant = await createTenant(app.db.ownerPool);
   const user = await createUser(app.db.ownerPool, tenant, "member", { password });
