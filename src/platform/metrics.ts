@@ -257,7 +257,7 @@ export class Metrics {
   /** The GraphQL operations in progress and waiting for a place (src/platform/http/graphqlAdmission.ts). */
   observeOperationSlots(slots: { inUse: number; waiting: number }): void {
     new Gauge({
-      name: "tessera_graphql_operations",
+      name: "tessera_graphql_concurrent_operations",
       help: "GraphQL operations (HTTP and WebSocket) in progress or waiting for a place now.",
       labelNames: ["state"],
       registers: [this.registry],

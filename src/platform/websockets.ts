@@ -25,7 +25,7 @@ import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
 import type { FairSlots } from "./fairSlots.ts";
-import { operationSlots } from "./http/graphqlAdmission.ts";
+import { answerTooLarge, MAX_RESPONSE_BYTES, operationSlots } from "./http/graphqlAdmission.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import { duplicateKey, escapesWellFormed } from "./http/unicode.ts";
 import type { Logger } from "./logger.ts";
@@ -213,6 +213,21 @@ const DEFAULT_KEEPALIVE_MS = 12_000;
  * topic is its caller's, so such a one is refused before Grafast plans it: planned, a flood of
  * distinct documents cost the process their plans only to be refused one by one.
  */
+/**
+ * A message over MAX_RESPONSE_BYTES (a result, as over HTTP) is replaced by a `next` carrying the
+ * error, for the same id: ten sockets each sent one 29.5 MB result and left it unread, and the
+ * heap filled. graphql-ws writes `{"id":…` first, so the id is read without parsing the message.
+ */
+function withinAnswerLimit(data: string): string {
+  // A character is at most 3 bytes: shorter text cannot be over the limit.
+  if (data.length <= MAX_RESPONSE_BYTES / 3) return data;
+  const bytes = Buffer.byteLength(data);
+  if (bytes <= MAX_RESPONSE_BYTES) return data;
+  const id = /^\{"id":("(?:[^"\\]|\\.)*")/.exec(data)?.[1];
+  if (id === undefined) return data;
+  return JSON.stringify({ id: JSON.parse(id) as string, type: "next", payload: { errors: [answerTooLarge(bytes)] } });
+}
+
 /** The answer to an operation whose socket closed while it waited for its place (sent to no one). */
 function socketClosed(): GraphQLError {
   return new GraphQLError("The socket closed.");
@@ -418,7 +433,7 @@ export function attachGraphqlWebSockets(
               // A write that fails is a connection that broke (a reset, a close without a close
               // frame) while events were written: the client's doing, not a server fault. The
               // socket is ended; its close ends its operations.
-              ws.send(data, (error) => {
+              ws.send(withinAnswerLimit(data), (error) => {
                 if (error) {
                   logger.debug({ err: error }, "websocket write failed; the connection is gone");
                   ws.terminate();

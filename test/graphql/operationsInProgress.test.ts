@@ -5,7 +5,14 @@
  * at once had filled the heap and ended the process (bench/README.md, "Heavy floods").
  */
 import http from "node:http";
-import { GRAPHQL_WAITING, MAX_OPERATIONS_IN_PROGRESS } from "../../src/platform/http/graphqlAdmission.ts";
+import net from "node:net";
+import {
+  GRAPHQL_WAITING,
+  MAX_OPERATIONS_IN_PROGRESS,
+  MAX_PIPELINED,
+  MAX_RESPONSE_BYTES,
+} from "../../src/platform/http/graphqlAdmission.ts";
+import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
 import {
   MODULES_QUERY,
@@ -52,10 +59,11 @@ function post(query: string): Promise<Answer> {
   });
 }
 
-/** A figure of tessera_graphql_operations on /metrics. */
+/** A figure of tessera_graphql_concurrent_operations on /metrics. */
 async function operations(state: "in_progress" | "waiting"): Promise<number> {
   const text = await (await fetch(`${app.url}/metrics`)).text();
-  return Number(new RegExp(`^tessera_graphql_operations\\{state="${state}"\\} (\\d+)$`, "m").exec(text)?.[1]);
+  const line = new RegExp(`^tessera_graphql_concurrent_operations\\{state="${state}"\\} (\\d+)$`, "m");
+  return Number(line.exec(text)?.[1]);
 }
 
 test(`HTTP: past ${MAX_OPERATIONS_IN_PROGRESS} in progress requests wait; past ${GRAPHQL_WAITING.perAddress} waiting ` +
@@ -141,3 +149,92 @@ test("WebSocket operations take the same places: with them all taken over a sock
   for (const id of held) expect(seen.get(id)![0]!.type).toBe("next");
   socket.ws.close(1000);
 }, 120_000);
+
+/** One raw HTTP/1.1 POST /graphql of `query`, as a pipelining client writes it. */
+function rawPost(query: string): string {
+  const body = JSON.stringify({ query });
+  return (
+    "POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+test(`one connection has at most ${MAX_PIPELINED} requests waiting for their answers; the rest are 429`, async () => {
+  // Fails on the code before: every pipelined request waited, each holding a place until its answer
+  // had gone out, which for a client that does not read was never.
+  const unlock = await lockModules(app);
+  const { port } = new URL(app.url);
+  const socket = net.connect(Number(port), "127.0.0.1");
+  let received = "";
+  socket.on("data", (chunk) => (received += chunk.toString()));
+  const sent = MAX_PIPELINED + 4;
+  try {
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(Array.from({ length: sent }, () => rawPost(MODULES_QUERY)).join(""));
+    // The first waits for the lock, in progress; the next ones wait for its answer, holding no place,
+    // and those past them are refused, their answers queued behind the first's (one chunk: every
+    // request is read before any is answered).
+    await until(async () => (await operations("in_progress")) === 1, "the first request in progress");
+    expect(await operations("waiting")).toBe(0);
+  } finally {
+    await unlock();
+  }
+  await until(() => (received.match(/HTTP\/1\.1 \d{3} /g) ?? []).length === sent, "every answer on the connection");
+  socket.destroy();
+  const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+  expect(statuses).toEqual([...Array(MAX_PIPELINED).fill(200), ...Array(sent - MAX_PIPELINED).fill(429)]);
+  expect(received).toContain('"details":{"reason":"TOO_MANY_REQUESTS_WAITING","limit":8}');
+}, 60_000);
+
+test("a client pipelining heavy requests and never reading holds no place: another client is answered", async () => {
+  // Fails on the code before: its pipelined requests kept every place until it left.
+  const page = "modules(first: 7) { nodes { id name description } }";
+  const heavy = `{ ${Array.from({ length: 199 }, (_, i) => `m${i}: ${page}`).join(" ")} }`;
+  const { port } = new URL(app.url);
+  const socket = net.connect(Number(port), "127.0.0.1");
+  socket.on("error", () => {});
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.pause();
+  socket.write(Array.from({ length: 60 }, () => rawPost(heavy)).join(""));
+  try {
+    // The first answers fill the socket's buffers; then nothing of this connection moves.
+    await until(
+      async () => (await operations("in_progress")) === 0 && (await operations("waiting")) === 0,
+      "the pipelined ones to settle",
+    );
+    const answer = await post("{ __typename }");
+    expect(answer).toMatchObject({ status: 200, body: { data: { __typename: "Query" } } });
+  } finally {
+    socket.destroy();
+  }
+}, 60_000);
+
+test("an answer over MAX_RESPONSE_BYTES is replaced by QUERY_TOO_COMPLEX, over HTTP and WebSocket", async () => {
+  // Fails on the code before: 100 aliases echoing a 50,000-character clientMutationId made a 5 MB
+  // answer; ten clients leaving theirs unread filled the heap.
+  const tenant = await createTenant(app.db.ownerPool);
+  const member = await createUser(app.db.ownerPool, tenant, "member");
+  const aliases = Array.from({ length: 100 }, (_, i) => `a${i}: ackAllNotifications(input: $i) { clientMutationId }`);
+  const query = `mutation($i: AckAllNotificationsInput!) { ${aliases.join(" ")} }`;
+  const variables = { i: { clientMutationId: "x".repeat(50_000) } };
+  const tooLarge = {
+    message: expect.stringMatching(/^The result is \d+ bytes, more than the 4194304 an answer may have/),
+    extensions: {
+      code: "QUERY_TOO_COMPLEX",
+      details: { reason: "RESPONSE_TOO_LARGE", limit: MAX_RESPONSE_BYTES, bytes: expect.any(Number) },
+    },
+  };
+  const overHttp = await app.graphql(query, variables, member.token);
+  expect(overHttp.body).toEqual({ errors: [tooLarge] });
+  const socket = await openSocket(app, { payload: { authorization: `Bearer ${member.token}` } });
+  socket.ws.send(JSON.stringify({ id: "big", type: "subscribe", payload: { query, variables } }));
+  await until(() => socket.messages.some((m) => m.id === "big" && m.type === "complete"), "the answer and its end");
+  expect(socket.messages.filter((m) => m.id === "big")).toEqual([
+    { id: "big", type: "next", payload: { errors: [tooLarge] } },
+    { id: "big", type: "complete" },
+  ]);
+  // A smaller one goes through whole.
+  const small = await app.graphql(query, { i: { clientMutationId: "y".repeat(1_000) } }, member.token);
+  expect((small.body.data as Record<string, { clientMutationId: string }>).a99!.clientMutationId).toHaveLength(1_000);
+  socket.ws.close(1000);
+}, 60_000);

@@ -12,6 +12,8 @@
  * the process may keep, is refused at once. What an operation's plan may hold is bounded apart, by
  * its fields (src/platform/graphql/executionBudget.ts).
  */
+import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors.ts";
 import { FairSlots } from "../fairSlots.ts";
@@ -37,10 +39,38 @@ export interface WaitingLimits {
 /** 200 waiting per address (more than a browser's or a proxy's connections would ever hold), 2,000 in all. */
 export const GRAPHQL_WAITING: WaitingLimits = { perAddress: 200, total: 2_000 };
 
-/** The HTTP side: a /graphql request takes its place before its token, session or body is read. */
+/** Requests one connection may have sent and not yet been answered (HTTP/1.1 pipelining). */
+export const MAX_PIPELINED = 8;
+
+/** The largest GraphQL answer sent, in bytes; a larger one is replaced by QUERY_TOO_COMPLEX. */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** Bytes of answers written and not yet taken by their clients, in the whole process. */
+export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The HTTP side. A /graphql request takes its place before its token, session or body is read, and
+ * gives it back once its answer is written (res.end), not once the client has read it. A request
+ * pipelined behind another on its connection waits until the answer before it has gone out, so a
+ * connection that never reads holds one answer and no place; past MAX_PIPELINED unanswered on one
+ * connection a request is refused at once. An answer over MAX_RESPONSE_BYTES is replaced by an error
+ * (an alias-heavy document echoing its input had made 29.5 MB of one 95 kB request), and past
+ * MAX_UNSENT_BYTES of answers waiting for their clients in the process, the connection of the oldest
+ * is cut: clients that never read had grown the process by 25–30 MiB each, without end.
+ */
 export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPHQL_WAITING): RequestHandler {
+  const unsent = new UnsentAnswers(MAX_UNSENT_BYTES);
+  /** The answer last started on each connection, until it has gone out; and how many are open. */
+  const lastOnConnection = new WeakMap<Socket, ServerResponse>();
+  const openOnConnection = new WeakMap<Socket, number>();
   return (req: Request, res: Response, next: NextFunction): void => {
     const address = req.ip ?? "";
+    const socket = req.socket;
+    const open = openOnConnection.get(socket) ?? 0;
+    if (open >= MAX_PIPELINED) {
+      next(tooManyPipelined());
+      return;
+    }
     if (slots.full()) {
       if (slots.waitingOf(address) >= limits.perAddress) {
         next(tooManyWaiting(limits.perAddress));
@@ -56,24 +86,140 @@ export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPH
         return;
       }
     }
+    const before = lastOnConnection.get(socket);
+    lastOnConnection.set(socket, res);
+    openOnConnection.set(socket, open + 1);
+    let held = false;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      slots.release();
+    };
+    let done = false;
+    const gone = () => {
+      if (done) return;
+      done = true;
+      release();
+      unsent.remove(res);
+      if (lastOnConnection.get(socket) === res) lastOnConnection.delete(socket);
+      const left = (openOnConnection.get(socket) ?? 1) - 1;
+      if (left > 0) openOnConnection.set(socket, left);
+      else openOnConnection.delete(socket);
+    };
+    res.once("finish", gone);
+    res.once("close", gone);
+    capAnswer(res, (bytes) => {
+      release();
+      unsent.add(res, bytes);
+    });
     const admit = () => {
-      let held = true;
-      const release = () => {
-        if (!held) return;
-        held = false;
-        slots.release();
-      };
       // A client gone while it waited gives its place back at once.
-      if (res.destroyed) return release();
-      // Given back once the answer is handed to the socket ('prefinish': res.end() has run), not once
-      // the client has read it: a client that never reads holds no place.
-      res.once("prefinish", release);
-      res.once("close", release);
+      if (done || res.destroyed) return void slots.release();
+      held = true;
       next();
     };
-    if (slots.tryAcquire()) admit();
-    else void slots.acquire(address).then(admit);
+    let asked = false;
+    const take = () => {
+      // Once: the answer before may both finish and close.
+      if (done || asked) return;
+      asked = true;
+      if (slots.tryAcquire()) admit();
+      else void slots.acquire(address).then(admit);
+    };
+    if (before && !before.writableFinished && !before.destroyed) {
+      before.once("finish", take);
+      before.once("close", take);
+    } else take();
   };
+}
+
+/** Answers written and not yet taken by their clients, oldest first, and their bytes in all. */
+class UnsentAnswers {
+  readonly #answers = new Map<ServerResponse, number>();
+  #bytes = 0;
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  add(res: ServerResponse, bytes: number): void {
+    if (bytes === 0 || res.writableFinished) return;
+    this.#answers.set(res, bytes);
+    this.#bytes += bytes;
+    // Past the limit, the clients that have read least for longest lose their connections.
+    for (const [oldest] of this.#answers) {
+      if (this.#bytes <= this.#limit) break;
+      this.remove(oldest);
+      oldest.destroy();
+    }
+  }
+
+  remove(res: ServerResponse): void {
+    const bytes = this.#answers.get(res);
+    if (bytes === undefined) return;
+    this.#answers.delete(res);
+    this.#bytes -= bytes;
+  }
+}
+
+/**
+ * Holds back grafserv's writeHead until its end, so that an answer over MAX_RESPONSE_BYTES can be
+ * replaced by an error with its own length; `ended` hears each answer's bytes as it is written.
+ */
+function capAnswer(res: ServerResponse, ended: (bytes: number) => void): void {
+  const { writeHead, write, end } = res;
+  let head: Parameters<typeof writeHead> | undefined;
+  const flushHead = () => {
+    if (head) writeHead.apply(res, head);
+    head = undefined;
+  };
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+    head = args;
+    return this;
+  } as typeof writeHead;
+  res.write = function (this: ServerResponse, ...args: Parameters<typeof write>) {
+    flushHead();
+    return write.apply(this, args);
+  } as typeof write;
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    const bytes = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
+    if (head && bytes > MAX_RESPONSE_BYTES) {
+      const body = Buffer.from(JSON.stringify({ errors: [answerTooLarge(bytes)] }));
+      const [status, ...headers] = head;
+      head = undefined;
+      const fields = { ...(headers.find((h) => typeof h === "object" && h !== null) as Record<string, string>) };
+      for (const name of Object.keys(fields)) if (name.toLowerCase() === "content-length") delete fields[name];
+      (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, {
+        ...fields,
+        "Content-Length": String(body.length),
+      });
+      ended(body.length);
+      return (end as (...args: unknown[]) => ServerResponse).call(this, body);
+    }
+    flushHead();
+    ended(bytes);
+    return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as typeof end;
+}
+
+/** The error that takes the place of an answer over MAX_RESPONSE_BYTES (over WebSocket too). */
+export function answerTooLarge(bytes: number) {
+  const limit = MAX_RESPONSE_BYTES;
+  return {
+    message:
+      `The result is ${bytes} bytes, more than the ${limit} an answer may have, and was not sent; ask for fewer ` +
+      "fields or rows (what a mutation did is done).",
+    extensions: { code: "QUERY_TOO_COMPLEX", details: { reason: "RESPONSE_TOO_LARGE", limit, bytes } },
+  };
+}
+
+function tooManyPipelined(): AppError {
+  return new AppError(
+    "RATE_LIMITED",
+    `At most ${MAX_PIPELINED} requests may wait for their answers on one connection; wait for some first.`,
+    { retryAfter: 1, details: { reason: "TOO_MANY_REQUESTS_WAITING", limit: MAX_PIPELINED } },
+  );
 }
 
 function tooManyWaiting(limit: number): AppError {
