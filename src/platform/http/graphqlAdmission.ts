@@ -170,11 +170,16 @@ class UnsentAnswers {
 function capAnswer(res: ServerResponse, ended: (bytes: number) => void): void {
   const { writeHead, write, end } = res;
   let head: Parameters<typeof writeHead> | undefined;
+  // Once the body is being written, writeHead goes through: Node's own end() and write() call it
+  // when nobody has (an answer of Express's res.json, the error handler's).
+  let writing = false;
   const flushHead = () => {
+    writing = true;
     if (head) writeHead.apply(res, head);
     head = undefined;
   };
   res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+    if (writing) return writeHead.apply(this, args);
     head = args;
     return this;
   } as typeof writeHead;
@@ -185,6 +190,7 @@ function capAnswer(res: ServerResponse, ended: (bytes: number) => void): void {
   res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
     const bytes = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
     if (head && bytes > MAX_RESPONSE_BYTES) {
+      writing = true;
       const body = Buffer.from(JSON.stringify({ errors: [answerTooLarge(bytes)] }));
       const [status, ...headers] = head;
       head = undefined;
