@@ -209,11 +209,6 @@ const CONNECTION_INIT_WAIT_MS = 10_000;
 const DEFAULT_KEEPALIVE_MS = 12_000;
 
 /**
- * Whether prepared arguments are a subscription without a signed-in caller. Every subscription's
- * topic is its caller's, so such a one is refused before Grafast plans it: planned, a flood of
- * distinct documents cost the process their plans only to be refused one by one.
- */
-/**
  * A message over MAX_RESPONSE_BYTES (a result, as over HTTP) is replaced by a `next` carrying the
  * error, for the same id: ten sockets each sent one 29.5 MB result and left it unread, and the
  * heap filled. graphql-ws writes `{"id":…` first, so the id is read without parsing the message.
@@ -233,6 +228,11 @@ function socketClosed(): GraphQLError {
   return new GraphQLError("The socket closed.");
 }
 
+/**
+ * Whether prepared arguments are a subscription without a signed-in caller. Every subscription's
+ * topic is its caller's, so such a one is refused before Grafast plans it: planned, a flood of
+ * distinct documents cost the process their plans only to be refused one by one.
+ */
 function anonymousSubscription(args: ExecutionArgs): boolean {
   if (getOperationAST(args.document, args.operationName)?.operation !== "subscription") return false;
   return (args.contextValue as { caller?: Caller } | undefined)?.caller?.claims === undefined;
