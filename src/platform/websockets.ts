@@ -17,10 +17,10 @@ import { makeGraphQLWSConfig } from "grafserv";
 import type { NodeGrafservBase } from "grafserv/node";
 import { CloseCode, makeServer } from "graphql-ws";
 import { isAsyncIterable } from "postgraphile/grafast";
-import { type ExecutionArgs, GraphQLError, getOperationAST, Kind } from "postgraphile/graphql";
+import { type ExecutionArgs, GraphQLError, getOperationAST } from "postgraphile/graphql";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Caller } from "./graphql/context.ts";
-import { operationPlanOf, planWeight } from "./graphql/planCache.ts";
+import { operationPlanOf, operationWeight } from "./graphql/planCache.ts";
 import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
@@ -266,12 +266,7 @@ export function attachGraphqlWebSockets(
   const countPlan = (address: string, message: MessageAdmission, args: ExecutionArgs): GraphQLError | undefined => {
     const operation = getOperationAST(args.document, args.operationName);
     if (operation?.operation !== "subscription") return undefined;
-    const fragments = Object.fromEntries(
-      args.document.definitions.flatMap((definition) =>
-        definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition]] : [],
-      ),
-    );
-    const weight = planWeight(operation, fragments);
+    const weight = operationWeight(args.document, operation);
     const plan = operationPlanOf(args.contextValue) ?? operation;
     const refusal = livePlans.admit(address, plan, weight);
     if (!refusal) message.plan = { plan, weight };

@@ -6,16 +6,16 @@
  * per-operation limit) 32 at a time filled the 256 MiB heap and the process died.
  *
  * An operation (HTTP or WebSocket, a query, a mutation or a subscription being set up) takes its
- * weight in fields (planWeight: as validation counted them, plus two) from the budget before
+ * weight in fields (operationWeight: as validation counted them, plus two) from the budget before
  * Grafast plans it, and gives it back once its result is ready (a subscription: once its stream
  * has started; from then on LivePlans counts its plan). Operations that do not fit wait, served one
  * client address at a time in turn (FairSlots); one heavier than the whole budget runs alone.
  */
 import { isPromiseLike } from "postgraphile/grafast";
-import { type DocumentNode, type FragmentDefinitionNode, getOperationAST, Kind } from "postgraphile/graphql";
+import { type DocumentNode, getOperationAST } from "postgraphile/graphql";
 import { FairSlots } from "../fairSlots.ts";
 import type { Caller } from "./context.ts";
-import { planWeight } from "./planCache.ts";
+import { operationWeight } from "./planCache.ts";
 
 /** The budget, in fields: about 45 MiB of plans in progress, as much as the plan cache keeps. */
 export const EXECUTION_BUDGET = 1_000;
@@ -29,12 +29,7 @@ interface OperationArgs {
 /** The operation's weight in fields; 1 when the document names no operation (Grafast refuses it). */
 function weightOf(args: OperationArgs): number {
   const operation = getOperationAST(args.document, args.operationName);
-  if (!operation) return 1;
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of args.document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
-  return planWeight(operation, fragments);
+  return operation ? operationWeight(args.document, operation) : 1;
 }
 
 function addressOf(args: OperationArgs): string {

@@ -17,11 +17,13 @@
  * (`schema.extensions.grafast`, under grafast's own symbol, found by its description): grafast
  * calls only its `get` and `set`. test/graphql/planCache.test.ts fails if that ever changes.
  */
-import type {
-  FragmentDefinitionNode,
-  GraphQLSchema,
-  OperationDefinitionNode,
-  SelectionSetNode,
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
 } from "postgraphile/graphql";
 import { measuredFields } from "./operationMeasure.ts";
 
@@ -141,6 +143,20 @@ export function planWeight(
   const fields =
     measuredFields.get(operation as OperationDefinitionNode) ?? plannedFields(operation.selectionSet, fragments);
   return 2 + fields;
+}
+
+/**
+ * planWeight of one operation of `document`: its fragments are gathered only for an operation
+ * validation did not measure (nearly every operation is measured, and this runs on every request).
+ */
+export function operationWeight(document: DocumentNode, operation: OperationDefinitionNode): number {
+  const measured = measuredFields.get(operation);
+  if (measured !== undefined) return 2 + measured;
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  return planWeight(operation, fragments);
 }
 
 /** Grafast's extensions of a schema and the symbol its operation cache is kept under, if both are there. */
