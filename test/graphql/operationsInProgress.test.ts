@@ -4,13 +4,14 @@
  * may have, an HTTP request is refused at once. One client posting 1,000 distinct 240-field queries
  * at once had filled the heap and ended the process (bench/README.md, "Heavy floods").
  */
-import http from "node:http";
+import http, { type ServerResponse } from "node:http";
 import net from "node:net";
 import {
   GRAPHQL_WAITING,
   MAX_OPERATIONS_IN_PROGRESS,
   MAX_PIPELINED,
   MAX_RESPONSE_BYTES,
+  UnsentAnswers,
 } from "../../src/platform/http/graphqlAdmission.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
@@ -238,3 +239,24 @@ test("an answer over MAX_RESPONSE_BYTES is replaced by QUERY_TOO_COMPLEX, over H
   expect((small.body.data as Record<string, { clientMutationId: string }>).a99!.clientMutationId).toHaveLength(1_000);
   socket.ws.close(1000);
 }, 60_000);
+
+test("past its bytes, the answers waiting for their clients lose the oldest's connection first", () => {
+  // Thirty connections that never read had grown the process by 25–30 MiB each, without end.
+  const cut: string[] = [];
+  const answer = (name: string, finished = false) =>
+    ({ writableFinished: finished, destroy: () => void cut.push(name) }) as unknown as ServerResponse;
+  const unsent = new UnsentAnswers(10);
+  const [a, b, c, d] = ["a", "b", "c", "d"].map((name) => answer(name));
+  unsent.add(a!, 4);
+  unsent.add(b!, 4);
+  unsent.add(answer("already gone out", true), 9);
+  expect(cut).toEqual([]);
+  unsent.add(c!, 4);
+  expect(cut).toEqual(["a"]);
+  // An answer that has gone out no longer counts.
+  unsent.remove(b!);
+  unsent.add(d!, 6);
+  expect(cut).toEqual(["a"]);
+  unsent.add(answer("e"), 1);
+  expect(cut).toEqual(["a", "c"]);
+});

@@ -60,14 +60,13 @@ export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
  */
 export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPHQL_WAITING): RequestHandler {
   const unsent = new UnsentAnswers(MAX_UNSENT_BYTES);
-  /** The answer last started on each connection, until it has gone out; and how many are open. */
-  const lastOnConnection = new WeakMap<Socket, ServerResponse>();
-  const openOnConnection = new WeakMap<Socket, number>();
+  /** Per connection with answers not yet gone out: how many, and the last one started. */
+  const connections = new WeakMap<Socket, { open: number; last: ServerResponse }>();
   return (req: Request, res: Response, next: NextFunction): void => {
     const address = req.ip ?? "";
     const socket = req.socket;
-    const open = openOnConnection.get(socket) ?? 0;
-    if (open >= MAX_PIPELINED) {
+    const connection = connections.get(socket);
+    if (connection && connection.open >= MAX_PIPELINED) {
       next(tooManyPipelined());
       return;
     }
@@ -86,9 +85,11 @@ export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPH
         return;
       }
     }
-    const before = lastOnConnection.get(socket);
-    lastOnConnection.set(socket, res);
-    openOnConnection.set(socket, open + 1);
+    const before = connection?.last;
+    if (connection) {
+      connection.open += 1;
+      connection.last = res;
+    } else connections.set(socket, { open: 1, last: res });
     let held = false;
     const release = () => {
       if (!held) return;
@@ -101,10 +102,8 @@ export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPH
       done = true;
       release();
       unsent.remove(res);
-      if (lastOnConnection.get(socket) === res) lastOnConnection.delete(socket);
-      const left = (openOnConnection.get(socket) ?? 1) - 1;
-      if (left > 0) openOnConnection.set(socket, left);
-      else openOnConnection.delete(socket);
+      const own = connections.get(socket);
+      if (own && --own.open === 0) connections.delete(socket);
     };
     res.once("finish", gone);
     res.once("close", gone);
@@ -134,7 +133,7 @@ export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPH
 }
 
 /** Answers written and not yet taken by their clients, oldest first, and their bytes in all. */
-class UnsentAnswers {
+export class UnsentAnswers {
   readonly #answers = new Map<ServerResponse, number>();
   #bytes = 0;
   readonly #limit: number;
