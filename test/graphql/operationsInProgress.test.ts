@@ -5,14 +5,19 @@
  * at once had filled the heap and ended the process (bench/README.md, "Heavy floods").
  */
 import http, { type ServerResponse } from "node:http";
-import net from "node:net";
+import net, { type AddressInfo } from "node:net";
+import express from "express";
 import {
   GRAPHQL_WAITING,
+  graphqlAdmission,
   MAX_OPERATIONS_IN_PROGRESS,
   MAX_PIPELINED,
   MAX_RESPONSE_BYTES,
   UnsentAnswers,
 } from "../../src/platform/http/graphqlAdmission.ts";
+import { FairSlots } from "../../src/platform/fairSlots.ts";
+import { errorHandler } from "../../src/platform/http/errorHandler.ts";
+import { createLogger } from "../../src/platform/logger.ts";
 import { createTenant, createUser } from "../helpers/fixtures.ts";
 import { until } from "../helpers/wait.ts";
 import {
@@ -259,4 +264,52 @@ test("past its bytes, the answers waiting for their clients lose the oldest's co
   expect(cut).toEqual(["a"]);
   unsent.add(answer("e"), 1);
   expect(cut).toEqual(["a", "c"]);
+});
+
+test("past the waiting one address may have a request is 429; past the waiting in all, 503 (small limits)", async () => {
+  // The same middleware as /graphql's, on a server of its own with one place, 2 waiting per address
+  // and 3 in all, so that the process-wide refusal is reached without thousands of sockets.
+  const slots = new FairSlots(1);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const small = express();
+  small.set("trust proxy", true);
+  small.use(graphqlAdmission(slots, { perAddress: 2, total: 3 }));
+  small.use(async (_req, res) => {
+    await released;
+    res.json({ data: { ok: true } });
+  });
+  small.use(errorHandler(createLogger("silent")));
+  const server = small.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const from = (address: string) =>
+    fetch(url, { method: "POST", headers: { "x-forwarded-for": address } }).then(async (response) => ({
+      status: response.status,
+      body: (await response.json()) as { errors?: Array<{ extensions: { code: string; details: unknown } }> },
+    }));
+  try {
+    const running = from("192.0.2.1");
+    await until(() => slots.inUse === 1, "the one place taken");
+    const waiting = [from("192.0.2.1"), from("192.0.2.1")];
+    await until(() => slots.waiting === 2, "two waiting from one address");
+    expect((await from("192.0.2.1")).body.errors?.[0]?.extensions).toEqual({
+      code: "RATE_LIMITED",
+      details: { reason: "TOO_MANY_REQUESTS_WAITING", limit: 2 },
+    });
+    waiting.push(from("198.51.100.7"));
+    await until(() => slots.waiting === 3, "three waiting in all");
+    const refused = await from("203.0.113.9");
+    expect(refused.status).toBe(503);
+    expect(refused.body.errors?.[0]?.extensions).toEqual({
+      code: "SERVICE_UNAVAILABLE",
+      details: { reason: "TOO_MANY_REQUESTS_WAITING" },
+    });
+    release();
+    const answered = await Promise.all([running, ...waiting]);
+    expect(answered.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+  } finally {
+    release();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
