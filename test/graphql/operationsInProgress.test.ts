@@ -266,7 +266,7 @@ test("past its bytes, the answers waiting for their clients lose the oldest's co
   expect(cut).toEqual(["a", "c"]);
 });
 
-test("past the waiting one address may have a request is 429; past the waiting in all, 503 (small limits)", async () => {
+test("past the waiting of one address a request is 429; past the waiting in all, 503 (small limits)", async () => {
   // The same middleware as /graphql's, on a server of its own with one place, 2 waiting per address
   // and 3 in all, so that the process-wide refusal is reached without thousands of sockets.
   const slots = new FairSlots(1);
