@@ -255,7 +255,7 @@ export class Metrics {
   }
 
   /** The GraphQL operations in progress and waiting for a place (src/platform/http/graphqlAdmission.ts). */
-  observeOperationSlots(slots: { inUse: number; waiting: number }): void {
+  observeOperationSlots(slots: { inUse: number; waiting: number }, unsent: { bytes: number }): void {
     new Gauge({
       name: "tessera_graphql_concurrent_operations",
       help: "GraphQL operations (HTTP and WebSocket) in progress or waiting for a place now.",
@@ -264,6 +264,14 @@ export class Metrics {
       collect() {
         this.set({ state: "in_progress" }, slots.inUse);
         this.set({ state: "waiting" }, slots.waiting);
+      },
+    });
+    new Gauge({
+      name: "tessera_graphql_unsent_answer_bytes",
+      help: "Bytes of GraphQL answers (HTTP and WebSocket) written and not yet taken by their clients.",
+      registers: [this.registry],
+      collect() {
+        this.set(unsent.bytes);
       },
     });
   }

@@ -39,7 +39,7 @@ import { type Implementation, implement, isStreaming } from "./http/routeSpec.ts
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
-import { graphqlAdmission, operationSlots } from "./http/graphqlAdmission.ts";
+import { graphqlAdmission, MAX_UNSENT_BYTES, operationSlots, UnsentAnswers } from "./http/graphqlAdmission.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
 import { installClientAddress, rememberedTrust } from "./http/trustProxy.ts";
 import { answerClientErrors, continueWhenRead, malformation } from "./http/clientErrors.ts";
@@ -70,6 +70,8 @@ export interface ServerOptions {
   logger: Logger;
   /** The modules whose routes, GraphQL plugins and request-time services the server carries. */
   modules: readonly ModuleManifest[];
+  /** Bytes of GraphQL answers that may wait for their clients in the process (default MAX_UNSENT_BYTES). */
+  maxUnsentBytes?: number;
 }
 
 export async function createTesseraServer({
@@ -77,6 +79,7 @@ export async function createTesseraServer({
   database,
   logger,
   modules,
+  maxUnsentBytes = MAX_UNSENT_BYTES,
 }: ServerOptions): Promise<TesseraServer> {
   shareDefaultAbortReason();
   registerModules(modules);
@@ -252,13 +255,15 @@ export async function createTesseraServer({
   await serv.addTo(app, httpServer, false);
   // GraphQL operations in progress at once, over HTTP and WebSocket (src/platform/http/graphqlAdmission.ts).
   const slots = operationSlots();
+  const unsentAnswers = new UnsentAnswers(maxUnsentBytes, logger);
   const websockets = attachGraphqlWebSockets(serv, httpServer, logger, {
     clientAddress: expressClientAddress(app),
     sessionWatch,
     operationSlots: slots,
+    unsentAnswers,
   });
   metrics.observeWebSockets(() => websockets.openCount());
-  metrics.observeOperationSlots(slots);
+  metrics.observeOperationSlots(slots, unsentAnswers);
 
   const onError = errorHandler(logger);
   app.use(methodNotAllowed(specs), notFound);
@@ -270,7 +275,7 @@ export async function createTesseraServer({
     [
       ...everyRequest,
       ...responseHeaders,
-      graphqlAdmission(slots),
+      graphqlAdmission(slots, { unsent: unsentAnswers }),
       authenticated,
       ...graphqlGuards,
       serv.createHandler() as express.RequestHandler,

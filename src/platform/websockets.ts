@@ -25,7 +25,13 @@ import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
 import type { FairSlots } from "./fairSlots.ts";
-import { answerTooLarge, MAX_RESPONSE_BYTES, operationSlots } from "./http/graphqlAdmission.ts";
+import {
+  answerTooLarge,
+  MAX_RESPONSE_BYTES,
+  MAX_UNSENT_BYTES,
+  operationSlots,
+  UnsentAnswers,
+} from "./http/graphqlAdmission.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import { duplicateKey, escapesWellFormed } from "./http/unicode.ts";
 import type { Logger } from "./logger.ts";
@@ -200,6 +206,8 @@ export interface GraphqlWebSocketOptions {
   sessionWatch?: SessionWatch;
   /** Places of the operations in progress in the process, shared with HTTP (src/platform/http/graphqlAdmission.ts). */
   operationSlots?: FairSlots;
+  /** Answers waiting for their clients in the process, shared with HTTP (ibid.). */
+  unsentAnswers?: UnsentAnswers;
 }
 
 /** How long a new socket may take to send connection_init (the limit per client address still applies). */
@@ -252,6 +260,7 @@ export function attachGraphqlWebSockets(
   const operationsByAddress = new Map<string, number>();
   const livePlans = new LivePlans();
   const slots = options.operationSlots ?? operationSlots();
+  const unsent = options.unsentAnswers ?? new UnsentAnswers(MAX_UNSENT_BYTES, logger);
   /** Gives an operation's place back, once: its result is ready, its stream started, or it ended. */
   const freePlace = (message: MessageAdmission | undefined) => {
     if (!message?.inProgress) return;
@@ -425,10 +434,18 @@ export function attachGraphqlWebSockets(
                 resolve();
                 return;
               }
+              // Counted from now until it has gone to the kernel, against the process's bytes of
+              // unread answers (HTTP's too): past them, the connection waiting longest is cut.
+              const message = withinAnswerLimit(data);
+              const bytes = Buffer.byteLength(message);
+              unsent.add(ws, bytes, () => ws.terminate());
+              // It was this one that had waited longest.
+              if (ws.readyState !== ws.OPEN) return resolve();
               // A write that fails is a connection that broke (a reset, a close without a close
               // frame) while events were written: the client's doing, not a server fault. The
               // socket is ended; its close ends its operations.
-              ws.send(withinAnswerLimit(data), (error) => {
+              ws.send(message, (error) => {
+                unsent.sent(ws, bytes);
                 if (error) {
                   logger.debug({ err: error }, "websocket write failed; the connection is gone");
                   ws.terminate();
@@ -493,7 +510,10 @@ export function attachGraphqlWebSockets(
         },
         extra,
       );
-      ws.once("close", (code, reason) => void closed(code, reason.toString()));
+      ws.once("close", (code, reason) => {
+        unsent.remove(ws);
+        void closed(code, reason.toString());
+      });
     });
   });
 

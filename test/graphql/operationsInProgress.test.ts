@@ -4,7 +4,7 @@
  * may have, an HTTP request is refused at once. One client posting 1,000 distinct 240-field queries
  * at once had filled the heap and ended the process (bench/README.md, "Heavy floods").
  */
-import http, { type ServerResponse } from "node:http";
+import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import express from "express";
 import {
@@ -248,22 +248,37 @@ test("an answer over MAX_RESPONSE_BYTES is replaced by QUERY_TOO_COMPLEX, over H
 test("past its bytes, the answers waiting for their clients lose the oldest's connection first", () => {
   // Thirty connections that never read had grown the process by 25–30 MiB each, without end.
   const cut: string[] = [];
-  const answer = (name: string, finished = false) =>
-    ({ writableFinished: finished, destroy: () => void cut.push(name) }) as unknown as ServerResponse;
   const unsent = new UnsentAnswers(10);
-  const [a, b, c, d] = ["a", "b", "c", "d"].map((name) => answer(name));
-  unsent.add(a!, 4);
-  unsent.add(b!, 4);
-  unsent.add(answer("already gone out", true), 9);
+  const keys = new Map<string, object>();
+  const key = (name: string) => keys.get(name) ?? keys.set(name, { name }).get(name)!;
+  const add = (name: string, bytes: number) => unsent.add(key(name), bytes, () => cut.push(name));
+  const socket = key("socket");
+  // An HTTP answer is counted whole until it has gone out; a WebSocket's messages add up on its socket.
+  add("a", 4);
+  add("socket", 2);
+  add("socket", 2);
   expect(cut).toEqual([]);
-  unsent.add(c!, 4);
+  expect(unsent.bytes).toBe(8);
+  add("c", 4);
   expect(cut).toEqual(["a"]);
-  // An answer that has gone out no longer counts.
-  unsent.remove(b!);
-  unsent.add(d!, 6);
+  expect(unsent.bytes).toBe(8);
+  // Gone out: the socket's first message, then the rest of it.
+  unsent.sent(socket, 2);
+  add("d", 4);
   expect(cut).toEqual(["a"]);
-  unsent.add(answer("e"), 1);
+  unsent.sent(socket, 2);
+  expect(unsent.bytes).toBe(8);
+  // A socket whose wait starts again is the newest: c, waiting longest now, is cut first.
+  add("socket", 3);
   expect(cut).toEqual(["a", "c"]);
+  // What is removed (gone out, or its connection closed) no longer counts; a late `sent` changes nothing.
+  unsent.remove(socket);
+  unsent.sent(socket, 3);
+  expect(unsent.bytes).toBe(4);
+  add("e", 6);
+  expect(cut).toEqual(["a", "c"]);
+  add("f", 1);
+  expect(cut).toEqual(["a", "c", "d"]);
 });
 
 test("past the waiting of one address a request is 429; past the waiting in all, 503 (small limits)", async () => {
@@ -274,7 +289,7 @@ test("past the waiting of one address a request is 429; past the waiting in all,
   const released = new Promise<void>((resolve) => (release = resolve));
   const small = express();
   small.set("trust proxy", true);
-  small.use(graphqlAdmission(slots, { perAddress: 2, total: 3 }));
+  small.use(graphqlAdmission(slots, { waiting: { perAddress: 2, total: 3 } }));
   small.use(async (_req, res) => {
     await released;
     res.json({ data: { ok: true } });

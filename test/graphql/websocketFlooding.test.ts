@@ -4,7 +4,8 @@
  *   HTTP 429;
  * - a socket that keeps sending past the operation cap is closed with CLOSE_FLOODING (4429);
  * - a flood of operations leaves the process responsive (/ready answers);
- * - a client that stops reading is cut once MAX_BUFFERED_BYTES wait for it.
+ * - a client that stops reading is cut once MAX_BUFFERED_BYTES wait for it, or sooner, when the
+ *   answers waiting for clients in the whole process pass their limit (it has waited longest).
  * The server carries on after each. The per-socket caps themselves are in websocketLimits.test.ts.
  */
 import WebSocket from "ws";
@@ -252,3 +253,37 @@ test(
     }
   },
 );
+
+test("past the process's bytes of unread answers, the socket waiting longest is cut; the rest go on", async () => {
+  // Fails on the code before: nothing but each socket's own MAX_BUFFERED_BYTES bounded what waited
+  // for WebSocket clients, some 8 MiB a socket (the cut comes at a send, past one more message), so
+  // 50 sockets of an address could hold 400 MiB. The limit here is below one socket's own.
+  const logLines: string[] = [];
+  const limit = 1024 * 1024;
+  const own = await startTestApp({ logLines, maxUnsentBytes: limit });
+  try {
+    const bystander = await openSocket(own);
+    const stalled = await openSocket(own);
+    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const schema = "__schema { types { name description fields { name description type { name kind } } } }";
+    subscribeAll(stalled, ids("big", MAX_OPERATIONS_PER_SOCKET), `{ a: ${schema} b: ${schema} }`);
+    await until(
+      () => logLines.some((line) => line.includes("the connection waiting longest is cut")),
+      "the stalled socket to be cut",
+      30_000,
+    );
+    const gauge = async (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(await (await fetch(`${own.url}/metrics`)).text())?.[1]);
+    await until(async () => (await gauge("tessera_websocket_connections")) === 1, "the bystander alone to be open");
+    await until(async () => (await gauge("tessera_graphql_unsent_answer_bytes")) === 0, "nothing left unsent");
+    const cut = logLines.find((line) => line.includes("the connection waiting longest is cut"))!;
+    expect(JSON.parse(cut)).toMatchObject({ level: 40, limit, unsentBytes: expect.any(Number) });
+    expect(logLines.some((line) => line.includes("websocket client does not read; terminated"))).toBe(false);
+    bystander.ws.send(JSON.stringify({ id: "still", type: "subscribe", payload: { query: `{ ${schema} }` } }));
+    expect(await answerTo(bystander, "still")).toMatchObject({ type: "next", payload: { data: { __schema: {} } } });
+    bystander.ws.close(1000);
+    stalled.ws.terminate();
+  } finally {
+    await own.stop();
+  }
+});

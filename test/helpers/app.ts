@@ -54,6 +54,8 @@ export interface TestAppOptions {
    * listing what did not conform (test/helpers/openapiCheck.ts). On unless false.
    */
   openapiCheck?: boolean;
+  /** Bytes of GraphQL answers that may wait for their clients (the server's MAX_UNSENT_BYTES otherwise). */
+  maxUnsentBytes?: number;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -73,7 +75,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logger = logLines
     ? createLogger("debug", "tessera", { write: (line: string) => void logLines.push(line) })
     : createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
-  const server = await createTesseraServer({ modules: MODULES, config, database: db.urls, logger });
+  const server = await createTesseraServer({
+    modules: MODULES,
+    config,
+    database: db.urls,
+    logger,
+    maxUnsentBytes: options.maxUnsentBytes,
+  });
   const openapi =
     options.openapiCheck === false ? undefined : watchResponses(server.httpServer, server.openApiDocument);
   // fetch keeps idle connections for the next request; with the server's 5 s keep-alive timeout, a

@@ -17,6 +17,7 @@ import type { Socket } from "node:net";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors.ts";
 import { FairSlots } from "../fairSlots.ts";
+import type { Logger } from "../logger.ts";
 
 /**
  * 32 at once: more than the request pool's connections, so that a place is not what requests wait
@@ -36,6 +37,12 @@ export interface WaitingLimits {
   total: number;
 }
 
+export interface AdmissionOptions {
+  /** Answers waiting for their clients, shared with the WebSocket side (default: the process's limit, alone). */
+  unsent?: UnsentAnswers;
+  waiting?: WaitingLimits;
+}
+
 /** 200 waiting per address (more than a browser's or a proxy's connections would ever hold), 2,000 in all. */
 export const GRAPHQL_WAITING: WaitingLimits = { perAddress: 200, total: 2_000 };
 
@@ -45,7 +52,7 @@ export const MAX_PIPELINED = 8;
 /** The largest GraphQL answer sent, in bytes; a larger one is replaced by QUERY_TOO_COMPLEX. */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
-/** Bytes of answers written and not yet taken by their clients, in the whole process. */
+/** Bytes of answers written and not yet taken by their clients, in the whole process (HTTP and WebSocket). */
 export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -58,8 +65,10 @@ export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
  * MAX_UNSENT_BYTES of answers waiting for their clients in the process, the connection of the oldest
  * is cut: clients that never read had grown the process by 25–30 MiB each, without end.
  */
-export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPHQL_WAITING): RequestHandler {
-  const unsent = new UnsentAnswers(MAX_UNSENT_BYTES);
+export function graphqlAdmission(
+  slots: FairSlots,
+  { unsent = new UnsentAnswers(MAX_UNSENT_BYTES), waiting = GRAPHQL_WAITING }: AdmissionOptions = {},
+): RequestHandler {
   /** Per connection with answers not yet gone out: how many, and the last one started. */
   const connections = new WeakMap<Socket, { open: number; last: ServerResponse }>();
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -71,11 +80,11 @@ export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPH
       return;
     }
     if (slots.full()) {
-      if (slots.waitingOf(address) >= limits.perAddress) {
-        next(tooManyWaiting(limits.perAddress));
+      if (slots.waitingOf(address) >= waiting.perAddress) {
+        next(tooManyWaiting(waiting.perAddress));
         return;
       }
-      if (slots.waiting >= limits.total) {
+      if (slots.waiting >= waiting.total) {
         next(
           new AppError("SERVICE_UNAVAILABLE", "Too many GraphQL requests are waiting right now; try again shortly.", {
             retryAfter: 1,
@@ -109,7 +118,8 @@ export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPH
     res.once("close", gone);
     capAnswer(res, (bytes) => {
       release();
-      unsent.add(res, bytes);
+      // An answer to a client already gone is dropped by Node; it would never be counted out.
+      if (!done && !res.destroyed) unsent.add(res, bytes, () => res.destroy());
     });
     const admit = () => {
       // A client gone while it waited gives its place back at once.
@@ -132,33 +142,67 @@ export function graphqlAdmission(slots: FairSlots, limits: WaitingLimits = GRAPH
   };
 }
 
-/** Answers written and not yet taken by their clients, oldest first, and their bytes in all. */
+/**
+ * Answers written and not yet taken by their clients, in the whole process (HTTP responses and
+ * WebSocket messages alike), by what they are waiting on: a response, or a socket. Past the limit,
+ * the connection that has waited longest for its client to read loses it: clients that never read
+ * had grown the process by 25–30 MiB each over HTTP, and by up to 8 MiB a WebSocket (its own cut
+ * comes at MAX_BUFFERED_BYTES, past one more message), so without end over enough connections.
+ */
 export class UnsentAnswers {
-  readonly #answers = new Map<ServerResponse, number>();
+  /** What each connection waits to send, in the order their waits began. */
+  readonly #waiting = new Map<object, { bytes: number; cut: () => void }>();
   #bytes = 0;
   readonly #limit: number;
+  readonly #logger: Pick<Logger, "warn"> | undefined;
 
-  constructor(limit: number) {
+  constructor(limit: number, logger?: Pick<Logger, "warn">) {
     this.#limit = limit;
+    this.#logger = logger;
   }
 
-  add(res: ServerResponse, bytes: number): void {
-    if (bytes === 0 || res.writableFinished) return;
-    this.#answers.set(res, bytes);
+  /** Bytes waiting for their clients now, in all (the tessera_graphql_unsent_answer_bytes gauge). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** `bytes` more are waiting for `key`'s client; `cut` ends its connection. */
+  add(key: object, bytes: number, cut: () => void): void {
+    if (bytes === 0) return;
+    const entry = this.#waiting.get(key);
+    if (entry) entry.bytes += bytes;
+    else this.#waiting.set(key, { bytes, cut });
     this.#bytes += bytes;
     // Past the limit, the clients that have read least for longest lose their connections.
-    for (const [oldest] of this.#answers) {
+    for (const [oldest, { cut: cutOldest }] of this.#waiting) {
       if (this.#bytes <= this.#limit) break;
+      this.#logger?.warn(
+        { unsentBytes: this.#bytes, limit: this.#limit },
+        "answers wait for clients that do not read; the connection waiting longest is cut",
+      );
       this.remove(oldest);
-      oldest.destroy();
+      cutOldest();
     }
   }
 
-  remove(res: ServerResponse): void {
-    const bytes = this.#answers.get(res);
-    if (bytes === undefined) return;
-    this.#answers.delete(res);
+  /** `bytes` of `key`'s have gone out. */
+  sent(key: object, bytes: number): void {
+    const entry = this.#waiting.get(key);
+    if (!entry) return;
+    if (entry.bytes <= bytes) {
+      this.remove(key);
+      return;
+    }
+    entry.bytes -= bytes;
     this.#bytes -= bytes;
+  }
+
+  /** Nothing of `key`'s waits any more: all gone out, or its connection closed. */
+  remove(key: object): void {
+    const entry = this.#waiting.get(key);
+    if (!entry) return;
+    this.#waiting.delete(key);
+    this.#bytes -= entry.bytes;
   }
 }
 
