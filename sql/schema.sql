@@ -1658,6 +1658,42 @@ $function$;
 comment on function app_private.issue_two_factor_challenge(uuid,bytea,interval) is '@module identity
 Stores the challenge of a two-step login (the SHA-256 of its token), valid for ttl.';
 
+CREATE OR REPLACE FUNCTION app_private.known_reset_address(tenant_id uuid, email citext, address inet)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce((
+    select app_private.known_sign_in_address(u.id, known_reset_address.address)
+    from app_public.users u
+    where u.tenant_id = known_reset_address.tenant_id and u.email = known_reset_address.email
+      and u.deleted_at is null and not u.is_system
+  ), false);
+$function$;
+comment on function app_private.known_reset_address(uuid,citext,inet) is '@module identity
+Whether the address is a known sign-in address of the user the e-mail names in the tenant (known_sign_in_address); false when it names none.';
+
+CREATE OR REPLACE FUNCTION app_private.known_sign_in_address(user_id uuid, address inet)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select exists (
+    select 1
+    from app_private.sessions s
+      left join app_private.user_secrets u on u.user_id = s.user_id
+    where s.user_id = known_sign_in_address.user_id
+      and s.ip = known_sign_in_address.address
+      and s.created_at > now() - interval '90 days'
+      and s.created_at >= coalesce(u.password_changed_at, '-infinity')
+      and s.revoked_reason is distinct from 'refresh_token_reused'
+  );
+$function$;
+comment on function app_private.known_sign_in_address(uuid,inet) is '@module identity
+Whether a session of the user began from the address within 90 days, since their password last changed, and was not revoked as stolen (false for a null address).';
+
 CREATE OR REPLACE FUNCTION app_private.login_candidate(tenant_id uuid, identifier citext, OUT user_id uuid, OUT password_hash text, OUT totp_enabled boolean)
  RETURNS record
  LANGUAGE sql

@@ -101,11 +101,12 @@ describe("password and code checks are counted before they are made", () => {
     async () => {
       const user = await createUser(app.db.ownerPool, tenant, "member", { password });
       const ip = addresses();
-      const login = (identifier: string, pass: string) =>
-        rest("/api/auth/login", { tenant: "limited", login: identifier, password: pass }, ip(1));
+      const login = (identifier: string, pass: string, from = ip(1)) =>
+        rest("/api/auth/login", { tenant: "limited", login: identifier, password: pass }, from);
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) statuses.push((await login(user.email, `wrong guess ${i}`)).status);
-      statuses.push((await login(user.username, password)).status); // a success: not a failure
+      // A success (from elsewhere: ip(1) stays unknown, its failures the account's): not a failure.
+      statuses.push((await login(user.username, password, ip(2))).status);
       for (let i = 4; i < 9; i++) statuses.push((await login(user.username.toUpperCase(), `wrong guess ${i}`)).status);
       statuses.push((await login(user.email.toUpperCase(), "wrong guess 9")).status);
       expect(statuses).toEqual([401, 401, 401, 401, 200, 401, 401, 401, 401, 401, 401]);
@@ -219,4 +220,107 @@ describe("password and code checks are counted before they are made", () => {
       ).toBe(200);
     },
   );
+});
+
+describe("guesses from elsewhere do not lock the owner out", () => {
+  /** Signs `login` in from `ip` with the right password; its session records the address. */
+  async function signIn(login: string, ip: string, secret = password) {
+    const answer = await rest("/api/auth/login", { tenant: "limited", login, password: secret }, ip);
+    expect(answer.status).toBe(200);
+    return answer.body as { accessToken: string };
+  }
+
+  test(
+    "40 parallel wrong passwords from elsewhere: the owner signs in from an address they signed in from; " +
+      "from there guesses have 10 of their own",
+    async () => {
+      // Fails on the code before: the account's 10 failures refused its owner too, anywhere, for the window.
+      const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+      const ip = addresses();
+      await signIn(user.email, ip(1));
+      const guesses = await parallel(40, (i) =>
+        rest(
+          "/api/auth/login",
+          { tenant: "limited", login: user.email, password: `wrong guess ${i}` },
+          ip(2 + (i % 4)),
+        ),
+      );
+      expect(countCodes(guesses)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 30 });
+      // From the owner's address, the right password works (their username shares the account).
+      await signIn(user.username, ip(1));
+      // From an address they never signed in from, it waits for the next window.
+      expect((await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(9))).code).toBe(
+        "RATE_LIMITED",
+      );
+      // Guesses from the owner's address are limited as well, in a bucket of their own.
+      const fromOwnAddress = await parallel(20, (i) =>
+        graphql(DOCS.login, { tenant: "limited", login: user.email, password: `guess at home ${i}` }, ip(1)),
+      );
+      expect(countCodes(fromOwnAddress)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 10 });
+      expect((await rest("/api/auth/login", { tenant: "limited", login: user.email, password }, ip(1))).code).toBe(
+        "RATE_LIMITED",
+      );
+      const { rows } = await app.db.ownerPool.query(
+        "select count(*)::int as n from app_private.auth_events where type = 'login_failed' and user_id = $1",
+        [user.id],
+      );
+      expect(rows[0].n).toBe(20);
+    },
+  );
+
+  test("an address stops being known when the password changes, or when its session was revoked as stolen", async () => {
+    const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+    const ip = addresses();
+    // Someone who knew the old password signed in from ip(1); the owner then changed it from ip(2).
+    await signIn(user.email, ip(1));
+    const owner = await signIn(user.email, ip(2));
+    const newPassword = "the owner's new passphrase";
+    expect(
+      (await rest("/api/auth/password/change", { currentPassword: password, newPassword }, ip(2), owner.accessToken))
+        .status,
+    ).toBe(200);
+    // ip(1)'s guesses now count in the account's bucket: ten spend it for everyone else too.
+    const guesses = await parallel(12, (i) =>
+      rest("/api/auth/login", { tenant: "limited", login: user.email, password: `wrong guess ${i}` }, ip(1)),
+    );
+    expect(countCodes(guesses)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 2 });
+    expect(
+      (await rest("/api/auth/login", { tenant: "limited", login: user.email, password: newPassword }, ip(3))).code,
+    ).toBe("RATE_LIMITED");
+
+    // A session revoked as stolen (its refresh token presented twice) makes its address no one's.
+    const other = await createUser(app.db.ownerPool, tenant, "member", { password });
+    await signIn(other.email, ip(4));
+    await app.db.ownerPool.query(
+      "update app_private.sessions set revoked_at = now(), revoked_reason = 'refresh_token_reused' where user_id = $1",
+      [other.id],
+    );
+    const stolen = await parallel(12, (i) =>
+      rest("/api/auth/login", { tenant: "limited", login: other.email, password: `wrong guess ${i}` }, ip(4)),
+    );
+    expect(countCodes(stolen)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 2 });
+  });
+
+  test("forgotten-password requests from elsewhere do not keep the owner from a reset at an address of theirs", async () => {
+    const user = await createUser(app.db.ownerPool, tenant, "member", { password });
+    const ip = addresses();
+    await signIn(user.email, ip(1));
+    const flood = await parallel(6, (i) =>
+      rest("/api/auth/password/forgot", { tenant: "limited", email: user.email }, ip(2 + (i % 3))),
+    );
+    expect(countCodes(flood)).toEqual({ 202: LIMITS.forgotPasswordPerEmail.max, RATE_LIMITED: 3 });
+    expect((await rest("/api/auth/password/forgot", { tenant: "limited", email: user.email }, ip(9))).code).toBe(
+      "RATE_LIMITED",
+    );
+    // From the owner's address: accepted, within a limit of its own.
+    const fromOwner = await parallel(5, () =>
+      rest("/api/auth/password/forgot", { tenant: "limited", email: user.email }, ip(1)),
+    );
+    expect(countCodes(fromOwner)).toEqual({ 202: LIMITS.forgotPasswordPerEmail.max, RATE_LIMITED: 2 });
+    const { rows } = await app.db.ownerPool.query(
+      "select count(*)::int as n from app_private.password_resets where user_id = $1",
+      [user.id],
+    );
+    expect(rows[0].n).toBe(2 * LIMITS.forgotPasswordPerEmail.max);
+  });
 });

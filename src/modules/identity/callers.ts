@@ -1,4 +1,5 @@
 /** Who is asking, as identity's flows need it: rate-limit keys, the caller's claims, the tenant by slug. */
+import { isIP } from "node:net";
 import type pg from "pg";
 import type { AccessClaims } from "../../platform/auth/tokens.ts";
 import { AppError } from "../../platform/errors.ts";
@@ -27,6 +28,11 @@ export function limitKeyOfTenant(tenantId: string | undefined, slug: string): st
 /** The per-IP bucket's name: the client address Express derived (TRUST_PROXY decides whom to believe). */
 export function ipOf(caller: Caller): string {
   return caller.ip ?? "unknown";
+}
+
+/** The client address as PostgreSQL's inet reads it; null when there is none that is an IP address. */
+export function inetOf(caller: Caller): string | null {
+  return caller.ip !== undefined && isIP(caller.ip) !== 0 ? caller.ip : null;
 }
 
 export function requireClaims(caller: Caller): AccessClaims {

@@ -20,7 +20,7 @@ import type { SessionCheck } from "../../platform/auth/sessionCheck.ts";
 import { makeRefreshTokenSuccessor } from "../../platform/auth/tokens.ts";
 import { prepared } from "../../platform/db/pools.ts";
 import type { Caller } from "../../platform/graphql/context.ts";
-import { activeTenantId, type CaptchaVerifier, ipOf, limitKeyOfTenant, requireClaims } from "./callers.ts";
+import { activeTenantId, type CaptchaVerifier, inetOf, ipOf, limitKeyOfTenant, requireClaims } from "./callers.ts";
 import { Registrations } from "./registration.ts";
 import {
   SESSION_USER_COLUMNS,
@@ -99,13 +99,20 @@ export class AuthService {
             user_id: string | null;
             password_hash: string | null;
             totp_enabled: boolean | null;
-          }>("select * from app_private.login_candidate($1, $2)", [tenantId, data.login])
+            known_address: boolean;
+          }>(
+            "select c.*, app_private.known_sign_in_address(c.user_id, $3) as known_address " +
+              "from app_private.login_candidate($1, $2) c",
+            [tenantId, data.login, inetOf(caller)],
+          )
         ).rows[0]
       : undefined;
     // The account bucket is the user (e-mail and username share it); an unknown identifier has
-    // its own, so guessing at it is limited the same way.
+    // its own, so guessing at it is limited the same way. From an address the user has signed in
+    // from (known_sign_in_address), failures count in a bucket of that address: someone guessing
+    // from elsewhere cannot lock the owner out.
     const accountKey = candidate?.user_id
-      ? `login:user:${candidate.user_id}`
+      ? `login:user:${candidate.user_id}${candidate.known_address ? `:known:${ipOf(caller)}` : ""}`
       : `login:unknown:${limitKeyOfTenant(tenantId, data.tenant)}:${data.login.toLowerCase()}`;
     const units = await take(
       this.#pool,
@@ -232,11 +239,26 @@ export class AuthService {
     const data = parseInput(schemas.forgotPassword, input);
     const tenantId = await activeTenantId(this.#pool, data.tenant);
     const tenantKey = limitKeyOfTenant(tenantId, data.tenant);
+    // From an address the e-mail's user has signed in from, the requests are counted apart from the
+    // tenant's and the e-mail's: a flood of them from elsewhere does not keep the owner from a reset.
+    const known =
+      tenantId !== undefined &&
+      (
+        await this.#pool.query<{ known: boolean }>("select app_private.known_reset_address($1, $2, $3) as known", [
+          tenantId,
+          data.email,
+          inetOf(caller),
+        ])
+      ).rows[0]!.known;
     await take(
       this.#pool,
       [`forgot:ip:${ipOf(caller)}`, LIMITS.forgotPasswordPerIp],
-      [`forgot:tenant:${tenantKey}`, LIMITS.forgotPasswordPerTenant],
-      [`forgot:email:${tenantKey}:${data.email}`, LIMITS.forgotPasswordPerEmail],
+      ...(known
+        ? [[`forgot:email:${tenantKey}:${data.email}:known:${ipOf(caller)}`, LIMITS.forgotPasswordPerEmail] as const]
+        : [
+            [`forgot:tenant:${tenantKey}`, LIMITS.forgotPasswordPerTenant] as const,
+            [`forgot:email:${tenantKey}:${data.email}`, LIMITS.forgotPasswordPerEmail] as const,
+          ]),
     );
     if (tenantId) {
       const token = randomToken();
