@@ -1,3 +1,8 @@
+--! Previous: sha1:cf2a36ce81e56db82944d03a4bb05821e42ac45a
+--! Hash: sha1:0892f71347885b4dc621a215d9646c1709d62f1f
+--! Message: Identity: failed logins and reset requests from a known sign-in address have buckets of their own
+
+--! split: 020-identity.sql
 -- A client address is known for a user when a session of theirs began from it: within 90 days,
 -- since their password last changed, and not one revoked as stolen. Failed logins from a known
 -- address are counted in a bucket of that user and address, apart from the account's own, so that
