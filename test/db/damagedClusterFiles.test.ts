@@ -55,7 +55,11 @@ test("a state file whose port is no port: the cluster starts on a free one, and 
     try {
       expect(server.owned).toBe(true);
       expect(Number.isInteger(server.port) && server.port > 0 && server.port < 65_536).toBe(true);
-      expect(JSON.parse(readFileSync(cluster.stateFile, "utf8"))).toEqual({ port: server.port, password });
+      expect(JSON.parse(readFileSync(cluster.stateFile, "utf8"))).toEqual({
+        port: server.port,
+        password,
+        owner: process.pid,
+      });
     } finally {
       await server.stop();
     }

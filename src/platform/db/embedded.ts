@@ -23,6 +23,7 @@ import { makeDirectorySync } from "../directories.ts";
 import { errnoCode, freePort } from "../system.ts";
 import type { Logger } from "../logger.ts";
 import { handOverToPostgresUser, osUserExists, reachableDataDir } from "./embeddedDataDir.ts";
+import { adoptOrphan, type EmbeddedState, writeState } from "./embeddedOwner.ts";
 import { answersFor, processIsAlive, readPostmasterPid, sessionsGone } from "./embeddedProbes.ts";
 
 export interface EmbeddedServer {
@@ -53,12 +54,7 @@ export class EmbeddedPostgresError extends StartupError {
 /** How long to wait for a cluster another process is starting to accept connections. */
 const ATTACH_TIMEOUT_MS = 30_000;
 
-interface EmbeddedState {
-  port: number;
-  password: string;
-}
-
-/** What a state file read back holds: either part may be missing or damaged. */
+/** What a state file read back holds: any part may be missing or damaged. */
 type SavedState = Partial<EmbeddedState>;
 
 export interface EmbeddedOptions {
@@ -135,7 +131,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     // Written before starting: initdb sets this password, and a crash must not lose it.
     if (written?.port !== port || written.password !== password) {
       const state: EmbeddedState = { port, password };
-      writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
+      writeState(stateFile, state);
       written = state;
     }
     if (!existsSync(join(dataDir, "PG_VERSION"))) {
@@ -152,10 +148,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       // Another process may have started the same cluster in the meantime: use that one.
       const raced = await attachToRunning(dataDir, stateFile, { port, password }, logger);
       if (raced) {
-        // We wrote our port before losing the race: the state file names the running server again.
-        writeFileSync(stateFile, JSON.stringify({ port: raced.port, password } satisfies EmbeddedState), {
-          mode: 0o600,
-        });
+        // We wrote our port before losing the race: the state file names the running server again
+        // (and its owner, when the winner has recorded itself already).
+        writeState(stateFile, { ...readState(stateFile), port: raced.port, password });
         return raced;
       }
       // Another cluster (another checkout's) took the port between our check and PostgreSQL's bind:
@@ -175,37 +170,44 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   // A mark an earlier owner left when it died while stopping names a dead process: not ours to heed.
   rmSync(stoppingFileOf(dataDir), { force: true });
+  // Up: this process is the one that stops it (embeddedOwner.ts: when it dies unawares, the next adopts it).
+  writeState(stateFile, { port, password, owner: process.pid });
   // If we exit without stopping it (a crash), stop() still sends the server its SIGINT synchronously.
   const stopOnExit = () => void cluster.stop().catch(() => undefined);
   process.once("exit", stopOnExit);
   const rootUrl = rootUrlFor(port, password);
+  return owning({ rootUrl, port, dataDir }, async () => {
+    process.removeListener("exit", stopOnExit);
+    // pg's pool.end() resolves before its connections have finished closing. A fast shutdown
+    // right then terminates them mid-goodbye, and every pool logs a lost connection: let the
+    // sessions that are going away go first (briefly — a client that stays is not waited for).
+    await sessionsGone(rootUrl, STOP_GRACE_MS);
+    await cluster.stop();
+  });
+}
+
+/** A cluster this process stops: `stopping()` marks the stop for other commands, which wait for it. */
+function owning(server: Pick<EmbeddedServer, "rootUrl" | "port" | "dataDir">, stopCluster: () => Promise<void>) {
   const stopping = () => {
     try {
-      writeFileSync(stoppingFileOf(dataDir), String(process.pid), { mode: 0o600 });
+      writeFileSync(stoppingFileOf(server.dataDir), String(process.pid), { mode: 0o600 });
     } catch {
       // A full disk: the stop goes on unmarked, as before the mark existed.
     }
   };
   return {
-    rootUrl,
-    port,
-    dataDir,
+    ...server,
     owned: true,
     stopping,
     async stop() {
       stopping();
-      process.removeListener("exit", stopOnExit);
       try {
-        // pg's pool.end() resolves before its connections have finished closing. A fast shutdown
-        // right then terminates them mid-goodbye, and every pool logs a lost connection: let the
-        // sessions that are going away go first (briefly — a client that stays is not waited for).
-        await sessionsGone(rootUrl, STOP_GRACE_MS);
-        await cluster.stop();
+        await stopCluster();
       } finally {
-        rmSync(stoppingFileOf(dataDir), { force: true });
+        rmSync(stoppingFileOf(server.dataDir), { force: true });
       }
     },
-  };
+  } satisfies EmbeddedServer;
 }
 
 /**
@@ -322,18 +324,15 @@ async function attachToRunning(
       ? await answersFor(dataDir, rootUrlFor(postmaster.port, saved.password))
       : "starting";
     if (problem === undefined) {
+      const rootUrl = rootUrlFor(postmaster.port, saved.password);
+      const state = { port: postmaster.port, password: saved.password, owner: saved.owner };
+      const adopted = await adoptOrphan({ rootUrl, stateFile, state, postmasterPid: postmaster.pid }, logger);
+      if (adopted) return owning({ rootUrl, port: postmaster.port, dataDir }, () => adopted.stop(STOP_GRACE_MS));
       logger.info(
         { dataDir, port: postmaster.port, postmasterPid: postmaster.pid },
         "using the embedded PostgreSQL another process runs",
       );
-      return {
-        rootUrl: rootUrlFor(postmaster.port, saved.password),
-        port: postmaster.port,
-        dataDir,
-        owned: false,
-        stopping: () => {},
-        stop: async () => {},
-      };
+      return { rootUrl, port: postmaster.port, dataDir, owned: false, stopping: () => {}, stop: async () => {} };
     }
     if (problem !== "starting" || Date.now() > deadline) {
       throw new EmbeddedPostgresError(
@@ -395,9 +394,10 @@ function readState(file: string): SavedState | undefined {
     return undefined;
   }
   if (typeof state !== "object" || state === null) return undefined;
-  const { port, password } = state as Record<string, unknown>;
+  const { port, password, owner } = state as Record<string, unknown>;
   return {
     port: typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : undefined,
     password: typeof password === "string" && password !== "" ? password : undefined,
+    owner: typeof owner === "number" && Number.isInteger(owner) && owner > 0 ? owner : undefined,
   };
 }
