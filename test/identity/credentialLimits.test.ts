@@ -268,7 +268,7 @@ describe("guesses from elsewhere do not lock the owner out", () => {
     },
   );
 
-  test("an address stops being known when the password changes, or when its session was revoked as stolen", async () => {
+  test("an address is forgotten when the password changes, or when a session from it was revoked as stolen", async () => {
     const user = await createUser(app.db.ownerPool, tenant, "member", { password });
     const ip = addresses();
     // Someone who knew the old password signed in from ip(1); the owner then changed it from ip(2).
@@ -301,7 +301,7 @@ describe("guesses from elsewhere do not lock the owner out", () => {
     expect(countCodes(stolen)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 2 });
   });
 
-  test("forgotten-password requests from elsewhere do not keep the owner from a reset at an address of theirs", async () => {
+  test("forgotten-password requests from elsewhere do not keep the owner from a reset at their address", async () => {
     const user = await createUser(app.db.ownerPool, tenant, "member", { password });
     const ip = addresses();
     await signIn(user.email, ip(1));
