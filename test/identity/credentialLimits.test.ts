@@ -268,7 +268,7 @@ describe("guesses from elsewhere do not lock the owner out", () => {
     },
   );
 
-  test("an address is forgotten when the password changes, or when a session from it was revoked as stolen", async () => {
+  test("an address is forgotten when the password changes, or when its session was revoked as stolen", async () => {
     const user = await createUser(app.db.ownerPool, tenant, "member", { password });
     const ip = addresses();
     // Someone who knew the old password signed in from ip(1); the owner then changed it from ip(2).
