@@ -4,8 +4,9 @@
  * HTTP from `connections` connections, then over 5 WebSockets keeping 100 each in flight. Per phase:
  * answers by status (or by graphql-ws message), /ready probed every 200 ms (p50, p90, unanswered),
  * the server's peak RSS, and whether it is still alive. Before the bound on operations in progress
- * and the execution budget, either flood ended the process (JavaScript heap out of memory).
- * Usage: node bench/heavy-flood.ts [seconds=20] [connections=1000]
+ * and the execution budget, either flood ended the process (JavaScript heap out of memory). A third
+ * phase opens sockets from several addresses that ask for large answers and never read them.
+ * Usage: node bench/heavy-flood.ts [seconds=20] [connections=1000] [phases=http,ws,stalled]
  * Runs its own embedded cluster in .data/bench-heavy-flood-pg unless DATABASE_URL is set.
  */
 import { randomUUID } from "node:crypto";
@@ -18,6 +19,7 @@ import { startServer } from "./startServer.ts";
 
 const seconds = Number(process.argv[2] ?? 20);
 const connections = Number(process.argv[3] ?? 1000);
+const phases = (process.argv[4] ?? "http,ws,stalled").split(",") as Array<"http" | "ws" | "stalled">;
 const SOCKETS = 5;
 const IN_FLIGHT = 100;
 const ALIASES = 240;
@@ -151,18 +153,76 @@ function webSocketFlood(base: string) {
   };
 }
 
+/**
+ * Clients that never read: STALLED_ADDRESSES addresses (X-Forwarded-For, trusted from loopback) with
+ * 50 sockets each, every socket asking for two introspections at a time (~260 kB an answer) and
+ * reading nothing. Each socket is cut at 4 MiB buffered, past one more message; the process's budget
+ * of unread answers (64 MiB, HTTP and WebSocket) bounds them together.
+ */
+const STALLED_ADDRESSES = 8;
+const STALLED_SOCKETS = 50;
+const STALLED_IN_FLIGHT = 10;
+const SCHEMA = "__schema { types { name description fields { name description type { name kind } } } }";
+
+function stalledReaders(base: string) {
+  const socket = (until: number, answers: Record<string, number>, address: string, index: number) =>
+    new Promise<void>((resolve) => {
+      const ws = new WebSocket(`${base.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws", {
+        headers: { "x-forwarded-for": address },
+      });
+      ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: {} })));
+      ws.on("message", (data) => {
+        if ((JSON.parse(String(data)) as { type: string }).type !== "connection_ack") return;
+        for (let i = 0; i < STALLED_IN_FLIGHT; i++)
+          ws.send(
+            JSON.stringify({
+              id: `${index}-${i}`,
+              type: "subscribe",
+              payload: { query: `{ a: ${SCHEMA} b: ${SCHEMA} }` },
+            }),
+          );
+        // From here on nothing is read: the server's answers pile up in the kernel, then in the server.
+        (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      });
+      const timer = setTimeout(() => ws.terminate(), until - Date.now());
+      ws.on("close", () => {
+        clearTimeout(timer);
+        answers.closed = (answers.closed ?? 0) + 1;
+        resolve();
+      });
+      ws.on("error", () => {
+        answers.error = (answers.error ?? 0) + 1;
+      });
+    });
+  return async (until: number, answers: Record<string, number>) => {
+    await Promise.all(
+      Array.from({ length: STALLED_ADDRESSES * STALLED_SOCKETS }, (_, i) =>
+        socket(until, answers, `198.18.${Math.floor(i / STALLED_SOCKETS)}.1`, i),
+      ),
+    );
+  };
+}
+
 const server = await startServer("bench-heavy-flood-pg");
 try {
-  const results = [await measure(`HTTP, ${connections} connections`, server.base, server.pid, httpFlood(server.base))];
-  if (results[0]!.alive) {
-    results.push(
-      await measure(`WebSocket, ${SOCKETS}×${IN_FLIGHT}`, server.base, server.pid, webSocketFlood(server.base)),
-    );
+  const results: Phase[] = [];
+  const floods = {
+    http: [`HTTP, ${connections} connections`, httpFlood(server.base)],
+    ws: [`WebSocket, ${SOCKETS}×${IN_FLIGHT}`, webSocketFlood(server.base)],
+    stalled: [`${STALLED_ADDRESSES}×${STALLED_SOCKETS} sockets not reading`, stalledReaders(server.base)],
+  } as const;
+  for (const name of phases) {
+    if (!(name in floods)) throw new Error(`unknown phase ${name}: http, ws or stalled`);
+    const [label, flood] = floods[name];
+    if (results.at(-1)?.alive === false) break;
+    results.push(await measure(label, server.base, server.pid, flood));
   }
-  process.stdout.write(`\nOne client, distinct ${ALIASES}-alias queries, ${seconds} s a phase\n`);
+  process.stdout.write(
+    `\nDistinct ${ALIASES}-alias queries from one client, then readers that stall; ${seconds} s a phase\n`,
+  );
   for (const r of results) {
     process.stdout.write(
-      `${r.phase.padEnd(28)} answers ${JSON.stringify(r.answers)}; /ready ${r.probes - r.unanswered}/${r.probes} ` +
+      `${r.phase.padEnd(34)} answers ${JSON.stringify(r.answers)}; /ready ${r.probes - r.unanswered}/${r.probes} ` +
         `answered, p50 ${r.p50Ms.toFixed(0)} ms, p90 ${r.p90Ms.toFixed(0)} ms; peak RSS ` +
         `${r.peakRssMiB.toFixed(0)} MiB; ${r.alive ? "alive" : "the process died"}\n`,
     );
