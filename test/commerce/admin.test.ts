@@ -229,6 +229,14 @@ test("adjustCustomerBalance needs ledger.manage and keeps balances at zero or ab
   const foreign = await app.graphql(adjust, { c: customer.body.id, a: "1" }, other.admin.token);
   expect(errorCodes(foreign.body)).toEqual(["NOT_FOUND"]);
   expect((await bot(app, store).get("/api/bot/customers/4242/balance")).body.balance).toBe("12.34");
+  // An exponent is a decimal number's (1e1 is 10.00); one that rounds to no money is refused, and adds no entry.
+  const tenMore = await gql(app, store.admin.token, adjust, { c: customer.body.id, a: "1e1" });
+  expect(tenMore.adjustCustomerBalance.transaction).toEqual({ amount: "10.00", type: "adjustment" });
+  for (const nothing of ["1e-400", "0.001", "-0.004"]) {
+    const refused = await app.graphql(adjust, { c: customer.body.id, a: nothing }, store.admin.token);
+    expect([nothing, errorCodes(refused.body)]).toEqual([nothing, ["VALIDATION_FAILED"]]);
+  }
+  expect((await bot(app, store).get("/api/bot/customers/4242/balance")).body.balance).toBe("22.34");
 });
 
 test("storeBalance reads a sum past what one entry holds (10^16), to the cent", async () => {
