@@ -5980,6 +5980,22 @@ $function$;
 comment on function app_private.notify_chat_message(uuid,uuid,uuid,text) is '@module messaging
 NOTIFYs a message''s change on its tenant''s chats channel (chatMessageAdded).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_chat_members__ack_notification()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  update app_public.instant_notifications n set acked_at = now()
+    where n.recipient_id = old.user_id and n.kind = 'chat_message' and n.subject_id = old.chat_id
+      and n.acked_at is null;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_chat_members__ack_notification() is '@module messaging
+After a member leaves or is removed: their unread notification of the chat is acknowledged.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_chat_members__notify()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -6474,6 +6490,8 @@ AS $function$
 $function$;
 comment on function app_public.unread_messages_total() is '@module messaging
 The signed-in user''s unread messages in all their chats.';
+
+CREATE TRIGGER _200_ack_notification AFTER DELETE ON app_public.chat_members FOR EACH ROW EXECUTE FUNCTION app_private.tg_chat_members__ack_notification();
 
 CREATE TRIGGER _500_notify AFTER DELETE ON app_public.chat_members FOR EACH ROW EXECUTE FUNCTION app_private.tg_chat_members__notify();
 

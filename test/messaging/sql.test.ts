@@ -114,6 +114,37 @@ test("unread counts per chat and in total, and one unread notification per chat 
   });
 });
 
+test("a member who leaves or is removed has the chat's unread notification acknowledged", async () => {
+  // Fails on the code before: it stayed unread for good, counted in unreadNotificationsCount and
+  // pointing at a chat they can no longer open.
+  await asUser(db, a.owner, async (client) => {
+    const chat = await value<string>(client, "select id from app_public.create_group_chat('Parting', $1)", [
+      [a.member.userId, a.admin.userId],
+    ]);
+    await client.query("select app_public.send_message($1, 'before you go')", [chat]);
+    const unreadOf = async (user: typeof a.member) => {
+      await become(client, user);
+      return value<number>(client, "select app_public.unread_notifications_count()");
+    };
+    const before = { member: await unreadOf(a.member), admin: await unreadOf(a.admin) };
+    await become(client, a.owner);
+    await client.query("select app_public.remove_chat_member($1, $2)", [chat, a.member.userId]);
+    await become(client, a.admin);
+    await client.query("select app_public.remove_chat_member($1, $2)", [chat, a.admin.userId]);
+    expect({ member: await unreadOf(a.member), admin: await unreadOf(a.admin) }).toEqual({
+      member: before.member - 1,
+      admin: before.admin - 1,
+    });
+    // The owner, still a member, keeps theirs (none: they sent the message).
+    await client.query("reset role");
+    expect(
+      await column(client, "select acked_at is not null from app_public.instant_notifications where subject_id = $1", [
+        chat,
+      ]),
+    ).toEqual([true, true]);
+  });
+});
+
 test("a member mutes a chat for themselves: no notification for it until unmuted; unknown users named", async () => {
   await asUser(db, a.owner, async (client) => {
     const chat = await value<string>(client, "select id from app_public.create_group_chat('Quiet', $1)", [
