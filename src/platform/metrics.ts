@@ -267,8 +267,8 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: "tessera_graphql_unsent_answer_bytes",
-      help: "Bytes of GraphQL answers (HTTP and WebSocket) written and not yet taken by their clients.",
+      name: "tessera_unsent_answer_bytes",
+      help: "Bytes of answers (every HTTP route, GraphQL over WebSocket) written, not yet taken by their clients.",
       registers: [this.registry],
       collect() {
         this.set(unsent.bytes);

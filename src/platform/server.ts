@@ -39,7 +39,8 @@ import { type Implementation, implement, isStreaming } from "./http/routeSpec.ts
 import { requestId } from "./http/requestId.ts";
 import { requestLog } from "./http/requestLog.ts";
 import { corsHeaders } from "./http/cors.ts";
-import { graphqlAdmission, MAX_UNSENT_BYTES, operationSlots, UnsentAnswers } from "./http/graphqlAdmission.ts";
+import { answerBudget, MAX_UNSENT_BYTES, UnsentAnswers } from "./http/answerBudget.ts";
+import { graphqlAdmission, operationSlots } from "./http/graphqlAdmission.ts";
 import { fixedHeaders, middlewareLane } from "./http/lane.ts";
 import { installClientAddress, rememberedTrust } from "./http/trustProxy.ts";
 import { answerClientErrors, continueWhenRead, malformation } from "./http/clientErrors.ts";
@@ -184,7 +185,9 @@ export async function createTesseraServer({
 
   // The middlewares every request goes through, /graphql's lane included (below).
   const routeOf = routeOfPath(specs);
-  const everyRequest = [requestId, requestLog(logger, routeOf), metrics.http(routeOf)];
+  // Answers waiting for their clients, HTTP and WebSocket alike (src/platform/http/answerBudget.ts).
+  const unsentAnswers = new UnsentAnswers(maxUnsentBytes, logger);
+  const everyRequest = [requestId, requestLog(logger, routeOf), metrics.http(routeOf), answerBudget(unsentAnswers)];
   app.use(...everyRequest);
   const metricsAllowed = metricsAccess(config.metricsToken);
   const metricsRoute = implement(getMetrics, async ({ req, res }) => {
@@ -255,7 +258,6 @@ export async function createTesseraServer({
   await serv.addTo(app, httpServer, false);
   // GraphQL operations in progress at once, over HTTP and WebSocket (src/platform/http/graphqlAdmission.ts).
   const slots = operationSlots();
-  const unsentAnswers = new UnsentAnswers(maxUnsentBytes, logger);
   const websockets = attachGraphqlWebSockets(serv, httpServer, logger, {
     clientAddress: expressClientAddress(app),
     sessionWatch,
@@ -275,7 +277,7 @@ export async function createTesseraServer({
     [
       ...everyRequest,
       ...responseHeaders,
-      graphqlAdmission(slots, { unsent: unsentAnswers }),
+      graphqlAdmission(slots),
       authenticated,
       ...graphqlGuards,
       serv.createHandler() as express.RequestHandler,

@@ -25,13 +25,8 @@ import type { SessionWatch } from "./auth/sessionWatch.ts";
 import { countDown } from "./countDown.ts";
 import { endableStream } from "./endableStream.ts";
 import type { FairSlots } from "./fairSlots.ts";
-import {
-  answerTooLarge,
-  MAX_RESPONSE_BYTES,
-  MAX_UNSENT_BYTES,
-  operationSlots,
-  UnsentAnswers,
-} from "./http/graphqlAdmission.ts";
+import { MAX_UNSENT_BYTES, UnsentAnswers } from "./http/answerBudget.ts";
+import { answerTooLarge, MAX_RESPONSE_BYTES, operationSlots } from "./http/graphqlAdmission.ts";
 import type { WebSocketUpgradeRequest } from "./graphql/context.ts";
 import { duplicateKey, escapesWellFormed } from "./http/unicode.ts";
 import type { Logger } from "./logger.ts";
@@ -450,8 +445,13 @@ export function attachGraphqlWebSockets(
                   logger.debug({ err: error }, "websocket write failed; the connection is gone");
                   ws.terminate();
                 }
-                resolve();
               });
+              // Settled once the message is queued (a Buffer of ws's), not once it has gone out:
+              // graphql-ws keeps the operation's result alive until then, and for clients that do
+              // not read, those results — two to three times their bytes on the heap — filled it
+              // while the unsent bytes were still within their budget. The caps above bound what
+              // is queued.
+              resolve();
             }),
           close: (code, reason) => ws.close(code, reason),
           onMessage: (handle) => {

@@ -7,13 +7,12 @@
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import express from "express";
+import { MAX_PIPELINED, UnsentAnswers } from "../../src/platform/http/answerBudget.ts";
 import {
   GRAPHQL_WAITING,
   graphqlAdmission,
   MAX_OPERATIONS_IN_PROGRESS,
-  MAX_PIPELINED,
   MAX_RESPONSE_BYTES,
-  UnsentAnswers,
 } from "../../src/platform/http/graphqlAdmission.ts";
 import { FairSlots } from "../../src/platform/fairSlots.ts";
 import { errorHandler } from "../../src/platform/http/errorHandler.ts";

@@ -275,7 +275,7 @@ test("past the process's bytes of unread answers, the socket waiting longest is 
     const gauge = async (name: string) =>
       Number(new RegExp(`^${name} (\\d+)$`, "m").exec(await (await fetch(`${own.url}/metrics`)).text())?.[1]);
     await until(async () => (await gauge("tessera_websocket_connections")) === 1, "the bystander alone to be open");
-    await until(async () => (await gauge("tessera_graphql_unsent_answer_bytes")) === 0, "nothing left unsent");
+    await until(async () => (await gauge("tessera_unsent_answer_bytes")) === 0, "nothing left unsent");
     const cut = logLines.find((line) => line.includes("the connection waiting longest is cut"))!;
     expect(JSON.parse(cut)).toMatchObject({ level: 40, limit, unsentBytes: expect.any(Number) });
     expect(logLines.some((line) => line.includes("websocket client does not read; terminated"))).toBe(false);

@@ -13,11 +13,10 @@
  * its fields (src/platform/graphql/executionBudget.ts).
  */
 import type { ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors.ts";
 import { FairSlots } from "../fairSlots.ts";
-import type { Logger } from "../logger.ts";
+import { answerBefore } from "./answerBudget.ts";
 
 /**
  * 32 at once: more than the request pool's connections, so that a place is not what requests wait
@@ -38,47 +37,30 @@ export interface WaitingLimits {
 }
 
 export interface AdmissionOptions {
-  /** Answers waiting for their clients, shared with the WebSocket side (default: the process's limit, alone). */
-  unsent?: UnsentAnswers;
   waiting?: WaitingLimits;
 }
 
 /** 200 waiting per address (more than a browser's or a proxy's connections would ever hold), 2,000 in all. */
 export const GRAPHQL_WAITING: WaitingLimits = { perAddress: 200, total: 2_000 };
 
-/** Requests one connection may have sent and not yet been answered (HTTP/1.1 pipelining). */
-export const MAX_PIPELINED = 8;
-
 /** The largest GraphQL answer sent, in bytes; a larger one is replaced by QUERY_TOO_COMPLEX. */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/** Bytes of answers written and not yet taken by their clients, in the whole process (HTTP and WebSocket). */
-export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /**
  * The HTTP side. A /graphql request takes its place before its token, session or body is read, and
  * gives it back once its answer is written (res.end), not once the client has read it. A request
  * pipelined behind another on its connection waits until the answer before it has gone out, so a
- * connection that never reads holds one answer and no place; past MAX_PIPELINED unanswered on one
- * connection a request is refused at once. An answer over MAX_RESPONSE_BYTES is replaced by an error
- * (an alias-heavy document echoing its input had made 29.5 MB of one 95 kB request), and past
- * MAX_UNSENT_BYTES of answers waiting for their clients in the process, the connection of the oldest
- * is cut: clients that never read had grown the process by 25–30 MiB each, without end.
+ * connection that never reads holds one answer and no place (how many a connection may have
+ * unanswered, and the bytes of answers waiting for their clients, are bounded for every route:
+ * answerBudget.ts). An answer over MAX_RESPONSE_BYTES is replaced by an error (an alias-heavy
+ * document echoing its input had made 29.5 MB of one 95 kB request).
  */
 export function graphqlAdmission(
   slots: FairSlots,
-  { unsent = new UnsentAnswers(MAX_UNSENT_BYTES), waiting = GRAPHQL_WAITING }: AdmissionOptions = {},
+  { waiting = GRAPHQL_WAITING }: AdmissionOptions = {},
 ): RequestHandler {
-  /** Per connection with answers not yet gone out: how many, and the last one started. */
-  const connections = new WeakMap<Socket, { open: number; last: ServerResponse }>();
   return (req: Request, res: Response, next: NextFunction): void => {
     const address = req.ip ?? "";
-    const socket = req.socket;
-    const connection = connections.get(socket);
-    if (connection && connection.open >= MAX_PIPELINED) {
-      next(tooManyPipelined());
-      return;
-    }
     if (slots.full()) {
       if (slots.waitingOf(address) >= waiting.perAddress) {
         next(tooManyWaiting(waiting.perAddress));
@@ -94,11 +76,7 @@ export function graphqlAdmission(
         return;
       }
     }
-    const before = connection?.last;
-    if (connection) {
-      connection.open += 1;
-      connection.last = res;
-    } else connections.set(socket, { open: 1, last: res });
+    const before = answerBefore(res);
     let held = false;
     const release = () => {
       if (!held) return;
@@ -107,20 +85,12 @@ export function graphqlAdmission(
     };
     let done = false;
     const gone = () => {
-      if (done) return;
       done = true;
       release();
-      unsent.remove(res);
-      const own = connections.get(socket);
-      if (own && --own.open === 0) connections.delete(socket);
     };
     res.once("finish", gone);
     res.once("close", gone);
-    capAnswer(res, (bytes) => {
-      release();
-      // An answer to a client already gone is dropped by Node; it would never be counted out.
-      if (!done && !res.destroyed) unsent.add(res, bytes, () => res.destroy());
-    });
+    capAnswer(res, release);
     const admit = () => {
       // A client gone while it waited gives its place back at once.
       if (done || res.destroyed) return void slots.release();
@@ -135,7 +105,7 @@ export function graphqlAdmission(
       if (slots.tryAcquire()) admit();
       else void slots.acquire(address).then(admit);
     };
-    if (before && !before.writableFinished && !before.destroyed) {
+    if (before) {
       before.once("finish", take);
       before.once("close", take);
     } else take();
@@ -143,74 +113,10 @@ export function graphqlAdmission(
 }
 
 /**
- * Answers written and not yet taken by their clients, in the whole process (HTTP responses and
- * WebSocket messages alike), by what they are waiting on: a response, or a socket. Past the limit,
- * the connection that has waited longest for its client to read loses it: clients that never read
- * had grown the process by 25–30 MiB each over HTTP, and by up to 8 MiB a WebSocket (its own cut
- * comes at MAX_BUFFERED_BYTES, past one more message), so without end over enough connections.
- */
-export class UnsentAnswers {
-  /** What each connection waits to send, in the order their waits began. */
-  readonly #waiting = new Map<object, { bytes: number; cut: () => void }>();
-  #bytes = 0;
-  readonly #limit: number;
-  readonly #logger: Pick<Logger, "warn"> | undefined;
-
-  constructor(limit: number, logger?: Pick<Logger, "warn">) {
-    this.#limit = limit;
-    this.#logger = logger;
-  }
-
-  /** Bytes waiting for their clients now, in all (the tessera_graphql_unsent_answer_bytes gauge). */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** `bytes` more are waiting for `key`'s client; `cut` ends its connection. */
-  add(key: object, bytes: number, cut: () => void): void {
-    if (bytes === 0) return;
-    const entry = this.#waiting.get(key);
-    if (entry) entry.bytes += bytes;
-    else this.#waiting.set(key, { bytes, cut });
-    this.#bytes += bytes;
-    // Past the limit, the clients that have read least for longest lose their connections.
-    for (const [oldest, { cut: cutOldest }] of this.#waiting) {
-      if (this.#bytes <= this.#limit) break;
-      this.#logger?.warn(
-        { unsentBytes: this.#bytes, limit: this.#limit },
-        "answers wait for clients that do not read; the connection waiting longest is cut",
-      );
-      this.remove(oldest);
-      cutOldest();
-    }
-  }
-
-  /** `bytes` of `key`'s have gone out. */
-  sent(key: object, bytes: number): void {
-    const entry = this.#waiting.get(key);
-    if (!entry) return;
-    if (entry.bytes <= bytes) {
-      this.remove(key);
-      return;
-    }
-    entry.bytes -= bytes;
-    this.#bytes -= bytes;
-  }
-
-  /** Nothing of `key`'s waits any more: all gone out, or its connection closed. */
-  remove(key: object): void {
-    const entry = this.#waiting.get(key);
-    if (!entry) return;
-    this.#waiting.delete(key);
-    this.#bytes -= entry.bytes;
-  }
-}
-
-/**
  * Holds back grafserv's writeHead until its end, so that an answer over MAX_RESPONSE_BYTES can be
- * replaced by an error with its own length; `ended` hears each answer's bytes as it is written.
+ * replaced by an error with its own length; `ended` hears that the answer is written.
  */
-function capAnswer(res: ServerResponse, ended: (bytes: number) => void): void {
+function capAnswer(res: ServerResponse, ended: () => void): void {
   const { writeHead, write, end } = res;
   let head: Parameters<typeof writeHead> | undefined;
   // Once the body is being written, writeHead goes through: Node's own end() and write() call it
@@ -243,11 +149,11 @@ function capAnswer(res: ServerResponse, ended: (bytes: number) => void): void {
         ...fields,
         "Content-Length": String(body.length),
       });
-      ended(body.length);
+      ended();
       return (end as (...args: unknown[]) => ServerResponse).call(this, body);
     }
     flushHead();
-    ended(bytes);
+    ended();
     return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
   } as typeof end;
 }
@@ -261,14 +167,6 @@ export function answerTooLarge(bytes: number) {
       "fields or rows (what a mutation did is done).",
     extensions: { code: "QUERY_TOO_COMPLEX", details: { reason: "RESPONSE_TOO_LARGE", limit, bytes } },
   };
-}
-
-function tooManyPipelined(): AppError {
-  return new AppError(
-    "RATE_LIMITED",
-    `At most ${MAX_PIPELINED} requests may wait for their answers on one connection; wait for some first.`,
-    { retryAfter: 1, details: { reason: "TOO_MANY_REQUESTS_WAITING", limit: MAX_PIPELINED } },
-  );
 }
 
 function tooManyWaiting(limit: number): AppError {

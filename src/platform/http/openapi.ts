@@ -61,8 +61,9 @@ const LIST_PARAMETERS = {
 /** The error codes a route may answer: its own and those the platform adds around every handler. */
 export function errorCodesOf(spec: RouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(spec.errors ?? []);
-  // Every route checks its query (unknown keys are refused) and may fail unexpectedly.
-  codes.add("VALIDATION_FAILED").add("INTERNAL");
+  // Every route checks its query (unknown keys are refused) and may fail unexpectedly; past the
+  // requests a connection may have unanswered (HTTP/1.1 pipelining), any route is RATE_LIMITED.
+  codes.add("VALIDATION_FAILED").add("INTERNAL").add("RATE_LIMITED");
   const api = spec.path.startsWith("/api/");
   // Under /api a sent bearer token is checked (in the database) before any route runs.
   if (api || (spec.security && spec.security !== "public")) codes.add("UNAUTHENTICATED");
