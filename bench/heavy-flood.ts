@@ -155,14 +155,17 @@ function webSocketFlood(base: string) {
 
 /**
  * Clients that never read: STALLED_ADDRESSES addresses (X-Forwarded-For, trusted from loopback) with
- * 50 sockets each, every socket asking for two introspections at a time (~260 kB an answer) and
- * reading nothing. Each socket is cut at 4 MiB buffered, past one more message; the process's budget
+ * 50 sockets each, every socket asking for ten answers of two introspections each (~800 kB an
+ * answer) and reading nothing. Each socket is cut at 4 MiB buffered, past one more message; the process's budget
  * of unread answers (64 MiB, HTTP and WebSocket) bounds them together.
  */
-const STALLED_ADDRESSES = 8;
+const STALLED_ADDRESSES = 4;
 const STALLED_SOCKETS = 50;
 const STALLED_IN_FLIGHT = 10;
-const SCHEMA = "__schema { types { name description fields { name description type { name kind } } } }";
+const SCHEMA =
+  "__schema { types { name description kind fields { name description isDeprecated " +
+  "args { name description type { name kind } } type { name kind ofType { name kind } } } " +
+  "inputFields { name description type { name } } enumValues { name description } } }";
 
 function stalledReaders(base: string) {
   const socket = (until: number, answers: Record<string, number>, address: string, index: number) =>

@@ -431,15 +431,17 @@ export function attachGraphqlWebSockets(
               }
               // Counted from now until it has gone to the kernel, against the process's bytes of
               // unread answers (HTTP's too): past them, the connection waiting longest is cut.
-              const message = withinAnswerLimit(data);
-              const bytes = Buffer.byteLength(message);
+              // As bytes: ws writes a string as it is, and a string waiting in the socket's buffer
+              // stays on the JavaScript heap (two bytes a character once any is not Latin-1).
+              const message = Buffer.from(withinAnswerLimit(data));
+              const bytes = message.length;
               unsent.add(ws, bytes, () => ws.terminate());
               // It was this one that had waited longest.
               if (ws.readyState !== ws.OPEN) return resolve();
               // A write that fails is a connection that broke (a reset, a close without a close
               // frame) while events were written: the client's doing, not a server fault. The
               // socket is ended; its close ends its operations.
-              ws.send(message, (error) => {
+              ws.send(message, { binary: false }, (error) => {
                 unsent.sent(ws, bytes);
                 if (error) {
                   logger.debug({ err: error }, "websocket write failed; the connection is gone");

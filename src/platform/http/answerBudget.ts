@@ -26,6 +26,9 @@ export const MAX_PIPELINED = 8;
 /** Bytes of answers written and not yet taken by their clients, in the whole process (HTTP and WebSocket). */
 export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
+/** Answers written as longer strings than this are handed to Node as bytes (see answerBudget). */
+const HEAP_STRING_CHARS = 16 * 1024;
+
 /** For an answer pipelined behind another on its connection, that one (until it has gone out). */
 const before = new WeakMap<ServerResponse, ServerResponse>();
 
@@ -63,6 +66,10 @@ export function answerBudget(unsent: UnsentAnswers): RequestHandler {
     res.once("close", gone);
     const { end } = res;
     res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+      // A large answer goes as bytes: a string waiting in the socket's buffer for a client that does
+      // not read stays on the JavaScript heap (two bytes a character once any is not Latin-1).
+      if (typeof chunk === "string" && chunk.length > HEAP_STRING_CHARS)
+        chunk = Buffer.from(chunk, typeof rest[0] === "string" ? (rest.shift() as BufferEncoding) : "utf8");
       const bytes =
         typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
       // An answer to a client already gone is dropped by Node; it would never be counted out.
