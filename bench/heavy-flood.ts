@@ -4,14 +4,16 @@
  * HTTP from `connections` connections, then over 5 WebSockets keeping 100 each in flight. Per phase:
  * answers by status (or by graphql-ws message), /ready probed every 200 ms (p50, p90, unanswered),
  * the server's peak RSS, and whether it is still alive. Before the bound on operations in progress
- * and the execution budget, either flood ended the process (JavaScript heap out of memory). A third
- * phase opens sockets from several addresses that ask for large answers and never read them.
- * Usage: node bench/heavy-flood.ts [seconds=20] [connections=1000] [phases=http,ws,stalled]
+ * and the execution budget, either flood ended the process (JavaScript heap out of memory). Two more
+ * phases never read: WebSockets from several addresses asking for large answers, and HTTP
+ * connections pipelining thousands of requests.
+ * Usage: node bench/heavy-flood.ts [seconds=20] [connections=1000] [phases=http,ws,stalled,pipelined]
  * Runs its own embedded cluster in .data/bench-heavy-flood-pg unless DATABASE_URL is set.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { projectRoot } from "../src/platform/paths.ts";
@@ -19,7 +21,9 @@ import { startServer } from "./startServer.ts";
 
 const seconds = Number(process.argv[2] ?? 20);
 const connections = Number(process.argv[3] ?? 1000);
-const phases = (process.argv[4] ?? "http,ws,stalled").split(",") as Array<"http" | "ws" | "stalled">;
+const phases = (process.argv[4] ?? "http,ws,stalled,pipelined").split(",") as Array<
+  "http" | "ws" | "stalled" | "pipelined"
+>;
 const SOCKETS = 5;
 const IN_FLIGHT = 100;
 const ALIASES = 240;
@@ -206,6 +210,37 @@ function stalledReaders(base: string) {
   };
 }
 
+/**
+ * HTTP clients that pipeline and never read: PIPELINING connections, each sending PIPELINED requests
+ * for the OpenAPI document (some 450 kB an answer) at once and reading nothing.
+ */
+const PIPELINING = 20;
+const PIPELINED = 3_000;
+
+function pipeliningReaders(base: string) {
+  const { hostname, port } = new URL(base);
+  const request = `GET /openapi.json HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`.repeat(PIPELINED);
+  const connection = (until: number, answers: Record<string, number>) =>
+    new Promise<void>((resolve) => {
+      const socket = net.connect(Number(port), hostname, () => {
+        socket.write(request);
+        socket.pause();
+      });
+      const timer = setTimeout(() => socket.destroy(), until - Date.now());
+      socket.on("close", () => {
+        clearTimeout(timer);
+        answers.closed = (answers.closed ?? 0) + 1;
+        resolve();
+      });
+      socket.on("error", () => {
+        answers.error = (answers.error ?? 0) + 1;
+      });
+    });
+  return async (until: number, answers: Record<string, number>) => {
+    await Promise.all(Array.from({ length: PIPELINING }, () => connection(until, answers)));
+  };
+}
+
 const server = await startServer("bench-heavy-flood-pg");
 try {
   const results: Phase[] = [];
@@ -213,9 +248,10 @@ try {
     http: [`HTTP, ${connections} connections`, httpFlood(server.base)],
     ws: [`WebSocket, ${SOCKETS}×${IN_FLIGHT}`, webSocketFlood(server.base)],
     stalled: [`${STALLED_ADDRESSES}×${STALLED_SOCKETS} sockets not reading`, stalledReaders(server.base)],
+    pipelined: [`${PIPELINING}×${PIPELINED} pipelined, not reading`, pipeliningReaders(server.base)],
   } as const;
   for (const name of phases) {
-    if (!(name in floods)) throw new Error(`unknown phase ${name}: http, ws or stalled`);
+    if (!(name in floods)) throw new Error(`unknown phase ${name}: http, ws, stalled or pipelined`);
     const [label, flood] = floods[name];
     if (results.at(-1)?.alive === false) break;
     results.push(await measure(label, server.base, server.pid, flood));

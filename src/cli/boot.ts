@@ -70,7 +70,7 @@ export async function boot(name: string, options: { takesArguments?: boolean } =
     }
     const unreachable = unreachableReason(error);
     if (unreachable !== undefined) {
-      process.stderr.write(`DATABASE_UNREACHABLE: Cannot use the configured database: ${unreachable}.\n${(error as Error).stack}\n`);
+      process.stderr.write(`DATABASE_UNREACHABLE: Cannot use the configured database: ${unreachable}.\n`);
       process.exit(1);
     }
   });
