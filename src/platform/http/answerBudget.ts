@@ -26,8 +26,8 @@ export const MAX_PIPELINED = 8;
 /** Bytes of answers written and not yet taken by their clients, in the whole process (HTTP and WebSocket). */
 export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
-/** Answers written as longer strings than this are handed to Node as bytes (see answerBudget). */
-const HEAP_STRING_CHARS = 16 * 1024;
+/** Answers written as longer strings than this are handed to Node (and ws) as bytes (see answerBudget). */
+export const HEAP_STRING_CHARS = 16 * 1024;
 
 /** For an answer pipelined behind another on its connection, that one (until it has gone out). */
 const before = new WeakMap<ServerResponse, ServerResponse>();
