@@ -33,7 +33,7 @@ export function writeState(stateFile: string, state: EmbeddedState): void {
 }
 
 /** Whether `owner` names a process that has ended (false when no owner is recorded: older files). */
-export function ownerIsGone(owner: number | undefined): boolean {
+function ownerIsGone(owner: number | undefined): boolean {
   return owner !== undefined && owner !== process.pid && !processIsAlive(owner);
 }
 

@@ -29,6 +29,11 @@ export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 /** Answers written as longer strings than this are handed to Node (and ws) as bytes (see answerBudget). */
 export const HEAP_STRING_CHARS = 16 * 1024;
 
+/** The bytes of what `res.end` is given: a string (UTF-8), bytes, or nothing. */
+export function bodyBytes(chunk: unknown): number {
+  return typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
+}
+
 /** For an answer pipelined behind another on its connection, that one (until it has gone out). */
 const before = new WeakMap<ServerResponse, ServerResponse>();
 
@@ -70,8 +75,7 @@ export function answerBudget(unsent: UnsentAnswers): RequestHandler {
       // not read stays on the JavaScript heap (two bytes a character once any is not Latin-1).
       if (typeof chunk === "string" && chunk.length > HEAP_STRING_CHARS)
         chunk = Buffer.from(chunk, typeof rest[0] === "string" ? (rest.shift() as BufferEncoding) : "utf8");
-      const bytes =
-        typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
+      const bytes = bodyBytes(chunk);
       // An answer to a client already gone is dropped by Node; it would never be counted out.
       if (!done && !res.destroyed) unsent.add(res, bytes, () => res.destroy());
       return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);

@@ -16,7 +16,7 @@ import type { ServerResponse } from "node:http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors.ts";
 import { FairSlots } from "../fairSlots.ts";
-import { answerBefore } from "./answerBudget.ts";
+import { answerBefore, bodyBytes } from "./answerBudget.ts";
 
 /**
  * 32 at once: more than the request pool's connections, so that a place is not what requests wait
@@ -137,7 +137,7 @@ function capAnswer(res: ServerResponse, ended: () => void): void {
     return write.apply(this, args);
   } as typeof write;
   res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-    const bytes = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
+    const bytes = bodyBytes(chunk);
     if (head && bytes > MAX_RESPONSE_BYTES) {
       writing = true;
       const body = Buffer.from(JSON.stringify({ errors: [answerTooLarge(bytes)] }));
